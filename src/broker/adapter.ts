@@ -1,0 +1,110 @@
+// The one small interface every provider module in providers/ implements (after dex's CallbackConnector).
+// The broker owns all per-login state: an adapter returns opaque `connData` from start(), the broker
+// stores it with the login and hands it back on the callback; the browser never sees it.
+import type { z } from 'zod';
+import type { RawIdentity } from '../identity/identity.ts';
+import type { Loa } from '../identity/loa.ts';
+import type { Store } from '../store/store.ts';
+import type { AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Express } from 'express';
+
+export type Locale = 'lv' | 'en';
+
+export interface StartContext {
+  /** broker state (27 url-safe characters); the adapter must get it back in the callback */
+  state: string;
+  /** absolute URL of the broker callback for this provider */
+  callbackUrl: string;
+  /** level the relying party asked for (undefined: none asked) */
+  acr?: Loa | undefined;
+  locale: Locale;
+  /** correlation id shared by every audit event of this login */
+  correlationId: string;
+}
+
+export type StartAction =
+  | { type: 'redirect'; url: string }
+  /** an auto-submitting POST form (banklink 4012, SAML HTTP-POST binding) */
+  | { type: 'form'; url: string; fields: Record<string, string> };
+
+export interface StartResult {
+  action: StartAction;
+  /** JSON-serialisable data the broker keeps for this login and returns on the callback */
+  connData: unknown;
+  /** digest of what was sent to the provider, for the audit log */
+  requestDigest?: string;
+}
+
+export interface CallbackContext {
+  /** query parameters (GET) or form fields (POST), as received */
+  params: Record<string, string>;
+  method: 'GET' | 'POST';
+  connData: unknown;
+  /** the level the relying party asked for */
+  acr?: Loa | undefined;
+  callbackUrl: string;
+  correlationId: string;
+}
+
+export interface CallbackResult {
+  identity: RawIdentity;
+  /** digest of the provider's response, for the audit log */
+  responseDigest?: string;
+}
+
+export interface ProviderAdapter {
+  readonly id: string;
+  /** adapter kind: 'mock' | 'banklink' | 'oidc' | 'saml' */
+  readonly kind: string;
+  /** highest level this provider can deliver; used to filter providers against acr_values */
+  readonly maxLoa: Loa;
+  start(ctx: StartContext): Promise<StartResult>;
+  /** Where the broker state travels in this protocol's callback (OIDC `state`, SAML `RelayState`, banklink `VK_RID`...). */
+  stateFrom(params: Record<string, string>): string | undefined;
+  /** Verify the provider's answer. Throws ProviderError for anything that is not a verified identity. */
+  callback(ctx: CallbackContext): Promise<CallbackResult>;
+  /** Optional extra routes (SP metadata, a test IdP) mounted under /providers/:id. */
+  routes?(app: Express, basePath: string): void;
+  /** Release sockets and timers. */
+  close?(): Promise<void>;
+}
+
+/** Why a provider round trip failed; each maps to an OAuth error for the relying party. */
+export type ProviderErrorCode =
+  | 'user_cancel' // the user cancelled at the provider
+  | 'access_denied' // the provider refused the user
+  | 'temporarily_unavailable' // the provider is down or answered with a server error
+  | 'invalid_response' // forged, malformed, replayed or otherwise unverifiable answer
+  | 'loa_too_low'; // verified, but below what the relying party asked for
+
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  readonly code: ProviderErrorCode;
+  /** operator detail: goes to structured logs and audit, never to the user; no personal data */
+  readonly detail: string;
+  constructor(code: ProviderErrorCode, detail: string) {
+    super(`${code}: ${detail}`);
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export interface AdapterDeps {
+  store: Store;
+  audit: AuditLog;
+  logger: Logger;
+  /** the gateway's public base URL (issuer origin) */
+  baseUrl: string;
+  production: boolean;
+  /** directory for generated key material (SP keys and the like) */
+  keyDir: string;
+}
+
+/** A registered adapter kind: its config schema (validated with the whole file) and a factory. */
+export interface AdapterFactory<C = any> {
+  kind: string;
+  /** zod schema of one provider entry of this kind (`id`, `type`, `name`, ... are common) */
+  schema: z.ZodType<C>;
+  create(config: C, deps: AdapterDeps): Promise<ProviderAdapter> | ProviderAdapter;
+}

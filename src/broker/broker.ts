@@ -1,0 +1,108 @@
+// The broker pipeline between the OIDC interaction and a provider adapter:
+// begin() stores the login and asks the adapter where to send the user; complete() finds the login by the
+// protocol's own state, takes it (single use), lets the adapter verify the answer, normalises the identity
+// and checks the level of assurance. Every step lands in the audit log.
+import { createHash } from 'node:crypto';
+import type { AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import { normalizeIdentity, IdentityError, type Identity } from '../identity/identity.ts';
+import { loaSatisfies, type Loa } from '../identity/loa.ts';
+import { ProviderError, type Locale, type ProviderAdapter, type StartAction } from './adapter.ts';
+import { LoginStates, newState, type LoginRecord } from './login-state.ts';
+
+export interface BrokerOptions {
+  states: LoginStates;
+  audit: AuditLog;
+  logger: Logger;
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  /** absolute callback URL for a provider id */
+  callbackUrl(providerId: string): string;
+}
+
+export interface BeginRequest {
+  uid: string;
+  clientId: string;
+  providerId: string;
+  acr?: Loa | undefined;
+  locale: Locale;
+  correlationId: string;
+}
+
+/** A failed callback; `login` is known when the state was valid, so the relying party can be told. */
+export class BrokerError extends Error {
+  override name = 'BrokerError';
+  readonly code: ProviderError['code'] | 'unknown_state' | 'unknown_provider';
+  readonly detail: string;
+  readonly login: LoginRecord | undefined;
+  constructor(code: BrokerError['code'], detail: string, login?: LoginRecord) {
+    super(`${code}: ${detail}`);
+    this.code = code;
+    this.detail = detail;
+    this.login = login;
+  }
+}
+
+export function digest(value: unknown): string {
+  return 'sha256:' + createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('base64url');
+}
+
+export class Broker {
+  private readonly o: BrokerOptions;
+
+  constructor(options: BrokerOptions) {
+    this.o = options;
+  }
+
+  adapter(providerId: string): ProviderAdapter | undefined {
+    return this.o.adapters.get(providerId);
+  }
+
+  async begin(req: BeginRequest): Promise<{ state: string; action: StartAction }> {
+    const adapter = this.o.adapters.get(req.providerId);
+    if (!adapter) throw new BrokerError('unknown_provider', `no provider ${JSON.stringify(req.providerId)}`);
+    const state = newState();
+    const base = { correlationId: req.correlationId, clientId: req.clientId, providerId: req.providerId };
+    let started;
+    try {
+      started = await adapter.start({ state, callbackUrl: this.o.callbackUrl(adapter.id), acr: req.acr, locale: req.locale, correlationId: req.correlationId });
+    } catch (err) {
+      const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
+      await this.o.audit.record({ ...base, type: 'provider_request_error', detail: { reason: detail } });
+      throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
+    }
+    await this.o.states.create(state, { uid: req.uid, providerId: req.providerId, clientId: req.clientId, acr: req.acr, locale: req.locale, correlationId: req.correlationId, connData: started.connData, createdAt: Date.now() });
+    await this.o.audit.record({ ...base, type: 'provider_request', detail: { digest: started.requestDigest ?? digest(started.action), binding: started.action.type, acr: req.acr ?? null } });
+    return { state, action: started.action };
+  }
+
+  /** Verify a provider callback. Throws BrokerError; `login` is set on it whenever the state was valid. */
+  async complete(providerId: string, params: Record<string, string>, method: 'GET' | 'POST'): Promise<{ login: LoginRecord; identity: Identity }> {
+    const adapter = this.o.adapters.get(providerId);
+    if (!adapter) throw new BrokerError('unknown_provider', `callback for unknown provider ${JSON.stringify(providerId)}`);
+    const state = adapter.stateFrom(params);
+    const login = state ? await this.o.states.take(state) : undefined;
+    if (!login) {
+      await this.o.audit.record({ type: 'provider_response_error', providerId, detail: { reason: state ? 'unknown, expired or already used state' : 'callback carries no state', digest: digest(params) } });
+      throw new BrokerError('unknown_state', 'unknown, expired or already used login state');
+    }
+    const base = { correlationId: login.correlationId, clientId: login.clientId, providerId };
+    if (login.providerId !== providerId) {
+      await this.o.audit.record({ ...base, type: 'provider_response_error', detail: { reason: `state belongs to provider ${login.providerId}` } });
+      throw new BrokerError('invalid_response', 'state belongs to another provider', login);
+    }
+    await this.o.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
+    try {
+      const result = await adapter.callback({ params, method, connData: login.connData, acr: login.acr, callbackUrl: this.o.callbackUrl(providerId), correlationId: login.correlationId });
+      const identity = normalizeIdentity(result.identity, providerId);
+      if (!loaSatisfies(identity.loa, login.acr)) throw new ProviderError('loa_too_low', `achieved ${identity.loa}, requested ${login.acr}`);
+      await this.o.audit.record({ ...base, type: 'verification', person: { subject: identity.subject }, detail: { outcome: 'verified', loa: identity.loa, amr: identity.amr, digest: result.responseDigest ?? digest(params) } });
+      return { login, identity };
+    } catch (err) {
+      const code = err instanceof ProviderError ? err.code : 'invalid_response';
+      const detail = err instanceof ProviderError || err instanceof IdentityError ? err.message : `adapter failure: ${(err as Error).message}`;
+      this.o.logger.warn('provider callback refused', { ...base, code, detail });
+      await this.o.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
+      throw new BrokerError(code, detail, login);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// Fields every provider entry has, whatever its adapter kind. Adapter schemas extend this.
+import { z } from 'zod';
+import { LOA_LEVELS } from '../identity/loa.ts';
+import { tlsClientSchema } from '../tls/transport.ts';
+
+export const ONBOARDING_STAGES = ['application', 'review', 'agreement_drafting', 'signing', 'development', 'testing', 'production'] as const;
+export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
+
+export const localizedText = z.strictObject({ lv: z.string().min(1).max(100), en: z.string().min(1).max(100) });
+
+export const onboardingSchema = z.strictObject({
+  /** the seed's seven-stage process; only `production` providers are offered in production mode */
+  stage: z.enum(ONBOARDING_STAGES),
+  /** banks: an active credit institution licence (Latvijas Banka, formerly FKTK) */
+  licence: z.strictObject({ number: z.string().min(1), valid_until: z.iso.date() }).optional(),
+  /** other eID providers: entry in the Ministry of Defence register of eID providers */
+  eid_register: z.strictObject({ entry: z.string().min(1), qualified: z.boolean(), valid_until: z.iso.date().optional() }).optional(),
+  /** the seed requires the service to be free of charge */
+  free_of_charge: z.boolean(),
+  /** two-factor authentication is offered (seed: "online two-factor authentication") */
+  two_factor: z.boolean(),
+});
+
+export const providerBaseSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,29}$/, 'must be 1-30 lower-case letters, digits or hyphens'),
+  type: z.string(),
+  name: localizedText,
+  /** bank (needs a licence) or eid (needs the eID register) */
+  kind: z.enum(['bank', 'eid']),
+  /** highest level of assurance this provider delivers */
+  loa: z.enum(LOA_LEVELS),
+  logo: z.string().optional(),
+  onboarding: onboardingSchema,
+  /** mutual TLS for back-channel calls to this provider */
+  tls: tlsClientSchema.optional(),
+});
+
+export type ProviderBaseConfig = z.infer<typeof providerBaseSchema>;

@@ -1,0 +1,75 @@
+// The one identity type every adapter's answer is normalised into.
+import type { Loa } from './loa.ts';
+import { isLoa } from './loa.ts';
+import { parsePersonalCode, PersonalCodeError, semanticsIdentifier, type Country } from './personal-code.ts';
+
+/** What an adapter hands back after verifying a provider's answer (fields not yet validated). */
+export interface RawIdentity {
+  givenName?: string | undefined;
+  familyName?: string | undefined;
+  personalCode?: string | undefined;
+  /** ISO alpha-2 country that issued the code; LV when the provider does not say */
+  country?: string | undefined;
+  loa: Loa;
+  /** authentication method(s), e.g. ['smartid'], ['code_card'] */
+  amr: string[];
+  /** provider-side extras kept for the audit trail only (never released to clients) */
+  raw?: Record<string, unknown>;
+}
+
+export interface Identity {
+  givenName: string;
+  familyName: string;
+  personalCode: string;
+  country: Country;
+  birthdate?: string;
+  /** ETSI semantics identifier, the public `sub` */
+  subject: string;
+  loa: Loa;
+  amr: string[];
+  /** provider id */
+  idp: string;
+  authTime: number;
+}
+
+export class IdentityError extends Error {
+  override name = 'IdentityError';
+}
+
+const NAME_MAX = 200;
+
+function cleanName(value: string | undefined, what: string): string {
+  const v = (value ?? '').normalize('NFC').replace(/\s+/g, ' ').trim();
+  if (!v) throw new IdentityError(`provider answer lacks the ${what}`);
+  if (v.length > NAME_MAX) throw new IdentityError(`${what} is too long`);
+  // control characters and markup have no place in a name
+  if (/[\p{Cc}<>]/u.test(v)) throw new IdentityError(`${what} contains forbidden characters`);
+  return v;
+}
+
+/** Validate an adapter's answer; throws IdentityError with an operator-readable reason (no personal data). */
+export function normalizeIdentity(raw: RawIdentity, idp: string, now = Date.now()): Identity {
+  const givenName = cleanName(raw.givenName, 'given name');
+  const familyName = cleanName(raw.familyName, 'family name');
+  if (!raw.personalCode || !raw.personalCode.trim()) throw new IdentityError('provider answer lacks the personal code');
+  if (!isLoa(raw.loa)) throw new IdentityError('provider answer has no valid level of assurance');
+  let pc;
+  try {
+    pc = parsePersonalCode(raw.country ?? 'LV', raw.personalCode);
+  } catch (err) {
+    if (err instanceof PersonalCodeError) throw new IdentityError(`invalid personal code: ${err.message}`);
+    throw err;
+  }
+  return {
+    givenName,
+    familyName,
+    personalCode: pc.code,
+    country: pc.country,
+    ...(pc.birthdate ? { birthdate: pc.birthdate } : {}),
+    subject: semanticsIdentifier(pc),
+    loa: raw.loa,
+    amr: raw.amr.length ? raw.amr : ['unknown'],
+    idp,
+    authTime: Math.floor(now / 1000),
+  };
+}

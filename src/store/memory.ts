@@ -1,0 +1,106 @@
+// In-memory backend: the embedded default for one process (demo, single node). Expired entries are
+// dropped lazily on access and by a periodic sweep so memory stays bounded by live state.
+import { assertTtl, type Store } from './store.ts';
+
+interface Entry {
+  value: string | Set<string>;
+  expiresAt: number;
+}
+
+export class MemoryStore implements Store {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now, sweepMs = 30_000) {
+    this.now = now;
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
+    this.sweeper.unref();
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.live(key);
+    return typeof entry?.value === 'string' ? entry.value : undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    assertTtl(ttlSeconds);
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async replace(key: string, value: string): Promise<boolean> {
+    const entry = this.live(key);
+    if (!entry || typeof entry.value !== 'string') return false;
+    entry.value = value;
+    return true;
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    assertTtl(ttlSeconds);
+    if (this.live(key)) return false;
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    return true;
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const entry = this.live(key);
+    if (!entry || typeof entry.value !== 'string') return undefined;
+    this.entries.delete(key);
+    return entry.value;
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    for (const key of keys) this.entries.delete(key);
+  }
+
+  async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
+    assertTtl(ttlSeconds);
+    const expiresAt = this.now() + ttlSeconds * 1000;
+    const entry = this.live(key);
+    if (entry && entry.value instanceof Set) {
+      entry.value.add(member);
+      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+      return;
+    }
+    this.entries.set(key, { value: new Set([member]), expiresAt });
+  }
+
+  async takeSet(key: string): Promise<string[]> {
+    const entry = this.live(key);
+    if (!entry || !(entry.value instanceof Set)) return [];
+    this.entries.delete(key);
+    return [...entry.value];
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const entry = this.live(key);
+    return entry ? Math.ceil((entry.expiresAt - this.now()) / 1000) : undefined;
+  }
+
+  /** Number of live keys (for tests and metrics). */
+  get size(): number {
+    this.sweep();
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,32 @@
+// One storage interface for everything short-lived: node-oidc-provider's models, the broker's per-login
+// state and replay caches. Two backends: memory (embedded default) and Redis. Every backend must pass
+// test/store/conformance.ts.
+
+export interface Store {
+  /** Value or undefined when absent or expired. */
+  get(key: string): Promise<string | undefined>;
+  /** Set with a TTL (seconds, > 0) in one atomic step. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Replace the value of an existing key and keep its TTL; false when the key is absent. */
+  replace(key: string, value: string): Promise<boolean>;
+  /** Set only when absent (replay caches, nonces); true when this call created it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Read and delete in one atomic step: single-use state. */
+  take(key: string): Promise<string | undefined>;
+  delete(...keys: string[]): Promise<void>;
+  /** Add a member to a set; the set lives at least ttlSeconds from now (its TTL only grows). */
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** Read and delete a whole set atomically. */
+  takeSet(key: string): Promise<string[]>;
+  /** Remaining TTL in seconds, undefined when absent. */
+  ttl(key: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+export function assertTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new StoreError(`ttl must be a positive whole number of seconds, got ${ttlSeconds}`);
+}

@@ -1,0 +1,113 @@
+// ONE conformance suite for every provider adapter (as dex does for connectors). Each adapter's test
+// file calls adapterConformance() with a harness that plays the user's browser against a real upstream
+// (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
+import { Broker, BrokerError } from '../../src/broker/broker.ts';
+import { LoginStates } from '../../src/broker/login-state.ts';
+import type { ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { memoryLogger } from '../../src/logger.ts';
+
+export interface Callback {
+  method: 'GET' | 'POST';
+  params: Record<string, string>;
+}
+
+export interface AdapterHarness {
+  adapter: ProviderAdapter;
+  /** absolute callback URL the broker hands the adapter (the upstream sends the browser there) */
+  callbackUrl: string;
+  /** Follow the start action as a browser would, authenticate as the harness's valid test user (or
+   * cancel at the provider) and return what the browser would deliver to the callback. */
+  drive(action: StartAction, outcome: 'success' | 'cancel'): Promise<Callback>;
+  /** The same callback, claiming to belong to another broker state. */
+  withState(callback: Callback, state: string): Callback;
+  /** semantics identifier of the harness's valid test user */
+  expectedSubject: string;
+  teardown(): Promise<void>;
+}
+
+export function adapterConformance(name: string, setup: () => Promise<AdapterHarness>): void {
+  describe(`adapter conformance: ${name}`, () => {
+    let h: AdapterHarness;
+    let broker: Broker;
+    let audit: MemoryAuditLog;
+    let store: MemoryStore;
+
+    beforeAll(async () => {
+      h = await setup();
+    });
+    afterAll(async () => {
+      await h.teardown();
+    });
+    beforeEach(() => {
+      store = new MemoryStore();
+      audit = new MemoryAuditLog();
+      broker = new Broker({
+        states: new LoginStates(store, 300),
+        audit,
+        logger: memoryLogger(),
+        adapters: new Map([[h.adapter.id, h.adapter]]),
+        callbackUrl: () => h.callbackUrl,
+      });
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const begin = (uid: string) =>
+      broker.begin({ uid, clientId: 'conformance', providerId: h.adapter.id, locale: 'en', correlationId: `corr-${uid}` });
+
+    test('state round trip: the callback carries the broker state and yields the verified identity', async () => {
+      const { state, action } = await begin('uid-1');
+      const cb = await h.drive(action, 'success');
+      expect(h.adapter.stateFrom(cb.params)).toBe(state);
+      const { login, identity } = await broker.complete(h.adapter.id, cb.params, cb.method);
+      expect(login.uid).toBe('uid-1');
+      expect(identity.subject).toBe(h.expectedSubject);
+      expect(identity.idp).toBe(h.adapter.id);
+      expect(identity.givenName).not.toBe('');
+      expect(identity.familyName).not.toBe('');
+      expect(audit.types('corr-uid-1')).toEqual(['provider_request', 'provider_response', 'verification']);
+    });
+
+    test('replay refused: the same callback a second time is rejected', async () => {
+      const { action } = await begin('uid-2');
+      const cb = await h.drive(action, 'success');
+      await broker.complete(h.adapter.id, cb.params, cb.method);
+      const replay = broker.complete(h.adapter.id, cb.params, cb.method);
+      await expect(replay).rejects.toBeInstanceOf(BrokerError);
+      await expect(replay).rejects.toMatchObject({ code: 'unknown_state' });
+    });
+
+    test('mismatched state refused: an answer for one login cannot complete another', async () => {
+      const first = await begin('uid-3');
+      const second = await begin('uid-4');
+      const cb = await h.drive(first.action, 'success');
+      const moved = h.withState(cb, second.state);
+      const err = await broker.complete(h.adapter.id, moved.params, moved.method).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerError);
+      expect((err as BrokerError).code).toBe('invalid_response');
+      expect((err as BrokerError).login?.uid).toBe('uid-4');
+    });
+
+    test('upstream errors mapped: a user who cancels at the provider yields user_cancel for the right login', async () => {
+      const { action } = await begin('uid-5');
+      const cb = await h.drive(action, 'cancel');
+      const err = await broker.complete(h.adapter.id, cb.params, cb.method).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerError);
+      expect((err as BrokerError).code).toBe('user_cancel');
+      expect((err as BrokerError).login?.uid).toBe('uid-5');
+    });
+
+    test('a callback without or with a forged state is refused without touching any login', async () => {
+      await expect(broker.complete(h.adapter.id, {}, 'POST')).rejects.toMatchObject({ code: 'unknown_state' });
+      const { action } = await begin('uid-6');
+      const cb = await h.drive(action, 'success');
+      const forged = h.withState(cb, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA');
+      await expect(broker.complete(h.adapter.id, forged.params, forged.method)).rejects.toMatchObject({ code: 'unknown_state' });
+      // the genuine login is still there and completes
+      await expect(broker.complete(h.adapter.id, cb.params, cb.method)).resolves.toMatchObject({ login: { uid: 'uid-6' } });
+    });
+  });
+}
