@@ -27,3 +27,7 @@ export interface ProviderTransport {
 export function plainTransport(): ProviderTransport {
   return { fetch: globalThis.fetch.bind(globalThis), close: async () => {} };
 }
+
+// The mutual-TLS implementation lives in ./agent.ts; re-exported so adapters import one module.
+export { createProviderTransport, TlsPeerError } from './agent.ts';
+export type { DedicatedTransport, PeerVerification, ProviderTransportOptions } from './agent.ts';
