@@ -1,0 +1,84 @@
+// `vpm-gateway certs dev`: a usable, idempotent development PKI.
+import { describe, test, expect, afterAll } from '@jest/globals';
+import { readFileSync, statSync, rmSync, unlinkSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
+import { createProviderTransport } from '../../src/tls/transport.ts';
+import { TempDir, startServer } from './pki-fixture.ts';
+
+const tmp = new TempDir();
+afterAll(() => tmp.remove());
+
+function io() {
+  const out = { stdout: '', stderr: '' };
+  return { out, io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) } };
+}
+
+describe('certs dev', () => {
+  const dir = join(tmp.path, 'dev');
+
+  test('creates a CA, a server certificate for localhost and two client certificates', async () => {
+    const { out, io: o } = io();
+    expect(await runCerts(['dev', '--dir', dir], o)).toBe(0);
+    expect(out.stdout).toContain('created ca.pem, ca-key.pem, server.pem');
+    const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
+    expect(ca.ca).toBe(true);
+    const server = new X509Certificate(readFileSync(join(dir, 'server.pem')));
+    expect(server.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    for (const stem of ['server', 'gateway-client', 'agency-client']) {
+      const cert = new X509Certificate(readFileSync(join(dir, `${stem}.pem`)));
+      expect(cert.verify(ca.publicKey)).toBe(true);
+      expect(cert.checkIssued(ca)).toBe(true);
+      expect(statSync(join(dir, `${stem}-key.pem`)).mode & 0o077).toBe(0);
+    }
+    expect(new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).subject).toBe('CN=demo-service\nO=Demo Agency');
+    expect(statSync(join(dir, 'ca-key.pem')).mode & 0o077).toBe(0);
+  });
+
+  test('is idempotent: a second run keeps every file', async () => {
+    const before = readFileSync(join(dir, 'server.pem'), 'utf8');
+    const { out, io: o } = io();
+    expect(await runCerts(['dev', '--dir', dir], o)).toBe(0);
+    expect(out.stdout).toContain('nothing changed');
+    expect(readFileSync(join(dir, 'server.pem'), 'utf8')).toBe(before);
+  });
+
+  test('re-issues only a missing leaf, from the existing CA', async () => {
+    const caBefore = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    unlinkSync(join(dir, 'agency-client.pem'));
+    unlinkSync(join(dir, 'agency-client-key.pem'));
+    const pki = await ensureDevPki(dir);
+    expect(pki.created).toEqual(['agency-client.pem', 'agency-client-key.pem']);
+    expect(readFileSync(join(dir, 'ca.pem'), 'utf8')).toBe(caBefore);
+    expect(new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).checkIssued(new X509Certificate(caBefore))).toBe(true);
+  });
+
+  test('refuses to mint a new CA beside certificates of a lost one', async () => {
+    const d = join(tmp.path, 'broken');
+    await ensureDevPki(d);
+    unlinkSync(join(d, 'ca-key.pem'));
+    const { out, io: o } = io();
+    expect(await runCerts(['dev', '--dir', d], o)).toBe(1);
+    expect(out.stderr).toBe(`certs dev: ${d}: the CA certificate or key is missing but other material exists; remove ${d} to start over\n`);
+    rmSync(d, { recursive: true });
+  });
+
+  test('the dev material works for mutual TLS end to end', async () => {
+    const s = await startServer({ cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server-key.pem')), ca: readFileSync(join(dir, 'ca.pem')) });
+    const t = createProviderTransport('dev', { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client-key.pem') });
+    try {
+      expect(await (await t.fetch(`${s.url}/`)).json()).toEqual({ ok: true, cn: 'vpm-gateway' });
+    } finally {
+      await t.close();
+      await s.close();
+    }
+  });
+
+  test('bad arguments print usage', async () => {
+    const { out, io: o } = io();
+    expect(await runCerts(['prod'], o)).toBe(2);
+    expect(await runCerts(['dev', '--bogus'], o)).toBe(2);
+    expect(out.stderr).toContain('usage: vpm-gateway certs dev [--dir DIR]');
+  });
+});
