@@ -1,0 +1,221 @@
+// Upstream SAML 2.0 adapter (eIDAS nodes and SAML eID providers): signed AuthnRequests by HTTP-Redirect
+// or HTTP-POST, responses by HTTP-POST, optionally encrypted assertions, declarative attribute mapping,
+// eIDAS levels of assurance. See README.md beside this file for what is and is not supported.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ProviderError, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
+import { providerBaseSchema } from '../../src/config/provider-base.ts';
+import { readableFile } from '../../src/config/secret.ts';
+import { LOA_LEVELS, LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
+import { AttributeError, attributesConfigSchema, mapAttributes } from './attributes.ts';
+import { loadOrCreateKeyPair, type KeyPair } from './keys.ts';
+import { spMetadata } from './metadata.ts';
+import { buildAuthnRequest } from './request.ts';
+import { ResponseError, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { DEFAULT_CANCEL_MESSAGES, statusError } from './status.ts';
+
+const keyPairFiles = z.strictObject({ key: readableFile, cert: readableFile });
+
+export const samlConfigSchema = providerBaseSchema.extend({
+  type: z.literal('saml'),
+  idp: z.strictObject({
+    /** the IdP's entity ID: the only accepted Issuer */
+    entity_id: z.string().min(1),
+    /** SingleSignOnService location (the same URL serves both bindings) */
+    sso_url: z.url({ protocol: /^https?$/ }),
+    /** PEM files of the IdP's signing certificates (two during a rollover); KeyInfo in messages is ignored */
+    certificates: z.array(readableFile).min(1),
+  }),
+  sp: z
+    .strictObject({
+      /** default: `<baseUrl>/providers/<id>/metadata` */
+      entity_id: z.string().min(1).optional(),
+      /** ACS URL published in metadata; default `<baseUrl>/providers/<id>/callback`. Must equal the broker callback. */
+      acs_url: z.url().optional(),
+      /** generated in the key directory on first start when absent (development only) */
+      signing: keyPairFiles.optional(),
+      encryption: keyPairFiles.optional(),
+    })
+    .default({}),
+  /** how the AuthnRequest travels */
+  binding: z.enum(['redirect', 'post']).default('redirect'),
+  /** refuse plain assertions (eIDAS nodes always encrypt) */
+  require_encrypted_assertion: z.boolean().default(false),
+  force_authn: z.boolean().default(true),
+  name_id_format: z.string().min(1).default('urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified'),
+  /** send RequestedAuthnContext with the eIDAS LoA URI of the requested level */
+  request_authn_context: z.boolean().default(true),
+  /** extra AuthnContextClassRef -> level entries for non-eIDAS IdPs (the eIDAS URIs are always known) */
+  authn_context_levels: z.record(z.string().min(1), z.enum(LOA_LEVELS)).default({}),
+  /** a preset (`eidas`, `oid`, `identity-claims`) or an explicit mapping */
+  attributes: attributesConfigSchema,
+  amr: z.array(z.string().min(1)).min(1).default(['saml']),
+  clock_skew_seconds: z.number().int().min(0).max(300).default(60),
+  max_response_bytes: z.number().int().min(4096).max(2 * 1024 * 1024).default(256 * 1024),
+  /** how long an AuthnRequest ID stays answerable */
+  request_ttl_seconds: z.number().int().min(60).max(3600).default(600),
+  /** case-insensitive fragments of a status message that mean the user cancelled */
+  cancel_status_messages: z.array(z.string().min(1)).default(DEFAULT_CANCEL_MESSAGES),
+});
+
+export type SamlProviderConfig = z.infer<typeof samlConfigSchema>;
+
+const REQUEST_ID_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+interface SamlConnData {
+  requestId: string;
+}
+
+function isConnData(value: unknown): value is SamlConnData {
+  return typeof value === 'object' && value !== null && typeof (value as SamlConnData).requestId === 'string' && REQUEST_ID_RE.test((value as SamlConnData).requestId);
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+
+export class SamlAdapter implements ProviderAdapter {
+  readonly kind = 'saml';
+  readonly id: string;
+  readonly maxLoa: Loa;
+  readonly spEntityId: string;
+  readonly metadataAcsUrl: string;
+  private readonly config: SamlProviderConfig;
+  private readonly deps: AdapterDeps;
+  private readonly signing: KeyPair;
+  private readonly encryption: KeyPair;
+  private readonly idpCertificates: string[];
+  private warnedAcs = false;
+
+  constructor(config: SamlProviderConfig, deps: AdapterDeps, keys: { signing: KeyPair; encryption: KeyPair }) {
+    this.config = config;
+    this.deps = deps;
+    this.id = config.id;
+    this.maxLoa = config.loa;
+    this.signing = keys.signing;
+    this.encryption = keys.encryption;
+    const base = deps.baseUrl.replace(/\/+$/, '');
+    this.spEntityId = config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`;
+    this.metadataAcsUrl = config.sp.acs_url ?? `${base}/providers/${config.id}/callback`;
+    this.idpCertificates = config.idp.certificates.map((path) => readFileSync(path, 'utf8'));
+  }
+
+  /** SP signing and encryption certificates (PEM), e.g. for an IdP's configuration. */
+  get certificates(): { signing: string; encryption: string } {
+    return { signing: this.signing.cert, encryption: this.encryption.cert };
+  }
+
+  metadata(): string {
+    return spMetadata({ entityId: this.spEntityId, acsUrl: this.metadataAcsUrl, signingKey: this.signing.key, signingCert: this.signing.cert, encryptionCert: this.encryption.cert, nameIdFormat: this.config.name_id_format });
+  }
+
+  async start(ctx: StartContext): Promise<StartResult> {
+    if (ctx.callbackUrl !== this.metadataAcsUrl && !this.warnedAcs) {
+      this.warnedAcs = true;
+      this.deps.logger.warn('SAML ACS URL in SP metadata differs from the broker callback URL; set sp.acs_url', { providerId: this.id, callbackUrl: ctx.callbackUrl, metadataAcsUrl: this.metadataAcsUrl });
+    }
+    const built = await buildAuthnRequest({
+      spEntityId: this.spEntityId,
+      acsUrl: ctx.callbackUrl,
+      idpSsoUrl: this.config.idp.sso_url,
+      signingKey: this.signing.key,
+      signingCert: this.signing.cert,
+      binding: this.config.binding,
+      relayState: ctx.state,
+      forceAuthn: this.config.force_authn,
+      nameIdFormat: this.config.name_id_format,
+      classRefs: this.config.request_authn_context ? [LOA_URI[ctx.acr ?? 'low']] : [],
+    });
+    // Single use: the callback takes this key; a second response to the same request finds nothing.
+    const created = await this.deps.store.setIfAbsent(this.requestKey(built.id), '1', this.config.request_ttl_seconds);
+    if (!created) throw new ProviderError('temporarily_unavailable', 'AuthnRequest ID collision');
+    const connData: SamlConnData = { requestId: built.id };
+    return { action: built.action, connData, requestDigest: `sha256:${sha256(built.xml)}` };
+  }
+
+  stateFrom(params: Record<string, string>): string | undefined {
+    const relayState = params.RelayState;
+    return typeof relayState === 'string' && relayState.length > 0 && relayState.length <= 80 ? relayState : undefined;
+  }
+
+  async callback(ctx: CallbackContext): Promise<CallbackResult> {
+    if (!isConnData(ctx.connData)) throw new ProviderError('invalid_response', 'login carries no SAML request ID');
+    if (ctx.method !== 'POST') throw new ProviderError('invalid_response', 'SAML responses are accepted by HTTP-POST only');
+    const requestId = ctx.connData.requestId;
+    // InResponseTo is bound to this login's request and usable once, whatever the outcome.
+    if (!(await this.deps.store.take(this.requestKey(requestId)))) throw new ProviderError('invalid_response', 'AuthnRequest already answered or expired (InResponseTo reuse)');
+    const now = Date.now();
+    const skewMs = this.config.clock_skew_seconds * 1000;
+    let xml: string;
+    let outcome;
+    try {
+      xml = decodeSamlResponse(ctx.params.SAMLResponse, this.config.max_response_bytes);
+      outcome = await verifySamlResponse(xml, {
+        idpEntityId: this.config.idp.entity_id,
+        idpCertificates: this.idpCertificates,
+        spEntityId: this.spEntityId,
+        acsUrl: ctx.callbackUrl,
+        requestId,
+        decryptionKeys: [this.encryption.key],
+        requireEncryptedAssertion: this.config.require_encrypted_assertion,
+        skewMs,
+        maxBytes: this.config.max_response_bytes,
+        now,
+      });
+    } catch (err) {
+      if (err instanceof ResponseError) throw new ProviderError('invalid_response', err.message);
+      throw err;
+    }
+    if (!outcome.ok) throw statusError(outcome.status, this.config.cancel_status_messages);
+    const a = outcome.assertion;
+
+    const ttl = Math.max(1, Math.ceil((a.notOnOrAfter + skewMs - now) / 1000));
+    if (!(await this.deps.store.setIfAbsent(`saml:assertion:${this.id}:${sha256(`${a.issuer}\n${a.id}`)}`, '1', ttl))) {
+      throw new ProviderError('invalid_response', 'assertion replayed (its ID was seen before)');
+    }
+
+    const loa = this.levelOf(a.authnContextClassRef);
+    if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `achieved ${loa}, requested ${ctx.acr}`);
+    let person;
+    try {
+      person = mapAttributes(a.attributes, this.config.attributes);
+    } catch (err) {
+      if (err instanceof AttributeError) throw new ProviderError('invalid_response', err.message);
+      throw err;
+    }
+    return {
+      identity: { ...person, loa, amr: [...this.config.amr], raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy } },
+      responseDigest: `sha256:${sha256(xml)}`,
+    };
+  }
+
+  routes(app: import('express').Express, basePath: string): void {
+    app.get(`${basePath}/metadata`, (_req, res) => {
+      res.type('application/samlmetadata+xml').send(this.metadata());
+    });
+  }
+
+  /** Level from the AuthnContextClassRef, never above what this provider is configured to deliver. */
+  private levelOf(classRef: string): Loa {
+    const level = parseLoa(classRef) ?? this.config.authn_context_levels[classRef];
+    if (!level) throw new ProviderError('invalid_response', 'AuthnContextClassRef names no known level of assurance');
+    return loaRank(level) > loaRank(this.maxLoa) ? this.maxLoa : level;
+  }
+
+  private requestKey(requestId: string): string {
+    return `saml:request:${this.id}:${requestId}`;
+  }
+}
+
+export async function createSamlAdapter(config: SamlProviderConfig, deps: AdapterDeps): Promise<SamlAdapter> {
+  if (deps.production && !config.idp.sso_url.startsWith('https://')) throw new Error(`provider ${config.id}: idp.sso_url must be https in production`);
+  const common = { keyDir: deps.keyDir, production: deps.production };
+  const signing = await loadOrCreateKeyPair({ ...common, configured: config.sp.signing, name: `saml-${config.id}-signing`, commonName: `${config.id} SAML SP signing` });
+  const encryption = await loadOrCreateKeyPair({ ...common, configured: config.sp.encryption, name: `saml-${config.id}-encryption`, commonName: `${config.id} SAML SP encryption` });
+  return new SamlAdapter(config, deps, { signing, encryption });
+}
+
+export const factory: AdapterFactory<SamlProviderConfig> = {
+  kind: 'saml',
+  schema: samlConfigSchema,
+  create: createSamlAdapter,
+};

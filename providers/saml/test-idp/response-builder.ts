@@ -1,0 +1,163 @@
+// Builds real SAML 2.0 Responses the way an IdP does: DOM-built XML, enveloped signatures by xml-crypto
+// (placed after Issuer, as the schema wants), assertions encrypted by xml-encryption (AES-256-GCM with
+// RSA-OAEP key transport). Used by the test IdP and by tests that craft attack responses.
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { DOMImplementation, DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import xmlenc from 'xml-encryption';
+import { NS } from '../xml.ts';
+import type { KeyPair } from '../keys.ts';
+
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const XS = 'http://www.w3.org/2001/XMLSchema';
+const XMLNS = 'http://www.w3.org/2000/xmlns/';
+export const STATUS = 'urn:oasis:names:tc:SAML:2.0:status:';
+
+export interface ResponseSpec {
+  idpEntityId: string;
+  spEntityId: string;
+  acsUrl: string;
+  inResponseTo: string;
+  /** default: now */
+  now?: number;
+  responseId?: string;
+  assertionId?: string;
+  /** Response Destination; default acsUrl */
+  destination?: string;
+  /** bearer Recipient; default acsUrl */
+  recipient?: string;
+  /** Audience; default spEntityId */
+  audience?: string;
+  /** Conditions window, ms; default now-30s .. now+5min */
+  notBefore?: number;
+  notOnOrAfter?: number;
+  nameId?: string;
+  classRef?: string;
+  attributes?: Record<string, string[]>;
+  /** a non-success status: no assertion is issued */
+  status?: { code: string; subCode?: string; message?: string };
+}
+
+export function newId(): string {
+  return `_${randomBytes(20).toString('hex')}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function el(doc: Document, ns: string, qname: string, attrs: Record<string, string | undefined> = {}, ...kids: (Element | string | undefined)[]): Element {
+  const e = doc.createElementNS(ns, qname);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined) continue;
+    if (k.startsWith('xmlns:')) e.setAttributeNS(XMLNS, k, v);
+    else if (k.startsWith('xsi:')) e.setAttributeNS(XSI, k, v);
+    else e.setAttribute(k, v);
+  }
+  for (const kid of kids) {
+    if (kid === undefined) continue;
+    e.appendChild(typeof kid === 'string' ? doc.createTextNode(kid) : kid);
+  }
+  return e;
+}
+
+/** An unsigned Response (with one plain Assertion unless `status` says otherwise). */
+export function buildResponse(spec: ResponseSpec): string {
+  const now = spec.now ?? Date.now();
+  const doc = new DOMImplementation().createDocument(NS.samlp, 'samlp:Response', null);
+  const res = doc.documentElement!;
+  res.setAttributeNS(XMLNS, 'xmlns:saml', NS.saml);
+  res.setAttribute('ID', spec.responseId ?? newId());
+  res.setAttribute('Version', '2.0');
+  res.setAttribute('IssueInstant', iso(now));
+  res.setAttribute('Destination', spec.destination ?? spec.acsUrl);
+  res.setAttribute('InResponseTo', spec.inResponseTo);
+  res.appendChild(el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId));
+  const status = spec.status ?? { code: `${STATUS}Success` };
+  const code = el(doc, NS.samlp, 'samlp:StatusCode', { Value: status.code }, status.subCode ? el(doc, NS.samlp, 'samlp:StatusCode', { Value: status.subCode }) : undefined);
+  res.appendChild(el(doc, NS.samlp, 'samlp:Status', {}, code, status.message ? el(doc, NS.samlp, 'samlp:StatusMessage', {}, status.message) : undefined));
+  if (spec.status) return new XMLSerializer().serializeToString(doc);
+
+  const notBefore = spec.notBefore ?? now - 30_000;
+  const notOnOrAfter = spec.notOnOrAfter ?? now + 300_000;
+  const a = el(doc, NS.saml, 'saml:Assertion', { 'xmlns:saml': NS.saml, 'xmlns:xsi': XSI, 'xmlns:xs': XS, ID: spec.assertionId ?? newId(), Version: '2.0', IssueInstant: iso(now) });
+  a.appendChild(el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId));
+  a.appendChild(
+    el(doc, NS.saml, 'saml:Subject', {},
+      el(doc, NS.saml, 'saml:NameID', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }, spec.nameId ?? newId()),
+      el(doc, NS.saml, 'saml:SubjectConfirmation', { Method: 'urn:oasis:names:tc:SAML:2.0:cm:bearer' },
+        el(doc, NS.saml, 'saml:SubjectConfirmationData', { InResponseTo: spec.inResponseTo, NotOnOrAfter: iso(notOnOrAfter), Recipient: spec.recipient ?? spec.acsUrl }))),
+  );
+  a.appendChild(
+    el(doc, NS.saml, 'saml:Conditions', { NotBefore: iso(notBefore), NotOnOrAfter: iso(notOnOrAfter) },
+      el(doc, NS.saml, 'saml:AudienceRestriction', {}, el(doc, NS.saml, 'saml:Audience', {}, spec.audience ?? spec.spEntityId))),
+  );
+  a.appendChild(
+    el(doc, NS.saml, 'saml:AuthnStatement', { AuthnInstant: iso(now), SessionIndex: newId() },
+      el(doc, NS.saml, 'saml:AuthnContext', {}, el(doc, NS.saml, 'saml:AuthnContextClassRef', {}, spec.classRef ?? 'http://eidas.europa.eu/LoA/substantial'))),
+  );
+  const statement = el(doc, NS.saml, 'saml:AttributeStatement');
+  for (const [name, values] of Object.entries(spec.attributes ?? {})) {
+    const at = el(doc, NS.saml, 'saml:Attribute', { Name: name, NameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri' });
+    for (const v of values) at.appendChild(el(doc, NS.saml, 'saml:AttributeValue', { 'xsi:type': 'xs:string' }, v));
+    statement.appendChild(at);
+  }
+  a.appendChild(statement);
+  res.appendChild(a);
+  return new XMLSerializer().serializeToString(doc);
+}
+
+/** Sign the Response (`which: 'response'`) or its Assertion, enveloped, signature after Issuer, cert in KeyInfo. */
+export function sign(xml: string, which: 'response' | 'assertion', key: KeyPair): string {
+  const sx = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  const target = which === 'response' ? "/*[local-name(.)='Response']" : "/*/*[local-name(.)='Assertion']";
+  sx.addReference({
+    xpath: target,
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
+  sx.computeSignature(xml, { prefix: 'ds', location: { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' } });
+  return sx.getSignedXml();
+}
+
+/** Replace the Assertion with an EncryptedAssertion for the SP's encryption certificate. */
+export async function encryptAssertion(xml: string, spEncryptionCert: string, algorithms: { content?: string; keyTransport?: string } = {}): Promise<string> {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const assertion = doc.getElementsByTagNameNS(NS.saml, 'Assertion')[0];
+  if (!assertion) throw new Error('no assertion to encrypt');
+  const plaintext = new XMLSerializer().serializeToString(assertion);
+  const encrypted = await new Promise<string>((resolve, reject) => {
+    xmlenc.encrypt(
+      plaintext,
+      {
+        rsa_pub: createPublicKey(spEncryptionCert).export({ type: 'spki', format: 'pem' }).toString(),
+        pem: spEncryptionCert,
+        encryptionAlgorithm: algorithms.content ?? 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+        keyEncryptionAlgorithm: algorithms.keyTransport ?? 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+        disallowEncryptionWithInsecureAlgorithm: false,
+        warnInsecureAlgorithm: false,
+      },
+      (err, result) => (err || !result ? reject(err ?? new Error('encryption failed')) : resolve(result)),
+    );
+  });
+  const data = new DOMParser().parseFromString(encrypted, 'text/xml').documentElement!;
+  const wrapper = doc.createElementNS(NS.saml, 'saml:EncryptedAssertion');
+  wrapper.appendChild(doc.importNode(data, true));
+  assertion.parentNode!.replaceChild(wrapper, assertion);
+  return new XMLSerializer().serializeToString(doc);
+}
+
+export interface IssueOptions {
+  key: KeyPair;
+  signAssertion?: boolean;
+  signResponse?: boolean;
+  /** SP encryption certificate: encrypt the assertion */
+  encryptFor?: string | undefined;
+}
+
+/** The whole IdP pipeline: build, sign the assertion, encrypt, sign the response. Returns XML. */
+export async function issueResponse(spec: ResponseSpec, o: IssueOptions): Promise<string> {
+  let xml = buildResponse(spec);
+  if (!spec.status && (o.signAssertion ?? true)) xml = sign(xml, 'assertion', o.key);
+  if (!spec.status && o.encryptFor) xml = await encryptAssertion(xml, o.encryptFor);
+  if (o.signResponse ?? true) xml = sign(xml, 'response', o.key);
+  return xml;
+}
