@@ -24,6 +24,8 @@ export const AUDIT_EVENTS = {
   config_error: 'S101',
   registry_change: 'S110',
   registry_change_error: 'S111',
+  /** a torn tail (an interrupted, never acknowledged write) was moved aside at start-up; detail says where */
+  audit_log_repaired: 'S120',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

@@ -1,0 +1,172 @@
+// On-disk format of the audit log directory (documented in ./README.md):
+//   segment-<first index, 12 digits>.jsonl  one entry per line: {"leaf":"<hex>","entry":{...}}
+//   checkpoints.jsonl                       one signed checkpoint per line
+//   checkpoint-key.pub.pem                  public half of the checkpoint key (pin it elsewhere too)
+//   torn/                                   torn tails moved aside by a repair
+// The Merkle leaf is the exact bytes of "entry"; "leaf" repeats its leaf hash so an edited entry is
+// located by position without waiting for the next checkpoint.
+import { AUDIT_EVENTS, type AuditEventType } from './events.ts';
+import { leafHash } from './merkle.ts';
+
+export const CHECKPOINTS_FILE = 'checkpoints.jsonl';
+export const PUBLIC_KEY_FILE = 'checkpoint-key.pub.pem';
+export const TORN_DIR = 'torn';
+export const SEGMENT_PATTERN = /^segment-(\d{12})\.jsonl$/;
+export const CHECKPOINT_TYP = 'vpm-audit-checkpoint';
+
+export function segmentName(firstIndex: number): string {
+  return `segment-${String(firstIndex).padStart(12, '0')}.jsonl`;
+}
+
+/** Where something is in the log directory; `line` is 1-based, `offset` the byte offset of the line. */
+export interface Position {
+  file: string;
+  line: number;
+  offset: number;
+  /** leaf index of an entry */
+  index?: number;
+}
+
+export function describePosition(p: Position): string {
+  const what = p.index !== undefined ? `entry ${p.index} ` : '';
+  return `${what}(${p.file} line ${p.line}, byte ${p.offset})`;
+}
+
+export class FormatError extends Error {
+  override name = 'FormatError';
+}
+
+/** The fields of an entry, as stored (personal data already hashed or encrypted). */
+export interface StoredEntry {
+  i: number;
+  /** UTC, millisecond precision */
+  t: string;
+  type: AuditEventType;
+  code: string;
+  corr?: string;
+  client?: string;
+  provider?: string;
+  /** `hmac-sha256:<base64url>` of the subject */
+  sub?: string;
+  /** released claims as compact JWE to the auditor key */
+  claims?: string;
+  detail?: Record<string, unknown>;
+}
+
+const UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const OPTIONAL_STRINGS = ['corr', 'client', 'provider', 'sub', 'claims'] as const;
+const KNOWN_FIELDS = new Set(['i', 't', 'type', 'code', 'detail', ...OPTIONAL_STRINGS]);
+
+export function isUtcMs(value: unknown): value is string {
+  return typeof value === 'string' && UTC_MS.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+const PREFIX = Buffer.from('{"leaf":"');
+const MIDDLE = Buffer.from('","entry":');
+const HEX_LEN = 64;
+const BODY_START = PREFIX.length + HEX_LEN + MIDDLE.length;
+
+export function encodeEntryLine(body: string): { line: string; leaf: Buffer } {
+  const leaf = leafHash(Buffer.from(body));
+  return { line: `{"leaf":"${leaf.toString('hex')}","entry":${body}}\n`, leaf };
+}
+
+export interface DecodedEntry {
+  entry: StoredEntry;
+  leaf: Buffer;
+  /** the exact leaf bytes */
+  body: Buffer;
+}
+
+/** Decode one line (without its newline). Throws FormatError naming what is wrong. */
+export function decodeEntryLine(line: Buffer): DecodedEntry {
+  if (line.length < BODY_START + 2 || !line.subarray(0, PREFIX.length).equals(PREFIX) || !line.subarray(PREFIX.length + HEX_LEN, BODY_START).equals(MIDDLE) || line[line.length - 1] !== 0x7d) {
+    throw new FormatError('not an audit entry line');
+  }
+  const body = line.subarray(BODY_START, line.length - 1);
+  const leaf = leafHash(body);
+  if (line.toString('latin1', PREFIX.length, PREFIX.length + HEX_LEN) !== leaf.toString('hex')) throw new FormatError('leaf hash does not match the entry (entry or hash altered)');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new FormatError('entry is not valid JSON');
+  }
+  return { entry: checkEntry(parsed), leaf, body };
+}
+
+function checkEntry(value: unknown): StoredEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError('entry is not an object');
+  const e = value as Record<string, unknown>;
+  for (const key of Object.keys(e)) if (!KNOWN_FIELDS.has(key)) throw new FormatError(`entry has an unknown field ${JSON.stringify(key)}`);
+  if (!Number.isSafeInteger(e.i) || (e.i as number) < 0) throw new FormatError('entry index is missing or invalid');
+  if (!isUtcMs(e.t)) throw new FormatError('entry time is not a UTC time with milliseconds');
+  if (typeof e.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, e.type)) throw new FormatError('entry type is not in the audit vocabulary');
+  if (e.code !== AUDIT_EVENTS[e.type as AuditEventType]) throw new FormatError('entry code does not match its type');
+  for (const key of OPTIONAL_STRINGS) if (e[key] !== undefined && typeof e[key] !== 'string') throw new FormatError(`entry field ${key} is not a string`);
+  if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) throw new FormatError('entry detail is not an object');
+  return e as unknown as StoredEntry;
+}
+
+/** What a checkpoint signs. */
+export interface CheckpointPayload {
+  /** sequence number of the checkpoint, from 0: a removed or inserted checkpoint leaves a gap */
+  n: number;
+  size: number;
+  /** RFC 9162 root hash, hex */
+  root: string;
+  /** UTC, millisecond precision */
+  time: string;
+}
+
+export interface Checkpoint extends CheckpointPayload {
+  /** detached compact JWS over checkpointPayloadBytes(): `<protected>..<signature>` */
+  sig: string;
+}
+
+export function checkpointPayloadBytes(p: CheckpointPayload): Buffer {
+  return Buffer.from(JSON.stringify({ n: p.n, size: p.size, root: p.root, time: p.time }));
+}
+
+export function encodeCheckpointLine(c: Checkpoint): string {
+  return JSON.stringify({ n: c.n, size: c.size, root: c.root, time: c.time, sig: c.sig }) + '\n';
+}
+
+/** Parse a checkpoint line (without newline); it must be byte-for-byte canonical. Signature not checked. */
+export function decodeCheckpointLine(line: string): Checkpoint {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new FormatError('checkpoint is not valid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError('checkpoint is not an object');
+  const c = v as Record<string, unknown>;
+  if (!Number.isSafeInteger(c.n) || (c.n as number) < 0) throw new FormatError('checkpoint number is invalid');
+  if (!Number.isSafeInteger(c.size) || (c.size as number) < 0) throw new FormatError('checkpoint size is invalid');
+  if (typeof c.root !== 'string' || !/^[0-9a-f]{64}$/.test(c.root)) throw new FormatError('checkpoint root is not a hex SHA-256 hash');
+  if (!isUtcMs(c.time)) throw new FormatError('checkpoint time is not a UTC time with milliseconds');
+  if (typeof c.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(c.sig)) throw new FormatError('checkpoint signature is missing or malformed');
+  const cp = { n: c.n as number, size: c.size as number, root: c.root, time: c.time, sig: c.sig };
+  if (encodeCheckpointLine(cp) !== line + '\n') throw new FormatError('checkpoint is not in canonical form (bytes added or changed)');
+  return cp;
+}
+
+/** Lines of a file: complete lines and the torn tail (bytes after the last newline). */
+export function* lines(buf: Buffer): Generator<{ start: number; end: number; line: number }> {
+  let start = 0;
+  let n = 0;
+  while (start < buf.length) {
+    const nl = buf.indexOf(0x0a, start);
+    if (nl === -1) return;
+    n++;
+    yield { start, end: nl, line: n };
+    start = nl + 1;
+  }
+}
+
+/** Byte offset where the torn tail of buf begins, or undefined when buf ends with a newline (or is empty). */
+export function tornTailOffset(buf: Buffer): number | undefined {
+  if (buf.length === 0 || buf[buf.length - 1] === 0x0a) return undefined;
+  return buf.lastIndexOf(0x0a) + 1;
+}

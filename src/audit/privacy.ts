@@ -1,0 +1,47 @@
+// Personal data never reaches the audit files in plain text: the subject is kept as a keyed HMAC (an
+// operator holding the key can search by personal code, nobody else can test guesses), and released
+// claims only as JWE to the auditor's public key.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { CompactEncrypt } from 'jose';
+import type { AuditorKey } from './keys.ts';
+import { parsePersonalCode, parseSemanticsIdentifier, semanticsIdentifier } from '../identity/personal-code.ts';
+
+const SUB_PREFIX = 'hmac-sha256:';
+
+export function hashSubject(key: string, subject: string): string {
+  return SUB_PREFIX + createHmac('sha256', key).update(subject, 'utf8').digest('base64url');
+}
+
+/** Constant-time comparison of two stored subject hashes. */
+export function sameSubjectHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The subject an operator searches for: `PNOLV-010180-15097`, or a bare national code with its
+ * country (`010180-15097`, `01018015097`). Canonicalised the way the identity layer does it, so
+ * the hash matches what the gateway recorded. Throws PersonalCodeError on an invalid code.
+ */
+export function subjectFromInput(value: string, country = 'LV'): string {
+  if (/^PNO[A-Z]{2}-/i.test(value.trim())) return semanticsIdentifier(parseSemanticsIdentifier(value.trim().toUpperCase()));
+  return semanticsIdentifier(parsePersonalCode(country, value));
+}
+
+export async function encryptClaims(claims: Record<string, unknown>, auditor: AuditorKey): Promise<string> {
+  return new CompactEncrypt(Buffer.from(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: auditor.alg, enc: 'A256GCM', kid: auditor.kid, cty: 'json' })
+    .encrypt(auditor.key);
+}
+
+// Personal codes (LV/EE/LT, with or without the LV hyphen) in free-form detail would defeat the hashing
+// above; callers must not put them there, and this catches the mistake instead of storing one.
+const CODE_LIKE = /(?<![0-9A-Za-z_-])(?:\d{6}-?\d{5})(?![0-9A-Za-z_-])/g;
+
+/** Detail as JSON with anything shaped like a personal code replaced. */
+export function redactedDetailJson(detail: Record<string, unknown>): { json: string; redacted: boolean } {
+  const json = JSON.stringify(detail);
+  const clean = json.replace(CODE_LIKE, '[redacted]');
+  return { json: clean, redacted: clean !== json };
+}
