@@ -39,7 +39,7 @@ export const MISBEHAVIOURS = [
   'wrong_version', // VK_VERSION differs from the request
   'stale_time', // VK_DATETIME an hour old
   'future_time', // VK_DATETIME an hour ahead
-  'bad_datetime', // VK_DATETIME with a colon in the offset
+  'bad_datetime', // VK_DATETIME in ISO form with `Z` instead of +hhmm
   'replay_nonce', // VK_NONCE of an earlier request
   'wrong_nonce', // a VK_NONCE that was never issued
   'wrong_rid', // VK_RID of another login
@@ -225,7 +225,7 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
     const now = Date.now();
     const time = how === 'stale_time' ? now - 3_600_000 : how === 'future_time' ? now + 3_600_000 : now;
     let datetime = formatDatetime(new Date(time), 120);
-    if (how === 'bad_datetime') datetime = datetime.replace(/(\d\d)(\d\d)$/, '$1:$2');
+    if (how === 'bad_datetime') datetime = new Date(time).toISOString().slice(0, 19) + 'Z';
     const fields: Record<string, string> = {
       VK_SERVICE: service,
       VK_VERSION: how === 'wrong_version' ? (p.version === '009' ? '008' : '009') : p.version,
