@@ -1,0 +1,175 @@
+// Configuration of one upstream OpenID provider (an eID or a bank network). Everything that decides
+// whether an answer is trusted is pinned here (issuer, algorithms, claim names, acr mapping) and
+// validated at startup, so a typo fails the start instead of a login.
+import { z } from 'zod';
+import { providerBaseSchema } from '../../src/config/provider-base.ts';
+import { secretSchema, readableFile } from '../../src/config/secret.ts';
+import { LOA_LEVELS } from '../../src/identity/loa.ts';
+import { SUPPORTED_COUNTRIES } from '../../src/identity/personal-code.ts';
+
+/** Asymmetric JWS algorithms only: `none` and HS* (a shared secret, or a public key abused as one) are refused for upstream tokens. */
+export const UPSTREAM_SIGNING_ALGS = ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'Ed25519', 'EdDSA'] as const;
+/** Algorithms our own key signs client assertions and request objects with. */
+export const CLIENT_SIGNING_ALGS = ['PS256', 'RS256', 'ES256'] as const;
+/** JWE key management algorithms openid-client decrypts with (RSA1_5 is deliberately absent). */
+export const KEY_MANAGEMENT_ALGS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const;
+export const CONTENT_ENCRYPTION_ALGS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'] as const;
+
+const httpsOrHttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const claimName = z.string().regex(/^[A-Za-z0-9_:.\-/]{1,100}$/, 'must be a claim name');
+
+const clientAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('client_secret_basic'), client_secret: secretSchema }),
+  z.strictObject({ method: z.literal('client_secret_post'), client_secret: secretSchema }),
+  /** signs a client assertion with the gateway's signing key for this provider (see `signing`) */
+  z.strictObject({ method: z.literal('private_key_jwt') }),
+  /** RFC 8705: the client certificate of the provider's `tls` block authenticates the gateway */
+  z.strictObject({ method: z.literal('tls_client_auth') }),
+]);
+
+/** Static metadata for upstreams without (or with untrusted) discovery. */
+const metadataSchema = z.strictObject({
+  authorization_endpoint: httpsOrHttpUrl,
+  token_endpoint: httpsOrHttpUrl,
+  jwks_uri: httpsOrHttpUrl,
+  userinfo_endpoint: httpsOrHttpUrl.optional(),
+  pushed_authorization_request_endpoint: httpsOrHttpUrl.optional(),
+});
+
+/** Where one identity attribute comes from. A `pattern` like `PNO{country}-{code}` parses a semantics identifier. */
+const personalCodeSchema = z
+  .strictObject({
+    claim: claimName,
+    pattern: z.string().min(1).max(100).optional(),
+    /** issuing country when the value does not carry one */
+    country: z.enum(SUPPORTED_COUNTRIES as unknown as ['LV', 'EE', 'LT']).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.pattern !== undefined) {
+      const codes = v.pattern.split('{code}').length - 1;
+      const countries = v.pattern.split('{country}').length - 1;
+      if (codes !== 1) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern must contain {code} exactly once' });
+      if (countries > 1) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern may contain {country} at most once' });
+      const rest = v.pattern.replace('{code}', '').replace('{country}', '');
+      if (/[{}]/.test(rest)) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern knows only the placeholders {country} and {code}' });
+      if (countries === 1 && v.country) ctx.addIssue({ code: 'custom', path: ['country'], message: 'give either a {country} placeholder or a fixed country, not both' });
+      if (countries === 0 && !v.country) ctx.addIssue({ code: 'custom', path: ['country'], message: 'pattern has no {country}: name the fixed country' });
+    } else if (!v.country) {
+      ctx.addIssue({ code: 'custom', path: ['country'], message: 'without a pattern the issuing country must be given' });
+    }
+  });
+
+const claimsSchema = z.strictObject({
+  /** the signed ID token, or the userinfo response (whose `sub` must equal the ID token's) */
+  source: z.enum(['id_token', 'userinfo']).default('id_token'),
+  given_name: claimName.default('given_name'),
+  family_name: claimName.default('family_name'),
+  personal_code: personalCodeSchema,
+});
+
+const loaLevel = z.enum(LOA_LEVELS);
+
+const assuranceSchema = z
+  .strictObject({
+    /** upstream `acr` value -> our level; an `acr` not listed here is refused */
+    acr: z.record(z.string().min(1), loaLevel).default({}),
+    /** upstream `amr` value -> our level; used only when the ID token carries no `acr` */
+    amr: z.record(z.string().min(1), loaLevel).default({}),
+    /** send `acr_values` (the mapped values at or above the requested level) upstream */
+    request_acr_values: z.boolean().default(true),
+  })
+  .refine((v) => Object.keys(v.acr).length + Object.keys(v.amr).length > 0, { message: 'map at least one upstream acr or amr value to a level of assurance' });
+
+const encryptionSchema = z.strictObject({
+  /** require encrypted ID tokens (an unencrypted one is refused) */
+  id_token: z.boolean().default(true),
+  /** require encrypted, signed userinfo responses */
+  userinfo: z.boolean().default(false),
+  alg: z.enum(KEY_MANAGEMENT_ALGS).default('RSA-OAEP-256'),
+  enc: z.array(z.enum(CONTENT_ENCRYPTION_ALGS)).min(1).default(['A256GCM', 'A128CBC-HS256']),
+  /** PKCS#8 PEM private key; generated in the key directory on first start when absent */
+  key: readableFile.optional(),
+});
+
+const signingSchema = z.strictObject({
+  alg: z.enum(CLIENT_SIGNING_ALGS).default('PS256'),
+  /** PKCS#8 PEM private key; generated in the key directory on first start when absent */
+  key: readableFile.optional(),
+});
+
+const errorsSchema = z.strictObject({
+  /** upstream `error` codes that mean the user cancelled */
+  cancel_errors: z.array(z.string().min(1)).default(['user_cancel', 'cancelled']),
+  /** an `access_denied` whose description matches this (case-insensitive) is a cancel too */
+  cancel_description: z
+    .string()
+    .default('cancel|abort')
+    .refine((s) => {
+      try {
+        new RegExp(s, 'i');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+});
+
+export const oidcProviderSchema = providerBaseSchema
+  .extend({
+    type: z.literal('oidc'),
+    /** issuer identifier; discovery runs against it unless `metadata` is given, and every token's `iss` must equal it */
+    issuer: httpsOrHttpUrl,
+    metadata: metadataSchema.optional(),
+    client_id: z.string().min(1).max(200),
+    client_auth: clientAuthSchema,
+    scope: z
+      .string()
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens')
+      .refine((s) => s.split(' ').includes('openid'), 'must include openid')
+      .default('openid'),
+    /** the one algorithm the upstream signs ID tokens with */
+    id_token_signed_response_alg: z.enum(UPSTREAM_SIGNING_ALGS).default('RS256'),
+    /** when set, userinfo must be a JWT signed with this algorithm */
+    userinfo_signed_response_alg: z.enum(UPSTREAM_SIGNING_ALGS).optional(),
+    /** fetch userinfo even when the claims come from the ID token */
+    userinfo: z.boolean().default(false),
+    /** RFC 9207: require `iss` in the authorization response (mix-up defence) */
+    require_iss: z.boolean().default(true),
+    /** JAR: send the authorization request as a signed request object */
+    request_object: z.boolean().default(false),
+    /** PAR: push the authorization request over the back channel first */
+    par: z.boolean().default(false),
+    signing: signingSchema.default({ alg: 'PS256' }),
+    encryption: encryptionSchema.optional(),
+    claims: claimsSchema,
+    assurance: assuranceSchema,
+    errors: errorsSchema.default({ cancel_errors: ['user_cancel', 'cancelled'], cancel_description: 'cancel|abort' }),
+    /** seconds of clock skew tolerated on token timestamps */
+    clock_tolerance: z.number().int().min(0).max(300).default(30),
+    /** seconds before a back-channel call is abandoned */
+    timeout: z.number().int().min(1).max(120).default(10),
+  })
+  .superRefine((v, ctx) => {
+    if (v.client_auth.method === 'tls_client_auth' && !v.tls) {
+      ctx.addIssue({ code: 'custom', path: ['client_auth'], message: 'tls_client_auth needs a tls block with the client certificate' });
+    }
+    if (v.claims.source === 'userinfo' && v.metadata && !v.metadata.userinfo_endpoint) {
+      ctx.addIssue({ code: 'custom', path: ['claims', 'source'], message: 'userinfo as claim source needs metadata.userinfo_endpoint' });
+    }
+    if (v.par && v.metadata && !v.metadata.pushed_authorization_request_endpoint) {
+      ctx.addIssue({ code: 'custom', path: ['par'], message: 'par needs metadata.pushed_authorization_request_endpoint' });
+    }
+    if (v.encryption?.userinfo && !v.userinfo_signed_response_alg) {
+      ctx.addIssue({ code: 'custom', path: ['encryption', 'userinfo'], message: 'encrypted userinfo must also be signed: set userinfo_signed_response_alg' });
+    }
+    const mapped = new Set([...Object.values(v.assurance.acr), ...Object.values(v.assurance.amr)]);
+    const rank = (l: string) => LOA_LEVELS.indexOf(l as (typeof LOA_LEVELS)[number]);
+    for (const level of mapped) {
+      if (rank(level) > rank(v.loa)) {
+        ctx.addIssue({ code: 'custom', path: ['assurance'], message: `maps a value to ${level}, above the provider's level ${v.loa}` });
+      }
+    }
+  });
+
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
+export type OidcProviderInput = z.input<typeof oidcProviderSchema>;

@@ -1,0 +1,30 @@
+// Adapter kind `oidc`: an upstream OpenID Connect provider (eParaksts, bank OIDC networks).
+import type { AdapterDeps, AdapterFactory } from '../../src/broker/adapter.ts';
+import { createProviderTransport } from '../../src/tls/agent.ts';
+import { OidcAdapter } from './adapter.ts';
+import { oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { loadOrCreateKey } from './keys.ts';
+
+export { OidcAdapter } from './adapter.ts';
+export { oidcProviderSchema, type OidcProviderConfig, type OidcProviderInput } from './config.ts';
+
+export async function createOidcAdapter(config: OidcProviderConfig, deps: AdapterDeps): Promise<OidcAdapter> {
+  const needsSigning = config.client_auth.method === 'private_key_jwt' || config.request_object;
+  const signingKey = needsSigning
+    ? await loadOrCreateKey({ file: config.signing.key, keyDir: deps.keyDir, name: `oidc-${config.id}-signing-${config.signing.alg}`, alg: config.signing.alg, use: 'sig' })
+    : undefined;
+  const encryptionKey = config.encryption
+    ? await loadOrCreateKey({ file: config.encryption.key, keyDir: deps.keyDir, name: `oidc-${config.id}-encryption-${config.encryption.alg}`, alg: config.encryption.alg, use: 'enc' })
+    : undefined;
+  // every back-channel call (discovery, JWKS, PAR, token, userinfo) goes through this provider's own agent
+  const transport = createProviderTransport(config.id, config.tls, { connectTimeout: config.timeout * 1000, responseTimeout: config.timeout * 1000 });
+  const adapter = new OidcAdapter({ config, deps, transport, signingKey, encryptionKey });
+  adapter.warmUp();
+  return adapter;
+}
+
+export const factory: AdapterFactory<OidcProviderConfig> = {
+  kind: 'oidc',
+  schema: oidcProviderSchema,
+  create: createOidcAdapter,
+};

@@ -1,0 +1,301 @@
+// A test OpenID provider playing an eID (eParaksts-like): node-oidc-provider 9 over HTTPS with a
+// development CA (so the real TLS path is exercised), PKCE, PAR, signed request objects, encrypted ID
+// tokens and userinfo, tls_client_auth, and a small login page whose user, acr and amr the caller picks.
+// Tests can rewrite the token or userinfo response (`op.tamper`) to hand the gateway hostile tokens
+// that still travel the real protocol. Never part of a production start.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
+import { createCa, issueCertificate } from '../../../src/tls/pki.ts';
+import { TestBrowser } from './browser.ts';
+import { memoryStorage } from './storage.ts';
+
+export interface TestUser {
+  given_name?: string;
+  family_name?: string;
+  /** semantics identifier, e.g. PNOLV-010180-15097 */
+  serial_number?: string;
+  [claim: string]: unknown;
+}
+
+/** Test users: one valid person, one without a personal code, one with an invalid one. */
+export const TEST_USERS: Record<string, TestUser> = {
+  valid: { given_name: 'Jānis', family_name: 'Bērziņš', serial_number: 'PNOLV-010180-15097' },
+  estonian: { given_name: 'Mari', family_name: 'Maasikas', serial_number: 'PNOEE-60001019906' },
+  nocode: { given_name: 'Anna', family_name: 'Liepa' },
+  badcode: { given_name: 'Pēteris', family_name: 'Kalniņš', serial_number: 'PNOLV-123456-12345' },
+};
+
+export const EIDAS = {
+  low: 'http://eidas.europa.eu/LoA/low',
+  substantial: 'http://eidas.europa.eu/LoA/substantial',
+  high: 'http://eidas.europa.eu/LoA/high',
+} as const;
+
+/** Rewrites of the OP's own answers; each gets the genuine one and returns what the gateway receives. */
+export interface Tamper {
+  /** the token endpoint's `id_token` (given the genuine ID token's claims and the OP's private signing key) */
+  idToken?: (claims: JWTPayload, opKey: JWK) => Promise<string> | string;
+  /** the userinfo JSON */
+  userinfo?: (claims: Record<string, unknown>) => Record<string, unknown>;
+  /** replace the whole token endpoint answer with an error status */
+  tokenError?: { status: number; body: Record<string, unknown> };
+}
+
+export interface TestOpOptions {
+  /** clients registered at the OP (redirect_uris must hold the gateway's callback URL) */
+  clients: ClientMetadata[];
+  /** default true: HTTPS with a freshly made development CA */
+  https?: boolean;
+  users?: Record<string, TestUser>;
+  host?: string;
+  port?: number;
+}
+
+export interface LoginChoice {
+  /** a key of the users table (default `valid`) */
+  user?: string;
+  acr?: string;
+  amr?: string[];
+  /** answer with this error instead of logging in */
+  error?: { error: string; error_description?: string };
+}
+
+export interface TestOp {
+  issuer: string;
+  /** TLS material for the gateway's provider `tls` block (files), and the CA in PEM */
+  tls?: { ca: string; cert: string; key: string; caPem: string; clientSubjectDn: string };
+  /** the OP's private signing JWK (tests forge tokens with it) and its public JWKS */
+  signingKey: JWK;
+  jwks: { keys: JWK[] };
+  tamper: Tamper;
+  provider: Provider;
+  /** Follow an authorization URL as a browser, log in (or fail) as chosen; returns the redirect back to the client. */
+  login(authorizationUrl: string, choice?: LoginChoice): Promise<URL>;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      data += chunk;
+      if (data.length > 10_000) req.destroy(new Error('body too large'));
+    });
+    req.on('end', () => resolve(new URLSearchParams(data)));
+    req.on('error', reject);
+  });
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function loginPage(uid: string, users: Record<string, TestUser>, acrValues: string[]): string {
+  const options = Object.entries(users)
+    .map(([id, u]) => `<option value="${escapeHtml(id)}">${escapeHtml(`${u.given_name ?? '?'} ${u.family_name ?? '?'} (${id})`)}</option>`)
+    .join('');
+  const acrs = acrValues.map((a) => `<option value="${escapeHtml(a)}">${escapeHtml(a)}</option>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test eID</title></head><body>
+<h1>Test eID provider</h1>
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+<label>Person <select name="user">${options}</select></label>
+<label>Level <select name="acr">${acrs}</select></label>
+<input type="hidden" name="amr" value="smart_card">
+<button type="submit">Log in</button></form>
+<form method="post" action="/interaction/${escapeHtml(uid)}/abort"><input type="hidden" name="error" value="user_cancel"><button type="submit">Cancel</button></form>
+</body></html>`;
+}
+
+export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
+  const useHttps = options.https ?? true;
+  const users = options.users ?? TEST_USERS;
+  const host = options.host ?? '127.0.0.1';
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-test-op-'));
+  let tls: TestOp['tls'];
+  let server: Server;
+  let serverCert: { cert: string; key: string; ca: string } | undefined;
+  if (useHttps) {
+    const ca = await createCa({ commonName: 'VPM Test eID CA' });
+    const srv = await issueCertificate(ca, { commonName: host, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const gw = await issueCertificate(ca, { commonName: 'vpm-gateway', subjectSuffix: 'O=VPM Test', usage: 'client' });
+    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client.key') };
+    writeFileSync(files.ca, ca.cert);
+    writeFileSync(files.cert, gw.cert);
+    writeFileSync(files.key, gw.key, { mode: 0o600 });
+    tls = { ...files, caPem: ca.cert, clientSubjectDn: 'CN=vpm-gateway,O=VPM Test' };
+    serverCert = { cert: srv.cert, key: srv.key, ca: ca.cert };
+    // client certificates are requested but optional: tls_client_auth clients need one, others not
+    server = createHttpsServer({ cert: srv.cert, key: srv.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  } else {
+    server = createHttpServer();
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
+
+  const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const signingKey = await exportJWK(privateKey);
+  signingKey.kid = await calculateJwkThumbprint(signingKey);
+  signingKey.use = 'sig';
+  const ecKey = await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey);
+  ecKey.kid = await calculateJwkThumbprint(ecKey);
+  ecKey.use = 'sig';
+  const publicOf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK) => pub;
+  const acrValues = [EIDAS.high, EIDAS.substantial, EIDAS.low, 'urn:test:unmapped'];
+
+  const provider = new Provider(issuer, {
+    adapter: memoryStorage(options.clients),
+    jwks: { keys: [signingKey, ecKey] },
+    cookies: { keys: ['test-op-cookie-key-0123456789abcdef'] },
+    acrValues,
+    scopes: ['openid', 'profile', 'eid'],
+    claims: { openid: ['sub', 'amr', 'auth_time'], profile: ['given_name', 'family_name'], eid: ['serial_number'], acr: null, amr: null },
+    // eParaksts-like: the ID token itself carries the person
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(useHttps ? ['tls_client_auth' as const] : [])],
+    findAccount: (_ctx, id) => {
+      const user = users[id];
+      if (!user) return undefined;
+      return { accountId: id, claims: () => ({ sub: id, ...user }) };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      encryption: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      requestObjects: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      mTLS: {
+        enabled: useHttps,
+        tlsClientAuth: true,
+        getCertificate: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).getPeerX509Certificate?.(),
+        certificateAuthorized: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).authorized === true,
+        certificateSubjectMatches: (ctx: KoaContextWithOIDC, property: string, expected: string) => {
+          if (property !== 'tls_client_auth_subject_dn') return false;
+          const subject = (ctx.req.socket as TLSSocket).getPeerX509Certificate?.()?.subject;
+          // node prints the DN one attribute per line, most significant last as issued: compare as sets
+          const norm = (dn: string) => dn.split(/[\n,]/).map((s) => s.trim()).filter(Boolean).sort().join(',');
+          return subject !== undefined && norm(subject) === norm(expected);
+        },
+      },
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      requestObjectSigningAlgValues: ['PS256', 'RS256', 'ES256'],
+      clientAuthSigningAlgValues: ['PS256', 'RS256', 'ES256'],
+      idTokenEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      idTokenEncryptionEncValues: ['A256GCM', 'A128GCM', 'A128CBC-HS256'],
+      userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES'],
+      userinfoEncryptionEncValues: ['A256GCM', 'A128GCM', 'A128CBC-HS256'],
+    },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600, PushedAuthorizationRequest: 60 },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`;
+    },
+  });
+  if (useHttps) provider.proxy = false;
+
+  const tamper: Tamper = {};
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/token' && ctx.method === 'POST' && tamper.tokenError) {
+      ctx.status = tamper.tokenError.status;
+      ctx.body = tamper.tokenError.body;
+      return;
+    }
+    await next();
+    if (ctx.path === '/token' && ctx.status === 200 && tamper.idToken) {
+      const body = ctx.body as { id_token?: string };
+      if (body.id_token) ctx.body = { ...body, id_token: await tamper.idToken(decodeJwt(body.id_token), signingKey) };
+    }
+    if (ctx.path === '/me' && ctx.status === 200 && tamper.userinfo && typeof ctx.body === 'object') {
+      ctx.body = tamper.userinfo(ctx.body as Record<string, unknown>);
+    }
+  });
+
+  const oidcCallback = provider.callback();
+  async function interaction(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|abort))?$/.exec(path);
+    if (!match) {
+      res.statusCode = 404;
+      res.end('not found');
+      return;
+    }
+    const [, uid, action] = match;
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('interaction mismatch');
+    if (!action && req.method === 'GET') {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(loginPage(uid!, users, acrValues));
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.statusCode = 405;
+      res.end();
+      return;
+    }
+    const form = await readBody(req);
+    if (action === 'abort') {
+      const error = form.get('error') || 'access_denied';
+      const description = form.get('error_description');
+      await provider.interactionFinished(req, res, { error, ...(description ? { error_description: description } : {}) }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const accountId = form.get('user') ?? 'valid';
+    if (!users[accountId]) {
+      res.statusCode = 400;
+      res.end('unknown test user');
+      return;
+    }
+    const params = details.params as { client_id: string; scope?: string };
+    const grant = new provider.Grant({ accountId, clientId: params.client_id });
+    grant.addOIDCScope(params.scope ?? 'openid');
+    const grantId = await grant.save();
+    const acr = form.get('acr') || EIDAS.high;
+    const amr = form.getAll('amr').filter(Boolean);
+    await provider.interactionFinished(req, res, { login: { accountId, acr, amr: amr.length ? amr : ['smart_card'] }, consent: { grantId } }, { mergeWithLastSubmission: false });
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', issuer).pathname;
+    if (path.startsWith('/interaction/')) {
+      interaction(req, res, path).catch((err: unknown) => {
+        if (!res.headersSent) res.statusCode = 400;
+        res.end(`interaction failed: ${(err as Error).message}`);
+      });
+      return;
+    }
+    oidcCallback(req, res);
+  });
+
+  const browser = new TestBrowser(issuer, serverCert?.ca);
+
+  return {
+    issuer,
+    ...(tls ? { tls } : {}),
+    signingKey,
+    jwks: { keys: [publicOf(signingKey), publicOf(ecKey)] },
+    tamper,
+    provider,
+    async login(authorizationUrl, choice = {}) {
+      return browser.authorize(authorizationUrl, choice);
+    },
+    async close() {
+      await browser.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
