@@ -38,7 +38,8 @@ export function parseStrict(xml: string): Document {
   if (!doc.documentElement) throw new XmlError('XML has no root element');
   for (let n = doc.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === DOCUMENT_TYPE_NODE) throw new XmlError('DTDs are not allowed');
-    if (n.nodeType === PROCESSING_INSTRUCTION_NODE) throw new XmlError('processing instructions are not allowed');
+    // xmldom keeps the XML declaration as a processing instruction named `xml`; nothing else is allowed
+    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && n.nodeName !== 'xml') throw new XmlError('processing instructions are not allowed');
   }
   assertNoEntityReferences(doc.documentElement);
   return doc;
