@@ -130,6 +130,9 @@ export class OidcAdapter implements ProviderAdapter {
         ...(this.insecure ? { execute: [client.allowInsecureRequests] } : {}),
       });
     }
+    // openid-client trusts TLS for ID tokens from the token endpoint and skips their signature; we verify
+    // it anyway (a compromised or misrouted back channel must not be able to mint identities)
+    client.enableNonRepudiationChecks(configuration);
     if (this.encryptionKey && c.encryption) {
       client.enableDecryptingResponses(configuration, [...c.encryption.enc], { key: this.encryptionKey.key, kid: this.encryptionKey.kid, alg: this.encryptionKey.alg });
     }

@@ -54,7 +54,11 @@ export function toProviderError(err: unknown, step: string, errors: OidcProvider
   if (err instanceof client.ClientError) {
     // an unexpected HTTP status: a 5xx is an outage, anything else an unusable answer
     const cause = (err as { cause?: unknown }).cause;
-    if (cause instanceof Response && cause.status >= 500) return new ProviderError('temporarily_unavailable', `${step}: upstream answered ${cause.status}`);
+    // duck-typed: the transport's undici Response is not the global Response class
+    const status = (cause as { status?: unknown } | undefined)?.status;
+    if (typeof status === 'number' && typeof (cause as { headers?: unknown }).headers === 'object') {
+      return new ProviderError(status >= 500 ? 'temporarily_unavailable' : 'invalid_response', `${step}: upstream answered HTTP ${status}`);
+    }
     // openid-client wraps oauth4webapi's errors; their messages are fixed strings without token content
     const inner = cause instanceof Error ? cause.message : err.message;
     return new ProviderError('invalid_response', `${step}: ${inner}${err.code ? ` (${err.code})` : ''}`);

@@ -36,7 +36,9 @@ export class TestBrowser {
     }
   }
 
+  /** Each call is a fresh browser: no session at the OP from an earlier login. */
   async authorize(authorizationUrl: string, choice: BrowserChoice): Promise<URL> {
+    this.cookies.clear();
     let url = authorizationUrl;
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;

@@ -158,7 +158,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     cookies: { keys: ['test-op-cookie-key-0123456789abcdef'] },
     acrValues,
     scopes: ['openid', 'profile', 'eid'],
-    claims: { openid: ['sub', 'amr', 'auth_time'], profile: ['given_name', 'family_name'], eid: ['serial_number'], acr: null, amr: null },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['given_name', 'family_name'], eid: ['serial_number'], acr: null, amr: null },
     // eParaksts-like: the ID token itself carries the person
     conformIdTokenClaims: false,
     pkce: { required: () => true },
