@@ -1,0 +1,75 @@
+// Shared set-up for the audit tests: a real file log in a temporary directory with its own keys.
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditConfigSchema, openAuditLog, type AuditConfig } from '../../src/audit/config.ts';
+import type { AuditEvent } from '../../src/audit/events.ts';
+import type { FileAuditLog } from '../../src/audit/log.ts';
+import { runAudit } from '../../src/cli/audit.ts';
+import { memoryLogger } from '../../src/logger.ts';
+
+export const CODE = '010180-15097';
+export const SUBJECT = `PNOLV-${CODE}`;
+export const OTHER_SUBJECT = 'PNOLV-320000-00001';
+export const HASH_KEY = 'audit-subject-hash-key-for-tests-0123456789';
+
+export interface TestLog {
+  root: string;
+  config: AuditConfig;
+  dir: string;
+  publicKey: string;
+  logger: ReturnType<typeof memoryLogger>;
+  open(overrides?: { tornTail?: 'refuse' | 'repair' }): Promise<FileAuditLog>;
+}
+
+export function testLog(settings: Record<string, unknown> = {}): TestLog {
+  const root = mkdtempSync(join(tmpdir(), 'vpm-audit-'));
+  const config = auditConfigSchema.parse({ dir: join(root, 'log'), signing_key: join(root, 'keys', 'checkpoint.pem'), subject_hash_key: HASH_KEY, ...settings });
+  const logger = memoryLogger();
+  return { root, config, dir: config.dir, publicKey: config.signing_key, logger, open: (o) => openAuditLog(config, logger, o) };
+}
+
+/** One login's events, as the gateway records them. */
+export function loginEvents(n: number, subject = SUBJECT, client = 'rp', provider = 'mock-eid'): AuditEvent[] {
+  const base = { correlationId: `corr-${n}`, clientId: client, providerId: provider };
+  return [
+    { ...base, type: 'authorization_request', detail: { redirect_uri: 'https://rp.example.test/cb', scope: 'openid profile', acr: 'high' } },
+    { ...base, type: 'provider_chosen' },
+    { ...base, type: 'provider_request', detail: { digest: 'sha256:abc' } },
+    { ...base, type: 'provider_response', detail: { digest: 'sha256:def' } },
+    { ...base, type: 'verification', person: { subject }, detail: { outcome: 'verified', loa: 'high' } },
+    { ...base, type: 'identity_released', person: { subject, claims: { sub: subject, given_name: 'Jānis', family_name: 'Bērziņš', personal_code: CODE } }, detail: { claims: ['family_name', 'given_name', 'personal_code', 'sub'] } },
+    { ...base, type: 'tokens_issued', detail: { grant_type: 'authorization_code' } },
+  ];
+}
+
+/** Run a CLI command; returns exit code, output and parsed JSON when --json was given. */
+export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runAudit(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  let json: unknown;
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(stdout);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { code, stdout, stderr, json };
+}
+
+export function copyDir(dir: string): string {
+  const copy = mkdtempSync(join(tmpdir(), 'vpm-audit-copy-'));
+  cpSync(dir, copy, { recursive: true });
+  return copy;
+}
+
+/** Every byte of every file under dir (for "never in plain text" checks). */
+export function allBytes(dir: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) parts.push(readFileSync(join(entry.parentPath, entry.name)));
+  }
+  return Buffer.concat(parts);
+}
