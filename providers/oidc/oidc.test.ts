@@ -4,7 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT, importJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, importJWK, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
+import { jest } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
 import { adapterConformance, type AdapterHarness, type Callback } from '../../test/support/adapter-conformance.ts';
 import { Broker, BrokerError } from '../../src/broker/broker.ts';
 import { LoginStates } from '../../src/broker/login-state.ts';
@@ -264,5 +267,147 @@ describe('rejections', () => {
   test('application logs carry no personal code, name or token', () => {
     const all = logger.lines.join('\n');
     expect(all).not.toMatch(/010180|Bērziņš|eyJ/);
+  });
+});
+
+describe('JWKS rotation (openid-client: refetch on an unknown kid, at most once a minute)', () => {
+  test('a token under a new key is refused while the JWKS cache is fresh, and accepted once a refetch is allowed', async () => {
+    const adapter = await adapterFor('client_secret');
+    try {
+      await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } }); // caches the JWKS
+      const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+      const rotated = await exportJWK(privateKey);
+      rotated.kid = await calculateJwkThumbprint(rotated);
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rotatedPublic } = rotated;
+      op.tamper.jwks = () => ({ keys: [...op.jwks.keys, rotatedPublic] });
+      op.tamper.idToken = (claims) => forge(claims, rotated, { key: privateKey, kid: rotated.kid });
+      // unknown kid, cache younger than a minute: no refetch storm, the answer is refused
+      refused(await login(adapter), 'invalid_response', /key/);
+      // a minute later (only the clock moves; sockets and timers stay real) the unknown kid triggers one refetch
+      jest.useFakeTimers({ now: Date.now() + 61_000, doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+      try {
+        await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
+      } finally {
+        jest.useRealTimers();
+      }
+    } finally {
+      delete op.tamper.jwks;
+      await adapter.close();
+    }
+  });
+});
+
+describe('configuration and startup', () => {
+  const valid = () => providerEntry(op, 'client_secret', keys);
+  const problems = (input: unknown) => {
+    const r = oidcProviderSchema.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  test('a valid entry parses with defaults', () => {
+    expect(problems(valid())).toEqual([]);
+    const config = oidcProviderSchema.parse(valid());
+    expect(config).toMatchObject({ require_iss: true, request_object: false, par: false, clock_tolerance: 30, claims: { source: 'id_token' } });
+  });
+
+  test.each(['HS256', 'none', 'RS1'])('upstream signing algorithm %s is refused', (alg) => {
+    expect(problems({ ...valid(), id_token_signed_response_alg: alg })).toEqual([expect.stringMatching(/^id_token_signed_response_alg:/)]);
+  });
+
+  test('claim mapping is validated', () => {
+    const pc = (personal_code: unknown) => problems({ ...valid(), claims: { personal_code } });
+    expect(pc({ claim: 'serial_number' })).toEqual([expect.stringMatching(/country/)]);
+    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}' })).toEqual([expect.stringMatching(/\{code\} exactly once/)]);
+    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}-{code}', country: 'LV' })).toEqual([expect.stringMatching(/either/)]);
+    expect(pc({ claim: 'serial_number', pattern: 'PK:{code}' })).toEqual([expect.stringMatching(/fixed country/)]);
+    expect(pc({ claim: 'serial_number', pattern: '{cc}-{code}', country: 'LV' })).toEqual([expect.stringMatching(/placeholders/)]);
+    expect(pc({ claim: 'personal_code', country: 'FI' })).toHaveLength(1);
+    expect(pc({ claim: 'personal_code', country: 'EE' })).toEqual([]);
+  });
+
+  test('assurance, scope, client authentication and encryption are validated', () => {
+    expect(problems({ ...valid(), assurance: { acr: {} } })).toEqual([expect.stringMatching(/at least one/)]);
+    expect(problems({ ...valid(), loa: 'substantial' })).toEqual([expect.stringMatching(/above the provider's level/)]);
+    expect(problems({ ...valid(), assurance: { acr: { x: 'very-high' } } })).toHaveLength(1);
+    expect(problems({ ...valid(), scope: 'profile eid' })).toEqual([expect.stringMatching(/openid/)]);
+    const { tls: _tls, ...withoutTls } = valid();
+    expect(problems({ ...withoutTls, client_auth: { method: 'tls_client_auth' } })).toEqual([expect.stringMatching(/tls block/)]);
+    expect(problems({ ...valid(), client_auth: { method: 'client_secret_basic' } })).toHaveLength(1);
+    expect(problems({ ...valid(), encryption: { userinfo: true } })).toEqual([expect.stringMatching(/userinfo_signed_response_alg/)]);
+    expect(problems({ ...valid(), encryption: { alg: 'RSA1_5' } })).toHaveLength(1);
+    expect(problems({ ...valid(), signing: { key: join(dir, 'does-not-exist.pem') } })).toEqual([expect.stringMatching(/cannot read file/)]);
+    expect(problems({ ...valid(), unknown_field: 1 })).toHaveLength(1);
+  });
+
+  test('http:// upstreams are refused in production', async () => {
+    const config = oidcProviderSchema.parse({ ...valid(), issuer: 'http://127.0.0.1:9', tls: undefined });
+    await expect(createOidcAdapter(config, { ...deps(), production: true })).rejects.toThrow(/refused in production/);
+  });
+
+  test('an unreachable upstream makes the login temporarily_unavailable (and is retried on the next login)', async () => {
+    const config = oidcProviderSchema.parse({ ...valid(), issuer: 'https://127.0.0.1:9' });
+    const adapter = await createOidcAdapter(config, deps());
+    try {
+      const broker = new Broker({ states: new LoginStates(new MemoryStore(), 300), audit: new MemoryAuditLog(), logger, adapters: new Map([[adapter.id, adapter]]), callbackUrl: () => CALLBACK });
+      for (let i = 0; i < 2; i += 1) {
+        await expect(broker.begin({ uid: 'u', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' })).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+      }
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  test('a discovery document naming another issuer is refused', async () => {
+    // same server, but the configured issuer differs from what the OP's discovery document says
+    const config = oidcProviderSchema.parse({ ...valid(), issuer: `${op.issuer.replace('127.0.0.1', 'localhost')}` });
+    const adapter = await createOidcAdapter(config, deps());
+    try {
+      await expect(adapter.start({ state: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA', callbackUrl: CALLBACK, locale: 'en', correlationId: 'c' })).rejects.toMatchObject({ code: 'temporarily_unavailable', detail: expect.stringMatching(/issuer/) });
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  test('static metadata instead of discovery', async () => {
+    const adapter = await adapterFor('client_secret', { metadata: { authorization_endpoint: `${op.issuer}/auth`, token_endpoint: `${op.issuer}/token`, jwks_uri: `${op.issuer}/jwks`, userinfo_endpoint: `${op.issuer}/me` } });
+    try {
+      await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  test('the authorization request carries PKCE S256, state, nonce, locale and the acceptable acr values', async () => {
+    const adapter = await adapterFor('client_secret');
+    try {
+      const started = await adapter.start({ state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB', callbackUrl: CALLBACK, acr: 'substantial', locale: 'lv', correlationId: 'c' });
+      const url = new URL((started.action as { url: string }).url);
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({ state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB', code_challenge_method: 'S256', response_type: 'code', ui_locales: 'lv', acr_values: `${EIDAS.high} ${EIDAS.substantial}`, redirect_uri: CALLBACK });
+      const conn = started.connData as { verifier: string; nonce: string };
+      expect(url.searchParams.get('nonce')).toBe(conn.nonce);
+      expect(url.searchParams.get('code_challenge')).not.toBe(conn.verifier);
+      expect(url.href).not.toContain(conn.verifier);
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  test('generated keys: created once in the key directory, reused, and published at /providers/<id>/jwks.json', async () => {
+    const keyDir = join(dir, 'generated');
+    const entry = { ...providerEntry(op, 'encrypted', keys), signing: { alg: 'ES256' as const }, encryption: { id_token: true, alg: 'RSA-OAEP-256' as const } };
+    const first = await createOidcAdapter(oidcProviderSchema.parse(entry), { ...deps(), keyDir });
+    const second = await createOidcAdapter(oidcProviderSchema.parse(entry), { ...deps(), keyDir });
+    try {
+      expect(second.publicJwks()).toEqual(first.publicJwks());
+      const app = express();
+      first.routes(app, '/providers/test-eid');
+      const res = await request(app).get('/providers/test-eid/jwks.json').expect(200);
+      const published = res.body.keys as JWK[];
+      expect(published.map((k) => [k.kty, k.use, k.alg])).toEqual([['EC', 'sig', 'ES256'], ['RSA', 'enc', 'RSA-OAEP-256']]);
+      for (const k of published) expect(k).not.toHaveProperty('d');
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });

@@ -44,6 +44,8 @@ export interface Tamper {
   idToken?: (claims: JWTPayload, opKey: JWK) => Promise<string> | string;
   /** the userinfo JSON */
   userinfo?: (claims: Record<string, unknown>) => Record<string, unknown>;
+  /** the published JWKS (key rotation) */
+  jwks?: () => { keys: JWK[] };
   /** replace the whole token endpoint answer with an error status */
   tokenError?: { status: number; body: Record<string, unknown> };
 }
@@ -212,6 +214,11 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     if (ctx.path === '/token' && ctx.method === 'POST' && tamper.tokenError) {
       ctx.status = tamper.tokenError.status;
       ctx.body = tamper.tokenError.body;
+      return;
+    }
+    if (ctx.path === '/jwks' && tamper.jwks) {
+      ctx.type = 'application/jwk-set+json';
+      ctx.body = tamper.jwks();
       return;
     }
     await next();
