@@ -1,0 +1,255 @@
+// Tamper evidence: any edited, deleted or inserted byte in any entry or checkpoint, and any removed,
+// reordered or inserted line, makes verification fail and name the position; a torn tail is reported;
+// checkpoints signed by another key are refused.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { CHECKPOINTS_FILE, decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/format.ts';
+import { loadCheckpointPublicKey, signCheckpoint, type CheckpointVerifier } from '../../src/audit/keys.ts';
+import { loadOrCreateCheckpointKey } from '../../src/audit/keys.ts';
+import { scanLog, type Problem } from '../../src/audit/scan.ts';
+import { cli, copyDir, loginEvents, testLog, type TestLog } from './helpers.ts';
+
+let t: TestLog;
+let key: CheckpointVerifier;
+let segments: string[];
+
+beforeAll(async () => {
+  t = testLog({ checkpoint_every: 5, segment_max_bytes: 4096 });
+  const log = await t.open();
+  for (let n = 0; n < 5; n++) for (const e of loginEvents(n)) await log.record(e); // one at a time: many checkpoints
+  await log.close();
+  key = await loadCheckpointPublicKey(t.publicKey);
+  segments = readdirSync(t.dir).filter((f) => f.startsWith('segment-')).sort();
+});
+
+function lineStarts(buf: Buffer): number[] {
+  const starts = [0];
+  for (let i = 0; i < buf.length - 1; i++) if (buf[i] === 0x0a) starts.push(i + 1);
+  return starts;
+}
+
+async function firstProblem(dir: string, signatures: 'all' | 'latest' = 'all'): Promise<Problem | undefined> {
+  return (await scanLog(dir, { key, signatures })).problems[0];
+}
+
+/** Apply `mutate` to one file of a scratch copy, verify, then restore the file. */
+async function problemAfter(dir: string, file: string, mutate: (buf: Buffer) => Buffer): Promise<Problem | undefined> {
+  const path = join(dir, file);
+  const original = readFileSync(path);
+  writeFileSync(path, mutate(Buffer.from(original)));
+  try {
+    // entry mutations cannot touch a signature: checking only the latest keeps the exhaustive loops fast
+    return await firstProblem(dir, file === CHECKPOINTS_FILE ? 'all' : 'latest');
+  } finally {
+    writeFileSync(path, original);
+  }
+}
+
+const edit = (o: number) => (b: Buffer) => {
+  b[o] = b[o]! ^ 0x01;
+  return b;
+};
+const remove = (o: number) => (b: Buffer) => Buffer.concat([b.subarray(0, o), b.subarray(o + 1)]);
+const insert = (o: number, byte = 0x20) => (b: Buffer) => Buffer.concat([b.subarray(0, o), Buffer.from([byte]), b.subarray(o)]);
+
+test('the untouched log verifies, across several segments and checkpoints', async () => {
+  expect(segments.length).toBeGreaterThanOrEqual(3);
+  const scan = await scanLog(t.dir, { key, signatures: 'all' });
+  expect(scan.problems).toEqual([]);
+  expect(scan.entries).toBe(35);
+  expect(scan.checkpoints.length).toBeGreaterThanOrEqual(7);
+  const { code, stdout } = await cli('verify', t.dir, '--public-key', t.publicKey);
+  expect(code).toBe(0);
+  expect(stdout).toContain('OK: every entry, the tree, every checkpoint signature and the timestamps verify');
+});
+
+describe('every byte of an entry', () => {
+  // first entry of the log, an entry at the end of a middle segment, and the very last entry
+  const cases = () => [
+    { file: segments[0]!, line: 1 },
+    { file: segments[1]!, line: lineStarts(readFileSync(join(t.dir, segments[1]!))).length },
+    { file: segments.at(-1)!, line: lineStarts(readFileSync(join(t.dir, segments.at(-1)!))).length },
+  ];
+
+  test('edited, deleted or inserted at any offset: verify names that entry', async () => {
+    const dir = copyDir(t.dir);
+    let checked = 0;
+    for (const { file, line } of cases()) {
+      const buf = readFileSync(join(dir, file));
+      const starts = lineStarts(buf);
+      const start = starts[line - 1]!;
+      const end = line < starts.length ? starts[line]! : buf.length; // includes the newline
+      for (let o = start; o < end; o++) {
+        const mutations: [(b: Buffer) => Buffer, number][] = [[edit(o), line], [remove(o), line], [insert(o), line]];
+        // a newline inserted just before the entry's own newline is an empty line after it
+        if (o % 5 === 0 || o === end - 1) mutations.push([insert(o, 0x0a), o === end - 1 ? line + 1 : line]);
+        for (const [mutate, expected] of mutations) {
+          const p = await problemAfter(dir, file, mutate);
+          if (!p || p.position.file !== file || p.position.line !== expected) {
+            throw new Error(`mutation at ${file} byte ${o} (line ${line}) reported as ${JSON.stringify(p)}`);
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(2500);
+    rmSync(dir, { recursive: true });
+  });
+});
+
+describe('every byte of a checkpoint', () => {
+  test('edited, deleted or inserted at any offset of the last checkpoint: verify names it', async () => {
+    const dir = copyDir(t.dir);
+    const buf = readFileSync(join(dir, CHECKPOINTS_FILE));
+    const starts = lineStarts(buf);
+    for (const line of [starts.length]) {
+      const start = starts[line - 1]!;
+      const end = line < starts.length ? starts[line]! : buf.length;
+      for (let o = start; o < end; o++) {
+        for (const mutate of [edit(o), remove(o), insert(o)]) {
+          const p = await problemAfter(dir, CHECKPOINTS_FILE, mutate);
+          if (!p || p.position.file !== CHECKPOINTS_FILE || p.position.line !== line) {
+            throw new Error(`mutation at checkpoint byte ${o} (line ${line}) reported as ${JSON.stringify(p)}`);
+          }
+        }
+      }
+    }
+    rmSync(dir, { recursive: true });
+  });
+
+  test('edits of every field of every other checkpoint are named too', async () => {
+    const dir = copyDir(t.dir);
+    const buf = readFileSync(join(dir, CHECKPOINTS_FILE));
+    const starts = lineStarts(buf);
+    for (let line = 1; line <= starts.length; line++) {
+      const text = buf.toString('latin1', starts[line - 1], line < starts.length ? starts[line] : buf.length);
+      // inside n, size, root, time, the protected header, the signature, and the closing brace
+      for (const at of ['"n":', '"size":', '"root":"', '"time":"', '"sig":"', '..']) {
+        const p = await problemAfter(dir, CHECKPOINTS_FILE, edit(starts[line - 1]! + text.indexOf(at) + at.length));
+        expect(p?.position).toMatchObject({ file: CHECKPOINTS_FILE, line });
+      }
+      const p = await problemAfter(dir, CHECKPOINTS_FILE, edit(starts[line - 1]! + text.length - 3));
+      expect(p?.position).toMatchObject({ file: CHECKPOINTS_FILE, line });
+    }
+  });
+});
+
+describe('whole lines', () => {
+  const linesOf = (b: Buffer) => b.toString('utf8').split(/(?<=\n)/);
+  const join_ = (l: string[]) => Buffer.from(l.join(''));
+
+  test('a removed entry is named by the line where the sequence breaks', async () => {
+    const p = await problemAfter(t.dir, segments[1]!, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
+    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[1], line: 3 } });
+    expect(p!.message).toMatch(/removed, inserted or reordered/);
+  });
+
+  test('reordered entries are named', async () => {
+    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+      const l = linesOf(b);
+      [l[3], l[4]] = [l[4]!, l[3]!];
+      return join_(l);
+    });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 4 } });
+  });
+
+  test('an inserted (copied) entry is named', async () => {
+    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+      const l = linesOf(b);
+      l.splice(2, 0, l[1]!);
+      return join_(l);
+    });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 3 } });
+  });
+
+  test('an empty line inserted between entries is named', async () => {
+    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+      const l = linesOf(b);
+      l.splice(2, 0, '\n');
+      return join_(l);
+    });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 3 } });
+  });
+
+  test('the last entries removed: the checkpoint that covered them says so', async () => {
+    const p = await problemAfter(t.dir, segments.at(-1)!, (b) => join_(linesOf(b).slice(0, -1)));
+    expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE } });
+    expect(p!.message).toMatch(/covers 35 entries but the log holds 34/);
+  });
+
+  test('a removed segment is named', async () => {
+    const dir = copyDir(t.dir);
+    rmSync(join(dir, segments[1]!));
+    const p = await firstProblem(dir);
+    expect(p).toMatchObject({ kind: 'segment', position: { file: segments[2], line: 1 } });
+  });
+
+  test('a removed checkpoint leaves a gap in the numbers', async () => {
+    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
+    expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 3 } });
+  });
+
+  test('reordered checkpoints are named', async () => {
+    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => {
+      const l = linesOf(b);
+      [l[1], l[2]] = [l[2]!, l[1]!];
+      return join_(l);
+    });
+    expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 2 } });
+  });
+});
+
+describe('torn tail', () => {
+  test('a last entry cut short is reported by position, by the CLI too', async () => {
+    const dir = copyDir(t.dir);
+    const file = join(dir, segments.at(-1)!);
+    const buf = readFileSync(file);
+    const starts = lineStarts(buf);
+    const lastStart = starts.at(-1)!;
+    writeFileSync(file, buf.subarray(0, lastStart + 40));
+    const { code, stdout, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
+    expect(code).toBe(1);
+    expect(json.first_bad).toMatchObject({ kind: 'torn', position: { file: segments.at(-1), line: starts.length, offset: lastStart } });
+    const human = await cli('verify', dir, '--public-key', t.publicKey);
+    expect(human.stdout).toContain(`FAILED: first bad position: torn tail at entry 34 (${segments.at(-1)} line ${starts.length}, byte ${lastStart})`);
+    expect(stdout).toBeTruthy();
+  });
+
+  test('a torn checkpoint is reported', async () => {
+    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => Buffer.concat([b, Buffer.from('{"n":99,"si')]));
+    expect(p).toMatchObject({ kind: 'torn', position: { file: CHECKPOINTS_FILE } });
+  });
+});
+
+describe('signatures', () => {
+  test('checkpoints re-signed by another key are refused when the key is pinned', async () => {
+    const dir = copyDir(t.dir);
+    const other = await loadOrCreateCheckpointKey(join(dir, '..', `other-${process.pid}.pem`), 'EdDSA');
+    const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
+    const forged = await Promise.all(lines.map(async (l) => encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(l), other))));
+    writeFileSync(join(dir, CHECKPOINTS_FILE), forged.join(''));
+    const { code, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
+    expect(code).toBe(1);
+    expect(json.first_bad).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 1 } });
+    expect(json.first_bad.message).toMatch(/signed by key|does not verify/);
+  });
+
+  test('a checkpoint signed by a different algorithm key is refused', async () => {
+    const dir = copyDir(t.dir);
+    const ecPath = join(dir, '..', `ec-${process.pid}.pem`);
+    writeFileSync(ecPath, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const ec = await loadOrCreateCheckpointKey(ecPath, 'ES256');
+    const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
+    lines[2] = encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(lines[2]!), ec)).trimEnd();
+    writeFileSync(join(dir, CHECKPOINTS_FILE), lines.join('\n') + '\n');
+    const p = await firstProblem(dir);
+    expect(p).toMatchObject({ kind: 'checkpoint', position: { line: 3 } });
+  });
+
+  test('without a pinned key the directory copy is used, and the CLI says it is not pinned', async () => {
+    const { code, stdout } = await cli('verify', t.dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('not pinned');
+  });
+});
