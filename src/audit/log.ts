@@ -39,6 +39,8 @@ export interface AuditStatus {
   entries: number;
   /** tree size of the latest checkpoint */
   checkpointed: number;
+  /** write + fdatasync rounds since open (entries / writes = the group-commit batch size) */
+  writes: number;
   error?: string;
 }
 
@@ -110,6 +112,7 @@ export class FileAuditLog implements AuditLog {
   private cpNext = 0;
   private cpSize = 0;
   private cpDue = false;
+  private writes = 0;
 
   private constructor(o: FileAuditLogOptions, tree: CompactTree) {
     this.o = o;
@@ -194,7 +197,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   status(): AuditStatus {
-    const s: AuditStatus = { healthy: !this.failure && !this.closed, entries: this.tree.size, checkpointed: this.cpSize };
+    const s: AuditStatus = { healthy: !this.failure && !this.closed, entries: this.tree.size, checkpointed: this.cpSize, writes: this.writes };
     if (this.failure) s.error = this.failure;
     return s;
   }
@@ -318,6 +321,7 @@ export class FileAuditLog implements AuditLog {
       done += bytesWritten;
     }
     await this.segment.datasync();
+    this.writes++;
     this.segmentBytes += buf.length;
     for (const leaf of leaves) this.tree.push(leaf);
     for (const p of batch) p.resolve();
