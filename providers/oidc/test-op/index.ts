@@ -51,8 +51,8 @@ export interface Tamper {
 }
 
 export interface TestOpOptions {
-  /** clients registered at the OP (redirect_uris must hold the gateway's callback URL) */
-  clients: ClientMetadata[];
+  /** clients registered at the OP (redirect_uris must hold the gateway's callback URL); more via addClient() */
+  clients?: ClientMetadata[];
   /** default true: HTTPS with a freshly made development CA */
   https?: boolean;
   users?: Record<string, TestUser>;
@@ -78,6 +78,8 @@ export interface TestOp {
   jwks: { keys: JWK[] };
   tamper: Tamper;
   provider: Provider;
+  /** Register (or replace) a client, e.g. once the gateway's callback URL is known. */
+  addClient(metadata: ClientMetadata): void;
   /** Follow an authorization URL as a browser, log in (or fail) as chosen; returns the redirect back to the client. */
   login(authorizationUrl: string, choice?: LoginChoice): Promise<URL>;
   close(): Promise<void>;
@@ -116,6 +118,7 @@ function loginPage(uid: string, users: Record<string, TestUser>, acrValues: stri
 
 export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   const useHttps = options.https ?? true;
+  const clients = new Map((options.clients ?? []).map((c) => [c.client_id, c]));
   const users = options.users ?? TEST_USERS;
   const host = options.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'vpm-test-op-'));
@@ -155,7 +158,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   const acrValues = [EIDAS.high, EIDAS.substantial, EIDAS.low, 'urn:test:unmapped'];
 
   const provider = new Provider(issuer, {
-    adapter: memoryStorage(options.clients),
+    adapter: memoryStorage(clients),
     jwks: { keys: [signingKey, ecKey] },
     cookies: { keys: ['test-op-cookie-key-0123456789abcdef'] },
     acrValues,
@@ -295,6 +298,9 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     jwks: { keys: [publicOf(signingKey), publicOf(ecKey)] },
     tamper,
     provider,
+    addClient(metadata) {
+      clients.set(metadata.client_id, metadata);
+    },
     async login(authorizationUrl, choice = {}) {
       return browser.authorize(authorizationUrl, choice);
     },

@@ -8,9 +8,9 @@ interface Entry {
   expiresAt: number;
 }
 
-export function memoryStorage(clients: ClientMetadata[]): new (name: string) => Adapter {
+/** `clients` stays live: entries added to it later (once the gateway's callback URL is known) are served too. */
+export function memoryStorage(byClientId: Map<string, ClientMetadata>): new (name: string) => Adapter {
   const data = new Map<string, Entry>();
-  const byClientId = new Map(clients.map((c) => [c.client_id, c]));
   const alive = (key: string): AdapterPayload | undefined => {
     const entry = data.get(key);
     if (!entry) return undefined;
