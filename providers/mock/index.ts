@@ -1,0 +1,157 @@
+// A built-in mock eID provider that speaks a real redirect protocol: the gateway redirects the browser to
+// its authorize page with state and nonce; the user picks a test person; the mock redirects back with a
+// compact JWS (ES256, signed with a key generated at start) that the adapter verifies like any upstream.
+// It makes the demo work without a bank and is the first user of the adapter interface.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
+import { providerBaseSchema } from '../../src/config/provider-base.ts';
+import { ProviderError, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
+import type { Loa } from '../../src/identity/loa.ts';
+import { html, page } from '../../src/web/html.ts';
+
+export interface MockUser {
+  given_name: string;
+  family_name: string;
+  personal_code: string;
+  country?: string;
+  amr?: string;
+}
+
+export const DEFAULT_USERS: MockUser[] = [
+  { given_name: 'Jānis', family_name: 'Bērziņš', personal_code: '010180-15097', amr: 'smart_id' },
+  { given_name: 'Anna', family_name: 'Kalniņa', personal_code: '32503511782', amr: 'mobile_id' },
+  { given_name: 'Mari', family_name: 'Maasikas', personal_code: '60001019906', country: 'EE', amr: 'id_card' },
+  // refused by the gateway: bad check digit, so a newcomer can see what a rejection looks like
+  { given_name: 'Nederīgs', family_name: 'Kods', personal_code: '123456-12345', amr: 'smart_id' },
+];
+
+export const mockSchema = providerBaseSchema.extend({
+  type: z.literal('mock'),
+  users: z.array(z.strictObject({ given_name: z.string(), family_name: z.string(), personal_code: z.string(), country: z.string().length(2).optional(), amr: z.string().optional() })).optional(),
+});
+export type MockConfig = z.infer<typeof mockSchema>;
+
+const TOKEN_TTL_S = 120;
+
+function sameString(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+export class MockAdapter implements ProviderAdapter {
+  readonly kind = 'mock';
+  readonly id: string;
+  readonly maxLoa: Loa;
+  private readonly users: MockUser[];
+  private readonly baseUrl: string;
+  private readonly name: string;
+  private keys!: { privateKey: CryptoKey; publicKey: CryptoKey };
+
+  constructor(config: MockConfig, baseUrl: string) {
+    this.id = config.id;
+    this.maxLoa = config.loa;
+    this.users = config.users ?? DEFAULT_USERS;
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+    this.name = config.name.en;
+  }
+
+  async init(): Promise<this> {
+    this.keys = await generateKeyPair('ES256');
+    return this;
+  }
+
+  private get issuer(): string {
+    return `${this.baseUrl}/providers/${this.id}`;
+  }
+
+  async start(ctx: StartContext) {
+    const nonce = randomBytes(16).toString('base64url');
+    const url = new URL(`${this.issuer}/authorize`);
+    url.search = new URLSearchParams({ state: ctx.state, nonce, redirect_uri: ctx.callbackUrl, acr: ctx.acr ?? this.maxLoa, ui_locales: ctx.locale }).toString();
+    return { action: { type: 'redirect' as const, url: url.toString() }, connData: { nonce } };
+  }
+
+  stateFrom(params: Record<string, string>): string | undefined {
+    return params.state;
+  }
+
+  async callback(ctx: CallbackContext) {
+    const { params } = ctx;
+    if (params.error === 'user_cancel') throw new ProviderError('user_cancel', 'user cancelled at the mock provider');
+    if (params.error === 'temporarily_unavailable') throw new ProviderError('temporarily_unavailable', 'mock provider reported an outage');
+    if (params.error) throw new ProviderError('access_denied', `mock provider error ${String(params.error).slice(0, 50)}`);
+    if (!params.assertion || params.assertion.length > 8192) throw new ProviderError('invalid_response', 'missing or oversized assertion');
+    const { nonce } = (ctx.connData ?? {}) as { nonce?: string };
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(params.assertion, this.keys.publicKey, { algorithms: ['ES256'], issuer: this.issuer, audience: ctx.callbackUrl, maxTokenAge: TOKEN_TTL_S }));
+    } catch (err) {
+      const reason = err instanceof joseErrors.JOSEError ? err.code : 'malformed';
+      throw new ProviderError('invalid_response', `assertion rejected: ${reason}`);
+    }
+    if (typeof payload.nonce !== 'string' || !nonce || !sameString(payload.nonce, nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
+    return {
+      identity: {
+        givenName: payload.given_name as string | undefined,
+        familyName: payload.family_name as string | undefined,
+        personalCode: payload.personal_code as string | undefined,
+        country: (payload.country as string | undefined) ?? 'LV',
+        loa: this.maxLoa,
+        amr: [String(payload.amr ?? 'mock')],
+      },
+    };
+  }
+
+  /** The mock provider's own pages, as an upstream would serve them. */
+  routes(app: Express, basePath: string): void {
+    const router = express.Router();
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    router.get('/authorize', (req, res) => {
+      const q = { state: str(req.query.state), nonce: str(req.query.nonce), redirect_uri: str(req.query.redirect_uri) };
+      // the mock only ever sends users back to this gateway's own callback
+      if (!q.state || !q.nonce || !q.redirect_uri.startsWith(`${this.baseUrl}/`)) {
+        res.status(400).type('text/plain').send('Invalid request to the mock provider');
+        return;
+      }
+      const hidden = html`<input type="hidden" name="state" value="${q.state}"><input type="hidden" name="nonce" value="${q.nonce}"><input type="hidden" name="redirect_uri" value="${q.redirect_uri}">`;
+      res.type('html').send(page(`${this.name}`, html`<h1>${this.name}</h1><p class="muted">Demo provider: choose a test person.</p>
+<ul class="providers">${this.users.map((u, i) => html`<li><form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="${i}"><button class="primary" type="submit">${u.given_name} ${u.family_name} (${u.country ?? 'LV'} ${u.personal_code})</button></form></li>`)}</ul>
+<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="cancel"><button type="submit">Atcelt / Cancel</button></form>`, { lang: 'en' }));
+    });
+    router.post('/decide', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const state = str(body.state);
+      const redirect = str(body.redirect_uri);
+      if (!state || !redirect.startsWith(`${this.baseUrl}/`)) {
+        res.status(400).type('text/plain').send('Invalid request to the mock provider');
+        return;
+      }
+      const back = new URL(redirect);
+      back.searchParams.set('state', state);
+      const user = this.users[Number(str(body.user))];
+      if (str(body.user) === 'cancel' || !user) {
+        back.searchParams.set('error', 'user_cancel');
+      } else {
+        const assertion = await new SignJWT({ ...user, nonce: str(body.nonce) })
+          .setProtectedHeader({ alg: 'ES256' })
+          .setIssuer(this.issuer)
+          .setAudience(redirect)
+          .setIssuedAt()
+          .setExpirationTime(`${TOKEN_TTL_S}s`)
+          .sign(this.keys.privateKey);
+        back.searchParams.set('assertion', assertion);
+      }
+      res.redirect(303, back.toString());
+    });
+    app.use(basePath, router);
+  }
+}
+
+export const factory: AdapterFactory<MockConfig> = {
+  kind: 'mock',
+  schema: mockSchema,
+  create: (config, deps) => new MockAdapter(config, deps.baseUrl).init(),
+};

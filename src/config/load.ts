@@ -1,0 +1,148 @@
+// Load and validate the configuration file. Every problem is reported with its exact path
+// (`clients[1].redirect_uris[0]: must be https in production`) and none is fatal until all are collected.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { gatewaySchema, type GatewayFileConfig } from './schema.ts';
+import { providerBaseSchema, type ProviderBaseConfig } from './provider-base.ts';
+import type { AdapterFactory } from '../broker/adapter.ts';
+
+export interface ProviderEntry {
+  factory: AdapterFactory;
+  config: ProviderBaseConfig & Record<string, unknown>;
+}
+
+export interface GatewayConfig extends Omit<GatewayFileConfig, 'providers'> {
+  providers: ProviderEntry[];
+  /** sha256 of the file as read, for the audit log */
+  digest: string;
+  path: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+function issues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return error.issues.map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);
+}
+
+export interface LoadOptions {
+  /** adapter factories by kind */
+  factories: ReadonlyMap<string, AdapterFactory>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Parse YAML text into a validated config; throws ConfigError listing every problem. */
+export function parseConfig(text: string, path: string, { factories, env = process.env }: LoadOptions): GatewayConfig {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw new ConfigError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${path}: ${e.message.split('\n')[0]}`));
+  const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([`${path}: must be a mapping of settings`]);
+  const input = { ...(raw as Record<string, unknown>) };
+  // PORT and ISSUER override the file (containers, the newcomer's path)
+  if (env.PORT !== undefined) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: must be a port number, got ${JSON.stringify(env.PORT)}`]);
+    input.port = port;
+  }
+  if (env.ISSUER) input.issuer = env.ISSUER;
+
+  const problems: string[] = [];
+  const parsed = gatewaySchema.safeParse(input);
+  if (!parsed.success) problems.push(...issues(parsed.error));
+
+  const providers: ProviderEntry[] = [];
+  const rawProviders = Array.isArray(input.providers) ? (input.providers as unknown[]) : [];
+  const ids = new Set<string>();
+  rawProviders.forEach((entry, i) => {
+    const type = (entry as { type?: unknown } | null)?.type;
+    const factory = typeof type === 'string' ? factories.get(type) : undefined;
+    if (!factory) {
+      problems.push(`providers[${i}].type: must be one of ${[...factories.keys()].join(', ')}`);
+      return;
+    }
+    const result = factory.schema.safeParse(entry);
+    if (!result.success) {
+      problems.push(...issues(result.error, ['providers', i]));
+      return;
+    }
+    const base = providerBaseSchema.safeParse(Object.fromEntries(Object.keys(providerBaseSchema.shape).map((k) => [k, (result.data as Record<string, unknown>)[k]]).filter(([, v]) => v !== undefined)));
+    if (!base.success) {
+      problems.push(...issues(base.error, ['providers', i]));
+      return;
+    }
+    if (ids.has(base.data.id)) problems.push(`providers[${i}].id: duplicate provider id ${JSON.stringify(base.data.id)}`);
+    ids.add(base.data.id);
+    providers.push({ factory, config: result.data as ProviderEntry['config'] });
+  });
+
+  if (parsed.success) problems.push(...crossChecks(parsed.data, ids));
+  if (problems.length) throw new ConfigError(problems);
+  const data = parsed.data!;
+  return { ...data, providers, digest: 'sha256:' + createHash('sha256').update(text).digest('hex'), path };
+}
+
+/** Rules that span several settings, and what production mode demands. */
+function crossChecks(c: GatewayFileConfig, providerIds: Set<string>): string[] {
+  const out: string[] = [];
+  const prod = c.production;
+  if (prod && !c.issuer.startsWith('https://')) out.push('issuer: must be https in production');
+  if (prod && !c.cookie_keys) out.push('cookie_keys: required in production (at least one secret of 32+ characters)');
+  (c.cookie_keys ?? []).forEach((k, i) => {
+    if (prod && k.length < 32) out.push(`cookie_keys[${i}]: must be at least 32 characters in production`);
+  });
+  if (prod && c.demo.enabled) out.push('demo.enabled: the demo must be off in production');
+  if (c.clients.some((cl) => cl.subject_type === 'pairwise') && !c.pairwise_salt) out.push('pairwise_salt: required when a client uses subject_type pairwise');
+  const clientIds = new Set<string>();
+  c.clients.forEach((cl, i) => {
+    const at = `clients[${i}]`;
+    if (clientIds.has(cl.client_id)) out.push(`${at}.client_id: duplicate client id ${JSON.stringify(cl.client_id)}`);
+    clientIds.add(cl.client_id);
+    cl.redirect_uris.forEach((u, j) => {
+      if (prod && !u.startsWith('https://')) out.push(`${at}.redirect_uris[${j}]: must be https in production`);
+      if (u.includes('#')) out.push(`${at}.redirect_uris[${j}]: must not contain a fragment`);
+    });
+    cl.post_logout_redirect_uris.forEach((u, j) => {
+      if (prod && !u.startsWith('https://')) out.push(`${at}.post_logout_redirect_uris[${j}]: must be https in production`);
+    });
+    const m = cl.token_endpoint_auth_method;
+    if ((m === 'client_secret_basic' || m === 'client_secret_post') && !cl.client_secret) out.push(`${at}.client_secret: required for ${m}`);
+    if (cl.client_secret && prod && cl.client_secret.length < 32) out.push(`${at}.client_secret: must be at least 32 characters in production`);
+    if ((m === 'private_key_jwt' || m === 'self_signed_tls_client_auth') && !cl.jwks && !cl.jwks_uri) out.push(`${at}.jwks: required for ${m} (or jwks_uri)`);
+    if (m === 'tls_client_auth' && !cl.tls_client_auth_subject_dn) out.push(`${at}.tls_client_auth_subject_dn: required for tls_client_auth`);
+    (cl.providers ?? []).forEach((p, j) => {
+      if (!providerIds.has(p)) out.push(`${at}.providers[${j}]: unknown provider ${JSON.stringify(p)}`);
+    });
+  });
+  if (c.demo.enabled && !clientIds.has(c.demo.client_id)) out.push(`demo.client_id: no client ${JSON.stringify(c.demo.client_id)} is configured`);
+  return out;
+}
+
+export function loadConfigFile(path: string, options: LoadOptions): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read configuration file (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  return parseConfig(text, path, options);
+}

@@ -1,0 +1,70 @@
+// The gateway's configuration file: one YAML document, validated as a whole at startup. Provider entries
+// are validated by the schema their adapter kind registers (src/registry/adapters.ts).
+import { z } from 'zod';
+import { secretSchema } from './secret.ts';
+
+export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export const clientSchema = z.strictObject({
+  client_id: z.string().regex(/^[A-Za-z0-9._:-]{2,100}$/, 'must be 2-100 characters of letters, digits, . _ : -'),
+  client_name: z.string().min(1).max(100).optional(),
+  client_secret: secretSchema.optional(),
+  token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+  /** public keys for private_key_jwt (or self_signed_tls_client_auth) */
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  jwks_uri: url.optional(),
+  /** RFC 8705 tls_client_auth: the certificate subject DN the client must present */
+  tls_client_auth_subject_dn: z.string().optional(),
+  redirect_uris: z.array(url).min(1),
+  post_logout_redirect_uris: z.array(url).default([]),
+  id_token_signed_response_alg: z.enum(SIGNING_ALGS).default('PS256'),
+  subject_type: z.enum(['public', 'pairwise']).default('public'),
+  /** providers this service may offer; default: every eligible provider */
+  providers: z.array(z.string()).optional(),
+  /** scopes the service may request beyond openid */
+  scopes: z.array(z.enum(['profile', 'personal_code'])).default(['profile', 'personal_code']),
+});
+
+export type ClientConfig = z.infer<typeof clientSchema>;
+
+export const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('memory') }),
+  z.strictObject({ type: z.literal('redis'), url: secretSchema, prefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('vpm:') }),
+]);
+
+export const gatewaySchema = z.strictObject({
+  issuer: url,
+  /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
+  production: z.boolean().default(false),
+  port: z.number().int().min(0).max(65535).default(3000),
+  /** trust X-Forwarded-* from a TLS terminator */
+  proxy: z.boolean().default(false),
+  store: storeSchema.default({ type: 'memory' }),
+  keys: z.strictObject({ dir: z.string().min(1).default('var/keys') }).default({ dir: 'var/keys' }),
+  /** cookie signing keys; generated per process when absent (development only) */
+  cookie_keys: z.array(secretSchema).min(1).optional(),
+  /** salt for pairwise subject identifiers */
+  pairwise_salt: secretSchema.optional(),
+  ttl: z
+    .strictObject({
+      login: z.number().int().min(30).max(3600).default(600),
+      interaction: z.number().int().min(60).max(3600).default(900),
+      session: z.number().int().min(60).max(86400).default(3600),
+      access_token: z.number().int().min(30).max(3600).default(600),
+      id_token: z.number().int().min(30).max(3600).default(600),
+      authorization_code: z.number().int().min(10).max(600).default(60),
+    })
+    .default({ login: 600, interaction: 900, session: 3600, access_token: 600, id_token: 600, authorization_code: 60 }),
+  audit: z.record(z.string(), z.unknown()).default({}),
+  providers: z.array(z.record(z.string(), z.unknown())).default([]),
+  clients: z.array(clientSchema).default([]),
+  /** the demo agency service page at / (development only) */
+  demo: z.strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') }).default({ enabled: false, client_id: 'demo-service' }),
+  server: z.record(z.string(), z.unknown()).optional(),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type GatewayFileConfig = z.infer<typeof gatewaySchema>;

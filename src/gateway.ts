@@ -1,0 +1,148 @@
+// Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
+// the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import type { Express } from 'express';
+import type Provider from 'oidc-provider';
+import type { GatewayConfig } from './config/load.ts';
+import type { Store } from './store/store.ts';
+import { MemoryStore } from './store/memory.ts';
+import { RedisStore } from './store/redis.ts';
+import { MemoryAuditLog, type AuditLog } from './audit/events.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { loadOrCreateSigningKeys } from './oidc/keys.ts';
+import { Accounts } from './oidc/accounts.ts';
+import { createOidcProvider } from './oidc/provider.ts';
+import { Broker } from './broker/broker.ts';
+import { LoginStates } from './broker/login-state.ts';
+import type { ProviderAdapter } from './broker/adapter.ts';
+import { eligibility } from './registry/onboarding.ts';
+import { loaSatisfies, type Loa } from './identity/loa.ts';
+import { createApp } from './web/app.ts';
+import { interactionRoutes } from './web/interactions.ts';
+import { demoRoutes } from './web/demo.ts';
+import type { ProviderChoice } from './web/views.ts';
+
+export interface Gateway {
+  app: Express;
+  provider: Provider;
+  broker: Broker;
+  store: Store;
+  audit: AuditLog;
+  logger: Logger;
+  adapters: Map<string, ProviderAdapter>;
+  /** providers that may serve a client at a level */
+  providersFor(clientId: string, acr: Loa | undefined): ProviderChoice[];
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** override the configured audit log (tests) */
+  audit?: AuditLog;
+  /** override the configured store (tests) */
+  store?: Store;
+}
+
+function openStore(config: GatewayConfig): Store {
+  if (config.store.type === 'redis') return new RedisStore({ url: config.store.url, prefix: config.store.prefix });
+  return new MemoryStore();
+}
+
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.log_level);
+  const store = options.store ?? openStore(config);
+  const audit = options.audit ?? new MemoryAuditLog();
+  const baseUrl = config.issuer.replace(/\/$/, '');
+  const keys = await loadOrCreateSigningKeys(config.keys.dir);
+
+  const adapters = new Map<string, ProviderAdapter>();
+  const offered: ProviderChoice[] = [];
+  const loa = new Map<string, Loa>();
+  for (const [i, { factory, config: pc }] of config.providers.entries()) {
+    const verdict = eligibility(pc, config.production);
+    if (!verdict.eligible) {
+      logger.warn('provider not offered', { provider: pc.id, reasons: verdict.reasons.map((r) => `providers[${i}].${r}`) });
+      continue;
+    }
+    const adapter = await factory.create(pc, { store, audit, logger: logger.child({ provider: pc.id }), baseUrl, production: config.production, keyDir: config.keys.dir });
+    adapters.set(pc.id, adapter);
+    loa.set(pc.id, pc.loa);
+    offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo });
+  }
+  await audit.record({ type: 'config_loaded', detail: { digest: config.digest, path: config.path, providers: [...adapters.keys()], clients: config.clients.map((c) => c.client_id), production: config.production } });
+
+  const clients = new Map(config.clients.map((c) => [c.client_id, c]));
+  const providersFor = (clientId: string, acr: Loa | undefined): ProviderChoice[] => {
+    const client = clients.get(clientId);
+    if (!client) return [];
+    return offered.filter((p) => (!client.providers || client.providers.includes(p.id)) && loaSatisfies(loa.get(p.id)!, acr));
+  };
+
+  const accounts = new Accounts(store, config.ttl.session);
+  const provider = createOidcProvider({ config, store, keys, accounts, audit, logger, providersFor: (c, acr) => providersFor(c, acr).map((p) => p.id) });
+  provider.on('grant.success', (ctx) => {
+    const code = ctx.oidc.entities.AuthorizationCode;
+    void (async () => {
+      const account = code?.grantId ? await accounts.get(code.grantId) : undefined;
+      await audit.record({ type: 'tokens_issued', clientId: ctx.oidc.client?.clientId, correlationId: account?.correlationId, providerId: account?.identity.idp, detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa } });
+    })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
+  });
+  provider.on('grant.error', (ctx, err) => {
+    void audit.record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } }).catch(() => {});
+  });
+  provider.on('authorization.error', (ctx, err) => {
+    void audit.record({ type: 'authorization_request_error', clientId: ctx.oidc.client?.clientId, detail: { error: (err as { error?: string }).error ?? err.name, description: (err as { error_description?: string }).error_description } }).catch(() => {});
+  });
+  provider.on('end_session.success', (ctx) => {
+    void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
+  });
+  provider.on('server_error', (_ctx, err) => logger.error('oidc server error', { error: err.name, message: err.message }));
+
+  const broker = new Broker({
+    states: new LoginStates(store, config.ttl.login),
+    audit,
+    logger,
+    adapters,
+    callbackUrl: (id) => `${baseUrl}/broker/callback/${id}`,
+  });
+
+  const routers = [interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300 })];
+  const demoClient = config.demo.enabled ? clients.get(config.demo.client_id) : undefined;
+  if (demoClient) {
+    routers.push(
+      demoRoutes({
+        issuer: config.issuer,
+        clientId: demoClient.client_id,
+        clientSecret: demoClient.client_secret ?? '',
+        redirectUri: demoClient.redirect_uris[0]!,
+        postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
+        store,
+        providers: offered.map((p) => ({ id: p.id, name: p.name })),
+      }),
+    );
+  }
+  const app = createApp({
+    provider,
+    logger,
+    proxy: config.proxy,
+    routers,
+    mount: (a) => {
+      for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
+    },
+  });
+
+  return {
+    app,
+    provider,
+    broker,
+    store,
+    audit,
+    logger,
+    adapters,
+    providersFor,
+    async close() {
+      for (const adapter of adapters.values()) await adapter.close?.();
+      await audit.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

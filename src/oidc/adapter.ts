@@ -1,0 +1,66 @@
+// node-oidc-provider's storage Adapter on top of our Store. Unlike the engine's old Redis example:
+// TTLs are set in the same command as the value, grant indexes are sets with TTLs (bounded by the grant's
+// own lifetime), and uid/userCode index keys are removed when their model is destroyed.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Store } from '../store/store.ts';
+
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export function storeAdapterFactory(store: Store): new (name: string) => Adapter {
+  return class StoreAdapter implements Adapter {
+    private readonly name: string;
+
+    constructor(name: string) {
+      this.name = name;
+    }
+
+    private key(id: string): string {
+      return `oidc:${this.name}:${id}`;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const ttl = Math.max(1, Math.ceil(expiresIn));
+      await store.set(this.key(id), JSON.stringify(payload), ttl);
+      const index: Promise<void>[] = [];
+      if (payload.uid) index.push(store.set(`oidc:uid:${this.name}:${payload.uid}`, id, ttl));
+      if (payload.userCode) index.push(store.set(`oidc:userCode:${payload.userCode}`, id, ttl));
+      if (payload.grantId && GRANTABLE.has(this.name)) index.push(store.addToSet(`oidc:grant:${payload.grantId}`, this.key(id), ttl));
+      await Promise.all(index);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const raw = await store.get(this.key(id));
+      return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await store.get(`oidc:uid:${this.name}:${uid}`);
+      return id ? this.find(id) : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await store.get(`oidc:userCode:${userCode}`);
+      return id ? this.find(id) : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const payload = await this.find(id);
+      if (!payload) return;
+      payload.consumed = Math.floor(Date.now() / 1000);
+      await store.replace(this.key(id), JSON.stringify(payload));
+    }
+
+    async destroy(id: string): Promise<void> {
+      const payload = await this.find(id);
+      const keys = [this.key(id)];
+      if (payload?.uid) keys.push(`oidc:uid:${this.name}:${payload.uid}`);
+      if (payload?.userCode) keys.push(`oidc:userCode:${payload.userCode}`);
+      await store.delete(...keys);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      const keys = await store.takeSet(`oidc:grant:${grantId}`);
+      if (keys.length) await store.delete(...keys);
+    }
+  };
+}

@@ -1,0 +1,182 @@
+// node-oidc-provider configured for agency services. The engine stays untouched: we supply clients,
+// storage, keys, findAccount, claims, the interaction URL and policy tweaks, and error/logout pages.
+import { createHmac, randomBytes } from 'node:crypto';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import type { GatewayConfig } from '../config/load.ts';
+import type { Store } from '../store/store.ts';
+import type { AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import { storeAdapterFactory } from './adapter.ts';
+import { Accounts, SCOPE_CLAIMS, identityClaims } from './accounts.ts';
+import { LOA_LEVELS, isLoa, type Loa } from '../identity/loa.ts';
+import type { SigningKeys } from './keys.ts';
+import { errorPage } from '../web/views.ts';
+import { pickLocale, t } from '../web/i18n.ts';
+import { html, page } from '../web/html.ts';
+// issue 6: RFC 8705 client certificates at the token endpoint (native TLS or a trusted terminator's header)
+import { mtlsFeature, CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
+
+export interface OidcDeps {
+  config: GatewayConfig;
+  store: Store;
+  keys: SigningKeys;
+  accounts: Accounts;
+  audit: AuditLog;
+  logger: Logger;
+  /** ids of providers that may serve this client at this level (for acr_values / idp_hint validation) */
+  providersFor(clientId: string, acr: Loa | undefined): string[];
+}
+
+/** First acr_values entry we know; requests name levels in preference order. */
+export function requestedLoa(acrValues: unknown): Loa | undefined {
+  if (typeof acrValues !== 'string') return undefined;
+  return acrValues.split(' ').find(isLoa);
+}
+
+function clientMetadata(c: GatewayConfig['clients'][number]): ClientMetadata {
+  return {
+    client_id: c.client_id,
+    ...(c.client_name ? { client_name: c.client_name } : {}),
+    ...(c.client_secret ? { client_secret: c.client_secret } : {}),
+    token_endpoint_auth_method: c.token_endpoint_auth_method,
+    // a JSON round trip gives the engine plain objects (its isPlainObject check is strict about prototypes)
+    ...(c.jwks ? { jwks: JSON.parse(JSON.stringify(c.jwks)) as ClientMetadata['jwks'] } : {}),
+    ...(c.jwks_uri ? { jwks_uri: c.jwks_uri } : {}),
+    ...(c.tls_client_auth_subject_dn ? { tls_client_auth_subject_dn: c.tls_client_auth_subject_dn } : {}),
+    redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    id_token_signed_response_alg: c.id_token_signed_response_alg,
+    subject_type: c.subject_type,
+    scope: ['openid', ...c.scopes].join(' '),
+    // issue 6: a service that authenticates with a certificate gets tokens bound to it (RFC 8705 §3)
+    ...((CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.token_endpoint_auth_method) ? { tls_client_certificate_bound_access_tokens: true } : {}),
+  };
+}
+
+export function createOidcProvider(deps: OidcDeps): Provider {
+  const { config, accounts, audit, logger } = deps;
+  const policy = interactionPolicy.base();
+  // Every authorization request is authenticated afresh at a provider (as Estonia's state broker does):
+  // no silent single sign-on, so the level, the provider and the identity always belong to this login.
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('fresh_authentication', 'every request is authenticated at a provider', (ctx) =>
+      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
+  );
+
+  // RFC 8705 client certificates at the token endpoint, when the server settings provide them (src/tls/inbound.ts)
+  const mtls = mtlsFeature(config.server);
+  const pairwiseSalt = config.pairwise_salt ?? '';
+  const cookieKeys = config.cookie_keys ?? [randomBytes(32).toString('base64url')];
+
+  const configuration: Configuration = {
+    adapter: storeAdapterFactory(deps.store),
+    clients: config.clients.map(clientMetadata),
+    jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: { keys: cookieKeys, long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    scopes: ['openid', 'profile', 'personal_code'],
+    // acr, amr and auth_time come from the login itself; every ID token carries them
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
+    // ID tokens carry the scope's claims too (code flow), as national brokers do
+    conformIdTokenClaims: false,
+    acrValues: [...LOA_LEVELS],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx, sub, client) =>
+      createHmac('sha256', pairwiseSalt).update(`${client.sectorIdentifier ?? client.clientId}|${sub}`).digest('base64url'),
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(mtls ? CERTIFICATE_AUTH_METHODS : [])],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['PS256', 'ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256'],
+    },
+    features: {
+      ...(mtls ? { mTLS: mtls as unknown as NonNullable<Configuration['features']>['mTLS'] } : {}),
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const l = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
+          ctx.type = 'html';
+          ctx.body = page(t(l, 'logout_title'), html`<h1>${t(l, 'logout_title')}</h1><p>${t(l, 'logout_question')}</p>${new (await import('../web/html.ts')).Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(l, 'logout_yes')}</button>`, { lang: l });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          const l = pickLocale(undefined, ctx.get('accept-language'));
+          ctx.type = 'html';
+          ctx.body = page(t(l, 'logout_title'), html`<h1>${t(l, 'logout_done')}</h1>`, { lang: l });
+        },
+      },
+    },
+    extraParams: {
+      // Estonia's broker requires a state of at least 8 characters; so do we (CSRF protection for the RP)
+      state(_ctx: KoaContextWithOIDC, value: unknown) {
+        if (typeof value !== 'string' || value.length < 8) throw new errors.InvalidRequest('state is required and must be at least 8 characters');
+        if (value.length > 512) throw new errors.InvalidRequest('state is too long');
+      },
+      acr_values(ctx: KoaContextWithOIDC, value: unknown) {
+        if (value === undefined) return;
+        const requested = requestedLoa(value);
+        if (!requested) throw new errors.InvalidRequest(`acr_values must name one of ${LOA_LEVELS.join(', ')}`);
+        if (!deps.providersFor(ctx.oidc.client!.clientId, requested).length) throw new errors.InvalidRequest(`no provider offers level ${requested} to this client`);
+      },
+      // Lets a service skip the selection page by naming one provider (as commercial brokers' idp hints do)
+      idp_hint(ctx: KoaContextWithOIDC, value: unknown) {
+        if (value === undefined) return;
+        const requested = requestedLoa(ctx.oidc.params?.acr_values);
+        if (typeof value !== 'string' || !deps.providersFor(ctx.oidc.client!.clientId, requested).includes(value)) {
+          throw new errors.InvalidRequest('idp_hint names no provider available to this client at the requested level');
+        }
+      },
+    } as unknown as Configuration['extraParams'],
+    interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: async (ctx, sub, token) => {
+      const grantId = token?.grantId ?? ctx.oidc.entities.Grant?.jti;
+      const account = grantId ? await accounts.get(grantId) : undefined;
+      if (!account || account.identity.subject !== sub) {
+        // at the authorization endpoint nothing is released; elsewhere an unknown login is no account
+        return token ? undefined : { accountId: sub, claims: async () => ({ sub }) };
+      }
+      return {
+        accountId: sub,
+        claims: async (use, scope, _claims, rejected) => {
+          const all = identityClaims(account.identity);
+          const granted = new Set(scope.split(' ').flatMap((s) => (SCOPE_CLAIMS as Record<string, readonly string[]>)[s] ?? []));
+          const released = Object.fromEntries(Object.entries(all).filter(([k, v]) => v !== undefined && granted.has(k) && !rejected.includes(k)));
+          released.sub = sub;
+          await audit.record({
+            type: 'identity_released',
+            correlationId: account.correlationId,
+            clientId: account.clientId,
+            providerId: account.identity.idp,
+            person: { subject: sub, claims: released },
+            detail: { use, claims: Object.keys(released).sort(), acr: account.identity.loa },
+          });
+          return released as { sub: string };
+        },
+      };
+    },
+    ttl: {
+      AccessToken: config.ttl.access_token,
+      AuthorizationCode: config.ttl.authorization_code,
+      IdToken: config.ttl.id_token,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.session,
+    },
+    renderError: async (ctx, out, error) => {
+      const l = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      const message = out.error === 'invalid_redirect_uri' || /redirect_uri/.test(String(out.error_description)) ? 'error_redirect_uri' : out.error === 'invalid_client' ? 'error_client' : out.error === 'invalid_request' && /session|interaction/i.test(String(out.error_description)) ? 'error_session' : 'error_generic';
+      logger.warn('oidc error page', { error: out.error, description: out.error_description, status: (error as { status?: number }).status, cause: ((error as { cause?: Error }).cause)?.message });
+      ctx.type = 'html';
+      ctx.body = errorPage({ locale: l, message, nonce: '' });
+    },
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.proxy;
+  return provider;
+}

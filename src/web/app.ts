@@ -1,0 +1,72 @@
+// The HTTP surface: Express 5 with helmet in front of node-oidc-provider (mounted last, untouched),
+// the broker's interaction routes, provider-owned routes and, in development, the demo agency service.
+import { randomBytes } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { Logger } from '../logger.ts';
+import { errorPage } from './views.ts';
+import { pickLocale, type MessageKey } from './i18n.ts';
+
+export interface AppParts {
+  provider: Provider;
+  logger: Logger;
+  proxy: boolean;
+  /** routers mounted before the OIDC engine */
+  routers: express.Router[];
+  /** hook for adapters' own routes (SP metadata, demo upstreams) */
+  mount?(app: Express): void;
+}
+
+export function createApp(parts: AppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (parts.proxy) app.set('trust proxy', true);
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString('base64');
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce}'`],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:', 'https:'],
+          // forms post to banks and IdPs (banklink, SAML POST binding), and redirects follow them
+          formAction: null,
+        },
+      },
+      // the relying party's page must be able to navigate here; nothing embeds the gateway
+      crossOriginOpenerPolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  parts.mount?.(app);
+  for (const router of parts.routers) app.use(router);
+  app.use(parts.provider.callback());
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
+    const e = err as { status?: number; type?: string; message?: string; name?: string };
+    let status = 500;
+    let message: MessageKey = 'error_unavailable';
+    if (err instanceof oidcErrors.SessionNotFound || err instanceof oidcErrors.InvalidRequest || (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)) {
+      status = 400;
+      message = 'error_session';
+    } else if (e.type === 'entity.too.large') {
+      status = 413;
+      message = 'error_too_large';
+    } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      status = e.status;
+      message = 'error_generic';
+    }
+    if (status >= 500) parts.logger.error('request failed', { path: req.path, method: req.method, error: e.name, message: e.message });
+    else parts.logger.warn('request refused', { path: req.path, method: req.method, status, error: e.name, message: e.message });
+    if (res.headersSent) return;
+    res.status(status).type('html').send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '' }));
+  });
+  return app;
+}

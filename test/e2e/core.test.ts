@@ -1,0 +1,344 @@
+// End to end: openid-client plays the agency service, the gateway brokers to the mock provider, and the
+// ID token is validated against the gateway's JWKS by the client library itself.
+import * as oidc from 'openid-client';
+import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader } from 'jose';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { Browser } from '../support/browser.ts';
+import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
+
+let gw: TestGateway;
+let rp: oidc.Configuration;
+let clock = 0;
+const store = new MemoryStore(() => Date.now() + clock);
+let rpKey: import("jose").CryptoKey;
+
+beforeAll(async () => {
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  rpKey = keys.privateKey;
+  const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+  gw = await startGateway({
+    store,
+    settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
+    clients: [
+      { client_id: 'rp-post', client_secret: 'rp-post-secret-0123456789-0123456789', token_endpoint_auth_method: 'client_secret_post', redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'ES256' },
+      { client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'RS256' },
+      { client_id: 'rp-pairwise', client_secret: 'rp-pairwise-secret-0123456789-012345', redirect_uris: [RP_REDIRECT], subject_type: 'pairwise' },
+      { client_id: 'rp-bank-only', client_secret: 'rp-bank-secret-0123456789-0123456789', redirect_uris: [RP_REDIRECT], providers: ['mock-bank'] },
+    ],
+  });
+  rp = await rpConfig(gw.issuer);
+});
+afterAll(async () => {
+  await gw.close();
+  await store.close();
+});
+afterEach(() => {
+  clock = 0;
+});
+
+async function exchange(config: oidc.Configuration, login: { verifier: string; state: string; nonce: string }, callback: URL) {
+  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+}
+
+describe('happy path', () => {
+  test('a full login yields a verified ID token with separate, normalised claims', async () => {
+    const login = await loginThroughMock(rp, gw.issuer, { acr_values: 'substantial' });
+    expect(login.callback?.searchParams.get('state')).toBe(login.state);
+    const tokens = await exchange(rp, login, login.callback!);
+    const claims = tokens.claims()!;
+    expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('PS256');
+    expect(claims).toMatchObject({
+      iss: gw.issuer,
+      aud: 'rp',
+      sub: 'PNOLV-010180-15097',
+      given_name: 'Jānis',
+      family_name: 'Bērziņš',
+      birthdate: '1980-01-01',
+      personal_code: '010180-15097',
+      personal_code_country: 'LV',
+      acr: 'high',
+      amr: ['smart_id'],
+      idp: 'mock-eid',
+      nonce: login.nonce,
+    });
+    const info = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
+    expect(info).toMatchObject({ sub: 'PNOLV-010180-15097', personal_code: '010180-15097', given_name: 'Jānis' });
+  });
+
+  test('the event sequence of a login is audited under one correlation id', async () => {
+    const login = await loginThroughMock(rp, gw.issuer);
+    await exchange(rp, login, login.callback!);
+    const audit = gw.audit as unknown as { events: { type: string; correlationId?: string }[] };
+    const corr = audit.events.filter((e) => e.type === 'provider_chosen').at(-1)!.correlationId!;
+    await new Promise((r) => setTimeout(r, 50)); // tokens_issued is emitted from an engine event
+    expect(audit.events.filter((e) => e.correlationId === corr).map((e) => e.type)).toEqual([
+      'authorization_request', 'provider_chosen', 'provider_request', 'provider_response', 'verification', 'identity_released', 'tokens_issued',
+    ]);
+  });
+
+  test('scope openid alone releases no names or personal code', async () => {
+    const login = await loginThroughMock(rp, gw.issuer, { scope: 'openid' });
+    const claims = (await exchange(rp, login, login.callback!)).claims()!;
+    expect(claims.sub).toBe('PNOLV-010180-15097');
+    expect(claims).not.toHaveProperty('given_name');
+    expect(claims).not.toHaveProperty('personal_code');
+    expect(claims).toMatchObject({ acr: 'high', idp: 'mock-eid' });
+  });
+
+  test('new-format Latvian and Estonian codes are released canonically, without a birthdate for the new format', async () => {
+    const lv = await loginThroughMock(rp, gw.issuer, {}, 1);
+    expect((await exchange(rp, lv, lv.callback!)).claims()).toMatchObject({ sub: 'PNOLV-325035-11782', personal_code: '325035-11782' });
+    const ee = await loginThroughMock(rp, gw.issuer, {}, 2);
+    const claims = (await exchange(rp, ee, ee.callback!)).claims()!;
+    expect(claims).toMatchObject({ sub: 'PNOEE-60001019906', personal_code_country: 'EE', birthdate: '2000-01-01' });
+  });
+
+  test('client_secret_post with an ES256 ID token', async () => {
+    const config = await rpConfig(gw.issuer, 'rp-post', 'rp-post-secret-0123456789-0123456789', oidc.ClientSecretPost('rp-post-secret-0123456789-0123456789'), { id_token_signed_response_alg: 'ES256' });
+    const login = await loginThroughMock(config, gw.issuer);
+    const tokens = await exchange(config, login, login.callback!);
+    expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
+  });
+
+  test('private_key_jwt with an RS256 ID token for an older client', async () => {
+    const config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }), { id_token_signed_response_alg: 'RS256' });
+    const login = await loginThroughMock(config, gw.issuer);
+    const tokens = await exchange(config, login, login.callback!);
+    expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
+    expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
+  });
+
+  test('a pairwise client gets a stable identifier that is not the personal code', async () => {
+    const config = await rpConfig(gw.issuer, 'rp-pairwise', 'rp-pairwise-secret-0123456789-012345');
+    const a = await loginThroughMock(config, gw.issuer);
+    const b = await loginThroughMock(config, gw.issuer);
+    const subA = (await exchange(config, a, a.callback!)).claims()!.sub;
+    const subB = (await exchange(config, b, b.callback!)).claims()!.sub;
+    expect(subA).toBe(subB);
+    expect(subA).not.toContain('010180');
+  });
+
+  test('idp_hint skips the selection page', async () => {
+    const started = await beginLogin(rp, { idp_hint: 'mock-eid' });
+    const hop = await started.browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+    expect(hop.location).toContain('/providers/mock-eid/authorize');
+  });
+
+  test('acr_values filters the selection page to providers at or above the level', async () => {
+    const started = await beginLogin(rp, { acr_values: 'high' });
+    const page = await started.browser.follow(started.hop);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('data-provider="mock-eid"');
+    expect(page.body).not.toContain('data-provider="mock-bank"');
+    const all = await beginLogin(rp, { acr_values: 'low' });
+    const allPage = await all.browser.follow(all.hop);
+    expect(allPage.body).toContain('data-provider="mock-bank"');
+  });
+
+  test('RP-initiated logout ends the session', async () => {
+    const login = await loginThroughMock(rp, gw.issuer);
+    const tokens = await exchange(rp, login, login.callback!);
+    const url = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example.test/bye' });
+    const confirm = await login.browser.get(url.toString());
+    expect(confirm.status).toBe(200);
+    const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
+    const done = await login.browser.follow(await login.browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }), (h) => !!h.location?.startsWith('https://rp.example.test/bye'));
+    expect(done.location).toContain('https://rp.example.test/bye');
+  });
+});
+
+describe('refusals the agency service sees', () => {
+  const rpError = async (params: Record<string, string>) => {
+    const started = await beginLogin(rp, params);
+    expect(started.hop.status).toBe(303);
+    const url = new URL(started.hop.location!);
+    expect(url.origin + url.pathname).toBe(RP_REDIRECT);
+    return url.searchParams;
+  };
+
+  test('missing PKCE', async () => {
+    const q = await rpError({ code_challenge: '', code_challenge_method: '' });
+    expect(q.get('error')).toBe('invalid_request');
+  });
+
+  test('plain PKCE', async () => {
+    const q = await rpError({ code_challenge_method: 'plain' });
+    expect(q.get('error')).toBe('invalid_request');
+  });
+
+  test('state missing or shorter than 8 characters', async () => {
+    expect((await rpError({ state: 'short' })).get('error')).toBe('invalid_request');
+    expect((await rpError({ state: '' })).get('error_description')).toMatch(/state/);
+  });
+
+  test('acr_values above what the named provider offers', async () => {
+    const q = await rpError({ acr_values: 'high', idp_hint: 'mock-bank' });
+    expect(q.get('error')).toBe('invalid_request');
+    expect(q.get('error_description')).toMatch(/idp_hint/);
+  });
+
+  test('acr_values above what any provider offers this client', async () => {
+    const config = await rpConfig(gw.issuer, 'rp-bank-only', 'rp-bank-secret-0123456789-0123456789');
+    const started = await beginLogin(config, { acr_values: 'high' });
+    const q = new URL(started.hop.location!).searchParams;
+    expect(q.get('error')).toBe('invalid_request');
+    expect(q.get('error_description')).toBe('no provider offers level high to this client');
+  });
+
+  test('unknown acr_values', async () => {
+    expect((await rpError({ acr_values: 'urn:nope' })).get('error')).toBe('invalid_request');
+  });
+
+  test('unknown idp_hint', async () => {
+    expect((await rpError({ idp_hint: 'no-such-bank' })).get('error')).toBe('invalid_request');
+  });
+
+  test('redirect_uri not registered: an error page, never a redirect', async () => {
+    const started = await beginLogin(rp, { redirect_uri: 'https://evil.example/cb' });
+    expect(started.hop.status).toBe(400);
+    expect(started.hop.location).toBeUndefined();
+    expect(started.hop.body).toContain('return address is not registered');
+  });
+
+  test('wrong code_verifier: invalid_grant', async () => {
+    const login = await loginThroughMock(rp, gw.issuer);
+    await expect(exchange(rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('authorization code reuse: invalid_grant', async () => {
+    const login = await loginThroughMock(rp, gw.issuer);
+    await exchange(rp, login, login.callback!);
+    await expect(exchange(rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('user cancels at the provider: error=user_cancel', async () => {
+    const login = await loginThroughMock(rp, gw.issuer, {}, 'cancel');
+    expect(login.callback?.searchParams.get('error')).toBe('user_cancel');
+    expect(login.callback?.searchParams.get('state')).toBe(login.state);
+  });
+
+  test('user cancels on the selection page: error=user_cancel', async () => {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const abort = await started.browser.post(`${page.url}/abort`, {});
+    const final = await started.browser.follow(abort, atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('user_cancel');
+  });
+
+  test('an invalid personal code from the provider is refused: the user is told, the service gets access_denied', async () => {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+    const back = await mockProviderLogin(started.browser, authorize, 3);
+    const refused = await started.browser.follow(back);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("answer could not be verified");
+    const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
+    const final = await started.browser.follow(await started.browser.get(new URL(link, gw.issuer).toString()), atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
+    expect(gw.logLines.join('\n')).not.toContain('123456-12345');
+  });
+});
+
+describe('broker state', () => {
+  async function atProvider() {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+    const back = await mockProviderLogin(started.browser, authorize, 0);
+    return { ...started, back: new URL(back.location!) };
+  }
+
+  test('tampered state: refused with an error page', async () => {
+    const { browser, back } = await atProvider();
+    back.searchParams.set('state', back.searchParams.get('state')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+    const hop = await browser.get(back.toString());
+    expect(hop.status).toBe(400);
+    expect(hop.body).toContain('expired or was already used');
+  });
+
+  test('replayed state: the second delivery is refused', async () => {
+    const { browser, back } = await atProvider();
+    const first = await browser.get(back.toString());
+    expect(first.status).toBe(303);
+    const again = await new Browser().get(back.toString());
+    expect(again.status).toBe(400);
+  });
+
+  test('expired login: refused once the login state has expired', async () => {
+    const { browser, back } = await atProvider();
+    clock = (gw.config.ttl.login + 1) * 1000;
+    const hop = await browser.get(back.toString());
+    expect(hop.status).toBe(400);
+    expect(hop.body).toContain('expired or was already used');
+  });
+
+  test('unknown provider chosen on the selection page', async () => {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const hop = await chooseProvider(started.browser, page.url, 'no-such-provider');
+    expect(hop.status).toBe(400);
+    expect(hop.body).toContain('Unknown authentication means');
+  });
+
+  test('a provider the client may not use is refused even when posted directly', async () => {
+    const config = await rpConfig(gw.issuer, 'rp-bank-only', 'rp-bank-secret-0123456789-0123456789');
+    const started = await beginLogin(config);
+    const page = await started.browser.follow(started.hop);
+    expect(page.body).not.toContain('data-provider="mock-eid"');
+    expect((await chooseProvider(started.browser, page.url, 'mock-eid')).status).toBe(400);
+  });
+});
+
+describe('malformed input never answers 500', () => {
+  test.each([
+    ['GET', '/interaction/nope'],
+    ['GET', '/interaction/nope/complete'],
+    ['POST', '/interaction/nope/provider'],
+    ['POST', '/interaction/nope/abort'],
+    ['GET', '/broker/callback/mock-eid'],
+    ['GET', '/broker/callback/mock-eid?state=x&assertion=y'],
+    ['GET', '/broker/callback/mock-eid?state[]=x'],
+    ['POST', '/broker/callback/mock-eid'],
+    ['GET', '/broker/callback/unknown?state=AAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['GET', '/auth'],
+    ['GET', '/auth?client_id=nope&response_type=code'],
+    ['POST', '/token'],
+    ['GET', '/me'],
+    ['GET', '/providers/mock-eid/authorize'],
+    ['POST', '/providers/mock-eid/decide'],
+    ['GET', '/no/such/page'],
+  ])('%s %s', async (method, path) => {
+    const res = await fetch(gw.issuer + path, { method, redirect: 'manual', headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}, body: method === 'POST' ? 'a=b' : undefined });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  test('an oversized callback body answers 413', async () => {
+    const res = await fetch(`${gw.issuer}/broker/callback/mock-eid`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=' + 'a'.repeat(600_000) });
+    expect(res.status).toBe(413);
+  });
+
+  test('a garbage assertion with a valid state maps to an OAuth error, not a crash', async () => {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+    const state = new URL(authorize.location!).searchParams.get('state')!;
+    const hop = await started.browser.get(`${gw.issuer}/broker/callback/mock-eid?state=${state}&assertion=not.a.jwt`);
+    expect(hop.status).toBe(400);
+    const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(hop.body)![1]!;
+    const final = await started.browser.follow(await started.browser.get(new URL(link, gw.issuer).toString()), atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
+  });
+});
+
+test('ID tokens are signed with keys published in the JWKS', async () => {
+  const jwks = (await (await fetch(`${gw.issuer}/jwks`)).json()) as { keys: { kid: string; d?: string }[] };
+  expect(jwks.keys.length).toBeGreaterThanOrEqual(2);
+  expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+  const login = await loginThroughMock(rp, gw.issuer);
+  const tokens = await exchange(rp, login, login.callback!);
+  expect(jwks.keys.map((k) => k.kid)).toContain(decodeProtectedHeader(tokens.id_token!).kid);
+  expect(decodeJwt(tokens.id_token!).exp! - decodeJwt(tokens.id_token!).iat!).toBe(gw.config.ttl.id_token);
+});

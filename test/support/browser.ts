@@ -1,0 +1,112 @@
+// A minimal browser for end-to-end tests: a cookie jar (honouring Path) on top of fetch, no automatic
+// redirects, so each hop of a login can be asserted. It parses auto-submitting forms like a browser runs them.
+export interface Hop {
+  status: number;
+  url: string;
+  location?: string | undefined;
+  body: string;
+  headers: Headers;
+}
+
+interface Cookie {
+  name: string;
+  value: string;
+  path: string;
+  host: string;
+}
+
+export class Browser {
+  private cookies: Cookie[] = [];
+  readonly history: Hop[] = [];
+
+  private cookieHeader(url: URL): string {
+    return this.cookies.filter((c) => c.host === url.host && url.pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+
+  private store(url: URL, headers: Headers): void {
+    for (const line of headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      let path = '/';
+      let expired = false;
+      for (const a of attrs) {
+        const [k, v] = a.trim().split('=');
+        if (k?.toLowerCase() === 'path' && v) path = v;
+        if (k?.toLowerCase() === 'expires' && v && new Date(v).getTime() < Date.now()) expired = true;
+        if (k?.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
+      }
+      this.cookies = this.cookies.filter((c) => !(c.name === name && c.path === path && c.host === url.host));
+      if (!expired) this.cookies.push({ name, value, path, host: url.host });
+    }
+  }
+
+  async request(method: 'GET' | 'POST', target: string, form?: Record<string, string>): Promise<Hop> {
+    const url = new URL(target);
+    const headers: Record<string, string> = { 'accept-language': 'en' };
+    const cookie = this.cookieHeader(url);
+    if (cookie) headers.cookie = cookie;
+    let body: string | undefined;
+    if (form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(form).toString();
+    }
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    this.store(url, res.headers);
+    const location = res.headers.get('location') ?? undefined;
+    const hop: Hop = { status: res.status, url: url.toString(), location: location ? new URL(location, url).toString() : undefined, body: await res.text(), headers: res.headers };
+    this.history.push(hop);
+    return hop;
+  }
+
+  get(url: string): Promise<Hop> {
+    return this.request('GET', url);
+  }
+
+  post(url: string, form: Record<string, string>): Promise<Hop> {
+    return this.request('POST', url, form);
+  }
+
+  /** Follow redirects (and auto-submitting forms) until `stop` says so or a page needs a person. */
+  async follow(start: Hop, stop: (hop: Hop) => boolean = () => false, max = 20): Promise<Hop> {
+    let hop = start;
+    for (let i = 0; i < max; i += 1) {
+      if (stop(hop)) return hop;
+      if (hop.location && hop.status >= 300 && hop.status < 400) {
+        hop = await this.get(hop.location);
+        continue;
+      }
+      const autopost = parseAutoPost(hop.body, hop.url);
+      if (autopost) {
+        hop = await this.post(autopost.action, autopost.fields);
+        continue;
+      }
+      return hop;
+    }
+    throw new Error('too many redirects');
+  }
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The fields of the page's form with id="autopost" (or the one given), as a browser would submit it. */
+export function parseAutoPost(body: string, base: string, id = 'autopost'): { action: string; fields: Record<string, string> } | undefined {
+  const form = new RegExp(`<form[^>]*id="${id}"[^>]*>([\\s\\S]*?)</form>`).exec(body);
+  if (!form) return undefined;
+  const action = /action="([^"]*)"/.exec(form[0])?.[1];
+  if (!action) return undefined;
+  return { action: new URL(unescapeHtml(action), base).toString(), fields: formFields(form[1]!) };
+}
+
+export function formFields(fragment: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const m of fragment.matchAll(/<input[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(m[0])?.[1];
+    const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
+    if (name) fields[unescapeHtml(name)] = unescapeHtml(value);
+  }
+  return fields;
+}

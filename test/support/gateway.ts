@@ -1,0 +1,165 @@
+// Starts the whole gateway for end-to-end tests: real HTTP on 127.0.0.1, the real config loader, real
+// signing keys, and a real OpenID Connect client library (openid-client) playing the agency service.
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { stringify } from 'yaml';
+import * as oidc from 'openid-client';
+import { parseConfig, type GatewayConfig } from '../../src/config/load.ts';
+import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import { Browser, type Hop } from './browser.ts';
+
+export const RP_REDIRECT = 'https://rp.example.test/cb';
+export const RP_SECRET = 'rp-secret-0123456789-0123456789-abcdef';
+
+/** Keys are generated once per test process (RSA generation is slow) and shared by its gateways. */
+const keyDir = mkdtempSync(join(tmpdir(), 'vpm-keys-'));
+
+export const MOCK_PROVIDER = {
+  id: 'mock-eid',
+  type: 'mock',
+  name: { lv: 'Testa eID', en: 'Test eID' },
+  kind: 'eid',
+  loa: 'high',
+  onboarding: { stage: 'production', eid_register: { entry: 'T-1', qualified: true }, free_of_charge: true, two_factor: true },
+};
+
+export const MOCK_BANK = {
+  ...MOCK_PROVIDER,
+  id: 'mock-bank',
+  name: { lv: 'Testa banka', en: 'Test bank' },
+  kind: 'bank',
+  loa: 'substantial',
+  onboarding: { stage: 'production', licence: { number: 'LB-1', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
+};
+
+export interface TestGatewayOptions extends GatewayOptions {
+  /** raw provider entries as they would stand in the YAML file (default: MOCK_PROVIDER, MOCK_BANK) */
+  providers?: Record<string, unknown>[];
+  /** extra raw client entries; the default client `rp` is always there */
+  clients?: Record<string, unknown>[];
+  /** other top-level settings (store, ttl, audit...) */
+  settings?: Record<string, unknown>;
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  config: GatewayConfig;
+  issuer: string;
+  audit: Gateway['audit'];
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  let handler: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const raw = {
+    issuer,
+    keys: { dir: keyDir },
+    log_level: 'debug',
+    clients: [
+      { client_id: 'rp', client_name: 'Test e-service', client_secret: RP_SECRET, redirect_uris: [RP_REDIRECT], post_logout_redirect_uris: ['https://rp.example.test/bye'] },
+      ...(options.clients ?? []),
+    ],
+    providers: options.providers ?? [MOCK_PROVIDER, MOCK_BANK],
+    ...options.settings,
+  };
+  const logger = options.logger ?? memoryLogger();
+  let config: GatewayConfig;
+  let gateway: Gateway;
+  try {
+    config = parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} });
+    gateway = await createGateway(config, { ...options, logger, audit: options.audit ?? new MemoryAuditLog() });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  handler = gateway.app;
+  return {
+    gateway,
+    config,
+    issuer,
+    audit: gateway.audit,
+    logLines: (logger as { lines?: string[] }).lines ?? [],
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    },
+  };
+}
+
+/** openid-client configuration for a client of the gateway (discovery over real HTTP). */
+export async function rpConfig(issuer: string, clientId = 'rp', secret: string | undefined = RP_SECRET, auth?: oidc.ClientAuth, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(issuer), clientId, { ...metadata, ...(secret ? { client_secret: secret } : {}) }, auth, { execute: [oidc.allowInsecureRequests] });
+}
+
+export interface StartedLogin {
+  browser: Browser;
+  verifier: string;
+  state: string;
+  nonce: string;
+  /** the first hop after the authorization request (a redirect to the interaction, or an error) */
+  hop: Hop;
+}
+
+/** The agency service sends the browser to the gateway with PKCE, state and nonce. */
+export async function beginLogin(config: oidc.Configuration, params: Record<string, string> = {}, browser = new Browser()): Promise<StartedLogin> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid profile personal_code',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  const hop = await browser.get(url.toString());
+  return { browser, verifier, state, nonce, hop };
+}
+
+export const atRp = (hop: Hop) => !!hop.location?.startsWith(RP_REDIRECT);
+
+/** Choose a provider on the selection page (as the user's click would). */
+export async function chooseProvider(browser: Browser, interactionUrl: string, providerId: string): Promise<Hop> {
+  const url = new URL(interactionUrl);
+  return browser.post(`${url.origin}${url.pathname}/provider`, { provider: providerId });
+}
+
+/** Act as the user at the mock provider: pick test user `index` (or cancel). */
+export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, user: number | 'cancel'): Promise<Hop> {
+  const page = await browser.get(authorizeHop.location!);
+  const form = /<form method="post" action="([^"]+)">((?:<input[^>]*>)+)/.exec(page.body);
+  if (!form) throw new Error(`mock provider page unexpected: ${page.status}`);
+  const fields: Record<string, string> = {};
+  for (const m of form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)) fields[m[1]!] = m[2]!.replace(/&amp;/g, '&');
+  fields.user = String(user);
+  return browser.post(new URL(form[1]!, authorizeHop.location!).toString(), fields);
+}
+
+/** Full happy path through the mock provider; returns the RP callback URL with code and state. */
+export async function loginThroughMock(config: oidc.Configuration, issuer: string, params: Record<string, string> = {}, user: number | 'cancel' = 0, providerId = 'mock-eid') {
+  const started = await beginLogin(config, params);
+  const interaction = await started.browser.follow(started.hop, (h) => h.status === 200 || atRp(h));
+  let authorize: Hop;
+  if (interaction.location && interaction.location.includes(`/providers/${providerId}/authorize`)) authorize = interaction;
+  else authorize = await chooseProvider(started.browser, interaction.url, providerId);
+  if (!authorize.location) throw new Error(`no provider redirect: ${interaction.status} ${interaction.url} ${authorize.status} ${authorize.body.slice(0, 300)}`);
+  const back = await mockProviderLogin(started.browser, authorize, user);
+  const final = await started.browser.follow(back, atRp);
+  return { ...started, final, callback: final.location ? new URL(final.location) : undefined };
+}
