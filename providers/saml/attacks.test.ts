@@ -17,7 +17,7 @@ import { STATUS, buildResponse, encryptAssertion, issueResponse, newId, sign, ty
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
 
 const BASE = 'https://gateway.test';
-const ACS = `${BASE}/providers/eidas/callback`;
+const ACS = `${BASE}/broker/callback/eidas`;
 const IDP = 'https://idp.test/metadata';
 const PID = `${EIDAS_NATURAL_PERSON}PersonIdentifier`;
 const VICTIM = 'LV/LV/010180-15097';

@@ -31,7 +31,7 @@ export const samlConfigSchema = providerBaseSchema.extend({
     .strictObject({
       /** default: `<baseUrl>/providers/<id>/metadata` */
       entity_id: z.string().min(1).optional(),
-      /** ACS URL published in metadata; default `<baseUrl>/providers/<id>/callback`. Must equal the broker callback. */
+      /** ACS URL published in metadata; default the broker callback `<baseUrl>/broker/callback/<id>` */
       acs_url: z.url().optional(),
       /** generated in the key directory on first start when absent (development only) */
       signing: keyPairFiles.optional(),
@@ -95,7 +95,7 @@ export class SamlAdapter implements ProviderAdapter {
     this.encryption = keys.encryption;
     const base = deps.baseUrl.replace(/\/+$/, '');
     this.spEntityId = config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`;
-    this.metadataAcsUrl = config.sp.acs_url ?? `${base}/providers/${config.id}/callback`;
+    this.metadataAcsUrl = config.sp.acs_url ?? `${base}/broker/callback/${config.id}`;
     this.idpCertificates = config.idp.certificates.map((path) => readFileSync(path, 'utf8'));
   }
 

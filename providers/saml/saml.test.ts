@@ -35,7 +35,7 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-saml-'));
   let adapter: SamlAdapter | undefined;
   const id = 'eidas';
-  const callbackUrl = `${BASE}/providers/${id}/callback`;
+  const callbackUrl = `${BASE}/broker/callback/${id}`;
   const idp = await startTestIdp({
     sp: () => {
       if (!adapter) throw new Error('SP not ready');

@@ -86,7 +86,7 @@ function page(title: string, body: string): string {
 /** An auto-submitting form, as SAML HTTP-POST binding pages are. */
 export function autoPostForm(action: string, fields: Record<string, string>): string {
   const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
-  return page('Continue', `<form method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script>document.forms[0].submit()</script>`);
+  return page('Continue', `<form id="autopost" method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script>document.forms[0].submit()</script>`);
 }
 
 /** Read a form's action and fields from an HTML page (what a browser would submit). */
