@@ -1,0 +1,94 @@
+import { parsePersonalCode, parseSemanticsIdentifier, semanticsIdentifier, PersonalCodeError } from '../../src/identity/personal-code.ts';
+import { normalizeIdentity, IdentityError } from '../../src/identity/identity.ts';
+import { loaSatisfies, parseLoa } from '../../src/identity/loa.ts';
+
+describe('Latvian personal codes', () => {
+  test.each(['161175-19997', '010190-12349', '290288-12342', '010180-15097', '010101-10006'])('valid old format %s', (code) => {
+    expect(parsePersonalCode('LV', code).code).toBe(code);
+    expect(parsePersonalCode('lv', code.replace('-', '')).code).toBe(code);
+  });
+
+  test('birth date from the old format, with the century digit', () => {
+    expect(parsePersonalCode('LV', '161175-19997').birthdate).toBe('1975-11-16');
+    expect(parsePersonalCode('LV', '010101-10006').birthdate).toBe('1901-01-01');
+  });
+
+  test.each([
+    ['123456-12345', /check digit|date/],
+    ['010180-15098', /check digit/],
+    ['310299-12345', /date/],
+    ['01018015097x', /11 digits/],
+    ['', /empty/],
+    ['010180-35097', /century/],
+  ])('invalid %s', (code, reason) => {
+    expect(() => parsePersonalCode('LV', code)).toThrow(reason);
+  });
+
+  test('new format (32...) is accepted without a check digit and without a birth date', () => {
+    const pc = parsePersonalCode('LV', '32503511782');
+    expect(pc).toEqual({ country: 'LV', code: '325035-11782' });
+    expect(parsePersonalCode('LV', '325035-11782').code).toBe('325035-11782');
+  });
+
+  test('semantics identifiers round trip', () => {
+    expect(semanticsIdentifier(parsePersonalCode('LV', '01018015097'))).toBe('PNOLV-010180-15097');
+    expect(parseSemanticsIdentifier('PNOLV-010180-15097').code).toBe('010180-15097');
+    expect(parseSemanticsIdentifier('PNOEE-60001019906').country).toBe('EE');
+    expect(() => parseSemanticsIdentifier('IDCLV-010180-15097')).toThrow(PersonalCodeError);
+  });
+});
+
+describe('Estonian and Lithuanian codes', () => {
+  test.each(['37602294565', '38001085718', '60001019906'])('valid EE %s', (code) => {
+    expect(parsePersonalCode('EE', code).code).toBe(code);
+  });
+  test('LT uses the same rule', () => {
+    expect(parsePersonalCode('LT', '38001085718').birthdate).toBe('1980-01-08');
+  });
+  test.each(['37602294566', '99999999999', '3760229456', '60013019906'])('invalid EE %s', (code) => {
+    expect(() => parsePersonalCode('EE', code)).toThrow(PersonalCodeError);
+  });
+  test('unsupported countries are refused', () => {
+    expect(() => parsePersonalCode('FI', '010180-123A')).toThrow(/not accepted/);
+  });
+});
+
+describe('normalisation', () => {
+  const raw = { givenName: ' Jānis ', familyName: 'Bērziņš', personalCode: '01018015097', loa: 'high' as const, amr: ['smart_id'] };
+
+  test('separate, trimmed fields with canonical code and semantics subject', () => {
+    expect(normalizeIdentity(raw, 'bank-a', 0)).toEqual({
+      givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', country: 'LV', birthdate: '1980-01-01',
+      subject: 'PNOLV-010180-15097', loa: 'high', amr: ['smart_id'], idp: 'bank-a', authTime: 0,
+    });
+  });
+
+  test.each([
+    [{ givenName: '' }, /given name/],
+    [{ familyName: undefined }, /family name/],
+    [{ personalCode: undefined }, /personal code/],
+    [{ personalCode: '123456-12345' }, /invalid personal code/],
+    [{ givenName: 'A<script>' }, /forbidden/],
+    [{ familyName: 'x'.repeat(201) }, /too long/],
+    [{ loa: 'medium' }, /level of assurance/],
+  ])('refused: %j', (patch, reason) => {
+    expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(reason);
+    expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(IdentityError);
+  });
+
+  test('an error never carries the personal code', () => {
+    try {
+      normalizeIdentity({ ...raw, personalCode: '123456-12345' }, 'x');
+    } catch (err) {
+      expect((err as Error).message).not.toContain('123456');
+    }
+  });
+});
+
+test('levels of assurance are ordered', () => {
+  expect(loaSatisfies('high', 'substantial')).toBe(true);
+  expect(loaSatisfies('low', 'substantial')).toBe(false);
+  expect(loaSatisfies('low', undefined)).toBe(true);
+  expect(parseLoa('http://eidas.europa.eu/LoA/substantial')).toBe('substantial');
+  expect(parseLoa('medium')).toBeUndefined();
+});

@@ -1,0 +1,142 @@
+// ONE conformance suite that every Store backend runs (as dex does for its storages).
+import type { Store } from '../../src/store/store.ts';
+import { storeAdapterFactory } from '../../src/oidc/adapter.ts';
+
+export interface StoreHarness {
+  store: Store;
+  /** make `seconds` pass for the backend (a fake clock, or real waiting where TTLs are server-side) */
+  advance(seconds: number): Promise<void>;
+  /** every raw key the backend holds for this harness (to prove nothing leaks) */
+  keys(): Promise<string[]>;
+  teardown(): Promise<void>;
+}
+
+export function storeConformance(name: string, setup: () => Promise<StoreHarness>): void {
+  describe(`store conformance: ${name}`, () => {
+    let h: StoreHarness;
+    let s: Store;
+    beforeEach(async () => {
+      h = await setup();
+      s = h.store;
+    });
+    afterEach(async () => {
+      await h.teardown();
+    });
+
+    test('set/get round trip and absent keys', async () => {
+      await s.set('a', 'value-1', 60);
+      expect(await s.get('a')).toBe('value-1');
+      expect(await s.get('missing')).toBeUndefined();
+    });
+
+    test('values expire with their TTL', async () => {
+      await s.set('short', 'x', 1);
+      expect(await s.ttl('short')).toBeGreaterThan(0);
+      await h.advance(2);
+      expect(await s.get('short')).toBeUndefined();
+      expect(await s.ttl('short')).toBeUndefined();
+    });
+
+    test('a TTL must be a positive whole number', async () => {
+      await expect(s.set('bad', 'x', 0)).rejects.toThrow(/ttl/);
+      await expect(s.setIfAbsent('bad', 'x', 1.5)).rejects.toThrow(/ttl/);
+    });
+
+    test('take is single use, also under concurrency', async () => {
+      await s.set('once', 'v', 60);
+      const results = await Promise.all(Array.from({ length: 10 }, () => s.take('once')));
+      expect(results.filter((r) => r === 'v')).toHaveLength(1);
+      expect(await s.get('once')).toBeUndefined();
+    });
+
+    test('setIfAbsent admits exactly one writer (replay caches)', async () => {
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.setIfAbsent('nonce', String(i), 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await s.setIfAbsent('nonce', 'late', 60)).toBe(false);
+    });
+
+    test('replace keeps the TTL and refuses absent keys', async () => {
+      await s.set('r', 'one', 2);
+      expect(await s.replace('r', 'two')).toBe(true);
+      expect(await s.get('r')).toBe('two');
+      await h.advance(3);
+      expect(await s.get('r')).toBeUndefined();
+      expect(await s.replace('r', 'three')).toBe(false);
+      expect(await s.get('r')).toBeUndefined();
+    });
+
+    test('sets: members accumulate, TTL only grows, takeSet empties atomically', async () => {
+      await s.addToSet('grant', 'a', 60);
+      await s.addToSet('grant', 'b', 1);
+      expect((await s.ttl('grant'))!).toBeGreaterThan(50);
+      expect((await s.takeSet('grant')).sort()).toEqual(['a', 'b']);
+      expect(await s.takeSet('grant')).toEqual([]);
+    });
+
+    test('delete removes several keys', async () => {
+      await s.set('d1', '1', 60);
+      await s.set('d2', '2', 60);
+      await s.delete('d1', 'd2', 'never-there');
+      expect(await s.get('d1')).toBeUndefined();
+      expect(await s.get('d2')).toBeUndefined();
+    });
+
+    test('every key it writes carries a TTL', async () => {
+      await s.set('k1', 'v', 60);
+      await s.setIfAbsent('k2', 'v', 60);
+      await s.addToSet('k3', 'm', 60);
+      for (const key of ['k1', 'k2', 'k3']) expect(await s.ttl(key)).toBeGreaterThan(0);
+    });
+
+    describe('as node-oidc-provider Adapter', () => {
+      const Adapter = () => storeAdapterFactory(s);
+
+      test('upsert/find/findByUid/consume/destroy', async () => {
+        const A = Adapter();
+        const sessions = new A('Session');
+        await sessions.upsert('s1', { uid: 'u1', accountId: 'x' } as never, 60);
+        expect(await sessions.find('s1')).toMatchObject({ uid: 'u1' });
+        expect(await sessions.findByUid('u1')).toMatchObject({ accountId: 'x' });
+        const codes = new A('AuthorizationCode');
+        await codes.upsert('c1', { grantId: 'g1' } as never, 60);
+        await codes.consume('c1');
+        expect((await codes.find('c1'))?.consumed).toEqual(expect.any(Number));
+        await sessions.destroy('s1');
+        expect(await sessions.find('s1')).toBeUndefined();
+        expect(await sessions.findByUid('u1')).toBeUndefined();
+      });
+
+      test('findByUserCode and its index removed on destroy', async () => {
+        const A = Adapter();
+        const device = new A('DeviceCode');
+        await device.upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g9' } as never, 60);
+        expect(await device.findByUserCode('ABCD-EFGH')).toMatchObject({ grantId: 'g9' });
+        await device.destroy('d1');
+        expect(await device.findByUserCode('ABCD-EFGH')).toBeUndefined();
+      });
+
+      test('revokeByGrantId removes every token of the grant and its index', async () => {
+        const A = Adapter();
+        const at = new A('AccessToken');
+        const rt = new A('RefreshToken');
+        await at.upsert('at1', { grantId: 'g2' } as never, 60);
+        await rt.upsert('rt1', { grantId: 'g2' } as never, 120);
+        await at.upsert('other', { grantId: 'g3' } as never, 60);
+        await at.revokeByGrantId('g2');
+        expect(await at.find('at1')).toBeUndefined();
+        expect(await rt.find('rt1')).toBeUndefined();
+        expect(await at.find('other')).toBeDefined();
+        expect(await s.takeSet('oidc:grant:g2')).toEqual([]);
+      });
+
+      test('nothing outlives its model: after expiry no key remains', async () => {
+        const A = Adapter();
+        const sessions = new A('Session');
+        await sessions.upsert('s2', { uid: 'u2' } as never, 1);
+        await new A('AccessToken').upsert('at2', { grantId: 'g4' } as never, 1);
+        await h.advance(2);
+        expect(await h.keys()).toEqual([]);
+      });
+    });
+  });
+}
