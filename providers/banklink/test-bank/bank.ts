@@ -117,9 +117,15 @@ export interface TestBank {
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
 
-function page(title: string, body: string): string {
+// When mounted inside the gateway (demo), its Content-Security-Policy nonce must be on inline style/script.
+function cspNonce(res: Response): string {
+  const n: unknown = res.locals.cspNonce;
+  return typeof n === 'string' ? ` nonce="${esc(n)}"` : '';
+}
+
+function page(res: Response, title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}fieldset{border:1px solid #ccc;margin:1rem 0}.error{color:#a00}.muted{color:#666;font-size:.9rem}</style></head>
+<style${cspNonce(res)}>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}fieldset{border:1px solid #ccc;margin:1rem 0}.error{color:#a00}.muted{color:#666;font-size:.9rem}</style></head>
 <body><p class="muted">TEST BANK: development only, not a real bank</p>${body}</body></html>`;
 }
 
@@ -172,7 +178,7 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   };
 
   const refuse = (res: Response, reason: string) => {
-    res.status(400).type('html').send(page('Request refused', `<h1>Request refused</h1><p class="error" id="reason">${esc(reason)}</p>`));
+    res.status(400).type('html').send(page(res, 'Request refused', `<h1>Request refused</h1><p class="error" id="reason">${esc(reason)}</p>`));
   };
 
   /** Verify the gateway's 4012/4011 exactly as a bank would; returns a reason when it must be refused. */
@@ -261,10 +267,10 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   };
 
   const autoPost = (res: Response, target: { url: string; fields: Record<string, string> }) => {
-    res.type('html').send(page('Returning to the service', `<form id="bank-answer" method="post" action="${esc(target.url)}">
+    res.type('html').send(page(res, 'Returning to the service', `<form id="autopost" method="post" action="${esc(target.url)}">
 ${hidden(target.fields)}
 <button type="submit">Return to the service</button></form>
-<script>document.getElementById('bank-answer').submit()</script>`));
+<script${cspNonce(res)}>document.getElementById('autopost').submit()</script>`));
   };
 
   const misbehaviourSelect = (current: Misbehaviour) =>
@@ -286,7 +292,7 @@ ${hidden(target.fields)}
     const userList = users
       .map((u, i) => `<label><input type="radio" name="user" value="${esc(u.id)}"${i === 0 ? ' checked' : ''}> ${esc(u.givenName)} ${esc(u.familyName)} <span class="muted">${esc(u.country)} ${esc(u.personalCode)}</span></label><br>`)
       .join('\n');
-    res.type('html').send(page(`${options.displayName ?? options.bankId}: log in`, `<h1>${esc(options.displayName ?? options.bankId)}</h1>
+    res.type('html').send(page(res, `${options.displayName ?? options.bankId}: log in`, `<h1>${esc(options.displayName ?? options.bankId)}</h1>
 <p>${esc(f.VK_SND_ID ?? '')} asks you to identify yourself.</p>
 <form id="login" method="post" action="${esc(base)}/login">${hidden({ session })}
 <fieldset><legend>Test user</legend>${userList}</fieldset>
@@ -304,7 +310,7 @@ ${misbehaviourSelect(misbehaviour)}
     if (!user) return refuse(res, 'no such test user');
     p.user = user;
     const how = isMisbehaviour(f.misbehave) ? f.misbehave : misbehaviour;
-    res.type('html').send(page('One-time code', codePage(req.baseUrl, f.session!, how, '')));
+    res.type('html').send(page(res, 'One-time code', codePage(req.baseUrl, f.session!, how, '')));
   });
 
   const codePage = (base: string, session: string, how: Misbehaviour, error: string) => `<h1>Confirm with a one-time code</h1>
@@ -327,7 +333,7 @@ ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
         pending.delete(f.session!);
         return autoPost(res, answer(p, undefined, 'cancel'));
       }
-      return void res.status(200).type('html').send(page('One-time code', codePage(req.baseUrl, f.session!, how, 'Wrong code, try again.')));
+      return void res.status(200).type('html').send(page(res, 'One-time code', codePage(req.baseUrl, f.session!, how, 'Wrong code, try again.')));
     }
     pending.delete(f.session!);
     autoPost(res, answer(p, p.user, how));
@@ -342,7 +348,7 @@ ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
   });
 
   router.get('/', (_req: Request, res: Response) => {
-    res.type('html').send(page(options.displayName ?? options.bankId, `<h1>${esc(options.displayName ?? options.bankId)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${esc(material.certificatePem)}</pre>`));
+    res.type('html').send(page(res, options.displayName ?? options.bankId, `<h1>${esc(options.displayName ?? options.bankId)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${esc(material.certificatePem)}</pre>`));
   });
   router.get('/certificate.pem', (_req: Request, res: Response) => {
     res.type('application/x-pem-file').send(material.certificatePem);

@@ -147,12 +147,12 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     const loginForm = parseForms(page1.text, page1.url).find((f) => f.id === 'login')!;
     let page = await submitForm(loginForm);
     for (let i = 0; i < 3; i += 1) {
-      const confirm = parseForms(page.text, page.url).find((f) => f.id === 'confirm' || f.id === 'bank-answer')!;
-      if (confirm.id === 'bank-answer') break;
+      const confirm = parseForms(page.text, page.url).find((f) => f.id === 'confirm' || f.id === 'autopost')!;
+      if (confirm.id === 'autopost') break;
       page = await submitForm(confirm, { code: '000000' });
       if (i < 2) expect(page.text).toContain('Wrong code, try again.');
     }
-    const answer = parseForms(page.text).find((f) => f.id === 'bank-answer')!;
+    const answer = parseForms(page.text).find((f) => f.id === 'autopost')!;
     expect((await refusal(h, started, { method: 'POST', params: answer.fields })).code).toBe('user_cancel');
   });
 

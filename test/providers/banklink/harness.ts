@@ -91,7 +91,7 @@ export async function createHarness(
       const confirm = formById(codePage.text, 'confirm', codePage.url);
       answerPage = (await submitForm(confirm, { code: options.code ?? '123456' })).text;
     }
-    const answer = formById(answerPage, 'bank-answer', bank.url);
+    const answer = formById(answerPage, 'autopost', bank.url);
     expect(answer.action).toBe(CALLBACK_URL);
     return { method: 'POST', params: answer.fields };
   };

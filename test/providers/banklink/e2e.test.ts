@@ -1,0 +1,195 @@
+// End to end through the whole gateway: openid-client plays the agency service, the gateway sends the
+// browser to a real test bank (4012 signed by the gateway, 3013 signed by the bank), and each rejection is
+// asserted twice: the page the user sees and the OAuth error the agency service gets.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { ADAPTER_FACTORIES } from '../../../src/registry/adapters.ts';
+import type { AdapterFactory } from '../../../src/broker/adapter.ts';
+import { factory } from '../../../providers/banklink/index.ts';
+import { startTestBank, type Misbehaviour, type RunningTestBank } from '../../../providers/banklink/test-bank/bank.ts';
+import { parseForms } from '../../../providers/banklink/test-bank/forms.ts';
+import { Browser, type Hop } from '../../support/browser.ts';
+import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
+import { gatewayKeys, GATEWAY_ID } from './harness.ts';
+
+// The lead registers adapter kinds in src/registry/adapters.ts; until banklink is there, this test adds it.
+if (!ADAPTER_FACTORIES.has('banklink')) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('banklink', factory as AdapterFactory);
+
+const BANK_LICENCE = { stage: 'testing', licence: { number: 'LB-TEST', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true };
+
+let dir: string;
+let gw: TestGateway;
+let rp: oidc.Configuration;
+const banks: Record<string, RunningTestBank> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'banklink-e2e-'));
+  const keys = await gatewayKeys();
+  writeFileSync(join(dir, 'gateway-key.pem'), keys.privateKeyPem, { mode: 0o600 });
+  const bank = async (id: string, bankId: string, extra: Record<string, unknown>) => {
+    banks[id] = await startTestBank({ bankId, merchantId: GATEWAY_ID, merchantCertificatePem: keys.certificatePem, displayName: `${id} (test)` });
+    writeFileSync(join(dir, `${id}.pem`), banks[id].certificatePem);
+    return {
+      id,
+      type: 'banklink',
+      name: { lv: `${id} banka`, en: `${id} bank` },
+      kind: 'bank',
+      loa: 'high',
+      onboarding: BANK_LICENCE,
+      url: banks[id].url,
+      sender_id: GATEWAY_ID,
+      receiver_id: bankId,
+      private_key: join(dir, 'gateway-key.pem'),
+      bank_certificate: join(dir, `${id}.pem`),
+      ...extra,
+    };
+  };
+  const providers = [
+    await bank('modernbank', 'MODERN', { version: '009' }),
+    await bank('legacybank', 'LEGACY', { version: '008', legacy: true, encoding: 'WINDOWS-1257' }),
+    await bank('nononcebank', 'NONONCE', { version: '009', service: '4011' }),
+  ];
+  gw = await startGateway({ providers });
+  rp = await rpConfig(gw.issuer);
+});
+
+afterAll(async () => {
+  await gw?.close();
+  for (const b of Object.values(banks)) await b.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface BankLogin {
+  browser: Browser;
+  login: { verifier: string; state: string; nonce: string };
+  /** the gateway's answer to the bank's auto-POST */
+  landing: Hop;
+  /** the form fields the bank posted to the gateway */
+  answer: Record<string, string>;
+}
+
+/** Through the gateway to the bank, log in there (or cancel), and let the bank's answer post back. */
+async function loginAtBank(providerId: string, opts: { user?: string; misbehave?: Misbehaviour; cancel?: boolean; params?: Record<string, string> } = {}): Promise<BankLogin> {
+  const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
+  const { browser } = started;
+  // gateway redirects, then its auto-submitting 4012 form posts the browser to the bank's login page
+  const bankPage = await browser.follow(started.hop);
+  expect(bankPage.url).toBe(banks[providerId]!.url);
+  expect(bankPage.status).toBe(200);
+  const forms = parseForms(bankPage.body, bankPage.url);
+  let answerPage: Hop;
+  if (opts.cancel) {
+    const cancel = forms.find((f) => f.id === 'cancel')!;
+    answerPage = await browser.post(cancel.action, cancel.fields);
+  } else {
+    const loginForm = forms.find((f) => f.id === 'login')!;
+    const codePage = await browser.post(loginForm.action, { ...loginForm.fields, user: opts.user ?? 'janis', ...(opts.misbehave ? { misbehave: opts.misbehave } : {}) });
+    const confirm = parseForms(codePage.body, codePage.url).find((f) => f.id === 'confirm')!;
+    answerPage = await browser.post(confirm.action, { ...confirm.fields, code: '123456' });
+  }
+  const answer = parseForms(answerPage.body, answerPage.url).find((f) => f.id === 'autopost')!;
+  expect(answer.action).toBe(`${gw.issuer}/broker/callback/${providerId}`);
+  const landing = await browser.post(answer.action, answer.fields);
+  return { browser, login: started, landing, answer: answer.fields };
+}
+
+async function exchange(l: BankLogin, final: Hop) {
+  return oidc.authorizationCodeGrant(rp, new URL(final.location!), { pkceCodeVerifier: l.login.verifier, expectedState: l.login.state, expectedNonce: l.login.nonce, idTokenExpected: true });
+}
+
+/** After a refusal: the user's page has a way back; following it gives the agency service its error. */
+async function refusedThenBack(l: BankLogin): Promise<URLSearchParams> {
+  expect(l.landing.status).toBe(400);
+  const back = /href="(\/interaction\/[^"]+\/complete)"/.exec(l.landing.body)?.[1];
+  expect(back).toBeDefined();
+  const final = await l.browser.follow(await l.browser.get(new URL(back!, gw.issuer).toString()), atRp);
+  const q = new URL(final.location!).searchParams;
+  expect(q.get('state')).toBe(l.login.state);
+  return q;
+}
+
+describe('banklink logins through the gateway', () => {
+  test('009 / SHA-512: the agency service gets a verified ID token with the bank identity', async () => {
+    const l = await loginAtBank('modernbank');
+    const final = await l.browser.follow(l.landing, atRp);
+    const claims = (await exchange(l, final)).claims()!;
+    expect(claims).toMatchObject({ sub: 'PNOLV-010180-15097', given_name: 'JĀNIS', family_name: 'BĒRZIŅŠ', personal_code: '010180-15097', acr: 'substantial', amr: ['otp'], idp: 'modernbank' });
+  });
+
+  test('legacy 008 / SHA-1 with WINDOWS-1257: works, and leaves a legacy_algorithm_used audit record', async () => {
+    const l = await loginAtBank('legacybank', { user: 'tooger' });
+    const final = await l.browser.follow(l.landing, atRp);
+    const claims = (await exchange(l, final)).claims()!;
+    expect(claims).toMatchObject({ sub: 'PNOEE-37602294565', given_name: 'LEÕPÄÖLD', family_name: 'TÕÕGER', idp: 'legacybank' });
+    const audit = gw.audit as unknown as { events: { type: string; providerId?: string }[] };
+    expect(audit.events.some((e) => e.type === 'legacy_algorithm_used' && e.providerId === 'legacybank')).toBe(true);
+    expect(gw.logLines.some((line) => line.includes('banklink provider uses the legacy SHA-1 algorithm') && line.includes('legacybank'))).toBe(true);
+  });
+
+  test('4011 / 3012 (no nonce): works', async () => {
+    const l = await loginAtBank('nononcebank', { user: 'karlis' });
+    expect(l.answer.VK_SERVICE).toBe('3012');
+    const final = await l.browser.follow(l.landing, atRp);
+    expect((await exchange(l, final)).claims()).toMatchObject({ sub: 'PNOLV-161175-19997', amr: ['pin_calculator'], acr: 'substantial' });
+  });
+
+  test('cancel at the bank: straight back to the service with error=user_cancel', async () => {
+    const l = await loginAtBank('modernbank', { cancel: true });
+    expect(l.landing.status).toBe(303);
+    const final = await l.browser.follow(l.landing, atRp);
+    const q = new URL(final.location!).searchParams;
+    expect(q.get('error')).toBe('user_cancel');
+    expect(q.get('error_description')).toBe('the user cancelled the authentication');
+    expect(q.get('state')).toBe(l.login.state);
+  });
+
+  test.each([
+    ['bad_signature', 'VK_MAC signature does not verify with the bank certificate'],
+    ['wrong_sender', 'VK_SND_ID is not the configured bank id'],
+    ['wrong_receiver', 'VK_REC_ID is not the gateway id at this bank'],
+    ['stale_time', 'VK_DATETIME is outside the 300 s window'],
+    ['replay_nonce', 'VK_NONCE was not issued for this login'],
+    ['wrong_nonce', 'VK_NONCE was not issued for this login'],
+    ['unknown_user', 'VK_USER_ID is not a valid LV personal code'],
+    ['bad_token', 'VK_TOKEN "99" is not a known authentication method'],
+  ] as const)('bank misbehaviour %s: the user sees "could not be verified", the service gets access_denied', async (misbehave, reason) => {
+    if (misbehave === 'replay_nonce') await loginAtBank('modernbank'); // an earlier login whose nonce the bank replays
+    const l = await loginAtBank('modernbank', { misbehave });
+    expect(l.landing.body).toContain('Login failed');
+    expect(l.landing.body).toContain("The provider&#39;s answer could not be verified.");
+    expect(l.landing.body).toMatch(/<a class="button" href="\/interaction\/[^"]+\/complete">Return to the e-service<\/a>/); // a way back
+    const q = await refusedThenBack(l);
+    expect(q.get('error')).toBe('access_denied');
+    expect(q.get('error_description')).toBe('the provider answer could not be verified');
+    const audit = gw.audit as unknown as { events: { type: string; detail?: { code?: string; reason?: string } }[] };
+    const last = audit.events.filter((e) => e.type === 'verification_error').at(-1)!;
+    expect(last.detail).toMatchObject({ code: 'invalid_response' });
+    expect(last.detail!.reason).toContain(reason);
+    expect(gw.logLines.join('\n')).not.toMatch(/010180-15097|123456-12345/);
+  });
+
+  test('wrong VK_RID: the answer is refused for the login it names', async () => {
+    await loginAtBank('modernbank'); // the bank remembers this login's VK_RID, already used
+    const l = await loginAtBank('modernbank', { misbehave: 'wrong_rid' });
+    // the named login is gone (single use), so only the state page can be shown
+    expect(l.landing.status).toBe(400);
+    expect(l.landing.body).toContain('The login session has expired or was already used.');
+  });
+
+  test('the same bank answer posted twice: the second finds no login', async () => {
+    const l = await loginAtBank('modernbank');
+    await l.browser.follow(l.landing, atRp);
+    const again = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, l.answer);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('The login session has expired or was already used.');
+  });
+
+  test('a level the bank method does not reach: unmet_authentication_requirements', async () => {
+    const l = await loginAtBank('modernbank', { params: { acr_values: 'high' } });
+    expect(l.landing.body).toContain('does not meet the level of assurance the service requires');
+    const q = await refusedThenBack(l);
+    expect(q.get('error')).toBe('unmet_authentication_requirements');
+  });
+});
