@@ -39,6 +39,8 @@ export const clientCertificateHeaderSchema = z.strictObject({
   trusted_proxies: z.array(ipOrCidr).min(1),
   /** optional header with the terminator's verification result; the certificate counts as CA-verified only when it reads SUCCESS */
   verify_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+  /** PEM file: CA(s) of agency services' certificates; a forwarded certificate counts as verified (tls_client_auth) only when one of them issued it. Default: server.tls.client_ca */
+  client_ca: z.string().min(1).optional(),
 });
 
 /** The `server:` block of the configuration file. */
@@ -124,7 +126,7 @@ export class ClientCertificates {
       if (bits === undefined) this.trusted.addAddress(addr, type);
       else this.trusted.addSubnet(addr, Number(bits), type);
     }
-    const caFile = server.tls?.client_ca;
+    const caFile = server.client_certificate_header?.client_ca ?? server.tls?.client_ca;
     this.clientCas = caFile ? splitPem(readFileSync(caFile, 'utf8')).map((p) => new X509Certificate(p)) : [];
   }
 
