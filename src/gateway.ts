@@ -6,7 +6,9 @@ import type { GatewayConfig } from './config/load.ts';
 import type { Store } from './store/store.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
-import { MemoryAuditLog, type AuditLog } from './audit/events.ts';
+import type { AuditLog } from './audit/events.ts';
+import { openAuditLog } from './audit/config.ts';
+import { assertSecure } from './tls/security-checks.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrCreateSigningKeys } from './oidc/keys.ts';
 import { Accounts } from './oidc/accounts.ts';
@@ -49,8 +51,10 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
+  // the seed's security levels: refuse insecure configuration before anything starts
+  assertSecure(config, (message) => logger.warn('security check', { finding: message }));
+  const audit = options.audit ?? (await openAuditLog(config.audit, logger));
   const store = options.store ?? openStore(config);
-  const audit = options.audit ?? new MemoryAuditLog();
   const baseUrl = config.issuer.replace(/\/$/, '');
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 

@@ -4,8 +4,9 @@ import { loadConfigFile, ConfigError, type GatewayConfig } from '../config/load.
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { createGateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
+import { checkSecurity, SecurityCheckError } from '../tls/security-checks.ts';
 import { listen } from '../tls/inbound.ts';
-import { assertSecure, SecurityCheckError } from '../tls/security-checks.ts';
+import { AuditUnavailableError } from '../audit/events.ts';
 
 const USAGE = `usage: vpm-gateway <command> [options]
 
@@ -46,16 +47,16 @@ async function start(args: string[], io: Io): Promise<number> {
   const config = load(path, io);
   if (!config) return 1;
   const logger = createLogger(config.log_level);
-  // issue 6: the seed's security levels; every violation is named by its config path
+  let gateway;
   try {
-    assertSecure(config, (warning) => logger.warn('security check', { warning }));
+    // refuses insecure configuration (the seed's security levels) and an unwritable audit log
+    gateway = await createGateway(config, { logger });
   } catch (err) {
-    if (!(err instanceof SecurityCheckError)) throw err;
+    if (!(err instanceof SecurityCheckError || err instanceof AuditUnavailableError)) throw err;
     io.stderr(`${path}: ${err.message}\n`);
     return 1;
   }
-  const gateway = await createGateway(config, { logger });
-  // issue 6: HTTPS (optionally requesting client certificates) when server.tls is configured
+  // HTTPS (optionally requesting client certificates) when server.tls is configured
   const server = await listen(gateway.app, config.server, config.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -81,6 +82,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       const path = configPath(rest[1]);
       const config = load(path, io);
       if (!config) return 1;
+      const report = checkSecurity(config);
+      for (const w of report.warnings) io.stdout(`warning: ${w}\n`);
+      if (report.errors.length) {
+        io.stderr(`${path}: refused by the security checks\n${report.errors.map((e) => `  ${e}`).join('\n')}\n`);
+        return 1;
+      }
       io.stdout(`${path}: ok (${config.clients.length} clients, ${config.providers.length} providers)\n`);
       return 0;
     }

@@ -2,6 +2,9 @@
 // are validated by the schema their adapter kind registers (src/registry/adapters.ts).
 import { z } from 'zod';
 import { secretSchema } from './secret.ts';
+import { auditConfigSchema } from '../audit/config.ts';
+import { serverSchema } from '../tls/inbound.ts';
+import { securitySchema } from '../tls/security-checks.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
@@ -58,12 +61,16 @@ export const gatewaySchema = z.strictObject({
       authorization_code: z.number().int().min(10).max(600).default(60),
     })
     .default({ login: 600, interaction: 900, session: 3600, access_token: 600, id_token: 600, authorization_code: 60 }),
-  audit: z.record(z.string(), z.unknown()).default({}),
+  /** the signed, tamper-evident audit log (src/audit/config.ts) */
+  audit: auditConfigSchema.prefault({}),
+  /** startup security checks (src/tls/security-checks.ts) */
+  security: securitySchema.prefault({}),
   providers: z.array(z.record(z.string(), z.unknown())).default([]),
   clients: z.array(clientSchema).default([]),
   /** the demo agency service page at / (development only) */
   demo: z.strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') }).default({ enabled: false, client_id: 'demo-service' }),
-  server: z.record(z.string(), z.unknown()).optional(),
+  /** HTTPS listener and agency-service client certificates (src/tls/inbound.ts) */
+  server: serverSchema.optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
