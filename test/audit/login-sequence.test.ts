@@ -1,0 +1,67 @@
+// A full login through the real gateway into the real file log: the expected event sequence under one
+// correlation id, found again by personal code, verifiable, and with no personal data in plain text.
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { compactDecrypt } from 'jose';
+import { startGateway, rpConfig, loginThroughMock, type TestGateway } from '../support/gateway.ts';
+import { allBytes, cli, CODE, HASH_KEY, SUBJECT, testLog, type TestLog } from './helpers.ts';
+import type { FileAuditLog } from '../../src/audit/log.ts';
+
+let gw: TestGateway;
+let t: TestLog;
+let log: FileAuditLog;
+const auditor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+beforeAll(async () => {
+  const probe = testLog();
+  const auditorPath = join(probe.root, 'auditor.pem');
+  writeFileSync(auditorPath, auditor.publicKey.export({ type: 'spki', format: 'pem' }));
+  t = testLog({ auditor_public_key: auditorPath });
+  log = await t.open();
+  gw = await startGateway({ audit: log });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+test('a full login leaves the expected, verifiable event sequence in the file log', async () => {
+  const rp = await rpConfig(gw.issuer);
+  const login = await loginThroughMock(rp, gw.issuer);
+  await oidc.authorizationCodeGrant(rp, login.callback!, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+  // tokens_issued is recorded from an engine event after the response: wait until it is durable
+  for (let i = 0; i < 1000 && !(await cli('query', t.dir, '--event', 'tokens_issued', '--json')).json.count; i++) await new Promise((r) => setTimeout(r, 10));
+  await log.checkpoint();
+
+  const keyFile = join(t.root, 'hash.key');
+  writeFileSync(keyFile, HASH_KEY);
+  const byCode = await cli('query', t.dir, '--personal-code', CODE, '--hash-key-file', keyFile, '--json');
+  expect(byCode.json.count).toBeGreaterThanOrEqual(2);
+  const corr = byCode.json.entries[0].corr;
+  const sequence = await cli('query', t.dir, '--correlation', corr, '--json');
+  expect(sequence.json.entries.map((e: { type: string }) => e.type)).toEqual([
+    'authorization_request', 'provider_chosen', 'provider_request', 'provider_response', 'verification', 'identity_released', 'tokens_issued',
+  ]);
+  expect(new Set(sequence.json.entries.map((e: { client: string }) => e.client))).toEqual(new Set(['rp']));
+
+  const released = sequence.json.entries.find((e: { type: string }) => e.type === 'identity_released');
+  const { plaintext } = await compactDecrypt(released.claims, auditor.privateKey);
+  expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ sub: SUBJECT });
+
+  const verify = await cli('verify', t.dir, '--public-key', t.publicKey, '--json');
+  expect(verify.json.problems).toEqual([]);
+  expect(verify.code).toBe(0);
+
+  const bytes = allBytes(t.dir).toString('utf8');
+  for (const secret of [CODE, CODE.replace('-', ''), SUBJECT, 'Bērziņš']) expect(bytes).not.toContain(secret);
+});
+
+test('a login is refused when the audit log cannot be written', async () => {
+  const rp = await rpConfig(gw.issuer);
+  await log.close(); // from now on every record() rejects with AuditUnavailableError
+  await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log is closed');
+  const login = await loginThroughMock(rp, gw.issuer).catch((err: Error) => err);
+  // no authorization code reaches the relying party
+  expect(login instanceof Error || !login.callback?.searchParams.get('code')).toBe(true);
+});
