@@ -90,6 +90,7 @@ export class BanklinkAdapter implements ProviderAdapter {
     this.hash = effectiveHash(config);
     this.encoding = config.encoding;
     this.tokens = config.tokens ?? DEFAULT_TOKENS;
+    if (deps.production && new URL(config.url).protocol !== 'https:') throw new Error(`banklink provider ${config.id}: url must be https in production`);
     const keys = loadKeys(config);
     this.privateKey = keys.privateKey;
     this.bankKey = keys.bankKey;

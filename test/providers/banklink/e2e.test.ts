@@ -64,14 +64,14 @@ afterAll(async () => {
 interface BankLogin {
   browser: Browser;
   login: { verifier: string; state: string; nonce: string };
-  /** the gateway's answer to the bank's auto-POST */
+  /** the gateway's answer to the bank's auto-POST (the bank's answer page when not delivered) */
   landing: Hop;
   /** the form fields the bank posted to the gateway */
   answer: Record<string, string>;
 }
 
 /** Through the gateway to the bank, log in there (or cancel), and let the bank's answer post back. */
-async function loginAtBank(providerId: string, opts: { user?: string; misbehave?: Misbehaviour; cancel?: boolean; params?: Record<string, string> } = {}): Promise<BankLogin> {
+async function loginAtBank(providerId: string, opts: { user?: string; misbehave?: Misbehaviour; cancel?: boolean; params?: Record<string, string>; deliver?: boolean } = {}): Promise<BankLogin> {
   const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
   const { browser } = started;
   // gateway redirects, then its auto-submitting 4012 form posts the browser to the bank's login page
@@ -91,7 +91,7 @@ async function loginAtBank(providerId: string, opts: { user?: string; misbehave?
   }
   const answer = parseForms(answerPage.body, answerPage.url).find((f) => f.id === 'autopost')!;
   expect(answer.action).toBe(`${gw.issuer}/broker/callback/${providerId}`);
-  const landing = await browser.post(answer.action, answer.fields);
+  const landing = opts.deliver === false ? answerPage : await browser.post(answer.action, answer.fields);
   return { browser, login: started, landing, answer: answer.fields };
 }
 
@@ -170,12 +170,19 @@ describe('banklink logins through the gateway', () => {
     expect(gw.logLines.join('\n')).not.toMatch(/010180-15097|123456-12345/);
   });
 
-  test('wrong VK_RID: the answer is refused for the login it names', async () => {
-    await loginAtBank('modernbank'); // the bank remembers this login's VK_RID, already used
-    const l = await loginAtBank('modernbank', { misbehave: 'wrong_rid' });
-    // the named login is gone (single use), so only the state page can be shown
-    expect(l.landing.status).toBe(400);
-    expect(l.landing.body).toContain('The login session has expired or was already used.');
+  test('wrong VK_RID naming another live login: refused, and that login fails closed', async () => {
+    // login A reaches the bank and gets its answer, which is never delivered: A is still open
+    const a = await loginAtBank('modernbank', { deliver: false });
+    // the bank answers login B with A's VK_RID (correctly signed): it lands on A, whose nonce it lacks
+    const b = await loginAtBank('modernbank', { misbehave: 'wrong_rid' });
+    expect(b.answer.VK_RID).toBe(a.answer.VK_RID);
+    expect(b.landing.body).toContain("The provider&#39;s answer could not be verified.");
+    const audit = gw.audit as unknown as { events: { type: string; detail?: { reason?: string } }[] };
+    expect(audit.events.filter((e) => e.type === 'verification_error').at(-1)!.detail!.reason).toContain('VK_NONCE was not issued for this login');
+    // the back link belongs to login A (B's browser holds no session for it): A's own answer is now refused
+    const late = await a.browser.post(`${gw.issuer}/broker/callback/modernbank`, a.answer);
+    expect(late.status).toBe(400);
+    expect(late.body).toContain('The login session has expired or was already used.');
   });
 
   test('the same bank answer posted twice: the second finds no login', async () => {
