@@ -314,3 +314,34 @@ describe('banklink adapter configuration and variants', () => {
     }
   });
 });
+
+describe('banklink adapter with the Redis store', () => {
+  test('the nonce is single use across adapter instances sharing Redis (as in a multi-instance deployment)', async () => {
+    const { RedisStore } = await import('../../../src/store/redis.ts');
+    const { randomBytes } = await import('node:crypto');
+    const prefix = `banklink-test-${randomBytes(6).toString('hex')}:`;
+    const redisA = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+    const redisB = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+    const h = await createHarness();
+    try {
+      const a = await factory.create(h.config, { ...h.deps, store: redisA });
+      const b = await factory.create(h.config, { ...h.deps, store: redisB });
+      const state = newState();
+      const started = await a.start({ state, callbackUrl: CALLBACK_URL, locale: 'en', correlationId: 'c' });
+      const issued = `banklink:nonce:testbank:${(started.connData as { nonce: string }).nonce}`;
+      expect(await redisB.get(issued)).toBe(state); // issued, bound to the login, and expiring
+      expect(await redisB.ttl(issued)).toBeGreaterThan(800);
+      expect(await redisB.ttl(issued)).toBeLessThanOrEqual(900);
+      const cb = await h.login(started.action, 'success');
+      const ctx = { params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c' };
+      await expect(b.callback(ctx)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
+      await expect(a.callback(ctx)).rejects.toThrow('invalid_response: VK_NONCE is unknown, expired or already used');
+      const nonce = (started.connData as { nonce: string }).nonce;
+      expect(await redisA.get(`banklink:nonce:testbank:${nonce}`)).toBeUndefined();
+    } finally {
+      await h.teardown();
+      await redisA.close();
+      await redisB.close();
+    }
+  });
+});
