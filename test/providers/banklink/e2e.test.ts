@@ -5,17 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { ADAPTER_FACTORIES } from '../../../src/registry/adapters.ts';
-import type { AdapterFactory } from '../../../src/broker/adapter.ts';
-import { factory } from '../../../providers/banklink/index.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from '../../../providers/banklink/test-bank/bank.ts';
 import { parseForms } from '../../../providers/banklink/test-bank/forms.ts';
 import { Browser, type Hop } from '../../support/browser.ts';
 import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
 import { gatewayKeys, GATEWAY_ID } from './harness.ts';
-
-// The lead registers adapter kinds in src/registry/adapters.ts; until banklink is there, this test adds it.
-if (!ADAPTER_FACTORIES.has('banklink')) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('banklink', factory as AdapterFactory);
 
 const BANK_LICENCE = { stage: 'testing', licence: { number: 'LB-TEST', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true };
 
