@@ -21,6 +21,7 @@ import { loaSatisfies, type Loa } from './identity/loa.ts';
 import { createApp } from './web/app.ts';
 import { interactionRoutes } from './web/interactions.ts';
 import { demoRoutes } from './web/demo.ts';
+import { demoPeers } from './web/demo-peers.ts';
 import type { ProviderChoice } from './web/views.ts';
 
 export interface Gateway {
@@ -124,6 +125,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       }),
     );
   }
+  const mountPeers = config.demo.enabled && !config.production ? await demoPeers(config) : () => {};
   const app = createApp({
     provider,
     logger,
@@ -131,6 +133,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     routers,
     mount: (a) => {
       for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
+      mountPeers(a);
     },
   });
 

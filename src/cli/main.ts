@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError, type GatewayConfig } from '../config/load.ts';
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { createGateway } from '../gateway.ts';
+import { prepareDemoMaterial } from '../web/demo-peers.ts';
 import { createLogger } from '../logger.ts';
 import { checkSecurity, SecurityCheckError } from '../tls/security-checks.ts';
 import { listen } from '../tls/inbound.ts';
@@ -44,6 +45,7 @@ function load(path: string, io: Io): GatewayConfig | undefined {
 async function start(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
   const path = configPath(values.config);
+  await prepareDemoMaterial(path);
   const config = load(path, io);
   if (!config) return 1;
   const logger = createLogger(config.log_level);

@@ -66,6 +66,15 @@ export function parseConfig(text: string, path: string, { factories, env = proce
   }
   if (env.ISSUER) input.issuer = env.ISSUER;
 
+  // `${issuer}` in any string stands for the effective issuer, so URLs that point back at the gateway
+  // (the demo's redirect URIs and in-process test banks) follow ISSUER and PORT overrides
+  if (typeof input.issuer === 'string') {
+    const issuer = input.issuer.replace(/\/$/, '');
+    const substitute = (v: unknown): unknown =>
+      typeof v === 'string' ? v.replaceAll('${issuer}', issuer) : Array.isArray(v) ? v.map(substitute) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x)])) : v;
+    for (const key of Object.keys(input)) if (key !== 'issuer') input[key] = substitute(input[key]);
+  }
+
   const problems: string[] = [];
   const parsed = gatewaySchema.safeParse(input);
   if (!parsed.success) problems.push(...issues(parsed.error));
