@@ -104,10 +104,6 @@ export class BanklinkAdapter implements ProviderAdapter {
     return `banklink:nonce:${this.id}:${nonce}`;
   }
 
-  private sign(fields: Record<string, string>): string {
-    return signMac(macString(fields, { lengthMode: this.config.length_mode, encoding: this.encoding }), this.privateKey, this.hash, this.encoding);
-  }
-
   async start(ctx: StartContext): Promise<StartResult> {
     const c = this.config;
     const common = { VK_SERVICE: c.service, VK_VERSION: c.version, VK_SND_ID: c.sender_id };
