@@ -82,6 +82,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'config': {
       if (rest[0] !== 'check') break;
       const path = configPath(rest[1]);
+      // the demo's key files are generated development material, as `start` would create them
+      await prepareDemoMaterial(path);
       const config = load(path, io);
       if (!config) return 1;
       const report = checkSecurity(config);
