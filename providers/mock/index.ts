@@ -119,7 +119,8 @@ export class MockAdapter implements ProviderAdapter {
       const hidden = html`<input type="hidden" name="state" value="${q.state}"><input type="hidden" name="nonce" value="${q.nonce}"><input type="hidden" name="redirect_uri" value="${q.redirect_uri}">`;
       res.type('html').send(page(`${this.name}`, html`<h1>${this.name}</h1><p class="muted">Demo provider: choose a test person.</p>
 <ul class="providers">${this.users.map((u, i) => html`<li><form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="${i}"><button class="primary" type="submit">${u.given_name} ${u.family_name} (${u.country ?? 'LV'} ${u.personal_code})</button></form></li>`)}</ul>
-<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="cancel"><button type="submit">Atcelt / Cancel</button></form>`, { lang: 'en' }));
+<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="cancel"><button type="submit">Atcelt / Cancel</button></form>
+<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="outage"><button type="submit">Simulate an outage</button></form>`, { lang: 'en' }));
     });
     router.post('/decide', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -132,7 +133,9 @@ export class MockAdapter implements ProviderAdapter {
       const back = new URL(redirect);
       back.searchParams.set('state', state);
       const user = this.users[Number(str(body.user))];
-      if (str(body.user) === 'cancel' || !user) {
+      if (str(body.user) === 'outage') {
+        back.searchParams.set('error', 'temporarily_unavailable');
+      } else if (str(body.user) === 'cancel' || !user) {
         back.searchParams.set('error', 'user_cancel');
       } else {
         const assertion = await new SignJWT({ ...user, nonce: str(body.nonce) })

@@ -218,6 +218,18 @@ describe('refusals the agency service sees', () => {
     expect(login.callback?.searchParams.get('state')).toBe(login.state);
   });
 
+  test('the provider reports an outage: the user is told, the service gets temporarily_unavailable', async () => {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+    const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, 'outage'));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('The provider is temporarily unavailable');
+    const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
+    const final = await started.browser.follow(await started.browser.get(new URL(link, gw.issuer).toString()), atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('temporarily_unavailable');
+  });
+
   test('user cancels on the selection page: error=user_cancel', async () => {
     const started = await beginLogin(rp);
     const page = await started.browser.follow(started.hop);

@@ -141,7 +141,7 @@ export async function chooseProvider(browser: Browser, interactionUrl: string, p
 }
 
 /** Act as the user at the mock provider: pick test user `index` (or cancel). */
-export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, user: number | 'cancel'): Promise<Hop> {
+export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, user: number | 'cancel' | 'outage'): Promise<Hop> {
   const page = await browser.get(authorizeHop.location!);
   const form = /<form method="post" action="([^"]+)">((?:<input[^>]*>)+)/.exec(page.body);
   if (!form) throw new Error(`mock provider page unexpected: ${page.status}`);
@@ -152,7 +152,7 @@ export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, use
 }
 
 /** Full happy path through the mock provider; returns the RP callback URL with code and state. */
-export async function loginThroughMock(config: oidc.Configuration, issuer: string, params: Record<string, string> = {}, user: number | 'cancel' = 0, providerId = 'mock-eid') {
+export async function loginThroughMock(config: oidc.Configuration, issuer: string, params: Record<string, string> = {}, user: number | 'cancel' | 'outage' = 0, providerId = 'mock-eid') {
   const started = await beginLogin(config, params);
   const interaction = await started.browser.follow(started.hop, (h) => h.status === 200 || atRp(h));
   let authorize: Hop;
