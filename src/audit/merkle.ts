@@ -11,16 +11,23 @@ export class ProofError extends Error {
   override name = 'ProofError';
 }
 
+// Scratch buffers: verification hashes millions of small inputs, and hash() copies its input
+// synchronously, so reusing one buffer saves an allocation per hash.
+const leafScratch = Buffer.alloc(64 * 1024);
+const nodeScratch = Buffer.alloc(1 + 2 * HASH_SIZE);
+
 export function leafHash(entry: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([LEAF_PREFIX, entry]), 'buffer');
+  if (entry.length >= leafScratch.length) return hash('sha256', Buffer.concat([LEAF_PREFIX, entry]), 'buffer');
+  leafScratch[0] = 0x00;
+  leafScratch.set(entry, 1);
+  return hash('sha256', leafScratch.subarray(0, entry.length + 1), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  const buf = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
-  buf[0] = 0x01;
-  buf.set(left, 1);
-  buf.set(right, 1 + HASH_SIZE);
-  return hash('sha256', buf, 'buffer');
+  nodeScratch[0] = 0x01;
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 1 + HASH_SIZE);
+  return hash('sha256', nodeScratch, 'buffer');
 }
 
 /** MTH of the empty tree: SHA-256 of the empty string. */
