@@ -6,12 +6,13 @@
 // (VK_USER_ID, VK_USER_NAME, VK_COUNTRY, VK_TOKEN) are all empty; after every other check passes that
 // becomes `user_cancel`. An unsigned return is never trusted, not even to cancel.
 import { readFileSync } from 'node:fs';
-import { createPrivateKey, createHash, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AdapterDeps, AdapterFactory, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
 import { banklinkSchema, DEFAULT_TOKENS, effectiveHash, type BanklinkConfig, type TokenMethod } from './config.ts';
+import { constantTimeEqual } from '../../src/constant-time.ts';
 import {
   decodeBase64,
   formatDatetime,
@@ -40,12 +41,6 @@ const IDENTITY_FIELDS = ['VK_USER_ID', 'VK_USER_NAME', 'VK_COUNTRY', 'VK_TOKEN']
 
 function sha256(text: string): string {
   return 'sha256:' + createHash('sha256').update(text).digest('base64url');
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function isConnData(value: unknown): value is BanklinkConnData {
@@ -167,20 +162,20 @@ export class BanklinkAdapter implements ProviderAdapter {
     }
     if (!verifyMac(mac, p.VK_MAC, this.bankKey, this.hash, this.encoding)) throw refuse('VK_MAC signature does not verify with the bank certificate');
 
-    if (!sameText(p.VK_SND_ID ?? '', c.receiver_id)) throw refuse('VK_SND_ID is not the configured bank id');
-    if (!sameText(p.VK_REC_ID ?? '', c.sender_id)) throw refuse('VK_REC_ID is not the gateway id at this bank');
+    if (!constantTimeEqual(p.VK_SND_ID ?? '', c.receiver_id)) throw refuse('VK_SND_ID is not the configured bank id');
+    if (!constantTimeEqual(p.VK_REC_ID ?? '', c.sender_id)) throw refuse('VK_REC_ID is not the gateway id at this bank');
 
     const when = parseDatetime(p.VK_DATETIME ?? '');
     if (!when) throw refuse('VK_DATETIME is not yyyy-MM-ddTHH:mm:ss+hhmm');
     const skew = Math.abs(Date.now() - when.getTime());
     if (skew > c.datetime_window_seconds * 1000) throw refuse(`VK_DATETIME is outside the ${c.datetime_window_seconds} s window`);
 
-    if (!sameText(p.VK_RID ?? '', login.state)) throw refuse('VK_RID does not belong to this login');
+    if (!constantTimeEqual(p.VK_RID ?? '', login.state)) throw refuse('VK_RID does not belong to this login');
     if (login.service === '4012') {
       if (!login.nonce || !p.VK_NONCE) throw refuse('VK_NONCE is missing');
-      if (!sameText(p.VK_NONCE, login.nonce)) throw refuse('VK_NONCE was not issued for this login');
+      if (!constantTimeEqual(p.VK_NONCE, login.nonce)) throw refuse('VK_NONCE was not issued for this login');
       const owner = await this.deps.store.take(this.nonceKey(login.nonce));
-      if (owner === undefined || !sameText(owner, login.state)) throw refuse('VK_NONCE is unknown, expired or already used');
+      if (owner === undefined || !constantTimeEqual(owner, login.state)) throw refuse('VK_NONCE is unknown, expired or already used');
     }
     const responseDigest = sha256(mac);
 

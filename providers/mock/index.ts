@@ -2,7 +2,7 @@
 // its authorize page with state and nonce; the user picks a test person; the mock redirects back with a
 // compact JWS (ES256, signed with a key generated at start) that the adapter verifies like any upstream.
 // It makes the demo work without a bank and is the first user of the adapter interface.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
@@ -10,6 +10,7 @@ import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { ProviderError, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
+import { constantTimeEqual } from '../../src/constant-time.ts';
 
 export interface MockUser {
   given_name: string;
@@ -34,12 +35,6 @@ export const mockSchema = providerBaseSchema.extend({
 export type MockConfig = z.infer<typeof mockSchema>;
 
 const TOKEN_TTL_S = 120;
-
-function sameString(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}
 
 export class MockAdapter implements ProviderAdapter {
   readonly kind = 'mock';
@@ -92,7 +87,7 @@ export class MockAdapter implements ProviderAdapter {
       const reason = err instanceof joseErrors.JOSEError ? err.code : 'malformed';
       throw new ProviderError('invalid_response', `assertion rejected: ${reason}`);
     }
-    if (typeof payload.nonce !== 'string' || !nonce || !sameString(payload.nonce, nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
+    if (typeof payload.nonce !== 'string' || !nonce || !constantTimeEqual(payload.nonce, nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
     return {
       identity: {
         givenName: payload.given_name as string | undefined,

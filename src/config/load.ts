@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { gatewaySchema, type GatewayFileConfig } from './schema.ts';
+import { formatPath } from './path.ts';
 import { providerBaseSchema, type ProviderBaseConfig } from './provider-base.ts';
 import type { AdapterFactory } from '../broker/adapter.ts';
 
@@ -31,14 +32,6 @@ export class ConfigError extends Error {
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(root)';
-}
 
 function issues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
   return error.issues.map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { formatPath } from '../config/path.ts';
 
 /** Optional `security:` block of the configuration file. */
 export const securitySchema = z.strictObject({
@@ -45,11 +46,6 @@ const DAY = 86_400_000;
 
 type Path = readonly (string | number)[];
 
-function formatPath(path: Path): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${part}` : part;
-  return out || '(root)';
-}
 
 /** Fields that hold PEM material (a file path or inline PEM): `cert`, `ca`, `key`, `private_key`, `bank_certificate`, `certificates[]`, `client_ca`... */
 const PEM_FIELD = /(^|_)(ca|cert|certs|certificate|certificates|key|private_key)$/;
