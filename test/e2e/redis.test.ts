@@ -1,0 +1,34 @@
+// The whole flow with the Redis store behind node-oidc-provider, the broker state and the replay caches.
+import { randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { RedisStore } from '../../src/store/redis.ts';
+import { startGateway, rpConfig, loginThroughMock, type TestGateway } from '../support/gateway.ts';
+
+const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+let store: RedisStore;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+  gw = await startGateway({ store });
+});
+afterAll(async () => {
+  await gw.close();
+  const keys = await store.client.keys(`${prefix}*`);
+  if (keys.length) await store.client.del(...keys);
+  await store.close();
+});
+
+test('login, token exchange, code reuse refused and every key has a TTL', async () => {
+  const rp = await rpConfig(gw.issuer);
+  const login = await loginThroughMock(rp, gw.issuer);
+  const check = { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true };
+  const tokens = await oidc.authorizationCodeGrant(rp, login.callback!, check);
+  expect(tokens.claims()).toMatchObject({ sub: 'PNOLV-010180-15097', idp: 'mock-eid' });
+  await expect(oidc.authorizationCodeGrant(rp, login.callback!, check)).rejects.toMatchObject({ error: 'invalid_grant' });
+  const keys = await store.client.keys(`${prefix}*`);
+  expect(keys.some((k) => k.startsWith(`${prefix}oidc:Session:`))).toBe(true);
+  for (const key of keys) expect(await store.client.ttl(key)).toBeGreaterThan(0);
+  // the broker's login state was taken on the callback
+  expect(keys.filter((k) => k.startsWith(`${prefix}login:`))).toEqual([]);
+});
