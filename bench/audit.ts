@@ -76,7 +76,7 @@ console.log(`audit log benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ??
 console.log('\ndurable appends (record() resolves after write + fdatasync), %d s per row', SECONDS);
 console.log('| producers | appends/s | entries per fsync | p99 latency ms |');
 console.log('|---:|---:|---:|---:|');
-for (const producers of [1, 16, 256, 1024, 4096]) {
+for (const producers of [1, 16, 64, 256, 1024, 4096]) {
   const r = await appends(producers);
   console.log(`| ${r.producers} | ${r.perSecond.toLocaleString('en')} | ${r.batch} | ${r.p99ms} |`);
 }

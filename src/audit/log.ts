@@ -13,7 +13,7 @@ import { CHECKPOINTS_FILE, encodeCheckpointLine, encodeEntryLine, PUBLIC_KEY_FIL
 import { signCheckpoint, writeNewFileSync, type AuditorKey, type CheckpointSigner } from './keys.ts';
 import type { CompactTree } from './merkle.ts';
 import { encryptClaims, hashSubject, redactedDetailJson } from './privacy.ts';
-import { describeProblem, scanLog, type TornTail } from './scan.ts';
+import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
 
 export interface FileAuditLogOptions {
   dir: string;
@@ -143,7 +143,11 @@ export class FileAuditLog implements AuditLog {
       throw new AuditUnavailableError(`cannot use audit directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
 
-    let scan = await scanLog(dir, { key: o.signer, signatures: 'latest', maxProblems: 5 });
+    const scanned = (): Promise<ScanResult> =>
+      scanLog(dir, { key: o.signer, signatures: 'latest', maxProblems: 5 }).catch((err: Error) => {
+        throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
+      });
+    let scan = await scanned();
     const damage = scan.problems.filter((p) => p.kind !== 'torn');
     if (damage.length) {
       throw new AuditUnavailableError(`audit log in ${dir} fails verification: ${describeProblem(damage[0]!)}; run "vpm-gateway audit verify ${dir}"`);
@@ -157,7 +161,7 @@ export class FileAuditLog implements AuditLog {
       for (const t of scan.torn) repaired.push(moveTornTailAside(dir, t));
       await syncDir(dir);
       logger.warn('audit log torn tail moved aside', { dir, tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })) });
-      scan = await scanLog(dir, { key: o.signer, signatures: 'latest', maxProblems: 5 });
+      scan = await scanned();
       if (scan.problems.length) throw new AuditUnavailableError(`audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`);
     }
 
