@@ -95,7 +95,7 @@ describe('every byte of an entry', () => {
     }
     expect(checked).toBeGreaterThan(2500);
     rmSync(dir, { recursive: true });
-  });
+  }, 120_000); // thousands of verifications: generous on a loaded machine
 });
 
 describe('every byte of a checkpoint', () => {
@@ -116,7 +116,7 @@ describe('every byte of a checkpoint', () => {
       }
     }
     rmSync(dir, { recursive: true });
-  });
+  }, 120_000);
 
   test('edits of every field of every other checkpoint are named too', async () => {
     const dir = copyDir(t.dir);
