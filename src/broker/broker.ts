@@ -82,6 +82,7 @@ export class Broker {
     const state = adapter.stateFrom(params);
     const login = state ? await this.o.states.take(state) : undefined;
     if (!login) {
+      this.o.logger.warn('provider callback without a live login', { providerId, reason: state ? 'unknown, expired or already used state' : 'no state' });
       await this.o.audit.record({ type: 'provider_response_error', providerId, detail: { reason: state ? 'unknown, expired or already used state' : 'callback carries no state', digest: digest(params) } });
       throw new BrokerError('unknown_state', 'unknown, expired or already used login state');
     }

@@ -5,6 +5,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import helmet from 'helmet';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
+import { AuditUnavailableError } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
@@ -53,7 +54,11 @@ export function createApp(parts: AppParts): Express {
     const e = err as { status?: number; type?: string; message?: string; name?: string };
     let status = 500;
     let message: MessageKey = 'error_unavailable';
-    if (err instanceof oidcErrors.SessionNotFound || err instanceof oidcErrors.InvalidRequest || (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)) {
+    if (err instanceof AuditUnavailableError) {
+      // fail closed: no login proceeds without its audit trail
+      status = 503;
+      message = 'error_unavailable';
+    } else if (err instanceof oidcErrors.SessionNotFound || err instanceof oidcErrors.InvalidRequest || (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)) {
       status = 400;
       message = 'error_session';
     } else if (e.type === 'entity.too.large') {

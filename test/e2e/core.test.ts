@@ -303,6 +303,20 @@ describe('broker state', () => {
   });
 });
 
+test('fail closed: while the audit log cannot be written no login starts, and the user is told', async () => {
+  const audit = gw.audit as unknown as { failing: boolean };
+  audit.failing = true;
+  try {
+    const started = await beginLogin(rp);
+    const page = await started.browser.follow(started.hop);
+    expect(page.status).toBe(503);
+    expect(page.body).toContain('The login service is temporarily unavailable');
+    expect(gw.logLines.some((l) => l.includes('"level":"error"') && l.includes('AuditUnavailableError'))).toBe(true);
+  } finally {
+    audit.failing = false;
+  }
+});
+
 describe('malformed input never answers 500', () => {
   test.each([
     ['GET', '/interaction/nope'],
