@@ -131,6 +131,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     proxy: config.proxy,
     routers,
+    healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
     mount: (a) => {
       for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
       mountPeers(a);

@@ -15,7 +15,7 @@ const USAGE = `usage: vpm-gateway <command> [options]
                                   PORT and ISSUER override the file)
   config check [FILE]             validate a configuration file; exits 1 on errors
   certs dev [--dir DIR]           create the development PKI (CA, server and client certificates)
-  audit verify|query|prove|verify-proof|consistency ...
+  audit verify|query|prove|verify-proof|consistency|repair ...
                                   inspect and verify the audit log (see README)
 `;
 

@@ -16,6 +16,8 @@ export interface AppParts {
   proxy: boolean;
   /** routers mounted before the OIDC engine */
   routers: express.Router[];
+  /** false while a dependency the login needs (the audit log) is down */
+  healthy?(): boolean;
   /** hook for adapters' own routes (SP metadata, demo upstreams) */
   mount?(app: Express): void;
 }
@@ -43,8 +45,10 @@ export function createApp(parts: AppParts): Express {
       crossOriginOpenerPolicy: { policy: 'same-origin' },
     }),
   );
+  // readiness: a gateway whose audit log cannot be written refuses logins, so it is not ready either
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const healthy = parts.healthy?.() ?? true;
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'audit log unavailable' });
   });
   parts.mount?.(app);
   for (const router of parts.routers) app.use(router);

@@ -56,8 +56,11 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-test('it prints the URL to open', () => {
+test('it prints the URL to open, and reports ready', async () => {
   expect(output).toContain(`Open the demo e-service: ${base}/`);
+  const health = await fetch(`${base}/healthz`);
+  expect(health.status).toBe(200);
+  expect(await health.json()).toEqual({ status: 'ok' });
 });
 
 test('log in with the demo eID and see the verified claims', async () => {
