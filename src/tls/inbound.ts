@@ -43,15 +43,79 @@ export const clientCertificateHeaderSchema = z.strictObject({
   client_ca: z.string().min(1).optional(),
 });
 
-/** The `server:` block of the configuration file. */
-export const serverSchema = z.strictObject({
-  tls: serverTlsSchema.optional(),
-  client_certificate_header: clientCertificateHeaderSchema.optional(),
+/**
+ * RFC 8705 §5 endpoint aliases: token, userinfo and revocation served a second time where client
+ * certificates are requested, so the listener browsers use never asks for one (no certificate prompt
+ * on login pages). Either the gateway's own second listener (`port`) or, behind a TLS terminator that
+ * requests certificates on another host name, only the published `url`.
+ */
+export const serverMtlsSchema = z.strictObject({
+  /** port of the gateway's own mutual-TLS listener (same certificate and key as server.tls) */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** public base URL of the aliases (default: the issuer's https origin with `port`) */
+  url: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
 });
+
+/** The `server:` block of the configuration file. */
+export const serverSchema = z
+  .strictObject({
+    tls: serverTlsSchema.optional(),
+    client_certificate_header: clientCertificateHeaderSchema.optional(),
+    mtls: serverMtlsSchema.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.mtls) return;
+    if (v.mtls.port === undefined && v.mtls.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['mtls'], message: 'give port (the gateway\'s own mutual-TLS listener) or url (a terminator\'s mutual-TLS host name)' });
+      return;
+    }
+    if (v.mtls.port !== undefined && !v.tls) {
+      ctx.addIssue({ code: 'custom', path: ['mtls', 'port'], message: 'a mutual-TLS listener needs server.tls (certificate and key)' });
+    }
+    if (v.mtls.port === undefined && !v.client_certificate_header) {
+      ctx.addIssue({ code: 'custom', path: ['mtls', 'url'], message: 'aliases without the gateway\'s own listener need server.client_certificate_header (the terminator forwards the certificate)' });
+    }
+    if (v.mtls.port !== undefined && v.tls?.request_client_certificate === true) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'request_client_certificate'], message: 'with server.mtls the main listener never requests client certificates; remove this setting' });
+    }
+  });
 export type ServerConfig = z.infer<typeof serverSchema>;
 
-/** node:https options of the gateway's own listener. */
-export function serverTlsOptions(tls: z.infer<typeof serverTlsSchema>): https.ServerOptions {
+/** The oidc-provider routes (its defaults) that RFC 8705 aliases; nothing else is served on the mutual-TLS listener. */
+export const MTLS_ALIASED_ROUTES = { token_endpoint: '/token', userinfo_endpoint: '/me', revocation_endpoint: '/token/revocation' } as const;
+
+/** Whether the main listener asks connecting clients for a certificate. */
+function mainRequestsCertificate(settings: ServerConfig): boolean {
+  if (!settings.tls || settings.mtls?.port !== undefined) return false;
+  return settings.tls.request_client_certificate ?? Boolean(settings.tls.client_ca);
+}
+
+/** `mtls_endpoint_aliases` for discovery (RFC 8705 §5), or undefined without `server.mtls`. */
+export function mtlsEndpointAliases(server: unknown, issuer: string): Record<keyof typeof MTLS_ALIASED_ROUTES, string> | undefined {
+  const settings = serverSchema.parse(server ?? {});
+  if (!settings.mtls) return undefined;
+  let base: URL;
+  if (settings.mtls.url) base = new URL(settings.mtls.url);
+  else {
+    // the engine's routes sit at the root of the listener, whatever path the issuer has
+    base = new URL(new URL(issuer).origin);
+    base.protocol = 'https:';
+    base.port = String(settings.mtls.port);
+  }
+  const prefix = base.pathname.replace(/\/$/, '');
+  const at = (path: string) => `${base.origin}${prefix}${path}`;
+  return {
+    token_endpoint: at(MTLS_ALIASED_ROUTES.token_endpoint),
+    userinfo_endpoint: at(MTLS_ALIASED_ROUTES.userinfo_endpoint),
+    revocation_endpoint: at(MTLS_ALIASED_ROUTES.revocation_endpoint),
+  };
+}
+
+/**
+ * node:https options of the gateway's own listener. `requestCert` overrides whether client
+ * certificates are asked for (default: `request_client_certificate`, else whether `client_ca` is set).
+ */
+export function serverTlsOptions(tls: z.infer<typeof serverTlsSchema>, requestCert = tls.request_client_certificate ?? Boolean(tls.client_ca)): https.ServerOptions {
   const read = (field: string, path: string) => {
     try {
       return readFileSync(path);
@@ -59,7 +123,6 @@ export function serverTlsOptions(tls: z.infer<typeof serverTlsSchema>): https.Se
       throw new Error(`server.tls.${field}: cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   };
-  const requestCert = tls.request_client_certificate ?? Boolean(tls.client_ca);
   return {
     cert: read('cert', tls.cert),
     key: read('key', tls.key),
@@ -74,17 +137,51 @@ export function serverTlsOptions(tls: z.infer<typeof serverTlsSchema>): https.Se
   };
 }
 
-/** Starts the gateway's listener: HTTPS when `server.tls` is configured, else plain HTTP. */
-export async function listen(handler: RequestListener, server: unknown, port: number, host?: string): Promise<http.Server> {
-  const settings = serverSchema.parse(server ?? {});
-  const s = settings.tls ? https.createServer(serverTlsOptions(settings.tls), handler) : http.createServer(handler);
-  await new Promise<void>((resolve, reject) => {
+function bind(s: http.Server, port: number, host?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     s.once('error', reject);
     s.listen(port, host, () => {
       s.off('error', reject);
       resolve();
     });
   });
+}
+
+/**
+ * Starts the gateway's listener: HTTPS when `server.tls` is configured, else plain HTTP. With
+ * `server.mtls.port` it never requests client certificates (they go to the mutual-TLS listener).
+ */
+export async function listen(handler: RequestListener, server: unknown, port: number, host?: string): Promise<http.Server> {
+  const settings = serverSchema.parse(server ?? {});
+  const s = settings.tls ? https.createServer(serverTlsOptions(settings.tls, mainRequestsCertificate(settings)), handler) : http.createServer(handler);
+  await bind(s, port, host);
+  return s;
+}
+
+/**
+ * The mutual-TLS listener (not yet listening), or undefined without `server.mtls.port`: it always
+ * requests a client certificate and serves only the aliased endpoints; everything else is 404.
+ */
+export function createMtlsServer(handler: RequestListener, server: unknown): https.Server | undefined {
+  const settings = serverSchema.parse(server ?? {});
+  if (!settings.tls || settings.mtls?.port === undefined) return undefined;
+  const aliased = new Set<string>(Object.values(MTLS_ALIASED_ROUTES));
+  return https.createServer(serverTlsOptions(settings.tls, true), (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (aliased.has(path)) {
+      handler(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ error: 'not_found', error_description: 'this listener serves only the mutual-TLS endpoint aliases' }));
+  });
+}
+
+/** Starts the mutual-TLS listener on `server.mtls.port`, when configured. */
+export async function listenMtls(handler: RequestListener, server: unknown, host?: string): Promise<https.Server | undefined> {
+  const s = createMtlsServer(handler, server);
+  if (!s) return undefined;
+  await bind(s, serverSchema.parse(server).mtls!.port!, host);
   return s;
 }
 
@@ -213,7 +310,7 @@ function sanEntries(cert: X509Certificate, prefix: string): string[] {
  */
 export function mtlsFeature(server: unknown) {
   const settings = serverSchema.parse(server ?? {});
-  const native = settings.tls && (settings.tls.request_client_certificate ?? Boolean(settings.tls.client_ca));
+  const native = mainRequestsCertificate(settings) || (settings.tls && settings.mtls?.port !== undefined);
   if (!native && !settings.client_certificate_header) return undefined;
   const certs = new ClientCertificates(settings);
   return {
