@@ -14,7 +14,7 @@ import { errorPage } from '../web/views.ts';
 import { pickLocale, t } from '../web/i18n.ts';
 import { html, page } from '../web/html.ts';
 // issue 6: RFC 8705 client certificates at the token endpoint (native TLS or a trusted terminator's header)
-import { mtlsFeature, CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
+import { mtlsFeature, mtlsEndpointAliases, CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
 
 export interface OidcDeps {
   config: GatewayConfig;
@@ -68,6 +68,8 @@ export function createOidcProvider(deps: OidcDeps): Provider {
 
   // RFC 8705 client certificates at the token endpoint, when the server settings provide them (src/tls/inbound.ts)
   const mtls = mtlsFeature(config.server);
+  // RFC 8705 §5: token, userinfo and revocation also on a listener that requests client certificates
+  const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
   const pairwiseSalt = config.pairwise_salt ?? '';
   const cookieKeys = config.cookie_keys ?? [randomBytes(32).toString('base64url')];
 
@@ -87,6 +89,7 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: async (_ctx, sub, client) =>
       createHmac('sha256', pairwiseSalt).update(`${client.sectorIdentifier ?? client.clientId}|${sub}`).digest('base64url'),
+    ...(mtlsAliases ? { discovery: { mtls_endpoint_aliases: mtlsAliases } } : {}),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(mtls ? CERTIFICATE_AUTH_METHODS : [])],
     enabledJWA: {
       idTokenSigningAlgValues: ['PS256', 'ES256', 'RS256'],
