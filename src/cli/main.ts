@@ -6,7 +6,7 @@ import { createGateway } from '../gateway.ts';
 import { prepareDemoMaterial } from '../web/demo-peers.ts';
 import { createLogger } from '../logger.ts';
 import { checkSecurity, SecurityCheckError } from '../tls/security-checks.ts';
-import { listen } from '../tls/inbound.ts';
+import { listen, listenMtls } from '../tls/inbound.ts';
 import { AuditUnavailableError } from '../audit/events.ts';
 
 const USAGE = `usage: vpm-gateway <command> [options]
@@ -60,12 +60,15 @@ async function start(args: string[], io: Io): Promise<number> {
   }
   // HTTPS (optionally requesting client certificates) when server.tls is configured
   const server = await listen(gateway.app, config.server, config.port);
+  // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
+  const mtlsServer = await listenMtls(gateway.app, config.server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info('gateway started', { issuer: config.issuer, port, providers: [...gateway.adapters.keys()], config: path });
-  io.stdout(`vpm-gateway listening on port ${port}\n${config.demo.enabled ? `Open the demo e-service: ${config.issuer.replace(/\/$/, '')}/\n` : `Issuer: ${config.issuer}\n`}`);
+  logger.info('gateway started', { issuer: config.issuer, port, mtls_port: config.server?.mtls?.port, providers: [...gateway.adapters.keys()], config: path });
+  io.stdout(`vpm-gateway listening on port ${port}\n${mtlsServer ? `mutual-TLS endpoints on port ${config.server!.mtls!.port}\n` : ''}${config.demo.enabled ? `Open the demo e-service: ${config.issuer.replace(/\/$/, '')}/\n` : `Issuer: ${config.issuer}\n`}`);
   const stop = async () => {
     server.close();
+    mtlsServer?.close();
     await gateway.close();
     process.exit(0);
   };
