@@ -61,7 +61,8 @@ export function createOidcProvider(deps: OidcDeps): Provider {
   // Every authorization request is authenticated afresh at a provider (as Estonia's state broker does):
   // no silent single sign-on, so the level, the provider and the identity always belong to this login.
   policy.get('login')!.checks.add(
-    new interactionPolicy.Check('fresh_authentication', 'every request is authenticated at a provider', (ctx) =>
+    // with prompt=none the engine answers with this error: the user must log in, nothing else would help
+    new interactionPolicy.Check('fresh_authentication', 'every request is authenticated at a provider', 'login_required', (ctx) =>
       ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
