@@ -80,6 +80,8 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: cookieKeys, long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     responseTypes: ['code'],
+    // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
+    allowOmittingSingleRegisteredRedirectUri: false,
     pkce: { required: () => true },
     scopes: ['openid', 'profile', 'personal_code'],
     // acr, amr and auth_time come from the login itself; every ID token carries them
