@@ -12,6 +12,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { STRONG_CIPHERS, TLS_MIN_VERSION } from './policy.ts';
+import { ClientCaStore } from './chain.ts';
 
 const ipOrCidr = z.string().refine((v) => {
   const [addr, bits, extra] = v.split('/');
@@ -39,7 +40,7 @@ export const clientCertificateHeaderSchema = z.strictObject({
   trusted_proxies: z.array(ipOrCidr).min(1),
   /** optional header with the terminator's verification result; the certificate counts as CA-verified only when it reads SUCCESS */
   verify_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
-  /** PEM file: CA(s) of agency services' certificates; a forwarded certificate counts as verified (tls_client_auth) only when one of them issued it. Default: server.tls.client_ca */
+  /** PEM file: root CA(s) of agency services' certificates, plus any intermediates; a forwarded certificate counts as verified (tls_client_auth) only when it chains to one of the roots. Default: server.tls.client_ca */
   client_ca: z.string().min(1).optional(),
 });
 
@@ -185,18 +186,34 @@ export async function listenMtls(handler: RequestListener, server: unknown, host
   return s;
 }
 
-/** Decode a forwarded certificate: URL-encoded PEM (nginx $ssl_client_escaped_cert, AWS ALB), PEM with spaces, or base64 DER. */
-export function parseForwardedCertificate(value: string): X509Certificate | undefined {
+/** intermediates a forwarded value may carry after the client certificate */
+const MAX_FORWARDED_INTERMEDIATES = 4;
+
+/**
+ * Decode a forwarded certificate: URL-encoded PEM (nginx $ssl_client_escaped_cert, AWS ALB), PEM with
+ * spaces, or base64 DER. With several PEM blocks the first is the client's; the rest is its chain.
+ */
+export function parseForwardedChain(value: string): X509Certificate[] {
   try {
     let text = value.trim();
     if (text.includes('%')) text = decodeURIComponent(text);
-    const pem = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(text);
-    const b64 = (pem ? pem[1]! : text).replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
-    if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return undefined;
-    return new X509Certificate(Buffer.from(b64, 'base64'));
+    const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) => m[1]!);
+    if (blocks.length > 1 + MAX_FORWARDED_INTERMEDIATES) return [];
+    const out: X509Certificate[] = [];
+    for (const body of blocks.length ? blocks : [text]) {
+      const b64 = body.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
+      if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return [];
+      out.push(new X509Certificate(Buffer.from(b64, 'base64')));
+    }
+    return out;
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+/** The client certificate of a forwarded value (see parseForwardedChain). */
+export function parseForwardedCertificate(value: string): X509Certificate | undefined {
+  return parseForwardedChain(value)[0];
 }
 
 interface PresentedCertificate {
@@ -212,7 +229,7 @@ type Ctx = { req: IncomingMessage; get(name: string): string };
 export class ClientCertificates {
   private readonly header: z.infer<typeof clientCertificateHeaderSchema> | undefined;
   private readonly trusted = new BlockList();
-  private readonly clientCas: X509Certificate[];
+  private readonly clientCas: ClientCaStore;
   private readonly cache = new WeakMap<IncomingMessage, PresentedCertificate | null>();
 
   constructor(server: ServerConfig) {
@@ -224,7 +241,7 @@ export class ClientCertificates {
       else this.trusted.addSubnet(addr, Number(bits), type);
     }
     const caFile = server.client_certificate_header?.client_ca ?? server.tls?.client_ca;
-    this.clientCas = caFile ? splitPem(readFileSync(caFile, 'utf8')).map((p) => new X509Certificate(p)) : [];
+    this.clientCas = new ClientCaStore(caFile ? splitPem(readFileSync(caFile, 'utf8')).map((p) => new X509Certificate(p)) : []);
   }
 
   /** Whether the direct peer of this connection is a configured TLS terminator. */
@@ -248,23 +265,16 @@ export class ClientCertificates {
     if (this.header && this.fromTrustedProxy(ctx.req)) {
       const value = ctx.get(this.header.name);
       if (!value) return undefined;
-      const cert = parseForwardedCertificate(value);
+      const [cert, ...intermediates] = parseForwardedChain(value);
       if (!cert) return undefined;
       const terminatorVerified = this.header.verify_header ? ctx.get(this.header.verify_header) === 'SUCCESS' : true;
-      return { cert, authorized: terminatorVerified && this.issuedByClientCa(cert), via: 'header' };
+      return { cert, authorized: terminatorVerified && this.clientCas.verify(cert, intermediates), via: 'header' };
     }
     const socket = ctx.req.socket as Partial<TLSSocket>;
     if (typeof socket.getPeerCertificate !== 'function') return undefined;
     const peer = socket.getPeerCertificate(true);
     if (!peer?.raw) return undefined;
     return { cert: new X509Certificate(peer.raw), authorized: socket.authorized === true, via: 'tls' };
-  }
-
-  /** Defence in depth for forwarded certificates: issued by a configured client CA and within its validity. */
-  private issuedByClientCa(cert: X509Certificate): boolean {
-    const now = Date.now();
-    if (cert.validFromDate.getTime() > now || cert.validToDate.getTime() <= now) return false;
-    return this.clientCas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
   }
 }
 

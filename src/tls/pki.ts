@@ -44,6 +44,8 @@ export interface CertificateOptions {
   key?: KeySpec;
   /** signature hash (SHA-1 only to test refusals) */
   hash?: HashName;
+  /** CA certificates only: BasicConstraints pathLen, how many intermediate CAs may follow (default 0) */
+  pathLength?: number;
 }
 
 export interface LeafOptions extends CertificateOptions {
@@ -103,9 +105,32 @@ export async function createCa(opts: CertificateOptions): Promise<CertificateAut
     signingAlgorithm: sign,
     ...validity(opts, 3650),
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.BasicConstraintsExtension(true, opts.pathLength ?? 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { ...(await finish(cert, keys)), name: opts.commonName, signer: { key: keys.privateKey, cert, hash } };
+}
+
+/** An intermediate CA signed by `parent` (default: five years, EC P-256, pathLen 0). */
+export async function issueIntermediateCa(parent: CertificateAuthority, opts: CertificateOptions): Promise<CertificateAuthority> {
+  const hash = opts.hash ?? 'SHA-256';
+  const { keys } = await generateKeys(opts.key ?? { type: 'ec' }, hash);
+  const parentAlg = parent.signer.key.algorithm.name;
+  const sign = parentAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: parentAlg, hash } as SignAlgorithm);
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: subjectName(opts),
+    issuer: parent.signer.cert.subject,
+    publicKey: keys.publicKey,
+    signingKey: parent.signer.key,
+    signingAlgorithm: sign,
+    ...validity(opts, 1825),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, opts.pathLength ?? 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(parent.signer.cert),
     ],
   });
   return { ...(await finish(cert, keys)), name: opts.commonName, signer: { key: keys.privateKey, cert, hash } };
