@@ -3,12 +3,17 @@
 // eIDAS levels of assurance. See README.md beside this file for what is and is not supported.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
 import { z } from 'zod';
 import { ProviderError, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { readableFile } from '../../src/config/secret.ts';
+import { createProviderTransport, type ProviderTransport } from '../../src/tls/transport.ts';
 import { LOA_LEVELS, LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
 import { AttributeError, attributesConfigSchema, mapAttributes } from './attributes.ts';
+import { eidasExtensionsSchema, resolveEidasExtensions, unrequestedMappedAttributes, type EidasExtensions } from './eidas.ts';
+import type { IdpDescription } from './idp-metadata.ts';
+import { MetadataIdpSource, errorDetail, fileLoader, staticIdp, urlLoader, type IdpSource } from './idp-source.ts';
 import { loadOrCreateKeyPair, type KeyPair } from './keys.ts';
 import { spMetadata } from './metadata.ts';
 import { buildAuthnRequest } from './request.ts';
@@ -19,14 +24,25 @@ const keyPairFiles = z.strictObject({ key: readableFile, cert: readableFile });
 
 export const samlConfigSchema = providerBaseSchema.extend({
   type: z.literal('saml'),
-  idp: z.strictObject({
-    /** the IdP's entity ID: the only accepted Issuer */
-    entity_id: z.string().min(1),
-    /** SingleSignOnService location (the same URL serves both bindings) */
-    sso_url: z.url({ protocol: /^https?$/ }),
-    /** PEM files of the IdP's signing certificates (two during a rollover); KeyInfo in messages is ignored */
-    certificates: z.array(readableFile).min(1),
-  }),
+  /** The IdP, configured directly (all three fields), or read from `idp_metadata` / `metadata_url`. */
+  idp: z
+    .strictObject({
+      /** the IdP's entity ID: the only accepted Issuer; with metadata it picks (and pins) the entity */
+      entity_id: z.string().min(1).optional(),
+      /** SingleSignOnService location (the same URL serves both bindings) */
+      sso_url: z.url({ protocol: /^https?$/ }).optional(),
+      /** PEM files of the IdP's signing certificates (two during a rollover); KeyInfo in messages is ignored */
+      certificates: z.array(readableFile).min(1).optional(),
+    })
+    .optional(),
+  /** IdP metadata file (EntityDescriptor or EntitiesDescriptor); re-read every metadata_refresh_seconds */
+  idp_metadata: readableFile.optional(),
+  /** IdP metadata fetched over this provider's back channel (its `tls` block); must be signed */
+  metadata_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** PEM files that sign the metadata; when given, unsigned or differently signed metadata is refused */
+  metadata_signing_certificates: z.array(readableFile).min(1).optional(),
+  metadata_refresh_seconds: z.number().int().min(60).max(86_400).default(3600),
+  max_metadata_bytes: z.number().int().min(4096).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
   sp: z
     .strictObject({
       /** default: `<baseUrl>/providers/<id>/metadata` */
@@ -57,6 +73,25 @@ export const samlConfigSchema = providerBaseSchema.extend({
   request_ttl_seconds: z.number().int().min(60).max(3600).default(600),
   /** case-insensitive fragments of a status message that mean the user cancelled */
   cancel_status_messages: z.array(z.string().min(1)).default(DEFAULT_CANCEL_MESSAGES),
+  /** eIDAS SPType and RequestedAttributes in the AuthnRequest; default on with the eIDAS attribute names */
+  eidas_extensions: eidasExtensionsSchema.optional(),
+}).superRefine((v, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (v.idp_metadata && v.metadata_url) issue(['metadata_url'], 'give either idp_metadata or metadata_url, not both');
+  if (v.idp_metadata || v.metadata_url) {
+    // the metadata is the one source of truth for what it describes
+    if (v.idp?.sso_url) issue(['idp', 'sso_url'], 'comes from the IdP metadata; remove it');
+    if (v.idp?.certificates) issue(['idp', 'certificates'], 'come from the IdP metadata; remove them');
+  } else {
+    if (!v.idp) issue(['idp'], 'configure the IdP (entity_id, sso_url, certificates) or give idp_metadata');
+    else for (const k of ['entity_id', 'sso_url', 'certificates'] as const) if (!v.idp[k]) issue(['idp', k], 'required without idp_metadata or metadata_url');
+  }
+  if (v.metadata_url && !v.metadata_signing_certificates) issue(['metadata_signing_certificates'], 'metadata fetched from metadata_url must be signed: name its signing certificate(s)');
+  const ext = resolveEidasExtensions(v.eidas_extensions, v.attributes);
+  if (ext) {
+    const missing = unrequestedMappedAttributes(ext, v.attributes);
+    if (missing.length) issue(['eidas_extensions', 'requested_attributes'], `must request the mapped attribute(s) as required: ${missing.join(', ')}`);
+  }
 });
 
 export type SamlProviderConfig = z.infer<typeof samlConfigSchema>;
@@ -83,20 +118,22 @@ export class SamlAdapter implements ProviderAdapter {
   private readonly deps: AdapterDeps;
   private readonly signing: KeyPair;
   private readonly encryption: KeyPair;
-  private readonly idpCertificates: string[];
+  private readonly idp: IdpSource;
+  private readonly eidas: EidasExtensions | undefined;
+  private readonly transport: ProviderTransport | undefined;
   private warnedAcs = false;
 
-  constructor(config: SamlProviderConfig, deps: AdapterDeps, keys: { signing: KeyPair; encryption: KeyPair }) {
+  constructor(config: SamlProviderConfig, deps: AdapterDeps, keys: { signing: KeyPair; encryption: KeyPair }, idp: IdpSource, transport?: ProviderTransport) {
     this.config = config;
     this.deps = deps;
     this.id = config.id;
     this.maxLoa = config.loa;
     this.signing = keys.signing;
     this.encryption = keys.encryption;
-    const base = deps.baseUrl.replace(/\/+$/, '');
-    this.spEntityId = config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`;
-    this.metadataAcsUrl = config.sp.acs_url ?? `${base}/broker/callback/${config.id}`;
-    this.idpCertificates = config.idp.certificates.map((path) => readFileSync(path, 'utf8'));
+    ({ entityId: this.spEntityId, acsUrl: this.metadataAcsUrl } = spEndpoints(config, deps.baseUrl));
+    this.idp = idp;
+    this.eidas = resolveEidasExtensions(config.eidas_extensions, config.attributes);
+    this.transport = transport;
   }
 
   /** SP signing and encryption certificates (PEM), e.g. for an IdP's configuration. */
@@ -113,10 +150,13 @@ export class SamlAdapter implements ProviderAdapter {
       this.warnedAcs = true;
       this.deps.logger.warn('SAML ACS URL in SP metadata differs from the broker callback URL; set sp.acs_url', { providerId: this.id, callbackUrl: ctx.callbackUrl, metadataAcsUrl: this.metadataAcsUrl });
     }
+    const idp = await this.idp.current();
+    const ssoUrl = idp.ssoUrls[this.config.binding];
+    if (!ssoUrl) throw new ProviderError('temporarily_unavailable', `IdP has no SingleSignOnService for the ${this.config.binding} binding`);
     const built = await buildAuthnRequest({
       spEntityId: this.spEntityId,
       acsUrl: ctx.callbackUrl,
-      idpSsoUrl: this.config.idp.sso_url,
+      idpSsoUrl: ssoUrl,
       signingKey: this.signing.key,
       signingCert: this.signing.cert,
       binding: this.config.binding,
@@ -124,6 +164,7 @@ export class SamlAdapter implements ProviderAdapter {
       forceAuthn: this.config.force_authn,
       nameIdFormat: this.config.name_id_format,
       classRefs: this.config.request_authn_context ? [LOA_URI[ctx.acr ?? 'low']] : [],
+      eidas: this.eidas,
     });
     // Single use: the callback takes this key; a second response to the same request finds nothing.
     const created = await this.deps.store.setIfAbsent(this.requestKey(built.id), '1', this.config.request_ttl_seconds);
@@ -144,14 +185,16 @@ export class SamlAdapter implements ProviderAdapter {
     // InResponseTo is bound to this login's request and usable once, whatever the outcome.
     if (!(await this.deps.store.take(this.requestKey(requestId)))) throw new ProviderError('invalid_response', 'AuthnRequest already answered or expired (InResponseTo reuse)');
     const now = Date.now();
+    // verified against the IdP as known now: expired metadata fails closed here too
+    const idp = await this.idp.current(now);
     const skewMs = this.config.clock_skew_seconds * 1000;
     let xml: string;
     let outcome;
     try {
       xml = decodeSamlResponse(ctx.params.SAMLResponse, this.config.max_response_bytes);
       outcome = await verifySamlResponse(xml, {
-        idpEntityId: this.config.idp.entity_id,
-        idpCertificates: this.idpCertificates,
+        idpEntityId: idp.entityId,
+        idpCertificates: idp.certificates,
         spEntityId: this.spEntityId,
         acsUrl: ctx.callbackUrl,
         requestId,
@@ -188,7 +231,7 @@ export class SamlAdapter implements ProviderAdapter {
     };
   }
 
-  routes(app: import('express').Express, basePath: string): void {
+  routes(app: Express, basePath: string): void {
     app.get(`${basePath}/metadata`, (_req, res) => {
       res.type('application/samlmetadata+xml').send(this.metadata());
     });
@@ -204,14 +247,80 @@ export class SamlAdapter implements ProviderAdapter {
   private requestKey(requestId: string): string {
     return `saml:request:${this.id}:${requestId}`;
   }
+
+  async close(): Promise<void> {
+    await this.transport?.close();
+  }
+}
+
+/** The SP's entity ID and ACS URL for a provider entry (defaults derive from the gateway's base URL). */
+export function spEndpoints(config: Pick<SamlProviderConfig, 'id' | 'sp'>, baseUrl: string): { entityId: string; acsUrl: string } {
+  const base = baseUrl.replace(/\/+$/, '');
+  return { entityId: config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`, acsUrl: config.sp.acs_url ?? `${base}/broker/callback/${config.id}` };
+}
+
+/** The SP's signing and encryption key pairs: configured, or (outside production) generated in keyDir. */
+export async function spKeyPairs(config: Pick<SamlProviderConfig, 'id' | 'sp'>, o: { keyDir: string; production: boolean }): Promise<{ signing: KeyPair; encryption: KeyPair }> {
+  const common = { keyDir: o.keyDir, production: o.production };
+  const signing = await loadOrCreateKeyPair({ ...common, configured: config.sp.signing, name: `saml-${config.id}-signing`, commonName: `${config.id} SAML SP signing` });
+  const encryption = await loadOrCreateKeyPair({ ...common, configured: config.sp.encryption, name: `saml-${config.id}-encryption`, commonName: `${config.id} SAML SP encryption` });
+  return { signing, encryption };
+}
+
+const https = (url: string | undefined) => url === undefined || url.startsWith('https://');
+
+/** The IdP source of a provider entry; metadata files are read (and refused when expired) right away. */
+async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Promise<{ source: IdpSource; transport?: ProviderTransport }> {
+  const at = `provider ${config.id}`;
+  if (!config.idp_metadata && !config.metadata_url) {
+    const idp = config.idp!;
+    if (deps.production && !https(idp.sso_url)) throw new Error(`${at}: idp.sso_url must be https in production`);
+    const description: IdpDescription = {
+      entityId: idp.entity_id!,
+      ssoUrls: { redirect: idp.sso_url!, post: idp.sso_url! },
+      certificates: idp.certificates!.map((path) => readFileSync(path, 'utf8')),
+    };
+    return { source: staticIdp(description) };
+  }
+  const common = {
+    entityId: config.idp?.entity_id,
+    signingCertificates: config.metadata_signing_certificates?.map((path) => readFileSync(path, 'utf8')),
+    binding: config.binding,
+    refreshMs: config.metadata_refresh_seconds * 1000,
+    maxBytes: config.max_metadata_bytes,
+    logger: deps.logger,
+  };
+  if (config.idp_metadata) {
+    // a file the operator put in place: it must be usable now, or the gateway does not start
+    const source = new MetadataIdpSource({ ...common, origin: config.idp_metadata, load: fileLoader(config.idp_metadata), requireValidUntil: false });
+    try {
+      const d = await source.load();
+      if (deps.production && !Object.values(d.ssoUrls).every(https)) throw new Error('its SingleSignOnService locations must be https in production');
+    } catch (err) {
+      throw new Error(`${at}: idp_metadata ${config.idp_metadata}: ${errorDetail(err)}`);
+    }
+    return { source };
+  }
+  const url = config.metadata_url!;
+  if (deps.production && !https(url)) throw new Error(`${at}: metadata_url must be https in production`);
+  // the back channel: this provider's own transport (mutual TLS with its `tls` block)
+  const transport = createProviderTransport(config.id, config.tls);
+  // fetched metadata must expire, or a captured copy could be replayed forever
+  const source = new MetadataIdpSource({ ...common, origin: url, load: urlLoader(url, transport.fetch, config.max_metadata_bytes), requireValidUntil: true });
+  try {
+    const d = await source.load();
+    if (deps.production && !Object.values(d.ssoUrls).every(https)) throw new Error('its SingleSignOnService locations must be https in production');
+  } catch (err) {
+    // like OIDC discovery: an unreachable IdP does not stop the gateway; logins retry and fail closed meanwhile
+    deps.logger.warn('SAML IdP metadata could not be loaded at startup; retried on the next login', { provider: config.id, origin: url, detail: errorDetail(err) });
+  }
+  return { source, transport };
 }
 
 export async function createSamlAdapter(config: SamlProviderConfig, deps: AdapterDeps): Promise<SamlAdapter> {
-  if (deps.production && !config.idp.sso_url.startsWith('https://')) throw new Error(`provider ${config.id}: idp.sso_url must be https in production`);
-  const common = { keyDir: deps.keyDir, production: deps.production };
-  const signing = await loadOrCreateKeyPair({ ...common, configured: config.sp.signing, name: `saml-${config.id}-signing`, commonName: `${config.id} SAML SP signing` });
-  const encryption = await loadOrCreateKeyPair({ ...common, configured: config.sp.encryption, name: `saml-${config.id}-encryption`, commonName: `${config.id} SAML SP encryption` });
-  return new SamlAdapter(config, deps, { signing, encryption });
+  const keys = await spKeyPairs(config, deps);
+  const { source, transport } = await idpSourceFor(config, deps);
+  return new SamlAdapter(config, deps, keys, source, transport);
 }
 
 export const factory: AdapterFactory<SamlProviderConfig> = {

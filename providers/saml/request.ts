@@ -1,12 +1,14 @@
 // Signed AuthnRequests. saml2-js builds the request (ID, IssueInstant, Destination, ACS URL, NameIDPolicy,
-// RequestedAuthnContext); we sign it for the chosen binding: HTTP-Redirect signs the query string
-// (SAML bindings 3.4.4.1), HTTP-POST carries an enveloped XML signature placed right after Issuer, where
-// the schema wants it (saml2-js appends it at the end, which strict IdPs refuse).
+// RequestedAuthnContext), we add the eIDAS Extensions when asked (./eidas.ts), and sign it for the chosen
+// binding: HTTP-Redirect signs the query string (SAML bindings 3.4.4.1), HTTP-POST carries an enveloped
+// XML signature placed right after Issuer, where the schema wants it (saml2-js appends it at the end,
+// which strict IdPs refuse).
 import { sign as cryptoSign } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import saml2 from 'saml2-js';
 import { SignedXml } from 'xml-crypto';
 import type { StartAction } from '../../src/broker/adapter.ts';
+import { addEidasExtensions, type EidasExtensions } from './eidas.ts';
 
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
@@ -22,6 +24,8 @@ export interface AuthnRequestOptions {
   nameIdFormat: string;
   /** class references for RequestedAuthnContext (Comparison="minimum"); empty: none requested */
   classRefs: string[];
+  /** eIDAS SPType and RequestedAttributes in samlp:Extensions (signed with the rest) */
+  eidas?: EidasExtensions | undefined;
 }
 
 export interface BuiltRequest {
@@ -46,7 +50,8 @@ function buildUnsigned(o: AuthnRequestOptions): Promise<{ id: string; xml: strin
       if (err) return reject(err);
       const encoded = new URL(url).searchParams.get('SAMLRequest');
       if (!encoded) return reject(new Error('saml2-js produced no SAMLRequest'));
-      resolve({ id, xml: inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8') });
+      const xml = inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8');
+      resolve({ id, xml: o.eidas ? addEidasExtensions(xml, o.eidas) : xml });
     });
   });
 }

@@ -1,6 +1,8 @@
 // A test SAML 2.0 IdP (an eIDAS-node look-alike) that signs with its own key. It verifies the SP's signed
 // AuthnRequest (HTTP-Redirect query signature or HTTP-POST enveloped signature), shows a login page with
-// "log in" and "cancel", and answers by HTTP-POST with a signed (optionally encrypted) Response.
+// "log in" and "cancel", and answers by HTTP-POST with a signed (optionally encrypted) Response. Like an
+// eIDAS node it insists on the eIDAS request extensions (SPType, RequestedAttributes) in the eidas profile
+// and releases only the attributes requested. Its metadata (GET /metadata) is signed and expires.
 // Use startTestIdp() in tests, or mount testIdpRouter() in-process (the demo does) under its base URL.
 import { randomBytes, verify as cryptoVerify } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,9 @@ import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom';
 import { LOA_URI, loaRank, parseLoa, type Loa } from '../../../src/identity/loa.ts';
 import { ATTRIBUTE_PRESETS, type AttributePreset } from '../attributes.ts';
 import { generateKeyPair, type KeyPair } from '../keys.ts';
+import { SignedXml } from 'xml-crypto';
+import { EIDAS_NATURAL_PERSON } from '../attributes.ts';
+import { readEidasExtensions, type RequestedAttribute } from '../eidas.ts';
 import { RSA_SHA256, redirectSignedQuery } from '../request.ts';
 import { verifyEnvelopedSignature } from '../signature.ts';
 import { NS, attr, children, optionalChild, parseStrict, requiredAttr, requiredChild, textOf } from '../xml.ts';
@@ -22,6 +27,8 @@ export interface TestUser {
   country?: string;
   givenName: string;
   familyName: string;
+  /** YYYY-MM-DD, released as eIDAS DateOfBirth when requested */
+  dateOfBirth?: string;
 }
 
 /** The SP this IdP serves (a test IdP trusts exactly one SP). */
@@ -52,11 +59,20 @@ export interface TestIdpOptions {
   /** level the IdP authenticates at */
   loa?: Loa;
   users?: TestUser[];
+  /** refuse AuthnRequests without the eIDAS extensions; default: on in the eidas profile */
+  requireEidasExtensions?: boolean;
+}
+
+export interface IdpMetadataOptions {
+  /** default: a day from now; null for none */
+  validUntil?: Date | null;
+  /** enveloped signature with the IdP's key (default true) */
+  sign?: boolean;
 }
 
 export const DEFAULT_TEST_USERS: TestUser[] = [
-  { personalCode: '010180-15097', givenName: 'Jānis', familyName: 'Bērziņš' },
-  { personalCode: '38001085718', country: 'EE', givenName: 'Mari', familyName: 'Maasikas' },
+  { personalCode: '010180-15097', givenName: 'Jānis', familyName: 'Bērziņš', dateOfBirth: '1980-01-01' },
+  { personalCode: '38001085718', country: 'EE', givenName: 'Mari', familyName: 'Maasikas', dateOfBirth: '1980-01-08' },
 ];
 
 interface Pending {
@@ -64,6 +80,8 @@ interface Pending {
   acsUrl: string;
   relayState: string | undefined;
   minimumLoa: Loa | undefined;
+  /** eIDAS RequestedAttributes, when the request carried them */
+  requested: RequestedAttribute[] | undefined;
   expires: number;
 }
 
@@ -73,8 +91,8 @@ export interface TestIdp {
   readonly metadataUrl: string;
   readonly key: KeyPair;
   readonly router: Router;
-  /** IdP metadata (EntityDescriptor with the signing certificate and both SSO bindings) */
-  metadata(): string;
+  /** IdP metadata (EntityDescriptor with the signing certificate and both SSO bindings), signed and expiring by default */
+  metadata(o?: IdpMetadataOptions): string;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -101,6 +119,18 @@ export function parseForm(html: string): { action: string; fields: Record<string
 
 class RequestRefused extends Error {}
 
+/** Enveloped signature as the first child of the metadata's root, referencing it by ID. */
+export function signMetadata(xml: string, key: KeyPair): string {
+  const sx = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: RSA_SHA256, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  sx.addReference({
+    xpath: '/*',
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
+  sx.computeSignature(xml, { location: { reference: '/*/*[1]', action: 'before' } });
+  return sx.getSignedXml();
+}
+
 export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
   const key = options.key ?? (await generateKeyPair('test SAML IdP'));
@@ -111,6 +141,10 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const mapping = ATTRIBUTE_PRESETS[options.profile ?? 'eidas'];
   const pending = new Map<string, Pending>();
   const sp = async () => (typeof options.sp === 'function' ? options.sp() : options.sp);
+  const eidasProfile = (options.profile ?? 'eidas') === 'eidas';
+  const requireEidas = options.requireEidasExtensions ?? eidasProfile;
+  /** what this IdP can release, by eIDAS attribute name */
+  const releasable = new Set(['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map((n) => `${EIDAS_NATURAL_PERSON}${n}`));
 
   /** Parse and check an AuthnRequest whose signature was already verified. */
   async function readAuthnRequest(xml: string, relayState: string | undefined): Promise<Pending> {
@@ -128,7 +162,12 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       const refs = children(context, NS.saml, 'AuthnContextClassRef').map((r) => parseLoa(textOf(r)));
       minimumLoa = refs.find((r): r is Loa => r !== undefined);
     }
-    return { requestId: requiredAttr(req, 'ID'), acsUrl, relayState, minimumLoa, expires: Date.now() + 300_000 };
+    // an eIDAS node refuses a request that does not say who asks (SPType) and for what
+    const eidas = readEidasExtensions(req);
+    if (requireEidas && !eidas) throw new RequestRefused('AuthnRequest lacks the eIDAS extensions (SPType, RequestedAttributes)');
+    const unknown = eidas?.requestedAttributes.filter((a) => a.required && !releasable.has(a.name)) ?? [];
+    if (unknown.length) throw new RequestRefused(`cannot provide mandatory attribute ${unknown[0]!.name}`);
+    return { requestId: requiredAttr(req, 'ID'), acsUrl, relayState, minimumLoa, requested: eidas?.requestedAttributes, expires: Date.now() + 300_000 };
   }
 
   async function fromRedirect(req: Request): Promise<Pending> {
@@ -181,10 +220,15 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     res.type('html').send(loginPage(ticket));
   }
 
-  function attributesFor(user: TestUser): Record<string, string[]> {
+  function attributesFor(user: TestUser, requested: RequestedAttribute[] | undefined): Record<string, string[]> {
     const country = user.country ?? 'LV';
     const code = mapping.personal_code.format === 'eidas' ? `${country}/LV/${user.personalCode}` : mapping.personal_code.format === 'etsi' ? `PNO${country}-${user.personalCode}` : user.personalCode;
-    return { [mapping.given_name]: [user.givenName], [mapping.family_name]: [user.familyName], [mapping.personal_code.name]: [code] };
+    const all: Record<string, string[]> = { [mapping.given_name]: [user.givenName], [mapping.family_name]: [user.familyName], [mapping.personal_code.name]: [code] };
+    if (eidasProfile && user.dateOfBirth) all[`${EIDAS_NATURAL_PERSON}DateOfBirth`] = [user.dateOfBirth];
+    // an eIDAS node releases what was requested, nothing more
+    if (!eidasProfile || !requested) return all;
+    const wanted = new Set(requested.map((a) => a.name));
+    return Object.fromEntries(Object.entries(all).filter(([name]) => wanted.has(name)));
   }
 
   async function login(req: Request, res: Response): Promise<void> {
@@ -205,7 +249,7 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       spec = { ...base, status: { code: `${STATUS}Responder`, subCode: `${STATUS}NoAuthnContext` } };
     } else {
       const user = users[Number(body.user ?? 0)] ?? users[0]!;
-      spec = { ...base, classRef: LOA_URI[loa], attributes: attributesFor(user) };
+      spec = { ...base, classRef: LOA_URI[loa], attributes: attributesFor(user, p.requested) };
     }
     if (options.encryptAssertions && !trusted.encryptionCert) throw new Error('test IdP: encryptAssertions needs the SP encryption certificate');
     const xml = await issueResponse(spec, {
@@ -219,10 +263,13 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     res.type('html').send(autoPostForm(p.acsUrl, fields));
   }
 
-  function metadata(): string {
+  function metadata(o: IdpMetadataOptions = {}): string {
     const doc = new DOMImplementation().createDocument(NS.md, 'md:EntityDescriptor', null);
     const ed = doc.documentElement!;
+    ed.setAttribute('ID', `_${randomBytes(16).toString('hex')}`);
     ed.setAttribute('entityID', entityId);
+    const validUntil = o.validUntil === undefined ? new Date(Date.now() + 86_400_000) : o.validUntil;
+    if (validUntil) ed.setAttribute('validUntil', validUntil.toISOString());
     const idp = doc.createElementNS(NS.md, 'md:IDPSSODescriptor');
     idp.setAttribute('protocolSupportEnumeration', 'urn:oasis:names:tc:SAML:2.0:protocol');
     idp.setAttribute('WantAuthnRequestsSigned', 'true');
@@ -243,7 +290,8 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       idp.appendChild(s);
     }
     ed.appendChild(idp);
-    return new XMLSerializer().serializeToString(doc);
+    const xml = new XMLSerializer().serializeToString(doc);
+    return o.sign === false ? xml : signMetadata(xml, key);
   }
 
   const router = express.Router();

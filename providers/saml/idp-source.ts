@@ -1,0 +1,110 @@
+// Where the adapter learns its IdP: configured directly, or from metadata (a file or a URL) that is
+// re-read every refresh interval. A refresh that fails keeps the last good metadata, but only until its
+// validUntil: after that logins fail closed (temporarily_unavailable) until valid metadata is back.
+import { readFile } from 'node:fs/promises';
+import { ProviderError } from '../../src/broker/adapter.ts';
+import type { Logger } from '../../src/logger.ts';
+import { MetadataError, parseIdpMetadata, type IdpDescription, type MetadataOptions } from './idp-metadata.ts';
+
+export interface IdpSource {
+  /** the IdP as currently known; throws ProviderError when there is no valid description */
+  current(now?: number): Promise<IdpDescription>;
+}
+
+export function staticIdp(idp: IdpDescription): IdpSource {
+  return { current: async () => idp };
+}
+
+export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {
+  /** human name of the origin for messages: the file path or URL */
+  origin: string;
+  load(): Promise<string>;
+  /** the binding the adapter sends requests by: its SSO location must be in the metadata */
+  binding: 'redirect' | 'post';
+  refreshMs: number;
+  logger: Logger;
+}
+
+export class MetadataIdpSource implements IdpSource {
+  private readonly o: MetadataSourceOptions;
+  private description: IdpDescription | undefined;
+  private loadedAt = 0;
+  private inflight: Promise<void> | undefined;
+
+  constructor(o: MetadataSourceOptions) {
+    this.o = o;
+  }
+
+  /** Load now; throws MetadataError (or the loader's error) when the metadata is unusable. */
+  async load(now = Date.now()): Promise<IdpDescription> {
+    const xml = await this.o.load();
+    const d = parseIdpMetadata(xml, { ...this.o, now });
+    if (!d.ssoUrls[this.o.binding]) throw new MetadataError(`metadata has no SingleSignOnService for the HTTP-${this.o.binding === 'post' ? 'POST' : 'Redirect'} binding`);
+    this.description = d;
+    this.loadedAt = now;
+    return d;
+  }
+
+  private refresh(now: number): Promise<void> {
+    this.inflight ??= this.load(now)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // keep the last good metadata; retry no sooner than a tenth of the interval
+          this.loadedAt = now - this.o.refreshMs + Math.ceil(this.o.refreshMs / 10);
+          this.o.logger.warn('SAML IdP metadata could not be refreshed', { origin: this.o.origin, detail: errorDetail(err) });
+        },
+      )
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  async current(now = Date.now()): Promise<IdpDescription> {
+    if (!this.description || now - this.loadedAt >= this.o.refreshMs) await this.refresh(now);
+    const d = this.description;
+    if (!d) throw new ProviderError('temporarily_unavailable', 'IdP metadata is not available');
+    if (d.validUntil !== undefined && d.validUntil <= now) throw new ProviderError('temporarily_unavailable', 'IdP metadata expired (validUntil passed) and no valid replacement could be loaded');
+    return d;
+  }
+}
+
+export function errorDetail(err: unknown): string {
+  if (err instanceof MetadataError) return err.message;
+  const e = err as { message?: string; cause?: { message?: string; code?: string } };
+  return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ').slice(0, 300);
+}
+
+export function fileLoader(path: string): () => Promise<string> {
+  return () => readFile(path, 'utf8');
+}
+
+/** Fetch metadata with the provider's transport; no redirects, bounded size, 2xx only. */
+export function urlLoader(url: string, fetch: typeof globalThis.fetch, maxBytes: number): () => Promise<string> {
+  return async () => {
+    const res = await fetch(url, { headers: { accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8' }, redirect: 'error' });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new MetadataError(`metadata URL answered HTTP ${res.status}`);
+    }
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    if (declared > maxBytes) {
+      await res.body?.cancel();
+      throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
+    }
+    // read at most maxBytes, whatever the server declared
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      size += (chunk as Uint8Array).length;
+      if (size > maxBytes) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    } catch {
+      throw new MetadataError('metadata is not valid UTF-8');
+    }
+  };
+}
