@@ -4,7 +4,8 @@
 // In production every finding is an error (the gateway refuses to start) except certificates that
 // expire soon and SHA-1 explicitly allowed by `legacy: true` (warnings). In development they are
 // warnings, except NODE_TLS_REJECT_UNAUTHORIZED=0 and unreadable key material, which are errors anywhere.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { formatPath } from '../config/path.ts';
@@ -26,6 +27,10 @@ export interface SecurityCheckInput {
   clients?: readonly unknown[];
   server?: unknown;
   security?: Partial<SecurityConfig>;
+  /** the token signing keys (`*.jwk.json`); absent files are generated at start */
+  keys?: { dir?: string };
+  /** the audit log's keys; an absent checkpoint key is generated at start */
+  audit?: { signing_key?: string; auditor_public_key?: string };
 }
 
 export interface SecurityCheckOptions {
@@ -34,6 +39,8 @@ export interface SecurityCheckOptions {
   /** overrides `security.cert_expiry_warning_days` */
   warningDays?: number;
   readFile?: (path: string) => Buffer;
+  /** file names in a directory (default: node:fs readdirSync) */
+  listDir?: (path: string) => string[];
 }
 
 export interface SecurityReport {
@@ -104,20 +111,24 @@ class Checker {
     }
   }
 
-  private pemField(value: string, path: Path): void {
+  /** A PEM file (or inline PEM) of certificates and keys, or a JWK / JWK Set file. `optional`: absent is fine (generated at start). */
+  pemField(value: string, path: Path, optional = false): void {
     let text: string;
     if (value.includes('-----BEGIN ')) text = value;
     else {
       try {
         text = this.readFile(value).toString('utf8');
       } catch (err) {
-        this.error(path, `cannot read file ${value}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!(optional && code === 'ENOENT')) this.error(path, `cannot read file ${value}: ${code ?? 'error'}`);
         return;
       }
     }
     const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)];
     if (blocks.length === 0) {
-      this.error(path, 'no PEM certificate or key found');
+      const jwks = parseJwks(text);
+      if (jwks) jwks.forEach((jwk) => this.jwk(jwk, path));
+      else this.error(path, 'no PEM certificate or key found');
       return;
     }
     for (const [pem, label] of blocks) {
@@ -155,12 +166,34 @@ class Checker {
     }
   }
 
-  private jwk(jwk: Record<string, unknown>, path: Path): void {
+  jwk(jwk: Record<string, unknown>, path: Path, what = 'JWK'): void {
     if (jwk.kty !== 'RSA' || typeof jwk.n !== 'string') return;
     try {
-      this.keySize(createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: String(jwk.e ?? 'AQAB') }, format: 'jwk' }), path, 'JWK');
+      this.keySize(createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: String(jwk.e ?? 'AQAB') }, format: 'jwk' }), path, what);
     } catch {
-      this.error(path, 'unreadable RSA JWK');
+      this.error(path, `unreadable RSA ${what}`);
+    }
+  }
+
+  /** The token signing keys: every `*.jwk.json` in `keys.dir` (a missing directory is created with fresh keys at start). */
+  keyDirectory(dir: string, path: Path, listDir: (path: string) => string[]): void {
+    let names: string[];
+    try {
+      names = listDir(dir).filter((f) => f.endsWith('.jwk.json')).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') this.error(path, `cannot read directory ${dir}: ${code ?? 'error'}`);
+      return;
+    }
+    for (const name of names) {
+      let jwk: unknown;
+      try {
+        jwk = JSON.parse(this.readFile(join(dir, name)).toString('utf8'));
+      } catch {
+        this.error(path, `${name}: unreadable JWK file`);
+        continue;
+      }
+      if (jwk && typeof jwk === 'object') this.jwk(jwk as Record<string, unknown>, path, `JWK ${name}`);
     }
   }
 
@@ -177,11 +210,35 @@ class Checker {
   }
 }
 
-/** Providers whose adapter talks to the provider server to server (token endpoint, JWKS, metadata). */
+/** A JWK or JWK Set in a file (the auditor key may be one), else undefined. */
+function parseJwks(text: string): Record<string, unknown>[] | undefined {
+  try {
+    const v = JSON.parse(text) as { kty?: unknown; keys?: unknown };
+    if (typeof v?.kty === 'string') return [v as Record<string, unknown>];
+    if (Array.isArray(v?.keys)) return v.keys.filter((k): k is Record<string, unknown> => !!k && typeof k === 'object');
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/**
+ * Providers whose adapter talks to the provider server to server. `oidc`: discovery, JWKS, PAR, token
+ * and userinfo. `saml`: only when it fetches IdP metadata from `metadata_url`; otherwise its messages
+ * travel through the browser (redirect/POST bindings), the IdP is configured from files, and it fetches
+ * nothing (no artifact resolution, no SOAP single logout). `banklink` and `mock` are browser-only too.
+ */
 function hasBackChannel(entry: Record<string, unknown>): boolean {
   if (entry.type === 'oidc') return true;
-  if (entry.type === 'saml') return JSON.stringify(entry).includes('"metadata_url"');
+  if (entry.type === 'saml') return typeof entry.metadata_url === 'string';
   return false;
+}
+
+/** Whether the listener that serves login pages asks browsers for a client certificate. */
+function loginListenerRequestsCertificate(server: unknown): boolean {
+  const s = server as { tls?: { client_ca?: unknown; request_client_certificate?: unknown }; mtls?: { port?: unknown } } | undefined;
+  if (!s?.tls || s.mtls?.port !== undefined) return false;
+  return s.tls.request_client_certificate === true || (s.tls.request_client_certificate === undefined && s.tls.client_ca !== undefined);
 }
 
 function providerConfig(entry: unknown): Record<string, unknown> | undefined {
@@ -215,6 +272,12 @@ export function checkSecurity(config: SecurityCheckInput, options: SecurityCheck
   });
   (config.clients ?? []).forEach((client, i) => c.walk(client, ['clients', i], { legacy: false, upstream: false }));
   if (config.server !== undefined) c.walk(config.server, ['server'], { legacy: false, upstream: false });
+  if (loginListenerRequestsCertificate(config.server)) {
+    c.warning(['server', 'tls'], 'client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)');
+  }
+  if (config.keys?.dir) c.keyDirectory(config.keys.dir, ['keys', 'dir'], options.listDir ?? ((p) => readdirSync(p)));
+  if (config.audit?.signing_key) c.pemField(config.audit.signing_key, ['audit', 'signing_key'], true);
+  if (config.audit?.auditor_public_key) c.pemField(config.audit.auditor_public_key, ['audit', 'auditor_public_key']);
 
   const lines = (severity: Finding['severity']) => c.findings.filter((f) => f.severity === severity).map((f) => `${formatPath(f.path)}: ${f.message}`);
   return { errors: lines('error'), warnings: lines('warning') };

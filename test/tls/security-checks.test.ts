@@ -1,6 +1,7 @@
 // Startup security levels: each refusal with its exact message and config path.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { checkSecurity, assertSecure, SecurityCheckError, type SecurityCheckInput } from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
 import { TempDir, DAY } from './pki-fixture.ts';
@@ -48,13 +49,14 @@ afterAll(() => dir.remove());
 
 describe('a sound production configuration', () => {
   test('passes without errors or warnings', () => {
-    expect(check({ providers: [oidc(), { id: 'bank', type: 'banklink', version: '009', private_key: files['good-key'], bank_certificate: files.good }], server: { tls: { cert: files.good, key: files['good-key'], client_ca: files.ca } } })).toEqual({ errors: [], warnings: [] });
+    expect(check({ providers: [oidc(), { id: 'bank', type: 'banklink', version: '009', private_key: files['good-key'], bank_certificate: files.good }], server: { tls: { cert: files.good, key: files['good-key'], client_ca: files.ca }, mtls: { port: 8443 } } })).toEqual({ errors: [], warnings: [] });
   });
 });
 
 describe('refusals in production, with exact messages', () => {
   test('a back-channel provider without mutual TLS', () => {
-    const report = check({ providers: [{ id: 'mock', type: 'mock' }, { id: 'bank', type: 'banklink' }, oidc({ tls: undefined }), { id: 'eidas', type: 'saml', idp: { metadata_url: 'https://idp.example/md' } }, { id: 'saml2', type: 'saml', idp: { sso_url: 'https://x' } }] });
+    // saml has a back channel only when it fetches its IdP's metadata; otherwise everything travels through the browser
+    const report = check({ providers: [{ id: 'mock', type: 'mock' }, { id: 'bank', type: 'banklink' }, oidc({ tls: undefined }), { id: 'eidas', type: 'saml', metadata_url: 'https://idp.example/md' }, { id: 'saml2', type: 'saml', idp: { sso_url: 'https://x' } }, { id: 'saml3', type: 'saml', idp_metadata: files.ca }] });
     expect(report.errors).toEqual([
       'providers[2].tls: a provider with a back channel needs mutual TLS in production',
       'providers[3].tls: a provider with a back channel needs mutual TLS in production',
@@ -144,6 +146,37 @@ describe('refusals in production, with exact messages', () => {
 
   test('loaded ProviderEntry objects ({ factory, config }) are understood', () => {
     expect(check({ providers: [{ factory: { kind: 'oidc' }, config: oidc({ tls: undefined }) }] }).errors).toEqual(['providers[0].tls: a provider with a back channel needs mutual TLS in production']);
+  });
+});
+
+describe('the gateway\'s own keys and listener', () => {
+  test('an RSA token signing key below 2048 bits in keys.dir; a missing keys.dir is generated, not an error', () => {
+    const keyDir = `${dir.path}/keys`;
+    const jwk = (bits: number) => JSON.stringify(generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ format: 'jwk' }));
+    mkdirSync(keyDir, { recursive: true });
+    dir.write('keys/signing-rsa.jwk.json', jwk(1024));
+    dir.write('keys/signing-big.jwk.json', jwk(2048));
+    dir.write('keys/notes.txt', 'not a key');
+    expect(check({ keys: { dir: keyDir } }).errors).toEqual(['keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required']);
+    expect(check({ keys: { dir: `${dir.path}/not-yet` } })).toEqual({ errors: [], warnings: [] });
+  });
+
+  test('audit keys: an RSA auditor key below 2048 bits (PEM or JWK file); an absent checkpoint key is generated, not an error', () => {
+    const pub = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    const pem = dir.write('auditor.pem', pub.export({ type: 'spki', format: 'pem' }) as string);
+    const jwkFile = dir.write('auditor.jwk.json', JSON.stringify(pub.export({ format: 'jwk' })));
+    expect(check({ audit: { signing_key: `${dir.path}/absent/checkpoint.pem`, auditor_public_key: pem } }).errors).toEqual(['audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required']);
+    expect(check({ audit: { auditor_public_key: jwkFile } }).errors).toEqual(['audit.auditor_public_key: RSA JWK of 1024 bits; at least 2048 are required']);
+    expect(check({ audit: { auditor_public_key: `${dir.path}/missing.pem` } }).errors).toEqual([`audit.auditor_public_key: cannot read file ${dir.path}/missing.pem: ENOENT`]);
+  });
+
+  test('client certificates requested on the login listener: a warning pointing at server.mtls', () => {
+    const tls = { cert: files.good, key: files['good-key'], client_ca: files.ca };
+    const warning = 'server.tls: client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)';
+    expect(check({ server: { tls } })).toEqual({ errors: [], warnings: [warning] });
+    expect(check({ server: { tls: { ...tls, client_ca: undefined, request_client_certificate: true } } }).warnings).toEqual([warning]);
+    expect(check({ server: { tls, mtls: { port: 8443 } } }).warnings).toEqual([]);
+    expect(check({ server: { tls: { ...tls, request_client_certificate: false } } }).warnings).toEqual([]);
   });
 });
 
