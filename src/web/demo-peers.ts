@@ -1,13 +1,16 @@
-// Development only: the demo's test banks run inside the gateway process, mounted under /demo/banks/<id>,
-// so `npm start` offers real banklink logins without any other program. Their key material is generated
-// under var/dev/banklink before the configuration (which points at those files) is validated.
+// Development only: the demo's test banks and test SAML IdP run inside the gateway process, mounted under
+// /demo/banks/<id> and /demo/saml-idp, so `npm start` offers real banklink and SAML logins without any
+// other program. Their key material is generated under var/dev/banklink and var/dev/saml before the
+// configuration (which points at those files) is validated.
 import { readFileSync } from 'node:fs';
-import type { Express } from 'express';
+import type { Express, Router } from 'express';
 import { parse } from 'yaml';
 import type { GatewayConfig } from '../config/load.ts';
 import { DEMO_BANKS, demoBankRouters, ensureDemoBankMaterial } from '../../providers/banklink/test-bank/demo.ts';
+import { DEMO_SAML_PATH, demoSamlIdpRouter, ensureDemoSamlMaterial } from '../../providers/saml/test-idp/demo.ts';
+import type { SamlProviderConfig } from '../../providers/saml/index.ts';
 
-/** Before loading a config file: when it enables the demo, make sure the demo banks' key files exist. */
+/** Before loading a config file: when it enables the demo, make sure the demo peers' key files exist. */
 export async function prepareDemoMaterial(path: string): Promise<void> {
   let doc: unknown;
   try {
@@ -16,18 +19,30 @@ export async function prepareDemoMaterial(path: string): Promise<void> {
     return; // the real load reports what is wrong with the file
   }
   const demo = (doc as { demo?: { enabled?: unknown }; production?: unknown } | null)?.demo;
-  if (demo?.enabled === true && (doc as { production?: unknown }).production !== true) await ensureDemoBankMaterial();
+  if (demo?.enabled === true && (doc as { production?: unknown }).production !== true) {
+    await ensureDemoBankMaterial();
+    await ensureDemoSamlMaterial();
+  }
 }
 
-/** The test banks that the configuration's demo banklink providers point at, ready to mount. */
+/** The test banks and SAML IdP that the configuration's demo providers point at, ready to mount. */
 export async function demoPeers(config: GatewayConfig): Promise<(app: Express) => void> {
-  const base = `${config.issuer.replace(/\/$/, '')}/demo/banks/`;
-  const banklink = config.providers.filter((p) => p.config.type === 'banklink' && String(p.config.url).startsWith(base));
-  if (!banklink.length) return () => {};
-  const merchantId = String(banklink[0]!.config.sender_id);
-  const wanted = new Set(banklink.map((p) => p.config.id));
-  const routers = await demoBankRouters({ merchantId, banks: DEMO_BANKS.filter((b) => wanted.has(b.id)) });
+  const issuer = config.issuer.replace(/\/$/, '');
+  const mounts: { path: string; router: Router }[] = [];
+
+  const bankBase = `${issuer}/demo/banks/`;
+  const banklink = config.providers.filter((p) => p.config.type === 'banklink' && String(p.config.url).startsWith(bankBase));
+  if (banklink.length) {
+    const merchantId = String(banklink[0]!.config.sender_id);
+    const wanted = new Set(banklink.map((p) => p.config.id));
+    mounts.push(...(await demoBankRouters({ merchantId, banks: DEMO_BANKS.filter((b) => wanted.has(b.id)) })));
+  }
+
+  // the test IdP trusts exactly one SP: the first saml provider whose SSO URL is the in-process IdP
+  const saml = config.providers.find((p) => p.config.type === 'saml' && (p.config as Partial<SamlProviderConfig>).idp?.sso_url === `${issuer}${DEMO_SAML_PATH}/sso`);
+  if (saml) mounts.push(await demoSamlIdpRouter({ issuer, provider: saml.config as unknown as SamlProviderConfig, keyDir: config.keys.dir }));
+
   return (app) => {
-    for (const { path, router } of routers) app.use(path, router);
+    for (const { path, router } of mounts) app.use(path, router);
   };
 }

@@ -1,6 +1,7 @@
 // The newcomer's path: `vpm-gateway start` with config/demo.yaml, as a real child process on Node 24
 // (type stripping, no build), then a person's clicks through the demo e-service: once with the demo eID,
-// once with an in-process test bank (signed 4012 out, signed 3013 back, one-time code in between).
+// once with an in-process test bank (signed 4012 out, signed 3013 back, one-time code in between), once
+// with the in-process test SAML IdP (signed AuthnRequest with eIDAS extensions, encrypted assertion back).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -9,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Browser, parseAutoPost } from '../support/browser.ts';
 import { mockProviderLogin } from '../support/gateway.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
+import { parseForm } from '../../providers/saml/test-idp/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 let child: ChildProcess;
@@ -70,6 +72,7 @@ test('log in with the demo eID and see the verified claims', async () => {
   expect(selection.body).toContain('data-provider="demo-eid"');
   expect(selection.body).toContain('data-provider="demo-bank"');
   expect(selection.body).toContain('data-provider="demo-legacy-bank"');
+  expect(selection.body).toContain('data-provider="demo-eidas"');
   const chosen = await b.post(`${selection.url}/provider`, { provider: 'demo-eid' });
   const page = await b.follow(await mockProviderLogin(b, chosen, 0));
   expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
@@ -87,6 +90,34 @@ test.each(['demo-bank', 'demo-legacy-bank'])('log in through the in-process test
   const page = await b.follow(await b.post(confirm.action, { ...confirm.fields, code: '123456' }));
   expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
   expect(page.body).toContain(`<dt>idp</dt><dd>${bank}</dd>`);
+});
+
+test('log in through the in-process SAML IdP', async () => {
+  const b = new Browser();
+  // the gateway auto-posts the signed AuthnRequest to the IdP mounted in the same process
+  const idpPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=demo-eidas`), (h) => h.status === 200 && !parseAutoPost(h.body, h.url));
+  expect(idpPage.url).toBe(`${base}/demo/saml-idp/sso`);
+  expect(idpPage.body).toContain('Test SAML IdP');
+  const login = parseForm(idpPage.body);
+  const answer = await b.post(login.action, { ...login.fields, user: '0', action: 'login' });
+  // the IdP's auto-submitting answer runs under the gateway's Content-Security-Policy: its script carries the nonce
+  const nonce = /'nonce-([^']+)'/.exec(answer.headers.get('content-security-policy') ?? '')?.[1];
+  expect(nonce).toBeDefined();
+  expect(answer.body).toContain(`<script nonce="${nonce}">`);
+  const back = parseAutoPost(answer.body, answer.url)!;
+  expect(back.action).toBe(`${base}/broker/callback/demo-eidas`);
+  expect(Buffer.from(back.fields.SAMLResponse!, 'base64').toString()).toContain('EncryptedAssertion');
+  const page = await b.follow(answer);
+  expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
+  expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
+  expect(page.body).toContain('<dt>idp</dt><dd>demo-eidas</dd>');
+  expect(page.body).toContain('<dt>acr</dt><dd>high</dd>');
+});
+
+test('the demo serves the SAML SP metadata with the broker callback as ACS', async () => {
+  const res = await fetch(`${base}/providers/demo-eidas/metadata`);
+  expect(res.status).toBe(200);
+  expect(await res.text()).toContain(`Location="${base}/broker/callback/demo-eidas"`);
 });
 
 test('the audit log of the demo verifies', async () => {

@@ -101,10 +101,12 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body>${body}</body></html>`;
 }
 
-/** An auto-submitting form, as SAML HTTP-POST binding pages are. */
-export function autoPostForm(action: string, fields: Record<string, string>): string {
+/** An auto-submitting form, as SAML HTTP-POST binding pages are. Mounted inside the gateway (the demo),
+ * the script must carry the gateway's Content-Security-Policy nonce or a browser will not run it. */
+export function autoPostForm(action: string, fields: Record<string, string>, cspNonce?: string): string {
   const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
-  return page('Continue', `<form id="autopost" method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script>document.forms[0].submit()</script>`);
+  const nonce = cspNonce ? ` nonce="${esc(cspNonce)}"` : '';
+  return page('Continue', `<form id="autopost" method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script${nonce}>document.forms[0].submit()</script>`);
 }
 
 /** Read a form's action and fields from an HTML page (what a browser would submit). */
@@ -260,7 +262,8 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     });
     const fields: Record<string, string> = { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') };
     if (p.relayState !== undefined) fields.RelayState = p.relayState;
-    res.type('html').send(autoPostForm(p.acsUrl, fields));
+    const cspNonce = res.locals.cspNonce;
+    res.type('html').send(autoPostForm(p.acsUrl, fields, typeof cspNonce === 'string' ? cspNonce : undefined));
   }
 
   function metadata(o: IdpMetadataOptions = {}): string {
