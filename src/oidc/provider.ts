@@ -27,6 +27,9 @@ export interface OidcDeps {
   providersFor(clientId: string, acr: Loa | undefined): string[];
 }
 
+/** Every scope a service may request; anything else is refused with invalid_scope. */
+export const SCOPES = ['openid', 'profile', 'personal_code'] as const;
+
 /** First acr_values entry we know; requests name levels in preference order. */
 export function requestedLoa(acrValues: unknown): Loa | undefined {
   if (typeof acrValues !== 'string') return undefined;
@@ -83,7 +86,7 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
     allowOmittingSingleRegisteredRedirectUri: false,
     pkce: { required: () => true },
-    scopes: ['openid', 'profile', 'personal_code'],
+    scopes: [...SCOPES],
     // acr, amr and auth_time come from the login itself; every ID token carries them
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
     // ID tokens carry the scope's claims too (code flow), as national brokers do
@@ -119,6 +122,17 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       },
     },
     extraParams: {
+      // As Estonia's broker: a scope we do not know (offline_access included: we issue no refresh tokens) is an
+      // error, not silently dropped, and openid is required (an OpenID Connect service, not plain OAuth). The
+      // engine has already dropped unknown scopes from `value`, so read the scope as the client sent it; a
+      // pushed request (PAR) was checked like this when it was pushed.
+      scope(ctx: KoaContextWithOIDC, value: unknown) {
+        const raw = ctx.oidc.entities.PushedAuthorizationRequest ? value : ctx.method === 'POST' ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope : ctx.query.scope;
+        const scopes = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
+        const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+        if (unknown.length) throw new errors.InvalidScope(`unsupported scope: ${unknown.join(' ').slice(0, 100)}`, unknown.join(' ').slice(0, 100));
+        if (!scopes.includes('openid')) throw new errors.InvalidScope('scope must include openid', 'openid');
+      },
       // Estonia's broker requires a state of at least 8 characters; so do we (CSRF protection for the RP)
       state(_ctx: KoaContextWithOIDC, value: unknown) {
         if (typeof value !== 'string' || value.length < 8) throw new errors.InvalidRequest('state is required and must be at least 8 characters');
