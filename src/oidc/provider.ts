@@ -1,6 +1,7 @@
 // node-oidc-provider configured for agency services. The engine stays untouched: we supply clients,
 // storage, keys, findAccount, claims, the interaction URL and policy tweaks, and error/logout pages.
 import { createHmac, randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Store } from '../store/store.ts';
@@ -69,12 +70,34 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
+  // id_token_hint names who the service expects. The engine compares it only at the authorization endpoint,
+  // where nobody is logged in yet (we never keep a session), so compare it with whoever has just
+  // authenticated: someone else is login_required (OpenID Connect Core 3.1.2.1), never their code.
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('id_token_hint_subject', 'the person who authenticated is not the one id_token_hint names', 'login_required', async (ctx) => {
+      const hint = ctx.oidc.params?.id_token_hint;
+      const login = ctx.oidc.result?.login as { accountId?: string } | undefined;
+      if (typeof hint !== 'string' || !login?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const client = ctx.oidc.client!;
+      const expected = client.subjectType === 'pairwise' ? await pairwiseIdentifier(ctx, login.accountId, client) : login.accountId;
+      let named: unknown;
+      try {
+        named = decodeJwt(hint).sub; // its signature was verified at the authorization endpoint
+      } catch {
+        named = undefined;
+      }
+      if (named !== expected) throw new errors.LoginRequired('the person who authenticated is not the one id_token_hint names');
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
 
   // RFC 8705 client certificates at the token endpoint, when the server settings provide them (src/tls/inbound.ts)
   const mtls = mtlsFeature(config.server);
   // RFC 8705 §5: token, userinfo and revocation also on a listener that requests client certificates
   const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
   const pairwiseSalt = config.pairwise_salt ?? '';
+  const pairwiseIdentifier = async (_ctx: KoaContextWithOIDC, sub: string, client: { sectorIdentifier?: string | undefined; clientId: string }) =>
+    createHmac('sha256', pairwiseSalt).update(`${client.sectorIdentifier ?? client.clientId}|${sub}`).digest('base64url');
   const cookieKeys = config.cookie_keys ?? [randomBytes(32).toString('base64url')];
 
   const configuration: Configuration = {
@@ -93,8 +116,7 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     conformIdTokenClaims: false,
     acrValues: [...LOA_LEVELS],
     subjectTypes: ['public', 'pairwise'],
-    pairwiseIdentifier: async (_ctx, sub, client) =>
-      createHmac('sha256', pairwiseSalt).update(`${client.sectorIdentifier ?? client.clientId}|${sub}`).digest('base64url'),
+    pairwiseIdentifier,
     ...(mtlsAliases ? { discovery: { mtls_endpoint_aliases: mtlsAliases } } : {}),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(mtls ? CERTIFICATE_AUTH_METHODS : [])],
     enabledJWA: {
