@@ -1,7 +1,7 @@
 // node-oidc-provider's storage Adapter on top of our Store. Unlike the engine's old Redis example:
 // TTLs are set in the same command as the value, grant indexes are sets with TTLs (bounded by the grant's
 // own lifetime), and uid/userCode index keys are removed when their model is destroyed.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -46,13 +46,27 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     async consume(id: string): Promise<void> {
       const payload = await this.find(id);
       if (!payload) return;
+      // Requests redeeming the same code at once all find it unconsumed (the engine checks, then consumes):
+      // only the first to mark it may go on; the others fail and, as on a later reuse, revoke the grant.
+      const first = await store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, (await store.ttl(this.key(id))) ?? 1));
+      if (!first) {
+        if (payload.grantId) {
+          await this.revokeByGrantId(payload.grantId);
+          await store.delete(`oidc:Grant:${payload.grantId}`);
+        }
+        throw this.name === 'PushedAuthorizationRequest' ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used') : new errors.InvalidGrant(`${this.name} already consumed`);
+      }
       payload.consumed = Math.floor(Date.now() / 1000);
       await store.replace(this.key(id), JSON.stringify(payload));
     }
 
+    private consumedKey(id: string): string {
+      return `oidc:consumed:${this.name}:${id}`;
+    }
+
     async destroy(id: string): Promise<void> {
       const payload = await this.find(id);
-      const keys = [this.key(id)];
+      const keys = [this.key(id), this.consumedKey(id)];
       if (payload?.uid) keys.push(`oidc:uid:${this.name}:${payload.uid}`);
       if (payload?.userCode) keys.push(`oidc:userCode:${payload.userCode}`);
       await store.delete(...keys);
