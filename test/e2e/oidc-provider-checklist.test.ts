@@ -3,10 +3,11 @@
 // (TARA) shapes requests and errors. openid-client plays the agency service over real HTTP; negative cases
 // that a conforming client library refuses to send are sent raw. Every flow's log lines are checked at the
 // end for personal codes, tokens and secrets.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { SignJWT, UnsecuredJWT, generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader, createLocalJWKSet, jwtVerify, type JWK, type CryptoKey } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
+import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, formFields, type Hop } from '../support/browser.ts';
 import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, RP_SECRET, type TestGateway } from '../support/gateway.ts';
 
@@ -684,6 +685,41 @@ describe('DPoP-bound tokens', () => {
     expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({ sub: 'PNOLV-010180-15097' });
     const bearer = await fetch(`${gw.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(bearer.status).toBe(401);
+  });
+});
+
+describe('the same code redeemed at once, on the Redis store (real round trips let the requests interleave)', () => {
+  let redis: RedisStore;
+  let rgw: TestGateway;
+  const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+  beforeAll(async () => {
+    redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+    rgw = await startGateway({ store: redis });
+  });
+  afterAll(async () => {
+    await rgw.close();
+    const keys = await redis.client.keys(`${prefix}*`);
+    if (keys.length) await redis.client.del(...keys);
+    await redis.close();
+  });
+
+  test('one token response at most; the others are invalid_grant and revoke what the first got', async () => {
+    const config = await rpConfig(rgw.issuer);
+    for (let round = 0; round < 3; round += 1) {
+      const login = await loginThroughMock(config, rgw.issuer);
+      const form = { grant_type: 'authorization_code', code: login.callback!.searchParams.get('code')!, code_verifier: login.verifier, redirect_uri: RP_REDIRECT };
+      const results = await Promise.all([1, 2, 3, 4].map(async () => {
+        const res = await fetch(`${rgw.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('rp', RP_SECRET) }, body: new URLSearchParams(form) });
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      }));
+      const won = results.filter((r) => r.status === 200);
+      expect(won.length).toBeLessThanOrEqual(1);
+      expect(results.filter((r) => r.status !== 200).map((r) => r.body.error)).toEqual(Array(4 - won.length).fill('invalid_grant'));
+      for (const w of won) {
+        remember(w.body.access_token, w.body.id_token);
+        expect((await fetch(`${rgw.issuer}/me`, { headers: { authorization: `Bearer ${w.body.access_token}` } })).status).toBe(401);
+      }
+    }
   });
 });
 
