@@ -20,6 +20,12 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const ttl = Math.max(1, Math.ceil(expiresIn));
+      if (this.name === 'ReplayDetection') {
+        // the engine finds, then saves, a JWT id (client assertion, DPoP proof): concurrent replays of one JWT
+        // would all pass that check, so recording an id is create-only and the second attempt is refused
+        if (!(await store.setIfAbsent(this.key(id), JSON.stringify(payload), ttl))) throw new errors.InvalidRequest('this JWT (client assertion or DPoP proof) was already used');
+        return;
+      }
       await store.set(this.key(id), JSON.stringify(payload), ttl);
       const index: Promise<void>[] = [];
       if (payload.uid) index.push(store.set(`oidc:uid:${this.name}:${payload.uid}`, id, ttl));
