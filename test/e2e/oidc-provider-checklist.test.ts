@@ -23,6 +23,7 @@ let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
 let rpKey: CryptoKey;
 let otherKey: CryptoKey;
+let rpJwk: JWK;
 /** tokens, codes, assertions and hints seen in the tests: none may reach the application log */
 const secrets = new Set<string>([RP_SECRET, POST_SECRET, LIMITED_SECRET, PAIRWISE_SECRET, ...PERSONAL_CODES]);
 const remember = (...values: (string | undefined | null)[]) => values.forEach((v) => v && secrets.add(v));
@@ -31,12 +32,12 @@ beforeAll(async () => {
   const keys = await generateKeyPair('ES256', { extractable: true });
   rpKey = keys.privateKey;
   otherKey = (await generateKeyPair('ES256')).privateKey;
-  const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+  rpJwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
   gw = await startGateway({
     store,
     clients: [
       { client_id: 'rp-post', client_secret: POST_SECRET, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [RP_REDIRECT] },
-      { client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, redirect_uris: [RP_REDIRECT] },
+      { client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [rpJwk] }, redirect_uris: [RP_REDIRECT] },
       { client_id: 'rp-limited', client_secret: LIMITED_SECRET, redirect_uris: [RP_REDIRECT], scopes: ['profile'] },
       { client_id: 'rp-pairwise', client_secret: PAIRWISE_SECRET, redirect_uris: [RP_REDIRECT], subject_type: 'pairwise' },
     ],
@@ -718,19 +719,37 @@ describe('DPoP-bound tokens', () => {
   });
 });
 
-describe('the same code redeemed at once, on the Redis store (real round trips let the requests interleave)', () => {
+describe('single use under concurrency, on the Redis store (real round trips let the requests interleave)', () => {
   let redis: RedisStore;
   let rgw: TestGateway;
   const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
   beforeAll(async () => {
     redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-    rgw = await startGateway({ store: redis });
+    rgw = await startGateway({ store: redis, clients: [{ client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [rpJwk] }, redirect_uris: [RP_REDIRECT] }] });
   });
   afterAll(async () => {
     await rgw.close();
     const keys = await redis.client.keys(`${prefix}*`);
     if (keys.length) await redis.client.del(...keys);
     await redis.close();
+  });
+
+  test('one client assertion sent with several requests at once authenticates one of them at most', async () => {
+    const config = await rpConfig(rgw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }));
+    for (let round = 0; round < 3; round += 1) {
+      const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config, rgw.issuer)));
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({ iss: 'rp-jwt', sub: 'rp-jwt', aud: rgw.issuer, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' }).sign(rpKey);
+      remember(assertion);
+      const statuses = await Promise.all(logins.map(async (l) => {
+        const form = { grant_type: 'authorization_code', code: l.callback!.searchParams.get('code')!, code_verifier: l.verifier, redirect_uri: RP_REDIRECT, client_id: 'rp-jwt', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+        const res = await fetch(`${rgw.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+        remember(((await res.json()) as Record<string, string>).access_token);
+        return res.status;
+      }));
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
+      expect(statuses.filter((s) => s !== 200).every((s) => s === 400 || s === 401)).toBe(true);
+    }
   });
 
   test('one token response at most; the others are invalid_grant and revoke what the first got', async () => {
