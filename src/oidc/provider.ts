@@ -13,7 +13,7 @@ import { LOA_LEVELS, isLoa, type Loa } from '../identity/loa.ts';
 import type { SigningKeys } from './keys.ts';
 import { errorPage } from '../web/views.ts';
 import { pickLocale, t } from '../web/i18n.ts';
-import { html, page } from '../web/html.ts';
+import { html, page, Html } from '../web/html.ts';
 // issue 6: RFC 8705 client certificates at the token endpoint (native TLS or a trusted terminator's header)
 import { mtlsFeature, mtlsEndpointAliases, CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
 
@@ -128,13 +128,27 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       ...(mtls ? { mTLS: mtls as unknown as NonNullable<Configuration['features']>['mTLS'] } : {}),
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
-      revocation: { enabled: true },
+      // a service may revoke only its own tokens
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
+      // agency services call only userinfo: no other resource server exists, so any `resource` is invalid_target
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async () => {
+          throw new errors.InvalidTarget('resource indicators are not supported');
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
           const l = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
           ctx.type = 'html';
-          ctx.body = page(t(l, 'logout_title'), html`<h1>${t(l, 'logout_title')}</h1><p>${t(l, 'logout_question')}</p>${new (await import('../web/html.ts')).Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(l, 'logout_yes')}</button>`, { lang: l });
+          ctx.body = page(t(l, 'logout_title'), html`<h1>${t(l, 'logout_title')}</h1><p>${t(l, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(l, 'logout_yes')}</button>`, { lang: l });
         },
         postLogoutSuccessSource: async (ctx) => {
           const l = pickLocale(undefined, ctx.get('accept-language'));
