@@ -15,6 +15,7 @@ import { EIDAS_NATURAL_PERSON } from './attributes.ts';
 import { NS } from './xml.ts';
 import { STATUS, buildResponse, encryptAssertion, issueResponse, newId, sign, type ResponseSpec } from './test-idp/response-builder.ts';
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
+import { SAML_TEST_ENTRY } from './test-entry.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -32,12 +33,7 @@ let encryptingAdapter: SamlAdapter;
 
 async function makeAdapter(extra: Record<string, unknown>, keyDir: string): Promise<SamlAdapter> {
   const config = factory.schema.parse({
-    id: 'eidas',
-    type: 'saml',
-    name: { lv: 'eIDAS', en: 'eIDAS' },
-    kind: 'eid',
-    loa: 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+    ...SAML_TEST_ENTRY,
     // never contacted: these tests hand the adapter crafted responses directly
     idp: { entity_id: IDP, sso_url: 'http://127.0.0.1:9/sso', certificates: [join(dir, 'idp.pem')] },
     clock_skew_seconds: 30,

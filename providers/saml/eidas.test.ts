@@ -15,6 +15,7 @@ import { EIDAS_NATURAL_PERSON, type AttributePreset } from './attributes.ts';
 import { EIDAS_EXTENSIONS_NS, readEidasExtensions } from './eidas.ts';
 import { isElement } from './xml.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
+import { SAML_TEST_ENTRY } from './test-entry.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -49,12 +50,7 @@ async function make(extra: Record<string, unknown> = {}, idpOptions: { profile?:
   const cert = join(dir, `idp-${idps.length}.pem`);
   await writeFile(cert, idp.key.cert);
   const config = factory.schema.parse({
-    id: 'eidas',
-    type: 'saml',
-    name: { lv: 'eIDAS', en: 'eIDAS' },
-    kind: 'eid',
-    loa: 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+    ...SAML_TEST_ENTRY,
     idp: { entity_id: idp.entityId, sso_url: idp.ssoUrl, certificates: [cert] },
     ...extra,
   });
@@ -183,12 +179,7 @@ describe('eIDAS request extensions', () => {
 
   test('configuration: requested attributes must cover the mapped ones as required', () => {
     const result = factory.schema.safeParse({
-      id: 'eidas',
-      type: 'saml',
-      name: { lv: 'eIDAS', en: 'eIDAS' },
-      kind: 'eid',
-      loa: 'high',
-      onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+      ...SAML_TEST_ENTRY,
       idp: { entity_id: 'https://idp.test', sso_url: 'https://idp.test/sso', certificates: [import.meta.filename] },
       eidas_extensions: { sp_type: 'public', requested_attributes: [{ name: `${NP}PersonIdentifier`, required: true }, { name: `${NP}CurrentGivenName`, required: false }] },
     });

@@ -16,6 +16,7 @@ import { generateKeyPair, type KeyPair } from './keys.ts';
 import { MetadataError, parseIdpMetadata } from './idp-metadata.ts';
 import { MetadataIdpSource, fileLoader } from './idp-source.ts';
 import { createTestIdp, parseForm, signMetadata, startTestIdp, type RunningTestIdp, type TestIdp } from './test-idp/index.ts';
+import { SAML_TEST_ENTRY } from './test-entry.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -137,12 +138,7 @@ describe('the metadata source over time', () => {
 
 describe('the adapter with its IdP from metadata', () => {
   const entry = (extra: Record<string, unknown>) => ({
-    id: 'eidas',
-    type: 'saml',
-    name: { lv: 'eIDAS', en: 'eIDAS' },
-    kind: 'eid',
-    loa: 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+    ...SAML_TEST_ENTRY,
     ...extra,
   });
   const logger = memoryLogger();
