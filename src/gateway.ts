@@ -62,10 +62,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const adapters = new Map<string, ProviderAdapter>();
   const offered: ProviderChoice[] = [];
   const loa = new Map<string, Loa>();
+  const registry: Record<string, unknown>[] = [];
   for (const [i, { factory, config: pc }] of config.providers.entries()) {
     const verdict = eligibility(pc, config.production);
+    const reasons = verdict.reasons.map((r) => `providers[${i}].${r}`);
+    registry.push({ provider: pc.id, type: pc.type, kind: pc.kind, stage: pc.onboarding.stage, loa: pc.loa, offered: verdict.eligible, reasons });
     if (!verdict.eligible) {
-      logger.warn('provider not offered', { provider: pc.id, reasons: verdict.reasons.map((r) => `providers[${i}].${r}`) });
+      logger.warn('provider not offered', { provider: pc.id, reasons });
       continue;
     }
     const adapter = await factory.create(pc, { store, audit, logger: logger.child({ provider: pc.id }), baseUrl, production: config.production, keyDir: config.keys.dir });
@@ -74,6 +77,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo });
   }
   await audit.record({ type: 'config_loaded', detail: { digest: config.digest, path: config.path, providers: [...adapters.keys()], clients: config.clients.map((c) => c.client_id), production: config.production } });
+  // the provider registry as this start sees it: each provider's onboarding verdict, offered or not
+  for (const entry of registry) await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
 
   const clients = new Map(config.clients.map((c) => [c.client_id, c]));
   const providersFor = (clientId: string, acr: Loa | undefined): ProviderChoice[] => {

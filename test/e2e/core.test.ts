@@ -76,6 +76,13 @@ describe('happy path', () => {
     ]);
   });
 
+  test('startup is audited: the configuration digest and each provider\'s onboarding verdict', async () => {
+    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: Record<string, unknown> }[] };
+    expect(audit.events.find((e) => e.type === 'config_loaded')?.detail?.digest).toBe(gw.config.digest);
+    const registry = audit.events.filter((e) => e.type === 'registry_change');
+    expect(registry.map((e) => [e.providerId, e.detail?.offered, e.detail?.stage])).toEqual([['mock-eid', true, 'production'], ['mock-bank', true, 'production']]);
+  });
+
   test('scope openid alone releases no names or personal code', async () => {
     const login = await loginThroughMock(rp, gw.issuer, { scope: 'openid' });
     const claims = (await exchange(rp, login, login.callback!)).claims()!;
