@@ -2,7 +2,8 @@
 // development CA (so the real TLS path is exercised), PKCE, PAR, signed request objects, encrypted ID
 // tokens and userinfo, tls_client_auth, and a small login page whose user, acr and amr the caller picks.
 // Tests can rewrite the token or userinfo response (`op.tamper`) to hand the gateway hostile tokens
-// that still travel the real protocol. Never part of a production start.
+// that still travel the real protocol. createTestOpProvider() builds the same OP without a server, for
+// mounting under a path prefix in another Express app (the demo). Never part of a production start.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -100,52 +101,52 @@ function readBody(req: IncomingMessage): Promise<URLSearchParams> {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function loginPage(uid: string, users: Record<string, TestUser>, acrValues: string[]): string {
+function loginPage(interactionPath: string, users: Record<string, TestUser>, acrValues: string[]): string {
   const options = Object.entries(users)
     .map(([id, u]) => `<option value="${escapeHtml(id)}">${escapeHtml(`${u.given_name ?? '?'} ${u.family_name ?? '?'} (${id})`)}</option>`)
     .join('');
   const acrs = acrValues.map((a) => `<option value="${escapeHtml(a)}">${escapeHtml(a)}</option>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test eID</title></head><body>
 <h1>Test eID provider</h1>
-<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+<form method="post" action="${escapeHtml(interactionPath)}/login">
 <label>Person <select name="user">${options}</select></label>
 <label>Level <select name="acr">${acrs}</select></label>
 <input type="hidden" name="amr" value="smart_card">
 <button type="submit">Log in</button></form>
-<form method="post" action="/interaction/${escapeHtml(uid)}/abort"><input type="hidden" name="error" value="user_cancel"><button type="submit">Cancel</button></form>
+<form method="post" action="${escapeHtml(interactionPath)}/abort"><input type="hidden" name="error" value="user_cancel"><button type="submit">Cancel</button></form>
 </body></html>`;
 }
 
-export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
-  const useHttps = options.https ?? true;
-  const clients = new Map((options.clients ?? []).map((c) => [c.client_id, c]));
+export interface TestOpProviderOptions {
+  /** the OP's issuer; a path (`http://host/demo/oidc-eid`) means it is mounted under that prefix */
+  issuer: string;
+  /** served live: entries added later are seen */
+  clients: Map<string, ClientMetadata>;
+  users?: Record<string, TestUser>;
+  /** offer tls_client_auth (the OP must then be served over HTTPS that requests client certificates) */
+  mtls?: boolean;
+}
+
+/** The Provider with its login page, ready to serve from any server: `handle(req, res)` takes paths below the issuer. */
+export interface TestOpProvider {
+  provider: Provider;
+  signingKey: JWK;
+  jwks: { keys: JWK[] };
+  tamper: Tamper;
+  /** a Node request listener; under Express `app.use(prefix, op.handle)` (Express strips the prefix) */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/**
+ * Build the test OP without a server, e.g. to mount it in another program's Express app (the demo mounts
+ * it in the gateway under /demo/oidc-eid). startTestOp() builds on this with its own HTTP(S) server.
+ */
+export async function createTestOpProvider(options: TestOpProviderOptions): Promise<TestOpProvider> {
+  const { issuer, clients } = options;
   const users = options.users ?? TEST_USERS;
-  const host = options.host ?? '127.0.0.1';
-  const dir = mkdtempSync(join(tmpdir(), 'vpm-test-op-'));
-  let tls: TestOp['tls'];
-  let server: Server;
-  let serverCert: { cert: string; key: string; ca: string } | undefined;
-  if (useHttps) {
-    const ca = await createCa({ commonName: 'VPM Test eID CA' });
-    const srv = await issueCertificate(ca, { commonName: host, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    const gw = await issueCertificate(ca, { commonName: 'vpm-gateway', subjectSuffix: 'O=VPM Test', usage: 'client' });
-    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client.key') };
-    writeFileSync(files.ca, ca.cert);
-    writeFileSync(files.cert, gw.cert);
-    writeFileSync(files.key, gw.key, { mode: 0o600 });
-    tls = { ...files, caPem: ca.cert, clientSubjectDn: 'CN=vpm-gateway,O=VPM Test' };
-    serverCert = { cert: srv.cert, key: srv.key, ca: ca.cert };
-    // client certificates are requested but optional: tls_client_auth clients need one, others not
-    server = createHttpsServer({ cert: srv.cert, key: srv.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
-  } else {
-    server = createHttpServer();
-  }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const issuer = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
+  const useMtls = options.mtls ?? false;
+  // the path prefix the OP is mounted under ('' when it owns its origin); its own links must carry it
+  const prefix = new URL(issuer).pathname.replace(/\/+$/, '');
 
   const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const signingKey = await exportJWK(privateKey);
@@ -156,24 +157,33 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   ecKey.use = 'sig';
   const publicOf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK) => pub;
   const acrValues = [EIDAS.high, EIDAS.substantial, EIDAS.low, 'urn:test:unmapped'];
+  // Mounted on another OIDC provider's host (the gateway's engine uses the default cookie names at
+  // path /), the OP's cookies get their own names and stay under its prefix so neither clobbers the other.
+  const cookies = prefix
+    ? {
+        names: { session: '_test_eid_session', interaction: '_test_eid_interaction', resume: '_test_eid_resume' },
+        long: { httpOnly: true, sameSite: 'lax' as const, path: prefix },
+        short: { httpOnly: true, sameSite: 'lax' as const, path: prefix },
+      }
+    : {};
 
   const provider = new Provider(issuer, {
     adapter: memoryStorage(clients),
     jwks: { keys: [signingKey, ecKey] },
-    cookies: { keys: ['test-op-cookie-key-0123456789abcdef'] },
+    cookies: { keys: ['test-op-cookie-key-0123456789abcdef'], ...cookies },
     acrValues,
     scopes: ['openid', 'profile', 'eid'],
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['given_name', 'family_name'], eid: ['serial_number'], acr: null, amr: null },
     // eParaksts-like: the ID token itself carries the person
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(useHttps ? ['tls_client_auth' as const] : [])],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(useMtls ? ['tls_client_auth' as const] : [])],
     findAccount: (_ctx, id) => {
       const user = users[id];
       if (!user) return undefined;
       return { accountId: id, claims: () => ({ sub: id, ...user }) };
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       encryption: { enabled: true },
@@ -181,7 +191,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
       requestObjects: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       mTLS: {
-        enabled: useHttps,
+        enabled: useMtls,
         tlsClientAuth: true,
         getCertificate: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).getPeerX509Certificate?.(),
         certificateAuthorized: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).authorized === true,
@@ -210,7 +220,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
       ctx.body = `<!doctype html><p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`;
     },
   });
-  if (useHttps) provider.proxy = false;
+  if (useMtls) provider.proxy = false;
 
   const tamper: Tamper = {};
   provider.use(async (ctx, next) => {
@@ -247,7 +257,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     if (details.uid !== uid) throw new Error('interaction mismatch');
     if (!action && req.method === 'GET') {
       res.setHeader('content-type', 'text/html; charset=utf-8');
-      res.end(loginPage(uid!, users, acrValues));
+      res.end(loginPage(`${prefix}/interaction/${uid!}`, users, acrValues));
       return;
     }
     if (req.method !== 'POST') {
@@ -277,17 +287,59 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     await provider.interactionFinished(req, res, { login: { accountId, acr, amr: amr.length ? amr : ['smart_card'] }, consent: { grantId } }, { mergeWithLastSubmission: false });
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', issuer).pathname;
-    if (path.startsWith('/interaction/')) {
-      interaction(req, res, path).catch((err: unknown) => {
-        if (!res.headersSent) res.statusCode = 400;
-        res.end(`interaction failed: ${(err as Error).message}`);
-      });
-      return;
-    }
-    oidcCallback(req, res);
+  return {
+    provider,
+    signingKey,
+    jwks: { keys: [publicOf(signingKey), publicOf(ecKey)] },
+    tamper,
+    handle(req, res) {
+      // req.url is below the issuer: the standalone server owns its origin, Express strips a mount prefix
+      const path = new URL(req.url ?? '/', 'http://op.invalid').pathname;
+      if (path.startsWith('/interaction/')) {
+        interaction(req, res, path).catch((err: unknown) => {
+          if (!res.headersSent) res.statusCode = 400;
+          res.end(`interaction failed: ${(err as Error).message}`);
+        });
+        return;
+      }
+      oidcCallback(req, res);
+    },
+  };
+}
+
+export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
+  const useHttps = options.https ?? true;
+  const clients = new Map((options.clients ?? []).map((c) => [c.client_id, c]));
+  const host = options.host ?? '127.0.0.1';
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-test-op-'));
+  let tls: TestOp['tls'];
+  let server: Server;
+  let serverCert: { cert: string; key: string; ca: string } | undefined;
+  if (useHttps) {
+    const ca = await createCa({ commonName: 'VPM Test eID CA' });
+    const srv = await issueCertificate(ca, { commonName: host, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const gw = await issueCertificate(ca, { commonName: 'vpm-gateway', subjectSuffix: 'O=VPM Test', usage: 'client' });
+    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client.key') };
+    writeFileSync(files.ca, ca.cert);
+    writeFileSync(files.cert, gw.cert);
+    writeFileSync(files.key, gw.key, { mode: 0o600 });
+    tls = { ...files, caPem: ca.cert, clientSubjectDn: 'CN=vpm-gateway,O=VPM Test' };
+    serverCert = { cert: srv.cert, key: srv.key, ca: ca.cert };
+    // client certificates are requested but optional: tls_client_auth clients need one, others not
+    server = createHttpsServer({ cert: srv.cert, key: srv.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  } else {
+    server = createHttpServer();
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
   });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
+
+  const op = await createTestOpProvider({ issuer, clients, ...(options.users ? { users: options.users } : {}), mtls: useHttps });
+  const { provider, signingKey, jwks, tamper } = op;
+  server.on('request', op.handle);
 
   const browser = new TestBrowser(issuer, serverCert?.ca);
 
@@ -295,7 +347,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     issuer,
     ...(tls ? { tls } : {}),
     signingKey,
-    jwks: { keys: [publicOf(signingKey), publicOf(ecKey)] },
+    jwks,
     tamper,
     provider,
     addClient(metadata) {
