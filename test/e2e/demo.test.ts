@@ -1,7 +1,9 @@
 // The newcomer's path: `vpm-gateway start` with config/demo.yaml, as a real child process on Node 24
 // (type stripping, no build), then a person's clicks through the demo e-service: once with the demo eID,
 // once with an in-process test bank (signed 4012 out, signed 3013 back, one-time code in between), once
-// with the in-process test SAML IdP (signed AuthnRequest with eIDAS extensions, encrypted assertion back).
+// with the in-process test SAML IdP (signed AuthnRequest with eIDAS extensions, encrypted assertion back),
+// once with the in-process OIDC test eID (discovery against the gateway's own server, PKCE, signed ID
+// token with an eParaksts-style `serial_number`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -73,6 +75,7 @@ test('log in with the demo eID and see the verified claims', async () => {
   expect(selection.body).toContain('data-provider="demo-bank"');
   expect(selection.body).toContain('data-provider="demo-legacy-bank"');
   expect(selection.body).toContain('data-provider="demo-eidas"');
+  expect(selection.body).toContain('data-provider="demo-oidc-eid"');
   const chosen = await b.post(`${selection.url}/provider`, { provider: 'demo-eid' });
   const page = await b.follow(await mockProviderLogin(b, chosen, 0));
   expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
@@ -112,6 +115,55 @@ test('log in through the in-process SAML IdP', async () => {
   expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
   expect(page.body).toContain('<dt>idp</dt><dd>demo-eidas</dd>');
   expect(page.body).toContain('<dt>acr</dt><dd>high</dd>');
+});
+
+/** The OIDC test eID's login form: its action and the people it offers. */
+function oidcLoginForm(body: string, base: string): { action: string; users: string[] } {
+  const form = /<form method="post" action="([^"]+\/login)">([\s\S]*?)<\/form>/.exec(body);
+  if (!form) throw new Error(`no login form on the OIDC test eID page: ${body.slice(0, 300)}`);
+  const people = /<select name="user">([\s\S]*?)<\/select>/.exec(form[2]!)?.[1] ?? '';
+  return { action: new URL(form[1]!, base).toString(), users: [...people.matchAll(/<option value="([^"]+)">/g)].map((m) => m[1]!) };
+}
+
+test.each([
+  { user: 'janis', name: 'Jānis Bērziņš', code: '010180-15097', country: 'LV', acr: 'high', upstreamAcr: 'http://eidas.europa.eu/LoA/high' },
+  { user: 'anna', name: 'Anna Marija Kalniņa', code: '325035-11782', country: 'LV', acr: 'substantial', upstreamAcr: 'http://eidas.europa.eu/LoA/substantial' },
+])('log in through the in-process OIDC test eID as $user', async ({ user, name, code, country, acr, upstreamAcr }) => {
+  const b = new Browser();
+  const opPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=demo-oidc-eid`));
+  // the gateway redirected to the test eID's authorization endpoint on its own server (found by discovery)
+  const authorize = b.history.find((h) => h.url.startsWith(`${base}/demo/oidc-eid/auth?`));
+  expect(authorize).toBeDefined();
+  const request = new URL(authorize!.url).searchParams;
+  expect(request.get('client_id')).toBe('demo-gateway');
+  expect(request.get('code_challenge_method')).toBe('S256');
+  expect(request.get('redirect_uri')).toBe(`${base}/broker/callback/demo-oidc-eid`);
+  expect(opPage.url).toMatch(new RegExp(`^${base}/demo/oidc-eid/interaction/`));
+  expect(opPage.body).toContain('Test eID provider');
+  const login = oidcLoginForm(opPage.body, opPage.url);
+  expect(login.users).toEqual(['janis', 'anna', 'mari']);
+  const page = await b.follow(await b.post(login.action, { user, acr: upstreamAcr, amr: 'smart_card' }));
+  // the authorization response came back to the broker with code, state and iss (RFC 9207)
+  const back = b.history.find((h) => h.url.startsWith(`${base}/broker/callback/demo-oidc-eid?`));
+  expect(new URL(back!.url).searchParams.get('iss')).toBe(`${base}/demo/oidc-eid`);
+  expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
+  expect(page.body).toContain(`Welcome, ${name}`);
+  expect(page.body).toContain(`<dt>sub</dt><dd>PNO${country}-${code}</dd>`);
+  expect(page.body).toContain(`<dt>personal_code</dt><dd>${code}</dd>`);
+  expect(page.body).toContain(`<dt>personal_code_country</dt><dd>${country}</dd>`);
+  expect(page.body).toContain(`<dt>idp</dt><dd>demo-oidc-eid</dd>`);
+  expect(page.body).toContain(`<dt>acr</dt><dd>${acr}</dd>`);
+  expect(page.body).toContain('<dt>amr</dt><dd>smart_card</dd>');
+});
+
+test('cancelling at the OIDC test eID comes back to the e-service as user_cancel', async () => {
+  const b = new Browser();
+  const opPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=demo-oidc-eid`));
+  const abort = /<form method="post" action="([^"]+\/abort)">/.exec(opPage.body)?.[1];
+  expect(abort).toBeDefined();
+  const page = await b.follow(await b.post(new URL(abort!, opPage.url).toString(), { error: 'user_cancel' }));
+  expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
+  expect(page.body).toContain('<code>user_cancel</code>');
 });
 
 test('the demo serves the SAML SP metadata with the broker callback as ACS', async () => {
