@@ -34,6 +34,8 @@ export interface Gateway {
   adapters: Map<string, ProviderAdapter>;
   /** providers that may serve a client at a level */
   providersFor(clientId: string, acr: Loa | undefined): ProviderChoice[];
+  /** call once the server listens: adapters prefetch upstream metadata */
+  warmUp(): void;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     adapters,
     providersFor,
+    warmUp() {
+      for (const adapter of adapters.values()) adapter.warmUp?.();
+    },
     async close() {
       for (const adapter of adapters.values()) await adapter.close?.();
       await audit.close();

@@ -19,7 +19,8 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
   // every back-channel call (discovery, JWKS, PAR, token, userinfo) goes through this provider's own agent
   const transport = createProviderTransport(config.id, config.tls, { connectTimeout: config.timeout * 1000, responseTimeout: config.timeout * 1000 });
   const adapter = new OidcAdapter({ config, deps, transport, signingKey, encryptionKey });
-  adapter.warmUp();
+  // discovery starts from warmUp(), which the gateway calls once it listens (an in-process demo eID is
+  // mounted on the gateway's own server, so it cannot answer earlier)
   return adapter;
 }
 

@@ -66,6 +66,9 @@ export interface ProviderAdapter {
   callback(ctx: CallbackContext): Promise<CallbackResult>;
   /** Optional extra routes (SP metadata, a test IdP) mounted under /providers/:id. */
   routes?(app: Express, basePath: string): void;
+  /** Called once the gateway listens: prefetch upstream metadata (discovery, JWKS). Failures must be
+   * harmless (logged, retried on the next login), since a provider may be down at our start. */
+  warmUp?(): void;
   /** Release sockets and timers. */
   close?(): Promise<void>;
 }

@@ -60,6 +60,7 @@ async function start(args: string[], io: Io): Promise<number> {
   }
   // HTTPS (optionally requesting client certificates) when server.tls is configured
   const server = await listen(gateway.app, config.server, config.port);
+  gateway.warmUp();
   // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
   const mtlsServer = await listenMtls(gateway.app, config.server);
   const address = server.address();

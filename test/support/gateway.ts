@@ -86,6 +86,7 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
     throw err;
   }
   handler = gateway.app;
+  gateway.warmUp();
   return {
     gateway,
     config,
