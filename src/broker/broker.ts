@@ -100,7 +100,8 @@ export class Broker {
       return { login, identity };
     } catch (err) {
       const code = err instanceof ProviderError ? err.code : 'invalid_response';
-      const detail = err instanceof ProviderError || err instanceof IdentityError ? err.message : `adapter failure: ${(err as Error).message}`;
+      // an unexpected error's message may quote the provider's answer (personal data): keep only its type
+      const detail = err instanceof ProviderError || err instanceof IdentityError ? err.message : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
       this.o.logger.warn('provider callback refused', { ...base, code, detail });
       await this.o.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
       throw new BrokerError(code, detail, login);
