@@ -26,8 +26,8 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
         if (!(await store.setIfAbsent(this.key(id), JSON.stringify(payload), ttl))) throw new errors.InvalidRequest('this JWT (client assertion or DPoP proof) was already used');
         return;
       }
-      await store.set(this.key(id), JSON.stringify(payload), ttl);
-      const index: Promise<void>[] = [];
+      // the value and its indexes are independent writes: issued together they share one Redis round trip
+      const index: Promise<void>[] = [store.set(this.key(id), JSON.stringify(payload), ttl)];
       if (payload.uid) index.push(store.set(`oidc:uid:${this.name}:${payload.uid}`, id, ttl));
       if (payload.userCode) index.push(store.set(`oidc:userCode:${payload.userCode}`, id, ttl));
       if (payload.grantId && GRANTABLE.has(this.name)) index.push(store.addToSet(`oidc:grant:${payload.grantId}`, this.key(id), ttl));
@@ -50,11 +50,11 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     }
 
     async consume(id: string): Promise<void> {
-      const payload = await this.find(id);
+      const [payload, ttl] = await Promise.all([this.find(id), store.ttl(this.key(id))]);
       if (!payload) return;
       // Requests redeeming the same code at once all find it unconsumed (the engine checks, then consumes):
       // only the first to mark it may go on; the others fail and, as on a later reuse, revoke the grant.
-      const first = await store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, (await store.ttl(this.key(id))) ?? 1));
+      const first = await store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, ttl ?? 1));
       if (!first) {
         if (payload.grantId) {
           await this.revokeByGrantId(payload.grantId);
