@@ -62,8 +62,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
   const adapters = new Map<string, ProviderAdapter>();
-  const offered: ProviderChoice[] = [];
-  const loa = new Map<string, Loa>();
+  const offered: (ProviderChoice & { loa: Loa })[] = [];
   const registry: Record<string, unknown>[] = [];
   for (const [i, { factory, config: pc }] of config.providers.entries()) {
     const verdict = eligibility(pc, config.production);
@@ -75,8 +74,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }
     const adapter = await factory.create(pc, { store, audit, logger: logger.child({ provider: pc.id }), baseUrl, production: config.production, keyDir: config.keys.dir });
     adapters.set(pc.id, adapter);
-    loa.set(pc.id, pc.loa);
-    offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo });
+    offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo, loa: pc.loa });
   }
   await audit.record({ type: 'config_loaded', detail: { digest: config.digest, path: config.path, providers: [...adapters.keys()], clients: config.clients.map((c) => c.client_id), production: config.production } });
   // the provider registry as this start sees it: each provider's onboarding verdict, offered or not
@@ -86,7 +84,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const providersFor = (clientId: string, acr: Loa | undefined): ProviderChoice[] => {
     const client = clients.get(clientId);
     if (!client) return [];
-    return offered.filter((p) => (!client.providers || client.providers.includes(p.id)) && loaSatisfies(loa.get(p.id)!, acr));
+    return offered.filter((p) => (!client.providers || client.providers.includes(p.id)) && loaSatisfies(p.loa, acr));
   };
 
   const accounts = new Accounts(store, config.ttl.session);
@@ -117,7 +115,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     callbackUrl: (id) => `${baseUrl}/broker/callback/${id}`,
   });
 
-  const routers = [interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300 })];
+  const routers = [interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300, interactionTtlSeconds: config.ttl.interaction })];
   const demoClient = config.demo.enabled ? clients.get(config.demo.client_id) : undefined;
   if (demoClient) {
     routers.push(

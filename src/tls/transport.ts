@@ -23,11 +23,6 @@ export interface ProviderTransport {
   close(): Promise<void>;
 }
 
-/** Plain transport for providers without a back channel or in development. */
-export function plainTransport(): ProviderTransport {
-  return { fetch: globalThis.fetch.bind(globalThis), close: async () => {} };
-}
-
 // The mutual-TLS implementation lives in ./agent.ts; re-exported so adapters import one module.
 export { createProviderTransport, TlsPeerError } from './agent.ts';
 export type { DedicatedTransport, PeerVerification, ProviderTransportOptions } from './agent.ts';

@@ -39,7 +39,7 @@ export function demoRoutes(o: DemoOptions): Router {
     return configuration;
   };
 
-  router.get('/', (req, res) => {
+  router.get('/', (_req, res) => {
     const options = [html`<option value="">(selection page)</option>`, ...o.providers.map((p) => html`<option value="${p.id}">${p.name}</option>`)];
     res.type('html').send(page('Demo e-service', html`<h1>Demo e-service</h1>
 <p>This page plays an agency service (a relying party). It logs you in through the gateway.</p>

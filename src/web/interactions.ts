@@ -25,6 +25,8 @@ export interface InteractionDeps {
   /** providers that may serve this client at this level, in display order */
   providersFor(clientId: string, acr: Loa | undefined): ProviderChoice[];
   resultTtlSeconds: number;
+  /** lifetime of an interaction: how long its "authorization request audited" marker is needed */
+  interactionTtlSeconds: number;
 }
 
 type LoginResult =
@@ -62,7 +64,7 @@ export function interactionRoutes(d: InteractionDeps): Router {
   const localeOf = (req: Request, params: Record<string, unknown>): Locale =>
     pickLocale(typeof req.query.ui_locales === 'string' ? req.query.ui_locales : params.ui_locales, req.get('accept-language'));
 
-  async function startProvider(req: Request, res: Response, uid: string, clientId: string, providerId: string, acr: Loa | undefined, locale: Locale) {
+  async function startProvider(res: Response, uid: string, clientId: string, providerId: string, acr: Loa | undefined, locale: Locale) {
     const allowed = d.providersFor(clientId, acr).some((p) => p.id === providerId);
     if (!allowed) {
       res.status(400).type('html').send(errorPage({ locale, message: 'error_provider', nonce: nonce(res), back: `/interaction/${uid}` }));
@@ -98,11 +100,11 @@ export function interactionRoutes(d: InteractionDeps): Router {
     }
     const locale = localeOf(req, params);
     const acr = requestedLoa(params.acr_values);
-    if (await d.store.setIfAbsent(`seen:${uid}`, '1', d.resultTtlSeconds * 6)) {
+    if (await d.store.setIfAbsent(`seen:${uid}`, '1', d.interactionTtlSeconds)) {
       await d.audit.record({ type: 'authorization_request', correlationId: uid, clientId, detail: { redirect_uri: params.redirect_uri, scope: params.scope, acr: acr ?? null, idp_hint: params.idp_hint ?? null, prompt: prompt.name, reasons: prompt.reasons } });
     }
     if (typeof params.idp_hint === 'string') {
-      await startProvider(req, res, uid, clientId, params.idp_hint, acr, locale);
+      await startProvider(res, uid, clientId, params.idp_hint, acr, locale);
       return;
     }
     const client = await d.provider.Client.find(clientId);
@@ -113,7 +115,7 @@ export function interactionRoutes(d: InteractionDeps): Router {
     const details = await d.provider.interactionDetails(req, res);
     const body = stringParams(req.body);
     const locale = localeOf(req, details.params);
-    await startProvider(req, res, details.uid, String(details.params.client_id), body.provider ?? '', requestedLoa(details.params.acr_values), locale);
+    await startProvider(res, details.uid, String(details.params.client_id), body.provider ?? '', requestedLoa(details.params.acr_values), locale);
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
