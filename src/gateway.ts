@@ -20,6 +20,7 @@ import { eligibility } from './registry/onboarding.ts';
 import { loaSatisfies, type Loa } from './identity/loa.ts';
 import { createApp } from './web/app.ts';
 import { interactionRoutes } from './web/interactions.ts';
+import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import type { ProviderChoice } from './web/views.ts';
@@ -88,6 +89,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 
   const accounts = new Accounts(store, config.ttl.session);
+  const states = new LoginStates(store, config.ttl.login);
   const provider = createOidcProvider({ config, store, keys, accounts, audit, logger, providersFor: (c, acr) => providersFor(c, acr).map((p) => p.id) });
   provider.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
@@ -100,7 +102,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     void audit.record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } }).catch(() => {});
   });
   provider.on('authorization.error', (ctx, err) => {
-    void audit.record({ type: 'authorization_request_error', clientId: ctx.oidc.client?.clientId, detail: { error: (err as { error?: string }).error ?? err.name, description: (err as { error_description?: string }).error_description } }).catch(() => {});
+    // the login's correlation id is its interaction uid (known when the error comes from a finished
+    // interaction), its provider the one last started, else the idp_hint the request named
+    const uid = ctx.oidc?.entities?.Interaction?.uid;
+    const hint = ctx.oidc?.params?.idp_hint;
+    void (async () => {
+      const providerId = (uid ? (await states.ofInteraction(uid))?.providerId : undefined) ?? (typeof hint === 'string' && adapters.has(hint) ? hint : undefined);
+      await audit.record({ type: 'authorization_request_error', correlationId: uid, clientId: ctx.oidc?.client?.clientId, providerId, detail: { error: (err as { error?: string }).error ?? err.name, description: (err as { error_description?: string }).error_description } });
+    })().catch(() => {});
   });
   provider.on('end_session.success', (ctx) => {
     void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
@@ -108,14 +117,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   provider.on('server_error', (_ctx, err) => logger.error('oidc server error', { error: err.name, message: err.message }));
 
   const broker = new Broker({
-    states: new LoginStates(store, config.ttl.login),
+    states,
     audit,
     logger,
     adapters,
     callbackUrl: (id) => `${baseUrl}/broker/callback/${id}`,
   });
 
-  const routers = [interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300, interactionTtlSeconds: config.ttl.interaction })];
+  const routers = [
+    rateLimitRoutes({ store, audit, logger, limits: config.limits }),
+    interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300, interactionTtlSeconds: config.ttl.interaction, providerStarts: config.limits.provider_starts }),
+  ];
   const demoClient = config.demo.enabled ? clients.get(config.demo.client_id) : undefined;
   if (demoClient) {
     routers.push(
@@ -136,6 +148,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     proxy: config.proxy,
     routers,
+    // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
+    // services' redirect URIs (the way back and the form_post response mode end there)
+    formActionOrigins: () => [...new Set([...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []), ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin))])],
     healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
     mount: (a) => {
       for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);

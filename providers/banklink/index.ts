@@ -95,6 +95,10 @@ export class BanklinkAdapter implements ProviderAdapter {
     }
   }
 
+  formActionOrigins(): string[] {
+    return [new URL(this.config.url).origin];
+  }
+
   private nonceKey(nonce: string): string {
     return `banklink:nonce:${this.id}:${nonce}`;
   }

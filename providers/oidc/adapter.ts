@@ -44,6 +44,7 @@ export class OidcAdapter implements ProviderAdapter {
   readonly kind = 'oidc';
   readonly maxLoa: Loa;
   private readonly config: OidcProviderConfig;
+  private authorizationEndpoint: string | undefined;
   private readonly transport: ProviderTransport;
   private readonly signingKey: GatewayKey | undefined;
   private readonly encryptionKey: GatewayKey | undefined;
@@ -79,7 +80,10 @@ export class OidcAdapter implements ProviderAdapter {
   /** Discovery (or static metadata) once, retried on the next login after a failure. */
   private configurationFor(): Promise<client.Configuration> {
     if (!this.configuration) {
-      this.configuration = this.buildConfiguration().catch((err: unknown) => {
+      this.configuration = this.buildConfiguration().then((built) => {
+        this.authorizationEndpoint = built.serverMetadata().authorization_endpoint;
+        return built;
+      }).catch((err: unknown) => {
         this.configuration = undefined;
         throw err;
       });
@@ -137,6 +141,15 @@ export class OidcAdapter implements ProviderAdapter {
       client.enableDecryptingResponses(configuration, [...c.encryption.enc], { key: this.encryptionKey.key, kid: this.encryptionKey.kid, alg: this.encryptionKey.alg });
     }
     return configuration;
+  }
+
+  /** The issuer's origin and the authorization endpoint's, once discovered: answering the provider choice
+   * redirects there. */
+  formActionOrigins(): string[] {
+    const origins = new Set([new URL(this.config.issuer).origin]);
+    const endpoint = this.config.metadata?.authorization_endpoint ?? this.authorizationEndpoint;
+    if (typeof endpoint === 'string') origins.add(new URL(endpoint).origin);
+    return [...origins];
   }
 
   async start(ctx: StartContext): Promise<StartResult> {

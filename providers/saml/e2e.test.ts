@@ -122,3 +122,37 @@ test('SP metadata is served by the gateway under /providers/<id>/metadata with t
   expect(xml).toContain(`entityID="${gw!.issuer}/providers/eidas-enc/metadata"`);
   expect(xml).toContain(`Location="${gw!.issuer}/broker/callback/eidas-enc"`);
 });
+
+test('a SAMLResponse beyond max_response_bytes: 400 with an audit record, and the service hears access_denied', async () => {
+  const { browser, idpPage, state } = await toIdp('eidas-enc');
+  const form = parseForm(idpPage.body);
+  const answer = await browser.post(form.action, { ...form.fields, user: '0', action: 'login' });
+  const post = parseForm(answer.body);
+  // the adapter's default max_response_bytes is 256 KiB: its base64 limit plus one character
+  const limit = (gw!.gateway.adapters.get('eidas-enc') as SamlAdapter).callbackFieldLimits.SAMLResponse!;
+  expect(limit).toBe(Math.ceil((256 * 1024 * 4) / 3) + 1024);
+  const page = await browser.post(post.action, { ...post.fields, SAMLResponse: 'A'.repeat(limit + 1) });
+  expect(page.status).toBe(400);
+  const refused = (gw!.audit as MemoryAuditLog).events.at(-1)!;
+  expect(refused).toMatchObject({ type: 'provider_response_error', providerId: 'eidas-enc', detail: { reason: `field SAMLResponse longer than ${limit} characters` } });
+  expect(refused.correlationId).toBeTruthy();
+  const back = /<a class="button" href="([^"]+)">/.exec(page.body)![1]!;
+  const final = await browser.follow(await browser.get(new URL(back, gw!.issuer).toString()), atRp);
+  const url = new URL(final.location!);
+  expect(url.searchParams.get('error')).toBe('access_denied');
+  expect(url.searchParams.get('state')).toBe(state);
+});
+
+test('an oversized RelayState (SAML allows 80 bytes) is refused with 400 and an audit record', async () => {
+  const res = await new Browser().post(`${gw!.issuer}/broker/callback/eidas-plain`, { SAMLResponse: 'AAAA', RelayState: 'R'.repeat(81) });
+  expect(res.status).toBe(400);
+  expect((gw!.audit as MemoryAuditLog).events.at(-1)).toMatchObject({ type: 'provider_response_error', providerId: 'eidas-plain', detail: { reason: 'field RelayState longer than 80 characters' } });
+});
+
+test('CSP form-action allows our own origin and the IdPs the gateway posts to', async () => {
+  const started = await beginLogin(rp, {}, new Browser());
+  const selection = await started.browser.follow(started.hop, (h) => h.status === 200);
+  const formAction = /form-action ([^;]*)/.exec(selection.headers.get('content-security-policy') ?? '')![1]!.trim().split(/\s+/);
+  expect(formAction).toContain("'self'");
+  for (const idp of Object.values(idps)) expect(formAction).toContain(new URL(idp.ssoUrl).origin);
+});

@@ -9,10 +9,12 @@ import { MetadataError, parseIdpMetadata, type IdpDescription, type MetadataOpti
 export interface IdpSource {
   /** the IdP as currently known; throws ProviderError when there is no valid description */
   current(now?: number): Promise<IdpDescription>;
+  /** the last description loaded, without loading (may be stale) */
+  known(): IdpDescription | undefined;
 }
 
 export function staticIdp(idp: IdpDescription): IdpSource {
-  return { current: async () => idp };
+  return { current: async () => idp, known: () => idp };
 }
 
 export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {
@@ -59,6 +61,10 @@ export class MetadataIdpSource implements IdpSource {
         this.inflight = undefined;
       });
     return this.inflight;
+  }
+
+  known(): IdpDescription | undefined {
+    return this.description;
   }
 
   async current(now = Date.now()): Promise<IdpDescription> {

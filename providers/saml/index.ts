@@ -17,7 +17,7 @@ import { MetadataIdpSource, errorDetail, fileLoader, staticIdp, urlLoader, type 
 import { loadOrCreateKeyPair, type KeyPair } from './keys.ts';
 import { spMetadata } from './metadata.ts';
 import { buildAuthnRequest } from './request.ts';
-import { ResponseError, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { ResponseError, base64Limit, decodeSamlResponse, verifySamlResponse } from './response.ts';
 import { DEFAULT_CANCEL_MESSAGES, statusError } from './status.ts';
 
 const keyPairFiles = z.strictObject({ key: readableFile, cert: readableFile });
@@ -143,6 +143,18 @@ export class SamlAdapter implements ProviderAdapter {
 
   metadata(): string {
     return spMetadata({ entityId: this.spEntityId, acsUrl: this.metadataAcsUrl, signingKey: this.signing.key, signingCert: this.signing.cert, encryptionCert: this.encryption.cert, nameIdFormat: this.config.name_id_format });
+  }
+
+  /** SAMLResponse as long as max_response_bytes allows in base64 (as decodeSamlResponse checks); RelayState
+   * at most 80 bytes (SAML 2.0 Bindings 3.4.3 and 3.5.3). */
+  get callbackFieldLimits(): Record<string, number> {
+    return { SAMLResponse: base64Limit(this.config.max_response_bytes), RelayState: 80 };
+  }
+
+  /** The SingleSignOnService origin, once known (static configuration or verified metadata). */
+  formActionOrigins(): string[] {
+    const url = this.idp.known()?.ssoUrls[this.config.binding];
+    return url ? [new URL(url).origin] : [];
   }
 
   async start(ctx: StartContext): Promise<StartResult> {

@@ -46,10 +46,15 @@ export class ResponseError extends Error {
   override name = 'ResponseError';
 }
 
+/** Longest base64 text (line breaks allowed) that can carry maxBytes; the callback field limit too. */
+export function base64Limit(maxBytes: number): number {
+  return Math.ceil((maxBytes * 4) / 3) + 1024;
+}
+
 /** Base64 of the POSTed SAMLResponse -> XML text, within the size limit. */
 export function decodeSamlResponse(value: string | undefined, maxBytes: number): string {
   if (!value) throw new ResponseError('callback carries no SAMLResponse');
-  if (value.length > Math.ceil((maxBytes * 4) / 3) + 1024) throw new ResponseError('SAMLResponse exceeds the size limit');
+  if (value.length > base64Limit(maxBytes)) throw new ResponseError('SAMLResponse exceeds the size limit');
   const compact = value.replace(/[\r\n\t ]/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) throw new ResponseError('SAMLResponse is not valid base64');
   const bytes = Buffer.from(compact, 'base64');

@@ -64,6 +64,13 @@ export interface ProviderAdapter {
   stateFrom(params: Record<string, string>): string | undefined;
   /** Verify the provider's answer. Throws ProviderError for anything that is not a verified identity. */
   callback(ctx: CallbackContext): Promise<CallbackResult>;
+  /** Origins our pages send the browser to for this provider: its auto-POST form's target, or where the
+   * answer to the provider choice redirects (browsers apply CSP form-action to redirects after a form
+   * submission too). Called per response, so origins learnt from metadata count once known. */
+  formActionOrigins?(): string[];
+  /** Longest value each callback field may have, by field name; `*` for every other field. Fields are
+   * refused beyond their limit (the gateway default applies when absent). */
+  readonly callbackFieldLimits?: Readonly<Record<string, number>>;
   /** Optional extra routes (SP metadata, a test IdP) mounted under /providers/:id. */
   routes?(app: Express, basePath: string): void;
   /** Called once the gateway listens: prefetch upstream metadata (discovery, JWKS). Failures must be

@@ -38,6 +38,23 @@ export const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('redis'), url: secretSchema, prefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('vpm:') }),
 ]);
 
+// A login takes one authorization request, three or four interaction pages and one provider callback; the
+// defaults leave room for hundreds of citizens logging in at once behind one shared NAT address.
+export const limitsSchema = z.strictObject({
+  /** length of the fixed counting window */
+  window_seconds: z.number().int().min(1).max(3600).default(60),
+  /** requests to the authorization endpoint (/auth) per address and window */
+  authorization: z.number().int().min(1).max(1_000_000).default(300),
+  /** requests to the login pages (/interaction/...) per address and window */
+  interaction: z.number().int().min(1).max(1_000_000).default(900),
+  /** provider callbacks (/broker/callback/...) per address and window */
+  callback: z.number().int().min(1).max(1_000_000).default(300),
+  /** provider round trips one login may start (choosing again, reloading the provider start) */
+  provider_starts: z.number().int().min(1).max(20).default(5),
+});
+
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
 export const gatewaySchema = z.strictObject({
   issuer: url,
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
@@ -61,6 +78,8 @@ export const gatewaySchema = z.strictObject({
       authorization_code: z.number().int().min(10).max(600).default(60),
     })
     .default({ login: 600, interaction: 900, session: 3600, access_token: 600, id_token: 600, authorization_code: 60 }),
+  /** abuse limits per client address, counted in the store so every instance shares them (src/web/rate-limit.ts) */
+  limits: limitsSchema.prefault({}),
   /** the signed, tamper-evident audit log (src/audit/config.ts) */
   audit: auditConfigSchema.prefault({}),
   /** startup security checks (src/tls/security-checks.ts) */

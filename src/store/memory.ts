@@ -88,6 +88,15 @@ export class MemoryStore implements Store {
     return [...entry.value];
   }
 
+  async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
+    assertTtl(ttlSeconds);
+    const entry = this.live(key);
+    const count = (entry && typeof entry.value === 'string' ? Number(entry.value) || 0 : 0) + 1;
+    const expiresAt = entry ? entry.expiresAt : this.now() + ttlSeconds * 1000;
+    this.entries.set(key, { value: String(count), expiresAt });
+    return { count, ttl: Math.max(1, Math.ceil((expiresAt - this.now()) / 1000)) };
+  }
+
   async ttl(key: string): Promise<number | undefined> {
     const entry = this.live(key);
     return entry ? Math.ceil((entry.expiresAt - this.now()) / 1000) : undefined;

@@ -66,6 +66,17 @@ export class RedisStore implements Store {
     return (results[0]?.[1] as string[]) ?? [];
   }
 
+  async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
+    assertTtl(ttlSeconds);
+    const k = this.k(key);
+    // one round trip; NX starts the window on the first increment and never extends it
+    const results = await this.client.multi().incr(k).expire(k, ttlSeconds, 'NX').ttl(k).exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
+    const ttl = Number(results[2]?.[1]);
+    return { count: Number(results[0]?.[1]), ttl: ttl > 0 ? ttl : ttlSeconds };
+  }
+
   async ttl(key: string): Promise<number | undefined> {
     const ttl = await this.client.ttl(this.k(key));
     return ttl >= 0 ? ttl : undefined;

@@ -18,6 +18,9 @@ export interface Store {
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   /** Read and delete a whole set atomically. */
   takeSet(key: string): Promise<string[]>;
+  /** Add one to a counter in one atomic step; a new counter lives ttlSeconds (the window is fixed, later
+   * increments never extend it). Returns the new count and the seconds until the counter expires. */
+  increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }>;
   /** Remaining TTL in seconds, undefined when absent. */
   ttl(key: string): Promise<number | undefined>;
   close(): Promise<void>;

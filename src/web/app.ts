@@ -16,6 +16,8 @@ export interface AppParts {
   proxy: boolean;
   /** routers mounted before the OIDC engine */
   routers: express.Router[];
+  /** origins, besides our own, that the forms of our pages may lead to (CSP form-action) */
+  formActionOrigins?(): string[];
   /** false while a dependency the login needs (the audit log) is down */
   healthy?(): boolean;
   /** hook for adapters' own routes (SP metadata, demo upstreams) */
@@ -38,7 +40,7 @@ export function createApp(parts: AppParts): Express {
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:', 'https:'],
           // forms post to banks and IdPs (banklink, SAML POST binding), and redirects follow them
-          formAction: null,
+          formAction: ["'self'", () => (parts.formActionOrigins?.() ?? []).join(' ')],
         },
       },
       // the relying party's page must be able to navigate here; nothing embeds the gateway

@@ -1,19 +1,20 @@
 // Broker logic behind node-oidc-provider's interactions: provider selection, the start of a provider
-// round trip, the provider callback (found by the broker's own state, since the interaction cookie does
-// not travel on cross-site POSTs) and the completion that hands the result back to the engine.
-import express, { type Request, type Response, type Router } from 'express';
+// round trip, the way back (ending the login with an OAuth error) and the completion that hands the
+// result back to the engine. The provider callback is in ./callback.ts. Every page that cannot go on
+// offers the way back, so the service always hears how its authorization request ended.
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/store.ts';
-import type { AuditLog } from '../audit/events.ts';
+import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
-import { Broker, BrokerError } from '../broker/broker.ts';
+import { BrokerError, type Broker } from '../broker/broker.ts';
 import type { Accounts } from '../oidc/accounts.ts';
 import { requestedLoa } from '../oidc/provider.ts';
 import type { Loa } from '../identity/loa.ts';
-import type { Identity } from '../identity/identity.ts';
 import type { Locale } from '../broker/adapter.ts';
-import { pickLocale, type MessageKey } from './i18n.ts';
-import { errorPage, redirectFormPage, selectionPage, type ProviderChoice } from './views.ts';
+import { pickLocale } from './i18n.ts';
+import { errorPage, redirectFormPage, selectionPage, type EndReason, type ProviderChoice } from './views.ts';
+import { callbackRoutes, type LoginResult } from './callback.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -27,39 +28,38 @@ export interface InteractionDeps {
   resultTtlSeconds: number;
   /** lifetime of an interaction: how long its "authorization request audited" marker is needed */
   interactionTtlSeconds: number;
+  /** provider round trips one interaction may start (limits.provider_starts) */
+  providerStarts: number;
 }
 
-type LoginResult =
-  | { ok: true; identity: Identity; correlationId: string }
-  | { ok: false; error: string; description: string; message: MessageKey };
-
-/** Broker failure -> OAuth error for the relying party and a short message for the user. */
-const OAUTH_ERRORS: Record<string, { error: string; description: string; message: MessageKey }> = {
-  user_cancel: { error: 'user_cancel', description: 'the user cancelled the authentication', message: 'error_generic' },
-  access_denied: { error: 'access_denied', description: 'the provider refused the authentication', message: 'error_access_denied' },
-  temporarily_unavailable: { error: 'temporarily_unavailable', description: 'the provider is temporarily unavailable', message: 'error_provider_unavailable' },
-  invalid_response: { error: 'access_denied', description: 'the provider answer could not be verified', message: 'error_invalid_response' },
-  loa_too_low: { error: 'unmet_authentication_requirements', description: 'the authentication does not meet the requested level of assurance', message: 'error_loa_too_low' },
+/** How the way back ends a login: the OAuth error the service gets, and why (for the audit log). */
+const ENDINGS: Record<EndReason, { error: string; description: string }> = {
+  cancel: { error: 'user_cancel', description: 'the user cancelled the authentication' },
+  interrupted: { error: 'access_denied', description: 'the login was interrupted: a step was reloaded or sent again' },
+  too_many_starts: { error: 'access_denied', description: 'authentication was started too many times in this login' },
+  unavailable: { error: 'temporarily_unavailable', description: 'the login service is temporarily unavailable' },
 };
-
-const MAX_PARAM_LENGTH = 200_000;
-
-/** Form fields or query parameters as plain strings; anything else (arrays, objects) is dropped. */
-function stringParams(source: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!source || typeof source !== 'object') return out;
-  for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
-    if (typeof v === 'string' && v.length <= MAX_PARAM_LENGTH && k.length <= 100) out[k] = v;
-  }
-  return out;
-}
 
 export function interactionRoutes(d: InteractionDeps): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
-  // SAML responses are large; nothing else the callback receives comes close
-  const callbackForm = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 50 });
   const nonce = (res: Response) => res.locals.cspNonce as string;
+  const field = (body: unknown, name: string): string => {
+    const v = (body as Record<string, unknown> | undefined)?.[name];
+    return typeof v === 'string' && v.length <= 100 ? v : '';
+  };
+
+  // Fail closed without leaving the service waiting: a login whose audit record cannot be written ends
+  // with temporarily_unavailable at the service (RFC 6749 4.1.2.1) instead of a dead-end page.
+  const guarded = (handler: (req: Request, res: Response) => Promise<void>): RequestHandler => async (req, res) => {
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (!(err instanceof AuditUnavailableError) || res.headersSent) throw err;
+      d.logger.error('audit log unavailable: login ended with temporarily_unavailable', { path: req.path });
+      await d.provider.interactionFinished(req, res, { error: 'temporarily_unavailable', error_description: ENDINGS.unavailable.description }, { mergeWithLastSubmission: false });
+    }
+  };
 
   const localeOf = (req: Request, params: Record<string, unknown>): Locale =>
     pickLocale(typeof req.query.ui_locales === 'string' ? req.query.ui_locales : params.ui_locales, req.get('accept-language'));
@@ -68,6 +68,15 @@ export function interactionRoutes(d: InteractionDeps): Router {
     const allowed = d.providersFor(clientId, acr).some((p) => p.id === providerId);
     if (!allowed) {
       res.status(400).type('html').send(errorPage({ locale, message: 'error_provider', nonce: nonce(res), back: `/interaction/${uid}` }));
+      return;
+    }
+    // Each start writes audit entries and a login state: a login may start only a few (reloads included);
+    // the earlier login state is replaced each time (LoginStates.create).
+    const { count } = await d.store.increment(`starts:${uid}`, d.interactionTtlSeconds);
+    if (count > d.providerStarts) {
+      d.logger.warn('provider start refused', { correlationId: uid, providerId, starts: count });
+      if (count === d.providerStarts + 1) await d.audit.record({ type: 'provider_request_error', correlationId: uid, clientId, providerId, detail: { reason: `more than ${d.providerStarts} provider starts in one login` } });
+      res.status(429).type('html').send(errorPage({ locale, message: 'error_too_many_starts', nonce: nonce(res), end: { uid, reason: 'too_many_starts' } }));
       return;
     }
     await d.audit.record({ type: 'provider_chosen', correlationId: uid, clientId, providerId, detail: { acr: acr ?? null } });
@@ -82,7 +91,7 @@ export function interactionRoutes(d: InteractionDeps): Router {
     }
   }
 
-  router.get('/interaction/:uid', async (req, res) => {
+  router.get('/interaction/:uid', guarded(async (req, res) => {
     const details = await d.provider.interactionDetails(req, res);
     const { uid, prompt, params, session } = details;
     const clientId = String(params.client_id);
@@ -109,62 +118,34 @@ export function interactionRoutes(d: InteractionDeps): Router {
     }
     const client = await d.provider.Client.find(clientId);
     res.type('html').send(selectionPage({ locale, uid, clientName: client?.clientName ?? clientId, providers: d.providersFor(clientId, acr), nonce: nonce(res) }));
-  });
+  }));
 
-  router.post('/interaction/:uid/provider', form, async (req, res) => {
+  router.post('/interaction/:uid/provider', form, guarded(async (req, res) => {
     const details = await d.provider.interactionDetails(req, res);
-    const body = stringParams(req.body);
     const locale = localeOf(req, details.params);
-    await startProvider(res, details.uid, String(details.params.client_id), body.provider ?? '', requestedLoa(details.params.acr_values), locale);
-  });
+    await startProvider(res, details.uid, String(details.params.client_id), field(req.body, 'provider'), requestedLoa(details.params.acr_values), locale);
+  }));
 
-  router.post('/interaction/:uid/abort', form, async (req, res) => {
+  // The way back: cancel on the selection page, or end a login that cannot go on (a replayed answer, a
+  // reloaded hand-back, too many starts). Audited once per interaction however often it is posted.
+  router.post('/interaction/:uid/abort', form, guarded(async (req, res) => {
     const details = await d.provider.interactionDetails(req, res);
-    await d.audit.record({ type: 'verification_error', correlationId: details.uid, clientId: String(details.params.client_id), detail: { code: 'user_cancel', reason: 'cancelled on the selection page' } });
-    await d.provider.interactionFinished(req, res, { error: 'user_cancel', error_description: 'the user cancelled the authentication' }, { mergeWithLastSubmission: false });
-  });
-
-  const callback = async (req: Request, res: Response) => {
-    const method = req.method === 'POST' ? 'POST' : 'GET';
-    const params = stringParams(method === 'POST' ? req.body : req.query);
-    const providerId = String(req.params.provider);
-    let result: LoginResult;
-    let uid: string;
-    let locale: Locale = pickLocale(undefined, req.get('accept-language'));
-    try {
-      const { login, identity } = await d.broker.complete(providerId, params, method);
-      uid = login.uid;
-      locale = login.locale;
-      result = { ok: true, identity, correlationId: login.correlationId };
-    } catch (err) {
-      if (!(err instanceof BrokerError)) throw err;
-      if (!err.login) {
-        const message: MessageKey = err.code === 'unknown_provider' ? 'error_provider' : 'error_state';
-        res.status(err.code === 'unknown_provider' ? 404 : 400).type('html').send(errorPage({ locale, message, nonce: nonce(res) }));
-        return;
-      }
-      uid = err.login.uid;
-      locale = err.login.locale;
-      const mapped = OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!;
-      result = { ok: false, ...mapped };
+    const requested = field(req.body, 'reason');
+    const reason: EndReason = Object.hasOwn(ENDINGS, requested) ? (requested as EndReason) : 'cancel';
+    const ending = ENDINGS[reason];
+    if (await d.store.setIfAbsent(`ended:${details.uid}`, '1', d.interactionTtlSeconds)) {
+      const providerId = (await d.broker.loginOf(details.uid))?.providerId;
+      await d.audit.record({ type: 'verification_error', correlationId: details.uid, clientId: String(details.params.client_id), providerId, detail: { code: ending.error, reason: reason === 'cancel' ? 'cancelled on the selection page' : ending.description } });
     }
-    await d.store.set(`result:${uid}`, JSON.stringify(result), d.resultTtlSeconds);
-    const complete = `/interaction/${uid}/complete`;
-    // A cancel goes straight back to the service; any other failure first tells the user what happened.
-    if (result.ok || result.error === 'user_cancel') {
-      res.redirect(303, complete);
-      return;
-    }
-    res.status(400).type('html').send(errorPage({ locale, message: result.message, nonce: nonce(res), back: complete }));
-  };
-  router.get('/broker/callback/:provider', callback);
-  router.post('/broker/callback/:provider', callbackForm, callback);
+    await d.provider.interactionFinished(req, res, { error: ending.error, error_description: ending.description }, { mergeWithLastSubmission: false });
+  }));
 
   router.get('/interaction/:uid/complete', async (req, res) => {
     const details = await d.provider.interactionDetails(req, res);
     const raw = await d.store.take(`result:${details.uid}`);
     if (!raw) {
-      res.status(400).type('html').send(errorPage({ locale: localeOf(req, details.params), message: 'error_state', nonce: nonce(res) }));
+      // reloaded (the result is single use) or reached before any provider answered: the way back
+      res.status(400).type('html').send(errorPage({ locale: localeOf(req, details.params), message: 'error_interrupted', nonce: nonce(res), end: { uid: details.uid, reason: 'interrupted' } }));
       return;
     }
     const result = JSON.parse(raw) as LoginResult;
@@ -188,5 +169,6 @@ export function interactionRoutes(d: InteractionDeps): Router {
     );
   });
 
+  router.use(callbackRoutes(d));
   return router;
 }

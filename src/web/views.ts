@@ -30,9 +30,15 @@ export function redirectFormPage(opts: { locale: Locale; url: string; fields: Re
   return page(t(opts.locale, 'redirecting'), html`<p>${t(opts.locale, 'redirecting')}</p>${autoPostForm(opts.url, opts.fields, opts.nonce, t(opts.locale, 'continue'))}`, { lang: opts.locale, nonce: opts.nonce });
 }
 
-export function errorPage(opts: { locale: Locale; message: MessageKey; nonce: string; back?: string | undefined; reference?: string | undefined }): string {
+/** Why the user ends a login from a page of ours (src/web/way-back.ts maps each to an OAuth error). */
+export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable';
+
+/** An error page. `back` links on (to the hand-back); `end` is a button that ends the login of interaction
+ * `uid` with an OAuth error to the service, the way back when the login cannot go on. */
+export function errorPage(opts: { locale: Locale; message: MessageKey; nonce: string; back?: string | undefined; end?: { uid: string; reason: EndReason } | undefined; reference?: string | undefined }): string {
   const body: Html = html`<h1>${t(opts.locale, 'error_title')}</h1><p class="error">${t(opts.locale, opts.message)}</p>
 ${opts.back ? html`<p><a class="button" href="${opts.back}">${t(opts.locale, 'back_to_service')}</a></p>` : ''}
+${opts.end ? html`<form method="post" action="/interaction/${opts.end.uid}/abort"><input type="hidden" name="reason" value="${opts.end.reason}"><button class="primary" type="submit">${t(opts.locale, 'back_to_service')}</button></form>` : ''}
 ${opts.reference ? html`<p class="muted">Ref: ${opts.reference}</p>` : ''}`;
   return page(t(opts.locale, 'error_title'), body, { lang: opts.locale, nonce: opts.nonce });
 }

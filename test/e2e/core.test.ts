@@ -310,15 +310,15 @@ describe('broker state', () => {
   });
 });
 
-test('fail closed: while the audit log cannot be written no login starts, and the user is told', async () => {
+test('fail closed: while the audit log cannot be written no login starts, and the service hears temporarily_unavailable', async () => {
   const audit = gw.audit as unknown as { failing: boolean };
   audit.failing = true;
   try {
     const started = await beginLogin(rp);
-    const page = await started.browser.follow(started.hop);
-    expect(page.status).toBe(503);
-    expect(page.body).toContain('The login service is temporarily unavailable');
-    expect(gw.logLines.some((l) => l.includes('"level":"error"') && l.includes('AuditUnavailableError'))).toBe(true);
+    const final = await started.browser.follow(started.hop, atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('temporarily_unavailable');
+    expect(final.location).not.toContain('code=');
+    expect(gw.logLines.some((l) => l.includes('"level":"error"') && l.includes('audit log unavailable'))).toBe(true);
   } finally {
     audit.failing = false;
   }
@@ -348,9 +348,11 @@ describe('malformed input never answers 500', () => {
     expect(res.status).toBeLessThan(500);
   });
 
-  test('an oversized callback body answers 413', async () => {
+  test('an oversized callback body answers 400 with an audit record', async () => {
     const res = await fetch(`${gw.issuer}/broker/callback/mock-eid`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=' + 'a'.repeat(600_000) });
-    expect(res.status).toBe(413);
+    expect(res.status).toBe(400);
+    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: { reason?: string } }[] };
+    expect(audit.events.at(-1)).toMatchObject({ type: 'provider_response_error', providerId: 'mock-eid', detail: { reason: expect.stringContaining('callback body larger than') } });
   });
 
   test('a garbage assertion with a valid state maps to an OAuth error, not a crash', async () => {

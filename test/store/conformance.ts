@@ -81,11 +81,29 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
       expect(await s.get('d2')).toBeUndefined();
     });
 
+    test('increment counts atomically under concurrency, within one fixed window', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => s.increment('hits', 60)));
+      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      for (const r of results) expect(r.ttl).toBeGreaterThan(0);
+      expect(results.every((r) => r.ttl <= 60)).toBe(true);
+      await expect(s.increment('hits', 0)).rejects.toThrow(/ttl/);
+    });
+
+    test('increment never extends its window, and a new window starts from one', async () => {
+      expect((await s.increment('w', 2)).count).toBe(1);
+      const later = await s.increment('w', 60);
+      expect(later.count).toBe(2);
+      expect(later.ttl).toBeLessThanOrEqual(2);
+      await h.advance(3);
+      expect(await s.increment('w', 60)).toEqual({ count: 1, ttl: 60 });
+    });
+
     test('every key it writes carries a TTL', async () => {
       await s.set('k1', 'v', 60);
       await s.setIfAbsent('k2', 'v', 60);
       await s.addToSet('k3', 'm', 60);
-      for (const key of ['k1', 'k2', 'k3']) expect(await s.ttl(key)).toBeGreaterThan(0);
+      await s.increment('k4', 60);
+      for (const key of ['k1', 'k2', 'k3', 'k4']) expect(await s.ttl(key)).toBeGreaterThan(0);
     });
 
     describe('as node-oidc-provider Adapter', () => {

@@ -1,5 +1,6 @@
 // A minimal browser for end-to-end tests: a cookie jar (honouring Path) on top of fetch, no automatic
 // redirects, so each hop of a login can be asserted. It parses auto-submitting forms like a browser runs them.
+import { Agent, fetch as undiciFetch } from 'undici';
 export interface Hop {
   status: number;
   url: string;
@@ -18,6 +19,13 @@ interface Cookie {
 export class Browser {
   private cookies: Cookie[] = [];
   readonly history: Hop[] = [];
+  private readonly dispatcher: Agent | undefined;
+
+  /** `localAddress`: the source address of its connections (any of 127.0.0.0/8 on Linux), to act as
+   * another client address. */
+  constructor(options: { localAddress?: string } = {}) {
+    this.dispatcher = options.localAddress ? new Agent({ localAddress: options.localAddress }) : undefined;
+  }
 
   private cookieHeader(url: URL): string {
     return this.cookies.filter((c) => c.host === url.host && url.pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -52,7 +60,7 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(form).toString();
     }
-    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    const res = this.dispatcher ? await undiciFetch(url, { method, headers, body, redirect: 'manual', dispatcher: this.dispatcher }) : await fetch(url, { method, headers, body, redirect: 'manual' });
     this.store(url, res.headers);
     const location = res.headers.get('location') ?? undefined;
     const hop: Hop = { status: res.status, url: url.toString(), location: location ? new URL(location, url).toString() : undefined, body: await res.text(), headers: res.headers };

@@ -176,7 +176,7 @@ describe('banklink logins through the gateway', () => {
     // the back link belongs to login A (B's browser holds no session for it): A's own answer is now refused
     const late = await a.browser.post(`${gw.issuer}/broker/callback/modernbank`, a.answer);
     expect(late.status).toBe(400);
-    expect(late.body).toContain('The login session has expired or was already used.');
+    expect(late.body).toContain('This login step was already completed or is no longer valid');
   });
 
   test('the same bank answer posted twice: the second finds no login', async () => {
@@ -184,7 +184,30 @@ describe('banklink logins through the gateway', () => {
     await l.browser.follow(l.landing, atRp);
     const again = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, l.answer);
     expect(again.status).toBe(400);
-    expect(again.body).toContain('The login session has expired or was already used.');
+    expect(again.body).toContain('This login step was already completed or is no longer valid');
+    expect(again.body).toMatch(/<form method="post" action="\/interaction\/[^"]+\/abort">/);
+  });
+
+  test('a 150,000-character VK_SERVICE: 400 with an audit record, and the service hears access_denied', async () => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const page = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, { ...l.answer, VK_SERVICE: '3'.repeat(150_000) });
+    expect(page.status).toBe(400);
+    const audit = gw.audit as unknown as { events: { type: string; correlationId?: string; detail?: { reason?: string } }[] };
+    const refused = audit.events.at(-1)!;
+    expect(refused).toMatchObject({ type: 'provider_response_error', detail: { reason: 'field VK_SERVICE longer than 4096 characters' } });
+    expect(refused.correlationId).toBeTruthy();
+    const back = /<a class="button" href="([^"]+)">/.exec(page.body)![1]!;
+    const final = await l.browser.follow(await l.browser.get(new URL(back, gw.issuer).toString()), atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
+  });
+
+  test('CSP form-action allows our own origin and the banks the gateway posts to, nothing else', async () => {
+    const started = await beginLogin(rp, { ui_locales: 'en' });
+    const page = await started.browser.follow(started.hop);
+    const formAction = /form-action ([^;]*)/.exec(page.headers.get('content-security-policy') ?? '')![1]!.trim().split(/\s+/);
+    expect(formAction).toContain("'self'");
+    for (const b of Object.values(banks)) expect(formAction).toContain(new URL(b.url).origin);
+    expect(formAction).not.toContain('*');
   });
 
   test('a level the bank method does not reach: unmet_authentication_requirements', async () => {
