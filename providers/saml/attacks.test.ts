@@ -57,12 +57,13 @@ afterAll(async () => {
 
 /** A login that has sent its AuthnRequest: what the broker would hold. */
 async function pendingLogin(a: SamlAdapter = adapter) {
+  const loginStartedAt = Date.now();
   const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'attack' });
   const connData = started.connData as { requestId: string };
   const spec: ResponseSpec = { idpEntityId: IDP, spEntityId: a.spEntityId, acsUrl: ACS, inResponseTo: connData.requestId, classRef: 'http://eidas.europa.eu/LoA/high', attributes: attributesOf(VICTIM) };
   const deliver = (xml: string, a2: SamlAdapter = a): Promise<CallbackResult> =>
-    a2.callback({ params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'attack' });
-  return { connData, spec, deliver };
+    a2.callback({ params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'attack', loginStartedAt });
+  return { connData, spec, deliver, loginStartedAt };
 }
 
 function attributesOf(pid: string): Record<string, string[]> {
@@ -304,7 +305,7 @@ describe('parsing', () => {
 
   test('not base64, not XML, not a Response', async () => {
     const l = await pendingLogin();
-    const cb = (v: string) => adapter.callback({ params: { SAMLResponse: v, RelayState: 'x' }, method: 'POST', connData: l.connData, callbackUrl: ACS, correlationId: 'c' });
+    const cb = (v: string) => adapter.callback({ params: { SAMLResponse: v, RelayState: 'x' }, method: 'POST', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt });
     await refused(cb('%%%'), 'invalid_response', /base64/);
     const l2 = await pendingLogin();
     await refused(l2.deliver('<notxml'), 'invalid_response');
@@ -385,14 +386,15 @@ describe('conditions and binding to the request', () => {
   test('a response by GET is refused', async () => {
     const l = await pendingLogin();
     const xml = await issueResponse(l.spec, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'GET', connData: l.connData, callbackUrl: ACS, correlationId: 'c' }), 'invalid_response', /HTTP-POST/);
+    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'GET', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt }), 'invalid_response', /HTTP-POST/);
   });
 
   test('a level below the requested one is loa_too_low', async () => {
+    const loginStartedAt = Date.now();
     const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, acr: 'high', locale: 'en', correlationId: 'c' });
     const requestId = (started.connData as { requestId: string }).requestId;
     const xml = await issueResponse({ idpEntityId: IDP, spEntityId: adapter.spEntityId, acsUrl: ACS, inResponseTo: requestId, classRef: 'http://eidas.europa.eu/LoA/substantial', attributes: attributesOf(VICTIM) }, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'POST', connData: started.connData, acr: 'high', callbackUrl: ACS, correlationId: 'c' }), 'loa_too_low');
+    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'POST', connData: started.connData, acr: 'high', callbackUrl: ACS, correlationId: 'c', loginStartedAt }), 'loa_too_low');
   });
 
   test('an unknown AuthnContextClassRef gives no level', async () => {
