@@ -166,6 +166,17 @@ describe('signatures', () => {
     await refused(l.deliver(sx.getSignedXml()), 'invalid_response', /not allowed/);
   });
 
+  test('rsa-sha1 signature over an allowed sha256 digest: the signature algorithm itself is refused', async () => {
+    const l = await pendingLogin();
+    const { SignedXml } = await import('xml-crypto');
+    const sx = new SignedXml({ privateKey: idpKey.key, publicCert: idpKey.cert, signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+    sx.addReference({ xpath: "/*/*[local-name(.)='Assertion']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+    sx.computeSignature(buildResponse(l.spec), { location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' } });
+    const xml = sx.getSignedXml();
+    expect(xml).toContain('xmlenc#sha256'); // the digest passes the digest allow-list
+    await refused(l.deliver(xml), 'invalid_response', /signature algorithm http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 is not allowed/);
+  });
+
   test('content encryption with AES-CBC (padding-oracle prone) is refused', async () => {
     const l = await pendingLogin(encryptingAdapter);
     const signed = sign(buildResponse(l.spec), 'assertion', idpKey);
@@ -370,6 +381,16 @@ describe('conditions and binding to the request', () => {
     await refused(mine.deliver(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey })), 'invalid_response', /InResponseTo/);
   });
 
+  test('a signed assertion answering another request, inside an unsigned Response re-addressed to this login', async () => {
+    const mine = await pendingLogin();
+    const other = await pendingLogin();
+    // genuinely signed by the IdP for the other login; only the unsigned envelope is changed
+    const xml = edit(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey, signResponse: false }), (doc) => {
+      doc.documentElement!.setAttribute('InResponseTo', mine.connData.requestId);
+    });
+    await refused(mine.deliver(xml), 'invalid_response', /bearer InResponseTo does not match/);
+  });
+
   test('reused InResponseTo: a second, fresh response to an answered request', async () => {
     const l = await pendingLogin();
     await l.deliver(await issueResponse(l.spec, { key: idpKey }));
@@ -425,5 +446,38 @@ describe('status codes', () => {
   test('an error status for another request is still refused as such', async () => {
     const l = await pendingLogin();
     await refused(l.deliver(buildResponse({ ...l.spec, inResponseTo: newId(), status: { code: `${STATUS}Responder` } })), 'invalid_response', /InResponseTo/);
+  });
+});
+
+describe('fresh authentication: AuthnInstant belongs to this login', () => {
+  test('the identity carries the AuthnInstant, not the time of our check', async () => {
+    const l = await pendingLogin();
+    const authnInstant = Date.now() - 20_000; // the IdP's clock a little behind ours, within the skew
+    const { identity } = await l.deliver(await issueResponse({ ...l.spec, authnInstant }, { key: idpKey }));
+    expect(identity.authTime).toBe(Math.floor(authnInstant / 1000));
+  });
+
+  test('an AuthnInstant from before this login started (an IdP that ignored ForceAuthn) is refused', async () => {
+    const l = await pendingLogin();
+    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: l.loginStartedAt - 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is 600 s before this login started \(allowed 30 s\)/);
+  });
+
+  test('an AuthnInstant in the future is refused', async () => {
+    const l = await pendingLogin();
+    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: Date.now() + 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is \d+ s in the future/);
+  });
+
+  test('an AuthnStatement without AuthnInstant is refused', async () => {
+    const l = await pendingLogin();
+    const unsigned = edit(buildResponse(l.spec), (doc) => doc.getElementsByTagNameNS(NS.saml, 'AuthnStatement')[0]!.removeAttribute('AuthnInstant'));
+    await refused(l.deliver(sign(unsigned, 'assertion', idpKey)), 'invalid_response', /no AuthnInstant/);
+  });
+
+  test('the AuthnRequest always asks for ForceAuthn; configuration cannot switch it off', async () => {
+    const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'f' });
+    const url = new URL((started.action as { url: string }).url);
+    const { inflateRawSync } = await import('node:zlib');
+    expect(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString()).toMatch(/ForceAuthn="true"/);
+    expect(factory.schema.safeParse({ ...SAML_TEST_ENTRY, idp: { entity_id: IDP, sso_url: 'http://127.0.0.1:9/sso', certificates: [join(dir, 'idp.pem')] }, force_authn: false }).success).toBe(false);
   });
 });

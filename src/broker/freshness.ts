@@ -25,7 +25,7 @@ export function freshAuthTime(authTimeMs: number | undefined, loginStartedAt: nu
   // provider times often have whole seconds: an authentication in the login's first second is not early
   const earliest = Math.floor(loginStartedAt / 1000) * 1000 - allowanceS * 1000;
   if (authTimeMs < earliest) {
-    const early = Math.round((Math.floor(loginStartedAt / 1000) * 1000 - authTimeMs) / 1000);
+    const early = Math.round((loginStartedAt - authTimeMs) / 1000);
     throw new ProviderError('invalid_response', `${what} is ${early} s before this login started (allowed ${allowanceS} s): an earlier authentication was reused`);
   }
   if (authTimeMs > now + policy.clockSkewSeconds * 1000) {
