@@ -99,8 +99,8 @@ export interface TestIdp {
   readonly router: Router;
   /** IdP metadata (EntityDescriptor with the signing certificate and both SSO bindings), signed and expiring by default */
   metadata(o?: IdpMetadataOptions): string;
-  /** switch misbehaviour on and off while running */
-  readonly misbehave: { ignoreForceAuthn: boolean };
+  /** switch misbehaviour on and off while running; `clockOffsetSeconds` sets the IdP's clock off ours */
+  readonly misbehave: { ignoreForceAuthn: boolean; clockOffsetSeconds: number };
   /** Move the login of every single sign-on session this many seconds into the past. */
   ageSessions(seconds: number): void;
 }
@@ -157,7 +157,8 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const requireEidas = options.requireEidasExtensions ?? eidasProfile;
   /** what this IdP can release, by eIDAS attribute name */
   const sessions = new IdpSessions(new URL(baseUrl || 'http://x').pathname.replace(/\/+$/, ''));
-  const misbehave = { ignoreForceAuthn: options.ignoreForceAuthn ?? false };
+  const misbehave = { ignoreForceAuthn: options.ignoreForceAuthn ?? false, clockOffsetSeconds: 0 };
+  const clock = () => Date.now() + misbehave.clockOffsetSeconds * 1000;
   const releasable = new Set(['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map((n) => `${EIDAS_NATURAL_PERSON}${n}`));
 
   /** Parse and check an AuthnRequest whose signature was already verified. */
@@ -260,14 +261,14 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     }
     pending.delete(body.ticket!);
     const user = users[Number(body.user ?? 0)] ? Number(body.user ?? 0) : 0;
-    const authnInstant = Date.now();
+    const authnInstant = clock();
     if (body.action !== 'cancel') sessions.start(res, { user, authnInstant });
     await respond(res, p, body.action === 'cancel' ? 'cancel' : 'login', user, authnInstant);
   }
 
   async function respond(res: Response, p: Pending, action: 'login' | 'cancel', userIndex: number, authnInstant: number): Promise<void> {
     const trusted = await sp();
-    const base = { idpEntityId: entityId, spEntityId: trusted.entityId, acsUrl: p.acsUrl, inResponseTo: p.requestId };
+    const base = { idpEntityId: entityId, spEntityId: trusted.entityId, acsUrl: p.acsUrl, inResponseTo: p.requestId, now: clock() };
     let spec;
     if (action === 'cancel') {
       // what an eIDAS node sends when the citizen cancels or refuses consent
