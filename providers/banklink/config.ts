@@ -49,6 +49,9 @@ export const banklinkSchema = providerBaseSchema
     name_format: z.enum(NAME_FORMATS).default('surname_comma_given'),
     /** VK_DATETIME of an answer must lie within this many seconds of now, either way */
     datetime_window_seconds: z.int().min(10).max(3600).default(300),
+    /** VK_DATETIME may precede the start of this login by at most this much clock difference: an older
+     * answer belongs to an earlier authentication */
+    clock_skew_seconds: z.int().min(0).max(300).default(30),
     /** how long an issued nonce stays usable */
     nonce_ttl_seconds: z.int().min(60).max(3600).default(900),
     /** VK_LANG per user interface language */

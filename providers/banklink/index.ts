@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AdapterDeps, AdapterFactory, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
+import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
 import { banklinkSchema, DEFAULT_TOKENS, effectiveHash, type BanklinkConfig, type TokenMethod } from './config.ts';
@@ -173,6 +174,8 @@ export class BanklinkAdapter implements ProviderAdapter {
     if (!when) throw refuse('VK_DATETIME is not yyyy-MM-ddTHH:mm:ss+hhmm');
     const skew = Math.abs(Date.now() - when.getTime());
     if (skew > c.datetime_window_seconds * 1000) throw refuse(`VK_DATETIME is outside the ${c.datetime_window_seconds} s window`);
+    // the bank signs VK_DATETIME when the person has authenticated: never before this login began
+    const authTime = freshAuthTime(when.getTime(), ctx.loginStartedAt, { clockSkewSeconds: c.clock_skew_seconds }, 'VK_DATETIME');
 
     if (!constantTimeEqual(p.VK_RID ?? '', login.state)) throw refuse('VK_RID does not belong to this login');
     if (login.service === '4012') {
@@ -207,6 +210,7 @@ export class BanklinkAdapter implements ProviderAdapter {
         country,
         loa: lowerLoa(method.loa, this.maxLoa),
         amr: method.amr,
+        authTime,
         raw: { userName: rawName, token: p.VK_TOKEN, service: p.VK_SERVICE, version: p.VK_VERSION, other: p.VK_OTHER ?? '' },
       },
       responseDigest,

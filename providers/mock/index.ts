@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
+import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { ProviderError, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
@@ -35,6 +36,8 @@ export const mockSchema = providerBaseSchema.extend({
 export type MockConfig = z.infer<typeof mockSchema>;
 
 const TOKEN_TTL_S = 120;
+/** the mock signs in this very process: only whole-second rounding separates the clocks */
+const CLOCK_SKEW_S = 1;
 
 export class MockAdapter implements ProviderAdapter {
   readonly kind = 'mock';
@@ -88,6 +91,8 @@ export class MockAdapter implements ProviderAdapter {
       throw new ProviderError('invalid_response', `assertion rejected: ${reason}`);
     }
     if (typeof payload.nonce !== 'string' || !nonce || !constantTimeEqual(payload.nonce, nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
+    // the mock signs the moment the person chose: its signed iat is when they authenticated
+    const authTime = freshAuthTime(typeof payload.iat === 'number' ? payload.iat * 1000 : undefined, ctx.loginStartedAt, { clockSkewSeconds: CLOCK_SKEW_S }, 'assertion iat');
     return {
       identity: {
         givenName: payload.given_name as string | undefined,
@@ -96,6 +101,7 @@ export class MockAdapter implements ProviderAdapter {
         country: (payload.country as string | undefined) ?? 'LV',
         loa: this.maxLoa,
         amr: [String(payload.amr ?? 'mock')],
+        authTime,
       },
     };
   }

@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import * as client from 'openid-client';
 import type { AdapterDeps, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
+import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { loaSatisfies, type Loa } from '../../src/identity/loa.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
@@ -168,6 +169,10 @@ export class OidcAdapter implements ProviderAdapter {
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         ui_locales: ctx.locale,
+        // OIDC Core 3.1.2.1: the eID must authenticate the person now, never answer from its own
+        // single sign-on session (on a shared computer that session is the previous person's)
+        prompt: 'login',
+        max_age: String(c.max_age),
       };
       const acrValues = acrValuesFor(ctx.acr, c.assurance);
       if (acrValues) params.acr_values = acrValues;
@@ -229,10 +234,12 @@ export class OidcAdapter implements ProviderAdapter {
         }
         if (c.claims.source === 'userinfo') source = userinfo;
       }
+      // OIDC Core 3.1.3.7: with max_age sent, auth_time is required; it must lie within this login
+      const authTime = freshAuthTime(typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined, ctx.loginStartedAt, { clockSkewSeconds: c.clock_tolerance, maxAgeSeconds: c.max_age }, 'ID token auth_time');
       const loa = mapLoa(idClaims, c.assurance, this.maxLoa);
       if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `upstream level ${loa}, requested ${ctx.acr}`);
       const amr = amrOf(idClaims);
-      const identity = mapIdentity(source, c.claims, loa, amr);
+      const identity = mapIdentity(source, c.claims, loa, amr, authTime);
       identity.raw = { acr: idClaims.acr ?? null, amr };
       return { identity, responseDigest: 'sha256:' + createHash('sha256').update(idToken).digest('base64url') };
     } catch (err) {

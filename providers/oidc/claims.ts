@@ -26,7 +26,7 @@ function stringClaim(claims: Claims, name: string): string | undefined {
 }
 
 /** Extract the identity; throws ProviderError('invalid_response') when a configured claim is absent or malformed. */
-export function mapIdentity(claims: Claims, config: OidcProviderConfig['claims'], loa: Loa, amr: string[]): RawIdentity {
+export function mapIdentity(claims: Claims, config: OidcProviderConfig['claims'], loa: Loa, amr: string[], authTime: number): RawIdentity {
   const pcConfig = config.personal_code;
   const rawCode = stringClaim(claims, pcConfig.claim);
   if (!rawCode || !rawCode.trim()) throw new ProviderError('invalid_response', `personal code claim ${pcConfig.claim} is missing`);
@@ -45,6 +45,7 @@ export function mapIdentity(claims: Claims, config: OidcProviderConfig['claims']
     country,
     loa,
     amr,
+    authTime,
   };
 }
 

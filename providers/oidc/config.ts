@@ -144,7 +144,10 @@ export const oidcProviderSchema = providerBaseSchema
     claims: claimsSchema,
     assurance: assuranceSchema,
     errors: errorsSchema.default({ cancel_errors: ['user_cancel', 'cancelled'], cancel_description: 'cancel|abort' }),
-    /** seconds of clock skew tolerated on token timestamps */
+    /** max_age sent upstream with prompt=login: how old (s) an authentication may be when this login
+     * starts. 0 (the default) asks for a new one; it can be raised a little, never switched off */
+    max_age: z.number().int().min(0).max(600).default(0),
+    /** seconds of clock skew tolerated on token timestamps, auth_time included */
     clock_tolerance: z.number().int().min(0).max(300).default(30),
     /** seconds before a back-channel call is abandoned */
     timeout: z.number().int().min(1).max(120).default(10),

@@ -57,12 +57,13 @@ afterAll(async () => {
 
 /** A login that has sent its AuthnRequest: what the broker would hold. */
 async function pendingLogin(a: SamlAdapter = adapter) {
+  const loginStartedAt = Date.now();
   const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'attack' });
   const connData = started.connData as { requestId: string };
   const spec: ResponseSpec = { idpEntityId: IDP, spEntityId: a.spEntityId, acsUrl: ACS, inResponseTo: connData.requestId, classRef: 'http://eidas.europa.eu/LoA/high', attributes: attributesOf(VICTIM) };
   const deliver = (xml: string, a2: SamlAdapter = a): Promise<CallbackResult> =>
-    a2.callback({ params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'attack' });
-  return { connData, spec, deliver };
+    a2.callback({ params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'attack', loginStartedAt });
+  return { connData, spec, deliver, loginStartedAt };
 }
 
 function attributesOf(pid: string): Record<string, string[]> {
@@ -163,6 +164,17 @@ describe('signatures', () => {
     sx.addReference({ xpath: "/*/*[local-name(.)='Assertion']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2000/09/xmldsig#sha1' });
     sx.computeSignature(buildResponse(l.spec), { location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' } });
     await refused(l.deliver(sx.getSignedXml()), 'invalid_response', /not allowed/);
+  });
+
+  test('rsa-sha1 signature over an allowed sha256 digest: the signature algorithm itself is refused', async () => {
+    const l = await pendingLogin();
+    const { SignedXml } = await import('xml-crypto');
+    const sx = new SignedXml({ privateKey: idpKey.key, publicCert: idpKey.cert, signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+    sx.addReference({ xpath: "/*/*[local-name(.)='Assertion']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+    sx.computeSignature(buildResponse(l.spec), { location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' } });
+    const xml = sx.getSignedXml();
+    expect(xml).toContain('xmlenc#sha256'); // the digest passes the digest allow-list
+    await refused(l.deliver(xml), 'invalid_response', /signature algorithm http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 is not allowed/);
   });
 
   test('content encryption with AES-CBC (padding-oracle prone) is refused', async () => {
@@ -304,7 +316,7 @@ describe('parsing', () => {
 
   test('not base64, not XML, not a Response', async () => {
     const l = await pendingLogin();
-    const cb = (v: string) => adapter.callback({ params: { SAMLResponse: v, RelayState: 'x' }, method: 'POST', connData: l.connData, callbackUrl: ACS, correlationId: 'c' });
+    const cb = (v: string) => adapter.callback({ params: { SAMLResponse: v, RelayState: 'x' }, method: 'POST', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt });
     await refused(cb('%%%'), 'invalid_response', /base64/);
     const l2 = await pendingLogin();
     await refused(l2.deliver('<notxml'), 'invalid_response');
@@ -369,6 +381,16 @@ describe('conditions and binding to the request', () => {
     await refused(mine.deliver(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey })), 'invalid_response', /InResponseTo/);
   });
 
+  test('a signed assertion answering another request, inside an unsigned Response re-addressed to this login', async () => {
+    const mine = await pendingLogin();
+    const other = await pendingLogin();
+    // genuinely signed by the IdP for the other login; only the unsigned envelope is changed
+    const xml = edit(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey, signResponse: false }), (doc) => {
+      doc.documentElement!.setAttribute('InResponseTo', mine.connData.requestId);
+    });
+    await refused(mine.deliver(xml), 'invalid_response', /bearer InResponseTo does not match/);
+  });
+
   test('reused InResponseTo: a second, fresh response to an answered request', async () => {
     const l = await pendingLogin();
     await l.deliver(await issueResponse(l.spec, { key: idpKey }));
@@ -385,14 +407,15 @@ describe('conditions and binding to the request', () => {
   test('a response by GET is refused', async () => {
     const l = await pendingLogin();
     const xml = await issueResponse(l.spec, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'GET', connData: l.connData, callbackUrl: ACS, correlationId: 'c' }), 'invalid_response', /HTTP-POST/);
+    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'GET', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt }), 'invalid_response', /HTTP-POST/);
   });
 
   test('a level below the requested one is loa_too_low', async () => {
+    const loginStartedAt = Date.now();
     const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, acr: 'high', locale: 'en', correlationId: 'c' });
     const requestId = (started.connData as { requestId: string }).requestId;
     const xml = await issueResponse({ idpEntityId: IDP, spEntityId: adapter.spEntityId, acsUrl: ACS, inResponseTo: requestId, classRef: 'http://eidas.europa.eu/LoA/substantial', attributes: attributesOf(VICTIM) }, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'POST', connData: started.connData, acr: 'high', callbackUrl: ACS, correlationId: 'c' }), 'loa_too_low');
+    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'POST', connData: started.connData, acr: 'high', callbackUrl: ACS, correlationId: 'c', loginStartedAt }), 'loa_too_low');
   });
 
   test('an unknown AuthnContextClassRef gives no level', async () => {
@@ -423,5 +446,38 @@ describe('status codes', () => {
   test('an error status for another request is still refused as such', async () => {
     const l = await pendingLogin();
     await refused(l.deliver(buildResponse({ ...l.spec, inResponseTo: newId(), status: { code: `${STATUS}Responder` } })), 'invalid_response', /InResponseTo/);
+  });
+});
+
+describe('fresh authentication: AuthnInstant belongs to this login', () => {
+  test('the identity carries the AuthnInstant, not the time of our check', async () => {
+    const l = await pendingLogin();
+    const authnInstant = Date.now() - 20_000; // the IdP's clock a little behind ours, within the skew
+    const { identity } = await l.deliver(await issueResponse({ ...l.spec, authnInstant }, { key: idpKey }));
+    expect(identity.authTime).toBe(Math.floor(authnInstant / 1000));
+  });
+
+  test('an AuthnInstant from before this login started (an IdP that ignored ForceAuthn) is refused', async () => {
+    const l = await pendingLogin();
+    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: l.loginStartedAt - 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is 600 s before this login started \(allowed 30 s\)/);
+  });
+
+  test('an AuthnInstant in the future is refused', async () => {
+    const l = await pendingLogin();
+    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: Date.now() + 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is \d+ s in the future/);
+  });
+
+  test('an AuthnStatement without AuthnInstant is refused', async () => {
+    const l = await pendingLogin();
+    const unsigned = edit(buildResponse(l.spec), (doc) => doc.getElementsByTagNameNS(NS.saml, 'AuthnStatement')[0]!.removeAttribute('AuthnInstant'));
+    await refused(l.deliver(sign(unsigned, 'assertion', idpKey)), 'invalid_response', /no AuthnInstant/);
+  });
+
+  test('the AuthnRequest always asks for ForceAuthn; configuration cannot switch it off', async () => {
+    const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'f' });
+    const url = new URL((started.action as { url: string }).url);
+    const { inflateRawSync } = await import('node:zlib');
+    expect(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString()).toMatch(/ForceAuthn="true"/);
+    expect(factory.schema.safeParse({ ...SAML_TEST_ENTRY, idp: { entity_id: IDP, sso_url: 'http://127.0.0.1:9/sso', certificates: [join(dir, 'idp.pem')] }, force_authn: false }).success).toBe(false);
   });
 });

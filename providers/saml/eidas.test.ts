@@ -146,13 +146,14 @@ describe('eIDAS request extensions', () => {
       { name: `${NP}CurrentGivenName`, required: true },
     ];
     const { adapter } = await make({ eidas_extensions: { sp_type: 'private', requested_attributes: minimal } });
+    const loginStartedAt = Date.now();
     const { action, connData } = await start(adapter);
     expect(requestXml(action)).toContain('<eidas:SPType>private</eidas:SPType>');
     const without = await responseXml(action);
     expect(without).toContain(`${NP}PersonIdentifier`);
     expect(without).not.toContain(`${NP}DateOfBirth`);
     // the answer still maps: the three mandatory attributes were requested
-    const { identity } = await adapter.callback({ params: { SAMLResponse: Buffer.from(without).toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'c' });
+    const { identity } = await adapter.callback({ params: { SAMLResponse: Buffer.from(without).toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt });
     expect(identity).toMatchObject({ personalCode: '010180-15097', givenName: 'Jānis' });
 
     const { adapter: full } = await make();

@@ -165,11 +165,12 @@ describe('the adapter with its IdP from metadata', () => {
 
   async function login(a: SamlAdapter) {
     adapter = a;
+    const loginStartedAt = Date.now();
     const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' });
     const page = await fetch(started.action.url, started.action.type === 'form' ? { method: 'POST', body: new URLSearchParams(started.action.fields) } : {});
     const form = parseForm(await page.text());
     const answer = parseForm(await (await fetch(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, user: '0', action: 'login' }) })).text());
-    return a.callback({ params: answer.fields, method: 'POST', connData: started.connData, callbackUrl: ACS, correlationId: 'c' });
+    return a.callback({ params: answer.fields, method: 'POST', connData: started.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt });
   }
 
   test('idp_metadata: a login against the IdP the metadata file describes', async () => {

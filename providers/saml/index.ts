@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { ProviderError, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
+import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { readableFile } from '../../src/config/secret.ts';
 import { createProviderTransport, type ProviderTransport } from '../../src/tls/transport.ts';
@@ -58,7 +59,9 @@ export const samlConfigSchema = providerBaseSchema.extend({
   binding: z.enum(['redirect', 'post']).default('redirect'),
   /** refuse plain assertions (eIDAS nodes always encrypt) */
   require_encrypted_assertion: z.boolean().default(false),
-  force_authn: z.boolean().default(true),
+  /** ForceAuthn="true" is always sent (the IdP must authenticate the person anew, never reuse its
+   * session); kept as a setting only so that an explicit `true` stays valid */
+  force_authn: z.literal(true, { error: 'ForceAuthn is always sent: every login authenticates afresh' }).default(true),
   name_id_format: z.string().min(1).default('urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified'),
   /** send RequestedAuthnContext with the eIDAS LoA URI of the requested level */
   request_authn_context: z.boolean().default(true),
@@ -173,7 +176,7 @@ export class SamlAdapter implements ProviderAdapter {
       signingCert: this.signing.cert,
       binding: this.config.binding,
       relayState: ctx.state,
-      forceAuthn: this.config.force_authn,
+      forceAuthn: true,
       nameIdFormat: this.config.name_id_format,
       classRefs: this.config.request_authn_context ? [LOA_URI[ctx.acr ?? 'low']] : [],
       eidas: this.eidas,
@@ -228,6 +231,8 @@ export class SamlAdapter implements ProviderAdapter {
       throw new ProviderError('invalid_response', 'assertion replayed (its ID was seen before)');
     }
 
+    // ForceAuthn asked for a new authentication; an IdP that reused its session says so in AuthnInstant
+    const authTime = freshAuthTime(a.authnInstant, ctx.loginStartedAt, { clockSkewSeconds: this.config.clock_skew_seconds }, 'AuthnInstant');
     const loa = this.levelOf(a.authnContextClassRef);
     if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `achieved ${loa}, requested ${ctx.acr}`);
     let person;
@@ -238,7 +243,7 @@ export class SamlAdapter implements ProviderAdapter {
       throw err;
     }
     return {
-      identity: { ...person, loa, amr: [...this.config.amr], raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy } },
+      identity: { ...person, loa, amr: [...this.config.amr], authTime, raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy } },
       responseDigest: `sha256:${sha256(xml)}`,
     };
   }

@@ -31,6 +31,8 @@ export interface VerifiedAssertion {
   issuer: string;
   nameId?: string | undefined;
   authnContextClassRef: string;
+  /** AuthnStatement/@AuthnInstant (ms): when the IdP authenticated the person */
+  authnInstant: number;
   /** earliest NotOnOrAfter of Conditions and the bearer confirmation (ms): how long to remember the ID */
   notOnOrAfter: number;
   /** attribute name -> values; null stands for a value that is not plain text (never mapped) */
@@ -240,6 +242,9 @@ function readAssertion(a: Element, x: ResponseExpectations, signedBy: VerifiedAs
   // One authentication statement with a class reference (the level of assurance).
   const statements = children(a, NS.saml, 'AuthnStatement');
   if (statements.length !== 1) throw new ResponseError(`assertion must carry one AuthnStatement, carries ${statements.length}`);
+  // SAML core 2.7.2: AuthnInstant is required; the adapter holds it against the login's start
+  const authnInstant = instant(statements[0]!, 'AuthnInstant');
+  if (authnInstant === undefined) throw new ResponseError('AuthnStatement has no AuthnInstant');
   const sessionEnd = instant(statements[0]!, 'SessionNotOnOrAfter');
   if (sessionEnd !== undefined && x.now - x.skewMs >= sessionEnd) throw new ResponseError('authentication session has expired');
   const classRef = textOf(requiredChild(requiredChild(statements[0]!, NS.saml, 'AuthnContext'), NS.saml, 'AuthnContextClassRef'));
@@ -264,6 +269,7 @@ function readAssertion(a: Element, x: ResponseExpectations, signedBy: VerifiedAs
     issuer: x.idpEntityId,
     nameId: nameIdEl ? textOf(nameIdEl) : undefined,
     authnContextClassRef: classRef,
+    authnInstant,
     notOnOrAfter: Math.min(confirmationExpiry, conditionsExpiry ?? confirmationExpiry),
     attributes,
     signedBy,

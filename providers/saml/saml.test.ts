@@ -106,9 +106,10 @@ describe('saml adapter with the test IdP', () => {
   });
 
   const login = async (h: SamlHarness, acr?: Loa, outcome: 'success' | 'cancel' = 'success') => {
+    const loginStartedAt = Date.now();
     const started = await h.adapter.start({ state: 'S'.repeat(27), callbackUrl: h.callbackUrl, acr, locale: 'en', correlationId: 'c' });
     const cb = await h.drive(started.action, outcome);
-    return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, acr, callbackUrl: h.callbackUrl, correlationId: 'c' });
+    return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, acr, callbackUrl: h.callbackUrl, correlationId: 'c', loginStartedAt });
   };
 
   test.each(['oid', 'identity-claims', 'eidas'] as const)('attribute profile %s maps names and personal code', async (profile) => {

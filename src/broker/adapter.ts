@@ -45,6 +45,9 @@ export interface CallbackContext {
   acr?: Loa | undefined;
   callbackUrl: string;
   correlationId: string;
+  /** when the broker started this login (ms since the epoch): the provider's authentication time must
+   * not be earlier (see freshness.ts), or a reused single sign-on session would pass for a new login */
+  loginStartedAt: number;
 }
 
 export interface CallbackResult {

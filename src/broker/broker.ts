@@ -144,7 +144,7 @@ export class Broker {
     }
     await this.o.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
     try {
-      const result = await adapter.callback({ params, method, connData: login.connData, acr: login.acr, callbackUrl: this.o.callbackUrl(providerId), correlationId: login.correlationId });
+      const result = await adapter.callback({ params, method, connData: login.connData, acr: login.acr, callbackUrl: this.o.callbackUrl(providerId), correlationId: login.correlationId, loginStartedAt: login.createdAt });
       const identity = normalizeIdentity(result.identity, providerId);
       if (!loaSatisfies(identity.loa, login.acr)) throw new ProviderError('loa_too_low', `achieved ${identity.loa}, requested ${login.acr}`);
       await this.o.audit.record({ ...base, type: 'verification', person: { subject: identity.subject }, detail: { outcome: 'verified', loa: identity.loa, amr: identity.amr, digest: result.responseDigest ?? digest(params) } });

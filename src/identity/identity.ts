@@ -13,6 +13,8 @@ export interface RawIdentity {
   loa: Loa;
   /** authentication method(s), e.g. ['smartid'], ['code_card'] */
   amr: string[];
+  /** when the person authenticated at the provider (seconds since the epoch), checked against the login's window */
+  authTime: number;
   /** provider-side extras kept for the audit trail only (never released to clients) */
   raw?: Record<string, unknown>;
 }
@@ -29,6 +31,7 @@ export interface Identity {
   amr: string[];
   /** provider id */
   idp: string;
+  /** the provider's authentication time (seconds), released as the ID token's auth_time */
   authTime: number;
 }
 
@@ -48,11 +51,13 @@ function cleanName(value: string | undefined, what: string): string {
 }
 
 /** Validate an adapter's answer; throws IdentityError with an operator-readable reason (no personal data). */
-export function normalizeIdentity(raw: RawIdentity, idp: string, now = Date.now()): Identity {
+export function normalizeIdentity(raw: RawIdentity, idp: string): Identity {
   const givenName = cleanName(raw.givenName, 'given name');
   const familyName = cleanName(raw.familyName, 'family name');
   if (!raw.personalCode || !raw.personalCode.trim()) throw new IdentityError('provider answer lacks the personal code');
   if (!isLoa(raw.loa)) throw new IdentityError('provider answer has no valid level of assurance');
+  // never the gateway's clock: auth_time must say when the person really authenticated
+  if (!Number.isSafeInteger(raw.authTime) || raw.authTime <= 0) throw new IdentityError('provider answer has no authentication time');
   let pc;
   try {
     pc = parsePersonalCode(raw.country ?? 'LV', raw.personalCode);
@@ -70,6 +75,6 @@ export function normalizeIdentity(raw: RawIdentity, idp: string, now = Date.now(
     loa: raw.loa,
     amr: raw.amr.length ? raw.amr : ['unknown'],
     idp,
-    authTime: Math.floor(now / 1000),
+    authTime: raw.authTime,
   };
 }

@@ -54,12 +54,12 @@ describe('Estonian and Lithuanian codes', () => {
 });
 
 describe('normalisation', () => {
-  const raw = { givenName: ' Jānis ', familyName: 'Bērziņš', personalCode: '01018015097', loa: 'high' as const, amr: ['smart_id'] };
+  const raw = { givenName: ' Jānis ', familyName: 'Bērziņš', personalCode: '01018015097', loa: 'high' as const, amr: ['smart_id'], authTime: 1_700_000_000 };
 
   test('separate, trimmed fields with canonical code and semantics subject', () => {
-    expect(normalizeIdentity(raw, 'bank-a', 0)).toEqual({
+    expect(normalizeIdentity(raw, 'bank-a')).toEqual({
       givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', country: 'LV', birthdate: '1980-01-01',
-      subject: 'PNOLV-010180-15097', loa: 'high', amr: ['smart_id'], idp: 'bank-a', authTime: 0,
+      subject: 'PNOLV-010180-15097', loa: 'high', amr: ['smart_id'], idp: 'bank-a', authTime: 1_700_000_000,
     });
   });
 
@@ -71,6 +71,9 @@ describe('normalisation', () => {
     [{ givenName: 'A<script>' }, /forbidden/],
     [{ familyName: 'x'.repeat(201) }, /too long/],
     [{ loa: 'medium' }, /level of assurance/],
+    // the provider's authentication time is what auth_time says; without one there is nothing to say
+    [{ authTime: undefined }, /authentication time/],
+    [{ authTime: 1.5e9 + 0.5 }, /authentication time/],
   ])('refused: %j', (patch, reason) => {
     expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(reason);
     expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(IdentityError);

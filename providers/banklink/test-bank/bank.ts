@@ -39,6 +39,7 @@ export const MISBEHAVIOURS = [
   'wrong_version', // VK_VERSION differs from the request
   'stale_time', // VK_DATETIME an hour old
   'future_time', // VK_DATETIME an hour ahead
+  'early_time', // VK_DATETIME two minutes old: inside the window, but before the login started (a reused authentication)
   'bad_datetime', // VK_DATETIME in ISO form with `Z` instead of +hhmm
   'replay_nonce', // VK_NONCE of an earlier request
   'wrong_nonce', // a VK_NONCE that was never issued
@@ -229,7 +230,7 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
     const cancel = how === 'cancel' || !user;
     const chosen = how === 'unknown_user' ? (users.find((u) => u.id === 'unknown') ?? user) : user;
     const now = Date.now();
-    const time = how === 'stale_time' ? now - 3_600_000 : how === 'future_time' ? now + 3_600_000 : now;
+    const time = how === 'stale_time' ? now - 3_600_000 : how === 'future_time' ? now + 3_600_000 : how === 'early_time' ? now - 120_000 : now;
     let datetime = formatDatetime(new Date(time), 120);
     if (how === 'bad_datetime') datetime = new Date(time).toISOString().slice(0, 19) + 'Z';
     const fields: Record<string, string> = {

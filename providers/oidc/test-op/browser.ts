@@ -36,9 +36,10 @@ export class TestBrowser {
     }
   }
 
-  /** Each call is a fresh browser: no session at the OP from an earlier login. */
-  async authorize(authorizationUrl: string, choice: BrowserChoice): Promise<URL> {
-    this.cookies.clear();
+  /** Each call is a fresh browser (no session at the OP from an earlier login) unless `keepSession`:
+   * then it is the same browser again, still holding the OP's single sign-on session cookies. */
+  async authorize(authorizationUrl: string, choice: BrowserChoice, o: { keepSession?: boolean } = {}): Promise<URL> {
+    if (!o.keepSession) this.cookies.clear();
     let url = authorizationUrl;
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;

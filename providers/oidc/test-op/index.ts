@@ -49,6 +49,9 @@ export interface Tamper {
   jwks?: () => { keys: JWK[] };
   /** replace the whole token endpoint answer with an error status */
   tokenError?: { status: number; body: Record<string, unknown> };
+  /** ignore prompt=login and max_age=0 (as a lax eID does): answer from an existing single sign-on session
+   * up to a day old without asking the person, still reporting that session's auth_time */
+  ignoreFreshness?: boolean;
 }
 
 export interface TestOpOptions {
@@ -81,8 +84,11 @@ export interface TestOp {
   provider: Provider;
   /** Register (or replace) a client, e.g. once the gateway's callback URL is known. */
   addClient(metadata: ClientMetadata): void;
-  /** Follow an authorization URL as a browser, log in (or fail) as chosen; returns the redirect back to the client. */
-  login(authorizationUrl: string, choice?: LoginChoice): Promise<URL>;
+  /** Move the login of every single sign-on session this many seconds into the past. */
+  ageSessions(seconds: number): void;
+  /** Follow an authorization URL as a browser, log in (or fail) as chosen; returns the redirect back to the
+   * client. A fresh browser each time, unless `keepSession` (the previous call's browser, with its OP session). */
+  login(authorizationUrl: string, choice?: LoginChoice, o?: { keepSession?: boolean }): Promise<URL>;
   close(): Promise<void>;
 }
 
@@ -135,6 +141,8 @@ export interface TestOpProvider {
   tamper: Tamper;
   /** a Node request listener; under Express `app.use(prefix, op.handle)` (Express strips the prefix) */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Move the login of every single sign-on session this many seconds into the past. */
+  ageSessions(seconds: number): void;
 }
 
 /**
@@ -167,8 +175,9 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
       }
     : {};
 
+  const storage = memoryStorage(clients);
   const provider = new Provider(issuer, {
-    adapter: memoryStorage(clients),
+    adapter: storage,
     jwks: { keys: [signingKey, ecKey] },
     cookies: { keys: ['test-op-cookie-key-0123456789abcdef'], ...cookies },
     acrValues,
@@ -234,6 +243,13 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
       ctx.body = tamper.jwks();
       return;
     }
+    if (ctx.path === '/auth' && ctx.method === 'GET' && tamper.ignoreFreshness) {
+      // the session is reused as long as max_age allows, and max_age keeps auth_time in the ID token
+      const query = new URLSearchParams(ctx.querystring);
+      query.delete('prompt');
+      if (query.has('max_age')) query.set('max_age', '86400');
+      ctx.querystring = query.toString();
+    }
     await next();
     if (ctx.path === '/token' && ctx.status === 200 && tamper.idToken) {
       const body = ctx.body as { id_token?: string };
@@ -292,6 +308,7 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
     signingKey,
     jwks: { keys: [publicOf(signingKey), publicOf(ecKey)] },
     tamper,
+    ageSessions: (seconds) => storage.ageSessions(seconds),
     handle(req, res) {
       // req.url is below the issuer: the standalone server owns its origin, Express strips a mount prefix
       const path = new URL(req.url ?? '/', 'http://op.invalid').pathname;
@@ -353,8 +370,9 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     addClient(metadata) {
       clients.set(metadata.client_id, metadata);
     },
-    async login(authorizationUrl, choice = {}) {
-      return browser.authorize(authorizationUrl, choice);
+    ageSessions: (seconds) => op.ageSessions(seconds),
+    async login(authorizationUrl, choice = {}, o = {}) {
+      return browser.authorize(authorizationUrl, choice, o);
     },
     async close() {
       await browser.close();

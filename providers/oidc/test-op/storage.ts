@@ -8,8 +8,14 @@ interface Entry {
   expiresAt: number;
 }
 
+export type TestOpStorage = (new (name: string) => Adapter) & {
+  /** Move every session's login this many seconds into the past, as if its person had logged in that long
+   * ago (a shared computer left logged in); time passes for the sessions without a test waiting. */
+  ageSessions(seconds: number): void;
+};
+
 /** `clients` stays live: entries added to it later (once the gateway's callback URL is known) are served too. */
-export function memoryStorage(byClientId: Map<string, ClientMetadata>): new (name: string) => Adapter {
+export function memoryStorage(byClientId: Map<string, ClientMetadata>): TestOpStorage {
   const data = new Map<string, Entry>();
   const alive = (key: string): AdapterPayload | undefined => {
     const entry = data.get(key);
@@ -23,6 +29,12 @@ export function memoryStorage(byClientId: Map<string, ClientMetadata>): new (nam
 
   return class TestOpStorage implements Adapter {
     private readonly name: string;
+
+    static ageSessions(seconds: number): void {
+      for (const [key, entry] of data) {
+        if (key.startsWith('Session:') && typeof entry.payload.loginTs === 'number') entry.payload.loginTs -= seconds;
+      }
+    }
 
     constructor(name: string) {
       this.name = name;

@@ -2,7 +2,9 @@
 // AuthnRequest (HTTP-Redirect query signature or HTTP-POST enveloped signature), shows a login page with
 // "log in" and "cancel", and answers by HTTP-POST with a signed (optionally encrypted) Response. Like an
 // eIDAS node it insists on the eIDAS request extensions (SPType, RequestedAttributes) in the eidas profile
-// and releases only the attributes requested. Its metadata (GET /metadata) is signed and expires.
+// and releases only the attributes requested. Its metadata (GET /metadata) is signed and expires. Like a
+// real IdP it keeps a single sign-on session per browser and answers from it unless ForceAuthn="true";
+// `misbehave.ignoreForceAuthn` makes it reuse the session even then.
 // Use startTestIdp() in tests, or mount testIdpRouter() in-process (the demo does) under its base URL.
 import { randomBytes, verify as cryptoVerify } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +22,7 @@ import { RSA_SHA256, redirectSignedQuery } from '../request.ts';
 import { verifyEnvelopedSignature } from '../signature.ts';
 import { NS, attr, children, optionalChild, parseStrict, requiredAttr, requiredChild, textOf } from '../xml.ts';
 import { STATUS, issueResponse } from './response-builder.ts';
+import { IdpSessions } from './session.ts';
 
 export interface TestUser {
   /** national code, e.g. `010180-15097` */
@@ -61,6 +64,8 @@ export interface TestIdpOptions {
   users?: TestUser[];
   /** refuse AuthnRequests without the eIDAS extensions; default: on in the eidas profile */
   requireEidasExtensions?: boolean;
+  /** answer from an existing session even when the request says ForceAuthn="true" */
+  ignoreForceAuthn?: boolean;
 }
 
 export interface IdpMetadataOptions {
@@ -82,6 +87,7 @@ interface Pending {
   minimumLoa: Loa | undefined;
   /** eIDAS RequestedAttributes, when the request carried them */
   requested: RequestedAttribute[] | undefined;
+  forceAuthn: boolean;
   expires: number;
 }
 
@@ -93,6 +99,10 @@ export interface TestIdp {
   readonly router: Router;
   /** IdP metadata (EntityDescriptor with the signing certificate and both SSO bindings), signed and expiring by default */
   metadata(o?: IdpMetadataOptions): string;
+  /** switch misbehaviour on and off while running; `clockOffsetSeconds` sets the IdP's clock off ours */
+  readonly misbehave: { ignoreForceAuthn: boolean; clockOffsetSeconds: number };
+  /** Move the login of every single sign-on session this many seconds into the past. */
+  ageSessions(seconds: number): void;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -146,6 +156,9 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const eidasProfile = (options.profile ?? 'eidas') === 'eidas';
   const requireEidas = options.requireEidasExtensions ?? eidasProfile;
   /** what this IdP can release, by eIDAS attribute name */
+  const sessions = new IdpSessions(new URL(baseUrl || 'http://x').pathname.replace(/\/+$/, ''));
+  const misbehave = { ignoreForceAuthn: options.ignoreForceAuthn ?? false, clockOffsetSeconds: 0 };
+  const clock = () => Date.now() + misbehave.clockOffsetSeconds * 1000;
   const releasable = new Set(['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map((n) => `${EIDAS_NATURAL_PERSON}${n}`));
 
   /** Parse and check an AuthnRequest whose signature was already verified. */
@@ -169,7 +182,7 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     if (requireEidas && !eidas) throw new RequestRefused('AuthnRequest lacks the eIDAS extensions (SPType, RequestedAttributes)');
     const unknown = eidas?.requestedAttributes.filter((a) => a.required && !releasable.has(a.name)) ?? [];
     if (unknown.length) throw new RequestRefused(`cannot provide mandatory attribute ${unknown[0]!.name}`);
-    return { requestId: requiredAttr(req, 'ID'), acsUrl, relayState, minimumLoa, requested: eidas?.requestedAttributes, expires: Date.now() + 300_000 };
+    return { requestId: requiredAttr(req, 'ID'), acsUrl, relayState, minimumLoa, requested: eidas?.requestedAttributes, forceAuthn: attr(req, 'ForceAuthn') === 'true', expires: Date.now() + 300_000 };
   }
 
   async function fromRedirect(req: Request): Promise<Pending> {
@@ -216,6 +229,12 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       res.status(400).type('text/plain').send(`SAML request refused: ${(err as Error).message}`);
       return;
     }
+    const session = sessions.find(req);
+    if (session && (!p.forceAuthn || misbehave.ignoreForceAuthn)) {
+      // single sign-on: no login page, the person of the session at the time they logged in
+      await respond(res, p, 'login', session.user, session.authnInstant);
+      return;
+    }
     for (const [t, v] of pending) if (v.expires < Date.now()) pending.delete(t);
     const ticket = randomBytes(16).toString('hex');
     pending.set(ticket, p);
@@ -241,17 +260,23 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       return;
     }
     pending.delete(body.ticket!);
+    const user = users[Number(body.user ?? 0)] ? Number(body.user ?? 0) : 0;
+    const authnInstant = clock();
+    if (body.action !== 'cancel') sessions.start(res, { user, authnInstant });
+    await respond(res, p, body.action === 'cancel' ? 'cancel' : 'login', user, authnInstant);
+  }
+
+  async function respond(res: Response, p: Pending, action: 'login' | 'cancel', userIndex: number, authnInstant: number): Promise<void> {
     const trusted = await sp();
-    const base = { idpEntityId: entityId, spEntityId: trusted.entityId, acsUrl: p.acsUrl, inResponseTo: p.requestId };
+    const base = { idpEntityId: entityId, spEntityId: trusted.entityId, acsUrl: p.acsUrl, inResponseTo: p.requestId, now: clock() };
     let spec;
-    if (body.action === 'cancel') {
+    if (action === 'cancel') {
       // what an eIDAS node sends when the citizen cancels or refuses consent
       spec = { ...base, status: { code: `${STATUS}Responder`, subCode: `${STATUS}RequestDenied`, message: 'Citizen consent not given.' } };
     } else if (p.minimumLoa && loaRank(loa) < loaRank(p.minimumLoa)) {
       spec = { ...base, status: { code: `${STATUS}Responder`, subCode: `${STATUS}NoAuthnContext` } };
     } else {
-      const user = users[Number(body.user ?? 0)] ?? users[0]!;
-      spec = { ...base, classRef: LOA_URI[loa], attributes: attributesFor(user, p.requested) };
+      spec = { ...base, authnInstant, classRef: LOA_URI[loa], attributes: attributesFor(users[userIndex] ?? users[0]!, p.requested) };
     }
     if (options.encryptAssertions && !trusted.encryptionCert) throw new Error('test IdP: encryptAssertions needs the SP encryption certificate');
     const xml = await issueResponse(spec, {
@@ -309,7 +334,7 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   router.post('/sso', form, wrap((req, res) => sso(req, res, fromPost)));
   router.post('/login', form, wrap(login));
 
-  return { entityId, ssoUrl, metadataUrl: `${baseUrl}/metadata`, key, router, metadata };
+  return { entityId, ssoUrl, metadataUrl: `${baseUrl}/metadata`, key, router, metadata, misbehave, ageSessions: (seconds) => sessions.age(seconds) };
 }
 
 export interface RunningTestIdp extends TestIdp {

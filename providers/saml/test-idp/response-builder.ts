@@ -32,6 +32,8 @@ export interface ResponseSpec {
   notBefore?: number;
   notOnOrAfter?: number;
   nameId?: string;
+  /** AuthnStatement/@AuthnInstant, ms; default now */
+  authnInstant?: number;
   classRef?: string;
   attributes?: Record<string, string[]>;
   /** a non-success status: no assertion is issued */
@@ -91,7 +93,7 @@ export function buildResponse(spec: ResponseSpec): string {
       el(doc, NS.saml, 'saml:AudienceRestriction', {}, el(doc, NS.saml, 'saml:Audience', {}, spec.audience ?? spec.spEntityId))),
   );
   a.appendChild(
-    el(doc, NS.saml, 'saml:AuthnStatement', { AuthnInstant: iso(now), SessionIndex: newId() },
+    el(doc, NS.saml, 'saml:AuthnStatement', { AuthnInstant: iso(spec.authnInstant ?? now), SessionIndex: newId() },
       el(doc, NS.saml, 'saml:AuthnContext', {}, el(doc, NS.saml, 'saml:AuthnContextClassRef', {}, spec.classRef ?? 'http://eidas.europa.eu/LoA/substantial'))),
   );
   const statement = el(doc, NS.saml, 'saml:AttributeStatement');

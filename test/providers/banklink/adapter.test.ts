@@ -14,17 +14,20 @@ adapterConformance('banklink legacy 008 / SHA-1 / 4012-3013, WINDOWS-1257', () =
 );
 adapterConformance('banklink 009 / 4011-3012', () => createHarness({ service: '4011', name_format: 'given_space_surname' }, { nameFormat: 'given_space_surname' }));
 
-async function startLogin(h: BanklinkHarness): Promise<StartResult & { state: string }> {
+type Started = StartResult & { state: string; loginStartedAt: number };
+
+async function startLogin(h: BanklinkHarness): Promise<Started> {
   const state = newState();
+  const loginStartedAt = Date.now();
   const started = await h.adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: `corr-${state}` });
-  return { ...started, state };
+  return { ...started, state, loginStartedAt };
 }
 
-async function callback(h: BanklinkHarness, started: StartResult, cb: Callback) {
-  return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c' });
+async function callback(h: BanklinkHarness, started: Started, cb: Callback) {
+  return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt: started.loginStartedAt });
 }
 
-async function refusal(h: BanklinkHarness, started: StartResult, cb: Callback): Promise<ProviderError> {
+async function refusal(h: BanklinkHarness, started: Started, cb: Callback): Promise<ProviderError> {
   const err = await callback(h, started, cb).then(
     () => undefined,
     (e: unknown) => e,
@@ -107,6 +110,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     ['wrong_version', 'invalid_response: VK_VERSION "008" is not the configured 009'],
     ['stale_time', 'invalid_response: VK_DATETIME is outside the 300 s window'],
     ['future_time', 'invalid_response: VK_DATETIME is outside the 300 s window'],
+    ['early_time', expect.stringMatching(/^invalid_response: VK_DATETIME is 12\d s before this login started \(allowed 30 s\): an earlier authentication was reused$/)],
     ['bad_datetime', 'invalid_response: VK_DATETIME is not yyyy-MM-ddTHH:mm:ss+hhmm'],
     ['wrong_nonce', 'invalid_response: VK_NONCE was not issued for this login'],
     ['replay_nonce', 'invalid_response: VK_NONCE was not issued for this login'],
@@ -121,7 +125,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     const { started, cb } = await loginWith({ misbehave });
     const err = await refusal(h, started, cb);
     expect(err.code).toBe('invalid_response');
-    expect(err.message).toBe(message);
+    expect(err.message).toEqual(message);
   });
 
   test('the unknown test user (chosen on the login page) is refused', async () => {
@@ -194,7 +198,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     await expectMessage({ ...cb.params, VK_ENCODING: 'ISO-8859-1' }, 'invalid_response: VK_ENCODING "ISO-8859-1" is not the configured UTF-8');
     await expectMessage({ ...cb.params, VK_MAC: '***' }, 'invalid_response: VK_MAC is not base64');
     await expectMessage({ ...cb.params, VK_SERVICE: '1111' }, 'invalid_response: VK_SERVICE "1111" is not the expected 3013');
-    const err = await h.adapter.callback({ params: cb.params, method: 'POST', connData: { foo: 1 }, callbackUrl: CALLBACK_URL, correlationId: 'c' }).catch((e: unknown) => e);
+    const err = await h.adapter.callback({ params: cb.params, method: 'POST', connData: { foo: 1 }, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt: started.loginStartedAt }).catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('invalid_response: login carries no banklink request data');
     // the genuine answer still completes: refusals above consumed nothing
     await expect(callback(h, started, cb)).resolves.toBeDefined();
@@ -327,13 +331,14 @@ describe('banklink adapter with the Redis store', () => {
       const a = await factory.create(h.config, { ...h.deps, store: redisA });
       const b = await factory.create(h.config, { ...h.deps, store: redisB });
       const state = newState();
+      const loginStartedAt = Date.now();
       const started = await a.start({ state, callbackUrl: CALLBACK_URL, locale: 'en', correlationId: 'c' });
       const issued = `banklink:nonce:testbank:${(started.connData as { nonce: string }).nonce}`;
       expect(await redisB.get(issued)).toBe(state); // issued, bound to the login, and expiring
       expect(await redisB.ttl(issued)).toBeGreaterThan(800);
       expect(await redisB.ttl(issued)).toBeLessThanOrEqual(900);
       const cb = await h.login(started.action, 'success');
-      const ctx = { params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c' };
+      const ctx = { params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt };
       await expect(b.callback(ctx)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
       await expect(a.callback(ctx)).rejects.toThrow('invalid_response: VK_NONCE is unknown, expired or already used');
       const nonce = (started.connData as { nonce: string }).nonce;

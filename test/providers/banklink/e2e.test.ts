@@ -144,6 +144,7 @@ describe('banklink logins through the gateway', () => {
     ['wrong_sender', 'VK_SND_ID is not the configured bank id'],
     ['wrong_receiver', 'VK_REC_ID is not the gateway id at this bank'],
     ['stale_time', 'VK_DATETIME is outside the 300 s window'],
+    ['early_time', 'before this login started (allowed 30 s)'],
     ['replay_nonce', 'VK_NONCE was not issued for this login'],
     ['wrong_nonce', 'VK_NONCE was not issued for this login'],
     ['unknown_user', 'VK_USER_ID is not a valid LV personal code'],

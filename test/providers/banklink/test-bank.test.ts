@@ -100,6 +100,7 @@ describe('demo banks mounted in-process', () => {
     const store = new MemoryStore();
     const adapter = await factory.create(config, { store, audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: base, production: false, keyDir: dir });
     const state = newState();
+    const loginStartedAt = Date.now();
     const started = await adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: 'c' });
     const page = await postStartForm(started.action);
     expect(page.status).toBe(200);
@@ -109,7 +110,7 @@ describe('demo banks mounted in-process', () => {
     const confirm = parseForms(codePage.text, codePage.url).find((f) => f.id === 'confirm')!;
     const answerPage = await submitForm(confirm, { code: '123456' });
     const answer = parseForms(answerPage.text).find((f) => f.id === 'autopost')!;
-    const { identity } = await adapter.callback({ params: answer.fields, method: 'POST', connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c' });
+    const { identity } = await adapter.callback({ params: answer.fields, method: 'POST', connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt });
     expect(identity).toMatchObject({ ...names, personalCode: '010180-15097' });
     await store.close();
   });
