@@ -8,7 +8,8 @@ import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
 import type { AuditLog } from './audit/events.ts';
 import { openAuditLog } from './audit/config.ts';
-import { assertSecure } from './tls/security-checks.ts';
+import { SecurityCheckError } from './tls/security-checks.ts';
+import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrCreateSigningKeys } from './oidc/keys.ts';
 import { Accounts } from './oidc/accounts.ts';
@@ -19,6 +20,7 @@ import type { ProviderAdapter } from './broker/adapter.ts';
 import { eligibility } from './registry/onboarding.ts';
 import { loaSatisfies, type Loa } from './identity/loa.ts';
 import { createApp } from './web/app.ts';
+import { mtlsEndpointAliases } from './tls/inbound.ts';
 import { interactionRoutes } from './web/interactions.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
@@ -55,8 +57,11 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
-  // the seed's security levels: refuse insecure configuration before anything starts
-  assertSecure(config, (message) => logger.warn('security check', { finding: message }));
+  // the seed's security levels, production rules and each adapter kind's own rules: refuse before any
+  // key, log or connection is opened (the CLI ran the same checks already; direct callers may not have)
+  const findings = await configFindings(config);
+  for (const finding of findings.warnings) logger.warn('security check', { finding });
+  if (findings.errors.length) throw new SecurityCheckError(findings.errors);
   const audit = options.audit ?? (await openAuditLog(config.audit, logger));
   const store = options.store ?? openStore(config);
   const baseUrl = config.issuer.replace(/\/$/, '');
@@ -146,6 +151,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const app = createApp({
     provider,
     logger,
+    issuer: config.issuer,
+    aliases: Object.values(mtlsEndpointAliases(config.server, config.issuer) ?? {}).map((u) => new URL(u).origin),
+    production: config.production,
     proxy: config.proxy,
     routers,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AdapterDeps, AdapterFactory, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
-import { ProviderError } from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
@@ -86,7 +86,8 @@ export class BanklinkAdapter implements ProviderAdapter {
     this.hash = effectiveHash(config);
     this.encoding = config.encoding;
     this.tokens = config.tokens ?? DEFAULT_TOKENS;
-    if (deps.production && new URL(config.url).protocol !== 'https:') throw new Error(`banklink provider ${config.id}: url must be https in production`);
+    const problems = checkBanklink(config, deps);
+    if (problems.length) throw new AdapterConfigError(config.id, problems);
     const keys = loadKeys(config);
     this.privateKey = keys.privateKey;
     this.bankKey = keys.bankKey;
@@ -218,8 +219,14 @@ export class BanklinkAdapter implements ProviderAdapter {
   }
 }
 
+/** What production refuses in a bank entry: the form would post the user's login to plain http. */
+export function checkBanklink(config: BanklinkConfig, ctx: AdapterCheckContext): AdapterProblem[] {
+  return ctx.production && new URL(config.url).protocol !== 'https:' ? [{ path: ['url'], message: 'must be https in production' }] : [];
+}
+
 export const factory: AdapterFactory<BanklinkConfig> = {
   kind: 'banklink',
   schema: banklinkSchema,
+  check: checkBanklink,
   create: (config, deps) => new BanklinkAdapter(config, deps),
 };

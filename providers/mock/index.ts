@@ -7,8 +7,8 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
+import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
-import { ProviderError, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
 import { constantTimeEqual } from '../../src/constant-time.ts';
@@ -154,8 +154,18 @@ export class MockAdapter implements ProviderAdapter {
   }
 }
 
+/** Anyone may log in as any configured person through the mock: it exists for development only. */
+export function checkMock(_config: MockConfig, ctx: AdapterCheckContext): AdapterProblem[] {
+  return ctx.production ? [{ path: ['type'], message: 'the mock provider lets anyone log in as its test persons; refused in production' }] : [];
+}
+
 export const factory: AdapterFactory<MockConfig> = {
   kind: 'mock',
   schema: mockSchema,
-  create: (config, deps) => new MockAdapter(config, deps.baseUrl).init(),
+  check: checkMock,
+  create: (config, deps) => {
+    const problems = checkMock(config, deps);
+    if (problems.length) throw new AdapterConfigError(config.id, problems);
+    return new MockAdapter(config, deps.baseUrl).init();
+  },
 };

@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import * as client from 'openid-client';
 import type { AdapterDeps, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
-import { ProviderError } from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { loaSatisfies, type Loa } from '../../src/identity/loa.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
 import { acrValuesFor, amrOf, mapIdentity, mapLoa } from './claims.ts';
-import type { OidcProviderConfig } from './config.ts';
+import { checkOidc, upstreamUrls, type OidcProviderConfig } from './config.ts';
 import { toProviderError } from './errors.ts';
 import type { GatewayKey } from './keys.ts';
 
@@ -61,10 +61,9 @@ export class OidcAdapter implements ProviderAdapter {
     this.signingKey = o.signingKey;
     this.encryptionKey = o.encryptionKey;
     this.logger = o.deps.logger.child({ provider: o.config.id, adapter: 'oidc' });
-    const urls = [o.config.issuer, ...Object.values(o.config.metadata ?? {})];
-    const plain = urls.some((u) => typeof u === 'string' && u.startsWith('http:'));
-    if (plain && o.deps.production) throw new Error(`provider ${o.config.id}: http:// upstream URLs are refused in production`);
-    this.insecure = plain;
+    const problems = checkOidc(o.config, o.deps);
+    if (problems.length) throw new AdapterConfigError(o.config.id, problems);
+    this.insecure = upstreamUrls(o.config).some(([, u]) => u.startsWith('http:'));
   }
 
   /** The public keys the upstream needs from us (client assertion / request object signature, ID token encryption). */

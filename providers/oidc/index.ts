@@ -1,14 +1,17 @@
 // Adapter kind `oidc`: an upstream OpenID Connect provider (eParaksts, bank OIDC networks).
-import type { AdapterDeps, AdapterFactory } from '../../src/broker/adapter.ts';
+import { AdapterConfigError, type AdapterDeps, type AdapterFactory } from '../../src/broker/adapter.ts';
 import { createProviderTransport } from '../../src/tls/agent.ts';
 import { OidcAdapter } from './adapter.ts';
-import { oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { checkOidc, oidcProviderSchema, type OidcProviderConfig } from './config.ts';
 import { loadOrCreateKey } from './keys.ts';
 
 export { OidcAdapter } from './adapter.ts';
 export { oidcProviderSchema, type OidcProviderConfig, type OidcProviderInput } from './config.ts';
 
 export async function createOidcAdapter(config: OidcProviderConfig, deps: AdapterDeps): Promise<OidcAdapter> {
+  // refuse before any key is generated, for callers that did not run the kind's check first
+  const problems = checkOidc(config, deps);
+  if (problems.length) throw new AdapterConfigError(config.id, problems);
   const needsSigning = config.client_auth.method === 'private_key_jwt' || config.request_object;
   const signingKey = needsSigning
     ? await loadOrCreateKey({ file: config.signing.key, keyDir: deps.keyDir, name: `oidc-${config.id}-signing-${config.signing.alg}`, alg: config.signing.alg, use: 'sig' })
@@ -27,5 +30,6 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
 export const factory: AdapterFactory<OidcProviderConfig> = {
   kind: 'oidc',
   schema: oidcProviderSchema,
+  check: checkOidc,
   create: createOidcAdapter,
 };

@@ -341,7 +341,7 @@ describe('configuration and startup', () => {
 
   test('http:// upstreams are refused in production', async () => {
     const config = oidcProviderSchema.parse({ ...valid(), issuer: 'http://127.0.0.1:9', tls: undefined });
-    await expect(createOidcAdapter(config, { ...deps(), production: true })).rejects.toThrow(/refused in production/);
+    await expect(createOidcAdapter(config, { ...deps(), production: true })).rejects.toThrow('provider ' + config.id + ': issuer: must be https in production');
   });
 
   test('an unreachable upstream makes the login temporarily_unavailable (and is retried on the next login)', async () => {

@@ -130,6 +130,18 @@ describe('the metadata source over time', () => {
     expect((await s.current(t0 + 2 * HOUR + 1)).certificates.map(body)).toEqual([body(otherKey.cert)]);
   });
 
+  test('in production a refresh whose SSO locations turned http is refused and the last good metadata kept', async () => {
+    const path = await file('turning-http.xml', paper.metadata({ validUntil: new Date(t0 + 24 * HOUR) }));
+    const logger = memoryLogger();
+    const s = new MetadataIdpSource({ origin: path, load: fileLoader(path), binding: 'post', refreshMs: HOUR, requireValidUntil: false, signingCertificates: [idpKey.cert], logger, requireHttps: true });
+    await s.load(t0);
+    const plain = await createTestIdp({ baseUrl: 'http://idp.test', key: idpKey, sp: { entityId: 'unused', signingCert: idpKey.cert } });
+    await writeFile(path, plain.metadata({ validUntil: new Date(t0 + 24 * HOUR) }));
+    const current = await s.current(t0 + HOUR);
+    expect(Object.values(current.ssoUrls).every((u) => u?.startsWith('https://idp.test/'))).toBe(true);
+    expect(logger.lines.join('\n')).toContain('its SingleSignOnService locations must be https in production');
+  });
+
   test('metadata lacking the SSO location for the configured binding is refused', async () => {
     const xml = signMetadata(paper.metadata({ sign: false }).replace(/<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"[^>]*\/>/, ''), idpKey);
     await expect(source(await file('redirect-only.xml', xml)).load()).rejects.toThrow(/no SingleSignOnService for the HTTP-POST binding/);

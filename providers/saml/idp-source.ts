@@ -25,6 +25,8 @@ export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {
   binding: 'redirect' | 'post';
   refreshMs: number;
   logger: Logger;
+  /** production: every SingleSignOnService location must be https, on every refresh as at startup */
+  requireHttps?: boolean;
 }
 
 export class MetadataIdpSource implements IdpSource {
@@ -42,6 +44,9 @@ export class MetadataIdpSource implements IdpSource {
     const xml = await this.o.load();
     const d = parseIdpMetadata(xml, { ...this.o, now });
     if (!d.ssoUrls[this.o.binding]) throw new MetadataError(`metadata has no SingleSignOnService for the HTTP-${this.o.binding === 'post' ? 'POST' : 'Redirect'} binding`);
+    // a refreshed document is as untrusted as the first: an http location would send the AuthnRequest
+    // (and the user) over plain http, so it is refused and the last good metadata kept
+    if (this.o.requireHttps && !Object.values(d.ssoUrls).every((u) => u?.startsWith('https://'))) throw new MetadataError('its SingleSignOnService locations must be https in production');
     this.description = d;
     this.loadedAt = now;
     return d;

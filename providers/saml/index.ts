@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { z } from 'zod';
-import { ProviderError, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { readableFile } from '../../src/config/secret.ts';
+import { memoryLogger } from '../../src/logger.ts';
 import { createProviderTransport, type ProviderTransport } from '../../src/tls/transport.ts';
 import { LOA_LEVELS, LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
 import { AttributeError, attributesConfigSchema, mapAttributes } from './attributes.ts';
@@ -286,12 +287,49 @@ export async function spKeyPairs(config: Pick<SamlProviderConfig, 'id' | 'sp'>, 
 
 const https = (url: string | undefined) => url === undefined || url.startsWith('https://');
 
+/** Options of a metadata source for this entry (no I/O beyond reading the configured signing certificates). */
+function metadataCommon(config: SamlProviderConfig, production: boolean, logger: AdapterDeps['logger']) {
+  return {
+    entityId: config.idp?.entity_id,
+    signingCertificates: config.metadata_signing_certificates?.map((path) => readFileSync(path, 'utf8')),
+    binding: config.binding,
+    refreshMs: config.metadata_refresh_seconds * 1000,
+    maxBytes: config.max_metadata_bytes,
+    logger,
+    requireHttps: production,
+  };
+}
+
+/**
+ * What production refuses in a SAML entry, with paths relative to it: plain http towards the IdP and
+ * SP keys that would be generated. An `idp_metadata` file is read and verified here too (no network),
+ * so `config check` refuses what `start` would; a `metadata_url` is only fetched once the gateway runs.
+ */
+export async function checkSaml(config: SamlProviderConfig, ctx: AdapterCheckContext): Promise<AdapterProblem[]> {
+  const out: AdapterProblem[] = [];
+  if (ctx.production) {
+    if (!config.idp_metadata && !config.metadata_url && !https(config.idp?.sso_url)) out.push({ path: ['idp', 'sso_url'], message: 'must be https in production' });
+    if (config.metadata_url && !https(config.metadata_url)) out.push({ path: ['metadata_url'], message: 'must be https in production' });
+    for (const which of ['signing', 'encryption'] as const) {
+      if (!config.sp[which]) out.push({ path: ['sp', which], message: 'key and certificate must be configured in production (generated keys are for development only)' });
+    }
+  }
+  if (config.idp_metadata) {
+    const source = new MetadataIdpSource({ ...metadataCommon(config, ctx.production, memoryLogger()), origin: config.idp_metadata, load: fileLoader(config.idp_metadata), requireValidUntil: false });
+    try {
+      await source.load();
+    } catch (err) {
+      out.push({ path: ['idp_metadata'], message: `${config.idp_metadata}: ${errorDetail(err)}` });
+    }
+  }
+  return out;
+}
+
 /** The IdP source of a provider entry; metadata files are read (and refused when expired) right away. */
 async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Promise<{ source: IdpSource; transport?: ProviderTransport }> {
   const at = `provider ${config.id}`;
   if (!config.idp_metadata && !config.metadata_url) {
     const idp = config.idp!;
-    if (deps.production && !https(idp.sso_url)) throw new Error(`${at}: idp.sso_url must be https in production`);
     const description: IdpDescription = {
       entityId: idp.entity_id!,
       ssoUrls: { redirect: idp.sso_url!, post: idp.sso_url! },
@@ -299,34 +337,24 @@ async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Prom
     };
     return { source: staticIdp(description) };
   }
-  const common = {
-    entityId: config.idp?.entity_id,
-    signingCertificates: config.metadata_signing_certificates?.map((path) => readFileSync(path, 'utf8')),
-    binding: config.binding,
-    refreshMs: config.metadata_refresh_seconds * 1000,
-    maxBytes: config.max_metadata_bytes,
-    logger: deps.logger,
-  };
+  const common = metadataCommon(config, deps.production, deps.logger);
   if (config.idp_metadata) {
     // a file the operator put in place: it must be usable now, or the gateway does not start
     const source = new MetadataIdpSource({ ...common, origin: config.idp_metadata, load: fileLoader(config.idp_metadata), requireValidUntil: false });
     try {
-      const d = await source.load();
-      if (deps.production && !Object.values(d.ssoUrls).every(https)) throw new Error('its SingleSignOnService locations must be https in production');
+      await source.load();
     } catch (err) {
       throw new Error(`${at}: idp_metadata ${config.idp_metadata}: ${errorDetail(err)}`);
     }
     return { source };
   }
   const url = config.metadata_url!;
-  if (deps.production && !https(url)) throw new Error(`${at}: metadata_url must be https in production`);
   // the back channel: this provider's own transport (mutual TLS with its `tls` block)
   const transport = createProviderTransport(config.id, config.tls);
   // fetched metadata must expire, or a captured copy could be replayed forever
   const source = new MetadataIdpSource({ ...common, origin: url, load: urlLoader(url, transport.fetch, config.max_metadata_bytes), requireValidUntil: true });
   try {
-    const d = await source.load();
-    if (deps.production && !Object.values(d.ssoUrls).every(https)) throw new Error('its SingleSignOnService locations must be https in production');
+    await source.load();
   } catch (err) {
     // like OIDC discovery: an unreachable IdP does not stop the gateway; logins retry and fail closed meanwhile
     deps.logger.warn('SAML IdP metadata could not be loaded at startup; retried on the next login', { provider: config.id, origin: url, detail: errorDetail(err) });
@@ -335,6 +363,9 @@ async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Prom
 }
 
 export async function createSamlAdapter(config: SamlProviderConfig, deps: AdapterDeps): Promise<SamlAdapter> {
+  // fail closed for callers that did not run the kind's check first
+  const problems = (await checkSaml(config, deps)).filter((p) => p.path[0] !== 'idp_metadata');
+  if (problems.length) throw new AdapterConfigError(config.id, problems);
   const keys = await spKeyPairs(config, deps);
   const { source, transport } = await idpSourceFor(config, deps);
   return new SamlAdapter(config, deps, keys, source, transport);
@@ -343,5 +374,6 @@ export async function createSamlAdapter(config: SamlProviderConfig, deps: Adapte
 export const factory: AdapterFactory<SamlProviderConfig> = {
   kind: 'saml',
   schema: samlConfigSchema,
+  check: checkSaml,
   create: createSamlAdapter,
 };

@@ -114,10 +114,36 @@ export interface AdapterDeps {
   keyDir: string;
 }
 
+/** What an adapter kind's own rules may depend on besides its entry. */
+export interface AdapterCheckContext {
+  production: boolean;
+  /** the gateway's public base URL (issuer origin) */
+  baseUrl: string;
+}
+
+/** One problem with a provider entry; `path` is relative to the entry (`['url']`, `['metadata', 'jwks_uri']`). */
+export interface AdapterProblem {
+  path: readonly (string | number)[];
+  message: string;
+}
+
 /** A registered adapter kind: its config schema (validated with the whole file) and a factory. */
 export interface AdapterFactory<C = any> {
   kind: string;
   /** zod schema of one provider entry of this kind (`id`, `type`, `name`, ... are common) */
   schema: z.ZodType<C>;
+  /**
+   * The kind's own rules (what production mode refuses), run by `config check` and before `start`
+   * writes anything. Must not touch the network or write files; may read the files the entry names.
+   */
+  check?(config: C, ctx: AdapterCheckContext): AdapterProblem[] | Promise<AdapterProblem[]>;
   create(config: C, deps: AdapterDeps): Promise<ProviderAdapter> | ProviderAdapter;
+}
+
+/** Thrown when an adapter is created from an entry its kind's `check` refuses (callers that skipped the check). */
+export class AdapterConfigError extends Error {
+  override name = 'AdapterConfigError';
+  constructor(id: string, problems: AdapterProblem[]) {
+    super(`provider ${id}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+  }
 }

@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError, type GatewayConfig } from '../config/load.ts';
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { createGateway } from '../gateway.ts';
-import { prepareDemoMaterial } from '../web/demo-peers.ts';
+import { checkConfigFile, type FileCheck } from '../config/check.ts';
+import { demoMaterialPlanned, prepareDemoMaterial } from '../web/demo-peers.ts';
 import { createLogger } from '../logger.ts';
-import { checkSecurity, SecurityCheckError } from '../tls/security-checks.ts';
+import { SecurityCheckError } from '../tls/security-checks.ts';
 import { listen, listenMtls } from '../tls/inbound.ts';
 import { AuditUnavailableError } from '../audit/events.ts';
 
@@ -42,9 +43,23 @@ function load(path: string, io: Io): GatewayConfig | undefined {
   }
 }
 
+/** Every problem `start` would refuse, collected without writing anything (the demo's key material counts as planned). */
+function check(path: string): Promise<FileCheck> {
+  return checkConfigFile(path, { factories: ADAPTER_FACTORIES, planned: demoMaterialPlanned(path) });
+}
+
+/** Prints the problems of a checked file; true when there are none. */
+function report(path: string, result: FileCheck, io: Io, refusedHeading: string): boolean {
+  if (result.invalid.length) io.stderr(`${path}: configuration is invalid\n${result.invalid.map((p) => `  ${p}`).join('\n')}\n`);
+  else if (result.refused.length) io.stderr(`${path}: ${refusedHeading}\n${result.refused.map((e) => `  ${e}`).join('\n')}\n`);
+  return !result.invalid.length && !result.refused.length;
+}
+
 async function start(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
   const path = configPath(values.config);
+  // the same checks as `config check`, before any key, directory or demo material is created
+  if (!report(path, await check(path), io, 'refusing to start:')) return 1;
   await prepareDemoMaterial(path);
   const config = load(path, io);
   if (!config) return 1;
@@ -86,16 +101,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'config': {
       if (rest[0] !== 'check') break;
       const path = configPath(rest[1]);
-      // the demo's key files are generated development material, as `start` would create them
-      await prepareDemoMaterial(path);
-      const config = load(path, io);
-      if (!config) return 1;
-      const report = checkSecurity(config);
-      for (const w of report.warnings) io.stdout(`warning: ${w}\n`);
-      if (report.errors.length) {
-        io.stderr(`${path}: refused by the security checks\n${report.errors.map((e) => `  ${e}`).join('\n')}\n`);
-        return 1;
-      }
+      // exactly what `start` checks, and nothing written: the demo's key material counts as planned
+      const result = await check(path);
+      for (const w of result.warnings) io.stdout(`warning: ${w}\n`);
+      if (!report(path, result, io, 'refused by the security checks')) return 1;
+      const config = result.config!;
       io.stdout(`${path}: ok (${config.clients.length} clients, ${config.providers.length} providers)\n`);
       return 0;
     }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { secretSchema } from './secret.ts';
 import { auditConfigSchema } from '../audit/config.ts';
-import { serverSchema } from '../tls/inbound.ts';
+import { ipOrCidr, serverSchema } from '../tls/inbound.ts';
 import { securitySchema } from '../tls/security-checks.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
@@ -60,8 +60,12 @@ export const gatewaySchema = z.strictObject({
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
   production: z.boolean().default(false),
   port: z.number().int().min(0).max(65535).default(3000),
-  /** trust X-Forwarded-* from a TLS terminator */
-  proxy: z.boolean().default(false),
+  /**
+   * TLS terminators in front of the gateway: a list of their addresses / CIDR blocks (Express `trust
+   * proxy`: the client address of a request comes from X-Forwarded-For only when its peer is listed).
+   * `true` trusts any peer (development only); `false` none. Published URLs always come from the issuer.
+   */
+  proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
   store: storeSchema.default({ type: 'memory' }),
   keys: z.strictObject({ dir: z.string().min(1).default('var/keys') }).default({ dir: 'var/keys' }),
   /** cookie signing keys; generated per process when absent (development only) */

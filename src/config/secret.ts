@@ -23,11 +23,28 @@ export const secretSchema = z
     }
   });
 
+let planned: ((path: string) => boolean) | undefined;
+
+/**
+ * Validate with `isPlanned` files counted as present when absent: the demo's key material, which
+ * `start` generates only after the configuration has passed every check (so `config check` writes nothing).
+ */
+export function withPlannedFiles<T>(isPlanned: ((path: string) => boolean) | undefined, fn: () => T): T {
+  const previous = planned;
+  planned = isPlanned;
+  try {
+    return fn();
+  } finally {
+    planned = previous;
+  }
+}
+
 /** A PEM or other file that must exist and be readable; the value is the path. */
 export const readableFile = z.string().min(1).superRefine((path, ctx) => {
   try {
     readFileSync(path);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && planned?.(path)) return;
     ctx.addIssue({ code: 'custom', message: `cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
   }
 });

@@ -59,6 +59,17 @@ function clientMetadata(c: GatewayConfig['clients'][number]): ClientMetadata {
   };
 }
 
+/**
+ * The engine's cookie names. Over https the session cookie (Path=/, no Domain, Secure) carries the
+ * `__Host-` prefix (RFC 6265bis 4.1.3.2), so no sibling subdomain or plain-http page can set or
+ * shadow it. The interaction and resume cookies are scoped to `/interaction/<uid>` and `/auth/<uid>`,
+ * which `__Host-` forbids, so they keep `__Secure-` (Secure required, Path free).
+ */
+export function cookieNames(issuer: string): { session: string; interaction: string; resume: string } {
+  if (!issuer.startsWith('https://')) return { session: '_session', interaction: '_interaction', resume: '_interaction_resume' };
+  return { session: '__Host-session', interaction: '__Secure-interaction', resume: '__Secure-interaction_resume' };
+}
+
 export function createOidcProvider(deps: OidcDeps): Provider {
   const { config, accounts, audit, logger } = deps;
   const policy = interactionPolicy.base();
@@ -104,7 +115,7 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     adapter: storeAdapterFactory(deps.store),
     clients: config.clients.map(clientMetadata),
     jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: cookieKeys, long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+    cookies: { names: cookieNames(config.issuer), keys: cookieKeys, long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     responseTypes: ['code'],
     // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -232,7 +243,6 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       ctx.body = errorPage({ locale: l, message, nonce: '' });
     },
   };
-  const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.proxy;
-  return provider;
+  // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
+  return new Provider(config.issuer, configuration);
 }

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { STRONG_CIPHERS, TLS_MIN_VERSION } from './policy.ts';
 import { ClientCaStore } from './chain.ts';
 
-const ipOrCidr = z.string().refine((v) => {
+/** An IP address or CIDR block (trusted TLS terminators). */
+export const ipOrCidr = z.string().refine((v) => {
   const [addr, bits, extra] = v.split('/');
   if (extra !== undefined || !addr || !isIP(addr)) return false;
   if (bits === undefined) return true;

@@ -8,12 +8,19 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
+import { issuerHost } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
 
 export interface AppParts {
   provider: Provider;
   logger: Logger;
-  proxy: boolean;
+  /** the public base URL: every absolute URL is built from it (src/web/issuer-host.ts) */
+  issuer: string;
+  /** other public origins served (RFC 8705 mtls_endpoint_aliases) */
+  aliases?: readonly string[];
+  production: boolean;
+  /** Express `trust proxy`: TLS terminators' addresses / CIDR blocks, true (any peer) or false */
+  proxy: boolean | readonly string[];
   /** routers mounted before the OIDC engine */
   routers: express.Router[];
   /** origins, besides our own, that the forms of our pages may lead to (CSP form-action) */
@@ -27,7 +34,10 @@ export interface AppParts {
 export function createApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
-  if (parts.proxy) app.set('trust proxy', true);
+  // only the client address depends on it: URLs come from the issuer whatever a proxy forwards
+  app.set('trust proxy', Array.isArray(parts.proxy) ? [...parts.proxy] : parts.proxy === true);
+  // the engine reads Host and X-Forwarded-*; issuerHost() below rewrites them on every request it serves
+  parts.provider.proxy = true;
   app.use((_req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
     next();
@@ -47,6 +57,12 @@ export function createApp(parts: AppParts): Express {
       crossOriginOpenerPolicy: { policy: 'same-origin' },
     }),
   );
+  app.use(issuerHost({ issuer: parts.issuer, aliases: parts.aliases ?? [], production: parts.production, logger: parts.logger }));
+  // discovery no longer varies by request, so shared caches may keep it briefly (keys rotate through /jwks)
+  app.get('/.well-known/openid-configuration', (_req, res, next) => {
+    res.set('cache-control', 'public, max-age=300');
+    next();
+  });
   // readiness: a gateway whose audit log cannot be written refuses logins, so it is not ready either
   app.get('/healthz', (_req, res) => {
     const healthy = parts.healthy?.() ?? true;

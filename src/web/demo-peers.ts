@@ -7,22 +7,33 @@ import { readFileSync } from 'node:fs';
 import type { Express, RequestHandler, Router } from 'express';
 import { parse } from 'yaml';
 import type { GatewayConfig } from '../config/load.ts';
+import { underDemoMaterial } from '../config/production.ts';
 import { DEMO_BANKS, demoBankRouters, ensureDemoBankMaterial } from '../../providers/banklink/test-bank/demo.ts';
 import { DEMO_SAML_PATH, demoSamlIdpRouter, ensureDemoSamlMaterial } from '../../providers/saml/test-idp/demo.ts';
 import type { SamlProviderConfig } from '../../providers/saml/index.ts';
 import { demoOidcEid, demoOidcIssuer } from '../../providers/oidc/test-op/demo.ts';
 import type { OidcProviderConfig } from '../../providers/oidc/index.ts';
 
-/** Before loading a config file: when it enables the demo, make sure the demo peers' key files exist. */
-export async function prepareDemoMaterial(path: string): Promise<void> {
+/** Whether a config file enables the demo outside production (so `start` generates the demo peers' key files). */
+function generatesDemoMaterial(path: string): boolean {
   let doc: unknown;
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch {
-    return; // the real load reports what is wrong with the file
+    return false; // the real load reports what is wrong with the file
   }
-  const demo = (doc as { demo?: { enabled?: unknown }; production?: unknown } | null)?.demo;
-  if (demo?.enabled === true && (doc as { production?: unknown }).production !== true) {
+  const d = doc as { demo?: { enabled?: unknown }; production?: unknown } | null;
+  return d?.demo?.enabled === true && d.production !== true;
+}
+
+/** The demo key files `start` will generate for this config file, for checks that must not write them. */
+export function demoMaterialPlanned(path: string): ((file: string) => boolean) | undefined {
+  return generatesDemoMaterial(path) ? underDemoMaterial : undefined;
+}
+
+/** After the checks, before loading a config file for real: when it enables the demo, make sure the demo peers' key files exist. */
+export async function prepareDemoMaterial(path: string): Promise<void> {
+  if (generatesDemoMaterial(path)) {
     await ensureDemoBankMaterial();
     await ensureDemoSamlMaterial();
   }

@@ -41,6 +41,9 @@ const samlBase = {
   kind: 'eid',
   loa: 'high',
   onboarding: { stage: 'production', eid_register: { entry: 'T-1', qualified: true }, free_of_charge: true, two_factor: true },
+  get sp() {
+    return { signing: { cert: f.good, key: f['good-key'] }, encryption: { cert: f.good, key: f['good-key'] } };
+  },
 };
 
 function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -67,6 +70,8 @@ function configFile(change: Record<string, unknown> = {}): string {
     issuer: 'https://gw.example.lv',
     production: true,
     port: 0,
+    // behind a TLS terminator on the private network
+    proxy: ['10.0.0.0/8'],
     log_level: 'error',
     cookie_keys: ['cookie-key-0123456789-0123456789-0123456789'],
     keys: { dir: `${dir.path}/keys-${n}` },

@@ -1,0 +1,54 @@
+// The one place that decides whether a configuration may run. `vpm-gateway config check` and
+// `vpm-gateway start` both call checkConfigFile before anything is written to disk (no key generated,
+// no directory created, no network), and createGateway calls configFindings again for callers that
+// load a configuration themselves. Every problem names its config path.
+import { loadConfigFile, ConfigError, type GatewayConfig, type LoadOptions } from './load.ts';
+import { withPlannedFiles } from './secret.ts';
+import { formatPath } from './path.ts';
+import { productionProblems } from './production.ts';
+import { checkSecurity, type SecurityCheckOptions } from '../tls/security-checks.ts';
+
+export interface Findings {
+  /** the configuration must not run */
+  errors: string[];
+  warnings: string[];
+}
+
+/** Everything beyond the schema: production rules, each adapter kind's own rules, key material and algorithms. */
+export async function configFindings(config: GatewayConfig, options: SecurityCheckOptions = {}): Promise<Findings> {
+  const errors = productionProblems(config);
+  const ctx = { production: config.production, baseUrl: config.issuer.replace(/\/$/, '') };
+  for (const [i, { factory, config: entry }] of config.providers.entries()) {
+    for (const p of (await factory.check?.(entry, ctx)) ?? []) errors.push(`${formatPath(['providers', i, ...p.path])}: ${p.message}`);
+  }
+  const report = checkSecurity(config, options);
+  return { errors: [...errors, ...report.errors], warnings: report.warnings };
+}
+
+export interface FileCheck {
+  /** the loaded configuration, unless the file is invalid */
+  config?: GatewayConfig;
+  /** schema and cross-setting problems: the file does not describe a gateway */
+  invalid: string[];
+  /** security and production refusals of a well-formed file */
+  refused: string[];
+  warnings: string[];
+}
+
+export interface CheckOptions extends LoadOptions {
+  /** files `start` generates after the checks (the demo's key material): absent counts as present */
+  planned?: ((path: string) => boolean) | undefined;
+}
+
+/** Load a configuration file and collect every problem, without side effects. */
+export async function checkConfigFile(path: string, options: CheckOptions): Promise<FileCheck> {
+  let config: GatewayConfig;
+  try {
+    config = withPlannedFiles(options.planned, () => loadConfigFile(path, options));
+  } catch (err) {
+    if (err instanceof ConfigError) return { invalid: err.problems, refused: [], warnings: [] };
+    throw err;
+  }
+  const { errors, warnings } = await configFindings(config, { ...(options.env ? { env: options.env } : {}), ...(options.planned ? { planned: options.planned } : {}) });
+  return { config, invalid: [], refused: errors, warnings };
+}

@@ -1,0 +1,79 @@
+// What production mode refuses beyond the schema and the key-material checks: anything meant only for
+// development (the in-process demo peers), secrets too short to resist guessing, a Redis that holds
+// whole identities without TLS or a password, certificate authentication trusting the process's
+// default CA store, and a plain http listener that is not behind a named TLS terminator.
+// Every problem names its config path. Adapter kinds add their own rules (AdapterFactory.check).
+import { isAbsolute, normalize, relative } from 'node:path';
+import type { GatewayConfig } from './load.ts';
+
+/** Generated demo key material (test banks, test SAML IdP) lives here; nothing in it is a production secret. */
+export const DEMO_MATERIAL_DIR = 'var/dev';
+
+/** Secrets that key an HMAC over guessable input (personal codes, cookie values) need this many characters. */
+export const MIN_SECRET_LENGTH = 32;
+
+type Problem = [path: string, message: string];
+
+export function underDemoMaterial(file: string): boolean {
+  const rel = relative(process.cwd(), isAbsolute(file) ? file : normalize(file));
+  return rel === DEMO_MATERIAL_DIR || rel.startsWith(`${DEMO_MATERIAL_DIR}/`);
+}
+
+/** Strings of a provider entry that point at the gateway's in-process demo peers or their key material. */
+function demoPeerReferences(value: unknown, at: string, demoBase: string, out: Problem[]): void {
+  if (typeof value === 'string') {
+    if (value.startsWith(demoBase)) out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
+    else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value)) out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
+  } else if (Array.isArray(value)) value.forEach((v, i) => demoPeerReferences(v, `${at}[${i}]`, demoBase, out));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
+}
+
+/** Redis holds sessions, grants and verified identities: production needs TLS and a password. */
+function redisProblems(url: string): Problem[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // never echo the URL: it may carry the password
+    return [['store.url', 'is not a valid redis:// or rediss:// URL']];
+  }
+  const out: Problem[] = [];
+  if (u.protocol !== 'rediss:') out.push(['store.url', 'must use TLS (rediss://) in production: the store holds whole identities']);
+  if (!u.password) out.push(['store.url', 'must carry a password (rediss://:PASSWORD@host or user:PASSWORD) in production']);
+  return out;
+}
+
+/** RFC 8705 tls_client_auth trusts a certificate only as far as its chain: without a CA the default store decides. */
+function clientCaProblems(c: GatewayConfig): Problem[] {
+  const users = c.clients.flatMap((cl, i) => (cl.token_endpoint_auth_method === 'tls_client_auth' ? [`clients[${i}]`] : []));
+  if (!users.length) return [];
+  const who = `${users.join(', ')} ${users.length > 1 ? 'use' : 'uses'} tls_client_auth`;
+  const s = c.server;
+  const native = !!s?.tls && (s.mtls?.port !== undefined || s.tls.request_client_certificate === true || !!s.tls.client_ca);
+  const out: Problem[] = [];
+  if (native && !s!.tls!.client_ca) out.push(['server.tls.client_ca', `required in production: ${who}, and without it any certificate of the process's default CA store would be accepted`]);
+  if (s?.client_certificate_header && !s.client_certificate_header.client_ca && !s.tls?.client_ca) {
+    out.push(['server.client_certificate_header.client_ca', `required in production: ${who}, and forwarded certificates must chain to the agency CA`]);
+  }
+  if (!native && !s?.client_certificate_header) out.push([`${users[0]}.token_endpoint_auth_method`, 'tls_client_auth needs client certificates: configure server.tls with client_ca, or server.client_certificate_header']);
+  return out;
+}
+
+/** Every production refusal of this section, as `path: message` lines (empty outside production). */
+export function productionProblems(c: GatewayConfig): string[] {
+  if (!c.production) return [];
+  const out: Problem[] = [];
+  if (c.pairwise_salt !== undefined && c.pairwise_salt.length < MIN_SECRET_LENGTH) {
+    // a pairwise sub is an HMAC of a personal code: a short salt is found by trying salts against known codes
+    out.push(['pairwise_salt', `must be at least ${MIN_SECRET_LENGTH} characters in production`]);
+  }
+  if (c.store.type === 'redis') out.push(...redisProblems(c.store.url));
+  if (c.proxy === true) out.push(['proxy', 'true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production']);
+  else if (!c.server?.tls && c.proxy === false) out.push(['proxy', 'without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls']);
+  out.push(...clientCaProblems(c));
+  const demoBase = `${c.issuer.replace(/\/$/, '')}/demo/`;
+  c.providers.forEach(({ config }, i) => {
+    for (const [k, v] of Object.entries(config)) if (k !== 'onboarding' && k !== 'name') demoPeerReferences(v, `providers[${i}].${k}`, demoBase, out);
+  });
+  return out.map(([path, message]) => `${path}: ${message}`);
+}

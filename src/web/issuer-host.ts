@@ -1,0 +1,52 @@
+// Absolute URLs (discovery, redirects, cookie scope, the `Secure` flag) must come from the configured
+// issuer, never from request headers: a forged Host or X-Forwarded-Host would otherwise publish an
+// attacker's endpoints in discovery or send users there (host header injection, cache poisoning).
+// The engine (Koa) builds URLs from Host / X-Forwarded-Host / X-Forwarded-Proto, so every request gets
+// those headers rewritten here to the issuer's own values (or to a configured RFC 8705 alias origin,
+// which the engine publishes itself), and the engine is told to read them. In production a request for
+// any other host is refused; in development it is served as the issuer (the demo opened as 127.0.0.1
+// instead of localhost keeps working, and still publishes only the issuer's URLs).
+import type { Request, RequestHandler, Response } from 'express';
+import type { Logger } from '../logger.ts';
+import { errorPage } from './views.ts';
+import { pickLocale } from './i18n.ts';
+
+export interface IssuerHostOptions {
+  issuer: string;
+  /** other public origins the gateway answers on (mtls_endpoint_aliases) */
+  aliases?: readonly string[];
+  production: boolean;
+  logger: Logger;
+}
+
+/** `host[:port]` as a URL of this scheme normalises it (default port dropped, lower case), or undefined. */
+function normalHost(value: string | undefined, protocol: string): string | undefined {
+  if (!value || /[\s/@?#\\]/.test(value)) return undefined;
+  try {
+    return new URL(`${protocol}//${value}`).host;
+  } catch {
+    return undefined;
+  }
+}
+
+export function issuerHost(o: IssuerHostOptions): RequestHandler {
+  const origins = [o.issuer, ...(o.aliases ?? [])].map((u) => new URL(u));
+  const issuer = origins[0]!;
+  return (req: Request, res: Response, next) => {
+    const match = origins.find((u) => normalHost(req.headers.host, u.protocol) === u.host);
+    if (!match && o.production) {
+      o.logger.warn('request for another host refused', { host: String(req.headers.host ?? '').slice(0, 100), path: req.path });
+      res.status(400).set('cache-control', 'no-store').type('html').send(errorPage({ locale: pickLocale(undefined, req.get('accept-language')), message: 'error_generic', nonce: (res.locals.cspNonce as string) ?? '' }));
+      return;
+    }
+    const target = match ?? issuer;
+    req.headers.host = target.host;
+    req.headers['x-forwarded-host'] = target.host;
+    req.headers['x-forwarded-proto'] = target.protocol.slice(0, -1);
+    // the client address as Express's `trust proxy` list established it, so the engine never reads a
+    // client-supplied X-Forwarded-For either
+    req.headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';
+    delete req.headers.forwarded;
+    next();
+  };
+}

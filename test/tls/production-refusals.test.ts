@@ -1,0 +1,216 @@
+// Production mode refuses what is unsafe, through the operator's real commands: `vpm-gateway config
+// check FILE` and `vpm-gateway start --config FILE` (src/cli/main.ts main()) refuse the same file with
+// the same lines, each naming its config path, and `start` refuses before it writes anything: no token
+// key, no audit key, no audit directory, no adapter key is left behind.
+import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { existsSync, mkdtempSync, copyFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { main } from '../../src/cli/main.ts';
+import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
+import { providerEntry, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
+import { MOCK_PROVIDER } from '../support/gateway.ts';
+import { TempDir, createCa, serverCert } from './pki-fixture.ts';
+
+let dir: TempDir;
+let ca: CertificateAuthority;
+const f: Record<string, string> = {};
+let n = 0;
+
+function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const entry = providerEntry({ issuer: 'https://eid.example.lv', tls: { ca: f.ca!, cert: f.client!, key: f.clientKey!, caPem: '', clientSubjectDn: '' } }, 'client_secret', {} as GatewayKeyFiles, 'eid');
+  return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
+}
+
+function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'bank',
+    type: 'banklink',
+    name: { lv: 'Banka', en: 'Bank' },
+    kind: 'bank',
+    loa: 'substantial',
+    onboarding: { stage: 'production', licence: { number: 'LB-1', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
+    url: 'https://bank.example.lv/banklink',
+    sender_id: 'VPM',
+    receiver_id: 'BANK',
+    private_key: f.bankKey,
+    bank_certificate: f.bankCert,
+    ...extra,
+  };
+}
+
+const CLIENT = { client_id: 'svc', client_secret: 'service-secret-0123456789-0123456789', redirect_uris: ['https://svc.example.lv/cb'] };
+
+/** Where `start` would write: checked to be absent after every refusal. */
+function outputs(k: number) {
+  return { keys: `${dir.path}/keys-${k}`, audit: `${dir.path}/audit-${k}`, auditKey: `${dir.path}/audit-key-${k}` };
+}
+
+/** A sound production configuration behind a TLS terminator, with `change` applied; written to its own file. */
+function configFile(change: Record<string, unknown> = {}): { file: string; written: string[] } {
+  n += 1;
+  const out = outputs(n);
+  const config = {
+    issuer: 'https://gw.example.lv',
+    production: true,
+    port: 0,
+    proxy: ['10.0.0.0/8'],
+    log_level: 'error',
+    cookie_keys: ['cookie-key-0123456789-0123456789-0123456789'],
+    keys: { dir: out.keys },
+    audit: { dir: out.audit, signing_key: `${out.auditKey}/checkpoint.pem` },
+    clients: [CLIENT],
+    providers: [oidcProvider()],
+    ...change,
+  };
+  return { file: dir.write(`config-${n}.yaml`, stringify(config)), written: Object.values(out) };
+}
+
+async function run(argv: string[]) {
+  const out = { stdout: '', stderr: '' };
+  const code = await main(argv, { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s) });
+  return { code, ...out };
+}
+
+/** Both commands refuse the file with exactly these lines, and `start` leaves nothing behind. */
+async function expectRefused({ file, written }: { file: string; written: string[] }, lines: string[]) {
+  const body = lines.map((l) => `  ${l}`).join('\n');
+  expect(await run(['config', 'check', file])).toMatchObject({ code: 1, stderr: `${file}: refused by the security checks\n${body}\n` });
+  expect(await run(['start', '--config', file])).toMatchObject({ code: 1, stderr: `${file}: refusing to start:\n${body}\n` });
+  for (const path of written) expect([path, existsSync(path)]).toEqual([path, false]);
+}
+
+beforeAll(async () => {
+  dir = new TempDir();
+  ca = await createCa({ commonName: 'Production refusals CA', pathLength: 0 });
+  f.ca = dir.write('ca.pem', ca.cert);
+  const [client, server, bankRsa] = await Promise.all([
+    issueCertificate(ca, { commonName: 'gateway', usage: 'client' }),
+    serverCert(ca, { dns: ['gw.example.lv'] }),
+    issueCertificate(ca, { commonName: 'bank', usage: 'client', key: { type: 'rsa', bits: 2048 } }),
+  ]);
+  f.client = dir.write('client.pem', client.cert);
+  f.clientKey = dir.write('client-key.pem', client.key);
+  f.server = dir.write('server.pem', server.cert);
+  f.serverKey = dir.write('server-key.pem', server.key);
+  f.bankCert = dir.write('bank.pem', bankRsa.cert);
+  f.bankKey = dir.write('bank-key.pem', bankRsa.key);
+});
+
+afterAll(() => dir.remove());
+
+describe('the baseline', () => {
+  test('a sound production configuration behind named TLS terminators passes, and config check writes nothing', async () => {
+    const c = configFile();
+    expect(await run(['config', 'check', c.file])).toEqual({ code: 0, stdout: `${c.file}: ok (1 clients, 1 providers)\n`, stderr: '' });
+    for (const path of c.written) expect(existsSync(path)).toBe(false);
+  });
+
+  test('rediss:// with a password passes config check without connecting to it', async () => {
+    const c = configFile({ store: { type: 'redis', url: 'rediss://:a-long-redis-password@redis.invalid:6380' } });
+    expect(await run(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
+describe('development-only peers', () => {
+  test('a mock provider, even at onboarding stage production', async () => {
+    await expectRefused(configFile({ providers: [oidcProvider(), MOCK_PROVIDER] }), ['providers[1].type: the mock provider lets anyone log in as its test persons; refused in production']);
+  });
+
+  test('a provider pointing at the in-process demo peers', async () => {
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ url: 'https://gw.example.lv/demo/banks/demo-bank/' })] }), [
+      'providers[1].url: points at the in-process demo peers under https://gw.example.lv/demo/ (development only); refused in production',
+    ]);
+  });
+});
+
+describe('short secrets', () => {
+  test('pairwise_salt', async () => {
+    await expectRefused(configFile({ pairwise_salt: 'x', clients: [{ ...CLIENT, subject_type: 'pairwise' }] }), ['pairwise_salt: must be at least 32 characters in production']);
+  });
+
+  test('a cookie key (refused by the cross-setting checks: configuration is invalid)', async () => {
+    const { file } = configFile({ cookie_keys: ['short'] });
+    for (const argv of [['config', 'check', file], ['start', '--config', file]]) {
+      expect(await run(argv)).toMatchObject({ code: 1, stderr: `${file}: configuration is invalid\n  cookie_keys[0]: must be at least 32 characters in production\n` });
+    }
+  });
+});
+
+describe('agency certificates without a client CA', () => {
+  const mtlsClient = { client_id: 'svc-mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=svc,O=Agency', redirect_uris: ['https://svc.example.lv/cb'] };
+
+  test('on the gateway\'s own mutual-TLS listener the process\'s default CA store would decide', async () => {
+    const server = { tls: { cert: f.server, key: f.serverKey }, mtls: { port: 8443 } };
+    await expectRefused(configFile({ server, clients: [CLIENT, mtlsClient] }), [
+      'server.tls.client_ca: required in production: clients[1] uses tls_client_auth, and without it any certificate of the process\'s default CA store would be accepted',
+    ]);
+  });
+
+  test('forwarded by a TLS terminator', async () => {
+    const server = { client_certificate_header: { name: 'X-Client-Cert', trusted_proxies: ['10.0.0.1'] } };
+    await expectRefused(configFile({ server, clients: [CLIENT, mtlsClient] }), [
+      'server.client_certificate_header.client_ca: required in production: clients[1] uses tls_client_auth, and forwarded certificates must chain to the agency CA',
+    ]);
+  });
+});
+
+describe('the store and the listener', () => {
+  test('redis:// without TLS or a password', async () => {
+    await expectRefused(configFile({ store: { type: 'redis', url: 'redis://127.0.0.1:6379' } }), [
+      'store.url: must use TLS (rediss://) in production: the store holds whole identities',
+      'store.url: must carry a password (rediss://:PASSWORD@host or user:PASSWORD) in production',
+    ]);
+  });
+
+  test('a plain http listener without named TLS terminators, and proxy: true', async () => {
+    await expectRefused(configFile({ proxy: false }), ['proxy: without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls']);
+    await expectRefused(configFile({ proxy: true }), ['proxy: true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production']);
+    const tls = configFile({ proxy: false, server: { tls: { cert: f.server, key: f.serverKey } } });
+    expect(await run(['config', 'check', tls.file])).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  test('proxy entries must be addresses or CIDR blocks', async () => {
+    const { file } = configFile({ proxy: ['loopback'] });
+    expect(await run(['config', 'check', file])).toMatchObject({ code: 1, stderr: expect.stringContaining('  proxy') });
+  });
+});
+
+describe('adapter kinds\' own production rules', () => {
+  test('an http banklink url', async () => {
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' })] }), ['providers[1].url: must be https in production']);
+  });
+
+  test('an http jwks_uri with private_key_jwt: refused before the client assertion key is generated', async () => {
+    const metadata = { authorization_endpoint: 'https://eid.example.lv/auth', token_endpoint: 'https://eid.example.lv/token', jwks_uri: 'http://eid.example.lv/jwks' };
+    await expectRefused(configFile({ providers: [oidcProvider({ metadata, client_auth: { method: 'private_key_jwt' } })] }), ['providers[0].metadata.jwks_uri: must be https in production']);
+  });
+
+  test('every problem at once, in one list', async () => {
+    const c = configFile({ pairwise_salt: 'x', providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' }), MOCK_PROVIDER] });
+    await expectRefused(c, [
+      'pairwise_salt: must be at least 32 characters in production',
+      'providers[1].url: must be https in production',
+      'providers[2].type: the mock provider lets anyone log in as its test persons; refused in production',
+    ]);
+  });
+});
+
+describe('config check of the demo configuration', () => {
+  test('writes no demo key material, keys or audit files', async () => {
+    const cwd = process.cwd();
+    const work = mkdtempSync(join(tmpdir(), 'vpm-demo-check-'));
+    mkdirSync(join(work, 'config'));
+    copyFileSync(resolve(cwd, 'config/demo.yaml'), join(work, 'config/demo.yaml'));
+    process.chdir(work);
+    try {
+      const result = await run(['config', 'check', 'config/demo.yaml']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(existsSync(join(work, 'var'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
