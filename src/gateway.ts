@@ -56,8 +56,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? createLogger(config.log_level);
   // the seed's security levels: refuse insecure configuration before anything starts
   assertSecure(config, (message) => logger.warn('security check', { finding: message }));
-  const audit = options.audit ?? (await openAuditLog(config.audit, logger));
   const store = options.store ?? openStore(config);
+  let audit: AuditLog;
+  try {
+    // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
+    audit = options.audit ?? (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? store : undefined }));
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
+  }
   const baseUrl = config.issuer.replace(/\/$/, '');
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
@@ -137,6 +144,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     proxy: config.proxy,
     routers,
     healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
+    auditCheckpoint: () => (audit as { latestCheckpoint?: () => object | undefined }).latestCheckpoint?.(),
     mount: (a) => {
       for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
       mountPeers(a);
