@@ -6,53 +6,17 @@
 // Opening (verification, witnesses, clock, free space) is in ./open.ts.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logger.ts';
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent } from './encode.ts';
-import type { EntryMac } from './entry-mac.ts';
-import { encodeEntryLine, segmentName, type Checkpoint } from './format.ts';
-import { signCheckpoint, type AuditorKey, type CheckpointSigner } from './keys.ts';
+import { encodeCheckpointLine, encodeEntryLine, segmentName, type Checkpoint } from './format.ts';
+import { signCheckpoint } from './keys.ts';
+import type { AuditStatus, FileAuditLogOptions } from './options.ts';
+import { syncDir } from './segments.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
-import { witnessLine, type Witness } from './witness.ts';
-import { encodeCheckpointLine } from './format.ts';
+import { witnessLine, WitnessPublisher } from './witness.ts';
 
-export interface FileAuditLogOptions {
-  dir: string;
-  signer: CheckpointSigner;
-  /** authenticates every entry (see ./entry-mac.ts) */
-  mac: EntryMac;
-  /** HMAC key for subjects */
-  subjectKey: string;
-  /** released claims are stored only when an auditor key is configured, and then only as JWE */
-  auditor?: AuditorKey | undefined;
-  /** write a checkpoint after this many new entries */
-  checkpointEvery: number;
-  /** ... or after this long, when there are entries not yet covered */
-  checkpointIntervalMs: number;
-  segmentMaxBytes: number;
-  /** what to do with a torn tail found at start-up (see README) */
-  tornTail: 'refuse' | 'repair';
-  /** where the latest checkpoint is also kept, outside the directory */
-  witnesses: Witness[];
-  /** refuse events while the volume has less free space than this */
-  minFreeBytes: number;
-  /** a time in the log further ahead of the clock than this refuses the start */
-  maxClockSkewMs: number;
-  logger: Logger;
-  /** most entries per write (bounds memory under a burst) */
-  maxBatch?: number;
-}
-
-export interface AuditStatus {
-  healthy: boolean;
-  entries: number;
-  /** tree size of the latest checkpoint */
-  checkpointed: number;
-  /** write + fdatasync rounds since open (entries / writes = the group-commit batch size) */
-  writes: number;
-  error?: string;
-}
+export type { AuditStatus, FileAuditLogOptions } from './options.ts';
 
 /** What open() found and hands over to the writer. */
 export interface OpenedState {
@@ -80,7 +44,6 @@ export class FileAuditLog implements AuditLog {
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
   private failure: string | undefined;
-  private witnessFailure: string | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private segment: FileHandle | undefined;
@@ -90,8 +53,7 @@ export class FileAuditLog implements AuditLog {
   private lastTime: number;
   private cpDue = false;
   private writes = 0;
-  private publishing: Promise<void> | undefined;
-  private toPublish: string | undefined;
+  private readonly witnesses: WitnessPublisher;
 
   constructor(o: FileAuditLogOptions, s: OpenedState) {
     this.o = o;
@@ -104,16 +66,17 @@ export class FileAuditLog implements AuditLog {
     this.checkpoints = s.checkpoints;
     this.latest = s.latest;
     this.lastTime = s.lastTime;
+    this.witnesses = new WitnessPublisher(o.witnesses, o.logger);
     this.timer = setInterval(() => {
       if (this.tree.size > this.cpSize) {
         this.cpDue = true;
         this.kick();
       }
-      if (this.witnessFailure && this.latest) this.publish(witnessLine(this.latest));
+      if (this.witnesses.failure && this.latest) this.witnesses.publish(witnessLine(this.latest));
       this.space.check().catch((err: Error) => this.o.logger.error('cannot measure free space on the audit volume', { dir: this.dir, message: err.message }));
     }, o.checkpointIntervalMs);
     this.timer.unref();
-    if (this.latest) this.publish(witnessLine(this.latest)); // a witness behind the log catches up
+    if (this.latest) this.witnesses.publish(witnessLine(this.latest)); // a witness behind the log catches up
     if (this.tree.size > this.cpSize) {
       this.cpDue = true; // entries written before a crash, not yet under a checkpoint
       this.kick();
@@ -125,7 +88,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   status(): AuditStatus {
-    const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnessFailure;
+    const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
     const s: AuditStatus = { healthy: error === undefined, entries: this.tree.size, checkpointed: this.cpSize, writes: this.writes };
     if (error) s.error = error;
     return s;
@@ -140,7 +103,7 @@ export class FileAuditLog implements AuditLog {
     if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
     if (this.closed) throw new AuditUnavailableError('audit log is closed');
     if (this.space.low) await this.space.check().catch(() => {}); // freed since? (cheap, and only when refusing)
-    const refused = this.space.low ?? this.witnessFailure;
+    const refused = this.space.low ?? this.witnesses.failure;
     if (refused) throw new AuditUnavailableError(`audit log unavailable: ${refused}`);
     const fields = await encodeEntryEvent(event, this.o);
     return new Promise<void>((resolve, reject) => {
@@ -154,7 +117,7 @@ export class FileAuditLog implements AuditLog {
     if (this.tree.size > this.cpSize) this.cpDue = true;
     this.kick();
     while (this.running) await this.running;
-    while (this.publishing) await this.publishing;
+    await this.witnesses.settled();
     if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
   }
 
@@ -165,7 +128,7 @@ export class FileAuditLog implements AuditLog {
     if (!this.failure && this.tree.size > this.cpSize) this.cpDue = true;
     this.kick();
     while (this.running) await this.running;
-    while (this.publishing) await this.publishing;
+    await this.witnesses.settled();
     await this.segment?.close().catch(() => {});
     await this.checkpoints.close().catch(() => {});
   }
@@ -251,29 +214,7 @@ export class FileAuditLog implements AuditLog {
     await this.checkpoints.write(encodeCheckpointLine(cp));
     await this.checkpoints.datasync();
     this.latest = cp;
-    this.publish(witnessLine(cp));
-  }
-
-  /** Hand the latest checkpoint to the witnesses, off the write path; only the newest pending one is sent. */
-  private publish(line: string): void {
-    if (this.o.witnesses.length === 0) return;
-    this.toPublish = line;
-    if (this.publishing) return;
-    this.publishing = (async () => {
-      while (this.toPublish !== undefined) {
-        const next = this.toPublish;
-        this.toPublish = undefined;
-        try {
-          await Promise.all(this.o.witnesses.map((w) => w.write(next)));
-          if (this.witnessFailure) this.o.logger.warn('audit witness updated again; accepting events', { dir: this.dir });
-          this.witnessFailure = undefined;
-        } catch (err) {
-          // fail closed: a witness left behind would let a rollback to its checkpoint go unnoticed
-          if (!this.witnessFailure) this.o.logger.error('cannot update the audit witness; refusing events until it can be', { dir: this.dir, code: (err as NodeJS.ErrnoException).code, error: (err as Error).name });
-          this.witnessFailure = `cannot update the audit witness (${(err as NodeJS.ErrnoException).code ?? (err as Error).name})`;
-        }
-      }
-    })().finally(() => (this.publishing = undefined));
+    this.witnesses.publish(witnessLine(cp));
   }
 
   private fail(err: Error, batch: Pending[]): void {
@@ -282,14 +223,5 @@ export class FileAuditLog implements AuditLog {
     this.o.logger.error('audit log write failed; refusing further events until restart', { dir: this.dir, code, message: err.message });
     const error = new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
     for (const p of [...batch, ...this.queue.splice(0)]) p.reject(error);
-  }
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
   }
 }

@@ -1,5 +1,6 @@
 // The files of an audit log directory: segments in index order, and a reader that reuses one buffer.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR } from './format.ts';
 
 export class AuditDirError extends Error {
@@ -60,3 +61,12 @@ export class SegmentReader {
   }
 }
 
+/** fsync a directory, so a created or renamed file in it survives a crash */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

@@ -5,6 +5,7 @@
 // to an earlier checkpoint is a perfectly valid shorter log.
 import { readFile, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { decodeCheckpointLine, encodeCheckpointLine, type Checkpoint } from './format.ts';
 import { verifyCheckpointSignature, type CheckpointVerifier } from './keys.ts';
@@ -73,6 +74,49 @@ export class StoreWitness implements Witness {
 
   write(line: string): Promise<void> {
     return this.store.set(this.key, line, STORE_TTL_SECONDS);
+  }
+}
+
+/** Hands checkpoints to the witnesses off the write path; of several pending only the newest is sent. */
+export class WitnessPublisher {
+  /** set while the witnesses cannot be updated: the log refuses events then (fail closed), since a
+   * witness left behind would let a rollback to its checkpoint go unnoticed */
+  failure: string | undefined;
+  private readonly witnesses: readonly Witness[];
+  private readonly logger: Logger;
+  private running: Promise<void> | undefined;
+  private next: string | undefined;
+
+  constructor(witnesses: readonly Witness[], logger: Logger) {
+    this.witnesses = witnesses;
+    this.logger = logger;
+  }
+
+  publish(line: string): void {
+    if (this.witnesses.length === 0) return;
+    this.next = line;
+    this.running ??= this.run().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once every checkpoint handed over so far has been sent (or has failed). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (this.next !== undefined) {
+      const line = this.next;
+      this.next = undefined;
+      try {
+        await Promise.all(this.witnesses.map((w) => w.write(line)));
+        if (this.failure) this.logger.warn('audit witness updated again; accepting events');
+        this.failure = undefined;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+        if (!this.failure) this.logger.error('cannot update the audit witness; refusing events until it can be', { code });
+        this.failure = `cannot update the audit witness (${code})`;
+      }
+    }
   }
 }
 
