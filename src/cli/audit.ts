@@ -4,12 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { auditConfigSchema, entryMacKey, openAuditLog, witnessesFor, type AuditConfig } from '../audit/config.ts';
-import { EntryMac } from '../audit/entry-mac.ts';
-import { checkWitnesses, FileWitness, futureTimeProblem, witnessLine, type Witness } from '../audit/witness.ts';
+import { auditConfigSchema, openAuditLog, type AuditConfig } from '../audit/config.ts';
 import { storeSchema } from '../config/schema.ts';
-import { RedisStore } from '../store/redis.ts';
-import type { Store } from '../store/store.ts';
+import { entryMac, witnessChecks, witnessCommand, type WitnessContext } from './audit-witness.ts';
 import { AUDIT_EVENTS, type AuditEventType } from '../audit/events.ts';
 import { decodeCheckpointLine, describePosition, encodeCheckpointLine, FormatError, type Checkpoint, type StoredEntry } from '../audit/format.ts';
 import { loadCheckpointPublicKey, verifyCheckpointSignature, type CheckpointVerifier } from '../audit/keys.ts';
@@ -147,37 +144,6 @@ function loadAuditConfig(path: string): { config: AuditConfig; storeConfig: Retu
   return { config: result.data, storeConfig: store.data };
 }
 
-/** The configured witnesses (the Redis one through a connection of its own), and how to let go of them. */
-async function configuredWitnesses(ctx: Ctx, kid: string): Promise<{ witnesses: Witness[]; close(): Promise<void> }> {
-  const sc = ctx.storeConfig;
-  const store: Store | undefined = sc?.type === 'redis' ? new RedisStore({ url: sc.url, prefix: sc.prefix }) : undefined;
-  return { witnesses: witnessesFor(ctx.config!, kid, store), close: async () => store?.close() };
-}
-
-/** Problems of the log against the witnesses and the clock: with --config, and a --witness file. */
-async function witnessChecks(ctx: Ctx, scan: ScanResult): Promise<string[]> {
-  const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
-  const problems: string[] = [];
-  if (!scan.key) return problems;
-  if (ctx.values.witness) problems.push(...(await checkWitnesses([new FileWitness(ctx.values.witness)], checkpoints, scan.key)));
-  if (ctx.config) {
-    const { witnesses, close } = await configuredWitnesses(ctx, scan.key.kid);
-    try {
-      problems.push(...(await checkWitnesses(witnesses, checkpoints, scan.key)));
-    } finally {
-      await close();
-    }
-    const future = futureTimeProblem([scan.lastTime, checkpoints.at(-1)?.time], ctx.config.max_clock_skew_ms);
-    if (future) problems.push(future);
-  }
-  return problems;
-}
-
-/** With --config: the entry MAC key, so entries no checkpoint covers yet are authenticated too. */
-function entryMac(ctx: Ctx): EntryMac | undefined {
-  return ctx.config ? new EntryMac(entryMacKey(ctx.config)) : undefined;
-}
-
 function dirOf(ctx: Ctx): string {
   if (ctx.positionals.length > 1) throw new UsageError(`unexpected arguments: ${ctx.positionals.slice(1).join(' ')}`);
   return ctx.positionals[0] ?? ctx.config?.dir ?? 'var/audit';
@@ -218,8 +184,8 @@ function checkpointSummary(cp: Checkpoint): string {
 
 async function verify(ctx: Ctx): Promise<number> {
   const dir = dirOf(ctx);
-  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(ctx) });
-  const witnessProblems = await witnessChecks(ctx, scan);
+  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(witnessContext(ctx)) });
+  const witnessProblems = await witnessChecks(witnessContext(ctx), scan);
   const ok = scan.problems.length === 0 && witnessProblems.length === 0;
   const latest = scan.checkpoints.at(-1)?.checkpoint;
   const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
@@ -525,29 +491,13 @@ async function repair(ctx: Ctx): Promise<number> {
 async function witness(ctx: Ctx): Promise<number> {
   if (!ctx.config) throw new UsageError('witness needs --config FILE (the witnesses and keys it names)');
   if (ctx.positionals.length) throw new UsageError('witness takes no DIR: it uses the configured audit directory');
-  const dir = ctx.config.dir;
-  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(ctx) });
-  const key = scan.key!;
-  const latest = scan.checkpoints.at(-1)?.checkpoint;
-  const { witnesses, close } = await configuredWitnesses(ctx, key.kid);
-  try {
-    const problems = await checkWitnesses(witnesses, scan.checkpoints.map((c) => c.checkpoint), key);
-    if (!ctx.values.reset) {
-      emit(ctx, { ok: problems.length === 0, witnesses: witnesses.map((w) => w.name), problems }, problems.length ? problems.map((p) => `DIFFERS: ${p}\n`).join('') : `OK: ${witnesses.map((w) => w.name).join(', ')} agree with the log\n`);
-      return problems.length ? 1 : 0;
-    }
-    if (scan.problems.length) {
-      emit(ctx, { ok: false, error: 'the log fails verification', problems: scan.problems }, `REFUSED: the log fails verification (${describeProblem(scan.problems[0]!)}); a witness is only reset to a log that verifies\n`);
-      return 1;
-    }
-    if (!latest) {
-      emit(ctx, { ok: false, error: 'no checkpoint yet' }, 'REFUSED: the log has no checkpoint yet; the gateway writes the witness at its first checkpoint\n');
-      return 1;
-    }
-    for (const w of witnesses) await w.write(witnessLine(latest));
-    emit(ctx, { ok: true, witnesses: witnesses.map((w) => w.name), checkpoint: latest, replaced: problems }, `${problems.map((p) => `was: ${p}\n`).join('')}witnesses ${witnesses.map((w) => w.name).join(', ')} now hold ${checkpointSummary(latest)}\n`);
-    return 0;
-  } finally {
-    await close();
-  }
+  const key = await pinnedKey(ctx);
+  if (!key) throw new UsageError('witness needs the checkpoint key (--config)');
+  const r = await witnessCommand({ ...witnessContext(ctx), config: ctx.config }, key, ctx.values.reset === true);
+  emit(ctx, r.json, r.text);
+  return r.code;
+}
+
+function witnessContext(ctx: Ctx): WitnessContext {
+  return { ...(ctx.config ? { config: ctx.config } : {}), ...(ctx.storeConfig ? { storeConfig: ctx.storeConfig } : {}), witnessFile: ctx.values.witness };
 }
