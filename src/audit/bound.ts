@@ -1,8 +1,9 @@
 // Bounds every value quoted into an audit entry. Detail often quotes what an upstream sent (a banklink
 // VK_SERVICE, a SAML StatusCode), which an attacker controls: a long string is cut with a marker and the
-// SHA-256 of the whole value (so an investigator holding the original can match it), and an entry can
+// SHA-256 of the whole (redacted) value, so an investigator holding the original can match it; an entry can
 // never exceed MAX_ENTRY_BYTES, so record() never refuses an event for its size.
 import { createHash } from 'node:crypto';
+import { redactCodes } from './privacy.ts';
 
 export const MAX_ENTRY_BYTES = 16 * 1024;
 /** strings longer than this are cut to KEEP_CHARS plus a marker */
@@ -15,7 +16,9 @@ const digest = (s: string) => 'sha256:' + createHash('sha256').update(s, 'utf8')
 
 export function boundString(s: string, max = MAX_STRING): string {
   if (s.length <= max) return s;
-  return `${s.slice(0, Math.min(KEEP_CHARS, max))}…[truncated: ${s.length} chars, ${digest(s)}]`;
+  // the digest is of the redacted value: a known template around one personal code would otherwise
+  // let anyone test the few million valid codes against it
+  return `${s.slice(0, Math.min(KEEP_CHARS, max))}…[truncated: ${s.length} chars, ${digest(redactCodes(s))}]`;
 }
 
 /** A copy of value with long strings cut, long arrays and objects shortened and deep nesting flattened. */

@@ -69,3 +69,17 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
   expect(json.entries[0].detail.reason).toMatch(/^invalid_response: VK_SERVICE "9+…\[truncated: 150056 chars, sha256:[\w-]+\]$/);
   expect(lines.reduce((n, l) => n + l.length, 0)).toBeLessThan(8 * 1024);
 });
+
+test('a cut value keeps no personal code: not in the kept part, and its digest is of the redacted value', async () => {
+  const t = testLog();
+  const log = await t.open();
+  const value = `user 010180-15097 ${'z'.repeat(5000)}`;
+  await log.record({ type: 'verification_error', correlationId: 'c-code', detail: { reason: value } });
+  await log.close();
+  const { json } = await cli('query', t.dir, '--correlation', 'c-code', '--json');
+  const reason: string = json.entries[0].detail.reason;
+  expect(reason).not.toContain('010180');
+  const redacted = value.replace('010180-15097', '[redacted]');
+  expect(reason).toContain('sha256:' + createHash('sha256').update(redacted).digest('base64url'));
+  expect(reason).not.toContain('sha256:' + createHash('sha256').update(value).digest('base64url'));
+});
