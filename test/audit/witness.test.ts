@@ -192,6 +192,17 @@ describe('the witness', () => {
     expect(reset.stdout).toContain('REFUSED: the log fails verification');
   });
 
+  test('a witness that cannot be updated refuses further events and makes the log not ready (fail closed)', async () => {
+    const t = testLog({ checkpoint_every: 5 });
+    const unwritable = join(t.root, 'no-such-dir', 'witness.json');
+    const log = await testLog({ ...t.config, witness: { path: unwritable } }).open();
+    await log.record({ type: 'logout' });
+    await log.checkpoint(); // the checkpoint is durable; handing it to the witness fails
+    expect(log.status()).toMatchObject({ healthy: false, error: 'cannot update the audit witness (ENOENT)' });
+    await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log unavailable: cannot update the audit witness (ENOENT)');
+    await log.close();
+  });
+
   test('GET /audit/checkpoint serves the latest signed checkpoint, not cached', async () => {
     const t = testLog({ checkpoint_every: 5 });
     const log = await t.open();
