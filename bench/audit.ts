@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditConfigSchema, openAuditLog } from '../src/audit/config.ts';
+import { auditConfigSchema, entryMacKey, openAuditLog } from '../src/audit/config.ts';
+import { EntryMac } from '../src/audit/entry-mac.ts';
 import type { AuditEvent } from '../src/audit/events.ts';
 import { loadCheckpointPublicKey } from '../src/audit/keys.ts';
 import { scanLog } from '../src/audit/scan.ts';
@@ -23,6 +24,8 @@ function config(name: string) {
     dir: join(root, name),
     signing_key: join(root, 'keys', 'checkpoint.pem'),
     subject_hash_key: 'bench-subject-hash-key-0123456789-0123456789',
+    // the logs share one checkpoint key: each needs a witness of its own
+    witness: { path: join(root, `${name}-witness.json`) },
   });
 }
 
@@ -84,7 +87,7 @@ for (const producers of [1, 16, 64, 256, 1024, 4096]) {
 const filled = await fill(VERIFY_ENTRIES);
 const key = await loadCheckpointPublicKey(config('verify').signing_key);
 const t0 = performance.now();
-const scan = await scanLog(config('verify').dir, { key, signatures: 'all' });
+const scan = await scanLog(config('verify').dir, { key, signatures: 'all', mac: new EntryMac(entryMacKey(config('verify'))) });
 const verifySeconds = (performance.now() - t0) / 1000;
 if (scan.problems.length || scan.entries !== VERIFY_ENTRIES) throw new Error(`verification failed: ${JSON.stringify(scan.problems[0])}`);
 console.log(`\nverify (every entry, the tree, every checkpoint signature, the times)`);

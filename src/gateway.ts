@@ -62,8 +62,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length) throw new SecurityCheckError(findings.errors);
-  const audit = options.audit ?? (await openAuditLog(config.audit, logger));
   const store = options.store ?? openStore(config);
+  let audit: AuditLog;
+  try {
+    // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
+    audit = options.audit ?? (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? store : undefined }));
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
+  }
   const baseUrl = config.issuer.replace(/\/$/, '');
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
@@ -160,6 +167,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [...new Set([...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []), ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin))])],
     healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
+    auditCheckpoint: () => (audit as { latestCheckpoint?: () => object | undefined }).latestCheckpoint?.(),
     mount: (a) => {
       for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
       mountPeers(a);

@@ -1,4 +1,6 @@
 // Structured JSON lines for operators. Never pass personal codes, tokens or secrets in `fields`.
+// Values are bounded: an error message may quote what a client or an upstream sent (150 KB of it),
+// and one request must not be able to flood stderr.
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -10,6 +12,15 @@ export interface Logger {
 }
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** longest string value printed whole */
+export const MAX_LOG_STRING = 1024;
+/** longest line; beyond it only time, level, message and the size are printed */
+export const MAX_LOG_LINE = 8192;
+
+function bounded(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value.length > MAX_LOG_STRING) return `${value.slice(0, MAX_LOG_STRING)}…[truncated, ${value.length} chars]`;
+  return value;
+}
 
 export function createLogger(
   level: Level = 'info',
@@ -18,7 +29,9 @@ export function createLogger(
 ): Logger {
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }));
+    const time = new Date().toISOString();
+    const line = JSON.stringify({ time, level: lvl, msg, ...base, ...fields }, bounded);
+    write(line.length <= MAX_LOG_LINE ? line : JSON.stringify({ time, level: lvl, msg: bounded('', msg), truncated: `line of ${line.length} chars` }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

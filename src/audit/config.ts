@@ -6,8 +6,12 @@ import { z } from 'zod';
 import { secretSchema } from '../config/secret.ts';
 import type { Logger } from '../logger.ts';
 import { AuditUnavailableError } from './events.ts';
+import type { Store } from '../store/store.ts';
+import { EntryMac } from './entry-mac.ts';
 import { loadAuditorKey, loadOrCreateCheckpointKey, writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { FileAuditLog } from './log.ts';
+import { openFileAuditLog } from './open.ts';
+import { FileWitness, StoreWitness, type Witness } from './witness.ts';
 
 function inside(child: string, parent: string): boolean {
   const rel = relative(resolve(parent), resolve(child));
@@ -36,17 +40,52 @@ export const auditConfigSchema = z
     segment_max_bytes: z.number().int().min(4096).max(2 ** 31).default(64 * 1024 * 1024),
     /** a torn tail found at start-up: refuse to start (default) or move it aside, record that, and start */
     torn_tail: z.enum(['refuse', 'repair']).default('refuse'),
+    /** MAC key of every entry (at least 32 characters). When absent a random key is generated into
+     * `entry-mac.key` next to the signing key; `audit verify --config` needs it. */
+    entry_mac_key: secretSchema.pipe(z.string().min(32, 'entry_mac_key must be at least 32 characters')).optional(),
+    /** where the latest signed checkpoint is also kept, out of reach of whoever can write `dir`:
+     * `path` (default `audit-witness.json` next to the signing key) and, when the gateway runs on Redis,
+     * the store (`store: false` to leave it out) */
+    witness: z
+      .strictObject({ path: z.string().min(1).optional(), store: z.boolean().default(true) })
+      .prefault({}),
+    /** a time in the log further ahead of this host's clock refuses the start */
+    max_clock_skew_ms: z.number().int().min(0).max(3_600_000).default(60_000),
+    /** below this much free space on the audit volume events are refused and the gateway is not ready */
+    min_free_bytes: z.number().int().min(0).default(256 * 1024 * 1024),
   })
   .superRefine((c, ctx) => {
     if (inside(c.signing_key, c.dir)) ctx.addIssue({ code: 'custom', path: ['signing_key'], message: 'the checkpoint signing key must not be inside the audit directory' });
+    if (c.witness.path && inside(c.witness.path, c.dir)) ctx.addIssue({ code: 'custom', path: ['witness', 'path'], message: 'the witness must not be inside the audit directory (whoever can rewrite the log could rewrite it too)' });
   });
 
 export type AuditConfig = z.infer<typeof auditConfigSchema>;
 
 /** The configured subject hash key, or the generated one kept next to the signing key. */
 export function subjectHashKey(config: AuditConfig, logger?: Logger): string {
-  if (config.subject_hash_key) return config.subject_hash_key;
-  const path = resolve(dirname(config.signing_key), 'subject-hash.key');
+  return secretNextToKey(config, config.subject_hash_key, 'subject-hash.key', 'generated an audit subject hash key; back it up, it is needed to search the log by personal code', logger);
+}
+
+/** The configured entry MAC key, or the generated one kept next to the signing key. */
+export function entryMacKey(config: AuditConfig, logger?: Logger): string {
+  return secretNextToKey(config, config.entry_mac_key, 'entry-mac.key', 'generated an audit entry MAC key; keep it with the checkpoint key, "audit verify --config" needs it', logger);
+}
+
+/** The file witness: configured, or next to the signing key (outside the audit directory). */
+export function witnessPath(config: AuditConfig): string {
+  return config.witness.path ?? resolve(dirname(config.signing_key), 'audit-witness.json');
+}
+
+/** Every witness of the log: the file, and the store when it is shared and durable (Redis). */
+export function witnessesFor(config: AuditConfig, kid: string, store?: Store): Witness[] {
+  const witnesses: Witness[] = [new FileWitness(witnessPath(config))];
+  if (store && config.witness.store) witnesses.push(new StoreWitness(store, kid));
+  return witnesses;
+}
+
+function secretNextToKey(config: AuditConfig, configured: string | undefined, name: string, generated: string, logger?: Logger): string {
+  if (configured) return configured;
+  const path = resolve(dirname(config.signing_key), name);
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
@@ -55,7 +94,7 @@ export function subjectHashKey(config: AuditConfig, logger?: Logger): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64url');
   writeNewFileSync(path, key + '\n', 0o600);
-  logger?.warn('generated an audit subject hash key; back it up, it is needed to search the log by personal code', { path });
+  logger?.warn(generated, { path });
   return key;
 }
 
@@ -66,27 +105,33 @@ export async function loadCheckpointSigner(config: AuditConfig, logger?: Logger)
 }
 
 /** Open the file-backed audit log described by the config. Rejects with AuditUnavailableError (fail closed). */
-export async function openAuditLog(config: AuditConfig, logger: Logger, overrides: { tornTail?: 'refuse' | 'repair' } = {}): Promise<FileAuditLog> {
+export async function openAuditLog(config: AuditConfig, logger: Logger, overrides: { tornTail?: 'refuse' | 'repair'; store?: Store | undefined } = {}): Promise<FileAuditLog> {
   let signer: CheckpointSigner;
   let subjectKey: string;
+  let mac: EntryMac;
   let auditor;
   try {
     signer = await loadCheckpointSigner(config, logger);
     subjectKey = subjectHashKey(config, logger);
+    mac = new EntryMac(entryMacKey(config, logger));
     auditor = config.auditor_public_key ? await loadAuditorKey(config.auditor_public_key) : undefined;
   } catch (err) {
     if (err instanceof AuditUnavailableError) throw err;
     throw new AuditUnavailableError(`audit log keys: ${(err as Error).message}`);
   }
-  return FileAuditLog.open({
+  return openFileAuditLog({
     dir: config.dir,
     signer,
+    mac,
     subjectKey,
     auditor,
     checkpointEvery: config.checkpoint_every,
     checkpointIntervalMs: config.checkpoint_interval_ms,
     segmentMaxBytes: config.segment_max_bytes,
     tornTail: overrides.tornTail ?? config.torn_tail,
+    witnesses: witnessesFor(config, signer.kid, overrides.store),
+    minFreeBytes: config.min_free_bytes,
+    maxClockSkewMs: config.max_clock_skew_ms,
     logger: logger.child({ component: 'audit' }),
   });
 }

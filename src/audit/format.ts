@@ -4,7 +4,8 @@
 //   checkpoint-key.pub.pem                  public half of the checkpoint key (pin it elsewhere too)
 //   torn/                                   torn tails moved aside by a repair
 // The Merkle leaf is the exact bytes of "entry"; "leaf" repeats its leaf hash so an edited entry is
-// located by position without waiting for the next checkpoint.
+// located by position without waiting for the next checkpoint. "entry" ends with its MAC (./entry-mac.ts).
+import { MAC_SUFFIX_BYTES } from './entry-mac.ts';
 import { AUDIT_EVENTS, type AuditEventType } from './events.ts';
 import { leafHash } from './merkle.ts';
 
@@ -51,11 +52,14 @@ export interface StoredEntry {
   /** released claims as compact JWE to the auditor key */
   claims?: string;
   detail?: Record<string, unknown>;
+  /** HMAC-SHA256 of the entry without this member, hex (see ./entry-mac.ts) */
+  mac: string;
 }
 
 const UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const OPTIONAL_STRINGS = ['corr', 'client', 'provider', 'sub', 'claims'] as const;
-const KNOWN_FIELDS = new Set(['i', 't', 'type', 'code', 'detail', ...OPTIONAL_STRINGS]);
+const KNOWN_FIELDS = new Set(['i', 't', 'type', 'code', 'detail', 'mac', ...OPTIONAL_STRINGS]);
+const MAC_HEX = /^[0-9a-f]{64}$/;
 
 let lastValidTime = '';
 
@@ -90,6 +94,7 @@ export function decodeEntryLine(line: Buffer): DecodedEntry {
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef');
+const MAC_START = Buffer.from(',"mac":"');
 
 /** buf[at, at + len) equals the bytes of `expected` (a JS loop: cheaper than a native call per line) */
 function bytesAre(buf: Buffer, at: number, expected: Buffer): boolean {
@@ -114,6 +119,9 @@ export function decodeEntryAt(buf: Buffer, start: number, end: number): DecodedE
   const body = buf.subarray(start + BODY_START, end - 1);
   const leaf = leafHash(body);
   if (!hexIs(buf, start + PREFIX.length, leaf)) throw new FormatError('leaf hash does not match the entry (entry or hash altered)');
+  if (body.length <= MAC_SUFFIX_BYTES || !bytesAre(body, body.length - MAC_SUFFIX_BYTES, MAC_START) || body[body.length - 2] !== 0x22) {
+    throw new FormatError('entry does not end with its MAC (not written by the gateway)');
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(buf.toString('utf8', start + BODY_START, end - 1));
@@ -132,6 +140,7 @@ function checkEntry(value: unknown): StoredEntry {
   if (typeof e.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, e.type)) throw new FormatError('entry type is not in the audit vocabulary');
   if (e.code !== AUDIT_EVENTS[e.type as AuditEventType]) throw new FormatError('entry code does not match its type');
   for (const key of OPTIONAL_STRINGS) if (e[key] !== undefined && typeof e[key] !== 'string') throw new FormatError(`entry field ${key} is not a string`);
+  if (typeof e.mac !== 'string' || !MAC_HEX.test(e.mac)) throw new FormatError('entry MAC is missing or malformed');
   if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) throw new FormatError('entry detail is not an object');
   return e as unknown as StoredEntry;
 }

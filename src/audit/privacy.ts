@@ -39,6 +39,11 @@ export async function encryptClaims(claims: Record<string, unknown>, auditor: Au
 // above; callers must not put them there, and this catches the mistake instead of storing one.
 const CODE_LIKE = /(?<![0-9A-Za-z_-])(?:\d{6}-?\d{5})(?![0-9A-Za-z_-])/g;
 
+/** s with anything shaped like a personal code replaced. */
+export function redactCodes(s: string): string {
+  return s.replace(CODE_LIKE, '[redacted]');
+}
+
 /** Detail as JSON with anything shaped like a personal code replaced. */
 export function redactedDetailJson(detail: Record<string, unknown>): { json: string; redacted: boolean } {
   const json = JSON.stringify(detail);

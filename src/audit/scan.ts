@@ -2,7 +2,7 @@
 // and leaf hash, the index sequence, non-decreasing times, the Merkle root at every checkpoint, each
 // checkpoint's form, number, signature and time, and torn tails. `audit verify`, the writer's start-up
 // check, `audit query` and `audit prove` all use this one pass.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CHECKPOINTS_FILE,
@@ -12,15 +12,17 @@ import {
   FormatError,
   lines,
   PUBLIC_KEY_FILE,
-  SEGMENT_PATTERN,
-  TORN_DIR,
   tornTailOffset,
   type Checkpoint,
   type DecodedEntry,
   type Position,
 } from './format.ts';
 import { loadCheckpointPublicKey, verifyCheckpointSignature, type CheckpointVerifier } from './keys.ts';
+import type { EntryMac } from './entry-mac.ts';
 import { CompactTree, leafHash, LeafHashes } from './merkle.ts';
+import { listSegments, readRegularFile, SegmentReader } from './segments.ts';
+
+export { AuditDirError, listSegments } from './segments.ts';
 
 export type ProblemKind = 'entry' | 'segment' | 'checkpoint' | 'torn' | 'key';
 
@@ -57,6 +59,9 @@ export interface ScanOptions {
   /** called for every well-formed entry, in order */
   onEntry?: (entry: DecodedEntry, position: Position) => void;
   maxProblems?: number;
+  /** the entry MAC key: entries after the latest checkpoint (which no signature covers yet) are
+   * authenticated by it; without it they are counted as unauthenticated (`tail`) */
+  mac?: EntryMac | undefined;
 }
 
 export interface ScanResult {
@@ -74,64 +79,10 @@ export interface ScanResult {
   key?: CheckpointVerifier;
   lastTime?: string;
   lastSegment?: { name: string; first: number; bytes: number };
-}
-
-export class AuditDirError extends Error {
-  override name = 'AuditDirError';
-}
-
-interface Segment {
-  name: string;
-  first: number;
-}
-
-export function listSegments(dir: string): { segments: Segment[]; others: string[] } {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    throw new AuditDirError(`cannot read audit directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  const segments: Segment[] = [];
-  const others: string[] = [];
-  for (const name of names.sort()) {
-    const m = SEGMENT_PATTERN.exec(name);
-    if (m) segments.push({ name, first: Number(m[1]) });
-    else if (name !== CHECKPOINTS_FILE && name !== PUBLIC_KEY_FILE && name !== TORN_DIR) others.push(name);
-  }
-  return { segments, others };
-}
-
-function readRegularFile(path: string): Buffer {
-  // a device or FIFO in place of a segment would never end (or block): refuse it
-  if (!statSync(path).isFile()) throw new AuditDirError(`${path} is not a regular file`);
-  return readFileSync(path);
-}
-
-/**
- * Segments are read into one reused buffer: a fresh 64 MiB buffer per segment costs more in page
- * faults than the hashing. The returned view is valid until the next call.
- */
-class SegmentReader {
-  private buf = Buffer.alloc(0);
-
-  read(path: string): Buffer {
-    const fd = openSync(path, 'r');
-    try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
-      if (stat.size > this.buf.length) this.buf = Buffer.allocUnsafe(stat.size);
-      let done = 0;
-      while (done < stat.size) {
-        const n = readSync(fd, this.buf, done, stat.size - done, done);
-        if (n === 0) break; // shrank while reading: what we have is what there is
-        done += n;
-      }
-      return this.buf.subarray(0, done);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  /** entries after the latest checkpoint: covered by no signature */
+  tail: number;
+  /** whether those entries' MACs were checked (a MAC key was given) */
+  tailAuthenticated: boolean;
 }
 
 export async function scanLog(dir: string, options: ScanOptions = {}): Promise<ScanResult> {
@@ -211,6 +162,8 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   let expected = 0;
   let lastTime: string | undefined;
   let lastSegment: ScanResult['lastSegment'];
+  // the latest checkpoint's signature covers everything before it; its MAC authenticates every later entry
+  const macFrom = checkpoints.at(-1)?.checkpoint.size ?? 0;
   const checkRoots = () => {
     const due = bySize.get(tree.size);
     if (!due) return;
@@ -245,6 +198,9 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
         }
         if (lastTime !== undefined && e.t < lastTime) add(problems, { kind: 'entry', position, message: `time ${e.t} is earlier than the previous entry's ${lastTime}` });
         lastTime = e.t;
+        if (options.mac && expected >= macFrom && !options.mac.check(decoded.body)) {
+          add(problems, { kind: 'entry', position, message: 'entry MAC does not verify (entry forged or altered by someone without the MAC key)' });
+        }
         options.onEntry?.(decoded, position);
       }
       const leaf = decoded ? decoded.leaf : leafHash(buf.subarray(start, nl));
@@ -273,7 +229,8 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const last = checkpoints.at(-1)?.checkpoint;
   if (last && last.size < tree.size) warnings.push(`${tree.size - last.size} entries after the latest checkpoint are not yet covered by a signature`);
 
-  const result: ScanResult = { dir, entries: tree.size, tree, checkpoints, problems: [...problems, ...checkpointProblems], moreProblems, torn, warnings, keyPinned };
+  const tail = Math.max(0, tree.size - (last?.size ?? 0));
+  const result: ScanResult = { dir, entries: tree.size, tree, checkpoints, problems: [...problems, ...checkpointProblems], moreProblems, torn, warnings, keyPinned, tail, tailAuthenticated: options.mac !== undefined };
   if (leaves) result.leaves = leaves;
   if (key) result.key = key;
   if (lastTime) result.lastTime = lastTime;

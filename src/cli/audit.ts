@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { auditConfigSchema, openAuditLog, type AuditConfig } from '../audit/config.ts';
+import { storeSchema } from '../config/schema.ts';
+import { entryMac, witnessChecks, witnessCommand, type WitnessContext } from './audit-witness.ts';
 import { AUDIT_EVENTS, type AuditEventType } from '../audit/events.ts';
 import { decodeCheckpointLine, describePosition, encodeCheckpointLine, FormatError, type Checkpoint, type StoredEntry } from '../audit/format.ts';
 import { loadCheckpointPublicKey, verifyCheckpointSignature, type CheckpointVerifier } from '../audit/keys.ts';
@@ -29,10 +31,14 @@ const USAGE = `usage: vpm-gateway audit <command> [options]
                                prove and check that the log at checkpoint B extends the log at checkpoint A;
                                A and B are tree sizes of checkpoints in the log or files holding a checkpoint
   repair --config FILE         move a torn tail (an interrupted write) aside and record that in the log
+  witness --config FILE [--reset]
+                               compare the log with its witnesses; --reset writes the log's latest checkpoint
+                               to them after a full verification (a witness lost or configured later)
 common options:
   --config FILE      gateway configuration: the audit directory, the checkpoint key and the subject hash key
   --public-key FILE  checkpoint public key (PEM or JWK) to pin; without it the copy in DIR is used
   --hash-key-file F  subject hash key for --personal-code (or --config)
+  --witness FILE     (verify) a checkpoint saved earlier, e.g. from GET /audit/checkpoint: the log must hold it
   --json             one JSON document on stdout
 `;
 
@@ -58,6 +64,8 @@ const OPTIONS = {
   size: { type: 'string' },
   first: { type: 'string' },
   second: { type: 'string' },
+  witness: { type: 'string' },
+  reset: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -69,6 +77,8 @@ interface Ctx {
   out: Out;
   json: boolean;
   config?: AuditConfig;
+  /** the gateway's store block, for the Redis witness */
+  storeConfig?: ReturnType<typeof storeSchema.parse>;
 }
 
 export async function runAudit(args: string[], out: Out): Promise<number> {
@@ -86,7 +96,7 @@ export async function runAudit(args: string[], out: Out): Promise<number> {
   }
   const ctx: Ctx = { values: parsed.values, positionals, out, json: parsed.values.json === true };
   try {
-    if (parsed.values.config) ctx.config = loadAuditConfig(parsed.values.config);
+    if (parsed.values.config) Object.assign(ctx, loadAuditConfig(parsed.values.config));
     switch (command) {
       case 'verify':
         return await verify(ctx);
@@ -100,6 +110,8 @@ export async function runAudit(args: string[], out: Out): Promise<number> {
         return await consistency(ctx);
       case 'repair':
         return await repair(ctx);
+      case 'witness':
+        return await witness(ctx);
       default:
         throw new UsageError(`unknown audit command ${JSON.stringify(command)}`);
     }
@@ -113,8 +125,8 @@ export async function runAudit(args: string[], out: Out): Promise<number> {
   }
 }
 
-/** The `audit:` block of a gateway configuration file. */
-function loadAuditConfig(path: string): AuditConfig {
+/** The `audit:` and `store:` blocks of a gateway configuration file. */
+function loadAuditConfig(path: string): { config: AuditConfig; storeConfig: ReturnType<typeof storeSchema.parse> } {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
@@ -126,7 +138,10 @@ function loadAuditConfig(path: string): AuditConfig {
   if (!result.success) {
     throw new Error(`${path}: ${result.error.issues.map((i) => `audit.${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return result.data;
+  const storeBlock = typeof doc === 'object' && doc !== null ? ((doc as Record<string, unknown>).store ?? { type: 'memory' }) : { type: 'memory' };
+  const store = storeSchema.safeParse(storeBlock);
+  if (!store.success) throw new Error(`${path}: ${store.error.issues.map((i) => `store.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return { config: result.data, storeConfig: store.data };
 }
 
 function dirOf(ctx: Ctx): string {
@@ -169,18 +184,27 @@ function checkpointSummary(cp: Checkpoint): string {
 
 async function verify(ctx: Ctx): Promise<number> {
   const dir = dirOf(ctx);
-  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all' });
-  const ok = scan.problems.length === 0;
+  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(witnessContext(ctx)) });
+  const witnessProblems = await witnessChecks(witnessContext(ctx), scan);
+  const ok = scan.problems.length === 0 && witnessProblems.length === 0;
   const latest = scan.checkpoints.at(-1)?.checkpoint;
+  const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
+  const witnessed = ctx.config ? 'the witnesses' : ctx.values.witness ? 'the given witness' : undefined;
   const lines = [`audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`];
   lines.push(`checkpoint key: ${scan.key?.kid ?? 'none'}${scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)'}`);
-  if (ok) lines.push('OK: every entry, the tree, every checkpoint signature and the timestamps verify');
-  else {
-    lines.push(`FAILED: first bad position: ${describeProblem(scan.problems[0]!)}`);
+  if (ok && unauthenticated === 0) lines.push(`OK: every entry, the tree, every checkpoint signature and the timestamps verify${scan.tail ? ` (the ${scan.tail} entries after the latest checkpoint by their MACs)` : ''}${witnessed ? `; the log agrees with ${witnessed}` : ''}`);
+  else if (ok) {
+    lines.push(`OK up to the latest checkpoint (entries 0..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`);
+    lines.push(`NOT AUTHENTICATED: the last ${unauthenticated} entries are covered by no signed checkpoint; only the entry MAC key (--config) can authenticate them`);
+  } else {
+    const first = scan.problems[0] ? describeProblem(scan.problems[0]) : witnessProblems[0]!;
+    lines.push(`FAILED: ${scan.problems[0] ? 'first bad position: ' : ''}${first}`);
     for (const p of scan.problems.slice(1)) lines.push(`  also: ${describeProblem(p)}`);
+    for (const p of scan.problems.length ? witnessProblems : witnessProblems.slice(1)) lines.push(`  also: ${p}`);
     if (scan.moreProblems) lines.push(`  ... and ${scan.moreProblems} more problems`);
   }
-  for (const w of scan.warnings) lines.push(`warning: ${w}`);
+  if (!witnessed) lines.push('note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one');
+  for (const w of scan.warnings) if (!w.includes('not yet covered by a signature')) lines.push(`warning: ${w}`);
   emit(
     ctx,
     {
@@ -193,6 +217,10 @@ async function verify(ctx: Ctx): Promise<number> {
       key_pinned: scan.keyPinned,
       first_bad: scan.problems[0] ?? null,
       problems: scan.problems,
+      witness_problems: witnessProblems,
+      witness_checked: witnessed !== undefined,
+      uncheckpointed: scan.tail,
+      unauthenticated,
       more_problems: scan.moreProblems,
       warnings: scan.warnings,
     },
@@ -456,4 +484,20 @@ async function repair(ctx: Ctx): Promise<number> {
   const repaired = before.torn.map((t) => ({ ...t, moved_to: `torn/${t.file}.${t.offset}.torn` }));
   emit(ctx, { ok: true, repaired }, repaired.map((t) => `moved ${t.length} torn bytes of ${t.file} (line ${t.line}, byte ${t.offset}) to ${dir}/${t.moved_to}; recorded as audit_log_repaired\n`).join(''));
   return 0;
+}
+
+// witness -----------------------------------------------------------------------------------------
+
+async function witness(ctx: Ctx): Promise<number> {
+  if (!ctx.config) throw new UsageError('witness needs --config FILE (the witnesses and keys it names)');
+  if (ctx.positionals.length) throw new UsageError('witness takes no DIR: it uses the configured audit directory');
+  const key = await pinnedKey(ctx);
+  if (!key) throw new UsageError('witness needs the checkpoint key (--config)');
+  const r = await witnessCommand({ ...witnessContext(ctx), config: ctx.config }, key, ctx.values.reset === true);
+  emit(ctx, r.json, r.text);
+  return r.code;
+}
+
+function witnessContext(ctx: Ctx): WitnessContext {
+  return { ...(ctx.config ? { config: ctx.config } : {}), ...(ctx.storeConfig ? { storeConfig: ctx.storeConfig } : {}), witnessFile: ctx.values.witness };
 }

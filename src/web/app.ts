@@ -27,6 +27,8 @@ export interface AppParts {
   formActionOrigins?(): string[];
   /** false while a dependency the login needs (the audit log) is down */
   healthy?(): boolean;
+  /** the audit log's latest signed checkpoint, served to outside monitors (a witness they keep) */
+  auditCheckpoint?(): object | undefined;
   /** hook for adapters' own routes (SP metadata, demo upstreams) */
   mount?(app: Express): void;
 }
@@ -67,6 +69,12 @@ export function createApp(parts: AppParts): Express {
   app.get('/healthz', (_req, res) => {
     const healthy = parts.healthy?.() ?? true;
     res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'audit log unavailable' });
+  });
+  app.get('/audit/checkpoint', (_req, res) => {
+    const cp = parts.auditCheckpoint?.();
+    res.set('Cache-Control', 'no-store');
+    if (cp) res.json(cp);
+    else res.status(404).json({ error: 'no signed audit checkpoint yet' });
   });
   parts.mount?.(app);
   for (const router of parts.routers) app.use(router);

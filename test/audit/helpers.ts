@@ -7,6 +7,7 @@ import type { AuditEvent } from '../../src/audit/events.ts';
 import type { FileAuditLog } from '../../src/audit/log.ts';
 import { runAudit } from '../../src/cli/audit.ts';
 import { memoryLogger } from '../../src/logger.ts';
+import type { Store } from '../../src/store/store.ts';
 
 export const CODE = '010180-15097';
 export const SUBJECT = `PNOLV-${CODE}`;
@@ -19,7 +20,7 @@ export interface TestLog {
   dir: string;
   publicKey: string;
   logger: ReturnType<typeof memoryLogger>;
-  open(overrides?: { tornTail?: 'refuse' | 'repair' }): Promise<FileAuditLog>;
+  open(overrides?: { tornTail?: 'refuse' | 'repair'; store?: Store }): Promise<FileAuditLog>;
 }
 
 export function testLog(settings: Record<string, unknown> = {}): TestLog {

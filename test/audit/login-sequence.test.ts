@@ -8,11 +8,14 @@ import { compactDecrypt } from 'jose';
 import { startGateway, rpConfig, loginThroughMock, type TestGateway } from '../support/gateway.ts';
 import { allBytes, cli, CODE, HASH_KEY, SUBJECT, testLog, type TestLog } from './helpers.ts';
 import type { FileAuditLog } from '../../src/audit/log.ts';
+import type { AuditLog } from '../../src/audit/events.ts';
 
 let gw: TestGateway;
 let t: TestLog;
 let log: FileAuditLog;
 const auditor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+let tokenIssued: () => void;
+const tokensIssued = { promise: new Promise<void>((resolve) => (tokenIssued = resolve)), resolve: () => tokenIssued() };
 
 beforeAll(async () => {
   const probe = testLog();
@@ -20,7 +23,16 @@ beforeAll(async () => {
   writeFileSync(auditorPath, auditor.publicKey.export({ type: 'spki', format: 'pem' }));
   t = testLog({ auditor_public_key: auditorPath });
   log = await t.open();
-  gw = await startGateway({ audit: log });
+  // tokens_issued is recorded from an engine event after the token response: the test waits for that
+  // record() to resolve (the entry is durable then), not for a time
+  const audit: AuditLog = {
+    record: async (event) => {
+      await log.record(event);
+      if (event.type === 'tokens_issued') tokensIssued.resolve();
+    },
+    close: () => log.close(),
+  };
+  gw = await startGateway({ audit });
 });
 afterAll(async () => {
   await gw?.close();
@@ -30,8 +42,7 @@ test('a full login leaves the expected, verifiable event sequence in the file lo
   const rp = await rpConfig(gw.issuer);
   const login = await loginThroughMock(rp, gw.issuer);
   await oidc.authorizationCodeGrant(rp, login.callback!, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
-  // tokens_issued is recorded from an engine event after the response: wait until it is durable
-  for (let i = 0; i < 1000 && !(await cli('query', t.dir, '--event', 'tokens_issued', '--json')).json.count; i++) await new Promise((r) => setTimeout(r, 10));
+  await tokensIssued.promise;
   await log.checkpoint();
 
   const keyFile = join(t.root, 'hash.key');

@@ -1,0 +1,45 @@
+// Per-entry MAC: the checkpoint signature authenticates every entry up to the latest checkpoint (through
+// the RFC 9162 root), but entries written since are otherwise protected by nothing more than their leaf
+// hash, which anyone who can write the directory can compute. Each entry therefore carries
+// `"mac":"<hex>"` as its last member: HMAC-SHA256 under a key kept beside the checkpoint key (outside the
+// audit directory) over the entry's bytes without that member. The MAC is inside the Merkle leaf, so a
+// checkpoint also covers it and an edited MAC is caught by the leaf hash without the key.
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+const MAC_HEX = 64;
+/** `,"mac":"` + 64 hex + `"}` ends every sealed entry body */
+const SUFFIX_START = Buffer.from(',"mac":"');
+export const MAC_SUFFIX_BYTES = SUFFIX_START.length + MAC_HEX + 2;
+
+export class EntryMac {
+  // a KeyObject made once: keying createHmac with it is cheaper than with raw bytes per entry, and
+  // the writer seals every entry
+  private readonly key: KeyObject;
+
+  constructor(key: string | Buffer) {
+    const k = Buffer.from(key);
+    if (k.length < 32) throw new RangeError('the entry MAC key must be at least 32 bytes');
+    this.key = createSecretKey(k);
+  }
+
+  /** HMAC-SHA256 over the concatenation of parts. */
+  mac(...parts: (string | Buffer)[]): Buffer {
+    const h = createHmac('sha256', this.key);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  }
+
+  /** `{...}` (an unsealed entry) → the same object with its MAC as last member. */
+  seal(unsealed: string): string {
+    return `${unsealed.slice(0, -1)},"mac":"${this.mac(unsealed).toString('hex')}"}`;
+  }
+
+  /** True when body (a sealed entry's exact bytes) carries the right MAC; compared in constant time. */
+  check(body: Buffer): boolean {
+    const at = body.length - MAC_SUFFIX_BYTES;
+    if (at < 1 || !body.subarray(at, at + SUFFIX_START.length).equals(SUFFIX_START)) return false;
+    const stored = Buffer.from(body.toString('latin1', at + SUFFIX_START.length, at + SUFFIX_START.length + MAC_HEX), 'hex');
+    if (stored.length !== 32) return false;
+    return timingSafeEqual(stored, this.mac(body.subarray(0, at), '}'));
+  }
+}

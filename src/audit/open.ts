@@ -1,0 +1,132 @@
+// Opening the file-backed log: the directory must belong to this checkpoint key, verify completely
+// (entries, tree, latest checkpoint signature, the MAC of every entry no checkpoint covers yet), agree
+// with every witness, hold no time ahead of the clock, and sit on a volume above its free-space floor.
+// Anything else refuses the start with AuditUnavailableError (fail closed).
+import { createHash, createPublicKey } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AuditUnavailableError } from './events.ts';
+import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
+import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
+import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
+import { syncDir } from './segments.ts';
+import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
+import { FreeSpace } from './space.ts';
+import { checkWitnesses, futureTimeProblem } from './witness.ts';
+
+/** A repaired torn tail, as recorded in the log. */
+export interface RepairedTail extends TornTail {
+  digest: string;
+  movedTo: string;
+}
+
+/** Move a torn tail aside into torn/ (never deleted) and cut the file back to its last complete line. */
+export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
+  const path = join(dir, torn.file);
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = Buffer.alloc(size - torn.offset);
+    readSync(fd, bytes, 0, bytes.length, torn.offset);
+    mkdirSync(join(dir, TORN_DIR), { recursive: true, mode: 0o700 });
+    const movedTo = join(TORN_DIR, `${torn.file}.${torn.offset}.torn`);
+    writeNewFileSync(join(dir, movedTo), bytes, 0o600);
+    fsyncSync(fd); // nothing new, but the order matters: the copy is durable before the cut
+    ftruncateSync(fd, torn.offset);
+    fsyncSync(fd);
+    return { ...torn, length: bytes.length, digest: 'sha256:' + createHash('sha256').update(bytes).digest('base64url'), movedTo };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function samePublicKey(pem: string, signer: CheckpointSigner): boolean {
+  try {
+    return createPublicKey(pem).export({ type: 'spki', format: 'der' }).equals(signer.publicKey.export({ type: 'spki', format: 'der' }));
+  } catch {
+    return false;
+  }
+}
+
+function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const keyFile = join(dir, PUBLIC_KEY_FILE);
+    if (existsSync(keyFile)) {
+      if (!samePublicKey(readFileSync(keyFile, 'utf8'), signer)) {
+        throw new AuditUnavailableError(`audit directory ${dir} belongs to another checkpoint key than ${signer.kid} (see ${PUBLIC_KEY_FILE}); refusing to mix keys in one log`);
+      }
+      return false;
+    }
+    writeNewFileSync(keyFile, signer.publicPem, 0o644);
+    return true;
+  } catch (err) {
+    if (err instanceof AuditUnavailableError) throw err;
+    throw new AuditUnavailableError(`cannot use audit directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Open (or create) the log. Refuses with AuditUnavailableError when the directory cannot be used, belongs
+ * to another checkpoint key, fails verification, disagrees with a witness, holds a time ahead of the
+ * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`.
+ */
+export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAuditLog> {
+  const { dir, logger } = o;
+  if (claimDirectory(dir, o.signer)) await syncDir(dir);
+
+  const scanned = (): Promise<ScanResult> =>
+    scanLog(dir, { key: o.signer, signatures: 'latest', maxProblems: 5, mac: o.mac }).catch((err: Error) => {
+      throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
+    });
+  let scan = await scanned();
+  const damage = scan.problems.filter((p) => p.kind !== 'torn');
+  if (damage.length) {
+    throw new AuditUnavailableError(`audit log in ${dir} fails verification: ${describeProblem(damage[0]!)}; run "vpm-gateway audit verify --config FILE"`);
+  }
+  const repaired: RepairedTail[] = [];
+  if (scan.torn.length) {
+    const where = scan.problems.filter((p) => p.kind === 'torn').map(describeProblem).join('; ');
+    if (o.tornTail === 'refuse') {
+      throw new AuditUnavailableError(`audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`);
+    }
+    for (const t of scan.torn) repaired.push(moveTornTailAside(dir, t));
+    await syncDir(dir);
+    logger.warn('audit log torn tail moved aside', { dir, tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })) });
+    scan = await scanned();
+    if (scan.problems.length) throw new AuditUnavailableError(`audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`);
+  }
+  const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
+  const latest = checkpoints.at(-1);
+  const future = futureTimeProblem([scan.lastTime, latest?.time], o.maxClockSkewMs);
+  if (future) throw new AuditUnavailableError(`audit log in ${dir}: ${future}`);
+  const disagree = await checkWitnesses(o.witnesses, checkpoints, o.signer);
+  if (disagree.length) throw new AuditUnavailableError(`audit log in ${dir} refused: ${disagree.join('; ')}`);
+  const space = new FreeSpace(dir, o.minFreeBytes, logger);
+  try {
+    await space.check();
+  } catch (err) {
+    throw new AuditUnavailableError(`cannot measure free space of ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (space.low) throw new AuditUnavailableError(`audit log refused: ${space.low}`);
+
+  let segment;
+  let cpFile;
+  try {
+    if (scan.lastSegment) segment = await open(join(dir, scan.lastSegment.name), 'a');
+    const cpExisted = existsSync(join(dir, CHECKPOINTS_FILE));
+    cpFile = await open(join(dir, CHECKPOINTS_FILE), 'a', 0o644);
+    if (!cpExisted) await syncDir(dir);
+  } catch (err) {
+    await segment?.close();
+    throw new AuditUnavailableError(`cannot open audit log files in ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const lastTime = Math.max(scan.lastTime ? Date.parse(scan.lastTime) : 0, latest ? Date.parse(latest.time) : 0);
+  const log = new FileAuditLog(o, { tree: scan.tree, latest, lastTime, segment, segmentBytes: scan.lastSegment?.bytes ?? 0, checkpoints: cpFile, space });
+  logger.info('audit log opened', { dir, entries: scan.entries, checkpoints: checkpoints.length, checkpoint_key: o.signer.kid, witnesses: o.witnesses.map((w) => w.name) });
+  for (const r of repaired) {
+    await log.record({ type: 'audit_log_repaired', detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo } });
+  }
+  return log;
+}
