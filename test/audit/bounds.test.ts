@@ -51,6 +51,8 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
     id: 'bank',
     kind: 'bank',
     maxLoa: 'substantial',
+    // a protocol with large fields (as SAML's): the broker passes the field on, the adapter quotes it
+    callbackFieldLimits: { VK_SERVICE: 200_000 },
     start: async (ctx) => ({ action: { type: 'redirect', url: `https://bank.example/?state=${ctx.state}` }, connData: {} }),
     stateFrom: (params) => params.state,
     callback: async (ctx) => {
