@@ -4,7 +4,8 @@ import * as oidc from 'openid-client';
 import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { Browser } from '../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, MOCK_PROVIDER, type TestGateway } from '../support/gateway.ts';
 
 let gw: TestGateway;
 let rp: oidc.Configuration;
@@ -376,4 +377,34 @@ test('ID tokens are signed with keys published in the JWKS', async () => {
   const tokens = await exchange(rp, login, login.callback!);
   expect(jwks.keys.map((k) => k.kid)).toContain(decodeProtectedHeader(tokens.id_token!).kid);
   expect(decodeJwt(tokens.id_token!).exp! - decodeJwt(tokens.id_token!).iat!).toBe(gw.config.ttl.id_token);
+});
+
+describe('names that would display as someone else', () => {
+  // a provider (or whoever forged its answer) sends a family name with a right-to-left override:
+  // "Bērziņš\u202E..." renders reversed on the agency's page
+  let spoofGw: TestGateway;
+  let spoofRp: Awaited<ReturnType<typeof rpConfig>>;
+  beforeAll(async () => {
+    const users = [
+      { given_name: 'Jānis', family_name: 'Bērziņš\u202Esnalak', personal_code: '010180-15097' },
+      { given_name: 'Jā\u200Bnis', family_name: 'Bērziņš', personal_code: '010180-15097' },
+    ];
+    spoofGw = await startGateway({ providers: [{ ...MOCK_PROVIDER, users }] });
+    spoofRp = await rpConfig(spoofGw.issuer);
+  });
+  afterAll(() => spoofGw.close());
+
+  test.each([0, 1])('a bidi override or zero-width character in a name (test person %i): refused, the service gets access_denied', async (user) => {
+    const started = await beginLogin(spoofRp);
+    const page = await started.browser.follow(started.hop);
+    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+    const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, user));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('answer could not be verified');
+    const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
+    const final = await started.browser.follow(await started.browser.get(new URL(link, spoofGw.issuer).toString()), atRp);
+    expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
+    const reasons = (spoofGw.audit as MemoryAuditLog).events.filter((e) => e.type === 'verification_error').map((e) => String(e.detail?.reason));
+    expect(reasons.at(-1)).toMatch(/name contains forbidden characters/);
+  });
 });

@@ -69,6 +69,14 @@ describe('normalisation', () => {
     [{ personalCode: undefined }, /personal code/],
     [{ personalCode: '123456-12345' }, /invalid personal code/],
     [{ givenName: 'A<script>' }, /forbidden/],
+    [{ givenName: 'J\u0007nis' }, /forbidden/],
+    // Unicode format characters: a right-to-left override, a zero-width space and joiner, a soft hyphen
+    [{ familyName: 'Bērz\u202Eņš' }, /forbidden/],
+    [{ familyName: 'Bērz\u2066iņš\u2069' }, /forbidden/],
+    [{ givenName: 'Jā\u200Bnis' }, /forbidden/],
+    [{ givenName: 'Jā\u200Dnis' }, /forbidden/],
+    [{ givenName: 'Jā\u00ADnis' }, /forbidden/],
+    [{ givenName: 'Jā\uE000nis' }, /forbidden/],
     [{ familyName: 'x'.repeat(201) }, /too long/],
     [{ loa: 'medium' }, /level of assurance/],
     // the provider's authentication time is what auth_time says; without one there is nothing to say
