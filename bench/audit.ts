@@ -13,7 +13,9 @@ import { loadCheckpointPublicKey } from '../src/audit/keys.ts';
 import { scanLog } from '../src/audit/scan.ts';
 import { createLogger } from '../src/logger.ts';
 
-const { values } = parseArgs({ options: { entries: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { entries: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '3' } },
+});
 const VERIFY_ENTRIES = Number(values.entries);
 const SECONDS = Number(values.seconds);
 const logger = createLogger('warn');
@@ -36,10 +38,17 @@ const event = (i: number): AuditEvent => ({
   clientId: 'agency-service',
   providerId: 'bank-a',
   person: { subject: 'PNOLV-010180-15097' },
-  detail: { outcome: 'verified', loa: 'high', amr: ['smart_id'], digest: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU' },
+  detail: {
+    outcome: 'verified',
+    loa: 'high',
+    amr: ['smart_id'],
+    digest: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+  },
 });
 
-async function appends(producers: number): Promise<{ producers: number; perSecond: number; batch: number; p99ms: number }> {
+async function appends(
+  producers: number,
+): Promise<{ producers: number; perSecond: number; batch: number; p99ms: number }> {
   const log = await openAuditLog(config(`appends-${producers}`), logger);
   const end = performance.now() + SECONDS * 1000;
   let n = 0;
@@ -57,7 +66,12 @@ async function appends(producers: number): Promise<{ producers: number; perSecon
   const { entries, writes } = log.status();
   await log.close();
   latencies.sort((a, b) => a - b);
-  return { producers, perSecond: Math.round(entries / elapsed), batch: Math.round(entries / writes), p99ms: Number(latencies[Math.floor(latencies.length * 0.99)]!.toFixed(1)) };
+  return {
+    producers,
+    perSecond: Math.round(entries / elapsed),
+    batch: Math.round(entries / writes),
+    p99ms: Number(latencies[Math.floor(latencies.length * 0.99)]!.toFixed(1)),
+  };
 }
 
 async function fill(entries: number): Promise<{ seconds: number; bytes: number }> {
@@ -75,7 +89,9 @@ async function fill(entries: number): Promise<{ seconds: number; bytes: number }
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
-console.log(`audit log benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, log in ${root}`);
+console.log(
+  `audit log benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, log in ${root}`,
+);
 console.log('\ndurable appends (record() resolves after write + fdatasync), %d s per row', SECONDS);
 console.log('| producers | appends/s | entries per fsync | p99 latency ms |');
 console.log('|---:|---:|---:|---:|');
@@ -87,11 +103,18 @@ for (const producers of [1, 16, 64, 256, 1024, 4096]) {
 const filled = await fill(VERIFY_ENTRIES);
 const key = await loadCheckpointPublicKey(config('verify').signing_key);
 const t0 = performance.now();
-const scan = await scanLog(config('verify').dir, { key, signatures: 'all', mac: new EntryMac(entryMacKey(config('verify'))) });
+const scan = await scanLog(config('verify').dir, {
+  key,
+  signatures: 'all',
+  mac: new EntryMac(entryMacKey(config('verify'))),
+});
 const verifySeconds = (performance.now() - t0) / 1000;
-if (scan.problems.length || scan.entries !== VERIFY_ENTRIES) throw new Error(`verification failed: ${JSON.stringify(scan.problems[0])}`);
+if (scan.problems.length || scan.entries !== VERIFY_ENTRIES)
+  throw new Error(`verification failed: ${JSON.stringify(scan.problems[0])}`);
 console.log(`\nverify (every entry, the tree, every checkpoint signature, the times)`);
 console.log('| entries | checkpoints | log size MB | written in s | verified in s | entries/s |');
 console.log('|---:|---:|---:|---:|---:|---:|');
-console.log(`| ${VERIFY_ENTRIES.toLocaleString('en')} | ${scan.checkpoints.length} | ${(filled.bytes / 1e6).toFixed(0)} | ${filled.seconds.toFixed(1)} | ${verifySeconds.toFixed(2)} | ${Math.round(VERIFY_ENTRIES / verifySeconds).toLocaleString('en')} |`);
+console.log(
+  `| ${VERIFY_ENTRIES.toLocaleString('en')} | ${scan.checkpoints.length} | ${(filled.bytes / 1e6).toFixed(0)} | ${filled.seconds.toFixed(1)} | ${verifySeconds.toFixed(2)} | ${Math.round(VERIFY_ENTRIES / verifySeconds).toLocaleString('en')} |`,
+);
 rmSync(root, { recursive: true, force: true });

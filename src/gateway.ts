@@ -66,7 +66,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   let audit: AuditLog;
   try {
     // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
-    audit = options.audit ?? (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? store : undefined }));
+    audit =
+      options.audit ??
+      (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? store : undefined }));
   } catch (err) {
     if (!options.store) await store.close();
     throw err;
@@ -80,18 +82,43 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const [i, { factory, config: pc }] of config.providers.entries()) {
     const verdict = eligibility(pc, config.production);
     const reasons = verdict.reasons.map((r) => `providers[${i}].${r}`);
-    registry.push({ provider: pc.id, type: pc.type, kind: pc.kind, stage: pc.onboarding.stage, loa: pc.loa, offered: verdict.eligible, reasons });
+    registry.push({
+      provider: pc.id,
+      type: pc.type,
+      kind: pc.kind,
+      stage: pc.onboarding.stage,
+      loa: pc.loa,
+      offered: verdict.eligible,
+      reasons,
+    });
     if (!verdict.eligible) {
       logger.warn('provider not offered', { provider: pc.id, reasons });
       continue;
     }
-    const adapter = await factory.create(pc, { store, audit, logger: logger.child({ provider: pc.id }), baseUrl, production: config.production, keyDir: config.keys.dir });
+    const adapter = await factory.create(pc, {
+      store,
+      audit,
+      logger: logger.child({ provider: pc.id }),
+      baseUrl,
+      production: config.production,
+      keyDir: config.keys.dir,
+    });
     adapters.set(pc.id, adapter);
     offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo, loa: pc.loa });
   }
-  await audit.record({ type: 'config_loaded', detail: { digest: config.digest, path: config.path, providers: [...adapters.keys()], clients: config.clients.map((c) => c.client_id), production: config.production } });
+  await audit.record({
+    type: 'config_loaded',
+    detail: {
+      digest: config.digest,
+      path: config.path,
+      providers: [...adapters.keys()],
+      clients: config.clients.map((c) => c.client_id),
+      production: config.production,
+    },
+  });
   // the provider registry as this start sees it: each provider's onboarding verdict, offered or not
-  for (const entry of registry) await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
+  for (const entry of registry)
+    await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
 
   const clients = new Map(config.clients.map((c) => [c.client_id, c]));
   const providersFor = (clientId: string, acr: Loa | undefined): ProviderChoice[] => {
@@ -102,16 +129,32 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const accounts = new Accounts(store, config.ttl.session);
   const states = new LoginStates(store, config.ttl.login);
-  const provider = createOidcProvider({ config, store, keys, accounts, audit, logger, providersFor: (c, acr) => providersFor(c, acr).map((p) => p.id) });
+  const provider = createOidcProvider({
+    config,
+    store,
+    keys,
+    accounts,
+    audit,
+    logger,
+    providersFor: (c, acr) => providersFor(c, acr).map((p) => p.id),
+  });
   provider.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
     void (async () => {
       const account = code?.grantId ? await accounts.get(code.grantId) : undefined;
-      await audit.record({ type: 'tokens_issued', clientId: ctx.oidc.client?.clientId, correlationId: account?.correlationId, providerId: account?.identity.idp, detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa } });
+      await audit.record({
+        type: 'tokens_issued',
+        clientId: ctx.oidc.client?.clientId,
+        correlationId: account?.correlationId,
+        providerId: account?.identity.idp,
+        detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa },
+      });
     })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
   });
   provider.on('grant.error', (ctx, err) => {
-    void audit.record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } }).catch(() => {});
+    void audit
+      .record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } })
+      .catch(() => {});
   });
   provider.on('authorization.error', (ctx, err) => {
     // the login's correlation id is its interaction uid (known when the error comes from a finished
@@ -119,14 +162,27 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const uid = ctx.oidc?.entities?.Interaction?.uid;
     const hint = ctx.oidc?.params?.idp_hint;
     void (async () => {
-      const providerId = (uid ? (await states.ofInteraction(uid))?.providerId : undefined) ?? (typeof hint === 'string' && adapters.has(hint) ? hint : undefined);
-      await audit.record({ type: 'authorization_request_error', correlationId: uid, clientId: ctx.oidc?.client?.clientId, providerId, detail: { error: (err as { error?: string }).error ?? err.name, description: (err as { error_description?: string }).error_description } });
+      const providerId =
+        (uid ? (await states.ofInteraction(uid))?.providerId : undefined) ??
+        (typeof hint === 'string' && adapters.has(hint) ? hint : undefined);
+      await audit.record({
+        type: 'authorization_request_error',
+        correlationId: uid,
+        clientId: ctx.oidc?.client?.clientId,
+        providerId,
+        detail: {
+          error: (err as { error?: string }).error ?? err.name,
+          description: (err as { error_description?: string }).error_description,
+        },
+      });
     })().catch(() => {});
   });
   provider.on('end_session.success', (ctx) => {
     void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
   });
-  provider.on('server_error', (_ctx, err) => logger.error('oidc server error', { error: err.name, message: err.message }));
+  provider.on('server_error', (_ctx, err) =>
+    logger.error('oidc server error', { error: err.name, message: err.message }),
+  );
 
   const broker = new Broker({
     states,
@@ -138,7 +194,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const routers = [
     rateLimitRoutes({ store, audit, logger, limits: config.limits }),
-    interactionRoutes({ provider, broker, store, accounts, audit, logger, providersFor, resultTtlSeconds: 300, interactionTtlSeconds: config.ttl.interaction, providerStarts: config.limits.provider_starts }),
+    interactionRoutes({
+      provider,
+      broker,
+      store,
+      accounts,
+      audit,
+      logger,
+      providersFor,
+      resultTtlSeconds: 300,
+      interactionTtlSeconds: config.ttl.interaction,
+      providerStarts: config.limits.provider_starts,
+    }),
   ];
   const demoClient = config.demo.enabled ? clients.get(config.demo.client_id) : undefined;
   if (demoClient) {
@@ -165,7 +232,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     routers,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
-    formActionOrigins: () => [...new Set([...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []), ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin))])],
+    formActionOrigins: () => [
+      ...new Set([
+        ...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []),
+        ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
+      ]),
+    ],
     healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
     auditCheckpoint: () => (audit as { latestCheckpoint?: () => object | undefined }).latestCheckpoint?.(),
     mount: (a) => {

@@ -18,20 +18,25 @@ export const MAX_LOG_STRING = 1024;
 export const MAX_LOG_LINE = 8192;
 
 function bounded(_key: string, value: unknown): unknown {
-  if (typeof value === 'string' && value.length > MAX_LOG_STRING) return `${value.slice(0, MAX_LOG_STRING)}…[truncated, ${value.length} chars]`;
+  if (typeof value === 'string' && value.length > MAX_LOG_STRING)
+    return `${value.slice(0, MAX_LOG_STRING)}…[truncated, ${value.length} chars]`;
   return value;
 }
 
 export function createLogger(
   level: Level = 'info',
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   base: Record<string, unknown> = {},
 ): Logger {
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const time = new Date().toISOString();
     const line = JSON.stringify({ time, level: lvl, msg, ...base, ...fields }, bounded);
-    write(line.length <= MAX_LOG_LINE ? line : JSON.stringify({ time, level: lvl, msg: bounded('', msg), truncated: `line of ${line.length} chars` }));
+    write(
+      line.length <= MAX_LOG_LINE
+        ? line
+        : JSON.stringify({ time, level: lvl, msg: bounded('', msg), truncated: `line of ${line.length} chars` }),
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -45,5 +50,8 @@ export function createLogger(
 /** Collects lines in memory (tests assert that no personal data reaches the log). */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return Object.assign(createLogger('debug', (l) => lines.push(l)), { lines });
+  return Object.assign(
+    createLogger('debug', (l) => lines.push(l)),
+    { lines },
+  );
 }

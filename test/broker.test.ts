@@ -11,7 +11,10 @@ function testAdapter(id: string, callback: ProviderAdapter['callback']): Provide
     id,
     kind: 'test',
     maxLoa: 'high',
-    start: async (ctx) => ({ action: { type: 'redirect', url: `https://idp.example/?state=${ctx.state}` }, connData: { n: 1 } }),
+    start: async (ctx) => ({
+      action: { type: 'redirect', url: `https://idp.example/?state=${ctx.state}` },
+      connData: { n: 1 },
+    }),
     stateFrom: (params) => params.state,
     callback,
   };
@@ -22,19 +25,38 @@ function setup(callback: ProviderAdapter['callback'], others: ProviderAdapter[] 
   const audit = new MemoryAuditLog();
   const logger = memoryLogger();
   const adapters = new Map([testAdapter('p1', callback), ...others].map((a) => [a.id, a] as const));
-  const broker = new Broker({ states: new LoginStates(store, 60), audit, logger, adapters, callbackUrl: (id) => `https://gw.example/cb/${id}` });
+  const broker = new Broker({
+    states: new LoginStates(store, 60),
+    audit,
+    logger,
+    adapters,
+    callbackUrl: (id) => `https://gw.example/cb/${id}`,
+  });
   return { broker, audit, logger, store };
 }
 
 /** What an honest provider that authenticated the person just now answers. */
-const person = () => ({ givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', loa: 'high' as const, amr: ['smart_id'], authTime: Math.floor(Date.now() / 1000) });
+const person = () => ({
+  givenName: 'Jānis',
+  familyName: 'Bērziņš',
+  personalCode: '010180-15097',
+  loa: 'high' as const,
+  amr: ['smart_id'],
+  authTime: Math.floor(Date.now() / 1000),
+});
 
 test('an unexpected adapter exception is refused as invalid_response without leaking its message', async () => {
   const { broker, audit, logger, store } = setup(async () => {
     JSON.parse('{"personal_code":"010180-15097"'); // a truncated upstream answer
     throw new Error('unreachable');
   });
-  const { state } = await broker.begin({ uid: 'u1', clientId: 'c1', providerId: 'p1', locale: 'lv', correlationId: 'k1' });
+  const { state } = await broker.begin({
+    uid: 'u1',
+    clientId: 'c1',
+    providerId: 'p1',
+    locale: 'lv',
+    correlationId: 'k1',
+  });
   const err = (await broker.complete('p1', { state }, 'GET').catch((e: unknown) => e)) as BrokerError;
   expect(err).toBeInstanceOf(BrokerError);
   expect(err.code).toBe('invalid_response');
@@ -45,36 +67,70 @@ test('an unexpected adapter exception is refused as invalid_response without lea
 });
 
 test('a verified identity below the requested level is refused as loa_too_low', async () => {
-  const { broker, store } = setup(async () => ({ identity: { givenName: 'A', familyName: 'B', personalCode: '010180-15097', loa: 'low', amr: ['pwd'], authTime: Math.floor(Date.now() / 1000) } }));
-  const { state } = await broker.begin({ uid: 'u2', clientId: 'c1', providerId: 'p1', acr: 'substantial', locale: 'en', correlationId: 'k2' });
-  await expect(broker.complete('p1', { state }, 'GET')).rejects.toMatchObject({ code: 'loa_too_low', login: { uid: 'u2' } });
+  const { broker, store } = setup(async () => ({
+    identity: {
+      givenName: 'A',
+      familyName: 'B',
+      personalCode: '010180-15097',
+      loa: 'low',
+      amr: ['pwd'],
+      authTime: Math.floor(Date.now() / 1000),
+    },
+  }));
+  const { state } = await broker.begin({
+    uid: 'u2',
+    clientId: 'c1',
+    providerId: 'p1',
+    acr: 'substantial',
+    locale: 'en',
+    correlationId: 'k2',
+  });
+  await expect(broker.complete('p1', { state }, 'GET')).rejects.toMatchObject({
+    code: 'loa_too_low',
+    login: { uid: 'u2' },
+  });
   await store.close();
 });
 
-test('a callback on another provider\'s route cannot use the login', async () => {
+test("a callback on another provider's route cannot use the login", async () => {
   const { broker, store } = setup(async () => {
     throw new Error('not reached');
   });
   await expect(broker.complete('nope', { state: 'x' }, 'GET')).rejects.toMatchObject({ code: 'unknown_provider' });
-  await expect(broker.begin({ uid: 'u3', clientId: 'c1', providerId: 'nope', locale: 'en', correlationId: 'k3' })).rejects.toMatchObject({ code: 'unknown_provider' });
+  await expect(
+    broker.begin({ uid: 'u3', clientId: 'c1', providerId: 'nope', locale: 'en', correlationId: 'k3' }),
+  ).rejects.toMatchObject({ code: 'unknown_provider' });
   await store.close();
 });
 
-test('a login started for one provider and completed on another provider\'s callback route is refused', async () => {
+test("a login started for one provider and completed on another provider's callback route is refused", async () => {
   // p2 would verify anything it is handed: only the broker's binding of the login to p1 stands in the way
   const p2 = testAdapter('p2', async () => ({ identity: person() }));
   const { broker, audit, store } = setup(async () => ({ identity: person() }), [p2]);
-  const { state } = await broker.begin({ uid: 'u4', clientId: 'c1', providerId: 'p1', locale: 'en', correlationId: 'k4' });
+  const { state } = await broker.begin({
+    uid: 'u4',
+    clientId: 'c1',
+    providerId: 'p1',
+    locale: 'en',
+    correlationId: 'k4',
+  });
   const err = (await broker.complete('p2', { state }, 'GET').catch((e: unknown) => e)) as BrokerError;
   expect(err).toBeInstanceOf(BrokerError);
-  expect(err).toMatchObject({ code: 'invalid_response', detail: 'state belongs to another provider', login: { uid: 'u4', providerId: 'p1' } });
-  expect(audit.events.filter((e) => e.correlationId === 'k4').map((e) => e.type)).toEqual(['provider_request', 'provider_response_error']);
+  expect(err).toMatchObject({
+    code: 'invalid_response',
+    detail: 'state belongs to another provider',
+    login: { uid: 'u4', providerId: 'p1' },
+  });
+  expect(audit.events.filter((e) => e.correlationId === 'k4').map((e) => e.type)).toEqual([
+    'provider_request',
+    'provider_response_error',
+  ]);
   // the login is spent: its own provider cannot complete it afterwards either
   await expect(broker.complete('p1', { state }, 'GET')).rejects.toMatchObject({ code: 'unknown_state' });
   await store.close();
 });
 
-test('the adapter gets the login\'s start time, and the identity keeps the provider\'s authentication time', async () => {
+test("the adapter gets the login's start time, and the identity keeps the provider's authentication time", async () => {
   const seen: number[] = [];
   const authTime = Math.floor(Date.now() / 1000) - 7; // the provider's clock, a little behind ours
   const { broker, store } = setup(async (ctx) => {
@@ -82,7 +138,13 @@ test('the adapter gets the login\'s start time, and the identity keeps the provi
     return { identity: { ...person(), authTime } };
   });
   const before = Date.now();
-  const { state } = await broker.begin({ uid: 'u5', clientId: 'c1', providerId: 'p1', locale: 'en', correlationId: 'k5' });
+  const { state } = await broker.begin({
+    uid: 'u5',
+    clientId: 'c1',
+    providerId: 'p1',
+    locale: 'en',
+    correlationId: 'k5',
+  });
   const after = Date.now();
   const { login, identity } = await broker.complete('p1', { state }, 'GET');
   expect(seen).toEqual([login.createdAt]);

@@ -20,7 +20,11 @@ export const DEFAULT_TOKENS: Record<string, TokenMethod> = {
   '7': { amr: ['code_card'], loa: 'low' },
 };
 
-const bankId = z.string().min(1).max(15).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without blanks');
+const bankId = z
+  .string()
+  .min(1)
+  .max(15)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without blanks');
 
 export const banklinkSchema = providerBaseSchema
   .extend({
@@ -55,16 +59,28 @@ export const banklinkSchema = providerBaseSchema
     /** how long an issued nonce stays usable */
     nonce_ttl_seconds: z.int().min(60).max(3600).default(900),
     /** VK_LANG per user interface language */
-    language: z.strictObject({ lv: z.string().regex(/^[A-Z]{3}$/), en: z.string().regex(/^[A-Z]{3}$/) }).default({ lv: 'LAT', en: 'ENG' }),
+    language: z
+      .strictObject({ lv: z.string().regex(/^[A-Z]{3}$/), en: z.string().regex(/^[A-Z]{3}$/) })
+      .default({ lv: 'LAT', en: 'ENG' }),
     /** VK_COUNTRY values accepted from this bank */
     countries: z.array(z.enum(SUPPORTED_COUNTRIES)).min(1).default(['LV', 'EE', 'LT']),
     /** VK_TOKEN -> amr and level; replaces the defaults when given */
-    tokens: z.record(z.string().regex(/^\d{1,2}$/), z.strictObject({ amr: z.array(z.string().min(1)).min(1), loa: z.enum(LOA_LEVELS) })).optional(),
+    tokens: z
+      .record(
+        z.string().regex(/^\d{1,2}$/),
+        z.strictObject({ amr: z.array(z.string().min(1)).min(1), loa: z.enum(LOA_LEVELS) }),
+      )
+      .optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.version === '008' && c.hash === 'sha512') ctx.addIssue({ code: 'custom', path: ['hash'], message: 'VK_VERSION 008 is SHA-1 by definition' });
+    if (c.version === '008' && c.hash === 'sha512')
+      ctx.addIssue({ code: 'custom', path: ['hash'], message: 'VK_VERSION 008 is SHA-1 by definition' });
     if (effectiveHash(c) === 'sha1' && !c.legacy) {
-      ctx.addIssue({ code: 'custom', path: ['legacy'], message: 'SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['legacy'],
+        message: 'SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
+      });
     }
   });
 

@@ -7,8 +7,21 @@
 // becomes `user_cancel`. An unsigned return is never trusted, not even to cancel.
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import type { AdapterDeps, AdapterFactory, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
-import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem } from '../../src/broker/adapter.ts';
+import type {
+  AdapterDeps,
+  AdapterFactory,
+  CallbackContext,
+  CallbackResult,
+  ProviderAdapter,
+  StartContext,
+  StartResult,
+} from '../../src/broker/adapter.ts';
+import {
+  AdapterConfigError,
+  ProviderError,
+  type AdapterCheckContext,
+  type AdapterProblem,
+} from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
@@ -41,12 +54,18 @@ interface BanklinkConnData {
 const IDENTITY_FIELDS = ['VK_USER_ID', 'VK_USER_NAME', 'VK_COUNTRY', 'VK_TOKEN'] as const;
 
 function sha256(text: string): string {
-  return 'sha256:' + createHash('sha256').update(text).digest('base64url');
+  return `sha256:${createHash('sha256').update(text).digest('base64url')}`;
 }
 
 function isConnData(value: unknown): value is BanklinkConnData {
   const v = value as BanklinkConnData | null;
-  return typeof v === 'object' && v !== null && typeof v.state === 'string' && (v.service === '4011' || v.service === '4012') && (v.nonce === undefined || typeof v.nonce === 'string');
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.state === 'string' &&
+    (v.service === '4011' || v.service === '4012') &&
+    (v.nonce === undefined || typeof v.nonce === 'string')
+  );
 }
 
 function lowerLoa(a: Loa, b: Loa): Loa {
@@ -54,14 +73,24 @@ function lowerLoa(a: Loa, b: Loa): Loa {
 }
 
 function loadKeys(config: BanklinkConfig): { privateKey: KeyObject; bankKey: KeyObject; bankCertNotAfter: Date } {
-  const privateKey = createPrivateKey({ key: readFileSync(config.private_key), ...(config.private_key_passphrase ? { passphrase: config.private_key_passphrase } : {}) });
+  const privateKey = createPrivateKey({
+    key: readFileSync(config.private_key),
+    ...(config.private_key_passphrase ? { passphrase: config.private_key_passphrase } : {}),
+  });
   const cert = new X509Certificate(readFileSync(config.bank_certificate));
   const bankKey = cert.publicKey;
   const minBits = config.version === '009' ? 2048 : 1024;
-  for (const [what, key] of [['private_key', privateKey], ['bank_certificate', bankKey]] as const) {
-    if (key.asymmetricKeyType !== 'rsa') throw new Error(`banklink provider ${config.id}: ${what} must hold an RSA key`);
+  for (const [what, key] of [
+    ['private_key', privateKey],
+    ['bank_certificate', bankKey],
+  ] as const) {
+    if (key.asymmetricKeyType !== 'rsa')
+      throw new Error(`banklink provider ${config.id}: ${what} must hold an RSA key`);
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < minBits) throw new Error(`banklink provider ${config.id}: ${what} is RSA-${bits}; VK_VERSION ${config.version} needs at least ${minBits} bits`);
+    if (bits < minBits)
+      throw new Error(
+        `banklink provider ${config.id}: ${what} is RSA-${bits}; VK_VERSION ${config.version} needs at least ${minBits} bits`,
+      );
   }
   return { privateKey, bankKey, bankCertNotAfter: new Date(cert.validTo) };
 }
@@ -91,9 +120,16 @@ export class BanklinkAdapter implements ProviderAdapter {
     const keys = loadKeys(config);
     this.privateKey = keys.privateKey;
     this.bankKey = keys.bankKey;
-    if (keys.bankCertNotAfter.getTime() < Date.now()) deps.logger.warn('banklink bank certificate has expired', { providerId: this.id, notAfter: keys.bankCertNotAfter.toISOString() });
+    if (keys.bankCertNotAfter.getTime() < Date.now())
+      deps.logger.warn('banklink bank certificate has expired', {
+        providerId: this.id,
+        notAfter: keys.bankCertNotAfter.toISOString(),
+      });
     if (this.hash === 'sha1') {
-      deps.logger.warn('banklink provider uses the legacy SHA-1 algorithm', { providerId: this.id, version: config.version });
+      deps.logger.warn('banklink provider uses the legacy SHA-1 algorithm', {
+        providerId: this.id,
+        version: config.version,
+      });
     }
   }
 
@@ -113,23 +149,45 @@ export class BanklinkAdapter implements ProviderAdapter {
     let nonce: string | undefined;
     if (c.service === '4012') {
       nonce = randomBytes(24).toString('base64url');
-      fields = { ...common, VK_REC_ID: c.receiver_id, VK_NONCE: nonce, VK_RETURN: ctx.callbackUrl, VK_DATETIME: datetime, VK_RID: ctx.state };
+      fields = {
+        ...common,
+        VK_REC_ID: c.receiver_id,
+        VK_NONCE: nonce,
+        VK_RETURN: ctx.callbackUrl,
+        VK_DATETIME: datetime,
+        VK_RID: ctx.state,
+      };
     } else {
       fields = { ...common, VK_REPLY: '3012', VK_RETURN: ctx.callbackUrl, VK_DATETIME: datetime, VK_RID: ctx.state };
     }
     const tooLong = overlongField(fields);
-    if (tooLong) throw new ProviderError('temporarily_unavailable', `request field ${tooLong} exceeds its maximum length`);
+    if (tooLong)
+      throw new ProviderError('temporarily_unavailable', `request field ${tooLong} exceeds its maximum length`);
     const mac = macString(fields, { lengthMode: c.length_mode, encoding: this.encoding });
-    const signed = { ...fields, VK_MAC: signMac(mac, this.privateKey, this.hash, this.encoding), VK_ENCODING: this.encoding, VK_LANG: c.language[ctx.locale] };
+    const signed = {
+      ...fields,
+      VK_MAC: signMac(mac, this.privateKey, this.hash, this.encoding),
+      VK_ENCODING: this.encoding,
+      VK_LANG: c.language[ctx.locale],
+    };
     if (nonce !== undefined) {
       // issued here, consumed once by callback(): a replayed nonce finds nothing
       const fresh = await this.deps.store.setIfAbsent(this.nonceKey(nonce), ctx.state, c.nonce_ttl_seconds);
       if (!fresh) throw new ProviderError('temporarily_unavailable', 'nonce collision');
     }
     if (this.hash === 'sha1') {
-      await this.deps.audit.record({ type: 'legacy_algorithm_used', correlationId: ctx.correlationId, providerId: this.id, detail: { algorithm: 'RSA-SHA1', version: c.version, service: c.service } });
+      await this.deps.audit.record({
+        type: 'legacy_algorithm_used',
+        correlationId: ctx.correlationId,
+        providerId: this.id,
+        detail: { algorithm: 'RSA-SHA1', version: c.version, service: c.service },
+      });
     }
-    const connData: BanklinkConnData = { state: ctx.state, service: c.service, ...(nonce !== undefined ? { nonce } : {}) };
+    const connData: BanklinkConnData = {
+      state: ctx.state,
+      service: c.service,
+      ...(nonce !== undefined ? { nonce } : {}),
+    };
     return { action: { type: 'form', url: c.url, fields: signed }, connData, requestDigest: sha256(mac) };
   }
 
@@ -147,16 +205,20 @@ export class BanklinkAdapter implements ProviderAdapter {
 
     // Field values are trimmed; only VK_ fields take part.
     const p: Record<string, string> = {};
-    for (const [name, value] of Object.entries(ctx.params)) if (name.startsWith('VK_') && typeof value === 'string') p[name] = value.trim();
+    for (const [name, value] of Object.entries(ctx.params))
+      if (name.startsWith('VK_') && typeof value === 'string') p[name] = value.trim();
 
     const expected = REPLY_TO[login.service];
-    if (p.VK_SERVICE !== expected) throw refuse(`VK_SERVICE ${JSON.stringify(p.VK_SERVICE ?? null)} is not the expected ${expected}`);
-    if (p.VK_VERSION !== c.version) throw refuse(`VK_VERSION ${JSON.stringify(p.VK_VERSION ?? null)} is not the configured ${c.version}`);
+    if (p.VK_SERVICE !== expected)
+      throw refuse(`VK_SERVICE ${JSON.stringify(p.VK_SERVICE ?? null)} is not the expected ${expected}`);
+    if (p.VK_VERSION !== c.version)
+      throw refuse(`VK_VERSION ${JSON.stringify(p.VK_VERSION ?? null)} is not the configured ${c.version}`);
     if (!p.VK_MAC) throw refuse('VK_MAC is missing');
     p.VK_MAC = p.VK_MAC.replace(/\s+/g, ''); // some banks break base64 into lines
     const tooLong = overlongField(p);
     if (tooLong) throw refuse(`${tooLong} exceeds its maximum length`);
-    if (p.VK_ENCODING !== undefined && p.VK_ENCODING !== '' && p.VK_ENCODING.toUpperCase() !== this.encoding) throw refuse(`VK_ENCODING ${JSON.stringify(p.VK_ENCODING)} is not the configured ${this.encoding}`);
+    if (p.VK_ENCODING !== undefined && p.VK_ENCODING !== '' && p.VK_ENCODING.toUpperCase() !== this.encoding)
+      throw refuse(`VK_ENCODING ${JSON.stringify(p.VK_ENCODING)} is not the configured ${this.encoding}`);
     if (!decodeBase64(p.VK_MAC)) throw refuse('VK_MAC is not base64');
 
     let mac: string;
@@ -166,24 +228,33 @@ export class BanklinkAdapter implements ProviderAdapter {
       if (err instanceof ProtocolError) throw refuse(`answer is malformed: ${err.message}`);
       throw err;
     }
-    if (!verifyMac(mac, p.VK_MAC, this.bankKey, this.hash, this.encoding)) throw refuse('VK_MAC signature does not verify with the bank certificate');
+    if (!verifyMac(mac, p.VK_MAC, this.bankKey, this.hash, this.encoding))
+      throw refuse('VK_MAC signature does not verify with the bank certificate');
 
     if (!constantTimeEqual(p.VK_SND_ID ?? '', c.receiver_id)) throw refuse('VK_SND_ID is not the configured bank id');
-    if (!constantTimeEqual(p.VK_REC_ID ?? '', c.sender_id)) throw refuse('VK_REC_ID is not the gateway id at this bank');
+    if (!constantTimeEqual(p.VK_REC_ID ?? '', c.sender_id))
+      throw refuse('VK_REC_ID is not the gateway id at this bank');
 
     const when = parseDatetime(p.VK_DATETIME ?? '');
     if (!when) throw refuse('VK_DATETIME is not yyyy-MM-ddTHH:mm:ss+hhmm');
     const skew = Math.abs(Date.now() - when.getTime());
-    if (skew > c.datetime_window_seconds * 1000) throw refuse(`VK_DATETIME is outside the ${c.datetime_window_seconds} s window`);
+    if (skew > c.datetime_window_seconds * 1000)
+      throw refuse(`VK_DATETIME is outside the ${c.datetime_window_seconds} s window`);
     // the bank signs VK_DATETIME when the person has authenticated: never before this login began
-    const authTime = freshAuthTime(when.getTime(), ctx.loginStartedAt, { clockSkewSeconds: c.clock_skew_seconds }, 'VK_DATETIME');
+    const authTime = freshAuthTime(
+      when.getTime(),
+      ctx.loginStartedAt,
+      { clockSkewSeconds: c.clock_skew_seconds },
+      'VK_DATETIME',
+    );
 
     if (!constantTimeEqual(p.VK_RID ?? '', login.state)) throw refuse('VK_RID does not belong to this login');
     if (login.service === '4012') {
       if (!login.nonce || !p.VK_NONCE) throw refuse('VK_NONCE is missing');
       if (!constantTimeEqual(p.VK_NONCE, login.nonce)) throw refuse('VK_NONCE was not issued for this login');
       const owner = await this.deps.store.take(this.nonceKey(login.nonce));
-      if (owner === undefined || !constantTimeEqual(owner, login.state)) throw refuse('VK_NONCE is unknown, expired or already used');
+      if (owner === undefined || !constantTimeEqual(owner, login.state))
+        throw refuse('VK_NONCE is unknown, expired or already used');
     }
     const responseDigest = sha256(mac);
 
@@ -192,12 +263,14 @@ export class BanklinkAdapter implements ProviderAdapter {
     const method = this.tokens[p.VK_TOKEN ?? ''];
     if (!method) throw refuse(`VK_TOKEN ${JSON.stringify(p.VK_TOKEN ?? '')} is not a known authentication method`);
     const country = p.VK_COUNTRY ?? '';
-    if (!(c.countries as string[]).includes(country)) throw refuse(`VK_COUNTRY ${JSON.stringify(country)} is not accepted from this bank`);
+    if (!(c.countries as string[]).includes(country))
+      throw refuse(`VK_COUNTRY ${JSON.stringify(country)} is not accepted from this bank`);
     let personalCode: string;
     try {
       personalCode = parsePersonalCode(country, p.VK_USER_ID ?? '').code;
     } catch (err) {
-      if (err instanceof PersonalCodeError) throw refuse(`VK_USER_ID is not a valid ${country} personal code (${err.message})`);
+      if (err instanceof PersonalCodeError)
+        throw refuse(`VK_USER_ID is not a valid ${country} personal code (${err.message})`);
       throw err;
     }
     const rawName = p.VK_USER_NAME ?? '';
@@ -212,7 +285,13 @@ export class BanklinkAdapter implements ProviderAdapter {
         loa: lowerLoa(method.loa, this.maxLoa),
         amr: method.amr,
         authTime,
-        raw: { userName: rawName, token: p.VK_TOKEN, service: p.VK_SERVICE, version: p.VK_VERSION, other: p.VK_OTHER ?? '' },
+        raw: {
+          userName: rawName,
+          token: p.VK_TOKEN,
+          service: p.VK_SERVICE,
+          version: p.VK_VERSION,
+          other: p.VK_OTHER ?? '',
+        },
       },
       responseDigest,
     };
@@ -221,7 +300,9 @@ export class BanklinkAdapter implements ProviderAdapter {
 
 /** What production refuses in a bank entry: the form would post the user's login to plain http. */
 export function checkBanklink(config: BanklinkConfig, ctx: AdapterCheckContext): AdapterProblem[] {
-  return ctx.production && new URL(config.url).protocol !== 'https:' ? [{ path: ['url'], message: 'must be https in production' }] : [];
+  return ctx.production && new URL(config.url).protocol !== 'https:'
+    ? [{ path: ['url'], message: 'must be https in production' }]
+    : [];
 }
 
 export const factory: AdapterFactory<BanklinkConfig> = {

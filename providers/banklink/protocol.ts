@@ -14,9 +14,35 @@ export type LengthMode = 'characters' | 'bytes';
 /** MAC fields, in signing order, per service. */
 export const MAC_FIELDS: Record<Service, readonly string[]> = {
   '4012': ['VK_SERVICE', 'VK_VERSION', 'VK_SND_ID', 'VK_REC_ID', 'VK_NONCE', 'VK_RETURN', 'VK_DATETIME', 'VK_RID'],
-  '3013': ['VK_SERVICE', 'VK_VERSION', 'VK_DATETIME', 'VK_SND_ID', 'VK_REC_ID', 'VK_NONCE', 'VK_USER_NAME', 'VK_USER_ID', 'VK_COUNTRY', 'VK_OTHER', 'VK_TOKEN', 'VK_RID'],
+  '3013': [
+    'VK_SERVICE',
+    'VK_VERSION',
+    'VK_DATETIME',
+    'VK_SND_ID',
+    'VK_REC_ID',
+    'VK_NONCE',
+    'VK_USER_NAME',
+    'VK_USER_ID',
+    'VK_COUNTRY',
+    'VK_OTHER',
+    'VK_TOKEN',
+    'VK_RID',
+  ],
   '4011': ['VK_SERVICE', 'VK_VERSION', 'VK_SND_ID', 'VK_REPLY', 'VK_RETURN', 'VK_DATETIME', 'VK_RID'],
-  '3012': ['VK_SERVICE', 'VK_VERSION', 'VK_USER', 'VK_DATETIME', 'VK_SND_ID', 'VK_REC_ID', 'VK_USER_NAME', 'VK_USER_ID', 'VK_COUNTRY', 'VK_OTHER', 'VK_TOKEN', 'VK_RID'],
+  '3012': [
+    'VK_SERVICE',
+    'VK_VERSION',
+    'VK_USER',
+    'VK_DATETIME',
+    'VK_SND_ID',
+    'VK_REC_ID',
+    'VK_USER_NAME',
+    'VK_USER_ID',
+    'VK_COUNTRY',
+    'VK_OTHER',
+    'VK_TOKEN',
+    'VK_RID',
+  ],
 };
 
 /** The answer each request service expects. */
@@ -74,10 +100,12 @@ function windows1257Table(): Map<number, number> {
 export function encodeText(text: string, encoding: Encoding): Buffer {
   switch (encoding.toUpperCase() as Encoding) {
     case 'UTF-8':
-      if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) throw new ProtocolError('text is not well-formed Unicode');
+      if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
+        throw new ProtocolError('text is not well-formed Unicode');
       return Buffer.from(text, 'utf8');
     case 'ISO-8859-1': {
-      for (const ch of text) if (ch.codePointAt(0)! > 0xff) throw new ProtocolError('text has a character ISO-8859-1 cannot represent');
+      for (const ch of text)
+        if (ch.codePointAt(0)! > 0xff) throw new ProtocolError('text has a character ISO-8859-1 cannot represent');
       return Buffer.from(text, 'latin1');
     }
     case 'WINDOWS-1257': {
@@ -104,7 +132,10 @@ export function fieldLength(value: string, mode: LengthMode = 'characters', enco
  * The string the MAC signs: for each MAC field of the service, in order, its length as three digits and
  * the value. An absent field is an error (every MAC field must be sent, possibly empty).
  */
-export function macString(fields: Record<string, string | undefined>, options: { lengthMode?: LengthMode; encoding?: Encoding } = {}): string {
+export function macString(
+  fields: Record<string, string | undefined>,
+  options: { lengthMode?: LengthMode; encoding?: Encoding } = {},
+): string {
   const service = fields.VK_SERVICE;
   if (!isService(service)) throw new ProtocolError('VK_SERVICE is missing or not a banklink authentication service');
   let out = '';
@@ -135,7 +166,13 @@ export function decodeBase64(value: string): Buffer | undefined {
 }
 
 /** True only for a valid RSA PKCS#1 v1.5 signature over the encoded MAC string. */
-export function verifyMac(mac: string, signatureB64: string, key: KeyObject, hash: Hash, encoding: Encoding = 'UTF-8'): boolean {
+export function verifyMac(
+  mac: string,
+  signatureB64: string,
+  key: KeyObject,
+  hash: Hash,
+  encoding: Encoding = 'UTF-8',
+): boolean {
   const signature = decodeBase64(signatureB64);
   if (!signature) return false;
   let data: Buffer;
@@ -170,12 +207,22 @@ const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2
 export function parseDatetime(value: string): Date | undefined {
   const m = DATETIME_RE.exec(value);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second, oh, om] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i])) as [number, number, number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second, oh, om] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const sign = m[7];
   if (oh > 14 || om > 59 || hour > 23 || minute > 59 || second > 59) return undefined;
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(wall);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
+    return undefined;
   const offset = (sign === '-' ? -1 : 1) * (oh * 60 + om);
   return new Date(wall - offset * 60_000);
 }
@@ -190,7 +237,11 @@ export function overlongField(fields: Record<string, string | undefined>): strin
 }
 
 export type NameFormat = 'surname_comma_given' | 'given_space_surname' | 'surname_space_given';
-export const NAME_FORMATS: readonly NameFormat[] = ['surname_comma_given', 'given_space_surname', 'surname_space_given'];
+export const NAME_FORMATS: readonly NameFormat[] = [
+  'surname_comma_given',
+  'given_space_surname',
+  'surname_space_given',
+];
 
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
@@ -220,7 +271,10 @@ export function splitName(raw: string, format: NameFormat): { givenName: string;
     // the last word (given_space_surname) or the first word (surname_space_given)
     const i = format === 'given_space_surname' ? value.lastIndexOf(' ') : value.indexOf(' ');
     if (i < 0) return undefined;
-    [given, family] = format === 'given_space_surname' ? [value.slice(0, i), value.slice(i + 1)] : [value.slice(i + 1), value.slice(0, i)];
+    [given, family] =
+      format === 'given_space_surname'
+        ? [value.slice(0, i), value.slice(i + 1)]
+        : [value.slice(i + 1), value.slice(0, i)];
   }
   given = given.trim();
   family = family.trim();

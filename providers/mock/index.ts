@@ -7,7 +7,16 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
-import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem, type AdapterFactory, type CallbackContext, type ProviderAdapter, type StartContext } from '../../src/broker/adapter.ts';
+import {
+  AdapterConfigError,
+  ProviderError,
+  type AdapterCheckContext,
+  type AdapterProblem,
+  type AdapterFactory,
+  type CallbackContext,
+  type ProviderAdapter,
+  type StartContext,
+} from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
@@ -31,7 +40,17 @@ export const DEFAULT_USERS: MockUser[] = [
 
 export const mockSchema = providerBaseSchema.extend({
   type: z.literal('mock'),
-  users: z.array(z.strictObject({ given_name: z.string(), family_name: z.string(), personal_code: z.string(), country: z.string().length(2).optional(), amr: z.string().optional() })).optional(),
+  users: z
+    .array(
+      z.strictObject({
+        given_name: z.string(),
+        family_name: z.string(),
+        personal_code: z.string(),
+        country: z.string().length(2).optional(),
+        amr: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type MockConfig = z.infer<typeof mockSchema>;
 
@@ -68,7 +87,13 @@ export class MockAdapter implements ProviderAdapter {
   async start(ctx: StartContext) {
     const nonce = randomBytes(16).toString('base64url');
     const url = new URL(`${this.issuer}/authorize`);
-    url.search = new URLSearchParams({ state: ctx.state, nonce, redirect_uri: ctx.callbackUrl, acr: ctx.acr ?? this.maxLoa, ui_locales: ctx.locale }).toString();
+    url.search = new URLSearchParams({
+      state: ctx.state,
+      nonce,
+      redirect_uri: ctx.callbackUrl,
+      acr: ctx.acr ?? this.maxLoa,
+      ui_locales: ctx.locale,
+    }).toString();
     return { action: { type: 'redirect' as const, url: url.toString() }, connData: { nonce } };
   }
 
@@ -79,20 +104,34 @@ export class MockAdapter implements ProviderAdapter {
   async callback(ctx: CallbackContext) {
     const { params } = ctx;
     if (params.error === 'user_cancel') throw new ProviderError('user_cancel', 'user cancelled at the mock provider');
-    if (params.error === 'temporarily_unavailable') throw new ProviderError('temporarily_unavailable', 'mock provider reported an outage');
-    if (params.error) throw new ProviderError('access_denied', `mock provider error ${String(params.error).slice(0, 50)}`);
-    if (!params.assertion || params.assertion.length > 8192) throw new ProviderError('invalid_response', 'missing or oversized assertion');
+    if (params.error === 'temporarily_unavailable')
+      throw new ProviderError('temporarily_unavailable', 'mock provider reported an outage');
+    if (params.error)
+      throw new ProviderError('access_denied', `mock provider error ${String(params.error).slice(0, 50)}`);
+    if (!params.assertion || params.assertion.length > 8192)
+      throw new ProviderError('invalid_response', 'missing or oversized assertion');
     const { nonce } = (ctx.connData ?? {}) as { nonce?: string };
     let payload;
     try {
-      ({ payload } = await jwtVerify(params.assertion, this.keys.publicKey, { algorithms: ['ES256'], issuer: this.issuer, audience: ctx.callbackUrl, maxTokenAge: TOKEN_TTL_S }));
+      ({ payload } = await jwtVerify(params.assertion, this.keys.publicKey, {
+        algorithms: ['ES256'],
+        issuer: this.issuer,
+        audience: ctx.callbackUrl,
+        maxTokenAge: TOKEN_TTL_S,
+      }));
     } catch (err) {
       const reason = err instanceof joseErrors.JOSEError ? err.code : 'malformed';
       throw new ProviderError('invalid_response', `assertion rejected: ${reason}`);
     }
-    if (typeof payload.nonce !== 'string' || !nonce || !constantTimeEqual(payload.nonce, nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
+    if (typeof payload.nonce !== 'string' || !nonce || !constantTimeEqual(payload.nonce, nonce))
+      throw new ProviderError('invalid_response', 'nonce mismatch');
     // the mock signs the moment the person chose: its signed iat is when they authenticated
-    const authTime = freshAuthTime(typeof payload.iat === 'number' ? payload.iat * 1000 : undefined, ctx.loginStartedAt, { clockSkewSeconds: CLOCK_SKEW_S }, 'assertion iat');
+    const authTime = freshAuthTime(
+      typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
+      ctx.loginStartedAt,
+      { clockSkewSeconds: CLOCK_SKEW_S },
+      'assertion iat',
+    );
     return {
       identity: {
         givenName: payload.given_name as string | undefined,
@@ -118,10 +157,16 @@ export class MockAdapter implements ProviderAdapter {
         return;
       }
       const hidden = html`<input type="hidden" name="state" value="${q.state}"><input type="hidden" name="nonce" value="${q.nonce}"><input type="hidden" name="redirect_uri" value="${q.redirect_uri}">`;
-      res.type('html').send(page(`${this.name}`, html`<h1>${this.name}</h1><p class="muted">Demo provider: choose a test person.</p>
+      res.type('html').send(
+        page(
+          `${this.name}`,
+          html`<h1>${this.name}</h1><p class="muted">Demo provider: choose a test person.</p>
 <ul class="providers">${this.users.map((u, i) => html`<li><form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="${i}"><button class="primary" type="submit">${u.given_name} ${u.family_name} (${u.country ?? 'LV'} ${u.personal_code})</button></form></li>`)}</ul>
 <form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="cancel"><button type="submit">Atcelt / Cancel</button></form>
-<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="outage"><button type="submit">Simulate an outage</button></form>`, { lang: 'en' }));
+<form method="post" action="${basePath}/decide">${hidden}<input type="hidden" name="user" value="outage"><button type="submit">Simulate an outage</button></form>`,
+          { lang: 'en' },
+        ),
+      );
     });
     router.post('/decide', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -156,7 +201,9 @@ export class MockAdapter implements ProviderAdapter {
 
 /** Anyone may log in as any configured person through the mock: it exists for development only. */
 export function checkMock(_config: MockConfig, ctx: AdapterCheckContext): AdapterProblem[] {
-  return ctx.production ? [{ path: ['type'], message: 'the mock provider lets anyone log in as its test persons; refused in production' }] : [];
+  return ctx.production
+    ? [{ path: ['type'], message: 'the mock provider lets anyone log in as its test persons; refused in production' }]
+    : [];
 }
 
 export const factory: AdapterFactory<MockConfig> = {

@@ -6,7 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import * as client from 'openid-client';
-import type { AdapterDeps, CallbackContext, CallbackResult, ProviderAdapter, StartContext, StartResult } from '../../src/broker/adapter.ts';
+import type {
+  AdapterDeps,
+  CallbackContext,
+  CallbackResult,
+  ProviderAdapter,
+  StartContext,
+  StartResult,
+} from '../../src/broker/adapter.ts';
 import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { loaSatisfies, type Loa } from '../../src/identity/loa.ts';
@@ -29,7 +36,9 @@ interface ConnData {
 
 function isConnData(value: unknown): value is ConnData {
   const c = value as ConnData | null;
-  return !!c && c.v === 1 && typeof c.state === 'string' && typeof c.verifier === 'string' && typeof c.nonce === 'string';
+  return (
+    !!c && c.v === 1 && typeof c.state === 'string' && typeof c.verifier === 'string' && typeof c.nonce === 'string'
+  );
 }
 
 export interface OidcAdapterOptions {
@@ -68,7 +77,12 @@ export class OidcAdapter implements ProviderAdapter {
 
   /** The public keys the upstream needs from us (client assertion / request object signature, ID token encryption). */
   publicJwks(): { keys: Record<string, unknown>[] } {
-    return { keys: [this.signingKey?.publicJwk, this.encryptionKey?.publicJwk].filter((k) => k !== undefined) as Record<string, unknown>[] };
+    return {
+      keys: [this.signingKey?.publicJwk, this.encryptionKey?.publicJwk].filter((k) => k !== undefined) as Record<
+        string,
+        unknown
+      >[],
+    };
   }
 
   routes(app: Express, basePath: string): void {
@@ -80,13 +94,15 @@ export class OidcAdapter implements ProviderAdapter {
   /** Discovery (or static metadata) once, retried on the next login after a failure. */
   private configurationFor(): Promise<client.Configuration> {
     if (!this.configuration) {
-      this.configuration = this.buildConfiguration().then((built) => {
-        this.authorizationEndpoint = built.serverMetadata().authorization_endpoint;
-        return built;
-      }).catch((err: unknown) => {
-        this.configuration = undefined;
-        throw err;
-      });
+      this.configuration = this.buildConfiguration()
+        .then((built) => {
+          this.authorizationEndpoint = built.serverMetadata().authorization_endpoint;
+          return built;
+        })
+        .catch((err: unknown) => {
+          this.configuration = undefined;
+          throw err;
+        });
     }
     return this.configuration;
   }
@@ -94,7 +110,9 @@ export class OidcAdapter implements ProviderAdapter {
   /** Start discovery in the background so the first login does not wait for it; failures are retried then. */
   warmUp(): void {
     this.configurationFor().catch((err: unknown) => {
-      this.logger.warn('upstream discovery failed; retried on the next login', { detail: toProviderError(err, 'discovery', this.config.errors).detail });
+      this.logger.warn('upstream discovery failed; retried on the next login', {
+        detail: toProviderError(err, 'discovery', this.config.errors).detail,
+      });
     });
   }
 
@@ -122,7 +140,12 @@ export class OidcAdapter implements ProviderAdapter {
     const fetchVia: client.CustomFetch = (url, options) => this.transport.fetch(url, options as RequestInit);
     let configuration: client.Configuration;
     if (c.metadata) {
-      configuration = new client.Configuration({ issuer: c.issuer, ...c.metadata }, c.client_id, metadata, this.clientAuth());
+      configuration = new client.Configuration(
+        { issuer: c.issuer, ...c.metadata },
+        c.client_id,
+        metadata,
+        this.clientAuth(),
+      );
       configuration[client.customFetch] = fetchVia;
       configuration.timeout = c.timeout;
       if (this.insecure) client.allowInsecureRequests(configuration);
@@ -138,7 +161,11 @@ export class OidcAdapter implements ProviderAdapter {
     // it anyway (a compromised or misrouted back channel must not be able to mint identities)
     client.enableNonRepudiationChecks(configuration);
     if (this.encryptionKey && c.encryption) {
-      client.enableDecryptingResponses(configuration, [...c.encryption.enc], { key: this.encryptionKey.key, kid: this.encryptionKey.kid, alg: this.encryptionKey.alg });
+      client.enableDecryptingResponses(configuration, [...c.encryption.enc], {
+        key: this.encryptionKey.key,
+        kid: this.encryptionKey.kid,
+        alg: this.encryptionKey.alg,
+      });
     }
     return configuration;
   }
@@ -177,10 +204,15 @@ export class OidcAdapter implements ProviderAdapter {
       if (acrValues) params.acr_values = acrValues;
       if (c.request_object) {
         // JAR: every parameter travels inside a request object signed with our key
-        const jar = await client.buildAuthorizationUrlWithJAR(configuration, params, { key: this.signingKey!.key, kid: this.signingKey!.kid });
+        const jar = await client.buildAuthorizationUrlWithJAR(configuration, params, {
+          key: this.signingKey!.key,
+          kid: this.signingKey!.kid,
+        });
         url = c.par ? await client.buildAuthorizationUrlWithPAR(configuration, jar.searchParams) : jar;
       } else {
-        url = c.par ? await client.buildAuthorizationUrlWithPAR(configuration, params) : client.buildAuthorizationUrl(configuration, params);
+        url = c.par
+          ? await client.buildAuthorizationUrlWithPAR(configuration, params)
+          : client.buildAuthorizationUrl(configuration, params);
       }
     } catch (err) {
       const pe = toProviderError(err, 'authorization request', c.errors);
@@ -189,7 +221,11 @@ export class OidcAdapter implements ProviderAdapter {
     }
     const connData: ConnData = { v: 1, state: ctx.state, verifier, nonce };
     // the digest covers the request without its secrets' inputs (the challenge, not the verifier)
-    return { action: { type: 'redirect', url: url.href }, connData, requestDigest: 'sha256:' + createHash('sha256').update(url.href).digest('base64url') };
+    return {
+      action: { type: 'redirect', url: url.href },
+      connData,
+      requestDigest: `sha256:${createHash('sha256').update(url.href).digest('base64url')}`,
+    };
   }
 
   stateFrom(params: Record<string, string>): string | undefined {
@@ -198,12 +234,14 @@ export class OidcAdapter implements ProviderAdapter {
 
   async callback(ctx: CallbackContext): Promise<CallbackResult> {
     const c = this.config;
-    if (!isConnData(ctx.connData)) throw new ProviderError('invalid_response', 'login state carries no OIDC request data');
+    if (!isConnData(ctx.connData))
+      throw new ProviderError('invalid_response', 'login state carries no OIDC request data');
     const conn = ctx.connData;
     const params = ctx.params;
     if (params.response !== undefined) throw new ProviderError('invalid_response', 'JARM responses are not expected');
     // RFC 9207: an answer without iss could come from another upstream (mix-up); openid-client compares iss when present
-    if (c.require_iss && typeof params.iss !== 'string') throw new ProviderError('invalid_response', 'authorization response lacks iss (RFC 9207)');
+    if (c.require_iss && typeof params.iss !== 'string')
+      throw new ProviderError('invalid_response', 'authorization response lacks iss (RFC 9207)');
 
     const step = { now: 'token request' };
     try {
@@ -234,13 +272,19 @@ export class OidcAdapter implements ProviderAdapter {
         if (c.claims.source === 'userinfo') source = userinfo;
       }
       // OIDC Core 3.1.3.7: with max_age sent, auth_time is required; it must lie within this login
-      const authTime = freshAuthTime(typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined, ctx.loginStartedAt, { clockSkewSeconds: c.clock_tolerance, maxAgeSeconds: c.max_age }, 'ID token auth_time');
+      const authTime = freshAuthTime(
+        typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined,
+        ctx.loginStartedAt,
+        { clockSkewSeconds: c.clock_tolerance, maxAgeSeconds: c.max_age },
+        'ID token auth_time',
+      );
       const loa = mapLoa(idClaims, c.assurance, this.maxLoa);
-      if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `upstream level ${loa}, requested ${ctx.acr}`);
+      if (!loaSatisfies(loa, ctx.acr))
+        throw new ProviderError('loa_too_low', `upstream level ${loa}, requested ${ctx.acr}`);
       const amr = amrOf(idClaims);
       const identity = mapIdentity(source, c.claims, loa, amr, authTime);
       identity.raw = { acr: idClaims.acr ?? null, amr };
-      return { identity, responseDigest: 'sha256:' + createHash('sha256').update(idToken).digest('base64url') };
+      return { identity, responseDigest: `sha256:${createHash('sha256').update(idToken).digest('base64url')}` };
     } catch (err) {
       throw toProviderError(err, step.now, c.errors);
     }

@@ -15,7 +15,13 @@ function escapeRegExp(s: string): string {
 export function compilePattern(pattern: string): RegExp {
   const source = pattern
     .split(/(\{country\}|\{code\})/)
-    .map((part) => (part === '{country}' ? '(?<country>[A-Z]{2})' : part === '{code}' ? '(?<code>[0-9A-Za-z-]{1,20})' : escapeRegExp(part)))
+    .map((part) =>
+      part === '{country}'
+        ? '(?<country>[A-Z]{2})'
+        : part === '{code}'
+          ? '(?<code>[0-9A-Za-z-]{1,20})'
+          : escapeRegExp(part),
+    )
     .join('');
   return new RegExp(`^${source}$`);
 }
@@ -26,15 +32,25 @@ function stringClaim(claims: Claims, name: string): string | undefined {
 }
 
 /** Extract the identity; throws ProviderError('invalid_response') when a configured claim is absent or malformed. */
-export function mapIdentity(claims: Claims, config: OidcProviderConfig['claims'], loa: Loa, amr: string[], authTime: number): RawIdentity {
+export function mapIdentity(
+  claims: Claims,
+  config: OidcProviderConfig['claims'],
+  loa: Loa,
+  amr: string[],
+  authTime: number,
+): RawIdentity {
   const pcConfig = config.personal_code;
   const rawCode = stringClaim(claims, pcConfig.claim);
-  if (!rawCode || !rawCode.trim()) throw new ProviderError('invalid_response', `personal code claim ${pcConfig.claim} is missing`);
+  if (!rawCode?.trim()) throw new ProviderError('invalid_response', `personal code claim ${pcConfig.claim} is missing`);
   let personalCode = rawCode.trim();
   let country = pcConfig.country;
   if (pcConfig.pattern) {
     const match = compilePattern(pcConfig.pattern).exec(personalCode);
-    if (!match?.groups?.code) throw new ProviderError('invalid_response', `personal code claim ${pcConfig.claim} does not match the pattern ${pcConfig.pattern}`);
+    if (!match?.groups?.code)
+      throw new ProviderError(
+        'invalid_response',
+        `personal code claim ${pcConfig.claim} does not match the pattern ${pcConfig.pattern}`,
+      );
     personalCode = match.groups.code;
     if (match.groups.country) country = match.groups.country as typeof country;
   }
@@ -62,7 +78,8 @@ export function mapLoa(claims: Claims, assurance: OidcProviderConfig['assurance'
   let level: Loa | undefined;
   const acr = claims.acr;
   if (acr !== undefined) {
-    if (typeof acr !== 'string' || !Object.hasOwn(assurance.acr, acr)) throw new ProviderError('invalid_response', 'upstream acr is not mapped to a level of assurance');
+    if (typeof acr !== 'string' || !Object.hasOwn(assurance.acr, acr))
+      throw new ProviderError('invalid_response', 'upstream acr is not mapped to a level of assurance');
     level = assurance.acr[acr];
   } else {
     for (const method of amrOf(claims)) {
@@ -76,7 +93,10 @@ export function mapLoa(claims: Claims, assurance: OidcProviderConfig['assurance'
 }
 
 /** The upstream acr values that satisfy a requested level, strongest first (for `acr_values`). */
-export function acrValuesFor(requested: Loa | undefined, assurance: OidcProviderConfig['assurance']): string | undefined {
+export function acrValuesFor(
+  requested: Loa | undefined,
+  assurance: OidcProviderConfig['assurance'],
+): string | undefined {
   if (!requested || !assurance.request_acr_values) return undefined;
   const values = Object.entries(assurance.acr)
     .filter(([, level]) => loaSatisfies(level, requested))

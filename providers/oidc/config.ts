@@ -9,12 +9,39 @@ import { LOA_LEVELS } from '../../src/identity/loa.ts';
 import { SUPPORTED_COUNTRIES } from '../../src/identity/personal-code.ts';
 
 /** Asymmetric JWS algorithms only: `none` and HS* (a shared secret, or a public key abused as one) are refused for upstream tokens. */
-export const UPSTREAM_SIGNING_ALGS = ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'Ed25519', 'EdDSA'] as const;
+export const UPSTREAM_SIGNING_ALGS = [
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'Ed25519',
+  'EdDSA',
+] as const;
 /** Algorithms our own key signs client assertions and request objects with. */
 export const CLIENT_SIGNING_ALGS = ['PS256', 'RS256', 'ES256'] as const;
 /** JWE key management algorithms openid-client decrypts with (RSA1_5 is deliberately absent). */
-export const KEY_MANAGEMENT_ALGS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const;
-export const CONTENT_ENCRYPTION_ALGS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'] as const;
+export const KEY_MANAGEMENT_ALGS = [
+  'RSA-OAEP-256',
+  'RSA-OAEP-384',
+  'RSA-OAEP-512',
+  'RSA-OAEP',
+  'ECDH-ES',
+  'ECDH-ES+A128KW',
+  'ECDH-ES+A256KW',
+] as const;
+export const CONTENT_ENCRYPTION_ALGS = [
+  'A128GCM',
+  'A192GCM',
+  'A256GCM',
+  'A128CBC-HS256',
+  'A192CBC-HS384',
+  'A256CBC-HS512',
+] as const;
 
 const httpsOrHttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const claimName = z.string().regex(/^[A-Za-z0-9_:.\-/]{1,100}$/, 'must be a claim name');
@@ -49,14 +76,35 @@ const personalCodeSchema = z
     if (v.pattern !== undefined) {
       const codes = v.pattern.split('{code}').length - 1;
       const countries = v.pattern.split('{country}').length - 1;
-      if (codes !== 1) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern must contain {code} exactly once' });
-      if (countries > 1) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern may contain {country} at most once' });
+      if (codes !== 1)
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern must contain {code} exactly once' });
+      if (countries > 1)
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern may contain {country} at most once' });
       const rest = v.pattern.replace('{code}', '').replace('{country}', '');
-      if (/[{}]/.test(rest)) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern knows only the placeholders {country} and {code}' });
-      if (countries === 1 && v.country) ctx.addIssue({ code: 'custom', path: ['country'], message: 'give either a {country} placeholder or a fixed country, not both' });
-      if (countries === 0 && !v.country) ctx.addIssue({ code: 'custom', path: ['country'], message: 'pattern has no {country}: name the fixed country' });
+      if (/[{}]/.test(rest))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pattern'],
+          message: 'pattern knows only the placeholders {country} and {code}',
+        });
+      if (countries === 1 && v.country)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['country'],
+          message: 'give either a {country} placeholder or a fixed country, not both',
+        });
+      if (countries === 0 && !v.country)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['country'],
+          message: 'pattern has no {country}: name the fixed country',
+        });
     } else if (!v.country) {
-      ctx.addIssue({ code: 'custom', path: ['country'], message: 'without a pattern the issuing country must be given' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['country'],
+        message: 'without a pattern the issuing country must be given',
+      });
     }
   });
 
@@ -79,7 +127,9 @@ const assuranceSchema = z
     /** send `acr_values` (the mapped values at or above the requested level) upstream */
     request_acr_values: z.boolean().default(true),
   })
-  .refine((v) => Object.keys(v.acr).length + Object.keys(v.amr).length > 0, { message: 'map at least one upstream acr or amr value to a level of assurance' });
+  .refine((v) => Object.keys(v.acr).length + Object.keys(v.amr).length > 0, {
+    message: 'map at least one upstream acr or amr value to a level of assurance',
+  });
 
 const encryptionSchema = z.strictObject({
   /** require encrypted ID tokens (an unencrypted one is refused) */
@@ -155,22 +205,42 @@ export const oidcProviderSchema = providerBaseSchema
   })
   .superRefine((v, ctx) => {
     if (v.client_auth.method === 'tls_client_auth' && !v.tls) {
-      ctx.addIssue({ code: 'custom', path: ['client_auth'], message: 'tls_client_auth needs a tls block with the client certificate' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client_auth'],
+        message: 'tls_client_auth needs a tls block with the client certificate',
+      });
     }
     if (v.claims.source === 'userinfo' && v.metadata && !v.metadata.userinfo_endpoint) {
-      ctx.addIssue({ code: 'custom', path: ['claims', 'source'], message: 'userinfo as claim source needs metadata.userinfo_endpoint' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['claims', 'source'],
+        message: 'userinfo as claim source needs metadata.userinfo_endpoint',
+      });
     }
     if (v.par && v.metadata && !v.metadata.pushed_authorization_request_endpoint) {
-      ctx.addIssue({ code: 'custom', path: ['par'], message: 'par needs metadata.pushed_authorization_request_endpoint' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['par'],
+        message: 'par needs metadata.pushed_authorization_request_endpoint',
+      });
     }
     if (v.encryption?.userinfo && !v.userinfo_signed_response_alg) {
-      ctx.addIssue({ code: 'custom', path: ['encryption', 'userinfo'], message: 'encrypted userinfo must also be signed: set userinfo_signed_response_alg' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['encryption', 'userinfo'],
+        message: 'encrypted userinfo must also be signed: set userinfo_signed_response_alg',
+      });
     }
     const mapped = new Set([...Object.values(v.assurance.acr), ...Object.values(v.assurance.amr)]);
     const rank = (l: string) => LOA_LEVELS.indexOf(l as (typeof LOA_LEVELS)[number]);
     for (const level of mapped) {
       if (rank(level) > rank(v.loa)) {
-        ctx.addIssue({ code: 'custom', path: ['assurance'], message: `maps a value to ${level}, above the provider's level ${v.loa}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['assurance'],
+          message: `maps a value to ${level}, above the provider's level ${v.loa}`,
+        });
       }
     }
   });
@@ -180,7 +250,12 @@ export type OidcProviderInput = z.input<typeof oidcProviderSchema>;
 
 /** Every upstream URL of an entry with its path: the issuer (discovery) and any static metadata. */
 export function upstreamUrls(c: OidcProviderConfig): [path: string[], url: string][] {
-  return [[['issuer'], c.issuer], ...Object.entries(c.metadata ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, u]): [string[], string] => [['metadata', k], u])];
+  return [
+    [['issuer'], c.issuer],
+    ...Object.entries(c.metadata ?? {})
+      .filter((e): e is [string, string] => typeof e[1] === 'string')
+      .map(([k, u]): [string[], string] => [['metadata', k], u]),
+  ];
 }
 
 /**

@@ -5,12 +5,32 @@ import { ProviderError } from '../../src/broker/adapter.ts';
 import type { OidcProviderConfig } from './config.ts';
 
 const UNAVAILABLE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 /** `error` of an authorization response -> our code. */
-export function authorizationErrorCode(error: string, description: string | undefined, errors: OidcProviderConfig['errors']): ProviderError['code'] {
+export function authorizationErrorCode(
+  error: string,
+  description: string | undefined,
+  errors: OidcProviderConfig['errors'],
+): ProviderError['code'] {
   if (errors.cancel_errors.includes(error)) return 'user_cancel';
-  if (error === 'access_denied') return description && new RegExp(errors.cancel_description, 'i').test(description) ? 'user_cancel' : 'access_denied';
+  if (error === 'access_denied')
+    return description && new RegExp(errors.cancel_description, 'i').test(description)
+      ? 'user_cancel'
+      : 'access_denied';
   if (UNAVAILABLE_ERRORS.has(error)) return 'temporarily_unavailable';
   return 'invalid_response';
 }
@@ -34,7 +54,8 @@ function isNetworkFailure(err: unknown): boolean {
 function tlsFailure(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|ERR_PIN/i.test(code) && !NETWORK_CODES.has(code)) return code;
+    if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|ERR_PIN/i.test(code) && !NETWORK_CODES.has(code))
+      return code;
   }
   return undefined;
 }
@@ -42,10 +63,14 @@ function tlsFailure(err: unknown): string | undefined {
 export function toProviderError(err: unknown, step: string, errors: OidcProviderConfig['errors']): ProviderError {
   if (err instanceof ProviderError) return err;
   if (err instanceof client.AuthorizationResponseError) {
-    return new ProviderError(authorizationErrorCode(err.error, err.error_description, errors), `upstream returned error=${safeToken(err.error)}`);
+    return new ProviderError(
+      authorizationErrorCode(err.error, err.error_description, errors),
+      `upstream returned error=${safeToken(err.error)}`,
+    );
   }
   if (err instanceof client.ResponseBodyError) {
-    const code = err.status >= 500 || UNAVAILABLE_ERRORS.has(err.error) ? 'temporarily_unavailable' : 'invalid_response';
+    const code =
+      err.status >= 500 || UNAVAILABLE_ERRORS.has(err.error) ? 'temporarily_unavailable' : 'invalid_response';
     return new ProviderError(code, `${step}: upstream answered ${err.status} error=${safeToken(err.error)}`);
   }
   const tls = tlsFailure(err);
@@ -57,7 +82,10 @@ export function toProviderError(err: unknown, step: string, errors: OidcProvider
     // duck-typed: the transport's undici Response is not the global Response class
     const status = (cause as { status?: unknown } | undefined)?.status;
     if (typeof status === 'number' && typeof (cause as { headers?: unknown }).headers === 'object') {
-      return new ProviderError(status >= 500 ? 'temporarily_unavailable' : 'invalid_response', `${step}: upstream answered HTTP ${status}`);
+      return new ProviderError(
+        status >= 500 ? 'temporarily_unavailable' : 'invalid_response',
+        `${step}: upstream answered HTTP ${status}`,
+      );
     }
     // openid-client wraps oauth4webapi's errors; their messages are fixed strings without token content
     const inner = cause instanceof Error ? cause.message : err.message;

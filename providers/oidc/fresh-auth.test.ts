@@ -26,20 +26,47 @@ const logger = memoryLogger();
 
 async function adapterFor(override: Partial<OidcProviderInput> = {}): Promise<OidcAdapter> {
   const config = oidcProviderSchema.parse({ ...providerEntry(op, 'client_secret', keys), ...override });
-  return createOidcAdapter(config, { store: new MemoryStore(), audit: new MemoryAuditLog(), logger, baseUrl: 'https://gateway.test', production: false, keyDir: join(dir, 'keys') });
+  return createOidcAdapter(config, {
+    store: new MemoryStore(),
+    audit: new MemoryAuditLog(),
+    logger,
+    baseUrl: 'https://gateway.test',
+    production: false,
+    keyDir: join(dir, 'keys'),
+  });
 }
 
 function brokerFor(adapter: OidcAdapter) {
   const store = new MemoryStore();
   const states = new LoginStates(store, 300);
-  return { store, states, broker: new Broker({ states, audit: new MemoryAuditLog(), logger, adapters: new Map([[adapter.id, adapter]]), callbackUrl: () => CALLBACK }) };
+  return {
+    store,
+    states,
+    broker: new Broker({
+      states,
+      audit: new MemoryAuditLog(),
+      logger,
+      adapters: new Map([[adapter.id, adapter]]),
+      callbackUrl: () => CALLBACK,
+    }),
+  };
 }
 
 /** One login through the broker (the test OP's browser logs in); the identity or the BrokerError. */
-async function login(adapter: OidcAdapter, choice: LoginChoice = { acr: EIDAS.high }, edit?: (params: Record<string, string>) => void) {
+async function login(
+  adapter: OidcAdapter,
+  choice: LoginChoice = { acr: EIDAS.high },
+  edit?: (params: Record<string, string>) => void,
+) {
   const { store, broker } = brokerFor(adapter);
   try {
-    const { action } = await broker.begin({ uid: 'uid', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'corr' });
+    const { action } = await broker.begin({
+      uid: 'uid',
+      clientId: 'svc',
+      providerId: adapter.id,
+      locale: 'en',
+      correlationId: 'corr',
+    });
     const back = await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice);
     const params = Object.fromEntries(back.searchParams);
     edit?.(params);
@@ -53,7 +80,9 @@ async function login(adapter: OidcAdapter, choice: LoginChoice = { acr: EIDAS.hi
 
 /** Re-sign (altered) ID token claims with the OP's own key: a genuine signature over what we choose. */
 async function resign(claims: JWTPayload, opKey: JWK): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: opKey.kid!, typ: 'JWT' }).sign(await importJWK(opKey, 'RS256'));
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: opKey.kid!, typ: 'JWT' })
+    .sign(await importJWK(opKey, 'RS256'));
 }
 
 function refused(result: unknown, detail: RegExp): void {
@@ -86,8 +115,16 @@ describe('every upstream request asks for a new authentication', () => {
   test('prompt=login and max_age=0 by default; a configured max_age is sent as it is', async () => {
     const relaxed = await adapterFor({ max_age: 120 });
     try {
-      for (const [a, maxAge] of [[adapter, '0'], [relaxed, '120']] as const) {
-        const started = await a.start({ state: 'C'.repeat(27), callbackUrl: CALLBACK, locale: 'en', correlationId: 'c' });
+      for (const [a, maxAge] of [
+        [adapter, '0'],
+        [relaxed, '120'],
+      ] as const) {
+        const started = await a.start({
+          state: 'C'.repeat(27),
+          callbackUrl: CALLBACK,
+          locale: 'en',
+          correlationId: 'c',
+        });
         const url = new URL((started.action as { url: string }).url);
         expect(url.searchParams.get('prompt')).toBe('login');
         expect(url.searchParams.get('max_age')).toBe(maxAge);
@@ -99,7 +136,9 @@ describe('every upstream request asks for a new authentication', () => {
 
   test('freshness cannot be switched off: max_age must be a whole number of seconds from 0 to 600', () => {
     for (const maxAge of [-1, null, 601, 1.5, 'off']) {
-      expect(oidcProviderSchema.safeParse({ ...providerEntry(op, 'client_secret', keys), max_age: maxAge }).success).toBe(false);
+      expect(
+        oidcProviderSchema.safeParse({ ...providerEntry(op, 'client_secret', keys), max_age: maxAge }).success,
+      ).toBe(false);
     }
     expect(oidcProviderSchema.parse(providerEntry(op, 'client_secret', keys)).max_age).toBe(0);
   });
@@ -148,14 +187,38 @@ describe('the ID token auth_time belongs to this login', () => {
     op.tamper.ignoreFreshness = true;
     const { store, broker } = brokerFor(adapter);
     try {
-      const first = await broker.begin({ uid: 'uid', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'first' });
-      const firstBack = await op.login((first.action as { url: string }).url, { acr: EIDAS.high }, { keepSession: true });
-      await expect(broker.complete(adapter.id, Object.fromEntries(firstBack.searchParams), 'GET')).resolves.toMatchObject({ identity: { subject: SUBJECT } });
+      const first = await broker.begin({
+        uid: 'uid',
+        clientId: 'svc',
+        providerId: adapter.id,
+        locale: 'en',
+        correlationId: 'first',
+      });
+      const firstBack = await op.login(
+        (first.action as { url: string }).url,
+        { acr: EIDAS.high },
+        { keepSession: true },
+      );
+      await expect(
+        broker.complete(adapter.id, Object.fromEntries(firstBack.searchParams), 'GET'),
+      ).resolves.toMatchObject({ identity: { subject: SUBJECT } });
       op.ageSessions(600);
-      const second = await broker.begin({ uid: 'uid', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'second' });
+      const second = await broker.begin({
+        uid: 'uid',
+        clientId: 'svc',
+        providerId: adapter.id,
+        locale: 'en',
+        correlationId: 'second',
+      });
       // no login page this time: the OP answers at once from its session
-      const secondBack = await op.login((second.action as { url: string }).url, { error: { error: 'not_asked' } }, { keepSession: true });
-      const result = await broker.complete(adapter.id, Object.fromEntries(secondBack.searchParams), 'GET').catch((e: unknown) => e);
+      const secondBack = await op.login(
+        (second.action as { url: string }).url,
+        { error: { error: 'not_asked' } },
+        { keepSession: true },
+      );
+      const result = await broker
+        .complete(adapter.id, Object.fromEntries(secondBack.searchParams), 'GET')
+        .catch((e: unknown) => e);
       refused(result, /ID token auth_time is 6\d\d s before this login started/);
     } finally {
       await store.close();
@@ -169,12 +232,23 @@ describe('each login is bound to its own request', () => {
     try {
       const seen = [];
       for (const uid of ['a', 'b']) {
-        const { state, action } = await broker.begin({ uid, clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: uid });
+        const { state, action } = await broker.begin({
+          uid,
+          clientId: 'svc',
+          providerId: adapter.id,
+          locale: 'en',
+          correlationId: uid,
+        });
         const url = new URL((action as { url: string }).url);
         const conn = (await states.take(state))!.connData as { state: string; nonce: string; verifier: string };
         expect(url.searchParams.get('state')).toBe(state);
         expect(url.searchParams.get('nonce')).toBe(conn.nonce);
-        seen.push({ state, nonce: conn.nonce, verifier: conn.verifier, challenge: url.searchParams.get('code_challenge') });
+        seen.push({
+          state,
+          nonce: conn.nonce,
+          verifier: conn.verifier,
+          challenge: url.searchParams.get('code_challenge'),
+        });
       }
       const [a, b] = seen as [(typeof seen)[0], (typeof seen)[0]];
       expect(a.state).not.toBe(b.state);
@@ -188,7 +262,13 @@ describe('each login is bound to its own request', () => {
   });
 
   test('static metadata that does not advertise RFC 9207: an authorization response without iss is still refused', async () => {
-    const statics = await adapterFor({ metadata: { authorization_endpoint: `${op.issuer}/auth`, token_endpoint: `${op.issuer}/token`, jwks_uri: `${op.issuer}/jwks` } });
+    const statics = await adapterFor({
+      metadata: {
+        authorization_endpoint: `${op.issuer}/auth`,
+        token_endpoint: `${op.issuer}/token`,
+        jwks_uri: `${op.issuer}/jwks`,
+      },
+    });
     try {
       // the same upstream with iss in its answer is accepted, so only the missing iss is refused below
       await expect(login(statics)).resolves.toMatchObject({ identity: { subject: SUBJECT } });

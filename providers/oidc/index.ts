@@ -14,13 +14,28 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
   if (problems.length) throw new AdapterConfigError(config.id, problems);
   const needsSigning = config.client_auth.method === 'private_key_jwt' || config.request_object;
   const signingKey = needsSigning
-    ? await loadOrCreateKey({ file: config.signing.key, keyDir: deps.keyDir, name: `oidc-${config.id}-signing-${config.signing.alg}`, alg: config.signing.alg, use: 'sig' })
+    ? await loadOrCreateKey({
+        file: config.signing.key,
+        keyDir: deps.keyDir,
+        name: `oidc-${config.id}-signing-${config.signing.alg}`,
+        alg: config.signing.alg,
+        use: 'sig',
+      })
     : undefined;
   const encryptionKey = config.encryption
-    ? await loadOrCreateKey({ file: config.encryption.key, keyDir: deps.keyDir, name: `oidc-${config.id}-encryption-${config.encryption.alg}`, alg: config.encryption.alg, use: 'enc' })
+    ? await loadOrCreateKey({
+        file: config.encryption.key,
+        keyDir: deps.keyDir,
+        name: `oidc-${config.id}-encryption-${config.encryption.alg}`,
+        alg: config.encryption.alg,
+        use: 'enc',
+      })
     : undefined;
   // every back-channel call (discovery, JWKS, PAR, token, userinfo) goes through this provider's own agent
-  const transport = createProviderTransport(config.id, config.tls, { connectTimeout: config.timeout * 1000, responseTimeout: config.timeout * 1000 });
+  const transport = createProviderTransport(config.id, config.tls, {
+    connectTimeout: config.timeout * 1000,
+    responseTimeout: config.timeout * 1000,
+  });
   const adapter = new OidcAdapter({ config, deps, transport, signingKey, encryptionKey });
   // discovery starts from warmUp(), which the gateway calls once it listens (an in-process demo eID is
   // mounted on the gateway's own server, so it cannot answer earlier)

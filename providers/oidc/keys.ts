@@ -3,7 +3,15 @@
 // the configuration, or generated once into the key directory and reused on every later start.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 
 export interface GatewayKey {
   key: CryptoKey;
@@ -29,7 +37,8 @@ function generationParams(alg: string): { genAlg: string; options: { modulusLeng
 
 async function fromJwk(jwk: JWK, alg: string, use: 'sig' | 'enc', where: string): Promise<GatewayKey> {
   if (!jwk.d) throw new Error(`${where}: not a private key`);
-  if (jwk.kty === 'RSA' && Buffer.from(jwk.n ?? '', 'base64url').length * 8 < 2048) throw new Error(`${where}: RSA key below 2048 bits`);
+  if (jwk.kty === 'RSA' && Buffer.from(jwk.n ?? '', 'base64url').length * 8 < 2048)
+    throw new Error(`${where}: RSA key below 2048 bits`);
   let key: CryptoKey;
   try {
     key = (await importJWK({ ...jwk, alg: undefined, use: undefined, key_ops: undefined }, alg)) as CryptoKey;
@@ -41,7 +50,13 @@ async function fromJwk(jwk: JWK, alg: string, use: 'sig' | 'enc', where: string)
 }
 
 /** Load a PKCS#8 PEM file, or the generated key `<keyDir>/<name>.jwk.json` (creating it on first start). */
-export async function loadOrCreateKey(opts: { file?: string | undefined; keyDir: string; name: string; alg: string; use: 'sig' | 'enc' }): Promise<GatewayKey> {
+export async function loadOrCreateKey(opts: {
+  file?: string | undefined;
+  keyDir: string;
+  name: string;
+  alg: string;
+  use: 'sig' | 'enc';
+}): Promise<GatewayKey> {
   if (opts.file) {
     let key: CryptoKey;
     try {

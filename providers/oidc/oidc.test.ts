@@ -4,7 +4,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT, importJWK, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  importJWK,
+  exportJWK,
+  generateKeyPair,
+  calculateJwkThumbprint,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { jest } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
@@ -18,7 +26,13 @@ import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
-import { makeGatewayKeyFiles, providerEntry, testOpClient, type ClientVariant, type GatewayKeyFiles } from './test-op/fixtures.ts';
+import {
+  makeGatewayKeyFiles,
+  providerEntry,
+  testOpClient,
+  type ClientVariant,
+  type GatewayKeyFiles,
+} from './test-op/fixtures.ts';
 
 const CALLBACK = 'https://gateway.test/providers/test-eid/callback';
 const SUBJECT = 'PNOLV-010180-15097';
@@ -30,7 +44,14 @@ let op: TestOp;
 const logger = memoryLogger();
 
 function deps(): AdapterDeps {
-  return { store: new MemoryStore(), audit: new MemoryAuditLog(), logger, baseUrl: 'https://gateway.test', production: false, keyDir: join(dir, 'keys') };
+  return {
+    store: new MemoryStore(),
+    audit: new MemoryAuditLog(),
+    logger,
+    baseUrl: 'https://gateway.test',
+    production: false,
+    keyDir: join(dir, 'keys'),
+  };
 }
 
 async function adapterFor(variant: ClientVariant, override: Partial<OidcProviderInput> = {}): Promise<OidcAdapter> {
@@ -46,9 +67,22 @@ function toCallback(url: URL): Callback {
 async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) {
   const store = new MemoryStore();
   const audit = new MemoryAuditLog();
-  const broker = new Broker({ states: new LoginStates(store, 300), audit, logger, adapters: new Map([[adapter.id, adapter]]), callbackUrl: () => CALLBACK });
+  const broker = new Broker({
+    states: new LoginStates(store, 300),
+    audit,
+    logger,
+    adapters: new Map([[adapter.id, adapter]]),
+    callbackUrl: () => CALLBACK,
+  });
   try {
-    const { action } = await broker.begin({ uid: 'uid', clientId: 'svc', providerId: adapter.id, acr, locale: 'lv', correlationId: 'corr' });
+    const { action } = await broker.begin({
+      uid: 'uid',
+      clientId: 'svc',
+      providerId: adapter.id,
+      acr,
+      locale: 'lv',
+      correlationId: 'corr',
+    });
     const cb = toCallback(await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice));
     return await broker.complete(adapter.id, cb.params, cb.method);
   } catch (err) {
@@ -83,7 +117,15 @@ describe('logins against the test OP over HTTPS', () => {
       const result = await login(adapter, { acr: EIDAS.high, amr: ['smart_card'] }, 'high');
       if (result instanceof Error) throw new Error(`login failed: ${result.message}`);
       const { identity } = result as Exclude<typeof result, BrokerError>;
-      expect(identity).toMatchObject({ subject: SUBJECT, givenName: 'Jānis', familyName: 'Bērziņš', country: 'LV', loa: 'high', amr: ['smart_card'], idp: 'test-eid' });
+      expect(identity).toMatchObject({
+        subject: SUBJECT,
+        givenName: 'Jānis',
+        familyName: 'Bērziņš',
+        country: 'LV',
+        loa: 'high',
+        amr: ['smart_card'],
+        idp: 'test-eid',
+      });
     } finally {
       await adapter.close();
     }
@@ -99,7 +141,10 @@ for (const variant of ['client_secret', 'encrypted'] as const) {
       expectedSubject: SUBJECT,
       async drive(action, outcome) {
         if (action.type !== 'redirect') throw new Error('the oidc adapter starts with a redirect');
-        const choice: LoginChoice = outcome === 'cancel' ? { error: { error: 'access_denied', error_description: 'End-User aborted interaction' } } : { acr: EIDAS.high };
+        const choice: LoginChoice =
+          outcome === 'cancel'
+            ? { error: { error: 'access_denied', error_description: 'End-User aborted interaction' } }
+            : { acr: EIDAS.high };
         return toCallback(await op.login(action.url, choice));
       },
       withState: (cb, state) => ({ ...cb, params: { ...cb.params, state } }),
@@ -109,7 +154,11 @@ for (const variant of ['client_secret', 'encrypted'] as const) {
 }
 
 /** Re-sign (possibly altered) ID token claims the way a hostile or broken upstream would. */
-async function forge(claims: JWTPayload, opKey: JWK, opts: { alg?: string; key?: Parameters<SignJWT['sign']>[0]; kid?: string } = {}): Promise<string> {
+async function forge(
+  claims: JWTPayload,
+  opKey: JWK,
+  opts: { alg?: string; key?: Parameters<SignJWT['sign']>[0]; kid?: string } = {},
+): Promise<string> {
   const alg = opts.alg ?? 'RS256';
   const key = opts.key ?? (await importJWK(opKey, 'RS256'));
   return new SignJWT(claims).setProtectedHeader({ alg, kid: opts.kid ?? opKey.kid!, typ: 'JWT' }).sign(key);
@@ -153,7 +202,9 @@ describe('rejections', () => {
   test('HS256 signed with the OP public key as the secret (algorithm confusion)', async () => {
     op.tamper.idToken = async (claims, key) => {
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = key;
-      const publicPem = (await import('node:crypto')).createPublicKey({ key: pub as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const publicPem = (await import('node:crypto'))
+        .createPublicKey({ key: pub as import('node:crypto').JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' });
       return forge(claims, key, { alg: 'HS256', key: new TextEncoder().encode(String(publicPem)) });
     };
     refused(await login(adapter), 'invalid_response', /alg/);
@@ -191,7 +242,9 @@ describe('rejections', () => {
   });
 
   test('userinfo sub different from the ID token sub', async () => {
-    const viaUserinfo = await adapterFor('client_secret', { claims: { source: 'userinfo', personal_code: { claim: 'serial_number', pattern: 'PNO{country}-{code}' } } });
+    const viaUserinfo = await adapterFor('client_secret', {
+      claims: { source: 'userinfo', personal_code: { claim: 'serial_number', pattern: 'PNO{country}-{code}' } },
+    });
     try {
       await expect(login(viaUserinfo)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
       op.tamper.userinfo = (claims) => ({ ...claims, sub: 'someone-else' });
@@ -202,7 +255,11 @@ describe('rejections', () => {
   });
 
   test('missing personal code', async () => {
-    refused(await login(adapter, { user: 'nocode' }), 'invalid_response', /personal code claim serial_number is missing/);
+    refused(
+      await login(adapter, { user: 'nocode' }),
+      'invalid_response',
+      /personal code claim serial_number is missing/,
+    );
   });
 
   test('invalid personal code (bad check digit and date)', async () => {
@@ -210,7 +267,9 @@ describe('rejections', () => {
   });
 
   test('a personal code that does not match the configured pattern', async () => {
-    const fixedLv = await adapterFor('client_secret', { claims: { personal_code: { claim: 'serial_number', pattern: 'PK:{code}', country: 'LV' } } });
+    const fixedLv = await adapterFor('client_secret', {
+      claims: { personal_code: { claim: 'serial_number', pattern: 'PK:{code}', country: 'LV' } },
+    });
     try {
       refused(await login(fixedLv), 'invalid_response', /does not match the pattern/);
     } finally {
@@ -220,7 +279,9 @@ describe('rejections', () => {
 
   test('level too low for what the service asked', async () => {
     refused(await login(adapter, { acr: EIDAS.substantial }, 'high'), 'loa_too_low', /substantial/);
-    await expect(login(adapter, { acr: EIDAS.substantial }, 'substantial')).resolves.toMatchObject({ identity: { loa: 'substantial' } });
+    await expect(login(adapter, { acr: EIDAS.substantial }, 'substantial')).resolves.toMatchObject({
+      identity: { loa: 'substantial' },
+    });
   });
 
   test('an acr the configuration does not map is refused', async () => {
@@ -228,7 +289,10 @@ describe('rejections', () => {
   });
 
   test('upstream error access_denied', async () => {
-    refused(await login(adapter, { error: { error: 'access_denied', error_description: 'person is not eligible' } }), 'access_denied');
+    refused(
+      await login(adapter, { error: { error: 'access_denied', error_description: 'person is not eligible' } }),
+      'access_denied',
+    );
   });
 
   test('upstream server_error and a failing token endpoint are temporarily_unavailable', async () => {
@@ -239,14 +303,29 @@ describe('rejections', () => {
 
   test('user cancel: error=user_cancel, or access_denied described as a cancel', async () => {
     refused(await login(adapter, { error: { error: 'user_cancel' } }), 'user_cancel');
-    refused(await login(adapter, { error: { error: 'access_denied', error_description: 'End-User aborted interaction' } }), 'user_cancel');
+    refused(
+      await login(adapter, { error: { error: 'access_denied', error_description: 'End-User aborted interaction' } }),
+      'user_cancel',
+    );
   });
 
   test('mix-up (RFC 9207): an authorization response without iss or from another issuer', async () => {
     for (const iss of [undefined, 'https://other-op.example']) {
       const store = new MemoryStore();
-      const broker = new Broker({ states: new LoginStates(store, 300), audit: new MemoryAuditLog(), logger, adapters: new Map([[adapter.id, adapter]]), callbackUrl: () => CALLBACK });
-      const { action } = await broker.begin({ uid: 'uid', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' });
+      const broker = new Broker({
+        states: new LoginStates(store, 300),
+        audit: new MemoryAuditLog(),
+        logger,
+        adapters: new Map([[adapter.id, adapter]]),
+        callbackUrl: () => CALLBACK,
+      });
+      const { action } = await broker.begin({
+        uid: 'uid',
+        clientId: 'svc',
+        providerId: adapter.id,
+        locale: 'en',
+        correlationId: 'c',
+      });
       const cb = toCallback(await op.login((action as { url: string }).url));
       if (iss) cb.params.iss = iss;
       else delete cb.params.iss;
@@ -256,7 +335,9 @@ describe('rejections', () => {
   });
 
   test('an unencrypted ID token is refused when encryption is required', async () => {
-    const wantsJwe = await adapterFor('client_secret', { encryption: { id_token: true, alg: 'RSA-OAEP-256', key: keys.encryption } });
+    const wantsJwe = await adapterFor('client_secret', {
+      encryption: { id_token: true, alg: 'RSA-OAEP-256', key: keys.encryption },
+    });
     try {
       refused(await login(wantsJwe), 'invalid_response', /not encrypted/);
     } finally {
@@ -284,7 +365,21 @@ describe('JWKS rotation (openid-client: refetch on an unknown kid, at most once 
       // unknown kid, cache younger than a minute: no refetch storm, the answer is refused
       refused(await login(adapter), 'invalid_response', /key/);
       // a minute later (only the clock moves; sockets and timers stay real) the unknown kid triggers one refetch
-      jest.useFakeTimers({ now: Date.now() + 61_000, doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+      jest.useFakeTimers({
+        now: Date.now() + 61_000,
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      });
       try {
         await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
       } finally {
@@ -307,20 +402,34 @@ describe('configuration and startup', () => {
   test('a valid entry parses with defaults', () => {
     expect(problems(valid())).toEqual([]);
     const config = oidcProviderSchema.parse(valid());
-    expect(config).toMatchObject({ require_iss: true, request_object: false, par: false, clock_tolerance: 30, claims: { source: 'id_token' } });
+    expect(config).toMatchObject({
+      require_iss: true,
+      request_object: false,
+      par: false,
+      clock_tolerance: 30,
+      claims: { source: 'id_token' },
+    });
   });
 
   test.each(['HS256', 'none', 'RS1'])('upstream signing algorithm %s is refused', (alg) => {
-    expect(problems({ ...valid(), id_token_signed_response_alg: alg })).toEqual([expect.stringMatching(/^id_token_signed_response_alg:/)]);
+    expect(problems({ ...valid(), id_token_signed_response_alg: alg })).toEqual([
+      expect.stringMatching(/^id_token_signed_response_alg:/),
+    ]);
   });
 
   test('claim mapping is validated', () => {
     const pc = (personal_code: unknown) => problems({ ...valid(), claims: { personal_code } });
     expect(pc({ claim: 'serial_number' })).toEqual([expect.stringMatching(/country/)]);
-    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}' })).toEqual([expect.stringMatching(/\{code\} exactly once/)]);
-    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}-{code}', country: 'LV' })).toEqual([expect.stringMatching(/either/)]);
+    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}' })).toEqual([
+      expect.stringMatching(/\{code\} exactly once/),
+    ]);
+    expect(pc({ claim: 'serial_number', pattern: 'PNO{country}-{code}', country: 'LV' })).toEqual([
+      expect.stringMatching(/either/),
+    ]);
     expect(pc({ claim: 'serial_number', pattern: 'PK:{code}' })).toEqual([expect.stringMatching(/fixed country/)]);
-    expect(pc({ claim: 'serial_number', pattern: '{cc}-{code}', country: 'LV' })).toEqual([expect.stringMatching(/placeholders/)]);
+    expect(pc({ claim: 'serial_number', pattern: '{cc}-{code}', country: 'LV' })).toEqual([
+      expect.stringMatching(/placeholders/),
+    ]);
     expect(pc({ claim: 'personal_code', country: 'FI' })).toHaveLength(1);
     expect(pc({ claim: 'personal_code', country: 'EE' })).toEqual([]);
   });
@@ -331,26 +440,42 @@ describe('configuration and startup', () => {
     expect(problems({ ...valid(), assurance: { acr: { x: 'very-high' } } })).toHaveLength(1);
     expect(problems({ ...valid(), scope: 'profile eid' })).toEqual([expect.stringMatching(/openid/)]);
     const { tls: _tls, ...withoutTls } = valid();
-    expect(problems({ ...withoutTls, client_auth: { method: 'tls_client_auth' } })).toEqual([expect.stringMatching(/tls block/)]);
+    expect(problems({ ...withoutTls, client_auth: { method: 'tls_client_auth' } })).toEqual([
+      expect.stringMatching(/tls block/),
+    ]);
     expect(problems({ ...valid(), client_auth: { method: 'client_secret_basic' } })).toHaveLength(1);
-    expect(problems({ ...valid(), encryption: { userinfo: true } })).toEqual([expect.stringMatching(/userinfo_signed_response_alg/)]);
+    expect(problems({ ...valid(), encryption: { userinfo: true } })).toEqual([
+      expect.stringMatching(/userinfo_signed_response_alg/),
+    ]);
     expect(problems({ ...valid(), encryption: { alg: 'RSA1_5' } })).toHaveLength(1);
-    expect(problems({ ...valid(), signing: { key: join(dir, 'does-not-exist.pem') } })).toEqual([expect.stringMatching(/cannot read file/)]);
+    expect(problems({ ...valid(), signing: { key: join(dir, 'does-not-exist.pem') } })).toEqual([
+      expect.stringMatching(/cannot read file/),
+    ]);
     expect(problems({ ...valid(), unknown_field: 1 })).toHaveLength(1);
   });
 
   test('http:// upstreams are refused in production', async () => {
     const config = oidcProviderSchema.parse({ ...valid(), issuer: 'http://127.0.0.1:9', tls: undefined });
-    await expect(createOidcAdapter(config, { ...deps(), production: true })).rejects.toThrow('provider ' + config.id + ': issuer: must be https in production');
+    await expect(createOidcAdapter(config, { ...deps(), production: true })).rejects.toThrow(
+      `provider ${config.id}: issuer: must be https in production`,
+    );
   });
 
   test('an unreachable upstream makes the login temporarily_unavailable (and is retried on the next login)', async () => {
     const config = oidcProviderSchema.parse({ ...valid(), issuer: 'https://127.0.0.1:9' });
     const adapter = await createOidcAdapter(config, deps());
     try {
-      const broker = new Broker({ states: new LoginStates(new MemoryStore(), 300), audit: new MemoryAuditLog(), logger, adapters: new Map([[adapter.id, adapter]]), callbackUrl: () => CALLBACK });
+      const broker = new Broker({
+        states: new LoginStates(new MemoryStore(), 300),
+        audit: new MemoryAuditLog(),
+        logger,
+        adapters: new Map([[adapter.id, adapter]]),
+        callbackUrl: () => CALLBACK,
+      });
       for (let i = 0; i < 2; i += 1) {
-        await expect(broker.begin({ uid: 'u', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' })).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+        await expect(
+          broker.begin({ uid: 'u', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' }),
+        ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
       }
     } finally {
       await adapter.close();
@@ -362,14 +487,28 @@ describe('configuration and startup', () => {
     const config = oidcProviderSchema.parse({ ...valid(), issuer: `${op.issuer.replace('127.0.0.1', 'localhost')}` });
     const adapter = await createOidcAdapter(config, deps());
     try {
-      await expect(adapter.start({ state: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA', callbackUrl: CALLBACK, locale: 'en', correlationId: 'c' })).rejects.toMatchObject({ code: 'temporarily_unavailable', detail: expect.stringMatching(/issuer/) });
+      await expect(
+        adapter.start({
+          state: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA',
+          callbackUrl: CALLBACK,
+          locale: 'en',
+          correlationId: 'c',
+        }),
+      ).rejects.toMatchObject({ code: 'temporarily_unavailable', detail: expect.stringMatching(/issuer/) });
     } finally {
       await adapter.close();
     }
   });
 
   test('static metadata instead of discovery', async () => {
-    const adapter = await adapterFor('client_secret', { metadata: { authorization_endpoint: `${op.issuer}/auth`, token_endpoint: `${op.issuer}/token`, jwks_uri: `${op.issuer}/jwks`, userinfo_endpoint: `${op.issuer}/me` } });
+    const adapter = await adapterFor('client_secret', {
+      metadata: {
+        authorization_endpoint: `${op.issuer}/auth`,
+        token_endpoint: `${op.issuer}/token`,
+        jwks_uri: `${op.issuer}/jwks`,
+        userinfo_endpoint: `${op.issuer}/me`,
+      },
+    });
     try {
       await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
     } finally {
@@ -380,9 +519,22 @@ describe('configuration and startup', () => {
   test('the authorization request carries PKCE S256, state, nonce, locale and the acceptable acr values', async () => {
     const adapter = await adapterFor('client_secret');
     try {
-      const started = await adapter.start({ state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB', callbackUrl: CALLBACK, acr: 'substantial', locale: 'lv', correlationId: 'c' });
+      const started = await adapter.start({
+        state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB',
+        callbackUrl: CALLBACK,
+        acr: 'substantial',
+        locale: 'lv',
+        correlationId: 'c',
+      });
       const url = new URL((started.action as { url: string }).url);
-      expect(Object.fromEntries(url.searchParams)).toMatchObject({ state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB', code_challenge_method: 'S256', response_type: 'code', ui_locales: 'lv', acr_values: `${EIDAS.high} ${EIDAS.substantial}`, redirect_uri: CALLBACK });
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB',
+        code_challenge_method: 'S256',
+        response_type: 'code',
+        ui_locales: 'lv',
+        acr_values: `${EIDAS.high} ${EIDAS.substantial}`,
+        redirect_uri: CALLBACK,
+      });
       const conn = started.connData as { verifier: string; nonce: string };
       expect(url.searchParams.get('nonce')).toBe(conn.nonce);
       expect(url.searchParams.get('code_challenge')).not.toBe(conn.verifier);
@@ -394,7 +546,11 @@ describe('configuration and startup', () => {
 
   test('generated keys: created once in the key directory, reused, and published at /providers/<id>/jwks.json', async () => {
     const keyDir = join(dir, 'generated');
-    const entry = { ...providerEntry(op, 'encrypted', keys), signing: { alg: 'ES256' as const }, encryption: { id_token: true, alg: 'RSA-OAEP-256' as const } };
+    const entry = {
+      ...providerEntry(op, 'encrypted', keys),
+      signing: { alg: 'ES256' as const },
+      encryption: { id_token: true, alg: 'RSA-OAEP-256' as const },
+    };
     const first = await createOidcAdapter(oidcProviderSchema.parse(entry), { ...deps(), keyDir });
     const second = await createOidcAdapter(oidcProviderSchema.parse(entry), { ...deps(), keyDir });
     try {
@@ -403,7 +559,10 @@ describe('configuration and startup', () => {
       first.routes(app, '/providers/test-eid');
       const res = await request(app).get('/providers/test-eid/jwks.json').expect(200);
       const published = res.body.keys as JWK[];
-      expect(published.map((k) => [k.kty, k.use, k.alg])).toEqual([['EC', 'sig', 'ES256'], ['RSA', 'enc', 'RSA-OAEP-256']]);
+      expect(published.map((k) => [k.kty, k.use, k.alg])).toEqual([
+        ['EC', 'sig', 'ES256'],
+        ['RSA', 'enc', 'RSA-OAEP-256'],
+      ]);
       for (const k of published) expect(k).not.toHaveProperty('d');
     } finally {
       await first.close();

@@ -13,7 +13,15 @@ import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
 import { EIDAS_NATURAL_PERSON } from './attributes.ts';
 import { NS } from './xml.ts';
-import { STATUS, buildResponse, encryptAssertion, issueResponse, newId, sign, type ResponseSpec } from './test-idp/response-builder.ts';
+import {
+  STATUS,
+  buildResponse,
+  encryptAssertion,
+  issueResponse,
+  newId,
+  sign,
+  type ResponseSpec,
+} from './test-idp/response-builder.ts';
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
 import { SAML_TEST_ENTRY } from './test-entry.ts';
 
@@ -39,7 +47,14 @@ async function makeAdapter(extra: Record<string, unknown>, keyDir: string): Prom
     clock_skew_seconds: 30,
     ...extra,
   });
-  return (await factory.create(config, { store, audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: BASE, production: false, keyDir })) as SamlAdapter;
+  return (await factory.create(config, {
+    store,
+    audit: new MemoryAuditLog(),
+    logger: memoryLogger(),
+    baseUrl: BASE,
+    production: false,
+    keyDir,
+  })) as SamlAdapter;
 }
 
 beforeAll(async () => {
@@ -60,14 +75,32 @@ async function pendingLogin(a: SamlAdapter = adapter) {
   const loginStartedAt = Date.now();
   const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'attack' });
   const connData = started.connData as { requestId: string };
-  const spec: ResponseSpec = { idpEntityId: IDP, spEntityId: a.spEntityId, acsUrl: ACS, inResponseTo: connData.requestId, classRef: 'http://eidas.europa.eu/LoA/high', attributes: attributesOf(VICTIM) };
+  const spec: ResponseSpec = {
+    idpEntityId: IDP,
+    spEntityId: a.spEntityId,
+    acsUrl: ACS,
+    inResponseTo: connData.requestId,
+    classRef: 'http://eidas.europa.eu/LoA/high',
+    attributes: attributesOf(VICTIM),
+  };
   const deliver = (xml: string, a2: SamlAdapter = a): Promise<CallbackResult> =>
-    a2.callback({ params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'attack', loginStartedAt });
+    a2.callback({
+      params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) },
+      method: 'POST',
+      connData,
+      callbackUrl: ACS,
+      correlationId: 'attack',
+      loginStartedAt,
+    });
   return { connData, spec, deliver, loginStartedAt };
 }
 
 function attributesOf(pid: string): Record<string, string[]> {
-  return { [PID]: [pid], [`${EIDAS_NATURAL_PERSON}CurrentGivenName`]: ['Jānis'], [`${EIDAS_NATURAL_PERSON}CurrentFamilyName`]: ['Bērziņš'] };
+  return {
+    [PID]: [pid],
+    [`${EIDAS_NATURAL_PERSON}CurrentGivenName`]: ['Jānis'],
+    [`${EIDAS_NATURAL_PERSON}CurrentFamilyName`]: ['Bērziņš'],
+  };
 }
 
 const parse = (xml: string): Document => new DOMParser().parseFromString(xml, 'text/xml');
@@ -85,7 +118,8 @@ function edit(xml: string, fn: (doc: Document) => void): string {
 function evilCopy(doc: Document, genuine: Element): Element {
   const evil = genuine.cloneNode(true) as Element;
   evil.setAttribute('ID', newId());
-  for (const v of Array.from(evil.getElementsByTagNameNS(NS.saml, 'AttributeValue'))) if (v.textContent === VICTIM) v.textContent = OTHER;
+  for (const v of Array.from(evil.getElementsByTagNameNS(NS.saml, 'AttributeValue')))
+    if (v.textContent === VICTIM) v.textContent = OTHER;
   // leave the copied signature in place: it names the genuine assertion's ID
   return doc.importNode(evil, true) as Element;
 }
@@ -110,7 +144,11 @@ describe('baseline: genuine responses are accepted', () => {
 
   test('encrypted assertion, signed inside the encryption only (re-verified after decrypting)', async () => {
     const l = await pendingLogin(encryptingAdapter);
-    const xml = await issueResponse(l.spec, { key: idpKey, signResponse: false, encryptFor: encryptingAdapter.certificates.encryption });
+    const xml = await issueResponse(l.spec, {
+      key: idpKey,
+      signResponse: false,
+      encryptFor: encryptingAdapter.certificates.encryption,
+    });
     await expect(l.deliver(xml)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
   });
 });
@@ -118,7 +156,11 @@ describe('baseline: genuine responses are accepted', () => {
 describe('signatures', () => {
   test('unsigned response and assertion', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse(l.spec, { key: idpKey, signResponse: false, signAssertion: false })), 'invalid_response', /neither .* signed/);
+    await refused(
+      l.deliver(await issueResponse(l.spec, { key: idpKey, signResponse: false, signAssertion: false })),
+      'invalid_response',
+      /neither .* signed/,
+    );
   });
 
   test('signature stripped from a signed assertion', async () => {
@@ -133,7 +175,8 @@ describe('signatures', () => {
   test('signed assertion altered after signing', async () => {
     const l = await pendingLogin();
     const xml = edit(await issueResponse(l.spec, { key: idpKey, signResponse: false }), (doc) => {
-      for (const v of Array.from(doc.getElementsByTagNameNS(NS.saml, 'AttributeValue'))) if (v.textContent === VICTIM) v.textContent = OTHER;
+      for (const v of Array.from(doc.getElementsByTagNameNS(NS.saml, 'AttributeValue')))
+        if (v.textContent === VICTIM) v.textContent = OTHER;
     });
     await refused(l.deliver(xml), 'invalid_response', /does not verify/);
   });
@@ -147,40 +190,76 @@ describe('signatures', () => {
 
   test('an encrypted assertion the attacker signed and encrypted to the (public) SP certificate', async () => {
     const l = await pendingLogin(encryptingAdapter);
-    const xml = await issueResponse({ ...l.spec, attributes: attributesOf(OTHER) }, { key: attackerKey, signResponse: false, encryptFor: encryptingAdapter.certificates.encryption });
+    const xml = await issueResponse(
+      { ...l.spec, attributes: attributesOf(OTHER) },
+      { key: attackerKey, signResponse: false, encryptFor: encryptingAdapter.certificates.encryption },
+    );
     await refused(l.deliver(xml), 'invalid_response', /does not verify/);
   });
 
   test('an encrypted assertion with no signature inside and an unsigned response', async () => {
     const l = await pendingLogin(encryptingAdapter);
-    const xml = await issueResponse(l.spec, { key: idpKey, signResponse: false, signAssertion: false, encryptFor: encryptingAdapter.certificates.encryption });
+    const xml = await issueResponse(l.spec, {
+      key: idpKey,
+      signResponse: false,
+      signAssertion: false,
+      encryptFor: encryptingAdapter.certificates.encryption,
+    });
     await refused(l.deliver(xml), 'invalid_response', /neither .* signed/);
   });
 
   test('a signature with a disallowed algorithm (rsa-sha1)', async () => {
     const l = await pendingLogin();
     const { SignedXml } = await import('xml-crypto');
-    const sx = new SignedXml({ privateKey: idpKey.key, publicCert: idpKey.cert, signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-    sx.addReference({ xpath: "/*/*[local-name(.)='Assertion']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2000/09/xmldsig#sha1' });
-    sx.computeSignature(buildResponse(l.spec), { location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' } });
+    const sx = new SignedXml({
+      privateKey: idpKey.key,
+      publicCert: idpKey.cert,
+      signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    sx.addReference({
+      xpath: "/*/*[local-name(.)='Assertion']",
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+      digestAlgorithm: 'http://www.w3.org/2000/09/xmldsig#sha1',
+    });
+    sx.computeSignature(buildResponse(l.spec), {
+      location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
+    });
     await refused(l.deliver(sx.getSignedXml()), 'invalid_response', /not allowed/);
   });
 
   test('rsa-sha1 signature over an allowed sha256 digest: the signature algorithm itself is refused', async () => {
     const l = await pendingLogin();
     const { SignedXml } = await import('xml-crypto');
-    const sx = new SignedXml({ privateKey: idpKey.key, publicCert: idpKey.cert, signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-    sx.addReference({ xpath: "/*/*[local-name(.)='Assertion']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
-    sx.computeSignature(buildResponse(l.spec), { location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' } });
+    const sx = new SignedXml({
+      privateKey: idpKey.key,
+      publicCert: idpKey.cert,
+      signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    sx.addReference({
+      xpath: "/*/*[local-name(.)='Assertion']",
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    });
+    sx.computeSignature(buildResponse(l.spec), {
+      location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
+    });
     const xml = sx.getSignedXml();
     expect(xml).toContain('xmlenc#sha256'); // the digest passes the digest allow-list
-    await refused(l.deliver(xml), 'invalid_response', /signature algorithm http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 is not allowed/);
+    await refused(
+      l.deliver(xml),
+      'invalid_response',
+      /signature algorithm http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 is not allowed/,
+    );
   });
 
   test('content encryption with AES-CBC (padding-oracle prone) is refused', async () => {
     const l = await pendingLogin(encryptingAdapter);
     const signed = sign(buildResponse(l.spec), 'assertion', idpKey);
-    const xml = await encryptAssertion(signed, encryptingAdapter.certificates.encryption, { content: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc' });
+    const xml = await encryptAssertion(signed, encryptingAdapter.certificates.encryption, {
+      content: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+    });
     await refused(l.deliver(xml), 'invalid_response', /aes256-cbc is not allowed/);
   });
 
@@ -254,7 +333,8 @@ describe('signature wrapping (XSW): the genuine signed assertion stays, a forged
       const forged = genuine.cloneNode(true) as Element;
       forged.setAttribute('ID', newId());
       const a = assertionOf(forged);
-      for (const v of Array.from(a.getElementsByTagNameNS(NS.saml, 'AttributeValue'))) if (v.textContent === VICTIM) v.textContent = OTHER;
+      for (const v of Array.from(a.getElementsByTagNameNS(NS.saml, 'AttributeValue')))
+        if (v.textContent === VICTIM) v.textContent = OTHER;
       const ext = doc.createElementNS(NS.samlp, 'samlp:Extensions');
       ext.appendChild(genuine.cloneNode(true));
       forged.insertBefore(ext, forged.getElementsByTagNameNS(NS.samlp, 'Status')[0]!);
@@ -279,7 +359,10 @@ describe('parsing', () => {
 
   test('comment injected into an attribute value: LV/LV/010180-1509<!---->7', async () => {
     const l = await pendingLogin();
-    const xml = (await issueResponse(l.spec, { key: idpKey, signResponse: false })).replace(VICTIM, 'LV/LV/010180-1509<!---->7');
+    const xml = (await issueResponse(l.spec, { key: idpKey, signResponse: false })).replace(
+      VICTIM,
+      'LV/LV/010180-1509<!---->7',
+    );
     expect(xml).toContain('<!---->');
     await refused(l.deliver(xml), 'invalid_response', /comments/);
   });
@@ -301,7 +384,10 @@ describe('parsing', () => {
   test('two genuinely signed assertions', async () => {
     const l = await pendingLogin();
     const first = await issueResponse(l.spec, { key: idpKey, signResponse: false });
-    const second = await issueResponse({ ...l.spec, attributes: attributesOf(OTHER) }, { key: idpKey, signResponse: false });
+    const second = await issueResponse(
+      { ...l.spec, attributes: attributesOf(OTHER) },
+      { key: idpKey, signResponse: false },
+    );
     const xml = edit(first, (doc) => {
       doc.documentElement!.appendChild(doc.importNode(assertionOf(parse(second)), true));
     });
@@ -316,34 +402,62 @@ describe('parsing', () => {
 
   test('not base64, not XML, not a Response', async () => {
     const l = await pendingLogin();
-    const cb = (v: string) => adapter.callback({ params: { SAMLResponse: v, RelayState: 'x' }, method: 'POST', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt });
+    const cb = (v: string) =>
+      adapter.callback({
+        params: { SAMLResponse: v, RelayState: 'x' },
+        method: 'POST',
+        connData: l.connData,
+        callbackUrl: ACS,
+        correlationId: 'c',
+        loginStartedAt: l.loginStartedAt,
+      });
     await refused(cb('%%%'), 'invalid_response', /base64/);
     const l2 = await pendingLogin();
     await refused(l2.deliver('<notxml'), 'invalid_response');
     const l3 = await pendingLogin();
-    await refused(l3.deliver('<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'), 'invalid_response', /not a SAML 2.0 Response/);
+    await refused(
+      l3.deliver('<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'),
+      'invalid_response',
+      /not a SAML 2.0 Response/,
+    );
   });
 });
 
 describe('conditions and binding to the request', () => {
   test('wrong audience', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, audience: 'https://other-sp.test' }, { key: idpKey })), 'invalid_response', /audience/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, audience: 'https://other-sp.test' }, { key: idpKey })),
+      'invalid_response',
+      /audience/,
+    );
   });
 
   test('wrong Destination', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, destination: 'https://other-sp.test/acs' }, { key: idpKey })), 'invalid_response', /Destination/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, destination: 'https://other-sp.test/acs' }, { key: idpKey })),
+      'invalid_response',
+      /Destination/,
+    );
   });
 
   test('wrong bearer Recipient', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, recipient: 'https://other-sp.test/acs' }, { key: idpKey })), 'invalid_response', /Recipient/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, recipient: 'https://other-sp.test/acs' }, { key: idpKey })),
+      'invalid_response',
+      /Recipient/,
+    );
   });
 
   test('wrong Issuer (another IdP, same key)', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, idpEntityId: 'https://other-idp.test' }, { key: idpKey })), 'invalid_response', /Issuer/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, idpEntityId: 'https://other-idp.test' }, { key: idpKey })),
+      'invalid_response',
+      /Issuer/,
+    );
   });
 
   test('expired (beyond the clock skew)', async () => {
@@ -354,12 +468,18 @@ describe('conditions and binding to the request', () => {
 
   test('not yet valid (beyond the clock skew)', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, notBefore: Date.now() + 5 * 60_000 }, { key: idpKey })), 'invalid_response', /not yet valid/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, notBefore: Date.now() + 5 * 60_000 }, { key: idpKey })),
+      'invalid_response',
+      /not yet valid/,
+    );
   });
 
   test('within the clock skew is accepted', async () => {
     const l = await pendingLogin();
-    await expect(l.deliver(await issueResponse({ ...l.spec, notBefore: Date.now() + 10_000 }, { key: idpKey }))).resolves.toBeDefined();
+    await expect(
+      l.deliver(await issueResponse({ ...l.spec, notBefore: Date.now() + 10_000 }, { key: idpKey })),
+    ).resolves.toBeDefined();
   });
 
   test('replayed assertion: the same assertion ID answering a new request', async () => {
@@ -367,27 +487,45 @@ describe('conditions and binding to the request', () => {
     const first = await pendingLogin();
     await first.deliver(await issueResponse({ ...first.spec, assertionId }, { key: idpKey }));
     const second = await pendingLogin();
-    await refused(second.deliver(await issueResponse({ ...second.spec, assertionId }, { key: idpKey })), 'invalid_response', /replayed/);
+    await refused(
+      second.deliver(await issueResponse({ ...second.spec, assertionId }, { key: idpKey })),
+      'invalid_response',
+      /replayed/,
+    );
   });
 
   test('unknown InResponseTo (answer to a request this login never sent)', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, inResponseTo: newId() }, { key: idpKey })), 'invalid_response', /InResponseTo/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, inResponseTo: newId() }, { key: idpKey })),
+      'invalid_response',
+      /InResponseTo/,
+    );
   });
 
   test('InResponseTo of another pending login', async () => {
     const mine = await pendingLogin();
     const other = await pendingLogin();
-    await refused(mine.deliver(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey })), 'invalid_response', /InResponseTo/);
+    await refused(
+      mine.deliver(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey })),
+      'invalid_response',
+      /InResponseTo/,
+    );
   });
 
   test('a signed assertion answering another request, inside an unsigned Response re-addressed to this login', async () => {
     const mine = await pendingLogin();
     const other = await pendingLogin();
     // genuinely signed by the IdP for the other login; only the unsigned envelope is changed
-    const xml = edit(await issueResponse({ ...mine.spec, inResponseTo: other.connData.requestId }, { key: idpKey, signResponse: false }), (doc) => {
-      doc.documentElement!.setAttribute('InResponseTo', mine.connData.requestId);
-    });
+    const xml = edit(
+      await issueResponse(
+        { ...mine.spec, inResponseTo: other.connData.requestId },
+        { key: idpKey, signResponse: false },
+      ),
+      (doc) => {
+        doc.documentElement!.setAttribute('InResponseTo', mine.connData.requestId);
+      },
+    );
     await refused(mine.deliver(xml), 'invalid_response', /bearer InResponseTo does not match/);
   });
 
@@ -407,27 +545,80 @@ describe('conditions and binding to the request', () => {
   test('a response by GET is refused', async () => {
     const l = await pendingLogin();
     const xml = await issueResponse(l.spec, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'GET', connData: l.connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt: l.loginStartedAt }), 'invalid_response', /HTTP-POST/);
+    await refused(
+      adapter.callback({
+        params: { SAMLResponse: Buffer.from(xml).toString('base64') },
+        method: 'GET',
+        connData: l.connData,
+        callbackUrl: ACS,
+        correlationId: 'c',
+        loginStartedAt: l.loginStartedAt,
+      }),
+      'invalid_response',
+      /HTTP-POST/,
+    );
   });
 
   test('a level below the requested one is loa_too_low', async () => {
     const loginStartedAt = Date.now();
-    const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, acr: 'high', locale: 'en', correlationId: 'c' });
+    const started = await adapter.start({
+      state: 'S'.repeat(27),
+      callbackUrl: ACS,
+      acr: 'high',
+      locale: 'en',
+      correlationId: 'c',
+    });
     const requestId = (started.connData as { requestId: string }).requestId;
-    const xml = await issueResponse({ idpEntityId: IDP, spEntityId: adapter.spEntityId, acsUrl: ACS, inResponseTo: requestId, classRef: 'http://eidas.europa.eu/LoA/substantial', attributes: attributesOf(VICTIM) }, { key: idpKey });
-    await refused(adapter.callback({ params: { SAMLResponse: Buffer.from(xml).toString('base64') }, method: 'POST', connData: started.connData, acr: 'high', callbackUrl: ACS, correlationId: 'c', loginStartedAt }), 'loa_too_low');
+    const xml = await issueResponse(
+      {
+        idpEntityId: IDP,
+        spEntityId: adapter.spEntityId,
+        acsUrl: ACS,
+        inResponseTo: requestId,
+        classRef: 'http://eidas.europa.eu/LoA/substantial',
+        attributes: attributesOf(VICTIM),
+      },
+      { key: idpKey },
+    );
+    await refused(
+      adapter.callback({
+        params: { SAMLResponse: Buffer.from(xml).toString('base64') },
+        method: 'POST',
+        connData: started.connData,
+        acr: 'high',
+        callbackUrl: ACS,
+        correlationId: 'c',
+        loginStartedAt,
+      }),
+      'loa_too_low',
+    );
   });
 
   test('an unknown AuthnContextClassRef gives no level', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, classRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password' }, { key: idpKey })), 'invalid_response', /level of assurance/);
+    await refused(
+      l.deliver(
+        await issueResponse(
+          { ...l.spec, classRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password' },
+          { key: idpKey },
+        ),
+      ),
+      'invalid_response',
+      /level of assurance/,
+    );
   });
 });
 
 describe('status codes', () => {
   test.each([
-    [{ code: `${STATUS}Responder`, subCode: `${STATUS}RequestDenied`, message: 'Citizen consent not given.' }, 'user_cancel'],
-    [{ code: `${STATUS}Responder`, subCode: `${STATUS}AuthnFailed`, message: 'User cancelled the authentication' }, 'user_cancel'],
+    [
+      { code: `${STATUS}Responder`, subCode: `${STATUS}RequestDenied`, message: 'Citizen consent not given.' },
+      'user_cancel',
+    ],
+    [
+      { code: `${STATUS}Responder`, subCode: `${STATUS}AuthnFailed`, message: 'User cancelled the authentication' },
+      'user_cancel',
+    ],
     [{ code: `${STATUS}Responder`, subCode: `${STATUS}AuthnFailed`, message: 'PIN blocked' }, 'access_denied'],
     [{ code: `${STATUS}Requester`, subCode: `${STATUS}RequestDenied` }, 'access_denied'],
     [{ code: `${STATUS}Responder`, subCode: `${STATUS}NoAuthnContext` }, 'loa_too_low'],
@@ -439,13 +630,20 @@ describe('status codes', () => {
   });
 
   test('the detail names status codes only, never the IdP free text', () => {
-    const err = statusError({ code: `${STATUS}Responder`, subCode: `${STATUS}AuthnFailed`, message: 'person 010180-15097 is blocked' }, DEFAULT_CANCEL_MESSAGES);
+    const err = statusError(
+      { code: `${STATUS}Responder`, subCode: `${STATUS}AuthnFailed`, message: 'person 010180-15097 is blocked' },
+      DEFAULT_CANCEL_MESSAGES,
+    );
     expect(err.detail).not.toContain('010180');
   });
 
   test('an error status for another request is still refused as such', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(buildResponse({ ...l.spec, inResponseTo: newId(), status: { code: `${STATUS}Responder` } })), 'invalid_response', /InResponseTo/);
+    await refused(
+      l.deliver(buildResponse({ ...l.spec, inResponseTo: newId(), status: { code: `${STATUS}Responder` } })),
+      'invalid_response',
+      /InResponseTo/,
+    );
   });
 });
 
@@ -459,17 +657,27 @@ describe('fresh authentication: AuthnInstant belongs to this login', () => {
 
   test('an AuthnInstant from before this login started (an IdP that ignored ForceAuthn) is refused', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: l.loginStartedAt - 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is 600 s before this login started \(allowed 30 s\)/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, authnInstant: l.loginStartedAt - 10 * 60_000 }, { key: idpKey })),
+      'invalid_response',
+      /AuthnInstant is 600 s before this login started \(allowed 30 s\)/,
+    );
   });
 
   test('an AuthnInstant in the future is refused', async () => {
     const l = await pendingLogin();
-    await refused(l.deliver(await issueResponse({ ...l.spec, authnInstant: Date.now() + 10 * 60_000 }, { key: idpKey })), 'invalid_response', /AuthnInstant is \d+ s in the future/);
+    await refused(
+      l.deliver(await issueResponse({ ...l.spec, authnInstant: Date.now() + 10 * 60_000 }, { key: idpKey })),
+      'invalid_response',
+      /AuthnInstant is \d+ s in the future/,
+    );
   });
 
   test('an AuthnStatement without AuthnInstant is refused', async () => {
     const l = await pendingLogin();
-    const unsigned = edit(buildResponse(l.spec), (doc) => doc.getElementsByTagNameNS(NS.saml, 'AuthnStatement')[0]!.removeAttribute('AuthnInstant'));
+    const unsigned = edit(buildResponse(l.spec), (doc) =>
+      doc.getElementsByTagNameNS(NS.saml, 'AuthnStatement')[0]!.removeAttribute('AuthnInstant'),
+    );
     await refused(l.deliver(sign(unsigned, 'assertion', idpKey)), 'invalid_response', /no AuthnInstant/);
   });
 
@@ -477,7 +685,15 @@ describe('fresh authentication: AuthnInstant belongs to this login', () => {
     const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'f' });
     const url = new URL((started.action as { url: string }).url);
     const { inflateRawSync } = await import('node:zlib');
-    expect(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString()).toMatch(/ForceAuthn="true"/);
-    expect(factory.schema.safeParse({ ...SAML_TEST_ENTRY, idp: { entity_id: IDP, sso_url: 'http://127.0.0.1:9/sso', certificates: [join(dir, 'idp.pem')] }, force_authn: false }).success).toBe(false);
+    expect(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString()).toMatch(
+      /ForceAuthn="true"/,
+    );
+    expect(
+      factory.schema.safeParse({
+        ...SAML_TEST_ENTRY,
+        idp: { entity_id: IDP, sso_url: 'http://127.0.0.1:9/sso', certificates: [join(dir, 'idp.pem')] },
+        force_authn: false,
+      }).success,
+    ).toBe(false);
   });
 });

@@ -25,7 +25,10 @@ export const attributeMappingSchema = z.strictObject({
     name: z.string().min(1),
     format: z.enum(Object.keys(CODE_FORMATS) as [CodeFormat, ...CodeFormat[]]),
     /** country of `plain` codes */
-    country: z.string().regex(/^[A-Z]{2}$/).default('LV'),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .default('LV'),
   }),
 });
 export type AttributeMapping = z.infer<typeof attributeMappingSchema>;
@@ -70,7 +73,10 @@ function single(attributes: ReadonlyMap<string, (string | null)[]>, name: string
 }
 
 /** Names and personal code from the verified attributes; format errors carry no attribute value. */
-export function mapAttributes(attributes: ReadonlyMap<string, (string | null)[]>, mapping: AttributeMapping): Pick<RawIdentity, 'givenName' | 'familyName' | 'personalCode' | 'country'> {
+export function mapAttributes(
+  attributes: ReadonlyMap<string, (string | null)[]>,
+  mapping: AttributeMapping,
+): Pick<RawIdentity, 'givenName' | 'familyName' | 'personalCode' | 'country'> {
   const rawCode = single(attributes, mapping.personal_code.name, 'personal code');
   const match = CODE_FORMATS[mapping.personal_code.format].exec(rawCode);
   if (!match) throw new AttributeError(`personal code attribute is not in ${mapping.personal_code.format} format`);

@@ -9,12 +9,21 @@ import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import type { AdapterFactory } from '../../src/broker/adapter.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../../test/support/browser.ts';
-import { startGateway, rpConfig, beginLogin, atRp, chooseProvider, RP_REDIRECT, type TestGateway } from '../../test/support/gateway.ts';
+import {
+  startGateway,
+  rpConfig,
+  beginLogin,
+  atRp,
+  chooseProvider,
+  RP_REDIRECT,
+  type TestGateway,
+} from '../../test/support/gateway.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
 
 // The lead registers adapter kinds in src/registry/adapters.ts; until saml is there, this test adds it.
-if (!ADAPTER_FACTORIES.has('saml')) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('saml', factory as AdapterFactory);
+if (!ADAPTER_FACTORIES.has('saml'))
+  (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('saml', factory as AdapterFactory);
 
 let dir: string;
 let gw: TestGateway | undefined;
@@ -34,7 +43,12 @@ beforeAll(async () => {
       sp: () => {
         const a = gw?.gateway.adapters.get(id) as SamlAdapter | undefined;
         if (!a) throw new Error('gateway not started');
-        return { entityId: a.spEntityId, signingCert: a.certificates.signing, encryptionCert: a.certificates.encryption, acsUrl: a.metadataAcsUrl };
+        return {
+          entityId: a.spEntityId,
+          signingCert: a.certificates.signing,
+          encryptionCert: a.certificates.encryption,
+          acsUrl: a.metadataAcsUrl,
+        };
       },
       encryptAssertions: p.encrypted,
       loa: 'high',
@@ -46,7 +60,12 @@ beforeAll(async () => {
       name: { lv: `${id} (tests)`, en: `${id} (test)` },
       kind: 'eid',
       loa: 'high',
-      onboarding: { stage: 'testing', eid_register: { entry: 'T-SAML', qualified: true }, free_of_charge: true, two_factor: true },
+      onboarding: {
+        stage: 'testing',
+        eid_register: { entry: 'T-SAML', qualified: true },
+        free_of_charge: true,
+        two_factor: true,
+      },
       idp: { entity_id: idps[id].entityId, sso_url: idps[id].ssoUrl, certificates: [join(dir, `${id}.pem`)] },
       binding: p.binding,
       require_encrypted_assertion: p.encrypted,
@@ -68,7 +87,10 @@ async function toIdp(providerId: string, params: Record<string, string> = {}) {
   const started = await beginLogin(rp, params, new Browser());
   const selection = await started.browser.follow(started.hop, (h) => h.status === 200 || atRp(h));
   const chosen = await chooseProvider(started.browser, selection.url, providerId);
-  const idpPage = await started.browser.follow(chosen, (h) => h.status === 200 && h.url.startsWith(idps[providerId]!.url));
+  const idpPage = await started.browser.follow(
+    chosen,
+    (h) => h.status === 200 && h.url.startsWith(idps[providerId]!.url),
+  );
   return { ...started, idpPage };
 }
 
@@ -84,7 +106,11 @@ describe.each(Object.entries(PROVIDERS))('login through the gateway with %s', (i
     expect(idpPage.body).toContain('Test SAML IdP');
     const final = await atIdp(browser, idpPage, 'login');
     expect(final.location).toMatch(new RegExp(`^${RP_REDIRECT}\\?code=`));
-    const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     const claims = tokens.claims()!;
     expect(claims.sub).toBe('PNOLV-010180-15097');
     expect(claims.acr).toBe('high');
@@ -134,7 +160,11 @@ test('a SAMLResponse beyond max_response_bytes: 400 with an audit record, and th
   const page = await browser.post(post.action, { ...post.fields, SAMLResponse: 'A'.repeat(limit + 1) });
   expect(page.status).toBe(400);
   const refused = (gw!.audit as MemoryAuditLog).events.at(-1)!;
-  expect(refused).toMatchObject({ type: 'provider_response_error', providerId: 'eidas-enc', detail: { reason: `field SAMLResponse longer than ${limit} characters` } });
+  expect(refused).toMatchObject({
+    type: 'provider_response_error',
+    providerId: 'eidas-enc',
+    detail: { reason: `field SAMLResponse longer than ${limit} characters` },
+  });
   expect(refused.correlationId).toBeTruthy();
   const back = /<a class="button" href="([^"]+)">/.exec(page.body)![1]!;
   const final = await browser.follow(await browser.get(new URL(back, gw!.issuer).toString()), atRp);
@@ -144,15 +174,25 @@ test('a SAMLResponse beyond max_response_bytes: 400 with an audit record, and th
 });
 
 test('an oversized RelayState (SAML allows 80 bytes) is refused with 400 and an audit record', async () => {
-  const res = await new Browser().post(`${gw!.issuer}/broker/callback/eidas-plain`, { SAMLResponse: 'AAAA', RelayState: 'R'.repeat(81) });
+  const res = await new Browser().post(`${gw!.issuer}/broker/callback/eidas-plain`, {
+    SAMLResponse: 'AAAA',
+    RelayState: 'R'.repeat(81),
+  });
   expect(res.status).toBe(400);
-  expect((gw!.audit as MemoryAuditLog).events.at(-1)).toMatchObject({ type: 'provider_response_error', providerId: 'eidas-plain', detail: { reason: 'field RelayState longer than 80 characters' } });
+  expect((gw!.audit as MemoryAuditLog).events.at(-1)).toMatchObject({
+    type: 'provider_response_error',
+    providerId: 'eidas-plain',
+    detail: { reason: 'field RelayState longer than 80 characters' },
+  });
 });
 
 test('CSP form-action allows our own origin and the IdPs the gateway posts to', async () => {
   const started = await beginLogin(rp, {}, new Browser());
   const selection = await started.browser.follow(started.hop, (h) => h.status === 200);
-  const formAction = /form-action ([^;]*)/.exec(selection.headers.get('content-security-policy') ?? '')![1]!.trim().split(/\s+/);
+  const formAction = /form-action ([^;]*)/
+    .exec(selection.headers.get('content-security-policy') ?? '')![1]!
+    .trim()
+    .split(/\s+/);
   expect(formAction).toContain("'self'");
   for (const idp of Object.values(idps)) expect(formAction).toContain(new URL(idp.ssoUrl).origin);
 });

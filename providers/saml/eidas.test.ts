@@ -39,10 +39,18 @@ interface Made {
   idp: RunningTestIdp;
 }
 
-async function make(extra: Record<string, unknown> = {}, idpOptions: { profile?: AttributePreset; requireEidasExtensions?: boolean } = {}): Promise<Made> {
+async function make(
+  extra: Record<string, unknown> = {},
+  idpOptions: { profile?: AttributePreset; requireEidasExtensions?: boolean } = {},
+): Promise<Made> {
   let adapter: SamlAdapter | undefined;
   const idp = await startTestIdp({
-    sp: () => ({ entityId: adapter!.spEntityId, signingCert: adapter!.certificates.signing, encryptionCert: adapter!.certificates.encryption, acsUrl: ACS }),
+    sp: () => ({
+      entityId: adapter!.spEntityId,
+      signingCert: adapter!.certificates.signing,
+      encryptionCert: adapter!.certificates.encryption,
+      acsUrl: ACS,
+    }),
     loa: 'high',
     ...idpOptions,
   });
@@ -56,15 +64,24 @@ async function make(extra: Record<string, unknown> = {}, idpOptions: { profile?:
   });
   const store = new MemoryStore();
   stores.push(store);
-  adapter = (await factory.create(config, { store, audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: BASE, production: false, keyDir: join(dir, 'keys') })) as SamlAdapter;
+  adapter = (await factory.create(config, {
+    store,
+    audit: new MemoryAuditLog(),
+    logger: memoryLogger(),
+    baseUrl: BASE,
+    production: false,
+    keyDir: join(dir, 'keys'),
+  })) as SamlAdapter;
   return { adapter, idp };
 }
 
-const start = (adapter: SamlAdapter) => adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' });
+const start = (adapter: SamlAdapter) =>
+  adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' });
 
 /** The AuthnRequest XML as sent (for POST: with its signature). */
 function requestXml(action: StartAction): string {
-  if (action.type === 'redirect') return inflateRawSync(Buffer.from(new URL(action.url).searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
+  if (action.type === 'redirect')
+    return inflateRawSync(Buffer.from(new URL(action.url).searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
   return Buffer.from(action.fields.SAMLRequest!, 'base64').toString('utf8');
 }
 
@@ -77,7 +94,10 @@ function childOrder(xml: string): string[] {
 
 /** Send the request to the IdP as a browser would; returns the IdP's status and page. */
 async function send(action: StartAction): Promise<{ status: number; body: string }> {
-  const res = action.type === 'redirect' ? await fetch(action.url) : await fetch(action.url, { method: 'POST', body: new URLSearchParams(action.fields) });
+  const res =
+    action.type === 'redirect'
+      ? await fetch(action.url)
+      : await fetch(action.url, { method: 'POST', body: new URLSearchParams(action.fields) });
   return { status: res.status, body: await res.text() };
 }
 
@@ -86,7 +106,10 @@ async function responseXml(action: StartAction): Promise<string> {
   const page = await send(action);
   if (page.status !== 200) throw new Error(`IdP refused: ${page.body}`);
   const login = parseForm(page.body);
-  const answer = await fetch(login.action, { method: 'POST', body: new URLSearchParams({ ...login.fields, user: '0', action: 'login' }) });
+  const answer = await fetch(login.action, {
+    method: 'POST',
+    body: new URLSearchParams({ ...login.fields, user: '0', action: 'login' }),
+  });
   return Buffer.from(parseForm(await answer.text()).fields.SAMLResponse!, 'base64').toString('utf8');
 }
 
@@ -95,7 +118,9 @@ describe('eIDAS request extensions', () => {
     const { adapter } = await make();
     const xml = requestXml((await start(adapter)).action);
     expect(childOrder(xml)).toEqual(['Issuer', 'Extensions', 'NameIDPolicy', 'RequestedAuthnContext']);
-    const ext = readEidasExtensions(new DOMParser().parseFromString(xml, 'text/xml').documentElement! as unknown as Element);
+    const ext = readEidasExtensions(
+      new DOMParser().parseFromString(xml, 'text/xml').documentElement! as unknown as Element,
+    );
     expect(ext).toEqual({
       spType: 'public',
       requestedAttributes: [
@@ -112,13 +137,25 @@ describe('eIDAS request extensions', () => {
     const { adapter, idp } = await make({ binding: 'post' });
     const { action } = await start(adapter);
     if (action.type !== 'form') throw new Error('expected a form');
-    expect(childOrder(requestXml(action))).toEqual(['Issuer', 'Signature', 'Extensions', 'NameIDPolicy', 'RequestedAuthnContext']);
+    expect(childOrder(requestXml(action))).toEqual([
+      'Issuer',
+      'Signature',
+      'Extensions',
+      'NameIDPolicy',
+      'RequestedAuthnContext',
+    ]);
     expect((await send(action)).status).toBe(200);
     // the same signed request with SPType changed, or with the Extensions removed, no longer verifies
     const signed = requestXml(action);
-    for (const tampered of [signed.replace('>public</', '>private</'), signed.replace(/<samlp:Extensions[\s\S]*<\/samlp:Extensions>/, '')]) {
+    for (const tampered of [
+      signed.replace('>public</', '>private</'),
+      signed.replace(/<samlp:Extensions[\s\S]*<\/samlp:Extensions>/, ''),
+    ]) {
       expect(tampered).not.toBe(signed);
-      const res = await send({ ...action, fields: { ...action.fields, SAMLRequest: Buffer.from(tampered).toString('base64') } });
+      const res = await send({
+        ...action,
+        fields: { ...action.fields, SAMLRequest: Buffer.from(tampered).toString('base64') },
+      });
       expect(res.status).toBe(400);
       expect(res.body).toMatch(/signature/i);
     }
@@ -153,7 +190,14 @@ describe('eIDAS request extensions', () => {
     expect(without).toContain(`${NP}PersonIdentifier`);
     expect(without).not.toContain(`${NP}DateOfBirth`);
     // the answer still maps: the three mandatory attributes were requested
-    const { identity } = await adapter.callback({ params: { SAMLResponse: Buffer.from(without).toString('base64'), RelayState: 'S'.repeat(27) }, method: 'POST', connData, callbackUrl: ACS, correlationId: 'c', loginStartedAt });
+    const { identity } = await adapter.callback({
+      params: { SAMLResponse: Buffer.from(without).toString('base64'), RelayState: 'S'.repeat(27) },
+      method: 'POST',
+      connData,
+      callbackUrl: ACS,
+      correlationId: 'c',
+      loginStartedAt,
+    });
     expect(identity).toMatchObject({ personalCode: '010180-15097', givenName: 'Jānis' });
 
     const { adapter: full } = await make();
@@ -164,7 +208,14 @@ describe('eIDAS request extensions', () => {
 
   test('an IdP refuses a mandatory attribute it cannot provide', async () => {
     const { adapter } = await make({
-      eidas_extensions: { requested_attributes: [`${NP}PersonIdentifier`, `${NP}CurrentFamilyName`, `${NP}CurrentGivenName`, `${NP}PlaceOfBirth`].map((name) => ({ name, required: true })) },
+      eidas_extensions: {
+        requested_attributes: [
+          `${NP}PersonIdentifier`,
+          `${NP}CurrentFamilyName`,
+          `${NP}CurrentGivenName`,
+          `${NP}PlaceOfBirth`,
+        ].map((name) => ({ name, required: true })),
+      },
     });
     const res = await send((await start(adapter)).action);
     expect(res.status).toBe(400);
@@ -174,7 +225,18 @@ describe('eIDAS request extensions', () => {
   test('other presets send no extensions unless configured', async () => {
     const { adapter } = await make({ attributes: 'oid' }, { profile: 'oid' });
     expect(childOrder(requestXml((await start(adapter)).action))).not.toContain('Extensions');
-    const { adapter: asked } = await make({ attributes: 'oid', eidas_extensions: { requested_attributes: ['urn:oid:2.5.4.5', 'urn:oid:2.5.4.4', 'urn:oid:2.5.4.42'].map((name) => ({ name, required: true })) } }, { profile: 'oid' });
+    const { adapter: asked } = await make(
+      {
+        attributes: 'oid',
+        eidas_extensions: {
+          requested_attributes: ['urn:oid:2.5.4.5', 'urn:oid:2.5.4.4', 'urn:oid:2.5.4.42'].map((name) => ({
+            name,
+            required: true,
+          })),
+        },
+      },
+      { profile: 'oid' },
+    );
     expect(requestXml((await start(asked)).action)).toContain('<eidas:SPType>public</eidas:SPType>');
   });
 
@@ -182,7 +244,13 @@ describe('eIDAS request extensions', () => {
     const result = factory.schema.safeParse({
       ...SAML_TEST_ENTRY,
       idp: { entity_id: 'https://idp.test', sso_url: 'https://idp.test/sso', certificates: [import.meta.filename] },
-      eidas_extensions: { sp_type: 'public', requested_attributes: [{ name: `${NP}PersonIdentifier`, required: true }, { name: `${NP}CurrentGivenName`, required: false }] },
+      eidas_extensions: {
+        sp_type: 'public',
+        requested_attributes: [
+          { name: `${NP}PersonIdentifier`, required: true },
+          { name: `${NP}CurrentGivenName`, required: false },
+        ],
+      },
     });
     expect(result.success).toBe(false);
     const issue = result.error!.issues.find((i) => i.path.join('.') === 'eidas_extensions.requested_attributes');

@@ -36,7 +36,13 @@ export const eidasExtensionsSchema = z.union([
     sp_type: z.enum(['public', 'private']).default('public'),
     /** default: the natural-person minimum data set */
     requested_attributes: z
-      .array(z.strictObject({ name: z.string().min(1), friendly_name: z.string().min(1).optional(), required: z.boolean().default(false) }))
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          friendly_name: z.string().min(1).optional(),
+          required: z.boolean().default(false),
+        }),
+      )
       .min(1)
       .optional(),
   }),
@@ -49,12 +55,19 @@ export function readsEidasAttributes(mapping: AttributeMapping): boolean {
 }
 
 /** What a provider sends: as configured, else on exactly when the mapping reads eIDAS attributes. */
-export function resolveEidasExtensions(config: EidasExtensionsConfig | undefined, mapping: AttributeMapping): EidasExtensions | undefined {
+export function resolveEidasExtensions(
+  config: EidasExtensionsConfig | undefined,
+  mapping: AttributeMapping,
+): EidasExtensions | undefined {
   if (config === false) return undefined;
   if (config === undefined && !readsEidasAttributes(mapping)) return undefined;
   return {
     spType: config?.sp_type ?? 'public',
-    requestedAttributes: config?.requested_attributes?.map((a) => ({ name: a.name, friendlyName: a.friendly_name, required: a.required })) ?? [...NATURAL_PERSON_MINIMUM],
+    requestedAttributes: config?.requested_attributes?.map((a) => ({
+      name: a.name,
+      friendlyName: a.friendly_name,
+      required: a.required,
+    })) ?? [...NATURAL_PERSON_MINIMUM],
   };
 }
 
@@ -107,13 +120,21 @@ export function readEidasExtensions(req: Element): EidasExtensions | undefined {
   const requestedAttributes: RequestedAttribute[] = [];
   for (let n = list.firstChild; n; n = n.nextSibling) {
     if (!isElement(n)) continue;
-    if (n.namespaceURI !== EIDAS_EXTENSIONS_NS || n.localName !== 'RequestedAttribute') throw new XmlError(`unexpected ${n.localName} in eidas:RequestedAttributes`);
-    if (attr(n, 'NameFormat') !== ATTRNAME_FORMAT_URI) throw new XmlError('eidas:RequestedAttribute must use the URI name format');
+    if (n.namespaceURI !== EIDAS_EXTENSIONS_NS || n.localName !== 'RequestedAttribute')
+      throw new XmlError(`unexpected ${n.localName} in eidas:RequestedAttributes`);
+    if (attr(n, 'NameFormat') !== ATTRNAME_FORMAT_URI)
+      throw new XmlError('eidas:RequestedAttribute must use the URI name format');
     const required = attr(n, 'isRequired') ?? 'false';
-    if (required !== 'true' && required !== 'false') throw new XmlError('eidas:RequestedAttribute@isRequired must be true or false');
-    requestedAttributes.push({ name: requiredAttr(n, 'Name'), friendlyName: attr(n, 'FriendlyName'), required: required === 'true' });
+    if (required !== 'true' && required !== 'false')
+      throw new XmlError('eidas:RequestedAttribute@isRequired must be true or false');
+    requestedAttributes.push({
+      name: requiredAttr(n, 'Name'),
+      friendlyName: attr(n, 'FriendlyName'),
+      required: required === 'true',
+    });
   }
   if (!requestedAttributes.length) throw new XmlError('eidas:RequestedAttributes is empty');
-  if (children(list, EIDAS_EXTENSIONS_NS, 'RequestedAttribute').length !== requestedAttributes.length) throw new XmlError('malformed eidas:RequestedAttributes');
+  if (children(list, EIDAS_EXTENSIONS_NS, 'RequestedAttribute').length !== requestedAttributes.length)
+    throw new XmlError('malformed eidas:RequestedAttributes');
   return { spType, requestedAttributes };
 }

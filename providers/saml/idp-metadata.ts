@@ -69,13 +69,16 @@ function signingCertificates(idp: Element): string[] {
 }
 
 function idpDescriptor(entity: Element): Element | undefined {
-  return children(entity, NS.md, 'IDPSSODescriptor').find((d) => (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL));
+  return children(entity, NS.md, 'IDPSSODescriptor').find((d) =>
+    (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL),
+  );
 }
 
 /** Every EntityDescriptor in the document with the EntitiesDescriptors around it (outermost first). */
 function entities(root: Element): { entity: Element; parents: Element[] }[] {
   if (root.namespaceURI === NS.md && root.localName === 'EntityDescriptor') return [{ entity: root, parents: [] }];
-  if (root.namespaceURI !== NS.md || root.localName !== 'EntitiesDescriptor') throw new MetadataError('metadata root is neither EntityDescriptor nor EntitiesDescriptor');
+  if (root.namespaceURI !== NS.md || root.localName !== 'EntitiesDescriptor')
+    throw new MetadataError('metadata root is neither EntityDescriptor nor EntitiesDescriptor');
   const out: { entity: Element; parents: Element[] }[] = [];
   const walk = (group: Element, parents: Element[]) => {
     for (const e of children(group, NS.md, 'EntityDescriptor')) out.push({ entity: e, parents: [...parents, group] });
@@ -98,14 +101,25 @@ export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescriptio
       root = parseStrict(signed).documentElement!;
     }
   } catch (err) {
-    if (err instanceof XmlError || err instanceof SignatureError) throw new MetadataError(`metadata refused: ${err.message}`);
+    if (err instanceof XmlError || err instanceof SignatureError)
+      throw new MetadataError(`metadata refused: ${err.message}`);
     throw err;
   }
 
   const candidates = entities(root).filter(({ entity }) => idpDescriptor(entity));
   const chosen = o.entityId ? candidates.filter(({ entity }) => attr(entity, 'entityID') === o.entityId) : candidates;
-  if (chosen.length === 0) throw new MetadataError(o.entityId ? 'metadata describes no SAML 2.0 IdP with the configured entity_id' : 'metadata describes no SAML 2.0 IdP');
-  if (chosen.length > 1) throw new MetadataError(o.entityId ? 'metadata describes the configured entity_id more than once' : 'metadata describes several IdPs: set idp.entity_id to pick one');
+  if (chosen.length === 0)
+    throw new MetadataError(
+      o.entityId
+        ? 'metadata describes no SAML 2.0 IdP with the configured entity_id'
+        : 'metadata describes no SAML 2.0 IdP',
+    );
+  if (chosen.length > 1)
+    throw new MetadataError(
+      o.entityId
+        ? 'metadata describes the configured entity_id more than once'
+        : 'metadata describes several IdPs: set idp.entity_id to pick one',
+    );
   const { entity, parents } = chosen[0]!;
   const idp = idpDescriptor(entity)!;
 
@@ -120,7 +134,8 @@ export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescriptio
     throw err;
   }
   if (validUntil === undefined && o.requireValidUntil) throw new MetadataError('metadata has no validUntil');
-  if (validUntil !== undefined && validUntil <= o.now) throw new MetadataError(`metadata expired (validUntil ${new Date(validUntil).toISOString()})`);
+  if (validUntil !== undefined && validUntil <= o.now)
+    throw new MetadataError(`metadata expired (validUntil ${new Date(validUntil).toISOString()})`);
 
   const entityId = requiredAttr(entity, 'entityID');
   const ssoUrls: IdpDescription['ssoUrls'] = {};
@@ -128,7 +143,8 @@ export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescriptio
     const binding = (Object.keys(BINDING) as (keyof typeof BINDING)[]).find((b) => BINDING[b] === attr(s, 'Binding'));
     if (!binding || ssoUrls[binding]) continue;
     const location = attr(s, 'Location') ?? '';
-    if (!/^https?:\/\/[^\s]+$/.test(location)) throw new MetadataError('a SingleSignOnService Location is not an http(s) URL');
+    if (!/^https?:\/\/[^\s]+$/.test(location))
+      throw new MetadataError('a SingleSignOnService Location is not an http(s) URL');
     ssoUrls[binding] = location;
   }
   const certificates = signingCertificates(idp);

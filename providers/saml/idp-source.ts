@@ -43,10 +43,14 @@ export class MetadataIdpSource implements IdpSource {
   async load(now = Date.now()): Promise<IdpDescription> {
     const xml = await this.o.load();
     const d = parseIdpMetadata(xml, { ...this.o, now });
-    if (!d.ssoUrls[this.o.binding]) throw new MetadataError(`metadata has no SingleSignOnService for the HTTP-${this.o.binding === 'post' ? 'POST' : 'Redirect'} binding`);
+    if (!d.ssoUrls[this.o.binding])
+      throw new MetadataError(
+        `metadata has no SingleSignOnService for the HTTP-${this.o.binding === 'post' ? 'POST' : 'Redirect'} binding`,
+      );
     // a refreshed document is as untrusted as the first: an http location would send the AuthnRequest
     // (and the user) over plain http, so it is refused and the last good metadata kept
-    if (this.o.requireHttps && !Object.values(d.ssoUrls).every((u) => u?.startsWith('https://'))) throw new MetadataError('its SingleSignOnService locations must be https in production');
+    if (this.o.requireHttps && !Object.values(d.ssoUrls).every((u) => u?.startsWith('https://')))
+      throw new MetadataError('its SingleSignOnService locations must be https in production');
     this.description = d;
     this.loadedAt = now;
     return d;
@@ -59,7 +63,10 @@ export class MetadataIdpSource implements IdpSource {
         (err: unknown) => {
           // keep the last good metadata; retry no sooner than a tenth of the interval
           this.loadedAt = now - this.o.refreshMs + Math.ceil(this.o.refreshMs / 10);
-          this.o.logger.warn('SAML IdP metadata could not be refreshed', { origin: this.o.origin, detail: errorDetail(err) });
+          this.o.logger.warn('SAML IdP metadata could not be refreshed', {
+            origin: this.o.origin,
+            detail: errorDetail(err),
+          });
         },
       )
       .finally(() => {
@@ -76,7 +83,11 @@ export class MetadataIdpSource implements IdpSource {
     if (!this.description || now - this.loadedAt >= this.o.refreshMs) await this.refresh(now);
     const d = this.description;
     if (!d) throw new ProviderError('temporarily_unavailable', 'IdP metadata is not available');
-    if (d.validUntil !== undefined && d.validUntil <= now) throw new ProviderError('temporarily_unavailable', 'IdP metadata expired (validUntil passed) and no valid replacement could be loaded');
+    if (d.validUntil !== undefined && d.validUntil <= now)
+      throw new ProviderError(
+        'temporarily_unavailable',
+        'IdP metadata expired (validUntil passed) and no valid replacement could be loaded',
+      );
     return d;
   }
 }
@@ -94,7 +105,10 @@ export function fileLoader(path: string): () => Promise<string> {
 /** Fetch metadata with the provider's transport; no redirects, bounded size, 2xx only. */
 export function urlLoader(url: string, fetch: typeof globalThis.fetch, maxBytes: number): () => Promise<string> {
   return async () => {
-    const res = await fetch(url, { headers: { accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8' }, redirect: 'error' });
+    const res = await fetch(url, {
+      headers: { accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8' },
+      redirect: 'error',
+    });
     if (!res.ok) {
       await res.body?.cancel();
       throw new MetadataError(`metadata URL answered HTTP ${res.status}`);

@@ -5,7 +5,19 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { z } from 'zod';
-import { AdapterConfigError, ProviderError, type AdapterCheckContext, type AdapterProblem, type AdapterDeps, type AdapterFactory, type CallbackContext, type CallbackResult, type ProviderAdapter, type StartContext, type StartResult } from '../../src/broker/adapter.ts';
+import {
+  AdapterConfigError,
+  ProviderError,
+  type AdapterCheckContext,
+  type AdapterProblem,
+  type AdapterDeps,
+  type AdapterFactory,
+  type CallbackContext,
+  type CallbackResult,
+  type ProviderAdapter,
+  type StartContext,
+  type StartResult,
+} from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { readableFile } from '../../src/config/secret.ts';
@@ -13,7 +25,12 @@ import { memoryLogger } from '../../src/logger.ts';
 import { createProviderTransport, type ProviderTransport } from '../../src/tls/transport.ts';
 import { LOA_LEVELS, LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
 import { AttributeError, attributesConfigSchema, mapAttributes } from './attributes.ts';
-import { eidasExtensionsSchema, resolveEidasExtensions, unrequestedMappedAttributes, type EidasExtensions } from './eidas.ts';
+import {
+  eidasExtensionsSchema,
+  resolveEidasExtensions,
+  unrequestedMappedAttributes,
+  type EidasExtensions,
+} from './eidas.ts';
 import type { IdpDescription } from './idp-metadata.ts';
 import { MetadataIdpSource, errorDetail, fileLoader, staticIdp, urlLoader, type IdpSource } from './idp-source.ts';
 import { loadOrCreateKeyPair, type KeyPair } from './keys.ts';
@@ -24,79 +41,103 @@ import { DEFAULT_CANCEL_MESSAGES, statusError } from './status.ts';
 
 const keyPairFiles = z.strictObject({ key: readableFile, cert: readableFile });
 
-export const samlConfigSchema = providerBaseSchema.extend({
-  type: z.literal('saml'),
-  /** The IdP, configured directly (all three fields), or read from `idp_metadata` / `metadata_url`. */
-  idp: z
-    .strictObject({
-      /** the IdP's entity ID: the only accepted Issuer; with metadata it picks (and pins) the entity */
-      entity_id: z.string().min(1).optional(),
-      /** SingleSignOnService location (the same URL serves both bindings) */
-      sso_url: z.url({ protocol: /^https?$/ }).optional(),
-      /** PEM files of the IdP's signing certificates (two during a rollover); KeyInfo in messages is ignored */
-      certificates: z.array(readableFile).min(1).optional(),
-    })
-    .optional(),
-  /** IdP metadata file (EntityDescriptor or EntitiesDescriptor); re-read every metadata_refresh_seconds */
-  idp_metadata: readableFile.optional(),
-  /** IdP metadata fetched over this provider's back channel (its `tls` block); must be signed */
-  metadata_url: z.url({ protocol: /^https?$/ }).optional(),
-  /** PEM files that sign the metadata; when given, unsigned or differently signed metadata is refused */
-  metadata_signing_certificates: z.array(readableFile).min(1).optional(),
-  metadata_refresh_seconds: z.number().int().min(60).max(86_400).default(3600),
-  max_metadata_bytes: z.number().int().min(4096).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
-  sp: z
-    .strictObject({
-      /** default: `<baseUrl>/providers/<id>/metadata` */
-      entity_id: z.string().min(1).optional(),
-      /** ACS URL published in metadata; default the broker callback `<baseUrl>/broker/callback/<id>` */
-      acs_url: z.url().optional(),
-      /** generated in the key directory on first start when absent (development only) */
-      signing: keyPairFiles.optional(),
-      encryption: keyPairFiles.optional(),
-    })
-    .default({}),
-  /** how the AuthnRequest travels */
-  binding: z.enum(['redirect', 'post']).default('redirect'),
-  /** refuse plain assertions (eIDAS nodes always encrypt) */
-  require_encrypted_assertion: z.boolean().default(false),
-  /** ForceAuthn="true" is always sent (the IdP must authenticate the person anew, never reuse its
-   * session); kept as a setting only so that an explicit `true` stays valid */
-  force_authn: z.literal(true, { error: 'ForceAuthn is always sent: every login authenticates afresh' }).default(true),
-  name_id_format: z.string().min(1).default('urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified'),
-  /** send RequestedAuthnContext with the eIDAS LoA URI of the requested level */
-  request_authn_context: z.boolean().default(true),
-  /** extra AuthnContextClassRef -> level entries for non-eIDAS IdPs (the eIDAS URIs are always known) */
-  authn_context_levels: z.record(z.string().min(1), z.enum(LOA_LEVELS)).default({}),
-  /** a preset (`eidas`, `oid`, `identity-claims`) or an explicit mapping */
-  attributes: attributesConfigSchema,
-  amr: z.array(z.string().min(1)).min(1).default(['saml']),
-  clock_skew_seconds: z.number().int().min(0).max(300).default(60),
-  max_response_bytes: z.number().int().min(4096).max(2 * 1024 * 1024).default(256 * 1024),
-  /** how long an AuthnRequest ID stays answerable */
-  request_ttl_seconds: z.number().int().min(60).max(3600).default(600),
-  /** case-insensitive fragments of a status message that mean the user cancelled */
-  cancel_status_messages: z.array(z.string().min(1)).default(DEFAULT_CANCEL_MESSAGES),
-  /** eIDAS SPType and RequestedAttributes in the AuthnRequest; default on with the eIDAS attribute names */
-  eidas_extensions: eidasExtensionsSchema.optional(),
-}).superRefine((v, ctx) => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-  if (v.idp_metadata && v.metadata_url) issue(['metadata_url'], 'give either idp_metadata or metadata_url, not both');
-  if (v.idp_metadata || v.metadata_url) {
-    // the metadata is the one source of truth for what it describes
-    if (v.idp?.sso_url) issue(['idp', 'sso_url'], 'comes from the IdP metadata; remove it');
-    if (v.idp?.certificates) issue(['idp', 'certificates'], 'come from the IdP metadata; remove them');
-  } else {
-    if (!v.idp) issue(['idp'], 'configure the IdP (entity_id, sso_url, certificates) or give idp_metadata');
-    else for (const k of ['entity_id', 'sso_url', 'certificates'] as const) if (!v.idp[k]) issue(['idp', k], 'required without idp_metadata or metadata_url');
-  }
-  if (v.metadata_url && !v.metadata_signing_certificates) issue(['metadata_signing_certificates'], 'metadata fetched from metadata_url must be signed: name its signing certificate(s)');
-  const ext = resolveEidasExtensions(v.eidas_extensions, v.attributes);
-  if (ext) {
-    const missing = unrequestedMappedAttributes(ext, v.attributes);
-    if (missing.length) issue(['eidas_extensions', 'requested_attributes'], `must request the mapped attribute(s) as required: ${missing.join(', ')}`);
-  }
-});
+export const samlConfigSchema = providerBaseSchema
+  .extend({
+    type: z.literal('saml'),
+    /** The IdP, configured directly (all three fields), or read from `idp_metadata` / `metadata_url`. */
+    idp: z
+      .strictObject({
+        /** the IdP's entity ID: the only accepted Issuer; with metadata it picks (and pins) the entity */
+        entity_id: z.string().min(1).optional(),
+        /** SingleSignOnService location (the same URL serves both bindings) */
+        sso_url: z.url({ protocol: /^https?$/ }).optional(),
+        /** PEM files of the IdP's signing certificates (two during a rollover); KeyInfo in messages is ignored */
+        certificates: z.array(readableFile).min(1).optional(),
+      })
+      .optional(),
+    /** IdP metadata file (EntityDescriptor or EntitiesDescriptor); re-read every metadata_refresh_seconds */
+    idp_metadata: readableFile.optional(),
+    /** IdP metadata fetched over this provider's back channel (its `tls` block); must be signed */
+    metadata_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** PEM files that sign the metadata; when given, unsigned or differently signed metadata is refused */
+    metadata_signing_certificates: z.array(readableFile).min(1).optional(),
+    metadata_refresh_seconds: z.number().int().min(60).max(86_400).default(3600),
+    max_metadata_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(50 * 1024 * 1024)
+      .default(5 * 1024 * 1024),
+    sp: z
+      .strictObject({
+        /** default: `<baseUrl>/providers/<id>/metadata` */
+        entity_id: z.string().min(1).optional(),
+        /** ACS URL published in metadata; default the broker callback `<baseUrl>/broker/callback/<id>` */
+        acs_url: z.url().optional(),
+        /** generated in the key directory on first start when absent (development only) */
+        signing: keyPairFiles.optional(),
+        encryption: keyPairFiles.optional(),
+      })
+      .default({}),
+    /** how the AuthnRequest travels */
+    binding: z.enum(['redirect', 'post']).default('redirect'),
+    /** refuse plain assertions (eIDAS nodes always encrypt) */
+    require_encrypted_assertion: z.boolean().default(false),
+    /** ForceAuthn="true" is always sent (the IdP must authenticate the person anew, never reuse its
+     * session); kept as a setting only so that an explicit `true` stays valid */
+    force_authn: z
+      .literal(true, { error: 'ForceAuthn is always sent: every login authenticates afresh' })
+      .default(true),
+    name_id_format: z.string().min(1).default('urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified'),
+    /** send RequestedAuthnContext with the eIDAS LoA URI of the requested level */
+    request_authn_context: z.boolean().default(true),
+    /** extra AuthnContextClassRef -> level entries for non-eIDAS IdPs (the eIDAS URIs are always known) */
+    authn_context_levels: z.record(z.string().min(1), z.enum(LOA_LEVELS)).default({}),
+    /** a preset (`eidas`, `oid`, `identity-claims`) or an explicit mapping */
+    attributes: attributesConfigSchema,
+    amr: z.array(z.string().min(1)).min(1).default(['saml']),
+    clock_skew_seconds: z.number().int().min(0).max(300).default(60),
+    max_response_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(2 * 1024 * 1024)
+      .default(256 * 1024),
+    /** how long an AuthnRequest ID stays answerable */
+    request_ttl_seconds: z.number().int().min(60).max(3600).default(600),
+    /** case-insensitive fragments of a status message that mean the user cancelled */
+    cancel_status_messages: z.array(z.string().min(1)).default(DEFAULT_CANCEL_MESSAGES),
+    /** eIDAS SPType and RequestedAttributes in the AuthnRequest; default on with the eIDAS attribute names */
+    eidas_extensions: eidasExtensionsSchema.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (v.idp_metadata && v.metadata_url) issue(['metadata_url'], 'give either idp_metadata or metadata_url, not both');
+    if (v.idp_metadata || v.metadata_url) {
+      // the metadata is the one source of truth for what it describes
+      if (v.idp?.sso_url) issue(['idp', 'sso_url'], 'comes from the IdP metadata; remove it');
+      if (v.idp?.certificates) issue(['idp', 'certificates'], 'come from the IdP metadata; remove them');
+    } else {
+      if (!v.idp) issue(['idp'], 'configure the IdP (entity_id, sso_url, certificates) or give idp_metadata');
+      else
+        for (const k of ['entity_id', 'sso_url', 'certificates'] as const)
+          if (!v.idp[k]) issue(['idp', k], 'required without idp_metadata or metadata_url');
+    }
+    if (v.metadata_url && !v.metadata_signing_certificates)
+      issue(
+        ['metadata_signing_certificates'],
+        'metadata fetched from metadata_url must be signed: name its signing certificate(s)',
+      );
+    const ext = resolveEidasExtensions(v.eidas_extensions, v.attributes);
+    if (ext) {
+      const missing = unrequestedMappedAttributes(ext, v.attributes);
+      if (missing.length)
+        issue(
+          ['eidas_extensions', 'requested_attributes'],
+          `must request the mapped attribute(s) as required: ${missing.join(', ')}`,
+        );
+    }
+  });
 
 export type SamlProviderConfig = z.infer<typeof samlConfigSchema>;
 
@@ -107,7 +148,12 @@ interface SamlConnData {
 }
 
 function isConnData(value: unknown): value is SamlConnData {
-  return typeof value === 'object' && value !== null && typeof (value as SamlConnData).requestId === 'string' && REQUEST_ID_RE.test((value as SamlConnData).requestId);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SamlConnData).requestId === 'string' &&
+    REQUEST_ID_RE.test((value as SamlConnData).requestId)
+  );
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -127,7 +173,13 @@ export class SamlAdapter implements ProviderAdapter {
   private readonly transport: ProviderTransport | undefined;
   private warnedAcs = false;
 
-  constructor(config: SamlProviderConfig, deps: AdapterDeps, keys: { signing: KeyPair; encryption: KeyPair }, idp: IdpSource, transport?: ProviderTransport) {
+  constructor(
+    config: SamlProviderConfig,
+    deps: AdapterDeps,
+    keys: { signing: KeyPair; encryption: KeyPair },
+    idp: IdpSource,
+    transport?: ProviderTransport,
+  ) {
     this.config = config;
     this.deps = deps;
     this.id = config.id;
@@ -146,7 +198,14 @@ export class SamlAdapter implements ProviderAdapter {
   }
 
   metadata(): string {
-    return spMetadata({ entityId: this.spEntityId, acsUrl: this.metadataAcsUrl, signingKey: this.signing.key, signingCert: this.signing.cert, encryptionCert: this.encryption.cert, nameIdFormat: this.config.name_id_format });
+    return spMetadata({
+      entityId: this.spEntityId,
+      acsUrl: this.metadataAcsUrl,
+      signingKey: this.signing.key,
+      signingCert: this.signing.cert,
+      encryptionCert: this.encryption.cert,
+      nameIdFormat: this.config.name_id_format,
+    });
   }
 
   /** SAMLResponse as long as max_response_bytes allows in base64 (as decodeSamlResponse checks); RelayState
@@ -164,11 +223,19 @@ export class SamlAdapter implements ProviderAdapter {
   async start(ctx: StartContext): Promise<StartResult> {
     if (ctx.callbackUrl !== this.metadataAcsUrl && !this.warnedAcs) {
       this.warnedAcs = true;
-      this.deps.logger.warn('SAML ACS URL in SP metadata differs from the broker callback URL; set sp.acs_url', { providerId: this.id, callbackUrl: ctx.callbackUrl, metadataAcsUrl: this.metadataAcsUrl });
+      this.deps.logger.warn('SAML ACS URL in SP metadata differs from the broker callback URL; set sp.acs_url', {
+        providerId: this.id,
+        callbackUrl: ctx.callbackUrl,
+        metadataAcsUrl: this.metadataAcsUrl,
+      });
     }
     const idp = await this.idp.current();
     const ssoUrl = idp.ssoUrls[this.config.binding];
-    if (!ssoUrl) throw new ProviderError('temporarily_unavailable', `IdP has no SingleSignOnService for the ${this.config.binding} binding`);
+    if (!ssoUrl)
+      throw new ProviderError(
+        'temporarily_unavailable',
+        `IdP has no SingleSignOnService for the ${this.config.binding} binding`,
+      );
     const built = await buildAuthnRequest({
       spEntityId: this.spEntityId,
       acsUrl: ctx.callbackUrl,
@@ -196,10 +263,12 @@ export class SamlAdapter implements ProviderAdapter {
 
   async callback(ctx: CallbackContext): Promise<CallbackResult> {
     if (!isConnData(ctx.connData)) throw new ProviderError('invalid_response', 'login carries no SAML request ID');
-    if (ctx.method !== 'POST') throw new ProviderError('invalid_response', 'SAML responses are accepted by HTTP-POST only');
+    if (ctx.method !== 'POST')
+      throw new ProviderError('invalid_response', 'SAML responses are accepted by HTTP-POST only');
     const requestId = ctx.connData.requestId;
     // InResponseTo is bound to this login's request and usable once, whatever the outcome.
-    if (!(await this.deps.store.take(this.requestKey(requestId)))) throw new ProviderError('invalid_response', 'AuthnRequest already answered or expired (InResponseTo reuse)');
+    if (!(await this.deps.store.take(this.requestKey(requestId))))
+      throw new ProviderError('invalid_response', 'AuthnRequest already answered or expired (InResponseTo reuse)');
     const now = Date.now();
     // verified against the IdP as known now: expired metadata fails closed here too
     const idp = await this.idp.current(now);
@@ -233,7 +302,12 @@ export class SamlAdapter implements ProviderAdapter {
     }
 
     // ForceAuthn asked for a new authentication; an IdP that reused its session says so in AuthnInstant
-    const authTime = freshAuthTime(a.authnInstant, ctx.loginStartedAt, { clockSkewSeconds: this.config.clock_skew_seconds }, 'AuthnInstant');
+    const authTime = freshAuthTime(
+      a.authnInstant,
+      ctx.loginStartedAt,
+      { clockSkewSeconds: this.config.clock_skew_seconds },
+      'AuthnInstant',
+    );
     const loa = this.levelOf(a.authnContextClassRef);
     if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `achieved ${loa}, requested ${ctx.acr}`);
     let person;
@@ -244,7 +318,13 @@ export class SamlAdapter implements ProviderAdapter {
       throw err;
     }
     return {
-      identity: { ...person, loa, amr: [...this.config.amr], authTime, raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy } },
+      identity: {
+        ...person,
+        loa,
+        amr: [...this.config.amr],
+        authTime,
+        raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy },
+      },
       responseDigest: `sha256:${sha256(xml)}`,
     };
   }
@@ -272,16 +352,35 @@ export class SamlAdapter implements ProviderAdapter {
 }
 
 /** The SP's entity ID and ACS URL for a provider entry (defaults derive from the gateway's base URL). */
-export function spEndpoints(config: Pick<SamlProviderConfig, 'id' | 'sp'>, baseUrl: string): { entityId: string; acsUrl: string } {
+export function spEndpoints(
+  config: Pick<SamlProviderConfig, 'id' | 'sp'>,
+  baseUrl: string,
+): { entityId: string; acsUrl: string } {
   const base = baseUrl.replace(/\/+$/, '');
-  return { entityId: config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`, acsUrl: config.sp.acs_url ?? `${base}/broker/callback/${config.id}` };
+  return {
+    entityId: config.sp.entity_id ?? `${base}/providers/${config.id}/metadata`,
+    acsUrl: config.sp.acs_url ?? `${base}/broker/callback/${config.id}`,
+  };
 }
 
 /** The SP's signing and encryption key pairs: configured, or (outside production) generated in keyDir. */
-export async function spKeyPairs(config: Pick<SamlProviderConfig, 'id' | 'sp'>, o: { keyDir: string; production: boolean }): Promise<{ signing: KeyPair; encryption: KeyPair }> {
+export async function spKeyPairs(
+  config: Pick<SamlProviderConfig, 'id' | 'sp'>,
+  o: { keyDir: string; production: boolean },
+): Promise<{ signing: KeyPair; encryption: KeyPair }> {
   const common = { keyDir: o.keyDir, production: o.production };
-  const signing = await loadOrCreateKeyPair({ ...common, configured: config.sp.signing, name: `saml-${config.id}-signing`, commonName: `${config.id} SAML SP signing` });
-  const encryption = await loadOrCreateKeyPair({ ...common, configured: config.sp.encryption, name: `saml-${config.id}-encryption`, commonName: `${config.id} SAML SP encryption` });
+  const signing = await loadOrCreateKeyPair({
+    ...common,
+    configured: config.sp.signing,
+    name: `saml-${config.id}-signing`,
+    commonName: `${config.id} SAML SP signing`,
+  });
+  const encryption = await loadOrCreateKeyPair({
+    ...common,
+    configured: config.sp.encryption,
+    name: `saml-${config.id}-encryption`,
+    commonName: `${config.id} SAML SP encryption`,
+  });
   return { signing, encryption };
 }
 
@@ -308,14 +407,25 @@ function metadataCommon(config: SamlProviderConfig, production: boolean, logger:
 export async function checkSaml(config: SamlProviderConfig, ctx: AdapterCheckContext): Promise<AdapterProblem[]> {
   const out: AdapterProblem[] = [];
   if (ctx.production) {
-    if (!config.idp_metadata && !config.metadata_url && !https(config.idp?.sso_url)) out.push({ path: ['idp', 'sso_url'], message: 'must be https in production' });
-    if (config.metadata_url && !https(config.metadata_url)) out.push({ path: ['metadata_url'], message: 'must be https in production' });
+    if (!config.idp_metadata && !config.metadata_url && !https(config.idp?.sso_url))
+      out.push({ path: ['idp', 'sso_url'], message: 'must be https in production' });
+    if (config.metadata_url && !https(config.metadata_url))
+      out.push({ path: ['metadata_url'], message: 'must be https in production' });
     for (const which of ['signing', 'encryption'] as const) {
-      if (!config.sp[which]) out.push({ path: ['sp', which], message: 'key and certificate must be configured in production (generated keys are for development only)' });
+      if (!config.sp[which])
+        out.push({
+          path: ['sp', which],
+          message: 'key and certificate must be configured in production (generated keys are for development only)',
+        });
     }
   }
   if (config.idp_metadata) {
-    const source = new MetadataIdpSource({ ...metadataCommon(config, ctx.production, memoryLogger()), origin: config.idp_metadata, load: fileLoader(config.idp_metadata), requireValidUntil: false });
+    const source = new MetadataIdpSource({
+      ...metadataCommon(config, ctx.production, memoryLogger()),
+      origin: config.idp_metadata,
+      load: fileLoader(config.idp_metadata),
+      requireValidUntil: false,
+    });
     try {
       await source.load();
     } catch (err) {
@@ -326,7 +436,10 @@ export async function checkSaml(config: SamlProviderConfig, ctx: AdapterCheckCon
 }
 
 /** The IdP source of a provider entry; metadata files are read (and refused when expired) right away. */
-async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Promise<{ source: IdpSource; transport?: ProviderTransport }> {
+async function idpSourceFor(
+  config: SamlProviderConfig,
+  deps: AdapterDeps,
+): Promise<{ source: IdpSource; transport?: ProviderTransport }> {
   const at = `provider ${config.id}`;
   if (!config.idp_metadata && !config.metadata_url) {
     const idp = config.idp!;
@@ -340,7 +453,12 @@ async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Prom
   const common = metadataCommon(config, deps.production, deps.logger);
   if (config.idp_metadata) {
     // a file the operator put in place: it must be usable now, or the gateway does not start
-    const source = new MetadataIdpSource({ ...common, origin: config.idp_metadata, load: fileLoader(config.idp_metadata), requireValidUntil: false });
+    const source = new MetadataIdpSource({
+      ...common,
+      origin: config.idp_metadata,
+      load: fileLoader(config.idp_metadata),
+      requireValidUntil: false,
+    });
     try {
       await source.load();
     } catch (err) {
@@ -352,12 +470,21 @@ async function idpSourceFor(config: SamlProviderConfig, deps: AdapterDeps): Prom
   // the back channel: this provider's own transport (mutual TLS with its `tls` block)
   const transport = createProviderTransport(config.id, config.tls);
   // fetched metadata must expire, or a captured copy could be replayed forever
-  const source = new MetadataIdpSource({ ...common, origin: url, load: urlLoader(url, transport.fetch, config.max_metadata_bytes), requireValidUntil: true });
+  const source = new MetadataIdpSource({
+    ...common,
+    origin: url,
+    load: urlLoader(url, transport.fetch, config.max_metadata_bytes),
+    requireValidUntil: true,
+  });
   try {
     await source.load();
   } catch (err) {
     // like OIDC discovery: an unreachable IdP does not stop the gateway; logins retry and fail closed meanwhile
-    deps.logger.warn('SAML IdP metadata could not be loaded at startup; retried on the next login', { provider: config.id, origin: url, detail: errorDetail(err) });
+    deps.logger.warn('SAML IdP metadata could not be loaded at startup; retried on the next login', {
+      provider: config.id,
+      origin: url,
+      detail: errorDetail(err),
+    });
   }
   return { source, transport };
 }

@@ -16,7 +16,12 @@ export interface KeyPair {
   cert: string;
 }
 
-const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+const RSA = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
 
 /** A fresh RSA-2048 key with a self-signed certificate (SAML trusts certificates as key containers only). */
 export async function generateKeyPair(commonName: string, validDays = 3650): Promise<KeyPair> {
@@ -24,7 +29,9 @@ export async function generateKeyPair(commonName: string, validDays = 3650): Pro
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^[89a-f]/, '1'),
+      serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(12)))
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
       name: `CN=${commonName.replace(/[,+=<>#;"\\]/g, ' ')}`,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + validDays * 86_400_000),
@@ -34,8 +41,11 @@ export async function generateKeyPair(commonName: string, validDays = 3650): Pro
     webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
   );
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
-  return { key, cert: cert.toString('pem') + '\n' };
+  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return { key, cert: `${cert.toString('pem')}\n` };
 }
 
 /** Check that a key and certificate belong together and parse; throws with a clear message otherwise. */
@@ -56,13 +66,25 @@ export function checkKeyPair(pair: KeyPair, what: string): void {
 }
 
 /** Read a configured pair, or (outside production) load or create one in keyDir. */
-export async function loadOrCreateKeyPair(opts: { configured?: { key: string; cert: string } | undefined; keyDir: string; name: string; production: boolean; commonName: string }): Promise<KeyPair> {
+export async function loadOrCreateKeyPair(opts: {
+  configured?: { key: string; cert: string } | undefined;
+  keyDir: string;
+  name: string;
+  production: boolean;
+  commonName: string;
+}): Promise<KeyPair> {
   if (opts.configured) {
-    const pair = { key: await readFile(opts.configured.key, 'utf8'), cert: await readFile(opts.configured.cert, 'utf8') };
+    const pair = {
+      key: await readFile(opts.configured.key, 'utf8'),
+      cert: await readFile(opts.configured.cert, 'utf8'),
+    };
     checkKeyPair(pair, opts.name);
     return pair;
   }
-  if (opts.production) throw new Error(`${opts.name}: key and certificate must be configured in production (generated keys are for development only)`);
+  if (opts.production)
+    throw new Error(
+      `${opts.name}: key and certificate must be configured in production (generated keys are for development only)`,
+    );
   const keyPath = join(opts.keyDir, `${opts.name}.key.pem`);
   const certPath = join(opts.keyDir, `${opts.name}.cert.pem`);
   try {

@@ -20,14 +20,20 @@ function certBody(pem: string): string {
 }
 
 export function spMetadata(o: MetadataOptions): string {
-  const sp = new saml2.ServiceProvider({ entity_id: o.entityId, private_key: o.signingKey, certificate: o.signingCert, assert_endpoint: o.acsUrl });
+  const sp = new saml2.ServiceProvider({
+    entity_id: o.entityId,
+    private_key: o.signingKey,
+    certificate: o.signingCert,
+    assert_endpoint: o.acsUrl,
+  });
   const doc = new DOMParser().parseFromString(sp.create_metadata(), 'text/xml');
   const descriptor = doc.getElementsByTagNameNS(NS.md, 'SPSSODescriptor')[0] as Element | undefined;
   if (!descriptor) throw new Error('saml2-js metadata has no SPSSODescriptor');
   descriptor.setAttribute('protocolSupportEnumeration', 'urn:oasis:names:tc:SAML:2.0:protocol');
   descriptor.setAttribute('AuthnRequestsSigned', 'true');
   descriptor.setAttribute('WantAssertionsSigned', 'true');
-  for (const slo of Array.from(descriptor.getElementsByTagNameNS(NS.md, 'SingleLogoutService'))) descriptor.removeChild(slo);
+  for (const slo of Array.from(descriptor.getElementsByTagNameNS(NS.md, 'SingleLogoutService')))
+    descriptor.removeChild(slo);
   const acs = descriptor.getElementsByTagNameNS(NS.md, 'AssertionConsumerService')[0];
   for (const kd of Array.from(descriptor.getElementsByTagNameNS(NS.md, 'KeyDescriptor'))) {
     if (kd.getAttribute('use') !== 'encryption') continue;

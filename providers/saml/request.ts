@@ -37,7 +37,12 @@ export interface BuiltRequest {
 
 /** saml2-js's AuthnRequest, unsigned (we sign it below for the binding in use). */
 function buildUnsigned(o: AuthnRequestOptions): Promise<{ id: string; xml: string }> {
-  const sp = new saml2.ServiceProvider({ entity_id: o.spEntityId, private_key: o.signingKey, certificate: o.signingCert, assert_endpoint: o.acsUrl });
+  const sp = new saml2.ServiceProvider({
+    entity_id: o.spEntityId,
+    private_key: o.signingKey,
+    certificate: o.signingCert,
+    assert_endpoint: o.acsUrl,
+  });
   const idp = new saml2.IdentityProvider({ sso_login_url: o.idpSsoUrl, sso_logout_url: o.idpSsoUrl, certificates: [] });
   const options = {
     sign_get_request: false,
@@ -57,14 +62,24 @@ function buildUnsigned(o: AuthnRequestOptions): Promise<{ id: string; xml: strin
 }
 
 /** The query an HTTP-Redirect binding signs: exact parameter order, URL-encoded values. */
-export function redirectSignedQuery(param: 'SAMLRequest' | 'SAMLResponse', encoded: string, relayState: string | undefined, sigAlg: string): string {
+export function redirectSignedQuery(
+  param: 'SAMLRequest' | 'SAMLResponse',
+  encoded: string,
+  relayState: string | undefined,
+  sigAlg: string,
+): string {
   let q = `${param}=${encodeURIComponent(encoded)}`;
   if (relayState !== undefined) q += `&RelayState=${encodeURIComponent(relayState)}`;
   return `${q}&SigAlg=${encodeURIComponent(sigAlg)}`;
 }
 
 export function signPostXml(xml: string, key: string, cert: string, afterLocalName = 'Issuer'): string {
-  const sx = new SignedXml({ privateKey: key, publicCert: cert, signatureAlgorithm: RSA_SHA256, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  const sx = new SignedXml({
+    privateKey: key,
+    publicCert: cert,
+    signatureAlgorithm: RSA_SHA256,
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
   sx.addReference({
     xpath: '/*',
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
@@ -78,11 +93,28 @@ export async function buildAuthnRequest(o: AuthnRequestOptions): Promise<BuiltRe
   const { id, xml } = await buildUnsigned(o);
   if (o.binding === 'post') {
     const signed = signPostXml(xml, o.signingKey, o.signingCert);
-    return { id, xml, action: { type: 'form', url: o.idpSsoUrl, fields: { SAMLRequest: Buffer.from(signed, 'utf8').toString('base64'), RelayState: o.relayState } } };
+    return {
+      id,
+      xml,
+      action: {
+        type: 'form',
+        url: o.idpSsoUrl,
+        fields: { SAMLRequest: Buffer.from(signed, 'utf8').toString('base64'), RelayState: o.relayState },
+      },
+    };
   }
-  const query = redirectSignedQuery('SAMLRequest', deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'), o.relayState, RSA_SHA256);
+  const query = redirectSignedQuery(
+    'SAMLRequest',
+    deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'),
+    o.relayState,
+    RSA_SHA256,
+  );
   const signature = cryptoSign('sha256', Buffer.from(query, 'utf8'), o.signingKey).toString('base64');
   const url = new URL(o.idpSsoUrl);
   const sep = url.search ? '&' : '?';
-  return { id, xml, action: { type: 'redirect', url: `${url.toString()}${sep}${query}&Signature=${encodeURIComponent(signature)}` } };
+  return {
+    id,
+    xml,
+    action: { type: 'redirect', url: `${url.toString()}${sep}${query}&Signature=${encodeURIComponent(signature)}` },
+  };
 }

@@ -3,7 +3,21 @@
 // signatures anywhere, no algorithm or DTD limits), so this module does the whole job on the parsed DOM
 // and takes the identity only from bytes a signature covers (xml-crypto getSignedReferences()).
 import type { Element } from '@xmldom/xmldom';
-import { NS, XmlError, attr, children, descendants, hasComment, instant, is, optionalChild, parseStrict, requiredAttr, requiredChild, textOf } from './xml.ts';
+import {
+  NS,
+  XmlError,
+  attr,
+  children,
+  descendants,
+  hasComment,
+  instant,
+  is,
+  optionalChild,
+  parseStrict,
+  requiredAttr,
+  requiredChild,
+  textOf,
+} from './xml.ts';
 import { SignatureError, envelopedSignature, verifyEnvelopedSignature } from './signature.ts';
 import { DecryptionError, decryptAssertion } from './decrypt.ts';
 import type { SamlStatus } from './status.ts';
@@ -58,7 +72,8 @@ export function decodeSamlResponse(value: string | undefined, maxBytes: number):
   if (!value) throw new ResponseError('callback carries no SAMLResponse');
   if (value.length > base64Limit(maxBytes)) throw new ResponseError('SAMLResponse exceeds the size limit');
   const compact = value.replace(/[\r\n\t ]/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) throw new ResponseError('SAMLResponse is not valid base64');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0)
+    throw new ResponseError('SAMLResponse is not valid base64');
   const bytes = Buffer.from(compact, 'base64');
   if (bytes.length > maxBytes) throw new ResponseError('SAMLResponse exceeds the size limit');
   try {
@@ -75,7 +90,8 @@ function checkIssuer(parent: Element, expected: string, required: boolean): void
     return;
   }
   const format = attr(issuer, 'Format');
-  if (format !== undefined && format !== 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity') throw new ResponseError('Issuer has an unexpected format');
+  if (format !== undefined && format !== 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity')
+    throw new ResponseError('Issuer has an unexpected format');
   if (textOf(issuer) !== expected) throw new ResponseError(`${parent.localName} Issuer is not the configured IdP`);
 }
 
@@ -88,7 +104,8 @@ function checkResponseHeader(res: Element, x: ResponseExpectations): void {
   if (attr(res, 'Destination') !== x.acsUrl) throw new ResponseError('Response Destination is not this ACS URL');
   const inResponseTo = attr(res, 'InResponseTo');
   if (inResponseTo === undefined) throw new ResponseError('unsolicited Response (no InResponseTo) is not accepted');
-  if (inResponseTo !== x.requestId) throw new ResponseError('Response InResponseTo does not match the request of this login');
+  if (inResponseTo !== x.requestId)
+    throw new ResponseError('Response InResponseTo does not match the request of this login');
   checkIssuer(res, x.idpEntityId, false);
 }
 
@@ -115,12 +132,17 @@ function soleAssertionChild(res: Element): Element {
 
 /** Every assertion anywhere in the document (Extensions, ds:Object, nested): wrapping needs a second one. */
 function countAssertions(root: Element): number {
-  return descendants(root, NS.saml, 'Assertion').length + descendants(root, NS.saml, 'EncryptedAssertion').length + (is(root, NS.saml, 'Assertion') ? 1 : 0);
+  return (
+    descendants(root, NS.saml, 'Assertion').length +
+    descendants(root, NS.saml, 'EncryptedAssertion').length +
+    (is(root, NS.saml, 'Assertion') ? 1 : 0)
+  );
 }
 
 function checkSignaturePlacement(root: Element, allowedParents: Element[]): void {
   for (const sig of descendants(root, NS.ds, 'Signature')) {
-    if (!allowedParents.some((p) => sig.parentNode === p)) throw new ResponseError('a signature sits somewhere a SAML signature cannot be');
+    if (!allowedParents.some((p) => sig.parentNode === p))
+      throw new ResponseError('a signature sits somewhere a SAML signature cannot be');
   }
 }
 
@@ -129,7 +151,8 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
   try {
     return await verify(xml, x);
   } catch (err) {
-    if (err instanceof XmlError || err instanceof SignatureError || err instanceof DecryptionError) throw new ResponseError(err.message);
+    if (err instanceof XmlError || err instanceof SignatureError || err instanceof DecryptionError)
+      throw new ResponseError(err.message);
     throw err;
   }
 }
@@ -141,7 +164,8 @@ async function verify(xml: string, x: ResponseExpectations): Promise<ResponseOut
   const status = readStatus(res);
   if (status.code !== SUCCESS) return { ok: false, status };
 
-  if (countAssertions(res) !== 1) throw new ResponseError(`document must carry exactly one assertion, carries ${countAssertions(res)}`);
+  if (countAssertions(res) !== 1)
+    throw new ResponseError(`document must carry exactly one assertion, carries ${countAssertions(res)}`);
   const container = soleAssertionChild(res);
   if (hasComment(container)) throw new ResponseError('comments inside the assertion are not accepted');
   checkSignaturePlacement(res, is(container, NS.saml, 'Assertion') ? [res, container] : [res]);
@@ -170,7 +194,8 @@ async function verify(xml: string, x: ResponseExpectations): Promise<ResponseOut
     if (hasComment(assertion)) throw new ResponseError('comments inside the assertion are not accepted');
     checkSignaturePlacement(assertion, [assertion]);
   } else {
-    if (x.requireEncryptedAssertion) throw new ResponseError('assertion is not encrypted, but this provider requires encryption');
+    if (x.requireEncryptedAssertion)
+      throw new ResponseError('assertion is not encrypted, but this provider requires encryption');
     assertion = sourceContainer;
     assertionXml = sourceXml;
   }
@@ -179,7 +204,8 @@ async function verify(xml: string, x: ResponseExpectations): Promise<ResponseOut
   if (envelopedSignature(assertion)) {
     const signed = verifyEnvelopedSignature(assertionXml, assertion, x.idpCertificates);
     const signedAssertion = parseStrict(signed).documentElement!;
-    if (!is(signedAssertion, NS.saml, 'Assertion') || attr(signedAssertion, 'ID') !== attr(assertion, 'ID')) throw new ResponseError('signed bytes are not the Assertion');
+    if (!is(signedAssertion, NS.saml, 'Assertion') || attr(signedAssertion, 'ID') !== attr(assertion, 'ID'))
+      throw new ResponseError('signed bytes are not the Assertion');
     assertion = signedAssertion;
     signedBy.push('assertion');
   }
@@ -196,7 +222,11 @@ function checkTimeWindow(el: Element, x: ResponseExpectations, what: string): nu
   return notOnOrAfter;
 }
 
-function readAssertion(a: Element, x: ResponseExpectations, signedBy: VerifiedAssertion['signedBy']): VerifiedAssertion {
+function readAssertion(
+  a: Element,
+  x: ResponseExpectations,
+  signedBy: VerifiedAssertion['signedBy'],
+): VerifiedAssertion {
   if (attr(a, 'Version') !== '2.0') throw new ResponseError('Assertion is not SAML version 2.0');
   const id = requiredAttr(a, 'ID');
   if (instant(a, 'IssueInstant') === undefined) throw new ResponseError('Assertion has no IssueInstant');
@@ -213,8 +243,10 @@ function readAssertion(a: Element, x: ResponseExpectations, signedBy: VerifiedAs
     try {
       const data = requiredChild(c, NS.saml, 'SubjectConfirmationData');
       if (attr(data, 'Recipient') !== x.acsUrl) throw new ResponseError('bearer Recipient is not this ACS URL');
-      if (attr(data, 'InResponseTo') !== x.requestId) throw new ResponseError('bearer InResponseTo does not match the request of this login');
-      if (instant(data, 'NotOnOrAfter') === undefined) throw new ResponseError('bearer confirmation has no NotOnOrAfter');
+      if (attr(data, 'InResponseTo') !== x.requestId)
+        throw new ResponseError('bearer InResponseTo does not match the request of this login');
+      if (instant(data, 'NotOnOrAfter') === undefined)
+        throw new ResponseError('bearer confirmation has no NotOnOrAfter');
       confirmationExpiry = checkTimeWindow(data, x, 'bearer confirmation');
       break;
     } catch (err) {
@@ -230,24 +262,31 @@ function readAssertion(a: Element, x: ResponseExpectations, signedBy: VerifiedAs
   const restrictions = children(conditions, NS.saml, 'AudienceRestriction');
   if (restrictions.length === 0) throw new ResponseError('assertion has no AudienceRestriction');
   for (const r of restrictions) {
-    if (!children(r, NS.saml, 'Audience').some((aud) => textOf(aud) === x.spEntityId)) throw new ResponseError('assertion audience is not this SP');
+    if (!children(r, NS.saml, 'Audience').some((aud) => textOf(aud) === x.spEntityId))
+      throw new ResponseError('assertion audience is not this SP');
   }
   for (let n = conditions.firstChild; n; n = n.nextSibling) {
     if (n.nodeType !== 1) continue;
     const el = n as unknown as Element;
-    const known = el.namespaceURI === NS.saml && ['AudienceRestriction', 'OneTimeUse', 'ProxyRestriction'].includes(el.localName ?? '');
+    const known =
+      el.namespaceURI === NS.saml &&
+      ['AudienceRestriction', 'OneTimeUse', 'ProxyRestriction'].includes(el.localName ?? '');
     if (!known) throw new ResponseError(`unknown condition ${el.localName}`);
   }
 
   // One authentication statement with a class reference (the level of assurance).
   const statements = children(a, NS.saml, 'AuthnStatement');
-  if (statements.length !== 1) throw new ResponseError(`assertion must carry one AuthnStatement, carries ${statements.length}`);
+  if (statements.length !== 1)
+    throw new ResponseError(`assertion must carry one AuthnStatement, carries ${statements.length}`);
   // SAML core 2.7.2: AuthnInstant is required; the adapter holds it against the login's start
   const authnInstant = instant(statements[0]!, 'AuthnInstant');
   if (authnInstant === undefined) throw new ResponseError('AuthnStatement has no AuthnInstant');
   const sessionEnd = instant(statements[0]!, 'SessionNotOnOrAfter');
-  if (sessionEnd !== undefined && x.now - x.skewMs >= sessionEnd) throw new ResponseError('authentication session has expired');
-  const classRef = textOf(requiredChild(requiredChild(statements[0]!, NS.saml, 'AuthnContext'), NS.saml, 'AuthnContextClassRef'));
+  if (sessionEnd !== undefined && x.now - x.skewMs >= sessionEnd)
+    throw new ResponseError('authentication session has expired');
+  const classRef = textOf(
+    requiredChild(requiredChild(statements[0]!, NS.saml, 'AuthnContext'), NS.saml, 'AuthnContextClassRef'),
+  );
 
   const attributes = new Map<string, (string | null)[]>();
   for (const statement of children(a, NS.saml, 'AttributeStatement')) {

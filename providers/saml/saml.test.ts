@@ -39,7 +39,12 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
   const idp = await startTestIdp({
     sp: () => {
       if (!adapter) throw new Error('SP not ready');
-      return { entityId: adapter.spEntityId, signingCert: adapter.certificates.signing, encryptionCert: adapter.certificates.encryption, acsUrl: callbackUrl };
+      return {
+        entityId: adapter.spEntityId,
+        signingCert: adapter.certificates.signing,
+        encryptionCert: adapter.certificates.encryption,
+        acsUrl: callbackUrl,
+      };
     },
     encryptAssertions: s.encrypted,
     profile: s.profile ?? 'eidas',
@@ -61,7 +66,14 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
     amr: ['eidas'],
   });
   const store = new MemoryStore();
-  adapter = (await factory.create(config, { store, audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: BASE, production: false, keyDir: join(dir, 'keys') })) as SamlAdapter;
+  adapter = (await factory.create(config, {
+    store,
+    audit: new MemoryAuditLog(),
+    logger: memoryLogger(),
+    baseUrl: BASE,
+    production: false,
+    keyDir: join(dir, 'keys'),
+  })) as SamlAdapter;
   const a = adapter;
   return {
     adapter: a,
@@ -77,7 +89,10 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
       const html = await first.text();
       if (first.status !== 200) throw new Error(`IdP refused the request: ${html}`);
       const login = parseForm(html);
-      const answer = await fetch(login.action, { method: 'POST', body: new URLSearchParams({ ...login.fields, user: '0', action: outcome === 'success' ? 'login' : 'cancel' }) });
+      const answer = await fetch(login.action, {
+        method: 'POST',
+        body: new URLSearchParams({ ...login.fields, user: '0', action: outcome === 'success' ? 'login' : 'cancel' }),
+      });
       const post = parseForm(await answer.text());
       if (post.action !== callbackUrl) throw new Error(`IdP posted to ${post.action}`);
       return { method: 'POST', params: post.fields };
@@ -91,8 +106,12 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
   };
 }
 
-adapterConformance('saml, HTTP-Redirect request, plain signed assertion', () => samlHarness({ binding: 'redirect', encrypted: false }));
-adapterConformance('saml, HTTP-POST request, encrypted assertion', () => samlHarness({ binding: 'post', encrypted: true }));
+adapterConformance('saml, HTTP-Redirect request, plain signed assertion', () =>
+  samlHarness({ binding: 'redirect', encrypted: false }),
+);
+adapterConformance('saml, HTTP-POST request, encrypted assertion', () =>
+  samlHarness({ binding: 'post', encrypted: true }),
+);
 
 describe('saml adapter with the test IdP', () => {
   const harnesses: SamlHarness[] = [];
@@ -107,16 +126,40 @@ describe('saml adapter with the test IdP', () => {
 
   const login = async (h: SamlHarness, acr?: Loa, outcome: 'success' | 'cancel' = 'success') => {
     const loginStartedAt = Date.now();
-    const started = await h.adapter.start({ state: 'S'.repeat(27), callbackUrl: h.callbackUrl, acr, locale: 'en', correlationId: 'c' });
+    const started = await h.adapter.start({
+      state: 'S'.repeat(27),
+      callbackUrl: h.callbackUrl,
+      acr,
+      locale: 'en',
+      correlationId: 'c',
+    });
     const cb = await h.drive(started.action, outcome);
-    return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, acr, callbackUrl: h.callbackUrl, correlationId: 'c', loginStartedAt });
+    return h.adapter.callback({
+      params: cb.params,
+      method: cb.method,
+      connData: started.connData,
+      acr,
+      callbackUrl: h.callbackUrl,
+      correlationId: 'c',
+      loginStartedAt,
+    });
   };
 
-  test.each(['oid', 'identity-claims', 'eidas'] as const)('attribute profile %s maps names and personal code', async (profile) => {
-    const h = await make({ binding: 'redirect', encrypted: false, profile });
-    const { identity } = await login(h);
-    expect(identity).toMatchObject({ givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', country: 'LV', loa: 'high', amr: ['eidas'] });
-  });
+  test.each(['oid', 'identity-claims', 'eidas'] as const)(
+    'attribute profile %s maps names and personal code',
+    async (profile) => {
+      const h = await make({ binding: 'redirect', encrypted: false, profile });
+      const { identity } = await login(h);
+      expect(identity).toMatchObject({
+        givenName: 'Jānis',
+        familyName: 'Bērziņš',
+        personalCode: '010180-15097',
+        country: 'LV',
+        loa: 'high',
+        amr: ['eidas'],
+      });
+    },
+  );
 
   test('the level comes from AuthnContextClassRef; the IdP refuses a higher request with NoAuthnContext -> loa_too_low', async () => {
     const h = await make({ binding: 'post', encrypted: true, idpLoa: 'substantial' });
@@ -132,7 +175,13 @@ describe('saml adapter with the test IdP', () => {
 
   test('the AuthnRequest asks for the requested level (RequestedAuthnContext, minimum) and is signed', async () => {
     const h = await make({ binding: 'redirect', encrypted: false });
-    const started = await h.adapter.start({ state: 'S'.repeat(27), callbackUrl: h.callbackUrl, acr: 'substantial', locale: 'en', correlationId: 'c' });
+    const started = await h.adapter.start({
+      state: 'S'.repeat(27),
+      callbackUrl: h.callbackUrl,
+      acr: 'substantial',
+      locale: 'en',
+      correlationId: 'c',
+    });
     if (started.action.type !== 'redirect') throw new Error('expected a redirect');
     const url = new URL(started.action.url);
     expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');

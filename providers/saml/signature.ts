@@ -10,7 +10,10 @@ export const ALLOWED_SIGNATURE_ALGORITHMS = [
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
 ] as const;
-export const ALLOWED_DIGEST_ALGORITHMS = ['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmlenc#sha512'] as const;
+export const ALLOWED_DIGEST_ALGORITHMS = [
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+] as const;
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
@@ -31,16 +34,21 @@ function checkShape(sig: Element, el: Element): void {
   const c14n = requiredAttr(requiredChild(signedInfo, NS.ds, 'CanonicalizationMethod'), 'Algorithm');
   if (c14n !== EXC_C14N) throw new SignatureError(`canonicalization ${c14n} is not allowed`);
   const sigAlg = requiredAttr(requiredChild(signedInfo, NS.ds, 'SignatureMethod'), 'Algorithm');
-  if (!(ALLOWED_SIGNATURE_ALGORITHMS as readonly string[]).includes(sigAlg)) throw new SignatureError(`signature algorithm ${sigAlg} is not allowed`);
+  if (!(ALLOWED_SIGNATURE_ALGORITHMS as readonly string[]).includes(sigAlg))
+    throw new SignatureError(`signature algorithm ${sigAlg} is not allowed`);
   const refs = children(signedInfo, NS.ds, 'Reference');
   if (refs.length !== 1) throw new SignatureError(`signature must have exactly one reference, has ${refs.length}`);
   const ref = refs[0]!;
   const id = attr(el, 'ID');
   if (!id) throw new SignatureError(`signed ${el.localName} has no ID`);
-  if (attr(ref, 'URI') !== `#${id}`) throw new SignatureError(`signature does not reference its enclosing ${el.localName}`);
+  if (attr(ref, 'URI') !== `#${id}`)
+    throw new SignatureError(`signature does not reference its enclosing ${el.localName}`);
   const digest = requiredAttr(requiredChild(ref, NS.ds, 'DigestMethod'), 'Algorithm');
-  if (!(ALLOWED_DIGEST_ALGORITHMS as readonly string[]).includes(digest)) throw new SignatureError(`digest algorithm ${digest} is not allowed`);
-  const transforms = children(requiredChild(ref, NS.ds, 'Transforms'), NS.ds, 'Transform').map((t) => requiredAttr(t, 'Algorithm'));
+  if (!(ALLOWED_DIGEST_ALGORITHMS as readonly string[]).includes(digest))
+    throw new SignatureError(`digest algorithm ${digest} is not allowed`);
+  const transforms = children(requiredChild(ref, NS.ds, 'Transforms'), NS.ds, 'Transform').map((t) =>
+    requiredAttr(t, 'Algorithm'),
+  );
   if (transforms[0] !== ENVELOPED || transforms.length > 2 || (transforms.length === 2 && transforms[1] !== EXC_C14N)) {
     throw new SignatureError(`transforms ${transforms.join(', ')} are not allowed`);
   }
@@ -81,12 +89,16 @@ export function verifyEnvelopedSignature(xml: string, el: Element, certs: readon
         continue;
       }
     } catch (err) {
-      lastError = (err as Error).message.replace(/the signature value \S+ is incorrect/, 'signature value is incorrect').slice(0, 200);
+      lastError = (err as Error).message
+        .replace(/the signature value \S+ is incorrect/, 'signature value is incorrect')
+        .slice(0, 200);
       continue;
     }
     const signed = sx.getSignedReferences();
     if (signed.length !== 1) throw new SignatureError('signature covers an unexpected number of references');
     return signed[0]!;
   }
-  throw new SignatureError(`signature of ${el.localName} does not verify with the configured IdP certificate (${lastError})`);
+  throw new SignatureError(
+    `signature of ${el.localName} does not verify with the configured IdP certificate (${lastError})`,
+  );
 }

@@ -25,7 +25,9 @@ export function statusError(status: SamlStatus, cancelMessages: readonly string[
   switch (status.subCode) {
     case `${S}AuthnFailed`:
     case `${S}RequestDenied`:
-      return cancelled ? new ProviderError('user_cancel', `${codes}: user cancelled`) : new ProviderError('access_denied', codes);
+      return cancelled
+        ? new ProviderError('user_cancel', `${codes}: user cancelled`)
+        : new ProviderError('access_denied', codes);
     case `${S}NoAuthnContext`:
       return new ProviderError('loa_too_low', codes);
     case `${S}NoPassive`:

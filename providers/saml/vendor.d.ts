@@ -19,11 +19,21 @@ declare module 'saml2-js' {
   }
   export class ServiceProvider {
     constructor(options: ServiceProviderOptions);
-    create_login_request_url(idp: IdentityProvider, options: LoginRequestOptions, cb: (err: Error | null, url: string, id: string) => void): void;
+    create_login_request_url(
+      idp: IdentityProvider,
+      options: LoginRequestOptions,
+      cb: (err: Error | null, url: string, id: string) => void,
+    ): void;
     create_metadata(): string;
   }
   export class IdentityProvider {
-    constructor(options: { sso_login_url: string; sso_logout_url: string; certificates: string[]; force_authn?: boolean; sign_get_request?: boolean });
+    constructor(options: {
+      sso_login_url: string;
+      sso_logout_url: string;
+      certificates: string[];
+      force_authn?: boolean;
+      sign_get_request?: boolean;
+    });
   }
   const saml2: { ServiceProvider: typeof ServiceProvider; IdentityProvider: typeof IdentityProvider };
   export default saml2;
@@ -45,7 +55,11 @@ declare module 'xml-encryption' {
     warnInsecureAlgorithm?: boolean;
   }
   export function decrypt(xml: string, options: DecryptOptions, cb: (err: Error | null, result?: string) => void): void;
-  export function encrypt(content: string, options: EncryptOptions, cb: (err: Error | null, result?: string) => void): void;
+  export function encrypt(
+    content: string,
+    options: EncryptOptions,
+    cb: (err: Error | null, result?: string) => void,
+  ): void;
   const xmlenc: { decrypt: typeof decrypt; encrypt: typeof encrypt };
   export default xmlenc;
 }

@@ -24,7 +24,8 @@ const PROCESSING_INSTRUCTION_NODE = 7;
 /** Parse untrusted XML. Refuses DTDs (and so entity declarations) before and after parsing. */
 export function parseStrict(xml: string): Document {
   // A DTD has no business in a SAML message; refuse it textually so no parser ever sees one.
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) throw new XmlError('DTDs and entity declarations are not allowed');
+  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
+    throw new XmlError('DTDs and entity declarations are not allowed');
   let doc: Document;
   try {
     doc = new DOMParser({
@@ -39,7 +40,8 @@ export function parseStrict(xml: string): Document {
   for (let n = doc.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === DOCUMENT_TYPE_NODE) throw new XmlError('DTDs are not allowed');
     // xmldom keeps the XML declaration as a processing instruction named `xml`; nothing else is allowed
-    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && n.nodeName !== 'xml') throw new XmlError('processing instructions are not allowed');
+    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && n.nodeName !== 'xml')
+      throw new XmlError('processing instructions are not allowed');
   }
   assertNoEntityReferences(doc.documentElement);
   return doc;
@@ -124,7 +126,8 @@ export function serialize(node: Node): string {
 export function instant(el: Element, name: string): number | undefined {
   const v = attr(el, name);
   if (v === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v)) throw new XmlError(`${el.localName}@${name} is not a valid instant`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v))
+    throw new XmlError(`${el.localName}@${name} is not a valid instant`);
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new XmlError(`${el.localName}@${name} is not a valid instant`);
   return t;

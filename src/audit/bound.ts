@@ -12,7 +12,7 @@ const KEEP_CHARS = 256;
 const MAX_ITEMS = 64;
 const MAX_DEPTH = 6;
 
-const digest = (s: string) => 'sha256:' + createHash('sha256').update(s, 'utf8').digest('base64url');
+const digest = (s: string) => `sha256:${createHash('sha256').update(s, 'utf8').digest('base64url')}`;
 
 export function boundString(s: string, max = MAX_STRING): string {
   if (s.length <= max) return s;
@@ -33,7 +33,8 @@ export function boundValue(value: unknown, depth = 0): unknown {
   }
   const out: Record<string, unknown> = {};
   const keys = Object.keys(value);
-  for (const key of keys.slice(0, MAX_ITEMS)) out[boundString(key, 128)] = boundValue((value as Record<string, unknown>)[key], depth + 1);
+  for (const key of keys.slice(0, MAX_ITEMS))
+    out[boundString(key, 128)] = boundValue((value as Record<string, unknown>)[key], depth + 1);
   if (keys.length > MAX_ITEMS) out['…'] = `${keys.length - MAX_ITEMS} more keys`;
   return out;
 }

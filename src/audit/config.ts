@@ -29,7 +29,9 @@ export const auditConfigSchema = z
     signing_alg: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
     /** HMAC key for personal codes (at least 32 characters). When absent a random key is generated into
      * `subject-hash.key` next to the signing key; an operator needs it to search by personal code. */
-    subject_hash_key: secretSchema.pipe(z.string().min(32, 'subject_hash_key must be at least 32 characters')).optional(),
+    subject_hash_key: secretSchema
+      .pipe(z.string().min(32, 'subject_hash_key must be at least 32 characters'))
+      .optional(),
     /** auditor's public key (PEM or JWK file): released claims are stored encrypted to it; without it they are not stored */
     auditor_public_key: z.string().min(1).optional(),
     /** a checkpoint after this many new entries ... */
@@ -37,7 +39,12 @@ export const auditConfigSchema = z
     /** ... or this long after the first entry not yet covered */
     checkpoint_interval_ms: z.number().int().min(10).max(3_600_000).default(5000),
     /** start a new segment file beyond this size */
-    segment_max_bytes: z.number().int().min(4096).max(2 ** 31).default(64 * 1024 * 1024),
+    segment_max_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(2 ** 31)
+      .default(64 * 1024 * 1024),
     /** a torn tail found at start-up: refuse to start (default) or move it aside, record that, and start */
     torn_tail: z.enum(['refuse', 'repair']).default('refuse'),
     /** MAC key of every entry (at least 32 characters). When absent a random key is generated into
@@ -46,29 +53,54 @@ export const auditConfigSchema = z
     /** where the latest signed checkpoint is also kept, out of reach of whoever can write `dir`:
      * `path` (default `audit-witness.json` next to the signing key) and, when the gateway runs on Redis,
      * the store (`store: false` to leave it out) */
-    witness: z
-      .strictObject({ path: z.string().min(1).optional(), store: z.boolean().default(true) })
-      .prefault({}),
+    witness: z.strictObject({ path: z.string().min(1).optional(), store: z.boolean().default(true) }).prefault({}),
     /** a time in the log further ahead of this host's clock refuses the start */
     max_clock_skew_ms: z.number().int().min(0).max(3_600_000).default(60_000),
     /** below this much free space on the audit volume events are refused and the gateway is not ready */
-    min_free_bytes: z.number().int().min(0).default(256 * 1024 * 1024),
+    min_free_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 1024 * 1024),
   })
   .superRefine((c, ctx) => {
-    if (inside(c.signing_key, c.dir)) ctx.addIssue({ code: 'custom', path: ['signing_key'], message: 'the checkpoint signing key must not be inside the audit directory' });
-    if (c.witness.path && inside(c.witness.path, c.dir)) ctx.addIssue({ code: 'custom', path: ['witness', 'path'], message: 'the witness must not be inside the audit directory (whoever can rewrite the log could rewrite it too)' });
+    if (inside(c.signing_key, c.dir))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['signing_key'],
+        message: 'the checkpoint signing key must not be inside the audit directory',
+      });
+    if (c.witness.path && inside(c.witness.path, c.dir))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['witness', 'path'],
+        message:
+          'the witness must not be inside the audit directory (whoever can rewrite the log could rewrite it too)',
+      });
   });
 
 export type AuditConfig = z.infer<typeof auditConfigSchema>;
 
 /** The configured subject hash key, or the generated one kept next to the signing key. */
 export function subjectHashKey(config: AuditConfig, logger?: Logger): string {
-  return secretNextToKey(config, config.subject_hash_key, 'subject-hash.key', 'generated an audit subject hash key; back it up, it is needed to search the log by personal code', logger);
+  return secretNextToKey(
+    config,
+    config.subject_hash_key,
+    'subject-hash.key',
+    'generated an audit subject hash key; back it up, it is needed to search the log by personal code',
+    logger,
+  );
 }
 
 /** The configured entry MAC key, or the generated one kept next to the signing key. */
 export function entryMacKey(config: AuditConfig, logger?: Logger): string {
-  return secretNextToKey(config, config.entry_mac_key, 'entry-mac.key', 'generated an audit entry MAC key; keep it with the checkpoint key, "audit verify --config" needs it', logger);
+  return secretNextToKey(
+    config,
+    config.entry_mac_key,
+    'entry-mac.key',
+    'generated an audit entry MAC key; keep it with the checkpoint key, "audit verify --config" needs it',
+    logger,
+  );
 }
 
 /** The file witness: configured, or next to the signing key (outside the audit directory). */
@@ -83,17 +115,24 @@ export function witnessesFor(config: AuditConfig, kid: string, store?: Store): W
   return witnesses;
 }
 
-function secretNextToKey(config: AuditConfig, configured: string | undefined, name: string, generated: string, logger?: Logger): string {
+function secretNextToKey(
+  config: AuditConfig,
+  configured: string | undefined,
+  name: string,
+  generated: string,
+  logger?: Logger,
+): string {
   if (configured) return configured;
   const path = resolve(dirname(config.signing_key), name);
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AuditUnavailableError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AuditUnavailableError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64url');
-  writeNewFileSync(path, key + '\n', 0o600);
+  writeNewFileSync(path, `${key}\n`, 0o600);
   logger?.warn(generated, { path });
   return key;
 }
@@ -105,7 +144,11 @@ export async function loadCheckpointSigner(config: AuditConfig, logger?: Logger)
 }
 
 /** Open the file-backed audit log described by the config. Rejects with AuditUnavailableError (fail closed). */
-export async function openAuditLog(config: AuditConfig, logger: Logger, overrides: { tornTail?: 'refuse' | 'repair'; store?: Store | undefined } = {}): Promise<FileAuditLog> {
+export async function openAuditLog(
+  config: AuditConfig,
+  logger: Logger,
+  overrides: { tornTail?: 'refuse' | 'repair'; store?: Store | undefined } = {},
+): Promise<FileAuditLog> {
   let signer: CheckpointSigner;
   let subjectKey: string;
   let mac: EntryMac;

@@ -23,39 +23,69 @@ function boundedDetail(detail: Record<string, unknown>): Record<string, unknown>
 const ENVELOPE_BYTES = 256;
 
 export async function encodeEntryEvent(event: AuditEvent, o: EncodeOptions): Promise<string> {
-  if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, event.type)) {
-    throw new TypeError(`audit event type ${JSON.stringify(boundString(String((event as AuditEvent | null)?.type), 64))} is not in the vocabulary`);
+  if (
+    typeof event !== 'object' ||
+    event === null ||
+    typeof event.type !== 'string' ||
+    !Object.hasOwn(AUDIT_EVENTS, event.type)
+  ) {
+    throw new TypeError(
+      `audit event type ${JSON.stringify(boundString(String((event as AuditEvent | null)?.type), 64))} is not in the vocabulary`,
+    );
   }
   for (const key of ['correlationId', 'clientId', 'providerId'] as const) {
-    if (event[key] !== undefined && typeof event[key] !== 'string') throw new TypeError(`audit event ${key} must be a string`);
+    if (event[key] !== undefined && typeof event[key] !== 'string')
+      throw new TypeError(`audit event ${key} must be a string`);
   }
   const short = (s: string | undefined) => (s === undefined ? undefined : boundString(s, 256));
   let sub: string | undefined;
   let claims: string | undefined;
   if (event.person) {
-    if (typeof event.person.subject !== 'string' || event.person.subject.length === 0) throw new TypeError('audit event person.subject must be a non-empty string');
+    if (typeof event.person.subject !== 'string' || event.person.subject.length === 0)
+      throw new TypeError('audit event person.subject must be a non-empty string');
     sub = hashSubject(o.subjectKey, event.person.subject);
-    if (event.person.claims && o.auditor) claims = await encryptClaims(boundValue(event.person.claims) as Record<string, unknown>, o.auditor);
+    if (event.person.claims && o.auditor)
+      claims = await encryptClaims(boundValue(event.person.claims) as Record<string, unknown>, o.auditor);
   }
   let detailJson: string | undefined;
   if (event.detail !== undefined) {
-    if (typeof event.detail !== 'object' || event.detail === null || Array.isArray(event.detail)) throw new TypeError('audit event detail must be an object');
+    if (typeof event.detail !== 'object' || event.detail === null || Array.isArray(event.detail))
+      throw new TypeError('audit event detail must be an object');
     const { json, redacted } = redactedDetailJson(boundedDetail(event.detail));
-    if (redacted) o.logger.warn('personal-code-like value removed from audit detail', { type: event.type, correlation_id: short(event.correlationId) });
+    if (redacted)
+      o.logger.warn('personal-code-like value removed from audit detail', {
+        type: event.type,
+        correlation_id: short(event.correlationId),
+      });
     detailJson = json;
   }
-  const head = (c: string | undefined) => JSON.stringify({ type: event.type, code: AUDIT_EVENTS[event.type], corr: short(event.correlationId), client: short(event.clientId), provider: short(event.providerId), sub, claims: c }).slice(1, -1);
+  const head = (c: string | undefined) =>
+    JSON.stringify({
+      type: event.type,
+      code: AUDIT_EVENTS[event.type],
+      corr: short(event.correlationId),
+      client: short(event.clientId),
+      provider: short(event.providerId),
+      sub,
+      claims: c,
+    }).slice(1, -1);
   let fields = head(claims);
   const budget = MAX_ENTRY_BYTES - ENVELOPE_BYTES;
   if (detailJson !== undefined && Buffer.byteLength(fields) + Buffer.byteLength(detailJson) + 10 > budget) {
     // still too large after bounding each value (many of them): keep what it was and its digest
-    o.logger.warn('audit detail too large; recorded as its size and digest', { type: event.type, bytes: Buffer.byteLength(detailJson) });
+    o.logger.warn('audit detail too large; recorded as its size and digest', {
+      type: event.type,
+      bytes: Buffer.byteLength(detailJson),
+    });
     detailJson = JSON.stringify(detailSummary(detailJson));
   }
   if (Buffer.byteLength(fields) + (detailJson?.length ?? 0) + 10 > budget) {
     // only claims can still be this large: they are left out, and the entry says so
     fields = head(undefined);
-    detailJson = JSON.stringify({ ...(detailJson ? (JSON.parse(detailJson) as object) : {}), claims_omitted: `encrypted claims of ${claims?.length ?? 0} bytes exceed the entry limit` });
+    detailJson = JSON.stringify({
+      ...(detailJson ? (JSON.parse(detailJson) as object) : {}),
+      claims_omitted: `encrypted claims of ${claims?.length ?? 0} bytes exceed the entry limit`,
+    });
   }
   return detailJson === undefined ? fields : `${fields},"detail":${detailJson}`;
 }

@@ -38,7 +38,10 @@ export class EntryMac {
   check(body: Buffer): boolean {
     const at = body.length - MAC_SUFFIX_BYTES;
     if (at < 1 || !body.subarray(at, at + SUFFIX_START.length).equals(SUFFIX_START)) return false;
-    const stored = Buffer.from(body.toString('latin1', at + SUFFIX_START.length, at + SUFFIX_START.length + MAC_HEX), 'hex');
+    const stored = Buffer.from(
+      body.toString('latin1', at + SUFFIX_START.length, at + SUFFIX_START.length + MAC_HEX),
+      'hex',
+    );
     if (stored.length !== 32) return false;
     return timingSafeEqual(stored, this.mac(body.subarray(0, at), '}'));
   }

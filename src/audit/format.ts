@@ -66,7 +66,13 @@ let lastValidTime = '';
 export function isUtcMs(value: unknown): value is string {
   // entries of one group commit share their time: validate each distinct value once
   if (value === lastValidTime) return true;
-  if (typeof value !== 'string' || !UTC_MS.test(value) || Number.isNaN(Date.parse(value)) || new Date(value).toISOString() !== value) return false;
+  if (
+    typeof value !== 'string' ||
+    !UTC_MS.test(value) ||
+    Number.isNaN(Date.parse(value)) ||
+    new Date(value).toISOString() !== value
+  )
+    return false;
   lastValidTime = value;
   return true;
 }
@@ -113,13 +119,23 @@ function hexIs(buf: Buffer, at: number, hash: Buffer): boolean {
 
 /** Decode the entry line buf[start, end). Verification runs this a million times: keep it lean. */
 export function decodeEntryAt(buf: Buffer, start: number, end: number): DecodedEntry {
-  if (end - start < BODY_START + 2 || !bytesAre(buf, start, PREFIX) || !bytesAre(buf, start + PREFIX.length + HEX_LEN, MIDDLE) || buf[end - 1] !== 0x7d) {
+  if (
+    end - start < BODY_START + 2 ||
+    !bytesAre(buf, start, PREFIX) ||
+    !bytesAre(buf, start + PREFIX.length + HEX_LEN, MIDDLE) ||
+    buf[end - 1] !== 0x7d
+  ) {
     throw new FormatError('not an audit entry line');
   }
   const body = buf.subarray(start + BODY_START, end - 1);
   const leaf = leafHash(body);
-  if (!hexIs(buf, start + PREFIX.length, leaf)) throw new FormatError('leaf hash does not match the entry (entry or hash altered)');
-  if (body.length <= MAC_SUFFIX_BYTES || !bytesAre(body, body.length - MAC_SUFFIX_BYTES, MAC_START) || body[body.length - 2] !== 0x22) {
+  if (!hexIs(buf, start + PREFIX.length, leaf))
+    throw new FormatError('leaf hash does not match the entry (entry or hash altered)');
+  if (
+    body.length <= MAC_SUFFIX_BYTES ||
+    !bytesAre(body, body.length - MAC_SUFFIX_BYTES, MAC_START) ||
+    body[body.length - 2] !== 0x22
+  ) {
     throw new FormatError('entry does not end with its MAC (not written by the gateway)');
   }
   let parsed: unknown;
@@ -132,16 +148,21 @@ export function decodeEntryAt(buf: Buffer, start: number, end: number): DecodedE
 }
 
 function checkEntry(value: unknown): StoredEntry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError('entry is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FormatError('entry is not an object');
   const e = value as Record<string, unknown>;
-  for (const key of Object.keys(e)) if (!KNOWN_FIELDS.has(key)) throw new FormatError(`entry has an unknown field ${JSON.stringify(key)}`);
+  for (const key of Object.keys(e))
+    if (!KNOWN_FIELDS.has(key)) throw new FormatError(`entry has an unknown field ${JSON.stringify(key)}`);
   if (!Number.isSafeInteger(e.i) || (e.i as number) < 0) throw new FormatError('entry index is missing or invalid');
   if (!isUtcMs(e.t)) throw new FormatError('entry time is not a UTC time with milliseconds');
-  if (typeof e.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, e.type)) throw new FormatError('entry type is not in the audit vocabulary');
+  if (typeof e.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, e.type))
+    throw new FormatError('entry type is not in the audit vocabulary');
   if (e.code !== AUDIT_EVENTS[e.type as AuditEventType]) throw new FormatError('entry code does not match its type');
-  for (const key of OPTIONAL_STRINGS) if (e[key] !== undefined && typeof e[key] !== 'string') throw new FormatError(`entry field ${key} is not a string`);
+  for (const key of OPTIONAL_STRINGS)
+    if (e[key] !== undefined && typeof e[key] !== 'string') throw new FormatError(`entry field ${key} is not a string`);
   if (typeof e.mac !== 'string' || !MAC_HEX.test(e.mac)) throw new FormatError('entry MAC is missing or malformed');
-  if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) throw new FormatError('entry detail is not an object');
+  if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)))
+    throw new FormatError('entry detail is not an object');
   return e as unknown as StoredEntry;
 }
 
@@ -166,7 +187,7 @@ export function checkpointPayloadBytes(p: CheckpointPayload): Buffer {
 }
 
 export function encodeCheckpointLine(c: Checkpoint): string {
-  return JSON.stringify({ n: c.n, size: c.size, root: c.root, time: c.time, sig: c.sig }) + '\n';
+  return `${JSON.stringify({ n: c.n, size: c.size, root: c.root, time: c.time, sig: c.sig })}\n`;
 }
 
 /** Parse a checkpoint line (without newline); it must be byte-for-byte canonical. Signature not checked. */
@@ -181,11 +202,14 @@ export function decodeCheckpointLine(line: string): Checkpoint {
   const c = v as Record<string, unknown>;
   if (!Number.isSafeInteger(c.n) || (c.n as number) < 0) throw new FormatError('checkpoint number is invalid');
   if (!Number.isSafeInteger(c.size) || (c.size as number) < 0) throw new FormatError('checkpoint size is invalid');
-  if (typeof c.root !== 'string' || !/^[0-9a-f]{64}$/.test(c.root)) throw new FormatError('checkpoint root is not a hex SHA-256 hash');
+  if (typeof c.root !== 'string' || !/^[0-9a-f]{64}$/.test(c.root))
+    throw new FormatError('checkpoint root is not a hex SHA-256 hash');
   if (!isUtcMs(c.time)) throw new FormatError('checkpoint time is not a UTC time with milliseconds');
-  if (typeof c.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(c.sig)) throw new FormatError('checkpoint signature is missing or malformed');
+  if (typeof c.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(c.sig))
+    throw new FormatError('checkpoint signature is missing or malformed');
   const cp = { n: c.n as number, size: c.size as number, root: c.root, time: c.time, sig: c.sig };
-  if (encodeCheckpointLine(cp) !== line + '\n') throw new FormatError('checkpoint is not in canonical form (bytes added or changed)');
+  if (encodeCheckpointLine(cp) !== `${line}\n`)
+    throw new FormatError('checkpoint is not in canonical form (bytes added or changed)');
   return cp;
 }
 

@@ -28,7 +28,9 @@ export interface CheckpointSigner extends CheckpointVerifier {
 function algOf(key: KeyObject, where: string): CheckpointAlg {
   if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
-  throw new AuditKeyError(`${where}: checkpoint key must be Ed25519 or EC P-256 (found ${key.asymmetricKeyType ?? 'unknown'})`);
+  throw new AuditKeyError(
+    `${where}: checkpoint key must be Ed25519 or EC P-256 (found ${key.asymmetricKeyType ?? 'unknown'})`,
+  );
 }
 
 async function verifierFor(publicKey: KeyObject, where: string): Promise<CheckpointVerifier> {
@@ -49,13 +51,19 @@ export function writeNewFileSync(path: string, data: string | Buffer, mode: numb
 }
 
 /** Load the checkpoint signing key (PKCS#8 PEM); generate it when the file does not exist. */
-export async function loadOrCreateCheckpointKey(path: string, alg: CheckpointAlg, onGenerated?: (path: string) => void): Promise<CheckpointSigner> {
+export async function loadOrCreateCheckpointKey(
+  path: string,
+  alg: CheckpointAlg,
+  onGenerated?: (path: string) => void,
+): Promise<CheckpointSigner> {
   let pem: string;
   try {
     pem = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AuditKeyError(`cannot read checkpoint key ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    const { privateKey } = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AuditKeyError(`cannot read checkpoint key ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    const { privateKey } =
+      alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeNewFileSync(path, pem, 0o600);
@@ -83,7 +91,8 @@ export async function loadCheckpointPublicKey(path: string): Promise<CheckpointV
 
 export function publicKeyFromText(text: string, where: string): KeyObject {
   try {
-    if (text.trimStart().startsWith('{')) return createPublicKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+    if (text.trimStart().startsWith('{'))
+      return createPublicKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
     return createPublicKey(text);
   } catch {
     throw new AuditKeyError(`${where}: not a PEM or JWK public key`);
@@ -101,15 +110,18 @@ export async function signCheckpoint(payload: CheckpointPayload, signer: Checkpo
 export async function verifyCheckpointSignature(cp: Checkpoint, key: CheckpointVerifier): Promise<void> {
   const [protectedHeader, , signature] = cp.sig.split('.');
   // base64url has spare bits in its last character: refuse any non-canonical encoding of the signature
-  if (!signature || Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw new AuditKeyError('signature is not canonical base64url');
+  if (!signature || Buffer.from(signature, 'base64url').toString('base64url') !== signature)
+    throw new AuditKeyError('signature is not canonical base64url');
   try {
     const result = await flattenedVerify(
       { protected: protectedHeader!, payload: checkpointPayloadBytes(cp).toString('base64url'), signature },
       key.publicKey,
       { algorithms: [key.alg] },
     );
-    if (result.protectedHeader?.typ !== CHECKPOINT_TYP) throw new AuditKeyError('signed object is not an audit checkpoint');
-    if (result.protectedHeader.kid !== key.kid) throw new AuditKeyError(`signed by key ${String(result.protectedHeader.kid)}, expected ${key.kid}`);
+    if (result.protectedHeader?.typ !== CHECKPOINT_TYP)
+      throw new AuditKeyError('signed object is not an audit checkpoint');
+    if (result.protectedHeader.kid !== key.kid)
+      throw new AuditKeyError(`signed by key ${String(result.protectedHeader.kid)}, expected ${key.kid}`);
   } catch (err) {
     if (err instanceof AuditKeyError) throw err;
     throw new AuditKeyError(`signature does not verify with key ${key.kid}`);
@@ -128,13 +140,16 @@ export async function loadAuditorKey(path: string): Promise<AuditorKey> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new AuditKeyError(`cannot read auditor public key ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new AuditKeyError(
+      `cannot read auditor public key ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   const key = publicKeyFromText(text, path);
   const type = key.asymmetricKeyType;
   let alg: AuditorKey['alg'];
   if (type === 'rsa') {
-    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new AuditKeyError(`${path}: auditor RSA key below 2048 bits`);
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw new AuditKeyError(`${path}: auditor RSA key below 2048 bits`);
     alg = 'RSA-OAEP-256';
   } else if (type === 'ec' || type === 'x25519') {
     alg = 'ECDH-ES+A256KW';

@@ -73,7 +73,11 @@ export class FileAuditLog implements AuditLog {
         this.kick();
       }
       if (this.witnesses.failure && this.latest) this.witnesses.publish(witnessLine(this.latest));
-      this.space.check().catch((err: Error) => this.o.logger.error('cannot measure free space on the audit volume', { dir: this.dir, message: err.message }));
+      this.space
+        .check()
+        .catch((err: Error) =>
+          this.o.logger.error('cannot measure free space on the audit volume', { dir: this.dir, message: err.message }),
+        );
     }, o.checkpointIntervalMs);
     this.timer.unref();
     if (this.latest) this.witnesses.publish(witnessLine(this.latest)); // a witness behind the log catches up
@@ -89,7 +93,12 @@ export class FileAuditLog implements AuditLog {
 
   status(): AuditStatus {
     const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
-    const s: AuditStatus = { healthy: error === undefined, entries: this.tree.size, checkpointed: this.cpSize, writes: this.writes };
+    const s: AuditStatus = {
+      healthy: error === undefined,
+      entries: this.tree.size,
+      checkpointed: this.cpSize,
+      writes: this.writes,
+    };
     if (error) s.error = error;
     return s;
   }
@@ -210,7 +219,10 @@ export class FileAuditLog implements AuditLog {
 
   private async writeCheckpoint(): Promise<void> {
     const n = this.latest ? this.latest.n + 1 : 0;
-    const cp = await signCheckpoint({ n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() }, this.o.signer);
+    const cp = await signCheckpoint(
+      { n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() },
+      this.o.signer,
+    );
     await this.checkpoints.write(encodeCheckpointLine(cp));
     await this.checkpoints.datasync();
     this.latest = cp;
@@ -220,7 +232,11 @@ export class FileAuditLog implements AuditLog {
   private fail(err: Error, batch: Pending[]): void {
     const code = (err as NodeJS.ErrnoException).code;
     this.failure = `cannot write to ${this.dir} (${code ?? err.message})`;
-    this.o.logger.error('audit log write failed; refusing further events until restart', { dir: this.dir, code, message: err.message });
+    this.o.logger.error('audit log write failed; refusing further events until restart', {
+      dir: this.dir,
+      code,
+      message: err.message,
+    });
     const error = new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
     for (const p of [...batch, ...this.queue.splice(0)]) p.reject(error);
   }

@@ -107,7 +107,8 @@ export class LeafHashes {
   /** RFC 9162 2.1.3.1 PATH(m, D[0:size]) */
   inclusionProof(index: number, size: number): Buffer[] {
     checkSize(size, this.n);
-    if (!Number.isInteger(index) || index < 0 || index >= size) throw new ProofError(`leaf index ${index} is not inside a tree of ${size} entries`);
+    if (!Number.isInteger(index) || index < 0 || index >= size)
+      throw new ProofError(`leaf index ${index} is not inside a tree of ${size} entries`);
     const path: Buffer[] = [];
     const walk = (m: number, start: number, end: number): void => {
       const n = end - start;
@@ -128,7 +129,8 @@ export class LeafHashes {
   /** RFC 9162 2.1.4.1 PROOF(m, D[0:n]) */
   consistencyProof(first: number, second: number): Buffer[] {
     checkSize(second, this.n);
-    if (!Number.isInteger(first) || first < 1 || first > second) throw new ProofError(`first tree size ${first} must be between 1 and the second size ${second}`);
+    if (!Number.isInteger(first) || first < 1 || first > second)
+      throw new ProofError(`first tree size ${first} must be between 1 and the second size ${second}`);
     const proof: Buffer[] = [];
     const sub = (m: number, start: number, end: number, complete: boolean): void => {
       const n = end - start;
@@ -151,7 +153,8 @@ export class LeafHashes {
 }
 
 function checkSize(size: number, available: number): void {
-  if (!Number.isInteger(size) || size < 1 || size > available) throw new ProofError(`tree size ${size} is not between 1 and ${available}`);
+  if (!Number.isInteger(size) || size < 1 || size > available)
+    throw new ProofError(`tree size ${size} is not between 1 and ${available}`);
 }
 
 /** Largest power of two strictly below n (n >= 2). */
@@ -174,7 +177,13 @@ function checkHash(name: string, h: Uint8Array): void {
 }
 
 /** RFC 9162 2.1.3.2. Throws ProofError explaining why the proof does not hold. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  path: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
   checkHash('leaf hash', leaf);
   checkHash('root', root);
   path.forEach((p, i) => checkHash(`proof element ${i}`, p));
@@ -201,19 +210,28 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
     sn = half(sn);
   }
   if (sn !== 0) throw new ProofError('inclusion proof is too short');
-  if (!Buffer.from(r).equals(Buffer.from(root))) throw new ProofError('inclusion proof does not lead to the root (wrong entry, index or proof)');
+  if (!Buffer.from(r).equals(Buffer.from(root)))
+    throw new ProofError('inclusion proof does not lead to the root (wrong entry, index or proof)');
 }
 
 /** RFC 9162 2.1.4.2. Throws ProofError explaining why the proof does not hold. */
-export function verifyConsistency(first: number, second: number, firstRoot: Uint8Array, secondRoot: Uint8Array, proof: readonly Uint8Array[]): void {
+export function verifyConsistency(
+  first: number,
+  second: number,
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): void {
   checkHash('first root', firstRoot);
   checkHash('second root', secondRoot);
   proof.forEach((p, i) => checkHash(`proof element ${i}`, p));
-  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1 || second < 1) throw new ProofError('tree sizes must be positive integers');
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1 || second < 1)
+    throw new ProofError('tree sizes must be positive integers');
   if (first > second) throw new ProofError(`first tree size ${first} is larger than the second ${second}`);
   if (first === second) {
     if (proof.length !== 0) throw new ProofError('consistency proof between equal sizes must be empty');
-    if (!Buffer.from(firstRoot).equals(Buffer.from(secondRoot))) throw new ProofError('equal tree sizes with different roots');
+    if (!Buffer.from(firstRoot).equals(Buffer.from(secondRoot)))
+      throw new ProofError('equal tree sizes with different roots');
     return;
   }
   if (proof.length === 0) throw new ProofError('consistency proof is empty');
@@ -246,6 +264,8 @@ export function verifyConsistency(first: number, second: number, firstRoot: Uint
     sn = half(sn);
   }
   if (sn !== 0) throw new ProofError('consistency proof is too short');
-  if (!Buffer.from(fr).equals(Buffer.from(firstRoot))) throw new ProofError('consistency proof does not lead to the first root');
-  if (!Buffer.from(sr).equals(Buffer.from(secondRoot))) throw new ProofError('consistency proof does not lead to the second root');
+  if (!Buffer.from(fr).equals(Buffer.from(firstRoot)))
+    throw new ProofError('consistency proof does not lead to the first root');
+  if (!Buffer.from(sr).equals(Buffer.from(secondRoot)))
+    throw new ProofError('consistency proof does not lead to the second root');
 }

@@ -3,7 +3,17 @@
 // with every witness, hold no time ahead of the clock, and sit on a volume above its free-space floor.
 // Anything else refuses the start with AuditUnavailableError (fail closed).
 import { createHash, createPublicKey } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
@@ -35,7 +45,12 @@ export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
     fsyncSync(fd); // nothing new, but the order matters: the copy is durable before the cut
     ftruncateSync(fd, torn.offset);
     fsyncSync(fd);
-    return { ...torn, length: bytes.length, digest: 'sha256:' + createHash('sha256').update(bytes).digest('base64url'), movedTo };
+    return {
+      ...torn,
+      length: bytes.length,
+      digest: `sha256:${createHash('sha256').update(bytes).digest('base64url')}`,
+      movedTo,
+    };
   } finally {
     closeSync(fd);
   }
@@ -43,7 +58,9 @@ export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
 
 function samePublicKey(pem: string, signer: CheckpointSigner): boolean {
   try {
-    return createPublicKey(pem).export({ type: 'spki', format: 'der' }).equals(signer.publicKey.export({ type: 'spki', format: 'der' }));
+    return createPublicKey(pem)
+      .export({ type: 'spki', format: 'der' })
+      .equals(signer.publicKey.export({ type: 'spki', format: 'der' }));
   } catch {
     return false;
   }
@@ -55,7 +72,9 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
     const keyFile = join(dir, PUBLIC_KEY_FILE);
     if (existsSync(keyFile)) {
       if (!samePublicKey(readFileSync(keyFile, 'utf8'), signer)) {
-        throw new AuditUnavailableError(`audit directory ${dir} belongs to another checkpoint key than ${signer.kid} (see ${PUBLIC_KEY_FILE}); refusing to mix keys in one log`);
+        throw new AuditUnavailableError(
+          `audit directory ${dir} belongs to another checkpoint key than ${signer.kid} (see ${PUBLIC_KEY_FILE}); refusing to mix keys in one log`,
+        );
       }
       return false;
     }
@@ -63,7 +82,9 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
     return true;
   } catch (err) {
     if (err instanceof AuditUnavailableError) throw err;
-    throw new AuditUnavailableError(`cannot use audit directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new AuditUnavailableError(
+      `cannot use audit directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -83,19 +104,32 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
   let scan = await scanned();
   const damage = scan.problems.filter((p) => p.kind !== 'torn');
   if (damage.length) {
-    throw new AuditUnavailableError(`audit log in ${dir} fails verification: ${describeProblem(damage[0]!)}; run "vpm-gateway audit verify --config FILE"`);
+    throw new AuditUnavailableError(
+      `audit log in ${dir} fails verification: ${describeProblem(damage[0]!)}; run "vpm-gateway audit verify --config FILE"`,
+    );
   }
   const repaired: RepairedTail[] = [];
   if (scan.torn.length) {
-    const where = scan.problems.filter((p) => p.kind === 'torn').map(describeProblem).join('; ');
+    const where = scan.problems
+      .filter((p) => p.kind === 'torn')
+      .map(describeProblem)
+      .join('; ');
     if (o.tornTail === 'refuse') {
-      throw new AuditUnavailableError(`audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`);
+      throw new AuditUnavailableError(
+        `audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`,
+      );
     }
     for (const t of scan.torn) repaired.push(moveTornTailAside(dir, t));
     await syncDir(dir);
-    logger.warn('audit log torn tail moved aside', { dir, tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })) });
+    logger.warn('audit log torn tail moved aside', {
+      dir,
+      tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })),
+    });
     scan = await scanned();
-    if (scan.problems.length) throw new AuditUnavailableError(`audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`);
+    if (scan.problems.length)
+      throw new AuditUnavailableError(
+        `audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`,
+      );
   }
   const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
   const latest = checkpoints.at(-1);
@@ -107,7 +141,9 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
   try {
     await space.check();
   } catch (err) {
-    throw new AuditUnavailableError(`cannot measure free space of ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new AuditUnavailableError(
+      `cannot measure free space of ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   if (space.low) throw new AuditUnavailableError(`audit log refused: ${space.low}`);
 
@@ -120,13 +156,32 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
     if (!cpExisted) await syncDir(dir);
   } catch (err) {
     await segment?.close();
-    throw new AuditUnavailableError(`cannot open audit log files in ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new AuditUnavailableError(
+      `cannot open audit log files in ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   const lastTime = Math.max(scan.lastTime ? Date.parse(scan.lastTime) : 0, latest ? Date.parse(latest.time) : 0);
-  const log = new FileAuditLog(o, { tree: scan.tree, latest, lastTime, segment, segmentBytes: scan.lastSegment?.bytes ?? 0, checkpoints: cpFile, space });
-  logger.info('audit log opened', { dir, entries: scan.entries, checkpoints: checkpoints.length, checkpoint_key: o.signer.kid, witnesses: o.witnesses.map((w) => w.name) });
+  const log = new FileAuditLog(o, {
+    tree: scan.tree,
+    latest,
+    lastTime,
+    segment,
+    segmentBytes: scan.lastSegment?.bytes ?? 0,
+    checkpoints: cpFile,
+    space,
+  });
+  logger.info('audit log opened', {
+    dir,
+    entries: scan.entries,
+    checkpoints: checkpoints.length,
+    checkpoint_key: o.signer.kid,
+    witnesses: o.witnesses.map((w) => w.name),
+  });
   for (const r of repaired) {
-    await log.record({ type: 'audit_log_repaired', detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo } });
+    await log.record({
+      type: 'audit_log_repaired',
+      detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo },
+    });
   }
   return log;
 }

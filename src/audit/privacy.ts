@@ -25,7 +25,8 @@ export function sameSubjectHash(a: string, b: string): boolean {
  * the hash matches what the gateway recorded. Throws PersonalCodeError on an invalid code.
  */
 export function subjectFromInput(value: string, country = 'LV'): string {
-  if (/^PNO[A-Z]{2}-/i.test(value.trim())) return semanticsIdentifier(parseSemanticsIdentifier(value.trim().toUpperCase()));
+  if (/^PNO[A-Z]{2}-/i.test(value.trim()))
+    return semanticsIdentifier(parseSemanticsIdentifier(value.trim().toUpperCase()));
   return semanticsIdentifier(parsePersonalCode(country, value));
 }
 

@@ -9,7 +9,7 @@ import {
   decodeCheckpointLine,
   decodeEntryAt,
   describePosition,
-  FormatError,
+  type FormatError,
   lines,
   PUBLIC_KEY_FILE,
   tornTailOffset,
@@ -104,7 +104,9 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const keyPinned = key !== undefined;
   if (!key && existsSync(join(dir, PUBLIC_KEY_FILE))) {
     key = await loadCheckpointPublicKey(join(dir, PUBLIC_KEY_FILE));
-    warnings.push(`checkpoint key ${key.kid} taken from the log directory; pin it with --public-key to detect a re-signed log`);
+    warnings.push(
+      `checkpoint key ${key.kid} taken from the log directory; pin it with --public-key to detect a re-signed log`,
+    );
   }
 
   // checkpoints
@@ -128,7 +130,12 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
         continue;
       }
       if (options.signatures !== 'latest' || l.line === cpLines.length) {
-        if (!key) add(checkpointProblems, { kind: 'key', position, message: 'no checkpoint public key to verify the signature with' });
+        if (!key)
+          add(checkpointProblems, {
+            kind: 'key',
+            position,
+            message: 'no checkpoint public key to verify the signature with',
+          });
         else {
           try {
             await verifyCheckpointSignature(cp, key);
@@ -139,17 +146,41 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
         }
       }
       const expectedN = prev ? prev.n + 1 : 0;
-      if (cp.n !== expectedN) add(checkpointProblems, { kind: 'checkpoint', position, message: `checkpoint number ${cp.n} where ${expectedN} was expected (checkpoints removed, inserted or reordered)` });
-      if (prev && cp.size < prev.size) add(checkpointProblems, { kind: 'checkpoint', position, message: `tree size ${cp.size} is smaller than the previous checkpoint's ${prev.size}` });
-      if (prev && cp.time < prev.time) add(checkpointProblems, { kind: 'checkpoint', position, message: `time ${cp.time} is earlier than the previous checkpoint's ${prev.time}` });
+      if (cp.n !== expectedN)
+        add(checkpointProblems, {
+          kind: 'checkpoint',
+          position,
+          message: `checkpoint number ${cp.n} where ${expectedN} was expected (checkpoints removed, inserted or reordered)`,
+        });
+      if (prev && cp.size < prev.size)
+        add(checkpointProblems, {
+          kind: 'checkpoint',
+          position,
+          message: `tree size ${cp.size} is smaller than the previous checkpoint's ${prev.size}`,
+        });
+      if (prev && cp.time < prev.time)
+        add(checkpointProblems, {
+          kind: 'checkpoint',
+          position,
+          message: `time ${cp.time} is earlier than the previous checkpoint's ${prev.time}`,
+        });
       prev = cp;
       checkpoints.push({ checkpoint: cp, position });
     }
     const tornAt = tornTailOffset(cpBuf);
     if (tornAt !== undefined) {
-      const t: TornTail = { file: CHECKPOINTS_FILE, offset: tornAt, length: cpBuf.length - tornAt, line: cpLines.length + 1 };
+      const t: TornTail = {
+        file: CHECKPOINTS_FILE,
+        offset: tornAt,
+        length: cpBuf.length - tornAt,
+        line: cpLines.length + 1,
+      };
       torn.push(t);
-      add(checkpointProblems, { kind: 'torn', position: { file: CHECKPOINTS_FILE, line: t.line, offset: t.offset }, message: `${t.length} bytes of an incomplete checkpoint after the last complete line` });
+      add(checkpointProblems, {
+        kind: 'torn',
+        position: { file: CHECKPOINTS_FILE, line: t.line, offset: t.offset },
+        message: `${t.length} bytes of an incomplete checkpoint after the last complete line`,
+      });
     }
   }
   // checkpoints to compare against the tree, by size (several may share a size)
@@ -169,15 +200,29 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     if (!due) return;
     const root = tree.root().toString('hex');
     for (const c of due) {
-      if (c.checkpoint.root !== root) add(problems, { kind: 'checkpoint', position: c.position, message: `root does not match entries 0..${tree.size - 1} (an entry up to index ${tree.size - 1} was altered, removed or inserted)` });
-      if (lastTime !== undefined && c.checkpoint.time < lastTime) add(problems, { kind: 'checkpoint', position: c.position, message: `time ${c.checkpoint.time} is earlier than its last entry's ${lastTime}` });
+      if (c.checkpoint.root !== root)
+        add(problems, {
+          kind: 'checkpoint',
+          position: c.position,
+          message: `root does not match entries 0..${tree.size - 1} (an entry up to index ${tree.size - 1} was altered, removed or inserted)`,
+        });
+      if (lastTime !== undefined && c.checkpoint.time < lastTime)
+        add(problems, {
+          kind: 'checkpoint',
+          position: c.position,
+          message: `time ${c.checkpoint.time} is earlier than its last entry's ${lastTime}`,
+        });
     }
   };
   checkRoots(); // checkpoints of the empty tree
   const reader = new SegmentReader();
   segments.forEach((seg, si) => {
     if (seg.first !== tree.size) {
-      add(problems, { kind: 'segment', position: { file: seg.name, line: 1, offset: 0, index: tree.size }, message: `segment starts at entry ${seg.first} but the previous segments end before entry ${tree.size} (segment removed, renamed or inserted)` });
+      add(problems, {
+        kind: 'segment',
+        position: { file: seg.name, line: 1, offset: 0, index: tree.size },
+        message: `segment starts at entry ${seg.first} but the previous segments end before entry ${tree.size} (segment removed, renamed or inserted)`,
+      });
     }
     const buf = reader.read(join(dir, seg.name));
     let lineCount = 0;
@@ -193,13 +238,26 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
       if (decoded) {
         const e = decoded.entry;
         if (e.i !== expected) {
-          add(problems, { kind: 'entry', position, message: `entry carries index ${e.i} where ${expected} was expected (entries removed, inserted or reordered)` });
+          add(problems, {
+            kind: 'entry',
+            position,
+            message: `entry carries index ${e.i} where ${expected} was expected (entries removed, inserted or reordered)`,
+          });
           expected = e.i;
         }
-        if (lastTime !== undefined && e.t < lastTime) add(problems, { kind: 'entry', position, message: `time ${e.t} is earlier than the previous entry's ${lastTime}` });
+        if (lastTime !== undefined && e.t < lastTime)
+          add(problems, {
+            kind: 'entry',
+            position,
+            message: `time ${e.t} is earlier than the previous entry's ${lastTime}`,
+          });
         lastTime = e.t;
         if (options.mac && expected >= macFrom && !options.mac.check(decoded.body)) {
-          add(problems, { kind: 'entry', position, message: 'entry MAC does not verify (entry forged or altered by someone without the MAC key)' });
+          add(problems, {
+            kind: 'entry',
+            position,
+            message: 'entry MAC does not verify (entry forged or altered by someone without the MAC key)',
+          });
         }
         options.onEntry?.(decoded, position);
       }
@@ -215,22 +273,49 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
       if (si === segments.length - 1) {
         const t: TornTail = { file: seg.name, offset: tornAt, length: buf.length - tornAt, line };
         torn.push(t);
-        add(problems, { kind: 'torn', position: { file: seg.name, line, offset: tornAt, index: expected }, message: `${t.length} bytes of an incomplete entry after the last complete line` });
+        add(problems, {
+          kind: 'torn',
+          position: { file: seg.name, line, offset: tornAt, index: expected },
+          message: `${t.length} bytes of an incomplete entry after the last complete line`,
+        });
       } else {
-        add(problems, { kind: 'entry', position: { file: seg.name, line, offset: tornAt, index: expected }, message: 'segment ends inside an entry (bytes removed, or a newline deleted)' });
+        add(problems, {
+          kind: 'entry',
+          position: { file: seg.name, line, offset: tornAt, index: expected },
+          message: 'segment ends inside an entry (bytes removed, or a newline deleted)',
+        });
       }
     }
     lastSegment = { name: seg.name, first: seg.first, bytes: buf.length };
   });
   for (const c of checkpoints) {
-    if (c.checkpoint.size > tree.size) add(problems, { kind: 'checkpoint', position: c.position, message: `checkpoint covers ${c.checkpoint.size} entries but the log holds ${tree.size} (entries removed or truncated)` });
+    if (c.checkpoint.size > tree.size)
+      add(problems, {
+        kind: 'checkpoint',
+        position: c.position,
+        message: `checkpoint covers ${c.checkpoint.size} entries but the log holds ${tree.size} (entries removed or truncated)`,
+      });
   }
-  if (checkpoints.length === 0 && tree.size > 0) warnings.push('no checkpoint yet: the entries are not yet covered by a signature');
+  if (checkpoints.length === 0 && tree.size > 0)
+    warnings.push('no checkpoint yet: the entries are not yet covered by a signature');
   const last = checkpoints.at(-1)?.checkpoint;
-  if (last && last.size < tree.size) warnings.push(`${tree.size - last.size} entries after the latest checkpoint are not yet covered by a signature`);
+  if (last && last.size < tree.size)
+    warnings.push(`${tree.size - last.size} entries after the latest checkpoint are not yet covered by a signature`);
 
   const tail = Math.max(0, tree.size - (last?.size ?? 0));
-  const result: ScanResult = { dir, entries: tree.size, tree, checkpoints, problems: [...problems, ...checkpointProblems], moreProblems, torn, warnings, keyPinned, tail, tailAuthenticated: options.mac !== undefined };
+  const result: ScanResult = {
+    dir,
+    entries: tree.size,
+    tree,
+    checkpoints,
+    problems: [...problems, ...checkpointProblems],
+    moreProblems,
+    torn,
+    warnings,
+    keyPinned,
+    tail,
+    tailAuthenticated: options.mac !== undefined,
+  };
   if (leaves) result.leaves = leaves;
   if (key) result.key = key;
   if (lastTime) result.lastTime = lastTime;

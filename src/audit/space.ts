@@ -28,7 +28,11 @@ export class FreeSpace {
     if (free < this.floor) this.markLow(free);
     else if (this.low) {
       this.low = undefined;
-      this.logger.warn('audit volume back above its free-space floor; accepting events again', { dir: this.dir, free_bytes: free, min_free_bytes: this.floor });
+      this.logger.warn('audit volume back above its free-space floor; accepting events again', {
+        dir: this.dir,
+        free_bytes: free,
+        min_free_bytes: this.floor,
+      });
     }
   }
 
@@ -52,6 +56,11 @@ export class FreeSpace {
   private markLow(free: number): void {
     const first = !this.low;
     this.low = `audit volume ${this.dir} has ${free} bytes free, at or below audit.min_free_bytes (${this.floor})`;
-    if (first) this.logger.error('audit volume at its free-space floor: not ready, refusing events (logins fail closed)', { dir: this.dir, free_bytes: free, min_free_bytes: this.floor });
+    if (first)
+      this.logger.error('audit volume at its free-space floor: not ready, refusing events (logins fail closed)', {
+        dir: this.dir,
+        free_bytes: free,
+        min_free_bytes: this.floor,
+      });
   }
 }

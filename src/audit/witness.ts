@@ -113,7 +113,8 @@ export class WitnessPublisher {
         this.failure = undefined;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-        if (!this.failure) this.logger.error('cannot update the audit witness; refusing events until it can be', { code });
+        if (!this.failure)
+          this.logger.error('cannot update the audit witness; refusing events until it can be', { code });
         this.failure = `cannot update the audit witness (${code})`;
       }
     }
@@ -128,7 +129,12 @@ export function witnessLine(cp: Checkpoint): string {
  * Why the log's checkpoints do not agree with what a witness holds, or undefined when they do. A log
  * ahead of its witness is fine (a crash between writing a checkpoint and updating the witness).
  */
-export async function witnessProblem(name: string, stored: string | undefined, checkpoints: readonly Checkpoint[], key: CheckpointVerifier): Promise<string | undefined> {
+export async function witnessProblem(
+  name: string,
+  stored: string | undefined,
+  checkpoints: readonly Checkpoint[],
+  key: CheckpointVerifier,
+): Promise<string | undefined> {
   const latest = checkpoints.at(-1);
   if (stored === undefined) {
     if (!latest) return undefined; // a new log: nothing witnessed yet
@@ -153,7 +159,11 @@ export async function witnessProblem(name: string, stored: string | undefined, c
 }
 
 /** Problems of the log against every witness (read failures included). */
-export async function checkWitnesses(witnesses: readonly Witness[], checkpoints: readonly Checkpoint[], key: CheckpointVerifier): Promise<string[]> {
+export async function checkWitnesses(
+  witnesses: readonly Witness[],
+  checkpoints: readonly Checkpoint[],
+  key: CheckpointVerifier,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const w of witnesses) {
     let stored: string | undefined;
@@ -170,7 +180,11 @@ export async function checkWitnesses(witnesses: readonly Witness[], checkpoints:
 }
 
 /** A time further ahead of this host's clock than the allowed skew: refused, else it would hold every later entry's time. */
-export function futureTimeProblem(times: (string | undefined)[], maxSkewMs: number, now = Date.now()): string | undefined {
+export function futureTimeProblem(
+  times: (string | undefined)[],
+  maxSkewMs: number,
+  now = Date.now(),
+): string | undefined {
   for (const t of times) {
     if (t !== undefined && Date.parse(t) > now + maxSkewMs) {
       return `the log holds time ${t}, ahead of this host's clock (${new Date(now).toISOString()}) by more than audit.max_clock_skew_ms (${maxSkewMs} ms): a forged or mis-set time; check the clock and the log`;

@@ -16,20 +16,36 @@ export interface FreshnessPolicy {
  * not before the login started (less skew and max age) and not after now (plus skew). Returns it in
  * whole seconds, as the ID token's auth_time carries it. Throws invalid_response with the reason.
  */
-export function freshAuthTime(authTimeMs: number | undefined, loginStartedAt: number, policy: FreshnessPolicy, what: string, now = Date.now()): number {
+export function freshAuthTime(
+  authTimeMs: number | undefined,
+  loginStartedAt: number,
+  policy: FreshnessPolicy,
+  what: string,
+  now = Date.now(),
+): number {
   if (typeof authTimeMs !== 'number' || !Number.isFinite(authTimeMs) || authTimeMs <= 0) {
-    throw new ProviderError('invalid_response', `${what} is missing: the provider does not say when the person authenticated`);
+    throw new ProviderError(
+      'invalid_response',
+      `${what} is missing: the provider does not say when the person authenticated`,
+    );
   }
-  if (!Number.isFinite(loginStartedAt) || loginStartedAt <= 0) throw new ProviderError('invalid_response', 'login carries no start time');
+  if (!Number.isFinite(loginStartedAt) || loginStartedAt <= 0)
+    throw new ProviderError('invalid_response', 'login carries no start time');
   const allowanceS = policy.clockSkewSeconds + (policy.maxAgeSeconds ?? 0);
   // provider times often have whole seconds: an authentication in the login's first second is not early
   const earliest = Math.floor(loginStartedAt / 1000) * 1000 - allowanceS * 1000;
   if (authTimeMs < earliest) {
     const early = Math.round((loginStartedAt - authTimeMs) / 1000);
-    throw new ProviderError('invalid_response', `${what} is ${early} s before this login started (allowed ${allowanceS} s): an earlier authentication was reused`);
+    throw new ProviderError(
+      'invalid_response',
+      `${what} is ${early} s before this login started (allowed ${allowanceS} s): an earlier authentication was reused`,
+    );
   }
   if (authTimeMs > now + policy.clockSkewSeconds * 1000) {
-    throw new ProviderError('invalid_response', `${what} is ${Math.round((authTimeMs - now) / 1000)} s in the future (allowed clock skew ${policy.clockSkewSeconds} s)`);
+    throw new ProviderError(
+      'invalid_response',
+      `${what} is ${Math.round((authTimeMs - now) / 1000)} s in the future (allowed clock skew ${policy.clockSkewSeconds} s)`,
+    );
   }
   return Math.floor(authTimeMs / 1000);
 }

@@ -48,12 +48,15 @@ export class LoginStates {
   async create(state: string, record: LoginRecord): Promise<void> {
     const created = await this.store.setIfAbsent(`login:${state}`, JSON.stringify(record), this.ttlSeconds);
     if (!created) throw new Error('broker state collision');
-    const trace = JSON.stringify({ uid: record.uid, providerId: record.providerId, state } satisfies LoginTrace & { state: string });
+    const trace = JSON.stringify({ uid: record.uid, providerId: record.providerId, state } satisfies LoginTrace & {
+      state: string;
+    });
     const previous = await this.store.get(`login-of:${record.uid}`);
     await this.store.set(`login-of:${record.uid}`, trace, this.ttlSeconds);
     if (previous) {
       const old = JSON.parse(previous) as LoginTrace & { state: string };
-      if (old.state !== state && (await this.store.take(`login:${old.state}`))) await this.store.set(`spent:${old.state}`, previous, this.ttlSeconds);
+      if (old.state !== state && (await this.store.take(`login:${old.state}`)))
+        await this.store.set(`spent:${old.state}`, previous, this.ttlSeconds);
     }
   }
 
@@ -64,7 +67,11 @@ export class LoginStates {
     if (!raw) return undefined;
     const login = JSON.parse(raw) as LoginRecord;
     // a replay of this callback is refused, but the user is offered the way back to the service
-    await this.store.set(`spent:${state}`, JSON.stringify({ uid: login.uid, providerId: login.providerId } satisfies LoginTrace), this.ttlSeconds);
+    await this.store.set(
+      `spent:${state}`,
+      JSON.stringify({ uid: login.uid, providerId: login.providerId } satisfies LoginTrace),
+      this.ttlSeconds,
+    );
     return login;
   }
 

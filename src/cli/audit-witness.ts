@@ -27,9 +27,13 @@ export interface Report {
 const summary = (cp: Checkpoint) => `checkpoint ${cp.n} (size ${cp.size}, root ${cp.root.slice(0, 16)}…, ${cp.time})`;
 
 /** The configured witnesses (the Redis one through a connection of its own), and how to let go of them. */
-async function configuredWitnesses(ctx: WitnessContext, kid: string): Promise<{ witnesses: Witness[]; close(): Promise<void> }> {
+async function configuredWitnesses(
+  ctx: WitnessContext,
+  kid: string,
+): Promise<{ witnesses: Witness[]; close(): Promise<void> }> {
   const sc = ctx.storeConfig;
-  const store: Store | undefined = sc?.type === 'redis' ? new RedisStore({ url: sc.url, prefix: sc.prefix }) : undefined;
+  const store: Store | undefined =
+    sc?.type === 'redis' ? new RedisStore({ url: sc.url, prefix: sc.prefix }) : undefined;
   return { witnesses: witnessesFor(ctx.config!, kid, store), close: async () => store?.close() };
 }
 
@@ -38,7 +42,8 @@ export async function witnessChecks(ctx: WitnessContext, scan: ScanResult): Prom
   const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
   const problems: string[] = [];
   if (!scan.key) return problems;
-  if (ctx.witnessFile) problems.push(...(await checkWitnesses([new FileWitness(ctx.witnessFile)], checkpoints, scan.key)));
+  if (ctx.witnessFile)
+    problems.push(...(await checkWitnesses([new FileWitness(ctx.witnessFile)], checkpoints, scan.key)));
   if (ctx.config) {
     const { witnesses, close } = await configuredWitnesses(ctx, scan.key.kid);
     try {
@@ -58,25 +63,47 @@ export function entryMac(ctx: WitnessContext): EntryMac | undefined {
 }
 
 /** `audit witness --config FILE [--reset]` (usage already checked by the caller). */
-export async function witnessCommand(ctx: WitnessContext & { config: AuditConfig }, pinned: CheckpointVerifier, reset: boolean): Promise<Report> {
+export async function witnessCommand(
+  ctx: WitnessContext & { config: AuditConfig },
+  pinned: CheckpointVerifier,
+  reset: boolean,
+): Promise<Report> {
   const scan = await scanLog(ctx.config.dir, { key: pinned, signatures: 'all', mac: entryMac(ctx) });
   const latest = scan.checkpoints.at(-1)?.checkpoint;
   const { witnesses, close } = await configuredWitnesses(ctx, pinned.kid);
   const names = witnesses.map((w) => w.name);
   try {
-    const problems = await checkWitnesses(witnesses, scan.checkpoints.map((c) => c.checkpoint), pinned);
+    const problems = await checkWitnesses(
+      witnesses,
+      scan.checkpoints.map((c) => c.checkpoint),
+      pinned,
+    );
     if (!reset) {
-      const text = problems.length ? problems.map((p) => `DIFFERS: ${p}\n`).join('') : `OK: ${names.join(', ')} agree with the log\n`;
+      const text = problems.length
+        ? problems.map((p) => `DIFFERS: ${p}\n`).join('')
+        : `OK: ${names.join(', ')} agree with the log\n`;
       return { code: problems.length ? 1 : 0, json: { ok: problems.length === 0, witnesses: names, problems }, text };
     }
     if (scan.problems.length) {
-      return { code: 1, json: { ok: false, error: 'the log fails verification', problems: scan.problems }, text: `REFUSED: the log fails verification (${describeProblem(scan.problems[0]!)}); a witness is only reset to a log that verifies\n` };
+      return {
+        code: 1,
+        json: { ok: false, error: 'the log fails verification', problems: scan.problems },
+        text: `REFUSED: the log fails verification (${describeProblem(scan.problems[0]!)}); a witness is only reset to a log that verifies\n`,
+      };
     }
     if (!latest) {
-      return { code: 1, json: { ok: false, error: 'no checkpoint yet' }, text: 'REFUSED: the log has no checkpoint yet; the gateway writes the witness at its first checkpoint\n' };
+      return {
+        code: 1,
+        json: { ok: false, error: 'no checkpoint yet' },
+        text: 'REFUSED: the log has no checkpoint yet; the gateway writes the witness at its first checkpoint\n',
+      };
     }
     for (const w of witnesses) await w.write(witnessLine(latest));
-    return { code: 0, json: { ok: true, witnesses: names, checkpoint: latest, replaced: problems }, text: `${problems.map((p) => `was: ${p}\n`).join('')}witnesses ${names.join(', ')} now hold ${summary(latest)}\n` };
+    return {
+      code: 0,
+      json: { ok: true, witnesses: names, checkpoint: latest, replaced: problems },
+      text: `${problems.map((p) => `was: ${p}\n`).join('')}witnesses ${names.join(', ')} now hold ${summary(latest)}\n`,
+    };
   } finally {
     await close();
   }

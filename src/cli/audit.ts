@@ -8,7 +8,14 @@ import { auditConfigSchema, openAuditLog, type AuditConfig } from '../audit/conf
 import { storeSchema } from '../config/schema.ts';
 import { entryMac, witnessChecks, witnessCommand, type WitnessContext } from './audit-witness.ts';
 import { AUDIT_EVENTS, type AuditEventType } from '../audit/events.ts';
-import { decodeCheckpointLine, describePosition, encodeCheckpointLine, FormatError, type Checkpoint, type StoredEntry } from '../audit/format.ts';
+import {
+  decodeCheckpointLine,
+  describePosition,
+  encodeCheckpointLine,
+  FormatError,
+  type Checkpoint,
+  type StoredEntry,
+} from '../audit/format.ts';
 import { loadCheckpointPublicKey, verifyCheckpointSignature, type CheckpointVerifier } from '../audit/keys.ts';
 import { leafHash, ProofError, verifyConsistency, verifyInclusion } from '../audit/merkle.ts';
 import { hashSubject, sameSubjectHash, subjectFromInput } from '../audit/privacy.ts';
@@ -131,16 +138,22 @@ function loadAuditConfig(path: string): { config: AuditConfig; storeConfig: Retu
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `cannot read configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const block = typeof doc === 'object' && doc !== null ? ((doc as Record<string, unknown>).audit ?? {}) : {};
   const result = auditConfigSchema.safeParse(block);
   if (!result.success) {
     throw new Error(`${path}: ${result.error.issues.map((i) => `audit.${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const storeBlock = typeof doc === 'object' && doc !== null ? ((doc as Record<string, unknown>).store ?? { type: 'memory' }) : { type: 'memory' };
+  const storeBlock =
+    typeof doc === 'object' && doc !== null
+      ? ((doc as Record<string, unknown>).store ?? { type: 'memory' })
+      : { type: 'memory' };
   const store = storeSchema.safeParse(storeBlock);
-  if (!store.success) throw new Error(`${path}: ${store.error.issues.map((i) => `store.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!store.success)
+    throw new Error(`${path}: ${store.error.issues.map((i) => `store.${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { config: result.data, storeConfig: store.data };
 }
 
@@ -157,7 +170,7 @@ async function pinnedKey(ctx: Ctx): Promise<CheckpointVerifier | undefined> {
 }
 
 function emit(ctx: Ctx, json: unknown, text: string): void {
-  if (ctx.json) ctx.out.stdout(JSON.stringify(json, null, 2) + '\n');
+  if (ctx.json) ctx.out.stdout(`${JSON.stringify(json, null, 2)}\n`);
   else ctx.out.stdout(text);
 }
 
@@ -170,11 +183,12 @@ function intOption(value: string | undefined, name: string): number | undefined 
 function timeOption(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`--${name} is not a date or time (use ISO 8601, e.g. 2025-01-31T12:00:00Z)`);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--${name} is not a date or time (use ISO 8601, e.g. 2025-01-31T12:00:00Z)`);
   return new Date(ms).toISOString();
 }
 
-const short = (hex: string) => hex.slice(0, 16) + '…';
+const short = (hex: string) => `${hex.slice(0, 16)}…`;
 
 function checkpointSummary(cp: Checkpoint): string {
   return `checkpoint ${cp.n} (size ${cp.size}, root ${short(cp.root)}, ${cp.time})`;
@@ -190,12 +204,23 @@ async function verify(ctx: Ctx): Promise<number> {
   const latest = scan.checkpoints.at(-1)?.checkpoint;
   const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
   const witnessed = ctx.config ? 'the witnesses' : ctx.values.witness ? 'the given witness' : undefined;
-  const lines = [`audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`];
-  lines.push(`checkpoint key: ${scan.key?.kid ?? 'none'}${scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)'}`);
-  if (ok && unauthenticated === 0) lines.push(`OK: every entry, the tree, every checkpoint signature and the timestamps verify${scan.tail ? ` (the ${scan.tail} entries after the latest checkpoint by their MACs)` : ''}${witnessed ? `; the log agrees with ${witnessed}` : ''}`);
+  const lines = [
+    `audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
+  ];
+  lines.push(
+    `checkpoint key: ${scan.key?.kid ?? 'none'}${scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)'}`,
+  );
+  if (ok && unauthenticated === 0)
+    lines.push(
+      `OK: every entry, the tree, every checkpoint signature and the timestamps verify${scan.tail ? ` (the ${scan.tail} entries after the latest checkpoint by their MACs)` : ''}${witnessed ? `; the log agrees with ${witnessed}` : ''}`,
+    );
   else if (ok) {
-    lines.push(`OK up to the latest checkpoint (entries 0..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`);
-    lines.push(`NOT AUTHENTICATED: the last ${unauthenticated} entries are covered by no signed checkpoint; only the entry MAC key (--config) can authenticate them`);
+    lines.push(
+      `OK up to the latest checkpoint (entries 0..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`,
+    );
+    lines.push(
+      `NOT AUTHENTICATED: the last ${unauthenticated} entries are covered by no signed checkpoint; only the entry MAC key (--config) can authenticate them`,
+    );
   } else {
     const first = scan.problems[0] ? describeProblem(scan.problems[0]) : witnessProblems[0]!;
     lines.push(`FAILED: ${scan.problems[0] ? 'first bad position: ' : ''}${first}`);
@@ -203,7 +228,10 @@ async function verify(ctx: Ctx): Promise<number> {
     for (const p of scan.problems.length ? witnessProblems : witnessProblems.slice(1)) lines.push(`  also: ${p}`);
     if (scan.moreProblems) lines.push(`  ... and ${scan.moreProblems} more problems`);
   }
-  if (!witnessed) lines.push('note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one');
+  if (!witnessed)
+    lines.push(
+      'note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one',
+    );
   for (const w of scan.warnings) if (!w.includes('not yet covered by a signature')) lines.push(`warning: ${w}`);
   emit(
     ctx,
@@ -224,7 +252,7 @@ async function verify(ctx: Ctx): Promise<number> {
       more_problems: scan.moreProblems,
       warnings: scan.warnings,
     },
-    lines.join('\n') + '\n',
+    `${lines.join('\n')}\n`,
   );
   return ok ? 0 : 1;
 }
@@ -260,7 +288,9 @@ async function query(ctx: Ctx): Promise<number> {
   let eventType: AuditEventType | undefined;
   const event = v.event;
   if (event !== undefined) {
-    const byCode = (Object.entries(AUDIT_EVENTS) as [AuditEventType, string][]).find(([, code]) => code === event.toUpperCase());
+    const byCode = (Object.entries(AUDIT_EVENTS) as [AuditEventType, string][]).find(
+      ([, code]) => code === event.toUpperCase(),
+    );
     if (Object.hasOwn(AUDIT_EVENTS, event)) eventType = event as AuditEventType;
     else if (byCode) eventType = byCode[0];
     else throw new UsageError(`--event ${JSON.stringify(event)} is not an audit event type or code`);
@@ -286,20 +316,27 @@ async function query(ctx: Ctx): Promise<number> {
       if (limit === undefined || matches.length < limit) matches.push({ ...e, position: describePosition(position) });
     },
   });
-  if (scan.problems.length) ctx.out.stderr(`warning: the log fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`);
+  if (scan.problems.length)
+    ctx.out.stderr(
+      `warning: the log fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`,
+    );
   const text = matches
     .map((e) => {
       const parts = [e.t, e.code, e.type.padEnd(26)];
       if (e.corr) parts.push(`corr=${e.corr}`);
       if (e.client) parts.push(`client=${e.client}`);
       if (e.provider) parts.push(`provider=${e.provider}`);
-      if (e.sub) parts.push('subject=' + e.sub.slice(0, 24) + '…');
+      if (e.sub) parts.push(`subject=${e.sub.slice(0, 24)}…`);
       if (e.claims) parts.push('claims=<encrypted>');
       if (e.detail) parts.push(JSON.stringify(e.detail));
       return `#${e.i} ${parts.join('  ')}`;
     })
     .join('\n');
-  emit(ctx, { count: total, shown: matches.length, entries: matches }, `${text}${text ? '\n' : ''}${total} matching entries${total > matches.length ? ` (${matches.length} shown)` : ''}\n`);
+  emit(
+    ctx,
+    { count: total, shown: matches.length, entries: matches },
+    `${text}${text ? '\n' : ''}${total} matching entries${total > matches.length ? ` (${matches.length} shown)` : ''}\n`,
+  );
   return 0;
 }
 
@@ -325,8 +362,16 @@ export interface ConsistencyProofDoc {
 }
 
 async function verifiedScan(ctx: Ctx, dir: string, onEntry?: ScanOptions['onEntry']): Promise<ScanResult> {
-  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', keepLeaves: true, ...(onEntry ? { onEntry } : {}) });
-  if (scan.problems.length) throw new ProofError(`the log fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"`);
+  const scan = await scanLog(dir, {
+    key: await pinnedKey(ctx),
+    signatures: 'all',
+    keepLeaves: true,
+    ...(onEntry ? { onEntry } : {}),
+  });
+  if (scan.problems.length)
+    throw new ProofError(
+      `the log fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"`,
+    );
   return scan;
 }
 
@@ -344,18 +389,43 @@ async function prove(ctx: Ctx): Promise<number> {
   } catch (err) {
     return refused(ctx, err);
   }
-  if (entry === undefined) return refused(ctx, new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`));
-  const cp = size === undefined ? scan.checkpoints.at(-1)?.checkpoint : scan.checkpoints.find((c) => c.checkpoint.size === size)?.checkpoint;
-  if (!cp) return refused(ctx, new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`));
-  if (cp.size <= index) return refused(ctx, new ProofError(`entry ${index} is not yet covered by ${checkpointSummary(cp)}; wait for the next checkpoint`));
+  if (entry === undefined)
+    return refused(ctx, new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`));
+  const cp =
+    size === undefined
+      ? scan.checkpoints.at(-1)?.checkpoint
+      : scan.checkpoints.find((c) => c.checkpoint.size === size)?.checkpoint;
+  if (!cp)
+    return refused(
+      ctx,
+      new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`),
+    );
+  if (cp.size <= index)
+    return refused(
+      ctx,
+      new ProofError(`entry ${index} is not yet covered by ${checkpointSummary(cp)}; wait for the next checkpoint`),
+    );
   const path = scan.leaves!.inclusionProof(index, cp.size).map((h) => h.toString('hex'));
   const doc: InclusionProofDoc = { format: INCLUSION_FORMAT, index, entry, checkpoint: cp, path };
-  emit(ctx, doc, [`inclusion proof of entry ${index} in ${checkpointSummary(cp)}`, `entry: ${entry}`, `leaf hash: ${leafHash(Buffer.from(entry)).toString('hex')}`, 'path:', ...path.map((h, i) => `  ${i}: ${h}`), 'save it with --json and check it with "vpm-gateway audit verify-proof FILE --public-key KEY"', ''].join('\n'));
+  emit(
+    ctx,
+    doc,
+    [
+      `inclusion proof of entry ${index} in ${checkpointSummary(cp)}`,
+      `entry: ${entry}`,
+      `leaf hash: ${leafHash(Buffer.from(entry)).toString('hex')}`,
+      'path:',
+      ...path.map((h, i) => `  ${i}: ${h}`),
+      'save it with --json and check it with "vpm-gateway audit verify-proof FILE --public-key KEY"',
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
 function refused(ctx: Ctx, err: unknown): number {
-  if (!(err instanceof ProofError) && !(err instanceof FormatError) && (err as Error).name !== 'AuditKeyError') throw err;
+  if (!(err instanceof ProofError) && !(err instanceof FormatError) && (err as Error).name !== 'AuditKeyError')
+    throw err;
   const message = (err as Error).message;
   emit(ctx, { ok: false, error: message }, `REFUSED: ${message}\n`);
   return 1;
@@ -379,7 +449,8 @@ async function checkedCheckpoint(value: unknown, key: CheckpointVerifier, what: 
 }
 
 function hashes(value: unknown, what: string): Buffer[] {
-  if (!Array.isArray(value) || value.some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))) throw new ProofError(`${what} must be an array of hex SHA-256 hashes`);
+  if (!Array.isArray(value) || value.some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)))
+    throw new ProofError(`${what} must be an array of hex SHA-256 hashes`);
   return (value as string[]).map((h) => Buffer.from(h, 'hex'));
 }
 
@@ -407,16 +478,37 @@ async function verifyProof(ctx: Ctx): Promise<number> {
       } catch {
         throw new ProofError('proof entry is not valid JSON');
       }
-      if (carried !== index) throw new ProofError(`proof is for index ${index} but the entry carries index ${String(carried)}`);
-      verifyInclusion(leafHash(Buffer.from(doc.entry)), index, cp.size, hashes(doc.path, 'path'), Buffer.from(cp.root, 'hex'));
-      emit(ctx, { ok: true, kind: 'inclusion', index, checkpoint: cp }, `OK: entry ${index} is included in the log at ${checkpointSummary(cp)}, signed by ${key.kid}\n`);
+      if (carried !== index)
+        throw new ProofError(`proof is for index ${index} but the entry carries index ${String(carried)}`);
+      verifyInclusion(
+        leafHash(Buffer.from(doc.entry)),
+        index,
+        cp.size,
+        hashes(doc.path, 'path'),
+        Buffer.from(cp.root, 'hex'),
+      );
+      emit(
+        ctx,
+        { ok: true, kind: 'inclusion', index, checkpoint: cp },
+        `OK: entry ${index} is included in the log at ${checkpointSummary(cp)}, signed by ${key.kid}\n`,
+      );
       return 0;
     }
     if (doc.format === CONSISTENCY_FORMAT) {
       const first = await checkedCheckpoint(doc.first, key, 'first checkpoint');
       const second = await checkedCheckpoint(doc.second, key, 'second checkpoint');
-      verifyConsistency(first.size, second.size, Buffer.from(first.root, 'hex'), Buffer.from(second.root, 'hex'), hashes(doc.path, 'path'));
-      emit(ctx, { ok: true, kind: 'consistency', first, second }, `OK: ${checkpointSummary(second)} extends ${checkpointSummary(first)}, both signed by ${key.kid}\n`);
+      verifyConsistency(
+        first.size,
+        second.size,
+        Buffer.from(first.root, 'hex'),
+        Buffer.from(second.root, 'hex'),
+        hashes(doc.path, 'path'),
+      );
+      emit(
+        ctx,
+        { ok: true, kind: 'consistency', first, second },
+        `OK: ${checkpointSummary(second)} extends ${checkpointSummary(first)}, both signed by ${key.kid}\n`,
+      );
       return 0;
     }
     throw new ProofError(`${file} is not an audit proof (format ${JSON.stringify(doc.format)})`);
@@ -435,7 +527,9 @@ function pickCheckpoint(value: string, checkpoints: LocatedCheckpoint[], what: s
   try {
     return JSON.parse(readFileSync(value, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read checkpoint ${value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `cannot read checkpoint ${value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -446,16 +540,39 @@ async function consistency(ctx: Ctx): Promise<number> {
     const scan = await verifiedScan(ctx, dir);
     const key = scan.key;
     if (!key) throw new ProofError('no checkpoint key to check signatures with');
-    const first = await checkedCheckpoint(pickCheckpoint(ctx.values.first, scan.checkpoints, 'first'), key, 'first checkpoint');
-    const secondRaw = ctx.values.second ? pickCheckpoint(ctx.values.second, scan.checkpoints, 'second') : scan.checkpoints.at(-1)?.checkpoint;
+    const first = await checkedCheckpoint(
+      pickCheckpoint(ctx.values.first, scan.checkpoints, 'first'),
+      key,
+      'first checkpoint',
+    );
+    const secondRaw = ctx.values.second
+      ? pickCheckpoint(ctx.values.second, scan.checkpoints, 'second')
+      : scan.checkpoints.at(-1)?.checkpoint;
     const second = await checkedCheckpoint(secondRaw, key, 'second checkpoint');
-    if (first.size > second.size) throw new ProofError(`first tree size ${first.size} is larger than the second ${second.size}`);
-    if (second.size > scan.entries) throw new ProofError(`second checkpoint covers ${second.size} entries but the log holds ${scan.entries}`);
-    if (first.size === 0) throw new ProofError('the first checkpoint is of the empty tree: every log is consistent with it');
+    if (first.size > second.size)
+      throw new ProofError(`first tree size ${first.size} is larger than the second ${second.size}`);
+    if (second.size > scan.entries)
+      throw new ProofError(`second checkpoint covers ${second.size} entries but the log holds ${scan.entries}`);
+    if (first.size === 0)
+      throw new ProofError('the first checkpoint is of the empty tree: every log is consistent with it');
     const path = scan.leaves!.consistencyProof(first.size, second.size);
     verifyConsistency(first.size, second.size, Buffer.from(first.root, 'hex'), Buffer.from(second.root, 'hex'), path);
-    const doc: ConsistencyProofDoc = { format: CONSISTENCY_FORMAT, first, second, path: path.map((h) => h.toString('hex')) };
-    emit(ctx, doc, [`OK: ${checkpointSummary(second)} extends ${checkpointSummary(first)}`, 'consistency proof:', ...doc.path.map((h, i) => `  ${i}: ${h}`), ''].join('\n'));
+    const doc: ConsistencyProofDoc = {
+      format: CONSISTENCY_FORMAT,
+      first,
+      second,
+      path: path.map((h) => h.toString('hex')),
+    };
+    emit(
+      ctx,
+      doc,
+      [
+        `OK: ${checkpointSummary(second)} extends ${checkpointSummary(first)}`,
+        'consistency proof:',
+        ...doc.path.map((h, i) => `  ${i}: ${h}`),
+        '',
+      ].join('\n'),
+    );
     return 0;
   } catch (err) {
     return refused(ctx, err);
@@ -471,18 +588,31 @@ async function repair(ctx: Ctx): Promise<number> {
   const before = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'latest' });
   const damage = before.problems.filter((p) => p.kind !== 'torn');
   if (damage.length) {
-    emit(ctx, { ok: false, error: 'the log has damage other than a torn tail', problems: damage }, `REFUSED: the log has damage other than a torn tail, which a repair must not hide: ${describeProblem(damage[0]!)}\n`);
+    emit(
+      ctx,
+      { ok: false, error: 'the log has damage other than a torn tail', problems: damage },
+      `REFUSED: the log has damage other than a torn tail, which a repair must not hide: ${describeProblem(damage[0]!)}\n`,
+    );
     return 1;
   }
   if (before.torn.length === 0) {
     emit(ctx, { ok: true, repaired: [] }, `nothing to repair: ${dir} has no torn tail\n`);
     return 0;
   }
-  const logger = createLogger('warn', (line) => ctx.out.stderr(line + '\n'));
+  const logger = createLogger('warn', (line) => ctx.out.stderr(`${line}\n`));
   const log = await openAuditLog(ctx.config, logger, { tornTail: 'repair' });
   await log.close();
   const repaired = before.torn.map((t) => ({ ...t, moved_to: `torn/${t.file}.${t.offset}.torn` }));
-  emit(ctx, { ok: true, repaired }, repaired.map((t) => `moved ${t.length} torn bytes of ${t.file} (line ${t.line}, byte ${t.offset}) to ${dir}/${t.moved_to}; recorded as audit_log_repaired\n`).join(''));
+  emit(
+    ctx,
+    { ok: true, repaired },
+    repaired
+      .map(
+        (t) =>
+          `moved ${t.length} torn bytes of ${t.file} (line ${t.line}, byte ${t.offset}) to ${dir}/${t.moved_to}; recorded as audit_log_repaired\n`,
+      )
+      .join(''),
+  );
   return 0;
 }
 
@@ -499,5 +629,9 @@ async function witness(ctx: Ctx): Promise<number> {
 }
 
 function witnessContext(ctx: Ctx): WitnessContext {
-  return { ...(ctx.config ? { config: ctx.config } : {}), ...(ctx.storeConfig ? { storeConfig: ctx.storeConfig } : {}), witnessFile: ctx.values.witness };
+  return {
+    ...(ctx.config ? { config: ctx.config } : {}),
+    ...(ctx.storeConfig ? { storeConfig: ctx.storeConfig } : {}),
+    witnessFile: ctx.values.witness,
+  };
 }

@@ -4,7 +4,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCa, issueCertificate, loadCa, type CertificateAuthority, type IssuedCertificate, type LeafOptions } from '../tls/pki.ts';
+import {
+  createCa,
+  issueCertificate,
+  loadCa,
+  type CertificateAuthority,
+  type IssuedCertificate,
+  type LeafOptions,
+} from '../tls/pki.ts';
 
 export interface Io {
   stdout(s: string): void;
@@ -16,7 +23,13 @@ export const DEFAULT_DEV_DIR = 'certs/dev';
 /** Leaf certificates of the dev PKI: file stem -> how to issue it. */
 const LEAVES: Record<string, LeafOptions> = {
   // the gateway's HTTPS server and the demo providers' servers
-  server: { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'], subjectSuffix: 'O=vpm-gateway dev' },
+  server: {
+    commonName: 'localhost',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    subjectSuffix: 'O=vpm-gateway dev',
+  },
   // the gateway's client certificate towards providers (back channels)
   'gateway-client': { commonName: 'vpm-gateway', usage: 'client', subjectSuffix: 'O=vpm-gateway dev' },
   // the demo agency service authenticating at the token endpoint (RFC 8705 tls_client_auth)
@@ -52,7 +65,9 @@ export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPk
   } else {
     const orphans = Object.keys(LEAVES).filter((stem) => existsSync(paths(dir, stem).cert));
     if (existsSync(caPaths.cert) || existsSync(caPaths.key) || orphans.length > 0) {
-      throw new Error(`${dir}: the CA certificate or key is missing but other material exists; remove ${dir} to start over`);
+      throw new Error(
+        `${dir}: the CA certificate or key is missing but other material exists; remove ${dir} to start over`,
+      );
     }
     ca = await createCa({ commonName: 'vpm-gateway development CA', subjectSuffix: 'O=vpm-gateway dev' });
     write(caPaths.cert, ca.cert, false);
@@ -65,7 +80,8 @@ export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPk
     leaves[stem] = p;
     const hasCert = existsSync(p.cert);
     if (hasCert && existsSync(p.key)) continue;
-    if (hasCert !== existsSync(p.key)) throw new Error(`${dir}: ${stem}.pem and ${stem}-key.pem must both exist or both be absent`);
+    if (hasCert !== existsSync(p.key))
+      throw new Error(`${dir}: ${stem}.pem and ${stem}-key.pem must both exist or both be absent`);
     const leaf: IssuedCertificate = await issueCertificate(ca, options);
     write(p.cert, leaf.cert, false);
     write(p.key, leaf.key, true);
@@ -79,7 +95,11 @@ const USAGE = 'usage: vpm-gateway certs dev [--dir DIR]   (default DIR: certs/de
 export async function runCerts(args: string[], out: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { dir: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { dir: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     out.stderr(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -95,7 +115,11 @@ export async function runCerts(args: string[], out: Io): Promise<number> {
   const dir = parsed.values.dir ?? DEFAULT_DEV_DIR;
   try {
     const pki = await ensureDevPki(dir);
-    out.stdout(pki.created.length > 0 ? `${dir}: created ${pki.created.join(', ')}\n` : `${dir}: development PKI already present, nothing changed\n`);
+    out.stdout(
+      pki.created.length > 0
+        ? `${dir}: created ${pki.created.join(', ')}\n`
+        : `${dir}: development PKI already present, nothing changed\n`,
+    );
     out.stdout(`CA for clients and providers to trust: ${pki.ca.cert}\n`);
     return 0;
   } catch (err) {

@@ -50,8 +50,10 @@ function check(path: string): Promise<FileCheck> {
 
 /** Prints the problems of a checked file; true when there are none. */
 function report(path: string, result: FileCheck, io: Io, refusedHeading: string): boolean {
-  if (result.invalid.length) io.stderr(`${path}: configuration is invalid\n${result.invalid.map((p) => `  ${p}`).join('\n')}\n`);
-  else if (result.refused.length) io.stderr(`${path}: ${refusedHeading}\n${result.refused.map((e) => `  ${e}`).join('\n')}\n`);
+  if (result.invalid.length)
+    io.stderr(`${path}: configuration is invalid\n${result.invalid.map((p) => `  ${p}`).join('\n')}\n`);
+  else if (result.refused.length)
+    io.stderr(`${path}: ${refusedHeading}\n${result.refused.map((e) => `  ${e}`).join('\n')}\n`);
   return !result.invalid.length && !result.refused.length;
 }
 
@@ -80,8 +82,16 @@ async function start(args: string[], io: Io): Promise<number> {
   const mtlsServer = await listenMtls(gateway.app, config.server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info('gateway started', { issuer: config.issuer, port, mtls_port: config.server?.mtls?.port, providers: [...gateway.adapters.keys()], config: path });
-  io.stdout(`vpm-gateway listening on port ${port}\n${mtlsServer ? `mutual-TLS endpoints on port ${config.server!.mtls!.port}\n` : ''}${config.demo.enabled ? `Open the demo e-service: ${config.issuer.replace(/\/$/, '')}/\n` : `Issuer: ${config.issuer}\n`}`);
+  logger.info('gateway started', {
+    issuer: config.issuer,
+    port,
+    mtls_port: config.server?.mtls?.port,
+    providers: [...gateway.adapters.keys()],
+    config: path,
+  });
+  io.stdout(
+    `vpm-gateway listening on port ${port}\n${mtlsServer ? `mutual-TLS endpoints on port ${config.server!.mtls!.port}\n` : ''}${config.demo.enabled ? `Open the demo e-service: ${config.issuer.replace(/\/$/, '')}/\n` : `Issuer: ${config.issuer}\n`}`,
+  );
   const stop = async () => {
     server.close();
     mtlsServer?.close();
@@ -127,7 +137,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   return 2;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('vpm-gateway.js') || process.argv[1]?.endsWith('vpm-gateway')) {
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith('vpm-gateway.js') ||
+  process.argv[1]?.endsWith('vpm-gateway')
+) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code >= 0) process.exitCode = code;

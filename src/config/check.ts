@@ -19,7 +19,8 @@ export async function configFindings(config: GatewayConfig, options: SecurityChe
   const errors = productionProblems(config);
   const ctx = { production: config.production, baseUrl: config.issuer.replace(/\/$/, '') };
   for (const [i, { factory, config: entry }] of config.providers.entries()) {
-    for (const p of (await factory.check?.(entry, ctx)) ?? []) errors.push(`${formatPath(['providers', i, ...p.path])}: ${p.message}`);
+    for (const p of (await factory.check?.(entry, ctx)) ?? [])
+      errors.push(`${formatPath(['providers', i, ...p.path])}: ${p.message}`);
   }
   const report = checkSecurity(config, options);
   return { errors: [...errors, ...report.errors], warnings: report.warnings };
@@ -49,6 +50,9 @@ export async function checkConfigFile(path: string, options: CheckOptions): Prom
     if (err instanceof ConfigError) return { invalid: err.problems, refused: [], warnings: [] };
     throw err;
   }
-  const { errors, warnings } = await configFindings(config, { ...(options.env ? { env: options.env } : {}), ...(options.planned ? { planned: options.planned } : {}) });
+  const { errors, warnings } = await configFindings(config, {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.planned ? { planned: options.planned } : {}),
+  });
   return { config, invalid: [], refused: errors, warnings };
 }

@@ -32,7 +32,6 @@ export class ConfigError extends Error {
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-
 function issues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
   return error.issues.map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);
 }
@@ -45,16 +44,19 @@ export interface LoadOptions {
 
 /** Parse YAML text into a validated config; throws ConfigError listing every problem. */
 export function parseConfig(text: string, path: string, { factories, env = process.env }: LoadOptions): GatewayConfig {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw new ConfigError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
+    throw new ConfigError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${path}: ${e.message.split('\n')[0]}`));
   const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([`${path}: must be a mapping of settings`]);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError([`${path}: must be a mapping of settings`]);
   const input = { ...(raw as Record<string, unknown>) };
   // PORT and ISSUER override the file (containers, the newcomer's path)
   if (env.PORT !== undefined) {
     const port = Number(env.PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: must be a port number, got ${JSON.stringify(env.PORT)}`]);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new ConfigError([`PORT: must be a port number, got ${JSON.stringify(env.PORT)}`]);
     input.port = port;
   }
   if (env.ISSUER) input.issuer = env.ISSUER;
@@ -64,7 +66,13 @@ export function parseConfig(text: string, path: string, { factories, env = proce
   if (typeof input.issuer === 'string') {
     const issuer = input.issuer.replace(/\/$/, '');
     const substitute = (v: unknown): unknown =>
-      typeof v === 'string' ? v.replaceAll('${issuer}', issuer) : Array.isArray(v) ? v.map(substitute) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x)])) : v;
+      typeof v === 'string'
+        ? v.replaceAll('${issuer}', issuer)
+        : Array.isArray(v)
+          ? v.map(substitute)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x)]))
+            : v;
     for (const key of Object.keys(input)) if (key !== 'issuer') input[key] = substitute(input[key]);
   }
 
@@ -87,12 +95,19 @@ export function parseConfig(text: string, path: string, { factories, env = proce
       problems.push(...issues(result.error, ['providers', i]));
       return;
     }
-    const base = providerBaseSchema.safeParse(Object.fromEntries(Object.keys(providerBaseSchema.shape).map((k) => [k, (result.data as Record<string, unknown>)[k]]).filter(([, v]) => v !== undefined)));
+    const base = providerBaseSchema.safeParse(
+      Object.fromEntries(
+        Object.keys(providerBaseSchema.shape)
+          .map((k) => [k, (result.data as Record<string, unknown>)[k]])
+          .filter(([, v]) => v !== undefined),
+      ),
+    );
     if (!base.success) {
       problems.push(...issues(base.error, ['providers', i]));
       return;
     }
-    if (ids.has(base.data.id)) problems.push(`providers[${i}].id: duplicate provider id ${JSON.stringify(base.data.id)}`);
+    if (ids.has(base.data.id))
+      problems.push(`providers[${i}].id: duplicate provider id ${JSON.stringify(base.data.id)}`);
     ids.add(base.data.id);
     providers.push({ factory, config: result.data as ProviderEntry['config'] });
   });
@@ -100,7 +115,7 @@ export function parseConfig(text: string, path: string, { factories, env = proce
   if (parsed.success) problems.push(...crossChecks(parsed.data, ids));
   if (problems.length) throw new ConfigError(problems);
   const data = parsed.data!;
-  return { ...data, providers, digest: 'sha256:' + createHash('sha256').update(text).digest('hex'), path };
+  return { ...data, providers, digest: `sha256:${createHash('sha256').update(text).digest('hex')}`, path };
 }
 
 /** Rules that span several settings, and what production mode demands. */
@@ -113,7 +128,8 @@ function crossChecks(c: GatewayFileConfig, providerIds: Set<string>): string[] {
     if (prod && k.length < 32) out.push(`cookie_keys[${i}]: must be at least 32 characters in production`);
   });
   if (prod && c.demo.enabled) out.push('demo.enabled: the demo must be off in production');
-  if (c.clients.some((cl) => cl.subject_type === 'pairwise') && !c.pairwise_salt) out.push('pairwise_salt: required when a client uses subject_type pairwise');
+  if (c.clients.some((cl) => cl.subject_type === 'pairwise') && !c.pairwise_salt)
+    out.push('pairwise_salt: required when a client uses subject_type pairwise');
   const clientIds = new Set<string>();
   c.clients.forEach((cl, i) => {
     const at = `clients[${i}]`;
@@ -124,18 +140,24 @@ function crossChecks(c: GatewayFileConfig, providerIds: Set<string>): string[] {
       if (u.includes('#')) out.push(`${at}.redirect_uris[${j}]: must not contain a fragment`);
     });
     cl.post_logout_redirect_uris.forEach((u, j) => {
-      if (prod && !u.startsWith('https://')) out.push(`${at}.post_logout_redirect_uris[${j}]: must be https in production`);
+      if (prod && !u.startsWith('https://'))
+        out.push(`${at}.post_logout_redirect_uris[${j}]: must be https in production`);
     });
     const m = cl.token_endpoint_auth_method;
-    if ((m === 'client_secret_basic' || m === 'client_secret_post') && !cl.client_secret) out.push(`${at}.client_secret: required for ${m}`);
-    if (cl.client_secret && prod && cl.client_secret.length < 32) out.push(`${at}.client_secret: must be at least 32 characters in production`);
-    if ((m === 'private_key_jwt' || m === 'self_signed_tls_client_auth') && !cl.jwks && !cl.jwks_uri) out.push(`${at}.jwks: required for ${m} (or jwks_uri)`);
-    if (m === 'tls_client_auth' && !cl.tls_client_auth_subject_dn) out.push(`${at}.tls_client_auth_subject_dn: required for tls_client_auth`);
+    if ((m === 'client_secret_basic' || m === 'client_secret_post') && !cl.client_secret)
+      out.push(`${at}.client_secret: required for ${m}`);
+    if (cl.client_secret && prod && cl.client_secret.length < 32)
+      out.push(`${at}.client_secret: must be at least 32 characters in production`);
+    if ((m === 'private_key_jwt' || m === 'self_signed_tls_client_auth') && !cl.jwks && !cl.jwks_uri)
+      out.push(`${at}.jwks: required for ${m} (or jwks_uri)`);
+    if (m === 'tls_client_auth' && !cl.tls_client_auth_subject_dn)
+      out.push(`${at}.tls_client_auth_subject_dn: required for tls_client_auth`);
     (cl.providers ?? []).forEach((p, j) => {
       if (!providerIds.has(p)) out.push(`${at}.providers[${j}]: unknown provider ${JSON.stringify(p)}`);
     });
   });
-  if (c.demo.enabled && !clientIds.has(c.demo.client_id)) out.push(`demo.client_id: no client ${JSON.stringify(c.demo.client_id)} is configured`);
+  if (c.demo.enabled && !clientIds.has(c.demo.client_id))
+    out.push(`demo.client_id: no client ${JSON.stringify(c.demo.client_id)} is configured`);
   return out;
 }
 
@@ -144,7 +166,9 @@ export function loadConfigFile(path: string, options: LoadOptions): GatewayConfi
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${path}: cannot read configuration file (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ConfigError([
+      `${path}: cannot read configuration file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
   }
   return parseConfig(text, path, options);
 }

@@ -22,10 +22,13 @@ export function underDemoMaterial(file: string): boolean {
 /** Strings of a provider entry that point at the gateway's in-process demo peers or their key material. */
 function demoPeerReferences(value: unknown, at: string, demoBase: string, out: Problem[]): void {
   if (typeof value === 'string') {
-    if (value.startsWith(demoBase)) out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
-    else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value)) out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
+    if (value.startsWith(demoBase))
+      out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
+    else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value))
+      out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
   } else if (Array.isArray(value)) value.forEach((v, i) => demoPeerReferences(v, `${at}[${i}]`, demoBase, out));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
 }
 
 /** Redis holds sessions, grants and verified identities: production needs TLS and a password. */
@@ -38,24 +41,40 @@ function redisProblems(url: string): Problem[] {
     return [['store.url', 'is not a valid redis:// or rediss:// URL']];
   }
   const out: Problem[] = [];
-  if (u.protocol !== 'rediss:') out.push(['store.url', 'must use TLS (rediss://) in production: the store holds whole identities']);
-  if (!u.password) out.push(['store.url', 'must carry a password (rediss://:PASSWORD@host or user:PASSWORD) in production']);
+  if (u.protocol !== 'rediss:')
+    out.push(['store.url', 'must use TLS (rediss://) in production: the store holds whole identities']);
+  if (!u.password)
+    out.push(['store.url', 'must carry a password (rediss://:PASSWORD@host or user:PASSWORD) in production']);
   return out;
 }
 
 /** RFC 8705 tls_client_auth trusts a certificate only as far as its chain: without a CA the default store decides. */
 function clientCaProblems(c: GatewayConfig): Problem[] {
-  const users = c.clients.flatMap((cl, i) => (cl.token_endpoint_auth_method === 'tls_client_auth' ? [`clients[${i}]`] : []));
+  const users = c.clients.flatMap((cl, i) =>
+    cl.token_endpoint_auth_method === 'tls_client_auth' ? [`clients[${i}]`] : [],
+  );
   if (!users.length) return [];
   const who = `${users.join(', ')} ${users.length > 1 ? 'use' : 'uses'} tls_client_auth`;
   const s = c.server;
-  const native = !!s?.tls && (s.mtls?.port !== undefined || s.tls.request_client_certificate === true || !!s.tls.client_ca);
+  const native =
+    !!s?.tls && (s.mtls?.port !== undefined || s.tls.request_client_certificate === true || !!s.tls.client_ca);
   const out: Problem[] = [];
-  if (native && !s!.tls!.client_ca) out.push(['server.tls.client_ca', `required in production: ${who}, and without it any certificate of the process's default CA store would be accepted`]);
+  if (native && !s!.tls!.client_ca)
+    out.push([
+      'server.tls.client_ca',
+      `required in production: ${who}, and without it any certificate of the process's default CA store would be accepted`,
+    ]);
   if (s?.client_certificate_header && !s.client_certificate_header.client_ca && !s.tls?.client_ca) {
-    out.push(['server.client_certificate_header.client_ca', `required in production: ${who}, and forwarded certificates must chain to the agency CA`]);
+    out.push([
+      'server.client_certificate_header.client_ca',
+      `required in production: ${who}, and forwarded certificates must chain to the agency CA`,
+    ]);
   }
-  if (!native && !s?.client_certificate_header) out.push([`${users[0]}.token_endpoint_auth_method`, 'tls_client_auth needs client certificates: configure server.tls with client_ca, or server.client_certificate_header']);
+  if (!native && !s?.client_certificate_header)
+    out.push([
+      `${users[0]}.token_endpoint_auth_method`,
+      'tls_client_auth needs client certificates: configure server.tls with client_ca, or server.client_certificate_header',
+    ]);
   return out;
 }
 
@@ -68,12 +87,21 @@ export function productionProblems(c: GatewayConfig): string[] {
     out.push(['pairwise_salt', `must be at least ${MIN_SECRET_LENGTH} characters in production`]);
   }
   if (c.store.type === 'redis') out.push(...redisProblems(c.store.url));
-  if (c.proxy === true) out.push(['proxy', 'true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production']);
-  else if (!c.server?.tls && c.proxy === false) out.push(['proxy', 'without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls']);
+  if (c.proxy === true)
+    out.push([
+      'proxy',
+      'true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production',
+    ]);
+  else if (!c.server?.tls && c.proxy === false)
+    out.push([
+      'proxy',
+      'without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls',
+    ]);
   out.push(...clientCaProblems(c));
   const demoBase = `${c.issuer.replace(/\/$/, '')}/demo/`;
   c.providers.forEach(({ config }, i) => {
-    for (const [k, v] of Object.entries(config)) if (k !== 'onboarding' && k !== 'name') demoPeerReferences(v, `providers[${i}].${k}`, demoBase, out);
+    for (const [k, v] of Object.entries(config))
+      if (k !== 'onboarding' && k !== 'name') demoPeerReferences(v, `providers[${i}].${k}`, demoBase, out);
   });
   return out.map(([path, message]) => `${path}: ${message}`);
 }

@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { LOA_LEVELS } from '../identity/loa.ts';
 import { tlsClientSchema } from '../tls/transport.ts';
 
-export const ONBOARDING_STAGES = ['application', 'review', 'agreement_drafting', 'signing', 'development', 'testing', 'production'] as const;
+export const ONBOARDING_STAGES = [
+  'application',
+  'review',
+  'agreement_drafting',
+  'signing',
+  'development',
+  'testing',
+  'production',
+] as const;
 export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
 
 export const localizedText = z.strictObject({ lv: z.string().min(1).max(100), en: z.string().min(1).max(100) });
@@ -14,7 +22,9 @@ export const onboardingSchema = z.strictObject({
   /** banks: an active credit institution licence (Latvijas Banka, formerly FKTK) */
   licence: z.strictObject({ number: z.string().min(1), valid_until: z.iso.date() }).optional(),
   /** other eID providers: entry in the Ministry of Defence register of eID providers */
-  eid_register: z.strictObject({ entry: z.string().min(1), qualified: z.boolean(), valid_until: z.iso.date().optional() }).optional(),
+  eid_register: z
+    .strictObject({ entry: z.string().min(1), qualified: z.boolean(), valid_until: z.iso.date().optional() })
+    .optional(),
   /** the seed requires the service to be free of charge */
   free_of_charge: z.boolean(),
   /** two-factor authentication is offered (seed: "online two-factor authentication") */

@@ -7,7 +7,13 @@ import { ipOrCidr, serverSchema } from '../tls/inbound.ts';
 import { securitySchema } from '../tls/security-checks.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] as const;
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -35,7 +41,14 @@ export type ClientConfig = z.infer<typeof clientSchema>;
 
 export const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('memory') }),
-  z.strictObject({ type: z.literal('redis'), url: secretSchema, prefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('vpm:') }),
+  z.strictObject({
+    type: z.literal('redis'),
+    url: secretSchema,
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,32}$/)
+      .default('vpm:'),
+  }),
 ]);
 
 // A login takes one authorization request, three or four interaction pages and one provider callback; the
@@ -91,7 +104,9 @@ export const gatewaySchema = z.strictObject({
   providers: z.array(z.record(z.string(), z.unknown())).default([]),
   clients: z.array(clientSchema).default([]),
   /** the demo agency service page at / (development only) */
-  demo: z.strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') }).default({ enabled: false, client_id: 'demo-service' }),
+  demo: z
+    .strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') })
+    .default({ enabled: false, client_id: 'demo-service' }),
   /** HTTPS listener and agency-service client certificates (src/tls/inbound.ts) */
   server: serverSchema.optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

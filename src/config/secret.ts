@@ -18,7 +18,10 @@ export const secretSchema = z
     try {
       return readFileSync(value.file, 'utf8').trim();
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `cannot read secret file ${value.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `cannot read secret file ${value.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      });
       return z.NEVER;
     }
   });
@@ -40,11 +43,17 @@ export function withPlannedFiles<T>(isPlanned: ((path: string) => boolean) | und
 }
 
 /** A PEM or other file that must exist and be readable; the value is the path. */
-export const readableFile = z.string().min(1).superRefine((path, ctx) => {
-  try {
-    readFileSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && planned?.(path)) return;
-    ctx.addIssue({ code: 'custom', message: `cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
-  }
-});
+export const readableFile = z
+  .string()
+  .min(1)
+  .superRefine((path, ctx) => {
+    try {
+      readFileSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && planned?.(path)) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      });
+    }
+  });

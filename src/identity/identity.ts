@@ -55,10 +55,11 @@ function cleanName(value: string | undefined, what: string): string {
 export function normalizeIdentity(raw: RawIdentity, idp: string): Identity {
   const givenName = cleanName(raw.givenName, 'given name');
   const familyName = cleanName(raw.familyName, 'family name');
-  if (!raw.personalCode || !raw.personalCode.trim()) throw new IdentityError('provider answer lacks the personal code');
+  if (!raw.personalCode?.trim()) throw new IdentityError('provider answer lacks the personal code');
   if (!isLoa(raw.loa)) throw new IdentityError('provider answer has no valid level of assurance');
   // never the gateway's clock: auth_time must say when the person really authenticated
-  if (!Number.isSafeInteger(raw.authTime) || raw.authTime <= 0) throw new IdentityError('provider answer has no authentication time');
+  if (!Number.isSafeInteger(raw.authTime) || raw.authTime <= 0)
+    throw new IdentityError('provider answer has no authentication time');
   let pc;
   try {
     pc = parsePersonalCode(raw.country ?? 'LV', raw.personalCode);

@@ -37,7 +37,8 @@ function parseLatvian(input: string): PersonalCode {
   // New format (since 2017-07-01): 32..39, no birth date, no check digit to enforce.
   if (d[0] === 3 && d[1]! >= 2) return { country: 'LV', code: canonical };
   const century = d[6];
-  if (century === undefined || century > 2) throw new PersonalCodeError('Latvian personal code has an invalid century digit');
+  if (century === undefined || century > 2)
+    throw new PersonalCodeError('Latvian personal code has an invalid century digit');
   const year = 1800 + century * 100 + d[4]! * 10 + d[5]!;
   const birthdate = isoDate(year, d[2]! * 10 + d[3]!, d[0]! * 10 + d[1]!);
   if (!birthdate) throw new PersonalCodeError('Latvian personal code carries no valid date of birth');
@@ -71,7 +72,8 @@ export function isSupportedCountry(country: string): country is Country {
 /** Validate and canonicalise a personal code of the given country; throws PersonalCodeError. */
 export function parsePersonalCode(country: string, value: string): PersonalCode {
   const upper = country.trim().toUpperCase();
-  if (!isSupportedCountry(upper)) throw new PersonalCodeError(`personal codes of country ${JSON.stringify(country)} are not accepted`);
+  if (!isSupportedCountry(upper))
+    throw new PersonalCodeError(`personal codes of country ${JSON.stringify(country)} are not accepted`);
   const trimmed = value.trim();
   if (trimmed.length === 0 || trimmed.length > 20) throw new PersonalCodeError('personal code is empty or too long');
   return upper === 'LV' ? parseLatvian(trimmed) : parseEeLt(trimmed, upper);

@@ -4,7 +4,13 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
 
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 export function storeAdapterFactory(store: Store): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
@@ -23,14 +29,16 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
       if (this.name === 'ReplayDetection') {
         // the engine finds, then saves, a JWT id (client assertion, DPoP proof): concurrent replays of one JWT
         // would all pass that check, so recording an id is create-only and the second attempt is refused
-        if (!(await store.setIfAbsent(this.key(id), JSON.stringify(payload), ttl))) throw new errors.InvalidRequest('this JWT (client assertion or DPoP proof) was already used');
+        if (!(await store.setIfAbsent(this.key(id), JSON.stringify(payload), ttl)))
+          throw new errors.InvalidRequest('this JWT (client assertion or DPoP proof) was already used');
         return;
       }
       // the value and its indexes are independent writes: issued together they share one Redis round trip
       const index: Promise<void>[] = [store.set(this.key(id), JSON.stringify(payload), ttl)];
       if (payload.uid) index.push(store.set(`oidc:uid:${this.name}:${payload.uid}`, id, ttl));
       if (payload.userCode) index.push(store.set(`oidc:userCode:${payload.userCode}`, id, ttl));
-      if (payload.grantId && GRANTABLE.has(this.name)) index.push(store.addToSet(`oidc:grant:${payload.grantId}`, this.key(id), ttl));
+      if (payload.grantId && GRANTABLE.has(this.name))
+        index.push(store.addToSet(`oidc:grant:${payload.grantId}`, this.key(id), ttl));
       await Promise.all(index);
     }
 
@@ -60,7 +68,9 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
           await this.revokeByGrantId(payload.grantId);
           await store.delete(`oidc:Grant:${payload.grantId}`);
         }
-        throw this.name === 'PushedAuthorizationRequest' ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used') : new errors.InvalidGrant(`${this.name} already consumed`);
+        throw this.name === 'PushedAuthorizationRequest'
+          ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+          : new errors.InvalidGrant(`${this.name} already consumed`);
       }
       payload.consumed = Math.floor(Date.now() / 1000);
       await store.replace(this.key(id), JSON.stringify(payload));

@@ -9,9 +9,10 @@ export interface SigningKeys {
 }
 
 async function generate(kind: 'RSA' | 'EC'): Promise<JWK> {
-  const { privateKey } = kind === 'RSA'
-    ? await generateKeyPair('PS256', { modulusLength: 3072, extractable: true })
-    : await generateKeyPair('ES256', { extractable: true });
+  const { privateKey } =
+    kind === 'RSA'
+      ? await generateKeyPair('PS256', { modulusLength: 3072, extractable: true })
+      : await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
   jwk.kid = await calculateJwkThumbprint(jwk);
   jwk.use = 'sig';
@@ -32,7 +33,8 @@ export async function loadOrCreateSigningKeys(dir: string): Promise<SigningKeys>
     .map((f) => {
       const jwk = JSON.parse(readFileSync(join(dir, f), 'utf8')) as JWK;
       if (!jwk.d) throw new Error(`${join(dir, f)}: not a private key`);
-      if (jwk.kty === 'RSA' && Buffer.from(jwk.n ?? '', 'base64url').length * 8 < 2048) throw new Error(`${join(dir, f)}: RSA key below 2048 bits`);
+      if (jwk.kty === 'RSA' && Buffer.from(jwk.n ?? '', 'base64url').length * 8 < 2048)
+        throw new Error(`${join(dir, f)}: RSA key below 2048 bits`);
       return jwk;
     });
   return { keys };

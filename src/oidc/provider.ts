@@ -2,13 +2,19 @@
 // storage, keys, findAccount, claims, the interaction URL and policy tweaks, and error/logout pages.
 import { createHmac, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type ClientMetadata,
+} from 'oidc-provider';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Store } from '../store/store.ts';
 import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { storeAdapterFactory } from './adapter.ts';
-import { Accounts, SCOPE_CLAIMS, identityClaims } from './accounts.ts';
+import { type Accounts, SCOPE_CLAIMS, identityClaims } from './accounts.ts';
 import { LOA_LEVELS, isLoa, type Loa } from '../identity/loa.ts';
 import type { SigningKeys } from './keys.ts';
 import { errorPage } from '../web/views.ts';
@@ -55,7 +61,9 @@ function clientMetadata(c: GatewayConfig['clients'][number]): ClientMetadata {
     subject_type: c.subject_type,
     scope: ['openid', ...c.scopes].join(' '),
     // issue 6: a service that authenticates with a certificate gets tokens bound to it (RFC 8705 §3)
-    ...((CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.token_endpoint_auth_method) ? { tls_client_certificate_bound_access_tokens: true } : {}),
+    ...((CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.token_endpoint_auth_method)
+      ? { tls_client_certificate_bound_access_tokens: true }
+      : {}),
   };
 }
 
@@ -66,7 +74,8 @@ function clientMetadata(c: GatewayConfig['clients'][number]): ClientMetadata {
  * which `__Host-` forbids, so they keep `__Secure-` (Secure required, Path free).
  */
 export function cookieNames(issuer: string): { session: string; interaction: string; resume: string } {
-  if (!issuer.startsWith('https://')) return { session: '_session', interaction: '_interaction', resume: '_interaction_resume' };
+  if (!issuer.startsWith('https://'))
+    return { session: '_session', interaction: '_interaction', resume: '_interaction_resume' };
   return { session: '__Host-session', interaction: '__Secure-interaction', resume: '__Secure-interaction_resume' };
 }
 
@@ -77,29 +86,40 @@ export function createOidcProvider(deps: OidcDeps): Provider {
   // no silent single sign-on, so the level, the provider and the identity always belong to this login.
   policy.get('login')!.checks.add(
     // with prompt=none the engine answers with this error: the user must log in, nothing else would help
-    new interactionPolicy.Check('fresh_authentication', 'every request is authenticated at a provider', 'login_required', (ctx) =>
-      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    new interactionPolicy.Check(
+      'fresh_authentication',
+      'every request is authenticated at a provider',
+      'login_required',
+      (ctx) =>
+        ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
   // id_token_hint names who the service expects. The engine compares it only at the authorization endpoint,
   // where nobody is logged in yet (we never keep a session), so compare it with whoever has just
   // authenticated: someone else is login_required (OpenID Connect Core 3.1.2.1), never their code.
   policy.get('login')!.checks.add(
-    new interactionPolicy.Check('id_token_hint_subject', 'the person who authenticated is not the one id_token_hint names', 'login_required', async (ctx) => {
-      const hint = ctx.oidc.params?.id_token_hint;
-      const login = ctx.oidc.result?.login as { accountId?: string } | undefined;
-      if (typeof hint !== 'string' || !login?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const client = ctx.oidc.client!;
-      const expected = client.subjectType === 'pairwise' ? await pairwiseIdentifier(ctx, login.accountId, client) : login.accountId;
-      let named: unknown;
-      try {
-        named = decodeJwt(hint).sub; // its signature was verified at the authorization endpoint
-      } catch {
-        named = undefined;
-      }
-      if (named !== expected) throw new errors.LoginRequired('the person who authenticated is not the one id_token_hint names');
-      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    }),
+    new interactionPolicy.Check(
+      'id_token_hint_subject',
+      'the person who authenticated is not the one id_token_hint names',
+      'login_required',
+      async (ctx) => {
+        const hint = ctx.oidc.params?.id_token_hint;
+        const login = ctx.oidc.result?.login as { accountId?: string } | undefined;
+        if (typeof hint !== 'string' || !login?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const client = ctx.oidc.client!;
+        const expected =
+          client.subjectType === 'pairwise' ? await pairwiseIdentifier(ctx, login.accountId, client) : login.accountId;
+        let named: unknown;
+        try {
+          named = decodeJwt(hint).sub; // its signature was verified at the authorization endpoint
+        } catch {
+          named = undefined;
+        }
+        if (named !== expected)
+          throw new errors.LoginRequired('the person who authenticated is not the one id_token_hint names');
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
   );
 
   // RFC 8705 client certificates at the token endpoint, when the server settings provide them (src/tls/inbound.ts)
@@ -107,29 +127,48 @@ export function createOidcProvider(deps: OidcDeps): Provider {
   // RFC 8705 §5: token, userinfo and revocation also on a listener that requests client certificates
   const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
   const pairwiseSalt = config.pairwise_salt ?? '';
-  const pairwiseIdentifier = async (_ctx: KoaContextWithOIDC, sub: string, client: { sectorIdentifier?: string | undefined; clientId: string }) =>
-    createHmac('sha256', pairwiseSalt).update(`${client.sectorIdentifier ?? client.clientId}|${sub}`).digest('base64url');
+  const pairwiseIdentifier = async (
+    _ctx: KoaContextWithOIDC,
+    sub: string,
+    client: { sectorIdentifier?: string | undefined; clientId: string },
+  ) =>
+    createHmac('sha256', pairwiseSalt)
+      .update(`${client.sectorIdentifier ?? client.clientId}|${sub}`)
+      .digest('base64url');
   const cookieKeys = config.cookie_keys ?? [randomBytes(32).toString('base64url')];
 
   const configuration: Configuration = {
     adapter: storeAdapterFactory(deps.store),
     clients: config.clients.map(clientMetadata),
     jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { names: cookieNames(config.issuer), keys: cookieKeys, long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+    cookies: {
+      names: cookieNames(config.issuer),
+      keys: cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
     responseTypes: ['code'],
     // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
     allowOmittingSingleRegisteredRedirectUri: false,
     pkce: { required: () => true },
     scopes: [...SCOPES],
     // acr, amr and auth_time come from the login itself; every ID token carries them
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
+    claims: {
+      ...SCOPE_CLAIMS,
+      openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'],
+    } as unknown as Configuration['claims'],
     // ID tokens carry the scope's claims too (code flow), as national brokers do
     conformIdTokenClaims: false,
     acrValues: [...LOA_LEVELS],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier,
     ...(mtlsAliases ? { discovery: { mtls_endpoint_aliases: mtlsAliases } } : {}),
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(mtls ? CERTIFICATE_AUTH_METHODS : [])],
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      ...(mtls ? CERTIFICATE_AUTH_METHODS : []),
+    ],
     enabledJWA: {
       idTokenSigningAlgValues: ['PS256', 'ES256', 'RS256'],
       clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
@@ -143,7 +182,8 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => {
-          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          if (token.clientId !== client.clientId)
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
           return true;
         },
       },
@@ -159,7 +199,11 @@ export function createOidcProvider(deps: OidcDeps): Provider {
         logoutSource: async (ctx, form) => {
           const l = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
           ctx.type = 'html';
-          ctx.body = page(t(l, 'logout_title'), html`<h1>${t(l, 'logout_title')}</h1><p>${t(l, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(l, 'logout_yes')}</button>`, { lang: l });
+          ctx.body = page(
+            t(l, 'logout_title'),
+            html`<h1>${t(l, 'logout_title')}</h1><p>${t(l, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(l, 'logout_yes')}</button>`,
+            { lang: l },
+          );
         },
         postLogoutSuccessSource: async (ctx) => {
           const l = pickLocale(undefined, ctx.get('accept-language'));
@@ -174,22 +218,32 @@ export function createOidcProvider(deps: OidcDeps): Provider {
       // engine has already dropped unknown scopes from `value`, so read the scope as the client sent it; a
       // pushed request (PAR) was checked like this when it was pushed.
       scope(ctx: KoaContextWithOIDC, value: unknown) {
-        const raw = ctx.oidc.entities.PushedAuthorizationRequest ? value : ctx.method === 'POST' ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope : ctx.query.scope;
+        const raw = ctx.oidc.entities.PushedAuthorizationRequest
+          ? value
+          : ctx.method === 'POST'
+            ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope
+            : ctx.query.scope;
         const scopes = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
         const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-        if (unknown.length) throw new errors.InvalidScope(`unsupported scope: ${unknown.join(' ').slice(0, 100)}`, unknown.join(' ').slice(0, 100));
+        if (unknown.length)
+          throw new errors.InvalidScope(
+            `unsupported scope: ${unknown.join(' ').slice(0, 100)}`,
+            unknown.join(' ').slice(0, 100),
+          );
         if (!scopes.includes('openid')) throw new errors.InvalidScope('scope must include openid', 'openid');
       },
       // Estonia's broker requires a state of at least 8 characters; so do we (CSRF protection for the RP)
       state(_ctx: KoaContextWithOIDC, value: unknown) {
-        if (typeof value !== 'string' || value.length < 8) throw new errors.InvalidRequest('state is required and must be at least 8 characters');
+        if (typeof value !== 'string' || value.length < 8)
+          throw new errors.InvalidRequest('state is required and must be at least 8 characters');
         if (value.length > 512) throw new errors.InvalidRequest('state is too long');
       },
       acr_values(ctx: KoaContextWithOIDC, value: unknown) {
         if (value === undefined) return;
         const requested = requestedLoa(value);
         if (!requested) throw new errors.InvalidRequest(`acr_values must name one of ${LOA_LEVELS.join(', ')}`);
-        if (!deps.providersFor(ctx.oidc.client!.clientId, requested).length) throw new errors.InvalidRequest(`no provider offers level ${requested} to this client`);
+        if (!deps.providersFor(ctx.oidc.client!.clientId, requested).length)
+          throw new errors.InvalidRequest(`no provider offers level ${requested} to this client`);
       },
       // Lets a service skip the selection page by naming one provider (as commercial brokers' idp hints do)
       idp_hint(ctx: KoaContextWithOIDC, value: unknown) {
@@ -212,8 +266,12 @@ export function createOidcProvider(deps: OidcDeps): Provider {
         accountId: sub,
         claims: async (use, scope, _claims, rejected) => {
           const all = identityClaims(account.identity);
-          const granted = new Set(scope.split(' ').flatMap((s) => (SCOPE_CLAIMS as Record<string, readonly string[]>)[s] ?? []));
-          const released = Object.fromEntries(Object.entries(all).filter(([k, v]) => v !== undefined && granted.has(k) && !rejected.includes(k)));
+          const granted = new Set(
+            scope.split(' ').flatMap((s) => (SCOPE_CLAIMS as Record<string, readonly string[]>)[s] ?? []),
+          );
+          const released = Object.fromEntries(
+            Object.entries(all).filter(([k, v]) => v !== undefined && granted.has(k) && !rejected.includes(k)),
+          );
           released.sub = sub;
           await audit.record({
             type: 'identity_released',
@@ -237,8 +295,20 @@ export function createOidcProvider(deps: OidcDeps): Provider {
     },
     renderError: async (ctx, out, error) => {
       const l = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
-      const message = out.error === 'invalid_redirect_uri' || /redirect_uri/.test(String(out.error_description)) ? 'error_redirect_uri' : out.error === 'invalid_client' ? 'error_client' : out.error === 'invalid_request' && /session|interaction/i.test(String(out.error_description)) ? 'error_session' : 'error_generic';
-      logger.warn('oidc error page', { error: out.error, description: out.error_description, status: (error as { status?: number }).status, cause: ((error as { cause?: Error }).cause)?.message });
+      const message =
+        out.error === 'invalid_redirect_uri' || /redirect_uri/.test(String(out.error_description))
+          ? 'error_redirect_uri'
+          : out.error === 'invalid_client'
+            ? 'error_client'
+            : out.error === 'invalid_request' && /session|interaction/i.test(String(out.error_description))
+              ? 'error_session'
+              : 'error_generic';
+      logger.warn('oidc error page', {
+        error: out.error,
+        description: out.error_description,
+        status: (error as { status?: number }).status,
+        cause: (error as { cause?: Error }).cause?.message,
+      });
       ctx.type = 'html';
       ctx.body = errorPage({ locale: l, message, nonce: '' });
     },

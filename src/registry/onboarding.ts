@@ -17,17 +17,22 @@ export function eligibility(p: ProviderBaseConfig, production: boolean, today = 
   const day = today.toISOString().slice(0, 10);
   if (p.kind === 'bank') {
     if (!o.licence) reasons.push('onboarding.licence: a bank needs an active credit institution licence');
-    else if (o.licence.valid_until < day) reasons.push(`onboarding.licence.valid_until: licence expired on ${o.licence.valid_until}`);
+    else if (o.licence.valid_until < day)
+      reasons.push(`onboarding.licence.valid_until: licence expired on ${o.licence.valid_until}`);
   } else {
-    if (!o.eid_register) reasons.push('onboarding.eid_register: an eID provider must be in the Ministry of Defence register');
+    if (!o.eid_register)
+      reasons.push('onboarding.eid_register: an eID provider must be in the Ministry of Defence register');
     else {
-      if (!o.eid_register.qualified) reasons.push('onboarding.eid_register.qualified: not a qualified enhanced-security eID provider');
-      if (o.eid_register.valid_until && o.eid_register.valid_until < day) reasons.push(`onboarding.eid_register.valid_until: registration expired on ${o.eid_register.valid_until}`);
+      if (!o.eid_register.qualified)
+        reasons.push('onboarding.eid_register.qualified: not a qualified enhanced-security eID provider');
+      if (o.eid_register.valid_until && o.eid_register.valid_until < day)
+        reasons.push(`onboarding.eid_register.valid_until: registration expired on ${o.eid_register.valid_until}`);
     }
   }
   if (!o.free_of_charge) reasons.push('onboarding.free_of_charge: the service must be free of charge');
   if (!o.two_factor) reasons.push('onboarding.two_factor: online two-factor authentication is required');
   const ready = production ? o.stage === 'production' : o.stage === 'production' || o.stage === 'testing';
-  if (!ready) reasons.push(`onboarding.stage: ${o.stage} is not yet ${production ? 'production' : 'testing or production'}`);
+  if (!ready)
+    reasons.push(`onboarding.stage: ${o.stage} is not yet ${production ? 'production' : 'testing or production'}`);
   return { eligible: reasons.length === 0, reasons };
 }

@@ -14,7 +14,12 @@ export class RedisStore implements Store {
   private readonly prefix: string;
 
   constructor({ url, prefix, options }: RedisStoreOptions) {
-    this.client = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true, ...options });
+    this.client = new Redis(url, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 2,
+      enableAutoPipelining: true,
+      ...options,
+    });
     // errors surface on the commands that fail; an unhandled 'error' event would crash the process
     this.client.on('error', () => {});
     this.prefix = prefix;
@@ -54,7 +59,12 @@ export class RedisStore implements Store {
     assertTtl(ttlSeconds);
     const k = this.k(key);
     // NX gives a new set its TTL, GT only ever extends an existing one
-    const results = await this.client.multi().sadd(k, member).expire(k, ttlSeconds, 'NX').expire(k, ttlSeconds, 'GT').exec();
+    const results = await this.client
+      .multi()
+      .sadd(k, member)
+      .expire(k, ttlSeconds, 'NX')
+      .expire(k, ttlSeconds, 'GT')
+      .exec();
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
   }

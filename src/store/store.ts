@@ -31,5 +31,6 @@ export class StoreError extends Error {
 }
 
 export function assertTtl(ttlSeconds: number): void {
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new StoreError(`ttl must be a positive whole number of seconds, got ${ttlSeconds}`);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
+    throw new StoreError(`ttl must be a positive whole number of seconds, got ${ttlSeconds}`);
 }

@@ -38,7 +38,11 @@ export interface DedicatedTransport extends ProviderTransport {
 /** A refusal by the gateway's own per-connection check (the cause inside fetch's `TypeError: fetch failed`). */
 export class TlsPeerError extends Error {
   override name = 'TlsPeerError';
-  readonly code: 'ERR_VPM_TLS_HOSTNAME' | 'ERR_VPM_TLS_PIN_MISMATCH' | 'ERR_VPM_TLS_UNAUTHORIZED' | 'ERR_VPM_TLS_PLAIN_HTTP';
+  readonly code:
+    | 'ERR_VPM_TLS_HOSTNAME'
+    | 'ERR_VPM_TLS_PIN_MISMATCH'
+    | 'ERR_VPM_TLS_UNAUTHORIZED'
+    | 'ERR_VPM_TLS_PLAIN_HTTP';
   constructor(code: TlsPeerError['code'], message: string) {
     super(message);
     this.code = code;
@@ -49,7 +53,9 @@ function readPem(providerId: string, field: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`provider ${providerId}: cannot read tls.${field} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(
+      `provider ${providerId}: cannot read tls.${field} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
 }
 
@@ -77,20 +83,32 @@ export function providerTlsOptions(providerId: string, config: TlsClientConfig |
   return options;
 }
 
-function verifyPeer(providerId: string, socket: TLSSocket, host: string, config: TlsClientConfig | undefined): PeerVerification {
+function verifyPeer(
+  providerId: string,
+  socket: TLSSocket,
+  host: string,
+  config: TlsClientConfig | undefined,
+): PeerVerification {
   if (!socket.authorized) {
-    throw new TlsPeerError('ERR_VPM_TLS_UNAUTHORIZED', `provider ${providerId}: server certificate not trusted (${String(socket.authorizationError)})`);
+    throw new TlsPeerError(
+      'ERR_VPM_TLS_UNAUTHORIZED',
+      `provider ${providerId}: server certificate not trusted (${String(socket.authorizationError)})`,
+    );
   }
   // getPeerCertificate, not getPeerX509Certificate: on Node 24 a client-side getPeerX509Certificate()
   // empties every later peer-certificate call on that socket (other code may need it after us).
   const legacy = socket.getPeerCertificate(true);
-  if (!legacy?.raw) throw new TlsPeerError('ERR_VPM_TLS_UNAUTHORIZED', `provider ${providerId}: server presented no certificate`);
+  if (!legacy?.raw)
+    throw new TlsPeerError('ERR_VPM_TLS_UNAUTHORIZED', `provider ${providerId}: server presented no certificate`);
   const identityError = checkServerIdentity(host, legacy);
   if (identityError) throw new TlsPeerError('ERR_VPM_TLS_HOSTNAME', `provider ${providerId}: ${identityError.message}`);
   const peer = new X509Certificate(legacy.raw);
   const spkiPin = spkiSha256(peer);
   if (config?.pins && config.pins.length > 0 && !pinMatches(spkiPin, config.pins)) {
-    throw new TlsPeerError('ERR_VPM_TLS_PIN_MISMATCH', `provider ${providerId}: server key ${spkiPin} matches no configured pin for ${host}`);
+    throw new TlsPeerError(
+      'ERR_VPM_TLS_PIN_MISMATCH',
+      `provider ${providerId}: server key ${spkiPin} matches no configured pin for ${host}`,
+    );
   }
   return { providerId, host, spkiPin, resumed: socket.isSessionReused(), protocol: socket.getProtocol() };
 }
@@ -114,7 +132,13 @@ export function createProviderTransport(
 
   const connect: buildConnector.connector = (opts, callback) => {
     if (opts.protocol !== 'https:' && config) {
-      callback(new TlsPeerError('ERR_VPM_TLS_PLAIN_HTTP', `provider ${providerId}: mutual TLS is configured, refusing plain ${opts.protocol}// to ${opts.hostname}`), null);
+      callback(
+        new TlsPeerError(
+          'ERR_VPM_TLS_PLAIN_HTTP',
+          `provider ${providerId}: mutual TLS is configured, refusing plain ${opts.protocol}// to ${opts.hostname}`,
+        ),
+        null,
+      );
       return;
     }
     baseConnect(opts, (err, socket) => {
@@ -152,7 +176,11 @@ export function createProviderTransport(
     // A Request of Node's built-in fetch is not undici's own class: pass its parts instead.
     if (typeof input === 'object' && !(input instanceof URL)) {
       const req = input;
-      const parts: Init = { method: req.method, headers: [...req.headers], ...(req.body ? { body: req.body, duplex: 'half' } : {}) } as Init;
+      const parts: Init = {
+        method: req.method,
+        headers: [...req.headers],
+        ...(req.body ? { body: req.body, duplex: 'half' } : {}),
+      } as Init;
       return undiciFetch(req.url, { ...parts, ...init, dispatcher });
     }
     // our dispatcher last: a caller can never route around the provider's agent

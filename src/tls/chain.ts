@@ -4,7 +4,7 @@
 // intermediates -> a self-signed root, where the root must be one of the configured client CAs and the
 // intermediates come from the client CA file or from the header itself (as untrusted path material).
 // Like OpenSSL without partial chains, a path must end at a configured self-signed root.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import './reflect-shim.ts';
 import type * as X509 from '@peculiar/x509';
 

@@ -40,7 +40,10 @@ export const clientCertificateHeaderSchema = z.strictObject({
   /** addresses of the terminators allowed to set it; from anyone else the header is ignored */
   trusted_proxies: z.array(ipOrCidr).min(1),
   /** optional header with the terminator's verification result; the certificate counts as CA-verified only when it reads SUCCESS */
-  verify_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+  verify_header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
   /** PEM file: root CA(s) of agency services' certificates, plus any intermediates; a forwarded certificate counts as verified (tls_client_auth) only when it chains to one of the roots. Default: server.tls.client_ca */
   client_ca: z.string().min(1).optional(),
 });
@@ -68,23 +71,44 @@ export const serverSchema = z
   .superRefine((v, ctx) => {
     if (!v.mtls) return;
     if (v.mtls.port === undefined && v.mtls.url === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['mtls'], message: 'give port (the gateway\'s own mutual-TLS listener) or url (a terminator\'s mutual-TLS host name)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mtls'],
+        message: "give port (the gateway's own mutual-TLS listener) or url (a terminator's mutual-TLS host name)",
+      });
       return;
     }
     if (v.mtls.port !== undefined && !v.tls) {
-      ctx.addIssue({ code: 'custom', path: ['mtls', 'port'], message: 'a mutual-TLS listener needs server.tls (certificate and key)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mtls', 'port'],
+        message: 'a mutual-TLS listener needs server.tls (certificate and key)',
+      });
     }
     if (v.mtls.port === undefined && !v.client_certificate_header) {
-      ctx.addIssue({ code: 'custom', path: ['mtls', 'url'], message: 'aliases without the gateway\'s own listener need server.client_certificate_header (the terminator forwards the certificate)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mtls', 'url'],
+        message:
+          "aliases without the gateway's own listener need server.client_certificate_header (the terminator forwards the certificate)",
+      });
     }
     if (v.mtls.port !== undefined && v.tls?.request_client_certificate === true) {
-      ctx.addIssue({ code: 'custom', path: ['tls', 'request_client_certificate'], message: 'with server.mtls the main listener never requests client certificates; remove this setting' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'request_client_certificate'],
+        message: 'with server.mtls the main listener never requests client certificates; remove this setting',
+      });
     }
   });
 export type ServerConfig = z.infer<typeof serverSchema>;
 
 /** The oidc-provider routes (its defaults) that RFC 8705 aliases; nothing else is served on the mutual-TLS listener. */
-export const MTLS_ALIASED_ROUTES = { token_endpoint: '/token', userinfo_endpoint: '/me', revocation_endpoint: '/token/revocation' } as const;
+export const MTLS_ALIASED_ROUTES = {
+  token_endpoint: '/token',
+  userinfo_endpoint: '/me',
+  revocation_endpoint: '/token/revocation',
+} as const;
 
 /** Whether the main listener asks connecting clients for a certificate. */
 function mainRequestsCertificate(settings: ServerConfig): boolean {
@@ -93,7 +117,10 @@ function mainRequestsCertificate(settings: ServerConfig): boolean {
 }
 
 /** `mtls_endpoint_aliases` for discovery (RFC 8705 §5), or undefined without `server.mtls`. */
-export function mtlsEndpointAliases(server: unknown, issuer: string): Record<keyof typeof MTLS_ALIASED_ROUTES, string> | undefined {
+export function mtlsEndpointAliases(
+  server: unknown,
+  issuer: string,
+): Record<keyof typeof MTLS_ALIASED_ROUTES, string> | undefined {
   const settings = serverSchema.parse(server ?? {});
   if (!settings.mtls) return undefined;
   let base: URL;
@@ -117,12 +144,17 @@ export function mtlsEndpointAliases(server: unknown, issuer: string): Record<key
  * node:https options of the gateway's own listener. `requestCert` overrides whether client
  * certificates are asked for (default: `request_client_certificate`, else whether `client_ca` is set).
  */
-export function serverTlsOptions(tls: z.infer<typeof serverTlsSchema>, requestCert = tls.request_client_certificate ?? Boolean(tls.client_ca)): https.ServerOptions {
+export function serverTlsOptions(
+  tls: z.infer<typeof serverTlsSchema>,
+  requestCert = tls.request_client_certificate ?? Boolean(tls.client_ca),
+): https.ServerOptions {
   const read = (field: string, path: string) => {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`server.tls.${field}: cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new Error(
+        `server.tls.${field}: cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   };
   return {
@@ -153,9 +185,16 @@ function bind(s: http.Server, port: number, host?: string): Promise<void> {
  * Starts the gateway's listener: HTTPS when `server.tls` is configured, else plain HTTP. With
  * `server.mtls.port` it never requests client certificates (they go to the mutual-TLS listener).
  */
-export async function listen(handler: RequestListener, server: unknown, port: number, host?: string): Promise<http.Server> {
+export async function listen(
+  handler: RequestListener,
+  server: unknown,
+  port: number,
+  host?: string,
+): Promise<http.Server> {
   const settings = serverSchema.parse(server ?? {});
-  const s = settings.tls ? https.createServer(serverTlsOptions(settings.tls, mainRequestsCertificate(settings)), handler) : http.createServer(handler);
+  const s = settings.tls
+    ? https.createServer(serverTlsOptions(settings.tls, mainRequestsCertificate(settings)), handler)
+    : http.createServer(handler);
   await bind(s, port, host);
   return s;
 }
@@ -175,12 +214,21 @@ export function createMtlsServer(handler: RequestListener, server: unknown): htt
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ error: 'not_found', error_description: 'this listener serves only the mutual-TLS endpoint aliases' }));
+    res.end(
+      JSON.stringify({
+        error: 'not_found',
+        error_description: 'this listener serves only the mutual-TLS endpoint aliases',
+      }),
+    );
   });
 }
 
 /** Starts the mutual-TLS listener on `server.mtls.port`, when configured. */
-export async function listenMtls(handler: RequestListener, server: unknown, host?: string): Promise<https.Server | undefined> {
+export async function listenMtls(
+  handler: RequestListener,
+  server: unknown,
+  host?: string,
+): Promise<https.Server | undefined> {
   const s = createMtlsServer(handler, server);
   if (!s) return undefined;
   await bind(s, serverSchema.parse(server).mtls!.port!, host);
@@ -198,7 +246,9 @@ export function parseForwardedChain(value: string): X509Certificate[] {
   try {
     let text = value.trim();
     if (text.includes('%')) text = decodeURIComponent(text);
-    const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) => m[1]!);
+    const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map(
+      (m) => m[1]!,
+    );
     if (blocks.length > 1 + MAX_FORWARDED_INTERMEDIATES) return [];
     const out: X509Certificate[] = [];
     for (const body of blocks.length ? blocks : [text]) {
@@ -242,7 +292,9 @@ export class ClientCertificates {
       else this.trusted.addSubnet(addr, Number(bits), type);
     }
     const caFile = server.client_certificate_header?.client_ca ?? server.tls?.client_ca;
-    this.clientCas = new ClientCaStore(caFile ? splitPem(readFileSync(caFile, 'utf8')).map((p) => new X509Certificate(p)) : []);
+    this.clientCas = new ClientCaStore(
+      caFile ? splitPem(readFileSync(caFile, 'utf8')).map((p) => new X509Certificate(p)) : [],
+    );
   }
 
   /** Whether the direct peer of this connection is a configured TLS terminator. */
@@ -290,7 +342,10 @@ function parseDn(dn: string): Map<string, string[]> {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const type = part.slice(0, eq).trim().toUpperCase();
-    const value = part.slice(eq + 1).trim().replace(/\\(.)/g, '$1');
+    const value = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/\\(.)/g, '$1');
     out.set(type, [...(out.get(type) ?? []), value].sort());
   }
   return out;
@@ -299,7 +354,8 @@ function parseDn(dn: string): Map<string, string[]> {
 function subjectMap(cert: X509Certificate): Map<string, string[]> {
   const subject = cert.toLegacyObject().subject as unknown as Record<string, string | string[]>;
   const out = new Map<string, string[]>();
-  for (const [type, value] of Object.entries(subject ?? {})) out.set(type.toUpperCase(), (Array.isArray(value) ? value : [value]).slice().sort());
+  for (const [type, value] of Object.entries(subject ?? {}))
+    out.set(type.toUpperCase(), (Array.isArray(value) ? value : [value]).slice().sort());
   return out;
 }
 
@@ -312,7 +368,10 @@ function sameDn(cert: X509Certificate, expected: string): boolean {
 }
 
 function sanEntries(cert: X509Certificate, prefix: string): string[] {
-  return (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  return (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith(prefix))
+    .map((s) => s.slice(prefix.length));
 }
 
 /**

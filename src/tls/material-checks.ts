@@ -10,12 +10,12 @@ export const DAY = 86_400_000;
 
 export type Path = readonly (string | number)[];
 
-
 /** Fields that hold PEM material (a file path or inline PEM): `cert`, `ca`, `key`, `private_key`, `bank_certificate`, `certificates[]`, `client_ca`... */
 const PEM_FIELD = /(^|_)(ca|cert|certs|certificate|certificates|key|private_key)$/;
 /** Fields that name an algorithm. */
 const ALG_FIELD = /(^|_)(alg|algs|algorithm|algorithms|hash|digest)$/;
-const SHA1 = /^(sha-?1|rsa-sha1|sha1withrsa(encryption)?|ecdsa-with-sha1|dsa-with-sha1|http:\/\/www\.w3\.org\/2000\/09\/xmldsig#(rsa-sha1|sha1|dsa-sha1))$/i;
+const SHA1 =
+  /^(sha-?1|rsa-sha1|sha1withrsa(encryption)?|ecdsa-with-sha1|dsa-with-sha1|http:\/\/www\.w3\.org\/2000\/09\/xmldsig#(rsa-sha1|sha1|dsa-sha1))$/i;
 /** RSA PKCS#1 v1.5 key transport (JWE RSA1_5, XML Encryption rsa-1_5): Bleichenbacher-prone */
 const RSA15 = /^(rsa1_5|http:\/\/www\.w3\.org\/2001\/04\/xmlenc#rsa-1_5)$/i;
 
@@ -34,7 +34,13 @@ export class Checker {
   private readonly planned: (path: string) => boolean;
 
   /** `planned`: files generated before the gateway loads them (the demo's key material), so absent is fine */
-  constructor(production: boolean, now: Date, warningDays: number, readFile: (path: string) => Buffer, planned: (path: string) => boolean = () => false) {
+  constructor(
+    production: boolean,
+    now: Date,
+    warningDays: number,
+    readFile: (path: string) => Buffer,
+    planned: (path: string) => boolean = () => false,
+  ) {
     this.production = production;
     this.now = now.getTime();
     this.warnMs = warningDays * DAY;
@@ -80,7 +86,8 @@ export class Checker {
         text = this.readFile(value).toString('utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (!((optional || this.planned(value)) && code === 'ENOENT')) this.error(path, `cannot read file ${value}: ${code ?? 'error'}`);
+        if (!((optional || this.planned(value)) && code === 'ENOENT'))
+          this.error(path, `cannot read file ${value}: ${code ?? 'error'}`);
         return;
       }
     }
@@ -94,8 +101,10 @@ export class Checker {
     for (const [pem, label] of blocks) {
       try {
         if (label === 'CERTIFICATE') this.certificate(new X509Certificate(pem), path);
-        else if (label === 'PUBLIC KEY' || label === 'RSA PUBLIC KEY') this.keySize(createPublicKey(pem), path, 'public key');
-        else if (label === 'ENCRYPTED PRIVATE KEY' || pem.includes('Proc-Type: 4,ENCRYPTED')) continue; // size checked by its adapter once decrypted
+        else if (label === 'PUBLIC KEY' || label === 'RSA PUBLIC KEY')
+          this.keySize(createPublicKey(pem), path, 'public key');
+        else if (label === 'ENCRYPTED PRIVATE KEY' || pem.includes('Proc-Type: 4,ENCRYPTED'))
+          continue; // size checked by its adapter once decrypted
         else if (label?.endsWith('PRIVATE KEY')) this.keySize(createPrivateKey(pem), path, 'private key');
       } catch (err) {
         this.error(path, `unreadable ${label?.toLowerCase()}: ${(err as Error).message}`);
@@ -105,7 +114,11 @@ export class Checker {
 
   private keySize(key: KeyObject, path: Path, what: string): void {
     const bits = key.asymmetricKeyDetails?.modulusLength;
-    if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && bits !== undefined && bits < MIN_RSA_BITS) {
+    if (
+      (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') &&
+      bits !== undefined &&
+      bits < MIN_RSA_BITS
+    ) {
       this.policy(path, `RSA ${what} of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
     }
     if (key.asymmetricKeyType === 'dsa') this.policy(path, `DSA ${what}; use RSA (${MIN_RSA_BITS}+ bits) or ECDSA`);
@@ -116,8 +129,13 @@ export class Checker {
     const notAfter = cert.validToDate.getTime();
     const notBefore = cert.validFromDate.getTime();
     if (notAfter <= this.now) this.policy(path, `certificate ${who} expired on ${cert.validToDate.toISOString()}`);
-    else if (notAfter - this.now <= this.warnMs) this.warning(path, `certificate ${who} expires on ${cert.validToDate.toISOString()}, within ${Math.round(this.warnMs / DAY)} days`);
-    if (notBefore > this.now) this.policy(path, `certificate ${who} is not valid before ${cert.validFromDate.toISOString()}`);
+    else if (notAfter - this.now <= this.warnMs)
+      this.warning(
+        path,
+        `certificate ${who} expires on ${cert.validToDate.toISOString()}, within ${Math.round(this.warnMs / DAY)} days`,
+      );
+    if (notBefore > this.now)
+      this.policy(path, `certificate ${who} is not valid before ${cert.validFromDate.toISOString()}`);
     this.keySize(cert.publicKey, path, `key of certificate ${who}`);
     // A self-signed trust anchor's own signature is never relied on, so only issued certificates count.
     const selfSigned = cert.issuer === cert.subject && cert.checkIssued(cert);
@@ -129,7 +147,11 @@ export class Checker {
   jwk(jwk: Record<string, unknown>, path: Path, what = 'JWK'): void {
     if (jwk.kty !== 'RSA' || typeof jwk.n !== 'string') return;
     try {
-      this.keySize(createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: String(jwk.e ?? 'AQAB') }, format: 'jwk' }), path, what);
+      this.keySize(
+        createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: String(jwk.e ?? 'AQAB') }, format: 'jwk' }),
+        path,
+        what,
+      );
     } catch {
       this.error(path, `unreadable RSA ${what}`);
     }
@@ -139,7 +161,9 @@ export class Checker {
   keyDirectory(dir: string, path: Path, listDir: (path: string) => string[]): void {
     let names: string[];
     try {
-      names = listDir(dir).filter((f) => f.endsWith('.jwk.json')).sort();
+      names = listDir(dir)
+        .filter((f) => f.endsWith('.jwk.json'))
+        .sort();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.error(path, `cannot read directory ${dir}: ${code ?? 'error'}`);
@@ -159,13 +183,15 @@ export class Checker {
 
   algorithm(value: string, path: Path, ctx: { legacy: boolean; upstream: boolean }): void {
     if (value.toLowerCase() === 'none') this.policy(path, 'alg none is never accepted');
-    else if (ctx.upstream && /^HS\d+$/i.test(value)) this.policy(path, `${value} (a shared-secret MAC) is not accepted for upstream tokens`);
+    else if (ctx.upstream && /^HS\d+$/i.test(value))
+      this.policy(path, `${value} (a shared-secret MAC) is not accepted for upstream tokens`);
     else if (RSA15.test(value)) this.policy(path, `${value} (RSA PKCS#1 v1.5 key transport) is a weak algorithm`);
     else if (SHA1.test(value)) this.sha1(path, ctx.legacy);
   }
 
   sha1(path: Path, legacy: boolean): void {
-    if (legacy) this.warning(path, 'SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true');
+    if (legacy)
+      this.warning(path, 'SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true');
     else this.policy(path, 'SHA-1 is a weak algorithm; allowed only for a provider marked legacy: true');
   }
 }

@@ -69,7 +69,10 @@ export function spkiPinOf(certPem: string | Buffer): string {
 
 async function generateKeys(spec: KeySpec, hash: HashName): Promise<{ keys: CryptoKeyPair; sign: SignAlgorithm }> {
   if (spec.type === 'ec') {
-    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
     return { keys, sign: { name: 'ECDSA', hash } as SignAlgorithm };
   }
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash, modulusLength: spec.bits, publicExponent: new Uint8Array([1, 0, 1]) };
@@ -90,7 +93,7 @@ function subjectName(opts: CertificateOptions): string {
 }
 
 async function finish(cert: X509.X509Certificate, keys: CryptoKeyPair): Promise<IssuedCertificate> {
-  const certPem = cert.toString('pem') + '\n';
+  const certPem = `${cert.toString('pem')}\n`;
   const key = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return { cert: certPem, key, spkiPin: spkiPinOf(certPem) };
 }
@@ -114,11 +117,15 @@ export async function createCa(opts: CertificateOptions): Promise<CertificateAut
 }
 
 /** An intermediate CA signed by `parent` (default: five years, EC P-256, pathLen 0). */
-export async function issueIntermediateCa(parent: CertificateAuthority, opts: CertificateOptions): Promise<CertificateAuthority> {
+export async function issueIntermediateCa(
+  parent: CertificateAuthority,
+  opts: CertificateOptions,
+): Promise<CertificateAuthority> {
   const hash = opts.hash ?? 'SHA-256';
   const { keys } = await generateKeys(opts.key ?? { type: 'ec' }, hash);
   const parentAlg = parent.signer.key.algorithm.name;
-  const sign = parentAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: parentAlg, hash } as SignAlgorithm);
+  const sign =
+    parentAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: parentAlg, hash } as SignAlgorithm);
   const cert = await x509.X509CertificateGenerator.create({
     subject: subjectName(opts),
     issuer: parent.signer.cert.subject,
@@ -141,7 +148,8 @@ export async function issueCertificate(ca: CertificateAuthority, opts: LeafOptio
   const hash = opts.hash ?? 'SHA-256';
   const { keys } = await generateKeys(opts.key ?? { type: 'ec' }, hash);
   const caKeyAlg = ca.signer.key.algorithm.name;
-  const sign = caKeyAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: caKeyAlg, hash } as SignAlgorithm);
+  const sign =
+    caKeyAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: caKeyAlg, hash } as SignAlgorithm);
   const usages: string[] = [];
   if (opts.usage !== 'client') usages.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== 'server') usages.push(x509.ExtendedKeyUsage.clientAuth);
@@ -170,7 +178,11 @@ export async function issueCertificate(ca: CertificateAuthority, opts: LeafOptio
 }
 
 /** Re-open a CA written earlier (the dev PKI keeps its CA so reruns issue from the same root). */
-export async function loadCa(certPem: string, keyPem: string, hash: HashName = 'SHA-256'): Promise<CertificateAuthority> {
+export async function loadCa(
+  certPem: string,
+  keyPem: string,
+  hash: HashName = 'SHA-256',
+): Promise<CertificateAuthority> {
   const cert = new x509.X509Certificate(certPem);
   const nodeKey = createPrivateKey(keyPem);
   const der = nodeKey.export({ type: 'pkcs8', format: 'der' });
@@ -182,5 +194,11 @@ export async function loadCa(certPem: string, keyPem: string, hash: HashName = '
         : undefined;
   if (!alg) throw new Error(`unsupported CA key type ${nodeKey.asymmetricKeyType ?? 'unknown'}`);
   const key = await webcrypto.subtle.importKey('pkcs8', der, alg, false, ['sign']);
-  return { cert: certPem, key: keyPem, spkiPin: spkiPinOf(certPem), name: cert.subjectName.getField('CN')[0] ?? cert.subject, signer: { key, cert, hash } };
+  return {
+    cert: certPem,
+    key: keyPem,
+    spkiPin: spkiPinOf(certPem),
+    name: cert.subjectName.getField('CN')[0] ?? cert.subject,
+    signer: { key, cert, hash },
+  };
 }

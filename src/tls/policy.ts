@@ -19,7 +19,9 @@ export const STRONG_CIPHERS = [
 
 /** SHA-256 of a certificate's SubjectPublicKeyInfo (DER), base64: what a pin list holds. */
 export function spkiSha256(cert: X509Certificate): string {
-  return createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
 }
 
 /** Whether `pin` is one of `pins` (constant time per comparison). */

@@ -51,7 +51,6 @@ export interface SecurityReport {
   warnings: string[];
 }
 
-
 /**
  * Providers whose adapter talks to the provider server to server. `oidc`: discovery, JWKS, PAR, token
  * and userinfo. `saml`: only when it fetches IdP metadata from `metadata_url`; otherwise its messages
@@ -66,9 +65,14 @@ function hasBackChannel(entry: Record<string, unknown>): boolean {
 
 /** Whether the listener that serves login pages asks browsers for a client certificate. */
 function loginListenerRequestsCertificate(server: unknown): boolean {
-  const s = server as { tls?: { client_ca?: unknown; request_client_certificate?: unknown }; mtls?: { port?: unknown } } | undefined;
+  const s = server as
+    | { tls?: { client_ca?: unknown; request_client_certificate?: unknown }; mtls?: { port?: unknown } }
+    | undefined;
   if (!s?.tls || s.mtls?.port !== undefined) return false;
-  return s.tls.request_client_certificate === true || (s.tls.request_client_certificate === undefined && s.tls.client_ca !== undefined);
+  return (
+    s.tls.request_client_certificate === true ||
+    (s.tls.request_client_certificate === undefined && s.tls.client_ca !== undefined)
+  );
 }
 
 function providerConfig(entry: unknown): Record<string, unknown> | undefined {
@@ -82,10 +86,19 @@ function providerConfig(entry: unknown): Record<string, unknown> | undefined {
 export function checkSecurity(config: SecurityCheckInput, options: SecurityCheckOptions = {}): SecurityReport {
   const env = options.env ?? process.env;
   const warningDays = options.warningDays ?? config.security?.cert_expiry_warning_days ?? 30;
-  const c = new Checker(config.production, options.now ?? new Date(), warningDays, options.readFile ?? ((p) => readFileSync(p)), options.planned);
+  const c = new Checker(
+    config.production,
+    options.now ?? new Date(),
+    warningDays,
+    options.readFile ?? ((p) => readFileSync(p)),
+    options.planned,
+  );
 
   if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
-    c.error(['NODE_TLS_REJECT_UNAUTHORIZED'], 'set to 0, which turns off certificate verification for the whole process; unset it');
+    c.error(
+      ['NODE_TLS_REJECT_UNAUTHORIZED'],
+      'set to 0, which turns off certificate verification for the whole process; unset it',
+    );
   }
 
   (config.providers ?? []).forEach((raw, i) => {
@@ -97,19 +110,24 @@ export function checkSecurity(config: SecurityCheckInput, options: SecurityCheck
       c.error([...at, 'tls'], 'a provider with a back channel needs mutual TLS in production');
     }
     // banklink VK_VERSION 008 signs with SHA-1 without naming a hash
-    if (entry.type === 'banklink' && entry.version === '008' && entry.hash === undefined) c.sha1([...at, 'version'], legacy);
+    if (entry.type === 'banklink' && entry.version === '008' && entry.hash === undefined)
+      c.sha1([...at, 'version'], legacy);
     c.walk(entry, at, { legacy, upstream: true });
   });
   (config.clients ?? []).forEach((client, i) => c.walk(client, ['clients', i], { legacy: false, upstream: false }));
   if (config.server !== undefined) c.walk(config.server, ['server'], { legacy: false, upstream: false });
   if (loginListenerRequestsCertificate(config.server)) {
-    c.warning(['server', 'tls'], 'client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)');
+    c.warning(
+      ['server', 'tls'],
+      'client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)',
+    );
   }
   if (config.keys?.dir) c.keyDirectory(config.keys.dir, ['keys', 'dir'], options.listDir ?? ((p) => readdirSync(p)));
   if (config.audit?.signing_key) c.pemField(config.audit.signing_key, ['audit', 'signing_key'], true);
   if (config.audit?.auditor_public_key) c.pemField(config.audit.auditor_public_key, ['audit', 'auditor_public_key']);
 
-  const lines = (severity: Finding['severity']) => c.findings.filter((f) => f.severity === severity).map((f) => `${formatPath(f.path)}: ${f.message}`);
+  const lines = (severity: Finding['severity']) =>
+    c.findings.filter((f) => f.severity === severity).map((f) => `${formatPath(f.path)}: ${f.message}`);
   return { errors: lines('error'), warnings: lines('warning') };
 }
 
@@ -124,7 +142,11 @@ export class SecurityCheckError extends Error {
 }
 
 /** Startup gate: logs warnings through `warn`, throws SecurityCheckError listing every error. */
-export function assertSecure(config: SecurityCheckInput, warn: (message: string) => void, options: SecurityCheckOptions = {}): void {
+export function assertSecure(
+  config: SecurityCheckInput,
+  warn: (message: string) => void,
+  options: SecurityCheckOptions = {},
+): void {
   const report = checkSecurity(config, options);
   for (const w of report.warnings) warn(w);
   if (report.errors.length > 0) throw new SecurityCheckError(report.errors);

@@ -59,7 +59,14 @@ export function createApp(parts: AppParts): Express {
       crossOriginOpenerPolicy: { policy: 'same-origin' },
     }),
   );
-  app.use(issuerHost({ issuer: parts.issuer, aliases: parts.aliases ?? [], production: parts.production, logger: parts.logger }));
+  app.use(
+    issuerHost({
+      issuer: parts.issuer,
+      aliases: parts.aliases ?? [],
+      production: parts.production,
+      logger: parts.logger,
+    }),
+  );
   // discovery no longer varies by request, so shared caches may keep it briefly (keys rotate through /jwks)
   app.get('/.well-known/openid-configuration', (_req, res, next) => {
     res.set('cache-control', 'public, max-age=300');
@@ -88,7 +95,11 @@ export function createApp(parts: AppParts): Express {
       // fail closed: no login proceeds without its audit trail
       status = 503;
       message = 'error_unavailable';
-    } else if (err instanceof oidcErrors.SessionNotFound || err instanceof oidcErrors.InvalidRequest || (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)) {
+    } else if (
+      err instanceof oidcErrors.SessionNotFound ||
+      err instanceof oidcErrors.InvalidRequest ||
+      (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)
+    ) {
       status = 400;
       message = 'error_session';
     } else if (e.type === 'entity.too.large') {
@@ -98,10 +109,21 @@ export function createApp(parts: AppParts): Express {
       status = e.status;
       message = 'error_generic';
     }
-    if (status >= 500) parts.logger.error('request failed', { path: req.path, method: req.method, error: e.name, message: e.message });
-    else parts.logger.warn('request refused', { path: req.path, method: req.method, status, error: e.name, message: e.message });
+    if (status >= 500)
+      parts.logger.error('request failed', { path: req.path, method: req.method, error: e.name, message: e.message });
+    else
+      parts.logger.warn('request refused', {
+        path: req.path,
+        method: req.method,
+        status,
+        error: e.name,
+        message: e.message,
+      });
     if (res.headersSent) return;
-    res.status(status).type('html').send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '' }));
+    res
+      .status(status)
+      .type('html')
+      .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '' }));
   });
   return app;
 }

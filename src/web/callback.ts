@@ -27,11 +27,31 @@ export type LoginResult =
 /** Broker failure -> OAuth error for the relying party and a short message for the user. */
 export const OAUTH_ERRORS: Record<string, { error: string; description: string; message: MessageKey }> = {
   user_cancel: { error: 'user_cancel', description: 'the user cancelled the authentication', message: 'error_generic' },
-  access_denied: { error: 'access_denied', description: 'the provider refused the authentication', message: 'error_access_denied' },
-  temporarily_unavailable: { error: 'temporarily_unavailable', description: 'the provider is temporarily unavailable', message: 'error_provider_unavailable' },
-  invalid_response: { error: 'access_denied', description: 'the provider answer could not be verified', message: 'error_invalid_response' },
-  loa_too_low: { error: 'unmet_authentication_requirements', description: 'the authentication does not meet the requested level of assurance', message: 'error_loa_too_low' },
-  audit_unavailable: { error: 'temporarily_unavailable', description: 'the login service is temporarily unavailable', message: 'error_unavailable' },
+  access_denied: {
+    error: 'access_denied',
+    description: 'the provider refused the authentication',
+    message: 'error_access_denied',
+  },
+  temporarily_unavailable: {
+    error: 'temporarily_unavailable',
+    description: 'the provider is temporarily unavailable',
+    message: 'error_provider_unavailable',
+  },
+  invalid_response: {
+    error: 'access_denied',
+    description: 'the provider answer could not be verified',
+    message: 'error_invalid_response',
+  },
+  loa_too_low: {
+    error: 'unmet_authentication_requirements',
+    description: 'the authentication does not meet the requested level of assurance',
+    message: 'error_loa_too_low',
+  },
+  audit_unavailable: {
+    error: 'temporarily_unavailable',
+    description: 'the login service is temporarily unavailable',
+    message: 'error_unavailable',
+  },
 };
 
 const MAX_FIELDS = 50;
@@ -51,7 +71,9 @@ export function callbackRoutes(d: CallbackDeps): Router {
   // Room for the longest field any configured provider may send (a SAML response), and beyond: a body
   // that is parsed lets the broker find the login behind an oversized field, so the service hears back.
   let longest = DEFAULT_FIELD_LIMIT;
-  for (const id of d.broker.adapterIds()) for (const limit of Object.values(d.broker.adapter(id)?.callbackFieldLimits ?? {})) longest = Math.max(longest, limit);
+  for (const id of d.broker.adapterIds())
+    for (const limit of Object.values(d.broker.adapter(id)?.callbackFieldLimits ?? {}))
+      longest = Math.max(longest, limit);
   const bodyLimit = Math.max(512 * 1024, longest + 64 * 1024);
   const parse = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_FIELDS });
 
@@ -62,12 +84,26 @@ export function callbackRoutes(d: CallbackDeps): Router {
       const e = err as { type?: string; status?: number };
       if (e.type !== 'entity.too.large' && e.type !== 'parameters.too.many') return next(err);
       const providerId = String(req.params.provider).slice(0, 40);
-      const reason = e.type === 'entity.too.large' ? `callback body larger than ${bodyLimit} bytes` : `callback with more than ${MAX_FIELDS} fields`;
+      const reason =
+        e.type === 'entity.too.large'
+          ? `callback body larger than ${bodyLimit} bytes`
+          : `callback with more than ${MAX_FIELDS} fields`;
       d.logger.warn('provider callback refused', { providerId, reason });
       const locale = pickLocale(undefined, req.get('accept-language'));
       d.audit
-        .record({ type: 'provider_response_error', providerId: d.broker.adapter(providerId) ? providerId : undefined, detail: { reason } })
-        .then(() => res.status(400).type('html').send(errorPage({ locale, message: 'error_too_large', nonce: nonce(res) })), next);
+        .record({
+          type: 'provider_response_error',
+          providerId: d.broker.adapter(providerId) ? providerId : undefined,
+          detail: { reason },
+        })
+        .then(
+          () =>
+            res
+              .status(400)
+              .type('html')
+              .send(errorPage({ locale, message: 'error_too_large', nonce: nonce(res) })),
+          next,
+        );
     });
   };
 
@@ -87,9 +123,19 @@ export function callbackRoutes(d: CallbackDeps): Router {
       if (!(err instanceof BrokerError)) throw err;
       if (!err.login) {
         // a replayed or superseded answer: the login cannot go on, but the user gets the way back
-        const message: MessageKey = err.code === 'unknown_provider' ? 'error_provider' : err.code === 'oversized' ? 'error_too_large' : err.spent ? 'error_interrupted' : 'error_state';
+        const message: MessageKey =
+          err.code === 'unknown_provider'
+            ? 'error_provider'
+            : err.code === 'oversized'
+              ? 'error_too_large'
+              : err.spent
+                ? 'error_interrupted'
+                : 'error_state';
         const end = err.spent ? { uid: err.spent.uid, reason: 'interrupted' as const } : undefined;
-        res.status(err.code === 'unknown_provider' ? 404 : 400).type('html').send(errorPage({ locale, message, nonce: nonce(res), end }));
+        res
+          .status(err.code === 'unknown_provider' ? 404 : 400)
+          .type('html')
+          .send(errorPage({ locale, message, nonce: nonce(res), end }));
         return;
       }
       uid = err.login.uid;
@@ -104,7 +150,10 @@ export function callbackRoutes(d: CallbackDeps): Router {
       res.redirect(303, complete);
       return;
     }
-    res.status(400).type('html').send(errorPage({ locale, message: result.message, nonce: nonce(res), back: complete }));
+    res
+      .status(400)
+      .type('html')
+      .send(errorPage({ locale, message: result.message, nonce: nonce(res), back: complete }));
   };
   router.get('/broker/callback/:provider', callback);
   router.post('/broker/callback/:provider', form, callback);

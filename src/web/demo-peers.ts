@@ -45,7 +45,9 @@ export async function demoPeers(config: GatewayConfig): Promise<(app: Express) =
   const mounts: { path: string; router: Router | RequestHandler }[] = [];
 
   const bankBase = `${issuer}/demo/banks/`;
-  const banklink = config.providers.filter((p) => p.config.type === 'banklink' && String(p.config.url).startsWith(bankBase));
+  const banklink = config.providers.filter(
+    (p) => p.config.type === 'banklink' && String(p.config.url).startsWith(bankBase),
+  );
   if (banklink.length) {
     const merchantId = String(banklink[0]!.config.sender_id);
     const wanted = new Set(banklink.map((p) => p.config.id));
@@ -53,12 +55,25 @@ export async function demoPeers(config: GatewayConfig): Promise<(app: Express) =
   }
 
   // the test IdP trusts exactly one SP: the first saml provider whose SSO URL is the in-process IdP
-  const saml = config.providers.find((p) => p.config.type === 'saml' && (p.config as Partial<SamlProviderConfig>).idp?.sso_url === `${issuer}${DEMO_SAML_PATH}/sso`);
-  if (saml) mounts.push(await demoSamlIdpRouter({ issuer, provider: saml.config as unknown as SamlProviderConfig, keyDir: config.keys.dir }));
+  const saml = config.providers.find(
+    (p) =>
+      p.config.type === 'saml' &&
+      (p.config as Partial<SamlProviderConfig>).idp?.sso_url === `${issuer}${DEMO_SAML_PATH}/sso`,
+  );
+  if (saml)
+    mounts.push(
+      await demoSamlIdpRouter({
+        issuer,
+        provider: saml.config as unknown as SamlProviderConfig,
+        keyDir: config.keys.dir,
+      }),
+    );
 
   // The OIDC eID serves the first oidc provider whose issuer is its mount. The adapter's discovery at
   // startup runs before the server listens and fails; it is retried on the first login, when it succeeds.
-  const oidc = config.providers.find((p) => p.config.type === 'oidc' && (p.config as Partial<OidcProviderConfig>).issuer === demoOidcIssuer(issuer));
+  const oidc = config.providers.find(
+    (p) => p.config.type === 'oidc' && (p.config as Partial<OidcProviderConfig>).issuer === demoOidcIssuer(issuer),
+  );
   if (oidc) {
     const { path, op } = await demoOidcEid({ issuer, provider: oidc.config as unknown as OidcProviderConfig });
     mounts.push({ path, router: op.handle });

@@ -35,8 +35,21 @@ export function issuerHost(o: IssuerHostOptions): RequestHandler {
   return (req: Request, res: Response, next) => {
     const match = origins.find((u) => normalHost(req.headers.host, u.protocol) === u.host);
     if (!match && o.production) {
-      o.logger.warn('request for another host refused', { host: String(req.headers.host ?? '').slice(0, 100), path: req.path });
-      res.status(400).set('cache-control', 'no-store').type('html').send(errorPage({ locale: pickLocale(undefined, req.get('accept-language')), message: 'error_generic', nonce: (res.locals.cspNonce as string) ?? '' }));
+      o.logger.warn('request for another host refused', {
+        host: String(req.headers.host ?? '').slice(0, 100),
+        path: req.path,
+      });
+      res
+        .status(400)
+        .set('cache-control', 'no-store')
+        .type('html')
+        .send(
+          errorPage({
+            locale: pickLocale(undefined, req.get('accept-language')),
+            message: 'error_generic',
+            nonce: (res.locals.cspNonce as string) ?? '',
+          }),
+        );
       return;
     }
     const target = match ?? issuer;

@@ -26,8 +26,13 @@ export function clientKey(ip: string | undefined): string {
   const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = ip.includes('::')
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Counts each request of `bucket` against `limit` per address and window; over it, 429 with Retry-After. */
@@ -42,13 +47,28 @@ export function rateLimit(d: RateLimitDeps, bucket: string, limit: number): Requ
     // one log line at warn and one audit record per address, bucket and window: the refusals themselves
     // must not grow the log the limit protects
     if (count === limit + 1) {
-      d.logger.warn('rate limit reached', { bucket, address, limit, window_seconds: d.limits.window_seconds, retry_after: ttl });
-      await d.audit.record({ type: 'error', detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: d.limits.window_seconds } }).catch((err: Error) => d.logger.error('audit of a rate limit failed', { error: err.name }));
+      d.logger.warn('rate limit reached', {
+        bucket,
+        address,
+        limit,
+        window_seconds: d.limits.window_seconds,
+        retry_after: ttl,
+      });
+      await d.audit
+        .record({
+          type: 'error',
+          detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: d.limits.window_seconds },
+        })
+        .catch((err: Error) => d.logger.error('audit of a rate limit failed', { error: err.name }));
     } else {
       d.logger.debug('rate limited', { bucket, address });
     }
     const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
-    res.status(429).set('Retry-After', String(ttl)).type('html').send(errorPage({ locale, message: 'error_rate_limited', nonce: (res.locals.cspNonce as string) ?? '' }));
+    res
+      .status(429)
+      .set('Retry-After', String(ttl))
+      .type('html')
+      .send(errorPage({ locale, message: 'error_rate_limited', nonce: (res.locals.cspNonce as string) ?? '' }));
   };
 }
 

@@ -10,13 +10,20 @@ export interface ProviderChoice {
   logo?: string | undefined;
 }
 
-export function selectionPage(opts: { locale: Locale; uid: string; clientName: string; providers: ProviderChoice[]; nonce: string }): string {
+export function selectionPage(opts: {
+  locale: Locale;
+  uid: string;
+  clientName: string;
+  providers: ProviderChoice[];
+  nonce: string;
+}): string {
   const { locale: l, uid } = opts;
   const group = (kind: 'bank' | 'eid', title: MessageKey) => {
     const list = opts.providers.filter((p) => p.kind === kind);
     if (!list.length) return html``;
     return html`<h2>${t(l, title)}</h2><ul class="providers">${list.map(
-      (p) => html`<li><form method="post" action="/interaction/${uid}/provider"><input type="hidden" name="provider" value="${p.id}"><button class="primary" type="submit" data-provider="${p.id}">${p.logo ? html`<img src="${p.logo}" alt="" height="20"> ` : ''}${p.name}</button></form></li>`,
+      (p) =>
+        html`<li><form method="post" action="/interaction/${uid}/provider"><input type="hidden" name="provider" value="${p.id}"><button class="primary" type="submit" data-provider="${p.id}">${p.logo ? html`<img src="${p.logo}" alt="" height="20"> ` : ''}${p.name}</button></form></li>`,
     )}</ul>`;
   };
   const body = html`<h1>${t(l, 'choose_title')}</h1><p>${t(l, 'choose_intro', { client: opts.clientName })}</p>
@@ -26,8 +33,17 @@ ${opts.providers.length ? html`${group('bank', 'banks')}${group('eid', 'eids')}`
   return page(t(l, 'choose_title'), body, { lang: l, nonce: opts.nonce });
 }
 
-export function redirectFormPage(opts: { locale: Locale; url: string; fields: Record<string, string>; nonce: string }): string {
-  return page(t(opts.locale, 'redirecting'), html`<p>${t(opts.locale, 'redirecting')}</p>${autoPostForm(opts.url, opts.fields, opts.nonce, t(opts.locale, 'continue'))}`, { lang: opts.locale, nonce: opts.nonce });
+export function redirectFormPage(opts: {
+  locale: Locale;
+  url: string;
+  fields: Record<string, string>;
+  nonce: string;
+}): string {
+  return page(
+    t(opts.locale, 'redirecting'),
+    html`<p>${t(opts.locale, 'redirecting')}</p>${autoPostForm(opts.url, opts.fields, opts.nonce, t(opts.locale, 'continue'))}`,
+    { lang: opts.locale, nonce: opts.nonce },
+  );
 }
 
 /** Why the user ends a login from a page of ours (src/web/way-back.ts maps each to an OAuth error). */
@@ -35,7 +51,14 @@ export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavaila
 
 /** An error page. `back` links on (to the hand-back); `end` is a button that ends the login of interaction
  * `uid` with an OAuth error to the service, the way back when the login cannot go on. */
-export function errorPage(opts: { locale: Locale; message: MessageKey; nonce: string; back?: string | undefined; end?: { uid: string; reason: EndReason } | undefined; reference?: string | undefined }): string {
+export function errorPage(opts: {
+  locale: Locale;
+  message: MessageKey;
+  nonce: string;
+  back?: string | undefined;
+  end?: { uid: string; reason: EndReason } | undefined;
+  reference?: string | undefined;
+}): string {
   const body: Html = html`<h1>${t(opts.locale, 'error_title')}</h1><p class="error">${t(opts.locale, opts.message)}</p>
 ${opts.back ? html`<p><a class="button" href="${opts.back}">${t(opts.locale, 'back_to_service')}</a></p>` : ''}
 ${opts.end ? html`<form method="post" action="/interaction/${opts.end.uid}/abort"><input type="hidden" name="reason" value="${opts.end.reason}"><button class="primary" type="submit">${t(opts.locale, 'back_to_service')}</button></form>` : ''}

@@ -15,19 +15,33 @@ test('a 150,000-character detail value is recorded, cut with a marker and the di
   const t = testLog();
   const log = await t.open();
   const service = '1'.repeat(150_000);
-  await log.record({ type: 'verification_error', correlationId: 'c-long', providerId: 'bank', detail: { error: 'unexpected VK_SERVICE', vk_service: service, status: 'urn:x:'.repeat(30_000) } });
+  await log.record({
+    type: 'verification_error',
+    correlationId: 'c-long',
+    providerId: 'bank',
+    detail: { error: 'unexpected VK_SERVICE', vk_service: service, status: 'urn:x:'.repeat(30_000) },
+  });
   // many bounded values can still add up: the whole detail is then kept as its size and digest
-  await log.record({ type: 'verification_error', correlationId: 'c-many', detail: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])) });
+  await log.record({
+    type: 'verification_error',
+    correlationId: 'c-many',
+    detail: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])),
+  });
   await log.close();
-  const lines = readdirSync(t.dir).filter((f) => f.startsWith('segment-')).flatMap((f) => readFileSync(join(t.dir, f), 'utf8').trimEnd().split('\n'));
+  const lines = readdirSync(t.dir)
+    .filter((f) => f.startsWith('segment-'))
+    .flatMap((f) => readFileSync(join(t.dir, f), 'utf8').trimEnd().split('\n'));
   for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_ENTRY_BYTES);
   const { json } = await cli('query', t.dir, '--event', 'verification_error', '--json');
   expect(json.count).toBe(2);
   const [long, many] = json.entries;
-  const digest = 'sha256:' + createHash('sha256').update(service).digest('base64url');
+  const digest = `sha256:${createHash('sha256').update(service).digest('base64url')}`;
   expect(long.detail.vk_service).toBe(`${'1'.repeat(256)}…[truncated: 150000 chars, ${digest}]`);
   expect(long.detail.error).toBe('unexpected VK_SERVICE');
-  expect(many.detail).toEqual({ truncated: expect.stringMatching(/^detail of \d+ bytes$/), digest: expect.stringMatching(/^sha256:/) });
+  expect(many.detail).toEqual({
+    truncated: expect.stringMatching(/^detail of \d+ bytes$/),
+    digest: expect.stringMatching(/^sha256:/),
+  });
   expect((await cli('verify', t.dir, '--public-key', t.publicKey)).code).toBe(0);
 });
 
@@ -39,7 +53,11 @@ test('the logger prints no more than a bounded line, whatever a field holds', ()
   expect(lines).toHaveLength(2);
   for (const l of lines) expect(l.length).toBeLessThanOrEqual(MAX_LOG_LINE);
   expect(JSON.parse(lines[0]!).message).toMatch(/^x{1024}…\[truncated, 150000 chars\]$/);
-  expect(JSON.parse(lines[1]!)).toMatchObject({ level: 'warn', msg: 'many fields', truncated: expect.stringMatching(/^line of \d+ chars$/) });
+  expect(JSON.parse(lines[1]!)).toMatchObject({
+    level: 'warn',
+    msg: 'many fields',
+    truncated: expect.stringMatching(/^line of \d+ chars$/),
+  });
 });
 
 test('a provider answer quoting 150,000 characters is refused as a BrokerError and lands in the file log, with bounded log lines', async () => {
@@ -53,22 +71,44 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
     maxLoa: 'substantial',
     // a protocol with large fields (as SAML's): the broker passes the field on, the adapter quotes it
     callbackFieldLimits: { VK_SERVICE: 200_000 },
-    start: async (ctx) => ({ action: { type: 'redirect', url: `https://bank.example/?state=${ctx.state}` }, connData: {} }),
+    start: async (ctx) => ({
+      action: { type: 'redirect', url: `https://bank.example/?state=${ctx.state}` },
+      connData: {},
+    }),
     stateFrom: (params) => params.state,
     callback: async (ctx) => {
-      throw new ProviderError('invalid_response', `VK_SERVICE ${JSON.stringify(ctx.params.VK_SERVICE)} is not the expected 3013`);
+      throw new ProviderError(
+        'invalid_response',
+        `VK_SERVICE ${JSON.stringify(ctx.params.VK_SERVICE)} is not the expected 3013`,
+      );
     },
   };
   const store = new MemoryStore();
-  const broker = new Broker({ states: new LoginStates(store, 60), audit: log, logger, adapters: new Map([['bank', adapter]]), callbackUrl: () => 'https://gw.example/cb' });
-  const { state } = await broker.begin({ uid: 'u1', clientId: 'rp', providerId: 'bank', locale: 'lv', correlationId: 'k-long' });
-  const err = await broker.complete('bank', { state, VK_SERVICE: '9'.repeat(150_000) }, 'POST').catch((e: unknown) => e);
+  const broker = new Broker({
+    states: new LoginStates(store, 60),
+    audit: log,
+    logger,
+    adapters: new Map([['bank', adapter]]),
+    callbackUrl: () => 'https://gw.example/cb',
+  });
+  const { state } = await broker.begin({
+    uid: 'u1',
+    clientId: 'rp',
+    providerId: 'bank',
+    locale: 'lv',
+    correlationId: 'k-long',
+  });
+  const err = await broker
+    .complete('bank', { state, VK_SERVICE: '9'.repeat(150_000) }, 'POST')
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BrokerError);
   await log.close();
   await store.close();
   const { json } = await cli('query', t.dir, '--correlation', 'k-long', '--event', 'verification_error', '--json');
   expect(json.count).toBe(1);
-  expect(json.entries[0].detail.reason).toMatch(/^invalid_response: VK_SERVICE "9+…\[truncated: 150056 chars, sha256:[\w-]+\]$/);
+  expect(json.entries[0].detail.reason).toMatch(
+    /^invalid_response: VK_SERVICE "9+…\[truncated: 150056 chars, sha256:[\w-]+\]$/,
+  );
   expect(lines.reduce((n, l) => n + l.length, 0)).toBeLessThan(8 * 1024);
 });
 
@@ -82,6 +122,6 @@ test('a cut value keeps no personal code: not in the kept part, and its digest i
   const reason: string = json.entries[0].detail.reason;
   expect(reason).not.toContain('010180');
   const redacted = value.replace('010180-15097', '[redacted]');
-  expect(reason).toContain('sha256:' + createHash('sha256').update(redacted).digest('base64url'));
-  expect(reason).not.toContain('sha256:' + createHash('sha256').update(value).digest('base64url'));
+  expect(reason).toContain(`sha256:${createHash('sha256').update(redacted).digest('base64url')}`);
+  expect(reason).not.toContain(`sha256:${createHash('sha256').update(value).digest('base64url')}`);
 });

@@ -11,9 +11,14 @@ let sizes: number[];
 beforeAll(async () => {
   t = testLog({ checkpoint_every: 6 });
   const log = await t.open();
-  for (let n = 0; n < 4; n++) for (const e of loginEvents(n, undefined, n % 2 ? 'rp-b' : 'rp-a', n < 2 ? 'mock-eid' : 'mock-bank')) await log.record(e);
+  for (let n = 0; n < 4; n++)
+    for (const e of loginEvents(n, undefined, n % 2 ? 'rp-b' : 'rp-a', n < 2 ? 'mock-eid' : 'mock-bank'))
+      await log.record(e);
   await log.close();
-  sizes = readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8').trim().split('\n').map((l) => decodeCheckpointLine(l).size);
+  sizes = readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => decodeCheckpointLine(l).size);
 });
 
 const file = (name: string, doc: unknown) => {
@@ -27,7 +32,9 @@ describe('query', () => {
     const byClient = await cli('query', t.dir, '--client', 'rp-b', '--json');
     expect(byClient.json.count).toBe(14);
     expect(new Set(byClient.json.entries.map((e: { client: string }) => e.client))).toEqual(new Set(['rp-b']));
-    expect((await cli('query', t.dir, '--provider', 'mock-bank', '--event', 'tokens_issued', '--json')).json.count).toBe(2);
+    expect(
+      (await cli('query', t.dir, '--provider', 'mock-bank', '--event', 'tokens_issued', '--json')).json.count,
+    ).toBe(2);
     expect((await cli('query', t.dir, '--event', 'A150', '--json')).json.count).toBe(4);
     const all = await cli('query', t.dir, '--json');
     const middle = all.json.entries[10].t;
@@ -35,7 +42,9 @@ describe('query', () => {
     expect(from.json.entries.every((e: { t: string }) => e.t >= middle)).toBe(true);
     expect((await cli('query', t.dir, '--to', '2000-01-01', '--json')).json.count).toBe(0);
     const human = await cli('query', t.dir, '--event', 'identity_released', '--limit', '1');
-    expect(human.stdout).toMatch(/#5 \S+Z {2}A150 {2}identity_released .* corr=corr-0 {2}client=rp-a {2}provider=mock-eid {2}subject=hmac-sha256:/);
+    expect(human.stdout).toMatch(
+      /#5 \S+Z {2}A150 {2}identity_released .* corr=corr-0 {2}client=rp-a {2}provider=mock-eid {2}subject=hmac-sha256:/,
+    );
     expect(human.stdout).toContain('4 matching entries (1 shown)');
   });
 
@@ -79,10 +88,29 @@ describe('inclusion proofs', () => {
     ['too short', (d: any) => ({ ...d, path: d.path.slice(0, -1) }), /too short/],
     ['too long', (d: any) => ({ ...d, path: [...d.path, d.path[0]] }), /too long|does not lead/],
     ['wrong index', (d: any) => ({ ...d, index: d.index + 1 }), /carries index/],
-    ['wrong index with a matching entry edit', (d: any) => ({ ...d, index: d.index + 1, entry: d.entry.replace(`"i":${d.index},`, `"i":${d.index + 1},`) }), /does not lead/],
-    ['edited entry', (d: any) => ({ ...d, entry: d.entry.replace('"provider_response"', '"provider_request"') }), /does not lead/],
-    ['edited path element', (d: any) => ({ ...d, path: [d.path[0].replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')), ...d.path.slice(1)] }), /does not lead/],
-    ['checkpoint size changed', (d: any) => ({ ...d, checkpoint: { ...d.checkpoint, size: d.checkpoint.size - 1 } }), /signature/],
+    [
+      'wrong index with a matching entry edit',
+      (d: any) => ({ ...d, index: d.index + 1, entry: d.entry.replace(`"i":${d.index},`, `"i":${d.index + 1},`) }),
+      /does not lead/,
+    ],
+    [
+      'edited entry',
+      (d: any) => ({ ...d, entry: d.entry.replace('"provider_response"', '"provider_request"') }),
+      /does not lead/,
+    ],
+    [
+      'edited path element',
+      (d: any) => ({
+        ...d,
+        path: [d.path[0].replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')), ...d.path.slice(1)],
+      }),
+      /does not lead/,
+    ],
+    [
+      'checkpoint size changed',
+      (d: any) => ({ ...d, checkpoint: { ...d.checkpoint, size: d.checkpoint.size - 1 } }),
+      /signature/,
+    ],
     ['not a proof', () => ({ format: 'something else' }), /not an audit proof/],
     ['path not hashes', (d: any) => ({ ...d, path: ['zz'] }), /hex SHA-256/],
   ])('refused: %s', async (_name, mutate, message) => {
@@ -121,7 +149,12 @@ describe('consistency', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/larger than the second/);
     const doc = (await cli('consistency', t.dir, '--first', String(sizes[0]), '--json')).json;
-    const swapped = await cli('verify-proof', file('s.json', { ...doc, first: doc.second, second: doc.first }), '--public-key', t.publicKey);
+    const swapped = await cli(
+      'verify-proof',
+      file('s.json', { ...doc, first: doc.second, second: doc.first }),
+      '--public-key',
+      t.publicKey,
+    );
     expect(swapped.code).toBe(1);
   });
 
@@ -140,7 +173,15 @@ describe('consistency', () => {
     const signer = await loadOrCreateCheckpointKey(t.config.signing_key, 'EdDSA');
     const genuine = decodeCheckpointLine(readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8').split('\n')[1]!);
     const fork = await signCheckpoint({ ...genuine, root: 'ab'.repeat(32) }, signer);
-    const r = await cli('consistency', t.dir, '--first', file('fork.json', fork), '--public-key', t.publicKey, '--json');
+    const r = await cli(
+      'consistency',
+      t.dir,
+      '--first',
+      file('fork.json', fork),
+      '--public-key',
+      t.publicKey,
+      '--json',
+    );
     expect(r.code).toBe(1);
     expect(r.json.error).toMatch(/first root/);
   });

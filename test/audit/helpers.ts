@@ -25,21 +25,42 @@ export interface TestLog {
 
 export function testLog(settings: Record<string, unknown> = {}): TestLog {
   const root = mkdtempSync(join(tmpdir(), 'vpm-audit-'));
-  const config = auditConfigSchema.parse({ dir: join(root, 'log'), signing_key: join(root, 'keys', 'checkpoint.pem'), subject_hash_key: HASH_KEY, ...settings });
+  const config = auditConfigSchema.parse({
+    dir: join(root, 'log'),
+    signing_key: join(root, 'keys', 'checkpoint.pem'),
+    subject_hash_key: HASH_KEY,
+    ...settings,
+  });
   const logger = memoryLogger();
-  return { root, config, dir: config.dir, publicKey: config.signing_key, logger, open: (o) => openAuditLog(config, logger, o) };
+  return {
+    root,
+    config,
+    dir: config.dir,
+    publicKey: config.signing_key,
+    logger,
+    open: (o) => openAuditLog(config, logger, o),
+  };
 }
 
 /** One login's events, as the gateway records them. */
 export function loginEvents(n: number, subject = SUBJECT, client = 'rp', provider = 'mock-eid'): AuditEvent[] {
   const base = { correlationId: `corr-${n}`, clientId: client, providerId: provider };
   return [
-    { ...base, type: 'authorization_request', detail: { redirect_uri: 'https://rp.example.test/cb', scope: 'openid profile', acr: 'high' } },
+    {
+      ...base,
+      type: 'authorization_request',
+      detail: { redirect_uri: 'https://rp.example.test/cb', scope: 'openid profile', acr: 'high' },
+    },
     { ...base, type: 'provider_chosen' },
     { ...base, type: 'provider_request', detail: { digest: 'sha256:abc' } },
     { ...base, type: 'provider_response', detail: { digest: 'sha256:def' } },
     { ...base, type: 'verification', person: { subject }, detail: { outcome: 'verified', loa: 'high' } },
-    { ...base, type: 'identity_released', person: { subject, claims: { sub: subject, given_name: 'Jānis', family_name: 'Bērziņš', personal_code: CODE } }, detail: { claims: ['family_name', 'given_name', 'personal_code', 'sub'] } },
+    {
+      ...base,
+      type: 'identity_released',
+      person: { subject, claims: { sub: subject, given_name: 'Jānis', family_name: 'Bērziņš', personal_code: CODE } },
+      detail: { claims: ['family_name', 'given_name', 'personal_code', 'sub'] },
+    },
     { ...base, type: 'tokens_issued', detail: { grant_type: 'authorization_code' } },
   ];
 }

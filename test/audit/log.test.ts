@@ -9,7 +9,17 @@ import { AuditUnavailableError } from '../../src/audit/events.ts';
 import { CHECKPOINTS_FILE, decodeEntryLine, type StoredEntry } from '../../src/audit/format.ts';
 import { hashSubject } from '../../src/audit/privacy.ts';
 import { scanLog } from '../../src/audit/scan.ts';
-import { allBytes, cli, CODE, HASH_KEY, loginEvents, OTHER_SUBJECT, SUBJECT, testLog, type TestLog } from './helpers.ts';
+import {
+  allBytes,
+  cli,
+  CODE,
+  HASH_KEY,
+  loginEvents,
+  OTHER_SUBJECT,
+  SUBJECT,
+  testLog,
+  type TestLog,
+} from './helpers.ts';
 
 function entries(dir: string): StoredEntry[] {
   return readdirSync(dir)
@@ -23,7 +33,11 @@ describe('writing', () => {
   test('concurrent records are batched into few durable writes, in order, and verify', async () => {
     const t = testLog({ checkpoint_every: 100 });
     const log = await t.open();
-    await Promise.all(Array.from({ length: 500 }, (_, i) => log.record({ type: 'provider_chosen', correlationId: `c${i}`, clientId: 'rp', providerId: 'mock-eid' })));
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        log.record({ type: 'provider_chosen', correlationId: `c${i}`, clientId: 'rp', providerId: 'mock-eid' }),
+      ),
+    );
     const status = log.status();
     expect(status.entries).toBe(500);
     expect(status.writes).toBeLessThan(50);
@@ -45,7 +59,11 @@ describe('writing', () => {
   });
 
   test('a checkpoint follows every N entries, and the interval covers a quiet log', async () => {
-    const sizes = (t: TestLog) => readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l).size);
+    const sizes = (t: TestLog) =>
+      readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).size);
     // the count alone (no interval can interleave: an hour)
     const t = testLog({ checkpoint_every: 3, checkpoint_interval_ms: 3_600_000 });
     const log = await t.open();
@@ -74,7 +92,12 @@ describe('writing', () => {
     expect(json.problems).toEqual([]);
     expect(code).toBe(0);
     expect(json.latest).toMatchObject({ size: 14 });
-    expect(readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l).n)).toEqual([0, 1, 2, 3]);
+    expect(
+      readFileSync(join(t.dir, CHECKPOINTS_FILE), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).n),
+    ).toEqual([0, 1, 2, 3]);
   });
 
   test('segments roll over at the configured size', async () => {
@@ -112,12 +135,17 @@ describe('privacy', () => {
     await log.record({ type: 'error', detail: { message: `lookup failed for ${CODE}` } });
     await log.close();
     const bytes = allBytes(t2.dir).toString('utf8');
-    for (const secret of [CODE, CODE.replace('-', ''), SUBJECT, 'Jānis', 'Bērziņš', 'J\\u0101nis']) expect(bytes).not.toContain(secret);
+    for (const secret of [CODE, CODE.replace('-', ''), SUBJECT, 'Jānis', 'Bērziņš', 'J\\u0101nis'])
+      expect(bytes).not.toContain(secret);
     const released = entries(t2.dir).find((e) => e.type === 'identity_released')!;
     expect(released.sub).toBe(hashSubject(HASH_KEY, SUBJECT));
     const { plaintext, protectedHeader } = await compactDecrypt(released.claims!, auditor.privateKey);
     expect(protectedHeader).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' });
-    expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ sub: SUBJECT, given_name: 'Jānis', personal_code: CODE });
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({
+      sub: SUBJECT,
+      given_name: 'Jānis',
+      personal_code: CODE,
+    });
     expect(entries(t2.dir).at(-1)!.detail).toEqual({ message: 'lookup failed for [redacted]' });
     for (const line of t2.logger.lines) expect(line).not.toContain(CODE);
   });
@@ -131,14 +159,14 @@ describe('privacy', () => {
     expect(allBytes(t.dir).toString('utf8')).not.toContain(CODE);
   });
 
-  test('a search by personal code finds that person\'s login and nobody else\'s', async () => {
+  test("a search by personal code finds that person's login and nobody else's", async () => {
     const t = testLog();
     const log = await t.open();
     for (const e of loginEvents(1, OTHER_SUBJECT, 'rp-other')) await log.record(e);
     for (const e of loginEvents(2, SUBJECT, 'rp')) await log.record(e);
     await log.close();
     const keyFile = join(t.root, 'hash.key');
-    writeFileSync(keyFile, HASH_KEY + '\n');
+    writeFileSync(keyFile, `${HASH_KEY}\n`);
     for (const input of [CODE, CODE.replace('-', ''), SUBJECT]) {
       const { code, json } = await cli('query', t.dir, '--personal-code', input, '--hash-key-file', keyFile, '--json');
       expect(code).toBe(0);
@@ -152,7 +180,9 @@ describe('privacy', () => {
     expect(all.json.count).toBe(7);
     // with the wrong key nothing matches
     writeFileSync(keyFile, 'another-hash-key-0123456789-0123456789');
-    expect((await cli('query', t.dir, '--personal-code', CODE, '--hash-key-file', keyFile, '--json')).json.count).toBe(0);
+    expect((await cli('query', t.dir, '--personal-code', CODE, '--hash-key-file', keyFile, '--json')).json.count).toBe(
+      0,
+    );
     // an invalid code is a clear error, not a silent empty result
     const bad = await cli('query', t.dir, '--personal-code', '010180-15098', '--hash-key-file', keyFile);
     expect(bad.code).toBe(2);
@@ -182,7 +212,11 @@ describe('failing closed', () => {
     const node = process.execPath;
     const script = join(import.meta.dirname, 'support', 'write-until-full.ts');
     // RLIMIT_FSIZE 64 KiB: the kernel refuses to grow the segment beyond it
-    const out = execFileSync('bash', ['-c', 'ulimit -f 64 && exec "$0" "$@"', node, script, t.dir, t.config.signing_key, HASH_KEY], { encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      ['-c', 'ulimit -f 64 && exec "$0" "$@"', node, script, t.dir, t.config.signing_key, HASH_KEY],
+      { encoding: 'utf8' },
+    );
     const result = JSON.parse(out);
     expect(result.error).toMatchObject({ name: 'AuditUnavailableError' });
     expect(result.error.message).toMatch(/EFBIG/);
@@ -199,7 +233,10 @@ describe('failing closed', () => {
     // the partial batch is a torn tail: reported by verify, and the writer refuses to start on it
     const verify = await cli('verify', t.dir, '--public-key', t.publicKey, '--json');
     expect(verify.code).toBe(1);
-    expect(verify.json.first_bad).toMatchObject({ kind: 'torn', position: { file: 'segment-000000000000.jsonl', line: complete.length + 1 } });
+    expect(verify.json.first_bad).toMatchObject({
+      kind: 'torn',
+      position: { file: 'segment-000000000000.jsonl', line: complete.length + 1 },
+    });
     await expect(t.open()).rejects.toThrow(/torn tail at entry \d+ \(segment-000000000000.jsonl line \d+, byte \d+\)/);
   });
 });
@@ -224,15 +261,31 @@ describe('torn tail at start-up', () => {
   test('`audit repair` moves the torn bytes aside and records that; the log then verifies', async () => {
     const { t, segment, size } = await tornLog();
     const configFile = join(t.root, 'gateway.yaml');
-    writeFileSync(configFile, `audit:\n  dir: ${t.dir}\n  signing_key: ${t.config.signing_key}\n  subject_hash_key: ${HASH_KEY}\n`);
+    writeFileSync(
+      configFile,
+      `audit:\n  dir: ${t.dir}\n  signing_key: ${t.config.signing_key}\n  subject_hash_key: ${HASH_KEY}\n`,
+    );
     const { code, stdout } = await cli('repair', '--config', configFile);
     expect(code).toBe(0);
     expect(stdout).toContain(`moved 12 torn bytes of segment-000000000000.jsonl (line 8, byte ${size})`);
     expect(readFileSync(join(t.dir, 'torn', `segment-000000000000.jsonl.${size}.torn`), 'utf8')).toBe('{"leaf":"abc');
     // the cut is exactly at the torn bytes: the next line is the repair event
-    expect(readFileSync(segment).subarray(size, size + 9).toString()).toBe('{"leaf":"');
+    expect(
+      readFileSync(segment)
+        .subarray(size, size + 9)
+        .toString(),
+    ).toBe('{"leaf":"');
     const last = entries(t.dir).at(-1)!;
-    expect(last).toMatchObject({ type: 'audit_log_repaired', code: 'S120', detail: { file: 'segment-000000000000.jsonl', offset: size, length: 12, moved_to: `torn/segment-000000000000.jsonl.${size}.torn` } });
+    expect(last).toMatchObject({
+      type: 'audit_log_repaired',
+      code: 'S120',
+      detail: {
+        file: 'segment-000000000000.jsonl',
+        offset: size,
+        length: 12,
+        moved_to: `torn/segment-000000000000.jsonl.${size}.torn`,
+      },
+    });
     const verify = await cli('verify', '--config', configFile);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain('(pinned)');
@@ -244,7 +297,11 @@ describe('torn tail at start-up', () => {
     const log = await t.open({ tornTail: 'repair' });
     await log.record({ type: 'logout' });
     await log.close();
-    expect(entries(t.dir).slice(-2).map((e) => e.type)).toEqual(['audit_log_repaired', 'logout']);
+    expect(
+      entries(t.dir)
+        .slice(-2)
+        .map((e) => e.type),
+    ).toEqual(['audit_log_repaired', 'logout']);
     expect(existsSync(join(t.dir, 'torn'))).toBe(true);
     expect((await scanLog(t.dir)).problems).toEqual([]);
   });
@@ -260,10 +317,18 @@ describe('torn tail at start-up', () => {
 
 describe('configuration', () => {
   test('defaults, and clear errors', () => {
-    expect(auditConfigSchema.parse({ subject_hash_key: HASH_KEY })).toMatchObject({ dir: 'var/audit', checkpoint_every: 1000, torn_tail: 'refuse', signing_alg: 'EdDSA' });
+    expect(auditConfigSchema.parse({ subject_hash_key: HASH_KEY })).toMatchObject({
+      dir: 'var/audit',
+      checkpoint_every: 1000,
+      torn_tail: 'refuse',
+      signing_alg: 'EdDSA',
+    });
     const inside = auditConfigSchema.safeParse({ dir: 'var/audit', signing_key: 'var/audit/key.pem' });
     expect(inside.success).toBe(false);
-    expect(inside.error!.issues[0]).toMatchObject({ path: ['signing_key'], message: expect.stringMatching(/must not be inside the audit directory/) });
+    expect(inside.error!.issues[0]).toMatchObject({
+      path: ['signing_key'],
+      message: expect.stringMatching(/must not be inside the audit directory/),
+    });
     const short = auditConfigSchema.safeParse({ subject_hash_key: 'short' });
     expect(short.error!.issues[0]!.message).toMatch(/at least 32/);
     expect(auditConfigSchema.safeParse({ unknown: 1 }).success).toBe(false);

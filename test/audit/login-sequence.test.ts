@@ -41,7 +41,12 @@ afterAll(async () => {
 test('a full login leaves the expected, verifiable event sequence in the file log', async () => {
   const rp = await rpConfig(gw.issuer);
   const login = await loginThroughMock(rp, gw.issuer);
-  await oidc.authorizationCodeGrant(rp, login.callback!, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+  await oidc.authorizationCodeGrant(rp, login.callback!, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
   await tokensIssued.promise;
   await log.checkpoint();
 
@@ -52,7 +57,13 @@ test('a full login leaves the expected, verifiable event sequence in the file lo
   const corr = byCode.json.entries[0].corr;
   const sequence = await cli('query', t.dir, '--correlation', corr, '--json');
   expect(sequence.json.entries.map((e: { type: string }) => e.type)).toEqual([
-    'authorization_request', 'provider_chosen', 'provider_request', 'provider_response', 'verification', 'identity_released', 'tokens_issued',
+    'authorization_request',
+    'provider_chosen',
+    'provider_request',
+    'provider_response',
+    'verification',
+    'identity_released',
+    'tokens_issued',
   ]);
   expect(new Set(sequence.json.entries.map((e: { client: string }) => e.client))).toEqual(new Set(['rp']));
 

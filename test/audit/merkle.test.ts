@@ -1,6 +1,14 @@
 // RFC 9162 tree hashing and proofs, against the Certificate Transparency test vectors and against the
 // RFC's recursive definitions for every small tree; bad proofs must be refused.
-import { CompactTree, LeafHashes, leafHash, ProofError, verifyConsistency, verifyInclusion, EMPTY_ROOT } from '../../src/audit/merkle.ts';
+import {
+  CompactTree,
+  LeafHashes,
+  leafHash,
+  ProofError,
+  verifyConsistency,
+  verifyInclusion,
+  EMPTY_ROOT,
+} from '../../src/audit/merkle.ts';
 
 const hex = (b: Buffer) => b.toString('hex');
 const unhex = (s: string) => Buffer.from(s, 'hex');
@@ -90,7 +98,8 @@ describe('inclusion proofs', () => {
         const path = leaves.inclusionProof(i, size);
         expect(() => verifyInclusion(leaves.get(i), i, size, path, root)).not.toThrow();
         for (const j of [i - 1, i + 1]) {
-          if (j >= 0 && j < size && !leaves.get(j).equals(leaves.get(i))) expect(() => verifyInclusion(leaves.get(i), j, size, path, root)).toThrow(ProofError);
+          if (j >= 0 && j < size && !leaves.get(j).equals(leaves.get(i)))
+            expect(() => verifyInclusion(leaves.get(i), j, size, path, root)).toThrow(ProofError);
         }
       }
     }
@@ -106,13 +115,25 @@ describe('inclusion proofs', () => {
   test.each([
     ['too short', () => verifyInclusion(leaf, index, size, path.slice(0, -1), root), /too short/],
     ['too long', () => verifyInclusion(leaf, index, size, [...path, path[0]!], root), /too long|root/],
-    ['too long by zero hashes', () => verifyInclusion(leaf, index, size, [...path, Buffer.alloc(32)], root), /too long|root/],
+    [
+      'too long by zero hashes',
+      () => verifyInclusion(leaf, index, size, [...path, Buffer.alloc(32)], root),
+      /too long|root/,
+    ],
     ['wrong index', () => verifyInclusion(leaf, index + 1, size, path, root), /root/],
     ['index beyond the tree', () => verifyInclusion(leaf, size, size, path, root), /not inside/],
     ['negative index', () => verifyInclusion(leaf, -1, size, path, root), /invalid/],
-    ['altered path element', () => verifyInclusion(leaf, index, size, [leafHash(Buffer.from('x')), ...path.slice(1)], root), /root/],
+    [
+      'altered path element',
+      () => verifyInclusion(leaf, index, size, [leafHash(Buffer.from('x')), ...path.slice(1)], root),
+      /root/,
+    ],
     ['wrong leaf', () => verifyInclusion(leaves.get(0), index, size, path, root), /root/],
-    ['truncated hash', () => verifyInclusion(leaf, index, size, [path[0]!.subarray(0, 31), ...path.slice(1)], root), /not a SHA-256/],
+    [
+      'truncated hash',
+      () => verifyInclusion(leaf, index, size, [path[0]!.subarray(0, 31), ...path.slice(1)], root),
+      /not a SHA-256/,
+    ],
   ])('refused: %s', (_name, run, message) => {
     expect(run).toThrow(ProofError);
     expect(run).toThrow(message);

@@ -20,7 +20,9 @@ beforeAll(async () => {
   for (let n = 0; n < 5; n++) for (const e of loginEvents(n)) await log.record(e); // one at a time: many checkpoints
   await log.close();
   key = await loadCheckpointPublicKey(t.publicKey);
-  segments = readdirSync(t.dir).filter((f) => f.startsWith('segment-')).sort();
+  segments = readdirSync(t.dir)
+    .filter((f) => f.startsWith('segment-'))
+    .sort();
 });
 
 function lineStarts(buf: Buffer): number[] {
@@ -51,7 +53,10 @@ const edit = (o: number) => (b: Buffer) => {
   return b;
 };
 const remove = (o: number) => (b: Buffer) => Buffer.concat([b.subarray(0, o), b.subarray(o + 1)]);
-const insert = (o: number, byte = 0x20) => (b: Buffer) => Buffer.concat([b.subarray(0, o), Buffer.from([byte]), b.subarray(o)]);
+const insert =
+  (o: number, byte = 0x20) =>
+  (b: Buffer) =>
+    Buffer.concat([b.subarray(0, o), Buffer.from([byte]), b.subarray(o)]);
 
 test('the untouched log verifies, across several segments and checkpoints', async () => {
   expect(segments.length).toBeGreaterThanOrEqual(3);
@@ -81,7 +86,11 @@ describe('every byte of an entry', () => {
       const start = starts[line - 1]!;
       const end = line < starts.length ? starts[line]! : buf.length; // includes the newline
       for (let o = start; o < end; o++) {
-        const mutations: [(b: Buffer) => Buffer, number][] = [[edit(o), line], [remove(o), line], [insert(o), line]];
+        const mutations: [(b: Buffer) => Buffer, number][] = [
+          [edit(o), line],
+          [remove(o), line],
+          [insert(o), line],
+        ];
         // a newline inserted just before the entry's own newline is an empty line after it
         if (o % 5 === 0 || o === end - 1) mutations.push([insert(o, 0x0a), o === end - 1 ? line + 1 : line]);
         for (const [mutate, expected] of mutations) {
@@ -210,9 +219,14 @@ describe('torn tail', () => {
     writeFileSync(file, buf.subarray(0, lastStart + 40));
     const { code, stdout, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
     expect(code).toBe(1);
-    expect(json.first_bad).toMatchObject({ kind: 'torn', position: { file: segments.at(-1), line: starts.length, offset: lastStart } });
+    expect(json.first_bad).toMatchObject({
+      kind: 'torn',
+      position: { file: segments.at(-1), line: starts.length, offset: lastStart },
+    });
     const human = await cli('verify', dir, '--public-key', t.publicKey);
-    expect(human.stdout).toContain(`FAILED: first bad position: torn tail at entry 34 (${segments.at(-1)} line ${starts.length}, byte ${lastStart})`);
+    expect(human.stdout).toContain(
+      `FAILED: first bad position: torn tail at entry 34 (${segments.at(-1)} line ${starts.length}, byte ${lastStart})`,
+    );
     expect(stdout).toBeTruthy();
   });
 
@@ -227,7 +241,9 @@ describe('signatures', () => {
     const dir = copyDir(t.dir);
     const other = await loadOrCreateCheckpointKey(join(dir, '..', `other-${process.pid}.pem`), 'EdDSA');
     const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
-    const forged = await Promise.all(lines.map(async (l) => encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(l), other))));
+    const forged = await Promise.all(
+      lines.map(async (l) => encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(l), other))),
+    );
     writeFileSync(join(dir, CHECKPOINTS_FILE), forged.join(''));
     const { code, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
     expect(code).toBe(1);
@@ -238,11 +254,14 @@ describe('signatures', () => {
   test('a checkpoint signed by a different algorithm key is refused', async () => {
     const dir = copyDir(t.dir);
     const ecPath = join(dir, '..', `ec-${process.pid}.pem`);
-    writeFileSync(ecPath, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(
+      ecPath,
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
     const ec = await loadOrCreateCheckpointKey(ecPath, 'ES256');
     const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
     lines[2] = encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(lines[2]!), ec)).trimEnd();
-    writeFileSync(join(dir, CHECKPOINTS_FILE), lines.join('\n') + '\n');
+    writeFileSync(join(dir, CHECKPOINTS_FILE), `${lines.join('\n')}\n`);
     const p = await firstProblem(dir);
     expect(p).toMatchObject({ kind: 'checkpoint', position: { line: 3 } });
   });

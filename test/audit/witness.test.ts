@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { entryMacKey, witnessPath } from '../../src/audit/config.ts';
 import { EntryMac } from '../../src/audit/entry-mac.ts';
-import { CHECKPOINTS_FILE, decodeCheckpointLine, encodeCheckpointLine, encodeEntryLine } from '../../src/audit/format.ts';
+import {
+  CHECKPOINTS_FILE,
+  decodeCheckpointLine,
+  encodeCheckpointLine,
+  encodeEntryLine,
+} from '../../src/audit/format.ts';
 import { loadOrCreateCheckpointKey, signCheckpoint } from '../../src/audit/keys.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createGateway } from '../../src/gateway.ts';
@@ -35,10 +40,10 @@ const checkpointLines = (t: TestLog) => readFileSync(join(t.dir, CHECKPOINTS_FIL
 /** The attack: segment and checkpoints.jsonl cut back to the first checkpoint (a valid, shorter log). */
 function truncateToFirstCheckpoint(t: TestLog): number {
   const first = checkpointLines(t)[0]!;
-  writeFileSync(join(t.dir, CHECKPOINTS_FILE), first + '\n');
+  writeFileSync(join(t.dir, CHECKPOINTS_FILE), `${first}\n`);
   const size = decodeCheckpointLine(first).size;
   const entries = readFileSync(segmentOf(t), 'utf8').split('\n').slice(0, size);
-  writeFileSync(segmentOf(t), entries.join('\n') + '\n');
+  writeFileSync(segmentOf(t), `${entries.join('\n')}\n`);
   return size;
 }
 
@@ -47,9 +52,20 @@ function configFile(t: TestLog, store?: { prefix: string }): string {
   const raw = {
     issuer: 'http://127.0.0.1:1',
     keys: { dir: keysDir },
-    clients: [{ client_id: 'rp', client_secret: 'rp-secret-0123456789-0123456789-abcdef', redirect_uris: ['https://rp.example.test/cb'] }],
+    clients: [
+      {
+        client_id: 'rp',
+        client_secret: 'rp-secret-0123456789-0123456789-abcdef',
+        redirect_uris: ['https://rp.example.test/cb'],
+      },
+    ],
     providers: [MOCK_PROVIDER],
-    audit: { dir: t.config.dir, signing_key: t.config.signing_key, subject_hash_key: t.config.subject_hash_key, checkpoint_every: t.config.checkpoint_every },
+    audit: {
+      dir: t.config.dir,
+      signing_key: t.config.signing_key,
+      subject_hash_key: t.config.subject_hash_key,
+      checkpoint_every: t.config.checkpoint_every,
+    },
     ...(store ? { store: { type: 'redis', url: REDIS_URL, prefix: store.prefix } } : {}),
   };
   const path = join(t.root, 'gateway.yaml');
@@ -72,10 +88,14 @@ describe('a log cut back to an earlier checkpoint', () => {
     expect(alone.code).toBe(0);
     expect(alone.stdout).toContain('no witness checked');
 
-    await expect(t.open()).rejects.toThrow(`the log is shorter than witness file ${witnessPath(t.config)}: the witness holds checkpoint ${witnessed.n} (size ${witnessed.size}`);
+    await expect(t.open()).rejects.toThrow(
+      `the log is shorter than witness file ${witnessPath(t.config)}: the witness holds checkpoint ${witnessed.n} (size ${witnessed.size}`,
+    );
     const verify = await cli('verify', '--config', configFile(t));
     expect(verify.code).toBe(1);
-    expect(verify.stdout).toMatch(/FAILED: the log is shorter than witness file .* holds checkpoint \d+ .* latest checkpoint is 0 \(size 5/);
+    expect(verify.stdout).toMatch(
+      /FAILED: the log is shorter than witness file .* holds checkpoint \d+ .* latest checkpoint is 0 \(size 5/,
+    );
     // a monitor's saved checkpoint (as served over HTTP) catches it with the public key alone
     const saved = join(t.root, 'saved-checkpoint.json');
     writeFileSync(saved, JSON.stringify(witnessed));
@@ -91,19 +111,25 @@ describe('a log cut back to an earlier checkpoint', () => {
     let kid = '';
     try {
       await writtenLog(t, { store });
-      kid = JSON.parse(Buffer.from(decodeCheckpointLine(checkpointLines(t)[0]!).sig.split('.')[0]!, 'base64url').toString()).kid;
-      expect(await store.get(`audit-witness:${kid}`)).toBe(checkpointLines(t).at(-1)! + '\n');
+      kid = JSON.parse(
+        Buffer.from(decodeCheckpointLine(checkpointLines(t)[0]!).sig.split('.')[0]!, 'base64url').toString(),
+      ).kid;
+      expect(await store.get(`audit-witness:${kid}`)).toBe(`${checkpointLines(t).at(-1)!}\n`);
       truncateToFirstCheckpoint(t);
       // the file witness alone would now agree: only Redis still knows
-      writeFileSync(witnessPath(t.config), checkpointLines(t)[0]! + '\n');
+      writeFileSync(witnessPath(t.config), `${checkpointLines(t)[0]!}\n`);
 
       const path = configFile(t, { prefix });
       const config = parseConfig(readFileSync(path, 'utf8'), path, { factories: ADAPTER_FACTORIES, env: {} });
-      await expect(createGateway(config, { logger: memoryLogger() })).rejects.toThrow(/the log is shorter than witness store key audit-witness:\S+: the witness holds checkpoint 5 \(size 28/);
+      await expect(createGateway(config, { logger: memoryLogger() })).rejects.toThrow(
+        /the log is shorter than witness store key audit-witness:\S+: the witness holds checkpoint 5 \(size 28/,
+      );
       const verify = await cli('verify', '--config', path, '--json');
       expect(verify.code).toBe(1);
       expect(verify.json.ok).toBe(false);
-      expect(verify.json.witness_problems).toEqual([expect.stringContaining('the log is shorter than witness store key audit-witness:')]);
+      expect(verify.json.witness_problems).toEqual([
+        expect.stringContaining('the log is shorter than witness store key audit-witness:'),
+      ]);
     } finally {
       await store.delete(`audit-witness:${kid}`).catch(() => {});
       await store.close();
@@ -116,10 +142,17 @@ describe('a log cut back to an earlier checkpoint', () => {
     const latest = decodeCheckpointLine(checkpointLines(t).at(-1)!);
     // what the witness would hold had the log been rewritten after it was witnessed: same number, other root
     const signer = await loadOrCreateCheckpointKey(t.config.signing_key, 'EdDSA');
-    const other = await signCheckpoint({ n: latest.n, size: latest.size, root: 'ab'.repeat(32), time: latest.time }, signer);
+    const other = await signCheckpoint(
+      { n: latest.n, size: latest.size, root: 'ab'.repeat(32), time: latest.time },
+      signer,
+    );
     writeFileSync(witnessPath(t.config), encodeCheckpointLine(other));
-    await expect(t.open()).rejects.toThrow(`the log is inconsistent with witness file ${witnessPath(t.config)}: checkpoint ${latest.n} differs in root, sig`);
-    expect((await cli('verify', '--config', configFile(t))).stdout).toContain(`checkpoint ${latest.n} differs in root, sig`);
+    await expect(t.open()).rejects.toThrow(
+      `the log is inconsistent with witness file ${witnessPath(t.config)}: checkpoint ${latest.n} differs in root, sig`,
+    );
+    expect((await cli('verify', '--config', configFile(t))).stdout).toContain(
+      `checkpoint ${latest.n} differs in root, sig`,
+    );
     // and a witness that is not a checkpoint of this key at all is refused as such
     writeFileSync(witnessPath(t.config), JSON.stringify({ ...latest, time: '2000-01-01T00:00:00.000Z' }));
     await expect(t.open()).rejects.toThrow(/holds no valid checkpoint of this log: signature does not verify/);
@@ -171,7 +204,9 @@ describe('the witness', () => {
     const t = testLog({ checkpoint_every: 5 });
     await writtenLog(t); // first start: no witness yet, and none needed
     rmSync(witnessPath(t.config));
-    await expect(t.open()).rejects.toThrow(`witness file ${witnessPath(t.config)} holds no checkpoint, but the log has 6`);
+    await expect(t.open()).rejects.toThrow(
+      `witness file ${witnessPath(t.config)} holds no checkpoint, but the log has 6`,
+    );
     const path = configFile(t);
     expect((await cli('verify', '--config', path)).code).toBe(1);
     const reset = await cli('witness', '--config', path, '--reset');
@@ -199,7 +234,9 @@ describe('the witness', () => {
     await log.record({ type: 'logout' });
     await log.checkpoint(); // the checkpoint is durable; handing it to the witness fails
     expect(log.status()).toMatchObject({ healthy: false, error: 'cannot update the audit witness (ENOENT)' });
-    await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log unavailable: cannot update the audit witness (ENOENT)');
+    await expect(log.record({ type: 'logout' })).rejects.toThrow(
+      'audit log unavailable: cannot update the audit witness (ENOENT)',
+    );
     await log.close();
   });
 

@@ -36,23 +36,34 @@ test('each error names the exact path', () => {
   const doc = {
     ...base,
     production: true,
-    clients: [base.clients[0], { client_id: 'svc2', client_secret: 'short', redirect_uris: ['https://ok.example/cb', 'http://svc2.example/cb'] }],
+    clients: [
+      base.clients[0],
+      { client_id: 'svc2', client_secret: 'short', redirect_uris: ['https://ok.example/cb', 'http://svc2.example/cb'] },
+    ],
     providers: [{ ...MOCK_PROVIDER, loa: 'medium' }, { ...MOCK_PROVIDER, id: 'Bad Id' }, { type: 'carrier-pigeon' }],
   };
-  expect(problems(doc)).toEqual(expect.arrayContaining([
-    'clients[1].redirect_uris[1]: must be https in production',
-    'clients[1].client_secret: must be at least 32 characters in production',
-    'cookie_keys: required in production (at least one secret of 32+ characters)',
-    expect.stringMatching(/^providers\[0\]\.loa: /),
-    expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
-    'providers[2].type: must be one of mock, banklink, oidc, saml',
-  ]));
+  expect(problems(doc)).toEqual(
+    expect.arrayContaining([
+      'clients[1].redirect_uris[1]: must be https in production',
+      'clients[1].client_secret: must be at least 32 characters in production',
+      'cookie_keys: required in production (at least one secret of 32+ characters)',
+      expect.stringMatching(/^providers\[0\]\.loa: /),
+      expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
+      'providers[2].type: must be one of mock, banklink, oidc, saml',
+    ]),
+  );
 });
 
 test('secrets from the environment and files; a missing one is named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vpm-cfg-'));
-  writeFileSync(join(dir, 'secret'), 'f'.repeat(40) + '\n');
-  const doc = { ...base, clients: [{ ...base.clients[0], client_secret: { file: join(dir, 'secret') } }, { client_id: 'svc3', client_secret: { env: 'SVC3_SECRET' }, redirect_uris: ['https://x.example/cb'] }] };
+  writeFileSync(join(dir, 'secret'), `${'f'.repeat(40)}\n`);
+  const doc = {
+    ...base,
+    clients: [
+      { ...base.clients[0], client_secret: { file: join(dir, 'secret') } },
+      { client_id: 'svc3', client_secret: { env: 'SVC3_SECRET' }, redirect_uris: ['https://x.example/cb'] },
+    ],
+  };
   expect(problems(doc)).toEqual(['clients[1].client_secret: environment variable SVC3_SECRET is not set']);
   process.env.SVC3_SECRET = 'e'.repeat(40);
   const c = parseConfig(stringify(doc), 'x.yaml', { factories: ADAPTER_FACTORIES, env: {} });
@@ -61,7 +72,10 @@ test('secrets from the environment and files; a missing one is named', () => {
 });
 
 test('PORT and ISSUER override the file; a bad PORT is refused', () => {
-  const c = parseConfig(stringify(base), 'x.yaml', { factories: ADAPTER_FACTORIES, env: { PORT: '8080', ISSUER: 'https://other.example' } });
+  const c = parseConfig(stringify(base), 'x.yaml', {
+    factories: ADAPTER_FACTORIES,
+    env: { PORT: '8080', ISSUER: 'https://other.example' },
+  });
   expect(c.port).toBe(8080);
   expect(c.issuer).toBe('https://other.example');
   expect(problems(base, { PORT: 'eighty' })).toEqual(['PORT: must be a port number, got "eighty"']);
@@ -75,31 +89,49 @@ test('malformed YAML, duplicate keys, unknown keys and non-mappings are clear er
 });
 
 test('cross references: unknown provider in a client, duplicate ids, pairwise without salt', () => {
-  const doc = { ...base, clients: [{ ...base.clients[0], providers: ['nope'], subject_type: 'pairwise' }, base.clients[0]], providers: [MOCK_PROVIDER, MOCK_PROVIDER] };
-  expect(problems(doc)).toEqual(expect.arrayContaining([
-    'clients[0].providers[0]: unknown provider "nope"',
-    'clients[1].client_id: duplicate client id "svc"',
-    'providers[1].id: duplicate provider id "mock-eid"',
-    'pairwise_salt: required when a client uses subject_type pairwise',
-  ]));
+  const doc = {
+    ...base,
+    clients: [{ ...base.clients[0], providers: ['nope'], subject_type: 'pairwise' }, base.clients[0]],
+    providers: [MOCK_PROVIDER, MOCK_PROVIDER],
+  };
+  expect(problems(doc)).toEqual(
+    expect.arrayContaining([
+      'clients[0].providers[0]: unknown provider "nope"',
+      'clients[1].client_id: duplicate client id "svc"',
+      'providers[1].id: duplicate provider id "mock-eid"',
+      'pairwise_salt: required when a client uses subject_type pairwise',
+    ]),
+  );
 });
 
 test('the seed onboarding rules decide which providers may be offered', () => {
   const today = new Date('2026-11-25');
   expect(eligibility(MOCK_BANK as never, true, today)).toEqual({ eligible: true, reasons: [] });
   const unlicensed = { ...MOCK_BANK, onboarding: { ...MOCK_BANK.onboarding, licence: undefined } };
-  expect(eligibility(unlicensed as never, true, today).reasons).toEqual(['onboarding.licence: a bank needs an active credit institution licence']);
-  const expired = { ...MOCK_BANK, onboarding: { ...MOCK_BANK.onboarding, licence: { number: 'x', valid_until: '2026-01-01' } } };
+  expect(eligibility(unlicensed as never, true, today).reasons).toEqual([
+    'onboarding.licence: a bank needs an active credit institution licence',
+  ]);
+  const expired = {
+    ...MOCK_BANK,
+    onboarding: { ...MOCK_BANK.onboarding, licence: { number: 'x', valid_until: '2026-01-01' } },
+  };
   expect(eligibility(expired as never, true, today).reasons[0]).toMatch(/licence expired/);
   const paid = { ...MOCK_PROVIDER, onboarding: { ...MOCK_PROVIDER.onboarding, free_of_charge: false } };
-  expect(eligibility(paid as never, true, today).reasons).toEqual(['onboarding.free_of_charge: the service must be free of charge']);
-  const unqualified = { ...MOCK_PROVIDER, onboarding: { ...MOCK_PROVIDER.onboarding, eid_register: { entry: 'x', qualified: false } } };
+  expect(eligibility(paid as never, true, today).reasons).toEqual([
+    'onboarding.free_of_charge: the service must be free of charge',
+  ]);
+  const unqualified = {
+    ...MOCK_PROVIDER,
+    onboarding: { ...MOCK_PROVIDER.onboarding, eid_register: { entry: 'x', qualified: false } },
+  };
   expect(eligibility(unqualified as never, true, today).reasons[0]).toMatch(/not a qualified/);
   const testing = { ...MOCK_PROVIDER, onboarding: { ...MOCK_PROVIDER.onboarding, stage: 'testing' } };
   expect(eligibility(testing as never, true, today).eligible).toBe(false);
   expect(eligibility(testing as never, false, today).eligible).toBe(true);
   const signing = { ...MOCK_PROVIDER, onboarding: { ...MOCK_PROVIDER.onboarding, stage: 'signing' } };
-  expect(eligibility(signing as never, false, today).reasons).toEqual(['onboarding.stage: signing is not yet testing or production']);
+  expect(eligibility(signing as never, false, today).reasons).toEqual([
+    'onboarding.stage: signing is not yet testing or production',
+  ]);
 });
 
 test('`vpm-gateway config check` exits 0 for the demo file and 1 with the paths for a bad one', async () => {
@@ -107,9 +139,14 @@ test('`vpm-gateway config check` exits 0 for the demo file and 1 with the paths 
   const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s) };
   expect(await main(['config', 'check', 'config/demo.yaml'], io)).toBe(0);
   const dir = mkdtempSync(join(tmpdir(), 'vpm-cfg-'));
-  writeFileSync(join(dir, 'bad.yaml'), stringify({ ...base, clients: [{ client_id: 'svc', redirect_uris: ['not a url'] }] }));
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    stringify({ ...base, clients: [{ client_id: 'svc', redirect_uris: ['not a url'] }] }),
+  );
   out.length = 0;
   expect(await main(['config', 'check', join(dir, 'bad.yaml')], io)).toBe(1);
   expect(out.join('')).toContain('clients[0].redirect_uris[0]: must be an http(s) URL');
-  expect(() => loadConfigFile(join(dir, 'missing.yaml'), { factories: ADAPTER_FACTORIES })).toThrow(/cannot read configuration file \(ENOENT\)/);
+  expect(() => loadConfigFile(join(dir, 'missing.yaml'), { factories: ADAPTER_FACTORIES })).toThrow(
+    /cannot read configuration file \(ENOENT\)/,
+  );
 });

@@ -7,19 +7,43 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
+import {
+  startGateway,
+  rpConfig,
+  beginLogin,
+  chooseProvider,
+  mockProviderLogin,
+  atRp,
+  RP_REDIRECT,
+  type TestGateway,
+} from '../support/gateway.ts';
 
 async function authUrl(rp: oidc.Configuration, params: Record<string, string> = {}): Promise<string> {
   const verifier = oidc.randomPKCECodeVerifier();
-  return oidc.buildAuthorizationUrl(rp, { redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: oidc.randomState(), ...params }).toString();
+  return oidc
+    .buildAuthorizationUrl(rp, {
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: oidc.randomState(),
+      ...params,
+    })
+    .toString();
 }
 
 /** `total` anonymous authorization requests from 127.0.0.1, `parallel` at a time, against the issuers in turn. */
 async function burst(issuers: oidc.Configuration[], total: number, parallel = 10): Promise<Response[]> {
-  const urls = await Promise.all(Array.from({ length: total }, (_, i) => authUrl(issuers[i % issuers.length]!, { idp_hint: 'mock-eid' })));
+  const urls = await Promise.all(
+    Array.from({ length: total }, (_, i) => authUrl(issuers[i % issuers.length]!, { idp_hint: 'mock-eid' })),
+  );
   const out: Response[] = [];
   for (let i = 0; i < urls.length; i += parallel) {
-    out.push(...(await Promise.all(urls.slice(i, i + parallel).map((u) => fetch(u, { redirect: 'manual', headers: { 'accept-language': 'en' } })))));
+    out.push(
+      ...(await Promise.all(
+        urls.slice(i, i + parallel).map((u) => fetch(u, { redirect: 'manual', headers: { 'accept-language': 'en' } })),
+      )),
+    );
   }
   return out;
 }
@@ -27,8 +51,9 @@ async function burst(issuers: oidc.Configuration[], total: number, parallel = 10
 /** A whole login through the mock provider by `browser` (its own source address); returns the RP hop. */
 async function loginAs(rp: oidc.Configuration, browser: Browser): Promise<Hop> {
   const started = await beginLogin(rp, { idp_hint: 'mock-eid' }, browser);
-  const authorize = await browser.follow(started.hop, (h) => !!h.location?.includes("/providers/mock-eid/authorize"));
-  if (!authorize.location) throw new Error(`no authorize redirect: ${authorize.status} ${authorize.url} ${authorize.body.slice(0, 500)}`);
+  const authorize = await browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+  if (!authorize.location)
+    throw new Error(`no authorize redirect: ${authorize.status} ${authorize.url} ${authorize.body.slice(0, 500)}`);
   return browser.follow(await mockProviderLogin(browser, authorize, 0), atRp);
 }
 
@@ -84,7 +109,10 @@ describe('one interaction, reloaded', () => {
   let rp: oidc.Configuration;
   const store = new MemoryStore();
   const liveLogins = (uid: string) =>
-    [...(store as unknown as { entries: Map<string, { value: unknown }> }).entries].filter(([k, e]) => k.startsWith('login:') && typeof e.value === 'string' && (JSON.parse(e.value) as { uid: string }).uid === uid).length;
+    [...(store as unknown as { entries: Map<string, { value: unknown }> }).entries].filter(
+      ([k, e]) =>
+        k.startsWith('login:') && typeof e.value === 'string' && (JSON.parse(e.value) as { uid: string }).uid === uid,
+    ).length;
   beforeAll(async () => {
     gw = await startGateway({ store });
     rp = await rpConfig(gw.issuer);
@@ -107,8 +135,14 @@ describe('one interaction, reloaded', () => {
     // authorization_request once, two entries per allowed start, one for the refusal
     expect(events(gw).filter((e) => e.correlationId === uid).length).toBeLessThanOrEqual(1 + 2 * limit + 1);
     expect(last.status).toBe(429);
-    const back = /<form method="post" action="([^"]+\/abort)"><input type="hidden" name="reason" value="([a-z_]+)">/.exec(last.body)!;
-    const final = await started.browser.follow(await started.browser.post(new URL(back[1]!, gw.issuer).toString(), { reason: back[2]! }), atRp);
+    const back =
+      /<form method="post" action="([^"]+\/abort)"><input type="hidden" name="reason" value="([a-z_]+)">/.exec(
+        last.body,
+      )!;
+    const final = await started.browser.follow(
+      await started.browser.post(new URL(back[1]!, gw.issuer).toString(), { reason: back[2]! }),
+      atRp,
+    );
     expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
   });
 
@@ -119,7 +153,9 @@ describe('one interaction, reloaded', () => {
     for (let i = 0; i < 20; i += 1) await started.browser.get(page.url);
     for (let i = 0; i < 10; i += 1) await chooseProvider(started.browser, page.url, i % 2 ? 'mock-bank' : 'mock-eid');
     expect(liveLogins(uid)).toBe(1);
-    expect(events(gw).filter((e) => e.correlationId === uid).length).toBeLessThanOrEqual(1 + 2 * gw.config.limits.provider_starts + 1);
+    expect(events(gw).filter((e) => e.correlationId === uid).length).toBeLessThanOrEqual(
+      1 + 2 * gw.config.limits.provider_starts + 1,
+    );
   });
 });
 
@@ -135,7 +171,10 @@ describe('the way back after a replay or a reload', () => {
   /** To the provider's answer; returns the callback hop (before the hand-back is followed). */
   async function toCallback() {
     const started = await beginLogin(rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
-    const authorize = await started.browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+    const authorize = await started.browser.follow(
+      started.hop,
+      (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
+    );
     const answer = await mockProviderLogin(started.browser, authorize, 0);
     const callback = await started.browser.get(answer.location!);
     const uid = new URL(started.hop.location!).pathname.split('/')[2]!;
@@ -143,9 +182,15 @@ describe('the way back after a replay or a reload', () => {
   }
 
   async function followWayBack(browser: Browser, page: Hop): Promise<URL> {
-    const back = /<form method="post" action="([^"]+\/abort)"><input type="hidden" name="reason" value="([a-z_]+)">/.exec(page.body);
+    const back =
+      /<form method="post" action="([^"]+\/abort)"><input type="hidden" name="reason" value="([a-z_]+)">/.exec(
+        page.body,
+      );
     expect(back).not.toBeNull();
-    const final = await browser.follow(await browser.post(new URL(back![1]!, gw.issuer).toString(), { reason: back![2]! }), atRp);
+    const final = await browser.follow(
+      await browser.post(new URL(back![1]!, gw.issuer).toString(), { reason: back![2]! }),
+      atRp,
+    );
     return new URL(final.location!);
   }
 
@@ -159,7 +204,9 @@ describe('the way back after a replay or a reload', () => {
     expect(rpUrl.searchParams.get('error')).toBe('access_denied');
     // the refused authorization is audited under the login's correlation id, with its provider
     await new Promise((r) => setImmediate(r));
-    const refused = events(gw).filter((e) => e.type === 'authorization_request_error').at(-1)!;
+    const refused = events(gw)
+      .filter((e) => e.type === 'authorization_request_error')
+      .at(-1)!;
     expect(refused).toMatchObject({ correlationId: uid, providerId: 'mock-eid', clientId: 'rp' });
   });
 
@@ -175,7 +222,10 @@ describe('the way back after a replay or a reload', () => {
 
   test('the audit log failing mid-login (at the provider callback) ends with temporarily_unavailable at the service', async () => {
     const started = await beginLogin(rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
-    const authorize = await started.browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+    const authorize = await started.browser.follow(
+      started.hop,
+      (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
+    );
     const answer = await mockProviderLogin(started.browser, authorize, 0);
     const audit = gw.audit as MemoryAuditLog;
     audit.failing = true;

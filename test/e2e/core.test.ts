@@ -4,14 +4,25 @@ import * as oidc from 'openid-client';
 import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { Browser } from '../support/browser.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, MOCK_PROVIDER, type TestGateway } from '../support/gateway.ts';
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
+import {
+  startGateway,
+  rpConfig,
+  beginLogin,
+  loginThroughMock,
+  chooseProvider,
+  mockProviderLogin,
+  atRp,
+  RP_REDIRECT,
+  MOCK_PROVIDER,
+  type TestGateway,
+} from '../support/gateway.ts';
 
 let gw: TestGateway;
 let rp: oidc.Configuration;
 let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
-let rpKey: import("jose").CryptoKey;
+let rpKey: import('jose').CryptoKey;
 
 beforeAll(async () => {
   const keys = await generateKeyPair('ES256', { extractable: true });
@@ -21,10 +32,32 @@ beforeAll(async () => {
     store,
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
     clients: [
-      { client_id: 'rp-post', client_secret: 'rp-post-secret-0123456789-0123456789', token_endpoint_auth_method: 'client_secret_post', redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'ES256' },
-      { client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'RS256' },
-      { client_id: 'rp-pairwise', client_secret: 'rp-pairwise-secret-0123456789-012345', redirect_uris: [RP_REDIRECT], subject_type: 'pairwise' },
-      { client_id: 'rp-bank-only', client_secret: 'rp-bank-secret-0123456789-0123456789', redirect_uris: [RP_REDIRECT], providers: ['mock-bank'] },
+      {
+        client_id: 'rp-post',
+        client_secret: 'rp-post-secret-0123456789-0123456789',
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [RP_REDIRECT],
+        id_token_signed_response_alg: 'ES256',
+      },
+      {
+        client_id: 'rp-jwt',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [jwk] },
+        redirect_uris: [RP_REDIRECT],
+        id_token_signed_response_alg: 'RS256',
+      },
+      {
+        client_id: 'rp-pairwise',
+        client_secret: 'rp-pairwise-secret-0123456789-012345',
+        redirect_uris: [RP_REDIRECT],
+        subject_type: 'pairwise',
+      },
+      {
+        client_id: 'rp-bank-only',
+        client_secret: 'rp-bank-secret-0123456789-0123456789',
+        redirect_uris: [RP_REDIRECT],
+        providers: ['mock-bank'],
+      },
     ],
   });
   rp = await rpConfig(gw.issuer);
@@ -37,8 +70,17 @@ afterEach(() => {
   clock = 0;
 });
 
-async function exchange(config: oidc.Configuration, login: { verifier: string; state: string; nonce: string }, callback: URL) {
-  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+async function exchange(
+  config: oidc.Configuration,
+  login: { verifier: string; state: string; nonce: string },
+  callback: URL,
+) {
+  return oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
 }
 
 describe('happy path', () => {
@@ -73,15 +115,26 @@ describe('happy path', () => {
     const corr = audit.events.filter((e) => e.type === 'provider_chosen').at(-1)!.correlationId!;
     await new Promise((r) => setTimeout(r, 50)); // tokens_issued is emitted from an engine event
     expect(audit.events.filter((e) => e.correlationId === corr).map((e) => e.type)).toEqual([
-      'authorization_request', 'provider_chosen', 'provider_request', 'provider_response', 'verification', 'identity_released', 'tokens_issued',
+      'authorization_request',
+      'provider_chosen',
+      'provider_request',
+      'provider_response',
+      'verification',
+      'identity_released',
+      'tokens_issued',
     ]);
   });
 
-  test('startup is audited: the configuration digest and each provider\'s onboarding verdict', async () => {
-    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: Record<string, unknown> }[] };
+  test("startup is audited: the configuration digest and each provider's onboarding verdict", async () => {
+    const audit = gw.audit as unknown as {
+      events: { type: string; providerId?: string; detail?: Record<string, unknown> }[];
+    };
     expect(audit.events.find((e) => e.type === 'config_loaded')?.detail?.digest).toBe(gw.config.digest);
     const registry = audit.events.filter((e) => e.type === 'registry_change');
-    expect(registry.map((e) => [e.providerId, e.detail?.offered, e.detail?.stage])).toEqual([['mock-eid', true, 'production'], ['mock-bank', true, 'production']]);
+    expect(registry.map((e) => [e.providerId, e.detail?.offered, e.detail?.stage])).toEqual([
+      ['mock-eid', true, 'production'],
+      ['mock-bank', true, 'production'],
+    ]);
   });
 
   test('scope openid alone releases no names or personal code', async () => {
@@ -95,21 +148,32 @@ describe('happy path', () => {
 
   test('new-format Latvian and Estonian codes are released canonically, without a birthdate for the new format', async () => {
     const lv = await loginThroughMock(rp, gw.issuer, {}, 1);
-    expect((await exchange(rp, lv, lv.callback!)).claims()).toMatchObject({ sub: 'PNOLV-325035-11782', personal_code: '325035-11782' });
+    expect((await exchange(rp, lv, lv.callback!)).claims()).toMatchObject({
+      sub: 'PNOLV-325035-11782',
+      personal_code: '325035-11782',
+    });
     const ee = await loginThroughMock(rp, gw.issuer, {}, 2);
     const claims = (await exchange(rp, ee, ee.callback!)).claims()!;
     expect(claims).toMatchObject({ sub: 'PNOEE-60001019906', personal_code_country: 'EE', birthdate: '2000-01-01' });
   });
 
   test('client_secret_post with an ES256 ID token', async () => {
-    const config = await rpConfig(gw.issuer, 'rp-post', 'rp-post-secret-0123456789-0123456789', oidc.ClientSecretPost('rp-post-secret-0123456789-0123456789'), { id_token_signed_response_alg: 'ES256' });
+    const config = await rpConfig(
+      gw.issuer,
+      'rp-post',
+      'rp-post-secret-0123456789-0123456789',
+      oidc.ClientSecretPost('rp-post-secret-0123456789-0123456789'),
+      { id_token_signed_response_alg: 'ES256' },
+    );
     const login = await loginThroughMock(config, gw.issuer);
     const tokens = await exchange(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
   });
 
   test('private_key_jwt with an RS256 ID token for an older client', async () => {
-    const config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }), { id_token_signed_response_alg: 'RS256' });
+    const config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }), {
+      id_token_signed_response_alg: 'RS256',
+    });
     const login = await loginThroughMock(config, gw.issuer);
     const tokens = await exchange(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
@@ -128,7 +192,10 @@ describe('happy path', () => {
 
   test('idp_hint skips the selection page', async () => {
     const started = await beginLogin(rp, { idp_hint: 'mock-eid' });
-    const hop = await started.browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+    const hop = await started.browser.follow(
+      started.hop,
+      (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
+    );
     expect(hop.location).toContain('/providers/mock-eid/authorize');
   });
 
@@ -146,12 +213,18 @@ describe('happy path', () => {
   test('RP-initiated logout ends the session', async () => {
     const login = await loginThroughMock(rp, gw.issuer);
     const tokens = await exchange(rp, login, login.callback!);
-    const url = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example.test/bye' });
+    const url = oidc.buildEndSessionUrl(rp, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'https://rp.example.test/bye',
+    });
     const confirm = await login.browser.get(url.toString());
     expect(confirm.status).toBe(200);
     const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
-    const done = await login.browser.follow(await login.browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }), (h) => !!h.location?.startsWith('https://rp.example.test/bye'));
+    const done = await login.browser.follow(
+      await login.browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }),
+      (h) => !!h.location?.startsWith('https://rp.example.test/bye'),
+    );
     expect(done.location).toContain('https://rp.example.test/bye');
   });
 });
@@ -211,7 +284,9 @@ describe('refusals the agency service sees', () => {
 
   test('wrong code_verifier: invalid_grant', async () => {
     const login = await loginThroughMock(rp, gw.issuer);
-    await expect(exchange(rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      exchange(rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('authorization code reuse: invalid_grant', async () => {
@@ -253,7 +328,7 @@ describe('refusals the agency service sees', () => {
     const back = await mockProviderLogin(started.browser, authorize, 3);
     const refused = await started.browser.follow(back);
     expect(refused.status).toBe(400);
-    expect(refused.body).toContain("answer could not be verified");
+    expect(refused.body).toContain('answer could not be verified');
     const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
     const final = await started.browser.follow(await started.browser.get(new URL(link, gw.issuer).toString()), atRp);
     expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
@@ -272,7 +347,10 @@ describe('broker state', () => {
 
   test('tampered state: refused with an error page', async () => {
     const { browser, back } = await atProvider();
-    back.searchParams.set('state', back.searchParams.get('state')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+    back.searchParams.set(
+      'state',
+      back.searchParams.get('state')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+    );
     const hop = await browser.get(back.toString());
     expect(hop.status).toBe(400);
     expect(hop.body).toContain('expired or was already used');
@@ -344,16 +422,31 @@ describe('malformed input never answers 500', () => {
     ['POST', '/providers/mock-eid/decide'],
     ['GET', '/no/such/page'],
   ])('%s %s', async (method, path) => {
-    const res = await fetch(gw.issuer + path, { method, redirect: 'manual', headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}, body: method === 'POST' ? 'a=b' : undefined });
+    const res = await fetch(gw.issuer + path, {
+      method,
+      redirect: 'manual',
+      headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
+      body: method === 'POST' ? 'a=b' : undefined,
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
   });
 
   test('an oversized callback body answers 400 with an audit record', async () => {
-    const res = await fetch(`${gw.issuer}/broker/callback/mock-eid`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=' + 'a'.repeat(600_000) });
+    const res = await fetch(`${gw.issuer}/broker/callback/mock-eid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `x=${'a'.repeat(600_000)}`,
+    });
     expect(res.status).toBe(400);
-    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: { reason?: string } }[] };
-    expect(audit.events.at(-1)).toMatchObject({ type: 'provider_response_error', providerId: 'mock-eid', detail: { reason: expect.stringContaining('callback body larger than') } });
+    const audit = gw.audit as unknown as {
+      events: { type: string; providerId?: string; detail?: { reason?: string } }[];
+    };
+    expect(audit.events.at(-1)).toMatchObject({
+      type: 'provider_response_error',
+      providerId: 'mock-eid',
+      detail: { reason: expect.stringContaining('callback body larger than') },
+    });
   });
 
   test('a garbage assertion with a valid state maps to an OAuth error, not a crash', async () => {
@@ -394,17 +487,25 @@ describe('names that would display as someone else', () => {
   });
   afterAll(() => spoofGw.close());
 
-  test.each([0, 1])('a bidi override or zero-width character in a name (test person %i): refused, the service gets access_denied', async (user) => {
-    const started = await beginLogin(spoofRp);
-    const page = await started.browser.follow(started.hop);
-    const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
-    const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, user));
-    expect(refused.status).toBe(400);
-    expect(refused.body).toContain('answer could not be verified');
-    const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
-    const final = await started.browser.follow(await started.browser.get(new URL(link, spoofGw.issuer).toString()), atRp);
-    expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
-    const reasons = (spoofGw.audit as MemoryAuditLog).events.filter((e) => e.type === 'verification_error').map((e) => String(e.detail?.reason));
-    expect(reasons.at(-1)).toMatch(/name contains forbidden characters/);
-  });
+  test.each([0, 1])(
+    'a bidi override or zero-width character in a name (test person %i): refused, the service gets access_denied',
+    async (user) => {
+      const started = await beginLogin(spoofRp);
+      const page = await started.browser.follow(started.hop);
+      const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
+      const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, user));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('answer could not be verified');
+      const link = /href="(\/interaction\/[^"]+\/complete)"/.exec(refused.body)![1]!;
+      const final = await started.browser.follow(
+        await started.browser.get(new URL(link, spoofGw.issuer).toString()),
+        atRp,
+      );
+      expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
+      const reasons = (spoofGw.audit as MemoryAuditLog).events
+        .filter((e) => e.type === 'verification_error')
+        .map((e) => String(e.detail?.reason));
+      expect(reasons.at(-1)).toMatch(/name contains forbidden characters/);
+    },
+  );
 });

@@ -33,11 +33,15 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   cwd = mkdtempSync(join(tmpdir(), 'vpm-demo-'));
-  child = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'bin/vpm-gateway.js'), 'start', '--config', join(root, 'config/demo.yaml')], {
-    cwd,
-    env: { ...process.env, PORT: String(port), ISSUER: base },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    join(root, 'node_modules/.bin/node'),
+    [join(root, 'bin/vpm-gateway.js'), 'start', '--config', join(root, 'config/demo.yaml')],
+    {
+      cwd,
+      env: { ...process.env, PORT: String(port), ISSUER: base },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   await new Promise<void>((ok, fail) => {
@@ -85,7 +89,10 @@ test('log in with the demo eID and see the verified claims', async () => {
 
 test.each(['demo-bank', 'demo-legacy-bank'])('log in through the in-process test bank %s', async (bank) => {
   const b = new Browser();
-  const bankPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=${bank}`), (h) => h.status === 200 && !parseAutoPost(h.body, h.url));
+  const bankPage = await b.follow(
+    await b.get(`${base}/demo/login?lang=en&idp=${bank}`),
+    (h) => h.status === 200 && !parseAutoPost(h.body, h.url),
+  );
   expect(bankPage.url).toBe(`${base}/demo/banks/${bank}/`);
   const login = parseForms(bankPage.body, bankPage.url).find((f) => f.id === 'login')!;
   const codePage = await b.post(login.action, { ...login.fields, user: 'janis' });
@@ -98,7 +105,10 @@ test.each(['demo-bank', 'demo-legacy-bank'])('log in through the in-process test
 test('log in through the in-process SAML IdP', async () => {
   const b = new Browser();
   // the gateway auto-posts the signed AuthnRequest to the IdP mounted in the same process
-  const idpPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=demo-eidas`), (h) => h.status === 200 && !parseAutoPost(h.body, h.url));
+  const idpPage = await b.follow(
+    await b.get(`${base}/demo/login?lang=en&idp=demo-eidas`),
+    (h) => h.status === 200 && !parseAutoPost(h.body, h.url),
+  );
   expect(idpPage.url).toBe(`${base}/demo/saml-idp/sso`);
   expect(idpPage.body).toContain('Test SAML IdP');
   const login = parseForm(idpPage.body);
@@ -122,12 +132,29 @@ function oidcLoginForm(body: string, base: string): { action: string; users: str
   const form = /<form method="post" action="([^"]+\/login)">([\s\S]*?)<\/form>/.exec(body);
   if (!form) throw new Error(`no login form on the OIDC test eID page: ${body.slice(0, 300)}`);
   const people = /<select name="user">([\s\S]*?)<\/select>/.exec(form[2]!)?.[1] ?? '';
-  return { action: new URL(form[1]!, base).toString(), users: [...people.matchAll(/<option value="([^"]+)">/g)].map((m) => m[1]!) };
+  return {
+    action: new URL(form[1]!, base).toString(),
+    users: [...people.matchAll(/<option value="([^"]+)">/g)].map((m) => m[1]!),
+  };
 }
 
 test.each([
-  { user: 'janis', name: 'Jānis Bērziņš', code: '010180-15097', country: 'LV', acr: 'high', upstreamAcr: 'http://eidas.europa.eu/LoA/high' },
-  { user: 'anna', name: 'Anna Marija Kalniņa', code: '325035-11782', country: 'LV', acr: 'substantial', upstreamAcr: 'http://eidas.europa.eu/LoA/substantial' },
+  {
+    user: 'janis',
+    name: 'Jānis Bērziņš',
+    code: '010180-15097',
+    country: 'LV',
+    acr: 'high',
+    upstreamAcr: 'http://eidas.europa.eu/LoA/high',
+  },
+  {
+    user: 'anna',
+    name: 'Anna Marija Kalniņa',
+    code: '325035-11782',
+    country: 'LV',
+    acr: 'substantial',
+    upstreamAcr: 'http://eidas.europa.eu/LoA/substantial',
+  },
 ])('log in through the in-process OIDC test eID as $user', async ({ user, name, code, country, acr, upstreamAcr }) => {
   const b = new Browser();
   const opPage = await b.follow(await b.get(`${base}/demo/login?lang=en&idp=demo-oidc-eid`));
@@ -175,7 +202,10 @@ test('the demo serves the SAML SP metadata with the broker callback as ACS', asy
 test('the audit log of the demo verifies', async () => {
   const { main } = await import('../../src/cli/main.ts');
   const out: string[] = [];
-  const code = await main(['audit', 'verify', join(cwd, 'var/audit')], { stdout: (s) => out.push(s), stderr: (s) => out.push(s) });
+  const code = await main(['audit', 'verify', join(cwd, 'var/audit')], {
+    stdout: (s) => out.push(s),
+    stderr: (s) => out.push(s),
+  });
   expect(out.join('')).not.toMatch(/010180-15097/);
   expect(code).toBe(0);
 });

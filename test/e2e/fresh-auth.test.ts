@@ -19,7 +19,8 @@ import { parseForm, startTestIdp, type RunningTestIdp } from '../../providers/sa
 import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
 import { startGateway, rpConfig, beginLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
 
-for (const f of [oidcFactory, samlFactory] as AdapterFactory[]) if (!ADAPTER_FACTORIES.has(f.kind)) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set(f.kind, f);
+for (const f of [oidcFactory, samlFactory] as AdapterFactory[])
+  if (!ADAPTER_FACTORIES.has(f.kind)) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set(f.kind, f);
 
 let dir: string;
 let op: TestOp;
@@ -54,7 +55,12 @@ beforeAll(async () => {
         name: { lv: 'SAML eID', en: 'SAML eID' },
         kind: 'eid',
         loa: 'high',
-        onboarding: { stage: 'testing', eid_register: { entry: 'T-SAML', qualified: true }, free_of_charge: true, two_factor: true },
+        onboarding: {
+          stage: 'testing',
+          eid_register: { entry: 'T-SAML', qualified: true },
+          free_of_charge: true,
+          two_factor: true,
+        },
         idp: { entity_id: idp.entityId, sso_url: idp.ssoUrl, certificates: [join(dir, 'idp.pem')] },
         clock_skew_seconds: 30,
       },
@@ -65,7 +71,9 @@ beforeAll(async () => {
   op.tamper.idToken = async (genuine, key) => {
     const claims = { ...genuine, auth_time: (genuine.auth_time as number) + opClockOffset };
     upstreamAuthTimes.push(claims.auth_time);
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid!, typ: 'JWT' }).sign(await importJWK(key, 'RS256'));
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid!, typ: 'JWT' })
+      .sign(await importJWK(key, 'RS256'));
   };
   rp = await rpConfig(gw.issuer);
 });
@@ -93,7 +101,11 @@ async function start(browser: Browser, providerId: string) {
 
 async function claimsOf(started: { verifier: string; state: string; nonce: string }, final: Hop) {
   expect(final.location).toMatch(new RegExp(`^${RP_REDIRECT}\\?code=`));
-  const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce });
+  const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), {
+    pkceCodeVerifier: started.verifier,
+    expectedState: started.state,
+    expectedNonce: started.nonce,
+  });
   return tokens.claims()!;
 }
 
@@ -107,7 +119,9 @@ async function expectRefused(browser: Browser, page: Hop, state: string, provide
   const final = await browser.follow(await browser.get(new URL(back!, gw!.issuer).toString()), atRp);
   const q = new URL(final.location!).searchParams;
   expect([q.get('error'), q.get('state'), q.get('code')]).toEqual(['access_denied', state, null]);
-  const last = (gw!.audit as MemoryAuditLog).events.filter((e) => e.type === 'verification_error' && e.providerId === providerId).at(-1)!;
+  const last = (gw!.audit as MemoryAuditLog).events
+    .filter((e) => e.type === 'verification_error' && e.providerId === providerId)
+    .at(-1)!;
   expect(last.detail).toMatchObject({ code: 'invalid_response', reason: expect.stringMatching(reason) });
   expect(gw!.logLines.join('\n')).not.toMatch(/010180-15097/);
 }
@@ -118,16 +132,20 @@ describe('upstream OIDC eID', () => {
   async function logIn(browser: Browser, page: Hop): Promise<Hop> {
     const action = /<form method="post" action="([^"]+\/login)">/.exec(page.body)?.[1];
     expect(action).toBeDefined();
-    return browser.follow(await browser.post(new URL(action!, page.url).toString(), { user: 'valid', acr: EIDAS.high, amr: 'smart_card' }), atRp);
+    return browser.follow(
+      await browser.post(new URL(action!, page.url).toString(), { user: 'valid', acr: EIDAS.high, amr: 'smart_card' }),
+      atRp,
+    );
   }
 
-  test('two logins in one browser: the eID asks again the second time, and auth_time is the eID\'s each time', async () => {
+  test("two logins in one browser: the eID asks again the second time, and auth_time is the eID's each time", async () => {
     const browser = new Browser();
     for (const round of [1, 2]) {
       // the second time the eID's clock is 20 s behind ours (within clock_tolerance): auth_time is still its own
       opClockOffset = round === 1 ? 0 : -20;
       const l = await start(browser, 'oidc-eid');
-      const request = new URL(browser.history.filter((h) => h.url.startsWith(`${op.issuer}/auth?`)).at(-1)!.url).searchParams;
+      const request = new URL(browser.history.filter((h) => h.url.startsWith(`${op.issuer}/auth?`)).at(-1)!.url)
+        .searchParams;
       expect([request.get('prompt'), request.get('max_age')]).toEqual(['login', '0']);
       expect(loginPage(l.page)).toBe(true); // the person is asked, not recognised from the first round
       const claims = await claimsOf(l, await logIn(browser, l.page));
@@ -139,11 +157,14 @@ describe('upstream OIDC eID', () => {
     const request = new URL(browser.history.filter((h) => h.url.startsWith(`${op.issuer}/auth?`)).at(-1)!.url);
     request.searchParams.delete('prompt');
     request.searchParams.delete('max_age');
-    const silent = await browser.follow(await browser.get(request.href), (h) => !!h.location?.startsWith(`${gw!.issuer}/broker/callback/oidc-eid?code=`));
+    const silent = await browser.follow(
+      await browser.get(request.href),
+      (h) => !!h.location?.startsWith(`${gw!.issuer}/broker/callback/oidc-eid?code=`),
+    );
     expect(silent.location).toContain('code=');
   });
 
-  test('an eID that ignores prompt=login answers from the previous person\'s session: refused', async () => {
+  test("an eID that ignores prompt=login answers from the previous person's session: refused", async () => {
     const browser = new Browser();
     const first = await start(browser, 'oidc-eid');
     await claimsOf(first, await logIn(browser, first.page));
@@ -152,12 +173,19 @@ describe('upstream OIDC eID', () => {
     op.tamper.ignoreFreshness = true;
     const second = await start(browser, 'oidc-eid');
     expect(browser.history.some((h) => loginPage(h) && h !== first.page)).toBe(false);
-    await expectRefused(browser, second.page, second.state, 'oidc-eid', /ID token auth_time is 6\d\d s before this login started/);
+    await expectRefused(
+      browser,
+      second.page,
+      second.state,
+      'oidc-eid',
+      /ID token auth_time is 6\d\d s before this login started/,
+    );
   });
 });
 
 describe('upstream SAML IdP', () => {
-  const loginPage = (h: Hop) => h.status === 200 && h.url.startsWith(`${idp.url}/sso`) && h.body.includes('Test SAML IdP');
+  const loginPage = (h: Hop) =>
+    h.status === 200 && h.url.startsWith(`${idp.url}/sso`) && h.body.includes('Test SAML IdP');
 
   async function logIn(browser: Browser, page: Hop): Promise<{ final: Hop; authnInstant: number }> {
     const form = parseForm(page.body);
@@ -174,7 +202,9 @@ describe('upstream SAML IdP', () => {
       idp.misbehave.clockOffsetSeconds = round === 0 ? 0 : -20;
       const l = await start(browser, 'saml-eid');
       const request = new URL(browser.history.filter((h) => h.url.startsWith(`${idp.url}/sso?`)).at(-1)!.url);
-      expect(inflateRawSync(Buffer.from(request.searchParams.get('SAMLRequest')!, 'base64')).toString()).toContain('ForceAuthn="true"');
+      expect(inflateRawSync(Buffer.from(request.searchParams.get('SAMLRequest')!, 'base64')).toString()).toContain(
+        'ForceAuthn="true"',
+      );
       expect(loginPage(l.page)).toBe(true);
       const { final, authnInstant } = await logIn(browser, l.page);
       const claims = await claimsOf(l, final);
@@ -183,7 +213,7 @@ describe('upstream SAML IdP', () => {
     }
   });
 
-  test('an IdP that ignores ForceAuthn answers from the previous person\'s session: refused', async () => {
+  test("an IdP that ignores ForceAuthn answers from the previous person's session: refused", async () => {
     const browser = new Browser();
     const first = await start(browser, 'saml-eid');
     await claimsOf(first, (await logIn(browser, first.page)).final);
@@ -192,6 +222,12 @@ describe('upstream SAML IdP', () => {
     // no login page: the IdP's auto-posted answer goes straight back to the gateway
     const second = await start(browser, 'saml-eid');
     expect(browser.history.filter(loginPage)).toEqual([first.page]);
-    await expectRefused(browser, second.page, second.state, 'saml-eid', /AuthnInstant is 6\d\d s before this login started/);
+    await expectRefused(
+      browser,
+      second.page,
+      second.state,
+      'saml-eid',
+      /AuthnInstant is 6\d\d s before this login started/,
+    );
   });
 });

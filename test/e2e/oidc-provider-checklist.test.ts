@@ -5,11 +5,33 @@
 // end for personal codes, tokens and secrets.
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { SignJWT, UnsecuredJWT, generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader, createLocalJWKSet, jwtVerify, type JWK, type CryptoKey } from 'jose';
+import {
+  SignJWT,
+  UnsecuredJWT,
+  generateKeyPair,
+  exportJWK,
+  decodeJwt,
+  decodeProtectedHeader,
+  createLocalJWKSet,
+  jwtVerify,
+  type JWK,
+  type CryptoKey,
+} from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, formFields, type Hop } from '../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, loginThroughMock, chooseProvider, mockProviderLogin, atRp, RP_REDIRECT, RP_SECRET, type TestGateway } from '../support/gateway.ts';
+import {
+  startGateway,
+  rpConfig,
+  beginLogin,
+  loginThroughMock,
+  chooseProvider,
+  mockProviderLogin,
+  atRp,
+  RP_REDIRECT,
+  RP_SECRET,
+  type TestGateway,
+} from '../support/gateway.ts';
 
 const POST_SECRET = 'rp-post-secret-0123456789-0123456789';
 const LIMITED_SECRET = 'rp-limited-secret-0123456789-0123456789';
@@ -36,10 +58,25 @@ beforeAll(async () => {
   gw = await startGateway({
     store,
     clients: [
-      { client_id: 'rp-post', client_secret: POST_SECRET, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [RP_REDIRECT] },
-      { client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [rpJwk] }, redirect_uris: [RP_REDIRECT] },
+      {
+        client_id: 'rp-post',
+        client_secret: POST_SECRET,
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [RP_REDIRECT],
+      },
+      {
+        client_id: 'rp-jwt',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [rpJwk] },
+        redirect_uris: [RP_REDIRECT],
+      },
       { client_id: 'rp-limited', client_secret: LIMITED_SECRET, redirect_uris: [RP_REDIRECT], scopes: ['profile'] },
-      { client_id: 'rp-pairwise', client_secret: PAIRWISE_SECRET, redirect_uris: [RP_REDIRECT], subject_type: 'pairwise' },
+      {
+        client_id: 'rp-pairwise',
+        client_secret: PAIRWISE_SECRET,
+        redirect_uris: [RP_REDIRECT],
+        subject_type: 'pairwise',
+      },
     ],
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
   });
@@ -55,9 +92,27 @@ afterEach(() => {
 
 type Login = { verifier: string; state: string; nonce?: string | undefined };
 
-async function exchange(config: oidc.Configuration, login: Login, callback: URL, extra: Partial<oidc.AuthorizationCodeGrantChecks> = {}, options?: oidc.AuthorizationCodeGrantOptions) {
+async function exchange(
+  config: oidc.Configuration,
+  login: Login,
+  callback: URL,
+  extra: Partial<oidc.AuthorizationCodeGrantChecks> = {},
+  options?: oidc.AuthorizationCodeGrantOptions,
+) {
   remember(callback.searchParams.get('code'), login.verifier);
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true, ...extra }, undefined, options);
+  const tokens = await oidc.authorizationCodeGrant(
+    config,
+    callback,
+    {
+      pkceCodeVerifier: login.verifier,
+      expectedState: login.state,
+      expectedNonce: login.nonce,
+      idTokenExpected: true,
+      ...extra,
+    },
+    undefined,
+    options,
+  );
   remember(tokens.access_token, tokens.id_token, tokens.refresh_token);
   return tokens;
 }
@@ -99,13 +154,18 @@ async function rawAuthorize(params: Record<string, string | undefined>, browser 
 
 /** A token endpoint request sent as-is. */
 async function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  const res = await fetch(`${gw.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
   const body = (await res.json()) as Record<string, string>;
   remember(body.access_token, body.id_token);
   return { status: res.status, body };
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** A fresh authorization code for `config`'s client (full login through the mock provider). */
 async function freshCode(config = rp) {
@@ -125,7 +185,14 @@ describe('discovery', () => {
 
   test('issuer and endpoints belong to this gateway', () => {
     expect(meta.issuer).toBe(gw.issuer);
-    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint', 'revocation_endpoint']) {
+    for (const endpoint of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'end_session_endpoint',
+      'revocation_endpoint',
+    ]) {
       expect(String(meta[endpoint])).toMatch(new RegExp(`^${gw.issuer}/`));
     }
   });
@@ -145,14 +212,37 @@ describe('discovery', () => {
   test('scopes, levels, algorithms and claims are what the gateway releases', () => {
     expect(meta.scopes_supported).toEqual(['openid', 'profile', 'personal_code']);
     expect(meta.acr_values_supported).toEqual(['low', 'substantial', 'high']);
-    expect(new Set(meta.id_token_signing_alg_values_supported as string[])).toEqual(new Set(['PS256', 'ES256', 'RS256']));
-    for (const algs of [meta.id_token_signing_alg_values_supported, meta.token_endpoint_auth_signing_alg_values_supported] as string[][]) {
+    expect(new Set(meta.id_token_signing_alg_values_supported as string[])).toEqual(
+      new Set(['PS256', 'ES256', 'RS256']),
+    );
+    for (const algs of [
+      meta.id_token_signing_alg_values_supported,
+      meta.token_endpoint_auth_signing_alg_values_supported,
+    ] as string[][]) {
       expect(algs).not.toContain('none');
       expect(algs.filter((a) => a.startsWith('HS'))).toEqual([]);
     }
-    expect(meta.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'auth_time', 'acr', 'amr', 'idp', 'given_name', 'family_name', 'birthdate', 'personal_code', 'personal_code_country']));
+    expect(meta.claims_supported).toEqual(
+      expect.arrayContaining([
+        'sub',
+        'iss',
+        'auth_time',
+        'acr',
+        'amr',
+        'idp',
+        'given_name',
+        'family_name',
+        'birthdate',
+        'personal_code',
+        'personal_code_country',
+      ]),
+    );
     expect(meta.subject_types_supported).toEqual(['public', 'pairwise']);
-    expect(meta.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    expect(meta.token_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+    ]);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
   });
 
@@ -166,7 +256,16 @@ describe('discovery', () => {
     expect(meta.request_object_signing_alg_values_supported).toBeUndefined();
     expect(meta.token_endpoint_auth_methods_supported).not.toContain('none');
     expect(meta.scopes_supported).not.toContain('offline_access');
-    for (const absent of ['registration_endpoint', 'introspection_endpoint', 'device_authorization_endpoint', 'backchannel_authentication_endpoint', 'frontchannel_logout_supported', 'backchannel_logout_supported', 'check_session_iframe', 'userinfo_signing_alg_values_supported']) {
+    for (const absent of [
+      'registration_endpoint',
+      'introspection_endpoint',
+      'device_authorization_endpoint',
+      'backchannel_authentication_endpoint',
+      'frontchannel_logout_supported',
+      'backchannel_logout_supported',
+      'check_session_iframe',
+      'userinfo_signing_alg_values_supported',
+    ]) {
       expect(meta).not.toHaveProperty(absent);
     }
     // what remains advertised beyond the basics is proven to work below: form_post and fragment response
@@ -184,8 +283,18 @@ describe('ID token', () => {
     expect(header.alg).toBe('PS256');
     const jwks = (await (await fetch(`${gw.issuer}/jwks`)).json()) as { keys: JWK[] };
     expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
-    const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(jwks), { issuer: gw.issuer, audience: 'rp', algorithms: ['PS256'] });
-    expect(payload).toMatchObject({ sub: 'PNOLV-010180-15097', nonce: login.nonce, acr: 'high', amr: ['smart_id'], idp: 'mock-eid' });
+    const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(jwks), {
+      issuer: gw.issuer,
+      audience: 'rp',
+      algorithms: ['PS256'],
+    });
+    expect(payload).toMatchObject({
+      sub: 'PNOLV-010180-15097',
+      nonce: login.nonce,
+      acr: 'high',
+      amr: ['smart_id'],
+      idp: 'mock-eid',
+    });
     expect(typeof payload.auth_time).toBe('number');
   });
 
@@ -197,7 +306,18 @@ describe('ID token', () => {
   });
 
   test('a client cannot be configured for unsigned ID tokens', async () => {
-    await expect(startGateway({ clients: [{ client_id: 'rp-none', client_secret: RP_SECRET, redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'none' }] })).rejects.toThrow(/id_token_signed_response_alg/);
+    await expect(
+      startGateway({
+        clients: [
+          {
+            client_id: 'rp-none',
+            client_secret: RP_SECRET,
+            redirect_uris: [RP_REDIRECT],
+            id_token_signed_response_alg: 'none',
+          },
+        ],
+      }),
+    ).rejects.toThrow(/id_token_signed_response_alg/);
   });
 });
 
@@ -210,22 +330,33 @@ describe('authorization request', () => {
     expect(q.get('code')).toBeNull();
   });
 
-  test.each(['token', 'id_token', 'code id_token', 'none'])('response_type=%s: unsupported_response_type', async (responseType) => {
-    const hop = await rawAuthorize({ response_type: responseType });
-    // an implicit or hybrid type must not fall back to the fragment with tokens in it
-    const url = new URL(hop.location!);
-    const q = url.hash ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
-    expect(q.get('error')).toBe('unsupported_response_type');
-    expect(q.get('code')).toBeNull();
-    expect(q.get('id_token')).toBeNull();
-  });
+  test.each(['token', 'id_token', 'code id_token', 'none'])(
+    'response_type=%s: unsupported_response_type',
+    async (responseType) => {
+      const hop = await rawAuthorize({ response_type: responseType });
+      // an implicit or hybrid type must not fall back to the fragment with tokens in it
+      const url = new URL(hop.location!);
+      const q = url.hash ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
+      expect(q.get('error')).toBe('unsupported_response_type');
+      expect(q.get('code')).toBeNull();
+      expect(q.get('id_token')).toBeNull();
+    },
+  );
 
   // Decision: GET only at the authorization endpoint (node-oidc-provider's default; OpenID Connect Core asks for
   // POST too, but that needs SameSite=None session cookies, which a service that never keeps a session has no
   // use for). A POST is refused outright: no redirect, no code.
   test('the authorization request by POST is refused, never half-processed', async () => {
     const verifier = oidc.randomPKCECodeVerifier();
-    const form = { client_id: 'rp', response_type: 'code', redirect_uri: RP_REDIRECT, scope: 'openid profile', state: oidc.randomState(), code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' };
+    const form = {
+      client_id: 'rp',
+      response_type: 'code',
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid profile',
+      state: oidc.randomState(),
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    };
     const hop = await new Browser().post(`${gw.issuer}/auth`, form);
     expect([404, 405]).toContain(hop.status);
     expect(hop.location).toBeUndefined();
@@ -239,7 +370,11 @@ describe('authorization request', () => {
 
   test('scopes in any order', async () => {
     const { tokens } = await loginAndExchange(rp, { scope: 'personal_code profile openid' });
-    expect(tokens.claims()).toMatchObject({ personal_code: '010180-15097', given_name: 'Jānis', family_name: 'Bērziņš' });
+    expect(tokens.claims()).toMatchObject({
+      personal_code: '010180-15097',
+      given_name: 'Jānis',
+      family_name: 'Bērziņš',
+    });
   });
 
   test('unknown parameters are ignored', async () => {
@@ -249,11 +384,14 @@ describe('authorization request', () => {
 
   // Decision (as Estonia's TARA): a scope the gateway does not know is an error, not silently dropped, so a
   // service never believes it asked for something it will not get.
-  test.each(['openid email', 'openid profile phone', 'openid offline_access'])('unknown scope (%s): invalid_scope', async (scope) => {
-    const q = rpParams(await rawAuthorize({ scope }));
-    expect(q.get('error')).toBe('invalid_scope');
-    expect(q.get('error_description')).toMatch(/email|phone|offline_access/);
-  });
+  test.each(['openid email', 'openid profile phone', 'openid offline_access'])(
+    'unknown scope (%s): invalid_scope',
+    async (scope) => {
+      const q = rpParams(await rawAuthorize({ scope }));
+      expect(q.get('error')).toBe('invalid_scope');
+      expect(q.get('error_description')).toMatch(/email|phone|offline_access/);
+    },
+  );
 
   test('scope without openid: an error, never a plain OAuth code (this is an OpenID Connect service)', async () => {
     const q = rpParams(await rawAuthorize({ scope: 'profile', nonce: undefined }));
@@ -263,7 +401,9 @@ describe('authorization request', () => {
     const withNonce = rpParams(await rawAuthorize({ scope: 'profile' }));
     expect(withNonce.get('error')).toBe('invalid_request');
     expect(withNonce.get('error_description')).toMatch(/openid/);
-    expect(rpParams(await rawAuthorize({ scope: undefined, nonce: undefined })).get('error')).toMatch(/^invalid_(scope|request)$/);
+    expect(rpParams(await rawAuthorize({ scope: undefined, nonce: undefined })).get('error')).toMatch(
+      /^invalid_(scope|request)$/,
+    );
   });
 
   test('a scope the service is not registered for: invalid_scope', async () => {
@@ -354,7 +494,13 @@ describe('authorization request', () => {
   });
 
   test('id_token_hint that is not our ID token: invalid_request', async () => {
-    const forged = await new SignJWT({ sub: 'PNOLV-010180-15097' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(gw.issuer).setAudience('rp').setIssuedAt().setExpirationTime('5m').sign(otherKey);
+    const forged = await new SignJWT({ sub: 'PNOLV-010180-15097' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(gw.issuer)
+      .setAudience('rp')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(otherKey);
     expect(rpParams(await rawAuthorize({ id_token_hint: forged })).get('error')).toBe('invalid_request');
     expect(rpParams(await rawAuthorize({ id_token_hint: 'not-a-jwt' })).get('error')).toBe('invalid_request');
   });
@@ -365,7 +511,7 @@ describe('authorization request', () => {
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
-  test('ui_locales chooses the selection page language, ahead of the browser\'s Accept-Language', async () => {
+  test("ui_locales chooses the selection page language, ahead of the browser's Accept-Language", async () => {
     const lang = async (ui?: string) => {
       const started = await beginLogin(rp, ui ? { ui_locales: ui } : {});
       const page = await started.browser.follow(started.hop);
@@ -394,7 +540,10 @@ describe('authorization request', () => {
   });
 
   test('the claims parameter is not supported: it releases nothing beyond the scopes', async () => {
-    const claims = JSON.stringify({ id_token: { personal_code: { essential: true }, given_name: null }, userinfo: { personal_code: null } });
+    const claims = JSON.stringify({
+      id_token: { personal_code: { essential: true }, given_name: null },
+      userinfo: { personal_code: null },
+    });
     const { tokens } = await loginAndExchange(rp, { scope: 'openid', claims });
     expect(tokens.claims()).not.toHaveProperty('personal_code');
     expect(tokens.claims()).not.toHaveProperty('given_name');
@@ -403,7 +552,18 @@ describe('authorization request', () => {
   });
 
   test('request objects are not supported: request_not_supported, request_uri_not_supported', async () => {
-    const request = await new SignJWT({ client_id: 'rp', response_type: 'code', scope: 'openid', redirect_uri: RP_REDIRECT }).setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' }).setIssuer('rp').setAudience(gw.issuer).setIssuedAt().setExpirationTime('5m').sign(rpKey);
+    const request = await new SignJWT({
+      client_id: 'rp',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: RP_REDIRECT,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' })
+      .setIssuer('rp')
+      .setAudience(gw.issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(rpKey);
     expect(rpParams(await rawAuthorize({ request })).get('error')).toBe('request_not_supported');
     const viaUri = rpParams(await rawAuthorize({ request_uri: 'https://rp.example.test/request.jwt' }));
     expect(viaUri.get('error')).toMatch(/^(request_uri_not_supported|invalid_request_uri)$/);
@@ -463,35 +623,62 @@ describe('redirect_uri: an error page, never a redirect', () => {
 describe('token endpoint', () => {
   test('authorization code reuse: invalid_grant, and the access token from the first use is revoked', async () => {
     const { login, tokens } = await loginAndExchange();
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).toMatchObject({ sub: 'PNOLV-010180-15097' });
+    expect(await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).toMatchObject({
+      sub: 'PNOLV-010180-15097',
+    });
     await expect(exchange(rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({ status: 401 });
+    await expect(oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   test('the same code redeemed twice at once: at most one token response', async () => {
     const { code, verifier } = await freshCode();
     const form = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: RP_REDIRECT };
-    const results = await Promise.all([1, 2, 3].map(() => tokenRequest(form, { authorization: basic('rp', RP_SECRET) })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => tokenRequest(form, { authorization: basic('rp', RP_SECRET) })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 400).map((r) => r.body.error)).toEqual(['invalid_grant', 'invalid_grant']);
+    expect(results.filter((r) => r.status === 400).map((r) => r.body.error)).toEqual([
+      'invalid_grant',
+      'invalid_grant',
+    ]);
   });
 
   test('a code is bound to the client it was issued to', async () => {
     const { code, verifier } = await freshCode();
-    const res = await tokenRequest({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: RP_REDIRECT, client_id: 'rp-post', client_secret: POST_SECRET });
+    const res = await tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: RP_REDIRECT,
+      client_id: 'rp-post',
+      client_secret: POST_SECRET,
+    });
     expect(res).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
   test('redirect_uri at the token endpoint must be the one the code was issued for', async () => {
     const { code, verifier } = await freshCode();
-    const res = await tokenRequest({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://rp.example.test/other' }, { authorization: basic('rp', RP_SECRET) });
+    const res = await tokenRequest(
+      {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: 'https://rp.example.test/other',
+      },
+      { authorization: basic('rp', RP_SECRET) },
+    );
     expect(res).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
   test('an expired code: invalid_grant', async () => {
     const { code, verifier } = await freshCode();
     clock = (gw.config.ttl.authorization_code + 1) * 1000;
-    const res = await tokenRequest({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: RP_REDIRECT }, { authorization: basic('rp', RP_SECRET) });
+    const res = await tokenRequest(
+      { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: RP_REDIRECT },
+      { authorization: basic('rp', RP_SECRET) },
+    );
     expect(res).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
@@ -501,7 +688,9 @@ describe('token endpoint', () => {
     const base = { grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT };
     expect(await tokenRequest(base, auth)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     const other = await freshCode();
-    expect(await tokenRequest({ ...base, code: other.code, code_verifier: oidc.randomPKCECodeVerifier() }, auth)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(
+      await tokenRequest({ ...base, code: other.code, code_verifier: oidc.randomPKCECodeVerifier() }, auth),
+    ).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     const ok = await freshCode();
     const res = await tokenRequest({ ...base, code: ok.code, code_verifier: ok.verifier }, auth);
     expect(res.status).toBe(200);
@@ -511,9 +700,15 @@ describe('token endpoint', () => {
 
   test('PKCE plain and a missing challenge are refused at the authorization endpoint', async () => {
     const plain = oidc.randomPKCECodeVerifier();
-    expect(rpParams(await rawAuthorize({ code_challenge: plain, code_challenge_method: 'plain' })).get('error')).toBe('invalid_request');
-    expect(rpParams(await rawAuthorize({ code_challenge: undefined, code_challenge_method: undefined })).get('error')).toBe('invalid_request');
-    expect(rpParams(await rawAuthorize({ code_challenge: plain, code_challenge_method: undefined })).get('error')).toBe('invalid_request');
+    expect(rpParams(await rawAuthorize({ code_challenge: plain, code_challenge_method: 'plain' })).get('error')).toBe(
+      'invalid_request',
+    );
+    expect(
+      rpParams(await rawAuthorize({ code_challenge: undefined, code_challenge_method: undefined })).get('error'),
+    ).toBe('invalid_request');
+    expect(rpParams(await rawAuthorize({ code_challenge: plain, code_challenge_method: undefined })).get('error')).toBe(
+      'invalid_request',
+    );
   });
 
   test('no refresh tokens: none in a token response, and the grant is refused', async () => {
@@ -521,17 +716,26 @@ describe('token endpoint', () => {
     expect(tokens.refresh_token).toBeUndefined();
     const q = rpParams(await rawAuthorize({ scope: 'openid offline_access', prompt: 'consent' }));
     expect(q.get('error')).toBe('invalid_scope');
-    const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'anything' }, { authorization: basic('rp', RP_SECRET) });
+    const refresh = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: 'anything' },
+      { authorization: basic('rp', RP_SECRET) },
+    );
     expect(refresh.status).toBe(400);
     expect(refresh.body.error).toMatch(/^(unsupported_grant_type|unauthorized_client)$/);
   });
 
-  test.each(['client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:device_code'])('grant_type=%s is refused', async (grantType) => {
-    const res = await tokenRequest({ grant_type: grantType, scope: 'openid', username: 'x', password: 'y', device_code: 'z' }, { authorization: basic('rp', RP_SECRET) });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toMatch(/^(unsupported_grant_type|unauthorized_client)$/);
-    expect(res.body.access_token).toBeUndefined();
-  });
+  test.each(['client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:device_code'])(
+    'grant_type=%s is refused',
+    async (grantType) => {
+      const res = await tokenRequest(
+        { grant_type: grantType, scope: 'openid', username: 'x', password: 'y', device_code: 'z' },
+        { authorization: basic('rp', RP_SECRET) },
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/^(unsupported_grant_type|unauthorized_client)$/);
+      expect(res.body.access_token).toBeUndefined();
+    },
+  );
 });
 
 describe('client authentication at the token endpoint', () => {
@@ -541,20 +745,37 @@ describe('client authentication at the token endpoint', () => {
   };
 
   test('client_secret_basic: the right secret works, a wrong one is invalid_client', async () => {
-    expect(await tokenRequest(await codeForm(), { authorization: basic('rp', `${RP_SECRET}x`) })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(await tokenRequest(await codeForm(), { authorization: basic('rp', `${RP_SECRET}x`) })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
     expect((await tokenRequest(await codeForm(), { authorization: basic('rp', RP_SECRET) })).status).toBe(200);
   });
 
   test('client_secret_post: the right secret works, a wrong one is invalid_client', async () => {
     const config = await rpConfig(gw.issuer, 'rp-post', POST_SECRET, oidc.ClientSecretPost(POST_SECRET));
-    expect((await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: POST_SECRET })).status).toBe(200);
-    expect(await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: 'wrong' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(
+      (await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: POST_SECRET })).status,
+    ).toBe(200);
+    expect(
+      await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: 'wrong' }),
+    ).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     // node-oidc-provider treats the two secret methods as one family: the right secret in the other place
     // also works (the secret is the same and travels over the same TLS connection); a wrong one never does
-    expect((await tokenRequest(await codeForm(config), { authorization: basic('rp-post', POST_SECRET) })).status).toBe(200);
-    expect(await tokenRequest(await codeForm(config), { authorization: basic('rp-post', 'wrong') })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect((await tokenRequest(await codeForm(config), { authorization: basic('rp-post', POST_SECRET) })).status).toBe(
+      200,
+    );
+    expect(await tokenRequest(await codeForm(config), { authorization: basic('rp-post', 'wrong') })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
     // both at once is refused
-    expect(await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: POST_SECRET }, { authorization: basic('rp-post', POST_SECRET) })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(
+      await tokenRequest(
+        { ...(await codeForm(config)), client_id: 'rp-post', client_secret: POST_SECRET },
+        { authorization: basic('rp-post', POST_SECRET) },
+      ),
+    ).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   });
 
   describe('private_key_jwt', () => {
@@ -562,15 +783,33 @@ describe('client authentication at the token endpoint', () => {
     beforeAll(async () => {
       config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }));
     });
-    const assertion = async (claims: { aud?: string | string[] | null; exp?: number | null; jti?: string | null; iss?: string } = {}, key: CryptoKey = rpKey, alg = 'ES256') => {
+    const assertion = async (
+      claims: { aud?: string | string[] | null; exp?: number | null; jti?: string | null; iss?: string } = {},
+      key: CryptoKey = rpKey,
+      alg = 'ES256',
+    ) => {
       const now = Math.floor(Date.now() / 1000);
-      const payload: Record<string, unknown> = { iss: 'rp-jwt', sub: 'rp-jwt', aud: gw.issuer, iat: now, exp: now + 60, jti: randomUUID(), ...claims };
+      const payload: Record<string, unknown> = {
+        iss: 'rp-jwt',
+        sub: 'rp-jwt',
+        aud: gw.issuer,
+        iat: now,
+        exp: now + 60,
+        jti: randomUUID(),
+        ...claims,
+      };
       for (const k of Object.keys(payload)) if (payload[k] === null) delete payload[k];
       const jwt = await new SignJWT(payload).setProtectedHeader({ alg, kid: 'rp-key-1' }).sign(key);
       remember(jwt);
       return jwt;
     };
-    const withAssertion = async (jwt: string) => tokenRequest({ ...(await codeForm(config)), client_id: 'rp-jwt', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt });
+    const withAssertion = async (jwt: string) =>
+      tokenRequest({
+        ...(await codeForm(config)),
+        client_id: 'rp-jwt',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: jwt,
+      });
 
     test('a valid assertion (audience: the issuer) works through openid-client', async () => {
       const { tokens } = await loginAndExchange(config);
@@ -580,36 +819,70 @@ describe('client authentication at the token endpoint', () => {
     test('audience: the issuer or the token endpoint; anything else is invalid_client', async () => {
       expect((await withAssertion(await assertion({ aud: gw.issuer }))).status).toBe(200);
       expect((await withAssertion(await assertion({ aud: `${gw.issuer}/token` }))).status).toBe(200);
-      expect(await withAssertion(await assertion({ aud: 'https://other.example' }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await withAssertion(await assertion({ aud: `${gw.issuer}/me` }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await withAssertion(await assertion({ aud: null }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(await withAssertion(await assertion({ aud: 'https://other.example' }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+      expect(await withAssertion(await assertion({ aud: `${gw.issuer}/me` }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+      expect(await withAssertion(await assertion({ aud: null }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
     });
 
     test('expiry: an expired assertion or one without exp is invalid_client', async () => {
       const now = Math.floor(Date.now() / 1000);
-      expect(await withAssertion(await assertion({ exp: now - 600 }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await withAssertion(await assertion({ exp: null }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(await withAssertion(await assertion({ exp: now - 600 }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+      expect(await withAssertion(await assertion({ exp: null }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
     });
 
     test('reuse: the same assertion twice is invalid_client the second time', async () => {
       const jwt = await assertion();
       expect((await withAssertion(jwt)).status).toBe(200);
       expect(await withAssertion(jwt)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await withAssertion(await assertion({ jti: null }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(await withAssertion(await assertion({ jti: null }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
     });
 
     test('a foreign key, another issuer, alg none or a MAC with no secret: invalid_client', async () => {
-      expect(await withAssertion(await assertion({}, otherKey))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await withAssertion(await assertion({ iss: 'rp' }))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(await withAssertion(await assertion({}, otherKey))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+      expect(await withAssertion(await assertion({ iss: 'rp' }))).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
       const now = Math.floor(Date.now() / 1000);
-      const unsigned = new UnsecuredJWT({ iss: 'rp-jwt', sub: 'rp-jwt', aud: gw.issuer, exp: now + 60, jti: randomUUID() }).encode();
+      const unsigned = new UnsecuredJWT({
+        iss: 'rp-jwt',
+        sub: 'rp-jwt',
+        aud: gw.issuer,
+        exp: now + 60,
+        jti: randomUUID(),
+      }).encode();
       expect(await withAssertion(unsigned)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      const hmac = await new SignJWT({ iss: 'rp-jwt', sub: 'rp-jwt', aud: gw.issuer, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('0123456789abcdef0123456789abcdef'));
+      const hmac = await new SignJWT({ iss: 'rp-jwt', sub: 'rp-jwt', aud: gw.issuer, exp: now + 60, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('0123456789abcdef0123456789abcdef'));
       expect(await withAssertion(hmac)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     });
 
     test('a private_key_jwt client cannot fall back to a secret', async () => {
-      expect(await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-jwt', client_secret: RP_SECRET })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(
+        await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-jwt', client_secret: RP_SECRET }),
+      ).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     });
   });
 });
@@ -619,7 +892,14 @@ describe('userinfo', () => {
   beforeAll(async () => {
     ({ tokens } = await loginAndExchange());
   });
-  const expected = { sub: 'PNOLV-010180-15097', given_name: 'Jānis', family_name: 'Bērziņš', personal_code: '010180-15097', personal_code_country: 'LV', idp: 'mock-eid' };
+  const expected = {
+    sub: 'PNOLV-010180-15097',
+    given_name: 'Jānis',
+    family_name: 'Bērziņš',
+    personal_code: '010180-15097',
+    personal_code_country: 'LV',
+    idp: 'mock-eid',
+  };
 
   test('GET with a bearer token', async () => {
     expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097')).toMatchObject(expected);
@@ -632,7 +912,11 @@ describe('userinfo', () => {
   });
 
   test('POST with the token in the form body', async () => {
-    const res = await fetch(`${gw.issuer}/me`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: tokens.access_token }) });
+    const res = await fetch(`${gw.issuer}/me`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: tokens.access_token }),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject(expected);
   });
@@ -648,11 +932,17 @@ describe('userinfo', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
   });
 
-  test('a service cannot revoke another service\'s token', async () => {
+  test("a service cannot revoke another service's token", async () => {
     const { tokens: own } = await loginAndExchange();
-    const res = await fetch(`${gw.issuer}/token/revocation`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: own.access_token, client_id: 'rp-post', client_secret: POST_SECRET }) });
+    const res = await fetch(`${gw.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: own.access_token, client_id: 'rp-post', client_secret: POST_SECRET }),
+    });
     expect(res.status).toBe(400);
-    expect(await oidc.fetchUserInfo(rp, own.access_token, 'PNOLV-010180-15097')).toMatchObject({ sub: 'PNOLV-010180-15097' });
+    expect(await oidc.fetchUserInfo(rp, own.access_token, 'PNOLV-010180-15097')).toMatchObject({
+      sub: 'PNOLV-010180-15097',
+    });
   });
 
   test('a revoked token: 401', async () => {
@@ -667,7 +957,14 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    const url = await oidc.buildAuthorizationUrlWithPAR(rp, { redirect_uri: RP_REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+    const url = await oidc.buildAuthorizationUrlWithPAR(rp, {
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
     const browser = new Browser();
     const started = { browser, verifier, state, nonce, hop: await browser.get(url.toString()) };
@@ -683,23 +980,59 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
   });
 
   test('a pushed request is checked like a direct one (state, PKCE, scopes) and needs client authentication', async () => {
-    const push = async (form: Record<string, string>, headers: Record<string, string> = { authorization: basic('rp', RP_SECRET) }) => {
-      const res = await fetch(`${gw.issuer}/request`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+    const push = async (
+      form: Record<string, string>,
+      headers: Record<string, string> = { authorization: basic('rp', RP_SECRET) },
+    ) => {
+      const res = await fetch(`${gw.issuer}/request`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(form),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
-    const good = { client_id: 'rp', response_type: 'code', redirect_uri: RP_REDIRECT, scope: 'openid', state: 'state-par-0001', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+    const good = {
+      client_id: 'rp',
+      response_type: 'code',
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid',
+      state: 'state-par-0001',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    };
     expect((await push(good)).status).toBe(201);
     expect(await push(good, {})).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     expect(await push({ ...good, state: 'short' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
-    expect(await push({ ...good, code_challenge_method: 'plain' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
-    expect(await push({ ...good, scope: 'openid email' })).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    expect(await push({ ...good, code_challenge_method: 'plain' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
+    expect(await push({ ...good, scope: 'openid email' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_scope' },
+    });
     expect(await push({ ...good, redirect_uri: 'https://evil.example/cb' })).toMatchObject({ status: 400 });
-    const request = await new SignJWT({ ...good }).setProtectedHeader({ alg: 'ES256' }).setIssuer('rp').setAudience(gw.issuer).setIssuedAt().setExpirationTime('5m').sign(rpKey);
-    expect(await push({ client_id: 'rp', request })).toMatchObject({ status: 400, body: { error: 'request_not_supported' } });
+    const request = await new SignJWT({ ...good })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('rp')
+      .setAudience(gw.issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(rpKey);
+    expect(await push({ client_id: 'rp', request })).toMatchObject({
+      status: 400,
+      body: { error: 'request_not_supported' },
+    });
   });
 
   test('an expired request_uri is refused', async () => {
-    const url = await oidc.buildAuthorizationUrlWithPAR(rp, { redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: oidc.randomState() });
+    const url = await oidc.buildAuthorizationUrlWithPAR(rp, {
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: oidc.randomState(),
+    });
     clock = 3600 * 1000;
     const hop = await new Browser().get(url.toString());
     expect(hop.status).toBe(400);
@@ -713,7 +1046,9 @@ describe('DPoP-bound tokens', () => {
     const login = await loginThroughMock(rp, gw.issuer);
     const tokens = await exchange(rp, login, login.callback!, {}, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({ sub: 'PNOLV-010180-15097' });
+    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({
+      sub: 'PNOLV-010180-15097',
+    });
     const bearer = await fetch(`${gw.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(bearer.status).toBe(401);
   });
@@ -725,7 +1060,17 @@ describe('single use under concurrency, on the Redis store (real round trips let
   const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
   beforeAll(async () => {
     redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-    rgw = await startGateway({ store: redis, clients: [{ client_id: 'rp-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [rpJwk] }, redirect_uris: [RP_REDIRECT] }] });
+    rgw = await startGateway({
+      store: redis,
+      clients: [
+        {
+          client_id: 'rp-jwt',
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [rpJwk] },
+          redirect_uris: [RP_REDIRECT],
+        },
+      ],
+    });
   });
   afterAll(async () => {
     logsOfRedisGateway.push(...rgw.logLines);
@@ -740,14 +1085,37 @@ describe('single use under concurrency, on the Redis store (real round trips let
     for (let round = 0; round < 3; round += 1) {
       const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config, rgw.issuer)));
       const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({ iss: 'rp-jwt', sub: 'rp-jwt', aud: rgw.issuer, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' }).sign(rpKey);
+      const assertion = await new SignJWT({
+        iss: 'rp-jwt',
+        sub: 'rp-jwt',
+        aud: rgw.issuer,
+        iat: now,
+        exp: now + 60,
+        jti: randomUUID(),
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' })
+        .sign(rpKey);
       remember(assertion);
-      const statuses = await Promise.all(logins.map(async (l) => {
-        const form = { grant_type: 'authorization_code', code: l.callback!.searchParams.get('code')!, code_verifier: l.verifier, redirect_uri: RP_REDIRECT, client_id: 'rp-jwt', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
-        const res = await fetch(`${rgw.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
-        remember(((await res.json()) as Record<string, string>).access_token);
-        return res.status;
-      }));
+      const statuses = await Promise.all(
+        logins.map(async (l) => {
+          const form = {
+            grant_type: 'authorization_code',
+            code: l.callback!.searchParams.get('code')!,
+            code_verifier: l.verifier,
+            redirect_uri: RP_REDIRECT,
+            client_id: 'rp-jwt',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertion,
+          };
+          const res = await fetch(`${rgw.issuer}/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(form),
+          });
+          remember(((await res.json()) as Record<string, string>).access_token);
+          return res.status;
+        }),
+      );
       expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
       expect(statuses.filter((s) => s !== 200).every((s) => s === 400 || s === 401)).toBe(true);
     }
@@ -757,17 +1125,32 @@ describe('single use under concurrency, on the Redis store (real round trips let
     const config = await rpConfig(rgw.issuer);
     for (let round = 0; round < 3; round += 1) {
       const login = await loginThroughMock(config, rgw.issuer);
-      const form = { grant_type: 'authorization_code', code: login.callback!.searchParams.get('code')!, code_verifier: login.verifier, redirect_uri: RP_REDIRECT };
-      const results = await Promise.all([1, 2, 3, 4].map(async () => {
-        const res = await fetch(`${rgw.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('rp', RP_SECRET) }, body: new URLSearchParams(form) });
-        return { status: res.status, body: (await res.json()) as Record<string, string> };
-      }));
+      const form = {
+        grant_type: 'authorization_code',
+        code: login.callback!.searchParams.get('code')!,
+        code_verifier: login.verifier,
+        redirect_uri: RP_REDIRECT,
+      };
+      const results = await Promise.all(
+        [1, 2, 3, 4].map(async () => {
+          const res = await fetch(`${rgw.issuer}/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('rp', RP_SECRET) },
+            body: new URLSearchParams(form),
+          });
+          return { status: res.status, body: (await res.json()) as Record<string, string> };
+        }),
+      );
       const won = results.filter((r) => r.status === 200);
       expect(won.length).toBeLessThanOrEqual(1);
-      expect(results.filter((r) => r.status !== 200).map((r) => r.body.error)).toEqual(Array(4 - won.length).fill('invalid_grant'));
+      expect(results.filter((r) => r.status !== 200).map((r) => r.body.error)).toEqual(
+        Array(4 - won.length).fill('invalid_grant'),
+      );
       for (const w of won) {
         remember(w.body.access_token, w.body.id_token);
-        expect((await fetch(`${rgw.issuer}/me`, { headers: { authorization: `Bearer ${w.body.access_token}` } })).status).toBe(401);
+        expect(
+          (await fetch(`${rgw.issuer}/me`, { headers: { authorization: `Bearer ${w.body.access_token}` } })).status,
+        ).toBe(401);
       }
     }
   });

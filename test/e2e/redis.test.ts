@@ -22,10 +22,17 @@ afterAll(async () => {
 test('login, token exchange, code reuse refused and every key has a TTL', async () => {
   const rp = await rpConfig(gw.issuer);
   const login = await loginThroughMock(rp, gw.issuer);
-  const check = { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true };
+  const check = {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  };
   const tokens = await oidc.authorizationCodeGrant(rp, login.callback!, check);
   expect(tokens.claims()).toMatchObject({ sub: 'PNOLV-010180-15097', idp: 'mock-eid' });
-  await expect(oidc.authorizationCodeGrant(rp, login.callback!, check)).rejects.toMatchObject({ error: 'invalid_grant' });
+  await expect(oidc.authorizationCodeGrant(rp, login.callback!, check)).rejects.toMatchObject({
+    error: 'invalid_grant',
+  });
   const keys = await store.client.keys(`${prefix}*`);
   expect(keys.some((k) => k.startsWith(`${prefix}oidc:Session:`))).toBe(true);
   for (const key of keys) expect(await store.client.ttl(key)).toBeGreaterThan(0);

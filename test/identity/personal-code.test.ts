@@ -1,12 +1,20 @@
-import { parsePersonalCode, parseSemanticsIdentifier, semanticsIdentifier, PersonalCodeError } from '../../src/identity/personal-code.ts';
+import {
+  parsePersonalCode,
+  parseSemanticsIdentifier,
+  semanticsIdentifier,
+  PersonalCodeError,
+} from '../../src/identity/personal-code.ts';
 import { normalizeIdentity, IdentityError } from '../../src/identity/identity.ts';
 import { loaSatisfies, parseLoa } from '../../src/identity/loa.ts';
 
 describe('Latvian personal codes', () => {
-  test.each(['161175-19997', '010190-12349', '290288-12342', '010180-15097', '010101-10006'])('valid old format %s', (code) => {
-    expect(parsePersonalCode('LV', code).code).toBe(code);
-    expect(parsePersonalCode('lv', code.replace('-', '')).code).toBe(code);
-  });
+  test.each(['161175-19997', '010190-12349', '290288-12342', '010180-15097', '010101-10006'])(
+    'valid old format %s',
+    (code) => {
+      expect(parsePersonalCode('LV', code).code).toBe(code);
+      expect(parsePersonalCode('lv', code.replace('-', '')).code).toBe(code);
+    },
+  );
 
   test('birth date from the old format, with the century digit', () => {
     expect(parsePersonalCode('LV', '161175-19997').birthdate).toBe('1975-11-16');
@@ -54,12 +62,27 @@ describe('Estonian and Lithuanian codes', () => {
 });
 
 describe('normalisation', () => {
-  const raw = { givenName: ' Jānis ', familyName: 'Bērziņš', personalCode: '01018015097', loa: 'high' as const, amr: ['smart_id'], authTime: 1_700_000_000 };
+  const raw = {
+    givenName: ' Jānis ',
+    familyName: 'Bērziņš',
+    personalCode: '01018015097',
+    loa: 'high' as const,
+    amr: ['smart_id'],
+    authTime: 1_700_000_000,
+  };
 
   test('separate, trimmed fields with canonical code and semantics subject', () => {
     expect(normalizeIdentity(raw, 'bank-a')).toEqual({
-      givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', country: 'LV', birthdate: '1980-01-01',
-      subject: 'PNOLV-010180-15097', loa: 'high', amr: ['smart_id'], idp: 'bank-a', authTime: 1_700_000_000,
+      givenName: 'Jānis',
+      familyName: 'Bērziņš',
+      personalCode: '010180-15097',
+      country: 'LV',
+      birthdate: '1980-01-01',
+      subject: 'PNOLV-010180-15097',
+      loa: 'high',
+      amr: ['smart_id'],
+      idp: 'bank-a',
+      authTime: 1_700_000_000,
     });
   });
 

@@ -56,7 +56,13 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
     });
 
     const begin = (uid: string) =>
-      broker.begin({ uid, clientId: 'conformance', providerId: h.adapter.id, locale: 'en', correlationId: `corr-${uid}` });
+      broker.begin({
+        uid,
+        clientId: 'conformance',
+        providerId: h.adapter.id,
+        locale: 'en',
+        correlationId: `corr-${uid}`,
+      });
 
     test('state round trip: the callback carries the broker state and yields the verified identity', async () => {
       const { state, action } = await begin('uid-1');
@@ -105,9 +111,13 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       const { action } = await begin('uid-6');
       const cb = await h.drive(action, 'success');
       const forged = h.withState(cb, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA');
-      await expect(broker.complete(h.adapter.id, forged.params, forged.method)).rejects.toMatchObject({ code: 'unknown_state' });
+      await expect(broker.complete(h.adapter.id, forged.params, forged.method)).rejects.toMatchObject({
+        code: 'unknown_state',
+      });
       // the genuine login is still there and completes
-      await expect(broker.complete(h.adapter.id, cb.params, cb.method)).resolves.toMatchObject({ login: { uid: 'uid-6' } });
+      await expect(broker.complete(h.adapter.id, cb.params, cb.method)).resolves.toMatchObject({
+        login: { uid: 'uid-6' },
+      });
     });
   });
 }

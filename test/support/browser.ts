@@ -28,7 +28,10 @@ export class Browser {
   }
 
   private cookieHeader(url: URL): string {
-    return this.cookies.filter((c) => c.host === url.host && url.pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
+    return this.cookies
+      .filter((c) => c.host === url.host && url.pathname.startsWith(c.path))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
   }
 
   private store(url: URL, headers: Headers): void {
@@ -60,10 +63,18 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(form).toString();
     }
-    const res = this.dispatcher ? await undiciFetch(url, { method, headers, body, redirect: 'manual', dispatcher: this.dispatcher }) : await fetch(url, { method, headers, body, redirect: 'manual' });
+    const res = this.dispatcher
+      ? await undiciFetch(url, { method, headers, body, redirect: 'manual', dispatcher: this.dispatcher })
+      : await fetch(url, { method, headers, body, redirect: 'manual' });
     this.store(url, res.headers);
     const location = res.headers.get('location') ?? undefined;
-    const hop: Hop = { status: res.status, url: url.toString(), location: location ? new URL(location, url).toString() : undefined, body: await res.text(), headers: res.headers };
+    const hop: Hop = {
+      status: res.status,
+      url: url.toString(),
+      location: location ? new URL(location, url).toString() : undefined,
+      body: await res.text(),
+      headers: res.headers,
+    };
     this.history.push(hop);
     return hop;
   }
@@ -97,11 +108,20 @@ export class Browser {
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The fields of the page's form with id="autopost" (or the one given), as a browser would submit it. */
-export function parseAutoPost(body: string, base: string, id = 'autopost'): { action: string; fields: Record<string, string> } | undefined {
+export function parseAutoPost(
+  body: string,
+  base: string,
+  id = 'autopost',
+): { action: string; fields: Record<string, string> } | undefined {
   const form = new RegExp(`<form[^>]*id="${id}"[^>]*>([\\s\\S]*?)</form>`).exec(body);
   if (!form) return undefined;
   const action = /action="([^"]*)"/.exec(form[0])?.[1];

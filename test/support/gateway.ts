@@ -26,7 +26,12 @@ export const MOCK_PROVIDER = {
   name: { lv: 'Testa eID', en: 'Test eID' },
   kind: 'eid',
   loa: 'high',
-  onboarding: { stage: 'production', eid_register: { entry: 'T-1', qualified: true }, free_of_charge: true, two_factor: true },
+  onboarding: {
+    stage: 'production',
+    eid_register: { entry: 'T-1', qualified: true },
+    free_of_charge: true,
+    two_factor: true,
+  },
 };
 
 export const MOCK_BANK = {
@@ -35,7 +40,12 @@ export const MOCK_BANK = {
   name: { lv: 'Testa banka', en: 'Test bank' },
   kind: 'bank',
   loa: 'substantial',
-  onboarding: { stage: 'production', licence: { number: 'LB-1', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
+  onboarding: {
+    stage: 'production',
+    licence: { number: 'LB-1', valid_until: '2099-12-31' },
+    free_of_charge: true,
+    two_factor: true,
+  },
 };
 
 export interface TestGatewayOptions extends GatewayOptions {
@@ -69,7 +79,13 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
     keys: { dir: keyDir },
     log_level: 'debug',
     clients: [
-      { client_id: 'rp', client_name: 'Test e-service', client_secret: RP_SECRET, redirect_uris: [RP_REDIRECT], post_logout_redirect_uris: ['https://rp.example.test/bye'] },
+      {
+        client_id: 'rp',
+        client_name: 'Test e-service',
+        client_secret: RP_SECRET,
+        redirect_uris: [RP_REDIRECT],
+        post_logout_redirect_uris: ['https://rp.example.test/bye'],
+      },
       ...(options.clients ?? []),
     ],
     providers: options.providers ?? [MOCK_PROVIDER, MOCK_BANK],
@@ -102,8 +118,20 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
 }
 
 /** openid-client configuration for a client of the gateway (discovery over real HTTP). */
-export async function rpConfig(issuer: string, clientId = 'rp', secret: string | undefined = RP_SECRET, auth?: oidc.ClientAuth, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
-  return oidc.discovery(new URL(issuer), clientId, { ...metadata, ...(secret ? { client_secret: secret } : {}) }, auth, { execute: [oidc.allowInsecureRequests] });
+export async function rpConfig(
+  issuer: string,
+  clientId = 'rp',
+  secret: string | undefined = RP_SECRET,
+  auth?: oidc.ClientAuth,
+  metadata: Partial<oidc.ClientMetadata> = {},
+): Promise<oidc.Configuration> {
+  return oidc.discovery(
+    new URL(issuer),
+    clientId,
+    { ...metadata, ...(secret ? { client_secret: secret } : {}) },
+    auth,
+    { execute: [oidc.allowInsecureRequests] },
+  );
 }
 
 export interface StartedLogin {
@@ -116,7 +144,11 @@ export interface StartedLogin {
 }
 
 /** The agency service sends the browser to the gateway with PKCE, state and nonce. */
-export async function beginLogin(config: oidc.Configuration, params: Record<string, string> = {}, browser = new Browser()): Promise<StartedLogin> {
+export async function beginLogin(
+  config: oidc.Configuration,
+  params: Record<string, string> = {},
+  browser = new Browser(),
+): Promise<StartedLogin> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
@@ -142,7 +174,11 @@ export async function chooseProvider(browser: Browser, interactionUrl: string, p
 }
 
 /** Act as the user at the mock provider: pick test user `index` (or cancel). */
-export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, user: number | 'cancel' | 'outage'): Promise<Hop> {
+export async function mockProviderLogin(
+  browser: Browser,
+  authorizeHop: Hop,
+  user: number | 'cancel' | 'outage',
+): Promise<Hop> {
   const page = await browser.get(authorizeHop.location!);
   const form = /<form method="post" action="([^"]+)">((?:<input[^>]*>)+)/.exec(page.body);
   if (!form) throw new Error(`mock provider page unexpected: ${page.status}`);
@@ -153,13 +189,22 @@ export async function mockProviderLogin(browser: Browser, authorizeHop: Hop, use
 }
 
 /** Full happy path through the mock provider; returns the RP callback URL with code and state. */
-export async function loginThroughMock(config: oidc.Configuration, issuer: string, params: Record<string, string> = {}, user: number | 'cancel' | 'outage' = 0, providerId = 'mock-eid') {
+export async function loginThroughMock(
+  config: oidc.Configuration,
+  issuer: string,
+  params: Record<string, string> = {},
+  user: number | 'cancel' | 'outage' = 0,
+  providerId = 'mock-eid',
+) {
   const started = await beginLogin(config, params);
   const interaction = await started.browser.follow(started.hop, (h) => h.status === 200 || atRp(h));
   let authorize: Hop;
-  if (interaction.location && interaction.location.includes(`/providers/${providerId}/authorize`)) authorize = interaction;
+  if (interaction.location?.includes(`/providers/${providerId}/authorize`)) authorize = interaction;
   else authorize = await chooseProvider(started.browser, interaction.url, providerId);
-  if (!authorize.location) throw new Error(`no provider redirect: ${interaction.status} ${interaction.url} ${authorize.status} ${authorize.body.slice(0, 300)}`);
+  if (!authorize.location)
+    throw new Error(
+      `no provider redirect: ${interaction.status} ${interaction.url} ${authorize.status} ${authorize.body.slice(0, 300)}`,
+    );
   const back = await mockProviderLogin(started.browser, authorize, user);
   const final = await started.browser.follow(back, atRp);
   return { ...started, final, callback: final.location ? new URL(final.location) : undefined };

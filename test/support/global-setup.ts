@@ -7,11 +7,17 @@ function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     let buffer = '';
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(500, () => done(false));
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => { buffer += chunk.toString(); if (buffer.includes('\r\n')) done(buffer.startsWith('+PONG')); });
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString();
+      if (buffer.includes('\r\n')) done(buffer.startsWith('+PONG'));
+    });
   });
 }
 
@@ -33,13 +39,20 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  child.on('error', (err) => { console.error(`cannot start redis-server: ${err.message}`); });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  child.on('error', (err) => {
+    console.error(`cannot start redis-server: ${err.message}`);
+  });
   for (let i = 0; i < 50; i += 1) {
     if (await ping(port)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (!(await ping(port))) throw new Error('no Redis answers and redis-server could not be started (install the redis-server package)');
+  if (!(await ping(port)))
+    throw new Error('no Redis answers and redis-server could not be started (install the redis-server package)');
   process.env.VPM_TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
   (globalThis as { __vpmRedis?: unknown }).__vpmRedis = child;
 }

@@ -32,7 +32,9 @@ describe('certs dev', () => {
       expect(cert.checkIssued(ca)).toBe(true);
       expect(statSync(join(dir, `${stem}-key.pem`)).mode & 0o077).toBe(0);
     }
-    expect(new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).subject).toBe('CN=demo-service\nO=Demo Agency');
+    expect(new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).subject).toBe(
+      'CN=demo-service\nO=Demo Agency',
+    );
     expect(statSync(join(dir, 'ca-key.pem')).mode & 0o077).toBe(0);
   });
 
@@ -51,7 +53,9 @@ describe('certs dev', () => {
     const pki = await ensureDevPki(dir);
     expect(pki.created).toEqual(['agency-client.pem', 'agency-client-key.pem']);
     expect(readFileSync(join(dir, 'ca.pem'), 'utf8')).toBe(caBefore);
-    expect(new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).checkIssued(new X509Certificate(caBefore))).toBe(true);
+    expect(
+      new X509Certificate(readFileSync(join(dir, 'agency-client.pem'))).checkIssued(new X509Certificate(caBefore)),
+    ).toBe(true);
   });
 
   test('refuses to mint a new CA beside certificates of a lost one', async () => {
@@ -60,13 +64,23 @@ describe('certs dev', () => {
     unlinkSync(join(d, 'ca-key.pem'));
     const { out, io: o } = io();
     expect(await runCerts(['dev', '--dir', d], o)).toBe(1);
-    expect(out.stderr).toBe(`certs dev: ${d}: the CA certificate or key is missing but other material exists; remove ${d} to start over\n`);
+    expect(out.stderr).toBe(
+      `certs dev: ${d}: the CA certificate or key is missing but other material exists; remove ${d} to start over\n`,
+    );
     rmSync(d, { recursive: true });
   });
 
   test('the dev material works for mutual TLS end to end', async () => {
-    const s = await startServer({ cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server-key.pem')), ca: readFileSync(join(dir, 'ca.pem')) });
-    const t = createProviderTransport('dev', { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client-key.pem') });
+    const s = await startServer({
+      cert: readFileSync(join(dir, 'server.pem')),
+      key: readFileSync(join(dir, 'server-key.pem')),
+      ca: readFileSync(join(dir, 'ca.pem')),
+    });
+    const t = createProviderTransport('dev', {
+      ca: join(dir, 'ca.pem'),
+      cert: join(dir, 'gateway-client.pem'),
+      key: join(dir, 'gateway-client-key.pem'),
+    });
     try {
       expect(await (await t.fetch(`${s.url}/`)).json()).toEqual({ ok: true, cn: 'vpm-gateway' });
     } finally {

@@ -2,7 +2,7 @@
 // carry the leaf alone, or the leaf and its chain; client_ca may hold the root and intermediates), and,
 // for comparison, presented to the gateway's own TLS listener. Real certificates, real gateways.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import http from 'node:http';
+import type http from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
@@ -15,15 +15,27 @@ import { memoryLogger } from '../../src/logger.ts';
 import { listen, parseForwardedChain } from '../../src/tls/inbound.ts';
 import { ClientCaStore } from '../../src/tls/chain.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
-import { issueIntermediateCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
+import {
+  issueIntermediateCa,
+  issueCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from '../../src/tls/pki.ts';
 import { RP_REDIRECT, MOCK_PROVIDER } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert, DAY } from './pki-fixture.ts';
 
 const HEADER = 'x-ssl-client-cert';
 let dir: TempDir;
-let root: CertificateAuthority, issuing: CertificateAuthority, otherRoot: CertificateAuthority, otherIssuing: CertificateAuthority;
+let root: CertificateAuthority,
+  issuing: CertificateAuthority,
+  otherRoot: CertificateAuthority,
+  otherIssuing: CertificateAuthority;
 let strictRoot: CertificateAuthority, underStrict: CertificateAuthority, expiredIssuing: CertificateAuthority;
-let leaf: IssuedCertificate, leafUnderStrict: IssuedCertificate, leafUnderExpired: IssuedCertificate, foreignLeaf: IssuedCertificate, serverOnlyLeaf: IssuedCertificate;
+let leaf: IssuedCertificate,
+  leafUnderStrict: IssuedCertificate,
+  leafUnderExpired: IssuedCertificate,
+  foreignLeaf: IssuedCertificate,
+  serverOnlyLeaf: IssuedCertificate;
 const closers: (() => Promise<void>)[] = [];
 
 const x = (pem: string) => new X509Certificate(pem);
@@ -37,10 +49,20 @@ async function startGateway(server: Record<string, unknown>): Promise<string> {
     issuer,
     keys: { dir: `${dir.path}/keys` },
     server,
-    clients: [{ client_id: 'svc-mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=demo-service,O=Test', redirect_uris: [RP_REDIRECT] }],
+    clients: [
+      {
+        client_id: 'svc-mtls',
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: 'CN=demo-service,O=Test',
+        redirect_uris: [RP_REDIRECT],
+      },
+    ],
     providers: [MOCK_PROVIDER],
   };
-  const gateway = await createGateway(parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} }), { logger: memoryLogger(), audit: new MemoryAuditLog() });
+  const gateway = await createGateway(
+    parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} }),
+    { logger: memoryLogger(), audit: new MemoryAuditLog() },
+  );
   handler = gateway.app;
   closers.push(async () => {
     s.closeAllConnections();
@@ -55,7 +77,13 @@ async function verdict(url: string, fetchImpl: (u: string, init: RequestInit) =>
   const res = await fetchImpl(`${url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-real-code', redirect_uri: RP_REDIRECT, code_verifier: 'x'.repeat(43), client_id: 'svc-mtls' }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-real-code',
+      redirect_uri: RP_REDIRECT,
+      code_verifier: 'x'.repeat(43),
+      client_id: 'svc-mtls',
+    }).toString(),
   });
   return ((await res.json()) as { error: string }).error;
 }
@@ -65,7 +93,11 @@ function viaTerminator(...pems: string[]) {
   const agent = new Agent();
   closers.push(() => agent.close());
   return (u: string, init: RequestInit) =>
-    undiciFetch(u, { ...(init as object), headers: { ...(init.headers as Record<string, string>), [HEADER]: encodeURIComponent(pems.join('')) }, dispatcher: agent }) as unknown as Promise<Response>;
+    undiciFetch(u, {
+      ...(init as object),
+      headers: { ...(init.headers as Record<string, string>), [HEADER]: encodeURIComponent(pems.join('')) },
+      dispatcher: agent,
+    }) as unknown as Promise<Response>;
 }
 
 beforeAll(async () => {
@@ -80,12 +112,21 @@ beforeAll(async () => {
   [otherIssuing, underStrict, expiredIssuing] = await Promise.all([
     issueIntermediateCa(otherRoot, { commonName: 'Agency Issuing CA' }), // same name, other key
     issueIntermediateCa(strictRoot, { commonName: 'Strict Issuing CA' }),
-    issueIntermediateCa(root, { commonName: 'Old Issuing CA', notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) }),
+    issueIntermediateCa(root, {
+      commonName: 'Old Issuing CA',
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    }),
   ]);
   [leaf, leafUnderStrict, leafUnderExpired, foreignLeaf, serverOnlyLeaf] = await Promise.all([
     clientCert(issuing, 'demo-service'),
     clientCert(underStrict, 'demo-service'),
-    issueCertificate(expiredIssuing, { commonName: 'demo-service', subjectSuffix: 'O=Test', usage: 'client', notBefore: new Date(Date.now() - 10 * DAY) }),
+    issueCertificate(expiredIssuing, {
+      commonName: 'demo-service',
+      subjectSuffix: 'O=Test',
+      usage: 'client',
+      notBefore: new Date(Date.now() - 10 * DAY),
+    }),
     clientCert(otherIssuing, 'demo-service'),
     serverCert(issuing),
   ]);
@@ -116,7 +157,7 @@ describe('path validation (ClientCaStore)', () => {
     expect(new ClientCaStore([x(root.cert)]).verify(x(issuing.cert))).toBe(false);
   });
 
-  test('a header value with the chain: the first certificate is the client\'s', () => {
+  test("a header value with the chain: the first certificate is the client's", () => {
     const chain = parseForwardedChain(encodeURIComponent(leaf.cert + issuing.cert));
     expect(chain.map((c) => c.subject)).toEqual(['CN=demo-service\nO=Test', 'CN=Agency Issuing CA']);
     expect(parseForwardedChain(encodeURIComponent(leaf.cert + issuing.cert.repeat(5)))).toEqual([]);
@@ -125,14 +166,26 @@ describe('path validation (ClientCaStore)', () => {
 
 describe('behind a terminator: tls_client_auth with a certificate from an intermediate CA', () => {
   test('client_ca holds root + intermediate, the header only the leaf', async () => {
-    const url = await startGateway({ client_certificate_header: { name: HEADER, trusted_proxies: ['127.0.0.1'], client_ca: dir.write('root-and-issuing.pem', root.cert + issuing.cert) } });
+    const url = await startGateway({
+      client_certificate_header: {
+        name: HEADER,
+        trusted_proxies: ['127.0.0.1'],
+        client_ca: dir.write('root-and-issuing.pem', root.cert + issuing.cert),
+      },
+    });
     expect(await verdict(url, viaTerminator(leaf.cert))).toBe('invalid_grant');
     expect(await verdict(url, viaTerminator(foreignLeaf.cert))).toBe('invalid_client');
     expect(await verdict(url, viaTerminator(leafUnderExpired.cert))).toBe('invalid_client');
   });
 
   test('client_ca holds only the root, the header the leaf and its intermediate', async () => {
-    const url = await startGateway({ client_certificate_header: { name: HEADER, trusted_proxies: ['127.0.0.1'], client_ca: dir.write('root.pem', root.cert) } });
+    const url = await startGateway({
+      client_certificate_header: {
+        name: HEADER,
+        trusted_proxies: ['127.0.0.1'],
+        client_ca: dir.write('root.pem', root.cert),
+      },
+    });
     expect(await verdict(url, viaTerminator(leaf.cert, issuing.cert))).toBe('invalid_grant');
     expect(await verdict(url, viaTerminator(leaf.cert))).toBe('invalid_client');
     expect(await verdict(url, viaTerminator(foreignLeaf.cert, otherIssuing.cert))).toBe('invalid_client');
@@ -143,9 +196,19 @@ describe('the gateway terminating TLS itself (for comparison)', () => {
   test('the client sends leaf + intermediate, client_ca holds the root: OpenSSL builds the path', async () => {
     const tlsCa = await createCa({ commonName: 'Gateway TLS CA' });
     const srv = await serverCert(tlsCa);
-    const url = await startGateway({ tls: { cert: dir.write('srv.pem', srv.cert), key: dir.write('srv-key.pem', srv.key), client_ca: dir.write('root-only.pem', root.cert) } });
+    const url = await startGateway({
+      tls: {
+        cert: dir.write('srv.pem', srv.cert),
+        key: dir.write('srv-key.pem', srv.key),
+        client_ca: dir.write('root-only.pem', root.cert),
+      },
+    });
     const as = (name: string, certPem: string, key: string) => {
-      const t = createProviderTransport(name, { ca: dir.write(`${name}-ca.pem`, tlsCa.cert), cert: dir.write(`${name}.pem`, certPem), key: dir.write(`${name}-key.pem`, key) });
+      const t = createProviderTransport(name, {
+        ca: dir.write(`${name}-ca.pem`, tlsCa.cert),
+        cert: dir.write(`${name}.pem`, certPem),
+        key: dir.write(`${name}-key.pem`, key),
+      });
       closers.push(() => t.close());
       return t.fetch as unknown as (u: string, init: RequestInit) => Promise<Response>;
     };

@@ -3,7 +3,7 @@
 // the certificate. Once with the gateway terminating TLS itself, once behind a terminator that
 // forwards the certificate in a header (and the header ignored from an untrusted address).
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import http from 'node:http';
+import type http from 'node:http';
 import tls from 'node:tls';
 import { X509Certificate, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +24,11 @@ import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
 const AGENCY_DN = 'CN=demo-service,O=Test';
 let dir: TempDir;
 let ca: CertificateAuthority, wrongCa: CertificateAuthority;
-let server: IssuedCertificate, agency: IssuedCertificate, otherAgency: IssuedCertificate, impostor: IssuedCertificate, selfSigned: CertificateAuthority;
+let server: IssuedCertificate,
+  agency: IssuedCertificate,
+  otherAgency: IssuedCertificate,
+  impostor: IssuedCertificate,
+  selfSigned: CertificateAuthority;
 const files: Record<string, string> = {};
 const closers: (() => Promise<void>)[] = [];
 
@@ -37,8 +41,18 @@ function selfSignedJwks(cert: string) {
 
 function mtlsClients(jwks: unknown) {
   return [
-    { client_id: 'svc-mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: AGENCY_DN, redirect_uris: [RP_REDIRECT] },
-    { client_id: 'svc-self', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks, redirect_uris: [RP_REDIRECT] },
+    {
+      client_id: 'svc-mtls',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: AGENCY_DN,
+      redirect_uris: [RP_REDIRECT],
+    },
+    {
+      client_id: 'svc-self',
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks,
+      redirect_uris: [RP_REDIRECT],
+    },
   ];
 }
 
@@ -49,7 +63,11 @@ function clientTransport(name: string, cert: IssuedCertificate | undefined): typ
     closers.push(() => agent.close());
     return ((u: string, init?: object) => undiciFetch(u, { ...init, dispatcher: agent })) as unknown as typeof fetch;
   }
-  const t: DedicatedTransport = createProviderTransport(name, { ca: files.ca!, cert: dir.write(`${name}.pem`, cert.cert), key: dir.write(`${name}-key.pem`, cert.key) });
+  const t: DedicatedTransport = createProviderTransport(name, {
+    ca: files.ca!,
+    cert: dir.write(`${name}.pem`, cert.cert),
+    key: dir.write(`${name}-key.pem`, cert.key),
+  });
   closers.push(() => t.close());
   return t.fetch;
 }
@@ -66,28 +84,53 @@ async function serviceConfig(issuer: string, clientId: string, fetchImpl: typeof
 async function loginAndExchange(issuer: string, config: oidc.Configuration) {
   const login = await loginThroughMock(config, issuer);
   expect(login.callback?.searchParams.get('code')).toBeTruthy();
-  return oidc.authorizationCodeGrant(config, login.callback!, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
+  return oidc.authorizationCodeGrant(config, login.callback!, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
 }
 
 /** Token request with a made-up code: client authentication runs first, so the error tells whether it passed. */
-async function tokenEndpointVerdict(issuer: string, clientId: string, fetchImpl: typeof fetch, headers: Record<string, string> = {}): Promise<string> {
+async function tokenEndpointVerdict(
+  issuer: string,
+  clientId: string,
+  fetchImpl: typeof fetch,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const res = await fetchImpl(`${issuer}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-real-code', redirect_uri: RP_REDIRECT, code_verifier: 'x'.repeat(43), client_id: clientId }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-real-code',
+      redirect_uri: RP_REDIRECT,
+      code_verifier: 'x'.repeat(43),
+      client_id: clientId,
+    }).toString(),
   });
   const body = (await res.json()) as { error: string; error_description?: string };
   return body.error; // invalid_grant: client authenticated; invalid_client: refused
 }
 
-interface Started { issuer: string; gateway: Gateway }
+interface Started {
+  issuer: string;
+  gateway: Gateway;
+}
 
 /** The real config loader and gateway behind the real listener (HTTPS when server.tls is set). */
 async function startHere(serverSettings: Record<string, unknown>): Promise<Started> {
   let handler: http.RequestListener = (_q, r) => void r.writeHead(503).end();
   const s = await listen((q, r) => handler(q, r), serverSettings, 0, '127.0.0.1');
   const issuer = `${serverSettings.tls ? 'https' : 'http'}://127.0.0.1:${(s.address() as AddressInfo).port}`;
-  const raw = { issuer, keys: { dir: dir.path + '/keys' }, server: serverSettings, clients: mtlsClients(selfSignedJwks(selfSigned.cert)), providers: [MOCK_PROVIDER] };
+  const raw = {
+    issuer,
+    keys: { dir: `${dir.path}/keys` },
+    server: serverSettings,
+    clients: mtlsClients(selfSignedJwks(selfSigned.cert)),
+    providers: [MOCK_PROVIDER],
+  };
   const config = parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} });
   const gateway = await createGateway(config, { logger: memoryLogger(), audit: new MemoryAuditLog() });
   handler = gateway.app;
@@ -101,9 +144,22 @@ async function startHere(serverSettings: Record<string, unknown>): Promise<Start
 
 beforeAll(async () => {
   dir = new TempDir();
-  [ca, wrongCa, selfSigned] = await Promise.all([createCa({ commonName: 'Agency PKI' }), createCa({ commonName: 'Rogue CA' }), createCa({ commonName: 'self-signed-service' })]);
-  [server, agency, otherAgency, impostor] = await Promise.all([serverCert(ca), clientCert(ca, 'demo-service'), clientCert(ca, 'other-service'), clientCert(wrongCa, 'demo-service')]);
-  Object.assign(files, { ca: dir.write('ca.pem', ca.cert), server: dir.write('server.pem', server.cert), serverKey: dir.write('server-key.pem', server.key) });
+  [ca, wrongCa, selfSigned] = await Promise.all([
+    createCa({ commonName: 'Agency PKI' }),
+    createCa({ commonName: 'Rogue CA' }),
+    createCa({ commonName: 'self-signed-service' }),
+  ]);
+  [server, agency, otherAgency, impostor] = await Promise.all([
+    serverCert(ca),
+    clientCert(ca, 'demo-service'),
+    clientCert(ca, 'other-service'),
+    clientCert(wrongCa, 'demo-service'),
+  ]);
+  Object.assign(files, {
+    ca: dir.write('ca.pem', ca.cert),
+    server: dir.write('server.pem', server.cert),
+    serverKey: dir.write('server-key.pem', server.key),
+  });
 });
 
 afterAll(async () => {
@@ -146,25 +202,45 @@ describe('the gateway terminating TLS itself', () => {
   test('self_signed_tls_client_auth: the registered self-signed certificate authenticates', async () => {
     const config = await serviceConfig(issuer, 'svc-self', clientTransport('self', selfSigned));
     const tokens = await loginAndExchange(issuer, config);
-    expect((await gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(thumbprint(selfSigned.cert));
+    expect((await gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
+      thumbprint(selfSigned.cert),
+    );
   });
 
   test('refusals at the token endpoint: no certificate, another CA with the same DN, another subject, unregistered self-signed', async () => {
     expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('agency2', agency))).toBe('invalid_grant');
     expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('none', undefined))).toBe('invalid_client');
-    expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('impostor', impostor))).toBe('invalid_client');
-    expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('other', otherAgency))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('impostor', impostor))).toBe(
+      'invalid_client',
+    );
+    expect(await tokenEndpointVerdict(issuer, 'svc-mtls', clientTransport('other', otherAgency))).toBe(
+      'invalid_client',
+    );
     expect(await tokenEndpointVerdict(issuer, 'svc-self', clientTransport('self2', selfSigned))).toBe('invalid_grant');
-    expect(await tokenEndpointVerdict(issuer, 'svc-self', clientTransport('self-agency', agency))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(issuer, 'svc-self', clientTransport('self-agency', agency))).toBe(
+      'invalid_client',
+    );
   });
 
   test('a client offering only TLS 1.1 is refused by the gateway', async () => {
     const port = Number(new URL(issuer).port);
     const outcome = await new Promise<string>((resolve) => {
-      const s = tls.connect({ port, host: '127.0.0.1', ca: ca.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => resolve('connected'));
+      const s = tls.connect(
+        {
+          port,
+          host: '127.0.0.1',
+          ca: ca.cert,
+          minVersion: 'TLSv1',
+          maxVersion: 'TLSv1.1',
+          ciphers: 'DEFAULT@SECLEVEL=0',
+        },
+        () => resolve('connected'),
+      );
       s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     });
-    expect(outcome).toMatch(/ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL|ERR_SSL_NO_PROTOCOLS_AVAILABLE/);
+    expect(outcome).toMatch(
+      /ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL|ERR_SSL_NO_PROTOCOLS_AVAILABLE/,
+    );
   });
 });
 
@@ -185,14 +261,18 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
   }
 
   beforeAll(async () => {
-    gw = await startHere({ client_certificate_header: { name: HEADER, trusted_proxies: ['127.0.0.1/32', '::1'], client_ca: files.ca } });
+    gw = await startHere({
+      client_certificate_header: { name: HEADER, trusted_proxies: ['127.0.0.1/32', '::1'], client_ca: files.ca },
+    });
   });
 
   test('tls_client_auth through the header, and the token bound to the forwarded certificate', async () => {
     const asAgency = viaTerminator(agency);
     const config = await serviceConfig(gw.issuer, 'svc-mtls', asAgency);
     const tokens = await loginAndExchange(gw.issuer, config);
-    expect((await gw.gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(thumbprint(agency.cert));
+    expect((await gw.gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
+      thumbprint(agency.cert),
+    );
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
     expect((await asAgency(`${gw.issuer}/me`, { headers: bearer })).status).toBe(200);
     expect((await viaTerminator(otherAgency)(`${gw.issuer}/me`, { headers: bearer })).status).toBe(401);
@@ -208,7 +288,9 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
     // 127.0.0.2 is loopback too, but not in trusted_proxies
     const fromElsewhere = viaTerminator(agency, '127.0.0.2');
     expect(await tokenEndpointVerdict(gw.issuer, 'svc-mtls', fromElsewhere)).toBe('invalid_client');
-    expect(await tokenEndpointVerdict(gw.issuer, 'svc-self', viaTerminator(selfSigned, '127.0.0.2'))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(gw.issuer, 'svc-self', viaTerminator(selfSigned, '127.0.0.2'))).toBe(
+      'invalid_client',
+    );
     expect(await tokenEndpointVerdict(gw.issuer, 'svc-self', viaTerminator(selfSigned))).toBe('invalid_grant');
   });
 });

@@ -34,7 +34,13 @@ interface Answer {
 /** One raw request to 127.0.0.1, with whatever Host and X-Forwarded-* headers a client can send. */
 function send(port: number, path: string, headers: Record<string, string>, tls: boolean): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, headers, ...(tls ? { ca: ca.cert, servername: 'localhost' } : {}) };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      headers,
+      ...(tls ? { ca: ca.cert, servername: 'localhost' } : {}),
+    };
     const req = (tls ? https : http).request(options, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -47,16 +53,31 @@ function send(port: number, path: string, headers: Record<string, string>, tls: 
 }
 
 /** A gateway from `settings` on a listener of 127.0.0.1 (HTTPS when server.tls is given); the issuer may name the port. */
-async function startOn(settings: (port: number) => Record<string, unknown>): Promise<{ port: number; gateway: Gateway }> {
+async function startOn(
+  settings: (port: number) => Record<string, unknown>,
+): Promise<{ port: number; gateway: Gateway }> {
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const tls = settings(0).server !== undefined;
-  const server = tls ? await listen((req, res) => handler(req, res), settings(0).server, 0, '127.0.0.1') : http.createServer((req, res) => handler(req, res));
+  const server = tls
+    ? await listen((req, res) => handler(req, res), settings(0).server, 0, '127.0.0.1')
+    : http.createServer((req, res) => handler(req, res));
   if (!tls) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const raw = { port: 0, log_level: 'error', cookie_keys: [COOKIE_KEY], keys: { dir: `${dir.path}/keys` }, clients: [CLIENT], providers: [], ...settings(port) };
+  const raw = {
+    port: 0,
+    log_level: 'error',
+    cookie_keys: [COOKIE_KEY],
+    keys: { dir: `${dir.path}/keys` },
+    clients: [CLIENT],
+    providers: [],
+    ...settings(port),
+  };
   let gateway: Gateway;
   try {
-    gateway = await createGateway(parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} }), { audit: new MemoryAuditLog(), logger: memoryLogger() });
+    gateway = await createGateway(parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} }), {
+      audit: new MemoryAuditLog(),
+      logger: memoryLogger(),
+    });
   } catch (err) {
     server.close();
     throw err;
@@ -91,7 +112,11 @@ describe('production, serving HTTPS itself', () => {
   let port: number;
   let issuer: string;
   beforeAll(async () => {
-    ({ port } = await startOn((p) => ({ issuer: `https://localhost:${p}`, production: true, server: { tls: { cert: files.cert, key: files.key } } })));
+    ({ port } = await startOn((p) => ({
+      issuer: `https://localhost:${p}`,
+      production: true,
+      server: { tls: { cert: files.cert, key: files.key } },
+    })));
     issuer = `https://localhost:${port}`;
   });
 
@@ -103,15 +128,27 @@ describe('production, serving HTTPS itself', () => {
       expect(answer.headers.location).toBeUndefined();
       expect(answer.body).not.toContain('evil.example');
     }
-    expect((await send(port, '/.well-known/openid-configuration', { host: `localhost:${port + 1}` }, true)).status).toBe(400);
+    expect(
+      (await send(port, '/.well-known/openid-configuration', { host: `localhost:${port + 1}` }, true)).status,
+    ).toBe(400);
   });
 
-  test('discovery for the issuer\'s host publishes the issuer\'s URLs, cacheable; X-Forwarded-* from an untrusted peer change nothing', async () => {
-    const answer = await send(port, '/.well-known/openid-configuration', { host: `localhost:${port}`, 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' }, true);
+  test("discovery for the issuer's host publishes the issuer's URLs, cacheable; X-Forwarded-* from an untrusted peer change nothing", async () => {
+    const answer = await send(
+      port,
+      '/.well-known/openid-configuration',
+      { host: `localhost:${port}`, 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' },
+      true,
+    );
     expect(answer.status).toBe(200);
     expect(answer.headers['cache-control']).toBe('public, max-age=300');
     const d = discovery(answer);
-    expect([d.issuer, d.authorization_endpoint, d.token_endpoint, d.jwks_uri]).toEqual([issuer, `${issuer}/auth`, `${issuer}/token`, `${issuer}/jwks`]);
+    expect([d.issuer, d.authorization_endpoint, d.token_endpoint, d.jwks_uri]).toEqual([
+      issuer,
+      `${issuer}/auth`,
+      `${issuer}/token`,
+      `${issuer}/jwks`,
+    ]);
   });
 
   test('the interaction cookies are Secure', async () => {
@@ -133,15 +170,33 @@ describe('production behind a trusted TLS terminator (plain http on the inside)'
   });
 
   test('a forged X-Forwarded-Host and X-Forwarded-Proto through the terminator do not change the published URLs', async () => {
-    const answer = await send(port, '/.well-known/openid-configuration', { host: 'gw.example.lv', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' }, false);
+    const answer = await send(
+      port,
+      '/.well-known/openid-configuration',
+      { host: 'gw.example.lv', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' },
+      false,
+    );
     expect(answer.status).toBe(200);
     const d = discovery(answer);
-    expect([d.issuer, d.authorization_endpoint, d.userinfo_endpoint]).toEqual([issuer, `${issuer}/auth`, `${issuer}/me`]);
+    expect([d.issuer, d.authorization_endpoint, d.userinfo_endpoint]).toEqual([
+      issuer,
+      `${issuer}/auth`,
+      `${issuer}/me`,
+    ]);
     expect(answer.body).not.toContain('evil.example');
   });
 
   test('a forged Host passed through by the terminator is refused', async () => {
-    expect((await send(port, '/.well-known/openid-configuration', { host: 'evil.example', 'x-forwarded-host': 'gw.example.lv' }, false)).status).toBe(400);
+    expect(
+      (
+        await send(
+          port,
+          '/.well-known/openid-configuration',
+          { host: 'evil.example', 'x-forwarded-host': 'gw.example.lv' },
+          false,
+        )
+      ).status,
+    ).toBe(400);
   });
 
   test('cookies are Secure although the hop from the terminator is plain http', async () => {
@@ -159,11 +214,16 @@ describe('development over HTTPS, with a full login through the mock provider', 
   let issuer: string;
   const previous = globalThis.fetch;
   beforeAll(async () => {
-    ({ port } = await startOn((p) => ({ issuer: `https://localhost:${p}`, server: { tls: { cert: files.cert, key: files.key } }, providers: [MOCK_PROVIDER] })));
+    ({ port } = await startOn((p) => ({
+      issuer: `https://localhost:${p}`,
+      server: { tls: { cert: files.cert, key: files.key } },
+      providers: [MOCK_PROVIDER],
+    })));
     issuer = `https://localhost:${port}`;
     // the test browser and openid-client trust the test CA
     const agent = new Agent({ connect: { ca: ca.cert } });
-    globalThis.fetch = ((u: string, init?: object) => undiciFetch(u, { ...init, dispatcher: agent })) as unknown as typeof fetch;
+    globalThis.fetch = ((u: string, init?: object) =>
+      undiciFetch(u, { ...init, dispatcher: agent })) as unknown as typeof fetch;
     closers.push(async () => {
       globalThis.fetch = previous;
       await agent.close();
@@ -179,7 +239,9 @@ describe('development over HTTPS, with a full login through the mock provider', 
   test('the session cookie is __Host- (Secure, Path=/, no Domain); the path-scoped interaction cookies are __Secure-', async () => {
     const login = await loginThroughMock(await rpConfig(issuer), issuer);
     expect(login.callback?.searchParams.get('code')).toBeTruthy();
-    const cookies = login.browser.history.flatMap((hop) => (hop.url.startsWith(issuer) ? hop.headers.getSetCookie() : []));
+    const cookies = login.browser.history.flatMap((hop) =>
+      hop.url.startsWith(issuer) ? hop.headers.getSetCookie() : [],
+    );
     const session = cookies.find((c) => c.startsWith('__Host-session='));
     expect(session).toBeDefined();
     expect(session).toMatch(/; path=\/;/);

@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { createCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
 
-export interface Files { ca: string; cert: string; key: string }
+export interface Files {
+  ca: string;
+  cert: string;
+  key: string;
+}
 
 export class TempDir {
   readonly path = mkdtempSync(join(tmpdir(), 'vpm-tls-'));
@@ -20,7 +24,11 @@ export class TempDir {
   }
   /** writes a CA + leaf pair and returns a TlsClientConfig-shaped triple of paths */
   files(prefix: string, ca: CertificateAuthority, leaf: IssuedCertificate): Files {
-    return { ca: this.write(`${prefix}-ca.pem`, ca.cert), cert: this.write(`${prefix}.pem`, leaf.cert), key: this.write(`${prefix}-key.pem`, leaf.key) };
+    return {
+      ca: this.write(`${prefix}-ca.pem`, ca.cert),
+      cert: this.write(`${prefix}.pem`, leaf.cert),
+      key: this.write(`${prefix}-key.pem`, leaf.key),
+    };
   }
   remove(): void {
     rmSync(this.path, { recursive: true, force: true });
@@ -29,8 +37,18 @@ export class TempDir {
 
 export const DAY = 86_400_000;
 
-export async function serverCert(ca: CertificateAuthority, names: { dns?: string[]; ip?: string[] } = {}, validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<IssuedCertificate> {
-  return issueCertificate(ca, { commonName: names.dns?.[0] ?? 'localhost', usage: 'server', dnsNames: names.dns ?? ['localhost'], ipAddresses: names.ip ?? ['127.0.0.1'], ...validity });
+export async function serverCert(
+  ca: CertificateAuthority,
+  names: { dns?: string[]; ip?: string[] } = {},
+  validity: { notBefore?: Date; notAfter?: Date } = {},
+): Promise<IssuedCertificate> {
+  return issueCertificate(ca, {
+    commonName: names.dns?.[0] ?? 'localhost',
+    usage: 'server',
+    dnsNames: names.dns ?? ['localhost'],
+    ipAddresses: names.ip ?? ['127.0.0.1'],
+    ...validity,
+  });
 }
 
 export async function clientCert(ca: CertificateAuthority, cn: string): Promise<IssuedCertificate> {
@@ -61,7 +79,9 @@ export function fingerprint(pem: string): string {
 }
 
 /** An HTTPS server on 127.0.0.1 that requires (by default) a client certificate from `clientCa`. */
-export async function startServer(opts: https.ServerOptions & { closeEach?: boolean; recordAll?: boolean }): Promise<TestServer> {
+export async function startServer(
+  opts: https.ServerOptions & { closeEach?: boolean; recordAll?: boolean },
+): Promise<TestServer> {
   const seen: Recorded = { presented: [], tlsErrors: [], requests: [] };
   const { closeEach, recordAll, ...tlsOpts } = opts;
   // recordAll: let every handshake finish so any presented certificate is recorded, then drop the
@@ -69,7 +89,10 @@ export async function startServer(opts: https.ServerOptions & { closeEach?: bool
   const server = https.createServer({ requestCert: true, rejectUnauthorized: !recordAll, ...tlsOpts }, (req, res) => {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate();
-    seen.requests.push({ cn: peer && 'subject' in peer ? (peer.subject?.CN as string | undefined) : undefined, resumed: socket.isSessionReused() });
+    seen.requests.push({
+      cn: peer && 'subject' in peer ? (peer.subject?.CN as string | undefined) : undefined,
+      resumed: socket.isSessionReused(),
+    });
     if (closeEach) res.setHeader('connection', 'close');
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ ok: true, cn: peer?.subject?.CN ?? null }));

@@ -19,7 +19,15 @@ const f: Record<string, string> = {};
 let n = 0;
 
 function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry({ issuer: 'https://eid.example.lv', tls: { ca: f.ca!, cert: f.client!, key: f.clientKey!, caPem: '', clientSubjectDn: '' } }, 'client_secret', {} as GatewayKeyFiles, 'eid');
+  const entry = providerEntry(
+    {
+      issuer: 'https://eid.example.lv',
+      tls: { ca: f.ca!, cert: f.client!, key: f.clientKey!, caPem: '', clientSubjectDn: '' },
+    },
+    'client_secret',
+    {} as GatewayKeyFiles,
+    'eid',
+  );
   return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
 }
 
@@ -30,7 +38,12 @@ function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
     name: { lv: 'Banka', en: 'Bank' },
     kind: 'bank',
     loa: 'substantial',
-    onboarding: { stage: 'production', licence: { number: 'LB-1', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
+    onboarding: {
+      stage: 'production',
+      licence: { number: 'LB-1', valid_until: '2099-12-31' },
+      free_of_charge: true,
+      two_factor: true,
+    },
     url: 'https://bank.example.lv/banklink',
     sender_id: 'VPM',
     receiver_id: 'BANK',
@@ -40,7 +53,11 @@ function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-const CLIENT = { client_id: 'svc', client_secret: 'service-secret-0123456789-0123456789', redirect_uris: ['https://svc.example.lv/cb'] };
+const CLIENT = {
+  client_id: 'svc',
+  client_secret: 'service-secret-0123456789-0123456789',
+  redirect_uris: ['https://svc.example.lv/cb'],
+};
 
 /** Where `start` would write: checked to be absent after every refusal. */
 function outputs(k: number) {
@@ -76,8 +93,14 @@ async function run(argv: string[]) {
 /** Both commands refuse the file with exactly these lines, and `start` leaves nothing behind. */
 async function expectRefused({ file, written }: { file: string; written: string[] }, lines: string[]) {
   const body = lines.map((l) => `  ${l}`).join('\n');
-  expect(await run(['config', 'check', file])).toMatchObject({ code: 1, stderr: `${file}: refused by the security checks\n${body}\n` });
-  expect(await run(['start', '--config', file])).toMatchObject({ code: 1, stderr: `${file}: refusing to start:\n${body}\n` });
+  expect(await run(['config', 'check', file])).toMatchObject({
+    code: 1,
+    stderr: `${file}: refused by the security checks\n${body}\n`,
+  });
+  expect(await run(['start', '--config', file])).toMatchObject({
+    code: 1,
+    stderr: `${file}: refusing to start:\n${body}\n`,
+  });
   for (const path of written) expect([path, existsSync(path)]).toEqual([path, false]);
 }
 
@@ -103,7 +126,11 @@ afterAll(() => dir.remove());
 describe('the baseline', () => {
   test('a sound production configuration behind named TLS terminators passes, and config check writes nothing', async () => {
     const c = configFile();
-    expect(await run(['config', 'check', c.file])).toEqual({ code: 0, stdout: `${c.file}: ok (1 clients, 1 providers)\n`, stderr: '' });
+    expect(await run(['config', 'check', c.file])).toEqual({
+      code: 0,
+      stdout: `${c.file}: ok (1 clients, 1 providers)\n`,
+      stderr: '',
+    });
     for (const path of c.written) expect(existsSync(path)).toBe(false);
   });
 
@@ -115,36 +142,54 @@ describe('the baseline', () => {
 
 describe('development-only peers', () => {
   test('a mock provider, even at onboarding stage production', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), MOCK_PROVIDER] }), ['providers[1].type: the mock provider lets anyone log in as its test persons; refused in production']);
+    await expectRefused(configFile({ providers: [oidcProvider(), MOCK_PROVIDER] }), [
+      'providers[1].type: the mock provider lets anyone log in as its test persons; refused in production',
+    ]);
   });
 
   test('a provider pointing at the in-process demo peers', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ url: 'https://gw.example.lv/demo/banks/demo-bank/' })] }), [
-      'providers[1].url: points at the in-process demo peers under https://gw.example.lv/demo/ (development only); refused in production',
-    ]);
+    await expectRefused(
+      configFile({ providers: [oidcProvider(), bank({ url: 'https://gw.example.lv/demo/banks/demo-bank/' })] }),
+      [
+        'providers[1].url: points at the in-process demo peers under https://gw.example.lv/demo/ (development only); refused in production',
+      ],
+    );
   });
 });
 
 describe('short secrets', () => {
   test('pairwise_salt', async () => {
-    await expectRefused(configFile({ pairwise_salt: 'x', clients: [{ ...CLIENT, subject_type: 'pairwise' }] }), ['pairwise_salt: must be at least 32 characters in production']);
+    await expectRefused(configFile({ pairwise_salt: 'x', clients: [{ ...CLIENT, subject_type: 'pairwise' }] }), [
+      'pairwise_salt: must be at least 32 characters in production',
+    ]);
   });
 
   test('a cookie key (refused by the cross-setting checks: configuration is invalid)', async () => {
     const { file } = configFile({ cookie_keys: ['short'] });
-    for (const argv of [['config', 'check', file], ['start', '--config', file]]) {
-      expect(await run(argv)).toMatchObject({ code: 1, stderr: `${file}: configuration is invalid\n  cookie_keys[0]: must be at least 32 characters in production\n` });
+    for (const argv of [
+      ['config', 'check', file],
+      ['start', '--config', file],
+    ]) {
+      expect(await run(argv)).toMatchObject({
+        code: 1,
+        stderr: `${file}: configuration is invalid\n  cookie_keys[0]: must be at least 32 characters in production\n`,
+      });
     }
   });
 });
 
 describe('agency certificates without a client CA', () => {
-  const mtlsClient = { client_id: 'svc-mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=svc,O=Agency', redirect_uris: ['https://svc.example.lv/cb'] };
+  const mtlsClient = {
+    client_id: 'svc-mtls',
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: 'CN=svc,O=Agency',
+    redirect_uris: ['https://svc.example.lv/cb'],
+  };
 
-  test('on the gateway\'s own mutual-TLS listener the process\'s default CA store would decide', async () => {
+  test("on the gateway's own mutual-TLS listener the process's default CA store would decide", async () => {
     const server = { tls: { cert: f.server, key: f.serverKey }, mtls: { port: 8443 } };
     await expectRefused(configFile({ server, clients: [CLIENT, mtlsClient] }), [
-      'server.tls.client_ca: required in production: clients[1] uses tls_client_auth, and without it any certificate of the process\'s default CA store would be accepted',
+      "server.tls.client_ca: required in production: clients[1] uses tls_client_auth, and without it any certificate of the process's default CA store would be accepted",
     ]);
   });
 
@@ -165,8 +210,12 @@ describe('the store and the listener', () => {
   });
 
   test('a plain http listener without named TLS terminators, and proxy: true', async () => {
-    await expectRefused(configFile({ proxy: false }), ['proxy: without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls']);
-    await expectRefused(configFile({ proxy: true }), ['proxy: true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production']);
+    await expectRefused(configFile({ proxy: false }), [
+      'proxy: without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls',
+    ]);
+    await expectRefused(configFile({ proxy: true }), [
+      'proxy: true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production',
+    ]);
     const tls = configFile({ proxy: false, server: { tls: { cert: f.server, key: f.serverKey } } });
     expect(await run(['config', 'check', tls.file])).toMatchObject({ code: 0, stderr: '' });
   });
@@ -177,18 +226,30 @@ describe('the store and the listener', () => {
   });
 });
 
-describe('adapter kinds\' own production rules', () => {
+describe("adapter kinds' own production rules", () => {
   test('an http banklink url', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' })] }), ['providers[1].url: must be https in production']);
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' })] }), [
+      'providers[1].url: must be https in production',
+    ]);
   });
 
   test('an http jwks_uri with private_key_jwt: refused before the client assertion key is generated', async () => {
-    const metadata = { authorization_endpoint: 'https://eid.example.lv/auth', token_endpoint: 'https://eid.example.lv/token', jwks_uri: 'http://eid.example.lv/jwks' };
-    await expectRefused(configFile({ providers: [oidcProvider({ metadata, client_auth: { method: 'private_key_jwt' } })] }), ['providers[0].metadata.jwks_uri: must be https in production']);
+    const metadata = {
+      authorization_endpoint: 'https://eid.example.lv/auth',
+      token_endpoint: 'https://eid.example.lv/token',
+      jwks_uri: 'http://eid.example.lv/jwks',
+    };
+    await expectRefused(
+      configFile({ providers: [oidcProvider({ metadata, client_auth: { method: 'private_key_jwt' } })] }),
+      ['providers[0].metadata.jwks_uri: must be https in production'],
+    );
   });
 
   test('every problem at once, in one list', async () => {
-    const c = configFile({ pairwise_salt: 'x', providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' }), MOCK_PROVIDER] });
+    const c = configFile({
+      pairwise_salt: 'x',
+      providers: [oidcProvider(), bank({ url: 'http://bank.example.lv/banklink' }), MOCK_PROVIDER],
+    });
     await expectRefused(c, [
       'pairwise_salt: must be at least 32 characters in production',
       'providers[1].url: must be https in production',

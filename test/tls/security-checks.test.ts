@@ -2,7 +2,12 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { checkSecurity, assertSecure, SecurityCheckError, type SecurityCheckInput } from '../../src/tls/security-checks.ts';
+import {
+  checkSecurity,
+  assertSecure,
+  SecurityCheckError,
+  type SecurityCheckInput,
+} from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
 import { TempDir, DAY } from './pki-fixture.ts';
 
@@ -13,15 +18,31 @@ let ca: CertificateAuthority;
 let good: { ca: string; cert: string; key: string };
 const files: Record<string, string> = {};
 
-async function leaf(name: string, opts: Partial<Parameters<typeof issueCertificate>[1]> = {}): Promise<IssuedCertificate> {
-  const c = await issueCertificate(ca, { commonName: name, usage: 'client', notBefore: new Date(NOW.getTime() - 10 * DAY), notAfter: new Date(NOW.getTime() + 365 * DAY), ...opts });
+async function leaf(
+  name: string,
+  opts: Partial<Parameters<typeof issueCertificate>[1]> = {},
+): Promise<IssuedCertificate> {
+  const c = await issueCertificate(ca, {
+    commonName: name,
+    usage: 'client',
+    notBefore: new Date(NOW.getTime() - 10 * DAY),
+    notAfter: new Date(NOW.getTime() + 365 * DAY),
+    ...opts,
+  });
   files[name] = dir.write(`${name}.pem`, c.cert);
   files[`${name}-key`] = dir.write(`${name}-key.pem`, c.key);
   return c;
 }
 
 function oidc(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'eid', type: 'oidc', issuer: 'https://eid.example', id_token_signed_response_alg: 'RS256', tls: good, ...extra };
+  return {
+    id: 'eid',
+    type: 'oidc',
+    issuer: 'https://eid.example',
+    id_token_signed_response_alg: 'RS256',
+    tls: good,
+    ...extra,
+  };
 }
 
 function check(config: Partial<SecurityCheckInput>, production = true) {
@@ -30,7 +51,11 @@ function check(config: Partial<SecurityCheckInput>, production = true) {
 
 beforeAll(async () => {
   dir = new TempDir();
-  ca = await createCa({ commonName: 'Check CA', notBefore: new Date(NOW.getTime() - 100 * DAY), notAfter: new Date(NOW.getTime() + 3650 * DAY) });
+  ca = await createCa({
+    commonName: 'Check CA',
+    notBefore: new Date(NOW.getTime() - 100 * DAY),
+    notAfter: new Date(NOW.getTime() + 3650 * DAY),
+  });
   files.ca = dir.write('ca.pem', ca.cert);
   await leaf('good');
   good = { ca: files.ca!, cert: files.good!, key: files['good-key']! };
@@ -41,7 +66,10 @@ beforeAll(async () => {
     leaf('weak-rsa', { key: { type: 'rsa', bits: 1024 } }),
     leaf('sha1-signed', { hash: 'SHA-1' }),
   ]);
-  const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
   files.rsa1024 = dir.write('rsa1024.pem', rsa1024);
 });
 
@@ -49,14 +77,37 @@ afterAll(() => dir.remove());
 
 describe('a sound production configuration', () => {
   test('passes without errors or warnings', () => {
-    expect(check({ providers: [oidc(), { id: 'bank', type: 'banklink', version: '009', private_key: files['good-key'], bank_certificate: files.good }], server: { tls: { cert: files.good, key: files['good-key'], client_ca: files.ca }, mtls: { port: 8443 } } })).toEqual({ errors: [], warnings: [] });
+    expect(
+      check({
+        providers: [
+          oidc(),
+          {
+            id: 'bank',
+            type: 'banklink',
+            version: '009',
+            private_key: files['good-key'],
+            bank_certificate: files.good,
+          },
+        ],
+        server: { tls: { cert: files.good, key: files['good-key'], client_ca: files.ca }, mtls: { port: 8443 } },
+      }),
+    ).toEqual({ errors: [], warnings: [] });
   });
 });
 
 describe('refusals in production, with exact messages', () => {
   test('a back-channel provider without mutual TLS', () => {
     // saml has a back channel only when it fetches its IdP's metadata; otherwise everything travels through the browser
-    const report = check({ providers: [{ id: 'mock', type: 'mock' }, { id: 'bank', type: 'banklink' }, oidc({ tls: undefined }), { id: 'eidas', type: 'saml', metadata_url: 'https://idp.example/md' }, { id: 'saml2', type: 'saml', idp: { sso_url: 'https://x' } }, { id: 'saml3', type: 'saml', idp_metadata: files.ca }] });
+    const report = check({
+      providers: [
+        { id: 'mock', type: 'mock' },
+        { id: 'bank', type: 'banklink' },
+        oidc({ tls: undefined }),
+        { id: 'eidas', type: 'saml', metadata_url: 'https://idp.example/md' },
+        { id: 'saml2', type: 'saml', idp: { sso_url: 'https://x' } },
+        { id: 'saml3', type: 'saml', idp_metadata: files.ca },
+      ],
+    });
     expect(report.errors).toEqual([
       'providers[2].tls: a provider with a back channel needs mutual TLS in production',
       'providers[3].tls: a provider with a back channel needs mutual TLS in production',
@@ -65,20 +116,30 @@ describe('refusals in production, with exact messages', () => {
 
   test('in development a missing back-channel mTLS passes and weak material only warns', () => {
     expect(check({ providers: [oidc({ tls: undefined })] }, false)).toEqual({ errors: [], warnings: [] });
-    expect(check({ providers: [oidc({ tls: { ...good, key: files.rsa1024 } })] }, false)).toEqual({ errors: [], warnings: ['providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required'] });
+    expect(check({ providers: [oidc({ tls: { ...good, key: files.rsa1024 } })] }, false)).toEqual({
+      errors: [],
+      warnings: ['providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required'],
+    });
   });
 
   test('an RSA key below 2048 bits: private key file and certificate', () => {
-    const report = check({ providers: [oidc({ tls: { ...good, key: files.rsa1024 } }), { id: 'bank', type: 'banklink', bank_certificate: files['weak-rsa'] }] });
+    const report = check({
+      providers: [
+        oidc({ tls: { ...good, key: files.rsa1024 } }),
+        { id: 'bank', type: 'banklink', bank_certificate: files['weak-rsa'] },
+      ],
+    });
     expect(report.errors).toEqual([
       'providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required',
       'providers[1].bank_certificate: RSA key of certificate CN=weak-rsa of 1024 bits; at least 2048 are required',
     ]);
   });
 
-  test('an RSA JWK below 2048 bits in a client\'s jwks', () => {
+  test("an RSA JWK below 2048 bits in a client's jwks", () => {
     const jwk = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
-    expect(check({ clients: [{ client_id: 'svc', jwks: { keys: [jwk] } }] }).errors).toEqual(['clients[0].jwks.keys[0]: RSA JWK of 1024 bits; at least 2048 are required']);
+    expect(check({ clients: [{ client_id: 'svc', jwks: { keys: [jwk] } }] }).errors).toEqual([
+      'clients[0].jwks.keys[0]: RSA JWK of 1024 bits; at least 2048 are required',
+    ]);
   });
 
   test('SHA-1 without the legacy flag, and with it (warning)', () => {
@@ -95,7 +156,9 @@ describe('refusals in production, with exact messages', () => {
       'providers[1].hash: SHA-1 is a weak algorithm; allowed only for a provider marked legacy: true',
       'providers[3].signature_algorithm: SHA-1 is a weak algorithm; allowed only for a provider marked legacy: true',
     ]);
-    expect(report.warnings).toEqual(['providers[2].version: SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true']);
+    expect(report.warnings).toEqual([
+      'providers[2].version: SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true',
+    ]);
   });
 
   test('a certificate signed with SHA-1', () => {
@@ -105,7 +168,13 @@ describe('refusals in production, with exact messages', () => {
   });
 
   test('alg none and HS* for upstream tokens', () => {
-    const report = check({ providers: [oidc({ id_token_signed_response_alg: 'none' }), oidc({ userinfo_signed_response_alg: 'HS256' }), oidc({ encryption: { alg: 'RSA1_5' } })] });
+    const report = check({
+      providers: [
+        oidc({ id_token_signed_response_alg: 'none' }),
+        oidc({ userinfo_signed_response_alg: 'HS256' }),
+        oidc({ encryption: { alg: 'RSA1_5' } }),
+      ],
+    });
     expect(report.errors).toEqual([
       'providers[0].id_token_signed_response_alg: alg none is never accepted',
       'providers[1].userinfo_signed_response_alg: HS256 (a shared-secret MAC) is not accepted for upstream tokens',
@@ -114,16 +183,27 @@ describe('refusals in production, with exact messages', () => {
   });
 
   test('an expired certificate is an error; one expiring within the window a warning', () => {
-    const report = check({ providers: [oidc({ tls: { ...good, cert: files.expired } }), oidc({ tls: { ...good, cert: files.expiring } })] });
-    expect(report.errors).toEqual(['providers[0].tls.cert: certificate CN=expired expired on 2026-05-01T00:00:00.000Z']);
-    expect(report.warnings).toEqual(['providers[1].tls.cert: certificate CN=expiring expires on 2026-06-11T00:00:00.000Z, within 30 days']);
+    const report = check({
+      providers: [oidc({ tls: { ...good, cert: files.expired } }), oidc({ tls: { ...good, cert: files.expiring } })],
+    });
+    expect(report.errors).toEqual([
+      'providers[0].tls.cert: certificate CN=expired expired on 2026-05-01T00:00:00.000Z',
+    ]);
+    expect(report.warnings).toEqual([
+      'providers[1].tls.cert: certificate CN=expiring expires on 2026-06-11T00:00:00.000Z, within 30 days',
+    ]);
   });
 
   test('the warning window is configurable', () => {
-    expect(check({ providers: [oidc({ tls: { ...good, cert: files.expiring } })], security: { cert_expiry_warning_days: 5 } }).warnings).toEqual([]);
-    expect(checkSecurity({ production: true, providers: [oidc()] }, { env, now: NOW, warningDays: 400 }).warnings).toEqual([
-      'providers[0].tls.cert: certificate CN=good expires on 2027-06-01T00:00:00.000Z, within 400 days',
-    ]);
+    expect(
+      check({
+        providers: [oidc({ tls: { ...good, cert: files.expiring } })],
+        security: { cert_expiry_warning_days: 5 },
+      }).warnings,
+    ).toEqual([]);
+    expect(
+      checkSecurity({ production: true, providers: [oidc()] }, { env, now: NOW, warningDays: 400 }).warnings,
+    ).toEqual(['providers[0].tls.cert: certificate CN=good expires on 2027-06-01T00:00:00.000Z, within 400 days']);
   });
 
   test('a not-yet-valid certificate', () => {
@@ -133,31 +213,41 @@ describe('refusals in production, with exact messages', () => {
   });
 
   test('NODE_TLS_REJECT_UNAUTHORIZED=0, in production and in development', () => {
-    const message = 'NODE_TLS_REJECT_UNAUTHORIZED: set to 0, which turns off certificate verification for the whole process; unset it';
+    const message =
+      'NODE_TLS_REJECT_UNAUTHORIZED: set to 0, which turns off certificate verification for the whole process; unset it';
     for (const production of [true, false]) {
-      expect(checkSecurity({ production, providers: [] }, { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, now: NOW }).errors).toEqual([message]);
+      expect(
+        checkSecurity({ production, providers: [] }, { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, now: NOW }).errors,
+      ).toEqual([message]);
     }
   });
 
   test('unreadable key material is an error anywhere', () => {
-    expect(check({ providers: [oidc({ tls: { ...good, key: '/nonexistent/key.pem' } })] }, false).errors).toEqual(['providers[0].tls.key: cannot read file /nonexistent/key.pem: ENOENT']);
-    expect(check({ providers: [oidc({ tls: { ...good, ca: files.ca + '.missing' } })] }, false).errors).toHaveLength(1);
+    expect(check({ providers: [oidc({ tls: { ...good, key: '/nonexistent/key.pem' } })] }, false).errors).toEqual([
+      'providers[0].tls.key: cannot read file /nonexistent/key.pem: ENOENT',
+    ]);
+    expect(check({ providers: [oidc({ tls: { ...good, ca: `${files.ca}.missing` } })] }, false).errors).toHaveLength(1);
   });
 
   test('loaded ProviderEntry objects ({ factory, config }) are understood', () => {
-    expect(check({ providers: [{ factory: { kind: 'oidc' }, config: oidc({ tls: undefined }) }] }).errors).toEqual(['providers[0].tls: a provider with a back channel needs mutual TLS in production']);
+    expect(check({ providers: [{ factory: { kind: 'oidc' }, config: oidc({ tls: undefined }) }] }).errors).toEqual([
+      'providers[0].tls: a provider with a back channel needs mutual TLS in production',
+    ]);
   });
 });
 
-describe('the gateway\'s own keys and listener', () => {
+describe("the gateway's own keys and listener", () => {
   test('an RSA token signing key below 2048 bits in keys.dir; a missing keys.dir is generated, not an error', () => {
     const keyDir = `${dir.path}/keys`;
-    const jwk = (bits: number) => JSON.stringify(generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ format: 'jwk' }));
+    const jwk = (bits: number) =>
+      JSON.stringify(generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ format: 'jwk' }));
     mkdirSync(keyDir, { recursive: true });
     dir.write('keys/signing-rsa.jwk.json', jwk(1024));
     dir.write('keys/signing-big.jwk.json', jwk(2048));
     dir.write('keys/notes.txt', 'not a key');
-    expect(check({ keys: { dir: keyDir } }).errors).toEqual(['keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required']);
+    expect(check({ keys: { dir: keyDir } }).errors).toEqual([
+      'keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required',
+    ]);
     expect(check({ keys: { dir: `${dir.path}/not-yet` } })).toEqual({ errors: [], warnings: [] });
   });
 
@@ -165,16 +255,25 @@ describe('the gateway\'s own keys and listener', () => {
     const pub = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     const pem = dir.write('auditor.pem', pub.export({ type: 'spki', format: 'pem' }) as string);
     const jwkFile = dir.write('auditor.jwk.json', JSON.stringify(pub.export({ format: 'jwk' })));
-    expect(check({ audit: { signing_key: `${dir.path}/absent/checkpoint.pem`, auditor_public_key: pem } }).errors).toEqual(['audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required']);
-    expect(check({ audit: { auditor_public_key: jwkFile } }).errors).toEqual(['audit.auditor_public_key: RSA JWK of 1024 bits; at least 2048 are required']);
-    expect(check({ audit: { auditor_public_key: `${dir.path}/missing.pem` } }).errors).toEqual([`audit.auditor_public_key: cannot read file ${dir.path}/missing.pem: ENOENT`]);
+    expect(
+      check({ audit: { signing_key: `${dir.path}/absent/checkpoint.pem`, auditor_public_key: pem } }).errors,
+    ).toEqual(['audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required']);
+    expect(check({ audit: { auditor_public_key: jwkFile } }).errors).toEqual([
+      'audit.auditor_public_key: RSA JWK of 1024 bits; at least 2048 are required',
+    ]);
+    expect(check({ audit: { auditor_public_key: `${dir.path}/missing.pem` } }).errors).toEqual([
+      `audit.auditor_public_key: cannot read file ${dir.path}/missing.pem: ENOENT`,
+    ]);
   });
 
   test('client certificates requested on the login listener: a warning pointing at server.mtls', () => {
     const tls = { cert: files.good, key: files['good-key'], client_ca: files.ca };
-    const warning = 'server.tls: client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)';
+    const warning =
+      'server.tls: client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)';
     expect(check({ server: { tls } })).toEqual({ errors: [], warnings: [warning] });
-    expect(check({ server: { tls: { ...tls, client_ca: undefined, request_client_certificate: true } } }).warnings).toEqual([warning]);
+    expect(
+      check({ server: { tls: { ...tls, client_ca: undefined, request_client_certificate: true } } }).warnings,
+    ).toEqual([warning]);
     expect(check({ server: { tls, mtls: { port: 8443 } } }).warnings).toEqual([]);
     expect(check({ server: { tls: { ...tls, request_client_certificate: false } } }).warnings).toEqual([]);
   });
@@ -185,12 +284,20 @@ describe('assertSecure', () => {
     const warnings: string[] = [];
     let thrown: unknown;
     try {
-      assertSecure({ production: true, providers: [oidc({ tls: undefined }), oidc({ tls: { ...good, cert: files.expiring } })] }, (w) => warnings.push(w), { env, now: NOW });
+      assertSecure(
+        { production: true, providers: [oidc({ tls: undefined }), oidc({ tls: { ...good, cert: files.expiring } })] },
+        (w) => warnings.push(w),
+        { env, now: NOW },
+      );
     } catch (err) {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(SecurityCheckError);
-    expect((thrown as SecurityCheckError).message).toBe('refusing to start:\n  providers[0].tls: a provider with a back channel needs mutual TLS in production');
-    expect(warnings).toEqual(['providers[1].tls.cert: certificate CN=expiring expires on 2026-06-11T00:00:00.000Z, within 30 days']);
+    expect((thrown as SecurityCheckError).message).toBe(
+      'refusing to start:\n  providers[0].tls: a provider with a back channel needs mutual TLS in production',
+    );
+    expect(warnings).toEqual([
+      'providers[1].tls.cert: certificate CN=expiring expires on 2026-06-11T00:00:00.000Z, within 30 days',
+    ]);
   });
 });

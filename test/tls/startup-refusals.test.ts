@@ -25,12 +25,22 @@ async function leaf(name: string, opts: Partial<Parameters<typeof issueCertifica
 
 const rsaPem = (bits: number, which: 'private' | 'public' = 'private') => {
   const pair = generateKeyPairSync('rsa', { modulusLength: bits });
-  return which === 'private' ? (pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) : (pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  return which === 'private'
+    ? (pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+    : (pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
 };
 
 /** An upstream OpenID provider with a mutual-TLS back channel (fixture shape, production onboarding). */
 function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry({ issuer: 'https://eid.example.lv', tls: { ca: f.ca!, cert: f.good!, key: f['good-key']!, caPem: '', clientSubjectDn: '' } }, 'client_secret', {} as GatewayKeyFiles, 'eid');
+  const entry = providerEntry(
+    {
+      issuer: 'https://eid.example.lv',
+      tls: { ca: f.ca!, cert: f.good!, key: f['good-key']!, caPem: '', clientSubjectDn: '' },
+    },
+    'client_secret',
+    {} as GatewayKeyFiles,
+    'eid',
+  );
   return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
 }
 
@@ -40,7 +50,12 @@ const samlBase = {
   name: { lv: 'eIDAS', en: 'eIDAS' },
   kind: 'eid',
   loa: 'high',
-  onboarding: { stage: 'production', eid_register: { entry: 'T-1', qualified: true }, free_of_charge: true, two_factor: true },
+  onboarding: {
+    stage: 'production',
+    eid_register: { entry: 'T-1', qualified: true },
+    free_of_charge: true,
+    two_factor: true,
+  },
   get sp() {
     return { signing: { cert: f.good, key: f['good-key'] }, encryption: { cert: f.good, key: f['good-key'] } };
   },
@@ -53,7 +68,12 @@ function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
     name: { lv: 'Banka', en: 'Bank' },
     kind: 'bank',
     loa: 'substantial',
-    onboarding: { stage: 'production', licence: { number: 'LB-1', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
+    onboarding: {
+      stage: 'production',
+      licence: { number: 'LB-1', valid_until: '2099-12-31' },
+      free_of_charge: true,
+      two_factor: true,
+    },
     url: 'https://bank.example.lv/banklink',
     sender_id: 'VPM',
     receiver_id: 'BANK',
@@ -76,7 +96,13 @@ function configFile(change: Record<string, unknown> = {}): string {
     cookie_keys: ['cookie-key-0123456789-0123456789-0123456789'],
     keys: { dir: `${dir.path}/keys-${n}` },
     audit: { dir: `${dir.path}/audit-${n}`, signing_key: `${dir.path}/audit-key-${n}/checkpoint.pem` },
-    clients: [{ client_id: 'svc', client_secret: 'service-secret-0123456789-0123456789', redirect_uris: ['https://svc.example.lv/cb'] }],
+    clients: [
+      {
+        client_id: 'svc',
+        client_secret: 'service-secret-0123456789-0123456789',
+        redirect_uris: ['https://svc.example.lv/cb'],
+      },
+    ],
     providers: [oidcProvider()],
     ...change,
   };
@@ -124,24 +150,45 @@ beforeAll(async () => {
 
 afterAll(() => dir.remove());
 
-const date = (name: string, which: 'validTo' | 'validFrom') => new X509Certificate(readFileSync(f[name]!))[`${which}Date`].toISOString();
+const date = (name: string, which: 'validTo' | 'validFrom') =>
+  new X509Certificate(readFileSync(f[name]!))[`${which}Date`].toISOString();
 
 describe('the baseline', () => {
   test('the sound production configuration passes config check', async () => {
     const file = configFile();
-    expect(await run(['config', 'check', file])).toEqual({ code: 0, stdout: `${file}: ok (1 clients, 1 providers)\n`, stderr: '' });
+    expect(await run(['config', 'check', file])).toEqual({
+      code: 0,
+      stdout: `${file}: ok (1 clients, 1 providers)\n`,
+      stderr: '',
+    });
   });
 });
 
 describe('a provider with a back channel and no mutual TLS', () => {
   test('oidc without tls', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: undefined })] }), 'security', ['providers[0].tls: a provider with a back channel needs mutual TLS in production']);
+    await expectRefused(configFile({ providers: [oidcProvider({ tls: undefined })] }), 'security', [
+      'providers[0].tls: a provider with a back channel needs mutual TLS in production',
+    ]);
   });
 
   test('saml fetching its IdP metadata from metadata_url without tls; without metadata_url it has no back channel', async () => {
-    const fetching = { ...samlBase, metadata_url: 'https://idp.example.lv/metadata', metadata_signing_certificates: [f.good], idp: { entity_id: 'https://idp.example.lv/metadata' } };
-    await expectRefused(configFile({ providers: [fetching] }), 'security', ['providers[0].tls: a provider with a back channel needs mutual TLS in production']);
-    const browserOnly = { ...samlBase, idp: { entity_id: 'https://idp.example.lv/metadata', sso_url: 'https://idp.example.lv/sso', certificates: [f.good] } };
+    const fetching = {
+      ...samlBase,
+      metadata_url: 'https://idp.example.lv/metadata',
+      metadata_signing_certificates: [f.good],
+      idp: { entity_id: 'https://idp.example.lv/metadata' },
+    };
+    await expectRefused(configFile({ providers: [fetching] }), 'security', [
+      'providers[0].tls: a provider with a back channel needs mutual TLS in production',
+    ]);
+    const browserOnly = {
+      ...samlBase,
+      idp: {
+        entity_id: 'https://idp.example.lv/metadata',
+        sso_url: 'https://idp.example.lv/sso',
+        certificates: [f.good],
+      },
+    };
     const file = configFile({ providers: [browserOnly] });
     expect(await run(['config', 'check', file])).toMatchObject({ code: 0, stderr: '' });
   });
@@ -149,39 +196,69 @@ describe('a provider with a back channel and no mutual TLS', () => {
 
 describe('RSA below 2048 bits', () => {
   test('a back-channel certificate and key', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f['weak-rsa'], key: f.rsa1024 } })] }), 'security', [
-      'providers[0].tls.cert: RSA key of certificate CN=weak-rsa of 1024 bits; at least 2048 are required',
-      'providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required',
-    ]);
+    await expectRefused(
+      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f['weak-rsa'], key: f.rsa1024 } })] }),
+      'security',
+      [
+        'providers[0].tls.cert: RSA key of certificate CN=weak-rsa of 1024 bits; at least 2048 are required',
+        'providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required',
+      ],
+    );
   });
 
   test('a bank key', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ private_key: f.rsa1024 })] }), 'security', ['providers[1].private_key: RSA private key of 1024 bits; at least 2048 are required']);
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ private_key: f.rsa1024 })] }), 'security', [
+      'providers[1].private_key: RSA private key of 1024 bits; at least 2048 are required',
+    ]);
   });
 
   test('a token signing key in keys.dir', async () => {
     const keys = `${dir.path}/weak-keys`;
     mkdirSync(keys, { recursive: true });
-    dir.write('weak-keys/signing-rsa.jwk.json', JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' })));
-    await expectRefused(configFile({ keys: { dir: keys } }), 'security', ['keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required']);
+    dir.write(
+      'weak-keys/signing-rsa.jwk.json',
+      JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' })),
+    );
+    await expectRefused(configFile({ keys: { dir: keys } }), 'security', [
+      'keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required',
+    ]);
   });
 
-  test('the auditor\'s public key', async () => {
-    const audit = { dir: `${dir.path}/audit-aud`, signing_key: `${dir.path}/audit-key-aud/checkpoint.pem`, auditor_public_key: f.auditor1024 };
-    await expectRefused(configFile({ audit }), 'security', ['audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required']);
+  test("the auditor's public key", async () => {
+    const audit = {
+      dir: `${dir.path}/audit-aud`,
+      signing_key: `${dir.path}/audit-key-aud/checkpoint.pem`,
+      auditor_public_key: f.auditor1024,
+    };
+    await expectRefused(configFile({ audit }), 'security', [
+      'audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required',
+    ]);
   });
 
-  test('an agency service\'s JWK', async () => {
+  test("an agency service's JWK", async () => {
     const jwk = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
-    const clients = [{ client_id: 'svc', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, redirect_uris: ['https://svc.example.lv/cb'] }];
-    await expectRefused(configFile({ clients }), 'security', ['clients[0].jwks.keys[0]: RSA JWK of 1024 bits; at least 2048 are required']);
+    const clients = [
+      {
+        client_id: 'svc',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [jwk] },
+        redirect_uris: ['https://svc.example.lv/cb'],
+      },
+    ];
+    await expectRefused(configFile({ clients }), 'security', [
+      'clients[0].jwks.keys[0]: RSA JWK of 1024 bits; at least 2048 are required',
+    ]);
   });
 });
 
 describe('weak algorithms', () => {
   test('SHA-1 without legacy: true (banklink 008, hash sha1) is refused by the bank schema', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ version: '008' })] }), 'schema', ['providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true']);
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ hash: 'sha1' })] }), 'schema', ['providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true']);
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ version: '008' })] }), 'schema', [
+      'providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
+    ]);
+    await expectRefused(configFile({ providers: [oidcProvider(), bank({ hash: 'sha1' })] }), 'schema', [
+      'providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
+    ]);
   });
 
   test('SHA-1 with legacy: true is only a warning', async () => {
@@ -194,49 +271,86 @@ describe('weak algorithms', () => {
   });
 
   test('a certificate signed with SHA-1', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f['sha1-signed'], key: f['sha1-signed-key'] } })] }), 'security', [
-      'providers[0].tls.cert: certificate CN=sha1-signed is signed with ecdsa-with-SHA1, a weak algorithm',
-    ]);
+    await expectRefused(
+      configFile({
+        providers: [oidcProvider({ tls: { ca: f.ca, cert: f['sha1-signed'], key: f['sha1-signed-key'] } })],
+      }),
+      'security',
+      ['providers[0].tls.cert: certificate CN=sha1-signed is signed with ecdsa-with-SHA1, a weak algorithm'],
+    );
   });
 
   test('alg none and HS256 for upstream tokens, RSA1_5 for upstream encryption: no schema admits them', async () => {
-    const upstreamAlgs = 'expected one of "PS256"|"PS384"|"PS512"|"RS256"|"RS384"|"RS512"|"ES256"|"ES384"|"ES512"|"Ed25519"|"EdDSA"';
-    await expectRefused(configFile({ providers: [oidcProvider({ id_token_signed_response_alg: 'none' })] }), 'schema', [`providers[0].id_token_signed_response_alg: Invalid option: ${upstreamAlgs}`]);
-    await expectRefused(configFile({ providers: [oidcProvider({ userinfo_signed_response_alg: 'HS256' })] }), 'schema', [`providers[0].userinfo_signed_response_alg: Invalid option: ${upstreamAlgs}`]);
+    const upstreamAlgs =
+      'expected one of "PS256"|"PS384"|"PS512"|"RS256"|"RS384"|"RS512"|"ES256"|"ES384"|"ES512"|"Ed25519"|"EdDSA"';
+    await expectRefused(configFile({ providers: [oidcProvider({ id_token_signed_response_alg: 'none' })] }), 'schema', [
+      `providers[0].id_token_signed_response_alg: Invalid option: ${upstreamAlgs}`,
+    ]);
+    await expectRefused(
+      configFile({ providers: [oidcProvider({ userinfo_signed_response_alg: 'HS256' })] }),
+      'schema',
+      [`providers[0].userinfo_signed_response_alg: Invalid option: ${upstreamAlgs}`],
+    );
     await expectRefused(configFile({ providers: [oidcProvider({ encryption: { alg: 'RSA1_5' } })] }), 'schema', [
       'providers[0].encryption.alg: Invalid option: expected one of "RSA-OAEP-256"|"RSA-OAEP-384"|"RSA-OAEP-512"|"RSA-OAEP"|"ECDH-ES"|"ECDH-ES+A128KW"|"ECDH-ES+A256KW"',
     ]);
   });
 
   test('alg none and HS256 for the ID tokens the gateway signs for a service', async () => {
-    const client = (alg: string) => [{ client_id: 'svc', client_secret: 'service-secret-0123456789-0123456789', redirect_uris: ['https://svc.example.lv/cb'], id_token_signed_response_alg: alg }];
+    const client = (alg: string) => [
+      {
+        client_id: 'svc',
+        client_secret: 'service-secret-0123456789-0123456789',
+        redirect_uris: ['https://svc.example.lv/cb'],
+        id_token_signed_response_alg: alg,
+      },
+    ];
     for (const alg of ['none', 'HS256']) {
-      await expectRefused(configFile({ clients: client(alg) }), 'schema', ['clients[0].id_token_signed_response_alg: Invalid option: expected one of "PS256"|"ES256"|"RS256"']);
+      await expectRefused(configFile({ clients: client(alg) }), 'schema', [
+        'clients[0].id_token_signed_response_alg: Invalid option: expected one of "PS256"|"ES256"|"RS256"',
+      ]);
     }
   });
 });
 
 describe('certificate validity', () => {
   test('an expired certificate', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.expired, key: f['expired-key'] } })] }), 'security', [`providers[0].tls.cert: certificate CN=expired expired on ${date('expired', 'validTo')}`]);
+    await expectRefused(
+      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.expired, key: f['expired-key'] } })] }),
+      'security',
+      [`providers[0].tls.cert: certificate CN=expired expired on ${date('expired', 'validTo')}`],
+    );
   });
 
   test('a certificate not yet valid', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.future, key: f['future-key'] } })] }), 'security', [`providers[0].tls.cert: certificate CN=future is not valid before ${date('future', 'validFrom')}`]);
+    await expectRefused(
+      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.future, key: f['future-key'] } })] }),
+      'security',
+      [`providers[0].tls.cert: certificate CN=future is not valid before ${date('future', 'validFrom')}`],
+    );
   });
 
   test('a certificate expiring within the window is a warning; the window is configurable', async () => {
     const providers = [oidcProvider({ tls: { ca: f.ca, cert: f.expiring, key: f['expiring-key'] } })];
     const file = configFile({ providers });
-    expect(await run(['config', 'check', file])).toEqual({ code: 0, stdout: `warning: providers[0].tls.cert: certificate CN=expiring expires on ${date('expiring', 'validTo')}, within 30 days\n${file}: ok (1 clients, 1 providers)\n`, stderr: '' });
+    expect(await run(['config', 'check', file])).toEqual({
+      code: 0,
+      stdout: `warning: providers[0].tls.cert: certificate CN=expiring expires on ${date('expiring', 'validTo')}, within 30 days\n${file}: ok (1 clients, 1 providers)\n`,
+      stderr: '',
+    });
     const narrow = configFile({ providers, security: { cert_expiry_warning_days: 5 } });
-    expect(await run(['config', 'check', narrow])).toEqual({ code: 0, stdout: `${narrow}: ok (1 clients, 1 providers)\n`, stderr: '' });
+    expect(await run(['config', 'check', narrow])).toEqual({
+      code: 0,
+      stdout: `${narrow}: ok (1 clients, 1 providers)\n`,
+      stderr: '',
+    });
   });
 });
 
 describe('NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
   test('refused in production and in development', async () => {
-    const message = 'NODE_TLS_REJECT_UNAUTHORIZED: set to 0, which turns off certificate verification for the whole process; unset it';
+    const message =
+      'NODE_TLS_REJECT_UNAUTHORIZED: set to 0, which turns off certificate verification for the whole process; unset it';
     const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     // no TLS connection is made while it is set; restored at once
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';

@@ -1,14 +1,32 @@
 // Outbound mutual TLS per provider, against real HTTPS servers on loopback.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import tls from 'node:tls';
-import { createProviderTransport, TlsPeerError, tlsClientSchema, type PeerVerification } from '../../src/tls/transport.ts';
+import {
+  createProviderTransport,
+  TlsPeerError,
+  tlsClientSchema,
+  type PeerVerification,
+} from '../../src/tls/transport.ts';
 import type { TlsClientConfig } from '../../src/tls/transport.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
-import { TempDir, DAY, createCa, serverCert, clientCert, startServer, failureOf, fingerprint, type TestServer } from './pki-fixture.ts';
+import {
+  TempDir,
+  DAY,
+  createCa,
+  serverCert,
+  clientCert,
+  startServer,
+  failureOf,
+  fingerprint,
+  type TestServer,
+} from './pki-fixture.ts';
 
 let dir: TempDir;
 let caA: CertificateAuthority, caB: CertificateAuthority, wrongCa: CertificateAuthority;
-let serverA: IssuedCertificate, serverB: IssuedCertificate, gatewayForA: IssuedCertificate, gatewayForB: IssuedCertificate;
+let serverA: IssuedCertificate,
+  serverB: IssuedCertificate,
+  gatewayForA: IssuedCertificate,
+  gatewayForB: IssuedCertificate;
 let configA: TlsClientConfig, configB: TlsClientConfig;
 const servers: TestServer[] = [];
 const transports: { close(): Promise<void> }[] = [];
@@ -32,8 +50,17 @@ function providerAServer(cert: IssuedCertificate = serverA, extra: Parameters<ty
 
 beforeAll(async () => {
   dir = new TempDir();
-  [caA, caB, wrongCa] = await Promise.all([createCa({ commonName: 'Provider A CA' }), createCa({ commonName: 'Provider B CA' }), createCa({ commonName: 'Wrong CA' })]);
-  [serverA, serverB, gatewayForA, gatewayForB] = await Promise.all([serverCert(caA), serverCert(caB), clientCert(caA, 'gateway-for-a'), clientCert(caB, 'gateway-for-b')]);
+  [caA, caB, wrongCa] = await Promise.all([
+    createCa({ commonName: 'Provider A CA' }),
+    createCa({ commonName: 'Provider B CA' }),
+    createCa({ commonName: 'Wrong CA' }),
+  ]);
+  [serverA, serverB, gatewayForA, gatewayForB] = await Promise.all([
+    serverCert(caA),
+    serverCert(caB),
+    clientCert(caA, 'gateway-for-a'),
+    clientCert(caB, 'gateway-for-b'),
+  ]);
   configA = dir.files('a', caA, gatewayForA);
   configB = dir.files('b', caB, gatewayForB);
 });
@@ -59,7 +86,11 @@ describe('provider transport: success', () => {
 
   test('a matching SPKI pin is accepted (by DNS name via servername)', async () => {
     const s = await providerAServer();
-    const t = transport('a-pinned', { ...configA, pins: ['A'.repeat(43) + '=', serverA.spkiPin], servername: 'localhost' });
+    const t = transport('a-pinned', {
+      ...configA,
+      pins: [`${'A'.repeat(43)}=`, serverA.spkiPin],
+      servername: 'localhost',
+    });
     expect((await t.fetch(s.url)).status).toBe(200);
   });
 });
@@ -73,13 +104,21 @@ describe('provider transport: refusals', () => {
   });
 
   test('expired server certificate', async () => {
-    const expired = await serverCert(caA, {}, { notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const expired = await serverCert(
+      caA,
+      {},
+      { notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) },
+    );
     const s = await providerAServer(expired);
     expect(await failureOf(transport('a', configA).fetch(s.url))).toBe('CERT_HAS_EXPIRED');
   });
 
   test('not-yet-valid server certificate', async () => {
-    const future = await serverCert(caA, {}, { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) });
+    const future = await serverCert(
+      caA,
+      {},
+      { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) },
+    );
     const s = await providerAServer(future);
     expect(await failureOf(transport('a', configA).fetch(s.url))).toBe('CERT_NOT_YET_VALID');
   });
@@ -90,7 +129,9 @@ describe('provider transport: refusals', () => {
     expect(await failureOf(transport('a', configA).fetch(s.url))).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     // and with a configured server name that the certificate does not carry
     const s2 = await providerAServer();
-    expect(await failureOf(transport('a', { ...configA, servername: 'bank.example' }).fetch(s2.url))).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(await failureOf(transport('a', { ...configA, servername: 'bank.example' }).fetch(s2.url))).toBe(
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    );
   });
 
   test('pin mismatch', async () => {
@@ -120,7 +161,11 @@ describe('provider transport: refusals', () => {
 
   test('wrong client certificate (issued by another CA): the provider refuses', async () => {
     const s = await providerAServer();
-    const t = transport('a-wrong-client', { ...configA, ...dir.files('wrongclient', caA, await clientCert(wrongCa, 'intruder')), ca: configA.ca });
+    const t = transport('a-wrong-client', {
+      ...configA,
+      ...dir.files('wrongclient', caA, await clientCert(wrongCa, 'intruder')),
+      ca: configA.ca,
+    });
     const code = await failureOf(t.fetch(s.url));
     expect(code).toMatch(/ERR_SSL_TLSV1_ALERT_UNKNOWN_CA|UND_ERR_SOCKET|ECONNRESET/);
     expect(s.seen.requests).toHaveLength(0);
@@ -128,8 +173,14 @@ describe('provider transport: refusals', () => {
   });
 
   test('a server offering only TLS 1.1 is refused', async () => {
-    const s = await providerAServer(serverA, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
-    expect(await failureOf(transport('a', configA).fetch(s.url))).toMatch(/ERR_SSL_UNSUPPORTED_PROTOCOL|ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION/);
+    const s = await providerAServer(serverA, {
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    expect(await failureOf(transport('a', configA).fetch(s.url))).toMatch(
+      /ERR_SSL_UNSUPPORTED_PROTOCOL|ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION/,
+    );
   });
 
   test('a TLS 1.2 server with only a weak (CBC, non-forward-secret) suite is refused', async () => {
@@ -144,13 +195,17 @@ describe('provider transport: refusals', () => {
   });
 
   test('an unreadable key file is a clear startup error', () => {
-    expect(() => createProviderTransport('x', { ...configA, key: '/nonexistent/key.pem' })).toThrow('provider x: cannot read tls.key file /nonexistent/key.pem: ENOENT');
-    expect(() => createProviderTransport('x', { ...configA, key: configB.key })).toThrow(/^provider x: unusable tls certificate or key/);
+    expect(() => createProviderTransport('x', { ...configA, key: '/nonexistent/key.pem' })).toThrow(
+      'provider x: cannot read tls.key file /nonexistent/key.pem: ENOENT',
+    );
+    expect(() => createProviderTransport('x', { ...configA, key: configB.key })).toThrow(
+      /^provider x: unusable tls certificate or key/,
+    );
   });
 });
 
 describe('provider isolation', () => {
-  test('provider A never receives provider B\'s client certificate, nor B A\'s', async () => {
+  test("provider A never receives provider B's client certificate, nor B A's", async () => {
     // Recording servers: every presented client certificate is logged, trusted or not.
     const a = await server({ cert: serverA.cert, key: serverA.key, ca: caA.cert, recordAll: true });
     const b = await server({ cert: serverB.cert, key: serverB.key, ca: caB.cert, recordAll: true });

@@ -11,10 +11,20 @@ import type { TLSSocket } from 'node:tls';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { startTestOp, EIDAS, type TestOp } from '../../providers/oidc/test-op/index.ts';
-import { makeGatewayKeyFiles, providerEntry, testOpClient, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
+import {
+  makeGatewayKeyFiles,
+  providerEntry,
+  testOpClient,
+  type GatewayKeyFiles,
+} from '../../providers/oidc/test-op/fixtures.ts';
 import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../support/gateway.ts';
 
-interface TokenCall { outcome: 'success' | 'error'; client?: string; certificate?: string; error?: string }
+interface TokenCall {
+  outcome: 'success' | 'error';
+  client?: string;
+  certificate?: string;
+  error?: string;
+}
 
 let dir: string;
 let keys: GatewayKeyFiles;
@@ -33,8 +43,12 @@ function recordTokenCalls(op: TestOp): void {
     const peer = (ctx.req.socket as TLSSocket).getPeerCertificate?.();
     return peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined;
   };
-  op.provider.on('grant.success', (ctx: KoaContextWithOIDC) => seen.push({ outcome: 'success', client: ctx.oidc.client?.clientId, certificate: certificate(ctx) }));
-  op.provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string }) => seen.push({ outcome: 'error', client: ctx.oidc.client?.clientId, certificate: certificate(ctx), error: err.error }));
+  op.provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
+    seen.push({ outcome: 'success', client: ctx.oidc.client?.clientId, certificate: certificate(ctx) }),
+  );
+  op.provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string }) =>
+    seen.push({ outcome: 'error', client: ctx.oidc.client?.clientId, certificate: certificate(ctx), error: err.error }),
+  );
 }
 
 beforeAll(async () => {
@@ -45,7 +59,10 @@ beforeAll(async () => {
   recordTokenCalls(opB);
   // sanity: two different CAs, two different gateway client certificates
   expect(fingerprintOfFile(opA.tls!.cert)).not.toBe(fingerprintOfFile(opB.tls!.cert));
-  const entry = (op: TestOp, id: string) => ({ ...providerEntry(op, 'tls_client_auth', keys, id), client_id: `${id}-client` });
+  const entry = (op: TestOp, id: string) => ({
+    ...providerEntry(op, 'tls_client_auth', keys, id),
+    client_id: `${id}-client`,
+  });
   gw = await startGateway({
     providers: [
       entry(opA, 'eid-a'),
@@ -55,8 +72,15 @@ beforeAll(async () => {
     ],
   });
   // the upstream clients require tls_client_auth with the gateway's certificate subject
-  for (const [op, id] of [[opA, 'eid-a'], [opB, 'eid-b'], [opA, 'eid-crossed']] as const) {
-    op.addClient({ ...testOpClient('tls_client_auth', `${gw.issuer}/broker/callback/${id}`, keys, opA.tls!.clientSubjectDn), client_id: `${id}-client` });
+  for (const [op, id] of [
+    [opA, 'eid-a'],
+    [opB, 'eid-b'],
+    [opA, 'eid-crossed'],
+  ] as const) {
+    op.addClient({
+      ...testOpClient('tls_client_auth', `${gw.issuer}/broker/callback/${id}`, keys, opA.tls!.clientSubjectDn),
+      client_id: `${id}-client`,
+    });
   }
   rp = await rpConfig(gw.issuer);
 });
@@ -83,31 +107,57 @@ describe('upstream tls_client_auth over mutual TLS, one certificate per provider
   test.each([
     ['eid-a', () => opA],
     ['eid-b', () => opB],
-  ] as const)('%s: the login succeeds, and the OP authenticated the gateway by that provider\'s own certificate', async (providerId, opOf) => {
-    const op = opOf();
-    const before = calls.get(op)!.length;
-    const l = await loginVia(providerId, op);
-    const tokens = await oidc.authorizationCodeGrant(rp, new URL(l.final!.location!), { pkceCodeVerifier: l.started.verifier, expectedState: l.started.state, expectedNonce: l.started.nonce, idTokenExpected: true });
-    expect(tokens.claims()).toMatchObject({ personal_code: '010180-15097', acr: 'high', idp: providerId });
+  ] as const)(
+    "%s: the login succeeds, and the OP authenticated the gateway by that provider's own certificate",
+    async (providerId, opOf) => {
+      const op = opOf();
+      const before = calls.get(op)!.length;
+      const l = await loginVia(providerId, op);
+      const tokens = await oidc.authorizationCodeGrant(rp, new URL(l.final!.location!), {
+        pkceCodeVerifier: l.started.verifier,
+        expectedState: l.started.state,
+        expectedNonce: l.started.nonce,
+        idTokenExpected: true,
+      });
+      expect(tokens.claims()).toMatchObject({ personal_code: '010180-15097', acr: 'high', idp: providerId });
 
-    const configured = fingerprintOfFile(op.tls!.cert);
-    expect(calls.get(op)!.slice(before)).toEqual([{ outcome: 'success', client: `${providerId}-client`, certificate: configured }]);
-  });
+      const configured = fingerprintOfFile(op.tls!.cert);
+      expect(calls.get(op)!.slice(before)).toEqual([
+        { outcome: 'success', client: `${providerId}-client`, certificate: configured },
+      ]);
+    },
+  );
 
-  test('each OP only ever saw its own provider\'s certificate at its token endpoint', () => {
+  test("each OP only ever saw its own provider's certificate at its token endpoint", () => {
     const a = fingerprintOfFile(opA.tls!.cert);
     const b = fingerprintOfFile(opB.tls!.cert);
     expect(calls.get(opB)!.every((c) => c.certificate === b)).toBe(true);
-    expect(calls.get(opA)!.filter((c) => c.client === 'eid-a-client').every((c) => c.certificate === a)).toBe(true);
+    expect(
+      calls
+        .get(opA)!
+        .filter((c) => c.client === 'eid-a-client')
+        .every((c) => c.certificate === a),
+    ).toBe(true);
   });
 
-  test('a provider configured with another provider\'s certificate is refused by the OP: no code reaches the agency service', async () => {
+  test("a provider configured with another provider's certificate is refused by the OP: no code reaches the agency service", async () => {
     const before = calls.get(opA)!.length;
     const l = await loginVia('eid-crossed', opA);
     if (l.final?.location && atRp(l.final)) expect(new URL(l.final.location).searchParams.get('code')).toBeNull();
     // OP A received B's certificate (not issued by A's CA) and refused the client authentication
-    expect(calls.get(opA)!.slice(before)).toEqual([{ outcome: 'error', client: 'eid-crossed-client', certificate: fingerprintOfFile(opB.tls!.cert), error: 'invalid_client' }]);
-    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: { code?: string; reason?: string } }[] };
-    expect(audit.events.filter((e) => e.type === 'verification_error' && e.providerId === 'eid-crossed').at(-1)?.detail).toMatchObject({ code: 'invalid_response', reason: expect.stringContaining('invalid_client') });
+    expect(calls.get(opA)!.slice(before)).toEqual([
+      {
+        outcome: 'error',
+        client: 'eid-crossed-client',
+        certificate: fingerprintOfFile(opB.tls!.cert),
+        error: 'invalid_client',
+      },
+    ]);
+    const audit = gw.audit as unknown as {
+      events: { type: string; providerId?: string; detail?: { code?: string; reason?: string } }[];
+    };
+    expect(
+      audit.events.filter((e) => e.type === 'verification_error' && e.providerId === 'eid-crossed').at(-1)?.detail,
+    ).toMatchObject({ code: 'invalid_response', reason: expect.stringContaining('invalid_client') });
   });
 });

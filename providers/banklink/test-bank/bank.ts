@@ -131,12 +131,15 @@ function page(res: Response, title: string, body: string): string {
 }
 
 function hidden(fields: Record<string, string>): string {
-  return Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('\n');
+  return Object.entries(fields)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('\n');
 }
 
 function strings(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (body && typeof body === 'object') for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v.trim();
+  if (body && typeof body === 'object')
+    for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v.trim();
   return out;
 }
 
@@ -161,7 +164,9 @@ export async function createTestBank(options: TestBankOptions): Promise<TestBank
 export function testBankRouter(options: TestBankOptions & { material: KeyMaterial }): TestBank {
   const material = options.material;
   const bankKey: KeyObject = createPrivateKey(material.privateKeyPem);
-  const merchantKey: KeyObject = createPublicKey(new X509Certificate(options.merchantCertificatePem).publicKey.export({ type: 'spki', format: 'pem' }));
+  const merchantKey: KeyObject = createPublicKey(
+    new X509Certificate(options.merchantCertificatePem).publicKey.export({ type: 'spki', format: 'pem' }),
+  );
   const users = options.users ?? DEFAULT_USERS;
   const oneTimeCode = options.oneTimeCode ?? '123456';
   const windowMs = (options.datetimeWindowSeconds ?? 300) * 1000;
@@ -179,11 +184,16 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   };
 
   const refuse = (res: Response, reason: string) => {
-    res.status(400).type('html').send(page(res, 'Request refused', `<h1>Request refused</h1><p class="error" id="reason">${esc(reason)}</p>`));
+    res
+      .status(400)
+      .type('html')
+      .send(page(res, 'Request refused', `<h1>Request refused</h1><p class="error" id="reason">${esc(reason)}</p>`));
   };
 
   /** Verify the gateway's 4012/4011 exactly as a bank would; returns a reason when it must be refused. */
-  const checkRequest = (f: Record<string, string>): { reason: string } | { encoding: Encoding; version: Version; hash: Hash } => {
+  const checkRequest = (
+    f: Record<string, string>,
+  ): { reason: string } | { encoding: Encoding; version: Version; hash: Hash } => {
     const service = f.VK_SERVICE;
     if (service !== '4012' && service !== '4011') return { reason: 'VK_SERVICE must be 4012 or 4011' };
     const version = f.VK_VERSION;
@@ -200,12 +210,14 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
     } catch (err) {
       return { reason: (err as Error).message };
     }
-    if (!verifyMac(mac, f.VK_MAC, merchantKey, hash, encoding)) return { reason: 'VK_MAC does not verify with the merchant certificate' };
+    if (!verifyMac(mac, f.VK_MAC, merchantKey, hash, encoding))
+      return { reason: 'VK_MAC does not verify with the merchant certificate' };
     if (f.VK_SND_ID !== options.merchantId) return { reason: 'VK_SND_ID is not a known merchant' };
     if (service === '4012' && f.VK_REC_ID !== options.bankId) return { reason: 'VK_REC_ID is not this bank' };
     if (service === '4011' && f.VK_REPLY !== '3012') return { reason: 'VK_REPLY must be 3012' };
     const when = parseDatetime(f.VK_DATETIME ?? '');
-    if (!when || Math.abs(Date.now() - when.getTime()) > windowMs) return { reason: 'VK_DATETIME is malformed or outside the window' };
+    if (!when || Math.abs(Date.now() - when.getTime()) > windowMs)
+      return { reason: 'VK_DATETIME is malformed or outside the window' };
     let ret: URL;
     try {
       ret = new URL(f.VK_RETURN ?? '');
@@ -222,7 +234,11 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   };
 
   /** The signed answer, shaped by the chosen misbehaviour. */
-  const answer = (p: Pending, user: TestUser | undefined, how: Misbehaviour): { url: string; fields: Record<string, string> } => {
+  const answer = (
+    p: Pending,
+    user: TestUser | undefined,
+    how: Misbehaviour,
+  ): { url: string; fields: Record<string, string> } => {
     const req = p.request;
     const requestService = req.VK_SERVICE as '4011' | '4012';
     let service: string = REPLY_TO[requestService];
@@ -230,25 +246,44 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
     const cancel = how === 'cancel' || !user;
     const chosen = how === 'unknown_user' ? (users.find((u) => u.id === 'unknown') ?? user) : user;
     const now = Date.now();
-    const time = how === 'stale_time' ? now - 3_600_000 : how === 'future_time' ? now + 3_600_000 : how === 'early_time' ? now - 120_000 : now;
+    const time =
+      how === 'stale_time'
+        ? now - 3_600_000
+        : how === 'future_time'
+          ? now + 3_600_000
+          : how === 'early_time'
+            ? now - 120_000
+            : now;
     let datetime = formatDatetime(new Date(time), 120);
-    if (how === 'bad_datetime') datetime = new Date(time).toISOString().slice(0, 19) + 'Z';
+    if (how === 'bad_datetime') datetime = `${new Date(time).toISOString().slice(0, 19)}Z`;
     const fields: Record<string, string> = {
       VK_SERVICE: service,
       VK_VERSION: how === 'wrong_version' ? (p.version === '009' ? '008' : '009') : p.version,
       VK_DATETIME: datetime,
       VK_SND_ID: how === 'wrong_sender' ? `${options.bankId}X` : options.bankId,
       VK_REC_ID: how === 'wrong_receiver' ? `${req.VK_SND_ID}X` : req.VK_SND_ID!,
-      VK_USER_NAME: cancel ? '' : joinName(chosen!.givenName, chosen!.familyName, options.nameFormat ?? 'surname_comma_given'),
+      VK_USER_NAME: cancel
+        ? ''
+        : joinName(chosen!.givenName, chosen!.familyName, options.nameFormat ?? 'surname_comma_given'),
       VK_USER_ID: cancel ? '' : chosen!.personalCode,
       VK_COUNTRY: cancel ? '' : chosen!.country,
       VK_OTHER: '',
       VK_TOKEN: cancel ? '' : how === 'bad_token' ? '99' : (chosen!.token ?? options.token ?? '5'),
-      VK_RID: how === 'wrong_rid' ? (previousRid && previousRid !== req.VK_RID ? previousRid : randomBytes(20).toString('base64url')) : (req.VK_RID ?? ''),
+      VK_RID:
+        how === 'wrong_rid'
+          ? previousRid && previousRid !== req.VK_RID
+            ? previousRid
+            : randomBytes(20).toString('base64url')
+          : (req.VK_RID ?? ''),
     };
     if (service === '3013') {
       const nonce = req.VK_NONCE ?? '';
-      fields.VK_NONCE = how === 'replay_nonce' ? (previousNonce ?? nonce) : how === 'wrong_nonce' ? randomBytes(24).toString('base64url') : nonce;
+      fields.VK_NONCE =
+        how === 'replay_nonce'
+          ? (previousNonce ?? nonce)
+          : how === 'wrong_nonce'
+            ? randomBytes(24).toString('base64url')
+            : nonce;
     } else {
       fields.VK_USER = cancel ? '' : `U${(chosen?.id ?? '').toUpperCase()}`;
     }
@@ -268,10 +303,16 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   };
 
   const autoPost = (res: Response, target: { url: string; fields: Record<string, string> }) => {
-    res.type('html').send(page(res, 'Returning to the service', `<form id="autopost" method="post" action="${esc(target.url)}">
+    res.type('html').send(
+      page(
+        res,
+        'Returning to the service',
+        `<form id="autopost" method="post" action="${esc(target.url)}">
 ${hidden(target.fields)}
 <button type="submit">Return to the service</button></form>
-<script${cspNonce(res)}>document.getElementById('autopost').submit()</script>`));
+<script${cspNonce(res)}>document.getElementById('autopost').submit()</script>`,
+      ),
+    );
   };
 
   const misbehaviourSelect = (current: Misbehaviour) =>
@@ -291,15 +332,24 @@ ${hidden(target.fields)}
     pending.set(session, { request: f, ...checked, attempts: 0, createdAt: Date.now() });
     const base = req.baseUrl;
     const userList = users
-      .map((u, i) => `<label><input type="radio" name="user" value="${esc(u.id)}"${i === 0 ? ' checked' : ''}> ${esc(u.givenName)} ${esc(u.familyName)} <span class="muted">${esc(u.country)} ${esc(u.personalCode)}</span></label><br>`)
+      .map(
+        (u, i) =>
+          `<label><input type="radio" name="user" value="${esc(u.id)}"${i === 0 ? ' checked' : ''}> ${esc(u.givenName)} ${esc(u.familyName)} <span class="muted">${esc(u.country)} ${esc(u.personalCode)}</span></label><br>`,
+      )
       .join('\n');
-    res.type('html').send(page(res, `${options.displayName ?? options.bankId}: log in`, `<h1>${esc(options.displayName ?? options.bankId)}</h1>
+    res.type('html').send(
+      page(
+        res,
+        `${options.displayName ?? options.bankId}: log in`,
+        `<h1>${esc(options.displayName ?? options.bankId)}</h1>
 <p>${esc(f.VK_SND_ID ?? '')} asks you to identify yourself.</p>
 <form id="login" method="post" action="${esc(base)}/login">${hidden({ session })}
 <fieldset><legend>Test user</legend>${userList}</fieldset>
 ${misbehaviourSelect(misbehaviour)}
 <p><button type="submit">Continue</button></p></form>
-<form id="cancel" method="post" action="${esc(base)}/cancel">${hidden({ session })}<button type="submit">Cancel and return to the service</button></form>`));
+<form id="cancel" method="post" action="${esc(base)}/cancel">${hidden({ session })}<button type="submit">Cancel and return to the service</button></form>`,
+      ),
+    );
   });
 
   // Step 1: the user picked; ask for the one-time code.
@@ -314,7 +364,12 @@ ${misbehaviourSelect(misbehaviour)}
     res.type('html').send(page(res, 'One-time code', codePage(req.baseUrl, f.session!, how, '')));
   });
 
-  const codePage = (base: string, session: string, how: Misbehaviour, error: string) => `<h1>Confirm with a one-time code</h1>
+  const codePage = (
+    base: string,
+    session: string,
+    how: Misbehaviour,
+    error: string,
+  ) => `<h1>Confirm with a one-time code</h1>
 ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
 <p class="muted">Test bank code: <code id="hint">${esc(oneTimeCode)}</code></p>
 <form id="confirm" method="post" action="${esc(base)}/confirm">${hidden({ session, misbehave: how })}
@@ -326,7 +381,7 @@ ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
   router.post('/confirm', (req: Request, res: Response) => {
     const f = strings(req.body);
     const p = f.session ? pending.get(f.session) : undefined;
-    if (!p || !p.user) return refuse(res, 'login session unknown or expired');
+    if (!p?.user) return refuse(res, 'login session unknown or expired');
     const how = isMisbehaviour(f.misbehave) ? f.misbehave : misbehaviour;
     if (f.code !== oneTimeCode) {
       p.attempts += 1;
@@ -334,7 +389,10 @@ ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
         pending.delete(f.session!);
         return autoPost(res, answer(p, undefined, 'cancel'));
       }
-      return void res.status(200).type('html').send(page(res, 'One-time code', codePage(req.baseUrl, f.session!, how, 'Wrong code, try again.')));
+      return void res
+        .status(200)
+        .type('html')
+        .send(page(res, 'One-time code', codePage(req.baseUrl, f.session!, how, 'Wrong code, try again.')));
     }
     pending.delete(f.session!);
     autoPost(res, answer(p, p.user, how));
@@ -349,7 +407,15 @@ ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
   });
 
   router.get('/', (_req: Request, res: Response) => {
-    res.type('html').send(page(res, options.displayName ?? options.bankId, `<h1>${esc(options.displayName ?? options.bankId)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${esc(material.certificatePem)}</pre>`));
+    res
+      .type('html')
+      .send(
+        page(
+          res,
+          options.displayName ?? options.bankId,
+          `<h1>${esc(options.displayName ?? options.bankId)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${esc(material.certificatePem)}</pre>`,
+        ),
+      );
   });
   router.get('/certificate.pem', (_req: Request, res: Response) => {
     res.type('application/x-pem-file').send(material.certificatePem);
@@ -374,7 +440,9 @@ export interface RunningTestBank extends TestBank {
 }
 
 /** Start the bank on its own HTTP listener (loopback, port 0 = any free port). */
-export async function startTestBank(options: TestBankOptions & { port?: number; host?: string }): Promise<RunningTestBank> {
+export async function startTestBank(
+  options: TestBankOptions & { port?: number; host?: string },
+): Promise<RunningTestBank> {
   const bank = await createTestBank(options);
   const app = express();
   app.disable('x-powered-by');

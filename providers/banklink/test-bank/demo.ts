@@ -21,7 +21,12 @@ export interface DemoBank {
 /** Two banks that differ where real banks differ: modern 009/SHA-512, and legacy 008/SHA-1 with another name order. */
 export const DEMO_BANKS: readonly DemoBank[] = [
   { id: 'demo-bank', bankId: 'DEMOBANK', displayName: 'Demo Banka (009, SHA-512)', nameFormat: 'surname_comma_given' },
-  { id: 'demo-legacy-bank', bankId: 'LEGACYBANK', displayName: 'Vecā Banka (008, SHA-1)', nameFormat: 'surname_space_given' },
+  {
+    id: 'demo-legacy-bank',
+    bankId: 'LEGACYBANK',
+    displayName: 'Vecā Banka (008, SHA-1)',
+    nameFormat: 'surname_space_given',
+  },
 ];
 
 export interface DemoMaterialFiles {
@@ -32,9 +37,15 @@ export interface DemoMaterialFiles {
 }
 
 /** Create (once) and return the files: <dir>/gateway/{key,certificate}.pem and <dir>/<id>/{key,certificate}.pem. */
-export async function ensureDemoBankMaterial(dir = 'var/dev/banklink', banks: readonly DemoBank[] = DEMO_BANKS): Promise<DemoMaterialFiles> {
+export async function ensureDemoBankMaterial(
+  dir = 'var/dev/banklink',
+  banks: readonly DemoBank[] = DEMO_BANKS,
+): Promise<DemoMaterialFiles> {
   const gateway = await loadOrCreateKeyMaterial(join(dir, 'gateway'), 'vpm-gateway banklink (development)');
-  const out: DemoMaterialFiles = { gateway: { keyFile: gateway.keyFile, certificateFile: gateway.certificateFile }, banks: {} };
+  const out: DemoMaterialFiles = {
+    gateway: { keyFile: gateway.keyFile, certificateFile: gateway.certificateFile },
+    banks: {},
+  };
   for (const bank of banks) {
     const m = await loadOrCreateKeyMaterial(join(dir, bank.id), `${bank.bankId} test bank`);
     out.banks[bank.id] = { keyFile: m.keyFile, certificateFile: m.certificateFile };
@@ -43,7 +54,11 @@ export async function ensureDemoBankMaterial(dir = 'var/dev/banklink', banks: re
 }
 
 /** Routers to mount at `/demo/banks/<id>` (the bank's `url` in the config is then <issuer>/demo/banks/<id>/). */
-export async function demoBankRouters(options: { dir?: string; merchantId: string; banks?: readonly DemoBank[] }): Promise<{ id: string; path: string; router: Router }[]> {
+export async function demoBankRouters(options: {
+  dir?: string;
+  merchantId: string;
+  banks?: readonly DemoBank[];
+}): Promise<{ id: string; path: string; router: Router }[]> {
   const banks = options.banks ?? DEMO_BANKS;
   const dir = options.dir ?? 'var/dev/banklink';
   await ensureDemoBankMaterial(dir, banks);

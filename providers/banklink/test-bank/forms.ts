@@ -36,7 +36,10 @@ export function parseForms(html: string, pageUrl?: string): HtmlForm[] {
     for (const select of body.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
       const a = attributes(select[1]!);
       if (!a.name) continue;
-      const options = [...select[2]!.matchAll(/<option\b([^>]*)>([^<]*)/gi)].map((o) => ({ a: attributes(o[1]!), text: decodeEntities(o[2]!.trim()) }));
+      const options = [...select[2]!.matchAll(/<option\b([^>]*)>([^<]*)/gi)].map((o) => ({
+        a: attributes(o[1]!),
+        text: decodeEntities(o[2]!.trim()),
+      }));
       const chosen = options.find((o) => 'selected' in o.a) ?? options[0];
       if (chosen) fields[a.name] = chosen.a.value ?? chosen.text;
     }
@@ -52,7 +55,11 @@ export function parseForms(html: string, pageUrl?: string): HtmlForm[] {
 }
 
 /** POST a form as a browser would (urlencoded, UTF-8), without following redirects. */
-export async function submitForm(form: HtmlForm, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<{ status: number; url: string; text: string; headers: Headers }> {
+export async function submitForm(
+  form: HtmlForm,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; url: string; text: string; headers: Headers }> {
   const res = await fetch(form.action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },

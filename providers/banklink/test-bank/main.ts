@@ -46,10 +46,12 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0-65535');
-  if (!values['merchant-cert']) fail('--merchant-cert is required (the gateway certificate that verifies its requests)');
+  if (!values['merchant-cert'])
+    fail('--merchant-cert is required (the gateway certificate that verifies its requests)');
   if (!(NAME_FORMATS as readonly string[]).includes(values['name-format']!)) fail('unknown --name-format');
   if (!(MISBEHAVIOURS as readonly string[]).includes(values.misbehave!)) fail('unknown --misbehave');
-  if (values.hash !== undefined && values.hash !== 'sha512' && values.hash !== 'sha1') fail('--hash must be sha512 or sha1');
+  if (values.hash !== undefined && values.hash !== 'sha512' && values.hash !== 'sha1')
+    fail('--hash must be sha512 or sha1');
   let merchantCertificatePem: string;
   try {
     merchantCertificatePem = readFileSync(values['merchant-cert']!, 'utf8');
@@ -71,7 +73,14 @@ async function main(): Promise<void> {
     ...(values.hash ? { hash: values.hash as 'sha512' | 'sha1' } : {}),
     misbehave: values.misbehave as Misbehaviour,
   });
-  process.stdout.write(JSON.stringify({ msg: 'banklink test bank listening', url: bank.url, bankId, certificate: material.certificateFile }) + '\n');
+  process.stdout.write(
+    `${JSON.stringify({
+      msg: 'banklink test bank listening',
+      url: bank.url,
+      bankId,
+      certificate: material.certificateFile,
+    })}\n`,
+  );
   const stop = () => void bank.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

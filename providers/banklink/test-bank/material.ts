@@ -25,7 +25,20 @@ export async function generateKeyMaterial(commonName: string, bits = 2048): Prom
     const keyFile = join(dir, 'key.pem');
     writeFileSync(keyFile, privateKeyPem, { mode: 0o600 });
     const subject = `/CN=${commonName.replace(/[/=\\,+<>#;"]/g, ' ')}/O=vpm-gateway development`;
-    const { stdout } = await run('openssl', ['req', '-x509', '-new', '-key', keyFile, '-sha256', '-days', '365', '-subj', subject, '-addext', 'keyUsage=critical,digitalSignature']);
+    const { stdout } = await run('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      keyFile,
+      '-sha256',
+      '-days',
+      '365',
+      '-subj',
+      subject,
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+    ]);
     return { privateKeyPem, certificatePem: stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -33,11 +46,20 @@ export async function generateKeyMaterial(commonName: string, bits = 2048): Prom
 }
 
 /** Reuse `key.pem` + `certificate.pem` in dir, or create them (key readable by the owner only). */
-export async function loadOrCreateKeyMaterial(dir: string, commonName: string, bits = 2048): Promise<KeyMaterial & { keyFile: string; certificateFile: string }> {
+export async function loadOrCreateKeyMaterial(
+  dir: string,
+  commonName: string,
+  bits = 2048,
+): Promise<KeyMaterial & { keyFile: string; certificateFile: string }> {
   const keyFile = join(dir, 'key.pem');
   const certificateFile = join(dir, 'certificate.pem');
   if (existsSync(keyFile) && existsSync(certificateFile)) {
-    return { privateKeyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certificateFile, 'utf8'), keyFile, certificateFile };
+    return {
+      privateKeyPem: readFileSync(keyFile, 'utf8'),
+      certificatePem: readFileSync(certificateFile, 'utf8'),
+      keyFile,
+      certificateFile,
+    };
   }
   const material = await generateKeyMaterial(commonName, bits);
   mkdirSync(dir, { recursive: true });

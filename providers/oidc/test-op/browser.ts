@@ -30,7 +30,8 @@ export class TestBrowser {
       if (eq < 1) continue;
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      const expired =
+        attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
       if (expired || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -49,7 +50,10 @@ export class TestBrowser {
         method,
         redirect: 'manual',
         dispatcher: this.dispatcher,
-        headers: { cookie: this.cookieHeader(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: {
+          cookie: this.cookieHeader(),
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
         ...(body ? { body } : {}),
       });
       this.remember(res.headers.getSetCookie());
@@ -77,7 +81,9 @@ export class TestBrowser {
         body = form.toString();
         continue;
       }
-      throw new Error(`test OP answered ${res.status} at ${new URL(url).pathname}: ${text.replace(/<[^>]+>/g, ' ').slice(0, 300)}`);
+      throw new Error(
+        `test OP answered ${res.status} at ${new URL(url).pathname}: ${text.replace(/<[^>]+>/g, ' ').slice(0, 300)}`,
+      );
     }
     throw new Error('too many redirects at the test OP');
   }

@@ -22,10 +22,14 @@ export const demoOidcIssuer = (gatewayIssuer: string) => `${gatewayIssuer.replac
 export function demoOidcClient(provider: OidcProviderConfig, gatewayIssuer: string): ClientMetadata {
   const auth = provider.client_auth;
   if (auth.method !== 'client_secret_basic' && auth.method !== 'client_secret_post') {
-    throw new Error(`provider ${provider.id}: the demo OIDC eID supports client_secret_basic and client_secret_post, not ${auth.method}`);
+    throw new Error(
+      `provider ${provider.id}: the demo OIDC eID supports client_secret_basic and client_secret_post, not ${auth.method}`,
+    );
   }
   if (provider.encryption || provider.request_object) {
-    throw new Error(`provider ${provider.id}: the demo OIDC eID does not do encryption or request objects; use the test OP (npm run test-eid) for those`);
+    throw new Error(
+      `provider ${provider.id}: the demo OIDC eID does not do encryption or request objects; use the test OP (npm run test-eid) for those`,
+    );
   }
   return {
     client_id: provider.client_id,
@@ -39,8 +43,16 @@ export function demoOidcClient(provider: OidcProviderConfig, gatewayIssuer: stri
 }
 
 /** The OP for a gateway provider entry whose issuer is the demo path, ready for `app.use(path, handle)`. */
-export async function demoOidcEid(o: { issuer: string; provider: OidcProviderConfig; users?: Record<string, TestUser> }): Promise<{ path: string; op: TestOpProvider }> {
+export async function demoOidcEid(o: {
+  issuer: string;
+  provider: OidcProviderConfig;
+  users?: Record<string, TestUser>;
+}): Promise<{ path: string; op: TestOpProvider }> {
   const client = demoOidcClient(o.provider, o.issuer);
-  const op = await createTestOpProvider({ issuer: demoOidcIssuer(o.issuer), clients: new Map([[client.client_id, client]]), users: o.users ?? DEMO_OIDC_USERS });
+  const op = await createTestOpProvider({
+    issuer: demoOidcIssuer(o.issuer),
+    clients: new Map([[client.client_id, client]]),
+    users: o.users ?? DEMO_OIDC_USERS,
+  });
   return { path: DEMO_OIDC_PATH, op };
 }

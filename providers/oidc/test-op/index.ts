@@ -109,7 +109,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 function loginPage(interactionPath: string, users: Record<string, TestUser>, acrValues: string[]): string {
   const options = Object.entries(users)
-    .map(([id, u]) => `<option value="${escapeHtml(id)}">${escapeHtml(`${u.given_name ?? '?'} ${u.family_name ?? '?'} (${id})`)}</option>`)
+    .map(
+      ([id, u]) =>
+        `<option value="${escapeHtml(id)}">${escapeHtml(`${u.given_name ?? '?'} ${u.family_name ?? '?'} (${id})`)}</option>`,
+    )
     .join('');
   const acrs = acrValues.map((a) => `<option value="${escapeHtml(a)}">${escapeHtml(a)}</option>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test eID</title></head><body>
@@ -182,11 +185,22 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
     cookies: { keys: ['test-op-cookie-key-0123456789abcdef'], ...cookies },
     acrValues,
     scopes: ['openid', 'profile', 'eid'],
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['given_name', 'family_name'], eid: ['serial_number'], acr: null, amr: null },
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['given_name', 'family_name'],
+      eid: ['serial_number'],
+      acr: null,
+      amr: null,
+    },
     // eParaksts-like: the ID token itself carries the person
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...(useMtls ? ['tls_client_auth' as const] : [])],
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      ...(useMtls ? ['tls_client_auth' as const] : []),
+    ],
     findAccount: (_ctx, id) => {
       const user = users[id];
       if (!user) return undefined;
@@ -208,7 +222,13 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
           if (property !== 'tls_client_auth_subject_dn') return false;
           const subject = (ctx.req.socket as TLSSocket).getPeerX509Certificate?.()?.subject;
           // node prints the DN one attribute per line, most significant last as issued: compare as sets
-          const norm = (dn: string) => dn.split(/[\n,]/).map((s) => s.trim()).filter(Boolean).sort().join(',');
+          const norm = (dn: string) =>
+            dn
+              .split(/[\n,]/)
+              .map((s) => s.trim())
+              .filter(Boolean)
+              .sort()
+              .join(',');
           return subject !== undefined && norm(subject) === norm(expected);
         },
       },
@@ -223,7 +243,15 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
       userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES'],
       userinfoEncryptionEncValues: ['A256GCM', 'A128GCM', 'A128CBC-HS256'],
     },
-    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600, PushedAuthorizationRequest: 60 },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+      Grant: 600,
+      PushedAuthorizationRequest: 60,
+    },
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = `<!doctype html><p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`;
@@ -285,7 +313,12 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
     if (action === 'abort') {
       const error = form.get('error') || 'access_denied';
       const description = form.get('error_description');
-      await provider.interactionFinished(req, res, { error, ...(description ? { error_description: description } : {}) }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { error, ...(description ? { error_description: description } : {}) },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
     const accountId = form.get('user') ?? 'valid';
@@ -300,7 +333,12 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
     const grantId = await grant.save();
     const acr = form.get('acr') || EIDAS.high;
     const amr = form.getAll('amr').filter(Boolean);
-    await provider.interactionFinished(req, res, { login: { accountId, acr, amr: amr.length ? amr : ['smart_card'] }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId, acr, amr: amr.length ? amr : ['smart_card'] }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
   }
 
   return {
@@ -334,16 +372,32 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   let serverCert: { cert: string; key: string; ca: string } | undefined;
   if (useHttps) {
     const ca = await createCa({ commonName: 'VPM Test eID CA' });
-    const srv = await issueCertificate(ca, { commonName: host, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const srv = await issueCertificate(ca, {
+      commonName: host,
+      usage: 'server',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
     const gw = await issueCertificate(ca, { commonName: 'vpm-gateway', subjectSuffix: 'O=VPM Test', usage: 'client' });
-    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'gateway-client.pem'), key: join(dir, 'gateway-client.key') };
+    const files = {
+      ca: join(dir, 'ca.pem'),
+      cert: join(dir, 'gateway-client.pem'),
+      key: join(dir, 'gateway-client.key'),
+    };
     writeFileSync(files.ca, ca.cert);
     writeFileSync(files.cert, gw.cert);
     writeFileSync(files.key, gw.key, { mode: 0o600 });
     tls = { ...files, caPem: ca.cert, clientSubjectDn: 'CN=vpm-gateway,O=VPM Test' };
     serverCert = { cert: srv.cert, key: srv.key, ca: ca.cert };
     // client certificates are requested but optional: tls_client_auth clients need one, others not
-    server = createHttpsServer({ cert: srv.cert, key: srv.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    server = createHttpsServer({
+      cert: srv.cert,
+      key: srv.key,
+      ca: ca.cert,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    });
   } else {
     server = createHttpServer();
   }
@@ -354,7 +408,12 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   const { port } = server.address() as AddressInfo;
   const issuer = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
 
-  const op = await createTestOpProvider({ issuer, clients, ...(options.users ? { users: options.users } : {}), mtls: useHttps });
+  const op = await createTestOpProvider({
+    issuer,
+    clients,
+    ...(options.users ? { users: options.users } : {}),
+    mtls: useHttps,
+  });
   const { provider, signingKey, jwks, tamper } = op;
   server.on('request', op.handle);
 

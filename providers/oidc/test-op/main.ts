@@ -16,9 +16,14 @@ if (!gatewayUrl || !/^https?:\/\//.test(gatewayUrl)) {
 mkdirSync(outDir, { recursive: true, mode: 0o700 });
 const keys = await makeGatewayKeyFiles(resolve(outDir));
 const op = await startTestOp({ port: Number(process.env.TEST_OP_PORT ?? 0) || 0 });
-op.addClient({ ...testOpClient('client_secret', `${gatewayUrl.replace(/\/$/, '')}/broker/callback/${providerId}`, keys), client_id: `${providerId}-client` });
+op.addClient({
+  ...testOpClient('client_secret', `${gatewayUrl.replace(/\/$/, '')}/broker/callback/${providerId}`, keys),
+  client_id: `${providerId}-client`,
+});
 const entry = { ...providerEntry(op, 'client_secret', keys, providerId), client_id: `${providerId}-client` };
-process.stdout.write(`# test eID at ${op.issuer}; provider entry (its TLS files live in a temp dir while this runs):\n${stringify([entry])}`);
+process.stdout.write(
+  `# test eID at ${op.issuer}; provider entry (its TLS files live in a temp dir while this runs):\n${stringify([entry])}`,
+);
 const stop = () => {
   op.close().finally(() => process.exit(0));
 };

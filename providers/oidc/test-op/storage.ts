@@ -8,7 +8,9 @@ interface Entry {
   expiresAt: number;
 }
 
-export type TestOpStorage = (new (name: string) => Adapter) & {
+export type TestOpStorage = (new (
+  name: string,
+) => Adapter) & {
   /** Move every session's login this many seconds into the past, as if its person had logged in that long
    * ago (a shared computer left logged in); time passes for the sessions without a test waiting. */
   ageSessions(seconds: number): void;
@@ -45,7 +47,10 @@ export function memoryStorage(byClientId: Map<string, ClientMetadata>): TestOpSt
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      data.set(this.key(id), { payload: { ...payload }, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
+      data.set(this.key(id), {
+        payload: { ...payload },
+        expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity,
+      });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

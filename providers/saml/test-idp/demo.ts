@@ -15,13 +15,20 @@ export const DEMO_SAML_PATH = '/demo/saml-idp';
 
 /** The IdP's key pair: <dir>/idp.key.pem and <dir>/idp.cert.pem (`idp.certificates` in the config). */
 export function ensureDemoSamlMaterial(dir = DEMO_SAML_DIR): Promise<KeyPair> {
-  return loadOrCreateKeyPair({ keyDir: dir, name: 'idp', production: false, commonName: 'Demo SAML IdP (development)' });
+  return loadOrCreateKeyPair({
+    keyDir: dir,
+    name: 'idp',
+    production: false,
+    commonName: 'Demo SAML IdP (development)',
+  });
 }
 
 export const demoIdpCertificateFile = (dir = DEMO_SAML_DIR) => join(dir, 'idp.cert.pem');
 
 function presetOf(mapping: AttributeMapping): AttributePreset {
-  const found = (Object.keys(ATTRIBUTE_PRESETS) as AttributePreset[]).find((p) => ATTRIBUTE_PRESETS[p].personal_code.name === mapping.personal_code.name);
+  const found = (Object.keys(ATTRIBUTE_PRESETS) as AttributePreset[]).find(
+    (p) => ATTRIBUTE_PRESETS[p].personal_code.name === mapping.personal_code.name,
+  );
   return found ?? 'eidas';
 }
 
@@ -29,7 +36,12 @@ function presetOf(mapping: AttributeMapping): AttributePreset {
  * The router for a SAML provider whose IdP is the demo peer. It trusts that provider's SP keys (the
  * adapter's own, configured or generated in the key directory) and answers in its attribute profile.
  */
-export async function demoSamlIdpRouter(o: { issuer: string; provider: SamlProviderConfig; keyDir: string; dir?: string }): Promise<{ path: string; router: Router }> {
+export async function demoSamlIdpRouter(o: {
+  issuer: string;
+  provider: SamlProviderConfig;
+  keyDir: string;
+  dir?: string;
+}): Promise<{ path: string; router: Router }> {
   const base = `${o.issuer.replace(/\/+$/, '')}${DEMO_SAML_PATH}`;
   const key = await ensureDemoSamlMaterial(o.dir);
   const sp = await spKeyPairs(o.provider, { keyDir: o.keyDir, production: false });

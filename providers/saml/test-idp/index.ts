@@ -114,18 +114,25 @@ function page(title: string, body: string): string {
 /** An auto-submitting form, as SAML HTTP-POST binding pages are. Mounted inside the gateway (the demo),
  * the script must carry the gateway's Content-Security-Policy nonce or a browser will not run it. */
 export function autoPostForm(action: string, fields: Record<string, string>, cspNonce?: string): string {
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('');
+  const inputs = Object.entries(fields)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('');
   const nonce = cspNonce ? ` nonce="${esc(cspNonce)}"` : '';
-  return page('Continue', `<form id="autopost" method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script${nonce}>document.forms[0].submit()</script>`);
+  return page(
+    'Continue',
+    `<form id="autopost" method="post" action="${esc(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script${nonce}>document.forms[0].submit()</script>`,
+  );
 }
 
 /** Read a form's action and fields from an HTML page (what a browser would submit). */
 export function parseForm(html: string): { action: string; fields: Record<string, string> } {
-  const unesc = (s: string) => s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&amp;/g, '&');
+  const unesc = (s: string) =>
+    s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d))).replace(/&amp;/g, '&');
   const action = /<form[^>]*action="([^"]*)"/.exec(html)?.[1];
   if (action === undefined) throw new Error('page has no form');
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[unesc(m[1]!)] = unesc(m[2]!);
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    fields[unesc(m[1]!)] = unesc(m[2]!);
   return { action: unesc(action), fields };
 }
 
@@ -133,7 +140,12 @@ class RequestRefused extends Error {}
 
 /** Enveloped signature as the first child of the metadata's root, referencing it by ID. */
 export function signMetadata(xml: string, key: KeyPair): string {
-  const sx = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: RSA_SHA256, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  const sx = new SignedXml({
+    privateKey: key.key,
+    publicCert: key.cert,
+    signatureAlgorithm: RSA_SHA256,
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
   sx.addReference({
     xpath: '/*',
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
@@ -159,13 +171,18 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const sessions = new IdpSessions(new URL(baseUrl || 'http://x').pathname.replace(/\/+$/, ''));
   const misbehave = { ignoreForceAuthn: options.ignoreForceAuthn ?? false, clockOffsetSeconds: 0 };
   const clock = () => Date.now() + misbehave.clockOffsetSeconds * 1000;
-  const releasable = new Set(['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map((n) => `${EIDAS_NATURAL_PERSON}${n}`));
+  const releasable = new Set(
+    ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map(
+      (n) => `${EIDAS_NATURAL_PERSON}${n}`,
+    ),
+  );
 
   /** Parse and check an AuthnRequest whose signature was already verified. */
   async function readAuthnRequest(xml: string, relayState: string | undefined): Promise<Pending> {
     const trusted = await sp();
     const req = parseStrict(xml).documentElement!;
-    if (req.namespaceURI !== NS.samlp || req.localName !== 'AuthnRequest') throw new RequestRefused('not an AuthnRequest');
+    if (req.namespaceURI !== NS.samlp || req.localName !== 'AuthnRequest')
+      throw new RequestRefused('not an AuthnRequest');
     if (attr(req, 'Version') !== '2.0') throw new RequestRefused('not SAML 2.0');
     if (attr(req, 'Destination') !== ssoUrl) throw new RequestRefused('wrong Destination');
     if (textOf(requiredChild(req, NS.saml, 'Issuer')) !== trusted.entityId) throw new RequestRefused('unknown SP');
@@ -179,24 +196,37 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     }
     // an eIDAS node refuses a request that does not say who asks (SPType) and for what
     const eidas = readEidasExtensions(req);
-    if (requireEidas && !eidas) throw new RequestRefused('AuthnRequest lacks the eIDAS extensions (SPType, RequestedAttributes)');
+    if (requireEidas && !eidas)
+      throw new RequestRefused('AuthnRequest lacks the eIDAS extensions (SPType, RequestedAttributes)');
     const unknown = eidas?.requestedAttributes.filter((a) => a.required && !releasable.has(a.name)) ?? [];
     if (unknown.length) throw new RequestRefused(`cannot provide mandatory attribute ${unknown[0]!.name}`);
-    return { requestId: requiredAttr(req, 'ID'), acsUrl, relayState, minimumLoa, requested: eidas?.requestedAttributes, forceAuthn: attr(req, 'ForceAuthn') === 'true', expires: Date.now() + 300_000 };
+    return {
+      requestId: requiredAttr(req, 'ID'),
+      acsUrl,
+      relayState,
+      minimumLoa,
+      requested: eidas?.requestedAttributes,
+      forceAuthn: attr(req, 'ForceAuthn') === 'true',
+      expires: Date.now() + 300_000,
+    };
   }
 
   async function fromRedirect(req: Request): Promise<Pending> {
     // The signature covers the query parameters exactly as they were sent (SAML bindings 3.4.4.1).
     const raw = new URL(req.originalUrl, 'http://x').search.slice(1);
-    const parts = new Map(raw.split('&').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+    const parts = new Map(
+      raw.split('&').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const),
+    );
     const get = (k: string) => (parts.has(k) ? decodeURIComponent(parts.get(k)!) : undefined);
     const samlRequest = get('SAMLRequest');
     const sigAlg = get('SigAlg');
     const signature = get('Signature');
-    if (!samlRequest || !signature || sigAlg !== RSA_SHA256) throw new RequestRefused('AuthnRequest is not signed with rsa-sha256');
+    if (!samlRequest || !signature || sigAlg !== RSA_SHA256)
+      throw new RequestRefused('AuthnRequest is not signed with rsa-sha256');
     const signed = redirectSignedQuery('SAMLRequest', samlRequest, get('RelayState'), sigAlg);
     const trusted = await sp();
-    if (!cryptoVerify('sha256', Buffer.from(signed, 'utf8'), trusted.signingCert, Buffer.from(signature, 'base64'))) throw new RequestRefused('AuthnRequest signature does not verify');
+    if (!cryptoVerify('sha256', Buffer.from(signed, 'utf8'), trusted.signingCert, Buffer.from(signature, 'base64')))
+      throw new RequestRefused('AuthnRequest signature does not verify');
     const xml = inflateRawSync(Buffer.from(samlRequest, 'base64'), { maxOutputLength: 100_000 }).toString('utf8');
     return readAuthnRequest(xml, get('RelayState'));
   }
@@ -212,7 +242,9 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   }
 
   function loginPage(ticket: string): string {
-    const options = users.map((u, i) => `<option value="${i}">${esc(`${u.givenName} ${u.familyName} (${u.country ?? 'LV'})`)}</option>`).join('');
+    const options = users
+      .map((u, i) => `<option value="${i}">${esc(`${u.givenName} ${u.familyName} (${u.country ?? 'LV'})`)}</option>`)
+      .join('');
     return page(
       'Test IdP login',
       `<h1>Test SAML IdP</h1><form method="post" action="${esc(`${baseUrl}/login`)}"><input type="hidden" name="ticket" value="${esc(ticket)}">` +
@@ -226,7 +258,10 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     try {
       p = await read(req);
     } catch (err) {
-      res.status(400).type('text/plain').send(`SAML request refused: ${(err as Error).message}`);
+      res
+        .status(400)
+        .type('text/plain')
+        .send(`SAML request refused: ${(err as Error).message}`);
       return;
     }
     const session = sessions.find(req);
@@ -243,8 +278,17 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
 
   function attributesFor(user: TestUser, requested: RequestedAttribute[] | undefined): Record<string, string[]> {
     const country = user.country ?? 'LV';
-    const code = mapping.personal_code.format === 'eidas' ? `${country}/LV/${user.personalCode}` : mapping.personal_code.format === 'etsi' ? `PNO${country}-${user.personalCode}` : user.personalCode;
-    const all: Record<string, string[]> = { [mapping.given_name]: [user.givenName], [mapping.family_name]: [user.familyName], [mapping.personal_code.name]: [code] };
+    const code =
+      mapping.personal_code.format === 'eidas'
+        ? `${country}/LV/${user.personalCode}`
+        : mapping.personal_code.format === 'etsi'
+          ? `PNO${country}-${user.personalCode}`
+          : user.personalCode;
+    const all: Record<string, string[]> = {
+      [mapping.given_name]: [user.givenName],
+      [mapping.family_name]: [user.familyName],
+      [mapping.personal_code.name]: [code],
+    };
     if (eidasProfile && user.dateOfBirth) all[`${EIDAS_NATURAL_PERSON}DateOfBirth`] = [user.dateOfBirth];
     // an eIDAS node releases what was requested, nothing more
     if (!eidasProfile || !requested) return all;
@@ -266,19 +310,44 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     await respond(res, p, body.action === 'cancel' ? 'cancel' : 'login', user, authnInstant);
   }
 
-  async function respond(res: Response, p: Pending, action: 'login' | 'cancel', userIndex: number, authnInstant: number): Promise<void> {
+  async function respond(
+    res: Response,
+    p: Pending,
+    action: 'login' | 'cancel',
+    userIndex: number,
+    authnInstant: number,
+  ): Promise<void> {
     const trusted = await sp();
-    const base = { idpEntityId: entityId, spEntityId: trusted.entityId, acsUrl: p.acsUrl, inResponseTo: p.requestId, now: clock() };
+    const base = {
+      idpEntityId: entityId,
+      spEntityId: trusted.entityId,
+      acsUrl: p.acsUrl,
+      inResponseTo: p.requestId,
+      now: clock(),
+    };
     let spec;
     if (action === 'cancel') {
       // what an eIDAS node sends when the citizen cancels or refuses consent
-      spec = { ...base, status: { code: `${STATUS}Responder`, subCode: `${STATUS}RequestDenied`, message: 'Citizen consent not given.' } };
+      spec = {
+        ...base,
+        status: {
+          code: `${STATUS}Responder`,
+          subCode: `${STATUS}RequestDenied`,
+          message: 'Citizen consent not given.',
+        },
+      };
     } else if (p.minimumLoa && loaRank(loa) < loaRank(p.minimumLoa)) {
       spec = { ...base, status: { code: `${STATUS}Responder`, subCode: `${STATUS}NoAuthnContext` } };
     } else {
-      spec = { ...base, authnInstant, classRef: LOA_URI[loa], attributes: attributesFor(users[userIndex] ?? users[0]!, p.requested) };
+      spec = {
+        ...base,
+        authnInstant,
+        classRef: LOA_URI[loa],
+        attributes: attributesFor(users[userIndex] ?? users[0]!, p.requested),
+      };
     }
-    if (options.encryptAssertions && !trusted.encryptionCert) throw new Error('test IdP: encryptAssertions needs the SP encryption certificate');
+    if (options.encryptAssertions && !trusted.encryptionCert)
+      throw new Error('test IdP: encryptAssertions needs the SP encryption certificate');
     const xml = await issueResponse(spec, {
       key,
       signResponse: options.signResponse ?? true,
@@ -325,16 +394,37 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '200kb' });
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
-    fn(req, res).catch((err: unknown) => res.status(500).type('text/plain').send(`test IdP error: ${(err as Error).message}`));
+    fn(req, res).catch((err: unknown) =>
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`test IdP error: ${(err as Error).message}`),
+    );
   };
   router.get('/metadata', (_req, res) => {
     res.type('application/samlmetadata+xml').send(metadata());
   });
-  router.get('/sso', wrap((req, res) => sso(req, res, fromRedirect)));
-  router.post('/sso', form, wrap((req, res) => sso(req, res, fromPost)));
+  router.get(
+    '/sso',
+    wrap((req, res) => sso(req, res, fromRedirect)),
+  );
+  router.post(
+    '/sso',
+    form,
+    wrap((req, res) => sso(req, res, fromPost)),
+  );
   router.post('/login', form, wrap(login));
 
-  return { entityId, ssoUrl, metadataUrl: `${baseUrl}/metadata`, key, router, metadata, misbehave, ageSessions: (seconds) => sessions.age(seconds) };
+  return {
+    entityId,
+    ssoUrl,
+    metadataUrl: `${baseUrl}/metadata`,
+    key,
+    router,
+    metadata,
+    misbehave,
+    ageSessions: (seconds) => sessions.age(seconds),
+  };
 }
 
 export interface RunningTestIdp extends TestIdp {
@@ -343,7 +433,9 @@ export interface RunningTestIdp extends TestIdp {
 }
 
 /** Start the test IdP on a loopback port. */
-export async function startTestIdp(options: Omit<TestIdpOptions, 'baseUrl'> & { port?: number }): Promise<RunningTestIdp> {
+export async function startTestIdp(
+  options: Omit<TestIdpOptions, 'baseUrl'> & { port?: number },
+): Promise<RunningTestIdp> {
   const app = express();
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
@@ -354,9 +446,10 @@ export async function startTestIdp(options: Omit<TestIdpOptions, 'baseUrl'> & { 
   return {
     ...idp,
     url,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

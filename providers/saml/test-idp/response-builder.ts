@@ -46,7 +46,13 @@ export function newId(): string {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function el(doc: Document, ns: string, qname: string, attrs: Record<string, string | undefined> = {}, ...kids: (Element | string | undefined)[]): Element {
+function el(
+  doc: Document,
+  ns: string,
+  qname: string,
+  attrs: Record<string, string | undefined> = {},
+  ...kids: (Element | string | undefined)[]
+): Element {
   const e = doc.createElementNS(ns, qname);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined) continue;
@@ -72,33 +78,104 @@ export function buildResponse(spec: ResponseSpec): string {
   res.setAttribute('IssueInstant', iso(now));
   res.setAttribute('Destination', spec.destination ?? spec.acsUrl);
   res.setAttribute('InResponseTo', spec.inResponseTo);
-  res.appendChild(el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId));
+  res.appendChild(
+    el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId),
+  );
   const status = spec.status ?? { code: `${STATUS}Success` };
-  const code = el(doc, NS.samlp, 'samlp:StatusCode', { Value: status.code }, status.subCode ? el(doc, NS.samlp, 'samlp:StatusCode', { Value: status.subCode }) : undefined);
-  res.appendChild(el(doc, NS.samlp, 'samlp:Status', {}, code, status.message ? el(doc, NS.samlp, 'samlp:StatusMessage', {}, status.message) : undefined));
+  const code = el(
+    doc,
+    NS.samlp,
+    'samlp:StatusCode',
+    { Value: status.code },
+    status.subCode ? el(doc, NS.samlp, 'samlp:StatusCode', { Value: status.subCode }) : undefined,
+  );
+  res.appendChild(
+    el(
+      doc,
+      NS.samlp,
+      'samlp:Status',
+      {},
+      code,
+      status.message ? el(doc, NS.samlp, 'samlp:StatusMessage', {}, status.message) : undefined,
+    ),
+  );
   if (spec.status) return new XMLSerializer().serializeToString(doc);
 
   const notBefore = spec.notBefore ?? now - 30_000;
   const notOnOrAfter = spec.notOnOrAfter ?? now + 300_000;
-  const a = el(doc, NS.saml, 'saml:Assertion', { 'xmlns:saml': NS.saml, 'xmlns:xsi': XSI, 'xmlns:xs': XS, ID: spec.assertionId ?? newId(), Version: '2.0', IssueInstant: iso(now) });
-  a.appendChild(el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId));
+  const a = el(doc, NS.saml, 'saml:Assertion', {
+    'xmlns:saml': NS.saml,
+    'xmlns:xsi': XSI,
+    'xmlns:xs': XS,
+    ID: spec.assertionId ?? newId(),
+    Version: '2.0',
+    IssueInstant: iso(now),
+  });
   a.appendChild(
-    el(doc, NS.saml, 'saml:Subject', {},
-      el(doc, NS.saml, 'saml:NameID', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }, spec.nameId ?? newId()),
-      el(doc, NS.saml, 'saml:SubjectConfirmation', { Method: 'urn:oasis:names:tc:SAML:2.0:cm:bearer' },
-        el(doc, NS.saml, 'saml:SubjectConfirmationData', { InResponseTo: spec.inResponseTo, NotOnOrAfter: iso(notOnOrAfter), Recipient: spec.recipient ?? spec.acsUrl }))),
+    el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId),
   );
   a.appendChild(
-    el(doc, NS.saml, 'saml:Conditions', { NotBefore: iso(notBefore), NotOnOrAfter: iso(notOnOrAfter) },
-      el(doc, NS.saml, 'saml:AudienceRestriction', {}, el(doc, NS.saml, 'saml:Audience', {}, spec.audience ?? spec.spEntityId))),
+    el(
+      doc,
+      NS.saml,
+      'saml:Subject',
+      {},
+      el(
+        doc,
+        NS.saml,
+        'saml:NameID',
+        { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' },
+        spec.nameId ?? newId(),
+      ),
+      el(
+        doc,
+        NS.saml,
+        'saml:SubjectConfirmation',
+        { Method: 'urn:oasis:names:tc:SAML:2.0:cm:bearer' },
+        el(doc, NS.saml, 'saml:SubjectConfirmationData', {
+          InResponseTo: spec.inResponseTo,
+          NotOnOrAfter: iso(notOnOrAfter),
+          Recipient: spec.recipient ?? spec.acsUrl,
+        }),
+      ),
+    ),
   );
   a.appendChild(
-    el(doc, NS.saml, 'saml:AuthnStatement', { AuthnInstant: iso(spec.authnInstant ?? now), SessionIndex: newId() },
-      el(doc, NS.saml, 'saml:AuthnContext', {}, el(doc, NS.saml, 'saml:AuthnContextClassRef', {}, spec.classRef ?? 'http://eidas.europa.eu/LoA/substantial'))),
+    el(
+      doc,
+      NS.saml,
+      'saml:Conditions',
+      { NotBefore: iso(notBefore), NotOnOrAfter: iso(notOnOrAfter) },
+      el(
+        doc,
+        NS.saml,
+        'saml:AudienceRestriction',
+        {},
+        el(doc, NS.saml, 'saml:Audience', {}, spec.audience ?? spec.spEntityId),
+      ),
+    ),
+  );
+  a.appendChild(
+    el(
+      doc,
+      NS.saml,
+      'saml:AuthnStatement',
+      { AuthnInstant: iso(spec.authnInstant ?? now), SessionIndex: newId() },
+      el(
+        doc,
+        NS.saml,
+        'saml:AuthnContext',
+        {},
+        el(doc, NS.saml, 'saml:AuthnContextClassRef', {}, spec.classRef ?? 'http://eidas.europa.eu/LoA/substantial'),
+      ),
+    ),
   );
   const statement = el(doc, NS.saml, 'saml:AttributeStatement');
   for (const [name, values] of Object.entries(spec.attributes ?? {})) {
-    const at = el(doc, NS.saml, 'saml:Attribute', { Name: name, NameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri' });
+    const at = el(doc, NS.saml, 'saml:Attribute', {
+      Name: name,
+      NameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri',
+    });
     for (const v of values) at.appendChild(el(doc, NS.saml, 'saml:AttributeValue', { 'xsi:type': 'xs:string' }, v));
     statement.appendChild(at);
   }
@@ -109,19 +186,31 @@ export function buildResponse(spec: ResponseSpec): string {
 
 /** Sign the Response (`which: 'response'`) or its Assertion, enveloped, signature after Issuer, cert in KeyInfo. */
 export function sign(xml: string, which: 'response' | 'assertion', key: KeyPair): string {
-  const sx = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  const sx = new SignedXml({
+    privateKey: key.key,
+    publicCert: key.cert,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
   const target = which === 'response' ? "/*[local-name(.)='Response']" : "/*/*[local-name(.)='Assertion']";
   sx.addReference({
     xpath: target,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
     digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
   });
-  sx.computeSignature(xml, { prefix: 'ds', location: { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' } });
+  sx.computeSignature(xml, {
+    prefix: 'ds',
+    location: { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' },
+  });
   return sx.getSignedXml();
 }
 
 /** Replace the Assertion with an EncryptedAssertion for the SP's encryption certificate. */
-export async function encryptAssertion(xml: string, spEncryptionCert: string, algorithms: { content?: string; keyTransport?: string } = {}): Promise<string> {
+export async function encryptAssertion(
+  xml: string,
+  spEncryptionCert: string,
+  algorithms: { content?: string; keyTransport?: string } = {},
+): Promise<string> {
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   const assertion = doc.getElementsByTagNameNS(NS.saml, 'Assertion')[0];
   if (!assertion) throw new Error('no assertion to encrypt');

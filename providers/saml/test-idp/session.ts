@@ -25,7 +25,10 @@ export class IdpSessions {
 
   find(req: Request): IdpSession | undefined {
     const header = req.get('cookie') ?? '';
-    const id = header.split(';').map((c) => c.trim().split('=')).find(([name]) => name === COOKIE)?.[1];
+    const id = header
+      .split(';')
+      .map((c) => c.trim().split('='))
+      .find(([name]) => name === COOKIE)?.[1];
     const s = id ? this.sessions.get(id) : undefined;
     if (!s || s.expires < Date.now()) return undefined;
     return { user: s.user, authnInstant: s.authnInstant };

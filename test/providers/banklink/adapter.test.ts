@@ -10,21 +10,38 @@ import type { Callback } from '../../support/adapter-conformance.ts';
 
 adapterConformance('banklink 009 / SHA-512 / 4012-3013', () => createHarness());
 adapterConformance('banklink legacy 008 / SHA-1 / 4012-3013, WINDOWS-1257', () =>
-  createHarness({ version: '008', legacy: true, encoding: 'WINDOWS-1257', name_format: 'surname_space_given' }, { nameFormat: 'surname_space_given' }),
+  createHarness(
+    { version: '008', legacy: true, encoding: 'WINDOWS-1257', name_format: 'surname_space_given' },
+    { nameFormat: 'surname_space_given' },
+  ),
 );
-adapterConformance('banklink 009 / 4011-3012', () => createHarness({ service: '4011', name_format: 'given_space_surname' }, { nameFormat: 'given_space_surname' }));
+adapterConformance('banklink 009 / 4011-3012', () =>
+  createHarness({ service: '4011', name_format: 'given_space_surname' }, { nameFormat: 'given_space_surname' }),
+);
 
 type Started = StartResult & { state: string; loginStartedAt: number };
 
 async function startLogin(h: BanklinkHarness): Promise<Started> {
   const state = newState();
   const loginStartedAt = Date.now();
-  const started = await h.adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: `corr-${state}` });
+  const started = await h.adapter.start({
+    state,
+    callbackUrl: CALLBACK_URL,
+    locale: 'lv',
+    correlationId: `corr-${state}`,
+  });
   return { ...started, state, loginStartedAt };
 }
 
 async function callback(h: BanklinkHarness, started: Started, cb: Callback) {
-  return h.adapter.callback({ params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt: started.loginStartedAt });
+  return h.adapter.callback({
+    params: cb.params,
+    method: cb.method,
+    connData: started.connData,
+    callbackUrl: CALLBACK_URL,
+    correlationId: 'c',
+    loginStartedAt: started.loginStartedAt,
+  });
 }
 
 async function refusal(h: BanklinkHarness, started: Started, cb: Callback): Promise<ProviderError> {
@@ -54,7 +71,16 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     if (started.action.type !== 'form') return;
     const f = started.action.fields;
     expect(started.action.url).toBe(h.bank.url);
-    expect(f).toMatchObject({ VK_SERVICE: '4012', VK_VERSION: '009', VK_SND_ID: 'VPM', VK_REC_ID: 'TESTBANK', VK_RETURN: CALLBACK_URL, VK_RID: started.state, VK_ENCODING: 'UTF-8', VK_LANG: 'LAT' });
+    expect(f).toMatchObject({
+      VK_SERVICE: '4012',
+      VK_VERSION: '009',
+      VK_SND_ID: 'VPM',
+      VK_REC_ID: 'TESTBANK',
+      VK_RETURN: CALLBACK_URL,
+      VK_RID: started.state,
+      VK_ENCODING: 'UTF-8',
+      VK_LANG: 'LAT',
+    });
     expect(f.VK_NONCE).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(f.VK_DATETIME).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$/);
     expect(started.connData).toEqual({ state: started.state, service: '4012', nonce: f.VK_NONCE });
@@ -81,18 +107,39 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
   test('a verified answer yields the identity, amr and level for the token', async () => {
     const { started, cb } = await loginWith();
     const { identity, responseDigest } = await callback(h, started, cb);
-    expect(identity).toMatchObject({ givenName: 'JĀNIS', familyName: 'BĒRZIŅŠ', personalCode: '010180-15097', country: 'LV', amr: ['otp'], loa: 'substantial' });
+    expect(identity).toMatchObject({
+      givenName: 'JĀNIS',
+      familyName: 'BĒRZIŅŠ',
+      personalCode: '010180-15097',
+      country: 'LV',
+      amr: ['otp'],
+      loa: 'substantial',
+    });
     expect(identity.raw).toMatchObject({ userName: 'BĒRZIŅŠ,JĀNIS', token: '5' });
     expect(responseDigest).toMatch(/^sha256:/);
   });
 
   test('PIN calculator (VK_TOKEN 6), a new-format LV code and an Estonian user', async () => {
     const karlis = await loginWith({ user: 'karlis' });
-    expect((await callback(h, karlis.started, karlis.cb)).identity).toMatchObject({ personalCode: '161175-19997', amr: ['pin_calculator'], loa: 'substantial' });
+    expect((await callback(h, karlis.started, karlis.cb)).identity).toMatchObject({
+      personalCode: '161175-19997',
+      amr: ['pin_calculator'],
+      loa: 'substantial',
+    });
     const anna = await loginWith({ user: 'anna' });
-    expect((await callback(h, anna.started, anna.cb)).identity).toMatchObject({ givenName: 'ANNA MARIJA', familyName: 'KALNIŅA', personalCode: '325035-11782', country: 'LV' });
+    expect((await callback(h, anna.started, anna.cb)).identity).toMatchObject({
+      givenName: 'ANNA MARIJA',
+      familyName: 'KALNIŅA',
+      personalCode: '325035-11782',
+      country: 'LV',
+    });
     const ee = await loginWith({ user: 'tooger' });
-    expect((await callback(h, ee.started, ee.cb)).identity).toMatchObject({ givenName: 'LEÕPÄÖLD', familyName: 'TÕÕGER', personalCode: '37602294565', country: 'EE' });
+    expect((await callback(h, ee.started, ee.cb)).identity).toMatchObject({
+      givenName: 'LEÕPÄÖLD',
+      familyName: 'TÕÕGER',
+      personalCode: '37602294565',
+      country: 'EE',
+    });
   });
 
   test('a VK_MAC broken into lines is accepted', async () => {
@@ -110,12 +157,20 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     ['wrong_version', 'invalid_response: VK_VERSION "008" is not the configured 009'],
     ['stale_time', 'invalid_response: VK_DATETIME is outside the 300 s window'],
     ['future_time', 'invalid_response: VK_DATETIME is outside the 300 s window'],
-    ['early_time', expect.stringMatching(/^invalid_response: VK_DATETIME is 12\d s before this login started \(allowed 30 s\): an earlier authentication was reused$/)],
+    [
+      'early_time',
+      expect.stringMatching(
+        /^invalid_response: VK_DATETIME is 12\d s before this login started \(allowed 30 s\): an earlier authentication was reused$/,
+      ),
+    ],
     ['bad_datetime', 'invalid_response: VK_DATETIME is not yyyy-MM-ddTHH:mm:ss+hhmm'],
     ['wrong_nonce', 'invalid_response: VK_NONCE was not issued for this login'],
     ['replay_nonce', 'invalid_response: VK_NONCE was not issued for this login'],
     ['wrong_rid', 'invalid_response: VK_RID does not belong to this login'],
-    ['unknown_user', 'invalid_response: VK_USER_ID is not a valid LV personal code (Latvian personal code carries no valid date of birth)'],
+    [
+      'unknown_user',
+      'invalid_response: VK_USER_ID is not a valid LV personal code (Latvian personal code carries no valid date of birth)',
+    ],
     ['bad_token', 'invalid_response: VK_TOKEN "99" is not a known authentication method'],
   ] as const)('bank misbehaviour %s is refused: %s', async (misbehave, message) => {
     if (misbehave === 'replay_nonce') {
@@ -131,13 +186,21 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
   test('the unknown test user (chosen on the login page) is refused', async () => {
     const { started, cb } = await loginWith({ user: 'unknown' });
     const err = await refusal(h, started, cb);
-    expect(err.message).toBe('invalid_response: VK_USER_ID is not a valid LV personal code (Latvian personal code carries no valid date of birth)');
+    expect(err.message).toBe(
+      'invalid_response: VK_USER_ID is not a valid LV personal code (Latvian personal code carries no valid date of birth)',
+    );
     expect(err.message).not.toContain('123456');
   });
 
   test('cancel at the bank (signed answer with empty identity fields) is user_cancel', async () => {
     const { started, cb } = await loginWith({}, 'cancel');
-    expect(cb.params).toMatchObject({ VK_SERVICE: '3013', VK_USER_ID: '', VK_USER_NAME: '', VK_TOKEN: '', VK_COUNTRY: '' });
+    expect(cb.params).toMatchObject({
+      VK_SERVICE: '3013',
+      VK_USER_ID: '',
+      VK_USER_NAME: '',
+      VK_TOKEN: '',
+      VK_COUNTRY: '',
+    });
     const err = await refusal(h, started, cb);
     expect(err.code).toBe('user_cancel');
     expect(err.message).toBe('user_cancel: the user cancelled at the bank');
@@ -162,25 +225,40 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
 
   test('a cancel whose signature does not verify is not a cancel', async () => {
     const { started, cb } = await loginWith({}, 'cancel');
-    const forged = { ...cb, params: { ...cb.params, VK_MAC: cb.params.VK_MAC!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } };
-    expect((await refusal(h, started, forged)).message).toBe('invalid_response: VK_MAC signature does not verify with the bank certificate');
+    const forged = {
+      ...cb,
+      params: { ...cb.params, VK_MAC: cb.params.VK_MAC!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) },
+    };
+    expect((await refusal(h, started, forged)).message).toBe(
+      'invalid_response: VK_MAC signature does not verify with the bank certificate',
+    );
   });
 
   test('the same answer twice: the nonce is single use in the store', async () => {
     const { started, cb } = await loginWith();
     await callback(h, started, cb);
-    expect((await refusal(h, started, cb)).message).toBe('invalid_response: VK_NONCE is unknown, expired or already used');
+    expect((await refusal(h, started, cb)).message).toBe(
+      'invalid_response: VK_NONCE is unknown, expired or already used',
+    );
   });
 
   test('an expired nonce is refused', async () => {
     const { started, cb } = await loginWith();
     const nonce = (started.connData as { nonce: string }).nonce;
     await h.deps.store.delete(`banklink:nonce:testbank:${nonce}`);
-    expect((await refusal(h, started, cb)).message).toBe('invalid_response: VK_NONCE is unknown, expired or already used');
+    expect((await refusal(h, started, cb)).message).toBe(
+      'invalid_response: VK_NONCE is unknown, expired or already used',
+    );
   });
 
   test('any field changed after signing breaks the MAC', async () => {
-    for (const [field, value] of [['VK_USER_ID', '010190-12349'], ['VK_USER_NAME', 'X,Y'], ['VK_TOKEN', '1'], ['VK_COUNTRY', 'EE'], ['VK_OTHER', 'x']] as const) {
+    for (const [field, value] of [
+      ['VK_USER_ID', '010190-12349'],
+      ['VK_USER_NAME', 'X,Y'],
+      ['VK_TOKEN', '1'],
+      ['VK_COUNTRY', 'EE'],
+      ['VK_OTHER', 'x'],
+    ] as const) {
       const { started, cb } = await loginWith();
       const err = await refusal(h, started, { ...cb, params: { ...cb.params, [field]: value } });
       expect(err.message).toBe('invalid_response: VK_MAC signature does not verify with the bank certificate');
@@ -194,11 +272,29 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     await expectMessage(cb.params, 'invalid_response: banklink answer must arrive by POST', 'GET');
     const { VK_OTHER: _o, ...noOther } = cb.params;
     await expectMessage(noOther, 'invalid_response: answer is malformed: VK_OTHER is missing');
-    await expectMessage({ ...cb.params, VK_OTHER: 'x'.repeat(151) }, 'invalid_response: VK_OTHER exceeds its maximum length');
-    await expectMessage({ ...cb.params, VK_ENCODING: 'ISO-8859-1' }, 'invalid_response: VK_ENCODING "ISO-8859-1" is not the configured UTF-8');
+    await expectMessage(
+      { ...cb.params, VK_OTHER: 'x'.repeat(151) },
+      'invalid_response: VK_OTHER exceeds its maximum length',
+    );
+    await expectMessage(
+      { ...cb.params, VK_ENCODING: 'ISO-8859-1' },
+      'invalid_response: VK_ENCODING "ISO-8859-1" is not the configured UTF-8',
+    );
     await expectMessage({ ...cb.params, VK_MAC: '***' }, 'invalid_response: VK_MAC is not base64');
-    await expectMessage({ ...cb.params, VK_SERVICE: '1111' }, 'invalid_response: VK_SERVICE "1111" is not the expected 3013');
-    const err = await h.adapter.callback({ params: cb.params, method: 'POST', connData: { foo: 1 }, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt: started.loginStartedAt }).catch((e: unknown) => e);
+    await expectMessage(
+      { ...cb.params, VK_SERVICE: '1111' },
+      'invalid_response: VK_SERVICE "1111" is not the expected 3013',
+    );
+    const err = await h.adapter
+      .callback({
+        params: cb.params,
+        method: 'POST',
+        connData: { foo: 1 },
+        callbackUrl: CALLBACK_URL,
+        correlationId: 'c',
+        loginStartedAt: started.loginStartedAt,
+      })
+      .catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('invalid_response: login carries no banklink request data');
     // the genuine answer still completes: refusals above consumed nothing
     await expect(callback(h, started, cb)).resolves.toBeDefined();
@@ -212,17 +308,31 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
 describe('banklink adapter configuration and variants', () => {
   test('SHA-1 is refused unless the bank is marked legacy', async () => {
     const result = factory.schema.safeParse({
-      id: 'x', type: 'banklink', name: { lv: 'x', en: 'x' }, kind: 'bank', loa: 'low', onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
-      url: 'https://bank.example/', sender_id: 'A', receiver_id: 'B', version: '008', private_key: 'package.json', bank_certificate: 'package.json',
+      id: 'x',
+      type: 'banklink',
+      name: { lv: 'x', en: 'x' },
+      kind: 'bank',
+      loa: 'low',
+      onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+      url: 'https://bank.example/',
+      sender_id: 'A',
+      receiver_id: 'B',
+      version: '008',
+      private_key: 'package.json',
+      bank_certificate: 'package.json',
     });
     expect(result.success).toBe(false);
-    expect(result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true']);
+    expect(result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
+    ]);
   });
 
   test('legacy SHA-1: a warning at startup and an audit record per login', async () => {
     const h = await createHarness({ version: '008', legacy: true });
     try {
-      expect(h.deps.logger.lines.some((l) => JSON.parse(l).msg === 'banklink provider uses the legacy SHA-1 algorithm')).toBe(true);
+      expect(
+        h.deps.logger.lines.some((l) => JSON.parse(l).msg === 'banklink provider uses the legacy SHA-1 algorithm'),
+      ).toBe(true);
       const started = await startLogin(h);
       const cb = await h.login(started.action, 'success');
       await callback(h, started, cb);
@@ -274,7 +384,9 @@ describe('banklink adapter configuration and variants', () => {
       const started = await startLogin(h);
       const cb = await h.login(started.action, 'success', { user: 'tooger' });
       expect(cb.params.VK_ENCODING).toBe('ISO-8859-1');
-      expect((await refusal(h, started, cb)).message).toBe('invalid_response: VK_COUNTRY "EE" is not accepted from this bank');
+      expect((await refusal(h, started, cb)).message).toBe(
+        'invalid_response: VK_COUNTRY "EE" is not accepted from this bank',
+      );
     } finally {
       await h.teardown();
     }
@@ -285,7 +397,9 @@ describe('banklink adapter configuration and variants', () => {
     try {
       const started = await startLogin(h);
       const cb = await h.login(started.action, 'success');
-      expect((await refusal(h, started, cb)).message).toBe('invalid_response: VK_USER_NAME does not have the configured surname_comma_given shape');
+      expect((await refusal(h, started, cb)).message).toBe(
+        'invalid_response: VK_USER_NAME does not have the configured surname_comma_given shape',
+      );
     } finally {
       await h.teardown();
     }
@@ -299,7 +413,9 @@ describe('banklink adapter configuration and variants', () => {
       expect((await callback(h, started, cb)).identity).toMatchObject({ amr: ['sms_otp'], loa: 'low' });
       const pin = await startLogin(h);
       const cb6 = await h.login(pin.action, 'success', { user: 'karlis' });
-      expect((await refusal(h, pin, cb6)).message).toBe('invalid_response: VK_TOKEN "6" is not a known authentication method');
+      expect((await refusal(h, pin, cb6)).message).toBe(
+        'invalid_response: VK_TOKEN "6" is not a known authentication method',
+      );
     } finally {
       await h.teardown();
     }
@@ -310,9 +426,14 @@ describe('banklink adapter configuration and variants', () => {
     const { writeFileSync } = await import('node:fs');
     const h = await createHarness();
     try {
-      const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      });
       writeFileSync(`${h.dir}/small.pem`, small);
-      expect(() => factory.create({ ...h.config, private_key: `${h.dir}/small.pem` }, h.deps)).toThrow('banklink provider testbank: private_key is RSA-1024; VK_VERSION 009 needs at least 2048 bits');
+      expect(() => factory.create({ ...h.config, private_key: `${h.dir}/small.pem` }, h.deps)).toThrow(
+        'banklink provider testbank: private_key is RSA-1024; VK_VERSION 009 needs at least 2048 bits',
+      );
     } finally {
       await h.teardown();
     }
@@ -338,7 +459,14 @@ describe('banklink adapter with the Redis store', () => {
       expect(await redisB.ttl(issued)).toBeGreaterThan(800);
       expect(await redisB.ttl(issued)).toBeLessThanOrEqual(900);
       const cb = await h.login(started.action, 'success');
-      const ctx = { params: cb.params, method: cb.method, connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt };
+      const ctx = {
+        params: cb.params,
+        method: cb.method,
+        connData: started.connData,
+        callbackUrl: CALLBACK_URL,
+        correlationId: 'c',
+        loginStartedAt,
+      };
       await expect(b.callback(ctx)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
       await expect(a.callback(ctx)).rejects.toThrow('invalid_response: VK_NONCE is unknown, expired or already used');
       const nonce = (started.connData as { nonce: string }).nonce;

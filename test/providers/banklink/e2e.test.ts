@@ -7,11 +7,16 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from '../../../providers/banklink/test-bank/bank.ts';
 import { parseForms } from '../../../providers/banklink/test-bank/forms.ts';
-import { Browser, type Hop } from '../../support/browser.ts';
+import type { Browser, Hop } from '../../support/browser.ts';
 import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
 import { gatewayKeys, GATEWAY_ID } from './harness.ts';
 
-const BANK_LICENCE = { stage: 'testing', licence: { number: 'LB-TEST', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true };
+const BANK_LICENCE = {
+  stage: 'testing',
+  licence: { number: 'LB-TEST', valid_until: '2099-12-31' },
+  free_of_charge: true,
+  two_factor: true,
+};
 
 let dir: string;
 let gw: TestGateway;
@@ -23,7 +28,12 @@ beforeAll(async () => {
   const keys = await gatewayKeys();
   writeFileSync(join(dir, 'gateway-key.pem'), keys.privateKeyPem, { mode: 0o600 });
   const bank = async (id: string, bankId: string, extra: Record<string, unknown>) => {
-    banks[id] = await startTestBank({ bankId, merchantId: GATEWAY_ID, merchantCertificatePem: keys.certificatePem, displayName: `${id} (test)` });
+    banks[id] = await startTestBank({
+      bankId,
+      merchantId: GATEWAY_ID,
+      merchantCertificatePem: keys.certificatePem,
+      displayName: `${id} (test)`,
+    });
     writeFileSync(join(dir, `${id}.pem`), banks[id].certificatePem);
     return {
       id,
@@ -65,7 +75,16 @@ interface BankLogin {
 }
 
 /** Through the gateway to the bank, log in there (or cancel), and let the bank's answer post back. */
-async function loginAtBank(providerId: string, opts: { user?: string; misbehave?: Misbehaviour; cancel?: boolean; params?: Record<string, string>; deliver?: boolean } = {}): Promise<BankLogin> {
+async function loginAtBank(
+  providerId: string,
+  opts: {
+    user?: string;
+    misbehave?: Misbehaviour;
+    cancel?: boolean;
+    params?: Record<string, string>;
+    deliver?: boolean;
+  } = {},
+): Promise<BankLogin> {
   const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
   const { browser } = started;
   // gateway redirects, then its auto-submitting 4012 form posts the browser to the bank's login page
@@ -79,7 +98,11 @@ async function loginAtBank(providerId: string, opts: { user?: string; misbehave?
     answerPage = await browser.post(cancel.action, cancel.fields);
   } else {
     const loginForm = forms.find((f) => f.id === 'login')!;
-    const codePage = await browser.post(loginForm.action, { ...loginForm.fields, user: opts.user ?? 'janis', ...(opts.misbehave ? { misbehave: opts.misbehave } : {}) });
+    const codePage = await browser.post(loginForm.action, {
+      ...loginForm.fields,
+      user: opts.user ?? 'janis',
+      ...(opts.misbehave ? { misbehave: opts.misbehave } : {}),
+    });
     const confirm = parseForms(codePage.body, codePage.url).find((f) => f.id === 'confirm')!;
     answerPage = await browser.post(confirm.action, { ...confirm.fields, code: '123456' });
   }
@@ -90,7 +113,12 @@ async function loginAtBank(providerId: string, opts: { user?: string; misbehave?
 }
 
 async function exchange(l: BankLogin, final: Hop) {
-  return oidc.authorizationCodeGrant(rp, new URL(final.location!), { pkceCodeVerifier: l.login.verifier, expectedState: l.login.state, expectedNonce: l.login.nonce, idTokenExpected: true });
+  return oidc.authorizationCodeGrant(rp, new URL(final.location!), {
+    pkceCodeVerifier: l.login.verifier,
+    expectedState: l.login.state,
+    expectedNonce: l.login.nonce,
+    idTokenExpected: true,
+  });
 }
 
 /** After a refusal: the user's page has a way back; following it gives the agency service its error. */
@@ -109,24 +137,45 @@ describe('banklink logins through the gateway', () => {
     const l = await loginAtBank('modernbank');
     const final = await l.browser.follow(l.landing, atRp);
     const claims = (await exchange(l, final)).claims()!;
-    expect(claims).toMatchObject({ sub: 'PNOLV-010180-15097', given_name: 'JĀNIS', family_name: 'BĒRZIŅŠ', personal_code: '010180-15097', acr: 'substantial', amr: ['otp'], idp: 'modernbank' });
+    expect(claims).toMatchObject({
+      sub: 'PNOLV-010180-15097',
+      given_name: 'JĀNIS',
+      family_name: 'BĒRZIŅŠ',
+      personal_code: '010180-15097',
+      acr: 'substantial',
+      amr: ['otp'],
+      idp: 'modernbank',
+    });
   });
 
   test('legacy 008 / SHA-1 with WINDOWS-1257: works, and leaves a legacy_algorithm_used audit record', async () => {
     const l = await loginAtBank('legacybank', { user: 'tooger' });
     const final = await l.browser.follow(l.landing, atRp);
     const claims = (await exchange(l, final)).claims()!;
-    expect(claims).toMatchObject({ sub: 'PNOEE-37602294565', given_name: 'LEÕPÄÖLD', family_name: 'TÕÕGER', idp: 'legacybank' });
+    expect(claims).toMatchObject({
+      sub: 'PNOEE-37602294565',
+      given_name: 'LEÕPÄÖLD',
+      family_name: 'TÕÕGER',
+      idp: 'legacybank',
+    });
     const audit = gw.audit as unknown as { events: { type: string; providerId?: string }[] };
     expect(audit.events.some((e) => e.type === 'legacy_algorithm_used' && e.providerId === 'legacybank')).toBe(true);
-    expect(gw.logLines.some((line) => line.includes('banklink provider uses the legacy SHA-1 algorithm') && line.includes('legacybank'))).toBe(true);
+    expect(
+      gw.logLines.some(
+        (line) => line.includes('banklink provider uses the legacy SHA-1 algorithm') && line.includes('legacybank'),
+      ),
+    ).toBe(true);
   });
 
   test('4011 / 3012 (no nonce): works', async () => {
     const l = await loginAtBank('nononcebank', { user: 'karlis' });
     expect(l.answer.VK_SERVICE).toBe('3012');
     const final = await l.browser.follow(l.landing, atRp);
-    expect((await exchange(l, final)).claims()).toMatchObject({ sub: 'PNOLV-161175-19997', amr: ['pin_calculator'], acr: 'substantial' });
+    expect((await exchange(l, final)).claims()).toMatchObject({
+      sub: 'PNOLV-161175-19997',
+      amr: ['pin_calculator'],
+      acr: 'substantial',
+    });
   });
 
   test('cancel at the bank: straight back to the service with error=user_cancel', async () => {
@@ -149,21 +198,26 @@ describe('banklink logins through the gateway', () => {
     ['wrong_nonce', 'VK_NONCE was not issued for this login'],
     ['unknown_user', 'VK_USER_ID is not a valid LV personal code'],
     ['bad_token', 'VK_TOKEN "99" is not a known authentication method'],
-  ] as const)('bank misbehaviour %s: the user sees "could not be verified", the service gets access_denied', async (misbehave, reason) => {
-    if (misbehave === 'replay_nonce') await loginAtBank('modernbank'); // an earlier login whose nonce the bank replays
-    const l = await loginAtBank('modernbank', { misbehave });
-    expect(l.landing.body).toContain('Login failed');
-    expect(l.landing.body).toContain("The provider&#39;s answer could not be verified.");
-    expect(l.landing.body).toMatch(/<a class="button" href="\/interaction\/[^"]+\/complete">Return to the e-service<\/a>/); // a way back
-    const q = await refusedThenBack(l);
-    expect(q.get('error')).toBe('access_denied');
-    expect(q.get('error_description')).toBe('the provider answer could not be verified');
-    const audit = gw.audit as unknown as { events: { type: string; detail?: { code?: string; reason?: string } }[] };
-    const last = audit.events.filter((e) => e.type === 'verification_error').at(-1)!;
-    expect(last.detail).toMatchObject({ code: 'invalid_response' });
-    expect(last.detail!.reason).toContain(reason);
-    expect(gw.logLines.join('\n')).not.toMatch(/010180-15097|123456-12345/);
-  });
+  ] as const)(
+    'bank misbehaviour %s: the user sees "could not be verified", the service gets access_denied',
+    async (misbehave, reason) => {
+      if (misbehave === 'replay_nonce') await loginAtBank('modernbank'); // an earlier login whose nonce the bank replays
+      const l = await loginAtBank('modernbank', { misbehave });
+      expect(l.landing.body).toContain('Login failed');
+      expect(l.landing.body).toContain('The provider&#39;s answer could not be verified.');
+      expect(l.landing.body).toMatch(
+        /<a class="button" href="\/interaction\/[^"]+\/complete">Return to the e-service<\/a>/,
+      ); // a way back
+      const q = await refusedThenBack(l);
+      expect(q.get('error')).toBe('access_denied');
+      expect(q.get('error_description')).toBe('the provider answer could not be verified');
+      const audit = gw.audit as unknown as { events: { type: string; detail?: { code?: string; reason?: string } }[] };
+      const last = audit.events.filter((e) => e.type === 'verification_error').at(-1)!;
+      expect(last.detail).toMatchObject({ code: 'invalid_response' });
+      expect(last.detail!.reason).toContain(reason);
+      expect(gw.logLines.join('\n')).not.toMatch(/010180-15097|123456-12345/);
+    },
+  );
 
   test('wrong VK_RID naming another live login: refused, and that login fails closed', async () => {
     // login A reaches the bank and gets its answer, which is never delivered: A is still open
@@ -171,9 +225,11 @@ describe('banklink logins through the gateway', () => {
     // the bank answers login B with A's VK_RID (correctly signed): it lands on A, whose nonce it lacks
     const b = await loginAtBank('modernbank', { misbehave: 'wrong_rid' });
     expect(b.answer.VK_RID).toBe(a.answer.VK_RID);
-    expect(b.landing.body).toContain("The provider&#39;s answer could not be verified.");
+    expect(b.landing.body).toContain('The provider&#39;s answer could not be verified.');
     const audit = gw.audit as unknown as { events: { type: string; detail?: { reason?: string } }[] };
-    expect(audit.events.filter((e) => e.type === 'verification_error').at(-1)!.detail!.reason).toContain('VK_NONCE was not issued for this login');
+    expect(audit.events.filter((e) => e.type === 'verification_error').at(-1)!.detail!.reason).toContain(
+      'VK_NONCE was not issued for this login',
+    );
     // the back link belongs to login A (B's browser holds no session for it): A's own answer is now refused
     const late = await a.browser.post(`${gw.issuer}/broker/callback/modernbank`, a.answer);
     expect(late.status).toBe(400);
@@ -191,11 +247,19 @@ describe('banklink logins through the gateway', () => {
 
   test('a 150,000-character VK_SERVICE: 400 with an audit record, and the service hears access_denied', async () => {
     const l = await loginAtBank('modernbank', { deliver: false });
-    const page = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, { ...l.answer, VK_SERVICE: '3'.repeat(150_000) });
+    const page = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, {
+      ...l.answer,
+      VK_SERVICE: '3'.repeat(150_000),
+    });
     expect(page.status).toBe(400);
-    const audit = gw.audit as unknown as { events: { type: string; correlationId?: string; detail?: { reason?: string } }[] };
+    const audit = gw.audit as unknown as {
+      events: { type: string; correlationId?: string; detail?: { reason?: string } }[];
+    };
     const refused = audit.events.at(-1)!;
-    expect(refused).toMatchObject({ type: 'provider_response_error', detail: { reason: 'field VK_SERVICE longer than 4096 characters' } });
+    expect(refused).toMatchObject({
+      type: 'provider_response_error',
+      detail: { reason: 'field VK_SERVICE longer than 4096 characters' },
+    });
     expect(refused.correlationId).toBeTruthy();
     const back = /<a class="button" href="([^"]+)">/.exec(page.body)![1]!;
     const final = await l.browser.follow(await l.browser.get(new URL(back, gw.issuer).toString()), atRp);
@@ -205,7 +269,10 @@ describe('banklink logins through the gateway', () => {
   test('CSP form-action allows our own origin and the banks the gateway posts to, nothing else', async () => {
     const started = await beginLogin(rp, { ui_locales: 'en' });
     const page = await started.browser.follow(started.hop);
-    const formAction = /form-action ([^;]*)/.exec(page.headers.get('content-security-policy') ?? '')![1]!.trim().split(/\s+/);
+    const formAction = /form-action ([^;]*)/
+      .exec(page.headers.get('content-security-policy') ?? '')![1]!
+      .trim()
+      .split(/\s+/);
     expect(formAction).toContain("'self'");
     for (const b of Object.values(banks)) expect(formAction).toContain(new URL(b.url).origin);
     expect(formAction).not.toContain('*');

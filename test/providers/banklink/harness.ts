@@ -8,8 +8,13 @@ import { MemoryStore } from '../../../src/store/memory.ts';
 import { MemoryAuditLog } from '../../../src/audit/events.ts';
 import { memoryLogger } from '../../../src/logger.ts';
 import type { AdapterHarness, Callback } from '../../support/adapter-conformance.ts';
-import { BanklinkAdapter, factory, type BanklinkConfig } from '../../../providers/banklink/index.ts';
-import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from '../../../providers/banklink/test-bank/bank.ts';
+import { type BanklinkAdapter, factory, type BanklinkConfig } from '../../../providers/banklink/index.ts';
+import {
+  startTestBank,
+  type Misbehaviour,
+  type RunningTestBank,
+  type TestBankOptions,
+} from '../../../providers/banklink/test-bank/bank.ts';
 import { generateKeyMaterial, type KeyMaterial } from '../../../providers/banklink/test-bank/material.ts';
 import { parseForms, submitForm, type HtmlForm } from '../../../providers/banklink/test-bank/forms.ts';
 
@@ -59,7 +64,12 @@ export async function createHarness(
 ): Promise<BanklinkHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'banklink-test-'));
   const gw = await gatewayKeys();
-  const bank = await startTestBank({ bankId: BANK_ID, merchantId: GATEWAY_ID, merchantCertificatePem: gw.certificatePem, ...bankOptions });
+  const bank = await startTestBank({
+    bankId: BANK_ID,
+    merchantId: GATEWAY_ID,
+    merchantCertificatePem: gw.certificatePem,
+    ...bankOptions,
+  });
   writeFileSync(join(dir, 'gateway-key.pem'), gw.privateKeyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'bank-cert.pem'), bank.certificatePem);
   const config = factory.schema.parse({
@@ -76,10 +86,21 @@ export async function createHarness(
     bank_certificate: join(dir, 'bank-cert.pem'),
     ...overrides,
   });
-  const deps = { store: new MemoryStore(), audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: 'https://gateway.test', production: false, keyDir: dir };
+  const deps = {
+    store: new MemoryStore(),
+    audit: new MemoryAuditLog(),
+    logger: memoryLogger(),
+    baseUrl: 'https://gateway.test',
+    production: false,
+    keyDir: dir,
+  };
   const adapter = (await factory.create(config, deps)) as BanklinkAdapter;
 
-  const login = async (action: StartAction, outcome: 'success' | 'cancel', options: DriveOptions = {}): Promise<Callback> => {
+  const login = async (
+    action: StartAction,
+    outcome: 'success' | 'cancel',
+    options: DriveOptions = {},
+  ): Promise<Callback> => {
     const start = await postStartForm(action);
     if (start.status !== 200) throw new Error(`bank refused the request: ${start.text}`);
     let answerPage: string;
@@ -87,7 +108,10 @@ export async function createHarness(
       answerPage = (await submitForm(formById(start.text, 'cancel', start.url))).text;
     } else {
       const loginForm = formById(start.text, 'login', start.url);
-      const codePage = await submitForm(loginForm, { user: options.user ?? 'janis', ...(options.misbehave ? { misbehave: options.misbehave } : {}) });
+      const codePage = await submitForm(loginForm, {
+        user: options.user ?? 'janis',
+        ...(options.misbehave ? { misbehave: options.misbehave } : {}),
+      });
       const confirm = formById(codePage.text, 'confirm', codePage.url);
       answerPage = (await submitForm(confirm, { code: options.code ?? '123456' })).text;
     }

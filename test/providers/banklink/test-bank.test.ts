@@ -27,9 +27,22 @@ describe('test bank refuses bad requests', () => {
   const signed = async (overrides: Record<string, string>, key?: string) => {
     const gw = await gatewayKeys();
     const fields: Record<string, string> = {
-      VK_SERVICE: '4012', VK_VERSION: '009', VK_SND_ID: 'VPM', VK_REC_ID: 'TESTBANK', VK_NONCE: newState(), VK_RETURN: CALLBACK_URL, VK_DATETIME: formatDatetime(new Date()), VK_RID: newState(), ...overrides,
+      VK_SERVICE: '4012',
+      VK_VERSION: '009',
+      VK_SND_ID: 'VPM',
+      VK_REC_ID: 'TESTBANK',
+      VK_NONCE: newState(),
+      VK_RETURN: CALLBACK_URL,
+      VK_DATETIME: formatDatetime(new Date()),
+      VK_RID: newState(),
+      ...overrides,
     };
-    return { ...fields, VK_MAC: signMac(macString(fields), createPrivateKey(key ?? gw.privateKeyPem), 'sha512'), VK_ENCODING: 'UTF-8', VK_LANG: 'ENG' };
+    return {
+      ...fields,
+      VK_MAC: signMac(macString(fields), createPrivateKey(key ?? gw.privateKeyPem), 'sha512'),
+      VK_ENCODING: 'UTF-8',
+      VK_LANG: 'ENG',
+    };
   };
   const refusal = async (fields: Record<string, string>) => {
     const page = await postStartForm({ type: 'form', url: h.bank.url, fields });
@@ -43,11 +56,16 @@ describe('test bank refuses bad requests', () => {
 
   test('each refusal names its reason', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     expect(await refusal(await signed({}, stranger))).toBe('VK_MAC does not verify with the merchant certificate');
     expect(await refusal(await signed({ VK_SND_ID: 'OTHER' }))).toBe('VK_SND_ID is not a known merchant');
     expect(await refusal(await signed({ VK_REC_ID: 'OTHERBANK' }))).toBe('VK_REC_ID is not this bank');
-    expect(await refusal(await signed({ VK_DATETIME: formatDatetime(new Date(Date.now() - 3_600_000)) }))).toBe('VK_DATETIME is malformed or outside the window');
+    expect(await refusal(await signed({ VK_DATETIME: formatDatetime(new Date(Date.now() - 3_600_000)) }))).toBe(
+      'VK_DATETIME is malformed or outside the window',
+    );
     expect(await refusal(await signed({ VK_RETURN: 'javascript:alert(1)' }))).toBe('VK_RETURN must be http(s)');
     expect(await refusal(await signed({ VK_NONCE: '' }))).toBe('VK_NONCE is missing');
     expect(await refusal({ ...(await signed({})), VK_SERVICE: '1011' })).toBe('VK_SERVICE must be 4012 or 4011');
@@ -55,7 +73,11 @@ describe('test bank refuses bad requests', () => {
   });
 
   test('an unknown login session at the bank is refused', async () => {
-    const res = await submitForm({ action: new URL('login', h.bank.url).href, method: 'POST', fields: { session: 'nope', user: 'janis' } });
+    const res = await submitForm({
+      action: new URL('login', h.bank.url).href,
+      method: 'POST',
+      fields: { session: 'nope', user: 'janis' },
+    });
     expect(res.status).toBe(400);
     expect(res.text).toContain('login session unknown or expired');
   });
@@ -83,22 +105,52 @@ describe('demo banks mounted in-process', () => {
   test('key material is created once and reused', async () => {
     const first = await ensureDemoBankMaterial(dir);
     const again = await ensureDemoBankMaterial(dir);
-    expect(readFileSync(again.banks['demo-bank']!.certificateFile, 'utf8')).toBe(readFileSync(first.banks['demo-bank']!.certificateFile, 'utf8'));
+    expect(readFileSync(again.banks['demo-bank']!.certificateFile, 'utf8')).toBe(
+      readFileSync(first.banks['demo-bank']!.certificateFile, 'utf8'),
+    );
     expect(Object.keys(first.banks)).toEqual(DEMO_BANKS.map((b) => b.id));
   });
 
   test.each([
-    ['demo-bank', { version: '009', name_format: 'surname_comma_given', receiver_id: 'DEMOBANK' }, { givenName: 'JĀNIS', familyName: 'BĒRZIŅŠ' }],
-    ['demo-legacy-bank', { version: '008', legacy: true, name_format: 'surname_space_given', receiver_id: 'LEGACYBANK' }, { givenName: 'JĀNIS', familyName: 'BĒRZIŅŠ' }],
+    [
+      'demo-bank',
+      { version: '009', name_format: 'surname_comma_given', receiver_id: 'DEMOBANK' },
+      { givenName: 'JĀNIS', familyName: 'BĒRZIŅŠ' },
+    ],
+    [
+      'demo-legacy-bank',
+      { version: '008', legacy: true, name_format: 'surname_space_given', receiver_id: 'LEGACYBANK' },
+      { givenName: 'JĀNIS', familyName: 'BĒRZIŅŠ' },
+    ],
   ] as const)('%s: a full login through the mounted router', async (id, extra, names) => {
     const files = await ensureDemoBankMaterial(dir);
     const config = factory.schema.parse({
-      id, type: 'banklink', name: { lv: id, en: id }, kind: 'bank', loa: 'high',
-      onboarding: { stage: 'testing', licence: { number: 'X', valid_until: '2099-12-31' }, free_of_charge: true, two_factor: true },
-      url: `${base}/demo/banks/${id}/`, sender_id: 'VPM', private_key: files.gateway.keyFile, bank_certificate: files.banks[id]!.certificateFile, ...extra,
+      id,
+      type: 'banklink',
+      name: { lv: id, en: id },
+      kind: 'bank',
+      loa: 'high',
+      onboarding: {
+        stage: 'testing',
+        licence: { number: 'X', valid_until: '2099-12-31' },
+        free_of_charge: true,
+        two_factor: true,
+      },
+      url: `${base}/demo/banks/${id}/`,
+      sender_id: 'VPM',
+      private_key: files.gateway.keyFile,
+      bank_certificate: files.banks[id]!.certificateFile,
+      ...extra,
     });
     const store = new MemoryStore();
-    const adapter = await factory.create(config, { store, audit: new MemoryAuditLog(), logger: memoryLogger(), baseUrl: base, production: false, keyDir: dir });
+    const adapter = await factory.create(config, {
+      store,
+      audit: new MemoryAuditLog(),
+      logger: memoryLogger(),
+      baseUrl: base,
+      production: false,
+      keyDir: dir,
+    });
     const state = newState();
     const loginStartedAt = Date.now();
     const started = await adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: 'c' });
@@ -110,7 +162,14 @@ describe('demo banks mounted in-process', () => {
     const confirm = parseForms(codePage.text, codePage.url).find((f) => f.id === 'confirm')!;
     const answerPage = await submitForm(confirm, { code: '123456' });
     const answer = parseForms(answerPage.text).find((f) => f.id === 'autopost')!;
-    const { identity } = await adapter.callback({ params: answer.fields, method: 'POST', connData: started.connData, callbackUrl: CALLBACK_URL, correlationId: 'c', loginStartedAt });
+    const { identity } = await adapter.callback({
+      params: answer.fields,
+      method: 'POST',
+      connData: started.connData,
+      callbackUrl: CALLBACK_URL,
+      correlationId: 'c',
+      loginStartedAt,
+    });
     expect(identity).toMatchObject({ ...names, personalCode: '010180-15097' });
     await store.close();
   });

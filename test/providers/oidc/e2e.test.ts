@@ -9,13 +9,23 @@ import { ADAPTER_FACTORIES } from '../../../src/registry/adapters.ts';
 import type { AdapterFactory } from '../../../src/broker/adapter.ts';
 import { factory } from '../../../providers/oidc/index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from '../../../providers/oidc/test-op/index.ts';
-import { makeGatewayKeyFiles, providerEntry, testOpClient, type ClientVariant } from '../../../providers/oidc/test-op/fixtures.ts';
+import {
+  makeGatewayKeyFiles,
+  providerEntry,
+  testOpClient,
+  type ClientVariant,
+} from '../../../providers/oidc/test-op/fixtures.ts';
 import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
 
 // The lead registers adapter kinds in src/registry/adapters.ts; until oidc is there, this test adds it.
-if (!ADAPTER_FACTORIES.has('oidc')) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('oidc', factory as AdapterFactory);
+if (!ADAPTER_FACTORIES.has('oidc'))
+  (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('oidc', factory as AdapterFactory);
 
-const PROVIDERS: Record<string, ClientVariant> = { 'eid-secret': 'client_secret', 'eid-pkjwt': 'private_key_jwt', 'eid-jwe': 'encrypted' };
+const PROVIDERS: Record<string, ClientVariant> = {
+  'eid-secret': 'client_secret',
+  'eid-pkjwt': 'private_key_jwt',
+  'eid-jwe': 'encrypted',
+};
 
 let dir: string;
 let op: TestOp;
@@ -26,9 +36,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oidc-e2e-'));
   const keys = await makeGatewayKeyFiles(dir);
   op = await startTestOp({});
-  gw = await startGateway({ providers: Object.entries(PROVIDERS).map(([id, variant]) => ({ ...providerEntry(op, variant, keys, id), client_id: `${id}-client` })) });
+  gw = await startGateway({
+    providers: Object.entries(PROVIDERS).map(([id, variant]) => ({
+      ...providerEntry(op, variant, keys, id),
+      client_id: `${id}-client`,
+    })),
+  });
   // the gateway's callback URL is known only now: register the upstream clients with it
-  for (const [id, variant] of Object.entries(PROVIDERS)) op.addClient({ ...testOpClient(variant, `${gw.issuer}/broker/callback/${id}`, keys), client_id: `${id}-client` });
+  for (const [id, variant] of Object.entries(PROVIDERS))
+    op.addClient({ ...testOpClient(variant, `${gw.issuer}/broker/callback/${id}`, keys), client_id: `${id}-client` });
   rp = await rpConfig(gw.issuer);
 });
 
@@ -51,7 +67,12 @@ async function loginVia(providerId: string, choice: LoginChoice = {}, params: Re
 }
 
 async function claimsOf(l: Awaited<ReturnType<typeof loginVia>>) {
-  const tokens = await oidc.authorizationCodeGrant(rp, new URL(l.final.location!), { pkceCodeVerifier: l.started.verifier, expectedState: l.started.state, expectedNonce: l.started.nonce, idTokenExpected: true });
+  const tokens = await oidc.authorizationCodeGrant(rp, new URL(l.final.location!), {
+    pkceCodeVerifier: l.started.verifier,
+    expectedState: l.started.state,
+    expectedNonce: l.started.nonce,
+    idTokenExpected: true,
+  });
   return tokens.claims()!;
 }
 
@@ -59,12 +80,22 @@ describe('logins through the gateway against the test eID', () => {
   test.each(Object.keys(PROVIDERS))('%s: the agency service gets the verified identity', async (providerId) => {
     const l = await loginVia(providerId, { acr: EIDAS.high, amr: ['smart_card'] }, { acr_values: 'high' });
     // (which `sub` and which extra claims are released is the core's policy; the person and level come from the eID)
-    expect(await claimsOf(l)).toMatchObject({ given_name: 'Jānis', family_name: 'Bērziņš', personal_code: '010180-15097', acr: 'high', idp: providerId });
+    expect(await claimsOf(l)).toMatchObject({
+      given_name: 'Jānis',
+      family_name: 'Bērziņš',
+      personal_code: '010180-15097',
+      acr: 'high',
+      idp: providerId,
+    });
   });
 
   test('an Estonian person (PNOEE-...) through the semantics identifier pattern', async () => {
     const l = await loginVia('eid-secret', { user: 'estonian', acr: EIDAS.substantial });
-    expect(await claimsOf(l)).toMatchObject({ personal_code: '60001019906', personal_code_country: 'EE', given_name: 'Mari' });
+    expect(await claimsOf(l)).toMatchObject({
+      personal_code: '60001019906',
+      personal_code_country: 'EE',
+      given_name: 'Mari',
+    });
   });
 
   test('cancel at the eID: the service gets error=user_cancel for its own state', async () => {
@@ -86,8 +117,12 @@ describe('logins through the gateway against the test eID', () => {
       expect(q.get('code')).toBeNull();
       expect(q.get('state')).toBe(started.state);
     }
-    const audit = gw.audit as unknown as { events: { type: string; providerId?: string; detail?: { code?: string } }[] };
-    expect(audit.events.filter((e) => e.type === 'verification_error' && e.providerId === 'eid-pkjwt').at(-1)?.detail).toMatchObject({ code: 'loa_too_low' });
+    const audit = gw.audit as unknown as {
+      events: { type: string; providerId?: string; detail?: { code?: string } }[];
+    };
+    expect(
+      audit.events.filter((e) => e.type === 'verification_error' && e.providerId === 'eid-pkjwt').at(-1)?.detail,
+    ).toMatchObject({ code: 'loa_too_low' });
   });
 
   test('the gateway publishes its keys for the upstream at /providers/<id>/jwks.json', async () => {
