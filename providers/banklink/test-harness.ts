@@ -3,20 +3,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AdapterDeps, StartAction } from '../../../src/broker/adapter.ts';
-import { MemoryStore } from '../../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../../src/audit/events.ts';
-import { memoryLogger } from '../../../src/logger.ts';
-import type { AdapterHarness, Callback } from '../../support/adapter-conformance.ts';
-import { type BanklinkAdapter, factory, type BanklinkConfig } from '../../../providers/banklink/index.ts';
-import {
-  startTestBank,
-  type Misbehaviour,
-  type RunningTestBank,
-  type TestBankOptions,
-} from '../../../providers/banklink/test-bank/bank.ts';
-import { generateKeyMaterial, type KeyMaterial } from '../../../providers/banklink/test-bank/material.ts';
-import { parseForms, submitForm, type HtmlForm } from '../../../providers/banklink/test-bank/forms.ts';
+import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import type { AdapterHarness, Callback } from '../../test/support/adapter-conformance.ts';
+import { type BanklinkAdapter, factory, type BanklinkConfig } from './index.ts';
+import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from './test-bank/bank.ts';
+import { generateKeyMaterial, type KeyMaterial } from './test-bank/material.ts';
+import { parseForms, submitForm, type HtmlForm } from './test-bank/forms.ts';
 
 export const GATEWAY_ID = 'VPM';
 export const BANK_ID = 'TESTBANK';

@@ -7,15 +7,15 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createPrivateKey } from 'node:crypto';
 import express from 'express';
-import { MemoryStore } from '../../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../../src/audit/events.ts';
-import { memoryLogger } from '../../../src/logger.ts';
-import { newState } from '../../../src/broker/login-state.ts';
-import { factory } from '../../../providers/banklink/index.ts';
-import { formatDatetime, macString, signMac } from '../../../providers/banklink/protocol.ts';
-import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from '../../../providers/banklink/test-bank/demo.ts';
-import { parseForms, submitForm } from '../../../providers/banklink/test-bank/forms.ts';
-import { createHarness, postStartForm, CALLBACK_URL, gatewayKeys, type BanklinkHarness } from './harness.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import { newState } from '../../src/broker/login-state.ts';
+import { factory } from './index.ts';
+import { formatDatetime, macString, signMac } from './protocol.ts';
+import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from './test-bank/demo.ts';
+import { parseForms, submitForm } from './test-bank/forms.ts';
+import { createHarness, postStartForm, CALLBACK_URL, gatewayKeys, type BanklinkHarness } from './test-harness.ts';
 
 describe('test bank refuses bad requests', () => {
   let h: BanklinkHarness;

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { startTestBank, type Misbehaviour, type RunningTestBank } from '../../../providers/banklink/test-bank/bank.ts';
-import { parseForms } from '../../../providers/banklink/test-bank/forms.ts';
-import type { Browser, Hop } from '../../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
-import { gatewayKeys, GATEWAY_ID } from './harness.ts';
+import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
+import { parseForms } from './test-bank/forms.ts';
+import type { Browser, Hop } from '../../test/support/browser.ts';
+import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../test/support/gateway.ts';
+import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
 
 const BANK_LICENCE = {
   stage: 'testing',

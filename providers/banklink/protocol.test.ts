@@ -19,7 +19,7 @@ import {
   signMac,
   splitName,
   verifyMac,
-} from '../../../providers/banklink/protocol.ts';
+} from './protocol.ts';
 
 const REFERENCE_4012 = {
   VK_SERVICE: '4012',
