@@ -8,8 +8,7 @@ import type { Server } from 'node:http';
 import { createPrivateKey } from 'node:crypto';
 import express from 'express';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { newState } from '../../src/broker/login-state.ts';
 import { factory } from './index.ts';
 import { formatDatetime, macString, signMac } from './protocol.ts';
@@ -143,14 +142,7 @@ describe('demo banks mounted in-process', () => {
       ...extra,
     });
     const store = new MemoryStore();
-    const adapter = await factory.create(config, {
-      store,
-      audit: new MemoryAuditLog(),
-      logger: memoryLogger(),
-      baseUrl: base,
-      production: false,
-      keyDir: dir,
-    });
+    const adapter = await factory.create(config, adapterDeps(dir, { baseUrl: base, store }));
     const state = newState();
     const loginStartedAt = Date.now();
     const started = await adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: 'c' });

@@ -3,11 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import type { StartAction } from '../../src/broker/adapter.ts';
 import type { AdapterHarness, Callback } from '../../test/support/adapter-conformance.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { type BanklinkAdapter, factory, type BanklinkConfig } from './index.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from './test-bank/bank.ts';
 import { generateKeyMaterial, type KeyMaterial } from './test-bank/material.ts';
@@ -33,7 +31,7 @@ export interface DriveOptions {
 export interface BanklinkHarness extends AdapterHarness {
   adapter: BanklinkAdapter;
   bank: RunningTestBank;
-  deps: AdapterDeps & { store: MemoryStore; audit: MemoryAuditLog; logger: ReturnType<typeof memoryLogger> };
+  deps: ReturnType<typeof adapterDeps>;
   config: BanklinkConfig;
   dir: string;
   /** like drive(), with a chosen user, bank behaviour or code */
@@ -81,14 +79,7 @@ export async function createHarness(
     bank_certificate: join(dir, 'bank-cert.pem'),
     ...overrides,
   });
-  const deps = {
-    store: new MemoryStore(),
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: 'https://gateway.test',
-    production: false,
-    keyDir: dir,
-  };
+  const deps = adapterDeps(dir);
   const adapter = (await factory.create(config, deps)) as BanklinkAdapter;
 
   const login = async (

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { ProviderError, type CallbackResult } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
@@ -47,14 +46,7 @@ async function makeAdapter(extra: Record<string, unknown>, keyDir: string): Prom
     clock_skew_seconds: 30,
     ...extra,
   });
-  return (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir,
-  })) as SamlAdapter;
+  return (await factory.create(config, adapterDeps(keyDir, { baseUrl: BASE, store }))) as SamlAdapter;
 }
 
 beforeAll(async () => {

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { EIDAS_NATURAL_PERSON, type AttributePreset } from './attributes.ts';
@@ -64,14 +63,7 @@ async function make(
   });
   const store = new MemoryStore();
   stores.push(store);
-  adapter = (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir: join(dir, 'keys'),
-  })) as SamlAdapter;
+  adapter = (await factory.create(config, adapterDeps(join(dir, 'keys'), { baseUrl: BASE, store }))) as SamlAdapter;
   return { adapter, idp };
 }
 

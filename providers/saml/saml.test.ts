@@ -7,8 +7,7 @@ import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness } from '../../test/support/adapter-conformance.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { ProviderError, type StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { factory, type SamlAdapter } from './index.ts';
@@ -66,14 +65,7 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
     amr: ['eidas'],
   });
   const store = new MemoryStore();
-  adapter = (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir: join(dir, 'keys'),
-  })) as SamlAdapter;
+  adapter = (await factory.create(config, adapterDeps(join(dir, 'keys'), { baseUrl: BASE, store }))) as SamlAdapter;
   const a = adapter;
   return {
     adapter: a,
