@@ -7,6 +7,7 @@ import { newState } from '../../src/broker/login-state.ts';
 import { factory } from './index.ts';
 import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './test-harness.ts';
 import type { Callback } from '../../test/support/adapter-conformance.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 adapterConformance('banklink 009 / SHA-512 / 4012-3013', () => createHarness());
 adapterConformance('banklink legacy 008 / SHA-1 / 4012-3013, WINDOWS-1257', () =>
@@ -308,12 +309,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
 describe('banklink adapter configuration and variants', () => {
   test('SHA-1 is refused unless the bank is marked legacy', async () => {
     const result = factory.schema.safeParse({
-      id: 'x',
-      type: 'banklink',
-      name: { lv: 'x', en: 'x' },
-      kind: 'bank',
-      loa: 'low',
-      onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+      ...BANKLINK_TEST_ENTRY,
       url: 'https://bank.example/',
       sender_id: 'A',
       receiver_id: 'B',

@@ -9,6 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import express from 'express';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { newState } from '../../src/broker/login-state.ts';
 import { factory } from './index.ts';
 import { formatDatetime, macString, signMac } from './protocol.ts';
@@ -124,17 +125,9 @@ describe('demo banks mounted in-process', () => {
   ] as const)('%s: a full login through the mounted router', async (id, extra, names) => {
     const files = await ensureDemoBankMaterial(dir);
     const config = factory.schema.parse({
+      ...BANKLINK_TEST_ENTRY,
       id,
-      type: 'banklink',
       name: { lv: id, en: id },
-      kind: 'bank',
-      loa: 'high',
-      onboarding: {
-        stage: 'testing',
-        licence: { number: 'X', valid_until: '2099-12-31' },
-        free_of_charge: true,
-        two_factor: true,
-      },
       url: `${base}/demo/banks/${id}/`,
       sender_id: 'VPM',
       private_key: files.gateway.keyFile,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import type { AdapterHarness, Callback } from '../../test/support/adapter-conformance.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { type BanklinkAdapter, factory, type BanklinkConfig } from './index.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from './test-bank/bank.ts';
 import { generateKeyMaterial, type KeyMaterial } from './test-bank/material.ts';
@@ -66,12 +67,7 @@ export async function createHarness(
   writeFileSync(join(dir, 'gateway-key.pem'), gw.privateKeyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'bank-cert.pem'), bank.certificatePem);
   const config = factory.schema.parse({
-    id: 'testbank',
-    type: 'banklink',
-    name: { lv: 'Testa banka', en: 'Test bank' },
-    kind: 'bank',
-    loa: 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+    ...BANKLINK_TEST_ENTRY,
     url: bank.url,
     sender_id: GATEWAY_ID,
     receiver_id: BANK_ID,

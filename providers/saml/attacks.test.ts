@@ -22,7 +22,7 @@ import {
   type ResponseSpec,
 } from './test-idp/response-builder.ts';
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;

@@ -14,7 +14,7 @@ import { EIDAS_NATURAL_PERSON, type AttributePreset } from './attributes.ts';
 import { EIDAS_EXTENSIONS_NS, readEidasExtensions } from './eidas.ts';
 import { isElement } from './xml.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;

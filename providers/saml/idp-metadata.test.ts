@@ -23,7 +23,7 @@ import {
   type RunningTestIdp,
   type TestIdp,
 } from './test-idp/index.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;

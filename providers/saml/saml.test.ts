@@ -8,6 +8,7 @@ import request from 'supertest';
 import { adapterConformance, type AdapterHarness } from '../../test/support/adapter-conformance.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { ProviderError, type StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { factory, type SamlAdapter } from './index.ts';
@@ -52,12 +53,9 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
   const idpCert = join(dir, 'idp.pem');
   await writeFile(idpCert, idp.key.cert);
   const config = factory.schema.parse({
+    ...SAML_TEST_ENTRY,
     id,
-    type: 'saml',
-    name: { lv: 'eIDAS', en: 'eIDAS' },
-    kind: 'eid',
     loa: s.providerLoa ?? 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
     idp: { entity_id: idp.entityId, sso_url: idp.ssoUrl, certificates: [idpCert] },
     binding: s.binding,
     require_encrypted_assertion: s.encrypted,

@@ -9,8 +9,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
 import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
-import { providerEntry, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
-import { MOCK_PROVIDER } from '../support/gateway.ts';
+import { MOCK_PROVIDER, productionBankEntry, productionOidcEntry } from '../support/provider-entries.ts';
 import { TempDir, createCa, serverCert } from './pki-fixture.ts';
 
 let dir: TempDir;
@@ -18,40 +17,11 @@ let ca: CertificateAuthority;
 const f: Record<string, string> = {};
 let n = 0;
 
-function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry(
-    {
-      issuer: 'https://eid.example.lv',
-      tls: { ca: f.ca!, cert: f.client!, key: f.clientKey!, caPem: '', clientSubjectDn: '' },
-    },
-    'client_secret',
-    {} as GatewayKeyFiles,
-    'eid',
-  );
-  return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
-}
+const oidcProvider = (extra: Record<string, unknown> = {}) =>
+  productionOidcEntry({ ca: f.ca!, cert: f.client!, key: f.clientKey! }, extra);
 
-function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'bank',
-    type: 'banklink',
-    name: { lv: 'Banka', en: 'Bank' },
-    kind: 'bank',
-    loa: 'substantial',
-    onboarding: {
-      stage: 'production',
-      licence: { number: 'LB-1', valid_until: '2099-12-31' },
-      free_of_charge: true,
-      two_factor: true,
-    },
-    url: 'https://bank.example.lv/banklink',
-    sender_id: 'VPM',
-    receiver_id: 'BANK',
-    private_key: f.bankKey,
-    bank_certificate: f.bankCert,
-    ...extra,
-  };
-}
+const bank = (extra: Record<string, unknown> = {}) =>
+  productionBankEntry({ private_key: f.bankKey!, bank_certificate: f.bankCert! }, extra);
 
 const CLIENT = {
   client_id: 'svc',

@@ -9,7 +9,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
 import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
-import { providerEntry, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
+import {
+  SAML_TEST_ENTRY,
+  inProduction,
+  productionBankEntry,
+  productionOidcEntry,
+} from '../support/provider-entries.ts';
 import { TempDir, createCa, DAY } from './pki-fixture.ts';
 
 let dir: TempDir;
@@ -30,58 +35,19 @@ const rsaPem = (bits: number, which: 'private' | 'public' = 'private') => {
     : (pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
 };
 
-/** An upstream OpenID provider with a mutual-TLS back channel (fixture shape, production onboarding). */
-function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry(
-    {
-      issuer: 'https://eid.example.lv',
-      tls: { ca: f.ca!, cert: f.good!, key: f['good-key']!, caPem: '', clientSubjectDn: '' },
-    },
-    'client_secret',
-    {} as GatewayKeyFiles,
-    'eid',
-  );
-  return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
-}
+/** An upstream OpenID provider with a mutual-TLS back channel. */
+const oidcProvider = (extra: Record<string, unknown> = {}) =>
+  productionOidcEntry({ ca: f.ca!, cert: f.good!, key: f['good-key']! }, extra);
 
 const samlBase = {
-  id: 'eidas',
-  type: 'saml',
-  name: { lv: 'eIDAS', en: 'eIDAS' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: {
-    stage: 'production',
-    eid_register: { entry: 'T-1', qualified: true },
-    free_of_charge: true,
-    two_factor: true,
-  },
+  ...inProduction(SAML_TEST_ENTRY),
   get sp() {
     return { signing: { cert: f.good, key: f['good-key'] }, encryption: { cert: f.good, key: f['good-key'] } };
   },
 };
 
-function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'bank',
-    type: 'banklink',
-    name: { lv: 'Banka', en: 'Bank' },
-    kind: 'bank',
-    loa: 'substantial',
-    onboarding: {
-      stage: 'production',
-      licence: { number: 'LB-1', valid_until: '2099-12-31' },
-      free_of_charge: true,
-      two_factor: true,
-    },
-    url: 'https://bank.example.lv/banklink',
-    sender_id: 'VPM',
-    receiver_id: 'BANK',
-    private_key: f.bankKey,
-    bank_certificate: f.bankCert,
-    ...extra,
-  };
-}
+const bank = (extra: Record<string, unknown> = {}) =>
+  productionBankEntry({ private_key: f.bankKey!, bank_certificate: f.bankCert! }, extra);
 
 /** A sound production configuration, with `change` applied; written to its own file. */
 function configFile(change: Record<string, unknown> = {}): string {
