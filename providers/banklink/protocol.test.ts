@@ -1,5 +1,5 @@
-// Known-answer tests for the banklink MAC string, encodings, signatures and VK_DATETIME
-// (facts: ../shared/reference/banklink.md). Signatures are cross-checked against the openssl CLI.
+// Known-answer tests for the banklink MAC string, encodings, signatures and VK_DATETIME. Signatures are
+// cross-checked against the openssl CLI.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -55,7 +55,7 @@ function toCallback(url: URL): Callback {
 
 /** One login through the broker; resolves to the identity or the BrokerError. */
 async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) {
-  const { store, audit, broker } = brokerOf(adapter);
+  const { store, broker } = brokerOf(adapter);
   try {
     const { action } = await broker.begin({
       uid: 'uid',

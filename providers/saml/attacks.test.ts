@@ -272,22 +272,22 @@ describe('signature wrapping (XSW): the genuine signed assertion stays, a forged
   };
 
   test('forged assertion before the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.parentNode!.insertBefore(evil, genuine));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.parentNode!.insertBefore(evil, genuine));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('forged assertion after the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.parentNode!.appendChild(evil));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.parentNode!.appendChild(evil));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('forged assertion inside the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.appendChild(evil));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.appendChild(evil));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('signed assertion moved inside the forged one, which takes its place', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => {
+    const { l, xml } = await wrapped((_doc, genuine, evil) => {
       const parent = genuine.parentNode!;
       parent.replaceChild(evil, genuine);
       evil.appendChild(genuine);

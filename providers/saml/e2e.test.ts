@@ -17,7 +17,7 @@ import {
   type TestGateway,
 } from '../../test/support/gateway.ts';
 import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
-import { factory, type SamlAdapter } from './index.ts';
+import type { SamlAdapter } from './index.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
 
 let dir: string;

@@ -126,7 +126,7 @@ describe('eIDAS request extensions', () => {
   });
 
   test('HTTP-POST: the enveloped signature sits between Issuer and Extensions and covers them', async () => {
-    const { adapter, idp } = await make({ binding: 'post' });
+    const { adapter } = await make({ binding: 'post' });
     const { action } = await start(adapter);
     if (action.type !== 'form') throw new Error('expected a form');
     expect(childOrder(requestXml(action))).toEqual([

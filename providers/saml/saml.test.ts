@@ -25,13 +25,13 @@ interface Setup {
   providerLoa?: Loa;
 }
 
-export interface SamlHarness extends AdapterHarness {
+interface SamlHarness extends AdapterHarness {
   adapter: SamlAdapter;
   idp: RunningTestIdp;
   store: MemoryStore;
 }
 
-export async function samlHarness(s: Setup): Promise<SamlHarness> {
+async function samlHarness(s: Setup): Promise<SamlHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-saml-'));
   let adapter: SamlAdapter | undefined;
   const id = 'eidas';

@@ -163,10 +163,13 @@ export async function mockProviderLogin(
   return browser.post(new URL(form[1]!, authorizeHop.location!).toString(), fields);
 }
 
-/** Full happy path through the mock provider; returns the RP callback URL with code and state. */
+/**
+ * Full happy path through the mock provider; returns the RP callback URL with code and state. The
+ * gateway's URLs come from `config` (its discovery); the second argument, the issuer, is not read.
+ */
 export async function loginThroughMock(
   config: oidc.Configuration,
-  issuer: string,
+  _issuer: string,
   params: Record<string, string> = {},
   user: number | 'cancel' | 'outage' = 0,
   providerId = 'mock-eid',
