@@ -6,12 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
-import { Broker, BrokerError } from '../../src/broker/broker.ts';
-import { LoginStates } from '../../src/broker/login-state.ts';
+import { BrokerError } from '../../src/broker/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps, brokerFor } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import { makeGatewayKeyFiles, providerEntry, testOpClient, type GatewayKeyFiles } from './test-op/fixtures.ts';
@@ -26,31 +24,10 @@ const logger = memoryLogger();
 
 async function adapterFor(override: Partial<OidcProviderInput> = {}): Promise<OidcAdapter> {
   const config = oidcProviderSchema.parse({ ...providerEntry(op, 'client_secret', keys), ...override });
-  return createOidcAdapter(config, {
-    store: new MemoryStore(),
-    audit: new MemoryAuditLog(),
-    logger,
-    baseUrl: 'https://gateway.test',
-    production: false,
-    keyDir: join(dir, 'keys'),
-  });
+  return createOidcAdapter(config, adapterDeps(join(dir, 'keys'), { logger }));
 }
 
-function brokerFor(adapter: OidcAdapter) {
-  const store = new MemoryStore();
-  const states = new LoginStates(store, 300);
-  return {
-    store,
-    states,
-    broker: new Broker({
-      states,
-      audit: new MemoryAuditLog(),
-      logger,
-      adapters: new Map([[adapter.id, adapter]]),
-      callbackUrl: () => CALLBACK,
-    }),
-  };
-}
+const brokerOf = (adapter: OidcAdapter) => brokerFor(adapter, { callbackUrl: CALLBACK, logger });
 
 /** One login through the broker (the test OP's browser logs in); the identity or the BrokerError. */
 async function login(
@@ -58,7 +35,7 @@ async function login(
   choice: LoginChoice = { acr: EIDAS.high },
   edit?: (params: Record<string, string>) => void,
 ) {
-  const { store, broker } = brokerFor(adapter);
+  const { store, broker } = brokerOf(adapter);
   try {
     const { action } = await broker.begin({
       uid: 'uid',
@@ -185,7 +162,7 @@ describe('the ID token auth_time belongs to this login', () => {
   test('an upstream that ignores prompt=login and max_age answers from its old session: refused', async () => {
     // the OP keeps one browser's session: a first, genuine login, left open for ten minutes
     op.tamper.ignoreFreshness = true;
-    const { store, broker } = brokerFor(adapter);
+    const { store, broker } = brokerOf(adapter);
     try {
       const first = await broker.begin({
         uid: 'uid',
@@ -228,7 +205,7 @@ describe('the ID token auth_time belongs to this login', () => {
 
 describe('each login is bound to its own request', () => {
   test('two starts of one provider draw different states, nonces and PKCE verifiers', async () => {
-    const { store, states, broker } = brokerFor(adapter);
+    const { store, states, broker } = brokerOf(adapter);
     try {
       const seen = [];
       for (const uid of ['a', 'b']) {

@@ -17,13 +17,11 @@ import { jest } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness, type Callback } from '../../test/support/adapter-conformance.ts';
-import { Broker, BrokerError } from '../../src/broker/broker.ts';
-import { LoginStates } from '../../src/broker/login-state.ts';
+import { BrokerError } from '../../src/broker/broker.ts';
 import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps, brokerFor } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import {
@@ -43,16 +41,8 @@ let keys: GatewayKeyFiles;
 let op: TestOp;
 const logger = memoryLogger();
 
-function deps(): AdapterDeps {
-  return {
-    store: new MemoryStore(),
-    audit: new MemoryAuditLog(),
-    logger,
-    baseUrl: 'https://gateway.test',
-    production: false,
-    keyDir: join(dir, 'keys'),
-  };
-}
+const deps = (): AdapterDeps => adapterDeps(join(dir, 'keys'), { logger });
+const brokerOf = (adapter: OidcAdapter) => brokerFor(adapter, { callbackUrl: CALLBACK, logger });
 
 async function adapterFor(variant: ClientVariant, override: Partial<OidcProviderInput> = {}): Promise<OidcAdapter> {
   const config = oidcProviderSchema.parse({ ...providerEntry(op, variant, keys), ...override });
@@ -65,15 +55,7 @@ function toCallback(url: URL): Callback {
 
 /** One login through the broker; resolves to the identity or the BrokerError. */
 async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) {
-  const store = new MemoryStore();
-  const audit = new MemoryAuditLog();
-  const broker = new Broker({
-    states: new LoginStates(store, 300),
-    audit,
-    logger,
-    adapters: new Map([[adapter.id, adapter]]),
-    callbackUrl: () => CALLBACK,
-  });
+  const { store, broker } = brokerOf(adapter);
   try {
     const { action } = await broker.begin({
       uid: 'uid',
@@ -311,14 +293,7 @@ describe('rejections', () => {
 
   test('mix-up (RFC 9207): an authorization response without iss or from another issuer', async () => {
     for (const iss of [undefined, 'https://other-op.example']) {
-      const store = new MemoryStore();
-      const broker = new Broker({
-        states: new LoginStates(store, 300),
-        audit: new MemoryAuditLog(),
-        logger,
-        adapters: new Map([[adapter.id, adapter]]),
-        callbackUrl: () => CALLBACK,
-      });
+      const { store, broker } = brokerOf(adapter);
       const { action } = await broker.begin({
         uid: 'uid',
         clientId: 'svc',
@@ -465,13 +440,7 @@ describe('configuration and startup', () => {
     const config = oidcProviderSchema.parse({ ...valid(), issuer: 'https://127.0.0.1:9' });
     const adapter = await createOidcAdapter(config, deps());
     try {
-      const broker = new Broker({
-        states: new LoginStates(new MemoryStore(), 300),
-        audit: new MemoryAuditLog(),
-        logger,
-        adapters: new Map([[adapter.id, adapter]]),
-        callbackUrl: () => CALLBACK,
-      });
+      const { broker } = brokerOf(adapter);
       for (let i = 0; i < 2; i += 1) {
         await expect(
           broker.begin({ uid: 'u', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' }),

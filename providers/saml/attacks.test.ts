@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { ProviderError, type CallbackResult } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
@@ -23,7 +22,7 @@ import {
   type ResponseSpec,
 } from './test-idp/response-builder.ts';
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -47,14 +46,7 @@ async function makeAdapter(extra: Record<string, unknown>, keyDir: string): Prom
     clock_skew_seconds: 30,
     ...extra,
   });
-  return (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir,
-  })) as SamlAdapter;
+  return (await factory.create(config, adapterDeps(keyDir, { baseUrl: BASE, store }))) as SamlAdapter;
 }
 
 beforeAll(async () => {
@@ -280,22 +272,22 @@ describe('signature wrapping (XSW): the genuine signed assertion stays, a forged
   };
 
   test('forged assertion before the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.parentNode!.insertBefore(evil, genuine));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.parentNode!.insertBefore(evil, genuine));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('forged assertion after the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.parentNode!.appendChild(evil));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.parentNode!.appendChild(evil));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('forged assertion inside the signed one', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => genuine.appendChild(evil));
+    const { l, xml } = await wrapped((_doc, genuine, evil) => genuine.appendChild(evil));
     await refused(l.deliver(xml), 'invalid_response', /exactly one assertion/);
   });
 
   test('signed assertion moved inside the forged one, which takes its place', async () => {
-    const { l, xml } = await wrapped((doc, genuine, evil) => {
+    const { l, xml } = await wrapped((_doc, genuine, evil) => {
       const parent = genuine.parentNode!;
       parent.replaceChild(evil, genuine);
       evil.appendChild(genuine);

@@ -5,8 +5,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
-import type { AdapterFactory } from '../../src/broker/adapter.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../../test/support/browser.ts';
 import {
@@ -18,12 +16,9 @@ import {
   RP_REDIRECT,
   type TestGateway,
 } from '../../test/support/gateway.ts';
-import { factory, type SamlAdapter } from './index.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
+import type { SamlAdapter } from './index.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
-
-// The lead registers adapter kinds in src/registry/adapters.ts; until saml is there, this test adds it.
-if (!ADAPTER_FACTORIES.has('saml'))
-  (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('saml', factory as AdapterFactory);
 
 let dir: string;
 let gw: TestGateway | undefined;
@@ -55,17 +50,9 @@ beforeAll(async () => {
     });
     writeFileSync(join(dir, `${id}.pem`), idps[id].key.cert);
     providers.push({
+      ...SAML_TEST_ENTRY,
       id,
-      type: 'saml',
       name: { lv: `${id} (tests)`, en: `${id} (test)` },
-      kind: 'eid',
-      loa: 'high',
-      onboarding: {
-        stage: 'testing',
-        eid_register: { entry: 'T-SAML', qualified: true },
-        free_of_charge: true,
-        two_factor: true,
-      },
       idp: { entity_id: idps[id].entityId, sso_url: idps[id].ssoUrl, certificates: [join(dir, `${id}.pem`)] },
       binding: p.binding,
       require_encrypted_assertion: p.encrypted,

@@ -7,15 +7,14 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { EIDAS_NATURAL_PERSON, type AttributePreset } from './attributes.ts';
 import { EIDAS_EXTENSIONS_NS, readEidasExtensions } from './eidas.ts';
 import { isElement } from './xml.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from './test-idp/index.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -64,14 +63,7 @@ async function make(
   });
   const store = new MemoryStore();
   stores.push(store);
-  adapter = (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir: join(dir, 'keys'),
-  })) as SamlAdapter;
+  adapter = (await factory.create(config, adapterDeps(join(dir, 'keys'), { baseUrl: BASE, store }))) as SamlAdapter;
   return { adapter, idp };
 }
 
@@ -134,7 +126,7 @@ describe('eIDAS request extensions', () => {
   });
 
   test('HTTP-POST: the enveloped signature sits between Issuer and Extensions and covers them', async () => {
-    const { adapter, idp } = await make({ binding: 'post' });
+    const { adapter } = await make({ binding: 'post' });
     const { action } = await start(adapter);
     if (action.type !== 'form') throw new Error('expected a form');
     expect(childOrder(requestXml(action))).toEqual([

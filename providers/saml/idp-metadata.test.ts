@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate } from '../../src/tls/pki.ts';
@@ -23,7 +23,7 @@ import {
   type RunningTestIdp,
   type TestIdp,
 } from './test-idp/index.ts';
-import { SAML_TEST_ENTRY } from './test-entry.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
@@ -211,14 +211,10 @@ describe('the adapter with its IdP from metadata', () => {
   const logger = memoryLogger();
   const create = async (extra: Record<string, unknown>) => {
     const store = new MemoryStore();
-    const adapter = (await factory.create(factory.schema.parse(entry(extra)), {
-      store,
-      audit: new MemoryAuditLog(),
-      logger,
-      baseUrl: BASE,
-      production: false,
-      keyDir: join(dir, 'keys'),
-    })) as SamlAdapter;
+    const adapter = (await factory.create(
+      factory.schema.parse(entry(extra)),
+      adapterDeps(join(dir, 'keys'), { baseUrl: BASE, store, logger }),
+    )) as SamlAdapter;
     closers.push(async () => {
       await adapter.close();
       await store.close();

@@ -7,8 +7,8 @@ import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness } from '../../test/support/adapter-conformance.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
+import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { ProviderError, type StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { factory, type SamlAdapter } from './index.ts';
@@ -25,13 +25,13 @@ interface Setup {
   providerLoa?: Loa;
 }
 
-export interface SamlHarness extends AdapterHarness {
+interface SamlHarness extends AdapterHarness {
   adapter: SamlAdapter;
   idp: RunningTestIdp;
   store: MemoryStore;
 }
 
-export async function samlHarness(s: Setup): Promise<SamlHarness> {
+async function samlHarness(s: Setup): Promise<SamlHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-saml-'));
   let adapter: SamlAdapter | undefined;
   const id = 'eidas';
@@ -53,12 +53,9 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
   const idpCert = join(dir, 'idp.pem');
   await writeFile(idpCert, idp.key.cert);
   const config = factory.schema.parse({
+    ...SAML_TEST_ENTRY,
     id,
-    type: 'saml',
-    name: { lv: 'eIDAS', en: 'eIDAS' },
-    kind: 'eid',
     loa: s.providerLoa ?? 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
     idp: { entity_id: idp.entityId, sso_url: idp.ssoUrl, certificates: [idpCert] },
     binding: s.binding,
     require_encrypted_assertion: s.encrypted,
@@ -66,14 +63,7 @@ export async function samlHarness(s: Setup): Promise<SamlHarness> {
     amr: ['eidas'],
   });
   const store = new MemoryStore();
-  adapter = (await factory.create(config, {
-    store,
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: BASE,
-    production: false,
-    keyDir: join(dir, 'keys'),
-  })) as SamlAdapter;
+  adapter = (await factory.create(config, adapterDeps(join(dir, 'keys'), { baseUrl: BASE, store }))) as SamlAdapter;
   const a = adapter;
   return {
     adapter: a,

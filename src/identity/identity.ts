@@ -1,7 +1,12 @@
 // The one identity type every adapter's answer is normalised into.
-import type { Loa } from './loa.ts';
-import { isLoa } from './loa.ts';
-import { parsePersonalCode, PersonalCodeError, semanticsIdentifier, type Country } from './personal-code.ts';
+import { isLoa, type Loa } from './loa.ts';
+import {
+  parsePersonalCode,
+  PersonalCodeError,
+  semanticsIdentifier,
+  type Country,
+  type PersonalCode,
+} from './personal-code.ts';
 
 /** What an adapter hands back after verifying a provider's answer (fields not yet validated). */
 export interface RawIdentity {
@@ -60,7 +65,7 @@ export function normalizeIdentity(raw: RawIdentity, idp: string): Identity {
   // never the gateway's clock: auth_time must say when the person really authenticated
   if (!Number.isSafeInteger(raw.authTime) || raw.authTime <= 0)
     throw new IdentityError('provider answer has no authentication time');
-  let pc;
+  let pc: PersonalCode;
   try {
     pc = parsePersonalCode(raw.country ?? 'LV', raw.personalCode);
   } catch (err) {

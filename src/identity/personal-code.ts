@@ -1,5 +1,5 @@
-// Personal codes of the countries whose providers we accept. Validation rules:
-// ../shared/reference/identity.md (LV old format with check digit, LV new 32... format, EE/LT isikukood).
+// Personal codes of the countries whose providers we accept: the Latvian code in its old format (birth date
+// and check digit) and its new format (32..., no birth date), and the Estonian and Lithuanian isikukood.
 
 export type Country = 'LV' | 'EE' | 'LT';
 export const SUPPORTED_COUNTRIES: readonly Country[] = ['LV', 'EE', 'LT'];

@@ -104,7 +104,7 @@ test('cross references: unknown provider in a client, duplicate ids, pairwise wi
   );
 });
 
-test('the seed onboarding rules decide which providers may be offered', () => {
+test('the VPM joining rules decide which providers may be offered', () => {
   const today = new Date('2026-11-25');
   expect(eligibility(MOCK_BANK as never, true, today)).toEqual({ eligible: true, reasons: [] });
   const unlicensed = { ...MOCK_BANK, onboarding: { ...MOCK_BANK.onboarding, licence: undefined } };

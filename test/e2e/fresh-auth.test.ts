@@ -8,19 +8,14 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import * as oidc from 'openid-client';
 import { SignJWT, importJWK } from 'jose';
-import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
-import type { AdapterFactory } from '../../src/broker/adapter.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
-import { factory as oidcFactory } from '../../providers/oidc/index.ts';
-import { factory as samlFactory, type SamlAdapter } from '../../providers/saml/index.ts';
+import type { SamlAdapter } from '../../providers/saml/index.ts';
 import { startTestOp, EIDAS, type TestOp } from '../../providers/oidc/test-op/index.ts';
 import { makeGatewayKeyFiles, providerEntry, testOpClient } from '../../providers/oidc/test-op/fixtures.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from '../../providers/saml/test-idp/index.ts';
 import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
 import { startGateway, rpConfig, beginLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
-
-for (const f of [oidcFactory, samlFactory] as AdapterFactory[])
-  if (!ADAPTER_FACTORIES.has(f.kind)) (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set(f.kind, f);
+import { SAML_TEST_ENTRY } from '../support/provider-entries.ts';
 
 let dir: string;
 let op: TestOp;
@@ -50,17 +45,9 @@ beforeAll(async () => {
     providers: [
       providerEntry(op, 'client_secret', keys, 'oidc-eid'),
       {
+        ...SAML_TEST_ENTRY,
         id: 'saml-eid',
-        type: 'saml',
         name: { lv: 'SAML eID', en: 'SAML eID' },
-        kind: 'eid',
-        loa: 'high',
-        onboarding: {
-          stage: 'testing',
-          eid_register: { entry: 'T-SAML', qualified: true },
-          free_of_charge: true,
-          two_factor: true,
-        },
         idp: { entity_id: idp.entityId, sso_url: idp.ssoUrl, certificates: [join(dir, 'idp.pem')] },
         clock_skew_seconds: 30,
       },

@@ -48,7 +48,9 @@ let otherKey: CryptoKey;
 let rpJwk: JWK;
 /** tokens, codes, assertions and hints seen in the tests: none may reach the application log */
 const secrets = new Set<string>([RP_SECRET, POST_SECRET, LIMITED_SECRET, PAIRWISE_SECRET, ...PERSONAL_CODES]);
-const remember = (...values: (string | undefined | null)[]) => values.forEach((v) => v && secrets.add(v));
+const remember = (...values: (string | undefined | null)[]) => {
+  for (const v of values) if (v) secrets.add(v);
+};
 
 beforeAll(async () => {
   const keys = await generateKeyPair('ES256', { extractable: true });

@@ -1,12 +1,11 @@
 // ONE conformance suite for every provider adapter (as dex does for connectors). Each adapter's test
 // file calls adapterConformance() with a harness that plays the user's browser against a real upstream
 // (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
-import { Broker, BrokerError } from '../../src/broker/broker.ts';
-import { LoginStates } from '../../src/broker/login-state.ts';
+import { type Broker, BrokerError } from '../../src/broker/broker.ts';
 import type { ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
-import { memoryLogger } from '../../src/logger.ts';
+import type { MemoryStore } from '../../src/store/memory.ts';
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
+import { brokerFor } from './broker.ts';
 
 export interface Callback {
   method: 'GET' | 'POST';
@@ -41,15 +40,7 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       await h.teardown();
     });
     beforeEach(() => {
-      store = new MemoryStore();
-      audit = new MemoryAuditLog();
-      broker = new Broker({
-        states: new LoginStates(store, 300),
-        audit,
-        logger: memoryLogger(),
-        adapters: new Map([[h.adapter.id, h.adapter]]),
-        callbackUrl: () => h.callbackUrl,
-      });
+      ({ broker, store, audit } = brokerFor(h.adapter, { callbackUrl: h.callbackUrl }));
     });
     afterEach(async () => {
       await store.close();

@@ -13,40 +13,15 @@ import { createGateway, type Gateway, type GatewayOptions } from '../../src/gate
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { Browser, type Hop } from './browser.ts';
+import { MOCK_BANK, MOCK_PROVIDER } from './provider-entries.ts';
+
+export { MOCK_BANK, MOCK_PROVIDER };
 
 export const RP_REDIRECT = 'https://rp.example.test/cb';
 export const RP_SECRET = 'rp-secret-0123456789-0123456789-abcdef';
 
 /** Keys are generated once per test process (RSA generation is slow) and shared by its gateways. */
 const keyDir = mkdtempSync(join(tmpdir(), 'vpm-keys-'));
-
-export const MOCK_PROVIDER = {
-  id: 'mock-eid',
-  type: 'mock',
-  name: { lv: 'Testa eID', en: 'Test eID' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: {
-    stage: 'production',
-    eid_register: { entry: 'T-1', qualified: true },
-    free_of_charge: true,
-    two_factor: true,
-  },
-};
-
-export const MOCK_BANK = {
-  ...MOCK_PROVIDER,
-  id: 'mock-bank',
-  name: { lv: 'Testa banka', en: 'Test bank' },
-  kind: 'bank',
-  loa: 'substantial',
-  onboarding: {
-    stage: 'production',
-    licence: { number: 'LB-1', valid_until: '2099-12-31' },
-    free_of_charge: true,
-    two_factor: true,
-  },
-};
 
 export interface TestGatewayOptions extends GatewayOptions {
   /** raw provider entries as they would stand in the YAML file (default: MOCK_PROVIDER, MOCK_BANK) */
@@ -188,10 +163,13 @@ export async function mockProviderLogin(
   return browser.post(new URL(form[1]!, authorizeHop.location!).toString(), fields);
 }
 
-/** Full happy path through the mock provider; returns the RP callback URL with code and state. */
+/**
+ * Full happy path through the mock provider; returns the RP callback URL with code and state. The
+ * gateway's URLs come from `config` (its discovery); the second argument, the issuer, is not read.
+ */
 export async function loginThroughMock(
   config: oidc.Configuration,
-  issuer: string,
+  _issuer: string,
   params: Record<string, string> = {},
   user: number | 'cancel' | 'outage' = 0,
   providerId = 'mock-eid',

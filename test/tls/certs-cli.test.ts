@@ -6,20 +6,16 @@ import { join } from 'node:path';
 import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import { TempDir, startServer } from './pki-fixture.ts';
+import { captureIo } from '../support/cli.ts';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
-
-function io() {
-  const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) } };
-}
 
 describe('certs dev', () => {
   const dir = join(tmp.path, 'dev');
 
   test('creates a CA, a server certificate for localhost and two client certificates', async () => {
-    const { out, io: o } = io();
+    const { out, io: o } = captureIo();
     expect(await runCerts(['dev', '--dir', dir], o)).toBe(0);
     expect(out.stdout).toContain('created ca.pem, ca-key.pem, server.pem');
     const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
@@ -40,7 +36,7 @@ describe('certs dev', () => {
 
   test('is idempotent: a second run keeps every file', async () => {
     const before = readFileSync(join(dir, 'server.pem'), 'utf8');
-    const { out, io: o } = io();
+    const { out, io: o } = captureIo();
     expect(await runCerts(['dev', '--dir', dir], o)).toBe(0);
     expect(out.stdout).toContain('nothing changed');
     expect(readFileSync(join(dir, 'server.pem'), 'utf8')).toBe(before);
@@ -62,7 +58,7 @@ describe('certs dev', () => {
     const d = join(tmp.path, 'broken');
     await ensureDevPki(d);
     unlinkSync(join(d, 'ca-key.pem'));
-    const { out, io: o } = io();
+    const { out, io: o } = captureIo();
     expect(await runCerts(['dev', '--dir', d], o)).toBe(1);
     expect(out.stderr).toBe(
       `certs dev: ${d}: the CA certificate or key is missing but other material exists; remove ${d} to start over\n`,
@@ -90,7 +86,7 @@ describe('certs dev', () => {
   });
 
   test('bad arguments print usage', async () => {
-    const { out, io: o } = io();
+    const { out, io: o } = captureIo();
     expect(await runCerts(['prod'], o)).toBe(2);
     expect(await runCerts(['dev', '--bogus'], o)).toBe(2);
     expect(out.stderr).toContain('usage: vpm-gateway certs dev [--dir DIR]');

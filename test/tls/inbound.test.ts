@@ -5,7 +5,7 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import type http from 'node:http';
 import tls from 'node:tls';
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import * as oidc from 'openid-client';
@@ -20,6 +20,7 @@ import { createProviderTransport, type DedicatedTransport } from '../../src/tls/
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
 import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
+import { thumbprint } from '../support/digest.ts';
 
 const AGENCY_DN = 'CN=demo-service,O=Test';
 let dir: TempDir;
@@ -31,8 +32,6 @@ let server: IssuedCertificate,
   selfSigned: CertificateAuthority;
 const files: Record<string, string> = {};
 const closers: (() => Promise<void>)[] = [];
-
-const thumbprint = (pem: string) => createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
 
 function selfSignedJwks(cert: string) {
   const x = new X509Certificate(cert);

@@ -4,7 +4,6 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import type http from 'node:http';
 import { execFile } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import * as oidc from 'openid-client';
@@ -19,6 +18,7 @@ import { createProviderTransport } from '../../src/tls/transport.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
 import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
+import { thumbprint } from '../support/digest.ts';
 
 const AGENCY_DN = 'CN=demo-service,O=Test';
 let dir: TempDir;
@@ -31,8 +31,6 @@ let mtlsBase: string;
 let gateway: Gateway;
 let mainServer: http.Server;
 const browserFetch = globalThis.fetch;
-
-const thumbprint = (pem: string) => createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
 
 /** A fetch presenting `cert` (or none) and trusting the test CA. */
 function transport(name: string, cert: IssuedCertificate | undefined): typeof fetch {

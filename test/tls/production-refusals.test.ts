@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, copyFileSync, rmSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/cli.ts';
 import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
-import { providerEntry, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
-import { MOCK_PROVIDER } from '../support/gateway.ts';
+import { MOCK_PROVIDER, productionBankEntry, productionOidcEntry } from '../support/provider-entries.ts';
 import { TempDir, createCa, serverCert } from './pki-fixture.ts';
 
 let dir: TempDir;
@@ -18,40 +17,11 @@ let ca: CertificateAuthority;
 const f: Record<string, string> = {};
 let n = 0;
 
-function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry(
-    {
-      issuer: 'https://eid.example.lv',
-      tls: { ca: f.ca!, cert: f.client!, key: f.clientKey!, caPem: '', clientSubjectDn: '' },
-    },
-    'client_secret',
-    {} as GatewayKeyFiles,
-    'eid',
-  );
-  return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
-}
+const oidcProvider = (extra: Record<string, unknown> = {}) =>
+  productionOidcEntry({ ca: f.ca!, cert: f.client!, key: f.clientKey! }, extra);
 
-function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'bank',
-    type: 'banklink',
-    name: { lv: 'Banka', en: 'Bank' },
-    kind: 'bank',
-    loa: 'substantial',
-    onboarding: {
-      stage: 'production',
-      licence: { number: 'LB-1', valid_until: '2099-12-31' },
-      free_of_charge: true,
-      two_factor: true,
-    },
-    url: 'https://bank.example.lv/banklink',
-    sender_id: 'VPM',
-    receiver_id: 'BANK',
-    private_key: f.bankKey,
-    bank_certificate: f.bankCert,
-    ...extra,
-  };
-}
+const bank = (extra: Record<string, unknown> = {}) =>
+  productionBankEntry({ private_key: f.bankKey!, bank_certificate: f.bankCert! }, extra);
 
 const CLIENT = {
   client_id: 'svc',
@@ -84,20 +54,14 @@ function configFile(change: Record<string, unknown> = {}): { file: string; writt
   return { file: dir.write(`config-${n}.yaml`, stringify(config)), written: Object.values(out) };
 }
 
-async function run(argv: string[]) {
-  const out = { stdout: '', stderr: '' };
-  const code = await main(argv, { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s) });
-  return { code, ...out };
-}
-
 /** Both commands refuse the file with exactly these lines, and `start` leaves nothing behind. */
 async function expectRefused({ file, written }: { file: string; written: string[] }, lines: string[]) {
   const body = lines.map((l) => `  ${l}`).join('\n');
-  expect(await run(['config', 'check', file])).toMatchObject({
+  expect(await runCli(['config', 'check', file])).toMatchObject({
     code: 1,
     stderr: `${file}: refused by the security checks\n${body}\n`,
   });
-  expect(await run(['start', '--config', file])).toMatchObject({
+  expect(await runCli(['start', '--config', file])).toMatchObject({
     code: 1,
     stderr: `${file}: refusing to start:\n${body}\n`,
   });
@@ -126,7 +90,7 @@ afterAll(() => dir.remove());
 describe('the baseline', () => {
   test('a sound production configuration behind named TLS terminators passes, and config check writes nothing', async () => {
     const c = configFile();
-    expect(await run(['config', 'check', c.file])).toEqual({
+    expect(await runCli(['config', 'check', c.file])).toEqual({
       code: 0,
       stdout: `${c.file}: ok (1 clients, 1 providers)\n`,
       stderr: '',
@@ -136,7 +100,7 @@ describe('the baseline', () => {
 
   test('rediss:// with a password passes config check without connecting to it', async () => {
     const c = configFile({ store: { type: 'redis', url: 'rediss://:a-long-redis-password@redis.invalid:6380' } });
-    expect(await run(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
+    expect(await runCli(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
@@ -170,7 +134,7 @@ describe('short secrets', () => {
       ['config', 'check', file],
       ['start', '--config', file],
     ]) {
-      expect(await run(argv)).toMatchObject({
+      expect(await runCli(argv)).toMatchObject({
         code: 1,
         stderr: `${file}: configuration is invalid\n  cookie_keys[0]: must be at least 32 characters in production\n`,
       });
@@ -217,12 +181,15 @@ describe('the store and the listener', () => {
       'proxy: true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production',
     ]);
     const tls = configFile({ proxy: false, server: { tls: { cert: f.server, key: f.serverKey } } });
-    expect(await run(['config', 'check', tls.file])).toMatchObject({ code: 0, stderr: '' });
+    expect(await runCli(['config', 'check', tls.file])).toMatchObject({ code: 0, stderr: '' });
   });
 
   test('proxy entries must be addresses or CIDR blocks', async () => {
     const { file } = configFile({ proxy: ['loopback'] });
-    expect(await run(['config', 'check', file])).toMatchObject({ code: 1, stderr: expect.stringContaining('  proxy') });
+    expect(await runCli(['config', 'check', file])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('  proxy'),
+    });
   });
 });
 
@@ -266,7 +233,7 @@ describe('config check of the demo configuration', () => {
     copyFileSync(resolve(cwd, 'config/demo.yaml'), join(work, 'config/demo.yaml'));
     process.chdir(work);
     try {
-      const result = await run(['config', 'check', 'config/demo.yaml']);
+      const result = await runCli(['config', 'check', 'config/demo.yaml']);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(existsSync(join(work, 'var'))).toBe(false);
     } finally {

@@ -1,5 +1,5 @@
-// Issue 6 item 3 through the operator's commands: every startup refusal of the seed's security levels,
-// with its exact message, from `vpm-gateway config check FILE` and `vpm-gateway start --config FILE`
+// The security refusals at startup, through the operator's commands: every one, with its exact message,
+// from `vpm-gateway config check FILE` and `vpm-gateway start --config FILE`
 // (src/cli/main.ts main()). Real configuration files, real certificates and keys on disk, real time.
 // Some refusals come from the configuration schemas (an algorithm that no schema admits), the rest from
 // src/tls/security-checks.ts; either way the command names the config path and exits 1.
@@ -7,9 +7,14 @@ import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/cli.ts';
 import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
-import { providerEntry, type GatewayKeyFiles } from '../../providers/oidc/test-op/fixtures.ts';
+import {
+  SAML_TEST_ENTRY,
+  inProduction,
+  productionBankEntry,
+  productionOidcEntry,
+} from '../support/provider-entries.ts';
 import { TempDir, createCa, DAY } from './pki-fixture.ts';
 
 let dir: TempDir;
@@ -30,58 +35,19 @@ const rsaPem = (bits: number, which: 'private' | 'public' = 'private') => {
     : (pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
 };
 
-/** An upstream OpenID provider with a mutual-TLS back channel (fixture shape, production onboarding). */
-function oidcProvider(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const entry = providerEntry(
-    {
-      issuer: 'https://eid.example.lv',
-      tls: { ca: f.ca!, cert: f.good!, key: f['good-key']!, caPem: '', clientSubjectDn: '' },
-    },
-    'client_secret',
-    {} as GatewayKeyFiles,
-    'eid',
-  );
-  return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' }, ...extra };
-}
+/** An upstream OpenID provider with a mutual-TLS back channel. */
+const oidcProvider = (extra: Record<string, unknown> = {}) =>
+  productionOidcEntry({ ca: f.ca!, cert: f.good!, key: f['good-key']! }, extra);
 
 const samlBase = {
-  id: 'eidas',
-  type: 'saml',
-  name: { lv: 'eIDAS', en: 'eIDAS' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: {
-    stage: 'production',
-    eid_register: { entry: 'T-1', qualified: true },
-    free_of_charge: true,
-    two_factor: true,
-  },
+  ...inProduction(SAML_TEST_ENTRY),
   get sp() {
     return { signing: { cert: f.good, key: f['good-key'] }, encryption: { cert: f.good, key: f['good-key'] } };
   },
 };
 
-function bank(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'bank',
-    type: 'banklink',
-    name: { lv: 'Banka', en: 'Bank' },
-    kind: 'bank',
-    loa: 'substantial',
-    onboarding: {
-      stage: 'production',
-      licence: { number: 'LB-1', valid_until: '2099-12-31' },
-      free_of_charge: true,
-      two_factor: true,
-    },
-    url: 'https://bank.example.lv/banklink',
-    sender_id: 'VPM',
-    receiver_id: 'BANK',
-    private_key: f.bankKey,
-    bank_certificate: f.bankCert,
-    ...extra,
-  };
-}
+const bank = (extra: Record<string, unknown> = {}) =>
+  productionBankEntry({ private_key: f.bankKey!, bank_certificate: f.bankCert! }, extra);
 
 /** A sound production configuration, with `change` applied; written to its own file. */
 function configFile(change: Record<string, unknown> = {}): string {
@@ -109,16 +75,10 @@ function configFile(change: Record<string, unknown> = {}): string {
   return dir.write(`config-${n}.yaml`, stringify(config));
 }
 
-async function run(argv: string[]) {
-  const out = { stdout: '', stderr: '' };
-  const code = await main(argv, { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s) });
-  return { code, ...out };
-}
-
 /** Both commands refuse the file, each with its own heading and exactly these lines. */
 async function expectRefused(file: string, kind: 'security' | 'schema', lines: string[]) {
-  const check = await run(['config', 'check', file]);
-  const start = await run(['start', '--config', file]);
+  const check = await runCli(['config', 'check', file]);
+  const start = await runCli(['start', '--config', file]);
   const body = lines.map((l) => `  ${l}`).join('\n');
   if (kind === 'security') {
     expect(check).toMatchObject({ code: 1, stderr: `${file}: refused by the security checks\n${body}\n` });
@@ -156,7 +116,7 @@ const date = (name: string, which: 'validTo' | 'validFrom') =>
 describe('the baseline', () => {
   test('the sound production configuration passes config check', async () => {
     const file = configFile();
-    expect(await run(['config', 'check', file])).toEqual({
+    expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `${file}: ok (1 clients, 1 providers)\n`,
       stderr: '',
@@ -190,7 +150,7 @@ describe('a provider with a back channel and no mutual TLS', () => {
       },
     };
     const file = configFile({ providers: [browserOnly] });
-    expect(await run(['config', 'check', file])).toMatchObject({ code: 0, stderr: '' });
+    expect(await runCli(['config', 'check', file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
@@ -263,7 +223,7 @@ describe('weak algorithms', () => {
 
   test('SHA-1 with legacy: true is only a warning', async () => {
     const file = configFile({ providers: [oidcProvider(), bank({ version: '008', legacy: true })] });
-    expect(await run(['config', 'check', file])).toEqual({
+    expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `warning: providers[1].version: SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true\n${file}: ok (1 clients, 2 providers)\n`,
       stderr: '',
@@ -333,13 +293,13 @@ describe('certificate validity', () => {
   test('a certificate expiring within the window is a warning; the window is configurable', async () => {
     const providers = [oidcProvider({ tls: { ca: f.ca, cert: f.expiring, key: f['expiring-key'] } })];
     const file = configFile({ providers });
-    expect(await run(['config', 'check', file])).toEqual({
+    expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `warning: providers[0].tls.cert: certificate CN=expiring expires on ${date('expiring', 'validTo')}, within 30 days\n${file}: ok (1 clients, 1 providers)\n`,
       stderr: '',
     });
     const narrow = configFile({ providers, security: { cert_expiry_warning_days: 5 } });
-    expect(await run(['config', 'check', narrow])).toEqual({
+    expect(await runCli(['config', 'check', narrow])).toEqual({
       code: 0,
       stdout: `${narrow}: ok (1 clients, 1 providers)\n`,
       stderr: '',

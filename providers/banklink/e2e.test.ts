@@ -5,18 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { startTestBank, type Misbehaviour, type RunningTestBank } from '../../../providers/banklink/test-bank/bank.ts';
-import { parseForms } from '../../../providers/banklink/test-bank/forms.ts';
-import type { Browser, Hop } from '../../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
-import { gatewayKeys, GATEWAY_ID } from './harness.ts';
-
-const BANK_LICENCE = {
-  stage: 'testing',
-  licence: { number: 'LB-TEST', valid_until: '2099-12-31' },
-  free_of_charge: true,
-  two_factor: true,
-};
+import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
+import { parseForms } from './test-bank/forms.ts';
+import type { Browser, Hop } from '../../test/support/browser.ts';
+import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../test/support/gateway.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
+import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
 
 let dir: string;
 let gw: TestGateway;
@@ -36,12 +30,9 @@ beforeAll(async () => {
     });
     writeFileSync(join(dir, `${id}.pem`), banks[id].certificatePem);
     return {
+      ...BANKLINK_TEST_ENTRY,
       id,
-      type: 'banklink',
       name: { lv: `${id} banka`, en: `${id} bank` },
-      kind: 'bank',
-      loa: 'high',
-      onboarding: BANK_LICENCE,
       url: banks[id].url,
       sender_id: GATEWAY_ID,
       receiver_id: bankId,

@@ -5,21 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { ADAPTER_FACTORIES } from '../../../src/registry/adapters.ts';
-import type { AdapterFactory } from '../../../src/broker/adapter.ts';
-import { factory } from '../../../providers/oidc/index.ts';
-import { startTestOp, EIDAS, type LoginChoice, type TestOp } from '../../../providers/oidc/test-op/index.ts';
-import {
-  makeGatewayKeyFiles,
-  providerEntry,
-  testOpClient,
-  type ClientVariant,
-} from '../../../providers/oidc/test-op/fixtures.ts';
-import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../support/gateway.ts';
-
-// The lead registers adapter kinds in src/registry/adapters.ts; until oidc is there, this test adds it.
-if (!ADAPTER_FACTORIES.has('oidc'))
-  (ADAPTER_FACTORIES as Map<string, AdapterFactory>).set('oidc', factory as AdapterFactory);
+import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
+import { makeGatewayKeyFiles, providerEntry, testOpClient, type ClientVariant } from './test-op/fixtures.ts';
+import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../test/support/gateway.ts';
 
 const PROVIDERS: Record<string, ClientVariant> = {
   'eid-secret': 'client_secret',

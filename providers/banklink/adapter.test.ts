@@ -1,12 +1,13 @@
 // The banklink adapter against the real test bank on loopback: the shared conformance suite for
 // 009/SHA-512 (4012/3013), legacy 008/SHA-1 and 4011/3012, then one test per rejection with the exact
 // ProviderError code and message.
-import { adapterConformance } from '../../support/adapter-conformance.ts';
-import { ProviderError, type StartResult } from '../../../src/broker/adapter.ts';
-import { newState } from '../../../src/broker/login-state.ts';
-import { factory } from '../../../providers/banklink/index.ts';
-import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './harness.ts';
-import type { Callback } from '../../support/adapter-conformance.ts';
+import { adapterConformance } from '../../test/support/adapter-conformance.ts';
+import { ProviderError, type StartResult } from '../../src/broker/adapter.ts';
+import { newState } from '../../src/broker/login-state.ts';
+import { factory } from './index.ts';
+import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './test-harness.ts';
+import type { Callback } from '../../test/support/adapter-conformance.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 adapterConformance('banklink 009 / SHA-512 / 4012-3013', () => createHarness());
 adapterConformance('banklink legacy 008 / SHA-1 / 4012-3013, WINDOWS-1257', () =>
@@ -209,7 +210,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
   test('three wrong one-time codes end as a cancel', async () => {
     const started = await startLogin(h);
     if (started.action.type !== 'form') throw new Error('form expected');
-    const { parseForms, submitForm } = await import('../../../providers/banklink/test-bank/forms.ts');
+    const { parseForms, submitForm } = await import('./test-bank/forms.ts');
     const page1 = await postStartForm(started.action);
     const loginForm = parseForms(page1.text, page1.url).find((f) => f.id === 'login')!;
     let page = await submitForm(loginForm);
@@ -308,12 +309,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
 describe('banklink adapter configuration and variants', () => {
   test('SHA-1 is refused unless the bank is marked legacy', async () => {
     const result = factory.schema.safeParse({
-      id: 'x',
-      type: 'banklink',
-      name: { lv: 'x', en: 'x' },
-      kind: 'bank',
-      loa: 'low',
-      onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+      ...BANKLINK_TEST_ENTRY,
       url: 'https://bank.example/',
       sender_id: 'A',
       receiver_id: 'B',
@@ -442,7 +438,7 @@ describe('banklink adapter configuration and variants', () => {
 
 describe('banklink adapter with the Redis store', () => {
   test('the nonce is single use across adapter instances sharing Redis (as in a multi-instance deployment)', async () => {
-    const { RedisStore } = await import('../../../src/store/redis.ts');
+    const { RedisStore } = await import('../../src/store/redis.ts');
     const { randomBytes } = await import('node:crypto');
     const prefix = `banklink-test-${randomBytes(6).toString('hex')}:`;
     const redisA = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });

@@ -1,5 +1,5 @@
-// Known-answer tests for the banklink MAC string, encodings, signatures and VK_DATETIME
-// (facts: ../shared/reference/banklink.md). Signatures are cross-checked against the openssl CLI.
+// Known-answer tests for the banklink MAC string, encodings, signatures and VK_DATETIME. Signatures are
+// cross-checked against the openssl CLI.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import {
   signMac,
   splitName,
   verifyMac,
-} from '../../../providers/banklink/protocol.ts';
+} from './protocol.ts';
 
 const REFERENCE_4012 = {
   VK_SERVICE: '4012',

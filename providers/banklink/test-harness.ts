@@ -3,20 +3,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AdapterDeps, StartAction } from '../../../src/broker/adapter.ts';
-import { MemoryStore } from '../../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../../src/audit/events.ts';
-import { memoryLogger } from '../../../src/logger.ts';
-import type { AdapterHarness, Callback } from '../../support/adapter-conformance.ts';
-import { type BanklinkAdapter, factory, type BanklinkConfig } from '../../../providers/banklink/index.ts';
-import {
-  startTestBank,
-  type Misbehaviour,
-  type RunningTestBank,
-  type TestBankOptions,
-} from '../../../providers/banklink/test-bank/bank.ts';
-import { generateKeyMaterial, type KeyMaterial } from '../../../providers/banklink/test-bank/material.ts';
-import { parseForms, submitForm, type HtmlForm } from '../../../providers/banklink/test-bank/forms.ts';
+import type { StartAction } from '../../src/broker/adapter.ts';
+import type { AdapterHarness, Callback } from '../../test/support/adapter-conformance.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
+import { type BanklinkAdapter, factory, type BanklinkConfig } from './index.ts';
+import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from './test-bank/bank.ts';
+import { generateKeyMaterial, type KeyMaterial } from './test-bank/material.ts';
+import { parseForms, submitForm, type HtmlForm } from './test-bank/forms.ts';
 
 export const GATEWAY_ID = 'VPM';
 export const BANK_ID = 'TESTBANK';
@@ -38,7 +32,7 @@ export interface DriveOptions {
 export interface BanklinkHarness extends AdapterHarness {
   adapter: BanklinkAdapter;
   bank: RunningTestBank;
-  deps: AdapterDeps & { store: MemoryStore; audit: MemoryAuditLog; logger: ReturnType<typeof memoryLogger> };
+  deps: ReturnType<typeof adapterDeps>;
   config: BanklinkConfig;
   dir: string;
   /** like drive(), with a chosen user, bank behaviour or code */
@@ -73,12 +67,7 @@ export async function createHarness(
   writeFileSync(join(dir, 'gateway-key.pem'), gw.privateKeyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'bank-cert.pem'), bank.certificatePem);
   const config = factory.schema.parse({
-    id: 'testbank',
-    type: 'banklink',
-    name: { lv: 'Testa banka', en: 'Test bank' },
-    kind: 'bank',
-    loa: 'high',
-    onboarding: { stage: 'testing', free_of_charge: true, two_factor: true },
+    ...BANKLINK_TEST_ENTRY,
     url: bank.url,
     sender_id: GATEWAY_ID,
     receiver_id: BANK_ID,
@@ -86,14 +75,7 @@ export async function createHarness(
     bank_certificate: join(dir, 'bank-cert.pem'),
     ...overrides,
   });
-  const deps = {
-    store: new MemoryStore(),
-    audit: new MemoryAuditLog(),
-    logger: memoryLogger(),
-    baseUrl: 'https://gateway.test',
-    production: false,
-    keyDir: dir,
-  };
+  const deps = adapterDeps(dir);
   const adapter = (await factory.create(config, deps)) as BanklinkAdapter;
 
   const login = async (

@@ -7,15 +7,15 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createPrivateKey } from 'node:crypto';
 import express from 'express';
-import { MemoryStore } from '../../../src/store/memory.ts';
-import { MemoryAuditLog } from '../../../src/audit/events.ts';
-import { memoryLogger } from '../../../src/logger.ts';
-import { newState } from '../../../src/broker/login-state.ts';
-import { factory } from '../../../providers/banklink/index.ts';
-import { formatDatetime, macString, signMac } from '../../../providers/banklink/protocol.ts';
-import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from '../../../providers/banklink/test-bank/demo.ts';
-import { parseForms, submitForm } from '../../../providers/banklink/test-bank/forms.ts';
-import { createHarness, postStartForm, CALLBACK_URL, gatewayKeys, type BanklinkHarness } from './harness.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
+import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
+import { newState } from '../../src/broker/login-state.ts';
+import { factory } from './index.ts';
+import { formatDatetime, macString, signMac } from './protocol.ts';
+import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from './test-bank/demo.ts';
+import { parseForms, submitForm } from './test-bank/forms.ts';
+import { createHarness, postStartForm, CALLBACK_URL, gatewayKeys, type BanklinkHarness } from './test-harness.ts';
 
 describe('test bank refuses bad requests', () => {
   let h: BanklinkHarness;
@@ -125,17 +125,9 @@ describe('demo banks mounted in-process', () => {
   ] as const)('%s: a full login through the mounted router', async (id, extra, names) => {
     const files = await ensureDemoBankMaterial(dir);
     const config = factory.schema.parse({
+      ...BANKLINK_TEST_ENTRY,
       id,
-      type: 'banklink',
       name: { lv: id, en: id },
-      kind: 'bank',
-      loa: 'high',
-      onboarding: {
-        stage: 'testing',
-        licence: { number: 'X', valid_until: '2099-12-31' },
-        free_of_charge: true,
-        two_factor: true,
-      },
       url: `${base}/demo/banks/${id}/`,
       sender_id: 'VPM',
       private_key: files.gateway.keyFile,
@@ -143,14 +135,7 @@ describe('demo banks mounted in-process', () => {
       ...extra,
     });
     const store = new MemoryStore();
-    const adapter = await factory.create(config, {
-      store,
-      audit: new MemoryAuditLog(),
-      logger: memoryLogger(),
-      baseUrl: base,
-      production: false,
-      keyDir: dir,
-    });
+    const adapter = await factory.create(config, adapterDeps(dir, { baseUrl: base, store }));
     const state = newState();
     const loginStartedAt = Date.now();
     const started = await adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: 'c' });

@@ -1,10 +1,7 @@
 // The broker pipeline on its own, with an adapter that fails in the ways real code fails.
-import { Broker, BrokerError } from '../src/broker/broker.ts';
-import { LoginStates } from '../src/broker/login-state.ts';
-import type { ProviderAdapter } from '../src/broker/adapter.ts';
-import { MemoryStore } from '../src/store/memory.ts';
-import { MemoryAuditLog } from '../src/audit/events.ts';
-import { memoryLogger } from '../src/logger.ts';
+import { BrokerError } from '../../src/broker/broker.ts';
+import type { ProviderAdapter } from '../../src/broker/adapter.ts';
+import { brokerFor } from '../support/broker.ts';
 
 function testAdapter(id: string, callback: ProviderAdapter['callback']): ProviderAdapter {
   return {
@@ -21,15 +18,8 @@ function testAdapter(id: string, callback: ProviderAdapter['callback']): Provide
 }
 
 function setup(callback: ProviderAdapter['callback'], others: ProviderAdapter[] = []) {
-  const store = new MemoryStore();
-  const audit = new MemoryAuditLog();
-  const logger = memoryLogger();
-  const adapters = new Map([testAdapter('p1', callback), ...others].map((a) => [a.id, a] as const));
-  const broker = new Broker({
-    states: new LoginStates(store, 60),
-    audit,
-    logger,
-    adapters,
+  const { broker, audit, logger, store } = brokerFor([testAdapter('p1', callback), ...others], {
+    ttl: 60,
     callbackUrl: (id) => `https://gw.example/cb/${id}`,
   });
   return { broker, audit, logger, store };
