@@ -1,6 +1,6 @@
 // The broker pipeline on its own, with an adapter that fails in the ways real code fails.
-import { Broker, BrokerError } from '../src/broker/broker.ts';
-import { LoginStates } from '../src/broker/login-state.ts';
+import { Broker, BrokerError } from '../src/login/broker.ts';
+import { LoginStates } from '../src/login/login-state.ts';
 import type { ProviderAdapter } from '../src/broker/adapter.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { MemoryAuditLog } from '../src/audit/events.ts';

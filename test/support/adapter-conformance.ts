@@ -1,8 +1,8 @@
 // ONE conformance suite for every provider adapter (as dex does for connectors). Each adapter's test
 // file calls adapterConformance() with a harness that plays the user's browser against a real upstream
 // (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
-import { Broker, BrokerError } from '../../src/broker/broker.ts';
-import { LoginStates } from '../../src/broker/login-state.ts';
+import { Broker, BrokerError } from '../../src/login/broker.ts';
+import { LoginStates } from '../../src/login/login-state.ts';
 import type { ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { MemoryAuditLog } from '../../src/audit/events.ts';

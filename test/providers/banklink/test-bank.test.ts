@@ -10,7 +10,7 @@ import express from 'express';
 import { MemoryStore } from '../../../src/store/memory.ts';
 import { MemoryAuditLog } from '../../../src/audit/events.ts';
 import { memoryLogger } from '../../../src/logger.ts';
-import { newState } from '../../../src/broker/login-state.ts';
+import { newState } from '../../../src/login/login-state.ts';
 import { factory } from '../../../providers/banklink/index.ts';
 import { formatDatetime, macString, signMac } from '../../../providers/banklink/protocol.ts';
 import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from '../../../providers/banklink/test-bank/demo.ts';

@@ -1,0 +1,81 @@
+// Broker-owned per-login state: created when the user picks a provider, found again by the state the
+// protocol carries back (the interaction cookie does not travel on cross-site POSTs), taken exactly once.
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+import type { Loa } from '../identity/loa.ts';
+import type { Locale } from '../broker/adapter.ts';
+import { jsonRecords, type JsonRecords } from './records.ts';
+
+export interface LoginRecord {
+  /** node-oidc-provider interaction uid this login belongs to */
+  uid: string;
+  providerId: string;
+  clientId: string;
+  acr?: Loa | undefined;
+  locale: Locale;
+  correlationId: string;
+  connData: unknown;
+  createdAt: number;
+}
+
+/** 20 random bytes: 27 url-safe characters, short enough for banklink's 30-character VK_RID. */
+export function newState(): string {
+  return randomBytes(20).toString('base64url');
+}
+
+const STATE_RE = /^[A-Za-z0-9_-]{27}$/;
+
+export function isWellFormedState(state: unknown): state is string {
+  return typeof state === 'string' && STATE_RE.test(state);
+}
+
+/** What is known of a login after its state was used or replaced: enough to offer the way back. */
+export interface LoginTrace {
+  uid: string;
+  providerId: string;
+}
+
+export class LoginStates {
+  /** the live login behind each state */
+  private readonly live: JsonRecords<LoginRecord>;
+  /** states used or replaced, with the login they belonged to */
+  private readonly used: JsonRecords<LoginTrace>;
+  /** the latest state started for each interaction */
+  private readonly latest: JsonRecords<LoginTrace & { state: string }>;
+
+  constructor(store: Store, ttlSeconds: number) {
+    this.live = jsonRecords(store, 'login:', ttlSeconds);
+    this.used = jsonRecords(store, 'spent:', ttlSeconds);
+    this.latest = jsonRecords(store, 'login-of:', ttlSeconds);
+  }
+
+  /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
+   * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
+  async create(state: string, record: LoginRecord): Promise<void> {
+    if (!(await this.live.add(state, record))) throw new Error('broker state collision');
+    const previous = await this.latest.get(record.uid);
+    await this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state });
+    if (previous && previous.state !== state && (await this.live.take(previous.state)))
+      await this.used.set(previous.state, previous);
+  }
+
+  /** Single use: a second take of the same state finds nothing. Expired state is gone too. */
+  async take(state: string): Promise<LoginRecord | undefined> {
+    if (!isWellFormedState(state)) return undefined;
+    const login = await this.live.take(state);
+    if (!login) return undefined;
+    // a replay of this callback is refused, but the user is offered the way back to the service
+    await this.used.set(state, { uid: login.uid, providerId: login.providerId });
+    return login;
+  }
+
+  /** The login a used or replaced state belonged to. */
+  async spent(state: string): Promise<LoginTrace | undefined> {
+    return isWellFormedState(state) ? this.used.get(state) : undefined;
+  }
+
+  /** The latest login started for an interaction (its provider), while the login lifetime lasts. */
+  ofInteraction(uid: string): Promise<LoginTrace | undefined> {
+    return this.latest.get(uid);
+  }
+}
