@@ -12,20 +12,22 @@ import { SecurityCheckError } from './tls/security-checks.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadOrCreateSigningKeys } from './oidc/keys.ts';
-import { Accounts } from './oidc/accounts.ts';
-import { createOidcProvider } from './oidc/provider.ts';
-import { Broker } from './broker/broker.ts';
-import { LoginStates } from './broker/login-state.ts';
+import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { eligibility } from './registry/onboarding.ts';
-import { loaSatisfies, type Loa } from './identity/loa.ts';
+import { Accounts } from './login/accounts.ts';
+import { Broker } from './login/broker.ts';
+import { LoginStates } from './login/login-state.ts';
+import { LoginFlow } from './login/flow.ts';
+import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
+import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
 import { mtlsEndpointAliases } from './tls/inbound.ts';
-import { interactionRoutes } from './web/interactions.ts';
+import { loginRoutes } from './web/login-routes.ts';
+import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
-import type { ProviderChoice } from './web/views.ts';
 
 export interface Gateway {
   app: Express;
@@ -35,8 +37,8 @@ export interface Gateway {
   audit: AuditLog;
   logger: Logger;
   adapters: Map<string, ProviderAdapter>;
-  /** providers that may serve a client at a level */
-  providersFor(clientId: string, acr: Loa | undefined): ProviderChoice[];
+  /** which providers each client may use, at which level */
+  policy: ProviderPolicy;
   /** call once the server listens: adapters prefetch upstream metadata */
   warmUp(): void;
   close(): Promise<void>;
@@ -57,7 +59,7 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
-  // the seed's security levels, production rules and each adapter kind's own rules: refuse before any
+  // the security levels, production rules and each adapter kind's own rules: refuse before any
   // key, log or connection is opened (the CLI ran the same checks already; direct callers may not have)
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
@@ -77,34 +79,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
   const adapters = new Map<string, ProviderAdapter>();
-  const offered: (ProviderChoice & { loa: Loa })[] = [];
+  const offered: OfferedProvider[] = [];
   const registry: Record<string, unknown>[] = [];
-  for (const [i, { factory, config: pc }] of config.providers.entries()) {
-    const verdict = eligibility(pc, config.production);
-    const reasons = verdict.reasons.map((r) => `providers[${i}].${r}`);
-    registry.push({
-      provider: pc.id,
-      type: pc.type,
-      kind: pc.kind,
-      stage: pc.onboarding.stage,
-      loa: pc.loa,
-      offered: verdict.eligible,
-      reasons,
-    });
+  for (const [index, { factory, config: entry }] of config.providers.entries()) {
+    const verdict = eligibility(entry, config.production);
+    const reasons = verdict.reasons.map((reason) => `providers[${index}].${reason}`);
+    const { id, type, kind, loa, logo } = entry;
+    registry.push({ provider: id, type, kind, stage: entry.onboarding.stage, loa, offered: verdict.eligible, reasons });
     if (!verdict.eligible) {
-      logger.warn('provider not offered', { provider: pc.id, reasons });
+      logger.warn('provider not offered', { provider: id, reasons });
       continue;
     }
-    const adapter = await factory.create(pc, {
-      store,
-      audit,
-      logger: logger.child({ provider: pc.id }),
-      baseUrl,
-      production: config.production,
-      keyDir: config.keys.dir,
-    });
-    adapters.set(pc.id, adapter);
-    offered.push({ id: pc.id, name: pc.name.lv, kind: pc.kind, logo: pc.logo, loa: pc.loa });
+    const adapterLogger = logger.child({ provider: id });
+    const { production, keys: keyConfig } = config;
+    const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
+    adapters.set(id, await factory.create(entry, adapterDeps));
+    offered.push({ id, name: entry.name.lv, kind, logo, loa });
   }
   await audit.record({
     type: 'config_loaded',
@@ -120,94 +110,28 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const entry of registry)
     await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
 
-  const clients = new Map(config.clients.map((c) => [c.client_id, c]));
-  const providersFor = (clientId: string, acr: Loa | undefined): ProviderChoice[] => {
-    const client = clients.get(clientId);
-    if (!client) return [];
-    return offered.filter((p) => (!client.providers || client.providers.includes(p.id)) && loaSatisfies(p.loa, acr));
-  };
-
+  const policy = new ProviderPolicy(config.clients, offered);
   const accounts = new Accounts(store, config.ttl.session);
   const states = new LoginStates(store, config.ttl.login);
-  const provider = createOidcProvider({
-    config,
-    store,
-    keys,
-    accounts,
-    audit,
-    logger,
-    providersFor: (c, acr) => providersFor(c, acr).map((p) => p.id),
-  });
-  provider.on('grant.success', (ctx) => {
-    const code = ctx.oidc.entities.AuthorizationCode;
-    void (async () => {
-      const account = code?.grantId ? await accounts.get(code.grantId) : undefined;
-      await audit.record({
-        type: 'tokens_issued',
-        clientId: ctx.oidc.client?.clientId,
-        correlationId: account?.correlationId,
-        providerId: account?.identity.idp,
-        detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa },
-      });
-    })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
-  });
-  provider.on('grant.error', (ctx, err) => {
-    void audit
-      .record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } })
-      .catch(() => {});
-  });
-  provider.on('authorization.error', (ctx, err) => {
-    // the login's correlation id is its interaction uid (known when the error comes from a finished
-    // interaction), its provider the one last started, else the idp_hint the request named
-    const uid = ctx.oidc?.entities?.Interaction?.uid;
-    const hint = ctx.oidc?.params?.idp_hint;
-    void (async () => {
-      const providerId =
-        (uid ? (await states.ofInteraction(uid))?.providerId : undefined) ??
-        (typeof hint === 'string' && adapters.has(hint) ? hint : undefined);
-      await audit.record({
-        type: 'authorization_request_error',
-        correlationId: uid,
-        clientId: ctx.oidc?.client?.clientId,
-        providerId,
-        detail: {
-          error: (err as { error?: string }).error ?? err.name,
-          description: (err as { error_description?: string }).error_description,
-        },
-      });
-    })().catch(() => {});
-  });
-  provider.on('end_session.success', (ctx) => {
-    void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
-  });
-  provider.on('server_error', (_ctx, err) =>
-    logger.error('oidc server error', { error: err.name, message: err.message }),
-  );
-
-  const broker = new Broker({
-    states,
-    audit,
-    logger,
-    adapters,
-    callbackUrl: (id) => `${baseUrl}/broker/callback/${id}`,
-  });
+  const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
+  const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
+  const pages = enginePages(logger);
+  const engine = createEngine({ config, store, keys, accounts, audit, policy, pages });
+  auditEngineEvents(engine, { audit, logger, accounts, broker });
+  const limits = {
+    providerStarts: config.limits.provider_starts,
+    interactionTtlSeconds: config.ttl.interaction,
+    resultTtlSeconds: 300,
+  };
+  const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits });
 
   const routers = [
     rateLimitRoutes({ store, audit, logger, limits: config.limits }),
-    interactionRoutes({
-      provider,
-      broker,
-      store,
-      accounts,
-      audit,
-      logger,
-      providersFor,
-      resultTtlSeconds: 300,
-      interactionTtlSeconds: config.ttl.interaction,
-      providerStarts: config.limits.provider_starts,
-    }),
+    loginRoutes({ engine, flow, logger }),
   ];
-  const demoClient = config.demo.enabled ? clients.get(config.demo.client_id) : undefined;
+  const demoClient = config.demo.enabled
+    ? config.clients.find((c) => c.client_id === config.demo.client_id)
+    : undefined;
   if (demoClient) {
     routers.push(
       demoRoutes({
@@ -217,13 +141,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         redirectUri: demoClient.redirect_uris[0]!,
         postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
         store,
-        providers: offered.map((p) => ({ id: p.id, name: p.name })),
+        providers: policy.all().map(({ id, name }) => ({ id, name })),
       }),
     );
   }
   const mountPeers = config.demo.enabled && !config.production ? await demoPeers(config) : () => {};
   const app = createApp({
-    provider,
+    provider: engine,
     logger,
     issuer: config.issuer,
     aliases: Object.values(mtlsEndpointAliases(config.server, config.issuer) ?? {}).map((u) => new URL(u).origin),
@@ -238,23 +162,23 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
       ]),
     ],
-    healthy: () => (audit as { status?: () => { healthy: boolean } }).status?.().healthy ?? true,
-    auditCheckpoint: () => (audit as { latestCheckpoint?: () => object | undefined }).latestCheckpoint?.(),
-    mount: (a) => {
-      for (const adapter of adapters.values()) adapter.routes?.(a, `/providers/${adapter.id}`);
-      mountPeers(a);
+    healthy: () => audit.status?.().healthy ?? true,
+    auditCheckpoint: () => audit.latestCheckpoint?.(),
+    mount: (express) => {
+      for (const adapter of adapters.values()) adapter.routes?.(express, `/providers/${adapter.id}`);
+      mountPeers(express);
     },
   });
 
   return {
     app,
-    provider,
+    provider: engine,
     broker,
     store,
     audit,
     logger,
     adapters,
-    providersFor,
+    policy,
     warmUp() {
       for (const adapter of adapters.values()) adapter.warmUp?.();
     },

@@ -3,7 +3,7 @@
 // ProviderError code and message.
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
 import { ProviderError, type StartResult } from '../../src/broker/adapter.ts';
-import { newState } from '../../src/broker/login-state.ts';
+import { newState } from '../../src/login/login-state.ts';
 import { factory } from './index.ts';
 import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './test-harness.ts';
 import type { Callback } from '../../test/support/adapter-conformance.ts';

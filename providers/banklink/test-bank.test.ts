@@ -10,7 +10,7 @@ import express from 'express';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
-import { newState } from '../../src/broker/login-state.ts';
+import { newState } from '../../src/login/login-state.ts';
 import { factory } from './index.ts';
 import { formatDatetime, macString, signMac } from './protocol.ts';
 import { demoBankRouters, ensureDemoBankMaterial, DEMO_BANKS } from './test-bank/demo.ts';

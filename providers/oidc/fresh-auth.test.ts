@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
-import { BrokerError } from '../../src/broker/broker.ts';
+import { BrokerError } from '../../src/login/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { adapterDeps, brokerFor } from '../../test/support/broker.ts';

@@ -17,7 +17,7 @@ import { jest } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness, type Callback } from '../../test/support/adapter-conformance.ts';
-import { BrokerError } from '../../src/broker/broker.ts';
+import { BrokerError } from '../../src/login/broker.ts';
 import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';

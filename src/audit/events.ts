@@ -1,6 +1,8 @@
 // The closed audit vocabulary (after Keycloak's event types): every event has a stable code, and every
 // step that can fail has a paired *_error event. The file-backed, signed log lives in ./log.ts; this
 // module is what the rest of the gateway depends on.
+import type { AuditStatus } from './options.ts';
+import type { Checkpoint } from './format.ts';
 
 export const AUDIT_EVENTS = {
   authorization_request: 'A100',
@@ -53,6 +55,10 @@ export interface AuditLog {
   /** Resolves once the event is durable; rejects when it cannot be written (callers fail closed). */
   record(event: AuditEvent): Promise<void>;
   close(): Promise<void>;
+  /** Whether entries can be written now (readiness); absent: always. */
+  status?(): AuditStatus;
+  /** The latest signed checkpoint, for outside monitors; absent: none kept. */
+  latestCheckpoint?(): Checkpoint | undefined;
 }
 
 export class AuditUnavailableError extends Error {

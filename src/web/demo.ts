@@ -1,10 +1,10 @@
 // The demo agency service (development only): a real OpenID Connect client (openid-client) against this
 // gateway, so a newcomer can log in within a minute and see the verified claims.
 import { randomBytes } from 'node:crypto';
-import express, { type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import * as oidc from 'openid-client';
 import type { Store } from '../store/store.ts';
-import { html, page } from './html.ts';
+import { html, page, type Html } from './html.ts';
 
 export interface DemoOptions {
   issuer: string;
@@ -26,14 +26,33 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-export function demoRoutes(o: DemoOptions): Router {
+/** The demo's own failure page, with the way to start again. */
+function sendFailure(res: Response, status: number, message: Html): void {
+  res
+    .status(status)
+    .type('html')
+    .send(
+      page(
+        'Demo e-service',
+        html`<h1>Demo e-service</h1><p class="error">${message}</p><p><a href="/">Start again</a></p>`,
+      ),
+    );
+}
+
+export function demoRoutes(options: DemoOptions): Router {
   const router = express.Router();
   let configuration: Promise<oidc.Configuration> | undefined;
   const config = () => {
     configuration ??= oidc
-      .discovery(new URL(o.issuer), o.clientId, o.clientSecret, oidc.ClientSecretBasic(o.clientSecret), {
-        execute: o.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
-      })
+      .discovery(
+        new URL(options.issuer),
+        options.clientId,
+        options.clientSecret,
+        oidc.ClientSecretBasic(options.clientSecret),
+        {
+          execute: options.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
+        },
+      )
       .catch((err: unknown) => {
         configuration = undefined;
         throw err;
@@ -42,9 +61,9 @@ export function demoRoutes(o: DemoOptions): Router {
   };
 
   router.get('/', (_req, res) => {
-    const options = [
+    const choices = [
       html`<option value="">(selection page)</option>`,
-      ...o.providers.map((p) => html`<option value="${p.id}">${p.name}</option>`),
+      ...options.providers.map((p) => html`<option value="${p.id}">${p.name}</option>`),
     ];
     res.type('html').send(
       page(
@@ -53,7 +72,7 @@ export function demoRoutes(o: DemoOptions): Router {
 <p>This page plays an agency service (a relying party). It logs you in through the gateway.</p>
 <form method="get" action="/demo/login">
 <p><label>Level of assurance <select name="acr"><option value="">(none)</option><option>low</option><option>substantial</option><option>high</option></select></label></p>
-<p><label>Skip selection (idp_hint) <select name="idp">${options}</select></label></p>
+<p><label>Skip selection (idp_hint) <select name="idp">${choices}</select></label></p>
 <p><label>Language <select name="lang"><option value="lv">Latviešu</option><option value="en">English</option></select></label></p>
 <button class="primary" type="submit">Log in / Pieslēgties</button></form>`,
         { lang: 'en' },
@@ -62,14 +81,14 @@ export function demoRoutes(o: DemoOptions): Router {
   });
 
   router.get('/demo/login', async (req, res) => {
-    const c = await config();
+    const client = await config();
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const key = randomBytes(16).toString('base64url');
-    await o.store.set(`demo:${key}`, JSON.stringify({ verifier, state, nonce }), 600);
+    await options.store.set(`demo:${key}`, JSON.stringify({ verifier, state, nonce }), 600);
     const params: Record<string, string> = {
-      redirect_uri: o.redirectUri,
+      redirect_uri: options.redirectUri,
       scope: 'openid profile personal_code',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
@@ -80,35 +99,22 @@ export function demoRoutes(o: DemoOptions): Router {
     if (typeof req.query.acr === 'string' && req.query.acr) params.acr_values = req.query.acr;
     if (typeof req.query.idp === 'string' && req.query.idp) params.idp_hint = req.query.idp;
     res.setHeader('Set-Cookie', `${COOKIE}=${key}; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=600`);
-    res.redirect(303, oidc.buildAuthorizationUrl(c, params).toString());
+    res.redirect(303, oidc.buildAuthorizationUrl(client, params).toString());
   });
 
   router.get('/demo/callback', async (req, res) => {
     const key = readCookie(req.headers.cookie, COOKIE);
-    const saved = key ? await o.store.take(`demo:${key}`) : undefined;
+    const saved = key ? await options.store.take(`demo:${key}`) : undefined;
     if (!saved) {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          page(
-            'Demo e-service',
-            html`<h1>Demo e-service</h1><p class="error">No login in progress.</p><p><a href="/">Start again</a></p>`,
-          ),
-        );
+      sendFailure(res, 400, html`No login in progress.`);
       return;
     }
     const { verifier, state, nonce } = JSON.parse(saved) as { verifier: string; state: string; nonce: string };
-    const current = new URL(req.originalUrl, o.redirectUri);
+    const current = new URL(req.originalUrl, options.redirectUri);
     if (current.searchParams.has('error')) {
-      res
-        .type('html')
-        .send(
-          page(
-            'Demo e-service',
-            html`<h1>Demo e-service</h1><p class="error">The gateway answered <code>${current.searchParams.get('error')}</code>: ${current.searchParams.get('error_description') ?? ''}</p><p><a href="/">Start again</a></p>`,
-          ),
-        );
+      const error = current.searchParams.get('error');
+      const description = current.searchParams.get('error_description') ?? '';
+      sendFailure(res, 200, html`The gateway answered <code>${error}</code>: ${description}`);
       return;
     }
     try {
@@ -124,7 +130,7 @@ export function demoRoutes(o: DemoOptions): Router {
       );
       const logout = oidc.buildEndSessionUrl(await config(), {
         id_token_hint: tokens.id_token!,
-        post_logout_redirect_uri: o.postLogoutRedirectUri,
+        post_logout_redirect_uri: options.postLogoutRedirectUri,
       });
       res.type('html').send(
         page(
@@ -136,15 +142,7 @@ export function demoRoutes(o: DemoOptions): Router {
         ),
       );
     } catch (err) {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          page(
-            'Demo e-service',
-            html`<h1>Demo e-service</h1><p class="error">Login failed: ${(err as Error).message}</p><p><a href="/">Start again</a></p>`,
-          ),
-        );
+      sendFailure(res, 400, html`Login failed: ${(err as Error).message}`);
     }
   });
   return router;

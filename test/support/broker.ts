@@ -1,8 +1,8 @@
 // A broker, or the dependencies of one adapter, over in-memory store, audit log and logger: what a
 // test of one adapter or of the broker needs without a whole gateway.
 import type { AdapterDeps, ProviderAdapter } from '../../src/broker/adapter.ts';
-import { Broker } from '../../src/broker/broker.ts';
-import { LoginStates } from '../../src/broker/login-state.ts';
+import { Broker } from '../../src/login/broker.ts';
+import { LoginStates } from '../../src/login/login-state.ts';
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { MemoryStore } from '../../src/store/memory.ts';

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
-import type { Locale } from './adapter.ts';
+import type { Locale } from '../broker/adapter.ts';
+import { jsonRecords, type JsonRecords } from './records.ts';
 
 export interface LoginRecord {
   /** node-oidc-provider interaction uid this login belongs to */
@@ -35,56 +36,46 @@ export interface LoginTrace {
 }
 
 export class LoginStates {
-  private readonly store: Store;
-  private readonly ttlSeconds: number;
+  /** the live login behind each state */
+  private readonly live: JsonRecords<LoginRecord>;
+  /** states used or replaced, with the login they belonged to */
+  private readonly used: JsonRecords<LoginTrace>;
+  /** the latest state started for each interaction */
+  private readonly latest: JsonRecords<LoginTrace & { state: string }>;
 
   constructor(store: Store, ttlSeconds: number) {
-    this.store = store;
-    this.ttlSeconds = ttlSeconds;
+    this.live = jsonRecords(store, 'login:', ttlSeconds);
+    this.used = jsonRecords(store, 'spent:', ttlSeconds);
+    this.latest = jsonRecords(store, 'login-of:', ttlSeconds);
   }
 
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
    * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
   async create(state: string, record: LoginRecord): Promise<void> {
-    const created = await this.store.setIfAbsent(`login:${state}`, JSON.stringify(record), this.ttlSeconds);
-    if (!created) throw new Error('broker state collision');
-    const trace = JSON.stringify({ uid: record.uid, providerId: record.providerId, state } satisfies LoginTrace & {
-      state: string;
-    });
-    const previous = await this.store.get(`login-of:${record.uid}`);
-    await this.store.set(`login-of:${record.uid}`, trace, this.ttlSeconds);
-    if (previous) {
-      const old = JSON.parse(previous) as LoginTrace & { state: string };
-      if (old.state !== state && (await this.store.take(`login:${old.state}`)))
-        await this.store.set(`spent:${old.state}`, previous, this.ttlSeconds);
-    }
+    if (!(await this.live.add(state, record))) throw new Error('broker state collision');
+    const previous = await this.latest.get(record.uid);
+    await this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state });
+    if (previous && previous.state !== state && (await this.live.take(previous.state)))
+      await this.used.set(previous.state, previous);
   }
 
   /** Single use: a second take of the same state finds nothing. Expired state is gone too. */
   async take(state: string): Promise<LoginRecord | undefined> {
     if (!isWellFormedState(state)) return undefined;
-    const raw = await this.store.take(`login:${state}`);
-    if (!raw) return undefined;
-    const login = JSON.parse(raw) as LoginRecord;
+    const login = await this.live.take(state);
+    if (!login) return undefined;
     // a replay of this callback is refused, but the user is offered the way back to the service
-    await this.store.set(
-      `spent:${state}`,
-      JSON.stringify({ uid: login.uid, providerId: login.providerId } satisfies LoginTrace),
-      this.ttlSeconds,
-    );
+    await this.used.set(state, { uid: login.uid, providerId: login.providerId });
     return login;
   }
 
   /** The login a used or replaced state belonged to. */
   async spent(state: string): Promise<LoginTrace | undefined> {
-    if (!isWellFormedState(state)) return undefined;
-    const raw = await this.store.get(`spent:${state}`);
-    return raw ? (JSON.parse(raw) as LoginTrace) : undefined;
+    return isWellFormedState(state) ? this.used.get(state) : undefined;
   }
 
   /** The latest login started for an interaction (its provider), while the login lifetime lasts. */
-  async ofInteraction(uid: string): Promise<LoginTrace | undefined> {
-    const raw = await this.store.get(`login-of:${uid}`);
-    return raw ? (JSON.parse(raw) as LoginTrace) : undefined;
+  ofInteraction(uid: string): Promise<LoginTrace | undefined> {
+    return this.latest.get(uid);
   }
 }

@@ -1,0 +1,28 @@
+// Identities of logged-in users, kept only as long as the session, keyed by the grant each login
+// creates: codes and access tokens carry the grant id, so the token and userinfo endpoints release the
+// identity of exactly that login. The engine's account id is the public `sub` (the semantics identifier).
+import type { Store } from '../store/store.ts';
+import type { Identity } from '../identity/identity.ts';
+import { jsonRecords, type JsonRecords } from './records.ts';
+
+export interface AccountRecord {
+  identity: Identity;
+  correlationId: string;
+  clientId: string;
+}
+
+export class Accounts {
+  private readonly records: JsonRecords<AccountRecord>;
+
+  constructor(store: Store, ttlSeconds: number) {
+    this.records = jsonRecords(store, 'account:', ttlSeconds);
+  }
+
+  save(grantId: string, record: AccountRecord): Promise<void> {
+    return this.records.set(grantId, record);
+  }
+
+  get(grantId: string): Promise<AccountRecord | undefined> {
+    return this.records.get(grantId);
+  }
+}

@@ -1,0 +1,152 @@
+// The round trip with a provider adapter. begin() (step 2 of ./flow.ts) asks the adapter where to send
+// the user and stores the login under a fresh state; complete() (step 3) finds the login again by the
+// state the protocol carries back, takes it (single use) and has the answer verified (steps 4-6,
+// ./verify.ts). Every step lands in the audit log.
+import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Identity } from '../identity/identity.ts';
+import type { Loa } from '../identity/loa.ts';
+import {
+  ProviderError,
+  type Locale,
+  type ProviderAdapter,
+  type StartAction,
+  type StartResult,
+} from '../broker/adapter.ts';
+import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
+import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
+import { verifyAnswer } from './verify.ts';
+
+export interface BrokerOptions {
+  states: LoginStates;
+  audit: AuditLog;
+  logger: Logger;
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  /** absolute callback URL for a provider id */
+  callbackUrl(providerId: string): string;
+}
+
+export interface BeginRequest {
+  uid: string;
+  clientId: string;
+  providerId: string;
+  acr?: Loa | undefined;
+  locale: Locale;
+  correlationId: string;
+}
+
+/** A failed round trip; `login` is known when the state was valid, so the relying party can be told. */
+export class BrokerError extends Error {
+  override name = 'BrokerError';
+  readonly code: ProviderError['code'] | 'unknown_state' | 'unknown_provider' | 'oversized' | 'audit_unavailable';
+  readonly detail: string;
+  readonly login: LoginRecord | undefined;
+  /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
+  readonly spent: LoginTrace | undefined;
+  constructor(code: BrokerError['code'], detail: string, login?: LoginRecord, spent?: LoginTrace) {
+    super(`${code}: ${detail}`);
+    this.code = code;
+    this.detail = detail;
+    this.login = login;
+    this.spent = spent;
+  }
+}
+
+export class Broker {
+  private readonly options: BrokerOptions;
+
+  constructor(options: BrokerOptions) {
+    this.options = options;
+  }
+
+  /** Whether a provider of this id is offered (passed its onboarding rules). */
+  has(providerId: string): boolean {
+    return this.options.adapters.has(providerId);
+  }
+
+  /** The latest login started for an interaction (its provider), while it lives. */
+  loginOf(uid: string): Promise<LoginTrace | undefined> {
+    return this.options.states.ofInteraction(uid);
+  }
+
+  /** The longest callback field any provider accepts (a SAML response is the longest). */
+  longestCallbackField(): number {
+    return longestFieldLimit(this.options.adapters.values());
+  }
+
+  async begin(req: BeginRequest): Promise<{ state: string; action: StartAction }> {
+    const { states, audit, adapters, callbackUrl } = this.options;
+    const adapter = adapters.get(req.providerId);
+    if (!adapter) throw new BrokerError('unknown_provider', `no provider ${JSON.stringify(req.providerId)}`);
+    const state = newState();
+    const base = { correlationId: req.correlationId, clientId: req.clientId, providerId: req.providerId };
+    let started: StartResult;
+    try {
+      started = await adapter.start({
+        state,
+        callbackUrl: callbackUrl(adapter.id),
+        acr: req.acr,
+        locale: req.locale,
+        correlationId: req.correlationId,
+      });
+    } catch (err) {
+      const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
+      await audit.record({ ...base, type: 'provider_request_error', detail: { reason: detail } });
+      throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
+    }
+    const { uid, providerId, clientId, acr, locale, correlationId } = req;
+    const login = { uid, providerId, clientId, acr, locale, correlationId, connData: started.connData };
+    await states.create(state, { ...login, createdAt: Date.now() });
+    await audit.record({
+      ...base,
+      type: 'provider_request',
+      detail: {
+        digest: started.requestDigest ?? digest(started.action),
+        binding: started.action.type,
+        acr: acr ?? null,
+      },
+    });
+    return { state, action: started.action };
+  }
+
+  /** Verify a provider callback. Throws BrokerError; `login` is set on it whenever the state was valid. */
+  async complete(
+    providerId: string,
+    params: Record<string, string>,
+    method: 'GET' | 'POST',
+  ): Promise<{ login: LoginRecord; identity: Identity }> {
+    const { states, audit, logger, adapters } = this.options;
+    const adapter = adapters.get(providerId);
+    if (!adapter)
+      throw new BrokerError('unknown_provider', `callback for unknown provider ${JSON.stringify(providerId)}`);
+    // a field beyond its protocol's limit is refused before any parsing; the login still ends properly
+    const oversized = oversizedField(adapter, params);
+    const state = adapter.stateFrom(params);
+    const login = state ? await states.take(state) : undefined;
+    if (!login) {
+      const spent = state ? await states.spent(state) : undefined;
+      const reason = oversized
+        ? describeOversized(oversized)
+        : state
+          ? 'unknown, expired or already used state'
+          : 'callback carries no state';
+      logger.warn('provider callback without a live login', { providerId, reason, correlationId: spent?.uid });
+      await audit.record({
+        type: 'provider_response_error',
+        correlationId: spent?.uid,
+        providerId,
+        detail: { reason, digest: digest(params) },
+      });
+      throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
+    }
+    try {
+      return { login, identity: await verifyAnswer(this.options, { adapter, login, params, method, oversized }) };
+    } catch (err) {
+      // the login is known: the service must still hear back, even when its audit trail cannot be written
+      if (err instanceof AuditUnavailableError)
+        throw new BrokerError('audit_unavailable', 'audit log unavailable', login);
+      if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// Step 3 of the login (./flow.ts): the provider's answer. The broker finds the login by its own state
+// (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6); the result
+// waits, single use, for the hand-back (step 7). Whatever the provider (or someone posing as it) sends,
+// the answer is a 4xx page with an audit record, and the service hears back whenever the login is known.
+import type { Locale } from '../broker/adapter.ts';
+import type { Identity } from '../identity/identity.ts';
+import { BrokerError } from './broker.ts';
+import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
+
+export type LoginResult =
+  | { ok: true; identity: Identity; correlationId: string }
+  | { ok: false; error: string; description: string; problem: Problem };
+
+/** Broker failure -> OAuth error for the relying party and what the user is told. */
+export const OAUTH_ERRORS: Record<string, { error: string; description: string; problem: Problem }> = {
+  user_cancel: { error: 'user_cancel', description: 'the user cancelled the authentication', problem: 'generic' },
+  access_denied: {
+    error: 'access_denied',
+    description: 'the provider refused the authentication',
+    problem: 'access_denied',
+  },
+  temporarily_unavailable: {
+    error: 'temporarily_unavailable',
+    description: 'the provider is temporarily unavailable',
+    problem: 'provider_unavailable',
+  },
+  invalid_response: {
+    error: 'access_denied',
+    description: 'the provider answer could not be verified',
+    problem: 'invalid_response',
+  },
+  loa_too_low: {
+    error: 'unmet_authentication_requirements',
+    description: 'the authentication does not meet the requested level of assurance',
+    problem: 'loa_too_low',
+  },
+  audit_unavailable: {
+    error: 'temporarily_unavailable',
+    description: 'the login service is temporarily unavailable',
+    problem: 'unavailable',
+  },
+};
+
+/** What the browser sees after a callback, in the login's language when the login is known. */
+export interface CallbackOutcome {
+  outcome: Outcome;
+  locale: Locale | undefined;
+}
+
+/** A callback without a live login: it cannot go on, but the user gets the way back when known. */
+function deadEnd(err: BrokerError): Outcome {
+  const problem: Problem =
+    err.code === 'unknown_provider'
+      ? 'provider'
+      : err.code === 'oversized'
+        ? 'too_large'
+        : err.spent
+          ? 'interrupted'
+          : 'state';
+  const end = err.spent ? { uid: err.spent.uid, reason: 'interrupted' as const } : undefined;
+  return { type: 'refuse', status: err.code === 'unknown_provider' ? 404 : 400, problem, end };
+}
+
+export async function receiveAnswer(
+  deps: LoginDeps,
+  providerId: string,
+  params: Record<string, string>,
+  method: 'GET' | 'POST',
+): Promise<CallbackOutcome> {
+  let result: LoginResult;
+  let uid: string;
+  let locale: Locale;
+  try {
+    const { login, identity } = await deps.broker.complete(providerId, params, method);
+    ({ uid, locale } = login);
+    result = { ok: true, identity, correlationId: login.correlationId };
+  } catch (err) {
+    if (!(err instanceof BrokerError)) throw err;
+    if (!err.login) return { outcome: deadEnd(err), locale: undefined };
+    ({ uid, locale } = err.login);
+    result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
+  }
+  await deps.results.set(uid, result);
+  const back = handBackPath(uid);
+  // A cancel goes straight back to the service; any other failure first tells the user what happened.
+  if (result.ok || result.error === 'user_cancel') return { outcome: { type: 'redirect', url: back }, locale };
+  return { outcome: { type: 'refuse', status: 400, problem: result.problem, back }, locale };
+}
+
+/** A callback body beyond every limit never reaches the broker: refused, audited, a 400 page. */
+export async function refuseOversizedBody(deps: LoginDeps, providerId: string, reason: string): Promise<Outcome> {
+  deps.logger.warn('provider callback refused', { providerId, reason });
+  await deps.audit.record({
+    type: 'provider_response_error',
+    providerId: deps.broker.has(providerId) ? providerId : undefined,
+    detail: { reason },
+  });
+  return { type: 'refuse', status: 400, problem: 'too_large' };
+}

@@ -1,0 +1,64 @@
+// What the engine does on its own after the hand-back, in the audit log of the same login: tokens issued
+// (or refused), authorization requests it refused before or after the login, logouts. The login's
+// correlation id is its interaction uid; tokens find it through the account stored under their grant.
+import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Accounts } from './accounts.ts';
+import type { Broker } from './broker.ts';
+
+export interface EngineAuditDeps {
+  audit: AuditLog;
+  logger: Logger;
+  accounts: Accounts;
+  broker: Broker;
+}
+
+export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void {
+  const { audit, logger, accounts, broker } = deps;
+  engine.on('grant.success', (ctx) => {
+    const code = ctx.oidc.entities.AuthorizationCode;
+    void (async () => {
+      const account = code?.grantId ? await accounts.get(code.grantId) : undefined;
+      await audit.record({
+        type: 'tokens_issued',
+        clientId: ctx.oidc.client?.clientId,
+        correlationId: account?.correlationId,
+        providerId: account?.identity.idp,
+        detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa },
+      });
+    })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
+  });
+  engine.on('grant.error', (ctx, err) => {
+    void audit
+      .record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } })
+      .catch(() => {});
+  });
+  engine.on('authorization.error', (ctx, err) => {
+    // the login's provider is the one last started (when the error comes from a finished interaction),
+    // else the idp_hint the request named
+    const uid = ctx.oidc?.entities?.Interaction?.uid;
+    const hint = ctx.oidc?.params?.idp_hint;
+    void (async () => {
+      const providerId =
+        (uid ? (await broker.loginOf(uid))?.providerId : undefined) ??
+        (typeof hint === 'string' && broker.has(hint) ? hint : undefined);
+      await audit.record({
+        type: 'authorization_request_error',
+        correlationId: uid,
+        clientId: ctx.oidc?.client?.clientId,
+        providerId,
+        detail: {
+          error: (err as { error?: string }).error ?? err.name,
+          description: (err as { error_description?: string }).error_description,
+        },
+      });
+    })().catch(() => {});
+  });
+  engine.on('end_session.success', (ctx) => {
+    void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
+  });
+  engine.on('server_error', (_ctx, err) =>
+    logger.error('oidc server error', { error: err.name, message: err.message }),
+  );
+}

@@ -1,0 +1,75 @@
+// The login flow: how one authorization request of an agency service becomes a verified identity in its
+// tokens. Its steps, in order, and the file of each:
+//
+//   1. selection        ./selection.ts   first visit of the interaction: audited once; an idp_hint skips
+//                                        the page, else the providers ./policy.ts allows are offered
+//   2. start            ./start.ts       the choice checked against ./policy.ts and counted; ./broker.ts
+//                                        stores the login under a fresh state (./login-state.ts) and the
+//                                        adapter says where the user goes
+//   3. callback         ./callback.ts    the provider's answer, its login found by that state (./broker.ts);
+//                                        the result waits for step 7
+//   4. verify           ./verify.ts      the adapter checks the answer: signature, replay, freshness
+//                                        (src/broker/freshness.ts)
+//   5. normalise        ./verify.ts      names, personal code and level as one Identity
+//                                        (src/identity/identity.ts)
+//   6. level check      ./verify.ts      at least the level acr_values asked for
+//   7. hand back        ./hand-back.ts   to the engine: the login and its consent, the identity stored
+//                                        under the grant (./accounts.ts), or an OAuth error
+//   8. release claims   ./claims.ts      the engine's findAccount: the granted scopes' claims, audited
+//
+// Any step may end the login the way back (./ending.ts). What the engine does afterwards (tokens,
+// refusals, logout) is audited by ./engine-events.ts. Steps take plain data and answer an Outcome
+// (./step.ts); src/web only carries HTTP in and out.
+import type { Locale } from '../broker/adapter.ts';
+import { jsonRecords } from './records.ts';
+import { openInteraction } from './selection.ts';
+import { chooseProvider } from './start.ts';
+import { receiveAnswer, refuseOversizedBody, type CallbackOutcome } from './callback.ts';
+import { handBack } from './hand-back.ts';
+import { endLogin } from './ending.ts';
+import type { Interaction, LoginDeps, Outcome } from './step.ts';
+
+export type LoginFlowOptions = Omit<LoginDeps, 'results'>;
+
+export class LoginFlow {
+  private readonly deps: LoginDeps;
+
+  constructor(options: LoginFlowOptions) {
+    this.deps = { ...options, results: jsonRecords(options.store, 'result:', options.limits.resultTtlSeconds) };
+  }
+
+  /** 1. The interaction's page: the provider selection, or straight on to an idp_hint. */
+  open(interaction: Interaction, locale: Locale): Promise<Outcome> {
+    return openInteraction(this.deps, interaction, locale);
+  }
+
+  /** 2. The user picked a provider. */
+  choose(interaction: Interaction, providerId: string, locale: Locale): Promise<Outcome> {
+    return chooseProvider(this.deps, interaction, providerId, locale);
+  }
+
+  /** 3-6. A provider's answer. */
+  answer(providerId: string, params: Record<string, string>, method: 'GET' | 'POST'): Promise<CallbackOutcome> {
+    return receiveAnswer(this.deps, providerId, params, method);
+  }
+
+  /** 3. A provider's answer too large to read. */
+  refuseAnswer(providerId: string, reason: string): Promise<Outcome> {
+    return refuseOversizedBody(this.deps, providerId, reason);
+  }
+
+  /** The longest callback field any provider accepts: what the callback body must have room for. */
+  longestAnswerField(): number {
+    return this.deps.broker.longestCallbackField();
+  }
+
+  /** 7. Back to the engine with the result of step 3. */
+  handBack(interaction: Interaction): Promise<Outcome> {
+    return handBack(this.deps, interaction);
+  }
+
+  /** The way back, chosen on one of our pages. */
+  end(interaction: Interaction, reason: string): Promise<Outcome> {
+    return endLogin(this.deps, interaction, reason);
+  }
+}

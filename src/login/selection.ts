@@ -1,0 +1,39 @@
+// Step 1 of the login (./flow.ts): the first visit of an interaction. The authorization request is
+// audited once; an idp_hint goes straight on to that provider (step 2), otherwise the user is offered the
+// providers the policy allows this client at the requested level.
+import type { Locale } from '../broker/adapter.ts';
+import { requestedLoa } from './policy.ts';
+import { startProvider } from './start.ts';
+import { grantConsent } from './hand-back.ts';
+import type { Interaction, LoginDeps, Outcome } from './step.ts';
+
+export async function openInteraction(deps: LoginDeps, interaction: Interaction, locale: Locale): Promise<Outcome> {
+  const { uid, prompt, params } = interaction;
+  if (prompt.name === 'consent') return grantConsent(deps, interaction);
+  const clientId = String(params.client_id);
+  const acr = requestedLoa(params.acr_values);
+  if (await deps.store.setIfAbsent(`seen:${uid}`, '1', deps.limits.interactionTtlSeconds)) {
+    await deps.audit.record({
+      type: 'authorization_request',
+      correlationId: uid,
+      clientId,
+      detail: {
+        redirect_uri: params.redirect_uri,
+        scope: params.scope,
+        acr: acr ?? null,
+        idp_hint: params.idp_hint ?? null,
+        prompt: prompt.name,
+        reasons: prompt.reasons,
+      },
+    });
+  }
+  if (typeof params.idp_hint === 'string')
+    return startProvider(deps, { uid, clientId, providerId: params.idp_hint, acr, locale });
+  const client = await deps.engine.Client.find(clientId);
+  return {
+    type: 'choose',
+    uid,
+    clientName: client?.clientName ?? clientId,
+    providers: deps.policy.providersFor(clientId, acr),
+  };
+}

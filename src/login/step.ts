@@ -1,0 +1,77 @@
+// What every step of the login (./flow.ts) is given, and what it answers: an Outcome that src/web turns
+// into HTTP (a redirect, a page, or the engine's interactionFinished) without deciding anything itself.
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/store.ts';
+import type { StartAction } from '../broker/adapter.ts';
+import type { Accounts } from './accounts.ts';
+import type { Broker } from './broker.ts';
+import type { ProviderPolicy, ProviderChoice } from './policy.ts';
+import type { JsonRecords } from './records.ts';
+import type { LoginResult } from './callback.ts';
+
+/** The engine's view of the authorization request a login answers. */
+export type Interaction = Pick<
+  Awaited<ReturnType<Provider['interactionDetails']>>,
+  'uid' | 'prompt' | 'params' | 'session' | 'grantId'
+>;
+
+export interface LoginLimits {
+  /** provider round trips one interaction may start (limits.provider_starts) */
+  providerStarts: number;
+  /** lifetime of an interaction: how long its markers (audited, ended, starts) are needed */
+  interactionTtlSeconds: number;
+  /** how long a provider's verified answer waits for the hand-back */
+  resultTtlSeconds: number;
+}
+
+export interface LoginDeps {
+  /** the engine's models: grants are created at the hand-back, clients named on the selection page */
+  engine: Pick<Provider, 'Grant' | 'Client'>;
+  broker: Broker;
+  policy: ProviderPolicy;
+  accounts: Accounts;
+  store: Store;
+  audit: AuditLog;
+  logger: Logger;
+  limits: LoginLimits;
+  /** each login's result between its callback (step 3) and the hand-back (step 7), single use */
+  results: JsonRecords<LoginResult>;
+}
+
+/** Why the user sees a page instead of going on; src/web/i18n.ts words each as `error_<problem>`. */
+export type Problem =
+  | 'generic'
+  | 'provider'
+  | 'provider_unavailable'
+  | 'too_many_starts'
+  | 'interrupted'
+  | 'state'
+  | 'too_large'
+  | 'access_denied'
+  | 'invalid_response'
+  | 'loa_too_low'
+  | 'unavailable';
+
+/** Why the user ends a login from a page of ours (./ending.ts maps each to an OAuth error). */
+export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable';
+
+export type Outcome =
+  /** on to the provider (or back to the hand-back): a redirect or an auto-submitting form */
+  | StartAction
+  | { type: 'choose'; uid: string; clientName: string; providers: ProviderChoice[] }
+  /** the engine's interactionFinished; `merge` keeps the earlier submission (consent after login) */
+  | { type: 'finish'; result: InteractionResults; merge?: boolean }
+  /** a page saying why not; `back` links on to the hand-back, `end` offers the way back (./ending.ts) */
+  | {
+      type: 'refuse';
+      status: number;
+      problem: Problem;
+      back?: string | undefined;
+      end?: { uid: string; reason: EndReason } | undefined;
+    };
+
+/** The page that ends a login at the service: where the hand-back (step 7) is reached from. */
+export const handBackPath = (uid: string): string => `/interaction/${uid}/complete`;

@@ -1,0 +1,90 @@
+// Steps 4 to 6 of the login (see ./flow.ts): the adapter verifies the provider's answer (signature,
+// replay, freshness), the identity is normalised into claims (src/identity/identity.ts), and its level is
+// checked against the one the service requested. Each outcome lands in the audit log; a refusal is a
+// ProviderError whose code becomes the OAuth error the service gets.
+import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
+import type { Logger } from '../logger.ts';
+import { normalizeIdentity, IdentityError, type Identity } from '../identity/identity.ts';
+import { loaSatisfies, type Loa } from '../identity/loa.ts';
+import { ProviderError, type ProviderAdapter } from '../broker/adapter.ts';
+import type { LoginRecord } from './login-state.ts';
+import { describeOversized, digest, type OversizedField } from './answer-fields.ts';
+
+export interface VerifyDeps {
+  audit: AuditLog;
+  logger: Logger;
+  /** absolute callback URL for a provider id */
+  callbackUrl(providerId: string): string;
+}
+
+/** A provider's answer to a live login. */
+export interface Answer {
+  adapter: ProviderAdapter;
+  login: LoginRecord;
+  params: Record<string, string>;
+  method: 'GET' | 'POST';
+  /** a field beyond its limit: the answer is refused unread */
+  oversized: OversizedField | undefined;
+}
+
+/** Step 6: a verified identity below the requested level is refused (unmet_authentication_requirements). */
+export function checkLevel(achieved: Loa, requested: Loa | undefined): void {
+  if (!loaSatisfies(achieved, requested))
+    throw new ProviderError('loa_too_low', `achieved ${achieved}, requested ${requested}`);
+}
+
+export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Identity> {
+  const { adapter, login, params, method } = answer;
+  const providerId = adapter.id;
+  const base = { correlationId: login.correlationId, clientId: login.clientId, providerId };
+  const refuseUnread = async (reason: string, detail: Record<string, unknown>) => {
+    await deps.audit.record({ ...base, type: 'provider_response_error', detail });
+    return new ProviderError('invalid_response', reason);
+  };
+  if (login.providerId !== providerId)
+    throw await refuseUnread('state belongs to another provider', {
+      reason: `state belongs to provider ${login.providerId}`,
+    });
+  if (answer.oversized) {
+    const reason = describeOversized(answer.oversized);
+    deps.logger.warn('provider callback refused', { ...base, code: 'oversized', detail: reason });
+    throw await refuseUnread(reason, { reason, digest: digest(params) });
+  }
+  await deps.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
+  try {
+    const result = await adapter.callback({
+      params,
+      method,
+      connData: login.connData,
+      acr: login.acr,
+      callbackUrl: deps.callbackUrl(providerId),
+      correlationId: login.correlationId,
+      loginStartedAt: login.createdAt,
+    });
+    const identity = normalizeIdentity(result.identity, providerId);
+    checkLevel(identity.loa, login.acr);
+    await deps.audit.record({
+      ...base,
+      type: 'verification',
+      person: { subject: identity.subject },
+      detail: {
+        outcome: 'verified',
+        loa: identity.loa,
+        amr: identity.amr,
+        digest: result.responseDigest ?? digest(params),
+      },
+    });
+    return identity;
+  } catch (err) {
+    if (err instanceof AuditUnavailableError) throw err;
+    const code = err instanceof ProviderError ? err.code : 'invalid_response';
+    // an unexpected error's message may quote the provider's answer (personal data): keep only its type
+    const detail =
+      err instanceof ProviderError || err instanceof IdentityError
+        ? err.message
+        : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
+    deps.logger.warn('provider callback refused', { ...base, code, detail });
+    await deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
+    throw new ProviderError(code, detail);
+  }
+}

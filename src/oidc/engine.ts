@@ -1,0 +1,128 @@
+// node-oidc-provider configured for agency services. The engine stays untouched: we supply clients,
+// storage, keys, the claims of each login (src/login/claims.ts), the interaction URL and our checks
+// (./interaction-policy.ts, ./parameter-checks.ts), and the pages it shows (rendered by src/web).
+import { randomBytes } from 'node:crypto';
+import Provider, { errors, type Configuration } from 'oidc-provider';
+import type { GatewayConfig } from '../config/load.ts';
+import type { Store } from '../store/store.ts';
+import type { AuditLog } from '../audit/events.ts';
+import { LOA_LEVELS } from '../identity/loa.ts';
+import { mtlsFeature, mtlsEndpointAliases, CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
+import type { Accounts } from '../login/accounts.ts';
+import type { ProviderPolicy } from '../login/policy.ts';
+import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
+import { storeAdapterFactory } from './adapter.ts';
+import type { SigningKeys } from './keys.ts';
+import { clientMetadata } from './clients.ts';
+import { cookieNames } from './cookies.ts';
+import { pairwiseIdentifier } from './pairwise.ts';
+import { freshLoginPolicy } from './interaction-policy.ts';
+import { parameterChecks } from './parameter-checks.ts';
+
+type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
+
+/** The pages the engine shows itself: errors it cannot send back to a service, and RP-initiated logout. */
+export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
+  Required<Pick<RpInitiatedLogout, 'logoutSource' | 'postLogoutSuccessSource'>>;
+
+export interface EngineDeps {
+  config: GatewayConfig;
+  store: Store;
+  keys: SigningKeys;
+  accounts: Accounts;
+  audit: AuditLog;
+  policy: ProviderPolicy;
+  pages: EnginePages;
+}
+
+/** Features beyond the defaults: userinfo, revocation of a service's own tokens, RP-initiated logout,
+ * resource indicators (all refused), and RFC 8705 certificates when the server settings provide them. */
+function features(mtls: ReturnType<typeof mtlsFeature>, pages: EnginePages): Configuration['features'] {
+  return {
+    ...(mtls ? { mTLS: mtls as unknown as NonNullable<Configuration['features']>['mTLS'] } : {}),
+    devInteractions: { enabled: false },
+    userinfo: { enabled: true },
+    revocation: {
+      enabled: true,
+      allowedPolicy: async (_ctx, client, token) => {
+        if (token.clientId !== client.clientId)
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        return true;
+      },
+    },
+    // agency services call only userinfo: no other resource server exists, so any `resource` is invalid_target
+    resourceIndicators: {
+      enabled: true,
+      getResourceServerInfo: async () => {
+        throw new errors.InvalidTarget('resource indicators are not supported');
+      },
+    },
+    rpInitiatedLogout: {
+      enabled: true,
+      logoutSource: pages.logoutSource,
+      postLogoutSuccessSource: pages.postLogoutSuccessSource,
+    },
+  };
+}
+
+export function createEngine(deps: EngineDeps): Provider {
+  const { config } = deps;
+  const pairwise = pairwiseIdentifier(config.pairwise_salt ?? '');
+  // RFC 8705 client certificates at the token endpoint (native TLS or a trusted terminator's header)
+  const mtls = mtlsFeature(config.server);
+  // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
+  const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
+  const configuration: Configuration = {
+    adapter: storeAdapterFactory(deps.store),
+    clients: config.clients.map(clientMetadata),
+    jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      names: cookieNames(config.issuer),
+      keys: config.cookie_keys ?? [randomBytes(32).toString('base64url')],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    responseTypes: ['code'],
+    // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
+    allowOmittingSingleRegisteredRedirectUri: false,
+    pkce: { required: () => true },
+    scopes: [...SCOPES],
+    // acr, amr and auth_time come from the login itself; every ID token carries them
+    claims: {
+      ...SCOPE_CLAIMS,
+      openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'],
+    } as unknown as Configuration['claims'],
+    // ID tokens carry the scope's claims too (code flow), as national brokers do
+    conformIdTokenClaims: false,
+    acrValues: [...LOA_LEVELS],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: pairwise,
+    ...(mtlsAliases ? { discovery: { mtls_endpoint_aliases: mtlsAliases } } : {}),
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      ...(mtls ? CERTIFICATE_AUTH_METHODS : []),
+    ],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['PS256', 'ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256'],
+    },
+    features: features(mtls, deps.pages),
+    extraParams: parameterChecks(deps.policy),
+    interactions: { policy: freshLoginPolicy(pairwise), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: claimsRelease(deps.accounts, deps.audit),
+    ttl: {
+      AccessToken: config.ttl.access_token,
+      AuthorizationCode: config.ttl.authorization_code,
+      IdToken: config.ttl.id_token,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.session,
+    },
+    renderError: deps.pages.renderError,
+  };
+  // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
+  return new Provider(config.issuer, configuration);
+}

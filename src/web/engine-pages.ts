@@ -1,0 +1,47 @@
+// The pages node-oidc-provider shows itself (src/oidc/engine.ts): errors it cannot send back to a
+// service (an unregistered redirect_uri, an unknown client, a lost interaction) and RP-initiated logout.
+import type { Logger } from '../logger.ts';
+import type { EnginePages } from '../oidc/engine.ts';
+import { html, page, Html } from './html.ts';
+import { pickLocale, t, type MessageKey } from './i18n.ts';
+import { errorPage } from './views.ts';
+
+/** What the user is told for an error the engine cannot redirect. */
+function errorMessage(out: { error: string; error_description?: string | undefined }): MessageKey {
+  const description = String(out.error_description);
+  if (out.error === 'invalid_redirect_uri' || /redirect_uri/.test(description)) return 'error_redirect_uri';
+  if (out.error === 'invalid_client') return 'error_client';
+  if (out.error === 'invalid_request' && /session|interaction/i.test(description)) return 'error_session';
+  return 'error_generic';
+}
+
+export function enginePages(logger: Logger): EnginePages {
+  return {
+    renderError: async (ctx, out, error) => {
+      logger.warn('oidc error page', {
+        error: out.error,
+        description: out.error_description,
+        status: (error as { status?: number }).status,
+        cause: (error as { cause?: Error }).cause?.message,
+      });
+      const locale = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      ctx.type = 'html';
+      ctx.body = errorPage({ locale, message: errorMessage(out), nonce: '' });
+    },
+    logoutSource: async (ctx, form) => {
+      const locale = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
+      const title = t(locale, 'logout_title');
+      ctx.type = 'html';
+      ctx.body = page(
+        title,
+        html`<h1>${title}</h1><p>${t(locale, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(locale, 'logout_yes')}</button>`,
+        { lang: locale },
+      );
+    },
+    postLogoutSuccessSource: async (ctx) => {
+      const locale = pickLocale(undefined, ctx.get('accept-language'));
+      ctx.type = 'html';
+      ctx.body = page(t(locale, 'logout_title'), html`<h1>${t(locale, 'logout_done')}</h1>`, { lang: locale });
+    },
+  };
+}
