@@ -1,6 +1,7 @@
 // The broker pipeline on its own, with an adapter that fails in the ways real code fails.
 import { Broker, BrokerError } from '../src/broker/broker.ts';
 import { LoginStates } from '../src/broker/login-state.ts';
+import { z } from 'zod';
 import type { ProviderAdapter } from '../src/broker/adapter.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { MemoryAuditLog } from '../src/audit/events.ts';
@@ -11,6 +12,7 @@ function testAdapter(id: string, callback: ProviderAdapter['callback']): Provide
     id,
     kind: 'test',
     maxLoa: 'high',
+    connDataSchema: z.object({ n: z.number() }),
     start: async (ctx) => ({
       action: { type: 'redirect', url: `https://idp.example/?state=${ctx.state}` },
       connData: { n: 1 },

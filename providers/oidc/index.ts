@@ -2,7 +2,9 @@
 import { AdapterConfigError, type AdapterDeps, type AdapterFactory } from '../../src/broker/adapter.ts';
 import { createProviderTransport } from '../../src/tls/agent.ts';
 import { OidcAdapter } from './adapter.ts';
-import { checkOidc, oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { checkOidc } from './check.ts';
+import { oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { oidcDemoPeer } from './test-op/demo.ts';
 import { loadOrCreateKey } from './keys.ts';
 
 export { OidcAdapter } from './adapter.ts';
@@ -45,6 +47,9 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
 export const factory: AdapterFactory<OidcProviderConfig> = {
   kind: 'oidc',
   schema: oidcProviderSchema,
+  /** discovery, JWKS, PAR, token and userinfo: all server to server, from the issuer on */
+  backChannels: () => [['issuer']],
   check: checkOidc,
+  demoPeer: oidcDemoPeer,
   create: createOidcAdapter,
 };

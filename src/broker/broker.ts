@@ -7,7 +7,7 @@ import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { normalizeIdentity, IdentityError, type Identity } from '../identity/identity.ts';
 import { loaSatisfies, type Loa } from '../identity/loa.ts';
-import { ProviderError, type Locale, type ProviderAdapter, type StartAction } from './adapter.ts';
+import { ProviderError, runCallback, type Locale, type ProviderAdapter, type StartAction } from './adapter.ts';
 import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
 
 /** Longest callback field value when the adapter declares no limit: far above anything banklink or
@@ -204,7 +204,7 @@ export class Broker {
     }
     await this.o.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
     try {
-      const result = await adapter.callback({
+      const result = await runCallback(adapter, {
         params,
         method,
         connData: login.connData,
