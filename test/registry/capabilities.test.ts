@@ -21,7 +21,13 @@ const fakeAdapter = (id: string): ProviderAdapter<{ nonce: string }> => ({
   start: async () => ({ action: { type: 'redirect', url: 'https://carrier.example/' }, connData: { nonce: 'n' } }),
   stateFrom: (params) => params.state,
   callback: async (ctx) => ({
-    identity: { personalCode: '010180-15097', givenName: ctx.connData.nonce, loa: 'substantial', amr: ['x'] },
+    identity: {
+      personalCode: '010180-15097',
+      givenName: ctx.connData.nonce,
+      loa: 'substantial',
+      amr: ['x'],
+      authTime: 0,
+    },
   }),
 });
 
