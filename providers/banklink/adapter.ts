@@ -23,16 +23,15 @@ import { parsePersonalCode, PersonalCodeError } from '../../src/identity/persona
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
 import { DEFAULT_TOKENS, effectiveHash, type BanklinkConfig, type TokenMethod } from './config.ts';
 import { checkBanklink, loadBanklinkKeys } from './keys.ts';
+import { formatDatetime, parseDatetime } from './datetime.ts';
+import { splitName } from './names.ts';
 import {
   decodeBase64,
-  formatDatetime,
   macString,
   overlongField,
-  parseDatetime,
   ProtocolError,
   REPLY_TO,
   signMac,
-  splitName,
   verifyMac,
   type Encoding,
   type Hash,

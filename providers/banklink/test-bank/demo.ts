@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Router } from 'express';
 import type { DemoPeer } from '../../../src/registry/factory.ts';
 import type { BanklinkConfig } from '../config.ts';
-import type { Hash, NameFormat } from '../protocol.ts';
+import type { NameFormat } from '../names.ts';
+import type { Hash } from '../protocol.ts';
 import { testBankRouter } from './bank.ts';
 import { loadOrCreateKeyMaterial } from './material.ts';
 
