@@ -15,24 +15,16 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
   const problems = checkOidc(config, deps);
   if (problems.length) throw new AdapterConfigError(config.id, problems);
   const needsSigning = config.client_auth.method === 'private_key_jwt' || config.request_object;
-  const signingKey = needsSigning
-    ? await loadOrCreateKey({
-        file: config.signing.key,
-        keyDir: deps.keyDir,
-        name: `oidc-${config.id}-signing-${config.signing.alg}`,
-        alg: config.signing.alg,
-        use: 'sig',
-      })
-    : undefined;
-  const encryptionKey = config.encryption
-    ? await loadOrCreateKey({
-        file: config.encryption.key,
-        keyDir: deps.keyDir,
-        name: `oidc-${config.id}-encryption-${config.encryption.alg}`,
-        alg: config.encryption.alg,
-        use: 'enc',
-      })
-    : undefined;
+  const key = (use: 'sig' | 'enc', settings: { key?: string | undefined; alg: string }) =>
+    loadOrCreateKey({
+      file: settings.key,
+      keyDir: deps.keyDir,
+      name: `oidc-${config.id}-${use === 'sig' ? 'signing' : 'encryption'}-${settings.alg}`,
+      alg: settings.alg,
+      use,
+    });
+  const signingKey = needsSigning ? await key('sig', config.signing) : undefined;
+  const encryptionKey = config.encryption ? await key('enc', config.encryption) : undefined;
   // every back-channel call (discovery, JWKS, PAR, token, userinfo) goes through this provider's own agent
   const transport = createProviderTransport(config.id, config.tls, {
     connectTimeout: config.timeout * 1000,

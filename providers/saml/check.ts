@@ -42,17 +42,29 @@ export async function checkSaml(config: SamlProviderConfig, ctx: AdapterCheckCon
     }
   }
   if (config.idp_metadata) {
-    const source = new MetadataIdpSource({
-      ...metadataCommon(config, ctx.production, memoryLogger()),
-      origin: config.idp_metadata,
-      load: fileLoader(config.idp_metadata),
-      requireValidUntil: false,
-    });
-    try {
-      await source.load();
-    } catch (err) {
-      out.push({ path: ['idp_metadata'], message: `${config.idp_metadata}: ${errorDetail(err)}` });
-    }
+    const loaded = await loadMetadataFile(config, config.idp_metadata, ctx.production, memoryLogger());
+    if ('problem' in loaded) out.push(loaded.problem);
   }
   return out;
+}
+
+/** An `idp_metadata` file, read and verified now: the source, or the problem naming `idp_metadata`. */
+export async function loadMetadataFile(
+  config: SamlProviderConfig,
+  file: string,
+  production: boolean,
+  logger: AdapterDeps['logger'],
+): Promise<{ source: MetadataIdpSource } | { problem: AdapterProblem }> {
+  const source = new MetadataIdpSource({
+    ...metadataCommon(config, production, logger),
+    origin: file,
+    load: fileLoader(file),
+    requireValidUntil: false,
+  });
+  try {
+    await source.load();
+    return { source };
+  } catch (err) {
+    return { problem: { path: ['idp_metadata'], message: `${file}: ${errorDetail(err)}` } };
+  }
 }

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { AdapterConfigError, refuseUnchecked, type AdapterDeps } from '../../src/registry/factory.ts';
 import { createProviderTransport, type ProviderTransport } from '../../src/tls/transport.ts';
 import { SamlAdapter } from './adapter.ts';
-import { checkSaml, metadataCommon } from './check.ts';
+import { checkSaml, loadMetadataFile, metadataCommon } from './check.ts';
 import type { SamlProviderConfig } from './config.ts';
 import type { IdpDescription } from './idp-metadata.ts';
-import { MetadataIdpSource, errorDetail, fileLoader, staticIdp, urlLoader, type IdpSource } from './idp-source.ts';
+import { MetadataIdpSource, errorDetail, staticIdp, urlLoader, type IdpSource } from './idp-source.ts';
 import { spKeyPairs } from './sp.ts';
 
 /** The IdP source of a provider entry; metadata files are read (and refused when expired) right away. */
@@ -24,30 +24,18 @@ async function idpSourceFor(
     };
     return { source: staticIdp(description) };
   }
-  const common = metadataCommon(config, deps.production, deps.logger);
   if (config.idp_metadata) {
     // a file the operator put in place: it must be usable now, or the gateway does not start
-    const source = new MetadataIdpSource({
-      ...common,
-      origin: config.idp_metadata,
-      load: fileLoader(config.idp_metadata),
-      requireValidUntil: false,
-    });
-    try {
-      await source.load();
-    } catch (err) {
-      throw new AdapterConfigError(config.id, [
-        { path: ['idp_metadata'], message: `${config.idp_metadata}: ${errorDetail(err)}` },
-      ]);
-    }
-    return { source };
+    const loaded = await loadMetadataFile(config, config.idp_metadata, deps.production, deps.logger);
+    if ('problem' in loaded) throw new AdapterConfigError(config.id, [loaded.problem]);
+    return loaded;
   }
   const url = config.metadata_url!;
   // the back channel: this provider's own transport (mutual TLS with its `tls` block)
   const transport = createProviderTransport(config.id, config.tls);
   // fetched metadata must expire, or a captured copy could be replayed forever
   const source = new MetadataIdpSource({
-    ...common,
+    ...metadataCommon(config, deps.production, deps.logger),
     origin: url,
     load: urlLoader(url, transport.fetch, config.max_metadata_bytes),
     requireValidUntil: true,
