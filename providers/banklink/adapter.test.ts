@@ -2,7 +2,7 @@
 // 009/SHA-512 (4012/3013), legacy 008/SHA-1 and 4011/3012, then one test per rejection with the exact
 // ProviderError code and message.
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
-import { ProviderError, type StartResult } from '../../src/broker/adapter.ts';
+import { ProviderError, runCallback, type StartResult } from '../../src/broker/adapter.ts';
 import { newState } from '../../src/login/login-state.ts';
 import { factory } from './index.ts';
 import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './test-harness.ts';
@@ -35,7 +35,7 @@ async function startLogin(h: BanklinkHarness): Promise<Started> {
 }
 
 async function callback(h: BanklinkHarness, started: Started, cb: Callback) {
-  return h.adapter.callback({
+  return runCallback(h.adapter, {
     params: cb.params,
     method: cb.method,
     connData: started.connData,
@@ -286,16 +286,14 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
       { ...cb.params, VK_SERVICE: '1111' },
       'invalid_response: VK_SERVICE "1111" is not the expected 3013',
     );
-    const err = await h.adapter
-      .callback({
-        params: cb.params,
-        method: 'POST',
-        connData: { foo: 1 },
-        callbackUrl: CALLBACK_URL,
-        correlationId: 'c',
-        loginStartedAt: started.loginStartedAt,
-      })
-      .catch((e: unknown) => e);
+    const err = await runCallback(h.adapter, {
+      params: cb.params,
+      method: 'POST',
+      connData: { foo: 1 },
+      callbackUrl: CALLBACK_URL,
+      correlationId: 'c',
+      loginStartedAt: started.loginStartedAt,
+    }).catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('invalid_response: login carries no banklink request data');
     // the genuine answer still completes: refusals above consumed nothing
     await expect(callback(h, started, cb)).resolves.toBeDefined();
@@ -428,7 +426,7 @@ describe('banklink adapter configuration and variants', () => {
       });
       writeFileSync(`${h.dir}/small.pem`, small);
       expect(() => factory.create({ ...h.config, private_key: `${h.dir}/small.pem` }, h.deps)).toThrow(
-        'banklink provider testbank: private_key is RSA-1024; VK_VERSION 009 needs at least 2048 bits',
+        'provider testbank: private_key: is RSA-1024; VK_VERSION 009 needs at least 2048 bits',
       );
     } finally {
       await h.teardown();

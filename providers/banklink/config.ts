@@ -4,7 +4,8 @@ import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { readableFile, secretSchema } from '../../src/config/secret.ts';
 import { LOA_LEVELS, type Loa } from '../../src/identity/loa.ts';
 import { SUPPORTED_COUNTRIES } from '../../src/identity/personal-code.ts';
-import { ENCODINGS, NAME_FORMATS, type Hash } from './protocol.ts';
+import { NAME_FORMATS } from './names.ts';
+import { ENCODINGS, type Hash } from './protocol.ts';
 
 export interface TokenMethod {
   amr: string[];

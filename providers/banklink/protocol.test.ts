@@ -5,19 +5,16 @@ import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypt
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatDatetime, parseDatetime } from './datetime.ts';
+import { decodeEntities, joinName, splitName } from './names.ts';
 import {
   decodeBase64,
-  decodeEntities,
   encodeText,
   fieldLength,
-  formatDatetime,
-  joinName,
   macString,
   overlongField,
-  parseDatetime,
   ProtocolError,
   signMac,
-  splitName,
   verifyMac,
 } from './protocol.ts';
 

@@ -1,6 +1,7 @@
-// The iPizza banklink protocol, exactly as ../../../shared/reference/banklink.md describes it: MAC field
-// order per service, length-prefixed MAC string, text encodings, RSA PKCS#1 v1.5 signatures, VK_DATETIME.
-// Pure functions only; the adapter (./index.ts) and the test bank (./test-bank/) both build on this.
+// The iPizza banklink protocol as the Baltic banks specify it: MAC field order per service, the
+// length-prefixed MAC string, text encodings, RSA PKCS#1 v1.5 signatures and field lengths (VK_DATETIME
+// is in datetime.ts, VK_USER_NAME shapes in names.ts). Pure functions only; the adapter (./adapter.ts)
+// and the test bank (./test-bank/) both build on this.
 import { sign as rsaSign, verify as rsaVerify, type KeyObject } from 'node:crypto';
 
 export type Service = '4011' | '4012' | '3012' | '3013';
@@ -188,45 +189,6 @@ export function verifyMac(
   }
 }
 
-const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
-
-/** `yyyy-MM-ddTHH:mm:ss+hhmm` in the given UTC offset (minutes east of UTC; default: this machine's). */
-export function formatDatetime(date: Date, offsetMinutes = -date.getTimezoneOffset()): string {
-  const local = new Date(date.getTime() + offsetMinutes * 60_000);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  return (
-    `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}` +
-    `T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}` +
-    `${sign}${pad(Math.trunc(Math.abs(offsetMinutes) / 60))}${pad(Math.abs(offsetMinutes) % 60)}`
-  );
-}
-
-const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2})(\d{2})$/;
-
-/** Parse VK_DATETIME strictly (no colon in the offset); undefined when malformed or not a real time. */
-export function parseDatetime(value: string): Date | undefined {
-  const m = DATETIME_RE.exec(value);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second, oh, om] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i])) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const sign = m[7];
-  if (oh > 14 || om > 59 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(wall);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
-    return undefined;
-  const offset = (sign === '-' ? -1 : 1) * (oh * 60 + om);
-  return new Date(wall - offset * 60_000);
-}
-
 /** The first field whose value exceeds the reference's maximum length, if any. */
 export function overlongField(fields: Record<string, string | undefined>): string | undefined {
   for (const [name, value] of Object.entries(fields)) {
@@ -234,56 +196,4 @@ export function overlongField(fields: Record<string, string | undefined>): strin
     if (max !== undefined && value !== undefined && [...value].length > max) return name;
   }
   return undefined;
-}
-
-export type NameFormat = 'surname_comma_given' | 'given_space_surname' | 'surname_space_given';
-export const NAME_FORMATS: readonly NameFormat[] = [
-  'surname_comma_given',
-  'given_space_surname',
-  'surname_space_given',
-];
-
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/** Banks have been seen to send HTML entities in VK_USER_NAME; undo the common ones. */
-export function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi, (whole, body: string) => {
-    if (body[0] === '#') {
-      const cp = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : whole;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
-  });
-}
-
-/** Split VK_USER_NAME per the bank's convention; undefined when the value does not have that shape. */
-export function splitName(raw: string, format: NameFormat): { givenName: string; familyName: string } | undefined {
-  const value = decodeEntities(raw).replace(/\s+/g, ' ').trim();
-  let given: string | undefined;
-  let family: string | undefined;
-  if (format === 'surname_comma_given') {
-    const i = value.indexOf(',');
-    if (i < 0) return undefined;
-    family = value.slice(0, i);
-    given = value.slice(i + 1);
-  } else {
-    // multi-part given names are more common than multi-part surnames in LV/EE, so the family name is
-    // the last word (given_space_surname) or the first word (surname_space_given)
-    const i = format === 'given_space_surname' ? value.lastIndexOf(' ') : value.indexOf(' ');
-    if (i < 0) return undefined;
-    [given, family] =
-      format === 'given_space_surname'
-        ? [value.slice(0, i), value.slice(i + 1)]
-        : [value.slice(i + 1), value.slice(0, i)];
-  }
-  given = given.trim();
-  family = family.trim();
-  return given && family ? { givenName: given, familyName: family } : undefined;
-}
-
-/** The inverse, for the test bank. */
-export function joinName(givenName: string, familyName: string, format: NameFormat): string {
-  if (format === 'surname_comma_given') return `${familyName.toUpperCase()},${givenName.toUpperCase()}`;
-  if (format === 'given_space_surname') return `${givenName} ${familyName}`;
-  return `${familyName.toUpperCase()} ${givenName.toUpperCase()}`;
 }

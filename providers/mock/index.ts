@@ -1,7 +1,7 @@
 // A built-in mock eID provider that speaks a real redirect protocol: the gateway redirects the browser to
 // its authorize page with state and nonce; the user picks a test person; the mock redirects back with a
 // compact JWS (ES256, signed with a key generated at start) that the adapter verifies like any upstream.
-// It makes the demo work without a bank and is the first user of the adapter interface.
+// It makes the demo work without a bank, and shows the adapter interface in its smallest complete form.
 import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
@@ -14,8 +14,10 @@ import {
   type AdapterProblem,
   type AdapterFactory,
   type CallbackContext,
+  type CallbackResult,
   type ProviderAdapter,
   type StartContext,
+  type StartResult,
 } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import type { Loa } from '../../src/identity/loa.ts';
@@ -58,10 +60,15 @@ const TOKEN_TTL_S = 120;
 /** the mock signs in this very process: only whole-second rounding separates the clocks */
 const CLOCK_SKEW_S = 1;
 
-export class MockAdapter implements ProviderAdapter {
+/** What the broker keeps for one login: the nonce the signed assertion must carry. */
+const mockConnDataSchema = z.strictObject({ nonce: z.string() });
+type MockConnData = z.infer<typeof mockConnDataSchema>;
+
+export class MockAdapter implements ProviderAdapter<MockConnData> {
   readonly kind = 'mock';
   readonly id: string;
   readonly maxLoa: Loa;
+  readonly connDataSchema = mockConnDataSchema;
   private readonly users: MockUser[];
   private readonly baseUrl: string;
   private readonly name: string;
@@ -84,7 +91,7 @@ export class MockAdapter implements ProviderAdapter {
     return `${this.baseUrl}/providers/${this.id}`;
   }
 
-  async start(ctx: StartContext) {
+  async start(ctx: StartContext): Promise<StartResult<MockConnData>> {
     const nonce = randomBytes(16).toString('base64url');
     const url = new URL(`${this.issuer}/authorize`);
     url.search = new URLSearchParams({
@@ -94,14 +101,14 @@ export class MockAdapter implements ProviderAdapter {
       acr: ctx.acr ?? this.maxLoa,
       ui_locales: ctx.locale,
     }).toString();
-    return { action: { type: 'redirect' as const, url: url.toString() }, connData: { nonce } };
+    return { action: { type: 'redirect', url: url.toString() }, connData: { nonce } };
   }
 
   stateFrom(params: Record<string, string>): string | undefined {
     return params.state;
   }
 
-  async callback(ctx: CallbackContext) {
+  async callback(ctx: CallbackContext<MockConnData>): Promise<CallbackResult> {
     const { params } = ctx;
     if (params.error === 'user_cancel') throw new ProviderError('user_cancel', 'user cancelled at the mock provider');
     if (params.error === 'temporarily_unavailable')
@@ -110,7 +117,7 @@ export class MockAdapter implements ProviderAdapter {
       throw new ProviderError('access_denied', `mock provider error ${String(params.error).slice(0, 50)}`);
     if (!params.assertion || params.assertion.length > 8192)
       throw new ProviderError('invalid_response', 'missing or oversized assertion');
-    const { nonce } = (ctx.connData ?? {}) as { nonce?: string };
+    const { nonce } = ctx.connData;
     let payload;
     try {
       ({ payload } = await jwtVerify(params.assertion, this.keys.publicKey, {
@@ -123,7 +130,7 @@ export class MockAdapter implements ProviderAdapter {
       const reason = err instanceof joseErrors.JOSEError ? err.code : 'malformed';
       throw new ProviderError('invalid_response', `assertion rejected: ${reason}`);
     }
-    if (typeof payload.nonce !== 'string' || !nonce || !constantTimeEqual(payload.nonce, nonce))
+    if (typeof payload.nonce !== 'string' || !constantTimeEqual(payload.nonce, nonce))
       throw new ProviderError('invalid_response', 'nonce mismatch');
     // the mock signs the moment the person chose: its signed iat is when they authenticated
     const authTime = freshAuthTime(
@@ -209,6 +216,8 @@ export function checkMock(_config: MockConfig, ctx: AdapterCheckContext): Adapte
 export const factory: AdapterFactory<MockConfig> = {
   kind: 'mock',
   schema: mockSchema,
+  /** the mock's pages are served by the gateway itself; nothing is called server to server */
+  backChannels: () => [],
   check: checkMock,
   create: (config, deps) => {
     const problems = checkMock(config, deps);

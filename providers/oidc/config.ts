@@ -2,7 +2,6 @@
 // whether an answer is trusted is pinned here (issuer, algorithms, claim names, acr mapping) and
 // validated at startup, so a typo fails the start instead of a login.
 import { z } from 'zod';
-import type { AdapterCheckContext, AdapterProblem } from '../../src/broker/adapter.ts';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { secretSchema, readableFile } from '../../src/config/secret.ts';
 import { LOA_LEVELS } from '../../src/identity/loa.ts';
@@ -247,24 +246,3 @@ export const oidcProviderSchema = providerBaseSchema
 
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
 export type OidcProviderInput = z.input<typeof oidcProviderSchema>;
-
-/** Every upstream URL of an entry with its path: the issuer (discovery) and any static metadata. */
-export function upstreamUrls(c: OidcProviderConfig): [path: string[], url: string][] {
-  return [
-    [['issuer'], c.issuer],
-    ...Object.entries(c.metadata ?? {})
-      .filter((e): e is [string, string] => typeof e[1] === 'string')
-      .map(([k, u]): [string[], string] => [['metadata', k], u]),
-  ];
-}
-
-/**
- * What production refuses: any plain http upstream URL. Tokens, client assertions (private_key_jwt),
- * and the JWKS that verifies ID tokens would all travel unprotected.
- */
-export function checkOidc(c: OidcProviderConfig, ctx: AdapterCheckContext): AdapterProblem[] {
-  if (!ctx.production) return [];
-  return upstreamUrls(c)
-    .filter(([, u]) => !u.startsWith('https://'))
-    .map(([path]) => ({ path, message: 'must be https in production' }));
-}

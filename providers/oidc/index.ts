@@ -2,7 +2,9 @@
 import { AdapterConfigError, type AdapterDeps, type AdapterFactory } from '../../src/broker/adapter.ts';
 import { createProviderTransport } from '../../src/tls/agent.ts';
 import { OidcAdapter } from './adapter.ts';
-import { checkOidc, oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { checkOidc } from './check.ts';
+import { oidcProviderSchema, type OidcProviderConfig } from './config.ts';
+import { oidcDemoPeer } from './test-op/demo.ts';
 import { loadOrCreateKey } from './keys.ts';
 
 export { OidcAdapter } from './adapter.ts';
@@ -13,24 +15,16 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
   const problems = checkOidc(config, deps);
   if (problems.length) throw new AdapterConfigError(config.id, problems);
   const needsSigning = config.client_auth.method === 'private_key_jwt' || config.request_object;
-  const signingKey = needsSigning
-    ? await loadOrCreateKey({
-        file: config.signing.key,
-        keyDir: deps.keyDir,
-        name: `oidc-${config.id}-signing-${config.signing.alg}`,
-        alg: config.signing.alg,
-        use: 'sig',
-      })
-    : undefined;
-  const encryptionKey = config.encryption
-    ? await loadOrCreateKey({
-        file: config.encryption.key,
-        keyDir: deps.keyDir,
-        name: `oidc-${config.id}-encryption-${config.encryption.alg}`,
-        alg: config.encryption.alg,
-        use: 'enc',
-      })
-    : undefined;
+  const key = (use: 'sig' | 'enc', settings: { key?: string | undefined; alg: string }) =>
+    loadOrCreateKey({
+      file: settings.key,
+      keyDir: deps.keyDir,
+      name: `oidc-${config.id}-${use === 'sig' ? 'signing' : 'encryption'}-${settings.alg}`,
+      alg: settings.alg,
+      use,
+    });
+  const signingKey = needsSigning ? await key('sig', config.signing) : undefined;
+  const encryptionKey = config.encryption ? await key('enc', config.encryption) : undefined;
   // every back-channel call (discovery, JWKS, PAR, token, userinfo) goes through this provider's own agent
   const transport = createProviderTransport(config.id, config.tls, {
     connectTimeout: config.timeout * 1000,
@@ -45,6 +39,9 @@ export async function createOidcAdapter(config: OidcProviderConfig, deps: Adapte
 export const factory: AdapterFactory<OidcProviderConfig> = {
   kind: 'oidc',
   schema: oidcProviderSchema,
+  /** discovery, JWKS, PAR, token and userinfo: all server to server, from the issuer on */
+  backChannels: () => [['issuer']],
   check: checkOidc,
+  demoPeer: oidcDemoPeer,
   create: createOidcAdapter,
 };

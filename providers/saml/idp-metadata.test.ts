@@ -11,7 +11,7 @@ import { adapterDeps } from '../../test/support/broker.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate } from '../../src/tls/pki.ts';
-import { factory, type SamlAdapter } from './index.ts';
+import { factory, type SamlAdapter, type SamlProviderConfig } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
 import { MetadataError, parseIdpMetadata } from './idp-metadata.ts';
 import { MetadataIdpSource, fileLoader } from './idp-source.ts';
@@ -278,7 +278,7 @@ describe('the adapter with its IdP from metadata', () => {
   test('idp_metadata: an expired file, or one that does not describe the configured entity_id, stops the start', async () => {
     const expired = await file('expired.xml', idp.metadata({ validUntil: new Date(Date.now() - 1000) }));
     await expect(create({ idp_metadata: expired })).rejects.toThrow(
-      `provider eidas: idp_metadata ${expired}: metadata expired`,
+      `provider eidas: idp_metadata: ${expired}: metadata expired`,
     );
     const path = await file('idp2.xml', idp.metadata());
     await expect(create({ idp_metadata: path, idp: { entity_id: 'https://someone-else.test' } })).rejects.toThrow(
@@ -391,7 +391,10 @@ describe('the adapter with its IdP from metadata', () => {
     const report = checkSecurity(
       {
         production: true,
-        providers: [entry({ metadata_url: 'https://idp.test/md' }), entry({ idp_metadata: 'x.xml' })],
+        providers: [entry({ metadata_url: 'https://idp.test/md' }), entry({ idp_metadata: 'x.xml' })].map((config) => ({
+          factory,
+          config: config as SamlProviderConfig,
+        })),
       },
       { readFile: () => Buffer.from('') },
     );

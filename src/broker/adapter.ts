@@ -1,13 +1,23 @@
 // The one small interface every provider module in providers/ implements (after dex's CallbackConnector).
-// The broker owns all per-login state: an adapter returns opaque `connData` from start(), the broker
-// stores it with the login and hands it back on the callback; the browser never sees it.
+// The broker owns all per-login state: an adapter returns `connData` from start(), the broker stores it
+// with the login and, on the callback, parses it with the adapter's own schema before handing it back;
+// the browser never sees it. What a kind declares to the core (its config schema, back channels,
+// production rules, key material, demo peer) lives on its factory: src/registry/factory.ts.
 import type { z } from 'zod';
+import type { Express } from 'express';
 import type { RawIdentity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
-import type { Store } from '../store/store.ts';
-import type { AuditLog } from '../audit/events.ts';
-import type { Logger } from '../logger.ts';
-import type { Express } from 'express';
+
+export type {
+  AdapterCheckContext,
+  AdapterDeps,
+  AdapterFactory,
+  AdapterProblem,
+  DemoMount,
+  DemoPeer,
+  KeyMaterial,
+} from '../registry/factory.ts';
+export { AdapterConfigError } from '../registry/factory.ts';
 
 export type Locale = 'lv' | 'en';
 
@@ -28,19 +38,30 @@ export type StartAction =
   /** an auto-submitting POST form (banklink 4012, SAML HTTP-POST binding) */
   | { type: 'form'; url: string; fields: Record<string, string> };
 
-export interface StartResult {
+/**
+ * Where start() sends the browser, and what the broker keeps for the callback.
+ *
+ * @example
+ * return {
+ *   action: { type: 'redirect', url: `https://eid.example/authorize?state=${ctx.state}` },
+ *   connData: { nonce }, // must fit the adapter's connDataSchema
+ *   requestDigest: `sha256:${digest}`,
+ * };
+ */
+export interface StartResult<D = unknown> {
   action: StartAction;
-  /** JSON-serialisable data the broker keeps for this login and returns on the callback */
-  connData: unknown;
+  /** JSON-serialisable data the broker keeps for this login; parsed with the adapter's connDataSchema on the callback */
+  connData: D;
   /** digest of what was sent to the provider, for the audit log */
   requestDigest?: string;
 }
 
-export interface CallbackContext {
+export interface CallbackContext<D = unknown> {
   /** query parameters (GET) or form fields (POST), as received */
   params: Record<string, string>;
   method: 'GET' | 'POST';
-  connData: unknown;
+  /** what start() returned, already parsed with the adapter's connDataSchema */
+  connData: D;
   /** the level the relying party asked for */
   acr?: Loa | undefined;
   callbackUrl: string;
@@ -50,23 +71,59 @@ export interface CallbackContext {
   loginStartedAt: number;
 }
 
+/**
+ * A verified identity, as the provider stated it; the broker normalises it (personal code, names, level).
+ *
+ * @example
+ * return {
+ *   identity: { givenName: 'Jānis', familyName: 'Bērziņš', personalCode: '010180-15097', country: 'LV',
+ *     loa: 'high', amr: ['smart_id'], authTime },
+ *   responseDigest: `sha256:${digest}`,
+ * };
+ */
 export interface CallbackResult {
   identity: RawIdentity;
   /** digest of the provider's response, for the audit log */
   responseDigest?: string;
 }
 
-export interface ProviderAdapter {
+/**
+ * One configured provider: starts a login at the provider and verifies its answer. `D` is the per-login
+ * data it keeps with the broker, described by `connDataSchema` (the broker refuses a login whose stored
+ * data does not fit, as `invalid_response`, before callback() runs).
+ *
+ * @example
+ * class ExampleAdapter implements ProviderAdapter<{ nonce: string }> {
+ *   readonly id = 'example';
+ *   readonly kind = 'example';
+ *   readonly maxLoa = 'substantial';
+ *   readonly connDataSchema = z.strictObject({ nonce: z.string() });
+ *   async start(ctx: StartContext) {
+ *     const nonce = randomBytes(16).toString('base64url');
+ *     return { action: { type: 'redirect' as const, url: authorizeUrl(ctx.state, nonce) }, connData: { nonce } };
+ *   }
+ *   stateFrom(params: Record<string, string>) {
+ *     return params.state;
+ *   }
+ *   async callback(ctx: CallbackContext<{ nonce: string }>) {
+ *     const answer = await verifyAnswer(ctx.params, ctx.connData.nonce); // throws ProviderError
+ *     return { identity: answer.identity };
+ *   }
+ * }
+ */
+export interface ProviderAdapter<D = unknown> {
   readonly id: string;
-  /** adapter kind: 'mock' | 'banklink' | 'oidc' | 'saml' */
+  /** the adapter kind, as registered in src/registry/adapters.ts */
   readonly kind: string;
   /** highest level this provider can deliver; used to filter providers against acr_values */
   readonly maxLoa: Loa;
-  start(ctx: StartContext): Promise<StartResult>;
+  /** what start() returns as connData; the broker parses the stored value with it before callback() */
+  readonly connDataSchema: z.ZodType<D>;
+  start(ctx: StartContext): Promise<StartResult<D>>;
   /** Where the broker state travels in this protocol's callback (OIDC `state`, SAML `RelayState`, banklink `VK_RID`...). */
   stateFrom(params: Record<string, string>): string | undefined;
   /** Verify the provider's answer. Throws ProviderError for anything that is not a verified identity. */
-  callback(ctx: CallbackContext): Promise<CallbackResult>;
+  callback(ctx: CallbackContext<D>): Promise<CallbackResult>;
   /** Origins our pages send the browser to for this provider: its auto-POST form's target, or where the
    * answer to the provider choice redirects (browsers apply CSP form-action to redirects after a form
    * submission too). Called per response, so origins learnt from metadata count once known. */
@@ -83,6 +140,18 @@ export interface ProviderAdapter {
   close?(): Promise<void>;
 }
 
+/**
+ * Call an adapter back as the broker does: the stored connData is parsed with the adapter's schema
+ * first, and a login whose data does not fit (another adapter's, an older format, tampered storage) is
+ * refused as `invalid_response` without reaching the adapter.
+ */
+export function runCallback<D>(adapter: ProviderAdapter<D>, ctx: CallbackContext<unknown>): Promise<CallbackResult> {
+  const parsed = adapter.connDataSchema.safeParse(ctx.connData);
+  if (!parsed.success)
+    return Promise.reject(new ProviderError('invalid_response', `login carries no ${adapter.kind} request data`));
+  return adapter.callback({ ...ctx, connData: parsed.data });
+}
+
 /** Why a provider round trip failed; each maps to an OAuth error for the relying party. */
 export type ProviderErrorCode =
   | 'user_cancel' // the user cancelled at the provider
@@ -91,6 +160,14 @@ export type ProviderErrorCode =
   | 'invalid_response' // forged, malformed, replayed or otherwise unverifiable answer
   | 'loa_too_low'; // verified, but below what the relying party asked for
 
+/**
+ * The one error an adapter throws for an answer that is not a verified identity. `detail` is for
+ * operators (logs, audit) and must carry no personal data; the user sees only what `code` maps to.
+ *
+ * @example
+ * if (params.error === 'access_denied') throw new ProviderError('user_cancel', 'user cancelled at the provider');
+ * if (!constantTimeEqual(payload.nonce, ctx.connData.nonce)) throw new ProviderError('invalid_response', 'nonce mismatch');
+ */
 export class ProviderError extends Error {
   override name = 'ProviderError';
   readonly code: ProviderErrorCode;
@@ -100,50 +177,5 @@ export class ProviderError extends Error {
     super(`${code}: ${detail}`);
     this.code = code;
     this.detail = detail;
-  }
-}
-
-export interface AdapterDeps {
-  store: Store;
-  audit: AuditLog;
-  logger: Logger;
-  /** the gateway's public base URL (issuer origin) */
-  baseUrl: string;
-  production: boolean;
-  /** directory for generated key material (SP keys and the like) */
-  keyDir: string;
-}
-
-/** What an adapter kind's own rules may depend on besides its entry. */
-export interface AdapterCheckContext {
-  production: boolean;
-  /** the gateway's public base URL (issuer origin) */
-  baseUrl: string;
-}
-
-/** One problem with a provider entry; `path` is relative to the entry (`['url']`, `['metadata', 'jwks_uri']`). */
-export interface AdapterProblem {
-  path: readonly (string | number)[];
-  message: string;
-}
-
-/** A registered adapter kind: its config schema (validated with the whole file) and a factory. */
-export interface AdapterFactory<C = any> {
-  kind: string;
-  /** zod schema of one provider entry of this kind (`id`, `type`, `name`, ... are common) */
-  schema: z.ZodType<C>;
-  /**
-   * The kind's own rules (what production mode refuses), run by `config check` and before `start`
-   * writes anything. Must not touch the network or write files; may read the files the entry names.
-   */
-  check?(config: C, ctx: AdapterCheckContext): AdapterProblem[] | Promise<AdapterProblem[]>;
-  create(config: C, deps: AdapterDeps): Promise<ProviderAdapter> | ProviderAdapter;
-}
-
-/** Thrown when an adapter is created from an entry its kind's `check` refuses (callers that skipped the check). */
-export class AdapterConfigError extends Error {
-  override name = 'AdapterConfigError';
-  constructor(id: string, problems: AdapterProblem[]) {
-    super(`provider ${id}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
   }
 }

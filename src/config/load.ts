@@ -9,9 +9,18 @@ import { formatPath } from './path.ts';
 import { providerBaseSchema, type ProviderBaseConfig } from './provider-base.ts';
 import type { AdapterFactory } from '../broker/adapter.ts';
 
-export interface ProviderEntry {
-  factory: AdapterFactory;
-  config: ProviderBaseConfig & Record<string, unknown>;
+/** One provider entry as loaded: its kind's factory and the entry as that factory's schema parsed it. */
+export interface ProviderEntry<C extends ProviderBaseConfig = ProviderBaseConfig> {
+  factory: AdapterFactory<C>;
+  config: C;
+}
+
+/** Whether a loaded entry is of the kind `factory` registers, with its config typed accordingly. */
+export function isEntryOf<C extends ProviderBaseConfig>(
+  entry: ProviderEntry,
+  factory: AdapterFactory<C>,
+): entry is ProviderEntry<C> {
+  return entry.factory === factory;
 }
 
 export interface GatewayConfig extends Omit<GatewayFileConfig, 'providers'> {
@@ -95,10 +104,11 @@ export function parseConfig(text: string, path: string, { factories, env = proce
       problems.push(...issues(result.error, ['providers', i]));
       return;
     }
+    const data: Record<string, unknown> = result.data;
     const base = providerBaseSchema.safeParse(
       Object.fromEntries(
         Object.keys(providerBaseSchema.shape)
-          .map((k) => [k, (result.data as Record<string, unknown>)[k]])
+          .map((k) => [k, data[k]])
           .filter(([, v]) => v !== undefined),
       ),
     );
@@ -109,7 +119,7 @@ export function parseConfig(text: string, path: string, { factories, env = proce
     if (ids.has(base.data.id))
       problems.push(`providers[${i}].id: duplicate provider id ${JSON.stringify(base.data.id)}`);
     ids.add(base.data.id);
-    providers.push({ factory, config: result.data as ProviderEntry['config'] });
+    providers.push({ factory, config: result.data });
   });
 
   if (parsed.success) problems.push(...crossChecks(parsed.data, ids));

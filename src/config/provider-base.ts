@@ -17,7 +17,7 @@ export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
 export const localizedText = z.strictObject({ lv: z.string().min(1).max(100), en: z.string().min(1).max(100) });
 
 export const onboardingSchema = z.strictObject({
-  /** the seed's seven-stage process; only `production` providers are offered in production mode */
+  /** the VPM joining process's seven stages; only `production` providers are offered in production mode */
   stage: z.enum(ONBOARDING_STAGES),
   /** banks: an active credit institution licence (Latvijas Banka, formerly FKTK) */
   licence: z.strictObject({ number: z.string().min(1), valid_until: z.iso.date() }).optional(),
@@ -25,9 +25,9 @@ export const onboardingSchema = z.strictObject({
   eid_register: z
     .strictObject({ entry: z.string().min(1), qualified: z.boolean(), valid_until: z.iso.date().optional() })
     .optional(),
-  /** the seed requires the service to be free of charge */
+  /** the VPM joining conditions require the service to be free of charge */
   free_of_charge: z.boolean(),
-  /** two-factor authentication is offered (seed: "online two-factor authentication") */
+  /** two-factor authentication is offered (VPM joining conditions: "online two-factor authentication") */
   two_factor: z.boolean(),
 });
 

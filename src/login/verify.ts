@@ -6,7 +6,7 @@ import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { normalizeIdentity, IdentityError, type Identity } from '../identity/identity.ts';
 import { loaSatisfies, type Loa } from '../identity/loa.ts';
-import { ProviderError, type ProviderAdapter } from '../broker/adapter.ts';
+import { ProviderError, runCallback, type ProviderAdapter } from '../broker/adapter.ts';
 import type { LoginRecord } from './login-state.ts';
 import { describeOversized, digest, type OversizedField } from './answer-fields.ts';
 
@@ -52,7 +52,7 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
   }
   await deps.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
   try {
-    const result = await adapter.callback({
+    const result = await runCallback(adapter, {
       params,
       method,
       connData: login.connData,

@@ -1,4 +1,4 @@
-// The seed's onboarding rules decide which providers may be offered to agency services:
+// The VPM joining conditions decide which providers may be offered to agency services:
 // a bank needs an active credit institution licence; another eID provider must be in the Ministry of
 // Defence register of eID providers (and, per the most common refusal reason, be qualified); the service
 // must be free of charge and offer two-factor authentication; and the provider must have reached the

@@ -1,5 +1,5 @@
 // Key material and algorithm checks behind the startup security checks: every PEM field, algorithm
-// field and JWK below a config value, with the seed's minimums (RSA 2048+, no SHA-1 outside `legacy`,
+// field and JWK below a config value, with the gateway's minimums (RSA 2048+, no SHA-1 outside `legacy`,
 // no alg none, no RSA PKCS#1 v1.5 key transport) and certificate validity windows. A finding is a
 // production error and a development warning (`policy`), or an error / warning anywhere.
 import { join } from 'node:path';

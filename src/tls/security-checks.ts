@@ -1,4 +1,4 @@
-// The seed's security levels, checked once at startup against the loaded configuration. Pure apart
+// The gateway's security levels, checked once at startup against the loaded configuration. Pure apart
 // from reading the PEM files the configuration names. Every finding names its exact config path:
 //   providers[2].tls: a provider with a back channel needs mutual TLS in production
 // In production every finding is an error (the gateway refuses to start) except certificates that
@@ -8,6 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { z } from 'zod';
 import { formatPath } from '../config/path.ts';
 import { Checker, type Finding, type Path } from './material-checks.ts';
+import type { ProviderEntry } from '../config/load.ts';
+import { backChannelProblems } from '../registry/factory.ts';
 
 export { MIN_RSA_BITS } from './material-checks.ts';
 
@@ -19,12 +21,13 @@ export const securitySchema = z.strictObject({
 export type SecurityConfig = z.infer<typeof securitySchema>;
 
 /**
- * What the checks read. The loaded GatewayConfig fits as is: provider entries may be raw objects or
- * `{ factory, config }` pairs, and every adapter-specific field is inspected generically.
+ * What the checks read; the loaded GatewayConfig fits as is. A provider entry's key material is found by
+ * field name (every PEM and algorithm field below it) and from what its kind declares (`keyMaterial`);
+ * its kind's `backChannels` say whether it needs mutual TLS in production.
  */
 export interface SecurityCheckInput {
   production: boolean;
-  providers?: readonly unknown[];
+  providers?: readonly ProviderEntry[];
   clients?: readonly unknown[];
   server?: unknown;
   security?: Partial<SecurityConfig>;
@@ -51,18 +54,6 @@ export interface SecurityReport {
   warnings: string[];
 }
 
-/**
- * Providers whose adapter talks to the provider server to server. `oidc`: discovery, JWKS, PAR, token
- * and userinfo. `saml`: only when it fetches IdP metadata from `metadata_url`; otherwise its messages
- * travel through the browser (redirect/POST bindings), the IdP is configured from files, and it fetches
- * nothing (no artifact resolution, no SOAP single logout). `banklink` and `mock` are browser-only too.
- */
-function hasBackChannel(entry: Record<string, unknown>): boolean {
-  if (entry.type === 'oidc') return true;
-  if (entry.type === 'saml') return typeof entry.metadata_url === 'string';
-  return false;
-}
-
 /** Whether the listener that serves login pages asks browsers for a client certificate. */
 function loginListenerRequestsCertificate(server: unknown): boolean {
   const s = server as
@@ -75,18 +66,10 @@ function loginListenerRequestsCertificate(server: unknown): boolean {
   );
 }
 
-function providerConfig(entry: unknown): Record<string, unknown> | undefined {
-  if (!entry || typeof entry !== 'object') return undefined;
-  const e = entry as Record<string, unknown>;
-  // a loaded ProviderEntry ({ factory, config }) or the raw entry
-  if ('factory' in e && e.config && typeof e.config === 'object') return e.config as Record<string, unknown>;
-  return e;
-}
-
 export function checkSecurity(config: SecurityCheckInput, options: SecurityCheckOptions = {}): SecurityReport {
   const env = options.env ?? process.env;
   const warningDays = options.warningDays ?? config.security?.cert_expiry_warning_days ?? 30;
-  const c = new Checker(
+  const checker = new Checker(
     config.production,
     options.now ?? new Date(),
     warningDays,
@@ -95,39 +78,41 @@ export function checkSecurity(config: SecurityCheckInput, options: SecurityCheck
   );
 
   if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
-    c.error(
+    checker.error(
       ['NODE_TLS_REJECT_UNAUTHORIZED'],
       'set to 0, which turns off certificate verification for the whole process; unset it',
     );
   }
 
-  (config.providers ?? []).forEach((raw, i) => {
-    const entry = providerConfig(raw);
-    if (!entry) return;
+  (config.providers ?? []).forEach(({ factory, config: entry }, i) => {
     const at: Path = ['providers', i];
-    const legacy = entry.legacy === true;
-    if (config.production && hasBackChannel(entry) && !entry.tls) {
-      c.error([...at, 'tls'], 'a provider with a back channel needs mutual TLS in production');
+    const legacy = 'legacy' in entry && entry.legacy === true;
+    for (const problem of backChannelProblems(factory, entry, config.production))
+      checker.error([...at, ...problem.path], problem.message);
+    for (const material of factory.keyMaterial?.(entry) ?? []) {
+      if ('pem' in material) checker.pemField(material.pem, [...at, ...material.path]);
+      else checker.algorithm(material.algorithm, [...at, ...material.path], { legacy, upstream: true });
     }
-    // banklink VK_VERSION 008 signs with SHA-1 without naming a hash
-    if (entry.type === 'banklink' && entry.version === '008' && entry.hash === undefined)
-      c.sha1([...at, 'version'], legacy);
-    c.walk(entry, at, { legacy, upstream: true });
+    checker.walk(entry, at, { legacy, upstream: true });
   });
-  (config.clients ?? []).forEach((client, i) => c.walk(client, ['clients', i], { legacy: false, upstream: false }));
-  if (config.server !== undefined) c.walk(config.server, ['server'], { legacy: false, upstream: false });
+  (config.clients ?? []).forEach((client, i) =>
+    checker.walk(client, ['clients', i], { legacy: false, upstream: false }),
+  );
+  if (config.server !== undefined) checker.walk(config.server, ['server'], { legacy: false, upstream: false });
   if (loginListenerRequestsCertificate(config.server)) {
-    c.warning(
+    checker.warning(
       ['server', 'tls'],
       'client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)',
     );
   }
-  if (config.keys?.dir) c.keyDirectory(config.keys.dir, ['keys', 'dir'], options.listDir ?? ((p) => readdirSync(p)));
-  if (config.audit?.signing_key) c.pemField(config.audit.signing_key, ['audit', 'signing_key'], true);
-  if (config.audit?.auditor_public_key) c.pemField(config.audit.auditor_public_key, ['audit', 'auditor_public_key']);
+  if (config.keys?.dir)
+    checker.keyDirectory(config.keys.dir, ['keys', 'dir'], options.listDir ?? ((p) => readdirSync(p)));
+  if (config.audit?.signing_key) checker.pemField(config.audit.signing_key, ['audit', 'signing_key'], true);
+  if (config.audit?.auditor_public_key)
+    checker.pemField(config.audit.auditor_public_key, ['audit', 'auditor_public_key']);
 
   const lines = (severity: Finding['severity']) =>
-    c.findings.filter((f) => f.severity === severity).map((f) => `${formatPath(f.path)}: ${f.message}`);
+    checker.findings.filter((f) => f.severity === severity).map((f) => `${formatPath(f.path)}: ${f.message}`);
   return { errors: lines('error'), warnings: lines('warning') };
 }
 

@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { MAX_ENTRY_BYTES } from '../../src/audit/bound.ts';
 import { ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
 import { Broker, BrokerError } from '../../src/login/broker.ts';
@@ -69,6 +70,7 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
     id: 'bank',
     kind: 'bank',
     maxLoa: 'substantial',
+    connDataSchema: z.object({}),
     // a protocol with large fields (as SAML's): the broker passes the field on, the adapter quotes it
     callbackFieldLimits: { VK_SERVICE: 200_000 },
     start: async (ctx) => ({

@@ -1,5 +1,6 @@
 // The broker pipeline on its own, with an adapter that fails in the ways real code fails.
 import { BrokerError } from '../../src/login/broker.ts';
+import { z } from 'zod';
 import type { ProviderAdapter } from '../../src/broker/adapter.ts';
 import { brokerFor } from '../support/broker.ts';
 
@@ -8,6 +9,7 @@ function testAdapter(id: string, callback: ProviderAdapter['callback']): Provide
     id,
     kind: 'test',
     maxLoa: 'high',
+    connDataSchema: z.object({ n: z.number() }),
     start: async (ctx) => ({
       action: { type: 'redirect', url: `https://idp.example/?state=${ctx.state}` },
       connData: { n: 1 },

@@ -1,4 +1,4 @@
-// ONE conformance suite for every provider adapter (as dex does for connectors). Each adapter's test
+// ONE conformance suite for every provider adapter. Each adapter's test
 // file calls adapterConformance() with a harness that plays the user's browser against a real upstream
 // (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
 import { type Broker, BrokerError } from '../../src/login/broker.ts';

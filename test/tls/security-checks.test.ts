@@ -10,6 +10,10 @@ import {
 } from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
 import { TempDir, DAY } from './pki-fixture.ts';
+import { z } from 'zod';
+import type { ProviderEntry } from '../../src/config/load.ts';
+import type { ProviderBaseConfig } from '../../src/config/provider-base.ts';
+import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const env = {}; // never the real process environment
@@ -45,8 +49,22 @@ function oidc(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-function check(config: Partial<SecurityCheckInput>, production = true) {
-  return checkSecurity({ production, providers: [], ...config }, { env, now: NOW });
+/** Raw provider entries (only the fields a check reads) with their registered kinds, as the loader pairs them. */
+function entries(raw: readonly Record<string, unknown>[] = []): ProviderEntry[] {
+  return raw.map((config) => ({
+    factory: ADAPTER_FACTORIES.get(String(config.type)) ?? { kind: String(config.type), schema: z.never(), create },
+    config: config as ProviderBaseConfig,
+  }));
+}
+const create = (): never => {
+  throw new Error('not opened by these checks');
+};
+
+function check(
+  config: Partial<Omit<SecurityCheckInput, 'providers'>> & { providers?: Record<string, unknown>[] },
+  production = true,
+) {
+  return checkSecurity({ production, ...config, providers: entries(config.providers) }, { env, now: NOW });
 }
 
 beforeAll(async () => {
@@ -202,7 +220,7 @@ describe('refusals in production, with exact messages', () => {
       }).warnings,
     ).toEqual([]);
     expect(
-      checkSecurity({ production: true, providers: [oidc()] }, { env, now: NOW, warningDays: 400 }).warnings,
+      checkSecurity({ production: true, providers: entries([oidc()]) }, { env, now: NOW, warningDays: 400 }).warnings,
     ).toEqual(['providers[0].tls.cert: certificate CN=good expires on 2027-06-01T00:00:00.000Z, within 400 days']);
   });
 
@@ -229,10 +247,22 @@ describe('refusals in production, with exact messages', () => {
     expect(check({ providers: [oidc({ tls: { ...good, ca: `${files.ca}.missing` } })] }, false).errors).toHaveLength(1);
   });
 
-  test('loaded ProviderEntry objects ({ factory, config }) are understood', () => {
-    expect(check({ providers: [{ factory: { kind: 'oidc' }, config: oidc({ tls: undefined }) }] }).errors).toEqual([
+  test('a kind that declares no back channels is taken to have one; one that declares some needs mutual TLS', () => {
+    const kinds = [
+      { id: 'silent', type: 'silent-kind' }, // registered without `backChannels`
+      { id: 'declared', type: 'declared-kind' },
+      { id: 'browser', type: 'browser-kind' },
+    ];
+    const declared = { kind: 'declared-kind', schema: z.never(), create, backChannels: () => [['token_url']] };
+    const browser = { kind: 'browser-kind', schema: z.never(), create, backChannels: () => [] };
+    const providers = entries(kinds).map((e, i) =>
+      i === 1 ? { ...e, factory: declared } : i === 2 ? { ...e, factory: browser } : e,
+    );
+    expect(checkSecurity({ production: true, providers }, { env, now: NOW }).errors).toEqual([
       'providers[0].tls: a provider with a back channel needs mutual TLS in production',
+      'providers[1].tls: a provider with a back channel needs mutual TLS in production',
     ]);
+    expect(checkSecurity({ production: false, providers }, { env, now: NOW }).errors).toEqual([]);
   });
 });
 
@@ -285,7 +315,10 @@ describe('assertSecure', () => {
     let thrown: unknown;
     try {
       assertSecure(
-        { production: true, providers: [oidc({ tls: undefined }), oidc({ tls: { ...good, cert: files.expiring } })] },
+        {
+          production: true,
+          providers: entries([oidc({ tls: undefined }), oidc({ tls: { ...good, cert: files.expiring } })]),
+        },
         (w) => warnings.push(w),
         { env, now: NOW },
       );

@@ -9,21 +9,19 @@ import express, { type Request, type Response, type Router } from 'express';
 import { createPrivateKey, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { formatDatetime, parseDatetime } from '../datetime.ts';
+import { joinName, type NameFormat } from '../names.ts';
 import {
-  formatDatetime,
   hashFor,
   isEncoding,
-  joinName,
   macString,
   overlongField,
-  parseDatetime,
   REPLY_TO,
   signMac,
   verifyMac,
   type Encoding,
   type Hash,
   type LengthMode,
-  type NameFormat,
   type Version,
 } from '../protocol.ts';
 import { generateKeyMaterial, type KeyMaterial } from './material.ts';

@@ -3,7 +3,10 @@
 // the config is loaded (e.g. from `certs dev`), then mount demoBankRouters() in the app. Development only.
 import { join } from 'node:path';
 import type { Router } from 'express';
-import type { Hash, NameFormat } from '../protocol.ts';
+import type { DemoPeer } from '../../../src/registry/factory.ts';
+import type { BanklinkConfig } from '../config.ts';
+import type { NameFormat } from '../names.ts';
+import type { Hash } from '../protocol.ts';
 import { testBankRouter } from './bank.ts';
 import { loadOrCreateKeyMaterial } from './material.ts';
 
@@ -79,3 +82,16 @@ export async function demoBankRouters(options: {
   }
   return out;
 }
+
+/** The demo's test banks: mounted for the entries whose `url` is under `<issuer>/demo/banks/`. */
+export const banklinkDemoPeer: DemoPeer<BanklinkConfig> = {
+  prepareMaterial: async () => {
+    await ensureDemoBankMaterial();
+  },
+  async mount(entries, { issuer }) {
+    const served = entries.filter((p) => p.url.startsWith(`${issuer}/demo/banks/`));
+    if (!served.length) return [];
+    const wanted = new Set(served.map((p) => p.id));
+    return demoBankRouters({ merchantId: served[0]!.sender_id, banks: DEMO_BANKS.filter((b) => wanted.has(b.id)) });
+  },
+};

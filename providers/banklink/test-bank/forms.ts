@@ -1,6 +1,6 @@
 // A scriptless browser's view of a page: the forms it holds, with their hidden and pre-filled fields.
 // Tests and the conformance harness use it to follow auto-submitting forms and test-bank pages.
-import { decodeEntities } from '../protocol.ts';
+import { decodeEntities } from '../names.ts';
 
 export interface HtmlForm {
   id?: string;

@@ -5,7 +5,7 @@
 // `bank_certificate` with <key-dir>/certificate.pem. Development use only.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NAME_FORMATS, type NameFormat } from '../protocol.ts';
+import { NAME_FORMATS, type NameFormat } from '../names.ts';
 import { MISBEHAVIOURS, startTestBank, type Misbehaviour } from './bank.ts';
 import { loadOrCreateKeyMaterial } from './material.ts';
 

@@ -3,6 +3,7 @@
 // `serial_number: PNOLV-...` as eParaksts does) without any other program. Plain http, which the oidc
 // adapter allows outside production. Development only.
 import type { ClientMetadata } from 'oidc-provider';
+import type { DemoPeer } from '../../../src/registry/factory.ts';
 import type { OidcProviderConfig } from '../config.ts';
 import { createTestOpProvider, type TestOpProvider, type TestUser } from './index.ts';
 
@@ -56,3 +57,14 @@ export async function demoOidcEid(o: {
   });
   return { path: DEMO_OIDC_PATH, op };
 }
+
+/** The demo's OIDC peer: it serves the first entry whose issuer is its mount. The adapter's discovery at
+ * startup runs before the server listens and fails; it is retried on the first login, and succeeds. */
+export const oidcDemoPeer: DemoPeer<OidcProviderConfig> = {
+  async mount(entries, { issuer }) {
+    const provider = entries.find((p) => p.issuer === demoOidcIssuer(issuer));
+    if (!provider) return [];
+    const { path, op } = await demoOidcEid({ issuer, provider });
+    return [{ path, router: op.handle }];
+  },
+};

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { Router } from 'express';
 import { ATTRIBUTE_PRESETS, type AttributeMapping, type AttributePreset } from '../attributes.ts';
 import { loadOrCreateKeyPair, type KeyPair } from '../keys.ts';
-import { spEndpoints, spKeyPairs, type SamlProviderConfig } from '../index.ts';
+import type { DemoPeer } from '../../../src/registry/factory.ts';
+import type { SamlProviderConfig } from '../config.ts';
+import { spEndpoints, spKeyPairs } from '../sp.ts';
 import { createTestIdp } from './index.ts';
 
 export const DEMO_SAML_DIR = 'var/dev/saml';
@@ -56,3 +58,14 @@ export async function demoSamlIdpRouter(o: {
   });
   return { path: DEMO_SAML_PATH, router: idp.router };
 }
+
+/** The demo's SAML peer: it trusts exactly one SP, the first entry whose SSO URL is the in-process IdP. */
+export const samlDemoPeer: DemoPeer<SamlProviderConfig> = {
+  prepareMaterial: async () => {
+    await ensureDemoSamlMaterial();
+  },
+  async mount(entries, { issuer, keyDir }) {
+    const provider = entries.find((p) => p.idp?.sso_url === `${issuer}${DEMO_SAML_PATH}/sso`);
+    return provider ? [await demoSamlIdpRouter({ issuer, provider, keyDir })] : [];
+  },
+};
