@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey } from 'jose';
+import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import {
   AdapterConfigError,
@@ -118,7 +118,7 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     if (!params.assertion || params.assertion.length > 8192)
       throw new ProviderError('invalid_response', 'missing or oversized assertion');
     const { nonce } = ctx.connData;
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(params.assertion, this.keys.publicKey, {
         algorithms: ['ES256'],

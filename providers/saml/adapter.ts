@@ -148,7 +148,7 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
     const idp = await this.idp.current(now);
     const skewMs = this.config.clock_skew_seconds * 1000;
     let xml: string;
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof verifySamlResponse>>;
     try {
       xml = decodeSamlResponse(ctx.params.SAMLResponse, this.config.max_response_bytes);
       outcome = await verifySamlResponse(xml, {
@@ -184,7 +184,7 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
     );
     const loa = this.levelOf(a.authnContextClassRef);
     if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `achieved ${loa}, requested ${ctx.acr}`);
-    let person;
+    let person: ReturnType<typeof mapAttributes>;
     try {
       person = mapAttributes(a.attributes, this.config.attributes);
     } catch (err) {

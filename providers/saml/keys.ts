@@ -1,6 +1,6 @@
 // Key pairs with self-signed certificates for SAML: the SP's signing and encryption keys (generated in
 // the key directory on first start when not configured; development only) and the test IdP's key.
-import { webcrypto, createPrivateKey, X509Certificate } from 'node:crypto';
+import { webcrypto, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import '../../src/tls/reflect-shim.ts';
@@ -56,7 +56,7 @@ export function checkKeyPair(pair: KeyPair, what: string): void {
   } catch {
     throw new Error(`${what}: certificate is not a valid PEM X.509 certificate`);
   }
-  let key;
+  let key: KeyObject;
   try {
     key = createPrivateKey(pair.key);
   } catch {

@@ -76,7 +76,8 @@ export function parseConfig(text: string, path: string, { factories, env = proce
     const issuer = input.issuer.replace(/\/$/, '');
     const substitute = (v: unknown): unknown =>
       typeof v === 'string'
-        ? v.replaceAll('${issuer}', issuer)
+        ? // biome-ignore lint/suspicious/noTemplateCurlyInString: `${issuer}` is the config file's own placeholder
+          v.replaceAll('${issuer}', issuer)
         : Array.isArray(v)
           ? v.map(substitute)
           : v && typeof v === 'object'

@@ -26,8 +26,9 @@ function demoPeerReferences(value: unknown, at: string, demoBase: string, out: P
       out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
     else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value))
       out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
-  } else if (Array.isArray(value)) value.forEach((v, i) => demoPeerReferences(v, `${at}[${i}]`, demoBase, out));
-  else if (value && typeof value === 'object')
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) demoPeerReferences(v, `${at}[${i}]`, demoBase, out);
+  } else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
 }
 

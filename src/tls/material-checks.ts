@@ -67,7 +67,7 @@ export class Checker {
       return;
     }
     if (Array.isArray(value)) {
-      value.forEach((item, i) => this.walk(item, [...path, i], ctx, field));
+      for (const [i, item] of value.entries()) this.walk(item, [...path, i], ctx, field);
       return;
     }
     if (value && typeof value === 'object') {
@@ -94,8 +94,9 @@ export class Checker {
     const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)];
     if (blocks.length === 0) {
       const jwks = parseJwks(text);
-      if (jwks) jwks.forEach((jwk) => this.jwk(jwk, path));
-      else this.error(path, 'no PEM certificate or key found');
+      if (jwks) {
+        for (const jwk of jwks) this.jwk(jwk, path);
+      } else this.error(path, 'no PEM certificate or key found');
       return;
     }
     for (const [pem, label] of blocks) {

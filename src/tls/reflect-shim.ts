@@ -14,8 +14,8 @@ interface ReflectMetadata {
 const R = Reflect as unknown as Partial<ReflectMetadata>;
 if (typeof R.getMetadata !== 'function') {
   R.defineMetadata = (key, value, target) => {
-    let map = store.get(target);
-    if (!map) store.set(target, (map = new Map()));
+    const map = store.get(target) ?? new Map();
+    store.set(target, map);
     map.set(key, value);
   };
   R.getOwnMetadata = (key, target) => store.get(target)?.get(key);

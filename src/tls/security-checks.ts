@@ -95,9 +95,9 @@ export function checkSecurity(config: SecurityCheckInput, options: SecurityCheck
     }
     checker.walk(entry, at, { legacy, upstream: true });
   });
-  (config.clients ?? []).forEach((client, i) =>
-    checker.walk(client, ['clients', i], { legacy: false, upstream: false }),
-  );
+  for (const [i, client] of (config.clients ?? []).entries()) {
+    checker.walk(client, ['clients', i], { legacy: false, upstream: false });
+  }
   if (config.server !== undefined) checker.walk(config.server, ['server'], { legacy: false, upstream: false });
   if (loginListenerRequestsCertificate(config.server)) {
     checker.warning(

@@ -18,10 +18,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function main(): Promise<void> {
-  let values;
+function readArgs() {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       options: {
         port: { type: 'string', default: '4100' },
         host: { type: 'string', default: '127.0.0.1' },
@@ -36,10 +35,14 @@ async function main(): Promise<void> {
         help: { type: 'boolean', default: false },
       },
       strict: true,
-    }));
+    }).values;
   } catch (err) {
-    fail((err as Error).message);
+    return fail((err as Error).message);
   }
+}
+
+async function main(): Promise<void> {
+  const values = readArgs();
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return;

@@ -325,7 +325,7 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       inResponseTo: p.requestId,
       now: clock(),
     };
-    let spec;
+    let spec: Parameters<typeof issueResponse>[0];
     if (action === 'cancel') {
       // what an eIDAS node sends when the citizen cancels or refuses consent
       spec = {
