@@ -4,7 +4,8 @@ import type { Logger } from '../logger.ts';
 import { boundString, boundValue, detailSummary, MAX_ENTRY_BYTES, MAX_STRING } from './bound.ts';
 import { AUDIT_EVENTS, type AuditEvent } from './events.ts';
 import type { AuditorKey } from './keys.ts';
-import { encryptClaims, hashSubject, redactedDetailJson } from './privacy.ts';
+import { encryptClaims, hashSubject } from './privacy.ts';
+import { redactedDetailJson } from './redact.ts';
 
 export interface EncodeOptions {
   subjectKey: string;
