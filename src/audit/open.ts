@@ -14,7 +14,7 @@ import {
   readFileSync,
   readSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
@@ -147,8 +147,8 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
   }
   if (space.low) throw new AuditUnavailableError(`audit log refused: ${space.low}`);
 
-  let segment;
-  let cpFile;
+  let segment: FileHandle | undefined;
+  let cpFile: FileHandle;
   try {
     if (scan.lastSegment) segment = await open(join(dir, scan.lastSegment.name), 'a');
     const cpExisted = existsSync(join(dir, CHECKPOINTS_FILE));

@@ -17,7 +17,8 @@ import {
   type StoredEntry,
 } from '../audit/format.ts';
 import { loadCheckpointPublicKey, verifyCheckpointSignature, type CheckpointVerifier } from '../audit/keys.ts';
-import { leafHash, ProofError, verifyConsistency, verifyInclusion } from '../audit/merkle.ts';
+import { leafHash, ProofError } from '../audit/merkle.ts';
+import { verifyConsistency, verifyInclusion } from '../audit/merkle-verify.ts';
 import { hashSubject, sameSubjectHash, subjectFromInput } from '../audit/privacy.ts';
 import { describeProblem, scanLog, type LocatedCheckpoint, type ScanOptions, type ScanResult } from '../audit/scan.ts';
 import { createLogger } from '../logger.ts';
