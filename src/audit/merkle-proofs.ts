@@ -4,34 +4,34 @@ import { EMPTY_ROOT, HASH_SIZE, largestPowerOfTwoBelow, nodeHash, ProofError } f
 
 /** Leaf hashes of a whole log, kept in one buffer (32 bytes each) for proof generation. */
 export class LeafHashes {
-  private buf: Buffer;
-  private n = 0;
+  private hashes: Buffer;
+  private count = 0;
 
   constructor(capacity = 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(1, capacity) * HASH_SIZE);
+    this.hashes = Buffer.allocUnsafe(Math.max(1, capacity) * HASH_SIZE);
   }
 
   get size(): number {
-    return this.n;
+    return this.count;
   }
 
   push(leaf: Buffer): void {
-    if ((this.n + 1) * HASH_SIZE > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(bigger, 0, 0, this.n * HASH_SIZE);
-      this.buf = bigger;
+    if ((this.count + 1) * HASH_SIZE > this.hashes.length) {
+      const bigger = Buffer.allocUnsafe(this.hashes.length * 2);
+      this.hashes.copy(bigger, 0, 0, this.count * HASH_SIZE);
+      this.hashes = bigger;
     }
-    leaf.copy(this.buf, this.n * HASH_SIZE);
-    this.n++;
+    leaf.copy(this.hashes, this.count * HASH_SIZE);
+    this.count++;
   }
 
   get(i: number): Buffer {
-    if (!Number.isInteger(i) || i < 0 || i >= this.n) throw new RangeError(`leaf ${i} out of range`);
-    return this.buf.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`leaf ${i} out of range`);
+    return this.hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
   }
 
   /** MTH(D[start:end]) */
-  root(start = 0, end = this.n): Buffer {
+  root(start = 0, end = this.count): Buffer {
     const size = end - start;
     if (size === 0) return EMPTY_ROOT;
     if (size === 1) return Buffer.from(this.get(start));
@@ -41,7 +41,7 @@ export class LeafHashes {
 
   /** RFC 9162 2.1.3.1 PATH(m, D[0:size]) */
   inclusionProof(index: number, size: number): Buffer[] {
-    checkSize(size, this.n);
+    checkSize(size, this.count);
     if (!Number.isInteger(index) || index < 0 || index >= size)
       throw new ProofError(`leaf index ${index} is not inside a tree of ${size} entries`);
     const path: Buffer[] = [];
@@ -63,7 +63,7 @@ export class LeafHashes {
 
   /** RFC 9162 2.1.4.1 PROOF(m, D[0:n]) */
   consistencyProof(first: number, second: number): Buffer[] {
-    checkSize(second, this.n);
+    checkSize(second, this.count);
     if (!Number.isInteger(first) || first < 1 || first > second)
       throw new ProofError(`first tree size ${first} must be between 1 and the second size ${second}`);
     const proof: Buffer[] = [];
