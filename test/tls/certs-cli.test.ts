@@ -12,7 +12,15 @@ afterAll(() => tmp.remove());
 
 function io() {
   const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) } };
+  const collect = {
+    stdout: (s: string) => {
+      out.stdout += s;
+    },
+    stderr: (s: string) => {
+      out.stderr += s;
+    },
+  };
+  return { out, io: collect };
 }
 
 describe('certs dev', () => {
