@@ -1,57 +1,99 @@
-// Structured JSON lines for operators. Never pass personal codes, tokens or secrets in `fields`.
-// Values are bounded: an error message may quote what a client or an upstream sent (150 KB of it),
-// and one request must not be able to flood stderr.
+// Structured logs for operators, written by pino: one JSON object per line on stderr,
+// `{"level":"info","time":"2025-01-31T12:00:00.123Z","msg":"gateway started",...fields}`.
+// For a terminal, pipe them through pino-pretty: `npm start 2>&1 | npx pino-pretty`.
+//
+// Never pass personal codes, tokens or secrets in `fields`; a value shaped like a personal code is
+// replaced by `[redacted]` all the same. Values are bounded: an error message may quote what a client
+// or an upstream sent (150 KB of it), and one request must not be able to flood stderr.
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { redactCodes } from './audit/redact.ts';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
+export type LogFields = Record<string, unknown>;
+
 export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
 }
 
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 /** longest string value printed whole */
 export const MAX_LOG_STRING = 1024;
-/** longest line; beyond it only time, level, message and the size are printed */
+/** longest line; beyond it only level, time, message and the line's size are printed */
 export const MAX_LOG_LINE = 8192;
+const MAX_DEPTH = 8;
 
-function bounded(_key: string, value: unknown): unknown {
-  if (typeof value === 'string' && value.length > MAX_LOG_STRING)
-    return `${value.slice(0, MAX_LOG_STRING)}…[truncated, ${value.length} chars]`;
-  return value;
+function boundedString(s: string): string {
+  const clean = redactCodes(s);
+  if (clean.length <= MAX_LOG_STRING) return clean;
+  return `${clean.slice(0, MAX_LOG_STRING)}…[truncated, ${clean.length} chars]`;
 }
 
+/** A copy of value with every string redacted and cut at MAX_LOG_STRING, as JSON would print it. */
+function bounded(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return boundedString(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Error) return boundedString(value.message);
+  if (depth >= MAX_DEPTH) return '[nested too deep]';
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return bounded(toJSON.call(value), depth + 1);
+  if (Array.isArray(value)) return value.map((item) => bounded(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, bounded(item, depth + 1)]));
+}
+
+/** A pino destination that hands on whole lines (without the newline), none longer than MAX_LOG_LINE. */
+function boundedLines(write: (line: string) => void): DestinationStream {
+  return {
+    write(chunk: string) {
+      const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+      if (line.length <= MAX_LOG_LINE) return write(line);
+      const { level, time, msg } = JSON.parse(line) as LogFields;
+      write(JSON.stringify({ level, time, msg, truncated: `line of ${line.length} chars` }));
+    },
+  };
+}
+
+function wrap(logger: PinoLogger): Logger {
+  const at =
+    (level: Level) =>
+    (msg: string, fields?: LogFields): void => {
+      if (fields) logger[level](bounded(fields) as LogFields, boundedString(msg));
+      else logger[level](boundedString(msg));
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (fields) => wrap(logger.child(bounded(fields) as LogFields)),
+  };
+}
+
+/** Lines at `level` and above, to `write` (stderr by default). */
 export function createLogger(
   level: Level = 'info',
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  base: Record<string, unknown> = {},
 ): Logger {
-  const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < ORDER[level]) return;
-    const time = new Date().toISOString();
-    const line = JSON.stringify({ time, level: lvl, msg, ...base, ...fields }, bounded);
-    write(
-      line.length <= MAX_LOG_LINE
-        ? line
-        : JSON.stringify({ time, level: lvl, msg: bounded('', msg), truncated: `line of ${line.length} chars` }),
-    );
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, write, { ...base, ...fields }),
-  };
+  const logger = pino(
+    {
+      level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    boundedLines(write),
+  );
+  return wrap(logger);
 }
 
 /** Collects lines in memory (tests assert that no personal data reaches the log). */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return Object.assign(
-    createLogger('debug', (l) => lines.push(l)),
+    createLogger('debug', (line) => lines.push(line)),
     { lines },
   );
 }

@@ -3,7 +3,7 @@
 // SHA-256 of the whole (redacted) value, so an investigator holding the original can match it; an entry can
 // never exceed MAX_ENTRY_BYTES, so record() never refuses an event for its size.
 import { createHash } from 'node:crypto';
-import { redactCodes } from './privacy.ts';
+import { redactCodes } from './redact.ts';
 
 export const MAX_ENTRY_BYTES = 16 * 1024;
 /** strings longer than this are cut to KEEP_CHARS plus a marker */

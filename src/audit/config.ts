@@ -8,7 +8,13 @@ import type { Logger } from '../logger.ts';
 import { AuditUnavailableError } from './events.ts';
 import type { Store } from '../store/store.ts';
 import { EntryMac } from './entry-mac.ts';
-import { loadAuditorKey, loadOrCreateCheckpointKey, writeNewFileSync, type CheckpointSigner } from './keys.ts';
+import {
+  type AuditorKey,
+  type CheckpointSigner,
+  loadAuditorKey,
+  loadOrCreateCheckpointKey,
+  writeNewFileSync,
+} from './keys.ts';
 import { FileAuditLog } from './log.ts';
 import { openFileAuditLog } from './open.ts';
 import { FileWitness, StoreWitness, type Witness } from './witness.ts';
@@ -152,7 +158,7 @@ export async function openAuditLog(
   let signer: CheckpointSigner;
   let subjectKey: string;
   let mac: EntryMac;
-  let auditor;
+  let auditor: AuditorKey | undefined;
   try {
     signer = await loadCheckpointSigner(config, logger);
     subjectKey = subjectHashKey(config, logger);

@@ -4,7 +4,8 @@ import type { Logger } from '../logger.ts';
 import { boundString, boundValue, detailSummary, MAX_ENTRY_BYTES, MAX_STRING } from './bound.ts';
 import { AUDIT_EVENTS, type AuditEvent } from './events.ts';
 import type { AuditorKey } from './keys.ts';
-import { encryptClaims, hashSubject, redactedDetailJson } from './privacy.ts';
+import { encryptClaims, hashSubject } from './privacy.ts';
+import { redactedDetailJson } from './redact.ts';
 
 export interface EncodeOptions {
   subjectKey: string;
@@ -22,7 +23,7 @@ function boundedDetail(detail: Record<string, unknown>): Record<string, unknown>
 /** room for index, time, MAC and the line around the members */
 const ENVELOPE_BYTES = 256;
 
-export async function encodeEntryEvent(event: AuditEvent, o: EncodeOptions): Promise<string> {
+export async function encodeEntryEvent(event: AuditEvent, options: EncodeOptions): Promise<string> {
   if (
     typeof event !== 'object' ||
     event === null ||
@@ -43,9 +44,9 @@ export async function encodeEntryEvent(event: AuditEvent, o: EncodeOptions): Pro
   if (event.person) {
     if (typeof event.person.subject !== 'string' || event.person.subject.length === 0)
       throw new TypeError('audit event person.subject must be a non-empty string');
-    sub = hashSubject(o.subjectKey, event.person.subject);
-    if (event.person.claims && o.auditor)
-      claims = await encryptClaims(boundValue(event.person.claims) as Record<string, unknown>, o.auditor);
+    sub = hashSubject(options.subjectKey, event.person.subject);
+    if (event.person.claims && options.auditor)
+      claims = await encryptClaims(boundValue(event.person.claims) as Record<string, unknown>, options.auditor);
   }
   let detailJson: string | undefined;
   if (event.detail !== undefined) {
@@ -53,7 +54,7 @@ export async function encodeEntryEvent(event: AuditEvent, o: EncodeOptions): Pro
       throw new TypeError('audit event detail must be an object');
     const { json, redacted } = redactedDetailJson(boundedDetail(event.detail));
     if (redacted)
-      o.logger.warn('personal-code-like value removed from audit detail', {
+      options.logger.warn('personal-code-like value removed from audit detail', {
         type: event.type,
         correlation_id: short(event.correlationId),
       });
@@ -73,7 +74,7 @@ export async function encodeEntryEvent(event: AuditEvent, o: EncodeOptions): Pro
   const budget = MAX_ENTRY_BYTES - ENVELOPE_BYTES;
   if (detailJson !== undefined && Buffer.byteLength(fields) + Buffer.byteLength(detailJson) + 10 > budget) {
     // still too large after bounding each value (many of them): keep what it was and its digest
-    o.logger.warn('audit detail too large; recorded as its size and digest', {
+    options.logger.warn('audit detail too large; recorded as its size and digest', {
       type: event.type,
       bytes: Buffer.byteLength(detailJson),
     });

@@ -37,7 +37,7 @@ interface Pending {
 
 export class FileAuditLog implements AuditLog {
   readonly dir: string;
-  private readonly o: FileAuditLogOptions;
+  private readonly options: FileAuditLogOptions;
   private readonly tree: CompactTree;
   private readonly maxBatch: number;
   private readonly space: FreeSpace;
@@ -51,56 +51,57 @@ export class FileAuditLog implements AuditLog {
   private checkpoints: FileHandle;
   private latest: Checkpoint | undefined;
   private lastTime: number;
-  private cpDue = false;
+  private checkpointDue = false;
   private writes = 0;
   private readonly witnesses: WitnessPublisher;
 
-  constructor(o: FileAuditLogOptions, s: OpenedState) {
-    this.o = o;
-    this.dir = o.dir;
-    this.tree = s.tree;
-    this.maxBatch = o.maxBatch ?? 8192;
-    this.space = s.space;
-    this.segment = s.segment;
-    this.segmentBytes = s.segmentBytes;
-    this.checkpoints = s.checkpoints;
-    this.latest = s.latest;
-    this.lastTime = s.lastTime;
-    this.witnesses = new WitnessPublisher(o.witnesses, o.logger);
+  constructor(options: FileAuditLogOptions, state: OpenedState) {
+    this.options = options;
+    this.dir = options.dir;
+    this.tree = state.tree;
+    this.maxBatch = options.maxBatch ?? 8192;
+    this.space = state.space;
+    this.segment = state.segment;
+    this.segmentBytes = state.segmentBytes;
+    this.checkpoints = state.checkpoints;
+    this.latest = state.latest;
+    this.lastTime = state.lastTime;
+    this.witnesses = new WitnessPublisher(options.witnesses, options.logger);
     this.timer = setInterval(() => {
-      if (this.tree.size > this.cpSize) {
-        this.cpDue = true;
+      if (this.tree.size > this.checkpointedSize) {
+        this.checkpointDue = true;
         this.kick();
       }
       if (this.witnesses.failure && this.latest) this.witnesses.publish(witnessLine(this.latest));
-      this.space
-        .check()
-        .catch((err: Error) =>
-          this.o.logger.error('cannot measure free space on the audit volume', { dir: this.dir, message: err.message }),
-        );
-    }, o.checkpointIntervalMs);
+      this.space.check().catch((err: Error) =>
+        this.options.logger.error('cannot measure free space on the audit volume', {
+          dir: this.dir,
+          message: err.message,
+        }),
+      );
+    }, options.checkpointIntervalMs);
     this.timer.unref();
     if (this.latest) this.witnesses.publish(witnessLine(this.latest)); // a witness behind the log catches up
-    if (this.tree.size > this.cpSize) {
-      this.cpDue = true; // entries written before a crash, not yet under a checkpoint
+    if (this.tree.size > this.checkpointedSize) {
+      this.checkpointDue = true; // entries written before a crash, not yet under a checkpoint
       this.kick();
     }
   }
 
-  private get cpSize(): number {
+  private get checkpointedSize(): number {
     return this.latest?.size ?? 0;
   }
 
   status(): AuditStatus {
     const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
-    const s: AuditStatus = {
+    const status: AuditStatus = {
       healthy: error === undefined,
       entries: this.tree.size,
-      checkpointed: this.cpSize,
+      checkpointed: this.checkpointedSize,
       writes: this.writes,
     };
-    if (error) s.error = error;
-    return s;
+    if (error) status.error = error;
+    return status;
   }
 
   /** The latest signed checkpoint (what the witnesses hold and monitors fetch). */
@@ -114,7 +115,7 @@ export class FileAuditLog implements AuditLog {
     if (this.space.low) await this.space.check().catch(() => {}); // freed since? (cheap, and only when refusing)
     const refused = this.space.low ?? this.witnesses.failure;
     if (refused) throw new AuditUnavailableError(`audit log unavailable: ${refused}`);
-    const fields = await encodeEntryEvent(event, this.o);
+    const fields = await encodeEntryEvent(event, this.options);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       this.kick();
@@ -123,7 +124,7 @@ export class FileAuditLog implements AuditLog {
 
   /** Write a checkpoint now if entries are not yet covered by one; resolves when it is durable and witnessed. */
   async checkpoint(): Promise<void> {
-    if (this.tree.size > this.cpSize) this.cpDue = true;
+    if (this.tree.size > this.checkpointedSize) this.checkpointDue = true;
     this.kick();
     while (this.running) await this.running;
     await this.witnesses.settled();
@@ -134,7 +135,7 @@ export class FileAuditLog implements AuditLog {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    if (!this.failure && this.tree.size > this.cpSize) this.cpDue = true;
+    if (!this.failure && this.tree.size > this.checkpointedSize) this.checkpointDue = true;
     this.kick();
     while (this.running) await this.running;
     await this.witnesses.settled();
@@ -146,12 +147,12 @@ export class FileAuditLog implements AuditLog {
     if (this.running) return;
     this.running = this.drain().finally(() => {
       this.running = undefined;
-      if (!this.failure && (this.queue.length || this.cpDue)) this.kick();
+      if (!this.failure && (this.queue.length || this.checkpointDue)) this.kick();
     });
   }
 
   private async drain(): Promise<void> {
-    while (!this.failure && (this.queue.length || this.cpDue)) {
+    while (!this.failure && (this.queue.length || this.checkpointDue)) {
       if (this.queue.length) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
@@ -161,9 +162,9 @@ export class FileAuditLog implements AuditLog {
           return;
         }
       }
-      if (this.cpDue || this.tree.size - this.cpSize >= this.o.checkpointEvery) {
-        this.cpDue = false;
-        if (this.tree.size > this.cpSize) {
+      if (this.checkpointDue || this.tree.size - this.checkpointedSize >= this.options.checkpointEvery) {
+        this.checkpointDue = false;
+        if (this.tree.size > this.checkpointedSize) {
           try {
             await this.writeCheckpoint();
           } catch (err) {
@@ -187,7 +188,7 @@ export class FileAuditLog implements AuditLog {
     const leaves: Buffer[] = [];
     let text = '';
     batch.forEach((p, k) => {
-      const { line, leaf } = encodeEntryLine(this.o.mac.seal(`{"i":${first + k},"t":"${t}",${p.fields}}`));
+      const { line, leaf } = encodeEntryLine(this.options.mac.seal(`{"i":${first + k},"t":"${t}",${p.fields}}`));
       text += line;
       leaves.push(leaf);
     });
@@ -198,7 +199,7 @@ export class FileAuditLog implements AuditLog {
       for (const p of batch) p.reject(error);
       return;
     }
-    if (!this.segment || (this.segmentBytes > 0 && this.segmentBytes + buf.length > this.o.segmentMaxBytes)) {
+    if (!this.segment || (this.segmentBytes > 0 && this.segmentBytes + buf.length > this.options.segmentMaxBytes)) {
       const next = await open(join(this.dir, segmentName(first)), 'ax', 0o644);
       await syncDir(this.dir);
       await this.segment?.close();
@@ -221,7 +222,7 @@ export class FileAuditLog implements AuditLog {
     const n = this.latest ? this.latest.n + 1 : 0;
     const cp = await signCheckpoint(
       { n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() },
-      this.o.signer,
+      this.options.signer,
     );
     await this.checkpoints.write(encodeCheckpointLine(cp));
     await this.checkpoints.datasync();
@@ -232,7 +233,7 @@ export class FileAuditLog implements AuditLog {
   private fail(err: Error, batch: Pending[]): void {
     const code = (err as NodeJS.ErrnoException).code;
     this.failure = `cannot write to ${this.dir} (${code ?? err.message})`;
-    this.o.logger.error('audit log write failed; refusing further events until restart', {
+    this.options.logger.error('audit log write failed; refusing further events until restart', {
       dir: this.dir,
       code,
       message: err.message,

@@ -14,7 +14,7 @@ import {
   readFileSync,
   readSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
@@ -93,14 +93,16 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
  * to another checkpoint key, fails verification, disagrees with a witness, holds a time ahead of the
  * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`.
  */
-export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAuditLog> {
-  const { dir, logger } = o;
-  if (claimDirectory(dir, o.signer)) await syncDir(dir);
+export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
+  const { dir, logger } = options;
+  if (claimDirectory(dir, options.signer)) await syncDir(dir);
 
   const scanned = (): Promise<ScanResult> =>
-    scanLog(dir, { key: o.signer, signatures: 'latest', maxProblems: 5, mac: o.mac }).catch((err: Error) => {
-      throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
-    });
+    scanLog(dir, { key: options.signer, signatures: 'latest', maxProblems: 5, mac: options.mac }).catch(
+      (err: Error) => {
+        throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
+      },
+    );
   let scan = await scanned();
   const damage = scan.problems.filter((p) => p.kind !== 'torn');
   if (damage.length) {
@@ -114,7 +116,7 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
       .filter((p) => p.kind === 'torn')
       .map(describeProblem)
       .join('; ');
-    if (o.tornTail === 'refuse') {
+    if (options.tornTail === 'refuse') {
       throw new AuditUnavailableError(
         `audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`,
       );
@@ -133,11 +135,11 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
   }
   const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
   const latest = checkpoints.at(-1);
-  const future = futureTimeProblem([scan.lastTime, latest?.time], o.maxClockSkewMs);
+  const future = futureTimeProblem([scan.lastTime, latest?.time], options.maxClockSkewMs);
   if (future) throw new AuditUnavailableError(`audit log in ${dir}: ${future}`);
-  const disagree = await checkWitnesses(o.witnesses, checkpoints, o.signer);
+  const disagree = await checkWitnesses(options.witnesses, checkpoints, options.signer);
   if (disagree.length) throw new AuditUnavailableError(`audit log in ${dir} refused: ${disagree.join('; ')}`);
-  const space = new FreeSpace(dir, o.minFreeBytes, logger);
+  const space = new FreeSpace(dir, options.minFreeBytes, logger);
   try {
     await space.check();
   } catch (err) {
@@ -147,13 +149,13 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
   }
   if (space.low) throw new AuditUnavailableError(`audit log refused: ${space.low}`);
 
-  let segment;
-  let cpFile;
+  let segment: FileHandle | undefined;
+  let checkpointsFile: FileHandle;
   try {
     if (scan.lastSegment) segment = await open(join(dir, scan.lastSegment.name), 'a');
-    const cpExisted = existsSync(join(dir, CHECKPOINTS_FILE));
-    cpFile = await open(join(dir, CHECKPOINTS_FILE), 'a', 0o644);
-    if (!cpExisted) await syncDir(dir);
+    const checkpointsExisted = existsSync(join(dir, CHECKPOINTS_FILE));
+    checkpointsFile = await open(join(dir, CHECKPOINTS_FILE), 'a', 0o644);
+    if (!checkpointsExisted) await syncDir(dir);
   } catch (err) {
     await segment?.close();
     throw new AuditUnavailableError(
@@ -161,21 +163,21 @@ export async function openFileAuditLog(o: FileAuditLogOptions): Promise<FileAudi
     );
   }
   const lastTime = Math.max(scan.lastTime ? Date.parse(scan.lastTime) : 0, latest ? Date.parse(latest.time) : 0);
-  const log = new FileAuditLog(o, {
+  const log = new FileAuditLog(options, {
     tree: scan.tree,
     latest,
     lastTime,
     segment,
     segmentBytes: scan.lastSegment?.bytes ?? 0,
-    checkpoints: cpFile,
+    checkpoints: checkpointsFile,
     space,
   });
   logger.info('audit log opened', {
     dir,
     entries: scan.entries,
     checkpoints: checkpoints.length,
-    checkpoint_key: o.signer.kid,
-    witnesses: o.witnesses.map((w) => w.name),
+    checkpoint_key: options.signer.kid,
+    witnesses: options.witnesses.map((w) => w.name),
   });
   for (const r of repaired) {
     await log.record({

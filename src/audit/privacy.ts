@@ -35,19 +35,3 @@ export async function encryptClaims(claims: Record<string, unknown>, auditor: Au
     .setProtectedHeader({ alg: auditor.alg, enc: 'A256GCM', kid: auditor.kid, cty: 'json' })
     .encrypt(auditor.key);
 }
-
-// Personal codes (LV/EE/LT, with or without the LV hyphen) in free-form detail would defeat the hashing
-// above; callers must not put them there, and this catches the mistake instead of storing one.
-const CODE_LIKE = /(?<![0-9A-Za-z_-])(?:\d{6}-?\d{5})(?![0-9A-Za-z_-])/g;
-
-/** s with anything shaped like a personal code replaced. */
-export function redactCodes(s: string): string {
-  return s.replace(CODE_LIKE, '[redacted]');
-}
-
-/** Detail as JSON with anything shaped like a personal code replaced. */
-export function redactedDetailJson(detail: Record<string, unknown>): { json: string; redacted: boolean } {
-  const json = JSON.stringify(detail);
-  const clean = json.replace(CODE_LIKE, '[redacted]');
-  return { json: clean, redacted: clean !== json };
-}

@@ -3,7 +3,6 @@
 // Custom material (expired, not yet valid, other names or CAs) comes from src/tls/pki.ts directly.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createCa,
   issueCertificate,
@@ -12,11 +11,7 @@ import {
   type IssuedCertificate,
   type LeafOptions,
 } from '../tls/pki.ts';
-
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+import { command, emit, EXIT_FAILED, EXIT_OK, group } from './command.ts';
 
 export const DEFAULT_DEV_DIR = 'certs/dev';
 
@@ -90,40 +85,38 @@ export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPk
   return { dir, ca: caPaths, leaves, created };
 }
 
-const USAGE = 'usage: vpm-gateway certs dev [--dir DIR]   (default DIR: certs/dev)\n';
-
-export async function runCerts(args: string[], out: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { dir: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    out.stderr(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    out.stdout(USAGE);
-    return 0;
-  }
-  if (parsed.positionals[0] !== 'dev' || parsed.positionals.length > 1) {
-    out.stderr(USAGE);
-    return 2;
-  }
-  const dir = parsed.values.dir ?? DEFAULT_DEV_DIR;
-  try {
-    const pki = await ensureDevPki(dir);
-    out.stdout(
-      pki.created.length > 0
-        ? `${dir}: created ${pki.created.join(', ')}\n`
-        : `${dir}: development PKI already present, nothing changed\n`,
+const dev = command({
+  name: 'certs dev',
+  synopsis: '[--dir DIR] [options]',
+  summary:
+    'Creates what is missing of the development PKI in DIR (default certs/dev): a CA, a server certificate\n' +
+    'for localhost and client certificates for the gateway and the demo agency. Existing files are kept.\n' +
+    'It reads no configuration: --config is accepted, as by every command, and not used.',
+  help: [['-d, --dir DIR', 'where the PKI lives (default certs/dev)']],
+  options: { dir: { type: 'string', short: 'd' } },
+  maxPositionals: 0,
+  async run({ values, io, json }) {
+    const dir = values.dir ?? DEFAULT_DEV_DIR;
+    let pki: DevPki;
+    try {
+      pki = await ensureDevPki(dir);
+    } catch (err) {
+      io.stderr(`certs dev: ${(err as Error).message}\n`);
+      return EXIT_FAILED;
+    }
+    const created =
+      pki.created.length > 0 ? `created ${pki.created.join(', ')}` : 'development PKI already present, nothing changed';
+    emit(
+      { io, json },
+      { dir, created: pki.created, ca: pki.ca.cert },
+      `${dir}: ${created}\nCA for clients and providers to trust: ${pki.ca.cert}\n`,
     );
-    out.stdout(`CA for clients and providers to trust: ${pki.ca.cert}\n`);
-    return 0;
-  } catch (err) {
-    out.stderr(`certs dev: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
+    return EXIT_OK;
+  },
+});
+
+export const runCerts = group({
+  name: 'certs',
+  help: [['dev [--dir DIR]', 'create the development PKI (CA, server and client certificates)']],
+  commands: { dev: async () => dev },
+});

@@ -127,3 +127,28 @@ test('a cut value keeps no personal code: not in the kept part, and its digest i
   expect(reason).toContain(`sha256:${createHash('sha256').update(redacted).digest('base64url')}`);
   expect(reason).not.toContain(`sha256:${createHash('sha256').update(value).digest('base64url')}`);
 });
+
+test('the logger redacts anything shaped like a personal code, in the message, fields and child fields', () => {
+  const lines: string[] = [];
+  const logger = createLogger('debug', (l) => lines.push(l));
+  logger.child({ who: '01018015097' }).warn('login of 010180-15097 failed', { detail: { code: '325035-11782' } });
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).not.toMatch(/010180|15097|325035/);
+  expect(JSON.parse(lines[0]!)).toMatchObject({
+    level: 'warn',
+    msg: 'login of [redacted] failed',
+    who: '[redacted]',
+    detail: { code: '[redacted]' },
+  });
+});
+
+test('the logger honours its level: below it nothing is written', () => {
+  const lines: string[] = [];
+  const logger = createLogger('warn', (l) => lines.push(l));
+  logger.debug('d');
+  logger.info('i');
+  logger.warn('w');
+  logger.error('e', { status: 500 });
+  expect(lines.map((l) => JSON.parse(l).level)).toEqual(['warn', 'error']);
+  expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'e', status: 500, time: expect.stringMatching(/Z$/) });
+});

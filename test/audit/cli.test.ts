@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINTS_FILE, decodeCheckpointLine } from '../../src/audit/format.ts';
 import { loadOrCreateCheckpointKey, signCheckpoint } from '../../src/audit/keys.ts';
+import type { ConsistencyProofDoc, InclusionProofDoc } from '../../src/cli/audit/proof-document.ts';
 import { cli, loginEvents, testLog, type TestLog } from './helpers.ts';
 
 let t: TestLog;
@@ -84,35 +85,35 @@ describe('inclusion proofs', () => {
     expect((await cli('prove', t.dir, '--index', '999')).stdout).toMatch(/has no entry 999/);
   });
 
-  test.each([
-    ['too short', (d: any) => ({ ...d, path: d.path.slice(0, -1) }), /too short/],
-    ['too long', (d: any) => ({ ...d, path: [...d.path, d.path[0]] }), /too long|does not lead/],
-    ['wrong index', (d: any) => ({ ...d, index: d.index + 1 }), /carries index/],
+  test.each<[string, (d: InclusionProofDoc) => unknown, RegExp]>([
+    ['too short', (d) => ({ ...d, path: d.path.slice(0, -1) }), /too short/],
+    ['too long', (d) => ({ ...d, path: [...d.path, d.path[0]] }), /too long|does not lead/],
+    ['wrong index', (d) => ({ ...d, index: d.index + 1 }), /carries index/],
     [
       'wrong index with a matching entry edit',
-      (d: any) => ({ ...d, index: d.index + 1, entry: d.entry.replace(`"i":${d.index},`, `"i":${d.index + 1},`) }),
+      (d) => ({ ...d, index: d.index + 1, entry: d.entry.replace(`"i":${d.index},`, `"i":${d.index + 1},`) }),
       /does not lead/,
     ],
     [
       'edited entry',
-      (d: any) => ({ ...d, entry: d.entry.replace('"provider_response"', '"provider_request"') }),
+      (d) => ({ ...d, entry: d.entry.replace('"provider_response"', '"provider_request"') }),
       /does not lead/,
     ],
     [
       'edited path element',
-      (d: any) => ({
+      (d) => ({
         ...d,
-        path: [d.path[0].replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')), ...d.path.slice(1)],
+        path: [d.path[0]!.replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')), ...d.path.slice(1)],
       }),
       /does not lead/,
     ],
     [
       'checkpoint size changed',
-      (d: any) => ({ ...d, checkpoint: { ...d.checkpoint, size: d.checkpoint.size - 1 } }),
+      (d) => ({ ...d, checkpoint: { ...d.checkpoint, size: d.checkpoint.size - 1 } }),
       /signature/,
     ],
     ['not a proof', () => ({ format: 'something else' }), /not an audit proof/],
-    ['path not hashes', (d: any) => ({ ...d, path: ['zz'] }), /hex SHA-256/],
+    ['path not hashes', (d) => ({ ...d, path: ['zz'] }), /hex SHA-256/],
   ])('refused: %s', async (_name, mutate, message) => {
     const doc = await proof(10);
     const r = await cli('verify-proof', file('bad.json', mutate(doc)), '--public-key', t.publicKey, '--json');
@@ -158,10 +159,10 @@ describe('consistency', () => {
     expect(swapped.code).toBe(1);
   });
 
-  test.each([
-    ['too short', (d: any) => ({ ...d, path: d.path.slice(0, -1) }), /too short|does not lead/],
-    ['too long', (d: any) => ({ ...d, path: [...d.path, d.path[0]] }), /too long|does not lead/],
-    ['empty', (d: any) => ({ ...d, path: [] }), /empty/],
+  test.each<[string, (d: ConsistencyProofDoc) => unknown, RegExp]>([
+    ['too short', (d) => ({ ...d, path: d.path.slice(0, -1) }), /too short|does not lead/],
+    ['too long', (d) => ({ ...d, path: [...d.path, d.path[0]] }), /too long|does not lead/],
+    ['empty', (d) => ({ ...d, path: [] }), /empty/],
   ])('a consistency proof that is %s is refused', async (_name, mutate, message) => {
     const doc = (await cli('consistency', t.dir, '--first', String(sizes[1]), '--json')).json;
     const r = await cli('verify-proof', file('bad-c.json', mutate(doc)), '--public-key', t.publicKey, '--json');

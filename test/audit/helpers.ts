@@ -66,6 +66,7 @@ export function loginEvents(n: number, subject = SUBJECT, client = 'rp', provide
 }
 
 /** Run a CLI command; returns exit code, output and parsed JSON when --json was given. */
+// biome-ignore lint/suspicious/noExplicitAny: the parsed --json output, which each test reads as it expects
 export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
   let stdout = '';
   let stderr = '';

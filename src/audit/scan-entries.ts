@@ -1,0 +1,145 @@
+// The entries half of a scan: each segment's lines in order, checking every entry's form and leaf hash,
+// the index sequence, non-decreasing times and (after the latest checkpoint) its MAC, growing the
+// RFC 9162 tree and comparing its root with every checkpoint of that size.
+import type { EntryMac } from './entry-mac.ts';
+import { type DecodedEntry, decodeEntryAt, type Position, tornTailOffset } from './format.ts';
+import { CompactTree, leafHash } from './merkle.ts';
+import { LeafHashes } from './merkle-proofs.ts';
+import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
+import type { Segment } from './segments.ts';
+
+export interface EntryScanOptions {
+  keepLeaves?: boolean | undefined;
+  onEntry?: ((entry: DecodedEntry, position: Position) => void) | undefined;
+  mac?: EntryMac | undefined;
+}
+
+export class EntryScan {
+  readonly tree = new CompactTree();
+  readonly leaves: LeafHashes | undefined;
+  lastTime: string | undefined;
+  lastSegment: { name: string; first: number; bytes: number } | undefined;
+  torn: TornTail | undefined;
+  /** the index the next entry must carry */
+  private expected = 0;
+  /** checkpoints to compare with the tree, by size (several may share a size) */
+  private readonly checkpointsBySize = new Map<number, LocatedCheckpoint[]>();
+  /** the latest checkpoint's signature covers every entry before it; the MAC key authenticates the rest */
+  private readonly macFrom: number;
+  private readonly problems: ProblemList;
+  private readonly options: EntryScanOptions;
+
+  constructor(checkpoints: LocatedCheckpoint[], problems: ProblemList, options: EntryScanOptions) {
+    this.problems = problems;
+    this.options = options;
+    for (const located of checkpoints) {
+      const size = located.checkpoint.size;
+      this.checkpointsBySize.set(size, [...(this.checkpointsBySize.get(size) ?? []), located]);
+    }
+    this.macFrom = checkpoints.at(-1)?.checkpoint.size ?? 0;
+    this.leaves = options.keepLeaves ? new LeafHashes(1 << 16) : undefined;
+    this.checkRoots(); // checkpoints of the empty tree
+  }
+
+  /** Compares the tree with the checkpoints of its current size. */
+  private checkRoots(): void {
+    const due = this.checkpointsBySize.get(this.tree.size);
+    if (!due) return;
+    const last = this.tree.size - 1;
+    const root = this.tree.root().toString('hex');
+    for (const { checkpoint, position } of due) {
+      if (checkpoint.root !== root)
+        this.problems.entry(
+          'checkpoint',
+          position,
+          `root does not match entries 0..${last} (an entry up to index ${last} was altered, removed or inserted)`,
+        );
+      if (this.lastTime !== undefined && checkpoint.time < this.lastTime)
+        this.problems.entry(
+          'checkpoint',
+          position,
+          `time ${checkpoint.time} is earlier than its last entry's ${this.lastTime}`,
+        );
+    }
+  }
+
+  private checkEntry(decoded: DecodedEntry, position: Position): void {
+    const { i, t } = decoded.entry;
+    if (i !== this.expected) {
+      this.problems.entry(
+        'entry',
+        position,
+        `entry carries index ${i} where ${this.expected} was expected (entries removed, inserted or reordered)`,
+      );
+      this.expected = i;
+    }
+    if (this.lastTime !== undefined && t < this.lastTime)
+      this.problems.entry('entry', position, `time ${t} is earlier than the previous entry's ${this.lastTime}`);
+    this.lastTime = t;
+    const { mac } = this.options;
+    if (mac && this.expected >= this.macFrom && !mac.check(decoded.body))
+      this.problems.entry(
+        'entry',
+        position,
+        'entry MAC does not verify (entry forged or altered by someone without the MAC key)',
+      );
+    this.options.onEntry?.(decoded, position);
+  }
+
+  /** Every line of one segment file; `last` says whether a torn tail may end it. */
+  segment(segment: Segment, buf: Buffer, last: boolean): void {
+    const { name } = segment;
+    if (segment.first !== this.tree.size)
+      this.problems.entry(
+        'segment',
+        { file: name, line: 1, offset: 0, index: this.tree.size },
+        `segment starts at entry ${segment.first} but the previous segments end before entry ${this.tree.size} (segment removed, renamed or inserted)`,
+      );
+    let line = 0;
+    for (let start = 0, end = buf.indexOf(0x0a); end !== -1; start = end + 1, end = buf.indexOf(0x0a, start)) {
+      line++;
+      const position: Position = { file: name, line, offset: start, index: this.expected };
+      let decoded: DecodedEntry | undefined;
+      try {
+        decoded = decodeEntryAt(buf, start, end);
+      } catch (err) {
+        this.problems.entry('entry', position, (err as Error).message);
+      }
+      if (decoded) this.checkEntry(decoded, position);
+      const leaf = decoded ? decoded.leaf : leafHash(buf.subarray(start, end));
+      this.tree.push(leaf);
+      this.leaves?.push(leaf);
+      this.expected++;
+      this.checkRoots();
+    }
+    this.checkTornTail(name, buf, line + 1, last);
+    this.lastSegment = { name, first: segment.first, bytes: buf.length };
+  }
+
+  private checkTornTail(file: string, buf: Buffer, line: number, last: boolean): void {
+    const offset = tornTailOffset(buf);
+    if (offset === undefined) return;
+    const position = { file, line, offset, index: this.expected };
+    if (!last) {
+      this.problems.entry('entry', position, 'segment ends inside an entry (bytes removed, or a newline deleted)');
+      return;
+    }
+    this.torn = { file, offset, length: buf.length - offset, line };
+    this.problems.entry(
+      'torn',
+      position,
+      `${this.torn.length} bytes of an incomplete entry after the last complete line`,
+    );
+  }
+
+  /** Checkpoints that cover more entries than the log holds. */
+  checkCoverage(checkpoints: LocatedCheckpoint[]): void {
+    for (const { checkpoint, position } of checkpoints)
+      if (checkpoint.size > this.tree.size)
+        this.problems.entry(
+          'checkpoint',
+          position,
+          `checkpoint covers ${checkpoint.size} entries but the log holds ${this.tree.size} (entries removed or truncated)`,
+        );
+  }
+}

@@ -1,0 +1,123 @@
+// `audit prove` and `audit consistency`: RFC 9162 proofs built from a verified log, printed for a
+// person or, with --json, as a document `audit verify-proof` checks on its own.
+import type { Checkpoint } from '../../audit/format.ts';
+import type { LocatedCheckpoint } from '../../audit/scan.ts';
+import { leafHash, ProofError } from '../../audit/merkle.ts';
+import { verifyConsistency } from '../../audit/merkle-verify.ts';
+import { EXIT_OK, emit, integerOption, UsageError } from '../command.ts';
+import { type AuditContext, readerCommand, checkpointSummary, logDirectory, readJsonFile, refused } from './context.ts';
+import {
+  CONSISTENCY_FORMAT,
+  type ConsistencyProofDoc,
+  checkedCheckpoint,
+  INCLUSION_FORMAT,
+  type InclusionProofDoc,
+  verifiedScan,
+} from './proof-document.ts';
+
+const numbered = (path: string[]) => path.map((hash, i) => `  ${i}: ${hash}`);
+
+async function prove(ctx: AuditContext, index: number, size: number | undefined): Promise<number> {
+  let entry: string | undefined;
+  const scan = await verifiedScan(ctx, logDirectory(ctx), (decoded, position) => {
+    if (position.index === index) entry = decoded.body.toString('utf8');
+  });
+  if (entry === undefined) throw new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`);
+  const located =
+    size === undefined ? scan.checkpoints.at(-1) : scan.checkpoints.find((c) => c.checkpoint.size === size);
+  if (!located)
+    throw new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`);
+  const checkpoint = located.checkpoint;
+  if (checkpoint.size <= index)
+    throw new ProofError(
+      `entry ${index} is not yet covered by ${checkpointSummary(checkpoint)}; wait for the next checkpoint`,
+    );
+  const path = scan.leaves.inclusionProof(index, checkpoint.size).map((hash) => hash.toString('hex'));
+  const doc: InclusionProofDoc = { format: INCLUSION_FORMAT, index, entry, checkpoint, path };
+  const text = [
+    `inclusion proof of entry ${index} in ${checkpointSummary(checkpoint)}`,
+    `entry: ${entry}`,
+    `leaf hash: ${leafHash(Buffer.from(entry)).toString('hex')}`,
+    'path:',
+    ...numbered(path),
+    'save it with --json and check it with "vpm-gateway audit verify-proof FILE --public-key KEY"',
+  ];
+  emit(ctx, doc, `${text.join('\n')}\n`);
+  return EXIT_OK;
+}
+
+/** --first/--second: a tree size of a checkpoint in the log, or a file holding one checkpoint (JSON). */
+function chosenCheckpoint(value: string, checkpoints: LocatedCheckpoint[], what: string): unknown {
+  if (!/^\d+$/.test(value)) return readJsonFile(value, 'checkpoint');
+  const found = checkpoints.find((located) => located.checkpoint.size === Number(value));
+  if (!found) throw new ProofError(`the log has no checkpoint of tree size ${value} (${what})`);
+  return found.checkpoint;
+}
+
+async function consistency(ctx: AuditContext, firstValue: string, secondValue: string | undefined): Promise<number> {
+  const scan = await verifiedScan(ctx, logDirectory(ctx));
+  const key = scan.key;
+  if (!key) throw new ProofError('no checkpoint key to check signatures with');
+  const pick = (value: string, what: string): Promise<Checkpoint> =>
+    checkedCheckpoint(chosenCheckpoint(value, scan.checkpoints, what), key, `${what} checkpoint`);
+  const first = await pick(firstValue, 'first');
+  const second = secondValue
+    ? await pick(secondValue, 'second')
+    : await checkedCheckpoint(scan.checkpoints.at(-1)?.checkpoint, key, 'second checkpoint');
+  if (first.size > second.size)
+    throw new ProofError(`first tree size ${first.size} is larger than the second ${second.size}`);
+  if (second.size > scan.entries)
+    throw new ProofError(`second checkpoint covers ${second.size} entries but the log holds ${scan.entries}`);
+  if (first.size === 0)
+    throw new ProofError('the first checkpoint is of the empty tree: every log is consistent with it');
+  const path = scan.leaves.consistencyProof(first.size, second.size);
+  verifyConsistency(first.size, second.size, Buffer.from(first.root, 'hex'), Buffer.from(second.root, 'hex'), path);
+  const doc: ConsistencyProofDoc = {
+    format: CONSISTENCY_FORMAT,
+    first,
+    second,
+    path: path.map((h) => h.toString('hex')),
+  };
+  const text = [`OK: ${checkpointSummary(second)} extends ${checkpointSummary(first)}`, 'consistency proof:'];
+  emit(ctx, doc, `${[...text, ...numbered(doc.path)].join('\n')}\n`);
+  return EXIT_OK;
+}
+
+export const proveCommand = readerCommand({
+  name: 'prove',
+  synopsis: '[DIR] --index I [--size N] [options]',
+  summary:
+    'Prints the inclusion proof of entry I in the latest checkpoint (or the checkpoint of tree size N).\n' +
+    'Exit 1 (refused) when the log fails verification or no checkpoint covers the entry yet.',
+  help: [
+    ['--index I', 'the entry to prove'],
+    ['--size N', 'prove against the checkpoint of tree size N'],
+  ],
+  options: { index: { type: 'string' }, size: { type: 'string' } },
+  maxPositionals: 1,
+  async run(ctx, values) {
+    const index = integerOption(values.index, 'index');
+    if (index === undefined) throw new UsageError('prove needs --index I');
+    const size = integerOption(values.size, 'size');
+    return prove(ctx, index, size).catch((err: unknown) => refused(ctx, err));
+  },
+});
+
+export const consistencyCommand = readerCommand({
+  name: 'consistency',
+  synopsis: '[DIR] --first SIZE|FILE [--second SIZE|FILE] [options]',
+  summary:
+    'Proves and checks that the log at checkpoint B (--second, default the latest) extends the log at\n' +
+    'checkpoint A (--first): A and B are tree sizes of checkpoints in the log, or files holding one\n' +
+    'checkpoint (a line of checkpoints.jsonl, or GET /audit/checkpoint). Exit 1 (refused) when it does not.',
+  help: [
+    ['--first SIZE|FILE', 'the earlier checkpoint'],
+    ['--second SIZE|FILE', 'the later checkpoint (default: the latest in the log)'],
+  ],
+  options: { first: { type: 'string' }, second: { type: 'string' } },
+  maxPositionals: 1,
+  async run(ctx, values) {
+    if (!values.first) throw new UsageError('consistency needs --first SIZE|FILE');
+    return consistency(ctx, values.first, values.second).catch((err: unknown) => refused(ctx, err));
+  },
+});

@@ -1,0 +1,83 @@
+// `audit verify [DIR]`: the whole log, front to back, and (with --config or --witness) its witnesses.
+import { describeProblem, scanLog, type ScanResult } from '../../audit/scan.ts';
+import { EXIT_FAILED, EXIT_OK, emit } from '../command.ts';
+import { type AuditContext, readerCommand, checkpointSummary, logDirectory, pinnedKey } from './context.ts';
+import { entryMac, witnessChecks } from './witness-checks.ts';
+
+function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string | undefined): string[] {
+  const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
+  if (scan.problems.length === 0 && witnessProblems.length === 0) {
+    if (unauthenticated === 0) {
+      const tail = scan.tail ? ` (the ${scan.tail} entries after the latest checkpoint by their MACs)` : '';
+      const agreement = witnessed ? `; the log agrees with ${witnessed}` : '';
+      return [`OK: every entry, the tree, every checkpoint signature and the timestamps verify${tail}${agreement}`];
+    }
+    return [
+      `OK up to the latest checkpoint (entries 0..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`,
+      `NOT AUTHENTICATED: the last ${unauthenticated} entries are covered by no signed checkpoint; only the entry MAC key (--config) can authenticate them`,
+    ];
+  }
+  const [firstProblem, ...otherProblems] = scan.problems;
+  const lines = firstProblem
+    ? [`FAILED: first bad position: ${describeProblem(firstProblem)}`]
+    : [`FAILED: ${witnessProblems[0]}`];
+  for (const problem of otherProblems) lines.push(`  also: ${describeProblem(problem)}`);
+  for (const problem of firstProblem ? witnessProblems : witnessProblems.slice(1)) lines.push(`  also: ${problem}`);
+  if (scan.moreProblems) lines.push(`  ... and ${scan.moreProblems} more problems`);
+  return lines;
+}
+
+async function verify(ctx: AuditContext, witnessFile: string | undefined): Promise<number> {
+  const dir = logDirectory(ctx);
+  const checks = { ...ctx, witnessFile };
+  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(checks) });
+  const witnessProblems = await witnessChecks(checks, scan);
+  const ok = scan.problems.length === 0 && witnessProblems.length === 0;
+  const latest = scan.checkpoints.at(-1)?.checkpoint;
+  const witnessed = ctx.config ? 'the witnesses' : witnessFile ? 'the given witness' : undefined;
+  const pinning = scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)';
+  const lines = [
+    `audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
+    `checkpoint key: ${scan.key?.kid ?? 'none'}${pinning}`,
+    ...verdict(scan, witnessProblems, witnessed),
+  ];
+  if (!witnessed)
+    lines.push(
+      'note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one',
+    );
+  for (const warning of scan.warnings)
+    if (!warning.includes('not yet covered by a signature')) lines.push(`warning: ${warning}`);
+  const report = {
+    ok,
+    dir,
+    entries: scan.entries,
+    checkpoints: scan.checkpoints.length,
+    latest: latest ?? null,
+    key: scan.key?.kid ?? null,
+    key_pinned: scan.keyPinned,
+    first_bad: scan.problems[0] ?? null,
+    problems: scan.problems,
+    witness_problems: witnessProblems,
+    witness_checked: witnessed !== undefined,
+    uncheckpointed: scan.tail,
+    unauthenticated: scan.tailAuthenticated ? 0 : scan.tail,
+    more_problems: scan.moreProblems,
+    warnings: scan.warnings,
+  };
+  emit(ctx, report, `${lines.join('\n')}\n`);
+  return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+export const verifyCommand = readerCommand({
+  name: 'verify',
+  synopsis: '[DIR] [--public-key FILE | --config FILE] [--witness FILE] [options]',
+  summary:
+    'Checks every entry (form, leaf hash, index sequence, times), the Merkle tree root at every checkpoint,\n' +
+    "every checkpoint's form, number, signature and time, segment continuity and torn tails; prints the\n" +
+    'first bad position. With --config also the entry MACs, the witnesses and the clock skew.\n' +
+    'Exit 0 verified, 1 verification failed.',
+  help: [['--witness FILE', 'a checkpoint saved earlier (GET /audit/checkpoint): the log\nmust hold it or extend it']],
+  options: { witness: { type: 'string' } },
+  maxPositionals: 1,
+  run: (ctx, values) => verify(ctx, values.witness),
+});

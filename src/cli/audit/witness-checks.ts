@@ -1,0 +1,54 @@
+// What the audit directory alone cannot show, checked by `audit verify` and `audit witness`: a rollback
+// to an earlier checkpoint (against the witnesses), a forged uncheckpointed tail (entry MACs) and a time
+// ahead of the clock.
+import { type AuditConfig, entryMacKey, witnessesFor } from '../../audit/config.ts';
+import { EntryMac } from '../../audit/entry-mac.ts';
+import type { ScanResult } from '../../audit/scan.ts';
+import { checkWitnesses, FileWitness, futureTimeProblem, type Witness } from '../../audit/witness.ts';
+import { RedisStore } from '../../store/redis.ts';
+import type { StoreConfig } from './context.ts';
+
+export interface WitnessSources {
+  /** the `audit:` block of --config */
+  config?: AuditConfig;
+  /** the `store:` block of --config, for the Redis witness */
+  storeConfig?: StoreConfig;
+  /** --witness FILE */
+  witnessFile?: string | undefined;
+}
+
+/** The configured witnesses (the Redis one through a connection of its own), and how to let go of them. */
+export function configuredWitnesses(
+  config: AuditConfig,
+  storeConfig: StoreConfig | undefined,
+  kid: string,
+): { witnesses: Witness[]; close(): Promise<void> } {
+  const store =
+    storeConfig?.type === 'redis' ? new RedisStore({ url: storeConfig.url, prefix: storeConfig.prefix }) : undefined;
+  return { witnesses: witnessesFor(config, kid, store), close: async () => store?.close() };
+}
+
+/** Problems of the log against the witnesses and the clock: with --config, and a --witness file. */
+export async function witnessChecks(sources: WitnessSources, scan: ScanResult): Promise<string[]> {
+  const checkpoints = scan.checkpoints.map((located) => located.checkpoint);
+  const problems: string[] = [];
+  if (!scan.key) return problems;
+  if (sources.witnessFile)
+    problems.push(...(await checkWitnesses([new FileWitness(sources.witnessFile)], checkpoints, scan.key)));
+  if (sources.config) {
+    const { witnesses, close } = configuredWitnesses(sources.config, sources.storeConfig, scan.key.kid);
+    try {
+      problems.push(...(await checkWitnesses(witnesses, checkpoints, scan.key)));
+    } finally {
+      await close();
+    }
+    const future = futureTimeProblem([scan.lastTime, checkpoints.at(-1)?.time], sources.config.max_clock_skew_ms);
+    if (future) problems.push(future);
+  }
+  return problems;
+}
+
+/** With --config: the entry MAC key, so entries no checkpoint covers yet are authenticated too. */
+export function entryMac(sources: WitnessSources): EntryMac | undefined {
+  return sources.config ? new EntryMac(entryMacKey(sources.config)) : undefined;
+}

@@ -1,0 +1,163 @@
+// The conventions every `vpm-gateway` command follows, parsed by node:util parseArgs:
+// - options come after the command; `--config FILE` (-c), `--json` and `--help` (-h) mean the same
+//   everywhere, and each command adds only its own options;
+// - `--help` prints the command's usage on stdout and exits 0;
+// - an unknown option, a missing value or a wrong argument is a usage error: the message names it,
+//   the usage follows on stderr, exit 2;
+// - otherwise 0 when all is well, 1 when a verification failed or something was refused.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const stdio: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** A command line the command cannot run with: printed with the usage, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
+
+type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals: true; strict: true }>
+>;
+
+export type Values<O extends ParseArgsOptionsConfig> = Parsed<O>['values'];
+
+/** What a command receives: its option values, its positional arguments and where to print. */
+export interface Invocation<O extends ParseArgsOptionsConfig> {
+  values: Values<O>;
+  positionals: string[];
+  io: Io;
+  json: boolean;
+}
+
+/** Runs a command, or a group of commands, on the arguments after its name. */
+export type Runner = (args: string[], io: Io) => Promise<number>;
+
+export interface CommandSpec<O extends ParseArgsOptionsConfig> {
+  /** the words that start it, e.g. `audit verify` */
+  name: string;
+  /** the synopsis after `vpm-gateway <name>` */
+  synopsis: string;
+  summary: string;
+  /** its arguments and own options, `[flag, description]` lines of the usage */
+  help?: [string, string][];
+  /** what --config means to it (default: the gateway configuration file) */
+  config?: string;
+  options: O;
+  /** the most positional arguments it takes */
+  maxPositionals: number;
+  run(invocation: Invocation<O>): Promise<number>;
+}
+
+function commonHelp(config = 'gateway configuration file'): [string, string][] {
+  return [
+    ['-c, --config FILE', config],
+    ['--json', 'one JSON document on stdout'],
+    ['-h, --help', 'print this usage and exit'],
+  ];
+}
+
+function helpLines(lines: [string, string][]): string {
+  return lines.map(([flag, text]) => `  ${flag.padEnd(28)}${text.replaceAll('\n', `\n${' '.repeat(30)}`)}\n`).join('');
+}
+
+export function commandUsage(spec: CommandSpec<ParseArgsOptionsConfig>): string {
+  return `usage: vpm-gateway ${spec.name} ${spec.synopsis}\n\n${spec.summary}\n\narguments and options:\n${helpLines([...(spec.help ?? []), ...commonHelp(spec.config)])}`;
+}
+
+function usageError(io: Io, name: string, message: string, usage: string): number {
+  io.stderr(`${['vpm-gateway', name].filter(Boolean).join(' ')}: ${message}\n\n${usage}`);
+  return EXIT_USAGE;
+}
+
+export function command<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>): Runner {
+  const usage = commandUsage(spec as unknown as CommandSpec<ParseArgsOptionsConfig>);
+  return async (args, io) => {
+    let parsed: Parsed<O>;
+    try {
+      const options = { ...COMMON_OPTIONS, ...spec.options };
+      parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as Parsed<O>;
+    } catch (err) {
+      // node's advice on positionals that start with a dash does not help here
+      const message = (err as Error).message.replace(/\. To specify a positional argument .*$/s, '');
+      return usageError(io, spec.name, message, usage);
+    }
+    const common = parsed.values as { help?: boolean; json?: boolean };
+    if (common.help) {
+      io.stdout(usage);
+      return EXIT_OK;
+    }
+    try {
+      if (parsed.positionals.length > spec.maxPositionals)
+        throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[spec.maxPositionals])}`);
+      const json = common.json === true;
+      return await spec.run({ values: parsed.values, positionals: parsed.positionals, io, json });
+    } catch (err) {
+      if (err instanceof UsageError) return usageError(io, spec.name, err.message, usage);
+      throw err;
+    }
+  };
+}
+
+export interface GroupSpec {
+  /** the words before the subcommand, e.g. `audit` (empty for the program itself) */
+  name: string;
+  /** `[subcommand synopsis, description]` lines of the usage */
+  help: [string, string][];
+  /** subcommand -> how to load it (commands load their dependencies only when they run) */
+  commands: Record<string, () => Promise<Runner>>;
+}
+
+/** A command made of subcommands: `vpm-gateway audit verify ...`. */
+export function group(spec: GroupSpec): Runner {
+  const prefix = spec.name ? `${spec.name} ` : '';
+  const usage = `usage: vpm-gateway ${prefix}<command> [options]\n\ncommands:\n${helpLines(spec.help)}\nEvery command takes --config FILE, --json and --help; "vpm-gateway ${prefix}<command> --help" describes it.\n`;
+  return async ([subcommand, ...rest], io) => {
+    if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
+      io.stdout(usage);
+      return EXIT_OK;
+    }
+    if (subcommand === undefined) return usageError(io, spec.name, 'a command is missing', usage);
+    const load = Object.hasOwn(spec.commands, subcommand) ? spec.commands[subcommand] : undefined;
+    if (!load) {
+      const what = subcommand.startsWith('-') ? 'option' : 'command';
+      return usageError(io, spec.name, `unknown ${what} ${JSON.stringify(subcommand)}`, usage);
+    }
+    return (await load())(rest, io);
+  };
+}
+
+/** Prints `doc` as JSON with --json, else `text` for a person. */
+export function emit(invocation: { io: Io; json: boolean }, doc: unknown, text: string): void {
+  invocation.io.stdout(invocation.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
+}
+
+export function integerOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer`);
+  return Number(value);
+}
+
+export function timeOption(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--${name} is not a date or time (use ISO 8601, e.g. 2025-01-31T12:00:00Z)`);
+  return new Date(ms).toISOString();
+}

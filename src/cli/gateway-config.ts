@@ -1,0 +1,40 @@
+// The gateway configuration as `start` and `config check` see it: the same file, the same checks.
+import { checkConfigFile, type FileCheck } from '../config/check.ts';
+import { ConfigError, type GatewayConfig, loadConfigFile } from '../config/load.ts';
+import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
+import { demoMaterialPlanned } from '../web/demo-peers.ts';
+import type { Io } from './command.ts';
+
+export const DEFAULT_CONFIG = 'config/demo.yaml';
+
+/** --config FILE, else $VPM_CONFIG, else the demo configuration. */
+export function configPath(explicit?: string): string {
+  return explicit ?? process.env.VPM_CONFIG ?? DEFAULT_CONFIG;
+}
+
+/** Every problem `start` would refuse, collected without writing anything (the demo's key material counts as planned). */
+export function checkGatewayConfig(path: string): Promise<FileCheck> {
+  return checkConfigFile(path, { factories: ADAPTER_FACTORIES, planned: demoMaterialPlanned(path) });
+}
+
+function printProblems(io: Io, heading: string, problems: string[]): void {
+  io.stderr(`${heading}\n${problems.map((problem) => `  ${problem}`).join('\n')}\n`);
+}
+
+/** Prints the problems of a checked file; true when there are none. */
+export function reportProblems(path: string, result: FileCheck, io: Io, refusedHeading: string): boolean {
+  if (result.invalid.length) printProblems(io, `${path}: configuration is invalid`, result.invalid);
+  else if (result.refused.length) printProblems(io, `${path}: ${refusedHeading}`, result.refused);
+  return !result.invalid.length && !result.refused.length;
+}
+
+/** The validated configuration, or undefined after printing why it is invalid. */
+export function loadGatewayConfig(path: string, io: Io): GatewayConfig | undefined {
+  try {
+    return loadConfigFile(path, { factories: ADAPTER_FACTORIES });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    printProblems(io, `${path}: configuration is invalid`, err.problems);
+    return undefined;
+  }
+}

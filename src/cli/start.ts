@@ -1,0 +1,69 @@
+// `vpm-gateway start [--config FILE]`: checks the configuration as `config check` does, then runs the
+// gateway until SIGINT or SIGTERM.
+import { AuditUnavailableError } from '../audit/events.ts';
+import { createGateway } from '../gateway.ts';
+import { createLogger } from '../logger.ts';
+import { listen, listenMtls } from '../tls/inbound.ts';
+import { SecurityCheckError } from '../tls/security-checks.ts';
+import { prepareDemoMaterial } from '../web/demo-peers.ts';
+import { command, emit, EXIT_FAILED } from './command.ts';
+import { checkGatewayConfig, configPath, loadGatewayConfig, reportProblems } from './gateway-config.ts';
+
+/** The exit code of a command that keeps running (the process exits when the gateway is stopped). */
+export const KEEPS_RUNNING = -1;
+
+export const runStart = command({
+  name: 'start',
+  synopsis: '[options]',
+  summary:
+    'Runs the gateway. Configuration: --config FILE, else $VPM_CONFIG, else config/demo.yaml; PORT and\n' +
+    'ISSUER override the file. Refuses (exit 1) what "config check" refuses, before writing anything.\n' +
+    'Logs are JSON lines on stderr; with --json the start-up notice on stdout is JSON too.',
+  options: {},
+  maxPositionals: 0,
+  async run({ values, io, json }) {
+    const path = configPath(values.config);
+    // the same checks as `config check`, before any key, directory or demo material is created
+    if (!reportProblems(path, await checkGatewayConfig(path), io, 'refusing to start:')) return EXIT_FAILED;
+    await prepareDemoMaterial(path);
+    const config = loadGatewayConfig(path, io);
+    if (!config) return EXIT_FAILED;
+    const logger = createLogger(config.log_level);
+    let gateway: Awaited<ReturnType<typeof createGateway>>;
+    try {
+      // refuses insecure configuration (the VPM security levels) and an unwritable audit log
+      gateway = await createGateway(config, { logger });
+    } catch (err) {
+      if (!(err instanceof SecurityCheckError || err instanceof AuditUnavailableError)) throw err;
+      io.stderr(`${path}: ${err.message}\n`);
+      return EXIT_FAILED;
+    }
+    // HTTPS (optionally requesting client certificates) when server.tls is configured
+    const server = await listen(gateway.app, config.server, config.port);
+    gateway.warmUp();
+    // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
+    const mtlsServer = await listenMtls(gateway.app, config.server);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const mtlsPort = mtlsServer ? config.server?.mtls?.port : undefined;
+    const providers = [...gateway.adapters.keys()];
+    logger.info('gateway started', { issuer: config.issuer, port, mtls_port: mtlsPort, providers, config: path });
+    const demo = config.demo.enabled ? `${config.issuer.replace(/\/$/, '')}/` : undefined;
+    emit(
+      { io, json },
+      { port, mtls_port: mtlsPort ?? null, issuer: config.issuer, demo: demo ?? null, providers, config: path },
+      `vpm-gateway listening on port ${port}\n` +
+        (mtlsPort ? `mutual-TLS endpoints on port ${mtlsPort}\n` : '') +
+        (demo ? `Open the demo e-service: ${demo}\n` : `Issuer: ${config.issuer}\n`),
+    );
+    const stop = async () => {
+      server.close();
+      mtlsServer?.close();
+      await gateway.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return KEEPS_RUNNING;
+  },
+});
