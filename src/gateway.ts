@@ -116,7 +116,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const engine = createEngine({ config, store, keys, accounts, audit, policy, pages });
+  const engine = createEngine({ config, store, keys, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
   const limits = {
     providerStarts: config.limits.provider_starts,

@@ -35,6 +35,8 @@ export const clientSchema = z.strictObject({
   providers: z.array(z.string()).optional(),
   /** scopes the service may request beyond openid */
   scopes: z.array(z.enum(['profile', 'personal_code'])).default(['profile', 'personal_code']),
+  /** RFC 9207 iss in authorization error responses; false for RPs that mis-handle it (mod_auth_openidc 2.4.12) */
+  authorization_error_iss: z.boolean().default(true),
 });
 
 export type ClientConfig = z.infer<typeof clientSchema>;

@@ -7,10 +7,11 @@ import type { AuditLog } from '../audit/events.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Accounts } from './accounts.ts';
 
-/** Every scope a service may request; anything else is refused with invalid_scope. */
+/** Every scope a service may request; any other value is ignored (src/oidc/parameter-checks.ts). */
 export const SCOPES = ['openid', 'profile', 'personal_code'] as const;
 
-/** The claims each scope releases (ID token and userinfo alike). */
+/** The claims each scope releases (ID token and userinfo alike); with openid also acr, amr and auth_time,
+ * which the engine puts in the ID token from the login and claimsRelease adds to userinfo. */
 export const SCOPE_CLAIMS: Record<(typeof SCOPES)[number], readonly string[]> = {
   openid: ['sub', 'idp'],
   profile: ['given_name', 'family_name', 'birthdate'],
@@ -53,7 +54,10 @@ export function claimsRelease(accounts: Accounts, audit: AuditLog): FindAccount 
     return {
       accountId: sub,
       claims: async (use, scope, _claims, rejected) => {
-        const released = { ...grantedClaims(identity, scope, rejected), sub };
+        // the ID token gets acr, amr and auth_time from the login itself (src/login/hand-back.ts); userinfo
+        // from here, the same values
+        const login = use === 'userinfo' ? { acr: identity.loa, amr: identity.amr, auth_time: identity.authTime } : {};
+        const released = { ...grantedClaims(identity, scope, rejected), ...login, sub };
         await audit.record({
           type: 'identity_released',
           correlationId,

@@ -18,6 +18,14 @@ import { cookieNames } from './cookies.ts';
 import { pairwiseIdentifier } from './pairwise.ts';
 import { freshLoginPolicy } from './interaction-policy.ts';
 import { parameterChecks } from './parameter-checks.ts';
+import {
+  authorizationByPost,
+  errorIssCompat,
+  registeredSecretMethodOnly,
+  tokenEndpointConformance,
+} from './interop.ts';
+import type { Logger } from '../logger.ts';
+import type { Locale } from '../broker/adapter.ts';
 
 type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
@@ -33,7 +41,11 @@ export interface EngineDeps {
   audit: AuditLog;
   policy: ProviderPolicy;
   pages: EnginePages;
+  logger: Logger;
 }
+
+/** The languages of the gateway's pages (src/web/i18n.ts), published as ui_locales_supported. */
+const UI_LOCALES: readonly Locale[] = ['lv', 'en'];
 
 /** Features beyond the defaults: userinfo, revocation of a service's own tokens, RP-initiated logout,
  * resource indicators (all refused), and RFC 8705 certificates when the server settings provide them. */
@@ -97,7 +109,10 @@ export function createEngine(deps: EngineDeps): Provider {
     acrValues: [...LOA_LEVELS],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: pairwise,
-    ...(mtlsAliases ? { discovery: { mtls_endpoint_aliases: mtlsAliases } } : {}),
+    discovery: {
+      ui_locales_supported: [...UI_LOCALES],
+      ...(mtlsAliases ? { mtls_endpoint_aliases: mtlsAliases } : {}),
+    },
     clientAuthMethods: [
       'client_secret_basic',
       'client_secret_post',
@@ -110,7 +125,7 @@ export function createEngine(deps: EngineDeps): Provider {
       requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256'],
     },
     features: features(mtls, deps.pages),
-    extraParams: parameterChecks(deps.policy),
+    extraParams: parameterChecks(deps.policy, deps.logger),
     interactions: { policy: freshLoginPolicy(pairwise), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: claimsRelease(deps.accounts, deps.audit),
     ttl: {
@@ -124,5 +139,13 @@ export function createEngine(deps: EngineDeps): Provider {
     renderError: deps.pages.renderError,
   };
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
-  return new Provider(config.issuer, configuration);
+  const provider = new Provider(config.issuer, configuration);
+  // what relying-party software needs beyond the engine's defaults (./interop.ts)
+  provider.use(authorizationByPost('/auth'));
+  provider.use(
+    errorIssCompat(new Set(config.clients.filter((c) => !c.authorization_error_iss).map((c) => c.client_id))),
+  );
+  provider.use(tokenEndpointConformance(config.issuer));
+  registeredSecretMethodOnly(provider);
+  return provider;
 }

@@ -2,24 +2,41 @@
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES } from '../login/claims.ts';
+import type { Logger } from '../logger.ts';
 
 type ParameterCheck = (ctx: KoaContextWithOIDC, value: unknown) => void;
 
-/** As Estonia's broker: a scope we do not know (offline_access included: we issue no refresh tokens) is an
- * error, not silently dropped, and openid is required (an OpenID Connect service, not plain OAuth). The
- * engine has already dropped unknown scopes from `value`, so read the scope as the client sent it; a
- * pushed request (PAR) was checked like this when it was pushed. */
-const scope: ParameterCheck = (ctx, value) => {
-  const raw = ctx.oidc.entities.PushedAuthorizationRequest
-    ? value
-    : ctx.method === 'POST'
-      ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope
-      : ctx.query.scope;
-  const scopes = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
-  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s)).join(' ');
-  if (unknown) throw new errors.InvalidScope(`unsupported scope: ${unknown.slice(0, 100)}`, unknown.slice(0, 100));
-  if (!scopes.includes('openid')) throw new errors.InvalidScope('scope must include openid', 'openid');
-};
+/** Unknown (client, scope) pairs already logged; bounded, since anyone may send any scope. */
+const MAX_LOGGED_UNKNOWN_SCOPES = 1000;
+
+/** OpenID Connect Core 3.1.2.1 / 11: scope values we do not know are ignored (logged once per client and
+ * value, so the operator can tell a service what it will not get), `offline_access` included (no refresh
+ * tokens are issued); openid is required (an OpenID Connect service, not plain OAuth). Only known values
+ * go on to the grant and the token response. A pushed request (PAR) was checked like this when pushed. */
+function scopeCheck(logger: Logger): ParameterCheck {
+  const logged = new Set<string>();
+  return (ctx, value) => {
+    const raw = ctx.oidc.entities.PushedAuthorizationRequest
+      ? value
+      : ctx.method === 'POST'
+        ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope
+        : ctx.query.scope;
+    const scopes = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
+    const known = (s: string) => (SCOPES as readonly string[]).includes(s);
+    const clientId = ctx.oidc.client!.clientId;
+    for (const unknown of scopes.filter((s) => !known(s))) {
+      const key = `${clientId} ${unknown}`;
+      if (logged.has(key) || logged.size >= MAX_LOGGED_UNKNOWN_SCOPES) continue;
+      logged.add(key);
+      logger.info('unknown scope value ignored (logged once per client and value)', {
+        client_id: clientId,
+        scope: unknown.slice(0, 100),
+      });
+    }
+    if (!scopes.includes('openid')) throw new errors.InvalidScope('scope must include openid', 'openid');
+    ctx.oidc.params!.scope = [...new Set(scopes.filter(known))].join(' ');
+  };
+}
 
 /** Estonia's broker requires a state of at least 8 characters; so do we (CSRF protection for the RP). */
 const state: ParameterCheck = (_ctx, value) => {
@@ -41,6 +58,6 @@ function policyChecks(policy: ProviderPolicy): Record<'acr_values' | 'idp_hint',
   };
 }
 
-export function parameterChecks(policy: ProviderPolicy): Configuration['extraParams'] {
-  return { scope, state, ...policyChecks(policy) } as unknown as Configuration['extraParams'];
+export function parameterChecks(policy: ProviderPolicy, logger: Logger): Configuration['extraParams'] {
+  return { scope: scopeCheck(logger), state, ...policyChecks(policy) } as unknown as Configuration['extraParams'];
 }

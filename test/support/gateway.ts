@@ -92,7 +92,9 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
   };
 }
 
-/** openid-client configuration for a client of the gateway (discovery over real HTTP). */
+/** openid-client configuration for a client of the gateway (discovery over real HTTP). A secret goes by
+ * client_secret_basic (the gateway's default method, and only the registered method is accepted) unless
+ * `auth` says otherwise; openid-client alone would send it in the body. */
 export async function rpConfig(
   issuer: string,
   clientId = 'rp',
@@ -104,7 +106,7 @@ export async function rpConfig(
     new URL(issuer),
     clientId,
     { ...metadata, ...(secret ? { client_secret: secret } : {}) },
-    auth,
+    auth ?? (secret ? oidc.ClientSecretBasic(secret) : undefined),
     { execute: [oidc.allowInsecureRequests] },
   );
 }
