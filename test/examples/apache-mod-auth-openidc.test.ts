@@ -1,0 +1,191 @@
+// examples/apache-mod-auth-openidc against the demo gateway over HTTPS: a private Debian apache2 (own
+// ServerRoot, port, pid file and runtime folder in a temporary folder, in the foreground) runs the
+// example's site file unchanged with mod_auth_openidc, validating the gateway's certificate against the
+// development CA (OIDCSSLValidateServer On). A person logs in with the mock eID and with the test bank,
+// logs out (the stored ID token as id_token_hint), and cancels once: user_cancel reaches the module as
+// an error and ends on the example's error page, with no new login.
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Browser,
+  authorizationRequests,
+  cancel,
+  confirmLogout,
+  loginWithDemoBank,
+  loginWithMockEid,
+  root,
+  settle,
+  startExampleGateway,
+  startProcess,
+  trustCa,
+  useNavigationFetch,
+  printLogs,
+  type Child,
+  type ExampleGateway,
+} from './support.ts';
+
+const APACHE = '/usr/sbin/apache2';
+const MODULES = '/usr/lib/apache2/modules';
+const missing = [APACHE, join(MODULES, 'mod_auth_openidc.so')].filter((f) => !existsSync(f));
+const describeIfApache = missing.length ? describe.skip : describe;
+if (missing.length)
+  console.warn(
+    `skipping examples/apache-mod-auth-openidc: ${missing.join(', ')} missing (apt-get install apache2 libapache2-mod-auth-openidc)`,
+  );
+
+/** The Debian modules the example needs (a2enmod auth_openidc rewrite include env, plus Debian's defaults). */
+const LOAD = [
+  'mpm_event',
+  'authz_core',
+  'authz_user',
+  'authn_core',
+  'mime',
+  'dir',
+  'env',
+  'include',
+  'rewrite',
+  'auth_openidc',
+];
+
+describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_openidc)', () => {
+  let gateway: ExampleGateway;
+  let apache: Child;
+  let serverRoot: string;
+  let rpBase: string;
+  let untrust: () => void;
+  let restoreFetch: () => void;
+
+  beforeAll(async () => {
+    gateway = await startExampleGateway();
+    untrust = trustCa(gateway.caPem);
+    restoreFetch = useNavigationFetch();
+    rpBase = `http://127.0.0.1:${gateway.ports.apache}`;
+    serverRoot = mkdtempSync(join(tmpdir(), 'vpm-apache-'));
+    // Run as root, Apache serves requests as www-data: the example (site file unchanged, pages, error
+    // template) and the CA bundle (public) are copied where that user can read them, as one would install
+    // them under /srv and /etc/apache2 (certs dev keeps its folder owner-only).
+    chmodSync(serverRoot, 0o755);
+    const example = join(serverRoot, 'example');
+    cpSync(join(root, 'examples/apache-mod-auth-openidc'), example, { recursive: true });
+    const ca = join(serverRoot, 'gateway-ca.pem');
+    copyFileSync(gateway.caFile, ca);
+    chmodSync(ca, 0o644);
+    mkdirSync(join(serverRoot, 'run'));
+    const asRoot = process.getuid?.() === 0;
+    const conf = join(serverRoot, 'apache2.conf');
+    writeFileSync(
+      conf,
+      [
+        `ServerRoot ${serverRoot}`,
+        `ServerName 127.0.0.1`,
+        `Listen 127.0.0.1:${gateway.ports.apache}`,
+        `PidFile ${serverRoot}/run/apache2.pid`,
+        `DefaultRuntimeDir ${serverRoot}/run`,
+        'ErrorLog "|/bin/cat"',
+        'LogLevel notice auth_openidc:info',
+        ...(asRoot ? ['User www-data', 'Group www-data'] : []),
+        ...LOAD.map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
+        'TypesConfig /etc/mime.types',
+        `Define VPM_LISTEN 127.0.0.1:${gateway.ports.apache}`,
+        `Define VPM_SERVICE_URL ${rpBase}`,
+        `Define VPM_ISSUER ${gateway.issuer}`,
+        'Define VPM_CLIENT_ID example-apache',
+        'Define VPM_CLIENT_SECRET example-apache-secret-not-for-production',
+        `Define VPM_CA_BUNDLE ${ca}`,
+        'Define VPM_CRYPTO_PASSPHRASE example-passphrase-0123456789-abcdefghij',
+        `Define VPM_EXAMPLE_DIR ${example}`,
+        `Include ${join(example, 'vpm-example-site.conf')}`,
+        '',
+      ].join('\n'),
+    );
+    // -DFOREGROUND: Debian's apache2 with its usual processes, the parent in the foreground (SIGTERM stops them all); the
+    // error log goes through a piped `cat` to the test, which waits for "resuming normal operations"
+    apache = startProcess(APACHE, ['-f', conf, '-DFOREGROUND'], {
+      cwd: serverRoot,
+      ready: 'resuming normal operations',
+      what: 'apache2',
+    });
+    await apache.ready;
+  }, 60_000);
+
+  afterAll(async () => {
+    printLogs(gateway?.child, apache);
+    await apache?.stop();
+    untrust?.();
+    restoreFetch?.();
+    await gateway?.close();
+    if (serverRoot) rmSync(serverRoot, { recursive: true, force: true });
+  });
+
+  test('log in with the mock eID over https (OIDCSSLValidateServer On): the protected page shows the verified claims', async () => {
+    const b = new Browser();
+    expect((await b.get(`${rpBase}/`)).body).toContain('href="/protected/"');
+    const selection = await settle(b, await b.get(`${rpBase}/protected/`));
+    const auth = new URL(b.history.find((h) => h.url.startsWith(`${gateway.issuer}/auth?`))!.url).searchParams;
+    expect(auth.get('client_id')).toBe('example-apache');
+    expect(auth.get('code_challenge_method')).toBe('S256');
+    expect(auth.get('scope')).toBe('openid profile personal_code');
+    expect(auth.get('nonce')).toBeTruthy();
+    const page = await loginWithMockEid(b, selection);
+    expect(page.url).toBe(`${rpBase}/protected/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Welcome, Jānis Bērziņš');
+    expect(page.body).toContain('<dt>sub</dt><dd>PNOLV-010180-15097</dd>');
+    expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
+    expect(page.body).toContain('<dt>idp</dt><dd>demo-eid</dd>');
+    expect(page.body).toContain('<dt>acr</dt><dd>high</dd>');
+    expect(page.body).toContain(`<dt>iss</dt><dd>${gateway.issuer}</dd>`);
+    expect(page.body).toContain('<dt>aud</dt><dd>example-apache</dd>');
+  });
+
+  test('log in through the test bank demo-bank, then log out with the stored ID token as id_token_hint', async () => {
+    const b = new Browser();
+    const selection = await settle(b, await b.get(`${rpBase}/protected/`));
+    const page = await loginWithDemoBank(b, selection);
+    expect(page.url).toBe(`${rpBase}/protected/`);
+    expect(page.body).toContain('<dt>idp</dt><dd>demo-bank</dd>');
+    expect(page.body).toContain('<dt>acr</dt><dd>substantial</dd>');
+    expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
+
+    const logout = /<a id="logout" href="([^"]+)"/.exec(page.body)![1]!;
+    const confirm = await settle(b, await b.get(new URL(logout, rpBase).toString()));
+    const endSession = new URL(confirm.url);
+    expect(endSession.pathname).toBe('/session/end');
+    expect(endSession.searchParams.get('id_token_hint')).toBeTruthy();
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${rpBase}/`);
+    const out = await confirmLogout(b, confirm);
+    expect(out.url).toBe(`${rpBase}/`);
+    // the module's session is gone: the protected page asks for a login again
+    const again = await b.get(`${rpBase}/protected/`);
+    expect(again.location).toMatch(new RegExp(`^${gateway.issuer}/auth\\?`));
+  });
+
+  test('cancel on the selection page: user_cancel ends on the error page, once, with no new login (no loop)', async () => {
+    const b = new Browser();
+    const selection = await settle(b, await b.get(`${rpBase}/protected/`));
+    const page = await cancel(b, selection);
+    // the gateway's error response carried RFC 9207 iss; the site's rewrite drops it for this module version
+    const response = b.history.find((h) => h.url.startsWith(`${rpBase}/protected/redirect_uri?`))!;
+    expect(new URL(response.url).searchParams.get('error')).toBe('user_cancel');
+    expect(new URL(response.url).searchParams.get('iss')).toBe(gateway.issuer);
+    expect(page.url).toBe(response.url);
+    expect(page.body).toContain('<h1>Login failed</h1>');
+    expect(page.body).toMatch(/<code id="error">[^<]*user_cancel[^<]*<\/code>/);
+    expect(page.body).not.toContain('target_link_uri');
+    expect(authorizationRequests(b, gateway.issuer)).toBe(1);
+  });
+
+  test.todo(
+    "cancel reaches mod_auth_openidc 2.4.12 as user_cancel without the site's iss rewrite (needs the gateway fix: a per-client setting that leaves RFC 9207 iss out of error responses, src/oidc)",
+  );
+  test.todo(
+    'mod_auth_openidc\'s usual OIDCScope "openid email profile" logs in (needs the gateway fix: unknown scope values ignored instead of invalid_scope, src/oidc)',
+  );
+  test.todo(
+    'OIDCProviderAuthRequestMethod POST logs in (needs the gateway fix: the authorization endpoint accepts POST, OIDC Core 3.1.2.1, src/oidc)',
+  );
+  test.todo(
+    'the site trusts certs/dev/ca.pem in place, without copying it (needs the fix: certs dev makes certs/dev and its certificates readable by other users, keys 0600, src/cli/certs.ts)',
+  );
+});

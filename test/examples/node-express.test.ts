@@ -1,0 +1,127 @@
+// examples/node-express (openid-client 6 + express 5) against the demo gateway over HTTPS: the example
+// runs as its own process, as an agency would run it, trusting the development CA through
+// NODE_EXTRA_CA_CERTS; a person logs in with the mock eID and with the test bank, logs out, and cancels.
+import { join } from 'node:path';
+import type { ExampleOptions } from '../../examples/node-express/app.ts';
+import {
+  Browser,
+  NODE,
+  authorizationRequests,
+  cancel,
+  confirmLogout,
+  loginWithDemoBank,
+  loginWithMockEid,
+  root,
+  settle,
+  startExampleGateway,
+  startProcess,
+  trustCa,
+  useNavigationFetch,
+  printLogs,
+  type Child,
+  type ExampleGateway,
+} from './support.ts';
+
+let gateway: ExampleGateway;
+let rp: Child;
+let rpBase: string;
+let untrust: () => void;
+let restoreFetch: () => void;
+
+beforeAll(async () => {
+  gateway = await startExampleGateway();
+  untrust = trustCa(gateway.caPem);
+  restoreFetch = useNavigationFetch();
+  rpBase = `http://127.0.0.1:${gateway.ports.node}`;
+  const options: ExampleOptions = {
+    issuer: gateway.issuer,
+    clientId: 'example-node-express',
+    clientSecret: 'example-node-express-secret-not-for-production',
+    baseUrl: rpBase,
+  };
+  rp = startProcess(NODE, [join(root, 'examples/node-express/server.ts')], {
+    cwd: root,
+    env: {
+      PORT: String(gateway.ports.node),
+      ISSUER: options.issuer,
+      CLIENT_ID: options.clientId,
+      CLIENT_SECRET: options.clientSecret,
+      BASE_URL: options.baseUrl,
+      NODE_EXTRA_CA_CERTS: gateway.caFile,
+    },
+    ready: 'listening on',
+    what: 'examples/node-express',
+  });
+  await rp.ready;
+}, 60_000);
+
+afterAll(async () => {
+  printLogs(gateway?.child, rp);
+  await rp?.stop();
+  untrust?.();
+  restoreFetch?.();
+  await gateway?.close();
+});
+
+test('log in with the mock eID: the service shows the verified ID token and userinfo claims, then logs out', async () => {
+  const b = new Browser();
+  const selection = await settle(b, await b.get(`${rpBase}/login`));
+  // the authorization request the example sent
+  const auth = new URL(b.history.find((h) => h.url.startsWith(`${gateway.issuer}/auth?`))!.url).searchParams;
+  expect(auth.get('client_id')).toBe('example-node-express');
+  expect(auth.get('code_challenge_method')).toBe('S256');
+  expect(auth.get('scope')).toBe('openid profile personal_code');
+  expect(auth.get('state')).toBeTruthy();
+  expect(auth.get('nonce')).toBeTruthy();
+  const page = await loginWithMockEid(b, selection);
+  expect(page.url).toBe(`${rpBase}/`);
+  expect(page.body).toContain('Welcome, Jānis Bērziņš');
+  const idToken = /<dl id="id-token">([\s\S]*?)<\/dl>/.exec(page.body)![1]!;
+  expect(idToken).toContain(`<dt>iss</dt><dd>${gateway.issuer}</dd>`);
+  expect(idToken).toContain('<dt>aud</dt><dd>example-node-express</dd>');
+  expect(idToken).toContain('<dt>sub</dt><dd>PNOLV-010180-15097</dd>');
+  expect(idToken).toContain('<dt>idp</dt><dd>demo-eid</dd>');
+  expect(idToken).toContain('<dt>acr</dt><dd>high</dd>');
+  const userinfo = /<dl id="userinfo">([\s\S]*?)<\/dl>/.exec(page.body)![1]!;
+  expect(userinfo).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
+  expect(userinfo).toContain('<dt>given_name</dt><dd>Jānis</dd>');
+
+  // RP-initiated logout with the ID token as hint, back to the service's start page
+  const confirm = await settle(b, await b.post(`${rpBase}/logout`, {}));
+  expect(new URL(confirm.url).searchParams.get('id_token_hint')).toBeTruthy();
+  const out = await confirmLogout(b, confirm);
+  expect(out.url).toBe(`${rpBase}/`);
+  expect(out.body).toContain('Log in');
+  expect(out.body).not.toContain('Welcome');
+});
+
+test('log in through the test bank demo-bank (idp_hint skips the selection page)', async () => {
+  const b = new Browser();
+  const bankPage = await settle(b, await b.get(`${rpBase}/login?idp=demo-bank`));
+  const page = await loginWithDemoBank(b, bankPage);
+  expect(page.url).toBe(`${rpBase}/`);
+  expect(page.body).toContain('<dt>idp</dt><dd>demo-bank</dd>');
+  expect(page.body).toContain('<dt>acr</dt><dd>substantial</dd>');
+  expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
+});
+
+test('cancel on the selection page: the service shows user_cancel as an error, once, without a new login', async () => {
+  const b = new Browser();
+  const selection = await settle(b, await b.get(`${rpBase}/login`));
+  const page = await cancel(b, selection);
+  expect(page.url).toMatch(new RegExp(`^${rpBase}/callback\\?`));
+  expect(new URL(page.url).searchParams.get('error')).toBe('user_cancel');
+  expect(page.status).toBe(401);
+  expect(page.body).toContain('<code id="error">user_cancel</code>');
+  expect(page.body).toContain('You cancelled the login.');
+  expect(authorizationRequests(b, gateway.issuer)).toBe(1);
+  // the pending login is spent: replaying the callback is refused, not retried
+  expect((await b.get(page.url)).status).toBe(400);
+});
+
+test.todo(
+  'the userinfo the example shows carries acr, amr and auth_time as the README claims table says (needs the gateway fix: userinfo returns them, src/oidc)',
+);
+test.todo(
+  'log in through the in-process OIDC test eID over https (needs the fix: a provider tls block with only ca, and the demo OIDC eID configured for server.tls, src/config + src/web/demo-peers.ts)',
+);
