@@ -271,11 +271,7 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
     let apache: Child;
     beforeAll(async () => {
       const site = writeSiteVariant('post', (s) =>
-        siteVariant(
-          s,
-          'OIDCProviderMetadataURL ${VPM_ISSUER}/.well-known/openid-configuration',
-          'OIDCProviderMetadataURL ${VPM_ISSUER}/.well-known/openid-configuration\n    OIDCProviderAuthRequestMethod POST',
-        ),
+        siteVariant(s, 'OIDCPKCEMethod S256', 'OIDCPKCEMethod S256\n    OIDCProviderAuthRequestMethod POST'),
       );
       apache = await startApache(site);
     }, 60_000);
