@@ -141,5 +141,5 @@ test('acr, amr and auth_time come from userinfo as well as from the ID token, wi
 });
 
 test.todo(
-  'log in through the in-process OIDC test eID over https (needs the fix: a provider tls block with only ca, and the demo OIDC eID configured for server.tls, src/config + src/web/demo-peers.ts)',
+  'log in through the in-process OIDC test eID over https (needs the fix: a provider `tls` block with only `ca`, no client cert and key, src/tls/transport.ts; and the demo OIDC eID configured for server.tls, src/web/demo-peers.ts)',
 );
