@@ -44,11 +44,12 @@ oauth.register(
     client_secret=CLIENT_SECRET,
     server_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
     client_kwargs={
-        # the gateway's scopes; anything else (email, offline_access) is refused with invalid_scope
+        # the gateway's scopes; values it does not know (email, offline_access) would be ignored
         "scope": "openid profile personal_code",
         # PKCE: required by the gateway, off in Authlib unless asked for
         "code_challenge_method": "S256",
-        # the method registered for this client (token_endpoint_auth_method in the gateway's clients[])
+        # the method registered for this client (token_endpoint_auth_method in the gateway's clients[]),
+        # the only one the gateway accepts from it
         "token_endpoint_auth_method": "client_secret_basic",
     },
 )

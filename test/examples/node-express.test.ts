@@ -119,9 +119,27 @@ test('cancel on the selection page: the service shows user_cancel as an error, o
   expect((await b.get(page.url)).status).toBe(400);
 });
 
+test('acr, amr and auth_time come from userinfo as well as from the ID token, with the same values', async () => {
+  const b = new Browser();
+  const selection = await settle(b, await b.get(`${rpBase}/login`));
+  const page = await loginWithMockEid(b, selection);
+  expect(page.url).toBe(`${rpBase}/`);
+  const dl = (id: string) =>
+    Object.fromEntries(
+      [
+        ...new RegExp(`<dl id="${id}">([\\s\\S]*?)</dl>`)
+          .exec(page.body)![1]!
+          .matchAll(/<dt>([^<]*)<\/dt><dd>([^<]*)<\/dd>/g),
+      ].map((m) => [m[1]!, m[2]!]),
+    );
+  const idToken = dl('id-token');
+  const userinfo = dl('userinfo');
+  expect(userinfo.acr).toBe('high');
+  expect(userinfo.amr).toBeTruthy();
+  expect(userinfo.auth_time).toMatch(/^\d+$/);
+  for (const claim of ['acr', 'amr', 'auth_time', 'idp', 'sub']) expect(userinfo[claim]).toBe(idToken[claim]);
+});
+
 test.todo(
-  'the userinfo the example shows carries acr, amr and auth_time as the README claims table says (needs the gateway fix: userinfo returns them, src/oidc)',
-);
-test.todo(
-  'log in through the in-process OIDC test eID over https (needs the fix: a provider tls block with only ca, and the demo OIDC eID configured for server.tls, src/config + src/web/demo-peers.ts)',
+  'log in through the in-process OIDC test eID over https (needs the fix: a provider `tls` block with only `ca`, no client cert and key, src/tls/transport.ts; and the demo OIDC eID configured for server.tls, src/web/demo-peers.ts)',
 );

@@ -91,6 +91,10 @@ describeIfPython('examples/python-authlib (Flask + Authlib)', () => {
     const userinfo = /<dl id="userinfo">([\s\S]*?)<\/dl>/.exec(page.body)![1]!;
     expect(userinfo).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
     expect(userinfo).toContain('<dt>given_name</dt><dd>Jānis</dd>');
+    // acr, amr and auth_time come from userinfo too, as in the ID token
+    expect(userinfo).toContain('<dt>acr</dt><dd>high</dd>');
+    expect(userinfo).toMatch(/<dt>amr<\/dt><dd>[^<]+<\/dd>/);
+    expect(userinfo).toMatch(/<dt>auth_time<\/dt><dd>\d+<\/dd>/);
 
     const confirm = await settle(b, await b.post(`${rpBase}/logout`, {}));
     expect(new URL(confirm.url).searchParams.get('id_token_hint')).toBeTruthy();

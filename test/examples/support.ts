@@ -236,7 +236,7 @@ export function authorizationRequests(b: Browser, issuer: string): number {
   return b.history.filter((h) => h.url.startsWith(`${issuer}/auth?`) || h.url === `${issuer}/auth`).length;
 }
 
-export { Browser };
+export { Browser, type Hop };
 
 /** On the gateway's logout confirmation page: "yes, log me out" (as the person's click). */
 export async function confirmLogout(b: Browser, confirm: Hop): Promise<Hop> {
