@@ -23,7 +23,8 @@ import type { IdpSource } from './idp-source.ts';
 import type { KeyPair } from './keys.ts';
 import { spMetadata } from './metadata.ts';
 import { buildAuthnRequest } from './request.ts';
-import { ResponseError, base64Limit, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { base64Limit, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { ResponseError } from './expectations.ts';
 import { spEndpoints } from './sp.ts';
 import { statusError } from './status.ts';
 
