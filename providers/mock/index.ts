@@ -7,18 +7,9 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
-import {
-  AdapterConfigError,
-  ProviderError,
-  type AdapterCheckContext,
-  type AdapterProblem,
-  type AdapterFactory,
-  type CallbackContext,
-  type CallbackResult,
-  type ProviderAdapter,
-  type StartContext,
-  type StartResult,
-} from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { AdapterCheckContext, AdapterFactory, AdapterProblem } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';

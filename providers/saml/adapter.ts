@@ -4,15 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import { z } from 'zod';
-import {
-  ProviderError,
-  type AdapterDeps,
-  type CallbackContext,
-  type CallbackResult,
-  type ProviderAdapter,
-  type StartContext,
-  type StartResult,
-} from '../../src/broker/adapter.ts';
+import { ProviderError, type AdapterDeps, type ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
