@@ -148,13 +148,17 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     const router = express.Router();
     const str = (v: unknown) => (typeof v === 'string' ? v : '');
     router.get('/authorize', (req, res) => {
-      const q = { state: str(req.query.state), nonce: str(req.query.nonce), redirect_uri: str(req.query.redirect_uri) };
+      const query = {
+        state: str(req.query.state),
+        nonce: str(req.query.nonce),
+        redirect_uri: str(req.query.redirect_uri),
+      };
       // the mock only ever sends users back to this gateway's own callback
-      if (!q.state || !q.nonce || !q.redirect_uri.startsWith(`${this.baseUrl}/`)) {
+      if (!query.state || !query.nonce || !query.redirect_uri.startsWith(`${this.baseUrl}/`)) {
         res.status(400).type('text/plain').send('Invalid request to the mock provider');
         return;
       }
-      const hidden = html`<input type="hidden" name="state" value="${q.state}"><input type="hidden" name="nonce" value="${q.nonce}"><input type="hidden" name="redirect_uri" value="${q.redirect_uri}">`;
+      const hidden = html`<input type="hidden" name="state" value="${query.state}"><input type="hidden" name="nonce" value="${query.nonce}"><input type="hidden" name="redirect_uri" value="${query.redirect_uri}">`;
       res.type('html').send(
         page(
           `${this.name}`,
