@@ -189,13 +189,11 @@ export interface Checkpoint extends CheckpointPayload {
   sig: string;
 }
 
-export function checkpointPayloadBytes(payload: CheckpointPayload): Buffer {
-  const { n, size, root, time } = payload;
+export function checkpointPayloadBytes({ n, size, root, time }: CheckpointPayload): Buffer {
   return Buffer.from(JSON.stringify({ n, size, root, time }));
 }
 
-export function encodeCheckpointLine(checkpoint: Checkpoint): string {
-  const { n, size, root, time, sig } = checkpoint;
+export function encodeCheckpointLine({ n, size, root, time, sig }: Checkpoint): string {
   return `${JSON.stringify({ n, size, root, time, sig })}\n`;
 }
 
