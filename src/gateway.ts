@@ -22,7 +22,7 @@ import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
-import { mtlsEndpointAliases } from './tls/inbound.ts';
+import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';

@@ -7,24 +7,16 @@
 // becomes `user_cancel`. An unsigned return is never trusted, not even to cancel.
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import {
-  AdapterConfigError,
-  ProviderError,
-  type AdapterDeps,
-  type CallbackContext,
-  type CallbackResult,
-  type ProviderAdapter,
-  type StartContext,
-  type StartResult,
-} from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
+import type { AdapterDeps, ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { constantTimeEqual } from '../../src/constant-time.ts';
-import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
-import { loaRank, type Loa } from '../../src/identity/loa.ts';
+import type { Loa } from '../../src/identity/loa.ts';
 import { DEFAULT_TOKENS, effectiveHash, type BanklinkConfig, type TokenMethod } from './config.ts';
 import { checkBanklink, loadBanklinkKeys } from './keys.ts';
 import { formatDatetime, parseDatetime } from './datetime.ts';
-import { splitName } from './names.ts';
+import { identityFromAnswer, vkFields } from './answer.ts';
 import {
   decodeBase64,
   macString,
@@ -45,14 +37,8 @@ const banklinkConnDataSchema = z.strictObject({
 });
 type BanklinkConnData = z.infer<typeof banklinkConnDataSchema>;
 
-const IDENTITY_FIELDS = ['VK_USER_ID', 'VK_USER_NAME', 'VK_COUNTRY', 'VK_TOKEN'] as const;
-
 function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('base64url')}`;
-}
-
-function lowerLoa(a: Loa, b: Loa): Loa {
-  return loaRank(a) <= loaRank(b) ? a : b;
 }
 
 export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
@@ -159,10 +145,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     const login = ctx.connData;
     if (ctx.method !== 'POST') throw refuse('banklink answer must arrive by POST');
 
-    // Field values are trimmed; only VK_ fields take part.
-    const answer: Record<string, string> = {};
-    for (const [name, value] of Object.entries(ctx.params))
-      if (name.startsWith('VK_') && typeof value === 'string') answer[name] = value.trim();
+    const answer = vkFields(ctx.params);
 
     const expected = REPLY_TO[login.service];
     if (answer.VK_SERVICE !== expected)
@@ -219,43 +202,6 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     }
     const responseDigest = sha256(mac);
 
-    if (IDENTITY_FIELDS.every((f) => !answer[f]))
-      throw new ProviderError('user_cancel', 'the user cancelled at the bank');
-
-    const method = this.tokens[answer.VK_TOKEN ?? ''];
-    if (!method) throw refuse(`VK_TOKEN ${JSON.stringify(answer.VK_TOKEN ?? '')} is not a known authentication method`);
-    const country = answer.VK_COUNTRY ?? '';
-    if (!(config.countries as string[]).includes(country))
-      throw refuse(`VK_COUNTRY ${JSON.stringify(country)} is not accepted from this bank`);
-    let personalCode: string;
-    try {
-      personalCode = parsePersonalCode(country, answer.VK_USER_ID ?? '').code;
-    } catch (err) {
-      if (err instanceof PersonalCodeError)
-        throw refuse(`VK_USER_ID is not a valid ${country} personal code (${err.message})`);
-      throw err;
-    }
-    const rawName = answer.VK_USER_NAME ?? '';
-    const name = splitName(rawName, config.name_format);
-    if (!name) throw refuse(`VK_USER_NAME does not have the configured ${config.name_format} shape`);
-
-    return {
-      identity: {
-        ...name,
-        personalCode,
-        country,
-        loa: lowerLoa(method.loa, this.maxLoa),
-        amr: method.amr,
-        authTime,
-        raw: {
-          userName: rawName,
-          token: answer.VK_TOKEN,
-          service: answer.VK_SERVICE,
-          version: answer.VK_VERSION,
-          other: answer.VK_OTHER ?? '',
-        },
-      },
-      responseDigest,
-    };
+    return { identity: identityFromAnswer(answer, config, this.tokens, authTime), responseDigest };
   }
 }

@@ -12,38 +12,15 @@ export const ENCODINGS: readonly Encoding[] = ['UTF-8', 'ISO-8859-1', 'WINDOWS-1
 /** How the three-digit length prefix counts: characters (the default everywhere) or encoded bytes (a bank quirk). */
 export type LengthMode = 'characters' | 'bytes';
 
+/** Both answers end with the person and the request they answer, in this order. */
+const ANSWER_IDENTITY_FIELDS = ['VK_USER_NAME', 'VK_USER_ID', 'VK_COUNTRY', 'VK_OTHER', 'VK_TOKEN', 'VK_RID'] as const;
+
 /** MAC fields, in signing order, per service. */
 export const MAC_FIELDS: Record<Service, readonly string[]> = {
   '4012': ['VK_SERVICE', 'VK_VERSION', 'VK_SND_ID', 'VK_REC_ID', 'VK_NONCE', 'VK_RETURN', 'VK_DATETIME', 'VK_RID'],
-  '3013': [
-    'VK_SERVICE',
-    'VK_VERSION',
-    'VK_DATETIME',
-    'VK_SND_ID',
-    'VK_REC_ID',
-    'VK_NONCE',
-    'VK_USER_NAME',
-    'VK_USER_ID',
-    'VK_COUNTRY',
-    'VK_OTHER',
-    'VK_TOKEN',
-    'VK_RID',
-  ],
+  '3013': ['VK_SERVICE', 'VK_VERSION', 'VK_DATETIME', 'VK_SND_ID', 'VK_REC_ID', 'VK_NONCE', ...ANSWER_IDENTITY_FIELDS],
   '4011': ['VK_SERVICE', 'VK_VERSION', 'VK_SND_ID', 'VK_REPLY', 'VK_RETURN', 'VK_DATETIME', 'VK_RID'],
-  '3012': [
-    'VK_SERVICE',
-    'VK_VERSION',
-    'VK_USER',
-    'VK_DATETIME',
-    'VK_SND_ID',
-    'VK_REC_ID',
-    'VK_USER_NAME',
-    'VK_USER_ID',
-    'VK_COUNTRY',
-    'VK_OTHER',
-    'VK_TOKEN',
-    'VK_RID',
-  ],
+  '3012': ['VK_SERVICE', 'VK_VERSION', 'VK_USER', 'VK_DATETIME', 'VK_SND_ID', 'VK_REC_ID', ...ANSWER_IDENTITY_FIELDS],
 };
 
 /** The answer each request service expects. */

@@ -7,18 +7,9 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
-import {
-  AdapterConfigError,
-  ProviderError,
-  type AdapterCheckContext,
-  type AdapterProblem,
-  type AdapterFactory,
-  type CallbackContext,
-  type CallbackResult,
-  type ProviderAdapter,
-  type StartContext,
-  type StartResult,
-} from '../../src/broker/adapter.ts';
+import { AdapterConfigError, ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { AdapterCheckContext, AdapterFactory, AdapterProblem } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
@@ -157,13 +148,17 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     const router = express.Router();
     const str = (v: unknown) => (typeof v === 'string' ? v : '');
     router.get('/authorize', (req, res) => {
-      const q = { state: str(req.query.state), nonce: str(req.query.nonce), redirect_uri: str(req.query.redirect_uri) };
+      const query = {
+        state: str(req.query.state),
+        nonce: str(req.query.nonce),
+        redirect_uri: str(req.query.redirect_uri),
+      };
       // the mock only ever sends users back to this gateway's own callback
-      if (!q.state || !q.nonce || !q.redirect_uri.startsWith(`${this.baseUrl}/`)) {
+      if (!query.state || !query.nonce || !query.redirect_uri.startsWith(`${this.baseUrl}/`)) {
         res.status(400).type('text/plain').send('Invalid request to the mock provider');
         return;
       }
-      const hidden = html`<input type="hidden" name="state" value="${q.state}"><input type="hidden" name="nonce" value="${q.nonce}"><input type="hidden" name="redirect_uri" value="${q.redirect_uri}">`;
+      const hidden = html`<input type="hidden" name="state" value="${query.state}"><input type="hidden" name="nonce" value="${query.nonce}"><input type="hidden" name="redirect_uri" value="${query.redirect_uri}">`;
       res.type('html').send(
         page(
           `${this.name}`,

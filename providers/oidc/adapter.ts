@@ -7,15 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import * as client from 'openid-client';
 import { z } from 'zod';
-import type {
-  AdapterDeps,
-  CallbackContext,
-  CallbackResult,
-  ProviderAdapter,
-  StartContext,
-  StartResult,
-} from '../../src/broker/adapter.ts';
 import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
+import type { AdapterDeps, ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { loaSatisfies, type Loa } from '../../src/identity/loa.ts';
 import type { Logger } from '../../src/logger.ts';

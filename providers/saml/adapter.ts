@@ -4,15 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import { z } from 'zod';
-import {
-  ProviderError,
-  type AdapterDeps,
-  type CallbackContext,
-  type CallbackResult,
-  type ProviderAdapter,
-  type StartContext,
-  type StartResult,
-} from '../../src/broker/adapter.ts';
+import { ProviderError, type AdapterDeps, type ProviderAdapter } from '../../src/broker/adapter.ts';
+import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { LOA_URI, loaRank, loaSatisfies, parseLoa, type Loa } from '../../src/identity/loa.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
@@ -23,7 +16,8 @@ import type { IdpSource } from './idp-source.ts';
 import type { KeyPair } from './keys.ts';
 import { spMetadata } from './metadata.ts';
 import { buildAuthnRequest } from './request.ts';
-import { ResponseError, base64Limit, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { base64Limit, decodeSamlResponse, verifySamlResponse } from './response.ts';
+import { ResponseError } from './expectations.ts';
 import { spEndpoints } from './sp.ts';
 import { statusError } from './status.ts';
 
@@ -168,25 +162,31 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
       throw err;
     }
     if (!outcome.ok) throw statusError(outcome.status, this.config.cancel_status_messages);
-    const a = outcome.assertion;
+    const assertion = outcome.assertion;
 
-    const ttl = Math.max(1, Math.ceil((a.notOnOrAfter + skewMs - now) / 1000));
-    if (!(await this.deps.store.setIfAbsent(`saml:assertion:${this.id}:${sha256(`${a.issuer}\n${a.id}`)}`, '1', ttl))) {
+    const ttl = Math.max(1, Math.ceil((assertion.notOnOrAfter + skewMs - now) / 1000));
+    if (
+      !(await this.deps.store.setIfAbsent(
+        `saml:assertion:${this.id}:${sha256(`${assertion.issuer}\n${assertion.id}`)}`,
+        '1',
+        ttl,
+      ))
+    ) {
       throw new ProviderError('invalid_response', 'assertion replayed (its ID was seen before)');
     }
 
     // ForceAuthn asked for a new authentication; an IdP that reused its session says so in AuthnInstant
     const authTime = freshAuthTime(
-      a.authnInstant,
+      assertion.authnInstant,
       ctx.loginStartedAt,
       { clockSkewSeconds: this.config.clock_skew_seconds },
       'AuthnInstant',
     );
-    const loa = this.levelOf(a.authnContextClassRef);
+    const loa = this.levelOf(assertion.authnContextClassRef);
     if (!loaSatisfies(loa, ctx.acr)) throw new ProviderError('loa_too_low', `achieved ${loa}, requested ${ctx.acr}`);
     let person: ReturnType<typeof mapAttributes>;
     try {
-      person = mapAttributes(a.attributes, this.config.attributes);
+      person = mapAttributes(assertion.attributes, this.config.attributes);
     } catch (err) {
       if (err instanceof AttributeError) throw new ProviderError('invalid_response', err.message);
       throw err;
@@ -197,7 +197,11 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
         loa,
         amr: [...this.config.amr],
         authTime,
-        raw: { issuer: a.issuer, authnContextClassRef: a.authnContextClassRef, signedBy: a.signedBy },
+        raw: {
+          issuer: assertion.issuer,
+          authnContextClassRef: assertion.authnContextClassRef,
+          signedBy: assertion.signedBy,
+        },
       },
       responseDigest: `sha256:${sha256(xml)}`,
     };

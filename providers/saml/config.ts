@@ -10,6 +10,9 @@ import { DEFAULT_CANCEL_MESSAGES } from './status.ts';
 
 const keyPairFiles = z.strictObject({ key: readableFile, cert: readableFile });
 
+/** A size limit in bytes, between `min` and `max`. */
+const byteLimit = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
+
 export const samlConfigSchema = providerBaseSchema
   .extend({
     type: z.literal('saml'),
@@ -31,12 +34,7 @@ export const samlConfigSchema = providerBaseSchema
     /** PEM files that sign the metadata; when given, unsigned or differently signed metadata is refused */
     metadata_signing_certificates: z.array(readableFile).min(1).optional(),
     metadata_refresh_seconds: z.number().int().min(60).max(86_400).default(3600),
-    max_metadata_bytes: z
-      .number()
-      .int()
-      .min(4096)
-      .max(50 * 1024 * 1024)
-      .default(5 * 1024 * 1024),
+    max_metadata_bytes: byteLimit(4096, 50 * 1024 * 1024, 5 * 1024 * 1024),
     sp: z
       .strictObject({
         /** default: `<baseUrl>/providers/<id>/metadata` */
@@ -66,12 +64,7 @@ export const samlConfigSchema = providerBaseSchema
     attributes: attributesConfigSchema,
     amr: z.array(z.string().min(1)).min(1).default(['saml']),
     clock_skew_seconds: z.number().int().min(0).max(300).default(60),
-    max_response_bytes: z
-      .number()
-      .int()
-      .min(4096)
-      .max(2 * 1024 * 1024)
-      .default(256 * 1024),
+    max_response_bytes: byteLimit(4096, 2 * 1024 * 1024, 256 * 1024),
     /** how long an AuthnRequest ID stays answerable */
     request_ttl_seconds: z.number().int().min(60).max(3600).default(600),
     /** case-insensitive fragments of a status message that mean the user cancelled */

@@ -69,8 +69,8 @@ function signingCertificates(idp: Element): string[] {
 }
 
 function idpDescriptor(entity: Element): Element | undefined {
-  return children(entity, NS.md, 'IDPSSODescriptor').find((d) =>
-    (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL),
+  return children(entity, NS.md, 'IDPSSODescriptor').find((descriptor) =>
+    (attr(descriptor, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL),
   );
 }
 
@@ -81,7 +81,7 @@ function entities(root: Element): { entity: Element; parents: Element[] }[] {
     throw new MetadataError('metadata root is neither EntityDescriptor nor EntitiesDescriptor');
   const out: { entity: Element; parents: Element[] }[] = [];
   const walk = (group: Element, parents: Element[]) => {
-    for (const e of children(group, NS.md, 'EntityDescriptor')) out.push({ entity: e, parents: [...parents, group] });
+    for (const entity of children(group, NS.md, 'EntityDescriptor')) out.push({ entity, parents: [...parents, group] });
     for (const g of children(group, NS.md, 'EntitiesDescriptor')) walk(g, [...parents, group]);
   };
   walk(root, []);
@@ -89,15 +89,15 @@ function entities(root: Element): { entity: Element; parents: Element[] }[] {
 }
 
 /** Parse and verify IdP metadata; throws MetadataError saying what is wrong (never echoing the document). */
-export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescription {
-  const maxBytes = o.maxBytes ?? 5 * 1024 * 1024;
+export function parseIdpMetadata(xml: string, options: MetadataOptions): IdpDescription {
+  const maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
   let root: Element;
   try {
     root = parseStrict(xml).documentElement!;
-    if (o.signingCertificates) {
+    if (options.signingCertificates) {
       // From here on only the signed bytes count: whatever else the document holds is ignored.
-      const signed = verifyEnvelopedSignature(xml, root, o.signingCertificates);
+      const signed = verifyEnvelopedSignature(xml, root, options.signingCertificates);
       root = parseStrict(signed).documentElement!;
     }
   } catch (err) {
@@ -107,16 +107,18 @@ export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescriptio
   }
 
   const candidates = entities(root).filter(({ entity }) => idpDescriptor(entity));
-  const chosen = o.entityId ? candidates.filter(({ entity }) => attr(entity, 'entityID') === o.entityId) : candidates;
+  const chosen = options.entityId
+    ? candidates.filter(({ entity }) => attr(entity, 'entityID') === options.entityId)
+    : candidates;
   if (chosen.length === 0)
     throw new MetadataError(
-      o.entityId
+      options.entityId
         ? 'metadata describes no SAML 2.0 IdP with the configured entity_id'
         : 'metadata describes no SAML 2.0 IdP',
     );
   if (chosen.length > 1)
     throw new MetadataError(
-      o.entityId
+      options.entityId
         ? 'metadata describes the configured entity_id more than once'
         : 'metadata describes several IdPs: set idp.entity_id to pick one',
     );
@@ -133,8 +135,8 @@ export function parseIdpMetadata(xml: string, o: MetadataOptions): IdpDescriptio
     if (err instanceof XmlError) throw new MetadataError(err.message);
     throw err;
   }
-  if (validUntil === undefined && o.requireValidUntil) throw new MetadataError('metadata has no validUntil');
-  if (validUntil !== undefined && validUntil <= o.now)
+  if (validUntil === undefined && options.requireValidUntil) throw new MetadataError('metadata has no validUntil');
+  if (validUntil !== undefined && validUntil <= options.now)
     throw new MetadataError(`metadata expired (validUntil ${new Date(validUntil).toISOString()})`);
 
   const entityId = requiredAttr(entity, 'entityID');

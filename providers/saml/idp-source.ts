@@ -30,30 +30,30 @@ export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {
 }
 
 export class MetadataIdpSource implements IdpSource {
-  private readonly o: MetadataSourceOptions;
+  private readonly options: MetadataSourceOptions;
   private description: IdpDescription | undefined;
   private loadedAt = 0;
   private inflight: Promise<void> | undefined;
 
-  constructor(o: MetadataSourceOptions) {
-    this.o = o;
+  constructor(options: MetadataSourceOptions) {
+    this.options = options;
   }
 
   /** Load now; throws MetadataError (or the loader's error) when the metadata is unusable. */
   async load(now = Date.now()): Promise<IdpDescription> {
-    const xml = await this.o.load();
-    const d = parseIdpMetadata(xml, { ...this.o, now });
-    if (!d.ssoUrls[this.o.binding])
+    const xml = await this.options.load();
+    const parsed = parseIdpMetadata(xml, { ...this.options, now });
+    if (!parsed.ssoUrls[this.options.binding])
       throw new MetadataError(
-        `metadata has no SingleSignOnService for the HTTP-${this.o.binding === 'post' ? 'POST' : 'Redirect'} binding`,
+        `metadata has no SingleSignOnService for the HTTP-${this.options.binding === 'post' ? 'POST' : 'Redirect'} binding`,
       );
     // a refreshed document is as untrusted as the first: an http location would send the AuthnRequest
     // (and the user) over plain http, so it is refused and the last good metadata kept
-    if (this.o.requireHttps && !Object.values(d.ssoUrls).every((u) => u?.startsWith('https://')))
+    if (this.options.requireHttps && !Object.values(parsed.ssoUrls).every((u) => u?.startsWith('https://')))
       throw new MetadataError('its SingleSignOnService locations must be https in production');
-    this.description = d;
+    this.description = parsed;
     this.loadedAt = now;
-    return d;
+    return parsed;
   }
 
   private refresh(now: number): Promise<void> {
@@ -62,9 +62,9 @@ export class MetadataIdpSource implements IdpSource {
         () => undefined,
         (err: unknown) => {
           // keep the last good metadata; retry no sooner than a tenth of the interval
-          this.loadedAt = now - this.o.refreshMs + Math.ceil(this.o.refreshMs / 10);
-          this.o.logger.warn('SAML IdP metadata could not be refreshed', {
-            origin: this.o.origin,
+          this.loadedAt = now - this.options.refreshMs + Math.ceil(this.options.refreshMs / 10);
+          this.options.logger.warn('SAML IdP metadata could not be refreshed', {
+            origin: this.options.origin,
             detail: errorDetail(err),
           });
         },
@@ -80,22 +80,22 @@ export class MetadataIdpSource implements IdpSource {
   }
 
   async current(now = Date.now()): Promise<IdpDescription> {
-    if (!this.description || now - this.loadedAt >= this.o.refreshMs) await this.refresh(now);
-    const d = this.description;
-    if (!d) throw new ProviderError('temporarily_unavailable', 'IdP metadata is not available');
-    if (d.validUntil !== undefined && d.validUntil <= now)
+    if (!this.description || now - this.loadedAt >= this.options.refreshMs) await this.refresh(now);
+    const description = this.description;
+    if (!description) throw new ProviderError('temporarily_unavailable', 'IdP metadata is not available');
+    if (description.validUntil !== undefined && description.validUntil <= now)
       throw new ProviderError(
         'temporarily_unavailable',
         'IdP metadata expired (validUntil passed) and no valid replacement could be loaded',
       );
-    return d;
+    return description;
   }
 }
 
 export function errorDetail(err: unknown): string {
   if (err instanceof MetadataError) return err.message;
-  const e = err as { message?: string; cause?: { message?: string; code?: string } };
-  return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ').slice(0, 300);
+  const error = err as { message?: string; cause?: { message?: string; code?: string } };
+  return [error.message, error.cause?.code ?? error.cause?.message].filter(Boolean).join(': ').slice(0, 300);
 }
 
 export function fileLoader(path: string): () => Promise<string> {

@@ -19,12 +19,12 @@ function certBody(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 }
 
-export function spMetadata(o: MetadataOptions): string {
+export function spMetadata(options: MetadataOptions): string {
   const sp = new saml2.ServiceProvider({
-    entity_id: o.entityId,
-    private_key: o.signingKey,
-    certificate: o.signingCert,
-    assert_endpoint: o.acsUrl,
+    entity_id: options.entityId,
+    private_key: options.signingKey,
+    certificate: options.signingCert,
+    assert_endpoint: options.acsUrl,
   });
   const doc = new DOMParser().parseFromString(sp.create_metadata(), 'text/xml');
   const descriptor = doc.getElementsByTagNameNS(NS.md, 'SPSSODescriptor')[0] as Element | undefined;
@@ -38,7 +38,7 @@ export function spMetadata(o: MetadataOptions): string {
   for (const kd of Array.from(descriptor.getElementsByTagNameNS(NS.md, 'KeyDescriptor'))) {
     if (kd.getAttribute('use') !== 'encryption') continue;
     const cert = kd.getElementsByTagNameNS(NS.ds, 'X509Certificate')[0];
-    if (cert) cert.textContent = certBody(o.encryptionCert);
+    if (cert) cert.textContent = certBody(options.encryptionCert);
     for (const alg of [...ALLOWED_CONTENT_ENCRYPTION, ...ALLOWED_KEY_TRANSPORT]) {
       const m = doc.createElementNS(NS.md, 'md:EncryptionMethod');
       m.setAttribute('Algorithm', alg);
@@ -46,7 +46,7 @@ export function spMetadata(o: MetadataOptions): string {
     }
   }
   const format = doc.createElementNS(NS.md, 'md:NameIDFormat');
-  format.textContent = o.nameIdFormat;
+  format.textContent = options.nameIdFormat;
   if (acs) descriptor.insertBefore(format, acs);
   return new XMLSerializer().serializeToString(doc);
 }

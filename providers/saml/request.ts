@@ -36,27 +36,33 @@ export interface BuiltRequest {
 }
 
 /** saml2-js's AuthnRequest, unsigned (we sign it below for the binding in use). */
-function buildUnsigned(o: AuthnRequestOptions): Promise<{ id: string; xml: string }> {
+function buildUnsigned(options: AuthnRequestOptions): Promise<{ id: string; xml: string }> {
   const sp = new saml2.ServiceProvider({
-    entity_id: o.spEntityId,
-    private_key: o.signingKey,
-    certificate: o.signingCert,
-    assert_endpoint: o.acsUrl,
+    entity_id: options.spEntityId,
+    private_key: options.signingKey,
+    certificate: options.signingCert,
+    assert_endpoint: options.acsUrl,
   });
-  const idp = new saml2.IdentityProvider({ sso_login_url: o.idpSsoUrl, sso_logout_url: o.idpSsoUrl, certificates: [] });
-  const options = {
+  const idp = new saml2.IdentityProvider({
+    sso_login_url: options.idpSsoUrl,
+    sso_logout_url: options.idpSsoUrl,
+    certificates: [],
+  });
+  const loginRequest = {
     sign_get_request: false,
-    force_authn: o.forceAuthn,
-    nameid_format: o.nameIdFormat,
-    ...(o.classRefs.length ? { auth_context: { comparison: 'minimum' as const, class_refs: o.classRefs } } : {}),
+    force_authn: options.forceAuthn,
+    nameid_format: options.nameIdFormat,
+    ...(options.classRefs.length
+      ? { auth_context: { comparison: 'minimum' as const, class_refs: options.classRefs } }
+      : {}),
   };
   return new Promise((resolve, reject) => {
-    sp.create_login_request_url(idp, options, (err, url, id) => {
+    sp.create_login_request_url(idp, loginRequest, (err, url, id) => {
       if (err) return reject(err);
       const encoded = new URL(url).searchParams.get('SAMLRequest');
       if (!encoded) return reject(new Error('saml2-js produced no SAMLRequest'));
       const xml = inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8');
-      resolve({ id, xml: o.eidas ? addEidasExtensions(xml, o.eidas) : xml });
+      resolve({ id, xml: options.eidas ? addEidasExtensions(xml, options.eidas) : xml });
     });
   });
 }
@@ -68,49 +74,49 @@ export function redirectSignedQuery(
   relayState: string | undefined,
   sigAlg: string,
 ): string {
-  let q = `${param}=${encodeURIComponent(encoded)}`;
-  if (relayState !== undefined) q += `&RelayState=${encodeURIComponent(relayState)}`;
-  return `${q}&SigAlg=${encodeURIComponent(sigAlg)}`;
+  let query = `${param}=${encodeURIComponent(encoded)}`;
+  if (relayState !== undefined) query += `&RelayState=${encodeURIComponent(relayState)}`;
+  return `${query}&SigAlg=${encodeURIComponent(sigAlg)}`;
 }
 
 export function signPostXml(xml: string, key: string, cert: string, afterLocalName = 'Issuer'): string {
-  const sx = new SignedXml({
+  const signer = new SignedXml({
     privateKey: key,
     publicCert: cert,
     signatureAlgorithm: RSA_SHA256,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
-  sx.addReference({
+  signer.addReference({
     xpath: '/*',
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
     digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
   });
-  sx.computeSignature(xml, { location: { reference: `/*/*[local-name(.)='${afterLocalName}']`, action: 'after' } });
-  return sx.getSignedXml();
+  signer.computeSignature(xml, { location: { reference: `/*/*[local-name(.)='${afterLocalName}']`, action: 'after' } });
+  return signer.getSignedXml();
 }
 
-export async function buildAuthnRequest(o: AuthnRequestOptions): Promise<BuiltRequest> {
-  const { id, xml } = await buildUnsigned(o);
-  if (o.binding === 'post') {
-    const signed = signPostXml(xml, o.signingKey, o.signingCert);
+export async function buildAuthnRequest(options: AuthnRequestOptions): Promise<BuiltRequest> {
+  const { id, xml } = await buildUnsigned(options);
+  if (options.binding === 'post') {
+    const signed = signPostXml(xml, options.signingKey, options.signingCert);
     return {
       id,
       xml,
       action: {
         type: 'form',
-        url: o.idpSsoUrl,
-        fields: { SAMLRequest: Buffer.from(signed, 'utf8').toString('base64'), RelayState: o.relayState },
+        url: options.idpSsoUrl,
+        fields: { SAMLRequest: Buffer.from(signed, 'utf8').toString('base64'), RelayState: options.relayState },
       },
     };
   }
   const query = redirectSignedQuery(
     'SAMLRequest',
     deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'),
-    o.relayState,
+    options.relayState,
     RSA_SHA256,
   );
-  const signature = cryptoSign('sha256', Buffer.from(query, 'utf8'), o.signingKey).toString('base64');
-  const url = new URL(o.idpSsoUrl);
+  const signature = cryptoSign('sha256', Buffer.from(query, 'utf8'), options.signingKey).toString('base64');
+  const url = new URL(options.idpSsoUrl);
   const sep = url.search ? '&' : '?';
   return {
     id,

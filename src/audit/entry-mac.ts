@@ -24,9 +24,9 @@ export class EntryMac {
 
   /** HMAC-SHA256 over the concatenation of parts. */
   mac(...parts: (string | Buffer)[]): Buffer {
-    const h = createHmac('sha256', this.key);
-    for (const p of parts) h.update(p);
-    return h.digest();
+    const hmac = createHmac('sha256', this.key);
+    for (const p of parts) hmac.update(p);
+    return hmac.digest();
   }
 
   /** `{...}` (an unsealed entry) → the same object with its MAC as last member. */

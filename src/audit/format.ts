@@ -28,9 +28,9 @@ export interface Position {
   index?: number;
 }
 
-export function describePosition(p: Position): string {
-  const what = p.index !== undefined ? `entry ${p.index} ` : '';
-  return `${what}(${p.file} line ${p.line}, byte ${p.offset})`;
+export function describePosition(position: Position): string {
+  const what = position.index !== undefined ? `entry ${position.index} ` : '';
+  return `${what}(${position.file} line ${position.line}, byte ${position.offset})`;
 }
 
 export class FormatError extends Error {
@@ -150,20 +150,27 @@ export function decodeEntryAt(buf: Buffer, start: number, end: number): DecodedE
 function checkEntry(value: unknown): StoredEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new FormatError('entry is not an object');
-  const e = value as Record<string, unknown>;
-  for (const key of Object.keys(e))
+  const entry = value as Record<string, unknown>;
+  for (const key of Object.keys(entry))
     if (!KNOWN_FIELDS.has(key)) throw new FormatError(`entry has an unknown field ${JSON.stringify(key)}`);
-  if (!Number.isSafeInteger(e.i) || (e.i as number) < 0) throw new FormatError('entry index is missing or invalid');
-  if (!isUtcMs(e.t)) throw new FormatError('entry time is not a UTC time with milliseconds');
-  if (typeof e.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, e.type))
+  if (!Number.isSafeInteger(entry.i) || (entry.i as number) < 0)
+    throw new FormatError('entry index is missing or invalid');
+  if (!isUtcMs(entry.t)) throw new FormatError('entry time is not a UTC time with milliseconds');
+  if (typeof entry.type !== 'string' || !Object.hasOwn(AUDIT_EVENTS, entry.type))
     throw new FormatError('entry type is not in the audit vocabulary');
-  if (e.code !== AUDIT_EVENTS[e.type as AuditEventType]) throw new FormatError('entry code does not match its type');
+  if (entry.code !== AUDIT_EVENTS[entry.type as AuditEventType])
+    throw new FormatError('entry code does not match its type');
   for (const key of OPTIONAL_STRINGS)
-    if (e[key] !== undefined && typeof e[key] !== 'string') throw new FormatError(`entry field ${key} is not a string`);
-  if (typeof e.mac !== 'string' || !MAC_HEX.test(e.mac)) throw new FormatError('entry MAC is missing or malformed');
-  if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)))
+    if (entry[key] !== undefined && typeof entry[key] !== 'string')
+      throw new FormatError(`entry field ${key} is not a string`);
+  if (typeof entry.mac !== 'string' || !MAC_HEX.test(entry.mac))
+    throw new FormatError('entry MAC is missing or malformed');
+  if (
+    entry.detail !== undefined &&
+    (typeof entry.detail !== 'object' || entry.detail === null || Array.isArray(entry.detail))
+  )
     throw new FormatError('entry detail is not an object');
-  return e as unknown as StoredEntry;
+  return entry as unknown as StoredEntry;
 }
 
 /** What a checkpoint signs. */
@@ -182,35 +189,44 @@ export interface Checkpoint extends CheckpointPayload {
   sig: string;
 }
 
-export function checkpointPayloadBytes(p: CheckpointPayload): Buffer {
-  return Buffer.from(JSON.stringify({ n: p.n, size: p.size, root: p.root, time: p.time }));
+export function checkpointPayloadBytes({ n, size, root, time }: CheckpointPayload): Buffer {
+  return Buffer.from(JSON.stringify({ n, size, root, time }));
 }
 
-export function encodeCheckpointLine(c: Checkpoint): string {
-  return `${JSON.stringify({ n: c.n, size: c.size, root: c.root, time: c.time, sig: c.sig })}\n`;
+export function encodeCheckpointLine({ n, size, root, time, sig }: Checkpoint): string {
+  return `${JSON.stringify({ n, size, root, time, sig })}\n`;
 }
 
 /** Parse a checkpoint line (without newline); it must be byte-for-byte canonical. Signature not checked. */
 export function decodeCheckpointLine(line: string): Checkpoint {
-  let v: unknown;
+  let parsed: unknown;
   try {
-    v = JSON.parse(line);
+    parsed = JSON.parse(line);
   } catch {
     throw new FormatError('checkpoint is not valid JSON');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError('checkpoint is not an object');
-  const c = v as Record<string, unknown>;
-  if (!Number.isSafeInteger(c.n) || (c.n as number) < 0) throw new FormatError('checkpoint number is invalid');
-  if (!Number.isSafeInteger(c.size) || (c.size as number) < 0) throw new FormatError('checkpoint size is invalid');
-  if (typeof c.root !== 'string' || !/^[0-9a-f]{64}$/.test(c.root))
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new FormatError('checkpoint is not an object');
+  const fields = parsed as Record<string, unknown>;
+  if (!Number.isSafeInteger(fields.n) || (fields.n as number) < 0)
+    throw new FormatError('checkpoint number is invalid');
+  if (!Number.isSafeInteger(fields.size) || (fields.size as number) < 0)
+    throw new FormatError('checkpoint size is invalid');
+  if (typeof fields.root !== 'string' || !/^[0-9a-f]{64}$/.test(fields.root))
     throw new FormatError('checkpoint root is not a hex SHA-256 hash');
-  if (!isUtcMs(c.time)) throw new FormatError('checkpoint time is not a UTC time with milliseconds');
-  if (typeof c.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(c.sig))
+  if (!isUtcMs(fields.time)) throw new FormatError('checkpoint time is not a UTC time with milliseconds');
+  if (typeof fields.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(fields.sig))
     throw new FormatError('checkpoint signature is missing or malformed');
-  const cp = { n: c.n as number, size: c.size as number, root: c.root, time: c.time, sig: c.sig };
-  if (encodeCheckpointLine(cp) !== `${line}\n`)
+  const checkpoint = {
+    n: fields.n as number,
+    size: fields.size as number,
+    root: fields.root,
+    time: fields.time,
+    sig: fields.sig,
+  };
+  if (encodeCheckpointLine(checkpoint) !== `${line}\n`)
     throw new FormatError('checkpoint is not in canonical form (bytes added or changed)');
-  return cp;
+  return checkpoint;
 }
 
 /** Lines of a file: complete lines and the torn tail (bytes after the last newline). */

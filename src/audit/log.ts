@@ -183,12 +183,12 @@ export class FileAuditLog implements AuditLog {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const t = new Date(this.now()).toISOString();
+    const time = new Date(this.now()).toISOString();
     const first = this.tree.size;
     const leaves: Buffer[] = [];
     let text = '';
     batch.forEach((p, k) => {
-      const { line, leaf } = encodeEntryLine(this.options.mac.seal(`{"i":${first + k},"t":"${t}",${p.fields}}`));
+      const { line, leaf } = encodeEntryLine(this.options.mac.seal(`{"i":${first + k},"t":"${time}",${p.fields}}`));
       text += line;
       leaves.push(leaf);
     });

@@ -27,6 +27,31 @@ function shiftToOdd(fn: number, sn: number): [number, number] {
   return [fn, sn];
 }
 
+/**
+ * The walk up the tree both algorithms share: for each proof element, whether it is a left sibling
+ * (LSB(fn) set, or fn equal to sn) or a right one, handed to `hash`; then fn and sn move up a level.
+ * A proof must end exactly at the root (sn 0).
+ */
+function walkProof(
+  fn: number,
+  sn: number,
+  proof: readonly Uint8Array[],
+  what: string,
+  hash: (element: Uint8Array, leftSibling: boolean) => void,
+): void {
+  for (const element of proof) {
+    if (sn === 0) throw new ProofError(`${what} proof is too long`);
+    const leftSibling = isOdd(fn) || fn === sn;
+    hash(element, leftSibling);
+    if (leftSibling) [fn, sn] = shiftToOdd(fn, sn);
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) throw new ProofError(`${what} proof is too short`);
+}
+
+const sameHash = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
 /** RFC 9162 2.1.3.2. Throws ProofError explaining why the proof does not hold. */
 export function verifyInclusion(
   leaf: Uint8Array,
@@ -41,22 +66,11 @@ export function verifyInclusion(
   if (!Number.isSafeInteger(size) || size < 1) throw new ProofError(`tree size ${size} is invalid`);
   if (!Number.isSafeInteger(index) || index < 0) throw new ProofError(`leaf index ${index} is invalid`);
   if (index >= size) throw new ProofError(`leaf index ${index} is not inside a tree of ${size} entries`);
-  let fn = index;
-  let sn = size - 1;
   let r: Uint8Array = leaf;
-  for (const p of path) {
-    if (sn === 0) throw new ProofError('inclusion proof is too long');
-    if (isOdd(fn) || fn === sn) {
-      r = nodeHash(p, r);
-      [fn, sn] = shiftToOdd(fn, sn);
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  if (sn !== 0) throw new ProofError('inclusion proof is too short');
-  if (!Buffer.from(r).equals(Buffer.from(root)))
+  walkProof(index, size - 1, path, 'inclusion', (p, leftSibling) => {
+    r = leftSibling ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  if (!sameHash(r, root))
     throw new ProofError('inclusion proof does not lead to the root (wrong entry, index or proof)');
 }
 
@@ -76,8 +90,7 @@ export function verifyConsistency(
   if (first > second) throw new ProofError(`first tree size ${first} is larger than the second ${second}`);
   if (first === second) {
     if (proof.length !== 0) throw new ProofError('consistency proof between equal sizes must be empty');
-    if (!Buffer.from(firstRoot).equals(Buffer.from(secondRoot)))
-      throw new ProofError('equal tree sizes with different roots');
+    if (!sameHash(firstRoot, secondRoot)) throw new ProofError('equal tree sizes with different roots');
     return;
   }
   if (proof.length === 0) throw new ProofError('consistency proof is empty');
@@ -92,21 +105,14 @@ export function verifyConsistency(
   }
   let fr: Uint8Array = path[0]!;
   let sr: Uint8Array = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) throw new ProofError('consistency proof is too long');
-    if (isOdd(fn) || fn === sn) {
+  walkProof(fn, sn, path.slice(1), 'consistency', (c, leftSibling) => {
+    if (leftSibling) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      [fn, sn] = shiftToOdd(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  if (sn !== 0) throw new ProofError('consistency proof is too short');
-  if (!Buffer.from(fr).equals(Buffer.from(firstRoot)))
-    throw new ProofError('consistency proof does not lead to the first root');
-  if (!Buffer.from(sr).equals(Buffer.from(secondRoot)))
-    throw new ProofError('consistency proof does not lead to the second root');
+  });
+  if (!sameHash(fr, firstRoot)) throw new ProofError('consistency proof does not lead to the first root');
+  if (!sameHash(sr, secondRoot)) throw new ProofError('consistency proof does not lead to the second root');
 }

@@ -63,10 +63,10 @@ export class SegmentReader {
 
 /** fsync a directory, so a created or renamed file in it survives a crash */
 export async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
+  const directory = await open(dir, 'r');
   try {
-    await d.sync();
+    await directory.sync();
   } finally {
-    await d.close();
+    await directory.close();
   }
 }

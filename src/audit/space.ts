@@ -22,8 +22,8 @@ export class FreeSpace {
   }
 
   async check(): Promise<void> {
-    const s = await statfs(this.dir);
-    const free = s.bavail * s.bsize;
+    const stats = await statfs(this.dir);
+    const free = stats.bavail * stats.bsize;
     this.estimate = free;
     if (free < this.floor) this.markLow(free);
     else if (this.low) {

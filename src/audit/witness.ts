@@ -38,19 +38,19 @@ export class FileWitness implements Witness {
   async write(line: string): Promise<void> {
     // replace atomically: a crash leaves the old or the new checkpoint, never half of one
     const tmp = `${this.path}.tmp`;
-    const f = await open(tmp, 'w', 0o600);
+    const file = await open(tmp, 'w', 0o600);
     try {
-      await f.writeFile(line);
-      await f.sync();
+      await file.writeFile(line);
+      await file.sync();
     } finally {
-      await f.close();
+      await file.close();
     }
     await rename(tmp, this.path);
-    const d = await open(dirname(this.path), 'r');
+    const directory = await open(dirname(this.path), 'r');
     try {
-      await d.sync();
+      await directory.sync();
     } finally {
-      await d.close();
+      await directory.close();
     }
   }
 }
@@ -108,7 +108,7 @@ export class WitnessPublisher {
       const line = this.next;
       this.next = undefined;
       try {
-        await Promise.all(this.witnesses.map((w) => w.write(line)));
+        await Promise.all(this.witnesses.map((witness) => witness.write(line)));
         if (this.failure) this.logger.warn('audit witness updated again; accepting events');
         this.failure = undefined;
       } catch (err) {
@@ -140,20 +140,20 @@ export async function witnessProblem(
     if (!latest) return undefined; // a new log: nothing witnessed yet
     return `witness ${name} holds no checkpoint, but the log has ${checkpoints.length} (the witness was deleted or lost, or configured after the log began); check the log with "vpm-gateway audit verify --config FILE", then run "vpm-gateway audit witness --config FILE --reset"`;
   }
-  let w: Checkpoint;
+  let witnessed: Checkpoint;
   try {
-    w = decodeCheckpointLine(stored.trimEnd());
-    await verifyCheckpointSignature(w, key);
+    witnessed = decodeCheckpointLine(stored.trimEnd());
+    await verifyCheckpointSignature(witnessed, key);
   } catch (err) {
     return `witness ${name} holds no valid checkpoint of this log: ${(err as Error).message}`;
   }
-  const mine = checkpoints.find((c) => c.n === w.n);
+  const mine = checkpoints.find((c) => c.n === witnessed.n);
   if (!mine) {
-    return `the log is shorter than witness ${name}: the witness holds checkpoint ${w.n} (size ${w.size}, ${w.time}) but the log's latest checkpoint is ${latest ? `${latest.n} (size ${latest.size}, ${latest.time})` : 'none'} (log rolled back or truncated)`;
+    return `the log is shorter than witness ${name}: the witness holds checkpoint ${witnessed.n} (size ${witnessed.size}, ${witnessed.time}) but the log's latest checkpoint is ${latest ? `${latest.n} (size ${latest.size}, ${latest.time})` : 'none'} (log rolled back or truncated)`;
   }
-  const differs = (['size', 'root', 'time', 'sig'] as const).filter((f) => mine[f] !== w[f]);
+  const differs = (['size', 'root', 'time', 'sig'] as const).filter((field) => mine[field] !== witnessed[field]);
   if (differs.length) {
-    return `the log is inconsistent with witness ${name}: checkpoint ${w.n} differs in ${differs.join(', ')} (witness: size ${w.size}, root ${w.root.slice(0, 16)}…; log: size ${mine.size}, root ${mine.root.slice(0, 16)}…): history rewritten`;
+    return `the log is inconsistent with witness ${name}: checkpoint ${witnessed.n} differs in ${differs.join(', ')} (witness: size ${witnessed.size}, root ${witnessed.root.slice(0, 16)}…; log: size ${mine.size}, root ${mine.root.slice(0, 16)}…): history rewritten`;
   }
   return undefined;
 }
@@ -165,16 +165,16 @@ export async function checkWitnesses(
   key: CheckpointVerifier,
 ): Promise<string[]> {
   const problems: string[] = [];
-  for (const w of witnesses) {
+  for (const witness of witnesses) {
     let stored: string | undefined;
     try {
-      stored = await w.read();
+      stored = await witness.read();
     } catch (err) {
-      problems.push(`cannot read witness ${w.name}: ${(err as Error).message}`);
+      problems.push(`cannot read witness ${witness.name}: ${(err as Error).message}`);
       continue;
     }
-    const p = await witnessProblem(w.name, stored, checkpoints, key);
-    if (p) problems.push(p);
+    const problem = await witnessProblem(witness.name, stored, checkpoints, key);
+    if (problem) problems.push(problem);
   }
   return problems;
 }

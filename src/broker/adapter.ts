@@ -1,4 +1,4 @@
-// The one small interface every provider module in providers/ implements (after dex's CallbackConnector).
+// The one small interface every provider module in providers/ implements.
 // The broker owns all per-login state: an adapter returns `connData` from start(), the broker stores it
 // with the login and, on the callback, parses it with the adapter's own schema before handing it back;
 // the browser never sees it. What a kind declares to the core (its config schema, back channels,

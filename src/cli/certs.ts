@@ -71,15 +71,15 @@ export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPk
   }
   const leaves = {} as DevPki['leaves'];
   for (const [stem, options] of Object.entries(LEAVES)) {
-    const p = paths(dir, stem);
-    leaves[stem] = p;
-    const hasCert = existsSync(p.cert);
-    if (hasCert && existsSync(p.key)) continue;
-    if (hasCert !== existsSync(p.key))
+    const files = paths(dir, stem);
+    leaves[stem] = files;
+    const hasCert = existsSync(files.cert);
+    if (hasCert && existsSync(files.key)) continue;
+    if (hasCert !== existsSync(files.key))
       throw new Error(`${dir}: ${stem}.pem and ${stem}-key.pem must both exist or both be absent`);
     const leaf: IssuedCertificate = await issueCertificate(ca, options);
-    write(p.cert, leaf.cert, false);
-    write(p.key, leaf.key, true);
+    write(files.cert, leaf.cert, false);
+    write(files.key, leaf.key, true);
     created.push(`${stem}.pem`, `${stem}-key.pem`);
   }
   return { dir, ca: caPaths, leaves, created };

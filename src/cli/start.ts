@@ -3,7 +3,7 @@
 import { AuditUnavailableError } from '../audit/events.ts';
 import { createGateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
-import { listen, listenMtls } from '../tls/inbound.ts';
+import { listen, listenMtls } from '../tls/listeners.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { prepareDemoMaterial } from '../web/demo-peers.ts';
 import { command, emit, EXIT_FAILED } from './command.ts';

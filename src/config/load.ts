@@ -130,45 +130,47 @@ export function parseConfig(text: string, path: string, { factories, env = proce
 }
 
 /** Rules that span several settings, and what production mode demands. */
-function crossChecks(c: GatewayFileConfig, providerIds: Set<string>): string[] {
+function crossChecks(config: GatewayFileConfig, providerIds: Set<string>): string[] {
   const out: string[] = [];
-  const prod = c.production;
-  if (prod && !c.issuer.startsWith('https://')) out.push('issuer: must be https in production');
-  if (prod && !c.cookie_keys) out.push('cookie_keys: required in production (at least one secret of 32+ characters)');
-  (c.cookie_keys ?? []).forEach((k, i) => {
+  const prod = config.production;
+  if (prod && !config.issuer.startsWith('https://')) out.push('issuer: must be https in production');
+  if (prod && !config.cookie_keys)
+    out.push('cookie_keys: required in production (at least one secret of 32+ characters)');
+  (config.cookie_keys ?? []).forEach((k, i) => {
     if (prod && k.length < 32) out.push(`cookie_keys[${i}]: must be at least 32 characters in production`);
   });
-  if (prod && c.demo.enabled) out.push('demo.enabled: the demo must be off in production');
-  if (c.clients.some((cl) => cl.subject_type === 'pairwise') && !c.pairwise_salt)
+  if (prod && config.demo.enabled) out.push('demo.enabled: the demo must be off in production');
+  if (config.clients.some((client) => client.subject_type === 'pairwise') && !config.pairwise_salt)
     out.push('pairwise_salt: required when a client uses subject_type pairwise');
   const clientIds = new Set<string>();
-  c.clients.forEach((cl, i) => {
+  config.clients.forEach((client, i) => {
     const at = `clients[${i}]`;
-    if (clientIds.has(cl.client_id)) out.push(`${at}.client_id: duplicate client id ${JSON.stringify(cl.client_id)}`);
-    clientIds.add(cl.client_id);
-    cl.redirect_uris.forEach((u, j) => {
+    if (clientIds.has(client.client_id))
+      out.push(`${at}.client_id: duplicate client id ${JSON.stringify(client.client_id)}`);
+    clientIds.add(client.client_id);
+    client.redirect_uris.forEach((u, j) => {
       if (prod && !u.startsWith('https://')) out.push(`${at}.redirect_uris[${j}]: must be https in production`);
       if (u.includes('#')) out.push(`${at}.redirect_uris[${j}]: must not contain a fragment`);
     });
-    cl.post_logout_redirect_uris.forEach((u, j) => {
+    client.post_logout_redirect_uris.forEach((u, j) => {
       if (prod && !u.startsWith('https://'))
         out.push(`${at}.post_logout_redirect_uris[${j}]: must be https in production`);
     });
-    const m = cl.token_endpoint_auth_method;
-    if ((m === 'client_secret_basic' || m === 'client_secret_post') && !cl.client_secret)
-      out.push(`${at}.client_secret: required for ${m}`);
-    if (cl.client_secret && prod && cl.client_secret.length < 32)
+    const method = client.token_endpoint_auth_method;
+    if ((method === 'client_secret_basic' || method === 'client_secret_post') && !client.client_secret)
+      out.push(`${at}.client_secret: required for ${method}`);
+    if (client.client_secret && prod && client.client_secret.length < 32)
       out.push(`${at}.client_secret: must be at least 32 characters in production`);
-    if ((m === 'private_key_jwt' || m === 'self_signed_tls_client_auth') && !cl.jwks && !cl.jwks_uri)
-      out.push(`${at}.jwks: required for ${m} (or jwks_uri)`);
-    if (m === 'tls_client_auth' && !cl.tls_client_auth_subject_dn)
+    if ((method === 'private_key_jwt' || method === 'self_signed_tls_client_auth') && !client.jwks && !client.jwks_uri)
+      out.push(`${at}.jwks: required for ${method} (or jwks_uri)`);
+    if (method === 'tls_client_auth' && !client.tls_client_auth_subject_dn)
       out.push(`${at}.tls_client_auth_subject_dn: required for tls_client_auth`);
-    (cl.providers ?? []).forEach((p, j) => {
+    (client.providers ?? []).forEach((p, j) => {
       if (!providerIds.has(p)) out.push(`${at}.providers[${j}]: unknown provider ${JSON.stringify(p)}`);
     });
   });
-  if (c.demo.enabled && !clientIds.has(c.demo.client_id))
-    out.push(`demo.client_id: no client ${JSON.stringify(c.demo.client_id)} is configured`);
+  if (config.demo.enabled && !clientIds.has(config.demo.client_id))
+    out.push(`demo.client_id: no client ${JSON.stringify(config.demo.client_id)} is configured`);
   return out;
 }
 

@@ -50,28 +50,29 @@ function redisProblems(url: string): Problem[] {
 }
 
 /** RFC 8705 tls_client_auth trusts a certificate only as far as its chain: without a CA the default store decides. */
-function clientCaProblems(c: GatewayConfig): Problem[] {
-  const users = c.clients.flatMap((cl, i) =>
-    cl.token_endpoint_auth_method === 'tls_client_auth' ? [`clients[${i}]`] : [],
+function clientCaProblems(config: GatewayConfig): Problem[] {
+  const users = config.clients.flatMap((client, i) =>
+    client.token_endpoint_auth_method === 'tls_client_auth' ? [`clients[${i}]`] : [],
   );
   if (!users.length) return [];
   const who = `${users.join(', ')} ${users.length > 1 ? 'use' : 'uses'} tls_client_auth`;
-  const s = c.server;
+  const server = config.server;
   const native =
-    !!s?.tls && (s.mtls?.port !== undefined || s.tls.request_client_certificate === true || !!s.tls.client_ca);
+    !!server?.tls &&
+    (server.mtls?.port !== undefined || server.tls.request_client_certificate === true || !!server.tls.client_ca);
   const out: Problem[] = [];
-  if (native && !s!.tls!.client_ca)
+  if (native && !server!.tls!.client_ca)
     out.push([
       'server.tls.client_ca',
       `required in production: ${who}, and without it any certificate of the process's default CA store would be accepted`,
     ]);
-  if (s?.client_certificate_header && !s.client_certificate_header.client_ca && !s.tls?.client_ca) {
+  if (server?.client_certificate_header && !server.client_certificate_header.client_ca && !server.tls?.client_ca) {
     out.push([
       'server.client_certificate_header.client_ca',
       `required in production: ${who}, and forwarded certificates must chain to the agency CA`,
     ]);
   }
-  if (!native && !s?.client_certificate_header)
+  if (!native && !server?.client_certificate_header)
     out.push([
       `${users[0]}.token_endpoint_auth_method`,
       'tls_client_auth needs client certificates: configure server.tls with client_ca, or server.client_certificate_header',
@@ -80,29 +81,30 @@ function clientCaProblems(c: GatewayConfig): Problem[] {
 }
 
 /** Every production refusal of this section, as `path: message` lines (empty outside production). */
-export function productionProblems(c: GatewayConfig): string[] {
-  if (!c.production) return [];
+export function productionProblems(config: GatewayConfig): string[] {
+  if (!config.production) return [];
   const out: Problem[] = [];
-  if (c.pairwise_salt !== undefined && c.pairwise_salt.length < MIN_SECRET_LENGTH) {
+  if (config.pairwise_salt !== undefined && config.pairwise_salt.length < MIN_SECRET_LENGTH) {
     // a pairwise sub is an HMAC of a personal code: a short salt is found by trying salts against known codes
     out.push(['pairwise_salt', `must be at least ${MIN_SECRET_LENGTH} characters in production`]);
   }
-  if (c.store.type === 'redis') out.push(...redisProblems(c.store.url));
-  if (c.proxy === true)
+  if (config.store.type === 'redis') out.push(...redisProblems(config.store.url));
+  if (config.proxy === true)
     out.push([
       'proxy',
       'true trusts X-Forwarded-For from any peer; name the TLS terminators (addresses or CIDR blocks) in production',
     ]);
-  else if (!c.server?.tls && c.proxy === false)
+  else if (!config.server?.tls && config.proxy === false)
     out.push([
       'proxy',
       'without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls',
     ]);
-  out.push(...clientCaProblems(c));
-  const demoBase = `${c.issuer.replace(/\/$/, '')}/demo/`;
-  c.providers.forEach(({ config }, i) => {
-    for (const [k, v] of Object.entries(config))
-      if (k !== 'onboarding' && k !== 'name') demoPeerReferences(v, `providers[${i}].${k}`, demoBase, out);
+  out.push(...clientCaProblems(config));
+  const demoBase = `${config.issuer.replace(/\/$/, '')}/demo/`;
+  config.providers.forEach((provider, i) => {
+    for (const [field, value] of Object.entries(provider.config))
+      if (field !== 'onboarding' && field !== 'name')
+        demoPeerReferences(value, `providers[${i}].${field}`, demoBase, out);
   });
   return out.map(([path, message]) => `${path}: ${message}`);
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { secretSchema } from './secret.ts';
 import { auditConfigSchema } from '../audit/config.ts';
-import { ipOrCidr, serverSchema } from '../tls/inbound.ts';
+import { ipOrCidr, serverSchema } from '../tls/server-config.ts';
 import { securitySchema } from '../tls/security-checks.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
@@ -109,7 +109,7 @@ export const gatewaySchema = z.strictObject({
   demo: z
     .strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') })
     .default({ enabled: false, client_id: 'demo-service' }),
-  /** HTTPS listener and agency-service client certificates (src/tls/inbound.ts) */
+  /** HTTPS listener and agency-service client certificates (src/tls/server-config.ts) */
   server: serverSchema.optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

@@ -2,7 +2,7 @@
 // and certificate-bound tokens for services that authenticate with a certificate (RFC 8705 3).
 import type { ClientMetadata } from 'oidc-provider';
 import type { GatewayConfig } from '../config/load.ts';
-import { CERTIFICATE_AUTH_METHODS } from '../tls/inbound.ts';
+import { CERTIFICATE_AUTH_METHODS } from '../tls/mtls-feature.ts';
 
 export function clientMetadata(client: GatewayConfig['clients'][number]): ClientMetadata {
   return {

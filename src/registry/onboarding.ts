@@ -11,28 +11,34 @@ export interface Eligibility {
   reasons: string[];
 }
 
-export function eligibility(p: ProviderBaseConfig, production: boolean, today = new Date()): Eligibility {
+export function eligibility(provider: ProviderBaseConfig, production: boolean, today = new Date()): Eligibility {
   const reasons: string[] = [];
-  const o = p.onboarding;
+  const onboarding = provider.onboarding;
   const day = today.toISOString().slice(0, 10);
-  if (p.kind === 'bank') {
-    if (!o.licence) reasons.push('onboarding.licence: a bank needs an active credit institution licence');
-    else if (o.licence.valid_until < day)
-      reasons.push(`onboarding.licence.valid_until: licence expired on ${o.licence.valid_until}`);
+  if (provider.kind === 'bank') {
+    if (!onboarding.licence) reasons.push('onboarding.licence: a bank needs an active credit institution licence');
+    else if (onboarding.licence.valid_until < day)
+      reasons.push(`onboarding.licence.valid_until: licence expired on ${onboarding.licence.valid_until}`);
   } else {
-    if (!o.eid_register)
+    if (!onboarding.eid_register)
       reasons.push('onboarding.eid_register: an eID provider must be in the Ministry of Defence register');
     else {
-      if (!o.eid_register.qualified)
+      if (!onboarding.eid_register.qualified)
         reasons.push('onboarding.eid_register.qualified: not a qualified enhanced-security eID provider');
-      if (o.eid_register.valid_until && o.eid_register.valid_until < day)
-        reasons.push(`onboarding.eid_register.valid_until: registration expired on ${o.eid_register.valid_until}`);
+      if (onboarding.eid_register.valid_until && onboarding.eid_register.valid_until < day)
+        reasons.push(
+          `onboarding.eid_register.valid_until: registration expired on ${onboarding.eid_register.valid_until}`,
+        );
     }
   }
-  if (!o.free_of_charge) reasons.push('onboarding.free_of_charge: the service must be free of charge');
-  if (!o.two_factor) reasons.push('onboarding.two_factor: online two-factor authentication is required');
-  const ready = production ? o.stage === 'production' : o.stage === 'production' || o.stage === 'testing';
+  if (!onboarding.free_of_charge) reasons.push('onboarding.free_of_charge: the service must be free of charge');
+  if (!onboarding.two_factor) reasons.push('onboarding.two_factor: online two-factor authentication is required');
+  const ready = production
+    ? onboarding.stage === 'production'
+    : onboarding.stage === 'production' || onboarding.stage === 'testing';
   if (!ready)
-    reasons.push(`onboarding.stage: ${o.stage} is not yet ${production ? 'production' : 'testing or production'}`);
+    reasons.push(
+      `onboarding.stage: ${onboarding.stage} is not yet ${production ? 'production' : 'testing or production'}`,
+    );
   return { eligible: reasons.length === 0, reasons };
 }

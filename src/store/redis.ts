@@ -25,39 +25,39 @@ export class RedisStore implements Store {
     this.prefix = prefix;
   }
 
-  private k(key: string): string {
+  private prefixed(key: string): string {
     return this.prefix + key;
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.client.get(this.k(key))) ?? undefined;
+    return (await this.client.get(this.prefixed(key))) ?? undefined;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    await this.client.set(this.k(key), value, 'EX', ttlSeconds);
+    await this.client.set(this.prefixed(key), value, 'EX', ttlSeconds);
   }
 
   async replace(key: string, value: string): Promise<boolean> {
-    return (await this.client.set(this.k(key), value, 'KEEPTTL', 'XX')) === 'OK';
+    return (await this.client.set(this.prefixed(key), value, 'KEEPTTL', 'XX')) === 'OK';
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
-    return (await this.client.set(this.k(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    return (await this.client.set(this.prefixed(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.client.getdel(this.k(key))) ?? undefined;
+    return (await this.client.getdel(this.prefixed(key))) ?? undefined;
   }
 
   async delete(...keys: string[]): Promise<void> {
-    if (keys.length) await this.client.del(...keys.map((key) => this.k(key)));
+    if (keys.length) await this.client.del(...keys.map((key) => this.prefixed(key)));
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    const k = this.k(key);
+    const k = this.prefixed(key);
     // NX gives a new set its TTL, GT only ever extends an existing one
     const results = await this.client
       .multi()
@@ -70,7 +70,7 @@ export class RedisStore implements Store {
   }
 
   async takeSet(key: string): Promise<string[]> {
-    const k = this.k(key);
+    const k = this.prefixed(key);
     const results = await this.client.multi().smembers(k).del(k).exec();
     if (!results || results[0]?.[0]) throw results?.[0]?.[0] ?? new Error('redis transaction aborted');
     return (results[0]?.[1] as string[]) ?? [];
@@ -78,7 +78,7 @@ export class RedisStore implements Store {
 
   async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
     assertTtl(ttlSeconds);
-    const k = this.k(key);
+    const k = this.prefixed(key);
     // one round trip; NX starts the window on the first increment and never extends it
     const results = await this.client.multi().incr(k).expire(k, ttlSeconds, 'NX').ttl(k).exec();
     const failed = results?.find(([err]) => err);
@@ -88,7 +88,7 @@ export class RedisStore implements Store {
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    const ttl = await this.client.ttl(this.k(key));
+    const ttl = await this.client.ttl(this.prefixed(key));
     return ttl >= 0 ? ttl : undefined;
   }
 

@@ -98,6 +98,30 @@ async function finish(cert: X509.X509Certificate, keys: CryptoKeyPair): Promise<
   return { cert: certPem, key, spkiPin: spkiPinOf(certPem) };
 }
 
+/** Issuer, signing key and algorithm of a certificate that `ca` signs. */
+function signedBy(ca: CertificateAuthority, hash: HashName) {
+  const signingAlgorithm = { name: ca.signer.key.algorithm.name, hash } as SignAlgorithm;
+  return { issuer: ca.signer.cert.subject, signingKey: ca.signer.key, signingAlgorithm };
+}
+
+/** BasicConstraints (CA, pathLen), keyCertSign/cRLSign and the subject key identifier of a CA. */
+async function caExtensions(opts: CertificateOptions, publicKey: CryptoKey): Promise<X509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(true, opts.pathLength ?? 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+  ];
+}
+
+async function authority(
+  cert: X509.X509Certificate,
+  keys: CryptoKeyPair,
+  opts: CertificateOptions,
+  hash: HashName,
+): Promise<CertificateAuthority> {
+  return { ...(await finish(cert, keys)), name: opts.commonName, signer: { key: keys.privateKey, cert, hash } };
+}
+
 /** A self-signed CA certificate (default: ten years, EC P-256). */
 export async function createCa(opts: CertificateOptions): Promise<CertificateAuthority> {
   const hash = opts.hash ?? 'SHA-256';
@@ -107,13 +131,9 @@ export async function createCa(opts: CertificateOptions): Promise<CertificateAut
     keys,
     signingAlgorithm: sign,
     ...validity(opts, 3650),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, opts.pathLength ?? 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: await caExtensions(opts, keys.publicKey),
   });
-  return { ...(await finish(cert, keys)), name: opts.commonName, signer: { key: keys.privateKey, cert, hash } };
+  return authority(cert, keys, opts, hash);
 }
 
 /** An intermediate CA signed by `parent` (default: five years, EC P-256, pathLen 0). */
@@ -123,33 +143,23 @@ export async function issueIntermediateCa(
 ): Promise<CertificateAuthority> {
   const hash = opts.hash ?? 'SHA-256';
   const { keys } = await generateKeys(opts.key ?? { type: 'ec' }, hash);
-  const parentAlg = parent.signer.key.algorithm.name;
-  const sign =
-    parentAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: parentAlg, hash } as SignAlgorithm);
   const cert = await x509.X509CertificateGenerator.create({
     subject: subjectName(opts),
-    issuer: parent.signer.cert.subject,
     publicKey: keys.publicKey,
-    signingKey: parent.signer.key,
-    signingAlgorithm: sign,
+    ...signedBy(parent, hash),
     ...validity(opts, 1825),
     extensions: [
-      new x509.BasicConstraintsExtension(true, opts.pathLength ?? 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ...(await caExtensions(opts, keys.publicKey)),
       await x509.AuthorityKeyIdentifierExtension.create(parent.signer.cert),
     ],
   });
-  return { ...(await finish(cert, keys)), name: opts.commonName, signer: { key: keys.privateKey, cert, hash } };
+  return authority(cert, keys, opts, hash);
 }
 
 /** A leaf certificate signed by `ca` (default: one year, EC P-256). */
 export async function issueCertificate(ca: CertificateAuthority, opts: LeafOptions): Promise<IssuedCertificate> {
   const hash = opts.hash ?? 'SHA-256';
   const { keys } = await generateKeys(opts.key ?? { type: 'ec' }, hash);
-  const caKeyAlg = ca.signer.key.algorithm.name;
-  const sign =
-    caKeyAlg === 'ECDSA' ? ({ name: 'ECDSA', hash } as SignAlgorithm) : ({ name: caKeyAlg, hash } as SignAlgorithm);
   const usages: string[] = [];
   if (opts.usage !== 'client') usages.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== 'server') usages.push(x509.ExtendedKeyUsage.clientAuth);
@@ -167,10 +177,8 @@ export async function issueCertificate(ca: CertificateAuthority, opts: LeafOptio
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   const cert = await x509.X509CertificateGenerator.create({
     subject: subjectName(opts),
-    issuer: ca.signer.cert.subject,
     publicKey: keys.publicKey,
-    signingKey: ca.signer.key,
-    signingAlgorithm: sign,
+    ...signedBy(ca, hash),
     ...validity(opts, 365),
     extensions,
   });

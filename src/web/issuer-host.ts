@@ -29,13 +29,13 @@ function normalHost(value: string | undefined, protocol: string): string | undef
   }
 }
 
-export function issuerHost(o: IssuerHostOptions): RequestHandler {
-  const origins = [o.issuer, ...(o.aliases ?? [])].map((u) => new URL(u));
+export function issuerHost(options: IssuerHostOptions): RequestHandler {
+  const origins = [options.issuer, ...(options.aliases ?? [])].map((u) => new URL(u));
   const issuer = origins[0]!;
   return (req: Request, res: Response, next) => {
     const match = origins.find((u) => normalHost(req.headers.host, u.protocol) === u.host);
-    if (!match && o.production) {
-      o.logger.warn('request for another host refused', {
+    if (!match && options.production) {
+      options.logger.warn('request for another host refused', {
         host: String(req.headers.host ?? '').slice(0, 100),
         path: req.path,
       });

@@ -36,10 +36,10 @@ export function clientKey(ip: string | undefined): string {
 }
 
 /** Counts each request of `bucket` against `limit` per address and window; over it, 429 with Retry-After. */
-export function rateLimit(d: RateLimitDeps, bucket: string, limit: number): RequestHandler {
+export function rateLimit(deps: RateLimitDeps, bucket: string, limit: number): RequestHandler {
   return async (req: Request, res, next) => {
     const address = clientKey(req.ip);
-    const { count, ttl } = await d.store.increment(`rate:${bucket}:${address}`, d.limits.window_seconds);
+    const { count, ttl } = await deps.store.increment(`rate:${bucket}:${address}`, deps.limits.window_seconds);
     if (count <= limit) {
       next();
       return;
@@ -47,21 +47,21 @@ export function rateLimit(d: RateLimitDeps, bucket: string, limit: number): Requ
     // one log line at warn and one audit record per address, bucket and window: the refusals themselves
     // must not grow the log the limit protects
     if (count === limit + 1) {
-      d.logger.warn('rate limit reached', {
+      deps.logger.warn('rate limit reached', {
         bucket,
         address,
         limit,
-        window_seconds: d.limits.window_seconds,
+        window_seconds: deps.limits.window_seconds,
         retry_after: ttl,
       });
-      await d.audit
+      await deps.audit
         .record({
           type: 'error',
-          detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: d.limits.window_seconds },
+          detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: deps.limits.window_seconds },
         })
-        .catch((err: Error) => d.logger.error('audit of a rate limit failed', { error: err.name }));
+        .catch((err: Error) => deps.logger.error('audit of a rate limit failed', { error: err.name }));
     } else {
-      d.logger.debug('rate limited', { bucket, address });
+      deps.logger.debug('rate limited', { bucket, address });
     }
     const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
     res
@@ -73,10 +73,10 @@ export function rateLimit(d: RateLimitDeps, bucket: string, limit: number): Requ
 }
 
 /** Limits for the authorization endpoint (and its resume path), the login pages and provider callbacks. */
-export function rateLimitRoutes(d: RateLimitDeps): Router {
+export function rateLimitRoutes(deps: RateLimitDeps): Router {
   const router = express.Router();
-  router.use('/auth', rateLimit(d, 'auth', d.limits.authorization));
-  router.use('/interaction', rateLimit(d, 'interaction', d.limits.interaction));
-  router.use('/broker/callback', rateLimit(d, 'callback', d.limits.callback));
+  router.use('/auth', rateLimit(deps, 'auth', deps.limits.authorization));
+  router.use('/interaction', rateLimit(deps, 'interaction', deps.limits.interaction));
+  router.use('/broker/callback', rateLimit(deps, 'callback', deps.limits.callback));
   return router;
 }

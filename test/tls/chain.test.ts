@@ -12,7 +12,8 @@ import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { createGateway } from '../../src/gateway.ts';
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { listen, parseForwardedChain } from '../../src/tls/inbound.ts';
+import { listen } from '../../src/tls/listeners.ts';
+import { parseForwardedChain } from '../../src/tls/forwarded-certificate.ts';
 import { ClientCaStore } from '../../src/tls/chain.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import {

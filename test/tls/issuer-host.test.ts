@@ -13,7 +13,7 @@ import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { listen } from '../../src/tls/inbound.ts';
+import { listen } from '../../src/tls/listeners.ts';
 import type { CertificateAuthority } from '../../src/tls/pki.ts';
 import { MOCK_PROVIDER, RP_REDIRECT, RP_SECRET, loginThroughMock, rpConfig } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert } from './pki-fixture.ts';

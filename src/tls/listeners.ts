@@ -1,0 +1,105 @@
+// The gateway's inbound listeners: the main one (HTTPS with `server.tls`, else plain HTTP) and the
+// mutual-TLS listener that serves only the RFC 8705 endpoint aliases.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { RequestListener } from 'node:http';
+import type { z } from 'zod';
+import { STRONG_CIPHERS, TLS_MIN_VERSION } from './policy.ts';
+import { mainListenerRequestsCertificate, serverSchema, type serverTlsSchema } from './server-config.ts';
+import { MTLS_ALIASED_ROUTES } from './mtls-endpoint-aliases.ts';
+
+/**
+ * node:https options of the gateway's own listener. `requestCert` overrides whether client
+ * certificates are asked for (default: `request_client_certificate`, else whether `client_ca` is set).
+ */
+export function serverTlsOptions(
+  tls: z.infer<typeof serverTlsSchema>,
+  requestCert = tls.request_client_certificate ?? Boolean(tls.client_ca),
+): https.ServerOptions {
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(
+        `server.tls.${field}: cannot read file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+  };
+  return {
+    cert: read('cert', tls.cert),
+    key: read('key', tls.key),
+    ...(tls.client_ca ? { ca: read('client_ca', tls.client_ca) } : {}),
+    minVersion: TLS_MIN_VERSION,
+    ciphers: STRONG_CIPHERS,
+    honorCipherOrder: true,
+    requestCert,
+    // Browsers and secret-based clients connect without a certificate; the token endpoint decides
+    // per client (client auth method) whether a certificate is needed and whether it must be CA-verified.
+    rejectUnauthorized: false,
+  };
+}
+
+function bind(listener: http.Server, port: number, host?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts the gateway's listener: HTTPS when `server.tls` is configured, else plain HTTP. With
+ * `server.mtls.port` it never requests client certificates (they go to the mutual-TLS listener).
+ */
+export async function listen(
+  handler: RequestListener,
+  server: unknown,
+  port: number,
+  host?: string,
+): Promise<http.Server> {
+  const settings = serverSchema.parse(server ?? {});
+  const listener = settings.tls
+    ? https.createServer(serverTlsOptions(settings.tls, mainListenerRequestsCertificate(settings)), handler)
+    : http.createServer(handler);
+  await bind(listener, port, host);
+  return listener;
+}
+
+/**
+ * The mutual-TLS listener (not yet listening), or undefined without `server.mtls.port`: it always
+ * requests a client certificate and serves only the aliased endpoints; everything else is 404.
+ */
+export function createMtlsServer(handler: RequestListener, server: unknown): https.Server | undefined {
+  const settings = serverSchema.parse(server ?? {});
+  if (!settings.tls || settings.mtls?.port === undefined) return undefined;
+  const aliased = new Set<string>(Object.values(MTLS_ALIASED_ROUTES));
+  return https.createServer(serverTlsOptions(settings.tls, true), (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (aliased.has(path)) {
+      handler(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(
+      JSON.stringify({
+        error: 'not_found',
+        error_description: 'this listener serves only the mutual-TLS endpoint aliases',
+      }),
+    );
+  });
+}
+
+/** Starts the mutual-TLS listener on `server.mtls.port`, when configured. */
+export async function listenMtls(
+  handler: RequestListener,
+  server: unknown,
+  host?: string,
+): Promise<https.Server | undefined> {
+  const listener = createMtlsServer(handler, server);
+  if (!listener) return undefined;
+  await bind(listener, serverSchema.parse(server).mtls!.port!, host);
+  return listener;
+}
