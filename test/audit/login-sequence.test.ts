@@ -40,7 +40,7 @@ afterAll(async () => {
 
 test('a full login leaves the expected, verifiable event sequence in the file log', async () => {
   const rp = await rpConfig(gw.issuer);
-  const login = await loginThroughMock(rp, gw.issuer);
+  const login = await loginThroughMock(rp);
   await oidc.authorizationCodeGrant(rp, login.callback!, {
     pkceCodeVerifier: login.verifier,
     expectedState: login.state,
@@ -83,7 +83,7 @@ test('a login is refused when the audit log cannot be written', async () => {
   const rp = await rpConfig(gw.issuer);
   await log.close(); // from now on every record() rejects with AuditUnavailableError
   await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log is closed');
-  const login = await loginThroughMock(rp, gw.issuer).catch((err: Error) => err);
+  const login = await loginThroughMock(rp).catch((err: Error) => err);
   // no authorization code reaches the relying party
   expect(login instanceof Error || !login.callback?.searchParams.get('code')).toBe(true);
 });

@@ -85,7 +85,7 @@ async function exchange(
 
 describe('happy path', () => {
   test('a full login yields a verified ID token with separate, normalised claims', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { acr_values: 'substantial' });
+    const login = await loginThroughMock(rp, { acr_values: 'substantial' });
     expect(login.callback?.searchParams.get('state')).toBe(login.state);
     const tokens = await exchange(rp, login, login.callback!);
     const claims = tokens.claims()!;
@@ -109,7 +109,7 @@ describe('happy path', () => {
   });
 
   test('the event sequence of a login is audited under one correlation id', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await exchange(rp, login, login.callback!);
     const audit = gw.audit as unknown as { events: { type: string; correlationId?: string }[] };
     const corr = audit.events.filter((e) => e.type === 'provider_chosen').at(-1)!.correlationId!;
@@ -138,7 +138,7 @@ describe('happy path', () => {
   });
 
   test('scope openid alone releases no names or personal code', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { scope: 'openid' });
+    const login = await loginThroughMock(rp, { scope: 'openid' });
     const claims = (await exchange(rp, login, login.callback!)).claims()!;
     expect(claims.sub).toBe('PNOLV-010180-15097');
     expect(claims).not.toHaveProperty('given_name');
@@ -147,12 +147,12 @@ describe('happy path', () => {
   });
 
   test('new-format Latvian and Estonian codes are released canonically, without a birthdate for the new format', async () => {
-    const lv = await loginThroughMock(rp, gw.issuer, {}, 1);
+    const lv = await loginThroughMock(rp, {}, 1);
     expect((await exchange(rp, lv, lv.callback!)).claims()).toMatchObject({
       sub: 'PNOLV-325035-11782',
       personal_code: '325035-11782',
     });
-    const ee = await loginThroughMock(rp, gw.issuer, {}, 2);
+    const ee = await loginThroughMock(rp, {}, 2);
     const claims = (await exchange(rp, ee, ee.callback!)).claims()!;
     expect(claims).toMatchObject({ sub: 'PNOEE-60001019906', personal_code_country: 'EE', birthdate: '2000-01-01' });
   });
@@ -165,7 +165,7 @@ describe('happy path', () => {
       oidc.ClientSecretPost('rp-post-secret-0123456789-0123456789'),
       { id_token_signed_response_alg: 'ES256' },
     );
-    const login = await loginThroughMock(config, gw.issuer);
+    const login = await loginThroughMock(config);
     const tokens = await exchange(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
   });
@@ -174,7 +174,7 @@ describe('happy path', () => {
     const config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }), {
       id_token_signed_response_alg: 'RS256',
     });
-    const login = await loginThroughMock(config, gw.issuer);
+    const login = await loginThroughMock(config);
     const tokens = await exchange(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
@@ -182,8 +182,8 @@ describe('happy path', () => {
 
   test('a pairwise client gets a stable identifier that is not the personal code', async () => {
     const config = await rpConfig(gw.issuer, 'rp-pairwise', 'rp-pairwise-secret-0123456789-012345');
-    const a = await loginThroughMock(config, gw.issuer);
-    const b = await loginThroughMock(config, gw.issuer);
+    const a = await loginThroughMock(config);
+    const b = await loginThroughMock(config);
     const subA = (await exchange(config, a, a.callback!)).claims()!.sub;
     const subB = (await exchange(config, b, b.callback!)).claims()!.sub;
     expect(subA).toBe(subB);
@@ -211,7 +211,7 @@ describe('happy path', () => {
   });
 
   test('RP-initiated logout ends the session', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     const tokens = await exchange(rp, login, login.callback!);
     const url = oidc.buildEndSessionUrl(rp, {
       id_token_hint: tokens.id_token!,
@@ -283,20 +283,20 @@ describe('refusals the agency service sees', () => {
   });
 
   test('wrong code_verifier: invalid_grant', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await expect(
       exchange(rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!),
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('authorization code reuse: invalid_grant', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await exchange(rp, login, login.callback!);
     await expect(exchange(rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('user cancels at the provider: error=user_cancel', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, {}, 'cancel');
+    const login = await loginThroughMock(rp, {}, 'cancel');
     expect(login.callback?.searchParams.get('error')).toBe('user_cancel');
     expect(login.callback?.searchParams.get('state')).toBe(login.state);
   });
@@ -466,7 +466,7 @@ test('ID tokens are signed with keys published in the JWKS', async () => {
   const jwks = (await (await fetch(`${gw.issuer}/jwks`)).json()) as { keys: { kid: string; d?: string }[] };
   expect(jwks.keys.length).toBeGreaterThanOrEqual(2);
   expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
-  const login = await loginThroughMock(rp, gw.issuer);
+  const login = await loginThroughMock(rp);
   const tokens = await exchange(rp, login, login.callback!);
   expect(jwks.keys.map((k) => k.kid)).toContain(decodeProtectedHeader(tokens.id_token!).kid);
   expect(decodeJwt(tokens.id_token!).exp! - decodeJwt(tokens.id_token!).iat!).toBe(gw.config.ttl.id_token);

@@ -121,7 +121,7 @@ async function exchange(
 
 /** A full login through the mock provider, then the token exchange. */
 async function loginAndExchange(config = rp, params: Record<string, string> = {}, user = 0) {
-  const login = await loginThroughMock(config, gw.issuer, params, user);
+  const login = await loginThroughMock(config, params, user);
   expect(login.callback?.searchParams.get('error')).toBeNull();
   return { login, tokens: await exchange(config, login, login.callback!) };
 }
@@ -171,7 +171,7 @@ const basic = (id: string, secret: string) =>
 
 /** A fresh authorization code for `config`'s client (full login through the mock provider). */
 async function freshCode(config = rp) {
-  const login = await loginThroughMock(config, gw.issuer);
+  const login = await loginThroughMock(config);
   const code = login.callback!.searchParams.get('code')!;
   remember(code, login.verifier);
   return { code, verifier: login.verifier };
@@ -365,7 +365,7 @@ describe('authorization request', () => {
   });
 
   test('a request without nonce is fine for the code flow', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { nonce: '' });
+    const login = await loginThroughMock(rp, { nonce: '' });
     const tokens = await exchange(rp, { ...login, nonce: undefined }, login.callback!);
     expect(tokens.claims()).not.toHaveProperty('nonce');
   });
@@ -437,14 +437,14 @@ describe('authorization request', () => {
   });
 
   test('prompt=none right after a login in the same browser: login_required (every request authenticates afresh)', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await exchange(rp, login, login.callback!);
     const again = await beginLogin(rp, { prompt: 'none' }, login.browser);
     expect(rpParams(again.hop).get('error')).toBe('login_required');
   });
 
   test('a second request in the same browser goes to the provider again', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await exchange(rp, login, login.callback!);
     const again = await beginLogin(rp, {}, login.browser);
     expect(again.hop.location).toContain('/interaction/');
@@ -455,7 +455,7 @@ describe('authorization request', () => {
   });
 
   test('max_age: auth_time is returned and within it', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { max_age: '300' });
+    const login = await loginThroughMock(rp, { max_age: '300' });
     const tokens = await exchange(rp, login, login.callback!, { maxAge: 300 });
     expect(typeof tokens.claims()!.auth_time).toBe('number');
   });
@@ -467,7 +467,7 @@ describe('authorization request', () => {
 
   test('max_age=0 still completes with a fresh authentication', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const login = await loginThroughMock(rp, gw.issuer, { max_age: '0' });
+    const login = await loginThroughMock(rp, { max_age: '0' });
     const tokens = await exchange(rp, login, login.callback!);
     expect(tokens.claims()!.auth_time).toBeGreaterThanOrEqual(before - 1);
   });
@@ -480,7 +480,7 @@ describe('authorization request', () => {
 
   test('id_token_hint naming someone else than who authenticates: login_required, no code', async () => {
     const anna = await loginAndExchange(rp, {}, 1);
-    const login = await loginThroughMock(rp, gw.issuer, { id_token_hint: anna.tokens.id_token! }, 0);
+    const login = await loginThroughMock(rp, { id_token_hint: anna.tokens.id_token! }, 0);
     expect(login.callback?.searchParams.get('error')).toBe('login_required');
     expect(login.callback?.searchParams.get('code')).toBeNull();
   });
@@ -491,7 +491,7 @@ describe('authorization request', () => {
     expect(first.tokens.claims()!.sub).not.toContain('PNO');
     const same = await loginAndExchange(pairwise, { id_token_hint: first.tokens.id_token! });
     expect(same.tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
-    const other = await loginThroughMock(pairwise, gw.issuer, { id_token_hint: first.tokens.id_token! }, 2);
+    const other = await loginThroughMock(pairwise, { id_token_hint: first.tokens.id_token! }, 2);
     expect(other.callback?.searchParams.get('error')).toBe('login_required');
   });
 
@@ -531,9 +531,9 @@ describe('authorization request', () => {
   });
 
   test('acr_values is honoured: the level achieved meets the one asked for', async () => {
-    const bank = await loginThroughMock(rp, gw.issuer, { acr_values: 'substantial' }, 0, 'mock-bank');
+    const bank = await loginThroughMock(rp, { acr_values: 'substantial' }, 0, 'mock-bank');
     expect((await exchange(rp, bank, bank.callback!)).claims()).toMatchObject({ acr: 'substantial', idp: 'mock-bank' });
-    const high = await loginThroughMock(rp, gw.issuer, { acr_values: 'high' });
+    const high = await loginThroughMock(rp, { acr_values: 'high' });
     expect((await exchange(rp, high, high.callback!)).claims()).toMatchObject({ acr: 'high', idp: 'mock-eid' });
     // a level the chosen provider cannot reach is never offered, even when posted directly
     const started = await beginLogin(rp, { acr_values: 'high' });
@@ -595,7 +595,7 @@ describe('authorization request', () => {
   });
 
   test('response_mode=fragment delivers the code in the fragment', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { response_mode: 'fragment' });
+    const login = await loginThroughMock(rp, { response_mode: 'fragment' });
     const hash = new URLSearchParams(login.callback!.hash.slice(1));
     expect(hash.get('state')).toBe(login.state);
     remember(hash.get('code'));
@@ -1045,7 +1045,7 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
 describe('DPoP-bound tokens', () => {
   test('a DPoP-bound access token works with its proof and not as a bearer token', async () => {
     const dpop = oidc.getDPoPHandle(rp, await oidc.randomDPoPKeyPair('ES256'));
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     const tokens = await exchange(rp, login, login.callback!, {}, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({
@@ -1085,7 +1085,7 @@ describe('single use under concurrency, on the Redis store (real round trips let
   test('one client assertion sent with several requests at once authenticates one of them at most', async () => {
     const config = await rpConfig(rgw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }));
     for (let round = 0; round < 3; round += 1) {
-      const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config, rgw.issuer)));
+      const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config)));
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({
         iss: 'rp-jwt',
@@ -1126,7 +1126,7 @@ describe('single use under concurrency, on the Redis store (real round trips let
   test('one token response at most; the others are invalid_grant and revoke what the first got', async () => {
     const config = await rpConfig(rgw.issuer);
     for (let round = 0; round < 3; round += 1) {
-      const login = await loginThroughMock(config, rgw.issuer);
+      const login = await loginThroughMock(config);
       const form = {
         grant_type: 'authorization_code',
         code: login.callback!.searchParams.get('code')!,

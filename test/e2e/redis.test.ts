@@ -21,7 +21,7 @@ afterAll(async () => {
 
 test('login, token exchange, code reuse refused and every key has a TTL', async () => {
   const rp = await rpConfig(gw.issuer);
-  const login = await loginThroughMock(rp, gw.issuer);
+  const login = await loginThroughMock(rp);
   const check = {
     pkceCodeVerifier: login.verifier,
     expectedState: login.state,

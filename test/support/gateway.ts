@@ -165,11 +165,10 @@ export async function mockProviderLogin(
 
 /**
  * Full happy path through the mock provider; returns the RP callback URL with code and state. The
- * gateway's URLs come from `config` (its discovery); the second argument, the issuer, is not read.
+ * gateway's URLs come from `config` (its discovery).
  */
 export async function loginThroughMock(
   config: oidc.Configuration,
-  _issuer: string,
   params: Record<string, string> = {},
   user: number | 'cancel' | 'outage' = 0,
   providerId = 'mock-eid',

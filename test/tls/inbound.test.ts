@@ -80,8 +80,8 @@ async function serviceConfig(issuer: string, clientId: string, fetchImpl: typeof
   return config;
 }
 
-async function loginAndExchange(issuer: string, config: oidc.Configuration) {
-  const login = await loginThroughMock(config, issuer);
+async function loginAndExchange(config: oidc.Configuration) {
+  const login = await loginThroughMock(config);
   expect(login.callback?.searchParams.get('code')).toBeTruthy();
   return oidc.authorizationCodeGrant(config, login.callback!, {
     pkceCodeVerifier: login.verifier,
@@ -183,7 +183,7 @@ describe('the gateway terminating TLS itself', () => {
   test('tls_client_auth: login, token exchange with the certificate, access token bound to it', async () => {
     const asAgency = clientTransport('agency', agency);
     const config = await serviceConfig(issuer, 'svc-mtls', asAgency);
-    const tokens = await loginAndExchange(issuer, config);
+    const tokens = await loginAndExchange(config);
     expect(tokens.claims()?.aud).toBe('svc-mtls');
     const stored = await gateway.provider.AccessToken.find(tokens.access_token);
     expect(stored?.['x5t#S256']).toBe(thumbprint(agency.cert));
@@ -200,7 +200,7 @@ describe('the gateway terminating TLS itself', () => {
 
   test('self_signed_tls_client_auth: the registered self-signed certificate authenticates', async () => {
     const config = await serviceConfig(issuer, 'svc-self', clientTransport('self', selfSigned));
-    const tokens = await loginAndExchange(issuer, config);
+    const tokens = await loginAndExchange(config);
     expect((await gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
       thumbprint(selfSigned.cert),
     );
@@ -268,7 +268,7 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
   test('tls_client_auth through the header, and the token bound to the forwarded certificate', async () => {
     const asAgency = viaTerminator(agency);
     const config = await serviceConfig(gw.issuer, 'svc-mtls', asAgency);
-    const tokens = await loginAndExchange(gw.issuer, config);
+    const tokens = await loginAndExchange(config);
     expect((await gw.gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
       thumbprint(agency.cert),
     );

@@ -242,7 +242,7 @@ describe('an agency service using the aliases (openid-client, use_mtls_endpoint_
       return asAgency(url, options);
     }) as oidc.CustomFetch;
 
-    const login = await loginThroughMock(config, issuer);
+    const login = await loginThroughMock(config);
     expect(login.callback?.searchParams.get('code')).toBeTruthy();
     // the whole browser journey ran on the main listener
     expect(login.browser.history.every((h) => !h.url.startsWith(mtlsBase))).toBe(true);
