@@ -1,7 +1,7 @@
 // Starts the whole gateway for end-to-end tests: real HTTP on 127.0.0.1, the real config loader, real
 // signing keys, and a real OpenID Connect client library (openid-client) playing the agency service.
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -89,6 +89,80 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
     },
+  };
+}
+
+/** A gateway for the tests of one file (or one describe block), with what they share. */
+export interface GatewayInUse extends TestGateway {
+  /** openid-client configuration of the default client `rp` */
+  readonly rp: oidc.Configuration;
+  /** a temporary directory for the tests' files (keys, certificates), removed after all */
+  readonly dir: string;
+}
+
+export interface GatewaySetUp {
+  /** the temporary directory, made before the options are asked for */
+  dir: string;
+  /** `close` runs after all, once the gateway is closed (later registrations first): the tests' upstreams */
+  cleanup(close: () => unknown): void;
+}
+
+/**
+ * Registers, in the current describe block, the set-up every whole-gateway test file repeats: beforeAll makes
+ * a temporary directory, starts the gateway (options as given, or from `options(setUp)`, which may start the
+ * upstreams first) and discovers it as the agency service `rp`; afterAll closes the gateway, then what was
+ * given to `cleanup`, and removes the directory. The returned handle reads through to the running gateway
+ * (its properties throw before beforeAll has run). A later beforeAll may use it, e.g. to register the
+ * gateway's callback URLs at an upstream.
+ */
+export function useGateway(
+  options: TestGatewayOptions | ((setUp: GatewaySetUp) => TestGatewayOptions | Promise<TestGatewayOptions>) = {},
+): GatewayInUse {
+  let dir: string | undefined;
+  let started: TestGateway | undefined;
+  let rp: oidc.Configuration | undefined;
+  const closers: (() => unknown)[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpm-gateway-test-'));
+    const resolved =
+      typeof options === 'function' ? await options({ dir, cleanup: (close) => closers.push(close) }) : options;
+    started = await startGateway(resolved);
+    rp = await rpConfig(started.issuer);
+  });
+  afterAll(async () => {
+    await started?.close();
+    for (const close of closers.reverse()) await close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const running = (): TestGateway => {
+    if (!started) throw new Error('gateway not started (useGateway() is read in tests and hooks, after its beforeAll)');
+    return started;
+  };
+  return {
+    get gateway() {
+      return running().gateway;
+    },
+    get config() {
+      return running().config;
+    },
+    get issuer() {
+      return running().issuer;
+    },
+    get audit() {
+      return running().audit;
+    },
+    get logLines() {
+      return running().logLines;
+    },
+    get rp() {
+      running();
+      return rp!;
+    },
+    get dir() {
+      running();
+      return dir!;
+    },
+    close: () => running().close(),
   };
 }
 
@@ -185,4 +259,34 @@ export async function loginThroughMock(
   const back = await mockProviderLogin(started.browser, authorize, user);
   const final = await started.browser.follow(back, atRp);
   return { ...started, final, callback: final.location ? new URL(final.location) : undefined };
+}
+
+/** What the agency service checks a code against: the values it sent with the authorization request. */
+export interface SentLogin {
+  verifier: string;
+  state: string;
+  nonce?: string | undefined;
+}
+
+/**
+ * The agency service's token request for the code at `callback` (the redirect to it, or its URL), checking
+ * PKCE, state, nonce and that an ID token came; returns the token response.
+ */
+export async function exchangeCode(config: oidc.Configuration, login: SentLogin, callback: Hop | URL) {
+  const url = callback instanceof URL ? callback : new URL(callback.location ?? 'about:no-redirect');
+  if (!url.searchParams.get('code'))
+    throw new Error(
+      `no code at the agency service: ${callback instanceof URL ? url.href : `${callback.status} ${callback.url} -> ${callback.location}`}`,
+    );
+  return oidc.authorizationCodeGrant(config, url, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
+}
+
+/** The claims of the ID token the code at `callback` is exchanged for (see exchangeCode). */
+export async function claimsOf(config: oidc.Configuration, login: SentLogin, callback: Hop | URL) {
+  return (await exchangeCode(config, login, callback)).claims()!;
 }
