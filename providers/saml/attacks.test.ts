@@ -416,39 +416,17 @@ describe('parsing', () => {
 });
 
 describe('conditions and binding to the request', () => {
-  test('wrong audience', async () => {
+  test.each([
+    ['audience', { audience: 'https://other-sp.test' }, /audience/],
+    ['Destination', { destination: 'https://other-sp.test/acs' }, /Destination/],
+    ['bearer Recipient', { recipient: 'https://other-sp.test/acs' }, /Recipient/],
+    ['Issuer (another IdP, same key)', { idpEntityId: 'https://other-idp.test' }, /Issuer/],
+  ] as const)('wrong %s', async (_what, changed, reason) => {
     const l = await pendingLogin();
     await refused(
-      l.deliver(await issueResponse({ ...l.spec, audience: 'https://other-sp.test' }, { key: idpKey })),
+      l.deliver(await issueResponse({ ...l.spec, ...changed }, { key: idpKey })),
       'invalid_response',
-      /audience/,
-    );
-  });
-
-  test('wrong Destination', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, destination: 'https://other-sp.test/acs' }, { key: idpKey })),
-      'invalid_response',
-      /Destination/,
-    );
-  });
-
-  test('wrong bearer Recipient', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, recipient: 'https://other-sp.test/acs' }, { key: idpKey })),
-      'invalid_response',
-      /Recipient/,
-    );
-  });
-
-  test('wrong Issuer (another IdP, same key)', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, idpEntityId: 'https://other-idp.test' }, { key: idpKey })),
-      'invalid_response',
-      /Issuer/,
+      reason,
     );
   });
 

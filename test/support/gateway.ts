@@ -183,6 +183,31 @@ export async function rpConfig(
   );
 }
 
+/**
+ * A token request with a made-up code from `clientId` at `base` (the issuer, or another listener's origin):
+ * client authentication runs first, so the error tells whether it passed (invalid_grant: authenticated;
+ * invalid_client: refused). `fetchImpl` brings the transport (a client certificate, a terminator's headers).
+ */
+export async function tokenEndpointVerdict(
+  base: string,
+  clientId: string,
+  fetchImpl: (url: string, init: RequestInit) => Promise<Response>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await fetchImpl(`${base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-real-code',
+      redirect_uri: RP_REDIRECT,
+      code_verifier: 'x'.repeat(43),
+      client_id: clientId,
+    }).toString(),
+  });
+  return ((await res.json()) as { error: string }).error;
+}
+
 export interface StartedLogin {
   browser: Browser;
   verifier: string;

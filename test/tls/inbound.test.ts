@@ -18,7 +18,13 @@ import { memoryLogger } from '../../src/logger.ts';
 import { listen, parseForwardedCertificate } from '../../src/tls/inbound.ts';
 import { createProviderTransport, type DedicatedTransport } from '../../src/tls/transport.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
-import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT } from '../support/gateway.ts';
+import {
+  exchangeCode,
+  loginThroughMock,
+  MOCK_PROVIDER,
+  RP_REDIRECT,
+  tokenEndpointVerdict,
+} from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
 import { thumbprint } from '../support/digest.ts';
 
@@ -82,35 +88,7 @@ async function serviceConfig(issuer: string, clientId: string, fetchImpl: typeof
 
 async function loginAndExchange(config: oidc.Configuration) {
   const login = await loginThroughMock(config);
-  expect(login.callback?.searchParams.get('code')).toBeTruthy();
-  return oidc.authorizationCodeGrant(config, login.callback!, {
-    pkceCodeVerifier: login.verifier,
-    expectedState: login.state,
-    expectedNonce: login.nonce,
-    idTokenExpected: true,
-  });
-}
-
-/** Token request with a made-up code: client authentication runs first, so the error tells whether it passed. */
-async function tokenEndpointVerdict(
-  issuer: string,
-  clientId: string,
-  fetchImpl: typeof fetch,
-  headers: Record<string, string> = {},
-): Promise<string> {
-  const res = await fetchImpl(`${issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: 'not-a-real-code',
-      redirect_uri: RP_REDIRECT,
-      code_verifier: 'x'.repeat(43),
-      client_id: clientId,
-    }).toString(),
-  });
-  const body = (await res.json()) as { error: string; error_description?: string };
-  return body.error; // invalid_grant: client authenticated; invalid_client: refused
+  return exchangeCode(config, login, login.callback!);
 }
 
 interface Started {
