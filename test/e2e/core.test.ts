@@ -7,6 +7,7 @@ import { Browser } from '../support/browser.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import {
   useGateway,
+  WatchedAuditLog,
   rpConfig,
   exchangeCode,
   beginLogin,
@@ -20,6 +21,7 @@ import {
 
 let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
+const audit = new WatchedAuditLog();
 let rpKey: import('jose').CryptoKey;
 
 const gw = useGateway(async ({ cleanup }) => {
@@ -29,6 +31,7 @@ const gw = useGateway(async ({ cleanup }) => {
   const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
   return {
     store,
+    audit,
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
     clients: [
       {
@@ -92,9 +95,9 @@ describe('happy path', () => {
   test('the event sequence of a login is audited under one correlation id', async () => {
     const login = await loginThroughMock(gw.rp);
     await exchangeCode(gw.rp, login, login.callback!);
-    const audit = gw.audit as unknown as { events: { type: string; correlationId?: string }[] };
     const corr = audit.events.filter((e) => e.type === 'provider_chosen').at(-1)!.correlationId!;
-    await new Promise((r) => setTimeout(r, 50)); // tokens_issued is emitted from an engine event
+    // tokens_issued is recorded from an engine event after the token response: wait for that record
+    await audit.recorded((e) => e.type === 'tokens_issued' && e.correlationId === corr);
     expect(audit.events.filter((e) => e.correlationId === corr).map((e) => e.type)).toEqual([
       'authorization_request',
       'provider_chosen',

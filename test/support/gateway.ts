@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import { parseConfig, type GatewayConfig } from '../../src/config/load.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { MemoryAuditLog, type AuditEvent } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { Browser, type Hop } from './browser.ts';
 import { MOCK_BANK, MOCK_PROVIDER } from './provider-entries.ts';
@@ -30,6 +30,29 @@ export interface TestGatewayOptions extends GatewayOptions {
   clients?: Record<string, unknown>[];
   /** other top-level settings (store, ttl, audit...) */
   settings?: Record<string, unknown>;
+}
+
+type RecordedEvent = MemoryAuditLog['events'][number];
+
+/**
+ * The memory audit log, to be waited on: `recorded(match)` resolves with the first event, recorded already
+ * or still to come, that `match`es (for events the gateway records after its response, e.g. tokens_issued).
+ */
+export class WatchedAuditLog extends MemoryAuditLog {
+  private waiters: { match: (e: RecordedEvent) => boolean; resolve: (e: RecordedEvent) => void }[] = [];
+
+  override async record(event: AuditEvent): Promise<void> {
+    await super.record(event);
+    const stored = this.events.at(-1)!;
+    const ready = this.waiters.filter((w) => w.match(stored));
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(stored);
+  }
+
+  recorded(match: (e: RecordedEvent) => boolean): Promise<RecordedEvent> {
+    const seen = this.events.find(match);
+    return seen ? Promise.resolve(seen) : new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
 }
 
 export interface TestGateway {
