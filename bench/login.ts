@@ -34,7 +34,7 @@ async function loginsPerSecond(
   });
   const rp = await rpConfig(gw.issuer);
   const one = async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(rp);
     await oidc.authorizationCodeGrant(rp, login.callback!, {
       pkceCodeVerifier: login.verifier,
       expectedState: login.state,

@@ -1,24 +1,18 @@
 // End to end through the whole gateway: openid-client plays the agency service, the gateway sends the
 // browser to a real test bank (4012 signed by the gateway, 3013 signed by the bank), and each rejection is
 // asserted twice: the page the user sees and the OAuth error the agency service gets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as oidc from 'openid-client';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
 import { parseForms } from './test-bank/forms.ts';
 import type { Browser, Hop } from '../../test/support/browser.ts';
-import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../test/support/gateway.ts';
+import { useGateway, beginLogin, atRp, claimsOf } from '../../test/support/gateway.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
 
-let dir: string;
-let gw: TestGateway;
-let rp: oidc.Configuration;
 const banks: Record<string, RunningTestBank> = {};
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'banklink-e2e-'));
+const gw = useGateway(async ({ dir, cleanup }) => {
   const keys = await gatewayKeys();
   writeFileSync(join(dir, 'gateway-key.pem'), keys.privateKeyPem, { mode: 0o600 });
   const bank = async (id: string, bankId: string, extra: Record<string, unknown>) => {
@@ -28,6 +22,7 @@ beforeAll(async () => {
       merchantCertificatePem: keys.certificatePem,
       displayName: `${id} (test)`,
     });
+    cleanup(() => banks[id]!.close());
     writeFileSync(join(dir, `${id}.pem`), banks[id].certificatePem);
     return {
       ...BANKLINK_TEST_ENTRY,
@@ -46,14 +41,7 @@ beforeAll(async () => {
     await bank('legacybank', 'LEGACY', { version: '008', legacy: true, encoding: 'WINDOWS-1257' }),
     await bank('nononcebank', 'NONONCE', { version: '009', service: '4011' }),
   ];
-  gw = await startGateway({ providers });
-  rp = await rpConfig(gw.issuer);
-});
-
-afterAll(async () => {
-  await gw?.close();
-  for (const b of Object.values(banks)) await b.close();
-  rmSync(dir, { recursive: true, force: true });
+  return { providers };
 });
 
 interface BankLogin {
@@ -76,7 +64,7 @@ async function loginAtBank(
     deliver?: boolean;
   } = {},
 ): Promise<BankLogin> {
-  const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
+  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
   const { browser } = started;
   // gateway redirects, then its auto-submitting 4012 form posts the browser to the bank's login page
   const bankPage = await browser.follow(started.hop);
@@ -103,15 +91,6 @@ async function loginAtBank(
   return { browser, login: started, landing, answer: answer.fields };
 }
 
-async function exchange(l: BankLogin, final: Hop) {
-  return oidc.authorizationCodeGrant(rp, new URL(final.location!), {
-    pkceCodeVerifier: l.login.verifier,
-    expectedState: l.login.state,
-    expectedNonce: l.login.nonce,
-    idTokenExpected: true,
-  });
-}
-
 /** After a refusal: the user's page has a way back; following it gives the agency service its error. */
 async function refusedThenBack(l: BankLogin): Promise<URLSearchParams> {
   expect(l.landing.status).toBe(400);
@@ -127,7 +106,7 @@ describe('banklink logins through the gateway', () => {
   test('009 / SHA-512: the agency service gets a verified ID token with the bank identity', async () => {
     const l = await loginAtBank('modernbank');
     const final = await l.browser.follow(l.landing, atRp);
-    const claims = (await exchange(l, final)).claims()!;
+    const claims = await claimsOf(gw.rp, l.login, final);
     expect(claims).toMatchObject({
       sub: 'PNOLV-010180-15097',
       given_name: 'JĀNIS',
@@ -142,7 +121,7 @@ describe('banklink logins through the gateway', () => {
   test('legacy 008 / SHA-1 with WINDOWS-1257: works, and leaves a legacy_algorithm_used audit record', async () => {
     const l = await loginAtBank('legacybank', { user: 'tooger' });
     const final = await l.browser.follow(l.landing, atRp);
-    const claims = (await exchange(l, final)).claims()!;
+    const claims = await claimsOf(gw.rp, l.login, final);
     expect(claims).toMatchObject({
       sub: 'PNOEE-37602294565',
       given_name: 'LEÕPÄÖLD',
@@ -162,7 +141,7 @@ describe('banklink logins through the gateway', () => {
     const l = await loginAtBank('nononcebank', { user: 'karlis' });
     expect(l.answer.VK_SERVICE).toBe('3012');
     const final = await l.browser.follow(l.landing, atRp);
-    expect((await exchange(l, final)).claims()).toMatchObject({
+    expect(await claimsOf(gw.rp, l.login, final)).toMatchObject({
       sub: 'PNOLV-161175-19997',
       amr: ['pin_calculator'],
       acr: 'substantial',
@@ -258,7 +237,7 @@ describe('banklink logins through the gateway', () => {
   });
 
   test('CSP form-action allows our own origin and the banks the gateway posts to, nothing else', async () => {
-    const started = await beginLogin(rp, { ui_locales: 'en' });
+    const started = await beginLogin(gw.rp, { ui_locales: 'en' });
     const page = await started.browser.follow(started.hop);
     const formAction = /form-action ([^;]*)/
       .exec(page.headers.get('content-security-policy') ?? '')![1]!

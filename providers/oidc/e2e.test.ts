@@ -1,13 +1,15 @@
 // End to end through the whole gateway: openid-client plays the agency service, the gateway sends the
 // browser to the test eID (node-oidc-provider over HTTPS with a dev CA) and verifies its answer over the
 // provider's own TLS back channel. One upstream client per way of authenticating and receiving tokens.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as oidc from 'openid-client';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
-import { makeGatewayKeyFiles, providerEntry, testOpClient, type ClientVariant } from './test-op/fixtures.ts';
-import { startGateway, rpConfig, beginLogin, atRp, type TestGateway } from '../../test/support/gateway.ts';
+import {
+  makeGatewayKeyFiles,
+  providerEntry,
+  testOpClient,
+  type ClientVariant,
+  type GatewayKeyFiles,
+} from './test-op/fixtures.ts';
+import { useGateway, beginLogin, atRp, claimsOf } from '../../test/support/gateway.ts';
 
 const PROVIDERS: Record<string, ClientVariant> = {
   'eid-secret': 'client_secret',
@@ -15,36 +17,30 @@ const PROVIDERS: Record<string, ClientVariant> = {
   'eid-jwe': 'encrypted',
 };
 
-let dir: string;
 let op: TestOp;
-let gw: TestGateway;
-let rp: oidc.Configuration;
+let keys: GatewayKeyFiles;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oidc-e2e-'));
-  const keys = await makeGatewayKeyFiles(dir);
+const gw = useGateway(async ({ dir, cleanup }) => {
+  keys = await makeGatewayKeyFiles(dir);
   op = await startTestOp({});
-  gw = await startGateway({
+  cleanup(() => op.close());
+  return {
     providers: Object.entries(PROVIDERS).map(([id, variant]) => ({
       ...providerEntry(op, variant, keys, id),
       client_id: `${id}-client`,
     })),
-  });
-  // the gateway's callback URL is known only now: register the upstream clients with it
-  for (const [id, variant] of Object.entries(PROVIDERS))
-    op.addClient({ ...testOpClient(variant, `${gw.issuer}/broker/callback/${id}`, keys), client_id: `${id}-client` });
-  rp = await rpConfig(gw.issuer);
+  };
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await op?.close();
-  rmSync(dir, { recursive: true, force: true });
+// the gateway's callback URL is known only now: register the upstream clients with it
+beforeAll(() => {
+  for (const [id, variant] of Object.entries(PROVIDERS))
+    op.addClient({ ...testOpClient(variant, `${gw.issuer}/broker/callback/${id}`, keys), client_id: `${id}-client` });
 });
 
 /** Agency service -> gateway -> test eID -> gateway -> agency service; returns the final hop at the service. */
 async function loginVia(providerId: string, choice: LoginChoice = {}, params: Record<string, string> = {}) {
-  const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en', ...params });
+  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en', ...params });
   const toOp = await started.browser.follow(started.hop, (h) => !!h.location?.startsWith(op.issuer));
   expect(toOp.location).toMatch(new RegExp(`^${op.issuer}/auth`));
   const back = await op.login(toOp.location!, choice);
@@ -54,21 +50,11 @@ async function loginVia(providerId: string, choice: LoginChoice = {}, params: Re
   return { started, final, query: new URL(final.location!).searchParams };
 }
 
-async function claimsOf(l: Awaited<ReturnType<typeof loginVia>>) {
-  const tokens = await oidc.authorizationCodeGrant(rp, new URL(l.final.location!), {
-    pkceCodeVerifier: l.started.verifier,
-    expectedState: l.started.state,
-    expectedNonce: l.started.nonce,
-    idTokenExpected: true,
-  });
-  return tokens.claims()!;
-}
-
 describe('logins through the gateway against the test eID', () => {
   test.each(Object.keys(PROVIDERS))('%s: the agency service gets the verified identity', async (providerId) => {
     const l = await loginVia(providerId, { acr: EIDAS.high, amr: ['smart_card'] }, { acr_values: 'high' });
     // (which `sub` and which extra claims are released is the core's policy; the person and level come from the eID)
-    expect(await claimsOf(l)).toMatchObject({
+    expect(await claimsOf(gw.rp, l.started, l.final)).toMatchObject({
       given_name: 'Jānis',
       family_name: 'Bērziņš',
       personal_code: '010180-15097',
@@ -79,7 +65,7 @@ describe('logins through the gateway against the test eID', () => {
 
   test('an Estonian person (PNOEE-...) through the semantics identifier pattern', async () => {
     const l = await loginVia('eid-secret', { user: 'estonian', acr: EIDAS.substantial });
-    expect(await claimsOf(l)).toMatchObject({
+    expect(await claimsOf(gw.rp, l.started, l.final)).toMatchObject({
       personal_code: '60001019906',
       personal_code_country: 'EE',
       given_name: 'Mari',
@@ -93,7 +79,7 @@ describe('logins through the gateway against the test eID', () => {
   });
 
   test('a level below the requested one is refused, and the agency service is told', async () => {
-    const started = await beginLogin(rp, { idp_hint: 'eid-pkjwt', ui_locales: 'en', acr_values: 'high' });
+    const started = await beginLogin(gw.rp, { idp_hint: 'eid-pkjwt', ui_locales: 'en', acr_values: 'high' });
     const toOp = await started.browser.follow(started.hop, (h) => !!h.location?.startsWith(op.issuer));
     const back = await op.login(toOp.location!, { acr: EIDAS.low });
     const landing = await started.browser.get(back.href);

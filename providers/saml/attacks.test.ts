@@ -200,8 +200,8 @@ describe('signatures', () => {
     await refused(l.deliver(xml), 'invalid_response', /neither .* signed/);
   });
 
-  test('a signature with a disallowed algorithm (rsa-sha1)', async () => {
-    const l = await pendingLogin();
+  /** The response with its assertion signed by the IdP's key under rsa-sha1, the digest by `digestAlgorithm`. */
+  async function signedWithRsaSha1(spec: Parameters<typeof buildResponse>[0], digestAlgorithm: string) {
     const { SignedXml } = await import('xml-crypto');
     const sx = new SignedXml({
       privateKey: idpKey.key,
@@ -212,32 +212,23 @@ describe('signatures', () => {
     sx.addReference({
       xpath: "/*/*[local-name(.)='Assertion']",
       transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-      digestAlgorithm: 'http://www.w3.org/2000/09/xmldsig#sha1',
+      digestAlgorithm,
     });
-    sx.computeSignature(buildResponse(l.spec), {
+    sx.computeSignature(buildResponse(spec), {
       location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
     });
-    await refused(l.deliver(sx.getSignedXml()), 'invalid_response', /not allowed/);
+    return sx.getSignedXml();
+  }
+
+  test('a signature with a disallowed algorithm (rsa-sha1)', async () => {
+    const l = await pendingLogin();
+    const xml = await signedWithRsaSha1(l.spec, 'http://www.w3.org/2000/09/xmldsig#sha1');
+    await refused(l.deliver(xml), 'invalid_response', /not allowed/);
   });
 
   test('rsa-sha1 signature over an allowed sha256 digest: the signature algorithm itself is refused', async () => {
     const l = await pendingLogin();
-    const { SignedXml } = await import('xml-crypto');
-    const sx = new SignedXml({
-      privateKey: idpKey.key,
-      publicCert: idpKey.cert,
-      signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
-      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-    });
-    sx.addReference({
-      xpath: "/*/*[local-name(.)='Assertion']",
-      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
-    });
-    sx.computeSignature(buildResponse(l.spec), {
-      location: { reference: "/*/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
-    });
-    const xml = sx.getSignedXml();
+    const xml = await signedWithRsaSha1(l.spec, 'http://www.w3.org/2001/04/xmlenc#sha256');
     expect(xml).toContain('xmlenc#sha256'); // the digest passes the digest allow-list
     await refused(
       l.deliver(xml),
@@ -416,39 +407,17 @@ describe('parsing', () => {
 });
 
 describe('conditions and binding to the request', () => {
-  test('wrong audience', async () => {
+  test.each([
+    ['audience', { audience: 'https://other-sp.test' }, /audience/],
+    ['Destination', { destination: 'https://other-sp.test/acs' }, /Destination/],
+    ['bearer Recipient', { recipient: 'https://other-sp.test/acs' }, /Recipient/],
+    ['Issuer (another IdP, same key)', { idpEntityId: 'https://other-idp.test' }, /Issuer/],
+  ] as const)('wrong %s', async (_what, changed, reason) => {
     const l = await pendingLogin();
     await refused(
-      l.deliver(await issueResponse({ ...l.spec, audience: 'https://other-sp.test' }, { key: idpKey })),
+      l.deliver(await issueResponse({ ...l.spec, ...changed }, { key: idpKey })),
       'invalid_response',
-      /audience/,
-    );
-  });
-
-  test('wrong Destination', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, destination: 'https://other-sp.test/acs' }, { key: idpKey })),
-      'invalid_response',
-      /Destination/,
-    );
-  });
-
-  test('wrong bearer Recipient', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, recipient: 'https://other-sp.test/acs' }, { key: idpKey })),
-      'invalid_response',
-      /Recipient/,
-    );
-  });
-
-  test('wrong Issuer (another IdP, same key)', async () => {
-    const l = await pendingLogin();
-    await refused(
-      l.deliver(await issueResponse({ ...l.spec, idpEntityId: 'https://other-idp.test' }, { key: idpKey })),
-      'invalid_response',
-      /Issuer/,
+      reason,
     );
   });
 

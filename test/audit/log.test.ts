@@ -9,6 +9,7 @@ import { AuditUnavailableError } from '../../src/audit/events.ts';
 import { CHECKPOINTS_FILE, decodeEntryLine, type StoredEntry } from '../../src/audit/format.ts';
 import { hashSubject } from '../../src/audit/privacy.ts';
 import { scanLog } from '../../src/audit/scan.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
 import {
   allBytes,
   cli,
@@ -70,13 +71,24 @@ describe('writing', () => {
     for (let i = 0; i < 7; i++) await log.record({ type: 'provider_chosen' });
     expect(sizes(t)).toEqual([3, 6]);
     await log.close();
-    // a quiet log is covered by the interval timer
+    // a quiet log is covered by the interval timer: the checkpoint it writes is handed to the store witness,
+    // whose write the test waits for (not for a time)
+    let witnessed!: () => void;
+    const checkpointWitnessed = new Promise<void>((resolve) => (witnessed = resolve));
+    const store = new (class extends MemoryStore {
+      override async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+        await super.set(key, value, ttlSeconds);
+        if (key.startsWith('audit-witness:')) witnessed();
+      }
+    })();
     const q = testLog({ checkpoint_every: 1000, checkpoint_interval_ms: 20 });
-    const quiet = await q.open();
+    const quiet = await q.open({ store });
     await quiet.record({ type: 'provider_chosen' });
-    while (quiet.status().checkpointed < 1) await new Promise((r) => setTimeout(r, 10)); // the interval timer
+    await checkpointWitnessed;
+    expect(quiet.status().checkpointed).toBe(1);
     expect(sizes(q)).toEqual([1]);
     await quiet.close();
+    await store.close();
   });
 
   test('a restarted log continues the tree, the indices and the checkpoint numbers', async () => {

@@ -3,21 +3,19 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as oidc from 'openid-client';
 import { compactDecrypt } from 'jose';
-import { startGateway, rpConfig, loginThroughMock, type TestGateway } from '../support/gateway.ts';
+import { useGateway, loginThroughMock, exchangeCode } from '../support/gateway.ts';
 import { allBytes, cli, CODE, HASH_KEY, SUBJECT, testLog, type TestLog } from './helpers.ts';
 import type { FileAuditLog } from '../../src/audit/log.ts';
 import type { AuditLog } from '../../src/audit/events.ts';
 
-let gw: TestGateway;
 let t: TestLog;
 let log: FileAuditLog;
 const auditor = generateKeyPairSync('rsa', { modulusLength: 2048 });
 let tokenIssued: () => void;
 const tokensIssued = { promise: new Promise<void>((resolve) => (tokenIssued = resolve)), resolve: () => tokenIssued() };
 
-beforeAll(async () => {
+const gw = useGateway(async () => {
   const probe = testLog();
   const auditorPath = join(probe.root, 'auditor.pem');
   writeFileSync(auditorPath, auditor.publicKey.export({ type: 'spki', format: 'pem' }));
@@ -32,21 +30,12 @@ beforeAll(async () => {
     },
     close: () => log.close(),
   };
-  gw = await startGateway({ audit });
-});
-afterAll(async () => {
-  await gw?.close();
+  return { audit };
 });
 
 test('a full login leaves the expected, verifiable event sequence in the file log', async () => {
-  const rp = await rpConfig(gw.issuer);
-  const login = await loginThroughMock(rp, gw.issuer);
-  await oidc.authorizationCodeGrant(rp, login.callback!, {
-    pkceCodeVerifier: login.verifier,
-    expectedState: login.state,
-    expectedNonce: login.nonce,
-    idTokenExpected: true,
-  });
+  const login = await loginThroughMock(gw.rp);
+  await exchangeCode(gw.rp, login, login.callback!);
   await tokensIssued.promise;
   await log.checkpoint();
 
@@ -80,10 +69,9 @@ test('a full login leaves the expected, verifiable event sequence in the file lo
 });
 
 test('a login is refused when the audit log cannot be written', async () => {
-  const rp = await rpConfig(gw.issuer);
   await log.close(); // from now on every record() rejects with AuditUnavailableError
   await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log is closed');
-  const login = await loginThroughMock(rp, gw.issuer).catch((err: Error) => err);
+  const login = await loginThroughMock(gw.rp).catch((err: Error) => err);
   // no authorization code reaches the relying party
   expect(login instanceof Error || !login.callback?.searchParams.get('code')).toBe(true);
 });

@@ -9,6 +9,7 @@ import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../support/browser.ts';
 import {
   startGateway,
+  useGateway,
   rpConfig,
   beginLogin,
   chooseProvider,
@@ -105,25 +106,19 @@ describe('rate limits per client address', () => {
 });
 
 describe('one interaction, reloaded', () => {
-  let gw: TestGateway;
-  let rp: oidc.Configuration;
   const store = new MemoryStore();
   const liveLogins = (uid: string) =>
     [...(store as unknown as { entries: Map<string, { value: unknown }> }).entries].filter(
       ([k, e]) =>
         k.startsWith('login:') && typeof e.value === 'string' && (JSON.parse(e.value) as { uid: string }).uid === uid,
     ).length;
-  beforeAll(async () => {
-    gw = await startGateway({ store });
-    rp = await rpConfig(gw.issuer);
-  });
-  afterAll(async () => {
-    await gw.close();
-    await store.close();
+  const gw = useGateway(({ cleanup }) => {
+    cleanup(() => store.close());
+    return { store };
   });
 
   test('reloading the provider start keeps one live login state and a bounded audit trail, then offers the way back', async () => {
-    const started = await beginLogin(rp, { idp_hint: 'mock-eid' });
+    const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid' });
     const interaction = started.hop.location!;
     const uid = new URL(interaction).pathname.split('/')[2]!;
     let last!: Hop;
@@ -147,7 +142,7 @@ describe('one interaction, reloaded', () => {
   });
 
   test('reloading the selection page and choosing again: no new audit entries beyond the bound', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const uid = new URL(page.url).pathname.split('/')[2]!;
     for (let i = 0; i < 20; i += 1) await started.browser.get(page.url);
@@ -160,17 +155,11 @@ describe('one interaction, reloaded', () => {
 });
 
 describe('the way back after a replay or a reload', () => {
-  let gw: TestGateway;
-  let rp: oidc.Configuration;
-  beforeAll(async () => {
-    gw = await startGateway({ store: new MemoryStore() });
-    rp = await rpConfig(gw.issuer);
-  });
-  afterAll(async () => gw.close());
+  const gw = useGateway({ store: new MemoryStore() });
 
   /** To the provider's answer; returns the callback hop (before the hand-back is followed). */
   async function toCallback() {
-    const started = await beginLogin(rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
+    const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
     const authorize = await started.browser.follow(
       started.hop,
       (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
@@ -221,7 +210,7 @@ describe('the way back after a replay or a reload', () => {
   });
 
   test('the audit log failing mid-login (at the provider callback) ends with temporarily_unavailable at the service', async () => {
-    const started = await beginLogin(rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
+    const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
     const authorize = await started.browser.follow(
       started.hop,
       (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
@@ -242,7 +231,7 @@ describe('the way back after a replay or a reload', () => {
   });
 
   test('the audit log failing when a provider is chosen ends with temporarily_unavailable at the service', async () => {
-    const started = await beginLogin(rp, { ui_locales: 'en' });
+    const started = await beginLogin(gw.rp, { ui_locales: 'en' });
     const page = await started.browser.follow(started.hop);
     const audit = gw.audit as MemoryAuditLog;
     audit.failing = true;

@@ -6,8 +6,10 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { Browser } from '../support/browser.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import {
-  startGateway,
+  useGateway,
+  WatchedAuditLog,
   rpConfig,
+  exchangeCode,
   beginLogin,
   loginThroughMock,
   chooseProvider,
@@ -15,21 +17,21 @@ import {
   atRp,
   RP_REDIRECT,
   MOCK_PROVIDER,
-  type TestGateway,
 } from '../support/gateway.ts';
 
-let gw: TestGateway;
-let rp: oidc.Configuration;
 let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
+const audit = new WatchedAuditLog();
 let rpKey: import('jose').CryptoKey;
 
-beforeAll(async () => {
+const gw = useGateway(async ({ cleanup }) => {
+  cleanup(() => store.close());
   const keys = await generateKeyPair('ES256', { extractable: true });
   rpKey = keys.privateKey;
   const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
-  gw = await startGateway({
+  return {
     store,
+    audit,
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
     clients: [
       {
@@ -59,35 +61,17 @@ beforeAll(async () => {
         providers: ['mock-bank'],
       },
     ],
-  });
-  rp = await rpConfig(gw.issuer);
-});
-afterAll(async () => {
-  await gw.close();
-  await store.close();
+  };
 });
 afterEach(() => {
   clock = 0;
 });
 
-async function exchange(
-  config: oidc.Configuration,
-  login: { verifier: string; state: string; nonce: string },
-  callback: URL,
-) {
-  return oidc.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: login.verifier,
-    expectedState: login.state,
-    expectedNonce: login.nonce,
-    idTokenExpected: true,
-  });
-}
-
 describe('happy path', () => {
   test('a full login yields a verified ID token with separate, normalised claims', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { acr_values: 'substantial' });
+    const login = await loginThroughMock(gw.rp, { acr_values: 'substantial' });
     expect(login.callback?.searchParams.get('state')).toBe(login.state);
-    const tokens = await exchange(rp, login, login.callback!);
+    const tokens = await exchangeCode(gw.rp, login, login.callback!);
     const claims = tokens.claims()!;
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('PS256');
     expect(claims).toMatchObject({
@@ -104,16 +88,16 @@ describe('happy path', () => {
       idp: 'mock-eid',
       nonce: login.nonce,
     });
-    const info = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
+    const info = await oidc.fetchUserInfo(gw.rp, tokens.access_token, claims.sub);
     expect(info).toMatchObject({ sub: 'PNOLV-010180-15097', personal_code: '010180-15097', given_name: 'Jānis' });
   });
 
   test('the event sequence of a login is audited under one correlation id', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
-    await exchange(rp, login, login.callback!);
-    const audit = gw.audit as unknown as { events: { type: string; correlationId?: string }[] };
+    const login = await loginThroughMock(gw.rp);
+    await exchangeCode(gw.rp, login, login.callback!);
     const corr = audit.events.filter((e) => e.type === 'provider_chosen').at(-1)!.correlationId!;
-    await new Promise((r) => setTimeout(r, 50)); // tokens_issued is emitted from an engine event
+    // tokens_issued is recorded from an engine event after the token response: wait for that record
+    await audit.recorded((e) => e.type === 'tokens_issued' && e.correlationId === corr);
     expect(audit.events.filter((e) => e.correlationId === corr).map((e) => e.type)).toEqual([
       'authorization_request',
       'provider_chosen',
@@ -138,8 +122,8 @@ describe('happy path', () => {
   });
 
   test('scope openid alone releases no names or personal code', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { scope: 'openid' });
-    const claims = (await exchange(rp, login, login.callback!)).claims()!;
+    const login = await loginThroughMock(gw.rp, { scope: 'openid' });
+    const claims = (await exchangeCode(gw.rp, login, login.callback!)).claims()!;
     expect(claims.sub).toBe('PNOLV-010180-15097');
     expect(claims).not.toHaveProperty('given_name');
     expect(claims).not.toHaveProperty('personal_code');
@@ -147,13 +131,13 @@ describe('happy path', () => {
   });
 
   test('new-format Latvian and Estonian codes are released canonically, without a birthdate for the new format', async () => {
-    const lv = await loginThroughMock(rp, gw.issuer, {}, 1);
-    expect((await exchange(rp, lv, lv.callback!)).claims()).toMatchObject({
+    const lv = await loginThroughMock(gw.rp, {}, 1);
+    expect((await exchangeCode(gw.rp, lv, lv.callback!)).claims()).toMatchObject({
       sub: 'PNOLV-325035-11782',
       personal_code: '325035-11782',
     });
-    const ee = await loginThroughMock(rp, gw.issuer, {}, 2);
-    const claims = (await exchange(rp, ee, ee.callback!)).claims()!;
+    const ee = await loginThroughMock(gw.rp, {}, 2);
+    const claims = (await exchangeCode(gw.rp, ee, ee.callback!)).claims()!;
     expect(claims).toMatchObject({ sub: 'PNOEE-60001019906', personal_code_country: 'EE', birthdate: '2000-01-01' });
   });
 
@@ -165,8 +149,8 @@ describe('happy path', () => {
       oidc.ClientSecretPost('rp-post-secret-0123456789-0123456789'),
       { id_token_signed_response_alg: 'ES256' },
     );
-    const login = await loginThroughMock(config, gw.issuer);
-    const tokens = await exchange(config, login, login.callback!);
+    const login = await loginThroughMock(config);
+    const tokens = await exchangeCode(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
   });
 
@@ -174,24 +158,24 @@ describe('happy path', () => {
     const config = await rpConfig(gw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }), {
       id_token_signed_response_alg: 'RS256',
     });
-    const login = await loginThroughMock(config, gw.issuer);
-    const tokens = await exchange(config, login, login.callback!);
+    const login = await loginThroughMock(config);
+    const tokens = await exchangeCode(config, login, login.callback!);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
   test('a pairwise client gets a stable identifier that is not the personal code', async () => {
     const config = await rpConfig(gw.issuer, 'rp-pairwise', 'rp-pairwise-secret-0123456789-012345');
-    const a = await loginThroughMock(config, gw.issuer);
-    const b = await loginThroughMock(config, gw.issuer);
-    const subA = (await exchange(config, a, a.callback!)).claims()!.sub;
-    const subB = (await exchange(config, b, b.callback!)).claims()!.sub;
+    const a = await loginThroughMock(config);
+    const b = await loginThroughMock(config);
+    const subA = (await exchangeCode(config, a, a.callback!)).claims()!.sub;
+    const subB = (await exchangeCode(config, b, b.callback!)).claims()!.sub;
     expect(subA).toBe(subB);
     expect(subA).not.toContain('010180');
   });
 
   test('idp_hint skips the selection page', async () => {
-    const started = await beginLogin(rp, { idp_hint: 'mock-eid' });
+    const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid' });
     const hop = await started.browser.follow(
       started.hop,
       (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
@@ -200,20 +184,20 @@ describe('happy path', () => {
   });
 
   test('acr_values filters the selection page to providers at or above the level', async () => {
-    const started = await beginLogin(rp, { acr_values: 'high' });
+    const started = await beginLogin(gw.rp, { acr_values: 'high' });
     const page = await started.browser.follow(started.hop);
     expect(page.status).toBe(200);
     expect(page.body).toContain('data-provider="mock-eid"');
     expect(page.body).not.toContain('data-provider="mock-bank"');
-    const all = await beginLogin(rp, { acr_values: 'low' });
+    const all = await beginLogin(gw.rp, { acr_values: 'low' });
     const allPage = await all.browser.follow(all.hop);
     expect(allPage.body).toContain('data-provider="mock-bank"');
   });
 
   test('RP-initiated logout ends the session', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
-    const tokens = await exchange(rp, login, login.callback!);
-    const url = oidc.buildEndSessionUrl(rp, {
+    const login = await loginThroughMock(gw.rp);
+    const tokens = await exchangeCode(gw.rp, login, login.callback!);
+    const url = oidc.buildEndSessionUrl(gw.rp, {
       id_token_hint: tokens.id_token!,
       post_logout_redirect_uri: 'https://rp.example.test/bye',
     });
@@ -231,7 +215,7 @@ describe('happy path', () => {
 
 describe('refusals the agency service sees', () => {
   const rpError = async (params: Record<string, string>) => {
-    const started = await beginLogin(rp, params);
+    const started = await beginLogin(gw.rp, params);
     expect(started.hop.status).toBe(303);
     const url = new URL(started.hop.location!);
     expect(url.origin + url.pathname).toBe(RP_REDIRECT);
@@ -276,33 +260,33 @@ describe('refusals the agency service sees', () => {
   });
 
   test('redirect_uri not registered: an error page, never a redirect', async () => {
-    const started = await beginLogin(rp, { redirect_uri: 'https://evil.example/cb' });
+    const started = await beginLogin(gw.rp, { redirect_uri: 'https://evil.example/cb' });
     expect(started.hop.status).toBe(400);
     expect(started.hop.location).toBeUndefined();
     expect(started.hop.body).toContain('return address is not registered');
   });
 
   test('wrong code_verifier: invalid_grant', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
+    const login = await loginThroughMock(gw.rp);
     await expect(
-      exchange(rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!),
+      exchangeCode(gw.rp, { ...login, verifier: oidc.randomPKCECodeVerifier() }, login.callback!),
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('authorization code reuse: invalid_grant', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
-    await exchange(rp, login, login.callback!);
-    await expect(exchange(rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const login = await loginThroughMock(gw.rp);
+    await exchangeCode(gw.rp, login, login.callback!);
+    await expect(exchangeCode(gw.rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('user cancels at the provider: error=user_cancel', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, {}, 'cancel');
+    const login = await loginThroughMock(gw.rp, {}, 'cancel');
     expect(login.callback?.searchParams.get('error')).toBe('user_cancel');
     expect(login.callback?.searchParams.get('state')).toBe(login.state);
   });
 
   test('the provider reports an outage: the user is told, the service gets temporarily_unavailable', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, 'outage'));
@@ -314,7 +298,7 @@ describe('refusals the agency service sees', () => {
   });
 
   test('user cancels on the selection page: error=user_cancel', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const abort = await started.browser.post(`${page.url}/abort`, {});
     const final = await started.browser.follow(abort, atRp);
@@ -322,7 +306,7 @@ describe('refusals the agency service sees', () => {
   });
 
   test('an invalid personal code from the provider is refused: the user is told, the service gets access_denied', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const back = await mockProviderLogin(started.browser, authorize, 3);
@@ -338,7 +322,7 @@ describe('refusals the agency service sees', () => {
 
 describe('broker state', () => {
   async function atProvider() {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const back = await mockProviderLogin(started.browser, authorize, 0);
@@ -373,7 +357,7 @@ describe('broker state', () => {
   });
 
   test('unknown provider chosen on the selection page', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const hop = await chooseProvider(started.browser, page.url, 'no-such-provider');
     expect(hop.status).toBe(400);
@@ -393,7 +377,7 @@ test('fail closed: while the audit log cannot be written no login starts, and th
   const audit = gw.audit as unknown as { failing: boolean };
   audit.failing = true;
   try {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const final = await started.browser.follow(started.hop, atRp);
     expect(new URL(final.location!).searchParams.get('error')).toBe('temporarily_unavailable');
     expect(final.location).not.toContain('code=');
@@ -450,7 +434,7 @@ describe('malformed input never answers 500', () => {
   });
 
   test('a garbage assertion with a valid state maps to an OAuth error, not a crash', async () => {
-    const started = await beginLogin(rp);
+    const started = await beginLogin(gw.rp);
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const state = new URL(authorize.location!).searchParams.get('state')!;
@@ -466,8 +450,8 @@ test('ID tokens are signed with keys published in the JWKS', async () => {
   const jwks = (await (await fetch(`${gw.issuer}/jwks`)).json()) as { keys: { kid: string; d?: string }[] };
   expect(jwks.keys.length).toBeGreaterThanOrEqual(2);
   expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
-  const login = await loginThroughMock(rp, gw.issuer);
-  const tokens = await exchange(rp, login, login.callback!);
+  const login = await loginThroughMock(gw.rp);
+  const tokens = await exchangeCode(gw.rp, login, login.callback!);
   expect(jwks.keys.map((k) => k.kid)).toContain(decodeProtectedHeader(tokens.id_token!).kid);
   expect(decodeJwt(tokens.id_token!).exp! - decodeJwt(tokens.id_token!).iat!).toBe(gw.config.ttl.id_token);
 });
@@ -475,22 +459,16 @@ test('ID tokens are signed with keys published in the JWKS', async () => {
 describe('names that would display as someone else', () => {
   // a provider (or whoever forged its answer) sends a family name with a right-to-left override:
   // "Bērziņš\u202E..." renders reversed on the agency's page
-  let spoofGw: TestGateway;
-  let spoofRp: Awaited<ReturnType<typeof rpConfig>>;
-  beforeAll(async () => {
-    const users = [
-      { given_name: 'Jānis', family_name: 'Bērziņš\u202Esnalak', personal_code: '010180-15097' },
-      { given_name: 'Jā\u200Bnis', family_name: 'Bērziņš', personal_code: '010180-15097' },
-    ];
-    spoofGw = await startGateway({ providers: [{ ...MOCK_PROVIDER, users }] });
-    spoofRp = await rpConfig(spoofGw.issuer);
-  });
-  afterAll(() => spoofGw.close());
+  const users = [
+    { given_name: 'Jānis', family_name: 'Bērziņš\u202Esnalak', personal_code: '010180-15097' },
+    { given_name: 'Jā\u200Bnis', family_name: 'Bērziņš', personal_code: '010180-15097' },
+  ];
+  const spoofGw = useGateway({ providers: [{ ...MOCK_PROVIDER, users }] });
 
   test.each([0, 1])(
     'a bidi override or zero-width character in a name (test person %i): refused, the service gets access_denied',
     async (user) => {
-      const started = await beginLogin(spoofRp);
+      const started = await beginLogin(spoofGw.rp);
       const page = await started.browser.follow(started.hop);
       const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
       const refused = await started.browser.follow(await mockProviderLogin(started.browser, authorize, user));

@@ -42,19 +42,15 @@ beforeAll(async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // ready when the gateway prints the demo's address: checked on each chunk of its output, not on a timer
   await new Promise<void>((ok, fail) => {
-    const timer = setInterval(() => {
-      if (output.includes('Open the demo e-service')) {
-        clearInterval(timer);
-        ok();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      fail(new Error(`gateway exited with ${code}: ${output}`));
-    });
+    const take = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('Open the demo e-service')) ok();
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.once('exit', (code) => fail(new Error(`gateway exited with ${code}: ${output}`)));
   });
 }, 60_000);
 

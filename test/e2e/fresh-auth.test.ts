@@ -2,46 +2,47 @@
 // through a real upstream that keeps its own session: the test OIDC eID (node-oidc-provider) and the test
 // SAML IdP. The second login must make the upstream authenticate the person again; an upstream that
 // answers from its old session instead is refused; and the ID token's auth_time is the upstream's.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import * as oidc from 'openid-client';
 import { SignJWT, importJWK } from 'jose';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import type { SamlAdapter } from '../../providers/saml/index.ts';
 import { startTestOp, EIDAS, type TestOp } from '../../providers/oidc/test-op/index.ts';
-import { makeGatewayKeyFiles, providerEntry, testOpClient } from '../../providers/oidc/test-op/fixtures.ts';
+import {
+  makeGatewayKeyFiles,
+  providerEntry,
+  testOpClient,
+  type GatewayKeyFiles,
+} from '../../providers/oidc/test-op/fixtures.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from '../../providers/saml/test-idp/index.ts';
 import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
-import { startGateway, rpConfig, beginLogin, atRp, RP_REDIRECT, type TestGateway } from '../support/gateway.ts';
+import { useGateway, beginLogin, atRp, claimsOf } from '../support/gateway.ts';
 import { SAML_TEST_ENTRY } from '../support/provider-entries.ts';
 
-let dir: string;
 let op: TestOp;
 let idp: RunningTestIdp;
-let gw: TestGateway | undefined;
-let rp: oidc.Configuration;
+let keys: GatewayKeyFiles;
 /** auth_time of each ID token the eID issued, in order */
 const upstreamAuthTimes: number[] = [];
 /** how far (s) the eID's clock is off ours */
 let opClockOffset = 0;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'vpm-fresh-auth-'));
-  const keys = await makeGatewayKeyFiles(dir);
+const gw = useGateway(async ({ dir, cleanup }) => {
+  keys = await makeGatewayKeyFiles(dir);
   // plain http on loopback, so that one cookie-keeping browser holds both the gateway's and the eID's cookies
   op = await startTestOp({ https: false });
+  cleanup(() => op.close());
   idp = await startTestIdp({
     sp: () => {
-      const a = gw?.gateway.adapters.get('saml-eid') as SamlAdapter | undefined;
-      if (!a) throw new Error('gateway not started');
+      const a = gw.gateway.adapters.get('saml-eid') as SamlAdapter;
       return { entityId: a.spEntityId, signingCert: a.certificates.signing, acsUrl: a.metadataAcsUrl };
     },
     loa: 'high',
   });
+  cleanup(() => idp.close());
   writeFileSync(join(dir, 'idp.pem'), idp.key.cert);
-  gw = await startGateway({
+  return {
     providers: [
       providerEntry(op, 'client_secret', keys, 'oidc-eid'),
       {
@@ -52,7 +53,10 @@ beforeAll(async () => {
         clock_skew_seconds: 30,
       },
     ],
-  });
+  };
+});
+
+beforeAll(() => {
   op.addClient(testOpClient('client_secret', `${gw.issuer}/broker/callback/oidc-eid`, keys));
   // observe the eID's ID tokens (re-signed with its key, auth_time on the eID's clock) to compare auth_time
   op.tamper.idToken = async (genuine, key) => {
@@ -62,14 +66,6 @@ beforeAll(async () => {
       .setProtectedHeader({ alg: 'RS256', kid: key.kid!, typ: 'JWT' })
       .sign(await importJWK(key, 'RS256'));
   };
-  rp = await rpConfig(gw.issuer);
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await op?.close();
-  await idp?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -81,19 +77,9 @@ afterEach(() => {
 
 /** The agency service starts a login at `providerId`; the browser goes as far as it goes without a person. */
 async function start(browser: Browser, providerId: string) {
-  const started = await beginLogin(rp, { idp_hint: providerId, ui_locales: 'en' }, browser);
+  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en' }, browser);
   const page = await browser.follow(started.hop, atRp);
   return { ...started, page };
-}
-
-async function claimsOf(started: { verifier: string; state: string; nonce: string }, final: Hop) {
-  expect(final.location).toMatch(new RegExp(`^${RP_REDIRECT}\\?code=`));
-  const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), {
-    pkceCodeVerifier: started.verifier,
-    expectedState: started.state,
-    expectedNonce: started.nonce,
-  });
-  return tokens.claims()!;
 }
 
 /** A refused answer: the user sees why and a way back; the agency service gets access_denied for its state. */
@@ -103,14 +89,14 @@ async function expectRefused(browser: Browser, page: Hop, state: string, provide
   expect(page.body).toContain('The provider&#39;s answer could not be verified.');
   const back = /<a class="button" href="([^"]+\/complete)">/.exec(page.body)?.[1];
   expect(back).toBeDefined();
-  const final = await browser.follow(await browser.get(new URL(back!, gw!.issuer).toString()), atRp);
+  const final = await browser.follow(await browser.get(new URL(back!, gw.issuer).toString()), atRp);
   const q = new URL(final.location!).searchParams;
   expect([q.get('error'), q.get('state'), q.get('code')]).toEqual(['access_denied', state, null]);
-  const last = (gw!.audit as MemoryAuditLog).events
+  const last = (gw.audit as MemoryAuditLog).events
     .filter((e) => e.type === 'verification_error' && e.providerId === providerId)
     .at(-1)!;
   expect(last.detail).toMatchObject({ code: 'invalid_response', reason: expect.stringMatching(reason) });
-  expect(gw!.logLines.join('\n')).not.toMatch(/010180-15097/);
+  expect(gw.logLines.join('\n')).not.toMatch(/010180-15097/);
 }
 
 describe('upstream OIDC eID', () => {
@@ -135,7 +121,7 @@ describe('upstream OIDC eID', () => {
         .searchParams;
       expect([request.get('prompt'), request.get('max_age')]).toEqual(['login', '0']);
       expect(loginPage(l.page)).toBe(true); // the person is asked, not recognised from the first round
-      const claims = await claimsOf(l, await logIn(browser, l.page));
+      const claims = await claimsOf(gw.rp, l, await logIn(browser, l.page));
       expect(claims).toMatchObject({ sub: 'PNOLV-010180-15097', acr: 'high', idp: 'oidc-eid' });
       expect(upstreamAuthTimes).toHaveLength(round);
       expect(claims.auth_time).toBe(upstreamAuthTimes.at(-1));
@@ -146,7 +132,7 @@ describe('upstream OIDC eID', () => {
     request.searchParams.delete('max_age');
     const silent = await browser.follow(
       await browser.get(request.href),
-      (h) => !!h.location?.startsWith(`${gw!.issuer}/broker/callback/oidc-eid?code=`),
+      (h) => !!h.location?.startsWith(`${gw.issuer}/broker/callback/oidc-eid?code=`),
     );
     expect(silent.location).toContain('code=');
   });
@@ -154,7 +140,7 @@ describe('upstream OIDC eID', () => {
   test("an eID that ignores prompt=login answers from the previous person's session: refused", async () => {
     const browser = new Browser();
     const first = await start(browser, 'oidc-eid');
-    await claimsOf(first, await logIn(browser, first.page));
+    await claimsOf(gw.rp, first, await logIn(browser, first.page));
     // the previous person walked away ten minutes ago; the eID reuses their session without asking
     op.ageSessions(600);
     op.tamper.ignoreFreshness = true;
@@ -194,7 +180,7 @@ describe('upstream SAML IdP', () => {
       );
       expect(loginPage(l.page)).toBe(true);
       const { final, authnInstant } = await logIn(browser, l.page);
-      const claims = await claimsOf(l, final);
+      const claims = await claimsOf(gw.rp, l, final);
       expect(claims).toMatchObject({ sub: 'PNOLV-010180-15097', idp: 'saml-eid' });
       expect(claims.auth_time).toBe(Math.floor(authnInstant / 1000));
     }
@@ -203,7 +189,7 @@ describe('upstream SAML IdP', () => {
   test("an IdP that ignores ForceAuthn answers from the previous person's session: refused", async () => {
     const browser = new Browser();
     const first = await start(browser, 'saml-eid');
-    await claimsOf(first, (await logIn(browser, first.page)).final);
+    await claimsOf(gw.rp, first, (await logIn(browser, first.page)).final);
     idp.ageSessions(600);
     idp.misbehave.ignoreForceAuthn = true;
     // no login page: the IdP's auto-posted answer goes straight back to the gateway

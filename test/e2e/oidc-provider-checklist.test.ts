@@ -22,6 +22,7 @@ import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, formFields, type Hop } from '../support/browser.ts';
 import {
   startGateway,
+  useGateway,
   rpConfig,
   beginLogin,
   loginThroughMock,
@@ -30,7 +31,6 @@ import {
   atRp,
   RP_REDIRECT,
   RP_SECRET,
-  type TestGateway,
 } from '../support/gateway.ts';
 
 const POST_SECRET = 'rp-post-secret-0123456789-0123456789';
@@ -39,8 +39,6 @@ const PAIRWISE_SECRET = 'rp-pairwise-secret-0123456789-012345';
 /** the mock provider's test people, as they must never appear in logs */
 const PERSONAL_CODES = ['010180-15097', '01018015097', '325035-11782', '32503511782', '60001019906'];
 
-let gw: TestGateway;
-let rp: oidc.Configuration;
 let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
 let rpKey: CryptoKey;
@@ -52,12 +50,13 @@ const remember = (...values: (string | undefined | null)[]) => {
   for (const v of values) if (v) secrets.add(v);
 };
 
-beforeAll(async () => {
+const gw = useGateway(async ({ cleanup }) => {
+  cleanup(() => store.close());
   const keys = await generateKeyPair('ES256', { extractable: true });
   rpKey = keys.privateKey;
   otherKey = (await generateKeyPair('ES256')).privateKey;
   rpJwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
-  gw = await startGateway({
+  return {
     store,
     clients: [
       {
@@ -81,12 +80,7 @@ beforeAll(async () => {
       },
     ],
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
-  });
-  rp = await rpConfig(gw.issuer);
-});
-afterAll(async () => {
-  await gw.close();
-  await store.close();
+  };
 });
 afterEach(() => {
   clock = 0;
@@ -120,8 +114,8 @@ async function exchange(
 }
 
 /** A full login through the mock provider, then the token exchange. */
-async function loginAndExchange(config = rp, params: Record<string, string> = {}, user = 0) {
-  const login = await loginThroughMock(config, gw.issuer, params, user);
+async function loginAndExchange(config = gw.rp, params: Record<string, string> = {}, user = 0) {
+  const login = await loginThroughMock(config, params, user);
   expect(login.callback?.searchParams.get('error')).toBeNull();
   return { login, tokens: await exchange(config, login, login.callback!) };
 }
@@ -170,8 +164,8 @@ const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** A fresh authorization code for `config`'s client (full login through the mock provider). */
-async function freshCode(config = rp) {
-  const login = await loginThroughMock(config, gw.issuer);
+async function freshCode(config = gw.rp) {
+  const login = await loginThroughMock(config);
   const code = login.callback!.searchParams.get('code')!;
   remember(code, login.verifier);
   return { code, verifier: login.verifier };
@@ -364,13 +358,13 @@ describe('authorization request', () => {
   });
 
   test('a request without nonce is fine for the code flow', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { nonce: '' });
-    const tokens = await exchange(rp, { ...login, nonce: undefined }, login.callback!);
+    const login = await loginThroughMock(gw.rp, { nonce: '' });
+    const tokens = await exchange(gw.rp, { ...login, nonce: undefined }, login.callback!);
     expect(tokens.claims()).not.toHaveProperty('nonce');
   });
 
   test('scopes in any order', async () => {
-    const { tokens } = await loginAndExchange(rp, { scope: 'personal_code profile openid' });
+    const { tokens } = await loginAndExchange(gw.rp, { scope: 'personal_code profile openid' });
     expect(tokens.claims()).toMatchObject({
       personal_code: '010180-15097',
       given_name: 'Jānis',
@@ -379,7 +373,7 @@ describe('authorization request', () => {
   });
 
   test('unknown parameters are ignored', async () => {
-    const { tokens } = await loginAndExchange(rp, { foo: 'bar', vendor_x: '1', display: 'page' });
+    const { tokens } = await loginAndExchange(gw.rp, { foo: 'bar', vendor_x: '1', display: 'page' });
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
@@ -416,12 +410,12 @@ describe('authorization request', () => {
   });
 
   test('prompt=login is honoured (a fresh authentication, as always)', async () => {
-    const { tokens } = await loginAndExchange(rp, { prompt: 'login' });
+    const { tokens } = await loginAndExchange(gw.rp, { prompt: 'login' });
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
   test('prompt=consent completes without a consent screen (registered services get consent automatically)', async () => {
-    const { tokens } = await loginAndExchange(rp, { prompt: 'consent' });
+    const { tokens } = await loginAndExchange(gw.rp, { prompt: 'consent' });
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
@@ -436,16 +430,16 @@ describe('authorization request', () => {
   });
 
   test('prompt=none right after a login in the same browser: login_required (every request authenticates afresh)', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
-    await exchange(rp, login, login.callback!);
-    const again = await beginLogin(rp, { prompt: 'none' }, login.browser);
+    const login = await loginThroughMock(gw.rp);
+    await exchange(gw.rp, login, login.callback!);
+    const again = await beginLogin(gw.rp, { prompt: 'none' }, login.browser);
     expect(rpParams(again.hop).get('error')).toBe('login_required');
   });
 
   test('a second request in the same browser goes to the provider again', async () => {
-    const login = await loginThroughMock(rp, gw.issuer);
-    await exchange(rp, login, login.callback!);
-    const again = await beginLogin(rp, {}, login.browser);
+    const login = await loginThroughMock(gw.rp);
+    await exchange(gw.rp, login, login.callback!);
+    const again = await beginLogin(gw.rp, {}, login.browser);
     expect(again.hop.location).toContain('/interaction/');
   });
 
@@ -454,8 +448,8 @@ describe('authorization request', () => {
   });
 
   test('max_age: auth_time is returned and within it', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { max_age: '300' });
-    const tokens = await exchange(rp, login, login.callback!, { maxAge: 300 });
+    const login = await loginThroughMock(gw.rp, { max_age: '300' });
+    const tokens = await exchange(gw.rp, login, login.callback!, { maxAge: 300 });
     expect(typeof tokens.claims()!.auth_time).toBe('number');
   });
 
@@ -466,20 +460,20 @@ describe('authorization request', () => {
 
   test('max_age=0 still completes with a fresh authentication', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const login = await loginThroughMock(rp, gw.issuer, { max_age: '0' });
-    const tokens = await exchange(rp, login, login.callback!);
+    const login = await loginThroughMock(gw.rp, { max_age: '0' });
+    const tokens = await exchange(gw.rp, login, login.callback!);
     expect(tokens.claims()!.auth_time).toBeGreaterThanOrEqual(before - 1);
   });
 
   test('id_token_hint naming the person who authenticates: a normal login', async () => {
     const first = await loginAndExchange();
-    const { tokens } = await loginAndExchange(rp, { id_token_hint: first.tokens.id_token! });
+    const { tokens } = await loginAndExchange(gw.rp, { id_token_hint: first.tokens.id_token! });
     expect(tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
   });
 
   test('id_token_hint naming someone else than who authenticates: login_required, no code', async () => {
-    const anna = await loginAndExchange(rp, {}, 1);
-    const login = await loginThroughMock(rp, gw.issuer, { id_token_hint: anna.tokens.id_token! }, 0);
+    const anna = await loginAndExchange(gw.rp, {}, 1);
+    const login = await loginThroughMock(gw.rp, { id_token_hint: anna.tokens.id_token! }, 0);
     expect(login.callback?.searchParams.get('error')).toBe('login_required');
     expect(login.callback?.searchParams.get('code')).toBeNull();
   });
@@ -490,7 +484,7 @@ describe('authorization request', () => {
     expect(first.tokens.claims()!.sub).not.toContain('PNO');
     const same = await loginAndExchange(pairwise, { id_token_hint: first.tokens.id_token! });
     expect(same.tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
-    const other = await loginThroughMock(pairwise, gw.issuer, { id_token_hint: first.tokens.id_token! }, 2);
+    const other = await loginThroughMock(pairwise, { id_token_hint: first.tokens.id_token! }, 2);
     expect(other.callback?.searchParams.get('error')).toBe('login_required');
   });
 
@@ -508,13 +502,13 @@ describe('authorization request', () => {
 
   test('login_hint is accepted (the provider decides who authenticates) and never logged', async () => {
     const hint = '32503511782';
-    const { tokens } = await loginAndExchange(rp, { login_hint: hint });
+    const { tokens } = await loginAndExchange(gw.rp, { login_hint: hint });
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
   test("ui_locales chooses the selection page language, ahead of the browser's Accept-Language", async () => {
     const lang = async (ui?: string) => {
-      const started = await beginLogin(rp, ui ? { ui_locales: ui } : {});
+      const started = await beginLogin(gw.rp, ui ? { ui_locales: ui } : {});
       const page = await started.browser.follow(started.hop);
       expect(page.status).toBe(200);
       return { lang: /<html lang="(\w+)"/.exec(page.body)?.[1], page, browser: started.browser };
@@ -530,12 +524,15 @@ describe('authorization request', () => {
   });
 
   test('acr_values is honoured: the level achieved meets the one asked for', async () => {
-    const bank = await loginThroughMock(rp, gw.issuer, { acr_values: 'substantial' }, 0, 'mock-bank');
-    expect((await exchange(rp, bank, bank.callback!)).claims()).toMatchObject({ acr: 'substantial', idp: 'mock-bank' });
-    const high = await loginThroughMock(rp, gw.issuer, { acr_values: 'high' });
-    expect((await exchange(rp, high, high.callback!)).claims()).toMatchObject({ acr: 'high', idp: 'mock-eid' });
+    const bank = await loginThroughMock(gw.rp, { acr_values: 'substantial' }, 0, 'mock-bank');
+    expect((await exchange(gw.rp, bank, bank.callback!)).claims()).toMatchObject({
+      acr: 'substantial',
+      idp: 'mock-bank',
+    });
+    const high = await loginThroughMock(gw.rp, { acr_values: 'high' });
+    expect((await exchange(gw.rp, high, high.callback!)).claims()).toMatchObject({ acr: 'high', idp: 'mock-eid' });
     // a level the chosen provider cannot reach is never offered, even when posted directly
-    const started = await beginLogin(rp, { acr_values: 'high' });
+    const started = await beginLogin(gw.rp, { acr_values: 'high' });
     const page = await started.browser.follow(started.hop);
     expect((await chooseProvider(started.browser, page.url, 'mock-bank')).status).toBe(400);
   });
@@ -545,10 +542,10 @@ describe('authorization request', () => {
       id_token: { personal_code: { essential: true }, given_name: null },
       userinfo: { personal_code: null },
     });
-    const { tokens } = await loginAndExchange(rp, { scope: 'openid', claims });
+    const { tokens } = await loginAndExchange(gw.rp, { scope: 'openid', claims });
     expect(tokens.claims()).not.toHaveProperty('personal_code');
     expect(tokens.claims()).not.toHaveProperty('given_name');
-    const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    const info = await oidc.fetchUserInfo(gw.rp, tokens.access_token, tokens.claims()!.sub);
     expect(info).not.toHaveProperty('personal_code');
   });
 
@@ -578,7 +575,7 @@ describe('authorization request', () => {
   });
 
   test('response_mode=form_post delivers the code by an auto-submitted form', async () => {
-    const started = await beginLogin(rp, { response_mode: 'form_post' });
+    const started = await beginLogin(gw.rp, { response_mode: 'form_post' });
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const back = await mockProviderLogin(started.browser, authorize, 0);
@@ -589,12 +586,12 @@ describe('authorization request', () => {
     expect(fields.state).toBe(started.state);
     const callback = new URL(RP_REDIRECT);
     for (const [k, v] of Object.entries(fields)) callback.searchParams.set(k, v);
-    const tokens = await exchange(rp, started, callback);
+    const tokens = await exchange(gw.rp, started, callback);
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
   test('response_mode=fragment delivers the code in the fragment', async () => {
-    const login = await loginThroughMock(rp, gw.issuer, { response_mode: 'fragment' });
+    const login = await loginThroughMock(gw.rp, { response_mode: 'fragment' });
     const hash = new URLSearchParams(login.callback!.hash.slice(1));
     expect(hash.get('state')).toBe(login.state);
     remember(hash.get('code'));
@@ -624,11 +621,11 @@ describe('redirect_uri: an error page, never a redirect', () => {
 describe('token endpoint', () => {
   test('authorization code reuse: invalid_grant, and the access token from the first use is revoked', async () => {
     const { login, tokens } = await loginAndExchange();
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).toMatchObject({
+    expect(await oidc.fetchUserInfo(gw.rp, tokens.access_token, tokens.claims()!.sub)).toMatchObject({
       sub: 'PNOLV-010180-15097',
     });
-    await expect(exchange(rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({
+    await expect(exchange(gw.rp, login, login.callback!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(gw.rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({
       status: 401,
     });
   });
@@ -715,7 +712,7 @@ describe('token endpoint', () => {
   test('no refresh tokens: none in a token response, and the grant is refused', async () => {
     const { tokens } = await loginAndExchange();
     expect(tokens.refresh_token).toBeUndefined();
-    const { tokens: offline } = await loginAndExchange(rp, { scope: 'openid offline_access', prompt: 'consent' });
+    const { tokens: offline } = await loginAndExchange(gw.rp, { scope: 'openid offline_access', prompt: 'consent' });
     expect(offline.refresh_token).toBeUndefined();
     const refresh = await tokenRequest(
       { grant_type: 'refresh_token', refresh_token: 'anything' },
@@ -740,7 +737,7 @@ describe('token endpoint', () => {
 });
 
 describe('client authentication at the token endpoint', () => {
-  const codeForm = async (config = rp) => {
+  const codeForm = async (config = gw.rp) => {
     const { code, verifier } = await freshCode(config);
     return { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: RP_REDIRECT };
   };
@@ -903,11 +900,11 @@ describe('userinfo', () => {
   };
 
   test('GET with a bearer token', async () => {
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097')).toMatchObject(expected);
+    expect(await oidc.fetchUserInfo(gw.rp, tokens.access_token, 'PNOLV-010180-15097')).toMatchObject(expected);
   });
 
   test('POST with a bearer token', async () => {
-    const res = await oidc.fetchProtectedResource(rp, tokens.access_token, new URL(`${gw.issuer}/me`), 'POST', null);
+    const res = await oidc.fetchProtectedResource(gw.rp, tokens.access_token, new URL(`${gw.issuer}/me`), 'POST', null);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject(expected);
   });
@@ -941,15 +938,17 @@ describe('userinfo', () => {
       body: new URLSearchParams({ token: own.access_token, client_id: 'rp-post', client_secret: POST_SECRET }),
     });
     expect(res.status).toBe(400);
-    expect(await oidc.fetchUserInfo(rp, own.access_token, 'PNOLV-010180-15097')).toMatchObject({
+    expect(await oidc.fetchUserInfo(gw.rp, own.access_token, 'PNOLV-010180-15097')).toMatchObject({
       sub: 'PNOLV-010180-15097',
     });
   });
 
   test('a revoked token: 401', async () => {
     const { tokens: own } = await loginAndExchange();
-    await oidc.tokenRevocation(rp, own.access_token);
-    await expect(oidc.fetchUserInfo(rp, own.access_token, 'PNOLV-010180-15097')).rejects.toMatchObject({ status: 401 });
+    await oidc.tokenRevocation(gw.rp, own.access_token);
+    await expect(oidc.fetchUserInfo(gw.rp, own.access_token, 'PNOLV-010180-15097')).rejects.toMatchObject({
+      status: 401,
+    });
   });
 });
 
@@ -958,7 +957,7 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    const url = await oidc.buildAuthorizationUrlWithPAR(rp, {
+    const url = await oidc.buildAuthorizationUrlWithPAR(gw.rp, {
       redirect_uri: RP_REDIRECT,
       scope: 'openid profile',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -972,7 +971,7 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
     const page = await browser.follow(started.hop);
     const authorize = await chooseProvider(browser, page.url, 'mock-eid');
     const final = await browser.follow(await mockProviderLogin(browser, authorize, 0), atRp);
-    const tokens = await exchange(rp, started, new URL(final.location!));
+    const tokens = await exchange(gw.rp, started, new URL(final.location!));
     expect(tokens.claims()).toMatchObject({ sub: 'PNOLV-010180-15097', given_name: 'Jānis' });
     // the URL carries no redirect_uri of its own, so the refusal is an error page
     const again = await new Browser().get(url.toString());
@@ -1029,7 +1028,7 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
   });
 
   test('an expired request_uri is refused', async () => {
-    const url = await oidc.buildAuthorizationUrlWithPAR(rp, {
+    const url = await oidc.buildAuthorizationUrlWithPAR(gw.rp, {
       redirect_uri: RP_REDIRECT,
       scope: 'openid',
       code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
@@ -1045,11 +1044,11 @@ describe('pushed authorization requests (FAPI 2.0)', () => {
 
 describe('DPoP-bound tokens', () => {
   test('a DPoP-bound access token works with its proof and not as a bearer token', async () => {
-    const dpop = oidc.getDPoPHandle(rp, await oidc.randomDPoPKeyPair('ES256'));
-    const login = await loginThroughMock(rp, gw.issuer);
-    const tokens = await exchange(rp, login, login.callback!, {}, { DPoP: dpop });
+    const dpop = oidc.getDPoPHandle(gw.rp, await oidc.randomDPoPKeyPair('ES256'));
+    const login = await loginThroughMock(gw.rp);
+    const tokens = await exchange(gw.rp, login, login.callback!, {}, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({
+    expect(await oidc.fetchUserInfo(gw.rp, tokens.access_token, 'PNOLV-010180-15097', { DPoP: dpop })).toMatchObject({
       sub: 'PNOLV-010180-15097',
     });
     const bearer = await fetch(`${gw.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
@@ -1058,12 +1057,17 @@ describe('DPoP-bound tokens', () => {
 });
 
 describe('single use under concurrency, on the Redis store (real round trips let the requests interleave)', () => {
-  let redis: RedisStore;
-  let rgw: TestGateway;
   const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
-  beforeAll(async () => {
-    redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-    rgw = await startGateway({
+  const rgw = useGateway(({ cleanup }) => {
+    const redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+    cleanup(async () => {
+      const keys = await redis.client.keys(`${prefix}*`);
+      if (keys.length) await redis.client.del(...keys);
+      await redis.close();
+    });
+    // (clean-ups run in reverse, after the gateway is closed: its log lines first)
+    cleanup(() => logsOfRedisGateway.push(...rgw.logLines));
+    return {
       store: redis,
       clients: [
         {
@@ -1073,20 +1077,13 @@ describe('single use under concurrency, on the Redis store (real round trips let
           redirect_uris: [RP_REDIRECT],
         },
       ],
-    });
-  });
-  afterAll(async () => {
-    logsOfRedisGateway.push(...rgw.logLines);
-    await rgw.close();
-    const keys = await redis.client.keys(`${prefix}*`);
-    if (keys.length) await redis.client.del(...keys);
-    await redis.close();
+    };
   });
 
   test('one client assertion sent with several requests at once authenticates one of them at most', async () => {
     const config = await rpConfig(rgw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }));
     for (let round = 0; round < 3; round += 1) {
-      const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config, rgw.issuer)));
+      const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config)));
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({
         iss: 'rp-jwt',
@@ -1125,9 +1122,9 @@ describe('single use under concurrency, on the Redis store (real round trips let
   });
 
   test('one token response at most; the others are invalid_grant and revoke what the first got', async () => {
-    const config = await rpConfig(rgw.issuer);
+    const config = rgw.rp;
     for (let round = 0; round < 3; round += 1) {
-      const login = await loginThroughMock(config, rgw.issuer);
+      const login = await loginThroughMock(config);
       const form = {
         grant_type: 'authorization_code',
         code: login.callback!.searchParams.get('code')!,

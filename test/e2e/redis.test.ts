@@ -2,26 +2,24 @@
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { RedisStore } from '../../src/store/redis.ts';
-import { startGateway, rpConfig, loginThroughMock, type TestGateway } from '../support/gateway.ts';
+import { useGateway, loginThroughMock } from '../support/gateway.ts';
 
 const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
 let store: RedisStore;
-let gw: TestGateway;
 
-beforeAll(async () => {
+const gw = useGateway(({ cleanup }) => {
   store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-  gw = await startGateway({ store });
-});
-afterAll(async () => {
-  await gw.close();
-  const keys = await store.client.keys(`${prefix}*`);
-  if (keys.length) await store.client.del(...keys);
-  await store.close();
+  cleanup(async () => {
+    const keys = await store.client.keys(`${prefix}*`);
+    if (keys.length) await store.client.del(...keys);
+    await store.close();
+  });
+  return { store };
 });
 
 test('login, token exchange, code reuse refused and every key has a TTL', async () => {
-  const rp = await rpConfig(gw.issuer);
-  const login = await loginThroughMock(rp, gw.issuer);
+  const { rp } = gw;
+  const login = await loginThroughMock(rp);
   const check = {
     pkceCodeVerifier: login.verifier,
     expectedState: login.state,

@@ -64,7 +64,7 @@ async function tokenRequest(form: Record<string, string>, headers: Record<string
 
 /** A full login through the mock provider, then the token exchange by openid-client. */
 async function loginAndExchange(config = rp, params: Record<string, string> = {}) {
-  const login = await loginThroughMock(config, gw.issuer, params);
+  const login = await loginThroughMock(config, params);
   expect(login.callback?.searchParams.get('error')).toBeNull();
   const tokens = await oidc.authorizationCodeGrant(config, login.callback!, {
     pkceCodeVerifier: login.verifier,
@@ -77,7 +77,7 @@ async function loginAndExchange(config = rp, params: Record<string, string> = {}
 
 /** A fresh code for `rp-post` or `rp` as a form for the token endpoint (without client authentication). */
 async function codeForm(config = rp) {
-  const login = await loginThroughMock(config, gw.issuer);
+  const login = await loginThroughMock(config);
   const code = login.callback!.searchParams.get('code')!;
   return { grant_type: 'authorization_code', code, code_verifier: login.verifier, redirect_uri: RP_REDIRECT };
 }
@@ -110,15 +110,15 @@ async function authorizationForm(params: Record<string, string> = {}) {
 
 describe('RFC 9207 iss in authorization responses, and the per-client exception for mod_auth_openidc 2.4.12', () => {
   test('by default an error (the user cancels) carries iss, as does a code', async () => {
-    const cancelled = await loginThroughMock(rp, gw.issuer, {}, 'cancel');
+    const cancelled = await loginThroughMock(rp, {}, 'cancel');
     expect(cancelled.callback!.searchParams.get('error')).toBe('user_cancel');
     expect(cancelled.callback!.searchParams.get('iss')).toBe(gw.issuer);
-    const ok = await loginThroughMock(rp, gw.issuer);
+    const ok = await loginThroughMock(rp);
     expect(ok.callback!.searchParams.get('iss')).toBe(gw.issuer);
   });
 
   test('authorization_error_iss: false: the cancel comes back as an error with state and without iss; a code keeps iss', async () => {
-    const cancelled = await loginThroughMock(apache, gw.issuer, {}, 'cancel');
+    const cancelled = await loginThroughMock(apache, {}, 'cancel');
     const q = cancelled.callback!.searchParams;
     expect(q.get('error')).toBe('user_cancel');
     expect(q.get('state')).toBe(cancelled.state);

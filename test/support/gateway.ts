@@ -1,7 +1,7 @@
 // Starts the whole gateway for end-to-end tests: real HTTP on 127.0.0.1, the real config loader, real
 // signing keys, and a real OpenID Connect client library (openid-client) playing the agency service.
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import { parseConfig, type GatewayConfig } from '../../src/config/load.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
-import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { MemoryAuditLog, type AuditEvent } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { Browser, type Hop } from './browser.ts';
 import { MOCK_BANK, MOCK_PROVIDER } from './provider-entries.ts';
@@ -30,6 +30,29 @@ export interface TestGatewayOptions extends GatewayOptions {
   clients?: Record<string, unknown>[];
   /** other top-level settings (store, ttl, audit...) */
   settings?: Record<string, unknown>;
+}
+
+type RecordedEvent = MemoryAuditLog['events'][number];
+
+/**
+ * The memory audit log, to be waited on: `recorded(match)` resolves with the first event, recorded already
+ * or still to come, that `match`es (for events the gateway records after its response, e.g. tokens_issued).
+ */
+export class WatchedAuditLog extends MemoryAuditLog {
+  private waiters: { match: (e: RecordedEvent) => boolean; resolve: (e: RecordedEvent) => void }[] = [];
+
+  override async record(event: AuditEvent): Promise<void> {
+    await super.record(event);
+    const stored = this.events.at(-1)!;
+    const ready = this.waiters.filter((w) => w.match(stored));
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(stored);
+  }
+
+  recorded(match: (e: RecordedEvent) => boolean): Promise<RecordedEvent> {
+    const seen = this.events.find(match);
+    return seen ? Promise.resolve(seen) : new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
 }
 
 export interface TestGateway {
@@ -92,6 +115,80 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
   };
 }
 
+/** A gateway for the tests of one file (or one describe block), with what they share. */
+export interface GatewayInUse extends TestGateway {
+  /** openid-client configuration of the default client `rp` */
+  readonly rp: oidc.Configuration;
+  /** a temporary directory for the tests' files (keys, certificates), removed after all */
+  readonly dir: string;
+}
+
+export interface GatewaySetUp {
+  /** the temporary directory, made before the options are asked for */
+  dir: string;
+  /** `close` runs after all, once the gateway is closed (later registrations first): the tests' upstreams */
+  cleanup(close: () => unknown): void;
+}
+
+/**
+ * Registers, in the current describe block, the set-up every whole-gateway test file repeats: beforeAll makes
+ * a temporary directory, starts the gateway (options as given, or from `options(setUp)`, which may start the
+ * upstreams first) and discovers it as the agency service `rp`; afterAll closes the gateway, then what was
+ * given to `cleanup`, and removes the directory. The returned handle reads through to the running gateway
+ * (its properties throw before beforeAll has run). A later beforeAll may use it, e.g. to register the
+ * gateway's callback URLs at an upstream.
+ */
+export function useGateway(
+  options: TestGatewayOptions | ((setUp: GatewaySetUp) => TestGatewayOptions | Promise<TestGatewayOptions>) = {},
+): GatewayInUse {
+  let dir: string | undefined;
+  let started: TestGateway | undefined;
+  let rp: oidc.Configuration | undefined;
+  const closers: (() => unknown)[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpm-gateway-test-'));
+    const resolved =
+      typeof options === 'function' ? await options({ dir, cleanup: (close) => closers.push(close) }) : options;
+    started = await startGateway(resolved);
+    rp = await rpConfig(started.issuer);
+  });
+  afterAll(async () => {
+    await started?.close();
+    for (const close of closers.reverse()) await close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const running = (): TestGateway => {
+    if (!started) throw new Error('gateway not started (useGateway() is read in tests and hooks, after its beforeAll)');
+    return started;
+  };
+  return {
+    get gateway() {
+      return running().gateway;
+    },
+    get config() {
+      return running().config;
+    },
+    get issuer() {
+      return running().issuer;
+    },
+    get audit() {
+      return running().audit;
+    },
+    get logLines() {
+      return running().logLines;
+    },
+    get rp() {
+      running();
+      return rp!;
+    },
+    get dir() {
+      running();
+      return dir!;
+    },
+    close: () => running().close(),
+  };
+}
+
 /** openid-client configuration for a client of the gateway (discovery over real HTTP). A secret goes by
  * client_secret_basic (the gateway's default method, and only the registered method is accepted) unless
  * `auth` says otherwise; openid-client alone would send it in the body. */
@@ -109,6 +206,31 @@ export async function rpConfig(
     auth ?? (secret ? oidc.ClientSecretBasic(secret) : undefined),
     { execute: [oidc.allowInsecureRequests] },
   );
+}
+
+/**
+ * A token request with a made-up code from `clientId` at `base` (the issuer, or another listener's origin):
+ * client authentication runs first, so the error tells whether it passed (invalid_grant: authenticated;
+ * invalid_client: refused). `fetchImpl` brings the transport (a client certificate, a terminator's headers).
+ */
+export async function tokenEndpointVerdict(
+  base: string,
+  clientId: string,
+  fetchImpl: (url: string, init: RequestInit) => Promise<Response>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await fetchImpl(`${base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-real-code',
+      redirect_uri: RP_REDIRECT,
+      code_verifier: 'x'.repeat(43),
+      client_id: clientId,
+    }).toString(),
+  });
+  return ((await res.json()) as { error: string }).error;
 }
 
 export interface StartedLogin {
@@ -167,11 +289,10 @@ export async function mockProviderLogin(
 
 /**
  * Full happy path through the mock provider; returns the RP callback URL with code and state. The
- * gateway's URLs come from `config` (its discovery); the second argument, the issuer, is not read.
+ * gateway's URLs come from `config` (its discovery).
  */
 export async function loginThroughMock(
   config: oidc.Configuration,
-  _issuer: string,
   params: Record<string, string> = {},
   user: number | 'cancel' | 'outage' = 0,
   providerId = 'mock-eid',
@@ -188,4 +309,34 @@ export async function loginThroughMock(
   const back = await mockProviderLogin(started.browser, authorize, user);
   const final = await started.browser.follow(back, atRp);
   return { ...started, final, callback: final.location ? new URL(final.location) : undefined };
+}
+
+/** What the agency service checks a code against: the values it sent with the authorization request. */
+export interface SentLogin {
+  verifier: string;
+  state: string;
+  nonce?: string | undefined;
+}
+
+/**
+ * The agency service's token request for the code at `callback` (the redirect to it, or its URL), checking
+ * PKCE, state, nonce and that an ID token came; returns the token response.
+ */
+export async function exchangeCode(config: oidc.Configuration, login: SentLogin, callback: Hop | URL) {
+  const url = callback instanceof URL ? callback : new URL(callback.location ?? 'about:no-redirect');
+  if (!url.searchParams.get('code'))
+    throw new Error(
+      `no code at the agency service: ${callback instanceof URL ? url.href : `${callback.status} ${callback.url} -> ${callback.location}`}`,
+    );
+  return oidc.authorizationCodeGrant(config, url, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
+}
+
+/** The claims of the ID token the code at `callback` is exchanged for (see exchangeCode). */
+export async function claimsOf(config: oidc.Configuration, login: SentLogin, callback: Hop | URL) {
+  return (await exchangeCode(config, login, callback)).claims()!;
 }

@@ -22,7 +22,7 @@ import {
   type CertificateAuthority,
   type IssuedCertificate,
 } from '../../src/tls/pki.ts';
-import { RP_REDIRECT, MOCK_PROVIDER } from '../support/gateway.ts';
+import { RP_REDIRECT, MOCK_PROVIDER, tokenEndpointVerdict } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert, DAY } from './pki-fixture.ts';
 
 const HEADER = 'x-ssl-client-cert';
@@ -71,22 +71,6 @@ async function startGateway(server: Record<string, unknown>): Promise<string> {
     await gateway.close();
   });
   return issuer;
-}
-
-/** Token request with a made-up code: client authentication runs first (invalid_grant = authenticated, invalid_client = refused). */
-async function verdict(url: string, fetchImpl: (u: string, init: RequestInit) => Promise<Response>): Promise<string> {
-  const res = await fetchImpl(`${url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: 'not-a-real-code',
-      redirect_uri: RP_REDIRECT,
-      code_verifier: 'x'.repeat(43),
-      client_id: 'svc-mtls',
-    }).toString(),
-  });
-  return ((await res.json()) as { error: string }).error;
 }
 
 /** The terminator's hop: plain HTTP from a trusted address, with the forwarded certificate(s). */
@@ -174,9 +158,9 @@ describe('behind a terminator: tls_client_auth with a certificate from an interm
         client_ca: dir.write('root-and-issuing.pem', root.cert + issuing.cert),
       },
     });
-    expect(await verdict(url, viaTerminator(leaf.cert))).toBe('invalid_grant');
-    expect(await verdict(url, viaTerminator(foreignLeaf.cert))).toBe('invalid_client');
-    expect(await verdict(url, viaTerminator(leafUnderExpired.cert))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(leaf.cert))).toBe('invalid_grant');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(foreignLeaf.cert))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(leafUnderExpired.cert))).toBe('invalid_client');
   });
 
   test('client_ca holds only the root, the header the leaf and its intermediate', async () => {
@@ -187,9 +171,11 @@ describe('behind a terminator: tls_client_auth with a certificate from an interm
         client_ca: dir.write('root.pem', root.cert),
       },
     });
-    expect(await verdict(url, viaTerminator(leaf.cert, issuing.cert))).toBe('invalid_grant');
-    expect(await verdict(url, viaTerminator(leaf.cert))).toBe('invalid_client');
-    expect(await verdict(url, viaTerminator(foreignLeaf.cert, otherIssuing.cert))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(leaf.cert, issuing.cert))).toBe('invalid_grant');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(leaf.cert))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', viaTerminator(foreignLeaf.cert, otherIssuing.cert))).toBe(
+      'invalid_client',
+    );
   });
 });
 
@@ -213,7 +199,9 @@ describe('the gateway terminating TLS itself (for comparison)', () => {
       closers.push(() => t.close());
       return t.fetch as unknown as (u: string, init: RequestInit) => Promise<Response>;
     };
-    expect(await verdict(url, as('with-chain', leaf.cert + issuing.cert, leaf.key))).toBe('invalid_grant');
-    expect(await verdict(url, as('leaf-only', leaf.cert, leaf.key))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', as('with-chain', leaf.cert + issuing.cert, leaf.key))).toBe(
+      'invalid_grant',
+    );
+    expect(await tokenEndpointVerdict(url, 'svc-mtls', as('leaf-only', leaf.cert, leaf.key))).toBe('invalid_client');
   });
 });

@@ -19,7 +19,13 @@ import { listen } from '../../src/tls/listeners.ts';
 import { parseForwardedCertificate } from '../../src/tls/forwarded-certificate.ts';
 import { createProviderTransport, type DedicatedTransport } from '../../src/tls/transport.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
-import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT } from '../support/gateway.ts';
+import {
+  exchangeCode,
+  loginThroughMock,
+  MOCK_PROVIDER,
+  RP_REDIRECT,
+  tokenEndpointVerdict,
+} from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
 import { thumbprint } from '../support/digest.ts';
 
@@ -81,37 +87,9 @@ async function serviceConfig(issuer: string, clientId: string, fetchImpl: typeof
   return config;
 }
 
-async function loginAndExchange(issuer: string, config: oidc.Configuration) {
-  const login = await loginThroughMock(config, issuer);
-  expect(login.callback?.searchParams.get('code')).toBeTruthy();
-  return oidc.authorizationCodeGrant(config, login.callback!, {
-    pkceCodeVerifier: login.verifier,
-    expectedState: login.state,
-    expectedNonce: login.nonce,
-    idTokenExpected: true,
-  });
-}
-
-/** Token request with a made-up code: client authentication runs first, so the error tells whether it passed. */
-async function tokenEndpointVerdict(
-  issuer: string,
-  clientId: string,
-  fetchImpl: typeof fetch,
-  headers: Record<string, string> = {},
-): Promise<string> {
-  const res = await fetchImpl(`${issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: 'not-a-real-code',
-      redirect_uri: RP_REDIRECT,
-      code_verifier: 'x'.repeat(43),
-      client_id: clientId,
-    }).toString(),
-  });
-  const body = (await res.json()) as { error: string; error_description?: string };
-  return body.error; // invalid_grant: client authenticated; invalid_client: refused
+async function loginAndExchange(config: oidc.Configuration) {
+  const login = await loginThroughMock(config);
+  return exchangeCode(config, login, login.callback!);
 }
 
 interface Started {
@@ -184,7 +162,7 @@ describe('the gateway terminating TLS itself', () => {
   test('tls_client_auth: login, token exchange with the certificate, access token bound to it', async () => {
     const asAgency = clientTransport('agency', agency);
     const config = await serviceConfig(issuer, 'svc-mtls', asAgency);
-    const tokens = await loginAndExchange(issuer, config);
+    const tokens = await loginAndExchange(config);
     expect(tokens.claims()?.aud).toBe('svc-mtls');
     const stored = await gateway.provider.AccessToken.find(tokens.access_token);
     expect(stored?.['x5t#S256']).toBe(thumbprint(agency.cert));
@@ -201,7 +179,7 @@ describe('the gateway terminating TLS itself', () => {
 
   test('self_signed_tls_client_auth: the registered self-signed certificate authenticates', async () => {
     const config = await serviceConfig(issuer, 'svc-self', clientTransport('self', selfSigned));
-    const tokens = await loginAndExchange(issuer, config);
+    const tokens = await loginAndExchange(config);
     expect((await gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
       thumbprint(selfSigned.cert),
     );
@@ -269,7 +247,7 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
   test('tls_client_auth through the header, and the token bound to the forwarded certificate', async () => {
     const asAgency = viaTerminator(agency);
     const config = await serviceConfig(gw.issuer, 'svc-mtls', asAgency);
-    const tokens = await loginAndExchange(gw.issuer, config);
+    const tokens = await loginAndExchange(config);
     expect((await gw.gateway.provider.AccessToken.find(tokens.access_token))?.['x5t#S256']).toBe(
       thumbprint(agency.cert),
     );

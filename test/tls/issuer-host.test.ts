@@ -237,7 +237,7 @@ describe('development over HTTPS, with a full login through the mock provider', 
   });
 
   test('the session cookie is __Host- (Secure, Path=/, no Domain); the path-scoped interaction cookies are __Secure-', async () => {
-    const login = await loginThroughMock(await rpConfig(issuer), issuer);
+    const login = await loginThroughMock(await rpConfig(issuer));
     expect(login.callback?.searchParams.get('code')).toBeTruthy();
     const cookies = login.browser.history.flatMap((hop) =>
       hop.url.startsWith(issuer) ? hop.headers.getSetCookie() : [],

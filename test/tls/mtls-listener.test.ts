@@ -17,7 +17,7 @@ import { createMtlsServer, listen } from '../../src/tls/listeners.ts';
 import { mtlsEndpointAliases } from '../../src/tls/mtls-endpoint-aliases.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../../src/tls/pki.ts';
-import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT } from '../support/gateway.ts';
+import { loginThroughMock, MOCK_PROVIDER, RP_REDIRECT, tokenEndpointVerdict } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert, clientCert } from './pki-fixture.ts';
 import { thumbprint } from '../support/digest.ts';
 
@@ -73,21 +73,6 @@ function handshake(port: number, version: '-tls1_2' | '-tls1_3'): Promise<string
     );
     child.stdin?.end();
   });
-}
-
-async function tokenEndpointVerdict(url: string, fetchImpl: typeof fetch): Promise<string> {
-  const res = await fetchImpl(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: 'not-a-real-code',
-      redirect_uri: RP_REDIRECT,
-      code_verifier: 'x'.repeat(43),
-      client_id: 'svc-mtls',
-    }).toString(),
-  });
-  return ((await res.json()) as { error: string }).error; // invalid_grant: authenticated; invalid_client: refused
 }
 
 beforeAll(async () => {
@@ -207,9 +192,9 @@ describe('the main listener never asks for a client certificate', () => {
 
   test('a certificate offered to the main listener never reaches the token endpoint; the same one on the alias does', async () => {
     const asAgency = transport('agency-main', agency);
-    expect(await tokenEndpointVerdict(`${issuer}/token`, asAgency)).toBe('invalid_client');
-    expect(await tokenEndpointVerdict(`${mtlsBase}/token`, asAgency)).toBe('invalid_grant');
-    expect(await tokenEndpointVerdict(`${mtlsBase}/token`, transport('no-cert', undefined))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(issuer, 'svc-mtls', asAgency)).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(mtlsBase, 'svc-mtls', asAgency)).toBe('invalid_grant');
+    expect(await tokenEndpointVerdict(mtlsBase, 'svc-mtls', transport('no-cert', undefined))).toBe('invalid_client');
   });
 
   test('the mutual-TLS listener serves only the aliased endpoints', async () => {
@@ -243,7 +228,7 @@ describe('an agency service using the aliases (openid-client, use_mtls_endpoint_
       return asAgency(url, options);
     }) as oidc.CustomFetch;
 
-    const login = await loginThroughMock(config, issuer);
+    const login = await loginThroughMock(config);
     expect(login.callback?.searchParams.get('code')).toBeTruthy();
     // the whole browser journey ran on the main listener
     expect(login.browser.history.every((h) => !h.url.startsWith(mtlsBase))).toBe(true);

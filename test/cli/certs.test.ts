@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
-import { TempDir, startServer } from './pki-fixture.ts';
+import { TempDir, startServer } from '../tls/pki-fixture.ts';
 import { captureIo } from '../support/cli.ts';
 
 const tmp = new TempDir();
