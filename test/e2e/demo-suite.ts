@@ -251,7 +251,7 @@ export function describeDemo(run: DemoRun): RunningDemo {
 }
 
 /** The OIDC test eID's login form: its action and the people it offers. */
-function oidcLoginForm(body: string, base: string): { action: string; users: string[] } {
+export function oidcLoginForm(body: string, base: string): { action: string; users: string[] } {
   const form = /<form method="post" action="([^"]+\/login)">([\s\S]*?)<\/form>/.exec(body);
   if (!form) throw new Error(`no login form on the OIDC test eID page: ${body.slice(0, 300)}`);
   const people = /<select name="user">([\s\S]*?)<\/select>/.exec(form[2]!)?.[1] ?? '';
