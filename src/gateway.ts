@@ -142,6 +142,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
         store,
         providers: policy.all().map(({ id, name }) => ({ id, name })),
+        serverCertificate: config.server?.tls?.cert,
       }),
     );
   }

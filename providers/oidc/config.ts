@@ -203,7 +203,7 @@ export const oidcProviderSchema = providerBaseSchema
     timeout: z.number().int().min(1).max(120).default(10),
   })
   .superRefine((v, ctx) => {
-    if (v.client_auth.method === 'tls_client_auth' && !v.tls) {
+    if (v.client_auth.method === 'tls_client_auth' && !v.tls?.cert) {
       ctx.addIssue({
         code: 'custom',
         path: ['client_auth'],

@@ -1,7 +1,7 @@
 // `vpm-gateway certs dev [--dir certs/dev]`: the development PKI for the demo and tests. Idempotent:
 // existing files are kept, only missing ones are issued (from the existing CA when there is one).
 // Custom material (expired, not yet valid, other names or CAs) comes from src/tls/pki.ts directly.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createCa,
@@ -40,9 +40,14 @@ export interface DevPki {
   created: string[];
 }
 
+/** Private keys owner-only (0600); certificates, the CA's included, readable by everyone (0644), so a web
+ * server's user can read the CA it must trust where it is. Set explicitly: the umask does not narrow it. */
+const modeOf = (secret: boolean) => (secret ? 0o600 : 0o644);
+
 function write(path: string, content: string, secret: boolean): void {
-  // private keys: owner-only; `wx` never overwrites an existing file
-  writeFileSync(path, content, { mode: secret ? 0o600 : 0o644, flag: 'wx' });
+  // `wx` never overwrites an existing file
+  writeFileSync(path, content, { mode: modeOf(secret), flag: 'wx' });
+  chmodSync(path, modeOf(secret));
 }
 
 function paths(dir: string, stem: string): { cert: string; key: string } {
@@ -51,7 +56,9 @@ function paths(dir: string, stem: string): { cert: string; key: string } {
 
 /** Creates what is missing in `dir` and returns the paths of the whole dev PKI. */
 export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPki> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // the folder is public (0755): it holds public certificates; each private key is 0600 itself
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
   const created: string[] = [];
   const caPaths = paths(dir, 'ca');
   let ca: CertificateAuthority;
@@ -81,6 +88,11 @@ export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPk
     write(files.cert, leaf.cert, false);
     write(files.key, leaf.key, true);
     created.push(`${stem}.pem`, `${stem}-key.pem`);
+  }
+  // files kept from an earlier run get the same modes (an older version made the folder owner-only)
+  for (const p of [caPaths, ...Object.values(leaves)]) {
+    chmodSync(p.cert, modeOf(false));
+    chmodSync(p.key, modeOf(true));
   }
   return { dir, ca: caPaths, leaves, created };
 }

@@ -127,9 +127,12 @@ export function backChannelProblems<C extends ProviderBaseConfig>(
   config: C,
   production: boolean,
 ): AdapterProblem[] {
-  if (!production || config.tls) return [];
+  if (!production || (config.tls?.cert && config.tls.key)) return [];
   const channels = factory.backChannels ? factory.backChannels(config) : [[]];
-  return channels.length
-    ? [{ path: ['tls'], message: 'a provider with a back channel needs mutual TLS in production' }]
-    : [];
+  if (!channels.length) return [];
+  // a tls block with only `ca` (server-authenticated TLS) is for development: production wants the client certificate too
+  const message = config.tls
+    ? 'a provider with a back channel needs mutual TLS in production: tls has only ca, give cert and key as well'
+    : 'a provider with a back channel needs mutual TLS in production';
+  return [{ path: ['tls'], message }];
 }

@@ -1,12 +1,12 @@
 // One dedicated undici Agent per provider. With a `tls` block: the gateway's client certificate for
-// that provider only, the provider's CA as the sole trust anchor, optional SPKI pins, TLS 1.2+, strong
+// that provider only (when the block names one), the provider's CA as the sole trust anchor, optional SPKI pins, TLS 1.2+, strong
 // suites. Node skips checkServerIdentity on resumed sessions, so (1) the TLS session cache is off and
 // (2) the host name and pins are checked again after every handshake, whatever Node did or skipped.
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, type TLSSocket, type ConnectionOptions } from 'node:tls';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
-import type { ProviderTransport, TlsClientConfig } from './transport.ts';
+import { isMutualTls, type ProviderTransport, type TlsClientConfig } from './transport.ts';
 import { STRONG_CIPHERS, TLS_MIN_VERSION, pinMatches, spkiSha256 } from './policy.ts';
 
 /** What the per-connection check saw; handed to `onPeerVerified` (tests, metrics). */
@@ -71,8 +71,8 @@ export function providerTlsOptions(providerId: string, config: TlsClientConfig |
   const options: ConnectionOptions = {
     ...base,
     ca: readPem(providerId, 'ca', config.ca),
-    cert: readPem(providerId, 'cert', config.cert),
-    key: readPem(providerId, 'key', config.key),
+    ...(config.cert ? { cert: readPem(providerId, 'cert', config.cert) } : {}),
+    ...(config.key ? { key: readPem(providerId, 'key', config.key) } : {}),
     ...(config.servername ? { servername: config.servername } : {}),
   };
   try {
@@ -135,7 +135,7 @@ export function createProviderTransport(
       callback(
         new TlsPeerError(
           'ERR_VPM_TLS_PLAIN_HTTP',
-          `provider ${providerId}: mutual TLS is configured, refusing plain ${opts.protocol}// to ${opts.hostname}`,
+          `provider ${providerId}: a tls block is configured, refusing plain ${opts.protocol}// to ${opts.hostname}`,
         ),
         null,
       );
@@ -189,7 +189,7 @@ export function createProviderTransport(
 
   return {
     providerId,
-    mutualTls: Boolean(config),
+    mutualTls: isMutualTls(config),
     dispatcher,
     fetch,
     close: () => dispatcher.close(),

@@ -1,8 +1,10 @@
 // The demo agency service (development only): a real OpenID Connect client (openid-client) against this
 // gateway, so a newcomer can log in within a minute and see the verified claims.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import express, { type Response, type Router } from 'express';
 import * as oidc from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Store } from '../store/store.ts';
 import { html, page, type Html } from './html.ts';
 
@@ -14,6 +16,27 @@ export interface DemoOptions {
   postLogoutRedirectUri: string;
   store: Store;
   providers: { id: string; name: string }[];
+  /** server.tls.cert: over https the demo's back channel to its own gateway trusts exactly this certificate */
+  serverCertificate?: string | undefined;
+}
+
+/**
+ * The demo e-service calls its own gateway (discovery, token, userinfo). Over https (server.tls, e.g. the
+ * development PKI) it trusts the certificate the gateway serves, taken as a trust anchor as it is (no CA
+ * needed, nothing added to the process's trust store); over http it allows plain http.
+ */
+function backChannel(options: DemoOptions): Pick<oidc.DiscoveryRequestOptions, 'execute' | typeof oidc.customFetch> {
+  if (options.issuer.startsWith('http:')) return { execute: [oidc.allowInsecureRequests] };
+  if (!options.serverCertificate) return {};
+  const dispatcher = new Agent({
+    connect: { ca: readFileSync(options.serverCertificate), allowPartialTrustChain: true } as Agent.Options['connect'],
+  });
+  return {
+    [oidc.customFetch]: (url, init) =>
+      undiciFetch(url, { ...init, dispatcher } as Parameters<
+        typeof undiciFetch
+      >[1]) as unknown as Promise<globalThis.Response>,
+  };
 }
 
 const COOKIE = 'demo_rp';
@@ -42,6 +65,7 @@ function sendFailure(res: Response, status: number, message: Html): void {
 export function demoRoutes(options: DemoOptions): Router {
   const router = express.Router();
   let configuration: Promise<oidc.Configuration> | undefined;
+  const trust = backChannel(options);
   const config = () => {
     configuration ??= oidc
       .discovery(
@@ -49,9 +73,7 @@ export function demoRoutes(options: DemoOptions): Router {
         options.clientId,
         options.clientSecret,
         oidc.ClientSecretBasic(options.clientSecret),
-        {
-          execute: options.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
-        },
+        trust,
       )
       .catch((err: unknown) => {
         configuration = undefined;

@@ -1,6 +1,6 @@
 // `vpm-gateway certs dev`: a usable, idempotent development PKI.
 import { describe, test, expect, afterAll } from '@jest/globals';
-import { readFileSync, statSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, rmSync, unlinkSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
@@ -32,6 +32,31 @@ describe('certs dev', () => {
       'CN=demo-service\nO=Demo Agency',
     );
     expect(statSync(join(dir, 'ca-key.pem')).mode & 0o077).toBe(0);
+  });
+
+  test('certificates and the folder are readable by other users (0644, 0755), private keys only by the owner (0600), whatever the umask', async () => {
+    const d = join(tmp.path, 'modes');
+    const umask = process.umask(0o077);
+    try {
+      await ensureDevPki(d);
+    } finally {
+      process.umask(umask);
+    }
+    const mode = (f: string) => statSync(join(d, f)).mode & 0o777;
+    expect(statSync(d).mode & 0o777).toBe(0o755);
+    for (const stem of ['ca', 'server', 'gateway-client', 'agency-client']) {
+      expect([stem, mode(`${stem}.pem`)]).toEqual([stem, 0o644]);
+      expect([stem, mode(`${stem}-key.pem`)]).toEqual([stem, 0o600]);
+    }
+    // a folder and files left by an older version (owner-only folder, keys too open) are put right on the next run
+    chmodSync(d, 0o700);
+    chmodSync(join(d, 'ca.pem'), 0o600);
+    chmodSync(join(d, 'server-key.pem'), 0o644);
+    expect((await ensureDevPki(d)).created).toEqual([]);
+    expect(statSync(d).mode & 0o777).toBe(0o755);
+    expect(mode('ca.pem')).toBe(0o644);
+    expect(mode('server-key.pem')).toBe(0o600);
+    rmSync(d, { recursive: true });
   });
 
   test('is idempotent: a second run keeps every file', async () => {

@@ -9,13 +9,13 @@
 // with OIDCProviderAuthRequestMethod POST.
 import {
   chmodSync,
-  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,14 +93,14 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
     rpBase = `http://127.0.0.1:${gateway.ports.apache}`;
     serverRoot = mkdtempSync(join(tmpdir(), 'vpm-apache-'));
     // Run as root, Apache serves requests as www-data: the example (site file unchanged, pages, error
-    // template) and the CA bundle (public) are copied where that user can read them, as one would install
-    // them under /srv and /etc/apache2 (certs dev keeps its folder owner-only).
+    // template) is copied where that user can read it, as one would install it under /srv. The CA bundle
+    // is certs/dev/ca.pem where `certs dev` wrote it (0644 in a 0755 folder), in the gateway's working
+    // directory, opened to others as a checkout under /srv or a home folder would be.
     chmodSync(serverRoot, 0o755);
+    chmodSync(gateway.dir, 0o755);
     example = join(serverRoot, 'example');
     cpSync(join(root, 'examples/apache-mod-auth-openidc'), example, { recursive: true });
-    ca = join(serverRoot, 'gateway-ca.pem');
-    copyFileSync(gateway.caFile, ca);
-    chmodSync(ca, 0o644);
+    ca = gateway.caFile;
     mkdirSync(join(serverRoot, 'run'));
   }, 60_000);
 
@@ -297,7 +297,24 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
     });
   });
 
-  test.todo(
-    'the site trusts certs/dev/ca.pem in place, without copying it (needs the fix: certs dev makes certs/dev and its certificates readable by other users, keys 0600, src/cli/certs.ts)',
-  );
+  test('the site trusts certs/dev/ca.pem in place, without copying it: certs dev leaves it readable by www-data, its keys 0600', async () => {
+    const mode = (f: string) => statSync(f).mode & 0o777;
+    expect(ca).toBe(join(gateway.dir, 'certs/dev/ca.pem'));
+    expect(mode(join(gateway.dir, 'certs/dev'))).toBe(0o755);
+    expect(mode(ca)).toBe(0o644);
+    expect(mode(join(gateway.dir, 'certs/dev/ca-key.pem'))).toBe(0o600);
+    expect(mode(join(gateway.dir, 'certs/dev/server-key.pem'))).toBe(0o600);
+    // every Apache run of this file validates the gateway's certificate against this very file (VPM_CA_BUNDLE)
+    const apache = await startApache(SITE);
+    try {
+      expect(readFileSync(join(serverRoot, 'apache2.conf'), 'utf8')).toContain(`Define VPM_CA_BUNDLE ${ca}\n`);
+      const b = new Browser();
+      const page = await loginWithMockEid(b, await settle(b, await b.get(`${rpBase}/protected/`)));
+      expect(page.url).toBe(`${rpBase}/protected/`);
+      expect(page.body).toContain('<dt>idp</dt><dd>demo-eid</dd>');
+    } finally {
+      printLogs(apache);
+      await apache.stop();
+    }
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import {
   confirmLogout,
   loginWithDemoBank,
   loginWithMockEid,
+  loginWithOidcTestEid,
   root,
   settle,
   startExampleGateway,
@@ -140,6 +141,19 @@ test('acr, amr and auth_time come from userinfo as well as from the ID token, wi
   for (const claim of ['acr', 'amr', 'auth_time', 'idp', 'sub']) expect(userinfo[claim]).toBe(idToken[claim]);
 });
 
-test.todo(
-  'log in through the in-process OIDC test eID over https (needs the fix: a provider `tls` block with only `ca`, no client cert and key, src/tls/transport.ts; and the demo OIDC eID configured for server.tls, src/web/demo-peers.ts)',
-);
+test('log in through the in-process OIDC test eID over https (idp_hint): its back channel trusts the dev CA through a tls block with only ca', async () => {
+  const b = new Browser();
+  const opPage = await settle(b, await b.get(`${rpBase}/login?idp=demo-oidc-eid`));
+  // the gateway found the test eID by discovery over https on its own server and sent the person there
+  expect(b.history.some((h) => h.url.startsWith(`${gateway.issuer}/demo/oidc-eid/auth?`))).toBe(true);
+  const page = await loginWithOidcTestEid(b, opPage, 'anna');
+  expect(page.url).toBe(`${rpBase}/`);
+  expect(page.body).toContain('Welcome, Anna Marija Kalniņa');
+  const idToken = /<dl id="id-token">([\s\S]*?)<\/dl>/.exec(page.body)![1]!;
+  expect(idToken).toContain(`<dt>iss</dt><dd>${gateway.issuer}</dd>`);
+  expect(idToken).toContain('<dt>sub</dt><dd>PNOLV-325035-11782</dd>');
+  expect(idToken).toContain('<dt>idp</dt><dd>demo-oidc-eid</dd>');
+  expect(idToken).toContain('<dt>acr</dt><dd>high</dd>');
+  const userinfo = /<dl id="userinfo">([\s\S]*?)<\/dl>/.exec(page.body)![1]!;
+  expect(userinfo).toContain('<dt>personal_code</dt><dd>325035-11782</dd>');
+});

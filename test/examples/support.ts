@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
 import { mockProviderLogin } from '../support/gateway.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
+import { oidcLoginForm } from '../e2e/demo-suite.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const NODE = join(root, 'node_modules/.bin/node');
@@ -229,6 +230,13 @@ export async function loginWithDemoBank(b: Browser, hop: Hop): Promise<Hop> {
   const codePage = await b.post(login.action, { ...login.fields, user: 'janis' });
   const confirm = parseForms(codePage.body, codePage.url).find((f) => f.id === 'confirm')!;
   return settle(b, await b.post(confirm.action, { ...confirm.fields, code: '123456' }));
+}
+
+/** At the in-process OIDC test eID's page (under /demo/oidc-eid): log in as `user` (default janis) and come back to the service. */
+export async function loginWithOidcTestEid(b: Browser, opPage: Hop, user = 'janis'): Promise<Hop> {
+  expect(opPage.url).toMatch(/\/demo\/oidc-eid\/interaction\//);
+  const login = oidcLoginForm(opPage.body, opPage.url);
+  return settle(b, await b.post(login.action, { user, acr: 'http://eidas.europa.eu/LoA/high', amr: 'smart_card' }));
 }
 
 /** How many authorization requests this browser sent to the gateway (a loop would send more than one). */

@@ -132,6 +132,14 @@ describe('refusals in production, with exact messages', () => {
     ]);
   });
 
+  test('a tls block with only ca (server-authenticated TLS) is not mutual TLS: refused in production with its path, fine in development', () => {
+    const caOnly = { providers: [{ id: 'mock', type: 'mock' }, oidc({ tls: { ca: files.ca } })] };
+    expect(check(caOnly).errors).toEqual([
+      'providers[1].tls: a provider with a back channel needs mutual TLS in production: tls has only ca, give cert and key as well',
+    ]);
+    expect(check(caOnly, false)).toEqual({ errors: [], warnings: [] });
+  });
+
   test('in development a missing back-channel mTLS passes and weak material only warns', () => {
     expect(check({ providers: [oidc({ tls: undefined })] }, false)).toEqual({ errors: [], warnings: [] });
     expect(check({ providers: [oidc({ tls: { ...good, key: files.rsa1024 } })] }, false)).toEqual({

@@ -143,9 +143,12 @@ describe('provider transport: refusals', () => {
     expect(s.seen.requests).toHaveLength(0);
   });
 
-  test('missing client certificate: a tls block without cert or key is invalid, and a bare client is refused', async () => {
-    expect(tlsClientSchema.safeParse({ ca: configA.ca, key: configA.key }).success).toBe(false);
-    expect(tlsClientSchema.safeParse({ ca: configA.ca, cert: configA.cert }).success).toBe(false);
+  test('half a client identity: a tls block with a key but no cert (or the reverse) is invalid, and a bare client is refused', async () => {
+    const keyOnly = tlsClientSchema.safeParse({ ca: configA.ca, key: configA.key });
+    expect(keyOnly.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['cert', 'cert and key go together (mutual TLS); give cert as well, or neither for server-authenticated TLS'],
+    ]);
+    expect(tlsClientSchema.safeParse({ ca: configA.ca, cert: configA.cert }).error?.issues[0]?.path).toEqual(['key']);
     const s = await providerAServer();
     // a TLS client that trusts the server but presents no certificate: the handshake is refused
     const bare = tls.connect({ port: s.port, host: '127.0.0.1', ca: caA.cert, servername: 'localhost' });
@@ -201,6 +204,31 @@ describe('provider transport: refusals', () => {
     expect(() => createProviderTransport('x', { ...configA, key: configB.key })).toThrow(
       /^provider x: unusable tls certificate or key/,
     );
+  });
+});
+
+describe('a tls block with only ca (server-authenticated TLS, development back channels)', () => {
+  test('is valid, trusts only that CA and presents no client certificate', async () => {
+    expect(tlsClientSchema.parse({ ca: configA.ca })).toEqual({ ca: configA.ca });
+    // a server that asks for a client certificate without requiring one: none arrives
+    const s = await server({ cert: serverA.cert, key: serverA.key, ca: caA.cert, rejectUnauthorized: false });
+    const t = transport('a', { ca: configA.ca });
+    expect(t.mutualTls).toBe(false);
+    expect(await (await t.fetch(`${s.url}/`)).json()).toEqual({ ok: true, cn: null });
+    // provider B's server certificate is not trusted by a block naming provider A's CA
+    const b = await server({ cert: serverB.cert, key: serverB.key, requestCert: false });
+    expect(await failureOf(t.fetch(`${b.url}/`))).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_VPM_TLS_UNAUTHORIZED/);
+    expect(s.seen.presented).toEqual([]);
+  });
+
+  test('a server that requires a client certificate refuses it; plain http is refused', async () => {
+    const s = await providerAServer();
+    const t = transport('a', { ca: configA.ca });
+    // TLS 1.3: the server's certificate_required alert arrives after the client's handshake ends
+    expect(await failureOf(t.fetch(`${s.url}/`))).toMatch(/CERTIFICATE_REQUIRED|UND_ERR_SOCKET|ECONNRESET/);
+    expect(s.seen.requests).toHaveLength(0);
+    const err = await t.fetch('http://127.0.0.1:47123/').catch((e: Error) => e);
+    expect((err as { cause: TlsPeerError }).cause.code).toBe('ERR_VPM_TLS_PLAIN_HTTP');
   });
 });
 

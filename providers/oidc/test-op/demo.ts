@@ -1,7 +1,8 @@
 // The demo's OIDC eID: the test OP mounted in-process under /demo/oidc-eid on the gateway's own server,
 // so `npm start` offers a real upstream OpenID Connect login (discovery, PKCE, signed ID token carrying
-// `serial_number: PNOLV-...` as eParaksts does) without any other program. Plain http, which the oidc
-// adapter allows outside production. Development only.
+// `serial_number: PNOLV-...` as eParaksts does) without any other program. Plain http (which the oidc
+// adapter allows outside production), or https when the gateway serves server.tls: then the entry's
+// `tls: { ca }` must name the CA of the gateway's own certificate (config/demo-https.yaml). Development only.
 import type { ClientMetadata } from 'oidc-provider';
 import type { DemoPeer } from '../../../src/registry/factory.ts';
 import type { OidcProviderConfig } from '../config.ts';
@@ -58,12 +59,28 @@ export async function demoOidcEid(o: {
   return { path: DEMO_OIDC_PATH, op };
 }
 
+/**
+ * Over https the gateway's back channel to the demo eID on its own server verifies the gateway's own
+ * certificate: without a `tls` block naming its CA every login through it would end in an error page.
+ * Refused at start instead of offering a provider that cannot work.
+ */
+export function demoOidcTlsProblem(provider: OidcProviderConfig): string | undefined {
+  if (!provider.issuer.startsWith('https:') || provider.tls) return undefined;
+  return (
+    `provider ${provider.id}: the demo OIDC eID is served by this gateway over https (${provider.issuer}), ` +
+    'so its entry needs tls: { ca: <the CA of server.tls> } (certs/dev/ca.pem with the development PKI) ' +
+    'for the back channel to trust it; see config/demo-https.yaml'
+  );
+}
+
 /** The demo's OIDC peer: it serves the first entry whose issuer is its mount. The adapter's discovery at
  * startup runs before the server listens and fails; it is retried on the first login, and succeeds. */
 export const oidcDemoPeer: DemoPeer<OidcProviderConfig> = {
   async mount(entries, { issuer }) {
     const provider = entries.find((p) => p.issuer === demoOidcIssuer(issuer));
     if (!provider) return [];
+    const problem = demoOidcTlsProblem(provider);
+    if (problem) throw new Error(problem);
     const { path, op } = await demoOidcEid({ issuer, provider });
     return [{ path, router: op.handle }];
   },
