@@ -28,6 +28,13 @@ export const auditConfigSchema = z
   .strictObject({
     /** directory of segments and checkpoints (created on first start) */
     dir: z.string().min(1).default('var/audit'),
+    /** the name of this log in a deployment of several: it names the witnesses (file
+     * `audit-witness.<name>.json`, store key `audit-witness:<kid>:<name>`), so logs sharing a checkpoint
+     * key and a Redis keep apart; required to differ when they share one */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'name: 1-64 letters, digits, ".", "_" or "-"')
+      .optional(),
     /** PKCS#8 PEM key that signs checkpoints; generated on first start when absent. Keep it out of `dir`
      * (the directory is handed to verifiers) and apart from the token signing keys. */
     signing_key: z.string().min(1).default('var/audit-key/checkpoint.pem'),
@@ -111,13 +118,15 @@ export function entryMacKey(config: AuditConfig, logger?: Logger): string {
 
 /** The file witness: configured, or next to the signing key (outside the audit directory). */
 export function witnessPath(config: AuditConfig): string {
-  return config.witness.path ?? resolve(dirname(config.signing_key), 'audit-witness.json');
+  const file = config.name ? `audit-witness.${config.name}.json` : 'audit-witness.json';
+  return config.witness.path ?? resolve(dirname(config.signing_key), file);
 }
 
 /** Every witness of the log: the file, and the store when it is shared and durable (Redis). */
 export function witnessesFor(config: AuditConfig, kid: string, store?: Store): Witness[] {
   const witnesses: Witness[] = [new FileWitness(witnessPath(config))];
-  if (store && config.witness.store) witnesses.push(new StoreWitness(store, kid));
+  if (store && config.witness.store)
+    witnesses.push(new StoreWitness(store, config.name ? `${kid}:${config.name}` : kid));
   return witnesses;
 }
 

@@ -28,6 +28,8 @@ export const AUDIT_EVENTS = {
   registry_change_error: 'S111',
   /** a torn tail (an interrupted, never acknowledged write) was moved aside at start-up; detail says where */
   audit_log_repaired: 'S120',
+  /** the writer lock of a writer that is gone (dead pid on this host) was taken over; detail names it */
+  audit_writer_lock_taken_over: 'S121',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

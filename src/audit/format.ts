@@ -12,6 +12,8 @@ import { leafHash } from './merkle.ts';
 export const CHECKPOINTS_FILE = 'checkpoints.jsonl';
 export const PUBLIC_KEY_FILE = 'checkpoint-key.pub.pem';
 export const TORN_DIR = 'torn';
+/** held by the one process that writes the log (./lock.ts) */
+export const WRITER_LOCK_FILE = 'writer.lock';
 export const SEGMENT_PATTERN = /^segment-(\d{12})\.jsonl$/;
 export const CHECKPOINT_TYP = 'vpm-audit-checkpoint';
 

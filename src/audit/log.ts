@@ -14,6 +14,7 @@ import type { AuditStatus, FileAuditLogOptions } from './options.ts';
 import { syncDir } from './segments.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
+import type { WriterLock } from './lock.ts';
 import { witnessLine, WitnessPublisher } from './witness.ts';
 
 export type { AuditStatus, FileAuditLogOptions } from './options.ts';
@@ -27,6 +28,7 @@ export interface OpenedState {
   segmentBytes: number;
   checkpoints: FileHandle;
   space: FreeSpace;
+  lock: WriterLock;
 }
 
 interface Pending {
@@ -41,6 +43,7 @@ export class FileAuditLog implements AuditLog {
   private readonly tree: CompactTree;
   private readonly maxBatch: number;
   private readonly space: FreeSpace;
+  private readonly lock: WriterLock;
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
   private failure: string | undefined;
@@ -61,6 +64,7 @@ export class FileAuditLog implements AuditLog {
     this.tree = state.tree;
     this.maxBatch = options.maxBatch ?? 8192;
     this.space = state.space;
+    this.lock = state.lock;
     this.segment = state.segment;
     this.segmentBytes = state.segmentBytes;
     this.checkpoints = state.checkpoints;
@@ -141,6 +145,7 @@ export class FileAuditLog implements AuditLog {
     await this.witnesses.settled();
     await this.segment?.close().catch(() => {});
     await this.checkpoints.close().catch(() => {});
+    await this.lock.release();
   }
 
   private kick(): void {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
+import { WriterLock } from './lock.ts';
 import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
 import { syncDir } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
@@ -89,13 +90,34 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
 }
 
 /**
- * Open (or create) the log. Refuses with AuditUnavailableError when the directory cannot be used, belongs
- * to another checkpoint key, fails verification, disagrees with a witness, holds a time ahead of the
+ * Open (or create) the log, holding its writer lock (./lock.ts) until close. Refuses with
+ * AuditUnavailableError when another writer holds the lock, the directory cannot be used, belongs to
+ * another checkpoint key, fails verification, disagrees with a witness, holds a time ahead of the
  * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`.
  */
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
+  if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
+  const lock = await WriterLock.acquire(options.dir);
+  let log: FileAuditLog;
+  try {
+    log = await openLocked(options, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const gone = lock.tookOver;
+  if (gone) {
+    options.logger.warn('audit writer lock of a writer that is gone taken over', { dir: options.dir, ...gone });
+    await log.record({
+      type: 'audit_writer_lock_taken_over',
+      detail: { pid: gone.pid, host: gone.host, started: gone.started },
+    });
+  }
+  return log;
+}
+
+async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promise<FileAuditLog> {
   const { dir, logger } = options;
-  if (claimDirectory(dir, options.signer)) await syncDir(dir);
 
   const scanned = (): Promise<ScanResult> =>
     scanLog(dir, { key: options.signer, signatures: 'latest', maxProblems: 5, mac: options.mac }).catch(
@@ -171,6 +193,7 @@ export async function openFileAuditLog(options: FileAuditLogOptions): Promise<Fi
     segmentBytes: scan.lastSegment?.bytes ?? 0,
     checkpoints: checkpointsFile,
     space,
+    lock,
   });
   logger.info('audit log opened', {
     dir,

@@ -1,7 +1,9 @@
 // The files of an audit log directory: segments in index order, and a reader that reuses one buffer.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR } from './format.ts';
+import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR, WRITER_LOCK_FILE } from './format.ts';
+
+const LOG_FILES = new Set([CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR, WRITER_LOCK_FILE]);
 
 export class AuditDirError extends Error {
   override name = 'AuditDirError';
@@ -24,7 +26,7 @@ export function listSegments(dir: string): { segments: Segment[]; others: string
   for (const name of names.sort()) {
     const m = SEGMENT_PATTERN.exec(name);
     if (m) segments.push({ name, first: Number(m[1]) });
-    else if (name !== CHECKPOINTS_FILE && name !== PUBLIC_KEY_FILE && name !== TORN_DIR) others.push(name);
+    else if (!LOG_FILES.has(name) && !name.startsWith(`${WRITER_LOCK_FILE}.`)) others.push(name);
   }
   return { segments, others };
 }

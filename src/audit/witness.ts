@@ -62,9 +62,10 @@ export class StoreWitness implements Witness {
   readonly name: string;
   private readonly key: string;
   private readonly store: Store;
-  constructor(store: Store, kid: string) {
+  /** `logId`: the checkpoint key id, with `:<audit.name>` when the log has a name */
+  constructor(store: Store, logId: string) {
     this.store = store;
-    this.key = `audit-witness:${kid}`;
+    this.key = `audit-witness:${logId}`;
     this.name = `store key ${this.key}`;
   }
 

@@ -7,17 +7,17 @@ export const runAudit = group({
   name: 'audit',
   help: [
     [
-      'verify [DIR]',
+      'verify [DIR...]',
       'check every entry, the Merkle tree, every checkpoint signature\nand the times; prints the first bad position',
     ],
     [
-      'query [DIR] [filters]',
+      'query [DIR...] [filters]',
       'list the entries matching --from, --to, --client, --provider,\n--event, --correlation, --personal-code',
     ],
-    ['prove [DIR] --index I', 'inclusion proof of entry I against the latest checkpoint'],
+    ['prove [DIR...] --index I', 'inclusion proof of entry I against the latest checkpoint'],
     ['verify-proof FILE', 'check an inclusion or consistency proof document'],
     [
-      'consistency [DIR] --first A',
+      'consistency [DIR...] --first A',
       'prove that the log at checkpoint B (--second, default the\nlatest) extends the log at checkpoint A',
     ],
     ['repair --config FILE', 'move a torn tail aside and record that in the log'],

@@ -20,6 +20,7 @@ import {
   UsageError,
   type Values,
 } from '../command.ts';
+import { LOGS_HELP } from './log-set.ts';
 
 export type StoreConfig = ReturnType<typeof storeSchema.parse>;
 
@@ -37,10 +38,9 @@ export interface AuditContext {
 
 const PUBLIC_KEY_OPTION = { 'public-key': { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
 
-const DIR_HELP: [string, string] = ['DIR', 'the audit directory (default: audit.dir of --config, else var/audit)'];
 const PUBLIC_KEY_HELP: [string, string] = [
   '--public-key FILE',
-  'checkpoint public key (PEM or JWK) to pin; default: the key of\n--config, else the copy in DIR (not pinned)',
+  'checkpoint public key (PEM or JWK) to pin, for every log; default:\nthe key of --config, else the copy in each DIR (not pinned)',
 ];
 const PINNED_KEY_HELP: [string, string] = [
   '--public-key FILE',
@@ -73,7 +73,7 @@ export function auditCommand<O extends ParseArgsOptionsConfig>(spec: AuditComman
 }
 
 type ReaderCommandSpec<O extends ParseArgsOptionsConfig> = AuditCommandSpec<O> & {
-  /** the positional argument, described (default: DIR) */
+  /** the positional argument, described (default: DIR...) */
   operand?: [string, string];
 };
 
@@ -85,7 +85,7 @@ export function readerCommand<O extends ParseArgsOptionsConfig>(spec: ReaderComm
   return auditCommand({
     ...spec,
     options: { ...PUBLIC_KEY_OPTION, ...spec.options },
-    help: [spec.operand ?? DIR_HELP, ...(spec.help ?? []), spec.operand ? PINNED_KEY_HELP : PUBLIC_KEY_HELP],
+    help: [spec.operand ?? LOGS_HELP, ...(spec.help ?? []), spec.operand ? PINNED_KEY_HELP : PUBLIC_KEY_HELP],
   } as AuditCommandSpec<O>);
 }
 
@@ -114,11 +114,6 @@ export function loadAuditConfig(path: string): { config: AuditConfig; storeConfi
   const store = storeSchema.safeParse(blockOf(doc, 'store') ?? { type: 'memory' });
   if (!store.success) throw invalid(path, 'store', store.error.issues);
   return { config: audit.data, storeConfig: store.data };
-}
-
-/** DIR, else the configured directory, else var/audit. */
-export function logDirectory(ctx: AuditContext): string {
-  return ctx.positionals[0] ?? ctx.config?.dir ?? 'var/audit';
 }
 
 /** For the commands that write or read what only the configuration names. */

@@ -5,7 +5,8 @@ import type { LocatedCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
 import { verifyConsistency } from '../../audit/merkle-verify.ts';
 import { EXIT_OK, emit, integerOption, UsageError } from '../command.ts';
-import { type AuditContext, readerCommand, checkpointSummary, logDirectory, readJsonFile, refused } from './context.ts';
+import { type AuditContext, readerCommand, checkpointSummary, readJsonFile, refused } from './context.ts';
+import { chosenLog, LOG_OPTION_HELP } from './log-set.ts';
 import {
   CONSISTENCY_FORMAT,
   type ConsistencyProofDoc,
@@ -17,9 +18,9 @@ import {
 
 const numbered = (path: string[]) => path.map((hash, i) => `  ${i}: ${hash}`);
 
-async function prove(ctx: AuditContext, index: number, size: number | undefined): Promise<number> {
+async function prove(ctx: AuditContext, dir: string, index: number, size: number | undefined): Promise<number> {
   let entry: string | undefined;
-  const scan = await verifiedScan(ctx, logDirectory(ctx), (decoded, position) => {
+  const scan = await verifiedScan(ctx, dir, (decoded, position) => {
     if (position.index === index) entry = decoded.body.toString('utf8');
   });
   if (entry === undefined) throw new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`);
@@ -54,8 +55,13 @@ function chosenCheckpoint(value: string, checkpoints: LocatedCheckpoint[], what:
   return found.checkpoint;
 }
 
-async function consistency(ctx: AuditContext, firstValue: string, secondValue: string | undefined): Promise<number> {
-  const scan = await verifiedScan(ctx, logDirectory(ctx));
+async function consistency(
+  ctx: AuditContext,
+  dir: string,
+  firstValue: string,
+  secondValue: string | undefined,
+): Promise<number> {
+  const scan = await verifiedScan(ctx, dir);
   const key = scan.key;
   if (!key) throw new ProofError('no checkpoint key to check signatures with');
   const pick = (value: string, what: string): Promise<Checkpoint> =>
@@ -85,27 +91,29 @@ async function consistency(ctx: AuditContext, firstValue: string, secondValue: s
 
 export const proveCommand = readerCommand({
   name: 'prove',
-  synopsis: '[DIR] --index I [--size N] [options]',
+  synopsis: '[DIR...] [--log NAME] --index I [--size N] [options]',
   summary:
     'Prints the inclusion proof of entry I in the latest checkpoint (or the checkpoint of tree size N).\n' +
     'Exit 1 (refused) when the log fails verification or no checkpoint covers the entry yet.',
   help: [
     ['--index I', 'the entry to prove'],
     ['--size N', 'prove against the checkpoint of tree size N'],
+    LOG_OPTION_HELP,
   ],
-  options: { index: { type: 'string' }, size: { type: 'string' } },
-  maxPositionals: 1,
+  options: { index: { type: 'string' }, size: { type: 'string' }, log: { type: 'string' } },
+  maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx, values) {
     const index = integerOption(values.index, 'index');
     if (index === undefined) throw new UsageError('prove needs --index I');
     const size = integerOption(values.size, 'size');
-    return prove(ctx, index, size).catch((err: unknown) => refused(ctx, err));
+    const { dir } = chosenLog(ctx, values.log);
+    return prove(ctx, dir, index, size).catch((err: unknown) => refused(ctx, err));
   },
 });
 
 export const consistencyCommand = readerCommand({
   name: 'consistency',
-  synopsis: '[DIR] --first SIZE|FILE [--second SIZE|FILE] [options]',
+  synopsis: '[DIR...] [--log NAME] --first SIZE|FILE [--second SIZE|FILE] [options]',
   summary:
     'Proves and checks that the log at checkpoint B (--second, default the latest) extends the log at\n' +
     'checkpoint A (--first): A and B are tree sizes of checkpoints in the log, or files holding one\n' +
@@ -113,11 +121,13 @@ export const consistencyCommand = readerCommand({
   help: [
     ['--first SIZE|FILE', 'the earlier checkpoint'],
     ['--second SIZE|FILE', 'the later checkpoint (default: the latest in the log)'],
+    LOG_OPTION_HELP,
   ],
-  options: { first: { type: 'string' }, second: { type: 'string' } },
-  maxPositionals: 1,
+  options: { first: { type: 'string' }, second: { type: 'string' }, log: { type: 'string' } },
+  maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx, values) {
     if (!values.first) throw new UsageError('consistency needs --first SIZE|FILE');
-    return consistency(ctx, values.first, values.second).catch((err: unknown) => refused(ctx, err));
+    const { dir } = chosenLog(ctx, values.log);
+    return consistency(ctx, dir, values.first, values.second).catch((err: unknown) => refused(ctx, err));
   },
 });

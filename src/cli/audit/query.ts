@@ -1,4 +1,4 @@
-// `audit query [DIR] [filters]`: the entries that match every filter given, in log order.
+// `audit query [DIR...] [filters]`: the entries of every log that match every filter given, in time order.
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { AUDIT_EVENTS, type AuditEventType } from '../../audit/events.ts';
@@ -6,7 +6,8 @@ import { describePosition, type StoredEntry } from '../../audit/format.ts';
 import { hashSubject, sameSubjectHash, subjectFromInput } from '../../audit/privacy.ts';
 import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { EXIT_OK, emit, integerOption, timeOption, UsageError, type Values } from '../command.ts';
-import { type AuditContext, readerCommand, logDirectory, pinnedKey } from './context.ts';
+import { type AuditContext, readerCommand, pinnedKey } from './context.ts';
+import { logSet } from './log-set.ts';
 
 const QUERY_OPTIONS = {
   'hash-key-file': { type: 'string' },
@@ -74,7 +75,9 @@ function entryFilter(ctx: AuditContext, values: QueryValues): (entry: StoredEntr
     (subject === undefined || (entry.sub !== undefined && sameSubjectHash(entry.sub, subject)));
 }
 
-function entryLine(entry: StoredEntry): string {
+type Shown = StoredEntry & { log: string; position: string };
+
+function entryLine(entry: Shown, several: boolean): string {
   const parts = [entry.t, entry.code, entry.type.padEnd(26)];
   if (entry.corr) parts.push(`corr=${entry.corr}`);
   if (entry.client) parts.push(`client=${entry.client}`);
@@ -82,36 +85,50 @@ function entryLine(entry: StoredEntry): string {
   if (entry.sub) parts.push(`subject=${entry.sub.slice(0, 24)}…`);
   if (entry.claims) parts.push('claims=<encrypted>');
   if (entry.detail) parts.push(JSON.stringify(entry.detail));
-  return `#${entry.i} ${parts.join('  ')}\n`;
+  return `${several ? `${entry.log} ` : ''}#${entry.i} ${parts.join('  ')}\n`;
 }
 
+/** Matches of every log, merged in time order; equal times keep the order of the logs, then of the entries. */
 async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
-  const dir = logDirectory(ctx);
+  const logs = logSet(ctx);
   const limit = integerOption(values.limit, 'limit');
   const matches = entryFilter(ctx, values);
-  const shown: (StoredEntry & { position: string })[] = [];
-  let count = 0;
-  const scan = await scanLog(dir, {
-    key: await pinnedKey(ctx),
-    onEntry: ({ entry }, position) => {
-      if (!matches(entry)) return;
-      count++;
-      if (limit === undefined || shown.length < limit) shown.push({ ...entry, position: describePosition(position) });
-    },
-  });
-  if (scan.problems.length)
-    ctx.io.stderr(
-      `warning: the log fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`,
-    );
-  const summary = `${count} matching entries${count > shown.length ? ` (${shown.length} shown)` : ''}\n`;
-  emit(ctx, { count, shown: shown.length, entries: shown }, `${shown.map(entryLine).join('')}${summary}`);
+  const found: Shown[] = [];
+  const key = await pinnedKey(ctx);
+  for (const log of logs) {
+    const scan = await scanLog(log.dir, {
+      key,
+      onEntry: ({ entry }, position) => {
+        if (matches(entry)) found.push({ ...entry, log: log.name, position: describePosition(position) });
+      },
+    });
+    if (scan.problems.length)
+      ctx.io.stderr(
+        `warning: the log ${log.dir} fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`,
+      );
+  }
+  const merged = found
+    .map((entry, k) => ({ entry, k }))
+    .sort((a, b) => (a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : a.k - b.k))
+    .map(({ entry }) => entry);
+  const shown = limit === undefined ? merged : merged.slice(0, limit);
+  const count = merged.length;
+  const several = logs.length > 1;
+  const summary = `${count} matching entries${several ? ` in ${logs.length} logs` : ''}${count > shown.length ? ` (${shown.length} shown)` : ''}\n`;
+  emit(
+    ctx,
+    { count, shown: shown.length, logs: logs.map((log) => ({ name: log.name, dir: log.dir })), entries: shown },
+    `${shown.map((entry) => entryLine(entry, several)).join('')}${summary}`,
+  );
   return EXIT_OK;
 }
 
 export const queryCommand = readerCommand({
   name: 'query',
-  synopsis: '[DIR] [filters] [options]',
-  summary: 'Lists the entries that match every filter given, in log order, and how many match.',
+  synopsis: '[DIR...] [filters] [options]',
+  summary:
+    'Lists the entries that match every filter given, and how many match. Entries of several logs are\n' +
+    'merged in time order (equal times: in the order the logs are given), each named by its log.',
   help: [
     ['--from TIME, --to TIME', 'entries at or after / at or before a time (ISO 8601)'],
     ['--client ID, --provider ID', 'entries of one agency service / one provider'],
@@ -126,6 +143,6 @@ export const queryCommand = readerCommand({
     ['--hash-key-file FILE', 'the subject hash key (default: that of --config)'],
   ],
   options: QUERY_OPTIONS,
-  maxPositionals: 1,
+  maxPositionals: Number.POSITIVE_INFINITY,
   run: query,
 });

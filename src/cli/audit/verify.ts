@@ -1,7 +1,8 @@
-// `audit verify [DIR]`: the whole log, front to back, and (with --config or --witness) its witnesses.
+// `audit verify [DIR...]`: every log of the set, front to back, and (with --config or --witness) its witnesses.
 import { describeProblem, scanLog, type ScanResult } from '../../audit/scan.ts';
-import { EXIT_FAILED, EXIT_OK, emit } from '../command.ts';
-import { type AuditContext, readerCommand, checkpointSummary, logDirectory, pinnedKey } from './context.ts';
+import { EXIT_FAILED, EXIT_OK, emit, UsageError } from '../command.ts';
+import { type AuditContext, readerCommand, checkpointSummary, pinnedKey } from './context.ts';
+import { isConfiguredLog, type LogRef, logSet } from './log-set.ts';
 import { entryMac, witnessChecks } from './witness-checks.ts';
 
 function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string | undefined): string[] {
@@ -27,14 +28,21 @@ function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string 
   return lines;
 }
 
-async function verify(ctx: AuditContext, witnessFile: string | undefined): Promise<number> {
-  const dir = logDirectory(ctx);
-  const checks = { ...ctx, witnessFile };
+interface LogVerdict {
+  ok: boolean;
+  lines: string[];
+  report: Record<string, unknown>;
+}
+
+/** One log; `own`: the witnesses, MAC key and clock of --config apply to it. */
+async function verifyLog(ctx: AuditContext, log: LogRef, own: boolean, witnessFile?: string): Promise<LogVerdict> {
+  const { dir } = log;
+  const checks = own ? { ...ctx, witnessFile } : { witnessFile };
   const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(checks) });
   const witnessProblems = await witnessChecks(checks, scan);
   const ok = scan.problems.length === 0 && witnessProblems.length === 0;
   const latest = scan.checkpoints.at(-1)?.checkpoint;
-  const witnessed = ctx.config ? 'the witnesses' : witnessFile ? 'the given witness' : undefined;
+  const witnessed = own ? 'the witnesses' : witnessFile ? 'the given witness' : undefined;
   const pinning = scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)';
   const lines = [
     `audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
@@ -43,12 +51,15 @@ async function verify(ctx: AuditContext, witnessFile: string | undefined): Promi
   ];
   if (!witnessed)
     lines.push(
-      'note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one',
+      ctx.config
+        ? 'note: no witness checked (not the log of --config; verify it with its own configuration)'
+        : 'note: no witness checked (--config or --witness FILE): a log cut back to an earlier checkpoint cannot be told from a shorter one',
     );
   for (const warning of scan.warnings)
     if (!warning.includes('not yet covered by a signature')) lines.push(`warning: ${warning}`);
   const report = {
     ok,
+    log: log.name,
     dir,
     entries: scan.entries,
     checkpoints: scan.checkpoints.length,
@@ -64,20 +75,41 @@ async function verify(ctx: AuditContext, witnessFile: string | undefined): Promi
     more_problems: scan.moreProblems,
     warnings: scan.warnings,
   };
-  emit(ctx, report, `${lines.join('\n')}\n`);
+  return { ok, lines, report };
+}
+
+/** Every log of the set, each reported on its own; one log prints as it always has. */
+async function verify(ctx: AuditContext, witnessFile: string | undefined): Promise<number> {
+  const logs = logSet(ctx);
+  if (witnessFile && logs.length > 1) throw new UsageError('--witness FILE checks one log; give a single DIR');
+  const verdicts: LogVerdict[] = [];
+  // --config speaks for a single log given, and in a set for its own log (audit.dir) alone
+  for (const log of logs)
+    verdicts.push(await verifyLog(ctx, log, logs.length === 1 ? !!ctx.config : isConfiguredLog(ctx, log), witnessFile));
+  const ok = verdicts.every((v) => v.ok);
+  if (verdicts.length === 1) {
+    emit(ctx, verdicts[0]!.report, `${verdicts[0]!.lines.join('\n')}\n`);
+  } else {
+    const failed = logs.filter((_, k) => !verdicts[k]!.ok).map((log) => log.name);
+    const text = verdicts.map((v, k) => `== log ${logs[k]!.name}\n${v.lines.join('\n')}\n`).join('');
+    const summary = failed.length
+      ? `FAILED: ${failed.length} of ${logs.length} logs: ${failed.join(', ')}`
+      : `OK: all ${logs.length} logs verify`;
+    emit(ctx, { ok, failed, logs: verdicts.map((v) => v.report) }, `${text}${summary}\n`);
+  }
   return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 export const verifyCommand = readerCommand({
   name: 'verify',
-  synopsis: '[DIR] [--public-key FILE | --config FILE] [--witness FILE] [options]',
+  synopsis: '[DIR...] [--public-key FILE | --config FILE] [--witness FILE] [options]',
   summary:
     'Checks every entry (form, leaf hash, index sequence, times), the Merkle tree root at every checkpoint,\n' +
     "every checkpoint's form, number, signature and time, segment continuity and torn tails; prints the\n" +
-    'first bad position. With --config also the entry MACs, the witnesses and the clock skew.\n' +
-    'Exit 0 verified, 1 verification failed.',
+    'first bad position. With --config also the entry MACs, the witnesses and the clock skew of its log.\n' +
+    'Several logs are reported one by one. Exit 0 all verified, 1 verification of any failed.',
   help: [['--witness FILE', 'a checkpoint saved earlier (GET /audit/checkpoint): the log\nmust hold it or extend it']],
   options: { witness: { type: 'string' } },
-  maxPositionals: 1,
+  maxPositionals: Number.POSITIVE_INFINITY,
   run: (ctx, values) => verify(ctx, values.witness),
 });

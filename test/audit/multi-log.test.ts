@@ -1,0 +1,121 @@
+// A deployment of two logs written by two writers: verify reports each, query merges them in time
+// order, prove names the log; two logs sharing a checkpoint key and a store keep their witnesses apart.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { cli, copyDir, HASH_KEY, loginEvents } from './helpers.ts';
+
+/** Instance `name` of a deployment under root: its own log root/audit/<name>, the shared checkpoint key. */
+function instance(root: string, name: string, named = true) {
+  const config = auditConfigSchema.parse({
+    dir: join(root, 'audit', name),
+    signing_key: join(root, 'keys', 'checkpoint.pem'),
+    subject_hash_key: HASH_KEY,
+    entry_mac_key: 'entry-mac-key-shared-by-the-deployment-0123',
+    checkpoint_every: 4,
+    ...(named ? { name } : {}),
+  });
+  return { config, open: (store?: MemoryStore) => openAuditLog(config, memoryLogger(), { store }) };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'vpm-audit-deploy-'));
+const parent = join(root, 'audit');
+
+beforeAll(async () => {
+  const a = await instance(root, 'a').open();
+  const b = await instance(root, 'b').open();
+  for (let n = 0; n < 3; n++) {
+    for (const e of loginEvents(n, undefined, 'rp-a')) await a.record(e);
+    for (const e of loginEvents(n + 10, undefined, 'rp-b')) await b.record(e);
+  }
+  await a.close();
+  await b.close();
+});
+
+describe('a set of logs', () => {
+  test('verify checks each log of a parent directory and reports per log; one failing log fails all', async () => {
+    const ok = await cli('verify', parent, '--json');
+    expect(ok.code).toBe(0);
+    expect(ok.json.logs.map((l: { log: string; ok: boolean }) => [l.log, l.ok])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    const human = await cli('verify', join(parent, 'a'), join(parent, 'b'));
+    expect(human.stdout).toMatch(/== log a\naudit log .*a: 21 entries[\s\S]*== log b\n[\s\S]*OK: all 2 logs verify/);
+    const tampered = copyDir(parent);
+    const segment = join(tampered, 'b', 'segment-000000000000.jsonl');
+    writeFileSync(segment, readFileSync(segment, 'utf8').replace('rp-b', 'rp-x'));
+    const failed = await cli('verify', tampered, '--json');
+    expect(failed.code).toBe(1);
+    expect(failed.json.failed).toEqual(['b']);
+    expect((await cli('verify', tampered)).stdout).toContain('FAILED: 1 of 2 logs: b');
+  });
+
+  test('with --config, its own log is checked against its witnesses, the others are said not to be', async () => {
+    const configFile = join(root, 'a.yaml');
+    writeFileSync(configFile, stringify({ audit: { ...instance(root, 'a').config } }));
+    const result = await cli('verify', parent, '--config', configFile, '--json');
+    expect(result.code).toBe(0);
+    expect(result.json.logs.map((l: { witness_checked: boolean }) => l.witness_checked)).toEqual([true, false]);
+  });
+
+  test('query merges the logs in time order and names the log of each entry', async () => {
+    const all = await cli('query', parent, '--json');
+    expect(all.json.count).toBe(42);
+    const times = all.json.entries.map((e: { t: string }) => e.t);
+    expect(times).toEqual([...times].sort());
+    expect(new Set(all.json.entries.map((e: { log: string; client: string }) => `${e.log}:${e.client}`))).toEqual(
+      new Set(['a:rp-a', 'b:rp-b']),
+    );
+    const logins = await cli('query', parent, '--event', 'tokens_issued');
+    expect(logins.stdout.split('\n').filter((l) => l.includes('A160') || l.includes('tokens_issued'))).toHaveLength(6);
+    expect(logins.stdout).toMatch(/^a #6 .*corr=corr-0 .*\nb #6 .*corr=corr-10 /m);
+    expect(logins.stdout).toContain('6 matching entries in 2 logs');
+  });
+
+  test('prove needs --log among several logs, and proves in the log named', async () => {
+    const unnamed = await cli('prove', parent, '--index', '3');
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain('2 logs given: name one with --log (a, b)');
+    expect((await cli('prove', parent, '--index', '3', '--log', 'c')).code).toBe(2);
+    const proof = await cli('prove', parent, '--log', 'b', '--index', '3', '--json');
+    expect(proof.code).toBe(0);
+    expect(proof.json.entry).toContain('"corr":"corr-10"');
+    const file = join(root, 'proof.json');
+    writeFileSync(file, proof.stdout);
+    expect((await cli('verify-proof', file, '--public-key', join(root, 'keys', 'checkpoint.pem'))).code).toBe(0);
+  });
+});
+
+describe('witnesses of several logs', () => {
+  test('logs sharing a checkpoint key and a store keep their witnesses apart by audit.name', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'vpm-audit-shared-'));
+    const store = new MemoryStore();
+    for (const round of [0, 1])
+      for (const name of ['x', 'y']) {
+        const log = await instance(shared, name).open(store);
+        for (const e of loginEvents(round)) await log.record(e);
+        await log.close();
+      }
+    const files = ['x', 'y'].map((name) => readFileSync(join(shared, 'keys', `audit-witness.${name}.json`), 'utf8'));
+    expect(files[0]).not.toBe(files[1]);
+    const kid = (await cli('verify', join(shared, 'audit', 'x'), '--json')).json.key;
+    expect(await store.get(`audit-witness:${kid}:x`)).toBe(files[0]);
+    expect(await store.get(`audit-witness:${kid}:y`)).toBe(files[1]);
+  });
+
+  test('without names, a second log on one key and store is refused at its start (fail closed)', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'vpm-audit-clash-'));
+    const store = new MemoryStore();
+    const log = await instance(shared, 'x', false).open(store);
+    for (const e of loginEvents(0)) await log.record(e);
+    await log.close();
+    await expect(instance(shared, 'y', false).open(store)).rejects.toThrow(
+      /shorter than witness file .*audit-witness\.json.*shorter than witness store key audit-witness:/,
+    );
+  });
+});
