@@ -40,6 +40,10 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Tokens of the locks this process holds: a lock naming this pid but none of them is a previous
+ * process's (a container restarts its gateway under the same pid), not a second open here. */
+const heldHere = new Set<string>();
+
 export function describeHolder(holder: LockHolder): string {
   return `pid ${holder.pid} on host ${holder.host} since ${holder.started}`;
 }
@@ -83,6 +87,11 @@ export class WriterLock {
     this.tookOver = tookOver;
   }
 
+  private static held(path: string, holder: LockHolder, tookOver: LockHolder | undefined): WriterLock {
+    heldHere.add(holder.token);
+    return new WriterLock(path, holder, tookOver);
+  }
+
   /** Take the lock of `dir` or refuse with AuditUnavailableError naming the directory and the holder. */
   static async acquire(dir: string): Promise<WriterLock> {
     const path = join(dir, WRITER_LOCK_FILE);
@@ -97,10 +106,10 @@ export class WriterLock {
         `audit log ${dir} is being written by another writer (${why}); one writer per log: give this instance its own audit.dir (remove ${path} only when that writer is gone)`,
       );
     try {
-      if (await create(path, holder)) return new WriterLock(path, holder, undefined);
+      if (await create(path, holder)) return WriterLock.held(path, holder, undefined);
       const text = await readLock(path);
       if (text === undefined) {
-        if (await create(path, holder)) return new WriterLock(path, holder, undefined);
+        if (await create(path, holder)) return WriterLock.held(path, holder, undefined);
         throw refuse('lock created concurrently');
       }
       const stale = parseHolder(text);
@@ -109,7 +118,7 @@ export class WriterLock {
         if (age < UNREADABLE_GRACE_MS) throw refuse('lock being created');
       } else if (stale.host !== holder.host) {
         throw refuse(`${describeHolder(stale)}; a lock of another host is never taken over`);
-      } else if (alive(stale.pid)) {
+      } else if (stale.pid === process.pid ? heldHere.has(stale.token) : alive(stale.pid)) {
         throw refuse(describeHolder(stale));
       }
       const aside = `${path}.stale-${holder.token}`;
@@ -123,7 +132,7 @@ export class WriterLock {
       await unlink(aside);
       if (!(await create(path, holder))) throw refuse('lock taken over concurrently');
       await syncDir(dir);
-      return new WriterLock(path, holder, stale ?? { pid: 0, host: 'unknown', started: 'unknown', token: '' });
+      return WriterLock.held(path, holder, stale ?? { pid: 0, host: 'unknown', started: 'unknown', token: '' });
     } catch (err) {
       if (err instanceof AuditUnavailableError) throw err;
       throw new AuditUnavailableError(
@@ -136,6 +145,7 @@ export class WriterLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.holder.token);
     const text = await readLock(this.path).catch(() => undefined);
     if (text !== undefined && parseHolder(text)?.token === this.holder.token) await unlink(this.path).catch(() => {});
   }

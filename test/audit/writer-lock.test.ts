@@ -58,6 +58,15 @@ describe('writer lock', () => {
     expect((await cli('verify', t.dir)).code).toBe(0);
   });
 
+  test("a lock naming this very pid that this process does not hold is a previous run's (a container restarts its gateway as pid 1): taken over", async () => {
+    const t = testLog();
+    await (await t.open()).close();
+    writeFileSync(join(t.dir, WRITER_LOCK_FILE), lockHolder(process.pid));
+    const log = await t.open();
+    await log.close();
+    expect((await cli('query', t.dir, '--event', 'S121', '--json')).json.count).toBe(1);
+  });
+
   test('a lock of another host is never taken over', async () => {
     const t = testLog();
     await (await t.open()).close();
