@@ -78,7 +78,7 @@ export const runStart = command({
         providers,
         config: path,
       },
-      `vpm-gateway listening on ${host ?? 'every interface'}, port ${port}\n` +
+      `vpm-gateway listening on port ${port} (${host ?? 'every interface'})\n` +
         (mtlsPort ? `mutual-TLS endpoints on port ${mtlsPort}\n` : '') +
         (metricsPort !== undefined
           ? `metrics on ${config.metrics!.host}:${metricsPort}${config.metrics!.path}\n`

@@ -67,7 +67,7 @@ afterAll(() => {
 });
 
 test('a login in flight when SIGTERM arrives completes; the process exits 0 and its audit log verifies', async () => {
-  expect(output).toContain('listening on 127.0.0.1');
+  expect(output).toMatch(/listening on port \d+ \(127\.0\.0\.1\)/);
   const b = new Browser();
   const bankPage = await b.follow(
     await b.get(`${base}/demo/login?lang=en&idp=demo-bank`),
