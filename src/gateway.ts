@@ -28,6 +28,9 @@ import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
+import { GatewayMetrics } from './ops/metrics.ts';
+import { meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
+import { readiness, type Readiness } from './ops/readiness.ts';
 
 export interface Gateway {
   app: Express;
@@ -39,6 +42,12 @@ export interface Gateway {
   adapters: Map<string, ProviderAdapter>;
   /** which providers each client may use, at which level */
   policy: ProviderPolicy;
+  /** Prometheus metrics, when `metrics` is configured (served by `start` on their own listener) */
+  metrics: GatewayMetrics | undefined;
+  /** store reachable, signing keys loaded, audit log healthy, not shutting down (/readyz) */
+  readiness(): Promise<Readiness>;
+  /** a graceful shutdown has begun: not ready from now on */
+  beginShutdown(): void;
   /** call once the server listens: adapters prefetch upstream metadata */
   warmUp(): void;
   close(): Promise<void>;
@@ -64,17 +73,26 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length) throw new SecurityCheckError(findings.errors);
-  const store = options.store ?? openStore(config);
-  let audit: AuditLog;
+  const rawStore = options.store ?? openStore(config);
+  const metrics = config.metrics
+    ? new GatewayMetrics({
+        providers: config.providers.map((p) => p.config.id),
+        clients: config.clients.map((c) => c.client_id),
+      })
+    : undefined;
+  const store = metrics ? meteredStore(rawStore, metrics) : rawStore;
+  let rawAudit: AuditLog;
   try {
     // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
-    audit =
+    rawAudit =
       options.audit ??
-      (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? store : undefined }));
+      (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? rawStore : undefined }));
   } catch (err) {
-    if (!options.store) await store.close();
+    if (!options.store) await rawStore.close();
     throw err;
   }
+  // what the gateway's parts record through: timed and counted when metrics are on
+  const audit = metrics ? meteredAudit(rawAudit, metrics) : rawAudit;
   const baseUrl = config.issuer.replace(/\/$/, '');
   const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
@@ -163,7 +181,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
       ]),
     ],
-    healthy: () => audit.status?.().healthy ?? true,
+    observe: metrics ? stepTimer(metrics) : undefined,
+    ready: () => ready(),
     auditCheckpoint: () => audit.latestCheckpoint?.(),
     mount: (express) => {
       for (const adapter of adapters.values()) adapter.routes?.(express, `/providers/${adapter.id}`);
@@ -171,22 +190,30 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
   });
 
+  let stopping = false;
+  const ready = () =>
+    readiness({ store: rawStore, audit: rawAudit, signingKeys: () => keys.keys.length, stopping: () => stopping });
   return {
     app,
     provider: engine,
     broker,
-    store,
-    audit,
+    store: rawStore,
+    audit: rawAudit,
     logger,
     adapters,
     policy,
+    metrics,
+    readiness: ready,
+    beginShutdown() {
+      stopping = true;
+    },
     warmUp() {
       for (const adapter of adapters.values()) adapter.warmUp?.();
     },
     async close() {
       for (const adapter of adapters.values()) await adapter.close?.();
-      await audit.close();
-      if (!options.store) await store.close();
+      await rawAudit.close();
+      if (!options.store) await rawStore.close();
     },
   };
 }

@@ -111,6 +111,17 @@ export const gatewaySchema = z.strictObject({
     .default({ enabled: false, client_id: 'demo-service' }),
   /** HTTPS listener and agency-service client certificates (src/tls/server-config.ts) */
   server: serverSchema.optional(),
+  /** Prometheus metrics on their own plain-HTTP listener (src/ops/metrics.ts); off when absent */
+  metrics: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535),
+      host: z.string().min(1).default('127.0.0.1'),
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]*$/, 'must be a path such as /metrics')
+        .default('/metrics'),
+    })
+    .optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -53,6 +53,10 @@ export const serverMtlsSchema = z.strictObject({
 /** The `server:` block of the configuration file. */
 export const serverSchema = z
   .strictObject({
+    /** bind address of the listeners (default: loopback with the demo, else every interface) */
+    host: z.string().min(1).optional(),
+    /** seconds a graceful shutdown waits for requests in flight before cutting connections (default 10) */
+    shutdown_timeout: z.number().int().min(0).max(300).optional(),
     tls: serverTlsSchema.optional(),
     client_certificate_header: clientCertificateHeaderSchema.optional(),
     mtls: serverMtlsSchema.optional(),

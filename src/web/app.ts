@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
 import { issuerHost } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
+import type { Readiness } from '../ops/readiness.ts';
 
 export interface AppParts {
   provider: Provider;
@@ -25,8 +26,10 @@ export interface AppParts {
   routers: express.Router[];
   /** origins, besides our own, that the forms of our pages may lead to (CSP form-action) */
   formActionOrigins?(): string[];
-  /** false while a dependency the login needs (the audit log) is down */
-  healthy?(): boolean;
+  /** readiness (/readyz): store, signing keys, audit log, shutdown; absent: always ready */
+  ready?(): Promise<Readiness>;
+  /** middleware run first on every request (metrics) */
+  observe?: express.RequestHandler | undefined;
   /** the audit log's latest signed checkpoint, served to outside monitors (a witness they keep) */
   auditCheckpoint?(): object | undefined;
   /** hook for adapters' own routes (SP metadata, demo upstreams) */
@@ -40,6 +43,7 @@ export function createApp(parts: AppParts): Express {
   app.set('trust proxy', Array.isArray(parts.proxy) ? [...parts.proxy] : parts.proxy === true);
   // the engine reads Host and X-Forwarded-*; issuerHost() below rewrites them on every request it serves
   parts.provider.proxy = true;
+  if (parts.observe) app.use(parts.observe);
   app.use((_req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
     next();
@@ -72,10 +76,18 @@ export function createApp(parts: AppParts): Express {
     res.set('cache-control', 'public, max-age=300');
     next();
   });
-  // readiness: a gateway whose audit log cannot be written refuses logins, so it is not ready either
+  // liveness: the process answers (restart it when this fails); nothing it depends on is checked
   app.get('/healthz', (_req, res) => {
-    const healthy = parts.healthy?.() ?? true;
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'audit log unavailable' });
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  // readiness: send logins here only while the store answers, keys are loaded, the audit log can be
+  // written (a gateway that cannot write it refuses logins) and no shutdown has begun
+  app.get('/readyz', async (_req, res) => {
+    const { ready, checks } = (await parts.ready?.()) ?? { ready: true, checks: {} };
+    res
+      .status(ready ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/audit/checkpoint', (_req, res) => {
     const cp = parts.auditCheckpoint?.();

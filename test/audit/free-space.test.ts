@@ -25,13 +25,13 @@ afterAll(() => {
 
 const floor = 2 * 1024 * 1024;
 (mounted ? test : test.skip)(
-  `below audit.min_free_bytes events are refused and /healthz is not ready, before the volume is full${mounted ? '' : ` (skipped: ${why})`}`,
+  `below audit.min_free_bytes events are refused and /readyz is not ready (/healthz stays alive), before the volume is full${mounted ? '' : ` (skipped: ${why})`}`,
   async () => {
     const t = testLog({ dir: join(mountPoint, 'log'), min_free_bytes: floor, checkpoint_every: 1_000_000 });
     const log = await t.open();
     const gw = await startGateway({ audit: log });
     try {
-      expect((await fetch(`${gw.issuer}/healthz`)).status).toBe(200);
+      expect((await fetch(`${gw.issuer}/readyz`)).status).toBe(200);
       const ballast = join(mountPoint, 'ballast');
       writeFileSync(ballast, Buffer.alloc(1024 * 1024)); // another writer on the volume, freed later
       let refused: unknown;
@@ -50,8 +50,10 @@ const floor = 2 * 1024 * 1024;
         return s.bavail * s.bsize;
       };
       expect(free()).toBeGreaterThan(floor - 64 * 1024); // stopped at the floor, nowhere near full
-      const health = await fetch(`${gw.issuer}/healthz`);
+      const health = await fetch(`${gw.issuer}/readyz`);
+      expect((await fetch(`${gw.issuer}/healthz`)).status).toBe(200);
       expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ checks: { audit: 'below its free-space floor' } });
       expect(
         t.logger.lines.some((l) =>
           l.includes('"audit volume at its free-space floor: not ready, refusing events (logins fail closed)"'),
@@ -60,7 +62,7 @@ const floor = 2 * 1024 * 1024;
 
       rmSync(ballast);
       await log.record({ type: 'provider_chosen', correlationId: 'after' });
-      expect((await fetch(`${gw.issuer}/healthz`)).status).toBe(200);
+      expect((await fetch(`${gw.issuer}/readyz`)).status).toBe(200);
     } finally {
       await gw.close();
     }

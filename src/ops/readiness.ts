@@ -1,0 +1,55 @@
+// Readiness (/readyz): whether this instance should be sent logins now. Liveness (/healthz) is only that
+// the process answers. Each check says `ok` or a fixed phrase: never a path, URL, key or error text.
+import type { AuditLog } from '../audit/events.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ReadinessDeps {
+  store: Store;
+  audit: AuditLog;
+  /** the token signing keys loaded */
+  signingKeys(): number;
+  /** true once a graceful shutdown has begun */
+  stopping(): boolean;
+  /** longest wait for the store's answer (default 1000 ms) */
+  storeTimeoutMs?: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<'store' | 'keys' | 'audit' | 'shutdown', string>;
+}
+
+const PING_KEY = 'readyz:ping';
+
+async function pingStore(store: Store, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('no answer in time'), timeoutMs);
+  });
+  try {
+    // a read of a key nobody writes: one round trip, nothing changed
+    return await Promise.race([store.get(PING_KEY).then(() => 'ok'), timeout]);
+  } catch {
+    return 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function auditCheck(audit: AuditLog): string {
+  const status = audit.status?.();
+  if (!status || status.healthy) return 'ok';
+  if (status.error === 'closed') return 'closed';
+  if (status.error?.includes('min_free_bytes')) return 'below its free-space floor';
+  return 'unavailable';
+}
+
+export async function readiness(deps: ReadinessDeps): Promise<Readiness> {
+  const checks = {
+    store: await pingStore(deps.store, deps.storeTimeoutMs ?? 1000),
+    keys: deps.signingKeys() > 0 ? 'ok' : 'no signing keys loaded',
+    audit: auditCheck(deps.audit),
+    shutdown: deps.stopping() ? 'shutting down' : 'ok',
+  };
+  return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+}
