@@ -22,6 +22,14 @@ export async function configFindings(config: GatewayConfig, options: SecurityChe
     for (const p of (await factory.check?.(entry, ctx)) ?? [])
       errors.push(`${formatPath(['providers', i, ...p.path])}: ${p.message}`);
   }
+  // the demo's in-process peers, as start would mount them
+  if (config.demo.enabled && !config.production) {
+    const demo = { issuer: ctx.baseUrl };
+    for (const factory of new Set(config.providers.map((entry) => entry.factory))) {
+      const entries = config.providers.filter((entry) => entry.factory === factory).map((entry) => entry.config);
+      errors.push(...(factory.demoPeer?.check?.(entries, demo) ?? []));
+    }
+  }
   const report = checkSecurity(config, options);
   return { errors: [...errors, ...report.errors], warnings: report.warnings };
 }

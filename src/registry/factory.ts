@@ -59,6 +59,9 @@ export interface DemoMount {
 export interface DemoPeer<C> {
   /** Create the key files the demo configuration names; runs before the configuration is loaded. */
   prepareMaterial?(): Promise<void>;
+  /** Why the entries pointing at the peer could not work with it, as `config check` and `start` report it
+   * (no side effects). */
+  check?(entries: readonly C[], ctx: { issuer: string }): string[];
   /** Routers serving the entries that point at the peer (an empty list when none does). */
   mount(entries: readonly C[], ctx: { issuer: string; keyDir: string }): Promise<DemoMount[]>;
 }

@@ -57,15 +57,19 @@ test('config/demo-https.yaml is config/demo.yaml over https: same clients and pr
     expect([key, https[key]]).toEqual([key, http[key]]);
 });
 
-test('without its tls block the https demo OIDC eID is refused at start, not offered broken', async () => {
+test('without its tls block the https demo OIDC eID is refused by config check and at start, not offered broken', async () => {
   const config = readFileSync(join(root, 'config/demo-https.yaml'), 'utf8');
   const line = '    tls: { ca: certs/dev/ca.pem }\n';
   expect(config).toContain(line);
   const file = join(demo.cwd, 'no-tls.yaml');
   writeFileSync(file, config.replace(line, ''));
-  const { code, output } = await runCli(['start', '--config', file], demo.cwd);
-  expect(code).toBe(1);
-  expect(output).toContain(
-    'provider demo-oidc-eid: the demo OIDC eID is served by this gateway over https (https://localhost:3443/demo/oidc-eid), so its entry needs tls: { ca: <the CA of server.tls> }',
-  );
+  const refusal =
+    'provider demo-oidc-eid: the demo OIDC eID is served by this gateway over https (https://localhost:3443/demo/oidc-eid), so its entry needs tls: { ca: <the CA of server.tls> }';
+  // refused before the audit log is opened: the running demo's writer lock on var/audit is never reached
+  const started = await runCli(['start', '--config', file], demo.cwd);
+  expect(started.code).toBe(1);
+  expect(started.output).toContain(refusal);
+  const checked = await runCli(['config', 'check', file], demo.cwd);
+  expect(checked.code).toBe(1);
+  expect(checked.output).toContain(refusal);
 });

@@ -76,11 +76,14 @@ export function demoOidcTlsProblem(provider: OidcProviderConfig): string | undef
 /** The demo's OIDC peer: it serves the first entry whose issuer is its mount. The adapter's discovery at
  * startup runs before the server listens and fails; it is retried on the first login, and succeeds. */
 export const oidcDemoPeer: DemoPeer<OidcProviderConfig> = {
+  check(entries, { issuer }) {
+    const provider = entries.find((p) => p.issuer === demoOidcIssuer(issuer));
+    const problem = provider && demoOidcTlsProblem(provider);
+    return problem ? [problem] : [];
+  },
   async mount(entries, { issuer }) {
     const provider = entries.find((p) => p.issuer === demoOidcIssuer(issuer));
     if (!provider) return [];
-    const problem = demoOidcTlsProblem(provider);
-    if (problem) throw new Error(problem);
     const { path, op } = await demoOidcEid({ issuer, provider });
     return [{ path, router: op.handle }];
   },
