@@ -1,4 +1,4 @@
-// What agency services' software meets first (issue 12): the standards points found by running
+// What agency services' software meets first: the standards points found by running
 // mod_auth_openidc 2.4.12, Authlib and go-oidc against the demo, each driven over real HTTP against the
 // whole gateway. openid-client plays the well-behaved service; requests a library would not send are raw.
 import { readFileSync } from 'node:fs';
