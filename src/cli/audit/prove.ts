@@ -4,7 +4,8 @@ import type { Checkpoint } from '../../audit/format.ts';
 import type { LocatedCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
 import { verifyConsistency } from '../../audit/merkle-verify.ts';
-import { EXIT_OK, emit, integerOption, UsageError } from '../command.ts';
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { EXIT_OK, emit, integerOption, type Runner, UsageError, type Values } from '../command.ts';
 import { type AuditContext, readerCommand, checkpointSummary, readJsonFile, refused } from './context.ts';
 import { chosenLog, LOG_OPTION_HELP } from './log-set.ts';
 import {
@@ -89,7 +90,32 @@ async function consistency(
   return EXIT_OK;
 }
 
-export const proveCommand = readerCommand({
+const LOG_OPTION = { log: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
+
+/** A proof from one log of the set given (--log picks it when there are several); a refusal exits 1. */
+function proofCommand<O extends ParseArgsOptionsConfig>(spec: {
+  name: string;
+  synopsis: string;
+  summary: string;
+  help: [string, string][];
+  options: O;
+  proveIn(ctx: AuditContext, dir: string, values: Values<O & typeof LOG_OPTION>): Promise<number>;
+}): Runner {
+  return readerCommand<O & typeof LOG_OPTION>({
+    name: spec.name,
+    synopsis: spec.synopsis,
+    summary: spec.summary,
+    help: [...spec.help, LOG_OPTION_HELP],
+    options: { ...spec.options, ...LOG_OPTION },
+    maxPositionals: Number.POSITIVE_INFINITY,
+    async run(ctx, values) {
+      const { dir } = chosenLog(ctx, (values as { log?: string }).log);
+      return spec.proveIn(ctx, dir, values).catch((err: unknown) => refused(ctx, err));
+    },
+  });
+}
+
+export const proveCommand = proofCommand({
   name: 'prove',
   synopsis: '[DIR...] [--log NAME] --index I [--size N] [options]',
   summary:
@@ -98,20 +124,16 @@ export const proveCommand = readerCommand({
   help: [
     ['--index I', 'the entry to prove'],
     ['--size N', 'prove against the checkpoint of tree size N'],
-    LOG_OPTION_HELP,
   ],
-  options: { index: { type: 'string' }, size: { type: 'string' }, log: { type: 'string' } },
-  maxPositionals: Number.POSITIVE_INFINITY,
-  async run(ctx, values) {
-    const index = integerOption(values.index, 'index');
+  options: { index: { type: 'string' }, size: { type: 'string' } },
+  async proveIn(ctx, dir, values) {
+    const index = integerOption(values.index as string | undefined, 'index');
     if (index === undefined) throw new UsageError('prove needs --index I');
-    const size = integerOption(values.size, 'size');
-    const { dir } = chosenLog(ctx, values.log);
-    return prove(ctx, dir, index, size).catch((err: unknown) => refused(ctx, err));
+    return prove(ctx, dir, index, integerOption(values.size as string | undefined, 'size'));
   },
 });
 
-export const consistencyCommand = readerCommand({
+export const consistencyCommand = proofCommand({
   name: 'consistency',
   synopsis: '[DIR...] [--log NAME] --first SIZE|FILE [--second SIZE|FILE] [options]',
   summary:
@@ -121,13 +143,11 @@ export const consistencyCommand = readerCommand({
   help: [
     ['--first SIZE|FILE', 'the earlier checkpoint'],
     ['--second SIZE|FILE', 'the later checkpoint (default: the latest in the log)'],
-    LOG_OPTION_HELP,
   ],
-  options: { first: { type: 'string' }, second: { type: 'string' }, log: { type: 'string' } },
-  maxPositionals: Number.POSITIVE_INFINITY,
-  async run(ctx, values) {
-    if (!values.first) throw new UsageError('consistency needs --first SIZE|FILE');
-    const { dir } = chosenLog(ctx, values.log);
-    return consistency(ctx, dir, values.first, values.second).catch((err: unknown) => refused(ctx, err));
+  options: { first: { type: 'string' }, second: { type: 'string' } },
+  async proveIn(ctx, dir, values) {
+    const first = values.first as string | undefined;
+    if (!first) throw new UsageError('consistency needs --first SIZE|FILE');
+    return consistency(ctx, dir, first, values.second as string | undefined);
   },
 });
