@@ -19,6 +19,8 @@ COPY config ./config
 RUN mkdir -p /app/var && chown node:node /app/var
 USER node
 EXPOSE 3000
+# a container publishes its port: listen on every interface (the demo alone would bind loopback)
+ENV VPM_HOST=0.0.0.0
 # VPM_CONFIG names the configuration file (mount your own; config/demo.yaml is for development only)
 ENV VPM_CONFIG=/app/config/demo.yaml
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

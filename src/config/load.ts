@@ -69,6 +69,12 @@ export function parseConfig(text: string, path: string, { factories, env = proce
     input.port = port;
   }
   if (env.ISSUER) input.issuer = env.ISSUER;
+  // VPM_HOST sets server.host: a container publishes the demo, which binds loopback by default (not HOST,
+  // which some shells and CI systems export as the machine name)
+  if (env.VPM_HOST) {
+    const server = input.server && typeof input.server === 'object' ? input.server : {};
+    input.server = { ...server, host: env.VPM_HOST };
+  }
 
   // `${issuer}` in any string stands for the effective issuer, so URLs that point back at the gateway
   // (the demo's redirect URIs and in-process test banks) follow ISSUER and PORT overrides

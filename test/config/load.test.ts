@@ -81,6 +81,14 @@ test('PORT and ISSUER override the file; a bad PORT is refused', () => {
   expect(problems(base, { PORT: 'eighty' })).toEqual(['PORT: must be a port number, got "eighty"']);
 });
 
+test('VPM_HOST sets server.host (the bind address), beside whatever server settings the file has', () => {
+  const load = (config: object) =>
+    parseConfig(stringify(config), 'x.yaml', { factories: ADAPTER_FACTORIES, env: { VPM_HOST: '0.0.0.0' } });
+  expect(load(base).server?.host).toBe('0.0.0.0');
+  const withServer = load({ ...base, server: { host: '127.0.0.1', shutdown_timeout: 5 } }).server;
+  expect(withServer).toMatchObject({ host: '0.0.0.0', shutdown_timeout: 5 });
+});
+
 test('malformed YAML, duplicate keys, unknown keys and non-mappings are clear errors', () => {
   expect(problems('issuer: [unclosed')[0]).toMatch(/^x\.yaml: /);
   expect(problems('issuer: a\nissuer: b\n')[0]).toMatch(/^x\.yaml: Map keys must be unique/);
