@@ -6,10 +6,6 @@ import type { ExampleOptions } from '../../examples/node-express/app.ts';
 import {
   Browser,
   NODE,
-  authorizationRequests,
-  cancel,
-  confirmLogout,
-  loginWithDemoBank,
   loginWithMockEid,
   loginWithOidcTestEid,
   root,
@@ -22,6 +18,7 @@ import {
   type Child,
   type ExampleGateway,
 } from './support.ts';
+import { logOutToStart, serviceTests } from './service-tests.ts';
 
 let gateway: ExampleGateway;
 let rp: Child;
@@ -88,37 +85,14 @@ test('log in with the mock eID: the service shows the verified ID token and user
   expect(userinfo).toContain('<dt>given_name</dt><dd>Jānis</dd>');
 
   // RP-initiated logout with the ID token as hint, back to the service's start page
-  const confirm = await settle(b, await b.post(`${rpBase}/logout`, {}));
-  expect(new URL(confirm.url).searchParams.get('id_token_hint')).toBeTruthy();
-  const out = await confirmLogout(b, confirm);
-  expect(out.url).toBe(`${rpBase}/`);
-  expect(out.body).toContain('Log in');
-  expect(out.body).not.toContain('Welcome');
+  await logOutToStart(b, rpBase);
 });
 
-test('log in through the test bank demo-bank (idp_hint skips the selection page)', async () => {
-  const b = new Browser();
-  const bankPage = await settle(b, await b.get(`${rpBase}/login?idp=demo-bank`));
-  const page = await loginWithDemoBank(b, bankPage);
-  expect(page.url).toBe(`${rpBase}/`);
-  expect(page.body).toContain('<dt>idp</dt><dd>demo-bank</dd>');
-  expect(page.body).toContain('<dt>acr</dt><dd>substantial</dd>');
-  expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
-});
-
-test('cancel on the selection page: the service shows user_cancel as an error, once, without a new login', async () => {
-  const b = new Browser();
-  const selection = await settle(b, await b.get(`${rpBase}/login`));
-  const page = await cancel(b, selection);
-  expect(page.url).toMatch(new RegExp(`^${rpBase}/callback\\?`));
-  expect(new URL(page.url).searchParams.get('error')).toBe('user_cancel');
-  expect(page.status).toBe(401);
-  expect(page.body).toContain('<code id="error">user_cancel</code>');
-  expect(page.body).toContain('You cancelled the login.');
-  expect(authorizationRequests(b, gateway.issuer)).toBe(1);
+serviceTests(
+  () => ({ rpBase, issuer: gateway.issuer }),
   // the pending login is spent: replaying the callback is refused, not retried
-  expect((await b.get(page.url)).status).toBe(400);
-});
+  async (b, page) => expect((await b.get(page.url)).status).toBe(400),
+);
 
 test('acr, amr and auth_time come from userinfo as well as from the ID token, with the same values', async () => {
   const b = new Browser();

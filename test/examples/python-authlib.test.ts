@@ -5,10 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   Browser,
-  authorizationRequests,
-  cancel,
-  confirmLogout,
-  loginWithDemoBank,
   loginWithMockEid,
   root,
   settle,
@@ -20,6 +16,7 @@ import {
   type Child,
   type ExampleGateway,
 } from './support.ts';
+import { logOutToStart, serviceTests } from './service-tests.ts';
 
 // Debian's interpreter, with python3-authlib, python3-flask and python3-requests (not a virtualenv's)
 const PYTHON = '/usr/bin/python3';
@@ -96,33 +93,8 @@ describeIfPython('examples/python-authlib (Flask + Authlib)', () => {
     expect(userinfo).toMatch(/<dt>amr<\/dt><dd>[^<]+<\/dd>/);
     expect(userinfo).toMatch(/<dt>auth_time<\/dt><dd>\d+<\/dd>/);
 
-    const confirm = await settle(b, await b.post(`${rpBase}/logout`, {}));
-    expect(new URL(confirm.url).searchParams.get('id_token_hint')).toBeTruthy();
-    const out = await confirmLogout(b, confirm);
-    expect(out.url).toBe(`${rpBase}/`);
-    expect(out.body).toContain('Log in');
-    expect(out.body).not.toContain('Welcome');
+    await logOutToStart(b, rpBase);
   });
 
-  test('log in through the test bank demo-bank (idp_hint skips the selection page)', async () => {
-    const b = new Browser();
-    const bankPage = await settle(b, await b.get(`${rpBase}/login?idp=demo-bank`));
-    const page = await loginWithDemoBank(b, bankPage);
-    expect(page.url).toBe(`${rpBase}/`);
-    expect(page.body).toContain('<dt>idp</dt><dd>demo-bank</dd>');
-    expect(page.body).toContain('<dt>acr</dt><dd>substantial</dd>');
-    expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
-  });
-
-  test('cancel on the selection page: the service shows user_cancel as an error, once, without a new login', async () => {
-    const b = new Browser();
-    const selection = await settle(b, await b.get(`${rpBase}/login`));
-    const page = await cancel(b, selection);
-    expect(page.url).toMatch(new RegExp(`^${rpBase}/callback\\?`));
-    expect(new URL(page.url).searchParams.get('error')).toBe('user_cancel');
-    expect(page.status).toBe(401);
-    expect(page.body).toContain('<code id="error">user_cancel</code>');
-    expect(page.body).toContain('You cancelled the login.');
-    expect(authorizationRequests(b, gateway.issuer)).toBe(1);
-  });
+  serviceTests(() => ({ rpBase, issuer: gateway.issuer }));
 });
