@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import * as client from 'openid-client';
 import { z } from 'zod';
-import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
+import { ProviderError } from '../../src/broker/adapter.ts';
 import type { AdapterDeps, ProviderAdapter } from '../../src/broker/adapter.ts';
 import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
@@ -15,7 +15,7 @@ import { loaSatisfies, type Loa } from '../../src/identity/loa.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
 import { acrValuesFor, amrOf, mapIdentity, mapLoa } from './claims.ts';
-import { checkOidc, upstreamUrls } from './check.ts';
+import { upstreamUrls } from './check.ts';
 import type { OidcProviderConfig } from './config.ts';
 import { toProviderError } from './errors.ts';
 import type { GatewayKey } from './keys.ts';
@@ -61,8 +61,6 @@ export class OidcAdapter implements ProviderAdapter<OidcConnData> {
     this.signingKey = options.signingKey;
     this.encryptionKey = options.encryptionKey;
     this.logger = deps.logger.child({ provider: config.id, adapter: this.kind });
-    const problems = checkOidc(config, deps);
-    if (problems.length) throw new AdapterConfigError(config.id, problems);
     this.upstream = new UpstreamConfiguration({
       ...options,
       insecure: upstreamUrls(config).some(([, url]) => url.startsWith('http:')),
