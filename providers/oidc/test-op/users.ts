@@ -21,5 +21,6 @@ export const EIDAS = {
   high: 'http://eidas.europa.eu/LoA/high',
 } as const;
 
-/** The acr values the OP offers, the first the default; one no eIDAS level maps to, for the gateway to refuse. */
+/** The acr values the login page offers (the first preselected), among them one no eIDAS level maps to,
+ * which the gateway must refuse. */
 export const ACR_VALUES: readonly string[] = [EIDAS.high, EIDAS.substantial, EIDAS.low, 'urn:test:unmapped'];
