@@ -1,5 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import { dirname, resolve } from 'node:path';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -22,6 +23,7 @@ import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
+import { logoUrl, readLogo, type Logo } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
@@ -98,6 +100,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const adapters = new Map<string, ProviderAdapter>();
   const offered: OfferedProvider[] = [];
+  const logos: Logo[] = [];
   const registry: Record<string, unknown>[] = [];
   for (const [index, { factory, config: entry }] of config.providers.entries()) {
     const verdict = eligibility(entry, config.production);
@@ -112,7 +115,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
     adapters.set(id, await factory.create(entry, adapterDeps));
-    offered.push({ id, name: entry.name.lv, kind, logo, loa });
+    // a logo file is relative to the configuration file, like the rest of its branding
+    const image = logo ? readLogo(id, resolve(dirname(config.path), logo), `providers[${index}].logo`) : undefined;
+    if (image) logos.push(image);
+    offered.push({ id, name: entry.name, kind, group: entry.group ?? kind, logo: image && logoUrl(image), loa });
   }
   await audit.record({
     type: 'config_loaded',
@@ -159,7 +165,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         redirectUri: demoClient.redirect_uris[0]!,
         postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
         store,
-        providers: policy.all().map(({ id, name }) => ({ id, name })),
+        providers: policy.all().map(({ id, name }) => ({ id, name: name.en })),
         serverCertificate: config.server?.tls?.cert,
       }),
     );
@@ -173,6 +179,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     production: config.production,
     proxy: config.proxy,
     routers,
+    ui: config.ui,
+    logos,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [
