@@ -75,6 +75,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length) throw new SecurityCheckError(findings.errors);
+  // the providers' logos, relative to the configuration file: an unreadable one stops the start here
+  const logoOf = new Map<string, Logo>();
+  for (const [index, { config: entry }] of config.providers.entries())
+    if (entry.logo)
+      logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({
@@ -105,7 +110,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const [index, { factory, config: entry }] of config.providers.entries()) {
     const verdict = eligibility(entry, config.production);
     const reasons = verdict.reasons.map((reason) => `providers[${index}].${reason}`);
-    const { id, type, kind, loa, logo } = entry;
+    const { id, type, kind, loa } = entry;
     registry.push({ provider: id, type, kind, stage: entry.onboarding.stage, loa, offered: verdict.eligible, reasons });
     if (!verdict.eligible) {
       logger.warn('provider not offered', { provider: id, reasons });
@@ -115,8 +120,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
     adapters.set(id, await factory.create(entry, adapterDeps));
-    // a logo file is relative to the configuration file, like the rest of its branding
-    const image = logo ? readLogo(id, resolve(dirname(config.path), logo), `providers[${index}].logo`) : undefined;
+    const image = logoOf.get(id);
     if (image) logos.push(image);
     offered.push({ id, name: entry.name, kind, group: entry.group ?? kind, logo: image && logoUrl(image), loa });
   }
