@@ -18,16 +18,19 @@ export interface Demo {
 export interface DemoOptions {
   /** ui.return_after_seconds: config/demo.yaml as it is, but the refusal pages return sooner */
   returnAfterSeconds?: number;
+  /** more top-level settings appended to config/demo.yaml (YAML) */
+  extra?: string;
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const port = await freePort();
   const cwd = mkdtempSync(join(tmpdir(), 'vpm-browser-'));
   let config = join(root, 'config/demo.yaml');
-  if (options.returnAfterSeconds !== undefined) {
+  if (options.returnAfterSeconds !== undefined || options.extra) {
     const text = readFileSync(config, 'utf8')
-      .replace('return_after_seconds: 20', `return_after_seconds: ${options.returnAfterSeconds}`)
-      .replaceAll('logo: logos/', `logo: ${join(root, 'config/logos')}/`);
+      .replace('return_after_seconds: 20', `return_after_seconds: ${options.returnAfterSeconds ?? 20}`)
+      .replaceAll('logo: logos/', `logo: ${join(root, 'config/logos')}/`)
+      .concat(options.extra ? `\n${options.extra}\n` : '');
     config = join(cwd, 'demo.yaml');
     writeFileSync(config, text);
   }
