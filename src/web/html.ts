@@ -1,9 +1,8 @@
 // Minimal HTML rendering: a tagged template that escapes every interpolated value unless it is already
 // Html, and the frame every page of the gateway shares (landmarks, language, stylesheet, footer).
 import type { UiConfig } from '../config/schema.ts';
-import { localized, type UiLocale } from '../login/locale.ts';
+import { isUiLocale, localized, type UiLocale } from '../login/locale.ts';
 import { assetUrl } from './assets.ts';
-import { isUiLocale } from '../login/locale.ts';
 import { t } from './i18n.ts';
 
 export class Html {
