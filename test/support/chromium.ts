@@ -58,7 +58,11 @@ export async function openPage(
     problems.console.push(message.text());
   });
   page.on('pageerror', (err) => problems.console.push(err.message));
-  page.on('requestfailed', (request) => problems.failedRequests.push(request.url()));
+  // a request the next navigation cancelled (net::ERR_ABORTED) is no failure; refusals come as responses
+  page.on('requestfailed', (request) => {
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED')
+      problems.failedRequests.push(`${request.failure()?.errorText} ${request.url()}`);
+  });
   page.on('response', (response) => {
     if (response.status() >= 400 && response.request().resourceType() !== 'document')
       problems.failedRequests.push(`${response.status()} ${response.url()}`);
