@@ -58,6 +58,11 @@ test.each(['lv', 'en', 'ru'] as const)(
     await toSelection(page, lang);
     expect(await page.getAttribute('html', 'lang')).toBe(lang);
     expect(await page.textContent('h1')).toBe(HEADINGS[lang]);
+    // the CSP stays strict: no inline style or script without the nonce, images from the gateway only
+    const csp = (await page.request.get(page.url())).headers()['content-security-policy']!;
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("img-src 'self';");
+    expect(csp).toMatch(/style-src 'self' 'nonce-[^']+';/);
     // who asks, in the header of the main content
     expect(await page.textContent('.service strong')).toBe('Demo e-pakalpojums');
     // groups in the configured order, providers in the configured order, names in the page's language
