@@ -1,5 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import { dirname, resolve } from 'node:path';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -22,6 +23,7 @@ import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
+import { logoUrl, readLogo, type Logo } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
@@ -73,6 +75,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length) throw new SecurityCheckError(findings.errors);
+  // the providers' logos, relative to the configuration file: an unreadable one stops the start here
+  const logoOf = new Map<string, Logo>();
+  for (const [index, { config: entry }] of config.providers.entries())
+    if (entry.logo)
+      logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({
@@ -98,11 +105,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const adapters = new Map<string, ProviderAdapter>();
   const offered: OfferedProvider[] = [];
+  const logos: Logo[] = [];
   const registry: Record<string, unknown>[] = [];
   for (const [index, { factory, config: entry }] of config.providers.entries()) {
     const verdict = eligibility(entry, config.production);
     const reasons = verdict.reasons.map((reason) => `providers[${index}].${reason}`);
-    const { id, type, kind, loa, logo } = entry;
+    const { id, type, kind, loa } = entry;
     registry.push({ provider: id, type, kind, stage: entry.onboarding.stage, loa, offered: verdict.eligible, reasons });
     if (!verdict.eligible) {
       logger.warn('provider not offered', { provider: id, reasons });
@@ -112,7 +120,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
     adapters.set(id, await factory.create(entry, adapterDeps));
-    offered.push({ id, name: entry.name.lv, kind, logo, loa });
+    const image = logoOf.get(id);
+    if (image) logos.push(image);
+    offered.push({ id, name: entry.name, kind, group: entry.group ?? kind, logo: image && logoUrl(image), loa });
   }
   await audit.record({
     type: 'config_loaded',
@@ -159,7 +169,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         redirectUri: demoClient.redirect_uris[0]!,
         postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
         store,
-        providers: policy.all().map(({ id, name }) => ({ id, name })),
+        providers: policy.all().map(({ id, name }) => ({ id, name: name.en })),
         serverCertificate: config.server?.tls?.cert,
       }),
     );
@@ -173,6 +183,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     production: config.production,
     proxy: config.proxy,
     routers,
+    ui: config.ui,
+    logos,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [

@@ -5,7 +5,7 @@
 import { AuditUnavailableError } from '../audit/events.ts';
 import { createGateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
-import { listen, listenMtls } from '../tls/listeners.ts';
+import { listen, listenMtls, PortInUseError } from '../tls/listeners.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { prepareDemoMaterial } from '../web/demo-peers.ts';
 import { listenMetrics } from '../ops/metered.ts';
@@ -45,7 +45,15 @@ export const runStart = command({
     // HTTPS (optionally requesting client certificates) when server.tls is configured
     // loopback unless server.host says otherwise when the demo runs; else every interface
     const host = config.server?.host ?? (config.demo.enabled ? '127.0.0.1' : undefined);
-    const server = await listen(gateway.app, config.server, config.port, host);
+    let server: Awaited<ReturnType<typeof listen>>;
+    try {
+      server = await listen(gateway.app, config.server, config.port, host);
+    } catch (err) {
+      if (!(err instanceof PortInUseError)) throw err;
+      io.stderr(`vpm-gateway: ${err.message}\n`);
+      await gateway.close();
+      return EXIT_FAILED;
+    }
     gateway.warmUp();
     // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
     const mtlsServer = await listenMtls(gateway.app, config.server, host);

@@ -5,6 +5,7 @@ import { secretSchema } from './secret.ts';
 import { auditConfigSchema } from '../audit/config.ts';
 import { ipOrCidr, serverSchema } from '../tls/server-config.ts';
 import { securitySchema } from '../tls/security-checks.ts';
+import { localizedText, PROVIDER_GROUPS } from './provider-base.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
 export const CLIENT_AUTH_METHODS = [
@@ -70,6 +71,34 @@ export const limitsSchema = z.strictObject({
 
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 
+/** What the citizen sees around the login: the gateway's name, help and privacy notice in the footer,
+ * the order of the provider groups, and how long a refusal page waits before returning to the service. */
+export const uiSchema = z.strictObject({
+  name: localizedText.default({ lv: 'Vienotā pieteikšanās', en: 'Unified login', ru: 'Единый вход' }),
+  help: z
+    .strictObject({
+      email: z.email().optional(),
+      phone: z
+        .string()
+        .regex(/^\+?[0-9 ]{5,20}$/, 'must be a phone number such as +371 67000000')
+        .optional(),
+      url: url.optional(),
+    })
+    .optional(),
+  /** the privacy notice (GDPR Art. 13): an http(s) URL or a path on the gateway */
+  privacy_url: z
+    .union([url, z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL or a path such as /privacy')])
+    .optional(),
+  groups: z
+    .array(z.enum(PROVIDER_GROUPS))
+    .min(1)
+    .default([...PROVIDER_GROUPS]),
+  /** a refusal page returns the user to the service after this many seconds (also without scripts) */
+  return_after_seconds: z.number().int().min(5).max(120).default(20),
+});
+
+export type UiConfig = z.infer<typeof uiSchema>;
+
 export const gatewaySchema = z.strictObject({
   issuer: url,
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
@@ -123,6 +152,8 @@ export const gatewaySchema = z.strictObject({
     })
     .optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** the login pages' branding and footer */
+  ui: uiSchema.prefault({}),
 });
 
 export type GatewayFileConfig = z.infer<typeof gatewaySchema>;

@@ -6,16 +6,11 @@ import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
-import {
-  ProviderError,
-  type Locale,
-  type ProviderAdapter,
-  type StartAction,
-  type StartResult,
-} from '../broker/adapter.ts';
+import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
 import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
+import { providerLocale, type UiLocale } from './locale.ts';
 
 export interface BrokerOptions {
   states: LoginStates;
@@ -31,7 +26,7 @@ export interface BeginRequest {
   clientId: string;
   providerId: string;
   acr?: Loa | undefined;
-  locale: Locale;
+  locale: UiLocale;
   correlationId: string;
 }
 
@@ -86,7 +81,7 @@ export class Broker {
         state,
         callbackUrl: callbackUrl(adapter.id),
         acr: req.acr,
-        locale: req.locale,
+        locale: providerLocale(req.locale),
         correlationId: req.correlationId,
       });
     } catch (err) {

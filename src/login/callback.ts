@@ -2,7 +2,7 @@
 // (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6); the result
 // waits, single use, for the hand-back (step 7). Whatever the provider (or someone posing as it) sends,
 // the answer is a 4xx page with an audit record, and the service hears back whenever the login is known.
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
 import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
@@ -41,10 +41,14 @@ export const OAUTH_ERRORS: Record<string, { error: string; description: string; 
   },
 };
 
+/** Refusals after which another provider may well succeed (this one refused or was unreachable, or its
+ * level was too low); a forged or unverifiable answer is not one of them. */
+const RETRY_PROBLEMS: ReadonlySet<Problem> = new Set(['access_denied', 'provider_unavailable', 'loa_too_low']);
+
 /** What the browser sees after a callback, in the login's language when the login is known. */
 export interface CallbackOutcome {
   outcome: Outcome;
-  locale: Locale | undefined;
+  locale: UiLocale | undefined;
 }
 
 /** A callback without a live login: it cannot go on, but the user gets the way back when known. */
@@ -58,7 +62,13 @@ function deadEnd(err: BrokerError): Outcome {
           ? 'interrupted'
           : 'state';
   const end = err.spent ? { uid: err.spent.uid, reason: 'interrupted' as const } : undefined;
-  return { type: 'refuse', status: err.code === 'unknown_provider' ? 404 : 400, problem, end };
+  return {
+    type: 'refuse',
+    status: err.code === 'unknown_provider' ? 404 : 400,
+    problem,
+    end,
+    reference: err.spent?.uid,
+  };
 }
 
 export async function receiveAnswer(
@@ -69,7 +79,7 @@ export async function receiveAnswer(
 ): Promise<CallbackOutcome> {
   let result: LoginResult;
   let uid: string;
-  let locale: Locale;
+  let locale: UiLocale;
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method);
     ({ uid, locale } = login);
@@ -82,9 +92,14 @@ export async function receiveAnswer(
   }
   await deps.results.set(uid, result);
   const back = handBackPath(uid);
-  // A cancel goes straight back to the service; any other failure first tells the user what happened.
+  // A cancel goes straight back to the service; any other failure first tells the user what happened and
+  // then returns by itself; where another provider may do, the selection page is offered too.
   if (result.ok || result.error === 'user_cancel') return { outcome: { type: 'redirect', url: back }, locale };
-  return { outcome: { type: 'refuse', status: 400, problem: result.problem, back }, locale };
+  const retry = RETRY_PROBLEMS.has(result.problem) ? `/interaction/${uid}` : undefined;
+  return {
+    outcome: { type: 'refuse', status: 400, problem: result.problem, back, retry, reference: uid, autoReturn: true },
+    locale,
+  };
 }
 
 /** A callback body beyond every limit never reaches the broker: refused, audited, a 400 page. */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import { jsonRecords, type JsonRecords } from './records.ts';
 
 export interface LoginRecord {
@@ -12,7 +12,8 @@ export interface LoginRecord {
   providerId: string;
   clientId: string;
   acr?: Loa | undefined;
-  locale: Locale;
+  /** the language of the pages this login shows */
+  locale: UiLocale;
   correlationId: string;
   connData: unknown;
   createdAt: number;

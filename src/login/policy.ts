@@ -4,12 +4,17 @@
 // acr_values (OpenID Connect Core 3.1.2.1). The one answer fills the selection page, accepts a choice or
 // an idp_hint, and validates acr_values and idp_hint at the authorization endpoint.
 import { isLoa, LOA_LEVELS, loaSatisfies, type Loa } from '../identity/loa.ts';
+import type { ProviderGroup } from '../config/provider-base.ts';
+import type { LocalizedText } from './locale.ts';
 
 /** A provider as the selection page shows it. */
 export interface ProviderChoice {
   id: string;
-  name: string;
+  name: LocalizedText;
   kind: 'bank' | 'eid';
+  /** the selection page's group (banks, eID means, foreign eID through eIDAS) */
+  group: ProviderGroup;
+  /** the URL of its logo, served by the gateway */
   logo?: string | undefined;
 }
 

@@ -26,7 +26,7 @@ import {
   tokenEndpointConformance,
 } from './interop.ts';
 import type { Logger } from '../logger.ts';
-import type { Locale } from '../broker/adapter.ts';
+import { UI_LOCALES } from '../login/locale.ts';
 
 type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
@@ -44,9 +44,6 @@ export interface EngineDeps {
   pages: EnginePages;
   logger: Logger;
 }
-
-/** The languages of the gateway's pages (src/web/i18n.ts), published as ui_locales_supported. */
-const UI_LOCALES: readonly Locale[] = ['lv', 'en'];
 
 /** Features beyond the defaults: userinfo, revocation of a service's own tokens, RP-initiated logout,
  * resource indicators (all refused), and RFC 8705 certificates when the server settings provide them. */
