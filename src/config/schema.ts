@@ -70,6 +70,25 @@ export const limitsSchema = z.strictObject({
 
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 
+// A rotated key is published `publish_delay` seconds before it signs; every instance reloads its keys
+// every `reload_interval` seconds, so the delay must cover a reload for every instance to publish the key
+// before any signs with it (src/keys/lifecycle.ts).
+export const keysSchema = z
+  .strictObject({
+    dir: z.string().min(1).default('var/keys'),
+    publish_delay: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400)
+      .default(600),
+    reload_interval: z.number().int().min(1).max(3600).default(30),
+  })
+  .refine((k) => k.publish_delay >= k.reload_interval, {
+    path: ['publish_delay'],
+    message: 'must be at least keys.reload_interval: every instance must publish a key before any signs with it',
+  });
+
 export const gatewaySchema = z.strictObject({
   issuer: url,
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
@@ -82,8 +101,9 @@ export const gatewaySchema = z.strictObject({
    */
   proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
   store: storeSchema.default({ type: 'memory' }),
-  keys: z.strictObject({ dir: z.string().min(1).default('var/keys') }).default({ dir: 'var/keys' }),
-  /** cookie signing keys; generated per process when absent (development only) */
+  /** token and cookie keys and their rotation (src/keys/) */
+  keys: keysSchema.prefault({}),
+  /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */
   cookie_keys: z.array(secretSchema).min(1).optional(),
   /** salt for pairwise subject identifiers */
   pairwise_salt: secretSchema.optional(),

@@ -1,0 +1,117 @@
+// Creating and rotating a key set. A new deployment's first keys sign at once (nothing was signed before
+// them); every later key is published `publishDelay` seconds before it signs. Rotation also drops the
+// keys whose retirement is over, with their files.
+import type { GatewayConfig } from '../config/load.ts';
+import { placeAll, type Manifest } from './lifecycle.ts';
+import { generateCookieKey, generateTokenKey, TOKEN_ALGS, type CookieKey, type TokenKey } from './material.ts';
+import { readKeyDir, removeKeyFiles, writeKeyDir, withKeyDirLock, type LoadedKeySet } from './key-dir.ts';
+
+/** Clock skew allowed between the gateway and relying parties checking `exp` (seconds). */
+export const CLOCK_SKEW = 60;
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * How long a superseded key stays published: the longest life of what it signed or verifies. ID tokens
+ * live `ttl.id_token`, but a service sends its last ID token back as `id_token_hint` at logout for as long
+ * as the session lasts; cookies live as long as the session or the interaction.
+ */
+export function retireAfter(config: Pick<GatewayConfig, 'ttl'>): number {
+  const { id_token, access_token, session, interaction } = config.ttl;
+  return Math.max(id_token, access_token, session, interaction) + CLOCK_SKEW;
+}
+
+export interface KeyChange {
+  manifest: Manifest;
+  added: { token: TokenKey[]; cookie: CookieKey[] };
+  removed: { token: string[]; cookie: string[] };
+}
+
+export async function newKeySet(now: number): Promise<KeyChange> {
+  const token = await Promise.all(TOKEN_ALGS.map((alg) => generateTokenKey(alg)));
+  const cookie = [generateCookieKey()];
+  return {
+    manifest: {
+      version: 1,
+      token: token.map((k) => ({ id: k.kid, alg: k.alg, created: now, activates: now })),
+      cookie: cookie.map((k) => ({ id: k.id, created: now, activates: now })),
+    },
+    added: { token, cookie },
+    removed: { token: [], cookie: [] },
+  };
+}
+
+export class RotationRefused extends Error {
+  override name = 'RotationRefused';
+}
+
+export interface RotateOptions {
+  token: boolean;
+  cookie: boolean;
+  now: number;
+  publishDelay: number;
+  retireAfter: number;
+}
+
+/** Adds a `next` key of each kind asked for; refused while a kind still has one waiting to sign. */
+export async function rotateKeySet(manifest: Manifest, o: RotateOptions): Promise<KeyChange> {
+  const placed = placeAll(manifest, o.now, o.retireAfter);
+  const waiting = [
+    ...(o.token ? placed.token : []).filter((p) => p.phase === 'next').map((p) => `token key ${p.entry.id}`),
+    ...(o.cookie ? placed.cookie : []).filter((p) => p.phase === 'next').map((p) => `cookie key ${p.entry.id}`),
+  ];
+  if (waiting.length)
+    throw new RotationRefused(
+      `a rotation is under way: ${waiting.join(', ')} signs from ${new Date(
+        Math.max(...[...placed.token, ...placed.cookie].map((p) => p.entry.activates)) * 1000,
+      ).toISOString()}; rotate again after that`,
+    );
+  const expired = {
+    token: placed.token.filter((p) => p.phase === 'expired').map((p) => p.entry.id),
+    cookie: placed.cookie.filter((p) => p.phase === 'expired').map((p) => p.entry.id),
+  };
+  const token = o.token ? await Promise.all(TOKEN_ALGS.map((alg) => generateTokenKey(alg))) : [];
+  const cookie = o.cookie ? [generateCookieKey()] : [];
+  const activates = o.now + o.publishDelay;
+  return {
+    manifest: {
+      version: 1,
+      token: [
+        ...manifest.token.filter((e) => !expired.token.includes(e.id)),
+        ...token.map((k) => ({ id: k.kid, alg: k.alg, created: o.now, activates })),
+      ],
+      cookie: [
+        ...manifest.cookie.filter((e) => !expired.cookie.includes(e.id)),
+        ...cookie.map((k) => ({ id: k.id, created: o.now, activates })),
+      ],
+    },
+    added: { token, cookie },
+    removed: expired,
+  };
+}
+
+/** Creates the key set in `dir` unless one exists; the set in `dir` afterwards and whether this call made it. */
+export async function initKeyDir(dir: string, now: number): Promise<{ set: LoadedKeySet; created: boolean }> {
+  const existing = await readKeyDir(dir);
+  if (existing) return { set: existing, created: false };
+  const change = await newKeySet(now);
+  const created = writeKeyDir(dir, change.manifest, change.added, { create: true });
+  const set = await readKeyDir(dir);
+  if (!set) throw new Error(`${dir}: key set vanished after it was written`);
+  return { set, created };
+}
+
+/** `keys rotate` on a directory: under its lock, read, rotate, write, then drop the expired keys' files. */
+export async function rotateKeyDir(
+  dir: string,
+  o: RotateOptions,
+): Promise<{ before: LoadedKeySet; change: KeyChange }> {
+  return withKeyDirLock(dir, async () => {
+    const before = await readKeyDir(dir);
+    if (!before) throw new RotationRefused(`${dir}: no key set to rotate; run "vpm-gateway keys init" first`);
+    const change = await rotateKeySet(before.manifest, o);
+    writeKeyDir(dir, change.manifest, change.added, { create: false });
+    removeKeyFiles(dir, change.removed);
+    return { before, change };
+  });
+}
