@@ -5,7 +5,7 @@
 import type { JWK } from 'jose';
 import type { Logger } from '../logger.ts';
 import { manifestDigest, missingCurrent, placeAll, type Placed, type ManifestEntry } from './lifecycle.ts';
-import { publicJwk, TOKEN_ALGS, type TokenAlg, type TokenKey } from './material.ts';
+import { cookieKeyId, publicJwk, TOKEN_ALGS, type TokenAlg, type TokenKey } from './material.ts';
 import type { LoadedKeySet } from './key-dir.ts';
 
 export interface KeyView {
@@ -51,7 +51,10 @@ export function viewOf(set: LoadedKeySet, now: number, retireAfter: number, stat
       .sort(byRank)
       .map((p) => set.cookie.get(p.entry.id)!.secret);
   return {
-    digest: manifestDigest(set.manifest),
+    // static cookie keys are part of what instances must share: a login moves between them
+    digest: staticCookies
+      ? `${manifestDigest(set.manifest)}+cookie_keys:${cookieKeyId(staticCookies.join('\n'))}`
+      : manifestDigest(set.manifest),
     at: now,
     signing,
     verifying,
