@@ -16,8 +16,12 @@ import { ExternalSigningKey } from 'oidc-provider';
 import type { KeyRing } from './key-ring.ts';
 import { publicJwk, TOKEN_ALGS, type TokenAlg, type TokenKey } from './material.ts';
 
-/** Keys per algorithm the engine verifies with: the current one and up to SLOTS - 1 retired ones. */
-export const SLOTS = 4;
+/**
+ * Keys per algorithm the engine verifies with: the current one and up to SLOTS - 1 retired ones, the
+ * newest first (with the default lifetimes and publication delay at most six rotations fit in one
+ * retirement; all retired keys stay in the JWKS whatever their number).
+ */
+export const SLOTS = 8;
 
 /** node-oidc-provider's experimental feature version this integration was written against (a new one refuses start). */
 export const EXTERNAL_SIGNING = { enabled: true, ack: 'experimental-01' } as const;

@@ -15,7 +15,7 @@ export interface KeyView {
   at: number;
   /** per algorithm: the key that signs now */
   signing: Record<TokenAlg, TokenKey>;
-  /** per algorithm: the current key, then the retired ones (they still verify an `id_token_hint`) */
+  /** per algorithm: the current key, then the retired ones, newest first (they still verify an `id_token_hint`) */
   verifying: Record<TokenAlg, TokenKey[]>;
   /** the JWKS: next, current and retired keys, public halves only */
   published: JWK[];
@@ -42,7 +42,9 @@ export function viewOf(set: LoadedKeySet, now: number, retireAfter: number, stat
   for (const alg of TOKEN_ALGS) {
     const own = token.filter((p) => p.entry.alg === alg);
     signing[alg] = keyOf(own.find((p) => p.phase === 'current')!);
-    verifying[alg] = own.filter((p) => p.phase !== 'next').map(keyOf);
+    // the newest retired keys first: the engine verifies an id_token_hint with the first SLOTS of them
+    const retired = own.filter((p) => p.phase === 'retired').sort((a, b) => b.entry.activates - a.entry.activates);
+    verifying[alg] = [signing[alg], ...retired.map(keyOf)];
   }
   const cookies =
     staticCookies ??

@@ -14,11 +14,12 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
 /**
  * How long a superseded key stays published: the longest life of what it signed or verifies. ID tokens
  * live `ttl.id_token`, but a service sends its last ID token back as `id_token_hint` at logout for as long
- * as the session lasts; cookies live as long as the session or the interaction.
+ * as the session lasts; cookies live as long as the session or the interaction. An instance may go on
+ * signing with the superseded key until its next reload, hence one reload interval more.
  */
-export function retireAfter(config: Pick<GatewayConfig, 'ttl'>): number {
+export function retireAfter(config: { ttl: GatewayConfig['ttl']; keys: { reload_interval: number } }): number {
   const { id_token, access_token, session, interaction } = config.ttl;
-  return Math.max(id_token, access_token, session, interaction) + CLOCK_SKEW;
+  return Math.max(id_token, access_token, session, interaction) + CLOCK_SKEW + config.keys.reload_interval;
 }
 
 export interface KeyChange {

@@ -146,6 +146,7 @@ describe('a rotation seen by relying parties and by both instances', () => {
     // the default lifetimes: the longest is the session (3600 s), during which a service may send the hint
     const lifetime = retireAfter({
       ttl: { id_token: 600, access_token: 600, session: 3600, interaction: 900, login: 600, authorization_code: 60 },
+      keys: { reload_interval: 30 },
     });
     const switched = Math.floor(t0 / 1000) + PUBLISH_DELAY;
     setClock((switched + lifetime - 1) * 1000);
