@@ -128,10 +128,14 @@ export function engineKeys(ring: KeyRing): { keys: ExternalSigningKey[] } {
   return { keys };
 }
 
-/** GET /jwks from the key ring: next, current and retired keys, as the engine would answer it. */
+/**
+ * GET /jwks from the key ring: next, current and retired keys, as the engine would answer it (open to
+ * any origin, like the engine's own; the engine still answers the CORS preflight).
+ */
 export function jwksRoutes(ring: KeyRing): express.Router {
   const router = express.Router();
   router.get('/jwks', (_req, res) => {
+    res.set('Access-Control-Allow-Origin', '*');
     res.type('application/jwk-set+json; charset=utf-8').send(JSON.stringify({ keys: ring.view.published }));
   });
   return router;

@@ -33,6 +33,19 @@ async function loginKid(): Promise<string> {
   return decodeProtectedHeader((await exchangeCode(rp, login, login.callback!)).id_token!).kid!;
 }
 
+test('the JWKS: public halves of the three token keys, as a JWK Set any origin may read', async () => {
+  const res = await fetch(`${gw.issuer}/jwks`, { headers: { origin: 'https://spa.example.test' } });
+  expect(res.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');
+  expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  const { keys } = (await res.json()) as { keys: JWK[] };
+  expect(keys.map((k) => [k.alg, k.use])).toEqual([
+    ['PS256', 'sig'],
+    ['ES256', 'sig'],
+    ['RS256', 'sig'],
+  ]);
+  for (const key of keys) for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(part);
+});
+
 test('a JWK file the manifest does not name is not a token key', async () => {
   const before = await jwksKids();
   expect(before).toHaveLength(3);
