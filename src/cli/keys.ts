@@ -1,12 +1,13 @@
-// `vpm-gateway keys init | rotate | status`: the token and cookie keys in `keys.dir`, shared by every
-// instance. `init` creates the first key set (production never generates one at start); `rotate` adds
+// `vpm-gateway keys init | rotate | status`: the token and cookie keys in `keys.dir` (or, with
+// `keys.source: store`, in the Redis store), shared by every instance. `init` creates the first key set (production never generates one at start); `rotate` adds
 // the next keys, published at once and signing only after `keys.publish_delay` seconds; `status` shows
 // each key's phase. Running instances pick changes up within `keys.reload_interval` seconds.
 import type { GatewayConfig } from '../config/load.ts';
-import { readKeyDir } from '../keys/key-dir.ts';
+import { keySource, type KeySource } from '../keys/key-source.ts';
+import { RedisStore } from '../store/redis.ts';
 import { manifestDigest, placeAll, type Placed, type ManifestEntry } from '../keys/lifecycle.ts';
 import { KeyMaterialError } from '../keys/material.ts';
-import { initKeyDir, nowSeconds, retireAfter, rotateKeyDir, RotationRefused } from '../keys/key-set.ts';
+import { initKeys, nowSeconds, retireAfter, rotateKeys, RotationRefused } from '../keys/key-set.ts';
 import { command, emit, EXIT_FAILED, EXIT_OK, group, UsageError, type Io } from './command.ts';
 import { configPath, loadGatewayConfig } from './gateway-config.ts';
 
@@ -55,7 +56,18 @@ function configOf(values: { config?: string | undefined }, io: Io): { path: stri
   return config ? { path, config } : { path };
 }
 
-/** A broken key set or a refused rotation: one line naming the directory, exit 1. */
+/** Runs `fn` on the configured key source; with `keys.source: store` the command connects to the store for it. */
+async function withSource<T>(config: GatewayConfig, fn: (source: KeySource) => Promise<T>): Promise<T> {
+  if (config.keys.source !== 'store' || config.store.type !== 'redis') return fn(keySource(config, undefined as never));
+  const store = new RedisStore({ url: config.store.url, prefix: config.store.prefix });
+  try {
+    return await fn(keySource(config, store));
+  } finally {
+    await store.close();
+  }
+}
+
+/** A broken key set or a refused rotation: one line naming where the keys are, exit 1. */
 function failed(io: Io, path: string, err: unknown): number {
   if (!(err instanceof KeyMaterialError || err instanceof RotationRefused)) throw err;
   io.stderr(`${path}: ${err.message}\n`);
@@ -66,23 +78,28 @@ const init = command({
   name: 'keys init',
   synopsis: '[options]',
   summary:
-    'Creates the key set in keys.dir: a token key per ID token algorithm (PS256, ES256, RS256) and a\n' +
-    'cookie key, all signing at once. Exit 1 when keys.dir already holds a key set (use "keys rotate").',
+    'Creates the key set in keys.dir (keys.source: store: in the store): a token key per ID token\n' +
+    'algorithm (PS256, ES256, RS256) and a cookie key, all signing at once. Exit 1 when a key set exists\n' +
+    'already (use "keys rotate").',
   options: {},
   maxPositionals: 0,
   async run({ values, io, json }) {
     const { path, config } = configOf(values, io);
     if (!config) return EXIT_FAILED;
-    const dir = config.keys.dir;
     try {
-      const { set, created } = await initKeyDir(dir, nowSeconds());
-      const digest = manifestDigest(set.manifest);
-      if (!created) {
-        io.stderr(`${path}: ${dir} already holds a key set (${digest}); "vpm-gateway keys rotate" replaces its keys\n`);
-        return EXIT_FAILED;
-      }
-      emit({ io, json }, { dir, digest, created: true }, `created the key set in ${dir} (${digest})\n`);
-      return EXIT_OK;
+      return await withSource(config, async (source) => {
+        const dir = source.where;
+        const { set, created } = await initKeys(source, nowSeconds());
+        const digest = manifestDigest(set.manifest);
+        if (!created) {
+          io.stderr(
+            `${path}: ${dir} already holds a key set (${digest}); "vpm-gateway keys rotate" replaces its keys\n`,
+          );
+          return EXIT_FAILED;
+        }
+        emit({ io, json }, { dir, digest, created: true }, `created the key set in ${dir} (${digest})\n`);
+        return EXIT_OK;
+      });
     } catch (err) {
       return failed(io, path, err);
     }
@@ -120,7 +137,7 @@ const rotate = command({
       retireAfter: retireAfter(config),
     };
     try {
-      const { change } = await rotateKeyDir(config.keys.dir, o);
+      const { change } = await withSource(config, (source) => rotateKeys(source, o));
       const added = [
         ...change.added.token.map((k) => ({ kind: 'token', alg: k.alg, id: k.kid })),
         ...change.added.cookie.map((k) => ({ kind: 'cookie', alg: null, id: k.id })),
@@ -129,7 +146,13 @@ const rotate = command({
       const digest = manifestDigest(change.manifest);
       emit(
         { io, json },
-        { dir: config.keys.dir, digest, added, activates, removed: change.removed },
+        {
+          dir: config.keys.source === 'store' ? null : config.keys.dir,
+          digest,
+          added,
+          activates,
+          removed: change.removed,
+        },
         `${added.map((k) => `published ${k.kind} key ${k.id}${k.alg ? ` (${k.alg})` : ''}\n`).join('')}` +
           `they sign from ${activates}; running instances load them within ${config.keys.reload_interval} s\n` +
           (staticCookies && both ? `cookie keys not rotated: ${path} sets cookie_keys\n` : '') +
@@ -146,16 +169,18 @@ const status = command({
   name: 'keys status',
   synopsis: '[options]',
   summary:
-    "Shows the key set in keys.dir: each key's phase (next, current, retired, expired) and its times, and\n" +
+    "Shows the key set (keys.dir or the store): each key's phase (next, current, retired, expired) and its times, and\n" +
     'the digest every running instance announces. Exit 1 when there is no usable key set.',
   options: {},
   maxPositionals: 0,
   async run({ values, io, json }) {
     const { path, config } = configOf(values, io);
     if (!config) return EXIT_FAILED;
-    const dir = config.keys.dir;
     try {
-      const set = await readKeyDir(dir);
+      const { dir, set } = await withSource(config, async (source) => ({
+        dir: source.where,
+        set: await source.read(),
+      }));
       if (!set) {
         io.stderr(`${path}: no key set in ${dir}; create it with "vpm-gateway keys init --config ${path}"\n`);
         return EXIT_FAILED;
@@ -179,7 +204,7 @@ const status = command({
 export const runKeys = group({
   name: 'keys',
   help: [
-    ['init', 'create the token and cookie keys in keys.dir (once per deployment)'],
+    ['init', 'create the token and cookie keys (once per deployment)'],
     ['rotate [--token] [--cookie]', 'publish the next keys; they sign after keys.publish_delay'],
     ['status', "show each key's phase and the key set's digest"],
   ],

@@ -4,7 +4,8 @@
 import type { GatewayConfig } from '../config/load.ts';
 import { placeAll, type Manifest } from './lifecycle.ts';
 import { generateCookieKey, generateTokenKey, TOKEN_ALGS, type CookieKey, type TokenKey } from './material.ts';
-import { readKeyDir, removeKeyFiles, writeKeyDir, withKeyDirLock, type LoadedKeySet } from './key-dir.ts';
+import type { LoadedKeySet } from './key-dir.ts';
+import { dirSource, type KeySource, type KeyWrite } from './key-source.ts';
 
 /** Clock skew allowed between the gateway and relying parties checking `exp` (seconds). */
 export const CLOCK_SKEW = 60;
@@ -22,11 +23,7 @@ export function retireAfter(config: { ttl: GatewayConfig['ttl']; keys: { reload_
   return Math.max(id_token, access_token, session, interaction) + CLOCK_SKEW + config.keys.reload_interval;
 }
 
-export interface KeyChange {
-  manifest: Manifest;
-  added: { token: TokenKey[]; cookie: CookieKey[] };
-  removed: { token: string[]; cookie: string[] };
-}
+export type KeyChange = KeyWrite;
 
 export async function newKeySet(now: number): Promise<KeyChange> {
   const token = await Promise.all(TOKEN_ALGS.map((alg) => generateTokenKey(alg)));
@@ -91,28 +88,23 @@ export async function rotateKeySet(manifest: Manifest, o: RotateOptions): Promis
   };
 }
 
-/** Creates the key set in `dir` unless one exists; the set in `dir` afterwards and whether this call made it. */
-export async function initKeyDir(dir: string, now: number): Promise<{ set: LoadedKeySet; created: boolean }> {
-  const existing = await readKeyDir(dir);
+/** Creates the key set unless one exists; the set afterwards and whether this call made it. */
+export async function initKeys(source: KeySource, now: number): Promise<{ set: LoadedKeySet; created: boolean }> {
+  const existing = await source.read();
   if (existing) return { set: existing, created: false };
-  const change = await newKeySet(now);
-  const created = writeKeyDir(dir, change.manifest, change.added, { create: true });
-  const set = await readKeyDir(dir);
-  if (!set) throw new Error(`${dir}: key set vanished after it was written`);
+  const created = await source.create(await newKeySet(now));
+  const set = await source.read();
+  if (!set) throw new Error(`${source.where}: key set vanished after it was written`);
   return { set, created };
 }
 
-/** `keys rotate` on a directory: under its lock, read, rotate, write, then drop the expired keys' files. */
-export async function rotateKeyDir(
-  dir: string,
-  o: RotateOptions,
-): Promise<{ before: LoadedKeySet; change: KeyChange }> {
-  return withKeyDirLock(dir, async () => {
-    const before = await readKeyDir(dir);
-    if (!before) throw new RotationRefused(`${dir}: no key set to rotate; run "vpm-gateway keys init" first`);
+export const initKeyDir = (dir: string, now: number) => initKeys(dirSource(dir), now);
+
+/** `keys rotate`: under the source's lock, read, rotate, write (the expired keys' material goes with them). */
+export async function rotateKeys(source: KeySource, o: RotateOptions): Promise<{ change: KeyChange }> {
+  return source.update(async (before) => {
+    if (!before) throw new RotationRefused(`${source.where}: no key set to rotate; run "vpm-gateway keys init" first`);
     const change = await rotateKeySet(before.manifest, o);
-    writeKeyDir(dir, change.manifest, change.added, { create: false });
-    removeKeyFiles(dir, change.removed);
-    return { before, change };
+    return { write: change, result: { change } };
   });
 }

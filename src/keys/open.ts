@@ -1,15 +1,15 @@
-// The key set a starting instance runs with: read from `keys.dir` (created there on first start outside
-// production only: production never generates keys silently), checked against what the other instances
-// on the same store run, then reloaded every `keys.reload_interval` seconds.
+// The key set a starting instance runs with: read from `keys.dir` or the store (`keys.source`), created
+// there on first start outside production only (production never generates keys silently), checked
+// against what the other instances on the same store run, then reloaded every `keys.reload_interval` s.
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { announce, disagreeing, withdraw } from './agreement.ts';
-import { readKeyDir } from './key-dir.ts';
+import { keySource } from './key-source.ts';
 import { KeyRing, type KeyView } from './key-ring.ts';
-import { initKeyDir, nowSeconds, retireAfter } from './key-set.ts';
+import { initKeys, nowSeconds, retireAfter } from './key-set.ts';
 
 export interface RunningKeys {
   ring: KeyRing;
@@ -26,22 +26,24 @@ export const INIT_COMMAND = 'vpm-gateway keys init';
 /** Roster entries older than this many reload intervals belong to stopped instances. */
 const STALE_INTERVALS = 3;
 
-function refuse(message: string): SecurityCheckError {
-  return new SecurityCheckError([`keys.dir: ${message}`]);
+function refuse(config: GatewayConfig, message: string): SecurityCheckError {
+  return new SecurityCheckError([`${config.keys.source === 'store' ? 'keys.source' : 'keys.dir'}: ${message}`]);
 }
 
 export async function openKeys(config: GatewayConfig, deps: { store: Store; logger: Logger }): Promise<RunningKeys> {
-  const { dir, reload_interval: interval } = config.keys;
+  const { reload_interval: interval } = config.keys;
+  const source = keySource(config, deps.store);
+  const where = source.where;
   const logger = deps.logger.child({ component: 'keys' });
   if (!config.production) {
-    const { created } = await initKeyDir(dir, nowSeconds());
+    const { created } = await initKeys(source, nowSeconds());
     if (created)
-      logger.warn('generated a new key set (development only; production refuses to start without one)', { dir });
+      logger.warn('generated a new key set (development only; production refuses to start without one)', { where });
   }
   let ring: KeyRing;
   try {
     ring = await KeyRing.open({
-      load: () => readKeyDir(dir),
+      load: () => source.read(),
       retireAfter: retireAfter(config),
       staticCookies: config.cookie_keys,
       now: nowSeconds,
@@ -51,9 +53,10 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
     const message = (err as Error).message;
     if (message === 'no key set')
       throw refuse(
-        `no key set in ${dir}; create it once with "${INIT_COMMAND} --config ${config.path}" and give every instance the same one`,
+        config,
+        `no key set in ${where}; create it once with "${INIT_COMMAND} --config ${config.path}" and give every instance the same one`,
       );
-    throw refuse(message);
+    throw refuse(config, message);
   }
   const instance = randomUUID();
   const staleAfter = STALE_INTERVALS * interval;
@@ -62,7 +65,8 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
   if (differ.length) {
     await withdraw(deps.store, instance, nowSeconds(), staleAfter);
     throw refuse(
-      `the key set in ${dir} (${ring.view.digest}) differs from the one ${differ.length} running instance(s) use (${[
+      config,
+      `the key set in ${where} (${ring.view.digest}) differs from the one ${differ.length} running instance(s) use (${[
         ...new Set(differ.map(([, d]) => d)),
       ].join(
         ', ',

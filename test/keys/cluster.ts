@@ -72,7 +72,11 @@ async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-export async function startCluster(settings: Record<string, unknown> = {}): Promise<Cluster> {
+/** `source`: where the key set lives (keys.source); `settings` other top-level settings. */
+export async function startCluster(
+  settings: Record<string, unknown> = {},
+  source: 'dir' | 'store' = 'dir',
+): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'vpm-keys-cluster-'));
   const instances: Instance[] = [];
   let next = 0;
@@ -122,7 +126,7 @@ export async function startCluster(settings: Record<string, unknown> = {}): Prom
   cluster.raw = {
     issuer: cluster.issuer,
     log_level: 'debug',
-    keys: { dir: join(dir, 'keys'), publish_delay: 120, reload_interval: 30 },
+    keys: { source, dir: join(dir, 'keys'), publish_delay: 120, reload_interval: 30 },
     store: {
       type: 'redis',
       url: process.env.VPM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',

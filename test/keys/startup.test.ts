@@ -196,3 +196,49 @@ describe('instances on one store', () => {
     await second.close();
   });
 });
+
+describe('keys.source: store', () => {
+  test('needs the Redis store: a memory store is refused by the schema', async () => {
+    const { file } = productionFile({ production: false, keys: { source: 'store' } });
+    const check = await runCli(['config', 'check', file]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('keys.source: store needs store.type redis');
+  });
+
+  test('keys init, status and rotate work on the key set in the store; nothing is written to keys.dir', async () => {
+    const keys = join(dir, 'never-written');
+    const { file } = productionFile({
+      production: false,
+      keys: { source: 'store', dir: keys },
+      store: {
+        type: 'redis',
+        url: process.env.VPM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        prefix: `ks${randomBytes(4).toString('hex')}:`,
+      },
+    });
+    const init = await runCli(['keys', 'init', '--config', file]);
+    expect(init).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('created the key set in the store key keys:set'),
+    });
+    expect((await runCli(['keys', 'init', '--config', file])).code).toBe(1);
+    const status = JSON.parse((await runCli(['keys', 'status', '--json', '--config', file])).stdout);
+    expect(status.keys.map((k: { phase: string }) => k.phase)).toEqual(['current', 'current', 'current', 'current']);
+    expect((await runCli(['keys', 'rotate', '--config', file])).code).toBe(0);
+    const after = JSON.parse((await runCli(['keys', 'status', '--json', '--config', file])).stdout);
+    expect(after.keys.filter((k: { phase: string }) => k.phase === 'next')).toHaveLength(4);
+    expect(after.digest).not.toBe(status.digest);
+    const gateway = await createGateway(loadConfigFile(file, { factories: ADAPTER_FACTORIES }), {
+      audit: new MemoryAuditLog(),
+      logger: memoryLogger(),
+    });
+    try {
+      const jwks = gateway.keys.ring.view.published.map((k) => k.kid);
+      expect(jwks).toHaveLength(6);
+      for (const key of status.keys.filter((k: { kind: string }) => k.kind === 'token')) expect(jwks).toContain(key.id);
+    } finally {
+      await gateway.close();
+    }
+    expect(existsSync(keys)).toBe(false);
+  });
+});
