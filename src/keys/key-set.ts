@@ -1,9 +1,9 @@
 // Creating and rotating a key set. A new deployment's first keys sign at once (nothing was signed before
 // them); every later key is published `publishDelay` seconds before it signs. Rotation also drops the
-// keys whose retirement is over, with their files.
+// keys whose retirement is over, with their material. Where the set is kept: ./key-source.ts.
 import type { GatewayConfig } from '../config/load.ts';
 import { placeAll, type Manifest } from './lifecycle.ts';
-import { generateCookieKey, generateTokenKey, TOKEN_ALGS, type CookieKey, type TokenKey } from './material.ts';
+import { generateCookieKey, generateTokenKey, TOKEN_ALGS } from './material.ts';
 import type { LoadedKeySet } from './key-dir.ts';
 import { dirSource, type KeySource, type KeyWrite } from './key-source.ts';
 

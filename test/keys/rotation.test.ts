@@ -80,6 +80,8 @@ describe.each(['dir', 'store'] as const)(
     let newKid: string;
 
     test('before: both instances sign with the same published key; openid-client verifies it', async () => {
+      // the key set is where keys.source says, and only there
+      expect(existsSync(join(cluster.dir, 'keys'))).toBe(source === 'dir');
       early = await relyingParty();
       before = await idToken(early, 0);
       oldKid = before.kid;
