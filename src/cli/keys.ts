@@ -3,7 +3,7 @@
 // the next keys, published at once and signing only after `keys.publish_delay` seconds; `status` shows
 // each key's phase. Running instances pick changes up within `keys.reload_interval` seconds.
 import type { GatewayConfig } from '../config/load.ts';
-import { keySource, type KeySource } from '../keys/key-source.ts';
+import { dirSource, storeSource, type KeySource } from '../keys/key-source.ts';
 import { RedisStore } from '../store/redis.ts';
 import { manifestDigest, placeAll, type Placed, type ManifestEntry } from '../keys/lifecycle.ts';
 import { KeyMaterialError } from '../keys/material.ts';
@@ -58,10 +58,11 @@ function configOf(values: { config?: string | undefined }, io: Io): { path: stri
 
 /** Runs `fn` on the configured key source; with `keys.source: store` the command connects to the store for it. */
 async function withSource<T>(config: GatewayConfig, fn: (source: KeySource) => Promise<T>): Promise<T> {
-  if (config.keys.source !== 'store' || config.store.type !== 'redis') return fn(keySource(config, undefined as never));
+  // the schema allows keys.source store only with a Redis store
+  if (config.keys.source !== 'store' || config.store.type !== 'redis') return fn(dirSource(config.keys.dir));
   const store = new RedisStore({ url: config.store.url, prefix: config.store.prefix });
   try {
-    return await fn(keySource(config, store));
+    return await fn(storeSource(store));
   } finally {
     await store.close();
   }

@@ -91,69 +91,63 @@ export const keysSchema = z
     message: 'must be at least keys.reload_interval: every instance must publish a key before any signs with it',
   });
 
-export const gatewaySchema = z
-  .strictObject({
-    issuer: url,
-    /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
-    production: z.boolean().default(false),
-    port: z.number().int().min(0).max(65535).default(3000),
-    /**
-     * TLS terminators in front of the gateway: a list of their addresses / CIDR blocks (Express `trust
-     * proxy`: the client address of a request comes from X-Forwarded-For only when its peer is listed).
-     * `true` trusts any peer (development only); `false` none. Published URLs always come from the issuer.
-     */
-    proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
-    store: storeSchema.default({ type: 'memory' }),
-    /** token and cookie keys and their rotation (src/keys/) */
-    keys: keysSchema.prefault({}),
-    /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */
-    cookie_keys: z.array(secretSchema).min(1).optional(),
-    /** salt for pairwise subject identifiers */
-    pairwise_salt: secretSchema.optional(),
-    ttl: z
-      .strictObject({
-        login: z.number().int().min(30).max(3600).default(600),
-        interaction: z.number().int().min(60).max(3600).default(900),
-        session: z.number().int().min(60).max(86400).default(3600),
-        access_token: z.number().int().min(30).max(3600).default(600),
-        id_token: z.number().int().min(30).max(3600).default(600),
-        authorization_code: z.number().int().min(10).max(600).default(60),
-      })
-      .default({
-        login: 600,
-        interaction: 900,
-        session: 3600,
-        access_token: 600,
-        id_token: 600,
-        authorization_code: 60,
-      }),
-    /** abuse limits per client address, counted in the store so every instance shares them (src/web/rate-limit.ts) */
-    limits: limitsSchema.prefault({}),
-    /** the signed, tamper-evident audit log (src/audit/config.ts) */
-    audit: auditConfigSchema.prefault({}),
-    /** startup security checks (src/tls/security-checks.ts) */
-    security: securitySchema.prefault({}),
-    providers: z.array(z.record(z.string(), z.unknown())).default([]),
-    clients: z.array(clientSchema).default([]),
-    /** the demo agency service page at / (development only) */
-    demo: z
-      .strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') })
-      .default({ enabled: false, client_id: 'demo-service' }),
-    /** HTTPS listener and agency-service client certificates (src/tls/server-config.ts) */
-    server: serverSchema.optional(),
-    /** Prometheus metrics on their own plain-HTTP listener (src/ops/metrics.ts); off when absent */
-    metrics: z
-      .strictObject({
-        port: z.number().int().min(0).max(65535),
-        host: z.string().min(1).default('127.0.0.1'),
-        path: z
-          .string()
-          .regex(/^\/[A-Za-z0-9._/-]*$/, 'must be a path such as /metrics')
-          .default('/metrics'),
-      })
-      .optional(),
-    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  })
+const gatewayFields = z.strictObject({
+  issuer: url,
+  /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
+  production: z.boolean().default(false),
+  port: z.number().int().min(0).max(65535).default(3000),
+  /**
+   * TLS terminators in front of the gateway: a list of their addresses / CIDR blocks (Express `trust
+   * proxy`: the client address of a request comes from X-Forwarded-For only when its peer is listed).
+   * `true` trusts any peer (development only); `false` none. Published URLs always come from the issuer.
+   */
+  proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
+  store: storeSchema.default({ type: 'memory' }),
+  /** token and cookie keys and their rotation (src/keys/) */
+  keys: keysSchema.prefault({}),
+  /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */
+  cookie_keys: z.array(secretSchema).min(1).optional(),
+  /** salt for pairwise subject identifiers */
+  pairwise_salt: secretSchema.optional(),
+  ttl: z
+    .strictObject({
+      login: z.number().int().min(30).max(3600).default(600),
+      interaction: z.number().int().min(60).max(3600).default(900),
+      session: z.number().int().min(60).max(86400).default(3600),
+      access_token: z.number().int().min(30).max(3600).default(600),
+      id_token: z.number().int().min(30).max(3600).default(600),
+      authorization_code: z.number().int().min(10).max(600).default(60),
+    })
+    .default({ login: 600, interaction: 900, session: 3600, access_token: 600, id_token: 600, authorization_code: 60 }),
+  /** abuse limits per client address, counted in the store so every instance shares them (src/web/rate-limit.ts) */
+  limits: limitsSchema.prefault({}),
+  /** the signed, tamper-evident audit log (src/audit/config.ts) */
+  audit: auditConfigSchema.prefault({}),
+  /** startup security checks (src/tls/security-checks.ts) */
+  security: securitySchema.prefault({}),
+  providers: z.array(z.record(z.string(), z.unknown())).default([]),
+  clients: z.array(clientSchema).default([]),
+  /** the demo agency service page at / (development only) */
+  demo: z
+    .strictObject({ enabled: z.boolean().default(false), client_id: z.string().default('demo-service') })
+    .default({ enabled: false, client_id: 'demo-service' }),
+  /** HTTPS listener and agency-service client certificates (src/tls/server-config.ts) */
+  server: serverSchema.optional(),
+  /** Prometheus metrics on their own plain-HTTP listener (src/ops/metrics.ts); off when absent */
+  metrics: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535),
+      host: z.string().min(1).default('127.0.0.1'),
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]*$/, 'must be a path such as /metrics')
+        .default('/metrics'),
+    })
+    .optional(),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export const gatewaySchema = gatewayFields
   // a memory store is neither shared by instances nor kept across restarts: no place for the key set
   .refine((c) => c.keys.source !== 'store' || c.store.type === 'redis', {
     path: ['keys', 'source'],

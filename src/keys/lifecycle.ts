@@ -8,7 +8,7 @@
 // - `expired` after that: no longer published, removed from the key set by the next `keys rotate`.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { TOKEN_ALGS, type TokenAlg } from './material.ts';
+import { TOKEN_ALGS } from './material.ts';
 
 export const PHASES = ['next', 'current', 'retired', 'expired'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -87,8 +87,4 @@ export function manifestDigest(manifest: Manifest): string {
     cookie: [...manifest.cookie].sort((a, b) => a.id.localeCompare(b.id)).map((e) => [e.id, e.created, e.activates]),
   };
   return `sha256:${createHash('sha256').update(JSON.stringify(canonical)).digest('hex')}`;
-}
-
-export function tokenEntriesOf(manifest: Manifest, alg: TokenAlg): TokenEntry[] {
-  return manifest.token.filter((e) => e.alg === alg);
 }
