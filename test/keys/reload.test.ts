@@ -1,12 +1,14 @@
 // A running instance reloads its key set; a reload it cannot use (a torn manifest, a missing key file, a
 // set with no key that signs yet) keeps the keys in use and says so in the log: tokens keep verifying and
 // logins keep working. Only what the manifest names is a token key: other `*.jwk.json` files in keys.dir
-// (adapters keep their generated keys there) are never published.
+// (adapters keep their generated keys there) are never published, and the engine signs with nothing but
+// the current key under its own kid.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { decodeProtectedHeader, type JWK } from 'jose';
+import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { engineKeys, KeyNotCurrent } from '../../src/keys/engine-keys.ts';
 import { generateTokenKey } from '../../src/keys/material.ts';
 import { MANIFEST_FILE, tokenFile } from '../../src/keys/key-dir.ts';
 import { exchangeCode, loginThroughMock, rpConfig, startGateway, type TestGateway } from '../support/gateway.ts';
@@ -100,4 +102,23 @@ test.each([
   const quiet = gw.logLines.length;
   await gw.gateway.keys.refresh();
   expect(gw.logLines.slice(quiet).join('\n')).not.toContain('reload failed');
+});
+
+test('the engine signs only with the current key, and only under its own kid', async () => {
+  const ring = gw.gateway.keys.ring;
+  const [slot] = engineKeys(ring).keys;
+  const current = ring.view.signing.PS256;
+  const input = (header: Record<string, unknown>) =>
+    Buffer.from(
+      `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}`,
+    );
+  const good = input({ alg: 'PS256', kid: current.kid });
+  const signature = Buffer.from(await slot!.sign(good)).toString('base64url');
+  const jws = `${good.toString('ascii')}.${signature}`;
+  const pub = await importJWK(ring.view.published.find((k) => k.kid === current.kid)!, 'PS256');
+  await expect(compactVerify(jws, pub)).resolves.toBeTruthy();
+  // a kid that is not the current key's (unknown, or another algorithm's key) is refused, never signed
+  for (const kid of ['some-other-kid', ring.view.signing.RS256.kid])
+    expect(() => slot!.sign(input({ alg: 'PS256', kid }))).toThrow(KeyNotCurrent);
+  expect(() => slot!.sign(input({ alg: 'RS256', kid: current.kid }))).toThrow(KeyNotCurrent);
 });
