@@ -27,6 +27,11 @@ export class KeySetUnusable extends Error {
   override name = 'KeySetUnusable';
 }
 
+/** There is no key set at all (as opposed to one that cannot be used). */
+export class NoKeySet extends KeySetUnusable {
+  override name = 'NoKeySet';
+}
+
 /** Computes what an instance signs with and publishes at `now`; throws when a kind has no key that signs. */
 export function viewOf(set: LoadedKeySet, now: number, retireAfter: number, staticCookies?: string[]): KeyView {
   const missing = missingCurrent(set.manifest, now);
@@ -90,7 +95,7 @@ export class KeyRing {
   /** The first view: a missing or unusable key set is refused here, before the instance serves anything. */
   static async open(o: KeyRingOptions): Promise<KeyRing> {
     const set = await o.load();
-    if (!set) throw new KeySetUnusable('no key set');
+    if (!set) throw new NoKeySet('no key set');
     return new KeyRing(o, viewOf(set, o.now(), o.retireAfter, o.staticCookies));
   }
 

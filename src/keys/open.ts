@@ -8,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { announce, disagreeing, withdraw } from './agreement.ts';
 import { keySource } from './key-source.ts';
-import { KeyRing, type KeyView } from './key-ring.ts';
+import { KeyRing, NoKeySet, type KeyView } from './key-ring.ts';
 import { initKeys, nowSeconds, retireAfter } from './key-set.ts';
 
 export interface RunningKeys {
@@ -50,13 +50,12 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
       logger,
     });
   } catch (err) {
-    const message = (err as Error).message;
-    if (message === 'no key set')
+    if (err instanceof NoKeySet)
       throw refuse(
         config,
         `no key set in ${where}; create it once with "${INIT_COMMAND} --config ${config.path}" and give every instance the same one`,
       );
-    throw refuse(config, message);
+    throw refuse(config, (err as Error).message);
   }
   const instance = randomUUID();
   const staleAfter = STALE_INTERVALS * interval;
