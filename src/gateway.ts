@@ -12,7 +12,8 @@ import { openAuditLog } from './audit/config.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { loadOrCreateSigningKeys } from './oidc/keys.ts';
+import { openKeys, type RunningKeys } from './keys/open.ts';
+import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { eligibility } from './registry/onboarding.ts';
@@ -48,6 +49,8 @@ export interface Gateway {
   metrics: GatewayMetrics | undefined;
   /** store reachable, signing keys loaded, audit log healthy, not shutting down (/readyz) */
   readiness(): Promise<Readiness>;
+  /** token and cookie keys in use; `refresh()` is the periodic reload, now */
+  keys: RunningKeys;
   /** a graceful shutdown has begun: not ready from now on */
   beginShutdown(): void;
   /** call once the server listens: adapters prefetch upstream metadata */
@@ -89,19 +92,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : undefined;
   const store = metrics ? meteredStore(rawStore, metrics) : rawStore;
   let rawAudit: AuditLog;
+  let keys: RunningKeys | undefined;
   try {
+    // the key set, as every instance on this store runs it (refused when missing in production or differing)
+    keys = await openKeys(config, { store: rawStore, logger });
     // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
     rawAudit =
       options.audit ??
       (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? rawStore : undefined }));
   } catch (err) {
+    await keys?.close();
     if (!options.store) await rawStore.close();
     throw err;
   }
   // what the gateway's parts record through: timed and counted when metrics are on
   const audit = metrics ? meteredAudit(rawAudit, metrics) : rawAudit;
   const baseUrl = config.issuer.replace(/\/$/, '');
-  const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
   const adapters = new Map<string, ProviderAdapter>();
   const offered: OfferedProvider[] = [];
@@ -144,7 +150,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const engine = createEngine({ config, store, keys, accounts, audit, policy, pages, logger });
+  const engine = createEngine({ config, store, keys: keys.ring, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
   const limits = {
     providerStarts: config.limits.provider_starts,
@@ -154,6 +160,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits });
 
   const routers = [
+    jwksRoutes(keys.ring),
     rateLimitRoutes({ store, audit, logger, limits: config.limits }),
     loginRoutes({ engine, flow, logger }),
   ];
@@ -202,9 +209,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
   });
 
+  const running = keys;
   let stopping = false;
   const ready = () =>
-    readiness({ store: rawStore, audit: rawAudit, signingKeys: () => keys.keys.length, stopping: () => stopping });
+    readiness({
+      store: rawStore,
+      audit: rawAudit,
+      signingKeys: () => Object.keys(running.ring.view.signing).length,
+      stopping: () => stopping,
+    });
   return {
     app,
     provider: engine,
@@ -216,6 +229,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     policy,
     metrics,
     readiness: ready,
+    keys: running,
     beginShutdown() {
       stopping = true;
     },
@@ -224,6 +238,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       for (const adapter of adapters.values()) await adapter.close?.();
+      await running.close();
       await rawAudit.close();
       if (!options.store) await rawStore.close();
     },

@@ -162,8 +162,7 @@ function crossChecks(config: GatewayFileConfig, providerIds: Set<string>): strin
   const out: string[] = [];
   const prod = config.production;
   if (prod && !config.issuer.startsWith('https://')) out.push('issuer: must be https in production');
-  if (prod && !config.cookie_keys)
-    out.push('cookie_keys: required in production (at least one secret of 32+ characters)');
+  // without cookie_keys the cookie keys come from the key set in keys.dir (rotated by `vpm-gateway keys rotate`)
   (config.cookie_keys ?? []).forEach((k, i) => {
     if (prod && k.length < 32) out.push(`cookie_keys[${i}]: must be at least 32 characters in production`);
   });

@@ -99,7 +99,28 @@ export const uiSchema = z.strictObject({
 
 export type UiConfig = z.infer<typeof uiSchema>;
 
-export const gatewaySchema = z.strictObject({
+// A rotated key is published `publish_delay` seconds before it signs; every instance reloads its keys
+// every `reload_interval` seconds, so the delay must cover a reload for every instance to publish the key
+// before any signs with it (src/keys/lifecycle.ts).
+export const keysSchema = z
+  .strictObject({
+    /** where the one key set lives: `dir` (keys.dir) or `store` (the shared Redis store) */
+    source: z.enum(['dir', 'store']).default('dir'),
+    dir: z.string().min(1).default('var/keys'),
+    publish_delay: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400)
+      .default(600),
+    reload_interval: z.number().int().min(1).max(3600).default(30),
+  })
+  .refine((k) => k.publish_delay >= k.reload_interval, {
+    path: ['publish_delay'],
+    message: 'must be at least keys.reload_interval: every instance must publish a key before any signs with it',
+  });
+
+const gatewayFields = z.strictObject({
   issuer: url,
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
   production: z.boolean().default(false),
@@ -111,8 +132,9 @@ export const gatewaySchema = z.strictObject({
    */
   proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
   store: storeSchema.default({ type: 'memory' }),
-  keys: z.strictObject({ dir: z.string().min(1).default('var/keys') }).default({ dir: 'var/keys' }),
-  /** cookie signing keys; generated per process when absent (development only) */
+  /** token and cookie keys and their rotation (src/keys/) */
+  keys: keysSchema.prefault({}),
+  /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */
   cookie_keys: z.array(secretSchema).min(1).optional(),
   /** salt for pairwise subject identifiers */
   pairwise_salt: secretSchema.optional(),
@@ -155,5 +177,12 @@ export const gatewaySchema = z.strictObject({
   /** the login pages' branding and footer */
   ui: uiSchema.prefault({}),
 });
+
+export const gatewaySchema = gatewayFields
+  // a memory store is neither shared by instances nor kept across restarts: no place for the key set
+  .refine((c) => c.keys.source !== 'store' || c.store.type === 'redis', {
+    path: ['keys', 'source'],
+    message: 'store needs store.type redis (a memory store is not shared and forgets the keys at exit)',
+  });
 
 export type GatewayFileConfig = z.infer<typeof gatewaySchema>;

@@ -46,7 +46,6 @@ test('each error names the exact path', () => {
     expect.arrayContaining([
       'clients[1].redirect_uris[1]: must be https in production',
       'clients[1].client_secret: must be at least 32 characters in production',
-      'cookie_keys: required in production (at least one secret of 32+ characters)',
       expect.stringMatching(/^providers\[0\]\.loa: /),
       expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
       'providers[2].type: must be one of mock, banklink, oidc, saml',
