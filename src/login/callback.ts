@@ -70,6 +70,7 @@ export async function receiveAnswer(
   let result: LoginResult;
   let uid: string;
   let locale: Locale;
+  let userInformed = false;
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method);
     ({ uid, locale } = login);
@@ -78,12 +79,15 @@ export async function receiveAnswer(
     if (!(err instanceof BrokerError)) throw err;
     if (!err.login) return { outcome: deadEnd(err), locale: undefined };
     ({ uid, locale } = err.login);
+    userInformed = err.userInformed;
     result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
   }
   await deps.results.set(uid, result);
   const back = handBackPath(uid);
-  // A cancel goes straight back to the service; any other failure first tells the user what happened.
-  if (result.ok || result.error === 'user_cancel') return { outcome: { type: 'redirect', url: back }, locale };
+  // A cancel goes straight back to the service; any other failure first tells the user what happened,
+  // unless the provider's own page already has.
+  if (result.ok || result.error === 'user_cancel' || userInformed)
+    return { outcome: { type: 'redirect', url: back }, locale };
   return { outcome: { type: 'refuse', status: 400, problem: result.problem, back }, locale };
 }
 
