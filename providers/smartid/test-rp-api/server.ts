@@ -1,0 +1,212 @@
+// A protocol-faithful Smart-ID RP API v3 (notification flow) for tests and the demo: relying parties
+// authenticate by UUID and name, requests are validated as SK validates them (problem JSON on errors),
+// sessions are long-polled, and a control API plays the user's phone. Runs in-process (router()) or on
+// its own port over HTTPS with its own test CA (startTestRpApi(), ./main.ts).
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express, { type Response, type Router } from 'express';
+import { isHashAlgorithm } from '../protocol.ts';
+import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
+import { TestCa, type IssuedCertificate } from './ca.ts';
+import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
+import { phoneRoutes } from './phone.ts';
+
+export interface RelyingParty {
+  uuid: string;
+  name: string;
+}
+
+export interface TestRpApiOptions {
+  ca: TestCa;
+  relyingParties: readonly RelyingParty[];
+  accounts?: readonly TestAccount[];
+  /** `smart-id-demo` (SK's demo environment, the default) or `smart-id` */
+  schemeName?: string;
+  /** every call answers 580, as SK does during maintenance */
+  maintenance?: boolean;
+}
+
+const PHONE_ACTIONS: readonly PhoneAction[] = ['confirm', 'refuse', 'wrong_vc', 'timeout', 'unusable', 'not_supported'];
+const AUTO: Record<string, PhoneAction> = {
+  ok: 'confirm',
+  refuse: 'refuse',
+  timeout: 'timeout',
+  wrong_vc: 'wrong_vc',
+  unusable: 'unusable',
+  not_supported: 'not_supported',
+};
+
+function problem(res: Response, status: number, title: string): void {
+  res
+    .status(status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ type: 'about:blank', title, status }));
+}
+
+export class TestRpApi {
+  readonly sessions = new Map<string, TestSession>();
+  readonly options: TestRpApiOptions;
+  readonly accounts: TestAccount[];
+  private readonly certificates = new Map<string, Promise<IssuedCertificate>>();
+
+  constructor(options: TestRpApiOptions) {
+    this.options = options;
+    this.accounts = [...(options.accounts ?? DEMO_ACCOUNTS)];
+  }
+
+  private certificateOf(account: TestAccount): Promise<IssuedCertificate> {
+    let cert = this.certificates.get(account.semanticsIdentifier);
+    if (!cert) {
+      cert = this.options.ca.issuePerson(account, { level: account.level ?? 'QUALIFIED', ...account.certificate });
+      this.certificates.set(account.semanticsIdentifier, cert);
+    }
+    return cert;
+  }
+
+  /** The phone's answer: completes a running session (false when it is not running). */
+  async act(sessionId: string, action: PhoneAction): Promise<boolean> {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.result) return false;
+    const cert = await this.certificateOf(session.account);
+    session.result = completion(session, action, cert, this.options.schemeName ?? 'smart-id-demo');
+    for (const wake of session.waiters.splice(0)) wake();
+    return true;
+  }
+
+  /** Running sessions waiting for a phone, newest first. */
+  running(semanticsIdentifier?: string): TestSession[] {
+    return [...this.sessions.values()]
+      .filter((s) => !s.result && (!semanticsIdentifier || s.account.semanticsIdentifier === semanticsIdentifier))
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  router(): Router {
+    const router = express.Router();
+    router.use(express.json({ limit: '16kb' }));
+    router.post('/v3/authentication/notification/etsi/:id', async (req, res) => {
+      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const rp = this.options.relyingParties.find(
+        (r) => r.uuid === body.relyingPartyUUID && r.name === body.relyingPartyName,
+      );
+      if (!rp) return problem(res, 401, 'Unauthorized');
+      const params = body.signatureProtocolParameters as Record<string, unknown> | undefined;
+      const algorithm = params?.signatureAlgorithmParameters as Record<string, unknown> | undefined;
+      const rpChallenge = typeof params?.rpChallenge === 'string' ? params.rpChallenge : '';
+      const challengeBytes = Buffer.from(rpChallenge, 'base64');
+      let interactions: unknown;
+      try {
+        interactions = JSON.parse(Buffer.from(String(body.interactions), 'base64').toString('utf8'));
+      } catch {
+        interactions = undefined;
+      }
+      const level = body.certificateLevel ?? 'QUALIFIED';
+      if (
+        body.signatureProtocol !== 'ACSP_V2' ||
+        params?.signatureAlgorithm !== 'rsassa-pss' ||
+        !isHashAlgorithm(algorithm?.hashAlgorithm) ||
+        challengeBytes.length < 32 ||
+        challengeBytes.length > 64 ||
+        challengeBytes.toString('base64') !== rpChallenge ||
+        !Array.isArray(interactions) ||
+        interactions.length === 0 ||
+        body.vcType !== 'numeric4' ||
+        (level !== 'QUALIFIED' && level !== 'ADVANCED')
+      )
+        return problem(res, 400, 'Bad Request');
+      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
+      if (!account) return problem(res, 404, 'Object not found');
+      if (level === 'QUALIFIED' && account.level === 'ADVANCED') return problem(res, 471, 'No suitable account');
+      const id = newSessionId();
+      this.sessions.set(id, {
+        id,
+        account,
+        relyingPartyName: rp.name,
+        rpChallenge,
+        interactions: String(body.interactions),
+        hashAlgorithm: algorithm!.hashAlgorithm as never,
+        certificateLevel: account.level ?? 'QUALIFIED',
+        createdAt: Date.now(),
+        waiters: [],
+      });
+      res.json({ sessionID: id });
+    });
+
+    router.get('/v3/session/:id', async (req, res) => {
+      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
+      const session = this.sessions.get(req.params.id);
+      if (!session) return problem(res, 404, 'Session not found');
+      const auto = AUTO[session.account.behaviour];
+      if (!session.result && auto) await this.act(session.id, auto);
+      if (!session.result) {
+        const timeoutMs = Math.min(Math.max(Number(req.query.timeoutMs) || 60_500, 1000), 120_000);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          session.waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          res.on('close', () => clearTimeout(timer));
+        });
+      }
+      res.json(session.result ?? { state: 'RUNNING' });
+    });
+
+    // The user's phone, as an API: list what waits for an answer, answer one session or a person's latest.
+    router.get('/control/sessions', (_req, res) => {
+      res.json(this.running().map((s) => ({ sessionID: s.id, semanticsIdentifier: s.account.semanticsIdentifier })));
+    });
+    router.post('/control/sessions/:id/:action', async (req, res) => {
+      const action = req.params.action as PhoneAction;
+      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
+      res.status((await this.act(req.params.id, action)) ? 204 : 404).end();
+    });
+    router.post('/control/accounts/:id/:action', async (req, res) => {
+      const action = req.params.action as PhoneAction;
+      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
+      const session = this.running(req.params.id)[0];
+      res.status(session && (await this.act(session.id, action)) ? 204 : 404).end();
+    });
+    router.use('/phone', phoneRoutes(this));
+    return router;
+  }
+}
+
+export interface RunningTestRpApi {
+  api: TestRpApi;
+  /** base URL of the v3 API, ending in /v3/ */
+  url: string;
+  /** the control API's base (…/control) */
+  controlUrl: string;
+  /** PEM of the RP API's TLS certificate: pin it (pinned_certificates) */
+  serverCertPem: string;
+  /** PEM of the CA that issued the TLS certificate (tls.ca) */
+  tlsCaPem: string;
+  close(): Promise<void>;
+}
+
+/** The test RP API on its own HTTPS port (0: any free one), with a TLS certificate from its own CA. */
+export async function startTestRpApi(
+  options: Omit<TestRpApiOptions, 'ca'> & { ca?: TestCa; port?: number; host?: string },
+): Promise<RunningTestRpApi> {
+  const ca = options.ca ?? (await TestCa.create());
+  const api = new TestRpApi({ ...options, ca });
+  const tls = await ca.issueServer();
+  const app = express();
+  app.use(api.router());
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.chainPem, minVersion: 'TLSv1.2' }, app);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `https://127.0.0.1:${port}`;
+  return {
+    api,
+    url: `${origin}/v3/`,
+    controlUrl: `${origin}/control`,
+    serverCertPem: tls.certPem,
+    tlsCaPem: ca.root.cert.toString('pem'),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

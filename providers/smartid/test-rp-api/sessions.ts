@@ -1,0 +1,92 @@
+// Sessions of the test RP API and how they complete: the app's answer is signed here exactly as the
+// Smart-ID app signs it (ACSP_V2 payload, RSASSA-PSS), with the account's certificate.
+import { constants, createHash, randomBytes, randomUUID, sign } from 'node:crypto';
+import { acspV2Payload, HASHES, type HashAlgorithm } from '../protocol.ts';
+import type { TestAccount } from './accounts.ts';
+import type { IssuedCertificate } from './ca.ts';
+
+export type PhoneAction = 'confirm' | 'refuse' | 'wrong_vc' | 'timeout' | 'unusable' | 'not_supported';
+
+export interface TestSession {
+  id: string;
+  account: TestAccount;
+  relyingPartyName: string;
+  rpChallenge: string;
+  interactions: string;
+  hashAlgorithm: HashAlgorithm;
+  certificateLevel: 'QUALIFIED' | 'ADVANCED';
+  createdAt: number;
+  result?: object;
+  /** called when the session leaves RUNNING (wakes long polls) */
+  waiters: (() => void)[];
+}
+
+export const newSessionId = (): string => randomUUID();
+
+const ENDS: Record<Exclude<PhoneAction, 'confirm'>, string> = {
+  refuse: 'USER_REFUSED_INTERACTION',
+  wrong_vc: 'WRONG_VC',
+  timeout: 'TIMEOUT',
+  unusable: 'ACCOUNT_UNUSABLE',
+  not_supported: 'REQUIRED_INTERACTION_NOT_SUPPORTED_BY_APP',
+};
+
+/** The completed session's JSON for an action of the phone. */
+export function completion(
+  session: TestSession,
+  action: PhoneAction,
+  cert: IssuedCertificate,
+  schemeName: string,
+): object {
+  if (action !== 'confirm') return { state: 'COMPLETE', result: { endResult: ENDS[action] } };
+  const misbehave = session.account.misbehave;
+  const hashAlgorithm: HashAlgorithm = misbehave === 'other_hash' ? 'SHA-256' : session.hashAlgorithm;
+  const hash = HASHES[hashAlgorithm];
+  const serverRandom = randomBytes(18).toString('base64');
+  const userChallenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
+  const interactionTypeUsed = (
+    JSON.parse(Buffer.from(session.interactions, 'base64').toString('utf8')) as { type: string }[]
+  )[0]!.type;
+  const payload = acspV2Payload({
+    schemeName: misbehave === 'other_scheme' ? (schemeName === 'smart-id' ? 'smart-id-demo' : 'smart-id') : schemeName,
+    serverRandom,
+    rpChallenge: session.rpChallenge,
+    userChallenge,
+    relyingPartyName: session.relyingPartyName,
+    brokeredRpName: '',
+    interactions: session.interactions,
+    interactionTypeUsed,
+    initialCallbackUrl: '',
+    flowType: 'Notification',
+  });
+  const signature = sign(hash.node, payload, {
+    key: cert.privateKey,
+    padding: constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: hash.bytes,
+  });
+  if (misbehave === 'bad_signature') signature[signature.length - 1]! ^= 1;
+  const reported =
+    misbehave === 'swap_user_challenge'
+      ? createHash('sha256').update(randomBytes(32)).digest('base64url')
+      : userChallenge;
+  return {
+    state: 'COMPLETE',
+    result: { endResult: 'OK', documentNumber: `${session.account.semanticsIdentifier}-MOCK-Q` },
+    signatureProtocol: 'ACSP_V2',
+    signature: {
+      value: signature.toString('base64'),
+      serverRandom,
+      userChallenge: reported,
+      flowType: 'Notification',
+      signatureAlgorithm: 'rsassa-pss',
+      signatureAlgorithmParameters: {
+        hashAlgorithm,
+        maskGenAlgorithm: { algorithm: 'id-mgf1', parameters: { hashAlgorithm } },
+        saltLength: hash.bytes,
+        trailerField: '0xbc',
+      },
+    },
+    cert: { value: cert.certificate.raw.toString('base64'), certificateLevel: session.certificateLevel },
+    interactionTypeUsed,
+  };
+}
