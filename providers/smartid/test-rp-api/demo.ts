@@ -14,9 +14,18 @@ export const smartIdDemoPeer: DemoPeer<SmartIdConfig> = {
     await TestCa.loadOrCreate(DEMO_DIR);
   },
   check(entries, { issuer }) {
-    return entries
-      .filter((e) => e.url.startsWith(`${issuer}${DEMO_PATH}/`) && e.environment !== 'demo')
-      .map((e) => `provider ${e.id}: the demo Smart-ID signs as SK's demo environment: set environment: demo`);
+    const served = entries.filter((e) => e.url.startsWith(`${issuer}${DEMO_PATH}/`));
+    return [
+      ...served
+        .filter((e) => e.environment !== 'demo')
+        .map((e) => `provider ${e.id}: the demo Smart-ID signs as SK's demo environment: set environment: demo`),
+      ...served
+        .filter((e) => e.url.startsWith('https:') && !e.tls)
+        .map(
+          (e) =>
+            `provider ${e.id}: the demo Smart-ID is served by this gateway over https (${issuer}${DEMO_PATH}), so its entry needs tls: { ca: <the CA of server.tls> }`,
+        ),
+    ];
   },
   async mount(entries, { issuer }) {
     const served = entries.filter((e) => e.url.startsWith(`${issuer}${DEMO_PATH}/`));
