@@ -10,7 +10,7 @@ import express from 'express';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { adapterDeps, type MemoryLogger } from '../../test/support/broker.ts';
-import { eidOnboarding } from '../../test/support/provider-entries.ts';
+import { SMARTID_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import type { SmartIdAdapter } from './adapter.ts';
 import { factory } from './index.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
@@ -18,21 +18,8 @@ import { TestCa } from './test-rp-api/ca.ts';
 import { startTestRpApi, type RunningTestRpApi } from './test-rp-api/server.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
 
-export const RP_UUID = '00000000-0000-4000-8000-000000000000';
-export const RP_NAME = 'DEMO';
-
-/** A smartid provider entry as it stands in the YAML file; add url, ca_certificates, tls. */
-export const SMARTID_TEST_ENTRY = {
-  id: 'smartid',
-  type: 'smartid',
-  name: { lv: 'Smart-ID', en: 'Smart-ID' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: eidOnboarding('testing'),
-  relying_party_uuid: RP_UUID,
-  relying_party_name: RP_NAME,
-  environment: 'demo',
-};
+export const RP_UUID = SMARTID_TEST_ENTRY.relying_party_uuid;
+export const RP_NAME = SMARTID_TEST_ENTRY.relying_party_name;
 
 export interface HarnessOptions {
   accounts?: TestAccount[];
