@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { configFindings } from '../../src/config/check.ts';
-import { ConfigError, parseConfig } from '../../src/config/load.ts';
+import { type ConfigError, parseConfig } from '../../src/config/load.ts';
 import { AdapterConfigError } from '../../src/registry/factory.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
