@@ -7,7 +7,7 @@ import { brokerFor } from '../../test/support/broker.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Harness, startHarness, walk } from './test-harness.ts';
+import { type Harness, startHarness, walk, walkWeb2App } from './test-harness.ts';
 
 let ca: TestCa;
 beforeAll(async () => {
@@ -293,5 +293,55 @@ describe('Smart-ID transport', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('Smart-ID Web2App (the app on this phone)', () => {
+  let h: Harness;
+  const holder = person({ behaviour: 'phone', givenName: 'Līga', surname: 'Ozola' });
+  beforeAll(async () => {
+    h = await startHarness({ ca, accounts: [holder] });
+  });
+  afterAll(() => h.close());
+
+  async function web2app(answer: 'confirm' | 'refuse', tamper?: (u: URL) => void) {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'en',
+      correlationId: 'c',
+    });
+    const arrival = await walkWeb2App(h, action, answer, tamper);
+    if (!('callback' in arrival)) return { arrival };
+    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
+  }
+
+  test('confirmed in the app: the device link verified by the app, the return checked, the holder logged in', async () => {
+    const { outcome } = await web2app('confirm');
+    expect(outcome).toMatchObject({ identity: { subject: holder.semanticsIdentifier, givenName: 'Līga' } });
+    const session = [...h.rp.api.sessions.values()].at(-1)!;
+    expect(session.flowType).toBe('Web2App');
+    expect(session.initialCallbackUrl).toMatch(new RegExp(`^${h.origin}/providers/smartid/return\\?h=`));
+  });
+
+  test('a return whose userChallengeVerifier is not the signed one is refused', async () => {
+    const { outcome } = await web2app('confirm', (u) => u.searchParams.set('userChallengeVerifier', 'A'.repeat(43)));
+    expect(outcome).toMatchObject({
+      code: 'invalid_response',
+      detail: expect.stringContaining('userChallengeVerifier'),
+    });
+  });
+
+  test('a return without the session secret digest is refused with a page, the login not completed', async () => {
+    const { arrival } = await web2app('confirm', (u) => u.searchParams.set('sessionSecretDigest', 'x'));
+    expect('page' in arrival && arrival.page.status).toBe(400);
+  });
+
+  test('refused in the app: user_cancel after the page saying so', async () => {
+    const { outcome, arrival } = await web2app('refuse');
+    expect(outcome).toMatchObject({ code: 'user_cancel', userInformed: true });
+    expect('callback' in arrival && arrival.endPage).toContain('You refused');
   });
 });

@@ -21,6 +21,7 @@ import { createProviderTransport, type DedicatedTransport } from '../../src/tls/
 import { spkiSha256 } from '../../src/tls/policy.ts';
 import type { Express } from 'express';
 import { verifyCompletedSession } from './answer.ts';
+import { verifierMatches } from './device-link.ts';
 import type { CertificateLevel } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
 import { RpApi } from './rp-api.ts';
@@ -67,6 +68,16 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     this.transport = createProviderTransport(config.id, tls, { responseTimeout: config.long_poll_ms + 5000 });
     this.api = new RpApi({ url: config.url, transport: this.transport });
     this.logins = new SmartIdLogins(deps.store, config.id, config.session_ttl_seconds);
+  }
+
+  /** The first field of what the app signs: SK's demo environment signs as `smart-id-demo`. */
+  get schemeName(): string {
+    return this.config.environment === 'demo' ? 'smart-id-demo' : 'smart-id';
+  }
+
+  /** The pages' absolute URL (the app returns the browser there after Web2App). */
+  get publicBase(): string {
+    return `${this.baseUrl}${this.pagesPath}`;
   }
 
   /** Where the adapter's pages live (mounted by the gateway under /providers/<id>). */
@@ -117,21 +128,28 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
       // the waiting page has already shown the user what happened (a cancel goes straight back anyway)
       throw new ProviderError(code, `Smart-ID: ${detail}`, { userInformed: ending.type !== 'cancel' });
     }
+    const web2app = login.flow === 'web2app';
     const verified = verifyCompletedSession(
       ending.session,
       {
-        schemeName: this.config.environment === 'demo' ? 'smart-id-demo' : 'smart-id',
+        schemeName: this.schemeName,
         rpChallenge: login.rpChallenge ?? '',
         relyingPartyName: this.config.relying_party_name,
         interactions: login.interactions ?? '',
-        initialCallbackUrl: '',
-        flowTypes: ['Notification'],
+        initialCallbackUrl: web2app ? (login.initialCallbackUrl ?? '') : '',
+        flowTypes: web2app ? ['Web2App'] : ['Notification'],
         semanticsIdentifier: login.semanticsIdentifier,
         requiredLevel: login.requiredLevel,
         hashAlgorithm: this.config.hash_algorithm,
       },
       this.cas,
     );
+    // the browser that came back from the app must be the one the signing app sent back
+    if (web2app && !verifierMatches(login.userChallengeVerifier ?? '', verified.userChallenge))
+      throw new ProviderError(
+        'invalid_response',
+        'Smart-ID answer: userChallengeVerifier does not match the signed userChallenge',
+      );
     const authTime = freshAuthTime(login.endedAt, ctx.loginStartedAt, { clockSkewSeconds: 0 }, 'Smart-ID session end');
     const country = verified.semanticsIdentifier.slice(3, 5);
     return {

@@ -62,7 +62,7 @@ export function verifyCompletedSession(
   sent: SentRequest,
   cas: readonly X509Certificate[],
   now = Date.now(),
-): VerifiedCertificate & { documentNumber: string; flowType: string } {
+): VerifiedCertificate & { documentNumber: string; flowType: string; userChallenge: string } {
   const parsed = completedSessionSchema.safeParse(body);
   if (!parsed.success) return refuse(`malformed completed session (${parsed.error.issues[0]?.path.join('.')})`);
   const { signature, cert, result, interactionTypeUsed } = parsed.data;
@@ -100,5 +100,10 @@ export function verifyCompletedSession(
     Buffer.from(signature.value, 'base64'),
   );
   if (!ok) refuse('signature does not verify over the ACSP_V2 payload');
-  return { ...verified, documentNumber: result.documentNumber, flowType: signature.flowType };
+  return {
+    ...verified,
+    documentNumber: result.documentNumber,
+    flowType: signature.flowType,
+    userChallenge: signature.userChallenge,
+  };
 }

@@ -24,11 +24,6 @@ const M = {
     en: 'The personal code is not valid. Check it and try again.',
     ru: 'Персональный код недействителен. Проверьте его и попробуйте снова.',
   },
-  qr_link: {
-    lv: 'Vai pieslēgties ar QR kodu',
-    en: 'Or log in with a QR code',
-    ru: 'Или войти с помощью QR-кода',
-  },
   wait_title: {
     lv: 'Apstipriniet Smart-ID lietotnē',
     en: 'Confirm in the Smart-ID app',
@@ -40,10 +35,10 @@ const M = {
     ru: 'Убедитесь, что контрольный код в приложении совпадает с этим, и подтвердите вход.',
   },
   verification_code: { lv: 'Kontroles kods', en: 'Verification code', ru: 'Контрольный код' },
-  qr_intro: {
-    lv: 'Noskenējiet šo saiti ar Smart-ID lietotni vai atveriet to tālrunī.',
-    en: 'Scan this link with the Smart-ID app, or open it on your phone.',
-    ru: 'Отсканируйте эту ссылку приложением Smart-ID или откройте её на телефоне.',
+  web2app_intro: {
+    lv: 'Vai, ja Smart-ID lietotne ir šajā ierīcē:',
+    en: 'Or, if the Smart-ID app is on this device:',
+    ru: 'Или, если приложение Smart-ID на этом устройстве:',
   },
   open_app: { lv: 'Atvērt Smart-ID lietotni', en: 'Open the Smart-ID app', ru: 'Открыть приложение Smart-ID' },
   refresh: { lv: 'Atjaunot', en: 'Refresh', ru: 'Обновить' },

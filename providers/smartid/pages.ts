@@ -19,6 +19,8 @@ export function identifyPage(o: {
   handle: string;
   countries: readonly Country[];
   error?: boolean;
+  /** offer the app on this device (Web2App) */
+  web2app?: boolean;
   nonce: string;
 }): string {
   const { lang, base, handle } = o;
@@ -30,6 +32,7 @@ ${o.error ? html`<p class="error" role="alert">${msg(lang, 'bad_code')}</p>` : '
   )}</select></p>
 <p><label for="code">${msg(lang, 'personal_code')}</label><br><input id="code" name="code" autocomplete="off" inputmode="numeric" maxlength="20" required></p>
 <p><button class="primary" type="submit">${msg(lang, 'continue')}</button></p></form>
+${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'web2app_intro')}</p><button type="submit" data-flow="web2app">${msg(lang, 'open_app')}</button></form>` : ''}
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
   return page(msg(lang, 'title'), body, { lang, nonce: o.nonce });

@@ -1,6 +1,7 @@
 // Known-answer tests: SK's published verification-code vectors and the ACSP_V2 payload of SK's
 // signature-protocol example, byte for byte.
 import { createHash } from 'node:crypto';
+import { authCode, deviceLink, sessionSecretDigest } from './device-link.ts';
 import { acspV2Payload, encodeInteractions, loginInteractions, verificationCode } from './protocol.ts';
 
 describe('verification code', () => {
@@ -71,5 +72,46 @@ describe('ACSP_V2 payload', () => {
       displayText200: long.slice(0, 200),
     });
     expect(decoded[1]).toEqual({ type: 'displayTextAndPIN', displayText60: long.slice(0, 60) });
+  });
+});
+
+describe('device links', () => {
+  const interactions =
+    'W3sidHlwZSI6ImNvbmZpcm1hdGlvbk1lc3NhZ2UiLCJkaXNwbGF5VGV4dDIwMCI6IkxvbmdlciBkZXNjcmlwdGlvbiBvZiB0aGUgdHJhbnNhY3Rpb24gY29udGV4dCJ9LHsidHlwZSI6ImRpc3BsYXlUZXh0QW5kUElOIiwiZGlzcGxheVRleHQ2MCI6IlNob3J0IGRlc2NyaXB0aW9uIG9mIHRoZSB0cmFuc2FjdGlvbiBjb250ZXh0In1d';
+  const example = {
+    deviceLinkBase: 'https://smart-id.com/device-link',
+    deviceLinkType: 'QR' as const,
+    elapsedSeconds: 22,
+    sessionToken: 'wGIrqveE6AuGDATZKmR1mtAZ',
+    sessionSecret: 'B98ODiVCebRedSwdTk51zFSaGYyHtY1H2A0ocAi3/Ps=',
+    schemeName: 'smart-id',
+    rpChallenge: 'GYS+yoah6emAcVDNIajwSs6UB/M95XrDxMzXBUkwQJ9YFDipXXzGpPc7raWcuc2+TEoRc7WvIZ/7dU/iRXenYg==',
+    relyingPartyName: 'DEMO',
+    brokeredRpName: 'Example RP',
+    interactions,
+    initialCallbackUrl: '',
+    lang: 'eng',
+  };
+
+  test("SK's authentication device link example: the link and its authCode", () => {
+    expect(deviceLink(example)).toBe(
+      'https://smart-id.com/device-link?deviceLinkType=QR&elapsedSeconds=22&sessionToken=wGIrqveE6AuGDATZKmR1mtAZ&sessionType=auth&version=1.0&lang=eng&authCode=OY1eHaD4UYedrBwtqUbSkpa0w7ttm4FllPkCD_3wlE0',
+    );
+  });
+
+  test('a Web2App link carries no elapsedSeconds, and its authCode covers the callback URL', () => {
+    const web2app = {
+      ...example,
+      deviceLinkType: 'Web2App' as const,
+      initialCallbackUrl: 'https://gw.example/return?h=a',
+    };
+    expect(deviceLink(web2app)).not.toContain('elapsedSeconds');
+    expect(authCode(web2app)).not.toBe(authCode({ ...web2app, initialCallbackUrl: 'https://gw.example/return?h=b' }));
+  });
+
+  test('the session secret digest is base64url SHA-256 of the secret bytes', () => {
+    expect(sessionSecretDigest(example.sessionSecret)).toBe(
+      createHash('sha256').update(Buffer.from(example.sessionSecret, 'base64')).digest('base64url'),
+    );
   });
 });

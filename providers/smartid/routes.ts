@@ -8,8 +8,12 @@ import { isLang, type Lang } from './messages.ts';
 import { endPage, expiredPage, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told, type Ending } from './results.ts';
+import { deviceLink, returnMatchesSession } from './device-link.ts';
 import type { SmartIdLogin } from './sessions.ts';
 import type { SmartIdAdapter } from './adapter.ts';
+
+/** The app's language codes (ISO 639-2) for the page's. */
+const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
 
 /** The shortest long poll SK allows: what a page load (no script) waits at most. */
 const PAGE_POLL_MS = 1000;
@@ -30,6 +34,19 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     return url.toString();
   };
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
+  /** What every v3 authentication request carries. */
+  const sessionRequest = (login: SmartIdLogin, rpChallenge: string, interactions: string) => ({
+    relyingPartyUUID: config.relying_party_uuid,
+    relyingPartyName: config.relying_party_name,
+    certificateLevel: login.requiredLevel,
+    signatureProtocol: 'ACSP_V2',
+    signatureProtocolParameters: {
+      rpChallenge,
+      signatureAlgorithm: 'rsassa-pss',
+      signatureAlgorithmParameters: { hashAlgorithm: config.hash_algorithm },
+    },
+    interactions,
+  });
 
   /** Record how the session ended (the first ending wins) and say where the browser goes next. */
   async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
@@ -61,9 +78,16 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         .type('html')
         .send(expiredPage(isLang(req.query.lang) ? req.query.lang : 'lv', nonce(res)));
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
-    res
-      .type('html')
-      .send(identifyPage({ lang: langOf(req, login), base, handle, countries: config.countries, nonce: nonce(res) }));
+    res.type('html').send(
+      identifyPage({
+        lang: langOf(req, login),
+        base,
+        handle,
+        countries: config.countries,
+        web2app: config.web2app,
+        nonce: nonce(res),
+      }),
+    );
   });
 
   router.post('/login', form, async (req, res) => {
@@ -89,6 +113,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         base,
         handle,
         countries: config.countries,
+        web2app: config.web2app,
         error: true,
         nonce: nonce(res),
       });
@@ -98,21 +123,13 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'notification'));
     const started = await api.startNotification(semanticsIdentifier, {
-      relyingPartyUUID: config.relying_party_uuid,
-      relyingPartyName: config.relying_party_name,
-      certificateLevel: login.requiredLevel,
-      signatureProtocol: 'ACSP_V2',
-      signatureProtocolParameters: {
-        rpChallenge,
-        signatureAlgorithm: 'rsassa-pss',
-        signatureAlgorithmParameters: { hashAlgorithm: config.hash_algorithm },
-      },
-      interactions,
+      ...sessionRequest(login, rpChallenge, interactions),
       vcType: 'numeric4',
     });
     const running: SmartIdLogin = {
       ...login,
       phase: 'running',
+      flow: 'notification',
       rpChallenge,
       interactions,
       semanticsIdentifier,
@@ -121,6 +138,87 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     if (started.ok) await logins.update(handle, { ...running, sessionID: started.sessionID });
     const next = started.ok ? `${base}/wait?h=${handle}` : await finish(handle, running, started.ending);
     res.redirect(303, next);
+  });
+
+  // Web2App: an anonymous device-link session; the browser goes to the app and comes back to /return
+  router.post('/app', form, async (req, res) => {
+    noStore(res);
+    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
+    const login = await logins.get(handle);
+    if (!login || !config.web2app)
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage('lv', nonce(res)));
+    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    const rpChallenge = newRpChallenge();
+    const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
+    const initialCallbackUrl = `${adapter.publicBase}/return?h=${handle}`;
+    const started = await api.startDeviceLink({
+      ...sessionRequest(login, rpChallenge, interactions),
+      initialCallbackUrl,
+    });
+    const running: SmartIdLogin = {
+      ...login,
+      phase: 'running',
+      flow: 'web2app',
+      rpChallenge,
+      interactions,
+      initialCallbackUrl,
+    };
+    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
+    await logins.update(handle, { ...running, sessionID: started.sessionID, sessionSecret: started.sessionSecret });
+    const link = deviceLink({
+      deviceLinkBase: started.deviceLinkBase,
+      deviceLinkType: 'Web2App',
+      sessionToken: started.sessionToken,
+      sessionSecret: started.sessionSecret,
+      schemeName: adapter.schemeName,
+      rpChallenge,
+      relyingPartyName: config.relying_party_name,
+      brokeredRpName: '',
+      interactions,
+      initialCallbackUrl,
+      lang: APP_LANG[login.lang],
+    });
+    res.redirect(303, link);
+  });
+
+  // The app sends the browser back here: the digest proves the return belongs to this session; the
+  // verifier is kept for the callback, which checks it against the signed userChallenge.
+  router.get('/return', async (req, res) => {
+    noStore(res);
+    const handle = str(req.query.h);
+    const login = await logins.get(handle);
+    if (!login)
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage('lv', nonce(res)));
+    if (
+      login.flow !== 'web2app' ||
+      !login.sessionSecret ||
+      !returnMatchesSession(str(req.query.sessionSecretDigest), login.sessionSecret)
+    ) {
+      adapter.logger.warn('Smart-ID return refused', {
+        providerId: adapter.id,
+        reason: 'sessionSecretDigest mismatch',
+      });
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage(login.lang, nonce(res)));
+    }
+    const verifier = str(req.query.userChallengeVerifier);
+    if (verifier && !login.userChallengeVerifier) {
+      Object.assign(login, { userChallengeVerifier: verifier });
+      await logins.update(handle, login);
+    }
+    if (login.phase === 'running') {
+      const next = await pollOnce(handle, login, config.long_poll_ms);
+      return void res.redirect(303, next ?? `${base}/wait?h=${handle}`);
+    }
+    res.redirect(303, `${base}/wait?h=${handle}`);
   });
 
   router.get('/wait', async (req, res) => {

@@ -11,6 +11,13 @@ export interface RpApiOptions {
 }
 
 export type Started = { ok: true; sessionID: string } | { ok: false; ending: Ending };
+export interface DeviceLinkSession {
+  sessionID: string;
+  sessionToken: string;
+  sessionSecret: string;
+  deviceLinkBase: string;
+}
+export type DeviceLinkStarted = ({ ok: true } & DeviceLinkSession) | { ok: false; ending: Ending };
 export type Polled = { running: true } | { running: false; ending: Ending };
 
 const SESSION_ID = /^[A-Za-z0-9-]{1,100}$/;
@@ -29,7 +36,42 @@ export class RpApi {
 
   /** POST authentication/notification/etsi/{PNOxx-…} */
   async startNotification(semanticsIdentifier: string, body: object): Promise<Started> {
-    const path = `authentication/notification/etsi/${encodeURIComponent(semanticsIdentifier)}`;
+    const posted = await this.post(`authentication/notification/etsi/${encodeURIComponent(semanticsIdentifier)}`, body);
+    if (!posted.ok) return posted;
+    const id = posted.json.sessionID;
+    if (typeof id !== 'string' || !SESSION_ID.test(id))
+      return { ok: false, ending: { type: 'end', endResult: 'malformed session start' } };
+    return { ok: true, sessionID: id };
+  }
+
+  /** POST authentication/device-link/anonymous: the person is whoever confirms in the app. */
+  async startDeviceLink(body: object): Promise<DeviceLinkStarted> {
+    const posted = await this.post('authentication/device-link/anonymous', body);
+    if (!posted.ok) return posted;
+    const { sessionID, sessionToken, sessionSecret, deviceLinkBase } = posted.json;
+    const text = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max;
+    if (
+      typeof sessionID !== 'string' ||
+      !SESSION_ID.test(sessionID) ||
+      !text(sessionToken, 100) ||
+      !text(sessionSecret, 100) ||
+      !text(deviceLinkBase, 500) ||
+      !/^https?:\/\/[^?#]+$/.test(String(deviceLinkBase))
+    )
+      return { ok: false, ending: { type: 'end', endResult: 'malformed session start' } };
+    return {
+      ok: true,
+      sessionID,
+      sessionToken: String(sessionToken),
+      sessionSecret: String(sessionSecret),
+      deviceLinkBase: String(deviceLinkBase),
+    };
+  }
+
+  private async post(
+    path: string,
+    body: object,
+  ): Promise<{ ok: true; json: Record<string, unknown> } | { ok: false; ending: Ending }> {
     let res: Response;
     try {
       res = await this.options.transport.fetch(new URL(path, this.options.url), {
@@ -41,15 +83,14 @@ export class RpApi {
     } catch (err) {
       return { ok: false, ending: transportEnding(err) };
     }
-    const json = res.ok
-      ? ((await res.json().catch(() => undefined)) as { sessionID?: unknown } | undefined)
-      : undefined;
-    if (!res.ok) await res.body?.cancel();
-    if (!res.ok) return { ok: false, ending: { type: 'http', status: res.status } };
-    const id = json?.sessionID;
-    if (typeof id !== 'string' || !SESSION_ID.test(id))
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { ok: false, ending: { type: 'http', status: res.status } };
+    }
+    const json = (await res.json().catch(() => undefined)) as unknown;
+    if (!json || typeof json !== 'object')
       return { ok: false, ending: { type: 'end', endResult: 'malformed session start' } };
-    return { ok: true, sessionID: id };
+    return { ok: true, json: json as Record<string, unknown> };
   }
 
   /** GET session/{id}?timeoutMs=…: RUNNING, or how it ended. */

@@ -15,11 +15,18 @@ export interface SmartIdLogin {
   displayText: string;
   requiredLevel: CertificateLevel;
   phase: 'identify' | 'running' | 'done';
+  /** notification (personal code typed) or Web2App (the app on this phone, anonymous device link) */
+  flow?: 'notification' | 'web2app';
   sessionID?: string;
   rpChallenge?: string;
   interactions?: string;
   semanticsIdentifier?: string;
   verificationCode?: string;
+  /** Web2App: the session secret (never sent to the browser) and where the app returns the browser */
+  sessionSecret?: string;
+  initialCallbackUrl?: string;
+  /** Web2App: what the app returned the browser with, checked against the signed userChallenge */
+  userChallengeVerifier?: string;
   ending?: Ending;
   /** when the RP API first reported the session complete (ms): the authentication time */
   endedAt?: number;

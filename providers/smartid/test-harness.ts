@@ -40,6 +40,8 @@ export interface Harness {
   callbackUrl: string;
   logger: MemoryLogger;
   dir: string;
+  /** a request to the test RP API's own pages (the app opening a device link), trusting its TLS CA */
+  app(url: string, form?: Record<string, string>): Promise<Visit>;
   /** the person's phone answers their latest session through the control API */
   phone(semanticsIdentifier: string, action: PhoneAction): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +89,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     callbackUrl: `${origin}/broker/callback/${adapter.id}`,
     logger: deps.logger,
     dir,
+    async app(url, form) {
+      const res = await undiciFetch(url, {
+        method: form ? 'POST' : 'GET',
+        redirect: 'manual',
+        dispatcher: control,
+        ...(form
+          ? {
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams(form).toString(),
+            }
+          : {}),
+      });
+      const location = res.headers.get('location');
+      return {
+        status: res.status,
+        location: location ? new URL(location, url).toString() : undefined,
+        body: await res.text(),
+      };
+    },
     async phone(semanticsIdentifier, action) {
       const url = `${rp.controlUrl}/accounts/${semanticsIdentifier}/${action}`;
       const res = await undiciFetch(url, { method: 'POST', dispatcher: control });
@@ -151,6 +172,13 @@ export async function walk(
   if (phone && person !== 'cancel') {
     await h.phone(`PNO${person.country}-${person.code}`, phone);
   }
+  return follow(h, hop);
+}
+
+/** Follow redirects and an end page's button until the broker callback (or a page that stops the user). */
+async function follow(h: Harness, first: Visit): Promise<Arrival> {
+  const base = `${h.origin}${h.adapter.pagesPath}`;
+  let hop = first;
   let endPage: string | undefined;
   for (let i = 0; i < 10; i += 1) {
     if (hop.location?.startsWith(h.callbackUrl))
@@ -165,4 +193,28 @@ export async function walk(
     hop = { status: 303, location: new URL(back, hop.location ?? base).toString(), body: '' };
   }
   throw new Error('no end to the Smart-ID pages');
+}
+
+/**
+ * Web2App: the form's "open the app" button, the app opening the device link (the test RP API checks its
+ * authCode) and confirming or refusing, and the browser's return; `tamper` may change the return URL
+ * the app sends the browser to. Ends where walk() ends.
+ */
+export async function walkWeb2App(
+  h: Harness,
+  action: StartAction,
+  answer: 'confirm' | 'refuse',
+  tamper: (returnUrl: URL) => void = () => {},
+): Promise<Arrival> {
+  if (action.type !== 'redirect') throw new Error('Smart-ID starts with a redirect');
+  const handle = new URL(action.url).searchParams.get('h')!;
+  const toApp = await visit(`${h.origin}${h.adapter.pagesPath}/app`, { h: handle });
+  if (!toApp.location?.startsWith(h.rp.url.replace(/v3\/$/, ''))) return { page: toApp };
+  const opened = await h.app(toApp.location);
+  if (opened.status !== 200) return { page: opened };
+  const token = /name="sessionToken" value="([^"]+)"/.exec(opened.body)![1]!;
+  const answered = await h.app(new URL('/device-link', toApp.location).toString(), { sessionToken: token, answer });
+  const back = new URL(answered.location!);
+  tamper(back);
+  return follow(h, await visit(back.toString()));
 }

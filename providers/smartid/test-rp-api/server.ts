@@ -4,12 +4,14 @@
 // its own port over HTTPS with its own test CA (startTestRpApi(), ./main.ts).
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import express, { type Response, type Router } from 'express';
-import { isHashAlgorithm } from '../protocol.ts';
+import { randomBytes } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { type HashAlgorithm, isHashAlgorithm } from '../protocol.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
 import { TestCa, type IssuedCertificate } from './ca.ts';
 import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
 import { phoneRoutes } from './phone.ts';
+import { deviceLinkRoutes } from './device-link.ts';
 
 export interface RelyingParty {
   uuid: string;
@@ -48,6 +50,7 @@ export class TestRpApi {
   readonly options: TestRpApiOptions;
   readonly accounts: TestAccount[];
   private readonly certificates = new Map<string, Promise<IssuedCertificate>>();
+  private holder: TestAccount | undefined;
 
   constructor(options: TestRpApiOptions) {
     this.options = options;
@@ -61,6 +64,18 @@ export class TestRpApi {
       this.certificates.set(account.semanticsIdentifier, cert);
     }
     return cert;
+  }
+
+  /** Whose phone opens device links: the first account that would confirm, unless a test says otherwise. */
+  deviceHolder(): TestAccount {
+    return (
+      this.holder ?? this.accounts.find((a) => a.behaviour === 'ok' || a.behaviour === 'phone') ?? this.accounts[0]!
+    );
+  }
+
+  /** Make `account` the holder of the phone that opens device links. */
+  holdDevice(account: TestAccount): void {
+    this.holder = account;
   }
 
   /** The phone's answer: completes a running session (false when it is not running). */
@@ -83,13 +98,17 @@ export class TestRpApi {
   router(): Router {
     const router = express.Router();
     router.use(express.json({ limit: '16kb' }));
-    router.post('/v3/authentication/notification/etsi/:id', async (req, res) => {
-      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
+    /** SK's checks of an authentication request; the session's fields, or the refusal already sent. */
+    const accept = (
+      req: Request,
+      res: Response,
+    ): Omit<TestSession, 'id' | 'account' | 'certificateLevel' | 'flowType'> | undefined => {
+      if (this.options.maintenance) return void problem(res, 580, 'System is under maintenance');
       const body = (req.body ?? {}) as Record<string, unknown>;
       const rp = this.options.relyingParties.find(
         (r) => r.uuid === body.relyingPartyUUID && r.name === body.relyingPartyName,
       );
-      if (!rp) return problem(res, 401, 'Unauthorized');
+      if (!rp) return void problem(res, 401, 'Unauthorized');
       const params = body.signatureProtocolParameters as Record<string, unknown> | undefined;
       const algorithm = params?.signatureAlgorithmParameters as Record<string, unknown> | undefined;
       const rpChallenge = typeof params?.rpChallenge === 'string' ? params.rpChallenge : '';
@@ -110,33 +129,70 @@ export class TestRpApi {
         challengeBytes.toString('base64') !== rpChallenge ||
         !Array.isArray(interactions) ||
         interactions.length === 0 ||
-        body.vcType !== 'numeric4' ||
         (level !== 'QUALIFIED' && level !== 'ADVANCED')
       )
-        return problem(res, 400, 'Bad Request');
-      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
-      if (!account) return problem(res, 404, 'Object not found');
-      if (level === 'QUALIFIED' && account.level === 'ADVANCED') return problem(res, 471, 'No suitable account');
-      const id = newSessionId();
-      this.sessions.set(id, {
-        id,
-        account,
+        return void problem(res, 400, 'Bad Request');
+      return {
         relyingPartyName: rp.name,
         rpChallenge,
         interactions: String(body.interactions),
-        hashAlgorithm: algorithm!.hashAlgorithm as never,
-        certificateLevel: account.level ?? 'QUALIFIED',
+        hashAlgorithm: algorithm!.hashAlgorithm as HashAlgorithm,
+        requestedLevel: level,
         createdAt: Date.now(),
         waiters: [],
+      };
+    };
+
+    router.post('/v3/authentication/notification/etsi/:id', async (req, res) => {
+      const request = accept(req, res);
+      if (!request) return;
+      if ((req.body as Record<string, unknown>).vcType !== 'numeric4') return problem(res, 400, 'Bad Request');
+      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
+      if (!account) return problem(res, 404, 'Object not found');
+      if (request.requestedLevel === 'QUALIFIED' && account.level === 'ADVANCED')
+        return problem(res, 471, 'No suitable account');
+      const id = newSessionId();
+      this.sessions.set(id, {
+        ...request,
+        id,
+        account,
+        certificateLevel: account.level ?? 'QUALIFIED',
+        flowType: 'Notification',
       });
       res.json({ sessionID: id });
     });
+
+    // Web2App: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
+    router.post('/v3/authentication/device-link/anonymous', (req, res) => {
+      const request = accept(req, res);
+      if (!request) return;
+      const callback = (req.body as Record<string, unknown>).initialCallbackUrl;
+      if (typeof callback !== 'string' || !/^https?:\/\/[^#]+$/.test(callback) || callback.length > 1000)
+        return problem(res, 400, 'Bad Request');
+      const id = newSessionId();
+      const sessionToken = randomBytes(18).toString('base64url');
+      const sessionSecret = randomBytes(32).toString('base64');
+      this.sessions.set(id, {
+        ...request,
+        id,
+        account: this.deviceHolder(),
+        certificateLevel: this.deviceHolder().level ?? 'QUALIFIED',
+        flowType: 'Web2App',
+        sessionToken,
+        sessionSecret,
+        initialCallbackUrl: callback,
+      });
+      const deviceLinkBase = `${req.protocol}://${req.get('host')}${req.baseUrl}/device-link`;
+      res.json({ sessionID: id, sessionToken, sessionSecret, deviceLinkBase });
+    });
+    router.use('/device-link', deviceLinkRoutes(this));
 
     router.get('/v3/session/:id', async (req, res) => {
       if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
       const session = this.sessions.get(req.params.id);
       if (!session) return problem(res, 404, 'Session not found');
-      const auto = AUTO[session.account.behaviour];
+      // a device-link session waits for its link to be opened, whoever holds the phone
+      const auto = session.flowType === 'Notification' ? AUTO[session.account.behaviour] : undefined;
       if (!session.result && auto) await this.act(session.id, auto);
       if (!session.result) {
         const timeoutMs = Math.min(Math.max(Number(req.query.timeoutMs) || 60_500, 1000), 120_000);

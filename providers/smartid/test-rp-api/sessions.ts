@@ -14,8 +14,16 @@ export interface TestSession {
   rpChallenge: string;
   interactions: string;
   hashAlgorithm: HashAlgorithm;
+  requestedLevel: unknown;
   certificateLevel: 'QUALIFIED' | 'ADVANCED';
   createdAt: number;
+  flowType: 'Notification' | 'Web2App';
+  /** device links: the session's token and secret, and where the app returns the browser */
+  sessionToken?: string;
+  sessionSecret?: string;
+  initialCallbackUrl?: string;
+  /** device links: the verifier whose SHA-256 the app signed as userChallenge */
+  userChallengeVerifier?: string;
   result?: object;
   /** called when the session leaves RUNNING (wakes long polls) */
   waiters: (() => void)[];
@@ -43,7 +51,9 @@ export function completion(
   const hashAlgorithm: HashAlgorithm = misbehave === 'other_hash' ? 'SHA-256' : session.hashAlgorithm;
   const hash = HASHES[hashAlgorithm];
   const serverRandom = randomBytes(18).toString('base64');
-  const userChallenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
+  const verifier = randomBytes(32).toString('base64url');
+  session.userChallengeVerifier = verifier;
+  const userChallenge = createHash('sha256').update(verifier, 'utf8').digest('base64url');
   const interactionTypeUsed = (
     JSON.parse(Buffer.from(session.interactions, 'base64').toString('utf8')) as { type: string }[]
   )[0]!.type;
@@ -56,8 +66,8 @@ export function completion(
     brokeredRpName: '',
     interactions: session.interactions,
     interactionTypeUsed,
-    initialCallbackUrl: '',
-    flowType: 'Notification',
+    initialCallbackUrl: session.initialCallbackUrl ?? '',
+    flowType: session.flowType,
   });
   const signature = sign(hash.node, payload, {
     key: cert.privateKey,
@@ -77,7 +87,7 @@ export function completion(
       value: signature.toString('base64'),
       serverRandom,
       userChallenge: reported,
-      flowType: 'Notification',
+      flowType: session.flowType,
       signatureAlgorithm: 'rsassa-pss',
       signatureAlgorithmParameters: {
         hashAlgorithm,
