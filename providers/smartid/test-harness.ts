@@ -165,7 +165,7 @@ export async function walk(
   if (form.status !== 200) return { page: form };
   const handle = new URL(action.url).searchParams.get('h')!;
   const base = `${h.origin}${h.adapter.pagesPath}`;
-  let hop =
+  const hop =
     person === 'cancel'
       ? await visit(`${base}/cancel`, { h: handle })
       : await visit(`${base}/login`, { h: handle, ...person });
