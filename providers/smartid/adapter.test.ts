@@ -345,3 +345,46 @@ describe('Smart-ID Web2App (the app on this phone)', () => {
     expect('callback' in arrival && arrival.endPage).toContain('You refused');
   });
 });
+
+describe('Smart-ID RP API v2 (relying parties still on it)', () => {
+  let h: Harness;
+  const forged = person({ misbehave: 'bad_signature' });
+  beforeAll(async () => {
+    h = await startHarness({ ca, accounts: [...DEMO_ACCOUNTS, forged], v2: true });
+  });
+  afterAll(() => h.close());
+
+  async function v2(who: { country: string; code: string }) {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'en',
+      correlationId: 'c',
+    });
+    const arrival = await walk(h, action, who);
+    if (!('callback' in arrival)) throw new Error('no callback');
+    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
+  }
+
+  test('a v2 login: the SHA-512 hash signed with PKCS#1 v1.5 verifies against the kept random bytes', async () => {
+    const { outcome } = await v2(OK);
+    expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004', loa: 'high' } });
+    const session = [...h.rp.api.sessions.values()].at(-1)!;
+    expect(session.v2Hash).toBeDefined();
+    expect(session.rpChallenge).toBe('');
+  });
+
+  test('v2: a bad signature is refused, a refusal is user_cancel', async () => {
+    await expect(
+      v2({ country: 'LV', code: forged.semanticsIdentifier.slice(6) }).then((r) => r.outcome),
+    ).resolves.toMatchObject({
+      code: 'invalid_response',
+      detail: expect.stringContaining('signature does not verify'),
+    });
+    await expect(v2({ country: 'LV', code: '030403-10016' }).then((r) => r.outcome)).resolves.toMatchObject({
+      code: 'user_cancel',
+    });
+  });
+});

@@ -21,13 +21,14 @@ import { createProviderTransport, type DedicatedTransport } from '../../src/tls/
 import { spkiSha256 } from '../../src/tls/policy.ts';
 import type { Express } from 'express';
 import { verifyCompletedSession } from './answer.ts';
+import { verifyCompletedV2Session } from './answer-v2.ts';
 import { verifierMatches } from './device-link.ts';
-import type { CertificateLevel } from './certificate.ts';
+import type { CertificateLevel, VerifiedCertificate } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
 import { RpApi } from './rp-api.ts';
 import { told } from './results.ts';
 import { smartIdRoutes } from './routes.ts';
-import { newHandle, SmartIdLogins } from './sessions.ts';
+import { newHandle, type SmartIdLogin, SmartIdLogins } from './sessions.ts';
 
 const connDataSchema = z.strictObject({ handle: z.string() });
 type SmartIdConnData = z.infer<typeof connDataSchema>;
@@ -128,9 +129,41 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
       // the waiting page has already shown the user what happened (a cancel goes straight back anyway)
       throw new ProviderError(code, `Smart-ID: ${detail}`, { userInformed: ending.type !== 'cancel' });
     }
+    const verified =
+      login.flow === 'v2'
+        ? verifyCompletedV2Session(
+            ending.session,
+            {
+              hashPreimage: Buffer.from(login.hashPreimage ?? '', 'base64'),
+              semanticsIdentifier: login.semanticsIdentifier ?? '',
+              requiredLevel: login.requiredLevel,
+            },
+            this.cas,
+          )
+        : this.verifyV3(login, ending.session);
+    const authTime = freshAuthTime(login.endedAt, ctx.loginStartedAt, { clockSkewSeconds: 0 }, 'Smart-ID session end');
+    const country = verified.semanticsIdentifier.slice(3, 5);
+    return {
+      identity: {
+        givenName: verified.givenName,
+        familyName: verified.surname,
+        personalCode: verified.semanticsIdentifier.slice(6),
+        country,
+        // never above what this provider is configured to deliver
+        loa: loaRank(LEVEL_LOA[verified.level]) > loaRank(this.maxLoa) ? this.maxLoa : LEVEL_LOA[verified.level],
+        amr: ['smart_id'],
+        authTime,
+        // the document number embeds the personal code: it stays out of the audit trail
+        raw: { certificateLevel: verified.level, flow: login.flow ?? 'notification' },
+      },
+    };
+  }
+
+  /** v3: the ACSP_V2 signature, and for Web2App the verifier the browser came back with. */
+  private verifyV3(login: SmartIdLogin, session: unknown): VerifiedCertificate {
     const web2app = login.flow === 'web2app';
     const verified = verifyCompletedSession(
-      ending.session,
+      session,
       {
         schemeName: this.schemeName,
         rpChallenge: login.rpChallenge ?? '',
@@ -150,22 +183,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
         'invalid_response',
         'Smart-ID answer: userChallengeVerifier does not match the signed userChallenge',
       );
-    const authTime = freshAuthTime(login.endedAt, ctx.loginStartedAt, { clockSkewSeconds: 0 }, 'Smart-ID session end');
-    const country = verified.semanticsIdentifier.slice(3, 5);
-    return {
-      identity: {
-        givenName: verified.givenName,
-        familyName: verified.surname,
-        personalCode: verified.semanticsIdentifier.slice(6),
-        country,
-        // never above what this provider is configured to deliver
-        loa: loaRank(LEVEL_LOA[verified.level]) > loaRank(this.maxLoa) ? this.maxLoa : LEVEL_LOA[verified.level],
-        amr: ['smart_id'],
-        authTime,
-        // the document number embeds the personal code: it stays out of the audit trail
-        raw: { certificateLevel: verified.level, flowType: verified.flowType },
-      },
-    };
+    return verified;
   }
 
   routes(app: Express, basePath: string): void {

@@ -6,6 +6,8 @@ import { SUPPORTED_COUNTRIES } from '../../src/identity/personal-code.ts';
 
 export const smartIdSchema = providerBaseSchema.extend({
   type: z.literal('smartid'),
+  /** RP API v3, or v2 for relying parties still on it (notification flow only, PKCS#1 v1.5 over a hash) */
+  api_version: z.enum(['v3', 'v2']).default('v3'),
   /** RP API base ending in its version, e.g. https://rp-api.smart-id.com/v3/ (trailing slash added) */
   url: z.url({ protocol: /^https?$/ }).transform((u) => (u.endsWith('/') ? u : `${u}/`)),
   /** the relying party's UUID at SK: with the source address, what authenticates us (a secret) */

@@ -1,6 +1,7 @@
 // The adapter's own pages under /providers/<id>: the personal code form (login), the waiting page
 // (wait), its script's long poll (status) and cancel. The RP API is only ever called from here, with
 // bounded timeouts; the broker callback is reached once the session has ended, whichever way.
+import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { PersonalCodeError, parsePersonalCode } from '../../src/identity/personal-code.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
@@ -8,6 +9,7 @@ import { isLang, type Lang } from './messages.ts';
 import { endPage, expiredPage, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told, type Ending } from './results.ts';
+import type { Started } from './rp-api.ts';
 import { deviceLink, returnMatchesSession } from './device-link.ts';
 import type { SmartIdLogin } from './sessions.ts';
 import type { SmartIdAdapter } from './adapter.ts';
@@ -84,7 +86,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         base,
         handle,
         countries: config.countries,
-        web2app: config.web2app,
+        web2app: config.web2app && config.api_version === 'v3',
         nonce: nonce(res),
       }),
     );
@@ -113,28 +115,53 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         base,
         handle,
         countries: config.countries,
-        web2app: config.web2app,
+        web2app: config.web2app && config.api_version === 'v3',
         error: true,
         nonce: nonce(res),
       });
       return void res.status(400).type('html').send(page);
     }
     const semanticsIdentifier = `PNO${country}-${code}`;
-    const rpChallenge = newRpChallenge();
-    const interactions = encodeInteractions(loginInteractions(login.displayText, 'notification'));
-    const started = await api.startNotification(semanticsIdentifier, {
-      ...sessionRequest(login, rpChallenge, interactions),
-      vcType: 'numeric4',
-    });
-    const running: SmartIdLogin = {
-      ...login,
-      phase: 'running',
-      flow: 'notification',
-      rpChallenge,
-      interactions,
-      semanticsIdentifier,
-      verificationCode: verificationCode(Buffer.from(rpChallenge, 'base64')),
-    };
+    const displayed = loginInteractions(login.displayText, 'notification');
+    let running: SmartIdLogin;
+    let started: Started;
+    if (config.api_version === 'v2') {
+      // v2 signs a hash: SHA-512 of random bytes the gateway keeps, so the answer verifies as a signature of them
+      const preimage = randomBytes(64);
+      const hash = createHash('sha512').update(preimage).digest();
+      running = {
+        ...login,
+        phase: 'running',
+        flow: 'v2',
+        hashPreimage: preimage.toString('base64'),
+        semanticsIdentifier,
+        verificationCode: verificationCode(hash),
+      };
+      started = await api.startV2(semanticsIdentifier, {
+        relyingPartyUUID: config.relying_party_uuid,
+        relyingPartyName: config.relying_party_name,
+        certificateLevel: login.requiredLevel,
+        hash: hash.toString('base64'),
+        hashType: 'SHA512',
+        allowedInteractionsOrder: displayed,
+      });
+    } else {
+      const rpChallenge = newRpChallenge();
+      const interactions = encodeInteractions(displayed);
+      running = {
+        ...login,
+        phase: 'running',
+        flow: 'notification',
+        rpChallenge,
+        interactions,
+        semanticsIdentifier,
+        verificationCode: verificationCode(Buffer.from(rpChallenge, 'base64')),
+      };
+      started = await api.startNotification(semanticsIdentifier, {
+        ...sessionRequest(login, rpChallenge, interactions),
+        vcType: 'numeric4',
+      });
+    }
     if (started.ok) await logins.update(handle, { ...running, sessionID: started.sessionID });
     const next = started.ok ? `${base}/wait?h=${handle}` : await finish(handle, running, started.ending);
     res.redirect(303, next);

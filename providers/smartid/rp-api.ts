@@ -44,6 +44,16 @@ export class RpApi {
     return { ok: true, sessionID: id };
   }
 
+  /** v2: POST authentication/etsi/{PNOxx-…} */
+  async startV2(semanticsIdentifier: string, body: object): Promise<Started> {
+    const posted = await this.post(`authentication/etsi/${encodeURIComponent(semanticsIdentifier)}`, body);
+    if (!posted.ok) return posted;
+    const id = posted.json.sessionID;
+    if (typeof id !== 'string' || !SESSION_ID.test(id))
+      return { ok: false, ending: { type: 'end', endResult: 'malformed session start' } };
+    return { ok: true, sessionID: id };
+  }
+
   /** POST authentication/device-link/anonymous: the person is whoever confirms in the app. */
   async startDeviceLink(body: object): Promise<DeviceLinkStarted> {
     const posted = await this.post('authentication/device-link/anonymous', body);

@@ -16,7 +16,9 @@ export interface SmartIdLogin {
   requiredLevel: CertificateLevel;
   phase: 'identify' | 'running' | 'done';
   /** notification (personal code typed) or Web2App (the app on this phone, anonymous device link) */
-  flow?: 'notification' | 'web2app';
+  flow?: 'notification' | 'web2app' | 'v2';
+  /** v2: the 64 random bytes whose SHA-512 was sent as the hash to sign (base64) */
+  hashPreimage?: string;
   sessionID?: string;
   rpChallenge?: string;
   interactions?: string;

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   /** pin the RP API's real TLS key (default), another key, or none */
   pin?: 'right' | 'wrong';
   maintenance?: boolean;
+  /** speak RP API v2 (its base URL ends in /v2/) */
+  v2?: boolean;
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
   ca?: TestCa;
 }
@@ -67,7 +69,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = factory.schema.parse({
     ...SMARTID_TEST_ENTRY,
-    url: rp.url,
+    url: options.v2 ? rp.url.replace(/v3\/$/, 'v2/') : rp.url,
+    ...(options.v2 ? { api_version: 'v2' } : {}),
     ca_certificates: [file('sk-ca.pem', ca.pem)],
     pinned_certificates: [file('rp-api.pem', pinned)],
     tls: { ca: file('rp-api-ca.pem', rp.tlsCaPem) },

@@ -5,6 +5,7 @@ import express, { type Router } from 'express';
 import { html, page } from '../../../src/web/html.ts';
 import { verificationCode } from '../protocol.ts';
 import type { TestRpApi } from './server.ts';
+import type { TestSession } from './sessions.ts';
 
 function choices(right: string): string[] {
   const codes = new Set([right]);
@@ -21,6 +22,9 @@ function displayText(interactionsB64: string): string {
   }
 }
 
+/** The code the app offers: computed from the v2 hash, or the v3 rpChallenge. */
+const codeOf = (s: TestSession) => verificationCode(Buffer.from(s.v2Hash ?? s.rpChallenge, 'base64'));
+
 export function phoneRoutes(api: TestRpApi): Router {
   const router = express.Router();
   router.get('/', (_req, res) => {
@@ -34,7 +38,7 @@ export function phoneRoutes(api: TestRpApi): Router {
           html`<h1>Smart-ID test phone</h1><p class="muted">Sessions waiting for the app (reload to see new ones).</p>
 ${sessions.length ? '' : html`<p>No session is waiting.</p>`}
 ${sessions.map((s) => {
-  const right = verificationCode(Buffer.from(s.rpChallenge, 'base64'));
+  const right = codeOf(s);
   return html`<section data-session="${s.id}"><h2>${s.account.givenName} ${s.account.surname}</h2><p>${s.relyingPartyName}: ${displayText(s.interactions)}</p>
 <form method="post" action="phone/${s.id}">${choices(right).map((c) => html`<button class="primary" type="submit" name="code" value="${c}">${c}</button> `)}<button type="submit" name="code" value="refuse">Refuse</button></form></section>`;
 })}`,
@@ -46,7 +50,7 @@ ${sessions.map((s) => {
     const session = api.sessions.get(req.params.id);
     const code = String((req.body as Record<string, unknown> | undefined)?.code ?? '');
     if (session) {
-      const right = verificationCode(Buffer.from(session.rpChallenge, 'base64'));
+      const right = codeOf(session);
       await api.act(session.id, code === 'refuse' ? 'refuse' : code === right ? 'confirm' : 'wrong_vc');
     }
     res.redirect(303, '../phone');

@@ -162,6 +162,50 @@ export class TestRpApi {
       res.json({ sessionID: id });
     });
 
+    // v2 (notification only): a SHA-512 hash to sign, the interactions as a plain array
+    router.post('/v2/authentication/etsi/:id', (req, res) => {
+      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const rp = this.options.relyingParties.find(
+        (r) => r.uuid === body.relyingPartyUUID && r.name === body.relyingPartyName,
+      );
+      if (!rp) return problem(res, 401, 'Unauthorized');
+      const hash = typeof body.hash === 'string' ? body.hash : '';
+      const level = body.certificateLevel ?? 'QUALIFIED';
+      const interactions = body.allowedInteractionsOrder;
+      if (
+        body.hashType !== 'SHA512' ||
+        Buffer.from(hash, 'base64').length !== 64 ||
+        !Array.isArray(interactions) ||
+        interactions.length === 0 ||
+        (level !== 'QUALIFIED' && level !== 'ADVANCED')
+      )
+        return problem(res, 400, 'Bad Request');
+      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
+      if (!account) return problem(res, 404, 'Object not found');
+      if (level === 'QUALIFIED' && account.level === 'ADVANCED') return problem(res, 471, 'No suitable account');
+      const id = newSessionId();
+      this.sessions.set(id, {
+        id,
+        account,
+        relyingPartyName: rp.name,
+        rpChallenge: '',
+        v2Hash: hash,
+        interactions: Buffer.from(JSON.stringify(interactions)).toString('base64'),
+        hashAlgorithm: 'SHA-512',
+        requestedLevel: level,
+        certificateLevel: account.level ?? 'QUALIFIED',
+        flowType: 'Notification',
+        createdAt: Date.now(),
+        waiters: [],
+      });
+      res.json({ sessionID: id });
+    });
+    router.get('/v2/session/:id', (req, res, next) => {
+      req.url = `/v3/session/${encodeURIComponent(req.params.id)}${req.url.slice(req.path.length)}`;
+      next();
+    });
+
     // Web2App: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
     router.post('/v3/authentication/device-link/anonymous', (req, res) => {
       const request = accept(req, res);

@@ -1,6 +1,6 @@
 // Sessions of the test RP API and how they complete: the app's answer is signed here exactly as the
 // Smart-ID app signs it (ACSP_V2 payload, RSASSA-PSS), with the account's certificate.
-import { constants, createHash, randomBytes, randomUUID, sign } from 'node:crypto';
+import { constants, createHash, privateEncrypt, randomBytes, randomUUID, sign } from 'node:crypto';
 import { acspV2Payload, HASHES, type HashAlgorithm } from '../protocol.ts';
 import type { TestAccount } from './accounts.ts';
 import type { IssuedCertificate } from './ca.ts';
@@ -18,6 +18,8 @@ export interface TestSession {
   certificateLevel: 'QUALIFIED' | 'ADVANCED';
   createdAt: number;
   flowType: 'Notification' | 'Web2App';
+  /** v2 sessions: the hash to sign (base64, SHA-512) instead of an ACSP_V2 payload */
+  v2Hash?: string;
   /** device links: the session's token and secret, and where the app returns the browser */
   sessionToken?: string;
   sessionSecret?: string;
@@ -47,6 +49,7 @@ export function completion(
   schemeName: string,
 ): object {
   if (action !== 'confirm') return { state: 'COMPLETE', result: { endResult: ENDS[action] } };
+  if (session.v2Hash) return completionV2(session, cert);
   const misbehave = session.account.misbehave;
   const hashAlgorithm: HashAlgorithm = misbehave === 'other_hash' ? 'SHA-256' : session.hashAlgorithm;
   const hash = HASHES[hashAlgorithm];
@@ -98,5 +101,22 @@ export function completion(
     },
     cert: { value: cert.certificate.raw.toString('base64'), certificateLevel: session.certificateLevel },
     interactionTypeUsed,
+  };
+}
+
+/** DigestInfo prefix of SHA-512 (RFC 8017 9.2): what a v2 signature covers, before the hash itself. */
+const SHA512_DIGEST_INFO = Buffer.from('3051300d060960864801650304020305000440', 'hex');
+
+/** v2: PKCS#1 v1.5 over the relying party's hash, signed as a prehashed digest (the app never sees the data). */
+function completionV2(session: TestSession, cert: IssuedCertificate): object {
+  const digestInfo = Buffer.concat([SHA512_DIGEST_INFO, Buffer.from(session.v2Hash!, 'base64')]);
+  const signature = privateEncrypt({ key: cert.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo);
+  if (session.account.misbehave === 'bad_signature') signature[signature.length - 1]! ^= 1;
+  return {
+    state: 'COMPLETE',
+    result: { endResult: 'OK', documentNumber: `${session.account.semanticsIdentifier}-MOCK-Q` },
+    signature: { value: signature.toString('base64'), algorithm: 'sha512WithRSAEncryption' },
+    cert: { value: cert.certificate.raw.toString('base64'), certificateLevel: session.certificateLevel },
+    interactionFlowUsed: 'confirmationMessageAndVerificationCodeChoice',
   };
 }
