@@ -201,10 +201,6 @@ export class TestRpApi {
       });
       res.json({ sessionID: id });
     });
-    router.get('/v2/session/:id', (req, res, next) => {
-      req.url = `/v3/session/${encodeURIComponent(req.params.id)}${req.url.slice(req.path.length)}`;
-      next();
-    });
 
     // Web2App: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
     router.post('/v3/authentication/device-link/anonymous', (req, res) => {
@@ -231,9 +227,10 @@ export class TestRpApi {
     });
     router.use('/device-link', deviceLinkRoutes(this));
 
-    router.get('/v3/session/:id', async (req, res) => {
+    // v2 and v3 sessions are polled alike
+    router.get(['/v2/session/:id', '/v3/session/:id'], async (req, res) => {
       if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
-      const session = this.sessions.get(req.params.id);
+      const session = this.sessions.get(String(req.params.id));
       if (!session) return problem(res, 404, 'Session not found');
       // a device-link session waits for its link to be opened, whoever holds the phone
       const auto = session.flowType === 'Notification' ? AUTO[session.account.behaviour] : undefined;
