@@ -10,17 +10,14 @@ import { endPage, expiredPage, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told, type Ending } from './results.ts';
 import type { Started } from './rp-api.ts';
-import { deviceLink, returnMatchesSession } from './device-link.ts';
+import { web2appRoutes } from './web2app-routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
 import type { SmartIdAdapter } from './adapter.ts';
-
-/** The app's language codes (ISO 639-2) for the page's. */
-const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
 
 /** The shortest long poll SK allows: what a page load (no script) waits at most. */
 const PAGE_POLL_MS = 1000;
 
-const str = (v: unknown): string => (typeof v === 'string' && v.length <= 200 ? v : '');
+export const str = (v: unknown): string => (typeof v === 'string' && v.length <= 200 ? v : '');
 
 export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   const { config, logins, api } = adapter;
@@ -167,86 +164,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     res.redirect(303, next);
   });
 
-  // Web2App: an anonymous device-link session; the browser goes to the app and comes back to /return
-  router.post('/app', form, async (req, res) => {
-    noStore(res);
-    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
-    const login = await logins.get(handle);
-    if (!login || !config.web2app)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
-    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
-    const rpChallenge = newRpChallenge();
-    const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
-    const initialCallbackUrl = `${adapter.publicBase}/return?h=${handle}`;
-    const started = await api.startDeviceLink({
-      ...sessionRequest(login, rpChallenge, interactions),
-      initialCallbackUrl,
-    });
-    const running: SmartIdLogin = {
-      ...login,
-      phase: 'running',
-      flow: 'web2app',
-      rpChallenge,
-      interactions,
-      initialCallbackUrl,
-    };
-    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
-    await logins.update(handle, { ...running, sessionID: started.sessionID, sessionSecret: started.sessionSecret });
-    const link = deviceLink({
-      deviceLinkBase: started.deviceLinkBase,
-      deviceLinkType: 'Web2App',
-      sessionToken: started.sessionToken,
-      sessionSecret: started.sessionSecret,
-      schemeName: adapter.schemeName,
-      rpChallenge,
-      relyingPartyName: config.relying_party_name,
-      brokeredRpName: '',
-      interactions,
-      initialCallbackUrl,
-      lang: APP_LANG[login.lang],
-    });
-    res.redirect(303, link);
-  });
-
-  // The app sends the browser back here: the digest proves the return belongs to this session; the
-  // verifier is kept for the callback, which checks it against the signed userChallenge.
-  router.get('/return', async (req, res) => {
-    noStore(res);
-    const handle = str(req.query.h);
-    const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
-    if (
-      login.flow !== 'web2app' ||
-      !login.sessionSecret ||
-      !returnMatchesSession(str(req.query.sessionSecretDigest), login.sessionSecret)
-    ) {
-      adapter.logger.warn('Smart-ID return refused', {
-        providerId: adapter.id,
-        reason: 'sessionSecretDigest mismatch',
-      });
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage(login.lang, nonce(res)));
-    }
-    const verifier = str(req.query.userChallengeVerifier);
-    if (verifier && !login.userChallengeVerifier) {
-      Object.assign(login, { userChallengeVerifier: verifier });
-      await logins.update(handle, login);
-    }
-    if (login.phase === 'running') {
-      const next = await pollOnce(handle, login, config.long_poll_ms);
-      return void res.redirect(303, next ?? `${base}/wait?h=${handle}`);
-    }
-    res.redirect(303, `${base}/wait?h=${handle}`);
-  });
+  web2appRoutes(router, { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce });
 
   router.get('/wait', async (req, res) => {
     noStore(res);
