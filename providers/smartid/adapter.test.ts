@@ -1,9 +1,12 @@
 // The Smart-ID adapter against the test RP API over pinned TLS: the conformance run every adapter passes,
 // every end result (page and OAuth error), and every certificate or signature defect refused.
+import { randomBytes } from 'node:crypto';
 import { BrokerError } from '../../src/login/broker.ts';
+import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
 import { brokerFor } from '../../test/support/broker.ts';
+import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
@@ -16,8 +19,13 @@ beforeAll(async () => {
 
 const OK = { country: 'LV', code: '030303-10004' };
 
+// the adapter keeps its logins in a real Redis here (its own key prefix; keys expire with the login)
 adapterConformance('smartid', async () => {
-  const h = await startHarness({ ca: ca ?? (await TestCa.create()) });
+  const store = new RedisStore({
+    url: process.env.VPM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `vpm-test-smartid-${randomBytes(6).toString('hex')}:`,
+  });
+  const h = await startHarness({ ca: ca ?? (await TestCa.create()), store });
   return {
     adapter: h.adapter,
     callbackUrl: h.callbackUrl,
@@ -28,7 +36,10 @@ adapterConformance('smartid', async () => {
     },
     withState: (cb, state) => ({ ...cb, params: { ...cb.params, state } }),
     expectedSubject: 'PNOLV-030303-10004',
-    teardown: () => h.close(),
+    teardown: async () => {
+      await h.close();
+      await store.close();
+    },
   };
 });
 
@@ -63,6 +74,12 @@ const defects: Record<string, { account: TestAccount; detail: RegExp }> = {
   'keyUsage without digitalSignature': {
     account: person({ certificate: { noDigitalSignature: true } }),
     detail: /keyUsage lacks digitalSignature/,
+  },
+  "another person's certificate": {
+    account: person({
+      certificate: { subject: { semanticsIdentifier: 'PNOLV-030303-10004', givenName: 'OK', surname: 'TESTNUMBER' } },
+    }),
+    detail: /belongs to another person than the one asked/,
   },
   'bad signature': { account: person({ misbehave: 'bad_signature' }), detail: /signature does not verify/ },
   'swapped user challenge': {
@@ -193,6 +210,33 @@ describe('Smart-ID end results and defects', () => {
     expect(oauth).toBe(oauthError);
     expect(err.userInformed).toBe(true);
     expect(endPage).toContain(text);
+  });
+
+  test('the waiting page shows the code in the language chosen on it (Russian too), and works without scripts', async () => {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'lv',
+      correlationId: 'c',
+    });
+    const handle = new URL((action as { url: string }).url).searchParams.get('h')!;
+    const base = `${h.origin}/providers/smartid`;
+    const posted = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ h: handle, ...codeOf(phoneHolder) }),
+    });
+    expect(posted.headers.get('location')).toBe(`/providers/smartid/wait?h=${handle}`);
+    const waiting = await fetch(`${base}/wait?h=${handle}&lang=ru`);
+    const body = await waiting.text();
+    expect(waiting.headers.get('cache-control')).toBe('no-store');
+    expect(body).toContain('Подтвердите в приложении Smart-ID');
+    expect(body).toContain('<meta http-equiv="refresh" content="3">');
+    const session = h.rp.api.running(phoneHolder.semanticsIdentifier)[0]!;
+    expect(body).toContain(`>${verificationCode(Buffer.from(session.rpChallenge, 'base64'))}</p>`);
+    await h.phone(phoneHolder.semanticsIdentifier, 'refuse');
   });
 
   test('cancel on the waiting page: user_cancel straight back to the service', async () => {

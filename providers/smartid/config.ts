@@ -17,7 +17,7 @@ export const smartIdSchema = providerBaseSchema.extend({
     .string()
     .min(1)
     .refine((n) => Buffer.byteLength(n, 'utf8') <= 32, 'must be at most 32 bytes of UTF-8'),
-  /** what the app shows per agency service (client_id -> text); others see the client's own name */
+  /** what the app shows per agency service (client_id -> text); other services show relying_party_name */
   service_names: z.record(z.string().min(1), z.string().min(1).max(200)).default({}),
   /** the lowest certificate level accepted: QUALIFIED -> high, ADVANCED -> substantial */
   certificate_level: z.enum(['QUALIFIED', 'ADVANCED']).default('QUALIFIED'),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import express from 'express';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { StartAction } from '../../src/broker/adapter.ts';
+import type { Store } from '../../src/store/store.ts';
 import { adapterDeps, type MemoryLogger } from '../../test/support/broker.ts';
 import { SMARTID_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import type { SmartIdAdapter } from './adapter.ts';
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   /** pin the RP API's real TLS key (default), another key, or none */
   pin?: 'right' | 'wrong';
   maintenance?: boolean;
+  /** where the adapter keeps its logins (default: in memory) */
+  store?: Store;
   /** speak RP API v2 (its base URL ends in /v2/) */
   v2?: boolean;
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
@@ -77,7 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     long_poll_ms: 1000,
     ...options.entry,
   });
-  const deps = adapterDeps(dir, { baseUrl: origin });
+  const deps = { ...adapterDeps(dir, { baseUrl: origin }), ...(options.store ? { store: options.store } : {}) };
   const adapter = (await factory.create(config, deps)) as SmartIdAdapter;
   app.use((_req, res, next) => {
     res.locals.cspNonce = 'test-nonce';

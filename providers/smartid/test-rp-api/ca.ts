@@ -39,6 +39,8 @@ export interface CertificateOptions {
   eku?: 'smart-id' | 'client-auth' | 'none';
   /** no digitalSignature in keyUsage */
   noDigitalSignature?: boolean;
+  /** the certificate names another person than the account's */
+  subject?: { semanticsIdentifier: string; givenName: string; surname: string };
 }
 
 const serial = () =>
@@ -152,6 +154,7 @@ export class TestCa {
       this.foreign ??= TestCa.create('TEST of Rogue Issuer');
       return (await this.foreign).issuePerson(person, { ...options, foreignIssuer: false });
     }
+    if (options.subject) return this.issuePerson(options.subject, { ...options, subject: undefined });
     const keys = await newKeys();
     const now = Date.now();
     const level = options.level ?? 'QUALIFIED';
