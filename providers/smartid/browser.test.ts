@@ -99,6 +99,23 @@ test('without scripts: the waiting page refreshes itself until the phone has con
   }
 });
 
+test('without scripts: not confirmed in time, the Smart-ID page says so and its button leads straight to the service (access_denied)', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/demo/login?lang=en&idp=demo-smartid`);
+    await page.fill('input[name=code]', '030403-10083');
+    await page.click('button[type=submit].primary');
+    await page.waitForSelector('text=The login was not confirmed in time. Please try again.');
+    await page.click('a.button.primary');
+    // no second page from the gateway: the service hears access_denied at once
+    await page.waitForURL(/\/demo\/callback/);
+    expect(await page.textContent('body')).toContain('access_denied');
+  } finally {
+    await context.close();
+  }
+});
+
 test('without scripts: refused on the phone, the user is told so and the service gets user_cancel', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   try {

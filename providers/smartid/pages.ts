@@ -49,7 +49,7 @@ export function waitPage(o: { lang: Lang; base: string; handle: string; code: st
 <noscript><p><a class="button" href="${base}/wait?h=${handle}&lang=${lang}">${msg(lang, 'refresh')}</a></p></noscript>
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
-<script nonce="${o.nonce}" data-status="${status}">(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
+<script nonce="${o.nonce}" data-status="${status}">(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
   return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce });
 }
 
