@@ -49,7 +49,7 @@ test('each error names the exact path', () => {
       'cookie_keys: required in production (at least one secret of 32+ characters)',
       expect.stringMatching(/^providers\[0\]\.loa: /),
       expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
-      'providers[2].type: must be one of mock, banklink, oidc, saml',
+      `providers[2].type: must be one of ${[...ADAPTER_FACTORIES.keys()].join(', ')}`,
     ]),
   );
 });
