@@ -6,6 +6,7 @@ import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
 import { brokerFor } from '../../test/support/broker.ts';
+import { readCertificates } from './adapter.ts';
 import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
@@ -311,6 +312,28 @@ describe('Smart-ID transport', () => {
       expect([err.code, OAUTH_ERRORS[err.code]!.error]).toEqual(['temporarily_unavailable', 'temporarily_unavailable']);
       expect(err.detail).toContain('ERR_VPM_TLS_PIN_MISMATCH');
       expect(h.rp.api.sessions.size).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("at SK's certificate rotation both pinned leaves are accepted: the old one pinned first, the served one second", async () => {
+    const h = await startHarness({ ca, pin: 'rotation' });
+    try {
+      expect(readCertificates(h.adapter.config.pinned_certificates[0]!)).toHaveLength(2);
+      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+      const { action } = await t.broker.begin({
+        uid: 'u',
+        clientId: 'c',
+        providerId: 'smartid',
+        locale: 'en',
+        correlationId: 'c',
+      });
+      const arrival = await walk(h, action, OK);
+      if (!('callback' in arrival)) throw new Error('no callback');
+      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
+        identity: { subject: 'PNOLV-030303-10004' },
+      });
     } finally {
       await h.close();
     }

@@ -26,8 +26,8 @@ export interface HarnessOptions {
   accounts?: TestAccount[];
   /** extra entry fields (service_names, certificate_level…) */
   entry?: Record<string, unknown>;
-  /** pin the RP API's real TLS key (default), another key, or none */
-  pin?: 'right' | 'wrong';
+  /** pin the RP API's real TLS key (default), another key only, or both (SK's yearly rotation) */
+  pin?: 'right' | 'wrong' | 'rotation';
   maintenance?: boolean;
   /** where the adapter keeps its logins (default: in memory) */
   store?: Store;
@@ -65,7 +65,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
-  const pinned = options.pin === 'wrong' ? (await ca.issueServer()).certPem : rp.serverCertPem;
+  const other = options.pin === 'wrong' || options.pin === 'rotation' ? (await ca.issueServer()).certPem : '';
+  const pinned = options.pin === 'wrong' ? other : `${other}${rp.serverCertPem}`;
   const app = express();
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
