@@ -16,7 +16,7 @@ import type { SmartIdAdapter } from './adapter.ts';
 import { factory } from './index.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';
-import { startTestRpApi, type RunningTestRpApi } from './test-rp-api/server.ts';
+import { startTestRpApi, type RunningTestRpApi } from './test-rp-api/listen.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
 
 export const RP_UUID = SMARTID_TEST_ENTRY.relying_party_uuid;

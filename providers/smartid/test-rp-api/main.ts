@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestCa } from './ca.ts';
-import { startTestRpApi } from './server.ts';
+import { startTestRpApi } from './listen.ts';
 
 const usage =
   'usage: node providers/smartid/test-rp-api/main.ts [--port 4300] [--host 127.0.0.1] [--dir var/dev/smartid] [--rp-uuid <uuid>] [--rp-name DEMO]';

@@ -1,14 +1,12 @@
 // A protocol-faithful Smart-ID RP API v3 (notification flow) for tests and the demo: relying parties
 // authenticate by UUID and name, requests are validated as SK validates them (problem JSON on errors),
 // sessions are long-polled, and a control API plays the user's phone. Runs in-process (router()) or on
-// its own port over HTTPS with its own test CA (startTestRpApi(), ./main.ts).
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+// its own port over HTTPS with its own test CA (./listen.ts, ./main.ts).
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { type HashAlgorithm, isHashAlgorithm } from '../protocol.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
-import { TestCa, type IssuedCertificate } from './ca.ts';
+import type { IssuedCertificate, TestCa } from './ca.ts';
 import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
@@ -267,43 +265,4 @@ export class TestRpApi {
     router.use('/phone', phoneRoutes(this));
     return router;
   }
-}
-
-export interface RunningTestRpApi {
-  api: TestRpApi;
-  /** base URL of the v3 API, ending in /v3/ */
-  url: string;
-  /** the control API's base (…/control) */
-  controlUrl: string;
-  /** PEM of the RP API's TLS certificate: pin it (pinned_certificates) */
-  serverCertPem: string;
-  /** PEM of the CA that issued the TLS certificate (tls.ca) */
-  tlsCaPem: string;
-  close(): Promise<void>;
-}
-
-/** The test RP API on its own HTTPS port (0: any free one), with a TLS certificate from its own CA. */
-export async function startTestRpApi(
-  options: Omit<TestRpApiOptions, 'ca'> & { ca?: TestCa; port?: number; host?: string },
-): Promise<RunningTestRpApi> {
-  const ca = options.ca ?? (await TestCa.create());
-  const api = new TestRpApi({ ...options, ca });
-  const tls = await ca.issueServer();
-  const app = express();
-  app.use(api.router());
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.chainPem, minVersion: 'TLSv1.2' }, app);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `https://127.0.0.1:${port}`;
-  return {
-    api,
-    url: `${origin}/v3/`,
-    controlUrl: `${origin}/control`,
-    serverCertPem: tls.certPem,
-    tlsCaPem: ca.root.cert.toString('pem'),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
