@@ -38,12 +38,21 @@ export class BrokerError extends Error {
   readonly login: LoginRecord | undefined;
   /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
   readonly spent: LoginTrace | undefined;
-  constructor(code: BrokerError['code'], detail: string, login?: LoginRecord, spent?: LoginTrace) {
+  /** the provider's own page already told the user why (ProviderError.userInformed) */
+  readonly userInformed: boolean;
+  constructor(
+    code: BrokerError['code'],
+    detail: string,
+    login?: LoginRecord,
+    spent?: LoginTrace,
+    userInformed = false,
+  ) {
     super(`${code}: ${detail}`);
     this.code = code;
     this.detail = detail;
     this.login = login;
     this.spent = spent;
+    this.userInformed = userInformed;
   }
 }
 
@@ -83,6 +92,7 @@ export class Broker {
         acr: req.acr,
         locale: providerLocale(req.locale),
         correlationId: req.correlationId,
+        clientId: req.clientId,
       });
     } catch (err) {
       const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
@@ -140,7 +150,7 @@ export class Broker {
       // the login is known: the service must still hear back, even when its audit trail cannot be written
       if (err instanceof AuditUnavailableError)
         throw new BrokerError('audit_unavailable', 'audit log unavailable', login);
-      if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login);
+      if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login, undefined, err.userInformed);
       throw err;
     }
   }

@@ -80,6 +80,7 @@ export async function receiveAnswer(
   let result: LoginResult;
   let uid: string;
   let locale: UiLocale;
+  let userInformed = false;
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method);
     ({ uid, locale } = login);
@@ -88,13 +89,16 @@ export async function receiveAnswer(
     if (!(err instanceof BrokerError)) throw err;
     if (!err.login) return { outcome: deadEnd(err), locale: undefined };
     ({ uid, locale } = err.login);
+    userInformed = err.userInformed;
     result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
   }
   await deps.results.set(uid, result);
   const back = handBackPath(uid);
-  // A cancel goes straight back to the service; any other failure first tells the user what happened and
-  // then returns by itself; where another provider may do, the selection page is offered too.
-  if (result.ok || result.error === 'user_cancel') return { outcome: { type: 'redirect', url: back }, locale };
+  // A cancel goes straight back to the service, as does a failure the provider's own page already
+  // explained; any other failure first tells the user what happened and then returns by itself; where
+  // another provider may do, the selection page is offered too.
+  if (result.ok || result.error === 'user_cancel' || userInformed)
+    return { outcome: { type: 'redirect', url: back }, locale };
   const retry = RETRY_PROBLEMS.has(result.problem) ? `/interaction/${uid}` : undefined;
   return {
     outcome: { type: 'refuse', status: 400, problem: result.problem, back, retry, reference: uid, autoReturn: true },

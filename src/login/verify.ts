@@ -85,6 +85,6 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
         : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
     deps.logger.warn('provider callback refused', { ...base, code, detail });
     await deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
-    throw new ProviderError(code, detail);
+    throw new ProviderError(code, detail, { userInformed: err instanceof ProviderError && err.userInformed });
   }
 }

@@ -48,7 +48,7 @@ test('each error names the exact path', () => {
       'clients[1].client_secret: must be at least 32 characters in production',
       expect.stringMatching(/^providers\[0\]\.loa: /),
       expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
-      'providers[2].type: must be one of mock, banklink, oidc, saml',
+      `providers[2].type: must be one of ${[...ADAPTER_FACTORIES.keys()].join(', ')}`,
     ]),
   );
 });

@@ -64,6 +64,19 @@ export const SAML_TEST_ENTRY = {
   onboarding: eidOnboarding('testing'),
 };
 
+/** A Smart-ID RP API (SK's demo relying party) in testing; add `url`, `ca_certificates`, `tls`, `pinned_certificates`. */
+export const SMARTID_TEST_ENTRY = {
+  id: 'smartid',
+  type: 'smartid',
+  name: { lv: 'Smart-ID', en: 'Smart-ID' },
+  kind: 'eid',
+  loa: 'high',
+  onboarding: eidOnboarding('testing'),
+  relying_party_uuid: '00000000-0000-4000-8000-000000000000',
+  relying_party_name: 'DEMO',
+  environment: 'demo',
+};
+
 /** Mutual-TLS material for a back channel, as file paths. */
 export interface BackChannelTls {
   ca: string;
