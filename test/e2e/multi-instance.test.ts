@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import type { RunningTestBank } from '../../providers/banklink/test-bank/bank.ts';
 import { exchangeCode, rpConfig } from '../support/gateway.ts';
 import { runCli } from '../support/cli.ts';
