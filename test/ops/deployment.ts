@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { startTestBank, type RunningTestBank } from '../../providers/banklink/test-bank/bank.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
 import { generateKeyMaterial } from '../../providers/banklink/test-bank/material.ts';
-import { type Hop, parseAutoPost } from '../support/browser.ts';
+import { Browser, type Hop, parseAutoPost } from '../support/browser.ts';
 import { atRp, beginLogin, chooseProvider, mockProviderLogin, RP_REDIRECT, RP_SECRET } from '../support/gateway.ts';
 import { BANKLINK_TEST_ENTRY, MOCK_PROVIDER } from '../support/provider-entries.ts';
 
@@ -81,8 +81,9 @@ export interface AtProvider {
   page: Hop;
 }
 
-export async function toProvider(rp: oidc.Configuration, kind: Kind): Promise<AtProvider> {
-  const login = await beginLogin(rp);
+/** `browser`: one with connections of its own (a client address of 127.0.0.0/8), else the shared fetch. */
+export async function toProvider(rp: oidc.Configuration, kind: Kind, browser = new Browser()): Promise<AtProvider> {
+  const login = await beginLogin(rp, {}, browser);
   const b = login.browser;
   const selection = await b.follow(login.hop, (h) => h.status === 200 || atRp(h));
   if (selection.status !== 200) throw new Error(`no selection page: ${selection.status} ${selection.url}`);
@@ -102,21 +103,25 @@ export async function finishAtProvider({ kind, login, page }: AtProvider): Promi
   const b = login.browser;
   let back: Hop;
   if (kind === 'mock') back = await mockProviderLogin(b, page, 0);
-  else {
-    const form = parseForms(page.body, page.url).find((f) => f.id === 'login');
-    if (!form) throw new Error(`no bank login form: ${page.status} ${page.url} ${page.body.slice(0, 200)}`);
-    const codePage = await b.post(form.action, { ...form.fields, user: 'janis' });
-    const confirm = parseForms(codePage.body, codePage.url).find((f) => f.id === 'confirm')!;
-    back = await b.post(confirm.action, { ...confirm.fields, code: '123456' });
-  }
+  else back = await bankAnswerPage({ kind, login, page });
   const final = await b.follow(back, atRp);
   if (!atRp(final))
     throw new Error(`login did not come back: ${final.status} ${final.url} ${final.body.slice(0, 300)}`);
   return new URL(final.location!);
 }
 
+/** At the bank: log in as janis, confirm with the one-time code; the page auto-posting the signed answer. */
+export async function bankAnswerPage({ login, page }: AtProvider): Promise<Hop> {
+  const b = login.browser;
+  const form = parseForms(page.body, page.url).find((f) => f.id === 'login');
+  if (!form) throw new Error(`no bank login form: ${page.status} ${page.url} ${page.body.slice(0, 200)}`);
+  const codePage = await b.post(form.action, { ...form.fields, user: 'janis' });
+  const confirm = parseForms(codePage.body, codePage.url).find((f) => f.id === 'confirm')!;
+  return b.post(confirm.action, { ...confirm.fields, code: '123456' });
+}
+
 /** A whole login: the service's redirect with the code, and what it sent (for the token request). */
-export async function login(rp: oidc.Configuration, kind: Kind) {
-  const at = await toProvider(rp, kind);
+export async function login(rp: oidc.Configuration, kind: Kind, browser?: Browser) {
+  const at = await toProvider(rp, kind, browser);
   return { ...at.login, callback: await finishAtProvider(at) };
 }
