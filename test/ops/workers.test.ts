@@ -34,7 +34,10 @@ let scrapeUrl: string;
 let rp: oidc.Configuration;
 let client = 1;
 /** each login from another client address, so on connections of its own, which the primary deals out in turn */
-const browser = () => new Browser({ localAddress: `127.0.0.${(client += 1)}` });
+function browser(): Browser {
+  client += 1;
+  return new Browser({ localAddress: `127.0.0.${client}` });
+}
 
 function freePort(): Promise<number> {
   return new Promise((ok) => {
