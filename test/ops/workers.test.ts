@@ -4,7 +4,7 @@
 // and serves; SIGTERM to the primary lets a bank answer in flight complete, and every worker drains.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,9 +156,18 @@ test('SIGTERM: a bank answer in flight completes, every worker drains, exit 0, t
   expect(await gateway.exit).toEqual({ code: 0, signal: null });
   const stopped = gateway.output.slice(from).match(/"worker":\d,"signal":"SIGTERM","msg":"gateway stopped"/g);
   expect(stopped).toHaveLength(2);
-  const verify = await runCli(['audit', 'verify', join(dir, 'audit')]);
+  // --config checks each worker's log against that worker's own witnesses (file and Redis)
+  const config = join(dir, 'gateway.yaml');
+  const verify = await runCli(['audit', 'verify', '--config', config]);
+  expect(verify.stdout.match(/the log agrees with the witnesses/g)).toHaveLength(2);
   expect(verify.stdout).toContain('all 2 logs verify');
   expect(verify.code).toBe(0);
+  // worker 1's witness put in place of worker 2's: worker 2's log no longer agrees with its witness
+  const witness = (n: number) => join(dir, 'audit-key', `audit-witness.worker-${n}.json`);
+  copyFileSync(witness(1), witness(2));
+  const swapped = await runCli(['audit', 'verify', '--config', config]);
+  expect(swapped.stdout).toContain('FAILED: 1 of 2 logs: worker-2');
+  expect(swapped.code).toBe(1);
   for (const spelling of [PERSONAL_CODE, PERSONAL_CODE.replace('-', '')])
     expect(gateway.output).not.toContain(spelling);
 }, 120_000);
