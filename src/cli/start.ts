@@ -96,7 +96,12 @@ export const runStart = command({
       const config = { ...loaded, audit: workerAuditConfig(loaded.audit, worker) };
       const listening = (info: Listening) => process.send!({ type: LISTENING_MESSAGE, info });
       // a worker that cannot start ends (its IPC channel would keep it alive): the primary decides what next
-      if (!(await runInstance({ config, worker, listening, refused, exit }))) exit(EXIT_FAILED);
+      try {
+        if (!(await runInstance({ config, worker, listening, refused, exit }))) exit(EXIT_FAILED);
+      } catch (err) {
+        refused(`vpm-gateway: worker ${worker}: ${(err as Error).message}`);
+        exit(EXIT_FAILED);
+      }
       return KEEPS_RUNNING;
     }
 

@@ -44,6 +44,9 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   const { config, worker } = options;
   const root = createLogger(config.log_level);
   const logger = worker === undefined ? root : root.child({ worker });
+  // the primary serves the scrape, summing what each worker's registry answers over IPC; a worker still
+  // starting answers at once with nothing rather than holding the scrape until it times out
+  if (cluster.isWorker && config.metrics) new AggregatorRegistry();
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
     // refuses insecure configuration (the VPM security levels) and an unwritable or locked audit log
@@ -55,17 +58,22 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   }
   // loopback unless server.host says otherwise when the demo runs; else every interface
   const host = config.server?.host ?? (config.demo.enabled ? '127.0.0.1' : undefined);
-  // HTTPS (optionally requesting client certificates) when server.tls is configured
-  const server = await listen(gateway.app, config.server, config.port, host);
+  let server: Awaited<ReturnType<typeof listen>>;
+  let mtlsServer: Awaited<ReturnType<typeof listenMtls>>;
+  try {
+    // HTTPS (optionally requesting client certificates) when server.tls is configured
+    server = await listen(gateway.app, config.server, config.port, host);
+    // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
+    mtlsServer = await listenMtls(gateway.app, config.server, host);
+  } catch (err) {
+    // a port in use: the audit log is checkpointed and its lock released before the error is reported
+    await gateway.close();
+    throw err;
+  }
   gateway.warmUp();
-  // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
-  const mtlsServer = await listenMtls(gateway.app, config.server, host);
   let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
-  if (gateway.metrics && cluster.isWorker) {
-    // the primary serves the scrape, summing what each worker's registry answers over IPC
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries(gateway.metrics.registry);
-  } else if (gateway.metrics && config.metrics) {
+  if (gateway.metrics && cluster.isWorker) AggregatorRegistry.setRegistries(gateway.metrics.registry);
+  else if (gateway.metrics && config.metrics) {
     metricsServer = await listenMetrics(gateway.metrics, config.metrics);
   }
   const info: Listening = {

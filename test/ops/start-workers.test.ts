@@ -1,15 +1,20 @@
 // How many workers `start` runs and what each writes: one per core on a shared store, one on the
 // in-memory store (said in the notice), more refused there; a worker's own audit log and witness; the
 // restart backoff; and terminal logs made readable without losing the redaction.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { auditConfigSchema } from '../../src/audit/config.ts';
 import { UsageError } from '../../src/cli/command.ts';
 import { workerCount } from '../../src/cli/start.ts';
 import { createLogger, stderrLines } from '../../src/logger.ts';
 import { restartDelay } from '../../src/ops/cluster.ts';
 import { workerAuditConfig } from '../../src/ops/worker-audit.ts';
+import { MOCK_BANK } from '../support/provider-entries.ts';
+import { instanceConfig } from './deployment.ts';
 import { GatewayProcess, root } from './processes.ts';
 
 const redis = { store: { type: 'redis' as const, url: 'redis://127.0.0.1:6379', prefix: 'x:' } };
@@ -46,6 +51,37 @@ test('start --workers 2 on the in-memory store exits 1 naming the config, never 
     expect(await demo.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   } finally {
     rmSync(cwd, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('start --workers 2 on a port in use exits 1 with the reason: no worker is left waiting', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'vpm-workers-port-'));
+  const prefix = `vpmtest:workers-port:${randomBytes(6).toString('hex')}:`;
+  const taken = net.createServer();
+  await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+  try {
+    const config = instanceConfig(join(cwd, 'gateway.yaml'), {
+      dir: cwd,
+      issuer: 'http://127.0.0.1:3000',
+      port: (taken.address() as net.AddressInfo).port,
+      redisUrl: process.env.VPM_TEST_REDIS_URL!,
+      prefix,
+      bank: MOCK_BANK,
+      audit: { dir: join(cwd, 'audit') },
+    });
+    const gateway = new GatewayProcess(['start', '--config', config, '--workers', '2'], { cwd });
+    expect(await gateway.exit).toEqual({ code: 1, signal: null });
+    expect(gateway.output).toMatch(/worker 1: (listen|bind) EADDRINUSE/);
+    // the worker closed its audit log on the way out: no writer lock left behind
+    expect(existsSync(join(cwd, 'audit/worker-1/writer.lock'))).toBe(false);
+    expect(gateway.output).toContain('worker 1 stopped before it listened');
+  } finally {
+    taken.close();
+    rmSync(cwd, { recursive: true, force: true });
+    const redis = new Redis(process.env.VPM_TEST_REDIS_URL!);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
 }, 60_000);
 
