@@ -56,7 +56,7 @@ test('start --workers 2 on the in-memory store exits 1 naming the config, never 
 
 test('start --workers 2 on a port in use exits 1 with the reason: no worker is left waiting', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'vpm-workers-port-'));
-  const prefix = `vpmtest:workers-port:${randomBytes(6).toString('hex')}:`;
+  const prefix = `vpmtest:wport:${randomBytes(6).toString('hex')}:`;
   const taken = net.createServer();
   await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
   try {
