@@ -89,7 +89,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
       worker.once('exit', (code, signal) => {
         slot.worker = undefined;
         resolve(undefined);
-        if (started && !stopping) restart(slot, code, signal);
+        // one that had listened is restarted even while others still start; one that never did is a
+        // failed start-up (handled by the caller) until the instance is up
+        if (!stopping && (started || slot.listening)) restart(slot, code, signal);
       });
     });
 

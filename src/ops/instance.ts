@@ -1,7 +1,8 @@
 // One gateway process serving requests: `start` with one worker, or one worker of `start --workers N`.
 // It listens, says where, and on SIGINT/SIGTERM shuts down gracefully: listeners stop accepting, requests
 // in flight finish (at most server.shutdown_timeout seconds), adapters close, the audit log is flushed and
-// checkpointed, the store closed; exit 0. A worker also stops when its primary is gone.
+// checkpointed, the store closed; exit 0. A worker whose primary is gone ends at once (node:cluster):
+// its entries are durable, and the next start takes its writer lock over and records that.
 import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { AuditUnavailableError } from '../audit/events.ts';
@@ -117,7 +118,5 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // a worker whose primary is gone receives no connections any more: it finishes what it has and ends
-  if (cluster.isWorker) process.once('disconnect', () => void stop('disconnect'));
   return true;
 }

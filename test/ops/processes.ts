@@ -13,6 +13,7 @@ export class GatewayProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly closed: Promise<void>;
 
   constructor(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
     this.child = spawn(NODE, [MAIN, ...args], {
@@ -26,6 +27,8 @@ export class GatewayProcess {
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
     this.exit = new Promise((ok) => this.child.once('exit', (code, signal) => ok({ code, signal })));
+    // the output pipes close once every process holding them has ended: the child and any it forked
+    this.closed = new Promise((ok) => this.child.stderr!.once('close', () => ok()));
   }
 
   /** Resolves with the first match of `pattern` in the output at or after `from` (checked on each chunk of

@@ -1,10 +1,11 @@
 // `start --workers 2` on Redis as a real process: the primary's workers share the port and serve logins
 // (mock eID and a test bank), each writing its own audit log under audit.dir; the primary's scrape sums
 // both workers' counters; a worker killed with SIGKILL is started again (its log's stale lock taken over)
-// and serves; SIGTERM to the primary lets a bank answer in flight complete, and every worker drains.
+// and serves; SIGTERM to the primary lets a bank answer in flight complete, and every worker drains; a
+// primary killed takes its workers with it, and the next start takes their logs over.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,10 +165,33 @@ test('SIGTERM: a bank answer in flight completes, every worker drains, exit 0, t
   expect(verify.code).toBe(0);
   // worker 1's witness put in place of worker 2's: worker 2's log no longer agrees with its witness
   const witness = (n: number) => join(dir, 'audit-key', `audit-witness.worker-${n}.json`);
+  const own = readFileSync(witness(2));
   copyFileSync(witness(1), witness(2));
   const swapped = await runCli(['audit', 'verify', '--config', config]);
   expect(swapped.stdout).toContain('FAILED: 1 of 2 logs: worker-2');
   expect(swapped.code).toBe(1);
+  writeFileSync(witness(2), own);
   for (const spelling of [PERSONAL_CODE, PERSONAL_CODE.replace('-', '')])
     expect(gateway.output).not.toContain(spelling);
 }, 120_000);
+
+test('workers whose primary is killed end with it; the next start takes their logs over, and they verify', async () => {
+  await gateway.stop('SIGTERM');
+  const config = join(dir, 'gateway.yaml');
+  const start = () => new GatewayProcess(['start', '--config', config, '--workers', '2'], { cwd: dir });
+  const orphaned = start();
+  await orphaned.printed(/2 workers sharing the port/);
+  orphaned.child.kill('SIGKILL');
+  // no timer: the output pipes close when the last worker holding them has ended
+  await orphaned.closed;
+  expect(orphaned.output).not.toMatch(/"msg":"gateway stopped"/);
+  // what they wrote is durable: the uncheckpointed tail is authenticated by its entry MACs
+  const verify = await runCli(['audit', 'verify', '--config', config]);
+  expect(verify.stdout).toContain('all 2 logs verify');
+  const takeovers = (await auditEvents('audit_writer_lock_taken_over')).length;
+  const next = start();
+  await next.printed(/2 workers sharing the port/);
+  const taken = (await auditEvents('audit_writer_lock_taken_over')).slice(takeovers).map((e) => e.log);
+  expect(taken.sort()).toEqual(['worker-1', 'worker-2']);
+  expect(await next.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+}, 180_000);
