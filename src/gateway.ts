@@ -32,7 +32,7 @@ import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
-import { meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
+import { meteredAdapter, meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
 import { readiness, type Readiness } from './ops/readiness.ts';
 
 export interface Gateway {
@@ -125,7 +125,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const adapterLogger = logger.child({ provider: id });
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
-    adapters.set(id, await factory.create(entry, adapterDeps));
+    const adapter = await factory.create(entry, adapterDeps);
+    adapters.set(id, metrics ? meteredAdapter(adapter, metrics) : adapter);
     const image = logoOf.get(id);
     if (image) logos.push(image);
     offered.push({ id, name: entry.name, kind, group: entry.group ?? kind, logo: image && logoUrl(image), loa });
