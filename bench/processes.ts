@@ -93,11 +93,13 @@ export async function startGateway(
   issuer: string,
   logDir: string,
   workers?: number,
+  /** extra node options, e.g. --cpu-prof --cpu-prof-dir DIR */
+  nodeOptions: string[] = [],
 ): Promise<Probed> {
   const log = createWriteStream(join(logDir, `${name}.log`));
   const args = ['start', '--config', configFile, ...(workers ? ['--workers', String(workers)] : [])];
   const child = fork(new URL('../src/cli/main.ts', import.meta.url).pathname, args, {
-    execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning'],
+    execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning', ...nodeOptions],
     env: { ...process.env, VPM_BENCH_COUNT: '1' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

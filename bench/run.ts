@@ -6,6 +6,7 @@
 // answer) the gateway serves itself, so its cost is in the gateway's CPU; the test bank is a separate
 // process and reported apart.
 // Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
+//   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR]
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
+    'cpu-prof': { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -77,7 +80,10 @@ try {
       merchantKey: merchant.keyFile,
     });
     writeFileSync(file, JSON.stringify(config, null, 2));
-    const server = await startGateway(name, file, issuer, dir, processes);
+    const profile = args['cpu-prof']
+      ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${name}.cpuprofile`]
+      : [];
+    const server = await startGateway(name, file, issuer, dir, processes, profile);
     stops.push(() => server.stop());
     return { issuer, server, prefix: store === 'redis' ? prefix : undefined };
   };
