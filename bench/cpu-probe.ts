@@ -2,9 +2,12 @@
 // its cluster workers, the floor, the test bank): answers the bench's IPC question with the process's own
 // CPU time (process.cpuUsage(): every thread, GC and the crypto thread pool included). A cluster primary
 // adds its workers' answers, so `--workers N` is measured as one gateway.
+// With VPM_BENCH_STEPS=1 it also sums the CPU time of each HTTP request by step (method and path with ids
+// left out): meaningful with one virtual user, whose requests never overlap.
 // With VPM_BENCH_COUNT=1 it also counts, per process, what a login costs beyond CPU: fdatasync/fsync calls
 // (durable audit writes) and asymmetric signatures and verifications (node:crypto and WebCrypto).
 import cluster from 'node:cluster';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { open } from 'node:fs/promises';
 
@@ -53,6 +56,22 @@ if (process.env.VPM_BENCH_COUNT === '1') {
       return original.apply(this, args);
     };
   }
+}
+
+if (process.env.VPM_BENCH_STEPS === '1') {
+  const emit = Server.prototype.emit;
+  Server.prototype.emit = function timed(this: Server, event: string, ...args: unknown[]) {
+    if (event === 'request') {
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const step = `${req.method} ${(req.url ?? '').split('?')[0]!.replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id')}`;
+      const start = process.cpuUsage();
+      res.once('finish', () => {
+        const { user, system } = process.cpuUsage(start);
+        counts[`step ${step}`] = (counts[`step ${step}`] ?? 0) + user + system;
+      });
+    }
+    return (emit as (this: Server, event: string, ...rest: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof Server.prototype.emit;
 }
 
 const own = () => {

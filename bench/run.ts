@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** CPU ms of each HTTP request by step (gateway and floor), best with --users 1 */
+    steps: { type: 'boolean', default: false },
     /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
     'cpu-prof': { type: 'string' },
   },
@@ -37,6 +39,7 @@ const seconds = Number(args.seconds);
 const warmup = Number(args.warmup);
 const userCounts = args.users!.split(',').map(Number);
 const workers = args.workers ? Number(args.workers) : undefined;
+if (args.steps) process.env.VPM_BENCH_STEPS = '1'; // read by bench/cpu-probe.ts in every process started
 
 const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-'));
 const here = (file: string) => new URL(file, import.meta.url).pathname;
@@ -166,6 +169,7 @@ try {
     });
 
   const results: Round[] = [];
+  const steps = new Map<string, Record<string, number>>();
   for (const users of userCounts) {
     for (let round = 1; round <= rounds; round += 1) {
       for (const t of chosen) {
@@ -203,6 +207,14 @@ try {
           perLogin.redisReads = (stats1.reads - stats0.reads - 1) / n;
           perLogin.redisBytes = (bytes1.bytes - bytes0.bytes) / n;
         }
+        if (args.steps) {
+          const byStep = steps.get(t.name) ?? {};
+          for (const key of Object.keys(cpu1[0]!.counts).filter((k) => k.startsWith('step '))) {
+            const us = (cpu1[0]!.counts[key] ?? 0) - (cpu0[0]!.counts[key] ?? 0);
+            byStep[key.slice(5)] = (byStep[key.slice(5)] ?? 0) + us / 1000 / n / rounds / userCounts.length;
+          }
+          steps.set(t.name, byStep);
+        }
         const sorted = [...r.latenciesMs].sort((a, b) => a - b);
         const row: Round = {
           target: t.name,
@@ -237,7 +249,18 @@ try {
   console.log('');
   for (const line of goals(summaries, 'floor', 'gateway Redis, test bank', workers ? targets[4]!.name : undefined))
     console.log(line);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify({ results, summaries }, null, 2));
+  for (const [target, byStep] of steps) {
+    const rows = Object.entries(byStep).sort((a, b) => b[1] - a[1]);
+    const sum = rows.reduce((a, [, ms]) => a + ms, 0);
+    console.log(`\nCPU ms per login by HTTP request, ${target} (requests' own CPU; the rest is outside any request):`);
+    console.log('| request | CPU ms/login |\n|---|---|');
+    for (const [step, ms] of rows) console.log(`| ${step} | ${ms.toFixed(2)} |`);
+    console.log(`| all requests | ${sum.toFixed(2)} |`);
+  }
+  writeFileSync(
+    join(dir, 'results.json'),
+    JSON.stringify({ results, summaries, steps: Object.fromEntries(steps) }, null, 2),
+  );
   if (args.keep) console.log(`\nprocess logs and results.json: ${dir}`);
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {});
