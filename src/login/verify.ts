@@ -50,7 +50,15 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     deps.logger.warn('provider callback refused', { ...base, code: 'oversized', detail: reason });
     throw await refuseUnread(reason, { reason, digest: digest(params) });
   }
-  await deps.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
+  // the answer's entry is queued before the adapter looks at it and made durable together with the
+  // verdict's (one group commit): neither outcome leaves here before both are on disk
+  const received = deps.audit.record({
+    ...base,
+    type: 'provider_response',
+    detail: { digest: digest(params), method },
+  });
+  // awaited with the verdict below; until then its failure must not count as unhandled
+  received.catch(() => {});
   try {
     const result = await runCallback(adapter, {
       params,
@@ -63,17 +71,20 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     });
     const identity = normalizeIdentity(result.identity, providerId);
     checkLevel(identity.loa, login.acr);
-    await deps.audit.record({
-      ...base,
-      type: 'verification',
-      person: { subject: identity.subject },
-      detail: {
-        outcome: 'verified',
-        loa: identity.loa,
-        amr: identity.amr,
-        digest: result.responseDigest ?? digest(params),
-      },
-    });
+    await Promise.all([
+      received,
+      deps.audit.record({
+        ...base,
+        type: 'verification',
+        person: { subject: identity.subject },
+        detail: {
+          outcome: 'verified',
+          loa: identity.loa,
+          amr: identity.amr,
+          digest: result.responseDigest ?? digest(params),
+        },
+      }),
+    ]);
     return identity;
   } catch (err) {
     if (err instanceof AuditUnavailableError) throw err;
@@ -84,7 +95,10 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
         ? err.message
         : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
     deps.logger.warn('provider callback refused', { ...base, code, detail });
-    await deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
+    await Promise.all([
+      received,
+      deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } }),
+    ]);
     throw new ProviderError(code, detail);
   }
 }
