@@ -122,8 +122,8 @@ export class Broker {
     // a field beyond its protocol's limit is refused before any parsing; the login still ends properly
     const oversized = oversizedField(adapter, params);
     const state = adapter.stateFrom(params);
-    const login = state ? await states.take(state) : undefined;
-    if (!login) {
+    const taken = state ? await states.takeLive(state) : undefined;
+    if (!taken) {
       const spent = state ? await states.spent(state) : undefined;
       const reason = oversized
         ? describeOversized(oversized)
@@ -139,8 +139,13 @@ export class Broker {
       });
       throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
     }
+    const { login, spentRecorded } = taken;
     try {
-      return { login, identity: await verifyAnswer(this.options, { adapter, login, params, method, oversized }) };
+      const [identity] = await Promise.all([
+        verifyAnswer(this.options, { adapter, login, params, method, oversized }),
+        spentRecorded,
+      ]);
+      return { login, identity };
     } catch (err) {
       // the login is known: the service must still hear back, even when its audit trail cannot be written
       if (err instanceof AuditUnavailableError)
