@@ -95,10 +95,13 @@ export async function startGateway(
   workers?: number,
   /** extra node options, e.g. --cpu-prof --cpu-prof-dir DIR */
   nodeOptions: string[] = [],
+  /** another checkout to run the gateway from (a baseline measured in the same run) */
+  checkout?: string,
 ): Promise<Probed> {
   const log = createWriteStream(join(logDir, `${name}.log`));
   const args = ['start', '--config', configFile, ...(workers ? ['--workers', String(workers)] : [])];
-  const child = fork(new URL('../src/cli/main.ts', import.meta.url).pathname, args, {
+  const main = checkout ? join(checkout, 'src/cli/main.ts') : new URL('../src/cli/main.ts', import.meta.url).pathname;
+  const child = fork(main, args, {
     execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning', ...nodeOptions],
     env: { ...process.env, VPM_BENCH_COUNT: '1' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

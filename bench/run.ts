@@ -6,7 +6,7 @@
 // answer) the gateway serves itself, so its cost is in the gateway's CPU; the test bank is a separate
 // process and reported apart.
 // Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
-//   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR]
+//   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR] [--steps] [--baseline CHECKOUT]
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,9 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** another checkout (e.g. `git worktree`/`git archive` of an earlier commit): its gateway, Redis and
+     * the test bank, measured alongside as "baseline" */
+    baseline: { type: 'string' },
     /** CPU ms of each HTTP request by step (gateway and floor), best with --users 1 */
     steps: { type: 'boolean', default: false },
     /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
@@ -67,7 +70,7 @@ try {
   const floor = await startNode('floor', here('./floor.ts'), [], dir);
   stops.push(() => floor.probed.stop());
 
-  const gateway = async (name: string, store: 'memory' | 'redis', processes?: number) => {
+  const gateway = async (name: string, store: 'memory' | 'redis', processes?: number, checkout?: string) => {
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const prefix = `bench-${name}:`;
@@ -86,7 +89,7 @@ try {
     const profile = args['cpu-prof']
       ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${name}.cpuprofile`]
       : [];
-    const server = await startGateway(name, file, issuer, dir, processes, profile);
+    const server = await startGateway(name, file, issuer, dir, processes, profile, checkout);
     stops.push(() => server.stop());
     return { issuer, server, prefix: store === 'redis' ? prefix : undefined };
   };
@@ -138,6 +141,16 @@ try {
       ...client,
     },
   ];
+  if (args.baseline) {
+    const gwBase = await gateway('gw-baseline', 'redis', undefined, args.baseline);
+    targets.push({
+      ...targets[3]!,
+      name: 'baseline gateway Redis, test bank',
+      server: gwBase.server,
+      issuer: gwBase.issuer,
+      redisPrefix: gwBase.prefix,
+    });
+  }
   if (workers) {
     const gwWorkers = await gateway('gw-workers', 'redis', workers);
     targets.push({
@@ -247,7 +260,12 @@ try {
   );
   console.log(table(summaries));
   console.log('');
-  for (const line of goals(summaries, 'floor', 'gateway Redis, test bank', workers ? targets[4]!.name : undefined))
+  for (const line of goals(
+    summaries,
+    'floor',
+    'gateway Redis, test bank',
+    targets.find((t) => t.name.includes('--workers'))?.name,
+  ))
     console.log(line);
   for (const [target, byStep] of steps) {
     const rows = Object.entries(byStep).sort((a, b) => b[1] - a[1]);
