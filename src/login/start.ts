@@ -48,24 +48,28 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       });
     return { type: 'refuse', status: 429, problem: 'too_many_starts', end: { uid, reason: 'too_many_starts' } };
   }
-  // recorded before the broker's own entries and durable, with them, before the user is sent to the
-  // provider: one group commit for both instead of an fsync each on the way
-  const chosen = deps.audit.record({
+  // the choice is written together with the broker's request entry (one fdatasync), both durable
+  // before the user is sent to the provider
+  const chosen = {
     type: 'provider_chosen',
     correlationId: uid,
     clientId,
     providerId,
     detail: { acr: acr ?? null },
-  });
+  } as const;
   try {
-    const [, { action }] = await Promise.all([
-      chosen,
-      deps.broker.begin({ uid, clientId, providerId, acr, locale, correlationId: uid }),
-    ]);
+    const { action } = await deps.broker.begin({
+      uid,
+      clientId,
+      providerId,
+      acr,
+      locale,
+      correlationId: uid,
+      alongside: chosen,
+    });
     return action;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
-    await chosen; // an unwritable audit log ends the login as unavailable, not as a provider failure
     deps.logger.warn('provider start failed', { correlationId: uid, providerId, code: err.code, detail: err.detail });
     return { type: 'refuse', status: 502, problem: 'provider_unavailable', back: selection };
   }

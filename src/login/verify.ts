@@ -50,15 +50,9 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     deps.logger.warn('provider callback refused', { ...base, code: 'oversized', detail: reason });
     throw await refuseUnread(reason, { reason, digest: digest(params) });
   }
-  // the answer's entry is queued before the adapter looks at it and made durable together with the
-  // verdict's (one group commit): neither outcome leaves here before both are on disk
-  const received = deps.audit.record({
-    ...base,
-    type: 'provider_response',
-    detail: { digest: digest(params), method },
-  });
-  // awaited with the verdict below; until then its failure must not count as unhandled
-  received.catch(() => {});
+  // the answer's entry is written with the verdict's, in one tick: one write and fdatasync for both,
+  // durable before the login goes on either way
+  const received = { ...base, type: 'provider_response', detail: { digest: digest(params), method } } as const;
   try {
     const result = await runCallback(adapter, {
       params,
@@ -72,7 +66,7 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     const identity = normalizeIdentity(result.identity, providerId);
     checkLevel(identity.loa, login.acr);
     await Promise.all([
-      received,
+      deps.audit.record(received),
       deps.audit.record({
         ...base,
         type: 'verification',
@@ -96,7 +90,7 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
         : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
     deps.logger.warn('provider callback refused', { ...base, code, detail });
     await Promise.all([
-      received,
+      deps.audit.record(received),
       deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } }),
     ]);
     throw new ProviderError(code, detail);
