@@ -6,6 +6,7 @@
 // token's signature, issuer, audience and nonce checked against the issuer's JWKS (fetched once).
 // Driven over IPC by bench/run.ts: {bench: 'load', target, users, seconds} -> {bench: 'loaded', ...}.
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { Browser, parseAutoPost, type Hop } from '../test/support/browser.ts';
 
@@ -160,9 +161,12 @@ export async function load(t: LoadTarget, users: number, seconds: number): Promi
   };
 }
 
-process.on('message', (message: unknown) => {
-  const m = message as { bench?: string; target: LoadTarget; users: number; seconds: number };
-  if (m?.bench !== 'load') return;
-  void load(m.target, m.users, m.seconds).then((result) => process.send!({ bench: 'loaded', ...result }));
-});
-process.send?.({ bench: 'ready' });
+// driven over IPC only when run as the bench's process (imported, it only lends load() and oneLogin())
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.on('message', (message: unknown) => {
+    const m = message as { bench?: string; target: LoadTarget; users: number; seconds: number };
+    if (m?.bench !== 'load') return;
+    void load(m.target, m.users, m.seconds).then((result) => process.send!({ bench: 'loaded', ...result }));
+  });
+  process.send?.({ bench: 'ready' });
+}
