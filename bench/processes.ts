@@ -19,6 +19,14 @@ export interface Probed {
 
 let asked = 0;
 
+/** every process started here and still running: stopped all at once when the bench is interrupted */
+export const running = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** A port free right now (the gateway needs its issuer, hence its port, before it starts). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,11 +48,13 @@ export async function startNode(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ probed: Probed; ready: Record<string, unknown> }> {
   const log = createWriteStream(join(logDir, `${name}.log`));
-  const child = fork(script, args, {
-    execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning'],
-    env: { ...process.env, VPM_BENCH_COUNT: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = track(
+    fork(script, args, {
+      execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning'],
+      env: { ...process.env, VPM_BENCH_COUNT: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -101,11 +111,13 @@ export async function startGateway(
   const log = createWriteStream(join(logDir, `${name}.log`));
   const args = ['start', '--config', configFile, ...(workers ? ['--workers', String(workers)] : [])];
   const main = checkout ? join(checkout, 'src/cli/main.ts') : new URL('../src/cli/main.ts', import.meta.url).pathname;
-  const child = fork(main, args, {
-    execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning', ...nodeOptions],
-    env: { ...process.env, VPM_BENCH_COUNT: '1' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = track(
+    fork(main, args, {
+      execArgv: ['--import', PROBE, '--no-warnings=ExperimentalWarning', ...nodeOptions],
+      env: { ...process.env, VPM_BENCH_COUNT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   let exited: number | null | undefined;
@@ -137,10 +149,12 @@ export interface PrivateRedis {
 
 export async function startRedis(dir: string): Promise<PrivateRedis> {
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
+  const child = track(
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    ),
   );
   const url = `redis://127.0.0.1:${port}`;
   // redis-server takes a moment to listen: connection errors until then are retried

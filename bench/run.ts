@@ -16,7 +16,7 @@ import { loadOrCreateKeyMaterial } from '../providers/banklink/test-bank/materia
 import { BENCH_CLIENT } from './clients.ts';
 import { gatewayConfig, BANK } from './gateway-config.ts';
 import type { LoadResult, LoadTarget } from './load.ts';
-import { freePort, probe, startGateway, startNode, startRedis, type Probed } from './processes.ts';
+import { freePort, probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
 import { goals, percentile, summarise, table, type Round } from './report.ts';
 
 const { values: args } = parseArgs({
@@ -47,6 +47,13 @@ if (args.steps) process.env.VPM_BENCH_STEPS = '1'; // read by bench/cpu-probe.ts
 const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-'));
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 const stops: (() => Promise<void>)[] = [];
+// interrupted: the processes started so far are stopped too, not left running
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const child of running) child.kill('SIGTERM');
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
 
 interface Target extends LoadTarget {
   name: string;
@@ -167,6 +174,8 @@ try {
     execArgv: ['--no-warnings=ExperimentalWarning'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  running.add(loader);
+  loader.once('exit', () => running.delete(loader));
   stops.push(() => probe('load', loader).stop());
   await new Promise((resolve) => loader.once('message', resolve));
   const drive = (t: LoadTarget, users: number, s: number) =>
