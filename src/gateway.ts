@@ -183,6 +183,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     );
   }
   const mountPeers = config.demo.enabled && !config.production ? await demoPeers(config) : () => {};
+  // the services' redirect URIs are fixed by the configuration: their origins are worked out once, the
+  // providers' (which metadata may still teach) on every page
+  const clientOrigins = config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin));
   const app = createApp({
     provider: engine,
     logger,
@@ -196,10 +199,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [
-      ...new Set([
-        ...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []),
-        ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
-      ]),
+      ...new Set([...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []), ...clientOrigins]),
     ],
     observe: metrics ? stepTimer(metrics) : undefined,
     ready: () => ready(),

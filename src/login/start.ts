@@ -61,15 +61,25 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       reference: uid,
     };
   }
-  await deps.audit.record({
+  // the choice is written together with the broker's request entry (one fdatasync), both durable
+  // before the user is sent to the provider
+  const chosen = {
     type: 'provider_chosen',
     correlationId: uid,
     clientId,
     providerId,
     detail: { acr: acr ?? null },
-  });
+  } as const;
   try {
-    const { action } = await deps.broker.begin({ uid, clientId, providerId, acr, locale, correlationId: uid });
+    const { action } = await deps.broker.begin({
+      uid,
+      clientId,
+      providerId,
+      acr,
+      locale,
+      correlationId: uid,
+      alongside: chosen,
+    });
     return action;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
