@@ -1,4 +1,4 @@
-// The `vpm-gateway` program: start | config check | certs dev | audit <command>.
+// The `vpm-gateway` program: start | config check | certs dev | audit <command> | providers <command>.
 // Conventions shared by every command: src/cli/command.ts.
 import { group, type Io, type Runner, stdio } from './command.ts';
 
@@ -11,12 +11,14 @@ const program: Runner = group({
     ['config check [FILE]', 'validate a configuration file; exit 1 when start would refuse it'],
     ['certs dev [--dir DIR]', 'create the development PKI (CA, server and client certificates)'],
     ['audit <command>', 'verify, query and prove the audit log; repair a torn tail; check the witnesses'],
+    ['providers <command>', 'the VPM joining process: list, show, check and move providers through it'],
   ],
   commands: {
     start: async () => (await import('./start.ts')).runStart,
     config: async () => (await import('./config-check.ts')).runConfig,
     certs: async () => (await import('./certs.ts')).runCerts,
     audit: async () => (await import('./audit.ts')).runAudit,
+    providers: async () => (await import('./providers.ts')).runProviders,
   },
 });
 

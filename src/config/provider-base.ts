@@ -40,7 +40,8 @@ export const providerBaseSchema = z.strictObject({
   /** highest level of assurance this provider delivers */
   loa: z.enum(LOA_LEVELS),
   logo: z.string().optional(),
-  onboarding: onboardingSchema,
+  /** the joining verdict inline; with a `registry` the provider's record there replaces it */
+  onboarding: onboardingSchema.optional(),
   /** mutual TLS for back-channel calls to this provider */
   tls: tlsClientSchema.optional(),
 });

@@ -1,0 +1,18 @@
+// `vpm-gateway providers <command>`: the VPM joining process as the agency runs it (src/onboarding).
+import { group } from './command.ts';
+
+export const runProviders = group({
+  name: 'providers',
+  help: [
+    ['list', "every provider's stage and who it is offered to"],
+    ['show ID', "one provider's record and its history"],
+    ['check ID', 'the joining conditions its current and next stage need'],
+    ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
+  ],
+  commands: {
+    list: async () => (await import('./providers-view.ts')).list,
+    show: async () => (await import('./providers-view.ts')).show,
+    check: async () => (await import('./providers-view.ts')).check,
+    transition: async () => (await import('./providers-transition.ts')).transitionCommand,
+  },
+});
