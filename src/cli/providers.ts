@@ -7,12 +7,14 @@ export const runProviders = group({
     ['list', "every provider's stage and who it is offered to"],
     ['show ID', "one provider's record and its history"],
     ['check ID', 'the joining conditions its current and next stage need'],
+    ['probe ID', 'the VPM security levels checked against its endpoints; stored with its record'],
     ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
   ],
   commands: {
     list: async () => (await import('./providers-view.ts')).list,
     show: async () => (await import('./providers-view.ts')).show,
     check: async () => (await import('./providers-view.ts')).check,
+    probe: async () => (await import('./providers-probe.ts')).probe,
     transition: async () => (await import('./providers-transition.ts')).transitionCommand,
   },
 });
