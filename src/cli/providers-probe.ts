@@ -1,27 +1,9 @@
 // `providers probe ID`: the security probe against the provider's real endpoints (src/onboarding/probe),
 // printed for people or as JSON and stored with its record (the testing stage needs a passing one).
-import { writeRecord } from '../onboarding/files.ts';
-import { publishRecord } from '../onboarding/live.ts';
 import { describeProbe, probeProvider } from '../onboarding/probe/probe.ts';
-import type { RegistryRecord } from '../onboarding/record.ts';
-import { RedisStore } from '../store/redis.ts';
-import type { GatewayConfig } from '../config/load.ts';
 import { emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
 import { providersCommand, recordOf } from './providers-context.ts';
-
-/** Writes a record one revision on and, on a shared store, publishes it to every instance. */
-export async function saveRecord(config: GatewayConfig, record: RegistryRecord): Promise<string> {
-  const path = writeRecord(config.registry!.dir, record);
-  if (config.store.type === 'redis') {
-    const store = new RedisStore({ url: config.store.url, prefix: config.store.prefix });
-    try {
-      await publishRecord(store, record);
-    } finally {
-      await store.close();
-    }
-  }
-  return path;
-}
+import { saveRecord } from './providers-save.ts';
 
 export const probe = providersCommand({
   name: 'probe',
@@ -44,7 +26,7 @@ export const probe = providersCommand({
       revision: record.revision + 1,
       probe: { at: report.at, ok: report.ok, report: report as unknown as Record<string, unknown> },
     };
-    await saveRecord(ctx.config, stored);
+    await saveRecord(ctx.config, stored, record, ctx.io);
     emit(ctx, report, describeProbe(report));
     return report.ok ? EXIT_OK : EXIT_FAILED;
   },

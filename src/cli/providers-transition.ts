@@ -1,22 +1,12 @@
-// `providers transition ID STAGE --reason ...`: one move in the VPM joining process. The record file is
-// rewritten in one step, published to a shared (Redis) store so every instance applies it within
-// `registry.poll_seconds`, and recorded in the audit log: here when no gateway holds the log, else by the
-// instance that applies it. Nothing is written when the move is not legal or its preconditions fail.
-import { existsSync } from 'node:fs';
+// `providers transition ID STAGE --reason ...`: one move in the VPM joining process, saved and audited as
+// ./providers-save.ts says (every instance applies it within `registry.poll_seconds`). Nothing is written
+// when the move is not legal or its preconditions fail.
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
-import { openAuditLog } from '../audit/config.ts';
-import type { AuditLog } from '../audit/events.ts';
-import { WRITER_LOCK_FILE } from '../audit/format.ts';
-import { createLogger } from '../logger.ts';
-import { writeRecord } from '../onboarding/files.ts';
-import { changeDetail, claimAudit, publishRecord } from '../onboarding/live.ts';
 import { transition, TransitionError, type TransitionTarget } from '../onboarding/process.ts';
 import { RECORD_STAGES, REFUSAL_REASONS, type RefusalReason } from '../onboarding/record.ts';
-import { RedisStore } from '../store/redis.ts';
-import type { Store } from '../store/store.ts';
 import { emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
 import { printProblems, providersCommand, recordOf } from './providers-context.ts';
+import { saveRecord } from './providers-save.ts';
 import { transitionContext } from './providers-view.ts';
 
 function target(value: string | undefined): TransitionTarget {
@@ -80,31 +70,14 @@ export const transitionCommand = providersCommand({
       if (!ctx.json) io.stderr(`${record.id}: not moved\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return EXIT_FAILED;
     }
-    // fail closed: the change is written only once it is sure to be audited (by us, or by the running
-    // gateway that holds the log and applies it)
-    const logger = createLogger('warn', (line) => io.stderr(`${line}\n`));
-    const held = existsSync(join(config.audit.dir, WRITER_LOCK_FILE));
-    const audit: AuditLog | undefined = held ? undefined : await openAuditLog(config.audit, logger);
-    const store: Store | undefined =
-      config.store.type === 'redis'
-        ? new RedisStore({ url: config.store.url, prefix: config.store.prefix })
-        : undefined;
-    try {
-      const path = writeRecord(config.registry!.dir, next);
-      if (store) await publishRecord(store, next);
-      if (audit && (!store || (await claimAudit(store, next))))
-        await audit.record({ type: 'registry_change', providerId: next.adapter, detail: changeDetail(next, record) });
-      const detail = changeDetail(next, record);
-      const audited = audit ? 'recorded in the audit log' : 'the running gateway records it in its audit log';
-      emit(
-        ctx,
-        { ok: true, id: next.id, path, ...detail, audited: audit ? 'here' : 'by the running gateway' },
-        `${next.id}: ${detail.from} -> ${detail.stage} (revision ${next.revision}), written to ${path}; ${audited}\n`,
-      );
-      return EXIT_OK;
-    } finally {
-      await audit?.close();
-      await store?.close();
-    }
+    const saved = await saveRecord(config, next, record, io);
+    const audited =
+      saved.audited === 'here' ? 'recorded in the audit log' : 'the running gateway records it in its audit log';
+    emit(
+      ctx,
+      { ok: true, id: next.id, path: saved.path, ...saved.detail, audited: saved.audited },
+      `${next.id}: ${saved.detail.from} -> ${saved.detail.stage} (revision ${next.revision}), written to ${saved.path}; ${audited}\n`,
+    );
+    return EXIT_OK;
   },
 });

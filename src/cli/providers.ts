@@ -8,6 +8,7 @@ export const runProviders = group({
     ['show ID', "one provider's record and its history"],
     ['check ID', 'the joining conditions its current and next stage need'],
     ['probe ID', 'the VPM security levels checked against its endpoints; stored with its record'],
+    ['test-login ID', 'log in once through the gateway at a provider in testing; report stored and audited'],
     ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
   ],
   commands: {
@@ -15,6 +16,7 @@ export const runProviders = group({
     show: async () => (await import('./providers-view.ts')).show,
     check: async () => (await import('./providers-view.ts')).check,
     probe: async () => (await import('./providers-probe.ts')).probe,
+    'test-login': async () => (await import('./providers-test-login.ts')).testLogin,
     transition: async () => (await import('./providers-transition.ts')).transitionCommand,
   },
 });

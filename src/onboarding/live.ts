@@ -48,6 +48,13 @@ export function changeDetail(record: RegistryRecord, previous: RegistryRecord | 
     evidence: last.evidence,
     refusal_reasons: last.refusal_reasons ?? null,
     refusal_other: last.refusal_other ?? null,
+    // a new security probe (its verdict) or test login (its whole report, signed into the log here)
+    ...(record.probe && record.probe.at !== previous?.probe?.at
+      ? { probe: { at: record.probe.at, ok: record.probe.ok } }
+      : {}),
+    ...(record.test_login && record.test_login.at !== previous?.test_login?.at
+      ? { test_login: record.test_login }
+      : {}),
   };
 }
 
