@@ -105,7 +105,7 @@ test('a successful login: every check reported, stored, audited without personal
   expect(stored().test_login).toMatchObject({ ok: true, at: report.at });
   const audit = await runCli(['audit', 'query', '-c', config, '--event', 'registry_change', '--json']);
   const logged = JSON.stringify(JSON.parse(audit.stdout));
-  expect(logged).toContain('"test_login":{"at":"' + report.at);
+  expect(logged).toContain(`"test_login":{"at":"${report.at}`);
   expect(logged).not.toContain('010180'); // the mock's test person's code never reaches the report
   const moved = await runCli([
     'providers',

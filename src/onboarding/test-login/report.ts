@@ -73,7 +73,7 @@ export function judgeTestLogin(evidence: TestLoginEvidence): TestLoginReport {
   const level = isLoa(acr);
   checks.push({
     check: 'level',
-    ok: level && loaSatisfies(evidence.loa, acr),
+    ok: level && loaSatisfies(acr, evidence.loa),
     detail: level ? `acr ${acr} (registered level ${evidence.loa})` : `acr ${JSON.stringify(acr)} is not a level`,
   });
   const authTime = typeof claims.auth_time === 'number' ? claims.auth_time * 1000 : Number.NaN;
