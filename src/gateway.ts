@@ -1,5 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import { registryDir } from './onboarding/config.ts';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -144,7 +145,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const registry =
     config.registry && providerRegistry.records
       ? new LiveRegistry({
-          dir: config.registry.dir,
+          dir: registryDir(config),
           pollSeconds: config.registry.poll_seconds,
           store,
           shared: config.store.type === 'redis',

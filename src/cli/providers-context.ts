@@ -1,6 +1,7 @@
 // What every `vpm-gateway providers` command shares: the gateway configuration of --config, its
 // registry records (or, without a registry, each entry's inline `onboarding` block), and each
 // provider's standing, printed for people or as JSON.
+import { registryDir } from '../onboarding/config.ts';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { GatewayConfig } from '../config/load.ts';
 import { loadRecords } from '../onboarding/files.ts';
@@ -43,8 +44,8 @@ export function providersCommand<O extends ParseArgsOptionsConfig>(spec: Provide
       const config = withPlannedFiles(demoMaterialPlanned(path), () => loadGatewayConfig(path, invocation.io));
       if (!config) return EXIT_FAILED;
       if (!config.registry) return spec.run({ ...invocation, config, records: undefined, problems: [] });
-      const { records, problems } = loadRecords(config.registry.dir);
-      problems.push(...reconcile(config, records, config.registry.dir));
+      const { records, problems } = loadRecords(registryDir(config));
+      problems.push(...reconcile(config, records, registryDir(config)));
       return spec.run({ ...invocation, config, records, problems });
     },
   });
@@ -55,7 +56,7 @@ export function recordOf(ctx: ProvidersContext<ParseArgsOptionsConfig>, id: stri
   if (id === undefined) throw new UsageError('a provider id is missing');
   if (!ctx.records) throw new UsageError(`${ctx.config.path} has no registry block: its providers have no records`);
   const record = ctx.records.get(id);
-  if (!record) throw new UsageError(`no record ${JSON.stringify(id)} in ${ctx.config.registry!.dir}`);
+  if (!record) throw new UsageError(`no record ${JSON.stringify(id)} in ${registryDir(ctx.config)}`);
   return record;
 }
 

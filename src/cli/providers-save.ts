@@ -1,6 +1,7 @@
 // How a `providers` command changes a record: written in one step, published to a shared (Redis) store
 // so every instance applies it, and recorded in the signed audit log, here when no gateway holds the log,
 // else by the running instance that applies it. Fail closed: a log that cannot be opened writes nothing.
+import { registryDir } from '../onboarding/config.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditLog } from '../audit/config.ts';
@@ -33,7 +34,7 @@ export async function saveRecord(
   const store: Store | undefined =
     config.store.type === 'redis' ? new RedisStore({ url: config.store.url, prefix: config.store.prefix }) : undefined;
   try {
-    const path = writeRecord(config.registry!.dir, next);
+    const path = writeRecord(registryDir(config), next);
     if (store) await publishRecord(store, next);
     const detail = changeDetail(next, previous);
     if (audit && (!store || (await claimAudit(store, next))))

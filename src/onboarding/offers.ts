@@ -1,6 +1,7 @@
 // What the gateway offers because of the joining process: the registry (or the inline `onboarding`
 // blocks) read and checked against the configuration at start, each provider's standing, and the list
 // of offered providers the login policy (src/login/policy.ts) serves, recomputed on every change.
+import { registryDir } from './config.ts';
 import type { GatewayConfig } from '../config/load.ts';
 import { ConfigError } from '../config/load.ts';
 import type { OfferedProvider } from '../login/policy.ts';
@@ -21,7 +22,7 @@ export class ProviderRegistry {
   /** Reads and checks the registry; throws ConfigError naming every problem (nothing is written). */
   static load(config: GatewayConfig): ProviderRegistry {
     if (!config.registry) return new ProviderRegistry(config, undefined);
-    const { dir } = config.registry;
+    const dir = registryDir(config);
     const { records, problems } = loadRecords(dir);
     problems.push(...reconcile(config, records, dir));
     if (problems.length) throw new ConfigError(problems);
