@@ -67,8 +67,10 @@ export interface LiveRegistryOptions {
   audit: AuditLog;
   logger: Logger;
   records: Map<string, RegistryRecord>;
-  /** recompute what is offered from the records (called after every applied change) */
+  /** recompute what is offered from the records (called after every applied change, and each new day:
+   * a licence or register entry lapses at midnight without any change to the record) */
   apply(records: ReadonlyMap<string, RegistryRecord>): void;
+  now?: () => Date;
 }
 
 /** Emits `applied` (the changed record ids) once an instance offers according to a change. */
@@ -77,12 +79,14 @@ export class LiveRegistry extends EventEmitter {
   private seen: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private day: string;
   private readonly options: LiveRegistryOptions;
 
   constructor(options: LiveRegistryOptions) {
     super();
     this.options = options;
     this.records = options.records;
+    this.day = this.today();
   }
 
   /** Takes the store's newer revisions (another host changed them) and publishes ours, then watches. */
@@ -101,6 +105,10 @@ export class LiveRegistry extends EventEmitter {
     this.timer.unref();
   }
 
+  private today(): string {
+    return (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
+  }
+
   private version(): Promise<string | undefined> {
     const { shared, store, dir } = this.options;
     return shared ? store.get(VERSION_KEY) : Promise.resolve(directoryVersion(dir));
@@ -117,6 +125,12 @@ export class LiveRegistry extends EventEmitter {
   private async look(): Promise<void> {
     const { shared, store, dir, logger } = this.options;
     try {
+      const day = this.today();
+      if (day !== this.day) {
+        this.day = day;
+        this.options.apply(this.records);
+        this.emit('applied', []);
+      }
       const version = await this.version();
       if (version === this.seen) return;
       let candidates: RegistryRecord[];
