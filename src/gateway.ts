@@ -1,6 +1,5 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
-import { registryDir } from './onboarding/config.ts';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -16,6 +15,7 @@ import { loadOrCreateSigningKeys } from './oidc/keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { ProviderRegistry } from './onboarding/offers.ts';
+import { registryDir } from './onboarding/config.ts';
 import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
