@@ -241,6 +241,10 @@ describe('suspension on two instances sharing Redis', () => {
     expect(`${answer.origin}${answer.pathname}`).toBe(RP_REDIRECT);
     expect(answer.searchParams.get('error')).toBe('temporarily_unavailable');
     expect(answer.searchParams.get('code')).toBeNull();
+    // the operator sees why that login ended, on the instance that ended it
+    const ended = (a.audit as WatchedAuditLog).events.find((e) => e.type === 'verification_error');
+    expect(ended).toMatchObject({ providerId: 'mock-bank', detail: { code: 'temporarily_unavailable' } });
+    expect(String(ended?.detail?.reason)).toContain('suspended');
 
     const resumedOnBoth = Promise.all([applied(a), applied(b)]);
     const resume = await runCli([
