@@ -9,6 +9,7 @@ export const runProviders = group({
     ['check ID', 'the joining conditions its current and next stage need'],
     ['probe ID', 'the VPM security levels checked against its endpoints; stored with its record'],
     ['test-login ID', 'log in once through the gateway at a provider in testing; report stored and audited'],
+    ['scaffold --kind custom NAME', 'write a new adapter kind: schema, adapter, test peer, conformance test'],
     ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
   ],
   commands: {
@@ -17,6 +18,7 @@ export const runProviders = group({
     check: async () => (await import('./providers-view.ts')).check,
     probe: async () => (await import('./providers-probe.ts')).probe,
     'test-login': async () => (await import('./providers-test-login.ts')).testLogin,
+    scaffold: async () => (await import('./providers-scaffold.ts')).scaffold,
     transition: async () => (await import('./providers-transition.ts')).transitionCommand,
   },
 });
