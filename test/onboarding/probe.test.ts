@@ -120,6 +120,22 @@ test('no client certificate demanded, or none configured', async () => {
   });
 });
 
+test('a browser-facing endpoint is not asked for mutual TLS: its answers are signed instead', async () => {
+  const port = await provider({}, { requestCert: false, rejectUnauthorized: false });
+  const results = await probeEndpoint(
+    { host: '127.0.0.1', port },
+    { ca: ca.cert, warningDays: 30, backChannel: false },
+  );
+  expect(results.map((r) => [r.check, r.ok])).toEqual([
+    ['tls_versions', true],
+    ['aead_only', true],
+    ['chain', true],
+    ['key_strength', true],
+    ['mutual_auth', true],
+  ]);
+  expect(results.at(-1)?.detail).toContain('reached by the browser');
+});
+
 test('an RSA-1024 key', async () => {
   const results = await probe(await provider({ key: { type: 'rsa', bits: 1024 } }, { ciphers: `${AEAD}:@SECLEVEL=0` }));
   expect(failing(results)).toEqual(['key_strength']);

@@ -21,6 +21,9 @@ export interface EndpointProbeOptions {
   key?: string | undefined;
   warningDays: number;
   now?: Date;
+  /** a back channel (server to server): must demand the client certificate; a browser-facing endpoint
+   * cannot, its answers are authenticated by their signatures instead (the material checks) */
+  backChannel?: boolean;
 }
 
 /** CBC, 3DES and other non-AEAD TLS 1.2 suites, in OpenSSL names */
@@ -91,6 +94,11 @@ export async function probeEndpoint(endpoint: Endpoint, options: EndpointProbeOp
     detail: modern.ok ? weak.join('; ') || 'keys and signatures strong' : 'no certificate seen',
   });
 
+  if (options.backChannel === false) {
+    const detail = 'reached by the browser: its answers are authenticated by their signatures (see material)';
+    results.push({ check: 'mutual_auth', ok: true, detail });
+    return results;
+  }
   const anonymous = await handshake(endpoint, { rejectUnauthorized: false, minVersion: 'TLSv1.2', ciphers: ANY }, true);
   const configured = Boolean(options.cert && options.key);
   results.push({

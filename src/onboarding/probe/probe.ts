@@ -47,6 +47,11 @@ export async function probeProvider(
   const tls = entry.tls;
   const options = { ca: pem(tls?.ca), cert: pem(tls?.cert), key: pem(tls?.key), warningDays, now };
   const endpoints: ProbeReport['endpoints'] = [];
+  // what the kind calls server to server (no declaration: everything is taken for a back channel)
+  const channels = factory.backChannels ? factory.backChannels(entry) : [[]];
+  const at = (path: readonly (string | number)[]) =>
+    path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key], entry);
+  const backOrigins = new Set(channels.flatMap((path) => endpointsOf(at(path)).map((u) => u.origin)));
   for (const url of endpointsOf({ ...entry, tls: undefined })) {
     if (url.protocol !== 'https:') {
       const check: CheckResult = { check: 'tls_versions', ok: false, detail: 'plain http: not encrypted' };
@@ -55,7 +60,7 @@ export async function probeProvider(
     }
     const port = Number(url.port || 443);
     const endpoint = { host: url.hostname.replace(/^\[|\]$/g, ''), port, servername: tls?.servername };
-    const checks = await probeEndpoint(endpoint, options);
+    const checks = await probeEndpoint(endpoint, { ...options, backChannel: backOrigins.has(url.origin) });
     endpoints.push({ url: url.origin, ok: checks.every((c) => c.ok), checks });
   }
   const strict = checkSecurity(
