@@ -107,6 +107,13 @@ test('an expired chain, and one expiring within the warning period', async () =>
   expect(soon.chain?.detail).toMatch(/expires .* within 30 days$/);
 });
 
+test('a certificate for another host', async () => {
+  const results = await probe(await provider({ ipAddresses: [], dnsNames: ['bank.example.lv'] }));
+  expect(failing(results)).toEqual(['chain']);
+  // node checks the name (RFC 6125) along with the chain, so the verdict says so
+  expect(results.chain?.detail).toBe('the chain does not verify: ERR_TLS_CERT_ALTNAME_INVALID');
+});
+
 test('no client certificate demanded, or none configured', async () => {
   const open = await probe(await provider({}, { requestCert: false, rejectUnauthorized: false }));
   expect(failing(open)).toEqual(['mutual_auth']);
