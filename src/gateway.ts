@@ -16,12 +16,14 @@ import { openKeys, type RunningKeys } from './keys/open.ts';
 import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
-import { eligibility } from './registry/onboarding.ts';
+import { ProviderRegistry } from './onboarding/offers.ts';
+import { registryDir } from './onboarding/config.ts';
+import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
 import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
-import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
+import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
 import { logoUrl, readLogo, type Logo } from './web/assets.ts';
@@ -45,6 +47,8 @@ export interface Gateway {
   adapters: Map<string, ProviderAdapter>;
   /** which providers each client may use, at which level */
   policy: ProviderPolicy;
+  /** the joining records as this instance applies them (with a `registry`); emits `applied` on a change */
+  registry: LiveRegistry | undefined;
   /** Prometheus metrics, when `metrics` is configured (served by `start` on their own listener) */
   metrics: GatewayMetrics | undefined;
   /** store reachable, signing keys loaded, audit log healthy, not shutting down (/readyz) */
@@ -83,6 +87,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const [index, { config: entry }] of config.providers.entries())
     if (entry.logo)
       logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
+  // the joining records, checked against the providers before anything is opened
+  const providerRegistry = ProviderRegistry.load(config);
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({
@@ -110,26 +116,31 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const baseUrl = config.issuer.replace(/\/$/, '');
 
   const adapters = new Map<string, ProviderAdapter>();
-  const offered: OfferedProvider[] = [];
   const logos: Logo[] = [];
-  const registry: Record<string, unknown>[] = [];
-  for (const [index, { factory, config: entry }] of config.providers.entries()) {
-    const verdict = eligibility(entry, config.production);
-    const reasons = verdict.reasons.map((reason) => `providers[${index}].${reason}`);
-    const { id, type, kind, loa } = entry;
-    registry.push({ provider: id, type, kind, stage: entry.onboarding.stage, loa, offered: verdict.eligible, reasons });
-    if (!verdict.eligible) {
-      logger.warn('provider not offered', { provider: id, reasons });
+  const logoUrls = new Map<string, string>();
+  const entries = new Map(config.providers.map((p) => [p.config.id, p]));
+  const standings = providerRegistry.standings();
+  for (const standing of standings) {
+    // a suspended provider keeps its adapter, so resuming it needs no restart
+    if (standing.audience === 'none' && !standing.dormant) {
+      logger.warn('provider not offered', {
+        provider: standing.provider,
+        stage: standing.stage,
+        reasons: standing.unmet,
+      });
       continue;
     }
-    const adapterLogger = logger.child({ provider: id });
+    const { factory, config: entry } = entries.get(standing.provider)!;
+    const adapterLogger = logger.child({ provider: entry.id });
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
     const adapter = await factory.create(entry, adapterDeps);
-    adapters.set(id, metrics ? meteredAdapter(adapter, metrics) : adapter);
-    const image = logoOf.get(id);
-    if (image) logos.push(image);
-    offered.push({ id, name: entry.name, kind, group: entry.group ?? kind, logo: image && logoUrl(image), loa });
+    adapters.set(entry.id, metrics ? meteredAdapter(adapter, metrics) : adapter);
+    const image = logoOf.get(entry.id);
+    if (image) {
+      logos.push(image);
+      logoUrls.set(entry.id, logoUrl(image));
+    }
   }
   await audit.record({
     type: 'config_loaded',
@@ -141,11 +152,31 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       production: config.production,
     },
   });
-  // the provider registry as this start sees it: each provider's onboarding verdict, offered or not
-  for (const entry of registry)
-    await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
+  // the provider registry as this start sees it: each provider's stage and verdict, offered or not
+  for (const { provider, record, stage, revision, audience, unmet } of standings) {
+    const { type, kind, loa } = entries.get(provider)!.config;
+    const offered = audience !== 'none';
+    const reasons = unmet.map((reason) => `${record ? `${record}.yaml` : `providers[${provider}]`}: ${reason}`);
+    const detail = { provider, record: record ?? null, revision, type, kind, stage, loa, offered, audience, reasons };
+    await audit.record({ type: 'registry_change', providerId: provider, detail });
+  }
 
-  const policy = new ProviderPolicy(config.clients, offered);
+  const open = new Set(adapters.keys());
+  const policy = new ProviderPolicy(config.clients, providerRegistry.offered(open, logoUrls));
+  const registry =
+    config.registry && providerRegistry.records
+      ? new LiveRegistry({
+          dir: registryDir(config),
+          pollSeconds: config.registry.poll_seconds,
+          store,
+          shared: config.store.type === 'redis',
+          audit,
+          logger,
+          records: providerRegistry.records,
+          apply: () => policy.update(providerRegistry.offered(open, logoUrls)),
+        })
+      : undefined;
+  await registry?.start();
   const accounts = new Accounts(store, config.ttl.session);
   const states = new LoginStates(store, config.ttl.login);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
@@ -228,6 +259,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     adapters,
     policy,
+    registry,
     metrics,
     readiness: ready,
     keys: running,
@@ -238,6 +270,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       for (const adapter of adapters.values()) adapter.warmUp?.();
     },
     async close() {
+      registry?.close();
       for (const adapter of adapters.values()) await adapter.close?.();
       await running.close();
       await rawAudit.close();

@@ -1,4 +1,5 @@
-// The `vpm-gateway` program: start | config check | keys <command> | certs dev | audit <command>.
+// The `vpm-gateway` program: start | config check | keys <command> | certs dev | audit <command> |
+// providers <command>.
 // Conventions shared by every command: src/cli/command.ts.
 import { group, type Io, type Runner, stdio } from './command.ts';
 
@@ -12,6 +13,7 @@ const program: Runner = group({
     ['keys <command>', 'create, rotate and show the token and cookie keys (init, rotate, status)'],
     ['certs dev [--dir DIR]', 'create the development PKI (CA, server and client certificates)'],
     ['audit <command>', 'verify, query and prove the audit log; repair a torn tail; check the witnesses'],
+    ['providers <command>', 'the VPM joining process: list, show, check and move providers through it'],
   ],
   commands: {
     start: async () => (await import('./start.ts')).runStart,
@@ -19,6 +21,7 @@ const program: Runner = group({
     keys: async () => (await import('./keys.ts')).runKeys,
     certs: async () => (await import('./certs.ts')).runCerts,
     audit: async () => (await import('./audit.ts')).runAudit,
+    providers: async () => (await import('./providers.ts')).runProviders,
   },
 });
 

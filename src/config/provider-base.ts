@@ -55,7 +55,8 @@ export const providerBaseSchema = z.strictObject({
   group: z.enum(PROVIDER_GROUPS).optional(),
   /** logo shown on the selection page: an SVG or PNG file, read at start-up and served locally */
   logo: logoFile.optional(),
-  onboarding: onboardingSchema,
+  /** the joining verdict inline; with a `registry` the provider's record there replaces it */
+  onboarding: onboardingSchema.optional(),
   /** mutual TLS for back-channel calls to this provider */
   tls: tlsClientSchema.optional(),
 });

@@ -6,6 +6,7 @@ import { auditConfigSchema } from '../audit/config.ts';
 import { ipOrCidr, serverSchema } from '../tls/server-config.ts';
 import { securitySchema } from '../tls/security-checks.ts';
 import { localizedText, PROVIDER_GROUPS } from './provider-base.ts';
+import { registryConfigSchema } from '../onboarding/config.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
 export const CLIENT_AUTH_METHODS = [
@@ -38,6 +39,8 @@ export const clientSchema = z.strictObject({
   scopes: z.array(z.enum(['profile', 'personal_code'])).default(['profile', 'personal_code']),
   /** RFC 9207 iss in authorization error responses; false for RPs that mis-handle it (mod_auth_openidc 2.4.12) */
   authorization_error_iss: z.boolean().default(true),
+  /** a test service: also offered providers at the joining process's testing stage */
+  test: z.boolean().default(false),
 });
 
 export type ClientConfig = z.infer<typeof clientSchema>;
@@ -155,6 +158,8 @@ const gatewayFields = z.strictObject({
   /** startup security checks (src/tls/security-checks.ts) */
   security: securitySchema.prefault({}),
   providers: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** the providers' VPM joining records (src/onboarding); absent: each entry's `onboarding` block */
+  registry: registryConfigSchema.optional(),
   clients: z.array(clientSchema).default([]),
   /** the demo agency service page at / (development only) */
   demo: z

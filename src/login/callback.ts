@@ -5,6 +5,7 @@
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
+import type { LoginRecord } from './login-state.ts';
 import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
 export type LoginResult =
@@ -33,6 +34,11 @@ export const OAUTH_ERRORS: Record<string, { error: string; description: string; 
     error: 'unmet_authentication_requirements',
     description: 'the authentication does not meet the requested level of assurance',
     problem: 'loa_too_low',
+  },
+  withdrawn: {
+    error: 'temporarily_unavailable',
+    description: 'the provider is no longer offered (suspended in the VPM joining process)',
+    problem: 'provider_unavailable',
   },
   audit_unavailable: {
     error: 'temporarily_unavailable',
@@ -81,16 +87,30 @@ export async function receiveAnswer(
   let uid: string;
   let locale: UiLocale;
   let userInformed = false;
+  let clientId: string;
+  let acr: LoginRecord['acr'];
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method);
-    ({ uid, locale } = login);
+    ({ uid, locale, clientId, acr } = login);
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
     if (!err.login) return { outcome: deadEnd(err), locale: undefined };
-    ({ uid, locale } = err.login);
+    ({ uid, locale, clientId, acr } = err.login);
     userInformed = err.userInformed;
     result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
+  }
+  // a provider suspended while the user was with it: whatever it answered, this login ends here
+  if (!deps.policy.allows(clientId, providerId, acr)) {
+    result = { ok: false, ...OAUTH_ERRORS.withdrawn! };
+    userInformed = false;
+    await deps.audit.record({
+      type: 'verification_error',
+      correlationId: uid,
+      clientId,
+      providerId,
+      detail: { code: result.error, reason: result.description },
+    });
   }
   await deps.results.set(uid, result);
   const back = handBackPath(uid);

@@ -21,7 +21,7 @@ export const bankOnboarding = (stage: OnboardingStage = 'production') => ({
 });
 
 /** The same entry, offered in production mode. */
-export function inProduction<T extends { onboarding: object }>(entry: T): T {
+export function inProduction<T extends { onboarding?: object | undefined }>(entry: T): T {
   return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' } };
 }
 
