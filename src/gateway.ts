@@ -77,6 +77,8 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
+  // the joining records, checked against the providers before anything is opened
+  const providerRegistry = ProviderRegistry.load(config);
   // the security levels, production rules and each adapter kind's own rules: refuse before any
   // key, log or connection is opened (the CLI ran the same checks already; direct callers may not have)
   const findings = await configFindings(config);
@@ -87,8 +89,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const [index, { config: entry }] of config.providers.entries())
     if (entry.logo)
       logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
-  // the joining records, checked against the providers before anything is opened
-  const providerRegistry = ProviderRegistry.load(config);
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({

@@ -45,6 +45,7 @@ test('a provider logo that cannot be read stops the start, naming its configurat
       config,
       readFileSync(join(root, 'config/demo.yaml'), 'utf8')
         .replaceAll('logo: logos/', `logo: ${join(root, 'config/logos')}/`)
+        .replace('dir: registry', `dir: ${join(root, 'config/registry')}`)
         .replace(`logo: ${join(root, 'config/logos')}/demo-bank.svg`, 'logo: no/such.svg'),
     );
     const child = spawn(NODE, [CLI, 'start', '--config', config], {

@@ -152,3 +152,13 @@ test('a registry that disagrees with the configuration: list says why and exits 
   expect(r.stderr).toContain(`providers[1]: no record in ${registry} names "mock-bank" as its adapter`);
   expect((await cli('transition', 'applicant', 'agreement_drafting', '--reason', 'x')).code).toBe(1);
 });
+
+test('config check reads the registry as start does: a record that does not validate refuses the file', async () => {
+  expect(await runCli(['config', 'check', config])).toMatchObject({ code: 0 });
+  const broken = parse(file('mock-bank')) as Record<string, unknown>;
+  broken.contacts = [];
+  writeFileSync(join(registry, 'mock-bank.yaml'), stringify(broken));
+  const r = await runCli(['config', 'check', config]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`${registry}/mock-bank.yaml: contacts: Too small: expected array to have >=1 items`);
+});
