@@ -88,6 +88,11 @@ export interface ErrorPageOptions {
   autoReturn?: boolean | undefined;
 }
 
+/** The reference a user reads out to the help desk: the first characters of the login's correlation id
+ * (60 random bits), which `audit query --correlation` matches as a prefix. */
+export const REFERENCE_LENGTH = 10;
+export const shortReference = (correlationId: string) => correlationId.slice(0, REFERENCE_LENGTH);
+
 /** A page saying why the login cannot go on, the ways on, and the reference an operator looks up. */
 export function errorPage(opts: ErrorPageOptions): string {
   const { locale, back, end, retry, reference, site } = opts;
@@ -104,7 +109,7 @@ ${
     ? html`<p id="auto-return" tabindex="-1" data-url="${back}" data-seconds="${seconds}" data-stayed="${t(locale, 'stayed')}">${t(locale, 'auto_return', { seconds })}</p><button id="stay" type="button" hidden>${t(locale, 'stay')}</button><script src="${assetUrl('auto-return.js')}" defer></script>`
     : ''
 }
-${reference ? html`<p class="reference muted">${t(locale, 'reference')}: <code>${reference}</code></p>` : ''}`;
+${reference ? html`<p class="reference muted">${t(locale, 'reference')}: <code>${shortReference(reference)}</code></p>` : ''}`;
   return page(t(locale, 'error_title'), body, {
     lang: locale,
     nonce: opts.nonce,

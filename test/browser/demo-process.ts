@@ -30,6 +30,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const text = readFileSync(config, 'utf8')
       .replace('return_after_seconds: 20', `return_after_seconds: ${options.returnAfterSeconds ?? 20}`)
       .replaceAll('logo: logos/', `logo: ${join(root, 'config/logos')}/`)
+      .replace('dir: registry', `dir: ${join(root, 'config/registry')}`)
       .concat(options.extra ? `\n${options.extra}\n` : '');
     config = join(cwd, 'demo.yaml');
     writeFileSync(config, text);
