@@ -16,7 +16,7 @@ let demo: Demo;
 let browser: Browser;
 
 beforeAll(async () => {
-  [demo, browser] = await Promise.all([startDemo({ returnAfterSeconds: 5 }), launchChromium()]);
+  [demo, browser] = await Promise.all([startDemo({ returnAfterSeconds: 15 }), launchChromium()]);
 }, 60_000);
 
 afterAll(async () => {
@@ -45,7 +45,7 @@ test('provider unavailable: the message, another provider, the reference audit q
   await page.waitForSelector('p.error');
   expect(await page.getAttribute('html', 'lang')).toBe('lv');
   expect(await page.textContent('p.error')).toContain('Autentifikācijas sniedzējs īslaicīgi nav pieejams');
-  expect(await page.textContent('#auto-return')).toContain('Pēc 5 sekundēm');
+  expect(await page.textContent('#auto-return')).toContain('Pēc 15 sekundēm');
   expect(await page.isVisible('#stay')).toBe(true);
   const reference = (await page.textContent('.reference code'))!;
   // a short reference to read out: the first characters of the login's id
@@ -55,7 +55,7 @@ test('provider unavailable: the message, another provider, the reference audit q
   await expectClean(page, problems);
   await screenshot(page, 'error-provider-unavailable-lv');
   // nobody clicks: the page takes the user back, and the service hears temporarily_unavailable
-  await page.waitForURL(/\/demo\/callback/, { timeout: 20_000 });
+  await page.waitForURL(/\/demo\/callback/, { timeout: 60_000 });
   expect(serviceError(page)).toBe('temporarily_unavailable');
   // the reference is the start of the login's correlation id in the audit log
   const found = await runCli(['audit', 'query', 'var/audit', '--correlation', reference], demo.cwd);
@@ -63,7 +63,7 @@ test('provider unavailable: the message, another provider, the reference audit q
   expect(found.output).toContain('provider_response');
   expect(found.output).toContain('demo-eid');
   await context.close();
-}, 60_000);
+}, 120_000);
 
 test('after a refusal another provider may be chosen, and that login succeeds', async () => {
   const { context, page, problems } = await openPage(browser, demo.base);
@@ -125,11 +125,11 @@ test('without JavaScript a refusal page still returns to the service by itself',
   await page.waitForSelector('p.error');
   // the timer's control needs scripts; the stated delay holds through the refresh
   expect(await page.isVisible('#stay')).toBe(false);
-  expect(await page.textContent('#auto-return')).toContain('in 5 seconds');
-  await page.waitForURL(/\/demo\/callback/, { timeout: 20_000 });
+  expect(await page.textContent('#auto-return')).toContain('in 15 seconds');
+  await page.waitForURL(/\/demo\/callback/, { timeout: 60_000 });
   expect(serviceError(page)).toBe('temporarily_unavailable');
   await context.close();
-}, 60_000);
+}, 120_000);
 
 test('a login step replayed (a provider answer for a start that was replaced): the way back ends the login', async () => {
   const { context, page, problems } = await openPage(browser, demo.base);

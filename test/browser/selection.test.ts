@@ -71,7 +71,14 @@ test.each(['lv', 'en', 'ru'] as const)(
     const providers = await page.$$eval('button[data-provider]', (bs) =>
       bs.map((b) => b.getAttribute('data-provider')),
     );
-    expect(providers).toEqual(['demo-bank', 'demo-legacy-bank', 'demo-eid', 'demo-oidc-eid', 'demo-eidas']);
+    expect(providers).toEqual([
+      'demo-bank',
+      'demo-legacy-bank',
+      'demo-eid',
+      'demo-oidc-eid',
+      'demo-smartid',
+      'demo-eidas',
+    ]);
     const bankName = { lv: 'Demo Banka', en: 'Demo Bank', ru: 'Демо банк' }[lang];
     expect(await page.textContent('button[data-provider="demo-bank"]')).toBe(bankName);
     // every logo loaded from the gateway itself

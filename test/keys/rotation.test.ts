@@ -3,6 +3,7 @@
 // its copy is 60 s old), and jose's createRemoteJWKSet. Every ID token's kid must be in the JWKS served by
 // every instance at the moment it is issued; the key a rotation replaces stays published until every token
 // it signed (and every session that may send one back as id_token_hint) has expired, and not longer.
+import { MANIFEST_FILE } from '../../src/keys/key-dir.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -80,8 +81,8 @@ describe.each(['dir', 'store'] as const)(
     let newKid: string;
 
     test('before: both instances sign with the same published key; openid-client verifies it', async () => {
-      // the key set is where keys.source says, and only there
-      expect(existsSync(join(cluster.dir, 'keys'))).toBe(source === 'dir');
+      // the key set is where keys.source says, and only there (the mock eID keeps its own key in keys.dir)
+      expect(existsSync(join(cluster.dir, 'keys', MANIFEST_FILE))).toBe(source === 'dir');
       early = await relyingParty();
       before = await idToken(early, 0);
       oldKid = before.kid;
