@@ -16,6 +16,7 @@ import {
 import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
+import { isStoreUnavailable } from '../store/store.ts';
 
 export interface BrokerOptions {
   states: LoginStates;
@@ -90,6 +91,8 @@ export class Broker {
         correlationId: req.correlationId,
       });
     } catch (err) {
+      // our store, not the provider, failed (a replay cache): the outage answer, not "provider unavailable"
+      if (isStoreUnavailable(err)) throw err;
       const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
       await audit.record({ ...base, type: 'provider_request_error', detail: { reason: detail } });
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
