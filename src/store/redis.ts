@@ -6,7 +6,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
 import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
-import type { RedisMode } from './redis-url.ts';
+import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 
 export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
@@ -40,14 +40,15 @@ export class RedisStore implements Store {
   private readonly waitTimeoutMs: number;
 
   constructor(config: RedisStoreOptions) {
-    const { client, target } = redisClient(config);
-    this.client = client;
-    this.mode = target.mode;
-    this.prefix = config.prefix;
-    this.waitReplicas = config.wait_replicas ?? (target.mode === 'sentinel' ? 1 : 0);
-    this.waitTimeoutMs = config.wait_timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS;
-    if (this.mode === 'cluster' && this.waitReplicas > 0)
+    const mode = parseRedisUrl(config.url).mode;
+    this.waitReplicas = config.wait_replicas ?? (mode === 'sentinel' ? 1 : 0);
+    if (mode === 'cluster' && this.waitReplicas > 0)
       throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
+    const { client } = redisClient(config);
+    this.client = client;
+    this.mode = mode;
+    this.prefix = config.prefix;
+    this.waitTimeoutMs = config.wait_timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS;
     // errors surface on the commands that fail; an unhandled 'error' event would crash the process
     client.on('error', () => {});
   }
