@@ -201,3 +201,46 @@ describe('Sentinel failover: the primary SIGKILLed while logins run', () => {
     LONG,
   );
 });
+
+describe('a single Redis killed and started again on the same port', () => {
+  const fleet = new RedisFleet();
+  let redis: RedisProcess;
+  let rp: oidc.Configuration;
+
+  beforeAll(async () => {
+    redis = await fleet.server();
+    gw = await startGateway({
+      settings: {
+        store: {
+          type: 'redis',
+          url: `redis://127.0.0.1:${redis.port}`,
+          prefix: `vpmtest:${randomBytes(6).toString('hex')}:`,
+        },
+      },
+    });
+    rp = await rpConfig(gw.issuer);
+  }, LONG);
+  afterAll(async () => {
+    await gw?.close();
+    await fleet.stop();
+  });
+
+  test(
+    'while it is away: retry pages and not ready; after: logins again, no gateway restart',
+    async () => {
+      expect((await attemptLogin(rp)).callback).toBeDefined();
+      await redis.kill();
+      expect(await ready(gw.issuer)).toBe(false);
+      const during = await attemptLogin(rp);
+      expect(during.callback).toBeUndefined();
+      expect(during.hops.at(-1)?.status).toBe(503);
+      expect(unclean(during.hops)).toEqual([]);
+      await redis.start();
+      await until(() => ready(gw.issuer), 'ready again');
+      const after = await attemptLogin(rp);
+      expect(unclean(after.hops)).toEqual([]);
+      expect((await redeem(rp, after, [])).claims()).toMatchObject({ idp: 'mock-eid' });
+    },
+    LONG,
+  );
+});
