@@ -1,5 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import { dirname, resolve } from 'node:path';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -11,17 +12,21 @@ import { openAuditLog } from './audit/config.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { loadOrCreateSigningKeys } from './oidc/keys.ts';
+import { openKeys, type RunningKeys } from './keys/open.ts';
+import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
-import { eligibility } from './registry/onboarding.ts';
+import { ProviderRegistry } from './onboarding/offers.ts';
+import { registryDir } from './onboarding/config.ts';
+import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
 import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
-import { ProviderPolicy, type OfferedProvider } from './login/policy.ts';
+import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
+import { logoUrl, readLogo, type Logo } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
@@ -29,7 +34,7 @@ import { rateLimitRoutes } from './web/rate-limit.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
-import { meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
+import { meteredAdapter, meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
 import { readiness, type Readiness } from './ops/readiness.ts';
 
 export interface Gateway {
@@ -42,10 +47,14 @@ export interface Gateway {
   adapters: Map<string, ProviderAdapter>;
   /** which providers each client may use, at which level */
   policy: ProviderPolicy;
+  /** the joining records as this instance applies them (with a `registry`); emits `applied` on a change */
+  registry: LiveRegistry | undefined;
   /** Prometheus metrics, when `metrics` is configured (served by `start` on their own listener) */
   metrics: GatewayMetrics | undefined;
   /** store reachable, signing keys loaded, audit log healthy, not shutting down (/readyz) */
   readiness(): Promise<Readiness>;
+  /** token and cookie keys in use; `refresh()` is the periodic reload, now */
+  keys: RunningKeys;
   /** a graceful shutdown has begun: not ready from now on */
   beginShutdown(): void;
   /** call once the server listens: adapters prefetch upstream metadata */
@@ -68,11 +77,18 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
+  // the joining records, checked against the providers before anything is opened
+  const providerRegistry = ProviderRegistry.load(config);
   // the security levels, production rules and each adapter kind's own rules: refuse before any
   // key, log or connection is opened (the CLI ran the same checks already; direct callers may not have)
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length) throw new SecurityCheckError(findings.errors);
+  // the providers' logos, relative to the configuration file: an unreadable one stops the start here
+  const logoOf = new Map<string, Logo>();
+  for (const [index, { config: entry }] of config.providers.entries())
+    if (entry.logo)
+      logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({
@@ -82,37 +98,49 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : undefined;
   const store = metrics ? meteredStore(rawStore, metrics) : rawStore;
   let rawAudit: AuditLog;
+  let keys: RunningKeys | undefined;
   try {
+    // the key set, as every instance on this store runs it (refused when missing in production or differing)
+    keys = await openKeys(config, { store: rawStore, logger });
     // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
     rawAudit =
       options.audit ??
       (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? rawStore : undefined }));
   } catch (err) {
+    await keys?.close();
     if (!options.store) await rawStore.close();
     throw err;
   }
   // what the gateway's parts record through: timed and counted when metrics are on
   const audit = metrics ? meteredAudit(rawAudit, metrics) : rawAudit;
   const baseUrl = config.issuer.replace(/\/$/, '');
-  const keys = await loadOrCreateSigningKeys(config.keys.dir);
 
   const adapters = new Map<string, ProviderAdapter>();
-  const offered: OfferedProvider[] = [];
-  const registry: Record<string, unknown>[] = [];
-  for (const [index, { factory, config: entry }] of config.providers.entries()) {
-    const verdict = eligibility(entry, config.production);
-    const reasons = verdict.reasons.map((reason) => `providers[${index}].${reason}`);
-    const { id, type, kind, loa, logo } = entry;
-    registry.push({ provider: id, type, kind, stage: entry.onboarding.stage, loa, offered: verdict.eligible, reasons });
-    if (!verdict.eligible) {
-      logger.warn('provider not offered', { provider: id, reasons });
+  const logos: Logo[] = [];
+  const logoUrls = new Map<string, string>();
+  const entries = new Map(config.providers.map((p) => [p.config.id, p]));
+  const standings = providerRegistry.standings();
+  for (const standing of standings) {
+    // a suspended provider keeps its adapter, so resuming it needs no restart
+    if (standing.audience === 'none' && !standing.dormant) {
+      logger.warn('provider not offered', {
+        provider: standing.provider,
+        stage: standing.stage,
+        reasons: standing.unmet,
+      });
       continue;
     }
-    const adapterLogger = logger.child({ provider: id });
+    const { factory, config: entry } = entries.get(standing.provider)!;
+    const adapterLogger = logger.child({ provider: entry.id });
     const { production, keys: keyConfig } = config;
     const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
-    adapters.set(id, await factory.create(entry, adapterDeps));
-    offered.push({ id, name: entry.name.lv, kind, logo, loa });
+    const adapter = await factory.create(entry, adapterDeps);
+    adapters.set(entry.id, metrics ? meteredAdapter(adapter, metrics) : adapter);
+    const image = logoOf.get(entry.id);
+    if (image) {
+      logos.push(image);
+      logoUrls.set(entry.id, logoUrl(image));
+    }
   }
   await audit.record({
     type: 'config_loaded',
@@ -124,17 +152,37 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       production: config.production,
     },
   });
-  // the provider registry as this start sees it: each provider's onboarding verdict, offered or not
-  for (const entry of registry)
-    await audit.record({ type: 'registry_change', providerId: String(entry.provider), detail: entry });
+  // the provider registry as this start sees it: each provider's stage and verdict, offered or not
+  for (const { provider, record, stage, revision, audience, unmet } of standings) {
+    const { type, kind, loa } = entries.get(provider)!.config;
+    const offered = audience !== 'none';
+    const reasons = unmet.map((reason) => `${record ? `${record}.yaml` : `providers[${provider}]`}: ${reason}`);
+    const detail = { provider, record: record ?? null, revision, type, kind, stage, loa, offered, audience, reasons };
+    await audit.record({ type: 'registry_change', providerId: provider, detail });
+  }
 
-  const policy = new ProviderPolicy(config.clients, offered);
+  const open = new Set(adapters.keys());
+  const policy = new ProviderPolicy(config.clients, providerRegistry.offered(open, logoUrls));
+  const registry =
+    config.registry && providerRegistry.records
+      ? new LiveRegistry({
+          dir: registryDir(config),
+          pollSeconds: config.registry.poll_seconds,
+          store,
+          shared: config.store.type === 'redis',
+          audit,
+          logger,
+          records: providerRegistry.records,
+          apply: () => policy.update(providerRegistry.offered(open, logoUrls)),
+        })
+      : undefined;
+  await registry?.start();
   const accounts = new Accounts(store, config.ttl.session);
   const states = new LoginStates(store, config.ttl.login);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const engine = createEngine({ config, store, keys, accounts, audit, policy, pages, logger });
+  const engine = createEngine({ config, store, keys: keys.ring, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
   const limits = {
     providerStarts: config.limits.provider_starts,
@@ -144,6 +192,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits });
 
   const routers = [
+    jwksRoutes(keys.ring),
     rateLimitRoutes({ store, audit, logger, limits: config.limits }),
     loginRoutes({ engine, flow, logger }),
   ];
@@ -159,12 +208,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         redirectUri: demoClient.redirect_uris[0]!,
         postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
         store,
-        providers: policy.all().map(({ id, name }) => ({ id, name })),
+        providers: policy.all().map(({ id, name }) => ({ id, name: name.en })),
         serverCertificate: config.server?.tls?.cert,
       }),
     );
   }
   const mountPeers = config.demo.enabled && !config.production ? await demoPeers(config) : () => {};
+  // the services' redirect URIs are fixed by the configuration: their origins are worked out once, the
+  // providers' (which metadata may still teach) on every page
+  const clientOrigins = config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin));
   const app = createApp({
     provider: engine,
     logger,
@@ -173,13 +225,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     production: config.production,
     proxy: config.proxy,
     routers,
+    ui: config.ui,
+    logos,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [
-      ...new Set([
-        ...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []),
-        ...config.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
-      ]),
+      ...new Set([...[...adapters.values()].flatMap((a) => a.formActionOrigins?.() ?? []), ...clientOrigins]),
     ],
     observe: metrics ? stepTimer(metrics) : undefined,
     ready: () => ready(),
@@ -190,9 +241,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
   });
 
+  const running = keys;
   let stopping = false;
   const ready = () =>
-    readiness({ store: rawStore, audit: rawAudit, signingKeys: () => keys.keys.length, stopping: () => stopping });
+    readiness({
+      store: rawStore,
+      audit: rawAudit,
+      signingKeys: () => Object.keys(running.ring.view.signing).length,
+      stopping: () => stopping,
+    });
   return {
     app,
     provider: engine,
@@ -202,8 +259,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     adapters,
     policy,
+    registry,
     metrics,
     readiness: ready,
+    keys: running,
     beginShutdown() {
       stopping = true;
     },
@@ -211,7 +270,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       for (const adapter of adapters.values()) adapter.warmUp?.();
     },
     async close() {
+      registry?.close();
       for (const adapter of adapters.values()) await adapter.close?.();
+      await running.close();
       await rawAudit.close();
       if (!options.store) await rawStore.close();
     },

@@ -1,12 +1,14 @@
 // Structured logs for operators, written by pino: one JSON object per line on stderr,
-// `{"level":"info","time":"2025-01-31T12:00:00.123Z","msg":"gateway started",...fields}`.
-// For a terminal, pipe them through pino-pretty: `npm start 2>&1 | npx pino-pretty`.
+// `{"level":"info","time":"2025-01-31T12:00:00.123Z","msg":"gateway started",...fields}`. When stderr is a
+// terminal the same lines, after the same redaction and bounds, are shown by pino-pretty (colours, one
+// readable line each); a pipe, a file or a container's log driver gets the JSON.
 //
 // Never pass personal codes, tokens or secrets in `fields`; a value shaped like a personal code is
 // replaced by `[redacted]` all the same. Values are bounded: an error message may quote what a client
 // or an upstream sent (150 KB of it), and one request must not be able to flood stderr.
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { redactCodes } from './audit/redact.ts';
+import { prettyFactory } from 'pino-pretty';
+import { REDACTED, redactCodes } from './audit/redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -26,8 +28,12 @@ export const MAX_LOG_STRING = 1024;
 export const MAX_LOG_LINE = 8192;
 const MAX_DEPTH = 8;
 
+/** an ETSI EN 319 412-1 semantics identifier (`PNOLV-010180-15097`, the ID token's `sub`): the code inside
+ * is one too, though the shape the audit redaction looks for stops at the hyphen before it */
+const SEMANTICS_IDENTIFIER = /PNO[A-Z]{2}-\d{6}-?\d{5}(?!\d)/g;
+
 function boundedString(s: string): string {
-  const clean = redactCodes(s);
+  const clean = redactCodes(s.replace(SEMANTICS_IDENTIFIER, REDACTED));
   if (clean.length <= MAX_LOG_STRING) return clean;
   return `${clean.slice(0, MAX_LOG_STRING)}…[truncated, ${clean.length} chars]`;
 }
@@ -72,11 +78,18 @@ function wrap(logger: PinoLogger): Logger {
   };
 }
 
+/** Where lines go by default: stderr, made readable by pino-pretty when it is a terminal. */
+export function stderrLines(
+  tty = process.stderr.isTTY === true,
+  out: (text: string) => void = (text) => process.stderr.write(text),
+): (line: string) => void {
+  if (!tty) return (line) => out(`${line}\n`);
+  const pretty = prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true });
+  return (line) => out(pretty(line));
+}
+
 /** Lines at `level` and above, to `write` (stderr by default). */
-export function createLogger(
-  level: Level = 'info',
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): Logger {
+export function createLogger(level: Level = 'info', write: (line: string) => void = stderrLines()): Logger {
   const logger = pino(
     {
       level,

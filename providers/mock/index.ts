@@ -1,11 +1,13 @@
 // A built-in mock eID provider that speaks a real redirect protocol: the gateway redirects the browser to
 // its authorize page with state and nonce; the user picks a test person; the mock redirects back with a
-// compact JWS (ES256, signed with a key generated at start) that the adapter verifies like any upstream.
+// compact JWS (ES256) that the adapter verifies like any upstream. Its key lives in the key directory
+// (`mock-<id>.key.pem`, created by the first instance), so every instance sharing `keys.dir` verifies what
+// any other signed: a login started on one instance finishes on another behind a round-robin balancer.
 // It makes the demo work without a bank, and shows the adapter interface in its smallest complete form.
 import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import { SignJWT, jwtVerify, generateKeyPair, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { providerBaseSchema } from '../../src/config/provider-base.ts';
 import { AdapterConfigError, ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
 import type { AdapterCheckContext, AdapterFactory, AdapterProblem } from '../../src/broker/adapter.ts';
@@ -14,6 +16,7 @@ import { freshAuthTime } from '../../src/broker/freshness.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { html, page } from '../../src/web/html.ts';
 import { constantTimeEqual } from '../../src/constant-time.ts';
+import { loadOrCreateMockKey, type MockKey } from './key.ts';
 
 export interface MockUser {
   given_name: string;
@@ -48,8 +51,9 @@ export const mockSchema = providerBaseSchema.extend({
 export type MockConfig = z.infer<typeof mockSchema>;
 
 const TOKEN_TTL_S = 120;
-/** the mock signs in this very process: only whole-second rounding separates the clocks */
-const CLOCK_SKEW_S = 1;
+/** the mock signs on whichever instance of the deployment serves the choice: whole-second rounding and
+ * the instances' (NTP-synchronised) clocks separate its iat from the login's start */
+const CLOCK_SKEW_S = 5;
 
 /** What the broker keeps for one login: the nonce the signed assertion must carry. */
 const mockConnDataSchema = z.strictObject({ nonce: z.string() });
@@ -63,7 +67,7 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
   private readonly users: MockUser[];
   private readonly baseUrl: string;
   private readonly name: string;
-  private keys!: { privateKey: CryptoKey; publicKey: CryptoKey };
+  private keys!: MockKey;
 
   constructor(config: MockConfig, baseUrl: string) {
     this.id = config.id;
@@ -73,8 +77,8 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     this.name = config.name.en;
   }
 
-  async init(): Promise<this> {
-    this.keys = await generateKeyPair('ES256');
+  async init(keyDir: string): Promise<this> {
+    this.keys = await loadOrCreateMockKey(keyDir, this.id);
     return this;
   }
 
@@ -217,6 +221,6 @@ export const factory: AdapterFactory<MockConfig> = {
   create: (config, deps) => {
     const problems = checkMock(config, deps);
     if (problems.length) throw new AdapterConfigError(config.id, problems);
-    return new MockAdapter(config, deps.baseUrl).init();
+    return new MockAdapter(config, deps.baseUrl).init(deps.keyDir);
   },
 };

@@ -31,6 +31,8 @@ export interface StartContext {
   locale: Locale;
   /** correlation id shared by every audit event of this login */
   correlationId: string;
+  /** the agency service (client_id) this login is for, e.g. to name it in the provider's app */
+  clientId?: string | undefined;
 }
 
 export type StartAction =
@@ -173,9 +175,13 @@ export class ProviderError extends Error {
   readonly code: ProviderErrorCode;
   /** operator detail: goes to structured logs and audit, never to the user; no personal data */
   readonly detail: string;
-  constructor(code: ProviderErrorCode, detail: string) {
+  /** the adapter's own page already told the user why (a decoupled flow's waiting page): the broker
+   * then hands the error straight back to the service instead of showing its own page too */
+  readonly userInformed: boolean;
+  constructor(code: ProviderErrorCode, detail: string, options: { userInformed?: boolean } = {}) {
     super(`${code}: ${detail}`);
     this.code = code;
     this.detail = detail;
+    this.userInformed = options.userInformed ?? false;
   }
 }

@@ -1,4 +1,5 @@
-// The `vpm-gateway` program: start | config check | certs dev | audit <command>.
+// The `vpm-gateway` program: start | config check | keys <command> | certs dev | audit <command> |
+// providers <command>.
 // Conventions shared by every command: src/cli/command.ts.
 import { group, type Io, type Runner, stdio } from './command.ts';
 
@@ -9,14 +10,18 @@ const program: Runner = group({
   help: [
     ['start', 'run the gateway'],
     ['config check [FILE]', 'validate a configuration file; exit 1 when start would refuse it'],
+    ['keys <command>', 'create, rotate and show the token and cookie keys (init, rotate, status)'],
     ['certs dev [--dir DIR]', 'create the development PKI (CA, server and client certificates)'],
     ['audit <command>', 'verify, query and prove the audit log; repair a torn tail; check the witnesses'],
+    ['providers <command>', 'the VPM joining process: list, show, check and move providers through it'],
   ],
   commands: {
     start: async () => (await import('./start.ts')).runStart,
     config: async () => (await import('./config-check.ts')).runConfig,
+    keys: async () => (await import('./keys.ts')).runKeys,
     certs: async () => (await import('./certs.ts')).runCerts,
     audit: async () => (await import('./audit.ts')).runAudit,
+    providers: async () => (await import('./providers.ts')).runProviders,
   },
 });
 

@@ -1,20 +1,70 @@
-// `vpm-gateway start [--config FILE]`: checks the configuration as `config check` does, then runs the
-// gateway until SIGINT or SIGTERM, then shuts down gracefully: listeners stop accepting, requests in
-// flight finish (at most server.shutdown_timeout seconds), adapters close, the audit log is flushed and
-// checkpointed, the store closed; exit 0.
-import { AuditUnavailableError } from '../audit/events.ts';
-import { createGateway } from '../gateway.ts';
-import { createLogger } from '../logger.ts';
-import { listen, listenMtls } from '../tls/listeners.ts';
-import { SecurityCheckError } from '../tls/security-checks.ts';
+// `vpm-gateway start [--config FILE] [--workers N]`: checks the configuration as `config check` does, then
+// runs the gateway (src/ops/instance.ts) until SIGINT or SIGTERM and shuts down gracefully. With N > 1 a
+// primary runs N workers sharing the port (src/ops/cluster.ts), each writing its own audit log.
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { GatewayConfig } from '../config/load.ts';
+import { LISTENING_MESSAGE, runPrimary } from '../ops/cluster.ts';
+import { type Listening, runInstance } from '../ops/instance.ts';
+import { workerAuditConfig } from '../ops/worker-audit.ts';
+import { PortInUseError } from '../tls/listeners.ts';
 import { prepareDemoMaterial } from '../web/demo-peers.ts';
-import { listenMetrics } from '../ops/metered.ts';
-import { drain } from '../ops/shutdown.ts';
-import { command, emit, EXIT_FAILED } from './command.ts';
+import { command, emit, EXIT_FAILED, type Io, UsageError } from './command.ts';
 import { checkGatewayConfig, configPath, loadGatewayConfig, reportProblems } from './gateway-config.ts';
 
 /** The exit code of a command that keeps running (the process exits when the gateway is stopped). */
 export const KEEPS_RUNNING = -1;
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** How many workers to run, or why not: `--workers`, else one per core on a shared store, else one. */
+export function workerCount(
+  option: string | undefined,
+  config: Pick<GatewayConfig, 'store'>,
+  cores = availableParallelism(),
+): { workers: number; note?: string } | { refused: string } {
+  const shared = config.store.type !== 'memory';
+  if (option === undefined)
+    return shared
+      ? { workers: cores }
+      : {
+          workers: 1,
+          note: 'one worker: the in-memory store lives in this process (store.type: redis runs one per core)',
+        };
+  if (!/^[1-9]\d{0,2}$/.test(option)) throw new UsageError('--workers must be a whole number from 1 to 999');
+  const workers = Number(option);
+  if (workers > 1 && !shared)
+    return {
+      refused: `store.type: memory cannot serve --workers ${workers}: a login's state must be seen by every worker; configure store.type: redis, or run --workers 1`,
+    };
+  return { workers };
+}
+
+function notice(io: Io, json: boolean, config: GatewayConfig, info: Listening, workers: number, note?: string) {
+  const demo = config.demo.enabled ? `${config.issuer.replace(/\/$/, '')}/` : undefined;
+  const where = info.host ?? 'every interface';
+  emit(
+    { io, json },
+    {
+      port: info.port,
+      mtls_port: info.mtls_port ?? null,
+      metrics_port: info.metrics_port ?? null,
+      workers,
+      issuer: config.issuer,
+      demo: demo ?? null,
+      providers: info.providers,
+      config: config.path,
+    },
+    `vpm-gateway listening on port ${info.port} (${where})\n` +
+      (workers > 1 ? `${workers} workers sharing the port\n` : note ? `${note}\n` : '') +
+      (info.mtls_port ? `mutual-TLS endpoints on port ${info.mtls_port}\n` : '') +
+      (info.metrics_port !== undefined
+        ? `metrics on ${config.metrics!.host}:${info.metrics_port}${config.metrics!.path}\n`
+        : '') +
+      (demo ? `Open the demo e-service: ${demo}\n` : `Issuer: ${config.issuer}\n`),
+  );
+}
 
 export const runStart = command({
   name: 'start',
@@ -22,91 +72,59 @@ export const runStart = command({
   summary:
     'Runs the gateway. Configuration: --config FILE, else $VPM_CONFIG, else config/demo.yaml; PORT and\n' +
     'ISSUER override the file. Refuses (exit 1) what "config check" refuses, before writing anything.\n' +
-    'Logs are JSON lines on stderr; with --json the start-up notice on stdout is JSON too.',
-  options: {},
+    'Logs are JSON lines on stderr (pretty in a terminal); with --json the start-up notice on stdout is JSON too.',
+  help: [
+    [
+      '-w, --workers N',
+      'worker processes sharing the port (default: one per core with a Redis store, else 1);\n' +
+        'each writes its own audit log in <audit.dir>/worker-<n>',
+    ],
+  ],
+  options: { workers: { type: 'string', short: 'w' } },
   maxPositionals: 0,
   async run({ values, io, json }) {
     const path = configPath(values.config);
     // the same checks as `config check`, before any key, directory or demo material is created
     if (!reportProblems(path, await checkGatewayConfig(path), io, 'refusing to start:')) return EXIT_FAILED;
     await prepareDemoMaterial(path);
-    const config = loadGatewayConfig(path, io);
-    if (!config) return EXIT_FAILED;
-    const logger = createLogger(config.log_level);
-    let gateway: Awaited<ReturnType<typeof createGateway>>;
-    try {
-      // refuses insecure configuration (the VPM security levels) and an unwritable audit log
-      gateway = await createGateway(config, { logger });
-    } catch (err) {
-      if (!(err instanceof SecurityCheckError || err instanceof AuditUnavailableError)) throw err;
-      io.stderr(`${path}: ${err.message}\n`);
+    const loaded = loadGatewayConfig(path, io);
+    if (!loaded) return EXIT_FAILED;
+    const exit = (code: number) => process.exit(code);
+    const refused = (message: string) => io.stderr(`${message}\n`);
+
+    if (cluster.isWorker) {
+      const worker = Number(process.env.VPM_WORKER);
+      const config = { ...loaded, audit: workerAuditConfig(loaded.audit, worker) };
+      const listening = (info: Listening) => process.send!({ type: LISTENING_MESSAGE, info });
+      // a worker that cannot start ends (its IPC channel would keep it alive): the primary decides what next
+      try {
+        if (!(await runInstance({ config, worker, listening, refused, exit }))) exit(EXIT_FAILED);
+      } catch (err) {
+        refused(`vpm-gateway: worker ${worker}: ${(err as Error).message}`);
+        exit(EXIT_FAILED);
+      }
+      return KEEPS_RUNNING;
+    }
+
+    const count = workerCount(values.workers, loaded);
+    if ('refused' in count) {
+      refused(`${path}: ${count.refused}`);
       return EXIT_FAILED;
     }
-    // HTTPS (optionally requesting client certificates) when server.tls is configured
-    // loopback unless server.host says otherwise when the demo runs; else every interface
-    const host = config.server?.host ?? (config.demo.enabled ? '127.0.0.1' : undefined);
-    const server = await listen(gateway.app, config.server, config.port, host);
-    gateway.warmUp();
-    // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
-    const mtlsServer = await listenMtls(gateway.app, config.server, host);
-    const metricsServer =
-      gateway.metrics && config.metrics ? await listenMetrics(gateway.metrics, config.metrics) : undefined;
-    const metricsAddress = metricsServer?.address();
-    const metricsPort = typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : undefined;
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const mtlsPort = mtlsServer ? config.server?.mtls?.port : undefined;
-    const providers = [...gateway.adapters.keys()];
-    logger.info('gateway started', {
-      issuer: config.issuer,
-      host: host ?? 'every interface',
-      port,
-      mtls_port: mtlsPort,
-      metrics_port: metricsPort,
-      providers,
-      config: path,
-    });
-    const demo = config.demo.enabled ? `${config.issuer.replace(/\/$/, '')}/` : undefined;
-    emit(
-      { io, json },
-      {
-        port,
-        mtls_port: mtlsPort ?? null,
-        metrics_port: metricsPort ?? null,
-        issuer: config.issuer,
-        demo: demo ?? null,
-        providers,
-        config: path,
-      },
-      `vpm-gateway listening on port ${port} (${host ?? 'every interface'})\n` +
-        (mtlsPort ? `mutual-TLS endpoints on port ${mtlsPort}\n` : '') +
-        (metricsPort !== undefined
-          ? `metrics on ${config.metrics!.host}:${metricsPort}${config.metrics!.path}\n`
-          : '') +
-        (demo ? `Open the demo e-service: ${demo}\n` : `Issuer: ${config.issuer}\n`),
-    );
-    const timeoutMs = (config.server?.shutdown_timeout ?? 10) * 1000;
-    let stopping = false;
-    const stop = async (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      gateway.beginShutdown();
-      logger.info('shutting down', { signal, timeout_ms: timeoutMs });
-      const inTime = await drain(mtlsServer ? [server, mtlsServer] : [server], timeoutMs);
-      if (!inTime) logger.warn('shutdown timeout: requests still in flight were cut', { timeout_ms: timeoutMs });
+    const { workers, note } = count;
+    const listening = (info: Listening) => notice(io, json, loaded, info, workers, note);
+    if (workers === 1) {
       try {
-        // adapters, then the audit log (flushed and checkpointed), then the store
-        await gateway.close();
+        return (await runInstance({ config: loaded, listening, refused, exit })) ? KEEPS_RUNNING : EXIT_FAILED;
       } catch (err) {
-        logger.error('shutdown failed', { error: (err as Error).name, message: (err as Error).message });
-        process.exit(EXIT_FAILED);
+        // a port in use is one line naming the port and how to choose another, not a stack trace
+        if (!(err instanceof PortInUseError)) throw err;
+        refused(`vpm-gateway: ${err.message}`);
+        return EXIT_FAILED;
       }
-      await drain(metricsServer ? [metricsServer] : [], 1000);
-      logger.info('gateway stopped', { signal });
-      process.exit(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    return KEEPS_RUNNING;
+    }
+    const args = ['start', '--config', path, '--workers', String(workers)];
+    const ok = await runPrimary({ config: loaded, workers, exec: MAIN, args, listening, refused, exit });
+    return ok ? KEEPS_RUNNING : EXIT_FAILED;
   },
 });

@@ -7,6 +7,7 @@ import { withPlannedFiles } from './secret.ts';
 import { formatPath } from './path.ts';
 import { productionProblems } from './production.ts';
 import { checkSecurity, type SecurityCheckOptions } from '../tls/security-checks.ts';
+import { ProviderRegistry } from '../onboarding/offers.ts';
 
 export interface Findings {
   /** the configuration must not run */
@@ -29,6 +30,13 @@ export async function configFindings(config: GatewayConfig, options: SecurityChe
       const entries = config.providers.filter((entry) => entry.factory === factory).map((entry) => entry.config);
       errors.push(...(factory.demoPeer?.check?.(entries, demo) ?? []));
     }
+  }
+  // the joining records must validate and match the providers (src/onboarding): read, never written
+  try {
+    ProviderRegistry.load(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    errors.push(...err.problems);
   }
   const report = checkSecurity(config, options);
   return { errors: [...errors, ...report.errors], warnings: report.warnings };

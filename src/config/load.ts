@@ -52,6 +52,27 @@ export interface LoadOptions {
 }
 
 /** Parse YAML text into a validated config; throws ConfigError listing every problem. */
+/**
+ * The issuer once PORT moves a gateway that serves its issuer itself on this machine (a loopback issuer
+ * on the file's port, as the demo's `http://localhost:3000`): it follows the port, so the printed link,
+ * the demo's redirect URIs and the in-process test peers (all `${issuer}`) stay right. Any other issuer
+ * (a public name behind a proxy) is left as it is.
+ */
+function issuerOnPort(issuer: unknown, filePort: unknown, port: number): unknown {
+  if (typeof issuer !== 'string' || port === 0) return issuer;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return issuer; // the schema reports it
+  }
+  const served = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!loopback || served !== (typeof filePort === 'number' ? filePort : 3000)) return issuer;
+  url.port = String(port);
+  return url.toString().replace(/\/$/, issuer.endsWith('/') ? '/' : '');
+}
+
 export function parseConfig(text: string, path: string, { factories, env = process.env }: LoadOptions): GatewayConfig {
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
     throw new ConfigError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
@@ -66,6 +87,7 @@ export function parseConfig(text: string, path: string, { factories, env = proce
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new ConfigError([`PORT: must be a port number, got ${JSON.stringify(env.PORT)}`]);
+    if (!env.ISSUER) input.issuer = issuerOnPort(input.issuer, input.port, port);
     input.port = port;
   }
   if (env.ISSUER) input.issuer = env.ISSUER;
@@ -140,8 +162,7 @@ function crossChecks(config: GatewayFileConfig, providerIds: Set<string>): strin
   const out: string[] = [];
   const prod = config.production;
   if (prod && !config.issuer.startsWith('https://')) out.push('issuer: must be https in production');
-  if (prod && !config.cookie_keys)
-    out.push('cookie_keys: required in production (at least one secret of 32+ characters)');
+  // without cookie_keys the cookie keys come from the key set in keys.dir (rotated by `vpm-gateway keys rotate`)
   (config.cookie_keys ?? []).forEach((k, i) => {
     if (prod && k.length < 32) out.push(`cookie_keys[${i}]: must be at least 32 characters in production`);
   });

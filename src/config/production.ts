@@ -13,6 +13,9 @@ export const DEMO_MATERIAL_DIR = 'var/dev';
 /** Secrets that key an HMAC over guessable input (personal codes, cookie values) need this many characters. */
 export const MIN_SECRET_LENGTH = 32;
 
+/** Seconds after which openid-client (oauth4webapi) refetches a cached JWKS that lacks a token's kid. */
+export const RP_JWKS_REFETCH_AGE = 60;
+
 type Problem = [path: string, message: string];
 
 export function underDemoMaterial(file: string): boolean {
@@ -82,6 +85,22 @@ function clientCaProblems(config: GatewayConfig): Problem[] {
   return out;
 }
 
+/**
+ * openid-client (oauth4webapi) fetches a JWKS again for an unknown kid only once its copy is 60 s old
+ * (jose's createRemoteJWKSet after 30 s): a key must be published that long on every instance before it
+ * signs. (A missing key set is refused by `start` itself, src/keys/open.ts: production never generates one.)
+ */
+function keyProblems(config: GatewayConfig): Problem[] {
+  const floor = config.keys.reload_interval + RP_JWKS_REFETCH_AGE;
+  if (config.keys.publish_delay >= floor) return [];
+  return [
+    [
+      'keys.publish_delay',
+      `must be at least keys.reload_interval + ${RP_JWKS_REFETCH_AGE} (${floor}) in production: relying parties refetch a JWKS for an unknown kid only once their copy is ${RP_JWKS_REFETCH_AGE} s old`,
+    ],
+  ];
+}
+
 /** Every production refusal of this section, as `path: message` lines (empty outside production). */
 export function productionProblems(config: GatewayConfig): string[] {
   if (!config.production) return [];
@@ -91,6 +110,7 @@ export function productionProblems(config: GatewayConfig): string[] {
     out.push(['pairwise_salt', `must be at least ${MIN_SECRET_LENGTH} characters in production`]);
   }
   if (config.store.type === 'redis') out.push(...redisProblems(config.store));
+  out.push(...keyProblems(config));
   if (config.proxy === true)
     out.push([
       'proxy',

@@ -14,7 +14,19 @@ export const ONBOARDING_STAGES = [
 ] as const;
 export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
 
-export const localizedText = z.strictObject({ lv: z.string().min(1).max(100), en: z.string().min(1).max(100) });
+/** A name in the page languages (src/login/locale.ts): Latvian and English required, Russian optional. */
+export const localizedText = z.strictObject({
+  lv: z.string().min(1).max(100),
+  en: z.string().min(1).max(100),
+  ru: z.string().min(1).max(100).optional(),
+});
+
+/** The selection page's groups: banks, eID means, and foreign eID means reached through eIDAS. */
+export const PROVIDER_GROUPS = ['bank', 'eid', 'eidas'] as const;
+export type ProviderGroup = (typeof PROVIDER_GROUPS)[number];
+
+/** A logo file served by the gateway itself (no third-party requests from the login pages). */
+export const logoFile = z.string().regex(/\.(svg|png)$/i, 'must be the path of an .svg or .png file');
 
 export const onboardingSchema = z.strictObject({
   /** the VPM joining process's seven stages; only `production` providers are offered in production mode */
@@ -39,8 +51,12 @@ export const providerBaseSchema = z.strictObject({
   kind: z.enum(['bank', 'eid']),
   /** highest level of assurance this provider delivers */
   loa: z.enum(LOA_LEVELS),
-  logo: z.string().optional(),
-  onboarding: onboardingSchema,
+  /** selection page group; default: the kind (bank or eid) */
+  group: z.enum(PROVIDER_GROUPS).optional(),
+  /** logo shown on the selection page: an SVG or PNG file, read at start-up and served locally */
+  logo: logoFile.optional(),
+  /** the joining verdict inline; with a `registry` the provider's record there replaces it */
+  onboarding: onboardingSchema.optional(),
   /** mutual TLS for back-channel calls to this provider */
   tls: tlsClientSchema.optional(),
 });

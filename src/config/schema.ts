@@ -6,6 +6,8 @@ import { parseRedisUrl } from '../store/redis-url.ts';
 import { auditConfigSchema } from '../audit/config.ts';
 import { ipOrCidr, serverSchema } from '../tls/server-config.ts';
 import { securitySchema } from '../tls/security-checks.ts';
+import { localizedText, PROVIDER_GROUPS } from './provider-base.ts';
+import { registryConfigSchema } from '../onboarding/config.ts';
 
 export const SIGNING_ALGS = ['PS256', 'ES256', 'RS256'] as const;
 export const CLIENT_AUTH_METHODS = [
@@ -38,6 +40,8 @@ export const clientSchema = z.strictObject({
   scopes: z.array(z.enum(['profile', 'personal_code'])).default(['profile', 'personal_code']),
   /** RFC 9207 iss in authorization error responses; false for RPs that mis-handle it (mod_auth_openidc 2.4.12) */
   authorization_error_iss: z.boolean().default(true),
+  /** a test service: also offered providers at the joining process's testing stage */
+  test: z.boolean().default(false),
 });
 
 export type ClientConfig = z.infer<typeof clientSchema>;
@@ -107,7 +111,56 @@ export const limitsSchema = z.strictObject({
 
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 
-export const gatewaySchema = z.strictObject({
+/** What the citizen sees around the login: the gateway's name, help and privacy notice in the footer,
+ * the order of the provider groups, and how long a refusal page waits before returning to the service. */
+export const uiSchema = z.strictObject({
+  name: localizedText.default({ lv: 'Vienotā pieteikšanās', en: 'Unified login', ru: 'Единый вход' }),
+  help: z
+    .strictObject({
+      email: z.email().optional(),
+      phone: z
+        .string()
+        .regex(/^\+?[0-9 ]{5,20}$/, 'must be a phone number such as +371 67000000')
+        .optional(),
+      url: url.optional(),
+    })
+    .optional(),
+  /** the privacy notice (GDPR Art. 13): an http(s) URL or a path on the gateway */
+  privacy_url: z
+    .union([url, z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL or a path such as /privacy')])
+    .optional(),
+  groups: z
+    .array(z.enum(PROVIDER_GROUPS))
+    .min(1)
+    .default([...PROVIDER_GROUPS]),
+  /** a refusal page returns the user to the service after this many seconds (also without scripts) */
+  return_after_seconds: z.number().int().min(5).max(120).default(20),
+});
+
+export type UiConfig = z.infer<typeof uiSchema>;
+
+// A rotated key is published `publish_delay` seconds before it signs; every instance reloads its keys
+// every `reload_interval` seconds, so the delay must cover a reload for every instance to publish the key
+// before any signs with it (src/keys/lifecycle.ts).
+export const keysSchema = z
+  .strictObject({
+    /** where the one key set lives: `dir` (keys.dir) or `store` (the shared Redis store) */
+    source: z.enum(['dir', 'store']).default('dir'),
+    dir: z.string().min(1).default('var/keys'),
+    publish_delay: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400)
+      .default(600),
+    reload_interval: z.number().int().min(1).max(3600).default(30),
+  })
+  .refine((k) => k.publish_delay >= k.reload_interval, {
+    path: ['publish_delay'],
+    message: 'must be at least keys.reload_interval: every instance must publish a key before any signs with it',
+  });
+
+const gatewayFields = z.strictObject({
   issuer: url,
   /** production mode: https everywhere, mutual TLS on back channels, no dev defaults */
   production: z.boolean().default(false),
@@ -119,8 +172,9 @@ export const gatewaySchema = z.strictObject({
    */
   proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
   store: storeSchema.default({ type: 'memory' }),
-  keys: z.strictObject({ dir: z.string().min(1).default('var/keys') }).default({ dir: 'var/keys' }),
-  /** cookie signing keys; generated per process when absent (development only) */
+  /** token and cookie keys and their rotation (src/keys/) */
+  keys: keysSchema.prefault({}),
+  /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */
   cookie_keys: z.array(secretSchema).min(1).optional(),
   /** salt for pairwise subject identifiers */
   pairwise_salt: secretSchema.optional(),
@@ -141,6 +195,8 @@ export const gatewaySchema = z.strictObject({
   /** startup security checks (src/tls/security-checks.ts) */
   security: securitySchema.prefault({}),
   providers: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** the providers' VPM joining records (src/onboarding); absent: each entry's `onboarding` block */
+  registry: registryConfigSchema.optional(),
   clients: z.array(clientSchema).default([]),
   /** the demo agency service page at / (development only) */
   demo: z
@@ -160,6 +216,15 @@ export const gatewaySchema = z.strictObject({
     })
     .optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** the login pages' branding and footer */
+  ui: uiSchema.prefault({}),
 });
+
+export const gatewaySchema = gatewayFields
+  // a memory store is neither shared by instances nor kept across restarts: no place for the key set
+  .refine((c) => c.keys.source !== 'store' || c.store.type === 'redis', {
+    path: ['keys', 'source'],
+    message: 'store needs store.type redis (a memory store is not shared and forgets the keys at exit)',
+  });
 
 export type GatewayFileConfig = z.infer<typeof gatewaySchema>;

@@ -2,21 +2,16 @@
 // the user and stores the login under a fresh state; complete() (step 3) finds the login again by the
 // state the protocol carries back, takes it (single use) and has the answer verified (steps 4-6,
 // ./verify.ts). Every step lands in the audit log.
-import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
+import { AuditUnavailableError, type AuditEvent, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
-import {
-  ProviderError,
-  type Locale,
-  type ProviderAdapter,
-  type StartAction,
-  type StartResult,
-} from '../broker/adapter.ts';
+import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
 import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
 import { isStoreUnavailable } from '../store/store.ts';
+import { providerLocale, type UiLocale } from './locale.ts';
 
 export interface BrokerOptions {
   states: LoginStates;
@@ -32,8 +27,10 @@ export interface BeginRequest {
   clientId: string;
   providerId: string;
   acr?: Loa | undefined;
-  locale: Locale;
+  locale: UiLocale;
   correlationId: string;
+  /** the caller's own entry (the provider choice), written just before the broker's in the same write */
+  alongside?: AuditEvent | undefined;
 }
 
 /** A failed round trip; `login` is known when the state was valid, so the relying party can be told. */
@@ -44,12 +41,21 @@ export class BrokerError extends Error {
   readonly login: LoginRecord | undefined;
   /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
   readonly spent: LoginTrace | undefined;
-  constructor(code: BrokerError['code'], detail: string, login?: LoginRecord, spent?: LoginTrace) {
+  /** the provider's own page already told the user why (ProviderError.userInformed) */
+  readonly userInformed: boolean;
+  constructor(
+    code: BrokerError['code'],
+    detail: string,
+    login?: LoginRecord,
+    spent?: LoginTrace,
+    userInformed = false,
+  ) {
     super(`${code}: ${detail}`);
     this.code = code;
     this.detail = detail;
     this.login = login;
     this.spent = spent;
+    this.userInformed = userInformed;
   }
 }
 
@@ -81,26 +87,30 @@ export class Broker {
     if (!adapter) throw new BrokerError('unknown_provider', `no provider ${JSON.stringify(req.providerId)}`);
     const state = newState();
     const base = { correlationId: req.correlationId, clientId: req.clientId, providerId: req.providerId };
+    // both entries recorded in one tick: one write and fdatasync, the caller's first
+    const withAlongside = (event: AuditEvent) =>
+      Promise.all([...(req.alongside ? [audit.record(req.alongside)] : []), audit.record(event)]);
     let started: StartResult;
     try {
       started = await adapter.start({
         state,
         callbackUrl: callbackUrl(adapter.id),
         acr: req.acr,
-        locale: req.locale,
+        locale: providerLocale(req.locale),
         correlationId: req.correlationId,
+        clientId: req.clientId,
       });
     } catch (err) {
       // our store, not the provider, failed (a replay cache): the outage answer, not "provider unavailable"
       if (isStoreUnavailable(err)) throw err;
       const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
-      await audit.record({ ...base, type: 'provider_request_error', detail: { reason: detail } });
+      await withAlongside({ ...base, type: 'provider_request_error', detail: { reason: detail } });
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
     }
     const { uid, providerId, clientId, acr, locale, correlationId } = req;
     const login = { uid, providerId, clientId, acr, locale, correlationId, connData: started.connData };
     await states.create(state, { ...login, createdAt: Date.now() });
-    await audit.record({
+    await withAlongside({
       ...base,
       type: 'provider_request',
       detail: {
@@ -125,8 +135,8 @@ export class Broker {
     // a field beyond its protocol's limit is refused before any parsing; the login still ends properly
     const oversized = oversizedField(adapter, params);
     const state = adapter.stateFrom(params);
-    const login = state ? await states.take(state) : undefined;
-    if (!login) {
+    const taken = state ? await states.takeLive(state) : undefined;
+    if (!taken) {
       const spent = state ? await states.spent(state) : undefined;
       const reason = oversized
         ? describeOversized(oversized)
@@ -142,13 +152,18 @@ export class Broker {
       });
       throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
     }
+    const { login, spentRecorded } = taken;
     try {
-      return { login, identity: await verifyAnswer(this.options, { adapter, login, params, method, oversized }) };
+      const [identity] = await Promise.all([
+        verifyAnswer(this.options, { adapter, login, params, method, oversized }),
+        spentRecorded,
+      ]);
+      return { login, identity };
     } catch (err) {
       // the login is known: the service must still hear back, even when its audit trail cannot be written
       if (err instanceof AuditUnavailableError)
         throw new BrokerError('audit_unavailable', 'audit log unavailable', login);
-      if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login);
+      if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login, undefined, err.userInformed);
       throw err;
     }
   }

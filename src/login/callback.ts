@@ -2,9 +2,10 @@
 // (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6); the result
 // waits, single use, for the hand-back (step 7). Whatever the provider (or someone posing as it) sends,
 // the answer is a 4xx page with an audit record, and the service hears back whenever the login is known.
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
+import type { LoginRecord } from './login-state.ts';
 import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
 export type LoginResult =
@@ -34,6 +35,11 @@ export const OAUTH_ERRORS: Record<string, { error: string; description: string; 
     description: 'the authentication does not meet the requested level of assurance',
     problem: 'loa_too_low',
   },
+  withdrawn: {
+    error: 'temporarily_unavailable',
+    description: 'the provider is no longer offered (suspended in the VPM joining process)',
+    problem: 'provider_unavailable',
+  },
   audit_unavailable: {
     error: 'temporarily_unavailable',
     description: 'the login service is temporarily unavailable',
@@ -41,10 +47,14 @@ export const OAUTH_ERRORS: Record<string, { error: string; description: string; 
   },
 };
 
+/** Refusals after which another provider may well succeed (this one refused or was unreachable, or its
+ * level was too low); a forged or unverifiable answer is not one of them. */
+const RETRY_PROBLEMS: ReadonlySet<Problem> = new Set(['access_denied', 'provider_unavailable', 'loa_too_low']);
+
 /** What the browser sees after a callback, in the login's language when the login is known. */
 export interface CallbackOutcome {
   outcome: Outcome;
-  locale: Locale | undefined;
+  locale: UiLocale | undefined;
 }
 
 /** A callback without a live login: it cannot go on, but the user gets the way back when known. */
@@ -58,7 +68,13 @@ function deadEnd(err: BrokerError): Outcome {
           ? 'interrupted'
           : 'state';
   const end = err.spent ? { uid: err.spent.uid, reason: 'interrupted' as const } : undefined;
-  return { type: 'refuse', status: err.code === 'unknown_provider' ? 404 : 400, problem, end };
+  return {
+    type: 'refuse',
+    status: err.code === 'unknown_provider' ? 404 : 400,
+    problem,
+    end,
+    reference: err.spent?.uid,
+  };
 }
 
 export async function receiveAnswer(
@@ -69,22 +85,45 @@ export async function receiveAnswer(
 ): Promise<CallbackOutcome> {
   let result: LoginResult;
   let uid: string;
-  let locale: Locale;
+  let locale: UiLocale;
+  let userInformed = false;
+  let clientId: string;
+  let acr: LoginRecord['acr'];
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method);
-    ({ uid, locale } = login);
+    ({ uid, locale, clientId, acr } = login);
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
     if (!err.login) return { outcome: deadEnd(err), locale: undefined };
-    ({ uid, locale } = err.login);
+    ({ uid, locale, clientId, acr } = err.login);
+    userInformed = err.userInformed;
     result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
+  }
+  // a provider suspended while the user was with it: whatever it answered, this login ends here
+  if (!deps.policy.allows(clientId, providerId, acr)) {
+    result = { ok: false, ...OAUTH_ERRORS.withdrawn! };
+    userInformed = false;
+    await deps.audit.record({
+      type: 'verification_error',
+      correlationId: uid,
+      clientId,
+      providerId,
+      detail: { code: result.error, reason: result.description },
+    });
   }
   await deps.results.set(uid, result);
   const back = handBackPath(uid);
-  // A cancel goes straight back to the service; any other failure first tells the user what happened.
-  if (result.ok || result.error === 'user_cancel') return { outcome: { type: 'redirect', url: back }, locale };
-  return { outcome: { type: 'refuse', status: 400, problem: result.problem, back }, locale };
+  // A cancel goes straight back to the service, as does a failure the provider's own page already
+  // explained; any other failure first tells the user what happened and then returns by itself; where
+  // another provider may do, the selection page is offered too.
+  if (result.ok || result.error === 'user_cancel' || userInformed)
+    return { outcome: { type: 'redirect', url: back }, locale };
+  const retry = RETRY_PROBLEMS.has(result.problem) ? `/interaction/${uid}` : undefined;
+  return {
+    outcome: { type: 'refuse', status: 400, problem: result.problem, back, retry, reference: uid, autoReturn: true },
+    locale,
+  };
 }
 
 /** A callback body beyond every limit never reaches the broker: refused, audited, a 400 page. */

@@ -45,7 +45,7 @@ export function grantedClaims(identity: Identity, scope: string, rejected: reado
 export function claimsRelease(accounts: Accounts, audit: AuditLog): FindAccount {
   return async (ctx, sub, token) => {
     const grantId = token?.grantId ?? ctx.oidc.entities.Grant?.jti;
-    const account = grantId ? await accounts.get(grantId) : undefined;
+    const account = grantId ? await accounts.getIn(ctx, grantId) : undefined;
     if (!account || account.identity.subject !== sub) {
       // at the authorization endpoint nothing is released; elsewhere an unknown login is no account
       return token ? undefined : { accountId: sub, claims: async () => ({ sub }) };

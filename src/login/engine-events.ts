@@ -19,7 +19,7 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
   engine.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
     void (async () => {
-      const account = code?.grantId ? await accounts.get(code.grantId) : undefined;
+      const account = code?.grantId ? await accounts.getIn(ctx, code.grantId) : undefined;
       await audit.record({
         type: 'tokens_issued',
         clientId: ctx.oidc.client?.clientId,

@@ -20,7 +20,7 @@
 // Any step may end the login the way back (./ending.ts). What the engine does afterwards (tokens,
 // refusals, logout) is audited by ./engine-events.ts. Steps take plain data and answer an Outcome
 // (./step.ts); src/web only carries HTTP in and out.
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import { jsonRecords } from './records.ts';
 import { openInteraction } from './selection.ts';
 import { chooseProvider } from './start.ts';
@@ -38,13 +38,14 @@ export class LoginFlow {
     this.deps = { ...options, results: jsonRecords(options.store, 'result:', options.limits.resultTtlSeconds) };
   }
 
-  /** 1. The interaction's page: the provider selection, or straight on to an idp_hint. */
-  open(interaction: Interaction, locale: Locale): Promise<Outcome> {
-    return openInteraction(this.deps, interaction, locale);
+  /** 1. The interaction's page: the provider selection, or straight on to an idp_hint unless the user
+   * came back to `choose` another provider. */
+  open(interaction: Interaction, locale: UiLocale, choose = false): Promise<Outcome> {
+    return openInteraction(this.deps, interaction, locale, choose);
   }
 
   /** 2. The user picked a provider. */
-  choose(interaction: Interaction, providerId: string, locale: Locale): Promise<Outcome> {
+  choose(interaction: Interaction, providerId: string, locale: UiLocale): Promise<Outcome> {
     return chooseProvider(this.deps, interaction, providerId, locale);
   }
 

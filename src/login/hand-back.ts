@@ -9,7 +9,8 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
   const { uid, params } = interaction;
   const result = await deps.results.take(uid);
   // reloaded (the result is single use) or reached before any provider answered: the way back
-  if (!result) return { type: 'refuse', status: 400, problem: 'interrupted', end: { uid, reason: 'interrupted' } };
+  if (!result)
+    return { type: 'refuse', status: 400, problem: 'interrupted', end: { uid, reason: 'interrupted' }, reference: uid };
   if (!result.ok) return oauthError(result.error, result.description);
   const { identity, correlationId } = result;
   const clientId = String(params.client_id);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import { jsonRecords, type JsonRecords } from './records.ts';
 
 export interface LoginRecord {
@@ -12,7 +12,8 @@ export interface LoginRecord {
   providerId: string;
   clientId: string;
   acr?: Loa | undefined;
-  locale: Locale;
+  /** the language of the pages this login shows */
+  locale: UiLocale;
   correlationId: string;
   connData: unknown;
   createdAt: number;
@@ -52,8 +53,9 @@ export class LoginStates {
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
    * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
   async create(state: string, record: LoginRecord): Promise<void> {
-    if (!(await this.live.add(state, record))) throw new Error('broker state collision');
-    const previous = await this.latest.get(record.uid);
+    // independent reads and writes go out together (one store round trip)
+    const [added, previous] = await Promise.all([this.live.add(state, record), this.latest.get(record.uid)]);
+    if (!added) throw new Error('broker state collision');
     await this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state });
     if (previous && previous.state !== state && (await this.live.take(previous.state)))
       await this.used.set(previous.state, previous);
@@ -61,12 +63,21 @@ export class LoginStates {
 
   /** Single use: a second take of the same state finds nothing. Expired state is gone too. */
   async take(state: string): Promise<LoginRecord | undefined> {
+    const taken = await this.takeLive(state);
+    await taken?.spentRecorded;
+    return taken?.login;
+  }
+
+  /** take(), answering as soon as the login is taken: the record that offers a replay of this callback
+   * the way back (`spentRecorded`) is written meanwhile, while the answer is verified. */
+  async takeLive(state: string): Promise<{ login: LoginRecord; spentRecorded: Promise<void> } | undefined> {
     if (!isWellFormedState(state)) return undefined;
     const login = await this.live.take(state);
     if (!login) return undefined;
     // a replay of this callback is refused, but the user is offered the way back to the service
-    await this.used.set(state, { uid: login.uid, providerId: login.providerId });
-    return login;
+    const spentRecorded = this.used.set(state, { uid: login.uid, providerId: login.providerId });
+    spentRecorded.catch(() => {}); // awaited by the caller; a failure until then is not unhandled
+    return { login, spentRecorded };
   }
 
   /** The login a used or replaced state belonged to. */

@@ -1,27 +1,37 @@
-// Which providers a service may use, and at which level. A provider is offered to a client when it
-// passed the VPM joining conditions at start-up (src/registry/onboarding.ts), the client's `providers`
-// list names it (no list: every provider) and it delivers at least the level the request asks for in
-// acr_values (OpenID Connect Core 3.1.2.1). The one answer fills the selection page, accepts a choice or
+// Which providers a service may use, and at which level. A provider is offered to a client when its
+// standing in the VPM joining process allows it now (src/onboarding/standing.ts: production for every
+// service, testing for `test: true` services only; updated while running when the registry changes), the
+// client's `providers` list names it (no list: every provider) and it delivers at least the level the
+// request asks for in acr_values (OpenID Connect Core 3.1.2.1). The one answer fills the selection page, accepts a choice or
 // an idp_hint, and validates acr_values and idp_hint at the authorization endpoint.
 import { isLoa, LOA_LEVELS, loaSatisfies, type Loa } from '../identity/loa.ts';
+import type { ProviderGroup } from '../config/provider-base.ts';
+import type { LocalizedText } from './locale.ts';
 
 /** A provider as the selection page shows it. */
 export interface ProviderChoice {
   id: string;
-  name: string;
+  name: LocalizedText;
   kind: 'bank' | 'eid';
+  /** the selection page's group (banks, eID means, foreign eID through eIDAS) */
+  group: ProviderGroup;
+  /** the URL of its logo, served by the gateway */
   logo?: string | undefined;
 }
 
 /** A provider offered at this start, with the highest level it delivers. */
 export interface OfferedProvider extends ProviderChoice {
   loa: Loa;
+  /** at the testing stage: offered to `test: true` services only */
+  testOnly?: boolean | undefined;
 }
 
 export interface ClientProviders {
   client_id: string;
   /** the provider ids this service may offer; absent: all */
   providers?: readonly string[] | undefined;
+  /** a test service: also offered providers at the testing stage */
+  test?: boolean | undefined;
 }
 
 /** First acr_values entry we know; requests name levels in preference order. */
@@ -32,10 +42,15 @@ export function requestedLoa(acrValues: unknown): Loa | undefined {
 
 export class ProviderPolicy {
   private readonly clients: ReadonlyMap<string, ClientProviders>;
-  private readonly offered: readonly OfferedProvider[];
+  private offered: readonly OfferedProvider[];
 
   constructor(clients: readonly ClientProviders[], offered: readonly OfferedProvider[]) {
     this.clients = new Map(clients.map((client) => [client.client_id, client]));
+    this.offered = offered;
+  }
+
+  /** What is offered from now on (a registry change: a suspension, a resumption, a new stage). */
+  update(offered: readonly OfferedProvider[]): void {
     this.offered = offered;
   }
 
@@ -49,7 +64,10 @@ export class ProviderPolicy {
     const client = this.clients.get(clientId);
     if (!client) return [];
     return this.offered.filter(
-      (p) => (!client.providers || client.providers.includes(p.id)) && loaSatisfies(p.loa, acr),
+      (p) =>
+        (!p.testOnly || client.test === true) &&
+        (!client.providers || client.providers.includes(p.id)) &&
+        loaSatisfies(p.loa, acr),
     );
   }
 

@@ -1,13 +1,19 @@
 // Step 1 of the login (./flow.ts): the first visit of an interaction. The authorization request is
 // audited once; an idp_hint goes straight on to that provider (step 2), otherwise the user is offered the
-// providers the policy allows this client at the requested level.
-import type { Locale } from '../broker/adapter.ts';
+// providers the policy allows this client at the requested level; so is a user who comes back from a
+// refusal to choose another provider (`choose`), whatever the hint.
+import type { UiLocale } from './locale.ts';
 import { requestedLoa } from './policy.ts';
 import { startProvider } from './start.ts';
 import { grantConsent } from './hand-back.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
 
-export async function openInteraction(deps: LoginDeps, interaction: Interaction, locale: Locale): Promise<Outcome> {
+export async function openInteraction(
+  deps: LoginDeps,
+  interaction: Interaction,
+  locale: UiLocale,
+  choose = false,
+): Promise<Outcome> {
   const { uid, prompt, params } = interaction;
   if (prompt.name === 'consent') return grantConsent(deps, interaction);
   const clientId = String(params.client_id);
@@ -27,7 +33,7 @@ export async function openInteraction(deps: LoginDeps, interaction: Interaction,
       },
     });
   }
-  if (typeof params.idp_hint === 'string')
+  if (typeof params.idp_hint === 'string' && !choose)
     return startProvider(deps, { uid, clientId, providerId: params.idp_hint, acr, locale });
   const client = await deps.engine.Client.find(clientId);
   return {

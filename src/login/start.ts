@@ -1,7 +1,7 @@
 // Step 2 of the login (./flow.ts): the chosen provider (a click on the selection page or an idp_hint) is
 // checked against the policy, the starts of one interaction are counted, and the broker stores the login
 // state and asks the adapter where to send the user (./broker.ts).
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from './locale.ts';
 import type { Loa } from '../identity/loa.ts';
 import { BrokerError } from './broker.ts';
 import { requestedLoa } from './policy.ts';
@@ -12,7 +12,7 @@ export interface StartRequest {
   clientId: string;
   providerId: string;
   acr: Loa | undefined;
-  locale: Locale;
+  locale: UiLocale;
 }
 
 /** The provider the user picked on the selection page. */
@@ -20,7 +20,7 @@ export function chooseProvider(
   deps: LoginDeps,
   interaction: Interaction,
   providerId: string,
-  locale: Locale,
+  locale: UiLocale,
 ): Promise<Outcome> {
   const { uid, params } = interaction;
   const acr = requestedLoa(params.acr_values);
@@ -31,7 +31,14 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
   const { uid, clientId, providerId, acr, locale } = request;
   const selection = `/interaction/${uid}`;
   if (!deps.policy.allows(clientId, providerId, acr))
-    return { type: 'refuse', status: 400, problem: 'provider', back: selection };
+    return {
+      type: 'refuse',
+      status: 400,
+      problem: 'provider',
+      retry: selection,
+      end: { uid, reason: 'cancel' },
+      reference: uid,
+    };
   // Each start writes audit entries and a login state: a login may start only a few (reloads included);
   // the earlier login state is replaced each time (LoginStates.create).
   const { providerStarts, interactionTtlSeconds } = deps.limits;
@@ -46,21 +53,44 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
         providerId,
         detail: { reason: `more than ${providerStarts} provider starts in one login` },
       });
-    return { type: 'refuse', status: 429, problem: 'too_many_starts', end: { uid, reason: 'too_many_starts' } };
+    return {
+      type: 'refuse',
+      status: 429,
+      problem: 'too_many_starts',
+      end: { uid, reason: 'too_many_starts' },
+      reference: uid,
+    };
   }
-  await deps.audit.record({
+  // the choice is written together with the broker's request entry (one fdatasync), both durable
+  // before the user is sent to the provider
+  const chosen = {
     type: 'provider_chosen',
     correlationId: uid,
     clientId,
     providerId,
     detail: { acr: acr ?? null },
-  });
+  } as const;
   try {
-    const { action } = await deps.broker.begin({ uid, clientId, providerId, acr, locale, correlationId: uid });
+    const { action } = await deps.broker.begin({
+      uid,
+      clientId,
+      providerId,
+      acr,
+      locale,
+      correlationId: uid,
+      alongside: chosen,
+    });
     return action;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
     deps.logger.warn('provider start failed', { correlationId: uid, providerId, code: err.code, detail: err.detail });
-    return { type: 'refuse', status: 502, problem: 'provider_unavailable', back: selection };
+    return {
+      type: 'refuse',
+      status: 502,
+      problem: 'provider_unavailable',
+      retry: selection,
+      end: { uid, reason: 'unavailable' },
+      reference: uid,
+    };
   }
 }

@@ -64,13 +64,18 @@ export type Outcome =
   | { type: 'choose'; uid: string; clientName: string; providers: ProviderChoice[] }
   /** the engine's interactionFinished; `merge` keeps the earlier submission (consent after login) */
   | { type: 'finish'; result: InteractionResults; merge?: boolean }
-  /** a page saying why not; `back` links on to the hand-back, `end` offers the way back (./ending.ts) */
+  /** a page saying why not; `back` links on to the hand-back, `end` offers the way back (./ending.ts),
+   * `retry` the selection page; `reference` is the login's correlation id in the audit log; `autoReturn`
+   * follows `back` by itself after a stated delay (a refusal: the service must hear back) */
   | {
       type: 'refuse';
       status: number;
       problem: Problem;
       back?: string | undefined;
       end?: { uid: string; reason: EndReason } | undefined;
+      retry?: string | undefined;
+      reference?: string | undefined;
+      autoReturn?: boolean | undefined;
     };
 
 /** The page that ends a login at the service: where the hand-back (step 7) is reached from. */

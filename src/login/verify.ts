@@ -51,7 +51,9 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     deps.logger.warn('provider callback refused', { ...base, code: 'oversized', detail: reason });
     throw await refuseUnread(reason, { reason, digest: digest(params) });
   }
-  await deps.audit.record({ ...base, type: 'provider_response', detail: { digest: digest(params), method } });
+  // the answer's entry is written with the verdict's, in one tick: one write and fdatasync for both,
+  // durable before the login goes on either way
+  const received = { ...base, type: 'provider_response', detail: { digest: digest(params), method } } as const;
   try {
     const result = await runCallback(adapter, {
       params,
@@ -64,17 +66,20 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     });
     const identity = normalizeIdentity(result.identity, providerId);
     checkLevel(identity.loa, login.acr);
-    await deps.audit.record({
-      ...base,
-      type: 'verification',
-      person: { subject: identity.subject },
-      detail: {
-        outcome: 'verified',
-        loa: identity.loa,
-        amr: identity.amr,
-        digest: result.responseDigest ?? digest(params),
-      },
-    });
+    await Promise.all([
+      deps.audit.record(received),
+      deps.audit.record({
+        ...base,
+        type: 'verification',
+        person: { subject: identity.subject },
+        detail: {
+          outcome: 'verified',
+          loa: identity.loa,
+          amr: identity.amr,
+          digest: result.responseDigest ?? digest(params),
+        },
+      }),
+    ]);
     return identity;
   } catch (err) {
     // an outage of our store is not the provider's answer being wrong: the user is told to try again
@@ -86,7 +91,10 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
         ? err.message
         : `adapter failure: ${(err as Error)?.name ?? 'unknown error'}`;
     deps.logger.warn('provider callback refused', { ...base, code, detail });
-    await deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } });
-    throw new ProviderError(code, detail);
+    await Promise.all([
+      deps.audit.record(received),
+      deps.audit.record({ ...base, type: 'verification_error', detail: { code, reason: detail } }),
+    ]);
+    throw new ProviderError(code, detail, { userInformed: err instanceof ProviderError && err.userInformed });
   }
 }

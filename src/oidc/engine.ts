@@ -1,7 +1,6 @@
 // node-oidc-provider configured for agency services. The engine stays untouched: we supply clients,
 // storage, keys, the claims of each login (src/login/claims.ts), the interaction URL and our checks
 // (./interaction-policy.ts, ./parameter-checks.ts), and the pages it shows (rendered by src/web).
-import { randomBytes } from 'node:crypto';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Store } from '../store/store.ts';
@@ -13,7 +12,8 @@ import type { Accounts } from '../login/accounts.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
 import { storeAdapterFactory } from './adapter.ts';
-import type { SigningKeys } from './keys.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-keys.ts';
 import { clientMetadata } from './clients.ts';
 import { cookieNames } from './cookies.ts';
 import { pairwiseIdentifier } from './pairwise.ts';
@@ -26,7 +26,7 @@ import {
   tokenEndpointConformance,
 } from './interop.ts';
 import type { Logger } from '../logger.ts';
-import type { Locale } from '../broker/adapter.ts';
+import { UI_LOCALES } from '../login/locale.ts';
 
 type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
@@ -37,7 +37,8 @@ export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
 export interface EngineDeps {
   config: GatewayConfig;
   store: Store;
-  keys: SigningKeys;
+  /** token and cookie keys, reloaded while the engine runs (src/keys/engine-keys.ts) */
+  keys: KeyRing;
   accounts: Accounts;
   audit: AuditLog;
   policy: ProviderPolicy;
@@ -45,14 +46,13 @@ export interface EngineDeps {
   logger: Logger;
 }
 
-/** The languages of the gateway's pages (src/web/i18n.ts), published as ui_locales_supported. */
-const UI_LOCALES: readonly Locale[] = ['lv', 'en'];
-
 /** Features beyond the defaults: userinfo, revocation of a service's own tokens, RP-initiated logout,
  * resource indicators (all refused), and RFC 8705 certificates when the server settings provide them. */
 function features(mtls: ReturnType<typeof mtlsFeature>, pages: EnginePages): Configuration['features'] {
   return {
     ...(mtls ? { mTLS: mtls as unknown as NonNullable<Configuration['features']>['mTLS'] } : {}),
+    // token keys that change without a restart (src/keys/engine-keys.ts)
+    externalSigningSupport: EXTERNAL_SIGNING,
     devInteractions: { enabled: false },
     userinfo: { enabled: true },
     revocation: {
@@ -88,10 +88,10 @@ export function createEngine(deps: EngineDeps): Provider {
   const configuration: Configuration = {
     adapter: storeAdapterFactory(deps.store),
     clients: config.clients.map(clientMetadata),
-    jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
+    jwks: engineKeys(deps.keys),
     cookies: {
       names: cookieNames(config.issuer),
-      keys: config.cookie_keys ?? [randomBytes(32).toString('base64url')],
+      keys: deps.keys.view.cookies,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
@@ -141,6 +141,7 @@ export function createEngine(deps: EngineDeps): Provider {
   };
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
   const provider = new Provider(config.issuer, configuration);
+  followCookieKeys(provider, deps.keys);
   // what relying-party software needs beyond the engine's defaults (./interop.ts)
   provider.use(authorizationByPost('/auth'));
   provider.use(

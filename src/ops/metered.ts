@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuditEvent, AuditLog } from '../audit/events.ts';
+import { ProviderError, type ProviderAdapter } from '../broker/adapter.ts';
 import type { Store } from '../store/store.ts';
 import { type GatewayMetrics, stepOf } from './metrics.ts';
 
@@ -63,6 +64,34 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
   };
 }
 
+/** The adapter, timing its start and callback (and with them its back-channel calls) by outcome. */
+export function meteredAdapter<D>(adapter: ProviderAdapter<D>, metrics: GatewayMetrics): ProviderAdapter<D> {
+  const provider = metrics.provider(adapter.id);
+  const timed =
+    <C, R>(step: 'start' | 'callback', fn: (ctx: C) => Promise<R>) =>
+    async (ctx: C): Promise<R> => {
+      const end = metrics.upstreamSeconds.startTimer({ provider, step });
+      try {
+        const result = await fn(ctx);
+        end({ outcome: 'ok' });
+        return result;
+      } catch (err) {
+        end({ outcome: err instanceof ProviderError ? metrics.reason(err.code) : 'server_error' });
+        throw err;
+      }
+    };
+  const start = timed('start', adapter.start.bind(adapter));
+  const callback = timed('callback', adapter.callback.bind(adapter));
+  return new Proxy(adapter, {
+    get(target, name) {
+      if (name === 'start') return start;
+      if (name === 'callback') return callback;
+      const value = Reflect.get(target, name, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Express middleware: the time to answer each login step, by step, provider (callbacks) and status class. */
 export function stepTimer(metrics: GatewayMetrics) {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -85,15 +114,21 @@ export interface MetricsListenerConfig {
   path: string;
 }
 
+/** What the scrape serves: one gateway's registry, or the sum over a primary's workers. */
+export interface MetricsSource {
+  scrape(): Promise<string>;
+  readonly contentType: string;
+}
+
 /** The scrape listener: plain HTTP on its own address, serving only `path`. */
-export async function listenMetrics(metrics: GatewayMetrics, config: MetricsListenerConfig): Promise<http.Server> {
+export async function listenMetrics(metrics: MetricsSource, config: MetricsListenerConfig): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== config.path) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
     metrics.scrape().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
       () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
     );
   });

@@ -50,6 +50,7 @@ export class GatewayMetrics {
   readonly failed: Counter<'provider' | 'client' | 'step' | 'reason'>;
   readonly upstreamErrors: Counter<'provider' | 'step' | 'reason'>;
   readonly stepSeconds: Histogram<'step' | 'provider' | 'status'>;
+  readonly upstreamSeconds: Histogram<'provider' | 'step' | 'outcome'>;
   readonly auditAppendSeconds: Histogram;
   readonly auditBatchSize: Histogram;
   readonly storeSeconds: Histogram<'op'>;
@@ -88,6 +89,13 @@ export class GatewayMetrics {
       name: 'vpm_step_duration_seconds',
       help: 'Time to answer one login step (callback includes the upstream round trips of verification)',
       labelNames: ['step', 'provider', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.upstreamSeconds = new Histogram({
+      name: 'vpm_upstream_duration_seconds',
+      help: "A provider adapter's work per login: start (building the request, PAR) and callback (verifying the answer with its back-channel calls: token, JWKS, userinfo), by outcome (ok or the error code)",
+      labelNames: ['provider', 'step', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
@@ -159,6 +167,10 @@ export class GatewayMetrics {
 
   scrape(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 

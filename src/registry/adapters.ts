@@ -6,7 +6,8 @@ import { factory as mock } from '../../providers/mock/index.ts';
 import { factory as banklink } from '../../providers/banklink/index.ts';
 import { factory as oidc } from '../../providers/oidc/index.ts';
 import { factory as saml } from '../../providers/saml/index.ts';
+import { factory as smartid } from '../../providers/smartid/index.ts';
 
-const KINDS: readonly AdapterFactory[] = [mock, banklink, oidc, saml];
+const KINDS: readonly AdapterFactory[] = [mock, banklink, oidc, saml, smartid];
 
 export const ADAPTER_FACTORIES: ReadonlyMap<string, AdapterFactory> = new Map(KINDS.map((f) => [f.kind, f]));

@@ -14,6 +14,8 @@ export interface Eligibility {
 export function eligibility(provider: ProviderBaseConfig, production: boolean, today = new Date()): Eligibility {
   const reasons: string[] = [];
   const onboarding = provider.onboarding;
+  // with a registry the provider's record decides (src/onboarding); without either, nothing is offered
+  if (!onboarding) return { eligible: false, reasons: ['onboarding: missing (and no registry record governs it)'] };
   const day = today.toISOString().slice(0, 10);
   if (provider.kind === 'bank') {
     if (!onboarding.licence) reasons.push('onboarding.licence: a bank needs an active credit institution licence');

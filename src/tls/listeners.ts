@@ -40,11 +40,21 @@ export function serverTlsOptions(
   };
 }
 
-function bind(listener: http.Server, port: number, host?: string): Promise<void> {
+/** The port is taken (another program, or a gateway already running): one line says what to do. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(port: number, host: string | undefined, setting: string) {
+    super(`port ${port}${host ? ` on ${host}` : ''} is already in use: stop what uses it, or set ${setting}`);
+  }
+}
+
+function bind(listener: http.Server, port: number, host: string | undefined, setting: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host, setting) : err);
+    listener.once('error', failed);
     listener.listen(port, host, () => {
-      listener.off('error', reject);
+      listener.off('error', failed);
       resolve();
     });
   });
@@ -64,7 +74,12 @@ export async function listen(
   const listener = settings.tls
     ? https.createServer(serverTlsOptions(settings.tls, mainListenerRequestsCertificate(settings)), handler)
     : http.createServer(handler);
-  await bind(listener, port, host);
+  await bind(
+    listener,
+    port,
+    host,
+    `another port with the PORT variable (PORT=${port === 3000 ? 3001 : port + 1} npm start)`,
+  );
   return listener;
 }
 
@@ -100,6 +115,6 @@ export async function listenMtls(
 ): Promise<https.Server | undefined> {
   const listener = createMtlsServer(handler, server);
   if (!listener) return undefined;
-  await bind(listener, serverSchema.parse(server).mtls!.port!, host);
+  await bind(listener, serverSchema.parse(server).mtls!.port!, host, 'another server.mtls.port');
   return listener;
 }

@@ -12,6 +12,8 @@ import { guardEngine, isStoreUnavailable, sendStoreOutage } from './store-outage
 import { issuerHost } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
 import type { Readiness } from '../ops/readiness.ts';
+import { type UiConfig, uiSchema } from '../config/schema.ts';
+import { assetRoutes, type Logo } from './assets.ts';
 
 export interface AppParts {
   provider: Provider;
@@ -35,6 +37,10 @@ export interface AppParts {
   auditCheckpoint?(): object | undefined;
   /** hook for adapters' own routes (SP metadata, demo upstreams) */
   mount?(app: Express): void;
+  /** the login pages' branding and footer (config `ui`) */
+  ui?: UiConfig | undefined;
+  /** the providers' logos, served under /assets/providers/ */
+  logos?: readonly Logo[] | undefined;
 }
 
 export function createApp(parts: AppParts): Express {
@@ -46,8 +52,10 @@ export function createApp(parts: AppParts): Express {
   parts.provider.proxy = true;
   guardEngine(parts.provider, parts.logger);
   if (parts.observe) app.use(parts.observe);
+  const ui = parts.ui ?? uiSchema.parse({});
   app.use((_req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
+    res.locals.ui = ui;
     next();
   });
   app.use(
@@ -55,8 +63,10 @@ export function createApp(parts: AppParts): Express {
       contentSecurityPolicy: {
         directives: {
           scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce}'`],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:', 'https:'],
+          // the stylesheet is a file of ours (src/web/assets); a test peer's inline style carries the nonce
+          styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce}'`],
+          // logos and icons are served by the gateway itself: the login pages make no third-party request
+          imgSrc: ["'self'"],
           // forms post to banks and IdPs (banklink, SAML POST binding), and redirects follow them
           formAction: ["'self'", () => (parts.formActionOrigins?.() ?? []).join(' ')],
         },
@@ -97,6 +107,7 @@ export function createApp(parts: AppParts): Express {
     if (cp) res.json(cp);
     else res.status(404).json({ error: 'no signed audit checkpoint yet' });
   });
+  app.use(assetRoutes(parts.logos ?? []));
   parts.mount?.(app);
   for (const router of parts.routers) app.use(router);
   app.use(parts.provider.callback());
@@ -138,7 +149,7 @@ export function createApp(parts: AppParts): Express {
     res
       .status(status)
       .type('html')
-      .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '' }));
+      .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '', site: ui }));
   });
   return app;
 }

@@ -6,6 +6,7 @@ import express, { type Response, type Router } from 'express';
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Store } from '../store/store.ts';
+import { isUiLocale } from '../login/locale.ts';
 import { html, page, type Html } from './html.ts';
 
 export interface DemoOptions {
@@ -95,8 +96,23 @@ export function demoRoutes(options: DemoOptions): Router {
 <form method="get" action="/demo/login">
 <p><label>Level of assurance <select name="acr"><option value="">(none)</option><option>low</option><option>substantial</option><option>high</option></select></label></p>
 <p><label>Skip selection (idp_hint) <select name="idp">${choices}</select></label></p>
-<p><label>Language <select name="lang"><option value="lv">Latviešu</option><option value="en">English</option></select></label></p>
+<p><label>Language <select name="lang"><option value="">(browser language)</option><option value="lv">Latviešu</option><option value="en">English</option><option value="ru">Русский</option></select></label></p>
 <button class="primary" type="submit">Log in / Pieslēgties</button></form>`,
+        { lang: 'en' },
+      ),
+    );
+  });
+
+  // the privacy notice the demo's footer links to (config ui.privacy_url); a real one is the operator's
+  router.get('/demo/privacy', (_req, res) => {
+    res.type('html').send(
+      page(
+        'Privacy notice (demo)',
+        html`<h1>Privacy notice (demo)</h1>
+<p>This demonstration gateway runs on your machine. It keeps the people it logs in only for the session,
+and writes each login to its signed audit log under <code>var/audit</code> with personal codes hashed.</p>
+<p>An operator publishes its own notice (GDPR Article 13) and sets <code>ui.privacy_url</code> to it.</p>
+<p><a href="/">Back to the demo e-service</a></p>`,
         { lang: 'en' },
       ),
     );
@@ -116,8 +132,9 @@ export function demoRoutes(options: DemoOptions): Router {
       code_challenge_method: 'S256',
       state,
       nonce,
-      ui_locales: req.query.lang === 'en' ? 'en' : 'lv',
     };
+    // no language chosen: the gateway follows the browser's Accept-Language
+    if (isUiLocale(req.query.lang)) params.ui_locales = req.query.lang;
     if (typeof req.query.acr === 'string' && req.query.acr) params.acr_values = req.query.acr;
     if (typeof req.query.idp === 'string' && req.query.idp) params.idp_hint = req.query.idp;
     res.setHeader('Set-Cookie', `${COOKIE}=${key}; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=600`);

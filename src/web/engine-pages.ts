@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { EnginePages } from '../oidc/engine.ts';
 import { html, page, Html } from './html.ts';
 import { pickLocale, t, type MessageKey } from './i18n.ts';
+import { siteOf } from './outcome.ts';
 import { errorPage } from './views.ts';
 
 /** What the user is told for an error the engine cannot redirect. */
@@ -14,6 +15,10 @@ function errorMessage(out: { error: string; error_description?: string | undefin
   if (out.error === 'invalid_request' && /session|interaction/i.test(description)) return 'error_session';
   return 'error_generic';
 }
+
+/** The engine runs inside Express (src/web/app.ts): the response still carries what Express put on it. */
+type EngineContext = { res: unknown };
+const site = (ctx: EngineContext) => siteOf(ctx.res as { locals?: Record<string, unknown> });
 
 export function enginePages(logger: Logger): EnginePages {
   return {
@@ -26,7 +31,7 @@ export function enginePages(logger: Logger): EnginePages {
       });
       const locale = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
       ctx.type = 'html';
-      ctx.body = errorPage({ locale, message: errorMessage(out), nonce: '' });
+      ctx.body = errorPage({ locale, message: errorMessage(out), nonce: '', site: site(ctx) });
     },
     logoutSource: async (ctx, form) => {
       const locale = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
@@ -35,13 +40,16 @@ export function enginePages(logger: Logger): EnginePages {
       ctx.body = page(
         title,
         html`<h1>${title}</h1><p>${t(locale, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(locale, 'logout_yes')}</button>`,
-        { lang: locale },
+        { lang: locale, site: site(ctx) },
       );
     },
     postLogoutSuccessSource: async (ctx) => {
       const locale = pickLocale(undefined, ctx.get('accept-language'));
       ctx.type = 'html';
-      ctx.body = page(t(locale, 'logout_title'), html`<h1>${t(locale, 'logout_done')}</h1>`, { lang: locale });
+      ctx.body = page(t(locale, 'logout_title'), html`<h1>${t(locale, 'logout_done')}</h1>`, {
+        lang: locale,
+        site: site(ctx),
+      });
     },
   };
 }

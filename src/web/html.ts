@@ -1,4 +1,10 @@
-// Minimal HTML rendering: tagged template that escapes every interpolated value unless it is already Html.
+// Minimal HTML rendering: a tagged template that escapes every interpolated value unless it is already
+// Html, and the frame every page of the gateway shares (landmarks, language, stylesheet, footer).
+import type { UiConfig } from '../config/schema.ts';
+import { isUiLocale, localized, type UiLocale } from '../login/locale.ts';
+import { assetUrl } from './assets.ts';
+import { t } from './i18n.ts';
+
 export class Html {
   readonly value: string;
   constructor(value: string) {
@@ -30,21 +36,49 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-h1{font-size:1.4rem}a.button,button{display:inline-block;padding:.6rem 1rem;margin:.25rem 0;border:1px solid #9e3039;border-radius:4px;background:#fff;color:#9e3039;font-size:1rem;cursor:pointer;text-decoration:none}
-button.primary,a.primary{background:#9e3039;color:#fff}ul.providers{list-style:none;padding:0}ul.providers li{margin:.5rem 0}
-.error{border-left:4px solid #9e3039;padding:.5rem 1rem;background:#fbeff0}dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}dt{font-weight:600}
-.muted{color:#666;font-size:.9rem}`;
-
-/** A full page. `nonce` allows the one inline script some pages need (auto-submitting forms). */
-export function page(title: string, body: Html, opts: { lang?: string; nonce?: string } = {}): string {
-  return html`<!doctype html>
-<html lang="${opts.lang ?? 'lv'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><style nonce="${opts.nonce ?? ''}">${new Html(STYLE)}</style></head>
-<body>${body}</body></html>`.value;
+export interface PageOptions {
+  lang?: string;
+  /** allows the one inline script some pages need (auto-submitting forms) */
+  nonce?: string;
+  /** the gateway's own pages: its header (name, language switcher) and footer (help, privacy notice) */
+  site?: UiConfig | undefined;
+  /** the language switcher shown in the header */
+  languages?: Html | undefined;
+  /** more of the head (a refresh for browsers without scripts) */
+  head?: Html | undefined;
 }
 
-/** An auto-submitting POST form (banklink, SAML POST binding); a button remains for browsers without scripts. */
+function footer(site: UiConfig, locale: UiLocale): Html {
+  const { help, privacy_url } = site;
+  const contacts = [
+    help?.email ? html`<a href="mailto:${help.email}">${help.email}</a>` : '',
+    help?.phone ? html`<a href="tel:${help.phone.replace(/ /g, '')}">${help.phone}</a>` : '',
+    help?.url ? html`<a href="${help.url}">${help.url.replace(/^https?:\/\//, '')}</a>` : '',
+  ].filter(Boolean);
+  return html`<footer class="site"><div class="bar"><p><strong>${localized(site.name, locale)}</strong></p>
+${contacts.length ? html`<p>${t(locale, 'help')}: ${contacts.map((c, i) => html`${i ? ' · ' : ''}${c}`)}</p>` : ''}
+${privacy_url ? html`<p><a href="${privacy_url}">${t(locale, 'privacy')}</a></p>` : ''}</div></footer>`;
+}
+
+/** A full page. Everything sits in landmarks (WCAG 2.1 1.3.1): header, main, footer. */
+export function page(title: string, body: Html, opts: PageOptions = {}): string {
+  const lang = opts.lang ?? 'lv';
+  const locale: UiLocale = isUiLocale(lang) ? lang : 'en';
+  const site = opts.site;
+  const fullTitle = site ? `${title} – ${localized(site.name, locale)}` : title;
+  return html`<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${fullTitle}</title><link rel="stylesheet" href="${assetUrl('gateway.css')}"><link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">${opts.head ?? ''}</head>
+<body>${
+    site
+      ? html`<a class="skip" href="#main">${t(locale, 'skip_to_content')}</a>
+<header class="site"><div class="bar"><span class="brand"><img src="${assetUrl('emblem.svg')}" alt="" width="32" height="32">${localized(site.name, locale)}</span>${opts.languages ?? ''}</div></header>`
+      : ''
+  }
+<main id="main">${body}</main>${site ? footer(site, locale) : ''}</body></html>`.value;
+}
+
+/** An auto-submitting POST form (banklink, SAML POST binding); without scripts its button stays visible. */
 export function autoPostForm(url: string, fields: Record<string, string>, nonce: string, label = 'Continue'): Html {
   return html`<form id="autopost" method="post" action="${url}">
 ${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}

@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type Provider from 'oidc-provider';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from '../login/locale.ts';
 import type { LoginFlow } from '../login/flow.ts';
 import { auditUnavailable } from '../login/ending.ts';
 import type { Interaction, Outcome } from '../login/step.ts';
@@ -36,25 +36,22 @@ function stringParams(source: unknown): Record<string, string> {
   return out;
 }
 
-const browserLocale = (req: Request): Locale => pickLocale(undefined, req.get('accept-language'));
+const browserLocale = (req: Request): UiLocale => pickLocale(undefined, req.get('accept-language'));
 
 export function loginRoutes(deps: LoginRouteDeps): Router {
   const { engine, flow, logger } = deps;
   const router = express.Router();
   const ourForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
 
-  // An interaction page: the engine's interaction, the user's language (ui_locales on the page's own
-  // language link first), and the flow's answer. A login whose audit record cannot be written still ends
+  // An interaction page: the engine's interaction, the user's language (the language switcher's
+  // ui_locales, on its link or carried in our forms, before the service's), and the flow's answer. A login whose audit record cannot be written still ends
   // at the service (temporarily_unavailable) rather than on a dead-end page.
   const interactionStep =
-    (step: (interaction: Interaction, locale: Locale, req: Request) => Promise<Outcome>): RequestHandler =>
+    (step: (interaction: Interaction, locale: UiLocale, req: Request) => Promise<Outcome>): RequestHandler =>
     async (req, res) => {
       const interaction = await engine.interactionDetails(req, res);
-      const { ui_locales } = req.query;
-      const locale = pickLocale(
-        typeof ui_locales === 'string' ? ui_locales : interaction.params.ui_locales,
-        req.get('accept-language'),
-      );
+      const chosen = [req.query.ui_locales, field(req.body, 'ui_locales')].find((v) => typeof v === 'string' && v);
+      const locale = pickLocale(chosen ?? interaction.params.ui_locales, req.get('accept-language'));
       try {
         await sendOutcome(engine, req, res, await step(interaction, locale, req), locale);
       } catch (err) {
@@ -66,7 +63,7 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
 
   router.get(
     '/interaction/:uid',
-    interactionStep((interaction, locale) => flow.open(interaction, locale)),
+    interactionStep((interaction, locale, req) => flow.open(interaction, locale, req.query.choose === '1')),
   );
   router.post(
     '/interaction/:uid/provider',

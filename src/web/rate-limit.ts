@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { LimitsConfig } from '../config/schema.ts';
 import { errorPage } from './views.ts';
 import { pickLocale } from './i18n.ts';
+import { siteOf } from './outcome.ts';
 
 export interface RateLimitDeps {
   store: Store;
@@ -68,7 +69,14 @@ export function rateLimit(deps: RateLimitDeps, bucket: string, limit: number): R
       .status(429)
       .set('Retry-After', String(ttl))
       .type('html')
-      .send(errorPage({ locale, message: 'error_rate_limited', nonce: (res.locals.cspNonce as string) ?? '' }));
+      .send(
+        errorPage({
+          locale,
+          message: 'error_rate_limited',
+          nonce: (res.locals.cspNonce as string) ?? '',
+          site: siteOf(res),
+        }),
+      );
   };
 }
 

@@ -7,11 +7,13 @@
 import express, { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { Locale } from '../broker/adapter.ts';
+import type { UiLocale } from '../login/locale.ts';
+import type { UiConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { isStoreUnavailable } from '../store/store.ts';
 import { html, page } from './html.ts';
 import { pickLocale, t } from './i18n.ts';
+import { siteOf } from './outcome.ts';
 
 export { isStoreUnavailable };
 
@@ -36,7 +38,7 @@ function retryOf(method: string, path: string, url: string, body: unknown): Retr
   return Object.keys(fields).length ? { method: 'POST', url, fields } : undefined;
 }
 
-export function retryPage(locale: Locale, retry: Retry | undefined, nonce: string): string {
+export function retryPage(locale: UiLocale, retry: Retry | undefined, nonce: string, site?: UiConfig): string {
   const label = t(locale, 'try_again');
   const action =
     retry?.method === 'GET'
@@ -50,6 +52,7 @@ export function retryPage(locale: Locale, retry: Retry | undefined, nonce: strin
   return page(title, html`<h1>${title}</h1><p class="error">${t(locale, 'error_store_unavailable')}</p>${action}`, {
     lang: locale,
     nonce,
+    site,
   });
 }
 
@@ -76,7 +79,7 @@ export async function sendStoreOutage(req: Request, res: Response, logger: Logge
     .set('Retry-After', String(RETRY_AFTER_SECONDS))
     .set('Cache-Control', 'no-store')
     .type('html')
-    .send(retryPage(locale, retry, (res.locals.cspNonce as string) ?? ''));
+    .send(retryPage(locale, retry, (res.locals.cspNonce as string) ?? '', siteOf(res)));
 }
 
 /**
@@ -108,8 +111,9 @@ export function guardEngine(engine: Provider, logger: Logger): void {
     const oidc = ctx.oidc as { params?: Record<string, unknown>; body?: unknown } | undefined;
     const locale = pickLocale(oidc?.params?.ui_locales ?? ctx.query.ui_locales, ctx.get('accept-language'));
     const retry = retryOf(ctx.method, ctx.path, ctx.url, oidc?.body);
-    const nonce = (ctx.res as { locals?: Record<string, unknown> }).locals?.cspNonce;
+    const res = ctx.res as { locals?: Record<string, unknown> };
+    const nonce = res.locals?.cspNonce;
     ctx.type = 'html';
-    ctx.body = retryPage(locale, retry, typeof nonce === 'string' ? nonce : '');
+    ctx.body = retryPage(locale, retry, typeof nonce === 'string' ? nonce : '', siteOf(res));
   });
 }

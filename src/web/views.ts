@@ -1,57 +1,120 @@
-// Pages the gateway shows to users.
-import type { Locale } from '../broker/adapter.ts';
+// Pages the gateway shows to citizens: the provider selection, the hop to a provider, and the pages that
+// say why a login cannot go on, each with the way back to the service.
+import type { UiConfig } from '../config/schema.ts';
+import { localized, UI_LOCALES, type UiLocale } from '../login/locale.ts';
 import type { ProviderChoice } from '../login/policy.ts';
 import type { EndReason } from '../login/step.ts';
+import { assetUrl } from './assets.ts';
 import { html, page, autoPostForm, type Html } from './html.ts';
-import { t, type MessageKey } from './i18n.ts';
+import { LANGUAGE_NAMES, t, type MessageKey } from './i18n.ts';
+
+const GROUP_TITLES: Record<UiConfig['groups'][number], MessageKey> = { bank: 'banks', eid: 'eids', eidas: 'eidas' };
+
+/** Links to this page in the other languages; the login (the interaction) goes on in the one chosen. */
+export function languageSwitcher(locale: UiLocale, href: (locale: UiLocale) => string): Html {
+  return html`<nav aria-label="${t(locale, 'language')}"><ul>${UI_LOCALES.map((l) =>
+    l === locale
+      ? html`<li><span aria-current="true" lang="${l}">${LANGUAGE_NAMES[l]}</span></li>`
+      : html`<li><a href="${href(l)}" lang="${l}" hreflang="${l}">${LANGUAGE_NAMES[l]}</a></li>`,
+  )}</ul></nav>`;
+}
+
+/** Provider groups in the configured order; a group the configuration leaves out follows the others. */
+function groupOrder(site: UiConfig): UiConfig['groups'] {
+  return [...new Set([...site.groups, 'bank', 'eid', 'eidas'] as const)];
+}
 
 export function selectionPage(opts: {
-  locale: Locale;
+  locale: UiLocale;
   uid: string;
   clientName: string;
   providers: ProviderChoice[];
   nonce: string;
+  site: UiConfig;
 }): string {
-  const { locale, uid } = opts;
-  const group = (kind: 'bank' | 'eid', title: MessageKey) => {
-    const list = opts.providers.filter((p) => p.kind === kind);
+  const { locale, uid, site } = opts;
+  // each form carries the page's language, so a language switched here holds for the rest of the login
+  const lang = html`<input type="hidden" name="ui_locales" value="${locale}">`;
+  const group = (g: UiConfig['groups'][number]) => {
+    const list = opts.providers.filter((p) => p.group === g);
     if (!list.length) return html``;
-    return html`<h2>${t(locale, title)}</h2><ul class="providers">${list.map(
+    return html`<section aria-labelledby="group-${g}"><h2 id="group-${g}">${t(locale, GROUP_TITLES[g])}</h2><ul class="providers">${list.map(
       (p) =>
-        html`<li><form method="post" action="/interaction/${uid}/provider"><input type="hidden" name="provider" value="${p.id}"><button class="primary" type="submit" data-provider="${p.id}">${p.logo ? html`<img src="${p.logo}" alt="" height="20"> ` : ''}${p.name}</button></form></li>`,
-    )}</ul>`;
+        html`<li><form method="post" action="/interaction/${uid}/provider"><input type="hidden" name="provider" value="${p.id}">${lang}<button class="provider" type="submit" data-provider="${p.id}">${p.logo ? html`<img src="${p.logo}" alt="" width="40" height="40">` : ''}<span>${localized(p.name, locale)}</span></button></form></li>`,
+    )}</ul></section>`;
   };
-  const body = html`<h1>${t(locale, 'choose_title')}</h1><p>${t(locale, 'choose_intro', { client: opts.clientName })}</p>
-${opts.providers.length ? html`${group('bank', 'banks')}${group('eid', 'eids')}` : html`<p class="error">${t(locale, 'no_providers')}</p>`}
-<form method="post" action="/interaction/${uid}/abort"><button type="submit">${t(locale, 'cancel')}</button></form>
-<p class="muted"><a href="?ui_locales=${locale === 'lv' ? 'en' : 'lv'}" lang="${locale === 'lv' ? 'en' : 'lv'}">${locale === 'lv' ? 'English' : 'Latviski'}</a></p>`;
-  return page(t(locale, 'choose_title'), body, { lang: locale, nonce: opts.nonce });
+  const body = html`<p class="service">${t(locale, 'service_label')} <strong>${opts.clientName}</strong></p>
+<h1>${t(locale, 'choose_title')}</h1><p>${t(locale, 'choose_intro', { client: opts.clientName })}</p>
+${opts.providers.length ? groupOrder(site).map(group) : html`<p class="error">${t(locale, 'no_providers')}</p>`}
+<div class="actions"><form method="post" action="/interaction/${uid}/abort">${lang}<button type="submit">${t(locale, 'cancel')}</button></form></div>`;
+  return page(t(locale, 'choose_title'), body, {
+    lang: locale,
+    nonce: opts.nonce,
+    site,
+    // `choose`: the page stays the selection page even when the service sent an idp_hint
+    languages: languageSwitcher(locale, (l) => `/interaction/${uid}?choose=1&ui_locales=${l}`),
+  });
 }
 
 export function redirectFormPage(opts: {
-  locale: Locale;
+  locale: UiLocale;
   url: string;
   fields: Record<string, string>;
   nonce: string;
+  site: UiConfig;
 }): string {
+  const { locale } = opts;
   return page(
-    t(opts.locale, 'redirecting'),
-    html`<p>${t(opts.locale, 'redirecting')}</p>${autoPostForm(opts.url, opts.fields, opts.nonce, t(opts.locale, 'continue'))}`,
-    { lang: opts.locale, nonce: opts.nonce },
+    t(locale, 'redirecting'),
+    html`<h1>${t(locale, 'redirecting')}</h1><noscript><p>${t(locale, 'redirecting_hint')}</p></noscript>${autoPostForm(opts.url, opts.fields, opts.nonce, t(locale, 'continue'))}`,
+    { lang: locale, nonce: opts.nonce, site: opts.site },
   );
 }
 
-/** An error page. `back` links on (to the hand-back); `end` is a button that ends the login of interaction
- * `uid` with an OAuth error to the service, the way back when the login cannot go on. */
-export function errorPage(opts: {
-  locale: Locale;
+export interface ErrorPageOptions {
+  locale: UiLocale;
   message: MessageKey;
   nonce: string;
+  site?: UiConfig | undefined;
+  /** a link on to the hand-back, which ends the login at the service */
   back?: string | undefined;
+  /** a button that ends the login of interaction `uid` with an OAuth error (the way back when no result waits) */
   end?: { uid: string; reason: EndReason } | undefined;
-}): string {
-  const body: Html = html`<h1>${t(opts.locale, 'error_title')}</h1><p class="error">${t(opts.locale, opts.message)}</p>
-${opts.back ? html`<p><a class="button" href="${opts.back}">${t(opts.locale, 'back_to_service')}</a></p>` : ''}
-${opts.end ? html`<form method="post" action="/interaction/${opts.end.uid}/abort"><input type="hidden" name="reason" value="${opts.end.reason}"><button class="primary" type="submit">${t(opts.locale, 'back_to_service')}</button></form>` : ''}`;
-  return page(t(opts.locale, 'error_title'), body, { lang: opts.locale, nonce: opts.nonce });
+  /** the selection page, to try another provider */
+  retry?: string | undefined;
+  /** the login's correlation id in the audit log (`vpm-gateway audit query --correlation`) */
+  reference?: string | undefined;
+  /** go `back` by itself after the configured delay (a refusal: the service must hear back) */
+  autoReturn?: boolean | undefined;
+}
+
+/** The reference a user reads out to the help desk: the first characters of the login's correlation id
+ * (60 random bits), which `audit query --correlation` matches as a prefix. */
+export const REFERENCE_LENGTH = 10;
+export const shortReference = (correlationId: string) => correlationId.slice(0, REFERENCE_LENGTH);
+
+/** A page saying why the login cannot go on, the ways on, and the reference an operator looks up. */
+export function errorPage(opts: ErrorPageOptions): string {
+  const { locale, back, end, retry, reference, site } = opts;
+  const seconds = String(site?.return_after_seconds ?? 20);
+  const timed = Boolean(opts.autoReturn && back);
+  const body: Html = html`<h1>${t(locale, 'error_title')}</h1><p class="error">${t(locale, opts.message)}</p>
+<div class="actions">${back ? html`<a class="button" href="${back}">${t(locale, 'back_to_service')}</a>` : ''}${
+    end
+      ? html`<form method="post" action="/interaction/${end.uid}/abort"><input type="hidden" name="reason" value="${end.reason}"><button class="primary" type="submit">${t(locale, 'back_to_service')}</button></form>`
+      : ''
+  }${retry ? html`<a class="button secondary" href="${retry}?choose=1&amp;ui_locales=${locale}">${t(locale, 'another_provider')}</a>` : ''}</div>
+${
+  timed
+    ? html`<p id="auto-return" tabindex="-1" data-url="${back}" data-seconds="${seconds}" data-stayed="${t(locale, 'stayed')}">${t(locale, 'auto_return', { seconds })}</p><button id="stay" type="button" hidden>${t(locale, 'stay')}</button><script src="${assetUrl('auto-return.js')}" defer></script>`
+    : ''
+}
+${reference ? html`<p class="reference muted">${t(locale, 'reference')}: <code>${shortReference(reference)}</code></p>` : ''}`;
+  return page(t(locale, 'error_title'), body, {
+    lang: locale,
+    nonce: opts.nonce,
+    site,
+    // without scripts the browser follows the refresh; with them auto-return.js does, and can be stopped
+    head: timed ? html`<noscript><meta http-equiv="refresh" content="${seconds};url=${back}"></noscript>` : undefined,
+  });
 }

@@ -49,6 +49,20 @@ describe('query', () => {
     expect(human.stdout).toContain('4 matching entries (1 shown)');
   });
 
+  test('--correlation takes the whole id or the short reference of an error page (a prefix of 8 or more)', async () => {
+    const u = testLog();
+    const log = await u.open();
+    const ids = ['Zq3xT9bKLmN0pQrS1uVwXy', 'Zq3xT9bKAAAAAAAAAAAAAA'];
+    for (const id of ids) for (const e of loginEvents(0)) await log.record({ ...e, correlationId: id });
+    await log.close();
+    const count = async (id: string) => (await cli('query', u.dir, '--correlation', id, '--json')).json.count;
+    expect(await count(ids[0]!)).toBe(7);
+    expect(await count(ids[0]!.slice(0, 10))).toBe(7);
+    // eight characters shared by both logins find both; fewer find none (too short to be a reference)
+    expect(await count('Zq3xT9bK')).toBe(14);
+    expect(await count('Zq3xT9b')).toBe(0);
+  });
+
   test('bad options are usage errors (exit 2)', async () => {
     expect((await cli('query', t.dir, '--event', 'nonsense')).code).toBe(2);
     expect((await cli('query', t.dir, '--from', 'yesterday-ish')).code).toBe(2);

@@ -26,6 +26,9 @@ const COMMANDS = [
   ['start'],
   ['config', 'check'],
   ['certs', 'dev'],
+  ['keys', 'init'],
+  ['keys', 'rotate'],
+  ['keys', 'status'],
   ['audit', 'verify'],
   ['audit', 'query'],
   ['audit', 'prove'],
@@ -34,7 +37,7 @@ const COMMANDS = [
   ['audit', 'repair'],
   ['audit', 'witness'],
 ];
-const GROUPS = [[], ['config'], ['certs'], ['audit']];
+const GROUPS = [[], ['config'], ['certs'], ['keys'], ['audit']];
 
 test.each([...GROUPS, ...COMMANDS].map((words) => [words.join(' ') || '(program)', words]))(
   '%s --help prints its usage on stdout and exits 0',

@@ -46,10 +46,9 @@ test('each error names the exact path', () => {
     expect.arrayContaining([
       'clients[1].redirect_uris[1]: must be https in production',
       'clients[1].client_secret: must be at least 32 characters in production',
-      'cookie_keys: required in production (at least one secret of 32+ characters)',
       expect.stringMatching(/^providers\[0\]\.loa: /),
       expect.stringMatching(/^providers\[1\]\.id: must be 1-30 lower-case/),
-      'providers[2].type: must be one of mock, banklink, oidc, saml',
+      `providers[2].type: must be one of ${[...ADAPTER_FACTORIES.keys()].join(', ')}`,
     ]),
   );
 });
@@ -79,6 +78,31 @@ test('PORT and ISSUER override the file; a bad PORT is refused', () => {
   expect(c.port).toBe(8080);
   expect(c.issuer).toBe('https://other.example');
   expect(problems(base, { PORT: 'eighty' })).toEqual(['PORT: must be a port number, got "eighty"']);
+});
+
+test('PORT alone moves a loopback issuer served on the file port, and every URL built on it; other issuers stay', () => {
+  const local = {
+    ...base,
+    issuer: 'http://localhost:3000',
+    port: 3000,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: `${issuer}` is the config file's own placeholder
+    clients: [{ ...base.clients[0], redirect_uris: ['${issuer}/demo/callback'] }],
+  };
+  const load = (doc: unknown, env: NodeJS.ProcessEnv) =>
+    parseConfig(stringify(doc), 'x.yaml', { factories: ADAPTER_FACTORIES, env });
+  const moved = load(local, { PORT: '4000' });
+  expect(moved.issuer).toBe('http://localhost:4000');
+  expect(moved.clients[0]!.redirect_uris).toEqual(['http://localhost:4000/demo/callback']);
+  // the file's port is the default 3000 when it names none
+  const { port: _, ...noPort } = local;
+  expect(load(noPort, { PORT: '4000' }).issuer).toBe('http://localhost:4000');
+  // ISSUER, when given, is the issuer whatever PORT says
+  expect(load(local, { PORT: '4000', ISSUER: 'http://127.0.0.1:4000' }).issuer).toBe('http://127.0.0.1:4000');
+  // a public issuer (behind a proxy) or a loopback issuer on another port than the gateway's is left alone
+  expect(load(base, { PORT: '4000' }).issuer).toBe('https://vpm.example.lv');
+  expect(load({ ...local, issuer: 'http://localhost:8080' }, { PORT: '4000' }).issuer).toBe('http://localhost:8080');
+  // PORT=0 (any free port) cannot be known in advance
+  expect(load(local, { PORT: '0' }).issuer).toBe('http://localhost:3000');
 });
 
 test('VPM_HOST sets server.host (the bind address), beside whatever server settings the file has', () => {

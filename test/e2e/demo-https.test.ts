@@ -47,7 +47,7 @@ test('config/demo-https.yaml is config/demo.yaml over https: same clients and pr
   expect(https.server).toEqual({ tls: { cert: 'certs/dev/server.pem', key: 'certs/dev/server-key.pem' } });
   expect(https.issuer).toBe('https://localhost:3443');
   const providers = (https.providers as Record<string, unknown>[]).map((p) =>
-    p.id === 'demo-oidc-eid' ? { ...p, tls: undefined } : p,
+    p.id === 'demo-oidc-eid' || p.id === 'demo-smartid' ? { ...p, tls: undefined } : p,
   );
   expect(JSON.parse(JSON.stringify(providers))).toEqual(http.providers);
   expect((https.providers as { id: string; tls?: unknown }[]).find((p) => p.id === 'demo-oidc-eid')?.tls).toEqual({

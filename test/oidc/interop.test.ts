@@ -263,7 +263,7 @@ describe('README claims table, discovery and what the endpoints return agree', (
   test('discovery: the same scopes, every claim of the table, and ui_locales_supported', () => {
     expect(meta.scopes_supported).toEqual([...table.keys()]);
     expect(meta.claims_supported).toEqual(expect.arrayContaining([...table.values()].flat()));
-    expect(meta.ui_locales_supported).toEqual(['lv', 'en']);
+    expect(meta.ui_locales_supported).toEqual(['lv', 'en', 'ru']);
   });
 
   test.each([['openid'], ['openid profile'], ['openid personal_code'], ['openid profile personal_code']])(

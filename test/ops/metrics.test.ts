@@ -82,6 +82,12 @@ test('the scrape counts a login and a failed login by provider, client and reaso
   for (const step of ['authorization', 'start', 'callback', 'token'])
     expect(text).toMatch(new RegExp(`^vpm_step_duration_seconds_count\\{step="${step}",.*\\} [1-9]`, 'm'));
   expect(text).toMatch(/^vpm_step_duration_seconds_count\{step="callback",provider="mock-eid",status="3xx"\} 2$/m);
+  // the adapter's own work, by outcome: two requests built, one answer verified, one cancel
+  expect(text).toMatch(/^vpm_upstream_duration_seconds_count\{provider="mock-eid",step="start",outcome="ok"\} 2$/m);
+  expect(text).toMatch(/^vpm_upstream_duration_seconds_count\{provider="mock-eid",step="callback",outcome="ok"\} 1$/m);
+  expect(text).toMatch(
+    /^vpm_upstream_duration_seconds_count\{provider="mock-eid",step="callback",outcome="user_cancel"\} 1$/m,
+  );
   expect(text).toMatch(/^vpm_audit_append_seconds_count [1-9]/m);
   expect(text).toMatch(/^vpm_store_operation_seconds_count\{op="take"\} [1-9]/m);
   // no personal code, in any of its spellings, and only configured ids as provider and client labels

@@ -21,7 +21,7 @@ export const bankOnboarding = (stage: OnboardingStage = 'production') => ({
 });
 
 /** The same entry, offered in production mode. */
-export function inProduction<T extends { onboarding: object }>(entry: T): T {
+export function inProduction<T extends { onboarding?: object | undefined }>(entry: T): T {
   return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' } };
 }
 
@@ -62,6 +62,19 @@ export const SAML_TEST_ENTRY = {
   kind: 'eid',
   loa: 'high',
   onboarding: eidOnboarding('testing'),
+};
+
+/** A Smart-ID RP API (SK's demo relying party) in testing; add `url`, `ca_certificates`, `tls`, `pinned_certificates`. */
+export const SMARTID_TEST_ENTRY = {
+  id: 'smartid',
+  type: 'smartid',
+  name: { lv: 'Smart-ID', en: 'Smart-ID' },
+  kind: 'eid',
+  loa: 'high',
+  onboarding: eidOnboarding('testing'),
+  relying_party_uuid: '00000000-0000-4000-8000-000000000000',
+  relying_party_name: 'DEMO',
+  environment: 'demo',
 };
 
 /** Mutual-TLS material for a back channel, as file paths. */

@@ -17,6 +17,7 @@ import { listen } from '../../src/tls/listeners.ts';
 import type { CertificateAuthority } from '../../src/tls/pki.ts';
 import { MOCK_PROVIDER, RP_REDIRECT, RP_SECRET, loginThroughMock, rpConfig } from '../support/gateway.ts';
 import { TempDir, createCa, serverCert } from './pki-fixture.ts';
+import { initKeyDir, nowSeconds } from '../../src/keys/key-set.ts';
 
 let dir: TempDir;
 let ca: CertificateAuthority;
@@ -74,6 +75,8 @@ async function startOn(
   };
   let gateway: Gateway;
   try {
+    // production starts only with a key set made beforehand (`vpm-gateway keys init`)
+    await initKeyDir(raw.keys.dir, nowSeconds());
     gateway = await createGateway(parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} }), {
       audit: new MemoryAuditLog(),
       logger: memoryLogger(),

@@ -3,7 +3,7 @@
 // the same lines, each naming its config path, and `start` refuses before it writes anything: no token
 // key, no audit key, no audit directory, no adapter key is left behind.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { existsSync, mkdtempSync, copyFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, copyFileSync, cpSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -231,6 +231,8 @@ describe('config check of the demo configuration', () => {
     const work = mkdtempSync(join(tmpdir(), 'vpm-demo-check-'));
     mkdirSync(join(work, 'config'));
     copyFileSync(resolve(cwd, 'config/demo.yaml'), join(work, 'config/demo.yaml'));
+    for (const dir of ['registry', 'logos'])
+      cpSync(resolve(cwd, 'config', dir), join(work, 'config', dir), { recursive: true });
     process.chdir(work);
     try {
       const result = await runCli(['config', 'check', 'config/demo.yaml']);

@@ -2,8 +2,10 @@
 // `audit.dir` of --config, else var/audit. A directory that holds no log files itself but whose
 // subdirectories do is a parent of logs and stands for all of them (per-instance or per-worker logs).
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { AuditConfig } from '../../audit/config.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE } from '../../audit/format.ts';
+import { workerAuditConfig } from '../../ops/worker-audit.ts';
 import { UsageError } from '../command.ts';
 import type { AuditContext } from './context.ts';
 
@@ -44,9 +46,21 @@ export function logSet(ctx: AuditContext): LogRef[] {
   }));
 }
 
-/** Whether the log is the one --config names (audit.dir). */
+/** The `audit:` block of --config as it applies to the log: its own (audit.dir), or that of one of its
+ * workers (`audit.dir/worker-<n>`, written by `start --workers N`, with the worker's witnesses). */
+export function configuredLog(ctx: AuditContext, log: LogRef): AuditConfig | undefined {
+  if (!ctx.config) return undefined;
+  const dir = resolve(log.dir);
+  if (resolve(ctx.config.dir) === dir) return ctx.config;
+  const worker = /^worker-([1-9]\d{0,2})$/.exec(basename(dir));
+  return worker && dirname(dir) === resolve(ctx.config.dir)
+    ? workerAuditConfig(ctx.config, Number(worker[1]))
+    : undefined;
+}
+
+/** Whether the log is the one --config names (audit.dir) or one of its workers'. */
 export function isConfiguredLog(ctx: AuditContext, log: LogRef): boolean {
-  return ctx.config !== undefined && resolve(ctx.config.dir) === resolve(log.dir);
+  return configuredLog(ctx, log) !== undefined;
 }
 
 /** One log for a proof: the only one of the set, or the one --log names (by name or directory). */

@@ -70,9 +70,17 @@ function entryFilter(ctx: AuditContext, values: QueryValues): (entry: StoredEntr
     !(to && entry.t > to) &&
     (values.client === undefined || entry.client === values.client) &&
     (values.provider === undefined || entry.provider === values.provider) &&
-    (values.correlation === undefined || entry.corr === values.correlation) &&
+    (values.correlation === undefined || matchesCorrelation(entry.corr, values.correlation)) &&
     (type === undefined || entry.type === type) &&
     (subject === undefined || (entry.sub !== undefined && sameSubjectHash(entry.sub, subject)));
+}
+
+/** A whole correlation id, or the short reference a user's error page shows (a prefix of at least
+ * MIN_REFERENCE characters: fewer would match unrelated logins). */
+const MIN_REFERENCE = 8;
+function matchesCorrelation(corr: string | undefined, wanted: string): boolean {
+  if (corr === undefined) return false;
+  return corr === wanted || (wanted.length >= MIN_REFERENCE && corr.startsWith(wanted));
 }
 
 type Shown = StoredEntry & { log: string; position: string };
@@ -133,7 +141,7 @@ export const queryCommand = readerCommand({
     ['--from TIME, --to TIME', 'entries at or after / at or before a time (ISO 8601)'],
     ['--client ID, --provider ID', 'entries of one agency service / one provider'],
     ['--event TYPE|CODE', 'entries of one event type (identity_released) or code (A150)'],
-    ['--correlation ID', 'the entries of one login'],
+    ['--correlation ID', 'the entries of one login (the whole id, or the reference on its error page)'],
     [
       '--personal-code CODE',
       'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key)',

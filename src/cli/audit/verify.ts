@@ -2,7 +2,8 @@
 import { describeProblem, scanLog, type ScanResult } from '../../audit/scan.ts';
 import { EXIT_FAILED, EXIT_OK, emit, UsageError } from '../command.ts';
 import { type AuditContext, readerCommand, checkpointSummary, pinnedKey } from './context.ts';
-import { isConfiguredLog, type LogRef, logSet } from './log-set.ts';
+import type { AuditConfig } from '../../audit/config.ts';
+import { configuredLog, type LogRef, logSet } from './log-set.ts';
 import { entryMac, witnessChecks } from './witness-checks.ts';
 
 function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string | undefined): string[] {
@@ -34,10 +35,15 @@ interface LogVerdict {
   report: Record<string, unknown>;
 }
 
-/** One log; `own`: the witnesses, MAC key and clock of --config apply to it. */
-async function verifyLog(ctx: AuditContext, log: LogRef, own: boolean, witnessFile?: string): Promise<LogVerdict> {
+/** One log; `own`: the `audit:` block of --config whose witnesses, MAC key and clock apply to it. */
+async function verifyLog(
+  ctx: AuditContext,
+  log: LogRef,
+  own: AuditConfig | undefined,
+  witnessFile?: string,
+): Promise<LogVerdict> {
   const { dir } = log;
-  const checks = own ? { ...ctx, witnessFile } : { witnessFile };
+  const checks = own ? { ...ctx, config: own, witnessFile } : { witnessFile };
   const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', mac: entryMac(checks) });
   const witnessProblems = await witnessChecks(checks, scan);
   const ok = scan.problems.length === 0 && witnessProblems.length === 0;
@@ -83,9 +89,16 @@ async function verify(ctx: AuditContext, witnessFile: string | undefined): Promi
   const logs = logSet(ctx);
   if (witnessFile && logs.length > 1) throw new UsageError('--witness FILE checks one log; give a single DIR');
   const verdicts: LogVerdict[] = [];
-  // --config speaks for a single log given, and in a set for its own log (audit.dir) alone
+  // --config speaks for a single log given, and in a set for its own log (audit.dir) and its workers' logs
   for (const log of logs)
-    verdicts.push(await verifyLog(ctx, log, logs.length === 1 ? !!ctx.config : isConfiguredLog(ctx, log), witnessFile));
+    verdicts.push(
+      await verifyLog(
+        ctx,
+        log,
+        logs.length === 1 ? (configuredLog(ctx, log) ?? ctx.config) : configuredLog(ctx, log),
+        witnessFile,
+      ),
+    );
   const ok = verdicts.every((v) => v.ok);
   if (verdicts.length === 1) {
     emit(ctx, verdicts[0]!.report, `${verdicts[0]!.lines.join('\n')}\n`);

@@ -1,0 +1,295 @@
+// `npm run bench`: complete logins as a user sees them, the gateway side by side with its floor (bare
+// node-oidc-provider 9 with a trivial brokered login, bench/floor.ts), each in its own process, the load
+// generator (bench/load.ts) and the banklink test bank (bench/bank.ts) in theirs, Redis a private
+// redis-server. Rounds alternate the floor and the gateways; each round warms up, then measures.
+// What runs where: the mock eID is a `type: mock` provider, whose pages (and the ES256 signing of its
+// answer) the gateway serves itself, so its cost is in the gateway's CPU; the test bank is a separate
+// process and reported apart.
+// Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
+//   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR] [--steps] [--baseline CHECKOUT]
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fork } from 'node:child_process';
+import { loadOrCreateKeyMaterial } from '../providers/banklink/test-bank/material.ts';
+import { BENCH_CLIENT } from './clients.ts';
+import { gatewayConfig, BANK } from './gateway-config.ts';
+import type { LoadResult, LoadTarget } from './load.ts';
+import { freePort, probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
+import { goals, percentile, summarise, table, type Round } from './report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    users: { type: 'string', default: '1,16' },
+    workers: { type: 'string' },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    /** another checkout (e.g. `git worktree`/`git archive` of an earlier commit): its gateway, Redis and
+     * the test bank, measured alongside as "baseline" */
+    baseline: { type: 'string' },
+    /** CPU ms of each HTTP request by step (gateway and floor), best with --users 1 */
+    steps: { type: 'boolean', default: false },
+    /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
+    'cpu-prof': { type: 'string' },
+  },
+});
+const rounds = Number(args.rounds);
+const seconds = Number(args.seconds);
+const warmup = Number(args.warmup);
+const userCounts = args.users!.split(',').map(Number);
+const workers = args.workers ? Number(args.workers) : undefined;
+if (args.steps) process.env.VPM_BENCH_STEPS = '1'; // read by bench/cpu-probe.ts in every process started
+
+const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-'));
+const here = (file: string) => new URL(file, import.meta.url).pathname;
+const stops: (() => Promise<void>)[] = [];
+// interrupted: the processes started so far are stopped too, not left running
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const child of running) child.kill('SIGTERM');
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+
+interface Target extends LoadTarget {
+  name: string;
+  server: Probed;
+  bank?: Probed;
+  redisPrefix?: string;
+}
+
+try {
+  const redis = await startRedis(dir);
+  stops.push(() => redis.stop());
+  // the gateway's banklink key and certificate, and the bank's (its process creates them)
+  const merchant = await loadOrCreateKeyMaterial(join(dir, 'gateway-banklink'), `${BANK.merchantId} gateway`);
+  const bank = await startNode(
+    'bank',
+    here('./bank.ts'),
+    [merchant.certificateFile, join(dir, 'bank'), BANK.bankId, BANK.merchantId],
+    dir,
+  );
+  stops.push(() => bank.probed.stop());
+  const floor = await startNode('floor', here('./floor.ts'), [], dir);
+  stops.push(() => floor.probed.stop());
+
+  const gateway = async (name: string, store: 'memory' | 'redis', processes?: number, checkout?: string) => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const prefix = `bench-${name}:`;
+    mkdirSync(join(dir, name));
+    const file = join(dir, name, 'gateway.yaml');
+    const config = gatewayConfig({
+      issuer,
+      port,
+      dir: join(dir, name),
+      store: store === 'redis' ? { type: 'redis', url: redis.url, prefix } : { type: 'memory' },
+      bankUrl: String(bank.ready.url),
+      bankCertificate: String(bank.ready.certificate),
+      merchantKey: merchant.keyFile,
+    });
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const profile = args['cpu-prof']
+      ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${name}.cpuprofile`]
+      : [];
+    const server = await startGateway(name, file, issuer, dir, processes, profile, checkout);
+    stops.push(() => server.stop());
+    return { issuer, server, prefix: store === 'redis' ? prefix : undefined };
+  };
+  const client = {
+    clientId: BENCH_CLIENT.clientId,
+    clientSecret: BENCH_CLIENT.clientSecret,
+    redirectUri: BENCH_CLIENT.redirectUri,
+  };
+  const gwMemory = await gateway('gw-memory', 'memory');
+  const gwRedis = await gateway('gw-redis', 'redis');
+  const targets: Target[] = [
+    {
+      name: 'floor',
+      server: floor.probed,
+      issuer: String(floor.ready.issuer),
+      upstream: 'page',
+      provider: 'upstream',
+      scope: 'openid profile',
+      ...client,
+    },
+    {
+      name: 'gateway memory, mock eID',
+      server: gwMemory.server,
+      issuer: gwMemory.issuer,
+      upstream: 'page',
+      provider: 'bench-eid',
+      scope: 'openid profile personal_code',
+      ...client,
+    },
+    {
+      name: 'gateway Redis, mock eID',
+      server: gwRedis.server,
+      issuer: gwRedis.issuer,
+      upstream: 'page',
+      provider: 'bench-eid',
+      scope: 'openid profile personal_code',
+      redisPrefix: gwRedis.prefix,
+      ...client,
+    },
+    {
+      name: 'gateway Redis, test bank',
+      server: gwRedis.server,
+      bank: bank.probed,
+      issuer: gwRedis.issuer,
+      upstream: 'bank',
+      provider: 'bench-bank',
+      scope: 'openid profile personal_code',
+      redisPrefix: gwRedis.prefix,
+      ...client,
+    },
+  ];
+  if (args.baseline) {
+    const gwBase = await gateway('gw-baseline', 'redis', undefined, args.baseline);
+    targets.push({
+      ...targets[3]!,
+      name: 'baseline gateway Redis, test bank',
+      server: gwBase.server,
+      issuer: gwBase.issuer,
+      redisPrefix: gwBase.prefix,
+    });
+  }
+  if (workers) {
+    const gwWorkers = await gateway('gw-workers', 'redis', workers);
+    targets.push({
+      ...targets[3]!,
+      name: `gateway Redis, test bank, --workers ${workers}`,
+      server: gwWorkers.server,
+      issuer: gwWorkers.issuer,
+      redisPrefix: gwWorkers.prefix,
+    });
+  }
+  const chosen = args.only ? targets.filter((t) => t.name === 'floor' || t.name.includes(args.only!)) : targets;
+
+  const loader = fork(here('./load.ts'), [], {
+    execArgv: ['--no-warnings=ExperimentalWarning'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  running.add(loader);
+  loader.once('exit', () => running.delete(loader));
+  stops.push(() => probe('load', loader).stop());
+  await new Promise((resolve) => loader.once('message', resolve));
+  const drive = (t: LoadTarget, users: number, s: number) =>
+    new Promise<LoadResult>((resolve) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (m?.bench !== 'loaded') return;
+        loader.off('message', onMessage);
+        resolve(m as unknown as LoadResult);
+      };
+      loader.on('message', onMessage);
+      const { name: _n, server: _s, bank: _b, redisPrefix: _r, ...target } = t as Target;
+      loader.send({ bench: 'load', target, users, seconds: s });
+    });
+
+  const results: Round[] = [];
+  const steps = new Map<string, Record<string, number>>();
+  for (const users of userCounts) {
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const t of chosen) {
+        const warm = await drive(t, users, warmup);
+        if (warm.failures) console.error(`${t.name}: ${warm.failures} failed warm-up logins: ${warm.firstFailure}`);
+        const procs: [string, Probed][] = [
+          [t.server === floor.probed ? 'floor' : 'gateway', t.server],
+          ...(t.bank ? [['bank', t.bank] as [string, Probed]] : []),
+        ];
+        const bytes0 = t.redisPrefix ? await redis.bytes(t.redisPrefix) : undefined;
+        const stats0 = t.redisPrefix ? await redis.stats() : undefined;
+        const cpu0 = await Promise.all(procs.map(([, p]) => p.cpu()));
+        const r = await drive(t, users, seconds);
+        const cpu1 = await Promise.all(procs.map(([, p]) => p.cpu()));
+        const stats1 = t.redisPrefix ? await redis.stats() : undefined;
+        const bytes1 = t.redisPrefix ? await redis.bytes(t.redisPrefix) : undefined;
+        const n = Math.max(1, r.logins);
+        const cpuMs: Record<string, number> = { load: r.cpuMicros / 1000 / n };
+        procs.forEach(([name], i) => {
+          cpuMs[name] = (cpu1[i]!.cpuMicros - cpu0[i]!.cpuMicros) / 1000 / n;
+        });
+        const counts = (k: (key: string) => boolean) => {
+          const sum = (c: Record<string, number>) => Object.entries(c).reduce((a, [key, v]) => a + (k(key) ? v : 0), 0);
+          return (sum(cpu1[0]!.counts) - sum(cpu0[0]!.counts)) / n;
+        };
+        const perLogin: Record<string, number> = {
+          fsyncs: counts((key) => key.startsWith('fs.')),
+          signs: counts((key) => key === 'sign' || key === 'createSign' || key.startsWith('subtle.sign')),
+          verifies: counts((key) => key === 'verify' || key === 'createVerify' || key.startsWith('subtle.verify')),
+          hmacs: counts((key) => key === 'createHmac' || key.endsWith('.HMAC')),
+        };
+        if (stats0 && stats1 && bytes0 && bytes1) {
+          // less the bench's own INFO (one command, one read)
+          perLogin.redisCommands = (stats1.commands - stats0.commands - 1) / n;
+          perLogin.redisReads = (stats1.reads - stats0.reads - 1) / n;
+          perLogin.redisBytes = (bytes1.bytes - bytes0.bytes) / n;
+        }
+        if (args.steps) {
+          const byStep = steps.get(t.name) ?? {};
+          for (const key of Object.keys(cpu1[0]!.counts).filter((k) => k.startsWith('step '))) {
+            const us = (cpu1[0]!.counts[key] ?? 0) - (cpu0[0]!.counts[key] ?? 0);
+            byStep[key.slice(5)] = (byStep[key.slice(5)] ?? 0) + us / 1000 / n / rounds / userCounts.length;
+          }
+          steps.set(t.name, byStep);
+        }
+        const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+        const row: Round = {
+          target: t.name,
+          users,
+          logins: r.logins,
+          failures: r.failures,
+          firstFailure: r.firstFailure,
+          perSecond: r.logins / r.seconds,
+          p50: percentile(sorted, 0.5),
+          p99: percentile(sorted, 0.99),
+          cpuMs,
+          perLogin,
+        };
+        results.push(row);
+        console.error(
+          `round ${round} users ${users} ${t.name}: ${row.perSecond.toFixed(0)}/s p50 ${row.p50.toFixed(1)} p99 ${row.p99.toFixed(1)} cpu ${JSON.stringify(cpuMs, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))} ${JSON.stringify(perLogin, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}${r.failures ? ` FAILURES ${r.failures}: ${r.firstFailure}` : ''}`,
+        );
+      }
+    }
+  }
+  const summaries = summarise(results, 'floor');
+  const cpu = cpus();
+  console.log(`\nnode bench/run.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
+  console.log(
+    `${new Date().toISOString()}, node ${process.version}, ${cpu.length} x ${cpu[0]?.model}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' ',
+      )}; ${rounds} rounds x ${seconds} s (+${warmup} s warm-up) per target and user count; medians over rounds\n`,
+  );
+  console.log(table(summaries));
+  console.log('');
+  for (const line of goals(
+    summaries,
+    'floor',
+    'gateway Redis, test bank',
+    targets.find((t) => t.name.includes('--workers'))?.name,
+  ))
+    console.log(line);
+  for (const [target, byStep] of steps) {
+    const rows = Object.entries(byStep).sort((a, b) => b[1] - a[1]);
+    const sum = rows.reduce((a, [, ms]) => a + ms, 0);
+    console.log(`\nCPU ms per login by HTTP request, ${target} (requests' own CPU; the rest is outside any request):`);
+    console.log('| request | CPU ms/login |\n|---|---|');
+    for (const [step, ms] of rows) console.log(`| ${step} | ${ms.toFixed(2)} |`);
+    console.log(`| all requests | ${sum.toFixed(2)} |`);
+  }
+  writeFileSync(
+    join(dir, 'results.json'),
+    JSON.stringify({ results, summaries, steps: Object.fromEntries(steps) }, null, 2),
+  );
+  if (args.keep) console.log(`\nprocess logs and results.json: ${dir}`);
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+}

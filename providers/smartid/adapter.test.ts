@@ -1,0 +1,457 @@
+// The Smart-ID adapter against the test RP API over pinned TLS: the conformance run every adapter passes,
+// every end result (page and OAuth error), and every certificate or signature defect refused.
+import { randomBytes } from 'node:crypto';
+import { BrokerError } from '../../src/login/broker.ts';
+import { RedisStore } from '../../src/store/redis.ts';
+import { OAUTH_ERRORS } from '../../src/login/callback.ts';
+import { adapterConformance } from '../../test/support/adapter-conformance.ts';
+import { brokerFor } from '../../test/support/broker.ts';
+import { readCertificates } from './adapter.ts';
+import { verificationCode } from './protocol.ts';
+import { TestCa } from './test-rp-api/ca.ts';
+import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
+import type { PhoneAction } from './test-rp-api/sessions.ts';
+import { type Harness, startHarness, walk, walkWeb2App } from './test-harness.ts';
+
+let ca: TestCa;
+beforeAll(async () => {
+  ca = await TestCa.create();
+});
+
+const OK = { country: 'LV', code: '030303-10004' };
+
+// the adapter keeps its logins in a real Redis here (its own key prefix; keys expire with the login)
+adapterConformance('smartid', async () => {
+  const store = new RedisStore({
+    url: process.env.VPM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `vpm-test-smartid-${randomBytes(6).toString('hex')}:`,
+  });
+  const h = await startHarness({ ca: ca ?? (await TestCa.create()), store });
+  return {
+    adapter: h.adapter,
+    callbackUrl: h.callbackUrl,
+    async drive(action, outcome) {
+      const arrival = await walk(h, action, outcome === 'success' ? OK : 'cancel');
+      if (!('callback' in arrival)) throw new Error(`stopped on a page: ${arrival.page.status}`);
+      return { method: 'GET', params: arrival.callback };
+    },
+    withState: (cb, state) => ({ ...cb, params: { ...cb.params, state } }),
+    expectedSubject: 'PNOLV-030303-10004',
+    teardown: async () => {
+      await h.close();
+      await store.close();
+    },
+  };
+});
+
+/** A person with a new-format Latvian code (no check digit), the test peer answering as `extra` says. */
+let next = 0;
+function person(extra: Partial<TestAccount>): TestAccount {
+  next += 1;
+  return {
+    semanticsIdentifier: `PNOLV-32${String(next).padStart(4, '0')}-10001`,
+    givenName: 'Ieva',
+    surname: 'Liepa',
+    behaviour: 'ok',
+    ...extra,
+  };
+}
+
+const refused = person({ behaviour: 'refuse' });
+const phoneHolder = person({ behaviour: 'phone' });
+const advanced = person({ level: 'ADVANCED', certificate: { level: 'ADVANCED' } });
+const defects: Record<string, { account: TestAccount; detail: RegExp }> = {
+  'wrong CA': { account: person({ certificate: { foreignIssuer: true } }), detail: /not issued by a configured SK CA/ },
+  expired: { account: person({ certificate: { expired: true } }), detail: /certificate has expired/ },
+  'wrong policy OID': {
+    account: person({ certificate: { policies: ['1.3.6.1.4.1.10015.3.1'] } }),
+    detail: /neither the qualified nor the non-qualified/,
+  },
+  'ADVANCED certificate where QUALIFIED is required': {
+    account: person({ certificate: { level: 'ADVANCED' } }),
+    detail: /level ADVANCED is below the required QUALIFIED/,
+  },
+  'no Smart-ID or clientAuth EKU': { account: person({ certificate: { eku: 'none' } }), detail: /extendedKeyUsage/ },
+  'keyUsage without digitalSignature': {
+    account: person({ certificate: { noDigitalSignature: true } }),
+    detail: /keyUsage lacks digitalSignature/,
+  },
+  "another person's certificate": {
+    account: person({
+      certificate: { subject: { semanticsIdentifier: 'PNOLV-030303-10004', givenName: 'OK', surname: 'TESTNUMBER' } },
+    }),
+    detail: /belongs to another person than the one asked/,
+  },
+  'bad signature': { account: person({ misbehave: 'bad_signature' }), detail: /signature does not verify/ },
+  'swapped user challenge': {
+    account: person({ misbehave: 'swap_user_challenge' }),
+    detail: /signature does not verify/,
+  },
+  'live scheme name signed for the demo environment': {
+    account: person({ misbehave: 'other_scheme' }),
+    detail: /signature does not verify/,
+  },
+  'another hash than asked': { account: person({ misbehave: 'other_hash' }), detail: /another hash/ },
+};
+const clientAuth = person({ certificate: { eku: 'client-auth' } });
+
+describe('Smart-ID end results and defects', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      ca,
+      accounts: [
+        ...DEMO_ACCOUNTS,
+        refused,
+        phoneHolder,
+        advanced,
+        clientAuth,
+        ...Object.values(defects).map((d) => d.account),
+      ],
+      entry: { service_names: { 'vid-edeklaracijas': 'VID EDS: deklarāciju iesniegšana' } },
+    });
+  });
+  afterAll(() => h.close());
+
+  const codeOf = (a: TestAccount) => ({
+    country: a.semanticsIdentifier.slice(3, 5),
+    code: a.semanticsIdentifier.slice(6),
+  });
+
+  async function login(
+    who: { country: string; code: string } | 'cancel',
+    phone?: PhoneAction,
+    acr?: 'high' | 'substantial',
+  ) {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'uid-1',
+      clientId: 'vid-edeklaracijas',
+      providerId: h.adapter.id,
+      locale: 'en',
+      correlationId: 'corr-1',
+      acr,
+    });
+    const arrival = await walk(h, action, who, phone);
+    if (!('callback' in arrival)) return { arrival, t };
+    const outcome = await t.broker.complete(h.adapter.id, arrival.callback, 'GET').catch((e: unknown) => e);
+    return { arrival, outcome, t };
+  }
+
+  async function refusal(who: { country: string; code: string } | 'cancel', phone?: PhoneAction) {
+    const { arrival, outcome } = await login(who, phone);
+    expect(outcome).toBeInstanceOf(BrokerError);
+    const err = outcome as BrokerError;
+    return { err, oauth: OAUTH_ERRORS[err.code]!.error, endPage: 'callback' in arrival ? arrival.endPage : undefined };
+  }
+
+  test('a confirmed login yields the person from the certificate, at level high, the service named in the app', async () => {
+    const { outcome } = await login(OK);
+    expect(outcome).toMatchObject({
+      identity: {
+        subject: 'PNOLV-030303-10004',
+        givenName: 'OK',
+        familyName: 'TESTNUMBER',
+        loa: 'high',
+        amr: ['smart_id'],
+      },
+    });
+    const session = [...h.rp.api.sessions.values()].at(-1)!;
+    expect(Buffer.from(session.interactions, 'base64').toString()).toContain('VID EDS: deklarāciju iesniegšana');
+    expect(session.relyingPartyName).toBe('DEMO');
+  });
+
+  test('a new-format Latvian code (no birth date) and a Lithuanian one', async () => {
+    const lv = await login({ country: 'LV', code: '320000-10003' });
+    expect(lv.outcome).toMatchObject({ identity: { subject: 'PNOLV-320000-10003', personalCode: '320000-10003' } });
+    expect((lv.outcome as { identity: { birthdate?: string } }).identity.birthdate).toBeUndefined();
+    const lt = await login({ country: 'LT', code: '30303039914' });
+    expect(lt.outcome).toMatchObject({ identity: { subject: 'PNOLT-30303039914', country: 'LT' } });
+  });
+
+  test('the phone confirms a waiting session through the control endpoint', async () => {
+    const { outcome } = await login(codeOf(phoneHolder), 'confirm');
+    expect(outcome).toMatchObject({ identity: { subject: phoneHolder.semanticsIdentifier } });
+  });
+
+  test('refused in the app: user_cancel, after a page saying so', async () => {
+    const { err, oauth, endPage } = await refusal(codeOf(refused));
+    expect([err.code, oauth, err.userInformed]).toEqual(['user_cancel', 'user_cancel', true]);
+    expect(endPage).toContain('You refused the login in the Smart-ID app.');
+  });
+
+  const ends: [string, { country: string; code: string }, PhoneAction | undefined, string, string][] = [
+    ['timeout', { country: 'LV', code: '030403-10083' }, undefined, 'access_denied', 'was not confirmed in time'],
+    [
+      'wrong code chosen',
+      { country: 'LV', code: '030403-10075' },
+      undefined,
+      'access_denied',
+      'wrong verification code',
+    ],
+    ['account unusable', codeOf(phoneHolder), 'unusable', 'access_denied', 'cannot be used right now'],
+    ['app too old for the interaction', codeOf(phoneHolder), 'not_supported', 'access_denied', 'update the app'],
+    [
+      'no account (HTTP 404)',
+      { country: 'EE', code: '60001019906' },
+      undefined,
+      'access_denied',
+      'no suitable Smart-ID account',
+    ],
+    [
+      'QUALIFIED asked of an ADVANCED account (HTTP 471)',
+      codeOf(advanced),
+      undefined,
+      'access_denied',
+      'no suitable Smart-ID account',
+    ],
+  ];
+  test.each(ends)('%s: the right page and OAuth error', async (_name, who, phone, oauthError, text) => {
+    const { oauth, endPage, err } = await refusal(who, phone);
+    expect(oauth).toBe(oauthError);
+    expect(err.userInformed).toBe(true);
+    expect(endPage).toContain(text);
+  });
+
+  test('the waiting page shows the code in the language chosen on it (Russian too), and works without scripts', async () => {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'lv',
+      correlationId: 'c',
+    });
+    const handle = new URL((action as { url: string }).url).searchParams.get('h')!;
+    const base = `${h.origin}/providers/smartid`;
+    const posted = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ h: handle, ...codeOf(phoneHolder) }),
+    });
+    expect(posted.headers.get('location')).toBe(`/providers/smartid/wait?h=${handle}`);
+    const waiting = await fetch(`${base}/wait?h=${handle}&lang=ru`);
+    const body = await waiting.text();
+    expect(waiting.headers.get('cache-control')).toBe('no-store');
+    expect(body).toContain('Подтвердите в приложении Smart-ID');
+    expect(body).toContain('<meta http-equiv="refresh" content="3">');
+    const session = h.rp.api.running(phoneHolder.semanticsIdentifier)[0]!;
+    expect(body).toContain(`>${verificationCode(Buffer.from(session.rpChallenge, 'base64'))}</p>`);
+    await h.phone(phoneHolder.semanticsIdentifier, 'refuse');
+  });
+
+  test('cancel on the waiting page: user_cancel straight back to the service', async () => {
+    const { err, endPage } = await refusal('cancel');
+    expect([err.code, err.userInformed, endPage]).toEqual(['user_cancel', false, undefined]);
+  });
+
+  test('an invalid personal code is refused on the form, in the language of the login, without calling Smart-ID', async () => {
+    const sessions = h.rp.api.sessions.size;
+    const { arrival } = await login({ country: 'LV', code: '010180-15098' });
+    expect('page' in arrival && arrival.page.status).toBe(400);
+    expect('page' in arrival && arrival.page.body).toContain('The personal code is not valid');
+    expect(h.rp.api.sessions.size).toBe(sessions);
+  });
+
+  test('ADVANCED accepted where configured and asked: level substantial; clientAuth EKU of older certificates accepted', async () => {
+    const adv = await startHarness({ ca, accounts: [advanced], entry: { certificate_level: 'ADVANCED' } });
+    try {
+      const t = brokerFor(adv.adapter, { callbackUrl: adv.callbackUrl });
+      const { action } = await t.broker.begin({
+        uid: 'u',
+        clientId: 'c',
+        providerId: 'smartid',
+        locale: 'en',
+        correlationId: 'c',
+        acr: 'substantial',
+      });
+      const arrival = await walk(adv, action, codeOf(advanced));
+      if (!('callback' in arrival)) throw new Error('no callback');
+      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
+        identity: { loa: 'substantial' },
+      });
+    } finally {
+      await adv.close();
+    }
+    await expect(login(codeOf(clientAuth)).then((r) => r.outcome)).resolves.toMatchObject({
+      identity: { subject: clientAuth.semanticsIdentifier },
+    });
+  });
+
+  test.each(Object.entries(defects))(
+    '%s: refused as access_denied with the gateway page',
+    async (_name, { account, detail }) => {
+      const { err, oauth } = await refusal(codeOf(account));
+      expect([err.code, oauth, err.userInformed]).toEqual(['invalid_response', 'access_denied', false]);
+      expect(err.detail).toMatch(detail);
+    },
+  );
+
+  test('nothing personal in the operator log', () => {
+    const lines = h.logger.lines.join('\n');
+    for (const code of ['030303-10004', '030403-10016', '30303039914']) expect(lines).not.toContain(code);
+  });
+});
+
+describe('Smart-ID transport', () => {
+  test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
+    const h = await startHarness({ ca, pin: 'wrong' });
+    try {
+      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+      const { action } = await t.broker.begin({
+        uid: 'u',
+        clientId: 'c',
+        providerId: 'smartid',
+        locale: 'lv',
+        correlationId: 'c',
+      });
+      const arrival = await walk(h, action, OK);
+      expect('callback' in arrival && arrival.endPage).toContain('Radās tehniska kļūda');
+      if (!('callback' in arrival)) throw new Error('no callback');
+      const err = (await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e)) as BrokerError;
+      expect([err.code, OAUTH_ERRORS[err.code]!.error]).toEqual(['temporarily_unavailable', 'temporarily_unavailable']);
+      expect(err.detail).toContain('ERR_VPM_TLS_PIN_MISMATCH');
+      expect(h.rp.api.sessions.size).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("at SK's certificate rotation both pinned leaves are accepted: the old one pinned first, the served one second", async () => {
+    const h = await startHarness({ ca, pin: 'rotation' });
+    try {
+      expect(readCertificates(h.adapter.config.pinned_certificates[0]!)).toHaveLength(2);
+      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+      const { action } = await t.broker.begin({
+        uid: 'u',
+        clientId: 'c',
+        providerId: 'smartid',
+        locale: 'en',
+        correlationId: 'c',
+      });
+      const arrival = await walk(h, action, OK);
+      if (!('callback' in arrival)) throw new Error('no callback');
+      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
+        identity: { subject: 'PNOLV-030303-10004' },
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
+    const h = await startHarness({ ca, maintenance: true });
+    try {
+      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+      const { action } = await t.broker.begin({
+        uid: 'u',
+        clientId: 'c',
+        providerId: 'smartid',
+        locale: 'en',
+        correlationId: 'c',
+      });
+      const arrival = await walk(h, action, OK);
+      expect('callback' in arrival && arrival.endPage).toContain('under maintenance');
+      if (!('callback' in arrival)) throw new Error('no callback');
+      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).rejects.toMatchObject({
+        code: 'temporarily_unavailable',
+        userInformed: true,
+      });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('Smart-ID Web2App (the app on this phone)', () => {
+  let h: Harness;
+  const holder = person({ behaviour: 'phone', givenName: 'Līga', surname: 'Ozola' });
+  beforeAll(async () => {
+    h = await startHarness({ ca, accounts: [holder] });
+  });
+  afterAll(() => h.close());
+
+  async function web2app(answer: 'confirm' | 'refuse', tamper?: (u: URL) => void) {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'en',
+      correlationId: 'c',
+    });
+    const arrival = await walkWeb2App(h, action, answer, tamper);
+    if (!('callback' in arrival)) return { arrival };
+    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
+  }
+
+  test('confirmed in the app: the device link verified by the app, the return checked, the holder logged in', async () => {
+    const { outcome } = await web2app('confirm');
+    expect(outcome).toMatchObject({ identity: { subject: holder.semanticsIdentifier, givenName: 'Līga' } });
+    const session = [...h.rp.api.sessions.values()].at(-1)!;
+    expect(session.flowType).toBe('Web2App');
+    expect(session.initialCallbackUrl).toMatch(new RegExp(`^${h.origin}/providers/smartid/return\\?h=`));
+  });
+
+  test('a return whose userChallengeVerifier is not the signed one is refused', async () => {
+    const { outcome } = await web2app('confirm', (u) => u.searchParams.set('userChallengeVerifier', 'A'.repeat(43)));
+    expect(outcome).toMatchObject({
+      code: 'invalid_response',
+      detail: expect.stringContaining('userChallengeVerifier'),
+    });
+  });
+
+  test('a return without the session secret digest is refused with a page, the login not completed', async () => {
+    const { arrival } = await web2app('confirm', (u) => u.searchParams.set('sessionSecretDigest', 'x'));
+    expect('page' in arrival && arrival.page.status).toBe(400);
+  });
+
+  test('refused in the app: user_cancel after the page saying so', async () => {
+    const { outcome, arrival } = await web2app('refuse');
+    expect(outcome).toMatchObject({ code: 'user_cancel', userInformed: true });
+    expect('callback' in arrival && arrival.endPage).toContain('You refused');
+  });
+});
+
+describe('Smart-ID RP API v2 (relying parties still on it)', () => {
+  let h: Harness;
+  const forged = person({ misbehave: 'bad_signature' });
+  beforeAll(async () => {
+    h = await startHarness({ ca, accounts: [...DEMO_ACCOUNTS, forged], v2: true });
+  });
+  afterAll(() => h.close());
+
+  async function v2(who: { country: string; code: string }) {
+    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+    const { action } = await t.broker.begin({
+      uid: 'u',
+      clientId: 'c',
+      providerId: 'smartid',
+      locale: 'en',
+      correlationId: 'c',
+    });
+    const arrival = await walk(h, action, who);
+    if (!('callback' in arrival)) throw new Error('no callback');
+    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
+  }
+
+  test('a v2 login: the SHA-512 hash signed with PKCS#1 v1.5 verifies against the kept random bytes', async () => {
+    const { outcome } = await v2(OK);
+    expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004', loa: 'high' } });
+    const session = [...h.rp.api.sessions.values()].at(-1)!;
+    expect(session.v2Hash).toBeDefined();
+    expect(session.rpChallenge).toBe('');
+  });
+
+  test('v2: a bad signature is refused, a refusal is user_cancel', async () => {
+    await expect(
+      v2({ country: 'LV', code: forged.semanticsIdentifier.slice(6) }).then((r) => r.outcome),
+    ).resolves.toMatchObject({
+      code: 'invalid_response',
+      detail: expect.stringContaining('signature does not verify'),
+    });
+    await expect(v2({ country: 'LV', code: '030403-10016' }).then((r) => r.outcome)).resolves.toMatchObject({
+      code: 'user_cancel',
+    });
+  });
+});

@@ -1,0 +1,132 @@
+// A person in Chromium through `npm start`'s demo (config/demo.yaml as a real `vpm-gateway start`
+// process): the demo e-service, the Smart-ID form, the waiting page's verification code, the test phone
+// choosing that code, and the verified claims at the demo service. Once with scripts (the page polls),
+// once without (the page refreshes itself), and a refusal on the phone without scripts.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CLI, freePort, NODE, root } from '../../test/e2e/demo-suite.ts';
+
+let child: ChildProcess;
+let base = '';
+let cwd = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  cwd = mkdtempSync(join(tmpdir(), 'vpm-smartid-demo-'));
+  child = spawn(NODE, [CLI, 'start', '--config', join(root, 'config/demo.yaml')], {
+    cwd,
+    env: { ...process.env, PORT: String(port), ISSUER: base },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((ok, fail) => {
+    const take = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('Open the demo e-service')) ok();
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.once('exit', (code) => fail(new Error(`gateway exited with ${code}: ${output}`)));
+  });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((ok) => child.once('exit', ok));
+  }
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+/** From the demo e-service to the waiting page: the code the gateway shows. */
+async function toWaitingPage(page: Page, code: string): Promise<string> {
+  await page.goto(`${base}/demo/login?lang=en&idp=demo-smartid`);
+  await page.waitForURL(/\/providers\/demo-smartid\/login/);
+  await page.selectOption('select[name=country]', 'LV');
+  await page.fill('input[name=code]', code);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL(/\/providers\/demo-smartid\/wait/);
+  const shown = (await page.textContent('#vc'))!.trim();
+  expect(shown).toMatch(/^\d{4}$/);
+  return shown;
+}
+
+/** The test phone (another tab): answers the latest waiting session with this choice. */
+async function phone(context: BrowserContext, choice: string): Promise<void> {
+  const tab = await context.newPage();
+  await tab.goto(`${base}/demo/smart-id/phone`);
+  const section = tab.locator('section[data-session]').first();
+  await expect(section.locator('h2').textContent()).resolves.toBe('Jānis Bērziņš');
+  // the app shows the service's name, as configured for the demo e-service
+  await expect(section.textContent()).resolves.toContain('Demo e-pakalpojums');
+  await section.locator(`button[value="${choice}"]`).click();
+  await tab.close();
+}
+
+test('with scripts: the code shown is the one the phone confirms, and the claims reach the demo service', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const shown = await toWaitingPage(page, '010180-15097');
+    await phone(context, shown);
+    await page.waitForURL(/\/demo\/callback/);
+    const body = await page.textContent('body');
+    expect(body).toContain('PNOLV-010180-15097');
+    expect(body).toContain('Jānis');
+    expect(body).toContain('smart_id');
+  } finally {
+    await context.close();
+  }
+});
+
+test('without scripts: the waiting page refreshes itself until the phone has confirmed', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    const shown = await toWaitingPage(page, '010180-15097');
+    await phone(context, shown);
+    await page.waitForURL(/\/demo\/callback/);
+    expect(await page.textContent('body')).toContain('PNOLV-010180-15097');
+  } finally {
+    await context.close();
+  }
+});
+
+test('without scripts: not confirmed in time, the Smart-ID page says so and its button leads straight to the service (access_denied)', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/demo/login?lang=en&idp=demo-smartid`);
+    await page.fill('input[name=code]', '030403-10083');
+    await page.click('button[type=submit].primary');
+    await page.waitForSelector('text=The login was not confirmed in time. Please try again.');
+    await page.click('a.button.primary');
+    // no second page from the gateway: the service hears access_denied at once
+    await page.waitForURL(/\/demo\/callback/);
+    expect(await page.textContent('body')).toContain('access_denied');
+  } finally {
+    await context.close();
+  }
+});
+
+test('without scripts: refused on the phone, the user is told so and the service gets user_cancel', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await toWaitingPage(page, '010180-15097');
+    await phone(context, 'refuse');
+    await page.waitForSelector('text=You refused the login in the Smart-ID app.');
+    await page.click('a.button.primary');
+    await page.waitForURL(/\/demo\/callback/);
+    expect(await page.textContent('body')).toContain('user_cancel');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,51 @@
+// Adapter kind `smartid`: Smart-ID (SK ID Solutions) through its RP API v3, notification flow.
+import type { AdapterCheckContext, AdapterFactory, AdapterProblem } from '../../src/broker/adapter.ts';
+import { refuseUnchecked } from '../../src/registry/factory.ts';
+import { readCertificates, SmartIdAdapter } from './adapter.ts';
+import { smartIdSchema, type SmartIdConfig } from './config.ts';
+import { smartIdDemoPeer } from './test-rp-api/demo.ts';
+
+export { SmartIdAdapter } from './adapter.ts';
+export { smartIdSchema, type SmartIdConfig } from './config.ts';
+
+/** What production refuses, and CA files that hold no CA certificate. */
+export function checkSmartId(config: SmartIdConfig, ctx: AdapterCheckContext): AdapterProblem[] {
+  const problems: AdapterProblem[] = [];
+  config.ca_certificates.forEach((file, i) => {
+    let certs: ReturnType<typeof readCertificates>;
+    try {
+      certs = readCertificates(file);
+    } catch (err) {
+      // an absent file is the schema's to report (or demo material `start` creates later)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      certs = [];
+    }
+    if (!certs.length || certs.some((c) => !c.ca))
+      problems.push({ path: ['ca_certificates', i], message: 'must hold CA certificates only (the SK issuing CAs)' });
+  });
+  if (!ctx.production) return problems;
+  if (!config.url.startsWith('https:')) problems.push({ path: ['url'], message: 'must be https in production' });
+  if (!config.tls) problems.push({ path: ['tls'], message: 'the RP API needs a tls block with its CA in production' });
+  if (!config.pinned_certificates.length && !config.tls?.pins?.length)
+    problems.push({
+      path: ['pinned_certificates'],
+      message: "the RP API's TLS certificates must be pinned in production (SK publishes them; keep old and new)",
+    });
+  if (config.environment === 'demo')
+    problems.push({ path: ['environment'], message: "SK's demo environment is refused in production" });
+  return problems;
+}
+
+export const factory: AdapterFactory<SmartIdConfig> = {
+  kind: 'smartid',
+  schema: smartIdSchema,
+  // SK authenticates relying parties by source address and UUID, not client certificates: the RP API
+  // channel is protected by pinning its TLS keys instead (required in production, see checkSmartId)
+  backChannels: () => [],
+  check: checkSmartId,
+  demoPeer: smartIdDemoPeer,
+  create: async (config, deps) => {
+    await refuseUnchecked(factory, config, deps);
+    return new SmartIdAdapter(config, deps);
+  },
+};

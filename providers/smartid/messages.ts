@@ -1,0 +1,96 @@
+// What the Smart-ID pages say, in Latvian, English and Russian (the languages Smart-ID users in Latvia
+// read). The gateway's own pages know lv and en only; these pages also offer ru.
+export const LANGS = ['lv', 'en', 'ru'] as const;
+export type Lang = (typeof LANGS)[number];
+
+export const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as readonly string[]).includes(v);
+
+const M = {
+  title: { lv: 'Smart-ID', en: 'Smart-ID', ru: 'Smart-ID' },
+  identify_intro: {
+    lv: 'Ievadiet personas kodu un izvēlieties valsti. Apstiprinājuma pieprasījums tiks nosūtīts uz jūsu Smart-ID lietotni.',
+    en: 'Enter your personal code and choose the country. A request will be sent to your Smart-ID app.',
+    ru: 'Введите персональный код и выберите страну. Запрос будет отправлен в ваше приложение Smart-ID.',
+  },
+  personal_code: { lv: 'Personas kods', en: 'Personal code', ru: 'Персональный код' },
+  country: { lv: 'Valsts', en: 'Country', ru: 'Страна' },
+  country_LV: { lv: 'Latvija', en: 'Latvia', ru: 'Латвия' },
+  country_EE: { lv: 'Igaunija', en: 'Estonia', ru: 'Эстония' },
+  country_LT: { lv: 'Lietuva', en: 'Lithuania', ru: 'Литва' },
+  continue: { lv: 'Turpināt', en: 'Continue', ru: 'Продолжить' },
+  cancel: { lv: 'Atcelt', en: 'Cancel', ru: 'Отменить' },
+  bad_code: {
+    lv: 'Personas kods nav derīgs. Pārbaudiet to un mēģiniet vēlreiz.',
+    en: 'The personal code is not valid. Check it and try again.',
+    ru: 'Персональный код недействителен. Проверьте его и попробуйте снова.',
+  },
+  wait_title: {
+    lv: 'Apstipriniet Smart-ID lietotnē',
+    en: 'Confirm in the Smart-ID app',
+    ru: 'Подтвердите в приложении Smart-ID',
+  },
+  wait_intro: {
+    lv: 'Pārliecinieties, ka lietotnē redzamais kontroles kods sakrīt ar šo, un apstipriniet pieslēgšanos.',
+    en: 'Make sure the verification code in the app matches this one, then confirm the login.',
+    ru: 'Убедитесь, что контрольный код в приложении совпадает с этим, и подтвердите вход.',
+  },
+  verification_code: { lv: 'Kontroles kods', en: 'Verification code', ru: 'Контрольный код' },
+  web2app_intro: {
+    lv: 'Vai, ja Smart-ID lietotne ir šajā ierīcē:',
+    en: 'Or, if the Smart-ID app is on this device:',
+    ru: 'Или, если приложение Smart-ID на этом устройстве:',
+  },
+  open_app: { lv: 'Atvērt Smart-ID lietotni', en: 'Open the Smart-ID app', ru: 'Открыть приложение Smart-ID' },
+  refresh: { lv: 'Atjaunot', en: 'Refresh', ru: 'Обновить' },
+  end_title: { lv: 'Pieslēgšanās neizdevās', en: 'The login did not succeed', ru: 'Вход не удался' },
+  back_to_service: { lv: 'Atgriezties pakalpojumā', en: 'Back to the service', ru: 'Вернуться в сервис' },
+  end_refused: {
+    lv: 'Jūs atteicāties no pieslēgšanās Smart-ID lietotnē.',
+    en: 'You refused the login in the Smart-ID app.',
+    ru: 'Вы отказались от входа в приложении Smart-ID.',
+  },
+  end_timeout: {
+    lv: 'Pieslēgšanās netika apstiprināta laikā. Mēģiniet vēlreiz.',
+    en: 'The login was not confirmed in time. Please try again.',
+    ru: 'Вход не был подтверждён вовремя. Попробуйте снова.',
+  },
+  end_wrong_vc: {
+    lv: 'Lietotnē tika izvēlēts nepareizs kontroles kods. Mēģiniet vēlreiz un izvēlieties kodu, kas redzams šajā lapā.',
+    en: 'A wrong verification code was chosen in the app. Try again and choose the code shown on this page.',
+    ru: 'В приложении выбран неверный контрольный код. Попробуйте снова и выберите код, показанный на этой странице.',
+  },
+  end_unusable: {
+    lv: 'Jūsu Smart-ID kontu šobrīd nevar izmantot. Atveriet Smart-ID lietotni vai sazinieties ar Smart-ID atbalstu.',
+    en: 'Your Smart-ID account cannot be used right now. Open the Smart-ID app or contact Smart-ID support.',
+    ru: 'Ваш аккаунт Smart-ID сейчас нельзя использовать. Откройте приложение Smart-ID или обратитесь в поддержку Smart-ID.',
+  },
+  end_not_supported: {
+    lv: 'Jūsu Smart-ID lietotne neatbalsta šo pieslēgšanos. Atjauniniet lietotni.',
+    en: 'Your Smart-ID app does not support this login. Please update the app.',
+    ru: 'Ваше приложение Smart-ID не поддерживает этот вход. Обновите приложение.',
+  },
+  end_no_account: {
+    lv: 'Šim personas kodam nav piemērota Smart-ID konta.',
+    en: 'There is no suitable Smart-ID account for this personal code.',
+    ru: 'Для этого персонального кода нет подходящего аккаунта Smart-ID.',
+  },
+  end_maintenance: {
+    lv: 'Smart-ID pakalpojumā notiek apkope. Mēģiniet vēlāk.',
+    en: 'The Smart-ID service is under maintenance. Please try later.',
+    ru: 'Сервис Smart-ID на обслуживании. Попробуйте позже.',
+  },
+  end_technical: {
+    lv: 'Radās tehniska kļūda saziņā ar Smart-ID. Mēģiniet vēlāk.',
+    en: 'A technical error occurred while talking to Smart-ID. Please try later.',
+    ru: 'При обращении к Smart-ID произошла техническая ошибка. Попробуйте позже.',
+  },
+  expired: {
+    lv: 'Šī pieslēgšanās vairs nav aktīva. Sāciet no jauna pakalpojumā.',
+    en: 'This login is no longer active. Start again at the service.',
+    ru: 'Этот вход больше не активен. Начните заново в сервисе.',
+  },
+} as const satisfies Record<string, Record<Lang, string>>;
+
+export type MessageKey = keyof typeof M;
+
+export const msg = (lang: Lang, key: MessageKey): string => M[key][lang];

@@ -1,0 +1,67 @@
+// The Smart-ID pages the gateway shows between the provider choice and the broker callback: the personal
+// code form, the waiting page with the verification code (it polls with a script, or refreshes itself
+// without one) and the page that says how a session ended. Laid out by the gateway's page().
+import { html, page, type Html } from '../../src/web/html.ts';
+import type { Country } from '../../src/identity/personal-code.ts';
+import { LANGS, msg, type Lang, type MessageKey } from './messages.ts';
+
+const LANG_NAMES: Record<Lang, string> = { lv: 'Latviski', en: 'English', ru: 'Русский' };
+
+function languages(lang: Lang, link: (l: Lang) => string): Html {
+  return html`<p class="muted">${LANGS.filter((l) => l !== lang).map(
+    (l) => html`<a href="${link(l)}" lang="${l}">${LANG_NAMES[l]}</a> `,
+  )}</p>`;
+}
+
+export function identifyPage(o: {
+  lang: Lang;
+  base: string;
+  handle: string;
+  countries: readonly Country[];
+  error?: boolean;
+  /** offer the app on this device (Web2App) */
+  web2app?: boolean;
+  nonce: string;
+}): string {
+  const { lang, base, handle } = o;
+  const body = html`<h1>${msg(lang, 'title')}</h1><p>${msg(lang, 'identify_intro')}</p>
+${o.error ? html`<p class="error" role="alert">${msg(lang, 'bad_code')}</p>` : ''}
+<form method="post" action="${base}/login"><input type="hidden" name="h" value="${handle}">
+<p><label for="country">${msg(lang, 'country')}</label><br><select id="country" name="country">${o.countries.map(
+    (c) => html`<option value="${c}">${msg(lang, `country_${c}`)}</option>`,
+  )}</select></p>
+<p><label for="code">${msg(lang, 'personal_code')}</label><br><input id="code" name="code" autocomplete="off" inputmode="numeric" maxlength="20" required></p>
+<p><button class="primary" type="submit">${msg(lang, 'continue')}</button></p></form>
+${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'web2app_intro')}</p><button type="submit" data-flow="web2app">${msg(lang, 'open_app')}</button></form>` : ''}
+<form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
+${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
+  return page(msg(lang, 'title'), body, { lang, nonce: o.nonce });
+}
+
+/** Waits for the app: the script long-polls `status` and follows where it says; without scripts the
+ * page reloads itself (the reload polls once). */
+export function waitPage(o: { lang: Lang; base: string; handle: string; code: string; nonce: string }): string {
+  const { lang, base, handle } = o;
+  const status = `${base}/status?h=${handle}`;
+  const body = html`<noscript><meta http-equiv="refresh" content="3"></noscript>
+<h1>${msg(lang, 'wait_title')}</h1><p>${msg(lang, 'wait_intro')}</p>
+<p>${msg(lang, 'verification_code')}:</p><p id="vc" style="font-size:2.5rem;font-weight:700;letter-spacing:.3rem" aria-live="polite">${o.code}</p>
+<noscript><p><a class="button" href="${base}/wait?h=${handle}&lang=${lang}">${msg(lang, 'refresh')}</a></p></noscript>
+<form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
+${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
+<script nonce="${o.nonce}" data-status="${status}">(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
+  return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce });
+}
+
+export function endPage(o: { lang: Lang; message: MessageKey; next: string; nonce: string }): string {
+  const body = html`<h1>${msg(o.lang, 'end_title')}</h1><p class="error" role="alert">${msg(o.lang, o.message)}</p>
+<p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>`;
+  return page(msg(o.lang, 'end_title'), body, { lang: o.lang, nonce: o.nonce });
+}
+
+export function expiredPage(lang: Lang, nonce: string): string {
+  return page(msg(lang, 'title'), html`<h1>${msg(lang, 'title')}</h1><p class="error">${msg(lang, 'expired')}</p>`, {
+    lang,
+    nonce,
+  });
+}

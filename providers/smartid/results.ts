@@ -1,0 +1,71 @@
+// How every way a Smart-ID session can end is told: a page in the user's language (./messages.ts) and
+// the OAuth error the agency service gets, the way Estonia's broker (TARA) maps them.
+import type { ProviderErrorCode } from '../../src/broker/adapter.ts';
+import { END_RESULTS, type EndResult } from './protocol.ts';
+import type { MessageKey } from './messages.ts';
+
+/** A session's end as this adapter records it between the RP API and the broker callback. */
+export type Ending =
+  /** the user pressed cancel on the waiting page */
+  | { type: 'cancel' }
+  /** the RP API refused to start or poll the session with this HTTP status */
+  | { type: 'http'; status: number }
+  /** the RP API could not be reached or its TLS identity was refused */
+  | { type: 'transport'; reason: string }
+  /** the session ended with a non-OK endResult (or an unknown one) */
+  | { type: 'end'; endResult: string }
+  /** endResult OK: the signed answer, still to be verified by the callback */
+  | { type: 'complete'; session: unknown };
+
+export interface Told {
+  code: ProviderErrorCode;
+  message: MessageKey;
+}
+
+const REFUSED: Told = { code: 'user_cancel', message: 'end_refused' };
+const TECHNICAL: Told = { code: 'temporarily_unavailable', message: 'end_technical' };
+
+const BY_END_RESULT: Record<Exclude<EndResult, 'OK'>, Told> = {
+  USER_REFUSED: REFUSED,
+  USER_REFUSED_CERT_CHOICE: REFUSED,
+  USER_REFUSED_DISPLAYTEXTANDPIN: REFUSED,
+  USER_REFUSED_VC_CHOICE: REFUSED,
+  USER_REFUSED_CONFIRMATIONMESSAGE: REFUSED,
+  USER_REFUSED_CONFIRMATIONMESSAGE_WITH_VC_CHOICE: REFUSED,
+  USER_REFUSED_INTERACTION: REFUSED,
+  TIMEOUT: { code: 'access_denied', message: 'end_timeout' },
+  WRONG_VC: { code: 'access_denied', message: 'end_wrong_vc' },
+  DOCUMENT_UNUSABLE: { code: 'access_denied', message: 'end_unusable' },
+  ACCOUNT_UNUSABLE: { code: 'access_denied', message: 'end_unusable' },
+  REQUIRED_INTERACTION_NOT_SUPPORTED_BY_APP: { code: 'access_denied', message: 'end_not_supported' },
+  // the app and the RP API disagree about the protocol: nothing the user can fix, nothing to trust
+  PROTOCOL_FAILURE: { code: 'invalid_response', message: 'end_technical' },
+  EXPECTED_LINKED_SESSION: { code: 'invalid_response', message: 'end_technical' },
+  SERVER_ERROR: TECHNICAL,
+};
+
+/** RP API HTTP statuses (v2 and v3 alike): 404/471 no (suitable) account, 472 check the app, 580 maintenance. */
+function byStatus(status: number): Told {
+  if (status === 404 || status === 471) return { code: 'access_denied', message: 'end_no_account' };
+  if (status === 472) return { code: 'access_denied', message: 'end_unusable' };
+  if (status === 480) return { code: 'temporarily_unavailable', message: 'end_not_supported' };
+  if (status === 580) return { code: 'temporarily_unavailable', message: 'end_maintenance' };
+  // 400/401/403: our request or our account at SK is wrong (an operator's matter); 5xx: theirs
+  return TECHNICAL;
+}
+
+/** What the user and the service are told of an ending other than `complete`. */
+export function told(ending: Exclude<Ending, { type: 'complete' }>): Told {
+  switch (ending.type) {
+    case 'cancel':
+      return { code: 'user_cancel', message: 'end_refused' };
+    case 'http':
+      return byStatus(ending.status);
+    case 'transport':
+      return TECHNICAL;
+    case 'end':
+      return (END_RESULTS as readonly string[]).includes(ending.endResult) && ending.endResult !== 'OK'
+        ? BY_END_RESULT[ending.endResult as Exclude<EndResult, 'OK'>]
+        : { code: 'invalid_response', message: 'end_technical' };
+  }
+}

@@ -1,0 +1,71 @@
+// One Smart-ID login as this adapter keeps it in the gateway's store, under a random handle that only the
+// user's waiting page and the broker's stored login know. The broker callback takes it (single use).
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../../src/store/store.ts';
+import type { CertificateLevel } from './certificate.ts';
+import type { Lang } from './messages.ts';
+import type { Ending } from './results.ts';
+
+export interface SmartIdLogin {
+  /** the broker's state, handed back with the callback */
+  state: string;
+  callbackUrl: string;
+  lang: Lang;
+  /** the agency service's name, shown in the app */
+  displayText: string;
+  requiredLevel: CertificateLevel;
+  phase: 'identify' | 'running' | 'done';
+  /** notification (personal code typed) or Web2App (the app on this phone, anonymous device link) */
+  flow?: 'notification' | 'web2app' | 'v2';
+  /** v2: the 64 random bytes whose SHA-512 was sent as the hash to sign (base64) */
+  hashPreimage?: string;
+  sessionID?: string;
+  rpChallenge?: string;
+  interactions?: string;
+  semanticsIdentifier?: string;
+  verificationCode?: string;
+  /** Web2App: the session secret (never sent to the browser) and where the app returns the browser */
+  sessionSecret?: string;
+  initialCallbackUrl?: string;
+  /** Web2App: what the app returned the browser with, checked against the signed userChallenge */
+  userChallengeVerifier?: string;
+  ending?: Ending;
+  /** when the RP API first reported the session complete (ms): the authentication time */
+  endedAt?: number;
+}
+
+export const newHandle = (): string => randomBytes(24).toString('base64url');
+export const HANDLE = /^[A-Za-z0-9_-]{32}$/;
+
+export class SmartIdLogins {
+  private readonly store: Store;
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+
+  constructor(store: Store, providerId: string, ttlSeconds: number) {
+    this.store = store;
+    this.prefix = `smartid:${providerId}:`;
+    this.ttlSeconds = ttlSeconds;
+  }
+
+  create(handle: string, login: SmartIdLogin): Promise<void> {
+    return this.store.set(this.prefix + handle, JSON.stringify(login), this.ttlSeconds);
+  }
+
+  async get(handle: unknown): Promise<SmartIdLogin | undefined> {
+    if (typeof handle !== 'string' || !HANDLE.test(handle)) return undefined;
+    const raw = await this.store.get(this.prefix + handle);
+    return raw ? (JSON.parse(raw) as SmartIdLogin) : undefined;
+  }
+
+  /** Update a live login (its expiry stays); false when it has expired or been taken meanwhile. */
+  update(handle: string, login: SmartIdLogin): Promise<boolean> {
+    return this.store.replace(this.prefix + handle, JSON.stringify(login));
+  }
+
+  async take(handle: string): Promise<SmartIdLogin | undefined> {
+    if (!HANDLE.test(handle)) return undefined;
+    const raw = await this.store.take(this.prefix + handle);
+    return raw ? (JSON.parse(raw) as SmartIdLogin) : undefined;
+  }
+}

@@ -1,0 +1,110 @@
+// The Web2App routes of the adapter's pages: /app starts an anonymous device-link session and sends the
+// browser to the Smart-ID app on this phone; the app sends it back to /return, checked before the login
+// goes on (./device-link.ts), and the callback checks the verifier against the signed userChallenge.
+import type { RequestHandler, Response, Router } from 'express';
+import type { SmartIdAdapter } from './adapter.ts';
+import { deviceLink, returnMatchesSession } from './device-link.ts';
+import type { Lang } from './messages.ts';
+import { expiredPage } from './pages.ts';
+import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
+import type { Ending } from './results.ts';
+import { str } from './routes.ts';
+import type { SmartIdLogin } from './sessions.ts';
+
+/** The app's language codes (ISO 639-2) for the page's. */
+const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
+
+export interface PageTools {
+  adapter: SmartIdAdapter;
+  form: RequestHandler;
+  nonce(res: Response): string;
+  noStore(res: Response): void;
+  sessionRequest(login: SmartIdLogin, rpChallenge: string, interactions: string): object;
+  finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string>;
+  pollOnce(handle: string, login: SmartIdLogin, timeoutMs: number): Promise<string | undefined>;
+}
+
+export function web2appRoutes(router: Router, tools: PageTools): void {
+  const { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce } = tools;
+  const { config, logins, api } = adapter;
+  const base = adapter.pagesPath;
+  router.post('/app', form, async (req, res) => {
+    noStore(res);
+    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
+    const login = await logins.get(handle);
+    if (!login || !config.web2app)
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage('lv', nonce(res)));
+    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    const rpChallenge = newRpChallenge();
+    const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
+    const initialCallbackUrl = `${adapter.publicBase}/return?h=${handle}`;
+    const started = await api.startDeviceLink({
+      ...sessionRequest(login, rpChallenge, interactions),
+      initialCallbackUrl,
+    });
+    const running: SmartIdLogin = {
+      ...login,
+      phase: 'running',
+      flow: 'web2app',
+      rpChallenge,
+      interactions,
+      initialCallbackUrl,
+    };
+    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
+    await logins.update(handle, { ...running, sessionID: started.sessionID, sessionSecret: started.sessionSecret });
+    const link = deviceLink({
+      deviceLinkBase: started.deviceLinkBase,
+      deviceLinkType: 'Web2App',
+      sessionToken: started.sessionToken,
+      sessionSecret: started.sessionSecret,
+      schemeName: adapter.schemeName,
+      rpChallenge,
+      relyingPartyName: config.relying_party_name,
+      brokeredRpName: '',
+      interactions,
+      initialCallbackUrl,
+      lang: APP_LANG[login.lang],
+    });
+    res.redirect(303, link);
+  });
+
+  // The app sends the browser back here: the digest proves the return belongs to this session; the
+  // verifier is kept for the callback, which checks it against the signed userChallenge.
+  router.get('/return', async (req, res) => {
+    noStore(res);
+    const handle = str(req.query.h);
+    const login = await logins.get(handle);
+    if (!login)
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage('lv', nonce(res)));
+    if (
+      login.flow !== 'web2app' ||
+      !login.sessionSecret ||
+      !returnMatchesSession(str(req.query.sessionSecretDigest), login.sessionSecret)
+    ) {
+      adapter.logger.warn('Smart-ID return refused', {
+        providerId: adapter.id,
+        reason: 'sessionSecretDigest mismatch',
+      });
+      return void res
+        .status(400)
+        .type('html')
+        .send(expiredPage(login.lang, nonce(res)));
+    }
+    const verifier = str(req.query.userChallengeVerifier);
+    if (verifier && !login.userChallengeVerifier) {
+      Object.assign(login, { userChallengeVerifier: verifier });
+      await logins.update(handle, login);
+    }
+    if (login.phase === 'running') {
+      const next = await pollOnce(handle, login, config.long_poll_ms);
+      return void res.redirect(303, next ?? `${base}/wait?h=${handle}`);
+    }
+    res.redirect(303, `${base}/wait?h=${handle}`);
+  });
+}

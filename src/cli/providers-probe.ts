@@ -1,0 +1,33 @@
+// `providers probe ID`: the security probe against the provider's real endpoints (src/onboarding/probe),
+// printed for people or as JSON and stored with its record (the testing stage needs a passing one).
+import { describeProbe, probeProvider } from '../onboarding/probe/probe.ts';
+import { emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
+import { providersCommand, recordOf } from './providers-context.ts';
+import { saveRecord } from './providers-save.ts';
+
+export const probe = providersCommand({
+  name: 'probe',
+  synopsis: 'ID [options]',
+  summary:
+    "Checks the VPM security levels against the provider's endpoints: TLS 1.2+ with AEAD suites only and a\n" +
+    'valid chain not expiring within security.cert_expiry_warning_days; mutual authentication (it must\n' +
+    "refuse a connection without the gateway's client certificate); strong keys and algorithms; audit.\n" +
+    'The report is stored with the record. Exit 1 when a check fails.',
+  options: {},
+  maxPositionals: 1,
+  async run(ctx) {
+    const record = recordOf(ctx, ctx.positionals[0]);
+    const entry = ctx.config.providers.find((p) => p.config.id === record.adapter);
+    if (!entry)
+      throw new UsageError(`${record.id} has no configured adapter entry to probe (adapter: ${record.adapter ?? '-'})`);
+    const report = await probeProvider(ctx.config, entry);
+    const stored = {
+      ...record,
+      revision: record.revision + 1,
+      probe: { at: report.at, ok: report.ok, report: report as unknown as Record<string, unknown> },
+    };
+    await saveRecord(ctx.config, stored, record, ctx.io);
+    emit(ctx, report, describeProbe(report));
+    return report.ok ? EXIT_OK : EXIT_FAILED;
+  },
+});

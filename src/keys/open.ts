@@ -1,0 +1,103 @@
+// The key set a starting instance runs with: read from `keys.dir` or the store (`keys.source`), created
+// there on first start outside production only (production never generates keys silently), checked
+// against what the other instances on the same store run, then reloaded every `keys.reload_interval` s.
+import { randomUUID } from 'node:crypto';
+import type { GatewayConfig } from '../config/load.ts';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/store.ts';
+import { SecurityCheckError } from '../tls/security-checks.ts';
+import { announce, disagreeing, withdraw } from './agreement.ts';
+import { keySource } from './key-source.ts';
+import { KeyRing, NoKeySet, type KeyView } from './key-ring.ts';
+import { initKeys, nowSeconds, retireAfter } from './key-set.ts';
+
+export interface RunningKeys {
+  ring: KeyRing;
+  /** this instance's id in the store's roster */
+  instance: string;
+  /** what the periodic reload does: reload the key set now and announce its digest */
+  refresh(): Promise<KeyView>;
+  /** stop reloading and leave the roster */
+  close(): Promise<void>;
+}
+
+export const INIT_COMMAND = 'vpm-gateway keys init';
+
+/** Roster entries older than this many reload intervals belong to stopped instances. */
+const STALE_INTERVALS = 3;
+
+function refuse(config: GatewayConfig, message: string): SecurityCheckError {
+  return new SecurityCheckError([`${config.keys.source === 'store' ? 'keys.source' : 'keys.dir'}: ${message}`]);
+}
+
+export async function openKeys(config: GatewayConfig, deps: { store: Store; logger: Logger }): Promise<RunningKeys> {
+  const { reload_interval: interval } = config.keys;
+  const source = keySource(config, deps.store);
+  const where = source.where;
+  const logger = deps.logger.child({ component: 'keys' });
+  if (!config.production) {
+    const { created } = await initKeys(source, nowSeconds());
+    if (created)
+      logger.warn('generated a new key set (development only; production refuses to start without one)', { where });
+  }
+  let ring: KeyRing;
+  try {
+    ring = await KeyRing.open({
+      load: () => source.read(),
+      retireAfter: retireAfter(config),
+      staticCookies: config.cookie_keys,
+      now: nowSeconds,
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof NoKeySet)
+      throw refuse(
+        config,
+        `no key set in ${where}; create it once with "${INIT_COMMAND} --config ${config.path}" and give every instance the same one`,
+      );
+    throw refuse(config, (err as Error).message);
+  }
+  const instance = randomUUID();
+  const staleAfter = STALE_INTERVALS * interval;
+  const others = await announce(deps.store, { instance, digest: ring.view.digest, now: nowSeconds(), staleAfter });
+  const differ = disagreeing(others, ring.view.digest);
+  if (differ.length) {
+    await withdraw(deps.store, instance, nowSeconds(), staleAfter);
+    throw refuse(
+      config,
+      `the key set in ${where} (${ring.view.digest}) differs from the one ${differ.length} running instance(s) use (${[
+        ...new Set(differ.map(([, d]) => d)),
+      ].join(
+        ', ',
+      )}); every instance needs the same key set (a rotated set reaches running instances within keys.reload_interval)`,
+    );
+  }
+  logger.info('key set loaded', { digest: ring.view.digest, instances: Object.keys(others).length + 1 });
+  const announceView = async (view: KeyView) => {
+    try {
+      const now = await announce(deps.store, { instance, digest: view.digest, now: nowSeconds(), staleAfter });
+      const differing = disagreeing(now, view.digest);
+      if (differing.length)
+        logger.warn('running instances use different key sets', {
+          digest: view.digest,
+          others: differing.map(([, d]) => d),
+        });
+    } catch (err) {
+      logger.error('key set announcement failed', { error: (err as Error).name, message: (err as Error).message });
+    }
+  };
+  ring.start(interval, announceView);
+  return {
+    ring,
+    instance,
+    async refresh() {
+      const view = await ring.reload();
+      await announceView(view);
+      return view;
+    },
+    async close() {
+      ring.stop();
+      await withdraw(deps.store, instance, nowSeconds(), staleAfter).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// Full logins as a citizen clicks them in a real browser (Debian's Chromium), from the demo e-service
+// through the selection page to each in-process demo provider and back to the verified claims: the mock
+// eID, both test banks (auto-posted signed banklink forms), the test eIDAS SAML IdP (auto-posted signed
+// AuthnRequest and answer) and the OIDC test eID; no console error and no third-party request on the way.
+import { jest } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from '../support/chromium.ts';
+import { startDemo, type Demo } from './demo-process.ts';
+
+// a real browser under a shared, busy CI machine: axe-core alone takes seconds per page
+jest.setTimeout(120_000);
+
+let demo: Demo;
+let browser: Browser;
+
+beforeAll(async () => {
+  [demo, browser] = await Promise.all([startDemo(), launchChromium()]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+/** At the provider's own pages: what a person does there. */
+const AT_PROVIDER: Record<string, (page: Page) => Promise<void>> = {
+  'demo-eid': (page) => page.click('button:has-text("Jānis")'),
+  'demo-bank': bankLogin,
+  'demo-legacy-bank': bankLogin,
+  'demo-eidas': (page) => page.click('button[value="login"]'),
+  'demo-oidc-eid': async (page) => {
+    await page.selectOption('select[name="user"]', 'janis');
+    await page.click('button:has-text("Log in")');
+  },
+};
+
+async function bankLogin(page: Page): Promise<void> {
+  await page.check('input[name="user"][value="janis"]');
+  await page.click('form#login button[type="submit"]');
+  await page.fill('input[name="code"]', (await page.textContent('#hint'))!);
+  await page.click('form#confirm button[type="submit"]');
+}
+
+test.each(Object.keys(AT_PROVIDER))('a full login through %s, chosen on the selection page', async (provider) => {
+  const { context, page, problems } = await openPage(browser, demo.base);
+  await page.goto(`${demo.base}/`);
+  await page.selectOption('select[name="lang"]', 'lv');
+  await page.click('button[type="submit"]');
+  await page.click(`button[data-provider="${provider}"]`);
+  await AT_PROVIDER[provider]!(page);
+  await page.waitForURL(/\/demo\/callback/);
+  expect(await page.textContent('h1')).toMatch(/Welcome, (Jānis Bērziņš|JĀNIS BĒRZIŅŠ)/i);
+  const claims = await page.$$eval('dt', (dts) =>
+    Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+  );
+  expect(claims.idp).toBe(provider);
+  expect(claims.personal_code).toBe('010180-15097');
+  expect(problems.console).toEqual([]);
+  expect(problems.failedRequests).toEqual([]);
+  expect(problems.foreignRequests).toEqual([]);
+  await context.close();
+});

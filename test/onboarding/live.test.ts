@@ -1,0 +1,83 @@
+// The live registry of one instance on its own: a licence lapsing at midnight takes effect without any
+// record change, and a record file caught half-edited (invalid) changes nothing until it is valid again.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import { loadRecords } from '../../src/onboarding/files.ts';
+import { LiveRegistry } from '../../src/onboarding/live.ts';
+import type { RegistryRecord } from '../../src/onboarding/record.ts';
+import { recordStanding } from '../../src/onboarding/standing.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { record, writeRegistry } from './fixtures.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vpm-joining-live-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function live(records: Map<string, RegistryRecord>, now: () => Date, apply: () => void) {
+  const logger = memoryLogger();
+  const registry = new LiveRegistry({
+    dir,
+    pollSeconds: 3600,
+    store: new MemoryStore(),
+    shared: false,
+    audit: new MemoryAuditLog(),
+    logger,
+    records,
+    apply,
+    now,
+  });
+  return { registry, logger };
+}
+
+test('a licence lapsing at midnight is applied on the next look, with no record change', async () => {
+  const bank = record('bank-a', 'production');
+  bank.licence = { ...bank.licence!, valid_until: '2026-06-01' };
+  writeRegistry(dir, [bank]);
+  let now = new Date('2026-06-01T23:59:00Z');
+  const offeredTo: string[] = [];
+  const records = loadRecords(dir).records;
+  const { registry } = live(
+    records,
+    () => now,
+    () => offeredTo.push(recordStanding(records.get('bank-a')!, 'bank-a', now).audience),
+  );
+  await registry.start();
+  await registry.poll();
+  expect(offeredTo).toEqual([]);
+  now = new Date('2026-06-02T00:00:01Z');
+  await registry.poll();
+  expect(offeredTo).toEqual(['none']);
+  registry.close();
+});
+
+test('an invalid record file changes nothing and is reported; once valid it applies', async () => {
+  writeRegistry(dir, [record('bank-a', 'production')]);
+  const records = loadRecords(dir).records;
+  let applied = 0;
+  const { registry, logger } = live(
+    records,
+    () => new Date('2026-06-01T12:00:00Z'),
+    () => {
+      applied += 1;
+    },
+  );
+  await registry.start();
+  writeFileSync(join(dir, 'bank-a.yaml'), 'id: bank-a\nhistory: [');
+  await registry.poll();
+  expect(applied).toBe(0);
+  expect(records.get('bank-a')?.revision).toBe(7);
+  expect(logger.lines.join('\n')).toContain('registry change not applied');
+  const suspended = record('bank-a', 'production');
+  suspended.history.push({ ...suspended.history.at(-1)!, stage: 'suspended', reason: 'audit finding' });
+  writeFileSync(join(dir, 'bank-a.yaml'), stringify({ ...suspended, revision: 8 }));
+  await registry.poll();
+  expect(applied).toBe(1);
+  expect(recordStanding(records.get('bank-a')!, 'bank-a').stage).toBe('suspended');
+  registry.close();
+});

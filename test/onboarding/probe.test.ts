@@ -1,0 +1,219 @@
+// The security probe against real TLS servers, each failing one VPM security check in turn: TLS 1.0/1.1
+// only, a CBC suite, an expired chain, no client certificate demanded, an RSA-1024 key, a SHA-1
+// signature; and a server meeting them all, whose passing report lets the provider into testing.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { parse, stringify } from 'yaml';
+import { type CheckResult, probeEndpoint } from '../../src/onboarding/probe/checks.ts';
+import {
+  type CertificateAuthority,
+  createCa,
+  type IssuedCertificate,
+  issueCertificate,
+  type LeafOptions,
+} from '../../src/tls/pki.ts';
+import { runCli } from '../support/cli.ts';
+import { productionOidcEntry } from '../support/provider-entries.ts';
+import { record, writeRegistry } from './fixtures.ts';
+
+const AEAD =
+  'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384';
+const DAY = 86_400_000;
+
+let ca: CertificateAuthority;
+let client: IssuedCertificate;
+const servers: tls.Server[] = [];
+
+beforeAll(async () => {
+  ca = await createCa({ commonName: 'Probe test CA' });
+  client = await issueCertificate(ca, { commonName: 'vpm-gateway', usage: 'client' });
+});
+afterAll(async () => {
+  for (const server of servers) await new Promise((resolve) => server.close(resolve));
+});
+
+/** A provider endpoint answering any request with 200; `options` make it fail a check. */
+async function provider(leaf: Partial<LeafOptions> = {}, options: tls.TlsOptions = {}): Promise<number> {
+  const cert = await issueCertificate(ca, {
+    commonName: 'provider',
+    usage: 'server',
+    ipAddresses: ['127.0.0.1'],
+    ...leaf,
+  });
+  const server = tls.createServer(
+    {
+      key: cert.key,
+      cert: cert.cert,
+      ca: ca.cert,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ciphers: AEAD,
+      ...options,
+    },
+    (socket) => {
+      socket.on('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+      socket.on('error', () => {});
+    },
+  );
+  server.on('tlsClientError', () => {});
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function probe(port: number, withClientCertificate = true): Promise<Record<string, CheckResult>> {
+  const results = await probeEndpoint(
+    { host: '127.0.0.1', port },
+    { ca: ca.cert, ...(withClientCertificate ? { cert: client.cert, key: client.key } : {}), warningDays: 30 },
+  );
+  return Object.fromEntries(results.map((r) => [r.check, r]));
+}
+
+const failing = (results: Record<string, CheckResult>) =>
+  Object.values(results)
+    .filter((r) => !r.ok)
+    .map((r) => r.check);
+
+test('a provider meeting every level passes every check', async () => {
+  const results = await probe(await provider());
+  expect(failing(results)).toEqual([]);
+  expect(results.mutual_auth?.detail).toContain("refuses a connection without the gateway's client certificate");
+});
+
+test('TLS 1.0/1.1 only', async () => {
+  const port = await provider({}, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+  const results = await probe(port);
+  expect(results.tls_versions).toMatchObject({ ok: false, detail: expect.stringMatching(/^accepts TLSv1(\.1)? /) });
+});
+
+test('a CBC suite beside the AEAD ones', async () => {
+  const results = await probe(await provider({}, { maxVersion: 'TLSv1.2', ciphers: `${AEAD}:ECDHE-ECDSA-AES128-SHA` }));
+  expect(failing(results)).toEqual(['aead_only']);
+  expect(results.aead_only?.detail).toBe('accepts the non-AEAD suite TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA');
+});
+
+test('an expired chain, and one expiring within the warning period', async () => {
+  const expired = await probe(
+    await provider({ notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() - DAY) }),
+  );
+  expect(failing(expired)).toEqual(['chain']);
+  expect(expired.chain?.detail).toBe('the chain does not verify: CERT_HAS_EXPIRED');
+  const soon = await probe(await provider({ notAfter: new Date(Date.now() + 10 * DAY) }));
+  expect(failing(soon)).toEqual(['chain']);
+  expect(soon.chain?.detail).toMatch(/expires .* within 30 days$/);
+});
+
+test('a certificate for another host', async () => {
+  const results = await probe(await provider({ ipAddresses: [], dnsNames: ['bank.example.lv'] }));
+  expect(failing(results)).toEqual(['chain']);
+  // node checks the name (RFC 6125) along with the chain, so the verdict says so
+  expect(results.chain?.detail).toBe('the chain does not verify: ERR_TLS_CERT_ALTNAME_INVALID');
+});
+
+test('no client certificate demanded, or none configured', async () => {
+  const open = await probe(await provider({}, { requestCert: false, rejectUnauthorized: false }));
+  expect(failing(open)).toEqual(['mutual_auth']);
+  expect(open.mutual_auth?.detail).toBe('serves a connection without a client certificate');
+  const asked = await probe(await provider({}, { requestCert: true, rejectUnauthorized: false }));
+  expect(failing(asked)).toEqual(['mutual_auth']);
+  const unconfigured = await probe(await provider(), false);
+  expect(unconfigured.mutual_auth).toMatchObject({
+    ok: false,
+    detail: expect.stringContaining('no client certificate configured'),
+  });
+});
+
+test('a browser-facing endpoint is not asked for mutual TLS: its answers are signed instead', async () => {
+  const port = await provider({}, { requestCert: false, rejectUnauthorized: false });
+  const results = await probeEndpoint(
+    { host: '127.0.0.1', port },
+    { ca: ca.cert, warningDays: 30, backChannel: false },
+  );
+  expect(results.map((r) => [r.check, r.ok])).toEqual([
+    ['tls_versions', true],
+    ['aead_only', true],
+    ['chain', true],
+    ['key_strength', true],
+    ['mutual_auth', true],
+  ]);
+  expect(results.at(-1)?.detail).toContain('reached by the browser');
+});
+
+test('an RSA-1024 key', async () => {
+  const results = await probe(await provider({ key: { type: 'rsa', bits: 1024 } }, { ciphers: `${AEAD}:@SECLEVEL=0` }));
+  expect(failing(results)).toEqual(['key_strength']);
+  expect(results.key_strength?.detail).toBe('the server certificate has an RSA key of 1024 bits (at least 2048)');
+});
+
+test('a SHA-1 signature', async () => {
+  const results = await probe(await provider({ hash: 'SHA-1' }, { ciphers: `${AEAD}:@SECLEVEL=0` }));
+  expect(results.key_strength).toMatchObject({
+    ok: false,
+    detail: 'the server certificate is signed with ecdsa-with-SHA1',
+  });
+});
+
+describe('vpm-gateway providers probe', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vpm-joining-probe-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function setUp(port: number) {
+    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') };
+    writeFileSync(files.ca, ca.cert);
+    writeFileSync(files.cert, client.cert);
+    writeFileSync(files.key, client.key);
+    const entry = productionOidcEntry(files, { id: 'eid-x', issuer: `https://127.0.0.1:${port}` });
+    const { onboarding: _, ...governed } = entry;
+    const registry = writeRegistry(join(dir, `registry-${port}`), [record('eid-x', 'development')]);
+    const config = join(dir, `gateway-${port}.yaml`);
+    const audit = { dir: join(dir, 'audit'), signing_key: join(dir, 'keys/checkpoint.pem') };
+    writeFileSync(
+      config,
+      stringify({ issuer: 'http://127.0.0.1:1', providers: [governed], registry: { dir: registry }, audit }),
+    );
+    return { registry, config };
+  }
+
+  test('a passing report is stored with the record and opens the way to testing', async () => {
+    const { registry, config } = await setUp(await provider());
+    const r = await runCli(['providers', 'probe', 'eid-x', '-c', config, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ provider: 'eid-x', ok: true, material: { ok: true }, audit: { ok: true } });
+    expect(report.endpoints).toHaveLength(1);
+    const stored = parse((await import('node:fs')).readFileSync(join(registry, 'eid-x.yaml'), 'utf8'));
+    expect(stored.probe).toMatchObject({ ok: true, at: report.at });
+    expect(stored.revision).toBe(6);
+    const moved = await runCli([
+      'providers',
+      'transition',
+      'eid-x',
+      'testing',
+      '-c',
+      config,
+      '--reason',
+      'probe passed',
+    ]);
+    expect(moved.code).toBe(0);
+  });
+
+  test('a failing report is stored too, printed for people, and testing stays closed', async () => {
+    const { config } = await setUp(await provider({}, { requestCert: false, rejectUnauthorized: false }));
+    const r = await runCli(['providers', 'probe', 'eid-x', '-c', config]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('security probe FAILED');
+    expect(r.stdout).toMatch(/FAIL mutual_auth\s+serves a connection without a client certificate/);
+    const moved = await runCli(['providers', 'transition', 'eid-x', 'testing', '-c', config, '--reason', 'try']);
+    expect(moved).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('probe: testing needs a passing security probe'),
+    });
+  });
+});

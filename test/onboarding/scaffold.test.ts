@@ -1,0 +1,35 @@
+// A scaffolded adapter kind, written outside the repository, passes the adapter conformance suite
+// untouched: its own generated test file is loaded here and registers the suite.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runCli } from '../support/cli.ts';
+
+const outside = join(mkdtempSync(join(tmpdir(), 'vpm-scaffold-')), 'app-confirm');
+const written = await runCli(['providers', 'scaffold', '--kind', 'custom', 'app-confirm', '--dir', outside, '--json']);
+if (written.code !== 0) throw new Error(`scaffold failed: ${written.stderr}`);
+afterAll(() => rmSync(dirname(outside), { recursive: true, force: true }));
+
+test('the folder holds schema and factory, adapter, protocol, test peer and test', () => {
+  expect(JSON.parse(written.stdout).files.sort()).toEqual([
+    'adapter.ts',
+    'app-confirm.test.ts',
+    'index.ts',
+    'package.json',
+    'protocol.ts',
+    'test-peer.ts',
+  ]);
+});
+
+test('scaffold refuses a kind that exists, a bad name and a folder in use', async () => {
+  expect((await runCli(['providers', 'scaffold', '--kind', 'oidc', 'x'])).stderr).toContain(
+    'exists already in providers/oidc',
+  );
+  expect((await runCli(['providers', 'scaffold', '--kind', 'custom', 'Bad_Name'])).code).toBe(2);
+  expect(await runCli(['providers', 'scaffold', '--kind', 'custom', 'again', '--dir', outside])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('exists and is not empty'),
+  });
+});
+
+await import(join(outside, 'app-confirm.test.ts'));

@@ -1,0 +1,40 @@
+// Who is offered what, by stage: the registry's rule in every mode, and the inline `onboarding` blocks'
+// (testing for test services only in production mode, for every service outside it).
+import { inlineStanding, recordStanding } from '../../src/onboarding/standing.ts';
+import { bankOnboarding, MOCK_BANK } from '../support/provider-entries.ts';
+import { record } from './fixtures.ts';
+import type { ProviderBaseConfig } from '../../src/config/provider-base.ts';
+
+const entry = (stage: 'testing' | 'production') =>
+  ({ ...MOCK_BANK, onboarding: bankOnboarding(stage) }) as ProviderBaseConfig;
+
+test.each([
+  ['production', 'all'],
+  ['testing', 'test'],
+  ['development', 'none'],
+  ['suspended', 'none'],
+  ['refused', 'none'],
+] as const)('a record at %s is offered to %s', (stage, audience) => {
+  expect(recordStanding(record('bank-a', stage), 'bank-a').audience).toBe(audience);
+});
+
+test('a provider suspended from production keeps its adapter ready; one suspended before testing does not', () => {
+  expect(recordStanding(record('bank-a', 'suspended'), 'bank-a').dormant).toBe(false);
+  const live = record('bank-a', 'production');
+  live.history.push({ ...live.history.at(-1)!, stage: 'suspended' });
+  expect(recordStanding(live, 'bank-a')).toMatchObject({ audience: 'none', dormant: true });
+});
+
+test('inline blocks: testing is for test services in production mode, for every service outside it', () => {
+  expect(inlineStanding(entry('testing'), true).audience).toBe('test');
+  expect(inlineStanding(entry('testing'), false).audience).toBe('all');
+  expect(inlineStanding(entry('production'), true).audience).toBe('all');
+  const unlicensed = {
+    ...entry('production'),
+    onboarding: { ...bankOnboarding(), licence: undefined },
+  } as ProviderBaseConfig;
+  expect(inlineStanding(unlicensed, true)).toMatchObject({
+    audience: 'none',
+    unmet: ['onboarding.licence: a bank needs an active credit institution licence'],
+  });
+});

@@ -1,0 +1,121 @@
+// `providers test-login` end to end: the command plays a test service against a running gateway, the
+// operator (here a browser) logs in at the provider, and the report is stored, audited and required
+// for production; a cancelled login is a failed report that keeps production closed.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { main } from '../../src/cli/main.ts';
+import { Browser } from '../support/browser.ts';
+import { runCli } from '../support/cli.ts';
+import { mockProviderLogin, startGateway, type TestGateway } from '../support/gateway.ts';
+import { record, REGISTRY_PROVIDERS, TEST_CLIENT, writeRegistry } from './fixtures.ts';
+
+/** A port free now, for the loopback redirect URI the test client is registered with. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let dir: string;
+let registry: string;
+let config: string;
+let gw: TestGateway;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vpm-joining-login-'));
+  registry = writeRegistry(join(dir, 'registry'), [
+    record('mock-eid', 'production'),
+    record('mock-bank', 'testing', { test_login: undefined }),
+  ]);
+  const redirect = `http://127.0.0.1:${await freePort()}/test-login`;
+  const clients = [{ ...TEST_CLIENT, redirect_uris: [...TEST_CLIENT.redirect_uris, redirect] }];
+  const audit = { dir: join(dir, 'audit'), signing_key: join(dir, 'keys/checkpoint.pem') };
+  const settings = { registry: { dir: registry }, audit };
+  gw = await startGateway({ providers: REGISTRY_PROVIDERS, clients, settings });
+  config = join(dir, 'gateway.yaml');
+  writeFileSync(config, stringify({ issuer: gw.issuer, providers: REGISTRY_PROVIDERS, clients, ...settings }));
+});
+afterAll(async () => {
+  await gw.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the command; `operator` gets the printed URL and logs in (or not). */
+async function testLogin(operator: (url: string) => Promise<void>) {
+  const out = { stdout: '', stderr: '' };
+  let printed: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    printed = resolve;
+  });
+  const io = {
+    stdout: (s: string) => {
+      out.stdout += s;
+    },
+    stderr: (s: string) => {
+      out.stderr += s;
+      const found = /^(http\S+\/auth\?\S+)$/m.exec(out.stderr);
+      if (found) printed(found[1]!);
+    },
+  };
+  const running = main(['providers', 'test-login', 'mock-bank', '-c', config, '--json'], io);
+  await operator(await url);
+  return { code: await running, ...out };
+}
+
+/** The operator at the mock bank: picks a test person, or cancels. */
+const operator = (user: number | 'cancel') => async (url: string) => {
+  const browser = new Browser();
+  const atBank = await browser.follow(await browser.get(url), (h) => !!h.location?.includes('/providers/mock-bank/'));
+  const back = await mockProviderLogin(browser, atBank, user);
+  const done = await browser.follow(back, (h) => h.url.endsWith('/test-login') || !!h.url.includes('/test-login?'));
+  expect(done.body).toContain('Test login received');
+};
+
+const stored = () => parse(readFileSync(join(registry, 'mock-bank.yaml'), 'utf8'));
+
+test('a cancelled login is a failed report, stored, and production stays closed', async () => {
+  const r = await testLogin(operator('cancel'));
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, refused: 'user_cancel' });
+  expect(stored().test_login.ok).toBe(false);
+  const moved = await runCli(['providers', 'transition', 'mock-bank', 'production', '-c', config, '--reason', 'go']);
+  expect(moved).toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('test_login: production needs a successful test login'),
+  });
+});
+
+test('a successful login: every check reported, stored, audited without personal data, and production opens', async () => {
+  const r = await testLogin(operator(0));
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.checks.map((c: { check: string; ok: boolean }) => [c.check, c.ok])).toEqual([
+    ['names', true],
+    ['personal_code', true],
+    ['two_factor', true],
+    ['level', true],
+    ['auth_time', true],
+    ['signature', true],
+  ]);
+  expect(report.claims).toEqual(expect.arrayContaining(['given_name', 'family_name', 'personal_code', 'amr', 'acr']));
+  expect(stored().test_login).toMatchObject({ ok: true, at: report.at });
+  const audit = await runCli(['audit', 'query', '-c', config, '--event', 'registry_change', '--json']);
+  const logged = JSON.stringify(JSON.parse(audit.stdout));
+  expect(logged).toContain(`"test_login":{"at":"${report.at}`);
+  expect(logged).not.toContain('010180'); // the mock's test person's code never reaches the report
+  const moved = await runCli([
+    'providers',
+    'transition',
+    'mock-bank',
+    'production',
+    '-c',
+    config,
+    '--reason',
+    'tested',
+  ]);
+  expect(moved.code).toBe(0);
+});
