@@ -71,7 +71,7 @@ export interface GatewayOptions {
 }
 
 function openStore(config: GatewayConfig): Store {
-  if (config.store.type === 'redis') return new RedisStore({ url: config.store.url, prefix: config.store.prefix });
+  if (config.store.type === 'redis') return new RedisStore(config.store);
   return new MemoryStore();
 }
 

@@ -5,6 +5,7 @@
 // Every problem names its config path. Adapter kinds add their own rules (AdapterFactory.check).
 import { isAbsolute, normalize, relative } from 'node:path';
 import type { GatewayConfig } from './load.ts';
+import { parseRedisUrl, type RedisTarget } from '../store/redis-url.ts';
 
 /** Generated demo key material (test banks, test SAML IdP) lives here; nothing in it is a production secret. */
 export const DEMO_MATERIAL_DIR = 'var/dev';
@@ -35,19 +36,20 @@ function demoPeerReferences(value: unknown, at: string, demoBase: string, out: P
     for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
 }
 
-/** Redis holds sessions, grants and verified identities: production needs TLS and a password. */
-function redisProblems(url: string): Problem[] {
-  let u: URL;
+/** Redis holds sessions, grants and verified identities: production needs TLS and a password, for one
+ * server, Sentinel (TLS to the Sentinels too) and Cluster alike. */
+function redisProblems(store: { url: string; password?: string | undefined }): Problem[] {
+  let target: RedisTarget;
   try {
-    u = new URL(url);
+    target = parseRedisUrl(store.url);
   } catch {
-    // never echo the URL: it may carry the password
-    return [['store.url', 'is not a valid redis:// or rediss:// URL']];
+    return []; // the schema reported it, without echoing the URL (it may carry the password)
   }
   const out: Problem[] = [];
-  if (u.protocol !== 'rediss:')
-    out.push(['store.url', 'must use TLS (rediss://) in production: the store holds whole identities']);
-  if (!u.password)
+  const scheme = target.mode === 'standalone' ? 'rediss://' : `rediss+${target.mode}://`;
+  if (!target.tls) out.push(['store.url', `must use TLS (${scheme}) in production: the store holds whole identities`]);
+  // store.password counts as well
+  if (!target.password && !store.password)
     out.push(['store.url', 'must carry a password (rediss://:PASSWORD@host or user:PASSWORD) in production']);
   return out;
 }
@@ -107,7 +109,7 @@ export function productionProblems(config: GatewayConfig): string[] {
     // a pairwise sub is an HMAC of a personal code: a short salt is found by trying salts against known codes
     out.push(['pairwise_salt', `must be at least ${MIN_SECRET_LENGTH} characters in production`]);
   }
-  if (config.store.type === 'redis') out.push(...redisProblems(config.store.url));
+  if (config.store.type === 'redis') out.push(...redisProblems(config.store));
   out.push(...keyProblems(config));
   if (config.proxy === true)
     out.push([

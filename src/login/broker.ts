@@ -10,6 +10,7 @@ import { ProviderError, type ProviderAdapter, type StartAction, type StartResult
 import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
+import { isStoreUnavailable } from '../store/store.ts';
 import { providerLocale, type UiLocale } from './locale.ts';
 
 export interface BrokerOptions {
@@ -100,6 +101,8 @@ export class Broker {
         clientId: req.clientId,
       });
     } catch (err) {
+      // our store, not the provider, failed (a replay cache): the outage answer, not "provider unavailable"
+      if (isStoreUnavailable(err)) throw err;
       const detail = err instanceof ProviderError ? err.detail : (err as Error).message;
       await withAlongside({ ...base, type: 'provider_request_error', detail: { reason: detail } });
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);

@@ -8,6 +8,7 @@ import { normalizeIdentity, IdentityError, type Identity } from '../identity/ide
 import { loaSatisfies, type Loa } from '../identity/loa.ts';
 import { ProviderError, runCallback, type ProviderAdapter } from '../broker/adapter.ts';
 import type { LoginRecord } from './login-state.ts';
+import { isStoreUnavailable } from '../store/store.ts';
 import { describeOversized, digest, type OversizedField } from './answer-fields.ts';
 
 export interface VerifyDeps {
@@ -81,7 +82,8 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     ]);
     return identity;
   } catch (err) {
-    if (err instanceof AuditUnavailableError) throw err;
+    // an outage of our store is not the provider's answer being wrong: the user is told to try again
+    if (err instanceof AuditUnavailableError || isStoreUnavailable(err)) throw err;
     const code = err instanceof ProviderError ? err.code : 'invalid_response';
     // an unexpected error's message may quote the provider's answer (personal data): keep only its type
     const detail =

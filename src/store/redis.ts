@@ -1,28 +1,77 @@
-// Redis backend (ioredis). Every key carries the configured prefix; every write sets its TTL in the same
-// command or MULTI, so no key ever lives without one. Needs Redis >= 7 (GETDEL, EXPIRE NX/GT).
-import { Redis, type RedisOptions } from 'ioredis';
-import { assertTtl, type Store } from './store.ts';
+// Redis backend (ioredis): one server, Sentinel or Cluster (src/store/redis-connection.ts). Every key carries
+// the configured prefix; every write sets its TTL in the same command or MULTI, so no key ever lives
+// without one. Needs Redis >= 7 (GETDEL, EXPIRE NX/GT). Every transaction touches one key only, so it
+// stays in one hash slot on Cluster without hash tags; `delete` of unrelated keys is one DEL per key there.
+// A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
+import type { Cluster, Redis } from 'ioredis';
+import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
+import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
+import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 
-export interface RedisStoreOptions {
-  url: string;
+export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
-  options?: RedisOptions;
+  /**
+   * Replicas that must hold a write before it is acknowledged (Redis WAIT): an authorization code, a token
+   * or a spent marker then survives the promotion of a replica. Default 1 with Sentinel, else 0.
+   */
+  wait_replicas?: number | undefined;
+  /** how long WAIT may take (below command_timeout_ms) */
+  wait_timeout_ms?: number | undefined;
+}
+
+export const DEFAULT_WAIT_TIMEOUT_MS = 500;
+
+/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
+
+function outage(err: unknown, mode: RedisMode): unknown {
+  if (err instanceof StoreError) return err;
+  const e = err as Error;
+  if (e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return err;
+  // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
+  return new StoreUnavailableError(`redis (${mode}) unavailable: ${String(e?.message).slice(0, 80)}`, { cause: err });
 }
 
 export class RedisStore implements Store {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
+  readonly mode: RedisMode;
   private readonly prefix: string;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
 
-  constructor({ url, prefix, options }: RedisStoreOptions) {
-    this.client = new Redis(url, {
-      lazyConnect: false,
-      maxRetriesPerRequest: 2,
-      enableAutoPipelining: true,
-      ...options,
-    });
+  constructor(config: RedisStoreOptions) {
+    const mode = parseRedisUrl(config.url).mode;
+    this.waitReplicas = config.wait_replicas ?? (mode === 'sentinel' ? 1 : 0);
+    if (mode === 'cluster' && this.waitReplicas > 0)
+      throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
+    const { client } = redisClient(config);
+    this.client = client;
+    this.mode = mode;
+    this.prefix = config.prefix;
+    this.waitTimeoutMs = config.wait_timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS;
     // errors surface on the commands that fail; an unhandled 'error' event would crash the process
-    this.client.on('error', () => {});
-    this.prefix = prefix;
+    client.on('error', () => {});
+  }
+
+  /** Whether the client holds a ready connection now (readiness, tests). */
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  private async run<T>(op: (client: Redis | Cluster) => Promise<T>): Promise<T> {
+    try {
+      return await op(this.client);
+    } catch (err) {
+      throw outage(err, this.mode);
+    }
+  }
+
+  /** Acknowledge a write only once `wait_replicas` replicas hold it (everything this connection wrote so far). */
+  private async durable(client: Redis | Cluster): Promise<void> {
+    if (this.waitReplicas === 0) return;
+    const acked = await (client as Redis).wait(this.waitReplicas, this.waitTimeoutMs);
+    if (acked < this.waitReplicas)
+      throw new StoreUnavailableError(`write reached ${acked} of ${this.waitReplicas} replicas in time`);
   }
 
   private prefixed(key: string): string {
@@ -30,66 +79,97 @@ export class RedisStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.client.get(this.prefixed(key))) ?? undefined;
+    return this.run(async (c) => (await c.get(this.prefixed(key))) ?? undefined);
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    await this.client.set(this.prefixed(key), value, 'EX', ttlSeconds);
+    await this.run(async (c) => {
+      await c.set(this.prefixed(key), value, 'EX', ttlSeconds);
+      await this.durable(c);
+    });
   }
 
   async replace(key: string, value: string): Promise<boolean> {
-    return (await this.client.set(this.prefixed(key), value, 'KEEPTTL', 'XX')) === 'OK';
+    return this.run(async (c) => {
+      const done = (await c.set(this.prefixed(key), value, 'KEEPTTL', 'XX')) === 'OK';
+      if (done) await this.durable(c);
+      return done;
+    });
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
-    return (await this.client.set(this.prefixed(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    return this.run(async (c) => {
+      const created = (await c.set(this.prefixed(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
+      if (created) await this.durable(c);
+      return created;
+    });
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.client.getdel(this.prefixed(key))) ?? undefined;
+    return this.run(async (c) => {
+      const value = (await c.getdel(this.prefixed(key))) ?? undefined;
+      // a taken state must stay taken after a failover, or it could be used twice
+      if (value !== undefined) await this.durable(c);
+      return value;
+    });
   }
 
   async delete(...keys: string[]): Promise<void> {
-    if (keys.length) await this.client.del(...keys.map((key) => this.prefixed(key)));
+    if (!keys.length) return;
+    await this.run(async (c) => {
+      const full = keys.map((key) => this.prefixed(key));
+      // unrelated keys lie in different hash slots on Cluster; one DEL each (pipelined per node)
+      if (this.mode === 'cluster') await Promise.all(full.map((key) => c.del(key)));
+      else await c.del(...full);
+      await this.durable(c);
+    });
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
     const k = this.prefixed(key);
-    // NX gives a new set its TTL, GT only ever extends an existing one
-    const results = await this.client
-      .multi()
-      .sadd(k, member)
-      .expire(k, ttlSeconds, 'NX')
-      .expire(k, ttlSeconds, 'GT')
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
+    await this.run(async (c) => {
+      // NX gives a new set its TTL, GT only ever extends an existing one
+      const results = await c.multi().sadd(k, member).expire(k, ttlSeconds, 'NX').expire(k, ttlSeconds, 'GT').exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new StoreUnavailableError('redis transaction aborted');
+      await this.durable(c);
+    });
   }
 
   async takeSet(key: string): Promise<string[]> {
     const k = this.prefixed(key);
-    const results = await this.client.multi().smembers(k).del(k).exec();
-    if (!results || results[0]?.[0]) throw results?.[0]?.[0] ?? new Error('redis transaction aborted');
-    return (results[0]?.[1] as string[]) ?? [];
+    return this.run(async (c) => {
+      const results = await c.multi().smembers(k).del(k).exec();
+      if (!results || results[0]?.[0])
+        throw results?.[0]?.[0] ?? new StoreUnavailableError('redis transaction aborted');
+      const members = (results[0]?.[1] as string[]) ?? [];
+      if (members.length) await this.durable(c);
+      return members;
+    });
   }
 
   async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
     assertTtl(ttlSeconds);
     const k = this.prefixed(key);
-    // one round trip; NX starts the window on the first increment and never extends it
-    const results = await this.client.multi().incr(k).expire(k, ttlSeconds, 'NX').ttl(k).exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
-    const ttl = Number(results[2]?.[1]);
-    return { count: Number(results[0]?.[1]), ttl: ttl > 0 ? ttl : ttlSeconds };
+    // one round trip; NX starts the window on the first increment and never extends it. No WAIT: a counter
+    // lost in a failover only restarts one abuse-limit window.
+    return this.run(async (c) => {
+      const results = await c.multi().incr(k).expire(k, ttlSeconds, 'NX').ttl(k).exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new StoreUnavailableError('redis transaction aborted');
+      const ttl = Number(results[2]?.[1]);
+      return { count: Number(results[0]?.[1]), ttl: ttl > 0 ? ttl : ttlSeconds };
+    });
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    const ttl = await this.client.ttl(this.prefixed(key));
-    return ttl >= 0 ? ttl : undefined;
+    return this.run(async (c) => {
+      const ttl = await c.ttl(this.prefixed(key));
+      return ttl >= 0 ? ttl : undefined;
+    });
   }
 
   async close(): Promise<void> {

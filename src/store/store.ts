@@ -34,3 +34,16 @@ export function assertTtl(ttlSeconds: number): void {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
     throw new StoreError(`ttl must be a positive whole number of seconds, got ${ttlSeconds}`);
 }
+
+/** The store cannot answer now (disconnected, failing over, a write not acknowledged by its replicas): the
+ * request may succeed when tried again. Every backend throws this, and only this, for an outage. */
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError';
+}
+
+/** Whether `err`, or an error it was caused by, is a store outage. */
+export function isStoreUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1)
+    if (e instanceof StoreUnavailableError) return true;
+  return false;
+}

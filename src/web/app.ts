@@ -8,6 +8,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
+import { guardEngine, isStoreUnavailable, sendStoreOutage } from './store-outage.ts';
 import { issuerHost } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
 import type { Readiness } from '../ops/readiness.ts';
@@ -49,6 +50,7 @@ export function createApp(parts: AppParts): Express {
   app.set('trust proxy', Array.isArray(parts.proxy) ? [...parts.proxy] : parts.proxy === true);
   // the engine reads Host and X-Forwarded-*; issuerHost() below rewrites them on every request it serves
   parts.provider.proxy = true;
+  guardEngine(parts.provider, parts.logger);
   if (parts.observe) app.use(parts.observe);
   const ui = parts.ui ?? uiSchema.parse({});
   app.use((_req, res, next) => {
@@ -110,6 +112,7 @@ export function createApp(parts: AppParts): Express {
   for (const router of parts.routers) app.use(router);
   app.use(parts.provider.callback());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isStoreUnavailable(err)) return sendStoreOutage(req, res, parts.logger, err);
     const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
     const e = err as { status?: number; type?: string; message?: string; name?: string };
     let status = 500;

@@ -17,7 +17,16 @@ import { MOCK_BANK } from '../support/provider-entries.ts';
 import { instanceConfig } from './deployment.ts';
 import { GatewayProcess, root } from './processes.ts';
 
-const redis = { store: { type: 'redis' as const, url: 'redis://127.0.0.1:6379', prefix: 'x:' } };
+const redis = {
+  store: {
+    type: 'redis' as const,
+    url: 'redis://127.0.0.1:6379',
+    prefix: 'x:',
+    wait_timeout_ms: 500,
+    command_timeout_ms: 2000,
+    connect_timeout_ms: 2000,
+  },
+};
 const memory = { store: { type: 'memory' as const } };
 
 test('workers: one per core on Redis, one on the in-memory store (with a note), more refused there', () => {

@@ -23,8 +23,7 @@ export function configuredWitnesses(
   storeConfig: StoreConfig | undefined,
   kid: string,
 ): { witnesses: Witness[]; close(): Promise<void> } {
-  const store =
-    storeConfig?.type === 'redis' ? new RedisStore({ url: storeConfig.url, prefix: storeConfig.prefix }) : undefined;
+  const store = storeConfig?.type === 'redis' ? new RedisStore(storeConfig) : undefined;
   return { witnesses: witnessesFor(config, kid, store), close: async () => store?.close() };
 }
 

@@ -1,0 +1,119 @@
+// The one place a store outage (src/store/store.ts StoreUnavailableError: Redis away, failing over, a write
+// its replicas did not acknowledge) becomes an answer. The user gets a short page in their language, HTTP
+// 503 with Retry-After, and a way to try again: the same page (GET), the login's page (its forms), or the
+// same form posted again (a provider's answer, which is still single use and verified once). A relying
+// party at the token, userinfo or other JSON endpoints gets an OAuth error, `temporarily_unavailable` with
+// 503 and Retry-After (RFC 6749 4.1.2.1's code; RFC 9110 15.6.4: try again later), never a crash.
+import express, { type Request, type Response } from 'express';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { UiLocale } from '../login/locale.ts';
+import type { UiConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import { isStoreUnavailable } from '../store/store.ts';
+import { html, page } from './html.ts';
+import { pickLocale, t } from './i18n.ts';
+import { siteOf } from './outcome.ts';
+
+export { isStoreUnavailable };
+
+/** Seconds after which trying again is worth it: a Sentinel failover takes a few. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export const OUTAGE_OAUTH_ERROR = {
+  error: 'temporarily_unavailable',
+  error_description: 'the login service is briefly unavailable, try again',
+} as const;
+
+type Retry = { method: 'GET'; url: string } | { method: 'POST'; url: string; fields: Record<string, string> };
+
+/** How to try again from where the request failed, or undefined when only the browser's back button can. */
+function retryOf(method: string, path: string, url: string, body: unknown): Retry | undefined {
+  if (method === 'GET' || method === 'HEAD') return { method: 'GET', url };
+  const interaction = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/|$)/.exec(path);
+  if (interaction) return { method: 'GET', url: `/interaction/${interaction[1]}` };
+  if (!body || typeof body !== 'object') return undefined;
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) if (typeof v === 'string') fields[k] = v;
+  return Object.keys(fields).length ? { method: 'POST', url, fields } : undefined;
+}
+
+export function retryPage(locale: UiLocale, retry: Retry | undefined, nonce: string, site?: UiConfig): string {
+  const label = t(locale, 'try_again');
+  const action =
+    retry?.method === 'GET'
+      ? html`<p><a class="button primary" href="${retry.url}">${label}</a></p>`
+      : retry
+        ? html`<form method="post" action="${retry.url}">${Object.entries(retry.fields).map(
+            ([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`,
+          )}<button class="primary" type="submit">${label}</button></form>`
+        : '';
+  const title = t(locale, 'error_store_unavailable_title');
+  return page(title, html`<h1>${title}</h1><p class="error">${t(locale, 'error_store_unavailable')}</p>${action}`, {
+    lang: locale,
+    nonce,
+    site,
+  });
+}
+
+/** A POST whose body no route parsed yet (the abuse limit runs first): read it, so it can be posted again. */
+const formBody = express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 50 });
+
+async function parsedBody(req: Request, res: Response): Promise<unknown> {
+  if (req.method !== 'POST' || req.body !== undefined || req.readableEnded) return req.body;
+  return new Promise((resolve) => formBody(req, res, (err?: unknown) => resolve(err ? undefined : req.body)));
+}
+
+/** Express: answer a request that failed on a store outage (the app's error handler calls this). */
+export async function sendStoreOutage(req: Request, res: Response, logger: Logger, err: unknown): Promise<void> {
+  logger.warn('store unavailable: retry page', {
+    path: req.path,
+    method: req.method,
+    error: (err as Error).message,
+  });
+  if (res.headersSent) return;
+  const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
+  const retry = retryOf(req.method, req.path, req.originalUrl, await parsedBody(req, res));
+  res
+    .status(503)
+    .set('Retry-After', String(RETRY_AFTER_SECONDS))
+    .set('Cache-Control', 'no-store')
+    .type('html')
+    .send(retryPage(locale, retry, (res.locals.cspNonce as string) ?? '', siteOf(res)));
+}
+
+/**
+ * node-oidc-provider answers its own errors (a store failure is a `server_error`, 500): mark the request on
+ * that event and, around every engine route, turn the answer into the outage answer. The engine is untouched.
+ */
+export function guardEngine(engine: Provider, logger: Logger): void {
+  engine.on('server_error', (ctx, err) => {
+    if (isStoreUnavailable(err)) ctx.state.storeOutage = err;
+  });
+  engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    const err = ctx.state.storeOutage;
+    if (!err) return;
+    logger.warn('store unavailable: engine answered 503', {
+      path: ctx.path,
+      method: ctx.method,
+      error: (err as Error).message,
+    });
+    const htmlAnswer = typeof ctx.body === 'string' && ctx.type.includes('html');
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    ctx.set('Cache-Control', 'no-store');
+    if (!htmlAnswer) {
+      ctx.body = { ...OUTAGE_OAUTH_ERROR };
+      return;
+    }
+    // the engine parsed the parameters (query or form) before it failed, when it got that far
+    const oidc = ctx.oidc as { params?: Record<string, unknown>; body?: unknown } | undefined;
+    const locale = pickLocale(oidc?.params?.ui_locales ?? ctx.query.ui_locales, ctx.get('accept-language'));
+    const retry = retryOf(ctx.method, ctx.path, ctx.url, oidc?.body);
+    const res = ctx.res as { locals?: Record<string, unknown> };
+    const nonce = res.locals?.cspNonce;
+    ctx.type = 'html';
+    ctx.body = retryPage(locale, retry, typeof nonce === 'string' ? nonce : '', siteOf(res));
+  });
+}

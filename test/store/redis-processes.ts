@@ -1,0 +1,186 @@
+// Real Redis processes for the store's failure tests, each on free ports in a temporary directory of its
+// own: a primary with replicas and three Sentinels, or a three-node Cluster. Waiting is always on a
+// condition (a PING answer, a promoted primary, cluster_state:ok), never on a fixed time.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** One line command over plain RESP (no client library, so it also works while ioredis reconnects). */
+export function command(port: number, ...args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let buffer = '';
+    const done = (answer: string | undefined) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(1000, () => done(undefined));
+    socket.on('error', () => done(undefined));
+    socket.on('connect', () =>
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`),
+    );
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString();
+      // enough for the answers used here: a simple line, or one bulk string / array of them read whole
+      if (/^[+\-:]/.test(buffer) && buffer.includes('\r\n')) done(buffer);
+      else if (/^\$-1\r\n|^\*-1\r\n/.test(buffer)) done(buffer);
+      else if (/^\$(\d+)\r\n/.test(buffer)) {
+        const n = Number(/^\$(\d+)/.exec(buffer)![1]);
+        if (Buffer.byteLength(buffer) >= n + String(n).length + 5) done(buffer);
+      } else if (/^\*(\d+)\r\n/.test(buffer)) {
+        const n = Number(/^\*(\d+)/.exec(buffer)![1]);
+        if ((buffer.match(/\r\n/g) ?? []).length >= 1 + 2 * n) done(buffer);
+      }
+    });
+  });
+}
+
+/** Poll until `check` holds (each poll a real round trip; the test's own timeout bounds the wait). */
+export async function until(check: () => Promise<boolean>, what: string, attempts = 600): Promise<void> {
+  for (let i = 0; i < attempts; i += 1) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting: ${what}`);
+}
+
+/** A free TCP port on 127.0.0.1 (with `plus` also free, for a cluster bus port). */
+export async function freePort(plus?: number): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+      server.on('error', reject);
+    });
+    if (plus === undefined) return port;
+    if (port + plus > 65535) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port + plus, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+export class RedisProcess {
+  child: ChildProcess | undefined;
+  readonly port: number;
+  private readonly args: string[];
+  constructor(port: number, args: string[]) {
+    this.port = port;
+    this.args = args;
+  }
+
+  async start(): Promise<this> {
+    this.child = spawn('redis-server', this.args, { stdio: 'ignore' });
+    await until(async () => (await command(this.port, 'PING'))?.startsWith('+PONG') ?? false, `redis on ${this.port}`);
+    return this;
+  }
+
+  /** SIGKILL: no shutdown, no last save, connections reset. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
+
+export class RedisFleet {
+  readonly dir = mkdtempSync(join(tmpdir(), 'vpm-redis-'));
+  readonly processes: RedisProcess[] = [];
+
+  private dataArgs(port: number, extra: string[] = []): string[] {
+    return ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no']
+      .concat(['--dbfilename', `dump-${port}.rdb`])
+      .concat(extra);
+  }
+
+  async server(extra: string[] = [], port?: number): Promise<RedisProcess> {
+    const p = port ?? (await freePort());
+    const process = await new RedisProcess(p, this.dataArgs(p, extra)).start();
+    this.processes.push(process);
+    return process;
+  }
+
+  /** A Sentinel watching `master` on `primaryPort`: down after 1 s, quorum 2. */
+  async sentinel(primaryPort: number, master: string): Promise<RedisProcess> {
+    const port = await freePort();
+    const file = join(this.dir, `sentinel-${port}.conf`);
+    writeFileSync(
+      file,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${this.dir}`,
+        `sentinel monitor ${master} 127.0.0.1 ${primaryPort} 2`,
+        `sentinel down-after-milliseconds ${master} 1000`,
+        `sentinel failover-timeout ${master} 5000`,
+        `sentinel parallel-syncs ${master} 2`,
+        '',
+      ].join('\n'),
+    );
+    const process = await new RedisProcess(port, [file, '--sentinel']).start();
+    this.processes.push(process);
+    return process;
+  }
+
+  /** Three masters with cluster mode on, joined by redis-cli (all 16384 slots covered). */
+  async cluster(): Promise<RedisProcess[]> {
+    const nodes: RedisProcess[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const port = await freePort(10000);
+      nodes.push(
+        await this.server(
+          [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(this.dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            '2000',
+          ],
+          port,
+        ),
+      );
+    }
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map((n) => `127.0.0.1:${n.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const node of nodes)
+      await until(
+        async () => (await command(node.port, 'CLUSTER', 'INFO'))?.includes('cluster_state:ok') ?? false,
+        `cluster state ok on ${node.port}`,
+      );
+    return nodes;
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.processes) await p.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether redis-cli exists here (the Cluster test needs it to create the cluster). */
+export async function haveRedisCli(): Promise<boolean> {
+  return run('redis-cli', ['--version']).then(
+    () => true,
+    () => false,
+  );
+}
