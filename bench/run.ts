@@ -7,7 +7,7 @@
 // process and reported apart.
 // Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
 //   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR] [--steps] [--baseline CHECKOUT]
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,7 +106,8 @@ try {
     redirectUri: BENCH_CLIENT.redirectUri,
   };
   const gwMemory = await gateway('gw-memory', 'memory');
-  const gwRedis = await gateway('gw-redis', 'redis');
+  // the goals are for one gateway process: `start` on a shared store would otherwise run one worker per core
+  const gwRedis = await gateway('gw-redis', 'redis', 1);
   const targets: Target[] = [
     {
       name: 'floor',
@@ -149,7 +150,9 @@ try {
     },
   ];
   if (args.baseline) {
-    const gwBase = await gateway('gw-baseline', 'redis', undefined, args.baseline);
+    // a checkout from before `start --workers` (src/ops/cluster.ts) knows no such option and runs one process
+    const oneProcess = existsSync(join(args.baseline, 'src/ops/cluster.ts')) ? 1 : undefined;
+    const gwBase = await gateway('gw-baseline', 'redis', oneProcess, args.baseline);
     targets.push({
       ...targets[3]!,
       name: 'baseline gateway Redis, test bank',

@@ -16,8 +16,12 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
   const clientId = String(params.client_id);
   const grant = new deps.engine.Grant({ accountId: identity.subject, clientId });
   grant.addOIDCScope(String(params.scope ?? 'openid'));
-  const grantId = await grant.save();
-  await deps.accounts.save(grantId, { identity, correlationId, clientId });
+  // the grant's id is drawn when its save begins: the identity is stored under it in the same store round
+  // trip (an account whose grant failed to save is never found, and expires with its TTL)
+  const saved = grant.save();
+  const stored = grant.jti ? deps.accounts.save(grant.jti, { identity, correlationId, clientId }) : undefined;
+  const [grantId] = await Promise.all([saved, stored]);
+  if (!stored) await deps.accounts.save(grantId, { identity, correlationId, clientId });
   const login = {
     accountId: identity.subject,
     acr: identity.loa,

@@ -53,10 +53,14 @@ export class LoginStates {
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
    * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
   async create(state: string, record: LoginRecord): Promise<void> {
-    // independent reads and writes go out together (one store round trip)
-    const [added, previous] = await Promise.all([this.live.add(state, record), this.latest.get(record.uid)]);
+    // one store round trip: the store runs them in the order issued, so the read sees the earlier login
+    // before the write names this one (a state collision, 160 random bits, throws either way)
+    const [added, previous] = await Promise.all([
+      this.live.add(state, record),
+      this.latest.get(record.uid),
+      this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state }),
+    ]);
     if (!added) throw new Error('broker state collision');
-    await this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state });
     if (previous && previous.state !== state && (await this.live.take(previous.state)))
       await this.used.set(previous.state, previous);
   }

@@ -62,7 +62,13 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
       if (!payload) return;
       // Requests redeeming the same code at once all find it unconsumed (the engine checks, then consumes):
       // only the first to mark it may go on; the others fail and, as on a later reuse, revoke the grant.
-      const first = await store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, ttl ?? 1));
+      // The marker and the consumed payload go out together (one round trip): a refused request's rewrite
+      // only repeats what the first one wrote, a consumed code.
+      payload.consumed = Math.floor(Date.now() / 1000);
+      const [first] = await Promise.all([
+        store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, ttl ?? 1)),
+        store.replace(this.key(id), JSON.stringify(payload)),
+      ]);
       if (!first) {
         if (payload.grantId) {
           await this.revokeByGrantId(payload.grantId);
@@ -72,8 +78,6 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
           ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
           : new errors.InvalidGrant(`${this.name} already consumed`);
       }
-      payload.consumed = Math.floor(Date.now() / 1000);
-      await store.replace(this.key(id), JSON.stringify(payload));
     }
 
     private consumedKey(id: string): string {
@@ -81,11 +85,13 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     }
 
     async destroy(id: string): Promise<void> {
-      const payload = await this.find(id);
-      const keys = [this.key(id), this.consumedKey(id)];
+      // the model and its consumed marker go in one round trip; its indexes, when it has any, in a second
+      const [raw] = await Promise.all([store.take(this.key(id)), store.delete(this.consumedKey(id))]);
+      const payload = raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+      const keys: string[] = [];
       if (payload?.uid) keys.push(`oidc:uid:${this.name}:${payload.uid}`);
       if (payload?.userCode) keys.push(`oidc:userCode:${payload.userCode}`);
-      await store.delete(...keys);
+      if (keys.length) await store.delete(...keys);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -133,6 +133,37 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
         expect(await device.findByUserCode('ABCD-EFGH')).toBeUndefined();
       });
 
+      test('a code redeemed several times at once: one consume succeeds, the others revoke the grant', async () => {
+        const A = Adapter();
+        const codes = new A('AuthorizationCode');
+        const tokens = new A('AccessToken');
+        await codes.upsert('c2', { grantId: 'g5' } as never, 60);
+        await tokens.upsert('at5', { grantId: 'g5' } as never, 60);
+        await s.set('oidc:Grant:g5', '{}', 60);
+        const results = await Promise.allSettled([codes.consume('c2'), codes.consume('c2'), codes.consume('c2')]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results.filter((r) => r.status === 'rejected'))
+          expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+        // the grant is gone with everything issued under it, the code included
+        expect(await codes.find('c2')).toBeUndefined();
+        expect(await tokens.find('at5')).toBeUndefined();
+        expect(await s.get('oidc:Grant:g5')).toBeUndefined();
+        await codes.destroy('c2');
+        expect(await h.keys()).toEqual([]);
+      });
+
+      test('destroy removes the model, its consumed marker and its uid index; an absent model is no error', async () => {
+        const A = Adapter();
+        const sessions = new A('Session');
+        await sessions.upsert('s3', { uid: 'u3' } as never, 60);
+        await sessions.consume('s3');
+        expect((await sessions.find('s3'))?.consumed).toEqual(expect.any(Number));
+        await expect(sessions.consume('s3')).rejects.toMatchObject({ error: 'invalid_grant' });
+        await sessions.destroy('s3');
+        await sessions.destroy('never-stored');
+        expect(await h.keys()).toEqual([]);
+      });
+
       test('revokeByGrantId removes every token of the grant and its index', async () => {
         const A = Adapter();
         const at = new A('AccessToken');
