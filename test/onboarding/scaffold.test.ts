@@ -1,5 +1,6 @@
 // A scaffolded adapter kind, written outside the repository, passes the adapter conformance suite
 // untouched: its own generated test file is loaded here and registers the suite.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +20,17 @@ test('the folder holds schema and factory, adapter, protocol, test peer and test
     'protocol.ts',
     'test-peer.ts',
   ]);
+});
+
+test("the files are as the gateway's formatter writes them", () => {
+  const biome = join(process.cwd(), 'node_modules/.bin/biome');
+  const config = join(process.cwd(), 'biome.json');
+  const run = spawnSync(biome, ['format', '--config-path', config, '--vcs-enabled=false', outside], {
+    cwd: dirname(outside),
+    encoding: 'utf8',
+  });
+  expect(`${run.stdout}${run.stderr}`).toContain('Checked 6 files');
+  expect(run.status).toBe(0);
 });
 
 test('scaffold refuses a kind that exists, a bad name and a folder in use', async () => {
