@@ -1,4 +1,4 @@
-// A scaffolded adapter kind, written outside the repository, passes the adapter conformance suite
+// A scaffolded adapter kind, written outside the repository, formatted as biome wants, passes the adapter conformance suite
 // untouched: its own generated test file is loaded here and registers the suite.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,9 +33,20 @@ test("the files are as the gateway's formatter writes them", () => {
   expect(run.status).toBe(0);
 });
 
-test('scaffold refuses a kind that exists, a bad name and a folder in use', async () => {
-  expect((await runCli(['providers', 'scaffold', '--kind', 'oidc', 'x'])).stderr).toContain(
-    'exists already in providers/oidc',
+test("the documented command runs the folder's conformance test with the gateway's jest", () => {
+  const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
+  const run = spawnSync(process.execPath, [...jest, '--roots', outside, '--testMatch', '**/*.test.ts'], {
+    cwd: process.cwd(),
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toContain('app-confirm.test.ts');
+  expect(run.stderr).toMatch(/Tests: +5 passed, 5 total/);
+  expect(run.status).toBe(0);
+});
+
+test('scaffold refuses an unknown kind, a bad name and a folder in use', async () => {
+  expect((await runCli(['providers', 'scaffold', '--kind', 'ldap', 'x'])).stderr).toContain(
+    '--kind must be custom, oidc, saml or banklink',
   );
   expect((await runCli(['providers', 'scaffold', '--kind', 'custom', 'Bad_Name'])).code).toBe(2);
   expect(await runCli(['providers', 'scaffold', '--kind', 'custom', 'again', '--dir', outside])).toMatchObject({
