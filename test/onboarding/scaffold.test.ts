@@ -1,5 +1,6 @@
-// A scaffolded adapter kind, written outside the repository, formatted as biome wants, passes the adapter conformance suite
-// untouched: its own generated test file is loaded here and registers the suite.
+// A scaffolded adapter kind, written outside the repository, is formatted as the gateway's biome wants
+// and passes the adapter conformance suite untouched: its own generated test file is loaded here and
+// registers the suite, and the documented jest command runs it from the gateway's directory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
