@@ -17,6 +17,7 @@ import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { ProviderRegistry } from './onboarding/offers.ts';
+import { AdapterOpener } from './onboarding/adapters.ts';
 import { registryDir } from './onboarding/config.ts';
 import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts } from './login/accounts.ts';
@@ -119,6 +120,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logos: Logo[] = [];
   const logoUrls = new Map<string, string>();
   const entries = new Map(config.providers.map((p) => [p.config.id, p]));
+  const { production, keys: keyConfig } = config;
+  const adapterDeps = (id: string) => {
+    const adapterLogger = logger.child({ provider: id });
+    return { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
+  };
+  // a provider let in while running gets its adapter then, made the same way (src/onboarding/adapters.ts)
+  const opener = new AdapterOpener({
+    entries,
+    deps: adapterDeps,
+    check: { production, baseUrl },
+    adapters,
+    wrap: metrics ? (adapter) => meteredAdapter(adapter, metrics) : undefined,
+    logger,
+  });
+  // every provider's logo is served, so one let in while running has its own at once
+  for (const [id, image] of logoOf) {
+    logos.push(image);
+    logoUrls.set(id, logoUrl(image));
+  }
   const standings = providerRegistry.standings();
   for (const standing of standings) {
     // a suspended provider keeps its adapter, so resuming it needs no restart
@@ -131,16 +151,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       continue;
     }
     const { factory, config: entry } = entries.get(standing.provider)!;
-    const adapterLogger = logger.child({ provider: entry.id });
-    const { production, keys: keyConfig } = config;
-    const adapterDeps = { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
-    const adapter = await factory.create(entry, adapterDeps);
+    const adapter = await factory.create(entry, adapterDeps(entry.id));
     adapters.set(entry.id, metrics ? meteredAdapter(adapter, metrics) : adapter);
-    const image = logoOf.get(entry.id);
-    if (image) {
-      logos.push(image);
-      logoUrls.set(entry.id, logoUrl(image));
-    }
   }
   await audit.record({
     type: 'config_loaded',
@@ -173,7 +185,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           audit,
           logger,
           records: providerRegistry.records,
-          apply: () => policy.update(providerRegistry.offered(open, logoUrls)),
+          apply: async () => {
+            for (const id of await opener.openNeeded(providerRegistry.standings())) open.add(id);
+            policy.update(providerRegistry.offered(open, logoUrls));
+          },
         })
       : undefined;
   await registry?.start();
@@ -237,6 +252,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     auditCheckpoint: () => audit.latestCheckpoint?.(),
     mount: (express) => {
       for (const adapter of adapters.values()) adapter.routes?.(express, `/providers/${adapter.id}`);
+      opener.mountOn(express);
       mountPeers(express);
     },
   });
@@ -267,6 +283,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       stopping = true;
     },
     warmUp() {
+      opener.started();
       for (const adapter of adapters.values()) adapter.warmUp?.();
     },
     async close() {

@@ -1,40 +1,46 @@
 // `providers scaffold --kind custom NAME [--dir DIR]`: a new adapter kind's folder (factory and schema,
 // adapter, test peer, conformance test), ready to run where it is written, inside the repository or not.
+// `--kind oidc|saml|banklink NAME`: a new provider of a kind the gateway has: its entry, its joining
+// record at stage application and (banklink) its conformance test against the test bank.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { customProviderFiles } from '../onboarding/scaffold/custom.ts';
+import { KIT_KINDS, type KitKind, kitFiles } from '../onboarding/scaffold/kit.ts';
 import { command, emit, EXIT_OK, UsageError } from './command.ts';
 
 const GATEWAY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const scaffold = command({
   name: 'providers scaffold',
-  synopsis: '--kind custom NAME [--dir DIR] [options]',
+  synopsis: '--kind custom|oidc|saml|banklink NAME [--dir DIR] [options]',
   summary:
-    'Writes a new adapter kind NAME: config schema and factory (index.ts), adapter, protocol, test peer and\n' +
-    'a test running the adapter conformance suite. The kinds oidc, saml and banklink exist already\n' +
-    '(providers/<kind>): a provider of those needs only its entry. See docs/adapters.md.',
+    'custom: writes a new adapter kind NAME: config schema and factory (index.ts), adapter, protocol, test\n' +
+    'peer and a test running the adapter conformance suite. oidc, saml, banklink: a new provider NAME of\n' +
+    'that kind: NAME.provider.yaml (its providers[] entry, commented), registry/NAME.yaml (its joining\n' +
+    'record at stage application) and, for banklink, NAME.test.ts (the conformance suite against the test\n' +
+    'bank with its settings). See docs/adapters.md.',
   help: [
-    ['--kind custom', 'a new protocol (the only kind written)'],
-    ['--dir DIR', 'where (default providers/NAME); must not exist or be empty'],
+    ['--kind KIND', 'custom (a new protocol), or oidc, saml, banklink (a new provider of that kind)'],
+    ['--dir DIR', 'where (default providers/NAME for custom, NAME otherwise); must not exist or be empty'],
+    ['--by NAME', "who records the application (default: the system user's name)"],
   ],
   config: 'not used',
-  options: { kind: { type: 'string' }, dir: { type: 'string' } },
+  options: { kind: { type: 'string' }, dir: { type: 'string' }, by: { type: 'string' } },
   maxPositionals: 1,
   async run({ values, positionals, io, json }) {
     const [name] = positionals;
     if (!name || !/^[a-z][a-z0-9-]{0,29}$/.test(name))
       throw new UsageError('NAME must be 1-30 lower-case letters, digits or hyphens, starting with a letter');
-    if (values.kind === 'oidc' || values.kind === 'saml' || values.kind === 'banklink')
-      throw new UsageError(
-        `--kind ${values.kind} exists already in providers/${values.kind}: add a provider entry instead`,
-      );
-    if (values.kind !== 'custom') throw new UsageError('--kind custom is required');
-    const dir = resolve(values.dir ?? join('providers', name));
+    const kit = (KIT_KINDS as readonly string[]).includes(values.kind ?? '');
+    if (values.kind !== 'custom' && !kit) throw new UsageError('--kind must be custom, oidc, saml or banklink');
+    const dir = resolve(values.dir ?? (kit ? name : join('providers', name)));
     if (existsSync(dir) && readdirSync(dir).length) throw new UsageError(`${dir} exists and is not empty`);
-    mkdirSync(dir, { recursive: true });
-    const files = customProviderFiles(name, GATEWAY_DIR);
+    mkdirSync(join(dir, kit ? 'registry' : ''), { recursive: true });
+    const by = values.by ?? process.env.USER ?? 'operator';
+    const files = kit
+      ? kitFiles(name, values.kind as KitKind, by, GATEWAY_DIR)
+      : customProviderFiles(name, GATEWAY_DIR);
     // outside the repository the folder is a package of its own: ES modules, like the gateway
     if (relative(GATEWAY_DIR, dir).startsWith('..'))
       files['package.json'] = `${JSON.stringify({ name, private: true, type: 'module' }, null, 2)}\n`;

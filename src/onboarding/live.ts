@@ -69,7 +69,7 @@ export interface LiveRegistryOptions {
   records: Map<string, RegistryRecord>;
   /** recompute what is offered from the records (called after every applied change, and each new day:
    * a licence or register entry lapses at midnight without any change to the record) */
-  apply(records: ReadonlyMap<string, RegistryRecord>): void;
+  apply(records: ReadonlyMap<string, RegistryRecord>): void | Promise<void>;
   now?: () => Date;
 }
 
@@ -98,7 +98,7 @@ export class LiveRegistry extends EventEmitter {
         if (published && published.revision > record.revision) this.records.set(record.id, published);
         else if (!published || published.revision < record.revision) await publishRecord(store, record);
       }
-      this.options.apply(this.records);
+      await this.options.apply(this.records);
     }
     this.seen = await this.version();
     this.timer = setInterval(() => void this.poll(), this.options.pollSeconds * 1000);
@@ -128,7 +128,7 @@ export class LiveRegistry extends EventEmitter {
       const day = this.today();
       if (day !== this.day) {
         this.day = day;
-        this.options.apply(this.records);
+        await this.options.apply(this.records);
         this.emit('applied', []);
       }
       const version = await this.version();
@@ -157,7 +157,7 @@ export class LiveRegistry extends EventEmitter {
       }
       this.seen = version;
       if (!changed.length) return;
-      this.options.apply(this.records);
+      await this.options.apply(this.records);
       this.emit(
         'applied',
         changed.map((r) => r.id),

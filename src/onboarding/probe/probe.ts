@@ -1,13 +1,14 @@
 // `vpm-gateway providers probe ID`: the VPM joining conditions' three security levels checked against a
 // provider as configured. (1) encryption with strong algorithms and (2) mutual authentication against
 // every https endpoint its entry names (src/onboarding/probe/checks.ts); strong algorithms in what it
-// sends or publishes as configured (its certificates, keys and algorithms, checked as production mode
-// checks them: RSA 2048+, no SHA-1); (3) auditability: the gateway's signed audit log records its
+// sends or publishes: as configured (its certificates, keys and algorithms, checked as production mode
+// checks them: RSA 2048+, no SHA-1) and as it publishes them live (./published.ts); (3) auditability: the gateway's signed audit log records its
 // logins. A plain http endpoint fails level (1).
 import { readFileSync } from 'node:fs';
 import type { GatewayConfig, ProviderEntry } from '../../config/load.ts';
 import { checkSecurity } from '../../tls/security-checks.ts';
 import { type CheckResult, probeEndpoint } from './checks.ts';
+import { type PublishedDocument, probePublished } from './published.ts';
 
 export interface ProbeReport {
   provider: string;
@@ -15,7 +16,9 @@ export interface ProbeReport {
   ok: boolean;
   endpoints: { url: string; ok: boolean; checks: CheckResult[] }[];
   /** what the entry's own key material and algorithms amount to, strictly */
-  material: { ok: boolean; problems: string[] };
+  material: { ok: boolean; problems: string[]; notes: string[] };
+  /** what it publishes, fetched live: discovery, JWKS, SAML metadata */
+  published: { ok: boolean; documents: PublishedDocument[] };
   audit: { ok: boolean; detail: string };
 }
 
@@ -67,16 +70,23 @@ export async function probeProvider(
     { production: true, providers: [{ factory, config: entry }], security: config.security },
     { now, warningDays },
   );
-  const problems = [...strict.errors, ...strict.warnings.filter((w) => /weak|expire|bits/i.test(w))].map((p) =>
-    p.replace(/^providers\[0\]\.?/, ''),
+  const at0 = (p: string) => p.replace(/^providers\[0\]\.?/, '');
+  // SHA-1 stays acceptable where production accepts it: a provider marked `legacy: true` (VK_VERSION 008
+  // banks); it is reported beside the verdict. Anything else production warns about as weak fails here.
+  const legacy = (w: string) => /accepted only because this provider is marked legacy/.test(w);
+  const problems = [...strict.errors, ...strict.warnings.filter((w) => /weak|expire|bits/i.test(w) && !legacy(w))].map(
+    at0,
   );
-  const material = { ok: problems.length === 0, problems };
+  const notes = strict.warnings.filter(legacy).map(at0);
+  const material = { ok: problems.length === 0, problems, notes };
+  const documents = await probePublished({ factory, config: entry });
+  const published = { ok: documents.every((d) => d.ok), documents };
   const audit = {
     ok: true,
     detail: `every login with ${entry.id} is recorded in the signed audit log ${config.audit.dir}`,
   };
-  const ok = endpoints.length > 0 && endpoints.every((e) => e.ok) && material.ok && audit.ok;
-  return { provider: entry.id, at: now.toISOString(), ok, endpoints, material, audit };
+  const ok = endpoints.length > 0 && endpoints.every((e) => e.ok) && material.ok && published.ok && audit.ok;
+  return { provider: entry.id, at: now.toISOString(), ok, endpoints, material, published, audit };
 }
 
 export function describeProbe(report: ProbeReport): string {
@@ -89,6 +99,11 @@ export function describeProbe(report: ProbeReport): string {
   lines.push(
     `  ${report.material.ok ? 'ok  ' : 'FAIL'} material      ${report.material.problems.join('; ') || 'keys and algorithms strong'}`,
   );
+  for (const note of report.material.notes) lines.push(`  note material      ${note}`);
+  for (const d of report.published.documents) {
+    const detail = d.problems.join('; ') || (d.kind === 'none' ? 'publishes no keys or algorithms' : 'strong');
+    lines.push(`  ${d.ok ? 'ok  ' : 'FAIL'} published     ${d.kind} ${d.url}: ${detail}`);
+  }
   lines.push(`  ${report.audit.ok ? 'ok  ' : 'FAIL'} audit         ${report.audit.detail}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,13 +3,23 @@
 // keyed by a secret shared with the provider), a test peer speaking that protocol, and the conformance
 // test. `gateway` is the gateway's directory: the folder may live outside it and still run its tests.
 export function customProviderFiles(name: string, gateway: string): Record<string, string> {
-  const at = (path: string) => JSON.stringify(`${gateway}/${path}`);
+  // string literals as the gateway's formatter writes them (single quotes), so the files pass `biome ci`
+  const q = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  const at = (path: string) => q(`${gateway}/${path}`);
   const className = name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
   const signing = `// The protocol's signature: HMAC-SHA256, keyed by the shared secret, over the answer's fields in a
 // fixed order, so neither the browser nor anyone on the way can change a field.
 import { createHmac } from 'node:crypto';
 
-export const SIGNED_FIELDS = ['state', 'nonce', 'given_name', 'family_name', 'personal_code', 'country', 'auth_time'] as const;
+export const SIGNED_FIELDS = [
+  'state',
+  'nonce',
+  'given_name',
+  'family_name',
+  'personal_code',
+  'country',
+  'auth_time',
+] as const;
 
 export function sign(secret: string, fields: Record<string, string | undefined>): string {
   const text = SIGNED_FIELDS.map((f) => \`\${f}=\${fields[f] ?? ''}\`).join('\\n');
@@ -37,7 +47,7 @@ type ConnData = z.infer<typeof connData>;
 const CLOCK_SKEW_S = 30;
 
 export class ${className}Adapter implements ProviderAdapter<ConnData> {
-  readonly kind = ${JSON.stringify(name)};
+  readonly kind = ${q(name)};
   readonly connDataSchema = connData;
   readonly id: string;
   readonly maxLoa: ${className}Config['loa'];
@@ -95,7 +105,7 @@ import type { AdapterFactory } from ${at('src/registry/factory.ts')};
 import { ${className}Adapter } from './adapter.ts';
 
 export const schema = providerBaseSchema.extend({
-  type: z.literal(${JSON.stringify(name)}),
+  type: z.literal(${q(name)}),
   /** the provider's login page */
   url: z.url({ protocol: /^https?$/ }),
   /** the secret shared with the provider that keys its answers' HMAC */
@@ -104,12 +114,14 @@ export const schema = providerBaseSchema.extend({
 export type ${className}Config = z.infer<typeof schema>;
 
 export const factory: AdapterFactory<${className}Config> = {
-  kind: ${JSON.stringify(name)},
+  kind: ${q(name)},
   schema,
   // the answer travels through the browser, signed: no server-to-server channel
   backChannels: () => [],
   check: (config, ctx) =>
-    ctx.production && !config.url.startsWith('https:') ? [{ path: ['url'], message: 'must be https in production' }] : [],
+    ctx.production && !config.url.startsWith('https:')
+      ? [{ path: ['url'], message: 'must be https in production' }]
+      : [],
   create: (config) => new ${className}Adapter(config),
 };
 `;
@@ -119,7 +131,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from './protocol.ts';
 
-export const TEST_PERSON = { given_name: 'JĀNIS', family_name: 'BĒRZIŅŠ', personal_code: '010180-15097', country: 'LV' };
+export const TEST_PERSON = {
+  given_name: 'JĀNIS',
+  family_name: 'BĒRZIŅŠ',
+  personal_code: '010180-15097',
+  country: 'LV',
+};
 
 export async function startPeer(secret: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -130,7 +147,12 @@ export async function startPeer(secret: string): Promise<{ url: string; close():
       back.searchParams.set('state', state);
       back.searchParams.set('error', 'cancel');
     } else {
-      const fields = { state, nonce: url.searchParams.get('nonce') ?? '', ...TEST_PERSON, auth_time: String(Math.floor(Date.now() / 1000)) };
+      const fields = {
+        state,
+        nonce: url.searchParams.get('nonce') ?? '',
+        ...TEST_PERSON,
+        auth_time: String(Math.floor(Date.now() / 1000)),
+      };
       for (const [k, v] of Object.entries(fields)) back.searchParams.set(k, v);
       back.searchParams.set('signature', sign(secret, fields));
     }
@@ -151,12 +173,12 @@ import { startPeer } from './test-peer.ts';
 const SECRET = 'a-secret-shared-with-the-test-peer-0123456789';
 const CALLBACK = 'https://gateway.example.lv/broker/callback/${name}';
 
-adapterConformance(${JSON.stringify(name)}, async () => {
+adapterConformance(${q(name)}, async () => {
   const peer = await startPeer(SECRET);
   const config = factory.schema.parse({
-    id: ${JSON.stringify(name)},
-    type: ${JSON.stringify(name)},
-    name: { lv: ${JSON.stringify(name)}, en: ${JSON.stringify(name)} },
+    id: ${q(name)},
+    type: ${q(name)},
+    name: { lv: ${q(name)}, en: ${q(name)} },
     kind: 'eid',
     loa: 'high',
     url: peer.url,
