@@ -170,7 +170,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
         relyingPartyName: this.config.relying_party_name,
         interactions: login.interactions ?? '',
         initialCallbackUrl: web2app ? (login.initialCallbackUrl ?? '') : '',
-        flowTypes: web2app ? ['Web2App'] : ['Notification'],
+        flowTypes: web2app ? ['Web2App'] : login.flow === 'qr' ? ['QR'] : ['Notification'],
         semanticsIdentifier: login.semanticsIdentifier,
         requiredLevel: login.requiredLevel,
         hashAlgorithm: this.config.hash_algorithm,

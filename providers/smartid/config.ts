@@ -30,6 +30,8 @@ export const smartIdSchema = providerBaseSchema.extend({
   hash_algorithm: z.enum(['SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512']).default('SHA-512'),
   /** offer the Web2App device-link flow (the app on the same phone, no personal code typed) */
   web2app: z.boolean().default(true),
+  /** offer the QR device-link flow (a desktop browser, the app on a phone; no personal code typed) */
+  qr: z.boolean().default(true),
   /** countries offered on the personal code form */
   countries: z.array(z.enum(SUPPORTED_COUNTRIES)).min(1).default(['LV', 'EE', 'LT']),
   /** one long poll of the RP API while the waiting page's script waits (SK: 1000..120000) */

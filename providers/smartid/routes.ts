@@ -11,6 +11,7 @@ import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode
 import { told, type Ending } from './results.ts';
 import type { Started } from './rp-api.ts';
 import { web2appRoutes } from './web2app-routes.ts';
+import { currentQrLink, qrRoutes } from './qr-routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
 import type { SmartIdAdapter } from './adapter.ts';
 
@@ -84,6 +85,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         handle,
         countries: config.countries,
         web2app: config.web2app && config.api_version === 'v3',
+        qr: config.qr && config.api_version === 'v3',
         nonce: nonce(res),
       }),
     );
@@ -113,6 +115,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         handle,
         countries: config.countries,
         web2app: config.web2app && config.api_version === 'v3',
+        qr: config.qr && config.api_version === 'v3',
         error: true,
         nonce: nonce(res),
       });
@@ -164,7 +167,9 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     res.redirect(303, next);
   });
 
-  web2appRoutes(router, { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce });
+  const tools = { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce };
+  web2appRoutes(router, tools);
+  qrRoutes(router, tools);
 
   router.get('/wait', async (req, res) => {
     noStore(res);
@@ -180,9 +185,16 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     if (login.phase === 'running') {
       const next = await pollOnce(handle, login, PAGE_POLL_MS);
       if (!next)
-        return void res
-          .type('html')
-          .send(waitPage({ lang, base, handle, code: login.verificationCode ?? '', nonce: nonce(res) }));
+        return void res.type('html').send(
+          waitPage({
+            lang,
+            base,
+            handle,
+            code: login.verificationCode ?? '',
+            qrLink: currentQrLink(adapter, login),
+            nonce: nonce(res),
+          }),
+        );
       return void res.redirect(303, next);
     }
     const ending = login.ending!;

@@ -8,6 +8,7 @@ import { type HashAlgorithm, isHashAlgorithm } from '../protocol.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
 import type { IssuedCertificate, TestCa } from './ca.ts';
 import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
+import { controlRoutes, problem } from './control.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
 
@@ -26,7 +27,6 @@ export interface TestRpApiOptions {
   maintenance?: boolean;
 }
 
-const PHONE_ACTIONS: readonly PhoneAction[] = ['confirm', 'refuse', 'wrong_vc', 'timeout', 'unusable', 'not_supported'];
 const AUTO: Record<string, PhoneAction> = {
   ok: 'confirm',
   refuse: 'refuse',
@@ -35,13 +35,6 @@ const AUTO: Record<string, PhoneAction> = {
   unusable: 'unusable',
   not_supported: 'not_supported',
 };
-
-function problem(res: Response, status: number, title: string): void {
-  res
-    .status(status)
-    .type('application/problem+json')
-    .send(JSON.stringify({ type: 'about:blank', title, status }));
-}
 
 export class TestRpApi {
   readonly sessions = new Map<string, TestSession>();
@@ -200,12 +193,16 @@ export class TestRpApi {
       res.json({ sessionID: id });
     });
 
-    // Web2App: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
+    // Web2App and QR: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
     router.post('/v3/authentication/device-link/anonymous', (req, res) => {
       const request = accept(req, res);
       if (!request) return;
+      // with initialCallbackUrl the link is for Web2App (the app returns the browser); without it, a QR code
       const callback = (req.body as Record<string, unknown>).initialCallbackUrl;
-      if (typeof callback !== 'string' || !/^https?:\/\/[^#]+$/.test(callback) || callback.length > 1000)
+      if (
+        callback !== undefined &&
+        (typeof callback !== 'string' || !/^https?:\/\/[^#]+$/.test(callback) || callback.length > 1000)
+      )
         return problem(res, 400, 'Bad Request');
       const id = newSessionId();
       const sessionToken = randomBytes(18).toString('base64url');
@@ -215,10 +212,10 @@ export class TestRpApi {
         id,
         account: this.deviceHolder(),
         certificateLevel: this.deviceHolder().level ?? 'QUALIFIED',
-        flowType: 'Web2App',
+        flowType: callback === undefined ? 'QR' : 'Web2App',
         sessionToken,
         sessionSecret,
-        initialCallbackUrl: callback,
+        ...(callback === undefined ? {} : { initialCallbackUrl: callback }),
       });
       const deviceLinkBase = `${req.protocol}://${req.get('host')}${req.baseUrl}/device-link`;
       res.json({ sessionID: id, sessionToken, sessionSecret, deviceLinkBase });
@@ -247,21 +244,7 @@ export class TestRpApi {
       res.json(session.result ?? { state: 'RUNNING' });
     });
 
-    // The user's phone, as an API: list what waits for an answer, answer one session or a person's latest.
-    router.get('/control/sessions', (_req, res) => {
-      res.json(this.running().map((s) => ({ sessionID: s.id, semanticsIdentifier: s.account.semanticsIdentifier })));
-    });
-    router.post('/control/sessions/:id/:action', async (req, res) => {
-      const action = req.params.action as PhoneAction;
-      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
-      res.status((await this.act(req.params.id, action)) ? 204 : 404).end();
-    });
-    router.post('/control/accounts/:id/:action', async (req, res) => {
-      const action = req.params.action as PhoneAction;
-      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
-      const session = this.running(req.params.id)[0];
-      res.status(session && (await this.act(session.id, action)) ? 204 : 404).end();
-    });
+    router.use('/control', controlRoutes(this));
     router.use('/phone', phoneRoutes(this));
     return router;
   }
