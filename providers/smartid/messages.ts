@@ -41,6 +41,11 @@ const M = {
     ru: 'Или, если приложение Smart-ID на этом устройстве:',
   },
   open_app: { lv: 'Atvērt Smart-ID lietotni', en: 'Open the Smart-ID app', ru: 'Открыть приложение Smart-ID' },
+  end_revoked: {
+    lv: 'Jūsu Smart-ID sertifikāts ir atsaukts vai nav derīgs. Pārbaudiet Smart-ID lietotni vai sazinieties ar Smart-ID atbalstu.',
+    en: 'Your Smart-ID certificate has been revoked or is not valid. Check the Smart-ID app or contact Smart-ID support.',
+    ru: 'Ваш сертификат Smart-ID отозван или недействителен. Проверьте приложение Smart-ID или обратитесь в поддержку Smart-ID.',
+  },
   qr_intro: {
     lv: 'Vai nolasiet QR kodu ar Smart-ID lietotni tālrunī:',
     en: 'Or scan a QR code with the Smart-ID app on your phone:',

@@ -51,12 +51,19 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   /** Record how the session ended (the first ending wins) and say where the browser goes next. */
   async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
     if (login.phase !== 'done') {
-      const done: SmartIdLogin = { ...login, phase: 'done', ending, endedAt: Date.now() };
+      const endedAt = Date.now();
+      const checked = adapter.revocation ? await adapter.revocation.apply(ending) : ending;
+      const done: SmartIdLogin = { ...login, phase: 'done', ending: checked, endedAt };
       await logins.update(handle, done);
       Object.assign(login, done);
     }
-    if (ending.type === 'complete' || ending.type === 'cancel') return callbackFor(handle, login);
-    adapter.logger.warn('Smart-ID session ended', { providerId: adapter.id, ending: ending.type, ...detailOf(ending) });
+    const recorded = login.ending ?? ending; // what the revocation check made of it
+    if (recorded.type === 'complete' || recorded.type === 'cancel') return callbackFor(handle, login);
+    adapter.logger.warn('Smart-ID session ended', {
+      providerId: adapter.id,
+      ending: recorded.type,
+      ...detailOf(recorded),
+    });
     return `${base}/wait?h=${handle}`;
   }
 
@@ -235,6 +242,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
 function detailOf(ending: Ending): Record<string, unknown> {
   if (ending.type === 'end') return { endResult: ending.endResult };
   if (ending.type === 'http') return { status: ending.status };
-  if (ending.type === 'transport') return { reason: ending.reason };
+  if (ending.type === 'transport' || ending.type === 'revocation_unavailable') return { reason: ending.reason };
+  if (ending.type === 'revoked') return { ocsp: ending.status };
   return {};
 }

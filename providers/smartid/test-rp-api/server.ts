@@ -11,6 +11,7 @@ import { completion, newSessionId, type PhoneAction, type TestSession } from './
 import { controlRoutes, problem } from './control.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
+import { TestOcspResponder } from './ocsp-responder.ts';
 
 export interface RelyingParty {
   uuid: string;
@@ -41,17 +42,28 @@ export class TestRpApi {
   readonly options: TestRpApiOptions;
   readonly accounts: TestAccount[];
   private readonly certificates = new Map<string, Promise<IssuedCertificate>>();
+  /** issued authentication certificates by serial number (hex): what the OCSP responder answers for */
+  readonly issued = new Map<string, { account: TestAccount; certificate: IssuedCertificate }>();
   private holder: TestAccount | undefined;
+
+  /** the OCSP responder of the test CA (served on its own plain HTTP port, as OCSP usually is) */
+  readonly ocsp: TestOcspResponder;
 
   constructor(options: TestRpApiOptions) {
     this.options = options;
+    this.ocsp = new TestOcspResponder(this);
     this.accounts = [...(options.accounts ?? DEMO_ACCOUNTS)];
   }
 
   private certificateOf(account: TestAccount): Promise<IssuedCertificate> {
     let cert = this.certificates.get(account.semanticsIdentifier);
     if (!cert) {
-      cert = this.options.ca.issuePerson(account, { level: account.level ?? 'QUALIFIED', ...account.certificate });
+      cert = this.options.ca
+        .issuePerson(account, { level: account.level ?? 'QUALIFIED', ...account.certificate })
+        .then((certificate) => {
+          this.issued.set(certificate.certificate.serialNumber.toLowerCase(), { account, certificate });
+          return certificate;
+        });
       this.certificates.set(account.semanticsIdentifier, cert);
     }
     return cert;
