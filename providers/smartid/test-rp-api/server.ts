@@ -1,6 +1,7 @@
-// A protocol-faithful Smart-ID RP API v3 (notification flow) for tests and the demo: relying parties
-// authenticate by UUID and name, requests are validated as SK validates them (problem JSON on errors),
-// sessions are long-polled, and a control API plays the user's phone. Runs in-process (router()) or on
+// A protocol-faithful Smart-ID RP API (v3 notification, Web2App and QR device links; v2 in ./v2.ts) for
+// tests and the demo: relying parties authenticate by UUID and name, requests are validated as SK validates
+// them (problem JSON on errors), sessions are long-polled, a control API plays the user's phone
+// (./control.ts) and the CA has an OCSP responder (./ocsp-responder.ts). Runs in-process (router()) or on
 // its own port over HTTPS with its own test CA (./listen.ts, ./main.ts).
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
@@ -9,6 +10,7 @@ import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
 import type { IssuedCertificate, TestCa } from './ca.ts';
 import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
 import { controlRoutes, problem } from './control.ts';
+import { v2Routes } from './v2.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
 import { TestOcspResponder } from './ocsp-responder.ts';
@@ -165,45 +167,7 @@ export class TestRpApi {
       res.json({ sessionID: id });
     });
 
-    // v2 (notification only): a SHA-512 hash to sign, the interactions as a plain array
-    router.post('/v2/authentication/etsi/:id', (req, res) => {
-      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const rp = this.options.relyingParties.find(
-        (r) => r.uuid === body.relyingPartyUUID && r.name === body.relyingPartyName,
-      );
-      if (!rp) return problem(res, 401, 'Unauthorized');
-      const hash = typeof body.hash === 'string' ? body.hash : '';
-      const level = body.certificateLevel ?? 'QUALIFIED';
-      const interactions = body.allowedInteractionsOrder;
-      if (
-        body.hashType !== 'SHA512' ||
-        Buffer.from(hash, 'base64').length !== 64 ||
-        !Array.isArray(interactions) ||
-        interactions.length === 0 ||
-        (level !== 'QUALIFIED' && level !== 'ADVANCED')
-      )
-        return problem(res, 400, 'Bad Request');
-      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
-      if (!account) return problem(res, 404, 'Object not found');
-      if (level === 'QUALIFIED' && account.level === 'ADVANCED') return problem(res, 471, 'No suitable account');
-      const id = newSessionId();
-      this.sessions.set(id, {
-        id,
-        account,
-        relyingPartyName: rp.name,
-        rpChallenge: '',
-        v2Hash: hash,
-        interactions: Buffer.from(JSON.stringify(interactions)).toString('base64'),
-        hashAlgorithm: 'SHA-512',
-        requestedLevel: level,
-        certificateLevel: account.level ?? 'QUALIFIED',
-        flowType: 'Notification',
-        createdAt: Date.now(),
-        waiters: [],
-      });
-      res.json({ sessionID: id });
-    });
+    v2Routes(this, router);
 
     // Web2App and QR: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
     router.post('/v3/authentication/device-link/anonymous', (req, res) => {
