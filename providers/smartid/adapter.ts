@@ -25,6 +25,7 @@ import { verifyCompletedV2Session } from './answer-v2.ts';
 import { verifierMatches } from './device-link.ts';
 import type { CertificateLevel, VerifiedCertificate } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
+import { RevocationPolicy } from './revocation-policy.ts';
 import { RpApi } from './rp-api.ts';
 import { told } from './results.ts';
 import { smartIdRoutes } from './routes.ts';
@@ -53,6 +54,8 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
   readonly api: RpApi;
   readonly cas: X509Certificate[];
   readonly logger: AdapterDeps['logger'];
+  /** OCSP, where configured (./revocation-policy.ts) */
+  readonly revocation: RevocationPolicy | undefined;
   private readonly transport: DedicatedTransport;
   private readonly baseUrl: string;
 
@@ -68,6 +71,15 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     // a long poll answers after up to long_poll_ms: the read timeout leaves SK five seconds beyond it
     this.transport = createProviderTransport(config.id, tls, { responseTimeout: config.long_poll_ms + 5000 });
     this.api = new RpApi({ url: config.url, transport: this.transport });
+    this.revocation = config.ocsp
+      ? new RevocationPolicy(
+          config.ocsp,
+          config.ocsp.responder_certificates.flatMap(readCertificates),
+          this.cas,
+          this.logger,
+          config.id,
+        )
+      : undefined;
     this.logins = new SmartIdLogins(deps.store, config.id, config.session_ttl_seconds);
   }
 
@@ -125,7 +137,11 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
             ? `RP API answered HTTP ${ending.status}`
             : ending.type === 'transport'
               ? `RP API unreachable: ${ending.reason}`
-              : 'cancelled on the waiting page';
+              : ending.type === 'revoked'
+                ? `OCSP: certificate ${ending.status}`
+                : ending.type === 'revocation_unavailable'
+                  ? `OCSP required but failed: ${ending.reason}`
+                  : 'cancelled on the waiting page';
       // the waiting page has already shown the user what happened (a cancel goes straight back anyway)
       throw new ProviderError(code, `Smart-ID: ${detail}`, { userInformed: ending.type !== 'cancel' });
     }
@@ -170,7 +186,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
         relyingPartyName: this.config.relying_party_name,
         interactions: login.interactions ?? '',
         initialCallbackUrl: web2app ? (login.initialCallbackUrl ?? '') : '',
-        flowTypes: web2app ? ['Web2App'] : ['Notification'],
+        flowTypes: web2app ? ['Web2App'] : login.flow === 'qr' ? ['QR'] : ['Notification'],
         semanticsIdentifier: login.semanticsIdentifier,
         requiredLevel: login.requiredLevel,
         hashAlgorithm: this.config.hash_algorithm,

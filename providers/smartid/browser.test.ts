@@ -1,7 +1,7 @@
 // A person in Chromium through `npm start`'s demo (config/demo.yaml as a real `vpm-gateway start`
 // process): the demo e-service, the Smart-ID form, the waiting page's verification code, the test phone
 // choosing that code, and the verified claims at the demo service. Once with scripts (the page polls),
-// once without (the page refreshes itself), and a refusal on the phone without scripts.
+// once without (the page refreshes itself), a refusal on the phone without scripts, and a QR login with scripts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,6 +126,38 @@ test('without scripts: refused on the phone, the user is told so and the service
     await page.click('a.button.primary');
     await page.waitForURL(/\/demo\/callback/);
     expect(await page.textContent('body')).toContain('user_cancel');
+  } finally {
+    await context.close();
+  }
+});
+
+/** The waiting page's QR image, in the browser (the tests compile without the DOM's types). */
+type QrImage = { src: string; naturalWidth: number; dataset: Record<string, string> };
+
+test('with scripts, QR: the image is reloaded under the CSP, the phone scans the current link, the claims arrive', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/demo/login?lang=en&idp=demo-smartid`);
+    await page.waitForURL(/\/providers\/demo-smartid\/login/);
+    await page.click('button[data-flow=qr]');
+    await page.waitForURL(/\/providers\/demo-smartid\/wait/);
+    // the script (allowed by its nonce) redraws the code: a later image, drawn and shown
+    const img = (await page.$('#qr'))!;
+    await page.waitForFunction((i: QrImage) => /&s=2$/.test(i.src), img as never);
+    await page.waitForFunction((i: QrImage) => i.naturalWidth > 0, img as never);
+    const link = await img.evaluate(async (i: QrImage) => (await fetch(`${i.dataset.qr}&format=text`)).text());
+    expect(new URL(link).searchParams.get('deviceLinkType')).toBe('QR');
+    const scanned = await fetch(`${base}/demo/smart-id/control/scan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ link, action: 'confirm' }),
+    });
+    expect(scanned.status).toBe(204);
+    await page.waitForURL(/\/demo\/callback/);
+    const body = await page.textContent('body');
+    expect(body).toContain('PNOLV-030303-10004');
+    expect(body).toContain('smart_id');
   } finally {
     await context.close();
   }

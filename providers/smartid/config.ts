@@ -30,6 +30,26 @@ export const smartIdSchema = providerBaseSchema.extend({
   hash_algorithm: z.enum(['SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512']).default('SHA-512'),
   /** offer the Web2App device-link flow (the app on the same phone, no personal code typed) */
   web2app: z.boolean().default(true),
+  /** offer the QR device-link flow (a desktop browser, the app on a phone; no personal code typed) */
+  qr: z.boolean().default(true),
+  /**
+   * Revocation checks by OCSP after the app signed: `url` (default: the certificate's AIA responder),
+   * extra trusted `responder_certificates` (PEM), and `required`: without a current signed answer the
+   * login is refused (temporarily_unavailable) instead of going on with a warning in the log.
+   */
+  ocsp: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      responder_certificates: z.array(readableFile).default([]),
+      required: z.boolean().default(true),
+      max_age_seconds: z
+        .int()
+        .min(60)
+        .max(7 * 86_400)
+        .default(86_400),
+      timeout_ms: z.int().min(500).max(30_000).default(5000),
+    })
+    .optional(),
   /** countries offered on the personal code form */
   countries: z.array(z.enum(SUPPORTED_COUNTRIES)).min(1).default(['LV', 'EE', 'LT']),
   /** one long poll of the RP API while the waiting page's script waits (SK: 1000..120000) */

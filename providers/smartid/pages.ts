@@ -21,6 +21,8 @@ export function identifyPage(o: {
   error?: boolean;
   /** offer the app on this device (Web2App) */
   web2app?: boolean;
+  /** offer a QR code for the app on a phone */
+  qr?: boolean;
   nonce: string;
 }): string {
   const { lang, base, handle } = o;
@@ -33,6 +35,7 @@ ${o.error ? html`<p class="error" role="alert">${msg(lang, 'bad_code')}</p>` : '
 <p><label for="code">${msg(lang, 'personal_code')}</label><br><input id="code" name="code" autocomplete="off" inputmode="numeric" maxlength="20" required></p>
 <p><button class="primary" type="submit">${msg(lang, 'continue')}</button></p></form>
 ${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'web2app_intro')}</p><button type="submit" data-flow="web2app">${msg(lang, 'open_app')}</button></form>` : ''}
+${o.qr ? html`<form method="post" action="${base}/qr"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'qr_intro')}</p><button type="submit" data-flow="qr">${msg(lang, 'show_qr')}</button></form>` : ''}
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
   return page(msg(lang, 'title'), body, { lang, nonce: o.nonce });
@@ -40,16 +43,32 @@ ${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
 
 /** Waits for the app: the script long-polls `status` and follows where it says; without scripts the
  * page reloads itself (the reload polls once). */
-export function waitPage(o: { lang: Lang; base: string; handle: string; code: string; nonce: string }): string {
+export function waitPage(o: {
+  lang: Lang;
+  base: string;
+  handle: string;
+  code: string;
+  /** QR flow: the dynamic link as it is now (the page shows it as a QR code instead of a verification code) */
+  qrLink?: string | undefined;
+  nonce: string;
+}): string {
   const { lang, base, handle } = o;
   const status = `${base}/status?h=${handle}`;
-  const body = html`<noscript><meta http-equiv="refresh" content="3"></noscript>
-<h1>${msg(lang, 'wait_title')}</h1><p>${msg(lang, 'wait_intro')}</p>
-<p>${msg(lang, 'verification_code')}:</p><p id="vc" style="font-size:2.5rem;font-weight:700;letter-spacing:.3rem" aria-live="polite">${o.code}</p>
+  const qr = `${base}/qr.svg?h=${handle}`;
+  // without scripts a QR page reloads every second: each load draws the link with the current elapsedSeconds
+  const body = html`<noscript><meta http-equiv="refresh" content="${o.qrLink ? '1' : '3'}"></noscript>
+<h1>${msg(lang, 'wait_title')}</h1>${
+    o.qrLink
+      ? html`<p>${msg(lang, 'qr_wait_intro')}</p>
+<p><img id="qr" src="${qr}&amp;s=0" data-qr="${qr}" data-link="${o.qrLink}" width="280" height="280" alt="${msg(lang, 'qr_alt')}"></p>
+<p><a href="${qr}&amp;format=text">${msg(lang, 'qr_text')}</a></p>`
+      : html`<p>${msg(lang, 'wait_intro')}</p>
+<p>${msg(lang, 'verification_code')}:</p><p id="vc" style="font-size:2.5rem;font-weight:700;letter-spacing:.3rem" aria-live="polite">${o.code}</p>`
+  }
 <noscript><p><a class="button" href="${base}/wait?h=${handle}&lang=${lang}">${msg(lang, 'refresh')}</a></p></noscript>
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
-<script nonce="${o.nonce}" data-status="${status}">(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
+<script nonce="${o.nonce}" data-status="${status}">(()=>{const q=document.getElementById('qr');if(!q)return;let n=0;setInterval(()=>{n+=1;q.src=q.dataset.qr+'&s='+n},1000)})();(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
   return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce });
 }
 

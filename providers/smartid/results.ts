@@ -14,6 +14,10 @@ export type Ending =
   | { type: 'transport'; reason: string }
   /** the session ended with a non-OK endResult (or an unknown one) */
   | { type: 'end'; endResult: string }
+  /** OCSP said the certificate is revoked, or its responder does not know it */
+  | { type: 'revoked'; status: 'revoked' | 'unknown' }
+  /** OCSP is required and gave no answer that can be trusted */
+  | { type: 'revocation_unavailable'; reason: string }
   /** endResult OK: the signed answer, still to be verified by the callback */
   | { type: 'complete'; session: unknown };
 
@@ -62,7 +66,10 @@ export function told(ending: Exclude<Ending, { type: 'complete' }>): Told {
     case 'http':
       return byStatus(ending.status);
     case 'transport':
+    case 'revocation_unavailable':
       return TECHNICAL;
+    case 'revoked':
+      return { code: 'access_denied', message: 'end_revoked' };
     case 'end':
       return (END_RESULTS as readonly string[]).includes(ending.endResult) && ending.endResult !== 'OK'
         ? BY_END_RESULT[ending.endResult as Exclude<EndResult, 'OK'>]

@@ -11,6 +11,7 @@ import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode
 import { told, type Ending } from './results.ts';
 import type { Started } from './rp-api.ts';
 import { web2appRoutes } from './web2app-routes.ts';
+import { currentQrLink, qrRoutes } from './qr-routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
 import type { SmartIdAdapter } from './adapter.ts';
 
@@ -50,12 +51,19 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   /** Record how the session ended (the first ending wins) and say where the browser goes next. */
   async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
     if (login.phase !== 'done') {
-      const done: SmartIdLogin = { ...login, phase: 'done', ending, endedAt: Date.now() };
+      const endedAt = Date.now();
+      const checked = adapter.revocation ? await adapter.revocation.apply(ending) : ending;
+      const done: SmartIdLogin = { ...login, phase: 'done', ending: checked, endedAt };
       await logins.update(handle, done);
       Object.assign(login, done);
     }
-    if (ending.type === 'complete' || ending.type === 'cancel') return callbackFor(handle, login);
-    adapter.logger.warn('Smart-ID session ended', { providerId: adapter.id, ending: ending.type, ...detailOf(ending) });
+    const recorded = login.ending ?? ending; // what the revocation check made of it
+    if (recorded.type === 'complete' || recorded.type === 'cancel') return callbackFor(handle, login);
+    adapter.logger.warn('Smart-ID session ended', {
+      providerId: adapter.id,
+      ending: recorded.type,
+      ...detailOf(recorded),
+    });
     return `${base}/wait?h=${handle}`;
   }
 
@@ -84,6 +92,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         handle,
         countries: config.countries,
         web2app: config.web2app && config.api_version === 'v3',
+        qr: config.qr && config.api_version === 'v3',
         nonce: nonce(res),
       }),
     );
@@ -113,6 +122,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         handle,
         countries: config.countries,
         web2app: config.web2app && config.api_version === 'v3',
+        qr: config.qr && config.api_version === 'v3',
         error: true,
         nonce: nonce(res),
       });
@@ -164,7 +174,9 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     res.redirect(303, next);
   });
 
-  web2appRoutes(router, { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce });
+  const tools = { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce };
+  web2appRoutes(router, tools);
+  qrRoutes(router, tools);
 
   router.get('/wait', async (req, res) => {
     noStore(res);
@@ -180,9 +192,16 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     if (login.phase === 'running') {
       const next = await pollOnce(handle, login, PAGE_POLL_MS);
       if (!next)
-        return void res
-          .type('html')
-          .send(waitPage({ lang, base, handle, code: login.verificationCode ?? '', nonce: nonce(res) }));
+        return void res.type('html').send(
+          waitPage({
+            lang,
+            base,
+            handle,
+            code: login.verificationCode ?? '',
+            qrLink: currentQrLink(adapter, login),
+            nonce: nonce(res),
+          }),
+        );
       return void res.redirect(303, next);
     }
     const ending = login.ending!;
@@ -223,6 +242,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
 function detailOf(ending: Ending): Record<string, unknown> {
   if (ending.type === 'end') return { endResult: ending.endResult };
   if (ending.type === 'http') return { status: ending.status };
-  if (ending.type === 'transport') return { reason: ending.reason };
+  if (ending.type === 'transport' || ending.type === 'revocation_unavailable') return { reason: ending.reason };
+  if (ending.type === 'revoked') return { ocsp: ending.status };
   return {};
 }

@@ -16,7 +16,7 @@ export interface SmartIdLogin {
   requiredLevel: CertificateLevel;
   phase: 'identify' | 'running' | 'done';
   /** notification (personal code typed) or Web2App (the app on this phone, anonymous device link) */
-  flow?: 'notification' | 'web2app' | 'v2';
+  flow?: 'notification' | 'web2app' | 'qr' | 'v2';
   /** v2: the 64 random bytes whose SHA-512 was sent as the hash to sign (base64) */
   hashPreimage?: string;
   sessionID?: string;
@@ -27,6 +27,11 @@ export interface SmartIdLogin {
   /** Web2App: the session secret (never sent to the browser) and where the app returns the browser */
   sessionSecret?: string;
   initialCallbackUrl?: string;
+  /** QR: what the dynamic link is rebuilt from each second (the token is shown anyway, in the QR code) */
+  sessionToken?: string;
+  deviceLinkBase?: string;
+  /** QR: when the RP API answered the session start (ms): elapsedSeconds counts from here */
+  linkStartedAt?: number;
   /** Web2App: what the app returned the browser with, checked against the signed userChallenge */
   userChallengeVerifier?: string;
   ending?: Ending;

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   store?: Store;
   /** speak RP API v2 (its base URL ends in /v2/) */
   v2?: boolean;
+  /** check revocation with the test CA's OCSP responder (required or not) */
+  ocsp?: { required: boolean };
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
   ca?: TestCa;
 }
@@ -49,6 +51,8 @@ export interface Harness {
   app(url: string, form?: Record<string, string>): Promise<Visit>;
   /** the person's phone answers their latest session through the control API */
   phone(semanticsIdentifier: string, action: PhoneAction): Promise<void>;
+  /** the device holder's phone scans a QR code (the test RP API checks it as the app does): its HTTP status */
+  scan(link: string, action?: PhoneAction): Promise<{ status: number; title?: string }>;
   close(): Promise<void>;
 }
 
@@ -79,6 +83,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pinned_certificates: [file('rp-api.pem', pinned)],
     tls: { ca: file('rp-api-ca.pem', rp.tlsCaPem) },
     long_poll_ms: 1000,
+    ...(options.ocsp ? { ocsp: { url: rp.ocspUrl, required: options.ocsp.required } } : {}),
     ...options.entry,
   });
   const deps = { ...adapterDeps(dir, { baseUrl: origin }), ...(options.store ? { store: options.store } : {}) };
@@ -120,6 +125,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const res = await undiciFetch(url, { method: 'POST', dispatcher: control });
       if (res.status !== 204) throw new Error(`the test phone found no session (${res.status})`);
     },
+    async scan(link, action = 'confirm') {
+      const res = await undiciFetch(`${rp.controlUrl}/scan`, {
+        method: 'POST',
+        dispatcher: control,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ link, action }),
+      });
+      const text = await res.text();
+      return { status: res.status, ...(text ? { title: (JSON.parse(text) as { title: string }).title } : {}) };
+    },
     async close() {
       await control.close();
       await adapter.close();
@@ -137,7 +152,7 @@ export interface Visit {
   body: string;
 }
 
-async function visit(url: string, form?: Record<string, string>): Promise<Visit> {
+export async function visit(url: string, form?: Record<string, string>): Promise<Visit> {
   const res = await fetch(url, {
     method: form ? 'POST' : 'GET',
     redirect: 'manual',
@@ -183,7 +198,7 @@ export async function walk(
 }
 
 /** Follow redirects and an end page's button until the broker callback (or a page that stops the user). */
-async function follow(h: Harness, first: Visit): Promise<Arrival> {
+export async function follow(h: Harness, first: Visit): Promise<Arrival> {
   const base = `${h.origin}${h.adapter.pagesPath}`;
   let hop = first;
   let endPage: string | undefined;

@@ -12,7 +12,7 @@ import { str } from './routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
 
 /** The app's language codes (ISO 639-2) for the page's. */
-const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
+export const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
 
 export interface PageTools {
   adapter: SmartIdAdapter;

@@ -34,6 +34,8 @@ export interface TestAccount {
   level?: 'QUALIFIED' | 'ADVANCED';
   certificate?: CertificateOptions;
   misbehave?: Misbehaviour;
+  /** what the CA's OCSP responder says of the account's certificate (default good) */
+  revocation?: 'revoked' | 'unknown';
 }
 
 export const DEMO_ACCOUNTS: readonly TestAccount[] = [

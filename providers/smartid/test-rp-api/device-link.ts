@@ -10,7 +10,9 @@ import type { TestRpApi } from './server.ts';
 import type { TestSession } from './sessions.ts';
 
 function sessionOf(api: TestRpApi, token: unknown): TestSession | undefined {
-  return [...api.sessions.values()].find((s) => s.sessionToken !== undefined && s.sessionToken === token);
+  return [...api.sessions.values()].find(
+    (s) => s.flowType === 'Web2App' && s.sessionToken !== undefined && s.sessionToken === token,
+  );
 }
 
 function linkValid(api: TestRpApi, session: TestSession, query: Record<string, string>, base: string): boolean {

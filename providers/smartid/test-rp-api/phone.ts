@@ -28,7 +28,8 @@ const codeOf = (s: TestSession) => verificationCode(Buffer.from(s.v2Hash ?? s.rp
 export function phoneRoutes(api: TestRpApi): Router {
   const router = express.Router();
   router.get('/', (_req, res) => {
-    const sessions = api.running();
+    // device-link sessions are answered by opening or scanning their link, not from this list
+    const sessions = api.running().filter((s) => s.flowType === 'Notification');
     res
       .set('Cache-Control', 'no-store')
       .type('html')

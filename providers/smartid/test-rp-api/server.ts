@@ -1,6 +1,7 @@
-// A protocol-faithful Smart-ID RP API v3 (notification flow) for tests and the demo: relying parties
-// authenticate by UUID and name, requests are validated as SK validates them (problem JSON on errors),
-// sessions are long-polled, and a control API plays the user's phone. Runs in-process (router()) or on
+// A protocol-faithful Smart-ID RP API (v3 notification, Web2App and QR device links; v2 in ./v2.ts) for
+// tests and the demo: relying parties authenticate by UUID and name, requests are validated as SK validates
+// them (problem JSON on errors), sessions are long-polled, a control API plays the user's phone
+// (./control.ts) and the CA has an OCSP responder (./ocsp-responder.ts). Runs in-process (router()) or on
 // its own port over HTTPS with its own test CA (./listen.ts, ./main.ts).
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
@@ -8,8 +9,11 @@ import { type HashAlgorithm, isHashAlgorithm } from '../protocol.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './accounts.ts';
 import type { IssuedCertificate, TestCa } from './ca.ts';
 import { completion, newSessionId, type PhoneAction, type TestSession } from './sessions.ts';
+import { controlRoutes, problem } from './control.ts';
+import { v2Routes } from './v2.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
+import { TestOcspResponder } from './ocsp-responder.ts';
 
 export interface RelyingParty {
   uuid: string;
@@ -26,7 +30,6 @@ export interface TestRpApiOptions {
   maintenance?: boolean;
 }
 
-const PHONE_ACTIONS: readonly PhoneAction[] = ['confirm', 'refuse', 'wrong_vc', 'timeout', 'unusable', 'not_supported'];
 const AUTO: Record<string, PhoneAction> = {
   ok: 'confirm',
   refuse: 'refuse',
@@ -36,29 +39,33 @@ const AUTO: Record<string, PhoneAction> = {
   not_supported: 'not_supported',
 };
 
-function problem(res: Response, status: number, title: string): void {
-  res
-    .status(status)
-    .type('application/problem+json')
-    .send(JSON.stringify({ type: 'about:blank', title, status }));
-}
-
 export class TestRpApi {
   readonly sessions = new Map<string, TestSession>();
   readonly options: TestRpApiOptions;
   readonly accounts: TestAccount[];
   private readonly certificates = new Map<string, Promise<IssuedCertificate>>();
+  /** issued authentication certificates by serial number (hex): what the OCSP responder answers for */
+  readonly issued = new Map<string, { account: TestAccount; certificate: IssuedCertificate }>();
   private holder: TestAccount | undefined;
+
+  /** the OCSP responder of the test CA (served on its own plain HTTP port, as OCSP usually is) */
+  readonly ocsp: TestOcspResponder;
 
   constructor(options: TestRpApiOptions) {
     this.options = options;
+    this.ocsp = new TestOcspResponder(this);
     this.accounts = [...(options.accounts ?? DEMO_ACCOUNTS)];
   }
 
   private certificateOf(account: TestAccount): Promise<IssuedCertificate> {
     let cert = this.certificates.get(account.semanticsIdentifier);
     if (!cert) {
-      cert = this.options.ca.issuePerson(account, { level: account.level ?? 'QUALIFIED', ...account.certificate });
+      cert = this.options.ca
+        .issuePerson(account, { level: account.level ?? 'QUALIFIED', ...account.certificate })
+        .then((certificate) => {
+          this.issued.set(certificate.certificate.serialNumber.toLowerCase(), { account, certificate });
+          return certificate;
+        });
       this.certificates.set(account.semanticsIdentifier, cert);
     }
     return cert;
@@ -160,52 +167,18 @@ export class TestRpApi {
       res.json({ sessionID: id });
     });
 
-    // v2 (notification only): a SHA-512 hash to sign, the interactions as a plain array
-    router.post('/v2/authentication/etsi/:id', (req, res) => {
-      if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const rp = this.options.relyingParties.find(
-        (r) => r.uuid === body.relyingPartyUUID && r.name === body.relyingPartyName,
-      );
-      if (!rp) return problem(res, 401, 'Unauthorized');
-      const hash = typeof body.hash === 'string' ? body.hash : '';
-      const level = body.certificateLevel ?? 'QUALIFIED';
-      const interactions = body.allowedInteractionsOrder;
-      if (
-        body.hashType !== 'SHA512' ||
-        Buffer.from(hash, 'base64').length !== 64 ||
-        !Array.isArray(interactions) ||
-        interactions.length === 0 ||
-        (level !== 'QUALIFIED' && level !== 'ADVANCED')
-      )
-        return problem(res, 400, 'Bad Request');
-      const account = this.accounts.find((a) => a.semanticsIdentifier === req.params.id);
-      if (!account) return problem(res, 404, 'Object not found');
-      if (level === 'QUALIFIED' && account.level === 'ADVANCED') return problem(res, 471, 'No suitable account');
-      const id = newSessionId();
-      this.sessions.set(id, {
-        id,
-        account,
-        relyingPartyName: rp.name,
-        rpChallenge: '',
-        v2Hash: hash,
-        interactions: Buffer.from(JSON.stringify(interactions)).toString('base64'),
-        hashAlgorithm: 'SHA-512',
-        requestedLevel: level,
-        certificateLevel: account.level ?? 'QUALIFIED',
-        flowType: 'Notification',
-        createdAt: Date.now(),
-        waiters: [],
-      });
-      res.json({ sessionID: id });
-    });
+    v2Routes(this, router);
 
-    // Web2App: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
+    // Web2App and QR: the person is whoever opens the link; the test's or the demo's phone says who (./device-link.ts)
     router.post('/v3/authentication/device-link/anonymous', (req, res) => {
       const request = accept(req, res);
       if (!request) return;
+      // with initialCallbackUrl the link is for Web2App (the app returns the browser); without it, a QR code
       const callback = (req.body as Record<string, unknown>).initialCallbackUrl;
-      if (typeof callback !== 'string' || !/^https?:\/\/[^#]+$/.test(callback) || callback.length > 1000)
+      if (
+        callback !== undefined &&
+        (typeof callback !== 'string' || !/^https?:\/\/[^#]+$/.test(callback) || callback.length > 1000)
+      )
         return problem(res, 400, 'Bad Request');
       const id = newSessionId();
       const sessionToken = randomBytes(18).toString('base64url');
@@ -215,10 +188,10 @@ export class TestRpApi {
         id,
         account: this.deviceHolder(),
         certificateLevel: this.deviceHolder().level ?? 'QUALIFIED',
-        flowType: 'Web2App',
+        flowType: callback === undefined ? 'QR' : 'Web2App',
         sessionToken,
         sessionSecret,
-        initialCallbackUrl: callback,
+        ...(callback === undefined ? {} : { initialCallbackUrl: callback }),
       });
       const deviceLinkBase = `${req.protocol}://${req.get('host')}${req.baseUrl}/device-link`;
       res.json({ sessionID: id, sessionToken, sessionSecret, deviceLinkBase });
@@ -247,21 +220,7 @@ export class TestRpApi {
       res.json(session.result ?? { state: 'RUNNING' });
     });
 
-    // The user's phone, as an API: list what waits for an answer, answer one session or a person's latest.
-    router.get('/control/sessions', (_req, res) => {
-      res.json(this.running().map((s) => ({ sessionID: s.id, semanticsIdentifier: s.account.semanticsIdentifier })));
-    });
-    router.post('/control/sessions/:id/:action', async (req, res) => {
-      const action = req.params.action as PhoneAction;
-      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
-      res.status((await this.act(req.params.id, action)) ? 204 : 404).end();
-    });
-    router.post('/control/accounts/:id/:action', async (req, res) => {
-      const action = req.params.action as PhoneAction;
-      if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
-      const session = this.running(req.params.id)[0];
-      res.status(session && (await this.act(session.id, action)) ? 204 : 404).end();
-    });
+    router.use('/control', controlRoutes(this));
     router.use('/phone', phoneRoutes(this));
     return router;
   }

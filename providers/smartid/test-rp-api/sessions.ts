@@ -17,7 +17,7 @@ export interface TestSession {
   requestedLevel: unknown;
   certificateLevel: 'QUALIFIED' | 'ADVANCED';
   createdAt: number;
-  flowType: 'Notification' | 'Web2App';
+  flowType: 'Notification' | 'Web2App' | 'QR';
   /** v2 sessions: the hash to sign (base64, SHA-512) instead of an ACSP_V2 payload */
   v2Hash?: string;
   /** device links: the session's token and secret, and where the app returns the browser */

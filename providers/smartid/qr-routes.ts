@@ -1,0 +1,84 @@
+// The QR device-link flow (a desktop browser, the Smart-ID app on a phone): /qr starts an anonymous
+// device-link session without initialCallbackUrl (the app does not return a browser it never held), the
+// waiting page shows the dynamic link as a QR code, and /qr.svg draws the link as it is now. The link
+// carries the seconds elapsed since the session started and an authCode over them (./device-link.ts),
+// so it is rebuilt on every request: the app refuses a stale code, and a photographed code soon expires.
+import type { Response, Router } from 'express';
+import QRCode from 'qrcode';
+import { deviceLink } from './device-link.ts';
+import { expiredPage } from './pages.ts';
+import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
+import { str } from './routes.ts';
+import type { SmartIdLogin } from './sessions.ts';
+import { APP_LANG, type PageTools } from './web2app-routes.ts';
+import type { SmartIdAdapter } from './adapter.ts';
+
+/** The dynamic link a QR login shows now; undefined for other logins or once it has ended. */
+export function currentQrLink(adapter: SmartIdAdapter, login: SmartIdLogin, now = Date.now()): string | undefined {
+  if (login.flow !== 'qr' || login.phase !== 'running' || !login.sessionToken || !login.sessionSecret) return undefined;
+  return deviceLink({
+    deviceLinkBase: login.deviceLinkBase ?? '',
+    deviceLinkType: 'QR',
+    elapsedSeconds: Math.max(0, Math.floor((now - (login.linkStartedAt ?? now)) / 1000)),
+    sessionToken: login.sessionToken,
+    sessionSecret: login.sessionSecret,
+    schemeName: adapter.schemeName,
+    rpChallenge: login.rpChallenge ?? '',
+    relyingPartyName: adapter.config.relying_party_name,
+    brokeredRpName: '',
+    interactions: login.interactions ?? '',
+    initialCallbackUrl: '',
+    lang: APP_LANG[login.lang],
+  });
+}
+
+/** The QR code of a link as SVG (drawn by the qrcode package), its text as the image's title. */
+export async function qrSvg(link: string): Promise<string> {
+  const svg = await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
+  const title = link.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return svg.replace(/^<svg([^>]*)>/, `<svg$1 role="img"><title>${title}</title>`);
+}
+
+export function qrRoutes(router: Router, tools: PageTools): void {
+  const { adapter, form, nonce, noStore, sessionRequest, finish } = tools;
+  const { config, logins, api } = adapter;
+  const base = adapter.pagesPath;
+  const gone = (res: Response, status: number) =>
+    void res
+      .status(status)
+      .type('html')
+      .send(expiredPage('lv', nonce(res)));
+
+  router.post('/qr', form, async (req, res) => {
+    noStore(res);
+    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
+    const login = await logins.get(handle);
+    if (!login || !config.qr || config.api_version !== 'v3') return gone(res, 400);
+    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    const rpChallenge = newRpChallenge();
+    const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
+    const started = await api.startDeviceLink(sessionRequest(login, rpChallenge, interactions));
+    const running: SmartIdLogin = { ...login, phase: 'running', flow: 'qr', rpChallenge, interactions };
+    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
+    await logins.update(handle, {
+      ...running,
+      sessionID: started.sessionID,
+      sessionToken: started.sessionToken,
+      sessionSecret: started.sessionSecret,
+      deviceLinkBase: started.deviceLinkBase,
+      linkStartedAt: Date.now(),
+    });
+    res.redirect(303, `${base}/wait?h=${handle}`);
+  });
+
+  // The QR code as it is now: SVG by default, the link itself as text/plain (?format=text) for whoever
+  // cannot see the image; 404 once the login has moved on (the page's script then reloads the page).
+  router.get('/qr.svg', async (req, res) => {
+    noStore(res);
+    const login = await logins.get(str(req.query.h));
+    const link = login && currentQrLink(adapter, login);
+    if (!link) return void res.status(404).type('text/plain').send('');
+    if (req.query.format === 'text') return void res.type('text/plain').send(link);
+    res.type('image/svg+xml').send(await qrSvg(link));
+  });
+}

@@ -1,0 +1,117 @@
+// Revocation by OCSP against the test CA's responder (real DER requests and signed responses over HTTP):
+// good, revoked and unknown certificates, and every answer that cannot be trusted (bad signature, a
+// signer the CA never certified, a stale answer, another nonce, a responder that is down), with OCSP
+// required (the login is refused) and not required (the login goes on, the operator log says why).
+import { BrokerError } from '../../src/login/broker.ts';
+import { OAUTH_ERRORS } from '../../src/login/callback.ts';
+import { brokerFor } from '../../test/support/broker.ts';
+import type { TestAccount } from './test-rp-api/accounts.ts';
+import { TestCa } from './test-rp-api/ca.ts';
+import type { OcspMode } from './test-rp-api/ocsp-responder.ts';
+import { type Harness, startHarness, walk } from './test-harness.ts';
+
+const account = (code: string, extra: Partial<TestAccount> = {}): TestAccount => ({
+  semanticsIdentifier: `PNOLV-${code}`,
+  givenName: 'Pēteris',
+  surname: 'Ozols',
+  behaviour: 'ok',
+  ...extra,
+});
+const good = account('320000-20001');
+const revoked = account('320000-20002', { revocation: 'revoked' });
+const unknown = account('320000-20003', { revocation: 'unknown' });
+const accounts = [good, revoked, unknown];
+
+let ca: TestCa;
+let required: Harness;
+let optional: Harness;
+beforeAll(async () => {
+  ca = await TestCa.create();
+  required = await startHarness({ ca, accounts, ocsp: { required: true } });
+  optional = await startHarness({ ca, accounts, ocsp: { required: false } });
+});
+afterAll(async () => {
+  await required?.close();
+  await optional?.close();
+});
+afterEach(() => {
+  required.rp.api.ocsp.mode = 'normal';
+  optional.rp.api.ocsp.mode = 'normal';
+});
+
+async function login(h: Harness, who: TestAccount) {
+  const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
+  const { action } = await t.broker.begin({
+    uid: 'u',
+    clientId: 'c',
+    providerId: 'smartid',
+    locale: 'en',
+    correlationId: 'c',
+  });
+  const before = h.rp.api.ocsp.answered;
+  const arrival = await walk(h, action, { country: 'LV', code: who.semanticsIdentifier.slice(6) });
+  if (!('callback' in arrival)) throw new Error(`stopped on a page: ${arrival.page.status}`);
+  const outcome = await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e);
+  return { outcome, endPage: arrival.endPage, asked: h.rp.api.ocsp.answered - before };
+}
+
+function refusedWith(outcome: unknown, code: string) {
+  expect(outcome).toBeInstanceOf(BrokerError);
+  const err = outcome as BrokerError;
+  expect([err.code, OAUTH_ERRORS[err.code]!.error, err.userInformed]).toEqual([code, code, true]);
+}
+
+test('good: the login goes on, after one signed answer from the responder', async () => {
+  const { outcome, asked } = await login(required, good);
+  expect(outcome).toMatchObject({ identity: { subject: good.semanticsIdentifier } });
+  expect(asked).toBe(1);
+});
+
+test.each([
+  ['revoked', revoked],
+  ['unknown to the responder', unknown],
+])('%s: access_denied after a page saying the certificate is not valid', async (_name, who) => {
+  for (const h of [required, optional]) {
+    const { outcome, endPage } = await login(h, who);
+    refusedWith(outcome, 'access_denied');
+    expect(endPage).toContain('Your Smart-ID certificate has been revoked or is not valid.');
+  }
+});
+
+const untrusted: [OcspMode, RegExp][] = [
+  ['bad_signature', /signature does not verify/],
+  ['untrusted_signer', /signature does not verify/],
+  ['stale', /stale/],
+  ['wrong_nonce', /nonce/],
+  ['down', /unreachable/],
+];
+
+test.each(untrusted)(
+  'required, responder %s: temporarily_unavailable with the technical page',
+  async (mode, reason) => {
+    required.rp.api.ocsp.mode = mode;
+    const lines = required.logger.lines.length;
+    const { outcome, endPage } = await login(required, good);
+    refusedWith(outcome, 'temporarily_unavailable');
+    expect(endPage).toMatch(/technical/i);
+    const logged = required.logger.lines.slice(lines).join('\n');
+    expect(logged).toMatch(reason);
+    expect(logged).not.toContain(good.semanticsIdentifier.slice(6));
+  },
+);
+
+test.each(untrusted)('not required, responder %s: the login goes on, the log says why', async (mode, reason) => {
+  optional.rp.api.ocsp.mode = mode;
+  const lines = optional.logger.lines.length;
+  const { outcome } = await login(optional, good);
+  expect(outcome).toMatchObject({ identity: { subject: good.semanticsIdentifier } });
+  const logged = optional.logger.lines.slice(lines).join('\n');
+  expect(logged).toContain('Smart-ID OCSP check failed');
+  expect(logged).toMatch(reason);
+});
+
+test('a stale answer is refused even for a revoked certificate: it cannot be trusted either way', async () => {
+  required.rp.api.ocsp.mode = 'stale';
+  const { outcome } = await login(required, revoked);
+  refusedWith(outcome, 'temporarily_unavailable');
+});
