@@ -88,7 +88,7 @@ test.each(['lv', 'en', 'ru'] as const)(
         return { src: img.src, ok: img.naturalWidth > 0 };
       }),
     );
-    expect(logos).toHaveLength(5);
+    expect(logos).toHaveLength(6);
     for (const logo of logos) {
       expect(logo.src.startsWith(`${demo.base}/assets/providers/`)).toBe(true);
       expect(logo.ok).toBe(true);

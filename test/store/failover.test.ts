@@ -103,9 +103,12 @@ function watchReadiness(issuer: string) {
   })();
   return {
     seen,
+    /** stops watching, after one last look (the loop may have slept through the latest change) */
     stop: async () => {
       stop = true;
       await done;
+      const now = await ready(issuer);
+      if (seen.at(-1) !== now) seen.push(now);
     },
   };
 }
