@@ -66,4 +66,17 @@ test.each(['oidc', 'saml', 'banklink'])('%s: the kit has its conformance test', 
   expect(test).toContain(`new URL('./new-${kind}.provider.yaml', import.meta.url)`);
 });
 
+test("the documented command runs the oidc and saml kits' tests with the gateway's jest", () => {
+  const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
+  const roots = ['oidc', 'saml'].flatMap((kind) => ['--roots', kits[kind]!]);
+  const run = spawnSync(process.execPath, [...jest, ...roots, '--testMatch', '**/*.test.ts'], {
+    cwd: process.cwd(),
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toContain('new-oidc.test.ts');
+  expect(run.stderr).toContain('new-saml.test.ts');
+  expect(run.stderr).toMatch(/Tests: +10 passed, 10 total/);
+  expect(run.status).toBe(0);
+});
+
 for (const kind of ['oidc', 'saml', 'banklink']) await import(join(kits[kind]!, `new-${kind}.test.ts`));
