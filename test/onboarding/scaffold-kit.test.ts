@@ -1,7 +1,8 @@
 // The entry kit for a new provider of a kind the gateway has, written outside the repository: its
 // entry names every field the kind requires (only the files it points at are left to the operator), its
-// joining record validates at stage application, and the banklink kit's own test (loaded here, untouched)
-// runs the conformance suite against the test bank with the entry's protocol settings.
+// joining record validates at stage application, and each kit's own test (loaded here, untouched) runs
+// the conformance suite against the kind's test peer (test OP, test IdP, test bank) with the entry's
+// protocol settings.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,4 +60,23 @@ test.each(['oidc', 'saml', 'banklink'])("%s: the files are as the gateway's form
   expect(run.status).toBe(0);
 });
 
-await import(join(kits.banklink!, 'new-banklink.test.ts'));
+test.each(['oidc', 'saml', 'banklink'])('%s: the kit has its conformance test', (kind) => {
+  const test = readFileSync(join(kits[kind]!, `new-${kind}.test.ts`), 'utf8');
+  expect(test).toContain(`adapterConformance('new-${kind} (${kind})'`);
+  expect(test).toContain(`new URL('./new-${kind}.provider.yaml', import.meta.url)`);
+});
+
+test("the documented command runs the oidc and saml kits' tests with the gateway's jest", () => {
+  const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
+  const roots = ['oidc', 'saml'].flatMap((kind) => ['--roots', kits[kind]!]);
+  const run = spawnSync(process.execPath, [...jest, ...roots, '--testMatch', '**/*.test.ts'], {
+    cwd: process.cwd(),
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toContain('new-oidc.test.ts');
+  expect(run.stderr).toContain('new-saml.test.ts');
+  expect(run.stderr).toMatch(/Tests: +10 passed, 10 total/);
+  expect(run.status).toBe(0);
+});
+
+for (const kind of ['oidc', 'saml', 'banklink']) await import(join(kits[kind]!, `new-${kind}.test.ts`));

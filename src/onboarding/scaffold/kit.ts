@@ -44,6 +44,12 @@ const ENTRY: Record<KitKind, string> = {
     metadata_url: https://idp.${'NAME'}.example.lv/metadata
     # the certificates the metadata must be signed with (PEM files)
     metadata_signing_certificates: [certs/${'NAME'}/metadata-signing.pem]
+    # how the AuthnRequest travels: redirect (HTTP-Redirect) or post (HTTP-POST)
+    binding: redirect
+    # the attribute names the IdP releases: a preset (eidas, oid, identity-claims) or an explicit mapping
+    attributes: eidas
+    # refuse plain assertions (eIDAS nodes always encrypt)
+    require_encrypted_assertion: true
     # mutual TLS for the metadata fetch in production
     tls:
       ca: certs/${'NAME'}/ca.pem
@@ -95,34 +101,48 @@ export function kitRecord(name: string, kind: KitKind, by: string, now = new Dat
   });
 }
 
-/** The kind's conformance suite against its test peer, configured with the kit's protocol settings. */
-function kitTest(name: string, kind: KitKind, gateway: string): string | undefined {
-  if (kind !== 'banklink') return undefined;
-  const at = (path: string) => `'${gateway}/${path}'`;
-  return `// ${name}: the banklink conformance suite against the test bank, with this provider's protocol
-// settings (version, service, hash, encoding) read from ${name}.provider.yaml.
-import { readFileSync } from 'node:fs';
-import { parse } from ${at('node_modules/yaml/dist/index.js')};
-import { createHarness } from ${at('providers/banklink/test-harness.ts')};
-import { adapterConformance } from ${at('test/support/adapter-conformance.ts')};
+const HARNESS: Record<KitKind, { peer: string; path: string; call: string }> = {
+  oidc: { peer: 'test OP', path: 'providers/oidc/test-op/conformance.ts', call: 'oidcConformanceTarget' },
+  saml: { peer: 'test IdP', path: 'providers/saml/test-idp/conformance.ts', call: 'samlConformanceTarget' },
+  banklink: { peer: 'test bank', path: 'providers/banklink/test-harness.ts', call: 'createHarness' },
+};
 
-const [entry] = parse(readFileSync(new URL('./${name}.provider.yaml', import.meta.url), 'utf8')).providers;
-const { version, service, hash, legacy, encoding, length_mode, name_format } = entry;
+/** banklink: only its protocol settings reach the test bank (which plays both the bank and its keys). */
+const BANKLINK_SETUP = `const { version, service, hash, legacy, encoding, length_mode, name_format } = entry;
 const settings = { version, service, hash, legacy, encoding, length_mode, name_format };
 const protocol = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 
 const bankOptions = name_format ? { nameFormat: name_format } : {};
+`;
 
-adapterConformance('${name} (banklink)', () => createHarness(protocol, bankOptions));
+const SETTINGS: Record<KitKind, string> = {
+  oidc: 'client authentication method, claim names, personal code format, acr mapping',
+  saml: 'attribute profile, binding, signing and encryption',
+  banklink: 'version, service, hash, encoding',
+};
+
+/** The kind's conformance suite against its test peer, configured with the kit's protocol settings. */
+function kitTest(name: string, kind: KitKind, gateway: string): string {
+  const at = (path: string) => `'${gateway}/${path}'`;
+  const { peer, path, call } = HARNESS[kind];
+  const run = kind === 'banklink' ? `${call}(protocol, bankOptions)` : `${call}(entry)`;
+  return `// ${name}: the ${kind} conformance suite against the ${peer}, with this provider's protocol settings
+// (${SETTINGS[kind]}) read from ${name}.provider.yaml.
+import { readFileSync } from 'node:fs';
+import { parse } from ${at('node_modules/yaml/dist/index.js')};
+import { ${call} } from ${at(path)};
+import { adapterConformance } from ${at('test/support/adapter-conformance.ts')};
+
+const [entry] = parse(readFileSync(new URL('./${name}.provider.yaml', import.meta.url), 'utf8')).providers;
+${kind === 'banklink' ? BANKLINK_SETUP : ''}
+adapterConformance('${name} (${kind})', () => ${run});
 `;
 }
 
 export function kitFiles(name: string, kind: KitKind, by: string, gateway: string): Record<string, string> {
-  const files: Record<string, string> = {
+  return {
     [`${name}.provider.yaml`]: kitEntry(name, kind),
     [`registry/${name}.yaml`]: stringify(kitRecord(name, kind, by)),
+    [`${name}.test.ts`]: kitTest(name, kind, gateway),
   };
-  const test = kitTest(name, kind, gateway);
-  if (test) files[`${name}.test.ts`] = test;
-  return files;
 }
