@@ -56,6 +56,7 @@ const production = (store: Record<string, unknown>) =>
     proxy: ['10.0.0.0/8'],
     clients: [],
     providers: [],
+    keys: { source: 'dir', dir: 'var/keys', publish_delay: 600, reload_interval: 30 },
     store: storeSchema.parse({ type: 'redis', ...store }),
   } as unknown as GatewayConfig);
 
