@@ -1,6 +1,7 @@
 // The Smart-ID pages the gateway shows between the provider choice and the broker callback: the personal
 // code form, the waiting page with the verification code (it polls with a script, or refreshes itself
 // without one) and the page that says how a session ended. Laid out by the gateway's page().
+import type { Response } from 'express';
 import { html, page, type Html } from '../../src/web/html.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { LANGS, msg, type Lang, type MessageKey } from './messages.ts';
@@ -76,6 +77,14 @@ export function endPage(o: { lang: Lang; message: MessageKey; next: string; nonc
   const body = html`<h1>${msg(o.lang, 'end_title')}</h1><p class="error" role="alert">${msg(o.lang, o.message)}</p>
 <p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>`;
   return page(msg(o.lang, 'end_title'), body, { lang: o.lang, nonce: o.nonce });
+}
+
+/** Answers a request for a login that is unknown, expired or already ended (400 unless told). */
+export function sendExpired(res: Response, lang: Lang, status = 400): void {
+  res
+    .status(status)
+    .type('html')
+    .send(expiredPage(lang, String(res.locals.cspNonce ?? '')));
 }
 
 export function expiredPage(lang: Lang, nonce: string): string {

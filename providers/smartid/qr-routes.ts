@@ -6,7 +6,7 @@
 import type { Response, Router } from 'express';
 import QRCode from 'qrcode';
 import { deviceLink } from './device-link.ts';
-import { expiredPage } from './pages.ts';
+import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import { str } from './routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
@@ -40,14 +40,10 @@ export async function qrSvg(link: string): Promise<string> {
 }
 
 export function qrRoutes(router: Router, tools: PageTools): void {
-  const { adapter, form, nonce, noStore, sessionRequest, finish } = tools;
+  const { adapter, form, noStore, sessionRequest, finish } = tools;
   const { config, logins, api } = adapter;
   const base = adapter.pagesPath;
-  const gone = (res: Response, status: number) =>
-    void res
-      .status(status)
-      .type('html')
-      .send(expiredPage('lv', nonce(res)));
+  const gone = (res: Response, status: number) => sendExpired(res, 'lv', status);
 
   router.post('/qr', form, async (req, res) => {
     noStore(res);

@@ -6,7 +6,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { PersonalCodeError, parsePersonalCode } from '../../src/identity/personal-code.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { isLang, type Lang } from './messages.ts';
-import { endPage, expiredPage, identifyPage, waitPage } from './pages.ts';
+import { endPage, sendExpired, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told, type Ending } from './results.ts';
 import type { Started } from './rp-api.ts';
@@ -79,11 +79,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str(req.query.h);
     const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage(isLang(req.query.lang) ? req.query.lang : 'lv', nonce(res)));
+    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv');
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     res.type('html').send(
       identifyPage({
@@ -103,11 +99,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const handle = str(body.h);
     const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
+    if (!login) return void sendExpired(res, 'lv');
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const country = str(body.country) as Country;
     let code: string;
@@ -174,7 +166,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     res.redirect(303, next);
   });
 
-  const tools = { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce };
+  const tools = { adapter, form, noStore, sessionRequest, finish, pollOnce };
   web2appRoutes(router, tools);
   qrRoutes(router, tools);
 
@@ -182,11 +174,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str(req.query.h);
     const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage(isLang(req.query.lang) ? req.query.lang : 'lv', nonce(res)));
+    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv');
     const lang = langOf(req, login);
     if (login.phase === 'identify') return void res.redirect(303, `${base}/login?h=${handle}`);
     if (login.phase === 'running') {
@@ -227,11 +215,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
     const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
+    if (!login) return void sendExpired(res, 'lv');
     res.redirect(303, await finish(handle, login, { type: 'cancel' }));
   });
 

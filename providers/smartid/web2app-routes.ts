@@ -5,7 +5,7 @@ import type { RequestHandler, Response, Router } from 'express';
 import type { SmartIdAdapter } from './adapter.ts';
 import { deviceLink, returnMatchesSession } from './device-link.ts';
 import type { Lang } from './messages.ts';
-import { expiredPage } from './pages.ts';
+import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import type { Ending } from './results.ts';
 import { str } from './routes.ts';
@@ -17,7 +17,6 @@ export const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' 
 export interface PageTools {
   adapter: SmartIdAdapter;
   form: RequestHandler;
-  nonce(res: Response): string;
   noStore(res: Response): void;
   sessionRequest(login: SmartIdLogin, rpChallenge: string, interactions: string): object;
   finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string>;
@@ -25,18 +24,14 @@ export interface PageTools {
 }
 
 export function web2appRoutes(router: Router, tools: PageTools): void {
-  const { adapter, form, nonce, noStore, sessionRequest, finish, pollOnce } = tools;
+  const { adapter, form, noStore, sessionRequest, finish, pollOnce } = tools;
   const { config, logins, api } = adapter;
   const base = adapter.pagesPath;
   router.post('/app', form, async (req, res) => {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
     const login = await logins.get(handle);
-    if (!login || !config.web2app)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
+    if (!login || !config.web2app) return void sendExpired(res, 'lv');
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
@@ -77,11 +72,7 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     noStore(res);
     const handle = str(req.query.h);
     const login = await logins.get(handle);
-    if (!login)
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage('lv', nonce(res)));
+    if (!login) return void sendExpired(res, 'lv');
     if (
       login.flow !== 'web2app' ||
       !login.sessionSecret ||
@@ -91,10 +82,7 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
         providerId: adapter.id,
         reason: 'sessionSecretDigest mismatch',
       });
-      return void res
-        .status(400)
-        .type('html')
-        .send(expiredPage(login.lang, nonce(res)));
+      return void sendExpired(res, login.lang);
     }
     const verifier = str(req.query.userChallengeVerifier);
     if (verifier && !login.userChallengeVerifier) {
