@@ -1,7 +1,7 @@
 // What the engine does on its own after the hand-back, in the audit log of the same login: tokens issued
 // (or refused), authorization requests it refused before or after the login, logouts. The login's
 // correlation id is its interaction uid; tokens find it through the account stored under their grant.
-import type Provider from 'oidc-provider';
+import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
@@ -18,17 +18,23 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
   const { audit, logger, accounts, broker } = deps;
   engine.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
+    // the answer may still withhold the tokens (src/oidc/code-redemption.ts): recorded once it is final
+    ctx.res.once('close', () => {
+      if (ctx.status === 200) recordIssued(ctx, code?.grantId);
+    });
+  });
+  const recordIssued = (ctx: KoaContextWithOIDC, grantId: string | undefined) => {
     void (async () => {
-      const account = code?.grantId ? await accounts.getIn(ctx, code.grantId) : undefined;
+      const account = grantId ? await accounts.getIn(ctx, grantId) : undefined;
       await audit.record({
         type: 'tokens_issued',
         clientId: ctx.oidc.client?.clientId,
         correlationId: account?.correlationId,
         providerId: account?.identity.idp,
-        detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: code?.grantId, acr: account?.identity.loa },
+        detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: grantId, acr: account?.identity.loa },
       });
     })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
-  });
+  };
   engine.on('grant.error', (ctx, err) => {
     void audit
       .record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } })

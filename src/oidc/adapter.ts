@@ -3,6 +3,7 @@
 // own lifetime), and uid/userCode index keys are removed when their model is destroyed.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
+import { issuedAt, spendCode } from './code-redemption.ts';
 
 const GRANTABLE = new Set([
   'AccessToken',
@@ -43,6 +44,14 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.name === 'AuthorizationCode') {
+        // a code's marker says whether it is spent (src/oidc/code-redemption.ts); read in the same round trip
+        const [raw, marker] = await Promise.all([store.get(this.key(id)), store.get(this.consumedKey(id))]);
+        if (!raw) return undefined;
+        const payload = JSON.parse(raw) as AdapterPayload;
+        const consumed = issuedAt(marker);
+        return consumed === undefined ? payload : { ...payload, consumed };
+      }
       const raw = await store.get(this.key(id));
       return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
     }
@@ -58,26 +67,39 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     }
 
     async consume(id: string): Promise<void> {
+      if (this.name === 'AuthorizationCode') {
+        const payload = await this.find(id);
+        if (!payload) return;
+        const revoke = () => this.revokeGrant(payload);
+        if (!(await spendCode(store, this.consumedKey(id), payload.exp, revoke))) await this.refuseReuse(payload);
+        return;
+      }
       const [payload, ttl] = await Promise.all([this.find(id), store.ttl(this.key(id))]);
       if (!payload) return;
-      // Requests redeeming the same code at once all find it unconsumed (the engine checks, then consumes):
+      // Requests consuming the same model at once all find it unconsumed (the engine checks, then consumes):
       // only the first to mark it may go on; the others fail and, as on a later reuse, revoke the grant.
       // The marker and the consumed payload go out together (one round trip): a refused request's rewrite
-      // only repeats what the first one wrote, a consumed code.
+      // only repeats what the first one wrote, a consumed model.
       payload.consumed = Math.floor(Date.now() / 1000);
       const [first] = await Promise.all([
         store.setIfAbsent(this.consumedKey(id), '1', Math.max(1, ttl ?? 1)),
         store.replace(this.key(id), JSON.stringify(payload)),
       ]);
-      if (!first) {
-        if (payload.grantId) {
-          await this.revokeByGrantId(payload.grantId);
-          await store.delete(`oidc:Grant:${payload.grantId}`);
-        }
-        throw this.name === 'PushedAuthorizationRequest'
-          ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
-          : new errors.InvalidGrant(`${this.name} already consumed`);
-      }
+      if (!first) await this.refuseReuse(payload);
+    }
+
+    /** A second redemption: the grant goes with everything issued under it (RFC 6749 4.1.2, 10.5). */
+    private async refuseReuse(payload: AdapterPayload): Promise<never> {
+      await this.revokeGrant(payload);
+      throw this.name === 'PushedAuthorizationRequest'
+        ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+        : new errors.InvalidGrant(`${this.name} already consumed`);
+    }
+
+    private async revokeGrant(payload: AdapterPayload): Promise<void> {
+      if (!payload.grantId) return;
+      await this.revokeByGrantId(payload.grantId);
+      await store.delete(`oidc:Grant:${payload.grantId}`);
     }
 
     private consumedKey(id: string): string {

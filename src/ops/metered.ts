@@ -54,6 +54,7 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
     set: timed('set', (k, v, t) => store.set(k, v, t)),
     replace: timed('replace', (k, v) => store.replace(k, v)),
     setIfAbsent: timed('setIfAbsent', (k, v, t) => store.setIfAbsent(k, v, t)),
+    compareAndSet: timed('compareAndSet', (k, e, v, t) => store.compareAndSet(k, e, v, t)),
     take: timed('take', (k) => store.take(k)),
     delete: timed('delete', (...k: string[]) => store.delete(...k)),
     addToSet: timed('addToSet', (k, m, t) => store.addToSet(k, m, t)),

@@ -58,6 +58,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async compareAndSet(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean> {
+    assertTtl(ttlSeconds);
+    if (this.live(key)?.value !== expected) return false;
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    return true;
+  }
+
   async take(key: string): Promise<string | undefined> {
     const entry = this.live(key);
     if (!entry || typeof entry.value !== 'string') return undefined;

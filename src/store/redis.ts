@@ -22,6 +22,15 @@ export interface RedisStoreOptions extends RedisConnectionConfig {
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
 /** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
+/** compareAndSet: one key, so one hash slot on Cluster; ioredis sends it by EVALSHA once loaded. */
+const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
+
+type WithCompareAndSet = { compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number> };
+
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
 
 function outage(err: unknown, mode: RedisMode): unknown {
@@ -45,6 +54,7 @@ export class RedisStore implements Store {
     if (mode === 'cluster' && this.waitReplicas > 0)
       throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
     const { client } = redisClient(config);
+    client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     this.client = client;
     this.mode = mode;
     this.prefix = config.prefix;
@@ -104,6 +114,17 @@ export class RedisStore implements Store {
       const created = (await c.set(this.prefixed(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
       if (created) await this.durable(c);
       return created;
+    });
+  }
+
+  async compareAndSet(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean> {
+    assertTtl(ttlSeconds);
+    return this.run(async (c) => {
+      const done =
+        (await (c as unknown as WithCompareAndSet).compareAndSet(this.prefixed(key), expected, value, ttlSeconds)) ===
+        1;
+      if (done) await this.durable(c);
+      return done;
     });
   }
 

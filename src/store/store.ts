@@ -11,6 +11,9 @@ export interface Store {
   replace(key: string, value: string): Promise<boolean>;
   /** Set only when absent (replay caches, nonces); true when this call created it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Replace the value with a new TTL only when it is `expected` now, in one atomic step; true when replaced.
+   * A lease: whoever still holds it may turn it into the final value, someone whose lease ran out may not. */
+  compareAndSet(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Read and delete in one atomic step: single-use state. */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;

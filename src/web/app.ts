@@ -8,6 +8,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
+import { releaseOnceSpent } from '../oidc/code-redemption.ts';
 import { guardEngine, isStoreUnavailable, sendStoreOutage } from './store-outage.ts';
 import { issuerHost } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
@@ -51,6 +52,8 @@ export function createApp(parts: AppParts): Express {
   // the engine reads Host and X-Forwarded-*; issuerHost() below rewrites them on every request it serves
   parts.provider.proxy = true;
   guardEngine(parts.provider, parts.logger);
+  // inside the outage guard: a token response waits for its code to be marked spent, or becomes a 503
+  releaseOnceSpent(parts.provider);
   if (parts.observe) app.use(parts.observe);
   const ui = parts.ui ?? uiSchema.parse({});
   app.use((_req, res, next) => {

@@ -65,6 +65,21 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
       expect(await s.get('r')).toBeUndefined();
     });
 
+    test('compareAndSet: only the holder of the expected value replaces it, with the new TTL, once', async () => {
+      expect(await s.compareAndSet('lease', 'mine', 'done', 60)).toBe(false);
+      expect(await s.get('lease')).toBeUndefined();
+      await s.set('lease', 'mine', 1);
+      expect(await s.compareAndSet('lease', 'theirs', 'done', 60)).toBe(false);
+      const results = await Promise.all(Array.from({ length: 10 }, () => s.compareAndSet('lease', 'mine', 'done', 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await s.get('lease')).toBe('done');
+      // the lease's one second became the final value's minute
+      await h.advance(2);
+      expect(await s.get('lease')).toBe('done');
+      expect(await s.ttl('lease')).toBeGreaterThan(50);
+      await expect(s.compareAndSet('lease', 'done', 'x', 0)).rejects.toThrow(/ttl/);
+    });
+
     test('sets: members accumulate, TTL only grows, takeSet empties atomically', async () => {
       await s.addToSet('grant', 'a', 60);
       await s.addToSet('grant', 'b', 1);

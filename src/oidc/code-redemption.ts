@@ -1,0 +1,108 @@
+// An authorization code is spent when its tokens are released, not when the engine starts redeeming it.
+// node-oidc-provider consumes the code first and then writes the access token; when the store fails in
+// between (a Redis failover), the answer is a 503, yet a code marked consumed would make the client's
+// retry an invalid_grant: a login lost. So, at the token endpoint, consuming takes a short lease on the
+// code's marker ("pending:<id>"); only when the whole token response is ready does the lease turn into
+// "issued" (compare-and-set, acknowledged by the replicas), and only then is the response released.
+// - A lease cut off by an outage expires and the code can be redeemed again.
+// - A second redemption while the lease is held is told to try again and marks the lease "contested": its
+//   holder then releases nothing and revokes the grant, as for any reuse (RFC 6749 4.1.2, 10.5).
+// - A code found "issued" is a reuse: the grant and its tokens are revoked.
+// Only the holder of the lease can turn it into "issued", so a code's tokens are released once at most.
+import { randomUUID } from 'node:crypto';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Store, StoreUnavailableError } from '../store/store.ts';
+
+/** Longer than a healthy token request (store commands, WAIT, the ID token signature) ever takes. */
+export const REDEMPTION_LEASE_SECONDS = 10;
+
+const ISSUED = 'issued:';
+const PENDING = 'pending:';
+const CONTESTED = 'contested:';
+
+/** Another redemption of the code holds its lease (a client's duplicate request, or one an outage cut off):
+ * trying again succeeds once that lease has run out, or is refused as a reuse once its tokens are out. */
+export class RedemptionUnderWay extends StoreUnavailableError {
+  override name = 'RedemptionUnderWay';
+}
+
+/** The time the code's tokens were released, from its marker; undefined while it is unspent or leased. */
+export function issuedAt(marker: string | undefined): number | undefined {
+  return marker?.startsWith(ISSUED) ? Number(marker.slice(ISSUED.length)) : undefined;
+}
+
+type Finish = () => Promise<void>;
+type State = { codeRedemptions?: Finish[] };
+
+/** The engine's token request under way, when consume() runs inside one (its AsyncLocalStorage context). */
+function tokenRequest(): KoaContextWithOIDC | undefined {
+  const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+  return ctx?.oidc?.route === 'token' ? ctx : undefined;
+}
+
+const epoch = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Spend a code: outside a token request at once; inside one, a lease turned into "issued" by
+ * releaseOnceSpent() just before the response leaves. False when the code was already spent (a reuse: the
+ * caller revokes); throws RedemptionUnderWay when another request holds its lease. `revoke` withdraws the
+ * grant when this request's own lease is contested.
+ */
+export async function spendCode(
+  store: Store,
+  marker: string,
+  codeExp: number | undefined,
+  revoke: () => Promise<void>,
+): Promise<boolean> {
+  const lifetime = Math.max(1, (codeExp ?? epoch() + 1) - epoch());
+  const ctx = tokenRequest();
+  if (!ctx) return store.setIfAbsent(marker, `${ISSUED}${epoch()}`, lifetime);
+  const id = randomUUID();
+  if (!(await store.setIfAbsent(marker, `${PENDING}${id}`, REDEMPTION_LEASE_SECONDS))) {
+    const held = await store.get(marker);
+    if (held?.startsWith(PENDING)) {
+      const contested = `${CONTESTED}${held.slice(PENDING.length)}`;
+      if (await store.compareAndSet(marker, held, contested, REDEMPTION_LEASE_SECONDS))
+        throw new RedemptionUnderWay('this code is being redeemed by another request');
+      if (issuedAt(await store.get(marker)) !== undefined) return false;
+    }
+    if (held?.startsWith(CONTESTED)) throw new RedemptionUnderWay('this code is being redeemed by another request');
+    return false;
+  }
+  const state = ctx.state as State;
+  state.codeRedemptions ??= [];
+  state.codeRedemptions.push(async () => {
+    if (await store.compareAndSet(marker, `${PENDING}${id}`, `${ISSUED}${epoch()}`, lifetime)) return;
+    if ((await store.get(marker)) === `${CONTESTED}${id}`) {
+      await revoke();
+      throw new errors.InvalidGrant('authorization code redeemed more than once');
+    }
+    throw new RedemptionUnderWay('the lease on this code ran out before its tokens were released');
+  });
+  return true;
+}
+
+/**
+ * Engine middleware: a token response that spent a code leaves only once the code is marked issued. When
+ * that fails the tokens are withheld: a contested lease is answered invalid_grant, anything else as a store
+ * outage (src/web/store-outage.ts reads ctx.state.storeOutage) so that the client may try again. Registered
+ * inside that outage guard.
+ */
+export function releaseOnceSpent(engine: Provider): void {
+  engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    const finishes = (ctx.state as State).codeRedemptions;
+    if (!finishes?.length || ctx.status !== 200) return;
+    try {
+      for (const finish of finishes) await finish();
+    } catch (err) {
+      engine.emit('grant.error', ctx, err);
+      if (!(err instanceof errors.OIDCProviderError)) {
+        ctx.state.storeOutage = err;
+        return;
+      }
+      ctx.status = err.statusCode;
+      ctx.body = { error: err.error, error_description: err.error_description };
+    }
+  });
+}
