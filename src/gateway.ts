@@ -32,6 +32,7 @@ import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
+import { engineLogins } from './web/limited-login.ts';
 import { demoRoutes } from './web/demo.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
@@ -208,7 +209,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const routers = [
     jwksRoutes(keys.ring),
-    rateLimitRoutes({ store, audit, logger, limits: config.limits }),
+    rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine) }),
     loginRoutes({ engine, flow, logger }),
   ];
   const demoClient = config.demo.enabled

@@ -105,6 +105,9 @@ export const limitsSchema = z.strictObject({
   interaction: z.number().int().min(1).max(1_000_000).default(900),
   /** provider callbacks (/broker/callback/...) per address and window */
   callback: z.number().int().min(1).max(1_000_000).default(300),
+  /** ways back to the service (a login's abort and the resume carrying its OAuth error) per address and
+   * window beyond the bucket of their route: a limited user can still end the login at the service */
+  way_back: z.number().int().min(1).max(1_000_000).default(100),
   /** provider round trips one login may start (choosing again, reloading the provider start) */
   provider_starts: z.number().int().min(1).max(20).default(5),
 });

@@ -10,6 +10,13 @@ export const ENDINGS: Record<EndReason, { error: string; description: string }> 
   interrupted: { error: 'access_denied', description: 'the login was interrupted: a step was reloaded or sent again' },
   too_many_starts: { error: 'access_denied', description: 'authentication was started too many times in this login' },
   unavailable: { error: 'temporarily_unavailable', description: 'the login service is temporarily unavailable' },
+  // the per-address limit sheds load for a window (Retry-After), nothing the user did is refused for good:
+  // RFC 6749 4.1.2.1's temporarily_unavailable (temporary overloading) tells the service to offer a later
+  // try, where access_denied would read as a final refusal of this user
+  rate_limited: {
+    error: 'temporarily_unavailable',
+    description: 'too many requests came from the user address; the login may be tried again later',
+  },
 };
 
 /** The engine's result that ends a login with an OAuth error. */

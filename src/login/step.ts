@@ -56,7 +56,7 @@ export type Problem =
   | 'unavailable';
 
 /** Why the user ends a login from a page of ours (./ending.ts maps each to an OAuth error). */
-export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable';
+export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable' | 'rate_limited';
 
 export type Outcome =
   /** on to the provider (or back to the hand-back): a redirect or an auto-submitting form */

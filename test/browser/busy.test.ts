@@ -1,8 +1,10 @@
 // The gateway refusing a browser that sends too many requests (the abuse limits, src/web/rate-limit.ts):
-// a page in the browser's language in the same accessible frame, with Retry-After, never a crash.
+// a page in the browser's language in the same accessible frame, with Retry-After, never a crash; inside a
+// login, the way back to the service (which hears temporarily_unavailable) and the login's reference.
 import { jest } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { axeViolations, launchChromium, openPage } from '../support/chromium.ts';
+import { runCli } from '../e2e/demo-suite.ts';
 import { startDemo, type Demo } from './demo-process.ts';
 
 // a real browser under a shared, busy CI machine: axe-core alone takes seconds per page
@@ -22,7 +24,7 @@ afterAll(async () => {
   await demo?.stop();
 });
 
-test('rate-limited: a page in the browser language with the same frame, Retry-After, no accessibility violation', async () => {
+test('rate-limited mid-login: a page in the browser language with the same frame, Retry-After, the way back and the reference, no accessibility violation', async () => {
   const { context, page, problems } = await openPage(browser, demo.base, { locale: 'ru-RU' });
   await page.goto(`${demo.base}/demo/login`);
   const selection = page.url();
@@ -34,9 +36,21 @@ test('rate-limited: a page in the browser language with the same frame, Retry-Af
   expect(await page.getAttribute('html', 'lang')).toBe('ru');
   expect(await page.textContent('p.error')).toContain('С вашего адреса поступило слишком много запросов');
   expect(await page.isVisible('footer')).toBe(true);
+  // the login's reference: the start of its id, which is in the page's path
+  const reference = (await page.textContent('.reference code'))!;
+  expect(reference).toBe(new URL(selection).pathname.split('/').pop()!.slice(0, 10));
+  expect(await page.textContent('form[action$="/abort"] button')).toBe('Вернуться в э-услугу');
   expect(await axeViolations(page)).toEqual([]);
   expect(problems.console).toEqual([]);
   expect(problems.failedRequests).toEqual([]);
   expect(problems.foreignRequests).toEqual([]);
+  // the way back is itself a login page, over the spent limit: it has a bucket of its own
+  await page.click('form[action$="/abort"] button');
+  await page.waitForURL(/\/demo\/callback/);
+  expect(new URL(page.url()).searchParams.get('error')).toBe('temporarily_unavailable');
+  const found = await runCli(['audit', 'query', 'var/audit', '--correlation', reference], demo.cwd);
+  expect(found.code).toBe(0);
+  expect(found.output).toContain('rate_limited');
+  expect(found.output).toContain('verification_error');
   await context.close();
 });
