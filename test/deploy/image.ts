@@ -8,6 +8,7 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  lchownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -16,6 +17,7 @@ import {
   rmSync,
   rmdirSync,
   statSync,
+  unlinkSync,
 } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
@@ -89,12 +91,19 @@ function copyProductionModules(context: string, stages: Stage[], step: Instructi
   link(dirname(modules), packages, dirname(target));
 }
 
+/** A file about to be written in the layer is replaced, never written through: it may be a hard link into
+ * the repository's node_modules. */
+function replace(path: string) {
+  if (existsSync(path) && !statSync(path).isDirectory()) unlinkSync(path);
+}
+
 /** COPY from the build context: files and directory contents, root-owned unless --chown says otherwise. */
 function copyFromContext(context: string, layer: string, step: Instruction, workdir: string) {
   const ignored = dockerignore(context);
   const sources = step.args.slice(0, -1).map((s) => literal(step, s));
   const dest = literal(step, step.args.at(-1)!);
   const target = posix.resolve(workdir, dest);
+  const copied: string[] = [];
   for (const source of sources) {
     const path = relative(context, resolve(context, source));
     if (
@@ -107,17 +116,25 @@ function copyFromContext(context: string, layer: string, step: Instruction, work
       throw new UnsupportedDockerfile(`Dockerfile:${step.line}: COPY ${source}: not a plain path in the build context`);
     const from = join(context, path);
     if (statSync(from).isDirectory())
-      cpSync(from, join(layer, target), { recursive: true, filter: (p) => !ignored(relative(context, p)) });
+      cpSync(from, join(layer, target), {
+        recursive: true,
+        filter: (src, to) => {
+          if (ignored(relative(context, src))) return false;
+          replace(to);
+          copied.push(to);
+          return true;
+        },
+      });
     else {
       const to = dest.endsWith('/') || sources.length > 1 ? join(layer, target, basename(from)) : join(layer, target);
       mkdirSync(dirname(to), { recursive: true });
+      replace(to);
       copyFileSync(from, to);
+      copied.push(to);
     }
   }
-  if (step.flags.chown) {
-    const { uid, gid } = resolveUser(layer, literal(step, step.flags.chown));
-    execFileSync('chown', ['-R', `${uid}:${gid}`, join(layer, target)]);
-  }
+  const { uid, gid } = step.flags.chown ? resolveUser(layer, literal(step, step.flags.chown)) : { uid: 0, gid: 0 };
+  for (const path of copied) lchownSync(path, uid, gid);
 }
 
 /** RUN in the emulated root as the current USER; its writes become part of the layer. */
@@ -137,7 +154,7 @@ function run(layer: string, dir: string, step: Instruction, config: ImageConfig)
     // top-level directories the step left alone are no part of its layer
     for (const name of readdirSync(newLayer))
       if (!readdirSync(join(newLayer, name)).length) rmdirSync(join(newLayer, name));
-    execFileSync('cp', ['-a', `${newLayer}/.`, layer]);
+    execFileSync('cp', ['-a', '--remove-destination', `${newLayer}/.`, layer]);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     rmSync(newLayer, { recursive: true, force: true });
