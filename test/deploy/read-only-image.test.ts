@@ -1,5 +1,5 @@
 // The Dockerfile's promises, kept without a Docker engine: the image built from the Dockerfile as written
-// (image.ts) runs as `docker run --read-only --tmpfs /tmp --init` would run it (container.ts, rootfs.ts):
+// (image.ts) runs as `docker run --read-only --tmpfs /tmp` would run it (container.ts, rootfs.ts):
 // as uid 1000 without capabilities, on a read-only root where only /tmp and the VOLUME are writable. Its
 // own command (the demo configuration under NODE_ENV=production) serves, answers the HEALTHCHECK as
 // written, completes a login and stops cleanly on SIGTERM; so does `start --workers 2` on Redis with a
