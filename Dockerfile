@@ -9,7 +9,8 @@
 #
 # The only paths it writes are under /app/var (token signing keys var/keys, the audit log var/audit, its
 # keys and file witness var/audit-key, the demo's generated material var/dev): one volume, or one per
-# path (docs/deploy.md: a shared keys volume, an audit volume per instance).
+# path (docs/deploy.md: a shared keys volume, an audit volume per instance). test/deploy/read-only-image.test.ts
+# builds and runs this file without a Docker engine (docs/deploy.md: How the image is verified).
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -34,7 +35,8 @@ EXPOSE 3000
 ENV VPM_HOST=0.0.0.0
 # VPM_CONFIG names the configuration file (mount your own; config/demo.yaml is for development only)
 ENV VPM_CONFIG=/app/config/demo.yaml
-# liveness only; a load balancer asks /readyz (store, keys, audit log, shutdown) before sending logins
+# liveness only, on $PORT (3000 without it); a load balancer asks /readyz (store, keys, audit log, shutdown)
+# before sending logins
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "bin/vpm-gateway.js"]
 # SIGTERM (docker stop) drains every worker: give it more than server.shutdown_timeout (docker stop -t 15)

@@ -8,15 +8,17 @@ export const root = resolve(import.meta.dirname, '../..');
 export const NODE = join(root, 'node_modules/.bin/node');
 export const MAIN = join(root, 'src/cli/main.ts');
 
-/** `node src/cli/main.ts <args>` as a child process, its output collected. */
+/** `node src/cli/main.ts <args>` (or `command`, such as a container's, then `args`) as a child process, its
+ * output collected. */
 export class GatewayProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly closed: Promise<void>;
 
-  constructor(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
-    this.child = spawn(NODE, [MAIN, ...args], {
+  constructor(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; command?: string[] }) {
+    const [program, ...before] = options.command ?? [NODE, MAIN];
+    this.child = spawn(program!, [...before, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
