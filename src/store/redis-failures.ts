@@ -32,9 +32,18 @@ export function isAuthRefusal(err: unknown): boolean {
   return AUTH_REFUSED.test(String((err as Error)?.message));
 }
 
-/** Whether `err` is ioredis giving up on a command for want of a connection (the cause is elsewhere). */
-export function isGenericFailure(err: unknown): boolean {
-  return GENERIC.test(String((err as Error)?.message));
+/**
+ * Why a command failed, for the store's outage error: the connection failure behind ioredis's generic
+ * words when one was seen since the last ready connection (`lastFailure`), else its own words.
+ */
+export function commandFailure(err: unknown, lastFailure: unknown, neverConnected: boolean): string {
+  const message = String((err as Error)?.message);
+  if (isAuthRefusal(err)) return describeRedisFailure(err);
+  if (GENERIC.test(message) && lastFailure !== undefined) return describeRedisFailure(lastFailure, neverConnected);
+  // a connection closed cleanly (by the server, a proxy) leaves no error behind: ioredis is reconnecting
+  if (/^(Stream isn't writeable|Connection is closed)/.test(message))
+    return 'no connection at the moment (reconnecting)';
+  return short(message);
 }
 
 /**

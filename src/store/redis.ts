@@ -7,7 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
 import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
-import { describeRedisFailure, isAuthRefusal, isGenericFailure } from './redis-failures.ts';
+import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
 export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
@@ -64,11 +64,7 @@ export class RedisStore implements Store {
     const refused = isAuthRefusal(e);
     if (!refused && e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return err;
     // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
-    const why = refused
-      ? describeRedisFailure(e)
-      : isGenericFailure(e) && this.lastFailure !== undefined
-        ? describeRedisFailure(this.lastFailure, !this.everReady)
-        : String(e?.message).slice(0, 80);
+    const why = commandFailure(e, this.lastFailure, !this.everReady);
     return new StoreUnavailableError(`redis (${this.mode}) unavailable: ${why}`, { cause: err });
   }
 

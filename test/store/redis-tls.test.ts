@@ -17,7 +17,8 @@ import { runCli } from '../support/cli.ts';
 import { CLI, NODE } from '../e2e/demo-suite.ts';
 import { storeConformance } from './conformance.ts';
 import { redisHarness } from './redis-harness.ts';
-import { RedisFleet, type RedisProcess } from './redis-processes.ts';
+import { RedisFleet, type RedisProcess, until } from './redis-processes.ts';
+import type { Redis } from 'ioredis';
 
 const fleet = new RedisFleet();
 const PASSWORD = `gw-${randomBytes(12).toString('hex')}`;
@@ -131,6 +132,36 @@ describe('mutual TLS: store.cert and store.key', () => {
       expect((await claimsOf(rp, login, login.callback!)).personal_code).toBeDefined();
     } finally {
       await gw.close();
+    }
+  });
+
+  test('a password changed on the server: an outage naming WRONGPASS once the connection is made again; over when it is put back', async () => {
+    const options = { ...store(), prefix: `${PREFIX}p${randomBytes(4).toString('hex')}:` };
+    const gateway = new RedisStore(options);
+    const operator = new RedisStore(options);
+    const failure = () =>
+      gateway.get('k').then(
+        () => '',
+        (err: Error) => `${err.name}: ${err.message}`,
+      );
+    try {
+      await gateway.set('k', 'v', 60);
+      await operator.client.config('SET', 'requirepass', 'another-password');
+      try {
+        // Redis keeps connections that authenticated before the change: the gateway's is cut, so it reconnects
+        await (operator.client as Redis).client('KILL', 'ID', String(await (gateway.client as Redis).client('ID')));
+        // between the cut and the refused reconnection commands meet no connection at all
+        await until(async () => (await failure()).includes('WRONGPASS'), 'the reconnection refused');
+        expect(await failure()).toBe(
+          'StoreUnavailableError: redis (standalone) unavailable: Redis refused the user name or password (WRONGPASS)',
+        );
+      } finally {
+        await operator.client.config('SET', 'requirepass', PASSWORD);
+      }
+      await until(async () => (await gateway.get('k').catch(() => undefined)) === 'v', 'the store back');
+    } finally {
+      await gateway.close();
+      await operator.close();
     }
   });
 });
