@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store/store.ts';
+import { isStoreUnavailable, type Store } from '../store/store.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { announce, disagreeing, withdraw } from './agreement.ts';
 import { AgreementWatch, judge, type KeyAgreement } from './agreement-verdict.ts';
@@ -54,6 +54,8 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
       logger,
     });
   } catch (err) {
+    // a store that cannot be reached says so itself (keys.source: store), like every other start on it
+    if (isStoreUnavailable(err)) throw err;
     if (err instanceof NoKeySet)
       throw refuse(
         config,

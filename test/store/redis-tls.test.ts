@@ -169,7 +169,7 @@ describe('mutual TLS: store.cert and store.key', () => {
 describe('a start that cannot use the store is refused with one line', () => {
   let n = 0;
   /** A production configuration (TLS and a password, as production requires) with its key set made. */
-  async function productionFile(store: Record<string, unknown>): Promise<string> {
+  async function productionFile(store: Record<string, unknown>, source: 'dir' | 'store' = 'dir'): Promise<string> {
     n += 1;
     const file = join(fleet.dir, `refused-${n}.yaml`);
     writeFileSync(
@@ -180,14 +180,15 @@ describe('a start that cannot use the store is refused with one line', () => {
         port: 0,
         proxy: ['10.0.0.0/8'],
         log_level: 'error',
-        keys: { dir: join(fleet.dir, `refused-keys-${n}`) },
+        keys: { source, dir: join(fleet.dir, `refused-keys-${n}`) },
         audit: { dir: join(fleet.dir, `audit-${n}`), signing_key: join(fleet.dir, `audit-key-${n}`, 'checkpoint.pem') },
         clients: [{ client_id: 'svc', client_secret: RP_SECRET, redirect_uris: [RP_REDIRECT] }],
         providers: [],
         store: { type: 'redis', prefix: PREFIX, ...store },
       }),
     );
-    expect((await runCli(['keys', 'init', '--config', file])).code).toBe(0);
+    // with keys.source: store the key set would be in the store that cannot be reached
+    if (source === 'dir') expect((await runCli(['keys', 'init', '--config', file])).code).toBe(0);
     return file;
   }
 
@@ -224,8 +225,8 @@ describe('a start that cannot use the store is refused with one line', () => {
     expect(start.stderr).not.toContain(PASSWORD);
   });
 
-  test('the command ends by itself: exit 1, no stack trace, no password', async () => {
-    const file = await productionFile({ url: aclUrl(), ca: files.otherCa });
+  test('the process ends by itself: exit 1, no stack trace, no password (keys.source: store, read first)', async () => {
+    const file = await productionFile({ url: aclUrl(), ca: files.otherCa }, 'store');
     const child = spawn(NODE, [CLI, 'start', '--config', file, '--workers', '1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
