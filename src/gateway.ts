@@ -38,6 +38,7 @@ import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
 import { meteredAdapter, meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
 import { readiness, type Readiness } from './ops/readiness.ts';
+import { KEY_SET_PHRASES } from './keys/agreement-verdict.ts';
 
 export interface Gateway {
   app: Express;
@@ -53,7 +54,8 @@ export interface Gateway {
   registry: LiveRegistry | undefined;
   /** Prometheus metrics, when `metrics` is configured (served by `start` on their own listener) */
   metrics: GatewayMetrics | undefined;
-  /** store reachable, signing keys loaded, audit log healthy, not shutting down (/readyz) */
+  /** store reachable, signing keys loaded and agreed with the other instances, audit log healthy, not
+   * shutting down (/readyz) */
   readiness(): Promise<Readiness>;
   /** token and cookie keys in use; `refresh()` is the periodic reload, now */
   keys: RunningKeys;
@@ -259,12 +261,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
 
   const running = keys;
+  metrics?.watchKeyAgreement(() => running.agreement());
   let stopping = false;
   const ready = () =>
     readiness({
       store: rawStore,
       audit: rawAudit,
       signingKeys: () => Object.keys(running.ring.view.signing).length,
+      keySet: () => KEY_SET_PHRASES[running.agreement().standing],
       stopping: () => stopping,
     });
   return {

@@ -60,7 +60,7 @@ function configOf(values: { config?: string | undefined }, io: Io): { path: stri
 async function withSource<T>(config: GatewayConfig, fn: (source: KeySource) => Promise<T>): Promise<T> {
   // the schema allows keys.source store only with a Redis store
   if (config.keys.source !== 'store' || config.store.type !== 'redis') return fn(dirSource(config.keys.dir));
-  const store = new RedisStore({ url: config.store.url, prefix: config.store.prefix });
+  const store = new RedisStore(config.store);
   try {
     return await fn(storeSource(store));
   } finally {

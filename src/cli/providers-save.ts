@@ -31,8 +31,7 @@ export async function saveRecord(
   const logger = createLogger('warn', (line) => io.stderr(`${line}\n`));
   const held = existsSync(join(config.audit.dir, WRITER_LOCK_FILE));
   const audit: AuditLog | undefined = held ? undefined : await openAuditLog(config.audit, logger);
-  const store: Store | undefined =
-    config.store.type === 'redis' ? new RedisStore({ url: config.store.url, prefix: config.store.prefix }) : undefined;
+  const store: Store | undefined = config.store.type === 'redis' ? new RedisStore(config.store) : undefined;
   try {
     const path = writeRecord(registryDir(config), next);
     if (store) await publishRecord(store, next);

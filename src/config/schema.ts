@@ -62,6 +62,9 @@ const redisStoreSchema = z
     sentinel_password: secretSchema.optional(),
     /** CA certificate (PEM) of the Redis servers, for rediss; default: the system's CAs */
     ca: readableFile.optional(),
+    /** the gateway's client certificate and key (PEM), for servers that demand one (mutual TLS; both or neither) */
+    cert: readableFile.optional(),
+    key: readableFile.optional(),
     /** replicas that must hold a write before it counts (WAIT); default 1 with Sentinel, 0 otherwise */
     wait_replicas: z.number().int().min(0).max(5).optional(),
     wait_timeout_ms: z.number().int().min(10).max(5000).default(500),
@@ -70,13 +73,27 @@ const redisStoreSchema = z
   })
   .superRefine((store, ctx) => {
     let mode: string;
+    let tls: boolean;
     try {
-      mode = parseRedisUrl(store.url).mode;
+      ({ mode, tls } = parseRedisUrl(store.url));
     } catch (err) {
       // the message never quotes the URL: it may carry the password
       ctx.addIssue({ code: 'custom', path: ['url'], message: (err as Error).message });
       return;
     }
+    if ((store.cert === undefined) !== (store.key === undefined)) {
+      const missing = store.cert === undefined ? 'cert' : 'key';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `cert and key go together (mutual TLS); give ${missing} as well, or neither`,
+      });
+    }
+    // TLS settings with a plain redis:// URL would be ignored: the operator would believe the link encrypted
+    if (!tls)
+      for (const field of ['ca', 'cert', 'key'] as const)
+        if (store[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'needs a rediss:// url (TLS)' });
     if (mode === 'cluster' && (store.wait_replicas ?? 0) > 0)
       ctx.addIssue({
         code: 'custom',

@@ -2,7 +2,9 @@
 // loaded into one roster document, refreshed at every reload, and an entry not refreshed for `staleAfter`
 // seconds no longer counts (its instance has stopped). A relying party fetches the JWKS from whichever
 // instance its request reaches, so an instance whose keys differ from those of the running ones must not
-// start: tokens it signs would fail at relying parties served by the others, and theirs at its own.
+// start: tokens it signs would fail at relying parties served by the others, and theirs at its own. While
+// running, the same roster tells which side of a disagreement an instance is on (./agreement-verdict.ts):
+// each entry also says how new the set is and since when the instance runs it.
 // The roster is read, changed and written back: two instances writing at the same moment may drop one
 // entry until its next refresh, which only delays that instance's appearance by one reload.
 import type { Store } from '../store/store.ts';
@@ -13,6 +15,10 @@ export interface RosterEntry {
   digest: string;
   /** epoch seconds of its last refresh */
   seen: number;
+  /** how new the set is: the latest creation time (epoch seconds) of its keys */
+  generation?: number;
+  /** epoch seconds since which the instance runs this set */
+  since?: number;
 }
 
 export type Roster = Record<string, RosterEntry>;
@@ -31,6 +37,8 @@ async function readRoster(store: Store): Promise<Roster> {
 export interface Announcement {
   instance: string;
   digest: string;
+  generation: number;
+  since: number;
   now: number;
   staleAfter: number;
 }
@@ -41,11 +49,8 @@ export async function announce(store: Store, a: Announcement): Promise<Roster> {
   const others: Roster = {};
   for (const [id, entry] of Object.entries(roster))
     if (id !== a.instance && typeof entry?.digest === 'string' && a.now - entry.seen < a.staleAfter) others[id] = entry;
-  await store.set(
-    ROSTER_KEY,
-    JSON.stringify({ ...others, [a.instance]: { digest: a.digest, seen: a.now } }),
-    a.staleAfter,
-  );
+  const own: RosterEntry = { digest: a.digest, seen: a.now, generation: a.generation, since: a.since };
+  await store.set(ROSTER_KEY, JSON.stringify({ ...others, [a.instance]: own }), a.staleAfter);
   return others;
 }
 

@@ -11,6 +11,8 @@ import type { LoadedKeySet } from './key-dir.ts';
 export interface KeyView {
   /** the digest of the key set this view comes from (lifecycle.ts manifestDigest) */
   digest: string;
+  /** how new that set is: the latest creation time of its keys (epoch seconds; a rotation raises it) */
+  generation: number;
   /** epoch seconds this view was computed for */
   at: number;
   /** per algorithm: the key that signs now */
@@ -62,6 +64,7 @@ export function viewOf(set: LoadedKeySet, now: number, retireAfter: number, stat
     digest: staticCookies
       ? `${manifestDigest(set.manifest)}+cookie_keys:${cookieKeyId(staticCookies.join('\n'))}`
       : manifestDigest(set.manifest),
+    generation: Math.max(0, ...[...set.manifest.token, ...set.manifest.cookie].map((e) => e.created)),
     at: now,
     signing,
     verifying,

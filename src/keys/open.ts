@@ -1,12 +1,14 @@
 // The key set a starting instance runs with: read from `keys.dir` or the store (`keys.source`), created
 // there on first start outside production only (production never generates keys silently), checked
-// against what the other instances on the same store run, then reloaded every `keys.reload_interval` s.
+// against what the other instances on the same store run, then reloaded every `keys.reload_interval` s;
+// after each reload it is announced again and compared with the others' (./agreement-verdict.ts).
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store/store.ts';
+import { isStoreUnavailable, type Store } from '../store/store.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { announce, disagreeing, withdraw } from './agreement.ts';
+import { AgreementWatch, judge, type KeyAgreement } from './agreement-verdict.ts';
 import { keySource } from './key-source.ts';
 import { KeyRing, NoKeySet, type KeyView } from './key-ring.ts';
 import { initKeys, nowSeconds, retireAfter } from './key-set.ts';
@@ -15,8 +17,10 @@ export interface RunningKeys {
   ring: KeyRing;
   /** this instance's id in the store's roster */
   instance: string;
-  /** what the periodic reload does: reload the key set now and announce its digest */
+  /** what the periodic reload does: reload the key set now, announce it and compare it with the others' */
   refresh(): Promise<KeyView>;
+  /** whether the other live instances run the same key set, as of the last reload (readiness, metrics) */
+  agreement(): KeyAgreement;
   /** stop reloading and leave the roster */
   close(): Promise<void>;
 }
@@ -50,6 +54,8 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
       logger,
     });
   } catch (err) {
+    // a store that cannot be reached says so itself (keys.source: store), like every other start on it
+    if (isStoreUnavailable(err)) throw err;
     if (err instanceof NoKeySet)
       throw refuse(
         config,
@@ -59,7 +65,13 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
   }
   const instance = randomUUID();
   const staleAfter = STALE_INTERVALS * interval;
-  const others = await announce(deps.store, { instance, digest: ring.view.digest, now: nowSeconds(), staleAfter });
+  // since when this instance runs the set it announces: a disagreement counts once it outlasts a reload
+  let running = { digest: ring.view.digest, since: nowSeconds() };
+  const entry = (view: KeyView, now: number) => {
+    if (view.digest !== running.digest) running = { digest: view.digest, since: now };
+    return { instance, digest: view.digest, generation: view.generation, since: running.since, now, staleAfter };
+  };
+  const others = await announce(deps.store, entry(ring.view, nowSeconds()));
   const differ = disagreeing(others, ring.view.digest);
   if (differ.length) {
     await withdraw(deps.store, instance, nowSeconds(), staleAfter);
@@ -73,15 +85,12 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
     );
   }
   logger.info('key set loaded', { digest: ring.view.digest, instances: Object.keys(others).length + 1 });
+  const watch = new AgreementWatch(logger);
   const announceView = async (view: KeyView) => {
     try {
-      const now = await announce(deps.store, { instance, digest: view.digest, now: nowSeconds(), staleAfter });
-      const differing = disagreeing(now, view.digest);
-      if (differing.length)
-        logger.warn('running instances use different key sets', {
-          digest: view.digest,
-          others: differing.map(([, d]) => d),
-        });
+      const own = entry(view, nowSeconds());
+      const live = await announce(deps.store, own);
+      watch.update(judge({ ...own, seen: own.now }, live, own.now, interval), view.digest);
     } catch (err) {
       logger.error('key set announcement failed', { error: (err as Error).name, message: (err as Error).message });
     }
@@ -95,6 +104,7 @@ export async function openKeys(config: GatewayConfig, deps: { store: Store; logg
       await announceView(view);
       return view;
     },
+    agreement: () => watch.status,
     async close() {
       ring.stop();
       await withdraw(deps.store, instance, nowSeconds(), staleAfter).catch(() => undefined);

@@ -9,6 +9,7 @@ import { AuditUnavailableError } from '../audit/events.ts';
 import type { GatewayConfig } from '../config/load.ts';
 import { createGateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
+import { isStoreUnavailable } from '../store/store.ts';
 import { listen, listenMtls } from '../tls/listeners.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { listenMetrics } from './metered.ts';
@@ -50,9 +51,14 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   if (cluster.isWorker && config.metrics) new AggregatorRegistry();
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
-    // refuses insecure configuration (the VPM security levels) and an unwritable or locked audit log
+    // refuses insecure configuration (the VPM security levels), an unwritable or locked audit log, and a
+    // store it cannot use (a refused certificate or password: the message says which)
     gateway = await createGateway(config, { logger });
   } catch (err) {
+    if (isStoreUnavailable(err)) {
+      options.refused(`${config.path}: store: ${(err as Error).message}`);
+      return false;
+    }
     if (!(err instanceof SecurityCheckError || err instanceof AuditUnavailableError)) throw err;
     options.refused(`${config.path}: ${err.message}`);
     return false;

@@ -2,8 +2,9 @@
 // client ids only as configured (anything else is `unknown`), reasons and steps from closed vocabularies.
 // Login counters are read off the audit events (src/audit/events.ts), whose vocabulary is closed too, so
 // no personal code or free text can reach a label.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditEvent } from '../audit/events.ts';
+import type { KeyAgreement } from '../keys/agreement-verdict.ts';
 
 /** Why a login failed or an upstream round trip went wrong: OAuth error codes and the provider codes. */
 export const REASONS = new Set([
@@ -54,6 +55,7 @@ export class GatewayMetrics {
   readonly auditAppendSeconds: Histogram;
   readonly auditBatchSize: Histogram;
   readonly storeSeconds: Histogram<'op'>;
+  private keyAgreement: (() => KeyAgreement) | undefined;
 
   constructor(scope: MetricsScope) {
     this.providers = new Set(scope.providers);
@@ -118,6 +120,33 @@ export class GatewayMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers,
     });
+    // read at each scrape; with workers the primary shows the highest of their values
+    const agreement = () => this.keyAgreement?.();
+    new Gauge({
+      name: 'vpm_keys_disagreement',
+      help: 'Whether this instance is not ready because other instances run another key set (1) or not (0)',
+      aggregator: 'max',
+      registers,
+      collect() {
+        const status = agreement();
+        if (status) this.set(status.standing === 'ok' ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'vpm_keys_instances_differing',
+      help: 'Other live instances whose key set differs from this one (at the last reload; briefly so during a rotation)',
+      aggregator: 'max',
+      registers,
+      collect() {
+        const status = agreement();
+        if (status) this.set(status.differing);
+      },
+    });
+  }
+
+  /** Where the key-set agreement gauges read from (the gateway's running keys). */
+  watchKeyAgreement(read: () => KeyAgreement): void {
+    this.keyAgreement = read;
   }
 
   provider(id: unknown): string {

@@ -8,6 +8,8 @@ export interface ReadinessDeps {
   audit: AuditLog;
   /** the token signing keys loaded */
   signingKeys(): number;
+  /** `ok`, or why this instance's key set lost a disagreement with other instances (a fixed phrase) */
+  keySet(): string;
   /** true once a graceful shutdown has begun */
   stopping(): boolean;
   /** longest wait for the store's answer (default 1000 ms) */
@@ -16,7 +18,7 @@ export interface ReadinessDeps {
 
 export interface Readiness {
   ready: boolean;
-  checks: Record<'store' | 'keys' | 'audit' | 'shutdown', string>;
+  checks: Record<'store' | 'keys' | 'key_set' | 'audit' | 'shutdown', string>;
 }
 
 const PING_KEY = 'readyz:ping';
@@ -48,6 +50,7 @@ export async function readiness(deps: ReadinessDeps): Promise<Readiness> {
   const checks = {
     store: await pingStore(deps.store, deps.storeTimeoutMs ?? 1000),
     keys: deps.signingKeys() > 0 ? 'ok' : 'no signing keys loaded',
+    key_set: deps.keySet(),
     audit: auditCheck(deps.audit),
     shutdown: deps.stopping() ? 'shutting down' : 'ok',
   };

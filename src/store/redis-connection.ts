@@ -17,6 +17,9 @@ export interface RedisConnectionConfig {
   sentinel_password?: string | undefined;
   /** PEM file of the CA that signed the Redis servers' certificates (rediss); default: the system's */
   ca?: string | undefined;
+  /** PEM files of the gateway's client certificate and its key, for servers that demand one (mutual TLS) */
+  cert?: string | undefined;
+  key?: string | undefined;
   /** longest wait for one command's answer (a hung connection, a partition) */
   command_timeout_ms?: number | undefined;
   /** longest wait for a connection, also for the first one at startup */
@@ -31,7 +34,10 @@ const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, 1000
 
 function tlsOptions(config: RedisConnectionConfig, target: RedisTarget): ConnectionOptions | undefined {
   if (!target.tls) return undefined;
-  return config.ca ? { ca: readFileSync(config.ca) } : {};
+  return {
+    ...(config.ca ? { ca: readFileSync(config.ca) } : {}),
+    ...(config.cert && config.key ? { cert: readFileSync(config.cert), key: readFileSync(config.key) } : {}),
+  };
 }
 
 function commonOptions(config: RedisConnectionConfig, target: RedisTarget): RedisOptions {

@@ -7,6 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
 import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
+import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
 export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
@@ -33,20 +34,15 @@ type WithCompareAndSet = { compareAndSet(key: string, expected: string, value: s
 
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
 
-function outage(err: unknown, mode: RedisMode): unknown {
-  if (err instanceof StoreError) return err;
-  const e = err as Error;
-  if (e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return err;
-  // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
-  return new StoreUnavailableError(`redis (${mode}) unavailable: ${String(e?.message).slice(0, 80)}`, { cause: err });
-}
-
 export class RedisStore implements Store {
   readonly client: Redis | Cluster;
   readonly mode: RedisMode;
   private readonly prefix: string;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
+  /** the last connection failure since the last ready connection: what a generic command failure stands for */
+  private lastFailure: unknown;
+  private everReady = false;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -59,8 +55,27 @@ export class RedisStore implements Store {
     this.mode = mode;
     this.prefix = config.prefix;
     this.waitTimeoutMs = config.wait_timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS;
-    // errors surface on the commands that fail; an unhandled 'error' event would crash the process
-    client.on('error', () => {});
+    // errors surface on the commands that fail (named by outage()); an unhandled 'error' event would crash
+    // the process
+    client.on('error', (err) => {
+      this.lastFailure = err;
+    });
+    client.on('ready', () => {
+      this.lastFailure = undefined;
+      this.everReady = true;
+    });
+  }
+
+  /** A failed command as the store reports it: an outage (named by its cause where known), or the error as is. */
+  private outage(err: unknown): unknown {
+    if (err instanceof StoreError) return err;
+    const e = err as Error;
+    // a refused password is an outage for the requests that meet it: the operator fixes it, nothing else will
+    const refused = isAuthRefusal(e);
+    if (!refused && e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return err;
+    // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
+    const why = commandFailure(e, this.lastFailure, !this.everReady);
+    return new StoreUnavailableError(`redis (${this.mode}) unavailable: ${why}`, { cause: err });
   }
 
   /** Whether the client holds a ready connection now (readiness, tests). */
@@ -72,7 +87,7 @@ export class RedisStore implements Store {
     try {
       return await op(this.client);
     } catch (err) {
-      throw outage(err, this.mode);
+      throw this.outage(err);
     }
   }
 

@@ -30,6 +30,8 @@ export interface SecurityCheckInput {
   providers?: readonly ProviderEntry[];
   clients?: readonly unknown[];
   server?: unknown;
+  /** the store: a Redis store's `ca`, `cert` and `key` files are checked like every other certificate */
+  store?: unknown;
   security?: Partial<SecurityConfig>;
   /** the token signing keys (`*.jwk.json`); absent files are generated at start */
   keys?: { dir?: string };
@@ -99,6 +101,7 @@ export function checkSecurity(config: SecurityCheckInput, options: SecurityCheck
     checker.walk(client, ['clients', i], { legacy: false, upstream: false });
   }
   if (config.server !== undefined) checker.walk(config.server, ['server'], { legacy: false, upstream: false });
+  if (config.store !== undefined) checker.walk(config.store, ['store'], { legacy: false, upstream: false });
   if (loginListenerRequestsCertificate(config.server)) {
     checker.warning(
       ['server', 'tls'],

@@ -39,7 +39,7 @@ test('/healthz says alive and /readyz names every check', async () => {
   expect(ready.status).toBe(200);
   expect(await ready.json()).toEqual({
     status: 'ready',
-    checks: { store: 'ok', keys: 'ok', audit: 'ok', shutdown: 'ok' },
+    checks: { store: 'ok', keys: 'ok', key_set: 'ok', audit: 'ok', shutdown: 'ok' },
   });
 });
 
@@ -50,7 +50,7 @@ test('/readyz is 503 naming the store while it does not answer; /healthz stays 2
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({
       status: 'not ready',
-      checks: { store: 'no answer in time', keys: 'ok', audit: 'ok', shutdown: 'ok' },
+      checks: { store: 'no answer in time', keys: 'ok', key_set: 'ok', audit: 'ok', shutdown: 'ok' },
     });
     expect((await fetch(`${gw.issuer}/healthz`)).status).toBe(200);
   } finally {

@@ -1,6 +1,12 @@
 // store.url forms and their refusals: the three deployment forms parse, a bad URL is refused without
-// quoting it (it may carry the password), and production wants TLS and a password for every form.
+// quoting it (it may carry the password), TLS files need a rediss:// URL (a client certificate with its
+// key) and are checked like every certificate, and production wants TLS and a password for every form.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { storeSchema } from '../../src/config/schema.ts';
+import { checkSecurity } from '../../src/tls/security-checks.ts';
+import { createCa } from '../../src/tls/pki.ts';
 import { parseRedisUrl } from '../../src/store/redis-url.ts';
 import { productionProblems } from '../../src/config/production.ts';
 import type { GatewayConfig } from '../../src/config/load.ts';
@@ -47,6 +53,47 @@ test('wait_replicas is refused on Cluster, sentinel_password needs Sentinel', ()
   expect(cluster.error?.issues.map((i) => i.path.join('.'))).toEqual(['wait_replicas']);
   const plain = storeSchema.safeParse({ type: 'redis', url: 'redis://a:6379', sentinel_password: 'x' });
   expect(plain.error?.issues.map((i) => i.path.join('.'))).toEqual(['sentinel_password']);
+});
+
+describe('TLS files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-redis-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const pem = join(dir, 'any.pem');
+  writeFileSync(pem, 'not checked by the schema');
+  const issues = (store: Record<string, unknown>) =>
+    storeSchema.safeParse({ type: 'redis', ...store }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  test('ca, cert and key with a plain redis:// url are refused: the link would not be encrypted', () => {
+    expect(issues({ url: 'redis://:pw@a:6379', ca: pem, cert: pem, key: pem })).toEqual([
+      'ca: needs a rediss:// url (TLS)',
+      'cert: needs a rediss:// url (TLS)',
+      'key: needs a rediss:// url (TLS)',
+    ]);
+    expect(issues({ url: 'rediss://:pw@a:6379', ca: pem, cert: pem, key: pem })).toBeUndefined();
+  });
+
+  test('a client certificate goes with its key', () => {
+    expect(issues({ url: 'rediss://a:6379', cert: pem })).toEqual([
+      'key: cert and key go together (mutual TLS); give key as well, or neither',
+    ]);
+    expect(issues({ url: 'rediss://a:6379', key: pem })).toEqual([
+      'cert: cert and key go together (mutual TLS); give cert as well, or neither',
+    ]);
+  });
+
+  test('an expired store.ca is refused in production, as every certificate is', async () => {
+    const expired = await createCa({
+      commonName: 'Old Redis CA',
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2021-01-01T00:00:00Z'),
+    });
+    const ca = join(dir, 'old-ca.pem');
+    writeFileSync(ca, expired.cert);
+    const store = storeSchema.parse({ type: 'redis', url: 'rediss://:pw@a:6379', ca });
+    expect(checkSecurity({ production: true, store }).errors).toEqual([
+      'store.ca: certificate CN=Old Redis CA expired on 2021-01-01T00:00:00.000Z',
+    ]);
+  });
 });
 
 const production = (store: Record<string, unknown>) =>

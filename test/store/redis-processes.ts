@@ -2,8 +2,9 @@
 // own: a primary with replicas and three Sentinels, or a three-node Cluster. Waiting is always on a
 // condition (a PING answer, a promoted primary, cluster_state:ok), never on a fixed time.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,8 +13,16 @@ const run = promisify(execFile);
 
 /** One line command over plain RESP (no client library, so it also works while ioredis reconnects). */
 export function command(port: number, ...args: string[]): Promise<string | undefined> {
+  return exchange(net.connect({ port, host: '127.0.0.1' }), 'connect', args);
+}
+
+/** The same over TLS (`options`: the CA to trust, a client certificate for servers that want one). */
+export function tlsCommand(port: number, options: tls.ConnectionOptions, ...args: string[]) {
+  return exchange(tls.connect({ port, host: '127.0.0.1', ...options }), 'secureConnect', args);
+}
+
+function exchange(socket: net.Socket, ready: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
     let buffer = '';
     const done = (answer: string | undefined) => {
       socket.destroy();
@@ -21,7 +30,7 @@ export function command(port: number, ...args: string[]): Promise<string | undef
     };
     socket.setTimeout(1000, () => done(undefined));
     socket.on('error', () => done(undefined));
-    socket.on('connect', () =>
+    socket.on(ready, () =>
       socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`),
     );
     socket.on('data', (chunk) => {
@@ -75,14 +84,17 @@ export class RedisProcess {
   child: ChildProcess | undefined;
   readonly port: number;
   private readonly args: string[];
-  constructor(port: number, args: string[]) {
+  private readonly ping: () => Promise<string | undefined>;
+  constructor(port: number, args: string[], ping = () => command(port, 'PING')) {
     this.port = port;
     this.args = args;
+    this.ping = ping;
   }
 
   async start(): Promise<this> {
     this.child = spawn('redis-server', this.args, { stdio: 'ignore' });
-    await until(async () => (await command(this.port, 'PING'))?.startsWith('+PONG') ?? false, `redis on ${this.port}`);
+    // a server with a password answers NOAUTH: it is up all the same
+    await until(async () => /^(\+PONG|-NOAUTH)/.test((await this.ping()) ?? ''), `redis on ${this.port}`);
     return this;
   }
 
@@ -101,15 +113,45 @@ export class RedisFleet {
   readonly dir = mkdtempSync(join(tmpdir(), 'vpm-redis-'));
   readonly processes: RedisProcess[] = [];
 
-  private dataArgs(port: number, extra: string[] = []): string[] {
+  /** `port`: the plain port (0: none), `name` the server's own files are named by */
+  private dataArgs(port: number, extra: string[] = [], name = port): string[] {
     return ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no']
-      .concat(['--dbfilename', `dump-${port}.rdb`])
+      .concat(['--dbfilename', `dump-${name}.rdb`])
       .concat(extra);
   }
 
   async server(extra: string[] = [], port?: number): Promise<RedisProcess> {
     const p = port ?? (await freePort());
     const process = await new RedisProcess(p, this.dataArgs(p, extra)).start();
+    this.processes.push(process);
+    return process;
+  }
+
+  /**
+   * A server reachable over TLS only (no plain port), with `files`' certificate and key. With `client` (a
+   * certificate signed by `files.ca`, which this fleet's readiness probe presents) every client must
+   * present one (mutual TLS). `extra`: more arguments (users, passwords).
+   */
+  async tlsServer(
+    files: { ca: string; cert: string; key: string },
+    options: { client?: { cert: string; key: string }; extra?: string[] } = {},
+  ): Promise<RedisProcess> {
+    const port = await freePort();
+    const { client, extra = [] } = options;
+    const args = this.dataArgs(
+      0,
+      [
+        ...['--tls-port', String(port), '--tls-cert-file', files.cert, '--tls-key-file', files.key],
+        ...['--tls-ca-cert-file', files.ca, '--tls-auth-clients', client ? 'yes' : 'no'],
+        ...extra,
+      ],
+      port,
+    );
+    const trust = {
+      ca: readFileSync(files.ca),
+      ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
+    };
+    const process = await new RedisProcess(port, args, () => tlsCommand(port, trust, 'PING')).start();
     this.processes.push(process);
     return process;
   }

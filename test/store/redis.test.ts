@@ -2,23 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from '../../src/store/redis.ts';
 import { storeConformance } from './conformance.ts';
+import { redisHarness } from './redis-harness.ts';
 
-storeConformance('redis', async () => {
-  const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
-  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-  const keys = () => store.client.keys(`${prefix}*`);
-  return {
-    store,
-    // Redis expires keys on its own clock; TTLs in the suite are one or two seconds
-    advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100)),
-    keys,
-    teardown: async () => {
-      const left = await keys();
-      if (left.length) await store.client.del(...left);
-      await store.close();
-    },
-  };
-});
+storeConformance('redis', async () => redisHarness({ url: process.env.VPM_TEST_REDIS_URL! }));
 
 test('keys carry the configured prefix', async () => {
   const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
