@@ -1,6 +1,5 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
-import { dirname, resolve } from 'node:path';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -16,7 +15,6 @@ import { openKeys, type RunningKeys } from './keys/open.ts';
 import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
-import { ProviderRegistry } from './onboarding/offers.ts';
 import { AdapterOpener } from './onboarding/adapters.ts';
 import { registryDir } from './onboarding/config.ts';
 import { LiveRegistry } from './onboarding/live.ts';
@@ -27,13 +25,14 @@ import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { createApp } from './web/app.ts';
-import { logoUrl, readLogo, type Logo } from './web/assets.ts';
+import { providerLogos } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
 import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { engineLogins } from './web/limited-login.ts';
-import { demoRoutes } from './web/demo.ts';
+import { demoRoutesOf } from './web/demo.ts';
+import { recordStart } from './onboarding/start-records.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
 import { meteredAdapter, meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
@@ -81,18 +80,16 @@ function openStore(config: GatewayConfig): Store {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
-  // the joining records, checked against the providers before anything is opened
-  const providerRegistry = ProviderRegistry.load(config);
-  // the security levels, production rules and each adapter kind's own rules: refuse before any
-  // key, log or connection is opened (the CLI ran the same checks already; direct callers may not have)
+  // the security levels, production rules, each adapter kind's own rules and the joining records checked
+  // against the providers: refuse before any key, log or connection is opened (the CLI ran the same
+  // checks already; direct callers may not have)
   const findings = await configFindings(config);
   for (const finding of findings.warnings) logger.warn('security check', { finding });
-  if (findings.errors.length) throw new SecurityCheckError(findings.errors);
-  // the providers' logos, relative to the configuration file: an unreadable one stops the start here
-  const logoOf = new Map<string, Logo>();
-  for (const [index, { config: entry }] of config.providers.entries())
-    if (entry.logo)
-      logoOf.set(entry.id, readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`));
+  if (findings.errors.length || !findings.registry) throw new SecurityCheckError(findings.errors);
+  const providerRegistry = findings.registry;
+  // every provider's logo is served, so one let in while running has its own at once; an unreadable one
+  // stops the start here
+  const { logos, urls: logoUrls } = providerLogos(config);
   const rawStore = options.store ?? openStore(config);
   const metrics = config.metrics
     ? new GatewayMetrics({
@@ -120,8 +117,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const baseUrl = config.issuer.replace(/\/$/, '');
 
   const adapters = new Map<string, ProviderAdapter>();
-  const logos: Logo[] = [];
-  const logoUrls = new Map<string, string>();
   const entries = new Map(config.providers.map((p) => [p.config.id, p]));
   const { production, keys: keyConfig } = config;
   const adapterDeps = (id: string) => {
@@ -137,11 +132,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     wrap: metrics ? (adapter) => meteredAdapter(adapter, metrics) : undefined,
     logger,
   });
-  // every provider's logo is served, so one let in while running has its own at once
-  for (const [id, image] of logoOf) {
-    logos.push(image);
-    logoUrls.set(id, logoUrl(image));
-  }
   const standings = providerRegistry.standings();
   for (const standing of standings) {
     // a suspended provider keeps its adapter, so resuming it needs no restart
@@ -157,24 +147,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const adapter = await factory.create(entry, adapterDeps(entry.id));
     adapters.set(entry.id, metrics ? meteredAdapter(adapter, metrics) : adapter);
   }
-  await audit.record({
-    type: 'config_loaded',
-    detail: {
-      digest: config.digest,
-      path: config.path,
-      providers: [...adapters.keys()],
-      clients: config.clients.map((c) => c.client_id),
-      production: config.production,
-    },
-  });
-  // the provider registry as this start sees it: each provider's stage and verdict, offered or not
-  for (const { provider, record, stage, revision, audience, unmet } of standings) {
-    const { type, kind, loa } = entries.get(provider)!.config;
-    const offered = audience !== 'none';
-    const reasons = unmet.map((reason) => `${record ? `${record}.yaml` : `providers[${provider}]`}: ${reason}`);
-    const detail = { provider, record: record ?? null, revision, type, kind, stage, loa, offered, audience, reasons };
-    await audit.record({ type: 'registry_change', providerId: provider, detail });
-  }
+  await recordStart(audit, config, [...adapters.keys()], standings);
 
   const open = new Set(adapters.keys());
   const policy = new ProviderPolicy(config.clients, providerRegistry.offered(open, logoUrls));
@@ -214,23 +187,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine) }),
     loginRoutes({ engine, flow, logger }),
   ];
-  const demoClient = config.demo.enabled
-    ? config.clients.find((c) => c.client_id === config.demo.client_id)
-    : undefined;
-  if (demoClient) {
-    routers.push(
-      demoRoutes({
-        issuer: config.issuer,
-        clientId: demoClient.client_id,
-        clientSecret: demoClient.client_secret ?? '',
-        redirectUri: demoClient.redirect_uris[0]!,
-        postLogoutRedirectUri: demoClient.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
-        store,
-        providers: policy.all().map(({ id, name }) => ({ id, name: name.en })),
-        serverCertificate: config.server?.tls?.cert,
-      }),
-    );
-  }
+  const demo = demoRoutesOf(config, store, policy);
+  if (demo) routers.push(demo);
   const mountPeers = config.demo.enabled && !config.production ? await demoPeers(config) : () => {};
   // the services' redirect URIs are fixed by the configuration: their origins are worked out once, the
   // providers' (which metadata may still teach) on every page

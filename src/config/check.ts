@@ -13,6 +13,8 @@ export interface Findings {
   /** the configuration must not run */
   errors: string[];
   warnings: string[];
+  /** the joining records as read for the check, when they are valid (the gateway runs with these) */
+  registry?: ProviderRegistry;
 }
 
 /** Everything beyond the schema: production rules, each adapter kind's own rules, key material and algorithms. */
@@ -32,14 +34,15 @@ export async function configFindings(config: GatewayConfig, options: SecurityChe
     }
   }
   // the joining records must validate and match the providers (src/onboarding): read, never written
+  let registry: ProviderRegistry | undefined;
   try {
-    ProviderRegistry.load(config);
+    registry = ProviderRegistry.load(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     errors.push(...err.problems);
   }
   const report = checkSecurity(config, options);
-  return { errors: [...errors, ...report.errors], warnings: report.warnings };
+  return { errors: [...errors, ...report.errors], warnings: report.warnings, ...(registry ? { registry } : {}) };
 }
 
 export interface FileCheck {

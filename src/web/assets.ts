@@ -3,7 +3,7 @@
 // 'self'. Each URL carries its content's hash, so browsers may keep a file for a year.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import express, { type Response, type Router } from 'express';
 
 interface Asset {
@@ -60,6 +60,23 @@ export function readLogo(id: string, file: string, configPath: string): Logo {
 export function logoUrl(logo: Logo): string {
   const ext = logo.asset.type === 'image/png' ? 'png' : 'svg';
   return `/assets/providers/${logo.id}.${ext}?v=${logo.asset.hash}`;
+}
+
+/** Every configured provider's logo (paths relative to the configuration file) and its URL by provider id;
+ * an unreadable one stops the start, naming its configuration path. */
+export function providerLogos(config: {
+  path: string;
+  providers: readonly { config: { id: string; logo?: string | undefined } }[];
+}): { logos: Logo[]; urls: Map<string, string> } {
+  const logos: Logo[] = [];
+  const urls = new Map<string, string>();
+  for (const [index, { config: entry }] of config.providers.entries()) {
+    if (!entry.logo) continue;
+    const logo = readLogo(entry.id, resolve(dirname(config.path), entry.logo), `providers[${index}].logo`);
+    logos.push(logo);
+    urls.set(entry.id, logoUrl(logo));
+  }
+  return { logos, urls };
 }
 
 function send(res: Response, found: Asset, version: unknown): void {

@@ -6,6 +6,8 @@ import express, { type Response, type Router } from 'express';
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Store } from '../store/store.ts';
+import type { GatewayConfig } from '../config/load.ts';
+import type { ProviderPolicy } from '../login/policy.ts';
 import { isUiLocale } from '../login/locale.ts';
 import { html, page, type Html } from './html.ts';
 
@@ -38,6 +40,27 @@ function backChannel(options: DemoOptions): Pick<oidc.DiscoveryRequestOptions, '
         typeof undiciFetch
       >[1]) as unknown as Promise<globalThis.Response>,
   };
+}
+
+/** The demo e-service's routes as the configuration asks for them (`demo`), or undefined when it is off. */
+export function demoRoutesOf(
+  config: GatewayConfig,
+  store: Store,
+  policy: Pick<ProviderPolicy, 'all'>,
+): Router | undefined {
+  const client = config.demo.enabled ? config.clients.find((c) => c.client_id === config.demo.client_id) : undefined;
+  if (!client) return undefined;
+  const baseUrl = config.issuer.replace(/\/$/, '');
+  return demoRoutes({
+    issuer: config.issuer,
+    clientId: client.client_id,
+    clientSecret: client.client_secret ?? '',
+    redirectUri: client.redirect_uris[0]!,
+    postLogoutRedirectUri: client.post_logout_redirect_uris[0] ?? `${baseUrl}/`,
+    store,
+    providers: policy.all().map(({ id, name }) => ({ id, name: name.en })),
+    serverCertificate: config.server?.tls?.cert,
+  });
 }
 
 const COOKIE = 'demo_rp';
