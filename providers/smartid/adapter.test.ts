@@ -5,13 +5,13 @@ import { BrokerError } from '../../src/login/broker.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
-import { brokerFor } from '../../test/support/broker.ts';
 import { readCertificates } from './adapter.ts';
 import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Harness, startHarness, walk, walkWeb2App } from './test-harness.ts';
+import { type Harness, startHarness, walk, walkWeb2App, withHarness } from './test-harness.ts';
+import { beginLogin, codeOf, loginAs } from './test-logins.ts';
 
 let ca: TestCa;
 beforeAll(async () => {
@@ -113,30 +113,9 @@ describe('Smart-ID end results and defects', () => {
   });
   afterAll(() => h.close());
 
-  const codeOf = (a: TestAccount) => ({
-    country: a.semanticsIdentifier.slice(3, 5),
-    code: a.semanticsIdentifier.slice(6),
-  });
-
-  async function login(
-    who: { country: string; code: string } | 'cancel',
-    phone?: PhoneAction,
-    acr?: 'high' | 'substantial',
-  ) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'uid-1',
-      clientId: 'vid-edeklaracijas',
-      providerId: h.adapter.id,
-      locale: 'en',
-      correlationId: 'corr-1',
-      acr,
-    });
-    const arrival = await walk(h, action, who, phone);
-    if (!('callback' in arrival)) return { arrival, t };
-    const outcome = await t.broker.complete(h.adapter.id, arrival.callback, 'GET').catch((e: unknown) => e);
-    return { arrival, outcome, t };
-  }
+  /** A login for the service named in the entry's service_names. */
+  const login = (who: { country: string; code: string } | 'cancel', phone?: PhoneAction) =>
+    loginAs(h, who, { clientId: 'vid-edeklaracijas', ...(phone ? { phone } : {}) });
 
   async function refusal(who: { country: string; code: string } | 'cancel', phone?: PhoneAction) {
     const { arrival, outcome } = await login(who, phone);
@@ -214,15 +193,7 @@ describe('Smart-ID end results and defects', () => {
   });
 
   test('the waiting page shows the code in the language chosen on it (Russian too), and works without scripts', async () => {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'lv',
-      correlationId: 'c',
-    });
-    const handle = new URL((action as { url: string }).url).searchParams.get('h')!;
+    const { handle } = await beginLogin(h, { locale: 'lv' });
     const base = `${h.origin}/providers/smartid`;
     const posted = await fetch(`${base}/login`, {
       method: 'POST',
@@ -254,28 +225,12 @@ describe('Smart-ID end results and defects', () => {
   });
 
   test('ADVANCED accepted where configured and asked: level substantial; clientAuth EKU of older certificates accepted', async () => {
-    const adv = await startHarness({ ca, accounts: [advanced], entry: { certificate_level: 'ADVANCED' } });
-    try {
-      const t = brokerFor(adv.adapter, { callbackUrl: adv.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-        acr: 'substantial',
-      });
-      const arrival = await walk(adv, action, codeOf(advanced));
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
-        identity: { loa: 'substantial' },
-      });
-    } finally {
-      await adv.close();
-    }
-    await expect(login(codeOf(clientAuth)).then((r) => r.outcome)).resolves.toMatchObject({
-      identity: { subject: clientAuth.semanticsIdentifier },
+    await withHarness({ ca, accounts: [advanced], entry: { certificate_level: 'ADVANCED' } }, async (adv) => {
+      const { outcome } = await loginAs(adv, codeOf(advanced), { acr: 'substantial' });
+      expect(outcome).toMatchObject({ identity: { loa: 'substantial' } });
     });
+    const older = await login(codeOf(clientAuth));
+    expect(older.outcome).toMatchObject({ identity: { subject: clientAuth.semanticsIdentifier } });
   });
 
   test.each(Object.entries(defects))(
@@ -295,71 +250,32 @@ describe('Smart-ID end results and defects', () => {
 
 describe('Smart-ID transport', () => {
   test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
-    const h = await startHarness({ ca, pin: 'wrong' });
-    try {
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'lv',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
+    await withHarness({ ca, pin: 'wrong' }, async (h) => {
+      const { arrival, outcome } = await loginAs(h, OK, { locale: 'lv' });
       expect('callback' in arrival && arrival.endPage).toContain('Radās tehniska kļūda');
-      if (!('callback' in arrival)) throw new Error('no callback');
-      const err = (await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e)) as BrokerError;
+      expect(outcome).toBeInstanceOf(BrokerError);
+      const err = outcome as BrokerError;
       expect([err.code, OAUTH_ERRORS[err.code]!.error]).toEqual(['temporarily_unavailable', 'temporarily_unavailable']);
       expect(err.detail).toContain('ERR_VPM_TLS_PIN_MISMATCH');
       expect(h.rp.api.sessions.size).toBe(0);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("at SK's certificate rotation both pinned leaves are accepted: the old one pinned first, the served one second", async () => {
-    const h = await startHarness({ ca, pin: 'rotation' });
-    try {
+    await withHarness({ ca, pin: 'rotation' }, async (h) => {
       expect(readCertificates(h.adapter.config.pinned_certificates[0]!)).toHaveLength(2);
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
-        identity: { subject: 'PNOLV-030303-10004' },
-      });
-    } finally {
-      await h.close();
-    }
+      const { outcome } = await loginAs(h, OK);
+      expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004' } });
+    });
   });
 
   test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
-    const h = await startHarness({ ca, maintenance: true });
-    try {
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
+    await withHarness({ ca, maintenance: true }, async (h) => {
+      const { arrival, outcome } = await loginAs(h, OK);
       expect('callback' in arrival && arrival.endPage).toContain('under maintenance');
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).rejects.toMatchObject({
-        code: 'temporarily_unavailable',
-        userInformed: true,
-      });
-    } finally {
-      await h.close();
-    }
+      expect(outcome).toBeInstanceOf(BrokerError);
+      expect(outcome).toMatchObject({ code: 'temporarily_unavailable', userInformed: true });
+    });
   });
 });
 
@@ -372,17 +288,8 @@ describe('Smart-ID Web2App (the app on this phone)', () => {
   afterAll(() => h.close());
 
   async function web2app(answer: 'confirm' | 'refuse', tamper?: (u: URL) => void) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'en',
-      correlationId: 'c',
-    });
-    const arrival = await walkWeb2App(h, action, answer, tamper);
-    if (!('callback' in arrival)) return { arrival };
-    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
+    const login = await beginLogin(h);
+    return login.end(await walkWeb2App(h, login.action, answer, tamper));
   }
 
   test('confirmed in the app: the device link verified by the app, the return checked, the holder logged in', async () => {
@@ -421,22 +328,8 @@ describe('Smart-ID RP API v2 (relying parties still on it)', () => {
   });
   afterAll(() => h.close());
 
-  async function v2(who: { country: string; code: string }) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'en',
-      correlationId: 'c',
-    });
-    const arrival = await walk(h, action, who);
-    if (!('callback' in arrival)) throw new Error('no callback');
-    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
-  }
-
   test('a v2 login: the SHA-512 hash signed with PKCS#1 v1.5 verifies against the kept random bytes', async () => {
-    const { outcome } = await v2(OK);
+    const { outcome } = await loginAs(h, OK);
     expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004', loa: 'high' } });
     const session = [...h.rp.api.sessions.values()].at(-1)!;
     expect(session.v2Hash).toBeDefined();
@@ -444,14 +337,11 @@ describe('Smart-ID RP API v2 (relying parties still on it)', () => {
   });
 
   test('v2: a bad signature is refused, a refusal is user_cancel', async () => {
-    await expect(
-      v2({ country: 'LV', code: forged.semanticsIdentifier.slice(6) }).then((r) => r.outcome),
-    ).resolves.toMatchObject({
+    const bad = await loginAs(h, codeOf(forged));
+    expect(bad.outcome).toMatchObject({
       code: 'invalid_response',
       detail: expect.stringContaining('signature does not verify'),
     });
-    await expect(v2({ country: 'LV', code: '030403-10016' }).then((r) => r.outcome)).resolves.toMatchObject({
-      code: 'user_cancel',
-    });
+    expect((await loginAs(h, { country: 'LV', code: '030403-10016' })).outcome).toMatchObject({ code: 'user_cancel' });
   });
 });
