@@ -1,16 +1,16 @@
 // The Smart-ID adapter against the test RP API over pinned TLS: the conformance run every adapter passes,
-// every end result (page and OAuth error), and every certificate or signature defect refused.
+// every end result (page and OAuth error), and every certificate or signature defect refused. The RP API's
+// transport and v2 are in transport.test.ts, the app on the same phone in web2app.test.ts.
 import { randomBytes } from 'node:crypto';
 import { BrokerError } from '../../src/login/broker.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
-import { readCertificates } from './adapter.ts';
 import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Harness, startHarness, walk, walkWeb2App, withHarness } from './test-harness.ts';
+import { type Harness, startHarness, walk, withHarness } from './test-harness.ts';
 import { beginLogin, codeOf, loginAs } from './test-logins.ts';
 
 let ca: TestCa;
@@ -245,103 +245,5 @@ describe('Smart-ID end results and defects', () => {
   test('nothing personal in the operator log', () => {
     const lines = h.logger.lines.join('\n');
     for (const code of ['030303-10004', '030403-10016', '30303039914']) expect(lines).not.toContain(code);
-  });
-});
-
-describe('Smart-ID transport', () => {
-  test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
-    await withHarness({ ca, pin: 'wrong' }, async (h) => {
-      const { arrival, outcome } = await loginAs(h, OK, { locale: 'lv' });
-      expect('callback' in arrival && arrival.endPage).toContain('Radās tehniska kļūda');
-      expect(outcome).toBeInstanceOf(BrokerError);
-      const err = outcome as BrokerError;
-      expect([err.code, OAUTH_ERRORS[err.code]!.error]).toEqual(['temporarily_unavailable', 'temporarily_unavailable']);
-      expect(err.detail).toContain('ERR_VPM_TLS_PIN_MISMATCH');
-      expect(h.rp.api.sessions.size).toBe(0);
-    });
-  });
-
-  test("at SK's certificate rotation both pinned leaves are accepted: the old one pinned first, the served one second", async () => {
-    await withHarness({ ca, pin: 'rotation' }, async (h) => {
-      expect(readCertificates(h.adapter.config.pinned_certificates[0]!)).toHaveLength(2);
-      const { outcome } = await loginAs(h, OK);
-      expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004' } });
-    });
-  });
-
-  test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
-    await withHarness({ ca, maintenance: true }, async (h) => {
-      const { arrival, outcome } = await loginAs(h, OK);
-      expect('callback' in arrival && arrival.endPage).toContain('under maintenance');
-      expect(outcome).toBeInstanceOf(BrokerError);
-      expect(outcome).toMatchObject({ code: 'temporarily_unavailable', userInformed: true });
-    });
-  });
-});
-
-describe('Smart-ID Web2App (the app on this phone)', () => {
-  let h: Harness;
-  const holder = person({ behaviour: 'phone', givenName: 'Līga', surname: 'Ozola' });
-  beforeAll(async () => {
-    h = await startHarness({ ca, accounts: [holder] });
-  });
-  afterAll(() => h.close());
-
-  async function web2app(answer: 'confirm' | 'refuse', tamper?: (u: URL) => void) {
-    const login = await beginLogin(h);
-    return login.end(await walkWeb2App(h, login.action, answer, tamper));
-  }
-
-  test('confirmed in the app: the device link verified by the app, the return checked, the holder logged in', async () => {
-    const { outcome } = await web2app('confirm');
-    expect(outcome).toMatchObject({ identity: { subject: holder.semanticsIdentifier, givenName: 'Līga' } });
-    const session = [...h.rp.api.sessions.values()].at(-1)!;
-    expect(session.flowType).toBe('Web2App');
-    expect(session.initialCallbackUrl).toMatch(new RegExp(`^${h.origin}/providers/smartid/return\\?h=`));
-  });
-
-  test('a return whose userChallengeVerifier is not the signed one is refused', async () => {
-    const { outcome } = await web2app('confirm', (u) => u.searchParams.set('userChallengeVerifier', 'A'.repeat(43)));
-    expect(outcome).toMatchObject({
-      code: 'invalid_response',
-      detail: expect.stringContaining('userChallengeVerifier'),
-    });
-  });
-
-  test('a return without the session secret digest is refused with a page, the login not completed', async () => {
-    const { arrival } = await web2app('confirm', (u) => u.searchParams.set('sessionSecretDigest', 'x'));
-    expect('page' in arrival && arrival.page.status).toBe(400);
-  });
-
-  test('refused in the app: user_cancel after the page saying so', async () => {
-    const { outcome, arrival } = await web2app('refuse');
-    expect(outcome).toMatchObject({ code: 'user_cancel', userInformed: true });
-    expect('callback' in arrival && arrival.endPage).toContain('You refused');
-  });
-});
-
-describe('Smart-ID RP API v2 (relying parties still on it)', () => {
-  let h: Harness;
-  const forged = person({ misbehave: 'bad_signature' });
-  beforeAll(async () => {
-    h = await startHarness({ ca, accounts: [...DEMO_ACCOUNTS, forged], v2: true });
-  });
-  afterAll(() => h.close());
-
-  test('a v2 login: the SHA-512 hash signed with PKCS#1 v1.5 verifies against the kept random bytes', async () => {
-    const { outcome } = await loginAs(h, OK);
-    expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004', loa: 'high' } });
-    const session = [...h.rp.api.sessions.values()].at(-1)!;
-    expect(session.v2Hash).toBeDefined();
-    expect(session.rpChallenge).toBe('');
-  });
-
-  test('v2: a bad signature is refused, a refusal is user_cancel', async () => {
-    const bad = await loginAs(h, codeOf(forged));
-    expect(bad.outcome).toMatchObject({
-      code: 'invalid_response',
-      detail: expect.stringContaining('signature does not verify'),
-    });
-    expect((await loginAs(h, { country: 'LV', code: '030403-10016' })).outcome).toMatchObject({ code: 'user_cancel' });
   });
 });
