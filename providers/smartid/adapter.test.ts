@@ -1,17 +1,17 @@
 // The Smart-ID adapter against the test RP API over pinned TLS: the conformance run every adapter passes,
-// every end result (page and OAuth error), and every certificate or signature defect refused.
+// every end result (page and OAuth error), and every certificate or signature defect refused. The RP API's
+// transport and v2 are in transport.test.ts, the app on the same phone in web2app.test.ts.
 import { randomBytes } from 'node:crypto';
 import { BrokerError } from '../../src/login/broker.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';
-import { brokerFor } from '../../test/support/broker.ts';
-import { readCertificates } from './adapter.ts';
 import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Harness, startHarness, walk, walkWeb2App } from './test-harness.ts';
+import { type Harness, startHarness, walk, withHarness } from './test-harness.ts';
+import { beginLogin, codeOf, loginAs } from './test-logins.ts';
 
 let ca: TestCa;
 beforeAll(async () => {
@@ -113,30 +113,9 @@ describe('Smart-ID end results and defects', () => {
   });
   afterAll(() => h.close());
 
-  const codeOf = (a: TestAccount) => ({
-    country: a.semanticsIdentifier.slice(3, 5),
-    code: a.semanticsIdentifier.slice(6),
-  });
-
-  async function login(
-    who: { country: string; code: string } | 'cancel',
-    phone?: PhoneAction,
-    acr?: 'high' | 'substantial',
-  ) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'uid-1',
-      clientId: 'vid-edeklaracijas',
-      providerId: h.adapter.id,
-      locale: 'en',
-      correlationId: 'corr-1',
-      acr,
-    });
-    const arrival = await walk(h, action, who, phone);
-    if (!('callback' in arrival)) return { arrival, t };
-    const outcome = await t.broker.complete(h.adapter.id, arrival.callback, 'GET').catch((e: unknown) => e);
-    return { arrival, outcome, t };
-  }
+  /** A login for the service named in the entry's service_names. */
+  const login = (who: { country: string; code: string } | 'cancel', phone?: PhoneAction) =>
+    loginAs(h, who, { clientId: 'vid-edeklaracijas', ...(phone ? { phone } : {}) });
 
   async function refusal(who: { country: string; code: string } | 'cancel', phone?: PhoneAction) {
     const { arrival, outcome } = await login(who, phone);
@@ -214,15 +193,7 @@ describe('Smart-ID end results and defects', () => {
   });
 
   test('the waiting page shows the code in the language chosen on it (Russian too), and works without scripts', async () => {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'lv',
-      correlationId: 'c',
-    });
-    const handle = new URL((action as { url: string }).url).searchParams.get('h')!;
+    const { handle } = await beginLogin(h, { locale: 'lv' });
     const base = `${h.origin}/providers/smartid`;
     const posted = await fetch(`${base}/login`, {
       method: 'POST',
@@ -254,28 +225,12 @@ describe('Smart-ID end results and defects', () => {
   });
 
   test('ADVANCED accepted where configured and asked: level substantial; clientAuth EKU of older certificates accepted', async () => {
-    const adv = await startHarness({ ca, accounts: [advanced], entry: { certificate_level: 'ADVANCED' } });
-    try {
-      const t = brokerFor(adv.adapter, { callbackUrl: adv.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-        acr: 'substantial',
-      });
-      const arrival = await walk(adv, action, codeOf(advanced));
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
-        identity: { loa: 'substantial' },
-      });
-    } finally {
-      await adv.close();
-    }
-    await expect(login(codeOf(clientAuth)).then((r) => r.outcome)).resolves.toMatchObject({
-      identity: { subject: clientAuth.semanticsIdentifier },
+    await withHarness({ ca, accounts: [advanced], entry: { certificate_level: 'ADVANCED' } }, async (adv) => {
+      const { outcome } = await loginAs(adv, codeOf(advanced), { acr: 'substantial' });
+      expect(outcome).toMatchObject({ identity: { loa: 'substantial' } });
     });
+    const older = await login(codeOf(clientAuth));
+    expect(older.outcome).toMatchObject({ identity: { subject: clientAuth.semanticsIdentifier } });
   });
 
   test.each(Object.entries(defects))(
@@ -290,168 +245,5 @@ describe('Smart-ID end results and defects', () => {
   test('nothing personal in the operator log', () => {
     const lines = h.logger.lines.join('\n');
     for (const code of ['030303-10004', '030403-10016', '30303039914']) expect(lines).not.toContain(code);
-  });
-});
-
-describe('Smart-ID transport', () => {
-  test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
-    const h = await startHarness({ ca, pin: 'wrong' });
-    try {
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'lv',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
-      expect('callback' in arrival && arrival.endPage).toContain('Radās tehniska kļūda');
-      if (!('callback' in arrival)) throw new Error('no callback');
-      const err = (await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e)) as BrokerError;
-      expect([err.code, OAUTH_ERRORS[err.code]!.error]).toEqual(['temporarily_unavailable', 'temporarily_unavailable']);
-      expect(err.detail).toContain('ERR_VPM_TLS_PIN_MISMATCH');
-      expect(h.rp.api.sessions.size).toBe(0);
-    } finally {
-      await h.close();
-    }
-  });
-
-  test("at SK's certificate rotation both pinned leaves are accepted: the old one pinned first, the served one second", async () => {
-    const h = await startHarness({ ca, pin: 'rotation' });
-    try {
-      expect(readCertificates(h.adapter.config.pinned_certificates[0]!)).toHaveLength(2);
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).resolves.toMatchObject({
-        identity: { subject: 'PNOLV-030303-10004' },
-      });
-    } finally {
-      await h.close();
-    }
-  });
-
-  test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
-    const h = await startHarness({ ca, maintenance: true });
-    try {
-      const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-      const { action } = await t.broker.begin({
-        uid: 'u',
-        clientId: 'c',
-        providerId: 'smartid',
-        locale: 'en',
-        correlationId: 'c',
-      });
-      const arrival = await walk(h, action, OK);
-      expect('callback' in arrival && arrival.endPage).toContain('under maintenance');
-      if (!('callback' in arrival)) throw new Error('no callback');
-      await expect(t.broker.complete('smartid', arrival.callback, 'GET')).rejects.toMatchObject({
-        code: 'temporarily_unavailable',
-        userInformed: true,
-      });
-    } finally {
-      await h.close();
-    }
-  });
-});
-
-describe('Smart-ID Web2App (the app on this phone)', () => {
-  let h: Harness;
-  const holder = person({ behaviour: 'phone', givenName: 'Līga', surname: 'Ozola' });
-  beforeAll(async () => {
-    h = await startHarness({ ca, accounts: [holder] });
-  });
-  afterAll(() => h.close());
-
-  async function web2app(answer: 'confirm' | 'refuse', tamper?: (u: URL) => void) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'en',
-      correlationId: 'c',
-    });
-    const arrival = await walkWeb2App(h, action, answer, tamper);
-    if (!('callback' in arrival)) return { arrival };
-    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
-  }
-
-  test('confirmed in the app: the device link verified by the app, the return checked, the holder logged in', async () => {
-    const { outcome } = await web2app('confirm');
-    expect(outcome).toMatchObject({ identity: { subject: holder.semanticsIdentifier, givenName: 'Līga' } });
-    const session = [...h.rp.api.sessions.values()].at(-1)!;
-    expect(session.flowType).toBe('Web2App');
-    expect(session.initialCallbackUrl).toMatch(new RegExp(`^${h.origin}/providers/smartid/return\\?h=`));
-  });
-
-  test('a return whose userChallengeVerifier is not the signed one is refused', async () => {
-    const { outcome } = await web2app('confirm', (u) => u.searchParams.set('userChallengeVerifier', 'A'.repeat(43)));
-    expect(outcome).toMatchObject({
-      code: 'invalid_response',
-      detail: expect.stringContaining('userChallengeVerifier'),
-    });
-  });
-
-  test('a return without the session secret digest is refused with a page, the login not completed', async () => {
-    const { arrival } = await web2app('confirm', (u) => u.searchParams.set('sessionSecretDigest', 'x'));
-    expect('page' in arrival && arrival.page.status).toBe(400);
-  });
-
-  test('refused in the app: user_cancel after the page saying so', async () => {
-    const { outcome, arrival } = await web2app('refuse');
-    expect(outcome).toMatchObject({ code: 'user_cancel', userInformed: true });
-    expect('callback' in arrival && arrival.endPage).toContain('You refused');
-  });
-});
-
-describe('Smart-ID RP API v2 (relying parties still on it)', () => {
-  let h: Harness;
-  const forged = person({ misbehave: 'bad_signature' });
-  beforeAll(async () => {
-    h = await startHarness({ ca, accounts: [...DEMO_ACCOUNTS, forged], v2: true });
-  });
-  afterAll(() => h.close());
-
-  async function v2(who: { country: string; code: string }) {
-    const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-    const { action } = await t.broker.begin({
-      uid: 'u',
-      clientId: 'c',
-      providerId: 'smartid',
-      locale: 'en',
-      correlationId: 'c',
-    });
-    const arrival = await walk(h, action, who);
-    if (!('callback' in arrival)) throw new Error('no callback');
-    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
-  }
-
-  test('a v2 login: the SHA-512 hash signed with PKCS#1 v1.5 verifies against the kept random bytes', async () => {
-    const { outcome } = await v2(OK);
-    expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004', loa: 'high' } });
-    const session = [...h.rp.api.sessions.values()].at(-1)!;
-    expect(session.v2Hash).toBeDefined();
-    expect(session.rpChallenge).toBe('');
-  });
-
-  test('v2: a bad signature is refused, a refusal is user_cancel', async () => {
-    await expect(
-      v2({ country: 'LV', code: forged.semanticsIdentifier.slice(6) }).then((r) => r.outcome),
-    ).resolves.toMatchObject({
-      code: 'invalid_response',
-      detail: expect.stringContaining('signature does not verify'),
-    });
-    await expect(v2({ country: 'LV', code: '030403-10016' }).then((r) => r.outcome)).resolves.toMatchObject({
-      code: 'user_cancel',
-    });
   });
 });

@@ -2,10 +2,10 @@
 // link (page data, the SVG's title, the text alternative), the test phone scans it and checks its
 // authCode and elapsedSeconds as the app does, and the answer is verified as a QR-flow ACSP_V2 signature.
 import { BrokerError } from '../../src/login/broker.ts';
-import { brokerFor } from '../../test/support/broker.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { follow, type Harness, startHarness, visit } from './test-harness.ts';
+import { beginLogin } from './test-logins.ts';
 
 const holder: TestAccount = {
   semanticsIdentifier: 'PNOLV-320000-10003',
@@ -23,16 +23,8 @@ afterAll(() => h.close());
 
 /** From the broker to the waiting page of a started QR login. */
 async function toQrPage() {
-  const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-  const { action } = await t.broker.begin({
-    uid: 'u',
-    clientId: 'c',
-    providerId: 'smartid',
-    locale: 'en',
-    correlationId: 'c',
-  });
-  if (action.type !== 'redirect') throw new Error('Smart-ID starts with a redirect');
-  const handle = new URL(action.url).searchParams.get('h')!;
+  const login = await beginLogin(h);
+  const { action, handle } = login;
   const form = await visit(action.url);
   expect(form.body).toContain('data-flow="qr"');
   const started = await visit(`${h.origin}${h.adapter.pagesPath}/qr`, { h: handle });
@@ -47,14 +39,10 @@ async function toQrPage() {
   /** As if `seconds` had passed: the RP API's session and the gateway's login both started that much earlier. */
   const age = async (seconds: number) => {
     session().createdAt -= seconds * 1000;
-    const login = (await h.adapter.logins.get(handle))!;
-    await h.adapter.logins.update(handle, { ...login, linkStartedAt: login.linkStartedAt! - seconds * 1000 });
+    const stored = (await h.adapter.logins.get(handle))!;
+    await h.adapter.logins.update(handle, { ...stored, linkStartedAt: stored.linkStartedAt! - seconds * 1000 });
   };
-  const end = async () => {
-    const arrival = await follow(h, await wait());
-    if (!('callback' in arrival)) return { arrival };
-    return { arrival, outcome: await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e) };
-  };
+  const end = async () => login.end(await follow(h, await wait()));
   return { handle, wait, linkOn, session, age, end };
 }
 

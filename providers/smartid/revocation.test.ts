@@ -4,11 +4,11 @@
 // required (the login is refused) and not required (the login goes on, the operator log says why).
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
-import { brokerFor } from '../../test/support/broker.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { OcspMode } from './test-rp-api/ocsp-responder.ts';
-import { type Harness, startHarness, walk } from './test-harness.ts';
+import { type Harness, startHarness } from './test-harness.ts';
+import { codeOf, loginAs } from './test-logins.ts';
 
 const account = (code: string, extra: Partial<TestAccount> = {}): TestAccount => ({
   semanticsIdentifier: `PNOLV-${code}`,
@@ -39,19 +39,11 @@ afterEach(() => {
   optional.rp.api.ocsp.mode = 'normal';
 });
 
+/** A login as `who`, through to the broker: its outcome, the end page shown, how many OCSP answers it took. */
 async function login(h: Harness, who: TestAccount) {
-  const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
-  const { action } = await t.broker.begin({
-    uid: 'u',
-    clientId: 'c',
-    providerId: 'smartid',
-    locale: 'en',
-    correlationId: 'c',
-  });
   const before = h.rp.api.ocsp.answered;
-  const arrival = await walk(h, action, { country: 'LV', code: who.semanticsIdentifier.slice(6) });
+  const { arrival, outcome } = await loginAs(h, codeOf(who));
   if (!('callback' in arrival)) throw new Error(`stopped on a page: ${arrival.page.status}`);
-  const outcome = await t.broker.complete('smartid', arrival.callback, 'GET').catch((e: unknown) => e);
   return { outcome, endPage: arrival.endPage, asked: h.rp.api.ocsp.answered - before };
 }
 

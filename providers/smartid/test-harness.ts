@@ -146,6 +146,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
+/** Runs `body` against a harness of its own (a pin, maintenance or entry no other test shares), closed afterwards. */
+export async function withHarness<T>(options: HarnessOptions, body: (h: Harness) => Promise<T>): Promise<T> {
+  const h = await startHarness(options);
+  try {
+    return await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
 export interface Visit {
   status: number;
   location: string | undefined;

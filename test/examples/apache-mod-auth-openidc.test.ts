@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Browser,
+  authorizationRequest,
   authorizationRequests,
   cancel,
   confirmLogout,
@@ -29,15 +30,12 @@ import {
   loginWithMockEid,
   root,
   settle,
-  startExampleGateway,
   startProcess,
-  trustCa,
-  useNavigationFetch,
   printLogs,
   type Child,
-  type ExampleGateway,
   type Hop,
 } from './support.ts';
+import { exampleServiceRun } from './service-run.ts';
 
 const APACHE = '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -77,39 +75,32 @@ async function submitModuleForm(b: Browser, page: Hop): Promise<Hop> {
   return settle(b, await b.post(form[1]!.replaceAll('&amp;', '&'), fields));
 }
 
-describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_openidc)', () => {
-  let gateway: ExampleGateway;
-  let serverRoot: string;
-  let example: string;
-  let ca: string;
-  let rpBase: string;
-  let untrust: () => void;
-  let restoreFetch: () => void;
+/** Logged in with the mock eID: back on the protected page, which greets its first test person. */
+function expectWelcomed(page: Hop, rpBase: string): void {
+  expect(page.url).toBe(`${rpBase}/protected/`);
+  expect(page.status).toBe(200);
+  expect(page.body).toContain('Welcome, Jānis Bērziņš');
+}
 
-  beforeAll(async () => {
-    gateway = await startExampleGateway();
-    untrust = trustCa(gateway.caPem);
-    restoreFetch = useNavigationFetch();
-    rpBase = `http://127.0.0.1:${gateway.ports.apache}`;
-    serverRoot = mkdtempSync(join(tmpdir(), 'vpm-apache-'));
+describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_openidc)', () => {
+  const run = exampleServiceRun((gateway) => {
+    const serverRoot = mkdtempSync(join(tmpdir(), 'vpm-apache-'));
     // Run as root, Apache serves requests as www-data: the example (site file unchanged, pages, error
     // template) is copied where that user can read it, as one would install it under /srv. The CA bundle
     // is certs/dev/ca.pem where `certs dev` wrote it (0644 in a 0755 folder), in the gateway's working
     // directory, opened to others as a checkout under /srv or a home folder would be.
     chmodSync(serverRoot, 0o755);
     chmodSync(gateway.dir, 0o755);
-    example = join(serverRoot, 'example');
+    const example = join(serverRoot, 'example');
     cpSync(join(root, 'examples/apache-mod-auth-openidc'), example, { recursive: true });
-    ca = gateway.caFile;
     mkdirSync(join(serverRoot, 'run'));
-  }, 60_000);
-
-  afterAll(async () => {
-    printLogs(gateway?.child);
-    untrust?.();
-    restoreFetch?.();
-    await gateway?.close();
-    if (serverRoot) rmSync(serverRoot, { recursive: true, force: true });
+    return {
+      rpBase: `http://127.0.0.1:${gateway.ports.apache}`,
+      serverRoot,
+      example,
+      ca: gateway.caFile,
+      cleanup: () => rmSync(serverRoot, { recursive: true, force: true }),
+    };
   });
 
   /**
@@ -117,6 +108,7 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
    * stopped. Every run uses the same port, hence the same registered redirect URI.
    */
   async function startApache(siteFile: string): Promise<Child> {
+    const { gateway, serverRoot, example, ca, rpBase } = run;
     const asRoot = process.getuid?.() === 0;
     const conf = join(serverRoot, 'apache2.conf');
     writeFileSync(
@@ -158,25 +150,31 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
   /** Writes a variant of the example's site file next to it (same folder, same pages). */
   function writeSiteVariant(name: string, change: (site: string) => string): string {
     const file = `vpm-example-site.${name}.conf`;
-    writeFileSync(join(example, file), change(readFileSync(join(example, SITE), 'utf8')));
+    writeFileSync(join(run.example, file), change(readFileSync(join(run.example, SITE), 'utf8')));
     return file;
   }
 
-  describe(`${SITE} as it is`, () => {
-    let apache: Child;
+  /** For the tests of the enclosing describe: apache2 with the site file `siteFile()` returns (writing it if need be). */
+  function apacheDuring(siteFile: () => string): void {
+    let apache: Child | undefined;
     beforeAll(async () => {
-      apache = await startApache(SITE);
+      apache = await startApache(siteFile());
     }, 60_000);
     afterAll(async () => {
       printLogs(apache);
       await apache?.stop();
     });
+  }
+
+  describe(`${SITE} as it is`, () => {
+    apacheDuring(() => SITE);
 
     test('log in with the mock eID over https (OIDCSSLValidateServer On): the protected page shows the verified claims', async () => {
+      const { gateway, rpBase } = run;
       const b = new Browser();
       expect((await b.get(`${rpBase}/`)).body).toContain('href="/protected/"');
       const selection = await settle(b, await b.get(`${rpBase}/protected/`));
-      const auth = new URL(b.history.find((h) => h.url.startsWith(`${gateway.issuer}/auth?`))!.url).searchParams;
+      const auth = authorizationRequest(b, gateway.issuer);
       expect(auth.get('client_id')).toBe('example-apache');
       expect(auth.get('code_challenge_method')).toBe('S256');
       expect(auth.get('scope')).toBe('openid profile personal_code');
@@ -186,9 +184,7 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
       const response = b.history.find((h) => h.url.startsWith(`${rpBase}/protected/redirect_uri?`))!;
       expect(new URL(response.url).searchParams.get('code')).toBeTruthy();
       expect(new URL(response.url).searchParams.get('iss')).toBe(gateway.issuer);
-      expect(page.url).toBe(`${rpBase}/protected/`);
-      expect(page.status).toBe(200);
-      expect(page.body).toContain('Welcome, Jānis Bērziņš');
+      expectWelcomed(page, rpBase);
       expect(page.body).toContain('<dt>sub</dt><dd>PNOLV-010180-15097</dd>');
       expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
       expect(page.body).toContain('<dt>idp</dt><dd>demo-eid</dd>');
@@ -198,6 +194,7 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
     });
 
     test('log in through the test bank demo-bank, then log out with the stored ID token as id_token_hint', async () => {
+      const { gateway, rpBase } = run;
       const b = new Browser();
       const selection = await settle(b, await b.get(`${rpBase}/protected/`));
       const page = await loginWithDemoBank(b, selection);
@@ -220,6 +217,7 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
     });
 
     test('cancel reaches mod_auth_openidc 2.4.12 as user_cancel without any iss rewrite in the site (authorization_error_iss: false): the error page, once, no loop', async () => {
+      const { gateway, rpBase } = run;
       const b = new Browser();
       const selection = await settle(b, await b.get(`${rpBase}/protected/`));
       const page = await cancel(b, selection);
@@ -238,28 +236,21 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
   });
 
   describe('OIDCScope "openid email profile" (the module\'s usual scopes)', () => {
-    let apache: Child;
-    beforeAll(async () => {
-      const site = writeSiteVariant('email', (s) =>
+    apacheDuring(() =>
+      writeSiteVariant('email', (s) =>
         siteVariant(s, 'OIDCScope "openid profile personal_code"', 'OIDCScope "openid email profile"'),
-      );
-      apache = await startApache(site);
-    }, 60_000);
-    afterAll(async () => {
-      printLogs(apache);
-      await apache?.stop();
-    });
+      ),
+    );
 
     test('logs in with the mock eID: email is ignored, the profile claims arrive, personal_code (not asked for) does not', async () => {
+      const { gateway, rpBase } = run;
       const b = new Browser();
       const selection = await settle(b, await b.get(`${rpBase}/protected/`));
-      const auth = new URL(b.history.find((h) => h.url.startsWith(`${gateway.issuer}/auth?`))!.url).searchParams;
+      const auth = authorizationRequest(b, gateway.issuer);
       expect(auth.get('scope')).toBe('openid email profile');
       expect(selection.body).toContain('data-provider="demo-eid"');
       const page = await loginWithMockEid(b, selection);
-      expect(page.url).toBe(`${rpBase}/protected/`);
-      expect(page.status).toBe(200);
-      expect(page.body).toContain('Welcome, Jānis Bērziņš');
+      expectWelcomed(page, rpBase);
       expect(page.body).toContain('<dt>sub</dt><dd>PNOLV-010180-15097</dd>');
       expect(page.body).toContain('<dt>acr</dt><dd>high</dd>');
       expect(page.body).toContain('<dt>personal_code</dt><dd>(none)</dd>');
@@ -268,19 +259,14 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
   });
 
   describe('OIDCProviderAuthRequestMethod POST', () => {
-    let apache: Child;
-    beforeAll(async () => {
-      const site = writeSiteVariant('post', (s) =>
+    apacheDuring(() =>
+      writeSiteVariant('post', (s) =>
         siteVariant(s, 'OIDCPKCEMethod S256', 'OIDCPKCEMethod S256\n    OIDCProviderAuthRequestMethod POST'),
-      );
-      apache = await startApache(site);
-    }, 60_000);
-    afterAll(async () => {
-      printLogs(apache);
-      await apache?.stop();
-    });
+      ),
+    );
 
     test('logs in with the mock eID: the authorization request is a form POST to the authorization endpoint', async () => {
+      const { gateway, rpBase } = run;
       const b = new Browser();
       const formPage = await settle(b, await b.get(`${rpBase}/protected/`));
       expect(formPage.url).toBe(`${rpBase}/protected/`);
@@ -289,15 +275,14 @@ describeIfApache('examples/apache-mod-auth-openidc (Debian apache2 + mod_auth_op
       expect(b.history.filter((h) => h.url === `${gateway.issuer}/auth`)).toHaveLength(1);
       expect(b.history.some((h) => h.url.startsWith(`${gateway.issuer}/auth?`))).toBe(false);
       const page = await loginWithMockEid(b, selection);
-      expect(page.url).toBe(`${rpBase}/protected/`);
-      expect(page.status).toBe(200);
-      expect(page.body).toContain('Welcome, Jānis Bērziņš');
+      expectWelcomed(page, rpBase);
       expect(page.body).toContain('<dt>personal_code</dt><dd>010180-15097</dd>');
       expect(page.body).toContain('<dt>idp</dt><dd>demo-eid</dd>');
     });
   });
 
   test('the site trusts certs/dev/ca.pem in place, without copying it: certs dev leaves it readable by www-data, its keys 0600', async () => {
+    const { gateway, serverRoot, ca, rpBase } = run;
     const mode = (f: string) => statSync(f).mode & 0o777;
     expect(ca).toBe(join(gateway.dir, 'certs/dev/ca.pem'));
     expect(mode(join(gateway.dir, 'certs/dev'))).toBe(0o755);

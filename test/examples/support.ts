@@ -3,8 +3,6 @@
 // clicks through the gateway's pages (selection page, mock eID, test bank) in the project's
 // cookie-keeping browser. Nothing here waits for a fixed time: every wait is for a line of output.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,50 +150,6 @@ export function trustCa(pem: string): () => void {
   return () => tls.setDefaultCACertificates(before);
 }
 
-/**
- * fetch as a browser's top-level navigation: Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document, an
- * Accept for HTML. Node's own fetch always says `Sec-Fetch-Mode: cors`, which mod_auth_openidc (rightly)
- * answers with 401 instead of a login redirect, as it would a script's request. Installed as the global
- * fetch for the project's Browser while a test file runs; https uses the default CAs (see trustCa).
- */
-export function useNavigationFetch(): () => void {
-  const original = globalThis.fetch;
-  globalThis.fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
-    const url = new URL(input instanceof Request ? input.url : input.toString());
-    const body = typeof init.body === 'string' ? Buffer.from(init.body) : undefined;
-    const headers: Record<string, string> = {
-      accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-      'sec-fetch-mode': 'navigate',
-      'sec-fetch-dest': 'document',
-      'user-agent': 'Mozilla/5.0 (vpm-gateway example tests)',
-      ...(init.headers as Record<string, string> | undefined),
-      ...(body ? { 'content-length': String(body.length) } : {}),
-    };
-    return new Promise<Response>((ok, fail) => {
-      const req = (url.protocol === 'https:' ? https : http).request(
-        url,
-        { method: init.method ?? 'GET', headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', fail);
-          res.on('end', () => {
-            const out = new Headers();
-            for (let i = 0; i < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-            const status = res.statusCode ?? 502;
-            ok(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: out }));
-          });
-        },
-      );
-      req.on('error', fail);
-      req.end(body);
-    });
-  }) as typeof fetch;
-  return () => {
-    globalThis.fetch = original;
-  };
-}
-
 /** Follows redirects and auto-submitting forms until a page that needs the person (or an end page). */
 export function settle(b: Browser, hop: Hop): Promise<Hop> {
   return b.follow(hop, (h) => h.status < 300 && !parseAutoPost(h.body, h.url));
@@ -237,6 +191,13 @@ export async function loginWithOidcTestEid(b: Browser, opPage: Hop, user = 'jani
   expect(opPage.url).toMatch(/\/demo\/oidc-eid\/interaction\//);
   const login = oidcLoginForm(opPage.body, opPage.url);
   return settle(b, await b.post(login.action, { user, acr: 'http://eidas.europa.eu/LoA/high', amr: 'smart_card' }));
+}
+
+/** The parameters of the first authorization request this browser sent to the gateway by GET. */
+export function authorizationRequest(b: Browser, issuer: string): URLSearchParams {
+  const request = b.history.find((h) => h.url.startsWith(`${issuer}/auth?`));
+  if (!request) throw new Error(`no authorization request to ${issuer} by GET`);
+  return new URL(request.url).searchParams;
 }
 
 /** How many authorization requests this browser sent to the gateway (a loop would send more than one). */

@@ -20,6 +20,16 @@ export const bankOnboarding = (stage: OnboardingStage = 'production') => ({
   two_factor: true,
 });
 
+/** An eID's kind, level and onboarding record (a qualified eID in the register) at `stage`. */
+const eidAt = (stage: OnboardingStage) => ({ kind: 'eid', loa: 'high', onboarding: eidOnboarding(stage) });
+
+/** A bank's kind, level and onboarding record (a licensed credit institution) at `stage`. */
+const bankAt = (stage: OnboardingStage, loa: 'substantial' | 'high') => ({
+  kind: 'bank',
+  loa,
+  onboarding: bankOnboarding(stage),
+});
+
 /** The same entry, offered in production mode. */
 export function inProduction<T extends { onboarding?: object | undefined }>(entry: T): T {
   return { ...entry, onboarding: { ...entry.onboarding, stage: 'production' } };
@@ -30,18 +40,14 @@ export const MOCK_PROVIDER = {
   id: 'mock-eid',
   type: 'mock',
   name: { lv: 'Testa eID', en: 'Test eID' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: eidOnboarding(),
+  ...eidAt('production'),
 };
 
 export const MOCK_BANK = {
-  ...MOCK_PROVIDER,
   id: 'mock-bank',
+  type: 'mock',
   name: { lv: 'Testa banka', en: 'Test bank' },
-  kind: 'bank',
-  loa: 'substantial',
-  onboarding: bankOnboarding(),
+  ...bankAt('production', 'substantial'),
 };
 
 /** A banklink bank in testing; add `url`, `sender_id`, `receiver_id`, `private_key`, `bank_certificate`. */
@@ -49,9 +55,7 @@ export const BANKLINK_TEST_ENTRY = {
   id: 'testbank',
   type: 'banklink',
   name: { lv: 'Testa banka', en: 'Test bank' },
-  kind: 'bank',
-  loa: 'high',
-  onboarding: bankOnboarding('testing'),
+  ...bankAt('testing', 'high'),
 };
 
 /** A SAML eID (eIDAS node) in testing; add its `idp`. */
@@ -59,9 +63,7 @@ export const SAML_TEST_ENTRY = {
   id: 'eidas',
   type: 'saml',
   name: { lv: 'eIDAS', en: 'eIDAS' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: eidOnboarding('testing'),
+  ...eidAt('testing'),
 };
 
 /** A Smart-ID RP API (SK's demo relying party) in testing; add `url`, `ca_certificates`, `tls`, `pinned_certificates`. */
@@ -69,9 +71,7 @@ export const SMARTID_TEST_ENTRY = {
   id: 'smartid',
   type: 'smartid',
   name: { lv: 'Smart-ID', en: 'Smart-ID' },
-  kind: 'eid',
-  loa: 'high',
-  onboarding: eidOnboarding('testing'),
+  ...eidAt('testing'),
   relying_party_uuid: '00000000-0000-4000-8000-000000000000',
   relying_party_name: 'DEMO',
   environment: 'demo',
