@@ -5,8 +5,7 @@
 // memory store on a clock the test moves, with one write failing the way an unreachable Redis does.
 import * as oidc from 'openid-client';
 import { REDEMPTION_LEASE_SECONDS } from '../../src/oidc/code-redemption.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { StoreUnavailableError } from '../../src/store/store.ts';
+import { CutOffStore } from '../support/cut-off-store.ts';
 import {
   exchangeCode,
   loginThroughMock,
@@ -17,32 +16,6 @@ import {
   type TestGateway,
   WatchedAuditLog,
 } from '../support/gateway.ts';
-
-/** The memory store, whose next write matching `failing` fails as a store outage. */
-class CutOffStore extends MemoryStore {
-  failing?: (op: string, key: string, value?: string) => boolean;
-  skew = 0;
-
-  constructor() {
-    super(() => Date.now() + this.skew);
-  }
-
-  private cut(op: string, key: string, value?: string): void {
-    if (!this.failing?.(op, key, value)) return;
-    this.failing = undefined;
-    throw new StoreUnavailableError('redis (sentinel) unavailable: Connection is closed.');
-  }
-
-  override async set(key: string, value: string, ttl: number) {
-    this.cut('set', key, value);
-    return super.set(key, value, ttl);
-  }
-
-  override async compareAndSet(key: string, expected: string, value: string, ttl: number) {
-    this.cut('compareAndSet', key, value);
-    return super.compareAndSet(key, expected, value, ttl);
-  }
-}
 
 const store = new CutOffStore();
 const audit = new WatchedAuditLog();
