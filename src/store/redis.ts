@@ -210,5 +210,9 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
+    // quit() leaves a Sentinel client's +switch-master subscriptions (its failover detector) connected, and
+    // they reconnect for ever once the Sentinels are gone, keeping the process alive (ioredis issue 1362);
+    // disconnect() closes them
+    if (this.mode === 'sentinel') this.client.disconnect();
   }
 }
