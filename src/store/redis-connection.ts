@@ -72,6 +72,23 @@ function failFast<C extends Redis | Cluster>(client: C): C {
   return client;
 }
 
+/**
+ * ioredis gives a client up for good (status `end`: every command fails with "Connection is closed.") when
+ * a connect fails rather than its connection: a Sentinel client's failover detector (+switch-master)
+ * disconnects the connector while it is still asking the Sentinels for the new primary after the old one
+ * died, that connect() rejects, and ioredis ends the client instead of retrying. Until `closed()` says the
+ * owner closed it, an ended client connects again, as a lost connection would.
+ */
+export function reconnectWhenEnded(client: Redis | Cluster, closed: () => boolean): void {
+  client.on('end', () => {
+    if (closed()) return;
+    const timer = setTimeout(() => {
+      if (!closed() && client.status === 'end') client.connect().catch(() => {});
+    }, reconnectDelay(1));
+    timer.unref();
+  });
+}
+
 export function redisClient(config: RedisConnectionConfig): { client: Redis | Cluster; target: RedisTarget } {
   const target = parseRedisUrl(config.url);
   const common = commonOptions(config, target);

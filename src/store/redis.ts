@@ -5,7 +5,7 @@
 // A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
 import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
-import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
+import { type RedisConnectionConfig, reconnectWhenEnded, redisClient } from './redis-connection.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
@@ -43,6 +43,7 @@ export class RedisStore implements Store {
   /** the last connection failure since the last ready connection: what a generic command failure stands for */
   private lastFailure: unknown;
   private everReady = false;
+  private closed = false;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -64,6 +65,7 @@ export class RedisStore implements Store {
       this.lastFailure = undefined;
       this.everReady = true;
     });
+    reconnectWhenEnded(client, () => this.closed);
   }
 
   /** A failed command as the store reports it: an outage (named by its cause where known), or the error as is. */
@@ -209,6 +211,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.client.quit().catch(() => this.client.disconnect());
     // quit() leaves a Sentinel client's +switch-master subscriptions (its failover detector) connected, and
     // they reconnect for ever once the Sentinels are gone, keeping the process alive (ioredis issue 1362);
