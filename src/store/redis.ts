@@ -23,14 +23,23 @@ export interface RedisStoreOptions extends RedisConnectionConfig {
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
 /** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
-/** compareAndSet: one key, so one hash slot on Cluster; ioredis sends it by EVALSHA once loaded. */
+/** compareAndSet and compareAndDelete: one key, so one hash slot on Cluster; ioredis sends them by EVALSHA once
+ * loaded. */
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
   return 1
 end
 return 0`;
 
-type WithCompareAndSet = { compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number> };
+const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+type WithScripts = {
+  compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number>;
+  compareAndDelete(key: string, expected: string): Promise<number>;
+};
 
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
 
@@ -52,6 +61,7 @@ export class RedisStore implements Store {
       throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
     const { client } = redisClient(config);
     client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+    client.defineCommand('compareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
     this.client = client;
     this.mode = mode;
     this.prefix = config.prefix;
@@ -138,8 +148,15 @@ export class RedisStore implements Store {
     assertTtl(ttlSeconds);
     return this.run(async (c) => {
       const done =
-        (await (c as unknown as WithCompareAndSet).compareAndSet(this.prefixed(key), expected, value, ttlSeconds)) ===
-        1;
+        (await (c as unknown as WithScripts).compareAndSet(this.prefixed(key), expected, value, ttlSeconds)) === 1;
+      if (done) await this.durable(c);
+      return done;
+    });
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.run(async (c) => {
+      const done = (await (c as unknown as WithScripts).compareAndDelete(this.prefixed(key), expected)) === 1;
       if (done) await this.durable(c);
       return done;
     });
