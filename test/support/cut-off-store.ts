@@ -1,5 +1,5 @@
-// The real memory store, on a clock the test moves, whose next operation matching `failing` fails the way an
-// unreachable Redis does (a StoreUnavailableError): a store outage at a place of the test's choosing.
+// The real memory store, on a clock the test moves or stops, whose operations fail the way an unreachable
+// Redis does (a StoreUnavailableError): a store outage at a place of the test's choosing.
 import { MemoryStore } from '../../src/store/memory.ts';
 import { StoreUnavailableError } from '../../src/store/store.ts';
 
@@ -9,6 +9,7 @@ type Op =
   | 'replace'
   | 'setIfAbsent'
   | 'compareAndSet'
+  | 'compareAndDelete'
   | 'take'
   | 'delete'
   | 'addToSet'
@@ -21,85 +22,102 @@ export class CutOffStore extends MemoryStore {
   failing?: (op: Op, key: string, value?: string) => boolean;
   /** with `failing`: the store stays away from that operation on (every later one fails too) until restore() */
   lasting = false;
+  /** with `failing`: that operation is carried out and only its answer is lost (the connection broke after
+   * the server ran it, as when a primary dies with the reply on its way) */
+  replyLost = false;
+  /** every operation for which this holds fails, until restore() (part of the store away) */
+  away?: (op: Op, key: string, value?: string) => boolean;
   private down = false;
   /** milliseconds added to the real clock */
   skew = 0;
+  /** the clock stands still at this time: nothing expires */
+  stopped?: number;
   /** every operation asked of it, in order: `op key` */
   readonly log: string[] = [];
   /** what failed, in order: `op key` */
   readonly cuts: string[] = [];
 
   constructor() {
-    super(() => Date.now() + this.skew);
+    super(() => this.stopped ?? Date.now() + this.skew);
   }
 
-  /** The store answers again. */
+  /** The store answers again, and fails no more until told. */
   restore(): void {
     this.down = false;
+    this.lasting = false;
     this.failing = undefined;
+    this.away = undefined;
+    this.replyLost = false;
   }
 
-  private cut(op: Op, key: string, value?: string): void {
+  /** The value as it is, whether or not the store answers. */
+  peek(key: string): Promise<string | undefined> {
+    return super.get(key);
+  }
+
+  private async run<T>(op: Op, key: string, value: string | undefined, carryOut: () => Promise<T>): Promise<T> {
     this.log.push(`${op} ${key}`);
-    if (!this.down && !this.failing?.(op, key, value)) return;
+    if (this.down || this.away?.(op, key, value)) return this.refuse(op, key);
+    if (!this.failing?.(op, key, value)) return carryOut();
     this.failing = undefined;
     this.down = this.lasting;
+    if (this.replyLost) {
+      this.replyLost = false;
+      await carryOut();
+    }
+    return this.refuse(op, key);
+  }
+
+  private refuse(op: Op, key: string): never {
     this.cuts.push(`${op} ${key}`);
     throw new StoreUnavailableError('redis (sentinel) unavailable: Connection is closed.');
   }
 
-  override async get(key: string) {
-    this.cut('get', key);
-    return super.get(key);
+  override get(key: string) {
+    return this.run('get', key, undefined, () => super.get(key));
   }
 
-  override async set(key: string, value: string, ttl: number) {
-    this.cut('set', key, value);
-    return super.set(key, value, ttl);
+  override set(key: string, value: string, ttl: number) {
+    return this.run('set', key, value, () => super.set(key, value, ttl));
   }
 
-  override async replace(key: string, value: string) {
-    this.cut('replace', key, value);
-    return super.replace(key, value);
+  override replace(key: string, value: string) {
+    return this.run('replace', key, value, () => super.replace(key, value));
   }
 
-  override async setIfAbsent(key: string, value: string, ttl: number) {
-    this.cut('setIfAbsent', key, value);
-    return super.setIfAbsent(key, value, ttl);
+  override setIfAbsent(key: string, value: string, ttl: number) {
+    return this.run('setIfAbsent', key, value, () => super.setIfAbsent(key, value, ttl));
   }
 
-  override async compareAndSet(key: string, expected: string, value: string, ttl: number) {
-    this.cut('compareAndSet', key, value);
-    return super.compareAndSet(key, expected, value, ttl);
+  override compareAndSet(key: string, expected: string, value: string, ttl: number) {
+    return this.run('compareAndSet', key, value, () => super.compareAndSet(key, expected, value, ttl));
   }
 
-  override async take(key: string) {
-    this.cut('take', key);
-    return super.take(key);
+  override compareAndDelete(key: string, expected: string) {
+    return this.run('compareAndDelete', key, expected, () => super.compareAndDelete(key, expected));
+  }
+
+  override take(key: string) {
+    return this.run('take', key, undefined, () => super.take(key));
   }
 
   override async delete(...keys: string[]) {
-    for (const key of keys) this.cut('delete', key);
-    return super.delete(...keys);
+    for (const key of keys) await this.run('delete', key, undefined, () => super.delete(key));
   }
 
-  override async addToSet(key: string, member: string, ttl: number) {
-    this.cut('addToSet', key, member);
-    return super.addToSet(key, member, ttl);
+  override addToSet(key: string, member: string, ttl: number) {
+    return this.run('addToSet', key, member, () => super.addToSet(key, member, ttl));
   }
 
-  override async takeSet(key: string) {
-    this.cut('takeSet', key);
-    return super.takeSet(key);
+  override takeSet(key: string) {
+    return this.run('takeSet', key, undefined, () => super.takeSet(key));
   }
 
-  override async increment(key: string, ttl: number) {
-    this.cut('increment', key);
-    return super.increment(key, ttl);
+  override increment(key: string, ttl: number) {
+    return this.run('increment', key, undefined, () => super.increment(key, ttl));
   }
 
-  override async ttl(key: string) {
-    this.cut('ttl', key);
-    return super.ttl(key);
+  override ttl(key: string) {
+    return this.run('ttl', key, undefined, () => super.ttl(key));
   }
 }
