@@ -22,7 +22,6 @@ export interface RedisStoreOptions extends RedisConnectionConfig {
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
-/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
 /** compareAndSet and compareAndDelete: one key, so one hash slot on Cluster; ioredis sends them by EVALSHA once
  * loaded. */
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -41,6 +40,7 @@ type WithScripts = {
   compareAndDelete(key: string, expected: string): Promise<number>;
 };
 
+/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
 
 export class RedisStore implements Store {
@@ -229,10 +229,11 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.client.quit().catch(() => this.client.disconnect());
-    // quit() leaves a Sentinel client's +switch-master subscriptions (its failover detector) connected, and
-    // they reconnect for ever once the Sentinels are gone, keeping the process alive (ioredis issue 1362);
-    // disconnect() closes them
+    // On Sentinel disconnect(), not quit(): quit() leaves the client's +switch-master subscriptions (its failover
+    // detector) connected, reconnecting for ever once the Sentinels are gone (ioredis issue 1362), and a
+    // disconnect() after it waits two seconds for a connection that has already closed. The gateway closes
+    // its store once its requests are done.
     if (this.mode === 'sentinel') this.client.disconnect();
+    else await this.client.quit().catch(() => this.client.disconnect());
   }
 }

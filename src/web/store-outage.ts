@@ -110,6 +110,7 @@ export function guardEngine(engine: Provider, logger: Logger): void {
     } catch (err) {
       if (!isStoreUnavailable(err) && !ctx.state.storeOutage) throw err;
       ctx.state.storeOutage ??= err;
+      // whatever the engine had answered before it threw is replaced
       ctx.body = undefined;
     }
     const err = ctx.state.storeOutage;
@@ -125,7 +126,7 @@ export function guardEngine(engine: Provider, logger: Logger): void {
         ? ctx.type.includes('html')
         : ctx.body === undefined && BROWSER_ROUTES.has(String(ctx.oidc?.route));
     ctx.status = 503;
-    // a redirect carrying server_error to the service is replaced by the retry page
+    // a redirect set before the failure (the code's, when the session save after it failed) goes with it
     ctx.remove('Location');
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.set('Cache-Control', 'no-store');
