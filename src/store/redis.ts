@@ -5,7 +5,12 @@
 // A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
 import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
-import { type RedisConnectionConfig, reconnectWhenEnded, redisClient } from './redis-connection.ts';
+import {
+  type RedisConnectionConfig,
+  reconnectWhenEnded,
+  redisClient,
+  resetHungConnection,
+} from './redis-connection.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
@@ -53,6 +58,8 @@ export class RedisStore implements Store {
   private lastFailure: unknown;
   private everReady = false;
   private closed = false;
+  /** told of every failed command: a timeout drops a hung connection (not on Cluster, which finds its nodes) */
+  private readonly failed: ((err: unknown) => void) | undefined;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -76,6 +83,7 @@ export class RedisStore implements Store {
       this.everReady = true;
     });
     reconnectWhenEnded(client, () => this.closed);
+    this.failed = mode === 'cluster' ? undefined : resetHungConnection(client as Redis);
   }
 
   /** A failed command as the store reports it: an outage (named by its cause where known), or the error as is. */
@@ -99,6 +107,7 @@ export class RedisStore implements Store {
     try {
       return await op(this.client);
     } catch (err) {
+      this.failed?.(err);
       throw this.outage(err);
     }
   }
@@ -229,11 +238,6 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
-    // On Sentinel disconnect(), not quit(): quit() leaves the client's +switch-master subscriptions (its failover
-    // detector) connected, reconnecting for ever once the Sentinels are gone (ioredis issue 1362), and a
-    // disconnect() after it waits two seconds for a connection that has already closed. The gateway closes
-    // its store once its requests are done.
-    if (this.mode === 'sentinel') this.client.disconnect();
-    else await this.client.quit().catch(() => this.client.disconnect());
+    await this.client.quit().catch(() => this.client.disconnect());
   }
 }
