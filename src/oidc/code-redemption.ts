@@ -3,25 +3,37 @@
 // between (a Redis failover), the answer is a 503, yet a code marked consumed would make the client's
 // retry an invalid_grant: a login lost. So, at the token endpoint, consuming takes a short lease on the
 // code's marker ("pending:<id>"); only when the whole token response is ready does the lease turn into
-// "issued" (compare-and-set, acknowledged by the replicas), and only then is the response released.
+// "issuing:<id>" (compare-and-set, acknowledged by the replicas: from here on the tokens may go out), then
+// into "issued:<time>", and only then is the response released.
 // - A lease cut off by an outage expires and the code can be redeemed again.
 // - A second redemption while the lease is held is told to try again and marks the lease "contested": its
 //   holder then releases nothing and revokes the grant, as for any reuse (RFC 6749 4.1.2, 10.5).
 // - A code found "issued" is a reuse: the grant and its tokens are revoked.
-// Only the holder of the lease can turn it into "issued", so a code's tokens are released once at most.
+// - A write whose answer an outage lost may have been carried out all the same (the primary ran it and a
+//   replica has it, the reply never came). The holder then withholds the tokens and, once the store answers
+//   again, withdraws whatever marker of its own is there (lease or "issuing"); when it was "issued" that
+//   failed so, the tokens go out all the same ("issuing" was acknowledged) and "issued" is written later.
+//   Meanwhile "issuing" tells another redemption to try again: a code is never refused as reused for tokens
+//   that did not go out.
+// Only the holder of the lease can turn it into "issuing", so a code's tokens are released once at most.
 import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { type Store, StoreUnavailableError } from '../store/store.ts';
+import { isStoreUnavailable, type Store, StoreUnavailableError } from '../store/store.ts';
 
 /** Longer than a healthy token request (store commands, WAIT, the ID token signature) ever takes. */
 export const REDEMPTION_LEASE_SECONDS = 10;
 
+/** How often a marker left by a write whose answer was lost is settled again while the store is away. */
+const SETTLE_EVERY_MS = 250;
+
 const ISSUED = 'issued:';
+const ISSUING = 'issuing:';
 const PENDING = 'pending:';
 const CONTESTED = 'contested:';
 
-/** Another redemption of the code holds its lease (a client's duplicate request, or one an outage cut off):
- * trying again succeeds once that lease has run out, or is refused as a reuse once its tokens are out. */
+/** Another redemption of the code holds its lease (a client's duplicate request, or one an outage cut off), or
+ * its tokens are on their way out or being withdrawn: trying again succeeds once that is settled, or is refused
+ * as a reuse once its tokens are out. */
 export class RedemptionUnderWay extends StoreUnavailableError {
   override name = 'RedemptionUnderWay';
 }
@@ -43,10 +55,33 @@ function tokenRequest(): KoaContextWithOIDC | undefined {
 const epoch = () => Math.floor(Date.now() / 1000);
 
 /**
- * Spend a code: outside a token request at once; inside one, a lease turned into "issued" by
+ * Run `settle` now and again while the store is away, until it gets an answer or `until` (epoch seconds)
+ * has passed: by then the code, and its marker with it, has expired. The timers hold no process open.
+ */
+function settleLater(settle: () => Promise<unknown>, until: number): void {
+  const attempt = () => {
+    settle().catch((err: unknown) => {
+      if (isStoreUnavailable(err) && epoch() < until) setTimeout(attempt, SETTLE_EVERY_MS).unref();
+    });
+  };
+  attempt();
+}
+
+/** Run `write`; when an outage makes its outcome unknown, `settleLater` what it may have left behind. */
+async function settledOnOutage<T>(write: () => Promise<T>, settle: () => Promise<unknown>, until: number) {
+  try {
+    return await write();
+  } catch (err) {
+    if (isStoreUnavailable(err)) settleLater(settle, until);
+    throw err;
+  }
+}
+
+/**
+ * Spend a code: outside a token request at once; inside one, a lease turned into "issuing" and "issued" by
  * releaseOnceSpent() just before the response leaves. False when the code was already spent (a reuse: the
- * caller revokes); throws RedemptionUnderWay when another request holds its lease. `revoke` withdraws the
- * grant when this request's own lease is contested.
+ * caller revokes); throws RedemptionUnderWay while another request holds its lease or its tokens are on
+ * their way. `revoke` withdraws the grant when this request's own lease is contested.
  */
 export async function spendCode(
   store: Store,
@@ -58,35 +93,46 @@ export async function spendCode(
   const ctx = tokenRequest();
   if (!ctx) return store.setIfAbsent(marker, `${ISSUED}${epoch()}`, lifetime);
   const id = randomUUID();
-  if (!(await store.setIfAbsent(marker, `${PENDING}${id}`, REDEMPTION_LEASE_SECONDS))) {
+  const until = epoch() + lifetime;
+  const withdraw = async () => {
+    for (const mine of [ISSUING, PENDING, CONTESTED]) if (await store.compareAndDelete(marker, `${mine}${id}`)) return;
+  };
+  const lease = () => store.setIfAbsent(marker, `${PENDING}${id}`, REDEMPTION_LEASE_SECONDS);
+  if (!(await settledOnOutage(lease, withdraw, until))) {
     const held = await store.get(marker);
-    if (held?.startsWith(PENDING)) {
-      const contested = `${CONTESTED}${held.slice(PENDING.length)}`;
-      if (await store.compareAndSet(marker, held, contested, REDEMPTION_LEASE_SECONDS))
-        throw new RedemptionUnderWay('this code is being redeemed by another request');
-      if (issuedAt(await store.get(marker)) !== undefined) return false;
-    }
-    if (held?.startsWith(CONTESTED)) throw new RedemptionUnderWay('this code is being redeemed by another request');
-    return false;
+    if (issuedAt(held) !== undefined) return false;
+    // the holder's lease, contested for it to give up (it may run out, or go on to "issuing", meanwhile);
+    // contested, "issuing", or gone since: the outcome is not known yet, so never a reuse
+    if (held?.startsWith(PENDING))
+      await store.compareAndSet(marker, held, `${CONTESTED}${held.slice(PENDING.length)}`, REDEMPTION_LEASE_SECONDS);
+    throw new RedemptionUnderWay('this code is being redeemed by another request');
   }
   const state = ctx.state as State;
   state.codeRedemptions ??= [];
   state.codeRedemptions.push(async () => {
-    if (await store.compareAndSet(marker, `${PENDING}${id}`, `${ISSUED}${epoch()}`, lifetime)) return;
-    if ((await store.get(marker)) === `${CONTESTED}${id}`) {
-      await revoke();
-      throw new errors.InvalidGrant('authorization code redeemed more than once');
+    const issuing = () => store.compareAndSet(marker, `${PENDING}${id}`, `${ISSUING}${id}`, lifetime);
+    if (!(await settledOnOutage(issuing, withdraw, until))) {
+      if ((await store.get(marker)) === `${CONTESTED}${id}`) {
+        await revoke();
+        throw new errors.InvalidGrant('authorization code redeemed more than once');
+      }
+      throw new RedemptionUnderWay('the lease on this code ran out before its tokens were released');
     }
-    throw new RedemptionUnderWay('the lease on this code ran out before its tokens were released');
+    // the tokens go out from here on; "issued" makes a later redemption a reuse at once
+    const issued = `${ISSUED}${epoch()}`;
+    const confirm = () => store.compareAndSet(marker, `${ISSUING}${id}`, issued, lifetime);
+    await settledOnOutage(confirm, confirm, until).catch((err: unknown) => {
+      if (!isStoreUnavailable(err)) throw err;
+    });
   });
   return true;
 }
 
 /**
- * Engine middleware: a token response that spent a code leaves only once the code is marked issued. When
- * that fails the tokens are withheld: a contested lease is answered invalid_grant, anything else as a store
- * outage (src/web/store-outage.ts reads ctx.state.storeOutage) so that the client may try again. Registered
- * inside that outage guard.
+ * Engine middleware: a token response that spent a code leaves only once the code is marked as going out
+ * ("issuing"). When that fails the tokens are withheld: a contested lease is answered invalid_grant, anything
+ * else as a store outage (src/web/store-outage.ts reads ctx.state.storeOutage) so that the client may try
+ * again. Registered inside that outage guard.
  */
 export function releaseOnceSpent(engine: Provider): void {
   engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {

@@ -55,6 +55,7 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
     replace: timed('replace', (k, v) => store.replace(k, v)),
     setIfAbsent: timed('setIfAbsent', (k, v, t) => store.setIfAbsent(k, v, t)),
     compareAndSet: timed('compareAndSet', (k, e, v, t) => store.compareAndSet(k, e, v, t)),
+    compareAndDelete: timed('compareAndDelete', (k, e) => store.compareAndDelete(k, e)),
     take: timed('take', (k) => store.take(k)),
     delete: timed('delete', (...k: string[]) => store.delete(...k)),
     addToSet: timed('addToSet', (k, m, t) => store.addToSet(k, m, t)),

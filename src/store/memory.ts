@@ -65,6 +65,12 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    if (this.live(key)?.value !== expected) return false;
+    this.entries.delete(key);
+    return true;
+  }
+
   async take(key: string): Promise<string | undefined> {
     const entry = this.live(key);
     if (!entry || typeof entry.value !== 'string') return undefined;

@@ -72,6 +72,44 @@ function failFast<C extends Redis | Cluster>(client: C): C {
   return client;
 }
 
+/**
+ * ioredis gives a client up for good (status `end`: every command fails with "Connection is closed.") when
+ * a connect fails rather than its connection: a Sentinel client disconnected while it is still asking the
+ * Sentinels for the primary (as ioredis's failover detector did on a +switch-master) rejects its connect(),
+ * and ioredis ends the client instead of retrying. Until `closed()` says the owner closed it, an ended client
+ * connects again, as a lost connection would.
+ */
+export function reconnectWhenEnded(client: Redis | Cluster, closed: () => boolean): void {
+  client.on('end', () => {
+    if (closed()) return;
+    const timer = setTimeout(() => {
+      if (!closed() && client.status === 'end') client.connect().catch(() => {});
+    }, reconnectDelay(1));
+    timer.unref();
+  });
+}
+
+/** ioredis's words for a command whose answer did not come within commandTimeout. */
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * A primary that froze, or that the network cut off, keeps the connection open: commands time out on it and
+ * ioredis, which reconnects only when a connection closes, would wait for TCP to give up (many minutes). The
+ * returned function, given each failed command's error, drops the connection on a timeout, once per
+ * connection; the client connects again at once, to the primary Sentinel names by then.
+ */
+export function resetHungConnection(client: Redis): (err: unknown) => void {
+  let reset = false;
+  client.on('ready', () => {
+    reset = false;
+  });
+  return (err) => {
+    if (reset || client.status !== 'ready' || (err as Error)?.message !== TIMED_OUT) return;
+    reset = true;
+    client.disconnect(true);
+  };
+}
+
 export function redisClient(config: RedisConnectionConfig): { client: Redis | Cluster; target: RedisTarget } {
   const target = parseRedisUrl(config.url);
   const common = commonOptions(config, target);
@@ -96,9 +134,12 @@ export function redisClient(config: RedisConnectionConfig): { client: Redis | Cl
       ...(config.sentinel_password ? { sentinelPassword: config.sentinel_password } : {}),
       ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: common.tls ?? {} } : {}),
       sentinelRetryStrategy: reconnectDelay,
-      sentinelReconnectStrategy: reconnectDelay,
-      // Sentinel's +switch-master: move to the new primary at once rather than on the next failed command
-      failoverDetector: true,
+      // No failover detector (ioredis's +switch-master subscriptions): Sentinel announces the switch only once
+      // the other replicas follow the new primary, after the client already found it when its connection to
+      // the old one broke, so the detector broke that new connection once more (a second burst of failed
+      // requests and unacknowledged writes); it ended the client for good when the announcement came while
+      // the client was still asking the Sentinels; and quit() left its subscriptions open. A primary that
+      // hangs instead of closing its connections is left by resetHungConnection().
       retryStrategy: reconnectDelay,
     });
     return { client: failFast(client), target };

@@ -5,7 +5,12 @@
 // A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
 import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
-import { type RedisConnectionConfig, redisClient } from './redis-connection.ts';
+import {
+  type RedisConnectionConfig,
+  reconnectWhenEnded,
+  redisClient,
+  resetHungConnection,
+} from './redis-connection.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
@@ -22,16 +27,25 @@ export interface RedisStoreOptions extends RedisConnectionConfig {
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
-/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
-/** compareAndSet: one key, so one hash slot on Cluster; ioredis sends it by EVALSHA once loaded. */
+/** compareAndSet and compareAndDelete: one key, so one hash slot on Cluster; ioredis sends them by EVALSHA once
+ * loaded. */
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
   return 1
 end
 return 0`;
 
-type WithCompareAndSet = { compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number> };
+const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
 
+type WithScripts = {
+  compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number>;
+  compareAndDelete(key: string, expected: string): Promise<number>;
+};
+
+/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
 
 export class RedisStore implements Store {
@@ -43,6 +57,9 @@ export class RedisStore implements Store {
   /** the last connection failure since the last ready connection: what a generic command failure stands for */
   private lastFailure: unknown;
   private everReady = false;
+  private closed = false;
+  /** told of every failed command: a timeout drops a hung connection (not on Cluster, which finds its nodes) */
+  private readonly failed: ((err: unknown) => void) | undefined;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -51,6 +68,7 @@ export class RedisStore implements Store {
       throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
     const { client } = redisClient(config);
     client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+    client.defineCommand('compareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
     this.client = client;
     this.mode = mode;
     this.prefix = config.prefix;
@@ -64,6 +82,8 @@ export class RedisStore implements Store {
       this.lastFailure = undefined;
       this.everReady = true;
     });
+    reconnectWhenEnded(client, () => this.closed);
+    this.failed = mode === 'cluster' ? undefined : resetHungConnection(client as Redis);
   }
 
   /** A failed command as the store reports it: an outage (named by its cause where known), or the error as is. */
@@ -87,6 +107,7 @@ export class RedisStore implements Store {
     try {
       return await op(this.client);
     } catch (err) {
+      this.failed?.(err);
       throw this.outage(err);
     }
   }
@@ -136,8 +157,15 @@ export class RedisStore implements Store {
     assertTtl(ttlSeconds);
     return this.run(async (c) => {
       const done =
-        (await (c as unknown as WithCompareAndSet).compareAndSet(this.prefixed(key), expected, value, ttlSeconds)) ===
-        1;
+        (await (c as unknown as WithScripts).compareAndSet(this.prefixed(key), expected, value, ttlSeconds)) === 1;
+      if (done) await this.durable(c);
+      return done;
+    });
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.run(async (c) => {
+      const done = (await (c as unknown as WithScripts).compareAndDelete(this.prefixed(key), expected)) === 1;
       if (done) await this.durable(c);
       return done;
     });
@@ -209,6 +237,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

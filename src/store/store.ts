@@ -14,6 +14,9 @@ export interface Store {
   /** Replace the value with a new TTL only when it is `expected` now, in one atomic step; true when replaced.
    * A lease: whoever still holds it may turn it into the final value, someone whose lease ran out may not. */
   compareAndSet(key: string, expected: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Delete the key only when its value is `expected` now, in one atomic step; true when deleted. Withdraws a
+   * value of one's own without touching what someone else wrote since. */
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Read and delete in one atomic step: single-use state. */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;

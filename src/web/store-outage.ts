@@ -82,16 +82,37 @@ export async function sendStoreOutage(req: Request, res: Response, logger: Logge
     .send(retryPage(locale, retry, (res.locals.cspNonce as string) ?? '', siteOf(res)));
 }
 
+/** The engine's routes a browser navigates to: their outage answer is the retry page, the others' is JSON. */
+const BROWSER_ROUTES = new Set([
+  'authorization',
+  'resume',
+  'end_session',
+  'end_session_confirm',
+  'end_session_success',
+]);
+
 /**
  * node-oidc-provider answers its own errors (a store failure is a `server_error`, 500): mark the request on
- * that event and, around every engine route, turn the answer into the outage answer. The engine is untouched.
+ * that event and, around every engine route, turn the answer into the outage answer. Some of its store writes
+ * run outside its error handlers, and their failures reach Koa, which would answer a bare 500 "Internal
+ * Server Error": the session it persists again after a route's own save failed (ensureSessionSave in
+ * lib/helpers/initialize_app.js, around every GET and POST route, e.g. the resume at /auth/:uid while the
+ * store stays away). A thrown store outage, or any error thrown after one was met, gets the outage answer
+ * as well. The engine is untouched.
  */
 export function guardEngine(engine: Provider, logger: Logger): void {
   engine.on('server_error', (ctx, err) => {
     if (isStoreUnavailable(err)) ctx.state.storeOutage = err;
   });
   engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      if (!isStoreUnavailable(err) && !ctx.state.storeOutage) throw err;
+      ctx.state.storeOutage ??= err;
+      // whatever the engine had answered before it threw is replaced
+      ctx.body = undefined;
+    }
     const err = ctx.state.storeOutage;
     if (!err) return;
     logger.warn('store unavailable: engine answered 503', {
@@ -99,8 +120,14 @@ export function guardEngine(engine: Provider, logger: Logger): void {
       method: ctx.method,
       error: (err as Error).message,
     });
-    const htmlAnswer = typeof ctx.body === 'string' && ctx.type.includes('html');
+    // the engine's own answer was HTML (an error page, a redirect's body), or nothing yet on a browser's route
+    const htmlAnswer =
+      typeof ctx.body === 'string'
+        ? ctx.type.includes('html')
+        : ctx.body === undefined && BROWSER_ROUTES.has(String(ctx.oidc?.route));
     ctx.status = 503;
+    // a redirect set before the failure (the code's, when the session save after it failed) goes with it
+    ctx.remove('Location');
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.set('Cache-Control', 'no-store');
     if (!htmlAnswer) {

@@ -1,12 +1,13 @@
 // A token request cut off by the store after the engine consumed its code (what a Redis failover does
 // between the two writes) must not lose the login: the answer is a 503 to try again, and trying again
-// succeeds once the cut-off request's lease on the code has run out. Tokens are released only when the code
-// is marked issued, once at most; reuse after that is still refused and revokes. The store is the real
-// memory store on a clock the test moves, with one write failing the way an unreachable Redis does.
+// succeeds once the cut-off request's lease on the code has run out. Tokens are released only once the code
+// is marked as going out ("issuing"), once at most; reuse after that is still refused and revokes. A write
+// whose answer the outage lost, though carried out, is withdrawn by its request once the store is back, so
+// trying again succeeds then and is never refused as a reuse. The store is the real memory store on a clock
+// the test moves or stops, with writes failing the way an unreachable Redis does.
 import * as oidc from 'openid-client';
 import { REDEMPTION_LEASE_SECONDS } from '../../src/oidc/code-redemption.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { StoreUnavailableError } from '../../src/store/store.ts';
+import { CutOffStore } from '../support/cut-off-store.ts';
 import {
   exchangeCode,
   loginThroughMock,
@@ -17,32 +18,6 @@ import {
   type TestGateway,
   WatchedAuditLog,
 } from '../support/gateway.ts';
-
-/** The memory store, whose next write matching `failing` fails as a store outage. */
-class CutOffStore extends MemoryStore {
-  failing?: (op: string, key: string, value?: string) => boolean;
-  skew = 0;
-
-  constructor() {
-    super(() => Date.now() + this.skew);
-  }
-
-  private cut(op: string, key: string, value?: string): void {
-    if (!this.failing?.(op, key, value)) return;
-    this.failing = undefined;
-    throw new StoreUnavailableError('redis (sentinel) unavailable: Connection is closed.');
-  }
-
-  override async set(key: string, value: string, ttl: number) {
-    this.cut('set', key, value);
-    return super.set(key, value, ttl);
-  }
-
-  override async compareAndSet(key: string, expected: string, value: string, ttl: number) {
-    this.cut('compareAndSet', key, value);
-    return super.compareAndSet(key, expected, value, ttl);
-  }
-}
 
 const store = new CutOffStore();
 const audit = new WatchedAuditLog();
@@ -80,6 +55,24 @@ async function tokenRequest(login: Awaited<ReturnType<typeof loginThroughMock>>)
 
 const outage = { status: 503, retryAfter: '5', body: { error: 'temporarily_unavailable' } };
 
+afterEach(() => {
+  store.restore();
+  store.stopped = undefined;
+});
+
+/** The code's marker (src/oidc/code-redemption.ts) in the store. */
+const markerOf = (login: Awaited<ReturnType<typeof loginThroughMock>>) =>
+  `oidc:consumed:AuthorizationCode:${login.callback!.searchParams.get('code')}`;
+
+/** Poll until `check` holds (a bounded number of looks, each after the event loop had a turn). */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting: ${what}`);
+}
+
 test('the access token write fails after the code was consumed: 503, and the code is redeemed later', async () => {
   const login = await loginThroughMock(rp);
   store.failing = (op, key) => op === 'set' && key.startsWith('oidc:AccessToken:');
@@ -102,7 +95,7 @@ test('the access token write fails after the code was consumed: 503, and the cod
 
 test('marking the code issued fails: the tokens are withheld (503), recorded, and the code is redeemed later', async () => {
   const login = await loginThroughMock(rp);
-  store.failing = (op, _key, value) => op === 'compareAndSet' && !!value?.startsWith('issued:');
+  store.failing = (op, _key, value) => op === 'compareAndSet' && !!value?.startsWith('issuing:');
   const cut = await tokenRequest(login);
   expect(cut).toMatchObject(outage);
   expect(cut.body.access_token).toBeUndefined();
@@ -142,4 +135,61 @@ test('a redemption started again while the first holds its lease: neither gets t
   release();
   expect(await first).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+});
+
+test('the mark that lets the tokens out is made but its answer lost, the store away: withheld, never a reuse, redeemed once withdrawn', async () => {
+  const login = await loginThroughMock(rp);
+  const marker = markerOf(login);
+  // the primary ran the compare-and-set and died before answering; the store stays away
+  store.replyLost = true;
+  store.lasting = true;
+  store.failing = (op, _key, value) => op === 'compareAndSet' && !!value?.startsWith('issuing:');
+  const cut = await tokenRequest(login);
+  expect(cut).toMatchObject(outage);
+  expect(cut.body.access_token).toBeUndefined();
+  expect(await store.peek(marker)).toMatch(/^issuing:/);
+  // the store answers again, but for the withdrawal: the client's retry meets the mark and may try again
+  store.restore();
+  store.away = (op) => op === 'compareAndDelete';
+  const meanwhile = await tokenRequest(login);
+  expect(meanwhile).toMatchObject(outage);
+  expect(meanwhile.body.access_token).toBeUndefined();
+  expect(await store.peek(marker)).toMatch(/^issuing:/);
+  store.restore();
+  await until(async () => (await store.peek(marker)) === undefined, 'the mark withdrawn');
+  const tokens = await exchangeCode(rp, login, login.callback!);
+  expect(tokens.claims()).toMatchObject({ idp: 'mock-eid' });
+  expect(await store.peek(marker)).toMatch(/^issued:/);
+  expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  await expect(oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({
+    status: 401,
+  });
+});
+
+test('the lease is taken but its answer lost: withdrawn once the store is back, so the retry need not wait it out', async () => {
+  const login = await loginThroughMock(rp);
+  const marker = markerOf(login);
+  // nothing expires: only the withdrawal can take the lease away
+  store.stopped = Date.now() + store.skew;
+  store.replyLost = true;
+  store.lasting = true;
+  store.failing = (op, _key, value) => op === 'setIfAbsent' && !!value?.startsWith('pending:');
+  expect(await tokenRequest(login)).toMatchObject(outage);
+  expect(await store.peek(marker)).toMatch(/^pending:/);
+  store.restore();
+  await until(async () => (await store.peek(marker)) === undefined, 'the lease withdrawn');
+  expect((await exchangeCode(rp, login, login.callback!)).claims()).toMatchObject({ idp: 'mock-eid' });
+});
+
+test('marking the code issued loses its answer after the tokens may go out: they go out, and a reuse is refused once the mark is made', async () => {
+  const login = await loginThroughMock(rp);
+  const marker = markerOf(login);
+  store.failing = (op, _key, value) => op === 'compareAndSet' && !!value?.startsWith('issued:');
+  const tokens = await exchangeCode(rp, login, login.callback!);
+  expect(tokens.claims()).toMatchObject({ idp: 'mock-eid' });
+  await until(async () => (await store.peek(marker))?.startsWith('issued:') === true, 'the code marked issued');
+  expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  await expect(oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({
+    status: 401,
+  });
 });

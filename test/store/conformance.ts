@@ -80,6 +80,17 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
       await expect(s.compareAndSet('lease', 'done', 'x', 0)).rejects.toThrow(/ttl/);
     });
 
+    test('compareAndDelete: only while the key holds the expected value', async () => {
+      expect(await s.compareAndDelete('claim', 'mine')).toBe(false);
+      await s.set('claim', 'theirs', 60);
+      expect(await s.compareAndDelete('claim', 'mine')).toBe(false);
+      expect(await s.get('claim')).toBe('theirs');
+      await s.set('claim', 'mine', 60);
+      const results = await Promise.all(Array.from({ length: 10 }, () => s.compareAndDelete('claim', 'mine')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await s.get('claim')).toBeUndefined();
+    });
+
     test('sets: members accumulate, TTL only grows, takeSet empties atomically', async () => {
       await s.addToSet('grant', 'a', 60);
       await s.addToSet('grant', 'b', 1);

@@ -109,6 +109,16 @@ export class RedisProcess {
   }
 }
 
+/** A primary, its replicas and three Sentinels watching it (src/store/redis-url.ts's Sentinel form). */
+export interface SentinelSet {
+  primary: RedisProcess;
+  sentinels: RedisProcess[];
+  /** the store URL: every Sentinel and the master's name */
+  url: string;
+  /** the port of the primary the Sentinels name now */
+  primaryPort(): Promise<number>;
+}
+
 export class RedisFleet {
   readonly dir = mkdtempSync(join(tmpdir(), 'vpm-redis-'));
   readonly processes: RedisProcess[] = [];
@@ -176,6 +186,32 @@ export class RedisFleet {
     const process = await new RedisProcess(port, [file, '--sentinel']).start();
     this.processes.push(process);
     return process;
+  }
+
+  /** A primary with `replicas` replicas attached and three Sentinels watching it as `master`, in agreement. */
+  async sentinelled(replicas: number, master = 'vpm'): Promise<SentinelSet> {
+    const primary = await this.server();
+    for (let i = 0; i < replicas; i += 1) await this.server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    await until(
+      async () =>
+        ((await command(primary.port, 'INFO', 'replication'))?.match(/state=online/g) ?? []).length === replicas,
+      `${replicas} replicas attached`,
+    );
+    const sentinels: RedisProcess[] = [];
+    for (let i = 0; i < 3; i += 1) sentinels.push(await this.sentinel(primary.port, master));
+    await until(
+      async () => (await command(sentinels[0]!.port, 'SENTINEL', 'ckquorum', master))?.startsWith('+OK') ?? false,
+      'sentinels agree on the quorum',
+    );
+    return {
+      primary,
+      sentinels,
+      url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${master}`,
+      primaryPort: async () => {
+        const answer = await command(sentinels[0]!.port, 'SENTINEL', 'get-master-addr-by-name', master);
+        return Number(/\r\n(\d+)\r\n$/.exec(answer ?? '')?.[1]);
+      },
+    };
   }
 
   /** Three masters with cluster mode on, joined by redis-cli (all 16384 slots covered). */

@@ -1,6 +1,7 @@
 // The same suite against a real Redis (the test run's own server when none answered on 6379).
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from '../../src/store/redis.ts';
+import { StoreUnavailableError } from '../../src/store/store.ts';
 import { storeConformance } from './conformance.ts';
 import { redisHarness } from './redis-harness.ts';
 
@@ -12,6 +13,25 @@ test('keys carry the configured prefix', async () => {
   await store.set('x', '1', 60);
   expect(await store.client.get(`${prefix}x`)).toBe('1');
   expect(await store.client.ttl(`${prefix}x`)).toBeGreaterThan(0);
+  await store.delete('x');
+  await store.close();
+});
+
+test('a client ioredis gave up on while the store is open connects again', async () => {
+  const store = new RedisStore({
+    url: process.env.VPM_TEST_REDIS_URL!,
+    prefix: `vpmtest:${randomBytes(6).toString('hex')}:`,
+  });
+  await store.set('x', '1', 60);
+  // what ioredis does when a connect itself fails (src/store/redis-connection.ts reconnectWhenEnded): the client
+  // ends, and every command fails with "Connection is closed."
+  const ended = new Promise((resolve) => store.client.once('end', resolve));
+  const ready = new Promise((resolve) => store.client.once('ready', resolve));
+  store.client.disconnect();
+  await ended;
+  await expect(store.get('x')).rejects.toThrow(StoreUnavailableError);
+  await ready;
+  expect(await store.get('x')).toBe('1');
   await store.delete('x');
   await store.close();
 });

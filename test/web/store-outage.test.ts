@@ -1,0 +1,82 @@
+// A store outage inside node-oidc-provider's own routes is the retry page (src/web/store-outage.ts), wherever
+// it begins. The engine's resume at /auth/<uid> writes the session twice when the store is away: once in its
+// session middleware (inside the route's error handler) and again around the whole route (outside it), and
+// that second failure used to reach Koa as a bare 500. The store is the memory store, away from a chosen
+// operation on, as a Redis failover is.
+import type * as oidc from 'openid-client';
+import { Browser, type Hop } from '../support/browser.ts';
+import { CutOffStore } from '../support/cut-off-store.ts';
+import {
+  atRp,
+  beginLogin,
+  chooseProvider,
+  mockProviderLogin,
+  rpConfig,
+  startGateway,
+  type TestGateway,
+} from '../support/gateway.ts';
+
+const store = new CutOffStore();
+let gw: TestGateway;
+let rp: oidc.Configuration;
+
+beforeAll(async () => {
+  gw = await startGateway({ store });
+  rp = await rpConfig(gw.issuer);
+});
+afterAll(async () => {
+  await gw.close();
+});
+afterEach(() => store.restore());
+
+/** A login through the mock eID up to the engine's resume: the browser and the /auth/<uid> URL it goes to next. */
+async function upToResume(): Promise<{ browser: Browser; resume: string }> {
+  const browser = new Browser();
+  const started = await beginLogin(rp, {}, browser);
+  const page = await browser.follow(started.hop, (h) => h.status === 200 || atRp(h));
+  const authorize = await chooseProvider(browser, page.url, 'mock-eid');
+  let hop = await mockProviderLogin(browser, authorize, 0);
+  while (hop.location && !new URL(hop.location).pathname.startsWith('/auth/')) hop = await browser.get(hop.location);
+  if (!hop.location) throw new Error(`the login did not reach the resume: ${hop.status} ${hop.url}`);
+  return { browser, resume: hop.location };
+}
+
+function expectRetryPage(hop: Hop): void {
+  expect({
+    status: hop.status,
+    retryAfter: hop.headers.get('retry-after'),
+    location: hop.headers.get('location'),
+  }).toEqual({ status: 503, retryAfter: '5', location: null });
+  expect(hop.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(hop.body).toContain('The login service is briefly unavailable');
+  expect(hop.body).toMatch(new RegExp(`<a class="button primary" href="${new URL(hop.url).pathname}">Try again</a>`));
+}
+
+test('the store goes away at the resume and stays away: the retry page, also when the engine saves the session again', async () => {
+  const { browser, resume } = await upToResume();
+  // from the grant's read on: the session middleware's save fails, then the route's own save again
+  store.lasting = true;
+  store.failing = (op, key) => op === 'get' && key.startsWith('oidc:Grant:');
+  const answer = await browser.get(resume);
+  expect(store.cuts.filter((cut) => cut.startsWith('set oidc:Session:'))).toHaveLength(2);
+  expectRetryPage(answer);
+});
+
+test('wherever in the resume the store goes away, the answer is the retry page', async () => {
+  // the store operations of one resume, in order
+  const { browser, resume } = await upToResume();
+  const from = store.log.length;
+  expect(atRp(await browser.get(resume))).toBe(true);
+  const operations = store.log.length - from;
+  expect(operations).toBeGreaterThan(5);
+  for (let n = 0; n < operations; n += 1) {
+    const login = await upToResume();
+    let seen = 0;
+    store.lasting = true;
+    store.failing = () => seen++ === n;
+    const answer = await login.browser.get(login.resume);
+    store.restore();
+    expect({ n, status: answer.status }).toEqual({ n, status: 503 });
+    expectRetryPage(answer);
+  }
+});
