@@ -1,7 +1,7 @@
 // Redis backend (ioredis): one server, Sentinel or Cluster (src/store/redis-connection.ts). Every key carries
-// the configured prefix; every write sets its TTL in the same command or MULTI, so no key ever lives
-// without one. Needs Redis >= 7 (GETDEL, EXPIRE NX/GT). Every transaction touches one key only, so it
-// stays in one hash slot on Cluster without hash tags; `delete` of unrelated keys is one DEL per key there.
+// the configured prefix; every write sets its TTL in the same command or script, so no key ever lives
+// without one. Needs Redis >= 7 (GETDEL, EXPIRE NX/GT). Every script touches one key only, so it stays in
+// one hash slot on Cluster without hash tags; `delete` of unrelated keys is one DEL per key there.
 // A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
 import type { Cluster, Redis } from 'ioredis';
 import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
@@ -40,9 +40,28 @@ const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** A counter's INCR, its fixed window (EXPIRE NX) and the seconds left, as one command: a MULTI of the same
+ * is five commands to encode, send and parse, on every rate-limited request. */
+const INCREMENT = `local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+return {count, redis.call('TTL', KEYS[1])}`;
+
+/** SADD with a TTL that only grows: NX gives a new set its TTL, GT extends an existing one. */
+const ADD_TO_SET = `redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'GT')
+return 1`;
+
+const TAKE_SET = `local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members`;
+
 type WithScripts = {
   compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number>;
   compareAndDelete(key: string, expected: string): Promise<number>;
+  increment(key: string, ttl: number): Promise<[number, number]>;
+  addToSet(key: string, member: string, ttl: number): Promise<number>;
+  takeSet(key: string): Promise<string[]>;
 };
 
 /** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
@@ -69,6 +88,9 @@ export class RedisStore implements Store {
     const { client } = redisClient(config);
     client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     client.defineCommand('compareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
+    client.defineCommand('increment', { numberOfKeys: 1, lua: INCREMENT });
+    client.defineCommand('addToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
+    client.defineCommand('takeSet', { numberOfKeys: 1, lua: TAKE_SET });
     this.client = client;
     this.mode = mode;
     this.prefix = config.prefix;
@@ -193,23 +215,15 @@ export class RedisStore implements Store {
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    const k = this.prefixed(key);
     await this.run(async (c) => {
-      // NX gives a new set its TTL, GT only ever extends an existing one
-      const results = await c.multi().sadd(k, member).expire(k, ttlSeconds, 'NX').expire(k, ttlSeconds, 'GT').exec();
-      const failed = results?.find(([err]) => err);
-      if (!results || failed) throw failed?.[0] ?? new StoreUnavailableError('redis transaction aborted');
+      await (c as unknown as WithScripts).addToSet(this.prefixed(key), member, ttlSeconds);
       await this.durable(c);
     });
   }
 
   async takeSet(key: string): Promise<string[]> {
-    const k = this.prefixed(key);
     return this.run(async (c) => {
-      const results = await c.multi().smembers(k).del(k).exec();
-      if (!results || results[0]?.[0])
-        throw results?.[0]?.[0] ?? new StoreUnavailableError('redis transaction aborted');
-      const members = (results[0]?.[1] as string[]) ?? [];
+      const members = await (c as unknown as WithScripts).takeSet(this.prefixed(key));
       if (members.length) await this.durable(c);
       return members;
     });
@@ -217,15 +231,11 @@ export class RedisStore implements Store {
 
   async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
     assertTtl(ttlSeconds);
-    const k = this.prefixed(key);
-    // one round trip; NX starts the window on the first increment and never extends it. No WAIT: a counter
+    // one command; NX starts the window on the first increment and never extends it. No WAIT: a counter
     // lost in a failover only restarts one abuse-limit window.
     return this.run(async (c) => {
-      const results = await c.multi().incr(k).expire(k, ttlSeconds, 'NX').ttl(k).exec();
-      const failed = results?.find(([err]) => err);
-      if (!results || failed) throw failed?.[0] ?? new StoreUnavailableError('redis transaction aborted');
-      const ttl = Number(results[2]?.[1]);
-      return { count: Number(results[0]?.[1]), ttl: ttl > 0 ? ttl : ttlSeconds };
+      const [count, ttl] = await (c as unknown as WithScripts).increment(this.prefixed(key), ttlSeconds);
+      return { count: Number(count), ttl: ttl > 0 ? Number(ttl) : ttlSeconds };
     });
   }
 
