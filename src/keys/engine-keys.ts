@@ -8,11 +8,13 @@
 //   with the key that header names and refuses any key that is not current, so a header and its
 //   signature always match and nothing unpublished ever signs, whenever a reload lands.
 // - The JWKS: served from the key ring in front of the engine (its own copy is frozen at construction).
-// - Cookie keys: the engine reads `provider.keys` (Koa) for every request, so a reload replaces it.
+// - Cookie keys: the engine reads `provider.keys` (Koa) for every request, so a reload replaces it; a
+//   CookieSigner (./cookie-signer.ts) in place of the array Koa would wrap in a Keygrip on each request.
 import { constants, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
 import type Provider from 'oidc-provider';
 import { ExternalSigningKey } from 'oidc-provider';
+import { CookieSigner } from './cookie-signer.ts';
 import type { KeyRing } from './key-ring.ts';
 import { publicJwk, TOKEN_ALGS, type TokenAlg, type TokenKey } from './material.ts';
 
@@ -141,10 +143,12 @@ export function jwksRoutes(ring: KeyRing): express.Router {
   return router;
 }
 
-/** Cookie keys follow the key ring: the first signs, every one verifies (Keygrip, read per request by Koa). */
+/** Cookie keys follow the key ring: the first signs, every one verifies (read per request by Koa). */
 export function followCookieKeys(provider: Provider, ring: KeyRing): void {
-  provider.keys = ring.view.cookies;
-  ring.onChange((view) => {
-    provider.keys = view.cookies;
-  });
+  // Koa's own type says string[]; its Cookies takes any object with Keygrip's sign, verify and index
+  const follow = (cookies: string[]) => {
+    provider.keys = new CookieSigner(cookies) as unknown as string[];
+  };
+  follow(ring.view.cookies);
+  ring.onChange((view) => follow(view.cookies));
 }
