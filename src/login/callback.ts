@@ -2,10 +2,12 @@
 // (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6); the result
 // waits, single use, for the hand-back (step 7). Whatever the provider (or someone posing as it) sends,
 // the answer is a 4xx page with an audit record, and the service hears back whenever the login is known.
+// A verified identity is handed back at once (step 7, ./hand-back.ts).
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
 import type { LoginRecord } from './login-state.ts';
+import { handBackAtCallback } from './hand-back.ts';
 import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
 export type LoginResult =
@@ -112,13 +114,13 @@ export async function receiveAnswer(
       detail: { code: result.error, reason: result.description },
     });
   }
+  if (result.ok) return { outcome: await handBackAtCallback(deps, uid, result.identity, result.correlationId), locale };
   await deps.results.set(uid, result);
   const back = handBackPath(uid);
   // A cancel goes straight back to the service, as does a failure the provider's own page already
   // explained; any other failure first tells the user what happened and then returns by itself; where
   // another provider may do, the selection page is offered too.
-  if (result.ok || result.error === 'user_cancel' || userInformed)
-    return { outcome: { type: 'redirect', url: back }, locale };
+  if (result.error === 'user_cancel' || userInformed) return { outcome: { type: 'redirect', url: back }, locale };
   const retry = RETRY_PROBLEMS.has(result.problem) ? `/interaction/${uid}` : undefined;
   return {
     outcome: { type: 'refuse', status: 400, problem: result.problem, back, retry, reference: uid, autoReturn: true },

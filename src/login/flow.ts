@@ -7,14 +7,16 @@
 //                                        stores the login under a fresh state (./login-state.ts) and the
 //                                        adapter says where the user goes
 //   3. callback         ./callback.ts    the provider's answer, its login found by that state (./broker.ts);
-//                                        the result waits for step 7
+//                                        a verified identity goes on to step 7 at once, a failure waits
+//                                        for the page that explains it
 //   4. verify           ./verify.ts      the adapter checks the answer: signature, replay, freshness
 //                                        (src/broker/freshness.ts)
 //   5. normalise        ./verify.ts      names, personal code and level as one Identity
 //                                        (src/identity/identity.ts)
 //   6. level check      ./verify.ts      at least the level acr_values asked for
 //   7. hand back        ./hand-back.ts   to the engine: the login and its consent, the identity stored
-//                                        under the grant (./accounts.ts), or an OAuth error
+//                                        under the grant (./accounts.ts), or an OAuth error; the browser
+//                                        then resumes at the engine's /auth/<uid>
 //   8. release claims   ./claims.ts      the engine's findAccount: the granted scopes' claims, audited
 //
 // Any step may end the login the way back (./ending.ts). What the engine does afterwards (tokens,
@@ -64,7 +66,7 @@ export class LoginFlow {
     return this.deps.broker.longestCallbackField();
   }
 
-  /** 7. Back to the engine with the result of step 3. */
+  /** 7. Back to the engine with the failure of step 3 (a verified identity went back at the callback). */
   handBack(interaction: Interaction): Promise<Outcome> {
     return handBack(this.deps, interaction);
   }

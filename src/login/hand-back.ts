@@ -2,17 +2,23 @@
 // login and, in the same step, the consent: registered agency services need no consent screen, and the
 // grant created here is what the identity of this login is stored under (./accounts.ts) until the
 // engine asks for its claims (step 8, ./claims.ts). A failure becomes the OAuth error the service gets.
+// A verified identity is handed back by the callback itself (handBackAtCallback): the interaction is found
+// by the login's own uid, so the browser goes straight on to the engine's resume, where the resume cookie
+// (Path=/auth/<uid>) still binds it to the browser that began the login. A failure waits, single use, for
+// the page that explained it to link on to the hand-back (handBack).
 import { oauthError } from './ending.ts';
+import type { Identity } from '../identity/identity.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
 
-export async function handBack(deps: LoginDeps, interaction: Interaction): Promise<Outcome> {
-  const { uid, params } = interaction;
-  const result = await deps.results.take(uid);
-  // reloaded (the result is single use) or reached before any provider answered: the way back
-  if (!result)
-    return { type: 'refuse', status: 400, problem: 'interrupted', end: { uid, reason: 'interrupted' }, reference: uid };
-  if (!result.ok) return oauthError(result.error, result.description);
-  const { identity, correlationId } = result;
+type Finish = Extract<Outcome, { type: 'finish' }>['result'];
+
+/** The login and its consent: a grant for the requested scopes, the identity stored under its id. */
+async function loginAndConsent(
+  deps: LoginDeps,
+  params: Interaction['params'],
+  identity: Identity,
+  correlationId: string,
+): Promise<Finish> {
   const clientId = String(params.client_id);
   const grant = new deps.engine.Grant({ accountId: identity.subject, clientId });
   grant.addOIDCScope(String(params.scope ?? 'openid'));
@@ -29,7 +35,40 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
     remember: false,
     ts: identity.authTime,
   };
-  return { type: 'finish', result: { login, consent: { grantId } } };
+  return { login, consent: { grantId } };
+}
+
+export async function handBack(deps: LoginDeps, interaction: Interaction): Promise<Outcome> {
+  const { uid, params } = interaction;
+  const result = await deps.results.take(uid);
+  // reloaded (the result is single use) or reached before any provider answered: the way back
+  if (!result)
+    return { type: 'refuse', status: 400, problem: 'interrupted', end: { uid, reason: 'interrupted' }, reference: uid };
+  if (!result.ok) return oauthError(result.error, result.description);
+  return { type: 'finish', result: await loginAndConsent(deps, params, result.identity, result.correlationId) };
+}
+
+/** The verified identity of login `uid` handed back from its callback: the engine's interaction gets the
+ * result as its interactionFinished would write it, and the browser goes on to the engine's resume. */
+export async function handBackAtCallback(
+  deps: LoginDeps,
+  uid: string,
+  identity: Identity,
+  correlationId: string,
+): Promise<Outcome> {
+  const interaction = await deps.engine.Interaction.find(uid);
+  const left = interaction ? interaction.exp - Math.floor(Date.now() / 1000) : 0;
+  // expired while the user was at the provider: nothing to hand back to
+  if (!interaction || left < 1) return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+  // as the engine's interactionFinished: a session the interaction began in must still be that user's
+  if (interaction.session?.uid) {
+    const session = await deps.engine.Session.findByUid(interaction.session.uid);
+    if (!session || session.accountId !== interaction.session.accountId)
+      return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+  }
+  interaction.result = await loginAndConsent(deps, interaction.params, identity, correlationId);
+  await interaction.save(left);
+  return { type: 'redirect', url: interaction.returnTo };
 }
 
 /** The engine asks for consent (a grant lacks scopes or claims): registered agency services get it, since

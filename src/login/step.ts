@@ -28,8 +28,9 @@ export interface LoginLimits {
 }
 
 export interface LoginDeps {
-  /** the engine's models: grants are created at the hand-back, clients named on the selection page */
-  engine: Pick<Provider, 'Grant' | 'Client'>;
+  /** the engine's models: grants are created at the hand-back, which finds the interaction (and the session
+   * it began in) itself at a callback; clients are named on the selection page */
+  engine: Pick<Provider, 'Grant' | 'Client' | 'Interaction' | 'Session'>;
   broker: Broker;
   policy: ProviderPolicy;
   accounts: Accounts;

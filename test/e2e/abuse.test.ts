@@ -157,15 +157,16 @@ describe('one interaction, reloaded', () => {
 describe('the way back after a replay or a reload', () => {
   const gw = useGateway({ store: new MemoryStore() });
 
-  /** To the provider's answer; returns the callback hop (before the hand-back is followed). */
-  async function toCallback() {
+  /** To the provider's answer (`user`: a persona, or 'cancel'), which `carrier` delivers (the login's own
+   * browser unless given); returns the callback hop (not followed). */
+  async function toCallback(user: number | 'cancel' = 0, carrier?: Browser) {
     const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid', ui_locales: 'en' });
     const authorize = await started.browser.follow(
       started.hop,
       (h) => !!h.location?.includes('/providers/mock-eid/authorize'),
     );
-    const answer = await mockProviderLogin(started.browser, authorize, 0);
-    const callback = await started.browser.get(answer.location!);
+    const answer = await mockProviderLogin(started.browser, authorize, user);
+    const callback = await (carrier ?? started.browser).get(answer.location!);
     const uid = new URL(started.hop.location!).pathname.split('/')[2]!;
     return { browser: started.browser, answer, callback, uid };
   }
@@ -199,11 +200,35 @@ describe('the way back after a replay or a reload', () => {
     expect(refused).toMatchObject({ correlationId: uid, providerId: 'mock-eid', clientId: 'rp' });
   });
 
-  test('a reloaded hand-back page: the way back, which ends the login with an OAuth error', async () => {
-    const { browser, callback } = await toCallback();
-    const complete = await browser.get(callback.location!);
+  test('a verified answer goes straight on to the resume, which hands out one code: reached again, it is refused', async () => {
+    const { browser, callback, uid } = await toCallback();
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${gw.issuer}/auth/${uid}`);
+    const resumed = await browser.get(callback.location!);
+    expect(resumed.status).toBe(303);
+    expect(new URL(resumed.location!).searchParams.get('code')).toBeTruthy();
+    const again = await browser.get(callback.location!);
+    expect(again.status).toBe(400);
+    expect(again.location).toBeUndefined();
+    expect(again.body).not.toContain('code=');
+  });
+
+  test('a provider answer carried into another browser (login CSRF) is not resumed there: no code for it', async () => {
+    const victim = new Browser();
+    const { callback } = await toCallback(0, victim);
+    expect(callback.status).toBe(303);
+    // the victim's browser holds no resume cookie for this login: the engine refuses it
+    const resumed = await victim.get(callback.location!);
+    expect(resumed.status).toBe(400);
+    expect(resumed.location).toBeUndefined();
+  });
+
+  test('a reloaded hand-back page after a refusal: the way back, which ends the login with an OAuth error', async () => {
+    const { browser, callback } = await toCallback('cancel');
+    expect(callback.location).toMatch(/\/interaction\/[^/]+\/complete$/);
+    const complete = await browser.get(new URL(callback.location!, gw.issuer).toString());
     expect(complete.status).toBe(303);
-    const reload = await browser.get(callback.location!);
+    const reload = await browser.get(new URL(callback.location!, gw.issuer).toString());
     expect(reload.status).toBe(400);
     const rpUrl = await followWayBack(browser, reload);
     expect(rpUrl.searchParams.get('error')).toBe('access_denied');

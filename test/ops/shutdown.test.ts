@@ -101,7 +101,7 @@ test('a login in flight when SIGTERM arrives completes; the process exits 0 and 
   const res = await response;
   res.resume();
   expect(res.statusCode).toBe(303);
-  expect(res.headers.location).toMatch(/\/interaction\/[^/]+\/complete$/);
+  expect(res.headers.location).toMatch(/\/auth\/[^/]+$/);
   expect(await exited).toBe(0);
   expect(output).toContain('"msg":"gateway stopped"');
 

@@ -153,7 +153,7 @@ test('SIGTERM: a bank answer in flight completes, every worker drains, exit 0, t
   const res = await response;
   res.resume();
   expect(res.statusCode).toBe(303);
-  expect(res.headers.location).toMatch(/\/interaction\/[^/]+\/complete$/);
+  expect(res.headers.location).toMatch(/\/auth\/[^/]+$/);
   expect(await gateway.exit).toEqual({ code: 0, signal: null });
   const stopped = gateway.output.slice(from).match(/"worker":\d,"signal":"SIGTERM","msg":"gateway stopped"/g);
   expect(stopped).toHaveLength(2);
