@@ -17,7 +17,7 @@
 //   that did not go out.
 // Only the holder of the lease can turn it into "issuing", so a code's tokens are released once at most.
 import { randomUUID } from 'node:crypto';
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import { isStoreUnavailable, type Store, StoreUnavailableError } from '../store/store.ts';
 
 /** Longer than a healthy token request (store commands, WAIT, the ID token signature) ever takes. */
@@ -44,7 +44,7 @@ export function issuedAt(marker: string | undefined): number | undefined {
 }
 
 type Finish = () => Promise<void>;
-type State = { codeRedemptions?: Finish[] };
+type State = { codeRedemptions?: Finish[]; foundCode?: { id: string; payload: AdapterPayload } };
 
 /** The engine's token request under way, when consume() runs inside one (its AsyncLocalStorage context). */
 function tokenRequest(): KoaContextWithOIDC | undefined {
@@ -53,6 +53,19 @@ function tokenRequest(): KoaContextWithOIDC | undefined {
 }
 
 const epoch = () => Math.floor(Date.now() / 1000);
+
+/** A code as the adapter found it in this token request: the engine finds the code, checks it unspent and
+ * consumes the same code right after, so consume() needs no second read (its expiry and grant). */
+export function rememberFoundCode(id: string, payload: AdapterPayload): void {
+  const ctx = tokenRequest();
+  if (ctx) (ctx.state as State).foundCode = { id, payload };
+}
+
+/** Code `id` as rememberFoundCode() kept it in the token request under way; undefined elsewhere. */
+export function codeOfTokenRequest(id: string): AdapterPayload | undefined {
+  const found = (tokenRequest()?.state as State | undefined)?.foundCode;
+  return found?.id === id ? found.payload : undefined;
+}
 
 /**
  * Run `settle` now and again while the store is away, until it gets an answer or `until` (epoch seconds)
