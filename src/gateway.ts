@@ -24,6 +24,7 @@ import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
+import { forgetResumedInteractions } from './login/interaction-markers.ts';
 import { createApp } from './web/app.ts';
 import { providerLogos } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
@@ -175,6 +176,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const pages = enginePages(logger);
   const engine = createEngine({ config, store, keys: keys.ring, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
+  forgetResumedInteractions(engine, store, logger);
   const limits = {
     providerStarts: config.limits.provider_starts,
     interactionTtlSeconds: config.ttl.interaction,

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
 import type { UiLocale } from './locale.ts';
 import { jsonRecords, type JsonRecords } from './records.ts';
+import { LATEST_LOGIN_PREFIX } from './interaction-markers.ts';
 
 export interface LoginRecord {
   /** node-oidc-provider interaction uid this login belongs to */
@@ -47,7 +48,7 @@ export class LoginStates {
   constructor(store: Store, ttlSeconds: number) {
     this.live = jsonRecords(store, 'login:', ttlSeconds);
     this.used = jsonRecords(store, 'spent:', ttlSeconds);
-    this.latest = jsonRecords(store, 'login-of:', ttlSeconds);
+    this.latest = jsonRecords(store, LATEST_LOGIN_PREFIX, ttlSeconds);
   }
 
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded

@@ -7,6 +7,7 @@ import { requestedLoa } from './policy.ts';
 import { startProvider } from './start.ts';
 import { grantConsent } from './hand-back.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
+import { seenKey } from './interaction-markers.ts';
 
 export async function openInteraction(
   deps: LoginDeps,
@@ -18,7 +19,7 @@ export async function openInteraction(
   if (prompt.name === 'consent') return grantConsent(deps, interaction);
   const clientId = String(params.client_id);
   const acr = requestedLoa(params.acr_values);
-  if (await deps.store.setIfAbsent(`seen:${uid}`, '1', deps.limits.interactionTtlSeconds)) {
+  if (await deps.store.setIfAbsent(seenKey(uid), '1', deps.limits.interactionTtlSeconds)) {
     await deps.audit.record({
       type: 'authorization_request',
       correlationId: uid,

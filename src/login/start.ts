@@ -6,6 +6,7 @@ import type { Loa } from '../identity/loa.ts';
 import { BrokerError } from './broker.ts';
 import { requestedLoa } from './policy.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
+import { startsKey } from './interaction-markers.ts';
 
 export interface StartRequest {
   uid: string;
@@ -42,7 +43,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
   // Each start writes audit entries and a login state: a login may start only a few (reloads included);
   // the earlier login state is replaced each time (LoginStates.create).
   const { providerStarts, interactionTtlSeconds } = deps.limits;
-  const { count } = await deps.store.increment(`starts:${uid}`, interactionTtlSeconds);
+  const { count } = await deps.store.increment(startsKey(uid), interactionTtlSeconds);
   if (count > providerStarts) {
     deps.logger.warn('provider start refused', { correlationId: uid, providerId, starts: count });
     if (count === providerStarts + 1)

@@ -65,15 +65,17 @@ test('the store goes away at the resume and stays away: the retry page, also whe
 test('wherever in the resume the store goes away, the answer is the retry page', async () => {
   // the store operations of one resume, in order
   const { browser, resume } = await upToResume();
+  // the interaction's markers are deleted after the response (src/login/interaction-markers.ts): not the resume's
+  const answered = (key: string) => !/^(seen|starts|login-of):/.test(key);
   const from = store.log.length;
   expect(atRp(await browser.get(resume))).toBe(true);
-  const operations = store.log.length - from;
+  const operations = store.log.slice(from).filter((entry) => answered(entry.split(' ')[1]!)).length;
   expect(operations).toBeGreaterThan(5);
   for (let n = 0; n < operations; n += 1) {
     const login = await upToResume();
     let seen = 0;
     store.lasting = true;
-    store.failing = () => seen++ === n;
+    store.failing = (_op, key) => answered(key) && seen++ === n;
     const answer = await login.browser.get(login.resume);
     store.restore();
     expect({ n, status: answer.status }).toEqual({ n, status: 503 });
