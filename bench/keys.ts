@@ -1,6 +1,8 @@
 // What one login leaves in Redis: every key under the gateway's prefix after complete logins through the
-// test bank, with its MEMORY USAGE and TTL, grouped by the key's kind (its first two segments).
-// Usage: node bench/keys.ts [logins=5]
+// test bank, with its MEMORY USAGE and TTL, grouped by the key's kind (its first two segments); and the
+// commands one login sends, by command (INFO commandstats of the private Redis). With --monitor, the
+// commands of one more login in the order Redis received them (keys shortened to their kind).
+// Usage: node bench/keys.ts [logins=5] [--monitor]
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,7 @@ import { BANK, gatewayConfig } from './gateway-config.ts';
 import { oneLogin } from './load.ts';
 import { freePort, startGateway, startNode, startRedis } from './processes.ts';
 
-const logins = Number(process.argv[2] ?? 5);
+const logins = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-keys-'));
 const stops: (() => Promise<void>)[] = [];
 try {
@@ -41,7 +43,6 @@ try {
   writeFileSync(file, JSON.stringify(config));
   const gateway = await startGateway('gw', file, issuer, dir);
   stops.push(() => gateway.stop());
-  const before = new Set(await redis.client.keys(`${prefix}*`));
   const target = {
     ...BENCH_CLIENT,
     issuer,
@@ -49,7 +50,11 @@ try {
     provider: 'bench-bank',
     scope: 'openid profile personal_code',
   };
+  await oneLogin(target); // warm: first-use reads (clients, keys) are not a login's cost
+  const before = new Set(await redis.client.keys(`${prefix}*`));
+  await redis.client.config('RESETSTAT');
   for (let i = 0; i < logins; i += 1) await oneLogin(target);
+  const stats = String(await redis.client.info('commandstats'));
   const kinds = new Map<string, { keys: number; bytes: number; ttl: Set<number> }>();
   for (const key of await redis.client.keys(`${prefix}*`)) {
     if (before.has(key)) continue;
@@ -75,6 +80,28 @@ try {
     );
   }
   console.log(`| total | | ${(total / logins).toFixed(0)} | |`);
+  // the INFO and CONFIG calls of this script are not the gateway's
+  const calls = [...stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)]
+    .map(([, name, n]) => [name!, Number(n) - (name === 'info' ? 1 : 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`\n| command | calls/login |\n|---|---|`);
+  for (const [name, n] of calls) console.log(`| ${name} | ${(n / logins).toFixed(1)} |`);
+  console.log(`| total | ${(calls.reduce((sum, [, n]) => sum + n, 0) / logins).toFixed(1)} |`);
+  if (process.argv.includes('--monitor')) {
+    const monitor = await redis.client.monitor();
+    const seen: string[] = [];
+    // a key as its kind: the ids in it (long random segments) left out
+    const kind = (arg: string) => arg.replace(prefix, '').replace(/[A-Za-z0-9_-]{16,}/g, '…');
+    monitor.on('monitor', (_time: string, args: string[]) =>
+      seen.push(args.map((a, i) => (i === 0 ? a : kind(a).length > 60 ? '<value>' : kind(a))).join(' ')),
+    );
+    await oneLogin(target);
+    await new Promise((r) => setTimeout(r, 100));
+    monitor.disconnect();
+    console.log(`\none login, ${seen.length} commands:`);
+    for (const line of seen) console.log(`  ${line}`);
+  }
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
