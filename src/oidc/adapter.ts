@@ -13,6 +13,16 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/** The models the engine consumes (their `consume()`): only these ever have a consumed marker. */
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+]);
+
 export function storeAdapterFactory(store: Store): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
     private readonly name: string;
@@ -109,8 +119,12 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
     }
 
     async destroy(id: string): Promise<void> {
-      // the model and its consumed marker go in one round trip; its indexes, when it has any, in a second
-      const [raw] = await Promise.all([store.take(this.key(id)), store.delete(this.consumedKey(id))]);
+      // the model and its consumed marker (for a model the engine consumes) go in one round trip; its
+      // indexes, when it has any, in a second
+      const [raw] = await Promise.all([
+        store.take(this.key(id)),
+        CONSUMABLE.has(this.name) ? store.delete(this.consumedKey(id)) : undefined,
+      ]);
       const payload = raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
       const keys: string[] = [];
       if (payload?.uid) keys.push(`oidc:uid:${this.name}:${payload.uid}`);
