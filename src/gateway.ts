@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config/load.ts';
 import type { Store } from './store/store.ts';
 import { MemoryStore } from './store/memory.ts';
 import { RedisStore } from './store/redis.ts';
+import { readsAhead } from './oidc/reads-ahead.ts';
 import type { AuditLog } from './audit/events.ts';
 import { openAuditLog } from './audit/config.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
@@ -98,7 +99,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         clients: config.clients.map((c) => c.client_id),
       })
     : undefined;
-  const store = metrics ? meteredStore(rawStore, metrics) : rawStore;
+  // an engine request's next reads start as soon as their keys are known (src/oidc/reads-ahead.ts)
+  const reading = readsAhead(metrics ? meteredStore(rawStore, metrics) : rawStore);
+  const store = reading.store;
   let rawAudit: AuditLog;
   let keys: RunningKeys | undefined;
   try {
@@ -174,7 +177,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const engine = createEngine({ config, store, keys: keys.ring, accounts, audit, policy, pages, logger });
+  const reads = { readAhead: reading.readAhead, withCode: (grantId: string) => [Accounts.keyOf(grantId)] };
+  const engine = createEngine({ config, store, reads, keys: keys.ring, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
   forgetResumedInteractions(engine, store, logger);
   const limits = {

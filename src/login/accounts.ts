@@ -11,13 +11,20 @@ export interface AccountRecord {
   clientId: string;
 }
 
+const PREFIX = 'account:';
+
 export class Accounts {
   private readonly records: JsonRecords<AccountRecord>;
   /** the account each request read last (requests are objects the engine drops when they end) */
   private readonly reads = new WeakMap<object, { grantId: string; record: AccountRecord | undefined }>();
 
   constructor(store: Store, ttlSeconds: number) {
-    this.records = jsonRecords(store, 'account:', ttlSeconds);
+    this.records = jsonRecords(store, PREFIX, ttlSeconds);
+  }
+
+  /** The store key of a grant's account (what a token request may read ahead, src/oidc/reads-ahead.ts). */
+  static keyOf(grantId: string): string {
+    return PREFIX + grantId;
   }
 
   save(grantId: string, record: AccountRecord): Promise<void> {

@@ -23,7 +23,24 @@ const CONSUMABLE = new Set([
   'PreAuthorizedCode',
 ]);
 
-export function storeAdapterFactory(store: Store): new (name: string) => Adapter {
+export interface AdapterReadsAhead {
+  /** start reading keys in the engine request under way (./reads-ahead.ts) */
+  readAhead(keys: readonly string[]): void;
+  /** what else a token request reads for the grant of its code (the account of its login) */
+  withCode?(grantId: string): string[];
+}
+
+/** What a request that just found a model of `name` will read next: a code's session binding, grant (and
+ * account); the grant an interaction's result names, which the resume reads after destroying it. */
+function readsAfter(name: string, payload: AdapterPayload, also: AdapterReadsAhead): string[] {
+  const result = payload.result as { consent?: { grantId?: string } } | undefined;
+  if (name === 'Interaction') return result?.consent?.grantId ? [`oidc:Grant:${result.consent.grantId}`] : [];
+  if (name !== 'AuthorizationCode' || !payload.grantId) return [];
+  const session = payload.expiresWithSession && payload.sessionUid ? [`oidc:uid:Session:${payload.sessionUid}`] : [];
+  return [...session, `oidc:Grant:${payload.grantId}`, ...(also.withCode?.(payload.grantId) ?? [])];
+}
+
+export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
     private readonly name: string;
 
@@ -60,11 +77,15 @@ export function storeAdapterFactory(store: Store): new (name: string) => Adapter
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
         rememberFoundCode(id, payload);
+        if (reads) reads.readAhead(readsAfter(this.name, payload, reads));
         const consumed = issuedAt(marker);
         return consumed === undefined ? payload : { ...payload, consumed };
       }
       const raw = await store.get(this.key(id));
-      return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+      if (!raw) return undefined;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      if (reads && this.name === 'Interaction') reads.readAhead(readsAfter(this.name, payload, reads));
+      return payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {

@@ -11,7 +11,7 @@ import { mtlsEndpointAliases } from '../tls/mtls-endpoint-aliases.ts';
 import type { Accounts } from '../login/accounts.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
-import { storeAdapterFactory } from './adapter.ts';
+import { storeAdapterFactory, type AdapterReadsAhead } from './adapter.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-keys.ts';
 import { clientMetadata } from './clients.ts';
@@ -37,6 +37,8 @@ export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
 export interface EngineDeps {
   config: GatewayConfig;
   store: Store;
+  /** reads of a request started as soon as their keys are known (./reads-ahead.ts), on `store` */
+  reads?: AdapterReadsAhead | undefined;
   /** token and cookie keys, reloaded while the engine runs (src/keys/engine-keys.ts) */
   keys: KeyRing;
   accounts: Accounts;
@@ -86,7 +88,7 @@ export function createEngine(deps: EngineDeps): Provider {
   // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
   const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
   const configuration: Configuration = {
-    adapter: storeAdapterFactory(deps.store),
+    adapter: storeAdapterFactory(deps.store, deps.reads),
     clients: config.clients.map(clientMetadata),
     jwks: engineKeys(deps.keys),
     cookies: {

@@ -1,6 +1,6 @@
-// What one complete login costs the store and leaves in it. The store is wrapped to count its calls (each
-// a Redis round trip at least): a change that adds one to the login fails here, so a round trip is added
-// on purpose, with this budget raised, or not at all. Once the engine has resumed the login, the login
+// What one complete login costs the store and leaves in it. The store is wrapped to count its calls and
+// the round trips a pipelining client makes of them: a change that adds a call or a round trip to the
+// login fails here, so one is added on purpose, with this budget raised, or not at all. Once the engine has resumed the login, the login
 // flow's markers for its interaction are gone.
 import { afterEach, expect, test } from '@jest/globals';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -9,14 +9,32 @@ import { exchangeCode, loginThroughMock, useGateway } from '../support/gateway.t
 
 const calls: string[] = [];
 const memory = new MemoryStore();
-/** The memory store, each call named by method and the kind of key (its first segment). */
+/** Round trips as a pipelining Redis client makes them: the calls issued before the next macrotask go out
+ * together and are answered together, so calls that wait for one another take one round trip each. */
+let roundTrips = 0;
+let batch: (() => void)[] | undefined;
+function pipelined<T>(run: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (!batch) {
+      batch = [];
+      roundTrips += 1;
+      setImmediate(() => {
+        const sent = batch!;
+        batch = undefined;
+        for (const answer of sent) answer();
+      });
+    }
+    batch.push(() => run().then(resolve, reject));
+  });
+}
+/** The memory store, pipelined, each call named by method and the kind of key (its first segment). */
 const counted = new Proxy(memory, {
   get(target, name, receiver) {
     const value = Reflect.get(target, name, receiver) as unknown;
     if (typeof value !== 'function' || name === 'close') return value;
     return (...args: unknown[]) => {
       calls.push(`${String(name)} ${String(args[0]).split(':')[0]}`);
-      return (value as (...a: unknown[]) => unknown).apply(target, args);
+      return pipelined(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     };
   },
 }) as Store;
@@ -27,21 +45,33 @@ afterEach(() => {
 });
 
 /** Store calls of one login through the mock eID, its code exchanged for tokens. */
-async function oneLogin(): Promise<{ uid: string; calls: string[] }> {
+async function oneLogin(): Promise<{ uid: string; calls: string[]; trips: number }> {
+  const before = roundTrips;
   const login = await loginThroughMock(gw.rp, { ui_locales: 'en' });
   await exchangeCode(gw.rp, login, login.final);
   const uid = new URL(login.hop.location!).pathname.split('/')[2]!;
-  return { uid, calls: [...calls] };
+  return { uid, calls: [...calls], trips: roundTrips - before };
 }
 
-test('a complete login stays within its budget of store calls', async () => {
+test('a complete login stays within its budget of store calls and round trips', async () => {
   await oneLogin(); // first use: clients and keys read once
   calls.length = 0;
-  const { calls: used } = await oneLogin();
+  const { calls: used, trips } = await oneLogin();
   // 38 calls through the mock eID (5 of them the rate limits of five requests), one of them the markers' delete
   expect(used.length).toBeLessThanOrEqual(38);
+  // and 28 round trips: what one user's login waits for, one after another
+  expect(trips).toBeLessThanOrEqual(28);
   // the markers of the interaction deleted once, after the resume
   expect(used.filter((c) => c === 'delete seen')).toHaveLength(1);
+});
+
+test('the token request reads its session, grant and account together: round trips within budget', async () => {
+  const login = await loginThroughMock(gw.rp, { ui_locales: 'en' });
+  const before = roundTrips;
+  await exchangeCode(gw.rp, login, login.final);
+  // the code (with its marker), then session index + grant + account read ahead together, the session, the
+  // lease, the access token with its grant index, "issuing", "issued": 7 (9 reading one after another)
+  expect(roundTrips - before).toBeLessThanOrEqual(7);
 });
 
 test('after the resume, the login flow keeps nothing of the interaction', async () => {

@@ -54,9 +54,15 @@ function expectRetryPage(hop: Hop): void {
 
 test('the store goes away at the resume and stays away: the retry page, also when the engine saves the session again', async () => {
   const { browser, resume } = await upToResume();
-  // from the grant's read on: the session middleware's save fails, then the route's own save again
+  // from the first operation after the interaction's destroy on (the grant was read ahead with it): the
+  // session middleware's save fails, then the route's own save again
+  let destroyed = false;
   store.lasting = true;
-  store.failing = (op, key) => op === 'get' && key.startsWith('oidc:Grant:');
+  store.failing = (op, key) => {
+    if (destroyed) return true;
+    destroyed = op === 'take' && key.startsWith('oidc:Interaction:');
+    return false;
+  };
   const answer = await browser.get(resume);
   expect(store.cuts.filter((cut) => cut.startsWith('set oidc:Session:'))).toHaveLength(2);
   expectRetryPage(answer);
