@@ -1,8 +1,8 @@
 // Step 3 of the login (./flow.ts): the provider's answer. The broker finds the login by its own state
-// (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6); the result
-// waits, single use, for the hand-back (step 7). Whatever the provider (or someone posing as it) sends,
-// the answer is a 4xx page with an audit record, and the service hears back whenever the login is known.
-// A verified identity is handed back at once (step 7, ./hand-back.ts).
+// (the interaction cookie does not travel on cross-site POSTs) and has it verified (steps 4-6). A verified
+// identity is handed back at once (step 7, ./hand-back.ts); a failure waits, single use, for the hand-back
+// behind the page that explains it. Whatever the provider (or someone posing as it) sends, the answer is a
+// 4xx page with an audit record, and the service hears back whenever the login is known.
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';

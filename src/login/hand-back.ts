@@ -56,19 +56,37 @@ export async function handBackAtCallback(
   identity: Identity,
   correlationId: string,
 ): Promise<Outcome> {
+  const secondsLeft = (exp: number) => exp - Math.floor(Date.now() / 1000);
   const interaction = await deps.engine.Interaction.find(uid);
-  const left = interaction ? interaction.exp - Math.floor(Date.now() / 1000) : 0;
   // expired while the user was at the provider: nothing to hand back to
-  if (!interaction || left < 1) return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
-  // as the engine's interactionFinished: a session the interaction began in must still be that user's
+  if (!interaction || secondsLeft(interaction.exp) < 1) {
+    await dropped(deps, uid, 'the login expired while the user was at the provider');
+    return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+  }
+  // as the engine's interactionFinished: a session the interaction began in must still be that user's (another
+  // login in the same browser may have replaced it meanwhile); the engine then refuses this interaction on
+  // every page, the way back included, as it did at the hand-back page
   if (interaction.session?.uid) {
     const session = await deps.engine.Session.findByUid(interaction.session.uid);
-    if (!session || session.accountId !== interaction.session.accountId)
+    if (!session || session.accountId !== interaction.session.accountId) {
+      await dropped(deps, uid, 'the session the login began in ended or changed hands meanwhile');
       return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+    }
   }
   interaction.result = await loginAndConsent(deps, interaction.params, identity, correlationId);
+  const left = secondsLeft(interaction.exp);
+  if (left < 1) {
+    await dropped(deps, uid, 'the login expired while the user was at the provider');
+    return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+  }
   await interaction.save(left);
   return { type: 'redirect', url: interaction.returnTo };
+}
+
+/** A verified identity that cannot be handed back: a warning and an audit record under the login's id. */
+async function dropped(deps: LoginDeps, uid: string, reason: string): Promise<void> {
+  deps.logger.warn('verified answer not handed back', { correlationId: uid, reason });
+  await deps.audit.record({ type: 'error', correlationId: uid, detail: { reason } });
 }
 
 /** The engine asks for consent (a grant lacks scopes or claims): registered agency services get it, since

@@ -1,0 +1,63 @@
+// A verified answer that can no longer be handed back at its callback (src/login/hand-back.ts): the login
+// expired while the user was at the provider, or the session it began in was taken over by another login in
+// the same browser meanwhile (the check node-oidc-provider's interactionFinished makes). Either way no code
+// reaches the service for it, the user gets a page saying so, and the operator a warning and an audit
+// record under the login's reference.
+import { expect, test } from '@jest/globals';
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { Browser, type Hop } from '../support/browser.ts';
+import { atRp, beginLogin, mockProviderLogin, useGateway } from '../support/gateway.ts';
+
+const store = new MemoryStore();
+const gw = useGateway({ store });
+
+/** A login in `browser` through the mock eID as test person `user`, up to the provider's answer (not yet
+ * delivered): the answer's hop and the login's uid. */
+async function toAnswer(browser: Browser, user: number): Promise<{ answer: Hop; uid: string }> {
+  const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid', ui_locales: 'en' }, browser);
+  const authorize = await browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
+  const answer = await mockProviderLogin(browser, authorize, user);
+  return { answer, uid: new URL(started.hop.location!).pathname.split('/')[2]! };
+}
+
+const refusals = (uid: string) =>
+  (gw.audit as MemoryAuditLog).events.filter((e) => e.type === 'error' && e.correlationId === uid);
+
+test('an answer arriving after its login expired: a page saying so, no code, an audit record', async () => {
+  const browser = new Browser();
+  const { answer, uid } = await toAnswer(browser, 0);
+  await store.delete(`oidc:Interaction:${uid}`); // its lifetime ran out
+  const page = await browser.get(answer.location!);
+  expect(page.status).toBe(400);
+  expect(page.location).toBeUndefined();
+  expect(page.body).toContain('no longer valid');
+  expect(refusals(uid)).toHaveLength(1);
+  expect(refusals(uid)[0]!.detail).toMatchObject({ reason: expect.stringMatching(/expired/) });
+});
+
+test('an answer whose session another login in the same browser took over meanwhile: not handed back, no code', async () => {
+  const browser = new Browser();
+  // a first login leaves a session in this browser
+  const first = await toAnswer(browser, 0);
+  const f = await browser.follow(first.answer, atRp);
+  expect(atRp(f)).toBe(true);
+  // a second login (one tab) reaches the provider's answer; a third (another tab) completes as another person
+  const second = await toAnswer(browser, 0);
+  const third = await toAnswer(browser, 1);
+  // the engine first ends the session of the other person (its own auto-submitted form), then resumes
+  const ending = await browser.follow(third.answer, atRp);
+  const form = /<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(ending.body);
+  expect(form?.[1]).toMatch(/\/session\/end\/confirm$/);
+  const fields = Object.fromEntries(
+    [...form![2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  expect(atRp(await browser.follow(await browser.post(form![1]!, fields), atRp))).toBe(true);
+  const page = await browser.get(second.answer.location!);
+  expect(page.status).toBe(400);
+  expect(page.location).toBeUndefined();
+  expect(refusals(second.uid)[0]!.detail).toMatchObject({ reason: expect.stringMatching(/session/) });
+  // the engine refuses this interaction on every page now (its own check), so no way back is offered
+  expect(page.body).not.toContain('/abort');
+  expect(page.body).toContain('no longer valid');
+});
