@@ -1,7 +1,7 @@
 // What the login flow keeps in the store for one interaction, beside the engine's own Interaction: the
 // selection already audited, the provider starts counted, the latest provider login. They are needed only
-// until the engine resumes the login at /auth/<uid>; then they are deleted, so a completed login leaves in
-// the store only what its tokens and session need (an abandoned one's expire with the interaction).
+// until the engine resumes the login at /auth/<uid>; then they are deleted rather than left to their TTL
+// (an abandoned login's, and one the resume ends with an OAuth error, expire with the interaction).
 import type Provider from 'oidc-provider';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -17,9 +17,10 @@ export const LATEST_LOGIN_PREFIX = 'login-of:';
  * loads the Interaction by the browser's own resume cookie, so only the browser of the login ends it. */
 export function forgetResumedInteractions(engine: Provider, store: Store, logger: Logger): void {
   engine.on('interaction.ended', (ctx) => {
+    // read now: the resume may go on to start another interaction, which takes the same place in ctx
+    const uid = ctx.oidc.entities.Interaction?.uid;
+    if (!uid) return;
     ctx.res.once('close', () => {
-      const uid = ctx.oidc.entities.Interaction?.uid;
-      if (!uid) return;
       store
         .delete(seenKey(uid), startsKey(uid), `${LATEST_LOGIN_PREFIX}${uid}`)
         .catch((err: Error) => logger.warn('markers of an ended interaction not deleted', { error: err.name }));
