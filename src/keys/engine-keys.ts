@@ -16,6 +16,7 @@ import type Provider from 'oidc-provider';
 import { ExternalSigningKey } from 'oidc-provider';
 import { CookieSigner } from './cookie-signer.ts';
 import type { KeyRing } from './key-ring.ts';
+import type { Logger } from '../logger.ts';
 import { publicJwk, TOKEN_ALGS, type TokenAlg, type TokenKey } from './material.ts';
 
 /**
@@ -144,10 +145,12 @@ export function jwksRoutes(ring: KeyRing): express.Router {
 }
 
 /** Cookie keys follow the key ring: the first signs, every one verifies (read per request by Koa). */
-export function followCookieKeys(provider: Provider, ring: KeyRing): void {
+export function followCookieKeys(provider: Provider, ring: KeyRing, logger: Logger): void {
   // Koa's own type says string[]; its Cookies takes any object with Keygrip's sign, verify and index
   const follow = (cookies: string[]) => {
-    provider.keys = new CookieSigner(cookies) as unknown as string[];
+    // a reload without a cookie key keeps the signer in use: cookies stay verifiable, nothing is unsigned
+    if (cookies.length) provider.keys = new CookieSigner(cookies) as unknown as string[];
+    else logger.error('key set reload without a cookie key: the cookie keys in use are kept');
   };
   follow(ring.view.cookies);
   ring.onChange((view) => follow(view.cookies));

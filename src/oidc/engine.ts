@@ -143,7 +143,7 @@ export function createEngine(deps: EngineDeps): Provider {
   };
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
   const provider = new Provider(config.issuer, configuration);
-  followCookieKeys(provider, deps.keys);
+  followCookieKeys(provider, deps.keys, deps.logger);
   // what relying-party software needs beyond the engine's defaults (./interop.ts)
   provider.use(authorizationByPost('/auth'));
   provider.use(
