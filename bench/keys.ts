@@ -82,6 +82,7 @@ try {
   console.log(`| total | | ${(total / logins).toFixed(0)} | |`);
   // the INFO and CONFIG calls of this script are not the gateway's
   const calls = [...stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)]
+    .filter(([, name]) => !name!.startsWith('config'))
     .map(([, name, n]) => [name!, Number(n) - (name === 'info' ? 1 : 0)] as const)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1]);
