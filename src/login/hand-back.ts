@@ -57,7 +57,9 @@ export async function handBackAtCallback(
   correlationId: string,
 ): Promise<Outcome> {
   const secondsLeft = (exp: number) => exp - Math.floor(Date.now() / 1000);
-  const interaction = await deps.engine.Interaction.find(uid);
+  // a failure of an earlier provider of this login, still waiting behind its page, goes in the same round
+  // trip: that page returning by itself must not end the login this answer completes
+  const [interaction] = await Promise.all([deps.engine.Interaction.find(uid), deps.results.take(uid)]);
   // expired while the user was at the provider: nothing to hand back to
   if (!interaction || secondsLeft(interaction.exp) < 1) {
     await dropped(deps, uid, 'the login expired while the user was at the provider');

@@ -2,19 +2,20 @@
 // expired while the user was at the provider, or the session it began in was taken over by another login in
 // the same browser meanwhile (the check node-oidc-provider's interactionFinished makes). Either way no code
 // reaches the service for it, the user gets a page saying so, and the operator a warning and an audit
-// record under the login's reference.
+// record under the login's reference. And a verified answer is not undone by an earlier provider's failure
+// page of the same login returning by itself.
 import { expect, test } from '@jest/globals';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { Browser, type Hop } from '../support/browser.ts';
-import { atRp, beginLogin, mockProviderLogin, useGateway } from '../support/gateway.ts';
+import { atRp, beginLogin, chooseProvider, mockProviderLogin, useGateway } from '../support/gateway.ts';
 
 const store = new MemoryStore();
 const gw = useGateway({ store });
 
 /** A login in `browser` through the mock eID as test person `user`, up to the provider's answer (not yet
  * delivered): the answer's hop and the login's uid. */
-async function toAnswer(browser: Browser, user: number): Promise<{ answer: Hop; uid: string }> {
+async function toAnswer(browser: Browser, user: number | 'outage'): Promise<{ answer: Hop; uid: string }> {
   const started = await beginLogin(gw.rp, { idp_hint: 'mock-eid', ui_locales: 'en' }, browser);
   const authorize = await browser.follow(started.hop, (h) => !!h.location?.includes('/providers/mock-eid/authorize'));
   const answer = await mockProviderLogin(browser, authorize, user);
@@ -60,4 +61,24 @@ test('an answer whose session another login in the same browser took over meanwh
   // the engine refuses this interaction on every page now (its own check), so no way back is offered
   expect(page.body).not.toContain('/abort');
   expect(page.body).toContain('no longer valid');
+});
+
+test("a failed provider's page returning by itself after another provider succeeded does not end the login", async () => {
+  const browser = new Browser();
+  const failed = await toAnswer(browser, 'outage');
+  const page = await browser.get(failed.answer.location!);
+  expect(page.status).toBe(400);
+  const complete = /href="(\/interaction\/[^"]+\/complete)"/.exec(page.body)?.[1];
+  expect(complete).toBeDefined();
+  // the user tries again: the same login, the provider now answers
+  const selection = await browser.get(`${gw.issuer}/interaction/${failed.uid}?choose=1`);
+  const authorize = await chooseProvider(browser, selection.url, 'mock-eid');
+  const answer = await mockProviderLogin(browser, authorize, 0);
+  const callback = await browser.get(answer.location!);
+  expect(callback.location).toBe(`${gw.issuer}/auth/${failed.uid}`);
+  // the failure page (still open in another tab) returns by itself: nothing of the failure is left
+  const late = await browser.get(new URL(complete!, gw.issuer).toString());
+  expect(late.status).toBe(400);
+  const resumed = await browser.get(callback.location!);
+  expect(new URL(resumed.location!).searchParams.get('code')).toBeTruthy();
 });
