@@ -1,7 +1,8 @@
 // What one complete login costs the store and leaves in it. The store is wrapped to count its calls and
 // the round trips a pipelining client makes of them: a change that adds a call or a round trip to the
-// login fails here, so one is added on purpose, with this budget raised, or not at all. Once the engine has resumed the login, the login
-// flow's markers for its interaction are gone.
+// login fails here, so one is added on purpose, with this budget raised, or not at all. Once the engine
+// has resumed the login, the login flow's markers for its interaction are gone. (The key set's reload, the
+// only store use on a timer, first runs keys.reload_interval = 30 s after start: after these tests.)
 import { afterEach, expect, test } from '@jest/globals';
 import { MemoryStore } from '../../src/store/memory.ts';
 import type { Store } from '../../src/store/store.ts';
