@@ -3,11 +3,16 @@
 // choosing that code, and the verified claims at the demo service. Once with scripts (the page polls),
 // once without (the page refreshes itself), a refusal on the phone without scripts, and a QR login with scripts.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CLI, freePort, NODE, root } from '../../test/e2e/demo-suite.ts';
+
+// a real browser under a shared, busy CI machine, and pages without scripts that refresh themselves every
+// few seconds: a refused login takes 7 s on a quiet machine and far more while the whole suite runs
+jest.setTimeout(120_000);
 
 let child: ChildProcess;
 let base = '';
