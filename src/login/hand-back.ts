@@ -61,34 +61,30 @@ export async function handBackAtCallback(
   // trip: that page returning by itself must not end the login this answer completes
   const [interaction] = await Promise.all([deps.engine.Interaction.find(uid), deps.results.take(uid)]);
   // expired while the user was at the provider: nothing to hand back to
-  if (!interaction || secondsLeft(interaction.exp) < 1) {
-    await dropped(deps, uid, 'the login expired while the user was at the provider');
-    return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
-  }
+  if (!interaction || secondsLeft(interaction.exp) < 1) return dropped(deps, uid, EXPIRED);
   // as the engine's interactionFinished: a session the interaction began in must still be that user's (another
   // login in the same browser may have replaced it meanwhile); the engine then refuses this interaction on
   // every page, the way back included, as it did at the hand-back page
   if (interaction.session?.uid) {
     const session = await deps.engine.Session.findByUid(interaction.session.uid);
-    if (!session || session.accountId !== interaction.session.accountId) {
-      await dropped(deps, uid, 'the session the login began in ended or changed hands meanwhile');
-      return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
-    }
+    if (!session || session.accountId !== interaction.session.accountId)
+      return dropped(deps, uid, 'the session the login began in ended or changed hands meanwhile');
   }
   interaction.result = await loginAndConsent(deps, interaction.params, identity, correlationId);
   const left = secondsLeft(interaction.exp);
-  if (left < 1) {
-    await dropped(deps, uid, 'the login expired while the user was at the provider');
-    return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
-  }
+  if (left < 1) return dropped(deps, uid, EXPIRED);
   await interaction.save(left);
   return { type: 'redirect', url: interaction.returnTo };
 }
 
-/** A verified identity that cannot be handed back: a warning and an audit record under the login's id. */
-async function dropped(deps: LoginDeps, uid: string, reason: string): Promise<void> {
+const EXPIRED = 'the login expired while the user was at the provider';
+
+/** A verified identity that cannot be handed back: a warning and an audit record under the login's id, and a
+ * page saying the login is no longer valid. */
+async function dropped(deps: LoginDeps, uid: string, reason: string): Promise<Outcome> {
   deps.logger.warn('verified answer not handed back', { correlationId: uid, reason });
   await deps.audit.record({ type: 'error', correlationId: uid, detail: { reason } });
+  return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
 }
 
 /** The engine asks for consent (a grant lacks scopes or claims): registered agency services get it, since
