@@ -100,8 +100,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       })
     : undefined;
   // an engine request's next reads start as soon as their keys are known (src/oidc/reads-ahead.ts)
-  const reading = readsAhead(metrics ? meteredStore(rawStore, metrics) : rawStore);
-  const store = reading.store;
+  const { store, readAhead } = readsAhead(metrics ? meteredStore(rawStore, metrics) : rawStore);
   let rawAudit: AuditLog;
   let keys: RunningKeys | undefined;
   try {
@@ -177,8 +176,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const reads = { readAhead: reading.readAhead, withCode: (grantId: string) => [Accounts.keyOf(grantId)] };
-  const engine = createEngine({ config, store, reads, keys: keys.ring, accounts, audit, policy, pages, logger });
+  const engine = createEngine({ config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger });
   auditEngineEvents(engine, { audit, logger, accounts, broker });
   forgetResumedInteractions(engine, store, logger);
   const limits = {

@@ -84,7 +84,7 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
       const raw = await store.get(this.key(id));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
-      if (reads && this.name === 'Interaction') reads.readAhead(readsAfter(this.name, payload, reads));
+      if (reads) reads.readAhead(readsAfter(this.name, payload, reads));
       return payload;
     }
 

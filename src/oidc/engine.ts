@@ -8,10 +8,10 @@ import type { AuditLog } from '../audit/events.ts';
 import { LOA_LEVELS } from '../identity/loa.ts';
 import { mtlsFeature, CERTIFICATE_AUTH_METHODS } from '../tls/mtls-feature.ts';
 import { mtlsEndpointAliases } from '../tls/mtls-endpoint-aliases.ts';
-import type { Accounts } from '../login/accounts.ts';
+import { Accounts } from '../login/accounts.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
-import { storeAdapterFactory, type AdapterReadsAhead } from './adapter.ts';
+import { storeAdapterFactory } from './adapter.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-keys.ts';
 import { clientMetadata } from './clients.ts';
@@ -37,8 +37,8 @@ export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
 export interface EngineDeps {
   config: GatewayConfig;
   store: Store;
-  /** reads of a request started as soon as their keys are known (./reads-ahead.ts), on `store` */
-  reads?: AdapterReadsAhead | undefined;
+  /** start a request's reads as soon as their keys are known (./reads-ahead.ts), on `store` */
+  readAhead?: ((keys: readonly string[]) => void) | undefined;
   /** token and cookie keys, reloaded while the engine runs (src/keys/engine-keys.ts) */
   keys: KeyRing;
   accounts: Accounts;
@@ -88,7 +88,11 @@ export function createEngine(deps: EngineDeps): Provider {
   // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
   const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
   const configuration: Configuration = {
-    adapter: storeAdapterFactory(deps.store, deps.reads),
+    // a token request's code names the account its claims need (src/login/accounts.ts)
+    adapter: storeAdapterFactory(
+      deps.store,
+      deps.readAhead && { readAhead: deps.readAhead, withCode: (grantId) => [Accounts.keyOf(grantId)] },
+    ),
     clients: config.clients.map(clientMetadata),
     jwks: engineKeys(deps.keys),
     cookies: {

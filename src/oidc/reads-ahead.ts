@@ -57,6 +57,7 @@ export function readsAhead(inner: Store): ReadsAhead {
   return {
     store,
     readAhead(keys) {
+      if (!keys.length) return;
       const reads = readsOfRequest(true);
       if (!reads) return;
       for (const key of keys) {
