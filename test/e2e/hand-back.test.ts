@@ -7,7 +7,7 @@
 import { expect, test } from '@jest/globals';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { Browser, type Hop } from '../support/browser.ts';
+import { Browser, formFields, type Hop } from '../support/browser.ts';
 import { atRp, beginLogin, chooseProvider, mockProviderLogin, useGateway } from '../support/gateway.ts';
 
 const store = new MemoryStore();
@@ -41,8 +41,7 @@ test('an answer whose session another login in the same browser took over meanwh
   const browser = new Browser();
   // a first login leaves a session in this browser
   const first = await toAnswer(browser, 0);
-  const f = await browser.follow(first.answer, atRp);
-  expect(atRp(f)).toBe(true);
+  expect(atRp(await browser.follow(first.answer, atRp))).toBe(true);
   // a second login (one tab) reaches the provider's answer; a third (another tab) completes as another person
   const second = await toAnswer(browser, 0);
   const third = await toAnswer(browser, 1);
@@ -50,10 +49,7 @@ test('an answer whose session another login in the same browser took over meanwh
   const ending = await browser.follow(third.answer, atRp);
   const form = /<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(ending.body);
   expect(form?.[1]).toMatch(/\/session\/end\/confirm$/);
-  const fields = Object.fromEntries(
-    [...form![2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
-  );
-  expect(atRp(await browser.follow(await browser.post(form![1]!, fields), atRp))).toBe(true);
+  expect(atRp(await browser.follow(await browser.post(form![1]!, formFields(form![2]!)), atRp))).toBe(true);
   const page = await browser.get(second.answer.location!);
   expect(page.status).toBe(400);
   expect(page.location).toBeUndefined();
