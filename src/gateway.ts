@@ -30,6 +30,7 @@ import { createApp } from './web/app.ts';
 import { providerLogos } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
 import { loginRoutes } from './web/login-routes.ts';
+import { browserBinding } from './web/browser-binding.ts';
 import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { engineLogins } from './web/limited-login.ts';
@@ -189,7 +190,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const routers = [
     jwksRoutes(keys.ring),
     rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine) }),
-    loginRoutes({ engine, flow, logger }),
+    loginRoutes({ engine, flow, logger, binding: browserBinding(config.issuer, config.ttl.login) }),
   ];
   const demo = demoRoutesOf(config, store, policy);
   if (demo) routers.push(demo);

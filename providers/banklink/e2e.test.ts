@@ -62,9 +62,11 @@ async function loginAtBank(
     cancel?: boolean;
     params?: Record<string, string>;
     deliver?: boolean;
+    /** the browser the login begins in (another tab of an earlier login's) */
+    browser?: Browser;
   } = {},
 ): Promise<BankLogin> {
-  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params });
+  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en', ...opts.params }, opts.browser);
   const { browser } = started;
   // gateway redirects, then its auto-submitting 4012 form posts the browser to the bank's login page
   const bankPage = await browser.follow(started.hop);
@@ -192,15 +194,16 @@ describe('banklink logins through the gateway', () => {
   test('wrong VK_RID naming another live login: refused, and that login fails closed', async () => {
     // login A reaches the bank and gets its answer, which is never delivered: A is still open
     const a = await loginAtBank('modernbank', { deliver: false });
-    // the bank answers login B with A's VK_RID (correctly signed): it lands on A, whose nonce it lacks
-    const b = await loginAtBank('modernbank', { misbehave: 'wrong_rid' });
+    // the bank answers login B (another tab of the same browser, so the browser binding holds) with A's
+    // VK_RID (correctly signed): it lands on A, whose nonce it lacks
+    const b = await loginAtBank('modernbank', { misbehave: 'wrong_rid', browser: a.browser });
     expect(b.answer.VK_RID).toBe(a.answer.VK_RID);
     expect(b.landing.body).toContain('The provider&#39;s answer could not be verified.');
     const audit = gw.audit as unknown as { events: { type: string; detail?: { reason?: string } }[] };
     expect(audit.events.filter((e) => e.type === 'verification_error').at(-1)!.detail!.reason).toContain(
       'VK_NONCE was not issued for this login',
     );
-    // the back link belongs to login A (B's browser holds no session for it): A's own answer is now refused
+    // the refusal ended login A: A's own answer, posted late, is refused
     const late = await a.browser.post(`${gw.issuer}/broker/callback/modernbank`, a.answer);
     expect(late.status).toBe(400);
     expect(late.body).toContain('This login step was already completed or is no longer valid');

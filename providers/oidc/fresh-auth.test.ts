@@ -9,7 +9,7 @@ import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
 import { BrokerError } from '../../src/login/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { adapterDeps, brokerFor } from '../../test/support/broker.ts';
+import { adapterDeps, brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import { makeGatewayKeyFiles, providerEntry, testOpClient, type GatewayKeyFiles } from './test-op/fixtures.ts';
@@ -38,6 +38,7 @@ async function login(
   const { store, broker } = brokerOf(adapter);
   try {
     const { action } = await broker.begin({
+      browser: TEST_BROWSER,
       uid: 'uid',
       clientId: 'svc',
       providerId: adapter.id,
@@ -47,7 +48,7 @@ async function login(
     const back = await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice);
     const params = Object.fromEntries(back.searchParams);
     edit?.(params);
-    return await broker.complete(adapter.id, params, 'GET');
+    return await broker.complete(adapter.id, params, 'GET', TEST_BROWSER);
   } catch (err) {
     return err as BrokerError;
   } finally {
@@ -165,6 +166,7 @@ describe('the ID token auth_time belongs to this login', () => {
     const { store, broker } = brokerOf(adapter);
     try {
       const first = await broker.begin({
+        browser: TEST_BROWSER,
         uid: 'uid',
         clientId: 'svc',
         providerId: adapter.id,
@@ -177,10 +179,11 @@ describe('the ID token auth_time belongs to this login', () => {
         { keepSession: true },
       );
       await expect(
-        broker.complete(adapter.id, Object.fromEntries(firstBack.searchParams), 'GET'),
+        broker.complete(adapter.id, Object.fromEntries(firstBack.searchParams), 'GET', TEST_BROWSER),
       ).resolves.toMatchObject({ identity: { subject: SUBJECT } });
       op.ageSessions(600);
       const second = await broker.begin({
+        browser: TEST_BROWSER,
         uid: 'uid',
         clientId: 'svc',
         providerId: adapter.id,
@@ -194,7 +197,7 @@ describe('the ID token auth_time belongs to this login', () => {
         { keepSession: true },
       );
       const result = await broker
-        .complete(adapter.id, Object.fromEntries(secondBack.searchParams), 'GET')
+        .complete(adapter.id, Object.fromEntries(secondBack.searchParams), 'GET', TEST_BROWSER)
         .catch((e: unknown) => e);
       refused(result, /ID token auth_time is 6\d\d s before this login started/);
     } finally {
@@ -210,6 +213,7 @@ describe('each login is bound to its own request', () => {
       const seen = [];
       for (const uid of ['a', 'b']) {
         const { state, action } = await broker.begin({
+          browser: TEST_BROWSER,
           uid,
           clientId: 'svc',
           providerId: adapter.id,

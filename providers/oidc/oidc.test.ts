@@ -21,7 +21,7 @@ import { BrokerError } from '../../src/login/broker.ts';
 import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { adapterDeps, brokerFor } from '../../test/support/broker.ts';
+import { adapterDeps, brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import {
@@ -58,6 +58,7 @@ async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) 
   const { store, broker } = brokerOf(adapter);
   try {
     const { action } = await broker.begin({
+      browser: TEST_BROWSER,
       uid: 'uid',
       clientId: 'svc',
       providerId: adapter.id,
@@ -66,7 +67,7 @@ async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) 
       correlationId: 'corr',
     });
     const cb = toCallback(await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice));
-    return await broker.complete(adapter.id, cb.params, cb.method);
+    return await broker.complete(adapter.id, cb.params, cb.method, TEST_BROWSER);
   } catch (err) {
     return err as BrokerError;
   } finally {
@@ -295,6 +296,7 @@ describe('rejections', () => {
     for (const iss of [undefined, 'https://other-op.example']) {
       const { store, broker } = brokerOf(adapter);
       const { action } = await broker.begin({
+        browser: TEST_BROWSER,
         uid: 'uid',
         clientId: 'svc',
         providerId: adapter.id,
@@ -304,7 +306,11 @@ describe('rejections', () => {
       const cb = toCallback(await op.login((action as { url: string }).url));
       if (iss) cb.params.iss = iss;
       else delete cb.params.iss;
-      refused(await broker.complete(adapter.id, cb.params, 'GET').catch((e: unknown) => e), 'invalid_response', /iss/);
+      refused(
+        await broker.complete(adapter.id, cb.params, 'GET', TEST_BROWSER).catch((e: unknown) => e),
+        'invalid_response',
+        /iss/,
+      );
       await store.close();
     }
   });
@@ -443,7 +449,14 @@ describe('configuration and startup', () => {
       const { broker } = brokerOf(adapter);
       for (let i = 0; i < 2; i += 1) {
         await expect(
-          broker.begin({ uid: 'u', clientId: 'svc', providerId: adapter.id, locale: 'en', correlationId: 'c' }),
+          broker.begin({
+            browser: TEST_BROWSER,
+            uid: 'u',
+            clientId: 'svc',
+            providerId: adapter.id,
+            locale: 'en',
+            correlationId: 'c',
+          }),
         ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
       }
     } finally {

@@ -2,7 +2,7 @@
 // adapter, walked through the adapter's pages, and completed at the broker callback.
 import type { Loa } from '../../src/identity/loa.ts';
 import type { UiLocale } from '../../src/login/locale.ts';
-import { brokerFor } from '../../test/support/broker.ts';
+import { brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
 import { type Arrival, type Harness, walk } from './test-harness.ts';
@@ -35,6 +35,7 @@ export interface BegunLogin {
 export async function beginLogin(h: Harness, options: LoginOptions = {}): Promise<BegunLogin> {
   const t = brokerFor(h.adapter, { callbackUrl: h.callbackUrl });
   const { action } = await t.broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u',
     clientId: options.clientId ?? 'c',
     providerId: h.adapter.id,
@@ -48,7 +49,9 @@ export async function beginLogin(h: Harness, options: LoginOptions = {}): Promis
     handle: new URL(action.url).searchParams.get('h')!,
     async end(arrival) {
       if (!('callback' in arrival)) return { arrival };
-      const outcome = await t.broker.complete(h.adapter.id, arrival.callback, 'GET').catch((e: unknown) => e);
+      const outcome = await t.broker
+        .complete(h.adapter.id, arrival.callback, 'GET', TEST_BROWSER)
+        .catch((e: unknown) => e);
       return { arrival, outcome };
     },
   };

@@ -7,7 +7,14 @@ import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
 import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
-import { type LoginStates, newState, type LoginRecord, type LoginTrace } from './login-state.ts';
+import {
+  browserDigest,
+  type LoginStates,
+  newState,
+  type LoginRecord,
+  type LoginTrace,
+  sameBrowser,
+} from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
 import { isStoreUnavailable } from '../store/store.ts';
@@ -29,6 +36,8 @@ export interface BeginRequest {
   acr?: Loa | undefined;
   locale: UiLocale;
   correlationId: string;
+  /** the binding value of the browser that begins the login (src/web/browser-binding.ts) */
+  browser: string;
   /** the caller's own entry (the provider choice), written just before the broker's in the same write */
   alongside?: AuditEvent | undefined;
 }
@@ -36,7 +45,13 @@ export interface BeginRequest {
 /** A failed round trip; `login` is known when the state was valid, so the relying party can be told. */
 export class BrokerError extends Error {
   override name = 'BrokerError';
-  readonly code: ProviderError['code'] | 'unknown_state' | 'unknown_provider' | 'oversized' | 'audit_unavailable';
+  readonly code:
+    | ProviderError['code']
+    | 'unknown_state'
+    | 'unknown_provider'
+    | 'oversized'
+    | 'audit_unavailable'
+    | 'other_browser';
   readonly detail: string;
   readonly login: LoginRecord | undefined;
   /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
@@ -108,7 +123,8 @@ export class Broker {
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
     }
     const { uid, providerId, clientId, acr, locale, correlationId } = req;
-    const login = { uid, providerId, clientId, acr, locale, correlationId, connData: started.connData };
+    const browser = browserDigest(req.browser);
+    const login = { uid, providerId, clientId, acr, locale, correlationId, browser, connData: started.connData };
     await states.create(state, { ...login, createdAt: Date.now() });
     await withAlongside({
       ...base,
@@ -122,11 +138,13 @@ export class Broker {
     return { state, action: started.action };
   }
 
-  /** Verify a provider callback. Throws BrokerError; `login` is set on it whenever the state was valid. */
+  /** Verify a provider callback that came through the browser carrying binding value `browser`. Throws
+   * BrokerError; `login` is set on it whenever the state was valid. */
   async complete(
     providerId: string,
     params: Record<string, string>,
     method: 'GET' | 'POST',
+    browser: string | undefined,
   ): Promise<{ login: LoginRecord; identity: Identity }> {
     const { states, audit, logger, adapters } = this.options;
     const adapter = adapters.get(providerId);
@@ -154,6 +172,9 @@ export class Broker {
     }
     const { login, spentRecorded } = taken;
     try {
+      // an answer brought by another browser ends the login unread: whoever holds the browser that began it
+      // (perhaps an attacker who led this person to the provider) must not get this person's identity
+      if (!sameBrowser(login, browser)) await this.refuseOtherBrowser(login, params, !!browser, spentRecorded);
       const [identity] = await Promise.all([
         verifyAnswer(this.options, { adapter, login, params, method, oversized }),
         spentRecorded,
@@ -166,5 +187,32 @@ export class Broker {
       if (err instanceof ProviderError) throw new BrokerError(err.code, err.detail, login, undefined, err.userInformed);
       throw err;
     }
+  }
+
+  private async refuseOtherBrowser(
+    login: LoginRecord,
+    params: Record<string, string>,
+    carriedOne: boolean,
+    spentRecorded: Promise<void>,
+  ): Promise<never> {
+    const reason = carriedOne
+      ? 'answer arrived in another browser than the login began in'
+      : 'answer arrived in a browser without the login binding cookie';
+    this.options.logger.warn('provider answer refused', {
+      correlationId: login.correlationId,
+      providerId: login.providerId,
+      reason,
+    });
+    await Promise.all([
+      spentRecorded,
+      this.options.audit.record({
+        type: 'provider_response_error',
+        correlationId: login.correlationId,
+        clientId: login.clientId,
+        providerId: login.providerId,
+        detail: { reason, digest: digest(params) },
+      }),
+    ]);
+    throw new BrokerError('other_browser', reason, login);
   }
 }

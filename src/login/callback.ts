@@ -47,6 +47,11 @@ export const OAUTH_ERRORS: Record<string, { error: string; description: string; 
     description: 'the login service is temporarily unavailable',
     problem: 'unavailable',
   },
+  other_browser: {
+    error: 'access_denied',
+    description: 'the provider answer arrived in another browser than the login began in',
+    problem: 'other_browser',
+  },
 };
 
 /** Refusals after which another provider may well succeed (this one refused or was unreachable, or its
@@ -84,6 +89,7 @@ export async function receiveAnswer(
   providerId: string,
   params: Record<string, string>,
   method: 'GET' | 'POST',
+  browser: string | undefined,
 ): Promise<CallbackOutcome> {
   let result: LoginResult;
   let uid: string;
@@ -91,8 +97,9 @@ export async function receiveAnswer(
   let userInformed = false;
   let clientId: string;
   let acr: LoginRecord['acr'];
+  let elsewhere = false;
   try {
-    const { login, identity } = await deps.broker.complete(providerId, params, method);
+    const { login, identity } = await deps.broker.complete(providerId, params, method, browser);
     ({ uid, locale, clientId, acr } = login);
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
@@ -100,6 +107,7 @@ export async function receiveAnswer(
     if (!err.login) return { outcome: deadEnd(err), locale: undefined };
     ({ uid, locale, clientId, acr } = err.login);
     userInformed = err.userInformed;
+    elsewhere = err.code === 'other_browser';
     result = { ok: false, ...(OAUTH_ERRORS[err.code] ?? OAUTH_ERRORS.invalid_response!) };
   }
   // a provider suspended while the user was with it: whatever it answered, this login ends here
@@ -116,6 +124,9 @@ export async function receiveAnswer(
   }
   if (result.ok) return { outcome: await handBackAtCallback(deps, uid, result.identity, result.correlationId), locale };
   await deps.results.set(uid, result);
+  // this browser did not begin the login: the way back is the beginning browser's (it hears the failure
+  // there); this one is only told why
+  if (elsewhere) return { outcome: { type: 'refuse', status: 400, problem: 'other_browser', reference: uid }, locale };
   const back = handBackPath(uid);
   // A cancel goes straight back to the service, as does a failure the provider's own page already
   // explained; any other failure first tells the user what happened and then returns by itself; where

@@ -6,9 +6,10 @@
 //   2. start            ./start.ts       the choice checked against ./policy.ts and counted; ./broker.ts
 //                                        stores the login under a fresh state (./login-state.ts) and the
 //                                        adapter says where the user goes
-//   3. callback         ./callback.ts    the provider's answer, its login found by that state (./broker.ts);
-//                                        a verified identity goes on to step 7 at once, a failure waits
-//                                        for the page that explains it
+//   3. callback         ./callback.ts    the provider's answer, its login found by that state (./broker.ts)
+//                                        and refused unread unless the browser that began it brings it
+//                                        (src/web/browser-binding.ts); a verified identity goes on to
+//                                        step 7 at once, a failure waits for the page that explains it
 //   4. verify           ./verify.ts      the adapter checks the answer: signature, replay, freshness
 //                                        (src/broker/freshness.ts)
 //   5. normalise        ./verify.ts      names, personal code and level as one Identity
@@ -41,19 +42,24 @@ export class LoginFlow {
   }
 
   /** 1. The interaction's page: the provider selection, or straight on to an idp_hint unless the user
-   * came back to `choose` another provider. */
-  open(interaction: Interaction, locale: UiLocale, choose = false): Promise<Outcome> {
-    return openInteraction(this.deps, interaction, locale, choose);
+   * came back to `choose` another provider. `browser`: the binding value of the browser (a start keeps it). */
+  open(interaction: Interaction, locale: UiLocale, browser: string, choose = false): Promise<Outcome> {
+    return openInteraction(this.deps, interaction, locale, browser, choose);
   }
 
-  /** 2. The user picked a provider. */
-  choose(interaction: Interaction, providerId: string, locale: UiLocale): Promise<Outcome> {
-    return chooseProvider(this.deps, interaction, providerId, locale);
+  /** 2. The user picked a provider in the browser of binding value `browser`. */
+  choose(interaction: Interaction, providerId: string, locale: UiLocale, browser: string): Promise<Outcome> {
+    return chooseProvider(this.deps, interaction, providerId, locale, browser);
   }
 
-  /** 3-6. A provider's answer. */
-  answer(providerId: string, params: Record<string, string>, method: 'GET' | 'POST'): Promise<CallbackOutcome> {
-    return receiveAnswer(this.deps, providerId, params, method);
+  /** 3-6. A provider's answer, brought by the browser of binding value `browser` (if it carries one). */
+  answer(
+    providerId: string,
+    params: Record<string, string>,
+    method: 'GET' | 'POST',
+    browser: string | undefined,
+  ): Promise<CallbackOutcome> {
+    return receiveAnswer(this.deps, providerId, params, method, browser);
   }
 
   /** 3. A provider's answer too large to read. */

@@ -1,6 +1,7 @@
 // Broker-owned per-login state: created when the user picks a provider, found again by the state the
 // protocol carries back (the interaction cookie does not travel on cross-site POSTs), taken exactly once.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../constant-time.ts';
 import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
 import type { UiLocale } from './locale.ts';
@@ -16,8 +17,21 @@ export interface LoginRecord {
   /** the language of the pages this login shows */
   locale: UiLocale;
   correlationId: string;
+  /** digest of the browser's binding cookie at the start (src/web/browser-binding.ts): only that browser
+   * may bring the provider's answer */
+  browser: string;
   connData: unknown;
   createdAt: number;
+}
+
+/** What a login state keeps of a browser's binding value: its digest, never the value itself. */
+export function browserDigest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/** Whether a callback came through the browser that began `login` (a missing value never matches). */
+export function sameBrowser(login: LoginRecord, value: string | undefined): boolean {
+  return value !== undefined && constantTimeEqual(browserDigest(value), login.browser);
 }
 
 /** 20 random bytes: 27 url-safe characters, short enough for banklink's 30-character VK_RID. */

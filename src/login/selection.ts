@@ -13,6 +13,7 @@ export async function openInteraction(
   deps: LoginDeps,
   interaction: Interaction,
   locale: UiLocale,
+  browser: string,
   choose = false,
 ): Promise<Outcome> {
   const { uid, prompt, params } = interaction;
@@ -35,7 +36,7 @@ export async function openInteraction(
     });
   }
   if (typeof params.idp_hint === 'string' && !choose)
-    return startProvider(deps, { uid, clientId, providerId: params.idp_hint, acr, locale });
+    return startProvider(deps, { uid, clientId, providerId: params.idp_hint, acr, locale, browser });
   const client = await deps.engine.Client.find(clientId);
   return {
     type: 'choose',

@@ -14,6 +14,8 @@ export interface StartRequest {
   providerId: string;
   acr: Loa | undefined;
   locale: UiLocale;
+  /** the binding value of the browser that starts (src/web/browser-binding.ts) */
+  browser: string;
 }
 
 /** The provider the user picked on the selection page. */
@@ -22,14 +24,15 @@ export function chooseProvider(
   interaction: Interaction,
   providerId: string,
   locale: UiLocale,
+  browser: string,
 ): Promise<Outcome> {
   const { uid, params } = interaction;
   const acr = requestedLoa(params.acr_values);
-  return startProvider(deps, { uid, clientId: String(params.client_id), providerId, acr, locale });
+  return startProvider(deps, { uid, clientId: String(params.client_id), providerId, acr, locale, browser });
 }
 
 export async function startProvider(deps: LoginDeps, request: StartRequest): Promise<Outcome> {
-  const { uid, clientId, providerId, acr, locale } = request;
+  const { uid, clientId, providerId, acr, locale, browser } = request;
   const selection = `/interaction/${uid}`;
   if (!deps.policy.allows(clientId, providerId, acr))
     return {
@@ -79,6 +82,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       acr,
       locale,
       correlationId: uid,
+      browser,
       alongside: chosen,
     });
     return action;

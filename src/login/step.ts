@@ -49,6 +49,7 @@ export type Problem =
   | 'provider_unavailable'
   | 'too_many_starts'
   | 'interrupted'
+  | 'other_browser'
   | 'state'
   | 'too_large'
   | 'access_denied'

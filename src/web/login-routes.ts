@@ -11,11 +11,14 @@ import { auditUnavailable } from '../login/ending.ts';
 import type { Interaction, Outcome } from '../login/step.ts';
 import { pickLocale } from './i18n.ts';
 import { sendOutcome } from './outcome.ts';
+import type { BrowserBinding } from './browser-binding.ts';
 
 export interface LoginRouteDeps {
   engine: Provider;
   flow: LoginFlow;
   logger: Logger;
+  /** ties each login to the browser that began it */
+  binding: BrowserBinding;
 }
 
 /** Most form fields a provider callback may carry. */
@@ -39,7 +42,7 @@ function stringParams(source: unknown): Record<string, string> {
 const browserLocale = (req: Request): UiLocale => pickLocale(undefined, req.get('accept-language'));
 
 export function loginRoutes(deps: LoginRouteDeps): Router {
-  const { engine, flow, logger } = deps;
+  const { engine, flow, logger, binding } = deps;
   const router = express.Router();
   const ourForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
 
@@ -47,13 +50,15 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   // ui_locales, on its link or carried in our forms, before the service's), and the flow's answer. A login whose audit record cannot be written still ends
   // at the service (temporarily_unavailable) rather than on a dead-end page.
   const interactionStep =
-    (step: (interaction: Interaction, locale: UiLocale, req: Request) => Promise<Outcome>): RequestHandler =>
+    (
+      step: (interaction: Interaction, locale: UiLocale, req: Request, res: Response) => Promise<Outcome>,
+    ): RequestHandler =>
     async (req, res) => {
       const interaction = await engine.interactionDetails(req, res);
       const chosen = [req.query.ui_locales, field(req.body, 'ui_locales')].find((v) => typeof v === 'string' && v);
       const locale = pickLocale(chosen ?? interaction.params.ui_locales, req.get('accept-language'));
       try {
-        await sendOutcome(engine, req, res, await step(interaction, locale, req), locale);
+        await sendOutcome(engine, req, res, await step(interaction, locale, req, res), locale);
       } catch (err) {
         if (!(err instanceof AuditUnavailableError) || res.headersSent) throw err;
         logger.error('audit log unavailable: login ended with temporarily_unavailable', { path: req.path });
@@ -63,12 +68,16 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
 
   router.get(
     '/interaction/:uid',
-    interactionStep((interaction, locale, req) => flow.open(interaction, locale, req.query.choose === '1')),
+    interactionStep((interaction, locale, req, res) =>
+      flow.open(interaction, locale, binding.ensure(req, res), req.query.choose === '1'),
+    ),
   );
   router.post(
     '/interaction/:uid/provider',
     ourForm,
-    interactionStep((interaction, locale, req) => flow.choose(interaction, field(req.body, 'provider'), locale)),
+    interactionStep((interaction, locale, req, res) =>
+      flow.choose(interaction, field(req.body, 'provider'), locale, binding.ensure(req, res)),
+    ),
   );
   router.post(
     '/interaction/:uid/abort',
@@ -102,7 +111,7 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   const callback = async (req: Request, res: Response) => {
     const method = req.method === 'POST' ? 'POST' : 'GET';
     const params = stringParams(method === 'POST' ? req.body : req.query);
-    const { outcome, locale } = await flow.answer(String(req.params.provider), params, method);
+    const { outcome, locale } = await flow.answer(String(req.params.provider), params, method, binding.read(req));
     await sendOutcome(engine, req, res, outcome, locale ?? browserLocale(req));
   };
   router.get('/broker/callback/:provider', callback);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_ENTRY_BYTES } from '../../src/audit/bound.ts';
 import { ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
 import { Broker, BrokerError } from '../../src/login/broker.ts';
+import { TEST_BROWSER } from '../support/broker.ts';
 import { LoginStates } from '../../src/login/login-state.ts';
 import { createLogger, MAX_LOG_LINE } from '../../src/logger.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -94,6 +95,7 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
     callbackUrl: () => 'https://gw.example/cb',
   });
   const { state } = await broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u1',
     clientId: 'rp',
     providerId: 'bank',
@@ -101,7 +103,7 @@ test('a provider answer quoting 150,000 characters is refused as a BrokerError a
     correlationId: 'k-long',
   });
   const err = await broker
-    .complete('bank', { state, VK_SERVICE: '9'.repeat(150_000) }, 'POST')
+    .complete('bank', { state, VK_SERVICE: '9'.repeat(150_000) }, 'POST', TEST_BROWSER)
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BrokerError);
   await log.close();

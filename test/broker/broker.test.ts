@@ -2,7 +2,7 @@
 import { BrokerError } from '../../src/login/broker.ts';
 import { z } from 'zod';
 import type { ProviderAdapter } from '../../src/broker/adapter.ts';
-import { brokerFor } from '../support/broker.ts';
+import { brokerFor, TEST_BROWSER } from '../support/broker.ts';
 
 function testAdapter(id: string, callback: ProviderAdapter['callback']): ProviderAdapter {
   return {
@@ -43,13 +43,14 @@ test('an unexpected adapter exception is refused as invalid_response without lea
     throw new Error('unreachable');
   });
   const { state } = await broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u1',
     clientId: 'c1',
     providerId: 'p1',
     locale: 'lv',
     correlationId: 'k1',
   });
-  const err = (await broker.complete('p1', { state }, 'GET').catch((e: unknown) => e)) as BrokerError;
+  const err = (await broker.complete('p1', { state }, 'GET', TEST_BROWSER).catch((e: unknown) => e)) as BrokerError;
   expect(err).toBeInstanceOf(BrokerError);
   expect(err.code).toBe('invalid_response');
   expect(err.detail).toBe('adapter failure: SyntaxError');
@@ -70,6 +71,7 @@ test('a verified identity below the requested level is refused as loa_too_low', 
     },
   }));
   const { state } = await broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u2',
     clientId: 'c1',
     providerId: 'p1',
@@ -77,7 +79,7 @@ test('a verified identity below the requested level is refused as loa_too_low', 
     locale: 'en',
     correlationId: 'k2',
   });
-  await expect(broker.complete('p1', { state }, 'GET')).rejects.toMatchObject({
+  await expect(broker.complete('p1', { state }, 'GET', TEST_BROWSER)).rejects.toMatchObject({
     code: 'loa_too_low',
     login: { uid: 'u2' },
   });
@@ -88,9 +90,18 @@ test("a callback on another provider's route cannot use the login", async () => 
   const { broker, store } = setup(async () => {
     throw new Error('not reached');
   });
-  await expect(broker.complete('nope', { state: 'x' }, 'GET')).rejects.toMatchObject({ code: 'unknown_provider' });
+  await expect(broker.complete('nope', { state: 'x' }, 'GET', TEST_BROWSER)).rejects.toMatchObject({
+    code: 'unknown_provider',
+  });
   await expect(
-    broker.begin({ uid: 'u3', clientId: 'c1', providerId: 'nope', locale: 'en', correlationId: 'k3' }),
+    broker.begin({
+      browser: TEST_BROWSER,
+      uid: 'u3',
+      clientId: 'c1',
+      providerId: 'nope',
+      locale: 'en',
+      correlationId: 'k3',
+    }),
   ).rejects.toMatchObject({ code: 'unknown_provider' });
   await store.close();
 });
@@ -100,13 +111,14 @@ test("a login started for one provider and completed on another provider's callb
   const p2 = testAdapter('p2', async () => ({ identity: person() }));
   const { broker, audit, store } = setup(async () => ({ identity: person() }), [p2]);
   const { state } = await broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u4',
     clientId: 'c1',
     providerId: 'p1',
     locale: 'en',
     correlationId: 'k4',
   });
-  const err = (await broker.complete('p2', { state }, 'GET').catch((e: unknown) => e)) as BrokerError;
+  const err = (await broker.complete('p2', { state }, 'GET', TEST_BROWSER).catch((e: unknown) => e)) as BrokerError;
   expect(err).toBeInstanceOf(BrokerError);
   expect(err).toMatchObject({
     code: 'invalid_response',
@@ -118,7 +130,7 @@ test("a login started for one provider and completed on another provider's callb
     'provider_response_error',
   ]);
   // the login is spent: its own provider cannot complete it afterwards either
-  await expect(broker.complete('p1', { state }, 'GET')).rejects.toMatchObject({ code: 'unknown_state' });
+  await expect(broker.complete('p1', { state }, 'GET', TEST_BROWSER)).rejects.toMatchObject({ code: 'unknown_state' });
   await store.close();
 });
 
@@ -131,6 +143,7 @@ test("the adapter gets the login's start time, and the identity keeps the provid
   });
   const before = Date.now();
   const { state } = await broker.begin({
+    browser: TEST_BROWSER,
     uid: 'u5',
     clientId: 'c1',
     providerId: 'p1',
@@ -138,7 +151,7 @@ test("the adapter gets the login's start time, and the identity keeps the provid
     correlationId: 'k5',
   });
   const after = Date.now();
-  const { login, identity } = await broker.complete('p1', { state }, 'GET');
+  const { login, identity } = await broker.complete('p1', { state }, 'GET', TEST_BROWSER);
   expect(seen).toEqual([login.createdAt]);
   expect(login.createdAt).toBeGreaterThanOrEqual(before);
   expect(login.createdAt).toBeLessThanOrEqual(after);

@@ -213,12 +213,15 @@ describe('the way back after a replay or a reload', () => {
     expect(again.body).not.toContain('code=');
   });
 
-  test('a provider answer carried into another browser (login CSRF) is not resumed there: no code for it', async () => {
+  test('a provider answer carried into another browser (login CSRF) is refused at the callback: no code for it', async () => {
     const victim = new Browser();
-    const { callback } = await toCallback(0, victim);
-    expect(callback.status).toBe(303);
-    // the victim's browser holds no resume cookie for this login: the engine refuses it
-    const resumed = await victim.get(callback.location!);
+    const { callback, uid } = await toCallback(0, victim);
+    // the victim's browser did not begin this login (no binding cookie): it is told so and goes nowhere
+    expect(callback.status).toBe(400);
+    expect(callback.location).toBeUndefined();
+    expect(callback.body).toContain('This login was begun in another browser');
+    // nor does the engine's resume hand it anything: the victim's browser holds no resume cookie
+    const resumed = await victim.get(`${gw.issuer}/auth/${uid}`);
     expect(resumed.status).toBe(400);
     expect(resumed.location).toBeUndefined();
   });

@@ -14,6 +14,7 @@ const record = (uid: string, providerId: string): LoginRecord => ({
   clientId: 'svc',
   locale: 'lv',
   correlationId: uid,
+  browser: 'digest',
   connData: null,
   createdAt: Date.now(),
 });

@@ -75,7 +75,7 @@ test("the documented command runs the oidc and saml kits' tests with the gateway
   });
   expect(run.stderr).toContain('new-oidc.test.ts');
   expect(run.stderr).toContain('new-saml.test.ts');
-  expect(run.stderr).toMatch(/Tests: +10 passed, 10 total/);
+  expect(run.stderr).toMatch(/Tests: +14 passed, 14 total/);
   expect(run.status).toBe(0);
 });
 

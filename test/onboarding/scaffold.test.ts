@@ -41,7 +41,7 @@ test("the documented command runs the folder's conformance test with the gateway
     encoding: 'utf8',
   });
   expect(run.stderr).toContain('app-confirm.test.ts');
-  expect(run.stderr).toMatch(/Tests: +5 passed, 5 total/);
+  expect(run.stderr).toMatch(/Tests: +7 passed, 7 total/);
   expect(run.status).toBe(0);
 });
 

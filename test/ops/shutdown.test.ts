@@ -85,7 +85,11 @@ test('a login in flight when SIGTERM arrives completes; the process exits 0 and 
   const exited = new Promise<number | null>((ok) => child.once('exit', ok));
   const request = http.request(`${answer.action}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': body.length,
+      cookie: b.cookieHeader(new URL(answer.action)),
+    },
   });
   const response = new Promise<http.IncomingMessage>((ok, fail) => {
     request.once('response', ok);

@@ -135,9 +135,14 @@ test('SIGTERM: a bank answer in flight completes, every worker drains, exit 0, t
   const answer = parseAutoPost(answerPage.body, answerPage.url)!;
   expect(answer.action).toBe(`${issuer}/broker/callback/testbank`);
   const body = Buffer.from(new URLSearchParams(answer.fields).toString());
+  // the browser's own post (its cookies, the login's binding among them), sent by hand to split the body
   const request = http.request(answer.action, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': body.length,
+      cookie: at.login.browser.cookieHeader(new URL(answer.action)),
+    },
   });
   const response = new Promise<http.IncomingMessage>((ok, fail) => {
     request.once('response', ok);

@@ -5,7 +5,7 @@ import { type Broker, BrokerError } from '../../src/login/broker.ts';
 import type { ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
 import type { MemoryStore } from '../../src/store/memory.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
-import { brokerFor } from './broker.ts';
+import { brokerFor, TEST_BROWSER } from './broker.ts';
 
 export interface Callback {
   method: 'GET' | 'POST';
@@ -48,6 +48,7 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
 
     const begin = (uid: string) =>
       broker.begin({
+        browser: TEST_BROWSER,
         uid,
         clientId: 'conformance',
         providerId: h.adapter.id,
@@ -59,7 +60,7 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       const { state, action } = await begin('uid-1');
       const cb = await h.drive(action, 'success');
       expect(h.adapter.stateFrom(cb.params)).toBe(state);
-      const { login, identity } = await broker.complete(h.adapter.id, cb.params, cb.method);
+      const { login, identity } = await broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
       expect(login.uid).toBe('uid-1');
       expect(identity.subject).toBe(h.expectedSubject);
       expect(identity.idp).toBe(h.adapter.id);
@@ -71,8 +72,8 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
     test('replay refused: the same callback a second time is rejected', async () => {
       const { action } = await begin('uid-2');
       const cb = await h.drive(action, 'success');
-      await broker.complete(h.adapter.id, cb.params, cb.method);
-      const replay = broker.complete(h.adapter.id, cb.params, cb.method);
+      await broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
+      const replay = broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
       await expect(replay).rejects.toBeInstanceOf(BrokerError);
       await expect(replay).rejects.toMatchObject({ code: 'unknown_state' });
     });
@@ -82,7 +83,9 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       const second = await begin('uid-4');
       const cb = await h.drive(first.action, 'success');
       const moved = h.withState(cb, second.state);
-      const err = await broker.complete(h.adapter.id, moved.params, moved.method).catch((e: unknown) => e);
+      const err = await broker
+        .complete(h.adapter.id, moved.params, moved.method, TEST_BROWSER)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BrokerError);
       expect((err as BrokerError).code).toBe('invalid_response');
       expect((err as BrokerError).login?.uid).toBe('uid-4');
@@ -91,24 +94,48 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
     test('upstream errors mapped: a user who cancels at the provider yields user_cancel for the right login', async () => {
       const { action } = await begin('uid-5');
       const cb = await h.drive(action, 'cancel');
-      const err = await broker.complete(h.adapter.id, cb.params, cb.method).catch((e: unknown) => e);
+      const err = await broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BrokerError);
       expect((err as BrokerError).code).toBe('user_cancel');
       expect((err as BrokerError).login?.uid).toBe('uid-5');
     });
 
     test('a callback without or with a forged state is refused without touching any login', async () => {
-      await expect(broker.complete(h.adapter.id, {}, 'POST')).rejects.toMatchObject({ code: 'unknown_state' });
+      await expect(broker.complete(h.adapter.id, {}, 'POST', TEST_BROWSER)).rejects.toMatchObject({
+        code: 'unknown_state',
+      });
       const { action } = await begin('uid-6');
       const cb = await h.drive(action, 'success');
       const forged = h.withState(cb, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA');
-      await expect(broker.complete(h.adapter.id, forged.params, forged.method)).rejects.toMatchObject({
+      await expect(broker.complete(h.adapter.id, forged.params, forged.method, TEST_BROWSER)).rejects.toMatchObject({
         code: 'unknown_state',
       });
       // the genuine login is still there and completes
-      await expect(broker.complete(h.adapter.id, cb.params, cb.method)).resolves.toMatchObject({
+      await expect(broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER)).resolves.toMatchObject({
         login: { uid: 'uid-6' },
       });
     });
+
+    test.each([
+      ['another browser', 'another-browser-binding-value-0123456789ab'],
+      ['a browser without the binding cookie', undefined],
+    ])(
+      'a genuine answer brought by %s ends the login unread, audited; the right browser cannot take it up again',
+      async (_, other) => {
+        const uid = `uid-elsewhere-${other ? 'other' : 'none'}`;
+        const { action } = await begin(uid);
+        const cb = await h.drive(action, 'success');
+        const err = await broker.complete(h.adapter.id, cb.params, cb.method, other).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BrokerError);
+        expect(err).toMatchObject({ code: 'other_browser', login: { uid } });
+        const mine = audit.events.filter((e) => e.correlationId === (err as BrokerError).login?.correlationId);
+        expect(mine.map((e) => e.type)).toEqual(['provider_request', 'provider_response_error']);
+        expect(mine[1]!.detail).toMatchObject({ reason: expect.stringMatching(/browser/) });
+        await expect(broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER)).rejects.toMatchObject({
+          code: 'unknown_state',
+          spent: { uid },
+        });
+      },
+    );
   });
 }

@@ -9,6 +9,9 @@ import { MemoryStore } from '../../src/store/memory.ts';
 
 export const TEST_BASE_URL = 'https://gateway.test';
 
+/** the binding value of the browser a test login begins in and answers through (src/web/browser-binding.ts) */
+export const TEST_BROWSER = 'test-browser-binding-value-0123456789abcdef';
+
 /** a logger that keeps its lines, for asserting what was (not) logged */
 export type MemoryLogger = ReturnType<typeof memoryLogger>;
 

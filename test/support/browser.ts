@@ -27,7 +27,8 @@ export class Browser {
     this.dispatcher = options.localAddress ? new Agent({ localAddress: options.localAddress }) : undefined;
   }
 
-  private cookieHeader(url: URL): string {
+  /** The Cookie header this browser sends to `url` (for a request made by other means). */
+  cookieHeader(url: URL): string {
     return this.cookies
       .filter((c) => c.host === url.host && url.pathname.startsWith(c.path))
       .map((c) => `${c.name}=${c.value}`)
