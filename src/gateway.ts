@@ -1,5 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
+import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -123,9 +124,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const adapters = new Map<string, ProviderAdapter>();
   const entries = new Map(config.providers.map((p) => [p.config.id, p]));
   const { production, keys: keyConfig } = config;
+  const binding = browserBinding(config.issuer, config.ttl.login);
+  const browserOf = (req: IncomingMessage) => binding.digestOf(req);
   const adapterDeps = (id: string) => {
     const adapterLogger = logger.child({ provider: id });
-    return { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir };
+    return { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir, browserOf };
   };
   // a provider let in while running gets its adapter then, made the same way (src/onboarding/adapters.ts)
   const opener = new AdapterOpener({
@@ -136,21 +139,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     wrap: metrics ? (adapter) => meteredAdapter(adapter, metrics) : undefined,
     logger,
   });
+  // a suspended provider keeps its adapter, so resuming it needs no restart
   const standings = providerRegistry.standings();
-  for (const standing of standings) {
-    // a suspended provider keeps its adapter, so resuming it needs no restart
-    if (standing.audience === 'none' && !standing.dormant) {
-      logger.warn('provider not offered', {
-        provider: standing.provider,
-        stage: standing.stage,
-        reasons: standing.unmet,
-      });
-      continue;
-    }
-    const { factory, config: entry } = entries.get(standing.provider)!;
-    const adapter = await factory.create(entry, adapterDeps(entry.id));
-    adapters.set(entry.id, metrics ? meteredAdapter(adapter, metrics) : adapter);
-  }
+  await opener.openAtStart(standings);
   await recordStart(audit, config, [...adapters.keys()], standings);
 
   const open = new Set(adapters.keys());
@@ -190,7 +181,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const routers = [
     jwksRoutes(keys.ring),
     rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine) }),
-    loginRoutes({ engine, flow, logger, binding: browserBinding(config.issuer, config.ttl.login) }),
+    loginRoutes({ engine, flow, logger, binding }),
   ];
   const demo = demoRoutesOf(config, store, policy);
   if (demo) routers.push(demo);

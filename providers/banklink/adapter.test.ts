@@ -8,6 +8,7 @@ import { factory } from './index.ts';
 import { createHarness, postStartForm, CALLBACK_URL, type BanklinkHarness, type DriveOptions } from './test-harness.ts';
 import type { Callback } from '../../test/support/adapter-conformance.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
+import { TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 
 adapterConformance('banklink 009 / SHA-512 / 4012-3013', () => createHarness());
 adapterConformance('banklink legacy 008 / SHA-1 / 4012-3013, WINDOWS-1257', () =>
@@ -26,6 +27,7 @@ async function startLogin(h: BanklinkHarness): Promise<Started> {
   const state = newState();
   const loginStartedAt = Date.now();
   const started = await h.adapter.start({
+    browser: TEST_BROWSER_DIGEST,
     state,
     callbackUrl: CALLBACK_URL,
     locale: 'lv',
@@ -447,7 +449,13 @@ describe('banklink adapter with the Redis store', () => {
       const b = await factory.create(h.config, { ...h.deps, store: redisB });
       const state = newState();
       const loginStartedAt = Date.now();
-      const started = await a.start({ state, callbackUrl: CALLBACK_URL, locale: 'en', correlationId: 'c' });
+      const started = await a.start({
+        browser: TEST_BROWSER_DIGEST,
+        state,
+        callbackUrl: CALLBACK_URL,
+        locale: 'en',
+        correlationId: 'c',
+      });
       const issued = `banklink:nonce:testbank:${(started.connData as { nonce: string }).nonce}`;
       expect(await redisB.get(issued)).toBe(state); // issued, bound to the login, and expiring
       expect(await redisB.ttl(issued)).toBeGreaterThan(800);

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { createPrivateKey } from 'node:crypto';
 import express from 'express';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { newState } from '../../src/login/login-state.ts';
 import { factory } from './index.ts';
@@ -139,7 +139,13 @@ describe('demo banks mounted in-process', () => {
     const adapter = await factory.create(config, adapterDeps(dir, { baseUrl: base, store }));
     const state = newState();
     const loginStartedAt = Date.now();
-    const started = await adapter.start({ state, callbackUrl: CALLBACK_URL, locale: 'lv', correlationId: 'c' });
+    const started = await adapter.start({
+      browser: TEST_BROWSER_DIGEST,
+      state,
+      callbackUrl: CALLBACK_URL,
+      locale: 'lv',
+      correlationId: 'c',
+    });
     const page = await postStartForm(started.action);
     expect(page.status).toBe(200);
     const login = parseForms(page.text, page.url).find((f) => f.id === 'login')!;

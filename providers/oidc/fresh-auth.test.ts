@@ -9,7 +9,7 @@ import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
 import { BrokerError } from '../../src/login/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { adapterDeps, brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
+import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import { makeGatewayKeyFiles, providerEntry, testOpClient, type GatewayKeyFiles } from './test-op/fixtures.ts';
@@ -98,6 +98,7 @@ describe('every upstream request asks for a new authentication', () => {
         [relaxed, '120'],
       ] as const) {
         const started = await a.start({
+          browser: TEST_BROWSER_DIGEST,
           state: 'C'.repeat(27),
           callbackUrl: CALLBACK,
           locale: 'en',

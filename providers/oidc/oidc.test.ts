@@ -21,7 +21,7 @@ import { BrokerError } from '../../src/login/broker.ts';
 import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { adapterDeps, brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
+import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import {
@@ -471,6 +471,7 @@ describe('configuration and startup', () => {
     try {
       await expect(
         adapter.start({
+          browser: TEST_BROWSER_DIGEST,
           state: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA',
           callbackUrl: CALLBACK,
           locale: 'en',
@@ -502,6 +503,7 @@ describe('configuration and startup', () => {
     const adapter = await adapterFor('client_secret');
     try {
       const started = await adapter.start({
+        browser: TEST_BROWSER_DIGEST,
         state: 'BBBBBBBBBBBBBBBBBBBBBBBBBBB',
         callbackUrl: CALLBACK,
         acr: 'substantial',

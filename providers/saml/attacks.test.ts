@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { ProviderError, type CallbackResult } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
@@ -65,7 +65,13 @@ afterAll(async () => {
 /** A login that has sent its AuthnRequest: what the broker would hold. */
 async function pendingLogin(a: SamlAdapter = adapter) {
   const loginStartedAt = Date.now();
-  const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'attack' });
+  const started = await a.start({
+    browser: TEST_BROWSER_DIGEST,
+    state: 'S'.repeat(27),
+    callbackUrl: ACS,
+    locale: 'en',
+    correlationId: 'attack',
+  });
   const connData = started.connData as { requestId: string };
   const spec: ResponseSpec = {
     idpEntityId: IDP,
@@ -523,6 +529,7 @@ describe('conditions and binding to the request', () => {
   test('a level below the requested one is loa_too_low', async () => {
     const loginStartedAt = Date.now();
     const started = await adapter.start({
+      browser: TEST_BROWSER_DIGEST,
       state: 'S'.repeat(27),
       callbackUrl: ACS,
       acr: 'high',
@@ -643,7 +650,13 @@ describe('fresh authentication: AuthnInstant belongs to this login', () => {
   });
 
   test('the AuthnRequest always asks for ForceAuthn; configuration cannot switch it off', async () => {
-    const started = await adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'f' });
+    const started = await adapter.start({
+      browser: TEST_BROWSER_DIGEST,
+      state: 'S'.repeat(27),
+      callbackUrl: ACS,
+      locale: 'en',
+      correlationId: 'f',
+    });
     const url = new URL((started.action as { url: string }).url);
     const { inflateRawSync } = await import('node:zlib');
     expect(inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString()).toMatch(

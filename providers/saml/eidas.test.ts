@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { EIDAS_NATURAL_PERSON, type AttributePreset } from './attributes.ts';
@@ -68,7 +68,13 @@ async function make(
 }
 
 const start = (adapter: SamlAdapter) =>
-  adapter.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' });
+  adapter.start({
+    browser: TEST_BROWSER_DIGEST,
+    state: 'S'.repeat(27),
+    callbackUrl: ACS,
+    locale: 'en',
+    correlationId: 'c',
+  });
 
 /** The AuthnRequest XML as sent (for POST: with its signature). */
 function requestXml(action: StartAction): string {

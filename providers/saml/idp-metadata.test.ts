@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { memoryLogger } from '../../src/logger.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { createCa, issueCertificate } from '../../src/tls/pki.ts';
@@ -241,7 +241,13 @@ describe('the adapter with its IdP from metadata', () => {
   async function login(a: SamlAdapter) {
     adapter = a;
     const loginStartedAt = Date.now();
-    const started = await a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' });
+    const started = await a.start({
+      browser: TEST_BROWSER_DIGEST,
+      state: 'S'.repeat(27),
+      callbackUrl: ACS,
+      locale: 'en',
+      correlationId: 'c',
+    });
     const page = await fetch(
       started.action.url,
       started.action.type === 'form' ? { method: 'POST', body: new URLSearchParams(started.action.fields) } : {},
@@ -303,7 +309,13 @@ describe('the adapter with its IdP from metadata', () => {
       logger.lines.some((l) => l.includes('could not be loaded at startup') && l.includes('does not verify')),
     ).toBe(true);
     await expect(
-      a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' }),
+      a.start({
+        browser: TEST_BROWSER_DIGEST,
+        state: 'S'.repeat(27),
+        callbackUrl: ACS,
+        locale: 'en',
+        correlationId: 'c',
+      }),
     ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
   });
 
@@ -358,7 +370,13 @@ describe('the adapter with its IdP from metadata', () => {
           ...(tls ? { tls } : {}),
         });
         await expect(
-          a.start({ state: 'S'.repeat(27), callbackUrl: ACS, locale: 'en', correlationId: 'c' }),
+          a.start({
+            browser: TEST_BROWSER_DIGEST,
+            state: 'S'.repeat(27),
+            callbackUrl: ACS,
+            locale: 'en',
+            correlationId: 'c',
+          }),
         ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
       }
     });

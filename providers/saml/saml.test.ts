@@ -7,7 +7,7 @@ import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness } from '../../test/support/adapter-conformance.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { ProviderError, type StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
@@ -117,6 +117,7 @@ describe('saml adapter with the test IdP', () => {
   const login = async (h: SamlHarness, acr?: Loa, outcome: 'success' | 'cancel' = 'success') => {
     const loginStartedAt = Date.now();
     const started = await h.adapter.start({
+      browser: TEST_BROWSER_DIGEST,
       state: 'S'.repeat(27),
       callbackUrl: h.callbackUrl,
       acr,
@@ -166,6 +167,7 @@ describe('saml adapter with the test IdP', () => {
   test('the AuthnRequest asks for the requested level (RequestedAuthnContext, minimum) and is signed', async () => {
     const h = await make({ binding: 'redirect', encrypted: false });
     const started = await h.adapter.start({
+      browser: TEST_BROWSER_DIGEST,
       state: 'S'.repeat(27),
       callbackUrl: h.callbackUrl,
       acr: 'substantial',

@@ -10,7 +10,7 @@ import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Harness, startHarness, walk, withHarness } from './test-harness.ts';
+import { asTestBrowser, type Harness, startHarness, walk, withHarness } from './test-harness.ts';
 import { beginLogin, codeOf, loginAs } from './test-logins.ts';
 
 let ca: TestCa;
@@ -198,10 +198,11 @@ describe('Smart-ID end results and defects', () => {
     const posted = await fetch(`${base}/login`, {
       method: 'POST',
       redirect: 'manual',
+      headers: asTestBrowser(base),
       body: new URLSearchParams({ h: handle, ...codeOf(phoneHolder) }),
     });
     expect(posted.headers.get('location')).toBe(`/providers/smartid/wait?h=${handle}`);
-    const waiting = await fetch(`${base}/wait?h=${handle}&lang=ru`);
+    const waiting = await fetch(`${base}/wait?h=${handle}&lang=ru`, { headers: asTestBrowser(base) });
     const body = await waiting.text();
     expect(waiting.headers.get('cache-control')).toBe('no-store');
     expect(body).toContain('Подтвердите в приложении Smart-ID');

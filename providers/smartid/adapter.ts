@@ -5,6 +5,7 @@
 // verifies the signed answer (./answer.ts) or refuses it the way the user was already told (./results.ts).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
 import type {
@@ -58,8 +59,10 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
   readonly revocation: RevocationPolicy | undefined;
   private readonly transport: DedicatedTransport;
   private readonly baseUrl: string;
+  private readonly browserOf: AdapterDeps['browserOf'];
 
   constructor(config: SmartIdConfig, deps: AdapterDeps) {
+    this.browserOf = deps.browserOf;
     this.config = config;
     this.id = config.id;
     this.maxLoa = config.loa;
@@ -83,6 +86,23 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     this.logins = new SmartIdLogins(deps.store, config.id, config.session_ttl_seconds);
   }
 
+  /** The login behind `handle` for a request of the browser that began it. Anyone else holding the handle
+   * (a link an attacker sent on) gets nothing: no session start for a victim's personal code, and no
+   * callback for a victim's confirmation. `elsewhere`: the login lives, but in another browser. */
+  async loginIn(req: IncomingMessage, handle: unknown): Promise<{ login?: SmartIdLogin; elsewhere: boolean }> {
+    const login = await this.logins.get(handle);
+    if (!login) return { elsewhere: false };
+    const browser = this.browserOf(req);
+    // a login kept without a digest (begun before the binding) is served to no one: fail closed
+    if (browser !== undefined && typeof login.browser === 'string' && constantTimeEqual(browser, login.browser))
+      return { login, elsewhere: false };
+    this.logger.warn('Smart-ID page refused', {
+      providerId: this.id,
+      reason: 'another browser than the login began in',
+    });
+    return { elsewhere: true };
+  }
+
   /** The first field of what the app signs: SK's demo environment signs as `smart-id-demo`. */
   get schemeName(): string {
     return this.config.environment === 'demo' ? 'smart-id-demo' : 'smart-id';
@@ -104,6 +124,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
       ctx.acr === 'high' || this.config.certificate_level === 'QUALIFIED' ? 'QUALIFIED' : 'ADVANCED';
     await this.logins.create(handle, {
       state: ctx.state,
+      browser: ctx.browser,
       callbackUrl: ctx.callbackUrl,
       lang: ctx.locale,
       displayText: (ctx.clientId && this.config.service_names[ctx.clientId]) || this.config.relying_party_name,

@@ -107,6 +107,11 @@ const M = {
     en: 'This login is no longer active. Start again at the service.',
     ru: 'Этот вход больше не активен. Начните заново в сервисе.',
   },
+  other_browser: {
+    lv: 'Šī pieslēgšanās tika sākta citā pārlūkprogrammā, tāpēc tā šeit netiek turpināta. Ja to sākāt jūs, turpiniet tajā pārlūkprogrammā, kurā sākāt. Ja ne, kāds, iespējams, mēģina pieslēgties jūsu vārdā: neapstipriniet neko Smart-ID lietotnē un aizveriet šo lapu.',
+    en: 'This login was begun in another browser, so it does not go on here. If you began it, go on in the browser you began in. If you did not, someone may be trying to log in as you: confirm nothing in the Smart-ID app and close this page.',
+    ru: 'Этот вход был начат в другом браузере, поэтому здесь он не продолжается. Если вы начали его сами, продолжайте в том браузере, в котором начали. Если нет, возможно, кто-то пытается войти от вашего имени: ничего не подтверждайте в приложении Smart-ID и закройте эту страницу.',
+  },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type MessageKey = keyof typeof M;

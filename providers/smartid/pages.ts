@@ -80,15 +80,21 @@ export function endPage(o: { lang: Lang; message: MessageKey; next: string; nonc
 }
 
 /** Answers a request for a login that is unknown, expired or already ended (400 unless told). */
-export function sendExpired(res: Response, lang: Lang, status = 400): void {
+/** A login this request cannot go on with: gone (`expired`), or begun in another browser (`other_browser`). */
+export function sendExpired(
+  res: Response,
+  lang: Lang,
+  status = 400,
+  why: 'expired' | 'other_browser' = 'expired',
+): void {
   res
     .status(status)
     .type('html')
-    .send(expiredPage(lang, String(res.locals.cspNonce ?? '')));
+    .send(expiredPage(lang, String(res.locals.cspNonce ?? ''), why));
 }
 
-export function expiredPage(lang: Lang, nonce: string): string {
-  return page(msg(lang, 'title'), html`<h1>${msg(lang, 'title')}</h1><p class="error">${msg(lang, 'expired')}</p>`, {
+export function expiredPage(lang: Lang, nonce: string, why: 'expired' | 'other_browser' = 'expired'): string {
+  return page(msg(lang, 'title'), html`<h1>${msg(lang, 'title')}</h1><p class="error">${msg(lang, why)}</p>`, {
     lang,
     nonce,
   });

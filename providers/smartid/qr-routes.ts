@@ -48,7 +48,7 @@ export function qrRoutes(router: Router, tools: PageTools): void {
   router.post('/qr', form, async (req, res) => {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
-    const login = await logins.get(handle);
+    const { login } = await adapter.loginIn(req, handle);
     if (!login || !config.qr || config.api_version !== 'v3') return gone(res, 400);
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const rpChallenge = newRpChallenge();
@@ -71,7 +71,7 @@ export function qrRoutes(router: Router, tools: PageTools): void {
   // cannot see the image; 404 once the login has moved on (the page's script then reloads the page).
   router.get('/qr.svg', async (req, res) => {
     noStore(res);
-    const login = await logins.get(str(req.query.h));
+    const { login } = await adapter.loginIn(req, str(req.query.h));
     const link = login && currentQrLink(adapter, login);
     if (!link) return void res.status(404).type('text/plain').send('');
     if (req.query.format === 'text') return void res.type('text/plain').send(link);

@@ -4,7 +4,7 @@
 import { BrokerError } from '../../src/login/broker.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
-import { follow, type Harness, startHarness, visit } from './test-harness.ts';
+import { asTestBrowser, follow, type Harness, startHarness, visit } from './test-harness.ts';
 import { beginLogin } from './test-logins.ts';
 
 const holder: TestAccount = {
@@ -66,12 +66,12 @@ test('a QR login: the page shows the dynamic link, the phone scans and confirms,
   expect(url.searchParams.get('sessionToken')).toBe(qr.session().sessionToken);
 
   const base = `${h.origin}${h.adapter.pagesPath}/qr.svg?h=${qr.handle}`;
-  const svg = await fetch(base);
+  const svg = await fetch(base, { headers: asTestBrowser(base) });
   expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
   const drawn = await svg.text();
   expect(drawn).toMatch(/^<svg[^>]*role="img"><title>https:\/\/127\.0\.0\.1:\d+\/device-link\?deviceLinkType=QR&amp;/);
   expect(drawn).toContain('<path');
-  const text = await (await fetch(`${base}&format=text`)).text();
+  const text = await (await fetch(`${base}&format=text`, { headers: asTestBrowser(base) })).text();
   expect(new URL(text).searchParams.get('sessionToken')).toBe(url.searchParams.get('sessionToken'));
 
   expect(await h.scan(text, 'confirm')).toEqual({ status: 204 });
@@ -129,7 +129,9 @@ test('refused on the phone: user_cancel after the page saying so; the QR route i
   expect(outcome).toBeInstanceOf(BrokerError);
   expect(outcome).toMatchObject({ code: 'user_cancel', userInformed: true });
   expect('callback' in arrival && arrival.endPage).toContain('You refused');
-  const gone = await fetch(`${h.origin}${h.adapter.pagesPath}/qr.svg?h=${qr.handle}`);
+  const gone = await fetch(`${h.origin}${h.adapter.pagesPath}/qr.svg?h=${qr.handle}`, {
+    headers: asTestBrowser(h.origin),
+  });
   expect(gone.status).toBe(404);
 });
 

@@ -20,6 +20,9 @@ const PAGE_POLL_MS = 1000;
 
 export const str = (v: unknown): string => (typeof v === 'string' && v.length <= 200 ? v : '');
 
+/** Why a page finds no login for its request (SmartIdAdapter.loginIn). */
+export const gone = (elsewhere: boolean) => (elsewhere ? 'other_browser' : 'expired');
+
 export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   const { config, logins, api } = adapter;
   const base = adapter.pagesPath;
@@ -78,8 +81,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   router.get('/login', async (req, res) => {
     noStore(res);
     const handle = str(req.query.h);
-    const login = await logins.get(handle);
-    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv');
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv', 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     res.type('html').send(
       identifyPage({
@@ -98,8 +101,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const handle = str(body.h);
-    const login = await logins.get(handle);
-    if (!login) return void sendExpired(res, 'lv');
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const country = str(body.country) as Country;
     let code: string;
@@ -173,8 +176,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   router.get('/wait', async (req, res) => {
     noStore(res);
     const handle = str(req.query.h);
-    const login = await logins.get(handle);
-    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv');
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv', 400, gone(elsewhere));
     const lang = langOf(req, login);
     if (login.phase === 'identify') return void res.redirect(303, `${base}/login?h=${handle}`);
     if (login.phase === 'running') {
@@ -203,7 +206,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   router.get('/status', async (req, res) => {
     noStore(res);
     const handle = str(req.query.h);
-    const login = await logins.get(handle);
+    const { login } = await adapter.loginIn(req, handle);
     if (!login) return void res.status(404).json({ next: null });
     if (login.phase === 'identify') return void res.json({ next: `${base}/login?h=${handle}` });
     if (login.phase === 'done') return void res.json({ next: `${base}/wait?h=${handle}` });
@@ -214,8 +217,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   router.post('/cancel', form, async (req, res) => {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
-    const login = await logins.get(handle);
-    if (!login) return void sendExpired(res, 'lv');
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     res.redirect(303, await finish(handle, login, { type: 'cancel' }));
   });
 

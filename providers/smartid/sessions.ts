@@ -9,6 +9,9 @@ import type { Ending } from './results.ts';
 export interface SmartIdLogin {
   /** the broker's state, handed back with the callback */
   state: string;
+  /** the digest of the binding of the browser that began the login (StartContext.browser): only that
+   * browser is served this login's pages */
+  browser: string;
   callbackUrl: string;
   lang: Lang;
   /** the agency service's name, shown in the app */

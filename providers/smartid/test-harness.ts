@@ -10,7 +10,7 @@ import express from 'express';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import type { Store } from '../../src/store/store.ts';
-import { adapterDeps, type MemoryLogger } from '../../test/support/broker.ts';
+import { adapterDeps, type MemoryLogger, testBrowserCookie } from '../../test/support/broker.ts';
 import { SMARTID_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import type { SmartIdAdapter } from './adapter.ts';
 import { factory } from './index.ts';
@@ -106,12 +106,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         method: form ? 'POST' : 'GET',
         redirect: 'manual',
         dispatcher: control,
-        ...(form
-          ? {
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams(form).toString(),
-            }
-          : {}),
+        headers: { ...asTestBrowser(url), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
       });
       const location = res.headers.get('location');
       return {
@@ -162,13 +158,18 @@ export interface Visit {
   body: string;
 }
 
-export async function visit(url: string, form?: Record<string, string>): Promise<Visit> {
+/** The headers of the test browser (the one test logins begin in: its binding cookie) for `url`. */
+export const asTestBrowser = (url: string): Record<string, string> => ({
+  cookie: testBrowserCookie(new URL(url).origin),
+});
+
+/** A page of the adapter as the test browser sees it (`browser`: as another browser, without the cookie). */
+export async function visit(url: string, form?: Record<string, string>, browser = asTestBrowser(url)): Promise<Visit> {
   const res = await fetch(url, {
     method: form ? 'POST' : 'GET',
     redirect: 'manual',
-    ...(form
-      ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) }
-      : {}),
+    headers: { ...browser, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    ...(form ? { body: new URLSearchParams(form) } : {}),
   });
   const location = res.headers.get('location');
   return {
@@ -230,13 +231,15 @@ export async function follow(h: Harness, first: Visit): Promise<Arrival> {
 /**
  * Web2App: the form's "open the app" button, the app opening the device link (the test RP API checks its
  * authCode) and confirming or refusing, and the browser's return; `tamper` may change the return URL
- * the app sends the browser to. Ends where walk() ends.
+ * the app sends the browser to, `returnIn` be the headers of another browser it opens it in. Ends where
+ * walk() ends.
  */
 export async function walkWeb2App(
   h: Harness,
   action: StartAction,
   answer: 'confirm' | 'refuse',
   tamper: (returnUrl: URL) => void = () => {},
+  returnIn?: Record<string, string>,
 ): Promise<Arrival> {
   if (action.type !== 'redirect') throw new Error('Smart-ID starts with a redirect');
   const handle = new URL(action.url).searchParams.get('h')!;
@@ -248,5 +251,5 @@ export async function walkWeb2App(
   const answered = await h.app(new URL('/device-link', toApp.location).toString(), { sessionToken: token, answer });
   const back = new URL(answered.location!);
   tamper(back);
-  return follow(h, await visit(back.toString()));
+  return follow(h, await visit(back.toString(), undefined, returnIn));
 }

@@ -8,7 +8,7 @@ import type { Lang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import type { Ending } from './results.ts';
-import { str } from './routes.ts';
+import { gone, str } from './routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
 
 /** The app's language codes (ISO 639-2) for the page's. */
@@ -30,8 +30,8 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
   router.post('/app', form, async (req, res) => {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
-    const login = await logins.get(handle);
-    if (!login || !config.web2app) return void sendExpired(res, 'lv');
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login || !config.web2app) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
@@ -71,8 +71,10 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
   router.get('/return', async (req, res) => {
     noStore(res);
     const handle = str(req.query.h);
-    const login = await logins.get(handle);
-    if (!login) return void sendExpired(res, 'lv');
+    // the app may open its return in another browser than the login began in: that one does not go on
+    // (neither here nor, holding the handle, in anyone else's browser)
+    const { login, elsewhere } = await adapter.loginIn(req, handle);
+    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     if (
       login.flow !== 'web2app' ||
       !login.sessionSecret ||

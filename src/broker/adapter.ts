@@ -33,6 +33,9 @@ export interface StartContext {
   correlationId: string;
   /** the agency service (client_id) this login is for, e.g. to name it in the provider's app */
   clientId?: string | undefined;
+  /** the digest of the binding value of the browser that begins the login (src/web/browser-binding.ts):
+   * pages an adapter serves itself for this login answer only requests whose AdapterDeps.browserOf() is it */
+  browser: string;
 }
 
 export type StartAction =

@@ -101,6 +101,7 @@ export class Broker {
     const adapter = adapters.get(req.providerId);
     if (!adapter) throw new BrokerError('unknown_provider', `no provider ${JSON.stringify(req.providerId)}`);
     const state = newState();
+    const browser = browserDigest(req.browser);
     const base = { correlationId: req.correlationId, clientId: req.clientId, providerId: req.providerId };
     // both entries recorded in one tick: one write and fdatasync, the caller's first
     const withAlongside = (event: AuditEvent) =>
@@ -114,6 +115,7 @@ export class Broker {
         locale: providerLocale(req.locale),
         correlationId: req.correlationId,
         clientId: req.clientId,
+        browser,
       });
     } catch (err) {
       // our store, not the provider, failed (a replay cache): the outage answer, not "provider unavailable"
@@ -123,7 +125,6 @@ export class Broker {
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
     }
     const { uid, providerId, clientId, acr, locale, correlationId } = req;
-    const browser = browserDigest(req.browser);
     const login = { uid, providerId, clientId, acr, locale, correlationId, browser, connData: started.connData };
     await states.create(state, { ...login, createdAt: Date.now() });
     await withAlongside({

@@ -29,9 +29,12 @@ export function browserDigest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
-/** Whether a callback came through the browser that began `login` (a missing value never matches). */
+/** Whether a callback came through the browser that began `login`. A missing value never matches, nor
+ * does a login state without a digest (one begun by a gateway version before the binding). */
 export function sameBrowser(login: LoginRecord, value: string | undefined): boolean {
-  return value !== undefined && constantTimeEqual(browserDigest(value), login.browser);
+  return (
+    value !== undefined && typeof login.browser === 'string' && constantTimeEqual(browserDigest(value), login.browser)
+  );
 }
 
 /** 20 random bytes: 27 url-safe characters, short enough for banklink's 30-character VK_RID. */

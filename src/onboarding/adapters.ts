@@ -47,6 +47,22 @@ export class AdapterOpener {
     this.listening = true;
   }
 
+  /** At start, before the app is built: the adapter of every provider that needs one (the configuration's
+   * checks already passed; a factory that fails stops the start). The others are logged as not offered. */
+  async openAtStart(standings: readonly Standing[]): Promise<void> {
+    const { entries, deps, adapters, wrap, logger } = this.options;
+    for (const standing of standings) {
+      if (!needsAdapter(standing)) {
+        const { provider, stage, unmet: reasons } = standing;
+        logger.warn('provider not offered', { provider, stage, reasons });
+        continue;
+      }
+      const { factory, config } = entries.get(standing.provider)!;
+      const created = await factory.create(config, deps(config.id));
+      adapters.set(config.id, wrap ? wrap(created) : created);
+    }
+  }
+
   /** Opens the adapter of every standing that needs one and has none; resolves to the ids opened. */
   async openNeeded(standings: readonly Standing[]): Promise<string[]> {
     const missing = standings.filter((s) => needsAdapter(s) && !this.options.adapters.has(s.provider));

@@ -3,6 +3,7 @@
 // problem naming its path in the entry), key material the generic checks could not find by field
 // name, and the in-process peer the demo mounts. The core reads only these declarations, never a kind's
 // name; whatever a kind leaves out gets the strictest reading (no `backChannels`: it has one).
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Router } from 'express';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/events.ts';
@@ -23,6 +24,9 @@ export interface AdapterDeps {
   production: boolean;
   /** directory for generated key material (SP keys and the like) */
   keyDir: string;
+  /** the digest of the browser binding a request to the adapter's own pages carries (undefined: none), to
+   * compare with StartContext.browser in constant time: a login's pages serve only the browser that began it */
+  browserOf(req: IncomingMessage): string | undefined;
 }
 
 /** What an adapter kind's own rules may depend on besides its entry. */

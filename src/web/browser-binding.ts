@@ -12,7 +12,9 @@
 // by form post must then be on the gateway's own site, as the demo's in-process peers are.
 import { randomBytes } from 'node:crypto';
 import { parseCookie, stringifySetCookie } from 'cookie';
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
+import { browserDigest } from '../login/login-state.ts';
 
 /** 32 random bytes, base64url */
 const VALUE_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -21,15 +23,17 @@ export interface BrowserBinding {
   /** the cookie's name for this issuer */
   readonly name: string;
   /** The value this browser carries, or undefined (absent or not one of ours). */
-  read(req: Request): string | undefined;
+  read(req: IncomingMessage): string | undefined;
   /** The value this browser carries, or a new one; set (again) on the response so it outlives the login. */
   ensure(req: Request, res: Response): string;
+  /** The digest a login state keeps of the value this request carries (AdapterDeps.browserOf). */
+  digestOf(req: IncomingMessage): string | undefined;
 }
 
 export function browserBinding(issuer: string, loginTtlSeconds: number): BrowserBinding {
   const secure = issuer.startsWith('https://');
   const name = secure ? '__Host-vpm-browser' : 'vpm-browser';
-  const read = (req: Request): string | undefined => {
+  const read = (req: IncomingMessage): string | undefined => {
     const header = req.headers.cookie;
     const value = header ? parseCookie(header)[name] : undefined;
     return value && VALUE_RE.test(value) ? value : undefined;
@@ -37,6 +41,10 @@ export function browserBinding(issuer: string, loginTtlSeconds: number): Browser
   return {
     name,
     read,
+    digestOf(req) {
+      const value = read(req);
+      return value === undefined ? undefined : browserDigest(value);
+    },
     ensure(req, res) {
       const value = read(req) ?? randomBytes(32).toString('base64url');
       res.append(

@@ -158,3 +158,26 @@ test("the adapter gets the login's start time, and the identity keeps the provid
   expect(identity.authTime).toBe(authTime);
   await store.close();
 });
+
+test('a login state without a browser digest (begun before the binding) is refused cleanly, never a crash', async () => {
+  const { broker, audit, store } = setup(async () => ({ identity: person() }));
+  const { state } = await broker.begin({
+    browser: TEST_BROWSER,
+    uid: 'u-old',
+    clientId: 'c1',
+    providerId: 'p1',
+    locale: 'lv',
+    correlationId: 'k-old',
+  });
+  // as an earlier version wrote it: no `browser`
+  const { browser: _, ...old } = JSON.parse((await store.get(`login:${state}`))!) as Record<string, unknown>;
+  await store.set(`login:${state}`, JSON.stringify(old), 60);
+  const err = await broker.complete('p1', { state }, 'GET', TEST_BROWSER).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BrokerError);
+  expect(err).toMatchObject({ code: 'other_browser', login: { uid: 'u-old' } });
+  expect(audit.events.filter((e) => e.correlationId === 'k-old').map((e) => e.type)).toEqual([
+    'provider_request',
+    'provider_response_error',
+  ]);
+  await store.close();
+});

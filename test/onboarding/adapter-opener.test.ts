@@ -34,6 +34,7 @@ function opener(production: boolean) {
     baseUrl,
     production,
     keyDir: '/nonexistent',
+    browserOf: () => undefined,
   });
   const it = new AdapterOpener({
     entries: new Map([['mock-eid', entry]]),
