@@ -90,17 +90,7 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
     metrics_port: portOf(metricsServer),
     providers: [...gateway.adapters.keys()],
   };
-  logger.info('gateway started', {
-    issuer: config.issuer,
-    host: host ?? 'every interface',
-    port: info.port,
-    mtls_port: info.mtls_port,
-    metrics_port: info.metrics_port,
-    providers: info.providers,
-    config: config.path,
-  });
-  options.listening(info);
-
+  // a signal as soon as the start is announced (a supervisor reading it) must find its handler in place
   const timeoutMs = (config.server?.shutdown_timeout ?? 10) * 1000;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -124,5 +114,15 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  logger.info('gateway started', {
+    issuer: config.issuer,
+    host: host ?? 'every interface',
+    port: info.port,
+    mtls_port: info.mtls_port,
+    metrics_port: info.metrics_port,
+    providers: info.providers,
+    config: config.path,
+  });
+  options.listening(info);
   return true;
 }

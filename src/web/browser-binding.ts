@@ -1,9 +1,10 @@
 // The browser a login began in. A provider answers through whichever browser the person authenticated in,
 // so without a tie to the browser that began the login, an attacker could begin one, lead a victim to the
 // provider (a link to the bank or the eID), and then collect the victim's identity with the interaction
-// and resume cookies of their own browser. Every provider start sets this cookie (the same random value
-// for all logins of one browser, so logins in two tabs both go on); the login state keeps its digest, and
-// the callback refuses an answer that arrives without it (src/login/broker.ts).
+// and resume cookies of their own browser. The interaction pages set this cookie (the same random value
+// for all logins of one browser, so logins in two tabs both go on); the login state keeps its digest; the
+// callback refuses an answer that arrives without it (src/login/broker.ts), and pages an adapter serves
+// itself (Smart-ID's) serve a login only to the browser whose digest it is (AdapterDeps.browserOf).
 //
 // Over https the cookie is `__Host-` (RFC 6265bis 4.1.3.2: no sibling subdomain or plain-http page can
 // plant a value of its own) and SameSite=None: banklink answers and SAML POST-binding responses are
