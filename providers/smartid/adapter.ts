@@ -60,6 +60,8 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
   private readonly transport: DedicatedTransport;
   private readonly baseUrl: string;
   private readonly browserOf: AdapterDeps['browserOf'];
+  /** logins whose pages another browser asked for: logged once each (a poll asks every second) */
+  private readonly refusedLogins = new Set<string>();
 
   constructor(config: SmartIdConfig, deps: AdapterDeps) {
     this.browserOf = deps.browserOf;
@@ -96,10 +98,14 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     // a login kept without a digest (begun before the binding) is served to no one: fail closed
     if (browser !== undefined && typeof login.browser === 'string' && constantTimeEqual(browser, login.browser))
       return { login, elsewhere: false };
-    this.logger.warn('Smart-ID page refused', {
-      providerId: this.id,
-      reason: 'another browser than the login began in',
-    });
+    if (!this.refusedLogins.has(login.state)) {
+      if (this.refusedLogins.size >= 10_000) this.refusedLogins.clear();
+      this.refusedLogins.add(login.state);
+      this.logger.warn('Smart-ID page refused', {
+        providerId: this.id,
+        reason: 'another browser than the login began in',
+      });
+    }
     return { elsewhere: true };
   }
 
