@@ -1,6 +1,5 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
-import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
@@ -125,7 +124,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const entries = new Map(config.providers.map((p) => [p.config.id, p]));
   const { production, keys: keyConfig } = config;
   const binding = browserBinding(config.issuer, config.ttl.login);
-  const browserOf = (req: IncomingMessage) => binding.digestOf(req);
+  const browserOf = binding.digestOf;
   const adapterDeps = (id: string) => {
     const adapterLogger = logger.child({ provider: id });
     return { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir, browserOf };

@@ -27,6 +27,14 @@ import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 const BASE = 'https://gateway.test';
 const ACS = `${BASE}/broker/callback/eidas`;
+/** the start every login of these tests makes */
+const START = {
+  browser: TEST_BROWSER_DIGEST,
+  state: 'S'.repeat(27),
+  callbackUrl: ACS,
+  locale: 'en',
+  correlationId: 'c',
+} as const;
 const HOUR = 3_600_000;
 const body = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 
@@ -241,13 +249,7 @@ describe('the adapter with its IdP from metadata', () => {
   async function login(a: SamlAdapter) {
     adapter = a;
     const loginStartedAt = Date.now();
-    const started = await a.start({
-      browser: TEST_BROWSER_DIGEST,
-      state: 'S'.repeat(27),
-      callbackUrl: ACS,
-      locale: 'en',
-      correlationId: 'c',
-    });
+    const started = await a.start(START);
     const page = await fetch(
       started.action.url,
       started.action.type === 'form' ? { method: 'POST', body: new URLSearchParams(started.action.fields) } : {},
@@ -308,15 +310,7 @@ describe('the adapter with its IdP from metadata', () => {
     expect(
       logger.lines.some((l) => l.includes('could not be loaded at startup') && l.includes('does not verify')),
     ).toBe(true);
-    await expect(
-      a.start({
-        browser: TEST_BROWSER_DIGEST,
-        state: 'S'.repeat(27),
-        callbackUrl: ACS,
-        locale: 'en',
-        correlationId: 'c',
-      }),
-    ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    await expect(a.start(START)).rejects.toMatchObject({ code: 'temporarily_unavailable' });
   });
 
   describe('over mutual TLS (the provider `tls` block)', () => {
@@ -369,15 +363,7 @@ describe('the adapter with its IdP from metadata', () => {
           metadata_signing_certificates: [await file('meta-signer4.pem', idpKey.cert)],
           ...(tls ? { tls } : {}),
         });
-        await expect(
-          a.start({
-            browser: TEST_BROWSER_DIGEST,
-            state: 'S'.repeat(27),
-            callbackUrl: ACS,
-            locale: 'en',
-            correlationId: 'c',
-          }),
-        ).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+        await expect(a.start(START)).rejects.toMatchObject({ code: 'temporarily_unavailable' });
       }
     });
   });

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
+import { isBeginningBrowser, ProviderError, type ProviderAdapter } from '../../src/broker/adapter.ts';
 import type {
   AdapterDeps,
   CallbackContext,
@@ -94,10 +94,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
   async loginIn(req: IncomingMessage, handle: unknown): Promise<{ login?: SmartIdLogin; elsewhere: boolean }> {
     const login = await this.logins.get(handle);
     if (!login) return { elsewhere: false };
-    const browser = this.browserOf(req);
-    // a login kept without a digest (begun before the binding) is served to no one: fail closed
-    if (browser !== undefined && typeof login.browser === 'string' && constantTimeEqual(browser, login.browser))
-      return { login, elsewhere: false };
+    if (isBeginningBrowser(this.browserOf(req), login.browser)) return { login, elsewhere: false };
     if (!this.refusedLogins.has(login.state)) {
       if (this.refusedLogins.size >= 10_000) this.refusedLogins.clear();
       this.refusedLogins.add(login.state);

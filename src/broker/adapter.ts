@@ -4,6 +4,7 @@
 // the browser never sees it. What a kind declares to the core (its config schema, back channels,
 // production rules, key material, demo peer) lives on its factory: src/registry/factory.ts.
 import type { z } from 'zod';
+import { constantTimeEqual } from '../constant-time.ts';
 import type { Express } from 'express';
 import type { RawIdentity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
@@ -187,4 +188,11 @@ export class ProviderError extends Error {
     this.detail = detail;
     this.userInformed = options.userInformed ?? false;
   }
+}
+
+/** Whether a request's browser (its AdapterDeps.browserOf digest) is the one that began a login (the digest
+ * kept from StartContext.browser). Neither missing matches: a login kept without one (begun before the
+ * binding) is served to no browser. */
+export function isBeginningBrowser(digest: string | undefined, began: unknown): boolean {
+  return digest !== undefined && typeof began === 'string' && constantTimeEqual(digest, began);
 }

@@ -1,7 +1,7 @@
 // Broker-owned per-login state: created when the user picks a provider, found again by the state the
 // protocol carries back (the interaction cookie does not travel on cross-site POSTs), taken exactly once.
 import { createHash, randomBytes } from 'node:crypto';
-import { constantTimeEqual } from '../constant-time.ts';
+import { isBeginningBrowser } from '../broker/adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { Loa } from '../identity/loa.ts';
 import type { UiLocale } from './locale.ts';
@@ -32,9 +32,7 @@ export function browserDigest(value: string): string {
 /** Whether a callback came through the browser that began `login`. A missing value never matches, nor
  * does a login state without a digest (one begun by a gateway version before the binding). */
 export function sameBrowser(login: LoginRecord, value: string | undefined): boolean {
-  return (
-    value !== undefined && typeof login.browser === 'string' && constantTimeEqual(browserDigest(value), login.browser)
-  );
+  return isBeginningBrowser(value === undefined ? undefined : browserDigest(value), login.browser);
 }
 
 /** 20 random bytes: 27 url-safe characters, short enough for banklink's 30-character VK_RID. */

@@ -58,8 +58,7 @@ export function brokerFor(adapters: ProviderAdapter | ProviderAdapter[], options
 /** As the gateway's AdapterDeps.browserOf: the digest of the binding cookie a request carries (a test
  * sends TEST_BROWSER under the name the base URL's scheme gives it: testBrowserCookie). */
 export function testBrowserOf(baseUrl: string): (req: IncomingMessage) => string | undefined {
-  const binding = browserBinding(baseUrl, 600);
-  return (req) => binding.digestOf(req);
+  return browserBinding(baseUrl, 600).digestOf;
 }
 
 /** The Cookie header of the test browser for pages under `baseUrl`. */
