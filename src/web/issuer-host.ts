@@ -6,6 +6,9 @@
 // which the engine publishes itself), and the engine is told to read them. In production a request for
 // any other host is refused; in development it is served as the issuer (the demo opened as 127.0.0.1
 // instead of localhost keeps working, and still publishes only the issuer's URLs).
+// The request target itself may name a host too (absolute-form, RFC 9112 3.2.2: `GET https://h/p`), which
+// Koa's ctx.href and so every engine URL (discovery, the audiences a client assertion may name, DPoP htu)
+// would follow: its host is checked as Host is, and the target brought to origin-form.
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
@@ -29,14 +32,28 @@ function normalHost(value: string | undefined, protocol: string): string | undef
   }
 }
 
+/** An absolute-form target's authority and its origin-form rest, or undefined for any form but these two
+ * (asterisk-form `OPTIONS *` and authority-form `CONNECT h:p` name nothing this gateway serves). */
+function requestTarget(url: string): { authority?: string; path: string } | undefined {
+  if (url.startsWith('/')) return { path: url };
+  const absolute = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(url);
+  if (!absolute) return undefined;
+  const rest = absolute[2]!;
+  return { authority: absolute[1]!, path: rest.startsWith('/') ? rest : `/${rest}` };
+}
+
 export function issuerHost(options: IssuerHostOptions): RequestHandler {
   const origins = [options.issuer, ...(options.aliases ?? [])].map((u) => new URL(u));
   const issuer = origins[0]!;
   return (req: Request, res: Response, next) => {
-    const match = origins.find((u) => normalHost(req.headers.host, u.protocol) === u.host);
-    if (!match && options.production) {
+    const target = requestTarget(req.url);
+    // RFC 9112 3.2.2: with an absolute-form target the Host header is ignored in favour of the target's host
+    const host = target?.authority ?? req.headers.host;
+    const match = target && origins.find((u) => normalHost(host, u.protocol) === u.host);
+    if (!target || (!match && options.production)) {
       options.logger.warn('request for another host refused', {
-        host: String(req.headers.host ?? '').slice(0, 100),
+        host: String(host ?? '').slice(0, 100),
+        target: !target ? 'another form' : target.authority === undefined ? 'origin-form' : 'absolute-form',
         path: req.path,
       });
       res
@@ -52,10 +69,14 @@ export function issuerHost(options: IssuerHostOptions): RequestHandler {
         );
       return;
     }
-    const target = match ?? issuer;
-    req.headers.host = target.host;
-    req.headers['x-forwarded-host'] = target.host;
-    req.headers['x-forwarded-proto'] = target.protocol.slice(0, -1);
+    if (target.authority !== undefined) {
+      req.url = target.path;
+      req.originalUrl = target.path;
+    }
+    const served = match ?? issuer;
+    req.headers.host = served.host;
+    req.headers['x-forwarded-host'] = served.host;
+    req.headers['x-forwarded-proto'] = served.protocol.slice(0, -1);
     // the client address as Express's `trust proxy` list established it, so the engine never reads a
     // client-supplied X-Forwarded-For either
     req.headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';

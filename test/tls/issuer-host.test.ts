@@ -154,6 +154,16 @@ describe('production, serving HTTPS itself', () => {
     ]);
   });
 
+  test('a request line naming another host is refused although Host is right; naming the issuer it is served', async () => {
+    const host = { host: `localhost:${port}` };
+    const foreign = await send(port, 'https://evil.example/.well-known/openid-configuration', host, true);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body).not.toContain('evil.example');
+    const own = await send(port, `${issuer}/.well-known/openid-configuration`, host, true);
+    expect(own.status).toBe(200);
+    expect(discovery(own).token_endpoint).toBe(`${issuer}/token`);
+  });
+
   test('the interaction cookies are Secure', async () => {
     const answer = await send(port, AUTH, { host: `localhost:${port}` }, true);
     expect(answer.status).toBe(303);
