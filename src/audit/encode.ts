@@ -2,7 +2,9 @@
 // encrypted, and every quoted value bounded (./bound.ts) so no event is refused for its size.
 import type { Logger } from '../logger.ts';
 import { boundString, boundValue, detailSummary, MAX_ENTRY_BYTES, MAX_STRING } from './bound.ts';
+import type { EntryMac } from './entry-mac.ts';
 import { AUDIT_EVENTS, type AuditEvent } from './events.ts';
+import { encodeEntryLine } from './format.ts';
 import type { AuditorKey } from './keys.ts';
 import { encryptClaims, hashSubject } from './privacy.ts';
 import { redactedDetailJson } from './redact.ts';
@@ -89,4 +91,17 @@ export async function encodeEntryEvent(event: AuditEvent, options: EncodeOptions
     });
   }
   return detailJson === undefined ? fields : `${fields},"detail":${detailJson}`;
+}
+
+/** Entries (unsealed `{...}` bodies, in log order) sealed, each MAC chained to the leaf before it
+ * (`previous` for the first: ./entry-mac.ts): their lines and their leaf hashes. */
+export function sealedLines(mac: EntryMac, unsealed: string[], previous: Buffer): { text: string; leaves: Buffer[] } {
+  const leaves: Buffer[] = [];
+  let text = '';
+  for (const body of unsealed) {
+    const { line, leaf } = encodeEntryLine(mac.seal(body, leaves.at(-1) ?? previous));
+    text += line;
+    leaves.push(leaf);
+  }
+  return { text, leaves };
 }

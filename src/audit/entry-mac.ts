@@ -2,11 +2,18 @@
 // the RFC 9162 root), but entries written since are otherwise protected by nothing more than their leaf
 // hash, which anyone who can write the directory can compute. Each entry therefore carries
 // `"mac":"<hex>"` as its last member: HMAC-SHA256 under a key kept beside the checkpoint key (outside the
-// audit directory) over the entry's bytes without that member. The MAC is inside the Merkle leaf, so a
-// checkpoint also covers it and an edited MAC is caught by the leaf hash without the key.
+// audit directory) over the previous entry's leaf hash (32 zero bytes before the first entry) and the
+// entry's bytes without that member. The MAC is inside the Merkle leaf, so a checkpoint also covers it
+// and an edited MAC is caught by the leaf hash without the key. Chaining to the previous leaf ties an
+// entry to its place in its own log: the workers of one gateway (and instances told to share the key)
+// seal with the same key, and an entry copied from another log onto this one's unsigned tail would
+// otherwise verify here. Entries sealed before the chaining (the bare entry MACed) still verify, so a tail
+// written by an earlier version opens; such an entry could only come from another log's tail of that time.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const MAC_HEX = 64;
+/** what the first entry of a log is chained to */
+export const FIRST_PREVIOUS = Buffer.alloc(32);
 /** `,"mac":"` + 64 hex + `"}` ends every sealed entry body */
 const SUFFIX_START = Buffer.from(',"mac":"');
 export const MAC_SUFFIX_BYTES = SUFFIX_START.length + MAC_HEX + 2;
@@ -29,13 +36,15 @@ export class EntryMac {
     return hmac.digest();
   }
 
-  /** `{...}` (an unsealed entry) → the same object with its MAC as last member. */
-  seal(unsealed: string): string {
-    return `${unsealed.slice(0, -1)},"mac":"${this.mac(unsealed).toString('hex')}"}`;
+  /** `{...}` (an unsealed entry) → the same object with its MAC as last member, chained to `previous`
+   * (the leaf hash of the entry before it in the same log, FIRST_PREVIOUS for the first). */
+  seal(unsealed: string, previous: Buffer): string {
+    return `${unsealed.slice(0, -1)},"mac":"${this.mac(previous, unsealed).toString('hex')}"}`;
   }
 
-  /** True when body (a sealed entry's exact bytes) carries the right MAC; compared in constant time. */
-  check(body: Buffer): boolean {
+  /** True when body (a sealed entry's exact bytes) carries the right MAC for its place after `previous`, or
+   * the MAC of an entry sealed before the chaining; compared in constant time. */
+  check(body: Buffer, previous: Buffer): boolean {
     const at = body.length - MAC_SUFFIX_BYTES;
     if (at < 1 || !body.subarray(at, at + SUFFIX_START.length).equals(SUFFIX_START)) return false;
     const stored = Buffer.from(
@@ -43,6 +52,9 @@ export class EntryMac {
       'hex',
     );
     if (stored.length !== 32) return false;
-    return timingSafeEqual(stored, this.mac(body.subarray(0, at), '}'));
+    const unsealed = body.subarray(0, at);
+    return (
+      timingSafeEqual(stored, this.mac(previous, unsealed, '}')) || timingSafeEqual(stored, this.mac(unsealed, '}'))
+    );
   }
 }

@@ -7,8 +7,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
-import { encodeEntryEvent } from './encode.ts';
-import { encodeCheckpointLine, encodeEntryLine, segmentName, type Checkpoint } from './format.ts';
+import { encodeEntryEvent, sealedLines } from './encode.ts';
+import { encodeCheckpointLine, segmentName, type Checkpoint } from './format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions } from './options.ts';
 import { syncDir } from './segments.ts';
@@ -22,6 +22,8 @@ export type { AuditStatus, FileAuditLogOptions } from './options.ts';
 /** What open() found and hands over to the writer. */
 export interface OpenedState {
   tree: CompactTree;
+  /** the leaf hash of the last entry, which the next entry's MAC is chained to (./entry-mac.ts) */
+  lastLeaf: Buffer;
   latest: Checkpoint | undefined;
   lastTime: number;
   segment: FileHandle | undefined;
@@ -41,6 +43,7 @@ export class FileAuditLog implements AuditLog {
   readonly dir: string;
   private readonly options: FileAuditLogOptions;
   private readonly tree: CompactTree;
+  private lastLeaf: Buffer;
   private readonly maxBatch: number;
   private readonly space: FreeSpace;
   private readonly lock: WriterLock;
@@ -62,6 +65,7 @@ export class FileAuditLog implements AuditLog {
     this.options = options;
     this.dir = options.dir;
     this.tree = state.tree;
+    this.lastLeaf = state.lastLeaf;
     this.maxBatch = options.maxBatch ?? 8192;
     this.space = state.space;
     this.lock = state.lock;
@@ -194,13 +198,8 @@ export class FileAuditLog implements AuditLog {
   private async writeBatch(batch: Pending[]): Promise<void> {
     const time = new Date(this.now()).toISOString();
     const first = this.tree.size;
-    const leaves: Buffer[] = [];
-    let text = '';
-    batch.forEach((p, k) => {
-      const { line, leaf } = encodeEntryLine(this.options.mac.seal(`{"i":${first + k},"t":"${time}",${p.fields}}`));
-      text += line;
-      leaves.push(leaf);
-    });
+    const unsealed = batch.map((p, k) => `{"i":${first + k},"t":"${time}",${p.fields}}`);
+    const { text, leaves } = sealedLines(this.options.mac, unsealed, this.lastLeaf);
     const buf = Buffer.from(text);
     if (!(await this.space.allows(buf.length))) {
       // not latched: readiness recovers once space is freed (checked on the timer)
@@ -224,6 +223,7 @@ export class FileAuditLog implements AuditLog {
     this.writes++;
     this.segmentBytes += buf.length;
     for (const leaf of leaves) this.tree.push(leaf);
+    this.lastLeaf = leaves.at(-1) ?? this.lastLeaf;
     for (const p of batch) p.resolve();
   }
 

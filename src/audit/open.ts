@@ -187,6 +187,7 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   const lastTime = Math.max(scan.lastTime ? Date.parse(scan.lastTime) : 0, latest ? Date.parse(latest.time) : 0);
   const log = new FileAuditLog(options, {
     tree: scan.tree,
+    lastLeaf: scan.lastLeaf,
     latest,
     lastTime,
     segment,

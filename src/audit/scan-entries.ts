@@ -1,7 +1,7 @@
 // The entries half of a scan: each segment's lines in order, checking every entry's form and leaf hash,
 // the index sequence, non-decreasing times and (after the latest checkpoint) its MAC, growing the
 // RFC 9162 tree and comparing its root with every checkpoint of that size.
-import type { EntryMac } from './entry-mac.ts';
+import { type EntryMac, FIRST_PREVIOUS } from './entry-mac.ts';
 import { type DecodedEntry, decodeEntryAt, type Position, tornTailOffset } from './format.ts';
 import { CompactTree, leafHash } from './merkle.ts';
 import { LeafHashes } from './merkle-proofs.ts';
@@ -18,6 +18,8 @@ export class EntryScan {
   readonly tree = new CompactTree();
   readonly leaves: LeafHashes | undefined;
   lastTime: string | undefined;
+  /** the leaf hash of the last entry read: the next entry's MAC is chained to it */
+  lastLeaf: Buffer = FIRST_PREVIOUS;
   lastSegment: { name: string; first: number; bytes: number } | undefined;
   torn: TornTail | undefined;
   /** the index the next entry must carry */
@@ -77,11 +79,11 @@ export class EntryScan {
       this.problems.entry('entry', position, `time ${t} is earlier than the previous entry's ${this.lastTime}`);
     this.lastTime = t;
     const { mac } = this.options;
-    if (mac && this.expected >= this.macFrom && !mac.check(decoded.body))
+    if (mac && this.expected >= this.macFrom && !mac.check(decoded.body, this.lastLeaf))
       this.problems.entry(
         'entry',
         position,
-        'entry MAC does not verify (entry forged or altered by someone without the MAC key)',
+        'entry MAC does not verify (entry forged, altered or copied from another log by someone without the MAC key)',
       );
     this.options.onEntry?.(decoded, position);
   }
@@ -108,6 +110,7 @@ export class EntryScan {
       if (decoded) this.checkEntry(decoded, position);
       const leaf = decoded ? decoded.leaf : leafHash(buf.subarray(start, end));
       this.tree.push(leaf);
+      this.lastLeaf = leaf;
       this.leaves?.push(leaf);
       this.expected++;
       this.checkRoots();

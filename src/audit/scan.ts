@@ -51,6 +51,8 @@ export interface ScanResult {
   keyPinned: boolean;
   key?: CheckpointVerifier;
   lastTime?: string;
+  /** the leaf hash of the last entry (the next entry's MAC is chained to it) */
+  lastLeaf: Buffer;
   lastSegment?: { name: string; first: number; bytes: number };
   /** entries after the latest checkpoint: covered by no signature */
   tail: number;
@@ -97,6 +99,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     dir,
     entries,
     tree: scan.tree,
+    lastLeaf: scan.lastLeaf,
     checkpoints,
     problems: problems.all(),
     moreProblems: problems.more,

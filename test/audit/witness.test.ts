@@ -161,9 +161,13 @@ describe('a log cut back to an earlier checkpoint', () => {
 
 describe('a forged tail entry (correct leaf hash, no key)', () => {
   async function forged(t: TestLog, time: string, mac: EntryMac | undefined): Promise<number> {
-    const count = readFileSync(segmentOf(t), 'utf8').trimEnd().split('\n').length;
+    const lines = readFileSync(segmentOf(t), 'utf8').trimEnd().split('\n');
+    const count = lines.length;
+    const previous = Buffer.from((JSON.parse(lines.at(-1)!) as { leaf: string }).leaf, 'hex');
     const unsealed = `{"i":${count},"t":"${time}","type":"identity_released","code":"A150","corr":"forged","client":"rp"}`;
-    const body = mac ? mac.seal(unsealed) : `${unsealed.slice(0, -1)},"mac":"${randomBytes(32).toString('hex')}"}`;
+    const body = mac
+      ? mac.seal(unsealed, previous)
+      : `${unsealed.slice(0, -1)},"mac":"${randomBytes(32).toString('hex')}"}`;
     appendFileSync(segmentOf(t), encodeEntryLine(body).line);
     return count;
   }
@@ -185,6 +189,50 @@ describe('a forged tail entry (correct leaf hash, no key)', () => {
     const text = await cli('verify', t.dir, '--public-key', t.publicKey);
     expect(text.stdout).not.toContain('OK: every entry');
     expect(text.stdout).toContain('NOT AUTHENTICATED: the last 1 entries are covered by no signed checkpoint');
+  });
+
+  test("entries of another log sealed with the same key (another worker's) are refused on this log's tail", async () => {
+    // two logs sharing the checkpoint and MAC keys, as the workers of one gateway do
+    const one = testLog({ checkpoint_every: 1000 });
+    await writtenLog(one);
+    const size = readFileSync(segmentOf(one), 'utf8').trimEnd().split('\n').length;
+    const two = testLog({
+      name: 'worker-2',
+      checkpoint_every: 1000,
+      checkpoint_interval_ms: 3_600_000,
+      signing_key: one.config.signing_key,
+    });
+    const writer = await two.open();
+    for (let n = 0; n < 6; n++) for (const e of loginEvents(100 + n)) await writer.record(e);
+    // the other log's entries from this log's size on: indices and times follow on from this log's
+    const copied = readFileSync(segmentOf(two), 'utf8').trimEnd().split('\n').slice(size);
+    appendFileSync(segmentOf(one), `${copied.join('\n')}\n`);
+    await writer.close();
+
+    await expect(one.open()).rejects.toThrow(`entry ${size} (`);
+    await expect(one.open()).rejects.toThrow('copied from another log');
+    const verify = await cli('verify', '--config', configFile(one));
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`FAILED: first bad position: entry ${size} (`);
+    // the same log opens again once they are gone: its own entries still verify
+    const own = readFileSync(segmentOf(one), 'utf8').trimEnd().split('\n').slice(0, size);
+    writeFileSync(segmentOf(one), `${own.join('\n')}\n`);
+    await (await one.open()).close();
+  });
+
+  test('a tail entry sealed before the chaining (the bare entry MACed) still opens', async () => {
+    const t = testLog({ checkpoint_every: 1000 });
+    await writtenLog(t);
+    const count = readFileSync(segmentOf(t), 'utf8').trimEnd().split('\n').length;
+    const unsealed = `{"i":${count},"t":"${new Date().toISOString()}","type":"identity_released","code":"A150","corr":"earlier","client":"rp"}`;
+    const mac = new EntryMac(entryMacKey(t.config));
+    appendFileSync(
+      segmentOf(t),
+      encodeEntryLine(`${unsealed.slice(0, -1)},"mac":"${mac.mac(unsealed).toString('hex')}"}`).line,
+    );
+    const log = await t.open();
+    expect(log.status().entries).toBe(count + 1);
+    await log.close();
   });
 
   test('a future time (even one carrying a valid MAC) is refused at start', async () => {
