@@ -1,8 +1,10 @@
 // What production mode refuses beyond the schema and the key-material checks: anything meant only for
 // development (the in-process demo peers), secrets too short to resist guessing, a Redis that holds
 // whole identities without TLS or a password, certificate authentication trusting the process's
-// default CA store, and a plain http listener that is not behind a named TLS terminator.
+// default CA store, and a plain http listener that is not behind a named TLS terminator (nor behind a
+// "terminator" block that takes in every address).
 // Every problem names its config path. Adapter kinds add their own rules (AdapterFactory.check).
+import { isIP } from 'node:net';
 import { isAbsolute, normalize, relative } from 'node:path';
 import type { GatewayConfig } from './load.ts';
 import { parseRedisUrl, type RedisTarget } from '../store/redis-url.ts';
@@ -101,6 +103,35 @@ function keyProblems(config: GatewayConfig): Problem[] {
   ];
 }
 
+/** A trusted-proxy block so wide that nearly any peer is in it (`0.0.0.0/0`, `::/0`, `::ffff:0:0/96`): fewer
+ * than 8 prefix bits of IPv4 (also IPv4-mapped) or 16 of IPv6. Any peer could then forward a client address
+ * (dodging the per-address limits) or a client certificate (passing as an agency service at /token). */
+function trustsAnyPeer(entry: string): boolean {
+  const [address = '', bits] = entry.split('/');
+  if (bits === undefined) return false;
+  const n = Number(bits);
+  if (isIP(address) === 4) return n < 8;
+  if (/^::ffff:/i.test(address) && n >= 96) return n - 96 < 8;
+  return n < 16;
+}
+
+function proxyBlockProblems(config: GatewayConfig): Problem[] {
+  const lists: [string, readonly string[]][] = [
+    ['proxy', Array.isArray(config.proxy) ? config.proxy : []],
+    [
+      'server.client_certificate_header.trusted_proxies',
+      config.server?.client_certificate_header?.trusted_proxies ?? [],
+    ],
+  ];
+  return lists.flatMap(([path, entries]) =>
+    entries.flatMap((entry, i): Problem[] =>
+      trustsAnyPeer(entry)
+        ? [[`${path}[${i}]`, `${entry} trusts nearly any peer; name the TLS terminators' own addresses or blocks`]]
+        : [],
+    ),
+  );
+}
+
 /** Every production refusal of this section, as `path: message` lines (empty outside production). */
 export function productionProblems(config: GatewayConfig): string[] {
   if (!config.production) return [];
@@ -121,6 +152,7 @@ export function productionProblems(config: GatewayConfig): string[] {
       'proxy',
       'without server.tls the gateway listens on plain http: in production name the TLS terminators in front of it (addresses or CIDR blocks), or configure server.tls',
     ]);
+  out.push(...proxyBlockProblems(config));
   out.push(...clientCaProblems(config));
   const demoBase = `${config.issuer.replace(/\/$/, '')}/demo/`;
   config.providers.forEach((provider, i) => {

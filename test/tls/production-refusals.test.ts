@@ -184,6 +184,21 @@ describe('the store and the listener', () => {
     expect(await runCli(['config', 'check', tls.file])).toMatchObject({ code: 0, stderr: '' });
   });
 
+  test('terminator blocks that take in nearly every address', async () => {
+    await expectRefused(configFile({ proxy: ['10.0.0.5', '0.0.0.0/0', '::/0', '::ffff:0:0/96', '2001:db8::/32'] }), [
+      "proxy[1]: 0.0.0.0/0 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
+      "proxy[2]: ::/0 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
+      "proxy[3]: ::ffff:0:0/96 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
+    ]);
+    const server = {
+      tls: { cert: f.server, key: f.serverKey },
+      client_certificate_header: { name: 'X-Client-Cert', trusted_proxies: ['10.0.0.1', '0.0.0.0/1'] },
+    };
+    await expectRefused(configFile({ proxy: false, server }), [
+      "server.client_certificate_header.trusted_proxies[1]: 0.0.0.0/1 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
+    ]);
+  });
+
   test('proxy entries must be addresses or CIDR blocks', async () => {
     const { file } = configFile({ proxy: ['loopback'] });
     expect(await runCli(['config', 'check', file])).toMatchObject({
