@@ -29,10 +29,11 @@ async function pingStore(store: Store, timeoutMs: number): Promise<string> {
     timer = setTimeout(() => resolve('no answer in time'), timeoutMs);
   });
   try {
-    // a read of a key nobody writes: one round trip, nothing changed
-    return await Promise.race([store.get(PING_KEY).then(() => 'ok'), timeout]);
+    // a write, as every login makes: a store that answers reads but refuses writes (out of memory, a failed
+    // save, a replica's READONLY) logs nobody in. One small key with a short life, shared by all instances
+    return await Promise.race([store.set(PING_KEY, String(Date.now()), 10).then(() => 'ok'), timeout]);
   } catch {
-    return 'unreachable';
+    return 'unreachable or refusing writes';
   } finally {
     clearTimeout(timer);
   }

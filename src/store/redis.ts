@@ -64,8 +64,12 @@ type WithScripts = {
   takeSet(key: string): Promise<string[]>;
 };
 
-/** Reply errors that mean "not now" (failover, loading, cluster reconfiguring), not a wrong command. */
-const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
+/** Reply errors that mean the store cannot serve now, not a wrong command: failover, loading, cluster
+ * reconfiguring; out of memory under `noeviction` (OOM), writes stopped after a failed save (MISCONF), a
+ * script running too long (BUSY), an ACL that forbids a command or key (NOPERM). Each is an outage for the
+ * requests that meet it (the retry page, 503 for a service), not an error of the request. */
+const OUTAGE_REPLY =
+  /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK|OOM|MISCONF|BUSY|NOPERM)\b/;
 
 export class RedisStore implements Store {
   readonly client: Redis | Cluster;
@@ -114,7 +118,7 @@ export class RedisStore implements Store {
     const e = err as Error;
     // a refused password is an outage for the requests that meet it: the operator fixes it, nothing else will
     const refused = isAuthRefusal(e);
-    if (!refused && e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) return err;
+    if (!refused && e?.name === 'ReplyError' && !OUTAGE_REPLY.test(e.message)) return err;
     // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
     const why = commandFailure(e, this.lastFailure, !this.everReady);
     return new StoreUnavailableError(`redis (${this.mode}) unavailable: ${why}`, { cause: err });

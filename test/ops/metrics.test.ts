@@ -13,7 +13,7 @@ let storeDown = false;
 // the store as readiness sees it: one that stops answering on demand
 const flaky: Store = new Proxy(store, {
   get(target, name, receiver) {
-    if (name === 'get' && storeDown) return () => new Promise(() => {});
+    if ((name === 'get' || name === 'set') && storeDown) return () => new Promise(() => {});
     const value = Reflect.get(target, name, receiver);
     return typeof value === 'function' ? value.bind(target) : value;
   },
