@@ -168,7 +168,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
   const engine = createEngine({ config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger });
-  auditEngineEvents(engine, { audit, logger, accounts, broker });
+  auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
   forgetResumedInteractions(engine, store, logger);
   const limits = {
     providerStarts: config.limits.provider_starts,

@@ -116,7 +116,7 @@ export const storeSchema = z.discriminatedUnion('type', [
 export const limitsSchema = z.strictObject({
   /** length of the fixed counting window */
   window_seconds: z.number().int().min(1).max(3600).default(60),
-  /** requests to the authorization endpoint (/auth) per address and window */
+  /** requests to the authorization endpoint (/auth) and to logout (/session/end) per address and window */
   authorization: z.number().int().min(1).max(1_000_000).default(300),
   /** requests to the login pages (/interaction/...) per address and window */
   interaction: z.number().int().min(1).max(1_000_000).default(900),
@@ -125,6 +125,9 @@ export const limitsSchema = z.strictObject({
   /** ways back to the service (a login's abort and the resume carrying its OAuth error) per address and
    * window beyond the bucket of their route: a limited user can still end the login at the service */
   way_back: z.number().int().min(1).max(1_000_000).default(100),
+  /** failed token requests (a wrong client secret, a made-up code) recorded one by one per address and
+   * window; beyond, one record says how many were left out, so a flood of them cannot fill the audit log */
+  token_errors: z.number().int().min(1).max(1_000_000).default(100),
   /** provider round trips one login may start (choosing again, reloading the provider start) */
   provider_starts: z.number().int().min(1).max(20).default(5),
 });

@@ -6,12 +6,36 @@ import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
+import type { Store } from '../store/store.ts';
+import type { LimitsConfig } from '../config/schema.ts';
+import { clientKey } from '../web/rate-limit.ts';
 
 export interface EngineAuditDeps {
   audit: AuditLog;
   logger: Logger;
   accounts: Accounts;
   broker: Broker;
+  store: Store;
+  limits: Pick<LimitsConfig, 'token_errors' | 'window_seconds'>;
+}
+
+/**
+ * Whether a failed token request is recorded: the token endpoint needs no session, so anyone could send
+ * made-up requests and grow the durable log at will. Up to `limits.token_errors` per client address and
+ * window are recorded one by one; the first beyond is recorded as the limit reached; later ones are only
+ * counted. When the count cannot be kept (the store is away) the failure is recorded.
+ */
+async function tokenErrorBound(
+  ctx: KoaContextWithOIDC,
+  deps: EngineAuditDeps,
+): Promise<{ record: 'each' | 'limit' | 'none'; address: string }> {
+  const address = clientKey((ctx.req as { ip?: string }).ip ?? ctx.ip);
+  const { token_errors: limit, window_seconds } = deps.limits;
+  const count = await deps.store
+    .increment(`rate:token_error:${address}`, window_seconds)
+    .then(({ count }) => count)
+    .catch(() => 0);
+  return { record: count <= limit ? 'each' : count === limit + 1 ? 'limit' : 'none', address };
 }
 
 export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void {
@@ -36,9 +60,21 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
     })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
   };
   engine.on('grant.error', (ctx, err) => {
-    void audit
-      .record({ type: 'tokens_issued_error', clientId: ctx.oidc.client?.clientId, detail: { error: err.message } })
-      .catch(() => {});
+    void (async () => {
+      const clientId = ctx.oidc.client?.clientId;
+      const { record, address } = await tokenErrorBound(ctx, deps);
+      if (record === 'each')
+        await audit.record({ type: 'tokens_issued_error', clientId, detail: { error: err.message } });
+      if (record !== 'limit') return;
+      const { token_errors: limit, window_seconds } = deps.limits;
+      const bucket = 'token_error';
+      logger.warn('rate limit reached', { bucket, address, limit, window_seconds });
+      await audit.record({
+        type: 'error',
+        clientId,
+        detail: { reason: 'rate_limited', bucket, address, limit, window_seconds },
+      });
+    })().catch(() => {});
   });
   engine.on('authorization.error', (ctx, err) => {
     // the login's provider is the one last started (when the error comes from a finished interaction),

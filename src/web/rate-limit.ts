@@ -133,10 +133,13 @@ async function auditRefusal(deps: RateLimitDeps, over: Count, login: LimitedLogi
     .catch((err: Error) => deps.logger.error('audit of a rate limit failed', { error: err.name }));
 }
 
-/** Limits for the authorization endpoint (and its resume path), the login pages and provider callbacks. */
+/** Limits for the authorization endpoint (and its resume path), logout, the login pages and provider
+ * callbacks. Logout counts with the authorization requests: each one without a session cookie makes the
+ * engine store a new session for its confirmation form. */
 export function rateLimitRoutes(deps: RateLimitDeps): Router {
   const router = express.Router();
   router.use('/auth', rateLimit(deps, 'auth', deps.limits.authorization));
+  router.use('/session/end', rateLimit(deps, 'auth', deps.limits.authorization));
   router.use('/interaction', rateLimit(deps, 'interaction', deps.limits.interaction));
   router.use('/broker/callback', rateLimit(deps, 'callback', deps.limits.callback));
   return router;

@@ -1,0 +1,58 @@
+// Engine endpoints that need no session: anyone can send them as often as they like. A failed token request
+// is a durable audit entry and a logout without a session cookie makes the engine store a session for its
+// confirmation form, so a flood of either would grow the audit log or the store at will. Sent here over
+// real HTTP to a running gateway with small limits.
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
+import { RP_SECRET, useGateway } from '../support/gateway.ts';
+
+const gw = useGateway({ settings: { limits: { token_errors: 3, authorization: 4 } } });
+
+function failedTokenRequest(): Promise<Response> {
+  return fetch(`${gw.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`rp:${RP_SECRET}-wrong`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'made-up', redirect_uri: 'x' }).toString(),
+  });
+}
+
+const entries = () => (gw.audit as MemoryAuditLog).events;
+
+test('a flood of failed token requests: each still refused, only the first few recorded, then one record of the limit', async () => {
+  const before = entries().length;
+  for (let i = 0; i < 12; i++) {
+    const answer = await failedTokenRequest();
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: 'invalid_client' });
+  }
+  // the records are written after the answers: wait for the record of the limit (the fourth)
+  for (
+    let i = 0;
+    i < 100 &&
+    !entries()
+      .slice(before)
+      .some((e) => e.type === 'error');
+    i++
+  )
+    await new Promise((resolve) => setImmediate(resolve));
+  const written = entries().slice(before);
+  expect(written.filter((e) => e.type === 'tokens_issued_error')).toHaveLength(3);
+  const limit = written.filter((e) => e.type === 'error');
+  expect(limit).toHaveLength(1);
+  expect(limit[0]!.detail).toMatchObject({ reason: 'rate_limited', bucket: 'token_error', limit: 3 });
+  expect(written).toHaveLength(4);
+  expect(gw.logLines.filter((l) => l.includes('rate limit reached') && l.includes('token_error'))).toHaveLength(1);
+});
+
+test('logout requests count with the authorization requests: beyond the limit, 429 and nothing stored', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const answer = await fetch(`${gw.issuer}/session/end`, { redirect: 'manual' });
+    statuses.push(answer.status);
+    if (answer.status === 429) expect(answer.headers.get('retry-after')).toBeTruthy();
+    expect(answer.headers.getSetCookie().some((c) => /session=/.test(c))).toBe(answer.status !== 429);
+  }
+  expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+});
