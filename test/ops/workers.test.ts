@@ -5,7 +5,7 @@
 // primary killed takes its workers with it, and the next start takes their logs over.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,20 @@ test('SIGTERM: a bank answer in flight completes, every worker drains, exit 0, t
   expect(swapped.stdout).toContain('FAILED: 1 of 2 logs: worker-2');
   expect(swapped.code).toBe(1);
   writeFileSync(witness(2), own);
+  // a worker's log deleted whole (moved away here), then every worker's: their witnesses still name them
+  const logDir = (n: number) => join(dir, 'audit', `worker-${n}`);
+  const away = (n: number) => join(dir, `worker-${n}.gone`);
+  renameSync(logDir(2), away(2));
+  const deleted = await runCli(['audit', 'verify', '--config', config]);
+  expect(deleted.stdout).toContain(`FAILED: its witness ${witness(2)} holds checkpoint`);
+  expect(deleted.stdout).toContain('FAILED: 1 of 2 logs: worker-2');
+  expect(deleted.code).toBe(1);
+  renameSync(logDir(1), away(1));
+  const none = await runCli(['audit', 'verify', '--config', config]);
+  expect(none.stdout).toMatch(/FAILED: 2 of \d logs: .*worker-1, worker-2/);
+  expect(none.code).toBe(1);
+  for (const n of [1, 2]) renameSync(away(n), logDir(n));
+  expect((await runCli(['audit', 'verify', '--config', config])).code).toBe(0);
   for (const spelling of [PERSONAL_CODE, PERSONAL_CODE.replace('-', '')])
     expect(gateway.output).not.toContain(spelling);
 }, 120_000);

@@ -5,6 +5,7 @@ import { type AuditContext, readerCommand, checkpointSummary, pinnedKey } from '
 import type { AuditConfig } from '../../audit/config.ts';
 import { configuredLog, type LogRef, logSet } from './log-set.ts';
 import { entryMac, witnessChecks } from './witness-checks.ts';
+import { missingWorkerLogs } from './missing-logs.ts';
 
 function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string | undefined): string[] {
   const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
@@ -99,6 +100,16 @@ async function verify(ctx: AuditContext, witnessFile: string | undefined): Promi
         witnessFile,
       ),
     );
+  // a worker's log deleted whole is in no directory listing: its witness still names it
+  for (const missing of missingWorkerLogs(ctx.config, logs, ctx.positionals)) {
+    logs.push({ dir: missing.dir, name: missing.name });
+    const problem = `its witness ${missing.witness} holds ${missing.holds} but ${missing.dir} holds no log (log deleted; a log retired on purpose takes its witness with it)`;
+    verdicts.push({
+      ok: false,
+      lines: [`audit log ${missing.dir}: missing`, `FAILED: ${problem}`],
+      report: { ok: false, log: missing.name, dir: missing.dir, missing: true, witness_problems: [problem] },
+    });
+  }
   const ok = verdicts.every((v) => v.ok);
   if (verdicts.length === 1) {
     emit(ctx, verdicts[0]!.report, `${verdicts[0]!.lines.join('\n')}\n`);
