@@ -167,7 +167,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);
-  const engine = createEngine({ config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger });
+  const engineDeps = { config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger };
+  const engine = createEngine({ ...engineDeps, browserOf: binding.digestOf });
   auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
   forgetResumedInteractions(engine, store, logger);
   const limits = {

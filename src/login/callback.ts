@@ -98,9 +98,11 @@ export async function receiveAnswer(
   let clientId: string;
   let acr: LoginRecord['acr'];
   let elsewhere = false;
+  let began: string | undefined;
   try {
     const { login, identity } = await deps.broker.complete(providerId, params, method, browser);
     ({ uid, locale, clientId, acr } = login);
+    began = login.browser;
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
@@ -122,7 +124,7 @@ export async function receiveAnswer(
       detail: { code: result.error, reason: result.description },
     });
   }
-  if (result.ok) return { outcome: await handBackAtCallback(deps, uid, result.identity, result.correlationId), locale };
+  if (result.ok) return { outcome: await handBackAtCallback(deps, { uid, ...result, browser: began }), locale };
   await deps.results.set(uid, result);
   // this browser did not begin the login: the way back is the beginning browser's (it hears the failure
   // there); this one is only told why

@@ -4,8 +4,8 @@
 // engine asks for its claims (step 8, ./claims.ts). A failure becomes the OAuth error the service gets.
 // A verified identity is handed back by the callback itself (handBackAtCallback): the interaction is found
 // by the login's own uid, so the browser goes straight on to the engine's resume, where the resume cookie
-// (Path=/auth/<uid>) still binds it to the browser that began the login. A failure waits, single use, for
-// the page that explained it to link on to the hand-back (handBack).
+// (Path=/auth/<uid>) and the result's browser digest bind it to the browser that began the login. A
+// failure waits, single use, for the page that explained it to link on to the hand-back (handBack).
 import { oauthError } from './ending.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
@@ -49,13 +49,14 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
 }
 
 /** The verified identity of login `uid` handed back from its callback: the engine's interaction gets the
- * result as its interactionFinished would write it, and the browser goes on to the engine's resume. */
+ * result as its interactionFinished would write it, with the digest of the browser the answer came back
+ * through, which alone may resume it (src/oidc/interaction-policy.ts), and the browser goes on to the
+ * engine's resume. */
 export async function handBackAtCallback(
   deps: LoginDeps,
-  uid: string,
-  identity: Identity,
-  correlationId: string,
+  verified: { uid: string; identity: Identity; correlationId: string; browser: string | undefined },
 ): Promise<Outcome> {
+  const { uid, identity, correlationId, browser } = verified;
   const secondsLeft = (exp: number) => exp - Math.floor(Date.now() / 1000);
   // a failure of an earlier provider of this login, still waiting behind its page, goes in the same round
   // trip: that page returning by itself must not end the login this answer completes
@@ -70,7 +71,7 @@ export async function handBackAtCallback(
     if (!session || session.accountId !== interaction.session.accountId)
       return dropped(deps, uid, 'the session the login began in ended or changed hands meanwhile');
   }
-  interaction.result = await loginAndConsent(deps, interaction.params, identity, correlationId);
+  interaction.result = { ...(await loginAndConsent(deps, interaction.params, identity, correlationId)), browser };
   const left = secondsLeft(interaction.exp);
   if (left < 1) return dropped(deps, uid, EXPIRED);
   await interaction.save(left);

@@ -17,7 +17,7 @@ import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-k
 import { clientMetadata } from './clients.ts';
 import { cookieNames } from './cookies.ts';
 import { pairwiseIdentifier } from './pairwise.ts';
-import { freshLoginPolicy } from './interaction-policy.ts';
+import { type BrowserOf, freshLoginPolicy } from './interaction-policy.ts';
 import { parameterChecks } from './parameter-checks.ts';
 import {
   authorizationByPost,
@@ -46,6 +46,8 @@ export interface EngineDeps {
   policy: ProviderPolicy;
   pages: EnginePages;
   logger: Logger;
+  /** the digest of a request's browser binding cookie: a login resumes only in the browser it was completed in */
+  browserOf: BrowserOf;
 }
 
 /** Features beyond the defaults: userinfo, revocation of a service's own tokens, RP-initiated logout,
@@ -133,7 +135,10 @@ export function createEngine(deps: EngineDeps): Provider {
     },
     features: features(mtls, deps.pages),
     extraParams: parameterChecks(deps.policy, deps.logger),
-    interactions: { policy: freshLoginPolicy(pairwise), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      policy: freshLoginPolicy(pairwise, deps.browserOf),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
     findAccount: claimsRelease(deps.accounts, deps.audit),
     ttl: {
       AccessToken: config.ttl.access_token,

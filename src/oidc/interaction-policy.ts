@@ -1,10 +1,16 @@
 // The engine's login prompt, with two checks of ours. Every authorization request is authenticated
 // afresh at a provider (as Estonia's state broker does): no silent single sign-on, so the level, the
 // provider and the identity always belong to this login. And the person who authenticated must be the
-// one an id_token_hint names.
+// one an id_token_hint names. And the browser that resumes a login must be the one whose provider answer
+// completed it.
+import type { IncomingMessage } from 'node:http';
 import { decodeJwt } from 'jose';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PairwiseIdentifier } from './pairwise.ts';
+import { isBeginningBrowser } from '../broker/adapter.ts';
+
+/** The digest of a request's browser binding cookie (src/web/browser-binding.ts), or undefined. */
+export type BrowserOf = (req: IncomingMessage) => string | undefined;
 
 const { Check } = interactionPolicy;
 
@@ -37,10 +43,29 @@ function idTokenHintSubject(pairwise: PairwiseIdentifier): InstanceType<typeof C
   });
 }
 
-export function freshLoginPolicy(pairwise: PairwiseIdentifier): ReturnType<typeof interactionPolicy.base> {
+/** The login's result names the browser its provider answer came back through (the one that chose the
+ * provider, src/login/hand-back.ts); the resume must come from that browser. The resume cookie alone does
+ * not show it: the engine's path-scoped cookies are `__Secure-`, not `__Host-`, so a host under the same
+ * site can plant another browser's interaction cookies in a victim's browser, let the victim authenticate
+ * there, and resume in its own. A login result without the digest (written before it) is refused too. */
+function sameBrowser(browserOf: BrowserOf): InstanceType<typeof Check> {
+  const refusal = 'the login was completed in another browser than the one resuming it';
+  return new Check('same_browser', refusal, 'access_denied', (ctx: KoaContextWithOIDC) => {
+    const result = ctx.oidc.result as { login?: unknown; browser?: unknown } | undefined;
+    if (!result?.login) return Check.NO_NEED_TO_PROMPT;
+    if (!isBeginningBrowser(browserOf(ctx.req), result.browser)) throw new errors.AccessDenied(refusal);
+    return Check.NO_NEED_TO_PROMPT;
+  });
+}
+
+export function freshLoginPolicy(
+  pairwise: PairwiseIdentifier,
+  browserOf: BrowserOf,
+): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   login.checks.add(freshAuthentication());
+  login.checks.add(sameBrowser(browserOf));
   login.checks.add(idTokenHintSubject(pairwise));
   return policy;
 }

@@ -8,7 +8,15 @@
 import { expect, test } from '@jest/globals';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../support/browser.ts';
-import { atRp, beginLogin, claimsOf, mockProviderLogin, useGateway, type StartedLogin } from '../support/gateway.ts';
+import {
+  atRp,
+  beginLogin,
+  chooseProvider,
+  claimsOf,
+  mockProviderLogin,
+  useGateway,
+  type StartedLogin,
+} from '../support/gateway.ts';
 
 const gw = useGateway();
 
@@ -91,4 +99,34 @@ test('the binding cookie: HttpOnly, Lax over plain http, set at the start, one v
     const final = await browser.follow(await mockProviderLogin(browser, login.authorize, 0), atRp);
     expect((await claimsOf(gw.rp, login.started, final)).personal_code).toBe('010180-15097');
   }
+});
+
+test("interaction cookies planted in the victim's browser: the victim completes the login there, the attacker's resume gets no code", async () => {
+  // the attacker begins a login and plants its interaction cookies in the victim's browser (from another host
+  // of the same site: the engine's path-scoped cookies cannot be __Host-); the victim opens the login's page
+  const attacker = await beginLogin(gw.rp, { ui_locales: 'en' }, new Browser());
+  const uid = new URL(attacker.hop.location!).pathname.split('/')[2]!;
+  const victim = new Browser();
+  attacker.browser.plantIn(victim, new URL(gw.issuer), '/interaction/');
+  const page = await victim.get(`${gw.issuer}/interaction/${uid}`);
+  expect(page.status).toBe(200);
+  // the victim chooses and authenticates: the answer comes back through the browser that chose, so the
+  // callback takes it and hands the login back; the victim's browser has no resume cookie to go on with
+  const authorize = await victim.follow(await chooseProvider(victim, page.url, 'mock-eid'), (h) =>
+    h.location!.includes('/providers/mock-eid/authorize'),
+  );
+  const handedBack = await victim.follow(await mockProviderLogin(victim, authorize, 0), (h) =>
+    new URL(h.location ?? h.url, gw.issuer).pathname.startsWith(`/auth/${uid}`),
+  );
+  expect(handedBack.location).toContain(`/auth/${uid}`);
+  // the attacker resumes with its resume cookie: the service hears access_denied, and nobody gets a code
+  const resumed = await attacker.browser.follow(await attacker.browser.get(`${gw.issuer}/auth/${uid}`), atRp);
+  const q = new URL(resumed.location!).searchParams;
+  expect([q.get('error'), q.get('state'), q.get('code')]).toEqual(['access_denied', attacker.state, null]);
+  const refused = (gw.audit as MemoryAuditLog).events.filter(
+    (e) => e.type === 'authorization_request_error' && e.correlationId === uid,
+  );
+  expect(refused.map((e) => e.detail)).toEqual([
+    expect.objectContaining({ error: 'access_denied', description: expect.stringMatching(/another browser/) }),
+  ]);
 });

@@ -35,6 +35,14 @@ export class Browser {
       .join('; ');
   }
 
+  /** The cookies this browser holds for `url`'s host under paths starting with `prefix`, as another host of
+   * the same site could plant them in a second browser (a `Domain=` cookie; `__Host-` ones excepted). */
+  plantIn(other: Browser, url: URL, prefix: string): void {
+    for (const c of this.cookies)
+      if (c.host === url.host && c.path.startsWith(prefix) && !c.name.startsWith('__Host-'))
+        other.cookies.push({ ...c });
+  }
+
   private store(url: URL, headers: Headers): void {
     for (const line of headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(';');
