@@ -1,6 +1,6 @@
 // Assembles the gateway from a validated configuration: store, keys, audit log, adapters, broker,
 // the OIDC engine and the HTTP app. Used by `vpm-gateway start` and by the end-to-end tests.
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
 import type { Store } from './store/store.ts';
@@ -43,7 +43,7 @@ import { readiness, type Readiness } from './ops/readiness.ts';
 import { KEY_SET_PHRASES } from './keys/agreement-verdict.ts';
 
 export interface Gateway {
-  app: Express;
+  app: RequestListener;
   provider: Provider;
   broker: Broker;
   store: Store;

@@ -1,6 +1,7 @@
 // The HTTP surface: Express 5 with helmet in front of node-oidc-provider (mounted last, untouched),
 // the broker's interaction routes, provider-owned routes and, in development, the demo agency service.
 import { randomBytes } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type Provider from 'oidc-provider';
@@ -10,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
 import { releaseOnceSpent } from '../oidc/code-redemption.ts';
 import { guardEngine, isStoreUnavailable, sendStoreOutage } from './store-outage.ts';
-import { issuerHost } from './issuer-host.ts';
+import { issuerHost, toOriginForm } from './issuer-host.ts';
 import { pickLocale, type MessageKey } from './i18n.ts';
 import type { Readiness } from '../ops/readiness.ts';
 import { type UiConfig, uiSchema } from '../config/schema.ts';
@@ -44,7 +45,8 @@ export interface AppParts {
   logos?: readonly Logo[] | undefined;
 }
 
-export function createApp(parts: AppParts): Express {
+/** The gateway's request listener: the target in origin-form (./issuer-host.ts), then the Express app. */
+export function createApp(parts: AppParts): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // only the client address depends on it: URLs come from the issuer whatever a proxy forwards
@@ -154,5 +156,8 @@ export function createApp(parts: AppParts): Express {
       .type('html')
       .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '', site: ui }));
   });
-  return app;
+  return (req, res) => {
+    toOriginForm(req);
+    app(req, res);
+  };
 }

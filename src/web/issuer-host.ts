@@ -8,7 +8,9 @@
 // instead of localhost keeps working, and still publishes only the issuer's URLs).
 // The request target itself may name a host too (absolute-form, RFC 9112 3.2.2: `GET https://h/p`), which
 // Koa's ctx.href and so every engine URL (discovery, the audiences a client assertion may name, DPoP htu)
-// would follow: its host is checked as Host is, and the target brought to origin-form.
+// would follow: toOriginForm() makes that host the Host header before Express sees the request, and any
+// target not in origin-form by then is refused here.
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logger.ts';
 import { errorPage } from './views.ts';
@@ -32,28 +34,30 @@ function normalHost(value: string | undefined, protocol: string): string | undef
   }
 }
 
-/** An absolute-form target's authority and its origin-form rest, or undefined for any form but these two
- * (asterisk-form `OPTIONS *` and authority-form `CONNECT h:p` name nothing this gateway serves). */
-function requestTarget(url: string): { authority?: string; path: string } | undefined {
-  if (url.startsWith('/')) return { path: url };
+/** RFC 9112 3.2.2: a target in absolute-form names its host itself, and the Host header is then ignored:
+ * the target becomes origin-form and its host the Host header. Done before Express's router reads the
+ * target (it keeps the scheme and host it finds there for the whole request). Asterisk- and authority-form
+ * targets (`OPTIONS *`, `CONNECT h:p`) name nothing served here and are left for issuerHost to refuse. */
+export function toOriginForm(req: IncomingMessage): void {
+  const url = req.url ?? '';
+  if (url.startsWith('/')) return;
   const absolute = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(url);
-  if (!absolute) return undefined;
+  if (!absolute) return;
   const rest = absolute[2]!;
-  return { authority: absolute[1]!, path: rest.startsWith('/') ? rest : `/${rest}` };
+  req.headers.host = absolute[1]!;
+  req.url = rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 export function issuerHost(options: IssuerHostOptions): RequestHandler {
   const origins = [options.issuer, ...(options.aliases ?? [])].map((u) => new URL(u));
   const issuer = origins[0]!;
   return (req: Request, res: Response, next) => {
-    const target = requestTarget(req.url);
-    // RFC 9112 3.2.2: with an absolute-form target the Host header is ignored in favour of the target's host
-    const host = target?.authority ?? req.headers.host;
-    const match = target && origins.find((u) => normalHost(host, u.protocol) === u.host);
-    if (!target || (!match && options.production)) {
+    const originForm = req.url.startsWith('/');
+    const match = originForm && origins.find((u) => normalHost(req.headers.host, u.protocol) === u.host);
+    if (!originForm || (!match && options.production)) {
       options.logger.warn('request for another host refused', {
-        host: String(host ?? '').slice(0, 100),
-        target: !target ? 'another form' : target.authority === undefined ? 'origin-form' : 'absolute-form',
+        host: String(req.headers.host ?? '').slice(0, 100),
+        ...(originForm ? {} : { target: 'neither origin- nor absolute-form' }),
         path: req.path,
       });
       res
@@ -69,11 +73,7 @@ export function issuerHost(options: IssuerHostOptions): RequestHandler {
         );
       return;
     }
-    if (target.authority !== undefined) {
-      req.url = target.path;
-      req.originalUrl = target.path;
-    }
-    const served = match ?? issuer;
+    const served = match || issuer;
     req.headers.host = served.host;
     req.headers['x-forwarded-host'] = served.host;
     req.headers['x-forwarded-proto'] = served.protocol.slice(0, -1);

@@ -105,7 +105,18 @@ test('asterisk-form and authority-form targets are refused with 400, not served'
     expect(answer.status).toBe(400);
     expect(answer.body).not.toContain('evil.example');
   }
-  expect(gw.logLines.some((l) => l.includes('request for another host refused') && l.includes('another form'))).toBe(
-    true,
-  );
+  expect(
+    gw.logLines.some(
+      (l) => l.includes('request for another host refused') && l.includes('neither origin- nor absolute-form'),
+    ),
+  ).toBe(true);
+});
+
+test("in absolute-form naming the issuer, every route answers as in origin-form, the adapters' own routes too", async () => {
+  for (const path of ['/healthz', '/providers/mock-eid/authorize?state=x', '/interaction/unknown', '/jwks']) {
+    const origin = await send('GET', path);
+    const absolute = await send('GET', `${gw.issuer}${path}`);
+    expect([path, absolute.status]).toEqual([path, origin.status]);
+    expect(absolute.body.replace(/nonce-[^'"]+/g, '')).toBe(origin.body.replace(/nonce-[^'"]+/g, ''));
+  }
 });
