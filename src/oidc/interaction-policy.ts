@@ -50,11 +50,13 @@ function idTokenHintSubject(pairwise: PairwiseIdentifier): InstanceType<typeof C
  * there, and resume in its own. A login result without the digest (written before it) is refused too. */
 function sameBrowser(browserOf: BrowserOf): InstanceType<typeof Check> {
   const refusal = 'the login was completed in another browser than the one resuming it';
-  return new Check('same_browser', refusal, 'access_denied', (ctx: KoaContextWithOIDC) => {
+  return new Check('same_browser', refusal, 'access_denied', async (ctx: KoaContextWithOIDC) => {
     const result = ctx.oidc.result as { login?: unknown; browser?: unknown } | undefined;
     if (!result?.login) return Check.NO_NEED_TO_PROMPT;
-    if (!isBeginningBrowser(browserOf(ctx.req), result.browser)) throw new errors.AccessDenied(refusal);
-    return Check.NO_NEED_TO_PROMPT;
+    if (isBeginningBrowser(browserOf(ctx.req), result.browser)) return Check.NO_NEED_TO_PROMPT;
+    // the engine's resume has already logged this browser's session in as the person: it must not keep it
+    await ctx.oidc.session?.destroy();
+    throw new errors.AccessDenied(refusal);
   });
 }
 

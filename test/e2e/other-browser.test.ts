@@ -123,6 +123,14 @@ test("interaction cookies planted in the victim's browser: the victim completes 
   const resumed = await attacker.browser.follow(await attacker.browser.get(`${gw.issuer}/auth/${uid}`), atRp);
   const q = new URL(resumed.location!).searchParams;
   expect([q.get('error'), q.get('state'), q.get('code')]).toEqual(['access_denied', attacker.state, null]);
+  // nor does the attacker's browser keep an engine session logged in as the victim
+  const sessions = await Promise.all(
+    attacker.browser.history
+      .flatMap((hop) => hop.headers.getSetCookie())
+      .filter((c) => /^_session=/.test(c))
+      .map((c) => gw.gateway.provider.Session.find(c.split(';')[0]!.split('=')[1]!)),
+  );
+  expect(sessions.filter((found) => found?.accountId)).toEqual([]);
   const refused = (gw.audit as MemoryAuditLog).events.filter(
     (e) => e.type === 'authorization_request_error' && e.correlationId === uid,
   );
