@@ -111,7 +111,9 @@ function trustsAnyPeer(entry: string): boolean {
   if (bits === undefined) return false;
   const n = Number(bits);
   if (isIP(address) === 4) return n < 8;
-  if (/^::ffff:/i.test(address) && n >= 96) return n - 96 < 8;
+  // IPv6 in its one canonical spelling (WHATWG URL): `0:0:0:0:0:ffff:0:0` and `::0:ffff:0:0` are `::ffff:0:0`
+  const canonical = new URL(`http://[${address}]/`).hostname;
+  if (canonical.startsWith('[::ffff:') && n >= 96) return n - 96 < 8;
   return n < 16;
 }
 

@@ -185,11 +185,14 @@ describe('the store and the listener', () => {
   });
 
   test('terminator blocks that take in nearly every address', async () => {
-    await expectRefused(configFile({ proxy: ['10.0.0.5', '0.0.0.0/0', '::/0', '::ffff:0:0/96', '2001:db8::/32'] }), [
-      "proxy[1]: 0.0.0.0/0 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
-      "proxy[2]: ::/0 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
-      "proxy[3]: ::ffff:0:0/96 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
-    ]);
+    const wide = ['0.0.0.0/0', '::/0', '::ffff:0:0/96', '0:0:0:0:0:FFFF:0:0/96', '::0:ffff:0.0.0.0/100'];
+    await expectRefused(
+      configFile({ proxy: ['10.0.0.5', ...wide, '2001:db8::/32', '::ffff:10.0.0.0/104'] }),
+      wide.map(
+        (block, i) =>
+          `proxy[${i + 1}]: ${block} trusts nearly any peer; name the TLS terminators' own addresses or blocks`,
+      ),
+    );
     const server = {
       tls: { cert: f.server, key: f.serverKey },
       client_certificate_header: { name: 'X-Client-Cert', trusted_proxies: ['10.0.0.1', '0.0.0.0/1'] },
