@@ -1,11 +1,12 @@
 // A deployment of two logs written by two writers: verify reports each, query merges them in time
 // order, prove names the log; two logs sharing a checkpoint key and a store keep their witnesses apart.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
 import { memoryLogger } from '../../src/logger.ts';
+import { workerAuditConfig } from '../../src/ops/worker-audit.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { cli, copyDir, HASH_KEY, loginEvents } from './helpers.ts';
 
@@ -117,5 +118,32 @@ describe('witnesses of several logs', () => {
     await expect(instance(shared, 'y', false).open(store)).rejects.toThrow(
       /shorter than witness file .*audit-witness\.json.*shorter than witness store key audit-witness:/,
     );
+  });
+});
+
+describe('a log whose deployment then ran workers', () => {
+  test("verify --config reads audit.dir's own log and its workers' below it; a worker's log deleted whole fails", async () => {
+    const deployment = mkdtempSync(join(tmpdir(), 'vpm-audit-grown-'));
+    const own = instance(deployment, 'gw', false).config;
+    // one process first, then `start --workers 2`: the workers' logs are audit.dir/worker-<n>
+    for (const config of [own, workerAuditConfig(own, 1), workerAuditConfig(own, 2)]) {
+      const log = await openAuditLog(config, memoryLogger());
+      for (const e of loginEvents(0)) await log.record(e);
+      await log.close();
+    }
+    const configFile = join(deployment, 'gateway.yaml');
+    writeFileSync(configFile, stringify({ audit: own }));
+    const all = await cli('verify', '--config', configFile, '--json');
+    expect(all.json.logs.map((l: { log: string; ok: boolean }) => [l.log, l.ok])).toEqual([
+      ['gw', true],
+      ['worker-1', true],
+      ['worker-2', true],
+    ]);
+    expect(all.code).toBe(0);
+    renameSync(join(own.dir, 'worker-2'), join(deployment, 'worker-2.gone'));
+    const deleted = await cli('verify', '--config', configFile);
+    expect(deleted.stdout).toContain(`FAILED: its witness ${join(deployment, 'keys', 'audit-witness.worker-2.json')}`);
+    expect(deleted.stdout).toContain('FAILED: 1 of 3 logs: worker-2');
+    expect(deleted.code).toBe(1);
   });
 });

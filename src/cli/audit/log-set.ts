@@ -1,6 +1,6 @@
 // The logs a reading command works on (a deployment: one log per writer): every DIR operand, else
-// `audit.dir` of --config, else var/audit. A directory that holds no log files itself but whose
-// subdirectories do is a parent of logs and stands for all of them (per-instance or per-worker logs).
+// `audit.dir` of --config, else var/audit. A directory whose subdirectories hold logs stands for them all
+// (per-instance or per-worker logs), and for its own log too when it holds one.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AuditConfig } from '../../audit/config.ts';
@@ -19,8 +19,9 @@ function isLog(dir: string): boolean {
   return existsSync(join(dir, PUBLIC_KEY_FILE)) || existsSync(join(dir, CHECKPOINTS_FILE));
 }
 
+/** The log in `dir` and the logs in its subdirectories: a parent of logs, or a log whose deployment later
+ * ran `start --workers N` (or ran them before going back to one process), whose workers' logs are below it. */
 function expand(dir: string): string[] {
-  if (isLog(dir)) return [dir];
   let children: string[] = [];
   try {
     children = readdirSync(dir, { withFileTypes: true })
@@ -31,6 +32,7 @@ function expand(dir: string): string[] {
   } catch {
     // not a readable directory: scanning it names the problem
   }
+  if (isLog(dir)) return [dir, ...children];
   return children.length ? children : [dir];
 }
 
