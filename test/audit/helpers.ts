@@ -76,7 +76,10 @@ export async function cli(...args: string[]): Promise<{ code: number; stdout: st
     try {
       json = JSON.parse(stdout);
     } catch {
-      json = undefined;
+      // a test reading .json of this answer would fail without saying why: name what the command said
+      throw new Error(
+        `audit ${args.join(' ')} exited ${code} without JSON: ${stderr.slice(0, 2000) || stdout.slice(0, 2000)}`,
+      );
     }
   }
   return { code, stdout, stderr, json };
