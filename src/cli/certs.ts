@@ -2,7 +2,7 @@
 // existing files are kept, only missing ones are issued (from the existing CA when there is one).
 // Custom material (expired, not yet valid, other names or CAs) comes from src/tls/pki.ts directly.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   createCa,
   issueCertificate,
@@ -56,8 +56,10 @@ function paths(dir: string, stem: string): { cert: string; key: string } {
 
 /** Creates what is missing in `dir` and returns the paths of the whole dev PKI. */
 export async function ensureDevPki(dir: string = DEFAULT_DEV_DIR): Promise<DevPki> {
-  // the folder is public (0755): it holds public certificates; each private key is 0600 itself
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // the folder is public (0755): it holds public certificates; each private key is 0600 itself. Resolved
+  // first: in a working directory that was removed, Node's recursive mkdir of a relative path retries for
+  // ever (ENOENT at every level), while resolving it fails at once
+  mkdirSync(resolve(dir), { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
   const created: string[] = [];
   const caPaths = paths(dir, 'ca');

@@ -1,8 +1,9 @@
 // `vpm-gateway certs dev`: a usable, idempotent development PKI.
 import { describe, test, expect, afterAll } from '@jest/globals';
-import { chmodSync, readFileSync, statSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, rmSync, unlinkSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import { TempDir, startServer } from '../tls/pki-fixture.ts';
@@ -32,6 +33,23 @@ describe('certs dev', () => {
       'CN=demo-service\nO=Demo Agency',
     );
     expect(statSync(join(dir, 'ca-key.pem')).mode & 0o077).toBe(0);
+  });
+
+  test('in a working directory that was removed meanwhile it fails at once, naming why', async () => {
+    const gone = mkdtempSync(join(tmpdir(), 'vpm-certs-gone-'));
+    const cwd = process.cwd();
+    process.chdir(gone);
+    rmSync(gone, { recursive: true });
+    const { out, io: o } = captureIo();
+    let code: number;
+    try {
+      code = await runCerts(['dev'], o);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(code).not.toBe(0);
+    expect(out.stderr).toMatch(/ENOENT/);
+    expect(out.stdout).toBe('');
   });
 
   test('certificates and the folder are readable by other users (0644, 0755), private keys only by the owner (0600), whatever the umask', async () => {
