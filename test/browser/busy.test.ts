@@ -16,7 +16,9 @@ let browser: Browser;
 beforeAll(async () => {
   // three login-page requests per address and hour: the fourth is refused
   const extra = 'limits:\n  window_seconds: 3600\n  interaction: 3';
-  [demo, browser] = await Promise.all([startDemo({ extra }), launchChromium()]);
+  // Chromium first: when it cannot start, no demo gateway is left running behind the failed set-up
+  browser = await launchChromium();
+  demo = await startDemo({ extra });
 }, 60_000);
 
 afterAll(async () => {

@@ -25,15 +25,17 @@ let browser: Browser;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpm-cross-site-'));
-  const [peer, port, chromium, certs] = await Promise.all([
-    testBank(dir),
-    freePort(),
-    launchChromium(),
-    runCli(['certs', 'dev'], dir),
-  ]);
+  // every part settled before a failure is thrown: afterAll closes what started and removes the directory,
+  // which a part still at work in it (certs dev) must not outlive
+  const parts = await Promise.allSettled([testBank(dir), freePort(), launchChromium(), runCli(['certs', 'dev'], dir)]);
+  if (parts[0].status === 'fulfilled') bank = parts[0].value.bank;
+  if (parts[2].status === 'fulfilled') browser = parts[2].value;
+  const value = <T>(part: PromiseSettledResult<T>): T => {
+    if (part.status === 'rejected') throw part.reason;
+    return part.value;
+  };
+  const [peer, port, , certs] = [value(parts[0]), value(parts[1]), value(parts[2]), value(parts[3])];
   expect(certs.code).toBe(0);
-  bank = peer.bank;
-  browser = chromium;
   base = `https://localhost:${port}`;
   expect(new URL(bank.url).hostname).toBe('127.0.0.1');
   const config = {

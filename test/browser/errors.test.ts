@@ -16,7 +16,9 @@ let demo: Demo;
 let browser: Browser;
 
 beforeAll(async () => {
-  [demo, browser] = await Promise.all([startDemo({ returnAfterSeconds: 15 }), launchChromium()]);
+  // Chromium first: when it cannot start, no demo gateway is left running behind the failed set-up
+  browser = await launchChromium();
+  demo = await startDemo({ returnAfterSeconds: 15 });
 }, 60_000);
 
 afterAll(async () => {

@@ -14,7 +14,9 @@ let demo: Demo;
 let browser: Browser;
 
 beforeAll(async () => {
-  [demo, browser] = await Promise.all([startDemo(), launchChromium()]);
+  // Chromium first: when it cannot start, no demo gateway is left running behind the failed set-up
+  browser = await launchChromium();
+  demo = await startDemo();
 }, 60_000);
 
 afterAll(async () => {
