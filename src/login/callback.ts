@@ -124,7 +124,10 @@ export async function receiveAnswer(
       detail: { code: result.error, reason: result.description },
     });
   }
-  if (result.ok) return { outcome: await handBackAtCallback(deps, { uid, ...result, browser: began }), locale };
+  if (result.ok) {
+    const { identity, correlationId } = result;
+    return { outcome: await handBackAtCallback(deps, { uid, identity, correlationId, browser: began }), locale };
+  }
   await deps.results.set(uid, result);
   // this browser did not begin the login: the way back is the beginning browser's (it hears the failure
   // there); this one is only told why

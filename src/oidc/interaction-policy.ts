@@ -1,4 +1,4 @@
-// The engine's login prompt, with two checks of ours. Every authorization request is authenticated
+// The engine's login prompt, with three checks of ours. Every authorization request is authenticated
 // afresh at a provider (as Estonia's state broker does): no silent single sign-on, so the level, the
 // provider and the identity always belong to this login. And the person who authenticated must be the
 // one an id_token_hint names. And the browser that resumes a login must be the one whose provider answer
