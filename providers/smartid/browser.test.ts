@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { CLI, freePort, NODE, root } from '../../test/e2e/demo-suite.ts';
 
 // a real browser under a shared, busy CI machine, and pages without scripts that refresh themselves every
@@ -63,16 +63,19 @@ async function toWaitingPage(page: Page, code: string): Promise<string> {
   return shown;
 }
 
-/** The test phone (another tab): answers the latest waiting session with this choice. */
-async function phone(context: BrowserContext, choice: string): Promise<void> {
-  const tab = await context.newPage();
+/** The test phone: answers the latest waiting session with this choice. It is another device, so a
+ * context of its own: a tab of the person's context would put their waiting page in the background, where
+ * Chromium may hold back its refresh and its long poll. */
+async function phone(choice: string): Promise<void> {
+  const device = await browser.newContext();
+  const tab = await device.newPage();
   await tab.goto(`${base}/demo/smart-id/phone`);
   const section = tab.locator('section[data-session]').first();
   await expect(section.locator('h2').textContent()).resolves.toBe('Jānis Bērziņš');
   // the app shows the service's name, as configured for the demo e-service
   await expect(section.textContent()).resolves.toContain('Demo e-pakalpojums');
   await section.locator(`button[value="${choice}"]`).click();
-  await tab.close();
+  await device.close();
 }
 
 test('with scripts: the code shown is the one the phone confirms, and the claims reach the demo service', async () => {
@@ -80,7 +83,7 @@ test('with scripts: the code shown is the one the phone confirms, and the claims
   try {
     const page = await context.newPage();
     const shown = await toWaitingPage(page, '010180-15097');
-    await phone(context, shown);
+    await phone(shown);
     await page.waitForURL(/\/demo\/callback/);
     const body = await page.textContent('body');
     expect(body).toContain('PNOLV-010180-15097');
@@ -96,7 +99,7 @@ test('without scripts: the waiting page refreshes itself until the phone has con
   try {
     const page = await context.newPage();
     const shown = await toWaitingPage(page, '010180-15097');
-    await phone(context, shown);
+    await phone(shown);
     await page.waitForURL(/\/demo\/callback/);
     expect(await page.textContent('body')).toContain('PNOLV-010180-15097');
   } finally {
@@ -126,7 +129,7 @@ test('without scripts: refused on the phone, the user is told so and the service
   try {
     const page = await context.newPage();
     await toWaitingPage(page, '010180-15097');
-    await phone(context, 'refuse');
+    await phone('refuse');
     await page.waitForSelector('text=You refused the login in the Smart-ID app.');
     await page.click('a.button.primary');
     await page.waitForURL(/\/demo\/callback/);
