@@ -4,9 +4,10 @@
 // be in the set. With --config, every worker witness next to the configured one names a log that must be
 // there.
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type AuditConfig, witnessPath } from '../../audit/config.ts';
 import type { LogRef } from './log-set.ts';
+import { workerAuditConfig } from '../../ops/worker-audit.ts';
 
 export interface MissingLog {
   /** the directory the log should be in */
@@ -17,15 +18,10 @@ export interface MissingLog {
   holds: string;
 }
 
-/** Worker witness files of the configuration: `<base>.worker-<n><ext>` beside the configured witness file
- * (file names as workerAuditConfig makes them), by worker number. */
+/** Worker witness files beside the configured witness file, by worker number: a file naming a worker
+ * number counts when it is the very file workerAuditConfig gives that worker's witness. */
 function workerWitnesses(config: AuditConfig): Map<number, string> {
-  const configured = witnessPath(config);
-  const folder = dirname(configured);
-  const ext = extname(configured);
-  const pattern = config.witness.path
-    ? `${basename(configured, ext)}.worker-`
-    : `audit-witness.${config.name ? `${config.name}-` : ''}worker-`;
+  const folder = dirname(witnessPath(config));
   const found = new Map<number, string>();
   let files: string[] = [];
   try {
@@ -33,11 +29,11 @@ function workerWitnesses(config: AuditConfig): Map<number, string> {
   } catch {
     return found;
   }
-  const suffix = config.witness.path ? ext : '.json';
   for (const file of files) {
-    if (!file.startsWith(pattern) || !file.endsWith(suffix)) continue;
-    const n = file.slice(pattern.length, file.length - suffix.length);
-    if (/^[1-9]\d{0,2}$/.test(n)) found.set(Number(n), join(folder, file));
+    const n = Number(/worker-([1-9]\d{0,2})\b/.exec(file)?.[1]);
+    if (!n) continue;
+    const witness = witnessPath(workerAuditConfig(config, n));
+    if (resolve(witness) === resolve(folder, file)) found.set(n, witness);
   }
   return found;
 }
