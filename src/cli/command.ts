@@ -2,6 +2,8 @@
 // - options come after the command; `--config FILE` (-c), `--json` and `--help` (-h) mean the same
 //   everywhere, and each command adds only its own options;
 // - `--help` prints the command's usage on stdout and exits 0;
+// - an option that takes a value takes the next word, also one that starts with a dash (getopt's rule:
+//   a login's reference may, `--correlation -LIg6--Iuz`) unless that word is an option of the command;
 // - an unknown option, a missing value or a wrong argument is a usage error: the message names it,
 //   the usage follows on stderr, exit 2;
 // - otherwise 0 when all is well, 1 when a verification failed or something was refused.
@@ -86,16 +88,56 @@ function usageError(io: Io, name: string, message: string, usage: string): numbe
   return EXIT_USAGE;
 }
 
+/** The option a word names (`--name`, `--name=value`, `-n`), if the command has it. */
+function optionOf(word: string, options: ParseArgsOptionsConfig): string | undefined {
+  if (word.startsWith('--')) {
+    const name = word.slice(2).split('=')[0]!;
+    return Object.hasOwn(options, name) ? name : undefined;
+  }
+  if (/^-[^-]$/.test(word)) return Object.keys(options).find((name) => options[name]!.short === word[1]);
+  return undefined;
+}
+
+/** parseArgs refuses a value that starts with a dash as ambiguous; written `--name=value` it takes it. */
+function attachDashedValues(args: string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const word = args[i]!;
+    if (word === '--') return [...out, ...args.slice(i)];
+    const name = word.includes('=') ? undefined : optionOf(word, options);
+    const next = args[i + 1];
+    if (
+      name &&
+      options[name]!.type === 'string' &&
+      next?.startsWith('-') &&
+      next !== '--' &&
+      !optionOf(next, options)
+    ) {
+      out.push(`--${name}=${next}`);
+      i += 1;
+    } else out.push(word);
+  }
+  return out;
+}
+
 export function command<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>): Runner {
   const usage = commandUsage(spec as unknown as CommandSpec<ParseArgsOptionsConfig>);
   return async (args, io) => {
     let parsed: Parsed<O>;
     try {
       const options = { ...COMMON_OPTIONS, ...spec.options };
-      parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as Parsed<O>;
+      parsed = parseArgs({
+        args: attachDashedValues(args, options),
+        options,
+        allowPositionals: true,
+        strict: true,
+      }) as Parsed<O>;
     } catch (err) {
       // node's advice on positionals that start with a dash does not help here
-      const message = (err as Error).message.replace(/\. To specify a positional argument .*$/s, '');
+      const message = (err as Error).message
+        .replace(/\. To specify a positional argument .*$/s, '')
+        // a dashed value is taken unless it is an option of the command: then the value is missing
+        .replace(/^(Option '[^']+') argument is ambiguous\..*$/s, '$1 argument missing');
       return usageError(io, spec.name, message, usage);
     }
     const common = parsed.values as { help?: boolean; json?: boolean };

@@ -200,6 +200,29 @@ describe('privacy', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/check digit/);
   });
+
+  test('a reference that starts with a dash is looked up as it is written on the error page', async () => {
+    // correlation ids are the engine's base64url interaction ids, so one in 32 starts with "-"
+    const t = testLog();
+    const log = await t.open();
+    const dashed = loginEvents(1).map((e) => ({ ...e, correlationId: '-LIg6--Iuz3kQw' }));
+    for (const e of [...loginEvents(2), ...dashed]) await log.record(e);
+    await log.close();
+    for (const argv of [
+      ['--correlation', '-LIg6--Iuz'],
+      ['--correlation=-LIg6--Iuz'],
+      ['--json', '--correlation', '-LIg6--Iuz'],
+    ]) {
+      const found = await cli('query', t.dir, ...argv, '--json');
+      expect(found.code).toBe(0);
+      expect(found.json.count).toBe(7);
+      expect(new Set(found.json.entries.map((e: StoredEntry) => e.corr))).toEqual(new Set(['-LIg6--Iuz3kQw']));
+    }
+    // an option after a value-taking one is still that option, so a forgotten value is named
+    const missing = await cli('query', t.dir, '--correlation', '--limit', '5');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^vpm-gateway audit query: Option '--correlation' argument missing\n/);
+  });
 });
 
 describe('failing closed', () => {
