@@ -151,7 +151,7 @@ describe('suspension on two instances sharing Redis', () => {
       record('mock-bank', 'production'),
     ]);
     const settings = {
-      store: { type: 'redis', url: 'redis://127.0.0.1:6379', prefix },
+      store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
       registry: { dir: registry, poll_seconds: 1 },
       audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
     };
@@ -169,7 +169,7 @@ describe('suspension on two instances sharing Redis', () => {
     await a?.close();
     await b?.close();
     await releaseLog?.();
-    const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix });
+    const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
     const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
     await store.delete(...keys, 'registry:audited:mock-bank:8', 'registry:audited:mock-bank:9');
     await store.close();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const bank = record('mock-bank', 'development', { probe: { at: new Date().toISOString(), ok: true, report: {} } });
   const registry = writeRegistry(join(dir, 'registry'), [record('mock-eid', 'production'), bank]);
   const settings = {
-    store: { type: 'redis', url: 'redis://127.0.0.1:6379', prefix },
+    store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
     registry: { dir: registry, poll_seconds: 1 },
     audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
   };
@@ -63,7 +63,7 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await releaseLog?.();
-  const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix });
+  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
   const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
   await store.delete(...keys, ...[6, 7, 8, 9].map((r) => `registry:audited:mock-bank:${r}`));
   await store.close();

@@ -7,21 +7,28 @@ import { redisHarness } from './redis-harness.ts';
 
 storeConformance('redis', async () => redisHarness({ url: process.env.VPM_TEST_REDIS_URL! }));
 
+// a store a failed assertion left open would hold its connection, and the test run, open
+const opened: RedisStore[] = [];
+const openStore = (prefix: string) => {
+  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+  opened.push(store);
+  return store;
+};
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+
 test('keys carry the configured prefix', async () => {
   const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
-  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+  const store = openStore(prefix);
   await store.set('x', '1', 60);
   expect(await store.client.get(`${prefix}x`)).toBe('1');
   expect(await store.client.ttl(`${prefix}x`)).toBeGreaterThan(0);
   await store.delete('x');
-  await store.close();
 });
 
 test('a client ioredis gave up on while the store is open connects again', async () => {
-  const store = new RedisStore({
-    url: process.env.VPM_TEST_REDIS_URL!,
-    prefix: `vpmtest:${randomBytes(6).toString('hex')}:`,
-  });
+  const store = openStore(`vpmtest:${randomBytes(6).toString('hex')}:`);
   await store.set('x', '1', 60);
   // what ioredis does when a connect itself fails (src/store/redis-connection.ts reconnectWhenEnded): the client
   // ends, and every command fails with "Connection is closed."
@@ -33,5 +40,4 @@ test('a client ioredis gave up on while the store is open connects again', async
   await ready;
   expect(await store.get('x')).toBe('1');
   await store.delete('x');
-  await store.close();
 });

@@ -16,7 +16,7 @@ function app(issuer: string) {
   return { server, binding };
 }
 
-const VALUE = 'A'.repeat(21) + '_-' + 'z'.repeat(20);
+const VALUE = `${'A'.repeat(21)}_-${'z'.repeat(20)}`;
 
 test('over https: __Host- (no Domain, Path=/), Secure, HttpOnly and SameSite=None for cross-site form-post answers', async () => {
   const { server, binding } = app('https://login.example.lv');
