@@ -8,7 +8,8 @@
 // entry to its place in its own log: the workers of one gateway (and instances told to share the key)
 // seal with the same key, and an entry copied from another log onto this one's unsigned tail would
 // otherwise verify here. Entries sealed before the chaining (the bare entry MACed) still verify, so a tail
-// written by an earlier version opens; such an entry could only come from another log's tail of that time.
+// written by an earlier version opens, but not after a chained entry of the same log: old entries of
+// another log would otherwise fit there for ever.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const MAC_HEX = 64;
@@ -42,19 +43,19 @@ export class EntryMac {
     return `${unsealed.slice(0, -1)},"mac":"${this.mac(previous, unsealed).toString('hex')}"}`;
   }
 
-  /** True when body (a sealed entry's exact bytes) carries the right MAC for its place after `previous`, or
-   * the MAC of an entry sealed before the chaining; compared in constant time. */
-  check(body: Buffer, previous: Buffer): boolean {
+  /** How body (a sealed entry's exact bytes) was sealed for its place after `previous`: `chained`, `bare`
+   * (the MAC of an entry sealed before the chaining), or undefined when its MAC is neither; compared in
+   * constant time. */
+  sealing(body: Buffer, previous: Buffer): 'chained' | 'bare' | undefined {
     const at = body.length - MAC_SUFFIX_BYTES;
-    if (at < 1 || !body.subarray(at, at + SUFFIX_START.length).equals(SUFFIX_START)) return false;
+    if (at < 1 || !body.subarray(at, at + SUFFIX_START.length).equals(SUFFIX_START)) return undefined;
     const stored = Buffer.from(
       body.toString('latin1', at + SUFFIX_START.length, at + SUFFIX_START.length + MAC_HEX),
       'hex',
     );
-    if (stored.length !== 32) return false;
+    if (stored.length !== 32) return undefined;
     const unsealed = body.subarray(0, at);
-    return (
-      timingSafeEqual(stored, this.mac(previous, unsealed, '}')) || timingSafeEqual(stored, this.mac(unsealed, '}'))
-    );
+    if (timingSafeEqual(stored, this.mac(previous, unsealed, '}'))) return 'chained';
+    return timingSafeEqual(stored, this.mac(unsealed, '}')) ? 'bare' : undefined;
   }
 }

@@ -22,6 +22,8 @@ export class EntryScan {
   lastLeaf: Buffer = FIRST_PREVIOUS;
   lastSegment: { name: string; first: number; bytes: number } | undefined;
   torn: TornTail | undefined;
+  /** whether an entry of this log was seen chained: entries sealed the earlier way cannot follow it */
+  private chained = false;
   /** the index the next entry must carry */
   private expected = 0;
   /** checkpoints to compare with the tree, by size (several may share a size) */
@@ -79,12 +81,19 @@ export class EntryScan {
       this.problems.entry('entry', position, `time ${t} is earlier than the previous entry's ${this.lastTime}`);
     this.lastTime = t;
     const { mac } = this.options;
-    if (mac && this.expected >= this.macFrom && !mac.check(decoded.body, this.lastLeaf))
-      this.problems.entry(
-        'entry',
-        position,
-        'entry MAC does not verify (entry forged, altered or copied from another log by someone without the MAC key)',
-      );
+    // the entry before the tail is covered by the checkpoint; its sealing only says whether the log chains
+    if (mac && this.expected >= this.macFrom - 1) {
+      const sealing = mac.sealing(decoded.body, this.lastLeaf);
+      if (this.expected >= this.macFrom && (!sealing || (sealing === 'bare' && this.chained)))
+        this.problems.entry(
+          'entry',
+          position,
+          sealing
+            ? 'entry sealed the way entries were before MAC chaining, after chained entries (copied from an older log)'
+            : 'entry MAC does not verify (entry forged, altered or copied from another log by someone without the MAC key)',
+        );
+      if (sealing === 'chained') this.chained = true;
+    }
     this.options.onEntry?.(decoded, position);
   }
 

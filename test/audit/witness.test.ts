@@ -220,19 +220,26 @@ describe('a forged tail entry (correct leaf hash, no key)', () => {
     await (await one.open()).close();
   });
 
-  test('a tail entry sealed before the chaining (the bare entry MACed) still opens', async () => {
+  test('a tail sealed before the chaining (the bare entry MACed) opens; after a chained entry such an entry is refused', async () => {
     const t = testLog({ checkpoint_every: 1000 });
-    await writtenLog(t);
-    const count = readFileSync(segmentOf(t), 'utf8').trimEnd().split('\n').length;
-    const unsealed = `{"i":${count},"t":"${new Date().toISOString()}","type":"identity_released","code":"A150","corr":"earlier","client":"rp"}`;
+    await (await t.open()).close(); // the keys, and a checkpoint of the empty log
     const mac = new EntryMac(entryMacKey(t.config));
-    appendFileSync(
-      segmentOf(t),
-      encodeEntryLine(`${unsealed.slice(0, -1)},"mac":"${mac.mac(unsealed).toString('hex')}"}`).line,
-    );
+    const bare = (i: number, corr: string) => {
+      const unsealed = `{"i":${i},"t":"${new Date().toISOString()}","type":"identity_released","code":"A150","corr":"${corr}","client":"rp"}`;
+      return encodeEntryLine(`${unsealed.slice(0, -1)},"mac":"${mac.mac(unsealed).toString('hex')}"}`).line;
+    };
+    // the tail an earlier version left
+    const segment = join(t.dir, 'segment-000000000000.jsonl');
+    appendFileSync(segment, `${bare(0, 'earlier')}${bare(1, 'earlier')}`);
     const log = await t.open();
-    expect(log.status().entries).toBe(count + 1);
+    expect(log.status().entries).toBe(2);
+    await log.record(loginEvents(1)[0]!);
     await log.close();
+    // an entry sealed the earlier way (from another log of that time, indices and times fitting) after it
+    appendFileSync(segment, bare(3, 'copied'));
+    await expect(t.open()).rejects.toThrow('entry 3 (');
+    await expect(t.open()).rejects.toThrow('sealed the way entries were before MAC chaining, after chained entries');
+    expect((await cli('verify', '--config', configFile(t))).code).toBe(1);
   });
 
   test('a future time (even one carrying a valid MAC) is refused at start', async () => {
