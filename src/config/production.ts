@@ -4,10 +4,10 @@
 // default CA store, and a plain http listener that is not behind a named TLS terminator (nor behind a
 // "terminator" block that takes in every address).
 // Every problem names its config path. Adapter kinds add their own rules (AdapterFactory.check).
-import { isIP } from 'node:net';
 import { isAbsolute, normalize, relative } from 'node:path';
 import type { GatewayConfig } from './load.ts';
 import { parseRedisUrl, type RedisTarget } from '../store/redis-url.ts';
+import { addressBlock } from '../tls/address-blocks.ts';
 
 /** Generated demo key material (test banks, test SAML IdP) lives here; nothing in it is a production secret. */
 export const DEMO_MATERIAL_DIR = 'var/dev';
@@ -104,17 +104,13 @@ function keyProblems(config: GatewayConfig): Problem[] {
 }
 
 /** A trusted-proxy block so wide that nearly any peer is in it (`0.0.0.0/0`, `::/0`, `::ffff:0:0/96`): fewer
- * than 8 prefix bits of IPv4 (also IPv4-mapped) or 16 of IPv6. Any peer could then forward a client address
- * (dodging the per-address limits) or a client certificate (passing as an agency service at /token). */
+ * than 8 prefix bits of IPv4 (an IPv4-mapped block counts as the IPv4 block it names) or 16 of IPv6. Any
+ * peer could then forward a client address (dodging the per-address limits) or a client certificate
+ * (passing as an agency service at /token). */
 function trustsAnyPeer(entry: string): boolean {
-  const [address = '', bits] = entry.split('/');
+  const { family, bits } = addressBlock(entry);
   if (bits === undefined) return false;
-  const n = Number(bits);
-  if (isIP(address) === 4) return n < 8;
-  // IPv6 in its one canonical spelling (WHATWG URL): `0:0:0:0:0:ffff:0:0` and `::0:ffff:0:0` are `::ffff:0:0`
-  const canonical = new URL(`http://[${address}]/`).hostname;
-  if (canonical.startsWith('[::ffff:') && n >= 96) return n - 96 < 8;
-  return n < 16;
+  return bits < (family === 4 ? 8 : 16);
 }
 
 function proxyBlockProblems(config: GatewayConfig): Problem[] {

@@ -1,8 +1,8 @@
 // The client certificate of a request: from our own TLS socket or, behind a TLS terminator, from the
 // configured header, and then only when the connection comes from a trusted proxy address (anyone
 // else could simply write that header).
+import { addressMatcher } from './address-blocks.ts';
 import { readFileSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -24,18 +24,13 @@ export type CertificateRequest = { req: IncomingMessage; get(name: string): stri
 /** The certificate source for one server configuration; the result is cached per request. */
 export class ClientCertificates {
   private readonly header: z.infer<typeof clientCertificateHeaderSchema> | undefined;
-  private readonly trusted = new BlockList();
+  private readonly trusted: (remote: string | undefined) => boolean;
   private readonly clientCas: ClientCaStore;
   private readonly cache = new WeakMap<IncomingMessage, PresentedCertificate | null>();
 
   constructor(server: ServerConfig) {
     this.header = server.client_certificate_header;
-    for (const entry of this.header?.trusted_proxies ?? []) {
-      const [addr, bits] = entry.split('/') as [string, string | undefined];
-      const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-      if (bits === undefined) this.trusted.addAddress(addr, type);
-      else this.trusted.addSubnet(addr, Number(bits), type);
-    }
+    this.trusted = addressMatcher(this.header?.trusted_proxies ?? []);
     const caFile = server.client_certificate_header?.client_ca ?? server.tls?.client_ca;
     this.clientCas = new ClientCaStore(
       caFile ? splitPem(readFileSync(caFile, 'utf8')).map((pem) => new X509Certificate(pem)) : [],
@@ -44,10 +39,7 @@ export class ClientCertificates {
 
   /** Whether the direct peer of this connection is a configured TLS terminator. */
   fromTrustedProxy(req: IncomingMessage): boolean {
-    let addr = req.socket.remoteAddress ?? '';
-    if (addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4) addr = addr.slice(7);
-    const type = isIP(addr);
-    return type !== 0 && this.trusted.check(addr, type === 6 ? 'ipv6' : 'ipv4');
+    return this.trusted(req.socket.remoteAddress);
   }
 
   presented(ctx: CertificateRequest): PresentedCertificate | undefined {

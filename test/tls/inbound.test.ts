@@ -271,6 +271,22 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
     );
     expect(await tokenEndpointVerdict(gw.issuer, 'svc-self', viaTerminator(selfSigned))).toBe('invalid_grant');
   });
+
+  test('an IPv6 block takes in no IPv4 peer; an IPv4-mapped entry names the IPv4 block it spells', async () => {
+    // node:net's BlockList alone would put every IPv4 peer in ::/80 (as ::ffff:a.b.c.d); Express's
+    // proxy-addr does not, and the header must not be trusted more widely than X-Forwarded-For
+    const wide = await startHere({
+      client_certificate_header: {
+        name: HEADER,
+        trusted_proxies: ['::/80', '::ffff:127.0.0.2/128'],
+        client_ca: files.ca,
+      },
+    });
+    expect(await tokenEndpointVerdict(wide.issuer, 'svc-mtls', viaTerminator(agency))).toBe('invalid_client');
+    expect(await tokenEndpointVerdict(wide.issuer, 'svc-mtls', viaTerminator(agency, '127.0.0.2'))).toBe(
+      'invalid_grant',
+    );
+  });
 });
 
 describe('forwarded certificate formats', () => {

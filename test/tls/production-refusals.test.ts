@@ -195,10 +195,16 @@ describe('the store and the listener', () => {
     );
     const server = {
       tls: { cert: f.server, key: f.serverKey },
-      client_certificate_header: { name: 'X-Client-Cert', trusted_proxies: ['10.0.0.1', '0.0.0.0/1'] },
+      client_certificate_header: {
+        name: 'X-Client-Cert',
+        trusted_proxies: ['10.0.0.1', '0.0.0.0/1', '::ffff:0:0/95', '::ffff:0:0/103', '::/80', '::ffff:10.0.0.0/104'],
+      },
     };
+    // ::ffff:0:0/95 and ::/80 take in every IPv4-mapped address, but no IPv4 peer is matched against an
+    // IPv6 block (test/tls/inbound.test.ts), as Express's proxy-addr does
     await expectRefused(configFile({ proxy: false, server }), [
       "server.client_certificate_header.trusted_proxies[1]: 0.0.0.0/1 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
+      "server.client_certificate_header.trusted_proxies[3]: ::ffff:0:0/103 trusts nearly any peer; name the TLS terminators' own addresses or blocks",
     ]);
   });
 
