@@ -183,6 +183,9 @@ function crossChecks(config: GatewayFileConfig, providerIds: Set<string>): strin
       if (prod && !u.startsWith('https://'))
         out.push(`${at}.post_logout_redirect_uris[${j}]: must be https in production`);
     });
+    // the service's keys: client assertions, request objects and ID token encryption all trust this set
+    if (prod && client.jwks_uri && !client.jwks_uri.startsWith('https://'))
+      out.push(`${at}.jwks_uri: must be https in production`);
     const method = client.token_endpoint_auth_method;
     if ((method === 'client_secret_basic' || method === 'client_secret_post') && !client.client_secret)
       out.push(`${at}.client_secret: required for ${method}`);

@@ -165,6 +165,30 @@ describe('agency certificates without a client CA', () => {
   });
 });
 
+describe("agency services' keys", () => {
+  test('an http jwks_uri: anyone on the way to it could sign client assertions as the service', async () => {
+    const { file } = configFile({
+      clients: [
+        CLIENT,
+        {
+          client_id: 'svc-jwt',
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks_uri: 'http://svc.example.lv/jwks',
+          redirect_uris: ['https://svc.example.lv/cb'],
+        },
+      ],
+    });
+    for (const argv of [
+      ['config', 'check', file],
+      ['start', '--config', file],
+    ])
+      expect(await runCli(argv)).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('  clients[1].jwks_uri: must be https in production\n'),
+      });
+  });
+});
+
 describe('the store and the listener', () => {
   test('redis:// without TLS or a password', async () => {
     await expectRefused(configFile({ store: { type: 'redis', url: 'redis://127.0.0.1:6379' } }), [
