@@ -1,6 +1,6 @@
 // A deployment of two logs written by two writers: verify reports each, query merges them in time
 // order, prove names the log; two logs sharing a checkpoint key and a store keep their witnesses apart.
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -145,5 +145,15 @@ describe('a log whose deployment then ran workers', () => {
     expect(deleted.stdout).toContain(`FAILED: its witness ${join(deployment, 'keys', 'audit-witness.worker-2.json')}`);
     expect(deleted.stdout).toContain('FAILED: 1 of 3 logs: worker-2');
     expect(deleted.code).toBe(1);
+    renameSync(join(deployment, 'worker-2.gone'), join(own.dir, 'worker-2'));
+    // audit.dir's own log deleted, its workers' logs left: the directory still looks like a parent of logs
+    for (const file of readdirSync(own.dir))
+      if (!file.startsWith('worker-')) rmSync(join(own.dir, file), { recursive: true });
+    const ownDeleted = await cli('verify', '--config', configFile);
+    expect(ownDeleted.stdout).toContain(
+      `FAILED: its witness ${join(deployment, 'keys', 'audit-witness.json')} holds checkpoint`,
+    );
+    expect(ownDeleted.stdout).toContain('FAILED: 1 of 3 logs: gw');
+    expect(ownDeleted.code).toBe(1);
   });
 });

@@ -2,9 +2,10 @@
 // worker under `audit.dir/worker-<n>`, each with its own witness file (src/ops/worker-audit.ts); a reading
 // command finds the logs by their files, so a worker's log deleted whole (or all of them) would simply not
 // be in the set. With --config, every worker witness next to the configured one names a log that must be
-// there.
+// there; so does the configured witness itself, when audit.dir's own log (one process before the
+// workers) is gone but its workers' logs below it keep the directory looking like a parent of logs.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type AuditConfig, witnessPath } from '../../audit/config.ts';
 import type { LogRef } from './log-set.ts';
 import { workerAuditConfig } from '../../ops/worker-audit.ts';
@@ -38,28 +39,43 @@ function workerWitnesses(config: AuditConfig): Map<number, string> {
   return found;
 }
 
-function summary(witness: string): string {
+/** What a witness file holds, or undefined when there is no such file or it is empty. */
+function summary(witness: string): string | undefined {
+  let text: string;
   try {
-    const cp = JSON.parse(readFileSync(witness, 'utf8')) as { n?: unknown; size?: unknown };
+    text = readFileSync(witness, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!text.trim()) return undefined;
+  try {
+    const cp = JSON.parse(text) as { n?: unknown; size?: unknown };
     return `checkpoint ${String(cp.n)} (size ${String(cp.size)})`;
   } catch {
     return 'a checkpoint';
   }
 }
 
-/** The workers' logs of --config that the set lacks, when the set is read from audit.dir (the default). */
-export function missingWorkerLogs(config: AuditConfig | undefined, logs: LogRef[], operands: string[]): MissingLog[] {
+/** The logs of --config that the set lacks (its own, its workers'), when the set is read from audit.dir
+ * (the default). */
+export function missingLogs(config: AuditConfig | undefined, logs: LogRef[], operands: string[]): MissingLog[] {
   if (!config) return [];
   const parent = resolve(config.dir);
   if (operands.length && !operands.some((dir) => resolve(dir) === parent)) return [];
   const present = new Set(logs.map((log) => resolve(log.dir)));
-  return [...workerWitnesses(config)]
-    .sort(([a], [b]) => a - b)
-    .filter(([n]) => !present.has(join(parent, `worker-${n}`)))
-    .map(([n, witness]) => ({
-      dir: join(config.dir, `worker-${n}`),
-      name: `worker-${n}`,
-      witness,
-      holds: summary(witness),
-    }));
+  const witnessed: MissingLog[] = [];
+  const own = witnessPath(config);
+  const ownHolds = present.has(parent) ? undefined : summary(own);
+  if (ownHolds) witnessed.push({ dir: config.dir, name: basename(parent), witness: own, holds: ownHolds });
+  for (const [n, witness] of [...workerWitnesses(config)].sort(([a], [b]) => a - b)) {
+    const holds = summary(witness);
+    if (!present.has(join(parent, `worker-${n}`)))
+      witnessed.push({
+        dir: join(config.dir, `worker-${n}`),
+        name: `worker-${n}`,
+        witness,
+        holds: holds ?? 'a checkpoint',
+      });
+  }
+  return witnessed;
 }

@@ -5,7 +5,7 @@ import { type AuditContext, readerCommand, checkpointSummary, pinnedKey } from '
 import type { AuditConfig } from '../../audit/config.ts';
 import { configuredLog, type LogRef, logSet } from './log-set.ts';
 import { entryMac, witnessChecks } from './witness-checks.ts';
-import { missingWorkerLogs } from './missing-logs.ts';
+import { missingLogs } from './missing-logs.ts';
 
 function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string | undefined): string[] {
   const unauthenticated = scan.tailAuthenticated ? 0 : scan.tail;
@@ -101,7 +101,7 @@ async function verify(ctx: AuditContext, witnessFile: string | undefined): Promi
       ),
     );
   // a worker's log deleted whole is in no directory listing: its witness still names it
-  for (const missing of missingWorkerLogs(ctx.config, logs, ctx.positionals)) {
+  for (const missing of missingLogs(ctx.config, logs, ctx.positionals)) {
     logs.push({ dir: missing.dir, name: missing.name });
     const problem = `its witness ${missing.witness} holds ${missing.holds} but ${missing.dir} holds no log (log deleted; a log retired on purpose takes its witness with it)`;
     verdicts.push({
