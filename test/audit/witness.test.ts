@@ -184,6 +184,17 @@ describe('a forged tail entry (correct leaf hash, no key)', () => {
     expect(verify.stdout).toContain(`FAILED: first bad position: entry ${index} (`);
     expect(verify.stdout).toContain('entry MAC does not verify');
 
+    // query shows the entry, but not as genuine: with --config its MAC fails, without it nothing vouches for it
+    const shown = await cli('query', '--config', configFile(t), '--correlation', 'forged');
+    expect(shown.stdout).toContain('1 matching entries');
+    expect(shown.stderr).toContain(`warning: the log ${t.dir} fails verification (entry ${index} (`);
+    expect(shown.stderr).toContain('entry MAC does not verify');
+    const bare = await cli('query', t.dir, '--correlation', 'forged');
+    expect(bare.stderr).toContain(
+      `warning: 1 matching entries of ${t.dir} follow its latest checkpoint: no signature covers them yet`,
+    );
+    expect((await cli('query', t.dir, '--correlation', 'corr-1')).stderr).toBe('');
+
     const pub = await cli('verify', t.dir, '--public-key', t.publicKey, '--json');
     expect(pub.json.unauthenticated).toBe(1);
     const text = await cli('verify', t.dir, '--public-key', t.publicKey);

@@ -7,7 +7,8 @@ import { hashSubject, sameSubjectHash, subjectFromInput } from '../../audit/priv
 import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { EXIT_OK, emit, integerOption, timeOption, UsageError, type Values } from '../command.ts';
 import { type AuditContext, readerCommand, pinnedKey } from './context.ts';
-import { logSet } from './log-set.ts';
+import { configuredLog, logSet } from './log-set.ts';
+import { entryMac } from './witness-checks.ts';
 
 const QUERY_OPTIONS = {
   'hash-key-file': { type: 'string' },
@@ -104,15 +105,26 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
   const found: Shown[] = [];
   const key = await pinnedKey(ctx);
   for (const log of logs) {
+    // as verify: --config speaks for a single log given, in a set for its own log and its workers'
+    const own = logs.length === 1 ? (configuredLog(ctx, log) ?? ctx.config) : configuredLog(ctx, log);
+    const mac = entryMac({ config: own });
+    const first = found.length;
     const scan = await scanLog(log.dir, {
       key,
+      mac,
       onEntry: ({ entry }, position) => {
         if (matches(entry)) found.push({ ...entry, log: log.name, position: describePosition(position) });
       },
     });
+    const signed = scan.checkpoints.at(-1)?.checkpoint.size ?? 0;
+    const unsigned = found.slice(first).filter((entry) => entry.i >= signed).length;
     if (scan.problems.length)
       ctx.io.stderr(
         `warning: the log ${log.dir} fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`,
+      );
+    else if (!mac && unsigned)
+      ctx.io.stderr(
+        `warning: ${unsigned} matching entries of ${log.dir} follow its latest checkpoint: no signature covers them yet, and only the entry MAC key of --config authenticates them\n`,
       );
   }
   const merged = found
