@@ -239,6 +239,20 @@ describe('banklink logins through the gateway', () => {
     expect(new URL(final.location!).searchParams.get('error')).toBe('access_denied');
   });
 
+  test('a long field named after an Object.prototype member is held to the same limit', async () => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const page = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, {
+      ...l.answer,
+      constructor: 'x'.repeat(150_000),
+    });
+    expect(page.status).toBe(400);
+    const audit = gw.audit as unknown as { events: { type: string; detail?: { reason?: string } }[] };
+    expect(audit.events.at(-1)).toMatchObject({
+      type: 'provider_response_error',
+      detail: { reason: 'field constructor longer than 4096 characters' },
+    });
+  });
+
   test('CSP form-action allows our own origin and the banks the gateway posts to, nothing else', async () => {
     const started = await beginLogin(gw.rp, { ui_locales: 'en' });
     const page = await started.browser.follow(started.hop);

@@ -17,7 +17,8 @@ export interface OversizedField {
 export function oversizedField(adapter: ProviderAdapter, params: Record<string, string>): OversizedField | undefined {
   const limits = adapter.callbackFieldLimits ?? {};
   for (const [name, value] of Object.entries(params)) {
-    const limit = limits[name] ?? limits['*'] ?? DEFAULT_FIELD_LIMIT;
+    // own keys only: a field named `constructor` would otherwise get Object.prototype's function as its limit
+    const limit = (Object.hasOwn(limits, name) ? limits[name] : undefined) ?? limits['*'] ?? DEFAULT_FIELD_LIMIT;
     // the name is the sender's too: quoted only when it looks like a protocol field name
     const shown = /^[A-Za-z0-9_.-]{1,40}$/.test(name) ? name : 'with an unexpected name';
     if (name.length > MAX_FIELD_NAME) return { name: shown, limit: MAX_FIELD_NAME };
