@@ -69,12 +69,11 @@ export class LoginStates {
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
    * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
   async create(state: string, record: LoginRecord): Promise<void> {
-    // one store round trip: the store runs them in the order issued, so the read sees the earlier login
-    // before the write names this one (a state collision, 160 random bits, throws either way)
+    // one store round trip; the swap is atomic, so of two starts at once (two instances) each finds the
+    // other's state and one of them ends it (a state collision, 160 random bits, throws either way)
     const [added, previous] = await Promise.all([
       this.live.add(state, record),
-      this.latest.get(record.uid),
-      this.latest.set(record.uid, { uid: record.uid, providerId: record.providerId, state }),
+      this.latest.swap(record.uid, { uid: record.uid, providerId: record.providerId, state }),
     ]);
     if (!added) throw new Error('broker state collision');
     if (previous && previous.state !== state && (await this.live.take(previous.state)))

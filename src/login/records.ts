@@ -7,6 +7,8 @@ export interface JsonRecords<T> {
   /** Stores the value only when the key is free; true when this call stored it. */
   add(key: string, value: T): Promise<boolean>;
   get(key: string): Promise<T | undefined>;
+  /** Stores the value and returns the one it replaced, in one atomic step. */
+  swap(key: string, value: T): Promise<T | undefined>;
   /** Single use: read and delete in one atomic step. */
   take(key: string): Promise<T | undefined>;
 }
@@ -17,6 +19,7 @@ export function jsonRecords<T>(store: Store, prefix: string, ttlSeconds: number)
     set: (key, value) => store.set(prefix + key, JSON.stringify(value), ttlSeconds),
     add: (key, value) => store.setIfAbsent(prefix + key, JSON.stringify(value), ttlSeconds),
     get: async (key) => parsed(await store.get(prefix + key)),
+    swap: async (key, value) => parsed(await store.swap(prefix + key, JSON.stringify(value), ttlSeconds)),
     take: async (key) => parsed(await store.take(prefix + key)),
   };
 }

@@ -42,6 +42,7 @@ export function readsAhead(inner: Store): ReadsAhead {
   const store: Store = {
     get: (key) => taken(key) ?? inner.get(key),
     set: (key, value, ttl) => writing([key], () => inner.set(key, value, ttl)),
+    swap: (key, value, ttl) => writing([key], () => inner.swap(key, value, ttl)),
     replace: (key, value) => writing([key], () => inner.replace(key, value)),
     setIfAbsent: (key, value, ttl) => writing([key], () => inner.setIfAbsent(key, value, ttl)),
     compareAndSet: (key, expected, value, ttl) => writing([key], () => inner.compareAndSet(key, expected, value, ttl)),

@@ -52,6 +52,7 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
   return {
     get: timed('get', (k) => store.get(k)),
     set: timed('set', (k, v, t) => store.set(k, v, t)),
+    swap: timed('swap', (k, v, t) => store.swap(k, v, t)),
     replace: timed('replace', (k, v) => store.replace(k, v)),
     setIfAbsent: timed('setIfAbsent', (k, v, t) => store.setIfAbsent(k, v, t)),
     compareAndSet: timed('compareAndSet', (k, e, v, t) => store.compareAndSet(k, e, v, t)),

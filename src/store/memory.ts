@@ -44,6 +44,13 @@ export class MemoryStore implements Store {
     this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
   }
 
+  async swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined> {
+    assertTtl(ttlSeconds);
+    const previous = this.live(key)?.value;
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    return typeof previous === 'string' ? previous : undefined;
+  }
+
   async replace(key: string, value: string): Promise<boolean> {
     const entry = this.live(key);
     if (!entry || typeof entry.value !== 'string') return false;

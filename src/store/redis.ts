@@ -162,6 +162,15 @@ export class RedisStore implements Store {
     });
   }
 
+  async swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined> {
+    assertTtl(ttlSeconds);
+    return this.run(async (c) => {
+      const previous = (await c.set(this.prefixed(key), value, 'EX', ttlSeconds, 'GET')) ?? undefined;
+      await this.durable(c);
+      return previous;
+    });
+  }
+
   async replace(key: string, value: string): Promise<boolean> {
     return this.run(async (c) => {
       const done = (await c.set(this.prefixed(key), value, 'KEEPTTL', 'XX')) === 'OK';

@@ -7,6 +7,9 @@ export interface Store {
   get(key: string): Promise<string | undefined>;
   /** Set with a TTL (seconds, > 0) in one atomic step. */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Set with a TTL and return the value it replaced (undefined when absent), in one atomic step: of two
+   * writers at once, the later one gets the earlier one's value. */
+  swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined>;
   /** Replace the value of an existing key and keep its TTL; false when the key is absent. */
   replace(key: string, value: string): Promise<boolean>;
   /** Set only when absent (replay caches, nonces); true when this call created it. */

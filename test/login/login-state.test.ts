@@ -1,7 +1,8 @@
 // The broker's login states on both stores: a new start replaces the earlier login of the same interaction
 // (its state then finds nothing, but is remembered as spent for the way back), and the interaction points
-// at the latest login. The new login, the read of the earlier one and the pointer's write go out in one
-// batch: on Redis this holds only because the read of login-of:<uid> runs before its write.
+// at the latest login. The pointer is swapped in one atomic step, so starts at once on several instances
+// still leave one live login, also when the network splits an instance's commands (each runs in the
+// order sent, but others' commands may come in between).
 import { randomBytes } from 'node:crypto';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { RedisStore } from '../../src/store/redis.ts';
@@ -19,14 +20,35 @@ const record = (uid: string, providerId: string): LoginRecord => ({
   createdAt: Date.now(),
 });
 
+/** One instance's connection to the store: its commands run one at a time in the order sent, each after a
+ * random delay, so the commands of several instances interleave as they may on the network. */
+function connection(store: Store): Store {
+  let queue: Promise<unknown> = Promise.resolve();
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const member = Reflect.get(target, name, receiver);
+      if (typeof member !== 'function' || name === 'close') return member;
+      return (...args: unknown[]) => {
+        const done = queue.then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+          return member.apply(target, args);
+        });
+        queue = done.catch(() => undefined);
+        return done;
+      };
+    },
+  });
+}
+
 const prefix = `vpmtest:states:${randomBytes(6).toString('hex')}:`;
 
 describe.each([
-  ['memory', () => new MemoryStore() as Store],
+  ['memory', (shared?: Store) => shared ?? (new MemoryStore() as Store)],
   ['redis', () => new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix }) as Store],
 ])('login states on %s', (_name, makeStore) => {
   let store: Store;
   let states: LoginStates;
+  const others: Store[] = [];
   beforeEach(() => {
     store = makeStore();
     states = new LoginStates(store, 60);
@@ -36,6 +58,7 @@ describe.each([
       const keys = await store.client.keys(`${prefix}*`);
       if (keys.length) await store.client.del(...keys);
     }
+    await Promise.all(others.splice(0).map((s) => (s === store ? undefined : s.close())));
     await store.close();
   });
 
@@ -62,5 +85,22 @@ describe.each([
     expect(await states.spent(state)).toBeUndefined();
     await expect(states.create(state, record(uid, 'bank-a'))).rejects.toThrow('broker state collision');
     expect(await states.take(state)).toMatchObject({ uid, providerId: 'bank-a' });
+  });
+
+  test('starts at once on several instances leave exactly one live login, the one the interaction points at', async () => {
+    for (let round = 0; round < 5; round++) {
+      const uid = `uid-${randomBytes(4).toString('hex')}`;
+      const instances = Array.from({ length: 8 }, () => {
+        const s = makeStore(store);
+        others.push(s);
+        return new LoginStates(connection(s), 60);
+      });
+      const started = instances.map(() => newState());
+      await Promise.all(instances.map((inst, i) => inst.create(started[i]!, record(uid, `bank-${i}`))));
+      const latest = await states.ofInteraction(uid);
+      const live = (await Promise.all(started.map((s) => states.take(s)))).filter(Boolean);
+      expect(live).toHaveLength(1);
+      expect(live[0]).toMatchObject({ uid, providerId: latest!.providerId });
+    }
   });
 });

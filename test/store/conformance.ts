@@ -55,6 +55,19 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
       expect(await s.setIfAbsent('nonce', 'late', 60)).toBe(false);
     });
 
+    test('swap sets with a TTL and returns what it replaced; concurrent swaps form one chain', async () => {
+      expect(await s.swap('w', 'first', 60)).toBeUndefined();
+      expect(await s.swap('w', 'second', 2)).toBe('first');
+      expect(await s.get('w')).toBe('second');
+      const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => s.swap('w', String(i), 60)));
+      // each value is replaced by exactly one later swap, and the last one is still there
+      const last = (await s.get('w'))!;
+      expect(new Set(seen).size).toBe(10);
+      expect([...seen, last].sort()).toEqual(['second', ...Array.from({ length: 10 }, (_, i) => String(i))].sort());
+      await h.advance(3);
+      expect(await s.ttl('w')).toBeGreaterThan(0);
+    });
+
     test('replace keeps the TTL and refuses absent keys', async () => {
       await s.set('r', 'one', 2);
       expect(await s.replace('r', 'two')).toBe(true);
