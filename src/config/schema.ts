@@ -122,6 +122,9 @@ export const limitsSchema = z.strictObject({
   interaction: z.number().int().min(1).max(1_000_000).default(900),
   /** provider callbacks (/broker/callback/...) per address and window */
   callback: z.number().int().min(1).max(1_000_000).default(300),
+  /** requests to the pages adapters serve themselves (/providers/<id>/...: Smart-ID's form, waiting page,
+   * its status poll and a QR code redrawn every second, SAML metadata) per address and window */
+  provider_pages: z.number().int().min(1).max(1_000_000).default(3000),
   /** ways back to the service (a login's abort and the resume carrying its OAuth error) per address and
    * window beyond the bucket of their route: a limited user can still end the login at the service */
   way_back: z.number().int().min(1).max(1_000_000).default(100),

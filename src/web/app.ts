@@ -27,7 +27,7 @@ export interface AppParts {
   production: boolean;
   /** Express `trust proxy`: TLS terminators' addresses / CIDR blocks, true (any peer) or false */
   proxy: boolean | readonly string[];
-  /** routers mounted before the OIDC engine */
+  /** routers mounted before the adapters' own routes and the OIDC engine */
   routers: express.Router[];
   /** origins, besides our own, that the forms of our pages may lead to (CSP form-action) */
   formActionOrigins?(): string[];
@@ -113,8 +113,9 @@ export function createApp(parts: AppParts): RequestListener {
     else res.status(404).json({ error: 'no signed audit checkpoint yet' });
   });
   app.use(assetRoutes(parts.logos ?? []));
-  parts.mount?.(app);
+  // the gateway's routers first: the rate limits among them count the adapters' own pages too
   for (const router of parts.routers) app.use(router);
+  parts.mount?.(app);
   app.use(parts.provider.callback());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isStoreUnavailable(err)) return sendStoreOutage(req, res, parts.logger, err);

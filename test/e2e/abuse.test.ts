@@ -80,6 +80,31 @@ describe('rate limits per client address', () => {
     }
   });
 
+  test('the pages an adapter serves itself (/providers/<id>/...) meet their own limit; another address still logs in', async () => {
+    const gw = await startGateway({ store: new MemoryStore(), settings: { limits: { provider_pages: 30 } } });
+    try {
+      const page = `${gw.issuer}/providers/mock-eid/authorize?state=${'x'.repeat(27)}`;
+      const answers: Response[] = [];
+      for (let i = 0; i < 60; i += 10)
+        answers.push(
+          ...(await Promise.all(
+            Array.from({ length: 10 }, () => fetch(page, { redirect: 'manual', headers: { 'accept-language': 'en' } })),
+          )),
+        );
+      const refused = answers.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(30);
+      expect(answers.slice(0, 30).every((r) => r.status !== 429)).toBe(true);
+      expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused[0]!.text()).toContain('Too many requests came from your address');
+      const audited = events(gw).filter((e) => e.detail?.reason === 'rate_limited');
+      expect(audited.map((e) => e.detail?.bucket)).toEqual(['provider_pages']);
+      const other = await loginAs(await rpConfig(gw.issuer), new Browser({ localAddress: '127.0.0.2' }));
+      expect(new URL(other.location!).searchParams.get('code')).toBeTruthy();
+    } finally {
+      await gw.close();
+    }
+  });
+
   test('on Redis, two gateway instances count one address together', async () => {
     const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
     const stores = [0, 1].map(() => new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix }));
