@@ -40,8 +40,8 @@ export async function qrSvg(link: string): Promise<string> {
 }
 
 export function qrRoutes(router: Router, tools: PageTools): void {
-  const { adapter, form, noStore, sessionRequest, finish } = tools;
-  const { config, logins, api } = adapter;
+  const { adapter, form, noStore, sessionRequest, steps } = tools;
+  const { config, api } = adapter;
   const base = adapter.pagesPath;
   const gone = (res: Response, status: number) => sendExpired(res, 'lv', status);
 
@@ -53,18 +53,20 @@ export function qrRoutes(router: Router, tools: PageTools): void {
     if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
-    const started = await api.startDeviceLink(sessionRequest(login, rpChallenge, interactions));
-    const running: SmartIdLogin = { ...login, phase: 'running', flow: 'qr', rpChallenge, interactions };
-    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
-    await logins.update(handle, {
-      ...running,
-      sessionID: started.sessionID,
-      sessionToken: started.sessionToken,
-      sessionSecret: started.sessionSecret,
-      deviceLinkBase: started.deviceLinkBase,
-      linkStartedAt: Date.now(),
-    });
-    res.redirect(303, `${base}/wait?h=${handle}`);
+    const running: SmartIdLogin = { ...login, flow: 'qr', rpChallenge, interactions };
+    const { next } = await steps.begin(
+      handle,
+      login,
+      running,
+      () => api.startDeviceLink(sessionRequest(login, rpChallenge, interactions)),
+      (s) => ({
+        sessionToken: s.sessionToken,
+        sessionSecret: s.sessionSecret,
+        deviceLinkBase: s.deviceLinkBase,
+        linkStartedAt: Date.now(),
+      }),
+    );
+    res.redirect(303, next);
   });
 
   // The QR code as it is now: SVG by default, the link itself as text/plain (?format=text) for whoever

@@ -1,15 +1,17 @@
 // The adapter's own pages under /providers/<id>: the personal code form (login), the waiting page
-// (wait), its script's long poll (status) and cancel. The RP API is only ever called from here, with
-// bounded timeouts; the broker callback is reached once the session has ended, whichever way.
+// (wait), its script's long poll (status) and cancel. The RP API is only ever called from these pages
+// (through ./session-steps.ts), with bounded timeouts; the broker callback is reached once the session
+// has ended, whichever way.
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { PersonalCodeError, parsePersonalCode } from '../../src/identity/personal-code.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { isLang, type Lang } from './messages.ts';
 import { endPage, sendExpired, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
-import { told, type Ending } from './results.ts';
-import type { Started } from './rp-api.ts';
+import { told } from './results.ts';
+import { BUSY, sessionSteps } from './session-steps.ts';
 import { web2appRoutes } from './web2app-routes.ts';
 import { currentQrLink, qrRoutes } from './qr-routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
@@ -24,18 +26,12 @@ export const str = (v: unknown): string => (typeof v === 'string' && v.length <=
 export const gone = (elsewhere: boolean) => (elsewhere ? 'other_browser' : 'expired');
 
 export function smartIdRoutes(adapter: SmartIdAdapter): Router {
-  const { config, logins, api } = adapter;
+  const { config, api } = adapter;
   const base = adapter.pagesPath;
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   const nonce = (res: Response) => String(res.locals.cspNonce ?? '');
   const langOf = (req: Request, login: SmartIdLogin): Lang => (isLang(req.query.lang) ? req.query.lang : login.lang);
-  const callbackFor = (handle: string, login: SmartIdLogin) => {
-    const url = new URL(login.callbackUrl);
-    url.searchParams.set('state', login.state);
-    url.searchParams.set('h', handle);
-    return url.toString();
-  };
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
   /** What every v3 authentication request carries. */
   const sessionRequest = (login: SmartIdLogin, rpChallenge: string, interactions: string) => ({
@@ -51,32 +47,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     interactions,
   });
 
-  /** Record how the session ended (the first ending wins) and say where the browser goes next. */
-  async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
-    if (login.phase !== 'done') {
-      const endedAt = Date.now();
-      const checked = adapter.revocation ? await adapter.revocation.apply(ending) : ending;
-      const done: SmartIdLogin = { ...login, phase: 'done', ending: checked, endedAt };
-      await logins.update(handle, done);
-      Object.assign(login, done);
-    }
-    const recorded = login.ending ?? ending; // what the revocation check made of it
-    if (recorded.type === 'complete' || recorded.type === 'cancel') return callbackFor(handle, login);
-    adapter.logger.warn('Smart-ID session ended', {
-      providerId: adapter.id,
-      ending: recorded.type,
-      ...detailOf(recorded),
-    });
-    return `${base}/wait?h=${handle}`;
-  }
-
-  /** One poll of a running session; the next URL once it has ended. */
-  async function pollOnce(handle: string, login: SmartIdLogin, timeoutMs: number): Promise<string | undefined> {
-    const polled = await api.poll(login.sessionID!, timeoutMs);
-    if (polled.running) return undefined;
-    const fresh = (await logins.get(handle)) ?? login; // a concurrent poll or a cancel may have ended it first
-    return finish(handle, fresh, fresh.ending ?? polled.ending);
-  }
+  const steps = sessionSteps(adapter);
+  const { callbackFor, finish, pollOnce, begin } = steps;
 
   router.get('/login', async (req, res) => {
     noStore(res);
@@ -125,51 +97,50 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     }
     const semanticsIdentifier = `PNO${country}-${code}`;
     const displayed = loginInteractions(login.displayText, 'notification');
-    let running: SmartIdLogin;
-    let started: Started;
+    let begun: { next: string };
     if (config.api_version === 'v2') {
       // v2 signs a hash: SHA-512 of random bytes the gateway keeps, so the answer verifies as a signature of them
       const preimage = randomBytes(64);
       const hash = createHash('sha512').update(preimage).digest();
-      running = {
+      const running: SmartIdLogin = {
         ...login,
-        phase: 'running',
         flow: 'v2',
         hashPreimage: preimage.toString('base64'),
         semanticsIdentifier,
         verificationCode: verificationCode(hash),
       };
-      started = await api.startV2(semanticsIdentifier, {
-        relyingPartyUUID: config.relying_party_uuid,
-        relyingPartyName: config.relying_party_name,
-        certificateLevel: login.requiredLevel,
-        hash: hash.toString('base64'),
-        hashType: 'SHA512',
-        allowedInteractionsOrder: displayed,
-      });
+      begun = await begin(handle, login, running, () =>
+        api.startV2(semanticsIdentifier, {
+          relyingPartyUUID: config.relying_party_uuid,
+          relyingPartyName: config.relying_party_name,
+          certificateLevel: login.requiredLevel,
+          hash: hash.toString('base64'),
+          hashType: 'SHA512',
+          allowedInteractionsOrder: displayed,
+        }),
+      );
     } else {
       const rpChallenge = newRpChallenge();
       const interactions = encodeInteractions(displayed);
-      running = {
+      const running: SmartIdLogin = {
         ...login,
-        phase: 'running',
         flow: 'notification',
         rpChallenge,
         interactions,
         semanticsIdentifier,
         verificationCode: verificationCode(Buffer.from(rpChallenge, 'base64')),
       };
-      started = await api.startNotification(semanticsIdentifier, {
-        ...sessionRequest(login, rpChallenge, interactions),
-        vcType: 'numeric4',
-      });
+      begun = await begin(handle, login, running, () =>
+        api.startNotification(semanticsIdentifier, {
+          ...sessionRequest(login, rpChallenge, interactions),
+          vcType: 'numeric4',
+        }),
+      );
     }
-    if (started.ok) await logins.update(handle, { ...running, sessionID: started.sessionID });
-    const next = started.ok ? `${base}/wait?h=${handle}` : await finish(handle, running, started.ending);
-    res.redirect(303, next);
+    res.redirect(303, begun.next);
   });
 
-  const tools = { adapter, form, noStore, sessionRequest, finish, pollOnce };
+  const tools = { adapter, form, noStore, sessionRequest, steps };
   web2appRoutes(router, tools);
   qrRoutes(router, tools);
 
@@ -182,7 +153,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     if (login.phase === 'identify') return void res.redirect(303, `${base}/login?h=${handle}`);
     if (login.phase === 'running') {
       const next = await pollOnce(handle, login, PAGE_POLL_MS);
-      if (!next)
+      if (typeof next !== 'string')
         return void res.type('html').send(
           waitPage({
             lang,
@@ -211,7 +182,12 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     if (login.phase === 'identify') return void res.json({ next: `${base}/login?h=${handle}` });
     if (login.phase === 'done') return void res.json({ next: `${base}/wait?h=${handle}` });
     const next = await pollOnce(handle, login, config.long_poll_ms);
-    res.json({ next: next ? `${base}/wait?h=${handle}` : null });
+    if (next !== BUSY) return void res.json({ next: next ? `${base}/wait?h=${handle}` : null });
+    // another request polls this login now: the script asks again after its pause on any other status
+    if (login.sessionID) return void res.status(429).set('Retry-After', '2').json({ next: null });
+    // its session is being started: the page reloads soon after, to show the code or QR code it now has
+    await setTimeout(PAGE_POLL_MS);
+    res.json({ next: `${base}/wait?h=${handle}` });
   });
 
   router.post('/cancel', form, async (req, res) => {
@@ -223,13 +199,4 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   });
 
   return router;
-}
-
-/** Operator detail of an ending: no personal data (no code, no document number). */
-function detailOf(ending: Ending): Record<string, unknown> {
-  if (ending.type === 'end') return { endResult: ending.endResult };
-  if (ending.type === 'http') return { status: ending.status };
-  if (ending.type === 'transport' || ending.type === 'revocation_unavailable') return { reason: ending.reason };
-  if (ending.type === 'revoked') return { ocsp: ending.status };
-  return {};
 }

@@ -22,6 +22,8 @@ export interface SmartIdLogin {
   flow?: 'notification' | 'web2app' | 'qr' | 'v2';
   /** v2: the 64 random bytes whose SHA-512 was sent as the hash to sign (base64) */
   hashPreimage?: string;
+  /** when a page claimed the login to start its RP API session (ms); sessionID follows once it started */
+  claimedAt?: number;
   sessionID?: string;
   rpChallenge?: string;
   interactions?: string;
@@ -64,6 +66,28 @@ export class SmartIdLogins {
     if (typeof handle !== 'string' || !HANDLE.test(handle)) return undefined;
     const raw = await this.store.get(this.prefix + handle);
     return raw ? (JSON.parse(raw) as SmartIdLogin) : undefined;
+  }
+
+  /** Move a login on from `from` (as read) to `to` in one atomic step, its expiry kept; false when it changed
+   * meanwhile (another request of the same login moved it first) or has gone. */
+  async advance(handle: string, from: SmartIdLogin, to: SmartIdLogin): Promise<boolean> {
+    const key = this.prefix + handle;
+    const left = await this.store.ttl(key);
+    if (left === undefined) return false;
+    // the record was written by JSON.stringify, so the one read serialises back to the same text
+    return this.store.compareAndSet(key, JSON.stringify(from), JSON.stringify(to), Math.max(1, left));
+  }
+
+  /** The right to poll a login's session at the RP API for up to `seconds`: one poll at a time per login,
+   * however many pages or tabs ask, so a flood of status requests opens no flood of long polls at SK.
+   * Undefined while another request holds it; otherwise the function that gives it back. */
+  async pollLease(handle: string, seconds: number): Promise<(() => Promise<void>) | undefined> {
+    const key = `${this.prefix}${handle}:poll`;
+    const holder = randomBytes(12).toString('base64url');
+    if (!(await this.store.setIfAbsent(key, holder, seconds))) return undefined;
+    return async () => {
+      await this.store.compareAndDelete(key, holder);
+    };
   }
 
   /** Update a live login (its expiry stays); false when it has expired or been taken meanwhile. */

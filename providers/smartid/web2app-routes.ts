@@ -7,9 +7,9 @@ import { deviceLink, returnMatchesSession } from './device-link.ts';
 import type { Lang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
-import type { Ending } from './results.ts';
 import { gone, str } from './routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
+import type { SessionSteps } from './session-steps.ts';
 
 /** The app's language codes (ISO 639-2) for the page's. */
 export const APP_LANG: Record<Lang, string> = { lv: 'lav', en: 'eng', ru: 'rus' };
@@ -19,12 +19,11 @@ export interface PageTools {
   form: RequestHandler;
   noStore(res: Response): void;
   sessionRequest(login: SmartIdLogin, rpChallenge: string, interactions: string): object;
-  finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string>;
-  pollOnce(handle: string, login: SmartIdLogin, timeoutMs: number): Promise<string | undefined>;
+  steps: SessionSteps;
 }
 
 export function web2appRoutes(router: Router, tools: PageTools): void {
-  const { adapter, form, noStore, sessionRequest, finish, pollOnce } = tools;
+  const { adapter, form, noStore, sessionRequest, steps } = tools;
   const { config, logins, api } = adapter;
   const base = adapter.pagesPath;
   router.post('/app', form, async (req, res) => {
@@ -36,20 +35,15 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
     const initialCallbackUrl = `${adapter.publicBase}/return?h=${handle}`;
-    const started = await api.startDeviceLink({
-      ...sessionRequest(login, rpChallenge, interactions),
-      initialCallbackUrl,
-    });
-    const running: SmartIdLogin = {
-      ...login,
-      phase: 'running',
-      flow: 'web2app',
-      rpChallenge,
-      interactions,
-      initialCallbackUrl,
-    };
-    if (!started.ok) return void res.redirect(303, await finish(handle, running, started.ending));
-    await logins.update(handle, { ...running, sessionID: started.sessionID, sessionSecret: started.sessionSecret });
+    const running: SmartIdLogin = { ...login, flow: 'web2app', rpChallenge, interactions, initialCallbackUrl };
+    const { next, started } = await steps.begin(
+      handle,
+      login,
+      running,
+      () => api.startDeviceLink({ ...sessionRequest(login, rpChallenge, interactions), initialCallbackUrl }),
+      (s) => ({ sessionSecret: s.sessionSecret }),
+    );
+    if (!started) return void res.redirect(303, next);
     const link = deviceLink({
       deviceLinkBase: started.deviceLinkBase,
       deviceLinkType: 'Web2App',
@@ -88,12 +82,14 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     }
     const verifier = str(req.query.userChallengeVerifier);
     if (verifier && !login.userChallengeVerifier) {
-      Object.assign(login, { userChallengeVerifier: verifier });
-      await logins.update(handle, login);
+      const kept: SmartIdLogin = { ...login, userChallengeVerifier: verifier };
+      // a login that moved on meanwhile (it ended, or the verifier came first by another request) keeps its state
+      if (!(await logins.advance(handle, login, kept))) return void res.redirect(303, steps.waitUrl(handle));
+      Object.assign(login, kept);
     }
     if (login.phase === 'running') {
-      const next = await pollOnce(handle, login, config.long_poll_ms);
-      return void res.redirect(303, next ?? `${base}/wait?h=${handle}`);
+      const next = await steps.pollOnce(handle, login, config.long_poll_ms);
+      return void res.redirect(303, typeof next === 'string' ? next : steps.waitUrl(handle));
     }
     res.redirect(303, `${base}/wait?h=${handle}`);
   });

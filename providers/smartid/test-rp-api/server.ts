@@ -41,6 +41,9 @@ const AUTO: Record<string, PhoneAction> = {
 
 export class TestRpApi {
   readonly sessions = new Map<string, TestSession>();
+  /** the most polls each session has had in flight at once (a relying party should hold one at a time) */
+  readonly pollPeaks = new Map<string, number>();
+  private readonly polling = new Map<string, number>();
   readonly options: TestRpApiOptions;
   readonly accounts: TestAccount[];
   private readonly certificates = new Map<string, Promise<IssuedCertificate>>();
@@ -208,6 +211,9 @@ export class TestRpApi {
       if (!session.result && auto) await this.act(session.id, auto);
       if (!session.result) {
         const timeoutMs = Math.min(Math.max(Number(req.query.timeoutMs) || 60_500, 1000), 120_000);
+        const inFlight = (this.polling.get(session.id) ?? 0) + 1;
+        this.polling.set(session.id, inFlight);
+        this.pollPeaks.set(session.id, Math.max(inFlight, this.pollPeaks.get(session.id) ?? 0));
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, timeoutMs);
           session.waiters.push(() => {
@@ -216,6 +222,7 @@ export class TestRpApi {
           });
           res.on('close', () => clearTimeout(timer));
         });
+        this.polling.set(session.id, (this.polling.get(session.id) ?? 1) - 1);
       }
       res.json(session.result ?? { state: 'RUNNING' });
     });
