@@ -156,4 +156,53 @@ describe('a log whose deployment then ran workers', () => {
     expect(ownDeleted.stdout).toContain('FAILED: 1 of 3 logs: gw');
     expect(ownDeleted.code).toBe(1);
   });
+
+  test("witness --config compares every worker's log with that worker's witnesses; --reset --log resets one", async () => {
+    const deployment = mkdtempSync(join(tmpdir(), 'vpm-audit-witnessed-'));
+    const own = instance(deployment, 'gw', false).config;
+    for (const config of [own, workerAuditConfig(own, 1), workerAuditConfig(own, 2)]) {
+      const log = await openAuditLog(config, memoryLogger());
+      for (const e of loginEvents(0)) await log.record(e);
+      await log.close();
+    }
+    const configFile = join(deployment, 'gateway.yaml');
+    writeFileSync(configFile, stringify({ audit: own }));
+    const agree = await cli('witness', '--config', configFile, '--json');
+    expect(agree.code).toBe(0);
+    expect(agree.json.logs.map((l: { log: string; ok: boolean }) => [l.log, l.ok])).toEqual([
+      ['gw', true],
+      ['worker-1', true],
+      ['worker-2', true],
+    ]);
+    // worker 2's log cut back: a log of one checkpoint in place of its three
+    const witness = (n: number) => join(deployment, 'keys', `audit-witness.worker-${n}.json`);
+    const cut = mkdtempSync(join(tmpdir(), 'vpm-audit-cut-'));
+    const short = await openAuditLog(
+      { ...workerAuditConfig(own, 2), dir: cut, witness: { store: false, path: join(cut, 'w.json') } },
+      memoryLogger(),
+    );
+    for (const e of loginEvents(0).slice(0, 4)) await short.record(e);
+    await short.close();
+    rmSync(join(own.dir, 'worker-2'), { recursive: true });
+    renameSync(cut, join(own.dir, 'worker-2'));
+    rmSync(join(own.dir, 'worker-2', 'w.json'), { force: true });
+    const differs = await cli('witness', '--config', configFile);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(
+      /== log worker-2\nDIFFERS: .*shorter than witness file .*audit-witness\.worker-2\.json/,
+    );
+    expect(differs.stdout).toContain('DIFFERS: 1 of 3 logs: worker-2');
+    // an operator who means the shorter log resets that worker's witness alone
+    const before = readFileSync(witness(1), 'utf8');
+    const reset = await cli('witness', '--config', configFile, '--reset', '--log', 'worker-2');
+    expect(reset.code).toBe(0);
+    expect(readFileSync(witness(1), 'utf8')).toBe(before);
+    expect((await cli('witness', '--config', configFile)).code).toBe(0);
+    // a worker's log deleted whole: its witness still names it
+    rmSync(join(own.dir, 'worker-1'), { recursive: true });
+    const gone = await cli('witness', '--config', configFile);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toContain(`DIFFERS: ${witness(1)} holds checkpoint`);
+    expect(gone.stdout).toContain('DIFFERS: 1 of 3 logs: worker-1');
+  });
 });

@@ -1,19 +1,31 @@
-// `audit witness --config FILE [--reset]`: compares the log with its witnesses (the file and, on Redis,
-// the store); --reset writes the log's latest checkpoint to them, after verifying the whole log.
+// `audit witness --config FILE [--reset] [--log NAME]`: compares each log of the configuration with its
+// witnesses (the file and, on Redis, the store): audit.dir's own log and, after `start --workers N`, each
+// worker's log below it against that worker's witnesses. --reset writes a log's latest checkpoint to its
+// witnesses, after verifying that whole log.
+import type { AuditConfig } from '../../audit/config.ts';
+import type { Checkpoint } from '../../audit/format.ts';
 import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { checkWitnesses, witnessLine } from '../../audit/witness.ts';
 import { EXIT_FAILED, EXIT_OK, emit, UsageError } from '../command.ts';
 import { type AuditContext, auditCommand, checkpointSummary, pinnedKey, requireConfig } from './context.ts';
+import { chosenLog, configuredLog, LOG_OPTION_HELP, type LogRef, logSet } from './log-set.ts';
+import { missingLogs } from './missing-logs.ts';
 import { configuredWitnesses, entryMac } from './witness-checks.ts';
 
-async function witness(ctx: AuditContext, reset: boolean): Promise<number> {
-  const config = requireConfig(ctx, 'witness', 'the witnesses and keys it names');
-  const key = await pinnedKey(ctx);
-  if (!key) throw new UsageError('witness needs the checkpoint key (--config)');
-  const scan = await scanLog(config.dir, { key, signatures: 'all', mac: entryMac(ctx) });
+interface Outcome {
+  ok: boolean;
+  text: string;
+  report: Record<string, unknown>;
+}
+
+type Key = NonNullable<Awaited<ReturnType<typeof pinnedKey>>>;
+
+/** One log against its own witnesses; with `reset`, its latest checkpoint written to them once it verifies. */
+async function witnessLog(ctx: AuditContext, own: AuditConfig, key: Key, reset: boolean): Promise<Outcome> {
+  const scan = await scanLog(own.dir, { key, signatures: 'all', mac: entryMac({ ...ctx, config: own }) });
   const checkpoints = scan.checkpoints.map((located) => located.checkpoint);
-  const latest = checkpoints.at(-1);
-  const { witnesses, close } = configuredWitnesses(config, ctx.storeConfig, key.kid);
+  const latest: Checkpoint | undefined = checkpoints.at(-1);
+  const { witnesses, close } = configuredWitnesses(own, ctx.storeConfig, key.kid);
   const names = witnesses.map((w) => w.name);
   try {
     const problems = await checkWitnesses(witnesses, checkpoints, key);
@@ -21,46 +33,74 @@ async function witness(ctx: AuditContext, reset: boolean): Promise<number> {
       const text = problems.length
         ? problems.map((problem) => `DIFFERS: ${problem}\n`).join('')
         : `OK: ${names.join(', ')} agree with the log\n`;
-      emit(ctx, { ok: problems.length === 0, witnesses: names, problems }, text);
-      return problems.length ? EXIT_FAILED : EXIT_OK;
+      return { ok: problems.length === 0, text, report: { ok: problems.length === 0, witnesses: names, problems } };
     }
-    if (scan.problems.length) {
-      emit(
-        ctx,
-        { ok: false, error: 'the log fails verification', problems: scan.problems },
-        `REFUSED: the log fails verification (${describeProblem(scan.problems[0]!)}); a witness is only reset to a log that verifies\n`,
-      );
-      return EXIT_FAILED;
-    }
-    if (!latest) {
-      emit(
-        ctx,
-        { ok: false, error: 'no checkpoint yet' },
-        'REFUSED: the log has no checkpoint yet; the gateway writes the witness at its first checkpoint\n',
-      );
-      return EXIT_FAILED;
-    }
+    if (scan.problems.length)
+      return {
+        ok: false,
+        text: `REFUSED: the log fails verification (${describeProblem(scan.problems[0]!)}); a witness is only reset to a log that verifies\n`,
+        report: { ok: false, error: 'the log fails verification', problems: scan.problems },
+      };
+    if (!latest)
+      return {
+        ok: false,
+        text: 'REFUSED: the log has no checkpoint yet; the gateway writes the witness at its first checkpoint\n',
+        report: { ok: false, error: 'no checkpoint yet' },
+      };
     for (const w of witnesses) await w.write(witnessLine(latest));
-    emit(
-      ctx,
-      { ok: true, witnesses: names, checkpoint: latest, replaced: problems },
-      `${problems.map((problem) => `was: ${problem}\n`).join('')}witnesses ${names.join(', ')} now hold ${checkpointSummary(latest)}\n`,
-    );
-    return EXIT_OK;
+    return {
+      ok: true,
+      text: `${problems.map((problem) => `was: ${problem}\n`).join('')}witnesses ${names.join(', ')} now hold ${checkpointSummary(latest)}\n`,
+      report: { ok: true, witnesses: names, checkpoint: latest, replaced: problems },
+    };
   } finally {
     await close();
   }
 }
 
+async function witness(ctx: AuditContext, reset: boolean, wanted: string | undefined): Promise<number> {
+  const config = requireConfig(ctx, 'witness', 'the witnesses and keys it names');
+  const key = await pinnedKey(ctx);
+  if (!key) throw new UsageError('witness needs the checkpoint key (--config)');
+  // audit.dir: its own log and its workers' logs below it, each with its own witnesses
+  const logs: LogRef[] = wanted === undefined ? logSet(ctx) : [chosenLog(ctx, wanted)];
+  const outcomes: Outcome[] = [];
+  for (const log of logs) outcomes.push(await witnessLog(ctx, configuredLog(ctx, log) ?? config, key, reset));
+  // a log deleted whole is in no listing: its witness still names it, and no reset brings it back
+  if (wanted === undefined)
+    for (const missing of missingLogs(config, logs, [])) {
+      logs.push({ dir: missing.dir, name: missing.name });
+      const problem = `${missing.witness} holds ${missing.holds} but ${missing.dir} holds no log (log deleted; a log retired on purpose takes its witness with it)`;
+      outcomes.push({
+        ok: false,
+        text: `DIFFERS: ${problem}\n`,
+        report: { ok: false, missing: true, problems: [problem] },
+      });
+    }
+  const ok = outcomes.every((o) => o.ok);
+  if (outcomes.length === 1) emit(ctx, outcomes[0]!.report, outcomes[0]!.text);
+  else {
+    const failed = logs.filter((_, k) => !outcomes[k]!.ok).map((log) => log.name);
+    const text = outcomes.map((o, k) => `== log ${logs[k]!.name}\n${o.text}`).join('');
+    const summary = failed.length
+      ? `${reset ? 'NOT RESET' : 'DIFFERS'}: ${failed.length} of ${logs.length} logs: ${failed.join(', ')}`
+      : `OK: all ${logs.length} logs ${reset ? 'reset' : 'agree with their witnesses'}`;
+    const reports = outcomes.map((o, k) => ({ log: logs[k]!.name, dir: logs[k]!.dir, ...o.report }));
+    emit(ctx, { ok, failed, logs: reports }, `${text}${summary}\n`);
+  }
+  return ok ? EXIT_OK : EXIT_FAILED;
+}
+
 export const witnessCommand = auditCommand({
   name: 'witness',
-  synopsis: '--config FILE [--reset] [options]',
+  synopsis: '--config FILE [--reset] [--log NAME] [options]',
   summary:
-    'Compares the log with its witnesses (the witness file and, when the store is Redis, the store).\n' +
-    'Exit 0 when they agree, 1 when one differs. --reset verifies the whole log (signatures, MACs) and only\n' +
-    'then writes its latest checkpoint to every witness (a witness lost, or configured later).',
-  help: [['--reset', "write the log's latest checkpoint to every witness"]],
-  options: { reset: { type: 'boolean' } },
+    "Compares each log of the configuration (audit.dir, and its workers' logs after start --workers N) with\n" +
+    'its witnesses (the witness file and, when the store is Redis, the store). Exit 0 when they agree, 1 when\n' +
+    'one differs or a log its witness names is gone. --reset verifies a whole log (signatures, MACs) and only\n' +
+    'then writes its latest checkpoint to its witnesses (a witness lost, or configured later).',
+  help: [['--reset', "write each log's latest checkpoint to its witnesses"], LOG_OPTION_HELP],
+  options: { reset: { type: 'boolean' }, log: { type: 'string' } },
   maxPositionals: 0,
-  run: (ctx, values) => witness(ctx, values.reset === true),
+  run: (ctx, values) => witness(ctx, values.reset === true, typeof values.log === 'string' ? values.log : undefined),
 });
