@@ -121,18 +121,23 @@ describe('witnesses of several logs', () => {
   });
 });
 
+/** One process first, then `start --workers 2`: audit.dir's own log, the workers' logs audit.dir/worker-<n>. */
+async function grownDeployment() {
+  const deployment = mkdtempSync(join(tmpdir(), 'vpm-audit-grown-'));
+  const own = instance(deployment, 'gw', false).config;
+  for (const config of [own, workerAuditConfig(own, 1), workerAuditConfig(own, 2)]) {
+    const log = await openAuditLog(config, memoryLogger());
+    for (const e of loginEvents(0)) await log.record(e);
+    await log.close();
+  }
+  const configFile = join(deployment, 'gateway.yaml');
+  writeFileSync(configFile, stringify({ audit: own }));
+  return { deployment, own, configFile };
+}
+
 describe('a log whose deployment then ran workers', () => {
   test("verify --config reads audit.dir's own log and its workers' below it; a worker's log deleted whole fails", async () => {
-    const deployment = mkdtempSync(join(tmpdir(), 'vpm-audit-grown-'));
-    const own = instance(deployment, 'gw', false).config;
-    // one process first, then `start --workers 2`: the workers' logs are audit.dir/worker-<n>
-    for (const config of [own, workerAuditConfig(own, 1), workerAuditConfig(own, 2)]) {
-      const log = await openAuditLog(config, memoryLogger());
-      for (const e of loginEvents(0)) await log.record(e);
-      await log.close();
-    }
-    const configFile = join(deployment, 'gateway.yaml');
-    writeFileSync(configFile, stringify({ audit: own }));
+    const { deployment, own, configFile } = await grownDeployment();
     const all = await cli('verify', '--config', configFile, '--json');
     expect(all.json.logs.map((l: { log: string; ok: boolean }) => [l.log, l.ok])).toEqual([
       ['gw', true],
@@ -158,15 +163,7 @@ describe('a log whose deployment then ran workers', () => {
   });
 
   test("witness --config compares every worker's log with that worker's witnesses; --reset --log resets one", async () => {
-    const deployment = mkdtempSync(join(tmpdir(), 'vpm-audit-witnessed-'));
-    const own = instance(deployment, 'gw', false).config;
-    for (const config of [own, workerAuditConfig(own, 1), workerAuditConfig(own, 2)]) {
-      const log = await openAuditLog(config, memoryLogger());
-      for (const e of loginEvents(0)) await log.record(e);
-      await log.close();
-    }
-    const configFile = join(deployment, 'gateway.yaml');
-    writeFileSync(configFile, stringify({ audit: own }));
+    const { deployment, own, configFile } = await grownDeployment();
     const agree = await cli('witness', '--config', configFile, '--json');
     expect(agree.code).toBe(0);
     expect(agree.json.logs.map((l: { log: string; ok: boolean }) => [l.log, l.ok])).toEqual([
