@@ -32,9 +32,11 @@ export function sessionSteps(adapter: SmartIdAdapter) {
   /** Record how the session ended (the first ending recorded wins) and say where the browser goes next. */
   async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
     let current: SmartIdLogin | undefined = login;
+    // the authentication time (the RP API signs none): when the gateway learned of the ending, before OCSP
+    const endedAt = Date.now();
     const checked = login.phase === 'done' || !adapter.revocation ? ending : await adapter.revocation.apply(ending);
     for (let tries = 0; current && current.phase !== 'done' && tries < 5; tries++) {
-      const done: SmartIdLogin = { ...current, phase: 'done', ending: checked, endedAt: Date.now() };
+      const done: SmartIdLogin = { ...current, phase: 'done', ending: checked, endedAt };
       if (await logins.advance(handle, current, done)) current = done;
       else current = await logins.get(handle); // moved meanwhile: it may have ended another way first
     }

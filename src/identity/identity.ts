@@ -62,7 +62,8 @@ export function normalizeIdentity(raw: RawIdentity, idp: string): Identity {
   const familyName = cleanName(raw.familyName, 'family name');
   if (!raw.personalCode?.trim()) throw new IdentityError('provider answer lacks the personal code');
   if (!isLoa(raw.loa)) throw new IdentityError('provider answer has no valid level of assurance');
-  // never the gateway's clock: auth_time must say when the person really authenticated
+  // auth_time must say when the person really authenticated: the provider's own time where its answer
+  // carries one (else when the provider first reported the authentication), never when the token is issued
   if (!Number.isSafeInteger(raw.authTime) || raw.authTime <= 0)
     throw new IdentityError('provider answer has no authentication time');
   let pc: PersonalCode;
