@@ -48,6 +48,10 @@ export const smartIdSchema = providerBaseSchema.extend({
         .max(7 * 86_400)
         .default(86_400),
       timeout_ms: z.int().min(500).max(30_000).default(5000),
+      /** the answer must echo the request's nonce (RFC 8954), else an answer recorded earlier, from before a
+       * revocation, could be replayed for max_age_seconds; false only for a responder that answers from
+       * responses signed in advance */
+      nonce: z.boolean().default(true),
     })
     .optional(),
   /** countries offered on the personal code form */

@@ -44,6 +44,7 @@ export class RevocationPolicy {
           url,
           responders: this.responders,
           maxAgeSeconds: this.config.max_age_seconds,
+          requireNonce: this.config.nonce,
           timeoutMs: this.config.timeout_ms,
         })
       : { status: 'failed', reason: 'no OCSP responder configured or named by the certificate' };

@@ -1,13 +1,13 @@
 // Revocation by OCSP against the test CA's responder (real DER requests and signed responses over HTTP):
 // good, revoked and unknown certificates, and every answer that cannot be trusted (bad signature, a
-// signer the CA never certified, a stale answer, another nonce, a responder that is down), with OCSP
+// signer the CA never certified, a stale answer, another nonce or none, a responder that is down), with OCSP
 // required (the login is refused) and not required (the login goes on, the operator log says why).
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { OcspMode } from './test-rp-api/ocsp-responder.ts';
-import { type Harness, startHarness } from './test-harness.ts';
+import { type Harness, startHarness, withHarness } from './test-harness.ts';
 import { codeOf, loginAs } from './test-logins.ts';
 
 const account = (code: string, extra: Partial<TestAccount> = {}): TestAccount => ({
@@ -75,6 +75,7 @@ const untrusted: [OcspMode, RegExp][] = [
   ['untrusted_signer', /signature does not verify/],
   ['stale', /stale/],
   ['wrong_nonce', /nonce/],
+  ['no_nonce', /nonce missing/],
   ['down', /unreachable/],
 ];
 
@@ -106,4 +107,16 @@ test('a stale answer is refused even for a revoked certificate: it cannot be tru
   required.rp.api.ocsp.mode = 'stale';
   const { outcome } = await login(required, revoked);
   refusedWith(outcome, 'temporarily_unavailable');
+});
+
+test('with ocsp.nonce off, a fresh answer without a nonce counts, and a stale one still does not', async () => {
+  await withHarness({ ca, accounts, ocsp: { required: true, nonce: false } }, async (h) => {
+    h.rp.api.ocsp.mode = 'no_nonce';
+    const { outcome, asked } = await login(h, good);
+    expect(outcome).toMatchObject({ identity: { subject: good.semanticsIdentifier } });
+    expect(asked).toBe(1);
+    refusedWith((await login(h, revoked)).outcome, 'access_denied');
+    h.rp.api.ocsp.mode = 'stale';
+    refusedWith((await login(h, good)).outcome, 'temporarily_unavailable');
+  });
 });

@@ -2,7 +2,8 @@
 // fresh nonce, to the configured responder or the one the certificate names (AIA). The answer counts only
 // when signed by the issuing SK CA itself, by a responder certificate that CA issued for OCSP signing
 // (id-kp-OCSPSigning), or by a configured responder certificate; when it names this certificate; when
-// its nonce (if echoed) is ours; and when thisUpdate/nextUpdate make it current.
+// it echoes our nonce (or, where ocsp.nonce is off, echoes none or ours); and when thisUpdate/nextUpdate
+// make it current.
 import { randomBytes, verify, X509Certificate } from 'node:crypto';
 import '../../src/tls/reflect-shim.ts';
 import {
@@ -31,6 +32,8 @@ export interface OcspOptions {
   responders: readonly X509Certificate[];
   /** the oldest thisUpdate accepted (a passed nextUpdate is stale too) */
   maxAgeSeconds: number;
+  /** refuse an answer that does not echo the request's nonce */
+  requireNonce: boolean;
   timeoutMs: number;
   now?: number;
 }
@@ -115,6 +118,8 @@ function judge(
   const data = basic.tbsResponseData;
   const echoed = nonceOf(data.responseExtensions);
   if (echoed && !echoed.equals(nonce)) return { status: 'failed', reason: 'nonce is not the one sent' };
+  if (!echoed && options.requireNonce)
+    return { status: 'failed', reason: 'nonce missing: a replayed answer cannot be told from a fresh one' };
   const wanted = certIdOf(cert, issuer);
   const single = data.responses.find((r) => sameCertId(r.certID, wanted));
   if (!single) return { status: 'failed', reason: 'response is about another certificate' };

@@ -34,7 +34,7 @@ export interface HarnessOptions {
   /** speak RP API v2 (its base URL ends in /v2/) */
   v2?: boolean;
   /** check revocation with the test CA's OCSP responder (required or not) */
-  ocsp?: { required: boolean };
+  ocsp?: { required: boolean; nonce?: boolean };
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
   ca?: TestCa;
 }
@@ -83,7 +83,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pinned_certificates: [file('rp-api.pem', pinned)],
     tls: { ca: file('rp-api-ca.pem', rp.tlsCaPem) },
     long_poll_ms: 1000,
-    ...(options.ocsp ? { ocsp: { url: rp.ocspUrl, required: options.ocsp.required } } : {}),
+    ...(options.ocsp ? { ocsp: { url: rp.ocspUrl, ...options.ocsp } } : {}),
     ...options.entry,
   });
   const deps = { ...adapterDeps(dir, { baseUrl: origin }), ...(options.store ? { store: options.store } : {}) };

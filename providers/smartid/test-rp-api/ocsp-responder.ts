@@ -39,6 +39,8 @@ export type OcspMode =
   | 'stale'
   /** another nonce than the request's */
   | 'wrong_nonce'
+  /** no nonce, as a responder answering from responses signed in advance */
+  | 'no_nonce'
   /** the connection is dropped without an answer */
   | 'down';
 
@@ -145,7 +147,7 @@ export class TestOcspResponder {
       responderID: new ResponderID({ byKey: new KeyHash(createHash('sha1').update(Buffer.from(spki)).digest()) }),
       producedAt: new Date(now),
       responses,
-      ...(nonce
+      ...(nonce && this.mode !== 'no_nonce'
         ? { responseExtensions: [nonceExtension(this.mode === 'wrong_nonce' ? Buffer.alloc(nonce.length, 7) : nonce)] }
         : {}),
     });
