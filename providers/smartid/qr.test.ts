@@ -40,7 +40,10 @@ async function toQrPage() {
   const age = async (seconds: number) => {
     session().createdAt -= seconds * 1000;
     const stored = (await h.adapter.logins.get(handle))!;
-    await h.adapter.logins.update(handle, { ...stored, linkStartedAt: stored.linkStartedAt! - seconds * 1000 });
+    await h.adapter.logins.advance(handle, stored, {
+      ...stored,
+      linkStartedAt: stored.linkStartedAt! - seconds * 1000,
+    });
   };
   const end = async () => login.end(await follow(h, await wait()));
   return { handle, wait, linkOn, session, age, end };

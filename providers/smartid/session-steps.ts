@@ -13,9 +13,10 @@ export type Next = string | undefined;
  * session is still being started. The waiting page's script asks again shortly. */
 export const BUSY = Symbol('busy');
 
-/** How long one RP API call may take: the transport's read timeout (long_poll_ms + 5 s, ./adapter.ts) and a
- * second to connect. A start unanswered for longer died with its process and is given up. */
-const callLimitMs = (adapter: SmartIdAdapter, pollMs = adapter.config.long_poll_ms) => pollMs + 6000;
+/** How long one RP API call may take: the transport's connect timeout (10 s, src/tls/agent.ts) and its
+ * read timeout (long_poll_ms + 5 s, ./adapter.ts, for every call), and a second more. A start unanswered
+ * for longer died with its process and is given up. */
+const callLimitMs = (adapter: SmartIdAdapter) => 10_000 + adapter.config.long_poll_ms + 5000 + 1000;
 
 export function sessionSteps(adapter: SmartIdAdapter) {
   const { logins, api } = adapter;
@@ -29,13 +30,20 @@ export function sessionSteps(adapter: SmartIdAdapter) {
     return url.toString();
   }
 
-  /** Record how the session ended (the first ending recorded wins) and say where the browser goes next. */
-  async function finish(handle: string, login: SmartIdLogin, ending: Ending): Promise<string> {
+  /** Record how the session ended (the first ending recorded wins) and say where the browser goes next.
+   * `applies`: whether the ending still holds for the login as it is now (read again when it moved). */
+  async function finish(
+    handle: string,
+    login: SmartIdLogin,
+    ending: Ending,
+    applies: (now: SmartIdLogin) => boolean = () => true,
+  ): Promise<string> {
     let current: SmartIdLogin | undefined = login;
     // the authentication time (the RP API signs none): when the gateway learned of the ending, before OCSP
     const endedAt = Date.now();
     const checked = login.phase === 'done' || !adapter.revocation ? ending : await adapter.revocation.apply(ending);
     for (let tries = 0; current && current.phase !== 'done' && tries < 5; tries++) {
+      if (!applies(current)) return waitUrl(handle); // the login went on another way: its page shows how
       const done: SmartIdLogin = { ...current, phase: 'done', ending: checked, endedAt };
       if (await logins.advance(handle, current, done)) current = done;
       else current = await logins.get(handle); // moved meanwhile: it may have ended another way first
@@ -56,9 +64,10 @@ export function sessionSteps(adapter: SmartIdAdapter) {
     if (!login.sessionID) {
       // its start is in flight; a start whose request died with its process is given up in time
       if (Date.now() - (login.claimedAt ?? 0) < callLimitMs(adapter)) return BUSY;
-      return finish(handle, login, { type: 'transport', reason: 'session start lost' });
+      return finish(handle, login, { type: 'transport', reason: 'session start lost' }, (now) => !now.sessionID);
     }
-    const release = await logins.pollLease(handle, Math.ceil(callLimitMs(adapter, timeoutMs) / 1000));
+    // held as long as the call may take whatever timeoutMs asks (SK may hold a short poll long too)
+    const release = await logins.pollLease(handle, Math.ceil(callLimitMs(adapter) / 1000));
     if (!release) return BUSY;
     let polled: Awaited<ReturnType<typeof api.poll>>;
     try {
@@ -80,15 +89,16 @@ export function sessionSteps(adapter: SmartIdAdapter) {
     running: SmartIdLogin,
     start: () => Promise<S | { ok: false; ending: Ending }>,
     keep: (started: S) => Partial<SmartIdLogin> = () => ({}),
-  ): Promise<{ next: string; started?: S }> {
+  ): Promise<{ next: string; live?: SmartIdLogin; lost?: true }> {
     const claimed: SmartIdLogin = { ...running, phase: 'running', claimedAt: Date.now() };
-    if (login.phase !== 'identify' || !(await logins.advance(handle, login, claimed))) return { next: waitUrl(handle) };
+    if (login.phase !== 'identify' || !(await logins.advance(handle, login, claimed)))
+      return { next: waitUrl(handle), lost: true }; // another request of this login started it
     const started = await start();
     if (!started.ok) return { next: await finish(handle, claimed, started.ending) };
     const live: SmartIdLogin = { ...claimed, sessionID: started.sessionID, ...keep(started) };
     // a cancel while the start was in flight ended the login first: its page says so
     if (!(await logins.advance(handle, claimed, live))) return { next: waitUrl(handle) };
-    return { next: waitUrl(handle), started };
+    return { next: waitUrl(handle), live };
   }
 
   return { callbackFor, finish, pollOnce, begin, waitUrl };

@@ -32,7 +32,7 @@ export interface SmartIdLogin {
   /** Web2App: the session secret (never sent to the browser) and where the app returns the browser */
   sessionSecret?: string;
   initialCallbackUrl?: string;
-  /** QR: what the dynamic link is rebuilt from each second (the token is shown anyway, in the QR code) */
+  /** QR and Web2App: what the device link is rebuilt from (QR: each second; Web2App: for a second tap) */
   sessionToken?: string;
   deviceLinkBase?: string;
   /** QR: when the RP API answered the session start (ms): elapsedSeconds counts from here */
@@ -88,11 +88,6 @@ export class SmartIdLogins {
     return async () => {
       await this.store.compareAndDelete(key, holder);
     };
-  }
-
-  /** Update a live login (its expiry stays); false when it has expired or been taken meanwhile. */
-  update(handle: string, login: SmartIdLogin): Promise<boolean> {
-    return this.store.replace(this.prefix + handle, JSON.stringify(login));
   }
 
   async take(handle: string): Promise<SmartIdLogin | undefined> {
