@@ -123,8 +123,9 @@ export const limitsSchema = z.strictObject({
   /** provider callbacks (/broker/callback/...) per address and window */
   callback: z.number().int().min(1).max(1_000_000).default(300),
   /** requests to the pages adapters serve themselves (/providers/<id>/...: Smart-ID's form, waiting page,
-   * its status poll and a QR code redrawn every second, SAML metadata) per address and window */
-  provider_pages: z.number().int().min(1).max(1_000_000).default(3000),
+   * its status poll and a QR code redrawn every second, SAML metadata) per address and window; a QR login
+   * asks about 65 times a minute while it waits */
+  provider_pages: z.number().int().min(1).max(1_000_000).default(6000),
   /** ways back to the service (a login's abort and the resume carrying its OAuth error) per address and
    * window beyond the bucket of their route: a limited user can still end the login at the service */
   way_back: z.number().int().min(1).max(1_000_000).default(100),

@@ -69,8 +69,11 @@ export class LoginStates {
   /** Store a new login. One live login per interaction: a new start (the user chose again, or reloaded
    * the provider start) replaces the earlier one, whose state then finds nothing on the callback. */
   async create(state: string, record: LoginRecord): Promise<void> {
-    // one store round trip; the swap is atomic, so of two starts at once (two instances) each finds the
-    // other's state and one of them ends it (a state collision, 160 random bits, throws either way)
+    // one store round trip; the swap is atomic, so of two starts at once (two instances) the later finds
+    // the earlier's state and ends it (a state collision, 160 random bits, throws either way). On a Redis
+    // server the add lands before the swap (one connection, in order); on Cluster the two keys live on
+    // different nodes, where the later start may find the earlier state before it lands: that state of the
+    // same interaction then lives on until it expires, and starts stay bounded by limits.provider_starts
     const [added, previous] = await Promise.all([
       this.live.add(state, record),
       this.latest.swap(record.uid, { uid: record.uid, providerId: record.providerId, state }),

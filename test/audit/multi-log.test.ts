@@ -1,6 +1,6 @@
 // A deployment of two logs written by two writers: verify reports each, query merges them in time
 // order, prove names the log; two logs sharing a checkpoint key and a store keep their witnesses apart.
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -189,12 +189,25 @@ describe('a log whose deployment then ran workers', () => {
       /== log worker-2\nDIFFERS: .*shorter than witness file .*audit-witness\.worker-2\.json/,
     );
     expect(differs.stdout).toContain('DIFFERS: 1 of 3 logs: worker-2');
+    // a reset names its log: a plain one would also overwrite what another log's witness holds
+    const unnamed = await cli('witness', '--config', configFile, '--reset');
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain('3 logs given: name one with --log (gw, worker-1, worker-2)');
     // an operator who means the shorter log resets that worker's witness alone
     const before = readFileSync(witness(1), 'utf8');
     const reset = await cli('witness', '--config', configFile, '--reset', '--log', 'worker-2');
     expect(reset.code).toBe(0);
     expect(readFileSync(witness(1), 'utf8')).toBe(before);
     expect((await cli('witness', '--config', configFile)).code).toBe(0);
+    // a log renamed aside beside them has no witnesses of this configuration: left out, and never reset
+    cpSync(join(own.dir, 'worker-1'), join(own.dir, 'worker-1.old'), { recursive: true });
+    const aside = await cli('witness', '--config', configFile, '--json');
+    expect([aside.code, aside.json.logs.map((l: { log: string }) => l.log)]).toEqual([
+      0,
+      ['gw', 'worker-1', 'worker-2'],
+    ]);
+    const resetAside = await cli('witness', '--config', configFile, '--reset', '--log', 'worker-1.old');
+    expect([resetAside.code, resetAside.stderr]).toEqual([2, expect.stringContaining('is not audit.dir or a worker')]);
     // a worker's log deleted whole: its witness still names it
     rmSync(join(own.dir, 'worker-1'), { recursive: true });
     const gone = await cli('witness', '--config', configFile);

@@ -62,12 +62,17 @@ async function witness(ctx: AuditContext, reset: boolean, wanted: string | undef
   const config = requireConfig(ctx, 'witness', 'the witnesses and keys it names');
   const key = await pinnedKey(ctx);
   if (!key) throw new UsageError('witness needs the checkpoint key (--config)');
-  // audit.dir: its own log and its workers' logs below it, each with its own witnesses
-  const logs: LogRef[] = wanted === undefined ? logSet(ctx) : [chosenLog(ctx, wanted)];
+  // audit.dir: its own log and its workers' logs below it, each with its own witnesses; a reset writes one
+  // log's witnesses only (--log when there are several), so a witness of another log that was cut back
+  // keeps what it holds
+  const chosen = wanted !== undefined || reset ? [chosenLog(ctx, wanted)] : logSet(ctx);
+  // a log beside the workers' logs (one renamed aside) has no witnesses of --config: it is left out
+  const logs: LogRef[] = chosen.filter((log) => configuredLog(ctx, log));
+  if (!logs.length) throw new UsageError(`${chosen[0]!.dir} is not audit.dir or a worker's log of --config`);
   const outcomes: Outcome[] = [];
-  for (const log of logs) outcomes.push(await witnessLog(ctx, configuredLog(ctx, log) ?? config, key, reset));
+  for (const log of logs) outcomes.push(await witnessLog(ctx, configuredLog(ctx, log)!, key, reset));
   // a log deleted whole is in no listing: its witness still names it, and no reset brings it back
-  if (wanted === undefined)
+  if (wanted === undefined && !reset)
     for (const missing of missingLogs(config, logs, [])) {
       logs.push({ dir: missing.dir, name: missing.name });
       const problem = `${missing.witness} holds ${missing.holds} but ${missing.dir} holds no log (log deleted; a log retired on purpose takes its witness with it)`;
@@ -98,8 +103,9 @@ export const witnessCommand = auditCommand({
     "Compares each log of the configuration (audit.dir, and its workers' logs after start --workers N) with\n" +
     'its witnesses (the witness file and, when the store is Redis, the store). Exit 0 when they agree, 1 when\n' +
     'one differs or a log its witness names is gone. --reset verifies a whole log (signatures, MACs) and only\n' +
-    'then writes its latest checkpoint to its witnesses (a witness lost, or configured later).',
-  help: [['--reset', "write each log's latest checkpoint to its witnesses"], LOG_OPTION_HELP],
+    'then writes its latest checkpoint to its witnesses (a witness lost, or configured later); with several\n' +
+    'logs, name the one with --log.',
+  help: [['--reset', "write the log's latest checkpoint to its witnesses"], LOG_OPTION_HELP],
   options: { reset: { type: 'boolean' }, log: { type: 'string' } },
   maxPositionals: 0,
   run: (ctx, values) => witness(ctx, values.reset === true, typeof values.log === 'string' ? values.log : undefined),
