@@ -43,7 +43,12 @@ async function attemptLogin(rp: oidc.Configuration): Promise<Attempt> {
     if (page.status !== 200 || !page.url.includes('/interaction/')) return attempt;
     const authorize = await chooseProvider(browser, page.url, 'mock-eid');
     if (!authorize.location) return attempt;
-    const back = await mockProviderLogin(browser, authorize, 0);
+    // the mock's page is the gateway's own (rate limited in the store): an outage answers it with the retry page
+    const back = await mockProviderLogin(browser, authorize, 0).catch((err: unknown) => {
+      if (browser.history.at(-1)?.status === 503) return undefined;
+      throw err;
+    });
+    if (!back) return attempt;
     const final = await browser.follow(back, atRp);
     if (atRp(final)) attempt.callback = new URL(final.location!);
   } catch (err) {
