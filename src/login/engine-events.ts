@@ -8,7 +8,7 @@ import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
 import type { Store } from '../store/store.ts';
 import type { LimitsConfig } from '../config/schema.ts';
-import { clientKey } from '../web/rate-limit.ts';
+import { clientKey } from './client-key.ts';
 
 export interface EngineAuditDeps {
   audit: AuditLog;
