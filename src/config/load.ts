@@ -175,6 +175,9 @@ function crossChecks(config: GatewayFileConfig, providerIds: Set<string>): strin
     if (clientIds.has(client.client_id))
       out.push(`${at}.client_id: duplicate client id ${JSON.stringify(client.client_id)}`);
     clientIds.add(client.client_id);
+    // the personal code names the person alike to every service: with it a pairwise sub hides nothing
+    if (client.subject_type === 'pairwise' && client.scopes.includes('personal_code'))
+      out.push(`${at}.scopes: a pairwise client must not be offered personal_code (list its scopes without it)`);
     client.redirect_uris.forEach((u, j) => {
       if (prod && !u.startsWith('https://')) out.push(`${at}.redirect_uris[${j}]: must be https in production`);
       if (u.includes('#')) out.push(`${at}.redirect_uris[${j}]: must not contain a fragment`);

@@ -120,7 +120,7 @@ test('malformed YAML, duplicate keys, unknown keys and non-mappings are clear er
   expect(problems({ ...base, isuer: 'typo' })).toEqual([expect.stringMatching(/isuer/)]);
 });
 
-test('cross references: unknown provider in a client, duplicate ids, pairwise without salt', () => {
+test('cross references: unknown provider in a client, duplicate ids, pairwise without salt or with the personal code', () => {
   const doc = {
     ...base,
     clients: [{ ...base.clients[0], providers: ['nope'], subject_type: 'pairwise' }, base.clients[0]],
@@ -132,8 +132,12 @@ test('cross references: unknown provider in a client, duplicate ids, pairwise wi
       'clients[1].client_id: duplicate client id "svc"',
       'providers[1].id: duplicate provider id "mock-eid"',
       'pairwise_salt: required when a client uses subject_type pairwise',
+      // its scopes default to profile and personal_code
+      'clients[0].scopes: a pairwise client must not be offered personal_code (list its scopes without it)',
     ]),
   );
+  const pairwise = { ...base.clients[0], subject_type: 'pairwise', scopes: ['profile'] };
+  expect(problems({ ...base, pairwise_salt: 'p'.repeat(32), clients: [pairwise] })).toEqual([]);
 });
 
 test('the VPM joining rules decide which providers may be offered', () => {

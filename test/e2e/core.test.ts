@@ -53,6 +53,7 @@ const gw = useGateway(async ({ cleanup }) => {
         client_secret: 'rp-pairwise-secret-0123456789-012345',
         redirect_uris: [RP_REDIRECT],
         subject_type: 'pairwise',
+        scopes: ['profile'],
       },
       {
         client_id: 'rp-bank-only',
@@ -164,14 +165,22 @@ describe('happy path', () => {
     expect(tokens.claims()!.sub).toBe('PNOLV-010180-15097');
   });
 
-  test('a pairwise client gets a stable identifier that is not the personal code', async () => {
+  test('a pairwise client gets a stable identifier that is not the personal code, and never the code itself', async () => {
     const config = await rpConfig(gw.issuer, 'rp-pairwise', 'rp-pairwise-secret-0123456789-012345');
-    const a = await loginThroughMock(config);
-    const b = await loginThroughMock(config);
-    const subA = (await exchangeCode(config, a, a.callback!)).claims()!.sub;
+    const scope = { scope: 'openid profile' };
+    const a = await loginThroughMock(config, scope);
+    const b = await loginThroughMock(config, scope);
+    const tokensA = await exchangeCode(config, a, a.callback!);
+    const subA = tokensA.claims()!.sub;
     const subB = (await exchangeCode(config, b, b.callback!)).claims()!.sub;
     expect(subA).toBe(subB);
     expect(subA).not.toContain('010180');
+    expect(JSON.stringify(tokensA.claims())).not.toMatch(/010180|personal_code/);
+    // asking for the personal code is refused: the code would link the person across services
+    const asked = await beginLogin(config, {});
+    const refused = new URL(asked.hop.location!);
+    expect(refused.origin + refused.pathname).toBe(RP_REDIRECT);
+    expect(refused.searchParams.get('error')).toBe('invalid_scope');
   });
 
   test('idp_hint skips the selection page', async () => {

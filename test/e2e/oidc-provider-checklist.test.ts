@@ -77,6 +77,7 @@ const gw = useGateway(async ({ cleanup }) => {
         client_secret: PAIRWISE_SECRET,
         redirect_uris: [RP_REDIRECT],
         subject_type: 'pairwise',
+        scopes: ['profile'],
       },
     ],
     settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
@@ -511,11 +512,12 @@ describe('authorization request', () => {
 
   test('id_token_hint with a pairwise subject: the same person passes, someone else is login_required', async () => {
     const pairwise = await rpConfig(gw.issuer, 'rp-pairwise', PAIRWISE_SECRET);
-    const first = await loginAndExchange(pairwise);
+    const scope = 'openid profile'; // never the personal code (src/config/load.ts)
+    const first = await loginAndExchange(pairwise, { scope });
     expect(first.tokens.claims()!.sub).not.toContain('PNO');
-    const same = await loginAndExchange(pairwise, { id_token_hint: first.tokens.id_token! });
+    const same = await loginAndExchange(pairwise, { scope, id_token_hint: first.tokens.id_token! });
     expect(same.tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
-    const other = await loginThroughMock(pairwise, { id_token_hint: first.tokens.id_token! }, 2);
+    const other = await loginThroughMock(pairwise, { scope, id_token_hint: first.tokens.id_token! }, 2);
     expect(other.callback?.searchParams.get('error')).toBe('login_required');
   });
 
