@@ -2,16 +2,10 @@
 // `keys.source: store`, in the Redis store), shared by every instance. `init` creates the first key set (production never generates one at start); `rotate` adds
 // the next keys, published at once and signing only after `keys.publish_delay` seconds; `status` shows
 // each key's phase. Running instances pick changes up within `keys.reload_interval` seconds.
-import type { GatewayConfig } from '../config/load.ts';
-import { dirSource, storeSource, type KeySource } from '../keys/key-source.ts';
-import { RedisStore } from '../store/redis.ts';
 import { manifestDigest, placeAll, type Placed, type ManifestEntry } from '../keys/lifecycle.ts';
-import { KeyMaterialError } from '../keys/material.ts';
-import { initKeys, nowSeconds, retireAfter, rotateKeys, RotationRefused } from '../keys/key-set.ts';
-import { command, emit, EXIT_FAILED, EXIT_OK, group, UsageError, type Io } from './command.ts';
-import { configPath, loadGatewayConfig } from './gateway-config.ts';
-
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+import { initKeys, nowSeconds, retireAfter, rotateKeys } from '../keys/key-set.ts';
+import { command, emit, EXIT_FAILED, EXIT_OK, group, UsageError } from './command.ts';
+import { configOf, failed, iso, withSource } from './keys-context.ts';
 
 interface KeyLine {
   kind: 'token' | 'cookie';
@@ -47,32 +41,6 @@ function table(keys: KeyLine[]): string {
       return `  ${`${k.kind} ${k.alg ?? ''}`.padEnd(13)}${k.id.padEnd(45)}${k.phase.padEnd(9)}${when}\n`;
     })
     .join('');
-}
-
-/** The gateway configuration, or undefined after printing why it is invalid. */
-function configOf(values: { config?: string | undefined }, io: Io): { path: string; config?: GatewayConfig } {
-  const path = configPath(values.config);
-  const config = loadGatewayConfig(path, io);
-  return config ? { path, config } : { path };
-}
-
-/** Runs `fn` on the configured key source; with `keys.source: store` the command connects to the store for it. */
-async function withSource<T>(config: GatewayConfig, fn: (source: KeySource) => Promise<T>): Promise<T> {
-  // the schema allows keys.source store only with a Redis store
-  if (config.keys.source !== 'store' || config.store.type !== 'redis') return fn(dirSource(config.keys.dir));
-  const store = new RedisStore(config.store);
-  try {
-    return await fn(storeSource(store));
-  } finally {
-    await store.close();
-  }
-}
-
-/** A broken key set or a refused rotation: one line naming where the keys are, exit 1. */
-function failed(io: Io, path: string, err: unknown): number {
-  if (!(err instanceof KeyMaterialError || err instanceof RotationRefused)) throw err;
-  io.stderr(`${path}: ${err.message}\n`);
-  return EXIT_FAILED;
 }
 
 const init = command({
@@ -208,6 +176,12 @@ export const runKeys = group({
     ['init', 'create the token and cookie keys (once per deployment)'],
     ['rotate [--token] [--cookie]', 'publish the next keys; they sign after keys.publish_delay'],
     ['status', "show each key's phase and the key set's digest"],
+    ['revoke KID', 'withdraw a leaked key at once; a key that signed is replaced by one signing now'],
   ],
-  commands: { init: async () => init, rotate: async () => rotate, status: async () => status },
+  commands: {
+    init: async () => init,
+    rotate: async () => rotate,
+    status: async () => status,
+    revoke: async () => (await import('./keys-revoke.ts')).revoke,
+  },
 });

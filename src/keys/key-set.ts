@@ -2,7 +2,7 @@
 // them); every later key is published `publishDelay` seconds before it signs. Rotation also drops the
 // keys whose retirement is over, with their material. Where the set is kept: ./key-source.ts.
 import type { GatewayConfig } from '../config/load.ts';
-import { placeAll, type Manifest } from './lifecycle.ts';
+import { placeAll, type Manifest, type Phase } from './lifecycle.ts';
 import { generateCookieKey, generateTokenKey, TOKEN_ALGS } from './material.ts';
 import type { LoadedKeySet } from './key-dir.ts';
 import { dirSource, type KeySource, type KeyWrite } from './key-source.ts';
@@ -86,6 +86,61 @@ export async function rotateKeySet(manifest: Manifest, o: RotateOptions): Promis
     added: { token, cookie },
     removed: expired,
   };
+}
+
+export interface Revoked {
+  kind: 'token' | 'cookie';
+  alg: string | null;
+  /** its phase when revoked: a `current` key is replaced by one that signs at once */
+  phase: Phase;
+}
+
+/**
+ * `keys revoke`: a key that leaked leaves the set at once, material and all: no longer published, accepted
+ * or signing anywhere once instances reload. When it was the one signing its kind, a new key of that kind
+ * signs from now, without the publish delay (the leaked key must not sign on; a relying party whose JWKS
+ * copy lacks the new kid fetches it again). Revoking a retired or next key takes nothing else with it.
+ */
+export async function revokeKeySet(
+  manifest: Manifest,
+  o: { id: string; now: number; retireAfter: number },
+): Promise<KeyChange & { revoked: Revoked }> {
+  const placed = placeAll(manifest, o.now, o.retireAfter);
+  const token = placed.token.find((p) => p.entry.id === o.id);
+  const cookie = placed.cookie.find((p) => p.entry.id === o.id);
+  const found = token ?? cookie;
+  if (!found) throw new RotationRefused(`the key set holds no key ${o.id} ("vpm-gateway keys status" lists them)`);
+  const signing = found.phase === 'current';
+  const added = {
+    token: token && signing ? [await generateTokenKey(token.entry.alg)] : [],
+    cookie: cookie && signing ? [generateCookieKey()] : [],
+  };
+  const fresh = { created: o.now, activates: o.now };
+  return {
+    manifest: {
+      version: 1,
+      token: [
+        ...manifest.token.filter((e) => e.id !== o.id),
+        ...added.token.map((k) => ({ id: k.kid, alg: k.alg, ...fresh })),
+      ],
+      cookie: [...manifest.cookie.filter((e) => e.id !== o.id), ...added.cookie.map((k) => ({ id: k.id, ...fresh }))],
+    },
+    added,
+    removed: { token: token ? [o.id] : [], cookie: cookie ? [o.id] : [] },
+    revoked: { kind: token ? 'token' : 'cookie', alg: token?.entry.alg ?? null, phase: found.phase },
+  };
+}
+
+/** `keys revoke`: under the source's lock, read, revoke, write (the revoked key's material goes with it). */
+export async function revokeKey(
+  source: KeySource,
+  o: { id: string; now: number; retireAfter: number },
+): Promise<KeyChange & { revoked: Revoked }> {
+  return source.update(async (before) => {
+    if (!before) throw new RotationRefused(`${source.where}: no key set`);
+    const change = await revokeKeySet(before.manifest, o);
+    return { write: change, result: change };
+  });
 }
 
 /** Creates the key set unless one exists; the set afterwards and whether this call made it. */

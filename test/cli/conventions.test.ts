@@ -29,6 +29,7 @@ const COMMANDS = [
   ['keys', 'init'],
   ['keys', 'rotate'],
   ['keys', 'status'],
+  ['keys', 'revoke'],
   ['audit', 'verify'],
   ['audit', 'query'],
   ['audit', 'prove'],
