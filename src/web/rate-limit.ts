@@ -1,6 +1,6 @@
 // Abuse limits per client address in front of the authorization endpoint, the login pages, the provider
-// callbacks and the adapters' own pages. Every request there costs durable audit entries and store state, so a single
-// address must not be able to grow them at will. Counted in the Store (fixed windows), so every gateway
+// callbacks and the adapters' own pages. Every request there costs durable audit entries and store state,
+// so a single address must not be able to grow them at will. Counted in the Store (fixed windows), so every gateway
 // instance on the same store sees the same count. A refused request of a login keeps the way back to the
 // service (./limited-login.ts).
 import express, { type Request, type RequestHandler, type Router } from 'express';
@@ -117,16 +117,16 @@ async function auditRefusal(deps: RateLimitDeps, over: Count, login: LimitedLogi
 }
 
 /** Limits for the authorization endpoint (and its resume path), logout, the login pages, provider
- * callbacks and the pages adapters serve themselves. Logout counts with the authorization requests: each one without a session cookie makes the
- * engine store a new session for its confirmation form. */
+ * callbacks and the pages adapters serve themselves. Logout counts with the authorization requests: each
+ * one without a session cookie makes the engine store a new session for its confirmation form. */
 export function rateLimitRoutes(deps: RateLimitDeps): Router {
   const router = express.Router();
   router.use('/auth', rateLimit(deps, 'auth', deps.limits.authorization));
   router.use('/session/end', rateLimit(deps, 'auth', deps.limits.authorization));
   router.use('/interaction', rateLimit(deps, 'interaction', deps.limits.interaction));
   router.use('/broker/callback', rateLimit(deps, 'callback', deps.limits.callback));
-  // what an adapter's pages start (a Smart-ID session, a notification on someone's phone) costs more
-  // than a page: each start is also bound to one login state, made under the `interaction` bucket
+  // an adapter's own pages (Smart-ID's form, waiting page, status poll and QR code) in a bucket of their
+  // own; what they start (an RP API session) needs a login begun under the `interaction` bucket
   router.use('/providers', rateLimit(deps, 'provider_pages', deps.limits.provider_pages));
   return router;
 }

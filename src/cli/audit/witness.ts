@@ -87,9 +87,10 @@ async function witness(ctx: AuditContext, reset: boolean, wanted: string | undef
   else {
     const failed = logs.filter((_, k) => !outcomes[k]!.ok).map((log) => log.name);
     const text = outcomes.map((o, k) => `== log ${logs[k]!.name}\n${o.text}`).join('');
+    // several logs: a comparison (a reset writes one log's witnesses)
     const summary = failed.length
-      ? `${reset ? 'NOT RESET' : 'DIFFERS'}: ${failed.length} of ${logs.length} logs: ${failed.join(', ')}`
-      : `OK: all ${logs.length} logs ${reset ? 'reset' : 'agree with their witnesses'}`;
+      ? `DIFFERS: ${failed.length} of ${logs.length} logs: ${failed.join(', ')}`
+      : `OK: all ${logs.length} logs agree with their witnesses`;
     const reports = outcomes.map((o, k) => ({ log: logs[k]!.name, dir: logs[k]!.dir, ...o.report }));
     emit(ctx, { ok, failed, logs: reports }, `${text}${summary}\n`);
   }
