@@ -199,6 +199,14 @@ describe('a log whose deployment then ran workers', () => {
     expect(reset.code).toBe(0);
     expect(readFileSync(witness(1), 'utf8')).toBe(before);
     expect((await cli('witness', '--config', configFile)).code).toBe(0);
+    // a log that does not verify is not OK, whatever its witnesses say
+    const segment = join(own.dir, 'worker-1', 'segment-000000000000.jsonl');
+    const intact = readFileSync(segment);
+    writeFileSync(segment, intact.toString('utf8').replace('"authorization_request"', '"authorization_requesx"'));
+    const tampered = await cli('witness', '--config', configFile);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/== log worker-1\nFAILED: the log fails verification/);
+    writeFileSync(segment, intact);
     // a log renamed aside beside them has no witnesses of this configuration: left out, and never reset
     cpSync(join(own.dir, 'worker-1'), join(own.dir, 'worker-1.old'), { recursive: true });
     const aside = await cli('witness', '--config', configFile, '--json');

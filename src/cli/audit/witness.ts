@@ -30,10 +30,15 @@ async function witnessLog(ctx: AuditContext, own: AuditConfig, key: Key, reset: 
   try {
     const problems = await checkWitnesses(witnesses, checkpoints, key);
     if (!reset) {
+      // agreeing with its witnesses says nothing of a log that does not verify
+      const broken = scan.problems[0]
+        ? `FAILED: the log fails verification (${describeProblem(scan.problems[0])}); "audit verify --config" says more\n`
+        : '';
+      const ok = problems.length === 0 && !broken;
       const text = problems.length
-        ? problems.map((problem) => `DIFFERS: ${problem}\n`).join('')
-        : `OK: ${names.join(', ')} agree with the log\n`;
-      return { ok: problems.length === 0, text, report: { ok: problems.length === 0, witnesses: names, problems } };
+        ? `${problems.map((problem) => `DIFFERS: ${problem}\n`).join('')}${broken}`
+        : `${broken}${broken ? '' : `OK: ${names.join(', ')} agree with the log\n`}`;
+      return { ok, text, report: { ok, witnesses: names, problems, verification_problems: scan.problems } };
     }
     if (scan.problems.length)
       return {
@@ -103,9 +108,9 @@ export const witnessCommand = auditCommand({
   summary:
     "Compares each log of the configuration (audit.dir, and its workers' logs after start --workers N) with\n" +
     'its witnesses (the witness file and, when the store is Redis, the store). Exit 0 when they agree, 1 when\n' +
-    'one differs or a log its witness names is gone. --reset verifies a whole log (signatures, MACs) and only\n' +
-    'then writes its latest checkpoint to its witnesses (a witness lost, or configured later); with several\n' +
-    'logs, name the one with --log.',
+    'one differs, a log does not verify or a log its witness names is gone. --reset verifies a whole log\n' +
+    '(signatures, MACs) and only then writes its latest checkpoint to its witnesses (a witness lost, or\n' +
+    'configured later); with several logs, name the one with --log.',
   help: [['--reset', "write the log's latest checkpoint to its witnesses"], LOG_OPTION_HELP],
   options: { reset: { type: 'boolean' }, log: { type: 'string' } },
   maxPositionals: 0,
