@@ -38,8 +38,10 @@ function idTokenHintSubject(pairwise: PairwiseIdentifier): InstanceType<typeof C
     } catch {
       named = undefined;
     }
-    if (named !== expected) throw new errors.LoginRequired(refusal);
-    return Check.NO_NEED_TO_PROMPT;
+    if (named === expected) return Check.NO_NEED_TO_PROMPT;
+    // the engine's resume has already logged this browser's session in as the person who authenticated
+    await ctx.oidc.session?.destroy();
+    throw new errors.LoginRequired(refusal);
   });
 }
 

@@ -519,6 +519,10 @@ describe('authorization request', () => {
     expect(same.tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
     const other = await loginThroughMock(pairwise, { scope, id_token_hint: first.tokens.id_token! }, 2);
     expect(other.callback?.searchParams.get('error')).toBe('login_required');
+    // and that browser's engine session, logged in as the other person by the resume, is ended: its cookie
+    // cleared, or what it names gone from the store
+    const session = /(?:^|; )_session=([^;]+)/.exec(other.browser.cookieHeader(new URL(gw.issuer)))?.[1];
+    expect(session === undefined || (await store.get(`oidc:Session:${session}`)) === undefined).toBe(true);
   });
 
   test('id_token_hint that is not our ID token: invalid_request', async () => {
