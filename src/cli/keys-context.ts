@@ -2,12 +2,20 @@
 import type { GatewayConfig } from '../config/load.ts';
 import { dirSource, storeSource, type KeySource } from '../keys/key-source.ts';
 import { KeyMaterialError } from '../keys/material.ts';
-import { RotationRefused } from '../keys/key-set.ts';
+import { type KeyChange, RotationRefused } from '../keys/key-set.ts';
 import { RedisStore } from '../store/redis.ts';
 import { EXIT_FAILED, type Io } from './command.ts';
 import { configPath, loadGatewayConfig } from './gateway-config.ts';
 
 export const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** The keys a change added, as the commands report them. */
+export function addedKeys(change: KeyChange): { kind: 'token' | 'cookie'; alg: string | null; id: string }[] {
+  return [
+    ...change.added.token.map((k) => ({ kind: 'token' as const, alg: k.alg, id: k.kid })),
+    ...change.added.cookie.map((k) => ({ kind: 'cookie' as const, alg: null, id: k.id })),
+  ];
+}
 
 /** The gateway configuration, or undefined after printing why it is invalid. */
 export function configOf(values: { config?: string | undefined }, io: Io): { path: string; config?: GatewayConfig } {

@@ -3,7 +3,7 @@
 import { manifestDigest } from '../keys/lifecycle.ts';
 import { nowSeconds, retireAfter, revokeKey } from '../keys/key-set.ts';
 import { command, emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
-import { configOf, failed, withSource } from './keys-context.ts';
+import { addedKeys, configOf, failed, withSource } from './keys-context.ts';
 
 export const revoke = command({
   name: 'keys revoke',
@@ -26,10 +26,7 @@ export const revoke = command({
         revokeKey(source, { id, now: nowSeconds(), retireAfter: retireAfter(config) }),
       );
       const { kind, alg, phase } = change.revoked;
-      const added = [
-        ...change.added.token.map((k) => ({ kind: 'token', alg: k.alg, id: k.kid })),
-        ...change.added.cookie.map((k) => ({ kind: 'cookie', alg: null, id: k.id })),
-      ];
+      const added = addedKeys(change);
       const digest = manifestDigest(change.manifest);
       emit(
         { io, json },

@@ -5,7 +5,7 @@
 import { manifestDigest, placeAll, type Placed, type ManifestEntry } from '../keys/lifecycle.ts';
 import { initKeys, nowSeconds, retireAfter, rotateKeys } from '../keys/key-set.ts';
 import { command, emit, EXIT_FAILED, EXIT_OK, group, UsageError } from './command.ts';
-import { configOf, failed, iso, withSource } from './keys-context.ts';
+import { addedKeys, configOf, failed, iso, withSource } from './keys-context.ts';
 
 interface KeyLine {
   kind: 'token' | 'cookie';
@@ -107,10 +107,7 @@ const rotate = command({
     };
     try {
       const { change } = await withSource(config, (source) => rotateKeys(source, o));
-      const added = [
-        ...change.added.token.map((k) => ({ kind: 'token', alg: k.alg, id: k.kid })),
-        ...change.added.cookie.map((k) => ({ kind: 'cookie', alg: null, id: k.id })),
-      ];
+      const added = addedKeys(change);
       const activates = iso(now + o.publishDelay);
       const digest = manifestDigest(change.manifest);
       emit(

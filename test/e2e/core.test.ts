@@ -203,6 +203,19 @@ describe('happy path', () => {
     expect(allPage.body).toContain('data-provider="mock-bank"');
   });
 
+  /** The logout `url` asks for, confirmed on the engine's page: it ends at the service's logout URI. */
+  async function confirmLogout(browser: Browser, url: URL): Promise<void> {
+    const confirm = await browser.get(url.toString());
+    expect(confirm.status).toBe(200);
+    const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
+    const done = await browser.follow(
+      await browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }),
+      (h) => !!h.location?.startsWith('https://rp.example.test/bye'),
+    );
+    expect(done.location).toContain('https://rp.example.test/bye');
+  }
+
   test('RP-initiated logout ends the session', async () => {
     const login = await loginThroughMock(gw.rp);
     const tokens = await exchangeCode(gw.rp, login, login.callback!);
@@ -210,15 +223,7 @@ describe('happy path', () => {
       id_token_hint: tokens.id_token!,
       post_logout_redirect_uri: 'https://rp.example.test/bye',
     });
-    const confirm = await login.browser.get(url.toString());
-    expect(confirm.status).toBe(200);
-    const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
-    const done = await login.browser.follow(
-      await login.browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }),
-      (h) => !!h.location?.startsWith('https://rp.example.test/bye'),
-    );
-    expect(done.location).toContain('https://rp.example.test/bye');
+    await confirmLogout(login.browser, url);
   });
 
   test('RP-initiated logout naming the client instead of the ID token (which carries the personal code): no token in any URL', async () => {
@@ -227,15 +232,7 @@ describe('happy path', () => {
     const url = oidc.buildEndSessionUrl(gw.rp, { post_logout_redirect_uri: 'https://rp.example.test/bye' });
     expect(url.searchParams.get('client_id')).toBe(gw.rp.clientMetadata().client_id);
     expect(url.searchParams.has('id_token_hint')).toBe(false);
-    const confirm = await login.browser.get(url.toString());
-    expect(confirm.status).toBe(200);
-    const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
-    const done = await login.browser.follow(
-      await login.browser.post(new URL(form![1]!, gw.issuer).toString(), { xsrf, logout: 'yes' }),
-      (h) => !!h.location?.startsWith('https://rp.example.test/bye'),
-    );
-    expect(done.location).toContain('https://rp.example.test/bye');
+    await confirmLogout(login.browser, url);
     const urls = login.browser.history.map((h) => `${h.url} ${h.location ?? ''}`).join('\n');
     expect(urls).not.toContain(tokens.id_token!.slice(0, 40));
     expect(urls).not.toContain('010180');
