@@ -59,7 +59,8 @@ function commonOptions(config: RedisConnectionConfig, target: RedisTarget): Redi
     autoResendUnfulfilledCommands: false,
     // a primary demoted to replica answers writes with READONLY: reconnect, Sentinel names the new one
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
-    enableAutoPipelining: true,
+    // one server or Sentinel: RedisStore batches a turn's commands itself (src/store/redis-batching.ts)
+    enableAutoPipelining: false,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   redisClient,
   resetHungConnection,
 } from './redis-connection.ts';
+import { socketBatcher } from './redis-batching.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 import { commandFailure, isAuthRefusal } from './redis-failures.ts';
 
@@ -83,6 +84,8 @@ export class RedisStore implements Store {
   private closed = false;
   /** told of every failed command: a timeout drops a hung connection (not on Cluster, which finds its nodes) */
   private readonly failed: ((err: unknown) => void) | undefined;
+  /** called before each command: a turn's commands leave in one write (Cluster auto-pipelines per node) */
+  private readonly batch: (() => void) | undefined;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -110,6 +113,7 @@ export class RedisStore implements Store {
     });
     reconnectWhenEnded(client, () => this.closed);
     this.failed = mode === 'cluster' ? undefined : resetHungConnection(client as Redis);
+    this.batch = mode === 'cluster' ? undefined : socketBatcher(client as Redis);
   }
 
   /** A failed command as the store reports it: an outage (named by its cause where known), or the error as is. */
@@ -130,6 +134,7 @@ export class RedisStore implements Store {
   }
 
   private async run<T>(op: (client: Redis | Cluster) => Promise<T>): Promise<T> {
+    this.batch?.();
     try {
       return await op(this.client);
     } catch (err) {
@@ -141,6 +146,7 @@ export class RedisStore implements Store {
   /** Acknowledge a write only once `wait_replicas` replicas hold it (everything this connection wrote so far). */
   private async durable(client: Redis | Cluster): Promise<void> {
     if (this.waitReplicas === 0) return;
+    this.batch?.();
     const acked = await (client as Redis).wait(this.waitReplicas, this.waitTimeoutMs);
     if (acked < this.waitReplicas)
       throw new StoreUnavailableError(`write reached ${acked} of ${this.waitReplicas} replicas in time`);
