@@ -214,6 +214,9 @@ describe('field limits and names', () => {
     expect(overlongField({ VK_RID: 'x'.repeat(31) })).toBe('VK_RID');
     expect(overlongField({ VK_USER_ID: '1'.repeat(21) })).toBe('VK_USER_ID');
     expect(overlongField({ VK_USER_NAME: 'õ'.repeat(140) })).toBeUndefined();
+    // characters, not UTF-16 units: 30 astral characters are 60 units and still within VK_RID's 30
+    expect(overlongField({ VK_RID: '\u{1F3E6}'.repeat(30) })).toBeUndefined();
+    expect(overlongField({ VK_RID: '\u{1F3E6}'.repeat(31) })).toBe('VK_RID');
   });
 
   test('VK_USER_NAME split per bank convention, HTML entities undone', () => {

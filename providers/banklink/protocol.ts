@@ -170,7 +170,9 @@ export function verifyMac(
 export function overlongField(fields: Record<string, string | undefined>): string | undefined {
   for (const [name, value] of Object.entries(fields)) {
     const max = MAX_LENGTH[name];
-    if (max !== undefined && value !== undefined && [...value].length > max) return name;
+    // lengths are in characters (code points): never more than UTF-16 units, so only a value longer in units
+    // than the maximum needs counting
+    if (max !== undefined && value !== undefined && value.length > max && [...value].length > max) return name;
   }
   return undefined;
 }
