@@ -7,6 +7,8 @@
 // process and reported apart.
 // Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
 //   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR] [--steps] [--baseline CHECKOUT]
+//   [--node-options 'FLAGS': more node options for the gateways under test, not the baseline, e.g.
+//   '--perf-basic-prof' for `perf record -g -p PID`, or '--trace-gc-nvp' (their logs stay with --keep)]
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     steps: { type: 'boolean', default: false },
     /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
     'cpu-prof': { type: 'string' },
+    'node-options': { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -96,7 +99,8 @@ try {
     const profile = args['cpu-prof']
       ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${name}.cpuprofile`]
       : [];
-    const server = await startGateway(name, file, issuer, dir, processes, profile, checkout);
+    const options = checkout ? profile : [...profile, ...(args['node-options'] ?? '').split(' ').filter(Boolean)];
+    const server = await startGateway(name, file, issuer, dir, processes, options, checkout);
     stops.push(() => server.stop());
     return { issuer, server, prefix: store === 'redis' ? prefix : undefined };
   };
