@@ -11,6 +11,12 @@ import type { Redis } from 'ioredis';
  * socket, and the turn's check phase (setImmediate, where auto-pipelining also sends) uncorks it, writing
  * everything issued meanwhile at once. Commands keep their order; a command issued while not connected goes
  * to ioredis's offline queue as before, uncorked.
+ *
+ * ioredis starts a command's `commandTimeout` when the command is issued, not when it is written, as for
+ * any command it sends without a pipeline: a turn that itself runs longer than
+ * `command_timeout_ms` (2 s by default) times its own commands out, and resetHungConnection then drops the
+ * connection, as it would for a Redis that stopped answering. Under auto-pipelining the timer started at
+ * the write.
  */
 export function socketBatcher(client: Redis): () => void {
   let corked: Redis['stream'] | undefined;

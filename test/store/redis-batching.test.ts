@@ -4,6 +4,7 @@
 import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis.ts';
+import { StoreUnavailableError } from '../../src/store/store.ts';
 import { command, RedisFleet, type RedisProcess } from './redis-processes.ts';
 
 const fleet = new RedisFleet();
@@ -52,4 +53,23 @@ test('a turn with one command is written at its end too, and the socket is left 
   await new Promise((resolve) => setImmediate(resolve));
   expect(await store.get('alone')).toBe('1');
   expect((store.client as Redis).stream.writableCorked).toBe(0);
+});
+
+test('a connection dropped in the turn that corked it fails that turn and leaves the next socket uncorked', async () => {
+  await store.set('kept', 'v', 60);
+  for (const drop of ['disconnect', 'destroy'] as const) {
+    const client = store.client as Redis;
+    const ready = new Promise((resolve) => client.once('ready', resolve));
+    const turn = [store.get('kept'), store.set('during', drop, 60)];
+    // what resetHungConnection does on a command timeout, and a socket that dies under the commands
+    if (drop === 'disconnect') client.disconnect(true);
+    else client.stream.destroy();
+    const settled = await Promise.allSettled(turn);
+    // failed as an outage (the retry page), never answered with another command's reply and never hanging
+    for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(StoreUnavailableError);
+    if (settled[0]!.status === 'fulfilled') expect(settled[0]!.value).toBe('v');
+    await ready;
+    expect(await store.get('kept')).toBe('v');
+    expect(client.stream.writableCorked).toBe(0);
+  }
 });
