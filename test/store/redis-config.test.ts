@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeSchema } from '../../src/config/schema.ts';
+import { storeSchema } from '../../src/config/store-schema.ts';
 import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { createCa } from '../../src/tls/pki.ts';
 import { parseRedisUrl } from '../../src/store/redis-url.ts';

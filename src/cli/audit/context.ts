@@ -8,7 +8,7 @@ import { type AuditConfig, auditConfigSchema } from '../../audit/config.ts';
 import { type Checkpoint, FormatError } from '../../audit/format.ts';
 import { type CheckpointVerifier, loadCheckpointPublicKey } from '../../audit/keys.ts';
 import { ProofError } from '../../audit/merkle.ts';
-import { storeSchema } from '../../config/schema.ts';
+import { storeSchema } from '../../config/store-schema.ts';
 import {
   type CommandSpec,
   command,
