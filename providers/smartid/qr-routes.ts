@@ -42,7 +42,6 @@ export async function qrSvg(link: string): Promise<string> {
 export function qrRoutes(router: Router, tools: PageTools): void {
   const { adapter, form, noStore, sessionRequest, steps } = tools;
   const { config, api } = adapter;
-  const base = adapter.pagesPath;
   const gone = (res: Response, status: number) => sendExpired(res, 'lv', status);
 
   router.post('/qr', form, async (req, res) => {
@@ -50,7 +49,7 @@ export function qrRoutes(router: Router, tools: PageTools): void {
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
     const { login } = await adapter.loginIn(req, handle);
     if (!login || !config.qr || config.api_version !== 'v3') return gone(res, 400);
-    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    if (login.phase !== 'identify') return void res.redirect(303, steps.waitUrl(handle));
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
     const running: SmartIdLogin = { ...login, flow: 'qr', rpChallenge, interactions };

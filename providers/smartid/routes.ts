@@ -48,14 +48,14 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
   });
 
   const steps = sessionSteps(adapter);
-  const { callbackFor, finish, pollOnce, begin } = steps;
+  const { callbackFor, finish, pollOnce, begin, waitUrl } = steps;
 
   router.get('/login', async (req, res) => {
     noStore(res);
     const handle = str(req.query.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
     if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv', 400, gone(elsewhere));
-    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    if (login.phase !== 'identify') return void res.redirect(303, waitUrl(handle));
     res.type('html').send(
       identifyPage({
         lang: langOf(req, login),
@@ -75,7 +75,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const handle = str(body.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
     if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
-    if (login.phase !== 'identify') return void res.redirect(303, `${base}/wait?h=${handle}`);
+    if (login.phase !== 'identify') return void res.redirect(303, waitUrl(handle));
     const country = str(body.country) as Country;
     let code: string;
     try {
@@ -180,14 +180,14 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const { login } = await adapter.loginIn(req, handle);
     if (!login) return void res.status(404).json({ next: null });
     if (login.phase === 'identify') return void res.json({ next: `${base}/login?h=${handle}` });
-    if (login.phase === 'done') return void res.json({ next: `${base}/wait?h=${handle}` });
+    if (login.phase === 'done') return void res.json({ next: waitUrl(handle) });
     const next = await pollOnce(handle, login, config.long_poll_ms);
-    if (next !== BUSY) return void res.json({ next: next ? `${base}/wait?h=${handle}` : null });
+    if (next !== BUSY) return void res.json({ next: next ? waitUrl(handle) : null });
     // another request polls this login now: the script asks again after its pause on any other status
     if (login.sessionID) return void res.status(429).set('Retry-After', '2').json({ next: null });
     // its session is being started: the page reloads soon after, to show the code or QR code it now has
     await setTimeout(PAGE_POLL_MS);
-    res.json({ next: `${base}/wait?h=${handle}` });
+    res.json({ next: waitUrl(handle) });
   });
 
   router.post('/cancel', form, async (req, res) => {

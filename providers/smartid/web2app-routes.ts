@@ -29,7 +29,6 @@ export interface PageTools {
 export function web2appRoutes(router: Router, tools: PageTools): void {
   const { adapter, form, noStore, sessionRequest, steps } = tools;
   const { config, logins, api } = adapter;
-  const base = adapter.pagesPath;
   /** The link that opens the app on a Web2App login's session, rebuilt from what the login keeps. */
   const appLink = (login: SmartIdLogin): string | undefined =>
     login.flow === 'web2app' && login.sessionToken && login.sessionSecret && login.deviceLinkBase
@@ -117,6 +116,6 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
       const next = await steps.pollOnce(handle, login, config.long_poll_ms);
       return void res.redirect(303, typeof next === 'string' ? next : steps.waitUrl(handle));
     }
-    res.redirect(303, `${base}/wait?h=${handle}`);
+    res.redirect(303, steps.waitUrl(handle));
   });
 }
