@@ -17,6 +17,10 @@ export function addedKeys(change: KeyChange): { kind: 'token' | 'cookie'; alg: s
   ];
 }
 
+/** A key as the commands name it in their lines: `token key KID (ES256)`, `cookie key ID`. */
+export const keyName = (k: { kind: string; alg: string | null; id: string }) =>
+  `${k.kind} key ${k.id}${k.alg ? ` (${k.alg})` : ''}`;
+
 /** The gateway configuration, or undefined after printing why it is invalid. */
 export function configOf(values: { config?: string | undefined }, io: Io): { path: string; config?: GatewayConfig } {
   const path = configPath(values.config);

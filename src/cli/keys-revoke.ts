@@ -3,7 +3,7 @@
 import { manifestDigest } from '../keys/lifecycle.ts';
 import { nowSeconds, retireAfter, revokeKey } from '../keys/key-set.ts';
 import { command, emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
-import { addedKeys, configOf, failed, withSource } from './keys-context.ts';
+import { addedKeys, configOf, failed, keyName, withSource } from './keys-context.ts';
 
 export const revoke = command({
   name: 'keys revoke',
@@ -31,8 +31,8 @@ export const revoke = command({
       emit(
         { io, json },
         { revoked: { id, kind, alg, phase }, added, digest },
-        `revoked ${kind} key ${id}${alg ? ` (${alg})` : ''}, ${phase} until now\n` +
-          added.map((k) => `${k.kind} key ${k.id}${k.alg ? ` (${k.alg})` : ''} signs from now\n`).join('') +
+        `revoked ${keyName({ kind, alg, id })}, ${phase} until now\n` +
+          added.map((k) => `${keyName(k)} signs from now\n`).join('') +
           `running instances follow within ${config.keys.reload_interval} s; key set ${digest}\n`,
       );
       return EXIT_OK;

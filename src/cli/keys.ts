@@ -5,7 +5,7 @@
 import { manifestDigest, placeAll, type Placed, type ManifestEntry } from '../keys/lifecycle.ts';
 import { initKeys, nowSeconds, retireAfter, rotateKeys } from '../keys/key-set.ts';
 import { command, emit, EXIT_FAILED, EXIT_OK, group, UsageError } from './command.ts';
-import { addedKeys, configOf, failed, iso, withSource } from './keys-context.ts';
+import { addedKeys, configOf, failed, iso, keyName, withSource } from './keys-context.ts';
 
 interface KeyLine {
   kind: 'token' | 'cookie';
@@ -119,7 +119,7 @@ const rotate = command({
           activates,
           removed: change.removed,
         },
-        `${added.map((k) => `published ${k.kind} key ${k.id}${k.alg ? ` (${k.alg})` : ''}\n`).join('')}` +
+        `${added.map((k) => `published ${keyName(k)}\n`).join('')}` +
           `they sign from ${activates}; running instances load them within ${config.keys.reload_interval} s\n` +
           (staticCookies && both ? `cookie keys not rotated: ${path} sets cookie_keys\n` : '') +
           `removed ${change.removed.token.length + change.removed.cookie.length} expired key(s); key set ${digest}\n`,
