@@ -1,4 +1,4 @@
-// Audit log benchmark: durable appends per second (group commit + fdatasync, concurrent producers) and
+// Audit log benchmark: durable appends per second (group commit, O_DSYNC writes, concurrent producers) and
 // the time `audit verify` needs for one million entries. Run: node bench/audit.ts [--entries N]
 // Prints a small table; the log lives in a temporary directory on the same disk as the OS temp dir
 // (set TMPDIR to measure another disk).
@@ -92,7 +92,7 @@ async function fill(entries: number): Promise<{ seconds: number; bytes: number }
 console.log(
   `audit log benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, log in ${root}`,
 );
-console.log('\ndurable appends (record() resolves after write + fdatasync), %d s per row', SECONDS);
+console.log('\ndurable appends (record() resolves once its O_DSYNC write returns), %d s per row', SECONDS);
 console.log('| producers | appends/s | entries per fsync | p99 latency ms |');
 console.log('|---:|---:|---:|---:|');
 for (const producers of [1, 16, 64, 256, 1024, 4096]) {

@@ -4,12 +4,12 @@
 // adds its workers' answers, so `--workers N` is measured as one gateway.
 // With VPM_BENCH_STEPS=1 it also sums the CPU time of each HTTP request by step (method and path with ids
 // left out): meaningful with one virtual user, whose requests never overlap.
-// With VPM_BENCH_COUNT=1 it also counts, per process, what a login costs beyond CPU: fdatasync/fsync calls
-// (durable audit writes) and asymmetric signatures and verifications (node:crypto and WebCrypto).
+// With VPM_BENCH_COUNT=1 it also counts, per process, what a login costs beyond CPU: durable writes
+// (the audit log's O_DSYNC writes, and any fdatasync/fsync calls) and asymmetric signatures and verifications (node:crypto and WebCrypto).
 import cluster from 'node:cluster';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
 
 interface CpuAnswer {
   bench: 'cpu';
@@ -44,15 +44,25 @@ if (process.env.VPM_BENCH_COUNT === '1') {
       return original(...args);
     };
   }
+  // a durable write is a write on a file opened with O_DSYNC (the audit log's), or a datasync/sync
+  const fsPromises = require('node:fs/promises') as { open: (...args: unknown[]) => Promise<object> };
+  const originalOpen = fsPromises.open;
+  const dsync = new WeakSet<object>();
+  fsPromises.open = async (...args: unknown[]) => {
+    const handle = await originalOpen(...args);
+    if (typeof args[1] === 'number' && args[1] & constants.O_DSYNC) dsync.add(handle);
+    return handle;
+  };
   syncBuiltinESMExports();
   // FileHandle is not exported: reach its prototype through a handle
-  const handle = await open(process.execPath, 'r');
+  const handle = await originalOpen(process.execPath, 'r');
   const proto = Object.getPrototypeOf(handle) as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  await handle.close();
-  for (const name of ['datasync', 'sync'] as const) {
+  await (handle as { close(): Promise<void> }).close();
+  for (const name of ['datasync', 'sync', 'write'] as const) {
     const original = proto[name]!;
-    proto[name] = function counted(this: unknown, ...args: unknown[]) {
-      bump(`fs.${name}`);
+    proto[name] = function counted(this: object, ...args: unknown[]) {
+      if (name !== 'write') bump(`fs.${name}`);
+      else if (dsync.has(this)) bump('fs.dsync-write');
       return original.apply(this, args);
     };
   }

@@ -1,17 +1,18 @@
 // The file-backed audit log: append-only segments of JSON lines, a Merkle tree over the entries and
 // signed checkpoints. Group commit: record() calls that arrive while a write is in flight are batched
-// into the next single write + fdatasync, and each call resolves only once its entry is on disk. The
+// into the next single durable write (O_DSYNC, ./segments.ts), and each call resolves only once its entry
+// is on disk. The
 // first write error latches the log as unavailable: every later record() rejects with
 // AuditUnavailableError, so logins fail closed until an operator has looked at it and restarted.
 // Opening (verification, witnesses, clock, free space) is in ./open.ts.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
 import { encodeCheckpointLine, segmentName, type Checkpoint } from './format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions } from './options.ts';
-import { syncDir } from './segments.ts';
+import { appendDurably, openForAppend, syncDir } from './segments.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
@@ -155,7 +156,7 @@ export class FileAuditLog implements AuditLog {
   private kick(): void {
     if (this.running) return;
     // the write starts one macrotask later: the entries a request records together (each encoded
-    // asynchronously) then share one write and one fdatasync instead of the first going alone
+    // asynchronously) then share one durable write instead of the first going alone
     this.running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.drain())
       .finally(() => {
@@ -208,18 +209,13 @@ export class FileAuditLog implements AuditLog {
       return;
     }
     if (!this.segment || (this.segmentBytes > 0 && this.segmentBytes + buf.length > this.options.segmentMaxBytes)) {
-      const next = await open(join(this.dir, segmentName(first)), 'ax', 0o644);
+      const next = await openForAppend(join(this.dir, segmentName(first)), true);
       await syncDir(this.dir);
       await this.segment?.close();
       this.segment = next;
       this.segmentBytes = 0;
     }
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.segment.write(buf, done, buf.length - done);
-      done += bytesWritten;
-    }
-    await this.segment.datasync();
+    await appendDurably(this.segment, buf);
     this.writes++;
     this.segmentBytes += buf.length;
     for (const leaf of leaves) this.tree.push(leaf);
@@ -233,8 +229,7 @@ export class FileAuditLog implements AuditLog {
       { n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() },
       this.options.signer,
     );
-    await this.checkpoints.write(encodeCheckpointLine(cp));
-    await this.checkpoints.datasync();
+    await appendDurably(this.checkpoints, encodeCheckpointLine(cp));
     this.latest = cp;
     this.witnesses.publish(witnessLine(cp));
   }

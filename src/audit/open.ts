@@ -14,14 +14,14 @@ import {
   readFileSync,
   readSync,
 } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { WriterLock } from './lock.ts';
 import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
-import { syncDir } from './segments.ts';
+import { openForAppend, syncDir } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
 import { FreeSpace } from './space.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
@@ -174,9 +174,9 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   let segment: FileHandle | undefined;
   let checkpointsFile: FileHandle;
   try {
-    if (scan.lastSegment) segment = await open(join(dir, scan.lastSegment.name), 'a');
+    if (scan.lastSegment) segment = await openForAppend(join(dir, scan.lastSegment.name), false);
     const checkpointsExisted = existsSync(join(dir, CHECKPOINTS_FILE));
-    checkpointsFile = await open(join(dir, CHECKPOINTS_FILE), 'a', 0o644);
+    checkpointsFile = await openForAppend(join(dir, CHECKPOINTS_FILE), !checkpointsExisted);
     if (!checkpointsExisted) await syncDir(dir);
   } catch (err) {
     await segment?.close();

@@ -36,7 +36,7 @@ export interface AuditStatus {
   entries: number;
   /** tree size of the latest checkpoint */
   checkpointed: number;
-  /** write + fdatasync rounds since open (entries / writes = the group-commit batch size) */
+  /** durable writes since open (entries / writes = the group-commit batch size) */
   writes: number;
   error?: string;
 }

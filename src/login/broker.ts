@@ -103,7 +103,7 @@ export class Broker {
     const state = newState();
     const browser = browserDigest(req.browser);
     const base = { correlationId: req.correlationId, clientId: req.clientId, providerId: req.providerId };
-    // both entries recorded in one tick: one write and fdatasync, the caller's first
+    // both entries recorded in one tick: one durable write, the caller's first
     const withAlongside = (event: AuditEvent) =>
       Promise.all([...(req.alongside ? [audit.record(req.alongside)] : []), audit.record(event)]);
     let started: StartResult;

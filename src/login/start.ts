@@ -65,7 +65,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       reference: uid,
     };
   }
-  // the choice is written together with the broker's request entry (one fdatasync), both durable
+  // the choice is written together with the broker's request entry (one durable write), both durable
   // before the user is sent to the provider
   const chosen = {
     type: 'provider_chosen',

@@ -51,7 +51,7 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     deps.logger.warn('provider callback refused', { ...base, code: 'oversized', detail: reason });
     throw await refuseUnread(reason, { reason, digest: digest(params) });
   }
-  // the answer's entry is written with the verdict's, in one tick: one write and fdatasync for both,
+  // the answer's entry is written with the verdict's, in one tick: one durable write for both,
   // durable before the login goes on either way
   const received = { ...base, type: 'provider_response', detail: { digest: digest(params), method } } as const;
   try {

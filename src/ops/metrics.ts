@@ -109,7 +109,7 @@ export class GatewayMetrics {
     });
     this.auditBatchSize = new Histogram({
       name: 'vpm_audit_batch_size',
-      help: 'Entries per audit write + fdatasync (group commit)',
+      help: 'Entries per durable audit write (group commit)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });

@@ -1,5 +1,5 @@
 // Entries recorded in one tick (a login step's pair: the provider choice with the broker's request, the
-// provider's answer with the verdict) share one write and one fdatasync, each still acknowledged only
+// provider's answer with the verdict) share one durable write, each still acknowledged only
 // once it is on disk, in the order recorded. A lone entry is written alone, right after its tick.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
