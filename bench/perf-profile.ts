@@ -1,7 +1,7 @@
 // Where a gateway process's CPU goes, from `perf` samples: unlike a V8 profile (bench/profile.ts), which
 // samples the main thread by the clock whether it runs or waits, perf counts on-CPU time of every thread,
 // the kernel's part included (socket writes, the audit log's durable writes) and V8's own threads (compiling, collecting).
-//   node bench/run.ts ... --node-options '--perf-basic-prof'       (JIT frames get names)
+//   node bench/run.ts ... --node-options=--perf-basic-prof       (JIT frames get names)
 //   perf record -e cpu-clock -F 999 -g -p GATEWAY_PID -o perf.data -- sleep 10
 //   perf script -i perf.data -F comm,tid,ip,sym,dso > perf.txt
 //   node bench/perf-profile.ts perf.txt

@@ -5,10 +5,7 @@
 // What runs where: the mock eID is a `type: mock` provider, whose pages (and the ES256 signing of its
 // answer) the gateway serves itself, so its cost is in the gateway's CPU; the test bank is a separate
 // process and reported apart.
-// Usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
-//   [--only TEXT: the floor and the gateway targets naming TEXT] [--cpu-prof DIR] [--steps] [--baseline CHECKOUT]
-//   [--node-options 'FLAGS': more node options for the gateways under test, not the baseline, e.g.
-//   '--perf-basic-prof' for `perf record -g -p PID`, or '--trace-gc-nvp' (their logs stay with --keep)]
+// Usage: node bench/run.ts --help.
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,25 +18,43 @@ import type { LoadResult, LoadTarget } from './load.ts';
 import { freePort, probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
 import { goals, percentile, summarise, table, type Round } from './report.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '8' },
-    warmup: { type: 'string', default: '2' },
-    users: { type: 'string', default: '1,16' },
-    workers: { type: 'string' },
-    only: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    /** another checkout (e.g. `git worktree`/`git archive` of an earlier commit): its gateway, Redis and
-     * the test bank, measured alongside as "baseline" */
-    baseline: { type: 'string' },
-    /** CPU ms of each HTTP request by step (gateway and floor), best with --users 1 */
-    steps: { type: 'boolean', default: false },
-    /** write a V8 CPU profile of each gateway process into DIR (summarise with bench/profile.ts) */
-    'cpu-prof': { type: 'string' },
-    'node-options': { type: 'string' },
-  },
-});
+const OPTIONS = {
+  help: { type: 'boolean', default: false },
+  rounds: { type: 'string', default: '3' },
+  seconds: { type: 'string', default: '8' },
+  warmup: { type: 'string', default: '2' },
+  users: { type: 'string', default: '1,16' },
+  workers: { type: 'string' },
+  only: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  baseline: { type: 'string' },
+  steps: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
+  'node-options': { type: 'string' },
+} as const;
+const USAGE = `usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
+  --only TEXT            only the floor and the gateway targets naming TEXT
+  --steps                CPU ms of each HTTP request by step (gateway and floor), best with --users 1
+  --baseline CHECKOUT    another checkout (a git archive of an earlier commit, with node_modules): its
+                         gateway, Redis and test bank measured alongside as "baseline"
+  --cpu-prof DIR         a V8 CPU profile of each gateway process (summed by bench/profile.ts)
+  --node-options='FLAGS' more node options for the gateways under test, not the baseline, written with '='
+                         as they begin with a dash: '--perf-basic-prof' for perf record -g -p PID, or
+                         '--trace-gc-nvp' (their logs stay with --keep)
+`;
+const parsed = (() => {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (parsed.values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const args = parsed.values;
 const rounds = Number(args.rounds);
 const seconds = Number(args.seconds);
 const warmup = Number(args.warmup);
