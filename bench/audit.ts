@@ -93,7 +93,7 @@ console.log(
   `audit log benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, log in ${root}`,
 );
 console.log('\ndurable appends (record() resolves once its O_DSYNC write returns), %d s per row', SECONDS);
-console.log('| producers | appends/s | entries per fsync | p99 latency ms |');
+console.log('| producers | appends/s | entries per write | p99 latency ms |');
 console.log('|---:|---:|---:|---:|');
 for (const producers of [1, 16, 64, 256, 1024, 4096]) {
   const r = await appends(producers);

@@ -1,8 +1,7 @@
 // The file-backed audit log: append-only segments of JSON lines, a Merkle tree over the entries and
 // signed checkpoints. Group commit: record() calls that arrive while a write is in flight are batched
 // into the next single durable write (O_DSYNC, ./segments.ts), and each call resolves only once its entry
-// is on disk. The
-// first write error latches the log as unavailable: every later record() rejects with
+// is on disk. The first write error latches the log as unavailable: every later record() rejects with
 // AuditUnavailableError, so logins fail closed until an operator has looked at it and restarted.
 // Opening (verification, witnesses, clock, free space) is in ./open.ts.
 import type { FileHandle } from 'node:fs/promises';

@@ -175,6 +175,7 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   let checkpointsFile: FileHandle;
   try {
     if (scan.lastSegment) segment = await openForAppend(join(dir, scan.lastSegment.name), false);
+    // a missing file is created exclusively: a dangling symbolic link in its place is refused (EEXIST)
     const checkpointsExisted = existsSync(join(dir, CHECKPOINTS_FILE));
     checkpointsFile = await openForAppend(join(dir, CHECKPOINTS_FILE), !checkpointsExisted);
     if (!checkpointsExisted) await syncDir(dir);

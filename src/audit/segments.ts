@@ -73,10 +73,11 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-// O_DSYNC: each write(2) returns only once its data, and the metadata needed to read it back (the file's
-// size), are on disk, as a write followed by fdatasync would; one system call (one thread-pool job) per
-// durable write instead of two. Where the platform has no O_DSYNC the write is followed by datasync().
-const DSYNC = constants.O_DSYNC ?? 0;
+// O_DSYNC on Linux: each write(2) returns only once its data, and the metadata needed to read it back
+// (the file's size), are on disk, as a write followed by fdatasync would; one system call (one thread-pool
+// job) per durable write instead of two. Elsewhere the write is followed by datasync(): on macOS libuv
+// makes that F_FULLFSYNC, which also flushes the drive's cache, and O_DSYNC there does not.
+const DSYNC = process.platform === 'linux' ? constants.O_DSYNC : 0;
 
 /** Opens an audit file for durable appends: `create` makes a new file and fails if it exists. */
 export function openForAppend(path: string, create: boolean): Promise<FileHandle> {

@@ -3,13 +3,14 @@
 // power cut cannot be staged here, so the test reads what the kernel holds for each open file
 // (/proc/self/fdinfo): every file the writer appends to (a new segment, the tail segment of a reopened
 // log, a segment started on roll-over, the checkpoints file) must carry O_DSYNC and O_APPEND.
-import { constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { testLog } from './helpers.ts';
 
 const linux = process.platform === 'linux';
 
 /** The open flags of every descriptor of this process open on a file in dir, by file name. */
-function openFlags(dir: string): Map<string, number> {
+function openFlags(logDir: string): Map<string, number> {
+  const dir = realpathSync(logDir); // the links name the resolved path (TMPDIR may be a symbolic link)
   const flags = new Map<string, number>();
   for (const fd of readdirSync('/proc/self/fd')) {
     let target: string;
