@@ -2,6 +2,7 @@
 // the ratio to the floor measured in the same run, CPU ms per login of each process from its own CPU
 // time, Redis commands, reads (round trips) and bytes per login, fsyncs and signatures per login; then
 // the goals of the login-cost issue checked against these figures.
+import { cpus, loadavg } from 'node:os';
 
 export interface Round {
   target: string;
@@ -119,4 +120,38 @@ export function goals(summaries: Summary[], floorTarget: string, bankTarget: str
     say(w16 && w16.ratio >= 1, `--workers, 16 users: ${f(w16?.ratio, 2)}x the single-process floor (goal >= 1.0x)`);
   }
   return lines;
+}
+
+/** An argument as a shell would take it back: quoted when it holds a space or a shell character. */
+const shellWord = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+
+/** What a run prints after its rounds: the command, the machine, the table, the goals and the steps. */
+export function report(o: {
+  summaries: Summary[];
+  steps: Map<string, Record<string, number>>;
+  rounds: number;
+  seconds: number;
+  warmup: number;
+  workersTarget?: string | undefined;
+}): string {
+  const cpu = cpus();
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  const lines = [
+    `\nnode bench/run.ts ${process.argv.slice(2).map(shellWord).join(' ')}`.trimEnd(),
+    `${new Date().toISOString()}, node ${process.version}, ${cpu.length} x ${cpu[0]?.model}, load average ${load}; ${o.rounds} rounds x ${o.seconds} s (+${o.warmup} s warm-up) per target and user count; medians over rounds\n`,
+    table(o.summaries),
+    '',
+    ...goals(o.summaries, 'floor', 'gateway Redis, test bank', o.workersTarget),
+  ];
+  for (const [target, byStep] of o.steps) {
+    const rows = Object.entries(byStep).sort((a, b) => b[1] - a[1]);
+    const sum = rows.reduce((a, [, ms]) => a + ms, 0);
+    lines.push(`\nCPU ms per login by HTTP request, ${target} (requests' own CPU; the rest is outside any request):`);
+    lines.push('| request | CPU ms/login |\n|---|---|');
+    for (const [step, ms] of rows) lines.push(`| ${step} | ${ms.toFixed(2)} |`);
+    lines.push(`| all requests | ${sum.toFixed(2)} |`);
+  }
+  return lines.join('\n');
 }

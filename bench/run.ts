@@ -5,61 +5,21 @@
 // What runs where: the mock eID is a `type: mock` provider, whose pages (and the ES256 signing of its
 // answer) the gateway serves itself, so its cost is in the gateway's CPU; the test bank is a separate
 // process and reported apart.
-// Usage: node bench/run.ts --help.
+// Usage: node bench/run.ts --help (bench/run-options.ts).
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fork } from 'node:child_process';
 import { loadOrCreateKeyMaterial } from '../providers/banklink/test-bank/material.ts';
 import { BENCH_CLIENT } from './clients.ts';
 import { gatewayConfig, BANK } from './gateway-config.ts';
 import type { LoadResult, LoadTarget } from './load.ts';
 import { freePort, probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
-import { goals, percentile, summarise, table, type Round } from './report.ts';
+import { percentile, report, summarise, type Round } from './report.ts';
+import { benchArgs } from './run-options.ts';
 
-const OPTIONS = {
-  help: { type: 'boolean', default: false },
-  rounds: { type: 'string', default: '3' },
-  seconds: { type: 'string', default: '8' },
-  warmup: { type: 'string', default: '2' },
-  users: { type: 'string', default: '1,16' },
-  workers: { type: 'string' },
-  only: { type: 'string' },
-  keep: { type: 'boolean', default: false },
-  baseline: { type: 'string' },
-  steps: { type: 'boolean', default: false },
-  'cpu-prof': { type: 'string' },
-  'node-options': { type: 'string' },
-} as const;
-const USAGE = `usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] [--users 1,16] [--workers N] [--keep]
-  --only TEXT            only the floor and the gateway targets naming TEXT
-  --steps                CPU ms of each HTTP request by step (gateway and floor), best with --users 1
-  --baseline CHECKOUT    another checkout (a git archive of an earlier commit, with node_modules): its
-                         gateway, Redis and test bank measured alongside as "baseline"
-  --cpu-prof DIR         a V8 CPU profile of each gateway process (summed by bench/profile.ts)
-  --node-options='FLAGS' more node options for the gateways under test, not the baseline, written with '='
-                         as they begin with a dash: '--perf-basic-prof' for perf record -g -p PID, or
-                         '--trace-gc-nvp' (their logs stay with --keep)
-`;
-const parsed = (() => {
-  try {
-    return parseArgs({ options: OPTIONS });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-})();
-if (parsed.values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const args = parsed.values;
-const rounds = Number(args.rounds);
-const seconds = Number(args.seconds);
-const warmup = Number(args.warmup);
-const userCounts = args.users!.split(',').map(Number);
-const workers = args.workers ? Number(args.workers) : undefined;
+const args = benchArgs();
+const { rounds, seconds, warmup, userCounts, workers } = args;
 if (args.steps) process.env.VPM_BENCH_STEPS = '1'; // read by bench/cpu-probe.ts in every process started
 
 const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-'));
@@ -280,32 +240,8 @@ try {
     }
   }
   const summaries = summarise(results, 'floor');
-  const cpu = cpus();
-  console.log(`\nnode bench/run.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
-  console.log(
-    `${new Date().toISOString()}, node ${process.version}, ${cpu.length} x ${cpu[0]?.model}, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(
-        ' ',
-      )}; ${rounds} rounds x ${seconds} s (+${warmup} s warm-up) per target and user count; medians over rounds\n`,
-  );
-  console.log(table(summaries));
-  console.log('');
-  for (const line of goals(
-    summaries,
-    'floor',
-    'gateway Redis, test bank',
-    targets.find((t) => t.name.includes('--workers'))?.name,
-  ))
-    console.log(line);
-  for (const [target, byStep] of steps) {
-    const rows = Object.entries(byStep).sort((a, b) => b[1] - a[1]);
-    const sum = rows.reduce((a, [, ms]) => a + ms, 0);
-    console.log(`\nCPU ms per login by HTTP request, ${target} (requests' own CPU; the rest is outside any request):`);
-    console.log('| request | CPU ms/login |\n|---|---|');
-    for (const [step, ms] of rows) console.log(`| ${step} | ${ms.toFixed(2)} |`);
-    console.log(`| all requests | ${sum.toFixed(2)} |`);
-  }
+  const workersTarget = targets.find((t) => t.name.includes('--workers'))?.name;
+  console.log(report({ summaries, steps, rounds, seconds, warmup, workersTarget }));
   writeFileSync(
     join(dir, 'results.json'),
     JSON.stringify({ results, summaries, steps: Object.fromEntries(steps) }, null, 2),

@@ -22,6 +22,18 @@ const UNTRUSTED = new Set([
 const GENERIC =
   /^(Reached the max retries per request limit|Command timed out|Connection is closed|Stream isn't writeable)/;
 
+/** Reply errors that mean the store cannot serve now, not a wrong command: failover, loading, cluster
+ * reconfiguring; out of memory under `noeviction` (OOM), writes stopped after a failed save (MISCONF), a
+ * script running too long (BUSY), an ACL that forbids a command or key (NOPERM). Each is an outage for the
+ * requests that meet it (the retry page, 503 for a service), not an error of the request. */
+const OUTAGE_REPLY =
+  /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK|OOM|MISCONF|BUSY|NOPERM)\b/;
+
+/** Whether a reply error's message says the store cannot serve now (see OUTAGE_REPLY). */
+export function isOutageReply(message: string): boolean {
+  return OUTAGE_REPLY.test(message);
+}
+
 /** The server refused the credentials (Redis ACL / requirepass). */
 const AUTH_REFUSED = /^(WRONGPASS|NOAUTH)\b/;
 

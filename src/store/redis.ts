@@ -13,7 +13,8 @@ import {
 } from './redis-connection.ts';
 import { socketBatcher } from './redis-batching.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
-import { commandFailure, isAuthRefusal } from './redis-failures.ts';
+import { commandFailure, isAuthRefusal, isOutageReply } from './redis-failures.ts';
+import { defineScripts, type WithScripts } from './redis-scripts.ts';
 
 export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
@@ -27,50 +28,6 @@ export interface RedisStoreOptions extends RedisConnectionConfig {
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
-
-/** compareAndSet and compareAndDelete: one key, so one hash slot on Cluster; ioredis sends them by EVALSHA once
- * loaded. */
-const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return 1
-end
-return 0`;
-
-const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
-
-/** A counter's INCR, its fixed window (EXPIRE NX) and the seconds left, as one command: a MULTI of the same
- * is five commands to encode, send and parse, on every rate-limited request. */
-const INCREMENT = `local count = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
-return {count, redis.call('TTL', KEYS[1])}`;
-
-/** SADD with a TTL that only grows: NX gives a new set its TTL, GT extends an existing one. */
-const ADD_TO_SET = `redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
-redis.call('EXPIRE', KEYS[1], ARGV[2], 'GT')
-return 1`;
-
-const TAKE_SET = `local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members`;
-
-type WithScripts = {
-  compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<number>;
-  compareAndDelete(key: string, expected: string): Promise<number>;
-  increment(key: string, ttl: number): Promise<[number, number]>;
-  addToSet(key: string, member: string, ttl: number): Promise<number>;
-  takeSet(key: string): Promise<string[]>;
-};
-
-/** Reply errors that mean the store cannot serve now, not a wrong command: failover, loading, cluster
- * reconfiguring; out of memory under `noeviction` (OOM), writes stopped after a failed save (MISCONF), a
- * script running too long (BUSY), an ACL that forbids a command or key (NOPERM). Each is an outage for the
- * requests that meet it (the retry page, 503 for a service), not an error of the request. */
-const OUTAGE_REPLY =
-  /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK|OOM|MISCONF|BUSY|NOPERM)\b/;
 
 export class RedisStore implements Store {
   readonly client: Redis | Cluster;
@@ -93,11 +50,7 @@ export class RedisStore implements Store {
     if (mode === 'cluster' && this.waitReplicas > 0)
       throw new StoreError('wait_replicas is not available on Cluster: WAIT must reach the node that took the write');
     const { client } = redisClient(config);
-    client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
-    client.defineCommand('compareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
-    client.defineCommand('increment', { numberOfKeys: 1, lua: INCREMENT });
-    client.defineCommand('addToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
-    client.defineCommand('takeSet', { numberOfKeys: 1, lua: TAKE_SET });
+    defineScripts(client);
     this.client = client;
     this.mode = mode;
     this.prefix = config.prefix;
@@ -122,7 +75,7 @@ export class RedisStore implements Store {
     const e = err as Error;
     // a refused password is an outage for the requests that meet it: the operator fixes it, nothing else will
     const refused = isAuthRefusal(e);
-    if (!refused && e?.name === 'ReplyError' && !OUTAGE_REPLY.test(e.message)) return err;
+    if (!refused && e?.name === 'ReplyError' && !isOutageReply(e.message)) return err;
     // ioredis messages name the failure ("Command timed out", "Connection is closed."), never a key or value
     const why = commandFailure(e, this.lastFailure, !this.everReady);
     return new StoreUnavailableError(`redis (${this.mode}) unavailable: ${why}`, { cause: err });
