@@ -50,9 +50,12 @@ function cleanName(value: string | undefined, what: string): string {
   const v = (value ?? '').normalize('NFC').replace(/\s+/g, ' ').trim();
   if (!v) throw new IdentityError(`provider answer lacks the ${what}`);
   if (v.length > NAME_MAX) throw new IdentityError(`${what} is too long`);
-  // control characters, markup and invisible format characters have no place in a name: a bidi override
-  // (U+202E) or a zero-width character would make a name display as another person's to the agency
-  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}<>]/u.test(v)) throw new IdentityError(`${what} contains forbidden characters`);
+  // control characters, markup and invisible characters have no place in a name: a bidi override (U+202E),
+  // a zero-width character, a variation selector, a combining grapheme joiner or a Hangul filler would make
+  // a name display as another person's to the agency (Unicode's Default_Ignorable_Code_Point names those
+  // that are not format characters)
+  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}<>]/u.test(v))
+    throw new IdentityError(`${what} contains forbidden characters`);
   return v;
 }
 

@@ -488,11 +488,16 @@ describe('names that would display as someone else', () => {
   const users = [
     { given_name: 'Jānis', family_name: 'Bērziņš\u202Esnalak', personal_code: '010180-15097' },
     { given_name: 'Jā\u200Bnis', family_name: 'Bērziņš', personal_code: '010180-15097' },
+    // invisible, but neither control nor format characters: a variation selector, a combining grapheme
+    // joiner, a Hangul filler
+    { given_name: 'Jānis\uFE0F', family_name: 'Bērziņš', personal_code: '010180-15097' },
+    { given_name: 'Jānis', family_name: 'Bēr\u034Fziņš', personal_code: '010180-15097' },
+    { given_name: 'Jānis\u3164', family_name: 'Bērziņš', personal_code: '010180-15097' },
   ];
   const spoofGw = useGateway({ providers: [{ ...MOCK_PROVIDER, users }] });
 
-  test.each([0, 1])(
-    'a bidi override or zero-width character in a name (test person %i): refused, the service gets access_denied',
+  test.each([0, 1, 2, 3, 4])(
+    'a bidi override or an invisible character in a name (test person %i): refused, the service gets access_denied',
     async (user) => {
       const started = await beginLogin(spoofGw.rp);
       const page = await started.browser.follow(started.hop);
