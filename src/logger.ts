@@ -8,7 +8,7 @@
 // or an upstream sent (150 KB of it), and one request must not be able to flood stderr.
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { REDACTED, redactCodes } from './audit/redact.ts';
+import { redactCodes } from './audit/redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -28,12 +28,8 @@ export const MAX_LOG_STRING = 1024;
 export const MAX_LOG_LINE = 8192;
 const MAX_DEPTH = 8;
 
-/** an ETSI EN 319 412-1 semantics identifier (`PNOLV-010180-15097`, the ID token's `sub`): the code inside
- * is one too, though the shape the audit redaction looks for stops at the hyphen before it */
-const SEMANTICS_IDENTIFIER = /PNO[A-Z]{2}-\d{6}-?\d{5}(?!\d)/g;
-
 function boundedString(s: string): string {
-  const clean = redactCodes(s.replace(SEMANTICS_IDENTIFIER, REDACTED));
+  const clean = redactCodes(s);
   if (clean.length <= MAX_LOG_STRING) return clean;
   return `${clean.slice(0, MAX_LOG_STRING)}…[truncated, ${clean.length} chars]`;
 }

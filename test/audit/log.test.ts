@@ -145,6 +145,7 @@ describe('privacy', () => {
     for (const e of loginEvents(1)) await log.record(e);
     // a mistake upstream: a personal code in free-form detail is removed, not stored
     await log.record({ type: 'error', detail: { message: `lookup failed for ${CODE}` } });
+    await log.record({ type: 'error', detail: { message: `lookup failed for ${SUBJECT}` } });
     await log.close();
     const bytes = allBytes(t2.dir).toString('utf8');
     for (const secret of [CODE, CODE.replace('-', ''), SUBJECT, 'Jānis', 'Bērziņš', 'J\\u0101nis'])
@@ -158,6 +159,7 @@ describe('privacy', () => {
       given_name: 'Jānis',
       personal_code: CODE,
     });
+    expect(entries(t2.dir).at(-2)!.detail).toEqual({ message: 'lookup failed for [redacted]' });
     expect(entries(t2.dir).at(-1)!.detail).toEqual({ message: 'lookup failed for [redacted]' });
     for (const line of t2.logger.lines) expect(line).not.toContain(CODE);
   });
