@@ -1,6 +1,7 @@
 // The gateway configuration as `start` and `config check` see it: the same file, the same checks.
 import { checkConfigFile, type FileCheck } from '../config/check.ts';
 import { ConfigError, type GatewayConfig, loadConfigFile } from '../config/load.ts';
+import { withPlannedFiles } from '../config/secret.ts';
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { demoMaterialPlanned } from '../web/demo-peers.ts';
 import type { Io } from './command.ts';
@@ -26,6 +27,12 @@ export function reportProblems(path: string, result: FileCheck, io: Io, refusedH
   if (result.invalid.length) printProblems(io, `${path}: configuration is invalid`, result.invalid);
   else if (result.refused.length) printProblems(io, `${path}: ${refusedHeading}`, result.refused);
   return !result.invalid.length && !result.refused.length;
+}
+
+/** The configuration as a command that starts no gateway sees it (`keys`, `providers`): the demo's key
+ * material, which `start` generates, counts as present, as for `config check`. */
+export function loadCommandConfig(path: string, io: Io): GatewayConfig | undefined {
+  return withPlannedFiles(demoMaterialPlanned(path), () => loadGatewayConfig(path, io));
 }
 
 /** The validated configuration, or undefined after printing why it is invalid. */

@@ -5,7 +5,7 @@ import { KeyMaterialError } from '../keys/material.ts';
 import { type KeyChange, RotationRefused } from '../keys/key-set.ts';
 import { RedisStore } from '../store/redis.ts';
 import { EXIT_FAILED, type Io } from './command.ts';
-import { configPath, loadGatewayConfig } from './gateway-config.ts';
+import { configPath, loadCommandConfig } from './gateway-config.ts';
 
 export const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -24,7 +24,7 @@ export const keyName = (k: { kind: string; alg: string | null; id: string }) =>
 /** The gateway configuration, or undefined after printing why it is invalid. */
 export function configOf(values: { config?: string | undefined }, io: Io): { path: string; config?: GatewayConfig } {
   const path = configPath(values.config);
-  const config = loadGatewayConfig(path, io);
+  const config = loadCommandConfig(path, io);
   return config ? { path, config } : { path };
 }
 

@@ -17,9 +17,7 @@ import {
   type Runner,
   UsageError,
 } from './command.ts';
-import { configPath, loadGatewayConfig } from './gateway-config.ts';
-import { withPlannedFiles } from '../config/secret.ts';
-import { demoMaterialPlanned } from '../web/demo-peers.ts';
+import { configPath, loadCommandConfig } from './gateway-config.ts';
 
 export interface ProvidersContext<O extends ParseArgsOptionsConfig> extends Invocation<O> {
   config: GatewayConfig;
@@ -40,8 +38,7 @@ export function providersCommand<O extends ParseArgsOptionsConfig>(spec: Provide
     name: `providers ${spec.name}`,
     async run(invocation) {
       const path = configPath((invocation.values as { config?: string }).config);
-      // the demo's key material, which start generates, counts as present (as for config check)
-      const config = withPlannedFiles(demoMaterialPlanned(path), () => loadGatewayConfig(path, invocation.io));
+      const config = loadCommandConfig(path, invocation.io);
       if (!config) return EXIT_FAILED;
       if (!config.registry) return spec.run({ ...invocation, config, records: undefined, problems: [] });
       const { records, problems } = loadRecords(registryDir(config));
