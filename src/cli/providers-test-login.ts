@@ -18,10 +18,14 @@ const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+\//;
 function testClient(
   clients: readonly ClientConfig[],
   wanted: string | undefined,
+  issuer: string,
 ): { client: ClientConfig; redirect: URL } {
   const candidates = clients.filter((c) => c.test && (!wanted || c.client_id === wanted));
+  // a loopback URI on the gateway's own origin (the demo service's /demo/callback) is the gateway's to
+  // answer, not this command's: listening there would fail, or the answer would never arrive
+  const own = new URL(issuer).origin;
   for (const client of candidates) {
-    const uri = client.redirect_uris.find((u) => LOOPBACK.test(u));
+    const uri = client.redirect_uris.find((u) => LOOPBACK.test(u) && new URL(u).origin !== own);
     if (uri) return { client, redirect: new URL(uri) };
   }
   throw new UsageError(
@@ -74,7 +78,7 @@ export const testLogin = providersCommand({
       throw new UsageError(`${record.id} is at ${currentStage(record)}: a test login is for the testing stage`);
     const entry = config.providers.find((p) => p.config.id === record.adapter)?.config;
     if (!entry) throw new UsageError(`${record.id} has no configured adapter entry`);
-    const { client, redirect } = testClient(config.clients, ctx.values.client);
+    const { client, redirect } = testClient(config.clients, ctx.values.client, config.issuer);
     const wait = integerOption(ctx.values.wait, 'wait') ?? 600;
     const secret = client.client_secret;
     if (!secret) throw new UsageError(`client ${client.client_id} has no client_secret to log in with`);
@@ -84,13 +88,27 @@ export const testLogin = providersCommand({
         : oidc.ClientSecretBasic(secret);
     const insecure =
       !config.production && config.issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {};
-    const gateway = await oidc.discovery(
-      new URL(config.issuer),
-      client.client_id,
-      { client_secret: secret },
-      auth,
-      insecure,
-    );
+    let gateway: oidc.Configuration;
+    try {
+      gateway = await oidc.discovery(
+        new URL(config.issuer),
+        client.client_id,
+        { client_secret: secret },
+        auth,
+        insecure,
+      );
+    } catch (err) {
+      // openid-client wraps fetch's TypeError, which wraps the socket's error: name the innermost code
+      let cause: unknown = err;
+      while ((cause as { cause?: unknown }).cause && !(cause as { code?: string }).code)
+        cause = (cause as { cause: unknown }).cause;
+      const why = (cause as { code?: string }).code ?? (cause as Error).message;
+      io.stderr(
+        `cannot reach the gateway at ${config.issuer} (${why}): start it with this configuration first; ` +
+          'with PORT or ISSUER set for start, set them here too\n',
+      );
+      return EXIT_FAILED;
+    }
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = randomBytes(16).toString('base64url');

@@ -77,6 +77,33 @@ const operator = (user: number | 'cancel') => async (url: string) => {
 
 const stored = () => parse(readFileSync(join(registry, 'mock-bank.yaml'), 'utf8'));
 
+test("a loopback redirect URI on the gateway's own origin is not the command's: it says which client it needs", async () => {
+  // the demo service's /demo/callback is answered by the gateway itself
+  const own = [{ ...TEST_CLIENT, redirect_uris: [`${gw.issuer}/demo/callback`] }];
+  const file = join(dir, 'own-origin.yaml');
+  writeFileSync(
+    file,
+    stringify({ issuer: gw.issuer, providers: REGISTRY_PROVIDERS, clients: own, registry: { dir: registry } }),
+  );
+  const r = await runCli(['providers', 'test-login', 'mock-bank', '-c', file]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('no client marked test: true has a loopback redirect URI');
+  expect(r.stderr).not.toContain('/auth?');
+});
+
+test('a gateway not running at the configured issuer is named, with what to check', async () => {
+  const issuer = `http://127.0.0.1:${await freePort()}`;
+  const redirect = `http://127.0.0.1:${await freePort()}/test-login`;
+  const clients = [{ ...TEST_CLIENT, redirect_uris: [redirect] }];
+  const file = join(dir, 'elsewhere.yaml');
+  writeFileSync(file, stringify({ issuer, providers: REGISTRY_PROVIDERS, clients, registry: { dir: registry } }));
+  const r = await runCli(['providers', 'test-login', 'mock-bank', '-c', file]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`cannot reach the gateway at ${issuer} (ECONNREFUSED)`);
+  expect(r.stderr).toContain('with PORT or ISSUER set for start, set them here too');
+  expect(stored().test_login).toBeUndefined();
+});
+
 test('a cancelled login is a failed report, stored, and production stays closed', async () => {
   const r = await testLogin(operator('cancel'));
   expect(r.code).toBe(1);
