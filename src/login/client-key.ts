@@ -1,20 +1,27 @@
 // The address a per-address limit counts (the rate limits of src/web/rate-limit.ts, the bound on audited
 // token errors in ./engine-events.ts), in one place so both count an address alike.
+import { isIPv4, isIPv6 } from 'node:net';
 
-/** The address a limit counts: IPv4 as is (also when IPv4-mapped), IPv6 by its /64, the smallest block
- * one subscriber is usually given; rotating addresses inside it must not escape the limit. */
+/** The address a limit counts: IPv4 as is (also when IPv4-mapped, however written), IPv6 by its /64, the
+ * smallest block one subscriber is usually given; rotating addresses inside it must not escape the limit. */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
-  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (v4) return v4[1]!;
-  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
+  const address = ip.split('%')[0]!; // a zone id names the interface, not the client
+  if (isIPv4(address)) return address;
+  if (!isIPv6(address)) return address;
+  // the URL serializer writes an IPv6 address one way only (RFC 5952: lower case, no leading zeros, the
+  // longest run of zero groups as "::", an embedded IPv4 address in hexadecimal)
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped) {
+    const [high, low] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)];
+    return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+  }
+  const [head = '', tail = ''] = canonical.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  const groups = canonical.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
     : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
