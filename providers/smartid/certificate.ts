@@ -95,7 +95,8 @@ export function verifyCertificate(
   }
   validNow(certificate, 'certificate', now);
   checkChain(certificate, cas, now);
-  if (certificate.ca) refuse('is a CA certificate');
+  // Node's X509Certificate.ca is false for cA=TRUE without keyCertSign: the extension decides (RFC 5280 4.2.1.9)
+  if (certificate.ca || parsed.getExtension(x509.BasicConstraintsExtension)?.ca) refuse('is a CA certificate');
 
   const policies = parsed.getExtension(x509.CertificatePolicyExtension)?.policies ?? [];
   const level = levelOf(policies);
