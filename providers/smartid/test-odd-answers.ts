@@ -8,21 +8,13 @@
 import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import '../../src/tls/reflect-shim.ts';
 import type * as X509 from '@peculiar/x509';
+import { DAY, newKeys, RSA, serial, type Crypto } from './test-rp-api/cert-parts.ts';
 import { EKU_SMART_ID_AUTH, POLICY } from './certificate.ts';
 import type { IssuedCertificate, TestCa } from './test-rp-api/ca.ts';
 import type { TestRpApi } from './test-rp-api/server.ts';
 import { completion, type TestSession } from './test-rp-api/sessions.ts';
 
 const x509: typeof X509 = await import('@peculiar/x509');
-
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-} as const;
-type Crypto = Parameters<typeof x509.X509CertificateGenerator.create>[1];
-const DAY = 86_400_000;
 
 /** A CA that signs: its key and certificate (the shape of TestCa's root and issuing CA). */
 export interface Signer {
@@ -48,13 +40,6 @@ export interface LeafDefects {
   /** issued by this CA instead of the test CA's issuing CA */
   issuer?: Signer;
 }
-
-const serial = () =>
-  Buffer.from(webcrypto.getRandomValues(new Uint8Array(12)))
-    .toString('hex')
-    .replace(/^[89a-f]/, '1');
-const newKeys = async () =>
-  (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 
 /** A qualified Smart-ID authentication certificate for `person` with the defects asked for. */
 export async function issueLeaf(ca: TestCa, person: Person, defects: LeafDefects = {}): Promise<IssuedCertificate> {

@@ -7,19 +7,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import '../../../src/tls/reflect-shim.ts';
 import type * as X509 from '@peculiar/x509';
+import { DAY, newKeys, RSA, serial, type Crypto } from './cert-parts.ts';
 import { EKU_CLIENT_AUTH, EKU_SMART_ID_AUTH, POLICY, type CertificateLevel } from '../certificate.ts';
 
 const x509: typeof X509 = await import('@peculiar/x509');
 
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-} as const;
-type Crypto = Parameters<typeof x509.X509CertificateGenerator.create>[1];
 type Keys = webcrypto.CryptoKeyPair;
-const DAY = 86_400_000;
 
 export interface IssuedCertificate {
   certificate: X509Certificate;
@@ -43,11 +36,6 @@ export interface CertificateOptions {
   subject?: { semanticsIdentifier: string; givenName: string; surname: string };
 }
 
-const serial = () =>
-  Buffer.from(webcrypto.getRandomValues(new Uint8Array(12)))
-    .toString('hex')
-    .replace(/^[89a-f]/, '1');
-const newKeys = async () => (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as Keys;
 const nodeKey = async (keys: Keys) =>
   createPrivateKey({
     key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),

@@ -22,6 +22,7 @@ import {
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CRLReason, CRLReasons } from '@peculiar/asn1-x509';
 import type * as X509 from '@peculiar/x509';
+import { DAY, RSA, type Crypto } from './cert-parts.ts';
 import express, { type Router } from 'express';
 import { certIdOf, nonceExtension, nonceOf, parseCertificate, sameCertId } from '../ocsp-asn1.ts';
 import type { TestRpApi } from './server.ts';
@@ -43,15 +44,6 @@ export type OcspMode =
   | 'no_nonce'
   /** the connection is dropped without an answer */
   | 'down';
-
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-} as const;
-type Crypto = Parameters<typeof x509.X509CertificateGenerator.create>[1];
-const DAY = 86_400_000;
 
 interface Signer {
   cert: Certificate;
