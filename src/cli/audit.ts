@@ -18,7 +18,7 @@ export const runAudit = group({
     ['verify-proof FILE', 'check an inclusion or consistency proof document'],
     [
       'consistency [DIR...] --first A',
-      'prove that the log at checkpoint B (--second, default the\nlatest) extends the log at checkpoint A',
+      'prove that the log at checkpoint B (--second, default the\nlatest) extends the log at checkpoint A (tree sizes)',
     ],
     ['repair --config FILE', 'move a torn tail aside and record that in the log'],
     ['witness --config FILE', 'compare the log with its witnesses; --reset rewrites them'],

@@ -76,7 +76,10 @@ function commonHelp(config = 'gateway configuration file'): [string, string][] {
 }
 
 function helpLines(lines: [string, string][]): string {
-  return lines.map(([flag, text]) => `  ${flag.padEnd(28)}${text.replaceAll('\n', `\n${' '.repeat(30)}`)}\n`).join('');
+  const indent = `\n${' '.repeat(30)}`;
+  // a flag as wide as the column gets its text on the next line, never run into it
+  const head = (flag: string) => (flag.length < 28 ? flag.padEnd(28) : `${flag}${indent}`);
+  return lines.map(([flag, text]) => `  ${head(flag)}${text.replaceAll('\n', indent)}\n`).join('');
 }
 
 export function commandUsage(spec: CommandSpec<ParseArgsOptionsConfig>): string {

@@ -10,7 +10,7 @@ const program: Runner = group({
   help: [
     ['start', 'run the gateway'],
     ['config check [FILE]', 'validate a configuration file; exit 1 when start would refuse it'],
-    ['keys <command>', 'create, rotate and show the token and cookie keys (init, rotate, status)'],
+    ['keys <command>', 'create, rotate, revoke and show the token and cookie keys (init, rotate, revoke, status)'],
     ['certs dev [--dir DIR]', 'create the development PKI (CA, server and client certificates)'],
     ['audit <command>', 'verify, query and prove the audit log; repair a torn tail; check the witnesses'],
     ['providers <command>', 'the VPM joining process: list, show, check and move providers through it'],

@@ -18,8 +18,8 @@ export const scaffold = command({
     'custom: writes a new adapter kind NAME: config schema and factory (index.ts), adapter, protocol, test\n' +
     'peer and a test running the adapter conformance suite. oidc, saml, banklink: a new provider NAME of\n' +
     'that kind: NAME.provider.yaml (its providers[] entry, commented), registry/NAME.yaml (its joining\n' +
-    'record at stage application) and, for banklink, NAME.test.ts (the conformance suite against the test\n' +
-    'bank with its settings). See docs/adapters.md.',
+    "record at stage application) and NAME.test.ts (the conformance suite against the kind's test peer with\n" +
+    'its settings). See docs/adapters.md.',
   help: [
     ['--kind KIND', 'custom (a new protocol), or oidc, saml, banklink (a new provider of that kind)'],
     ['--dir DIR', 'where (default providers/NAME for custom, NAME otherwise); must not exist or be empty'],

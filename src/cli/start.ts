@@ -70,8 +70,8 @@ export const runStart = command({
   name: 'start',
   synopsis: '[options]',
   summary:
-    'Runs the gateway. Configuration: --config FILE, else $VPM_CONFIG, else config/demo.yaml; PORT and\n' +
-    'ISSUER override the file. Refuses (exit 1) what "config check" refuses, before writing anything.\n' +
+    'Runs the gateway. Configuration: --config FILE, else $VPM_CONFIG, else config/demo.yaml; PORT, ISSUER\n' +
+    'and VPM_HOST (the bind address) override the file. Refuses (exit 1) what "config check" refuses, before writing anything.\n' +
     'Logs are JSON lines on stderr (pretty in a terminal); with --json the start-up notice on stdout is JSON too.',
   help: [
     [

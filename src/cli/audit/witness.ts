@@ -37,7 +37,7 @@ async function witnessLog(ctx: AuditContext, own: AuditConfig, key: Key, reset: 
       const ok = problems.length === 0 && !broken;
       const text = problems.length
         ? `${problems.map((problem) => `DIFFERS: ${problem}\n`).join('')}${broken}`
-        : `${broken}${broken ? '' : `OK: ${names.join(', ')} agree with the log\n`}`;
+        : `${broken}${broken ? '' : `OK: ${names.join(', ')} ${names.length === 1 ? 'agrees' : 'agree'} with the log\n`}`;
       return { ok, text, report: { ok, witnesses: names, problems, verification_problems: scan.problems } };
     }
     if (scan.problems.length)
