@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchOptions } from './args.ts';
 import { auditConfigSchema, entryMacKey, openAuditLog } from '../src/audit/config.ts';
 import { EntryMac } from '../src/audit/entry-mac.ts';
 import type { AuditEvent } from '../src/audit/events.ts';
@@ -13,9 +13,12 @@ import { loadCheckpointPublicKey } from '../src/audit/keys.ts';
 import { scanLog } from '../src/audit/scan.ts';
 import { createLogger } from '../src/logger.ts';
 
-const { values } = parseArgs({
-  options: { entries: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '3' } },
-});
+const { values } = benchOptions(
+  { entries: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '3' } },
+  'usage: node bench/audit.ts [--entries 1000000] [--seconds 3]\n' +
+    '  durable appends per second by concurrent producers (--seconds per row), then one log of --entries\n' +
+    '  entries written and verified; the log lives under TMPDIR\n',
+);
 const VERIFY_ENTRIES = Number(values.entries);
 const SECONDS = Number(values.seconds);
 const logger = createLogger('warn');

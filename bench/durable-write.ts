@@ -9,7 +9,7 @@ import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchOptions } from './args.ts';
 
 const MODES = ['write + fdatasync', 'O_DSYNC write'] as const;
 type Mode = (typeof MODES)[number];
@@ -36,13 +36,15 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const { values } = parseArgs({
-  options: {
+const { values } = benchOptions(
+  {
     rounds: { type: 'string', default: '3' },
     appends: { type: 'string', default: '2000' },
     bytes: { type: 'string', default: '900' },
   },
-});
+  'usage: node bench/durable-write.ts [--rounds 3] [--appends 2000] [--bytes 900]\n' +
+    '  one durable append: write + fdatasync against an O_DSYNC write, each in its own process per round\n',
+);
 const dir = mkdtempSync(join(tmpdir(), 'vpm-durable-write-'));
 const results = new Map<Mode, { ms: number[]; cpu: number[] }>(MODES.map((m) => [m, { ms: [], cpu: [] }]));
 for (let round = 0; round < Number(values.rounds); round++) {

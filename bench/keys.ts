@@ -11,8 +11,19 @@ import { BENCH_CLIENT } from './clients.ts';
 import { BANK, gatewayConfig } from './gateway-config.ts';
 import { oneLogin } from './load.ts';
 import { freePort, startGateway, startNode, startRedis } from './processes.ts';
+import { benchOptions } from './args.ts';
 
-const logins = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5);
+const { values, positionals } = benchOptions(
+  { monitor: { type: 'boolean', default: false } },
+  'usage: node bench/keys.ts [LOGINS=5] [--monitor]\n' +
+    '  what LOGINS logins through the test bank leave in Redis, and the commands one login sends\n',
+  true,
+);
+const logins = Number(positionals[0] ?? 5);
+if (!Number.isInteger(logins) || logins < 1) {
+  process.stderr.write('LOGINS must be a whole number of at least 1\n');
+  process.exit(2);
+}
 const dir = mkdtempSync(join(tmpdir(), 'vpm-bench-keys-'));
 const stops: (() => Promise<void>)[] = [];
 try {
@@ -89,7 +100,7 @@ try {
   console.log(`\n| command | calls/login |\n|---|---|`);
   for (const [name, n] of calls) console.log(`| ${name} | ${(n / logins).toFixed(1)} |`);
   console.log(`| total | ${(calls.reduce((sum, [, n]) => sum + n, 0) / logins).toFixed(1)} |`);
-  if (process.argv.includes('--monitor')) {
+  if (values.monitor) {
     const monitor = await redis.client.monitor();
     const seen: string[] = [];
     // a key as its kind: the ids in it (long random segments) left out

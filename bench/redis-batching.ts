@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchOptions } from './args.ts';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../src/store/redis.ts';
 import { startRedis } from './processes.ts';
@@ -66,9 +66,11 @@ if (process.argv[2] === '--child') {
   const result = await child(mode as Mode, url!, Number(seconds));
   process.send!(result, () => process.exit(0));
 } else {
-  const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' } },
-  });
+  const { values } = benchOptions(
+    { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' } },
+    'usage: node bench/redis-batching.ts [--rounds 3] [--seconds 4]\n' +
+      '  a Redis command from the store (corked turns), ioredis auto-pipelining and unbatched ioredis\n',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'vpm-batching-bench-'));
   const redis = await startRedis(dir);
   await redis.client.set(KEY, 'x'.repeat(1500));

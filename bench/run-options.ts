@@ -1,8 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts).
-import { parseArgs } from 'node:util';
+import { benchOptions } from './args.ts';
 
 const OPTIONS = {
-  help: { type: 'boolean', default: false },
   rounds: { type: 'string', default: '3' },
   seconds: { type: 'string', default: '8' },
   warmup: { type: 'string', default: '2' },
@@ -29,17 +28,7 @@ const USAGE = `usage: node bench/run.ts [--rounds 3] [--seconds 8] [--warmup 2] 
 
 /** The command line, or the usage and an exit: 0 for --help, 2 for a bad option. */
 export function benchArgs() {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: OPTIONS }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  const { values } = benchOptions(OPTIONS, USAGE);
   return {
     ...values,
     rounds: Number(values.rounds),
