@@ -1,7 +1,8 @@
 // Revocation by OCSP against the test CA's responder (real DER requests and signed responses over HTTP):
 // good, revoked and unknown certificates, and every answer that cannot be trusted (bad signature, a
-// signer the CA never certified, a stale answer, another nonce or none, a responder that is down), with OCSP
-// required (the login is refused) and not required (the login goes on, the operator log says why).
+// signer the CA never certified, a stale answer, another nonce or none, a responder that is down, an answer
+// about another certificate), with OCSP required (the login is refused) and not required (the login goes on,
+// the operator log says why); and an answer listing several certificates counts only by the one asked about.
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
@@ -77,6 +78,7 @@ const untrusted: [OcspMode, RegExp][] = [
   ['wrong_nonce', /nonce/],
   ['no_nonce', /nonce missing/],
   ['down', /unreachable/],
+  ['other_certificate', /about another certificate/],
 ];
 
 test.each(untrusted)(
@@ -118,5 +120,27 @@ test('with ocsp.nonce off, a fresh answer without a nonce counts, and a stale on
     refusedWith((await login(h, revoked)).outcome, 'access_denied');
     h.rp.api.ocsp.mode = 'stale';
     refusedWith((await login(h, good)).outcome, 'temporarily_unavailable');
+  });
+});
+
+test('with ocsp.nonce off, a signed "good" about another certificate does not pass for a revoked one', async () => {
+  // what someone on a plain-HTTP path could replay: an answer signed in advance, about another serial number
+  await withHarness({ ca, accounts, ocsp: { required: true, nonce: false } }, async (h) => {
+    h.rp.api.ocsp.mode = 'other_certificate';
+    const lines = h.logger.lines.length;
+    const { outcome, asked } = await login(h, revoked);
+    expect(asked).toBe(1);
+    refusedWith(outcome, 'temporarily_unavailable');
+    expect(h.logger.lines.slice(lines).join('\n')).toMatch(/about another certificate/);
+  });
+});
+
+test('an answer listing "good" for another certificate first counts by the one asked about', async () => {
+  await withHarness({ ca, accounts, ocsp: { required: true, nonce: false } }, async (h) => {
+    h.rp.api.ocsp.mode = 'other_certificate_first';
+    const { outcome, endPage } = await login(h, revoked);
+    refusedWith(outcome, 'access_denied');
+    expect(endPage).toContain('Your Smart-ID certificate has been revoked or is not valid.');
+    expect((await login(h, good)).outcome).toMatchObject({ identity: { subject: good.semanticsIdentifier } });
   });
 });

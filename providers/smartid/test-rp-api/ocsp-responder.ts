@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, sign, webcrypto, X509Certificate } from '
 import '../../../src/tls/reflect-shim.ts';
 import {
   BasicOCSPResponse,
+  CertID,
   CertStatus,
   id_kp_OCSPSigning,
   id_pkix_ocsp_basic,
@@ -43,7 +44,19 @@ export type OcspMode =
   /** no nonce, as a responder answering from responses signed in advance */
   | 'no_nonce'
   /** the connection is dropped without an answer */
-  | 'down';
+  | 'down'
+  /** its only SingleResponse says 'good' about another serial number of the same CA, as a replayed answer would */
+  | 'other_certificate'
+  /** 'good' about another serial number first, then the true answer about the certificate asked about */
+  | 'other_certificate_first';
+
+/** The CertID of another certificate of the same issuer: the requested serial number with its last bit flipped. */
+function otherCertId(id: CertID): CertID {
+  const serial = new Uint8Array(id.serialNumber.slice(0));
+  serial[serial.length - 1]! ^= 1;
+  const { hashAlgorithm, issuerNameHash, issuerKeyHash } = id;
+  return new CertID({ hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber: serial.buffer });
+}
 
 interface Signer {
   cert: Certificate;
@@ -108,7 +121,15 @@ export class TestOcspResponder {
     const request = AsnConvert.parse(body, OCSPRequest);
     const issuing = new X509Certificate(Buffer.from(this.api.options.ca.issuing.cert.rawData));
     const now = Date.now();
-    const responses = request.tbsRequest.requestList.map(({ reqCert }) => {
+    const stale = this.mode === 'stale';
+    const single = (certID: CertID, certStatus: CertStatus) =>
+      new SingleResponse({
+        certID,
+        certStatus,
+        thisUpdate: new Date(now - (stale ? 2 * DAY : 1000)),
+        nextUpdate: new Date(now + (stale ? -DAY : DAY)),
+      });
+    const responses = request.tbsRequest.requestList.flatMap(({ reqCert }) => {
       const serial = Buffer.from(reqCert.serialNumber).toString('hex').replace(/^0+/, '');
       const known = [...this.api.issued.entries()].find(([s]) => s.replace(/^0+/, '') === serial)?.[1];
       const ours = known && sameCertId(reqCert, certIdOf(known.certificate.certificate, issuing));
@@ -124,13 +145,10 @@ export class TestOcspResponder {
           : marked === 'unknown'
             ? new CertStatus({ unknown: null })
             : new CertStatus({ good: null });
-      const stale = this.mode === 'stale';
-      return new SingleResponse({
-        certID: reqCert,
-        certStatus,
-        thisUpdate: new Date(now - (stale ? 2 * DAY : 1000)),
-        nextUpdate: new Date(now + (stale ? -DAY : DAY)),
-      });
+      const real = single(reqCert, certStatus);
+      if (this.mode !== 'other_certificate' && this.mode !== 'other_certificate_first') return [real];
+      const other = single(otherCertId(reqCert), new CertStatus({ good: null }));
+      return this.mode === 'other_certificate' ? [other] : [other, real];
     });
     const nonce = nonceOf(request.tbsRequest.requestExtensions);
     const signer = await this.signer(this.mode !== 'untrusted_signer');
