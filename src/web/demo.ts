@@ -190,8 +190,9 @@ and writes each login to its signed audit log under <code>var/audit</code> with 
       const rows = Object.entries(claims).map(
         ([k, v]) => html`<dt>${k}</dt><dd>${Array.isArray(v) ? v.join(' ') : String(v)}</dd>`,
       );
+      // by client_id, not id_token_hint: the ID token carries the personal code, and this is a GET URL
+      // (browser history, access logs); the gateway then asks the user to confirm
       const logout = oidc.buildEndSessionUrl(await config(), {
-        id_token_hint: tokens.id_token!,
         post_logout_redirect_uri: options.postLogoutRedirectUri,
       });
       res.type('html').send(

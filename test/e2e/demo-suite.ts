@@ -126,6 +126,15 @@ export function describeDemo(run: DemoRun): RunningDemo {
     expect(page.url).toMatch(new RegExp(`^${base}/demo/callback`));
     expect(page.body).toContain('Welcome, Jānis Bērziņš');
     expect(page.body).toContain('<dt>sub</dt><dd>PNOLV-010180-15097</dd>');
+    // the way out names the service, never the ID token with its personal code, and asks first
+    const logout = new URL(/href="([^"]*\/session\/end[^"]*)"/.exec(page.body)![1]!.replaceAll('&amp;', '&'));
+    expect(logout.searchParams.get('client_id')).toBe('demo-service');
+    expect(logout.searchParams.has('id_token_hint')).toBe(false);
+    const confirm = await b.get(logout.toString());
+    expect(confirm.body).toContain('Do you want to log out of the unified login?');
+    const form = parseForms(confirm.body, confirm.url).find((f) => f.id === 'op.logoutForm')!;
+    const done = await b.follow(await b.post(form.action, { ...form.fields, logout: 'yes' }));
+    expect(done.url).toBe(`${base}/`);
   });
 
   test.each(['demo-bank', 'demo-legacy-bank'])('log in through the in-process test bank %s', async (bank) => {
