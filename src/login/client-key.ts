@@ -2,8 +2,9 @@
 // token errors in ./engine-events.ts), in one place so both count an address alike.
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** The address a limit counts: IPv4 as is (also when IPv4-mapped, however written), IPv6 by its /64, the
- * smallest block one subscriber is usually given; rotating addresses inside it must not escape the limit. */
+/** The address a limit counts: IPv4 as is (also when IPv4-mapped or NAT64-translated, however written),
+ * IPv6 by its /64, the smallest block one subscriber is usually given; rotating addresses inside it must
+ * not escape the limit. */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
   const address = ip.split('%')[0]!; // a zone id names the interface, not the client
@@ -12,9 +13,13 @@ export function clientKey(ip: string | undefined): string {
   // the URL serializer writes an IPv6 address one way only (RFC 5952: lower case, no leading zeros, the
   // longest run of zero groups as "::", an embedded IPv4 address in hexadecimal)
   const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  // IPv4-mapped (::ffff:0:0/96), or translated by the well-known NAT64 prefix (RFC 6052; 64:ff9b::/96), as
+  // IPv4 clients reach an IPv6-only gateway through SIIT-DC (RFC 7755): the last 32 bits are the client
+  const mapped =
+    /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical) ??
+    /^64:ff9b::(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,4})$/.exec(canonical);
   if (mapped) {
-    const [high, low] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)];
+    const [high, low] = [Number.parseInt(mapped[1] ?? '0', 16), Number.parseInt(mapped[2]!, 16)];
     return [high >> 8, high & 255, low >> 8, low & 255].join('.');
   }
   const [head = '', tail = ''] = canonical.split('::');

@@ -79,6 +79,15 @@ test('a zone id (fe80::1%eth0) does not make a key of its own', () => {
 
 test('no IPv6 /64 shares its key with an IPv4 address', () => {
   const v4 = ['192.0.2.1', '::ffff:192.0.2.1'].map(clientKey);
-  for (const v6 of ['::1', '::', '2001:db8:1:2::c000:201', '64:ff9b::192.0.2.1'])
+  for (const v6 of ['::1', '::', '::ffff:5', '2001:db8:1:2::c000:201', '64:ff9b:1::c000:201', '64:ff9b::1:0:0'])
     expect(v4).not.toContain(clientKey(v6));
+});
+
+test('an IPv4 client translated by the well-known NAT64 prefix (SIIT-DC) is counted as its IPv4 address', () => {
+  // RFC 6052 / RFC 7755: every IPv4 client reaches an IPv6-only gateway as 64:ff9b::a.b.c.d; by /64 they
+  // would all share one limit
+  expect(clientKey('64:ff9b::192.0.2.1')).toBe('192.0.2.1');
+  expect(clientKey('64:FF9B:0:0:0:0:c000:202')).toBe('192.0.2.2');
+  expect(clientKey('64:ff9b::5')).toBe('0.0.0.5');
+  expect(keysOf('64:ff9b::198.51.100.7', '64:ff9b::198.51.100.8').size).toBe(2);
 });
