@@ -4,7 +4,8 @@
 // must be answered in flow QR, a notification in flow Notification); the level released is never above the
 // entry's `loa`; the certificate's subject C is the country of its serialNumber, the leaf is valid now and is
 // no CA, and every issuing CA is valid now. Each defect is a real signed answer from the test RP API (the
-// certificates from ./test-odd-answers.ts) and ends as access_denied with the gateway's page.
+// certificates from TestCa.issuePerson, the expired CA and the answer from ./test-odd-answers.ts) and ends as
+// access_denied with the gateway's page.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { BrokerError } from '../../src/login/broker.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
-import { TestCa } from './test-rp-api/ca.ts';
+import { type Authority, type CertificateOptions, TestCa } from './test-rp-api/ca.ts';
 import type { TestSession } from './test-rp-api/sessions.ts';
 import { follow, type Harness, startHarness, visit, withHarness } from './test-harness.ts';
 import { beginLogin, codeOf, type LoginEnd, loginAs } from './test-logins.ts';
-import { answerWith, expiredIssuingCa, issueLeaf, type LeafDefects, type Signer } from './test-odd-answers.ts';
+import { answerWith, expiredIssuingCa } from './test-odd-answers.ts';
 
 /** A person whose phone answers when the test says; also whose phone opens QR codes. */
 const holder: TestAccount = {
@@ -27,7 +28,7 @@ const holder: TestAccount = {
 };
 
 let ca: TestCa;
-let expiredCa: Signer & { pem: string };
+let expiredCa: Authority & { pem: string };
 let dir: string;
 let h: Harness;
 beforeAll(async () => {
@@ -56,8 +57,8 @@ async function notificationLogin(answer: (session: TestSession) => Promise<void>
 }
 
 /** A notification login confirmed by the app signing with a certificate that has `defects`. */
-const signedWith = (defects: LeafDefects) =>
-  notificationLogin(async (session) => answerWith(h.rp.api, session, await issueLeaf(ca, holder, defects)));
+const signedWith = (defects: CertificateOptions) =>
+  notificationLogin(async (session) => answerWith(h.rp.api, session, await ca.issuePerson(holder, defects)));
 
 /** The login was refused after the callback: access_denied, the gateway's own page, `detail` in the log. */
 function expectRefused({ outcome }: LoginEnd, detail: RegExp): void {

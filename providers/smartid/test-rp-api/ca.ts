@@ -34,6 +34,15 @@ export interface CertificateOptions {
   noDigitalSignature?: boolean;
   /** the certificate names another person than the account's */
   subject?: { semanticsIdentifier: string; givenName: string; surname: string };
+  /** the subject's C (default: the country of the serialNumber) */
+  country?: string;
+  /** notBefore tomorrow */
+  notYetValid?: boolean;
+  /** basicConstraints cA=TRUE, with keyUsage keyCertSign besides digitalSignature ('signs': a CA that could
+   * sign certificates) or without it ('flag': Node's X509Certificate.ca then says false) */
+  isCa?: 'signs' | 'flag';
+  /** issued by this CA instead of the hierarchy's issuing CA */
+  issuer?: Authority;
 }
 
 const nodeKey = async (keys: Keys) =>
@@ -44,12 +53,14 @@ const nodeKey = async (keys: Keys) =>
   });
 const asNode = (c: X509.X509Certificate) => new X509Certificate(Buffer.from(c.rawData));
 
-interface Authority {
+/** A CA that signs: its key and certificate. */
+export interface Authority {
   privateKey: webcrypto.CryptoKey;
   cert: X509.X509Certificate;
 }
 
-async function authority(name: string, parent?: Authority): Promise<Authority> {
+/** A root (no parent) or an intermediate under `parent`; `expired`: it expired yesterday. */
+export async function authority(name: string, parent?: Authority, expired = false): Promise<Authority> {
   const keys = await newKeys();
   const now = Date.now();
   const extensions = [
@@ -58,8 +69,8 @@ async function authority(name: string, parent?: Authority): Promise<Authority> {
   ];
   const common = {
     serialNumber: serial(),
-    notBefore: new Date(now - DAY),
-    notAfter: new Date(now + 3650 * DAY),
+    notBefore: new Date(now - (expired ? 3000 : 1) * DAY),
+    notAfter: new Date(now + (expired ? -1 : 3650) * DAY),
     signingAlgorithm: RSA,
     extensions,
   };
@@ -148,15 +159,20 @@ export class TestCa {
     const level = options.level ?? 'QUALIFIED';
     const policies = options.policies ?? [...(level === 'QUALIFIED' ? POLICY.qualified : POLICY.advanced)];
     const eku = options.eku ?? 'smart-id';
-    const usage = options.noDigitalSignature ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
+    const signs = options.isCa === 'signs' ? x509.KeyUsageFlags.keyCertSign : 0;
+    const usage =
+      (options.noDigitalSignature ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature) | signs;
+    const issuer = options.issuer ?? this.issuing;
     const extensions: X509.Extension[] = [
-      new x509.BasicConstraintsExtension(false),
+      options.isCa
+        ? new x509.BasicConstraintsExtension(true, undefined, true)
+        : new x509.BasicConstraintsExtension(false),
       new x509.KeyUsagesExtension(usage, true),
       new x509.CertificatePolicyExtension(policies),
     ];
     if (eku !== 'none')
       extensions.push(new x509.ExtendedKeyUsageExtension([eku === 'smart-id' ? EKU_SMART_ID_AUTH : EKU_CLIENT_AUTH]));
-    const country = person.semanticsIdentifier.slice(3, 5);
+    const country = options.country ?? person.semanticsIdentifier.slice(3, 5);
     const subject = new x509.Name([
       { '2.5.4.6': [{ printableString: country }] },
       { '2.5.4.3': [{ utf8String: `${person.surname},${person.givenName},${person.semanticsIdentifier}` }] },
@@ -169,12 +185,12 @@ export class TestCa {
       {
         serialNumber: serial(),
         subject,
-        issuer: this.issuing.cert.subject,
-        notBefore: new Date(now - (options.expired ? 800 : 1) * DAY),
+        issuer: issuer.cert.subject,
+        notBefore: new Date(now + (options.expired ? -800 : options.notYetValid ? 1 : -1) * DAY),
         notAfter: new Date(now + (options.expired ? -1 : 1095) * DAY),
         signingAlgorithm: RSA,
         publicKey: keys.publicKey as never,
-        signingKey: this.issuing.privateKey as never,
+        signingKey: issuer.privateKey as never,
         extensions,
       },
       webcrypto as unknown as Crypto,
