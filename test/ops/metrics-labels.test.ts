@@ -4,27 +4,18 @@
 // new time series (a scrape, and the monitoring behind it, grown at will) and free text in the metrics.
 // Requests naming unknown ids, then a scrape of the metrics listener, over real HTTP.
 import { randomBytes } from 'node:crypto';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { listenMetrics } from '../../src/ops/metered.ts';
 import { useGateway, WatchedAuditLog, beginLogin, chooseProvider, RP_REDIRECT } from '../support/gateway.ts';
+import { useMetricsListener } from '../support/metrics-listener.ts';
 
 const audit = new WatchedAuditLog();
 const gw = useGateway({ audit, settings: { metrics: { port: 0 } } });
-let metricsServer: http.Server;
-let scrapeUrl: string;
-
-beforeAll(async () => {
-  metricsServer = await listenMetrics(gw.gateway.metrics!, gw.config.metrics!);
-  scrapeUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`;
-});
-afterAll(() => new Promise((ok) => metricsServer.close(ok)));
+const metrics = useMetricsListener(gw);
 
 /** A made-up id, such as anyone may put in a URL or a form. */
 const madeUp = () => `x${randomBytes(8).toString('hex')}`;
 
 async function scrape(): Promise<string> {
-  const response = await fetch(scrapeUrl);
+  const response = await fetch(metrics.url());
   expect(response.status).toBe(200);
   return response.text();
 }

@@ -1,11 +1,9 @@
 // Operations over HTTP, in process: liveness and readiness of a running gateway, and the Prometheus
 // scrape on its own listener after a login and a failed one (labels bounded, no personal code).
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { listenMetrics } from '../../src/ops/metered.ts';
 import type { Store } from '../../src/store/store.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { useGateway, WatchedAuditLog, loginThroughMock, exchangeCode } from '../support/gateway.ts';
+import { useMetricsListener } from '../support/metrics-listener.ts';
 
 const audit = new WatchedAuditLog();
 const store = new MemoryStore();
@@ -22,14 +20,7 @@ const gw = useGateway(({ cleanup }) => {
   cleanup(() => store.close());
   return { audit, store: flaky, settings: { metrics: { port: 0 } } };
 });
-let metricsServer: http.Server;
-let scrapeUrl: string;
-
-beforeAll(async () => {
-  metricsServer = await listenMetrics(gw.gateway.metrics!, gw.config.metrics!);
-  scrapeUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`;
-});
-afterAll(() => new Promise((ok) => metricsServer.close(ok)));
+const metrics = useMetricsListener(gw);
 
 test('/healthz says alive and /readyz names every check', async () => {
   const health = await fetch(`${gw.issuer}/healthz`);
@@ -68,7 +59,7 @@ test('the scrape counts a login and a failed login by provider, client and reaso
   expect(cancelled.callback?.searchParams.get('error')).toBe('user_cancel');
   await audit.recorded((e) => e.type === 'authorization_request_error');
 
-  const response = await fetch(scrapeUrl);
+  const response = await fetch(metrics.url());
   expect(response.status).toBe(200);
   const text = await response.text();
   expect(text).toMatch(/^vpm_logins_started_total\{provider="mock-eid",client="rp"\} 2$/m);
@@ -98,5 +89,5 @@ test('the scrape counts a login and a failed login by provider, client and reaso
   expect(names.join('\n')).not.toMatch(/\d{6}-?\d{5}/);
   const labelled = [...text.matchAll(/(provider|client)="([^"]*)"/g)].map((m) => m[2]);
   expect(new Set(labelled)).toEqual(new Set(['mock-eid', 'rp', 'none']));
-  expect((await fetch(scrapeUrl.replace('/metrics', '/other'))).status).toBe(404);
+  expect((await fetch(metrics.url().replace('/metrics', '/other'))).status).toBe(404);
 });
