@@ -4,15 +4,13 @@ import type { RequestListener } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { GatewayConfig } from './config/load.ts';
 import type { Store } from './store/store.ts';
-import { MemoryStore } from './store/memory.ts';
-import { RedisStore } from './store/redis.ts';
 import { readsAhead } from './oidc/reads-ahead.ts';
 import type { AuditLog } from './audit/events.ts';
-import { openAuditLog } from './audit/config.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openKeys, type RunningKeys } from './keys/open.ts';
+import type { RunningKeys } from './keys/open.ts';
+import { openDurableParts } from './durable-parts.ts';
 import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
@@ -76,11 +74,6 @@ export interface GatewayOptions {
   store?: Store;
 }
 
-function openStore(config: GatewayConfig): Store {
-  if (config.store.type === 'redis') return new RedisStore(config.store);
-  return new MemoryStore();
-}
-
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log_level);
   // the security levels, production rules, each adapter kind's own rules and the joining records checked
@@ -93,7 +86,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // every provider's logo is served, so one let in while running has its own at once; an unreadable one
   // stops the start here
   const { logos, urls: logoUrls } = providerLogos(config);
-  const rawStore = options.store ?? openStore(config);
+  const { rawStore, keys, rawAudit } = await openDurableParts(config, options, logger);
   const metrics = config.metrics
     ? new GatewayMetrics({
         providers: config.providers.map((p) => p.config.id),
@@ -102,20 +95,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : undefined;
   // an engine request's next reads start as soon as their keys are known (src/oidc/reads-ahead.ts)
   const { store, readAhead } = readsAhead(metrics ? meteredStore(rawStore, metrics) : rawStore);
-  let rawAudit: AuditLog;
-  let keys: RunningKeys | undefined;
-  try {
-    // the key set, as every instance on this store runs it (refused when missing in production or differing)
-    keys = await openKeys(config, { store: rawStore, logger });
-    // on Redis the store also witnesses the latest audit checkpoint (outside the audit directory)
-    rawAudit =
-      options.audit ??
-      (await openAuditLog(config.audit, logger, { store: config.store.type === 'redis' ? rawStore : undefined }));
-  } catch (err) {
-    await keys?.close();
-    if (!options.store) await rawStore.close();
-    throw err;
-  }
   // what the gateway's parts record through: timed and counted when metrics are on
   const audit = metrics ? meteredAudit(rawAudit, metrics) : rawAudit;
   const baseUrl = config.issuer.replace(/\/$/, '');

@@ -12,15 +12,8 @@ import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
 import { EIDAS_NATURAL_PERSON } from './attributes.ts';
 import { NS } from './xml.ts';
-import {
-  STATUS,
-  buildResponse,
-  encryptAssertion,
-  issueResponse,
-  newId,
-  sign,
-  type ResponseSpec,
-} from './test-idp/response-builder.ts';
+import { STATUS, buildResponse, issueResponse, newId, type ResponseSpec } from './test-idp/response-builder.ts';
+import { encryptAssertion, sign } from './test-idp/response-protection.ts';
 import { statusError, DEFAULT_CANCEL_MESSAGES } from './status.ts';
 import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 

@@ -10,7 +10,8 @@ import { verificationCode } from './protocol.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import { DEMO_ACCOUNTS, type TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { asTestBrowser, type Harness, startHarness, walk, withHarness } from './test-harness.ts';
+import { type Harness, startHarness, withHarness } from './test-harness.ts';
+import { asTestBrowser, walk } from './test-user.ts';
 import { beginLogin, codeOf, loginAs } from './test-logins.ts';
 
 let ca: TestCa;

@@ -15,7 +15,8 @@ import { BrokerError } from '../../src/login/broker.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { type Authority, type CertificateOptions, TestCa } from './test-rp-api/ca.ts';
 import type { TestSession } from './test-rp-api/sessions.ts';
-import { follow, type Harness, startHarness, visit, withHarness } from './test-harness.ts';
+import { type Harness, startHarness, withHarness } from './test-harness.ts';
+import { follow, visit } from './test-user.ts';
 import { beginLogin, codeOf, type LoginEnd, loginAs } from './test-logins.ts';
 import { answerWith, expiredIssuingCa } from './test-odd-answers.ts';
 

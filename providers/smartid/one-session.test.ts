@@ -6,7 +6,8 @@ import { RedisStore } from '../../src/store/redis.ts';
 import { verificationCode } from './protocol.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';
-import { asTestBrowser, follow, type Harness, startHarness, visit } from './test-harness.ts';
+import { type Harness, startHarness } from './test-harness.ts';
+import { asTestBrowser, follow, visit } from './test-user.ts';
 import { beginLogin, codeOf } from './test-logins.ts';
 
 const holder: TestAccount = {

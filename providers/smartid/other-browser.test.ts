@@ -8,7 +8,8 @@
 // browser is refused there.
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
-import { follow, type Harness, startHarness, visit, walkWeb2App } from './test-harness.ts';
+import { type Harness, startHarness } from './test-harness.ts';
+import { follow, visit, walkWeb2App } from './test-user.ts';
 import { beginLogin, codeOf } from './test-logins.ts';
 
 const holder: TestAccount = {

@@ -4,7 +4,8 @@
 import { BrokerError } from '../../src/login/broker.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
-import { asTestBrowser, follow, type Harness, startHarness, visit } from './test-harness.ts';
+import { type Harness, startHarness } from './test-harness.ts';
+import { asTestBrowser, follow, visit } from './test-user.ts';
 import { beginLogin } from './test-logins.ts';
 
 const holder: TestAccount = {

@@ -5,7 +5,8 @@ import type { UiLocale } from '../../src/login/locale.ts';
 import { brokerFor, TEST_BROWSER } from '../../test/support/broker.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import type { PhoneAction } from './test-rp-api/sessions.ts';
-import { type Arrival, type Harness, walk } from './test-harness.ts';
+import type { Harness } from './test-harness.ts';
+import { type Arrival, walk } from './test-user.ts';
 
 export interface LoginOptions {
   /** the login's language (default en) */

@@ -3,7 +3,8 @@
 // return page, whose userChallengeVerifier and session secret digest are checked before the login ends.
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
-import { type Harness, startHarness, walkWeb2App } from './test-harness.ts';
+import { type Harness, startHarness } from './test-harness.ts';
+import { walkWeb2App } from './test-user.ts';
 import { beginLogin } from './test-logins.ts';
 
 /** A person whose phone answers when the test says (a new-format Latvian code, no check digit). */

@@ -2,7 +2,7 @@
 // step that can fail has a paired *_error event. The file-backed, signed log lives in ./log.ts; this
 // module is what the rest of the gateway depends on.
 import type { AuditStatus } from './options.ts';
-import type { Checkpoint } from './format.ts';
+import type { Checkpoint } from './checkpoint-format.ts';
 
 export const AUDIT_EVENTS = {
   authorization_request: 'A100',

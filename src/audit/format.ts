@@ -15,7 +15,6 @@ export const TORN_DIR = 'torn';
 /** held by the one process that writes the log (./lock.ts) */
 export const WRITER_LOCK_FILE = 'writer.lock';
 export const SEGMENT_PATTERN = /^segment-(\d{12})\.jsonl$/;
-export const CHECKPOINT_TYP = 'vpm-audit-checkpoint';
 
 export function segmentName(firstIndex: number): string {
   return `segment-${String(firstIndex).padStart(12, '0')}.jsonl`;
@@ -173,62 +172,6 @@ function checkEntry(value: unknown): StoredEntry {
   )
     throw new FormatError('entry detail is not an object');
   return entry as unknown as StoredEntry;
-}
-
-/** What a checkpoint signs. */
-export interface CheckpointPayload {
-  /** sequence number of the checkpoint, from 0: a removed or inserted checkpoint leaves a gap */
-  n: number;
-  size: number;
-  /** RFC 9162 root hash, hex */
-  root: string;
-  /** UTC, millisecond precision */
-  time: string;
-}
-
-export interface Checkpoint extends CheckpointPayload {
-  /** detached compact JWS over checkpointPayloadBytes(): `<protected>..<signature>` */
-  sig: string;
-}
-
-export function checkpointPayloadBytes({ n, size, root, time }: CheckpointPayload): Buffer {
-  return Buffer.from(JSON.stringify({ n, size, root, time }));
-}
-
-export function encodeCheckpointLine({ n, size, root, time, sig }: Checkpoint): string {
-  return `${JSON.stringify({ n, size, root, time, sig })}\n`;
-}
-
-/** Parse a checkpoint line (without newline); it must be byte-for-byte canonical. Signature not checked. */
-export function decodeCheckpointLine(line: string): Checkpoint {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    throw new FormatError('checkpoint is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new FormatError('checkpoint is not an object');
-  const fields = parsed as Record<string, unknown>;
-  if (!Number.isSafeInteger(fields.n) || (fields.n as number) < 0)
-    throw new FormatError('checkpoint number is invalid');
-  if (!Number.isSafeInteger(fields.size) || (fields.size as number) < 0)
-    throw new FormatError('checkpoint size is invalid');
-  if (typeof fields.root !== 'string' || !/^[0-9a-f]{64}$/.test(fields.root))
-    throw new FormatError('checkpoint root is not a hex SHA-256 hash');
-  if (!isUtcMs(fields.time)) throw new FormatError('checkpoint time is not a UTC time with milliseconds');
-  if (typeof fields.sig !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(fields.sig))
-    throw new FormatError('checkpoint signature is missing or malformed');
-  const checkpoint = {
-    n: fields.n as number,
-    size: fields.size as number,
-    root: fields.root,
-    time: fields.time,
-    sig: fields.sig,
-  };
-  if (encodeCheckpointLine(checkpoint) !== `${line}\n`)
-    throw new FormatError('checkpoint is not in canonical form (bytes added or changed)');
-  return checkpoint;
 }
 
 /** Lines of a file: complete lines and the torn tail (bytes after the last newline). */

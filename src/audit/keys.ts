@@ -6,7 +6,12 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, flattenedVerify, FlattenedSign } from 'jose';
-import { CHECKPOINT_TYP, checkpointPayloadBytes, type Checkpoint, type CheckpointPayload } from './format.ts';
+import {
+  CHECKPOINT_TYP,
+  checkpointPayloadBytes,
+  type Checkpoint,
+  type CheckpointPayload,
+} from './checkpoint-format.ts';
 
 export type CheckpointAlg = 'EdDSA' | 'ES256';
 

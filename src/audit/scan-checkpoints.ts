@@ -1,14 +1,8 @@
 // Reads checkpoints.jsonl for a scan: each checkpoint's form, signature (every one, or only the
 // latest), number sequence, growing size and non-decreasing time, and a torn last line.
 import { join } from 'node:path';
-import {
-  CHECKPOINTS_FILE,
-  type Checkpoint,
-  decodeCheckpointLine,
-  lines,
-  type Position,
-  tornTailOffset,
-} from './format.ts';
+import { CHECKPOINTS_FILE, lines, type Position, tornTailOffset } from './format.ts';
+import { type Checkpoint, decodeCheckpointLine } from './checkpoint-format.ts';
 import { type CheckpointVerifier, verifyCheckpointSignature } from './keys.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
 import { readRegularFile } from './segments.ts';

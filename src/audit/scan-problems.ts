@@ -1,6 +1,7 @@
 // What a scan of the audit log reports: each problem with its position (file, line, byte, entry index),
 // torn tails (an interrupted last write), and the checkpoints it read.
-import { type Checkpoint, describePosition, type Position } from './format.ts';
+import { describePosition, type Position } from './format.ts';
+import type { Checkpoint } from './checkpoint-format.ts';
 
 export type ProblemKind = 'entry' | 'segment' | 'checkpoint' | 'torn' | 'key';
 

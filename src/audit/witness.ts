@@ -7,7 +7,7 @@ import { readFile, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { decodeCheckpointLine, encodeCheckpointLine, type Checkpoint } from './format.ts';
+import { decodeCheckpointLine, encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
 import { verifyCheckpointSignature, type CheckpointVerifier } from './keys.ts';
 
 export interface Witness {

@@ -1,7 +1,8 @@
 // Operator commands: query filters, inclusion proofs and consistency, with bad proofs refused.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKPOINTS_FILE, decodeCheckpointLine } from '../../src/audit/format.ts';
+import { CHECKPOINTS_FILE } from '../../src/audit/format.ts';
+import { decodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
 import { loadOrCreateCheckpointKey, signCheckpoint } from '../../src/audit/keys.ts';
 import type { ConsistencyProofDoc, InclusionProofDoc } from '../../src/cli/audit/proof-document.ts';
 import { cli, loginEvents, testLog, type TestLog } from './helpers.ts';

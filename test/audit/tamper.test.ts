@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { CHECKPOINTS_FILE, decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/format.ts';
+import { CHECKPOINTS_FILE } from '../../src/audit/format.ts';
+import { decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
 import { loadCheckpointPublicKey, signCheckpoint, type CheckpointVerifier } from '../../src/audit/keys.ts';
 import { loadOrCreateCheckpointKey } from '../../src/audit/keys.ts';
 import { scanLog, type Problem } from '../../src/audit/scan.ts';

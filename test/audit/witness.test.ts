@@ -9,12 +9,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { entryMacKey, witnessPath } from '../../src/audit/config.ts';
 import { EntryMac } from '../../src/audit/entry-mac.ts';
-import {
-  CHECKPOINTS_FILE,
-  decodeCheckpointLine,
-  encodeCheckpointLine,
-  encodeEntryLine,
-} from '../../src/audit/format.ts';
+import { CHECKPOINTS_FILE, encodeEntryLine } from '../../src/audit/format.ts';
+import { decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
 import { loadOrCreateCheckpointKey, signCheckpoint } from '../../src/audit/keys.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createGateway } from '../../src/gateway.ts';

@@ -9,7 +9,8 @@
 //
 // options.ts (what it is told), authn-request.ts (the request checks), answer.ts (the Response and the
 // attributes released), metadata.ts, pages.ts, session.ts (single sign-on), idp.ts (the routes), server.ts
-// (its own loopback server); response-builder.ts builds and signs Responses, here and in attack tests.
+// (its own loopback server); response-builder.ts builds Responses and response-protection.ts signs and encrypts
+// them, here and in attack tests.
 export { createTestIdp, type TestIdp } from './idp.ts';
 export { signMetadata } from './metadata.ts';
 export {

@@ -1,10 +1,8 @@
-// Builds real SAML 2.0 Responses the way an IdP does: DOM-built XML, enveloped signatures by xml-crypto
-// (placed after Issuer, as the schema wants), assertions encrypted by xml-encryption (AES-256-GCM with
-// RSA-OAEP key transport). Used by the test IdP and by tests that craft attack responses.
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { DOMImplementation, DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
-import xmlenc from 'xml-encryption';
+// Builds real SAML 2.0 Responses the way an IdP does: DOM-built XML, then signed and encrypted by
+// ./response-protection.ts. Used by the test IdP and by tests that craft attack responses.
+import { randomBytes } from 'node:crypto';
+import { DOMImplementation, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
+import { encryptAssertion, sign } from './response-protection.ts';
 import { NS } from '../xml.ts';
 import type { KeyPair } from '../keys.ts';
 
@@ -181,58 +179,6 @@ export function buildResponse(spec: ResponseSpec): string {
   }
   a.appendChild(statement);
   res.appendChild(a);
-  return new XMLSerializer().serializeToString(doc);
-}
-
-/** Sign the Response (`which: 'response'`) or its Assertion, enveloped, signature after Issuer, cert in KeyInfo. */
-export function sign(xml: string, which: 'response' | 'assertion', key: KeyPair): string {
-  const sx = new SignedXml({
-    privateKey: key.key,
-    publicCert: key.cert,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-  });
-  const target = which === 'response' ? "/*[local-name(.)='Response']" : "/*/*[local-name(.)='Assertion']";
-  sx.addReference({
-    xpath: target,
-    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  });
-  sx.computeSignature(xml, {
-    prefix: 'ds',
-    location: { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' },
-  });
-  return sx.getSignedXml();
-}
-
-/** Replace the Assertion with an EncryptedAssertion for the SP's encryption certificate. */
-export async function encryptAssertion(
-  xml: string,
-  spEncryptionCert: string,
-  algorithms: { content?: string; keyTransport?: string } = {},
-): Promise<string> {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
-  const assertion = doc.getElementsByTagNameNS(NS.saml, 'Assertion')[0];
-  if (!assertion) throw new Error('no assertion to encrypt');
-  const plaintext = new XMLSerializer().serializeToString(assertion);
-  const encrypted = await new Promise<string>((resolve, reject) => {
-    xmlenc.encrypt(
-      plaintext,
-      {
-        rsa_pub: createPublicKey(spEncryptionCert).export({ type: 'spki', format: 'pem' }).toString(),
-        pem: spEncryptionCert,
-        encryptionAlgorithm: algorithms.content ?? 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
-        keyEncryptionAlgorithm: algorithms.keyTransport ?? 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
-        disallowEncryptionWithInsecureAlgorithm: false,
-        warnInsecureAlgorithm: false,
-      },
-      (err, result) => (err || !result ? reject(err ?? new Error('encryption failed')) : resolve(result)),
-    );
-  });
-  const data = new DOMParser().parseFromString(encrypted, 'text/xml').documentElement!;
-  const wrapper = doc.createElementNS(NS.saml, 'saml:EncryptedAssertion');
-  wrapper.appendChild(doc.importNode(data, true));
-  assertion.parentNode!.replaceChild(wrapper, assertion);
   return new XMLSerializer().serializeToString(doc);
 }
 

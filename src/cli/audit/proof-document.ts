@@ -1,7 +1,7 @@
 // The proof documents `audit prove` and `audit consistency` print with --json and `audit verify-proof`
 // checks: RFC 9162 inclusion and consistency proofs (section 2.1.3, 2.1.4) together with the signed
 // checkpoints they lead to, so that anyone holding the checkpoint public key can check them offline.
-import { type Checkpoint, decodeCheckpointLine, encodeCheckpointLine } from '../../audit/format.ts';
+import { type Checkpoint, decodeCheckpointLine, encodeCheckpointLine } from '../../audit/checkpoint-format.ts';
 import { type CheckpointVerifier, verifyCheckpointSignature } from '../../audit/keys.ts';
 import { ProofError } from '../../audit/merkle.ts';
 import { describeProblem, type ScanOptions, type ScanResult, scanLog } from '../../audit/scan.ts';

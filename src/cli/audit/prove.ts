@@ -1,6 +1,6 @@
 // `audit prove` and `audit consistency`: RFC 9162 proofs built from a verified log, printed for a
 // person or, with --json, as a document `audit verify-proof` checks on its own.
-import type { Checkpoint } from '../../audit/format.ts';
+import type { Checkpoint } from '../../audit/checkpoint-format.ts';
 import type { LocatedCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
 import { verifyConsistency } from '../../audit/merkle-verify.ts';

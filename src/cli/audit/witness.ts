@@ -3,7 +3,7 @@
 // worker's log below it against that worker's witnesses. --reset writes a log's latest checkpoint to its
 // witnesses, after verifying that whole log.
 import type { AuditConfig } from '../../audit/config.ts';
-import type { Checkpoint } from '../../audit/format.ts';
+import type { Checkpoint } from '../../audit/checkpoint-format.ts';
 import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { checkWitnesses, witnessLine } from '../../audit/witness.ts';
 import { EXIT_FAILED, EXIT_OK, emit, UsageError } from '../command.ts';
