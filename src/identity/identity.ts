@@ -45,6 +45,11 @@ export class IdentityError extends Error {
 }
 
 const NAME_MAX = 200;
+// unassigned code points (\p{Cn}, the non-characters among them), the Braille blank that displays as a space
+// without being one, and the replacement characters a failed decoding leaves
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Default_Ignorable_Code_Point}\u2800\uFFFC\uFFFD<>]/u;
+/** after NFC a name's letters carry at most a few marks each; a stack of them paints over the neighbours */
+const STACKED_MARKS = /\p{M}{4}/u;
 
 function cleanName(value: string | undefined, what: string): string {
   const v = (value ?? '').normalize('NFC').replace(/\s+/g, ' ').trim();
@@ -54,8 +59,10 @@ function cleanName(value: string | undefined, what: string): string {
   // a zero-width character, a variation selector, a combining grapheme joiner or a Hangul filler would make
   // a name display as another person's to the agency (Unicode's Default_Ignorable_Code_Point names those
   // that are not format characters)
-  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Default_Ignorable_Code_Point}<>]/u.test(v))
+  if (FORBIDDEN_IN_NAMES.test(v) || STACKED_MARKS.test(v))
     throw new IdentityError(`${what} contains forbidden characters`);
+  // a name of punctuation or symbols alone would look blank or like no name at all
+  if (!/\p{L}/u.test(v)) throw new IdentityError(`${what} has no letter`);
   return v;
 }
 

@@ -100,6 +100,14 @@ describe('normalisation', () => {
     [{ givenName: 'Jā\u200Dnis' }, /forbidden/],
     [{ givenName: 'Jā\u00ADnis' }, /forbidden/],
     [{ givenName: 'Jā\uE000nis' }, /forbidden/],
+    // blank-looking, unassigned or piled up: a Braille blank, a non-character, an unassigned code point,
+    // four combining marks on one letter, and names with no letter at all
+    [{ givenName: 'Jānis\u2800' }, /forbidden/],
+    [{ givenName: 'Jānis\uFDD0' }, /forbidden/],
+    [{ givenName: 'Jā\u0378nis' }, /forbidden/],
+    [{ familyName: 'Bērziņš\u0301\u0302\u0303\u0304' }, /forbidden/],
+    [{ givenName: "-'." }, /given name has no letter/],
+    [{ familyName: '1 2' }, /family name has no letter/],
     [{ familyName: 'x'.repeat(201) }, /too long/],
     [{ loa: 'medium' }, /level of assurance/],
     // the provider's authentication time is what auth_time says; without one there is nothing to say
@@ -108,6 +116,16 @@ describe('normalisation', () => {
   ])('refused: %j', (patch, reason) => {
     expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(reason);
     expect(() => normalizeIdentity({ ...raw, ...(patch as object) } as never, 'bank-a')).toThrow(IdentityError);
+  });
+
+  test.each([
+    ["Anna-Marija O'Konnora", "Anna-Marija O'Konnora"],
+    ['Ivanova Анна', 'Ivanova Анна'],
+    // decomposed letters come out composed (NFC); a letter with three marks left after NFC is still a name
+    ['Be\u0304rzin\u0327s\u030C', 'Bērziņš'],
+    ['Q\u0301\u0302\u0303', 'Q\u0301\u0302\u0303'],
+  ])('accepted: %j', (familyName, expected) => {
+    expect(normalizeIdentity({ ...raw, familyName }, 'bank-a').familyName).toBe(expected);
   });
 
   test('an error never carries the personal code', () => {
