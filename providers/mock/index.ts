@@ -26,12 +26,14 @@ export interface MockUser {
   amr?: string;
 }
 
+// No test person claims a real method (smart_id, id_card…): a service must be able to tell from `amr` alone
+// that no Smart-ID or ID card took part, so the mock's logins say `mock` unless a test configures otherwise.
 export const DEFAULT_USERS: MockUser[] = [
-  { given_name: 'Jānis', family_name: 'Bērziņš', personal_code: '010180-15097', amr: 'smart_id' },
-  { given_name: 'Anna', family_name: 'Kalniņa', personal_code: '32503511782', amr: 'mobile_id' },
-  { given_name: 'Mari', family_name: 'Maasikas', personal_code: '60001019906', country: 'EE', amr: 'id_card' },
+  { given_name: 'Jānis', family_name: 'Bērziņš', personal_code: '010180-15097' },
+  { given_name: 'Anna', family_name: 'Kalniņa', personal_code: '32503511782' },
+  { given_name: 'Mari', family_name: 'Maasikas', personal_code: '60001019906', country: 'EE' },
   // refused by the gateway: bad check digit, so a newcomer can see what a rejection looks like
-  { given_name: 'Nederīgs', family_name: 'Kods', personal_code: '123456-12345', amr: 'smart_id' },
+  { given_name: 'Nederīgs', family_name: 'Kods', personal_code: '123456-12345' },
 ];
 
 export const mockSchema = providerBaseSchema.extend({

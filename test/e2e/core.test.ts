@@ -85,7 +85,7 @@ describe('happy path', () => {
       personal_code: '010180-15097',
       personal_code_country: 'LV',
       acr: 'high',
-      amr: ['smart_id'],
+      amr: ['mock'],
       idp: 'mock-eid',
       nonce: login.nonce,
     });

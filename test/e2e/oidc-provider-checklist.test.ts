@@ -320,7 +320,7 @@ describe('ID token', () => {
       sub: 'PNOLV-010180-15097',
       nonce: login.nonce,
       acr: 'high',
-      amr: ['smart_id'],
+      amr: ['mock'],
       idp: 'mock-eid',
     });
     expect(typeof payload.auth_time).toBe('number');
