@@ -100,6 +100,22 @@ describe('a log cut back to an earlier checkpoint', () => {
     expect(monitor.stdout).toContain('the log is shorter than witness file');
   });
 
+  test.each([
+    ['the checkpoints and the key copy deleted, the segments kept', ['checkpoints.jsonl', 'checkpoint-key.pub.pem']],
+    ['every file deleted', undefined],
+  ])('%s: a monitor verifying against its saved witness without --public-key is told it failed', async (_, files) => {
+    const t = testLog({ checkpoint_every: 5 });
+    await writtenLog(t);
+    const saved = join(t.root, 'saved-checkpoint.json');
+    writeFileSync(saved, readFileSync(witnessPath(t.config), 'utf8'));
+    expect((await cli('verify', t.dir, '--witness', saved)).code).toBe(0);
+    for (const file of files ?? readdirSync(t.dir)) rmSync(join(t.dir, file), { recursive: true });
+    const monitor = await cli('verify', t.dir, '--witness', saved);
+    expect(monitor.code).toBe(1);
+    expect(monitor.stdout).toContain(`FAILED: witness file ${saved} cannot be checked: the log has no checkpoint key`);
+    expect(monitor.stdout).not.toContain('agrees');
+  });
+
   test('is refused by createGateway and by verify with the witness in Redis, even when the file witness is rolled back too', async () => {
     const t = testLog({ checkpoint_every: 5 });
     const prefix = newPrefix();

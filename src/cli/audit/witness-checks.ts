@@ -31,7 +31,15 @@ export function configuredWitnesses(
 export async function witnessChecks(sources: WitnessSources, scan: ScanResult): Promise<string[]> {
   const checkpoints = scan.checkpoints.map((located) => located.checkpoint);
   const problems: string[] = [];
-  if (!scan.key) return problems;
+  // without a checkpoint key nothing can be checked against a witness; a log whose checkpoints and key copy
+  // were deleted with it would otherwise pass a monitor's `--witness` run as agreeing
+  if (!scan.key) {
+    if (sources.witnessFile)
+      problems.push(
+        `witness file ${sources.witnessFile} cannot be checked: the log has no checkpoint key (its checkpoints and key copy deleted?); give the pinned key with --public-key`,
+      );
+    return problems;
+  }
   if (sources.witnessFile)
     problems.push(...(await checkWitnesses([new FileWitness(sources.witnessFile)], checkpoints, scan.key)));
   if (sources.config) {
