@@ -130,6 +130,30 @@ export function witnessesFor(config: AuditConfig, kid: string, store?: Store): W
   return witnesses;
 }
 
+/** The entry MAC key as it is, for the commands that only read: never generated (a new key would call
+ * every uncheckpointed entry forged, and change the key directory the gateway uses). */
+export function existingEntryMacKey(config: AuditConfig): string {
+  if (config.entry_mac_key) return config.entry_mac_key;
+  const path = resolve(dirname(config.signing_key), 'entry-mac.key');
+  const key = readSecretFile(path);
+  if (key === undefined)
+    throw new AuditUnavailableError(
+      `the entry MAC key ${path} is missing: entries after the latest checkpoint cannot be authenticated without it (restore it with the checkpoint key, or verify with --public-key up to the latest checkpoint)`,
+    );
+  return key;
+}
+
+/** A secret file's content, or undefined when there is none. */
+function readSecretFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AuditUnavailableError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return undefined;
+  }
+}
+
 function secretNextToKey(
   config: AuditConfig,
   configured: string | undefined,
@@ -139,12 +163,8 @@ function secretNextToKey(
 ): string {
   if (configured) return configured;
   const path = resolve(dirname(config.signing_key), name);
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new AuditUnavailableError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const existing = readSecretFile(path);
+  if (existing !== undefined) return existing;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64url');
   writeNewFileSync(path, `${key}\n`, 0o600);

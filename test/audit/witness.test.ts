@@ -214,6 +214,19 @@ describe('a forged tail entry (correct leaf hash, no key)', () => {
     expect(text.stdout).toContain('NOT AUTHENTICATED: the last 1 entries are covered by no signed checkpoint');
   });
 
+  test('the reading commands never make an entry MAC key: without it they stop, naming it, and write nothing', async () => {
+    const t = testLog({ checkpoint_every: 1000 });
+    await writtenLog(t);
+    const keyFile = join(t.root, 'keys', 'entry-mac.key');
+    rmSync(keyFile);
+    for (const args of [['verify'], ['query', '--correlation', 'corr-1'], ['witness']]) {
+      const run = await cli(args[0]!, '--config', configFile(t), ...args.slice(1));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`the entry MAC key ${keyFile} is missing`);
+      expect(readdirSync(join(t.root, 'keys'))).not.toContain('entry-mac.key');
+    }
+  });
+
   test("entries of another log sealed with the same key (another worker's) are refused on this log's tail", async () => {
     // two logs sharing the checkpoint and MAC keys, as the workers of one gateway do
     const one = testLog({ checkpoint_every: 1000 });

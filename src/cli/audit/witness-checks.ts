@@ -1,7 +1,7 @@
 // What the audit directory alone cannot show, checked by `audit verify` and `audit witness`: a rollback
 // to an earlier checkpoint (against the witnesses), a forged uncheckpointed tail (entry MACs) and a time
 // ahead of the clock.
-import { type AuditConfig, entryMacKey, witnessesFor } from '../../audit/config.ts';
+import { type AuditConfig, existingEntryMacKey, witnessesFor } from '../../audit/config.ts';
 import { EntryMac } from '../../audit/entry-mac.ts';
 import type { ScanResult } from '../../audit/scan.ts';
 import { checkWitnesses, FileWitness, futureTimeProblem, type Witness } from '../../audit/witness.ts';
@@ -55,7 +55,8 @@ export async function witnessChecks(sources: WitnessSources, scan: ScanResult): 
   return problems;
 }
 
-/** With --config: the entry MAC key, so entries no checkpoint covers yet are authenticated too. */
+/** With --config: the entry MAC key, so entries no checkpoint covers yet are authenticated too (read, never
+ * generated: a missing key stops the command, naming it). */
 export function entryMac(sources: WitnessSources): EntryMac | undefined {
-  return sources.config ? new EntryMac(entryMacKey(sources.config)) : undefined;
+  return sources.config ? new EntryMac(existingEntryMacKey(sources.config)) : undefined;
 }
