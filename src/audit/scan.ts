@@ -12,7 +12,7 @@ import type { LeafHashes } from './merkle-proofs.ts';
 import { readCheckpoints } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
-import { listSegments, SegmentReader } from './segments.ts';
+import { AuditDirError, listSegments, SegmentReader } from './segments.ts';
 
 export {
   describeProblem,
@@ -85,8 +85,19 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
 
   const scan = new EntryScan(checkpoints, problems, options);
   const reader = new SegmentReader();
-  for (const [i, segment] of segments.entries())
-    scan.segment(segment, reader.read(join(dir, segment.name)), i === segments.length - 1);
+  for (const [i, segment] of segments.entries()) {
+    let buf: Buffer;
+    try {
+      buf = reader.read(join(dir, segment.name));
+    } catch (err) {
+      // a FIFO, a device, a directory or an impossible size named like a segment is a problem of this log
+      // (named, with the rest still checked), not a reason to stop
+      if (!(err instanceof AuditDirError)) throw err;
+      problems.entry('segment', { file: segment.name, line: 1, offset: 0, index: scan.tree.size }, err.message);
+      continue;
+    }
+    scan.segment(segment, buf, i === segments.length - 1);
+  }
   scan.checkCoverage(checkpoints);
 
   const entries = scan.tree.size;

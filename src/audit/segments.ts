@@ -37,6 +37,11 @@ export function readRegularFile(path: string): Buffer {
   return readFileSync(path);
 }
 
+/** the writer starts a new segment before a write that would cross segment_max_bytes (at most 2 GiB), so
+ * none it writes is larger (a group commit alone, at most 8192 entries of 16 KiB, is far smaller) */
+const MAX_SEGMENT_BYTES = 2 ** 31;
+const READ_CHUNK = 2 ** 30;
+
 /**
  * Segments are read into one reused buffer: a fresh 64 MiB buffer per segment costs more in page
  * faults than the hashing. The returned view is valid until the next call.
@@ -45,14 +50,19 @@ export class SegmentReader {
   private buf = Buffer.alloc(0);
 
   read(path: string): Buffer {
-    const fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO put in place of a segment would otherwise wait for a writer for ever;
+    // on a regular file the flag changes nothing
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
+      if (stat.size > MAX_SEGMENT_BYTES)
+        throw new AuditDirError(`${path} holds ${stat.size} bytes, more than any segment the gateway writes`);
       if (stat.size > this.buf.length) this.buf = Buffer.allocUnsafe(stat.size);
       let done = 0;
       while (done < stat.size) {
-        const n = readSync(fd, this.buf, done, stat.size - done, done);
+        // Node reads at most 2 GiB - 1 bytes per call: a segment of segment_max_bytes' upper bound takes two
+        const n = readSync(fd, this.buf, done, Math.min(stat.size - done, READ_CHUNK), done);
         if (n === 0) break; // shrank while reading: what we have is what there is
         done += n;
       }

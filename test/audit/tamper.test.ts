@@ -1,7 +1,8 @@
 // Tamper evidence: any edited, deleted or inserted byte in any entry or checkpoint, and any removed,
 // reordered or inserted line, makes verification fail and name the position; a torn tail is reported;
 // checkpoints signed by another key are refused.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { CHECKPOINTS_FILE } from '../../src/audit/format.ts';
@@ -193,6 +194,32 @@ describe('whole lines', () => {
     rmSync(join(dir, segments[1]!));
     const p = await firstProblem(dir);
     expect(p).toMatchObject({ kind: 'segment', position: { file: segments[2], line: 1 } });
+  });
+
+  // what the disk's writer can put in a segment's place: a FIFO (opening it would wait for a writer for
+  // ever), a directory, a device, and a size no segment has (sparse: no disk space needed)
+  test.each([
+    ['a FIFO', (path: string) => execFileSync('mkfifo', [path]), 'is not a regular file'],
+    ['a directory', (path: string) => mkdirSync(path), 'is not a regular file'],
+    ['a link to /dev/zero', (path: string) => symlinkSync('/dev/zero', path), 'is not a regular file'],
+    ['a 2 GiB + 1 sparse file', (path: string) => truncateSync(path, 2 ** 31 + 1), 'more than any segment'],
+  ])('%s in place of a segment: verify and start name it (exit 1), never hang', async (_, make, message) => {
+    const dir = copyDir(t.dir);
+    const path = join(dir, segments[1]!);
+    rmSync(path);
+    if (message === 'more than any segment') writeFileSync(path, '');
+    make(path);
+    const p = await firstProblem(dir);
+    expect(p).toMatchObject({ kind: 'segment', position: { file: segments[1], line: 1 } });
+    expect(p!.message).toBe(
+      `${path} ${message === 'is not a regular file' ? message : `holds ${2 ** 31 + 1} bytes, ${message} the gateway writes`}`,
+    );
+    const verify = await cli('verify', dir, '--public-key', t.publicKey);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(
+      `FAILED: first bad position: entry ${Number(/\d{12}/.exec(segments[1]!)![0])} (${segments[1]} line 1, byte 0): ${path} `,
+    );
+    await expect(testLog({ ...t.config, dir }).open()).rejects.toThrow(`${path} `);
   });
 
   test('a removed checkpoint leaves a gap in the numbers', async () => {
