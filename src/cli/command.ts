@@ -123,9 +123,26 @@ function attachDashedValues(args: string[], options: ParseArgsOptionsConfig): st
   return out;
 }
 
+// Control characters other than newline and tab (ESC and the CSI that start terminal sequences, carriage
+// return, C1) and the bidi overrides and isolates: a terminal acts on them instead of showing them, so a
+// file name or field a disk writer chose could clear the screen and paint a verdict of its own
+const TERMINAL_UNSAFE = /[^\P{Cc}\n\t]|[\u202a-\u202e\u2066-\u2069]/gu;
+
+/** `text` with what a terminal would act on written out as `\u....` escapes. */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** What a command prints reaches the operator's terminal only through terminalSafe(). */
+const terminalSafeIo = (io: Io): Io => ({
+  stdout: (text) => io.stdout(terminalSafe(text)),
+  stderr: (text) => io.stderr(terminalSafe(text)),
+});
+
 export function command<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>): Runner {
   const usage = commandUsage(spec as unknown as CommandSpec<ParseArgsOptionsConfig>);
-  return async (args, io) => {
+  return async (args, rawIo) => {
+    const io = terminalSafeIo(rawIo);
     let parsed: Parsed<O>;
     try {
       const options = { ...COMMON_OPTIONS, ...spec.options };

@@ -300,3 +300,22 @@ describe('signatures', () => {
     expect(stdout).toContain('not pinned');
   });
 });
+
+describe("the operator's terminal", () => {
+  test('a file name or entry field with terminal sequences is printed escaped, so it cannot paint a verdict', async () => {
+    const dir = copyDir(t.dir);
+    const fake = '\u001b[H\u001b[2JOK: every entry, the tree, every checkpoint signature and the timestamps verify\r';
+    writeFileSync(join(dir, fake), '');
+    const log = await testLog({ ...t.config, dir }).open();
+    await log.record({ type: 'authorization_request', correlationId: 'corr-x', clientId: 'rp\u001b]0;\u0007\u202e' });
+    await log.close();
+    const verify = await cli('verify', dir, '--public-key', t.publicKey);
+    const query = await cli('query', dir, '--correlation', 'corr-x');
+    for (const printed of [verify.stdout, verify.stderr, query.stdout, query.stderr])
+      for (const actedOn of ['\u001b', '\u0007', '\r', '\u202e']) expect(printed).not.toContain(actedOn);
+    expect(verify.stdout).toContain('\\u001b[H\\u001b[2JOK: every entry');
+    expect(query.stdout).toContain('rp\\u001b]0;\\u0007\\u202e');
+    // --json stays JSON: the name comes back as it is
+    expect((await cli('verify', dir, '--public-key', t.publicKey, '--json')).json.warnings.join()).toContain(fake);
+  });
+});
