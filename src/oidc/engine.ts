@@ -1,7 +1,7 @@
 // node-oidc-provider configured for agency services. The engine stays untouched: we supply clients,
 // storage, keys, the claims of each login (src/login/claims.ts), the interaction URL and our checks
 // (./interaction-policy.ts, ./parameter-checks.ts), and the pages it shows (rendered by src/web).
-import Provider, { errors, type Configuration } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { GatewayConfig } from '../config/load.ts';
 import type { Store } from '../store/store.ts';
 import type { AuditLog } from '../audit/events.ts';
@@ -21,6 +21,7 @@ import { type BrowserOf, freshLoginPolicy } from './interaction-policy.ts';
 import { parameterChecks } from './parameter-checks.ts';
 import {
   authorizationByPost,
+  pageForBareStatus,
   errorIssCompat,
   registeredSecretMethodOnly,
   tokenEndpointConformance,
@@ -32,7 +33,10 @@ type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpI
 
 /** The pages the engine shows itself: errors it cannot send back to a service, and RP-initiated logout. */
 export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
-  Required<Pick<RpInitiatedLogout, 'logoutSource' | 'postLogoutSuccessSource'>>;
+  Required<Pick<RpInitiatedLogout, 'logoutSource' | 'postLogoutSuccessSource'>> & {
+    /** a page for a request answered by its status alone: no such page (404), a body too large (413) */
+    statusPage(ctx: KoaContextWithOIDC, status: 404 | 413): Promise<void>;
+  };
 
 export interface EngineDeps {
   config: GatewayConfig;
@@ -153,8 +157,21 @@ export function createEngine(deps: EngineDeps): Provider {
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
   const provider = new Provider(config.issuer, configuration);
   followCookieKeys(provider, deps.keys, deps.logger);
-  // what relying-party software needs beyond the engine's defaults (./interop.ts)
-  provider.use(authorizationByPost('/auth'));
+  // Koa's default handler of a failed request (a body cut off, a connection gone) prints its stack on
+  // stderr, beside the JSON log: one structured line instead (the engine's typings omit Koa's own event)
+  const koa = provider as unknown as NodeJS.EventEmitter;
+  koa.on('error', (err: Error & { code?: string; status?: number }, ctx?: KoaContextWithOIDC) =>
+    deps.logger.warn('engine request failed', {
+      error: err.name,
+      code: err.code,
+      status: err.status,
+      message: err.message.slice(0, 200),
+      path: ctx?.path,
+    }),
+  );
+  // what relying-party software and users need beyond the engine's defaults (./interop.ts)
+  provider.use(pageForBareStatus(deps.pages));
+  provider.use(authorizationByPost('/auth', (ctx) => deps.pages.statusPage(ctx, 413)));
   provider.use(
     errorIssCompat(new Set(config.clients.filter((c) => !c.authorization_error_iss).map((c) => c.client_id))),
   );

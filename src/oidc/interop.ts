@@ -6,12 +6,14 @@
 //   - `invalid_client` when a request carries no client authentication at all (RFC 6749 5.2), and
 //     `Pragma: no-cache` on token responses (RFC 6749 5.1)
 //   - each client's registered secret method is the only one accepted (client_secret_basic or _post)
+//   - a page, not a bare status, for a path the engine does not serve and for a body too large
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 
 type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
 
-/** The engine's own limit for a request body. */
-const MAX_AUTHORIZATION_BODY = 56 * 1024;
+/** About what a GET can carry in its request line (Node's 16 KiB header limit): every parameter is
+ * bounded far below it (./parameter-checks.ts). */
+export const MAX_AUTHORIZATION_BODY = 16 * 1024;
 
 /**
  * OpenID Connect Core 3.1.2.1: the authorization endpoint MUST accept POST with the parameters
@@ -19,7 +21,7 @@ const MAX_AUTHORIZATION_BODY = 56 * 1024;
  * cross-site POST can find an existing session for single sign-on); the gateway has no single sign-on
  * (every request authenticates afresh), so a POST is served exactly as the GET with the same parameters.
  */
-export function authorizationByPost(path: string): Middleware {
+export function authorizationByPost(path: string, tooLarge: (ctx: KoaContextWithOIDC) => Promise<void>): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== path || !ctx.is('application/x-www-form-urlencoded')) return next();
     const chunks: Buffer[] = [];
@@ -28,7 +30,7 @@ export function authorizationByPost(path: string): Middleware {
       size += chunk.length;
       if (size > MAX_AUTHORIZATION_BODY) {
         ctx.status = 413;
-        ctx.body = 'request entity too large';
+        await tooLarge(ctx);
         return;
       }
       chunks.push(chunk);
@@ -36,6 +38,16 @@ export function authorizationByPost(path: string): Middleware {
     ctx.method = 'GET';
     ctx.querystring = Buffer.concat(chunks).toString('utf8');
     return next();
+  };
+}
+
+/** A path the engine does not serve answers 404 with no body: the user gets a page in their language. */
+export function pageForBareStatus(pages: {
+  statusPage(ctx: KoaContextWithOIDC, status: 404): Promise<void>;
+}): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) await pages.statusPage(ctx, 404);
   };
 }
 

@@ -45,6 +45,27 @@ const state: ParameterCheck = (_ctx, value) => {
   if (value.length > 512) throw new errors.InvalidRequest('state is too long');
 };
 
+/** The engine keeps an authorization request's parameters in its Interaction for `ttl.interaction`: a
+ * free-text one without a bound would let one anonymous request hold tens of kilobytes of the store for
+ * that long. Generous for what relying parties send (a nonce of 32-64 characters, a few language tags);
+ * the engine bounds code_challenge itself, and checks redirect_uri and id_token_hint against what it knows. */
+export const PARAMETER_MAX_LENGTH = {
+  nonce: 512,
+  login_hint: 256,
+  ui_locales: 128,
+  claims_locales: 128,
+  acr_values: 128,
+  idp_hint: 128,
+} as const;
+
+const bounded =
+  (name: keyof typeof PARAMETER_MAX_LENGTH, check?: ParameterCheck): ParameterCheck =>
+  (ctx, value) => {
+    if (typeof value === 'string' && value.length > PARAMETER_MAX_LENGTH[name])
+      throw new errors.InvalidRequest(`${name} is longer than ${PARAMETER_MAX_LENGTH[name]} characters`);
+    check?.(ctx, value);
+  };
+
 /** acr_values and idp_hint (a service naming one provider skips the selection page, as commercial
  * brokers' idp hints do) must be servable to this client: src/login/policy.ts decides. */
 function policyChecks(policy: ProviderPolicy): Record<'acr_values' | 'idp_hint', ParameterCheck> {
@@ -59,5 +80,9 @@ function policyChecks(policy: ProviderPolicy): Record<'acr_values' | 'idp_hint',
 }
 
 export function parameterChecks(policy: ProviderPolicy, logger: Logger): Configuration['extraParams'] {
-  return { scope: scopeCheck(logger), state, ...policyChecks(policy) } as unknown as Configuration['extraParams'];
+  const policyCheck = policyChecks(policy);
+  const checks: Record<string, ParameterCheck> = { scope: scopeCheck(logger), state };
+  for (const name of Object.keys(PARAMETER_MAX_LENGTH) as (keyof typeof PARAMETER_MAX_LENGTH)[])
+    checks[name] = bounded(name, name === 'acr_values' || name === 'idp_hint' ? policyCheck[name] : undefined);
+  return checks as unknown as Configuration['extraParams'];
 }

@@ -39,6 +39,8 @@ export class AdapterOpener {
    * the app's final handlers (Express looks a mounted app's routes up on every request). */
   mountOn(app: Express): void {
     this.app = express();
+    // each app that handles a request sets its own headers: the main app's setting does not reach this one
+    this.app.disable('x-powered-by');
     app.use(this.app);
   }
 

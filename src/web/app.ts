@@ -119,7 +119,8 @@ export function createApp(parts: AppParts): RequestListener {
   app.use(parts.provider.callback());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isStoreUnavailable(err)) return sendStoreOutage(req, res, parts.logger, err);
-    const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
+    // a form of ours (the provider choice) carries the language the user chose on the page
+    const locale = pickLocale(req.query?.ui_locales ?? req.body?.ui_locales, req.get('accept-language'));
     const e = err as { status?: number; type?: string; message?: string; name?: string };
     let status = 500;
     let message: MessageKey = 'error_unavailable';

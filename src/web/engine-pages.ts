@@ -33,6 +33,13 @@ export function enginePages(logger: Logger): EnginePages {
       ctx.type = 'html';
       ctx.body = errorPage({ locale, message: errorMessage(out), nonce: '', site: site(ctx) });
     },
+    statusPage: async (ctx, status) => {
+      const locale = pickLocale(undefined, ctx.get('accept-language'));
+      ctx.status = status;
+      ctx.type = 'html';
+      const message = status === 413 ? 'error_too_large' : 'error_not_found';
+      ctx.body = errorPage({ locale, message, nonce: '', site: site(ctx) });
+    },
     logoutSource: async (ctx, form) => {
       const locale = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
       const title = t(locale, 'logout_title');

@@ -1,0 +1,122 @@
+// Requests no service or browser would send, over real HTTP: oversized authorization parameters that would
+// hold the store, a body too large, a path nobody serves, a body cut off mid-way, and an expired login's
+// form. Each gets a clear answer (an OAuth error at the service, or a page in the user's language) and a
+// structured log line; none keeps anything in the store, prints a stack trace or names the framework.
+import { connect } from 'node:net';
+import { jest } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { PARAMETER_MAX_LENGTH } from '../../src/oidc/parameter-checks.ts';
+import { MAX_AUTHORIZATION_BODY } from '../../src/oidc/interop.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { RP_REDIRECT, useGateway } from '../support/gateway.ts';
+
+const store = new MemoryStore();
+const gw = useGateway({ store });
+
+function authParams(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    client_id: 'rp',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: RP_REDIRECT,
+    state: oidc.randomState(),
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGjSZRMmwo',
+    code_challenge_method: 'S256',
+    ...extra,
+  };
+}
+
+const authGet = (extra: Record<string, string>) =>
+  fetch(`${gw.issuer}/auth?${new URLSearchParams(authParams(extra))}`, { redirect: 'manual' });
+
+describe('authorization parameters the engine would keep for the interaction', () => {
+  const lengths = Object.entries(PARAMETER_MAX_LENGTH) as [keyof typeof PARAMETER_MAX_LENGTH, number][];
+
+  test.each(lengths)(
+    '%s longer than %i characters: invalid_request at the service, nothing stored',
+    async (name, max) => {
+      // one accepted request first: the address's rate-limit counter exists, so the store's size is steady
+      expect((await authGet({})).status).toBe(303);
+      const before = store.size;
+      const res = await authGet({ [name]: 'a'.repeat(max + 1) });
+      expect(res.status).toBe(303);
+      const location = new URL(res.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(RP_REDIRECT);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('error_description')).toBe(`${name} is longer than ${max} characters`);
+      expect(store.size).toBe(before);
+    },
+  );
+
+  test('at their bounds they are accepted: a nonce of 512 characters and a login_hint of 256 reach the selection page', async () => {
+    const res = await authGet({ nonce: 'n'.repeat(PARAMETER_MAX_LENGTH.nonce), login_hint: 'h'.repeat(256) });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/\/interaction\//);
+  });
+});
+
+describe('pages, not bare statuses', () => {
+  test(`an authorization request by POST over ${MAX_AUTHORIZATION_BODY} bytes: 413 with a page in the user's language`, async () => {
+    const body = new URLSearchParams(authParams({ nonce: 'a'.repeat(MAX_AUTHORIZATION_BODY) }));
+    const res = await fetch(`${gw.issuer}/auth`, { method: 'POST', body, headers: { 'accept-language': 'lv' } });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('Pieprasījums ir pārāk liels.');
+  });
+
+  test('a path nobody serves: 404 with a page in the user language, through the engine and through Express', async () => {
+    for (const path of ['/interaction', '/nothing/here', '/auth/extra/part']) {
+      const res = await fetch(`${gw.issuer}${path}`, { headers: { 'accept-language': 'ru' } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('Страница не найдена.');
+    }
+  });
+
+  test('no response names the framework (X-Powered-By), the adapters’ own app included', async () => {
+    const started = await authGet({});
+    const paths = [new URL(started.headers.get('location')!, gw.issuer).pathname, '/nothing', '/providers/mock-eid/x'];
+    for (const res of [started, ...(await Promise.all(paths.map((p) => fetch(`${gw.issuer}${p}`))))])
+      expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  test("an expired login's provider choice: the page is in the language the form carried", async () => {
+    const res = await fetch(`${gw.issuer}/interaction/expired-uid/provider`, {
+      method: 'POST',
+      body: new URLSearchParams({ provider: 'mock-eid', ui_locales: 'ru' }),
+      headers: { 'accept-language': 'en' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('lang="ru"');
+  });
+});
+
+test('a body cut off and the connection dropped: one structured log line per request, no stack trace on stderr', async () => {
+  const port = Number(new URL(gw.issuer).port);
+  const written: string[] = [];
+  const stderr = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    written.push(args.map(String).join(' '));
+  });
+  try {
+    const before = gw.logLines.length;
+    for (const path of ['/token', '/me', '/token/revocation']) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\ngrant_type=`,
+          );
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => {});
+      });
+    }
+    const logged = () => gw.logLines.slice(before).filter((line) => line.includes('engine request failed'));
+    for (let waited = 0; logged().length < 3 && waited < 2000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(logged()).toHaveLength(3);
+    expect(written).toEqual([]);
+  } finally {
+    stderr.mockRestore();
+  }
+});
