@@ -2,12 +2,14 @@
 // development (the in-process demo peers), secrets too short to resist guessing, a Redis that holds
 // whole identities without TLS or a password, certificate authentication trusting the process's
 // default CA store, and a plain http listener that is not behind a named TLS terminator (nor behind a
-// "terminator" block that takes in every address).
+// "terminator" block that takes in every address), and private key files every local user may read
+// (./key-file-modes.ts).
 // Every problem names its config path. Adapter kinds add their own rules (AdapterFactory.check).
 import { isAbsolute, normalize, relative } from 'node:path';
 import type { GatewayConfig } from './load.ts';
 import { parseRedisUrl, type RedisTarget } from '../store/redis-url.ts';
 import { addressBlock } from '../tls/address-blocks.ts';
+import { exposedKeyFileProblems } from './key-file-modes.ts';
 
 /** Generated demo key material (test banks, test SAML IdP) lives here; nothing in it is a production secret. */
 export const DEMO_MATERIAL_DIR = 'var/dev';
@@ -152,6 +154,7 @@ export function productionProblems(config: GatewayConfig): string[] {
     ]);
   out.push(...proxyBlockProblems(config));
   out.push(...clientCaProblems(config));
+  out.push(...exposedKeyFileProblems(config));
   const demoBase = `${config.issuer.replace(/\/$/, '')}/demo/`;
   config.providers.forEach((provider, i) => {
     for (const [field, value] of Object.entries(provider.config))

@@ -3,7 +3,17 @@
 // the same lines, each naming its config path, and `start` refuses before it writes anything: no token
 // key, no audit key, no audit directory, no adapter key is left behind.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { existsSync, mkdtempSync, copyFileSync, cpSync, rmSync, mkdirSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  copyFileSync,
+  cpSync,
+  rmSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -291,5 +301,48 @@ describe('config check of the demo configuration', () => {
       process.chdir(cwd);
       rmSync(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe('private key files every local user may read', () => {
+  test('a provider key, the server key, a key of the key set and the audit secrets, each named by its config path', async () => {
+    const exposed = (name: string, content: string) => {
+      const path = dir.write(name, content);
+      chmodSync(path, 0o644);
+      return path;
+    };
+    const providerKey = exposed('exposed-client-key.pem', readFileSync(f.clientKey!, 'utf8'));
+    const serverKey = exposed('exposed-server-key.pem', readFileSync(f.serverKey!, 'utf8'));
+    const c = configFile({
+      providers: [productionOidcEntry({ ca: f.ca!, cert: f.client!, key: providerKey })],
+      server: { tls: { cert: f.server!, key: serverKey } },
+      proxy: false,
+    });
+    // the key set and the audit secrets as a copy made without keeping the modes would leave them
+    const keysDir = join(dir.path, `keys-${n}`);
+    const auditKeyDir = join(dir.path, `audit-key-${n}`);
+    mkdirSync(keysDir);
+    mkdirSync(auditKeyDir);
+    const tokenKey = join(keysDir, 'token-1.jwk.json');
+    writeFileSync(tokenKey, JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }), { mode: 0o644 });
+    writeFileSync(join(keysDir, 'keys.json'), '{"keys":[]}', { mode: 0o644 }); // no private member: fine
+    const macKey = join(auditKeyDir, 'entry-mac.key');
+    writeFileSync(macKey, 'x'.repeat(43), { mode: 0o604 });
+    writeFileSync(join(auditKeyDir, 'subject-hash.key'), 'x'.repeat(43), { mode: 0o640 }); // group: fine
+    const advice = "chmod o-rwx (600, or 640 for the service's group)";
+    const lines = [
+      `server.tls.key: ${serverKey} holds private key material readable by every local user (mode 0644): ${advice}`,
+      `providers[0].tls.key: ${providerKey} holds private key material readable by every local user (mode 0644): ${advice}`,
+      `keys.dir: ${tokenKey} holds private key material readable by every local user (mode 0644): ${advice}`,
+      `audit.entry_mac_key: ${macKey} holds private key material readable by every local user (mode 0604): ${advice}`,
+    ];
+    const body = lines.map((l) => `  ${l}`).join('\n');
+    expect(await runCli(['config', 'check', c.file])).toMatchObject({
+      code: 1,
+      stderr: `${c.file}: refused by the security checks\n${body}\n`,
+    });
+    // kept to owner and group, the same files pass
+    for (const path of [providerKey, serverKey, tokenKey, macKey]) chmodSync(path, 0o640);
+    expect(await runCli(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
