@@ -16,6 +16,10 @@ function errorMessage(out: { error: string; error_description?: string | undefin
   return 'error_generic';
 }
 
+/** The language a logout was asked in, for its success page (a locale code only: pickLocale checks it). */
+const LOGOUT_LOCALE_COOKIE = 'vpm-logout-lang';
+const LOGOUT_LOCALE_MS = 10 * 60 * 1000;
+
 /** The engine runs inside Express (src/web/app.ts): the response still carries what Express put on it. */
 type EngineContext = { res: unknown };
 const site = (ctx: EngineContext) => siteOf(ctx.res as { locals?: Record<string, unknown> });
@@ -42,6 +46,16 @@ export function enginePages(logger: Logger): EnginePages {
     },
     logoutSource: async (ctx, form) => {
       const locale = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));
+      // the confirmation posts the engine's own form and lands on its success page without the logout's
+      // parameters: the language asked for rides along in a cookie of the logout's own path
+      ctx.cookies.set(LOGOUT_LOCALE_COOKIE, locale, {
+        path: '/session/end',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: ctx.secure,
+        signed: false,
+        maxAge: LOGOUT_LOCALE_MS,
+      });
       const title = t(locale, 'logout_title');
       ctx.type = 'html';
       ctx.body = page(
@@ -51,7 +65,7 @@ export function enginePages(logger: Logger): EnginePages {
       );
     },
     postLogoutSuccessSource: async (ctx) => {
-      const locale = pickLocale(undefined, ctx.get('accept-language'));
+      const locale = pickLocale(ctx.cookies.get(LOGOUT_LOCALE_COOKIE, { signed: false }), ctx.get('accept-language'));
       ctx.type = 'html';
       ctx.body = page(t(locale, 'logout_title'), html`<h1>${t(locale, 'logout_done')}</h1>`, {
         lang: locale,

@@ -239,6 +239,18 @@ describe('happy path', () => {
   });
 });
 
+test('RP-initiated logout asked in Russian says it is done in Russian too, whatever the browser prefers', async () => {
+  const login = await loginThroughMock(gw.rp, { ui_locales: 'ru' });
+  const b = login.browser;
+  const ask = await b.get(`${gw.issuer}/session/end?${new URLSearchParams({ client_id: 'rp', ui_locales: 'ru' })}`);
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(ask.body)![1]!;
+  const done = await b.follow(
+    await b.post(`${gw.issuer}/session/end/confirm`, { xsrf, logout: 'yes' }),
+    (h) => h.status === 200,
+  );
+  for (const page of [ask, done]) expect(/<html lang="(\w+)"/.exec(page.body)?.[1]).toBe('ru');
+});
+
 describe('refusals the agency service sees', () => {
   const rpError = async (params: Record<string, string>) => {
     const started = await beginLogin(gw.rp, params);
