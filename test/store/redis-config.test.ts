@@ -104,6 +104,7 @@ const production = (store: Record<string, unknown>) =>
     clients: [],
     providers: [],
     keys: { source: 'dir', dir: 'var/keys', publish_delay: 600, reload_interval: 30 },
+    audit: { signing_key: 'var/audit-key/checkpoint.pem' },
     store: storeSchema.parse({ type: 'redis', ...store }),
   } as unknown as GatewayConfig);
 
