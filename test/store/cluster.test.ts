@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from '../../src/store/redis.ts';
 import { storeConformance } from './conformance.ts';
-import { haveRedisCli, RedisFleet } from './redis-processes.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { haveRedisCli } from './redis-processes.ts';
 
 const fleet = new RedisFleet();
 let seeds = '';

@@ -19,7 +19,8 @@ import {
   startGateway,
   type TestGateway,
 } from '../support/gateway.ts';
-import { RedisFleet, type RedisProcess, type SentinelSet, until } from './redis-processes.ts';
+import { RedisFleet, type SentinelSet } from './redis-fleet.ts';
+import { type RedisProcess, until } from './redis-processes.ts';
 
 const LONG = 120_000;
 

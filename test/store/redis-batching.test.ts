@@ -5,7 +5,8 @@ import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis.ts';
 import { StoreUnavailableError } from '../../src/store/store.ts';
-import { command, RedisFleet, type RedisProcess } from './redis-processes.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { command, type RedisProcess } from './redis-processes.ts';
 
 const fleet = new RedisFleet();
 let redis: RedisProcess;

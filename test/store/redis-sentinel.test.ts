@@ -4,7 +4,8 @@
 // alone reconnects only when a connection closes.
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from '../../src/store/redis.ts';
-import { RedisFleet, type SentinelSet, until } from './redis-processes.ts';
+import { RedisFleet, type SentinelSet } from './redis-fleet.ts';
+import { until } from './redis-processes.ts';
 
 const fleet = new RedisFleet();
 let set: SentinelSet;

@@ -17,7 +17,8 @@ import { runCli } from '../support/cli.ts';
 import { CLI, NODE } from '../e2e/demo-suite.ts';
 import { storeConformance } from './conformance.ts';
 import { redisHarness } from './redis-harness.ts';
-import { RedisFleet, type RedisProcess, until } from './redis-processes.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { type RedisProcess, until } from './redis-processes.ts';
 import type { Redis } from 'ioredis';
 
 const fleet = new RedisFleet();

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { RedisStore } from '../../src/store/redis.ts';
 import { loginThroughMock, rpConfig, startGateway, type TestGateway } from '../support/gateway.ts';
-import { command, RedisFleet, type RedisProcess } from './redis-processes.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { command, type RedisProcess } from './redis-processes.ts';
 
 const fleet = new RedisFleet();
 let redis: RedisProcess;
