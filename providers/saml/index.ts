@@ -19,6 +19,8 @@ export const factory: AdapterFactory<SamlProviderConfig> = {
   schema: samlConfigSchema,
   /** messages travel through the browser; only metadata fetched from `metadata_url` is server to server */
   backChannels: (config) => (config.metadata_url ? [['metadata_url']] : []),
+  /** attribute names, entity IDs and eIDAS extensions are URIs that name things, not addresses */
+  endpoints: () => [['idp', 'sso_url'], ['metadata_url']],
   check: checkSaml,
   demoPeer: samlDemoPeer,
   create: createSamlAdapter,

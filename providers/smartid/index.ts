@@ -42,6 +42,8 @@ export const factory: AdapterFactory<SmartIdConfig> = {
   // SK authenticates relying parties by source address and UUID, not client certificates: the RP API
   // channel is protected by pinning its TLS keys instead (required in production, see checkSmartId)
   backChannels: () => [],
+  /** the RP API; an OCSP responder is plain http by design (RFC 6960: its answers are signed) */
+  endpoints: () => [['url']],
   check: checkSmartId,
   demoPeer: smartIdDemoPeer,
   create: async (config, deps) => {

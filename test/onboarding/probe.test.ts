@@ -16,7 +16,10 @@ import {
   type LeafOptions,
 } from '../../src/tls/pki.ts';
 import { runCli } from '../support/cli.ts';
-import { productionOidcEntry } from '../support/provider-entries.ts';
+import { productionOidcEntry, SAML_TEST_ENTRY, SMARTID_TEST_ENTRY } from '../support/provider-entries.ts';
+import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
+import { probeProvider } from '../../src/onboarding/probe/probe.ts';
+import type { GatewayConfig } from '../../src/config/load.ts';
 import { record, writeRegistry } from './fixtures.ts';
 
 const AEAD =
@@ -155,6 +158,41 @@ test('a SHA-1 signature', async () => {
     ok: false,
     detail: 'the server certificate is signed with ecdsa-with-SHA1',
   });
+});
+
+test.each([
+  ['a SAML entry with the eIDAS attribute preset: its SSO location', 'saml'],
+  ['a Smart-ID entry with a plain-http OCSP responder: its RP API', 'smartid'],
+])('only what the gateway or the browser reaches is probed, %s', async (_, kind) => {
+  const port = await provider({}, { requestCert: false, rejectUnauthorized: false });
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-probe-kind-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, ca.cert);
+  const at = `https://127.0.0.1:${port}`;
+  const raw =
+    kind === 'saml'
+      ? {
+          ...SAML_TEST_ENTRY,
+          // attribute names, the entity ID and the eIDAS extensions are http(s) URIs that are not addresses
+          idp: { entity_id: 'https://idp.example.eu/metadata', sso_url: `${at}/sso`, certificates: [caFile] },
+          attributes: 'eidas',
+          tls: { ca: caFile },
+        }
+      : {
+          ...SMARTID_TEST_ENTRY,
+          url: `${at}/v3/`,
+          ca_certificates: [caFile],
+          ocsp: { url: 'http://ocsp.example.eu/', required: false },
+          tls: { ca: caFile },
+        };
+  const factory = ADAPTER_FACTORIES.get(kind)!;
+  const security = { cert_expiry_warning_days: 30 };
+  const report = await probeProvider({ security, audit: { dir } } as unknown as GatewayConfig, {
+    factory,
+    config: factory.schema.parse(raw),
+  });
+  expect(report.endpoints.map((e) => [e.url, e.ok])).toEqual([[at, true]]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('vpm-gateway providers probe', () => {
