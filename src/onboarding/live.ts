@@ -38,16 +38,23 @@ async function publishedRecord(store: Store, id: string): Promise<RegistryRecord
 /** The audit event of one record revision: the stage it moved to, from where, by whom and why. */
 export function changeDetail(record: RegistryRecord, previous: RegistryRecord | undefined): Record<string, unknown> {
   const last = record.history.at(-1)!;
+  // a new probe or test login report adds no history entry: the last move's person and reason are not
+  // this change's, so a report alone is recorded as what it is
+  const moved = !previous || record.history.length !== previous.history.length;
   return {
     record: record.id,
     revision: record.revision,
     stage: currentStage(record),
     from: previous ? currentStage(previous) : null,
-    by: last.by,
-    reason: last.reason,
-    evidence: last.evidence,
-    refusal_reasons: last.refusal_reasons ?? null,
-    refusal_other: last.refusal_other ?? null,
+    ...(moved
+      ? {
+          by: last.by,
+          reason: last.reason,
+          evidence: last.evidence,
+          refusal_reasons: last.refusal_reasons ?? null,
+          refusal_other: last.refusal_other ?? null,
+        }
+      : { report_only: true }),
     // a new security probe (its verdict) or test login (its whole report, signed into the log here)
     ...(record.probe && record.probe.at !== previous?.probe?.at
       ? { probe: { at: record.probe.at, ok: record.probe.ok } }

@@ -133,6 +133,13 @@ test('a successful login: every check reported, stored, audited without personal
   const audit = await runCli(['audit', 'query', '-c', config, '--event', 'registry_change', '--json']);
   const logged = JSON.stringify(JSON.parse(audit.stdout));
   expect(logged).toContain(`"test_login":{"at":"${report.at}`);
+  // the report is no stage move: the last move's person and reason are not put on it
+  const change = (JSON.parse(audit.stdout) as { entries: { detail: Record<string, unknown> }[] }).entries.find(
+    (e) => (e.detail.test_login as { at?: string } | undefined)?.at === report.at,
+  )!;
+  expect(change.detail).toMatchObject({ report_only: true, from: change.detail.stage });
+  expect(change.detail).not.toHaveProperty('by');
+  expect(change.detail).not.toHaveProperty('reason');
   expect(logged).not.toContain('010180'); // the mock's test person's code never reaches the report
   const moved = await runCli([
     'providers',
