@@ -58,6 +58,23 @@ function receive(redirect: URL, waitSeconds: number): Promise<URL> {
   });
 }
 
+/** Certificate errors of Node's TLS client (OpenSSL's verify codes): the gateway answered, untrusted. */
+const UNTRUSTED =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/** What to do when discovery at the issuer failed with `why` (an error code or message). */
+export function unreachable(issuer: string, why: string): string {
+  if (UNTRUSTED.test(why))
+    return (
+      `the gateway at ${issuer} answered with a certificate this machine does not trust (${why}): ` +
+      'set NODE_EXTRA_CA_CERTS to the file of its CA (certs/dev/ca.pem for the development PKI of `certs dev`)'
+    );
+  return (
+    `cannot reach the gateway at ${issuer} (${why}): start it with this configuration first; ` +
+    'with PORT or ISSUER set for start, set them here too'
+  );
+}
+
 export const testLogin = providersCommand({
   name: 'test-login',
   synopsis: 'ID [options]',
@@ -103,10 +120,7 @@ export const testLogin = providersCommand({
       while ((cause as { cause?: unknown }).cause && !(cause as { code?: string }).code)
         cause = (cause as { cause: unknown }).cause;
       const why = (cause as { code?: string }).code ?? (cause as Error).message;
-      io.stderr(
-        `cannot reach the gateway at ${config.issuer} (${why}): start it with this configuration first; ` +
-          'with PORT or ISSUER set for start, set them here too\n',
-      );
+      io.stderr(`${unreachable(config.issuer, why)}\n`);
       return EXIT_FAILED;
     }
     const verifier = oidc.randomPKCECodeVerifier();

@@ -2,11 +2,13 @@
 // operator (here a browser) logs in at the provider, and the report is stored, audited and required
 // for production; a cancelled login is a failed report that keeps production closed.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
+import { createCa, issueCertificate } from '../../src/tls/pki.ts';
 import { Browser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
 import { mockProviderLogin, startGateway, type TestGateway } from '../support/gateway.ts';
@@ -102,6 +104,27 @@ test('a gateway not running at the configured issuer is named, with what to chec
   expect(r.stderr).toContain(`cannot reach the gateway at ${issuer} (ECONNREFUSED)`);
   expect(r.stderr).toContain('with PORT or ISSUER set for start, set them here too');
   expect(stored().test_login).toBeUndefined();
+});
+
+test('a gateway whose certificate this machine does not trust is named as such, with what to set', async () => {
+  const ca = await createCa({ commonName: 'Untrusted dev CA' });
+  const leaf = await issueCertificate(ca, { commonName: 'localhost', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const server = createHttpsServer({ key: leaf.key, cert: leaf.cert }, (_req, res) => res.end('{}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const clients = [{ ...TEST_CLIENT, redirect_uris: [`http://127.0.0.1:${await freePort()}/test-login`] }];
+    const file = join(dir, 'untrusted.yaml');
+    writeFileSync(file, stringify({ issuer, providers: REGISTRY_PROVIDERS, clients, registry: { dir: registry } }));
+    const r = await runCli(['providers', 'test-login', 'mock-bank', '-c', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `the gateway at ${issuer} answered with a certificate this machine does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE): set NODE_EXTRA_CA_CERTS`,
+    );
+    expect(r.stderr).not.toContain('start it with this configuration first');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('a cancelled login is a failed report, stored, and production stays closed', async () => {
