@@ -1,7 +1,7 @@
 // `providers probe ID`: the security probe against the provider's real endpoints (src/onboarding/probe),
 // printed for people or as JSON and stored with its record (the testing stage needs a passing one).
-import { describeProbe, probeProvider } from '../onboarding/probe/probe.ts';
-import { emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
+import { describeProbe, ProbeSetupError, probeProvider, type ProbeReport } from '../onboarding/probe/probe.ts';
+import { emit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts';
 import { providersCommand, recordOf } from './providers-context.ts';
 import { saveRecord } from './providers-save.ts';
 
@@ -10,8 +10,9 @@ export const probe = providersCommand({
   synopsis: 'ID [options]',
   summary:
     "Checks the VPM security levels against the provider's endpoints: TLS 1.2+ with AEAD suites only and a\n" +
-    'valid chain not expiring within security.cert_expiry_warning_days; mutual authentication (it must\n' +
-    "refuse a connection without the gateway's client certificate); strong keys and algorithms; audit.\n" +
+    'valid chain not expiring within security.cert_expiry_warning_days; on back channels mutual\n' +
+    "authentication (a connection without the gateway's client certificate refused; browser-facing\n" +
+    'endpoints are exempt, their answers are signed); strong keys and algorithms; audit.\n' +
     'The report is stored with the record. Exit 1 when a check fails.',
   options: {},
   maxPositionals: 1,
@@ -20,7 +21,14 @@ export const probe = providersCommand({
     const entry = ctx.config.providers.find((p) => p.config.id === record.adapter);
     if (!entry)
       throw new UsageError(`${record.id} has no configured adapter entry to probe (adapter: ${record.adapter ?? '-'})`);
-    const report = await probeProvider(ctx.config, entry);
+    let report: ProbeReport;
+    try {
+      report = await probeProvider(ctx.config, entry);
+    } catch (err) {
+      if (!(err instanceof ProbeSetupError)) throw err;
+      ctx.io.stderr(`providers probe: ${err.message}: nothing probed, nothing stored\n`);
+      return EXIT_USAGE;
+    }
     const stored = {
       ...record,
       revision: record.revision + 1,

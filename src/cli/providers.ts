@@ -9,7 +9,10 @@ export const runProviders = group({
     ['check ID', 'the joining conditions its current and next stage need'],
     ['probe ID', 'the VPM security levels checked against its endpoints; stored with its record'],
     ['test-login ID', 'log in once through the gateway at a provider in testing; report stored and audited'],
-    ['scaffold --kind custom NAME', 'write a new adapter kind: schema, adapter, test peer, conformance test'],
+    [
+      'scaffold --kind KIND NAME',
+      'custom: a new adapter kind (schema, adapter, test peer, conformance\ntest); oidc|saml|banklink: a new provider entry kit',
+    ],
     ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
   ],
   commands: {

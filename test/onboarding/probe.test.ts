@@ -242,6 +242,22 @@ describe('vpm-gateway providers probe', () => {
     expect(moved.code).toBe(0);
   });
 
+  test('a key or certificate file not there yet is named with its entry path, not as a bare ENOENT', async () => {
+    const { config } = await setUp(await provider());
+    const caFile = join(dir, 'ca.pem');
+    rmSync(caFile);
+    try {
+      const r = await runCli(['providers', 'probe', 'eid-x', '-c', config]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `providers probe: eid-x: tls.ca: cannot read file ${caFile} (ENOENT): nothing probed, nothing stored\n`,
+      );
+      expect(r.stderr).not.toMatch(/^vpm-gateway: ENOENT/m);
+    } finally {
+      writeFileSync(caFile, ca.cert);
+    }
+  });
+
   test('a failing report is stored too, printed for people, and testing stays closed', async () => {
     const { config } = await setUp(await provider({}, { requestCert: false, rejectUnauthorized: false }));
     const r = await runCli(['providers', 'probe', 'eid-x', '-c', config]);

@@ -36,9 +36,19 @@ export function endpointsOf(entry: unknown): URL[] {
   return [...origins.values()];
 }
 
-function pem(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+/** The entry names material the probe cannot read: nothing was probed. */
+export class ProbeSetupError extends Error {
+  override name = 'ProbeSetupError';
+}
+
+/** A PEM given inline or as a file; a file that cannot be read is named with the entry's path to it. */
+function pem(value: string | undefined, at: string): string | undefined {
+  if (value === undefined || value.includes('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new ProbeSetupError(`${at}: cannot read file ${value} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 export async function probeProvider(
@@ -48,7 +58,8 @@ export async function probeProvider(
 ): Promise<ProbeReport> {
   const warningDays = config.security.cert_expiry_warning_days;
   const tls = entry.tls;
-  const options = { ca: pem(tls?.ca), cert: pem(tls?.cert), key: pem(tls?.key), warningDays, now };
+  const [ca, cert, key] = (['ca', 'cert', 'key'] as const).map((k) => pem(tls?.[k], `${entry.id}: tls.${k}`));
+  const options = { ca, cert, key, warningDays, now };
   const endpoints: ProbeReport['endpoints'] = [];
   // what the kind calls server to server (no declaration: everything is taken for a back channel)
   const channels = factory.backChannels ? factory.backChannels(entry) : [[]];
