@@ -3,14 +3,14 @@
 // start generates (token signing keys, audit keys, demo key material) is created once; the others follow.
 // A worker that dies is started again under its number, so with its own audit log, after a backoff that
 // doubles with each failure in a row. SIGTERM/SIGINT: every worker drains and checkpoints its log, then
-// the primary exits. With `metrics`, the primary serves the scrape: the workers' registries summed
-// (prom-client AggregatorRegistry).
+// the primary exits. With `metrics`, the primary serves the scrape: the workers' registries summed, those
+// of workers that died included (./cluster-metrics.ts).
 import cluster, { type Worker } from 'node:cluster';
 import type http from 'node:http';
-import { AggregatorRegistry } from 'prom-client';
 import type { GatewayConfig } from '../config/load.ts';
 import { createLogger } from '../logger.ts';
 import type { Listening } from './instance.ts';
+import { ClusterMetrics } from './cluster-metrics.ts';
 import { listenMetrics } from './metered.ts';
 import { drain } from './shutdown.ts';
 
@@ -62,6 +62,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   let stopping = false;
   let started = false;
   let metricsServer: http.Server | undefined;
+  // the scrape asks the workers that listen; what a dead one counted stays in the sums (./cluster-metrics.ts)
+  const metrics = new ClusterMetrics(() =>
+    slots.flatMap((slot) => (slot.worker && slot.listening ? [{ n: slot.n, worker: slot.worker }] : [])),
+  );
 
   const restart = (slot: Slot, code: number | null, signal: string | null) => {
     if (Date.now() - slot.forkedAt >= STABLE_MS) slot.failures = 0;
@@ -88,6 +92,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
       });
       worker.once('exit', (code, signal) => {
         slot.worker = undefined;
+        metrics.retire(slot.n);
         resolve(undefined);
         // one that had listened is restarted even while others still start; one that never did is a
         // failed start-up (handled by the caller) until the instance is up
@@ -139,11 +144,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   const failed = rest.findIndex((info) => !info);
   if (failed >= 0) return abort(failed + 2);
   started = true;
-  if (config.metrics) {
-    const aggregator = new AggregatorRegistry();
-    const source = { scrape: () => aggregator.clusterMetrics(), contentType: aggregator.contentType };
-    metricsServer = await listenMetrics(source, config.metrics);
-  }
+  if (config.metrics) metricsServer = await listenMetrics(metrics, config.metrics);
   const address = metricsServer?.address();
   const metricsPort = typeof address === 'object' && address ? address.port : undefined;
   logger.info('workers started', { workers: options.workers, port: first.port, metrics_port: metricsPort });

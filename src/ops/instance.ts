@@ -4,7 +4,7 @@
 // checkpointed, the store closed; exit 0. A worker whose primary is gone ends at once (node:cluster):
 // its entries are durable, and the next start takes its writer lock over and records that.
 import cluster from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { answerMetricsRequests } from './cluster-metrics.ts';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { GatewayConfig } from '../config/load.ts';
 import { createGateway } from '../gateway.ts';
@@ -46,9 +46,6 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   const { config, worker } = options;
   const root = createLogger(config.log_level);
   const logger = worker === undefined ? root : root.child({ worker });
-  // the primary serves the scrape, summing what each worker's registry answers over IPC; a worker still
-  // starting answers at once with nothing rather than holding the scrape until it times out
-  if (cluster.isWorker && config.metrics) new AggregatorRegistry();
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
     // refuses insecure configuration (the VPM security levels), an unwritable or locked audit log, and a
@@ -79,7 +76,8 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   }
   gateway.warmUp();
   let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
-  if (gateway.metrics && cluster.isWorker) AggregatorRegistry.setRegistries(gateway.metrics.registry);
+  // the primary serves the scrape, summing what each listening worker's registry answers over IPC
+  if (gateway.metrics && cluster.isWorker) answerMetricsRequests(gateway.metrics.registry);
   else if (gateway.metrics && config.metrics) {
     metricsServer = await listenMetrics(gateway.metrics, config.metrics);
   }

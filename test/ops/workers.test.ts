@@ -64,6 +64,22 @@ async function logins(n: number) {
 const workerPid = async (worker: number, from = 0) =>
   Number((await gateway.printed(new RegExp(`"worker":${worker},"pid":(\\d+),.*"msg":"worker listening"`), from))[1]);
 
+/** a counter of the scrape `text`, summed over its label sets */
+const sum = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+
+/** The scrape once it counts `expected` completed logins (a login is counted as its tokens_issued event is
+ * recorded, which follows the token response), or after 50 tries as it is then. */
+async function scrapeCounting(expected: number): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 50; i += 1) {
+    text = await (await fetch(scrapeUrl)).text();
+    if (sum(text, 'vpm_logins_completed_total') >= expected) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return text;
+}
+
 const auditEvents = async (event: string) => {
   const query = await runCli(['audit', 'query', join(dir, 'audit'), '--event', event, '--json']);
   return (JSON.parse(query.stdout) as { entries: { log: string }[] }).entries;
@@ -106,24 +122,41 @@ test('both workers serve logins, each into its own audit log, and the scrape sum
   expect(started).toHaveLength(4);
   // both workers sent logins to a provider: neither's counter alone holds all four
   expect(new Set(started.map((e) => e.log))).toEqual(new Set(['worker-1', 'worker-2']));
-  const text = await (await fetch(scrapeUrl)).text();
-  const sum = (name: string) =>
-    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-  expect(sum('vpm_logins_started_total')).toBe(4);
-  expect(sum('vpm_logins_completed_total')).toBe(4);
+  const text = await scrapeCounting(4);
+  expect(sum(text, 'vpm_logins_started_total')).toBe(4);
+  expect(sum(text, 'vpm_logins_completed_total')).toBe(4);
   expect(text).toMatch(/^vpm_upstream_duration_seconds_count\{provider="testbank",step="callback",outcome="ok"\} 2$/m);
   expect(text).toMatch(/^vpm_audit_batch_size_count [1-9]/m);
   for (const spelling of [PERSONAL_CODE, PERSONAL_CODE.replace('-', '')]) expect(text).not.toContain(spelling);
 }, 120_000);
 
-test('a worker killed with SIGKILL is started again and serves; its log goes on', async () => {
+test('a worker killed with SIGKILL is started again and serves; its log goes on, and the counters never go down', async () => {
   const pid = await workerPid(2);
+  // the starts were counted on both workers (the first test), the completions where the tokens went
+  const counted = (text: string) => sum(text, 'vpm_logins_started_total') + sum(text, 'vpm_logins_completed_total');
+  const before = counted(await scrapeCounting(4));
+  expect(before).toBe(8);
   const from = gateway.output.length;
   process.kill(pid, 'SIGKILL');
   await gateway.printed(/"worker":2,"code":null,"signal":"SIGKILL".*"msg":"worker exited; restarting it"/, from);
-  const again = await workerPid(2, from);
+  // scraped while the worker is away and while its successor loads: every scrape answers, and what the
+  // killed worker had counted stays in the sums (a counter going down reads as a reset to Prometheus)
+  let back = false;
+  const listening = workerPid(2, from).then((again) => {
+    back = true;
+    return again;
+  });
+  const scrapes: [number, number][] = [];
+  while (!back) {
+    const res = await fetch(scrapeUrl);
+    scrapes.push([res.status, res.ok ? counted(await res.text()) : -1]);
+  }
+  expect(scrapes.length).toBeGreaterThan(0);
+  expect(scrapes.filter(([status, completed]) => status !== 200 || completed !== before)).toEqual([]);
+  const again = await listening;
   expect(again).not.toBe(pid);
   await logins(4);
+  expect(counted(await scrapeCounting(8))).toBe(before + 8);
   // the new worker 2 took over its predecessor's writer lock (recorded) and wrote on in worker-2
   expect((await auditEvents('audit_writer_lock_taken_over')).map((e) => e.log)).toEqual(['worker-2']);
   expect(await auditEvents('provider_request')).toHaveLength(8);
