@@ -84,7 +84,7 @@ export function preconditionProblems(
     else if (!ctx.adapters.has(record.adapter))
       problems.push(`adapter: no providers[] entry ${JSON.stringify(record.adapter)} is configured`);
     if (gates.probe && !record.probe?.ok)
-      problems.push('probe: testing needs a passing security probe (vpm-gateway providers probe)');
+      problems.push(`probe: ${stage} needs a passing security probe (vpm-gateway providers probe)`);
   }
   if (stage === 'production' && gates.testLogin) {
     const login = record.test_login;

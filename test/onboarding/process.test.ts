@@ -140,6 +140,11 @@ describe('preconditions', () => {
     const failed = { ...dev, probe: { ...probed.probe, ok: false } };
     expect(problems(() => move(failed, 'testing'))).toHaveLength(1);
     expect(currentStage(move({ ...dev, ...probed }, 'testing'))).toBe('testing');
+    // a probe that failed since: the move to production is refused, naming that stage
+    const lapsed = { ...record('bank-a', 'testing', probed), probe: { ...probed.probe, ok: false } };
+    expect(problems(() => move(lapsed, 'production'))).toContain(
+      'probe: production needs a passing security probe (vpm-gateway providers probe)',
+    );
   });
 
   test('production needs a successful test login no older than the configured age', () => {
