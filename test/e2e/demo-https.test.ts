@@ -4,7 +4,7 @@
 // (test/e2e/demo-suite.ts) logs in through every demo provider over real TLS, the OIDC test eID's back
 // channel (discovery, token, JWKS to the gateway's own server) trusting the dev CA through a provider
 // `tls` block with only `ca`. The test's client trusts certs/dev/ca.pem as a developer's browser would.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { trustCa } from '../examples/support.ts';
@@ -47,7 +47,9 @@ test('config/demo-https.yaml is config/demo.yaml over https: same clients and pr
   expect(https.server).toEqual({ tls: { cert: 'certs/dev/server.pem', key: 'certs/dev/server-key.pem' } });
   expect(https.issuer).toBe('https://localhost:3443');
   const providers = (https.providers as Record<string, unknown>[]).map((p) =>
-    p.id === 'demo-oidc-eid' || p.id === 'demo-smartid' ? { ...p, tls: undefined } : p,
+    ['demo-oidc-eid', 'demo-smartid', 'demo-bank', 'demo-legacy-bank'].includes(p.id as string)
+      ? { ...p, tls: undefined }
+      : p,
   );
   expect(JSON.parse(JSON.stringify(providers))).toEqual(http.providers);
   expect((https.providers as { id: string; tls?: unknown }[]).find((p) => p.id === 'demo-oidc-eid')?.tls).toEqual({
@@ -55,6 +57,22 @@ test('config/demo-https.yaml is config/demo.yaml over https: same clients and pr
   });
   for (const key of ['clients', 'demo', 'store', 'keys', 'production'])
     expect([key, https[key]]).toEqual([key, http[key]]);
+});
+
+test('a joining provider rehearses the probe on the https demo: the test bank passes it, the chain checked with the dev CA', async () => {
+  // a copy of config/ (its registry and logos beside it), so the stored report stays out of the checkout
+  const copy = join(demo.cwd, 'config-copy');
+  cpSync(join(root, 'config'), copy, { recursive: true });
+  // the demo runs on a free port: the bank's ${issuer} URL follows it as the gateway's does
+  const env = { PORT: new URL(demo.base).port, ISSUER: demo.base };
+  const probed = await runCli(
+    ['providers', 'probe', 'demo-bank', '--config', join(copy, 'demo-https.yaml')],
+    demo.cwd,
+    env,
+  );
+  expect(probed.output).toContain('demo-bank: security probe PASSED');
+  expect(probed.output).toMatch(/ok {3}chain {9}verifies/);
+  expect(probed.code).toBe(0);
 });
 
 test('without its tls block the https demo OIDC eID is refused by config check and at start, not offered broken', async () => {

@@ -42,10 +42,18 @@ export interface RunningDemo {
   output(): string;
 }
 
-/** `vpm-gateway <args>` as a child process in `cwd`, to its end: exit code and output. */
-export function runCli(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+/** `vpm-gateway <args>` as a child process in `cwd` (with `env` added), to its end: exit code and output. */
+export function runCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((ok) => {
-    const child = spawn(NODE, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
