@@ -17,7 +17,7 @@ import type { ProviderAdapter } from './broker/adapter.ts';
 import { AdapterOpener } from './onboarding/adapters.ts';
 import { registryDir } from './onboarding/config.ts';
 import { LiveRegistry } from './onboarding/live.ts';
-import { Accounts } from './login/accounts.ts';
+import { Accounts, identityLifetime } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
 import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
@@ -141,7 +141,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         })
       : undefined;
   await registry?.start();
-  const accounts = new Accounts(store, config.ttl.session);
+  const accounts = new Accounts(store, identityLifetime(config.ttl));
   const states = new LoginStates(store, config.ttl.login);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });

@@ -1,6 +1,7 @@
-// Identities of logged-in users, kept only as long as the session, keyed by the grant each login
-// creates: codes and access tokens carry the grant id, so the token and userinfo endpoints release the
-// identity of exactly that login. The engine's account id is the public `sub` (the semantics identifier).
+// Identities of logged-in users, keyed by the grant each login creates: codes and access tokens carry the
+// grant id, so the token and userinfo endpoints release the identity of exactly that login. The engine's
+// account id is the public `sub` (the semantics identifier). Kept no longer than a token of the login can
+// still ask for it (identityLifetime): names and personal codes are personal data.
 import type { Store } from '../store/store.ts';
 import type { Identity } from '../identity/identity.ts';
 import { jsonRecords, type JsonRecords } from './records.ts';
@@ -12,6 +13,21 @@ export interface AccountRecord {
 }
 
 const PREFIX = 'account:';
+
+/**
+ * Seconds an identity is kept after its login's hand-back: the resume that issues the code may come as late
+ * as the interaction lives, the token request within the code's lifetime, userinfo within the access
+ * token's; and never beyond the session, which every token expires with. Nothing releases claims later (no
+ * refresh tokens; requests without a token release `sub` alone).
+ */
+export function identityLifetime(ttl: {
+  session: number;
+  interaction: number;
+  authorization_code: number;
+  access_token: number;
+}): number {
+  return Math.min(ttl.session, ttl.interaction + ttl.authorization_code + ttl.access_token);
+}
 
 export class Accounts {
   private readonly records: JsonRecords<AccountRecord>;

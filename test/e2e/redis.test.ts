@@ -37,3 +37,28 @@ test('login, token exchange, code reuse refused and every key has a TTL', async 
   // the broker's login state was taken on the callback
   expect(keys.filter((k) => k.startsWith(`${prefix}login:`))).toEqual([]);
 });
+
+test('the identity (names, personal code) is kept only as long as a token of the login can ask for it', async () => {
+  const { rp } = gw;
+  const login = await loginThroughMock(rp);
+  const tokens = await oidc.authorizationCodeGrant(rp, login.callback!, {
+    pkceCodeVerifier: login.verifier,
+    expectedState: login.state,
+    expectedNonce: login.nonce,
+    idTokenExpected: true,
+  });
+  const { ttl } = gw.config;
+  // the resume may come as late as the interaction lives, then the code, then the access token's userinfo
+  const lifetime = ttl.interaction + ttl.authorization_code + ttl.access_token;
+  expect(lifetime).toBeLessThan(ttl.session);
+  const accounts = await store.client.keys(`${prefix}account:*`);
+  expect(accounts.length).toBeGreaterThan(0);
+  for (const key of accounts) {
+    const left = await store.client.ttl(key);
+    expect(left).toBeGreaterThan(lifetime - 10);
+    expect(left).toBeLessThanOrEqual(lifetime);
+  }
+  // within that lifetime userinfo still releases the identity
+  const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+  expect(info).toMatchObject({ personal_code: '010180-15097' });
+});
