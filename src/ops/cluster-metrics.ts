@@ -53,11 +53,11 @@ function ask(worker: Worker, id: number): Promise<MetricsJson | undefined> {
     const timer = setTimeout(() => done(undefined), ANSWER_TIMEOUT_MS);
     worker.on('message', onMessage);
     worker.once('exit', onExit);
-    try {
-      worker.send({ type: REQUEST, id } satisfies Request);
-    } catch {
-      done(undefined);
-    }
+    // a worker that is dying closes its channel before it exits: with a callback a failed send is reported
+    // there, where without one it is an 'error' event on the Worker that nothing would catch
+    worker.send({ type: REQUEST, id } satisfies Request, (err: Error | null) => {
+      if (err) done(undefined);
+    });
   });
 }
 
@@ -69,6 +69,8 @@ export class ClusterMetrics {
   private collapsing = false;
   /** each worker slot's last answer */
   private readonly last = new Map<number, MetricsJson>();
+  /** how many processes of each slot have been retired: an answer from before a retirement is in `retired` */
+  private readonly retirements = new Map<number, number>();
   private next = 0;
   private readonly listening: () => { n: number; worker: Worker }[];
 
@@ -78,19 +80,24 @@ export class ClusterMetrics {
   }
 
   async scrape(): Promise<string> {
-    const answers = await Promise.all(
+    const asked = await Promise.all(
       this.listening().map(async ({ n, worker }) => {
-        const answer = await ask(worker, ++this.next);
-        if (answer) this.last.set(n, answer);
-        return answer ?? this.last.get(n) ?? [];
+        const retired = this.retirements.get(n) ?? 0;
+        // one whose channel has closed is dying: its last answer stands until its exit retires it
+        const answer = worker.isConnected() ? await ask(worker, ++this.next) : undefined;
+        if (answer && (this.retirements.get(n) ?? 0) === retired) this.last.set(n, answer);
+        return { n, retired, metrics: answer ?? this.last.get(n) ?? [] };
       }),
     );
-    return AggregatorRegistry.aggregate([...answers, ...this.retired]).metrics();
+    // a worker that exited while the scrape waited (for it or another) has its counts in `retired` now: once
+    const answers = asked.filter(({ n, retired }) => (this.retirements.get(n) ?? 0) === retired);
+    return AggregatorRegistry.aggregate([...answers.map((a) => a.metrics), ...this.retired]).metrics();
   }
 
   /** Slot `n`'s process exited: what it had counted by its last answer stays in the sums (at once: a scrape
    * right after the exit must not see the sums go down). */
   retire(n: number): void {
+    this.retirements.set(n, (this.retirements.get(n) ?? 0) + 1);
     const last = this.last.get(n);
     this.last.delete(n);
     if (!last) return;
