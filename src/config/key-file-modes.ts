@@ -3,7 +3,7 @@
 // Group access stays allowed (root:service 0640 is a common way to hand a key to a service); on
 // Kubernetes, mount secrets with `defaultMode: 0440` or `0400` (its default, 0644, is refused).
 // Checked: every file a configured path names that holds a PEM private key (server, store and provider
-// keys, the audit checkpoint key), the key set in `keys.dir`, and the audit secrets kept beside the
+// keys, the audit checkpoint key), the key set in `keys.dir` (cookie secrets too), and the audit secrets kept beside the
 // checkpoint key. Secrets given inline or as `{ env }` / `{ file }` are values by then, not files.
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -45,7 +45,7 @@ function exposedMode(path: string): string | undefined {
 
 const problemOf = (at: string, file: string, mode: string): Problem => [
   at,
-  `${file} holds private key material readable by every local user (mode ${mode}): chmod o-rwx (600, or 640 for the service's group)`,
+  `${file} holds private key material every local user may ${Number.parseInt(mode, 8) & 0o004 ? 'read' : 'write or run'} (mode ${mode}): chmod o-rwx (600, or 640 for the service's group)`,
 ];
 
 /** Strings of the configuration that name a file holding a PEM private key open to others. */
@@ -60,7 +60,7 @@ function configuredKeyFiles(value: unknown, at: string, out: Problem[]): void {
     for (const [k, v] of Object.entries(value)) configuredKeyFiles(v, `${at}.${k}`, out);
 }
 
-/** The key set's files (private JWKs, PEM keys) open to others. */
+/** The key set's files (private JWKs, cookie secrets, PEM keys) open to others. */
 function keyDirFiles(dir: string): Problem[] {
   let names: string[];
   try {
@@ -72,7 +72,8 @@ function keyDirFiles(dir: string): Problem[] {
     const file = join(dir, name);
     const mode = exposedMode(file);
     const text = mode ? (head(file) ?? '') : '';
-    return mode && (PRIVATE_PEM.test(text) || PRIVATE_JWK.test(text)) ? [problemOf('keys.dir', file, mode)] : [];
+    const secret = name.endsWith('.secret') || PRIVATE_PEM.test(text) || PRIVATE_JWK.test(text);
+    return mode && secret ? [problemOf('keys.dir', file, mode)] : [];
   });
 }
 

@@ -324,17 +324,25 @@ describe('private key files every local user may read', () => {
     mkdirSync(keysDir);
     mkdirSync(auditKeyDir);
     const tokenKey = join(keysDir, 'token-1.jwk.json');
-    writeFileSync(tokenKey, JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }), { mode: 0o644 });
+    writeFileSync(tokenKey, JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }));
     writeFileSync(join(keysDir, 'keys.json'), '{"keys":[]}', { mode: 0o644 }); // no private member: fine
+    const cookieKey = join(keysDir, 'cookie-1.secret');
+    writeFileSync(cookieKey, 'c'.repeat(43));
     const macKey = join(auditKeyDir, 'entry-mac.key');
-    writeFileSync(macKey, 'x'.repeat(43), { mode: 0o604 });
-    writeFileSync(join(auditKeyDir, 'subject-hash.key'), 'x'.repeat(43), { mode: 0o640 }); // group: fine
+    writeFileSync(macKey, 'x'.repeat(43));
+    writeFileSync(join(auditKeyDir, 'subject-hash.key'), 'x'.repeat(43));
+    // the modes set after writing, whatever the umask: 0644 read by all, 0602 written by all, 0640 group only
+    chmodSync(tokenKey, 0o644);
+    chmodSync(cookieKey, 0o602);
+    chmodSync(macKey, 0o604);
+    chmodSync(join(auditKeyDir, 'subject-hash.key'), 0o640);
     const advice = "chmod o-rwx (600, or 640 for the service's group)";
     const lines = [
-      `server.tls.key: ${serverKey} holds private key material readable by every local user (mode 0644): ${advice}`,
-      `providers[0].tls.key: ${providerKey} holds private key material readable by every local user (mode 0644): ${advice}`,
-      `keys.dir: ${tokenKey} holds private key material readable by every local user (mode 0644): ${advice}`,
-      `audit.entry_mac_key: ${macKey} holds private key material readable by every local user (mode 0604): ${advice}`,
+      `server.tls.key: ${serverKey} holds private key material every local user may read (mode 0644): ${advice}`,
+      `providers[0].tls.key: ${providerKey} holds private key material every local user may read (mode 0644): ${advice}`,
+      `keys.dir: ${cookieKey} holds private key material every local user may write or run (mode 0602): ${advice}`,
+      `keys.dir: ${tokenKey} holds private key material every local user may read (mode 0644): ${advice}`,
+      `audit.entry_mac_key: ${macKey} holds private key material every local user may read (mode 0604): ${advice}`,
     ];
     const body = lines.map((l) => `  ${l}`).join('\n');
     expect(await runCli(['config', 'check', c.file])).toMatchObject({
@@ -342,7 +350,7 @@ describe('private key files every local user may read', () => {
       stderr: `${c.file}: refused by the security checks\n${body}\n`,
     });
     // kept to owner and group, the same files pass
-    for (const path of [providerKey, serverKey, tokenKey, macKey]) chmodSync(path, 0o640);
+    for (const path of [providerKey, serverKey, tokenKey, cookieKey, macKey]) chmodSync(path, 0o640);
     expect(await runCli(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
