@@ -35,12 +35,23 @@ async function publishedRecord(store: Store, id: string): Promise<RegistryRecord
   return parsed.success && parsed.data.id === id ? parsed.data : undefined;
 }
 
+/** Fields of the record changed beside its revision and its probe and test login reports. */
+function editedFields(record: RegistryRecord, previous: RegistryRecord): string[] {
+  const reports = new Set(['revision', 'probe', 'test_login']);
+  const now = record as unknown as Record<string, unknown>;
+  const before = previous as unknown as Record<string, unknown>;
+  return [...new Set([...Object.keys(now), ...Object.keys(before)])]
+    .filter((field) => !reports.has(field) && JSON.stringify(now[field]) !== JSON.stringify(before[field]))
+    .sort();
+}
+
 /** The audit event of one record revision: the stage it moved to, from where, by whom and why. */
 export function changeDetail(record: RegistryRecord, previous: RegistryRecord | undefined): Record<string, unknown> {
   const last = record.history.at(-1)!;
-  // a new probe or test login report adds no history entry: the last move's person and reason are not
-  // this change's, so a report alone is recorded as what it is
+  // a new probe or test login report, or an edit of the file, adds no history entry: the last move's person
+  // and reason are not this change's, so such a change is recorded as what it is (an edit: which fields)
   const moved = !previous || record.history.length !== previous.history.length;
+  const edited = previous && !moved ? editedFields(record, previous) : [];
   return {
     record: record.id,
     revision: record.revision,
@@ -54,7 +65,9 @@ export function changeDetail(record: RegistryRecord, previous: RegistryRecord | 
           refusal_reasons: last.refusal_reasons ?? null,
           refusal_other: last.refusal_other ?? null,
         }
-      : { report_only: true }),
+      : edited.length
+        ? { edited }
+        : { report_only: true }),
     // a new security probe (its verdict) or test login (its whole report, signed into the log here)
     ...(record.probe && record.probe.at !== previous?.probe?.at
       ? { probe: { at: record.probe.at, ok: record.probe.ok } }

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { loadRecords } from '../../src/onboarding/files.ts';
-import { LiveRegistry } from '../../src/onboarding/live.ts';
+import { changeDetail, LiveRegistry } from '../../src/onboarding/live.ts';
 import type { RegistryRecord } from '../../src/onboarding/record.ts';
 import { recordStanding } from '../../src/onboarding/standing.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -80,4 +80,28 @@ test('an invalid record file changes nothing and is reported; once valid it appl
   expect(applied).toBe(1);
   expect(recordStanding(records.get('bank-a')!, 'bank-a').stage).toBe('suspended');
   registry.close();
+});
+
+test('a record revision without a stage move is audited as what it is: a report, or an edit naming its fields', () => {
+  const testing = record('eid-a', 'testing') as RegistryRecord;
+  const moved = record('eid-a', 'production') as RegistryRecord;
+  expect(changeDetail(moved, testing)).toMatchObject({ stage: 'production', from: 'testing', by: expect.any(String) });
+  const probed = {
+    ...testing,
+    revision: testing.revision + 1,
+    probe: { at: '2026-12-03T10:00:00Z', ok: true, report: {} },
+  };
+  const report = changeDetail(probed, testing);
+  expect(report).toMatchObject({ report_only: true, probe: { ok: true } });
+  expect(report).not.toHaveProperty('by');
+  // a decision written into the file by hand is no report: the edited fields are named, nobody is made its author
+  const decided = {
+    ...testing,
+    revision: testing.revision + 1,
+    decisions: [{ at: '2026-12-03', by: 'bob', decision: 'x' }],
+  };
+  const edit = changeDetail(decided as unknown as RegistryRecord, testing);
+  expect(edit).toMatchObject({ edited: ['decisions'] });
+  expect(edit).not.toHaveProperty('report_only');
+  expect(edit).not.toHaveProperty('by');
 });
