@@ -60,10 +60,14 @@ function receive(redirect: URL, waitSeconds: number): Promise<URL> {
 
 /** Certificate errors of Node's TLS client (OpenSSL's verify codes): the gateway answered, untrusted. */
 const UNTRUSTED =
-  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/;
 
 /** What to do when discovery at the issuer failed with `why` (an error code or message). */
 export function unreachable(issuer: string, why: string): string {
+  if (why === 'CERT_HAS_EXPIRED')
+    return `the gateway at ${issuer} answered with an expired certificate (${why}): renew server.tls's certificate`;
+  if (why === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the gateway's certificate does not name the host of ${issuer} (${why}): check issuer (or ISSUER) against server.tls's certificate`;
   if (UNTRUSTED.test(why))
     return (
       `the gateway at ${issuer} answered with a certificate this machine does not trust (${why}): ` +

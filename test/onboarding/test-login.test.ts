@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
+import { unreachable } from '../../src/cli/providers-test-login.ts';
 import { createCa, issueCertificate } from '../../src/tls/pki.ts';
 import { Browser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
@@ -175,4 +176,22 @@ test('a successful login: every check reported, stored, audited without personal
     'tested',
   ]);
   expect(moved.code).toBe(0);
+});
+
+test.each([
+  [
+    'ECONNREFUSED',
+    'cannot reach the gateway at https://gw.example.lv (ECONNREFUSED): start it with this configuration first',
+  ],
+  [
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'a certificate this machine does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE): set NODE_EXTRA_CA_CERTS',
+  ],
+  ['CERT_HAS_EXPIRED', 'answered with an expired certificate (CERT_HAS_EXPIRED): renew'],
+  [
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'does not name the host of https://gw.example.lv (ERR_TLS_CERT_ALTNAME_INVALID): check issuer',
+  ],
+])('a discovery failure with %s is explained by what would fix it', (why, advice) => {
+  expect(unreachable('https://gw.example.lv', why)).toContain(advice);
 });
