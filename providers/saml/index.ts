@@ -6,6 +6,7 @@ import type { AdapterFactory } from '../../src/broker/adapter.ts';
 import { checkSaml } from './check.ts';
 import { samlConfigSchema, type SamlProviderConfig } from './config.ts';
 import { createSamlAdapter } from './open.ts';
+import { samlEndpoints } from './endpoints.ts';
 import { samlDemoPeer } from './test-idp/demo.ts';
 
 export { SamlAdapter } from './adapter.ts';
@@ -19,8 +20,7 @@ export const factory: AdapterFactory<SamlProviderConfig> = {
   schema: samlConfigSchema,
   /** messages travel through the browser; only metadata fetched from `metadata_url` is server to server */
   backChannels: (config) => (config.metadata_url ? [['metadata_url']] : []),
-  /** attribute names, entity IDs and eIDAS extensions are URIs that name things, not addresses */
-  endpoints: () => [['idp', 'sso_url'], ['metadata_url']],
+  endpoints: samlEndpoints,
   check: checkSaml,
   demoPeer: samlDemoPeer,
   create: createSamlAdapter,

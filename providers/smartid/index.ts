@@ -43,7 +43,7 @@ export const factory: AdapterFactory<SmartIdConfig> = {
   // channel is protected by pinning its TLS keys instead (required in production, see checkSmartId)
   backChannels: () => [],
   /** the RP API; an OCSP responder is plain http by design (RFC 6960: its answers are signed) */
-  endpoints: () => [['url']],
+  endpoints: (config) => [config.url],
   check: checkSmartId,
   demoPeer: smartIdDemoPeer,
   create: async (config, deps) => {

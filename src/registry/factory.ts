@@ -95,11 +95,12 @@ export interface AdapterFactory<C extends ProviderBaseConfig = ProviderBaseConfi
    */
   backChannels?(config: C): EntryPath[];
   /**
-   * The settings whose URLs the gateway or the browser reaches at the provider: the security probe checks
-   * their TLS. Left out: every absolute URL in the entry. A kind whose entry also holds URIs that name
-   * things (SAML attribute names and entity IDs) or plain-http URLs by design (OCSP) lists its own.
+   * The URLs the gateway or the browser reaches at the provider: the security probe checks their TLS.
+   * Left out: every absolute URL in the entry. A kind whose entry also holds URIs that name things (SAML
+   * attribute names and entity IDs) or plain-http URLs by design (OCSP), or whose addresses come from
+   * elsewhere (a SAML metadata file), lists its own.
    */
-  endpoints?(config: C): EntryPath[];
+  endpoints?(config: C): string[];
   /**
    * The kind's own rules (what production mode refuses, what no key may be), run by `config check` and
    * before `start` writes anything, each problem naming its path. Must not touch the network or write

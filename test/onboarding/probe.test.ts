@@ -18,6 +18,7 @@ import {
 import { runCli } from '../support/cli.ts';
 import { productionOidcEntry, SAML_TEST_ENTRY, SMARTID_TEST_ENTRY } from '../support/provider-entries.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
+import { idpMetadata } from '../../providers/saml/test-idp/metadata.ts';
 import { probeProvider } from '../../src/onboarding/probe/probe.ts';
 import type { GatewayConfig } from '../../src/config/load.ts';
 import { record, writeRegistry } from './fixtures.ts';
@@ -162,6 +163,7 @@ test('a SHA-1 signature', async () => {
 
 test.each([
   ['a SAML entry with the eIDAS attribute preset: its SSO location', 'saml'],
+  ['a SAML entry with a metadata file: the SSO location the file names', 'saml-metadata'],
   ['a Smart-ID entry with a plain-http OCSP responder: its RP API', 'smartid'],
 ])('only what the gateway or the browser reaches is probed, %s', async (_, kind) => {
   const port = await provider({}, { requestCert: false, rejectUnauthorized: false });
@@ -169,23 +171,34 @@ test.each([
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, ca.cert);
   const at = `https://127.0.0.1:${port}`;
+  const metadataFile = join(dir, 'idp-metadata.xml');
+  if (kind === 'saml-metadata') {
+    const key = await issueCertificate(ca, { commonName: 'idp', usage: 'server', key: { type: 'rsa', bits: 2048 } });
+    const keyPair = { key: key.key, cert: key.cert };
+    writeFileSync(
+      metadataFile,
+      idpMetadata({ entityId: 'https://idp.example.eu/metadata', ssoUrl: `${at}/sso`, key: keyPair }, { sign: false }),
+    );
+  }
   const raw =
-    kind === 'saml'
-      ? {
-          ...SAML_TEST_ENTRY,
-          // attribute names, the entity ID and the eIDAS extensions are http(s) URIs that are not addresses
-          idp: { entity_id: 'https://idp.example.eu/metadata', sso_url: `${at}/sso`, certificates: [caFile] },
-          attributes: 'eidas',
-          tls: { ca: caFile },
-        }
-      : {
-          ...SMARTID_TEST_ENTRY,
-          url: `${at}/v3/`,
-          ca_certificates: [caFile],
-          ocsp: { url: 'http://ocsp.example.eu/', required: false },
-          tls: { ca: caFile },
-        };
-  const factory = ADAPTER_FACTORIES.get(kind)!;
+    kind === 'saml-metadata'
+      ? { ...SAML_TEST_ENTRY, idp_metadata: metadataFile, attributes: 'eidas', tls: { ca: caFile } }
+      : kind === 'saml'
+        ? {
+            ...SAML_TEST_ENTRY,
+            // attribute names, the entity ID and the eIDAS extensions are http(s) URIs that are not addresses
+            idp: { entity_id: 'https://idp.example.eu/metadata', sso_url: `${at}/sso`, certificates: [caFile] },
+            attributes: 'eidas',
+            tls: { ca: caFile },
+          }
+        : {
+            ...SMARTID_TEST_ENTRY,
+            url: `${at}/v3/`,
+            ca_certificates: [caFile],
+            ocsp: { url: 'http://ocsp.example.eu/', required: false },
+            tls: { ca: caFile },
+          };
+  const factory = ADAPTER_FACTORIES.get(kind.startsWith('saml') ? 'saml' : kind)!;
   const security = { cert_expiry_warning_days: 30 };
   const report = await probeProvider({ security, audit: { dir } } as unknown as GatewayConfig, {
     factory,

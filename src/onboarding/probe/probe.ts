@@ -66,7 +66,7 @@ export async function probeProvider(
   const at = (path: readonly (string | number)[]) =>
     path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key], entry);
   const backOrigins = new Set(channels.flatMap((path) => endpointsOf(at(path)).map((u) => u.origin)));
-  const reached = factory.endpoints ? factory.endpoints(entry).map(at) : { ...entry, tls: undefined };
+  const reached = factory.endpoints ? factory.endpoints(entry) : { ...entry, tls: undefined };
   for (const url of endpointsOf(reached)) {
     if (url.protocol !== 'https:') {
       const check: CheckResult = { check: 'tls_versions', ok: false, detail: 'plain http: not encrypted' };
