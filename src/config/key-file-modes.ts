@@ -3,8 +3,9 @@
 // Group access stays allowed (root:service 0640 is a common way to hand a key to a service); on
 // Kubernetes, mount secrets with `defaultMode: 0440` or `0400` (its default, 0644, is refused).
 // Checked: every file a configured path names that holds a PEM private key (server, store and provider
-// keys, the audit checkpoint key), the key set in `keys.dir` (cookie secrets too), and the audit secrets kept beside the
-// checkpoint key. Secrets given inline or as `{ env }` / `{ file }` are values by then, not files.
+// keys, the audit checkpoint key), the key set in `keys.dir` (token keys and cookie secrets), and the audit
+// secrets kept beside the checkpoint key. Secrets given inline or as `{ env }` / `{ file }` are values by
+// then, not files.
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { GatewayConfig } from './load.ts';
