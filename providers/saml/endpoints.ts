@@ -1,7 +1,7 @@
 // Where the gateway or the browser reaches a SAML IdP, for the security probe: its SSO location (configured,
 // or read from the metadata file) and the metadata URL. Attribute names, entity IDs and eIDAS extensions are
-// URIs that name things, not addresses. The SSO locations of metadata fetched from `metadata_url` are the
-// fetched document's; the probe reaches the metadata host itself.
+// URIs that name things, not addresses. The SSO locations of metadata at `metadata_url` the probe reads from
+// the document it fetches (src/onboarding/probe/published.ts).
 import { readFileSync } from 'node:fs';
 import type { SamlProviderConfig } from './config.ts';
 import { parseIdpMetadata } from './idp-metadata.ts';

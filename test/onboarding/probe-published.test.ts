@@ -169,8 +169,15 @@ describe('a SAML IdP', () => {
     const docs = await metadataAt(
       idpMetadata({ entityId: 'https://idp.example', ssoUrl: 'https://idp.example/sso', key }),
     );
+    // its SSO locations (one per binding) are where the probe goes next, as a browser would
     expect(docs).toEqual([
-      { url: expect.stringMatching(/\/metadata$/), kind: 'saml-metadata', ok: true, problems: [] },
+      {
+        url: expect.stringMatching(/\/metadata$/),
+        kind: 'saml-metadata',
+        ok: true,
+        problems: [],
+        locations: ['https://idp.example/sso', 'https://idp.example/sso'],
+      },
     ]);
   });
 

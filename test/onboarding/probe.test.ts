@@ -208,6 +208,65 @@ test.each([
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a SAML entry with metadata_url: the metadata host, and the SSO location the fetched metadata names', async () => {
+  const sso = await provider({}, { requestCert: false, rejectUnauthorized: false });
+  const ssoAt = `https://127.0.0.1:${sso}`;
+  const idpKey = await issueCertificate(ca, { commonName: 'idp', usage: 'server', key: { type: 'rsa', bits: 2048 } });
+  const xml = idpMetadata({ entityId: 'https://idp.example.eu/metadata', ssoUrl: `${ssoAt}/sso`, key: idpKey });
+  // the metadata host is a back channel: it answers the gateway's client certificate only
+  const leaf = await issueCertificate(ca, { commonName: 'idp', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const server = tls.createServer(
+    { key: leaf.key, cert: leaf.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true, ciphers: AEAD },
+    (socket) => {
+      socket.on('data', () =>
+        socket.end(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/samlmetadata+xml\r\ncontent-length: ${Buffer.byteLength(xml)}\r\nconnection: close\r\n\r\n${xml}`,
+        ),
+      );
+      socket.on('error', () => {});
+    },
+  );
+  server.on('tlsClientError', () => {});
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const metaAt = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-probe-metadata-'));
+  const files = {
+    ca: join(dir, 'ca.pem'),
+    cert: join(dir, 'client.pem'),
+    key: join(dir, 'client.key'),
+    signer: join(dir, 'signer.pem'),
+  };
+  writeFileSync(files.ca, ca.cert);
+  writeFileSync(files.cert, client.cert);
+  writeFileSync(files.key, client.key);
+  writeFileSync(files.signer, idpKey.cert);
+  const factory = ADAPTER_FACTORIES.get('saml')!;
+  const config = factory.schema.parse({
+    ...SAML_TEST_ENTRY,
+    metadata_url: `${metaAt}/metadata`,
+    metadata_signing_certificates: [files.signer],
+    attributes: 'eidas',
+    tls: { ca: files.ca, cert: files.cert, key: files.key },
+  });
+  const report = await probeProvider(
+    { security: { cert_expiry_warning_days: 30 }, audit: { dir } } as unknown as GatewayConfig,
+    {
+      factory,
+      config,
+    },
+  );
+  expect(report.published.documents).toMatchObject([
+    { kind: 'saml-metadata', locations: [`${ssoAt}/sso`, `${ssoAt}/sso`] },
+  ]);
+  expect(report.endpoints.map((e) => [e.url, e.ok])).toEqual([
+    [metaAt, true],
+    [ssoAt, true],
+  ]);
+  expect(report.endpoints[1]!.checks.at(-1)?.detail).toContain('reached by the browser');
+  rmSync(dir, { recursive: true, force: true });
+});
+
 describe('vpm-gateway providers probe', () => {
   let dir: string;
   beforeAll(() => {

@@ -66,7 +66,10 @@ export async function probeProvider(
   const at = (path: readonly (string | number)[]) =>
     path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key], entry);
   const backOrigins = new Set(channels.flatMap((path) => endpointsOf(at(path)).map((u) => u.origin)));
-  const reached = factory.endpoints ? factory.endpoints(entry) : { ...entry, tls: undefined };
+  // what it publishes is fetched first: SAML metadata names the SSO locations browsers are sent to
+  const documents = await probePublished({ factory, config: entry });
+  const named = documents.flatMap((d) => d.locations ?? []);
+  const reached = [factory.endpoints ? factory.endpoints(entry) : { ...entry, tls: undefined }, named];
   for (const url of endpointsOf(reached)) {
     if (url.protocol !== 'https:') {
       const check: CheckResult = { check: 'tls_versions', ok: false, detail: 'plain http: not encrypted' };
@@ -91,7 +94,6 @@ export async function probeProvider(
   );
   const notes = strict.warnings.filter(legacy).map(at0);
   const material = { ok: problems.length === 0, problems, notes };
-  const documents = await probePublished({ factory, config: entry });
   const published = { ok: documents.every((d) => d.ok), documents };
   const audit = {
     ok: true,

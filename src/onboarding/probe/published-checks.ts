@@ -89,6 +89,14 @@ export function parseSamlMetadata(text: string): Element | undefined {
   }
 }
 
+/** The SingleSignOnService locations of the IdPs the metadata describes: where browsers are sent. */
+export function samlSsoLocations(root: Element): string[] {
+  return descendants(root, NS_MD, 'IDPSSODescriptor')
+    .flatMap((idp) => descendants(idp, NS_MD, 'SingleSignOnService'))
+    .map((service) => service.getAttribute('Location') ?? '')
+    .filter((location) => /^https?:\/\//.test(location));
+}
+
 export function samlMetadataProblems(root: Element): string[] {
   const problems: string[] = [];
   const signing = descendants(root, NS_MD, 'IDPSSODescriptor').flatMap((idp) =>

@@ -4,7 +4,13 @@
 // document lives under the URL (OpenID Connect Discovery 1.0 §4) and names its `jwks_uri`.
 import type { ProviderEntry } from '../../config/load.ts';
 import { createProviderTransport } from '../../tls/agent.ts';
-import { discoveryProblems, jwksProblems, parseSamlMetadata, samlMetadataProblems } from './published-checks.ts';
+import {
+  discoveryProblems,
+  jwksProblems,
+  parseSamlMetadata,
+  samlMetadataProblems,
+  samlSsoLocations,
+} from './published-checks.ts';
 
 export interface PublishedDocument {
   url: string;
@@ -12,6 +18,8 @@ export interface PublishedDocument {
   kind: 'openid-configuration' | 'jwks' | 'saml-metadata' | 'none' | 'unreachable';
   ok: boolean;
   problems: string[];
+  /** SAML metadata: the SSO locations it names, which the probe reaches as the browser would */
+  locations?: string[];
 }
 
 const MAX_BYTES = 1_000_000;
@@ -54,7 +62,7 @@ async function inspect(url: string, get: Fetch, discover = true): Promise<Publis
   const metadata = parseSamlMetadata(text);
   if (metadata) {
     const problems = samlMetadataProblems(metadata);
-    return [{ url, kind: 'saml-metadata', ok: !problems.length, problems }];
+    return [{ url, kind: 'saml-metadata', ok: !problems.length, problems, locations: samlSsoLocations(metadata) }];
   }
   const document = json(text);
   if (document && Array.isArray(document.keys)) {
