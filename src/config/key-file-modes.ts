@@ -8,6 +8,7 @@
 // then, not files.
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { forEachString } from './config-strings.ts';
 import type { GatewayConfig } from './load.ts';
 
 type Problem = [path: string, message: string];
@@ -33,32 +34,29 @@ function head(path: string): string | undefined {
   }
 }
 
-/** The mode of a regular file others may use, as `0644`; undefined when it is kept to owner and group. */
-function exposedMode(path: string): string | undefined {
+/** The permission bits of a regular file others may use; undefined when it is kept to owner and group. */
+function exposedMode(path: string): number | undefined {
   try {
     const stat = statSync(path);
     if (!stat.isFile() || (stat.mode & OTHERS) === 0) return undefined;
-    return (stat.mode & 0o777).toString(8).padStart(4, '0');
+    return stat.mode & 0o777;
   } catch {
     return undefined;
   }
 }
 
-const problemOf = (at: string, file: string, mode: string): Problem => [
+const problemOf = (at: string, file: string, mode: number): Problem => [
   at,
-  `${file} holds private key material every local user may ${Number.parseInt(mode, 8) & 0o004 ? 'read' : 'write or run'} (mode ${mode}): chmod o-rwx (600, or 640 for the service's group)`,
+  `${file} holds private key material every local user may ${mode & 0o004 ? 'read' : 'write or run'} (mode ${mode.toString(8).padStart(4, '0')}): chmod o-rwx (600, or 640 for the service's group)`,
 ];
 
 /** Strings of the configuration that name a file holding a PEM private key open to others. */
 function configuredKeyFiles(value: unknown, at: string, out: Problem[]): void {
-  if (typeof value === 'string') {
-    if (value.length > 4096 || value.includes('\n') || value.includes('://')) return;
-    const mode = exposedMode(value);
-    if (mode && PRIVATE_PEM.test(head(value) ?? '')) out.push(problemOf(at, value, mode));
-  } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) configuredKeyFiles(v, `${at}[${i}]`, out);
-  } else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) configuredKeyFiles(v, `${at}.${k}`, out);
+  forEachString(value, at, (text, path) => {
+    if (text.length > 4096 || text.includes('\n') || text.includes('://')) return;
+    const mode = exposedMode(text);
+    if (mode !== undefined && PRIVATE_PEM.test(head(text) ?? '')) out.push(problemOf(path, text, mode));
+  });
 }
 
 /** The key set's files (private JWKs, cookie secrets, PEM keys) open to others. */
@@ -72,9 +70,10 @@ function keyDirFiles(dir: string): Problem[] {
   return names.sort().flatMap((name): Problem[] => {
     const file = join(dir, name);
     const mode = exposedMode(file);
-    const text = mode ? (head(file) ?? '') : '';
+    if (mode === undefined) return [];
+    const text = head(file) ?? '';
     const secret = name.endsWith('.secret') || PRIVATE_PEM.test(text) || PRIVATE_JWK.test(text);
-    return mode && secret ? [problemOf('keys.dir', file, mode)] : [];
+    return secret ? [problemOf('keys.dir', file, mode)] : [];
   });
 }
 
@@ -96,7 +95,7 @@ export function exposedKeyFileProblems(config: GatewayConfig): Problem[] {
     ['entry_mac_key', 'entry-mac.key'],
   ] as const) {
     const mode = audit[key] === undefined ? exposedMode(join(beside, name)) : undefined;
-    if (mode) out.push(problemOf(`audit.${key}`, join(beside, name), mode));
+    if (mode !== undefined) out.push(problemOf(`audit.${key}`, join(beside, name), mode));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { isAbsolute, normalize, relative } from 'node:path';
 import type { GatewayConfig } from './load.ts';
 import { parseRedisUrl, type RedisTarget } from '../store/redis-url.ts';
 import { addressBlock } from '../tls/address-blocks.ts';
+import { forEachString } from './config-strings.ts';
 import { exposedKeyFileProblems } from './key-file-modes.ts';
 
 /** Generated demo key material (test banks, test SAML IdP) lives here; nothing in it is a production secret. */
@@ -27,17 +28,12 @@ export function underDemoMaterial(file: string): boolean {
   return rel === DEMO_MATERIAL_DIR || rel.startsWith(`${DEMO_MATERIAL_DIR}/`);
 }
 
-/** Strings of a provider entry that point at the gateway's in-process demo peers or their key material. */
-function demoPeerReferences(value: unknown, at: string, demoBase: string, out: Problem[]): void {
-  if (typeof value === 'string') {
-    if (value.startsWith(demoBase))
-      out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
-    else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value))
-      out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
-  } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) demoPeerReferences(v, `${at}[${i}]`, demoBase, out);
-  } else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) demoPeerReferences(v, `${at}.${k}`, demoBase, out);
+/** A string of a provider entry that points at the gateway's in-process demo peers or their key material. */
+function demoPeerReference(value: string, at: string, demoBase: string, out: Problem[]): void {
+  if (value.startsWith(demoBase))
+    out.push([at, `points at the in-process demo peers under ${demoBase} (development only); refused in production`]);
+  else if (!value.includes('://') && !value.includes('\n') && underDemoMaterial(value))
+    out.push([at, `is demo key material under ${DEMO_MATERIAL_DIR}/ (development only); refused in production`]);
 }
 
 /** Redis holds sessions, grants and verified identities: production needs TLS and a password, for one
@@ -159,7 +155,7 @@ export function productionProblems(config: GatewayConfig): string[] {
   config.providers.forEach((provider, i) => {
     for (const [field, value] of Object.entries(provider.config))
       if (field !== 'onboarding' && field !== 'name')
-        demoPeerReferences(value, `providers[${i}].${field}`, demoBase, out);
+        forEachString(value, `providers[${i}].${field}`, (text, at) => demoPeerReference(text, at, demoBase, out));
   });
   return out.map(([path, message]) => `${path}: ${message}`);
 }
