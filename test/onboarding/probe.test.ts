@@ -39,8 +39,8 @@ afterAll(async () => {
   for (const server of servers) await new Promise((resolve) => server.close(resolve));
 });
 
-/** A provider endpoint answering any request with 200; `options` make it fail a check. */
-async function provider(leaf: Partial<LeafOptions> = {}, options: tls.TlsOptions = {}): Promise<number> {
+/** A provider endpoint answering any request with 200 and `body`; `options` make it fail a check. */
+async function provider(leaf: Partial<LeafOptions> = {}, options: tls.TlsOptions = {}, body = ''): Promise<number> {
   const cert = await issueCertificate(ca, {
     commonName: 'provider',
     usage: 'server',
@@ -59,7 +59,9 @@ async function provider(leaf: Partial<LeafOptions> = {}, options: tls.TlsOptions
       ...options,
     },
     (socket) => {
-      socket.on('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+      socket.on('data', () =>
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+      );
       socket.on('error', () => {});
     },
   );
@@ -214,22 +216,7 @@ test('a SAML entry with metadata_url: the metadata host, and the SSO location th
   const idpKey = await issueCertificate(ca, { commonName: 'idp', usage: 'server', key: { type: 'rsa', bits: 2048 } });
   const xml = idpMetadata({ entityId: 'https://idp.example.eu/metadata', ssoUrl: `${ssoAt}/sso`, key: idpKey });
   // the metadata host is a back channel: it answers the gateway's client certificate only
-  const leaf = await issueCertificate(ca, { commonName: 'idp', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const server = tls.createServer(
-    { key: leaf.key, cert: leaf.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true, ciphers: AEAD },
-    (socket) => {
-      socket.on('data', () =>
-        socket.end(
-          `HTTP/1.1 200 OK\r\ncontent-type: application/samlmetadata+xml\r\ncontent-length: ${Buffer.byteLength(xml)}\r\nconnection: close\r\n\r\n${xml}`,
-        ),
-      );
-      socket.on('error', () => {});
-    },
-  );
-  server.on('tlsClientError', () => {});
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const metaAt = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const metaAt = `https://127.0.0.1:${await provider({}, {}, xml)}`;
   const dir = mkdtempSync(join(tmpdir(), 'vpm-probe-metadata-'));
   const files = {
     ca: join(dir, 'ca.pem'),
