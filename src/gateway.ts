@@ -13,6 +13,7 @@ import type { RunningKeys } from './keys/open.ts';
 import { openDurableParts } from './durable-parts.ts';
 import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
+import { serviceHomes } from './oidc/clients.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { AdapterOpener } from './onboarding/adapters.ts';
 import { registryDir } from './onboarding/config.ts';
@@ -155,7 +156,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     interactionTtlSeconds: config.ttl.interaction,
     resultTtlSeconds: 300,
   };
-  const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits });
+  const serviceHome = serviceHomes(config.clients);
+  const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits, serviceHome });
 
   const routers = [
     jwksRoutes(keys.ring),
@@ -178,6 +180,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     routers,
     ui: config.ui,
     logos,
+    serviceHome,
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [

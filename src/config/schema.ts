@@ -23,6 +23,8 @@ const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 export const clientSchema = z.strictObject({
   client_id: z.string().regex(/^[A-Za-z0-9._:-]{2,100}$/, 'must be 2-100 characters of letters, digits, . _ : -'),
   client_name: z.string().min(1).max(100).optional(),
+  /** the service's home page: the way back from a login that expired before it could end at the service */
+  client_uri: url.optional(),
   client_secret: secretSchema.optional(),
   token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
   /** public keys for private_key_jwt (or self_signed_tls_client_auth) */

@@ -126,7 +126,10 @@ export async function receiveAnswer(
   }
   if (result.ok) {
     const { identity, correlationId } = result;
-    return { outcome: await handBackAtCallback(deps, { uid, identity, correlationId, browser: began }), locale };
+    return {
+      outcome: await handBackAtCallback(deps, { uid, clientId, identity, correlationId, browser: began }),
+      locale,
+    };
   }
   await deps.results.set(uid, result);
   // this browser did not begin the login: the way back is the beginning browser's (it hears the failure

@@ -42,8 +42,10 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
   const { uid, params } = interaction;
   const result = await deps.results.take(uid);
   // reloaded (the result is single use) or reached before any provider answered: the way back
-  if (!result)
-    return { type: 'refuse', status: 400, problem: 'interrupted', end: { uid, reason: 'interrupted' }, reference: uid };
+  if (!result) {
+    const end = { uid, reason: 'interrupted', clientId: String(params.client_id) } as const;
+    return { type: 'refuse', status: 400, problem: 'interrupted', end, reference: uid };
+  }
   if (!result.ok) return oauthError(result.error, result.description);
   return { type: 'finish', result: await loginAndConsent(deps, params, result.identity, result.correlationId) };
 }
@@ -54,7 +56,7 @@ export async function handBack(deps: LoginDeps, interaction: Interaction): Promi
  * engine's resume. */
 export async function handBackAtCallback(
   deps: LoginDeps,
-  verified: { uid: string; identity: Identity; correlationId: string; browser: string | undefined },
+  verified: { uid: string; clientId: string; identity: Identity; correlationId: string; browser: string | undefined },
 ): Promise<Outcome> {
   const { uid, identity, correlationId, browser } = verified;
   const secondsLeft = (exp: number) => exp - Math.floor(Date.now() / 1000);
@@ -62,18 +64,18 @@ export async function handBackAtCallback(
   // trip: that page returning by itself must not end the login this answer completes
   const [interaction] = await Promise.all([deps.engine.Interaction.find(uid), deps.results.take(uid)]);
   // expired while the user was at the provider: nothing to hand back to
-  if (!interaction || secondsLeft(interaction.exp) < 1) return dropped(deps, uid, EXPIRED);
+  if (!interaction || secondsLeft(interaction.exp) < 1) return dropped(deps, verified, EXPIRED);
   // as the engine's interactionFinished: a session the interaction began in must still be that user's (another
   // login in the same browser may have replaced it meanwhile); the engine then refuses this interaction on
   // every page, the way back included, as it did at the hand-back page
   if (interaction.session?.uid) {
     const session = await deps.engine.Session.findByUid(interaction.session.uid);
     if (!session || session.accountId !== interaction.session.accountId)
-      return dropped(deps, uid, 'the session the login began in ended or changed hands meanwhile');
+      return dropped(deps, verified, 'the session the login began in ended or changed hands meanwhile');
   }
   interaction.result = { ...(await loginAndConsent(deps, interaction.params, identity, correlationId)), browser };
   const left = secondsLeft(interaction.exp);
-  if (left < 1) return dropped(deps, uid, EXPIRED);
+  if (left < 1) return dropped(deps, verified, EXPIRED);
   await interaction.save(left);
   return { type: 'redirect', url: interaction.returnTo };
 }
@@ -81,11 +83,12 @@ export async function handBackAtCallback(
 const EXPIRED = 'the login expired while the user was at the provider';
 
 /** A verified identity that cannot be handed back: a warning and an audit record under the login's id, and a
- * page saying the login is no longer valid. */
-async function dropped(deps: LoginDeps, uid: string, reason: string): Promise<Outcome> {
+ * page saying the login is no longer valid, with the service's home page as the way back. */
+async function dropped(deps: LoginDeps, login: { uid: string; clientId: string }, reason: string): Promise<Outcome> {
+  const { uid, clientId } = login;
   deps.logger.warn('verified answer not handed back', { correlationId: uid, reason });
-  await deps.audit.record({ type: 'error', correlationId: uid, detail: { reason } });
-  return { type: 'refuse', status: 400, problem: 'interrupted', reference: uid };
+  await deps.audit.record({ type: 'error', correlationId: uid, clientId, detail: { reason } });
+  return { type: 'refuse', status: 400, problem: 'interrupted', home: deps.serviceHome(clientId), reference: uid };
 }
 
 /** The engine asks for consent (a grant lacks scopes or claims): registered agency services get it, since

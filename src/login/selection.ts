@@ -41,6 +41,7 @@ export async function openInteraction(
   return {
     type: 'choose',
     uid,
+    clientId,
     clientName: client?.clientName ?? clientId,
     providers: deps.policy.providersFor(clientId, acr),
   };

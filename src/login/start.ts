@@ -40,7 +40,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       status: 400,
       problem: 'provider',
       retry: selection,
-      end: { uid, reason: 'cancel' },
+      end: { uid, reason: 'cancel', clientId },
       reference: uid,
     };
   // Each start writes audit entries and a login state: a login may start only a few (reloads included);
@@ -61,7 +61,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       type: 'refuse',
       status: 429,
       problem: 'too_many_starts',
-      end: { uid, reason: 'too_many_starts' },
+      end: { uid, reason: 'too_many_starts', clientId },
       reference: uid,
     };
   }
@@ -94,7 +94,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       status: 502,
       problem: 'provider_unavailable',
       retry: selection,
-      end: { uid, reason: 'unavailable' },
+      end: { uid, reason: 'unavailable', clientId },
       reference: uid,
     };
   }

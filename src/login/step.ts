@@ -40,6 +40,8 @@ export interface LoginDeps {
   limits: LoginLimits;
   /** each login's result between its callback (step 3) and the hand-back (step 7), single use */
   results: JsonRecords<LoginResult>;
+  /** a service's home page (src/oidc/clients.ts): the way back once its login can no longer end there */
+  serviceHome(clientId: unknown): string | undefined;
 }
 
 /** Why the user sees a page instead of going on; src/web/i18n.ts words each as `error_<problem>`. */
@@ -60,21 +62,30 @@ export type Problem =
 /** Why the user ends a login from a page of ours (./ending.ts maps each to an OAuth error). */
 export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable' | 'rate_limited';
 
+/** The way back from a page of login `uid`, which ends it with the OAuth error of `reason`; `clientId`, where
+ * known, rides along in the form, so that a login expired meanwhile still links to its service's home page. */
+export interface LoginEnd {
+  uid: string;
+  reason: EndReason;
+  clientId?: string | undefined;
+}
+
 export type Outcome =
   /** on to the provider (or back to the hand-back): a redirect or an auto-submitting form */
   | StartAction
-  | { type: 'choose'; uid: string; clientName: string; providers: ProviderChoice[] }
+  | { type: 'choose'; uid: string; clientId: string; clientName: string; providers: ProviderChoice[] }
   /** the engine's interactionFinished; `merge` keeps the earlier submission (consent after login) */
   | { type: 'finish'; result: InteractionResults; merge?: boolean }
   /** a page saying why not; `back` links on to the hand-back, `end` offers the way back (./ending.ts),
-   * `retry` the selection page; `reference` is the login's correlation id in the audit log; `autoReturn`
+   * `home` the service's home page where the login can no longer end at the service, `retry` the selection page; `reference` is the login's correlation id in the audit log; `autoReturn`
    * follows `back` by itself after a stated delay (a refusal: the service must hear back) */
   | {
       type: 'refuse';
       status: number;
       problem: Problem;
       back?: string | undefined;
-      end?: { uid: string; reason: EndReason } | undefined;
+      end?: LoginEnd | undefined;
+      home?: string | undefined;
       retry?: string | undefined;
       reference?: string | undefined;
       autoReturn?: boolean | undefined;

@@ -8,6 +8,7 @@ export function clientMetadata(client: GatewayConfig['clients'][number]): Client
   return {
     client_id: client.client_id,
     ...(client.client_name ? { client_name: client.client_name } : {}),
+    ...(client.client_uri ? { client_uri: client.client_uri } : {}),
     ...(client.client_secret ? { client_secret: client.client_secret } : {}),
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     // a JSON round trip gives the engine plain objects (its isPlainObject check is strict about prototypes)
@@ -25,4 +26,15 @@ export function clientMetadata(client: GatewayConfig['clients'][number]): Client
       ? { tls_client_certificate_bound_access_tokens: true }
       : {}),
   };
+}
+
+/** Where a service's users go back to when its login can no longer end at the service (the login expired,
+ * and with it the redirect URI and state the service's answer needs): its home page (`client_uri`, OpenID
+ * Connect Dynamic Client Registration 1.0 section 2), else the origin of its first redirect URI. Anything
+ * but a registered client_id has none. */
+export function serviceHomes(
+  clients: readonly Pick<GatewayConfig['clients'][number], 'client_id' | 'client_uri' | 'redirect_uris'>[],
+): (clientId: unknown) => string | undefined {
+  const homes = new Map(clients.map((c) => [c.client_id, c.client_uri ?? `${new URL(c.redirect_uris[0]!).origin}/`]));
+  return (clientId) => (typeof clientId === 'string' ? homes.get(clientId) : undefined);
 }

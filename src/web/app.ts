@@ -43,6 +43,8 @@ export interface AppParts {
   ui?: UiConfig | undefined;
   /** the providers' logos, served under /assets/providers/ */
   logos?: readonly Logo[] | undefined;
+  /** a service's home page (src/oidc/clients.ts): the way back from a login expired on one of our pages */
+  serviceHome?(clientId: unknown): string | undefined;
 }
 
 /** The gateway's request listener: the target in origin-form (./issuer-host.ts), then the Express app. */
@@ -124,6 +126,7 @@ export function createApp(parts: AppParts): RequestListener {
     const e = err as { status?: number; type?: string; message?: string; name?: string };
     let status = 500;
     let message: MessageKey = 'error_unavailable';
+    let home: string | undefined;
     if (err instanceof AuditUnavailableError) {
       // fail closed: no login proceeds without its audit trail
       status = 503;
@@ -135,6 +138,8 @@ export function createApp(parts: AppParts): RequestListener {
     ) {
       status = 400;
       message = 'error_session';
+      // our pages' forms and links name their service (src/web/views.ts)
+      home = parts.serviceHome?.(req.body?.client_id ?? req.query?.client_id);
     } else if (e.type === 'entity.too.large') {
       status = 413;
       message = 'error_too_large';
@@ -156,7 +161,7 @@ export function createApp(parts: AppParts): RequestListener {
     res
       .status(status)
       .type('html')
-      .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '', site: ui }));
+      .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '', site: ui, home }));
   });
   return (req, res) => {
     toOriginForm(req);

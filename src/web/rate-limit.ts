@@ -82,7 +82,7 @@ export function rateLimit(deps: RateLimitDeps, bucket: string, limit: number): R
           nonce: (res.locals.cspNonce as string) ?? '',
           site: siteOf(res),
           // the login ends with temporarily_unavailable (src/login/ending.ts): the service may try again later
-          end: login ? { uid: login.uid, reason: 'rate_limited' } : undefined,
+          end: login ? { uid: login.uid, reason: 'rate_limited', clientId: login.clientId } : undefined,
           reference: login?.uid,
         }),
       );

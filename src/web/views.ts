@@ -3,7 +3,7 @@
 import type { UiConfig } from '../config/schema.ts';
 import { localized, UI_LOCALES, type UiLocale } from '../login/locale.ts';
 import type { ProviderChoice } from '../login/policy.ts';
-import type { EndReason } from '../login/step.ts';
+import type { LoginEnd } from '../login/step.ts';
 import { assetUrl } from './assets.ts';
 import { html, page, autoPostForm, type Html } from './html.ts';
 import { LANGUAGE_NAMES, t, type MessageKey } from './i18n.ts';
@@ -27,14 +27,16 @@ function groupOrder(site: UiConfig): UiConfig['groups'] {
 export function selectionPage(opts: {
   locale: UiLocale;
   uid: string;
+  clientId: string;
   clientName: string;
   providers: ProviderChoice[];
   nonce: string;
   site: UiConfig;
 }): string {
   const { locale, uid, site } = opts;
-  // each form carries the page's language, so a language switched here holds for the rest of the login
-  const lang = html`<input type="hidden" name="ui_locales" value="${locale}">`;
+  // each form carries the page's language, so a language switched here holds for the rest of the login,
+  // and the service, whose home page is the way back once the login has expired
+  const lang = html`<input type="hidden" name="ui_locales" value="${locale}"><input type="hidden" name="client_id" value="${opts.clientId}">`;
   const group = (g: UiConfig['groups'][number]) => {
     const list = opts.providers.filter((p) => p.group === g);
     if (!list.length) return html``;
@@ -52,7 +54,10 @@ ${opts.providers.length ? groupOrder(site).map(group) : html`<p class="error">${
     nonce: opts.nonce,
     site,
     // `choose`: the page stays the selection page even when the service sent an idp_hint
-    languages: languageSwitcher(locale, (l) => `/interaction/${uid}?choose=1&ui_locales=${l}`),
+    languages: languageSwitcher(
+      locale,
+      (l) => `/interaction/${uid}?choose=1&ui_locales=${l}&client_id=${encodeURIComponent(opts.clientId)}`,
+    ),
   });
 }
 
@@ -79,7 +84,9 @@ export interface ErrorPageOptions {
   /** a link on to the hand-back, which ends the login at the service */
   back?: string | undefined;
   /** a button that ends the login of interaction `uid` with an OAuth error (the way back when no result waits) */
-  end?: { uid: string; reason: EndReason } | undefined;
+  end?: LoginEnd | undefined;
+  /** the service's home page: the way back when the login can no longer end at the service */
+  home?: string | undefined;
   /** the selection page, to try another provider */
   retry?: string | undefined;
   /** the login's correlation id in the audit log (`vpm-gateway audit query --correlation`) */
@@ -96,14 +103,15 @@ export const shortReference = (correlationId: string) => correlationId.slice(0, 
 /** A page saying why the login cannot go on, the ways on, and the reference an operator looks up. */
 export function errorPage(opts: ErrorPageOptions): string {
   const { locale, back, end, retry, reference, site } = opts;
+  const home = back || end ? undefined : opts.home;
   const seconds = String(site?.return_after_seconds ?? 20);
   const timed = Boolean(opts.autoReturn && back);
   const body: Html = html`<h1>${t(locale, 'error_title')}</h1><p class="error">${t(locale, opts.message)}</p>
 <div class="actions">${back ? html`<a class="button" href="${back}">${t(locale, 'back_to_service')}</a>` : ''}${
     end
-      ? html`<form method="post" action="/interaction/${end.uid}/abort"><input type="hidden" name="reason" value="${end.reason}"><button class="primary" type="submit">${t(locale, 'back_to_service')}</button></form>`
+      ? html`<form method="post" action="/interaction/${end.uid}/abort"><input type="hidden" name="reason" value="${end.reason}">${end.clientId ? html`<input type="hidden" name="client_id" value="${end.clientId}">` : ''}<button class="primary" type="submit">${t(locale, 'back_to_service')}</button></form>`
       : ''
-  }${retry ? html`<a class="button secondary" href="${retry}?choose=1&amp;ui_locales=${locale}">${t(locale, 'another_provider')}</a>` : ''}</div>
+  }${home ? html`<a class="button" href="${home}">${t(locale, 'back_to_service')}</a>` : ''}${retry ? html`<a class="button secondary" href="${retry}?choose=1&amp;ui_locales=${locale}">${t(locale, 'another_provider')}</a>` : ''}</div>
 ${
   timed
     ? html`<p id="auto-return" tabindex="-1" data-url="${back}" data-seconds="${seconds}" data-stayed="${t(locale, 'stayed')}">${t(locale, 'auto_return', { seconds })}</p><button id="stay" type="button" hidden>${t(locale, 'stay')}</button><script src="${assetUrl('auto-return.js')}" defer></script>`

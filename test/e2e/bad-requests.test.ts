@@ -8,10 +8,12 @@ import * as oidc from 'openid-client';
 import { PARAMETER_MAX_LENGTH } from '../../src/oidc/parameter-checks.ts';
 import { MAX_AUTHORIZATION_BODY } from '../../src/oidc/interop.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { RP_REDIRECT, useGateway } from '../support/gateway.ts';
+import { Browser, formFields } from '../support/browser.ts';
+import { beginLogin, RP_REDIRECT, useGateway } from '../support/gateway.ts';
 
 const store = new MemoryStore();
-const gw = useGateway({ store });
+const SERVICE = { client_id: 'svc', client_uri: 'https://svc.example.test/start', client_secret: 'x'.repeat(32) };
+const gw = useGateway({ store, clients: [{ ...SERVICE, redirect_uris: ['https://svc.example.test/cb'] }] });
 
 function authParams(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -88,6 +90,54 @@ describe('pages, not bare statuses', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('lang="ru"');
+  });
+
+  /** The way-back link of a page, if it has one. */
+  const homeLink = (body: string) => /<a class="button" href="([^"]+)">/.exec(body)?.[1];
+
+  test("a login expired on its selection page: the page's forms lead to the service's home page", async () => {
+    const { browser, hop } = await beginLogin(gw.rp, { ui_locales: 'en' }, new Browser());
+    const selection = await browser.follow(hop);
+    const uid = new URL(selection.url).pathname.split('/')[2]!;
+    const forms = [...selection.body.matchAll(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/g)];
+    expect(forms.map((f) => f[1]!.split('/').pop())).toEqual(expect.arrayContaining(['provider', 'abort']));
+    await store.delete(`oidc:Interaction:${uid}`); // its lifetime ran out while the page stood open
+    for (const [, action, fields] of forms) {
+      const page = await browser.post(new URL(action!, gw.issuer).toString(), formFields(fields!));
+      expect(page.status).toBe(400);
+      expect(page.body).toContain('Return to the e-service and start again');
+      // the service's only redirect URI is https://rp.example.test/cb and it names no home page: its origin
+      expect(homeLink(page.body)).toBe('https://rp.example.test/');
+    }
+    // the language links carry the service too
+    const switcher = /href="(\/interaction\/[^"]+ui_locales=lv[^"]*)"/
+      .exec(selection.body)![1]!
+      .replaceAll('&amp;', '&');
+    expect(homeLink((await browser.get(new URL(switcher, gw.issuer).toString())).body)).toBe(
+      'https://rp.example.test/',
+    );
+  });
+
+  test("a refusal page's way back, posted after the login expired: the service's home page", async () => {
+    const { browser, hop } = await beginLogin(gw.rp, { ui_locales: 'en' }, new Browser());
+    const selection = await browser.follow(hop);
+    const uid = new URL(selection.url).pathname.split('/')[2]!;
+    const refusal = await browser.post(`${gw.issuer}/interaction/${uid}/provider`, { provider: 'no-such-provider' });
+    const end = /<form method="post" action="([^"]+\/abort)">([\s\S]*?)<\/form>/.exec(refusal.body)!;
+    await store.delete(`oidc:Interaction:${uid}`);
+    const page = await browser.post(new URL(end[1]!, gw.issuer).toString(), formFields(end[2]!));
+    expect(page.status).toBe(400);
+    expect(homeLink(page.body)).toBe('https://rp.example.test/');
+  });
+
+  test('a service that names its home page (client_uri) is linked there; an unknown client_id links nowhere', async () => {
+    const post = (clientId: string) =>
+      fetch(`${gw.issuer}/interaction/expired-uid/provider`, {
+        method: 'POST',
+        body: new URLSearchParams({ provider: 'mock-eid', client_id: clientId }),
+      }).then((r) => r.text());
+    expect(homeLink(await post('svc'))).toBe(SERVICE.client_uri);
+    for (const forged of ['nobody', 'https://evil.example/', '']) expect(homeLink(await post(forged))).toBeUndefined();
   });
 });
 

@@ -33,6 +33,8 @@ test('an answer arriving after its login expired: a page saying so, no code, an 
   expect(page.status).toBe(400);
   expect(page.location).toBeUndefined();
   expect(page.body).toContain('no longer valid');
+  // the service's answer needs the expired login's redirect URI and state: its home page is the way back
+  expect(page.body).toContain('<a class="button" href="https://rp.example.test/">');
   expect(refusals(uid)).toHaveLength(1);
   expect(refusals(uid)[0]!.detail).toMatchObject({ reason: expect.stringMatching(/expired/) });
 });

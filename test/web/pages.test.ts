@@ -44,6 +44,7 @@ test('names a service or a provider gives itself are text, never markup', () => 
   const body = selectionPage({
     locale: 'en',
     uid: 'uid-1',
+    clientId: 'svc',
     clientName: '<script>alert(1)</script>',
     providers: [{ id: 'p', name: { lv: 'x', en: '"><img src=x onerror=alert(1)>' }, kind: 'bank', group: 'bank' }],
     nonce: 'n',
@@ -56,6 +57,7 @@ test('names a service or a provider gives itself are text, never markup', () => 
   const ru = selectionPage({
     locale: 'ru',
     uid: 'u',
+    clientId: 'svc',
     clientName: 'S',
     providers: [{ id: 'p', name: { lv: 'Banka', en: 'Bank' }, kind: 'bank', group: 'bank' }],
     nonce: 'n',
