@@ -20,7 +20,7 @@ import { pairwiseIdentifier } from './pairwise.ts';
 import { type BrowserOf, freshLoginPolicy } from './interaction-policy.ts';
 import { parameterChecks } from './parameter-checks.ts';
 import {
-  authorizationByPost,
+  formPostAsGet,
   pageForBareStatus,
   errorIssCompat,
   registeredSecretMethodOnly,
@@ -134,7 +134,8 @@ export function createEngine(deps: EngineDeps): Provider {
     ],
     enabledJWA: {
       idTokenSigningAlgValues: ['PS256', 'ES256', 'RS256'],
-      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
+      // Ed25519 is the fully-specified name of EdDSA over Ed25519 (RFC 9864), which openid-client signs with
+      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA', 'Ed25519'],
       requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256'],
     },
     features: features(mtls, deps.pages),
@@ -171,7 +172,8 @@ export function createEngine(deps: EngineDeps): Provider {
   );
   // what relying-party software and users need beyond the engine's defaults (./interop.ts)
   provider.use(pageForBareStatus(deps.pages));
-  provider.use(authorizationByPost('/auth', (ctx) => deps.pages.statusPage(ctx, 413)));
+  for (const path of ['/auth', '/session/end'])
+    provider.use(formPostAsGet(path, (ctx) => deps.pages.statusPage(ctx, 413)));
   provider.use(
     errorIssCompat(new Set(config.clients.filter((c) => !c.authorization_error_iss).map((c) => c.client_id))),
   );

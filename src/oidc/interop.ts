@@ -1,6 +1,6 @@
 // What relying-party software needs from the engine beyond its defaults, added around it (never inside
 // it): Koa middleware run by provider.use before the engine's router, and one wrapper on its Client model.
-//   - the authorization endpoint by POST (OpenID Connect Core 3.1.2.1)
+//   - the authorization and logout endpoints by POST (OpenID Connect Core 3.1.2.1, RP-Initiated Logout 1.0 2)
 //   - RFC 9207 `iss` left out of authorization error responses for clients configured so
 //     (`authorization_error_iss: false`, for mod_auth_openidc 2.4.12)
 //   - `invalid_client` when a request carries no client authentication at all (RFC 6749 5.2), and
@@ -16,12 +16,15 @@ type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promis
 export const MAX_AUTHORIZATION_BODY = 16 * 1024;
 
 /**
- * OpenID Connect Core 3.1.2.1: the authorization endpoint MUST accept POST with the parameters
- * form-serialized. The engine offers POST only together with `SameSite=None` session cookies (so that a
+ * OpenID Connect Core 3.1.2.1 and RP-Initiated Logout 1.0 section 2: the authorization and logout endpoints
+ * MUST accept POST with the parameters form-serialized (a logout's id_token_hint then stays out of URLs and
+ * access logs). The engine offers POST only together with `SameSite=None` session cookies (so that a
  * cross-site POST can find an existing session for single sign-on); the gateway has no single sign-on
- * (every request authenticates afresh), so a POST is served exactly as the GET with the same parameters.
+ * (every request authenticates afresh), so a POST is served exactly as the GET with the same parameters. A
+ * cross-site logout POST arrives without the session cookie: the engine ends no session of this browser
+ * then, and still returns to the service's registered post_logout_redirect_uri.
  */
-export function authorizationByPost(path: string, tooLarge: (ctx: KoaContextWithOIDC) => Promise<void>): Middleware {
+export function formPostAsGet(path: string, tooLarge: (ctx: KoaContextWithOIDC) => Promise<void>): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== path || !ctx.is('application/x-www-form-urlencoded')) return next();
     const chunks: Buffer[] = [];

@@ -203,9 +203,13 @@ describe('happy path', () => {
     expect(allPage.body).toContain('data-provider="mock-bank"');
   });
 
-  /** The logout `url` asks for, confirmed on the engine's page: it ends at the service's logout URI. */
-  async function confirmLogout(browser: Browser, url: URL): Promise<void> {
-    const confirm = await browser.get(url.toString());
+  /** The logout `url` asks for (by GET, or by POST with its parameters as the form), confirmed on the
+   * engine's page: it ends at the service's logout URI. */
+  async function confirmLogout(browser: Browser, url: URL, method: 'GET' | 'POST' = 'GET'): Promise<void> {
+    const confirm =
+      method === 'GET'
+        ? await browser.get(url.toString())
+        : await browser.post(`${url.origin}${url.pathname}`, Object.fromEntries(url.searchParams));
     expect(confirm.status).toBe(200);
     const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body);
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(form![2]!)![1]!;
@@ -224,6 +228,21 @@ describe('happy path', () => {
       post_logout_redirect_uri: 'https://rp.example.test/bye',
     });
     await confirmLogout(login.browser, url);
+  });
+
+  test('RP-initiated logout by POST (RP-Initiated Logout 1.0 section 2): the ID token stays out of every URL', async () => {
+    const login = await loginThroughMock(gw.rp);
+    const tokens = await exchangeCode(gw.rp, login, login.callback!);
+    const url = oidc.buildEndSessionUrl(gw.rp, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'https://rp.example.test/bye',
+    });
+    await confirmLogout(login.browser, url, 'POST');
+    const urls = login.browser.history.map((h) => `${h.url} ${h.location ?? ''}`).join('\n');
+    expect(urls).not.toContain(tokens.id_token!.slice(0, 40));
+    // the session is over: the token's account is no longer logged in at the engine
+    const again = await login.browser.get(url.toString());
+    expect(again.body).not.toContain('op.logoutForm');
   });
 
   test('RP-initiated logout naming the client instead of the ID token (which carries the personal code): no token in any URL', async () => {

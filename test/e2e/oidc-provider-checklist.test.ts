@@ -44,6 +44,7 @@ const store = new MemoryStore(() => Date.now() + clock);
 let rpKey: CryptoKey;
 let otherKey: CryptoKey;
 let rpJwk: JWK;
+let edKey: CryptoKey;
 /** tokens, codes, assertions and hints seen in the tests: none may reach the application log */
 const secrets = new Set<string>([RP_SECRET, POST_SECRET, LIMITED_SECRET, PAIRWISE_SECRET, ...PERSONAL_CODES]);
 const remember = (...values: (string | undefined | null)[]) => {
@@ -56,6 +57,8 @@ const gw = useGateway(async ({ cleanup }) => {
   rpKey = keys.privateKey;
   otherKey = (await generateKeyPair('ES256')).privateKey;
   rpJwk = { ...(await exportJWK(keys.publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+  const ed = await generateKeyPair('Ed25519');
+  edKey = ed.privateKey;
   return {
     store,
     clients: [
@@ -69,6 +72,12 @@ const gw = useGateway(async ({ cleanup }) => {
         client_id: 'rp-jwt',
         token_endpoint_auth_method: 'private_key_jwt',
         jwks: { keys: [rpJwk] },
+        redirect_uris: [RP_REDIRECT],
+      },
+      {
+        client_id: 'rp-ed25519',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(ed.publicKey)), kid: 'rp-ed-1', use: 'sig' }] },
         redirect_uris: [RP_REDIRECT],
       },
       { client_id: 'rp-limited', client_secret: LIMITED_SECRET, redirect_uris: [RP_REDIRECT], scopes: ['profile'] },
@@ -842,6 +851,12 @@ describe('client authentication at the token endpoint', () => {
     test('a valid assertion (audience: the issuer) works through openid-client', async () => {
       const { tokens } = await loginAndExchange(config);
       expect(tokens.claims()!.aud).toBe('rp-jwt');
+    });
+
+    test('an Ed25519 key through openid-client, which names the algorithm Ed25519 (RFC 9864), not EdDSA', async () => {
+      const ed = await rpConfig(gw.issuer, 'rp-ed25519', undefined, oidc.PrivateKeyJwt({ key: edKey, kid: 'rp-ed-1' }));
+      const { tokens } = await loginAndExchange(ed);
+      expect(tokens.claims()!.aud).toBe('rp-ed25519');
     });
 
     test('audience: the issuer or the token endpoint; anything else is invalid_client', async () => {
