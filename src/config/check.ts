@@ -8,6 +8,7 @@ import { formatPath } from './path.ts';
 import { productionProblems } from './production.ts';
 import { checkSecurity, type SecurityCheckOptions } from '../tls/security-checks.ts';
 import { ProviderRegistry } from '../onboarding/offers.ts';
+import { engineClientProblems } from '../oidc/client-check.ts';
 
 export interface Findings {
   /** the configuration must not run */
@@ -17,9 +18,10 @@ export interface Findings {
   registry?: ProviderRegistry;
 }
 
-/** Everything beyond the schema: production rules, each adapter kind's own rules, key material and algorithms. */
+/** Everything beyond the schema: production rules, the clients as the engine builds them, each adapter kind's
+ * own rules, key material and algorithms. */
 export async function configFindings(config: GatewayConfig, options: SecurityCheckOptions = {}): Promise<Findings> {
-  const errors = productionProblems(config);
+  const errors = [...productionProblems(config), ...(await engineClientProblems(config))];
   const ctx = { production: config.production, baseUrl: config.issuer.replace(/\/$/, '') };
   for (const [i, { factory, config: entry }] of config.providers.entries()) {
     for (const p of (await factory.check?.(entry, ctx)) ?? [])

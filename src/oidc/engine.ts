@@ -16,7 +16,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-keys.ts';
 import { clientMetadata } from './clients.ts';
 import { cookieNames } from './cookies.ts';
-import { pairwiseIdentifier } from './pairwise.ts';
+import { pairwiseIdentifier, type PairwiseIdentifier } from './pairwise.ts';
 import { type BrowserOf, freshLoginPolicy } from './interaction-policy.ts';
 import { parameterChecks } from './parameter-checks.ts';
 import {
@@ -86,27 +86,13 @@ function features(mtls: ReturnType<typeof mtlsFeature>, pages: EnginePages): Con
   };
 }
 
-export function createEngine(deps: EngineDeps): Provider {
-  const { config } = deps;
-  const pairwise = pairwiseIdentifier(config.pairwise_salt ?? '');
+/** What the engine validates a client's metadata against (clients, their methods, algorithms, scopes,
+ * subject types, features): the engine and the start-up check of every client (./client-check.ts) share it. */
+export function clientRules(config: GatewayConfig, pages: EnginePages, pairwise: PairwiseIdentifier): Configuration {
   // RFC 8705 client certificates at the token endpoint (native TLS or a trusted terminator's header)
   const mtls = mtlsFeature(config.server);
-  // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
-  const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
-  const configuration: Configuration = {
-    // a token request's code names the account its claims need (src/login/accounts.ts)
-    adapter: storeAdapterFactory(
-      deps.store,
-      deps.readAhead && { readAhead: deps.readAhead, withCode: (grantId) => [Accounts.keyOf(grantId)] },
-    ),
+  return {
     clients: config.clients.map(clientMetadata),
-    jwks: engineKeys(deps.keys),
-    cookies: {
-      names: cookieNames(config.issuer),
-      keys: deps.keys.view.cookies,
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
-      short: { signed: true, httpOnly: true, sameSite: 'lax' },
-    },
     responseTypes: ['code'],
     // OpenID Connect requires redirect_uri on every authorization request; a missing one is an error page
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -122,10 +108,6 @@ export function createEngine(deps: EngineDeps): Provider {
     acrValues: [...LOA_LEVELS],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: pairwise,
-    discovery: {
-      ui_locales_supported: [...UI_LOCALES],
-      ...(mtlsAliases ? { mtls_endpoint_aliases: mtlsAliases } : {}),
-    },
     clientAuthMethods: [
       'client_secret_basic',
       'client_secret_post',
@@ -138,7 +120,33 @@ export function createEngine(deps: EngineDeps): Provider {
       clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA', 'Ed25519'],
       requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256'],
     },
-    features: features(mtls, deps.pages),
+    features: features(mtls, pages),
+  };
+}
+
+export function createEngine(deps: EngineDeps): Provider {
+  const { config } = deps;
+  const pairwise = pairwiseIdentifier(config.pairwise_salt ?? '');
+  // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
+  const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
+  const configuration: Configuration = {
+    ...clientRules(config, deps.pages, pairwise),
+    // a token request's code names the account its claims need (src/login/accounts.ts)
+    adapter: storeAdapterFactory(
+      deps.store,
+      deps.readAhead && { readAhead: deps.readAhead, withCode: (grantId) => [Accounts.keyOf(grantId)] },
+    ),
+    jwks: engineKeys(deps.keys),
+    cookies: {
+      names: cookieNames(config.issuer),
+      keys: deps.keys.view.cookies,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    discovery: {
+      ui_locales_supported: [...UI_LOCALES],
+      ...(mtlsAliases ? { mtls_endpoint_aliases: mtlsAliases } : {}),
+    },
     extraParams: parameterChecks(deps.policy, deps.logger),
     interactions: {
       policy: freshLoginPolicy(pairwise, deps.browserOf),
