@@ -143,7 +143,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       : undefined;
   await registry?.start();
   const accounts = new Accounts(store, identityLifetime(config.ttl));
-  const states = new LoginStates(store, config.ttl.login);
+  // an answer arriving after the login expired still finds its login while the interaction lives
+  const states = new LoginStates(store, config.ttl.login, config.ttl.interaction);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
   const pages = enginePages(logger);

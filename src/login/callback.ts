@@ -8,7 +8,7 @@ import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
 import type { LoginRecord } from './login-state.ts';
 import { handBackAtCallback } from './hand-back.ts';
-import { handBackPath, type LoginDeps, type Outcome, type Problem } from './step.ts';
+import { handBackPath, type EndReason, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
 export type LoginResult =
   | { ok: true; identity: Identity; correlationId: string }
@@ -66,21 +66,27 @@ export interface CallbackOutcome {
 
 /** A callback without a live login: it cannot go on, but the user gets the way back when known. */
 function deadEnd(err: BrokerError): Outcome {
+  const { spent } = err;
+  // a state never used: the answer came after the login's lifetime (ttl.login) ran out
+  const expired = spent?.used === false;
   const problem: Problem =
     err.code === 'unknown_provider'
       ? 'provider'
       : err.code === 'oversized'
         ? 'too_large'
-        : err.spent
-          ? 'interrupted'
+        : spent
+          ? expired
+            ? 'expired'
+            : 'interrupted'
           : 'state';
-  const end = err.spent ? { uid: err.spent.uid, reason: 'interrupted' as const } : undefined;
+  const reason: EndReason = expired ? 'expired' : 'interrupted';
+  const end = spent ? { uid: spent.uid, reason, clientId: spent.clientId } : undefined;
   return {
     type: 'refuse',
     status: err.code === 'unknown_provider' ? 404 : 400,
     problem,
     end,
-    reference: err.spent?.uid,
+    reference: spent?.uid,
   };
 }
 
@@ -106,7 +112,7 @@ export async function receiveAnswer(
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
-    if (!err.login) return { outcome: deadEnd(err), locale: undefined };
+    if (!err.login) return { outcome: deadEnd(err), locale: err.spent?.locale };
     ({ uid, locale, clientId, acr } = err.login);
     userInformed = err.userInformed;
     elsewhere = err.code === 'other_browser';

@@ -8,6 +8,7 @@ import type { EndReason, Interaction, LoginDeps, Outcome } from './step.ts';
 export const ENDINGS: Record<EndReason, { error: string; description: string }> = {
   cancel: { error: 'user_cancel', description: 'the user cancelled the authentication' },
   interrupted: { error: 'access_denied', description: 'the login was interrupted: a step was reloaded or sent again' },
+  expired: { error: 'access_denied', description: 'the login expired while the user was at the provider' },
   too_many_starts: { error: 'access_denied', description: 'authentication was started too many times in this login' },
   unavailable: { error: 'temporarily_unavailable', description: 'the login service is temporarily unavailable' },
   // the per-address limit sheds load for a window (Retry-After), nothing the user did is refused for good:

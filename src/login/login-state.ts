@@ -46,23 +46,40 @@ export function isWellFormedState(state: unknown): state is string {
   return typeof state === 'string' && STATE_RE.test(state);
 }
 
-/** What is known of a login after its state was used or replaced: enough to offer the way back. */
+/** What is known of a login once its state is no longer live (used, replaced, or expired while the user
+ * was at the provider): enough to offer the way back, in the login's language. */
 export interface LoginTrace {
   uid: string;
   providerId: string;
+  clientId?: string | undefined;
+  locale?: UiLocale | undefined;
+  /** false: the state was never used, so the login expired at the provider */
+  used?: boolean | undefined;
 }
+
+const traceOf = (login: LoginRecord, used: boolean): LoginTrace => ({
+  uid: login.uid,
+  providerId: login.providerId,
+  clientId: login.clientId,
+  locale: login.locale,
+  used,
+});
 
 export class LoginStates {
   /** the live login behind each state */
   private readonly live: JsonRecords<LoginRecord>;
   /** states used or replaced, with the login they belonged to */
   private readonly used: JsonRecords<LoginTrace>;
+  /** the same for a state still live, written at its start: it outlives the login state, so an answer
+   * arriving after the login expired still finds its login (until `traceSeconds`, the interaction's life) */
+  private readonly unused: JsonRecords<LoginTrace>;
   /** the latest state started for each interaction */
   private readonly latest: JsonRecords<LoginTrace & { state: string }>;
 
-  constructor(store: Store, ttlSeconds: number) {
+  constructor(store: Store, ttlSeconds: number, traceSeconds = ttlSeconds) {
     this.live = jsonRecords(store, 'login:', ttlSeconds);
     this.used = jsonRecords(store, 'spent:', ttlSeconds);
+    this.unused = jsonRecords(store, 'spent:', Math.max(ttlSeconds, traceSeconds));
     this.latest = jsonRecords(store, LATEST_LOGIN_PREFIX, ttlSeconds);
   }
 
@@ -77,10 +94,11 @@ export class LoginStates {
     const [added, previous] = await Promise.all([
       this.live.add(state, record),
       this.latest.swap(record.uid, { uid: record.uid, providerId: record.providerId, state }),
+      this.unused.set(state, traceOf(record, false)),
     ]);
     if (!added) throw new Error('broker state collision');
-    if (previous && previous.state !== state && (await this.live.take(previous.state)))
-      await this.used.set(previous.state, previous);
+    const replaced = previous && previous.state !== state ? await this.live.take(previous.state) : undefined;
+    if (replaced) await this.used.set(previous!.state, traceOf(replaced, true));
   }
 
   /** Single use: a second take of the same state finds nothing. Expired state is gone too. */
@@ -97,12 +115,12 @@ export class LoginStates {
     const login = await this.live.take(state);
     if (!login) return undefined;
     // a replay of this callback is refused, but the user is offered the way back to the service
-    const spentRecorded = this.used.set(state, { uid: login.uid, providerId: login.providerId });
+    const spentRecorded = this.used.set(state, traceOf(login, true));
     spentRecorded.catch(() => {}); // awaited by the caller; a failure until then is not unhandled
     return { login, spentRecorded };
   }
 
-  /** The login a used or replaced state belonged to. */
+  /** The login a used, replaced or expired state belonged to. */
   async spent(state: string): Promise<LoginTrace | undefined> {
     return isWellFormedState(state) ? this.used.get(state) : undefined;
   }

@@ -51,6 +51,7 @@ export type Problem =
   | 'provider_unavailable'
   | 'too_many_starts'
   | 'interrupted'
+  | 'expired'
   | 'other_browser'
   | 'state'
   | 'too_large'
@@ -60,7 +61,7 @@ export type Problem =
   | 'unavailable';
 
 /** Why the user ends a login from a page of ours (./ending.ts maps each to an OAuth error). */
-export type EndReason = 'cancel' | 'interrupted' | 'too_many_starts' | 'unavailable' | 'rate_limited';
+export type EndReason = 'cancel' | 'interrupted' | 'expired' | 'too_many_starts' | 'unavailable' | 'rate_limited';
 
 /** The way back from a page of login `uid`, which ends it with the OAuth error of `reason`; `clientId`, where
  * known, rides along in the form, so that a login expired meanwhile still links to its service's home page. */

@@ -3,7 +3,7 @@
 import * as oidc from 'openid-client';
 import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { Browser } from '../support/browser.ts';
+import { Browser, formFields } from '../support/browser.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import {
   useGateway,
@@ -378,8 +378,8 @@ describe('refusals the agency service sees', () => {
 });
 
 describe('broker state', () => {
-  async function atProvider() {
-    const started = await beginLogin(gw.rp);
+  async function atProvider(params: Record<string, string> = {}) {
+    const started = await beginLogin(gw.rp, params);
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const back = await mockProviderLogin(started.browser, authorize, 0);
@@ -405,9 +405,26 @@ describe('broker state', () => {
     expect(again.status).toBe(400);
   });
 
-  test('expired login: refused once the login state has expired', async () => {
+  test('an answer after the login expired (ttl.login): told so in the login’s language, the way back tells the service', async () => {
+    const { browser, back } = await atProvider({ ui_locales: 'lv' }); // the browser prefers English
+    clock = (gw.config.ttl.login + 1) * 1000; // the interaction (ttl.interaction) still lives
+    const hop = await browser.get(back.toString());
+    expect(hop.status).toBe(400);
+    expect(hop.body).toContain('<html lang="lv"');
+    expect(hop.body).toContain('Pieslēgšanās ilga pārāk ilgi');
+    const end = /<form method="post" action="([^"]+\/abort)">([\s\S]*?)<\/form>/.exec(hop.body)!;
+    const atService = await browser.follow(
+      await browser.post(new URL(end[1]!, gw.issuer).toString(), formFields(end[2]!)),
+      atRp,
+    );
+    const answer = new URL(atService.location!).searchParams;
+    expect(answer.get('error')).toBe('access_denied');
+    expect(answer.get('error_description')).toBe('the login expired while the user was at the provider');
+  });
+
+  test('an answer after the interaction expired too: refused, nothing known of the login', async () => {
     const { browser, back } = await atProvider();
-    clock = (gw.config.ttl.login + 1) * 1000;
+    clock = (gw.config.ttl.interaction + 1) * 1000;
     const hop = await browser.get(back.toString());
     expect(hop.status).toBe(400);
     expect(hop.body).toContain('expired or was already used');

@@ -71,18 +71,24 @@ describe.each([
     await states.create(second, record(uid, 'bank-b'));
     expect(await states.ofInteraction(uid)).toEqual({ uid, providerId: 'bank-b', state: second });
     expect(await states.take(first)).toBeUndefined();
-    expect(await states.spent(first)).toEqual({ uid, providerId: 'bank-a', state: first });
+    expect(await states.spent(first)).toEqual({ uid, providerId: 'bank-a', clientId: 'svc', locale: 'lv', used: true });
     expect(await states.take(second)).toMatchObject({ uid, providerId: 'bank-b' });
     // single use, and remembered for the way back
     expect(await states.take(second)).toBeUndefined();
-    expect(await states.spent(second)).toEqual({ uid, providerId: 'bank-b' });
+    expect(await states.spent(second)).toEqual({
+      uid,
+      providerId: 'bank-b',
+      clientId: 'svc',
+      locale: 'lv',
+      used: true,
+    });
   });
 
-  test('the first start of an interaction leaves nothing spent; a state is stored once only', async () => {
+  test('a live state is traced as unused (the way back for an answer after it expires); it is stored once only', async () => {
     const uid = `uid-${randomBytes(4).toString('hex')}`;
     const state = newState();
     await states.create(state, record(uid, 'bank-a'));
-    expect(await states.spent(state)).toBeUndefined();
+    expect(await states.spent(state)).toMatchObject({ uid, providerId: 'bank-a', used: false });
     await expect(states.create(state, record(uid, 'bank-a'))).rejects.toThrow('broker state collision');
     expect(await states.take(state)).toMatchObject({ uid, providerId: 'bank-a' });
   });
@@ -103,4 +109,24 @@ describe.each([
       expect(live[0]).toMatchObject({ uid, providerId: latest!.providerId });
     }
   });
+});
+
+test('an expired login state still finds its login, as unused, until the trace lifetime; then nothing', async () => {
+  let clock = 0;
+  const store = new MemoryStore(() => Date.now() + clock);
+  const states = new LoginStates(store, 60, 120);
+  const state = newState();
+  await states.create(state, record('uid-expiring', 'bank-a'));
+  clock = 61_000;
+  expect(await states.take(state)).toBeUndefined();
+  expect(await states.spent(state)).toEqual({
+    uid: 'uid-expiring',
+    providerId: 'bank-a',
+    clientId: 'svc',
+    locale: 'lv',
+    used: false,
+  });
+  clock = 121_000;
+  expect(await states.spent(state)).toBeUndefined();
+  await store.close();
 });
