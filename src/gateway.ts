@@ -17,6 +17,7 @@ import { serviceHomes } from './oidc/clients.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
 import { AdapterOpener } from './onboarding/adapters.ts';
 import { registryDir } from './onboarding/config.ts';
+import { registryConflicts } from './onboarding/standing.ts';
 import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts, identityLifetime } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
@@ -135,6 +136,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           audit,
           logger,
           records: providerRegistry.records,
+          check: (records) => registryConflicts(config, records, registryDir(config)),
           apply: async () => {
             for (const id of await opener.openNeeded(providerRegistry.standings())) open.add(id);
             policy.update(providerRegistry.offered(open, logoUrls));

@@ -7,7 +7,14 @@ import { ConfigError } from '../config/load.ts';
 import type { OfferedProvider } from '../login/policy.ts';
 import { loadRecords } from './files.ts';
 import type { RegistryRecord } from './record.ts';
-import { inlineStanding, reconcile, recordsByAdapter, recordStanding, type Standing } from './standing.ts';
+import {
+  inlineStanding,
+  reconcile,
+  recordsByAdapter,
+  recordStanding,
+  type Standing,
+  unrecordedStanding,
+} from './standing.ts';
 
 export class ProviderRegistry {
   private readonly config: GatewayConfig;
@@ -33,8 +40,9 @@ export class ProviderRegistry {
   standings(today = new Date()): Standing[] {
     const byAdapter = this.records ? recordsByAdapter(this.records) : undefined;
     return this.config.providers.map(({ config: entry }) => {
-      const record = byAdapter?.get(entry.id);
-      return record ? recordStanding(record, entry.id, today) : inlineStanding(entry, this.config.production, today);
+      if (!byAdapter) return inlineStanding(entry, this.config.production, today);
+      const record = byAdapter.get(entry.id);
+      return record ? recordStanding(record, entry.id, today) : unrecordedStanding(entry.id);
     });
   }
 

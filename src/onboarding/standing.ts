@@ -60,15 +60,33 @@ export function inlineStanding(entry: ProviderBaseConfig, production: boolean, t
   };
 }
 
-/** The record naming each configured entry as its adapter. */
+/** With a registry, an entry no record names (its record removed while running): offered to nobody. */
+export function unrecordedStanding(provider: string): Standing {
+  const unmet = ['no record names it as its adapter'];
+  return { provider, stage: 'application', revision: 0, unmet, audience: 'none', dormant: false };
+}
+
+/** The record naming each configured entry as its adapter; one named by two records is governed by
+ * neither (the registry checks refuse that, and a provider whose record is in doubt is offered to nobody). */
 export function recordsByAdapter(records: ReadonlyMap<string, RegistryRecord>): Map<string, RegistryRecord> {
   const out = new Map<string, RegistryRecord>();
-  for (const record of records.values()) if (record.adapter) out.set(record.adapter, record);
+  const twice = new Set<string>();
+  for (const record of records.values()) {
+    if (!record.adapter) continue;
+    if (out.has(record.adapter)) twice.add(record.adapter);
+    out.set(record.adapter, record);
+  }
+  for (const adapter of twice) out.delete(adapter);
   return out;
 }
 
-/** The registry checked against the configuration: one source of truth per provider, named problems. */
-export function reconcile(config: GatewayConfig, records: ReadonlyMap<string, RegistryRecord>, dir: string): string[] {
+/** The records' own disagreements with the configuration: an adapter governed by two records, a live
+ * record naming no configured entry. Checked at start and on every change of a running registry. */
+export function registryConflicts(
+  config: GatewayConfig,
+  records: ReadonlyMap<string, RegistryRecord>,
+  dir: string,
+): string[] {
   const problems: string[] = [];
   const entries = new Set(config.providers.map(({ config: entry }) => entry.id));
   const claimed = new Map<string, string>();
@@ -83,6 +101,13 @@ export function reconcile(config: GatewayConfig, records: ReadonlyMap<string, Re
     if (live && !entries.has(record.adapter))
       problems.push(`${path}: adapter: no providers[] entry ${JSON.stringify(record.adapter)} is configured`);
   }
+  return problems;
+}
+
+/** The registry checked against the configuration: one source of truth per provider, named problems. */
+export function reconcile(config: GatewayConfig, records: ReadonlyMap<string, RegistryRecord>, dir: string): string[] {
+  const problems = registryConflicts(config, records, dir);
+  const claimed = new Set([...records.values()].map((record) => record.adapter));
   config.providers.forEach(({ config: entry }, i) => {
     if (entry.onboarding)
       problems.push(

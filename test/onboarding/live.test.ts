@@ -29,6 +29,7 @@ function live(records: Map<string, RegistryRecord>, now: () => Date, apply: () =
     audit: new MemoryAuditLog(),
     logger,
     records,
+    check: () => [],
     apply,
     now,
   });

@@ -1,6 +1,6 @@
 // Who is offered what, by stage: the registry's rule in every mode, and the inline `onboarding` blocks'
 // (testing for test services only in production mode, for every service outside it).
-import { inlineStanding, recordStanding } from '../../src/onboarding/standing.ts';
+import { inlineStanding, recordsByAdapter, recordStanding } from '../../src/onboarding/standing.ts';
 import { bankOnboarding, MOCK_BANK } from '../support/provider-entries.ts';
 import { record } from './fixtures.ts';
 import type { ProviderBaseConfig } from '../../src/config/provider-base.ts';
@@ -37,4 +37,14 @@ test('inline blocks: testing is for test services in production mode, for every 
     audience: 'none',
     unmet: ['onboarding.licence: a bank needs an active credit institution licence'],
   });
+});
+
+test('a provider two records name as their adapter is governed by neither (offered to nobody)', () => {
+  const squatter = record('squatter', 'production', { adapter: 'bank-a' });
+  const records = new Map([
+    ['bank-a', record('bank-a', 'refused')],
+    ['squatter', squatter],
+    ['eid-a', record('eid-a', 'production')],
+  ]);
+  expect([...recordsByAdapter(records).keys()]).toEqual(['eid-a']);
 });

@@ -1,0 +1,72 @@
+// Two instances sharing Redis read the registry again as one does: a record file claiming another
+// record's provider changes nothing on either.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
+import { memoryLogger } from '../../src/logger.ts';
+import { RedisStore } from '../../src/store/redis.ts';
+import { startGateway, type TestGateway, WatchedAuditLog } from '../support/gateway.ts';
+import { record, REGISTRY_PROVIDERS, writeRegistry } from './fixtures.ts';
+
+const prefix = `vpm-joining-shared-${randomBytes(4).toString('hex')}:`;
+let dir: string;
+let registry: string;
+let configFile: string;
+let a: TestGateway;
+let b: TestGateway;
+let releaseLog: () => Promise<void>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vpm-joining-shared-'));
+  registry = writeRegistry(join(dir, 'registry'), [
+    record('mock-eid', 'production'),
+    record('mock-bank', 'production'),
+  ]);
+  // polling rarely: the test decides when each instance looks
+  const settings = {
+    store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
+    registry: { dir: registry, poll_seconds: 60 },
+    audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
+  };
+  const start = () =>
+    startGateway({ providers: REGISTRY_PROVIDERS, settings, audit: new WatchedAuditLog(), logger: memoryLogger() });
+  a = await start();
+  b = await start();
+  configFile = join(dir, 'gateway.yaml');
+  writeFileSync(configFile, stringify({ issuer: a.issuer, providers: REGISTRY_PROVIDERS, ...settings }));
+  const held = await openAuditLog(auditConfigSchema.parse(settings.audit), memoryLogger());
+  releaseLog = () => held.close();
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await releaseLog?.();
+  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
+  const revisions = [7, 8, 9, 10];
+  await store.delete(
+    'registry:version',
+    ...['mock-eid', 'mock-bank'].map((id) => `registry:record:${id}`),
+    ...revisions.flatMap((r) => [`registry:record:mock-bank:${r}`, `registry:audited:mock-bank:${r}`]),
+    'registry:record:mock-eid:7',
+  );
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a record file claiming a provider another record governs changes nothing on either instance', async () => {
+  const squatter = record('squatter', 'production', { adapter: 'mock-bank', revision: 1 });
+  squatter.history = [squatter.history.at(-1)!];
+  writeFileSync(join(registry, 'squatter.yaml'), stringify(squatter));
+  try {
+    for (const gw of [a, b]) {
+      await gw.gateway.registry!.poll();
+      expect(gw.gateway.registry!.records.has('squatter')).toBe(false);
+      expect(gw.logLines.join('\n')).toContain('squatter.yaml: adapter: mock-bank is already governed by');
+    }
+  } finally {
+    unlinkSync(join(registry, 'squatter.yaml'));
+  }
+});
