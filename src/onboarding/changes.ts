@@ -1,7 +1,7 @@
-// What the audit log says of a registry change: a record revision (the stage it moved to, from where, by
-// whom, why and on what evidence; a revision without a move as what it is: a probe or test login report,
-// or an edit naming its fields), and a record removed while running.
-import { currentStage, type RegistryRecord } from './record.ts';
+// What the audit log says of a registry change: one `registry_change` event per stage move (the stage it
+// moved to, from where, when, by whom, why and on what evidence), a revision without a move as what it is
+// (a probe or test login report, or an edit naming its fields), and a record removed while running.
+import { currentStage, type HistoryEntry, type RegistryRecord } from './record.ts';
 
 /** Fields of the record changed beside its revision and its probe and test login reports. */
 function editedFields(record: RegistryRecord, previous: RegistryRecord): string[] {
@@ -27,6 +27,7 @@ export function changeDetail(record: RegistryRecord, previous: RegistryRecord | 
     from: previous ? currentStage(previous) : null,
     ...(moved
       ? {
+          at: last.at,
           by: last.by,
           reason: last.reason,
           evidence: last.evidence,
@@ -44,6 +45,30 @@ export function changeDetail(record: RegistryRecord, previous: RegistryRecord | 
       ? { test_login: record.test_login }
       : {}),
   };
+}
+
+const sameEntries = (a: readonly HistoryEntry[], b: readonly HistoryEntry[]) =>
+  a.length === b.length && a.every((entry, i) => JSON.stringify(entry) === JSON.stringify(b[i]));
+
+/** The audit events of a record read some revisions after `previous`: one per history entry added since
+ * (two moves between two looks are two events, each with its own person, reason and evidence), the
+ * reports and edits with the last; a revision without a move, or a history rewritten, one event. */
+export function changeDetails(record: RegistryRecord, previous: RegistryRecord | undefined): Record<string, unknown>[] {
+  const kept = previous?.history.length ?? 0;
+  const added = record.history.length - kept;
+  if (!previous || added < 2 || !sameEntries(record.history.slice(0, kept), previous.history))
+    return [changeDetail(record, previous)];
+  const details: Record<string, unknown>[] = [];
+  let before = previous;
+  for (let n = kept + 1; n < record.history.length; n++) {
+    // the record as it stood right after this move: the move alone, its reports still the earlier ones;
+    // which revision each move got is not kept, so each is named with the revision it was read in
+    const step = { ...previous, revision: record.revision, history: record.history.slice(0, n) };
+    details.push(changeDetail(step, before));
+    before = step;
+  }
+  details.push(changeDetail(record, before));
+  return details;
 }
 
 /** The audit event of a record whose file is gone: its provider is offered to nobody from now on. */

@@ -3,14 +3,14 @@
 // there too; every instance looks for changes every `registry.poll_seconds` (the store's registry
 // version and the record files'), reads the registry again and checks it as start does, then applies
 // the newest revision of each record to what it offers (a record whose file is gone: its provider to
-// nobody); the first instance to see a revision records it in the audit log.
+// nobody); the first instance to see a revision records each of its moves in the audit log.
 import { EventEmitter } from 'node:events';
 import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { changeDetail, removalDetail } from './changes.ts';
+import { changeDetails, removalDetail } from './changes.ts';
 import { directoryVersion, type LoadedRecords, loadRecords, recordPath } from './files.ts';
-import { claimAudit, publishedRecord, publishedVersion, publishRecord } from './published.ts';
+import { claimAudit, publishedRecord, publishedVersion, publishRecord, revisionsBetween } from './published.ts';
 import type { RegistryRecord } from './record.ts';
 import { reload } from './reload.ts';
 
@@ -138,15 +138,26 @@ export class LiveRegistry extends EventEmitter {
     }
   }
 
-  /** Logs and audits a record's new revision (on a shared store claimed once across instances and commands). */
+  /** Logs and audits a record's revisions since the one applied: on a shared store revision by revision
+   * as published (each claimed once across instances and commands), else move by move from its history. */
   private async recordChange(record: RegistryRecord, previous: RegistryRecord | undefined): Promise<void> {
     const { store, shared } = this.options;
-    if (shared) {
-      const published = await publishedRecord(store, record.id);
-      // a newer revision from this host's directory reaches the other instances through the store
-      if (!published || published.revision < record.revision) await publishRecord(store, record);
+    if (!shared) return this.recordDetails(record, changeDetails(record, previous));
+    const published = await publishedRecord(store, record.id);
+    // a newer revision from this host's directory reaches the other instances through the store
+    if (!published || published.revision < record.revision) await publishRecord(store, record);
+    if (previous) {
+      const steps = await revisionsBetween(store, previous, record);
+      if (steps) {
+        let before = previous;
+        for (const step of steps) {
+          await this.recordDetails(step, changeDetails(step, before));
+          before = step;
+        }
+        return;
+      }
     }
-    await this.recordDetails(record, [changeDetail(record, previous)]);
+    await this.recordDetails(record, changeDetails(record, previous));
   }
 
   private async recordDetails(record: RegistryRecord, details: Record<string, unknown>[]): Promise<void> {

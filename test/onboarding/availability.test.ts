@@ -171,7 +171,9 @@ describe('suspension on two instances sharing Redis', () => {
     await releaseLog?.();
     const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
     const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
-    await store.delete(...keys, 'registry:audited:mock-bank:8', 'registry:audited:mock-bank:9');
+    // with each revision's copy (src/onboarding/published.ts)
+    const copies = ['registry:record:mock-eid:7', ...[7, 8, 9].map((r) => `registry:record:mock-bank:${r}`)];
+    await store.delete(...keys, ...copies, 'registry:audited:mock-bank:8', 'registry:audited:mock-bank:9');
     await store.close();
   });
 

@@ -1,7 +1,7 @@
 // A running gateway reads its registry again on every change and checks it as start does: a record file
 // claiming another record's provider changes nothing (named in the log, nothing audited), a record file
 // removed takes its provider off (logged and audited), a file edited without a new revision is named and
-// not applied.
+// not applied, and two stage moves between two looks are two audit events, each with its own author.
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +105,27 @@ test('a removed record takes its provider off, logged and audited; an edit witho
     const removal = { record: 'mock-eid', revision: 7, from: 'production', removed: `${registry}/mock-eid.yaml` };
     expect(logged(gw, 'registry record removed: its provider is offered to nobody')).toMatchObject([removal]);
     expect(changes(gw)).toMatchObject([{ type: 'registry_change', providerId: 'mock-eid', detail: removal }]);
+  } finally {
+    await close();
+  }
+});
+
+test('two stage moves between two looks are audited as two changes, each with its own author, reason and stages', async () => {
+  const { gw, config, look, close, rp } = await running('moves', [
+    record('mock-eid', 'production'),
+    record('mock-bank', 'production'),
+  ]);
+  try {
+    const move = (to: string, by: string, reason: string) =>
+      runCli(['providers', 'transition', 'mock-bank', to, '-c', config, '--by', by, '--reason', reason]);
+    expect((await move('suspended', 'Alice', 'fraud reported')).code).toBe(0);
+    expect((await move('resume', 'Bob', 'false alarm')).code).toBe(0);
+    await look();
+    expect(await offered(rp)).toEqual(['mock-eid', 'mock-bank']);
+    expect(changes(gw).map((e) => e.detail)).toMatchObject([
+      { record: 'mock-bank', from: 'production', stage: 'suspended', by: 'Alice', reason: 'fraud reported' },
+      { record: 'mock-bank', from: 'suspended', stage: 'production', by: 'Bob', reason: 'false alarm' },
+    ]);
   } finally {
     await close();
   }

@@ -1,5 +1,6 @@
-// Two instances sharing Redis read the registry again as one does: a record file claiming another
-// record's provider changes nothing on either.
+// Two instances sharing Redis read the registry as one does: each revision published by a command is
+// audited once across the instances, as what it changed, however many revisions an instance missed
+// between two looks; a record file claiming another record's provider changes nothing on either.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { stringify } from 'yaml';
 import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { RedisStore } from '../../src/store/redis.ts';
+import { runCli } from '../support/cli.ts';
 import { startGateway, type TestGateway, WatchedAuditLog } from '../support/gateway.ts';
 import { record, REGISTRY_PROVIDERS, writeRegistry } from './fixtures.ts';
 
@@ -54,6 +56,28 @@ afterAll(async () => {
   );
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+const changes = (gw: TestGateway) =>
+  (gw.audit as WatchedAuditLog).events.filter((e) => e.type === 'registry_change').slice(2);
+const move = (to: string, by: string, reason: string) =>
+  runCli(['providers', 'transition', 'mock-bank', to, '-c', configFile, '--by', by, '--reason', reason]);
+
+test('each published revision is audited once across instances, whichever revisions each instance saw', async () => {
+  expect((await move('suspended', 'Alice', 'fraud reported')).code).toBe(0);
+  await a.gateway.registry!.poll();
+  expect((await move('resume', 'Bob', 'false alarm')).code).toBe(0);
+  // b missed revision 8 and looks first: it records revision 8 no more than a did
+  await b.gateway.registry!.poll();
+  await a.gateway.registry!.poll();
+  for (const gw of [a, b]) expect(gw.gateway.registry!.records.get('mock-bank')?.revision).toBe(9);
+  const recorded = [...changes(a), ...changes(b)]
+    .map((e) => e.detail)
+    .sort((x, y) => Number(x?.revision) - Number(y?.revision));
+  expect(recorded).toMatchObject([
+    { revision: 8, from: 'production', stage: 'suspended', by: 'Alice', reason: 'fraud reported' },
+    { revision: 9, from: 'suspended', stage: 'production', by: 'Bob', reason: 'false alarm' },
+  ]);
 });
 
 test('a record file claiming a provider another record governs changes nothing on either instance', async () => {

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { MemoryAuditLog } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { loadRecords } from '../../src/onboarding/files.ts';
+import { changeDetails } from '../../src/onboarding/changes.ts';
 import { changeDetail, LiveRegistry } from '../../src/onboarding/live.ts';
 import type { RegistryRecord } from '../../src/onboarding/record.ts';
 import { recordStanding } from '../../src/onboarding/standing.ts';
@@ -105,4 +106,21 @@ test('a record revision without a stage move is audited as what it is: a report,
   expect(edit).toMatchObject({ edited: ['decisions'] });
   expect(edit).not.toHaveProperty('report_only');
   expect(edit).not.toHaveProperty('by');
+});
+
+test('moves read together are one event each, in order; a new report goes with the last', () => {
+  const before = record('bank-a', 'production') as RegistryRecord;
+  const suspension = { ...before.history.at(-1)!, stage: 'suspended' as const, by: 'Alice', reason: 'fraud' };
+  const resumption = { ...before.history.at(-1)!, stage: 'production' as const, by: 'Bob', reason: 'false alarm' };
+  const probe = { at: '2026-12-03T10:00:00Z', ok: true, report: {} };
+  const after = { ...before, revision: 10, probe, history: [...before.history, suspension, resumption] };
+  const details = changeDetails(after, before);
+  expect(details).toMatchObject([
+    { from: 'production', stage: 'suspended', by: 'Alice', reason: 'fraud', revision: 10 },
+    { from: 'suspended', stage: 'production', by: 'Bob', reason: 'false alarm', revision: 10, probe: { ok: true } },
+  ]);
+  expect(details[0]).not.toHaveProperty('probe');
+  // a history rewritten rather than added to is one change, as it reads now
+  const rewritten = { ...after, history: [...before.history.slice(0, -1), suspension, resumption] };
+  expect(changeDetails(rewritten, before)).toHaveLength(1);
 });

@@ -65,7 +65,9 @@ afterAll(async () => {
   await releaseLog?.();
   const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
   const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
-  await store.delete(...keys, ...[6, 7, 8, 9].map((r) => `registry:audited:mock-bank:${r}`));
+  // with each revision's copy (src/onboarding/published.ts)
+  const copies = ['registry:record:mock-eid:7', ...[5, 6, 7, 8, 9].map((r) => `registry:record:mock-bank:${r}`)];
+  await store.delete(...keys, ...copies, ...[6, 7, 8, 9].map((r) => `registry:audited:mock-bank:${r}`));
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
