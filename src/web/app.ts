@@ -137,7 +137,11 @@ export function createApp(parts: AppParts): RequestListener {
       (err instanceof oidcErrors.OIDCProviderError && (err.status ?? 500) < 500)
     ) {
       status = 400;
-      message = 'error_session';
+      // the engine finds a login page's interaction by its cookie: none came (cookies blocked, or the
+      // cookie expired with the login), or the one that came names a login no longer kept
+      message = /cookie not found/.test(String((err as { error_description?: unknown }).error_description))
+        ? 'error_session_cookie'
+        : 'error_session';
       // our pages' forms and links name their service (src/web/views.ts)
       home = parts.serviceHome?.(req.body?.client_id ?? req.query?.client_id);
     } else if (e.type === 'entity.too.large') {
@@ -160,6 +164,7 @@ export function createApp(parts: AppParts): RequestListener {
     if (res.headersSent) return;
     res
       .status(status)
+      .set('Cache-Control', 'no-store')
       .type('html')
       .send(errorPage({ locale, message, nonce: (res.locals.cspNonce as string) ?? '', site: ui, home }));
   });

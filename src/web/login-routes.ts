@@ -45,6 +45,12 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   const { engine, flow, logger, binding } = deps;
   const router = express.Router();
   const ourForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  // a login page belongs to one step of one login: the back button must ask again, not show a page whose
+  // forms the login has moved past (RFC 9111 5.2.2.5)
+  router.use(['/interaction', '/broker/callback'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
 
   // An interaction page: the engine's interaction, the user's language (the language switcher's
   // ui_locales, on its link or carried in our forms, before the service's), and the flow's answer. A login whose audit record cannot be written still ends

@@ -98,6 +98,8 @@ describe('pages, not bare statuses', () => {
   test("a login expired on its selection page: the page's forms lead to the service's home page", async () => {
     const { browser, hop } = await beginLogin(gw.rp, { ui_locales: 'en' }, new Browser());
     const selection = await browser.follow(hop);
+    // the back button asks again rather than showing a page the login has moved past
+    expect(selection.headers.get('cache-control')).toBe('no-store');
     const uid = new URL(selection.url).pathname.split('/')[2]!;
     const forms = [...selection.body.matchAll(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/g)];
     expect(forms.map((f) => f[1]!.split('/').pop())).toEqual(expect.arrayContaining(['provider', 'abort']));
@@ -105,6 +107,7 @@ describe('pages, not bare statuses', () => {
     for (const [, action, fields] of forms) {
       const page = await browser.post(new URL(action!, gw.issuer).toString(), formFields(fields!));
       expect(page.status).toBe(400);
+      expect(page.headers.get('cache-control')).toBe('no-store');
       expect(page.body).toContain('Return to the e-service and start again');
       // the service's only redirect URI is https://rp.example.test/cb and it names no home page: its origin
       expect(homeLink(page.body)).toBe('https://rp.example.test/');
@@ -116,6 +119,20 @@ describe('pages, not bare statuses', () => {
     expect(homeLink((await browser.get(new URL(switcher, gw.issuer).toString())).body)).toBe(
       'https://rp.example.test/',
     );
+  });
+
+  test('a browser that keeps no cookies: told that cookies are needed, in the page’s language, with the way back', async () => {
+    const { browser, hop } = await beginLogin(gw.rp, { ui_locales: 'lv' }, new Browser());
+    const selection = await browser.follow(hop);
+    const [, action, fields] = /<form method="post" action="([^"]+\/provider)">([\s\S]*?)<\/form>/.exec(
+      selection.body,
+    )!;
+    const cookieless = new Browser();
+    const page = await cookieless.post(new URL(action!, gw.issuer).toString(), formFields(fields!));
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('<html lang="lv"');
+    expect(page.body).toContain('Atļaujiet sīkdatnes šai vietnei');
+    expect(homeLink(page.body)).toBe('https://rp.example.test/');
   });
 
   test("a refusal page's way back, posted after the login expired: the service's home page", async () => {
