@@ -27,6 +27,7 @@ const NO_PAGES: EnginePages = {
   logoutSource: unused,
   postLogoutSuccessSource: unused,
   statusPage: unused,
+  formPostPage: unused,
 };
 
 /** What the engine says of a message the configuration can act on. */

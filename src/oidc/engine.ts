@@ -27,6 +27,7 @@ import {
   tokenEndpointConformance,
 } from './interop.ts';
 import type { Logger } from '../logger.ts';
+import { type FormPostPages, ownFormPostPage } from './form-post-page.ts';
 import { UI_LOCALES } from '../login/locale.ts';
 
 type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
@@ -36,7 +37,7 @@ export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
   Required<Pick<RpInitiatedLogout, 'logoutSource' | 'postLogoutSuccessSource'>> & {
     /** a page for a request answered by its status alone: no such page (404), a body too large (413) */
     statusPage(ctx: KoaContextWithOIDC, status: 404 | 413): Promise<void>;
-  };
+  } & FormPostPages;
 
 export interface EngineDeps {
   config: GatewayConfig;
@@ -180,6 +181,8 @@ export function createEngine(deps: EngineDeps): Provider {
   );
   // what relying-party software and users need beyond the engine's defaults (./interop.ts)
   provider.use(pageForBareStatus(deps.pages));
+  // registered before the middleware that edits the engine's form, so that it renders the edited one
+  provider.use(ownFormPostPage(deps.pages));
   for (const path of ['/auth', '/session/end'])
     provider.use(formPostAsGet(path, (ctx) => deps.pages.statusPage(ctx, 413)));
   provider.use(

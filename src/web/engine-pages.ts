@@ -5,7 +5,7 @@ import type { EnginePages } from '../oidc/engine.ts';
 import { html, page, Html } from './html.ts';
 import { pickLocale, t, type MessageKey } from './i18n.ts';
 import { siteOf } from './outcome.ts';
-import { errorPage } from './views.ts';
+import { errorPage, redirectFormPage } from './views.ts';
 
 /** What the user is told for an error the engine cannot redirect. */
 function errorMessage(out: { error: string; error_description?: string | undefined }): MessageKey {
@@ -43,6 +43,13 @@ export function enginePages(logger: Logger): EnginePages {
       ctx.type = 'html';
       const message = status === 413 ? 'error_too_large' : 'error_not_found';
       ctx.body = errorPage({ locale, message, nonce: '', site: site(ctx) });
+    },
+    formPostPage: async (ctx, action, fields) => {
+      const locale = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      // the script that posts the form carries the nonce the response's CSP names (src/web/app.ts)
+      const nonce = String((ctx.res as { locals?: { cspNonce?: unknown } }).locals?.cspNonce ?? '');
+      ctx.type = 'html';
+      ctx.body = redirectFormPage({ locale, url: action, fields, nonce, site: site(ctx)! });
     },
     logoutSource: async (ctx, form) => {
       const locale = pickLocale(ctx.oidc.params?.ui_locales, ctx.get('accept-language'));

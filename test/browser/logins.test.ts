@@ -62,3 +62,25 @@ test.each(Object.keys(AT_PROVIDER))('a full login through %s, chosen on the sele
   expect(problems.foreignRequests).toEqual([]);
   await context.close();
 });
+
+test("the engine's self-posting forms are our page: a logout with no session, with scripts and without", async () => {
+  const logout = `${demo.base}/session/end?${new URLSearchParams({
+    client_id: 'demo-service',
+    post_logout_redirect_uri: `${demo.base}/`,
+    ui_locales: 'lv',
+  })}`;
+  // with scripts the page posts itself (its script runs under the page's CSP) and the logout ends at the service
+  const scripted = await openPage(browser, demo.base);
+  await scripted.page.goto(logout);
+  await scripted.page.waitForURL(`${demo.base}/`);
+  expect(scripted.problems.console).toEqual([]);
+  await scripted.context.close();
+  // without scripts: a page in the logout's language, with a heading and a button to go on
+  const plain = await openPage(browser, demo.base, { javaScriptEnabled: false });
+  await plain.page.goto(logout);
+  expect(await plain.page.getAttribute('html', 'lang')).toBe('lv');
+  expect(await plain.page.textContent('h1')).toBe('Notiek pāradresācija…');
+  await plain.page.click('button:has-text("Turpināt")');
+  await plain.page.waitForURL(`${demo.base}/`);
+  await plain.context.close();
+});

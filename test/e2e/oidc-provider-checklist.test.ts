@@ -620,8 +620,8 @@ describe('authorization request', () => {
     expect(q.get('code')).toBeNull();
   });
 
-  test('response_mode=form_post delivers the code by an auto-submitted form', async () => {
-    const started = await beginLogin(gw.rp, { response_mode: 'form_post' });
+  test('response_mode=form_post delivers the code by an auto-submitted form, on a page in the login’s language', async () => {
+    const started = await beginLogin(gw.rp, { response_mode: 'form_post', ui_locales: 'ru' });
     const page = await started.browser.follow(started.hop);
     const authorize = await chooseProvider(started.browser, page.url, 'mock-eid');
     const back = await mockProviderLogin(started.browser, authorize, 0);
@@ -630,6 +630,9 @@ describe('authorization request', () => {
     expect(form[1]).toBe(RP_REDIRECT);
     const fields = formFields(form[2]!);
     expect(fields.state).toBe(started.state);
+    expect(fields.iss).toBe(gw.issuer);
+    expect(final.body).toContain('<html lang="ru"');
+    expect(final.body).toContain('<h1>Перенаправление…</h1>');
     const callback = new URL(RP_REDIRECT);
     for (const [k, v] of Object.entries(fields)) callback.searchParams.set(k, v);
     const tokens = await exchange(gw.rp, started, callback);
