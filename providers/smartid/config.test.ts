@@ -1,5 +1,6 @@
 // Configuration of a smartid entry as `config check` and `start` read it: what the schema refuses, what
 // production refuses (each naming its path), and that create() refuses what check refuses.
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { factory } from './index.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 
 let dir: string;
-let files: { ca: string; leaf: string; tlsCa: string };
+let files: { ca: string; leaf: string; tlsCa: string; leafKey: string };
 
 const UUID = 'a0c4d3f6-1b2e-4c5d-9e8f-0123456789ab';
 beforeAll(async () => {
@@ -31,6 +32,11 @@ beforeAll(async () => {
     ca: write('sk-ca.pem', ca.pem),
     leaf: write('rp-api.pem', server.certPem),
     tlsCa: write('tls-ca.pem', ca.root.cert.toString('pem')),
+    // the RP API leaf's public key as PEM (BEGIN PUBLIC KEY), not its certificate
+    leafKey: write(
+      'rp-api-key.pem',
+      new X509Certificate(server.certPem).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ),
   };
 });
 afterAll(() => {
@@ -122,4 +128,29 @@ test('the schema refuses a relying-party name over 32 bytes, a UUID that is none
     'environment variable SMARTID_RP_UUID_UNSET is not set',
   );
   expect(problems({ ...live(), ca_certificates: [] }).join()).toContain('providers[0].ca_certificates');
+});
+
+describe('pinned_certificates that would pin nothing are refused, in development too', () => {
+  const dev = { production: false, baseUrl: 'http://x' };
+  const parsed = (entry: Record<string, unknown>) =>
+    factory.schema.parse({ ...entry, relying_party_uuid: 'a0c4d3f6-1b2e-4c5d-9e8f-0123456789ab' });
+
+  test('a file holding a PUBLIC KEY, not a certificate: refused by its path; no adapter is made of it', async () => {
+    const entry = { ...live(), pinned_certificates: [files.leaf, files.leafKey] };
+    expect(await providerErrors(entry)).toEqual([
+      expect.stringMatching(
+        /^providers\[0\]\.pinned_certificates\[1\]: must hold the RP API's TLS certificates as PEM/,
+      ),
+    ]);
+    expect(factory.check!(parsed(entry), dev)).toEqual([expect.objectContaining({ path: ['pinned_certificates', 1] })]);
+    await expect(factory.create(parsed(entry), adapterDeps(dir))).rejects.toBeInstanceOf(AdapterConfigError);
+  });
+
+  test('pinned certificates without a tls block: refused, since only the tls channel checks pins', async () => {
+    const { tls: _tls, ...entry } = live();
+    expect(factory.check!(parsed(entry), dev)).toEqual([
+      expect.objectContaining({ path: ['pinned_certificates'], message: expect.stringContaining('needs a tls block') }),
+    ]);
+    await expect(factory.create(parsed(entry), adapterDeps(dir))).rejects.toBeInstanceOf(AdapterConfigError);
+  });
 });

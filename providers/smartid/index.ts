@@ -8,21 +8,39 @@ import { smartIdDemoPeer } from './test-rp-api/demo.ts';
 export { SmartIdAdapter } from './adapter.ts';
 export { smartIdSchema, type SmartIdConfig } from './config.ts';
 
-/** What production refuses, and CA files that hold no CA certificate. */
+/** The certificates of a configured PEM file; undefined when it is absent (the schema's to report, or demo
+ * material `start` creates later), [] when it holds none that parses. */
+function certificatesIn(file: string): ReturnType<typeof readCertificates> | undefined {
+  try {
+    return readCertificates(file);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : [];
+  }
+}
+
+/** What production refuses, CA files that hold no CA certificate, and pins that would pin nothing. */
 export function checkSmartId(config: SmartIdConfig, ctx: AdapterCheckContext): AdapterProblem[] {
   const problems: AdapterProblem[] = [];
   config.ca_certificates.forEach((file, i) => {
-    let certs: ReturnType<typeof readCertificates>;
-    try {
-      certs = readCertificates(file);
-    } catch (err) {
-      // an absent file is the schema's to report (or demo material `start` creates later)
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      certs = [];
-    }
-    if (!certs.length || certs.some((c) => !c.ca))
+    const certs = certificatesIn(file);
+    if (certs && (!certs.length || certs.some((c) => !c.ca)))
       problems.push({ path: ['ca_certificates', i], message: 'must hold CA certificates only (the SK issuing CAs)' });
   });
+  // a file without a CERTIFICATE block (a PUBLIC KEY, DER) would add no pin, and the channel would take any key
+  config.pinned_certificates.forEach((file, i) => {
+    if (certificatesIn(file)?.length === 0)
+      problems.push({
+        path: ['pinned_certificates', i],
+        message:
+          "must hold the RP API's TLS certificates as PEM (BEGIN CERTIFICATE): none found, nothing would be pinned",
+      });
+  });
+  // pins are checked by the RP API's dedicated TLS channel, which the tls block (its CA) sets up
+  if (config.pinned_certificates.length && !config.tls)
+    problems.push({
+      path: ['pinned_certificates'],
+      message: "needs a tls block with the RP API's CA: without it the certificates would pin nothing",
+    });
   if (!ctx.production) return problems;
   if (!config.url.startsWith('https:')) problems.push({ path: ['url'], message: 'must be https in production' });
   if (!config.tls) problems.push({ path: ['tls'], message: 'the RP API needs a tls block with its CA in production' });
