@@ -28,7 +28,7 @@ import type { CertificateLevel, VerifiedCertificate } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
 import { RevocationPolicy } from './revocation-policy.ts';
 import { RpApi } from './rp-api.ts';
-import { told } from './results.ts';
+import { endingDetail, told } from './results.ts';
 import { smartIdRoutes } from './routes.ts';
 import { newHandle, type SmartIdLogin, SmartIdLogins } from './sessions.ts';
 
@@ -154,18 +154,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     const { ending } = login;
     if (ending.type !== 'complete') {
       const { code } = told(ending);
-      const detail =
-        ending.type === 'end'
-          ? `endResult ${ending.endResult}`
-          : ending.type === 'http'
-            ? `RP API answered HTTP ${ending.status}`
-            : ending.type === 'transport'
-              ? `RP API unreachable: ${ending.reason}`
-              : ending.type === 'revoked'
-                ? `OCSP: certificate ${ending.status}`
-                : ending.type === 'revocation_unavailable'
-                  ? `OCSP required but failed: ${ending.reason}`
-                  : 'cancelled on the waiting page';
+      const detail = endingDetail(ending, this.config.session_ttl_seconds);
       // the waiting page has already shown the user what happened (a cancel goes straight back anyway)
       throw new ProviderError(code, `Smart-ID: ${detail}`, { userInformed: ending.type !== 'cancel' });
     }

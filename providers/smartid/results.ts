@@ -8,6 +8,8 @@ import type { MessageKey } from './messages.ts';
 export type Ending =
   /** the user pressed cancel on the waiting page */
   | { type: 'cancel' }
+  /** the login's record expired (session_ttl_seconds) before the session ended: only its way back is left */
+  | { type: 'expired' }
   /** the RP API refused to start or poll the session with this HTTP status */
   | { type: 'http'; status: number }
   /** the RP API could not be reached or its TLS identity was refused */
@@ -68,11 +70,33 @@ export function told(ending: Exclude<Ending, { type: 'complete' }>): Told {
     case 'transport':
     case 'revocation_unavailable':
       return TECHNICAL;
+    case 'expired':
+      return { code: 'access_denied', message: 'end_timeout' };
     case 'revoked':
       return { code: 'access_denied', message: 'end_revoked' };
     case 'end':
       return (END_RESULTS as readonly string[]).includes(ending.endResult) && ending.endResult !== 'OK'
         ? BY_END_RESULT[ending.endResult as Exclude<EndResult, 'OK'>]
         : { code: 'invalid_response', message: 'end_technical' };
+  }
+}
+
+/** How the callback's error describes an ending other than `complete` (no personal data). */
+export function endingDetail(ending: Exclude<Ending, { type: 'complete' }>, sessionTtlSeconds: number): string {
+  switch (ending.type) {
+    case 'end':
+      return `endResult ${ending.endResult}`;
+    case 'http':
+      return `RP API answered HTTP ${ending.status}`;
+    case 'transport':
+      return `RP API unreachable: ${ending.reason}`;
+    case 'revoked':
+      return `OCSP: certificate ${ending.status}`;
+    case 'revocation_unavailable':
+      return `OCSP required but failed: ${ending.reason}`;
+    case 'expired':
+      return `login not completed within session_ttl_seconds (${sessionTtlSeconds} s)`;
+    case 'cancel':
+      return 'cancelled on the waiting page';
   }
 }

@@ -82,7 +82,8 @@ export function sessionSteps(adapter: SmartIdAdapter) {
 
   /** Start the RP API session of a login still at its form. The login is claimed as `running` before the
    * RP API is called, so a second submit starts no second session (and no second notification on the
-   * person's phone); the session's own fields are added once it has started. */
+   * person's phone); the session's own fields are added once it has started. The claim restarts the
+   * login's lifetime: session_ttl_seconds is the wait for the app, whatever time the form took. */
   async function begin<S extends { ok: true; sessionID: string }>(
     handle: string,
     login: SmartIdLogin,
@@ -91,7 +92,7 @@ export function sessionSteps(adapter: SmartIdAdapter) {
     keep: (started: S) => Partial<SmartIdLogin> = () => ({}),
   ): Promise<{ next: string; live?: SmartIdLogin; lost?: true }> {
     const claimed: SmartIdLogin = { ...running, phase: 'running', claimedAt: Date.now() };
-    if (login.phase !== 'identify' || !(await logins.advance(handle, login, claimed)))
+    if (login.phase !== 'identify' || !(await logins.advance(handle, login, claimed, true)))
       return { next: waitUrl(handle), lost: true }; // another request of this login started it
     const started = await start();
     if (!started.ok) return { next: await finish(handle, claimed, started.ending) };

@@ -47,6 +47,29 @@ export interface SmartIdLogin {
 export const newHandle = (): string => randomBytes(24).toString('base64url');
 export const HANDLE = /^[A-Za-z0-9_-]{32}$/;
 
+/** How long the way back to the service outlives a login: the longest login lifetime the gateway allows
+ * (`ttl.login` at most 3600 s, src/config/schema.ts), so a login whose wait ran out still ends at the
+ * broker callback with an OAuth error while the broker's login lives. It holds no personal data. */
+export const WAY_BACK_SECONDS = 3600;
+
+/** What a login keeps to end at the service once the rest of it has expired. */
+type WayBack = Pick<SmartIdLogin, 'state' | 'browser' | 'callbackUrl' | 'lang'>;
+
+/** A login whose record expired, as its way back shows it: ended, `expired`. */
+function expiredLogin(raw: string): SmartIdLogin {
+  const { state, browser, callbackUrl, lang } = JSON.parse(raw) as WayBack;
+  return {
+    state,
+    browser,
+    callbackUrl,
+    lang,
+    displayText: '',
+    requiredLevel: 'QUALIFIED',
+    phase: 'done',
+    ending: { type: 'expired' },
+  };
+}
+
 export class SmartIdLogins {
   private readonly store: Store;
   private readonly prefix: string;
@@ -58,21 +81,33 @@ export class SmartIdLogins {
     this.ttlSeconds = ttlSeconds;
   }
 
-  create(handle: string, login: SmartIdLogin): Promise<void> {
-    return this.store.set(this.prefix + handle, JSON.stringify(login), this.ttlSeconds);
+  /** A new login: its record lives session_ttl_seconds (begin() restarts it), its way back longer. */
+  async create(handle: string, login: SmartIdLogin): Promise<void> {
+    const back: WayBack = {
+      state: login.state,
+      browser: login.browser,
+      callbackUrl: login.callbackUrl,
+      lang: login.lang,
+    };
+    await this.store.set(this.backKey(handle), JSON.stringify(back), WAY_BACK_SECONDS);
+    await this.store.set(this.prefix + handle, JSON.stringify(login), this.ttlSeconds);
   }
 
+  /** The login, or once its record has expired, an `expired` ending while its way back lasts. */
   async get(handle: unknown): Promise<SmartIdLogin | undefined> {
     if (typeof handle !== 'string' || !HANDLE.test(handle)) return undefined;
     const raw = await this.store.get(this.prefix + handle);
-    return raw ? (JSON.parse(raw) as SmartIdLogin) : undefined;
+    if (raw) return JSON.parse(raw) as SmartIdLogin;
+    const back = await this.store.get(this.backKey(handle));
+    return back ? expiredLogin(back) : undefined;
   }
 
-  /** Move a login on from `from` (as read) to `to` in one atomic step, its expiry kept; false when it changed
-   * meanwhile (another request of the same login moved it first) or has gone. */
-  async advance(handle: string, from: SmartIdLogin, to: SmartIdLogin): Promise<boolean> {
+  /** Move a login on from `from` (as read) to `to` in one atomic step, its expiry kept (`renew`: restarted at
+   * session_ttl_seconds); false when it changed meanwhile (another request of the same login moved it
+   * first) or has gone. */
+  async advance(handle: string, from: SmartIdLogin, to: SmartIdLogin, renew = false): Promise<boolean> {
     const key = this.prefix + handle;
-    const left = await this.store.ttl(key);
+    const left = renew ? this.ttlSeconds : await this.store.ttl(key);
     if (left === undefined) return false;
     // the record was written by JSON.stringify, so the one read serialises back to the same text
     return this.store.compareAndSet(key, JSON.stringify(from), JSON.stringify(to), Math.max(1, left));
@@ -90,9 +125,16 @@ export class SmartIdLogins {
     };
   }
 
+  /** The login for its callback (single use): the way back goes with it. */
   async take(handle: string): Promise<SmartIdLogin | undefined> {
     if (!HANDLE.test(handle)) return undefined;
     const raw = await this.store.take(this.prefix + handle);
-    return raw ? (JSON.parse(raw) as SmartIdLogin) : undefined;
+    const back = await this.store.take(this.backKey(handle));
+    if (raw) return JSON.parse(raw) as SmartIdLogin;
+    return back ? expiredLogin(back) : undefined;
+  }
+
+  private backKey(handle: string): string {
+    return `${this.prefix}${handle}:back`;
   }
 }

@@ -90,6 +90,8 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     // (neither here nor, holding the handle, in anyone else's browser)
     const { login, elsewhere } = await adapter.loginIn(req, handle);
     if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
+    // a login that expired while the person was in the app: its page leads back to the service
+    if (login.ending?.type === 'expired') return void res.redirect(303, steps.waitUrl(handle));
     if (
       login.flow !== 'web2app' ||
       !login.sessionSecret ||
