@@ -15,7 +15,6 @@ import type {
   StartContext,
   StartResult,
 } from '../../src/broker/adapter.ts';
-import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { constantTimeEqual } from '../../src/constant-time.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
 import { createProviderTransport, type DedicatedTransport } from '../../src/tls/transport.ts';
@@ -23,6 +22,7 @@ import { spkiSha256 } from '../../src/tls/policy.ts';
 import type { Express } from 'express';
 import { verifyCompletedSession } from './answer.ts';
 import { verifyCompletedV2Session } from './answer-v2.ts';
+import { sessionEndAuthTime } from './auth-time.ts';
 import { verifierMatches } from './device-link.ts';
 import type { CertificateLevel, VerifiedCertificate } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
@@ -170,7 +170,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
             this.cas,
           )
         : this.verifyV3(login, ending.session);
-    const authTime = freshAuthTime(login.endedAt, ctx.loginStartedAt, { clockSkewSeconds: 0 }, 'Smart-ID session end');
+    const authTime = sessionEndAuthTime(login.endedAt, ctx.loginStartedAt);
     const country = verified.semanticsIdentifier.slice(3, 5);
     return {
       identity: {
