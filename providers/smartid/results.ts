@@ -8,6 +8,8 @@ import type { MessageKey } from './messages.ts';
 export type Ending =
   /** the user pressed cancel on the waiting page */
   | { type: 'cancel' }
+  /** the RP API no longer knows the session (HTTP 404 on its poll): unknown to it, or ended over 5 minutes ago */
+  | { type: 'lost' }
   /** the login's record expired (session_ttl_seconds) before the session ended: only its way back is left */
   | { type: 'expired' }
   /** the RP API refused to start or poll the session with this HTTP status */
@@ -50,7 +52,8 @@ const BY_END_RESULT: Record<Exclude<EndResult, 'OK'>, Told> = {
   SERVER_ERROR: TECHNICAL,
 };
 
-/** RP API HTTP statuses (v2 and v3 alike): 404/471 no (suitable) account, 472 check the app, 580 maintenance. */
+/** RP API HTTP statuses of a session start (v2 and v3 alike): 404/471 no (suitable) account, 472 check the
+ * app, 580 maintenance. A poll's 404 is no HTTP ending: the RP API client makes it `lost`. */
 function byStatus(status: number): Told {
   if (status === 404 || status === 471) return { code: 'access_denied', message: 'end_no_account' };
   if (status === 472) return { code: 'access_denied', message: 'end_unusable' };
@@ -69,6 +72,7 @@ export function told(ending: Exclude<Ending, { type: 'complete' }>): Told {
       return byStatus(ending.status);
     case 'transport':
     case 'revocation_unavailable':
+    case 'lost':
       return TECHNICAL;
     case 'expired':
       return { code: 'access_denied', message: 'end_timeout' };
@@ -94,6 +98,8 @@ export function endingDetail(ending: Exclude<Ending, { type: 'complete' }>, sess
       return `OCSP: certificate ${ending.status}`;
     case 'revocation_unavailable':
       return `OCSP required but failed: ${ending.reason}`;
+    case 'lost':
+      return 'the RP API no longer knows the session (HTTP 404 on its poll: unknown, or over 5 minutes old)';
     case 'expired':
       return `login not completed within session_ttl_seconds (${sessionTtlSeconds} s)`;
     case 'cancel':

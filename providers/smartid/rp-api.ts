@@ -115,7 +115,8 @@ export class RpApi {
     }
     if (!res.ok) {
       await res.body?.cancel();
-      return { running: false, ending: { type: 'http', status: res.status } };
+      // SK answers 404 for a session it does not know or forgot (over 5 minutes old): not "no account"
+      return { running: false, ending: res.status === 404 ? { type: 'lost' } : { type: 'http', status: res.status } };
     }
     const body = (await res.json().catch(() => undefined)) as
       | { state?: unknown; result?: { endResult?: unknown } }

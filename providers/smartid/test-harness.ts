@@ -51,6 +51,8 @@ export interface Harness {
   app(url: string, form?: Record<string, string>): Promise<Visit>;
   /** the person's phone answers their latest session through the control API */
   phone(semanticsIdentifier: string, action: PhoneAction): Promise<void>;
+  /** SK forgets a person's running session (as it does over 5 minutes old): its poll answers 404 */
+  forget(semanticsIdentifier: string): Promise<void>;
   /** the device holder's phone scans a QR code (the test RP API checks it as the app does): its HTTP status */
   scan(link: string, action?: PhoneAction): Promise<{ status: number; title?: string }>;
   close(): Promise<void>;
@@ -120,6 +122,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const url = `${rp.controlUrl}/accounts/${semanticsIdentifier}/${action}`;
       const res = await undiciFetch(url, { method: 'POST', dispatcher: control });
       if (res.status !== 204) throw new Error(`the test phone found no session (${res.status})`);
+    },
+    async forget(semanticsIdentifier) {
+      const listed = await undiciFetch(`${rp.controlUrl}/sessions`, { dispatcher: control });
+      const sessions = (await listed.json()) as { sessionID: string; semanticsIdentifier: string }[];
+      const id = sessions.find((s) => s.semanticsIdentifier === semanticsIdentifier)?.sessionID ?? 'none';
+      const res = await undiciFetch(`${rp.controlUrl}/sessions/${id}`, { method: 'DELETE', dispatcher: control });
+      if (res.status !== 204) throw new Error(`the test RP API had no session to forget (${res.status})`);
     },
     async scan(link, action = 'confirm') {
       const res = await undiciFetch(`${rp.controlUrl}/scan`, {

@@ -1,5 +1,5 @@
 // The user's phone as an API for tests and the demo: list what waits for an answer, answer one session or
-// a person's latest, or scan a QR code. Scanning is what the Smart-ID app does with a QR device link:
+// a person's latest, or scan a QR code; and SK forgetting a session. Scanning is what the Smart-ID app does with a QR device link:
 // the link must be one this RP API issued for a QR session, its elapsedSeconds close to the time since
 // the session started (a photographed, stale code is refused), and its authCode the HMAC under the
 // session secret over exactly the link received (a forged or altered link is refused).
@@ -78,6 +78,10 @@ export function controlRoutes(api: TestRpApi): Router {
     const action = req.params.action as PhoneAction;
     if (!PHONE_ACTIONS.includes(action)) return problem(res, 400, 'Unknown action');
     res.status((await api.act(req.params.id, action)) ? 204 : 404).end();
+  });
+  // SK forgets a session over 5 minutes old, or loses one: its poll then answers 404
+  router.delete('/sessions/:id', (req, res) => {
+    res.status(api.sessions.delete(req.params.id) ? 204 : 404).end();
   });
   router.post('/accounts/:id/:action', async (req, res) => {
     const action = req.params.action as PhoneAction;
