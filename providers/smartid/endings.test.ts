@@ -1,6 +1,7 @@
 // How the RP API's HTTP answers end a login. A poll answered 404 means SK no longer knows the session
 // (unknown, or over 5 minutes old: the reference's GET session/{id}), not that the person has no account,
-// which only a session start's 404 says.
+// which only a session start's 404 says; 480 says the gateway's RP API client is too old for SK, nothing
+// the person's app can change.
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { msg } from './messages.ts';
@@ -38,4 +39,8 @@ test('a session the RP API no longer knows (404 on its poll): the technical page
 
 test('a session start answered 404 is still "no account"', () => {
   expect(told({ type: 'http', status: 404 })).toEqual({ code: 'access_denied', message: 'end_no_account' });
+});
+
+test("HTTP 480 (the gateway's RP API client too old): the technical ending, not the app's", () => {
+  expect(told({ type: 'http', status: 480 })).toEqual({ code: 'temporarily_unavailable', message: 'end_technical' });
 });

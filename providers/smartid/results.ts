@@ -57,9 +57,9 @@ const BY_END_RESULT: Record<Exclude<EndResult, 'OK'>, Told> = {
 function byStatus(status: number): Told {
   if (status === 404 || status === 471) return { code: 'access_denied', message: 'end_no_account' };
   if (status === 472) return { code: 'access_denied', message: 'end_unusable' };
-  if (status === 480) return { code: 'temporarily_unavailable', message: 'end_not_supported' };
   if (status === 580) return { code: 'temporarily_unavailable', message: 'end_maintenance' };
-  // 400/401/403: our request or our account at SK is wrong (an operator's matter); 5xx: theirs
+  // 400/401/403: our request or our account at SK is wrong; 480: the gateway's RP API client is too old
+  // for SK (operators' matters, nothing the person's app can change); 5xx: theirs
   return TECHNICAL;
 }
 
