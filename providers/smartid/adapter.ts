@@ -76,6 +76,13 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     // a long poll answers after up to long_poll_ms: the read timeout leaves SK five seconds beyond it
     this.transport = createProviderTransport(config.id, tls, { responseTimeout: config.long_poll_ms + 5000 });
     this.api = new RpApi({ url: config.url, transport: this.transport });
+    // the RP API returns certificates without saying whether SK has revoked them: without OCSP a stolen
+    // phone's revoked Smart-ID keeps logging in until its certificate expires
+    if (deps.production && !config.ocsp)
+      this.logger.warn('Smart-ID revocation not checked', {
+        providerId: this.id,
+        reason: 'no ocsp block: a revoked certificate is accepted until it expires',
+      });
     this.revocation = config.ocsp
       ? new RevocationPolicy(
           config.ocsp,

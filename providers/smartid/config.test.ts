@@ -154,3 +154,19 @@ describe('pinned_certificates that would pin nothing are refused, in development
     await expect(factory.create(parsed(entry), adapterDeps(dir))).rejects.toBeInstanceOf(AdapterConfigError);
   });
 });
+
+test('a production entry without ocsp starts with a warning that revocation is not checked; with ocsp, none', async () => {
+  const started = async (entry: Record<string, unknown>) => {
+    const deps = { ...adapterDeps(dir), production: true };
+    const adapter = await factory.create(factory.schema.parse({ ...entry, relying_party_uuid: UUID }), deps);
+    await adapter.close?.();
+    return deps.logger.lines.filter((l) => l.includes('revocation not checked'));
+  };
+  const [line] = await started(live());
+  expect(JSON.parse(line!)).toMatchObject({
+    level: 'warn',
+    providerId: 'smartid',
+    reason: expect.stringMatching(/no ocsp/),
+  });
+  expect(await started({ ...live(), ocsp: { url: 'http://ocsp.sk.ee' } })).toEqual([]);
+});
