@@ -29,14 +29,14 @@ export function identifyPage(o: {
   const { lang, base, handle } = o;
   const body = html`<h1>${msg(lang, 'title')}</h1><p>${msg(lang, 'identify_intro')}</p>
 ${o.error ? html`<p class="error" role="alert">${msg(lang, 'bad_code')}</p>` : ''}
-<form method="post" action="${base}/login"><input type="hidden" name="h" value="${handle}">
+<form method="post" action="${base}/login"><input type="hidden" name="h" value="${handle}"><input type="hidden" name="lang" value="${lang}">
 <p><label for="country">${msg(lang, 'country')}</label><br><select id="country" name="country">${o.countries.map(
     (c) => html`<option value="${c}">${msg(lang, `country_${c}`)}</option>`,
   )}</select></p>
 <p><label for="code">${msg(lang, 'personal_code')}</label><br><input id="code" name="code" autocomplete="off" inputmode="numeric" maxlength="20" required></p>
 <p><button class="primary" type="submit">${msg(lang, 'continue')}</button></p></form>
-${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'web2app_intro')}</p><button type="submit" data-flow="web2app">${msg(lang, 'open_app')}</button></form>` : ''}
-${o.qr ? html`<form method="post" action="${base}/qr"><input type="hidden" name="h" value="${handle}"><p>${msg(lang, 'qr_intro')}</p><button type="submit" data-flow="qr">${msg(lang, 'show_qr')}</button></form>` : ''}
+${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden" name="h" value="${handle}"><input type="hidden" name="lang" value="${lang}"><p>${msg(lang, 'web2app_intro')}</p><button type="submit" data-flow="web2app">${msg(lang, 'open_app')}</button></form>` : ''}
+${o.qr ? html`<form method="post" action="${base}/qr"><input type="hidden" name="h" value="${handle}"><input type="hidden" name="lang" value="${lang}"><p>${msg(lang, 'qr_intro')}</p><button type="submit" data-flow="qr">${msg(lang, 'show_qr')}</button></form>` : ''}
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
   return page(msg(lang, 'title'), body, { lang, nonce: o.nonce });

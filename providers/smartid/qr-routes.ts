@@ -6,6 +6,7 @@
 import type { Response, Router } from 'express';
 import QRCode from 'qrcode';
 import { deviceLink } from './device-link.ts';
+import { isLang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import { str } from './routes.ts';
@@ -46,13 +47,15 @@ export function qrRoutes(router: Router, tools: PageTools): void {
 
   router.post('/qr', form, async (req, res) => {
     noStore(res);
-    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const handle = str(body.h);
     const { login } = await adapter.loginIn(req, handle);
     if (!login || !config.qr || config.api_version !== 'v3') return gone(res, 400);
     if (login.phase !== 'identify') return void res.redirect(303, steps.waitUrl(handle));
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
-    const running: SmartIdLogin = { ...login, flow: 'qr', rpChallenge, interactions };
+    const lang = isLang(body.lang) ? body.lang : login.lang;
+    const running: SmartIdLogin = { ...login, lang, flow: 'qr', rpChallenge, interactions };
     const { next } = await steps.begin(
       handle,
       login,

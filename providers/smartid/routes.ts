@@ -76,6 +76,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const { login, elsewhere } = await adapter.loginIn(req, handle);
     if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, waitUrl(handle));
+    // the language chosen on the form (its hidden field) stays the login's from here on
+    const lang = isLang(body.lang) ? body.lang : login.lang;
     const country = str(body.country) as Country;
     let code: string;
     try {
@@ -84,7 +86,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     } catch (err) {
       if (!(err instanceof PersonalCodeError)) throw err;
       const page = identifyPage({
-        lang: login.lang,
+        lang,
         base,
         handle,
         countries: config.countries,
@@ -104,6 +106,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
       const hash = createHash('sha512').update(preimage).digest();
       const running: SmartIdLogin = {
         ...login,
+        lang,
         flow: 'v2',
         hashPreimage: preimage.toString('base64'),
         semanticsIdentifier,
@@ -124,6 +127,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
       const interactions = encodeInteractions(displayed);
       const running: SmartIdLogin = {
         ...login,
+        lang,
         flow: 'notification',
         rpChallenge,
         interactions,

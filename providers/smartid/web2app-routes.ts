@@ -5,7 +5,7 @@ import { setTimeout } from 'node:timers/promises';
 import type { RequestHandler, Response, Router } from 'express';
 import type { SmartIdAdapter } from './adapter.ts';
 import { deviceLink, returnMatchesSession } from './device-link.ts';
-import type { Lang } from './messages.ts';
+import { isLang, type Lang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import { gone, str } from './routes.ts';
@@ -62,14 +62,16 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
 
   router.post('/app', form, async (req, res) => {
     noStore(res);
-    const handle = str((req.body as Record<string, unknown> | undefined)?.h);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const handle = str(body.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
     if (!login || !config.web2app) return void sendExpired(res, 'lv', 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, await linkOfStarted(handle));
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
     const initialCallbackUrl = `${adapter.publicBase}/return?h=${handle}`;
-    const running: SmartIdLogin = { ...login, flow: 'web2app', rpChallenge, interactions, initialCallbackUrl };
+    const lang = isLang(body.lang) ? body.lang : login.lang;
+    const running: SmartIdLogin = { ...login, lang, flow: 'web2app', rpChallenge, interactions, initialCallbackUrl };
     const { next, live, lost } = await steps.begin(
       handle,
       login,
