@@ -64,7 +64,7 @@ export function waitPage(o: {
 <p><img id="qr" src="${qr}&amp;s=0" data-qr="${qr}" data-link="${o.qrLink}" width="280" height="280" alt="${msg(lang, 'qr_alt')}"></p>
 <p><a href="${qr}&amp;format=text">${msg(lang, 'qr_text')}</a></p>`
       : html`<p>${msg(lang, 'wait_intro')}</p>
-<p>${msg(lang, 'verification_code')}:</p><p id="vc" style="font-size:2.5rem;font-weight:700;letter-spacing:.3rem" aria-live="polite">${o.code}</p>`
+<p>${msg(lang, 'verification_code')}:</p><p id="vc" class="verification-code" aria-live="polite">${o.code}</p>`
   }
 <noscript><p><a class="button" href="${base}/wait?h=${handle}&lang=${lang}">${msg(lang, 'refresh')}</a></p></noscript>
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
