@@ -61,7 +61,12 @@ async function toWaitingPage(page: Page, code: string): Promise<string> {
   const shown = (await page.textContent('#vc'))!.trim();
   expect(shown).toMatch(/^\d{4}$/);
   // the code's style comes from the stylesheet: an inline style would be blocked by the page's CSP
-  const style = await page.$eval('#vc', (el) => getComputedStyle(el).fontWeight);
+  const style = await page.$eval(
+    '#vc',
+    (el) =>
+      (globalThis as unknown as { getComputedStyle(e: unknown): { fontWeight: string } }).getComputedStyle(el)
+        .fontWeight,
+  );
   expect(style).toBe('700');
   return shown;
 }

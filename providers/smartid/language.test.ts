@@ -64,3 +64,14 @@ test('a QR code shown from the Russian form: the page in Russian, the app asked 
   const link = await visit(`${h.origin}${h.adapter.pagesPath}/qr.svg?h=${login.handle}&format=text`);
   expect(new URL(link.body).searchParams.get('lang')).toBe('rus');
 });
+
+test("a page whose login is gone speaks the browser's language (Accept-Language), not always Latvian", async () => {
+  const gone = `${h.origin}${h.adapter.pagesPath}/wait?h=no-such-login`;
+  const english = await visit(gone, undefined, { 'accept-language': 'en-GB,en;q=0.9' });
+  expect(english.status).toBe(400);
+  expect(english.body).toContain('<html lang="en"');
+  const russian = await visit(`${h.origin}${h.adapter.pagesPath}/login?h=no-such-login`, undefined, {
+    'accept-language': 'ru',
+  });
+  expect(russian.body).toContain('<html lang="ru"');
+});

@@ -1,9 +1,17 @@
 // What the Smart-ID pages say, in Latvian, English and Russian (the languages Smart-ID users in Latvia
 // read). The gateway's own pages know lv and en only; these pages also offer ru.
+import { pickLocale } from '../../src/web/i18n.ts';
+
 export const LANGS = ['lv', 'en', 'ru'] as const;
 export type Lang = (typeof LANGS)[number];
 
 export const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as readonly string[]).includes(v);
+
+/** A page's language where its login is gone (so is the login's language): the page's own `lang`, else
+ * the browser's (Accept-Language), else Latvian. */
+export function requestLang(req: { query: Record<string, unknown>; get(name: string): string | undefined }): Lang {
+  return pickLocale(isLang(req.query.lang) ? req.query.lang : undefined, req.get('accept-language'));
+}
 
 const M = {
   title: { lv: 'Smart-ID', en: 'Smart-ID', ru: 'Smart-ID' },

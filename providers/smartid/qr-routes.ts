@@ -3,10 +3,10 @@
 // waiting page shows the dynamic link as a QR code, and /qr.svg draws the link as it is now. The link
 // carries the seconds elapsed since the session started and an authCode over them (./device-link.ts),
 // so it is rebuilt on every request: the app refuses a stale code, and a photographed code soon expires.
-import type { Response, Router } from 'express';
+import type { Router } from 'express';
 import QRCode from 'qrcode';
 import { deviceLink } from './device-link.ts';
-import { isLang } from './messages.ts';
+import { isLang, requestLang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import { str } from './routes.ts';
@@ -43,14 +43,13 @@ export async function qrSvg(link: string): Promise<string> {
 export function qrRoutes(router: Router, tools: PageTools): void {
   const { adapter, form, noStore, sessionRequest, steps } = tools;
   const { config, api } = adapter;
-  const gone = (res: Response, status: number) => sendExpired(res, 'lv', status);
 
   router.post('/qr', form, async (req, res) => {
     noStore(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const handle = str(body.h);
     const { login } = await adapter.loginIn(req, handle);
-    if (!login || !config.qr || config.api_version !== 'v3') return gone(res, 400);
+    if (!login || !config.qr || config.api_version !== 'v3') return sendExpired(res, requestLang(req), 400);
     if (login.phase !== 'identify') return void res.redirect(303, steps.waitUrl(handle));
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));

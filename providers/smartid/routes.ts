@@ -7,7 +7,7 @@ import { setTimeout } from 'node:timers/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { PersonalCodeError, parsePersonalCode } from '../../src/identity/personal-code.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
-import { isLang, type Lang } from './messages.ts';
+import { isLang, type Lang, requestLang } from './messages.ts';
 import { endPage, sendExpired, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told } from './results.ts';
@@ -54,7 +54,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str(req.query.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv', 400, gone(elsewhere));
+    if (!login) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, waitUrl(handle));
     res.type('html').send(
       identifyPage({
@@ -74,7 +74,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const handle = str(body.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
+    if (!login) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, waitUrl(handle));
     // the language chosen on the form (its hidden field) stays the login's from here on
     const lang = isLang(body.lang) ? body.lang : login.lang;
@@ -152,7 +152,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str(req.query.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login) return void sendExpired(res, isLang(req.query.lang) ? req.query.lang : 'lv', 400, gone(elsewhere));
+    if (!login) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     const lang = langOf(req, login);
     if (login.phase === 'identify') return void res.redirect(303, `${base}/login?h=${handle}`);
     if (login.phase === 'running') {
@@ -198,7 +198,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     noStore(res);
     const handle = str((req.body as Record<string, unknown> | undefined)?.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
+    if (!login) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     res.redirect(303, await finish(handle, login, { type: 'cancel' }));
   });
 

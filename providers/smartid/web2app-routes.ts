@@ -5,7 +5,7 @@ import { setTimeout } from 'node:timers/promises';
 import type { RequestHandler, Response, Router } from 'express';
 import type { SmartIdAdapter } from './adapter.ts';
 import { deviceLink, returnMatchesSession } from './device-link.ts';
-import { isLang, type Lang } from './messages.ts';
+import { isLang, type Lang, requestLang } from './messages.ts';
 import { sendExpired } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
 import { gone, str } from './routes.ts';
@@ -65,7 +65,7 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const handle = str(body.h);
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login || !config.web2app) return void sendExpired(res, 'lv', 400, gone(elsewhere));
+    if (!login || !config.web2app) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     if (login.phase !== 'identify') return void res.redirect(303, await linkOfStarted(handle));
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions(login.displayText, 'device-link'));
@@ -91,7 +91,7 @@ export function web2appRoutes(router: Router, tools: PageTools): void {
     // the app may open its return in another browser than the login began in: that one does not go on
     // (neither here nor, holding the handle, in anyone else's browser)
     const { login, elsewhere } = await adapter.loginIn(req, handle);
-    if (!login) return void sendExpired(res, 'lv', 400, gone(elsewhere));
+    if (!login) return void sendExpired(res, requestLang(req), 400, gone(elsewhere));
     // a login that expired while the person was in the app: its page leads back to the service
     if (login.ending?.type === 'expired') return void res.redirect(303, steps.waitUrl(handle));
     if (
