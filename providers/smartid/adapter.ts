@@ -136,7 +136,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
       state: ctx.state,
       browser: ctx.browser,
       callbackUrl: ctx.callbackUrl,
-      lang: ctx.locale,
+      lang: ctx.pageLocale ?? ctx.locale,
       displayText: (ctx.clientId && this.config.service_names[ctx.clientId]) || this.config.relying_party_name,
       requiredLevel,
       phase: 'identify',

@@ -75,3 +75,10 @@ test("a page whose login is gone speaks the browser's language (Accept-Language)
   });
   expect(russian.body).toContain('<html lang="ru"');
 });
+
+test('a login begun in Russian at the gateway shows the Smart-ID form in Russian (banks and IdPs get English)', async () => {
+  const login = await beginLogin(h, { locale: 'ru' });
+  const form = await visit(login.action.url);
+  expect(form.body).toContain('<html lang="ru"');
+  expect(form.body).toContain('Введите персональный код');
+});

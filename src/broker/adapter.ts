@@ -29,7 +29,10 @@ export interface StartContext {
   callbackUrl: string;
   /** level the relying party asked for (undefined: none asked) */
   acr?: Loa | undefined;
+  /** the language the provider is asked to speak (its protocols know Latvian and English) */
   locale: Locale;
+  /** the language of the login's pages, Russian too: for the pages an adapter serves itself */
+  pageLocale?: Locale | 'ru' | undefined;
   /** correlation id shared by every audit event of this login */
   correlationId: string;
   /** the agency service (client_id) this login is for, e.g. to name it in the provider's app */

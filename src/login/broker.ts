@@ -113,6 +113,7 @@ export class Broker {
         callbackUrl: callbackUrl(adapter.id),
         acr: req.acr,
         locale: providerLocale(req.locale),
+        pageLocale: req.locale,
         correlationId: req.correlationId,
         clientId: req.clientId,
         browser,
