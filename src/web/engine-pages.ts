@@ -42,7 +42,8 @@ export function enginePages(logger: Logger): EnginePages {
       ctx.status = status;
       ctx.type = 'html';
       const message = status === 413 ? 'error_too_large' : 'error_not_found';
-      ctx.body = errorPage({ locale, message, nonce: '', site: site(ctx) });
+      const title = status === 404 ? 'not_found_title' : undefined;
+      ctx.body = errorPage({ locale, message, title, nonce: '', site: site(ctx) });
     },
     formPostPage: async (ctx, action, fields) => {
       const locale = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));

@@ -79,6 +79,8 @@ export function redirectFormPage(opts: {
 export interface ErrorPageOptions {
   locale: UiLocale;
   message: MessageKey;
+  /** the page's title and heading, where it is not a login that failed */
+  title?: MessageKey | undefined;
   nonce: string;
   site?: UiConfig | undefined;
   /** a link on to the hand-back, which ends the login at the service */
@@ -106,7 +108,8 @@ export function errorPage(opts: ErrorPageOptions): string {
   const home = back || end ? undefined : opts.home;
   const seconds = String(site?.return_after_seconds ?? 20);
   const timed = Boolean(opts.autoReturn && back);
-  const body: Html = html`<h1>${t(locale, 'error_title')}</h1><p class="error">${t(locale, opts.message)}</p>
+  const title = t(locale, opts.title ?? 'error_title');
+  const body: Html = html`<h1>${title}</h1><p class="error">${t(locale, opts.message)}</p>
 <div class="actions">${back ? html`<a class="button" href="${back}">${t(locale, 'back_to_service')}</a>` : ''}${
     end
       ? html`<form method="post" action="/interaction/${end.uid}/abort"><input type="hidden" name="reason" value="${end.reason}">${end.clientId ? html`<input type="hidden" name="client_id" value="${end.clientId}">` : ''}<button class="primary" type="submit">${t(locale, 'back_to_service')}</button></form>`
@@ -118,7 +121,7 @@ ${
     : ''
 }
 ${reference ? html`<p class="reference muted">${t(locale, 'reference')}: <code>${shortReference(reference)}</code></p>` : ''}`;
-  return page(t(locale, 'error_title'), body, {
+  return page(title, body, {
     lang: locale,
     nonce: opts.nonce,
     site,

@@ -71,7 +71,11 @@ describe('pages, not bare statuses', () => {
       const res = await fetch(`${gw.issuer}${path}`, { headers: { 'accept-language': 'ru' } });
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await res.text()).toContain('Страница не найдена.');
+      const body = await res.text();
+      expect(body).toContain('Страница не найдена.');
+      // a missing page is not a failed login
+      expect(body).toContain('<h1>Страница не найдена</h1>');
+      expect(body).not.toContain('Вход не удался');
     }
   });
 
