@@ -3,7 +3,7 @@
 import { describeProbe, ProbeSetupError, probeProvider, type ProbeReport } from '../onboarding/probe/probe.ts';
 import { emit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts';
 import { providersCommand, recordOf } from './providers-context.ts';
-import { saveRecord } from './providers-save.ts';
+import { saveReport } from './providers-save.ts';
 
 export const probe = providersCommand({
   name: 'probe',
@@ -13,7 +13,7 @@ export const probe = providersCommand({
     'valid chain not expiring within security.cert_expiry_warning_days; on back channels mutual\n' +
     "authentication (a connection without the gateway's client certificate refused; browser-facing\n" +
     'endpoints are exempt, their answers are signed); strong keys and algorithms; audit.\n' +
-    'The report is stored with the record. Exit 1 when a check fails.',
+    'The report is stored with the record. Exit 1 when a check fails or the report cannot be stored.',
   options: {},
   maxPositionals: 1,
   async run(ctx) {
@@ -29,13 +29,9 @@ export const probe = providersCommand({
       ctx.io.stderr(`providers probe: ${err.message}: nothing probed, nothing stored\n`);
       return EXIT_USAGE;
     }
-    const stored = {
-      ...record,
-      revision: record.revision + 1,
-      probe: { at: report.at, ok: report.ok, report: report as unknown as Record<string, unknown> },
-    };
-    await saveRecord(ctx.config, stored, record, ctx.io);
+    const stored = { at: report.at, ok: report.ok, report: report as unknown as Record<string, unknown> };
+    const saved = await saveReport(ctx.config, record.id, 'probe', stored, ctx.io);
     emit(ctx, report, describeProbe(report));
-    return report.ok ? EXIT_OK : EXIT_FAILED;
+    return report.ok && saved ? EXIT_OK : EXIT_FAILED;
   },
 });

@@ -10,7 +10,7 @@ import { judgeTestLogin, entryAlgorithms } from '../onboarding/test-login/report
 import { currentStage } from '../onboarding/record.ts';
 import { emit, EXIT_FAILED, EXIT_OK, integerOption, UsageError } from './command.ts';
 import { providersCommand, recordOf } from './providers-context.ts';
-import { saveRecord } from './providers-save.ts';
+import { saveReport } from './providers-save.ts';
 import type { ClientConfig } from '../config/schema.ts';
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+\//;
@@ -85,7 +85,8 @@ export const testLogin = providersCommand({
   summary:
     'Logs in once through the running gateway at a provider in testing: open the printed URL, log in at the\n' +
     "provider's test environment, and get the report of what came back (separate names and personal code,\n" +
-    'amr, level, fresh auth_time, algorithms). Stored with the record and audited. Exit 1 when a check fails.',
+    'amr, level, fresh auth_time, algorithms). Stored with the record and audited. Exit 1 when a check fails\n' +
+    'or the provider left testing while it ran (the report is stored beside that move).',
   help: [
     ['--client ID', 'the test: true client to log in as (default: one with a loopback redirect URI)'],
     ['--wait SECONDS', 'how long to wait for the login (default 600)'],
@@ -166,17 +167,24 @@ export const testLogin = providersCommand({
       providerAlgorithms: entryAlgorithms(entry),
     });
     const report = refused ? { ...judged, ok: false, refused } : judged;
-    const stored = {
-      ...record,
-      revision: record.revision + 1,
-      test_login: { at: report.at, ok: report.ok, report: { ...report } },
-    };
-    await saveRecord(config, stored, record, io);
+    const saved = await saveReport(
+      config,
+      record.id,
+      'test_login',
+      { at: report.at, ok: report.ok, report: { ...report } },
+      io,
+    );
+    // a move made while the operator logged in stays: the report is stored beside it, and cannot open production
+    const moved = saved && currentStage(saved.next) !== 'testing' ? currentStage(saved.next) : undefined;
+    if (moved)
+      io.stderr(
+        `${record.id}: moved to ${moved} while the test login ran; the report is stored beside that move (revision ${saved!.next.revision})\n`,
+      );
     const text = [
       `${entry.id}: test login ${report.ok ? 'PASSED' : 'FAILED'} at ${report.at}${refused ? ` (${refused})` : ''}`,
       ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check.padEnd(13)} ${c.detail}`),
     ].join('\n');
     emit(ctx, report, `${text}\n`);
-    return report.ok ? EXIT_OK : EXIT_FAILED;
+    return report.ok && saved && !moved ? EXIT_OK : EXIT_FAILED;
   },
 });

@@ -3,10 +3,11 @@
 // when the move is not legal or its preconditions fail.
 import { userInfo } from 'node:os';
 import { transition, TransitionError, type TransitionTarget } from '../onboarding/process.ts';
+import { RecordWriteError } from '../onboarding/record-update.ts';
 import { RECORD_STAGES, REFUSAL_REASONS, type RefusalReason } from '../onboarding/record.ts';
 import { emit, EXIT_FAILED, EXIT_OK, UsageError } from './command.ts';
 import { printProblems, providersCommand, recordOf } from './providers-context.ts';
-import { saveRecord } from './providers-save.ts';
+import { type Saved, saveRecord } from './providers-save.ts';
 import { transitionContext } from './providers-view.ts';
 
 function target(value: string | undefined): TransitionTarget {
@@ -28,7 +29,7 @@ export const transitionCommand = providersCommand({
   summary:
     'Moves a provider to STAGE (application, review, agreement_drafting, signing, development, testing,\n' +
     'production, refused, suspended) or resumes a suspended one (STAGE resume). Exit 1, nothing written,\n' +
-    'when the move is not legal or the stage needs what the provider lacks.',
+    'when the move is not legal, the stage needs what the provider lacks, or the record changed meanwhile.',
   help: [
     ['--reason TEXT', 'why (required)'],
     ['--by NAME', 'who decides (default: the user running the command)'],
@@ -70,13 +71,21 @@ export const transitionCommand = providersCommand({
       if (!ctx.json) io.stderr(`${record.id}: not moved\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return EXIT_FAILED;
     }
-    const saved = await saveRecord(config, next, record, io);
+    let saved: Saved;
+    try {
+      saved = await saveRecord(config, record.id, () => next, io, record.revision);
+    } catch (err) {
+      if (!(err instanceof RecordWriteError)) throw err;
+      emit(ctx, { ok: false, id: record.id, problems: [err.message] }, '');
+      if (!ctx.json) io.stderr(`${record.id}: not moved\n  ${err.message}\n`);
+      return EXIT_FAILED;
+    }
     const audited =
       saved.audited === 'here' ? 'recorded in the audit log' : 'the running gateway records it in its audit log';
     emit(
       ctx,
       { ok: true, id: next.id, path: saved.path, ...saved.detail, audited: saved.audited },
-      `${next.id}: ${saved.detail.from} -> ${saved.detail.stage} (revision ${next.revision}), written to ${saved.path}; ${audited}\n`,
+      `${next.id}: ${saved.detail.from} -> ${saved.detail.stage} (revision ${saved.next.revision}), written to ${saved.path}; ${audited}\n`,
     );
     return EXIT_OK;
   },
