@@ -3,6 +3,8 @@ import type { GatewayConfig } from '../config/load.ts';
 import { ONBOARDING_STAGES, type OnboardingStage } from '../config/provider-base.ts';
 import { preconditionProblems, STAY, type TransitionContext } from '../onboarding/process.ts';
 import { currentStage, type RegistryRecord } from '../onboarding/record.ts';
+import { registryDir } from '../onboarding/config.ts';
+import { recordPath } from '../onboarding/files.ts';
 import { recordStanding } from '../onboarding/standing.ts';
 import { unmetTerms } from '../onboarding/terms.ts';
 import { emit, EXIT_FAILED, EXIT_OK } from './command.ts';
@@ -80,7 +82,8 @@ export const check = providersCommand({
   synopsis: 'ID [options]',
   summary:
     'Checks a provider against the joining conditions: what its current stage needs, and what the next\n' +
-    'stage would need. Exit 1 when the current stage no longer holds.',
+    'stage would need. Exit 1 when the current stage no longer holds or its record has a problem (a stage\n' +
+    'reached by a move the process does not make, or without the probe or test login it needed).',
   options: {},
   maxPositionals: 1,
   async run(ctx) {
@@ -88,7 +91,13 @@ export const check = providersCommand({
     const stage = currentStage(record);
     const process = transitionContext(ctx);
     const known = (ONBOARDING_STAGES as readonly string[]).includes(stage);
-    const current = known ? preconditionProblems(record, stage as OnboardingStage, process, STAY) : unmetTerms(record);
+    // the record's own problems (a stage reached without its gates, an illegal move) come first
+    const file = `${recordPath(registryDir(ctx.config), record.id)}: `;
+    const own = ctx.problems.filter((p) => p.startsWith(file)).map((p) => p.slice(file.length));
+    const current = [
+      ...own,
+      ...(known ? preconditionProblems(record, stage as OnboardingStage, process, STAY) : unmetTerms(record)),
+    ];
     const nextStage = known ? ONBOARDING_STAGES[ONBOARDING_STAGES.indexOf(stage as OnboardingStage) + 1] : undefined;
     const next = nextStage ? { stage: nextStage, problems: preconditionProblems(record, nextStage, process) } : null;
     const standing = recordStanding(record, record.adapter ?? '');

@@ -1,10 +1,11 @@
 // The registry as version-controllable files: one YAML document per provider, `<dir>/<id>.yaml`, beside
-// the configuration. Every file is validated as a whole; a problem names the file and the field.
+// the configuration. Every file is validated as a whole, its history too; a problem names the file and the field.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { formatPath } from '../config/path.ts';
+import { historyProblems } from './history.ts';
 import { type RegistryRecord, registryRecordSchema } from './record.ts';
 
 export interface LoadedRecords {
@@ -24,7 +25,13 @@ function recordFiles(dir: string): string[] {
     .sort();
 }
 
-export function parseRecord(text: string, path: string): { record?: RegistryRecord; problems: string[] } {
+/** The record of `text`, when it is one, and every problem with it: its fields (then there is no record)
+ * or its history (./history.ts: then the record is there to show, but nothing may act on it). */
+export function parseRecord(
+  text: string,
+  path: string,
+  now = new Date(),
+): { record?: RegistryRecord; problems: string[] } {
   if (Buffer.byteLength(text) > MAX_RECORD_BYTES)
     return { problems: [`${path}: larger than ${MAX_RECORD_BYTES} bytes`] };
   const doc = parseDocument(text, { uniqueKeys: true });
@@ -32,11 +39,11 @@ export function parseRecord(text: string, path: string): { record?: RegistryReco
   const parsed = registryRecordSchema.safeParse(doc.toJS({ maxAliasCount: 10 }));
   if (!parsed.success)
     return { problems: parsed.error.issues.map((i) => `${path}: ${formatPath(i.path)}: ${i.message}`) };
-  return { record: parsed.data, problems: [] };
+  return { record: parsed.data, problems: historyProblems(parsed.data, now).map((p) => `${path}: ${p}`) };
 }
 
-/** Every record of the directory, or every problem with them. */
-export function loadRecords(dir: string): LoadedRecords {
+/** Every record of the directory, and every problem with them (a start, a reload, a move refuse any). */
+export function loadRecords(dir: string, now = new Date()): LoadedRecords {
   const records = new Map<string, RegistryRecord>();
   const problems: string[] = [];
   let names: string[];
@@ -47,7 +54,7 @@ export function loadRecords(dir: string): LoadedRecords {
   }
   for (const name of names) {
     const path = join(dir, name);
-    const { record, problems: found } = parseRecord(readFileSync(path, 'utf8'), path);
+    const { record, problems: found } = parseRecord(readFileSync(path, 'utf8'), path, now);
     problems.push(...found);
     if (!record) continue;
     if (`${record.id}.yaml` !== name) problems.push(`${path}: id: must match the file name (${record.id}.yaml)`);

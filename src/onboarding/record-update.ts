@@ -112,7 +112,8 @@ export interface RecordUpdate {
 /**
  * Writes `change` of the record `id` as the file holds it now, one revision on. With `readRevision`
  * (a stage move decided on that revision) a file holding another revision is a RecordConflictError.
- * The result is checked as a start would read it; a file or result that does not validate writes nothing.
+ * The result is checked as a start would read it: a file that is no record, or a result with a problem the
+ * file did not have, writes nothing.
  */
 export async function updateRecord(
   dir: string,
@@ -130,8 +131,9 @@ export async function updateRecord(
     if (readRevision !== undefined && previous.revision !== readRevision)
       throw new RecordConflictError(path, readRevision, previous.revision);
     const next = { ...change(previous), revision: previous.revision + 1 };
-    const checked = parseRecord(stringify(next, { lineWidth: 0 }), path);
-    if (!checked.record) throw new RecordWriteError(`${checked.problems.join('; ')}; nothing written`);
+    // a change may leave a problem the file already had (a probe is how a missing one is put right), never add one
+    const added = parseRecord(stringify(next, { lineWidth: 0 }), path).problems.filter((p) => !problems.includes(p));
+    if (added.length) throw new RecordWriteError(`${added.join('; ')}; nothing written`);
     writeRecord(dir, next);
     return { path, previous, next };
   } finally {
