@@ -74,6 +74,24 @@ async function create(path: string, holder: LockHolder): Promise<boolean> {
   return true;
 }
 
+/**
+ * The writer holding the lock of `dir` now, if any: undefined when there is no lock or its writer is gone
+ * (a lock `acquire` would take over). A lock of another host, or one still being written, counts as held.
+ */
+export async function liveHolder(dir: string): Promise<LockHolder | undefined> {
+  const path = join(dir, WRITER_LOCK_FILE);
+  const text = await readLock(path);
+  if (text === undefined) return undefined;
+  const holder = parseHolder(text);
+  if (!holder) {
+    const written = await stat(path).catch(() => undefined);
+    const fresh = written !== undefined && Date.now() - written.mtimeMs < UNREADABLE_GRACE_MS;
+    return fresh ? { pid: 0, host: 'unknown', started: 'unknown', token: '' } : undefined;
+  }
+  if (holder.host !== hostname()) return holder;
+  return (holder.pid === process.pid ? heldHere.has(holder.token) : alive(holder.pid)) ? holder : undefined;
+}
+
 export class WriterLock {
   readonly path: string;
   readonly holder: LockHolder;

@@ -3,11 +3,9 @@
 // and recorded in the signed audit log, here when no gateway holds the log, else by the running instance
 // that applies it. Fail closed: a log that cannot be opened writes nothing.
 import { registryDir } from '../onboarding/config.ts';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { openAuditLog } from '../audit/config.ts';
 import type { AuditLog } from '../audit/events.ts';
-import { WRITER_LOCK_FILE } from '../audit/format.ts';
+import { describeHolder, liveHolder } from '../audit/lock.ts';
 import type { GatewayConfig } from '../config/load.ts';
 import { createLogger } from '../logger.ts';
 import { changeDetail, claimAudit, publishRecord } from '../onboarding/live.ts';
@@ -21,6 +19,8 @@ export interface Saved {
   path: string;
   next: RegistryRecord;
   audited: 'here' | 'by the running gateway';
+  /** the gateway holding the audit log, when it records the change */
+  holder?: string;
   detail: Record<string, unknown>;
 }
 
@@ -36,8 +36,10 @@ export async function saveRecord(
   readRevision?: number,
 ): Promise<Saved> {
   const logger = createLogger('warn', (line) => io.stderr(`${line}\n`));
-  const held = existsSync(join(config.audit.dir, WRITER_LOCK_FILE));
-  const audit: AuditLog | undefined = held ? undefined : await openAuditLog(config.audit, logger);
+  // a lock left by a gateway that is gone is no running gateway: the log is opened here (the lock taken
+  // over, and the takeover recorded), or the change would be recorded by nobody
+  const holder = await liveHolder(config.audit.dir);
+  const audit: AuditLog | undefined = holder ? undefined : await openAuditLog(config.audit, logger);
   const store: Store | undefined = config.store.type === 'redis' ? new RedisStore(config.store) : undefined;
   try {
     const { path, previous, next } = await updateRecord(registryDir(config), id, change, readRevision);
@@ -45,7 +47,8 @@ export async function saveRecord(
     const detail = changeDetail(next, previous);
     if (audit && (!store || (await claimAudit(store, next))))
       await audit.record({ type: 'registry_change', providerId: next.adapter, detail });
-    return { path, next, audited: audit ? 'here' : 'by the running gateway', detail };
+    if (audit) return { path, next, audited: 'here', detail };
+    return { path, next, audited: 'by the running gateway', holder: describeHolder(holder!), detail };
   } finally {
     await audit?.close();
     await store?.close();

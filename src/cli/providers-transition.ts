@@ -81,7 +81,9 @@ export const transitionCommand = providersCommand({
       return EXIT_FAILED;
     }
     const audited =
-      saved.audited === 'here' ? 'recorded in the audit log' : 'the running gateway records it in its audit log';
+      saved.audited === 'here'
+        ? 'recorded in the audit log'
+        : `the running gateway (${saved.holder}) records it in its audit log`;
     emit(
       ctx,
       { ok: true, id: next.id, path: saved.path, ...saved.detail, audited: saved.audited },

@@ -1,6 +1,7 @@
 // `vpm-gateway providers list|show|check|transition` as an operator runs them, against record files.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { runCli } from '../support/cli.ts';
@@ -107,6 +108,34 @@ test('transition: written to the record with who, why and evidence, and audited 
   const audit = await runCli(['audit', 'query', '-c', config, '--event', 'registry_change', '--json']);
   expect(audit.code).toBe(0);
   expect(JSON.stringify(JSON.parse(audit.stdout))).toContain('"refusal_reasons":["not_licensed","not_free_of_charge"]');
+});
+
+test('a writer lock left by a gateway that is gone: the move is recorded here, the lock taken over', async () => {
+  const audit = join(dir, 'audit');
+  mkdirSync(audit, { recursive: true });
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  const lock = { pid: gone, host: hostname(), started: '2026-01-01T00:00:00.000Z', token: 'crashed' };
+  writeFileSync(join(audit, 'writer.lock'), `${JSON.stringify(lock)}\n`);
+  const r = await cli('transition', 'applicant', 'agreement_drafting', '--reason', 'eligible', '--by', 'Agency');
+  expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining('; recorded in the audit log') });
+  const logged = await runCli(['audit', 'query', '-c', config, '--event', 'registry_change', '--json']);
+  expect(JSON.stringify(JSON.parse(logged.stdout))).toContain('"stage":"agreement_drafting"');
+});
+
+test('a writer lock of a gateway that runs: the move is written and left to it to record', async () => {
+  const audit = join(dir, 'audit');
+  mkdirSync(audit, { recursive: true });
+  const running = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  try {
+    const lock = { pid: running.pid, host: hostname(), started: '2026-01-01T00:00:00.000Z', token: 'live' };
+    writeFileSync(join(audit, 'writer.lock'), `${JSON.stringify(lock)}\n`);
+    const r = await cli('transition', 'applicant', 'agreement_drafting', '--reason', 'eligible', '--by', 'Agency');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`the running gateway (pid ${running.pid} on host ${hostname()}`);
+    expect(parse(file('applicant')).history.at(-1).stage).toBe('agreement_drafting');
+  } finally {
+    running.kill();
+  }
 });
 
 test('an illegal move or an unmet precondition writes nothing and exits 1', async () => {
