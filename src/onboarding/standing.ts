@@ -88,7 +88,7 @@ export function registryConflicts(
   dir: string,
 ): string[] {
   const problems: string[] = [];
-  const entries = new Set(config.providers.map(({ config: entry }) => entry.id));
+  const kinds = new Map(config.providers.map(({ config: entry }) => [entry.id, entry.kind]));
   const claimed = new Map<string, string>();
   for (const record of records.values()) {
     const path = recordPath(dir, record.id);
@@ -98,8 +98,14 @@ export function registryConflicts(
     claimed.set(record.adapter, record.id);
     const stage = currentStage(record);
     const live = stage === 'testing' || stage === 'production' || recordStanding(record, record.adapter).dormant;
-    if (live && !entries.has(record.adapter))
+    const kind = kinds.get(record.adapter);
+    if (live && !kind)
       problems.push(`${path}: adapter: no providers[] entry ${JSON.stringify(record.adapter)} is configured`);
+    // the selection page groups by kind: a bank there must be the credit institution the record checked
+    if (kind && (kind === 'bank') !== (record.legal_kind === 'credit_institution'))
+      problems.push(
+        `${path}: legal_kind: ${record.legal_kind}, but providers[] entry ${JSON.stringify(record.adapter)} is of kind ${kind} (kind bank needs a credit_institution, kind eid an eid_provider)`,
+      );
   }
   return problems;
 }

@@ -138,6 +138,20 @@ test('start refuses a registry that disagrees with the configuration, naming eac
   });
 });
 
+test("start refuses a record whose legal kind is not its entry's kind: a bank is a credit institution", async () => {
+  const eidProvider = record('mock-bank', 'production', {
+    legal_kind: 'eid_provider',
+    licence: { register: 'eid_providers', entry: 'MOD-1', qualified: true, checked_at: '2026-01-05', checked_by: 'x' },
+  });
+  const registry = writeRegistry(join(dir, 'kinds'), [record('mock-eid', 'production'), eidProvider]);
+  const start = startGateway({ providers: REGISTRY_PROVIDERS, settings: { registry: { dir: registry } } });
+  await expect(start).rejects.toMatchObject({
+    problems: [
+      `${registry}/mock-bank.yaml: legal_kind: eid_provider, but providers[] entry "mock-bank" is of kind bank (kind bank needs a credit_institution, kind eid an eid_provider)`,
+    ],
+  });
+});
+
 describe('suspension on two instances sharing Redis', () => {
   const prefix = `vpm-joining-${randomBytes(4).toString('hex')}:`;
   let registry: string;
