@@ -1,12 +1,14 @@
 // The VPM joining conditions a record must meet before the agreement is drafted and for as long as the
 // provider is offered: a bank holds an active credit institution licence, another eID provider is a
 // qualified enhanced-security provider in the Ministry of Defence register, the service is free of
-// charge and offers online two-factor authentication. Each reason names the record field.
+// charge and offers online two-factor authentication. Each reason names the record field. A date is a
+// day in Latvia, as the registers keep it.
+import { latvianDay } from '../registry/onboarding.ts';
 import type { RegistryRecord } from './record.ts';
 
 export function unmetTerms(record: RegistryRecord, today = new Date()): string[] {
   const reasons: string[] = [];
-  const day = today.toISOString().slice(0, 10);
+  const day = latvianDay(today);
   const licence = record.licence;
   if (record.legal_kind === 'credit_institution') {
     if (!licence) reasons.push('licence: a bank needs an active credit institution licence');

@@ -5,6 +5,20 @@
 // seven-stage process's `production` stage (`testing` is enough outside production mode).
 import type { ProviderBaseConfig } from '../config/provider-base.ts';
 
+const RIGA = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Riga',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The calendar day in Latvia (YYYY-MM-DD) at `date`: a licence or register entry valid until a day is
+ * valid to the end of that day in Riga (UTC+2, +3 in summer), not in UTC, where it would lapse hours early. */
+export function latvianDay(date: Date): string {
+  const part = (type: string) => RIGA.formatToParts(date).find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
 export interface Eligibility {
   eligible: boolean;
   /** operator-readable reasons, each naming the config field */
@@ -16,7 +30,7 @@ export function eligibility(provider: ProviderBaseConfig, production: boolean, t
   const onboarding = provider.onboarding;
   // with a registry the provider's record decides (src/onboarding); without either, nothing is offered
   if (!onboarding) return { eligible: false, reasons: ['onboarding: missing (and no registry record governs it)'] };
-  const day = today.toISOString().slice(0, 10);
+  const day = latvianDay(today);
   if (provider.kind === 'bank') {
     if (!onboarding.licence) reasons.push('onboarding.licence: a bank needs an active credit institution licence');
     else if (onboarding.licence.valid_until < day)

@@ -48,3 +48,24 @@ test('a provider two records name as their adapter is governed by neither (offer
   ]);
   expect([...recordsByAdapter(records).keys()]).toEqual(['eid-a']);
 });
+
+test('a licence valid until a day lapses at midnight in Riga, not at midnight UTC (record and inline block)', () => {
+  const lastDay = record('bank-a', 'production');
+  lastDay.licence = { ...lastDay.licence!, valid_until: '2026-03-31' };
+  const inline = {
+    ...entry('production'),
+    onboarding: { ...bankOnboarding(), licence: { number: 'LB-1', valid_until: '2026-03-31' } },
+  } as ProviderBaseConfig;
+  // 23:30 in Riga (summer time, UTC+3) on its last day, then 00:30 the next day, still 31 March in UTC
+  const evening = new Date('2026-03-31T20:30:00Z');
+  const pastMidnight = new Date('2026-03-31T21:30:00Z');
+  expect(recordStanding(lastDay, 'bank-a', evening).audience).toBe('all');
+  expect(recordStanding(lastDay, 'bank-a', pastMidnight)).toMatchObject({
+    audience: 'none',
+    unmet: ['licence.valid_until: expired on 2026-03-31'],
+  });
+  expect(inlineStanding(inline, true, evening).audience).toBe('all');
+  expect(inlineStanding(inline, true, pastMidnight).unmet).toEqual([
+    'onboarding.licence.valid_until: licence expired on 2026-03-31',
+  ]);
+});
