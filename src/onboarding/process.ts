@@ -50,8 +50,8 @@ const FIRST_SUSPENDABLE = order('agreement_drafting');
 /** Whether the process allows moving from one stage to another (preconditions aside). */
 export function isLegalMove(from: RecordStage, to: RecordStage): boolean {
   if (from === 'refused' || from === to) return false;
-  if (to === 'refused') return from !== 'suspended';
-  if (from === 'suspended') return false; // only `resume` leaves a suspension
+  if (to === 'refused') return true; // from any open stage: a licence can be withdrawn during a suspension
+  if (from === 'suspended') return false; // else only `resume` leaves a suspension
   if (to === 'suspended') return order(from) >= FIRST_SUSPENDABLE;
   if (from === 'testing' && to === 'development') return true;
   return order(to) === order(from) + 1;

@@ -36,6 +36,7 @@ test('every history the process writes is accepted: forward, back to development
   move('production');
   move('suspended');
   move('resume');
+  move('suspended');
   move('refused', { refusalReasons: ['not_licensed'] });
   expect(historyProblems(record('bank-a', 'production'), NOW)).toEqual([]);
 });

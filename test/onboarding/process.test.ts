@@ -34,7 +34,7 @@ describe('legal moves', () => {
   // every (from, to) pair the process has, judged against the joining conditions' seven stages
   const expected = (from: string, to: string): boolean => {
     if (from === to || from === 'refused') return false;
-    if (to === 'refused') return from !== 'suspended';
+    if (to === 'refused') return true; // from any open stage, a suspension included
     if (from === 'suspended') return false;
     const i = ONBOARDING_STAGES.indexOf(from as never);
     const j = ONBOARDING_STAGES.indexOf(to as never);
@@ -46,6 +46,15 @@ describe('legal moves', () => {
       test(`${from} -> ${to}: ${expected(from, to) ? 'legal' : 'illegal'}`, () => {
         expect(isLegalMove(from, to)).toBe(expected(from, to));
       });
+
+  test('a suspended provider whose licence is withdrawn is refused from the suspension', () => {
+    const suspended = move(record('bank-a', 'production'), 'suspended');
+    const closed = move(suspended, 'refused', { refusalReasons: ['not_licensed'] });
+    expect(closed.history.slice(-2).map((h) => h.stage)).toEqual(['suspended', 'refused']);
+    expect(problems(() => move(closed, 'resume'))).toEqual([
+      'only a suspended provider can be resumed (stage is refused)',
+    ]);
+  });
 
   test('an illegal move is refused and the record is unchanged', () => {
     const r = record('bank-a', 'review');
