@@ -37,21 +37,30 @@ export const list = providersCommand({
   },
 });
 
+/** The licence or register entry as the joining conditions judge it: which, until when, qualified or not. */
+function licenceLine(licence: RegistryRecord['licence']): string {
+  if (!licence) return '-';
+  const qualified = licence.qualified === undefined ? '' : licence.qualified ? ', qualified' : ', NOT qualified';
+  const until = licence.valid_until ? `valid until ${licence.valid_until}` : 'no end date';
+  return `${licence.register} ${licence.entry}${qualified}, ${until}; checked ${licence.checked_at} by ${licence.checked_by}`;
+}
+
 function describe(record: RegistryRecord): string {
   const lines = [
     `${record.id}: ${record.name} (${record.legal_kind}), revision ${record.revision}`,
     `  stage        ${currentStage(record)}`,
     `  adapter      ${record.adapter ?? '-'}`,
-    `  licence      ${record.licence ? `${record.licence.register} ${record.licence.entry}, checked ${record.licence.checked_at} by ${record.licence.checked_by}` : '-'}`,
-    `  free         ${record.free_of_charge.declared ? 'declared free of charge' : 'NOT declared free of charge'}`,
+    `  licence      ${licenceLine(record.licence)}`,
+    `  free         ${record.free_of_charge.declared ? 'declared free of charge' : 'NOT declared free of charge'}${record.free_of_charge.evidence ? ` (${record.free_of_charge.evidence})` : ''}`,
+    `  two-factor   ${record.two_factor ? 'online two-factor authentication' : 'NO online two-factor authentication'}`,
     `  contacts     ${record.contacts.map((c) => `${c.name} <${c.email}> (${c.role})`).join(', ')}`,
     `  probe        ${record.probe ? `${record.probe.ok ? 'passed' : 'FAILED'} at ${record.probe.at}` : '-'}`,
     `  test login   ${record.test_login ? `${record.test_login.ok ? 'passed' : 'FAILED'} at ${record.test_login.at}` : '-'}`,
     '  history',
-    ...record.history.map(
-      (h) =>
-        `    ${h.at} ${h.stage.padEnd(18)} by ${h.by}: ${h.reason}${h.refusal_reasons ? ` [${h.refusal_reasons.join(', ')}]` : ''}${h.refusal_other ? ` [${h.refusal_other}]` : ''}`,
-    ),
+    ...record.history.flatMap((h) => [
+      `    ${h.at} ${h.stage.padEnd(18)} by ${h.by}: ${h.reason}${h.refusal_reasons ? ` [${h.refusal_reasons.join(', ')}]` : ''}${h.refusal_other ? ` [${h.refusal_other}]` : ''}`,
+      ...h.evidence.map((e) => `      evidence: ${e}`),
+    ]),
   ];
   return `${lines.join('\n')}\n`;
 }

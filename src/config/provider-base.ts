@@ -29,7 +29,8 @@ export type ProviderGroup = (typeof PROVIDER_GROUPS)[number];
 export const logoFile = z.string().regex(/\.(svg|png)$/i, 'must be the path of an .svg or .png file');
 
 export const onboardingSchema = z.strictObject({
-  /** the VPM joining process's seven stages; only `production` providers are offered in production mode */
+  /** the VPM joining process's seven stages: `production` is offered to every service, `testing` to the
+   * `test: true` services (in production mode too; outside it, to every service) */
   stage: z.enum(ONBOARDING_STAGES),
   /** banks: an active credit institution licence (Latvijas Banka, formerly FKTK) */
   licence: z.strictObject({ number: z.string().min(1), valid_until: z.iso.date() }).optional(),

@@ -2,7 +2,9 @@
 // a bank needs an active credit institution licence; another eID provider must be in the Ministry of
 // Defence register of eID providers (and, per the most common refusal reason, be qualified); the service
 // must be free of charge and offer two-factor authentication; and the provider must have reached the
-// seven-stage process's `production` stage (`testing` is enough outside production mode).
+// seven-stage process's `testing` stage, or `production` when `production` is asked. Who is offered
+// which (src/onboarding/standing.ts): `production` every service, `testing` the `test: true` services,
+// in production mode too (outside it, with inline blocks, every service).
 import type { ProviderBaseConfig } from '../config/provider-base.ts';
 
 const RIGA = new Intl.DateTimeFormat('en-CA', {

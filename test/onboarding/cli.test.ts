@@ -55,6 +55,20 @@ test('show: the whole record; an unknown id is a usage error', async () => {
   expect(await cli('show', 'nobody')).toMatchObject({ code: 2, stderr: expect.stringContaining('no record "nobody"') });
 });
 
+test("show: what the joining conditions judge (licence's end, qualified, two-factor) and each move's evidence", async () => {
+  const eid = record('applicant', 'review', { adapter: undefined, two_factor: false });
+  eid.history[1]!.evidence = ['application 2026/7', 'register extract'];
+  writeFileSync(join(registry, 'applicant.yaml'), stringify(eid));
+  const text = (await cli('show', 'applicant')).stdout;
+  expect(text).toContain(
+    '  licence      eid_providers REG-1, qualified, valid until 2099-12-31; checked 2026-01-05 by Agency lawyer\n',
+  );
+  expect(text).toContain('  two-factor   NO online two-factor authentication\n');
+  expect(text).toContain(
+    'review             by Agency reviewer: moved to review\n      evidence: application 2026/7\n      evidence: register extract\n',
+  );
+});
+
 test('check: exit 1 when the current stage no longer holds; what the next stage needs', async () => {
   const lapsed = await cli('check', 'mock-eid', '--json');
   expect(lapsed.code).toBe(1);
