@@ -13,6 +13,7 @@ import { directoryVersion, type LoadedRecords, loadRecords, recordPath } from '.
 import { claimAudit, publishedRecord, publishedVersion, publishRecord, revisionsBetween } from './published.ts';
 import type { RegistryRecord } from './record.ts';
 import { reload } from './reload.ts';
+import { latvianDay } from '../registry/onboarding.ts';
 
 // the `providers` commands record their changes through these too
 export { changeDetail } from './changes.ts';
@@ -68,8 +69,9 @@ export class LiveRegistry extends EventEmitter {
     this.timer.unref();
   }
 
+  /** The day in Latvia: a licence or register entry lapses at midnight there (src/registry/onboarding.ts). */
   private today(): string {
-    return (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
+    return latvianDay(this.options.now?.() ?? new Date());
   }
 
   /** On a shared store the store's version (revisions published from any host) and the directory's

@@ -37,11 +37,12 @@ function live(records: Map<string, RegistryRecord>, now: () => Date, apply: () =
   return { registry, logger };
 }
 
-test('a licence lapsing at midnight is applied on the next look, with no record change', async () => {
+test('a licence lapsing at midnight in Riga is applied on the next look, with no record change', async () => {
   const bank = record('bank-a', 'production');
   bank.licence = { ...bank.licence!, valid_until: '2026-06-01' };
   writeRegistry(dir, [bank]);
-  let now = new Date('2026-06-01T23:59:00Z');
+  // 23:59 in Riga (summer time, UTC+3) on the licence's last day, then just past midnight there
+  let now = new Date('2026-06-01T20:59:00Z');
   const offeredTo: string[] = [];
   const records = loadRecords(dir).records;
   const { registry } = live(
@@ -52,7 +53,7 @@ test('a licence lapsing at midnight is applied on the next look, with no record 
   await registry.start();
   await registry.poll();
   expect(offeredTo).toEqual([]);
-  now = new Date('2026-06-02T00:00:01Z');
+  now = new Date('2026-06-01T21:00:01Z');
   await registry.poll();
   expect(offeredTo).toEqual(['none']);
   registry.close();
