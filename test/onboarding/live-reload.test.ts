@@ -58,8 +58,8 @@ test('a record file claiming a provider another record governs changes nothing; 
   ]);
   try {
     expect(await offered(rp)).toEqual(['mock-eid']);
-    const squatter = record('squatter', 'production', { adapter: 'mock-bank', revision: 1 });
-    squatter.history = [squatter.history.at(-1)!];
+    // a whole joining record of a bank of its own, but naming the bank another record governs
+    const squatter = { ...record('squatter-bank', 'production', { adapter: 'mock-bank' }), id: 'squatter' };
     writeFileSync(join(registry, 'squatter.yaml'), stringify(squatter));
     await look();
     expect(await offered(rp)).toEqual(['mock-eid']);

@@ -81,8 +81,8 @@ test('each published revision is audited once across instances, whichever revisi
 });
 
 test('a record file claiming a provider another record governs changes nothing on either instance', async () => {
-  const squatter = record('squatter', 'production', { adapter: 'mock-bank', revision: 1 });
-  squatter.history = [squatter.history.at(-1)!];
+  // a whole joining record of a bank of its own, but naming the bank another record governs
+  const squatter = { ...record('squatter-bank', 'production', { adapter: 'mock-bank' }), id: 'squatter' };
   writeFileSync(join(registry, 'squatter.yaml'), stringify(squatter));
   try {
     for (const gw of [a, b]) {

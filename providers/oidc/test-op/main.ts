@@ -48,6 +48,9 @@ const record = {
   revision: steps.length,
   history: steps.map((stage, i) => ({ stage, at: at(i + 1), by: 'test-eid', reason: 'test eID', evidence: [] })),
   decisions: [],
+  // testing needs a passing security probe recorded; this throwaway development peer stands in for one,
+  // as the demo's records do for their in-process peers
+  probe: { at: at(steps.length), ok: true, report: { note: 'throwaway development peer (npm run test-eid)' } },
 };
 process.stdout.write(
   `# test eID at ${op.issuer} (its TLS files live in a temp dir while this runs)\n` +
