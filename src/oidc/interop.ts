@@ -11,6 +11,11 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 
 type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
 
+/** The form of a POST the engine serves as a GET (formPostAsGet), kept on Koa's ctx.state. */
+export interface PostedForm {
+  postedForm?: Record<string, string> | undefined;
+}
+
 /** About what a GET can carry in its request line (Node's 16 KiB header limit): every parameter is
  * bounded far below it (./parameter-checks.ts). */
 export const MAX_AUTHORIZATION_BODY = 16 * 1024;
@@ -40,6 +45,9 @@ export function formPostAsGet(path: string, tooLarge: (ctx: KoaContextWithOIDC) 
     }
     ctx.method = 'GET';
     ctx.querystring = Buffer.concat(chunks).toString('utf8');
+    // what was posted, for a page that offers to post it again (src/web/store-outage.ts): an
+    // id_token_hint or login_hint must not move into a URL
+    (ctx.state as PostedForm).postedForm = Object.fromEntries(new URLSearchParams(ctx.querystring));
     return next();
   };
 }

@@ -11,6 +11,7 @@ import type { UiLocale } from '../login/locale.ts';
 import type { UiConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { isStoreUnavailable } from '../store/store.ts';
+import type { PostedForm } from '../oidc/interop.ts';
 import { html, page } from './html.ts';
 import { pickLocale, t } from './i18n.ts';
 import { siteOf } from './outcome.ts';
@@ -120,11 +121,10 @@ export function guardEngine(engine: Provider, logger: Logger): void {
       method: ctx.method,
       error: (err as Error).message,
     });
-    // the engine's own answer was HTML (an error page, a redirect's body), or nothing yet on a browser's route
+    // a browser's route (whatever was set before the failure, JSON included, which a browser shows as
+    // text), or an answer that was HTML already (an error page, a redirect's body)
     const htmlAnswer =
-      typeof ctx.body === 'string'
-        ? ctx.type.includes('html')
-        : ctx.body === undefined && BROWSER_ROUTES.has(String(ctx.oidc?.route));
+      BROWSER_ROUTES.has(String(ctx.oidc?.route)) || (typeof ctx.body === 'string' && ctx.type.includes('html'));
     ctx.status = 503;
     // a redirect set before the failure (the code's, when the session save after it failed) goes with it
     ctx.remove('Location');
@@ -137,7 +137,11 @@ export function guardEngine(engine: Provider, logger: Logger): void {
     // the engine parsed the parameters (query or form) before it failed, when it got that far
     const oidc = ctx.oidc as { params?: Record<string, unknown>; body?: unknown } | undefined;
     const locale = pickLocale(oidc?.params?.ui_locales ?? ctx.query.ui_locales, ctx.get('accept-language'));
-    const retry = retryOf(ctx.method, ctx.path, ctx.url, oidc?.body);
+    // a form the engine served as a GET is posted again, its parameters kept out of the URL
+    const posted = (ctx.state as PostedForm).postedForm;
+    const retry: Retry | undefined = posted
+      ? { method: 'POST', url: ctx.path, fields: posted }
+      : retryOf(ctx.method, ctx.path, ctx.url, oidc?.body);
     const res = ctx.res as { locals?: Record<string, unknown> };
     const nonce = res.locals?.cspNonce;
     ctx.type = 'html';

@@ -88,3 +88,22 @@ test('wherever in the resume the store goes away, the answer is the retry page',
     expectRetryPage(answer);
   }
 });
+
+test('a logout posted while the store is away: the retry posts the form again, its fields stay out of any URL', async () => {
+  // the store goes away inside the engine (its session), after the rate limit let the request through
+  store.lasting = true;
+  store.failing = (_op, key) => key.startsWith('oidc:');
+  const answer = await new Browser().post(`${gw.issuer}/session/end`, {
+    client_id: 'rp',
+    post_logout_redirect_uri: 'https://rp.example.test/bye',
+    state: 'logout-state-1',
+  });
+  store.restore();
+  expect(store.cuts.some((cut) => cut.includes(' oidc:'))).toBe(true);
+  expect(answer.status).toBe(503);
+  expect(answer.body).toContain('The login service is briefly unavailable');
+  // posted again as it came: an id_token_hint (with the personal code) in its place never reaches a URL
+  expect(answer.body).toMatch(/<form method="post" action="\/session\/end">/);
+  expect(answer.body).toContain('<input type="hidden" name="state" value="logout-state-1">');
+  expect(answer.body).not.toMatch(/href="[^"]*logout-state-1/);
+});
