@@ -52,7 +52,8 @@ export const transitionCommand = providersCommand({
     if (values.reason === undefined) throw new UsageError('--reason is required');
     if (ctx.problems.length) {
       printProblems(io, ctx.problems);
-      return EXIT_FAILED;
+      // taking a provider off must never wait for another record's file to be put right
+      if (to !== 'suspended' && to !== 'refused') return EXIT_FAILED;
     }
     const request = {
       to,

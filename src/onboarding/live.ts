@@ -96,9 +96,15 @@ export class LiveRegistry extends EventEmitter {
 
   /** The records of the directory, each replaced by a newer revision published from another host. */
   private async found(): Promise<LoadedRecords> {
-    const { shared, store, dir } = this.options;
-    const loaded = loadRecords(dir);
-    if (!shared || loaded.problems.length) return loaded;
+    const { shared, store, dir, logger } = this.options;
+    let loaded = loadRecords(dir);
+    if (!shared) return loaded;
+    if (loaded.problems.length) {
+      // this host's files do not validate (a half-made edit): what the other hosts published still applies
+      // to the records held (a suspension must reach every instance), the files once they validate
+      logger.error('registry files not applied', { problems: loaded.problems });
+      loaded = { records: new Map(this.records), problems: [] };
+    }
     for (const [id, record] of loaded.records) {
       const published = await publishedRecord(store, id);
       if (published && published.revision > record.revision) loaded.records.set(id, published);

@@ -94,3 +94,21 @@ test('a record file claiming a provider another record governs changes nothing o
     unlinkSync(join(registry, 'squatter.yaml'));
   }
 });
+
+test("a suspension reaches every instance while another record's file is half-edited", async () => {
+  writeFileSync(join(registry, 'half-edited.yaml'), 'id: [half-edited\n');
+  try {
+    const moved = await move('suspended', 'Carol', 'fraud reported again');
+    expect(moved.code).toBe(0);
+    for (const gw of [a, b]) {
+      await gw.gateway.registry!.poll();
+      expect(gw.gateway.registry!.records.get('mock-bank')?.history.at(-1)).toMatchObject({
+        stage: 'suspended',
+        by: 'Carol',
+      });
+      expect(gw.logLines.join('\n')).toContain('registry files not applied');
+    }
+  } finally {
+    unlinkSync(join(registry, 'half-edited.yaml'));
+  }
+});
