@@ -25,6 +25,11 @@ test('a session end a little ahead of this instance (another instance served the
   expect(sessionEndAuthTime(now - 2000, started, now)).toBe(Math.floor((now - 2000) / 1000));
 });
 
+test('this instance behind the one that started the login: auth_time is still not before the login started', () => {
+  const behind = started - 3000;
+  expect(sessionEndAuthTime(started + 1000, started, behind)).toBe(Math.floor(started / 1000));
+});
+
 test('further ahead is refused; before the login started (its first second aside) is refused without any allowance', () => {
   expect(refusal(now + INSTANCE_CLOCK_SKEW_SECONDS * 1000 + 1000)).toMatch(
     /^invalid_response: Smart-ID session end is 6 s in the future \(allowed 5 s between gateway instances\)/,

@@ -10,7 +10,8 @@ import { freshAuthTime } from '../../src/broker/freshness.ts';
 export const INSTANCE_CLOCK_SKEW_SECONDS = 5;
 
 /** auth_time (whole seconds) of a session that ended at `endedAt` (ms), in a login started at `loginStartedAt`;
- * never later than now. Throws invalid_response when it is outside the login's window. */
+ * never later than now, never before the login started (this instance's clock may be behind the one that
+ * started it). Throws invalid_response when it is outside the login's window. */
 export function sessionEndAuthTime(endedAt: number | undefined, loginStartedAt: number, now = Date.now()): number {
   const skewMs = INSTANCE_CLOCK_SKEW_SECONDS * 1000;
   if (typeof endedAt === 'number' && endedAt > now + skewMs)
@@ -26,5 +27,5 @@ export function sessionEndAuthTime(endedAt: number | undefined, loginStartedAt: 
     'Smart-ID session end',
     now + skewMs,
   );
-  return Math.min(authTime, Math.floor(now / 1000));
+  return Math.max(Math.floor(loginStartedAt / 1000), Math.min(authTime, Math.floor(now / 1000)));
 }
