@@ -57,8 +57,9 @@ export function waitPage(o: {
   const status = `${base}/status?h=${handle}`;
   const qr = `${base}/qr.svg?h=${handle}`;
   // without scripts a QR page reloads every second: each load draws the link with the current elapsedSeconds
-  const body = html`<noscript><meta http-equiv="refresh" content="${o.qrLink ? '1' : '3'}"></noscript>
-<h1>${msg(lang, 'wait_title')}</h1>${
+  // in the head, where HTML allows a meta element (a browser without scripts refreshes; with them, the script polls)
+  const refresh = html`<noscript><meta http-equiv="refresh" content="${o.qrLink ? '1' : '3'}"></noscript>`;
+  const body = html`<h1>${msg(lang, 'wait_title')}</h1>${
     o.qrLink
       ? html`<p>${msg(lang, 'qr_wait_intro')}</p>
 <p><img id="qr" src="${qr}&amp;s=0" data-qr="${qr}" data-link="${o.qrLink}" width="280" height="280" alt="${msg(lang, 'qr_alt')}"></p>
@@ -70,7 +71,7 @@ export function waitPage(o: {
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
 <script nonce="${o.nonce}" data-status="${status}">(()=>{const q=document.getElementById('qr');if(!q)return;let n=0;setInterval(()=>{n+=1;q.src=q.dataset.qr+'&s='+n},1000)})();(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
-  return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce });
+  return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce, head: refresh });
 }
 
 export function endPage(o: { lang: Lang; message: MessageKey; next: string; nonce: string }): string {
