@@ -40,6 +40,8 @@ export interface LiveRegistryOptions {
 export class LiveRegistry extends EventEmitter {
   readonly records: Map<string, RegistryRecord>;
   private seen: string | undefined;
+  /** the problems of the last look that applied nothing, logged once until they change */
+  private refused: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -71,7 +73,11 @@ export class LiveRegistry extends EventEmitter {
 
   /** The day in Latvia: a licence or register entry lapses at midnight there (src/registry/onboarding.ts). */
   private today(): string {
-    return latvianDay(this.options.now?.() ?? new Date());
+    return latvianDay(this.clock());
+  }
+
+  private clock(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   /** On a shared store the store's version (revisions published from any host) and the directory's
@@ -97,7 +103,7 @@ export class LiveRegistry extends EventEmitter {
   /** The records of the directory, each replaced by a newer revision published from another host. */
   private async found(): Promise<LoadedRecords> {
     const { shared, store, dir, logger } = this.options;
-    let loaded = loadRecords(dir);
+    let loaded = loadRecords(dir, this.clock());
     if (!shared) return loaded;
     if (loaded.problems.length) {
       // this host's files do not validate (a half-made edit): what the other hosts published still applies
@@ -128,11 +134,16 @@ export class LiveRegistry extends EventEmitter {
       // checked as at start; a record caught half-edited, or one claiming another's provider, changes
       // nothing: what was valid is offered until the registry is valid again
       const problems = loaded.problems.length ? loaded.problems : this.options.check(next.records);
-      this.seen = version;
       if (problems.length) {
-        logger.error('registry change not applied', { problems });
+        // looked at again at every poll, logged once: a problem may pass with time alone (an entry dated a
+        // few minutes ahead of this host's clock)
+        const said = problems.join('\n');
+        if (said !== this.refused) logger.error('registry change not applied', { problems });
+        this.refused = said;
         return;
       }
+      this.seen = version;
+      this.refused = undefined;
       if (next.unapplied.length) logger.warn('registry change not applied', { problems: next.unapplied });
       if (!next.changed.length && !next.removed.length) return;
       for (const { record } of next.changed) this.records.set(record.id, record);

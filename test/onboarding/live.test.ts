@@ -85,6 +85,35 @@ test('an invalid record file changes nothing and is reported; once valid it appl
   registry.close();
 });
 
+test('a change refused only for a move dated ahead of the clock applies once the clock reaches it, with no file change', async () => {
+  writeRegistry(dir, [record('bank-a', 'production')]);
+  const records = loadRecords(dir).records;
+  let now = new Date('2026-06-01T12:00:00Z');
+  let applied = 0;
+  const { registry, logger } = live(
+    records,
+    () => now,
+    () => {
+      applied += 1;
+    },
+  );
+  await registry.start();
+  const suspended = record('bank-a', 'production');
+  // written on a host whose clock runs ten minutes ahead of this one
+  suspended.history.push({ ...suspended.history.at(-1)!, stage: 'suspended', at: '2026-06-01T12:10:00Z' });
+  writeFileSync(join(dir, 'bank-a.yaml'), stringify({ ...suspended, revision: 8 }));
+  await registry.poll();
+  await registry.poll();
+  expect(applied).toBe(0);
+  // logged once, not at every look
+  expect(logger.lines.filter((line) => line.includes('registry change not applied'))).toHaveLength(1);
+  now = new Date('2026-06-01T12:10:00Z');
+  await registry.poll();
+  expect(applied).toBe(1);
+  expect(recordStanding(records.get('bank-a')!, 'bank-a').stage).toBe('suspended');
+  registry.close();
+});
+
 test('a record revision without a stage move is audited as what it is: a report, or an edit naming its fields', () => {
   const testing = record('eid-a', 'testing') as RegistryRecord;
   const moved = record('eid-a', 'production') as RegistryRecord;
