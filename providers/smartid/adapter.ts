@@ -137,6 +137,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
       browser: ctx.browser,
       callbackUrl: ctx.callbackUrl,
       lang: ctx.pageLocale ?? ctx.locale,
+      reference: ctx.correlationId,
       displayText: (ctx.clientId && this.config.service_names[ctx.clientId]) || this.config.relying_party_name,
       requiredLevel,
       phase: 'identify',

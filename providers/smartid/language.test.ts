@@ -82,3 +82,12 @@ test('a login begun in Russian at the gateway shows the Smart-ID form in Russian
   expect(form.body).toContain('<html lang="ru"');
   expect(form.body).toContain('Введите персональный код');
 });
+
+test("the ending page gives the login's reference for the help desk, as the gateway's own failure pages do", async () => {
+  const login = await beginLogin(h, { locale: 'en', correlationId: 'AbCdEfGhIjKlMnOp' });
+  const posted = await visit(`${h.origin}${h.adapter.pagesPath}/login`, { h: login.handle, ...codeOf(holder) });
+  await visit(posted.location!);
+  await h.phone(holder.semanticsIdentifier, 'refuse');
+  const arrival = await follow(h, await visit(posted.location!));
+  expect('callback' in arrival && arrival.endPage).toContain('Reference for the help desk: <code>AbCdEfGhIj</code>');
+});

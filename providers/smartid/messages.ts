@@ -70,6 +70,11 @@ const M = {
   refresh: { lv: 'Atjaunot', en: 'Refresh', ru: 'Обновить' },
   end_title: { lv: 'Pieslēgšanās neizdevās', en: 'The login did not succeed', ru: 'Вход не удался' },
   back_to_service: { lv: 'Atgriezties pakalpojumā', en: 'Back to the service', ru: 'Вернуться в сервис' },
+  reference: {
+    lv: 'Atsauce palīdzības dienestam',
+    en: 'Reference for the help desk',
+    ru: 'Номер для службы поддержки',
+  },
   end_refused: {
     lv: 'Jūs atteicāties no pieslēgšanās Smart-ID lietotnē.',
     en: 'You refused the login in the Smart-ID app.',

@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { html, page, type Html } from '../../src/web/html.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { LANGS, msg, type Lang, type MessageKey } from './messages.ts';
+import { shortReference } from '../../src/web/views.ts';
 
 const LANG_NAMES: Record<Lang, string> = { lv: 'Latviski', en: 'English', ru: 'Русский' };
 
@@ -74,9 +75,20 @@ ${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
   return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce, head: refresh });
 }
 
-export function endPage(o: { lang: Lang; message: MessageKey; next: string; nonce: string }): string {
+export function endPage(o: {
+  lang: Lang;
+  message: MessageKey;
+  next: string;
+  nonce: string;
+  /** the login's correlation id (`vpm-gateway audit query --correlation` finds it by its start) */
+  reference?: string | undefined;
+}): string {
   const body = html`<h1>${msg(o.lang, 'end_title')}</h1><p class="error" role="alert">${msg(o.lang, o.message)}</p>
-<p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>`;
+<p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>${
+    o.reference
+      ? html`<p class="reference muted">${msg(o.lang, 'reference')}: <code>${shortReference(o.reference)}</code></p>`
+      : ''
+  }`;
   return page(msg(o.lang, 'end_title'), body, { lang: o.lang, nonce: o.nonce });
 }
 

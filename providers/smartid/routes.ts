@@ -173,9 +173,15 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
     const ending = login.ending!;
     if (ending.type === 'complete' || ending.type === 'cancel')
       return void res.redirect(303, callbackFor(handle, login));
-    res
-      .type('html')
-      .send(endPage({ lang, message: told(ending).message, next: callbackFor(handle, login), nonce: nonce(res) }));
+    res.type('html').send(
+      endPage({
+        lang,
+        message: told(ending).message,
+        next: callbackFor(handle, login),
+        nonce: nonce(res),
+        reference: login.reference,
+      }),
+    );
   });
 
   router.get('/status', async (req, res) => {

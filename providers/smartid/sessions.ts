@@ -14,6 +14,8 @@ export interface SmartIdLogin {
   browser: string;
   callbackUrl: string;
   lang: Lang;
+  /** the login's correlation id: its ending page shows its start as the reference the help desk looks up */
+  reference?: string;
   /** the agency service's name, shown in the app */
   displayText: string;
   requiredLevel: CertificateLevel;

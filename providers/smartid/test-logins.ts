@@ -15,6 +15,8 @@ export interface LoginOptions {
   acr?: Loa;
   /** the service asking (default c; a name in the entry's service_names is shown in the app) */
   clientId?: string;
+  /** the login's correlation id (default c) */
+  correlationId?: string;
 }
 
 /** Where a login ended: the user's arrival and, when that is the broker callback, the broker's result or the error it threw. */
@@ -41,7 +43,7 @@ export async function beginLogin(h: Harness, options: LoginOptions = {}): Promis
     clientId: options.clientId ?? 'c',
     providerId: h.adapter.id,
     locale: options.locale ?? 'en',
-    correlationId: 'c',
+    correlationId: options.correlationId ?? 'c',
     ...(options.acr ? { acr: options.acr } : {}),
   });
   if (action.type !== 'redirect') throw new Error('Smart-ID starts with a redirect');
