@@ -1,73 +1,32 @@
 // `providers test-login` end to end: the command plays a test service against a running gateway, the
 // operator (here a browser) logs in at the provider, and the report is stored, audited and required
 // for production; a cancelled login is a failed report that keeps production closed.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { main } from '../../src/cli/main.ts';
+import { stringify } from 'yaml';
 import { unreachable } from '../../src/cli/providers-test-login.ts';
 import { createCa, issueCertificate } from '../../src/tls/pki.ts';
 import { Browser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
-import { mockProviderLogin, startGateway, type TestGateway } from '../support/gateway.ts';
-import { record, REGISTRY_PROVIDERS, TEST_CLIENT, writeRegistry } from './fixtures.ts';
+import { mockProviderLogin, type TestGateway } from '../support/gateway.ts';
+import { REGISTRY_PROVIDERS, TEST_CLIENT } from './fixtures.ts';
+import { runTestLogin, startTestLoginGateway, type TestLoginGateway } from './test-login-harness.ts';
+import { freePort } from '../examples/support.ts';
 
-/** A port free now, for the loopback redirect URI the test client is registered with. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
+let t: TestLoginGateway;
 let dir: string;
 let registry: string;
 let config: string;
 let gw: TestGateway;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'vpm-joining-login-'));
-  registry = writeRegistry(join(dir, 'registry'), [
-    record('mock-eid', 'production'),
-    record('mock-bank', 'testing', { test_login: undefined }),
-  ]);
-  const redirect = `http://127.0.0.1:${await freePort()}/test-login`;
-  const clients = [{ ...TEST_CLIENT, redirect_uris: [...TEST_CLIENT.redirect_uris, redirect] }];
-  const audit = { dir: join(dir, 'audit'), signing_key: join(dir, 'keys/checkpoint.pem') };
-  const settings = { registry: { dir: registry }, audit };
-  gw = await startGateway({ providers: REGISTRY_PROVIDERS, clients, settings });
-  config = join(dir, 'gateway.yaml');
-  writeFileSync(config, stringify({ issuer: gw.issuer, providers: REGISTRY_PROVIDERS, clients, ...settings }));
+  t = await startTestLoginGateway('login');
+  ({ dir, registry, config, gw } = t);
 });
-afterAll(async () => {
-  await gw.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
 
-/** Runs the command; `operator` gets the printed URL and logs in (or not). */
-async function testLogin(operator: (url: string) => Promise<void>) {
-  const out = { stdout: '', stderr: '' };
-  let printed: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => {
-    printed = resolve;
-  });
-  const io = {
-    stdout: (s: string) => {
-      out.stdout += s;
-    },
-    stderr: (s: string) => {
-      out.stderr += s;
-      const found = /^(http\S+\/auth\?\S+)$/m.exec(out.stderr);
-      if (found) printed(found[1]!);
-    },
-  };
-  const running = main(['providers', 'test-login', 'mock-bank', '-c', config, '--json'], io);
-  await operator(await url);
-  return { code: await running, ...out };
-}
+const testLogin = (operator: (url: string) => Promise<void>) => runTestLogin(config, operator);
 
 /** The operator at the mock bank: picks a test person, or cancels. */
 const operator = (user: number | 'cancel') => async (url: string) => {
@@ -78,7 +37,7 @@ const operator = (user: number | 'cancel') => async (url: string) => {
   expect(done.body).toContain('Test login received');
 };
 
-const stored = () => parse(readFileSync(join(registry, 'mock-bank.yaml'), 'utf8'));
+const stored = () => t.stored();
 
 test("a loopback redirect URI on the gateway's own origin is not the command's: it says which client it needs", async () => {
   // the demo service's /demo/callback is answered by the gateway itself
