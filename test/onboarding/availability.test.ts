@@ -9,11 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import type * as oidc from 'openid-client';
-import { openAuditLog } from '../../src/audit/config.ts';
-import { auditConfigSchema } from '../../src/audit/config.ts';
 import { SecurityCheckError } from '../../src/tls/security-checks.ts';
-import { memoryLogger } from '../../src/logger.ts';
-import { RedisStore } from '../../src/store/redis.ts';
 import { runCli } from '../support/cli.ts';
 import {
   atRp,
@@ -24,10 +20,11 @@ import {
   rpConfig,
   startGateway,
   type TestGateway,
-  WatchedAuditLog,
+  type WatchedAuditLog,
 } from '../support/gateway.ts';
 import { MOCK_PROVIDER } from '../support/provider-entries.ts';
 import { record, REGISTRY_PROVIDERS, TEST_CLIENT, writeRegistry } from './fixtures.ts';
+import { type SharedInstances, startSharedInstances } from './shared-instances.ts';
 
 /** The providers the selection page offers this service (ids as the page carries them). */
 async function offered(config: oidc.Configuration): Promise<string[]> {
@@ -154,41 +151,24 @@ test("start refuses a record whose legal kind is not its entry's kind: a bank is
 
 describe('suspension on two instances sharing Redis', () => {
   const prefix = `vpm-joining-${randomBytes(4).toString('hex')}:`;
-  let registry: string;
   let configFile: string;
   let a: TestGateway;
   let b: TestGateway;
-  let releaseLog: () => Promise<void>;
+  let instances: SharedInstances;
   beforeAll(async () => {
-    registry = writeRegistry(join(dir, 'shared'), [
+    const registry = writeRegistry(join(dir, 'shared'), [
       record('mock-eid', 'production'),
       record('mock-bank', 'production'),
     ]);
-    const settings = {
-      store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
-      registry: { dir: registry, poll_seconds: 1 },
-      audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
-    };
-    const start = () =>
-      startGateway({ providers: REGISTRY_PROVIDERS, settings, audit: new WatchedAuditLog(), logger: memoryLogger() });
-    a = await start();
-    b = await start();
     // the operator's command works from the same configuration; a running gateway holds its audit log
-    configFile = join(dir, 'shared.yaml');
-    writeFileSync(configFile, stringify({ issuer: a.issuer, providers: REGISTRY_PROVIDERS, ...settings }));
-    const held = await openAuditLog(auditConfigSchema.parse(settings.audit), memoryLogger());
-    releaseLog = () => held.close();
+    instances = await startSharedInstances({ dir, registry, prefix, pollSeconds: 1, configName: 'shared.yaml' });
+    ({ a, b, configFile } = instances);
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await releaseLog?.();
-    const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
     const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
     // with each revision's copy (src/onboarding/published.ts)
     const copies = ['registry:record:mock-eid:7', ...[7, 8, 9].map((r) => `registry:record:mock-bank:${r}`)];
-    await store.delete(...keys, ...copies, 'registry:audited:mock-bank:8', 'registry:audited:mock-bank:9');
-    await store.close();
+    await instances?.close([...keys, ...copies, 'registry:audited:mock-bank:8', 'registry:audited:mock-bank:9']);
   });
 
   const applied = (gw: TestGateway) => once(gw.gateway.registry!, 'applied');

@@ -6,12 +6,10 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
-import { memoryLogger } from '../../src/logger.ts';
-import { RedisStore } from '../../src/store/redis.ts';
 import { runCli } from '../support/cli.ts';
-import { startGateway, type TestGateway, WatchedAuditLog } from '../support/gateway.ts';
-import { record, REGISTRY_PROVIDERS, writeRegistry } from './fixtures.ts';
+import type { TestGateway, WatchedAuditLog } from '../support/gateway.ts';
+import { record, writeRegistry } from './fixtures.ts';
+import { type SharedInstances, startSharedInstances } from './shared-instances.ts';
 
 const prefix = `vpm-joining-shared-${randomBytes(4).toString('hex')}:`;
 let dir: string;
@@ -19,7 +17,7 @@ let registry: string;
 let configFile: string;
 let a: TestGateway;
 let b: TestGateway;
-let releaseLog: () => Promise<void>;
+let instances: SharedInstances;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpm-joining-shared-'));
@@ -28,33 +26,17 @@ beforeAll(async () => {
     record('mock-bank', 'production'),
   ]);
   // polling rarely: the test decides when each instance looks
-  const settings = {
-    store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
-    registry: { dir: registry, poll_seconds: 60 },
-    audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
-  };
-  const start = () =>
-    startGateway({ providers: REGISTRY_PROVIDERS, settings, audit: new WatchedAuditLog(), logger: memoryLogger() });
-  a = await start();
-  b = await start();
-  configFile = join(dir, 'gateway.yaml');
-  writeFileSync(configFile, stringify({ issuer: a.issuer, providers: REGISTRY_PROVIDERS, ...settings }));
-  const held = await openAuditLog(auditConfigSchema.parse(settings.audit), memoryLogger());
-  releaseLog = () => held.close();
+  instances = await startSharedInstances({ dir, registry, prefix, pollSeconds: 60 });
+  ({ a, b, configFile } = instances);
 });
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await releaseLog?.();
-  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
   const revisions = [7, 8, 9, 10];
-  await store.delete(
+  await instances?.close([
     'registry:version',
     ...['mock-eid', 'mock-bank'].map((id) => `registry:record:${id}`),
     ...revisions.flatMap((r) => [`registry:record:mock-bank:${r}`, `registry:audited:mock-bank:${r}`]),
     'registry:record:mock-eid:7',
-  );
-  await store.close();
+  ]);
   rmSync(dir, { recursive: true, force: true });
 });
 

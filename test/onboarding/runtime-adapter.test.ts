@@ -8,67 +8,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { stringify } from 'yaml';
-import { auditConfigSchema, openAuditLog } from '../../src/audit/config.ts';
-import { memoryLogger } from '../../src/logger.ts';
-import { RedisStore } from '../../src/store/redis.ts';
 import { runCli } from '../support/cli.ts';
-import {
-  atRp,
-  beginLogin,
-  claimsOf,
-  loginThroughMock,
-  rpConfig,
-  startGateway,
-  type TestGateway,
-  WatchedAuditLog,
-} from '../support/gateway.ts';
-import { record, REGISTRY_PROVIDERS, TEST_CLIENT, writeRegistry } from './fixtures.ts';
+import { atRp, beginLogin, claimsOf, loginThroughMock, rpConfig, type TestGateway } from '../support/gateway.ts';
+import { record, TEST_CLIENT, writeRegistry } from './fixtures.ts';
+import { type SharedInstances, startSharedInstances } from './shared-instances.ts';
 
 const prefix = `vpm-joining-runtime-${randomBytes(4).toString('hex')}:`;
 let dir: string;
 let configFile: string;
 let a: TestGateway;
 let b: TestGateway;
-let releaseLog: () => Promise<void>;
+let instances: SharedInstances;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpm-joining-runtime-'));
   // the bank passed its security probe in development; it is not offered, so no adapter is open for it
   const bank = record('mock-bank', 'development', { probe: { at: new Date().toISOString(), ok: true, report: {} } });
   const registry = writeRegistry(join(dir, 'registry'), [record('mock-eid', 'production'), bank]);
-  const settings = {
-    store: { type: 'redis', url: process.env.VPM_TEST_REDIS_URL!, prefix },
-    registry: { dir: registry, poll_seconds: 1 },
-    audit: { dir: join(dir, 'audit'), signing_key: join(dir, 'audit-keys/checkpoint.jwk.json') },
-  };
-  const start = () =>
-    startGateway({
-      providers: REGISTRY_PROVIDERS,
-      clients: [TEST_CLIENT],
-      settings,
-      audit: new WatchedAuditLog(),
-      logger: memoryLogger(),
-    });
-  a = await start();
-  b = await start();
-  configFile = join(dir, 'gateway.yaml');
-  writeFileSync(
-    configFile,
-    stringify({ issuer: a.issuer, providers: REGISTRY_PROVIDERS, clients: [TEST_CLIENT], ...settings }),
-  );
-  const held = await openAuditLog(auditConfigSchema.parse(settings.audit), memoryLogger());
-  releaseLog = () => held.close();
+  instances = await startSharedInstances({ dir, registry, prefix, pollSeconds: 1, clients: [TEST_CLIENT] });
+  ({ a, b, configFile } = instances);
 });
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await releaseLog?.();
-  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
   const keys = ['registry:version', 'registry:record:mock-eid', 'registry:record:mock-bank'];
   // with each revision's copy (src/onboarding/published.ts)
   const copies = ['registry:record:mock-eid:7', ...[5, 6, 7, 8, 9].map((r) => `registry:record:mock-bank:${r}`)];
-  await store.delete(...keys, ...copies, ...[6, 7, 8, 9].map((r) => `registry:audited:mock-bank:${r}`));
-  await store.close();
+  await instances?.close([...keys, ...copies, ...[6, 7, 8, 9].map((r) => `registry:audited:mock-bank:${r}`)]);
   rmSync(dir, { recursive: true, force: true });
 });
 
