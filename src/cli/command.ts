@@ -157,7 +157,9 @@ export function command<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>):
       const message = (err as Error).message
         .replace(/\. To specify a positional argument .*$/s, '')
         // a dashed value is taken unless it is an option of the command: then the value is missing
-        .replace(/^(Option '[^']+') argument is ambiguous\..*$/s, '$1 argument missing');
+        .replace(/^(Option '[^']+') argument is ambiguous\..*$/s, '$1 argument missing')
+        // a key id is base64url: one may begin with a dash, which reads as a short option
+        .replace(/^(Unknown option '-[^-][^']*')$/s, '$1 (a value that begins with a dash goes after --)');
       return usageError(io, spec.name, message, usage);
     }
     const common = parsed.values as { help?: boolean; json?: boolean };

@@ -13,7 +13,8 @@ export const revoke = command({
     'accepts or signs with it once it reloads (within keys.reload_interval). When it was the key signing its\n' +
     'kind, a new key of that kind signs from now, without the publish delay: relying parties fetch the JWKS\n' +
     'again for its unknown kid. What the revoked key signed no longer verifies (ID tokens, id_token_hint,\n' +
-    'cookies: sessions signed with a revoked cookie key end). Exit 1 when the key set holds no such key.',
+    'cookies: sessions signed with a revoked cookie key end). Exit 1 when the key set holds no such key.\n' +
+    'A KID that begins with a dash (ids are base64url) goes after --: keys revoke -- -Oabc...',
   options: {},
   maxPositionals: 1,
   async run({ values, positionals, io, json }) {

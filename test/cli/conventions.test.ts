@@ -66,6 +66,17 @@ test.each(COMMANDS.map((words) => [words.join(' '), words]))(
   },
 );
 
+test('a value that begins with a dash (a base64url key id) is taken after --, and the usage error says so', async () => {
+  const dashed = await run('keys', 'revoke', '-Oabcdefgh');
+  expect(dashed).toMatchObject({ code: 2, stdout: '' });
+  expect(dashed.stderr).toMatch(
+    /^vpm-gateway keys revoke: Unknown option '-O' \(a value that begins with a dash goes after --\)\n/,
+  );
+  const after = await run('keys', 'revoke', '--', '-Oabcdefgh');
+  expect(after.stderr).not.toMatch(/Unknown option/);
+  expect(after.stderr).not.toMatch(/^usage:/m);
+});
+
 test('a missing or unknown command is a usage error naming it', async () => {
   expect(await run()).toMatchObject({ code: 2, stdout: '' });
   expect((await run('frobnicate')).stderr).toMatch(/^vpm-gateway: unknown command "frobnicate"\n/);
