@@ -1,17 +1,12 @@
-// node-oidc-provider's storage Adapter on top of our Store. Unlike the engine's old Redis example:
-// TTLs are set in the same command as the value, grant indexes are sets with TTLs (bounded by the grant's
-// own lifetime), and uid/userCode index keys are removed when their model is destroyed.
+// node-oidc-provider's storage Adapter on top of our Store. Unlike the engine's old Redis example: TTLs are
+// set in the same command as the value, uid/userCode index keys are removed when their model is destroyed,
+// and a grant is revoked by deleting the grant itself, not every token through an index of the grant: the
+// engine loads a code's, a token's or a refresh token's grant before it accepts one (validateGrant at the
+// token endpoint, loadAccessTokenGrant at userinfo, the grant check of introspection) and refuses it when
+// the grant is gone, so the tokens of a revoked grant are dead the moment it is deleted, and expire by TTL.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
 import { codeOfTokenRequest, issuedAt, rememberFoundCode, spendCode } from './code-redemption.ts';
-
-const GRANTABLE = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-]);
 
 /** The models the engine consumes (their `consume()`): only these ever have a consumed marker. */
 const CONSUMABLE = new Set([
@@ -65,8 +60,6 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
       const index: Promise<void>[] = [store.set(this.key(id), JSON.stringify(payload), ttl)];
       if (payload.uid) index.push(store.set(`oidc:uid:${this.name}:${payload.uid}`, id, ttl));
       if (payload.userCode) index.push(store.set(`oidc:userCode:${payload.userCode}`, id, ttl));
-      if (payload.grantId && GRANTABLE.has(this.name))
-        index.push(store.addToSet(`oidc:grant:${payload.grantId}`, this.key(id), ttl));
       await Promise.all(index);
     }
 
@@ -130,9 +123,7 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
     }
 
     private async revokeGrant(payload: AdapterPayload): Promise<void> {
-      if (!payload.grantId) return;
-      await this.revokeByGrantId(payload.grantId);
-      await store.delete(`oidc:Grant:${payload.grantId}`);
+      if (payload.grantId) await this.revokeByGrantId(payload.grantId);
     }
 
     private consumedKey(id: string): string {
@@ -153,9 +144,11 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
       if (keys.length) await store.delete(...keys);
     }
 
+    /** Every code and token issued under the grant is refused from now on (see the top of this file); also
+     * where the engine's revokeGrantPolicy keeps the grant (an access token revoked at the revocation
+     * endpoint), since the grant's other tokens are revoked with it there (RFC 7009 2.1). */
     async revokeByGrantId(grantId: string): Promise<void> {
-      const keys = await store.takeSet(`oidc:grant:${grantId}`);
-      if (keys.length) await store.delete(...keys);
+      await store.delete(`oidc:Grant:${grantId}`);
     }
   };
 }

@@ -49,8 +49,6 @@ export function readsAhead(inner: Store): ReadsAhead {
     compareAndDelete: (key, expected) => writing([key], () => inner.compareAndDelete(key, expected)),
     take: (key) => writing([key], () => inner.take(key)),
     delete: (...keys) => writing(keys, () => inner.delete(...keys)),
-    addToSet: (key, member, ttl) => writing([key], () => inner.addToSet(key, member, ttl)),
-    takeSet: (key) => writing([key], () => inner.takeSet(key)),
     increment: (key, ttl) => writing([key], () => inner.increment(key, ttl)),
     ttl: (key) => inner.ttl(key),
     close: () => inner.close(),

@@ -59,8 +59,6 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
     compareAndDelete: timed('compareAndDelete', (k, e) => store.compareAndDelete(k, e)),
     take: timed('take', (k) => store.take(k)),
     delete: timed('delete', (...k: string[]) => store.delete(...k)),
-    addToSet: timed('addToSet', (k, m, t) => store.addToSet(k, m, t)),
-    takeSet: timed('takeSet', (k) => store.takeSet(k)),
     increment: timed('increment', (k, t) => store.increment(k, t)),
     ttl: timed('ttl', (k) => store.ttl(k)),
     close: () => store.close(),

@@ -3,7 +3,7 @@
 import { assertTtl, type Store } from './store.ts';
 
 interface Entry {
-  value: string | Set<string>;
+  value: string;
   expiresAt: number;
 }
 
@@ -35,8 +35,7 @@ export class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.live(key);
-    return typeof entry?.value === 'string' ? entry.value : undefined;
+    return this.live(key)?.value;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -48,12 +47,12 @@ export class MemoryStore implements Store {
     assertTtl(ttlSeconds);
     const previous = this.live(key)?.value;
     this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
-    return typeof previous === 'string' ? previous : undefined;
+    return previous;
   }
 
   async replace(key: string, value: string): Promise<boolean> {
     const entry = this.live(key);
-    if (!entry || typeof entry.value !== 'string') return false;
+    if (!entry) return false;
     entry.value = value;
     return true;
   }
@@ -80,7 +79,7 @@ export class MemoryStore implements Store {
 
   async take(key: string): Promise<string | undefined> {
     const entry = this.live(key);
-    if (!entry || typeof entry.value !== 'string') return undefined;
+    if (!entry) return undefined;
     this.entries.delete(key);
     return entry.value;
   }
@@ -89,29 +88,10 @@ export class MemoryStore implements Store {
     for (const key of keys) this.entries.delete(key);
   }
 
-  async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
-    assertTtl(ttlSeconds);
-    const expiresAt = this.now() + ttlSeconds * 1000;
-    const entry = this.live(key);
-    if (entry && entry.value instanceof Set) {
-      entry.value.add(member);
-      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
-      return;
-    }
-    this.entries.set(key, { value: new Set([member]), expiresAt });
-  }
-
-  async takeSet(key: string): Promise<string[]> {
-    const entry = this.live(key);
-    if (!entry || !(entry.value instanceof Set)) return [];
-    this.entries.delete(key);
-    return [...entry.value];
-  }
-
   async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
     assertTtl(ttlSeconds);
     const entry = this.live(key);
-    const count = (entry && typeof entry.value === 'string' ? Number(entry.value) || 0 : 0) + 1;
+    const count = (entry ? Number(entry.value) || 0 : 0) + 1;
     const expiresAt = entry ? entry.expiresAt : this.now() + ttlSeconds * 1000;
     this.entries.set(key, { value: String(count), expiresAt });
     return { count, ttl: Math.max(1, Math.ceil((expiresAt - this.now()) / 1000)) };

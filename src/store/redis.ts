@@ -185,22 +185,6 @@ export class RedisStore implements Store {
     });
   }
 
-  async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
-    assertTtl(ttlSeconds);
-    await this.run(async (c) => {
-      await (c as unknown as WithScripts).addToSet(this.prefixed(key), member, ttlSeconds);
-      await this.durable(c);
-    });
-  }
-
-  async takeSet(key: string): Promise<string[]> {
-    return this.run(async (c) => {
-      const members = await (c as unknown as WithScripts).takeSet(this.prefixed(key));
-      if (members.length) await this.durable(c);
-      return members;
-    });
-  }
-
   async increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }> {
     assertTtl(ttlSeconds);
     // one command; NX starts the window on the first increment and never extends it. No WAIT: a counter

@@ -23,10 +23,6 @@ export interface Store {
   /** Read and delete in one atomic step: single-use state. */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;
-  /** Add a member to a set; the set lives at least ttlSeconds from now (its TTL only grows). */
-  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
-  /** Read and delete a whole set atomically. */
-  takeSet(key: string): Promise<string[]>;
   /** Add one to a counter in one atomic step; a new counter lives ttlSeconds (the window is fixed, later
    * increments never extend it). Returns the new count and the seconds until the counter expires. */
   increment(key: string, ttlSeconds: number): Promise<{ count: number; ttl: number }>;

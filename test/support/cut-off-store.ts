@@ -12,8 +12,6 @@ type Op =
   | 'compareAndDelete'
   | 'take'
   | 'delete'
-  | 'addToSet'
-  | 'takeSet'
   | 'increment'
   | 'ttl';
 
@@ -103,14 +101,6 @@ export class CutOffStore extends MemoryStore {
 
   override async delete(...keys: string[]) {
     for (const key of keys) await this.run('delete', key, undefined, () => super.delete(key));
-  }
-
-  override addToSet(key: string, member: string, ttl: number) {
-    return this.run('addToSet', key, member, () => super.addToSet(key, member, ttl));
-  }
-
-  override takeSet(key: string) {
-    return this.run('takeSet', key, undefined, () => super.takeSet(key));
   }
 
   override increment(key: string, ttl: number) {
