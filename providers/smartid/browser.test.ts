@@ -1,7 +1,8 @@
 // A person in Chromium through `npm start`'s demo (config/demo.yaml as a real `vpm-gateway start`
 // process): the demo e-service, the Smart-ID form, the waiting page's verification code, the test phone
 // choosing that code, and the verified claims at the demo service. Once with scripts (the page polls),
-// once without (the page refreshes itself), a refusal on the phone without scripts, and a QR login with scripts.
+// once without (the page refreshes itself), a refusal on the phone with and without scripts, and a QR login
+// with scripts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -141,6 +142,26 @@ test('without scripts: refused on the phone, the user is told so and the service
     await page.waitForSelector('text=You refused the login in the Smart-ID app.');
     await page.click('a.button.primary');
     await page.waitForURL(/\/demo\/callback/);
+    expect(await page.textContent('body')).toContain('user_cancel');
+  } finally {
+    await context.close();
+  }
+});
+
+test("with scripts: refused on the phone, the ending page in the site's frame goes back to the service by itself", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await toWaitingPage(page, '010180-15097');
+    await phone('refuse');
+    await page.waitForSelector('text=You refused the login in the Smart-ID app.');
+    // the frame of the gateway's own pages: the site's name, its help desk and privacy notice
+    await expect(page.textContent('header.site')).resolves.toContain('Unified login (demo)');
+    await expect(page.textContent('footer.site')).resolves.toContain('palidziba@example.lv');
+    await expect(page.getAttribute('footer.site a[href="/demo/privacy"]', 'href')).resolves.toBe('/demo/privacy');
+    await expect(page.textContent('#auto-return')).resolves.toContain('20');
+    // nothing clicked: after the site's return_after_seconds the service hears the refusal
+    await page.waitForURL(/\/demo\/callback/, { timeout: 60_000 });
     expect(await page.textContent('body')).toContain('user_cancel');
   } finally {
     await context.close();

@@ -1,11 +1,14 @@
 // The Smart-ID pages the gateway shows between the provider choice and the broker callback: the personal
 // code form, the waiting page with the verification code (it polls with a script, or refreshes itself
-// without one) and the page that says how a session ended. Laid out by the gateway's page().
+// without one) and the page that says how a session ended. Laid out by the gateway's page(), in the site's
+// frame (its name, help contacts and privacy notice) as the gateway's own login pages are.
 import type { Response } from 'express';
+import type { UiConfig } from '../../src/config/schema.ts';
 import { html, page, type Html } from '../../src/web/html.ts';
+import { siteOf } from '../../src/web/outcome.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { LANGS, msg, type Lang, type MessageKey } from './messages.ts';
-import { shortReference } from '../../src/web/views.ts';
+import { autoReturn, shortReference } from '../../src/web/views.ts';
 
 const LANG_NAMES: Record<Lang, string> = { lv: 'Latviski', en: 'English', ru: 'Русский' };
 
@@ -26,6 +29,7 @@ export function identifyPage(o: {
   /** offer a QR code for the app on a phone */
   qr?: boolean;
   nonce: string;
+  site: UiConfig | undefined;
 }): string {
   const { lang, base, handle } = o;
   const body = html`<h1>${msg(lang, 'title')}</h1><p>${msg(lang, 'identify_intro')}</p>
@@ -40,7 +44,7 @@ ${o.web2app ? html`<form method="post" action="${base}/app"><input type="hidden"
 ${o.qr ? html`<form method="post" action="${base}/qr"><input type="hidden" name="h" value="${handle}"><input type="hidden" name="lang" value="${lang}"><p>${msg(lang, 'qr_intro')}</p><button type="submit" data-flow="qr">${msg(lang, 'show_qr')}</button></form>` : ''}
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/login?h=${handle}&lang=${l}`)}`;
-  return page(msg(lang, 'title'), body, { lang, nonce: o.nonce });
+  return page(msg(lang, 'title'), body, { lang, nonce: o.nonce, site: o.site });
 }
 
 /** Waits for the app: the script long-polls `status` and follows where it says; without scripts the
@@ -53,6 +57,7 @@ export function waitPage(o: {
   /** QR flow: the dynamic link as it is now (the page shows it as a QR code instead of a verification code) */
   qrLink?: string | undefined;
   nonce: string;
+  site: UiConfig | undefined;
 }): string {
   const { lang, base, handle } = o;
   const status = `${base}/status?h=${handle}`;
@@ -72,9 +77,11 @@ export function waitPage(o: {
 <form method="post" action="${base}/cancel"><input type="hidden" name="h" value="${handle}"><button type="submit">${msg(lang, 'cancel')}</button></form>
 ${languages(lang, (l) => `${base}/wait?h=${handle}&lang=${l}`)}
 <script nonce="${o.nonce}" data-status="${status}">(()=>{const q=document.getElementById('qr');if(!q)return;let n=0;setInterval(()=>{n+=1;q.src=q.dataset.qr+'&s='+n},1000)})();(async()=>{const u=document.currentScript.dataset.status;for(;;){try{const r=await fetch(u,{headers:{accept:'application/json'},cache:'no-store'});if(r.ok){const s=await r.json();if(s.next){location.assign(s.next);return}}else if(r.status===404){location.reload();return}else{await new Promise(f=>setTimeout(f,2000))}}catch{await new Promise(f=>setTimeout(f,2000))}}})()</script>`;
-  return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce, head: refresh });
+  return page(msg(lang, 'wait_title'), body, { lang, nonce: o.nonce, head: refresh, site: o.site });
 }
 
+/** How the session ended, and the way back to the service (through the broker callback), which the page
+ * takes by itself after the site's delay as the gateway's refusal pages do: the service hears back. */
 export function endPage(o: {
   lang: Lang;
   message: MessageKey;
@@ -82,14 +89,16 @@ export function endPage(o: {
   nonce: string;
   /** the login's correlation id (`vpm-gateway audit query --correlation` finds it by its start) */
   reference?: string | undefined;
+  site: UiConfig | undefined;
 }): string {
+  const timed = autoReturn(o.lang, o.next, o.site);
   const body = html`<h1>${msg(o.lang, 'end_title')}</h1><p class="error" role="alert">${msg(o.lang, o.message)}</p>
-<p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>${
+<p><a class="button primary" href="${o.next}">${msg(o.lang, 'back_to_service')}</a></p>${timed.body}${
     o.reference
       ? html`<p class="reference muted">${msg(o.lang, 'reference')}: <code>${shortReference(o.reference)}</code></p>`
       : ''
   }`;
-  return page(msg(o.lang, 'end_title'), body, { lang: o.lang, nonce: o.nonce });
+  return page(msg(o.lang, 'end_title'), body, { lang: o.lang, nonce: o.nonce, site: o.site, head: timed.head });
 }
 
 /** Answers a request for a login that is unknown, expired or already ended (400 unless told). */
@@ -103,12 +112,18 @@ export function sendExpired(
   res
     .status(status)
     .type('html')
-    .send(expiredPage(lang, String(res.locals.cspNonce ?? ''), why));
+    .send(expiredPage(lang, String(res.locals.cspNonce ?? ''), why, siteOf(res)));
 }
 
-export function expiredPage(lang: Lang, nonce: string, why: 'expired' | 'other_browser' = 'expired'): string {
+export function expiredPage(
+  lang: Lang,
+  nonce: string,
+  why: 'expired' | 'other_browser' = 'expired',
+  site?: UiConfig,
+): string {
   return page(msg(lang, 'title'), html`<h1>${msg(lang, 'title')}</h1><p class="error">${msg(lang, why)}</p>`, {
     lang,
     nonce,
+    site,
   });
 }

@@ -8,6 +8,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { PersonalCodeError, parsePersonalCode } from '../../src/identity/personal-code.ts';
 import type { Country } from '../../src/identity/personal-code.ts';
 import { isLang, type Lang, requestLang } from './messages.ts';
+import { siteOf } from '../../src/web/outcome.ts';
 import { endPage, sendExpired, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told } from './results.ts';
@@ -65,6 +66,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         web2app: config.web2app && config.api_version === 'v3',
         qr: config.qr && config.api_version === 'v3',
         nonce: nonce(res),
+        site: siteOf(res),
       }),
     );
   });
@@ -94,6 +96,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         qr: config.qr && config.api_version === 'v3',
         error: true,
         nonce: nonce(res),
+        site: siteOf(res),
       });
       return void res.status(400).type('html').send(page);
     }
@@ -166,6 +169,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
             code: login.verificationCode ?? '',
             qrLink: currentQrLink(adapter, login),
             nonce: nonce(res),
+            site: siteOf(res),
           }),
         );
       return void res.redirect(303, next);
@@ -179,6 +183,7 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         message: told(ending).message,
         next: callbackFor(handle, login),
         nonce: nonce(res),
+        site: siteOf(res),
         reference: login.reference,
       }),
     );

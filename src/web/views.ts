@@ -102,12 +102,22 @@ export interface ErrorPageOptions {
 export const REFERENCE_LENGTH = 10;
 export const shortReference = (correlationId: string) => correlationId.slice(0, REFERENCE_LENGTH);
 
+/** A refusal goes `back` to the service by itself after the site's delay, so that the service hears of it,
+ * unless the user chooses to stay (WCAG 2.1 2.2.1): the note and button for the page's body, and for its
+ * head the refresh a browser without scripts follows instead of auto-return.js. */
+export function autoReturn(locale: UiLocale, back: string, site: UiConfig | undefined): { body: Html; head: Html } {
+  const seconds = String(site?.return_after_seconds ?? 20);
+  return {
+    body: html`<p id="auto-return" tabindex="-1" data-url="${back}" data-seconds="${seconds}" data-stayed="${t(locale, 'stayed')}">${t(locale, 'auto_return', { seconds })}</p><button id="stay" type="button" hidden>${t(locale, 'stay')}</button><script src="${assetUrl('auto-return.js')}" defer></script>`,
+    head: html`<noscript><meta http-equiv="refresh" content="${seconds};url=${back}"></noscript>`,
+  };
+}
+
 /** A page saying why the login cannot go on, the ways on, and the reference an operator looks up. */
 export function errorPage(opts: ErrorPageOptions): string {
   const { locale, back, end, retry, reference, site } = opts;
   const home = back || end ? undefined : opts.home;
-  const seconds = String(site?.return_after_seconds ?? 20);
-  const timed = Boolean(opts.autoReturn && back);
+  const timed = opts.autoReturn && back ? autoReturn(locale, back, site) : undefined;
   const title = t(locale, opts.title ?? 'error_title');
   const body: Html = html`<h1>${title}</h1><p class="error">${t(locale, opts.message)}</p>
 <div class="actions">${back ? html`<a class="button" href="${back}">${t(locale, 'back_to_service')}</a>` : ''}${
@@ -115,17 +125,12 @@ export function errorPage(opts: ErrorPageOptions): string {
       ? html`<form method="post" action="/interaction/${end.uid}/abort"><input type="hidden" name="reason" value="${end.reason}">${end.clientId ? html`<input type="hidden" name="client_id" value="${end.clientId}">` : ''}<button class="primary" type="submit">${t(locale, 'back_to_service')}</button></form>`
       : ''
   }${home ? html`<a class="button" href="${home}">${t(locale, 'back_to_service')}</a>` : ''}${retry ? html`<a class="button secondary" href="${retry}?choose=1&amp;ui_locales=${locale}">${t(locale, 'another_provider')}</a>` : ''}</div>
-${
-  timed
-    ? html`<p id="auto-return" tabindex="-1" data-url="${back}" data-seconds="${seconds}" data-stayed="${t(locale, 'stayed')}">${t(locale, 'auto_return', { seconds })}</p><button id="stay" type="button" hidden>${t(locale, 'stay')}</button><script src="${assetUrl('auto-return.js')}" defer></script>`
-    : ''
-}
+${timed?.body ?? ''}
 ${reference ? html`<p class="reference muted">${t(locale, 'reference')}: <code>${shortReference(reference)}</code></p>` : ''}`;
   return page(title, body, {
     lang: locale,
     nonce: opts.nonce,
     site,
-    // without scripts the browser follows the refresh; with them auto-return.js does, and can be stopped
-    head: timed ? html`<noscript><meta http-equiv="refresh" content="${seconds};url=${back}"></noscript>` : undefined,
+    head: timed?.head,
   });
 }
