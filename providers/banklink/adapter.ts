@@ -46,6 +46,8 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
   readonly id: string;
   readonly maxLoa: Loa;
   readonly connDataSchema = banklinkConnDataSchema;
+  /** a bank signing in WINDOWS-1257 or ISO-8859-1 serves its answer page in it too, so its form arrives so */
+  readonly answerCharset: string | undefined;
   private readonly config: BanklinkConfig;
   private readonly deps: AdapterDeps;
   private readonly hash: Hash;
@@ -61,6 +63,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     this.maxLoa = config.loa;
     this.hash = effectiveHash(config);
     this.encoding = config.encoding;
+    this.answerCharset = config.encoding === 'UTF-8' ? undefined : config.encoding.toLowerCase();
     this.tokens = config.tokens ?? DEFAULT_TOKENS;
     const problems = checkBanklink(config, deps);
     if (problems.length) throw new AdapterConfigError(config.id, problems);

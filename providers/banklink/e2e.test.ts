@@ -89,7 +89,8 @@ async function loginAtBank(
   }
   const answer = parseForms(answerPage.body, answerPage.url).find((f) => f.id === 'autopost')!;
   expect(answer.action).toBe(`${gw.issuer}/broker/callback/${providerId}`);
-  const landing = opts.deliver === false ? answerPage : await browser.post(answer.action, answer.fields);
+  const landing =
+    opts.deliver === false ? answerPage : await browser.post(answer.action, answer.fields, answerPage.charset);
   return { browser, login: started, landing, answer: answer.fields };
 }
 

@@ -140,6 +140,10 @@ export interface ProviderAdapter<D = unknown> {
   /** Longest value each callback field may have, by field name; `*` for every other field. Fields are
    * refused beyond their limit (the gateway default applies when absent). */
   readonly callbackFieldLimits?: Readonly<Record<string, number>>;
+  /** The character set (a WHATWG encoding label) of the provider's own page that posts the answer, when it is
+   * not UTF-8: a browser submits a form in the encoding of its page (HTML, "Form submission"), so a bank's
+   * WINDOWS-1257 page posts WINDOWS-1257 bytes. A posted answer that is valid UTF-8 is read as UTF-8 all the same. */
+  readonly answerCharset?: string;
   /** Optional extra routes (SP metadata, a test IdP) mounted under /providers/:id. */
   routes?(app: Express, basePath: string): void;
   /** Called once the gateway listens: prefetch upstream metadata (discovery, JWKS). Failures must be

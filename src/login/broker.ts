@@ -91,6 +91,11 @@ export class Broker {
     return this.options.states.ofInteraction(uid);
   }
 
+  /** The encoding provider `providerId`'s page posts its answer in, when its adapter declares one. */
+  answerCharset(providerId: string): string | undefined {
+    return this.options.adapters.get(providerId)?.answerCharset;
+  }
+
   /** The longest callback field any provider accepts (a SAML response is the longest). */
   longestCallbackField(): number {
     return longestFieldLimit(this.options.adapters.values());

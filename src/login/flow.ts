@@ -67,6 +67,11 @@ export class LoginFlow {
     return refuseOversizedBody(this.deps, providerId, reason);
   }
 
+  /** The encoding a provider's page posts its answer in, when not UTF-8 (src/web/form-charset.ts). */
+  answerCharset(providerId: string): string | undefined {
+    return this.deps.broker.answerCharset(providerId);
+  }
+
   /** The longest callback field any provider accepts: what the callback body must have room for. */
   longestAnswerField(): number {
     return this.deps.broker.longestCallbackField();

@@ -11,6 +11,7 @@ import { auditUnavailable } from '../login/ending.ts';
 import type { Interaction, Outcome } from '../login/step.ts';
 import { pickLocale } from './i18n.ts';
 import { sendOutcome } from './outcome.ts';
+import { keepFormBytes, postedForm } from './form-charset.ts';
 import type { BrowserBinding } from './browser-binding.ts';
 
 export interface LoginRouteDeps {
@@ -98,7 +99,13 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   // Room for the longest field any configured provider may send (a SAML response), and beyond: a body
   // that is parsed lets the broker find the login behind an oversized field, so the service hears back.
   const bodyLimit = Math.max(512 * 1024, flow.longestAnswerField() + 64 * 1024);
-  const parse = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_CALLBACK_FIELDS });
+  // the body's bytes are kept: a provider whose page is not in UTF-8 posts its answer in its own encoding
+  const parse = express.urlencoded({
+    extended: false,
+    limit: bodyLimit,
+    parameterLimit: MAX_CALLBACK_FIELDS,
+    verify: keepFormBytes,
+  });
   const callbackForm = (req: Request, res: Response, next: NextFunction) => {
     parse(req, res, (err?: unknown) => {
       const type = (err as { type?: string } | undefined)?.type;
@@ -116,7 +123,9 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   };
   const callback = async (req: Request, res: Response) => {
     const method = req.method === 'POST' ? 'POST' : 'GET';
-    const params = stringParams(method === 'POST' ? req.body : req.query);
+    const params = stringParams(
+      method === 'POST' ? postedForm(req, flow.answerCharset(String(req.params.provider))) : req.query,
+    );
     const { outcome, locale } = await flow.answer(String(req.params.provider), params, method, binding.read(req));
     await sendOutcome(engine, req, res, outcome, locale ?? browserLocale(req));
   };

@@ -1,12 +1,16 @@
 // A minimal browser for end-to-end tests: a cookie jar (honouring Path) on top of fetch, no automatic
-// redirects, so each hop of a login can be asserted. It parses auto-submitting forms like a browser runs them.
+// redirects, so each hop of a login can be asserted. It parses auto-submitting forms like a browser runs them,
+// reading each page and submitting its forms in the page's character set.
 import { Agent, fetch as undiciFetch } from 'undici';
+import { charsetOf, urlencodedIn } from './form-encoding.ts';
 export interface Hop {
   status: number;
   url: string;
   location?: string | undefined;
   body: string;
   headers: Headers;
+  /** the charset the page was read in, and its forms are submitted in */
+  charset?: string;
 }
 
 interface Cookie {
@@ -62,7 +66,12 @@ export class Browser {
     }
   }
 
-  async request(method: 'GET' | 'POST', target: string, form?: Record<string, string>): Promise<Hop> {
+  async request(
+    method: 'GET' | 'POST',
+    target: string,
+    form?: Record<string, string>,
+    charset = 'utf-8',
+  ): Promise<Hop> {
     const url = new URL(target);
     const headers: Record<string, string> = { 'accept-language': 'en' };
     const cookie = this.cookieHeader(url);
@@ -70,19 +79,21 @@ export class Browser {
     let body: string | undefined;
     if (form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(form).toString();
+      body = urlencodedIn(form, charset);
     }
     const res = this.dispatcher
       ? await undiciFetch(url, { method, headers, body, redirect: 'manual', dispatcher: this.dispatcher })
       : await fetch(url, { method, headers, body, redirect: 'manual' });
     this.store(url, res.headers);
     const location = res.headers.get('location') ?? undefined;
+    const pageCharset = charsetOf(res.headers);
     const hop: Hop = {
       status: res.status,
       url: url.toString(),
       location: location ? new URL(location, url).toString() : undefined,
-      body: await res.text(),
+      body: new TextDecoder(pageCharset).decode(await res.arrayBuffer()),
       headers: res.headers,
+      charset: pageCharset,
     };
     this.history.push(hop);
     return hop;
@@ -92,8 +103,9 @@ export class Browser {
     return this.request('GET', url);
   }
 
-  post(url: string, form: Record<string, string>): Promise<Hop> {
-    return this.request('POST', url, form);
+  /** Submit `form` in `charset` (that of the page holding it: a Hop's). */
+  post(url: string, form: Record<string, string>, charset?: string): Promise<Hop> {
+    return this.request('POST', url, form, charset);
   }
 
   /** Follow redirects (and auto-submitting forms) until `stop` says so or a page needs a person. */
@@ -107,7 +119,7 @@ export class Browser {
       }
       const autopost = parseAutoPost(hop.body, hop.url);
       if (autopost) {
-        hop = await this.post(autopost.action, autopost.fields);
+        hop = await this.post(autopost.action, autopost.fields, hop.charset);
         continue;
       }
       return hop;

@@ -1,6 +1,7 @@
 // A scriptless browser's view of a page: the forms it holds, with their hidden and pre-filled fields.
 // Tests and the conformance harness use it to follow auto-submitting forms and test-bank pages.
 import { decodeEntities } from '../names.ts';
+import { charsetOf } from '../../../test/support/form-encoding.ts';
 
 export interface HtmlForm {
   id?: string;
@@ -54,7 +55,8 @@ export function parseForms(html: string, pageUrl?: string): HtmlForm[] {
   return forms;
 }
 
-/** POST a form as a browser would (urlencoded, UTF-8), without following redirects. */
+/** POST a form as a browser would (urlencoded, UTF-8: the test bank's own forms are in UTF-8 pages),
+ * without following redirects; the answer is read in the charset it names. */
 export async function submitForm(
   form: HtmlForm,
   extra: Record<string, string> = {},
@@ -66,5 +68,6 @@ export async function submitForm(
     body: new URLSearchParams({ ...form.fields, ...extra }).toString(),
     redirect: 'manual',
   });
-  return { status: res.status, url: form.action, text: await res.text(), headers: res.headers };
+  const text = new TextDecoder(charsetOf(res.headers)).decode(await res.arrayBuffer());
+  return { status: res.status, url: form.action, text, headers: res.headers };
 }

@@ -2,6 +2,7 @@
 // gateway (the demo), and the auto-submitting form that carries the signed answer back to VK_RETURN.
 import type { Response } from 'express';
 import { MISBEHAVIOURS, type Misbehaviour, type TestUser } from './options.ts';
+import { encodeText, isEncoding } from '../protocol.ts';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
@@ -12,8 +13,8 @@ function cspNonce(res: Response): string {
   return typeof n === 'string' ? ` nonce="${esc(n)}"` : '';
 }
 
-export function page(res: Response, title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
+export function page(res: Response, title: string, body: string, charset = 'utf-8'): string {
+  return `<!doctype html><html lang="en"><head><meta charset="${charset}"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
 <style${cspNonce(res)}>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}fieldset{border:1px solid #ccc;margin:1rem 0}.error{color:#a00}.muted{color:#666;font-size:.9rem}</style></head>
 <body><p class="muted">TEST BANK: development only, not a real bank</p>${body}</body></html>`;
 }
@@ -31,17 +32,28 @@ export function refuse(res: Response, reason: string): void {
     .send(page(res, 'Request refused', `<h1>Request refused</h1><p class="error" id="reason">${esc(reason)}</p>`));
 }
 
+/** The signed answer's page in the answer's VK_ENCODING, as such banks serve it: a browser then posts the
+ * form in that encoding (a name with Latvian letters as WINDOWS-1257 bytes), which the gateway must read. */
 export function autoPost(res: Response, target: { url: string; fields: Record<string, string> }): void {
-  res.type('html').send(
-    page(
-      res,
-      'Returning to the service',
-      `<form id="autopost" method="post" action="${esc(target.url)}">
+  const declared = target.fields.VK_ENCODING?.toUpperCase();
+  const encoding = isEncoding(declared) ? declared : 'UTF-8';
+  const html = page(
+    res,
+    'Returning to the service',
+    `<form id="autopost" method="post" action="${esc(target.url)}">
 ${hidden(target.fields)}
 <button type="submit">Return to the service</button></form>
 <script${cspNonce(res)}>document.getElementById('autopost').submit()</script>`,
-    ),
+    encoding.toLowerCase(),
   );
+  let bytes: Buffer;
+  try {
+    bytes = encodeText(html, encoding);
+  } catch {
+    // a name the declared encoding cannot hold (a misbehaviour's): the page stays UTF-8
+    return void res.type('html').send(html.replace(`charset="${encoding.toLowerCase()}"`, 'charset="utf-8"'));
+  }
+  res.type(`text/html; charset=${encoding.toLowerCase()}`).send(bytes);
 }
 
 const cancelForm = (base: string, session: string) =>
