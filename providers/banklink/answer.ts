@@ -5,7 +5,7 @@ import type { RawIdentity } from '../../src/identity/identity.ts';
 import { parsePersonalCode, PersonalCodeError } from '../../src/identity/personal-code.ts';
 import { loaRank, type Loa } from '../../src/identity/loa.ts';
 import type { BanklinkConfig, TokenMethod } from './config.ts';
-import { splitName } from './names.ts';
+import { decodeName, splitName } from './names.ts';
 
 const IDENTITY_FIELDS = ['VK_USER_ID', 'VK_USER_NAME', 'VK_COUNTRY', 'VK_TOKEN'] as const;
 
@@ -50,7 +50,10 @@ export function identityFromAnswer(
     throw err;
   }
   const rawName = answer.VK_USER_NAME ?? '';
-  const name = splitName(rawName, config.name_format);
+  const decoded = decodeName(rawName);
+  if (decoded === undefined)
+    throw refuse('VK_USER_NAME holds an HTML character reference that is not in the HTML5 table or is encoded twice');
+  const name = splitName(decoded, config.name_format);
   if (!name) throw refuse(`VK_USER_NAME does not have the configured ${config.name_format} shape`);
 
   return {

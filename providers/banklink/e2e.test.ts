@@ -1,6 +1,7 @@
 // End to end through the whole gateway: openid-client plays the agency service, the gateway sends the
 // browser to a real test bank (4012 signed by the gateway, 3013 signed by the bank), and each rejection is
 // asserted twice: the page the user sees and the OAuth error the agency service gets.
+import { createPrivateKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
@@ -9,6 +10,7 @@ import type { Browser, Hop } from '../../test/support/browser.ts';
 import { useGateway, beginLogin, atRp, claimsOf } from '../../test/support/gateway.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
+import { macString, signMac } from './protocol.ts';
 
 const banks: Record<string, RunningTestBank> = {};
 
@@ -92,6 +94,14 @@ async function loginAtBank(
   const landing =
     opts.deliver === false ? answerPage : await browser.post(answer.action, answer.fields, answerPage.charset);
   return { browser, login: started, landing, answer: answer.fields };
+}
+
+/** A bank's answer with some fields changed, signed anew with that bank's key: what the bank itself could send. */
+function signedByBank(providerId: string, answer: Record<string, string>, changes: Record<string, string>) {
+  const fields: Record<string, string> = { ...answer, ...changes };
+  delete fields.VK_MAC;
+  const mac = signMac(macString(fields), createPrivateKey(banks[providerId]!.privateKeyPem), 'sha512');
+  return { ...fields, VK_MAC: mac };
 }
 
 /** After a refusal: the user's page has a way back; following it gives the agency service its error. */
@@ -264,6 +274,38 @@ describe('banklink logins through the gateway', () => {
     expect(formAction).toContain("'self'");
     for (const b of Object.values(banks)) expect(formAction).toContain(new URL(b.url).origin);
     expect(formAction).not.toContain('*');
+  });
+
+  test.each([
+    ['a Latvian', 'B&Emacr;RZI&Ncedil;&Scaron;,J&Amacr;NIS', 'BĒRZIŅŠ', 'JĀNIS'],
+    ['an Estonian', 'T&otilde;&otilde;ger,M&auml;rt', 'Tõõger', 'Märt'],
+    ['a Lithuanian', '&Zcaron;EMAITIS,&Scaron;ar&#363;nas', 'ŽEMAITIS', 'Šarūnas'],
+  ])('%s name with HTML5 named references reaches the ID token decoded', async (_, name, family, given) => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const answer = signedByBank('modernbank', l.answer, { VK_USER_NAME: name });
+    const landing = await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, answer);
+    const final = await l.browser.follow(landing, atRp);
+    expect(await claimsOf(gw.rp, l.login, final)).toMatchObject({ family_name: family, given_name: given });
+  });
+
+  test.each([
+    ['not in the HTML5 table', 'B&Emacrx;RZI&Ncedil;&Scaron;,J&Amacr;NIS'],
+    ['encoded twice', 'B&amp;Emacr;RZI&amp;Ncedil;&amp;Scaron;,J&amp;Amacr;NIS'],
+  ])('a name with a reference %s: refused, never passed on as literal text', async (_, name) => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const answer = signedByBank('modernbank', l.answer, { VK_USER_NAME: name });
+    const refused = { ...l, landing: await l.browser.post(`${gw.issuer}/broker/callback/modernbank`, answer) };
+    expect(refused.landing.body).toContain('The provider&#39;s answer could not be verified.');
+    const q = await refusedThenBack(refused);
+    expect(q.get('error')).toBe('access_denied');
+    expect(q.get('code')).toBeNull();
+    const audit = gw.audit as unknown as { events: { type: string; detail?: { code?: string; reason?: string } }[] };
+    expect(audit.events.filter((e) => e.type === 'verification_error').at(-1)!.detail).toEqual({
+      code: 'invalid_response',
+      reason:
+        'invalid_response: VK_USER_NAME holds an HTML character reference that is not in the HTML5 table or is encoded twice',
+    });
+    expect(gw.logLines.join('\n')).not.toMatch(/RZI|Emacr/);
   });
 
   test('a level the bank method does not reach: unmet_authentication_requirements', async () => {

@@ -1,4 +1,5 @@
 // VK_USER_NAME as banks send it: one of three name orders, sometimes with HTML entities.
+import { DOMParser, MIME_TYPE } from '@xmldom/xmldom';
 
 export type NameFormat = 'surname_comma_given' | 'given_space_surname' | 'surname_space_given';
 export const NAME_FORMATS: readonly NameFormat[] = [
@@ -7,22 +8,36 @@ export const NAME_FORMATS: readonly NameFormat[] = [
   'surname_space_given',
 ];
 
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/** Banks have been seen to send HTML entities in VK_USER_NAME; undo the common ones. */
+/**
+ * HTML character references undone in one pass, by xmldom's HTML parser: the whole HTML5 named table
+ * (banks have sent `&Emacr;`, `&Scaron;`, `&otilde;`), decimal and hexadecimal references. A `<` is
+ * escaped first so the value stays text; an unknown reference is left as it stands.
+ */
 export function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi, (whole, body: string) => {
-    if (body[0] === '#') {
-      const cp = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : whole;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
-  });
+  // line endings as sent: the parser would otherwise turn CR, NEL and U+2028/9 into LF
+  const doc = new DOMParser({ onError: () => {}, normalizeLineEndings: (text) => text }).parseFromString(
+    `<p>${value.replaceAll('<', '&lt;')}</p>`,
+    MIME_TYPE.HTML,
+  );
+  return doc.documentElement?.textContent ?? '';
 }
 
-/** Split VK_USER_NAME per the bank's convention; undefined when the value does not have that shape. */
-export function splitName(raw: string, format: NameFormat): { givenName: string; familyName: string } | undefined {
-  const value = decodeEntities(raw).replace(/\s+/g, ' ').trim();
+/** What still reads as a character reference after decoding: not in the table, or encoded twice. */
+const REFERENCE_LEFT = /&(?:[a-z][a-z0-9]*|#[0-9]+|#x[0-9a-f]+);/i;
+
+/**
+ * VK_USER_NAME with its character references undone; undefined when one is left, since the name the
+ * bank meant cannot then be known (and must not reach a token as literal `&...;` text).
+ */
+export function decodeName(raw: string): string | undefined {
+  const value = decodeEntities(raw);
+  return REFERENCE_LEFT.test(value) ? undefined : value;
+}
+
+/** Split a decoded VK_USER_NAME (decodeName) per the bank's convention; undefined when the value does not
+ * have that shape. */
+export function splitName(decoded: string, format: NameFormat): { givenName: string; familyName: string } | undefined {
+  const value = decoded.replace(/\s+/g, ' ').trim();
   let given: string | undefined;
   let family: string | undefined;
   if (format === 'surname_comma_given') {
