@@ -1,9 +1,12 @@
 // End to end through the whole gateway: openid-client plays the agency service, the gateway sends the
 // browser to a real test bank (4012 signed by the gateway, 3013 signed by the bank), and each rejection is
 // asserted twice: the page the user sees and the OAuth error the agency service gets.
-import { createPrivateKey } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compactDecrypt } from 'jose';
+import { MemoryAuditLog, type AuditEvent, type AuditLog } from '../../src/audit/events.ts';
+import { allBytes, testLog, type TestLog } from '../../test/audit/helpers.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
 import { parseForms } from './test-bank/forms.ts';
 import type { Browser, Hop } from '../../test/support/browser.ts';
@@ -13,8 +16,30 @@ import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
 import { macString, signMac } from './protocol.ts';
 
 const banks: Record<string, RunningTestBank> = {};
+const auditor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+let auditFiles: TestLog;
+
+/** The memory log the tests read, every event first written to a real file log: what the audit keeps. */
+class FiledAuditLog extends MemoryAuditLog {
+  private readonly file: AuditLog;
+  constructor(file: AuditLog) {
+    super();
+    this.file = file;
+  }
+  override async record(event: AuditEvent): Promise<void> {
+    await this.file.record(event);
+    await super.record(event);
+  }
+  override close(): Promise<void> {
+    return this.file.close();
+  }
+}
 
 const gw = useGateway(async ({ dir, cleanup }) => {
+  const auditorKey = join(dir, 'auditor.pem');
+  writeFileSync(auditorKey, auditor.publicKey.export({ type: 'spki', format: 'pem' }));
+  auditFiles = testLog({ auditor_public_key: auditorKey });
+  cleanup(() => rmSync(auditFiles.root, { recursive: true, force: true }));
   const keys = await gatewayKeys();
   writeFileSync(join(dir, 'gateway-key.pem'), keys.privateKeyPem, { mode: 0o600 });
   const bank = async (id: string, bankId: string, extra: Record<string, unknown>) => {
@@ -43,7 +68,7 @@ const gw = useGateway(async ({ dir, cleanup }) => {
     await bank('legacybank', 'LEGACY', { version: '008', legacy: true, encoding: 'WINDOWS-1257' }),
     await bank('nononcebank', 'NONONCE', { version: '009', service: '4011' }),
   ];
-  return { providers };
+  return { providers, audit: new FiledAuditLog(await auditFiles.open()) };
 });
 
 interface BankLogin {
@@ -306,6 +331,28 @@ describe('banklink logins through the gateway', () => {
         'invalid_response: VK_USER_NAME holds an HTML character reference that is not in the HTML5 table or is encoded twice',
     });
     expect(gw.logLines.join('\n')).not.toMatch(/RZI|Emacr/);
+  });
+
+  test("the raw VK_USER_NAME is kept for the audit trail: in the verification entry's claims, encrypted to the auditor", async () => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const sent = 'B&Emacr;RZI&Ncedil;&Scaron;,J&Amacr;NIS';
+    const landing = await l.browser.post(
+      `${gw.issuer}/broker/callback/modernbank`,
+      signedByBank('modernbank', l.answer, { VK_USER_NAME: sent }),
+    );
+    await claimsOf(gw.rp, l.login, await l.browser.follow(landing, atRp));
+    const memory = gw.audit as unknown as MemoryAuditLog;
+    const corr = memory.events.filter((e) => e.type === 'verification').at(-1)!.correlationId;
+    const text = allBytes(auditFiles.dir).toString('utf8');
+    const entries = text
+      .split('\n')
+      .filter((line) => line.startsWith('{"leaf"'))
+      .map((line) => (JSON.parse(line) as { entry: { type: string; corr?: string; claims?: string } }).entry);
+    const verified = entries.find((e) => e.type === 'verification' && e.corr === corr)!;
+    const { plaintext } = await compactDecrypt(verified.claims!, auditor.privateKey);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ userName: sent, token: '5' });
+    // in the files only encrypted: neither as sent nor decoded
+    for (const plain of [sent, 'BĒRZIŅŠ', 'JĀNIS']) expect(text).not.toContain(plain);
   });
 
   test('a level the bank method does not reach: unmet_authentication_requirements', async () => {

@@ -38,7 +38,8 @@ export type AuditEventType = keyof typeof AUDIT_EVENTS;
 export interface AuditSubject {
   /** personal code with country, e.g. `PNOLV-010180-15097`; stored only as a keyed hash */
   subject: string;
-  /** released claims; stored only encrypted to the auditor key, when one is configured */
+  /** released claims (identity_released), or the provider's raw values behind the identity (verification:
+   * the adapter's `RawIdentity.raw`); stored only encrypted to the auditor key, when one is configured */
   claims?: Record<string, unknown>;
 }
 

@@ -20,7 +20,8 @@ export interface RawIdentity {
   amr: string[];
   /** when the person authenticated at the provider (seconds since the epoch), checked against the login's window */
   authTime: number;
-  /** provider-side extras kept for the audit trail only (never released to clients) */
+  /** provider-side extras kept for the audit trail only (never released to clients): the verification
+   * entry's claims, encrypted to the auditor (not kept without an auditor key) */
   raw?: Record<string, unknown>;
 }
 

@@ -66,12 +66,16 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
     });
     const identity = normalizeIdentity(result.identity, providerId);
     checkLevel(identity.loa, login.acr);
+    // the provider's own values behind the identity (banklink's VK_USER_NAME as sent, before decoding and
+    // splitting) are kept for the audit trail as released claims are: encrypted to the auditor, never plain
+    const { raw } = result.identity;
+    const person = { subject: identity.subject, ...(raw && Object.keys(raw).length ? { claims: raw } : {}) };
     await Promise.all([
       deps.audit.record(received),
       deps.audit.record({
         ...base,
         type: 'verification',
-        person: { subject: identity.subject },
+        person,
         detail: {
           outcome: 'verified',
           loa: identity.loa,
