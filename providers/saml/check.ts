@@ -17,7 +17,7 @@ export function metadataCommon(config: SamlProviderConfig, production: boolean, 
     refreshMs: config.metadata_refresh_seconds * 1000,
     maxBytes: config.max_metadata_bytes,
     logger,
-    requireHttps: production,
+    production,
   };
 }
 

@@ -184,7 +184,7 @@ describe('the metadata source over time', () => {
       requireValidUntil: false,
       signingCertificates: [idpKey.cert],
       logger,
-      requireHttps: true,
+      production: true,
     });
     await s.load(t0);
     const plain = await createTestIdp({

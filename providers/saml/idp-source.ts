@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { Logger } from '../../src/logger.ts';
+import { Checker, type Finding } from '../../src/tls/material-checks.ts';
 import { MetadataError, parseIdpMetadata, type IdpDescription, type MetadataOptions } from './idp-metadata.ts';
 
 export interface IdpSource {
@@ -25,8 +26,9 @@ export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {
   binding: 'redirect' | 'post';
   refreshMs: number;
   logger: Logger;
-  /** production: every SingleSignOnService location must be https, on every refresh as at startup */
-  requireHttps?: boolean;
+  /** production: every SingleSignOnService location must be https and the signing certificates pass the
+   * key checks (development logs what they find), on every refresh as at startup */
+  production?: boolean;
 }
 
 export class MetadataIdpSource implements IdpSource {
@@ -49,8 +51,18 @@ export class MetadataIdpSource implements IdpSource {
       );
     // a refreshed document is as untrusted as the first: an http location would send the AuthnRequest
     // (and the user) over plain http, so it is refused and the last good metadata kept
-    if (this.options.requireHttps && !Object.values(parsed.ssoUrls).every((u) => u?.startsWith('https://')))
+    if (this.options.production && !Object.values(parsed.ssoUrls).every((u) => u?.startsWith('https://')))
       throw new MetadataError('its SingleSignOnService locations must be https in production');
+    // a signing certificate from metadata is trusted as much as one in idp.certificates, so it meets the
+    // same minimums: otherwise a 1024-bit key refused there would verify responses when published here
+    const findings = signingCertificateFindings(parsed.certificates, this.options.production ?? false, now);
+    const refused = findings.filter((f) => f.severity === 'error');
+    if (refused.length) throw new MetadataError(describe(refused));
+    for (const finding of findings)
+      this.options.logger.warn('SAML IdP metadata signing certificate would be refused in production', {
+        origin: this.options.origin,
+        detail: describe([finding]),
+      });
     this.description = parsed;
     this.loadedAt = now;
     return parsed;
@@ -91,6 +103,22 @@ export class MetadataIdpSource implements IdpSource {
     return description;
   }
 }
+
+/** The startup checks of configured certificates (RSA below MIN_RSA_BITS, DSA, expired or not yet valid,
+ * SHA-1-signed): production errors, development warnings. */
+function signingCertificateFindings(pems: readonly string[], production: boolean, now: number): Finding[] {
+  // no expiry-soon notices (0 days): metadata rolls its certificates over by itself
+  const checker = new Checker(production, new Date(now), 0, () => {
+    throw new Error('inline PEM only');
+  });
+  pems.forEach((pem, i) => {
+    checker.pemField(pem, [i]);
+  });
+  return checker.findings;
+}
+
+const describe = (findings: Finding[]) =>
+  findings.map((f) => `signing certificate ${Number(f.path[0]) + 1}: ${f.message}`).join('; ');
 
 export function errorDetail(err: unknown): string {
   if (err instanceof MetadataError) return err.message;
