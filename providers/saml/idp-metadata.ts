@@ -5,13 +5,20 @@
 import { X509Certificate } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { SignatureError, verifyEnvelopedSignature } from './signature.ts';
-import { NS, XmlError, attr, children, instant, parseStrict, requiredAttr, textOf } from './xml.ts';
+import { NS, XmlError, type XmlLimits, attr, children, instant, parseStrict, requiredAttr, textOf } from './xml.ts';
 
 export const BINDING = {
   redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
   post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
 } as const;
 const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+/** An aggregate may describe thousands of entities: only max_metadata_bytes bounds its size (it is the
+ * operator's file or comes over the back channel), depth is bounded for the recursive passes. */
+const METADATA_LIMITS: XmlLimits = {
+  maxElements: Number.POSITIVE_INFINITY,
+  maxAttributes: Number.POSITIVE_INFINITY,
+  maxDepth: 64,
+};
 
 /** What the adapter needs to know about its IdP, wherever it came from. */
 export interface IdpDescription {
@@ -94,11 +101,11 @@ export function parseIdpMetadata(xml: string, options: MetadataOptions): IdpDesc
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
   let root: Element;
   try {
-    root = parseStrict(xml).documentElement!;
+    root = parseStrict(xml, METADATA_LIMITS).documentElement!;
     if (options.signingCertificates) {
       // From here on only the signed bytes count: whatever else the document holds is ignored.
       const signed = verifyEnvelopedSignature(xml, root, options.signingCertificates);
-      root = parseStrict(signed).documentElement!;
+      root = parseStrict(signed, METADATA_LIMITS).documentElement!;
     }
   } catch (err) {
     if (err instanceof XmlError || err instanceof SignatureError)

@@ -1,5 +1,5 @@
-// Strict XML handling for untrusted SAML messages: bounded size, no DTD (so no entities, no XXE), any
-// parser warning is fatal, and small namespace-aware helpers that never fall back to local names.
+// Strict XML handling for untrusted SAML messages: bounded size and structure, no DTD (so no entities, no
+// XXE), any parser warning is fatal, and small namespace-aware helpers that never fall back to local names.
 import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 
 export const NS = {
@@ -21,11 +21,29 @@ const DOCUMENT_TYPE_NODE = 10;
 const ENTITY_REFERENCE_NODE = 5;
 const PROCESSING_INSTRUCTION_NODE = 7;
 
-/** Parse untrusted XML. Refuses DTDs (and so entity declarations) before and after parsing. */
-export function parseStrict(xml: string): Document {
+/** How much structure a document may have. */
+export interface XmlLimits {
+  maxElements: number;
+  /** attributes and namespace declarations, over all elements */
+  maxAttributes: number;
+  maxDepth: number;
+}
+
+/**
+ * The limits of a SAML message, whose real instances (eIDAS ones included) have one or two hundred
+ * elements. Every whole-document pass costs per node, and xml-crypto makes several (XPath ID lookups) per
+ * configured certificate before it looks at the SignatureValue, so a forged response of tiny elements or
+ * attributes within max_response_bytes would hold the event loop for seconds; deep nesting would
+ * overflow the recursive passes (C14N, the comment search).
+ */
+export const MESSAGE_LIMITS: XmlLimits = { maxElements: 1000, maxAttributes: 2000, maxDepth: 64 };
+
+/** Parse untrusted XML within `limits`. Refuses DTDs (and so entity declarations) before and after parsing. */
+export function parseStrict(xml: string, limits: XmlLimits = MESSAGE_LIMITS): Document {
   // A DTD has no business in a SAML message; refuse it textually so no parser ever sees one.
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
     throw new XmlError('DTDs and entity declarations are not allowed');
+  countMarkup(xml, limits);
   let doc: Document;
   try {
     doc = new DOMParser({
@@ -43,14 +61,38 @@ export function parseStrict(xml: string): Document {
     if (n.nodeType === PROCESSING_INSTRUCTION_NODE && n.nodeName !== 'xml')
       throw new XmlError('processing instructions are not allowed');
   }
-  assertNoEntityReferences(doc.documentElement);
+  checkTree(doc.documentElement, limits.maxDepth);
   return doc;
 }
 
-function assertNoEntityReferences(node: Node): void {
-  for (let n = node.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === ENTITY_REFERENCE_NODE) throw new XmlError('entity references are not allowed');
-    if (n.nodeType === ELEMENT_NODE) assertNoEntityReferences(n);
+const tooMany = (what: string, max: number) => new XmlError(`XML structure limit: more than ${max} ${what}`);
+
+/** Counted in the text, so an oversized tree is never built: every element has a start tag (`<` and a
+ * name), every attribute `=` and a quote. A `<` or `="` in text or a comment counts too, which only errs on
+ * the side of refusing. */
+const MARKUP = [
+  { what: 'elements', pattern: '<[^/!?]', limit: 'maxElements' },
+  { what: 'attributes', pattern: '=\\s*["\']', limit: 'maxAttributes' },
+] as const;
+
+function countMarkup(xml: string, limits: XmlLimits): void {
+  for (const { what, pattern, limit } of MARKUP) {
+    const max = limits[limit];
+    const re = new RegExp(pattern, 'g');
+    for (let count = 0; re.exec(xml); ) if (++count > max) throw tooMany(what, max);
+  }
+}
+
+/** Depth and no entity references, without recursion (the depth is untrusted). */
+function checkTree(root: Element, maxDepth: number): void {
+  const stack: [Element, number][] = [[root, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [el, depth] = item;
+    if (depth > maxDepth) throw new XmlError(`XML structure limit: elements nested more than ${maxDepth} deep`);
+    for (let n = el.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === ENTITY_REFERENCE_NODE) throw new XmlError('entity references are not allowed');
+      if (isElement(n)) stack.push([n, depth + 1]);
+    }
   }
 }
 
