@@ -42,6 +42,8 @@ export class LiveRegistry extends EventEmitter {
   private seen: string | undefined;
   /** the problems of the last look that applied nothing, logged once until they change */
   private refused: string | undefined;
+  /** why the looks fail (a store outage fails every one), logged once until they work again */
+  private failing: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -119,42 +121,53 @@ export class LiveRegistry extends EventEmitter {
   }
 
   private async look(): Promise<void> {
-    const { dir, logger } = this.options;
+    const { logger } = this.options;
     try {
-      const day = this.today();
-      if (day !== this.day) {
-        this.day = day;
-        await this.options.apply(this.records);
-        this.emit('applied', []);
-      }
-      const version = await this.version();
-      if (version === this.seen) return;
-      const loaded = await this.found();
-      const next = reload(this.records, loaded.records, dir);
-      // checked as at start; a record caught half-edited, or one claiming another's provider, changes
-      // nothing: what was valid is offered until the registry is valid again
-      const problems = loaded.problems.length ? loaded.problems : this.options.check(next.records);
-      if (problems.length) {
-        // looked at again at every poll, logged once: a problem may pass with time alone (an entry dated a
-        // few minutes ahead of this host's clock)
-        const said = problems.join('\n');
-        if (said !== this.refused) logger.error('registry change not applied', { problems });
-        this.refused = said;
-        return;
-      }
-      this.seen = version;
-      this.refused = undefined;
-      if (next.unapplied.length) logger.warn('registry change not applied', { problems: next.unapplied });
-      if (!next.changed.length && !next.removed.length) return;
-      for (const { record } of next.changed) this.records.set(record.id, record);
-      for (const { id } of next.removed) this.records.delete(id);
-      await this.options.apply(this.records);
-      for (const { record, previous } of next.changed) await this.recordChange(record, previous);
-      for (const previous of next.removed) await this.recordRemoval(previous);
-      this.emit('applied', [...next.changed.map(({ record }) => record.id), ...next.removed.map(({ id }) => id)]);
+      await this.lookOnce();
     } catch (err) {
-      logger.error('registry poll failed', { error: (err as Error).message });
+      const error = (err as Error).message;
+      if (error !== this.failing) logger.error('registry poll failed', { error });
+      this.failing = error;
+      return;
     }
+    if (this.failing === undefined) return;
+    this.failing = undefined;
+    logger.info('registry poll works again');
+  }
+
+  private async lookOnce(): Promise<void> {
+    const { dir, logger } = this.options;
+    const day = this.today();
+    if (day !== this.day) {
+      this.day = day;
+      await this.options.apply(this.records);
+      this.emit('applied', []);
+    }
+    const version = await this.version();
+    if (version === this.seen) return;
+    const loaded = await this.found();
+    const next = reload(this.records, loaded.records, dir);
+    // checked as at start; a record caught half-edited, or one claiming another's provider, changes
+    // nothing: what was valid is offered until the registry is valid again
+    const problems = loaded.problems.length ? loaded.problems : this.options.check(next.records);
+    if (problems.length) {
+      // looked at again at every poll, logged once: a problem may pass with time alone (an entry dated a
+      // few minutes ahead of this host's clock)
+      const said = problems.join('\n');
+      if (said !== this.refused) logger.error('registry change not applied', { problems });
+      this.refused = said;
+      return;
+    }
+    this.seen = version;
+    this.refused = undefined;
+    if (next.unapplied.length) logger.warn('registry change not applied', { problems: next.unapplied });
+    if (!next.changed.length && !next.removed.length) return;
+    for (const { record } of next.changed) this.records.set(record.id, record);
+    for (const { id } of next.removed) this.records.delete(id);
+    await this.options.apply(this.records);
+    for (const { record, previous } of next.changed) await this.recordChange(record, previous);
+    for (const previous of next.removed) await this.recordRemoval(previous);
+    this.emit('applied', [...next.changed.map(({ record }) => record.id), ...next.removed.map(({ id }) => id)]);
   }
 
   /** Logs and audits a record's revisions since the one applied: on a shared store revision by revision

@@ -12,6 +12,7 @@ import { changeDetail, LiveRegistry } from '../../src/onboarding/live.ts';
 import type { RegistryRecord } from '../../src/onboarding/record.ts';
 import { recordStanding } from '../../src/onboarding/standing.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
+import { CutOffStore } from '../support/cut-off-store.ts';
 import { record, writeRegistry } from './fixtures.ts';
 
 let dir: string;
@@ -153,4 +154,32 @@ test('moves read together are one event each, in order; a new report goes with t
   // a history rewritten rather than added to is one change, as it reads now
   const rewritten = { ...after, history: [...before.history.slice(0, -1), suspension, resumption] };
   expect(changeDetails(rewritten, before)).toHaveLength(1);
+});
+
+test('a store outage fails every look: logged once, and once more when the looks work again', async () => {
+  writeRegistry(dir, [record('bank-a', 'production')]);
+  const store = new CutOffStore();
+  const logger = memoryLogger();
+  const registry = new LiveRegistry({
+    dir,
+    pollSeconds: 3600,
+    store,
+    shared: true,
+    audit: new MemoryAuditLog(),
+    logger,
+    records: loadRecords(dir).records,
+    check: () => [],
+    apply: () => {},
+  });
+  await registry.start();
+  store.away = () => true;
+  for (let i = 0; i < 3; i += 1) await registry.poll();
+  store.restore();
+  for (let i = 0; i < 2; i += 1) await registry.poll();
+  const said = logger.lines.map((line) => JSON.parse(line) as { msg: string; level: string | number });
+  expect(said.filter((l) => l.msg.startsWith('registry poll')).map((l) => l.msg)).toEqual([
+    'registry poll failed',
+    'registry poll works again',
+  ]);
+  registry.close();
 });
