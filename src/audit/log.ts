@@ -11,28 +11,14 @@ import { encodeEntryEvent, sealedLines } from './encode.ts';
 import { segmentName } from './format.ts';
 import { encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
 import { signCheckpoint } from './keys.ts';
-import type { AuditStatus, FileAuditLogOptions } from './options.ts';
+import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
 import { appendDurably, openForAppend, syncDir } from './segments.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
 import { witnessLine, WitnessPublisher } from './witness.ts';
 
-export type { AuditStatus, FileAuditLogOptions } from './options.ts';
-
-/** What open() found and hands over to the writer. */
-export interface OpenedState {
-  tree: CompactTree;
-  /** the leaf hash of the last entry, which the next entry's MAC is chained to (./entry-mac.ts) */
-  lastLeaf: Buffer;
-  latest: Checkpoint | undefined;
-  lastTime: number;
-  segment: FileHandle | undefined;
-  segmentBytes: number;
-  checkpoints: FileHandle;
-  space: FreeSpace;
-  lock: WriterLock;
-}
+export type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
 
 interface Pending {
   fields: string;
@@ -60,6 +46,9 @@ export class FileAuditLog implements AuditLog {
   private lastTime: number;
   private checkpointDue = false;
   private writes = 0;
+  /** record() calls not yet written (or refused) */
+  private recording = 0;
+  private idle: (() => void) | undefined;
   private readonly witnesses: WitnessPublisher;
 
   constructor(options: FileAuditLogOptions, state: OpenedState) {
@@ -121,10 +110,23 @@ export class FileAuditLog implements AuditLog {
   async record(event: AuditEvent): Promise<void> {
     if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
     if (this.closed) throw new AuditUnavailableError('audit log is closed');
+    // a record begun before close() is still written, and under its final checkpoint: close() waits for it
+    this.recording += 1;
+    try {
+      await this.append(event);
+    } finally {
+      this.recording -= 1;
+      if (this.recording === 0) this.idle?.();
+    }
+  }
+
+  private async append(event: AuditEvent): Promise<void> {
     if (this.space.low) await this.space.check().catch(() => {}); // freed since? (cheap, and only when refusing)
     const refused = this.space.low ?? this.witnesses.failure;
     if (refused) throw new AuditUnavailableError(`audit log unavailable: ${refused}`);
     const fields = await encodeEntryEvent(event, this.options);
+    // a write failed meanwhile: the queue is no longer drained
+    if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       this.kick();
@@ -144,6 +146,7 @@ export class FileAuditLog implements AuditLog {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    if (this.recording > 0) await new Promise<void>((ok) => (this.idle = ok));
     if (!this.failure && this.tree.size > this.checkpointedSize) this.checkpointDue = true;
     this.kick();
     while (this.running) await this.running;

@@ -1,7 +1,12 @@
 // Options and status of the file-backed audit log (./log.ts, opened by ./open.ts).
+import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
+import type { Checkpoint } from './checkpoint-format.ts';
 import type { EntryMac } from './entry-mac.ts';
 import type { AuditorKey, CheckpointSigner } from './keys.ts';
+import type { WriterLock } from './lock.ts';
+import type { CompactTree } from './merkle.ts';
+import type { FreeSpace } from './space.ts';
 import type { Witness } from './witness.ts';
 
 export interface FileAuditLogOptions {
@@ -39,4 +44,18 @@ export interface AuditStatus {
   /** durable writes since open (entries / writes = the group-commit batch size) */
   writes: number;
   error?: string;
+}
+
+/** What open() found and hands over to the writer. */
+export interface OpenedState {
+  tree: CompactTree;
+  /** the leaf hash of the last entry, which the next entry's MAC is chained to (./entry-mac.ts) */
+  lastLeaf: Buffer;
+  latest: Checkpoint | undefined;
+  lastTime: number;
+  segment: FileHandle | undefined;
+  segmentBytes: number;
+  checkpoints: FileHandle;
+  space: FreeSpace;
+  lock: WriterLock;
 }

@@ -112,6 +112,22 @@ describe('writing', () => {
     ).toEqual([0, 1, 2, 3]);
   });
 
+  test('a record begun before close() is written, and under the final checkpoint', async () => {
+    const t = testLog();
+    const log = await t.open();
+    await log.record({ type: 'config_loaded', detail: { digest: 'sha256:xyz' } });
+    await log.checkpoint(); // every entry so far is covered: close() alone would find nothing to sign
+    // the entry is still being encoded when close() begins (a request's last record as the gateway stops)
+    const recorded = log.record({ type: 'tokens_issued_error', clientId: 'rp', detail: { error: 'invalid_grant' } });
+    await log.close();
+    await recorded;
+    const scan = await scanLog(t.dir, { key: undefined });
+    expect(scan.problems).toEqual([]);
+    expect(entries(t.dir).map((e) => e.type)).toEqual(['config_loaded', 'tokens_issued_error']);
+    expect(scan.checkpoints.at(-1)!.checkpoint.size).toBe(2);
+    await expect(log.record({ type: 'logout' })).rejects.toThrow('audit log is closed');
+  });
+
   test('segments roll over at the configured size', async () => {
     const t = testLog({ segment_max_bytes: 4096 });
     const log = await t.open();
