@@ -152,7 +152,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const pages = enginePages(logger);
   const engineDeps = { config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger };
   const engine = createEngine({ ...engineDeps, browserOf: binding.digestOf });
-  auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
+  const engineAudit = auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
   forgetResumedInteractions(engine, store, logger);
   const limits = {
     providerStarts: config.limits.provider_starts,
@@ -234,6 +234,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       registry?.close();
       for (const adapter of adapters.values()) await adapter.close?.();
       await running.close();
+      // the engine records a token request's outcome after its answer: those entries go under the final checkpoint
+      await engineAudit.settled();
       await rawAudit.close();
       if (!options.store) await rawStore.close();
     },

@@ -38,17 +38,35 @@ async function tokenErrorBound(
   return { record: count <= limit ? 'each' : count === limit + 1 ? 'limit' : 'none', address };
 }
 
-export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void {
+/** The engine's audit records still being made: each comes after a store round trip, and some only once the
+ * answer is sent, so a drained listener does not mean they are written. */
+export interface EngineAudit {
+  /** resolves once every record begun so far is written or has failed: awaited before the audit log closes */
+  settled(): Promise<void>;
+}
+
+export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): EngineAudit {
   const { audit, logger, accounts, broker } = deps;
+  const pending = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  };
+  // the answer is already sent: a record that cannot be written is the operator's to know of
+  const unrecorded = (type: string) => (err: Error) =>
+    logger.error('audit of an engine event failed', { type, message: err.message });
   engine.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
-    // the answer may still withhold the tokens (src/oidc/code-redemption.ts): recorded once it is final
-    ctx.res.once('close', () => {
-      if (ctx.status === 200) recordIssued(ctx, code?.grantId);
-    });
+    // the answer may still withhold the tokens (src/oidc/code-redemption.ts): recorded once it is final;
+    // tracked from now, as its connection may close only while the listeners drain
+    track(
+      new Promise<void>((done) =>
+        ctx.res.once('close', () => done(ctx.status === 200 ? recordIssued(ctx, code?.grantId) : undefined)),
+      ),
+    );
   });
-  const recordIssued = (ctx: KoaContextWithOIDC, grantId: string | undefined) => {
-    void (async () => {
+  const recordIssued = (ctx: KoaContextWithOIDC, grantId: string | undefined) =>
+    (async () => {
       const account = grantId ? await accounts.getIn(ctx, grantId) : undefined;
       await audit.record({
         type: 'tokens_issued',
@@ -57,11 +75,10 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
         providerId: account?.identity.idp,
         detail: { grant_type: ctx.oidc.params?.grant_type, grant_id: grantId, acr: account?.identity.loa },
       });
-    })().catch((err: Error) => logger.error('audit of token issuance failed', { message: err.message }));
-  };
+    })().catch(unrecorded('tokens_issued'));
   engine.on('grant.error', (ctx, err) => {
-    void (async () => {
-      const clientId = ctx.oidc.client?.clientId;
+    const clientId = ctx.oidc.client?.clientId;
+    const work = async () => {
       const { record, address } = await tokenErrorBound(ctx, deps);
       if (record === 'each')
         await audit.record({ type: 'tokens_issued_error', clientId, detail: { error: err.message } });
@@ -74,14 +91,15 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
         clientId,
         detail: { reason: 'rate_limited', bucket, address, limit, window_seconds },
       });
-    })().catch(() => {});
+    };
+    track(work().catch(unrecorded('tokens_issued_error')));
   });
   engine.on('authorization.error', (ctx, err) => {
     // the login's provider is the one last started (when the error comes from a finished interaction),
     // else the idp_hint the request named
     const uid = ctx.oidc?.entities?.Interaction?.uid;
     const hint = ctx.oidc?.params?.idp_hint;
-    void (async () => {
+    const work = async () => {
       const providerId =
         (uid ? (await broker.loginOf(uid))?.providerId : undefined) ??
         (typeof hint === 'string' && broker.has(hint) ? hint : undefined);
@@ -95,12 +113,19 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): void
           description: (err as { error_description?: string }).error_description,
         },
       });
-    })().catch(() => {});
+    };
+    track(work().catch(unrecorded('authorization_request_error')));
   });
   engine.on('end_session.success', (ctx) => {
-    void audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(() => {});
+    track(audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(unrecorded('logout')));
   });
   engine.on('server_error', (_ctx, err) =>
     logger.error('oidc server error', { error: err.name, message: err.message }),
   );
+  return {
+    async settled() {
+      // records begun while waiting (another answer's close) are waited for too
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // One gateway process serving requests: `start` with one worker, or one worker of `start --workers N`.
 // It listens, says where, and on SIGINT/SIGTERM shuts down gracefully: listeners stop accepting, requests
-// in flight finish (at most server.shutdown_timeout seconds), adapters close, the audit log is flushed and
-// checkpointed, the store closed; exit 0. A worker whose primary is gone ends at once (node:cluster):
+// in flight finish (at most server.shutdown_timeout seconds), adapters close, the audit records those requests
+// still make are awaited, the audit log is flushed and checkpointed, the store closed; exit 0. A worker whose primary is gone ends at once (node:cluster):
 // its entries are durable, and the next start takes its writer lock over and records that.
 import cluster from 'node:cluster';
 import { answerMetricsRequests } from './cluster-metrics.ts';
