@@ -150,6 +150,13 @@ describe('a log whose deployment then ran workers', () => {
     expect(deleted.stdout).toContain(`FAILED: its witness ${join(deployment, 'keys', 'audit-witness.worker-2.json')}`);
     expect(deleted.stdout).toContain('FAILED: 1 of 3 logs: worker-2');
     expect(deleted.code).toBe(1);
+    // a search warns of it too: what the other logs hold is still listed
+    const search = await cli('query', '--config', configFile, '--event', 'authorization_request');
+    expect(search.code).toBe(0);
+    expect(search.stdout).toContain('2 matching entries in 2 logs');
+    expect(search.stderr).toBe(
+      `warning: the log ${join(own.dir, 'worker-2')} fails verification: its witness ${join(deployment, 'keys', 'audit-witness.worker-2.json')} holds checkpoint 1 (size 7) but the directory holds no log; its entries cannot be searched\n`,
+    );
     renameSync(join(deployment, 'worker-2.gone'), join(own.dir, 'worker-2'));
     // audit.dir's own log deleted, its workers' logs left: the directory still looks like a parent of logs
     for (const file of readdirSync(own.dir))

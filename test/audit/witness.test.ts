@@ -92,6 +92,15 @@ describe('a log cut back to an earlier checkpoint', () => {
     expect(verify.stdout).toMatch(
       /FAILED: the log is shorter than witness file .* holds checkpoint \d+ .* latest checkpoint is 0 \(size 5/,
     );
+    // a search with --config warns of it as well; what the shorter log holds is still listed
+    const before = await cli('query', t.dir, '--public-key', t.publicKey, '--event', 'A100');
+    expect(before.stderr).toBe('');
+    const query = await cli('query', '--config', configFile(t), '--event', 'A100');
+    expect(query.code).toBe(0);
+    expect(query.stdout).toMatch(/#0 .* A100 {2}authorization_request .*\n1 matching entries\n$/);
+    expect(query.stderr).toMatch(
+      /^warning: the log .* fails verification: the log is shorter than witness file .* holds checkpoint \d+ .* latest checkpoint is 0 \(size 5.*; run "vpm-gateway audit verify --config FILE"\n$/,
+    );
     // a monitor's saved checkpoint (as served over HTTP) catches it with the public key alone
     const saved = join(t.root, 'saved-checkpoint.json');
     writeFileSync(saved, JSON.stringify(witnessed));
@@ -142,6 +151,10 @@ describe('a log cut back to an earlier checkpoint', () => {
       expect(verify.json.witness_problems).toEqual([
         expect.stringContaining('the log is shorter than witness store key audit-witness:'),
       ]);
+      const query = await cli('query', '--config', path, '--event', 'authorization_request');
+      expect(query.code).toBe(0);
+      expect(query.stdout).toContain('1 matching entries');
+      expect(query.stderr).toMatch(/^warning: .* fails verification: the log is shorter than witness store key /);
     } finally {
       await store.delete(`audit-witness:${kid}`).catch(() => {});
       await store.close();

@@ -8,7 +8,8 @@ import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { EXIT_OK, emit, integerOption, timeOption, UsageError, type Values } from '../command.ts';
 import { type AuditContext, readerCommand, pinnedKey } from './context.ts';
 import { configuredLog, logSet } from './log-set.ts';
-import { entryMac } from './witness-checks.ts';
+import { missingLogs } from './missing-logs.ts';
+import { entryMac, witnessChecks } from './witness-checks.ts';
 
 const QUERY_OPTIONS = {
   'hash-key-file': { type: 'string' },
@@ -118,15 +119,26 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
     });
     const signed = scan.checkpoints.at(-1)?.checkpoint.size ?? 0;
     const unsigned = found.slice(first).filter((entry) => entry.i >= signed).length;
+    // as verify --config: a log cut back to an earlier checkpoint is whole in itself, only its witnesses tell
+    const witnessProblems = own ? await witnessChecks({ config: own, storeConfig: ctx.storeConfig }, scan) : [];
     if (scan.problems.length)
       ctx.io.stderr(
         `warning: the log ${log.dir} fails verification (${describeProblem(scan.problems[0]!)}); run "vpm-gateway audit verify"\n`,
+      );
+    else if (witnessProblems.length)
+      ctx.io.stderr(
+        `warning: the log ${log.dir} fails verification: ${witnessProblems[0]}; run "vpm-gateway audit verify --config FILE"\n`,
       );
     else if (!mac && unsigned)
       ctx.io.stderr(
         `warning: ${unsigned} matching entries of ${log.dir} follow its latest checkpoint: no signature covers them yet, and only the entry MAC key of --config authenticates them\n`,
       );
   }
+  // a worker's log deleted whole is in no directory listing: its witness still names it
+  for (const missing of missingLogs(ctx.config, logs, ctx.positionals))
+    ctx.io.stderr(
+      `warning: the log ${missing.dir} fails verification: its witness ${missing.witness} holds ${missing.holds} but the directory holds no log; its entries cannot be searched\n`,
+    );
   const merged = found
     .map((entry, k) => ({ entry, k }))
     .sort((a, b) => (a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : a.k - b.k))
@@ -148,7 +160,8 @@ export const queryCommand = readerCommand({
   synopsis: '[DIR...] [filters] [options]',
   summary:
     'Lists the entries that match every filter given, and how many match. Entries of several logs are\n' +
-    'merged in time order (equal times: in the order the logs are given), each named by its log.',
+    'merged in time order (equal times: in the order the logs are given), each named by its log. A log that\n' +
+    'fails verification (with --config: also against its witnesses) is warned of on stderr; exit 0 still.',
   help: [
     ['--from TIME, --to TIME', 'entries at or after / at or before a time (ISO 8601)'],
     ['--client ID, --provider ID', 'entries of one agency service / one provider'],
