@@ -1,13 +1,15 @@
 // Shared set-up for the audit tests: a real file log in a temporary directory with its own keys.
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { auditConfigSchema, openAuditLog, type AuditConfig } from '../../src/audit/config.ts';
 import type { AuditEvent } from '../../src/audit/events.ts';
 import type { FileAuditLog } from '../../src/audit/log.ts';
 import { runAudit } from '../../src/cli/audit.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/store.ts';
+import { MOCK_PROVIDER } from '../support/gateway.ts';
 
 export const CODE = '010180-15097';
 export const SUBJECT = `PNOLV-${CODE}`;
@@ -98,4 +100,34 @@ export function allBytes(dir: string): Buffer {
     if (entry.isFile()) parts.push(readFileSync(join(entry.parentPath, entry.name)));
   }
   return Buffer.concat(parts);
+}
+
+/** The gateway's own keys for configFile(), shared by the logs of a test file. */
+let keysDir: string | undefined;
+
+/** A gateway configuration file (YAML) of this log for `audit verify --config` and createGateway. */
+export function configFile(t: TestLog, store?: { url: string; prefix: string }): string {
+  keysDir ??= mkdtempSync(join(tmpdir(), 'vpm-witness-keys-'));
+  const raw = {
+    issuer: 'http://127.0.0.1:1',
+    keys: { dir: keysDir },
+    clients: [
+      {
+        client_id: 'rp',
+        client_secret: 'rp-secret-0123456789-0123456789-abcdef',
+        redirect_uris: ['https://rp.example.test/cb'],
+      },
+    ],
+    providers: [MOCK_PROVIDER],
+    audit: {
+      dir: t.config.dir,
+      signing_key: t.config.signing_key,
+      subject_hash_key: t.config.subject_hash_key,
+      checkpoint_every: t.config.checkpoint_every,
+    },
+    ...(store ? { store: { type: 'redis', url: store.url, prefix: store.prefix } } : {}),
+  };
+  const path = join(t.root, 'gateway.yaml');
+  writeFileSync(path, stringify(raw));
+  return path;
 }

@@ -3,10 +3,8 @@
 // start (openAuditLog / createGateway) and by `audit verify --config`; the witnesses (a file outside the
 // directory, Redis) and the HTTP checkpoint endpoint are checked against the real log.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { entryMacKey, witnessPath } from '../../src/audit/config.ts';
 import { EntryMac } from '../../src/audit/entry-mac.ts';
 import { CHECKPOINTS_FILE, encodeEntryLine } from '../../src/audit/format.ts';
@@ -17,11 +15,10 @@ import { createGateway } from '../../src/gateway.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { MOCK_PROVIDER, startGateway } from '../support/gateway.ts';
-import { cli, loginEvents, testLog, type TestLog } from './helpers.ts';
+import { startGateway } from '../support/gateway.ts';
+import { cli, configFile, loginEvents, testLog, type TestLog } from './helpers.ts';
 
 const REDIS_URL = process.env.VPM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const keysDir = mkdtempSync(join(tmpdir(), 'vpm-witness-keys-'));
 
 /** A log of 4 logins (28 entries) with a checkpoint every 5 entries, closed (fully checkpointed). */
 async function writtenLog(t: TestLog, options: { store?: RedisStore } = {}): Promise<void> {
@@ -41,32 +38,6 @@ function truncateToFirstCheckpoint(t: TestLog): number {
   const entries = readFileSync(segmentOf(t), 'utf8').split('\n').slice(0, size);
   writeFileSync(segmentOf(t), `${entries.join('\n')}\n`);
   return size;
-}
-
-/** A gateway configuration file (YAML) for `audit verify --config` and createGateway. */
-function configFile(t: TestLog, store?: { prefix: string }): string {
-  const raw = {
-    issuer: 'http://127.0.0.1:1',
-    keys: { dir: keysDir },
-    clients: [
-      {
-        client_id: 'rp',
-        client_secret: 'rp-secret-0123456789-0123456789-abcdef',
-        redirect_uris: ['https://rp.example.test/cb'],
-      },
-    ],
-    providers: [MOCK_PROVIDER],
-    audit: {
-      dir: t.config.dir,
-      signing_key: t.config.signing_key,
-      subject_hash_key: t.config.subject_hash_key,
-      checkpoint_every: t.config.checkpoint_every,
-    },
-    ...(store ? { store: { type: 'redis', url: REDIS_URL, prefix: store.prefix } } : {}),
-  };
-  const path = join(t.root, 'gateway.yaml');
-  writeFileSync(path, stringify(raw));
-  return path;
 }
 
 const newPrefix = () => `vpm-test-witness-${randomBytes(6).toString('hex')}:`;
@@ -140,7 +111,7 @@ describe('a log cut back to an earlier checkpoint', () => {
       // the file witness alone would now agree: only Redis still knows
       writeFileSync(witnessPath(t.config), `${checkpointLines(t)[0]!}\n`);
 
-      const path = configFile(t, { prefix });
+      const path = configFile(t, { url: REDIS_URL, prefix });
       const config = parseConfig(readFileSync(path, 'utf8'), path, { factories: ADAPTER_FACTORIES, env: {} });
       await expect(createGateway(config, { logger: memoryLogger() })).rejects.toThrow(
         /the log is shorter than witness store key audit-witness:\S+: the witness holds checkpoint 5 \(size 28/,
