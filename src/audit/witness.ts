@@ -108,16 +108,22 @@ export class WitnessPublisher {
     while (this.next !== undefined) {
       const line = this.next;
       this.next = undefined;
-      try {
-        await Promise.all(this.witnesses.map((witness) => witness.write(line)));
-        if (this.failure) this.logger.warn('audit witness updated again; accepting events');
-        this.failure = undefined;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+      // each witness's write runs to its end: one that fails (Redis down) must not leave the other half
+      // written when close() returns and the process exits (only `audit-witness.json.tmp` holding it)
+      const results = await Promise.allSettled(this.witnesses.map(async (witness) => witness.write(line)));
+      let failure: string | undefined;
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') return;
+        const code = (result.reason as NodeJS.ErrnoException).code ?? (result.reason as Error).name;
+        failure ??= `cannot update the audit witness (${code})`;
         if (!this.failure)
-          this.logger.error('cannot update the audit witness; refusing events until it can be', { code });
-        this.failure = `cannot update the audit witness (${code})`;
-      }
+          this.logger.error('cannot update the audit witness; refusing events until it can be', {
+            witness: this.witnesses[i]!.name,
+            code,
+          });
+      });
+      if (!failure && this.failure) this.logger.warn('audit witness updated again; accepting events');
+      this.failure = failure;
     }
   }
 }
