@@ -1,6 +1,7 @@
 // What the engine does on its own after the hand-back, in the audit log of the same login: tokens issued
 // (or refused), authorization requests it refused before or after the login, logouts. The login's
 // correlation id is its interaction uid; tokens find it through the account stored under their grant.
+import { finished } from 'node:stream';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
@@ -58,10 +59,11 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
   engine.on('grant.success', (ctx) => {
     const code = ctx.oidc.entities.AuthorizationCode;
     // the answer may still withhold the tokens (src/oidc/code-redemption.ts): recorded once it is final;
-    // tracked from now, as its connection may close only while the listeners drain
+    // tracked from now, as its connection may close only while the listeners drain. finished() also calls
+    // back for a response already closed (the service gave up waiting): a 'close' listener would wait forever
     track(
       new Promise<void>((done) =>
-        ctx.res.once('close', () => done(ctx.status === 200 ? recordIssued(ctx, code?.grantId) : undefined)),
+        finished(ctx.res, () => done(ctx.status === 200 ? recordIssued(ctx, code?.grantId) : undefined)),
       ),
     );
   });

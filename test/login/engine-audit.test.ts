@@ -2,6 +2,9 @@
 // listener does not mean they are written: settled() lets a graceful shutdown wait for them before the
 // audit log closes, so a failed token request's entry is kept and under the final checkpoint.
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { MemoryAuditLog } from '../../src/audit/events.ts';
 import type Provider from 'oidc-provider';
 import { scanLog } from '../../src/audit/scan.ts';
 import { auditEngineEvents } from '../../src/login/engine-events.ts';
@@ -52,4 +55,45 @@ test('a token error whose store round trip is still out when the gateway stops i
   expect(types).toEqual(['tokens_issued_error']);
   expect(scan.checkpoints.at(-1)!.checkpoint.size).toBe(1);
   expect(scan.tail).toBe(0);
+});
+
+test('tokens whose service gave up waiting before the engine released them: recorded, and settled() returns', async () => {
+  const audit = new MemoryAuditLog();
+  const engine = new EventEmitter();
+  const engineAudit = auditEngineEvents(engine as unknown as Provider, {
+    audit,
+    logger: memoryLogger(),
+    accounts: { getIn: async () => undefined } as unknown as Accounts,
+    broker: {} as Broker,
+    store: new MemoryStore(),
+    limits: { token_errors: 10, window_seconds: 60 },
+  });
+  let emitted!: () => void;
+  const released = new Promise<void>((ok) => (emitted = ok));
+  // the token endpoint still at work (a slow store) when the service's connection goes away; the engine
+  // then releases the tokens on a response whose 'close' has already been
+  const server = createServer((req, res) => {
+    req.socket.once('close', () =>
+      setImmediate(() => {
+        const ctx = { status: 200, res, oidc: { entities: {}, client: { clientId: 'rp' } } };
+        engine.emit('grant.success', ctx);
+        res.end('{}');
+        emitted();
+      }),
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => {
+    socket.write('POST /token HTTP/1.1\r\nHost: gateway\r\nContent-Length: 0\r\n\r\n');
+    setTimeout(() => socket.destroy(), 20);
+  });
+  await released;
+  server.close();
+  // a hang shows as the second outcome, not as a jest timeout
+  const outcome = await Promise.race([
+    engineAudit.settled().then(() => 'settled'),
+    new Promise((ok) => setTimeout(() => ok('still waiting after 3 s'), 3000)),
+  ]);
+  expect(outcome).toBe('settled');
+  expect(audit.events.map((e) => e.type)).toEqual(['tokens_issued']);
 });
