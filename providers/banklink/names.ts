@@ -30,8 +30,19 @@ const REFERENCE_LEFT = /&(?:[a-z][a-z0-9]*|#[0-9]+|#x[0-9a-f]+);/i;
  * bank meant cannot then be known (and must not reach a token as literal `&...;` text).
  */
 export function decodeName(raw: string): string | undefined {
+  if (!numericReferencesValid(raw)) return undefined;
   const value = decodeEntities(raw);
   return REFERENCE_LEFT.test(value) ? undefined : value;
+}
+
+/** Whether every numeric reference names a Unicode scalar value: xmldom wraps one beyond U+10FFFF into
+ * another, valid character (HTML gives U+FFFD), so such a name would pass as one the bank never sent. */
+function numericReferencesValid(raw: string): boolean {
+  for (const [, hex, dec] of raw.matchAll(/&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?/g)) {
+    const cp = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+    if (!(cp > 0 && cp <= 0x10ffff) || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+  }
+  return true;
 }
 
 /** Split a decoded VK_USER_NAME (decodeName) per the bank's convention; undefined when the value does not

@@ -260,5 +260,10 @@ describe('field limits and names', () => {
     // HTML5 has no &gcedil; (ģ is &#291;): refused, not guessed
     expect(decodeName('&gcedil;IRTS')).toBeUndefined();
     expect(decodeName('&#291;IRTS')).toBe('ģIRTS');
+    // a numeric reference that names no character (beyond U+10FFFF, a surrogate, zero) is refused, not
+    // wrapped into another character by the parser
+    for (const ref of ['&#x4010041;', `&#${'9'.repeat(400)};`, '&#xD800;', '&#0;', '&#x110000;'])
+      expect(decodeName(`B${ref}RZINS,JANIS`)).toBeUndefined();
+    expect(decodeName('&#x10FFFF;')).toBe('\u{10FFFF}');
   });
 });
