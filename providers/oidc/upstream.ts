@@ -69,6 +69,9 @@ export class UpstreamConfiguration {
         ? { userinfo_signed_response_alg: config.userinfo_signed_response_alg }
         : {}),
       [client.clockTolerance]: config.clock_tolerance,
+      // RFC 8705 §5: an OP may take client certificates only on the listener it publishes as
+      // mtls_endpoint_aliases (as the gateway's own server.mtls does); openid-client goes there only when asked
+      ...(config.client_auth.method === 'tls_client_auth' ? { use_mtls_endpoint_aliases: true } : {}),
     };
     const fetchVia: client.CustomFetch = (url, options) => this.transport.fetch(url, options as RequestInit);
     let configuration: client.Configuration;

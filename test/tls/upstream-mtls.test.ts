@@ -1,7 +1,10 @@
 // Upstream tls_client_auth end to end through the whole gateway: two test eIDs (node-oidc-provider over
 // HTTPS, each with its own CA) accept the gateway only by RFC 8705 tls_client_auth, so a login works
 // only when the gateway's back channel to that provider presents the certificate configured for it.
-// Each OP records which client certificate authenticated at its token endpoint.
+// Each OP records which client certificate authenticated at its token endpoint. A third OP follows
+// RFC 8705 §5 as the gateway's own `server.mtls` does: its issuer listener never asks for a client
+// certificate; a second listener that does serves token, userinfo and PAR, published as
+// `mtls_endpoint_aliases`, and only there can the gateway authenticate.
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -21,10 +24,12 @@ interface TokenCall {
   client?: string;
   certificate?: string;
   error?: string;
+  /** at an OP with mutual-TLS aliases: the listener the request came in on */
+  listener?: 'issuer' | 'alias';
 }
 
 let keys: GatewayKeyFiles;
-let opA: TestOp, opB: TestOp;
+let opA: TestOp, opB: TestOp, opAliases: TestOp;
 const calls = new Map<TestOp, TokenCall[]>();
 
 const fingerprintOfFile = (path: string) => new X509Certificate(readFileSync(path)).fingerprint256;
@@ -33,25 +38,29 @@ const fingerprintOfFile = (path: string) => new X509Certificate(readFileSync(pat
 function recordTokenCalls(op: TestOp): void {
   const seen: TokenCall[] = [];
   calls.set(op, seen);
-  const certificate = (ctx: KoaContextWithOIDC) => {
-    const peer = (ctx.req.socket as TLSSocket).getPeerCertificate?.();
-    return peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined;
+  const aliasPort = op.mtlsAliasOrigin ? Number(new URL(op.mtlsAliasOrigin).port) : undefined;
+  const connection = (ctx: KoaContextWithOIDC) => {
+    const socket = ctx.req.socket as TLSSocket;
+    const peer = socket.getPeerCertificate?.();
+    return {
+      client: ctx.oidc.client?.clientId,
+      certificate: peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined,
+      ...(aliasPort ? { listener: socket.localPort === aliasPort ? ('alias' as const) : ('issuer' as const) } : {}),
+    };
   };
-  op.provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
-    seen.push({ outcome: 'success', client: ctx.oidc.client?.clientId, certificate: certificate(ctx) }),
-  );
+  op.provider.on('grant.success', (ctx: KoaContextWithOIDC) => seen.push({ outcome: 'success', ...connection(ctx) }));
   op.provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string }) =>
-    seen.push({ outcome: 'error', client: ctx.oidc.client?.clientId, certificate: certificate(ctx), error: err.error }),
+    seen.push({ outcome: 'error', ...connection(ctx), error: err.error }),
   );
 }
 
 const gw = useGateway(async ({ dir, cleanup }) => {
   keys = await makeGatewayKeyFiles(dir);
-  [opA, opB] = await Promise.all([startTestOp({}), startTestOp({})]);
-  cleanup(() => opA.close());
-  cleanup(() => opB.close());
-  recordTokenCalls(opA);
-  recordTokenCalls(opB);
+  [opA, opB, opAliases] = await Promise.all([startTestOp({}), startTestOp({}), startTestOp({ mtlsAliases: true })]);
+  for (const op of [opA, opB, opAliases]) {
+    cleanup(() => op.close());
+    recordTokenCalls(op);
+  }
   // sanity: two different CAs, two different gateway client certificates
   expect(fingerprintOfFile(opA.tls!.cert)).not.toBe(fingerprintOfFile(opB.tls!.cert));
   const entry = (op: TestOp, id: string) => ({
@@ -64,6 +73,7 @@ const gw = useGateway(async ({ dir, cleanup }) => {
       entry(opB, 'eid-b'),
       // wired wrongly on purpose: OP A, but with the client certificate and key meant for OP B
       { ...entry(opA, 'eid-crossed'), tls: { ca: opA.tls!.ca, cert: opB.tls!.cert, key: opB.tls!.key } },
+      entry(opAliases, 'eid-aliases'),
     ],
   };
 });
@@ -74,9 +84,10 @@ beforeAll(() => {
     [opA, 'eid-a'],
     [opB, 'eid-b'],
     [opA, 'eid-crossed'],
+    [opAliases, 'eid-aliases'],
   ] as const) {
     op.addClient({
-      ...testOpClient('tls_client_auth', `${gw.issuer}/broker/callback/${id}`, keys, opA.tls!.clientSubjectDn),
+      ...testOpClient('tls_client_auth', `${gw.issuer}/broker/callback/${id}`, keys, op.tls!.clientSubjectDn),
       client_id: `${id}-client`,
     });
   }
@@ -147,5 +158,25 @@ describe('upstream tls_client_auth over mutual TLS, one certificate per provider
     expect(
       audit.events.filter((e) => e.type === 'verification_error' && e.providerId === 'eid-crossed').at(-1)?.detail,
     ).toMatchObject({ code: 'invalid_response', reason: expect.stringContaining('invalid_client') });
+  });
+});
+
+describe('RFC 8705 mtls_endpoint_aliases at the upstream', () => {
+  test("tls_client_auth: the token request goes to the OP's mutual-TLS alias with the configured certificate, and the login completes", async () => {
+    const l = await loginVia('eid-aliases', opAliases);
+    // at the issuer listener the request would carry no certificate: invalid_client, and no login
+    expect(calls.get(opAliases)).toEqual([
+      {
+        outcome: 'success',
+        client: 'eid-aliases-client',
+        certificate: fingerprintOfFile(opAliases.tls!.cert),
+        listener: 'alias',
+      },
+    ]);
+    expect(await claimsOf(gw.rp, l.started, l.final!)).toMatchObject({
+      personal_code: '010180-15097',
+      acr: 'high',
+      idp: 'eid-aliases',
+    });
   });
 });

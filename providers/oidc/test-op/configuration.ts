@@ -16,6 +16,8 @@ export interface OpSettings {
   storage: TestOpStorage;
   /** private signing keys */
   keys: JWK[];
+  /** RFC 8705 `mtls_endpoint_aliases` to publish in discovery */
+  mtlsEndpointAliases?: Record<string, string>;
 }
 
 // node prints the DN one attribute per line, most significant last as issued: compare as sets
@@ -27,7 +29,14 @@ const normalizedDn = (dn: string) =>
     .sort()
     .join(',');
 
-export function opConfiguration({ prefix, users, mtls, storage, keys }: OpSettings): Configuration {
+export function opConfiguration({
+  prefix,
+  users,
+  mtls,
+  storage,
+  keys,
+  mtlsEndpointAliases,
+}: OpSettings): Configuration {
   // Mounted on another OIDC provider's host (the gateway's engine uses the default cookie names at
   // path /), the OP's cookies get their own names and stay under its prefix so neither clobbers the other.
   const cookies = prefix
@@ -53,6 +62,7 @@ export function opConfiguration({ prefix, users, mtls, storage, keys }: OpSettin
     // eParaksts-like: the ID token itself carries the person
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    ...(mtlsEndpointAliases ? { discovery: { mtls_endpoint_aliases: mtlsEndpointAliases } } : {}),
     clientAuthMethods: [
       'client_secret_basic',
       'client_secret_post',

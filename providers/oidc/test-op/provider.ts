@@ -17,6 +17,8 @@ export interface TestOpProviderOptions {
   users?: Record<string, TestUser>;
   /** offer tls_client_auth (the OP must then be served over HTTPS that requests client certificates) */
   mtls?: boolean;
+  /** RFC 8705 `mtls_endpoint_aliases` to publish in discovery (served by another listener) */
+  mtlsEndpointAliases?: Record<string, string>;
 }
 
 /** The Provider with its login page, ready to serve from any server: `handle(req, res)` takes paths below the issuer. */
@@ -56,7 +58,17 @@ export async function createTestOpProvider(options: TestOpProviderOptions): Prom
   const signingKey = await signingJwk('RS256');
   const ecKey = await signingJwk('ES256');
   const storage = memoryStorage(clients);
-  const provider = new Provider(issuer, opConfiguration({ prefix, users, mtls, storage, keys: [signingKey, ecKey] }));
+  const provider = new Provider(
+    issuer,
+    opConfiguration({
+      prefix,
+      users,
+      mtls,
+      storage,
+      keys: [signingKey, ecKey],
+      ...(options.mtlsEndpointAliases ? { mtlsEndpointAliases: options.mtlsEndpointAliases } : {}),
+    }),
+  );
   if (mtls) provider.proxy = false;
 
   const tamper: Tamper = {};

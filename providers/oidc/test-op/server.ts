@@ -23,6 +23,10 @@ export interface TestOpOptions {
   users?: Record<string, TestUser>;
   host?: string;
   port?: number;
+  /** RFC 8705 as the gateway's own `server.mtls` does it: the issuer's listener never asks for a client
+   * certificate; a second listener that does serves token, userinfo and PAR, published as
+   * `mtls_endpoint_aliases` (HTTPS only) */
+  mtlsAliases?: boolean;
 }
 
 export interface LoginChoice {
@@ -43,6 +47,8 @@ export interface TestOp {
   jwks: { keys: JWK[] };
   tamper: Tamper;
   provider: Provider;
+  /** origin of the mutual-TLS alias listener (with `mtlsAliases`) */
+  mtlsAliasOrigin?: string;
   /** Register (or replace) a client, e.g. once the gateway's callback URL is known. */
   addClient(metadata: ClientMetadata): void;
   /** Move the login of every single sign-on session this many seconds into the past. */
@@ -53,6 +59,14 @@ export interface TestOp {
   close(): Promise<void>;
 }
 
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
 export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   const useHttps = options.https ?? true;
   const clients = new Map((options.clients ?? []).map((c) => [c.client_id, c]));
@@ -60,6 +74,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
   const dir = mkdtempSync(join(tmpdir(), 'vpm-test-op-'));
   let tls: TestOp['tls'];
   let server: Server;
+  let aliasServer: Server | undefined;
   let serverCert: { cert: string; key: string; ca: string } | undefined;
   if (useHttps) {
     const ca = await createCa({ commonName: 'VPM Test eID CA' });
@@ -81,32 +96,41 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     tls = { ...files, caPem: ca.cert, clientSubjectDn: 'CN=vpm-gateway,O=VPM Test' };
     serverCert = { cert: srv.cert, key: srv.key, ca: ca.cert };
     // client certificates are requested but optional: tls_client_auth clients need one, others not
-    server = createHttpsServer({
-      cert: srv.cert,
-      key: srv.key,
-      ca: ca.cert,
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-    });
+    const httpsServer = (requestCert: boolean) =>
+      createHttpsServer({
+        cert: srv.cert,
+        key: srv.key,
+        ca: ca.cert,
+        requestCert,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      });
+    server = httpsServer(!options.mtlsAliases);
+    if (options.mtlsAliases) aliasServer = httpsServer(true);
   } else {
     server = createHttpServer();
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const issuer = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
+  const issuer = `${useHttps ? 'https' : 'http'}://${host}:${await listen(server, host, options.port ?? 0)}`;
+  const aliasOrigin = aliasServer ? `https://${host}:${await listen(aliasServer, host, 0)}` : undefined;
 
   const op = await createTestOpProvider({
     issuer,
     clients,
     ...(options.users ? { users: options.users } : {}),
     mtls: useHttps,
+    ...(aliasOrigin
+      ? {
+          mtlsEndpointAliases: {
+            token_endpoint: `${aliasOrigin}/token`,
+            userinfo_endpoint: `${aliasOrigin}/me`,
+            pushed_authorization_request_endpoint: `${aliasOrigin}/request`,
+          },
+        }
+      : {}),
   });
   const { provider, signingKey, jwks, tamper } = op;
   server.on('request', op.handle);
+  aliasServer?.on('request', op.handle);
 
   const browser = new TestBrowser(issuer, serverCert?.ca);
 
@@ -117,6 +141,7 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     jwks,
     tamper,
     provider,
+    ...(aliasOrigin ? { mtlsAliasOrigin: aliasOrigin } : {}),
     addClient(metadata) {
       clients.set(metadata.client_id, metadata);
     },
@@ -126,8 +151,10 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     },
     async close() {
       await browser.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of aliasServer ? [server, aliasServer] : [server]) {
+        s.closeAllConnections?.();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
