@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
 import { BrokerError } from '../../src/login/broker.ts';
-import type { StartAction } from '../../src/broker/adapter.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
+import { loginAtTestOp } from './test-logins.ts';
 import { makeGatewayKeyFiles, providerEntry, testOpClient, type GatewayKeyFiles } from './test-op/fixtures.ts';
 
 const CALLBACK = 'https://gateway.test/broker/callback/test-eid';
@@ -35,25 +35,9 @@ async function login(
   choice: LoginChoice = { acr: EIDAS.high },
   edit?: (params: Record<string, string>) => void,
 ) {
-  const { store, broker } = brokerOf(adapter);
-  try {
-    const { action } = await broker.begin({
-      browser: TEST_BROWSER,
-      uid: 'uid',
-      clientId: 'svc',
-      providerId: adapter.id,
-      locale: 'en',
-      correlationId: 'corr',
-    });
-    const back = await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice);
-    const params = Object.fromEntries(back.searchParams);
-    edit?.(params);
-    return await broker.complete(adapter.id, params, 'GET', TEST_BROWSER);
-  } catch (err) {
-    return err as BrokerError;
-  } finally {
-    await store.close();
-  }
+  return (
+    await loginAtTestOp(op, adapter, { callbackUrl: CALLBACK, logger, choice, locale: 'en', ...(edit ? { edit } : {}) })
+  ).result;
 }
 
 /** Re-sign (altered) ID token claims with the OP's own key: a genuine signature over what we choose. */

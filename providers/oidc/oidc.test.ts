@@ -18,12 +18,13 @@ import express from 'express';
 import request from 'supertest';
 import { adapterConformance, type AdapterHarness, type Callback } from '../../test/support/adapter-conformance.ts';
 import { BrokerError } from '../../src/login/broker.ts';
-import type { AdapterDeps, StartAction } from '../../src/broker/adapter.ts';
+import type { AdapterDeps } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
+import { loginAtTestOp } from './test-logins.ts';
 import {
   makeGatewayKeyFiles,
   providerEntry,
@@ -55,24 +56,7 @@ function toCallback(url: URL): Callback {
 
 /** One login through the broker; resolves to the identity or the BrokerError. */
 async function login(adapter: OidcAdapter, choice: LoginChoice = {}, acr?: Loa) {
-  const { store, broker } = brokerOf(adapter);
-  try {
-    const { action } = await broker.begin({
-      browser: TEST_BROWSER,
-      uid: 'uid',
-      clientId: 'svc',
-      providerId: adapter.id,
-      acr,
-      locale: 'lv',
-      correlationId: 'corr',
-    });
-    const cb = toCallback(await op.login((action as Extract<StartAction, { type: 'redirect' }>).url, choice));
-    return await broker.complete(adapter.id, cb.params, cb.method, TEST_BROWSER);
-  } catch (err) {
-    return err as BrokerError;
-  } finally {
-    await store.close();
-  }
+  return (await loginAtTestOp(op, adapter, { callbackUrl: CALLBACK, logger, choice, ...(acr ? { acr } : {}) })).result;
 }
 
 beforeAll(async () => {
