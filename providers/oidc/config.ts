@@ -201,6 +201,14 @@ export const oidcProviderSchema = providerBaseSchema
     clock_tolerance: z.number().int().min(0).max(300).default(30),
     /** seconds before a back-channel call is abandoned */
     timeout: z.number().int().min(1).max(120).default(10),
+    /** largest back-channel answer (discovery, JWKS, PAR, token, userinfo) read, in bytes; a larger one is
+     * cut off while it arrives and the login refused */
+    max_response_bytes: z
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024),
   })
   .superRefine((v, ctx) => {
     if (v.client_auth.method === 'tls_client_auth' && !v.tls?.cert) {

@@ -3,6 +3,7 @@
 import * as client from 'openid-client';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { OidcProviderConfig } from './config.ts';
+import { ResponseTooLargeError } from './response-limit.ts';
 
 const UNAVAILABLE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 const NETWORK_CODES = new Set([
@@ -50,6 +51,14 @@ function isNetworkFailure(err: unknown): boolean {
   return false;
 }
 
+/** The first error of class `type` in the chain of causes (openid-client wraps what fetch or a body read threw). */
+function causeOf<T extends Error>(err: unknown, type: new (...args: never[]) => T): T | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    if (e instanceof type) return e;
+  }
+  return undefined;
+}
+
 /** A TLS failure on the back channel is a configuration or attack problem, not an outage: fail closed and say so. */
 function tlsFailure(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
@@ -73,6 +82,8 @@ export function toProviderError(err: unknown, step: string, errors: OidcProvider
       err.status >= 500 || UNAVAILABLE_ERRORS.has(err.error) ? 'temporarily_unavailable' : 'invalid_response';
     return new ProviderError(code, `${step}: upstream answered ${err.status} error=${safeToken(err.error)}`);
   }
+  const tooLarge = causeOf(err, ResponseTooLargeError);
+  if (tooLarge) return new ProviderError('invalid_response', `${step}: ${tooLarge.message}`);
   const tls = tlsFailure(err);
   if (tls) return new ProviderError('temporarily_unavailable', `${step}: TLS failure ${tls}`);
   if (isNetworkFailure(err)) return new ProviderError('temporarily_unavailable', `${step}: upstream unreachable`);

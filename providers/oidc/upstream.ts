@@ -1,10 +1,11 @@
 // The upstream's openid-client Configuration: discovery (or static metadata) done once and retried on
 // the next login after a failure, client authentication, every back-channel call through this
-// provider's own transport, and ID token signature and decryption policy.
+// provider's own transport with its answers bounded in size, and ID token signature and decryption policy.
 import * as client from 'openid-client';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
 import type { OidcProviderConfig } from './config.ts';
 import type { GatewayKey } from './keys.ts';
+import { boundedFetch } from './response-limit.ts';
 
 export class UpstreamConfiguration {
   /** the authorization endpoint, once discovered */
@@ -73,7 +74,8 @@ export class UpstreamConfiguration {
       // mtls_endpoint_aliases (as the gateway's own server.mtls does); openid-client goes there only when asked
       ...(config.client_auth.method === 'tls_client_auth' ? { use_mtls_endpoint_aliases: true } : {}),
     };
-    const fetchVia: client.CustomFetch = (url, options) => this.transport.fetch(url, options as RequestInit);
+    const bounded = boundedFetch(this.transport.fetch, config.max_response_bytes);
+    const fetchVia: client.CustomFetch = (url, options) => bounded(url, options as RequestInit);
     let configuration: client.Configuration;
     if (config.metadata) {
       configuration = new client.Configuration(

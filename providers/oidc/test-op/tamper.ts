@@ -1,5 +1,6 @@
 // Rewrites of the OP's own answers, so tests hand the gateway hostile tokens, rotated keys, token endpoint
 // errors or a lax eID's reused session, all still travelling the real protocol.
+import type { Readable } from 'node:stream';
 import { decodeJwt, type JWK, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
 
@@ -9,8 +10,8 @@ export interface Tamper {
   idToken?: (claims: JWTPayload, opKey: JWK) => Promise<string> | string;
   /** the userinfo JSON */
   userinfo?: (claims: Record<string, unknown>) => Record<string, unknown>;
-  /** the published JWKS (key rotation) */
-  jwks?: () => { keys: JWK[] };
+  /** the published JWKS (key rotation), or a stream of its text (sent chunked, without Content-Length) */
+  jwks?: () => { keys: JWK[] } | Readable;
   /** replace the whole token endpoint answer with an error status */
   tokenError?: { status: number; body: Record<string, unknown> };
   /** ignore prompt=login and max_age=0 (as a lax eID does): answer from an existing single sign-on session
