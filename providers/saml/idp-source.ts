@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { Logger } from '../../src/logger.ts';
+import { BodyTooLargeError, readBoundedBody } from '../../src/tls/bounded-body.ts';
 import { Checker, type Finding } from '../../src/tls/material-checks.ts';
 import { MetadataError, parseIdpMetadata, type IdpDescription, type MetadataOptions } from './idp-metadata.ts';
 
@@ -141,21 +142,15 @@ export function urlLoader(url: string, fetch: typeof globalThis.fetch, maxBytes:
       await res.body?.cancel();
       throw new MetadataError(`metadata URL answered HTTP ${res.status}`);
     }
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > maxBytes) {
-      await res.body?.cancel();
-      throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
-    }
-    // read at most maxBytes, whatever the server declared
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-      size += (chunk as Uint8Array).length;
-      if (size > maxBytes) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
-      chunks.push(Buffer.from(chunk as Uint8Array));
+    let body: Buffer;
+    try {
+      body = await readBoundedBody(res, maxBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
+      throw err;
     }
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+      return new TextDecoder('utf-8', { fatal: true }).decode(body);
     } catch {
       throw new MetadataError('metadata is not valid UTF-8');
     }

@@ -1,8 +1,9 @@
 // Revocation by OCSP against the test CA's responder (real DER requests and signed responses over HTTP):
 // good, revoked and unknown certificates, and every answer that cannot be trusted (bad signature, a
 // signer the CA never certified, a stale answer, another nonce or none, a responder that is down, an answer
-// about another certificate), with OCSP required (the login is refused) and not required (the login goes on,
-// the operator log says why); and an answer listing several certificates counts only by the one asked about.
+// about another certificate, one past the size limit), with OCSP required (the login is refused) and not
+// required (the login goes on, the operator log says why); and an answer listing several certificates
+// counts only by the one asked about.
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
@@ -78,6 +79,8 @@ const untrusted: [OcspMode, RegExp][] = [
   ['wrong_nonce', /nonce/],
   ['no_nonce', /nonce missing/],
   ['down', /unreachable/],
+  // read only up to the 64 KiB limit: an answer held open past it is refused at once, not at the timeout
+  ['oversized', /response too large/],
   ['other_certificate', /about another certificate/],
 ];
 

@@ -17,6 +17,7 @@ import {
   TBSRequest,
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { BodyTooLargeError, readBoundedBody } from '../../src/tls/bounded-body.ts';
 import { certIdOf, nonceExtension, nonceOf, sameCertId } from './ocsp-asn1.ts';
 
 export type Revocation =
@@ -80,12 +81,16 @@ export async function checkRevocation(
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: 'error',
     });
-    if (!res.ok) return { status: 'failed', reason: `responder answered HTTP ${res.status}` };
-    body = Buffer.from(await res.arrayBuffer());
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { status: 'failed', reason: `responder answered HTTP ${res.status}` };
+    }
+    // the responder is usually plain http: whoever is on the path chooses the length, so stop at the limit
+    body = await readBoundedBody(res, MAX_RESPONSE_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) return { status: 'failed', reason: 'response too large' };
     return { status: 'failed', reason: `responder unreachable: ${(err as Error).name}` };
   }
-  if (body.length > MAX_RESPONSE_BYTES) return { status: 'failed', reason: 'response too large' };
   try {
     return judge(body, cert, issuer, nonce, options);
   } catch (err) {

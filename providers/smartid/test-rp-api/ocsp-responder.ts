@@ -45,6 +45,9 @@ export type OcspMode =
   | 'no_nonce'
   /** the connection is dropped without an answer */
   | 'down'
+  /** 256 KiB of answer (no Content-Length), then nothing more and the connection held open: only a client
+   * that stops reading at its limit gets on at once */
+  | 'oversized'
   /** its only SingleResponse says 'good' about another serial number of the same CA, as a replayed answer would */
   | 'other_certificate'
   /** 'good' about another serial number first, then the true answer about the certificate asked about */
@@ -188,6 +191,10 @@ export class TestOcspResponder {
     const router = express.Router();
     router.post('/', express.raw({ type: 'application/ocsp-request', limit: '8kb' }), async (req, res) => {
       if (this.mode === 'down') return void req.socket.destroy();
+      if (this.mode === 'oversized') {
+        res.type('application/ocsp-response');
+        return void res.write(Buffer.alloc(256 * 1024, 0x30));
+      }
       let answer: Buffer;
       try {
         answer = await this.answer(req.body as Buffer);
