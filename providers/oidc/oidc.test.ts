@@ -22,6 +22,7 @@ import type { AdapterDeps } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
+import { setClock } from '../../test/support/clock.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';
 import { startTestOp, EIDAS, type LoginChoice, type TestOp } from './test-op/index.ts';
 import { loginAtTestOp } from './test-logins.ts';
@@ -330,21 +331,7 @@ describe('JWKS rotation (openid-client: refetch on an unknown kid, at most once 
       // unknown kid, cache younger than a minute: no refetch storm, the answer is refused
       refused(await login(adapter), 'invalid_response', /key/);
       // a minute later (only the clock moves; sockets and timers stay real) the unknown kid triggers one refetch
-      jest.useFakeTimers({
-        now: Date.now() + 61_000,
-        doNotFake: [
-          'hrtime',
-          'nextTick',
-          'performance',
-          'queueMicrotask',
-          'setImmediate',
-          'clearImmediate',
-          'setInterval',
-          'clearInterval',
-          'setTimeout',
-          'clearTimeout',
-        ],
-      });
+      setClock(Date.now() + 61_000);
       try {
         await expect(login(adapter)).resolves.toMatchObject({ identity: { subject: SUBJECT } });
       } finally {

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { jest } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { JWK } from 'jose';
 import { parseConfig } from '../../src/config/load.ts';
@@ -42,24 +41,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-/** Moves the Date every part of the test process reads (the gateway's key lifecycle, token times, the RP). */
-export function setClock(ms: number): void {
-  jest.useFakeTimers({
-    now: ms,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
-}
+export { setClock } from '../support/clock.ts';
 
 async function listen(handler: http.RequestListener): Promise<http.Server> {
   const server = http.createServer(handler);
