@@ -34,6 +34,9 @@ export const samlConfigSchema = providerBaseSchema
     /** PEM files that sign the metadata; when given, unsigned or differently signed metadata is refused */
     metadata_signing_certificates: z.array(readableFile).min(1).optional(),
     metadata_refresh_seconds: z.number().int().min(60).max(86_400).default(3600),
+    /** seconds one fetch of metadata_url may take in all, connection to last byte; a refresh runs in the
+     * background while the last good metadata is valid, so this only holds up logins when there is none */
+    metadata_timeout_seconds: z.number().int().min(1).max(300).default(30),
     max_metadata_bytes: byteLimit(4096, 50 * 1024 * 1024, 5 * 1024 * 1024),
     sp: z
       .strictObject({

@@ -168,8 +168,13 @@ describe('the metadata source over time', () => {
     // new signing certificate, metadata still signed by the metadata key
     await writeFile(path, signMetadata(rolled.metadata({ sign: false, validUntil: new Date(t0 + 24 * HOUR) }), idpKey));
     expect((await s.current(t0 + HOUR / 2)).certificates.map(body)).toEqual([body(idpKey.cert)]);
+    // the refresh that is due runs in the background: this login goes on with the metadata still valid
+    expect((await s.current(t0 + HOUR)).certificates.map(body)).toEqual([body(idpKey.cert)]);
+    await s.settled();
     expect((await s.current(t0 + HOUR)).certificates.map(body)).toEqual([body(otherKey.cert)]);
     await writeFile(path, '<broken');
+    expect((await s.current(t0 + 2 * HOUR + 1)).certificates.map(body)).toEqual([body(otherKey.cert)]);
+    await s.settled();
     expect((await s.current(t0 + 2 * HOUR + 1)).certificates.map(body)).toEqual([body(otherKey.cert)]);
   });
 
@@ -193,6 +198,8 @@ describe('the metadata source over time', () => {
       sp: { entityId: 'unused', signingCert: idpKey.cert },
     });
     await writeFile(path, plain.metadata({ validUntil: new Date(t0 + 24 * HOUR) }));
+    await s.current(t0 + HOUR);
+    await s.settled();
     const current = await s.current(t0 + HOUR);
     expect(Object.values(current.ssoUrls).every((u) => u?.startsWith('https://idp.test/'))).toBe(true);
     expect(logger.lines.join('\n')).toContain('its SingleSignOnService locations must be https in production');

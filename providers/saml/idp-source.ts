@@ -1,6 +1,7 @@
 // Where the adapter learns its IdP: configured directly, or from metadata (a file or a URL) that is
-// re-read every refresh interval. A refresh that fails keeps the last good metadata, but only until its
-// validUntil: after that logins fail closed (temporarily_unavailable) until valid metadata is back.
+// re-read every refresh interval. While the last good metadata is valid a refresh runs in the background
+// and logins go on with it; a refresh that fails keeps it, but only until its validUntil: after that
+// logins wait for a load and fail closed (temporarily_unavailable) until valid metadata is back.
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -92,11 +93,20 @@ export class MetadataIdpSource implements IdpSource {
     return this.description;
   }
 
+  /** Resolves once no refresh is in flight (a background refresh included). */
+  async settled(): Promise<void> {
+    await this.inflight;
+  }
+
   async current(now = Date.now()): Promise<IdpDescription> {
-    if (!this.description || now - this.loadedAt >= this.options.refreshMs) await this.refresh(now);
+    const valid = this.description && !expired(this.description, now);
+    // only a login with no valid metadata at all waits for the load (bounded by the loader's deadline);
+    // otherwise a slow or stalled metadata host must not hold logins that the last good metadata serves
+    if (!valid) await this.refresh(now);
+    else if (now - this.loadedAt >= this.options.refreshMs) void this.refresh(now);
     const description = this.description;
     if (!description) throw new ProviderError('temporarily_unavailable', 'IdP metadata is not available');
-    if (description.validUntil !== undefined && description.validUntil <= now)
+    if (expired(description, now))
       throw new ProviderError(
         'temporarily_unavailable',
         'IdP metadata expired (validUntil passed) and no valid replacement could be loaded',
@@ -104,6 +114,9 @@ export class MetadataIdpSource implements IdpSource {
     return description;
   }
 }
+
+const expired = (description: IdpDescription, now: number) =>
+  description.validUntil !== undefined && description.validUntil <= now;
 
 /** The startup checks of configured certificates (RSA below MIN_RSA_BITS, DSA, expired or not yet valid,
  * SHA-1-signed): production errors, development warnings. */
@@ -131,28 +144,50 @@ export function fileLoader(path: string): () => Promise<string> {
   return () => readFile(path, 'utf8');
 }
 
-/** Fetch metadata with the provider's transport; no redirects, bounded size, 2xx only. */
-export function urlLoader(url: string, fetch: typeof globalThis.fetch, maxBytes: number): () => Promise<string> {
+/** Fetch metadata with the provider's transport; no redirects, bounded size, 2xx only, and all of it
+ * within `timeoutMs`: the transport's idle timeouts never end a body that drips a byte at a time. */
+export function urlLoader(
+  url: string,
+  fetch: typeof globalThis.fetch,
+  maxBytes: number,
+  timeoutMs: number,
+): () => Promise<string> {
   return async () => {
-    const res = await fetch(url, {
-      headers: { accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8' },
-      redirect: 'error',
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new MetadataError(`metadata URL answered HTTP ${res.status}`);
-    }
-    let body: Buffer;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      body = await readBoundedBody(res, maxBytes);
+      return await fetchMetadata(url, fetch, maxBytes, signal);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
+      if (signal.aborted) throw new MetadataError(`metadata URL did not answer in full within ${timeoutMs / 1000} s`);
       throw err;
     }
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      throw new MetadataError('metadata is not valid UTF-8');
-    }
   };
+}
+
+async function fetchMetadata(
+  url: string,
+  fetch: typeof globalThis.fetch,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const res = await fetch(url, {
+    headers: { accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8' },
+    redirect: 'error',
+    signal,
+  });
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new MetadataError(`metadata URL answered HTTP ${res.status}`);
+  }
+  let body: Buffer;
+  try {
+    body = await readBoundedBody(res, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new MetadataError(`metadata larger than ${maxBytes} bytes`);
+    throw err;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new MetadataError('metadata is not valid UTF-8');
+  }
 }

@@ -130,6 +130,8 @@ test('production: a refresh that brings an RSA-1024 signing certificate keeps th
   });
   await source.load(t0);
   await writeFile(path, metadataNaming(weak));
+  await source.current(t0 + HOUR);
+  await source.settled();
   expect((await source.current(t0 + HOUR)).certificates.map(body)).toEqual([body(good.cert)]);
   const refused = logger.lines.find((l) => l.includes('SAML IdP metadata could not be refreshed'));
   expect(refused).toContain(`signing certificate 1: ${WEAK}`);

@@ -37,7 +37,7 @@ async function idpSourceFor(
   const source = new MetadataIdpSource({
     ...metadataCommon(config, deps.production, deps.logger),
     origin: url,
-    load: urlLoader(url, transport.fetch, config.max_metadata_bytes),
+    load: urlLoader(url, transport.fetch, config.max_metadata_bytes, config.metadata_timeout_seconds * 1000),
     requireValidUntil: true,
   });
   try {
