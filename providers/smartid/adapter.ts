@@ -27,7 +27,7 @@ import { verifierMatches } from './device-link.ts';
 import type { CertificateLevel, VerifiedCertificate } from './certificate.ts';
 import type { SmartIdConfig } from './config.ts';
 import { RevocationPolicy } from './revocation-policy.ts';
-import { RpApi } from './rp-api.ts';
+import { RpApi, rpCallLimitMs } from './rp-api.ts';
 import { endingDetail, told } from './results.ts';
 import { smartIdRoutes } from './routes.ts';
 import { newHandle, type SmartIdLogin, SmartIdLogins } from './sessions.ts';
@@ -75,7 +75,11 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     const tls = config.tls ? { ...config.tls, pins: [...(config.tls.pins ?? []), ...pins] } : undefined;
     // a long poll answers after up to long_poll_ms: the read timeout leaves SK five seconds beyond it
     this.transport = createProviderTransport(config.id, tls, { responseTimeout: config.long_poll_ms + 5000 });
-    this.api = new RpApi({ url: config.url, transport: this.transport });
+    this.api = new RpApi({
+      url: config.url,
+      transport: this.transport,
+      callLimitMs: rpCallLimitMs(config.long_poll_ms),
+    });
     // the RP API returns certificates without saying whether SK has revoked them: without OCSP a stolen
     // phone's revoked Smart-ID keeps logging in until its certificate expires
     if (deps.production && !config.ocsp)

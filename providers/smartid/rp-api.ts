@@ -1,6 +1,7 @@
 // The RP API v3 client: start an authentication session and long-poll it. Every call goes through the
 // provider's own transport (src/tls/agent.ts: TLS 1.2+, the configured CA, the pinned leaf keys), with
-// read timeouts a few seconds beyond the long poll, as SK asks. Failures come back as an Ending.
+// read timeouts a few seconds beyond the long poll, as SK asks, and one deadline for each call as a whole
+// (an answer that drips a byte at a time never trips a read timeout). Failures come back as an Ending.
 import type { ProviderTransport } from '../../src/tls/transport.ts';
 import type { Ending } from './results.ts';
 
@@ -8,7 +9,15 @@ export interface RpApiOptions {
   /** base URL ending in `/` (…/v3/) */
   url: string;
   transport: ProviderTransport;
+  /** how long one call may take, connection to last byte (see rpCallLimitMs) */
+  callLimitMs: number;
 }
+
+/** How long one RP API call may take in all: the transport's connect timeout (10 s, src/tls/agent.ts) and
+ * its read timeout (long_poll_ms + 5 s, ./adapter.ts), and a second more. */
+export const rpCallLimitMs = (longPollMs: number) => 10_000 + longPollMs + 5000 + 1000;
+
+type Answer = { ok: true; json: unknown } | { ok: false; ending: Ending } | { ok: false; status: number };
 
 export type Started = { ok: true; sessionID: string } | { ok: false; ending: Ending };
 export interface DeviceLinkSession {
@@ -29,9 +38,32 @@ function transportEnding(err: unknown): Ending {
 
 export class RpApi {
   private readonly options: RpApiOptions;
+  readonly callLimitMs: number;
 
   constructor(options: RpApiOptions) {
     this.options = options;
+    this.callLimitMs = options.callLimitMs;
+  }
+
+  /** One call, all of it within the call limit: its JSON (undefined when it is none), its HTTP status
+   * when not 2xx, or the transport's ending (the deadline's `TimeoutError` included). */
+  private async call(url: URL, init: RequestInit): Promise<Answer> {
+    const signal = AbortSignal.timeout(this.callLimitMs);
+    try {
+      const res = await this.options.transport.fetch(url, { ...init, redirect: 'error', signal });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return { ok: false, status: res.status };
+      }
+      // a body that is no JSON is the caller's to judge; one cut off by the deadline is the transport's
+      const json = await res.json().catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        return undefined;
+      });
+      return { ok: true, json };
+    } catch (err) {
+      return { ok: false, ending: transportEnding(err) };
+    }
   }
 
   /** POST authentication/notification/etsi/{PNOxx-…} */
@@ -82,22 +114,13 @@ export class RpApi {
     path: string,
     body: object,
   ): Promise<{ ok: true; json: Record<string, unknown> } | { ok: false; ending: Ending }> {
-    let res: Response;
-    try {
-      res = await this.options.transport.fetch(new URL(path, this.options.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        redirect: 'error',
-      });
-    } catch (err) {
-      return { ok: false, ending: transportEnding(err) };
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      return { ok: false, ending: { type: 'http', status: res.status } };
-    }
-    const json = (await res.json().catch(() => undefined)) as unknown;
+    const answer = await this.call(new URL(path, this.options.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!answer.ok) return 'ending' in answer ? answer : { ok: false, ending: { type: 'http', status: answer.status } };
+    const json = answer.json;
     if (!json || typeof json !== 'object')
       return { ok: false, ending: { type: 'end', endResult: 'malformed session start' } };
     return { ok: true, json: json as Record<string, unknown> };
@@ -105,22 +128,18 @@ export class RpApi {
 
   /** GET session/{id}?timeoutMs=…: RUNNING, or how it ended. */
   async poll(sessionID: string, timeoutMs: number): Promise<Polled> {
-    let res: Response;
-    try {
-      const url = new URL(`session/${encodeURIComponent(sessionID)}`, this.options.url);
-      url.searchParams.set('timeoutMs', String(timeoutMs));
-      res = await this.options.transport.fetch(url, { headers: { accept: 'application/json' }, redirect: 'error' });
-    } catch (err) {
-      return { running: false, ending: transportEnding(err) };
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
+    const url = new URL(`session/${encodeURIComponent(sessionID)}`, this.options.url);
+    url.searchParams.set('timeoutMs', String(timeoutMs));
+    const answer = await this.call(url, { headers: { accept: 'application/json' } });
+    if (!answer.ok) {
+      if ('ending' in answer) return { running: false, ending: answer.ending };
       // SK answers 404 for a session it does not know or forgot (over 5 minutes old): not "no account"
-      return { running: false, ending: res.status === 404 ? { type: 'lost' } : { type: 'http', status: res.status } };
+      return {
+        running: false,
+        ending: answer.status === 404 ? { type: 'lost' } : { type: 'http', status: answer.status },
+      };
     }
-    const body = (await res.json().catch(() => undefined)) as
-      | { state?: unknown; result?: { endResult?: unknown } }
-      | undefined;
+    const body = answer.json as { state?: unknown; result?: { endResult?: unknown } } | undefined;
     if (body?.state === 'RUNNING') return { running: true };
     if (body?.state !== 'COMPLETE') return { running: false, ending: { type: 'end', endResult: 'malformed session' } };
     const endResult = body.result?.endResult;

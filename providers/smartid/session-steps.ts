@@ -13,10 +13,9 @@ export type Next = string | undefined;
  * session is still being started. The waiting page's script asks again shortly. */
 export const BUSY = Symbol('busy');
 
-/** How long one RP API call may take: the transport's connect timeout (10 s, src/tls/agent.ts) and its
- * read timeout (long_poll_ms + 5 s, ./adapter.ts, for every call), and a second more. A start unanswered
- * for longer died with its process and is given up. */
-const callLimitMs = (adapter: SmartIdAdapter) => 10_000 + adapter.config.long_poll_ms + 5000 + 1000;
+/** How long one RP API call may take (each call is cut off there, ./rp-api.ts): a start unanswered for
+ * longer died with its process and is given up. */
+const callLimitMs = (adapter: SmartIdAdapter) => adapter.api.callLimitMs;
 
 export function sessionSteps(adapter: SmartIdAdapter) {
   const { logins, api } = adapter;

@@ -13,7 +13,7 @@ import { NODE, root } from '../../test/e2e/demo-suite.ts';
 import { readCertificates } from './adapter.ts';
 import { verifyCompletedSession } from './answer.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
-import { RpApi } from './rp-api.ts';
+import { RpApi, rpCallLimitMs } from './rp-api.ts';
 
 interface Printed {
   url: string;
@@ -57,7 +57,7 @@ test('a relying party configured from what it prints completes a verified login,
   const pins = printed.pinned_certificates.flatMap(readCertificates).map(spkiSha256);
   const transport = createProviderTransport('standalone', { ca: printed.tls.ca, pins });
   try {
-    const api = new RpApi({ url: printed.url, transport });
+    const api = new RpApi({ url: printed.url, transport, callLimitMs: rpCallLimitMs(1000) });
     const rpChallenge = newRpChallenge();
     const interactions = encodeInteractions(loginInteractions('Test service', 'notification'));
     const body = {

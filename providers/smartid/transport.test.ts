@@ -1,5 +1,6 @@
 // The RP API as the adapter reaches it: pinned TLS (a leaf that is not pinned, both leaves of SK's
-// certificate rotation), the API under maintenance, and RP API v2 for relying parties still on it.
+// certificate rotation), an answer dripped past the call limit, the API under maintenance, and RP API v2
+// for relying parties still on it.
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { readCertificates } from './adapter.ts';
@@ -25,6 +26,9 @@ const forged: TestAccount = {
   misbehave: 'bad_signature',
 };
 
+/** A person whose session the test RP API answers a byte a second, for ever. */
+const dripping: TestAccount = { ...forged, semanticsIdentifier: 'PNOLV-320017-10002', misbehave: 'drip_poll' };
+
 describe('Smart-ID transport', () => {
   test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
     await withHarness({ ca, pin: 'wrong' }, async (h) => {
@@ -45,6 +49,20 @@ describe('Smart-ID transport', () => {
       expect(outcome).toMatchObject({ identity: { subject: 'PNOLV-030303-10004' } });
     });
   });
+
+  test('an RP API that drips its answer to a poll: the call is cut off at its limit, technical page, temporarily_unavailable', async () => {
+    // long_poll_ms 1000: a byte a second never trips the 6 s read timeout, only the call's own deadline
+    await withHarness({ ca, accounts: [dripping] }, async (h) => {
+      const { arrival, outcome } = await loginAs(h, codeOf(dripping));
+      expect('callback' in arrival && arrival.endPage).toContain('technical error');
+      expect(outcome).toBeInstanceOf(BrokerError);
+      expect(outcome).toMatchObject({
+        code: 'temporarily_unavailable',
+        userInformed: true,
+        detail: expect.stringContaining('RP API unreachable: TimeoutError'),
+      });
+    });
+  }, 60_000);
 
   test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
     await withHarness({ ca, maintenance: true }, async (h) => {

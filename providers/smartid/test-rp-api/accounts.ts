@@ -23,7 +23,10 @@ export type Misbehaviour =
   /** signs a payload with the live scheme name while the gateway expects the demo one (or the reverse) */
   | 'other_scheme'
   /** signs with SHA-256 whatever hash was asked */
-  | 'other_hash';
+  | 'other_hash'
+  /** answers its session's polls with the headers, then a space a second, never ending (no read timeout
+   * trips: only a deadline on the whole call ends it) */
+  | 'drip_poll';
 
 export interface TestAccount {
   semanticsIdentifier: string;

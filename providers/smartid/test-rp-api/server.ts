@@ -206,6 +206,7 @@ export class TestRpApi {
       if (this.options.maintenance) return problem(res, 580, 'System is under maintenance');
       const session = this.sessions.get(String(req.params.id));
       if (!session) return problem(res, 404, 'Session not found');
+      if (session.account.misbehave === 'drip_poll') return drip(res);
       // a device-link session waits for its link to be opened, whoever holds the phone
       const auto = session.flowType === 'Notification' ? AUTO[session.account.behaviour] : undefined;
       if (!session.result && auto) await this.act(session.id, auto);
@@ -231,4 +232,11 @@ export class TestRpApi {
     router.use('/phone', phoneRoutes(this));
     return router;
   }
+}
+
+/** An answer that never ends: a byte at once and another every second. */
+function drip(res: Response): void {
+  res.status(200).type('json').write('{');
+  const timer = setInterval(() => res.write(' '), 1000);
+  res.on('close', () => clearInterval(timer));
 }
