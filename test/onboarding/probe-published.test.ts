@@ -115,6 +115,14 @@ describe('an OpenID Provider', () => {
     expect(docs[1]!.problems).toEqual(['key old is RSA of 1024 bits (at least 2048)']);
   });
 
+  test('a JWKS beyond a megabyte is named as such, not read whole', async () => {
+    const padding = { kty: 'oct', kid: 'x'.repeat(1_100_000) };
+    const issuer = await publisher(opDocuments([rsaJwk(2048, 'good'), padding]));
+    const [discovery, jwks] = await probePublished(oidcEntry(issuer));
+    expect(discovery!.ok).toBe(true);
+    expect([jwks!.ok, jwks!.problems.join()]).toEqual([false, expect.stringContaining('more than 1000000 bytes')]);
+  });
+
   test('a symmetric HS256 key, an EC key on a weak curve', async () => {
     const hs = { kty: 'oct', kid: 'shared', alg: 'HS256', k: 'c2VjcmV0' };
     const issuer = await publisher(opDocuments([hs, ecJwk('secp256k1', 'k1')]));

@@ -4,6 +4,7 @@
 // document lives under the URL (OpenID Connect Discovery 1.0 §4) and names its `jwks_uri`.
 import type { ProviderEntry } from '../../config/load.ts';
 import { createProviderTransport } from '../../tls/agent.ts';
+import { BodyTooLargeError, readBoundedBody } from '../../tls/bounded-body.ts';
 import {
   discoveryProblems,
   jwksProblems,
@@ -95,10 +96,11 @@ export async function probePublished(entry: ProviderEntry): Promise<PublishedDoc
   const get: Fetch = async (url) => {
     try {
       const response = await transport.fetch(url, { redirect: 'error', headers: { accept: '*/*' } });
-      const body = await response.arrayBuffer();
-      if (body.byteLength > MAX_BYTES) return { error: `answers more than ${MAX_BYTES} bytes` };
+      // read up to the limit, not buffered whole first: a provider's document may be any size
+      const body = await readBoundedBody(response, MAX_BYTES);
       return { status: response.status, text: new TextDecoder().decode(body) };
     } catch (err) {
+      if (err instanceof BodyTooLargeError) return { error: `answers more than ${MAX_BYTES} bytes` };
       const cause = (err as Error & { cause?: Error }).cause;
       return { error: `cannot fetch: ${cause?.message ?? (err as Error).message}` };
     }
