@@ -23,7 +23,12 @@ beforeAll(async () => {
   // every write on disk before it is answered: what Redis held survives the kill
   redis = await fleet.server(['--appendonly', 'yes', '--appendfsync', 'always']);
 });
-afterAll(() => fleet.stop());
+afterAll(async () => {
+  await fleet.stop();
+  // ioredis leaves the command timeout of each command it refused while disconnected running (2 s): let
+  // them end, so the test worker exits cleanly
+  await sleep(2_100);
+});
 
 const url = () => `redis://127.0.0.1:${redis.port}`;
 const newPrefix = () => `vpm-test-witness-${randomBytes(6).toString('hex')}:`;
