@@ -40,8 +40,13 @@ function safeToken(value: unknown): string {
   return typeof value === 'string' ? value.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 60) : 'unknown';
 }
 
+/** `err` and the errors it was caused by, five deep (openid-client wraps what fetch or a body read threw). */
+function* causes(err: unknown): Generator<unknown> {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) yield e;
+}
+
 function isNetworkFailure(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+  for (const e of causes(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
     const name = (e as { name?: unknown }).name;
@@ -51,17 +56,9 @@ function isNetworkFailure(err: unknown): boolean {
   return false;
 }
 
-/** The first error of class `type` in the chain of causes (openid-client wraps what fetch or a body read threw). */
-function causeOf<T extends Error>(err: unknown, type: new (...args: never[]) => T): T | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
-    if (e instanceof type) return e;
-  }
-  return undefined;
-}
-
 /** A TLS failure on the back channel is a configuration or attack problem, not an outage: fail closed and say so. */
 function tlsFailure(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+  for (const e of causes(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|ERR_PIN/i.test(code) && !NETWORK_CODES.has(code))
       return code;
@@ -82,7 +79,7 @@ export function toProviderError(err: unknown, step: string, errors: OidcProvider
       err.status >= 500 || UNAVAILABLE_ERRORS.has(err.error) ? 'temporarily_unavailable' : 'invalid_response';
     return new ProviderError(code, `${step}: upstream answered ${err.status} error=${safeToken(err.error)}`);
   }
-  const tooLarge = causeOf(err, ResponseTooLargeError);
+  const tooLarge = [...causes(err)].find((e) => e instanceof ResponseTooLargeError);
   if (tooLarge) return new ProviderError('invalid_response', `${step}: ${tooLarge.message}`);
   const tls = tlsFailure(err);
   if (tls) return new ProviderError('temporarily_unavailable', `${step}: TLS failure ${tls}`);

@@ -29,9 +29,9 @@ const bytesOf = (text: string) =>
  */
 export function postedForm(req: IncomingMessage & { body?: unknown }, charset: string | undefined): unknown {
   const bytes = (req as WithFormBytes)[FORM_BYTES];
-  if (!charset || !bytes || isUtf8(bytesOf(bytes.toString('latin1')))) return req.body;
+  if (!charset || !bytes) return req.body;
+  const text = bytes.toString('latin1');
+  if (isUtf8(bytesOf(text))) return req.body;
   const decoder = new TextDecoder(charset);
-  return {
-    ...parse(bytes.toString('latin1'), '&', '=', { maxKeys: 0, decodeURIComponent: (t) => decoder.decode(bytesOf(t)) }),
-  };
+  return { ...parse(text, '&', '=', { maxKeys: 0, decodeURIComponent: (t) => decoder.decode(bytesOf(t)) }) };
 }
