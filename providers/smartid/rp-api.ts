@@ -1,7 +1,9 @@
 // The RP API v3 client: start an authentication session and long-poll it. Every call goes through the
 // provider's own transport (src/tls/agent.ts: TLS 1.2+, the configured CA, the pinned leaf keys), with
 // read timeouts a few seconds beyond the long poll, as SK asks, and one deadline for each call as a whole
-// (an answer that drips a byte at a time never trips a read timeout). Failures come back as an Ending.
+// (an answer that drips a byte at a time never trips a read timeout) and a size limit (an answer that
+// never ends is read no further than that). Failures come back as an Ending.
+import { BodyTooLargeError, boundedResponse } from '../../src/tls/bounded-body.ts';
 import type { ProviderTransport } from '../../src/tls/transport.ts';
 import type { Ending } from './results.ts';
 
@@ -16,6 +18,10 @@ export interface RpApiOptions {
 /** How long one RP API call may take in all: the transport's connect timeout (10 s, src/tls/agent.ts) and
  * its read timeout (long_poll_ms + 5 s, ./adapter.ts), and a second more. */
 export const rpCallLimitMs = (longPollMs: number) => 10_000 + longPollMs + 5000 + 1000;
+
+/** The largest RP API answer read: a session's result holds one certificate (a few KB of base64) and a
+ * signature, so 64 KiB is ten times what SK sends. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 type Answer = { ok: true; json: unknown } | { ok: false; ending: Ending } | { ok: false; status: number };
 
@@ -50,14 +56,18 @@ export class RpApi {
   private async call(url: URL, init: RequestInit): Promise<Answer> {
     const signal = AbortSignal.timeout(this.callLimitMs);
     try {
-      const res = await this.options.transport.fetch(url, { ...init, redirect: 'error', signal });
+      const res = await boundedResponse(
+        await this.options.transport.fetch(url, { ...init, redirect: 'error', signal }),
+        MAX_ANSWER_BYTES,
+      );
       if (!res.ok) {
         await res.body?.cancel();
         return { ok: false, status: res.status };
       }
-      // a body that is no JSON is the caller's to judge; one cut off by the deadline is the transport's
+      // a body that is no JSON is the caller's to judge; one cut off by the deadline or the size limit is
+      // the transport's
       const json = await res.json().catch((err: unknown) => {
-        if (signal.aborted) throw err;
+        if (signal.aborted || err instanceof BodyTooLargeError) throw err;
         return undefined;
       });
       return { ok: true, json };

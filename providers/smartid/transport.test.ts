@@ -1,5 +1,5 @@
 // The RP API as the adapter reaches it: pinned TLS (a leaf that is not pinned, both leaves of SK's
-// certificate rotation), an answer dripped past the call limit, the API under maintenance, and RP API v2
+// certificate rotation), an answer dripped past the call limit, one that never ends, the API under maintenance, and RP API v2
 // for relying parties still on it.
 import { BrokerError } from '../../src/login/broker.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
@@ -29,6 +29,9 @@ const forged: TestAccount = {
 /** A person whose session the test RP API answers a byte a second, for ever. */
 const dripping: TestAccount = { ...forged, semanticsIdentifier: 'PNOLV-320017-10002', misbehave: 'drip_poll' };
 
+/** A person whose session the test RP API answers with whitespace as fast as it can, for ever. */
+const flooding: TestAccount = { ...forged, semanticsIdentifier: 'PNOLV-320017-10003', misbehave: 'flood_poll' };
+
 describe('Smart-ID transport', () => {
   test('a pin mismatch ends the login before anything reaches the RP API: technical error page, temporarily_unavailable', async () => {
     await withHarness({ ca, pin: 'wrong' }, async (h) => {
@@ -50,19 +53,27 @@ describe('Smart-ID transport', () => {
     });
   });
 
-  test('an RP API that drips its answer to a poll: the call is cut off at its limit, technical page, temporarily_unavailable', async () => {
-    // long_poll_ms 1000: a byte a second never trips the 6 s read timeout, only the call's own deadline
-    await withHarness({ ca, accounts: [dripping] }, async (h) => {
-      const { arrival, outcome } = await loginAs(h, codeOf(dripping));
-      expect('callback' in arrival && arrival.endPage).toContain('technical error');
-      expect(outcome).toBeInstanceOf(BrokerError);
-      expect(outcome).toMatchObject({
-        code: 'temporarily_unavailable',
-        userInformed: true,
-        detail: expect.stringContaining('RP API unreachable: TimeoutError'),
+  // long_poll_ms 1000: a byte a second never trips the 6 s read timeout, only the call's own deadline; an
+  // endless flood is cut off by the answer's size limit long before that
+  test.each([
+    ['drips its answer: the call is cut off at its deadline', dripping, 'TimeoutError'],
+    ['answers without end: reading stops at the size limit', flooding, 'BodyTooLargeError'],
+  ])(
+    'an RP API that %s, technical page, temporarily_unavailable',
+    async (_, account, reason) => {
+      await withHarness({ ca, accounts: [account] }, async (h) => {
+        const { arrival, outcome } = await loginAs(h, codeOf(account));
+        expect('callback' in arrival && arrival.endPage).toContain('technical error');
+        expect(outcome).toBeInstanceOf(BrokerError);
+        expect(outcome).toMatchObject({
+          code: 'temporarily_unavailable',
+          userInformed: true,
+          detail: expect.stringContaining(`RP API unreachable: ${reason}`),
+        });
       });
-    });
-  }, 60_000);
+    },
+    60_000,
+  );
 
   test('maintenance (HTTP 580): its own page, temporarily_unavailable', async () => {
     await withHarness({ ca, maintenance: true }, async (h) => {

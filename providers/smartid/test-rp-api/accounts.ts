@@ -26,7 +26,10 @@ export type Misbehaviour =
   | 'other_hash'
   /** answers its session's polls with the headers, then a space a second, never ending (no read timeout
    * trips: only a deadline on the whole call ends it) */
-  | 'drip_poll';
+  | 'drip_poll'
+  /** answers its session's polls with JSON whitespace as fast as the connection takes it, never ending
+   * and declaring no length (only a size limit on the answer ends it) */
+  | 'flood_poll';
 
 export interface TestAccount {
   semanticsIdentifier: string;

@@ -207,6 +207,7 @@ export class TestRpApi {
       const session = this.sessions.get(String(req.params.id));
       if (!session) return problem(res, 404, 'Session not found');
       if (session.account.misbehave === 'drip_poll') return drip(res);
+      if (session.account.misbehave === 'flood_poll') return flood(res);
       // a device-link session waits for its link to be opened, whoever holds the phone
       const auto = session.flowType === 'Notification' ? AUTO[session.account.behaviour] : undefined;
       if (!session.result && auto) await this.act(session.id, auto);
@@ -239,4 +240,15 @@ function drip(res: Response): void {
   res.status(200).type('json').write('{');
   const timer = setInterval(() => res.write(' '), 1000);
   res.on('close', () => clearInterval(timer));
+}
+
+/** An answer that never ends and is never short of bytes: 64 KiB of whitespace whenever the socket drains. */
+function flood(res: Response): void {
+  const chunk = Buffer.alloc(64 * 1024, ' ');
+  res.status(200).type('json').write('{');
+  const more = () => {
+    while (!res.destroyed && res.write(chunk));
+  };
+  res.on('drain', more);
+  more();
 }
