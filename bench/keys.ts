@@ -10,7 +10,8 @@ import { loadOrCreateKeyMaterial } from '../providers/banklink/test-bank/materia
 import { BENCH_CLIENT } from './clients.ts';
 import { BANK, gatewayConfig } from './gateway-config.ts';
 import { oneLogin } from './load.ts';
-import { freePort, startGateway, startNode, startRedis } from './processes.ts';
+import { startGateway, startNode, startRedis } from './processes.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { benchOptions } from './args.ts';
 
 const { values, positionals } = benchOptions(

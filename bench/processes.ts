@@ -2,10 +2,10 @@
 // IPC channel, asked for its own CPU time at the edges of each measured round. A private redis-server
 // (no persistence) so the commands, reads and bytes it reports are the measured gateway's alone.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../test/support/free-port.ts';
 
 export const PROBE = new URL('./cpu-probe.ts', import.meta.url).pathname;
 
@@ -25,18 +25,6 @@ function track(child: ChildProcess): ChildProcess {
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
-}
-
-/** A port free right now (the gateway needs its issuer, hence its port, before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Fork a node script with the probe; resolves with its first `{bench: 'ready'}` message. */

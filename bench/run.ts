@@ -14,7 +14,8 @@ import { loadOrCreateKeyMaterial } from '../providers/banklink/test-bank/materia
 import { BENCH_CLIENT } from './clients.ts';
 import { gatewayConfig, BANK } from './gateway-config.ts';
 import type { LoadResult, LoadTarget } from './load.ts';
-import { freePort, probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
+import { probe, running, startGateway, startNode, startRedis, type Probed } from './processes.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { percentile, report, summarise, type Round } from './report.ts';
 import { benchArgs } from './run-options.ts';
 

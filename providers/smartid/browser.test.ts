@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { CLI, freePort, NODE, root } from '../../test/e2e/demo-suite.ts';
+import { CLI, NODE, root } from '../../test/e2e/demo-suite.ts';
+import { freePort } from '../../test/support/free-port.ts';
 
 // a real browser under a shared, busy CI machine, and pages without scripts that refresh themselves every
 // few seconds: a refused login takes 7 s on a quiet machine and far more while the whole suite runs

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, freePort, NODE, root } from '../e2e/demo-suite.ts';
+import { CLI, NODE, root } from '../e2e/demo-suite.ts';
+import { freePort } from '../support/free-port.ts';
 
 export interface Demo {
   /** the printed link: http://localhost:PORT */

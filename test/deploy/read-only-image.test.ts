@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Browser } from '../support/browser.ts';
 import { exchangeCode, mockProviderLogin, rpConfig } from '../support/gateway.ts';
 import { MOCK_BANK } from '../support/provider-entries.ts';
-import { freePort } from '../e2e/demo-suite.ts';
+import { freePort } from '../support/free-port.ts';
 import { instanceConfig, login, PERSONAL_CODE } from '../ops/deployment.ts';
 import { root } from '../ops/processes.ts';
 import { Container, type RunOptions } from './container.ts';

@@ -7,26 +7,17 @@
 // gateway's own server, PKCE, signed ID token with an eParaksts-style `serial_number`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Browser, parseAutoPost } from '../support/browser.ts';
 import { mockProviderLogin } from '../support/gateway.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
 import { parseForm } from '../../providers/saml/test-idp/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const NODE = join(root, 'node_modules/.bin/node');
 export const CLI = join(root, 'bin/vpm-gateway.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 export interface DemoRun {
   /** `vpm-gateway` arguments run to completion first, in the working directory (e.g. `certs dev`) */

@@ -6,7 +6,6 @@
 // writer on an instance's audit log is refused; the logs verify; logs and metrics hold no personal code.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,6 +15,7 @@ import { exchangeCode, rpConfig } from '../support/gateway.ts';
 import { runCli } from '../support/cli.ts';
 import { finishAtProvider, instanceConfig, login, PERSONAL_CODE, testBank, toProvider } from '../ops/deployment.ts';
 import { GatewayProcess, RoundRobinProxy } from '../ops/processes.ts';
+import { freePort } from '../support/free-port.ts';
 
 const NAMES = ['a', 'b', 'c'];
 const prefix = `vpmtest:multi:${randomBytes(6).toString('hex')}:`;
@@ -28,15 +28,6 @@ let instances: GatewayProcess[] = [];
 let rp: oidc.Configuration;
 /** token responses the service got, by code: every code it was given must end up here or be refused */
 const redeemed = new Map<string, oidc.TokenEndpointResponse>();
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 const start = (config: string) => new GatewayProcess(['start', '--config', config, '--workers', '1'], { cwd: dir });
 

@@ -4,7 +4,6 @@
 // cookie-keeping browser. Nothing here waits for a fixed time: every wait is for a line of output.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import tls from 'node:tls';
@@ -13,6 +12,7 @@ import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
 import { mockProviderLogin } from '../support/gateway.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
 import { oidcLoginForm } from '../e2e/demo-suite.ts';
+import { freePort } from '../support/free-port.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const NODE = join(root, 'node_modules/.bin/node');
@@ -20,16 +20,6 @@ const CLI = join(root, 'bin/vpm-gateway.js');
 
 /** The example ports in examples/gateway.yaml, replaced by free ones in the tests. */
 export const EXAMPLE_PORTS = { gateway: 3443, node: 8401, apache: 8402, python: 8403 } as const;
-
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 export interface Child {
   process: ChildProcess;

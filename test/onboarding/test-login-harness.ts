@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
-import { freePort } from '../examples/support.ts';
+import { freePort } from '../support/free-port.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { record, REGISTRY_PROVIDERS, TEST_CLIENT, writeRegistry } from './fixtures.ts';
 

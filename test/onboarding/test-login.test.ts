@@ -13,7 +13,7 @@ import { runCli } from '../support/cli.ts';
 import { mockProviderLogin, type TestGateway } from '../support/gateway.ts';
 import { REGISTRY_PROVIDERS, TEST_CLIENT } from './fixtures.ts';
 import { runTestLogin, startTestLoginGateway, type TestLoginGateway } from './test-login-harness.ts';
-import { freePort } from '../examples/support.ts';
+import { freePort } from '../support/free-port.ts';
 
 let t: TestLoginGateway;
 let dir: string;

@@ -11,7 +11,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINTS_FILE } from '../../src/audit/format.ts';
-import { freePort, RedisProcess, until } from '../store/redis-processes.ts';
+import { RedisProcess, until } from '../store/redis-processes.ts';
+import { freePort } from '../support/free-port.ts';
 import { GatewayProcess, MAIN, NODE, root } from './processes.ts';
 
 const SECRET = 'demo-service-secret-not-for-production';

@@ -4,11 +4,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Browser, parseAutoPost } from '../support/browser.ts';
 import { parseForms } from '../../providers/banklink/test-bank/forms.ts';
+import { freePort } from '../support/free-port.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const node = join(root, 'node_modules/.bin/node');
@@ -18,15 +18,6 @@ let cwd: string;
 let child: ChildProcess;
 let output = '';
 let base: string;
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 /** Resolves once the gateway's output contains `text` (checked on each chunk, not on a timer). */
 function printed(text: string): Promise<void> {

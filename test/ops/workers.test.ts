@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,6 +24,7 @@ import {
   toProvider,
 } from './deployment.ts';
 import { GatewayProcess } from './processes.ts';
+import { freePort } from '../support/free-port.ts';
 
 const prefix = `vpmtest:workers:${randomBytes(6).toString('hex')}:`;
 let dir: string;
@@ -38,15 +38,6 @@ let client = 1;
 function browser(): Browser {
   client += 1;
   return new Browser({ localAddress: `127.0.0.${client}` });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => ok(port));
-    });
-  });
 }
 
 /** `n` logins, mock eID and bank in turn, begun together: the primary hands their first connections

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { command, freePort, RedisProcess, tlsCommand, until } from './redis-processes.ts';
+import { command, RedisProcess, tlsCommand, until } from './redis-processes.ts';
+import { freePort } from '../support/free-port.ts';
 
 const run = promisify(execFile);
 

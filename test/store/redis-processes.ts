@@ -56,28 +56,6 @@ export async function until(check: () => Promise<boolean>, what: string, attempt
   throw new Error(`gave up waiting: ${what}`);
 }
 
-/** A free TCP port on 127.0.0.1 (with `plus` also free, for a cluster bus port). */
-export async function freePort(plus?: number): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-      server.on('error', reject);
-    });
-    if (plus === undefined) return port;
-    if (port + plus > 65535) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port + plus, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
-
 export class RedisProcess {
   child: ChildProcess | undefined;
   readonly port: number;

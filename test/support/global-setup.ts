@@ -2,6 +2,7 @@
 // when none answers, start a private redis-server on a free port for this run.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from './free-port.ts';
 
 function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -18,17 +19,6 @@ function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
       buffer += chunk.toString();
       if (buffer.includes('\r\n')) done(buffer.startsWith('+PONG'));
     });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 
