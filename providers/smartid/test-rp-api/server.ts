@@ -14,6 +14,7 @@ import { v2Routes } from './v2.ts';
 import { phoneRoutes } from './phone.ts';
 import { deviceLinkRoutes } from './device-link.ts';
 import { TestOcspResponder } from './ocsp-responder.ts';
+import { drip, flood } from './endless-answers.ts';
 
 export interface RelyingParty {
   uuid: string;
@@ -233,22 +234,4 @@ export class TestRpApi {
     router.use('/phone', phoneRoutes(this));
     return router;
   }
-}
-
-/** An answer that never ends: a byte at once and another every second. */
-function drip(res: Response): void {
-  res.status(200).type('json').write('{');
-  const timer = setInterval(() => res.write(' '), 1000);
-  res.on('close', () => clearInterval(timer));
-}
-
-/** An answer that never ends and is never short of bytes: 64 KiB of whitespace whenever the socket drains. */
-function flood(res: Response): void {
-  const chunk = Buffer.alloc(64 * 1024, ' ');
-  res.status(200).type('json').write('{');
-  const more = () => {
-    while (!res.destroyed && res.write(chunk));
-  };
-  res.on('drain', more);
-  more();
 }
