@@ -209,6 +209,35 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
         expect(await grants.find('g3')).toBeDefined();
       });
 
+      test('a record is stored without the jti and kind its key names, found with them; one that differs is kept whole', async () => {
+        const A = Adapter();
+        const grants = new A('Grant');
+        const grant = { jti: 'g7', kind: 'Grant', clientId: 'rp', openid: { scope: 'openid' } };
+        await grants.upsert('g7', grant as never, 60);
+        expect(JSON.parse((await s.get('oidc:Grant:g7'))!)).toEqual({ clientId: 'rp', openid: { scope: 'openid' } });
+        expect(await grants.find('g7')).toEqual(grant);
+        // a record whose jti is not its id is stored and found whole, as is one written with both (an earlier version)
+        await grants.upsert('g8', { ...grant, jti: 'other' } as never, 60);
+        expect(JSON.parse((await s.get('oidc:Grant:g8'))!)).toEqual({ ...grant, jti: 'other' });
+        expect(await grants.find('g8')).toEqual({ ...grant, jti: 'other' });
+        await s.set('oidc:Grant:g9', JSON.stringify({ ...grant, jti: 'g9' }), 60);
+        expect(await grants.find('g9')).toEqual({ ...grant, jti: 'g9' });
+        // consuming rewrites the record the same way
+        const tokens = new A('RefreshToken');
+        await tokens.upsert('r7', { jti: 'r7', kind: 'RefreshToken', grantId: 'g7' } as never, 60);
+        await tokens.consume('r7');
+        expect(JSON.parse((await s.get('oidc:RefreshToken:r7'))!)).toEqual({
+          grantId: 'g7',
+          consumed: expect.any(Number),
+        });
+        expect(await tokens.find('r7')).toEqual({
+          jti: 'r7',
+          kind: 'RefreshToken',
+          grantId: 'g7',
+          consumed: expect.any(Number),
+        });
+      });
+
       test('nothing outlives its model: after expiry no key remains', async () => {
         const A = Adapter();
         const sessions = new A('Session');
