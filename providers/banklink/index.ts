@@ -5,6 +5,7 @@ import { BanklinkAdapter } from './adapter.ts';
 import { banklinkSchema, type BanklinkConfig } from './config.ts';
 import { checkBanklink } from './keys.ts';
 import { banklinkDemoPeer } from './test-bank/demo.ts';
+import { kit } from './kit.ts';
 
 export { BanklinkAdapter } from './adapter.ts';
 export { banklinkSchema, type BanklinkConfig } from './config.ts';
@@ -20,5 +21,6 @@ export const factory: AdapterFactory<BanklinkConfig> = {
   keyMaterial: (config) =>
     config.version === '008' && config.hash === undefined ? [{ path: ['version'], algorithm: 'sha1' }] : [],
   demoPeer: banklinkDemoPeer,
+  kit,
   create: (config, deps) => new BanklinkAdapter(config, deps),
 };

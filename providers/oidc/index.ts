@@ -6,6 +6,7 @@ import { checkOidc } from './check.ts';
 import { oidcProviderSchema, type OidcProviderConfig } from './config.ts';
 import { oidcDemoPeer } from './test-op/demo.ts';
 import { loadOrCreateKey } from './keys.ts';
+import { kit } from './kit.ts';
 
 export { OidcAdapter } from './adapter.ts';
 export { oidcProviderSchema, type OidcProviderConfig, type OidcProviderInput } from './config.ts';
@@ -43,5 +44,6 @@ export const factory: AdapterFactory<OidcProviderConfig> = {
   backChannels: () => [['issuer']],
   check: checkOidc,
   demoPeer: oidcDemoPeer,
+  kit,
   create: createOidcAdapter,
 };

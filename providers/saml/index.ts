@@ -8,6 +8,7 @@ import { samlConfigSchema, type SamlProviderConfig } from './config.ts';
 import { createSamlAdapter } from './open.ts';
 import { samlEndpoints } from './endpoints.ts';
 import { samlDemoPeer } from './test-idp/demo.ts';
+import { kit } from './kit.ts';
 
 export { SamlAdapter } from './adapter.ts';
 export { checkSaml } from './check.ts';
@@ -23,5 +24,6 @@ export const factory: AdapterFactory<SamlProviderConfig> = {
   endpoints: samlEndpoints,
   check: checkSaml,
   demoPeer: samlDemoPeer,
+  kit,
   create: createSamlAdapter,
 };

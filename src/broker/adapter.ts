@@ -16,6 +16,7 @@ export type {
   AdapterProblem,
   DemoMount,
   DemoPeer,
+  EntryKit,
   KeyMaterial,
 } from '../registry/factory.ts';
 export { AdapterConfigError } from '../registry/factory.ts';

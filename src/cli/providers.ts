@@ -11,7 +11,7 @@ export const runProviders = group({
     ['test-login ID', 'log in once through the gateway at a provider in testing; report stored and audited'],
     [
       'scaffold --kind KIND NAME',
-      'custom: a new adapter kind (schema, adapter, test peer, conformance\ntest); oidc|saml|banklink: a new provider entry kit',
+      'custom: a new adapter kind (schema, adapter, test peer, conformance\ntest); a kind with an entry kit (scaffold --help lists them): a new provider',
     ],
     ['transition ID STAGE --reason TEXT', 'move it in the joining process (refused, suspended, resume too)'],
   ],

@@ -8,6 +8,6 @@ import { factory as oidc } from '../../providers/oidc/index.ts';
 import { factory as saml } from '../../providers/saml/index.ts';
 import { factory as smartid } from '../../providers/smartid/index.ts';
 
-const KINDS: readonly AdapterFactory[] = [mock, banklink, oidc, saml, smartid];
+const KINDS: readonly AdapterFactory[] = [mock, oidc, saml, banklink, smartid];
 
 export const ADAPTER_FACTORIES: ReadonlyMap<string, AdapterFactory> = new Map(KINDS.map((f) => [f.kind, f]));

@@ -111,7 +111,28 @@ export interface AdapterFactory<C extends ProviderBaseConfig = ProviderBaseConfi
   keyMaterial?(config: C): KeyMaterial[];
   /** The test peer the development demo mounts in-process, if the kind has one. */
   readonly demoPeer?: DemoPeer<C>;
+  /** What `providers scaffold --kind KIND NAME` writes for a new provider of this kind, if it offers a kit. */
+  readonly kit?: EntryKit;
   create(config: C, deps: AdapterDeps): Promise<ProviderAdapter> | ProviderAdapter;
+}
+
+/** A kind's entry kit (src/onboarding/scaffold/kit.ts): the parts of a new provider's entry, joining record
+ * and conformance test that differ by kind. `NAME` in `entry` and `setup` stands for the provider's name. */
+export interface EntryKit {
+  /** bank (a credit institution) or eid (another eID provider): the entry's `kind`, the record's licence register */
+  group: 'bank' | 'eid';
+  /** the entry's own fields after `id`, `type`, `name`, `kind` and `loa`, each commented, indented as list items' fields */
+  entry: string;
+  /** for a kind with a back channel: why the entry has a `tls` block (its comment); the kit adds the block */
+  tls?: string;
+  /** the protocol settings the kit's test takes from the entry, for its header */
+  settings: string;
+  /** the kind's test peer: its name, the module (from the repository's root) and the function that set it up */
+  peer: { name: string; module: string; call: string };
+  /** the test's code between reading `entry` and running the suite, if the call needs more than `entry` */
+  setup?: string;
+  /** the call's arguments (default `entry`) */
+  args?: string;
 }
 
 /** Thrown when an adapter is created from an entry its kind's `check` refuses (callers that skipped the check). */
