@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit/events.ts';
 import { LOA_LEVELS } from '../identity/loa.ts';
 import { mtlsFeature, CERTIFICATE_AUTH_METHODS } from '../tls/mtls-feature.ts';
 import { mtlsEndpointAliases } from '../tls/mtls-endpoint-aliases.ts';
-import { Accounts } from '../login/accounts.ts';
+import { Accounts, identityLifetime } from '../login/accounts.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
 import { storeAdapterFactory } from './adapter.ts';
@@ -159,8 +159,9 @@ export function createEngine(deps: EngineDeps): Provider {
       AuthorizationCode: config.ttl.authorization_code,
       IdToken: config.ttl.id_token,
       Interaction: config.ttl.interaction,
-      Session: config.ttl.session,
-      Grant: config.ttl.session,
+      // their accountId is the subject, PNOLV-<personal code>: kept no longer than the identity itself
+      Session: identityLifetime(config.ttl),
+      Grant: identityLifetime(config.ttl),
     },
     renderError: deps.pages.renderError,
   };

@@ -58,6 +58,17 @@ test('the identity (names, personal code) is kept only as long as a token of the
     expect(left).toBeGreaterThan(lifetime - 10);
     expect(left).toBeLessThanOrEqual(lifetime);
   }
+  // nothing else holds the personal code longer, the engine's session and grant included (their accountId is
+  // the subject, PNOLV-<code>)
+  const holding: string[] = [];
+  for (const key of await store.client.keys(`${prefix}*`)) {
+    const value = (await store.client.type(key)) === 'string' ? await store.client.get(key) : '';
+    if (!`${key} ${value}`.includes('010180-15097')) continue;
+    const name = key.slice(prefix.length).split(':');
+    holding.push(name.slice(0, name[0] === 'oidc' ? 2 : 1).join(':'));
+    expect(await store.client.ttl(key)).toBeLessThanOrEqual(lifetime);
+  }
+  expect(holding).toEqual(expect.arrayContaining(['account', 'oidc:Session', 'oidc:Grant']));
   // within that lifetime userinfo still releases the identity
   const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
   expect(info).toMatchObject({ personal_code: '010180-15097' });
