@@ -6,6 +6,7 @@ import type { FindAccount } from 'oidc-provider';
 import type { AuditLog } from '../audit/events.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Accounts } from './accounts.ts';
+import { countUserinfo, type UserinfoLimitDeps } from './userinfo-limit.ts';
 
 /** Every scope a service may request; any other value is ignored (src/oidc/parameter-checks.ts). */
 export const SCOPES = ['openid', 'profile', 'personal_code'] as const;
@@ -42,7 +43,7 @@ export function grantedClaims(identity: Identity, scope: string, rejected: reado
 }
 
 /** The engine's findAccount: the account of the login a token's grant belongs to. */
-export function claimsRelease(accounts: Accounts, audit: AuditLog): FindAccount {
+export function claimsRelease(accounts: Accounts, audit: AuditLog, limit: UserinfoLimitDeps): FindAccount {
   return async (ctx, sub, token) => {
     const grantId = token?.grantId ?? ctx.oidc.entities.Grant?.jti;
     const account = grantId ? await accounts.getIn(ctx, grantId) : undefined;
@@ -54,6 +55,7 @@ export function claimsRelease(accounts: Accounts, audit: AuditLog): FindAccount 
     return {
       accountId: sub,
       claims: async (use, scope, _claims, rejected) => {
+        if (use === 'userinfo' && grantId) await countUserinfo(limit, ctx, grantId, account);
         // the ID token gets acr, amr and auth_time from the login itself (src/login/hand-back.ts); userinfo
         // from here, the same values
         const login = use === 'userinfo' ? { acr: identity.loa, amr: identity.amr, auth_time: identity.authTime } : {};

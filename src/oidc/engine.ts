@@ -153,7 +153,7 @@ export function createEngine(deps: EngineDeps): Provider {
       policy: freshLoginPolicy(pairwise, deps.browserOf),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    findAccount: claimsRelease(deps.accounts, deps.audit),
+    findAccount: claimsRelease(deps.accounts, deps.audit, { ...deps, limits: config.limits }),
     ttl: {
       AccessToken: config.ttl.access_token,
       AuthorizationCode: config.ttl.authorization_code,

@@ -1,9 +1,10 @@
 // Engine endpoints that need no session: anyone can send them as often as they like. A failed token request
-// is a durable audit entry and a logout without a session cookie makes the engine store a session for its
-// confirmation form, so a flood of either would grow the audit log or the store at will. Sent here over
+// is a durable audit entry, a logout without a session cookie makes the engine store a session for its
+// confirmation form and each userinfo answer to a bearer token is an audit record, so a flood of any would
+// grow the audit log or the store at will. Sent here over
 // real HTTP to a running gateway with small limits.
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
-import { RP_SECRET, useGateway } from '../support/gateway.ts';
+import { exchangeCode, loginThroughMock, RP_SECRET, useGateway } from '../support/gateway.ts';
 
 const gw = useGateway({ settings: { limits: { token_errors: 3, authorization: 4 } } });
 
@@ -55,4 +56,44 @@ test('logout requests count with the authorization requests: beyond the limit, 4
     expect(answer.headers.getSetCookie().some((c) => /session=/.test(c))).toBe(answer.status !== 429);
   }
   expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+});
+
+describe('userinfo', () => {
+  const info = useGateway({ settings: { limits: { userinfo: 3 } } });
+
+  test("a flood of userinfo requests with one login's access token: 429 with Retry-After beyond the limit, one record of it; another login's token still answers", async () => {
+    const tokenOf = async () => {
+      const login = await loginThroughMock(info.rp);
+      return (await exchangeCode(info.rp, login, login.callback!)).access_token;
+    };
+    const userinfo = (token: string) => fetch(`${info.issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
+    const token = await tokenOf();
+    const before = (info.audit as MemoryAuditLog).events.length;
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await userinfo(token);
+      answers.push(answer.status);
+      const body = (await answer.json()) as Record<string, string>;
+      if (answer.status === 200) expect(body.personal_code).toBe('010180-15097');
+      else {
+        expect(body).toMatchObject({
+          error: 'invalid_request',
+          error_description: expect.stringContaining('too often'),
+        });
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(body.personal_code).toBeUndefined();
+      }
+    }
+    expect(answers).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    const written = (info.audit as MemoryAuditLog).events.slice(before);
+    expect(written.filter((e) => e.type === 'identity_released')).toHaveLength(3);
+    expect(written.filter((e) => e.type === 'error').map((e) => e.detail)).toEqual([
+      expect.objectContaining({ reason: 'rate_limited', bucket: 'userinfo', limit: 3 }),
+    ]);
+    expect(written).toHaveLength(4);
+    expect(info.logLines.filter((l) => l.includes('rate limit reached') && l.includes('userinfo'))).toHaveLength(1);
+    // counted per login: another login's token is not held back, and a made-up token leaves no counter
+    expect((await userinfo(await tokenOf())).status).toBe(200);
+    expect((await userinfo('made-up')).status).toBe(401);
+  });
 });
