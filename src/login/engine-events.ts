@@ -119,7 +119,23 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
     track(work().catch(unrecorded('authorization_request_error')));
   });
   engine.on('end_session.success', (ctx) => {
-    track(audit.record({ type: 'logout', clientId: ctx.oidc.client?.clientId }).catch(unrecorded('logout')));
+    // The engine ends a browser's session by itself when another person logs in in it (its resume finds an
+    // account other than the session's): that logout goes on to the new login's resume, /auth/<uid>, and is
+    // recorded under that login, not as the service's request. (Emitted before the redirect is set: the
+    // destination is still in the session's logout state.)
+    const next = (ctx.oidc.session?.state as { postLogoutRedirectUri?: unknown } | undefined)?.postLogoutRedirectUri;
+    const resumeAt = `${ctx.oidc.issuer}/auth/`;
+    const resume = typeof next === 'string' && next.startsWith(resumeAt) ? next.slice(resumeAt.length) : undefined;
+    track(
+      audit
+        .record({
+          type: 'logout',
+          clientId: ctx.oidc.client?.clientId,
+          correlationId: resume,
+          detail: resume ? { initiator: 'gateway', reason: 'another person logged in' } : { initiator: 'service' },
+        })
+        .catch(unrecorded('logout')),
+    );
   });
   engine.on('server_error', (_ctx, err) =>
     logger.error('oidc server error', { error: err.name, message: err.message }),

@@ -228,6 +228,9 @@ describe('happy path', () => {
       post_logout_redirect_uri: 'https://rp.example.test/bye',
     });
     await confirmLogout(login.browser, url);
+    // recorded as the service's request
+    const logouts = (gw.audit as MemoryAuditLog).events.filter((e) => e.type === 'logout');
+    expect(logouts.at(-1)).toMatchObject({ clientId: 'rp', detail: { initiator: 'service' } });
   });
 
   test('RP-initiated logout by POST (RP-Initiated Logout 1.0 section 2): the ID token stays out of every URL', async () => {

@@ -50,6 +50,12 @@ test('an answer whose session another login in the same browser took over meanwh
   // the engine first ends the session of the other person (its own auto-submitted form), then resumes
   expect(atRp(await browser.follow(third.answer, atRp))).toBe(true);
   expect(browser.history.some((hop) => hop.url.endsWith('/session/end/confirm'))).toBe(true);
+  // recorded as the gateway's doing, under the new login, not as a logout the service asked for
+  const logouts = (gw.audit as MemoryAuditLog).events.filter((e) => e.type === 'logout');
+  expect(logouts.at(-1)).toMatchObject({
+    correlationId: third.uid,
+    detail: { initiator: 'gateway', reason: 'another person logged in' },
+  });
   const page = await browser.get(second.answer.location!);
   expect(page.status).toBe(400);
   expect(page.location).toBeUndefined();
