@@ -149,7 +149,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const states = new LoginStates(store, config.ttl.login, config.ttl.interaction);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
   const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
-  const pages = enginePages(logger);
+  const serviceHome = serviceHomes(config.clients);
+  const pages = enginePages(logger, serviceHome);
   const engineDeps = { config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger };
   const engine = createEngine({ ...engineDeps, browserOf: binding.digestOf });
   const engineAudit = auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
@@ -159,7 +160,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     interactionTtlSeconds: config.ttl.interaction,
     resultTtlSeconds: 300,
   };
-  const serviceHome = serviceHomes(config.clients);
   const flow = new LoginFlow({ engine, broker, policy, accounts, store, audit, logger, limits, serviceHome });
 
   const routers = [

@@ -24,7 +24,13 @@ const LOGOUT_LOCALE_MS = 10 * 60 * 1000;
 type EngineContext = { res: unknown };
 const site = (ctx: EngineContext) => siteOf(ctx.res as { locals?: Record<string, unknown> });
 
-export function enginePages(logger: Logger): EnginePages {
+/** The service an engine page is about: the client the engine loaded, else the one the request names. */
+const clientOf = (ctx: { oidc?: { client?: { clientId: string }; params?: Record<string, unknown> } }) =>
+  ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id;
+
+/** `serviceHome`: a registered service's home page (src/oidc/clients.ts), the way back from a page the
+ * engine cannot send back to the service. */
+export function enginePages(logger: Logger, serviceHome: (clientId: unknown) => string | undefined): EnginePages {
   return {
     renderError: async (ctx, out, error) => {
       logger.warn('oidc error page', {
@@ -34,8 +40,16 @@ export function enginePages(logger: Logger): EnginePages {
         cause: (error as { cause?: Error }).cause?.message,
       });
       const locale = pickLocale(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      const logout = ctx.oidc?.route === 'end_session' || ctx.oidc?.route === 'end_session_confirm';
       ctx.type = 'html';
-      ctx.body = errorPage({ locale, message: errorMessage(out), nonce: '', site: site(ctx) });
+      ctx.body = errorPage({
+        locale,
+        message: errorMessage(out),
+        title: logout ? 'logout_failed_title' : undefined,
+        home: serviceHome(clientOf(ctx)),
+        nonce: '',
+        site: site(ctx),
+      });
     },
     statusPage: async (ctx, status) => {
       const locale = pickLocale(undefined, ctx.get('accept-language'));
@@ -65,10 +79,16 @@ export function enginePages(logger: Logger): EnginePages {
         maxAge: LOGOUT_LOCALE_MS,
       });
       const title = t(locale, 'logout_title');
+      const client = ctx.oidc.client;
+      const service = client
+        ? html`<p class="service">${t(locale, 'logout_service_label')} <strong>${client.clientName ?? client.clientId}</strong></p>`
+        : '';
+      // "No" posts the same form without `logout`: the engine then ends only the asking service's part of
+      // the session and still returns to the service (RP-Initiated Logout 1.0 section 3, its logout URI)
       ctx.type = 'html';
       ctx.body = page(
         title,
-        html`<h1>${title}</h1><p>${t(locale, 'logout_question')}</p>${new Html(form)}<button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(locale, 'logout_yes')}</button>`,
+        html`${service}<h1>${title}</h1><p>${t(locale, 'logout_question')}</p>${new Html(form)}<div class="actions"><button class="primary" form="op.logoutForm" name="logout" value="yes" type="submit">${t(locale, 'logout_yes')}</button>${client ? html`<button class="secondary" form="op.logoutForm" type="submit">${t(locale, 'logout_no')}</button>` : ''}</div>`,
         { lang: locale, site: site(ctx) },
       );
     },

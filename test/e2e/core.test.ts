@@ -273,6 +273,31 @@ test('RP-initiated logout asked in Russian says it is done in Russian too, whate
   for (const page of [ask, done]) expect(/<html lang="(\w+)"/.exec(page.body)?.[1]).toBe('ru');
 });
 
+test("the logout confirmation names the service and lets the user decline, which still returns to the service's logout URI", async () => {
+  const login = await loginThroughMock(gw.rp);
+  const b = login.browser;
+  const ask = await b.get(
+    `${gw.issuer}/session/end?${new URLSearchParams({ client_id: 'rp', post_logout_redirect_uri: 'https://rp.example.test/bye' })}`,
+  );
+  expect(ask.body).toContain('Logging out of the e-service <strong>Test e-service</strong>');
+  expect(ask.body).toMatch(/<button class="secondary" form="op.logoutForm" type="submit">No, return to the e-service</);
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(ask.body)![1]!;
+  // the "No" button posts the form without `logout`
+  const back = await b.post(`${gw.issuer}/session/end/confirm`, { xsrf });
+  expect(back.location).toBe('https://rp.example.test/bye');
+});
+
+test('a logout the engine refuses (an unregistered logout URI): "Logout failed", with the way back to the service', async () => {
+  const page = await fetch(
+    `${gw.issuer}/session/end?${new URLSearchParams({ client_id: 'rp', post_logout_redirect_uri: 'https://evil.example/bye' })}`,
+    { headers: { accept: 'text/html', 'accept-language': 'en' } },
+  );
+  expect(page.status).toBe(400);
+  const body = await page.text();
+  expect(body).toContain('<h1>Logout failed</h1>');
+  expect(body).toContain('<a class="button" href="https://rp.example.test/">Return to the e-service</a>');
+});
+
 describe('refusals the agency service sees', () => {
   const rpError = async (params: Record<string, string>) => {
     const started = await beginLogin(gw.rp, params);
@@ -324,6 +349,9 @@ describe('refusals the agency service sees', () => {
     expect(started.hop.status).toBe(400);
     expect(started.hop.location).toBeUndefined();
     expect(started.hop.body).toContain('return address is not registered');
+    // the way back is the registered service's home page, never the address the request named
+    expect(started.hop.body).toContain('<a class="button" href="https://rp.example.test/">');
+    expect(started.hop.body).not.toContain('evil.example');
   });
 
   test('wrong code_verifier: invalid_grant', async () => {
