@@ -144,7 +144,17 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   const failed = rest.findIndex((info) => !info);
   if (failed >= 0) return abort(failed + 2);
   started = true;
-  if (config.metrics) metricsServer = await listenMetrics(metrics, config.metrics);
+  if (config.metrics) {
+    try {
+      metricsServer = await listenMetrics(metrics, config.metrics);
+    } catch (err) {
+      // metrics.port in use: the workers stop (checkpointing their audit logs) and the start fails
+      stopping = true;
+      await stopWorkers();
+      options.refused(`vpm-gateway: ${(err as Error).message}`);
+      return false;
+    }
+  }
   const address = metricsServer?.address();
   const metricsPort = typeof address === 'object' && address ? address.port : undefined;
   logger.info('workers started', { workers: options.workers, port: first.port, metrics_port: metricsPort });

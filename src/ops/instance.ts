@@ -4,6 +4,7 @@
 // still make are awaited, the audit log is flushed and checkpointed, the store closed; exit 0. A worker whose primary is gone ends at once (node:cluster):
 // its entries are durable, and the next start takes its writer lock over and records that.
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import { answerMetricsRequests } from './cluster-metrics.ts';
 import { AuditUnavailableError } from '../audit/events.ts';
 import type { GatewayConfig } from '../config/load.ts';
@@ -64,23 +65,27 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   const host = config.server?.host ?? (config.demo.enabled ? '127.0.0.1' : undefined);
   let server: Awaited<ReturnType<typeof listen>>;
   let mtlsServer: Awaited<ReturnType<typeof listenMtls>>;
+  let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
+  const opened: Server[] = [];
   try {
     // HTTPS (optionally requesting client certificates) when server.tls is configured
     server = await listen(gateway.app, config.server, config.port, host);
+    opened.push(server);
     // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
     mtlsServer = await listenMtls(gateway.app, config.server, host);
+    if (mtlsServer) opened.push(mtlsServer);
+    // a worker's metrics are scraped through its primary (node:cluster IPC), which serves metrics.port
+    if (gateway.metrics && config.metrics && !cluster.isWorker)
+      opened.push((metricsServer = await listenMetrics(gateway.metrics, config.metrics)));
   } catch (err) {
-    // a port in use: the audit log is checkpointed and its lock released before the error is reported
+    // a port in use: nothing is left listening (the process can end), and the audit log is checkpointed and
+    // its lock released, before the error is reported
+    await drain(opened, 1000);
     await gateway.close();
     throw err;
   }
   gateway.warmUp();
-  let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
-  // the primary serves the scrape, summing what each listening worker's registry answers over IPC
   if (gateway.metrics && cluster.isWorker) answerMetricsRequests(gateway.metrics.registry);
-  else if (gateway.metrics && config.metrics) {
-    metricsServer = await listenMetrics(gateway.metrics, config.metrics);
-  }
   const info: Listening = {
     port: portOf(server) ?? config.port,
     host,

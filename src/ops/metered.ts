@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AuditEvent, AuditLog } from '../audit/events.ts';
 import { ProviderError, type ProviderAdapter } from '../broker/adapter.ts';
 import type { Store } from '../store/store.ts';
+import { bind } from '../tls/listeners.ts';
 import { type GatewayMetrics, stepOf } from './metrics.ts';
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -133,12 +134,6 @@ export async function listenMetrics(metrics: MetricsSource, config: MetricsListe
       () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await bind(server, config.port, config.host, 'another metrics.port');
   return server;
 }

@@ -48,7 +48,8 @@ export class PortInUseError extends Error {
   }
 }
 
-function bind(listener: http.Server, port: number, host: string | undefined, setting: string): Promise<void> {
+/** Listens on `port`; a port in use is a PortInUseError naming `setting`, the way to choose another. */
+export function bind(listener: http.Server, port: number, host: string | undefined, setting: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host, setting) : err);
