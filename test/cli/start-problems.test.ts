@@ -41,6 +41,20 @@ test('a port already in use is one clear line and exit 1', async () => {
   }
 }, 60_000);
 
+/** `vpm-gateway start --config config ...args` run from `cwd` (on a port of its choosing) until it exits: its
+ * exit code, its stderr and the lines of it that are not the operator log's JSON. */
+async function startIn(cwd: string, config: string, ...args: string[]) {
+  const child = spawn(NODE, [CLI, 'start', '--config', config, ...args], {
+    cwd,
+    env: { ...process.env, PORT: '0', ISSUER: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((ok) => child.once('exit', ok));
+  return { code, stderr, plain: stderr.split('\n').filter((line) => line && !line.startsWith('{')) };
+}
+
 test('a provider logo that cannot be read stops the start, naming its configuration path', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'vpm-logo-'));
   try {
@@ -52,17 +66,9 @@ test('a provider logo that cannot be read stops the start, naming its configurat
         .replace('dir: registry', `dir: ${join(root, 'config/registry')}`)
         .replace(`logo: ${join(root, 'config/logos')}/demo-bank.svg`, 'logo: no/such.svg'),
     );
-    const child = spawn(NODE, [CLI, 'start', '--config', config], {
-      cwd,
-      env: { ...process.env, PORT: '0', ISSUER: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    expect(await new Promise<number | null>((ok) => child.once('exit', ok))).toBe(1);
-    expect(stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([
-      `vpm-gateway: providers[1].logo: cannot read ${join(cwd, 'no/such.svg')}: ENOENT`,
-    ]);
+    const { code, plain } = await startIn(cwd, config);
+    expect(code).toBe(1);
+    expect(plain).toEqual([`vpm-gateway: providers[1].logo: cannot read ${join(cwd, 'no/such.svg')}: ENOENT`]);
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -120,15 +126,8 @@ describe('a second listener whose port is in use stops the start as the main one
       const cwd = mkdtempSync(join(tmpdir(), 'vpm-busy-'));
       try {
         const config = demoConfig(cwd, (await extra(cwd)).replace('PORT', String(port)));
-        const child = spawn(NODE, [CLI, 'start', '--config', config, '--workers', String(workers)], {
-          cwd,
-          env: { ...process.env, PORT: '0', ISSUER: '' },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        expect(await new Promise<number | null>((ok) => child.once('exit', ok))).toBe(1);
-        const plain = stderr.split('\n').filter((line) => line && !line.startsWith('{'));
+        const { code, plain, stderr } = await startIn(cwd, config, '--workers', String(workers));
+        expect(code).toBe(1);
         expect(plain).toEqual([
           expect.stringMatching(
             new RegExp(
