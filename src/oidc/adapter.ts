@@ -151,6 +151,10 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
         store.take(this.key(id)),
         CONSUMABLE.has(this.name) ? store.delete(this.consumedKey(id)) : undefined,
       ]);
+      // The engine's resume finds the Interaction, then destroys it before it logs the user in and issues a
+      // code: concurrent resumes would all have found it. Taking it is the atomic claim, so only the first
+      // resume goes on; the others fail as a resume of an interaction already gone does.
+      if (!raw && this.name === 'Interaction') throw new errors.SessionNotFound('interaction session not found');
       const payload = raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
       const keys: string[] = [];
       if (payload?.uid) keys.push(`oidc:uid:${this.name}:${payload.uid}`);

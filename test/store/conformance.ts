@@ -199,6 +199,17 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
         expect(await h.keys()).toEqual([]);
       });
 
+      test('an interaction destroyed several times at once (its resume): one destroy claims it, the others fail', async () => {
+        const A = Adapter();
+        const interactions = new A('Interaction');
+        await interactions.upsert('i1', { uid: 'i1', returnTo: '/auth/i1' } as never, 60);
+        const results = await Promise.allSettled([1, 2, 3].map(() => interactions.destroy('i1')));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results.filter((r) => r.status === 'rejected'))
+          expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_request' });
+        expect(await h.keys()).toEqual([]);
+      });
+
       test('revokeByGrantId deletes the grant, which the engine loads before it accepts any of its tokens', async () => {
         const A = Adapter();
         const grants = new A('Grant');
