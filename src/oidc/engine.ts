@@ -29,6 +29,7 @@ import {
 import type { Logger } from '../logger.ts';
 import { type FormPostPages, ownFormPostPage } from './form-post-page.ts';
 import { UI_LOCALES } from '../login/locale.ts';
+import { CLOCK_TOLERANCE_SECONDS, clientAssertionBounds } from './client-assertion.ts';
 
 type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
@@ -164,6 +165,9 @@ export function createEngine(deps: EngineDeps): Provider {
       Grant: identityLifetime(config.ttl),
     },
     renderError: deps.pages.renderError,
+    // bounds on client assertions: lifetime, iat, every audience this server's (./client-assertion.ts)
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    assertJwtClientAuthClaimsAndHeader: clientAssertionBounds(deps.logger),
   };
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
   const provider = new Provider(config.issuer, configuration);

@@ -20,6 +20,7 @@ import {
 import { MemoryStore } from '../../src/store/memory.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, formFields, type Hop } from '../support/browser.ts';
+import { clientAssertion } from '../support/client-assertion.ts';
 import {
   startGateway,
   useGateway,
@@ -828,18 +829,7 @@ describe('client authentication at the token endpoint', () => {
       key: CryptoKey = rpKey,
       alg = 'ES256',
     ) => {
-      const now = Math.floor(Date.now() / 1000);
-      const payload: Record<string, unknown> = {
-        iss: 'rp-jwt',
-        sub: 'rp-jwt',
-        aud: gw.issuer,
-        iat: now,
-        exp: now + 60,
-        jti: randomUUID(),
-        ...claims,
-      };
-      for (const k of Object.keys(payload)) if (payload[k] === null) delete payload[k];
-      const jwt = await new SignJWT(payload).setProtectedHeader({ alg, kid: 'rp-key-1' }).sign(key);
+      const { jwt } = await clientAssertion({ key, kid: 'rp-key-1', alg }, 'rp-jwt', gw.issuer, claims);
       remember(jwt);
       return jwt;
     };
@@ -1132,17 +1122,7 @@ describe('single use under concurrency, on the Redis store (real round trips let
     const config = await rpConfig(rgw.issuer, 'rp-jwt', undefined, oidc.PrivateKeyJwt({ key: rpKey, kid: 'rp-key-1' }));
     for (let round = 0; round < 3; round += 1) {
       const logins = await Promise.all([1, 2, 3].map(() => loginThroughMock(config)));
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({
-        iss: 'rp-jwt',
-        sub: 'rp-jwt',
-        aud: rgw.issuer,
-        iat: now,
-        exp: now + 60,
-        jti: randomUUID(),
-      })
-        .setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' })
-        .sign(rpKey);
+      const { jwt: assertion } = await clientAssertion({ key: rpKey, kid: 'rp-key-1' }, 'rp-jwt', rgw.issuer);
       remember(assertion);
       const statuses = await Promise.all(
         logins.map(async (l) => {
