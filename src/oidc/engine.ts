@@ -100,10 +100,13 @@ export function clientRules(config: GatewayConfig, pages: EnginePages, pairwise:
     allowOmittingSingleRegisteredRedirectUri: false,
     pkce: { required: () => true },
     scopes: [...SCOPES],
-    // acr, amr and auth_time come from the login itself; every ID token carries them
+    // acr, amr and auth_time come from the login itself; every ID token carries them. The engine's default
+    // `sid` is released only by Front- and Back-Channel Logout, both off here, so it is not advertised
+    // (false: the engine's defaults are merged over an undefined)
     claims: {
       ...SCOPE_CLAIMS,
       openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'],
+      sid: false,
     } as unknown as Configuration['claims'],
     // ID tokens carry the scope's claims too (code flow), as national brokers do
     conformIdTokenClaims: false,

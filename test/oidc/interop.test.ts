@@ -266,6 +266,15 @@ describe('README claims table, discovery and what the endpoints return agree', (
     expect(meta.ui_locales_supported).toEqual(['lv', 'en', 'ru']);
   });
 
+  test('discovery advertises no claim that neither the ID token nor userinfo ever carries', async () => {
+    // every scope, so every claim the gateway has is released
+    const { tokens } = await loginAndExchange(rp, { scope: [...table.keys()].join(' ') });
+    const idToken = decodeJwt(tokens.id_token!);
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, idToken.sub!);
+    const released = new Set([...Object.keys(idToken), ...Object.keys(userinfo)]);
+    expect((meta.claims_supported as string[]).filter((c) => !released.has(c))).toEqual([]);
+  });
+
   test.each([['openid'], ['openid profile'], ['openid personal_code'], ['openid profile personal_code']])(
     'scope %s: the ID token and userinfo each release exactly the table rows asked for',
     async (scope) => {
