@@ -75,8 +75,10 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
     mtlsServer = await listenMtls(gateway.app, config.server, host);
     if (mtlsServer) opened.push(mtlsServer);
     // a worker's metrics are scraped through its primary (node:cluster IPC), which serves metrics.port
-    if (gateway.metrics && config.metrics && !cluster.isWorker)
-      opened.push((metricsServer = await listenMetrics(gateway.metrics, config.metrics)));
+    if (gateway.metrics && config.metrics && !cluster.isWorker) {
+      metricsServer = await listenMetrics(gateway.metrics, config.metrics);
+      opened.push(metricsServer);
+    }
   } catch (err) {
     // a port in use: nothing is left listening (the process can end), and the audit log is checkpointed and
     // its lock released, before the error is reported
