@@ -134,8 +134,9 @@ export function createEngine(deps: EngineDeps): Provider {
   const pairwise = pairwiseIdentifier(config.pairwise_salt ?? '');
   // RFC 8705 5: token, userinfo and revocation also on a listener that requests client certificates
   const mtlsAliases = mtlsEndpointAliases(config.server, config.issuer);
+  const rules = clientRules(config, deps.pages, pairwise);
   const configuration: Configuration = {
-    ...clientRules(config, deps.pages, pairwise),
+    ...rules,
     // a token request's code names the account its claims need (src/login/accounts.ts)
     adapter: storeAdapterFactory(
       deps.store,
@@ -150,6 +151,10 @@ export function createEngine(deps: EngineDeps): Provider {
     },
     discovery: {
       ui_locales_supported: [...UI_LOCALES],
+      // RFC 8414 2: left out, a service must assume client_secret_basic alone at revocation; it takes every
+      // method the token endpoint takes (each service's registered one)
+      revocation_endpoint_auth_methods_supported: rules.clientAuthMethods,
+      revocation_endpoint_auth_signing_alg_values_supported: rules.enabledJWA?.clientAuthSigningAlgValues,
       ...(mtlsAliases ? { mtls_endpoint_aliases: mtlsAliases } : {}),
     },
     extraParams: parameterChecks(deps.policy, deps.logger),

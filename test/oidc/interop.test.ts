@@ -264,6 +264,11 @@ describe('README claims table, discovery and what the endpoints return agree', (
     expect(meta.scopes_supported).toEqual([...table.keys()]);
     expect(meta.claims_supported).toEqual(expect.arrayContaining([...table.values()].flat()));
     expect(meta.ui_locales_supported).toEqual(['lv', 'en', 'ru']);
+    // RFC 8414 2: without them a service must assume client_secret_basic alone at revocation
+    expect(meta.revocation_endpoint_auth_methods_supported).toEqual(meta.token_endpoint_auth_methods_supported);
+    expect(meta.revocation_endpoint_auth_signing_alg_values_supported).toEqual(
+      meta.token_endpoint_auth_signing_alg_values_supported,
+    );
   });
 
   test('discovery advertises no claim that neither the ID token nor userinfo ever carries', async () => {
