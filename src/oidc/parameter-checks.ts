@@ -56,6 +56,10 @@ export const PARAMETER_MAX_LENGTH = {
   claims_locales: 128,
   acr_values: 128,
   idp_hint: 128,
+  // page, popup, touch or wap (OpenID Connect Core 3.1.2.1): the engine keeps any value
+  display: 16,
+  // a JWK SHA-256 thumbprint, 43 characters (RFC 9449 10)
+  dpop_jkt: 64,
 } as const;
 
 const bounded =

@@ -50,6 +50,27 @@ describe('authorization parameters the engine would keep for the interaction', (
     },
   );
 
+  // every authorization parameter the engine reads (node-oidc-provider's lib/consts/param_list.js and its
+  // enabled features: DPoP's dpop_jkt, resource indicators) and the gateway's idp_hint: none of 7,000
+  // characters may leave more than a plain Interaction in the store
+  test.each([
+    ...['acr_values', 'claims_locales', 'client_id', 'code_challenge', 'code_challenge_method', 'display'],
+    ...['id_token_hint', 'login_hint', 'max_age', 'nonce', 'prompt', 'redirect_uri', 'registration', 'request'],
+    ...['request_uri', 'response_mode', 'response_type', 'scope', 'state', 'ui_locales', 'dpop_jkt', 'resource'],
+    ...['claims', 'authorization_details', 'idp_hint'],
+  ])('%s of 7,000 characters: refused, or nothing of it kept', async (name) => {
+    expect((await authGet({})).status).toBe(303);
+    const before = store.size;
+    const res = await authGet({ [name]: 'a'.repeat(7000) });
+    const uid = /\/interaction\/([^/?]+)/.exec(res.headers.get('location') ?? '')?.[1];
+    if (!uid) {
+      expect(store.size).toBe(before);
+      return;
+    }
+    // accepted (a parameter the engine ignores or drops): the Interaction holds none of it
+    expect((await store.get(`oidc:Interaction:${uid}`))!.length).toBeLessThan(2000);
+  });
+
   test('at their bounds they are accepted: a nonce of 512 characters and a login_hint of 256 reach the selection page', async () => {
     const res = await authGet({ nonce: 'n'.repeat(PARAMETER_MAX_LENGTH.nonce), login_hint: 'h'.repeat(256) });
     expect(res.status).toBe(303);
