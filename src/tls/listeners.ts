@@ -40,6 +40,18 @@ export function serverTlsOptions(
   };
 }
 
+/** How long a client may take to send a request (`server.request_timeout`, 30 s by default; its headers at
+ * most 20 s): Node's own five minutes let a client that drips a request body hold a connection and the
+ * buffered body that long. Checked every second, so a request is cut within a second of its limit; answered
+ * 408 and closed. */
+function requestTimeouts(seconds = 30): http.ServerOptions {
+  return {
+    requestTimeout: seconds * 1000,
+    headersTimeout: Math.min(seconds, 20) * 1000,
+    connectionsCheckingInterval: 1000,
+  };
+}
+
 /** The port is taken (another program, or a gateway already running): one line says what to do. */
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
@@ -72,9 +84,13 @@ export async function listen(
   host?: string,
 ): Promise<http.Server> {
   const settings = serverSchema.parse(server ?? {});
+  const limits = requestTimeouts(settings.request_timeout);
   const listener = settings.tls
-    ? https.createServer(serverTlsOptions(settings.tls, mainListenerRequestsCertificate(settings)), handler)
-    : http.createServer(handler);
+    ? https.createServer(
+        { ...serverTlsOptions(settings.tls, mainListenerRequestsCertificate(settings)), ...limits },
+        handler,
+      )
+    : http.createServer(limits, handler);
   await bind(
     listener,
     port,
@@ -92,20 +108,23 @@ export function createMtlsServer(handler: RequestListener, server: unknown): htt
   const settings = serverSchema.parse(server ?? {});
   if (!settings.tls || settings.mtls?.port === undefined) return undefined;
   const aliased = new Set<string>(Object.values(MTLS_ALIASED_ROUTES));
-  return https.createServer(serverTlsOptions(settings.tls, true), (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (aliased.has(path)) {
-      handler(req, res);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(
-      JSON.stringify({
-        error: 'not_found',
-        error_description: 'this listener serves only the mutual-TLS endpoint aliases',
-      }),
-    );
-  });
+  return https.createServer(
+    { ...serverTlsOptions(settings.tls, true), ...requestTimeouts(settings.request_timeout) },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (aliased.has(path)) {
+        handler(req, res);
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(
+        JSON.stringify({
+          error: 'not_found',
+          error_description: 'this listener serves only the mutual-TLS endpoint aliases',
+        }),
+      );
+    },
+  );
 }
 
 /** Starts the mutual-TLS listener on `server.mtls.port`, when configured. */

@@ -57,6 +57,8 @@ export const serverSchema = z
     host: z.string().min(1).optional(),
     /** seconds a graceful shutdown waits for requests in flight before cutting connections (default 10) */
     shutdown_timeout: z.number().int().min(0).max(300).optional(),
+    /** seconds a client may take to send a whole request, headers and body (default 30; Node's own is 300) */
+    request_timeout: z.number().int().min(5).max(300).optional(),
     tls: serverTlsSchema.optional(),
     client_certificate_header: clientCertificateHeaderSchema.optional(),
     mtls: serverMtlsSchema.optional(),
