@@ -29,31 +29,29 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
-test('a body dripped past server.request_timeout: 408 and the connection closed', async () => {
-  const socket = net.connect(port, '127.0.0.1');
-  const answer = untilClosed(socket);
-  socket.write('POST /token HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/x-www-form-urlencoded\r\n');
-  socket.write('Content-Length: 1000\r\n\r\ngrant_type=');
-  // a byte now and then, never the whole body
-  const drip = setInterval(() => socket.writable && socket.write('a'), 1000);
-  try {
-    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
-  } finally {
-    clearInterval(drip);
-  }
-}, 30_000);
-
-test('headers never finished: 408 and the connection closed', async () => {
-  const socket = net.connect(port, '127.0.0.1');
-  const answer = untilClosed(socket);
-  socket.write('GET /auth HTTP/1.1\r\nHost: gateway\r\n');
-  const drip = setInterval(() => socket.writable && socket.write('X-Slow: a\r\n'), 1000);
-  try {
-    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
-  } finally {
-    clearInterval(drip);
-  }
-}, 30_000);
+test.each([
+  [
+    'a body dripped past server.request_timeout',
+    'POST /token HTTP/1.1\r\nHost: gateway\r\nContent-Length: 1000\r\n\r\ngrant_type=',
+    'a',
+  ],
+  ['headers never finished', 'GET /auth HTTP/1.1\r\nHost: gateway\r\n', 'X-Slow: a\r\n'],
+])(
+  '%s: 408 and the connection closed',
+  async (_, start, more) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const answer = untilClosed(socket);
+    socket.write(start);
+    // a little now and then, never the whole request
+    const drip = setInterval(() => socket.writable && socket.write(more), 1000);
+    try {
+      expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(drip);
+    }
+  },
+  30_000,
+);
 
 test('the defaults: 30 s for a request, 20 s for its headers', async () => {
   const plain = await listen(() => {}, {}, 0, '127.0.0.1');
