@@ -4,12 +4,14 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** The address a limit counts: IPv4 as is (also when IPv4-mapped or NAT64-translated, however written),
  * IPv6 by its /64, the smallest block one subscriber is usually given; rotating addresses inside it must
- * not escape the limit. */
+ * not escape the limit. No address: `unknown`; anything else: `invalid`. */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
   const address = ip.split('%')[0]!; // a zone id names the interface, not the client
   if (isIPv4(address)) return address;
-  if (!isIPv6(address)) return address;
+  // what a terminator in `proxy` forwarded without checking it: one shared key, or each made-up value
+  // would be a limit of its own (and its text would reach the audit log)
+  if (!isIPv6(address)) return 'invalid';
   // the URL serializer writes an IPv6 address one way only (RFC 5952: lower case, no leading zeros, the
   // longest run of zero groups as "::", an embedded IPv4 address in hexadecimal)
   const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);

@@ -13,6 +13,12 @@ test('no address at all is counted as unknown', () => {
   expect(clientKey('')).toBe('unknown');
 });
 
+test('a value that is no address is counted as invalid, whatever it says', () => {
+  expect(clientKey('not-an-ip-zzz')).toBe('invalid');
+  expect(clientKey('198.51.100.7.evil')).toBe('invalid');
+  expect(clientKey('::ffff:zz')).toBe('invalid');
+});
+
 test('an IPv4 address is its own key, and two IPv4 addresses are counted apart', () => {
   expect(clientKey('192.0.2.1')).toBe('192.0.2.1');
   expect(clientKey('192.0.2.2')).toBe('192.0.2.2');

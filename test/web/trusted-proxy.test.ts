@@ -80,6 +80,14 @@ describe("proxy: ['127.0.0.1'] (the terminator in front)", () => {
     expect(await authorize(gw, '2001:db8:1:3::1')).toBe(303);
   });
 
+  test('forwarded values that are no address (a terminator that passes them on unchecked) share one limit, and their text is neither counted apart nor audited', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= LIMIT + 1; i += 1) statuses.push(await authorize(gw, `not-an-address-${i}`));
+    expect(statuses).toEqual([...Array(LIMIT).fill(303), 429]);
+    expect(limitedAddresses(gw)).toContain('invalid');
+    expect(limitedAddresses(gw).some((a) => String(a).includes('not-an-address'))).toBe(false);
+  });
+
   test('a peer not in the list cannot name its address: its forwarded values share its own limit', async () => {
     const statuses: number[] = [];
     for (let i = 1; i <= LIMIT + 1; i += 1) statuses.push(await authorize(gw, `203.0.113.${100 + i}`, '127.0.0.2'));
