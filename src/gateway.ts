@@ -25,6 +25,7 @@ import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
+import { anonymousRecords } from './audit/anonymous-records.ts';
 import { forgetResumedInteractions } from './login/interaction-markers.ts';
 import { createApp } from './web/app.ts';
 import { providerLogos } from './web/assets.ts';
@@ -148,12 +149,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // an answer arriving after the login expired still finds its login while the interaction lives
   const states = new LoginStates(store, config.ttl.login, config.ttl.interaction);
   const callbackUrl = (providerId: string) => `${baseUrl}/broker/callback/${providerId}`;
-  const broker = new Broker({ states, audit, logger, adapters, callbackUrl });
+  const recordAnonymous = anonymousRecords({ audit, store, logger, limits: config.limits });
+  const broker = new Broker({ states, audit, logger, adapters, callbackUrl, recordAnonymous });
   const serviceHome = serviceHomes(config.clients);
   const pages = enginePages(logger, serviceHome);
   const engineDeps = { config, store, readAhead, keys: keys.ring, accounts, audit, policy, pages, logger };
   const engine = createEngine({ ...engineDeps, browserOf: binding.digestOf });
-  const engineAudit = auditEngineEvents(engine, { audit, logger, accounts, broker, store, limits: config.limits });
+  const auditDeps = { audit, logger, accounts, broker, store, limits: config.limits, recordAnonymous };
+  const engineAudit = auditEngineEvents(engine, auditDeps);
   forgetResumedInteractions(engine, store, logger);
   const limits = {
     providerStarts: config.limits.provider_starts,
@@ -164,7 +167,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const routers = [
     jwksRoutes(keys.ring),
-    rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine) }),
+    rateLimitRoutes({ store, audit, logger, limits: config.limits, findLogin: engineLogins(engine), recordAnonymous }),
     loginRoutes({ engine, flow, logger, binding }),
   ];
   const demo = demoRoutesOf(config, store, policy);

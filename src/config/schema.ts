@@ -69,6 +69,9 @@ export const limitsSchema = z.strictObject({
   /** failed token requests (a wrong client secret, a made-up code) recorded one by one per address and
    * window; beyond, one record says how many were left out, so a flood of them cannot fill the audit log */
   token_errors: z.number().int().min(1).max(1_000_000).default(100),
+  /** audit records no login can be found for (callbacks whose state no login issued, authorization requests
+   * refused before a login began, rate limits met outside one) per window, every address and instance together */
+  anonymous_records: z.number().int().min(1).max(1_000_000).default(1200),
   /** userinfo answers per login (its access token's grant) and window: each is an audit record */
   userinfo: z.number().int().min(1).max(1_000_000).default(20),
   /** provider round trips one login may start (choosing again, reloading the provider start) */

@@ -3,6 +3,7 @@
 // state the protocol carries back, takes it (single use) and has the answer verified (steps 4-6,
 // ./verify.ts). Every step lands in the audit log.
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from '../audit/events.ts';
+import type { RecordAnonymous } from '../audit/anonymous-records.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
@@ -27,6 +28,8 @@ export interface BrokerOptions {
   adapters: ReadonlyMap<string, ProviderAdapter>;
   /** absolute callback URL for a provider id */
   callbackUrl(providerId: string): string;
+  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  recordAnonymous?: RecordAnonymous | undefined;
 }
 
 export interface BeginRequest {
@@ -169,12 +172,14 @@ export class Broker {
           ? 'unknown, expired or already used state'
           : 'callback carries no state';
       logger.warn('provider callback without a live login', { providerId, reason, correlationId: spent?.uid });
-      await audit.record({
+      const event = {
         type: 'provider_response_error',
         correlationId: spent?.uid,
         providerId,
         detail: { reason, digest: digest(params) },
-      });
+      } as const;
+      // a replayed answer of a login is that login's record; one no login issued is anyone's to send
+      await (spent || !this.options.recordAnonymous ? audit.record(event) : this.options.recordAnonymous(event));
       throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
     }
     const { login, spentRecorded } = taken;

@@ -3,7 +3,8 @@
 // correlation id is its interaction uid; tokens find it through the account stored under their grant.
 import { finished } from 'node:stream';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
-import type { AuditLog } from '../audit/events.ts';
+import type { RecordAnonymous } from '../audit/anonymous-records.ts';
+import type { AuditEvent, AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
@@ -18,6 +19,8 @@ export interface EngineAuditDeps {
   broker: Broker;
   store: Store;
   limits: Pick<LimitsConfig, 'token_errors' | 'window_seconds'>;
+  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  recordAnonymous?: RecordAnonymous | undefined;
 }
 
 /**
@@ -105,7 +108,9 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
       const providerId =
         (uid ? (await broker.loginOf(uid))?.providerId : undefined) ??
         (typeof hint === 'string' && broker.has(hint) ? hint : undefined);
-      await audit.record({
+      // refused before it became a login: anyone's to send
+      const record = uid || !deps.recordAnonymous ? (e: AuditEvent) => audit.record(e) : deps.recordAnonymous;
+      await record({
         type: 'authorization_request_error',
         correlationId: uid,
         clientId: ctx.oidc?.client?.clientId,

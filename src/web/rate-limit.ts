@@ -5,7 +5,8 @@
 // service (./limited-login.ts).
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Store } from '../store/store.ts';
-import type { AuditLog } from '../audit/events.ts';
+import type { RecordAnonymous } from '../audit/anonymous-records.ts';
+import type { AuditEvent, AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { LimitsConfig } from '../config/schema.ts';
 import { errorPage } from './views.ts';
@@ -21,6 +22,8 @@ export interface RateLimitDeps {
   limits: LimitsConfig;
   /** the login a request's path names (./limited-login.ts) */
   findLogin: FindLogin;
+  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  recordAnonymous?: RecordAnonymous | undefined;
 }
 
 interface Count {
@@ -106,14 +109,13 @@ async function noteReached(deps: RateLimitDeps, over: Count, login: LimitedLogin
 
 async function auditRefusal(deps: RateLimitDeps, over: Count, login: LimitedLogin | undefined): Promise<void> {
   const { bucket, address, limit } = over;
-  await deps.audit
-    .record({
-      type: 'error',
-      correlationId: login?.uid,
-      clientId: login?.clientId,
-      detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: deps.limits.window_seconds },
-    })
-    .catch((err: Error) => deps.logger.error('audit of a rate limit failed', { error: err.name }));
+  const record = login || !deps.recordAnonymous ? (e: AuditEvent) => deps.audit.record(e) : deps.recordAnonymous;
+  await record({
+    type: 'error',
+    correlationId: login?.uid,
+    clientId: login?.clientId,
+    detail: { reason: 'rate_limited', bucket, address, limit, window_seconds: deps.limits.window_seconds },
+  }).catch((err: Error) => deps.logger.error('audit of a rate limit failed', { error: err.name }));
 }
 
 /** Limits for the authorization endpoint (and its resume path), logout, the login pages, provider

@@ -97,3 +97,28 @@ describe('userinfo', () => {
     expect((await userinfo('made-up')).status).toBe(401);
   });
 });
+
+describe('records no login can be found for', () => {
+  const anon = useGateway({ settings: { limits: { anonymous_records: 3, callback: 1000 } } });
+
+  test("forged provider answers, from however many addresses (the limit is the deployment's): the first few recorded, then one record of the limit; a login is still recorded whole", async () => {
+    const audit = anon.audit as MemoryAuditLog;
+    const before = audit.events.length;
+    for (let i = 0; i < 8; i++) {
+      const answer = await fetch(`${anon.issuer}/broker/callback/mock-eid?state=made-up-${i}&code=x`);
+      expect(answer.status).toBe(400);
+    }
+    const written = audit.events.slice(before);
+    expect(written.filter((e) => e.type === 'provider_response_error')).toHaveLength(3);
+    expect(written.filter((e) => e.type === 'error').map((e) => e.detail)).toEqual([
+      expect.objectContaining({ reason: 'rate_limited', bucket: 'anonymous_records', limit: 3 }),
+    ]);
+    expect(written).toHaveLength(4);
+    // a login's own records are never held back
+    const login = await loginThroughMock(anon.rp);
+    await exchangeCode(anon.rp, login, login.callback!);
+    const uid = audit.events.find((e) => e.type === 'authorization_request' && e.clientId === 'rp')!.correlationId;
+    const types = audit.events.filter((e) => e.correlationId === uid).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['authorization_request', 'provider_response', 'identity_released']));
+  });
+});
