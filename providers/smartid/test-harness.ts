@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import express from 'express';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Store } from '../../src/store/store.ts';
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { adapterDeps, type MemoryLogger } from '../../test/support/broker.ts';
 import { SMARTID_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { asTestBrowser, type Visit } from './test-user.ts';
@@ -37,6 +38,8 @@ export interface HarnessOptions {
   ocsp?: { required: boolean; nonce?: boolean };
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
   ca?: TestCa;
+  /** another harness's test RP API (and its CA), for a second adapter instance in front of it; left running */
+  rp?: RunningTestRpApi;
 }
 
 export interface Harness {
@@ -46,6 +49,7 @@ export interface Harness {
   origin: string;
   callbackUrl: string;
   logger: MemoryLogger;
+  audit: MemoryAuditLog;
   dir: string;
   /** a request to the test RP API's own pages (the app opening a device link), trusting its TLS CA */
   app(url: string, form?: Record<string, string>): Promise<Visit>;
@@ -60,12 +64,14 @@ export interface Harness {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const ca = options.ca ?? (await TestCa.create());
-  const rp = await startTestRpApi({
-    ca,
-    relyingParties: [{ uuid: RP_UUID, name: RP_NAME }],
-    ...(options.accounts ? { accounts: options.accounts } : {}),
-    ...(options.maintenance ? { maintenance: true } : {}),
-  });
+  const rp =
+    options.rp ??
+    (await startTestRpApi({
+      ca,
+      relyingParties: [{ uuid: RP_UUID, name: RP_NAME }],
+      ...(options.accounts ? { accounts: options.accounts } : {}),
+      ...(options.maintenance ? { maintenance: true } : {}),
+    }));
   const dir = mkdtempSync(join(tmpdir(), 'smartid-'));
   const file = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
@@ -102,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     origin,
     callbackUrl: `${origin}/broker/callback/${adapter.id}`,
     logger: deps.logger,
+    audit: deps.audit,
     dir,
     async app(url, form) {
       const res = await undiciFetch(url, {
@@ -145,7 +152,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await adapter.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await rp.close();
+      if (!options.rp) await rp.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
