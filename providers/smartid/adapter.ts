@@ -29,6 +29,7 @@ import type { SmartIdConfig } from './config.ts';
 import { RevocationPolicy } from './revocation-policy.ts';
 import { RpApi, rpCallLimitMs } from './rp-api.ts';
 import { endingDetail, told } from './results.ts';
+import { NotificationLimit } from './notification-limit.ts';
 import { smartIdRoutes } from './routes.ts';
 import { newHandle, type SmartIdLogin, SmartIdLogins } from './sessions.ts';
 
@@ -55,6 +56,9 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
   readonly api: RpApi;
   readonly cas: X509Certificate[];
   readonly logger: AdapterDeps['logger'];
+  readonly audit: AdapterDeps['audit'];
+  /** sessions started by a typed personal code, per person (./notification-limit.ts) */
+  readonly notifications: NotificationLimit;
   /** OCSP, where configured (./revocation-policy.ts) */
   readonly revocation: RevocationPolicy | undefined;
   private readonly transport: DedicatedTransport;
@@ -70,6 +74,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     this.maxLoa = config.loa;
     this.baseUrl = deps.baseUrl.replace(/\/$/, '');
     this.logger = deps.logger;
+    this.audit = deps.audit;
     this.cas = config.ca_certificates.flatMap(readCertificates);
     const pins = config.pinned_certificates.flatMap(readCertificates).map(spkiSha256);
     const tls = config.tls ? { ...config.tls, pins: [...(config.tls.pins ?? []), ...pins] } : undefined;
@@ -97,6 +102,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
         )
       : undefined;
     this.logins = new SmartIdLogins(deps.store, config.id, config.session_ttl_seconds);
+    this.notifications = new NotificationLimit(deps.store, config.id, config.relying_party_uuid, config);
   }
 
   /** The login behind `handle` for a request of the browser that began it. Anyone else holding the handle

@@ -170,3 +170,24 @@ test('a production entry without ocsp starts with a warning that revocation is n
   });
   expect(await started({ ...live(), ocsp: { url: 'http://ocsp.sk.ee' } })).toEqual([]);
 });
+
+test('notification_limit: 3 starts per 300 s per person unless set; starts 1..20 and window_seconds 60..86400, each refused by its path', () => {
+  const problems = (limit: unknown) => {
+    try {
+      load({ ...live(), notification_limit: limit });
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+  expect(load(live()).providers[0]!.config).toMatchObject({ notification_limit: { starts: 3, window_seconds: 300 } });
+  expect(load({ ...live(), notification_limit: { starts: 5 } }).providers[0]!.config).toMatchObject({
+    notification_limit: { starts: 5, window_seconds: 300 },
+  });
+  expect(problems({ starts: 0 }).join()).toContain('providers[0].notification_limit.starts');
+  expect(problems({ starts: 21 }).join()).toContain('providers[0].notification_limit.starts');
+  expect(problems({ starts: 2.5 }).join()).toContain('providers[0].notification_limit.starts');
+  expect(problems({ window_seconds: 59 }).join()).toContain('providers[0].notification_limit.window_seconds');
+  expect(problems({ window_seconds: 86_401 }).join()).toContain('providers[0].notification_limit.window_seconds');
+  expect(problems({ per_address: 1 }).join()).toContain('providers[0].notification_limit');
+});

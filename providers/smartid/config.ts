@@ -60,6 +60,18 @@ export const smartIdSchema = providerBaseSchema.extend({
   long_poll_ms: z.int().min(1000).max(60_000).default(20_000),
   /** how long a login may wait for the app in all (the RP API ends sessions itself too) */
   session_ttl_seconds: z.int().min(60).max(900).default(300),
+  /**
+   * Per person (the semantics identifier), across every instance on the store: a session started by a typed
+   * personal code pushes a prompt to that person's phone, so at most `starts` of them per `window_seconds` (a
+   * start the person confirmed is given back) and one running at a time (./notification-limit.ts). Device
+   * links (QR, Web2App) name nobody and are not counted.
+   */
+  notification_limit: z
+    .strictObject({
+      starts: z.int().min(1).max(20).default(3),
+      window_seconds: z.int().min(60).max(86_400).default(300),
+    })
+    .prefault({}),
 });
 
 export type SmartIdConfig = z.infer<typeof smartIdSchema>;

@@ -115,6 +115,11 @@ const M = {
     en: 'A technical error occurred while talking to Smart-ID. Please try later.',
     ru: 'При обращении к Smart-ID произошла техническая ошибка. Попробуйте позже.',
   },
+  end_too_many: {
+    lv: 'Uz šīs personas Smart-ID lietotni ir nosūtīts pārāk daudz pieprasījumu. Mēģiniet vēlreiz pēc dažām minūtēm. Ja šos pieprasījumus nesākāt jūs, neko neapstipriniet Smart-ID lietotnē, bet atsakiet tos.',
+    en: "Too many requests have been sent to this person's Smart-ID app. Try again in a few minutes. If you did not start these requests, confirm nothing in the Smart-ID app: refuse them.",
+    ru: 'В приложение Smart-ID этого человека отправлено слишком много запросов. Попробуйте снова через несколько минут. Если вы не отправляли эти запросы, ничего не подтверждайте в приложении Smart-ID, а отклоните их.',
+  },
   expired: {
     lv: 'Šī pieslēgšanās vairs nav aktīva. Sāciet no jauna pakalpojumā.',
     en: 'This login is no longer active. Start again at the service.',

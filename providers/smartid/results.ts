@@ -22,6 +22,9 @@ export type Ending =
   | { type: 'revoked'; status: 'revoked' | 'unknown' }
   /** OCSP is required and gave no answer that can be trusted */
   | { type: 'revocation_unavailable'; reason: string }
+  /** no session started: the person named has one running, or `starts` started within `window_seconds`
+   * (./notification-limit.ts) */
+  | { type: 'person_limit'; why: 'running' | 'starts'; starts: number; window_seconds: number }
   /** endResult OK: the signed answer, still to be verified by the callback */
   | { type: 'complete'; session: unknown };
 
@@ -78,6 +81,11 @@ export function told(ending: Exclude<Ending, { type: 'complete' }>): Told {
       return { code: 'access_denied', message: 'end_timeout' };
     case 'revoked':
       return { code: 'access_denied', message: 'end_revoked' };
+    case 'person_limit':
+      // RFC 6749 4.1.2.1 temporarily_unavailable, as the gateway's per-address limits answer: the gateway held
+      // a prompt back for a while and the service may try again later; access_denied would read as a final
+      // refusal of a person, while who typed the code is unknown (most likely not the person)
+      return { code: 'temporarily_unavailable', message: 'end_too_many' };
     case 'end':
       return (END_RESULTS as readonly string[]).includes(ending.endResult) && ending.endResult !== 'OK'
         ? BY_END_RESULT[ending.endResult as Exclude<EndResult, 'OK'>]
@@ -98,6 +106,10 @@ export function endingDetail(ending: Exclude<Ending, { type: 'complete' }>, sess
       return `OCSP: certificate ${ending.status}`;
     case 'revocation_unavailable':
       return `OCSP required but failed: ${ending.reason}`;
+    case 'person_limit':
+      return ending.why === 'running'
+        ? 'a notification session for this person is still running (one at a time)'
+        : `${ending.starts} notification sessions for this person within ${ending.window_seconds} s`;
     case 'lost':
       return 'the RP API no longer knows the session (HTTP 404 on its poll: unknown, or over 5 minutes old)';
     case 'expired':

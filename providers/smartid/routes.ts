@@ -13,6 +13,7 @@ import { endPage, sendExpired, identifyPage, waitPage } from './pages.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge, verificationCode } from './protocol.ts';
 import { told } from './results.ts';
 import { BUSY, sessionSteps } from './session-steps.ts';
+import { notificationGate } from './notification-limit.ts';
 import { web2appRoutes } from './web2app-routes.ts';
 import { currentQrLink, qrRoutes } from './qr-routes.ts';
 import type { SmartIdLogin } from './sessions.ts';
@@ -50,6 +51,8 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
 
   const steps = sessionSteps(adapter);
   const { callbackFor, finish, pollOnce, begin, waitUrl } = steps;
+  // a session named by a typed code pushes a prompt to that person's phone: limited per person
+  const gate = notificationGate(adapter, steps);
 
   router.get('/login', async (req, res) => {
     noStore(res);
@@ -116,14 +119,16 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         verificationCode: verificationCode(hash),
       };
       begun = await begin(handle, login, running, () =>
-        api.startV2(semanticsIdentifier, {
-          relyingPartyUUID: config.relying_party_uuid,
-          relyingPartyName: config.relying_party_name,
-          certificateLevel: login.requiredLevel,
-          hash: hash.toString('base64'),
-          hashType: 'SHA512',
-          allowedInteractionsOrder: displayed,
-        }),
+        gate(handle, running, () =>
+          api.startV2(semanticsIdentifier, {
+            relyingPartyUUID: config.relying_party_uuid,
+            relyingPartyName: config.relying_party_name,
+            certificateLevel: login.requiredLevel,
+            hash: hash.toString('base64'),
+            hashType: 'SHA512',
+            allowedInteractionsOrder: displayed,
+          }),
+        ),
       );
     } else {
       const rpChallenge = newRpChallenge();
@@ -138,10 +143,12 @@ export function smartIdRoutes(adapter: SmartIdAdapter): Router {
         verificationCode: verificationCode(Buffer.from(rpChallenge, 'base64')),
       };
       begun = await begin(handle, login, running, () =>
-        api.startNotification(semanticsIdentifier, {
-          ...sessionRequest(login, rpChallenge, interactions),
-          vcType: 'numeric4',
-        }),
+        gate(handle, running, () =>
+          api.startNotification(semanticsIdentifier, {
+            ...sessionRequest(login, rpChallenge, interactions),
+            vcType: 'numeric4',
+          }),
+        ),
       );
     }
     res.redirect(303, begun.next);

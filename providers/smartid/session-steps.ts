@@ -38,20 +38,24 @@ export function sessionSteps(adapter: SmartIdAdapter) {
     applies: (now: SmartIdLogin) => boolean = () => true,
   ): Promise<string> {
     let current: SmartIdLogin | undefined = login;
+    let moved = false;
     // the authentication time (the RP API signs none): when the gateway learned of the ending, before OCSP
     const endedAt = Date.now();
     const checked = login.phase === 'done' || !adapter.revocation ? ending : await adapter.revocation.apply(ending);
     for (let tries = 0; current && current.phase !== 'done' && tries < 5; tries++) {
       if (!applies(current)) return waitUrl(handle); // the login went on another way: its page shows how
       const done: SmartIdLogin = { ...current, phase: 'done', ending: checked, endedAt };
-      if (await logins.advance(handle, current, done)) current = done;
-      else current = await logins.get(handle); // moved meanwhile: it may have ended another way first
+      moved = await logins.advance(handle, current, done);
+      current = moved ? done : await logins.get(handle); // moved meanwhile: it may have ended another way first
     }
     if (current) Object.assign(login, current);
+    // once, by the request that ended it: the person's running session is free again
+    if (moved) await adapter.notifications.settle(handle, login, ending.type === 'complete');
     const recorded = current?.ending ?? ending;
     if (recorded.type === 'complete' || recorded.type === 'cancel') return callbackFor(handle, login);
     adapter.logger.warn('Smart-ID session ended', {
       providerId: adapter.id,
+      correlationId: login.reference,
       ending: recorded.type,
       ...detailOf(recorded),
     });
@@ -112,5 +116,7 @@ function detailOf(ending: Ending): Record<string, unknown> {
   if (ending.type === 'http') return { status: ending.status };
   if (ending.type === 'transport' || ending.type === 'revocation_unavailable') return { reason: ending.reason };
   if (ending.type === 'revoked') return { ocsp: ending.status };
+  if (ending.type === 'person_limit')
+    return { why: ending.why, starts: ending.starts, window_seconds: ending.window_seconds };
   return {};
 }
