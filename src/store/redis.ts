@@ -15,6 +15,7 @@ import { socketBatcher } from './redis-batching.ts';
 import { parseRedisUrl, type RedisMode } from './redis-url.ts';
 import { commandFailure, isAuthRefusal, isOutageReply } from './redis-failures.ts';
 import { defineScripts, type WithScripts } from './redis-scripts.ts';
+import { EvictionWatch, readPolicies } from './redis-eviction.ts';
 
 export interface RedisStoreOptions extends RedisConnectionConfig {
   prefix: string;
@@ -43,6 +44,8 @@ export class RedisStore implements Store {
   private readonly failed: ((err: unknown) => void) | undefined;
   /** called before each command: a turn's commands leave in one write (Cluster auto-pipelines per node) */
   private readonly batch: (() => void) | undefined;
+  /** whether a node the store uses may evict its keys (src/store/redis-eviction.ts) */
+  readonly eviction: EvictionWatch;
 
   constructor(config: RedisStoreOptions) {
     const mode = parseRedisUrl(config.url).mode;
@@ -63,7 +66,11 @@ export class RedisStore implements Store {
     client.on('ready', () => {
       this.lastFailure = undefined;
       this.everReady = true;
+      this.eviction.reconnected();
     });
+    // a Cluster node met for the first time (a new primary, a node added) is checked as well
+    if (mode === 'cluster') client.on('+node', () => this.eviction.reconnected());
+    this.eviction = new EvictionWatch(() => this.exec((c) => readPolicies(c, mode)));
     reconnectWhenEnded(client, () => this.closed);
     this.failed = mode === 'cluster' ? undefined : resetHungConnection(client as Redis);
     this.batch = mode === 'cluster' ? undefined : socketBatcher(client as Redis);
@@ -87,6 +94,11 @@ export class RedisStore implements Store {
   }
 
   private async run<T>(op: (client: Redis | Cluster) => Promise<T>): Promise<T> {
+    if (this.eviction.guarding) await this.eviction.gate();
+    return this.exec(op);
+  }
+
+  private async exec<T>(op: (client: Redis | Cluster) => Promise<T>): Promise<T> {
     this.batch?.();
     try {
       return await op(this.client);

@@ -16,6 +16,7 @@ import { claimsOf, loginThroughMock, rpConfig, RP_REDIRECT, RP_SECRET, startGate
 import { runCli } from '../support/cli.ts';
 import { CLI, NODE } from '../e2e/demo-suite.ts';
 import { storeConformance } from './conformance.ts';
+import { productionRedisFile } from './production-file.ts';
 import { redisHarness } from './redis-harness.ts';
 import { RedisFleet } from './redis-fleet.ts';
 import { type RedisProcess, until } from './redis-processes.ts';
@@ -168,30 +169,8 @@ describe('mutual TLS: store.cert and store.key', () => {
 });
 
 describe('a start that cannot use the store is refused with one line', () => {
-  let n = 0;
-  /** A production configuration (TLS and a password, as production requires) with its key set made. */
-  async function productionFile(store: Record<string, unknown>, source: 'dir' | 'store' = 'dir'): Promise<string> {
-    n += 1;
-    const file = join(fleet.dir, `refused-${n}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        issuer: 'https://gw.example.lv',
-        production: true,
-        port: 0,
-        proxy: ['10.0.0.0/8'],
-        log_level: 'error',
-        keys: { source, dir: join(fleet.dir, `refused-keys-${n}`) },
-        audit: { dir: join(fleet.dir, `audit-${n}`), signing_key: join(fleet.dir, `audit-key-${n}`, 'checkpoint.pem') },
-        clients: [{ client_id: 'svc', client_secret: RP_SECRET, redirect_uris: [RP_REDIRECT] }],
-        providers: [],
-        store: { type: 'redis', prefix: PREFIX, ...store },
-      }),
-    );
-    // with keys.source: store the key set would be in the store that cannot be reached
-    if (source === 'dir') expect((await runCli(['keys', 'init', '--config', file])).code).toBe(0);
-    return file;
-  }
+  const productionFile = (store: Record<string, unknown>, source: 'dir' | 'store' = 'dir') =>
+    productionRedisFile(fleet.dir, { prefix: PREFIX, ...store }, source);
 
   const unavailable = 'store: redis (standalone) unavailable:';
   test.each([
