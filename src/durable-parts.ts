@@ -20,7 +20,7 @@ export interface DurableParts {
 
 function openStore(config: GatewayConfig): Store {
   if (config.store.type === 'redis') return new RedisStore(config.store);
-  return new MemoryStore();
+  return new MemoryStore(Date.now, { maxBytes: config.store.max_bytes });
 }
 
 /** Production refuses to start on a Redis that may evict keys, and from then on fails requests as an outage

@@ -21,7 +21,7 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** How many workers to run, or why not: `--workers`, else one per core on a shared store, else one. */
 export function workerCount(
   option: string | undefined,
-  config: Pick<GatewayConfig, 'store'>,
+  config: { store: Pick<GatewayConfig['store'], 'type'> },
   cores = availableParallelism(),
 ): { workers: number; note?: string } | { refused: string } {
   const shared = config.store.type !== 'memory';

@@ -140,7 +140,7 @@ const gatewayFields = z.strictObject({
    * `true` trusts any peer (development only); `false` none. Published URLs always come from the issuer.
    */
   proxy: z.union([z.boolean(), z.array(ipOrCidr).min(1)]).default(false),
-  store: storeSchema.default({ type: 'memory' }),
+  store: storeSchema.prefault({ type: 'memory' }),
   /** token and cookie keys and their rotation (src/keys/) */
   keys: keysSchema.prefault({}),
   /** cookie signing keys: a static set instead of the rotated cookie keys of `keys.dir` */

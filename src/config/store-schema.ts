@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { readableFile, secretSchema } from './secret.ts';
 import { parseRedisUrl } from '../store/redis-url.ts';
+import { DEFAULT_MAX_BYTES } from '../store/memory.ts';
 
 /** Redis: one server, Sentinel or Cluster, chosen by the URL's scheme (src/store/redis-url.ts). */
 const redisStoreSchema = z
@@ -64,7 +65,16 @@ const redisStoreSchema = z
       ctx.addIssue({ code: 'custom', path: ['wait_timeout_ms'], message: 'must be below command_timeout_ms' });
   });
 
-export const storeSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('memory') }),
-  redisStoreSchema,
-]);
+/** The in-memory store of one process: at most `max_bytes` (keys and values, plus a fixed cost per entry);
+ * beyond, writes are refused as a full Redis refuses them (src/store/memory.ts). */
+const memoryStoreSchema = z.strictObject({
+  type: z.literal('memory'),
+  max_bytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(64 * 1024 ** 3)
+    .default(DEFAULT_MAX_BYTES),
+});
+
+export const storeSchema = z.discriminatedUnion('type', [memoryStoreSchema, redisStoreSchema]);

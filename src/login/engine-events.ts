@@ -8,7 +8,7 @@ import type { AuditEvent, AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
-import type { Store } from '../store/store.ts';
+import { isStoreUnavailable, type Store } from '../store/store.ts';
 import type { LimitsConfig } from '../config/schema.ts';
 import { clientKey } from './client-key.ts';
 
@@ -142,9 +142,11 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
         .catch(unrecorded('logout')),
     );
   });
-  engine.on('server_error', (_ctx, err) =>
-    logger.error('oidc server error', { error: err.name, message: err.message }),
-  );
+  engine.on('server_error', (_ctx, err) => {
+    // a store that refuses a write (away, full) is no fault of the engine's: src/web/store-outage.ts answers
+    // it with the retry page and logs it as a warning
+    if (!isStoreUnavailable(err)) logger.error('oidc server error', { error: err.name, message: err.message });
+  });
   return {
     async settled() {
       // records begun while waiting (another answer's close) are waited for too

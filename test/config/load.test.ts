@@ -26,10 +26,28 @@ const problems = (doc: unknown, env: NodeJS.ProcessEnv = {}): string[] => {
 
 test('a valid file loads with defaults filled in', () => {
   const c = parseConfig(stringify(base), 'x.yaml', { factories: ADAPTER_FACTORIES, env: {} });
-  expect(c.store).toEqual({ type: 'memory' });
+  expect(c.store).toEqual({ type: 'memory', max_bytes: 256 * 1024 * 1024 });
   expect(c.clients[0]!.token_endpoint_auth_method).toBe('client_secret_basic');
   expect(c.providers[0]!.factory.kind).toBe('mock');
   expect(c.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+});
+
+test('store.max_bytes: whole bytes from 64 KiB, for the memory store only (a Redis has its maxmemory)', () => {
+  expect(
+    parseConfig(stringify({ ...base, store: { type: 'memory', max_bytes: 65536 } }), 'x.yaml', {
+      factories: ADAPTER_FACTORIES,
+      env: {},
+    }).store,
+  ).toEqual({ type: 'memory', max_bytes: 65536 });
+  expect(problems({ ...base, store: { type: 'memory', max_bytes: 65535 } })).toEqual([
+    'store.max_bytes: Too small: expected number to be >=65536',
+  ]);
+  expect(problems({ ...base, store: { type: 'memory', max_bytes: 100000.5 } })).toEqual([
+    'store.max_bytes: Invalid input: expected int, received number',
+  ]);
+  expect(problems({ ...base, store: { type: 'redis', url: 'redis://127.0.0.1:6379', max_bytes: 65536 } })).toEqual([
+    'store: Unrecognized key: "max_bytes"',
+  ]);
 });
 
 test('each error names the exact path', () => {

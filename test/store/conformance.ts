@@ -1,5 +1,5 @@
 // ONE conformance suite that every Store backend runs (as dex does for its storages).
-import type { Store } from '../../src/store/store.ts';
+import { isStoreUnavailable, type Store } from '../../src/store/store.ts';
 import { storeAdapterFactory } from '../../src/oidc/adapter.ts';
 
 export interface StoreHarness {
@@ -11,7 +11,17 @@ export interface StoreHarness {
   teardown(): Promise<void>;
 }
 
-export function storeConformance(name: string, setup: () => Promise<StoreHarness>): void {
+export interface ConformanceOptions {
+  /** a harness whose store holds little (tens of KB, nothing in it yet), where a store can be full: the
+   * memory store's cap (store.max_bytes), a Redis's maxmemory under noeviction */
+  full?: () => Promise<StoreHarness>;
+}
+
+export function storeConformance(
+  name: string,
+  setup: () => Promise<StoreHarness>,
+  options: ConformanceOptions = {},
+): void {
   describe(`store conformance: ${name}`, () => {
     let h: StoreHarness;
     let s: Store;
@@ -136,6 +146,39 @@ export function storeConformance(name: string, setup: () => Promise<StoreHarness
       await s.increment('k4', 60);
       for (const key of ['k1', 'k2', 'k3', 'k4']) expect(await s.ttl(key)).toBeGreaterThan(0);
     });
+
+    const full = options.full;
+    if (full)
+      test('full: a write is refused as an outage, nothing evicted; reads, take and delete answer; room again once entries expire', async () => {
+        const f = await full();
+        try {
+          const value = 'v'.repeat(2000);
+          let written = 0;
+          let refused: unknown;
+          while (refused === undefined && written < 10_000)
+            await f.store.set(`fill-${written}`, value, 2).then(
+              () => {
+                written += 1;
+              },
+              (err: unknown) => {
+                refused = err;
+              },
+            );
+          expect(written).toBeGreaterThan(5);
+          expect(isStoreUnavailable(refused)).toBe(true);
+          // nothing written before was dropped to make room
+          for (let i = 0; i < written; i += 1) expect(await f.store.get(`fill-${i}`)).toBe(value);
+          expect(await f.store.take('fill-0')).toBe(value);
+          await f.store.delete('fill-1');
+          expect(await f.store.get('fill-1')).toBeUndefined();
+          await f.advance(3);
+          await f.store.set('after', 'x', 60);
+          expect(await f.store.get('after')).toBe('x');
+          expect(await f.store.get('fill-2')).toBeUndefined();
+        } finally {
+          await f.teardown();
+        }
+      });
 
     describe('as node-oidc-provider Adapter', () => {
       const Adapter = () => storeAdapterFactory(s);

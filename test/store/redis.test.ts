@@ -2,10 +2,29 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from '../../src/store/redis.ts';
 import { StoreUnavailableError } from '../../src/store/store.ts';
-import { storeConformance } from './conformance.ts';
+import { type StoreHarness, storeConformance } from './conformance.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { command, type RedisProcess } from './redis-processes.ts';
 import { redisHarness } from './redis-harness.ts';
 
-storeConformance('redis', async () => redisHarness({ url: process.env.VPM_TEST_REDIS_URL! }));
+const fleet = new RedisFleet();
+let small: Promise<RedisProcess> | undefined;
+afterAll(() => fleet.stop());
+
+/** A private server under noeviction, given 256 KB more than it uses now: its maxmemory makes it full. */
+async function fullHarness(): Promise<StoreHarness> {
+  small ??= fleet.server(['--maxmemory-policy', 'noeviction']);
+  const { port } = await small;
+  await command(port, 'CONFIG', 'SET', 'maxmemory', '0');
+  await command(port, 'FLUSHALL');
+  const h = redisHarness({ url: `redis://127.0.0.1:${port}` });
+  await h.store.get('connected');
+  const used = Number(/used_memory:(\d+)/.exec((await command(port, 'INFO', 'memory')) ?? '')?.[1]);
+  expect(await command(port, 'CONFIG', 'SET', 'maxmemory', String(used + 256 * 1024))).toBe('+OK\r\n');
+  return h;
+}
+
+storeConformance('redis', async () => redisHarness({ url: process.env.VPM_TEST_REDIS_URL! }), { full: fullHarness });
 
 // a store a failed assertion left open would hold its connection, and the test run, open
 const opened: RedisStore[] = [];
