@@ -6,7 +6,10 @@
 //   a login's reference may, `--correlation -LIg6--Iuz`) unless that word is an option of the command;
 // - an unknown option, a missing value or a wrong argument is a usage error: the message names it,
 //   the usage follows on stderr, exit 2;
-// - otherwise 0 when all is well, 1 when a verification failed or something was refused.
+// - input the command cannot read (a configuration file missing or not YAML, a malformed PORT) is one
+//   line naming it, exit 2 as well: there is nothing to check or run;
+// - otherwise 0 when all is well, 1 when a verification failed or something was refused (a configuration
+//   that reads but `start` would refuse among them).
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
 export interface Io {
@@ -22,6 +25,11 @@ export const stdio: Io = {
 /** A command line the command cannot run with: printed with the usage, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** Input the command was given but cannot read (src/config/load.ts ConfigInputError): one line, exit 2. */
+export class InputError extends Error {
+  override name = 'InputError';
 }
 
 export const EXIT_OK = 0;
@@ -174,7 +182,9 @@ export function command<O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>):
       return await spec.run({ values: parsed.values, positionals: parsed.positionals, io, json });
     } catch (err) {
       if (err instanceof UsageError) return usageError(io, spec.name, err.message, usage);
-      throw err;
+      if (!(err instanceof InputError)) throw err;
+      io.stderr(`vpm-gateway ${spec.name}: ${err.message}\n`);
+      return EXIT_USAGE;
     }
   };
 }

@@ -1,10 +1,10 @@
 // The gateway configuration as `start` and `config check` see it: the same file, the same checks.
 import { checkConfigFile, type FileCheck } from '../config/check.ts';
-import { ConfigError, type GatewayConfig, loadConfigFile } from '../config/load.ts';
+import { ConfigError, ConfigInputError, type GatewayConfig, loadConfigFile } from '../config/load.ts';
 import { withPlannedFiles } from '../config/secret.ts';
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { demoMaterialPlanned } from '../web/demo-peers.ts';
-import type { Io } from './command.ts';
+import { InputError, type Io } from './command.ts';
 
 export const DEFAULT_CONFIG = 'config/demo.yaml';
 
@@ -13,9 +13,18 @@ export function configPath(explicit?: string): string {
   return explicit ?? process.env.VPM_CONFIG ?? DEFAULT_CONFIG;
 }
 
+/** A file that cannot be read as a configuration is the command's input error (exit 2), not a refusal. */
+function asInputError(err: unknown): unknown {
+  return err instanceof ConfigInputError ? new InputError(err.problems.join('\n  ')) : err;
+}
+
 /** Every problem `start` would refuse, collected without writing anything (the demo's key material counts as planned). */
 export function checkGatewayConfig(path: string): Promise<FileCheck> {
-  return checkConfigFile(path, { factories: ADAPTER_FACTORIES, planned: demoMaterialPlanned(path) });
+  return checkConfigFile(path, { factories: ADAPTER_FACTORIES, planned: demoMaterialPlanned(path) }).catch(
+    (err: unknown) => {
+      throw asInputError(err);
+    },
+  );
 }
 
 function printProblems(io: Io, heading: string, problems: string[]): void {
@@ -35,12 +44,12 @@ export function loadCommandConfig(path: string, io: Io): GatewayConfig | undefin
   return withPlannedFiles(demoMaterialPlanned(path), () => loadGatewayConfig(path, io));
 }
 
-/** The validated configuration, or undefined after printing why it is invalid. */
+/** The validated configuration, or undefined after printing why it is invalid (InputError when unreadable). */
 export function loadGatewayConfig(path: string, io: Io): GatewayConfig | undefined {
   try {
     return loadConfigFile(path, { factories: ADAPTER_FACTORIES });
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof ConfigError) || err instanceof ConfigInputError) throw asInputError(err);
     printProblems(io, `${path}: configuration is invalid`, err.problems);
     return undefined;
   }

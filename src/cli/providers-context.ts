@@ -31,7 +31,8 @@ type ProvidersSpec<O extends ParseArgsOptionsConfig> = Omit<CommandSpec<O>, 'run
   run(ctx: ProvidersContext<O>): Promise<number>;
 };
 
-/** A `providers` subcommand: --config and its registry loaded; an unreadable configuration is exit 1. */
+/** A `providers` subcommand: --config and its registry loaded; an invalid configuration is exit 1, one that
+ * cannot be read exit 2 (src/cli/command.ts). */
 export function providersCommand<O extends ParseArgsOptionsConfig>(spec: ProvidersSpec<O>): Runner {
   return command<O>({
     ...spec,

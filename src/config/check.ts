@@ -2,7 +2,7 @@
 // `vpm-gateway start` both call checkConfigFile before anything is written to disk (no key generated,
 // no directory created, no network), and createGateway calls configFindings again for callers that
 // load a configuration themselves. Every problem names its config path.
-import { loadConfigFile, ConfigError, type GatewayConfig, type LoadOptions } from './load.ts';
+import { loadConfigFile, ConfigError, ConfigInputError, type GatewayConfig, type LoadOptions } from './load.ts';
 import { withPlannedFiles } from './secret.ts';
 import { formatPath } from './path.ts';
 import { productionProblems } from './production.ts';
@@ -62,13 +62,15 @@ export interface CheckOptions extends LoadOptions {
   planned?: ((path: string) => boolean) | undefined;
 }
 
-/** Load a configuration file and collect every problem, without side effects. */
+/** Load a configuration file and collect every problem, without side effects; a file that cannot be read as
+ * a configuration at all throws ConfigInputError. */
 export async function checkConfigFile(path: string, options: CheckOptions): Promise<FileCheck> {
   let config: GatewayConfig;
   try {
     config = withPlannedFiles(options.planned, () => loadConfigFile(path, options));
   } catch (err) {
-    if (err instanceof ConfigError) return { invalid: err.problems, refused: [], warnings: [] };
+    if (err instanceof ConfigError && !(err instanceof ConfigInputError))
+      return { invalid: err.problems, refused: [], warnings: [] };
     throw err;
   }
   const { errors, warnings } = await configFindings(config, {

@@ -39,6 +39,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * What the command was given cannot be read as a configuration at all: the file is missing, unreadable, too
+ * large, not YAML or not a mapping. Unlike a configuration that reads but is refused, the command has
+ * nothing to check or run (the CLI's exit 2, src/cli/command.ts).
+ */
+export class ConfigInputError extends ConfigError {
+  override name = 'ConfigInputError';
+}
+
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 function issues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
@@ -75,12 +84,12 @@ function issuerOnPort(issuer: unknown, filePort: unknown, port: number): unknown
 
 export function parseConfig(text: string, path: string, { factories, env = process.env }: LoadOptions): GatewayConfig {
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
-    throw new ConfigError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
+    throw new ConfigInputError([`${path}: file larger than ${MAX_CONFIG_BYTES} bytes`]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${path}: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length) throw new ConfigInputError(doc.errors.map((e) => `${path}: ${e.message.split('\n')[0]}`));
   const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw new ConfigError([`${path}: must be a mapping of settings`]);
+    throw new ConfigInputError([`${path}: must be a mapping of settings`]);
   const input = { ...(raw as Record<string, unknown>) };
   // PORT and ISSUER override the file (containers, the newcomer's path)
   if (env.PORT !== undefined) {
@@ -212,7 +221,7 @@ export function loadConfigFile(path: string, options: LoadOptions): GatewayConfi
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([
+    throw new ConfigInputError([
       `${path}: cannot read configuration file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     ]);
   }

@@ -1,5 +1,6 @@
 // The conventions every `vpm-gateway` command follows (src/cli/command.ts): --help prints the usage and
-// exits 0, an unknown option or a missing value is named with the usage on stderr (exit 2), and
+// exits 0, an unknown option or a missing value is named with the usage on stderr (exit 2), a configuration
+// file that cannot be read is one line (exit 2) and one that reads but is invalid is refused (exit 1), and
 // --config FILE (or -c FILE) is taken by every command the same way.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,8 +162,58 @@ describe('--config on every command', () => {
     expect(await run('audit', 'witness', '--config', configFile)).toMatchObject({ code: 0, stdout: /^OK: / });
   });
 
-  test('an audit command given an invalid configuration exits 2 naming the setting', async () => {
+  test('an audit command given an invalid configuration is refused (exit 1) naming the setting', async () => {
     const r = await run('audit', 'verify', '--config', badFile);
-    expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('audit.dir') });
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(new RegExp(`^${badFile}: configuration is invalid\n  audit.dir: `));
+  });
+});
+
+describe('a configuration file that cannot be read: one line naming it, exit 2, for every command that reads one', () => {
+  // each command with the arguments it needs besides --config, so that only the file can stop it
+  const READERS: [string, string[]][] = [
+    ['start', []],
+    ['config check', []],
+    ['keys init', []],
+    ['keys rotate', []],
+    ['keys status', []],
+    ['keys revoke', ['some-kid']],
+    ['providers list', []],
+    ['providers show', ['demo-eid']],
+    ['providers check', ['demo-eid']],
+    ['providers probe', ['demo-eid']],
+    ['providers test-login', ['demo-eid']],
+    ['providers transition', ['demo-eid', 'production', '--reason', 'x']],
+    ['audit verify', []],
+    ['audit query', []],
+    ['audit prove', ['--index', '0']],
+    ['audit verify-proof', ['proof.json']],
+    ['audit consistency', ['--first', '1']],
+    ['audit repair', []],
+    ['audit witness', []],
+  ];
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vpm-cli-'));
+    writeFileSync(join(dir, 'unparsable.yaml'), 'issuer: [\n');
+    writeFileSync(join(dir, 'invalid.yaml'), stringify({ issuer: 'not a url', audit: { dir: 3 } }));
+  });
+
+  test.each(READERS)('%s', async (name, args) => {
+    const withConfig = (file: string) => run(...name.split(' '), ...args, '--config', join(dir, file));
+    expect(await withConfig('missing.yaml')).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `vpm-gateway ${name}: ${join(dir, 'missing.yaml')}: cannot read configuration file (ENOENT)\n`,
+    });
+    const unparsable = await withConfig('unparsable.yaml');
+    expect(unparsable).toMatchObject({ code: 2, stdout: '' });
+    expect(unparsable.stderr).toMatch(
+      new RegExp(`^vpm-gateway ${name}: ${join(dir, 'unparsable.yaml')}: [^\n]*line 2, column 1:?\n$`),
+    );
+    // one that reads but is invalid is a refusal, as start refuses it
+    const invalid = await withConfig('invalid.yaml');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(new RegExp(`^${join(dir, 'invalid.yaml')}: configuration is invalid\n`));
   });
 });

@@ -16,6 +16,7 @@ import {
   emit,
   EXIT_FAILED,
   EXIT_USAGE,
+  InputError,
   type Io,
   type Runner,
   UsageError,
@@ -52,7 +53,8 @@ type AuditCommandSpec<O extends ParseArgsOptionsConfig> = Omit<CommandSpec<O>, '
   run(ctx: AuditContext, values: Values<O>): Promise<number>;
 };
 
-/** An `audit` subcommand: --config loaded into the context; an error it cannot run past is exit 2. */
+/** An `audit` subcommand: --config loaded into the context; an error it cannot run past is exit 2, an invalid
+ * configuration exit 1 as for every command (src/cli/command.ts). */
 export function auditCommand<O extends ParseArgsOptionsConfig>(spec: AuditCommandSpec<O>): Runner {
   return command<O>({
     config: 'gateway configuration: the audit directory, keys and witnesses',
@@ -65,7 +67,11 @@ export function auditCommand<O extends ParseArgsOptionsConfig>(spec: AuditComman
         if (publicKeyFile) ctx.publicKeyFile = publicKeyFile;
         return await spec.run(ctx, values);
       } catch (err) {
-        if (err instanceof UsageError) throw err;
+        if (err instanceof UsageError || err instanceof InputError) throw err;
+        if (err instanceof InvalidConfig) {
+          io.stderr(`${err.message}\n`);
+          return EXIT_FAILED;
+        }
         io.stderr(`audit ${spec.name}: ${(err as Error).message}\n`);
         return EXIT_USAGE;
       }
@@ -94,21 +100,31 @@ function blockOf(doc: unknown, name: string): unknown {
   return typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)[name] : undefined;
 }
 
+/** A configuration that reads but whose `audit:` or `store:` block `start` would refuse. */
+class InvalidConfig extends Error {
+  override name = 'InvalidConfig';
+}
+
 function invalid(path: string, block: string, issues: { path: PropertyKey[]; message: string }[]): Error {
-  return new Error(
-    `${path}: ${issues.map((issue) => `${block}.${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+  return new InvalidConfig(
+    `${path}: configuration is invalid\n${issues.map((issue) => `  ${block}.${issue.path.join('.')}: ${issue.message}`).join('\n')}`,
   );
 }
 
 /** The `audit:` and `store:` blocks of a gateway configuration file. */
 export function loadAuditConfig(path: string): { config: AuditConfig; storeConfig: StoreConfig } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`${path}: cannot read configuration file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYaml(text);
   } catch (err) {
-    throw new Error(
-      `cannot read configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    // as the gateway's own loader says it (src/config/load.ts)
+    throw new InputError(`${path}: ${(err as Error).message.split('\n')[0]}`);
   }
   const audit = auditConfigSchema.safeParse(blockOf(doc, 'audit') ?? {});
   if (!audit.success) throw invalid(path, 'audit', audit.error.issues);
