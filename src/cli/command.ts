@@ -6,7 +6,7 @@
 //   a login's reference may, `--correlation -LIg6--Iuz`) unless that word is an option of the command;
 // - an unknown option, a missing value or a wrong argument is a usage error: the message names it,
 //   the usage follows on stderr, exit 2;
-// - input the command cannot read (a configuration file missing or not YAML, a malformed PORT) is one
+// - input the command cannot read (a configuration file missing or not YAML, a PORT that is no port) is one
 //   line naming it, exit 2 as well: there is nothing to check or run;
 // - otherwise 0 when all is well, 1 when a verification failed or something was refused (a configuration
 //   that reads but `start` would refuse among them).

@@ -41,8 +41,8 @@ export class ConfigError extends Error {
 
 /**
  * What the command was given cannot be read as a configuration at all: the file is missing, unreadable, too
- * large, not YAML or not a mapping. Unlike a configuration that reads but is refused, the command has
- * nothing to check or run (the CLI's exit 2, src/cli/command.ts).
+ * large, not YAML or not a mapping, or PORT in the environment is no port number. Unlike a configuration
+ * that reads but is refused, the command has nothing to check or run (the CLI's exit 2, src/cli/command.ts).
  */
 export class ConfigInputError extends ConfigError {
   override name = 'ConfigInputError';
@@ -91,11 +91,15 @@ export function parseConfig(text: string, path: string, { factories, env = proce
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigInputError([`${path}: must be a mapping of settings`]);
   const input = { ...(raw as Record<string, unknown>) };
-  // PORT and ISSUER override the file (containers, the newcomer's path)
-  if (env.PORT !== undefined) {
+  // PORT and ISSUER override the file (containers, the newcomer's path). Set but empty (`PORT=`, an env
+  // file's `PORT=`) is unset, as shells take it; anything else but digits (Number() reads '' and ' 3923'
+  // as numbers) is refused before it could move the listener away from the issuer's port
+  if (env.PORT) {
     const port = Number(env.PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new ConfigError([`PORT: must be a port number, got ${JSON.stringify(env.PORT)}`]);
+    if (!/^\d{1,5}$/.test(env.PORT) || port > 65535)
+      throw new ConfigInputError([
+        `PORT: must be a port number from 1 to 65535 (or 0: any free port), got ${JSON.stringify(env.PORT)}`,
+      ]);
     if (!env.ISSUER) input.issuer = issuerOnPort(input.issuer, input.port, port);
     input.port = port;
   }

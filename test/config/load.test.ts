@@ -95,7 +95,16 @@ test('PORT and ISSUER override the file; a bad PORT is refused', () => {
   });
   expect(c.port).toBe(8080);
   expect(c.issuer).toBe('https://other.example');
-  expect(problems(base, { PORT: 'eighty' })).toEqual(['PORT: must be a port number, got "eighty"']);
+  for (const odd of ['eighty', ' 3923', '3923 ', '+3923', '3e3', '0x50', '65536', '-1', '3923.0'])
+    expect(problems(base, { PORT: odd })).toEqual([
+      `PORT: must be a port number from 1 to 65535 (or 0: any free port), got ${JSON.stringify(odd)}`,
+    ]);
+  // set but empty (`PORT=`, an env file's line) is unset, as a shell takes it: the file's port and issuer stay
+  const empty = parseConfig(stringify({ ...base, port: 4100 }), 'x.yaml', {
+    factories: ADAPTER_FACTORIES,
+    env: { PORT: '' },
+  });
+  expect({ port: empty.port, issuer: empty.issuer }).toEqual({ port: 4100, issuer: base.issuer });
 });
 
 test('PORT alone moves a loopback issuer served on the file port, and every URL built on it; other issuers stay', () => {
