@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config/load.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { isUiLocale } from '../login/locale.ts';
 import { html, page, type Html } from './html.ts';
+import { cameForAnotherHost } from './issuer-host.ts';
 
 export interface DemoOptions {
   issuer: string;
@@ -142,6 +143,16 @@ and writes each login to its signed audit log under <code>var/audit</code> with 
   });
 
   router.get('/demo/login', async (req, res) => {
+    // the demo opened as 127.0.0.1 instead of localhost: its state cookie must be set on the issuer's host,
+    // where the gateway sends the browser back (the redirect URI), so the login begins there
+    if (cameForAnotherHost(res)) {
+      const query = req.originalUrl.indexOf('?');
+      res.redirect(
+        303,
+        `${options.issuer.replace(/\/$/, '')}/demo/login${query < 0 ? '' : req.originalUrl.slice(query)}`,
+      );
+      return;
+    }
     const client = await config();
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();

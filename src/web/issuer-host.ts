@@ -48,6 +48,12 @@ export function toOriginForm(req: IncomingMessage): void {
   req.url = rest.startsWith('/') ? rest : `/${rest}`;
 }
 
+/** Whether this request named another host than the issuer's and is served as the issuer (development
+ * only): a page that sets cookies redirects to the issuer's host first, where the login comes back. */
+export function cameForAnotherHost(res: Response): boolean {
+  return res.locals.otherHost === true;
+}
+
 export function issuerHost(options: IssuerHostOptions): RequestHandler {
   const origins = [options.issuer, ...(options.aliases ?? [])].map((u) => new URL(u));
   const issuer = origins[0]!;
@@ -74,6 +80,7 @@ export function issuerHost(options: IssuerHostOptions): RequestHandler {
       return;
     }
     const served = match || issuer;
+    if (!match) res.locals.otherHost = true;
     req.headers.host = served.host;
     req.headers['x-forwarded-host'] = served.host;
     req.headers['x-forwarded-proto'] = served.protocol.slice(0, -1);

@@ -84,3 +84,20 @@ test("the engine's self-posting forms are our page: a logout with no session, wi
   await plain.page.waitForURL(`${demo.base}/`);
   await plain.context.close();
 });
+
+test('the demo opened as 127.0.0.1 instead of localhost (the issuer) logs in all the same', async () => {
+  const other = demo.base.replace('//localhost:', '//127.0.0.1:');
+  expect(other).not.toBe(demo.base);
+  const { context, page, problems } = await openPage(browser, other);
+  await page.goto(`${other}/`);
+  await page.selectOption('select[name="lang"]', 'en');
+  await page.click('button[type="submit"]');
+  // the login begins on the issuer's host, where its state cookie is set and the gateway answers
+  expect(page.url().startsWith(`${demo.base}/interaction/`)).toBe(true);
+  await page.click('button[data-provider="demo-eid"]');
+  await AT_PROVIDER['demo-eid']!(page);
+  await page.waitForURL(/\/demo\/callback/);
+  expect(await page.textContent('h1')).toBe('Welcome, Jānis Bērziņš');
+  expect(problems.console).toEqual([]);
+  await context.close();
+});
