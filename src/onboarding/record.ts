@@ -115,6 +115,21 @@ export const registryRecordSchema = z
 
 export type RegistryRecord = z.infer<typeof registryRecordSchema>;
 
+/** A record's legal kind and licence: a bank's credit institution licence, or another eID provider's entry
+ * in the register of eID providers (qualified or not). */
+export function legalStanding(
+  bank: boolean,
+  {
+    qualified,
+    ...licence
+  }: { entry: string; qualified: boolean; valid_until?: string; checked_at: string; checked_by: string },
+): Pick<RegistryRecord, 'legal_kind' | 'licence'> {
+  return {
+    legal_kind: bank ? 'credit_institution' : 'eid_provider',
+    licence: { register: bank ? 'credit_institutions' : 'eid_providers', ...licence, ...(bank ? {} : { qualified }) },
+  };
+}
+
 export function currentStage(record: Pick<RegistryRecord, 'history'>): RecordStage {
   return record.history.at(-1)!.stage;
 }

@@ -5,7 +5,7 @@
 import { stringify } from 'yaml';
 import type { EntryKit } from '../../registry/factory.ts';
 import { ADAPTER_FACTORIES } from '../../registry/adapters.ts';
-import { type RegistryRecord, registryRecordSchema } from '../record.ts';
+import { legalStanding, type RegistryRecord, registryRecordSchema } from '../record.ts';
 
 /** The kinds whose factory offers an entry kit (its `kit`, providers/<kind>/kit.ts). */
 export function kitKinds(): string[] {
@@ -50,14 +50,12 @@ export function kitRecord(name: string, kind: string, by: string, now = new Date
     id: name,
     adapter: name,
     name,
-    legal_kind: bank ? 'credit_institution' : 'eid_provider',
-    licence: {
-      register: bank ? 'credit_institutions' : 'eid_providers',
+    ...legalStanding(bank, {
       entry: 'CHANGE-ME',
-      ...(bank ? {} : { qualified: false }),
+      qualified: false,
       checked_at: now.toISOString().slice(0, 10),
       checked_by: by,
-    },
+    }),
     free_of_charge: { declared: false },
     two_factor: false,
     contacts: [{ name: 'CHANGE-ME', role: 'technical', email: `it@${name}.example.lv` }],
