@@ -9,7 +9,7 @@ import { adapterDeps } from '../../test/support/broker.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { type BanklinkAdapter, factory, type BanklinkConfig } from './index.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank, type TestBankOptions } from './test-bank/bank.ts';
-import { generateKeyMaterial, type KeyMaterial } from './test-bank/material.ts';
+import { generateKeyMaterial, type KeyMaterial, loadOrCreateKeyMaterial } from './test-bank/material.ts';
 import { parseForms, submitForm, type HtmlForm } from './test-bank/forms.ts';
 
 export const GATEWAY_ID = 'VPM';
@@ -119,4 +119,11 @@ export async function createHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `npm run test-bank`'s arguments against a merchant certificate written in `dir`, as the demo's first start
+ * writes its own (var/dev/banklink/gateway), with the bank's keys in `dir` too. */
+export async function standaloneBankArgs(dir: string): Promise<string[]> {
+  const merchant = await loadOrCreateKeyMaterial(join(dir, 'gateway'), 'vpm-gateway banklink (development)');
+  return ['--port', '0', '--merchant-cert', merchant.certificateFile, '--key-dir', join(dir, 'testbank')];
 }

@@ -21,12 +21,14 @@ export interface DemoOptions {
   returnAfterSeconds?: number;
   /** more top-level settings appended to config/demo.yaml (YAML) */
   extra?: string;
+  /** another configuration file to start (with its own logos and registry), instead of config/demo.yaml */
+  config?: string;
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const port = await freePort();
   const cwd = mkdtempSync(join(tmpdir(), 'vpm-browser-'));
-  let config = join(root, 'config/demo.yaml');
+  let config = options.config ?? join(root, 'config/demo.yaml');
   if (options.returnAfterSeconds !== undefined || options.extra) {
     const text = readFileSync(config, 'utf8')
       .replace('return_after_seconds: 20', `return_after_seconds: ${options.returnAfterSeconds ?? 20}`)

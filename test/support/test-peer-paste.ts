@@ -2,8 +2,10 @@
 // it: the entry at the end of a copy of config/demo.yaml with the record saved in that copy's registry, or
 // the entry with the inline block under `providers:` of a configuration without a registry.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runCli } from './cli.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -54,4 +56,40 @@ export function startTestPeer(script: string, args: string[]): { child: ChildPro
     child.once('exit', (code) => failed(new Error(`${script} exited ${code}: ${output}`)));
   });
   return { child, printed };
+}
+
+/** The peer run for a file's tests (started before them, stopped after): its temp dir and what it printed. */
+export function runningTestPeer(
+  script: string,
+  args: (dir: string) => Promise<string[]>,
+): () => { dir: string; printed: string } {
+  let dir = '';
+  let printed = '';
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpm-test-peer-'));
+    const peer = startTestPeer(script, await args(dir));
+    child = peer.child;
+    printed = await peer.printed;
+  }, 60_000);
+  afterAll(() => {
+    child?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => ({ dir, printed });
+}
+
+/** Both ways to paste what a peer printed, each a test that runs `config check` on the result. */
+export function pastesPassConfigCheck(peer: () => { dir: string; printed: string }, id: string): void {
+  test('the entry pasted at the end of config/demo.yaml, its record saved in the registry, passes config check', async () => {
+    const r = await runCli(['config', 'check', demoWithPeer(peer().dir, peer().printed, id), '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, providers: 7 });
+  });
+
+  test('the entry with the inline block pasted under providers: of a configuration without a registry passes', async () => {
+    const r = await runCli(['config', 'check', bareWithPeer(peer().dir, peer().printed), '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, providers: 1 });
+  });
 }
