@@ -1,57 +1,38 @@
-// The test RP API run standalone (`npm run test-smartid`), spoken to as a relying party does: the files it
-// prints configure a pinned TLS client and the CA set, and a session started on it completes with an
-// answer that passes every relying-party check.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The test RP API run standalone (`npm run test-smartid`), spoken to as a relying party does: the entry it
+// prints configures a pinned TLS client and the CA set, a session started on it completes with an answer
+// that passes every relying-party check, and its OCSP responder vouches for the certificate. The entry and
+// its joining record, pasted as printed, pass `config check`.
+import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { parse } from 'yaml';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import { spkiSha256 } from '../../src/tls/policy.ts';
-import { NODE, root } from '../../test/e2e/demo-suite.ts';
+import { pastesPassConfigCheck, printedParts, runningTestPeer } from '../../test/support/test-peer-paste.ts';
 import { readCertificates } from './adapter.ts';
 import { verifyCompletedSession } from './answer.ts';
 import { encodeInteractions, loginInteractions, newRpChallenge } from './protocol.ts';
+import { checkRevocation } from './revocation.ts';
 import { RpApi, rpCallLimitMs } from './rp-api.ts';
 
-interface Printed {
+interface Entry {
   url: string;
-  phone: string;
   ca_certificates: string[];
   tls: { ca: string };
   pinned_certificates: string[];
+  ocsp: { url: string };
 }
 
-let child: ChildProcess;
-let dir: string;
-let printed: Printed;
+const peer = runningTestPeer('providers/smartid/test-rp-api/main.ts', async (dir) => ['--port', '0', '--dir', dir]);
+let printed: Entry;
+let phoneUrl: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'smartid-standalone-'));
-  child = spawn(NODE, [join(root, 'providers/smartid/test-rp-api/main.ts'), '--port', '0', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  printed = await new Promise<Printed>((ok, fail) => {
-    const take = (d: Buffer) => {
-      output += d.toString();
-      const line = output.split('\n').find((l) => l.includes('test RP API listening'));
-      if (line) ok(JSON.parse(line) as Printed);
-    };
-    child.stdout!.on('data', take);
-    child.stderr!.on('data', take);
-    child.once('exit', (code) => fail(new Error(`test RP API exited with ${code}: ${output}`)));
-  });
-}, 60_000);
-
-afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((ok) => child.once('exit', ok));
-  }
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  printed = (parse(printedParts(peer().printed).entry) as Entry[])[0]!;
+  phoneUrl = /its phone at (\S+)\n/.exec(peer().printed)![1]!;
 });
+
+pastesPassConfigCheck(peer, 'test-smartid');
 
 test('a relying party configured from what it prints completes a verified login, and its phone page lists waiting sessions', async () => {
   const pins = printed.pinned_certificates.flatMap(readCertificates).map(spkiSha256);
@@ -77,7 +58,7 @@ test('a relying party configured from what it prints completes a verified login,
     const waiting = await api.startNotification('PNOLV-010180-15097', body);
     expect(waiting.ok).toBe(true);
     const browserAgent = new Agent({ connect: { ca: readFileSync(printed.tls.ca, 'utf8') } });
-    const phone = await undiciFetch(printed.phone, { dispatcher: browserAgent });
+    const phone = await undiciFetch(phoneUrl, { dispatcher: browserAgent });
     expect(await phone.text()).toContain('Jānis Bērziņš');
     await browserAgent.close();
 
@@ -101,7 +82,18 @@ test('a relying party configured from what it prints completes a verified login,
       printed.ca_certificates.flatMap(readCertificates),
     );
     expect([verified.semanticsIdentifier, verified.level]).toEqual(['PNOLV-030303-10004', 'QUALIFIED']);
-    expect(new X509Certificate(verified.certificate.raw).issuer).toContain('TEST of SK ID Solutions');
+    const certificate = new X509Certificate(verified.certificate.raw);
+    expect(certificate.issuer).toContain('TEST of SK ID Solutions');
+    // the CA's OCSP responder the entry names vouches for the certificate
+    const issuer = printed.ca_certificates.flatMap(readCertificates).find((ca) => certificate.checkIssued(ca))!;
+    const options = {
+      url: printed.ocsp.url,
+      responders: [],
+      maxAgeSeconds: 86_400,
+      requireNonce: true,
+      timeoutMs: 5000,
+    };
+    expect(await checkRevocation(certificate, issuer, options)).toEqual({ status: 'good' });
   } finally {
     await transport.close();
   }
