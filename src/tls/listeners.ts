@@ -95,9 +95,34 @@ export async function listen(
     listener,
     port,
     host,
-    `another port with the PORT variable (PORT=${port === 3000 ? 3001 : port + 1} npm start)`,
+    `another port with the PORT variable (${startAgainOn(port === 3000 ? 3001 : port + 1)})`,
   );
   return listener;
+}
+
+const shellWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
+
+/**
+ * The command that started this process, on `port`: PORT before it and the rest as given, so a
+ * `--config FILE` (or $VPM_CONFIG) is kept. An npm script (`npm start`, `npm run start:https`) is named as
+ * such, with what was passed after `--`; otherwise the `vpm-gateway` arguments.
+ */
+export function startAgainOn(port: number, argv = process.argv.slice(2), env = process.env): string {
+  const words = (list: string[]) => list.map(shellWord).join(' ');
+  const named = argv.some((a) => /^(-c|--config)(=|$)/.test(a));
+  const prefix = `PORT=${port}${env.VPM_CONFIG && !named ? ` VPM_CONFIG=${shellWord(env.VPM_CONFIG)}` : ''}`;
+  // the script's own arguments to this program: its last `main.ts ...` command (start:https runs two)
+  const own = /.*main\.ts\s+([^&|;]*)$/
+    .exec(env.npm_lifecycle_script ?? '')?.[1]
+    ?.trim()
+    .split(/\s+/);
+  const script = env.npm_lifecycle_event;
+  if (script && own?.every((word, i) => argv[i] === word)) {
+    const extra = argv.slice(own.length);
+    const run = script === 'start' ? 'npm start' : `npm run ${shellWord(script)}`;
+    return `${prefix} ${run}${extra.length ? ` -- ${words(extra)}` : ''}`;
+  }
+  return `${prefix} vpm-gateway ${words(argv)}`;
 }
 
 /**

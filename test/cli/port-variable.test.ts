@@ -1,6 +1,8 @@
 // PORT as a shell or an env file may leave it: set but empty is unset (the gateway listens on the file's
 // port, where its issuer and demo link are), and a value that is no port number stops `start` with one
-// line naming PORT, exit 2, before anything listens.
+// line naming PORT, exit 2, before anything listens. A port in use is advice to run the same command again
+// with another PORT, its configuration kept.
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,3 +61,23 @@ test.each([' 3923', '3923 ', 'eighty', '70000'])(
   },
   60_000,
 );
+
+test('a port in use: the advice is the npm script as it was run, with PORT and what followed --', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+  const taken = (busy.address() as net.AddressInfo).port;
+  try {
+    // what `npm start -- --config FILE` runs: the script's words, then the ones after --
+    const npm = { npm_lifecycle_event: 'start', npm_lifecycle_script: 'node src/cli/main.ts start' };
+    const gateway = new GatewayProcess(['start', '--config', config], {
+      cwd,
+      env: { ...npm, PORT: String(taken), ISSUER: '' },
+    });
+    expect((await gateway.exit).code).toBe(1);
+    expect(gateway.output).toContain(
+      `or set another port with the PORT variable (PORT=${taken + 1} npm start -- --config ${config})\n`,
+    );
+  } finally {
+    busy.close();
+  }
+}, 60_000);

@@ -32,7 +32,7 @@ test('a port already in use is one clear line and exit 1', async () => {
     // the operator log (JSON lines) aside, exactly one plain line says what happened and what to do
     const plain = stderr.split('\n').filter((line) => line && !line.startsWith('{'));
     expect(plain).toEqual([
-      `vpm-gateway: port ${port} on 127.0.0.1 is already in use: stop what uses it, or set another port with the PORT variable (PORT=${port + 1} npm start)`,
+      `vpm-gateway: port ${port} on 127.0.0.1 is already in use: stop what uses it, or set another port with the PORT variable (PORT=${port + 1} vpm-gateway start --config ${join(root, 'config/demo.yaml')})`,
     ]);
     expect(stderr).not.toMatch(/\n\s+at /);
   } finally {
