@@ -59,9 +59,22 @@ describe('query', () => {
     const count = async (id: string) => (await cli('query', u.dir, '--correlation', id, '--json')).json.count;
     expect(await count(ids[0]!)).toBe(7);
     expect(await count(ids[0]!.slice(0, 10))).toBe(7);
-    // eight characters shared by both logins find both; fewer find none (too short to be a reference)
+    // eight characters shared by both logins find both; fewer are too short to be a reference: a usage
+    // error saying the minimum, not an empty result
     expect(await count('Zq3xT9bK')).toBe(14);
-    expect(await count('Zq3xT9b')).toBe(0);
+    const short = await cli('query', u.dir, '--correlation', 'Zq3xT9b');
+    expect(short).toMatchObject({ code: 2, stdout: '' });
+    expect(short.stderr).toMatch(
+      /^vpm-gateway audit query: --correlation "Zq3xT9b" is no login's whole id, and a reference needs at least 8 of its characters \(an error page shows 10\)\n/,
+    );
+  });
+
+  test('a short --correlation that is a whole id in the log still finds its login', async () => {
+    const u = testLog();
+    const log = await u.open();
+    for (const e of loginEvents(0)) await log.record({ ...e, correlationId: 'c-7' });
+    await log.close();
+    expect(await cli('query', u.dir, '--correlation', 'c-7', '--json')).toMatchObject({ code: 0, json: { count: 7 } });
   });
 
   test('bad options are usage errors (exit 2)', async () => {

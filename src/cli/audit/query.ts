@@ -5,6 +5,7 @@ import { AUDIT_EVENTS, type AuditEventType } from '../../audit/events.ts';
 import { describePosition, type StoredEntry } from '../../audit/format.ts';
 import { hashSubject, sameSubjectHash, subjectFromInput } from '../../audit/privacy.ts';
 import { describeProblem, scanLog } from '../../audit/scan.ts';
+import { REFERENCE_LENGTH } from '../../web/views.ts';
 import { EXIT_OK, emit, integerOption, timeOption, UsageError, type Values } from '../command.ts';
 import { type AuditContext, readerCommand, pinnedKey } from './context.ts';
 import { configuredLog, logSet } from './log-set.ts';
@@ -104,6 +105,7 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
   const limit = integerOption(values.limit, 'limit');
   const matches = entryFilter(ctx, values);
   const found: Shown[] = [];
+  let wholeIdSeen = false;
   const key = await pinnedKey(ctx);
   for (const log of logs) {
     // as verify: --config speaks for a single log given, in a set for its own log and its workers'
@@ -114,6 +116,7 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
       key,
       mac,
       onEntry: ({ entry }, position) => {
+        if (entry.corr !== undefined && entry.corr === values.correlation) wholeIdSeen = true;
         if (matches(entry)) found.push({ ...entry, log: log.name, position: describePosition(position) });
       },
     });
@@ -138,6 +141,12 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
   for (const missing of missingLogs(ctx.config, logs, ctx.positionals))
     ctx.io.stderr(
       `warning: the log ${missing.dir} fails verification: its witness ${missing.witness} holds ${missing.holds} but the directory holds no log; its entries cannot be searched\n`,
+    );
+  // a short prefix matches nothing by design (too short to be a reference): say so rather than print none
+  const wanted = values.correlation;
+  if (wanted !== undefined && wanted.length < MIN_REFERENCE && !wholeIdSeen)
+    throw new UsageError(
+      `--correlation ${JSON.stringify(wanted)} is no login's whole id, and a reference needs at least ${MIN_REFERENCE} of its characters (an error page shows ${REFERENCE_LENGTH})`,
     );
   const merged = found
     .map((entry, k) => ({ entry, k }))
@@ -166,7 +175,10 @@ export const queryCommand = readerCommand({
     ['--from TIME, --to TIME', 'entries at or after / at or before a time (ISO 8601)'],
     ['--client ID, --provider ID', 'entries of one agency service / one provider'],
     ['--event TYPE|CODE', 'entries of one event type (identity_released) or code (A150)'],
-    ['--correlation ID', 'the entries of one login (the whole id, or the reference on its error page)'],
+    [
+      '--correlation ID',
+      `the entries of one login (the whole id, or the reference on its error\npage: at least ${MIN_REFERENCE} of its first characters)`,
+    ],
     [
       '--personal-code CODE',
       'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key)',
