@@ -4,6 +4,8 @@ import { ConfigError, ConfigInputError, type GatewayConfig, loadConfigFile } fro
 import { withPlannedFiles } from '../config/secret.ts';
 import { ADAPTER_FACTORIES } from '../registry/adapters.ts';
 import { demoMaterialPlanned } from '../web/demo-peers.ts';
+import { resolve, sep } from 'node:path';
+import { DEFAULT_DEV_DIR } from './certs.ts';
 import { InputError, type Io } from './command.ts';
 
 export const DEFAULT_CONFIG = 'config/demo.yaml';
@@ -31,10 +33,25 @@ function printProblems(io: Io, heading: string, problems: string[]): void {
   io.stderr(`${heading}\n${problems.map((problem) => `  ${problem}`).join('\n')}\n`);
 }
 
+/** A file missing under the development PKI's directory (config/demo-https.yaml's certificates) is made by
+ * `certs dev`, which a first start over https may not have run: say so after the problems. */
+function devPkiHint(io: Io, problems: string[]): void {
+  const dev = resolve(DEFAULT_DEV_DIR) + sep;
+  const missing = problems.some((p) => {
+    const file = /cannot read file (.+): ENOENT$/.exec(p)?.[1];
+    return file !== undefined && resolve(file).startsWith(dev);
+  });
+  if (missing)
+    io.stderr(
+      `${DEFAULT_DEV_DIR} is the development PKI: create it with "vpm-gateway certs dev" (npm run start:https does so first)\n`,
+    );
+}
+
 /** Prints the problems of a checked file; true when there are none. */
 export function reportProblems(path: string, result: FileCheck, io: Io, refusedHeading: string): boolean {
   if (result.invalid.length) printProblems(io, `${path}: configuration is invalid`, result.invalid);
   else if (result.refused.length) printProblems(io, `${path}: ${refusedHeading}`, result.refused);
+  devPkiHint(io, [...result.invalid, ...result.refused]);
   return !result.invalid.length && !result.refused.length;
 }
 

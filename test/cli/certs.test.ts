@@ -8,6 +8,7 @@ import { runCerts, ensureDevPki } from '../../src/cli/certs.ts';
 import { createProviderTransport } from '../../src/tls/transport.ts';
 import { TempDir, startServer } from '../tls/pki-fixture.ts';
 import { captureIo } from '../support/cli.ts';
+import { root, runCli as runCliIn } from '../e2e/demo-suite.ts';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
@@ -134,4 +135,26 @@ describe('certs dev', () => {
     expect(await runCerts(['dev', '--bogus'], o)).toBe(2);
     expect(out.stderr).toContain('usage: vpm-gateway certs dev [--dir DIR]');
   });
+});
+
+describe('the https demo before its development PKI exists', () => {
+  test('start and config check name the missing certs/dev files and the command that creates them', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'vpm-no-pki-'));
+    try {
+      for (const args of [['start'], ['config', 'check']]) {
+        const r = await runCliIn([...args, '--config', join(root, 'config/demo-https.yaml')], cwd);
+        expect(r.code).toBe(1);
+        expect(r.output).toContain('server.tls.cert: cannot read file certs/dev/server.pem: ENOENT');
+        expect(r.output).toContain(
+          'certs/dev is the development PKI: create it with "vpm-gateway certs dev" (npm run start:https does so first)\n',
+        );
+      }
+      // once it exists, the hint is gone and the configuration passes
+      expect((await runCliIn(['certs', 'dev'], cwd)).code).toBe(0);
+      const checked = await runCliIn(['config', 'check', join(root, 'config/demo-https.yaml')], cwd);
+      expect(checked).toMatchObject({ code: 0, output: expect.not.stringContaining('development PKI') });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
