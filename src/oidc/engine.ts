@@ -37,7 +37,7 @@ type RpInitiatedLogout = NonNullable<NonNullable<Configuration['features']>['rpI
 export type EnginePages = Required<Pick<Configuration, 'renderError'>> &
   Required<Pick<RpInitiatedLogout, 'logoutSource' | 'postLogoutSuccessSource'>> & {
     /** a page for a request answered by its status alone: no such page (404), a body too large (413) */
-    statusPage(ctx: KoaContextWithOIDC, status: 404 | 413): Promise<void>;
+    statusPage(ctx: KoaContextWithOIDC, status: 404 | 413 | 415): Promise<void>;
   } & FormPostPages;
 
 export interface EngineDeps {
@@ -197,7 +197,7 @@ export function createEngine(deps: EngineDeps): Provider {
   // registered before the middleware that edits the engine's form, so that it renders the edited one
   provider.use(ownFormPostPage(deps.pages));
   for (const path of ['/auth', '/session/end'])
-    provider.use(formPostAsGet(path, (ctx) => deps.pages.statusPage(ctx, 413)));
+    provider.use(formPostAsGet(path, (ctx, status) => deps.pages.statusPage(ctx, status)));
   provider.use(
     errorIssCompat(new Set(config.clients.filter((c) => !c.authorization_error_iss).map((c) => c.client_id))),
   );

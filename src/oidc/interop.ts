@@ -29,16 +29,27 @@ export const MAX_AUTHORIZATION_BODY = 16 * 1024;
  * cross-site logout POST arrives without the session cookie: the engine ends no session of this browser
  * then, and still returns to the service's registered post_logout_redirect_uri.
  */
-export function formPostAsGet(path: string, tooLarge: (ctx: KoaContextWithOIDC) => Promise<void>): Middleware {
+export function formPostAsGet(
+  path: string,
+  refused: (ctx: KoaContextWithOIDC, status: 413 | 415) => Promise<void>,
+): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== path || !ctx.is('application/x-www-form-urlencoded')) return next();
+    if (ctx.method !== 'POST' || ctx.path !== path) return next();
+    // a body in another form (JSON, multipart) is no request these endpoints know: a page saying so, not
+    // the engine's 404 for a POST it does not route
+    if (ctx.get('content-type') && !ctx.is('application/x-www-form-urlencoded')) {
+      ctx.status = 415;
+      await refused(ctx, 415);
+      return;
+    }
+    if (!ctx.is('application/x-www-form-urlencoded')) return next();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_AUTHORIZATION_BODY) {
         ctx.status = 413;
-        await tooLarge(ctx);
+        await refused(ctx, 413);
         return;
       }
       chunks.push(chunk);

@@ -55,7 +55,7 @@ export function enginePages(logger: Logger, serviceHome: (clientId: unknown) => 
       const locale = pickLocale(undefined, ctx.get('accept-language'));
       ctx.status = status;
       ctx.type = 'html';
-      const message = status === 413 ? 'error_too_large' : 'error_not_found';
+      const message = status === 413 ? 'error_too_large' : status === 415 ? 'error_form_only' : 'error_not_found';
       const title = status === 404 ? 'not_found_title' : undefined;
       ctx.body = errorPage({ locale, message, title, nonce: '', site: site(ctx) });
     },

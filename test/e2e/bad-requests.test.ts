@@ -95,6 +95,21 @@ describe('pages, not bare statuses', () => {
     expect(await res.text()).toContain('Pieprasījums ir pārāk liels.');
   });
 
+  test.each([
+    ['/auth', 'application/json', JSON.stringify(authParams({}))],
+    ['/auth', 'multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--'],
+    ['/session/end', 'application/json', '{"client_id":"rp"}'],
+  ])('a POST to %s in %s, not a form: 415 with a page in the user language', async (path, type, body) => {
+    const res = await fetch(`${gw.issuer}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': type, 'accept-language': 'en' },
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('The e-service sent the request in a form the unified login does not accept.');
+  });
+
   test('a path nobody serves: 404 with a page in the user language, through the engine and through Express', async () => {
     for (const path of ['/interaction', '/nothing/here', '/auth/extra/part']) {
       const res = await fetch(`${gw.issuer}${path}`, { headers: { 'accept-language': 'ru' } });
