@@ -7,7 +7,10 @@ import { isIPv4, isIPv6 } from 'node:net';
  * not escape the limit. No address: `unknown`; anything else: `invalid`. */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
-  const address = ip.split('%')[0]!; // a zone id names the interface, not the client
+  // some terminators forward the client's port too (198.51.100.7:40000, [2001:db8::1]:443): the address counts
+  const withoutPort =
+    /^\[([^\]]+)\](?::\d{1,5})?$/.exec(ip)?.[1] ?? /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(ip)?.[1] ?? ip;
+  const address = withoutPort.split('%')[0]!; // a zone id names the interface, not the client
   if (isIPv4(address)) return address;
   // what a terminator in `proxy` forwarded without checking it: one shared key, or each made-up value
   // would be a limit of its own (and its text would reach the audit log)

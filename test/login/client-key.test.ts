@@ -13,6 +13,13 @@ test('no address at all is counted as unknown', () => {
   expect(clientKey('')).toBe('unknown');
 });
 
+test('an address forwarded with its port counts as the address', () => {
+  expect(clientKey('198.51.100.7:40000')).toBe('198.51.100.7');
+  expect(clientKey('[2001:db8:1:2::1]:443')).toBe('2001:db8:1:2::/64');
+  expect(clientKey('[2001:db8:1:2::1]')).toBe('2001:db8:1:2::/64');
+  expect(clientKey('[::ffff:198.51.100.7]:443')).toBe('198.51.100.7');
+});
+
 test('a value that is no address is counted as invalid, whatever it says', () => {
   expect(clientKey('not-an-ip-zzz')).toBe('invalid');
   expect(clientKey('198.51.100.7.evil')).toBe('invalid');

@@ -80,6 +80,15 @@ describe("proxy: ['127.0.0.1'] (the terminator in front)", () => {
     expect(await authorize(gw, '2001:db8:1:3::1')).toBe(303);
   });
 
+  test('a terminator that forwards the port too: each client counted by its address, the others unaffected', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= LIMIT + 1; i += 1) statuses.push(await authorize(gw, `198.51.100.70:${40000 + i}`));
+    expect(statuses).toEqual([...Array(LIMIT).fill(303), 429]);
+    expect(await authorize(gw, '203.0.113.90:51000')).toBe(303);
+    expect(await authorize(gw, '[2001:db8:9:9::1]:443')).toBe(303);
+    expect(limitedAddresses(gw)).toContain('198.51.100.70');
+  });
+
   test('forwarded values that are no address (a terminator that passes them on unchecked) share one limit, and their text is neither counted apart nor audited', async () => {
     const statuses: number[] = [];
     for (let i = 1; i <= LIMIT + 1; i += 1) statuses.push(await authorize(gw, `not-an-address-${i}`));
