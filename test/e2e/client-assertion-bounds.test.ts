@@ -2,26 +2,22 @@
 // pushed authorization requests, revocation), on the Redis store: an exp far ahead, an iat in the future or
 // an audience naming another party beside this server is invalid_client, and an accepted assertion's
 // replay marker lives no longer than the assertion may (src/oidc/client-assertion.ts).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { expect, test } from '@jest/globals';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import * as oidc from 'openid-client';
 import { ASSERTION_MAX_SECONDS, CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/client-assertion.ts';
-import { RedisStore } from '../../src/store/redis.ts';
+import type { RedisStore } from '../../src/store/redis.ts';
 import { ASSERTION_TYPE, clientAssertion } from '../support/client-assertion.ts';
 import { RP_REDIRECT, useGateway } from '../support/gateway.ts';
+import { testPrefix, testRedisStore } from '../support/redis-store.ts';
 
-const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+const prefix = testPrefix();
 let redis: RedisStore;
 let key: CryptoKey;
 
 const gw = useGateway(async ({ cleanup }) => {
-  redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-  cleanup(async () => {
-    const keys = await redis.client.keys(`${prefix}*`);
-    if (keys.length) await redis.client.del(...keys);
-    await redis.close();
-  });
+  redis = testRedisStore(prefix, cleanup);
   const pair = await generateKeyPair('ES256');
   key = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'rp-jwt-1', alg: 'ES256', use: 'sig' };

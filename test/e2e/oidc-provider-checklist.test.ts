@@ -3,7 +3,7 @@
 // (TARA) shapes requests and errors. openid-client plays the agency service over real HTTP; negative cases
 // that a conforming client library refuses to send are sent raw. Every flow's log lines are checked at the
 // end for personal codes, tokens and secrets.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import {
   SignJWT,
@@ -18,7 +18,6 @@ import {
   type CryptoKey,
 } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, formFields, type Hop } from '../support/browser.ts';
 import { clientAssertion } from '../support/client-assertion.ts';
 import {
@@ -33,6 +32,7 @@ import {
   RP_REDIRECT,
   RP_SECRET,
 } from '../support/gateway.ts';
+import { testPrefix, testRedisStore } from '../support/redis-store.ts';
 
 const POST_SECRET = 'rp-post-secret-0123456789-0123456789';
 const LIMITED_SECRET = 'rp-limited-secret-0123456789-0123456789';
@@ -1095,14 +1095,9 @@ describe('DPoP-bound tokens', () => {
 });
 
 describe('single use under concurrency, on the Redis store (real round trips let the requests interleave)', () => {
-  const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+  const prefix = testPrefix();
   const rgw = useGateway(({ cleanup }) => {
-    const redis = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-    cleanup(async () => {
-      const keys = await redis.client.keys(`${prefix}*`);
-      if (keys.length) await redis.client.del(...keys);
-      await redis.close();
-    });
+    const redis = testRedisStore(prefix, cleanup);
     // (clean-ups run in reverse, after the gateway is closed: its log lines first)
     cleanup(() => logsOfRedisGateway.push(...rgw.logLines));
     return {

@@ -1,19 +1,14 @@
 // The whole flow with the Redis store behind node-oidc-provider, the broker state and the replay caches.
-import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { RedisStore } from '../../src/store/redis.ts';
+import type { RedisStore } from '../../src/store/redis.ts';
 import { useGateway, loginThroughMock } from '../support/gateway.ts';
+import { testPrefix, testRedisStore } from '../support/redis-store.ts';
 
-const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+const prefix = testPrefix();
 let store: RedisStore;
 
 const gw = useGateway(({ cleanup }) => {
-  store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-  cleanup(async () => {
-    const keys = await store.client.keys(`${prefix}*`);
-    if (keys.length) await store.client.del(...keys);
-    await store.close();
-  });
+  store = testRedisStore(prefix, cleanup);
   return { store };
 });
 

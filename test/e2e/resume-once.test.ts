@@ -2,22 +2,15 @@
 // round trips let requests interleave: the browser that completed the login resuming it at /auth/<uid>
 // several times at once (a double click, a retrying proxy), and one pushed request_uri used several times
 // at once (RFC 9126 4: single use). Whatever is not the one code is an error page, never a 500.
-import { randomBytes } from 'node:crypto';
 import { expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { RedisStore } from '../../src/store/redis.ts';
 import { Browser, type Hop } from '../support/browser.ts';
 import { atRp, exchangeCode, mockProviderLogin, RP_REDIRECT, useGateway } from '../support/gateway.ts';
+import { testPrefix, testRedisStore } from '../support/redis-store.ts';
 
-const prefix = `vpmtest:${randomBytes(6).toString('hex')}:`;
+const prefix = testPrefix();
 const gw = useGateway(({ cleanup }) => {
-  const store = new RedisStore({ url: process.env.VPM_TEST_REDIS_URL!, prefix });
-  cleanup(async () => {
-    const keys = await store.client.keys(`${prefix}*`);
-    if (keys.length) await store.client.del(...keys);
-    await store.close();
-  });
-  return { store };
+  return { store: testRedisStore(prefix, cleanup) };
 });
 
 const ROUNDS = 6;
