@@ -25,7 +25,7 @@ import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
 import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
-import { anonymousRecords } from './audit/anonymous-records.ts';
+import { anonymousRecords } from './audit/bounded-records.ts';
 import { forgetResumedInteractions } from './login/interaction-markers.ts';
 import { createApp } from './web/app.ts';
 import { providerLogos } from './web/assets.ts';

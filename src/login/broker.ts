@@ -3,7 +3,7 @@
 // state the protocol carries back, takes it (single use) and has the answer verified (steps 4-6,
 // ./verify.ts). Every step lands in the audit log.
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from '../audit/events.ts';
-import type { RecordAnonymous } from '../audit/anonymous-records.ts';
+import { type RecordAnonymous, recorderFor } from '../audit/bounded-records.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
@@ -28,7 +28,7 @@ export interface BrokerOptions {
   adapters: ReadonlyMap<string, ProviderAdapter>;
   /** absolute callback URL for a provider id */
   callbackUrl(providerId: string): string;
-  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  /** how a record no login can be found for is written (src/audit/bounded-records.ts); default audit.record */
   recordAnonymous?: RecordAnonymous | undefined;
 }
 
@@ -179,7 +179,7 @@ export class Broker {
         detail: { reason, digest: digest(params) },
       } as const;
       // a replayed answer of a login is that login's record; one no login issued is anyone's to send
-      await (spent || !this.options.recordAnonymous ? audit.record(event) : this.options.recordAnonymous(event));
+      await recorderFor(audit, this.options.recordAnonymous, !!spent)(event);
       throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
     }
     const { login, spentRecorded } = taken;

@@ -3,8 +3,8 @@
 // correlation id is its interaction uid; tokens find it through the account stored under their grant.
 import { finished } from 'node:stream';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
-import type { RecordAnonymous } from '../audit/anonymous-records.ts';
-import type { AuditEvent, AuditLog } from '../audit/events.ts';
+import { boundedRecords, type RecordAnonymous, recorderFor } from '../audit/bounded-records.ts';
+import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
@@ -19,27 +19,8 @@ export interface EngineAuditDeps {
   broker: Broker;
   store: Store;
   limits: Pick<LimitsConfig, 'token_errors' | 'window_seconds'>;
-  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  /** how a record no login can be found for is written (src/audit/bounded-records.ts); default audit.record */
   recordAnonymous?: RecordAnonymous | undefined;
-}
-
-/**
- * Whether a failed token request is recorded: the token endpoint needs no session, so anyone could send
- * made-up requests and grow the durable log at will. Up to `limits.token_errors` per client address and
- * window are recorded one by one; the first beyond is recorded as the limit reached; later ones are only
- * counted. When the count cannot be kept (the store is away) the failure is recorded.
- */
-async function tokenErrorBound(
-  ctx: KoaContextWithOIDC,
-  deps: EngineAuditDeps,
-): Promise<{ record: 'each' | 'limit' | 'none'; address: string }> {
-  const address = clientKey((ctx.req as { ip?: string }).ip ?? ctx.ip);
-  const { token_errors: limit, window_seconds } = deps.limits;
-  const count = await deps.store
-    .increment(`rate:token_error:${address}`, window_seconds)
-    .then(({ count }) => count)
-    .catch(() => 0);
-  return { record: count <= limit ? 'each' : count === limit + 1 ? 'limit' : 'none', address };
 }
 
 /** The engine's audit records still being made: each comes after a store round trip, and some only once the
@@ -51,6 +32,8 @@ export interface EngineAudit {
 
 export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): EngineAudit {
   const { audit, logger, accounts, broker } = deps;
+  // the token endpoint needs no session: a flood of made-up requests must not grow the durable log at will
+  const tokenErrors = boundedRecords(deps, 'token_error', (limits) => limits.token_errors);
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>) => {
     pending.add(work);
@@ -83,21 +66,9 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
     })().catch(unrecorded('tokens_issued'));
   engine.on('grant.error', (ctx, err) => {
     const clientId = ctx.oidc.client?.clientId;
-    const work = async () => {
-      const { record, address } = await tokenErrorBound(ctx, deps);
-      if (record === 'each')
-        await audit.record({ type: 'tokens_issued_error', clientId, detail: { error: err.message } });
-      if (record !== 'limit') return;
-      const { token_errors: limit, window_seconds } = deps.limits;
-      const bucket = 'token_error';
-      logger.warn('rate limit reached', { bucket, address, limit, window_seconds });
-      await audit.record({
-        type: 'error',
-        clientId,
-        detail: { reason: 'rate_limited', bucket, address, limit, window_seconds },
-      });
-    };
-    track(work().catch(unrecorded('tokens_issued_error')));
+    const address = clientKey((ctx.req as { ip?: string }).ip ?? ctx.ip);
+    const failed = { type: 'tokens_issued_error', clientId, detail: { error: err.message } } as const;
+    track(tokenErrors(failed, { address, clientId }).catch(unrecorded('tokens_issued_error')));
   });
   engine.on('authorization.error', (ctx, err) => {
     // the login's provider is the one last started (when the error comes from a finished interaction),
@@ -109,8 +80,11 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
         (uid ? (await broker.loginOf(uid))?.providerId : undefined) ??
         (typeof hint === 'string' && broker.has(hint) ? hint : undefined);
       // refused before it became a login: anyone's to send
-      const record = uid || !deps.recordAnonymous ? (e: AuditEvent) => audit.record(e) : deps.recordAnonymous;
-      await record({
+      await recorderFor(
+        audit,
+        deps.recordAnonymous,
+        !!uid,
+      )({
         type: 'authorization_request_error',
         correlationId: uid,
         clientId: ctx.oidc?.client?.clientId,

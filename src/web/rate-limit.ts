@@ -5,8 +5,8 @@
 // service (./limited-login.ts).
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Store } from '../store/store.ts';
-import type { RecordAnonymous } from '../audit/anonymous-records.ts';
-import type { AuditEvent, AuditLog } from '../audit/events.ts';
+import { type RecordAnonymous, recorderFor } from '../audit/bounded-records.ts';
+import type { AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { LimitsConfig } from '../config/schema.ts';
 import { errorPage } from './views.ts';
@@ -22,7 +22,7 @@ export interface RateLimitDeps {
   limits: LimitsConfig;
   /** the login a request's path names (./limited-login.ts) */
   findLogin: FindLogin;
-  /** how a record no login can be found for is written (src/audit/anonymous-records.ts); default audit.record */
+  /** how a record no login can be found for is written (src/audit/bounded-records.ts); default audit.record */
   recordAnonymous?: RecordAnonymous | undefined;
 }
 
@@ -109,8 +109,11 @@ async function noteReached(deps: RateLimitDeps, over: Count, login: LimitedLogin
 
 async function auditRefusal(deps: RateLimitDeps, over: Count, login: LimitedLogin | undefined): Promise<void> {
   const { bucket, address, limit } = over;
-  const record = login || !deps.recordAnonymous ? (e: AuditEvent) => deps.audit.record(e) : deps.recordAnonymous;
-  await record({
+  await recorderFor(
+    deps.audit,
+    deps.recordAnonymous,
+    !!login,
+  )({
     type: 'error',
     correlationId: login?.uid,
     clientId: login?.clientId,

@@ -32,7 +32,7 @@ const authGet = (extra: Record<string, string>) =>
   fetch(`${gw.issuer}/auth?${new URLSearchParams(authParams(extra))}`, { redirect: 'manual' });
 
 /** One accepted and one refused request first: the address's rate-limit counter and the deployment's count of
- * records no login can be found for (src/audit/anonymous-records.ts) exist, so the store's size is steady. */
+ * records no login can be found for (src/audit/bounded-records.ts) exist, so the store's size is steady. */
 async function steadyStore(): Promise<void> {
   expect((await authGet({})).status).toBe(303);
   expect(new URL((await authGet({ state: 'short' })).headers.get('location')!).searchParams.get('error')).toBe(
