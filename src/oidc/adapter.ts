@@ -6,7 +6,7 @@
 // the grant is gone, so the tokens of a revoked grant are dead the moment it is deleted, and expire by TTL.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
-import { codeOfTokenRequest, issuedAt, rememberFoundCode, spendCode } from './code-redemption.ts';
+import { codeOfTokenRequest, issuedAt, rememberFoundCode, spendCode, spentCode } from './code-redemption.ts';
 
 /** The models the engine consumes (their `consume()`): only these ever have a consumed marker. */
 const CONSUMABLE = new Set([
@@ -81,7 +81,11 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
       if (this.name === 'AuthorizationCode') {
         // a code's marker says whether it is spent (src/oidc/code-redemption.ts); read in the same round trip
         const [raw, marker] = await Promise.all([store.get(this.key(id)), store.get(this.consumedKey(id))]);
-        if (!raw) return undefined;
+        if (!raw) {
+          // once its tokens are out, a code is its marker: the engine still finds it, and refuses its reuse
+          const spent = spentCode(marker);
+          return spent && { ...spent, jti: id, kind: this.name };
+        }
         const payload = expand(this.name, id, raw);
         rememberFoundCode(id, payload);
         if (reads) reads.readAhead(readsAfter(this.name, payload, reads));
@@ -111,7 +115,8 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
         const payload = codeOfTokenRequest(id) ?? (await this.find(id));
         if (!payload) return;
         const revoke = () => this.revokeGrant(payload);
-        if (!(await spendCode(store, this.consumedKey(id), payload.exp, revoke))) await this.refuseReuse(payload);
+        const forget = () => store.delete(this.key(id));
+        if (!(await spendCode(store, this.consumedKey(id), payload, revoke, forget))) await this.refuseReuse(payload);
         return;
       }
       const [payload, ttl] = await Promise.all([this.find(id), store.ttl(this.key(id))]);

@@ -16,6 +16,10 @@
 //   Meanwhile "issuing" tells another redemption to try again: a code is never refused as reused for tokens
 //   that did not go out.
 // Only the holder of the lease can turn it into "issuing", so a code's tokens are released once at most.
+// "issued" also keeps what the engine checks of a code before it refuses a reuse (its client, expiry, grant,
+// PKCE challenge and redirect_uri): the spent code's own record (about 0.6 KB) then goes, and a reuse within
+// the code's lifetime is still found, checked and refused by the engine, which revokes the grant (RFC 6749
+// 4.1.2). The marker is written before the record is deleted, so no reader finds the code gone and unspent.
 import { randomUUID } from 'node:crypto';
 import Provider, { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import { isStoreUnavailable, type Store, StoreUnavailableError } from '../store/store.ts';
@@ -38,9 +42,39 @@ export class RedemptionUnderWay extends StoreUnavailableError {
   override name = 'RedemptionUnderWay';
 }
 
+/** A spent code's fields that the engine reads before it refuses a reuse (src/oidc/adapter.ts find()). */
+const SPENT_FIELDS = ['exp', 'clientId', 'grantId', 'redirectUri', 'codeChallenge', 'codeChallengeMethod'] as const;
+
+/** The "issued" marker of a code whose tokens go out now: the time, then its SPENT_FIELDS as a JSON array. */
+function issuedMarker(code: AdapterPayload): string {
+  return `${ISSUED}${epoch()} ${JSON.stringify(SPENT_FIELDS.map((field) => code[field] ?? null))}`;
+}
+
 /** The time the code's tokens were released, from its marker; undefined while it is unspent or leased. */
 export function issuedAt(marker: string | undefined): number | undefined {
-  return marker?.startsWith(ISSUED) ? Number(marker.slice(ISSUED.length)) : undefined;
+  if (!marker?.startsWith(ISSUED)) return undefined;
+  const end = marker.indexOf(' ');
+  return Number(marker.slice(ISSUED.length, end === -1 ? undefined : end));
+}
+
+/** The spent code an "issued" marker keeps, as the engine's record of a consumed code (without its id and
+ * model); undefined for any other marker, one written without it (outside a token request, or by an earlier
+ * version, which kept the code's record) and one that cannot be read. */
+export function spentCode(marker: string | undefined): AdapterPayload | undefined {
+  const consumed = issuedAt(marker);
+  const start = marker?.indexOf(' ') ?? -1;
+  if (consumed === undefined || start === -1) return undefined;
+  try {
+    const values = JSON.parse(marker!.slice(start + 1)) as unknown;
+    if (!Array.isArray(values) || values.length !== SPENT_FIELDS.length) return undefined;
+    const code: AdapterPayload = { consumed };
+    SPENT_FIELDS.forEach((field, i) => {
+      if (values[i] !== null) (code as Record<string, unknown>)[field] = values[i];
+    });
+    return code;
+  } catch {
+    return undefined;
+  }
 }
 
 type Finish = () => Promise<void>;
@@ -99,10 +133,11 @@ async function settledOnOutage<T>(write: () => Promise<T>, settle: () => Promise
 export async function spendCode(
   store: Store,
   marker: string,
-  codeExp: number | undefined,
+  code: AdapterPayload,
   revoke: () => Promise<void>,
+  forget: () => Promise<void>,
 ): Promise<boolean> {
-  const lifetime = Math.max(1, (codeExp ?? epoch() + 1) - epoch());
+  const lifetime = Math.max(1, (code.exp ?? epoch() + 1) - epoch());
   const ctx = tokenRequest();
   if (!ctx) return store.setIfAbsent(marker, `${ISSUED}${epoch()}`, lifetime);
   const id = randomUUID();
@@ -132,11 +167,14 @@ export async function spendCode(
       throw new RedemptionUnderWay('the lease on this code ran out before its tokens were released');
     }
     // the tokens go out from here on; "issued" makes a later redemption a reuse at once
-    const issued = `${ISSUED}${epoch()}`;
+    const issued = issuedMarker(code);
     const confirm = () => store.compareAndSet(marker, `${ISSUING}${id}`, issued, lifetime);
-    await settledOnOutage(confirm, confirm, until).catch((err: unknown) => {
+    const confirmed = await settledOnOutage(confirm, confirm, until).catch((err: unknown) => {
       if (!isStoreUnavailable(err)) throw err;
     });
+    // the marker now answers for the spent code; the response does not wait for this (a record left behind
+    // by an outage is the spent code as before, and expires with it)
+    if (confirmed) forget().catch(() => {});
   });
   return true;
 }
