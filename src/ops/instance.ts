@@ -15,6 +15,7 @@ import { listen, listenMtls } from '../tls/listeners.ts';
 import { SecurityCheckError } from '../tls/security-checks.ts';
 import { listenMetrics } from './metered.ts';
 import { drain } from './shutdown.ts';
+import { answerUnreadableRequests } from '../web/unreadable-requests.ts';
 
 /** What a started instance reports: printed by `start`, or sent by a worker to its primary. */
 export interface Listening {
@@ -71,9 +72,13 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
     // HTTPS (optionally requesting client certificates) when server.tls is configured
     server = await listen(gateway.app, config.server, config.port, host);
     opened.push(server);
+    answerUnreadableRequests(server, logger);
     // RFC 8705 endpoint aliases on their own listener (server.mtls.port), so login pages never ask for a certificate
     mtlsServer = await listenMtls(gateway.app, config.server, host);
-    if (mtlsServer) opened.push(mtlsServer);
+    if (mtlsServer) {
+      opened.push(mtlsServer);
+      answerUnreadableRequests(mtlsServer, logger);
+    }
     // a worker's metrics are scraped through its primary (node:cluster IPC), which serves metrics.port
     if (gateway.metrics && config.metrics && !cluster.isWorker) {
       metricsServer = await listenMetrics(gateway.metrics, config.metrics);

@@ -172,3 +172,30 @@ test("the engine's own error page (an unknown service) has the same frame", asyn
   await expectClean(page, problems);
   await context.close();
 });
+
+test('an authorization request too long for the server to read: a page in all three languages, not a blank one', async () => {
+  const { context, page, problems } = await openPage(browser, demo.base, { locale: 'en-GB' });
+  // a service that puts a 20 KB claims request in the URL: beyond what Node reads of a request line and headers
+  const claims = JSON.stringify({ userinfo: { note: { value: 'x'.repeat(20_000) } } });
+  const response = await page.goto(
+    `${demo.base}/auth?client_id=demo-service&response_type=code&scope=openid&claims=${encodeURIComponent(claims)}`,
+  );
+  expect(response!.status()).toBe(431);
+  expect(await page.getAttribute('html', 'lang')).toBe('lv');
+  const said = await page.$$eval('p.error', (ps) => ps.map((p) => [p.lang, p.textContent]));
+  expect(said).toEqual([
+    ['lv', expect.stringContaining('adrese ir pārāk gara')],
+    ['en', expect.stringContaining('too long to be read')],
+    ['ru', expect.stringContaining('слишком длинный')],
+  ]);
+  await expectClean(page, problems);
+  await screenshot(page, 'error-request-too-long');
+  await context.close();
+  // the operator's line says what was refused, and nothing of what the request carried
+  const line = demo
+    .output()
+    .split('\n')
+    .find((l) => l.includes('unreadable request refused'));
+  expect(JSON.parse(line!)).toMatchObject({ level: 'warn', status: 431, reason: 'HPE_HEADER_OVERFLOW' });
+  expect(demo.output()).not.toContain('xxxxxxxx');
+});
