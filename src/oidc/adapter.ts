@@ -83,7 +83,9 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
         const [raw, marker] = await Promise.all([store.get(this.key(id)), store.get(this.consumedKey(id))]);
         if (!raw) {
           // once its tokens are out, a code is its marker: the engine still finds it, and refuses its reuse
-          const spent = spentCode(marker);
+          // the marker is written before the record is deleted: read after the record was found gone (not
+          // beside it, which Cluster may serve first), it is the one that answers
+          const spent = spentCode(marker) ?? spentCode(await store.get(this.consumedKey(id)));
           return spent && { ...spent, jti: id, kind: this.name };
         }
         const payload = expand(this.name, id, raw);

@@ -20,6 +20,9 @@
 // PKCE challenge and redirect_uri): the spent code's own record (about 0.6 KB) then goes, and a reuse within
 // the code's lifetime is still found, checked and refused by the engine, which revokes the grant (RFC 6749
 // 4.1.2). The marker is written before the record is deleted, so no reader finds the code gone and unspent.
+// It leaves out the code's session binding, which the engine checks against the account id (the personal
+// code): a reuse after the browser's session moved on to another login also deletes the code's grant, whose
+// tokens that binding had already made unusable.
 import { randomUUID } from 'node:crypto';
 import Provider, { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import { isStoreUnavailable, type Store, StoreUnavailableError } from '../store/store.ts';

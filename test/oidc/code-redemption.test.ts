@@ -3,8 +3,10 @@
 // succeeds once the cut-off request's lease on the code has run out. Tokens are released only once the code
 // is marked as going out ("issuing"), once at most; reuse after that is still refused and revokes. A write
 // whose answer the outage lost, though carried out, is withdrawn by its request once the store is back, so
-// trying again succeeds then and is never refused as a reuse. The store is the real memory store on a clock
-// the test moves or stops, with writes failing the way an unreachable Redis does.
+// trying again succeeds then and is never refused as a reuse. A spent code's record goes once its marker
+// answers for it: reads of the two served in either order (Redis Cluster) still find a reuse. The store is
+// the real memory store on a clock the test moves or stops, with writes failing the way an unreachable Redis
+// does.
 import * as oidc from 'openid-client';
 import { REDEMPTION_LEASE_SECONDS } from '../../src/oidc/code-redemption.ts';
 import { CutOffStore } from '../support/cut-off-store.ts';
@@ -109,32 +111,73 @@ test('marking the code issued fails: the tokens are withheld (503), recorded, an
   expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
 });
 
-test('a redemption started again while the first holds its lease: neither gets tokens, the grant is revoked', async () => {
-  const login = await loginThroughMock(rp);
-  // the first request stalls between consuming the code and its access token, as a slow primary would
+/** The first token request to write an access token stalls just before it, as on a slow primary: `reached`
+ * once it is there, and it goes on at `release()`. */
+function stallAtAccessToken(): { reached: Promise<void>; release: () => void } {
   let release!: () => void;
   const stalled = new Promise<void>((resolve) => {
     release = resolve;
   });
-  let reached!: () => void;
-  const atWrite = new Promise<void>((resolve) => {
-    reached = resolve;
+  let arrive!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve;
   });
-  const set = store.set.bind(store);
-  store.set = async (key, value, ttl) => {
-    if (key.startsWith('oidc:AccessToken:')) {
-      store.set = set;
-      reached();
-      await stalled;
-    }
-    return set(key, value, ttl);
+  let once = false;
+  const delay = store.delay;
+  store.delay = (op, key) => {
+    if (op !== 'set' || !key.startsWith('oidc:AccessToken:') || once) return delay?.(op, key);
+    once = true;
+    arrive();
+    return stalled;
   };
+  return { reached, release };
+}
+
+test('a redemption started again while the first holds its lease: neither gets tokens, the grant is revoked', async () => {
+  const login = await loginThroughMock(rp);
+  // the first request stalls between consuming the code and its access token
+  const stall = stallAtAccessToken();
   const first = tokenRequest(login);
-  await atWrite;
+  await stall.reached;
   expect(await tokenRequest(login)).toMatchObject(outage);
-  release();
+  stall.release();
   expect(await first).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+});
+
+test('a second redemption whose reads are served out of order (Redis Cluster): refused, the first one’s tokens revoked', async () => {
+  // On Cluster a code's record and its marker lie in different hash slots, so the two reads go to two nodes
+  // and may be served in either order: here the second request's marker read while the first holds its
+  // lease ("pending:"), its record read once the first has released its tokens and deleted the record
+  const login = await loginThroughMock(rp);
+  const record = `oidc:AuthorizationCode:${login.callback!.searchParams.get('code')}`;
+  let recordGone!: () => void;
+  const gone = new Promise<void>((resolve) => {
+    recordGone = resolve;
+  });
+  let armed = false;
+  let held = false;
+  store.delay = (op, key) => {
+    if (key !== record) return undefined;
+    if (op === 'delete') setImmediate(recordGone);
+    if (op !== 'get' || !armed || held) return undefined;
+    held = true;
+    return gone;
+  };
+  const stall = stallAtAccessToken();
+  const first = tokenRequest(login);
+  await stall.reached;
+  expect(await store.peek(markerOf(login))).toMatch(/^pending:/);
+  armed = true;
+  const second = tokenRequest(login);
+  await until(async () => held, "the second request's record read held");
+  stall.release();
+  const [a, b] = [await first, await second];
+  expect(a.status).toBe(200);
+  expect(b).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  await expect(oidc.fetchUserInfo(rp, a.body.access_token!, oidc.skipSubjectCheck)).rejects.toMatchObject({
+    status: 401,
+  });
 });
 
 test('the mark that lets the tokens out is made but its answer lost, the store away: withheld, never a reuse, redeemed once withdrawn', async () => {

@@ -1,8 +1,8 @@
 // Once a code's tokens are out, its record goes and its "issued" marker answers for it
 // (src/oidc/code-redemption.ts): what Redis keeps of a spent code shrinks from the code and its marker to the
-// marker alone. A reuse must still be found and refused as before, and revoke the grant only when the
-// engine would have: the same client, the right PKCE verifier and redirect_uri (RFC 6749 4.1.2, 10.5). On the
-// real Redis, through the whole flow.
+// marker alone. A reuse must still be found and refused as before, and revoke the grant when the engine
+// would have: the same client, the right PKCE verifier and redirect_uri (RFC 6749 4.1.2, 10.5; the session
+// binding aside, see src/oidc/code-redemption.ts). On the real Redis, through the whole flow.
 import * as oidc from 'openid-client';
 import type { RedisStore } from '../../src/store/redis.ts';
 import { exchangeCode, loginThroughMock, RP_REDIRECT, RP_SECRET, useGateway } from '../support/gateway.ts';

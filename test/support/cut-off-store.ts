@@ -25,6 +25,9 @@ export class CutOffStore extends MemoryStore {
   replyLost = false;
   /** every operation for which this holds fails, until restore() (part of the store away) */
   away?: (op: Op, key: string, value?: string) => boolean;
+  /** an operation for which this gives a promise is carried out once it settles (a slow node, a reply served
+   * late, an order of execution of the test's choosing), until restore() */
+  delay?: (op: Op, key: string) => Promise<unknown> | undefined;
   private down = false;
   /** milliseconds added to the real clock */
   skew = 0;
@@ -45,6 +48,7 @@ export class CutOffStore extends MemoryStore {
     this.lasting = false;
     this.failing = undefined;
     this.away = undefined;
+    this.delay = undefined;
     this.replyLost = false;
   }
 
@@ -55,6 +59,8 @@ export class CutOffStore extends MemoryStore {
 
   private async run<T>(op: Op, key: string, value: string | undefined, carryOut: () => Promise<T>): Promise<T> {
     this.log.push(`${op} ${key}`);
+    const later = this.delay?.(op, key);
+    if (later) await later;
     if (this.down || this.away?.(op, key, value)) return this.refuse(op, key);
     if (!this.failing?.(op, key, value)) return carryOut();
     this.failing = undefined;
