@@ -16,16 +16,19 @@ const digest = (s: string) => `sha256:${createHash('sha256').update(s, 'utf8').d
 
 export function boundString(s: string, max = MAX_STRING): string {
   if (s.length <= max) return s;
-  // the digest is of the redacted value: a known template around one personal code would otherwise
-  // let anyone test the few million valid codes against it
-  return `${s.slice(0, Math.min(KEEP_CHARS, max))}…[truncated: ${s.length} chars, ${digest(redactCodes(s))}]`;
+  // Redacted before it is cut: a personal code across the cut would keep up to 10 of its 11 digits and no
+  // longer look like one to the redaction of the whole entry. The digest is of the redacted value too: a
+  // known template around one personal code would otherwise let anyone test the few million valid codes.
+  const clean = redactCodes(s);
+  return `${clean.slice(0, Math.min(KEEP_CHARS, max))}…[truncated: ${s.length} chars, ${digest(clean)}]`;
 }
 
 /** A copy of value with long strings cut, long arrays and objects shortened and deep nesting flattened. */
 export function boundValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return boundString(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (depth >= MAX_DEPTH) return `[nested deeper than ${MAX_DEPTH}: ${digest(JSON.stringify(value) ?? '')}]`;
+  if (depth >= MAX_DEPTH)
+    return `[nested deeper than ${MAX_DEPTH}: ${digest(redactCodes(JSON.stringify(value) ?? ''))}]`;
   if (Array.isArray(value)) {
     const items = value.slice(0, MAX_ITEMS).map((v) => boundValue(v, depth + 1));
     if (value.length > MAX_ITEMS) items.push(`[${value.length - MAX_ITEMS} more items]`);

@@ -130,6 +130,44 @@ test('a cut value keeps no personal code: not in the kept part, and its digest i
   expect(reason).not.toContain(`sha256:${createHash('sha256').update(value).digest('base64url')}`);
 });
 
+test.each([245, 247, 249, 255])(
+  'a personal code across the cut (at character %i) is redacted before the value is cut, not left with 10 of its digits',
+  async (offset) => {
+    const t = testLog();
+    const log = await t.open();
+    const value = `${'x'.repeat(offset)} 010180-15097 ${'y'.repeat(1000)}`;
+    await log.record({ type: 'verification_error', correlationId: `c-cut-${offset}`, detail: { reason: value } });
+    await log.close();
+    const file = readdirSync(t.dir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => readFileSync(join(t.dir, f), 'utf8'))
+      .join('');
+    expect(file).toContain(`c-cut-${offset}`);
+    expect(file).not.toMatch(/010180|0101801/);
+  },
+);
+
+test('a detail nested too deep is kept as the digest of its redacted JSON, which no guessed code reproduces', async () => {
+  const t = testLog();
+  const log = await t.open();
+  const deep = (v: unknown, n: number): unknown => (n === 0 ? v : { a: deep(v, n - 1) });
+  // bounded once the detail is large: its deepest part is then kept only as a digest
+  await log.record({
+    type: 'verification_error',
+    correlationId: 'c-deep',
+    detail: { reason: deep({ code: '010180-15097' }, 7), pad: 'p'.repeat(1100) },
+  });
+  await log.close();
+  const { json } = await cli('query', t.dir, '--correlation', 'c-deep', '--json');
+  const text = JSON.stringify(json.entries[0].detail);
+  expect(text).toContain('nested deeper than');
+  const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
+  const parts = Array.from({ length: 8 }, (_, n) => JSON.stringify(deep({ code: '010180-15097' }, n)));
+  // the digest is of the redacted part, and of no part with the code in it
+  expect(parts.some((part) => text.includes(sha(part.replace('010180-15097', '[redacted]'))))).toBe(true);
+  for (const part of parts) expect(text).not.toContain(sha(part));
+});
+
 test('the logger redacts anything shaped like a personal code, in the message, fields and child fields', () => {
   const lines: string[] = [];
   const logger = createLogger('debug', (l) => lines.push(l));
