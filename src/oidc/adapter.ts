@@ -49,7 +49,14 @@ function expand(name: string, id: string, raw: string): AdapterPayload {
   return payload.jti === undefined && payload.kind === undefined ? { ...payload, jti: id, kind: name } : payload;
 }
 
-export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): new (name: string) => Adapter {
+/** `grantKeys`: the gateway's own keys that belong to a grant (the identity it releases), deleted with it. */
+export function storeAdapterFactory(
+  store: Store,
+  reads?: AdapterReadsAhead,
+  grantKeys: (grantId: string) => string[] = () => [],
+): new (
+  name: string,
+) => Adapter {
   return class StoreAdapter implements Adapter {
     private readonly name: string;
 
@@ -171,9 +178,10 @@ export function storeAdapterFactory(store: Store, reads?: AdapterReadsAhead): ne
 
     /** Every code and token issued under the grant is refused from now on (see the top of this file); also
      * where the engine's revokeGrantPolicy keeps the grant (an access token revoked at the revocation
-     * endpoint), since the grant's other tokens are revoked with it there (RFC 7009 2.1). */
+     * endpoint), since the grant's other tokens are revoked with it there (RFC 7009 2.1). The identity the
+     * grant released goes with it (a logout, a revoked token, a reused code): no token can ask for it now. */
     async revokeByGrantId(grantId: string): Promise<void> {
-      await store.delete(`oidc:Grant:${grantId}`);
+      await store.delete(`oidc:Grant:${grantId}`, ...grantKeys(grantId));
     }
   };
 }

@@ -129,6 +129,8 @@ export function clientRules(config: GatewayConfig, pages: EnginePages, pairwise:
   };
 }
 
+const accountKeys = (grantId: string) => [Accounts.keyOf(grantId)];
+
 export function createEngine(deps: EngineDeps): Provider {
   const { config } = deps;
   const pairwise = pairwiseIdentifier(config.pairwise_salt ?? '');
@@ -137,10 +139,12 @@ export function createEngine(deps: EngineDeps): Provider {
   const rules = clientRules(config, deps.pages, pairwise);
   const configuration: Configuration = {
     ...rules,
-    // a token request's code names the account its claims need (src/login/accounts.ts)
+    // a token request's code names the account its claims need (src/login/accounts.ts), which goes when the
+    // grant is revoked
     adapter: storeAdapterFactory(
       deps.store,
-      deps.readAhead && { readAhead: deps.readAhead, withCode: (grantId) => [Accounts.keyOf(grantId)] },
+      deps.readAhead && { readAhead: deps.readAhead, withCode: accountKeys },
+      accountKeys,
     ),
     jwks: engineKeys(deps.keys),
     cookies: {
