@@ -44,7 +44,20 @@ export async function configFindings(config: GatewayConfig, options: SecurityChe
     errors.push(...err.problems);
   }
   const report = checkSecurity(config, options);
-  return { errors: [...errors, ...report.errors], warnings: report.warnings, ...(registry ? { registry } : {}) };
+  const warnings = [...report.warnings, ...publicSubjectWarnings(config)];
+  return { errors: [...errors, ...report.errors], warnings, ...(registry ? { registry } : {}) };
+}
+
+/** A public `sub` is the semantics identifier, `PNOLV-<personal code>`: a service not given `personal_code`
+ * reads the code from `sub` all the same, unless its subject is pairwise. */
+function publicSubjectWarnings(config: GatewayConfig): string[] {
+  return config.clients.flatMap((client, i) =>
+    client.subject_type === 'public' && !client.scopes.includes('personal_code')
+      ? [
+          `clients[${i}].subject_type: ${client.client_id} is not given personal_code, yet its public sub (PNOLV-<code>) carries the code: set subject_type: pairwise (with pairwise_salt) if it must not learn it`,
+        ]
+      : [],
+  );
 }
 
 export interface FileCheck {

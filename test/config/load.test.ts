@@ -213,3 +213,23 @@ test('`vpm-gateway config check` exits 0 for the demo file and 1 with the paths 
     /cannot read configuration file \(ENOENT\)/,
   );
 });
+
+test('`config check` warns of a public-subject service not given personal_code: its sub carries the code', async () => {
+  const out: string[] = [];
+  const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s) };
+  const dir = mkdtempSync(join(tmpdir(), 'vpm-cfg-'));
+  const names = { ...base.clients[0], client_id: 'names-only', scopes: ['profile'] };
+  const pairwise = { ...base.clients[0], client_id: 'pairwise', subject_type: 'pairwise', scopes: ['profile'] };
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    stringify({ ...base, pairwise_salt: 'p'.repeat(32), clients: [base.clients[0], names, pairwise] }),
+  );
+  expect(await main(['config', 'check', join(dir, 'gateway.yaml')], io)).toBe(0);
+  const warnings = out
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('warning: clients'));
+  expect(warnings).toEqual([
+    'warning: clients[1].subject_type: names-only is not given personal_code, yet its public sub (PNOLV-<code>) carries the code: set subject_type: pairwise (with pairwise_salt) if it must not learn it',
+  ]);
+});
