@@ -205,6 +205,14 @@ describe('privacy', () => {
         ['identity_released', 'corr-2', 'rp'],
       ]);
     }
+    // `-` reads the code from standard input: the command line (ps, shell history) never holds it
+    const cliPath = join(import.meta.dirname, '../../bin/vpm-gateway.js');
+    const piped = execFileSync(
+      process.execPath,
+      [cliPath, 'audit', 'query', t.dir, '--personal-code', '-', '--hash-key-file', keyFile, '--json'],
+      { encoding: 'utf8', input: `${CODE}\n` },
+    );
+    expect((JSON.parse(piped) as { entries: StoredEntry[] }).entries.map((e) => e.corr)).toEqual(['corr-2', 'corr-2']);
     // the login as a whole, by its correlation id
     const all = await cli('query', t.dir, '--correlation', 'corr-2', '--json');
     expect(all.json.count).toBe(7);

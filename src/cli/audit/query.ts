@@ -60,7 +60,8 @@ function entryFilter(ctx: AuditContext, values: QueryValues): (entry: StoredEntr
   const from = timeOption(values.from, 'from');
   const to = timeOption(values.to, 'to');
   const type = values.event === undefined ? undefined : eventType(values.event);
-  const personalCode = values['personal-code'];
+  // `-`: from standard input, so the code stays out of the process list and the shell's history
+  const personalCode = values['personal-code'] === '-' ? readFileSync(0, 'utf8').trim() : values['personal-code'];
   const subject =
     personalCode === undefined
       ? undefined
@@ -181,7 +182,7 @@ export const queryCommand = readerCommand({
     ],
     [
       '--personal-code CODE',
-      'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key)',
+      'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key); - reads it\nfrom standard input (kept out of ps and shell history)',
     ],
     ['--country CC', 'country of a bare --personal-code (default LV)'],
     ['--limit N', 'show at most N entries (all are counted)'],
