@@ -137,17 +137,19 @@ function unescapeHtml(s: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** The fields of the page's form with id="autopost" (or the one given), as a browser would submit it. */
+/** The page's form with id="autopost" (or the one given): its target, its method (a form without one is
+ * submitted by GET, its fields in the URL) and its fields, as a browser would submit it. */
 export function parseAutoPost(
   body: string,
   base: string,
   id = 'autopost',
-): { action: string; fields: Record<string, string> } | undefined {
-  const form = new RegExp(`<form[^>]*id="${id}"[^>]*>([\\s\\S]*?)</form>`).exec(body);
+): { action: string; method: 'GET' | 'POST'; fields: Record<string, string> } | undefined {
+  const form = new RegExp(`(<form[^>]*id="${id}"[^>]*>)([\\s\\S]*?)</form>`).exec(body);
   if (!form) return undefined;
-  const action = /action="([^"]*)"/.exec(form[0])?.[1];
+  const action = /action="([^"]*)"/.exec(form[1]!)?.[1];
   if (!action) return undefined;
-  return { action: new URL(unescapeHtml(action), base).toString(), fields: formFields(form[1]!) };
+  const method = /\smethod="post"/i.test(form[1]!) ? 'POST' : 'GET';
+  return { action: new URL(unescapeHtml(action), base).toString(), method, fields: formFields(form[2]!) };
 }
 
 export function formFields(fragment: string): Record<string, string> {

@@ -1,14 +1,21 @@
 // The provider folder `providers scaffold --kind custom NAME` writes: a factory with its config schema,
-// an adapter for a signed redirect protocol (the answer carries the identity and an HMAC-SHA256 over it,
-// keyed by a secret shared with the provider), a test peer speaking that protocol, and the conformance
-// test. `gateway` is the gateway's directory: the folder may live outside it and still run its tests.
+// an adapter for a signed browser protocol (a redirect to the provider; its answer, the identity and an
+// HMAC-SHA256 over it keyed by a secret shared with the provider, comes back as a form the browser posts,
+// never in a URL), a test peer speaking that protocol, and the conformance test. `gateway` is the
+// gateway's directory: the folder may live outside it and still run its tests.
 export function customProviderFiles(name: string, gateway: string): Record<string, string> {
   // string literals as the gateway's formatter writes them (single quotes), so the files pass `biome ci`
   const q = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
   const at = (path: string) => q(`${gateway}/${path}`);
   const className = name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
-  const signing = `// The protocol's signature: HMAC-SHA256, keyed by the shared secret, over the answer's fields in a
-// fixed order, so neither the browser nor anyone on the way can change a field.
+  const signing = `// The protocol: the gateway redirects the browser to the provider's login page with state, nonce and
+// return (its callback URL) in the query; the provider answers with a page whose form the browser posts
+// to return at once. The answer names the person (given name, surname and personal code in separate
+// fields, as the VPM joining conditions ask), so it travels in that POST body, never in a URL: browser
+// history and the access logs of every proxy and of the gateway would keep it, and the gateway keeps no
+// personal code in its logs.
+// The signature: HMAC-SHA256, keyed by the shared secret, over the answer's fields in a fixed order, so
+// neither the browser nor anyone on the way can change a field.
 import { createHmac } from 'node:crypto';
 
 export const SIGNED_FIELDS = [
@@ -26,7 +33,7 @@ export function sign(secret: string, fields: Record<string, string | undefined>)
   return createHmac('sha256', secret).update(text).digest('base64url');
 }
 `;
-  const adapter = `// ${name}: the gateway side of the provider's signed redirect protocol (see ./protocol.ts).
+  const adapter = `// ${name}: the gateway side of the provider's signed protocol (see ./protocol.ts).
 import { randomBytes } from 'node:crypto';
 import { z } from ${at('node_modules/zod/index.js')};
 import {
@@ -73,6 +80,8 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
   }
 
   async callback(ctx: CallbackContext<ConnData>): Promise<CallbackResult> {
+    // the answer names the person: taken from a posted form only, never from a URL, even when signed
+    if (ctx.method !== 'POST') throw new ProviderError('invalid_response', 'answer must arrive by POST');
     const p = ctx.params;
     if (p.error === 'cancel') throw new ProviderError('user_cancel', 'the user cancelled at the provider');
     if (p.error) throw new ProviderError('access_denied', \`provider error \${p.error.slice(0, 40)}\`);
@@ -101,6 +110,7 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
 // src/registry/adapters.ts to use it.
 import { z } from ${at('node_modules/zod/index.js')};
 import { providerBaseSchema } from ${at('src/config/provider-base.ts')};
+import { secretSchema } from ${at('src/config/secret.ts')};
 import type { AdapterFactory } from ${at('src/registry/factory.ts')};
 import { ${className}Adapter } from './adapter.ts';
 
@@ -108,15 +118,15 @@ export const schema = providerBaseSchema.extend({
   type: z.literal(${q(name)}),
   /** the provider's login page */
   url: z.url({ protocol: /^https?$/ }),
-  /** the secret shared with the provider that keys its answers' HMAC */
-  secret: z.string().min(32),
+  /** the secret shared with the provider that keys its answers' HMAC: a string, { env: NAME } or { file: PATH } */
+  secret: secretSchema.pipe(z.string().min(32, 'secret must be at least 32 characters')),
 });
 export type ${className}Config = z.infer<typeof schema>;
 
 export const factory: AdapterFactory<${className}Config> = {
   kind: ${q(name)},
   schema,
-  // the answer travels through the browser, signed: no server-to-server channel
+  // the answer travels through the browser, signed and posted: no server-to-server channel
   backChannels: () => [],
   check: (config, ctx) =>
     ctx.production && !config.url.startsWith('https:')
@@ -126,7 +136,8 @@ export const factory: AdapterFactory<${className}Config> = {
 };
 `;
   const peer = `// A test peer for ${name}: the provider's side of the protocol, on a real HTTP port. It signs in the
-// test person at once (or reports a cancel when asked with choice=cancel).
+// test person at once (or reports a cancel when asked with choice=cancel) and answers with a page whose
+// form the browser posts to the gateway (see ./protocol.ts: the answer is never put in a URL).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from './protocol.ts';
@@ -138,25 +149,38 @@ export const TEST_PERSON = {
   country: 'LV',
 };
 
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/** The answer's page: a form posted at once (by hand without scripts) to the gateway's callback. */
+function autoPost(action: string, fields: Record<string, string>): string {
+  const inputs = Object.entries(fields).map(([k, v]) => \`<input type="hidden" name="\${esc(k)}" value="\${esc(v)}">\`);
+  return \`<!doctype html><meta charset="utf-8"><title>Returning to the service</title>
+<form id="autopost" method="post" action="\${esc(action)}">\${inputs.join('')}<button>Continue</button></form>
+<script>document.getElementById('autopost').submit()</script>\`;
+}
+
 export async function startPeer(secret: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://peer');
-    const back = new URL(url.searchParams.get('return') ?? 'http://invalid/');
     const state = url.searchParams.get('state') ?? '';
-    if (url.searchParams.get('choice') === 'cancel') {
-      back.searchParams.set('state', state);
-      back.searchParams.set('error', 'cancel');
-    } else {
-      const fields = {
+    let fields: Record<string, string> = { state, error: 'cancel' };
+    if (url.searchParams.get('choice') !== 'cancel') {
+      const answer = {
         state,
         nonce: url.searchParams.get('nonce') ?? '',
         ...TEST_PERSON,
         auth_time: String(Math.floor(Date.now() / 1000)),
       };
-      for (const [k, v] of Object.entries(fields)) back.searchParams.set(k, v);
-      back.searchParams.set('signature', sign(secret, fields));
+      fields = { ...answer, signature: sign(secret, answer) };
     }
-    res.writeHead(302, { location: back.href, connection: 'close' }).end();
+    // the page holds the person's data: not to be kept in the browser's cache either
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'close',
+    });
+    res.end(autoPost(url.searchParams.get('return') ?? 'http://invalid/', fields));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -166,39 +190,58 @@ export async function startPeer(secret: string): Promise<{ url: string; close():
 }
 `;
   const test = `// ${name} against the gateway's adapter conformance suite, with its test peer playing the provider.
-import { adapterConformance } from ${at('test/support/adapter-conformance.ts')};
+import type { StartAction } from ${at('src/broker/adapter.ts')};
+import { adapterConformance, type Callback } from ${at('test/support/adapter-conformance.ts')};
+import { parseAutoPost } from ${at('test/support/browser.ts')};
 import { factory } from './index.ts';
-import { startPeer } from './test-peer.ts';
+import { startPeer, TEST_PERSON } from './test-peer.ts';
 
 const SECRET = 'a-secret-shared-with-the-test-peer-0123456789';
 const CALLBACK = 'https://gateway.example.lv/broker/callback/${name}';
 
-adapterConformance(${q(name)}, async () => {
-  const peer = await startPeer(SECRET);
-  const config = factory.schema.parse({
-    id: ${q(name)},
-    type: ${q(name)},
-    name: { lv: ${q(name)}, en: ${q(name)} },
-    kind: 'eid',
-    loa: 'high',
-    url: peer.url,
-    secret: SECRET,
+const peer = await startPeer(SECRET);
+afterAll(() => peer.close());
+const config = factory.schema.parse({
+  id: ${q(name)},
+  type: ${q(name)},
+  name: { lv: ${q(name)}, en: ${q(name)} },
+  kind: 'eid',
+  loa: 'high',
+  url: peer.url,
+  secret: SECRET,
+});
+const adapter = await factory.create(config, undefined as never);
+
+/** The browser's part: follow the redirect to the peer and submit the form of its answer. The answer
+ * names the person: it must come as a POSTed form, never in a URL (a redirect's Location, a GET form). */
+async function answer(action: StartAction, outcome: 'success' | 'cancel'): Promise<Callback> {
+  const url = new URL(action.url);
+  if (outcome === 'cancel') url.searchParams.set('choice', 'cancel');
+  const res = await fetch(url, { redirect: 'manual' });
+  expect(res.headers.get('location')).toBeNull();
+  const form = parseAutoPost(await res.text(), url.href);
+  expect(form).toMatchObject({ action: CALLBACK, method: 'POST' });
+  return { method: 'POST', params: form!.fields };
+}
+
+adapterConformance(${q(name)}, async () => ({
+  adapter,
+  callbackUrl: CALLBACK,
+  drive: answer,
+  withState: (callback, state) => ({ ...callback, params: { ...callback.params, state } }),
+  expectedSubject: 'PNOLV-010180-15097',
+  teardown: async () => {},
+}));
+
+test('the answer brought in a URL (a GET callback) is refused, signed as it is', async () => {
+  const login = { callbackUrl: CALLBACK, correlationId: 'c1' };
+  const started = await adapter.start({ ...login, state: 's1', locale: 'en', browser: 'b1' });
+  const { params } = await answer(started.action, 'success');
+  const callback = { ...login, params, connData: started.connData, loginStartedAt: 0 };
+  await expect(adapter.callback({ ...callback, method: 'GET' })).rejects.toMatchObject({ code: 'invalid_response' });
+  await expect(adapter.callback({ ...callback, method: 'POST' })).resolves.toMatchObject({
+    identity: { personalCode: TEST_PERSON.personal_code },
   });
-  const adapter = await factory.create(config, undefined as never);
-  return {
-    adapter,
-    callbackUrl: CALLBACK,
-    async drive(action, outcome) {
-      const url = new URL(action.url);
-      if (outcome === 'cancel') url.searchParams.set('choice', 'cancel');
-      const res = await fetch(url, { redirect: 'manual' });
-      const back = new URL(res.headers.get('location')!);
-      return { method: 'GET', params: Object.fromEntries(back.searchParams) };
-    },
-    withState: (callback, state) => ({ ...callback, params: { ...callback.params, state } }),
-    expectedSubject: 'PNOLV-010180-15097',
-    teardown: () => peer.close(),
-  };
 });
 `;
   return {
