@@ -2,7 +2,8 @@
 // and passes the adapter conformance suite untouched: its own generated test file is loaded here and
 // registers the suite, and the documented jest command runs it from the gateway's directory. Its answer
 // names the person, so it never travels in a URL: the test peer posts it in a form, and the adapter
-// refuses it brought by GET.
+// refuses it brought by GET. It lists the provider's origin for CSP form-action
+// (test/browser/scaffolded-adapter.test.ts logs in through it).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,10 @@ test('the adapter refuses a signed answer brought by GET, its identity in the qu
   } finally {
     await store.close();
   }
+});
+
+test('the adapter lets the selection page lead to the provider: its origin is in CSP form-action', () => {
+  expect(adapter.formActionOrigins()).toEqual(['https://eid.example.lv']);
 });
 
 test("the secret is the gateway's secret setting: a string, { env } or { file }, at least 32 characters", () => {

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import type * as oidc from 'openid-client';
 import { parseConfig, type GatewayConfig } from '../../src/config/load.ts';
 import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
+import type { AdapterFactory } from '../../src/registry/factory.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { MemoryAuditLog, type AuditEvent } from '../../src/audit/events.ts';
 import { memoryLogger } from '../../src/logger.ts';
@@ -31,6 +32,8 @@ export interface TestGatewayOptions extends GatewayOptions {
   clients?: Record<string, unknown>[];
   /** other top-level settings (store, ttl, audit...) */
   settings?: Record<string, unknown>;
+  /** the adapter kinds the configuration may name (default: the gateway's, src/registry/adapters.ts) */
+  factories?: ReadonlyMap<string, AdapterFactory>;
 }
 
 type RecordedEvent = MemoryAuditLog['events'][number];
@@ -94,7 +97,7 @@ export async function startGateway(options: TestGatewayOptions = {}): Promise<Te
   let config: GatewayConfig;
   let gateway: Gateway;
   try {
-    config = parseConfig(stringify(raw), 'test.yaml', { factories: ADAPTER_FACTORIES, env: {} });
+    config = parseConfig(stringify(raw), 'test.yaml', { factories: options.factories ?? ADAPTER_FACTORIES, env: {} });
     gateway = await createGateway(config, { ...options, logger, audit: options.audit ?? new MemoryAuditLog() });
   } catch (err) {
     server.close();

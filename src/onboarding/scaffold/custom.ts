@@ -66,6 +66,12 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
     this.maxLoa = config.loa;
   }
 
+  // the selection page's form posts the choice to the gateway, which redirects to the provider: browsers
+  // hold that redirect to the page's CSP form-action, so the provider's origin must be listed there
+  formActionOrigins(): string[] {
+    return [new URL(this.config.url).origin];
+  }
+
   async start(ctx: StartContext): Promise<StartResult<ConnData>> {
     const nonce = randomBytes(16).toString('base64url');
     const url = new URL(this.config.url);
