@@ -2,8 +2,8 @@
 // and passes the adapter conformance suite untouched: its own generated test file is loaded here and
 // registers the suite, and the documented jest command runs it from the gateway's directory. Its answer
 // names the person, so it never travels in a URL: the test peer posts it in a form, and the adapter
-// refuses it brought by GET. It lists the provider's origin for CSP form-action
-// (test/browser/scaffolded-adapter.test.ts logs in through it).
+// refuses it brought by GET; it refuses an answer authenticated before the login began, and lists the
+// provider's origin for CSP form-action (test/browser/scaffolded-adapter.test.ts logs in through it).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,9 +76,9 @@ test('the test peer answers with a form posted to the callback, no personal data
   }
 });
 
-test('the adapter refuses a signed answer brought by GET, its identity in the query; posted, it is taken', async () => {
-  const { broker, store } = brokerFor(adapter, { callbackUrl: CALLBACK });
-  const answer = async (uid: string) => {
+/** A login begun through the broker, and the provider's signed answer to it, authenticated at `authTime`. */
+function answerer(broker: ReturnType<typeof brokerFor>['broker']) {
+  return async (uid: string, authTime = Date.now()) => {
     const begun = await broker.begin({
       browser: TEST_BROWSER,
       uid,
@@ -91,10 +91,15 @@ test('the adapter refuses a signed answer brought by GET, its identity in the qu
       state: begun.state,
       nonce: new URL(begun.action.url).searchParams.get('nonce')!,
       ...TEST_PERSON,
-      auth_time: String(Math.floor(Date.now() / 1000)),
+      auth_time: String(Math.floor(authTime / 1000)),
     };
     return { ...fields, signature: sign(SECRET, fields) };
   };
+}
+
+test('the adapter refuses a signed answer brought by GET, its identity in the query; posted, it is taken', async () => {
+  const { broker, store } = brokerFor(adapter, { callbackUrl: CALLBACK });
+  const answer = answerer(broker);
   try {
     await expect(broker.complete(adapter.id, await answer('uid-get'), 'GET', TEST_BROWSER)).rejects.toMatchObject({
       code: 'invalid_response',
@@ -103,6 +108,27 @@ test('the adapter refuses a signed answer brought by GET, its identity in the qu
     await expect(broker.complete(adapter.id, await answer('uid-post'), 'POST', TEST_BROWSER)).resolves.toMatchObject({
       login: { uid: 'uid-post' },
       identity: { subject: `PNOLV-${TEST_PERSON.personal_code}` },
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+test('the adapter refuses a signed answer authenticated before the login began: fresh authentication', async () => {
+  const { broker, store } = brokerFor(adapter, { callbackUrl: CALLBACK });
+  const answer = answerer(broker);
+  try {
+    // beyond the clock skew the adapter allows (30 s): an older authentication, however well signed
+    const stale = await answer('uid-stale', Date.now() - 120_000);
+    await expect(broker.complete(adapter.id, stale, 'POST', TEST_BROWSER)).rejects.toMatchObject({
+      code: 'invalid_response',
+      detail: expect.stringContaining('before this login started'),
+      login: { uid: 'uid-stale' },
+    });
+    // within it, as a provider's clock a little behind ours puts it
+    const behind = await answer('uid-behind', Date.now() - 10_000);
+    await expect(broker.complete(adapter.id, behind, 'POST', TEST_BROWSER)).resolves.toMatchObject({
+      login: { uid: 'uid-behind' },
     });
   } finally {
     await store.close();
@@ -144,7 +170,7 @@ test("the documented command runs the folder's conformance test with the gateway
     encoding: 'utf8',
   });
   expect(run.stderr).toContain('app-confirm.test.ts');
-  expect(run.stderr).toMatch(/Tests: +8 passed, 8 total/);
+  expect(run.stderr).toMatch(/Tests: +9 passed, 9 total/);
   expect(run.status).toBe(0);
 });
 

@@ -44,13 +44,14 @@ import {
   type StartContext,
   type StartResult,
 } from ${at('src/broker/adapter.ts')};
+import { freshAuthTime } from ${at('src/broker/freshness.ts')};
 import { constantTimeEqual } from ${at('src/constant-time.ts')};
 import type { ${className}Config } from './index.ts';
 import { sign } from './protocol.ts';
 
 const connData = z.strictObject({ nonce: z.string() });
 type ConnData = z.infer<typeof connData>;
-/** how far the provider's clock may run ahead of ours */
+/** how far the provider's clock may be from ours, either way */
 const CLOCK_SKEW_S = 30;
 
 export class ${className}Adapter implements ProviderAdapter<ConnData> {
@@ -95,9 +96,14 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
       throw new ProviderError('invalid_response', 'signature does not verify');
     if (!p.nonce || !constantTimeEqual(p.nonce, ctx.connData.nonce))
       throw new ProviderError('invalid_response', 'nonce of another login');
-    const authTime = Number(p.auth_time);
-    if (!Number.isInteger(authTime) || authTime * 1000 > Date.now() + CLOCK_SKEW_S * 1000)
-      throw new ProviderError('invalid_response', 'auth_time missing or in the future');
+    // the gateway promises a fresh authentication: an auth_time before this login started is an older one
+    // (a replay, or the provider's session of whoever used the browser before), however valid its signature
+    const authTime = freshAuthTime(
+      Number(p.auth_time) * 1000,
+      ctx.loginStartedAt,
+      { clockSkewSeconds: CLOCK_SKEW_S },
+      'auth_time',
+    );
     return {
       identity: {
         givenName: p.given_name,
@@ -195,11 +201,13 @@ export async function startPeer(secret: string): Promise<{ url: string; close():
   };
 }
 `;
-  const test = `// ${name} against the gateway's adapter conformance suite, with its test peer playing the provider.
-import type { StartAction } from ${at('src/broker/adapter.ts')};
+  const test = `// ${name} against the gateway's adapter conformance suite, with its test peer playing the provider,
+// then the protocol's own attacks.
+import type { CallbackContext, StartAction } from ${at('src/broker/adapter.ts')};
 import { adapterConformance, type Callback } from ${at('test/support/adapter-conformance.ts')};
 import { parseAutoPost } from ${at('test/support/browser.ts')};
 import { factory } from './index.ts';
+import { sign } from './protocol.ts';
 import { startPeer, TEST_PERSON } from './test-peer.ts';
 
 const SECRET = 'a-secret-shared-with-the-test-peer-0123456789';
@@ -239,15 +247,30 @@ adapterConformance(${q(name)}, async () => ({
   teardown: async () => {},
 }));
 
-test('the answer brought in a URL (a GET callback) is refused, signed as it is', async () => {
-  const login = { callbackUrl: CALLBACK, correlationId: 'c1' };
-  const started = await adapter.start({ ...login, state: 's1', locale: 'en', browser: 'b1' });
+/** A login started now, straight at the adapter, and the peer's answer to it as the browser posts it. */
+async function answered(state: string): Promise<CallbackContext> {
+  const login = { callbackUrl: CALLBACK, correlationId: \`c-\${state}\` };
+  const loginStartedAt = Date.now();
+  const started = await adapter.start({ ...login, state, locale: 'en', browser: 'b1' });
   const { params } = await answer(started.action, 'success');
-  const callback = { ...login, params, connData: started.connData, loginStartedAt: 0 };
+  return { ...login, method: 'POST', params, connData: started.connData, loginStartedAt };
+}
+
+test('the answer brought in a URL (a GET callback) is refused, signed as it is', async () => {
+  const callback = await answered('s1');
   await expect(adapter.callback({ ...callback, method: 'GET' })).rejects.toMatchObject({ code: 'invalid_response' });
-  await expect(adapter.callback({ ...callback, method: 'POST' })).resolves.toMatchObject({
+  await expect(adapter.callback(callback)).resolves.toMatchObject({
     identity: { personalCode: TEST_PERSON.personal_code },
   });
+});
+
+test('an answer authenticated before this login started is refused, signed as it is', async () => {
+  const callback = await answered('s2');
+  // the provider's answer to an older login: a replay, or its session of whoever used the browser before
+  const params = { ...callback.params, auth_time: String(Math.floor(callback.loginStartedAt / 1000) - 120) };
+  await expect(
+    adapter.callback({ ...callback, params: { ...params, signature: sign(SECRET, params) } }),
+  ).rejects.toMatchObject({ code: 'invalid_response', detail: expect.stringContaining('before this login started') });
 });
 `;
   return {
