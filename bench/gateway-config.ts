@@ -1,7 +1,7 @@
 // The configuration `npm run bench` starts each gateway with: as an operator would write it (audit log on
 // disk with its checkpoint key and witness, the store chosen), one ES256 agency service, the mock eID and
 // the banklink test bank (009, RSA-2048/SHA-512 both ways). Rate limits stay on (every request still
-// counts in the store) but high enough for one load generator's address.
+// counts in the store) but high enough for one load generator's address, the mock eID's own pages included.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BENCH_CLIENT } from './clients.ts';
@@ -31,7 +31,7 @@ export function gatewayConfig(o: BenchGatewayOptions): Record<string, unknown> {
     // shared by every worker of `start --workers N`
     cookie_keys: [randomBytes(32).toString('base64url')],
     log_level: 'info',
-    limits: { authorization: 1_000_000, interaction: 1_000_000, callback: 1_000_000 },
+    limits: { authorization: 1_000_000, interaction: 1_000_000, callback: 1_000_000, provider_pages: 1_000_000 },
     audit: { dir: join(o.dir, 'audit'), signing_key: join(o.dir, 'audit-key', 'checkpoint.pem') },
     clients: [
       {
