@@ -2,8 +2,9 @@
 // 16 KiB (an authorization request whose URL carries a huge `claims` or `request`), bytes that are not HTTP,
 // or a request not complete within `server.request_timeout`. Node answers these with a bare status line,
 // which a browser shows as a blank page. A citizen gets a short page instead, in each of the three languages
-// (the headers that would name one could not be read), and the operator one log line. The status, and the
-// connection closed after it, stay what Node sends.
+// (the headers that would name one could not be read), and the operator one log line. The status stays what
+// Node sends, and the connection is closed after it: at once by the client, or by the gateway a second later
+// (a client that keeps its side open would otherwise hold it, as a dripping one did before the timeout).
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.ts';
@@ -47,6 +48,9 @@ function answer(status: number): Buffer {
   return Buffer.concat([Buffer.from(head), body]);
 }
 
+/** How long a client has to read the page and close the connection before the gateway closes it. */
+const CLOSE_AFTER_MS = 1000;
+
 const ANSWERS = new Map(Object.keys(MESSAGES).map((status) => [Number(status), answer(Number(status))]));
 
 /** Answers `server`'s unreadable requests with the page (see the top of this file). */
@@ -61,7 +65,13 @@ export function answerUnreadableRequests(server: Server, logger: Logger): void {
     logger.warn('unreadable request refused', { status, reason: err.code });
     // as Node does: only where no answer to an earlier request on the connection has begun
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (!inFlight?.headersSent) socket.end(ANSWERS.get(status));
-    else socket.destroy();
+    if (inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    // the page first, then the close; destroying at once could reset the connection before it is read
+    socket.end(ANSWERS.get(status));
+    const cut = setTimeout(() => socket.destroy(), CLOSE_AFTER_MS).unref();
+    socket.once('close', () => clearTimeout(cut));
   });
 }

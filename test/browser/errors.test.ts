@@ -184,9 +184,9 @@ test('an authorization request too long for the server to read: a page in all th
   expect(await page.getAttribute('html', 'lang')).toBe('lv');
   const said = await page.$$eval('p.error', (ps) => ps.map((p) => [p.lang, p.textContent]));
   expect(said).toEqual([
-    ['lv', expect.stringContaining('adrese ir pārāk gara')],
-    ['en', expect.stringContaining('too long to be read')],
-    ['ru', expect.stringContaining('слишком длинный')],
+    ['lv', expect.stringContaining('Pieprasījums ir pārāk liels')],
+    ['en', expect.stringContaining('too large to be read')],
+    ['ru', expect.stringContaining('Запрос слишком велик')],
   ]);
   await expectClean(page, problems);
   await screenshot(page, 'error-request-too-long');
