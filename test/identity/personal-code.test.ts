@@ -50,6 +50,14 @@ describe('Estonian and Lithuanian codes', () => {
   test.each(['37602294565', '38001085718', '60001019906'])('valid EE %s', (code) => {
     expect(parsePersonalCode('EE', code).code).toBe(code);
   });
+  // when the first weights give 10 the second set decides, and when those give 10 too the check digit is 0
+  test.each(['38001080079', '38001081350'])('valid EE %s, checked with the second weights', (code) => {
+    expect(parsePersonalCode('EE', code).birthdate).toBe('1980-01-08');
+  });
+  // a first digit beyond 6 names no century in use (7 would be born in the 2100s), whatever its check digit
+  test('a first digit of 7, with a matching check digit, is refused', () => {
+    expect(() => parsePersonalCode('EE', '70001010008')).toThrow(/invalid first digit/);
+  });
   test('LT uses the same rule', () => {
     expect(parsePersonalCode('LT', '38001085718').birthdate).toBe('1980-01-08');
   });
