@@ -182,6 +182,20 @@ test('the logger redacts anything shaped like a personal code, in the message, f
   });
 });
 
+// the ID token's sub of an Estonian or Lithuanian person (Smart-ID's usual user) has eleven digits after the
+// hyphen, and a Latvian code may come without its own: each is still the person's code
+test('the logger redacts semantics identifiers of every form: EE/LT eleven digits, LV without its hyphen', () => {
+  const lines: string[] = [];
+  const logger = createLogger('debug', (l) => lines.push(l));
+  logger.warn('login of PNOEE-38001085718 failed', { sub: 'PNOLT-38001085718', other: 'PNOLV-01018015097' });
+  expect(lines[0]).not.toMatch(/38001085718|01018015097/);
+  expect(JSON.parse(lines[0]!)).toMatchObject({
+    msg: 'login of [redacted] failed',
+    sub: '[redacted]',
+    other: '[redacted]',
+  });
+});
+
 test('the logger honours its level: below it nothing is written', () => {
   const lines: string[] = [];
   const logger = createLogger('warn', (l) => lines.push(l));
