@@ -145,6 +145,26 @@ describe('the ID token auth_time belongs to this login', () => {
     refused(await login(adapter), /ID token auth_time is \d+ s in the future/);
   });
 
+  test('the clock tolerance bounds a future auth_time: 90 s ahead is beyond the 30 s allowed', async () => {
+    op.tamper.idToken = (claims, key) => resign({ ...claims, auth_time: Math.floor(Date.now() / 1000) + 90 }, key);
+    refused(await login(adapter), /ID token auth_time is \d+ s in the future \(allowed clock skew 30 s\)/);
+  });
+
+  test('a configured max_age widens the window by that much and no more', async () => {
+    const relaxed = await adapterFor({ max_age: 120 });
+    const agedBy = (seconds: number) => (claims: JWTPayload, key: JWK) =>
+      resign({ ...claims, auth_time: Math.floor(Date.now() / 1000) - seconds }, key);
+    try {
+      op.tamper.idToken = agedBy(100);
+      expect(await login(relaxed)).toMatchObject({ identity: { subject: SUBJECT } });
+      // 120 s of max_age and 30 s of clock tolerance
+      op.tamper.idToken = agedBy(200);
+      refused(await login(relaxed), /ID token auth_time is \d+ s before this login started \(allowed 150 s\)/);
+    } finally {
+      await relaxed.close();
+    }
+  });
+
   test('an upstream that ignores prompt=login and max_age answers from its old session: refused', async () => {
     // the OP keeps one browser's session: a first, genuine login, left open for ten minutes
     op.tamper.ignoreFreshness = true;
