@@ -570,6 +570,62 @@ describe('conditions and binding to the request', () => {
   });
 });
 
+describe('an assertion the IdP signed that breaks a rule of the SAML profile is refused', () => {
+  const first = (doc: Document, name: string): Element => doc.getElementsByTagNameNS(NS.saml, name)[0]!;
+  const past = () => new Date(Date.now() - 5 * 60_000).toISOString();
+  test.each([
+    [
+      'its bearer confirmation expired, though its Conditions have not',
+      (doc: Document) => first(doc, 'SubjectConfirmationData').setAttribute('NotOnOrAfter', past()),
+      /bearer confirmation has expired/,
+    ],
+    [
+      'only a holder-of-key confirmation (the presenter must prove a key; a bearer answer proves none)',
+      (doc: Document) =>
+        first(doc, 'SubjectConfirmation').setAttribute('Method', 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key'),
+      /no bearer confirmation/,
+    ],
+    [
+      'no AudienceRestriction (an assertion for any service provider)',
+      (doc: Document) => first(doc, 'Conditions').removeChild(first(doc, 'AudienceRestriction')),
+      /no AudienceRestriction/,
+    ],
+    [
+      'a condition this service provider does not understand (SAML core 2.5.1: its validity is then indeterminate)',
+      (doc: Document) => first(doc, 'Conditions').appendChild(doc.createElementNS(NS.saml, 'saml:Condition')),
+      /unknown condition Condition/,
+    ],
+    [
+      'the Assertion Issuer is another IdP (the Response names ours)',
+      (doc: Document) => {
+        assertionOf(doc).getElementsByTagNameNS(NS.saml, 'Issuer')[0]!.textContent = 'https://other-idp.test';
+      },
+      /Assertion Issuer is not the configured IdP/,
+    ],
+    [
+      'the Response Issuer is another IdP (the Assertion names ours)',
+      (doc: Document) => {
+        first(doc, 'Issuer').textContent = 'https://other-idp.test';
+      },
+      /Response Issuer is not the configured IdP/,
+    ],
+    [
+      'the authentication session it vouches for had ended (SessionNotOnOrAfter)',
+      (doc: Document) => first(doc, 'AuthnStatement').setAttribute('SessionNotOnOrAfter', past()),
+      /authentication session has expired/,
+    ],
+    [
+      'two authentication statements',
+      (doc: Document) => assertionOf(doc).appendChild(first(doc, 'AuthnStatement').cloneNode(true)),
+      /one AuthnStatement, carries 2/,
+    ],
+  ] as const)('%s', async (_what, change, reason) => {
+    const l = await pendingLogin();
+    const changed = edit(buildResponse(l.spec), change);
+    await refused(l.deliver(sign(sign(changed, 'assertion', idpKey), 'response', idpKey)), 'invalid_response', reason);
+  });
+});
+
 describe('status codes', () => {
   test.each([
     [
