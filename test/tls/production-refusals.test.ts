@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { stringify } from 'yaml';
 import { runCli } from '../support/cli.ts';
 import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
@@ -128,6 +129,10 @@ describe('development-only peers', () => {
         'providers[1].url: points at the in-process demo peers under https://gw.example.lv/demo/ (development only); refused in production',
       ],
     );
+    // any field of an entry, not only a bank's url: here an upstream OpenID provider's issuer
+    await expectRefused(configFile({ providers: [oidcProvider({ issuer: 'https://gw.example.lv/demo/oidc-eid' })] }), [
+      'providers[0].issuer: points at the in-process demo peers under https://gw.example.lv/demo/ (development only); refused in production',
+    ]);
   });
 });
 
@@ -220,7 +225,8 @@ describe('the store and the listener', () => {
   });
 
   test('terminator blocks that take in nearly every address', async () => {
-    const wide = ['0.0.0.0/0', '::/0', '::ffff:0:0/96', '0:0:0:0:0:FFFF:0:0/96', '::0:ffff:0.0.0.0/100'];
+    // 2000::/3 is every global unicast IPv6 address
+    const wide = ['0.0.0.0/0', '::/0', '::ffff:0:0/96', '0:0:0:0:0:FFFF:0:0/96', '::0:ffff:0.0.0.0/100', '2000::/3'];
     await expectRefused(
       configFile({ proxy: ['10.0.0.5', ...wide, '2001:db8::/32', '::ffff:10.0.0.0/104'] }),
       wide.map(
@@ -328,17 +334,21 @@ describe('private key files every local user may read', () => {
     writeFileSync(join(keysDir, 'keys.json'), '{"keys":[]}', { mode: 0o644 }); // no private member: fine
     const cookieKey = join(keysDir, 'cookie-1.secret');
     writeFileSync(cookieKey, 'c'.repeat(43));
+    const checkpointKey = join(auditKeyDir, 'checkpoint.pem');
+    writeFileSync(checkpointKey, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const macKey = join(auditKeyDir, 'entry-mac.key');
     writeFileSync(macKey, 'x'.repeat(43));
     writeFileSync(join(auditKeyDir, 'subject-hash.key'), 'x'.repeat(43));
     // the modes set after writing, whatever the umask: 0644 read by all, 0602 written by all, 0640 group only
     chmodSync(tokenKey, 0o644);
+    chmodSync(checkpointKey, 0o644);
     chmodSync(cookieKey, 0o602);
     chmodSync(macKey, 0o604);
     chmodSync(join(auditKeyDir, 'subject-hash.key'), 0o640);
     const advice = "chmod o-rwx (600, or 640 for the service's group)";
     const lines = [
       `server.tls.key: ${serverKey} holds private key material every local user may read (mode 0644): ${advice}`,
+      `audit.signing_key: ${checkpointKey} holds private key material every local user may read (mode 0644): ${advice}`,
       `providers[0].tls.key: ${providerKey} holds private key material every local user may read (mode 0644): ${advice}`,
       `keys.dir: ${cookieKey} holds private key material every local user may write or run (mode 0602): ${advice}`,
       `keys.dir: ${tokenKey} holds private key material every local user may read (mode 0644): ${advice}`,
@@ -350,7 +360,7 @@ describe('private key files every local user may read', () => {
       stderr: `${c.file}: refused by the security checks\n${body}\n`,
     });
     // kept to owner and group, the same files pass
-    for (const path of [providerKey, serverKey, tokenKey, cookieKey, macKey]) chmodSync(path, 0o640);
+    for (const path of [providerKey, serverKey, tokenKey, checkpointKey, cookieKey, macKey]) chmodSync(path, 0o640);
     expect(await runCli(['config', 'check', c.file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
