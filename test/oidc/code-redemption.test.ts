@@ -111,9 +111,9 @@ test('marking the code issued fails: the tokens are withheld (503), recorded, an
   expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
 });
 
-/** The first token request to write an access token stalls just before it, as on a slow primary: `reached`
- * once it is there, and it goes on at `release()`. */
-function stallAtAccessToken(): { reached: Promise<void>; release: () => void } {
+/** The first store operation `at` picks stalls just before it is carried out (a slow primary, a slow node):
+ * `reached` once it is there, and it goes on at `release()`. */
+function stallFirst(at: (op: string, key: string) => boolean): { reached: Promise<void>; release: () => void } {
   let release!: () => void;
   const stalled = new Promise<void>((resolve) => {
     release = resolve;
@@ -125,13 +125,16 @@ function stallAtAccessToken(): { reached: Promise<void>; release: () => void } {
   let once = false;
   const delay = store.delay;
   store.delay = (op, key) => {
-    if (op !== 'set' || !key.startsWith('oidc:AccessToken:') || once) return delay?.(op, key);
+    if (!at(op, key) || once) return delay?.(op, key);
     once = true;
     arrive();
     return stalled;
   };
   return { reached, release };
 }
+
+/** The first token request to write an access token stalls just before it. */
+const stallAtAccessToken = () => stallFirst((op, key) => op === 'set' && key.startsWith('oidc:AccessToken:'));
 
 test('a redemption started again while the first holds its lease: neither gets tokens, the grant is revoked', async () => {
   const login = await loginThroughMock(rp);
@@ -143,6 +146,23 @@ test('a redemption started again while the first holds its lease: neither gets t
   stall.release();
   expect(await first).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   expect(await tokenRequest(login)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+});
+
+test('a second redemption that found the code unspent and reaches for it once the first released its tokens: a reuse, refused, the first one’s tokens revoked', async () => {
+  const login = await loginThroughMock(rp);
+  const marker = markerOf(login);
+  // the second request (sent first) has read the code unspent; its lease waits, as on a slow node
+  const stall = stallFirst((op, key) => op === 'setIfAbsent' && key === marker);
+  const second = tokenRequest(login);
+  await stall.reached;
+  const first = await tokenRequest(login);
+  expect(first.status).toBe(200);
+  expect(await store.peek(marker)).toMatch(/^issued:/);
+  stall.release();
+  expect(await second).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  await expect(oidc.fetchUserInfo(rp, first.body.access_token!, oidc.skipSubjectCheck)).rejects.toMatchObject({
+    status: 401,
+  });
 });
 
 test('a second redemption whose reads are served out of order (Redis Cluster): refused, the first one’s tokens revoked', async () => {
