@@ -146,3 +146,13 @@ test("an assertion's replay marker lives as long as the assertion may, and a ref
   expect(await at('/token', century.jwt)).toEqual({ status: 401, error: 'invalid_client' });
   expect(await redis.client.exists(marker(century.jti))).toBe(0);
 });
+
+test('one assertion sent in several requests at once authenticates one of them only', async () => {
+  // each request may find the assertion's jti unused before any has recorded it: recording it decides
+  const { jwt } = await assertion();
+  const verdicts = await Promise.all(Array.from({ length: 16 }, () => at('/request', jwt)));
+  expect(verdicts.filter((v) => v.error === 'none')).toHaveLength(1);
+  expect(verdicts.filter((v) => v.error !== 'none')).toEqual(
+    Array.from({ length: 15 }, () => ({ status: 401, error: 'invalid_client' })),
+  );
+});
