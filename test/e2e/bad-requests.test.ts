@@ -58,6 +58,19 @@ describe('authorization parameters the engine would keep for the interaction', (
     },
   );
 
+  test('state: 8 to 512 characters go on to the login, 7 or 513 are invalid_request at the service', async () => {
+    const answer = async (length: number) => {
+      const location = new URL((await authGet({ state: 's'.repeat(length) })).headers.get('location')!, gw.issuer);
+      return location.origin + location.pathname === RP_REDIRECT ? location.searchParams.get('error') : 'login';
+    };
+    expect({ 7: await answer(7), 8: await answer(8), 512: await answer(512), 513: await answer(513) }).toEqual({
+      7: 'invalid_request',
+      8: 'login',
+      512: 'login',
+      513: 'invalid_request',
+    });
+  });
+
   // every authorization parameter the engine reads (node-oidc-provider's lib/consts/param_list.js and its
   // enabled features: DPoP's dpop_jkt, resource indicators) and the gateway's idp_hint: none of 7,000
   // characters may leave more than a plain Interaction in the store
