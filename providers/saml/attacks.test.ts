@@ -442,6 +442,19 @@ describe('conditions and binding to the request', () => {
     ).resolves.toBeDefined();
   });
 
+  // the adapter allows 30 s of clock skew either way, no more
+  test.each([
+    ['that ended 10 s ago: accepted', { notOnOrAfter: -10_000 }, undefined],
+    ['that ended 45 s ago: expired', { notOnOrAfter: -45_000 }, /has expired/],
+    ['that begins 45 s ahead: not yet valid', { notBefore: 45_000 }, /not yet valid/],
+  ] as const)('a validity window %s', async (_what, offsets, reason) => {
+    const l = await pendingLogin();
+    const at = Object.fromEntries(Object.entries(offsets).map(([k, ms]) => [k, Date.now() + ms]));
+    const answer = l.deliver(await issueResponse({ ...l.spec, ...at }, { key: idpKey }));
+    if (reason) await refused(answer, 'invalid_response', reason);
+    else await expect(answer).resolves.toBeDefined();
+  });
+
   test('replayed assertion: the same assertion ID answering a new request', async () => {
     const assertionId = newId();
     const first = await pendingLogin();
