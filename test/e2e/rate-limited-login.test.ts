@@ -157,6 +157,15 @@ test('a flood of ways back meets their own limit; the login is audited a bounded
   ]);
 });
 
+test('a resume of a login that has not ended is no way back: over the limit it is refused', async () => {
+  // only a resume carrying the error a way back left passes on the way-back bucket; this one would go on
+  // with the login itself (its authorization request already spent the address's one)
+  const { started, uid } = await limitedMidLogin('127.0.0.15');
+  const resume = await started.browser.get(`${gw.issuer}/auth/${uid}`);
+  expect(resume.status).toBe(429);
+  expect(wayBackOf(resume)?.action).toBe(`${gw.issuer}/interaction/${uid}/abort`);
+});
+
 test('a made-up login in the path: the plain page, and no marker in the store', async () => {
   const browser = new Browser({ localAddress: '127.0.0.14' });
   let page!: Hop;
