@@ -42,6 +42,8 @@ let dir: string;
 let keys: GatewayKeyFiles;
 let op: TestOp;
 const logger = memoryLogger();
+/** the test OP's client for the `encrypted` entry, without userinfo encryption */
+const SIGNED_USERINFO = 'gw-encrypted-signed-userinfo';
 
 const deps = (): AdapterDeps => adapterDeps(join(dir, 'keys'), { logger });
 const brokerOf = (adapter: OidcAdapter) => brokerFor(adapter, { callbackUrl: CALLBACK, logger });
@@ -64,7 +66,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpm-oidc-test-'));
   keys = await makeGatewayKeyFiles(dir);
   // the OP needs the gateway's public keys, the gateway needs the OP's address: keys first, then the OP
-  op = await startTestOp({ clients: VARIANTS.map((v) => testOpClient(v, CALLBACK, keys)) });
+  // and an upstream that signs its userinfo for the `encrypted` entry but does not encrypt it
+  const {
+    userinfo_encrypted_response_alg: _alg,
+    userinfo_encrypted_response_enc: _enc,
+    ...signedOnly
+  } = testOpClient('encrypted', CALLBACK, keys);
+  op = await startTestOp({
+    clients: [...VARIANTS.map((v) => testOpClient(v, CALLBACK, keys)), { ...signedOnly, client_id: SIGNED_USERINFO }],
+  });
 });
 
 afterAll(async () => {
@@ -306,6 +316,15 @@ describe('rejections', () => {
     });
     try {
       refused(await login(wantsJwe), 'invalid_response', /not encrypted/);
+    } finally {
+      await wantsJwe.close();
+    }
+  });
+
+  test('a signed but unencrypted userinfo is refused when encryption is required', async () => {
+    const wantsJwe = await adapterFor('encrypted', { client_id: SIGNED_USERINFO });
+    try {
+      refused(await login(wantsJwe, { acr: EIDAS.high }), 'invalid_response', /userinfo was not encrypted/);
     } finally {
       await wantsJwe.close();
     }
