@@ -1,5 +1,6 @@
 // End to end: openid-client plays the agency service, the gateway brokers to the mock provider, and the
 // ID token is validated against the gateway's JWKS by the client library itself.
+import { createHmac } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader } from 'jose';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -23,6 +24,7 @@ let clock = 0;
 const store = new MemoryStore(() => Date.now() + clock);
 const audit = new WatchedAuditLog();
 let rpKey: import('jose').CryptoKey;
+const PAIRWISE_SALT = 'pairwise-salt-for-tests-0123456789';
 
 const gw = useGateway(async ({ cleanup }) => {
   cleanup(() => store.close());
@@ -32,7 +34,7 @@ const gw = useGateway(async ({ cleanup }) => {
   return {
     store,
     audit,
-    settings: { pairwise_salt: 'pairwise-salt-for-tests-0123456789' },
+    settings: { pairwise_salt: PAIRWISE_SALT },
     clients: [
       {
         client_id: 'rp-post',
@@ -175,6 +177,11 @@ describe('happy path', () => {
     const subB = (await exchangeCode(config, b, b.callback!)).claims()!.sub;
     expect(subA).toBe(subB);
     expect(subA).not.toContain('010180');
+    // keyed by the configured salt, over the sector (the host of the redirect URIs) and the person: without the
+    // salt nobody computes it from a personal code, and services of one sector share it
+    const sector = new URL(RP_REDIRECT).host;
+    const keyed = createHmac('sha256', PAIRWISE_SALT).update(`${sector}|PNOLV-010180-15097`).digest('base64url');
+    expect(subA).toBe(keyed);
     expect(JSON.stringify(tokensA.claims())).not.toMatch(/010180|personal_code/);
     // asking for the personal code is refused: the code would link the person across services
     const asked = await beginLogin(config, {});
