@@ -222,21 +222,28 @@ describe('the gateway terminating TLS itself', () => {
   });
 });
 
+const HEADER = 'x-ssl-client-cert';
+const forwarded = (pem: string) => ({ [HEADER]: encodeURIComponent(pem) });
+
+/** the terminator's side: a plain HTTP hop to the gateway, adding the header (and `also`); optionally from
+ * another loopback address */
+function viaTerminator(
+  cert: IssuedCertificate | undefined,
+  localAddress?: string,
+  also: Record<string, string> = {},
+): typeof fetch {
+  const agent = new Agent(localAddress ? { localAddress } : {});
+  closers.push(() => agent.close());
+  return ((u: string, init: { headers?: ConstructorParameters<typeof Headers>[0] } = {}) => {
+    const headers = new Headers(init.headers);
+    if (cert) headers.set(HEADER, forwarded(cert.cert)[HEADER]!);
+    for (const [name, value] of Object.entries(also)) headers.set(name, value);
+    return undiciFetch(u, { ...(init as object), headers: Object.fromEntries(headers), dispatcher: agent });
+  }) as unknown as typeof fetch;
+}
+
 describe('behind a TLS terminator forwarding the certificate in a header', () => {
   let gw: Started;
-  const HEADER = 'x-ssl-client-cert';
-  const forwarded = (pem: string) => ({ [HEADER]: encodeURIComponent(pem) });
-
-  /** the terminator's side: a plain HTTP hop to the gateway, adding the header; optionally from another loopback address */
-  function viaTerminator(cert: IssuedCertificate | undefined, localAddress?: string): typeof fetch {
-    const agent = new Agent(localAddress ? { localAddress } : {});
-    closers.push(() => agent.close());
-    return ((u: string, init: { headers?: ConstructorParameters<typeof Headers>[0] } = {}) => {
-      const headers = new Headers(init.headers);
-      if (cert) headers.set(HEADER, forwarded(cert.cert)[HEADER]!);
-      return undiciFetch(u, { ...(init as object), headers: Object.fromEntries(headers), dispatcher: agent });
-    }) as unknown as typeof fetch;
-  }
 
   beforeAll(async () => {
     gw = await startHere({
@@ -286,6 +293,31 @@ describe('behind a TLS terminator forwarding the certificate in a header', () =>
     expect(await tokenEndpointVerdict(wide.issuer, 'svc-mtls', viaTerminator(agency, '127.0.0.2'))).toBe(
       'invalid_grant',
     );
+  });
+});
+
+describe('behind a terminator that reports its own verification of the certificate', () => {
+  const VERIFY = 'x-ssl-client-verify';
+  let gw: Started;
+
+  beforeAll(async () => {
+    gw = await startHere({
+      client_certificate_header: {
+        name: HEADER,
+        verify_header: VERIFY,
+        trusted_proxies: ['127.0.0.1/32'],
+        client_ca: files.ca,
+      },
+    });
+  });
+
+  test('a certificate of the client CA passes only when the terminator says SUCCESS (it may know it revoked)', async () => {
+    const saying = (verdict?: string) => viaTerminator(agency, undefined, verdict ? { [VERIFY]: verdict } : {});
+    expect(await tokenEndpointVerdict(gw.issuer, 'svc-mtls', saying('SUCCESS'))).toBe('invalid_grant');
+    expect(await tokenEndpointVerdict(gw.issuer, 'svc-mtls', saying('FAILED:certificate revoked'))).toBe(
+      'invalid_client',
+    );
+    expect(await tokenEndpointVerdict(gw.issuer, 'svc-mtls', saying())).toBe('invalid_client');
   });
 });
 
