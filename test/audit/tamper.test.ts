@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { CHECKPOINTS_FILE } from '../../src/audit/format.ts';
+import { CHECKPOINTS_FILE, decodeEntryLine, encodeEntryLine } from '../../src/audit/format.ts';
 import { decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
 import { loadCheckpointPublicKey, signCheckpoint, type CheckpointVerifier } from '../../src/audit/keys.ts';
 import { loadOrCreateCheckpointKey } from '../../src/audit/keys.ts';
@@ -149,6 +149,33 @@ describe('every byte of a checkpoint', () => {
 describe('whole lines', () => {
   const linesOf = (b: Buffer) => b.toString('utf8').split(/(?<=\n)/);
   const join_ = (l: string[]) => Buffer.from(l.join(''));
+
+  /** `file` with its line `n` (from 0) rewritten by `change` and its leaf hash made again: what anyone who can
+   * write the file can do without a key */
+  const rehashed = (n: number, change: (body: string) => string) => (b: Buffer) => {
+    const l = linesOf(b);
+    const body = decodeEntryLine(Buffer.from(l[n]!.trimEnd())).body.toString('utf8');
+    const changed = change(body);
+    expect(changed).not.toBe(body);
+    l[n] = encodeEntryLine(changed).line;
+    return join_(l);
+  };
+
+  test('an entry under a checkpoint rewritten and hashed again: the checkpoint whose root covers it says so', async () => {
+    const redirected = rehashed(0, (body) =>
+      body.replace('https://rp.example.test/cb', 'https://evil.example.test/cb'),
+    );
+    const p = await problemAfter(t.dir, segments[0]!, redirected);
+    expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE } });
+    expect(p!.message).toMatch(/^root does not match entries 0\.\.4/);
+  });
+
+  test('an entry whose time was moved before the previous one (hashed again) is named', async () => {
+    const earlier = rehashed(1, (body) => body.replace(/"t":"[^"]+"/, '"t":"2000-01-01T00:00:00.000Z"'));
+    const p = await problemAfter(t.dir, segments[0]!, earlier);
+    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 2 } });
+    expect(p!.message).toMatch(/^time 2000-01-01T00:00:00.000Z is earlier than the previous entry's/);
+  });
 
   test('a removed entry is named by the line where the sequence breaks', async () => {
     const p = await problemAfter(t.dir, segments[1]!, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
