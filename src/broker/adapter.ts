@@ -76,8 +76,9 @@ export interface CallbackContext<D = unknown> {
   acr?: Loa | undefined;
   callbackUrl: string;
   correlationId: string;
-  /** when the broker started this login (ms since the epoch): the provider's authentication time must
-   * not be earlier (see freshness.ts), or a reused single sign-on session would pass for a new login */
+  /** when the broker started this login (ms since the epoch), or the service's max_age ago when that is
+   * later (src/login/verify.ts): the provider's authentication time must not be earlier (see
+   * freshness.ts), or a reused single sign-on session would pass for a new login */
   loginStartedAt: number;
 }
 

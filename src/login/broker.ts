@@ -37,6 +37,8 @@ export interface BeginRequest {
   clientId: string;
   providerId: string;
   acr?: Loa | undefined;
+  /** the service's max_age (s), kept with the login for the answer's freshness (./verify.ts) */
+  maxAge?: number | undefined;
   locale: UiLocale;
   correlationId: string;
   /** the binding value of the browser that begins the login (src/web/browser-binding.ts) */
@@ -133,8 +135,18 @@ export class Broker {
       await withAlongside({ ...base, type: 'provider_request_error', detail: { reason: detail } });
       throw new BrokerError(err instanceof ProviderError ? err.code : 'temporarily_unavailable', detail);
     }
-    const { uid, providerId, clientId, acr, locale, correlationId } = req;
-    const login = { uid, providerId, clientId, acr, locale, correlationId, browser, connData: started.connData };
+    const { uid, providerId, clientId, acr, maxAge, locale, correlationId } = req;
+    const login = {
+      uid,
+      providerId,
+      clientId,
+      acr,
+      ...(maxAge !== undefined ? { maxAge } : {}),
+      locale,
+      correlationId,
+      browser,
+      connData: started.connData,
+    };
     await states.create(state, { ...login, createdAt: Date.now() });
     await withAlongside({
       ...base,

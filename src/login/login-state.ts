@@ -14,6 +14,8 @@ export interface LoginRecord {
   providerId: string;
   clientId: string;
   acr?: Loa | undefined;
+  /** the service's max_age (s): the person must have authenticated no longer ago when the answer arrives */
+  maxAge?: number | undefined;
   /** the language of the pages this login shows */
   locale: UiLocale;
   correlationId: string;

@@ -40,6 +40,13 @@ export function requestedLoa(acrValues: unknown): Loa | undefined {
   return acrValues.split(' ').find(isLoa);
 }
 
+/** The service's max_age (OpenID Connect Core 3.1.2.1) in seconds, as the engine let it through (a whole
+ * number; max_age=0 it turns into prompt=login and removes); undefined when absent. */
+export function requestedMaxAge(maxAge: unknown): number | undefined {
+  const seconds = typeof maxAge === 'string' || typeof maxAge === 'number' ? Number(maxAge) : Number.NaN;
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
+}
+
 export class ProviderPolicy {
   private readonly clients: ReadonlyMap<string, ClientProviders>;
   private offered: readonly OfferedProvider[];

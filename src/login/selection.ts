@@ -3,7 +3,7 @@
 // providers the policy allows this client at the requested level; so is a user who comes back from a
 // refusal to choose another provider (`choose`), whatever the hint.
 import type { UiLocale } from './locale.ts';
-import { requestedLoa } from './policy.ts';
+import { requestedLoa, requestedMaxAge } from './policy.ts';
 import { startProvider } from './start.ts';
 import { grantConsent } from './hand-back.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
@@ -36,7 +36,15 @@ export async function openInteraction(
     });
   }
   if (typeof params.idp_hint === 'string' && !choose)
-    return startProvider(deps, { uid, clientId, providerId: params.idp_hint, acr, locale, browser });
+    return startProvider(deps, {
+      uid,
+      clientId,
+      providerId: params.idp_hint,
+      acr,
+      maxAge: requestedMaxAge(params.max_age),
+      locale,
+      browser,
+    });
   const client = await deps.engine.Client.find(clientId);
   return {
     type: 'choose',

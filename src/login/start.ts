@@ -4,7 +4,7 @@
 import type { UiLocale } from './locale.ts';
 import type { Loa } from '../identity/loa.ts';
 import { BrokerError } from './broker.ts';
-import { requestedLoa } from './policy.ts';
+import { requestedLoa, requestedMaxAge } from './policy.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
 import { startsKey } from './interaction-markers.ts';
 
@@ -13,6 +13,8 @@ export interface StartRequest {
   clientId: string;
   providerId: string;
   acr: Loa | undefined;
+  /** the service's max_age (s): how long ago the person may have authenticated when the login ends */
+  maxAge?: number | undefined;
   locale: UiLocale;
   /** the binding value of the browser that starts (src/web/browser-binding.ts) */
   browser: string;
@@ -28,11 +30,12 @@ export function chooseProvider(
 ): Promise<Outcome> {
   const { uid, params } = interaction;
   const acr = requestedLoa(params.acr_values);
-  return startProvider(deps, { uid, clientId: String(params.client_id), providerId, acr, locale, browser });
+  const maxAge = requestedMaxAge(params.max_age);
+  return startProvider(deps, { uid, clientId: String(params.client_id), providerId, acr, maxAge, locale, browser });
 }
 
 export async function startProvider(deps: LoginDeps, request: StartRequest): Promise<Outcome> {
-  const { uid, clientId, providerId, acr, locale, browser } = request;
+  const { uid, clientId, providerId, acr, maxAge, locale, browser } = request;
   const selection = `/interaction/${uid}`;
   if (!deps.policy.allows(clientId, providerId, acr))
     return {
@@ -80,6 +83,7 @@ export async function startProvider(deps: LoginDeps, request: StartRequest): Pro
       clientId,
       providerId,
       acr,
+      maxAge,
       locale,
       correlationId: uid,
       browser,

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { jest } from '@jest/globals';
 import { SignJWT, importJWK } from 'jose';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import type { SamlAdapter } from '../../providers/saml/index.ts';
@@ -17,6 +18,7 @@ import {
 } from '../../providers/oidc/test-op/fixtures.ts';
 import { parseForm, startTestIdp, type RunningTestIdp } from '../../providers/saml/test-idp/index.ts';
 import { Browser, parseAutoPost, type Hop } from '../support/browser.ts';
+import { setClock } from '../support/clock.ts';
 import { useGateway, beginLogin, atRp, claimsOf } from '../support/gateway.ts';
 import { SAML_TEST_ENTRY } from '../support/provider-entries.ts';
 
@@ -73,11 +75,12 @@ afterEach(() => {
   opClockOffset = 0;
   idp.misbehave.ignoreForceAuthn = false;
   idp.misbehave.clockOffsetSeconds = 0;
+  jest.useRealTimers();
 });
 
 /** The agency service starts a login at `providerId`; the browser goes as far as it goes without a person. */
-async function start(browser: Browser, providerId: string) {
-  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en' }, browser);
+async function start(browser: Browser, providerId: string, params: Record<string, string> = {}) {
+  const started = await beginLogin(gw.rp, { idp_hint: providerId, ui_locales: 'en', ...params }, browser);
   const page = await browser.follow(started.hop, atRp);
   return { ...started, page };
 }
@@ -202,5 +205,33 @@ describe('upstream SAML IdP', () => {
       'saml-eid',
       /AuthnInstant is 6\d\d s before this login started/,
     );
+  });
+});
+
+// OpenID Connect Core 3.1.2.1: past the service's max_age the OP must authenticate the person again. On a
+// shared computer the IdP's answer page can be left open after the person walked away; whoever sends it
+// on later must not be logged in as them by a service that asked for a recent authentication.
+describe("the service's max_age", () => {
+  /** The person authenticates at the IdP at once; its answer is posted `delaySeconds` later. */
+  async function answeredLate(params: Record<string, string>, delaySeconds: number) {
+    const browser = new Browser();
+    const l = await start(browser, 'saml-eid', params);
+    const form = parseForm(l.page.body);
+    const answer = await browser.post(form.action, { ...form.fields, user: '0', action: 'login' });
+    const post = parseAutoPost(answer.body, answer.url)!;
+    setClock(Date.now() + delaySeconds * 1000);
+    return { browser, l, final: await browser.follow(await browser.post(post.action, post.fields), atRp) };
+  }
+
+  test('an answer older than max_age when it arrives is refused: access_denied, no code', async () => {
+    const { browser, l, final } = await answeredLate({ max_age: '60' }, 200);
+    await expectRefused(browser, final, l.state, 'saml-eid', /AuthnInstant is 1\d\d s before/);
+  });
+
+  test('the same late answer logs in within max_age, and without one', async () => {
+    for (const params of [{ max_age: '600' }, {}] as Record<string, string>[]) {
+      const { l, final } = await answeredLate(params, 200);
+      expect((await claimsOf(gw.rp, l, final)).sub).toBe('PNOLV-010180-15097');
+    }
   });
 });
