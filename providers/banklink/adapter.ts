@@ -55,6 +55,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
   private readonly tokens: Record<string, TokenMethod>;
   private readonly privateKey: KeyObject;
   private readonly bankKey: KeyObject;
+  private readonly bankCertNotAfter: Date;
 
   constructor(config: BanklinkConfig, deps: AdapterDeps) {
     this.config = config;
@@ -70,6 +71,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     const keys = loadBanklinkKeys(config);
     this.privateKey = keys.privateKey;
     this.bankKey = keys.bankKey;
+    this.bankCertNotAfter = keys.bankCertNotAfter;
     if (keys.bankCertNotAfter.getTime() < Date.now())
       deps.logger.warn('banklink bank certificate has expired', {
         providerId: this.id,
@@ -87,11 +89,23 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     return [new URL(this.config.url).origin];
   }
 
+  /** Production refuses to start with an expired bank certificate (src/tls/material-checks.ts); one that
+   * expires while the gateway runs no longer vouches for the bank's answers either (the bank may have
+   * retired its key with it), so from then on logins there end as an outage until it is replaced. */
+  private refuseExpiredCertificate(): void {
+    if (this.deps.production && this.bankCertNotAfter.getTime() <= Date.now())
+      throw new ProviderError(
+        'temporarily_unavailable',
+        `bank certificate expired on ${this.bankCertNotAfter.toISOString()}; bank_certificate must be renewed`,
+      );
+  }
+
   private nonceKey(nonce: string): string {
     return `banklink:nonce:${this.id}:${nonce}`;
   }
 
   async start(ctx: StartContext): Promise<StartResult<BanklinkConnData>> {
+    this.refuseExpiredCertificate();
     const config = this.config;
     const common = { VK_SERVICE: config.service, VK_VERSION: config.version, VK_SND_ID: config.sender_id };
     const datetime = formatDatetime(new Date());
@@ -166,6 +180,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     )
       throw refuse(`VK_ENCODING ${JSON.stringify(answer.VK_ENCODING)} is not the configured ${this.encoding}`);
     if (!decodeBase64(answer.VK_MAC)) throw refuse('VK_MAC is not base64');
+    this.refuseExpiredCertificate();
 
     let mac: string;
     try {
