@@ -2,6 +2,7 @@
 // re-read every refresh interval. While the last good metadata is valid a refresh runs in the background
 // and logins go on with it; a refresh that fails keeps it, but only until its validUntil: after that
 // logins wait for a load and fail closed (temporarily_unavailable) until valid metadata is back.
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -18,6 +19,33 @@ export interface IdpSource {
 
 export function staticIdp(idp: IdpDescription): IdpSource {
   return { current: async () => idp, known: () => idp };
+}
+
+/** Production refuses an expired signing certificate at start and on every metadata refresh; one that expires
+ * while the gateway runs (configured in idp.certificates, or in the last good metadata kept while refreshes
+ * fail or bring it again) stops verifying responses too, or it would be trusted for as long as the process
+ * lives. With none left the IdP is unavailable (temporarily_unavailable) until a valid one is configured. */
+export function unexpiredSigning(source: IdpSource, production: boolean): IdpSource {
+  if (!production) return source;
+  return {
+    known: () => source.known(),
+    current: async (now = Date.now()) => {
+      const idp = await source.current(now);
+      const certificates = idp.certificates.filter((pem) => validAt(pem, now));
+      if (certificates.length === 0)
+        throw new ProviderError('temporarily_unavailable', 'every IdP signing certificate has expired');
+      return certificates.length === idp.certificates.length ? idp : { ...idp, certificates };
+    },
+  };
+}
+
+function validAt(pem: string, now: number): boolean {
+  try {
+    const cert = new X509Certificate(pem);
+    return cert.validFromDate.getTime() <= now && now < cert.validToDate.getTime();
+  } catch {
+    return false;
+  }
 }
 
 export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {

@@ -2,13 +2,18 @@
 // idp.certificates meet at startup (src/tls/material-checks.ts): in production an RSA-1024 or expired
 // one stops the start when it is in the idp_metadata file, and a refresh that brings one keeps the last
 // good metadata; development logs it, as it does for configured ones. Real keys, real signed metadata.
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { jest } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/logger.ts';
 import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { createCa } from '../../src/tls/pki.ts';
-import { adapterDeps } from '../../test/support/broker.ts';
+import type { ProviderAdapter, ProviderError } from '../../src/broker/adapter.ts';
+import { newState } from '../../src/login/login-state.ts';
+import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
+import { setClock } from '../../test/support/clock.ts';
 import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { checkSaml } from './check.ts';
 import { MetadataIdpSource, fileLoader } from './idp-source.ts';
@@ -136,4 +141,57 @@ test('production: a refresh that brings an RSA-1024 signing certificate keeps th
   const refused = logger.lines.find((l) => l.includes('SAML IdP metadata could not be refreshed'));
   expect(refused).toContain(`signing certificate 1: ${WEAK}`);
   expect(refused).toContain(path);
+});
+
+// A certificate valid at start that expires while the gateway runs: configured, or in metadata whose
+// refreshes keep bringing it (the last good metadata is kept), production trusts it no longer.
+describe('a signing certificate that expires while the gateway runs', () => {
+  let soon: KeyPair;
+  let expiry: number;
+  beforeAll(async () => {
+    const ca = await createCa({
+      commonName: 'expiring idp',
+      key: { type: 'rsa', bits: 2048 },
+      notAfter: new Date(Date.now() + 2 * 86_400_000),
+    });
+    soon = { key: ca.key, cert: ca.cert };
+    expiry = new X509Certificate(ca.cert).validToDate.getTime();
+  });
+  afterEach(() => jest.useRealTimers());
+
+  /** The adapter's start at `at`: the AuthnRequest, or why there is none. */
+  async function startAt(adapter: ProviderAdapter, at: number) {
+    setClock(at);
+    const state = newState();
+    return adapter
+      .start({ state, callbackUrl: `${IDP}/acs`, locale: 'lv', correlationId: state, browser: TEST_BROWSER_DIGEST })
+      .then(
+        (started) => started.action.type,
+        (err: ProviderError) => err.code,
+      );
+  }
+
+  test('configured in idp.certificates: production sends no login there once it has expired', async () => {
+    const certificates = [await file('soon.pem', soon.cert)];
+    const config = factory.schema.parse({
+      ...SAML_TEST_ENTRY,
+      idp: { entity_id: IDP, sso_url: SSO, certificates },
+      sp,
+    });
+    const adapter = await factory.create(config, { ...adapterDeps(join(dir, 'keys')), production: true });
+    expect(await startAt(adapter, expiry - HOUR)).toBe('redirect');
+    expect(await startAt(adapter, expiry + HOUR)).toBe('temporarily_unavailable');
+    await adapter.close?.();
+  });
+
+  test('in metadata whose refreshes are refused for it: the last good copy no longer serves once it has expired', async () => {
+    await file('meta-signer.pem', metaSigner.cert);
+    const unbounded = idpMetadata({ entityId: IDP, ssoUrl: SSO, key: soon }, { sign: false, validUntil: null });
+    const path = await file('expiring.xml', signMetadata(unbounded, metaSigner));
+    const adapter = await factory.create(entry(path), { ...adapterDeps(join(dir, 'keys')), production: true });
+    expect(await startAt(adapter, expiry - HOUR)).toBe('redirect');
+    // the last good copy is still the one in use (a refresh would refuse the expired certificate and keep it)
+    expect(await startAt(adapter, expiry + HOUR)).toBe('temporarily_unavailable');
+    await adapter.close?.();
+  });
 });

@@ -7,7 +7,14 @@ import { SamlAdapter } from './adapter.ts';
 import { checkSaml, loadMetadataFile, metadataCommon } from './check.ts';
 import type { SamlProviderConfig } from './config.ts';
 import type { IdpDescription } from './idp-metadata.ts';
-import { MetadataIdpSource, errorDetail, staticIdp, urlLoader, type IdpSource } from './idp-source.ts';
+import {
+  MetadataIdpSource,
+  errorDetail,
+  staticIdp,
+  unexpiredSigning,
+  urlLoader,
+  type IdpSource,
+} from './idp-source.ts';
 import { spKeyPairs } from './sp.ts';
 
 /** The IdP source of a provider entry; metadata files are read (and refused when expired) right away. */
@@ -58,5 +65,5 @@ export async function createSamlAdapter(config: SamlProviderConfig, deps: Adapte
   await refuseUnchecked({ check: checkSaml }, config, deps, (problem) => problem.path[0] === 'idp_metadata');
   const keys = await spKeyPairs(config, deps);
   const { source, transport } = await idpSourceFor(config, deps);
-  return new SamlAdapter(config, deps, keys, source, transport);
+  return new SamlAdapter(config, deps, keys, unexpiredSigning(source, deps.production), transport);
 }
