@@ -3,16 +3,16 @@
 // into the next single durable write (O_DSYNC, ./segments.ts), and each call resolves only once its entry
 // is on disk. The first write error latches the log as unavailable: every later record() rejects with
 // AuditUnavailableError, so logins fail closed until an operator has looked at it and restarted.
-// Opening (verification, witnesses, clock, free space) is in ./open.ts.
+// Opening (verification, witnesses, clock, free space) is in ./open.ts; segment roll-over in
+// ./segment-writer.ts.
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
-import { segmentName } from './format.ts';
 import { encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
-import { appendDurably, openForAppend, syncDir } from './segments.ts';
+import { appendDurably } from './segments.ts';
+import { SegmentWriter } from './segment-writer.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
@@ -39,8 +39,7 @@ export class FileAuditLog implements AuditLog {
   private failure: string | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
-  private segment: FileHandle | undefined;
-  private segmentBytes: number;
+  private readonly segment: SegmentWriter;
   private checkpoints: FileHandle;
   private latest: Checkpoint | undefined;
   private lastTime: number;
@@ -59,8 +58,7 @@ export class FileAuditLog implements AuditLog {
     this.maxBatch = options.maxBatch ?? 8192;
     this.space = state.space;
     this.lock = state.lock;
-    this.segment = state.segment;
-    this.segmentBytes = state.segmentBytes;
+    this.segment = new SegmentWriter(this.dir, options.segmentMaxBytes, state.segment, state.segmentBytes);
     this.checkpoints = state.checkpoints;
     this.latest = state.latest;
     this.lastTime = state.lastTime;
@@ -151,7 +149,7 @@ export class FileAuditLog implements AuditLog {
     this.kick();
     while (this.running) await this.running;
     await this.witnesses.settled();
-    await this.segment?.close().catch(() => {});
+    await this.segment.close();
     await this.checkpoints.close().catch(() => {});
     await this.lock.release();
   }
@@ -211,16 +209,8 @@ export class FileAuditLog implements AuditLog {
       for (const p of batch) p.reject(error);
       return;
     }
-    if (!this.segment || (this.segmentBytes > 0 && this.segmentBytes + buf.length > this.options.segmentMaxBytes)) {
-      const next = await openForAppend(join(this.dir, segmentName(first)), true);
-      await syncDir(this.dir);
-      await this.segment?.close();
-      this.segment = next;
-      this.segmentBytes = 0;
-    }
-    await appendDurably(this.segment, buf);
+    await this.segment.append(first, buf);
     this.writes++;
-    this.segmentBytes += buf.length;
     for (const leaf of leaves) this.tree.push(leaf);
     this.lastLeaf = leaves.at(-1) ?? this.lastLeaf;
     for (const p of batch) p.resolve();
