@@ -18,6 +18,7 @@ import { probe, running, startGateway, startNode, startRedis, type Probed } from
 import { freePort } from '../test/support/free-port.ts';
 import { percentile, report, summarise, type Round } from './report.ts';
 import { benchArgs } from './run-options.ts';
+import { roundCosts, stepMs } from './round-costs.ts';
 
 const args = benchArgs();
 const { rounds, seconds, warmup, userCounts, workers } = args;
@@ -191,33 +192,23 @@ try {
         const cpu1 = await Promise.all(procs.map(([, p]) => p.cpu()));
         const stats1 = t.redisPrefix ? await redis.stats() : undefined;
         const bytes1 = t.redisPrefix ? await redis.bytes(t.redisPrefix) : undefined;
-        const n = Math.max(1, r.logins);
-        const cpuMs: Record<string, number> = { load: r.cpuMicros / 1000 / n };
-        procs.forEach(([name], i) => {
-          cpuMs[name] = (cpu1[i]!.cpuMicros - cpu0[i]!.cpuMicros) / 1000 / n;
-        });
-        const counts = (k: (key: string) => boolean) => {
-          const sum = (c: Record<string, number>) => Object.entries(c).reduce((a, [key, v]) => a + (k(key) ? v : 0), 0);
-          return (sum(cpu1[0]!.counts) - sum(cpu0[0]!.counts)) / n;
-        };
-        const perLogin: Record<string, number> = {
-          fsyncs: counts((key) => key.startsWith('fs.')),
-          signs: counts((key) => key === 'sign' || key === 'createSign' || key.startsWith('subtle.sign')),
-          verifies: counts((key) => key === 'verify' || key === 'createVerify' || key.startsWith('subtle.verify')),
-          hmacs: counts((key) => key === 'createHmac' || key.endsWith('.HMAC')),
-        };
-        if (stats0 && stats1 && bytes0 && bytes1) {
-          // less the bench's own INFO (one command, one read)
-          perLogin.redisCommands = (stats1.commands - stats0.commands - 1) / n;
-          perLogin.redisReads = (stats1.reads - stats0.reads - 1) / n;
-          perLogin.redisBytes = (bytes1.bytes - bytes0.bytes) / n;
-        }
+        const { cpuMs, perLogin } = roundCosts(
+          {
+            names: procs.map(([name]) => name),
+            cpu0,
+            cpu1,
+            loadCpuMicros: r.cpuMicros,
+            stats0,
+            stats1,
+            bytes0,
+            bytes1,
+          },
+          r.logins,
+        );
         if (args.steps) {
           const byStep = steps.get(t.name) ?? {};
-          for (const key of Object.keys(cpu1[0]!.counts).filter((k) => k.startsWith('step '))) {
-            const us = (cpu1[0]!.counts[key] ?? 0) - (cpu0[0]!.counts[key] ?? 0);
-            byStep[key.slice(5)] = (byStep[key.slice(5)] ?? 0) + us / 1000 / n / rounds / userCounts.length;
-          }
+          for (const [step, ms] of Object.entries(stepMs(cpu0[0]!, cpu1[0]!, r.logins)))
+            byStep[step] = (byStep[step] ?? 0) + ms / rounds / userCounts.length;
           steps.set(t.name, byStep);
         }
         const sorted = [...r.latenciesMs].sort((a, b) => a - b);
