@@ -2,7 +2,8 @@
 // a provider in production to every service; one in testing to the services marked `test: true` only
 // (production mode too, so the agency can test a bank end to end on the real gateway); any other stage
 // (suspended and refused included) to nobody. Without a registry, each entry's inline `onboarding` block
-// is its standing, and outside production mode its testing stage is offered to every service as before.
+// is its standing, and outside production mode its testing stage is offered to every service, so a
+// development configuration tries a provider out without marking a service `test: true`.
 import type { GatewayConfig } from '../config/load.ts';
 import type { ProviderBaseConfig } from '../config/provider-base.ts';
 import { eligibility } from '../registry/onboarding.ts';

@@ -90,7 +90,8 @@ export function createApp(parts: AppParts): RequestListener {
       logger: parts.logger,
     }),
   );
-  // discovery no longer varies by request, so shared caches may keep it briefly (keys rotate through /jwks)
+  // discovery is the same for every request (its URLs come from the issuer, ./issuer-host.ts), so shared
+  // caches may keep it briefly (keys rotate through /jwks)
   app.get('/.well-known/openid-configuration', (_req, res, next) => {
     res.set('cache-control', 'public, max-age=300');
     next();
