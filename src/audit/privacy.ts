@@ -1,7 +1,7 @@
 // Personal data never reaches the audit files in plain text: the subject is kept as a keyed HMAC (an
 // operator holding the key can search by personal code, nobody else can test guesses), and released
 // claims only as JWE to the auditor's public key.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import type { AuditorKey } from './keys.ts';
 import { parsePersonalCode, parseSemanticsIdentifier, semanticsIdentifier } from '../identity/personal-code.ts';
@@ -10,13 +10,6 @@ const SUB_PREFIX = 'hmac-sha256:';
 
 export function hashSubject(key: string, subject: string): string {
   return SUB_PREFIX + createHmac('sha256', key).update(subject, 'utf8').digest('base64url');
-}
-
-/** Constant-time comparison of two stored subject hashes. */
-export function sameSubjectHash(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**

@@ -3,7 +3,8 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { AUDIT_EVENTS, type AuditEventType } from '../../audit/events.ts';
 import { describePosition, type StoredEntry } from '../../audit/format.ts';
-import { hashSubject, sameSubjectHash, subjectFromInput } from '../../audit/privacy.ts';
+import { hashSubject, subjectFromInput } from '../../audit/privacy.ts';
+import { constantTimeEqual } from '../../constant-time.ts';
 import { describeProblem, scanLog } from '../../audit/scan.ts';
 import { REFERENCE_LENGTH } from '../../web/views.ts';
 import { EXIT_OK, emit, integerOption, timeOption, UsageError, type Values } from '../command.ts';
@@ -76,7 +77,7 @@ function entryFilter(ctx: AuditContext, values: QueryValues): (entry: StoredEntr
     (values.provider === undefined || entry.provider === values.provider) &&
     (values.correlation === undefined || matchesCorrelation(entry.corr, values.correlation)) &&
     (type === undefined || entry.type === type) &&
-    (subject === undefined || (entry.sub !== undefined && sameSubjectHash(entry.sub, subject)));
+    (subject === undefined || (entry.sub !== undefined && constantTimeEqual(entry.sub, subject)));
 }
 
 /** A whole correlation id, or the short reference a user's error page shows (a prefix of at least
