@@ -2,6 +2,7 @@
 // gateway, so a newcomer can log in within a minute and see the verified claims.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseCookie } from 'cookie';
 import express, { type Response, type Router } from 'express';
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -65,14 +66,6 @@ export function demoRoutesOf(
 }
 
 const COOKIE = 'demo_rp';
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
-}
 
 /** The demo's own failure page, with the way to start again. */
 function sendFailure(res: Response, status: number, message: Html): void {
@@ -176,7 +169,7 @@ and writes each login to its signed audit log under <code>var/audit</code> with 
   });
 
   router.get('/demo/callback', async (req, res) => {
-    const key = readCookie(req.headers.cookie, COOKIE);
+    const key = parseCookie(req.headers.cookie ?? '')[COOKIE];
     const saved = key ? await options.store.take(`demo:${key}`) : undefined;
     if (!saved) {
       sendFailure(res, 400, html`No login in progress.`);

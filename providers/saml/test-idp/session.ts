@@ -2,6 +2,7 @@
 // session cookie, and a later AuthnRequest is answered from it at once (the same person, the AuthnInstant
 // of that login) unless it carries ForceAuthn="true" (SAML core 3.4.1), which makes the IdP ask again.
 import { randomBytes } from 'node:crypto';
+import { parseCookie } from 'cookie';
 import type { Request, Response } from 'express';
 
 export interface IdpSession {
@@ -24,11 +25,7 @@ export class IdpSessions {
   }
 
   find(req: Request): IdpSession | undefined {
-    const header = req.get('cookie') ?? '';
-    const id = header
-      .split(';')
-      .map((c) => c.trim().split('='))
-      .find(([name]) => name === COOKIE)?.[1];
+    const id = parseCookie(req.get('cookie') ?? '')[COOKIE];
     const s = id ? this.sessions.get(id) : undefined;
     if (!s || s.expires < Date.now()) return undefined;
     return { user: s.user, authnInstant: s.authnInstant };
