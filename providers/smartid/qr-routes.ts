@@ -5,6 +5,7 @@
 // so it is rebuilt on every request: the app refuses a stale code, and a photographed code soon expires.
 import type { Router } from 'express';
 import QRCode from 'qrcode';
+import { escapeHtml } from '../../src/web/html.ts';
 import { deviceLink } from './device-link.ts';
 import { isLang, requestLang } from './messages.ts';
 import { sendExpired } from './pages.ts';
@@ -36,8 +37,7 @@ export function currentQrLink(adapter: SmartIdAdapter, login: SmartIdLogin, now 
 /** The QR code of a link as SVG (drawn by the qrcode package), its text as the image's title. */
 export async function qrSvg(link: string): Promise<string> {
   const svg = await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
-  const title = link.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return svg.replace(/^<svg([^>]*)>/, `<svg$1 role="img"><title>${title}</title>`);
+  return svg.replace(/^<svg([^>]*)>/, `<svg$1 role="img"><title>${escapeHtml(link)}</title>`);
 }
 
 export function qrRoutes(router: Router, tools: PageTools): void {

@@ -11,7 +11,8 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { generateKeyMaterial, type KeyMaterial } from './material.ts';
 import { DEFAULT_USERS, isMisbehaviour, type Misbehaviour, type TestBankOptions } from './options.ts';
-import { autoPost, codeBody, esc, loginBody, page, refuse } from './pages.ts';
+import { escapeHtml } from '../../../src/web/html.ts';
+import { autoPost, codeBody, loginBody, page, refuse } from './pages.ts';
 import { BankProtocol, type Pending } from './protocol-side.ts';
 
 export { MISBEHAVIOURS, type Misbehaviour, type TestBankOptions, type TestUser } from './options.ts';
@@ -140,7 +141,7 @@ export function testBankRouter(options: TestBankOptions & { material: KeyMateria
   });
 
   router.get('/', (_req: Request, res: Response) => {
-    const body = `<h1>${esc(bankName)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${esc(material.certificatePem)}</pre>`;
+    const body = `<h1>${escapeHtml(bankName)}</h1><p>Banklink test bank. POST a signed 4012 or 4011 here.</p><pre id="certificate">${escapeHtml(material.certificatePem)}</pre>`;
     res.type('html').send(page(res, bankName, body));
   });
   router.get('/certificate.pem', (_req: Request, res: Response) => {

@@ -1,7 +1,6 @@
 // The test eID's HTML: the login page where the person and level are picked, and its error page.
+import { escapeHtml } from '../../../src/web/html.ts';
 import type { TestUser } from './users.ts';
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function loginPage(
   interactionPath: string,
