@@ -298,7 +298,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
     }).catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('invalid_response: login carries no banklink request data');
     // the genuine answer still completes: refusals above consumed nothing
-    await expect(callback(h, started, cb)).resolves.toBeDefined();
+    await expect(callback(h, started, cb)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
   });
 
   test('no personal code reaches the application log', () => {

@@ -439,7 +439,7 @@ describe('conditions and binding to the request', () => {
     const l = await pendingLogin();
     await expect(
       l.deliver(await issueResponse({ ...l.spec, notBefore: Date.now() + 10_000 }, { key: idpKey })),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
   });
 
   // the adapter allows 30 s of clock skew either way, no more
