@@ -77,20 +77,25 @@ export type Outcome =
   | { type: 'choose'; uid: string; clientId: string; clientName: string; providers: ProviderChoice[] }
   /** the engine's interactionFinished; `merge` keeps the earlier submission (consent after login) */
   | { type: 'finish'; result: InteractionResults; merge?: boolean }
-  /** a page saying why not; `back` links on to the hand-back, `end` offers the way back (./ending.ts),
-   * `home` the service's home page where the login can no longer end at the service, `retry` the selection page; `reference` is the login's correlation id in the audit log; `autoReturn`
-   * follows `back` by itself after a stated delay (a refusal: the service must hear back) */
-  | {
-      type: 'refuse';
-      status: number;
-      problem: Problem;
-      back?: string | undefined;
-      end?: LoginEnd | undefined;
-      home?: string | undefined;
-      retry?: string | undefined;
-      reference?: string | undefined;
-      autoReturn?: boolean | undefined;
-    };
+  /** a page saying why not, with its ways on (WayBack) */
+  | ({ type: 'refuse'; status: number; problem: Problem } & WayBack);
+
+/** Where a page saying why not lets the user go on (the refuse step, and the error page that shows it). */
+export interface WayBack {
+  /** a link on to the hand-back, which ends the login at the service */
+  back?: string | undefined;
+  /** a button that ends the login of interaction `uid` with an OAuth error (./ending.ts; the way back when
+   * no result waits) */
+  end?: LoginEnd | undefined;
+  /** the service's home page: the way back when the login can no longer end at the service */
+  home?: string | undefined;
+  /** the selection page, to try another provider */
+  retry?: string | undefined;
+  /** the login's correlation id in the audit log (`vpm-gateway audit query --correlation`) */
+  reference?: string | undefined;
+  /** go `back` by itself after the configured delay (a refusal: the service must hear back) */
+  autoReturn?: boolean | undefined;
+}
 
 /** The page that ends a login at the service: where the hand-back (step 7) is reached from. */
 export const handBackPath = (uid: string): string => `/interaction/${uid}/complete`;

@@ -3,7 +3,7 @@
 import type { UiConfig } from '../config/schema.ts';
 import { localized, UI_LOCALES, type UiLocale } from '../login/locale.ts';
 import type { ProviderChoice } from '../login/policy.ts';
-import type { LoginEnd } from '../login/step.ts';
+import type { WayBack } from '../login/step.ts';
 import { assetUrl } from './assets.ts';
 import { html, page, autoPostForm, type Html } from './html.ts';
 import { LANGUAGE_NAMES, t, type MessageKey } from './i18n.ts';
@@ -76,25 +76,13 @@ export function redirectFormPage(opts: {
   );
 }
 
-export interface ErrorPageOptions {
+export interface ErrorPageOptions extends WayBack {
   locale: UiLocale;
   message: MessageKey;
   /** the page's title and heading, where it is not a login that failed */
   title?: MessageKey | undefined;
   nonce: string;
   site?: UiConfig | undefined;
-  /** a link on to the hand-back, which ends the login at the service */
-  back?: string | undefined;
-  /** a button that ends the login of interaction `uid` with an OAuth error (the way back when no result waits) */
-  end?: LoginEnd | undefined;
-  /** the service's home page: the way back when the login can no longer end at the service */
-  home?: string | undefined;
-  /** the selection page, to try another provider */
-  retry?: string | undefined;
-  /** the login's correlation id in the audit log (`vpm-gateway audit query --correlation`) */
-  reference?: string | undefined;
-  /** go `back` by itself after the configured delay (a refusal: the service must hear back) */
-  autoReturn?: boolean | undefined;
 }
 
 /** The reference a user reads out to the help desk: the first characters of the login's correlation id
