@@ -206,7 +206,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     const authTime = freshAuthTime(
       when.getTime(),
       ctx.loginStartedAt,
-      { clockSkewSeconds: config.clock_skew_seconds },
+      { clockSkewSeconds: config.clock_skew_seconds, notBefore: ctx.authenticatedNotBefore },
       'VK_DATETIME',
     );
 

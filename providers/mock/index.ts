@@ -133,7 +133,7 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     const authTime = freshAuthTime(
       typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
       ctx.loginStartedAt,
-      { clockSkewSeconds: CLOCK_SKEW_S },
+      { clockSkewSeconds: CLOCK_SKEW_S, notBefore: ctx.authenticatedNotBefore },
       'assertion iat',
     );
     return {

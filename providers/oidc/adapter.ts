@@ -196,7 +196,11 @@ export class OidcAdapter implements ProviderAdapter<OidcConnData> {
       const authTime = freshAuthTime(
         typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined,
         ctx.loginStartedAt,
-        { clockSkewSeconds: config.clock_tolerance, maxAgeSeconds: config.max_age },
+        {
+          clockSkewSeconds: config.clock_tolerance,
+          maxAgeSeconds: config.max_age,
+          notBefore: ctx.authenticatedNotBefore,
+        },
         'ID token auth_time',
       );
       const loa = mapLoa(idClaims, config.assurance, this.maxLoa);

@@ -179,7 +179,7 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
     const authTime = freshAuthTime(
       assertion.authnInstant,
       ctx.loginStartedAt,
-      { clockSkewSeconds: this.config.clock_skew_seconds },
+      { clockSkewSeconds: this.config.clock_skew_seconds, notBefore: ctx.authenticatedNotBefore },
       'AuthnInstant',
     );
     const loa = this.levelOf(assertion.authnContextClassRef);

@@ -11,8 +11,14 @@ export const INSTANCE_CLOCK_SKEW_SECONDS = 5;
 
 /** auth_time (whole seconds) of a session that ended at `endedAt` (ms), in a login started at `loginStartedAt`;
  * never later than now, never before the login started (this instance's clock may be behind the one that
- * started it). Throws invalid_response when it is outside the login's window. */
-export function sessionEndAuthTime(endedAt: number | undefined, loginStartedAt: number, now = Date.now()): number {
+ * started it), nor before `notBefore` (the service's max_age bound). Throws invalid_response when it is outside
+ * the login's window. */
+export function sessionEndAuthTime(
+  endedAt: number | undefined,
+  loginStartedAt: number,
+  now = Date.now(),
+  notBefore?: number,
+): number {
   const skewMs = INSTANCE_CLOCK_SKEW_SECONDS * 1000;
   if (typeof endedAt === 'number' && endedAt > now + skewMs)
     throw new ProviderError(
@@ -23,7 +29,7 @@ export function sessionEndAuthTime(endedAt: number | undefined, loginStartedAt: 
   const authTime = freshAuthTime(
     endedAt,
     loginStartedAt,
-    { clockSkewSeconds: 0 },
+    { clockSkewSeconds: 0, notBefore },
     'Smart-ID session end',
     now + skewMs,
   );

@@ -76,10 +76,12 @@ export interface CallbackContext<D = unknown> {
   acr?: Loa | undefined;
   callbackUrl: string;
   correlationId: string;
-  /** when the broker started this login (ms since the epoch), or the service's max_age ago when that is
-   * later (src/login/verify.ts): the provider's authentication time must not be earlier (see
-   * freshness.ts), or a reused single sign-on session would pass for a new login */
+  /** when the broker started this login (ms since the epoch): the provider's authentication time must
+   * not be earlier (see freshness.ts), or a reused single sign-on session would pass for a new login */
   loginStartedAt: number;
+  /** when the service sent max_age: that many seconds before the answer arrived (ms since the epoch); the
+   * authentication must not be older (freshness.ts `notBefore`, src/login/verify.ts) */
+  authenticatedNotBefore?: number | undefined;
 }
 
 /**

@@ -7,8 +7,11 @@ import { ProviderError } from './adapter.ts';
 export interface FreshnessPolicy {
   /** tolerated clock difference between the provider and the gateway, either way */
   clockSkewSeconds: number;
-  /** extra age an authentication may have at the start of this login (OIDC max_age); default 0 */
+  /** extra age an authentication may have at the start of this login (the entry's upstream max_age); default 0 */
   maxAgeSeconds?: number;
+  /** the service's max_age bound (ms, CallbackContext.authenticatedNotBefore): no older when the answer
+   * arrives, whatever the entry's own max_age (OpenID Connect Core 3.1.2.1); the clock skew still applies */
+  notBefore?: number | undefined;
 }
 
 /**
@@ -39,6 +42,12 @@ export function freshAuthTime(
     throw new ProviderError(
       'invalid_response',
       `${what} is ${early} s before this login started (allowed ${allowanceS} s): an earlier authentication was reused`,
+    );
+  }
+  if (policy.notBefore !== undefined && authTimeMs < policy.notBefore - policy.clockSkewSeconds * 1000) {
+    throw new ProviderError(
+      'invalid_response',
+      `${what} is older than the service's max_age allows (${Math.round((policy.notBefore - authTimeMs) / 1000)} s beyond it): the answer came back too late`,
     );
   }
   if (authTimeMs > now + policy.clockSkewSeconds * 1000) {

@@ -28,13 +28,13 @@ export interface Answer {
   oversized: OversizedField | undefined;
 }
 
-/** Where the answer's authentication time may begin (ms): the login's start, or, when the service sent
- * max_age, that many seconds before now if that is later. OpenID Connect Core 3.1.2.1 has the OP
- * authenticate the person again once max_age has passed: an answer the provider gave in time but that is
- * brought back later (an answer page left open on a shared computer) is then no longer fresh enough. The
- * adapter applies its provider's clock skew to either. */
-export function freshnessStart(login: Pick<LoginRecord, 'createdAt' | 'maxAge'>, now = Date.now()): number {
-  return login.maxAge === undefined ? login.createdAt : Math.max(login.createdAt, now - login.maxAge * 1000);
+/** When the service sent max_age, that many seconds before now (ms): the authentication must not be older.
+ * OpenID Connect Core 3.1.2.1 has the OP authenticate the person again once max_age has passed: an answer
+ * the provider gave in time but that is brought back later (an answer page left open on a shared computer)
+ * is then no longer fresh enough. It bounds the answer besides the login's start, which an entry's own
+ * upstream max_age may widen; this bound it may not. */
+export function maxAgeBound(login: Pick<LoginRecord, 'maxAge'>, now = Date.now()): number | undefined {
+  return login.maxAge === undefined ? undefined : now - login.maxAge * 1000;
 }
 
 /** Step 6: a verified identity below the requested level is refused (unmet_authentication_requirements). */
@@ -71,7 +71,8 @@ export async function verifyAnswer(deps: VerifyDeps, answer: Answer): Promise<Id
       acr: login.acr,
       callbackUrl: deps.callbackUrl(providerId),
       correlationId: login.correlationId,
-      loginStartedAt: freshnessStart(login),
+      loginStartedAt: login.createdAt,
+      authenticatedNotBefore: maxAgeBound(login),
     });
     const identity = normalizeIdentity(result.identity, providerId);
     checkLevel(identity.loa, login.acr);

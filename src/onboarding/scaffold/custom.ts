@@ -103,7 +103,7 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
     const authTime = freshAuthTime(
       Number(p.auth_time) * 1000,
       ctx.loginStartedAt,
-      { clockSkewSeconds: CLOCK_SKEW_S },
+      { clockSkewSeconds: CLOCK_SKEW_S, notBefore: ctx.authenticatedNotBefore },
       'auth_time',
     );
     return {
