@@ -27,6 +27,13 @@ export function staticIdp(idp: IdpDescription): IdpSource {
  * lives. With none left the IdP is unavailable (temporarily_unavailable) until a valid one is configured. */
 export function unexpiredSigning(source: IdpSource, production: boolean): IdpSource {
   if (!production) return source;
+  // each certificate's validity is parsed once, not on every request
+  const validity = new Map<string, readonly [number, number] | undefined>();
+  const validAt = (pem: string, now: number): boolean => {
+    if (!validity.has(pem)) validity.set(pem, validityOf(pem));
+    const span = validity.get(pem);
+    return span !== undefined && span[0] <= now && now < span[1];
+  };
   return {
     known: () => source.known(),
     current: async (now = Date.now()) => {
@@ -39,12 +46,13 @@ export function unexpiredSigning(source: IdpSource, production: boolean): IdpSou
   };
 }
 
-function validAt(pem: string, now: number): boolean {
+/** A certificate's validity (ms since the epoch, from inclusive, to exclusive); undefined when unreadable. */
+function validityOf(pem: string): readonly [number, number] | undefined {
   try {
     const cert = new X509Certificate(pem);
-    return cert.validFromDate.getTime() <= now && now < cert.validToDate.getTime();
+    return [cert.validFromDate.getTime(), cert.validToDate.getTime()];
   } catch {
-    return false;
+    return undefined;
   }
 }
 
