@@ -3,13 +3,13 @@
 // malformed fields), and no personal code in the application log.
 import { type ProviderError, runCallback } from '../../src/broker/adapter.ts';
 import { postStartForm, CALLBACK_URL, type DriveOptions } from './test-harness.ts';
-import { useHarness, startLogin, callback, refusal, loginAtBank } from './test-logins.ts';
+import { useHarness, startLogin, callback, refusal, startAndAnswer } from './test-logins.ts';
 
 describe('banklink adapter, 009 / SHA-512 / 4012', () => {
   const h = useHarness();
 
   const loginWith = (options: DriveOptions = {}, outcome: 'success' | 'cancel' = 'success') =>
-    loginAtBank(h, options, outcome);
+    startAndAnswer(h, options, outcome);
 
   test.each([
     ['bad_signature', 'invalid_response: VK_MAC signature does not verify with the bank certificate'],

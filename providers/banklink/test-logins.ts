@@ -58,7 +58,7 @@ export async function refusal(h: BanklinkHarness, started: Started, cb: Callback
 }
 
 /** A login started at `h` and answered by its bank (a chosen user, bank behaviour or code; or a cancel). */
-export async function loginAtBank(
+export async function startAndAnswer(
   h: BanklinkHarness,
   options: DriveOptions = {},
   outcome: 'success' | 'cancel' = 'success',

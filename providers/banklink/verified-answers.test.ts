@@ -5,13 +5,13 @@ import { newState } from '../../src/login/login-state.ts';
 import { factory } from './index.ts';
 import { createHarness, postStartForm, CALLBACK_URL, type DriveOptions } from './test-harness.ts';
 import { TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
-import { useHarness, startLogin, callback, loginAtBank } from './test-logins.ts';
+import { useHarness, startLogin, callback, startAndAnswer } from './test-logins.ts';
 
 describe('banklink adapter, 009 / SHA-512 / 4012', () => {
   const h = useHarness();
 
   const loginWith = (options: DriveOptions = {}, outcome: 'success' | 'cancel' = 'success') =>
-    loginAtBank(h, options, outcome);
+    startAndAnswer(h, options, outcome);
 
   test('start: a signed 4012 auto-POST form carrying the state as VK_RID, nonce kept for the callback', async () => {
     const started = await startLogin(h);
