@@ -1,97 +1,22 @@
-// Startup security levels: each refusal with its exact message and config path.
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+// Startup security levels for the providers' material: each refusal with its exact message and config path
+// (./security-check-fixture.ts). The gateway's own keys and listener: ./security-checks-gateway.test.ts.
+import { describe, test, expect } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import {
-  checkSecurity,
-  assertSecure,
-  SecurityCheckError,
-  type SecurityCheckInput,
-} from '../../src/tls/security-checks.ts';
-import { createCa, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/tls/pki.ts';
-import { TempDir, DAY } from './pki-fixture.ts';
+import { checkSecurity } from '../../src/tls/security-checks.ts';
 import { z } from 'zod';
-import type { ProviderEntry } from '../../src/config/load.ts';
-import type { ProviderBaseConfig } from '../../src/config/provider-base.ts';
-import { ADAPTER_FACTORIES } from '../../src/registry/adapters.ts';
+import {
+  NOW,
+  env,
+  fixture,
+  files,
+  oidc,
+  entries,
+  create,
+  check,
+  useSecurityCheckFixture,
+} from './security-check-fixture.ts';
 
-const NOW = new Date('2026-06-01T00:00:00Z');
-const env = {}; // never the real process environment
-let dir: TempDir;
-let ca: CertificateAuthority;
-let good: { ca: string; cert: string; key: string };
-const files: Record<string, string> = {};
-
-async function leaf(
-  name: string,
-  opts: Partial<Parameters<typeof issueCertificate>[1]> = {},
-): Promise<IssuedCertificate> {
-  const c = await issueCertificate(ca, {
-    commonName: name,
-    usage: 'client',
-    notBefore: new Date(NOW.getTime() - 10 * DAY),
-    notAfter: new Date(NOW.getTime() + 365 * DAY),
-    ...opts,
-  });
-  files[name] = dir.write(`${name}.pem`, c.cert);
-  files[`${name}-key`] = dir.write(`${name}-key.pem`, c.key);
-  return c;
-}
-
-function oidc(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'eid',
-    type: 'oidc',
-    issuer: 'https://eid.example',
-    id_token_signed_response_alg: 'RS256',
-    tls: good,
-    ...extra,
-  };
-}
-
-/** Raw provider entries (only the fields a check reads) with their registered kinds, as the loader pairs them. */
-function entries(raw: readonly Record<string, unknown>[] = []): ProviderEntry[] {
-  return raw.map((config) => ({
-    factory: ADAPTER_FACTORIES.get(String(config.type)) ?? { kind: String(config.type), schema: z.never(), create },
-    config: config as ProviderBaseConfig,
-  }));
-}
-const create = (): never => {
-  throw new Error('not opened by these checks');
-};
-
-function check(
-  config: Partial<Omit<SecurityCheckInput, 'providers'>> & { providers?: Record<string, unknown>[] },
-  production = true,
-) {
-  return checkSecurity({ production, ...config, providers: entries(config.providers) }, { env, now: NOW });
-}
-
-beforeAll(async () => {
-  dir = new TempDir();
-  ca = await createCa({
-    commonName: 'Check CA',
-    notBefore: new Date(NOW.getTime() - 100 * DAY),
-    notAfter: new Date(NOW.getTime() + 3650 * DAY),
-  });
-  files.ca = dir.write('ca.pem', ca.cert);
-  await leaf('good');
-  good = { ca: files.ca!, cert: files.good!, key: files['good-key']! };
-  await Promise.all([
-    leaf('expired', { notBefore: new Date(NOW.getTime() - 400 * DAY), notAfter: new Date('2026-05-01T00:00:00Z') }),
-    leaf('expiring', { notAfter: new Date('2026-06-11T00:00:00Z') }),
-    leaf('future', { notBefore: new Date('2026-07-01T00:00:00Z'), notAfter: new Date('2027-07-01T00:00:00Z') }),
-    leaf('weak-rsa', { key: { type: 'rsa', bits: 1024 } }),
-    leaf('sha1-signed', { hash: 'SHA-1' }),
-  ]);
-  const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
-    type: 'pkcs8',
-    format: 'pem',
-  }) as string;
-  files.rsa1024 = dir.write('rsa1024.pem', rsa1024);
-});
-
-afterAll(() => dir.remove());
+useSecurityCheckFixture();
 
 describe('a sound production configuration', () => {
   test('passes without errors or warnings', () => {
@@ -142,7 +67,7 @@ describe('refusals in production, with exact messages', () => {
 
   test('in development a missing back-channel mTLS passes and weak material only warns', () => {
     expect(check({ providers: [oidc({ tls: undefined })] }, false)).toEqual({ errors: [], warnings: [] });
-    expect(check({ providers: [oidc({ tls: { ...good, key: files.rsa1024 } })] }, false)).toEqual({
+    expect(check({ providers: [oidc({ tls: { ...fixture.good, key: files.rsa1024 } })] }, false)).toEqual({
       errors: [],
       warnings: ['providers[0].tls.key: RSA private key of 1024 bits; at least 2048 are required'],
     });
@@ -151,7 +76,7 @@ describe('refusals in production, with exact messages', () => {
   test('an RSA key below 2048 bits: private key file and certificate', () => {
     const report = check({
       providers: [
-        oidc({ tls: { ...good, key: files.rsa1024 } }),
+        oidc({ tls: { ...fixture.good, key: files.rsa1024 } }),
         { id: 'bank', type: 'banklink', bank_certificate: files['weak-rsa'] },
       ],
     });
@@ -188,7 +113,7 @@ describe('refusals in production, with exact messages', () => {
   });
 
   test('a certificate signed with SHA-1', () => {
-    expect(check({ providers: [oidc({ tls: { ...good, cert: files['sha1-signed'] } })] }).errors).toEqual([
+    expect(check({ providers: [oidc({ tls: { ...fixture.good, cert: files['sha1-signed'] } })] }).errors).toEqual([
       'providers[0].tls.cert: certificate CN=sha1-signed is signed with ecdsa-with-SHA1, a weak algorithm',
     ]);
   });
@@ -210,7 +135,10 @@ describe('refusals in production, with exact messages', () => {
 
   test('an expired certificate is an error; one expiring within the window a warning', () => {
     const report = check({
-      providers: [oidc({ tls: { ...good, cert: files.expired } }), oidc({ tls: { ...good, cert: files.expiring } })],
+      providers: [
+        oidc({ tls: { ...fixture.good, cert: files.expired } }),
+        oidc({ tls: { ...fixture.good, cert: files.expiring } }),
+      ],
     });
     expect(report.errors).toEqual([
       'providers[0].tls.cert: certificate CN=expired expired on 2026-05-01T00:00:00.000Z',
@@ -223,7 +151,7 @@ describe('refusals in production, with exact messages', () => {
   test('the warning window is configurable', () => {
     expect(
       check({
-        providers: [oidc({ tls: { ...good, cert: files.expiring } })],
+        providers: [oidc({ tls: { ...fixture.good, cert: files.expiring } })],
         security: { cert_expiry_warning_days: 5 },
       }).warnings,
     ).toEqual([]);
@@ -249,10 +177,12 @@ describe('refusals in production, with exact messages', () => {
   });
 
   test('unreadable key material is an error anywhere', () => {
-    expect(check({ providers: [oidc({ tls: { ...good, key: '/nonexistent/key.pem' } })] }, false).errors).toEqual([
-      'providers[0].tls.key: cannot read file /nonexistent/key.pem: ENOENT',
-    ]);
-    expect(check({ providers: [oidc({ tls: { ...good, ca: `${files.ca}.missing` } })] }, false).errors).toHaveLength(1);
+    expect(
+      check({ providers: [oidc({ tls: { ...fixture.good, key: '/nonexistent/key.pem' } })] }, false).errors,
+    ).toEqual(['providers[0].tls.key: cannot read file /nonexistent/key.pem: ENOENT']);
+    expect(
+      check({ providers: [oidc({ tls: { ...fixture.good, ca: `${files.ca}.missing` } })] }, false).errors,
+    ).toHaveLength(1);
   });
 
   test('a kind that declares no back channels is taken to have one; one that declares some needs mutual TLS', () => {
@@ -271,74 +201,5 @@ describe('refusals in production, with exact messages', () => {
       'providers[1].tls: a provider with a back channel needs mutual TLS in production',
     ]);
     expect(checkSecurity({ production: false, providers }, { env, now: NOW }).errors).toEqual([]);
-  });
-});
-
-describe("the gateway's own keys and listener", () => {
-  test('an RSA token signing key below 2048 bits in keys.dir; a missing keys.dir is generated, not an error', () => {
-    const keyDir = `${dir.path}/keys`;
-    const jwk = (bits: number) =>
-      JSON.stringify(generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ format: 'jwk' }));
-    mkdirSync(keyDir, { recursive: true });
-    dir.write('keys/signing-rsa.jwk.json', jwk(1024));
-    dir.write('keys/signing-big.jwk.json', jwk(2048));
-    dir.write('keys/notes.txt', 'not a key');
-    expect(check({ keys: { dir: keyDir } }).errors).toEqual([
-      'keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required',
-    ]);
-    expect(check({ keys: { dir: `${dir.path}/not-yet` } })).toEqual({ errors: [], warnings: [] });
-  });
-
-  test('audit keys: an RSA auditor key below 2048 bits (PEM or JWK file); an absent checkpoint key is generated, not an error', () => {
-    const pub = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
-    const pem = dir.write('auditor.pem', pub.export({ type: 'spki', format: 'pem' }) as string);
-    const jwkFile = dir.write('auditor.jwk.json', JSON.stringify(pub.export({ format: 'jwk' })));
-    expect(
-      check({ audit: { signing_key: `${dir.path}/absent/checkpoint.pem`, auditor_public_key: pem } }).errors,
-    ).toEqual(['audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required']);
-    expect(check({ audit: { auditor_public_key: jwkFile } }).errors).toEqual([
-      'audit.auditor_public_key: RSA JWK of 1024 bits; at least 2048 are required',
-    ]);
-    expect(check({ audit: { auditor_public_key: `${dir.path}/missing.pem` } }).errors).toEqual([
-      `audit.auditor_public_key: cannot read file ${dir.path}/missing.pem: ENOENT`,
-    ]);
-  });
-
-  test('client certificates requested on the login listener: a warning pointing at server.mtls', () => {
-    const tls = { cert: files.good, key: files['good-key'], client_ca: files.ca };
-    const warning =
-      'server.tls: client certificates are requested on the listener that serves login pages, so browsers may show a certificate prompt; configure server.mtls (a separate mutual-TLS listener)';
-    expect(check({ server: { tls } })).toEqual({ errors: [], warnings: [warning] });
-    expect(
-      check({ server: { tls: { ...tls, client_ca: undefined, request_client_certificate: true } } }).warnings,
-    ).toEqual([warning]);
-    expect(check({ server: { tls, mtls: { port: 8443 } } }).warnings).toEqual([]);
-    expect(check({ server: { tls: { ...tls, request_client_certificate: false } } }).warnings).toEqual([]);
-  });
-});
-
-describe('assertSecure', () => {
-  test('throws with every error and passes warnings on', () => {
-    const warnings: string[] = [];
-    let thrown: unknown;
-    try {
-      assertSecure(
-        {
-          production: true,
-          providers: entries([oidc({ tls: undefined }), oidc({ tls: { ...good, cert: files.expiring } })]),
-        },
-        (w) => warnings.push(w),
-        { env, now: NOW },
-      );
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(SecurityCheckError);
-    expect((thrown as SecurityCheckError).message).toBe(
-      'refusing to start:\n  providers[0].tls: a provider with a back channel needs mutual TLS in production',
-    );
-    expect(warnings).toEqual([
-      'providers[1].tls.cert: certificate CN=expiring expires on 2026-06-11T00:00:00.000Z, within 30 days',
-    ]);
   });
 });
