@@ -6,12 +6,12 @@ import { beforeAll, afterAll, expect } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { runCli } from '../support/cli.ts';
-import { issueCertificate } from '../../src/tls/pki.ts';
+import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
 import { productionBankEntry, productionOidcEntry } from '../support/provider-entries.ts';
 import { TempDir, createCa, serverCert } from './pki-fixture.ts';
 
-/** the temporary directory (set by useProductionConfig()'s beforeAll) */
-export const files = {} as { dir: TempDir };
+/** the temporary directory and the CA of the certificates (set by useProductionConfig()'s beforeAll) */
+export const files = {} as { dir: TempDir; ca: CertificateAuthority };
 /** the PEM files written there: ca, client, clientKey, server, serverKey, bankCert, bankKey */
 export const f: Record<string, string> = {};
 let n = 0;
@@ -36,6 +36,7 @@ export function useProductionConfig(): void {
     const dir = new TempDir();
     files.dir = dir;
     const ca = await createCa({ commonName: 'Production refusals CA', pathLength: 0 });
+    files.ca = ca;
     f.ca = dir.write('ca.pem', ca.cert);
     const [client, server, bankRsa] = await Promise.all([
       issueCertificate(ca, { commonName: 'gateway', usage: 'client' }),

@@ -1,121 +1,21 @@
 // The security refusals at startup, through the operator's commands: every one, with its exact message,
 // from `vpm-gateway config check FILE` and `vpm-gateway start --config FILE`
-// (src/cli/main.ts main()). Real configuration files, real certificates and keys on disk, real time.
-// Some refusals come from the configuration schemas (an algorithm that no schema admits), the rest from
-// src/tls/security-checks.ts; either way the command names the config path and exits 1.
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+// (src/cli/main.ts main()). Real configuration files, real certificates and keys on disk, real time
+// (./production-config.ts, ./startup-material.ts). Some refusals come from the configuration schemas (an
+// algorithm that no schema admits), the rest from src/tls/security-checks.ts; either way the command names
+// the config path and exits 1.
+import { describe, test, expect } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { runCli } from '../support/cli.ts';
-import { issueCertificate, type CertificateAuthority } from '../../src/tls/pki.ts';
-import {
-  SAML_TEST_ENTRY,
-  inProduction,
-  productionBankEntry,
-  productionOidcEntry,
-} from '../support/provider-entries.ts';
-import { TempDir, createCa, DAY } from './pki-fixture.ts';
+import { bank, f, files, oidcProvider } from './production-config.ts';
+import { configPath, date, expectRefusedBy, samlBase, useStartupMaterial } from './startup-material.ts';
 
-let dir: TempDir;
-let ca: CertificateAuthority;
-const f: Record<string, string> = {};
-let n = 0;
-
-async function leaf(name: string, opts: Partial<Parameters<typeof issueCertificate>[1]> = {}) {
-  const c = await issueCertificate(ca, { commonName: name, usage: 'client', ...opts });
-  f[name] = dir.write(`${name}.pem`, c.cert);
-  f[`${name}-key`] = dir.write(`${name}-key.pem`, c.key);
-}
-
-const rsaPem = (bits: number, which: 'private' | 'public' = 'private') => {
-  const pair = generateKeyPairSync('rsa', { modulusLength: bits });
-  return which === 'private'
-    ? (pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
-    : (pair.publicKey.export({ type: 'spki', format: 'pem' }) as string);
-};
-
-/** An upstream OpenID provider with a mutual-TLS back channel. */
-const oidcProvider = (extra: Record<string, unknown> = {}) =>
-  productionOidcEntry({ ca: f.ca!, cert: f.good!, key: f['good-key']! }, extra);
-
-const samlBase = {
-  ...inProduction(SAML_TEST_ENTRY),
-  get sp() {
-    return { signing: { cert: f.good, key: f['good-key'] }, encryption: { cert: f.good, key: f['good-key'] } };
-  },
-};
-
-const bank = (extra: Record<string, unknown> = {}) =>
-  productionBankEntry({ private_key: f.bankKey!, bank_certificate: f.bankCert! }, extra);
-
-/** A sound production configuration, with `change` applied; written to its own file. */
-function configFile(change: Record<string, unknown> = {}): string {
-  n += 1;
-  const config = {
-    issuer: 'https://gw.example.lv',
-    production: true,
-    port: 0,
-    // behind a TLS terminator on the private network
-    proxy: ['10.0.0.0/8'],
-    log_level: 'error',
-    cookie_keys: ['cookie-key-0123456789-0123456789-0123456789'],
-    keys: { dir: `${dir.path}/keys-${n}` },
-    audit: { dir: `${dir.path}/audit-${n}`, signing_key: `${dir.path}/audit-key-${n}/checkpoint.pem` },
-    clients: [
-      {
-        client_id: 'svc',
-        client_secret: 'service-secret-0123456789-0123456789',
-        redirect_uris: ['https://svc.example.lv/cb'],
-      },
-    ],
-    providers: [oidcProvider()],
-    ...change,
-  };
-  return dir.write(`config-${n}.yaml`, stringify(config));
-}
-
-/** Both commands refuse the file, each with its own heading and exactly these lines. */
-async function expectRefused(file: string, kind: 'security' | 'schema', lines: string[]) {
-  const check = await runCli(['config', 'check', file]);
-  const start = await runCli(['start', '--config', file]);
-  const body = lines.map((l) => `  ${l}`).join('\n');
-  if (kind === 'security') {
-    expect(check).toMatchObject({ code: 1, stderr: `${file}: refused by the security checks\n${body}\n` });
-    expect(start).toMatchObject({ code: 1, stderr: `${file}: refusing to start:\n${body}\n` });
-  } else {
-    expect(check).toMatchObject({ code: 1, stderr: `${file}: configuration is invalid\n${body}\n` });
-    expect(start).toMatchObject({ code: 1, stderr: `${file}: configuration is invalid\n${body}\n` });
-  }
-}
-
-beforeAll(async () => {
-  dir = new TempDir();
-  ca = await createCa({ commonName: 'Refusal CA', pathLength: 0 });
-  f.ca = dir.write('ca.pem', ca.cert);
-  await Promise.all([
-    leaf('good'),
-    leaf('expired', { notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - 2 * DAY) }),
-    leaf('expiring', { notAfter: new Date(Date.now() + 10 * DAY) }),
-    leaf('future', { notBefore: new Date(Date.now() + 30 * DAY), notAfter: new Date(Date.now() + 400 * DAY) }),
-    leaf('weak-rsa', { key: { type: 'rsa', bits: 1024 } }),
-    leaf('sha1-signed', { hash: 'SHA-1' }),
-    leaf('bank-rsa', { key: { type: 'rsa', bits: 2048 } }),
-  ]);
-  f.bankKey = f['bank-rsa-key']!;
-  f.bankCert = f['bank-rsa']!;
-  f.rsa1024 = dir.write('rsa1024.pem', rsaPem(1024));
-  f.auditor1024 = dir.write('auditor1024.pem', rsaPem(1024, 'public'));
-});
-
-afterAll(() => dir.remove());
-
-const date = (name: string, which: 'validTo' | 'validFrom') =>
-  new X509Certificate(readFileSync(f[name]!))[`${which}Date`].toISOString();
+useStartupMaterial();
 
 describe('the baseline', () => {
   test('the sound production configuration passes config check', async () => {
-    const file = configFile();
+    const file = configPath();
     expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `${file}: ok (1 clients, 1 providers)\n`,
@@ -126,7 +26,7 @@ describe('the baseline', () => {
 
 describe('a provider with a back channel and no mutual TLS', () => {
   test('oidc without tls', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider({ tls: undefined })] }), 'security', [
+    await expectRefusedBy(configPath({ providers: [oidcProvider({ tls: undefined })] }), 'security', [
       'providers[0].tls: a provider with a back channel needs mutual TLS in production',
     ]);
   });
@@ -138,7 +38,7 @@ describe('a provider with a back channel and no mutual TLS', () => {
       metadata_signing_certificates: [f.good],
       idp: { entity_id: 'https://idp.example.lv/metadata' },
     };
-    await expectRefused(configFile({ providers: [fetching] }), 'security', [
+    await expectRefusedBy(configPath({ providers: [fetching] }), 'security', [
       'providers[0].tls: a provider with a back channel needs mutual TLS in production',
     ]);
     const browserOnly = {
@@ -149,15 +49,15 @@ describe('a provider with a back channel and no mutual TLS', () => {
         certificates: [f.good],
       },
     };
-    const file = configFile({ providers: [browserOnly] });
+    const file = configPath({ providers: [browserOnly] });
     expect(await runCli(['config', 'check', file])).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
 describe('RSA below 2048 bits', () => {
   test('a back-channel certificate and key', async () => {
-    await expectRefused(
-      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f['weak-rsa'], key: f.rsa1024 } })] }),
+    await expectRefusedBy(
+      configPath({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f['weak-rsa'], key: f.rsa1024 } })] }),
       'security',
       [
         'providers[0].tls.cert: RSA key of certificate CN=weak-rsa of 1024 bits; at least 2048 are required',
@@ -167,30 +67,30 @@ describe('RSA below 2048 bits', () => {
   });
 
   test('a bank key', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ private_key: f.rsa1024 })] }), 'security', [
+    await expectRefusedBy(configPath({ providers: [oidcProvider(), bank({ private_key: f.rsa1024 })] }), 'security', [
       'providers[1].private_key: RSA private key of 1024 bits; at least 2048 are required',
     ]);
   });
 
   test('a token signing key in keys.dir', async () => {
-    const keys = `${dir.path}/weak-keys`;
+    const keys = `${files.dir.path}/weak-keys`;
     mkdirSync(keys, { recursive: true });
-    dir.write(
+    files.dir.write(
       'weak-keys/signing-rsa.jwk.json',
       JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' })),
     );
-    await expectRefused(configFile({ keys: { dir: keys } }), 'security', [
+    await expectRefusedBy(configPath({ keys: { dir: keys } }), 'security', [
       'keys.dir: RSA JWK signing-rsa.jwk.json of 1024 bits; at least 2048 are required',
     ]);
   });
 
   test("the auditor's public key", async () => {
     const audit = {
-      dir: `${dir.path}/audit-aud`,
-      signing_key: `${dir.path}/audit-key-aud/checkpoint.pem`,
+      dir: `${files.dir.path}/audit-aud`,
+      signing_key: `${files.dir.path}/audit-key-aud/checkpoint.pem`,
       auditor_public_key: f.auditor1024,
     };
-    await expectRefused(configFile({ audit }), 'security', [
+    await expectRefusedBy(configPath({ audit }), 'security', [
       'audit.auditor_public_key: RSA public key of 1024 bits; at least 2048 are required',
     ]);
   });
@@ -205,7 +105,7 @@ describe('RSA below 2048 bits', () => {
         redirect_uris: ['https://svc.example.lv/cb'],
       },
     ];
-    await expectRefused(configFile({ clients }), 'security', [
+    await expectRefusedBy(configPath({ clients }), 'security', [
       'clients[0].jwks.keys[0]: RSA JWK of 1024 bits; at least 2048 are required',
     ]);
   });
@@ -213,16 +113,16 @@ describe('RSA below 2048 bits', () => {
 
 describe('weak algorithms', () => {
   test('SHA-1 without legacy: true (banklink 008, hash sha1) is refused by the bank schema', async () => {
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ version: '008' })] }), 'schema', [
+    await expectRefusedBy(configPath({ providers: [oidcProvider(), bank({ version: '008' })] }), 'schema', [
       'providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
     ]);
-    await expectRefused(configFile({ providers: [oidcProvider(), bank({ hash: 'sha1' })] }), 'schema', [
+    await expectRefusedBy(configPath({ providers: [oidcProvider(), bank({ hash: 'sha1' })] }), 'schema', [
       'providers[1].legacy: SHA-1 (VK_VERSION 008 or hash sha1) is only accepted for a bank marked legacy: true',
     ]);
   });
 
   test('SHA-1 with legacy: true is only a warning', async () => {
-    const file = configFile({ providers: [oidcProvider(), bank({ version: '008', legacy: true })] });
+    const file = configPath({ providers: [oidcProvider(), bank({ version: '008', legacy: true })] });
     expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `warning: providers[1].version: SHA-1 is a weak algorithm, accepted only because this provider is marked legacy: true\n${file}: ok (1 clients, 2 providers)\n`,
@@ -231,8 +131,8 @@ describe('weak algorithms', () => {
   });
 
   test('a certificate signed with SHA-1', async () => {
-    await expectRefused(
-      configFile({
+    await expectRefusedBy(
+      configPath({
         providers: [oidcProvider({ tls: { ca: f.ca, cert: f['sha1-signed'], key: f['sha1-signed-key'] } })],
       }),
       'security',
@@ -243,15 +143,17 @@ describe('weak algorithms', () => {
   test('alg none and HS256 for upstream tokens, RSA1_5 for upstream encryption: no schema admits them', async () => {
     const upstreamAlgs =
       'expected one of "PS256"|"PS384"|"PS512"|"RS256"|"RS384"|"RS512"|"ES256"|"ES384"|"ES512"|"Ed25519"|"EdDSA"';
-    await expectRefused(configFile({ providers: [oidcProvider({ id_token_signed_response_alg: 'none' })] }), 'schema', [
-      `providers[0].id_token_signed_response_alg: Invalid option: ${upstreamAlgs}`,
-    ]);
-    await expectRefused(
-      configFile({ providers: [oidcProvider({ userinfo_signed_response_alg: 'HS256' })] }),
+    await expectRefusedBy(
+      configPath({ providers: [oidcProvider({ id_token_signed_response_alg: 'none' })] }),
+      'schema',
+      [`providers[0].id_token_signed_response_alg: Invalid option: ${upstreamAlgs}`],
+    );
+    await expectRefusedBy(
+      configPath({ providers: [oidcProvider({ userinfo_signed_response_alg: 'HS256' })] }),
       'schema',
       [`providers[0].userinfo_signed_response_alg: Invalid option: ${upstreamAlgs}`],
     );
-    await expectRefused(configFile({ providers: [oidcProvider({ encryption: { alg: 'RSA1_5' } })] }), 'schema', [
+    await expectRefusedBy(configPath({ providers: [oidcProvider({ encryption: { alg: 'RSA1_5' } })] }), 'schema', [
       'providers[0].encryption.alg: Invalid option: expected one of "RSA-OAEP-256"|"RSA-OAEP-384"|"RSA-OAEP-512"|"RSA-OAEP"|"ECDH-ES"|"ECDH-ES+A128KW"|"ECDH-ES+A256KW"',
     ]);
   });
@@ -266,7 +168,7 @@ describe('weak algorithms', () => {
       },
     ];
     for (const alg of ['none', 'HS256']) {
-      await expectRefused(configFile({ clients: client(alg) }), 'schema', [
+      await expectRefusedBy(configPath({ clients: client(alg) }), 'schema', [
         'clients[0].id_token_signed_response_alg: Invalid option: expected one of "PS256"|"ES256"|"RS256"',
       ]);
     }
@@ -275,16 +177,16 @@ describe('weak algorithms', () => {
 
 describe('certificate validity', () => {
   test('an expired certificate', async () => {
-    await expectRefused(
-      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.expired, key: f['expired-key'] } })] }),
+    await expectRefusedBy(
+      configPath({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.expired, key: f['expired-key'] } })] }),
       'security',
       [`providers[0].tls.cert: certificate CN=expired expired on ${date('expired', 'validTo')}`],
     );
   });
 
   test('a certificate not yet valid', async () => {
-    await expectRefused(
-      configFile({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.future, key: f['future-key'] } })] }),
+    await expectRefusedBy(
+      configPath({ providers: [oidcProvider({ tls: { ca: f.ca, cert: f.future, key: f['future-key'] } })] }),
       'security',
       [`providers[0].tls.cert: certificate CN=future is not valid before ${date('future', 'validFrom')}`],
     );
@@ -292,13 +194,13 @@ describe('certificate validity', () => {
 
   test('a certificate expiring within the window is a warning; the window is configurable', async () => {
     const providers = [oidcProvider({ tls: { ca: f.ca, cert: f.expiring, key: f['expiring-key'] } })];
-    const file = configFile({ providers });
+    const file = configPath({ providers });
     expect(await runCli(['config', 'check', file])).toEqual({
       code: 0,
       stdout: `warning: providers[0].tls.cert: certificate CN=expiring expires on ${date('expiring', 'validTo')}, within 30 days\n${file}: ok (1 clients, 1 providers)\n`,
       stderr: '',
     });
-    const narrow = configFile({ providers, security: { cert_expiry_warning_days: 5 } });
+    const narrow = configPath({ providers, security: { cert_expiry_warning_days: 5 } });
     expect(await runCli(['config', 'check', narrow])).toEqual({
       code: 0,
       stdout: `${narrow}: ok (1 clients, 1 providers)\n`,
@@ -315,8 +217,8 @@ describe('NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
     // no TLS connection is made while it is set; restored at once
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     try {
-      await expectRefused(configFile(), 'security', [message]);
-      await expectRefused(configFile({ production: false, cookie_keys: undefined }), 'security', [message]);
+      await expectRefusedBy(configPath(), 'security', [message]);
+      await expectRefusedBy(configPath({ production: false, cookie_keys: undefined }), 'security', [message]);
     } finally {
       if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
       else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
