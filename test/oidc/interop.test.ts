@@ -1,177 +1,99 @@
 // What agency services' software meets first: the standards points found by running
 // mod_auth_openidc 2.4.12, Authlib and go-oidc against the demo, each driven over real HTTP against the
-// whole gateway. openid-client plays the well-behaved service; requests a library would not send are raw.
+// whole gateway. openid-client plays the well-behaved service; requests a library would not send are raw
+// (./interop-gateway.ts).
 import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { Browser, type Hop } from '../support/browser.ts';
+import { Browser } from '../support/browser.ts';
 import {
-  startGateway,
   rpConfig,
   beginLogin,
   loginThroughMock,
   chooseProvider,
   mockProviderLogin,
   atRp,
-  RP_REDIRECT,
   RP_SECRET,
-  type TestGateway,
 } from '../support/gateway.ts';
+import {
+  interop,
+  useInteropGateway,
+  basic,
+  tokenRequest,
+  loginAndExchange,
+  codeForm,
+  rpParams,
+  authorizationForm,
+  POST_SECRET,
+} from './interop-gateway.ts';
 
-const POST_SECRET = 'rp-post-secret-0123456789-0123456789';
-const APACHE_SECRET = 'rp-apache-secret-0123456789-0123456789';
-
-let gw: TestGateway;
-let rp: oidc.Configuration;
-let apache: oidc.Configuration;
-
-beforeAll(async () => {
-  gw = await startGateway({
-    clients: [
-      {
-        client_id: 'rp-post',
-        client_secret: POST_SECRET,
-        token_endpoint_auth_method: 'client_secret_post',
-        redirect_uris: [RP_REDIRECT],
-      },
-      // as the README tells a mod_auth_openidc 2.4.12 service to register
-      {
-        client_id: 'rp-apache',
-        client_secret: APACHE_SECRET,
-        redirect_uris: [RP_REDIRECT],
-        authorization_error_iss: false,
-      },
-    ],
-  });
-  rp = await rpConfig(gw.issuer);
-  apache = await rpConfig(gw.issuer, 'rp-apache', APACHE_SECRET);
-});
-afterAll(async () => {
-  await gw.close();
-});
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
-async function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(form),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, string> };
-}
-
-/** A full login through the mock provider, then the token exchange by openid-client. */
-async function loginAndExchange(config = rp, params: Record<string, string> = {}) {
-  const login = await loginThroughMock(config, params);
-  expect(login.callback?.searchParams.get('error')).toBeNull();
-  const tokens = await oidc.authorizationCodeGrant(config, login.callback!, {
-    pkceCodeVerifier: login.verifier,
-    expectedState: login.state,
-    expectedNonce: login.nonce,
-    idTokenExpected: true,
-  });
-  return { login, tokens };
-}
-
-/** A fresh code for `rp-post` or `rp` as a form for the token endpoint (without client authentication). */
-async function codeForm(config = rp) {
-  const login = await loginThroughMock(config);
-  const code = login.callback!.searchParams.get('code')!;
-  return { grant_type: 'authorization_code', code, code_verifier: login.verifier, redirect_uri: RP_REDIRECT };
-}
-
-/** The parameters of a redirect back to the service, from the query or the fragment. */
-function rpParams(hop: Hop): URLSearchParams {
-  expect(hop.status).toBe(303);
-  const url = new URL(hop.location!);
-  expect(url.origin + url.pathname).toBe(RP_REDIRECT);
-  return url.hash ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
-}
-
-async function authorizationForm(params: Record<string, string> = {}) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  return {
-    verifier,
-    form: {
-      client_id: 'rp',
-      response_type: 'code',
-      redirect_uri: RP_REDIRECT,
-      scope: 'openid profile personal_code',
-      state: oidc.randomState(),
-      nonce: oidc.randomNonce(),
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...params,
-    },
-  };
-}
+useInteropGateway();
 
 describe('RFC 9207 iss in authorization responses, and the per-client exception for mod_auth_openidc 2.4.12', () => {
   test('by default an error (the user cancels) carries iss, as does a code', async () => {
-    const cancelled = await loginThroughMock(rp, {}, 'cancel');
+    const cancelled = await loginThroughMock(interop.rp, {}, 'cancel');
     expect(cancelled.callback!.searchParams.get('error')).toBe('user_cancel');
-    expect(cancelled.callback!.searchParams.get('iss')).toBe(gw.issuer);
-    const ok = await loginThroughMock(rp);
-    expect(ok.callback!.searchParams.get('iss')).toBe(gw.issuer);
+    expect(cancelled.callback!.searchParams.get('iss')).toBe(interop.gw.issuer);
+    const ok = await loginThroughMock(interop.rp);
+    expect(ok.callback!.searchParams.get('iss')).toBe(interop.gw.issuer);
   });
 
   test('authorization_error_iss: false: the cancel comes back as an error with state and without iss; a code keeps iss', async () => {
-    const cancelled = await loginThroughMock(apache, {}, 'cancel');
+    const cancelled = await loginThroughMock(interop.apache, {}, 'cancel');
     const q = cancelled.callback!.searchParams;
     expect(q.get('error')).toBe('user_cancel');
     expect(q.get('state')).toBe(cancelled.state);
     expect(q.has('iss')).toBe(false);
-    const { tokens, login } = await loginAndExchange(apache);
-    expect(login.callback!.searchParams.get('iss')).toBe(gw.issuer);
+    const { tokens, login } = await loginAndExchange(interop.apache);
+    expect(login.callback!.searchParams.get('iss')).toBe(interop.gw.issuer);
     expect(tokens.claims()!.aud).toBe('rp-apache');
   });
 
   test('authorization_error_iss: false: errors at the authorization endpoint, in every response mode, carry no iss', async () => {
     for (const response_mode of ['query', 'fragment']) {
-      const started = await beginLogin(apache, { prompt: 'select_account', response_mode });
+      const started = await beginLogin(interop.apache, { prompt: 'select_account', response_mode });
       const q = rpParams(started.hop);
       expect(q.get('error')).toBe('invalid_request');
       expect(q.has('iss')).toBe(false);
     }
-    const posted = await beginLogin(apache, { prompt: 'select_account', response_mode: 'form_post' });
+    const posted = await beginLogin(interop.apache, { prompt: 'select_account', response_mode: 'form_post' });
     expect(posted.hop.body).toMatch(/name="error" value="invalid_request"/);
     expect(posted.hop.body).not.toMatch(/name="iss"/);
     // the default client keeps iss in the same errors
-    const defaultPosted = await beginLogin(rp, { prompt: 'select_account', response_mode: 'form_post' });
+    const defaultPosted = await beginLogin(interop.rp, { prompt: 'select_account', response_mode: 'form_post' });
     expect(defaultPosted.hop.body).toMatch(/name="iss"/);
   });
 });
 
 describe('scope values', () => {
   test('unknown values (mod_auth_openidc: openid email profile) are ignored: the login completes with what is known', async () => {
-    const { tokens } = await loginAndExchange(rp, { scope: 'openid email profile' });
+    const { tokens } = await loginAndExchange(interop.rp, { scope: 'openid email profile' });
     expect(tokens.scope?.split(' ').sort()).toEqual(['openid', 'profile']);
     expect(tokens.claims()).toMatchObject({ given_name: 'Jānis', family_name: 'Bērziņš' });
     expect(tokens.claims()).not.toHaveProperty('email');
   });
 
   test('offline_access is ignored (with prompt=consent too): no refresh token', async () => {
-    const { tokens } = await loginAndExchange(rp, { scope: 'openid offline_access', prompt: 'consent' });
+    const { tokens } = await loginAndExchange(interop.rp, { scope: 'openid offline_access', prompt: 'consent' });
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope).toBe('openid');
   });
 
   test('each unknown value is logged once per client and value, not per request', async () => {
-    const seen = () => gw.logLines.filter((l) => l.includes('unknown scope value ignored') && l.includes('phone'));
+    const seen = () =>
+      interop.gw.logLines.filter((l) => l.includes('unknown scope value ignored') && l.includes('phone'));
     for (let i = 0; i < 2; i += 1) {
-      const started = await beginLogin(rp, { scope: 'openid phone' });
+      const started = await beginLogin(interop.rp, { scope: 'openid phone' });
       expect(started.hop.location).toContain('/interaction/');
     }
     expect(seen()).toHaveLength(1);
     expect(seen()[0]).toContain('"client_id":"rp"');
-    await beginLogin(apache, { scope: 'openid phone' });
+    await beginLogin(interop.apache, { scope: 'openid phone' });
     expect(seen()).toHaveLength(2);
   });
 
   test('a scope without openid is still refused', async () => {
-    const started = await beginLogin(rp, { scope: 'profile email', nonce: '' });
+    const started = await beginLogin(interop.rp, { scope: 'profile email', nonce: '' });
     expect(rpParams(started.hop).get('error')).toBe('invalid_scope');
   });
 });
@@ -180,13 +102,13 @@ describe('the authorization endpoint by POST (OpenID Connect Core 3.1.2.1)', () 
   test('a form-serialized POST starts the same login as a GET, through to the tokens', async () => {
     const { form, verifier } = await authorizationForm();
     const browser = new Browser();
-    const first = await browser.post(`${gw.issuer}/auth`, form);
+    const first = await browser.post(`${interop.gw.issuer}/auth`, form);
     expect(first.status).toBe(303);
     expect(first.location).toContain('/interaction/');
     const page = await browser.follow(first, (h) => h.status === 200);
     const authorize = await chooseProvider(browser, page.url, 'mock-eid');
     const final = await browser.follow(await mockProviderLogin(browser, authorize, 0), atRp);
-    const tokens = await oidc.authorizationCodeGrant(rp, new URL(final.location!), {
+    const tokens = await oidc.authorizationCodeGrant(interop.rp, new URL(final.location!), {
       pkceCodeVerifier: verifier,
       expectedState: form.state,
       expectedNonce: form.nonce,
@@ -197,7 +119,7 @@ describe('the authorization endpoint by POST (OpenID Connect Core 3.1.2.1)', () 
 
   test('a POST with an error is answered at the redirect_uri like a GET', async () => {
     const { form } = await authorizationForm({ state: 'short' });
-    const q = rpParams(await new Browser().post(`${gw.issuer}/auth`, form));
+    const q = rpParams(await new Browser().post(`${interop.gw.issuer}/auth`, form));
     expect(q.get('error')).toBe('invalid_request');
     expect(q.get('code')).toBeNull();
   });
@@ -225,7 +147,7 @@ describe('token endpoint (RFC 6749 5.1, 5.2)', () => {
   });
 
   test('only the registered method: a client_secret_post client sending its secret by Basic is invalid_client', async () => {
-    const config = await rpConfig(gw.issuer, 'rp-post', POST_SECRET, oidc.ClientSecretPost(POST_SECRET));
+    const config = await rpConfig(interop.gw.issuer, 'rp-post', POST_SECRET, oidc.ClientSecretPost(POST_SECRET));
     const refused = await tokenRequest(await codeForm(config), { authorization: basic('rp-post', POST_SECRET) });
     expect(refused).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     const ok = await tokenRequest({ ...(await codeForm(config)), client_id: 'rp-post', client_secret: POST_SECRET });
@@ -250,7 +172,10 @@ describe('README claims table, discovery and what the endpoints return agree', (
   const table = readmeClaimsTable();
   let meta: Record<string, unknown>;
   beforeAll(async () => {
-    meta = (await (await fetch(`${gw.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    meta = (await (await fetch(`${interop.gw.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
   });
   /** claims every ID token carries that are about the token, not the person */
   const TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'nonce', 'at_hash', 'sid', 'azp', 'jti'];
@@ -273,9 +198,9 @@ describe('README claims table, discovery and what the endpoints return agree', (
 
   test('discovery advertises no claim that neither the ID token nor userinfo ever carries', async () => {
     // every scope, so every claim the gateway has is released
-    const { tokens } = await loginAndExchange(rp, { scope: [...table.keys()].join(' ') });
+    const { tokens } = await loginAndExchange(interop.rp, { scope: [...table.keys()].join(' ') });
     const idToken = decodeJwt(tokens.id_token!);
-    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, idToken.sub!);
+    const userinfo = await oidc.fetchUserInfo(interop.rp, tokens.access_token, idToken.sub!);
     const released = new Set([...Object.keys(idToken), ...Object.keys(userinfo)]);
     expect((meta.claims_supported as string[]).filter((c) => !released.has(c))).toEqual([]);
   });
@@ -283,7 +208,7 @@ describe('README claims table, discovery and what the endpoints return agree', (
   test.each([['openid'], ['openid profile'], ['openid personal_code'], ['openid profile personal_code']])(
     'scope %s: the ID token and userinfo each release exactly the table rows asked for',
     async (scope) => {
-      const { tokens } = await loginAndExchange(rp, { scope });
+      const { tokens } = await loginAndExchange(interop.rp, { scope });
       const expected = scope.split(' ').flatMap((s) => table.get(s)!);
       const idToken = decodeJwt(tokens.id_token!);
       expect(
@@ -291,7 +216,7 @@ describe('README claims table, discovery and what the endpoints return agree', (
           .filter((k) => !TOKEN_CLAIMS.includes(k))
           .sort(),
       ).toEqual([...expected].sort());
-      const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, idToken.sub!);
+      const userinfo = await oidc.fetchUserInfo(interop.rp, tokens.access_token, idToken.sub!);
       expect(Object.keys(userinfo).sort()).toEqual([...expected].sort());
       // the same login in both
       for (const claim of expected) expect(userinfo[claim]).toEqual(idToken[claim]);
