@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { auditConfigSchema, openAuditLog, type AuditConfig } from '../../src/audit/config.ts';
 import type { AuditEvent } from '../../src/audit/events.ts';
+import { decodeEntryLine, type StoredEntry } from '../../src/audit/format.ts';
 import type { FileAuditLog } from '../../src/audit/log.ts';
 import { runAudit } from '../../src/cli/audit.ts';
 import { memoryLogger } from '../../src/logger.ts';
@@ -100,6 +101,15 @@ export function allBytes(dir: string): Buffer {
     if (entry.isFile()) parts.push(readFileSync(join(entry.parentPath, entry.name)));
   }
   return Buffer.concat(parts);
+}
+
+/** The entries of the log in `dir`, segment by segment, as stored. */
+export function entries(dir: string): StoredEntry[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('segment-'))
+    .sort()
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
+    .map((l) => decodeEntryLine(Buffer.from(l)).entry);
 }
 
 /** The gateway's own keys for configFile(), shared by the logs of a test file. */
