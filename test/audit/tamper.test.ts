@@ -1,54 +1,16 @@
 // Tamper evidence: any edited, deleted or inserted byte in any entry or checkpoint, and any removed,
-// reordered or inserted line, makes verification fail and name the position; a torn tail is reported;
-// checkpoints signed by another key are refused.
+// reordered or inserted line, or a segment replaced by something that is not one, makes verification fail
+// and name the position (./tampered-log.ts). A torn tail, foreign signatures and escaped output:
+// ./tamper-tail-and-signatures.test.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
 import { CHECKPOINTS_FILE, decodeEntryLine, encodeEntryLine } from '../../src/audit/format.ts';
-import { decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
-import { loadCheckpointPublicKey, signCheckpoint, type CheckpointVerifier } from '../../src/audit/keys.ts';
-import { loadOrCreateCheckpointKey } from '../../src/audit/keys.ts';
-import { scanLog, type Problem } from '../../src/audit/scan.ts';
-import { cli, copyDir, loginEvents, testLog, type TestLog } from './helpers.ts';
+import { scanLog } from '../../src/audit/scan.ts';
+import { cli, copyDir, testLog } from './helpers.ts';
+import { written, useTamperedLog, lineStarts, firstProblem, problemAfter } from './tampered-log.ts';
 
-let t: TestLog;
-let key: CheckpointVerifier;
-let segments: string[];
-
-beforeAll(async () => {
-  t = testLog({ checkpoint_every: 5, segment_max_bytes: 4096 });
-  const log = await t.open();
-  for (let n = 0; n < 5; n++) for (const e of loginEvents(n)) await log.record(e); // one at a time: many checkpoints
-  await log.close();
-  key = await loadCheckpointPublicKey(t.publicKey);
-  segments = readdirSync(t.dir)
-    .filter((f) => f.startsWith('segment-'))
-    .sort();
-});
-
-function lineStarts(buf: Buffer): number[] {
-  const starts = [0];
-  for (let i = 0; i < buf.length - 1; i++) if (buf[i] === 0x0a) starts.push(i + 1);
-  return starts;
-}
-
-async function firstProblem(dir: string, signatures: 'all' | 'latest' = 'all'): Promise<Problem | undefined> {
-  return (await scanLog(dir, { key, signatures })).problems[0];
-}
-
-/** Apply `mutate` to one file of a scratch copy, verify, then restore the file. */
-async function problemAfter(dir: string, file: string, mutate: (buf: Buffer) => Buffer): Promise<Problem | undefined> {
-  const path = join(dir, file);
-  const original = readFileSync(path);
-  writeFileSync(path, mutate(Buffer.from(original)));
-  try {
-    // entry mutations cannot touch a signature: checking only the latest keeps the exhaustive loops fast
-    return await firstProblem(dir, file === CHECKPOINTS_FILE ? 'all' : 'latest');
-  } finally {
-    writeFileSync(path, original);
-  }
-}
+useTamperedLog();
 
 const edit = (o: number) => (b: Buffer) => {
   b[o] = b[o]! ^ 0x01;
@@ -61,12 +23,12 @@ const insert =
     Buffer.concat([b.subarray(0, o), Buffer.from([byte]), b.subarray(o)]);
 
 test('the untouched log verifies, across several segments and checkpoints', async () => {
-  expect(segments.length).toBeGreaterThanOrEqual(3);
-  const scan = await scanLog(t.dir, { key, signatures: 'all' });
+  expect(written.segments.length).toBeGreaterThanOrEqual(3);
+  const scan = await scanLog(written.t.dir, { key: written.key, signatures: 'all' });
   expect(scan.problems).toEqual([]);
   expect(scan.entries).toBe(35);
   expect(scan.checkpoints.length).toBeGreaterThanOrEqual(7);
-  const { code, stdout } = await cli('verify', t.dir, '--public-key', t.publicKey);
+  const { code, stdout } = await cli('verify', written.t.dir, '--public-key', written.t.publicKey);
   expect(code).toBe(0);
   expect(stdout).toContain('OK: every entry, the tree, every checkpoint signature and the timestamps verify');
 });
@@ -74,13 +36,16 @@ test('the untouched log verifies, across several segments and checkpoints', asyn
 describe('every byte of an entry', () => {
   // first entry of the log, an entry at the end of a middle segment, and the very last entry
   const cases = () => [
-    { file: segments[0]!, line: 1 },
-    { file: segments[1]!, line: lineStarts(readFileSync(join(t.dir, segments[1]!))).length },
-    { file: segments.at(-1)!, line: lineStarts(readFileSync(join(t.dir, segments.at(-1)!))).length },
+    { file: written.segments[0]!, line: 1 },
+    { file: written.segments[1]!, line: lineStarts(readFileSync(join(written.t.dir, written.segments[1]!))).length },
+    {
+      file: written.segments.at(-1)!,
+      line: lineStarts(readFileSync(join(written.t.dir, written.segments.at(-1)!))).length,
+    },
   ];
 
   test('edited, deleted or inserted at any offset: verify names that entry', async () => {
-    const dir = copyDir(t.dir);
+    const dir = copyDir(written.t.dir);
     let checked = 0;
     for (const { file, line } of cases()) {
       const buf = readFileSync(join(dir, file));
@@ -111,7 +76,7 @@ describe('every byte of an entry', () => {
 
 describe('every byte of a checkpoint', () => {
   test('edited, deleted or inserted at any offset of the last checkpoint: verify names it', async () => {
-    const dir = copyDir(t.dir);
+    const dir = copyDir(written.t.dir);
     const buf = readFileSync(join(dir, CHECKPOINTS_FILE));
     const starts = lineStarts(buf);
     for (const line of [starts.length]) {
@@ -130,7 +95,7 @@ describe('every byte of a checkpoint', () => {
   }, 120_000);
 
   test('edits of every field of every other checkpoint are named too', async () => {
-    const dir = copyDir(t.dir);
+    const dir = copyDir(written.t.dir);
     const buf = readFileSync(join(dir, CHECKPOINTS_FILE));
     const starts = lineStarts(buf);
     for (let line = 1; line <= starts.length; line++) {
@@ -165,62 +130,64 @@ describe('whole lines', () => {
     const redirected = rehashed(0, (body) =>
       body.replace('https://rp.example.test/cb', 'https://evil.example.test/cb'),
     );
-    const p = await problemAfter(t.dir, segments[0]!, redirected);
+    const p = await problemAfter(written.t.dir, written.segments[0]!, redirected);
     expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE } });
     expect(p!.message).toMatch(/^root does not match entries 0\.\.4/);
   });
 
   test('an entry whose time was moved before the previous one (hashed again) is named', async () => {
     const earlier = rehashed(1, (body) => body.replace(/"t":"[^"]+"/, '"t":"2000-01-01T00:00:00.000Z"'));
-    const p = await problemAfter(t.dir, segments[0]!, earlier);
-    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 2 } });
+    const p = await problemAfter(written.t.dir, written.segments[0]!, earlier);
+    expect(p).toMatchObject({ kind: 'entry', position: { file: written.segments[0], line: 2 } });
     expect(p!.message).toMatch(/^time 2000-01-01T00:00:00.000Z is earlier than the previous entry's/);
   });
 
   test('a removed entry is named by the line where the sequence breaks', async () => {
-    const p = await problemAfter(t.dir, segments[1]!, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
-    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[1], line: 3 } });
+    const p = await problemAfter(written.t.dir, written.segments[1]!, (b) =>
+      join_(linesOf(b).filter((_, i) => i !== 2)),
+    );
+    expect(p).toMatchObject({ kind: 'entry', position: { file: written.segments[1], line: 3 } });
     expect(p!.message).toMatch(/removed, inserted or reordered/);
   });
 
   test('reordered entries are named', async () => {
-    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+    const p = await problemAfter(written.t.dir, written.segments[0]!, (b) => {
       const l = linesOf(b);
       [l[3], l[4]] = [l[4]!, l[3]!];
       return join_(l);
     });
-    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 4 } });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: written.segments[0], line: 4 } });
   });
 
   test('an inserted (copied) entry is named', async () => {
-    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+    const p = await problemAfter(written.t.dir, written.segments[0]!, (b) => {
       const l = linesOf(b);
       l.splice(2, 0, l[1]!);
       return join_(l);
     });
-    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 3 } });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: written.segments[0], line: 3 } });
   });
 
   test('an empty line inserted between entries is named', async () => {
-    const p = await problemAfter(t.dir, segments[0]!, (b) => {
+    const p = await problemAfter(written.t.dir, written.segments[0]!, (b) => {
       const l = linesOf(b);
       l.splice(2, 0, '\n');
       return join_(l);
     });
-    expect(p).toMatchObject({ kind: 'entry', position: { file: segments[0], line: 3 } });
+    expect(p).toMatchObject({ kind: 'entry', position: { file: written.segments[0], line: 3 } });
   });
 
   test('the last entries removed: the checkpoint that covered them says so', async () => {
-    const p = await problemAfter(t.dir, segments.at(-1)!, (b) => join_(linesOf(b).slice(0, -1)));
+    const p = await problemAfter(written.t.dir, written.segments.at(-1)!, (b) => join_(linesOf(b).slice(0, -1)));
     expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE } });
     expect(p!.message).toMatch(/covers 35 entries but the log holds 34/);
   });
 
   test('a removed segment is named', async () => {
-    const dir = copyDir(t.dir);
-    rmSync(join(dir, segments[1]!));
+    const dir = copyDir(written.t.dir);
+    rmSync(join(dir, written.segments[1]!));
     const p = await firstProblem(dir);
-    expect(p).toMatchObject({ kind: 'segment', position: { file: segments[2], line: 1 } });
+    expect(p).toMatchObject({ kind: 'segment', position: { file: written.segments[2], line: 1 } });
   });
 
   // what the disk's writer can put in a segment's place: a FIFO (opening it would wait for a writer for
@@ -231,118 +198,35 @@ describe('whole lines', () => {
     ['a link to /dev/zero', (path: string) => symlinkSync('/dev/zero', path), 'is not a regular file'],
     ['a 2 GiB + 1 sparse file', (path: string) => truncateSync(path, 2 ** 31 + 1), 'more than any segment'],
   ])('%s in place of a segment: verify and start name it (exit 1), never hang', async (_, make, message) => {
-    const dir = copyDir(t.dir);
-    const path = join(dir, segments[1]!);
+    const dir = copyDir(written.t.dir);
+    const path = join(dir, written.segments[1]!);
     rmSync(path);
     if (message === 'more than any segment') writeFileSync(path, '');
     make(path);
     const p = await firstProblem(dir);
-    expect(p).toMatchObject({ kind: 'segment', position: { file: segments[1], line: 1 } });
+    expect(p).toMatchObject({ kind: 'segment', position: { file: written.segments[1], line: 1 } });
     expect(p!.message).toBe(
       `${path} ${message === 'is not a regular file' ? message : `holds ${2 ** 31 + 1} bytes, ${message} the gateway writes`}`,
     );
-    const verify = await cli('verify', dir, '--public-key', t.publicKey);
+    const verify = await cli('verify', dir, '--public-key', written.t.publicKey);
     expect(verify.code).toBe(1);
     expect(verify.stdout).toContain(
-      `FAILED: first bad position: entry ${Number(/\d{12}/.exec(segments[1]!)![0])} (${segments[1]} line 1, byte 0): ${path} `,
+      `FAILED: first bad position: entry ${Number(/\d{12}/.exec(written.segments[1]!)![0])} (${written.segments[1]} line 1, byte 0): ${path} `,
     );
-    await expect(testLog({ ...t.config, dir }).open()).rejects.toThrow(`${path} `);
+    await expect(testLog({ ...written.t.config, dir }).open()).rejects.toThrow(`${path} `);
   });
 
   test('a removed checkpoint leaves a gap in the numbers', async () => {
-    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
+    const p = await problemAfter(written.t.dir, CHECKPOINTS_FILE, (b) => join_(linesOf(b).filter((_, i) => i !== 2)));
     expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 3 } });
   });
 
   test('reordered checkpoints are named', async () => {
-    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => {
+    const p = await problemAfter(written.t.dir, CHECKPOINTS_FILE, (b) => {
       const l = linesOf(b);
       [l[1], l[2]] = [l[2]!, l[1]!];
       return join_(l);
     });
     expect(p).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 2 } });
-  });
-});
-
-describe('torn tail', () => {
-  test('a last entry cut short is reported by position, by the CLI too', async () => {
-    const dir = copyDir(t.dir);
-    const file = join(dir, segments.at(-1)!);
-    const buf = readFileSync(file);
-    const starts = lineStarts(buf);
-    const lastStart = starts.at(-1)!;
-    writeFileSync(file, buf.subarray(0, lastStart + 40));
-    const { code, stdout, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
-    expect(code).toBe(1);
-    expect(json.first_bad).toMatchObject({
-      kind: 'torn',
-      position: { file: segments.at(-1), line: starts.length, offset: lastStart },
-    });
-    const human = await cli('verify', dir, '--public-key', t.publicKey);
-    expect(human.stdout).toContain(
-      `FAILED: first bad position: torn tail at entry 34 (${segments.at(-1)} line ${starts.length}, byte ${lastStart})`,
-    );
-    expect(stdout).toBeTruthy();
-  });
-
-  test('a torn checkpoint is reported', async () => {
-    const p = await problemAfter(t.dir, CHECKPOINTS_FILE, (b) => Buffer.concat([b, Buffer.from('{"n":99,"si')]));
-    expect(p).toMatchObject({ kind: 'torn', position: { file: CHECKPOINTS_FILE } });
-  });
-});
-
-describe('signatures', () => {
-  test('checkpoints re-signed by another key are refused when the key is pinned', async () => {
-    const dir = copyDir(t.dir);
-    const other = await loadOrCreateCheckpointKey(join(dir, '..', `other-${process.pid}.pem`), 'EdDSA');
-    const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
-    const forged = await Promise.all(
-      lines.map(async (l) => encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(l), other))),
-    );
-    writeFileSync(join(dir, CHECKPOINTS_FILE), forged.join(''));
-    const { code, json } = await cli('verify', dir, '--public-key', t.publicKey, '--json');
-    expect(code).toBe(1);
-    expect(json.first_bad).toMatchObject({ kind: 'checkpoint', position: { file: CHECKPOINTS_FILE, line: 1 } });
-    expect(json.first_bad.message).toMatch(/signed by key|does not verify/);
-  });
-
-  test('a checkpoint signed by a different algorithm key is refused', async () => {
-    const dir = copyDir(t.dir);
-    const ecPath = join(dir, '..', `ec-${process.pid}.pem`);
-    writeFileSync(
-      ecPath,
-      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    );
-    const ec = await loadOrCreateCheckpointKey(ecPath, 'ES256');
-    const lines = readFileSync(join(dir, CHECKPOINTS_FILE), 'utf8').trimEnd().split('\n');
-    lines[2] = encodeCheckpointLine(await signCheckpoint(decodeCheckpointLine(lines[2]!), ec)).trimEnd();
-    writeFileSync(join(dir, CHECKPOINTS_FILE), `${lines.join('\n')}\n`);
-    const p = await firstProblem(dir);
-    expect(p).toMatchObject({ kind: 'checkpoint', position: { line: 3 } });
-  });
-
-  test('without a pinned key the directory copy is used, and the CLI says it is not pinned', async () => {
-    const { code, stdout } = await cli('verify', t.dir);
-    expect(code).toBe(0);
-    expect(stdout).toContain('not pinned');
-  });
-});
-
-describe("the operator's terminal", () => {
-  test('a file name or entry field with terminal sequences is printed escaped, so it cannot paint a verdict', async () => {
-    const dir = copyDir(t.dir);
-    const fake = '\u001b[H\u001b[2JOK: every entry, the tree, every checkpoint signature and the timestamps verify\r';
-    writeFileSync(join(dir, fake), '');
-    const log = await testLog({ ...t.config, dir }).open();
-    await log.record({ type: 'authorization_request', correlationId: 'corr-x', clientId: 'rp\u001b]0;\u0007\u202e' });
-    await log.close();
-    const verify = await cli('verify', dir, '--public-key', t.publicKey);
-    const query = await cli('query', dir, '--correlation', 'corr-x');
-    for (const printed of [verify.stdout, verify.stderr, query.stdout, query.stderr])
-      for (const actedOn of ['\u001b', '\u0007', '\r', '\u202e']) expect(printed).not.toContain(actedOn);
-    expect(verify.stdout).toContain('\\u001b[H\\u001b[2JOK: every entry');
-    expect(query.stdout).toContain('rp\\u001b]0;\\u0007\\u202e');
-    // --json stays JSON: the name comes back as it is
-    expect((await cli('verify', dir, '--public-key', t.publicKey, '--json')).json.warnings.join()).toContain(fake);
   });
 });
