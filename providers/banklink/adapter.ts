@@ -203,12 +203,7 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     if (skew > config.datetime_window_seconds * 1000)
       throw refuse(`VK_DATETIME is outside the ${config.datetime_window_seconds} s window`);
     // the bank signs VK_DATETIME when the person has authenticated: never before this login began
-    const authTime = freshAuthTime(
-      when.getTime(),
-      ctx.loginStartedAt,
-      { clockSkewSeconds: config.clock_skew_seconds, notBefore: ctx.authenticatedNotBefore },
-      'VK_DATETIME',
-    );
+    const authTime = freshAuthTime(when.getTime(), ctx, { clockSkewSeconds: config.clock_skew_seconds }, 'VK_DATETIME');
 
     if (!constantTimeEqual(answer.VK_RID ?? '', login.state)) throw refuse('VK_RID does not belong to this login');
     if (login.service === '4012') {

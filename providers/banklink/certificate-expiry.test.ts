@@ -47,6 +47,7 @@ async function answer(login: Awaited<ReturnType<typeof begin>>) {
     callbackUrl: CALLBACK_URL,
     correlationId: 'c',
     loginStartedAt: login.loginStartedAt,
+    authenticatedNotBefore: undefined,
   });
 }
 

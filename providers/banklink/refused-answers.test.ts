@@ -155,6 +155,7 @@ describe('banklink adapter, 009 / SHA-512 / 4012', () => {
       callbackUrl: CALLBACK_URL,
       correlationId: 'c',
       loginStartedAt: started.loginStartedAt,
+      authenticatedNotBefore: undefined,
     }).catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('invalid_response: login carries no banklink request data');
     // the genuine answer still completes: refusals above consumed nothing

@@ -161,6 +161,7 @@ describe('demo banks mounted in-process', () => {
       callbackUrl: CALLBACK_URL,
       correlationId: 'c',
       loginStartedAt,
+      authenticatedNotBefore: undefined,
     });
     expect(identity).toMatchObject({ ...names, personalCode: '010180-15097' });
     await store.close();

@@ -44,6 +44,7 @@ export async function callback(h: BanklinkHarness, started: Started, cb: Callbac
     callbackUrl: CALLBACK_URL,
     correlationId: 'c',
     loginStartedAt: started.loginStartedAt,
+    authenticatedNotBefore: undefined,
   });
 }
 

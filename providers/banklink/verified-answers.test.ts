@@ -133,6 +133,7 @@ describe('banklink adapter with the Redis store', () => {
         callbackUrl: CALLBACK_URL,
         correlationId: 'c',
         loginStartedAt,
+        authenticatedNotBefore: undefined,
       };
       await expect(b.callback(ctx)).resolves.toMatchObject({ identity: { personalCode: '010180-15097' } });
       await expect(a.callback(ctx)).rejects.toThrow('invalid_response: VK_NONCE is unknown, expired or already used');

@@ -132,8 +132,8 @@ export class MockAdapter implements ProviderAdapter<MockConnData> {
     // the mock signs the moment the person chose: its signed iat is when they authenticated
     const authTime = freshAuthTime(
       typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
-      ctx.loginStartedAt,
-      { clockSkewSeconds: CLOCK_SKEW_S, notBefore: ctx.authenticatedNotBefore },
+      ctx,
+      { clockSkewSeconds: CLOCK_SKEW_S },
       'assertion iat',
     );
     return {

@@ -195,12 +195,8 @@ export class OidcAdapter implements ProviderAdapter<OidcConnData> {
       // OIDC Core 3.1.3.7: with max_age sent, auth_time is required; it must lie within this login
       const authTime = freshAuthTime(
         typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : undefined,
-        ctx.loginStartedAt,
-        {
-          clockSkewSeconds: config.clock_tolerance,
-          maxAgeSeconds: config.max_age,
-          notBefore: ctx.authenticatedNotBefore,
-        },
+        ctx,
+        { clockSkewSeconds: config.clock_tolerance, maxAgeSeconds: config.max_age },
         'ID token auth_time',
       );
       const loa = mapLoa(idClaims, config.assurance, this.maxLoa);

@@ -178,8 +178,8 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
     // ForceAuthn asked for a new authentication; an IdP that reused its session says so in AuthnInstant
     const authTime = freshAuthTime(
       assertion.authnInstant,
-      ctx.loginStartedAt,
-      { clockSkewSeconds: this.config.clock_skew_seconds, notBefore: ctx.authenticatedNotBefore },
+      ctx,
+      { clockSkewSeconds: this.config.clock_skew_seconds },
       'AuthnInstant',
     );
     const loa = this.levelOf(assertion.authnContextClassRef);

@@ -148,6 +148,7 @@ describe('conditions and binding to the request', () => {
         callbackUrl: ACS,
         correlationId: 'c',
         loginStartedAt: l.loginStartedAt,
+        authenticatedNotBefore: undefined,
       }),
       'invalid_response',
       /HTTP-POST/,
@@ -185,6 +186,7 @@ describe('conditions and binding to the request', () => {
         callbackUrl: ACS,
         correlationId: 'c',
         loginStartedAt,
+        authenticatedNotBefore: undefined,
       }),
       'loa_too_low',
     );

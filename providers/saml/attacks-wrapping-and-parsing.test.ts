@@ -162,6 +162,7 @@ describe('parsing', () => {
         callbackUrl: ACS,
         correlationId: 'c',
         loginStartedAt: l.loginStartedAt,
+        authenticatedNotBefore: undefined,
       });
     await refused(cb('%%%'), 'invalid_response', /base64/);
     const l2 = await pendingLogin();

@@ -195,6 +195,7 @@ describe('eIDAS request extensions', () => {
       callbackUrl: ACS,
       correlationId: 'c',
       loginStartedAt,
+      authenticatedNotBefore: undefined,
     });
     expect(identity).toMatchObject({ personalCode: '010180-15097', givenName: 'Jānis' });
 

@@ -75,6 +75,7 @@ describe('the adapter with its IdP from metadata', () => {
       callbackUrl: ACS,
       correlationId: 'c',
       loginStartedAt,
+      authenticatedNotBefore: undefined,
     });
   }
 

@@ -133,6 +133,7 @@ describe('saml adapter with the test IdP', () => {
       callbackUrl: h.callbackUrl,
       correlationId: 'c',
       loginStartedAt,
+      authenticatedNotBefore: undefined,
     });
   };
 

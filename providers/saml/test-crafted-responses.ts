@@ -90,6 +90,7 @@ export async function pendingLogin(a: SamlAdapter = attack.adapter) {
       callbackUrl: ACS,
       correlationId: 'attack',
       loginStartedAt,
+      authenticatedNotBefore: undefined,
     });
   return { connData, spec, deliver, loginStartedAt };
 }

@@ -188,7 +188,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
             this.cas,
           )
         : this.verifyV3(login, ending.session);
-    const authTime = sessionEndAuthTime(login.endedAt, ctx.loginStartedAt, Date.now(), ctx.authenticatedNotBefore);
+    const authTime = sessionEndAuthTime(login.endedAt, ctx);
     const country = verified.semanticsIdentifier.slice(3, 5);
     return {
       identity: {

@@ -10,9 +10,10 @@ import { follow, visit } from './test-user.ts';
 
 const started = Date.UTC(2030, 0, 1, 12, 0, 0, 400);
 const now = started + 30_000;
+const window = { loginStartedAt: started, authenticatedNotBefore: undefined };
 const refusal = (endedAt: number) => {
   try {
-    sessionEndAuthTime(endedAt, started, now);
+    sessionEndAuthTime(endedAt, window, now);
     return undefined;
   } catch (err) {
     return err instanceof ProviderError ? err.message : err;
@@ -20,14 +21,14 @@ const refusal = (endedAt: number) => {
 };
 
 test('a session end a little ahead of this instance (another instance served the poll) is accepted, as now', () => {
-  expect(sessionEndAuthTime(now + 300, started, now)).toBe(Math.floor(now / 1000));
-  expect(sessionEndAuthTime(now + INSTANCE_CLOCK_SKEW_SECONDS * 1000, started, now)).toBe(Math.floor(now / 1000));
-  expect(sessionEndAuthTime(now - 2000, started, now)).toBe(Math.floor((now - 2000) / 1000));
+  expect(sessionEndAuthTime(now + 300, window, now)).toBe(Math.floor(now / 1000));
+  expect(sessionEndAuthTime(now + INSTANCE_CLOCK_SKEW_SECONDS * 1000, window, now)).toBe(Math.floor(now / 1000));
+  expect(sessionEndAuthTime(now - 2000, window, now)).toBe(Math.floor((now - 2000) / 1000));
 });
 
 test('this instance behind the one that started the login: auth_time is still not before the login started', () => {
   const behind = started - 3000;
-  expect(sessionEndAuthTime(started + 1000, started, behind)).toBe(Math.floor(started / 1000));
+  expect(sessionEndAuthTime(started + 1000, window, behind)).toBe(Math.floor(started / 1000));
 });
 
 test('further ahead is refused; before the login started (its first second aside) is refused without any allowance', () => {

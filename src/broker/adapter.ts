@@ -66,7 +66,18 @@ export interface StartResult<D = unknown> {
   requestDigest?: string;
 }
 
-export interface CallbackContext<D = unknown> {
+/** The window the provider's authentication time must fall in (./freshness.ts): both bounds travel together,
+ * so no adapter can check the login's start and leave out the service's max_age. */
+export interface AuthenticationWindow {
+  /** when the broker started this login (ms since the epoch): the provider's authentication time must
+   * not be earlier, or a reused single sign-on session would pass for a new login */
+  loginStartedAt: number;
+  /** when the service sent max_age: that many seconds before the answer arrived (ms since the epoch); the
+   * authentication must not be older (src/login/verify.ts). Always stated, undefined without max_age. */
+  authenticatedNotBefore: number | undefined;
+}
+
+export interface CallbackContext<D = unknown> extends AuthenticationWindow {
   /** query parameters (GET) or form fields (POST), as received */
   params: Record<string, string>;
   method: 'GET' | 'POST';
@@ -76,12 +87,6 @@ export interface CallbackContext<D = unknown> {
   acr?: Loa | undefined;
   callbackUrl: string;
   correlationId: string;
-  /** when the broker started this login (ms since the epoch): the provider's authentication time must
-   * not be earlier (see freshness.ts), or a reused single sign-on session would pass for a new login */
-  loginStartedAt: number;
-  /** when the service sent max_age: that many seconds before the answer arrived (ms since the epoch); the
-   * authentication must not be older (freshness.ts `notBefore`, src/login/verify.ts) */
-  authenticatedNotBefore?: number | undefined;
 }
 
 /**

@@ -170,7 +170,7 @@ test("the documented command runs the folder's conformance test with the gateway
     encoding: 'utf8',
   });
   expect(run.stderr).toContain('app-confirm.test.ts');
-  expect(run.stderr).toMatch(/Tests: +9 passed, 9 total/);
+  expect(run.stderr).toMatch(/Tests: +10 passed, 10 total/);
   expect(run.status).toBe(0);
 });
 

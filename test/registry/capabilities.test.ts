@@ -107,6 +107,7 @@ describe('connData is parsed with the adapter schema before callback()', () => {
     callbackUrl: 'https://vpm.example.lv/broker/callback/pigeon',
     correlationId: 'c',
     loginStartedAt: Date.now(),
+    authenticatedNotBefore: undefined,
   });
 
   test('data that fits reaches the adapter, typed', async () => {

@@ -2,7 +2,7 @@
 // file calls adapterConformance() with a harness that plays the user's browser against a real upstream
 // (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
 import { type Broker, BrokerError } from '../../src/login/broker.ts';
-import type { ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
+import type { CallbackContext, ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
 import type { MemoryStore } from '../../src/store/memory.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { brokerFor, TEST_BROWSER } from './broker.ts';
@@ -46,8 +46,8 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       await store.close();
     });
 
-    const begin = (uid: string) =>
-      broker.begin({
+    const begin = (uid: string, on = broker) =>
+      on.begin({
         browser: TEST_BROWSER,
         uid,
         clientId: 'conformance',
@@ -67,6 +67,27 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       expect(identity.givenName).not.toBe('');
       expect(identity.familyName).not.toBe('');
       expect(audit.types('corr-uid-1')).toEqual(['provider_request', 'provider_response', 'verification']);
+    });
+
+    test("the service's max_age bounds the answer: one brought back after it ran out is refused", async () => {
+      // the broker's bound an hour after the login started, as when the answer is brought back that long after
+      // the service's max_age ran out (OpenID Connect Core 3.1.2.1): an adapter that checks its provider's
+      // authentication time against the login's start alone would let it through
+      const late = new Proxy(h.adapter, {
+        get(adapter, name) {
+          if (name === 'callback')
+            return (ctx: CallbackContext) =>
+              adapter.callback({ ...ctx, authenticatedNotBefore: ctx.loginStartedAt + 3_600_000 });
+          const value: unknown = Reflect.get(adapter, name, adapter);
+          return typeof value === 'function' ? value.bind(adapter) : value;
+        },
+      });
+      const tardy = brokerFor(late, { callbackUrl: h.callbackUrl, store, audit });
+      const uid = 'uid-max-age';
+      const { action } = await begin(uid, tardy.broker);
+      const cb = await h.drive(action, 'success');
+      const err = await tardy.broker.complete(late.id, cb.params, cb.method, TEST_BROWSER).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'invalid_response', login: { uid }, detail: expect.stringMatching(/max_age/) });
     });
 
     test('replay refused: the same callback a second time is rejected', async () => {

@@ -111,7 +111,9 @@ async function answered(state: string): Promise<CallbackContext> {
   const loginStartedAt = Date.now();
   const started = await adapter.start({ ...login, state, locale: 'en', browser: 'b1' });
   const { params } = await answer(started.action, 'success');
-  return { ...login, method: 'POST', params, connData: started.connData, loginStartedAt };
+  // the service sent no max_age: the window is the login's own
+  const window = { loginStartedAt, authenticatedNotBefore: undefined };
+  return { ...login, ...window, method: 'POST', params, connData: started.connData };
 }
 
 test('the answer brought in a URL (a GET callback) is refused, signed as it is', async () => {

@@ -100,12 +100,7 @@ export class ${className}Adapter implements ProviderAdapter<ConnData> {
       throw new ProviderError('invalid_response', 'nonce of another login');
     // the gateway promises a fresh authentication: an auth_time before this login started is an older one
     // (a replay, or the provider's session of whoever used the browser before), however valid its signature
-    const authTime = freshAuthTime(
-      Number(p.auth_time) * 1000,
-      ctx.loginStartedAt,
-      { clockSkewSeconds: CLOCK_SKEW_S, notBefore: ctx.authenticatedNotBefore },
-      'auth_time',
-    );
+    const authTime = freshAuthTime(Number(p.auth_time) * 1000, ctx, { clockSkewSeconds: CLOCK_SKEW_S }, 'auth_time');
     return {
       identity: {
         givenName: p.given_name,
