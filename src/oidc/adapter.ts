@@ -4,9 +4,10 @@
 // engine loads a code's, a token's or a refresh token's grant before it accepts one (validateGrant at the
 // token endpoint, loadAccessTokenGrant at userinfo, the grant check of introspection) and refuses it when
 // the grant is gone, so the tokens of a revoked grant are dead the moment it is deleted, and expire by TTL.
-import { errors, type Adapter, type AdapterPayload, type Provider } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.ts';
 import { codeOfTokenRequest, issuedAt, rememberFoundCode, spendCode, spentCode } from './code-redemption.ts';
+import { JwtIdTaken } from './jwt-replay.ts';
 
 /** The models the engine consumes (their `consume()`): only these ever have a consumed marker. */
 const CONSUMABLE = new Set([
@@ -47,28 +48,6 @@ function compact(name: string, id: string, payload: AdapterPayload): string {
 function expand(name: string, id: string, raw: string): AdapterPayload {
   const payload = JSON.parse(raw) as AdapterPayload;
   return payload.jti === undefined && payload.kind === undefined ? { ...payload, jti: id, kind: name } : payload;
-}
-
-/** A JWT id another request recorded between the engine's look-up and this request's record of it. */
-class JwtIdTaken extends Error {
-  override name = 'JwtIdTaken';
-}
-
-/** The engine looks a JWT id (a client assertion's, a DPoP proof's) up, then records it: of requests carrying
- * one JWT at once, those whose record finds it taken are replays as much as a later one. Its check then says
- * so, and the engine refuses them as any replay, with its endpoint's error: invalid_client for a client
- * assertion (RFC 6749 5.2), the DPoP error for a proof, never invalid_request. */
-export function concurrentReplaysRefused(engine: Provider): void {
-  const model = engine.ReplayDetection;
-  const unique = model.unique.bind(model);
-  model.unique = async (iss, jti, exp) => {
-    try {
-      return await unique(iss, jti, exp);
-    } catch (err) {
-      if (err instanceof JwtIdTaken) return false;
-      throw err;
-    }
-  };
 }
 
 /** `grantKeys`: the gateway's own keys that belong to a grant (the identity it releases), deleted with it. */
