@@ -7,6 +7,7 @@ import type { Store } from './store/store.ts';
 import { readsAhead } from './oidc/reads-ahead.ts';
 import type { AuditLog } from './audit/events.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
+import { ClientCertificateWatch, clientCertificatesOf } from './tls/client-certificate-expiry.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { RunningKeys } from './keys/open.ts';
@@ -204,6 +205,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const running = keys;
   metrics?.watchKeyAgreement(() => running.agreement());
+  const certificates = clientCertificatesOf(config.providers.map((p) => p.config));
+  const certificateWatch = new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days);
+  metrics?.watchClientCertificates(certificateWatch.start());
   let stopping = false;
   const ready = () =>
     readiness({
@@ -235,6 +239,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       registry?.close();
+      certificateWatch.stop();
       for (const adapter of adapters.values()) await adapter.close?.();
       await running.close();
       // the engine records a token request's outcome after its answer: those entries go under the final checkpoint

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditEvent } from '../audit/events.ts';
 import type { KeyAgreement } from '../keys/agreement-verdict.ts';
+import type { ClientCertificateWatch } from '../tls/client-certificate-expiry.ts';
 
 /** Why a login failed or an upstream round trip went wrong: OAuth error codes and the provider codes. */
 export const REASONS = new Set([
@@ -56,6 +57,7 @@ export class GatewayMetrics {
   readonly auditBatchSize: Histogram;
   readonly storeSeconds: Histogram<'op'>;
   private keyAgreement: (() => KeyAgreement) | undefined;
+  private clientCertificates: ClientCertificateWatch | undefined;
 
   constructor(scope: MetricsScope) {
     this.providers = new Set(scope.providers);
@@ -142,6 +144,26 @@ export class GatewayMetrics {
         if (status) this.set(status.differing);
       },
     });
+    // a scrape checks them too: what monitoring sees the log says
+    const certificates = () => this.clientCertificates;
+    const label = (id: string) => this.provider(id);
+    new Gauge({
+      name: 'vpm_client_certificate_expiry_timestamp_seconds',
+      help: "When the gateway's client certificate for a provider's back channel (its tls.cert) expires",
+      labelNames: ['provider'],
+      aggregator: 'min',
+      registers,
+      collect() {
+        const watch = certificates();
+        watch?.check();
+        for (const c of watch?.certificates ?? []) this.set({ provider: label(c.providerId) }, c.notAfter / 1000);
+      },
+    });
+  }
+
+  /** The client certificates whose expiry the gauge shows. */
+  watchClientCertificates(watch: ClientCertificateWatch): void {
+    this.clientCertificates = watch;
   }
 
   /** Where the key-set agreement gauges read from (the gateway's running keys). */
