@@ -97,7 +97,7 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
           config.ocsp,
           config.ocsp.responder_certificates.flatMap(readCertificates),
           this.cas,
-          this.logger,
+          { logger: this.logger, production: deps.production },
           config.id,
         )
       : undefined;

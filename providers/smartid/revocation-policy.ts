@@ -1,7 +1,9 @@
 // When the app has signed, before the browser leaves the waiting page: is the certificate still valid?
 // Revoked (or unknown to its CA's responder) ends the login with a page saying so and access_denied.
 // Without a current signed answer, `required` ends it as a technical failure (temporarily_unavailable);
-// otherwise the login goes on and the operator log says the check could not be made.
+// otherwise the login goes on and the operator log says the check could not be made. In production a
+// configured responder certificate vouches for no answer once it has expired (as the startup checks refuse
+// an expired one): the answers it signs then count as untrusted, with the expiry named in the log.
 import { X509Certificate } from 'node:crypto';
 import type { AdapterDeps } from '../../src/broker/adapter.ts';
 import type { SmartIdConfig } from './config.ts';
@@ -10,9 +12,18 @@ import { aiaOcspUrl, checkRevocation, type Revocation } from './revocation.ts';
 
 type OcspConfig = NonNullable<SmartIdConfig['ocsp']>;
 
+/** A configured responder certificate, its notAfter parsed once (ms since the epoch). */
+interface Responder {
+  cert: X509Certificate;
+  notAfter: number;
+}
+
 export class RevocationPolicy {
   private readonly config: OcspConfig;
-  private readonly responders: readonly X509Certificate[];
+  private readonly responders: readonly Responder[];
+  private readonly certificates: readonly X509Certificate[];
+  /** the first configured responder expiry that counts (production), or never */
+  private readonly firstExpiry: number;
   private readonly cas: readonly X509Certificate[];
   private readonly logger: AdapterDeps['logger'];
   private readonly providerId: string;
@@ -21,14 +32,25 @@ export class RevocationPolicy {
     config: OcspConfig,
     responders: readonly X509Certificate[],
     cas: readonly X509Certificate[],
-    logger: AdapterDeps['logger'],
+    deps: Pick<AdapterDeps, 'logger' | 'production'>,
     providerId: string,
   ) {
     this.config = config;
-    this.responders = responders;
+    this.responders = responders.map((cert) => ({ cert, notAfter: cert.validToDate.getTime() }));
+    this.certificates = responders;
+    this.firstExpiry = deps.production ? Math.min(...this.responders.map((r) => r.notAfter)) : Number.POSITIVE_INFINITY;
     this.cas = cas;
-    this.logger = logger;
+    this.logger = deps.logger;
     this.providerId = providerId;
+  }
+
+  /** The configured responders trusted at `now`, and those no longer trusted (expired, in production). */
+  private respondersAt(now: number): { trusted: readonly X509Certificate[]; expired: readonly Responder[] } {
+    if (now < this.firstExpiry) return { trusted: this.certificates, expired: [] };
+    return {
+      trusted: this.responders.filter((r) => now < r.notAfter).map((r) => r.cert),
+      expired: this.responders.filter((r) => now >= r.notAfter),
+    };
   }
 
   /** The ending to record for a completed session: unchanged, or why the certificate is refused. */
@@ -39,10 +61,12 @@ export class RevocationPolicy {
     const issuer = cert && this.cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!cert || !issuer) return ending;
     const url = this.config.url ?? aiaOcspUrl(cert);
+    const now = Date.now();
+    const { trusted, expired } = this.respondersAt(now);
     const result: Revocation = url
       ? await checkRevocation(cert, issuer, {
           url,
-          responders: this.responders,
+          responders: trusted,
           maxAgeSeconds: this.config.max_age_seconds,
           requireNonce: this.config.nonce,
           timeoutMs: this.config.timeout_ms,
@@ -53,14 +77,20 @@ export class RevocationPolicy {
       this.logger.warn('Smart-ID certificate refused by OCSP', { providerId: this.providerId, ocsp: result.status });
       return { type: 'revoked', status: result.status };
     }
+    const reason = expired.length
+      ? `${result.reason}; no longer trusted: ${expired.map(expiredResponder).join(', ')}`
+      : result.reason;
     this.logger.warn('Smart-ID OCSP check failed', {
       providerId: this.providerId,
-      reason: result.reason,
+      reason,
       required: this.config.required,
     });
-    return this.config.required ? { type: 'revocation_unavailable', reason: result.reason } : ending;
+    return this.config.required ? { type: 'revocation_unavailable', reason } : ending;
   }
 }
+
+const expiredResponder = ({ cert, notAfter }: Responder) =>
+  `responder certificate ${cert.subject.replace(/\n/g, ', ')} expired on ${new Date(notAfter).toISOString()}`;
 
 function certificateOf(session: unknown): X509Certificate | undefined {
   const value = (session as { cert?: { value?: unknown } } | null)?.cert?.value;

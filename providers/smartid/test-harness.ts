@@ -35,7 +35,9 @@ export interface HarnessOptions {
   /** speak RP API v2 (its base URL ends in /v2/) */
   v2?: boolean;
   /** check revocation with the test CA's OCSP responder (required or not) */
-  ocsp?: { required: boolean; nonce?: boolean };
+  ocsp?: { required: boolean; nonce?: boolean; responder_certificates?: string[] };
+  /** the adapter runs as in production (default: development) */
+  production?: boolean;
   /** the CA hierarchy the RP API issues under (one per test file: RSA generation is slow) */
   ca?: TestCa;
   /** another harness's test RP API (and its CA), for a second adapter instance in front of it; left running */
@@ -94,7 +96,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.ocsp ? { ocsp: { url: rp.ocspUrl, ...options.ocsp } } : {}),
     ...options.entry,
   });
-  const deps = { ...adapterDeps(dir, { baseUrl: origin }), ...(options.store ? { store: options.store } : {}) };
+  const deps = {
+    ...adapterDeps(dir, { baseUrl: origin }),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.production ? { production: true } : {}),
+  };
   const adapter = (await factory.create(config, deps)) as SmartIdAdapter;
   app.use((_req, res, next) => {
     res.locals.cspNonce = 'test-nonce';

@@ -119,6 +119,12 @@ export class TestOcspResponder {
     return s;
   }
 
+  /** The certificate (PEM) of the signer that answers in `untrusted_signer` mode, one the CA never certified:
+   * trusted only where a relying party configures it (ocsp.responder_certificates). */
+  async uncertifiedSignerPem(): Promise<string> {
+    return (await this.signer(false)).node.toString();
+  }
+
   /** The DER OCSPResponse to a DER OCSPRequest. */
   async answer(body: Buffer): Promise<Buffer> {
     const request = AsnConvert.parse(body, OCSPRequest);
