@@ -156,6 +156,7 @@ export class SamlAdapter implements ProviderAdapter<SamlConnData> {
         skewMs,
         maxBytes: this.config.max_response_bytes,
         now,
+        loginStartedAt: ctx.loginStartedAt,
       });
     } catch (err) {
       if (err instanceof ResponseError) throw new ProviderError('invalid_response', err.message);

@@ -2,7 +2,13 @@
 // conditions, authentication statement and attributes.
 import type { Element } from '@xmldom/xmldom';
 import { NS, XmlError, attr, children, instant, optionalChild, requiredAttr, requiredChild, textOf } from './xml.ts';
-import { ResponseError, type ResponseExpectations, checkIssuer, checkTimeWindow } from './expectations.ts';
+import {
+  ResponseError,
+  type ResponseExpectations,
+  checkIssueInstant,
+  checkIssuer,
+  checkTimeWindow,
+} from './expectations.ts';
 
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
@@ -28,7 +34,7 @@ export function readAssertion(
 ): VerifiedAssertion {
   if (attr(assertion, 'Version') !== '2.0') throw new ResponseError('Assertion is not SAML version 2.0');
   const id = requiredAttr(assertion, 'ID');
-  if (instant(assertion, 'IssueInstant') === undefined) throw new ResponseError('Assertion has no IssueInstant');
+  checkIssueInstant(assertion, expected, 'Assertion');
   checkIssuer(assertion, expected.idpEntityId, true);
 
   // Subject: a bearer confirmation for this ACS, this request, still valid.

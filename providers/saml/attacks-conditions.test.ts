@@ -34,9 +34,10 @@ describe('conditions and binding to the request', () => {
 
   test('expired (beyond the clock skew)', async () => {
     const l = await pendingLogin();
-    const now = Date.now() - 10 * 60_000; // issued 10 minutes ago, valid 5
+    const now = Date.now() - 10 * 60_000; // valid for 5 minutes from 10 minutes ago, though issued now
+    const issued = { responseIssueInstant: Date.now(), assertionIssueInstant: Date.now() };
     await refused(
-      l.deliver(await issueResponse({ ...l.spec, now }, { key: attack.idpKey })),
+      l.deliver(await issueResponse({ ...l.spec, now, ...issued }, { key: attack.idpKey })),
       'invalid_response',
       /expired/,
     );

@@ -16,6 +16,8 @@ export interface ResponseExpectations {
   skewMs: number;
   maxBytes: number;
   now: number;
+  /** when the broker started this login (ms): its AuthnRequest was sent no earlier */
+  loginStartedAt: number;
 }
 
 /** Anything that makes the response unacceptable; the adapter maps it to `invalid_response`. */
@@ -33,6 +35,24 @@ export function checkIssuer(parent: Element, idpEntityId: string, required: bool
   if (format !== undefined && format !== 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity')
     throw new ResponseError('Issuer has an unexpected format');
   if (textOf(issuer) !== idpEntityId) throw new ResponseError(`${parent.localName} Issuer is not the configured IdP`);
+}
+
+/** The IssueInstant of the Response or the Assertion (SAML core 3.2.2, 2.3.3: required): issued in answer to
+ * this login's AuthnRequest, so neither before the login started nor after now, each beyond the allowed skew
+ * (an IdP's instants often have whole seconds: the login's first second counts whole, as for AuthnInstant).
+ * A signed response kept from an earlier login, or dated ahead to outlive its checks, is refused. */
+export function checkIssueInstant(el: Element, expected: ResponseExpectations, what: string): void {
+  const issued = instant(el, 'IssueInstant');
+  if (issued === undefined) throw new ResponseError(`${what} has no IssueInstant`);
+  const skewS = expected.skewMs / 1000;
+  if (issued > expected.now + expected.skewMs)
+    throw new ResponseError(
+      `${what} IssueInstant is ${Math.round((issued - expected.now) / 1000)} s in the future (allowed clock skew ${skewS} s)`,
+    );
+  if (issued < Math.floor(expected.loginStartedAt / 1000) * 1000 - expected.skewMs)
+    throw new ResponseError(
+      `${what} IssueInstant is ${Math.round((expected.loginStartedAt - issued) / 1000)} s before this login started (allowed ${skewS} s)`,
+    );
 }
 
 /** The NotBefore / NotOnOrAfter window of `el` around now, with the allowed skew; the NotOnOrAfter (ms). */

@@ -10,7 +10,6 @@ import {
   children,
   descendants,
   hasComment,
-  instant,
   is,
   optionalChild,
   parseStrict,
@@ -21,7 +20,7 @@ import {
 import { SignatureError, envelopedSignature, verifyEnvelopedSignature } from './signature.ts';
 import { DecryptionError, decryptAssertion } from './decrypt.ts';
 import type { SamlStatus } from './status.ts';
-import { ResponseError, type ResponseExpectations, checkIssuer } from './expectations.ts';
+import { ResponseError, type ResponseExpectations, checkIssueInstant, checkIssuer } from './expectations.ts';
 import { type VerifiedAssertion, readAssertion } from './assertion.ts';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -54,7 +53,7 @@ function checkResponseHeader(response: Element, expected: ResponseExpectations):
   if (!is(response, NS.samlp, 'Response')) throw new ResponseError('document is not a SAML 2.0 Response');
   if (attr(response, 'Version') !== '2.0') throw new ResponseError('Response is not SAML version 2.0');
   requiredAttr(response, 'ID');
-  if (instant(response, 'IssueInstant') === undefined) throw new ResponseError('Response has no IssueInstant');
+  checkIssueInstant(response, expected, 'Response');
   if (attr(response, 'Destination') !== expected.acsUrl)
     throw new ResponseError('Response Destination is not this ACS URL');
   const inResponseTo = attr(response, 'InResponseTo');

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { adapterDeps, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
-import { ProviderError, type CallbackResult } from '../../src/broker/adapter.ts';
+import { adapterDeps } from '../../test/support/broker.ts';
+import { ProviderError } from '../../src/broker/adapter.ts';
 import { factory, type SamlAdapter } from './index.ts';
 import { generateKeyPair, type KeyPair } from './keys.ts';
 import { EIDAS_NATURAL_PERSON } from './attributes.ts';
 import { NS } from './xml.ts';
-import { newId, type ResponseSpec } from './test-idp/response-builder.ts';
+import { newId } from './test-idp/response-builder.ts';
+import { pendingSamlLogin } from './test-pending-login.ts';
 import { SAML_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 
 export const BASE = 'https://gateway.test';
@@ -64,36 +65,8 @@ export function useCraftedResponses(): void {
 }
 
 /** A login that has sent its AuthnRequest: what the broker would hold. */
-export async function pendingLogin(a: SamlAdapter = attack.adapter) {
-  const loginStartedAt = Date.now();
-  const started = await a.start({
-    browser: TEST_BROWSER_DIGEST,
-    state: 'S'.repeat(27),
-    callbackUrl: ACS,
-    locale: 'en',
-    correlationId: 'attack',
-  });
-  const connData = started.connData as { requestId: string };
-  const spec: ResponseSpec = {
-    idpEntityId: IDP,
-    spEntityId: a.spEntityId,
-    acsUrl: ACS,
-    inResponseTo: connData.requestId,
-    classRef: 'http://eidas.europa.eu/LoA/high',
-    attributes: attributesOf(VICTIM),
-  };
-  const deliver = (xml: string, a2: SamlAdapter = a): Promise<CallbackResult> =>
-    a2.callback({
-      params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: 'S'.repeat(27) },
-      method: 'POST',
-      connData,
-      callbackUrl: ACS,
-      correlationId: 'attack',
-      loginStartedAt,
-      authenticatedNotBefore: undefined,
-    });
-  return { connData, spec, deliver, loginStartedAt };
-}
+export const pendingLogin = (a: SamlAdapter = attack.adapter) =>
+  pendingSamlLogin(a, { acs: ACS, idp: IDP, attributes: attributesOf(VICTIM), correlationId: 'attack' });
 
 export function attributesOf(pid: string): Record<string, string[]> {
   return {

@@ -18,6 +18,9 @@ export interface ResponseSpec {
   inResponseTo: string;
   /** default: now */
   now?: number;
+  /** Response/@IssueInstant and Assertion/@IssueInstant, ms; default now */
+  responseIssueInstant?: number;
+  assertionIssueInstant?: number;
   responseId?: string;
   assertionId?: string;
   /** Response Destination; default acsUrl */
@@ -73,7 +76,7 @@ export function buildResponse(spec: ResponseSpec): string {
   res.setAttributeNS(XMLNS, 'xmlns:saml', NS.saml);
   res.setAttribute('ID', spec.responseId ?? newId());
   res.setAttribute('Version', '2.0');
-  res.setAttribute('IssueInstant', iso(now));
+  res.setAttribute('IssueInstant', iso(spec.responseIssueInstant ?? now));
   res.setAttribute('Destination', spec.destination ?? spec.acsUrl);
   res.setAttribute('InResponseTo', spec.inResponseTo);
   res.appendChild(
@@ -107,7 +110,7 @@ export function buildResponse(spec: ResponseSpec): string {
     'xmlns:xs': XS,
     ID: spec.assertionId ?? newId(),
     Version: '2.0',
-    IssueInstant: iso(now),
+    IssueInstant: iso(spec.assertionIssueInstant ?? now),
   });
   a.appendChild(
     el(doc, NS.saml, 'saml:Issuer', { Format: 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity' }, spec.idpEntityId),
