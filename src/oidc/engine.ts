@@ -12,7 +12,7 @@ import { Accounts, identityLifetime } from '../login/accounts.ts';
 import type { ProviderPolicy } from '../login/policy.ts';
 import { SCOPES, SCOPE_CLAIMS, claimsRelease } from '../login/claims.ts';
 import { storeAdapterFactory } from './adapter.ts';
-import { concurrentReplaysRefused } from './jwt-replay.ts';
+import { jwtReplaysRefused } from './jwt-replay.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { engineKeys, EXTERNAL_SIGNING, followCookieKeys } from '../keys/engine-keys.ts';
 import { clientMetadata } from './clients.ts';
@@ -185,7 +185,7 @@ export function createEngine(deps: EngineDeps): Provider {
   // `proxy` is set by createApp, which rewrites the Host and X-Forwarded-* headers the engine reads
   const provider = new Provider(config.issuer, configuration);
   followCookieKeys(provider, deps.keys, deps.logger);
-  concurrentReplaysRefused(provider);
+  jwtReplaysRefused(provider);
   // Koa's default handler of a failed request (a body cut off, a connection gone) prints its stack on
   // stderr, beside the JSON log: one structured line instead (the engine's typings omit Koa's own event)
   const koa = provider as unknown as NodeJS.EventEmitter;

@@ -25,7 +25,7 @@ function isDpopProofOfRequest(jti: string): boolean {
  * for a client assertion (RFC 6749 5.2). A replayed DPoP proof, at once or later, is invalid_dpop_proof (RFC
  * 9449 5 at the token endpoint, 7.1 at userinfo, where the engine's own answer would be invalid_grant or
  * invalid_token): the client learns to send a new proof, not that its grant or token is bad. */
-export function concurrentReplaysRefused(engine: Provider): void {
+export function jwtReplaysRefused(engine: Provider): void {
   const model = engine.ReplayDetection;
   const unique = model.unique.bind(model);
   model.unique = async (iss, jti, exp) => {
