@@ -4,7 +4,7 @@
 import { finished } from 'node:stream';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { boundedRecords, type RecordAnonymous, recorderFor } from '../audit/bounded-records.ts';
-import type { AuditLog } from '../audit/events.ts';
+import { AuditUnavailableError, type AuditLog } from '../audit/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Accounts } from './accounts.ts';
 import type { Broker } from './broker.ts';
@@ -117,9 +117,10 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
     );
   });
   engine.on('server_error', (_ctx, err) => {
-    // a store that refuses a write (away, full) is no fault of the engine's: src/web/store-outage.ts answers
-    // it with the retry page and logs it as a warning
-    if (!isStoreUnavailable(err)) logger.error('oidc server error', { error: err.name, message: err.message });
+    // a store that refuses a write (away, full) or an audit log that cannot record is no fault of the
+    // engine's: src/web/store-outage.ts answers it (retry page, or temporarily_unavailable) and logs it
+    if (!isStoreUnavailable(err) && !(err instanceof AuditUnavailableError))
+      logger.error('oidc server error', { error: err.name, message: err.message });
   });
   return {
     async settled() {

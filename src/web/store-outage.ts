@@ -3,13 +3,17 @@
 // 503 with Retry-After, and a way to try again: the same page (GET), the login's page (its forms), or the
 // same form posted again (a provider's answer, which is still single use and verified once). A relying
 // party at the token, userinfo or other JSON endpoints gets an OAuth error, `temporarily_unavailable` with
-// 503 and Retry-After (RFC 6749 4.1.2.1's code; RFC 9110 15.6.4: try again later), never a crash.
+// 503 and Retry-After (RFC 6749 4.1.2.1's code; RFC 9110 15.6.4: try again later), never a crash. The
+// engine's routes answer an audit log that cannot record (its volume full, a write failed: src/audit) the
+// same way: the identity's release could not be recorded, so the tokens are withheld, and a later try may
+// pass once the log is back.
 import express, { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { UiLocale } from '../login/locale.ts';
 import type { UiConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import { AuditUnavailableError } from '../audit/events.ts';
 import { isStoreUnavailable } from '../store/store.ts';
 import type { PostedForm } from '../oidc/interop.ts';
 import { html, page } from './html.ts';
@@ -17,6 +21,11 @@ import { pickLocale, t } from './i18n.ts';
 import { siteOf } from './outcome.ts';
 
 export { isStoreUnavailable };
+
+/** An engine route met a store outage or an audit log that cannot record: the client may try again later. */
+export function isEngineOutage(err: unknown): boolean {
+  return isStoreUnavailable(err) || err instanceof AuditUnavailableError;
+}
 
 /** Seconds after which trying again is worth it: a Sentinel failover takes a few. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -103,24 +112,23 @@ const BROWSER_ROUTES = new Set([
  */
 export function guardEngine(engine: Provider, logger: Logger): void {
   engine.on('server_error', (ctx, err) => {
-    if (isStoreUnavailable(err)) ctx.state.storeOutage = err;
+    if (isEngineOutage(err)) ctx.state.storeOutage = err;
   });
   engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     try {
       await next();
     } catch (err) {
-      if (!isStoreUnavailable(err) && !ctx.state.storeOutage) throw err;
+      if (!isEngineOutage(err) && !ctx.state.storeOutage) throw err;
       ctx.state.storeOutage ??= err;
       // whatever the engine had answered before it threw is replaced
       ctx.body = undefined;
     }
     const err = ctx.state.storeOutage;
     if (!err) return;
-    logger.warn('store unavailable: engine answered 503', {
-      path: ctx.path,
-      method: ctx.method,
-      error: (err as Error).message,
-    });
+    const answered = { path: ctx.path, method: ctx.method, error: (err as Error).message };
+    // the audit log's own error line says why once; each login it turns away is the operator's to see
+    if (err instanceof AuditUnavailableError) logger.error('audit log unavailable: engine answered 503', answered);
+    else logger.warn('store unavailable: engine answered 503', answered);
     // a browser's route (whatever was set before the failure, JSON included, which a browser shows as
     // text), or an answer that was HTML already (an error page, a redirect's body)
     const htmlAnswer =

@@ -1,31 +1,19 @@
 // The free-space floor on a real, small filesystem (a 4 MiB tmpfs; mounting needs root): the log refuses
 // events and readiness says not ready before the volume is full, the log stays verifiable, and events
 // are accepted again once space is freed.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditUnavailableError } from '../../src/audit/events.ts';
 import { startGateway } from '../support/gateway.ts';
 import { cli, testLog } from './helpers.ts';
+import { useTmpfs } from './support/tmpfs.ts';
 
-const mountPoint = mkdtempSync(join(tmpdir(), 'vpm-audit-volume-'));
-let mounted = false;
-let why = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
-  mounted = true;
-} catch (err) {
-  why = `cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`;
-}
-afterAll(() => {
-  if (mounted) execFileSync('umount', [mountPoint]);
-  rmSync(mountPoint, { recursive: true, force: true });
-});
+const volume = useTmpfs('4m');
+const { mountPoint } = volume;
 
 const floor = 2 * 1024 * 1024;
-(mounted ? test : test.skip)(
-  `below audit.min_free_bytes events are refused and /readyz is not ready (/healthz stays alive), before the volume is full${mounted ? '' : ` (skipped: ${why})`}`,
+volume.test(
+  `below audit.min_free_bytes events are refused and /readyz is not ready (/healthz stays alive), before the volume is full${volume.skipped}`,
   async () => {
     const t = testLog({ dir: join(mountPoint, 'log'), min_free_bytes: floor, checkpoint_every: 1_000_000 });
     const log = await t.open();
@@ -72,7 +60,7 @@ const floor = 2 * 1024 * 1024;
 );
 
 test('a log cannot be opened on a volume already below its floor', async () => {
-  if (!mounted) return; // the same tmpfs is needed; the reason is in the test above
+  if (volume.skipped) return; // the same tmpfs is needed; the reason is in the test above
   const dir = join(mountPoint, 'full');
   mkdirSync(dir);
   const t = testLog({ dir, min_free_bytes: 64 * 1024 * 1024 });
