@@ -132,29 +132,18 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
       `audit log in ${dir} fails verification: ${describeProblem(damage[0]!)}; run "vpm-gateway audit verify --config FILE"`,
     );
   }
-  const repaired: RepairedTail[] = [];
-  if (scan.torn.length) {
+  if (scan.torn.length && options.tornTail === 'refuse') {
     const where = scan.problems
       .filter((p) => p.kind === 'torn')
       .map(describeProblem)
       .join('; ');
-    if (options.tornTail === 'refuse') {
-      throw new AuditUnavailableError(
-        `audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`,
-      );
-    }
-    for (const t of scan.torn) repaired.push(moveTornTailAside(dir, t));
-    await syncDir(dir);
-    logger.warn('audit log torn tail moved aside', {
-      dir,
-      tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })),
-    });
-    scan = await scanned();
-    if (scan.problems.length)
-      throw new AuditUnavailableError(
-        `audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`,
-      );
+    throw new AuditUnavailableError(
+      `audit log in ${dir} has a torn tail (an interrupted write, never acknowledged): ${where}; run "vpm-gateway audit repair" to move it aside`,
+    );
   }
+  // every other reason to refuse is checked before a torn tail is moved aside: the repair is recorded in the
+  // log it repaired, which a refused start would not do (a torn tail holds no complete entry or checkpoint,
+  // so the time, the checkpoints and the size these checks read are the same after it)
   const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
   const latest = checkpoints.at(-1);
   const future = futureTimeProblem([scan.lastTime, latest?.time], options.maxClockSkewMs);
@@ -170,6 +159,21 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     );
   }
   if (space.low) throw new AuditUnavailableError(`audit log refused: ${space.low}`);
+
+  const repaired: RepairedTail[] = [];
+  if (scan.torn.length) {
+    for (const t of scan.torn) repaired.push(moveTornTailAside(dir, t));
+    await syncDir(dir);
+    logger.warn('audit log torn tail moved aside', {
+      dir,
+      tails: repaired.map((r) => ({ file: r.file, offset: r.offset, length: r.length, moved_to: r.movedTo })),
+    });
+    scan = await scanned();
+    if (scan.problems.length)
+      throw new AuditUnavailableError(
+        `audit log in ${dir} fails verification after repair: ${describeProblem(scan.problems[0]!)}`,
+      );
+  }
 
   let segment: FileHandle | undefined;
   let checkpointsFile: FileHandle;
