@@ -5,6 +5,7 @@
 //   torn/                                   torn tails moved aside by a repair
 // The Merkle leaf is the exact bytes of "entry"; "leaf" repeats its leaf hash so an edited entry is
 // located by position without waiting for the next checkpoint. "entry" ends with its MAC (./entry-mac.ts).
+import { MAX_STRING } from './bound.ts';
 import { MAC_SUFFIX_BYTES } from './entry-mac.ts';
 import { AUDIT_EVENTS, type AuditEventType } from './events.ts';
 import { leafHash } from './merkle.ts';
@@ -61,6 +62,22 @@ const UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const OPTIONAL_STRINGS = ['corr', 'client', 'provider', 'sub', 'claims'] as const;
 const KNOWN_FIELDS = new Set(['i', 't', 'type', 'code', 'detail', 'mac', ...OPTIONAL_STRINGS]);
 const MAC_HEX = /^[0-9a-f]{64}$/;
+/** The gateway keeps a detail as it is only while its JSON is at most MAX_STRING characters, else bounds it to
+ * a few levels (./bound.ts): it never nests deeper than half that. A deeper one is not of the gateway's
+ * writing, and printing it (JSON.stringify recurses) would overflow the reader's stack. */
+const MAX_DETAIL_DEPTH = MAX_STRING / 2;
+
+/** Whether value holds an object or array `limit` levels below it (walked without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(v)) pending.push([item, depth + 1]);
+  }
+  return false;
+}
 
 let lastValidTime = '';
 
@@ -171,6 +188,8 @@ function checkEntry(value: unknown): StoredEntry {
     (typeof entry.detail !== 'object' || entry.detail === null || Array.isArray(entry.detail))
   )
     throw new FormatError('entry detail is not an object');
+  if (nestedDeeperThan(entry.detail, MAX_DETAIL_DEPTH))
+    throw new FormatError(`entry detail is nested deeper than ${MAX_DETAIL_DEPTH} levels (not written by the gateway)`);
   return entry as unknown as StoredEntry;
 }
 
