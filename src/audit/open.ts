@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { refuseExposedDirectory } from './dir-access.ts';
 import { AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
@@ -97,6 +98,7 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
  */
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
   if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
+  refuseExposedDirectory(options.dir);
   const lock = await WriterLock.acquire(options.dir);
   let log: FileAuditLog;
   try {
