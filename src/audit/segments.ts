@@ -31,9 +31,17 @@ export function listSegments(dir: string): { segments: Segment[]; others: string
   return { segments, others };
 }
 
+/** what one readFileSync can take (Node's limit for a single read, 2 GiB - 1) */
+const MAX_READ_BYTES = 2 ** 31 - 1;
+
 export function readRegularFile(path: string): Buffer {
   // a device or FIFO in place of a segment would never end (or block): refuse it
-  if (!statSync(path).isFile()) throw new AuditDirError(`${path} is not a regular file`);
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
+  // checkpoints.jsonl grows by about 350 bytes a checkpoint and is never rolled over (a year of checkpoints
+  // every 5 s comes near this): say which file and how large, not only Node's limit
+  if (stat.size > MAX_READ_BYTES)
+    throw new AuditDirError(`${path} holds ${stat.size} bytes, more than can be read at once (${MAX_READ_BYTES})`);
   return readFileSync(path);
 }
 
