@@ -5,13 +5,12 @@
 // AuditUnavailableError, so logins fail closed until an operator has looked at it and restarted.
 // Opening (verification, witnesses, clock, free space) is in ./open.ts; segment roll-over in
 // ./segment-writer.ts.
-import type { FileHandle } from 'node:fs/promises';
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
 import { encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
-import { appendDurably } from './segments.ts';
+import type { OwnAppendFile } from './segments.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
@@ -40,7 +39,7 @@ export class FileAuditLog implements AuditLog {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly segment: SegmentWriter;
-  private checkpoints: FileHandle;
+  private checkpoints: OwnAppendFile;
   private latest: Checkpoint | undefined;
   private lastTime: number;
   private checkpointDue = false;
@@ -58,7 +57,7 @@ export class FileAuditLog implements AuditLog {
     this.maxBatch = options.maxBatch ?? 8192;
     this.space = state.space;
     this.lock = state.lock;
-    this.segment = new SegmentWriter(this.dir, options.segmentMaxBytes, state.segment, state.segmentBytes);
+    this.segment = new SegmentWriter(this.dir, options.segmentMaxBytes, state.segment);
     this.checkpoints = state.checkpoints;
     this.latest = state.latest;
     this.lastTime = state.lastTime;
@@ -222,7 +221,7 @@ export class FileAuditLog implements AuditLog {
       { n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() },
       this.options.signer,
     );
-    await appendDurably(this.checkpoints, encodeCheckpointLine(cp));
+    await this.checkpoints.append(Buffer.from(encodeCheckpointLine(cp)));
     this.latest = cp;
     this.witnesses.publish(witnessLine(cp));
   }

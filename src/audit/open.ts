@@ -14,7 +14,6 @@ import {
   readFileSync,
   readSync,
 } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { refuseExposedDirectory } from './dir-access.ts';
 import { AuditUnavailableError } from './events.ts';
@@ -22,7 +21,7 @@ import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { WriterLock } from './lock.ts';
 import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
-import { openForAppend, syncDir } from './segments.ts';
+import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
 import { FreeSpace } from './space.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
@@ -177,13 +176,18 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
       );
   }
 
-  let segment: FileHandle | undefined;
-  let checkpointsFile: FileHandle;
+  let segment: OwnAppendFile | undefined;
+  let checkpointsFile: OwnAppendFile;
   try {
-    if (scan.lastSegment) segment = await openForAppend(join(dir, scan.lastSegment.name), false);
+    if (scan.lastSegment) {
+      const path = join(dir, scan.lastSegment.name);
+      segment = new OwnAppendFile(await openForAppend(path, false), path, scan.lastSegment.bytes);
+    }
     // a missing file is created exclusively: a dangling symbolic link in its place is refused (EEXIST)
-    const checkpointsExisted = existsSync(join(dir, CHECKPOINTS_FILE));
-    checkpointsFile = await openForAppend(join(dir, CHECKPOINTS_FILE), !checkpointsExisted);
+    const path = join(dir, CHECKPOINTS_FILE);
+    const checkpointsExisted = existsSync(path);
+    const handle = await openForAppend(path, !checkpointsExisted);
+    checkpointsFile = new OwnAppendFile(handle, path, fstatSync(handle.fd).size); // verified just now
     if (!checkpointsExisted) await syncDir(dir);
   } catch (err) {
     await segment?.close();
@@ -198,7 +202,6 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     latest,
     lastTime,
     segment,
-    segmentBytes: scan.lastSegment?.bytes ?? 0,
     checkpoints: checkpointsFile,
     space,
     lock,

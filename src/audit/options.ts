@@ -1,5 +1,4 @@
 // Options and status of the file-backed audit log (./log.ts, opened by ./open.ts).
-import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
 import type { Checkpoint } from './checkpoint-format.ts';
 import type { EntryMac } from './entry-mac.ts';
@@ -7,6 +6,7 @@ import type { AuditorKey, CheckpointSigner } from './keys.ts';
 import type { WriterLock } from './lock.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
+import type { OwnAppendFile } from './segments.ts';
 import type { Witness } from './witness.ts';
 
 export interface FileAuditLogOptions {
@@ -53,9 +53,9 @@ export interface OpenedState {
   lastLeaf: Buffer;
   latest: Checkpoint | undefined;
   lastTime: number;
-  segment: FileHandle | undefined;
-  segmentBytes: number;
-  checkpoints: FileHandle;
+  /** the tail segment, none in a new log */
+  segment: OwnAppendFile | undefined;
+  checkpoints: OwnAppendFile;
   space: FreeSpace;
   lock: WriterLock;
 }

@@ -103,13 +103,44 @@ export function openForAppend(path: string, create: boolean): Promise<FileHandle
   return open(path, flags, 0o644);
 }
 
-/** Appends all of buf to a file opened by openForAppend and resolves once it is on disk. */
-export async function appendDurably(file: FileHandle, buf: Buffer | string): Promise<void> {
-  const bytes = typeof buf === 'string' ? Buffer.from(buf) : buf;
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done);
-    done += bytesWritten;
+/**
+ * A file this writer alone appends to (opened by openForAppend), holding `size` bytes. Before each append it
+ * must still end there: bytes this writer did not write are another process's appends to the same log (a
+ * second writer that got past the lock), and appending after them would number entries twice. The check is
+ * a synchronous fstat: one system call, not a thread-pool job, per durable write.
+ */
+export class OwnAppendFile {
+  readonly path: string;
+  private readonly handle: FileHandle;
+  private bytes: number;
+
+  constructor(handle: FileHandle, path: string, size: number) {
+    this.handle = handle;
+    this.path = path;
+    this.bytes = size;
   }
-  if (!DSYNC) await file.datasync();
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Appends all of buf and resolves once it is on disk. */
+  async append(buf: Buffer): Promise<void> {
+    const { size } = fstatSync(this.handle.fd);
+    if (size !== this.bytes)
+      throw new AuditDirError(
+        `${this.path} holds ${size} bytes where this writer left ${this.bytes}: another process writes this log (one writer per directory)`,
+      );
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done);
+      done += bytesWritten;
+    }
+    if (!DSYNC) await this.handle.datasync();
+    this.bytes += buf.length;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
 }
