@@ -64,6 +64,14 @@ volume.test(
       const login = await loginThroughMock(rp);
       const tokens = await exchangeCode(rp, login, login.callback!);
       expect(tokens.claims()?.sub).toBeDefined();
+      // userinfo releases the identity again, recorded first: below the floor it is withheld the same way
+      fill(filler, 256 * 1024);
+      const userinfo = await fetch(`${gw.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect({ status: userinfo.status, body: await userinfo.json() }).toMatchObject({
+        status: 503,
+        body: { error: 'temporarily_unavailable' },
+      });
+      rmSync(filler);
       await log.checkpoint();
       const released = await cli('query', dir, '--event', 'identity_released', '--json');
       expect(released.json.entries.map((e: { client: string }) => e.client)).toEqual(['rp']);
