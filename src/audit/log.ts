@@ -15,6 +15,7 @@ import { SegmentWriter } from './segment-writer.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
+import type { RepairedTail } from './open.ts';
 import { witnessLine, WitnessPublisher } from './witness.ts';
 
 export type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
@@ -48,6 +49,8 @@ export class FileAuditLog implements AuditLog {
   private recording = 0;
   private idle: (() => void) | undefined;
   private readonly witnesses: WitnessPublisher;
+  /** torn tails this start moved aside (./open.ts), each recorded as audit_log_repaired */
+  repaired: readonly RepairedTail[] = [];
 
   constructor(options: FileAuditLogOptions, state: OpenedState) {
     this.options = options;

@@ -32,6 +32,20 @@ export interface RepairedTail extends TornTail {
   movedTo: string;
 }
 
+/** Writes `bytes` to a new file torn/<stem>.torn, or torn/<stem>.<k>.torn when that name is taken (a repair
+ * that did not get to cut the file, or a tail torn again at the same offset): no copy is ever replaced. */
+function keepAside(dir: string, stem: string, bytes: Buffer): string {
+  for (let k = 1; ; k++) {
+    const movedTo = join(TORN_DIR, k === 1 ? `${stem}.torn` : `${stem}.${k}.torn`);
+    try {
+      writeNewFileSync(join(dir, movedTo), bytes, 0o600);
+      return movedTo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Move a torn tail aside into torn/ (never deleted) and cut the file back to its last complete line. */
 export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
   const path = join(dir, torn.file);
@@ -41,8 +55,7 @@ export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
     const bytes = Buffer.alloc(size - torn.offset);
     readSync(fd, bytes, 0, bytes.length, torn.offset);
     mkdirSync(join(dir, TORN_DIR), { recursive: true, mode: 0o700 });
-    const movedTo = join(TORN_DIR, `${torn.file}.${torn.offset}.torn`);
-    writeNewFileSync(join(dir, movedTo), bytes, 0o600);
+    const movedTo = keepAside(dir, `${torn.file}.${torn.offset}`, bytes);
     fsyncSync(fd); // nothing new, but the order matters: the copy is durable before the cut
     ftruncateSync(fd, torn.offset);
     fsyncSync(fd);
@@ -213,6 +226,7 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     checkpoint_key: options.signer.kid,
     witnesses: options.witnesses.map((w) => w.name),
   });
+  log.repaired = repaired;
   for (const r of repaired) {
     await log.record({
       type: 'audit_log_repaired',

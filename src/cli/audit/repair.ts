@@ -26,7 +26,7 @@ async function repair(ctx: AuditContext): Promise<number> {
   const logger = createLogger('warn', (line) => ctx.io.stderr(`${line}\n`));
   const log = await openAuditLog(config, logger, { tornTail: 'repair' });
   await log.close();
-  const repaired = before.torn.map((torn) => ({ ...torn, moved_to: `torn/${torn.file}.${torn.offset}.torn` }));
+  const repaired = log.repaired.map(({ movedTo, digest: _digest, ...torn }) => ({ ...torn, moved_to: movedTo }));
   const text = repaired.map(
     (torn) =>
       `moved ${torn.length} torn bytes of ${torn.file} (line ${torn.line}, byte ${torn.offset}) to ${dir}/${torn.moved_to}; recorded as audit_log_repaired\n`,
@@ -39,7 +39,8 @@ export const repairCommand = auditCommand({
   name: 'repair',
   synopsis: '--config FILE [options]',
   summary:
-    'Moves a torn tail (an interrupted write) of the configured audit directory to torn/<file>.<offset>.torn,\n' +
+    'Moves a torn tail (an interrupted write) of the configured audit directory to torn/<file>.<offset>.torn\n' +
+    '(<file>.<offset>.<k>.torn when that name is taken; no copy is replaced),\n' +
     'cuts the file back to its last complete line and records an audit_log_repaired event.\n' +
     'Exit 1 (refused) when the log has any damage other than a torn tail.',
   options: {},
