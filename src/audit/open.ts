@@ -21,7 +21,7 @@ import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { WriterLock } from './lock.ts';
 import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
-import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
+import { openForAppend, OwnAppendFile, syncDir, syncDirSync } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
 import { FreeSpace } from './space.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
@@ -56,7 +56,11 @@ export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
     readSync(fd, bytes, 0, bytes.length, torn.offset);
     mkdirSync(join(dir, TORN_DIR), { recursive: true, mode: 0o700 });
     const movedTo = keepAside(dir, `${torn.file}.${torn.offset}`, bytes);
-    fsyncSync(fd); // nothing new, but the order matters: the copy is durable before the cut
+    // the copy, the entries that name it (in torn/, and torn/ in dir) and the file as it is are durable
+    // before the cut: a power cut after it then cannot leave the file cut and the copy gone
+    syncDirSync(join(dir, TORN_DIR));
+    syncDirSync(dir);
+    fsyncSync(fd);
     ftruncateSync(fd, torn.offset);
     fsyncSync(fd);
     return {

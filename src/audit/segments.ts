@@ -1,5 +1,15 @@
 // The files of an audit log directory: segments in index order, and a reader that reuses one buffer.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR, WRITER_LOCK_FILE } from './format.ts';
 
@@ -78,6 +88,16 @@ export class SegmentReader {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** fsync a directory at once (see syncDir) */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
