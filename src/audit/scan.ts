@@ -29,6 +29,8 @@ export interface ScanOptions {
   signatures?: 'all' | 'latest';
   /** collect every leaf hash (for proofs) */
   keepLeaves?: boolean;
+  /** called once the checkpoints are read, before the first entry */
+  onCheckpoints?: (checkpoints: LocatedCheckpoint[]) => void;
   /** called for every well-formed entry, in order */
   onEntry?: (entry: DecodedEntry, position: Position) => void;
   maxProblems?: number;
@@ -82,6 +84,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const key = await checkpointKey(dir, options.key, warnings);
   const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems);
   const { checkpoints } = read;
+  options.onCheckpoints?.(checkpoints);
 
   const scan = new EntryScan(checkpoints, problems, options);
   const reader = new SegmentReader();

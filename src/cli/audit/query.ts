@@ -90,6 +90,37 @@ function matchesCorrelation(corr: string | undefined, wanted: string): boolean {
 
 type Shown = StoredEntry & { log: string; position: string };
 
+/**
+ * The matches to show, in time order (equal times: the order they were found, so the order of the logs, then
+ * of the entries), and how many matched. With a limit only the first `limit` are kept while the logs are read:
+ * a year of a log holds millions of entries of each kind, and holding every match ran out of memory before the
+ * few asked for were printed.
+ */
+class FirstMatches {
+  count = 0;
+  private kept: { entry: Shown; k: number }[] = [];
+  private readonly limit: number | undefined;
+
+  constructor(limit: number | undefined) {
+    this.limit = limit;
+  }
+
+  add(entry: Shown): void {
+    this.kept.push({ entry, k: this.count++ });
+    if (this.limit !== undefined && this.kept.length >= 2 * this.limit + 1024) this.trim();
+  }
+
+  first(): Shown[] {
+    this.trim();
+    return this.kept.map(({ entry }) => entry);
+  }
+
+  private trim(): void {
+    this.kept.sort((a, b) => (a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : a.k - b.k));
+    if (this.limit !== undefined) this.kept.length = Math.min(this.kept.length, this.limit);
+  }
+}
+
 function entryLine(entry: Shown, several: boolean): string {
   const parts = [entry.t, entry.code, entry.type.padEnd(26)];
   if (entry.corr) parts.push(`corr=${entry.corr}`);
@@ -106,24 +137,28 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
   const logs = logSet(ctx);
   const limit = integerOption(values.limit, 'limit');
   const matches = entryFilter(ctx, values);
-  const found: Shown[] = [];
+  const found = new FirstMatches(limit);
   let wholeIdSeen = false;
   const key = await pinnedKey(ctx);
   for (const log of logs) {
     // as verify: --config speaks for a single log given, in a set for its own log and its workers'
     const own = logs.length === 1 ? (configuredLog(ctx, log) ?? ctx.config) : configuredLog(ctx, log);
     const mac = entryMac({ config: own });
-    const first = found.length;
+    let signed = 0;
+    let unsigned = 0;
     const scan = await scanLog(log.dir, {
       key,
       mac,
+      onCheckpoints: (checkpoints) => {
+        signed = checkpoints.at(-1)?.checkpoint.size ?? 0;
+      },
       onEntry: ({ entry }, position) => {
         if (entry.corr !== undefined && entry.corr === values.correlation) wholeIdSeen = true;
-        if (matches(entry)) found.push({ ...entry, log: log.name, position: describePosition(position) });
+        if (!matches(entry)) return;
+        if (entry.i >= signed) unsigned++;
+        found.add({ ...entry, log: log.name, position: describePosition(position) });
       },
     });
-    const signed = scan.checkpoints.at(-1)?.checkpoint.size ?? 0;
-    const unsigned = found.slice(first).filter((entry) => entry.i >= signed).length;
     // as verify --config: a log cut back to an earlier checkpoint is whole in itself, only its witnesses tell
     const witnessProblems = own ? await witnessChecks({ config: own, storeConfig: ctx.storeConfig }, scan) : [];
     if (scan.problems.length)
@@ -150,12 +185,8 @@ async function query(ctx: AuditContext, values: QueryValues): Promise<number> {
     throw new UsageError(
       `--correlation ${JSON.stringify(wanted)} is no login's whole id, and a reference needs at least ${MIN_REFERENCE} of its characters (an error page shows ${REFERENCE_LENGTH})`,
     );
-  const merged = found
-    .map((entry, k) => ({ entry, k }))
-    .sort((a, b) => (a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : a.k - b.k))
-    .map(({ entry }) => entry);
-  const shown = limit === undefined ? merged : merged.slice(0, limit);
-  const count = merged.length;
+  const shown = found.first();
+  const count = found.count;
   const several = logs.length > 1;
   const summary = `${count} matching entries${several ? ` in ${logs.length} logs` : ''}${count > shown.length ? ` (${shown.length} shown)` : ''}\n`;
   emit(
@@ -186,7 +217,7 @@ export const queryCommand = readerCommand({
       'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key); - reads it\nfrom standard input (kept out of ps and shell history)',
     ],
     ['--country CC', 'country of a bare --personal-code (default LV)'],
-    ['--limit N', 'show at most N entries (all are counted)'],
+    ['--limit N', 'show at most N entries (all are counted; only N are held in memory)'],
     ['--hash-key-file FILE', 'the subject hash key (default: that of --config)'],
   ],
   options: QUERY_OPTIONS,
