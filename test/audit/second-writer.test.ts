@@ -4,10 +4,13 @@
 // to the same segment, each numbering its entries from its own count: duplicate indices, a log that no longer
 // verifies, while both acknowledge every event. Each writer checks, before it appends, that the file holds
 // exactly what it wrote; the one that finds bytes it did not write fails closed, and the log stays whole.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { AuditUnavailableError } from '../../src/audit/events.ts';
-import { cli, testLog } from './helpers.ts';
+import { NODE } from '../ops/processes.ts';
+import { cli, HASH_KEY, testLog, type TestLog } from './helpers.ts';
 
 const event = (n: number) => ({ type: 'provider_chosen' as const, correlationId: `corr-${n}`, clientId: 'rp' });
 
@@ -47,3 +50,63 @@ test('a checkpoint is not appended after checkpoints another process wrote', asy
   const verify = await cli('verify', t.dir, '--public-key', t.publicKey, '--json');
   expect(verify.json.problems).toEqual([]);
 });
+
+/** A writer in a PID namespace of its own (unshare, as a container is), driven one command at a time. */
+class NamespacedWriter {
+  private readonly child: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+
+  constructor(t: TestLog) {
+    const script = join(import.meta.dirname, 'support/line-writer.ts');
+    this.child = spawn(
+      'unshare',
+      ['--pid', '--fork', '--mount-proc', NODE, script, t.dir, t.config.signing_key, HASH_KEY],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<Record<string, unknown>> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('the writer ended');
+    return JSON.parse(value) as Record<string, unknown>;
+  }
+
+  async send(command: string): Promise<Record<string, unknown>> {
+    this.child.stdin!.write(`${command}\n`);
+    return this.next();
+  }
+}
+
+// a PID namespace of one's own needs root (CAP_SYS_ADMIN), as a tmpfs mount does
+let unshareRefused = '';
+try {
+  execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'pipe' });
+} catch (err) {
+  unshareRefused = ` (skipped: unshare --pid refused, needs root or CAP_SYS_ADMIN: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()})`;
+}
+(unshareRefused ? test.skip : test)(
+  `two gateways in PID namespaces of their own under one host name: the second takes the live lock over, the first then fails closed, and the log verifies${unshareRefused}`,
+  async () => {
+    const t = testLog();
+    const first = new NamespacedWriter(t);
+    expect(await first.next()).toMatchObject({ opened: true, pid: 1 });
+    expect(await first.send('write a1')).toEqual({ wrote: 'a1' });
+    const second = new NamespacedWriter(t);
+    // pid 1 in its namespace too: the first's lock names "its own" pid, which it does not hold
+    expect(await second.next()).toMatchObject({ opened: true, pid: 1, tookOver: true });
+    expect(await second.send('write b1')).toEqual({ wrote: 'b1' });
+    const refused = await first.send('write a2');
+    expect(refused).toMatchObject({ refused: 'a2' });
+    expect(String(refused.error)).toContain('another process writes this log');
+    expect(await second.send('write b2')).toEqual({ wrote: 'b2' });
+    expect(await first.send('close')).toEqual({ closed: true });
+    expect(await second.send('close')).toEqual({ closed: true });
+    const verify = await cli('verify', t.dir, '--public-key', t.publicKey, '--json');
+    expect(verify.json.problems).toEqual([]);
+    const query = await cli('query', t.dir, '--event', 'provider_chosen', '--json');
+    expect(query.json.entries.map((e: { corr: string }) => e.corr)).toEqual(['a1', 'b1', 'b2']);
+  },
+);
