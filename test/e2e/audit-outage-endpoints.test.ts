@@ -1,0 +1,71 @@
+// The audit log failing at the engine's JSON endpoints: the token endpoint and userinfo release the identity
+// only once its identity_released record is written (src/login/claims.ts), so while it cannot be written they
+// release nothing. The relying party is told to try again, RFC 6749 5.2 shaped (temporarily_unavailable,
+// 503, Retry-After), as for a store outage (src/web/store-outage.ts): never a 500 server_error, which reads as
+// a fault of the gateway's and gives no hint that the same request will work later.
+import type { MemoryAuditLog } from '../../src/audit/events.ts';
+import { REDEMPTION_LEASE_SECONDS } from '../../src/oidc/code-redemption.ts';
+import { RP_REDIRECT, RP_SECRET, exchangeCode, loginThroughMock, useGateway } from '../support/gateway.ts';
+
+const gw = useGateway();
+
+const failing = async <T>(work: () => Promise<T>): Promise<T> => {
+  const audit = gw.audit as MemoryAuditLog;
+  audit.failing = true;
+  try {
+    return await work();
+  } finally {
+    audit.failing = false;
+  }
+};
+
+const expectRetryLater = async (res: Response) => {
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('5');
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body.error).toBe('temporarily_unavailable');
+  expect(body).not.toHaveProperty('access_token');
+  expect(body).not.toHaveProperty('id_token');
+};
+
+test('token endpoint: temporarily_unavailable with 503, no token released, the failure logged as an error, the code redeemed later', async () => {
+  const login = await loginThroughMock(gw.rp);
+  const code = login.callback!.searchParams.get('code')!;
+  const before = gw.logLines.length;
+  const redeem = () =>
+    fetch(`${gw.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`rp:${RP_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: RP_REDIRECT,
+        code_verifier: login.verifier,
+      }),
+    });
+  await expectRetryLater(await failing(redeem));
+  const logged = gw.logLines.slice(before);
+  expect(logged.some((l) => l.includes('"level":"error"') && l.includes('audit log unavailable'))).toBe(true);
+  expect((gw.audit as MemoryAuditLog).events.some((e) => e.type === 'tokens_issued')).toBe(false);
+  // the code is not lost: at once it is still held by the refused request's lease (src/oidc/code-redemption.ts),
+  // so try again later; once the lease has run out it is redeemed
+  await expectRetryLater(await redeem());
+  await new Promise((resolve) => setTimeout(resolve, (REDEMPTION_LEASE_SECONDS + 1) * 1000));
+  const later = await redeem();
+  expect(later.status).toBe(200);
+  expect(await later.json()).toHaveProperty('id_token');
+}, 30_000);
+
+test('userinfo: temporarily_unavailable with 503 while the audit log fails, the claims once it works again', async () => {
+  const login = await loginThroughMock(gw.rp);
+  const tokens = await exchangeCode(gw.rp, login, login.callback!);
+  const userinfo = () => fetch(`${gw.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  await expectRetryLater(await failing(userinfo));
+  const res = await userinfo();
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { sub: string }).sub).toBe(tokens.claims()!.sub);
+});
