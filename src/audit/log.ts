@@ -91,6 +91,8 @@ export class FileAuditLog implements AuditLog {
   }
 
   status(): AuditStatus {
+    // a readiness probe tries the witnesses again: an instance taken out of service gets no event that would
+    if (this.witnesses.failure && this.latest) void this.witnesses.retry(witnessLine(this.latest));
     const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
     const status: AuditStatus = {
       healthy: error === undefined,
@@ -122,6 +124,7 @@ export class FileAuditLog implements AuditLog {
 
   private async append(event: AuditEvent): Promise<void> {
     if (this.space.low) await this.space.check().catch(() => {}); // freed since? (cheap, and only when refusing)
+    if (this.witnesses.failure && this.latest) await this.witnesses.retry(witnessLine(this.latest)); // back since?
     const refused = this.space.low ?? this.witnesses.failure;
     if (refused) throw new AuditUnavailableError(`audit log unavailable: ${refused}`);
     const fields = await encodeEntryEvent(event, this.options);

@@ -99,6 +99,15 @@ export class WitnessPublisher {
     this.running ??= this.run().finally(() => (this.running = undefined));
   }
 
+  /** While the witnesses are left behind: sends `line` (the latest checkpoint) again unless a send is under
+   * way, and resolves once that send has ended. Events are refused meanwhile, so a store back from an outage
+   * must not wait for the next checkpoint tick to take them again. */
+  async retry(line: string): Promise<void> {
+    if (!this.failure) return;
+    if (!this.running) this.publish(line);
+    await this.running;
+  }
+
   /** Resolves once every checkpoint handed over so far has been sent (or has failed). */
   async settled(): Promise<void> {
     while (this.running) await this.running;
