@@ -1,5 +1,6 @@
 // The pages node-oidc-provider shows itself (src/oidc/engine.ts): errors it cannot send back to a
 // service (an unregistered redirect_uri, an unknown client, a lost interaction) and RP-initiated logout.
+import { errors } from 'oidc-provider';
 import type { Logger } from '../logger.ts';
 import type { EnginePages } from '../oidc/engine.ts';
 import { html, page, Html } from './html.ts';
@@ -8,10 +9,14 @@ import { siteOf } from './outcome.ts';
 import { errorPage, redirectFormPage } from './views.ts';
 
 /** What the user is told for an error the engine cannot redirect. */
-function errorMessage(out: { error: string; error_description?: string | undefined }): MessageKey {
+function errorMessage(out: { error: string; error_description?: string | undefined }, error: unknown): MessageKey {
   const description = String(out.error_description);
   if (out.error === 'invalid_redirect_uri' || /redirect_uri/.test(description)) return 'error_redirect_uri';
   if (out.error === 'invalid_client') return 'error_client';
+  // the resume (/auth/<uid>) finds its login by a cookie: none came (spent by the code already sent, expired
+  // with the login, or cookies blocked), as the login pages say when theirs is missing (src/web/app.ts)
+  if (error instanceof errors.SessionNotFound)
+    return description === 'authorization request has expired' ? 'error_session_cookie' : 'error_session';
   if (out.error === 'invalid_request' && /session|interaction/i.test(description)) return 'error_session';
   return 'error_generic';
 }
@@ -44,7 +49,7 @@ export function enginePages(logger: Logger, serviceHome: (clientId: unknown) => 
       ctx.type = 'html';
       ctx.body = errorPage({
         locale,
-        message: errorMessage(out),
+        message: errorMessage(out, error),
         title: logout ? 'logout_failed_title' : undefined,
         home: serviceHome(clientOf(ctx)),
         nonce: '',
