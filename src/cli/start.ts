@@ -18,23 +18,34 @@ export const KEEPS_RUNNING = -1;
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-/** How many workers to run, or why not: `--workers`, else one per core on a shared store, else one. */
+/** How many workers to run, or why not: `--workers`, else one per core on a shared store, else one. The demo's
+ * test peers (src/web/demo-peers.ts) keep their logins in the memory of the process serving them, as the
+ * in-memory store does: a bank's second page reaching another worker would find no login, so the demo runs
+ * one unless told otherwise (a test of the workers themselves may log in through the stateless mock eID). */
 export function workerCount(
   option: string | undefined,
-  config: { store: Pick<GatewayConfig['store'], 'type'> },
+  config: {
+    store: Pick<GatewayConfig['store'], 'type'>;
+    demo?: Pick<GatewayConfig['demo'], 'enabled'>;
+    production?: boolean;
+  },
   cores = availableParallelism(),
 ): { workers: number; note?: string } | { refused: string } {
-  const shared = config.store.type !== 'memory';
+  const peers = config.demo?.enabled === true && config.production !== true;
+  const shared = config.store.type !== 'memory' && !peers;
   if (option === undefined)
     return shared
       ? { workers: cores }
       : {
           workers: 1,
-          note: 'one worker: the in-memory store lives in this process (store.type: redis runs one per core)',
+          note:
+            config.store.type === 'memory'
+              ? 'one worker: the in-memory store lives in this process (store.type: redis runs one per core)'
+              : 'one worker: the demo providers keep their logins in this process (demo.enabled)',
         };
   if (!/^[1-9]\d{0,2}$/.test(option)) throw new UsageError('--workers must be a whole number from 1 to 999');
   const workers = Number(option);
-  if (workers > 1 && !shared)
+  if (workers > 1 && config.store.type === 'memory')
     return {
       refused: `store.type: memory cannot serve --workers ${workers}: a login's state must be seen by every worker; configure store.type: redis, or run --workers 1`,
     };
