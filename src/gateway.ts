@@ -31,7 +31,7 @@ import { forgetResumedInteractions } from './login/interaction-markers.ts';
 import { createApp } from './web/app.ts';
 import { providerLogos } from './web/assets.ts';
 import { mtlsEndpointAliases } from './tls/mtls-endpoint-aliases.ts';
-import { loginRoutes } from './web/login-routes.ts';
+import { callbackCharset, loginRoutes } from './web/login-routes.ts';
 import { browserBinding } from './web/browser-binding.ts';
 import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
@@ -188,6 +188,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ui: config.ui,
     logos,
     serviceHome,
+    answerCharset: callbackCharset(flow),
     // where our pages' forms lead: providers' form targets and the redirects answering a choice, and the
     // services' redirect URIs (the way back and the form_post response mode end there)
     formActionOrigins: () => [

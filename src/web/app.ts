@@ -43,6 +43,9 @@ export interface AppParts {
   ui?: UiConfig | undefined;
   /** the providers' logos, served under /assets/providers/ */
   logos?: readonly Logo[] | undefined;
+  /** the encoding a provider posts its answer to this request in, if it is such a callback (a retry page
+   * posts the answer again as it was signed) */
+  answerCharset?(req: Request): string | undefined;
   /** a service's home page (src/oidc/clients.ts): the way back from a login expired on one of our pages */
   serviceHome?(clientId: unknown): string | undefined;
 }
@@ -121,7 +124,7 @@ export function createApp(parts: AppParts): RequestListener {
   parts.mount?.(app);
   app.use(parts.provider.callback());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (isStoreUnavailable(err)) return sendStoreOutage(req, res, parts.logger, err);
+    if (isStoreUnavailable(err)) return sendStoreOutage(req, res, parts.logger, err, parts.answerCharset?.(req));
     // a form of ours (the provider choice) carries the language the user chose on the page
     const locale = pickLocale(req.query?.ui_locales ?? req.body?.ui_locales, req.get('accept-language'));
     const e = err as { status?: number; type?: string; message?: string; name?: string };

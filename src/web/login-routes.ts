@@ -42,6 +42,14 @@ function stringParams(source: unknown): Record<string, string> {
 
 const browserLocale = (req: Request): UiLocale => pickLocale(undefined, req.get('accept-language'));
 
+/** The encoding the provider a callback request is for posts its answers in (LoginFlow.answerCharset). */
+export const callbackCharset =
+  (flow: LoginFlow) =>
+  (req: Request): string | undefined => {
+    const provider = /^\/broker\/callback\/([^/]+)$/.exec(req.path)?.[1];
+    return provider ? flow.answerCharset(provider) : undefined;
+  };
+
 export function loginRoutes(deps: LoginRouteDeps): Router {
   const { engine, flow, logger, binding } = deps;
   const router = express.Router();

@@ -19,6 +19,7 @@ import type { PostedForm } from '../oidc/interop.ts';
 import { html, page } from './html.ts';
 import { pickLocale, t } from './i18n.ts';
 import { siteOf } from './outcome.ts';
+import { keepFormBytes, postedForm } from './form-charset.ts';
 
 export { isStoreUnavailable };
 
@@ -66,16 +67,30 @@ export function retryPage(locale: UiLocale, retry: Retry | undefined, nonce: str
   });
 }
 
-/** A POST whose body no route parsed yet (the abuse limit runs first): read it, so it can be posted again. */
-const formBody = express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 50 });
+/** A POST whose body no route parsed yet (the abuse limit runs first): read it, so it can be posted again;
+ * its bytes are kept, so that a provider's answer posted in its own encoding is read as it was signed. */
+const formBody = express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 50, verify: keepFormBytes });
 
-async function parsedBody(req: Request, res: Response): Promise<unknown> {
-  if (req.method !== 'POST' || req.body !== undefined || req.readableEnded) return req.body;
-  return new Promise((resolve) => formBody(req, res, (err?: unknown) => resolve(err ? undefined : req.body)));
+/** The form to post again: read in `charset` when it came in that encoding (src/web/form-charset.ts). The retry
+ * page is UTF-8, so the browser posts it again as UTF-8, which the callback reads as such. */
+async function parsedBody(req: Request, res: Response, charset: string | undefined): Promise<unknown> {
+  if (req.method !== 'POST') return req.body;
+  if (req.body === undefined && !req.readableEnded) {
+    const read = await new Promise<boolean>((resolve) => formBody(req, res, (err?: unknown) => resolve(!err)));
+    if (!read) return undefined;
+  }
+  return postedForm(req, charset);
 }
 
-/** Express: answer a request that failed on a store outage (the app's error handler calls this). */
-export async function sendStoreOutage(req: Request, res: Response, logger: Logger, err: unknown): Promise<void> {
+/** Express: answer a request that failed on a store outage (the app's error handler calls this). `charset`:
+ * the encoding a provider posts its answers in, when the request is one (LoginFlow.answerCharset). */
+export async function sendStoreOutage(
+  req: Request,
+  res: Response,
+  logger: Logger,
+  err: unknown,
+  charset?: string,
+): Promise<void> {
   logger.warn('store unavailable: retry page', {
     path: req.path,
     method: req.method,
@@ -83,7 +98,7 @@ export async function sendStoreOutage(req: Request, res: Response, logger: Logge
   });
   if (res.headersSent) return;
   const locale = pickLocale(req.query?.ui_locales, req.get('accept-language'));
-  const retry = retryOf(req.method, req.path, req.originalUrl, await parsedBody(req, res));
+  const retry = retryOf(req.method, req.path, req.originalUrl, await parsedBody(req, res, charset));
   res
     .status(503)
     .set('Retry-After', String(RETRY_AFTER_SECONDS))
