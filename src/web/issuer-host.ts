@@ -66,17 +66,20 @@ export function issuerHost(options: IssuerHostOptions): RequestHandler {
         ...(originForm ? {} : { target: 'neither origin- nor absolute-form' }),
         path: req.path,
       });
-      res
-        .status(400)
-        .set('cache-control', 'no-store')
-        .type('html')
-        .send(
-          errorPage({
-            locale: pickLocale(undefined, req.get('accept-language')),
-            message: 'error_generic',
-            nonce: (res.locals.cspNonce as string) ?? '',
-          }),
-        );
+      res.status(400).set('cache-control', 'no-store');
+      // a relying party's library that asks for JSON (openid-client does, at the token endpoint and userinfo)
+      // gets an OAuth error it can read (RFC 6749 5.2); a browser, or a client stating no preference, the page
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.json({ error: 'invalid_request', error_description: 'the request names another host than the issuer' });
+        return;
+      }
+      res.type('html').send(
+        errorPage({
+          locale: pickLocale(undefined, req.get('accept-language')),
+          message: 'error_generic',
+          nonce: (res.locals.cspNonce as string) ?? '',
+        }),
+      );
       return;
     }
     const served = match || issuer;
