@@ -91,7 +91,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   status(): AuditStatus {
-    // a readiness probe tries the witnesses again: an instance taken out of service gets no event that would
+    // a readiness probe tries the witnesses again as well: an instance out of service gets no event to do it
     if (this.witnesses.failure && this.latest) void this.witnesses.retry(witnessLine(this.latest));
     const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
     const status: AuditStatus = {
