@@ -162,11 +162,10 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   // every other reason to refuse is checked before a torn tail is moved aside: the repair is recorded in the
   // log it repaired, which a refused start would not do (a torn tail holds no complete entry or checkpoint,
   // so the time, the checkpoints and the size these checks read are the same after it)
-  const checkpoints = scan.checkpoints.map((c) => c.checkpoint);
-  const latest = checkpoints.at(-1);
+  const latest = scan.checkpoints.at(-1)?.checkpoint;
   const future = futureTimeProblem([scan.lastTime, latest?.time], options.maxClockSkewMs);
   if (future) throw new AuditUnavailableError(`audit log in ${dir}: ${future}`);
-  const disagree = await checkWitnesses(options.witnesses, checkpoints, options.signer);
+  const disagree = await checkWitnesses(options.witnesses, scan, options.signer);
   if (disagree.length) throw new AuditUnavailableError(`audit log in ${dir} refused: ${disagree.join('; ')}`);
   const space = new FreeSpace(dir, options.minFreeBytes, logger);
   try {
@@ -226,7 +225,7 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   logger.info('audit log opened', {
     dir,
     entries: scan.entries,
-    checkpoints: checkpoints.length,
+    checkpoints: scan.checkpointCount,
     checkpoint_key: options.signer.kid,
     witnesses: options.witnesses.map((w) => w.name),
   });

@@ -1,19 +1,34 @@
-// Reads checkpoints.jsonl for a scan: each checkpoint's form, signature (every one, or only the
-// latest), number sequence, growing size and non-decreasing time, and a torn last line.
-import { join } from 'node:path';
-import { CHECKPOINTS_FILE, lines, type Position, tornTailOffset } from './format.ts';
+// Reads checkpoints.jsonl for a scan, streamed (./checkpoint-file.ts), in two passes that each hold one
+// checkpoint at a time: the first checks each checkpoint's form, signature (every one, or only the latest),
+// number sequence, growing size and non-decreasing time, and a torn last line; the second hands the
+// checkpoints to the entries' pass in order, to compare each root with the tree when it reaches that size.
+// Only the latest RECENT_CHECKPOINTS are kept (a witness is normally one of them); older ones are looked up
+// in the file again (findCheckpoint).
 import { type Checkpoint, decodeCheckpointLine } from './checkpoint-format.ts';
+import { CheckpointFile, type CheckpointLine, checkpointOf, findCheckpointInFile } from './checkpoint-file.ts';
+import { CHECKPOINTS_FILE, type Position } from './format.ts';
 import { type CheckpointVerifier, verifyCheckpointSignature } from './keys.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
-import { readRegularFile } from './segments.ts';
 
-function readCheckpointsFile(dir: string): Buffer | undefined {
-  try {
-    return readRegularFile(join(dir, CHECKPOINTS_FILE));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+export const RECENT_CHECKPOINTS = 256;
+/** lines refused by the first pass that the second skips (not compared with the tree: their problem is
+ * named already); beyond this many the log is long past its problem limit, and they are compared too */
+const MAX_REFUSED_LINES = 1024;
+
+/** The checkpoints of a log as a scan leaves them: the latest few, how many there are, where to find the rest. */
+export interface CheckpointHistory {
+  dir: string;
+  /** the latest checkpoints, oldest first, at most RECENT_CHECKPOINTS */
+  checkpoints: LocatedCheckpoint[];
+  /** every valid checkpoint of the log */
+  checkpointCount: number;
+}
+
+/** The checkpoint of the log `match` accepts: among the latest, else read from the file. */
+export function findCheckpoint(history: CheckpointHistory, match: (c: Checkpoint) => boolean): Checkpoint | undefined {
+  const recent = history.checkpoints.find((located) => match(located.checkpoint))?.checkpoint;
+  if (recent || history.checkpointCount <= history.checkpoints.length) return recent;
+  return findCheckpointInFile(history.dir, match);
 }
 
 /** Problems of `checkpoint` as the successor of `previous`. */
@@ -31,46 +46,108 @@ function sequenceProblems(checkpoint: Checkpoint, previous: Checkpoint | undefin
   return problems;
 }
 
+const positionOf = (line: CheckpointLine): Position => ({
+  file: CHECKPOINTS_FILE,
+  line: line.line,
+  offset: line.start,
+});
+
+export interface CheckpointsRead {
+  checkpoints: LocatedCheckpoint[];
+  count: number;
+  torn?: TornTail;
+  /** bytes of the file the first pass read: the second reads no further */
+  size: number;
+  /** lines the first pass refused */
+  refused: Set<number>;
+}
+
+/** The first pass (see the top). */
 export async function readCheckpoints(
   dir: string,
   key: CheckpointVerifier | undefined,
   signatures: 'all' | 'latest',
   problems: ProblemList,
-): Promise<{ checkpoints: LocatedCheckpoint[]; torn?: TornTail }> {
-  const checkpoints: LocatedCheckpoint[] = [];
-  const file = readCheckpointsFile(dir);
-  if (!file) return { checkpoints };
-  const fileLines = [...lines(file)];
+): Promise<CheckpointsRead> {
+  const read: CheckpointsRead = { checkpoints: [], count: 0, size: 0, refused: new Set() };
+  const file = CheckpointFile.open(dir);
+  if (!file) return read;
+  read.size = file.size;
+  const refuse = (line: CheckpointLine, message: string) => {
+    problems.checkpoint('checkpoint', positionOf(line), message);
+    if (read.refused.size < MAX_REFUSED_LINES) read.refused.add(line.line);
+  };
+  const signed = async (checkpoint: Checkpoint, line: CheckpointLine): Promise<boolean> => {
+    if (!key) {
+      problems.checkpoint('key', positionOf(line), 'no checkpoint public key to verify the signature with');
+      return true;
+    }
+    try {
+      await verifyCheckpointSignature(checkpoint, key);
+      return true;
+    } catch (err) {
+      refuse(line, (err as Error).message);
+      return false;
+    }
+  };
   let previous: Checkpoint | undefined;
-  for (const line of fileLines) {
-    const position: Position = { file: CHECKPOINTS_FILE, line: line.line, offset: line.start };
+  // with signatures 'latest' only the last line's is checked, once it is known to be the last
+  let unsigned: { checkpoint: Checkpoint; line: CheckpointLine } | undefined;
+  const accept = (checkpoint: Checkpoint, line: CheckpointLine) => {
+    for (const message of sequenceProblems(checkpoint, previous))
+      problems.checkpoint('checkpoint', positionOf(line), message);
+    previous = checkpoint;
+    read.count++;
+    read.checkpoints.push({ checkpoint, position: positionOf(line) });
+    if (read.checkpoints.length > RECENT_CHECKPOINTS) read.checkpoints.shift();
+  };
+  let lastLine = 0;
+  for (const line of file.lines()) {
+    lastLine = line.line;
+    unsigned = undefined;
     let checkpoint: Checkpoint;
     try {
-      checkpoint = decodeCheckpointLine(file.toString('utf8', line.start, line.end));
-      if (signatures === 'all' || line.line === fileLines.length) {
-        if (key) await verifyCheckpointSignature(checkpoint, key);
-        else problems.checkpoint('key', position, 'no checkpoint public key to verify the signature with');
-      }
+      if (line.text === undefined)
+        throw new Error(`line of ${line.length} bytes, longer than any checkpoint (${CHECKPOINTS_FILE} altered)`);
+      checkpoint = decodeCheckpointLine(line.text);
     } catch (err) {
-      problems.checkpoint('checkpoint', position, (err as Error).message);
+      refuse(line, (err as Error).message);
       continue;
     }
-    for (const message of sequenceProblems(checkpoint, previous)) problems.checkpoint('checkpoint', position, message);
-    previous = checkpoint;
-    checkpoints.push({ checkpoint, position });
+    if (signatures === 'all' && !(await signed(checkpoint, line))) continue;
+    if (signatures === 'latest') unsigned = { checkpoint, line };
+    accept(checkpoint, line);
   }
-  const tornAt = tornTailOffset(file);
-  if (tornAt === undefined) return { checkpoints };
+  if (unsigned && !(await signed(unsigned.checkpoint, unsigned.line))) {
+    // not a checkpoint of this log after all: the one before it is the latest
+    read.checkpoints.pop();
+    read.count--;
+  }
+  if (file.tornAt === undefined) return read;
+  read.size = file.tornAt; // the second pass has nothing to read in a torn tail
   const torn: TornTail = {
     file: CHECKPOINTS_FILE,
-    offset: tornAt,
-    length: file.length - tornAt,
-    line: fileLines.length + 1,
+    offset: file.tornAt,
+    length: file.size - file.tornAt,
+    line: lastLine + 1,
   };
   problems.checkpoint(
     'torn',
     { file: CHECKPOINTS_FILE, line: torn.line, offset: torn.offset },
     `${torn.length} bytes of an incomplete checkpoint after the last complete line`,
   );
-  return { checkpoints, torn };
+  read.torn = torn;
+  return read;
+}
+
+/** The second pass: the checkpoints the first accepted, one at a time, in the file's order. */
+export function* checkpointsInOrder(dir: string, read: CheckpointsRead): Generator<LocatedCheckpoint> {
+  if (read.size === 0) return;
+  const file = CheckpointFile.open(dir, read.size);
+  if (!file) return;
+  for (const line of file.lines()) {
+    if (read.refused.has(line.line)) continue;
+    const checkpoint = checkpointOf(line);
+    if (checkpoint) yield { checkpoint, position: positionOf(line) };
+  }
 }

@@ -26,29 +26,56 @@ export class EntryScan {
   private chained = false;
   /** the index the next entry must carry */
   private expected = 0;
-  /** checkpoints to compare with the tree, by size (several may share a size) */
-  private readonly checkpointsBySize = new Map<number, LocatedCheckpoint[]>();
+  /** the log's checkpoints in order, compared with the tree as it reaches each one's size */
+  private readonly checkpoints: Iterator<LocatedCheckpoint>;
+  private next: LocatedCheckpoint | undefined;
   /** the latest checkpoint's signature covers every entry before it; the MAC key authenticates the rest */
   private readonly macFrom: number;
   private readonly problems: ProblemList;
   private readonly options: EntryScanOptions;
 
-  constructor(checkpoints: LocatedCheckpoint[], problems: ProblemList, options: EntryScanOptions) {
+  /** `checkpoints` in the file's order; `macFrom`: the latest checkpoint's size */
+  constructor(
+    checkpoints: Iterator<LocatedCheckpoint>,
+    macFrom: number,
+    problems: ProblemList,
+    options: EntryScanOptions,
+  ) {
     this.problems = problems;
     this.options = options;
-    for (const located of checkpoints) {
-      const size = located.checkpoint.size;
-      this.checkpointsBySize.set(size, [...(this.checkpointsBySize.get(size) ?? []), located]);
-    }
-    this.macFrom = checkpoints.at(-1)?.checkpoint.size ?? 0;
+    this.checkpoints = checkpoints;
+    this.next = this.pull();
+    this.macFrom = macFrom;
     this.leaves = options.keepLeaves ? new LeafHashes(1 << 16) : undefined;
     this.checkRoots(); // checkpoints of the empty tree
   }
 
+  private pull(): LocatedCheckpoint | undefined {
+    const next = this.checkpoints.next();
+    return next.done ? undefined : next.value;
+  }
+
+  /** Checkpoints up to the tree's current size: the tree is compared with those of that size. One of a smaller
+   * size comes after one of a larger tree (out of order): the tree is past it, and it is named for that. */
+  private dueCheckpoints(): LocatedCheckpoint[] {
+    const due: LocatedCheckpoint[] = [];
+    for (; this.next && this.next.checkpoint.size <= this.tree.size; this.next = this.pull()) {
+      const { checkpoint, position } = this.next;
+      if (checkpoint.size === this.tree.size) due.push(this.next);
+      else
+        this.problems.checkpoint(
+          'checkpoint',
+          position,
+          `tree size ${checkpoint.size} comes after a checkpoint of a larger tree: its root cannot be compared with the entries (checkpoints reordered)`,
+        );
+    }
+    return due;
+  }
+
   /** Compares the tree with the checkpoints of its current size. */
   private checkRoots(): void {
-    const due = this.checkpointsBySize.get(this.tree.size);
-    if (!due) return;
+    const due = this.dueCheckpoints();
+    if (!due.length) return;
     const last = this.tree.size - 1;
     const root = this.tree.root().toString('hex');
     for (const { checkpoint, position } of due) {
@@ -144,14 +171,16 @@ export class EntryScan {
     );
   }
 
-  /** Checkpoints that cover more entries than the log holds. */
-  checkCoverage(checkpoints: LocatedCheckpoint[]): void {
-    for (const { checkpoint, position } of checkpoints)
+  /** Checkpoints that cover more entries than the log holds (all that are left once the entries are read). */
+  checkCoverage(): void {
+    for (; this.next; this.next = this.pull()) {
+      const { checkpoint, position } = this.next;
       if (checkpoint.size > this.tree.size)
         this.problems.entry(
           'checkpoint',
           position,
           `checkpoint covers ${checkpoint.size} entries but the log holds ${this.tree.size} (entries removed or truncated)`,
         );
+    }
   }
 }

@@ -9,11 +9,12 @@ import { type DecodedEntry, PUBLIC_KEY_FILE, type Position } from './format.ts';
 import { type CheckpointVerifier, loadCheckpointPublicKey } from './keys.ts';
 import type { CompactTree } from './merkle.ts';
 import type { LeafHashes } from './merkle-proofs.ts';
-import { readCheckpoints } from './scan-checkpoints.ts';
+import { type CheckpointHistory, checkpointsInOrder, readCheckpoints } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
 import { AuditDirError, listSegments, SegmentReader } from './segments.ts';
 
+export { type CheckpointHistory, findCheckpoint } from './scan-checkpoints.ts';
 export {
   describeProblem,
   type LocatedCheckpoint,
@@ -29,7 +30,7 @@ export interface ScanOptions {
   signatures?: 'all' | 'latest';
   /** collect every leaf hash (for proofs) */
   keepLeaves?: boolean;
-  /** called once the checkpoints are read, before the first entry */
+  /** called once the checkpoints are read, before the first entry, with the latest of them (oldest first) */
   onCheckpoints?: (checkpoints: LocatedCheckpoint[]) => void;
   /** called for every well-formed entry, in order */
   onEntry?: (entry: DecodedEntry, position: Position) => void;
@@ -39,12 +40,10 @@ export interface ScanOptions {
   mac?: EntryMac | undefined;
 }
 
-export interface ScanResult {
-  dir: string;
+export interface ScanResult extends CheckpointHistory {
   entries: number;
   tree: CompactTree;
   leaves?: LeafHashes;
-  checkpoints: LocatedCheckpoint[];
   problems: Problem[];
   /** problems beyond maxProblems, counted only */
   moreProblems: number;
@@ -86,7 +85,8 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const { checkpoints } = read;
   options.onCheckpoints?.(checkpoints);
 
-  const scan = new EntryScan(checkpoints, problems, options);
+  const latest = checkpoints.at(-1)?.checkpoint;
+  const scan = new EntryScan(checkpointsInOrder(dir, read), latest?.size ?? 0, problems, options);
   const reader = new SegmentReader();
   for (const [i, segment] of segments.entries()) {
     let buf: Buffer;
@@ -101,10 +101,9 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     }
     scan.segment(segment, buf, i === segments.length - 1);
   }
-  scan.checkCoverage(checkpoints);
+  scan.checkCoverage();
 
   const entries = scan.tree.size;
-  const latest = checkpoints.at(-1)?.checkpoint;
   if (!latest && entries > 0) warnings.push('no checkpoint yet: the entries are not yet covered by a signature');
   if (latest && latest.size < entries)
     warnings.push(`${entries - latest.size} entries after the latest checkpoint are not yet covered by a signature`);
@@ -115,6 +114,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     tree: scan.tree,
     lastLeaf: scan.lastLeaf,
     checkpoints,
+    checkpointCount: read.count,
     problems: problems.all(),
     moreProblems: problems.more,
     torn: [read.torn, scan.torn].filter((torn) => torn !== undefined),

@@ -1,15 +1,5 @@
 // The files of an audit log directory: segments in index order, and a reader that reuses one buffer.
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR, WRITER_LOCK_FILE } from './format.ts';
 
@@ -39,20 +29,6 @@ export function listSegments(dir: string): { segments: Segment[]; others: string
     else if (!LOG_FILES.has(name) && !name.startsWith(`${WRITER_LOCK_FILE}.`)) others.push(name);
   }
   return { segments, others };
-}
-
-/** what one readFileSync can take (Node's limit for a single read, 2 GiB - 1) */
-const MAX_READ_BYTES = 2 ** 31 - 1;
-
-export function readRegularFile(path: string): Buffer {
-  // a device or FIFO in place of a segment would never end (or block): refuse it
-  const stat = statSync(path);
-  if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
-  // checkpoints.jsonl grows by about 350 bytes a checkpoint and is never rolled over (a year of checkpoints
-  // every 5 s comes near this): say which file and how large, not only Node's limit
-  if (stat.size > MAX_READ_BYTES)
-    throw new AuditDirError(`${path} holds ${stat.size} bytes, more than can be read at once (${MAX_READ_BYTES})`);
-  return readFileSync(path);
 }
 
 /** the writer starts a new segment before a write that would cross segment_max_bytes (at most 2 GiB), so

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { decodeCheckpointLine, encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
 import { verifyCheckpointSignature, type CheckpointVerifier } from './keys.ts';
+import { type CheckpointHistory, findCheckpoint } from './scan-checkpoints.ts';
 
 export interface Witness {
   /** for messages: "file /path" or "store key ..." */
@@ -148,13 +149,13 @@ export function witnessLine(cp: Checkpoint): string {
 export async function witnessProblem(
   name: string,
   stored: string | undefined,
-  checkpoints: readonly Checkpoint[],
+  log: CheckpointHistory,
   key: CheckpointVerifier,
 ): Promise<string | undefined> {
-  const latest = checkpoints.at(-1);
+  const latest = log.checkpoints.at(-1)?.checkpoint;
   if (stored === undefined) {
     if (!latest) return undefined; // a new log: nothing witnessed yet
-    return `witness ${name} holds no checkpoint, but the log has ${checkpoints.length} (the witness was deleted or lost, or configured after the log began); check the log with "vpm-gateway audit verify --config FILE", then run "vpm-gateway audit witness --config FILE --reset"`;
+    return `witness ${name} holds no checkpoint, but the log has ${log.checkpointCount} (the witness was deleted or lost, or configured after the log began); check the log with "vpm-gateway audit verify --config FILE", then run "vpm-gateway audit witness --config FILE --reset"`;
   }
   let witnessed: Checkpoint;
   try {
@@ -163,7 +164,7 @@ export async function witnessProblem(
   } catch (err) {
     return `witness ${name} holds no valid checkpoint of this log: ${(err as Error).message}`;
   }
-  const mine = checkpoints.find((c) => c.n === witnessed.n);
+  const mine = findCheckpoint(log, (c) => c.n === witnessed.n);
   if (!mine) {
     return `the log is shorter than witness ${name}: the witness holds checkpoint ${witnessed.n} (size ${witnessed.size}, ${witnessed.time}) but the log's latest checkpoint is ${latest ? `${latest.n} (size ${latest.size}, ${latest.time})` : 'none'} (log rolled back or truncated)`;
   }
@@ -177,7 +178,7 @@ export async function witnessProblem(
 /** Problems of the log against every witness (read failures included). */
 export async function checkWitnesses(
   witnesses: readonly Witness[],
-  checkpoints: readonly Checkpoint[],
+  log: CheckpointHistory,
   key: CheckpointVerifier,
 ): Promise<string[]> {
   const problems: string[] = [];
@@ -189,7 +190,7 @@ export async function checkWitnesses(
       problems.push(`cannot read witness ${witness.name}: ${(err as Error).message}`);
       continue;
     }
-    const problem = await witnessProblem(witness.name, stored, checkpoints, key);
+    const problem = await witnessProblem(witness.name, stored, log, key);
     if (problem) problems.push(problem);
   }
   return problems;

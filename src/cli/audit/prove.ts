@@ -1,7 +1,7 @@
 // `audit prove` and `audit consistency`: RFC 9162 proofs built from a verified log, printed for a
 // person or, with --json, as a document `audit verify-proof` checks on its own.
 import type { Checkpoint } from '../../audit/checkpoint-format.ts';
-import type { LocatedCheckpoint } from '../../audit/scan.ts';
+import { type CheckpointHistory, findCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
 import { verifyConsistency } from '../../audit/merkle-verify.ts';
 import type { ParseArgsOptionsConfig } from 'node:util';
@@ -25,11 +25,10 @@ async function prove(ctx: AuditContext, dir: string, index: number, size: number
     if (position.index === index) entry = decoded.body.toString('utf8');
   });
   if (entry === undefined) throw new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`);
-  const located =
-    size === undefined ? scan.checkpoints.at(-1) : scan.checkpoints.find((c) => c.checkpoint.size === size);
-  if (!located)
+  const checkpoint =
+    size === undefined ? scan.checkpoints.at(-1)?.checkpoint : findCheckpoint(scan, (c) => c.size === size);
+  if (!checkpoint)
     throw new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`);
-  const checkpoint = located.checkpoint;
   if (checkpoint.size <= index)
     throw new ProofError(
       `entry ${index} is not yet covered by ${checkpointSummary(checkpoint)}; wait for the next checkpoint`,
@@ -49,11 +48,11 @@ async function prove(ctx: AuditContext, dir: string, index: number, size: number
 }
 
 /** --first/--second: a tree size of a checkpoint in the log, or a file holding one checkpoint (JSON). */
-function chosenCheckpoint(value: string, checkpoints: LocatedCheckpoint[], what: string): unknown {
+function chosenCheckpoint(value: string, log: CheckpointHistory, what: string): unknown {
   if (!/^\d+$/.test(value)) return readJsonFile(value, 'checkpoint');
-  const found = checkpoints.find((located) => located.checkpoint.size === Number(value));
+  const found = findCheckpoint(log, (checkpoint) => checkpoint.size === Number(value));
   if (!found) throw new ProofError(`the log has no checkpoint of tree size ${value} (${what})`);
-  return found.checkpoint;
+  return found;
 }
 
 async function consistency(
@@ -66,7 +65,7 @@ async function consistency(
   const key = scan.key;
   if (!key) throw new ProofError('no checkpoint key to check signatures with');
   const pick = (value: string, what: string): Promise<Checkpoint> =>
-    checkedCheckpoint(chosenCheckpoint(value, scan.checkpoints, what), key, `${what} checkpoint`);
+    checkedCheckpoint(chosenCheckpoint(value, scan, what), key, `${what} checkpoint`);
   const first = await pick(firstValue, 'first');
   const second = secondValue
     ? await pick(secondValue, 'second')

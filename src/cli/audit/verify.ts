@@ -52,7 +52,7 @@ async function verifyLog(
   const witnessed = own ? 'the witnesses' : witnessFile ? 'the given witness' : undefined;
   const pinning = scan.keyPinned ? ' (pinned)' : ' (from the log directory, not pinned)';
   const lines = [
-    `audit log ${dir}: ${scan.entries} entries, ${scan.checkpoints.length} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
+    `audit log ${dir}: ${scan.entries} entries, ${scan.checkpointCount} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
     `checkpoint key: ${scan.key?.kid ?? 'none'}${pinning}`,
     ...verdict(scan, witnessProblems, witnessed),
   ];
@@ -69,7 +69,7 @@ async function verifyLog(
     log: log.name,
     dir,
     entries: scan.entries,
-    checkpoints: scan.checkpoints.length,
+    checkpoints: scan.checkpointCount,
     latest: latest ?? null,
     key: scan.key?.kid ?? null,
     key_pinned: scan.keyPinned,

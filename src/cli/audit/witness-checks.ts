@@ -29,7 +29,6 @@ export function configuredWitnesses(
 
 /** Problems of the log against the witnesses and the clock: with --config, and a --witness file. */
 export async function witnessChecks(sources: WitnessSources, scan: ScanResult): Promise<string[]> {
-  const checkpoints = scan.checkpoints.map((located) => located.checkpoint);
   const problems: string[] = [];
   // without a checkpoint key nothing can be checked against a witness; a log whose checkpoints and key copy
   // were deleted with it would otherwise pass a monitor's `--witness` run as agreeing
@@ -41,15 +40,18 @@ export async function witnessChecks(sources: WitnessSources, scan: ScanResult): 
     return problems;
   }
   if (sources.witnessFile)
-    problems.push(...(await checkWitnesses([new FileWitness(sources.witnessFile)], checkpoints, scan.key)));
+    problems.push(...(await checkWitnesses([new FileWitness(sources.witnessFile)], scan, scan.key)));
   if (sources.config) {
     const { witnesses, close } = configuredWitnesses(sources.config, sources.storeConfig, scan.key.kid);
     try {
-      problems.push(...(await checkWitnesses(witnesses, checkpoints, scan.key)));
+      problems.push(...(await checkWitnesses(witnesses, scan, scan.key)));
     } finally {
       await close();
     }
-    const future = futureTimeProblem([scan.lastTime, checkpoints.at(-1)?.time], sources.config.max_clock_skew_ms);
+    const future = futureTimeProblem(
+      [scan.lastTime, scan.checkpoints.at(-1)?.checkpoint.time],
+      sources.config.max_clock_skew_ms,
+    );
     if (future) problems.push(future);
   }
   return problems;

@@ -23,12 +23,11 @@ type Key = NonNullable<Awaited<ReturnType<typeof pinnedKey>>>;
 /** One log against its own witnesses; with `reset`, its latest checkpoint written to them once it verifies. */
 async function witnessLog(ctx: AuditContext, own: AuditConfig, key: Key, reset: boolean): Promise<Outcome> {
   const scan = await scanLog(own.dir, { key, signatures: 'all', mac: entryMac({ ...ctx, config: own }) });
-  const checkpoints = scan.checkpoints.map((located) => located.checkpoint);
-  const latest: Checkpoint | undefined = checkpoints.at(-1);
+  const latest: Checkpoint | undefined = scan.checkpoints.at(-1)?.checkpoint;
   const { witnesses, close } = configuredWitnesses(own, ctx.storeConfig, key.kid);
   const names = witnesses.map((w) => w.name);
   try {
-    const problems = await checkWitnesses(witnesses, checkpoints, key);
+    const problems = await checkWitnesses(witnesses, scan, key);
     if (!reset) {
       // agreeing with its witnesses says nothing of a log that does not verify
       const broken = scan.problems[0]
