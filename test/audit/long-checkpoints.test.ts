@@ -4,7 +4,7 @@
 // with a heap far too small to hold every checkpoint (holding them all ran out of it), and a checkpoint
 // altered in the middle of the file, validly signed, is still found by comparing it with the entries.
 import { spawnSync } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { decodeCheckpointLine, encodeCheckpointLine } from '../../src/audit/checkpoint-format.ts';
@@ -28,6 +28,7 @@ let log: ManyCheckpoints;
 beforeAll(async () => {
   log = await logWithManyCheckpoints(ENTRIES, CHECKPOINTS);
 }, 60_000);
+afterAll(() => rmSync(log.t.root, { recursive: true, force: true }));
 
 function audit(command: 'verify' | 'query', ...args: string[]) {
   return spawnSync(NODE, [...heap(HEAP[command]), MAIN, 'audit', command, ...args], {
