@@ -203,7 +203,8 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     const path = join(dir, CHECKPOINTS_FILE);
     const checkpointsExisted = existsSync(path);
     const handle = await openForAppend(path, !checkpointsExisted);
-    checkpointsFile = new OwnAppendFile(handle, path, fstatSync(handle.fd).size); // verified just now
+    // the size verified, not the size found now: a checkpoint another writer appended since is not this one's
+    checkpointsFile = new OwnAppendFile(handle, path, scan.checkpointsBytes);
     if (!checkpointsExisted) await syncDir(dir);
   } catch (err) {
     await segment?.close();

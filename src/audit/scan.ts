@@ -44,6 +44,8 @@ export interface ScanResult extends CheckpointHistory {
   entries: number;
   tree: CompactTree;
   leaves?: LeafHashes;
+  /** the size of checkpoints.jsonl as read, up to a torn tail (0 when it is missing) */
+  checkpointsBytes: number;
   problems: Problem[];
   /** problems beyond maxProblems, counted only */
   moreProblems: number;
@@ -115,6 +117,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     lastLeaf: scan.lastLeaf,
     checkpoints,
     checkpointCount: read.count,
+    checkpointsBytes: read.size,
     problems: problems.all(),
     moreProblems: problems.more,
     torn: [read.torn, scan.torn].filter((torn) => torn !== undefined),
