@@ -1,10 +1,12 @@
 // The segment the log appends to. A write that would take it past segment_max_bytes goes to a new
 // segment named after its first entry's index; the directory is synced before the new file is used, so a
 // crash cannot leave durable entries in a file the directory does not list. Each append first checks that
-// the file ends where this writer left it (./segments.ts OwnAppendFile).
+// the file ends where this writer left it (./segments.ts OwnAppendFile), and that no other writer began a
+// segment at this entry's index: another process's new segment leaves this one's file as it was.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentName } from './format.ts';
-import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
+import { AuditDirError, openForAppend, OwnAppendFile, syncDir } from './segments.ts';
 
 export class SegmentWriter {
   private readonly dir: string;
@@ -20,12 +22,18 @@ export class SegmentWriter {
 
   /** Appends `buf`, whose first entry has index `first`; resolves once it is on disk. */
   async append(first: number, buf: Buffer): Promise<void> {
+    const path = join(this.dir, segmentName(first));
     if (!this.file || (this.file.size > 0 && this.file.size + buf.length > this.maxBytes)) {
-      const path = join(this.dir, segmentName(first));
+      // the segment left behind must hold only this writer's entries: another's there would go unnoticed
+      this.file?.checkOwn();
       const next = new OwnAppendFile(await openForAppend(path, true), path, 0);
       await syncDir(this.dir);
       await this.file?.close();
       this.file = next;
+    } else if (path !== this.file.path && existsSync(path)) {
+      throw new AuditDirError(
+        `${path} was begun by another writer: another process writes this log (one writer per directory)`,
+      );
     }
     await this.file.append(buf);
   }

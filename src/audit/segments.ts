@@ -120,13 +120,18 @@ export class OwnAppendFile {
     return this.bytes;
   }
 
-  /** Appends all of buf and resolves once it is on disk. */
-  async append(buf: Buffer): Promise<void> {
+  /** Throws AuditDirError when the file no longer ends where this writer left it. */
+  checkOwn(): void {
     const { size } = fstatSync(this.handle.fd);
     if (size !== this.bytes)
       throw new AuditDirError(
         `${this.path} holds ${size} bytes where this writer left ${this.bytes}: another process writes this log (one writer per directory)`,
       );
+  }
+
+  /** Appends all of buf and resolves once it is on disk. */
+  async append(buf: Buffer): Promise<void> {
+    this.checkOwn();
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.handle.write(buf, done, buf.length - done);
