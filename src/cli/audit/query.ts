@@ -217,7 +217,7 @@ export const queryCommand = readerCommand({
       'entries of one person: PNOLV-010180-15097, 010180-15097 or\n01018015097 (hashed with the subject hash key); - reads it\nfrom standard input (kept out of ps and shell history)',
     ],
     ['--country CC', 'country of a bare --personal-code (default LV)'],
-    ['--limit N', 'show at most N entries (all are counted; only N are held in memory)'],
+    ['--limit N', 'show at most N entries (all are counted; at most about 2N + 1024 are held in memory)'],
     ['--hash-key-file FILE', 'the subject hash key (default: that of --config)'],
   ],
   options: QUERY_OPTIONS,
