@@ -44,10 +44,19 @@ function exposedEntries(dir: string, into: string[]): void {
   }
 }
 
-/** Refuses (AuditUnavailableError naming the path) an audit directory others may change under the writer. */
+/** Refuses (AuditUnavailableError naming the path) an audit directory others may change under the writer; one
+ * not there yet is the writer's to create (0700). */
 export function refuseExposedDirectory(dir: string): void {
   const problems: string[] = [];
-  const own = problemOf(dir, statSync(dir)); // the directory itself may be reached through a link
+  let stat: Stats;
+  try {
+    stat = statSync(dir); // the directory itself may be reached through a link
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new AuditUnavailableError(`cannot use audit directory ${dir}: ${code ?? (err as Error).message}`);
+  }
+  const own = problemOf(dir, stat);
   if (own) problems.push(own);
   exposedEntries(dir, problems);
   if (problems.length)

@@ -113,8 +113,9 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
  * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`.
  */
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
-  if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
+  // before the claim reads or writes anything in it: a key copy planted there, or left there for others
   refuseExposedDirectory(options.dir);
+  if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
   const lock = await WriterLock.acquire(options.dir);
   let log: FileAuditLog;
   try {
