@@ -91,8 +91,9 @@ export class FileAuditLog implements AuditLog {
   }
 
   status(): AuditStatus {
-    // a readiness probe tries the witnesses again as well: an instance out of service gets no event to do it
-    if (this.witnesses.failure && this.latest) void this.witnesses.retry(witnessLine(this.latest));
+    // a readiness probe tries the witnesses again as well: an instance out of service gets no event to do it;
+    // never once closed: the lock is released, and a writer since may have had newer checkpoints witnessed
+    if (this.witnesses.failure && this.latest && !this.closed) void this.witnesses.retry(witnessLine(this.latest));
     const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
     const status: AuditStatus = {
       healthy: error === undefined,
