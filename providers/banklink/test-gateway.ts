@@ -10,7 +10,8 @@ import { testLog, type TestLog } from '../../test/audit/helpers.ts';
 import { startTestBank, type Misbehaviour, type RunningTestBank } from './test-bank/bank.ts';
 import { parseForms } from './test-bank/forms.ts';
 import type { Browser, Hop } from '../../test/support/browser.ts';
-import { useGateway, beginLogin, atRp, type GatewayInUse } from '../../test/support/gateway.ts';
+import { useGateway, beginLogin, atRp, type GatewayInUse, type GatewaySetUp } from '../../test/support/gateway.ts';
+import type { Store } from '../../src/store/store.ts';
 import { BANKLINK_TEST_ENTRY } from '../../test/support/provider-entries.ts';
 import { gatewayKeys, GATEWAY_ID } from './test-harness.ts';
 import { macString, signMac } from './protocol.ts';
@@ -38,8 +39,9 @@ class FiledAuditLog extends MemoryAuditLog {
 
 let gw: GatewayInUse;
 
-/** Registers the gateway with its three banks in the current file. */
-export function useBankGateway(): GatewayInUse {
+/** Registers the gateway with its three banks in the current file; its store is `store`'s when given (the
+ * tests' Redis, say), else the memory store. */
+export function useBankGateway(store?: (setUp: GatewaySetUp) => Store): GatewayInUse {
   gw = useGateway(async ({ dir, cleanup }) => {
     const auditorKey = join(dir, 'auditor.pem');
     writeFileSync(auditorKey, auditor.publicKey.export({ type: 'spki', format: 'pem' }));
@@ -73,7 +75,8 @@ export function useBankGateway(): GatewayInUse {
       await bank('legacybank', 'LEGACY', { version: '008', legacy: true, encoding: 'WINDOWS-1257' }),
       await bank('nononcebank', 'NONONCE', { version: '009', service: '4011' }),
     ];
-    return { providers, audit: new FiledAuditLog(await audited.files.open()) };
+    const audit = new FiledAuditLog(await audited.files.open());
+    return { providers, audit, ...(store ? { store: store({ dir, cleanup }) } : {}) };
   });
   return gw;
 }
