@@ -9,6 +9,7 @@ import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
 import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
 import {
+  type AnswerOutcome,
   browserDigest,
   type LoginStates,
   newState,
@@ -18,6 +19,7 @@ import {
 } from './login-state.ts';
 import { describeOversized, digest, longestFieldLimit, oversizedField } from './answer-fields.ts';
 import { verifyAnswer } from './verify.ts';
+import { isResubmission, RESUBMITTED } from './resubmission.ts';
 import { isStoreUnavailable } from '../store/store.ts';
 import { providerLocale, type UiLocale } from './locale.ts';
 
@@ -56,7 +58,8 @@ export class BrokerError extends Error {
     | 'unknown_provider'
     | 'oversized'
     | 'audit_unavailable'
-    | 'other_browser';
+    | 'other_browser'
+    | 'resubmitted';
   readonly detail: string;
   readonly login: LoginRecord | undefined;
   /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
@@ -167,7 +170,7 @@ export class Broker {
     params: Record<string, string>,
     method: 'GET' | 'POST',
     browser: string | undefined,
-  ): Promise<{ login: LoginRecord; identity: Identity }> {
+  ): Promise<{ login: LoginRecord; identity: Identity; settle(outcome: AnswerOutcome): Promise<void> }> {
     const { states, audit, logger, adapters } = this.options;
     const adapter = adapters.get(providerId);
     if (!adapter)
@@ -175,26 +178,33 @@ export class Broker {
     // a field beyond its protocol's limit is refused before any parsing; the login still ends properly
     const oversized = oversizedField(adapter, params);
     const state = adapter.stateFrom(params);
-    const taken = state ? await states.takeLive(state) : undefined;
+    const answer = digest(params);
+    const taken = state ? await states.takeLive(state, answer) : undefined;
     if (!taken) {
       const spent = state ? await states.spent(state) : undefined;
+      // the answer verified already, posted again by its browser: not verified again, led on (./callback.ts)
+      const resubmitted = !oversized && !!spent && (await isResubmission(states, state!, spent, answer, browser));
       const reason = oversized
         ? describeOversized(oversized)
-        : state
-          ? 'unknown, expired or already used state'
-          : 'callback carries no state';
+        : resubmitted
+          ? RESUBMITTED
+          : state
+            ? 'unknown, expired or already used state'
+            : 'callback carries no state';
       logger.warn('provider callback without a live login', { providerId, reason, correlationId: spent?.uid });
       const event = {
         type: 'provider_response_error',
         correlationId: spent?.uid,
         providerId,
-        detail: { reason, digest: digest(params) },
+        detail: { reason, digest: answer },
       } as const;
       // a replayed answer of a login is that login's record; one no login issued is anyone's to send
       await recorderFor(audit, this.options.recordAnonymous, !!spent)(event);
-      throw new BrokerError(oversized ? 'oversized' : 'unknown_state', reason, undefined, spent);
+      const code = oversized ? 'oversized' : resubmitted ? 'resubmitted' : 'unknown_state';
+      throw new BrokerError(code, reason, undefined, spent);
     }
     const { login, spentRecorded } = taken;
+    const settle = (outcome: AnswerOutcome) => states.settle(state!, login, answer, outcome);
     try {
       // an answer brought by another browser ends the login unread: whoever holds the browser that began it
       // (perhaps an attacker who led this person to the provider) must not get this person's identity
@@ -203,8 +213,11 @@ export class Broker {
         verifyAnswer(this.options, { adapter, login, params, method, oversized }),
         spentRecorded,
       ]);
-      return { login, identity };
+      return { login, identity, settle };
     } catch (err) {
+      // a resubmission of this answer waits for its outcome (./resubmission.ts): a failed write leaves it the
+      // refusal of any replay
+      await spentRecorded.then(() => settle('refused')).catch(() => {});
       // the login is known: the service must still hear back, even when its audit trail cannot be written
       if (err instanceof AuditUnavailableError)
         throw new BrokerError('audit_unavailable', 'audit log unavailable', login);

@@ -6,7 +6,8 @@
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
-import type { LoginRecord } from './login-state.ts';
+import type { AnswerOutcome, LoginRecord } from './login-state.ts';
+import { resumeOf } from './resubmission.ts';
 import { handBackAtCallback } from './hand-back.ts';
 import { handBackPath, type EndReason, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
@@ -90,6 +91,28 @@ function deadEnd(err: BrokerError): Outcome {
   };
 }
 
+/** A verified answer posted again by its browser goes on to the login's resume while it waits there
+ * (./resubmission.ts); anything else without a live login is a dead end. */
+async function resubmittedOr(deps: LoginDeps, err: BrokerError): Promise<Outcome> {
+  const resume = err.code === 'resubmitted' && err.spent ? await resumeOf(deps, err.spent.uid) : undefined;
+  return resume ?? deadEnd(err);
+}
+
+/** What became of the answer, for a post of it again; unrecorded, that post gets the refusal of any replay,
+ * and this login goes on. */
+async function settled(
+  deps: LoginDeps,
+  settle: (outcome: AnswerOutcome) => Promise<void>,
+  uid: string,
+  outcome: AnswerOutcome,
+): Promise<void> {
+  try {
+    await settle(outcome);
+  } catch (err) {
+    deps.logger.warn('answer outcome not recorded', { correlationId: uid, error: (err as Error).message });
+  }
+}
+
 export async function receiveAnswer(
   deps: LoginDeps,
   providerId: string,
@@ -105,14 +128,16 @@ export async function receiveAnswer(
   let acr: LoginRecord['acr'];
   let elsewhere = false;
   let began: string | undefined;
+  let settle: (outcome: AnswerOutcome) => Promise<void> = async () => {};
   try {
-    const { login, identity } = await deps.broker.complete(providerId, params, method, browser);
+    const { login, identity, ...completed } = await deps.broker.complete(providerId, params, method, browser);
+    settle = completed.settle;
     ({ uid, locale, clientId, acr } = login);
     began = login.browser;
     result = { ok: true, identity, correlationId: login.correlationId };
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
-    if (!err.login) return { outcome: deadEnd(err), locale: err.spent?.locale };
+    if (!err.login) return { outcome: await resubmittedOr(deps, err), locale: err.spent?.locale };
     ({ uid, locale, clientId, acr } = err.login);
     userInformed = err.userInformed;
     elsewhere = err.code === 'other_browser';
@@ -132,12 +157,11 @@ export async function receiveAnswer(
   }
   if (result.ok) {
     const { identity, correlationId } = result;
-    return {
-      outcome: await handBackAtCallback(deps, { uid, clientId, identity, correlationId, browser: began }),
-      locale,
-    };
+    const outcome = await handBackAtCallback(deps, { uid, clientId, identity, correlationId, browser: began });
+    await settled(deps, settle, uid, outcome.type === 'redirect' ? 'handed_back' : 'refused');
+    return { outcome, locale };
   }
-  await deps.results.set(uid, result);
+  await Promise.all([deps.results.set(uid, result), settled(deps, settle, uid, 'refused')]);
   // this browser did not begin the login: the way back is the beginning browser's (it hears the failure
   // there); this one is only told why
   if (elsewhere) return { outcome: { type: 'refuse', status: 400, problem: 'other_browser', reference: uid }, locale };
