@@ -7,7 +7,7 @@ import type { Store } from './store/store.ts';
 import { readsAhead } from './oidc/reads-ahead.ts';
 import type { AuditLog } from './audit/events.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
-import { ClientCertificateWatch, clientCertificatesOf } from './tls/client-certificate-expiry.ts';
+import { ClientCertificateWatch, watchedCertificatesOf } from './tls/client-certificate-expiry.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { RunningKeys } from './keys/open.ts';
@@ -206,7 +206,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const running = keys;
   metrics?.watchKeyAgreement(() => running.agreement());
-  const certificates = clientCertificatesOf(config.providers.map((p) => p.config));
+  const certificates = watchedCertificatesOf(
+    config.providers.map((p) => p.config),
+    adapters.values(),
+  );
   const certificateWatch = new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days);
   metrics?.watchClientCertificates(certificateWatch.start());
   let stopping = false;

@@ -233,6 +233,11 @@ export class SmartIdAdapter implements ProviderAdapter<SmartIdConnData> {
     return verified;
   }
 
+  /** The configured OCSP responder certificates: in production trusted only until they expire. */
+  certificateExpiries(): readonly { role: string; notAfter: number }[] {
+    return this.revocation?.responderExpiries() ?? [];
+  }
+
   routes(app: Express, basePath: string): void {
     app.use(basePath, smartIdRoutes(this));
   }

@@ -53,6 +53,11 @@ export class RevocationPolicy {
     };
   }
 
+  /** When each configured responder certificate expires (ProviderAdapter.certificateExpiries). */
+  responderExpiries(): readonly { role: string; notAfter: number }[] {
+    return this.responders.map(({ notAfter }) => ({ role: 'ocsp_responder', notAfter }));
+  }
+
   /** The ending to record for a completed session: unchanged, or why the certificate is refused. */
   async apply(ending: Ending): Promise<Ending> {
     if (ending.type !== 'complete') return ending;

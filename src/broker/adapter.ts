@@ -153,6 +153,11 @@ export interface ProviderAdapter<D = unknown> {
    * not UTF-8: a browser submits a form in the encoding of its page (HTML, "Form submission"), so a bank's
    * WINDOWS-1257 page posts WINDOWS-1257 bytes. A posted answer that is valid UTF-8 is read as UTF-8 all the same. */
   readonly answerCharset?: string;
+  /** Certificates this provider's logins rely on that a configuration change alone renews (a configured
+   * responder's, say), each with what it is for (`role`, a short snake_case word) and its notAfter (ms since
+   * the epoch): the gateway shows their expiry at the metrics scrape and warns as it nears
+   * (src/tls/client-certificate-expiry.ts). */
+  certificateExpiries?(): readonly { role: string; notAfter: number }[];
   /** Optional extra routes (SP metadata, a test IdP) mounted under /providers/:id. */
   routes?(app: Express, basePath: string): void;
   /** Called once the gateway listens: prefetch upstream metadata (discovery, JWKS). Failures must be

@@ -156,7 +156,20 @@ export class GatewayMetrics {
       collect() {
         const watch = certificates();
         watch?.check();
-        for (const c of watch?.certificates ?? []) this.set({ provider: label(c.providerId) }, c.notAfter / 1000);
+        for (const c of watch?.certificates ?? [])
+          if (c.role === undefined) this.set({ provider: label(c.providerId) }, c.notAfter / 1000);
+      },
+    });
+    new Gauge({
+      name: 'vpm_provider_certificate_expiry_timestamp_seconds',
+      help: "When a certificate a provider's logins rely on (by its role, e.g. ocsp_responder) expires; the earliest of a role",
+      labelNames: ['provider', 'role'],
+      aggregator: 'min',
+      registers,
+      collect() {
+        // checked by the client certificate gauge in the same scrape
+        for (const c of certificates()?.earliestByRole() ?? [])
+          this.set({ provider: label(c.providerId), role: c.role }, c.notAfter / 1000);
       },
     });
   }

@@ -3,10 +3,12 @@
 // while the gateway runs would otherwise show only as the provider's handshakes failing, every login there an
 // outage. Each is parsed once at start; a check compares numbers, hourly and at each metrics scrape, and logs
 // a structured warning when the expiry is near (`security.cert_expiry_warning_days`) or past: on reaching
-// that state, and daily while it lasts.
+// that state, and daily while it lasts. The same watch covers the certificates an adapter declares its logins
+// rely on (ProviderAdapter.certificateExpiries: a configured OCSP responder's, say), each by its role.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.ts';
+import type { ProviderAdapter } from '../broker/adapter.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -15,6 +17,8 @@ export interface ClientCertificate {
   providerId: string;
   /** the certificate's notAfter, ms since the epoch */
   notAfter: number;
+  /** absent: the gateway's client certificate (`tls.cert`); else what the adapter says the certificate is for */
+  role?: string | undefined;
 }
 
 type Standing = 'valid' | 'expiring' | 'expired';
@@ -34,6 +38,18 @@ export function clientCertificatesOf(
   });
 }
 
+/** The client certificates of the provider entries and the certificates their adapters declare
+ * (ProviderAdapter.certificateExpiries), by provider and role. */
+export function watchedCertificatesOf(
+  providers: Parameters<typeof clientCertificatesOf>[0],
+  adapters: Iterable<ProviderAdapter>,
+): ClientCertificate[] {
+  const declared = [...adapters].flatMap((adapter) =>
+    (adapter.certificateExpiries?.() ?? []).map(({ role, notAfter }) => ({ providerId: adapter.id, role, notAfter })),
+  );
+  return [...clientCertificatesOf(providers), ...declared];
+}
+
 export class ClientCertificateWatch {
   readonly certificates: readonly ClientCertificate[];
   private readonly logger: Logger;
@@ -48,21 +64,44 @@ export class ClientCertificateWatch {
   }
 
   check(now = Date.now()): void {
-    for (const { providerId, notAfter } of this.certificates) {
+    for (const { providerId, notAfter, role } of this.certificates) {
       const left = notAfter - now;
       const standing: Standing = left <= 0 ? 'expired' : left <= this.warningMs ? 'expiring' : 'valid';
-      const last = this.warned.get(providerId);
+      const key = JSON.stringify([providerId, role ?? null, notAfter]);
+      const last = this.warned.get(key);
       if (standing === 'valid') {
-        this.warned.delete(providerId);
+        this.warned.delete(key);
         continue;
       }
       if (last?.standing === standing && now - last.at < DAY) continue;
-      this.warned.set(providerId, { standing, at: now });
-      const fields = { providerId, notAfter: new Date(notAfter).toISOString(), daysLeft: Math.floor(left / DAY) };
+      this.warned.set(key, { standing, at: now });
+      const fields = {
+        providerId,
+        ...(role === undefined ? {} : { role }),
+        notAfter: new Date(notAfter).toISOString(),
+        daysLeft: Math.floor(left / DAY),
+      };
+      // an adapter's certificate: once expired, its provider's logins no longer trust what it vouched for
+      const what = role === undefined ? 'gateway client certificate' : 'provider certificate';
       if (standing === 'expired')
-        this.logger.warn('gateway client certificate has expired: the provider will refuse its back channel', fields);
-      else this.logger.warn('gateway client certificate expires soon', fields);
+        this.logger.warn(
+          role === undefined ? `${what} has expired: the provider will refuse its back channel` : `${what} has expired`,
+          fields,
+        );
+      else this.logger.warn(`${what} expires soon`, fields);
     }
+  }
+
+  /** The adapters' certificates: of each provider and role, the one that expires first. */
+  earliestByRole(): (ClientCertificate & { role: string })[] {
+    const earliest = new Map<string, ClientCertificate & { role: string }>();
+    for (const { providerId, role, notAfter } of this.certificates) {
+      if (role === undefined) continue;
+      const key = JSON.stringify([providerId, role]);
+      if (notAfter < (earliest.get(key)?.notAfter ?? Number.POSITIVE_INFINITY))
+        earliest.set(key, { providerId, role, notAfter });
+    }
+    return [...earliest.values()];
   }
 
   /** Checks now and then hourly, until `stop`. */
