@@ -2,13 +2,14 @@
 // "return to the service" button, or the browser posts the answer form again. The browser shows the answer
 // to the last post, so that one too must lead on to the login's resume, where the engine hands out one code
 // (test/e2e/resume-once.test.ts); the answer is verified once. The same answer posted by another browser,
-// or again after the login finished, is refused as any replay is (test/e2e/abuse.test.ts). On the tests'
+// or again after the login finished, a refused answer posted again, and another answer for the same login
+// are refused as any replay is (test/e2e/abuse.test.ts). On the tests'
 // Redis, where real round trips let the two posts interleave.
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import { Browser, type Hop } from '../../test/support/browser.ts';
 import { atRp, claimsOf } from '../../test/support/gateway.ts';
 import { testPrefix, testRedisStore } from '../../test/support/redis-store.ts';
-import { loginAtBank, useBankGateway, type BankLogin } from './test-gateway.ts';
+import { loginAtBank, signedByBank, useBankGateway, type BankLogin } from './test-gateway.ts';
 
 const prefix = testPrefix();
 const gw = useBankGateway(({ cleanup }) => testRedisStore(prefix, cleanup));
@@ -84,4 +85,16 @@ test('a refused answer posted again by its browser: the same refusal as any repl
   expect(again.location).toBeUndefined();
   expect(again.body).toContain('already completed or is no longer valid');
   expect(eventsOf(uidOf(l)).filter((t) => t === 'verification')).toHaveLength(0);
+});
+
+test('another answer for the same login posted by its browser after the verified one: refused as any replay', async () => {
+  const l = await loginAtBank('modernbank', { deliver: false });
+  const first = await l.browser.post(callbackUrl(), l.answer);
+  expect(first.status).toBe(303);
+  const other = signedByBank('modernbank', l.answer, { VK_USER_NAME: 'OTHER,PERSON' });
+  const again = await l.browser.post(callbackUrl(), other);
+  expect(again.status).toBe(400);
+  expect(again.location).toBeUndefined();
+  expect(again.body).toContain('already completed or is no longer valid');
+  expect(refusalsOf(uidOf(l))).toEqual(['unknown, expired or already used state']);
 });
