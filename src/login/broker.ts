@@ -9,7 +9,6 @@ import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
 import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
 import {
-  type AnswerOutcome,
   browserDigest,
   type LoginStates,
   newState,
@@ -170,7 +169,7 @@ export class Broker {
     params: Record<string, string>,
     method: 'GET' | 'POST',
     browser: string | undefined,
-  ): Promise<{ login: LoginRecord; identity: Identity; settle(outcome: AnswerOutcome): Promise<void> }> {
+  ): Promise<{ login: LoginRecord; identity: Identity }> {
     const { states, audit, logger, adapters } = this.options;
     const adapter = adapters.get(providerId);
     if (!adapter)
@@ -178,12 +177,13 @@ export class Broker {
     // a field beyond its protocol's limit is refused before any parsing; the login still ends properly
     const oversized = oversizedField(adapter, params);
     const state = adapter.stateFrom(params);
-    const answer = digest(params);
-    const taken = state ? await states.takeLive(state, answer) : undefined;
+    // the callback route is part of the answer: the same fields at another provider's are another answer
+    const answer = digest({ providerId, params });
+    const taken = state ? await states.takeLive(state, { answer, browser }) : undefined;
     if (!taken) {
       const spent = state ? await states.spent(state) : undefined;
-      // the answer verified already, posted again by its browser: not verified again, led on (./callback.ts)
-      const resubmitted = !oversized && !!spent && (await isResubmission(states, state!, spent, answer, browser));
+      // the answer that took the state, posted again by its browser: not verified again (./resubmission.ts)
+      const resubmitted = !oversized && !!spent && isResubmission(spent, answer, browser);
       const reason = oversized
         ? describeOversized(oversized)
         : resubmitted
@@ -196,7 +196,7 @@ export class Broker {
         type: 'provider_response_error',
         correlationId: spent?.uid,
         providerId,
-        detail: { reason, digest: answer },
+        detail: { reason, digest: digest(params) },
       } as const;
       // a replayed answer of a login is that login's record; one no login issued is anyone's to send
       await recorderFor(audit, this.options.recordAnonymous, !!spent)(event);
@@ -204,7 +204,6 @@ export class Broker {
       throw new BrokerError(code, reason, undefined, spent);
     }
     const { login, spentRecorded } = taken;
-    const settle = (outcome: AnswerOutcome) => states.settle(state!, login, answer, outcome);
     try {
       // an answer brought by another browser ends the login unread: whoever holds the browser that began it
       // (perhaps an attacker who led this person to the provider) must not get this person's identity
@@ -213,11 +212,8 @@ export class Broker {
         verifyAnswer(this.options, { adapter, login, params, method, oversized }),
         spentRecorded,
       ]);
-      return { login, identity, settle };
+      return { login, identity };
     } catch (err) {
-      // a resubmission of this answer waits for its outcome (./resubmission.ts): a failed write leaves it the
-      // refusal of any replay
-      await spentRecorded.then(() => settle('refused')).catch(() => {});
       // the login is known: the service must still hear back, even when its audit trail cannot be written
       if (err instanceof AuditUnavailableError)
         throw new BrokerError('audit_unavailable', 'audit log unavailable', login);

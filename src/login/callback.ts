@@ -6,8 +6,8 @@
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
 import { BrokerError } from './broker.ts';
-import type { AnswerOutcome, LoginRecord } from './login-state.ts';
-import { resumeOf } from './resubmission.ts';
+import type { LoginRecord } from './login-state.ts';
+import { resumeOnceHandedBack } from './resubmission.ts';
 import { handBackAtCallback } from './hand-back.ts';
 import { handBackPath, type EndReason, type LoginDeps, type Outcome, type Problem } from './step.ts';
 
@@ -91,26 +91,11 @@ function deadEnd(err: BrokerError): Outcome {
   };
 }
 
-/** A verified answer posted again by its browser goes on to the login's resume while it waits there
+/** An answer posted again by its browser goes on to the login's resume once it was verified there
  * (./resubmission.ts); anything else without a live login is a dead end. */
 async function resubmittedOr(deps: LoginDeps, err: BrokerError): Promise<Outcome> {
-  const resume = err.code === 'resubmitted' && err.spent ? await resumeOf(deps, err.spent.uid) : undefined;
+  const resume = err.code === 'resubmitted' && err.spent ? await resumeOnceHandedBack(deps, err.spent.uid) : undefined;
   return resume ?? deadEnd(err);
-}
-
-/** What became of the answer, for a post of it again; unrecorded, that post gets the refusal of any replay,
- * and this login goes on. */
-async function settled(
-  deps: LoginDeps,
-  settle: (outcome: AnswerOutcome) => Promise<void>,
-  uid: string,
-  outcome: AnswerOutcome,
-): Promise<void> {
-  try {
-    await settle(outcome);
-  } catch (err) {
-    deps.logger.warn('answer outcome not recorded', { correlationId: uid, error: (err as Error).message });
-  }
 }
 
 export async function receiveAnswer(
@@ -128,10 +113,8 @@ export async function receiveAnswer(
   let acr: LoginRecord['acr'];
   let elsewhere = false;
   let began: string | undefined;
-  let settle: (outcome: AnswerOutcome) => Promise<void> = async () => {};
   try {
-    const { login, identity, ...completed } = await deps.broker.complete(providerId, params, method, browser);
-    settle = completed.settle;
+    const { login, identity } = await deps.broker.complete(providerId, params, method, browser);
     ({ uid, locale, clientId, acr } = login);
     began = login.browser;
     result = { ok: true, identity, correlationId: login.correlationId };
@@ -157,11 +140,12 @@ export async function receiveAnswer(
   }
   if (result.ok) {
     const { identity, correlationId } = result;
-    const outcome = await handBackAtCallback(deps, { uid, clientId, identity, correlationId, browser: began });
-    await settled(deps, settle, uid, outcome.type === 'redirect' ? 'handed_back' : 'refused');
-    return { outcome, locale };
+    return {
+      outcome: await handBackAtCallback(deps, { uid, clientId, identity, correlationId, browser: began }),
+      locale,
+    };
   }
-  await Promise.all([deps.results.set(uid, result), settled(deps, settle, uid, 'refused')]);
+  await deps.results.set(uid, result);
   // this browser did not begin the login: the way back is the beginning browser's (it hears the failure
   // there); this one is only told why
   if (elsewhere) return { outcome: { type: 'refuse', status: 400, problem: 'other_browser', reference: uid }, locale };

@@ -57,14 +57,11 @@ export interface LoginTrace {
   locale?: UiLocale | undefined;
   /** false: the state was never used, so the login expired at the provider */
   used?: boolean | undefined;
-  /** a state taken by an answer: the digest of that answer and of the browser that began the login */
+  /** a state taken by a provider's answer: the digest of that answer (with the callback route it came to)
+   * and of the binding value of the browser that brought it, when it carried one */
   answer?: string | undefined;
   browser?: string | undefined;
-  /** what became of that answer, once known: its identity handed back to the engine, or refused */
-  outcome?: AnswerOutcome | undefined;
 }
-
-export type AnswerOutcome = 'handed_back' | 'refused';
 
 const traceOf = (login: LoginRecord, used: boolean): LoginTrace => ({
   uid: login.uid,
@@ -74,11 +71,20 @@ const traceOf = (login: LoginRecord, used: boolean): LoginTrace => ({
   used,
 });
 
-const takenTrace = (login: LoginRecord, answer: string | undefined): LoginTrace =>
-  answer === undefined ? traceOf(login, true) : { ...traceOf(login, true), answer, browser: login.browser };
+/** What took a state: a provider's answer (its digest) through a browser (its binding value, if any). */
+export interface Taker {
+  answer: string;
+  browser: string | undefined;
+}
 
-/** How often the outcome of an answer being verified is looked up (outcomeOf). */
-const OUTCOME_POLL_MS = 50;
+const takenTrace = (login: LoginRecord, taker: Taker | undefined): LoginTrace =>
+  taker === undefined
+    ? traceOf(login, true)
+    : {
+        ...traceOf(login, true),
+        answer: taker.answer,
+        browser: taker.browser === undefined ? undefined : browserDigest(taker.browser),
+      };
 
 export class LoginStates {
   /** the live login behind each state */
@@ -124,36 +130,20 @@ export class LoginStates {
   }
 
   /** take(), answering as soon as the login is taken: the record that offers a replay of this callback
-   * the way back (`spentRecorded`) is written meanwhile, while the answer (of digest `answer`, when a
-   * provider's answer takes it) is verified. */
+   * the way back (`spentRecorded`) is written meanwhile, while the answer (`taker`, when a provider's
+   * answer takes it) is verified. */
   async takeLive(
     state: string,
-    answer?: string,
+    taker?: Taker,
   ): Promise<{ login: LoginRecord; spentRecorded: Promise<void> } | undefined> {
     if (!isWellFormedState(state)) return undefined;
     const login = await this.live.take(state);
     if (!login) return undefined;
     // a replay of this callback is refused, but the user is offered the way back to the service; the same
-    // answer from the same browser is led on once the outcome is known (./resubmission.ts)
-    const spentRecorded = this.used.set(state, takenTrace(login, answer));
+    // answer from the same browser is led on once it was verified (./resubmission.ts)
+    const spentRecorded = this.used.set(state, takenTrace(login, taker));
     spentRecorded.catch(() => {}); // awaited by the caller; a failure until then is not unhandled
     return { login, spentRecorded };
-  }
-
-  /** Records what became of `answer`, which took `state` for `login` (once its spentRecorded is written). */
-  async settle(state: string, login: LoginRecord, answer: string, outcome: AnswerOutcome): Promise<void> {
-    await this.used.set(state, { ...takenTrace(login, answer), outcome });
-  }
-
-  /** The outcome of the answer that took `state`, waiting up to `waitMs` while it is still being verified;
-   * undefined when none was recorded by then. */
-  async outcomeOf(state: string, waitMs: number): Promise<AnswerOutcome | undefined> {
-    const until = Date.now() + waitMs;
-    for (;;) {
-      const outcome = (await this.spent(state))?.outcome;
-      if (outcome || Date.now() >= until) return outcome;
-      await new Promise((resolve) => setTimeout(resolve, OUTCOME_POLL_MS));
-    }
   }
 
   /** The login a used, replaced or expired state belonged to. */
