@@ -61,20 +61,27 @@ test('the answer posted again after the first post was answered: the second answ
   expect(refusalsOf(uid)).toHaveLength(2);
 });
 
-test('the verified answer replayed by another browser: refused, and the login goes on in its own browser alone', async () => {
-  const l = await loginAtBank('modernbank', { deliver: false });
-  const first = await l.browser.post(callbackUrl(), l.answer);
-  const other = new Browser();
-  const replay = await other.post(callbackUrl(), l.answer);
-  expect(replay.status).toBe(400);
-  expect(replay.location).toBeUndefined();
-  expect(replay.body).toContain('already completed or is no longer valid');
-  expect(replay.body).not.toContain('/auth/');
-  const uid = uidOf(l);
-  expect(refusalsOf(uid)).toEqual(['unknown, expired or already used state']);
-  const final = await l.browser.follow(first, atRp);
-  expect((await claimsOf(gw.rp, l.login, final)).personal_code).toBe('010180-15097');
-});
+test.each([
+  ['without a binding cookie', async () => new Browser()],
+  // one that began a login of its own carries a binding value, which is not the answer's browser's
+  ['with a login of its own', async () => (await loginAtBank('modernbank', { deliver: false })).browser],
+])(
+  'the verified answer replayed by another browser %s: refused, and the login goes on in its own browser alone',
+  async (_, otherBrowser) => {
+    const l = await loginAtBank('modernbank', { deliver: false });
+    const first = await l.browser.post(callbackUrl(), l.answer);
+    const other = await otherBrowser();
+    const replay = await other.post(callbackUrl(), l.answer);
+    expect(replay.status).toBe(400);
+    expect(replay.location).toBeUndefined();
+    expect(replay.body).toContain('already completed or is no longer valid');
+    expect(replay.body).not.toContain('/auth/');
+    const uid = uidOf(l);
+    expect(refusalsOf(uid)).toEqual(['unknown, expired or already used state']);
+    const final = await l.browser.follow(first, atRp);
+    expect((await claimsOf(gw.rp, l.login, final)).personal_code).toBe('010180-15097');
+  },
+);
 
 test('a refused answer posted again by its browser: the same refusal as any replay, no way on to the resume', async () => {
   const l = await loginAtBank('modernbank', { misbehave: 'bad_signature', deliver: false });

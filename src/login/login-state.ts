@@ -33,7 +33,7 @@ export function browserDigest(value: string): string {
 
 /** Whether a callback came through the browser that began `login`. A missing value never matches, nor
  * does a login state without a digest (one begun by a gateway version before the binding). */
-export function sameBrowser(login: { browser?: string | undefined }, value: string | undefined): boolean {
+export function sameBrowser(login: LoginRecord, value: string | undefined): boolean {
   return isBeginningBrowser(value === undefined ? undefined : browserDigest(value), login.browser);
 }
 
@@ -57,10 +57,9 @@ export interface LoginTrace {
   locale?: UiLocale | undefined;
   /** false: the state was never used, so the login expired at the provider */
   used?: boolean | undefined;
-  /** a state taken by a provider's answer: the digest of that answer (with the callback route it came to)
-   * and of the binding value of the browser that brought it, when it carried one */
-  answer?: string | undefined;
-  browser?: string | undefined;
+  /** a state taken by a provider's answer through a browser with a binding value: one digest of both
+   * (takerDigest), which a resubmission by that browser of that answer matches */
+  taken?: string | undefined;
 }
 
 const traceOf = (login: LoginRecord, used: boolean): LoginTrace => ({
@@ -77,14 +76,21 @@ export interface Taker {
   browser: string | undefined;
 }
 
+/** 128 bits of a digest of the answer and the browser's binding value: short, for a record every login
+ * leaves, and enough to tell this answer from this browser apart from any other (no secret is derived). */
+export function takerDigest(answer: string, browser: string): string {
+  return createHash('sha256')
+    .update(answer)
+    .update('\0')
+    .update(browserDigest(browser))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
 const takenTrace = (login: LoginRecord, taker: Taker | undefined): LoginTrace =>
-  taker === undefined
+  taker?.browser === undefined
     ? traceOf(login, true)
-    : {
-        ...traceOf(login, true),
-        answer: taker.answer,
-        browser: taker.browser === undefined ? undefined : browserDigest(taker.browser),
-      };
+    : { ...traceOf(login, true), taken: takerDigest(taker.answer, taker.browser) };
 
 export class LoginStates {
   /** the live login behind each state */

@@ -5,7 +5,7 @@
 // (test/e2e/resume-once.test.ts) and the answer is not verified again. Another browser, another answer, an
 // answer that was refused, or a login that has finished or expired: the refusal any replay gets.
 import { constantTimeEqual } from '../constant-time.ts';
-import { type LoginTrace, sameBrowser } from './login-state.ts';
+import { type LoginTrace, takerDigest } from './login-state.ts';
 import type { LoginDeps, Outcome } from './step.ts';
 
 /** How long a later post waits for the first one's answer to be verified (posted twice at once); an OpenID
@@ -18,12 +18,9 @@ export const RESUBMITTED = 'answer resubmitted by the browser it came back throu
 /** Whether an answer of digest `answer` that finds its state spent is the answer that took it (`trace`),
  * again from the browser that brought it (only that browser's answer goes on: ./broker.ts). */
 export function isResubmission(trace: LoginTrace, answer: string, browser: string | undefined): boolean {
-  return (
-    trace.used === true &&
-    trace.answer !== undefined &&
-    constantTimeEqual(trace.answer, answer) &&
-    sameBrowser(trace, browser)
-  );
+  // a browser without a binding value is no browser to recognise (as sameBrowser: ./login-state.ts)
+  if (trace.used !== true || trace.taken === undefined || browser === undefined) return false;
+  return constantTimeEqual(trace.taken, takerDigest(answer, browser));
 }
 
 /** The way on for a resubmitted answer of login `uid`: its resume, once the identity it verified is handed
