@@ -7,7 +7,7 @@ import type { Store } from './store/store.ts';
 import { readsAhead } from './oidc/reads-ahead.ts';
 import type { AuditLog } from './audit/events.ts';
 import { SecurityCheckError } from './tls/security-checks.ts';
-import { ClientCertificateWatch, watchedCertificatesOf } from './tls/client-certificate-expiry.ts';
+import { watchCertificates } from './tls/client-certificate-expiry.ts';
 import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { RunningKeys } from './keys/open.ts';
@@ -206,12 +206,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const running = keys;
   metrics?.watchKeyAgreement(() => running.agreement());
-  const certificates = watchedCertificatesOf(
-    config.providers.map((p) => p.config),
-    adapters.values(),
-  );
-  const certificateWatch = new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days);
-  metrics?.watchClientCertificates(certificateWatch.start());
+  const certificateWatch = watchCertificates(config, adapters.values(), logger);
+  metrics?.watchClientCertificates(certificateWatch);
   let stopping = false;
   const ready = () =>
     readiness({

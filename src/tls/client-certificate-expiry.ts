@@ -116,3 +116,20 @@ export class ClientCertificateWatch {
     clearInterval(this.timer);
   }
 }
+
+/** The watch of a gateway's certificates, started: its provider entries' client certificates and those
+ * their adapters declare, warned of `security.cert_expiry_warning_days` ahead. */
+export function watchCertificates(
+  config: {
+    providers: readonly { config: Parameters<typeof clientCertificatesOf>[0][number] }[];
+    security: { cert_expiry_warning_days: number };
+  },
+  adapters: Iterable<ProviderAdapter>,
+  logger: Logger,
+): ClientCertificateWatch {
+  const certificates = watchedCertificatesOf(
+    config.providers.map((p) => p.config),
+    adapters,
+  );
+  return new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days).start();
+}
