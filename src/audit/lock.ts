@@ -5,6 +5,7 @@
 // the opener records the takeover in the log. A lock of another host is never taken over (its pid
 // cannot be checked from here): the operator removes it after making sure that writer is gone.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -34,9 +35,23 @@ function parseHolder(text: string): LockHolder | undefined {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: there, owned by another user
+  }
+  return !exited(pid);
+}
+
+/** Whether `pid` has exited and waits only to be reaped (a zombie, Linux's state Z in /proc/PID/stat): its
+ * files are closed. Workers whose primary was killed are such until their new parent reaps them, which
+ * under load can be after the next start looks at their locks. Elsewhere (no /proc) a pid that exists is
+ * taken as alive. */
+function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "PID (COMM) STATE ...": COMM may hold any character, ')' too
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false;
   }
 }
 

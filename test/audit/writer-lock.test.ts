@@ -1,7 +1,8 @@
 // One writer per log: a second writer (same process or another) is refused, a dead writer's lock is
 // taken over and recorded, and close releases the lock.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { WRITER_LOCK_FILE } from '../../src/audit/format.ts';
@@ -56,6 +57,31 @@ describe('writer lock', () => {
     ]);
     expect(t.logger.lines.some((line) => line.includes('taken over'))).toBe(true);
     expect((await cli('verify', t.dir)).code).toBe(0);
+  });
+
+  test('the lock of a writer that has exited but is not yet reaped (a zombie, as workers orphaned by a killed primary are for a while) is taken over', async () => {
+    const t = testLog();
+    await (await t.open()).close();
+    // sh starts a child that exits at once, then becomes a sleep that never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const zombie = Number(line.toString().trim());
+      const state = () => {
+        const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+      };
+      while (state() !== 'Z') await new Promise((resolve) => setTimeout(resolve, 10));
+      writeFileSync(join(t.dir, WRITER_LOCK_FILE), lockHolder(zombie));
+      const log = await t.open();
+      await log.close();
+      const taken = await cli('query', t.dir, '--event', 'S121', '--json');
+      expect(taken.json.entries).toEqual([
+        expect.objectContaining({ detail: expect.objectContaining({ pid: zombie }) }),
+      ]);
+    } finally {
+      parent.kill();
+    }
   });
 
   test("a lock naming this very pid that this process does not hold is a previous run's (a container restarts its gateway as pid 1): taken over", async () => {
