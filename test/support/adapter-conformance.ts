@@ -90,13 +90,17 @@ export function adapterConformance(name: string, setup: () => Promise<AdapterHar
       expect(err).toMatchObject({ code: 'invalid_response', login: { uid }, detail: expect.stringMatching(/max_age/) });
     });
 
-    test('replay refused: the same callback a second time is rejected', async () => {
+    test('replay refused: the same callback a second time is rejected, and never verified again', async () => {
       const { action } = await begin('uid-2');
       const cb = await h.drive(action, 'success');
       await broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
-      const replay = broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
+      // by another browser: a replay; by the browser that brought it: a resubmission, which the login flow
+      // leads on to the login's resume (src/login/resubmission.ts)
+      const replay = broker.complete(h.adapter.id, cb.params, cb.method, 'another-browser-binding-value-0123456789ab');
       await expect(replay).rejects.toBeInstanceOf(BrokerError);
       await expect(replay).rejects.toMatchObject({ code: 'unknown_state' });
+      const again = broker.complete(h.adapter.id, cb.params, cb.method, TEST_BROWSER);
+      await expect(again).rejects.toMatchObject({ code: 'resubmitted' });
     });
 
     test('mismatched state refused: an answer for one login cannot complete another', async () => {
