@@ -12,6 +12,12 @@ import { isStoreUnavailable, type Store } from '../store/store.ts';
 import type { LimitsConfig } from '../config/schema.ts';
 import { clientKey } from './client-key.ts';
 
+/** An engine route met a store that refuses a write (away, full) or an audit log that cannot record: the
+ * client may try again later. */
+export function isEngineOutage(err: unknown): boolean {
+  return isStoreUnavailable(err) || err instanceof AuditUnavailableError;
+}
+
 export interface EngineAuditDeps {
   audit: AuditLog;
   logger: Logger;
@@ -117,10 +123,9 @@ export function auditEngineEvents(engine: Provider, deps: EngineAuditDeps): Engi
     );
   });
   engine.on('server_error', (_ctx, err) => {
-    // a store that refuses a write (away, full) or an audit log that cannot record is no fault of the
-    // engine's: src/web/store-outage.ts answers it (retry page, or temporarily_unavailable) and logs it
-    if (!isStoreUnavailable(err) && !(err instanceof AuditUnavailableError))
-      logger.error('oidc server error', { error: err.name, message: err.message });
+    // no fault of the engine's: src/web/store-outage.ts answers it (retry page, or temporarily_unavailable)
+    // and logs it
+    if (!isEngineOutage(err)) logger.error('oidc server error', { error: err.name, message: err.message });
   });
   return {
     async settled() {

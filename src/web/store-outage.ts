@@ -20,13 +20,9 @@ import { html, page } from './html.ts';
 import { pickLocale, t } from './i18n.ts';
 import { siteOf } from './outcome.ts';
 import { keepFormBytes, postedForm } from './form-charset.ts';
+import { isEngineOutage } from '../login/engine-events.ts';
 
 export { isStoreUnavailable };
-
-/** An engine route met a store outage or an audit log that cannot record: the client may try again later. */
-export function isEngineOutage(err: unknown): boolean {
-  return isStoreUnavailable(err) || err instanceof AuditUnavailableError;
-}
 
 /** Seconds after which trying again is worth it: a Sentinel failover takes a few. */
 export const RETRY_AFTER_SECONDS = 5;
