@@ -38,18 +38,6 @@ export function clientCertificatesOf(
   });
 }
 
-/** The client certificates of the provider entries and the certificates their adapters declare
- * (ProviderAdapter.certificateExpiries), by provider and role. */
-export function watchedCertificatesOf(
-  providers: Parameters<typeof clientCertificatesOf>[0],
-  adapters: Iterable<ProviderAdapter>,
-): ClientCertificate[] {
-  const declared = [...adapters].flatMap((adapter) =>
-    (adapter.certificateExpiries?.() ?? []).map(({ role, notAfter }) => ({ providerId: adapter.id, role, notAfter })),
-  );
-  return [...clientCertificatesOf(providers), ...declared];
-}
-
 export class ClientCertificateWatch {
   readonly certificates: readonly ClientCertificate[];
   private readonly logger: Logger;
@@ -127,9 +115,10 @@ export function watchCertificates(
   adapters: Iterable<ProviderAdapter>,
   logger: Logger,
 ): ClientCertificateWatch {
-  const certificates = watchedCertificatesOf(
-    config.providers.map((p) => p.config),
-    adapters,
+  // the certificates their adapters declare (ProviderAdapter.certificateExpiries), by provider and role
+  const declared = [...adapters].flatMap((adapter) =>
+    (adapter.certificateExpiries?.() ?? []).map(({ role, notAfter }) => ({ providerId: adapter.id, role, notAfter })),
   );
+  const certificates = [...clientCertificatesOf(config.providers.map((p) => p.config)), ...declared];
   return new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days).start();
 }
