@@ -5,6 +5,9 @@
 // directory, or anything in it, may be written by every local user, or when an entry in it is a symbolic
 // link (the gateway creates only regular files and its torn/ folder there). Write access for the group is
 // allowed, as for the key files (a volume mounted for the service's group, such as Kubernetes' fsGroup).
+// The owner may always write (chmod is the owner's): so the directory and its files must belong to the
+// gateway's own user or to root, as OpenSSH's StrictModes asks of ~/.ssh; another account's files are
+// that account's to change.
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { AuditUnavailableError } from './events.ts';
@@ -13,8 +16,13 @@ import { TORN_DIR } from './format.ts';
 /** write permission for every local user */
 const OTHERS_WRITE = 0o002;
 
+/** undefined where the platform has no user ids */
+const ownUid = process.getuid?.();
+
 function problemOf(path: string, stat: Stats): string | undefined {
   if (stat.isSymbolicLink()) return `${path} is a symbolic link; the log's files must be its own regular files`;
+  if (ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0)
+    return `${path} belongs to uid ${stat.uid}, neither the gateway's user (uid ${ownUid}) nor root: chown ${ownUid}`;
   if (stat.mode & OTHERS_WRITE)
     return `${path} is writable by every local user (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}): chmod o-w`;
   return undefined;

@@ -1,27 +1,9 @@
 // An audit directory that others may change under the writer: the start is refused, naming the path. A
 // symbolic link in place of one of the log's files would send its durable appends elsewhere (a copy outside
 // the directory, /dev/null) while verify, which reads through it, still finds every entry.
-import { chmodSync, copyFileSync, readdirSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { loginEvents, testLog, type TestLog } from './helpers.ts';
-
-async function closedLog(): Promise<{ t: TestLog; segment: string }> {
-  const t = testLog();
-  const log = await t.open();
-  for (const e of loginEvents(1)) await log.record(e);
-  await log.close();
-  const name = readdirSync(t.dir).find((n) => n.startsWith('segment-'))!;
-  return { t, segment: join(t.dir, name) };
-}
-
-const refusal = (t: TestLog) =>
-  t.open().then(
-    async (log) => {
-      await log.close();
-      return 'opened';
-    },
-    (err: Error) => err.message,
-  );
+import { closedLog, refusal } from './helpers.ts';
 
 test('a segment replaced by a link to a copy outside the directory: refused, and nothing written there', async () => {
   const { t, segment } = await closedLog();

@@ -141,3 +141,23 @@ export function configFile(t: TestLog, store?: { url: string; prefix: string }):
   writeFileSync(path, stringify(raw));
   return path;
 }
+
+/** A closed log of one login, and the path of its segment. */
+export async function closedLog(): Promise<{ t: TestLog; segment: string }> {
+  const t = testLog();
+  const log = await t.open();
+  for (const e of loginEvents(1)) await log.record(e);
+  await log.close();
+  const name = readdirSync(t.dir).find((n) => n.startsWith('segment-'))!;
+  return { t, segment: join(t.dir, name) };
+}
+
+/** 'opened' when the log opens (closed again at once), else the refusal's message. */
+export const refusal = (t: TestLog): Promise<string> =>
+  t.open().then(
+    async (log) => {
+      await log.close();
+      return 'opened';
+    },
+    (err: Error) => err.message,
+  );
