@@ -15,6 +15,12 @@
 //   failed so, the tokens go out all the same ("issuing" was acknowledged) and "issued" is written later.
 //   Meanwhile "issuing" tells another redemption to try again: a code is never refused as reused for tokens
 //   that did not go out.
+// - A token request the engine refuses after consuming the code (what it checks after consume: the DPoP proof's
+//   jti, a dpop_jkt binding, the account; or a write or audit record that failed) released no tokens, so
+//   before it answers it withdraws its own lease and the client's retry is served at once; a lease contested
+//   meanwhile revokes the grant all the same. With the store away, the lease is withdrawn (contested or not:
+//   the contest may be the client's retry) once the store answers. The client, PKCE verifier and redirect_uri
+//   are checked before consume (lib/actions/grants/authorization_code.js): refused for them, no lease is taken.
 // Only the holder of the lease can turn it into "issuing", so a code's tokens are released once at most.
 // "issued" also keeps what the engine checks of a code before it refuses a reuse (its client, expiry, grant,
 // PKCE challenge and redirect_uri): the spent code's own record (about 0.6 KB) then goes, and a reuse within
@@ -80,8 +86,9 @@ export function spentCode(marker: string | undefined): AdapterPayload | undefine
   }
 }
 
-type Finish = () => Promise<void>;
-type State = { codeRedemptions?: Finish[]; foundCode?: { id: string; payload: AdapterPayload } };
+/** A lease this token request holds: `release` once its token response is ready, else `abandon`. */
+type Redemption = { release: () => Promise<void>; abandon: () => Promise<void> };
+type State = { codeRedemptions?: Redemption[]; foundCode?: { id: string; payload: AdapterPayload } };
 
 /** The engine's token request under way, when consume() runs inside one (its AsyncLocalStorage context). */
 function tokenRequest(): KoaContextWithOIDC | undefined {
@@ -158,9 +165,15 @@ export async function spendCode(
       await store.compareAndSet(marker, held, `${CONTESTED}${held.slice(PENDING.length)}`, REDEMPTION_LEASE_SECONDS);
     throw new RedemptionUnderWay('this code is being redeemed by another request');
   }
+  // this request's own lease (never another's that took the code since this one ran out); when another
+  // redemption contested it, the code was presented twice: a reuse, whatever this request's own fate
+  const giveUp = async () => {
+    if (await store.compareAndDelete(marker, `${PENDING}${id}`)) return;
+    if ((await store.get(marker)) === `${CONTESTED}${id}`) await revoke();
+  };
   const state = ctx.state as State;
   state.codeRedemptions ??= [];
-  state.codeRedemptions.push(async () => {
+  const release = async () => {
     const issuing = () => store.compareAndSet(marker, `${PENDING}${id}`, `${ISSUING}${id}`, lifetime);
     if (!(await settledOnOutage(issuing, withdraw, until))) {
       if ((await store.get(marker)) === `${CONTESTED}${id}`) {
@@ -178,6 +191,15 @@ export async function spendCode(
     // the marker now answers for the spent code; the response does not wait for this (a record left behind
     // by an outage is the spent code as before, and expires with it)
     if (confirmed) forget().catch(() => {});
+  };
+  state.codeRedemptions.push({
+    release,
+    // with the store away the answer is a 503 and the client's retry may well contest the lease before the
+    // store is back: the lease is then withdrawn, contested or not, as for a withheld token response
+    abandon: () =>
+      settledOnOutage(giveUp, withdraw, until).catch((err: unknown) => {
+        if (!isStoreUnavailable(err)) throw err;
+      }),
   });
   return true;
 }
@@ -186,15 +208,26 @@ export async function spendCode(
  * Engine middleware: a token response that spent a code leaves only once the code is marked as going out
  * ("issuing"). When that fails the tokens are withheld: a contested lease is answered invalid_grant, anything
  * else as a store outage (src/web/store-outage.ts reads ctx.state.storeOutage) so that the client may try
- * again. Registered inside that outage guard.
+ * again. Any other answer (an error, thrown or answered) gives up the request's lease before it leaves.
+ * Registered inside that outage guard.
  */
 export function releaseOnceSpent(engine: Provider): void {
+  const abandonAll = async (redemptions: Redemption[] = []) => {
+    for (const redemption of redemptions) await redemption.abandon();
+  };
   engine.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    await next();
-    const finishes = (ctx.state as State).codeRedemptions;
-    if (!finishes?.length || ctx.status !== 200) return;
+    const state = ctx.state as State;
     try {
-      for (const finish of finishes) await finish();
+      await next();
+    } catch (err) {
+      await abandonAll(state.codeRedemptions);
+      throw err;
+    }
+    const redemptions = state.codeRedemptions;
+    if (!redemptions?.length) return;
+    if (ctx.status !== 200) return abandonAll(redemptions);
+    try {
+      for (const redemption of redemptions) await redemption.release();
     } catch (err) {
       engine.emit('grant.error', ctx, err);
       if (!(err instanceof errors.OIDCProviderError)) {

@@ -1,9 +1,9 @@
-// A token request cut off by the store after the engine consumed its code (what a Redis failover does
-// between the two writes) must not lose the login: the answer is a 503 to try again, and trying again
-// succeeds once the cut-off request's lease on the code has run out. Tokens are released only once the code
-// is marked as going out ("issuing"), once at most; reuse after that is still refused and revokes. A write
-// whose answer the outage lost, though carried out, is withdrawn by its request once the store is back, so
-// trying again succeeds then and is never refused as a reuse. A spent code's record goes once its marker
+// A token request cut off by the store after the engine consumed its code (what a Redis failover does between
+// the two writes) must not lose the login: the answer is a 503 to try again, and trying again succeeds once
+// the cut-off request's lease on the code has been withdrawn or has run out. Tokens are released only once
+// the code is marked as going out ("issuing"), once at most; reuse after that is still refused and revokes. A
+// write whose answer the outage lost, though carried out, is withdrawn by its request once the store is back,
+// so trying again succeeds then and is never refused as a reuse. A spent code's record goes once its marker
 // answers for it: reads of the two served in either order (Redis Cluster) still find a reuse. The store is
 // the real memory store on a clock the test moves or stops, with writes failing the way an unreachable Redis
 // does.
@@ -75,15 +75,25 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   throw new Error(`gave up waiting: ${what}`);
 }
 
-test('the access token write fails after the code was consumed: 503, and the code is redeemed later', async () => {
+test('the access token write fails after the code was consumed, the store away: 503, and the code is redeemed once it is back', async () => {
   const login = await loginThroughMock(rp);
+  const marker = markerOf(login);
+  // nothing expires: only the refused request's withdrawal can take its lease away
+  store.stopped = Date.now() + store.skew;
+  store.lasting = true;
   store.failing = (op, key) => op === 'set' && key.startsWith('oidc:AccessToken:');
   expect(await tokenRequest(login)).toMatchObject(outage);
-  // at once: the cut-off request still holds its lease on the code, so try again later, not invalid_grant
+  expect(await store.peek(marker)).toMatch(/^pending:/);
+  // the store answers again, but for the withdrawal: the client's retry meets the lease (and contests it), so
+  // it may try again, never invalid_grant; the contest is the retry, not a reuse, and revokes nothing
+  store.restore();
+  store.away = (op) => op === 'compareAndDelete';
   const early = await tokenRequest(login);
   expect(early).toMatchObject(outage);
   expect(early.body.access_token).toBeUndefined();
-  store.skew += (REDEMPTION_LEASE_SECONDS + 1) * 1000;
+  expect(await store.peek(marker)).toMatch(/^contested:/);
+  store.restore();
+  await until(async () => (await store.peek(marker)) === undefined, 'the lease withdrawn');
   const tokens = await exchangeCode(rp, login, login.callback!);
   expect(tokens.claims()).toMatchObject({ idp: 'mock-eid' });
   const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
