@@ -5,13 +5,14 @@
 // user cancel answers, like our test bank, with a correctly signed 3013/3012 whose identity fields
 // (VK_USER_ID, VK_USER_NAME, VK_COUNTRY, VK_TOKEN) are all empty; after every other check passes that
 // becomes `user_cancel`. An unsigned return is never trusted, not even to cancel.
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { AdapterConfigError, ProviderError } from '../../src/broker/adapter.ts';
 import type { AdapterDeps, ProviderAdapter } from '../../src/broker/adapter.ts';
 import type { CallbackContext, CallbackResult, StartContext, StartResult } from '../../src/broker/adapter.ts';
 import { freshAuthTime } from '../../src/broker/freshness.ts';
 import { constantTimeEqual } from '../../src/constant-time.ts';
+import { CertificateValidity } from '../../src/tls/certificate-validity.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { DEFAULT_TOKENS, effectiveHash, type BanklinkConfig, type TokenMethod } from './config.ts';
 import { checkBanklink, loadBanklinkKeys } from './keys.ts';
@@ -55,7 +56,8 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
   private readonly tokens: Record<string, TokenMethod>;
   private readonly privateKey: KeyObject;
   private readonly bankKey: KeyObject;
-  private readonly bankCertNotAfter: Date;
+  private readonly bankCertificate: X509Certificate;
+  private readonly validity = new CertificateValidity<X509Certificate>();
 
   constructor(config: BanklinkConfig, deps: AdapterDeps) {
     this.config = config;
@@ -71,11 +73,11 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
     const keys = loadBanklinkKeys(config);
     this.privateKey = keys.privateKey;
     this.bankKey = keys.bankKey;
-    this.bankCertNotAfter = keys.bankCertNotAfter;
-    if (keys.bankCertNotAfter.getTime() < Date.now())
+    this.bankCertificate = keys.bankCertificate;
+    if (this.validity.expiredAt(this.bankCertificate, Date.now()))
       deps.logger.warn('banklink bank certificate has expired', {
         providerId: this.id,
-        notAfter: keys.bankCertNotAfter.toISOString(),
+        notAfter: this.bankCertNotAfter(),
       });
     if (this.hash === 'sha1') {
       deps.logger.warn('banklink provider uses the legacy SHA-1 algorithm', {
@@ -93,11 +95,15 @@ export class BanklinkAdapter implements ProviderAdapter<BanklinkConnData> {
    * expires while the gateway runs no longer vouches for the bank's answers either (the bank may have
    * retired its key with it), so from then on logins there end as an outage until it is replaced. */
   private refuseExpiredCertificate(): void {
-    if (this.deps.production && this.bankCertNotAfter.getTime() <= Date.now())
+    if (this.deps.production && this.validity.expiredAt(this.bankCertificate, Date.now()))
       throw new ProviderError(
         'temporarily_unavailable',
-        `bank certificate expired on ${this.bankCertNotAfter.toISOString()}; bank_certificate must be renewed`,
+        `bank certificate expired on ${this.bankCertNotAfter()}; bank_certificate must be renewed`,
       );
+  }
+
+  private bankCertNotAfter(): string {
+    return new Date(this.validity.of(this.bankCertificate).notAfter).toISOString();
   }
 
   private nonceKey(nonce: string): string {

@@ -10,7 +10,7 @@ import type { BanklinkConfig } from './config.ts';
 export interface BanklinkKeys {
   privateKey: KeyObject;
   bankKey: KeyObject;
-  bankCertNotAfter: Date;
+  bankCertificate: X509Certificate;
 }
 
 /** Read the entry's key files; throws what node:crypto and node:fs throw for unreadable ones. */
@@ -19,8 +19,8 @@ export function loadBanklinkKeys(config: BanklinkConfig): BanklinkKeys {
     key: readFileSync(config.private_key),
     ...(config.private_key_passphrase ? { passphrase: config.private_key_passphrase } : {}),
   });
-  const cert = new X509Certificate(readFileSync(config.bank_certificate));
-  return { privateKey, bankKey: cert.publicKey, bankCertNotAfter: new Date(cert.validTo) };
+  const bankCertificate = new X509Certificate(readFileSync(config.bank_certificate));
+  return { privateKey, bankKey: bankCertificate.publicKey, bankCertificate };
 }
 
 /** RSA only, and at least the bits the entry's VK_VERSION needs (in production the key checks already

@@ -2,11 +2,11 @@
 // re-read every refresh interval. While the last good metadata is valid a refresh runs in the background
 // and logins go on with it; a refresh that fails keeps it, but only until its validUntil: after that
 // logins wait for a load and fail closed (temporarily_unavailable) until valid metadata is back.
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/broker/adapter.ts';
 import type { Logger } from '../../src/logger.ts';
 import { BodyTooLargeError, readBoundedBody } from '../../src/tls/bounded-body.ts';
+import { CertificateValidity } from '../../src/tls/certificate-validity.ts';
 import { Checker, type Finding } from '../../src/tls/material-checks.ts';
 import { MetadataError, parseIdpMetadata, type IdpDescription, type MetadataOptions } from './idp-metadata.ts';
 
@@ -27,33 +27,17 @@ export function staticIdp(idp: IdpDescription): IdpSource {
  * lives. With none left the IdP is unavailable (temporarily_unavailable) until a valid one is configured. */
 export function unexpiredSigning(source: IdpSource, production: boolean): IdpSource {
   if (!production) return source;
-  // each certificate's validity is parsed once, not on every request
-  const validity = new Map<string, readonly [number, number] | undefined>();
-  const validAt = (pem: string, now: number): boolean => {
-    if (!validity.has(pem)) validity.set(pem, validityOf(pem));
-    const span = validity.get(pem);
-    return span !== undefined && span[0] <= now && now < span[1];
-  };
+  const validity = new CertificateValidity<string>();
   return {
     known: () => source.known(),
     current: async (now = Date.now()) => {
       const idp = await source.current(now);
-      const certificates = idp.certificates.filter((pem) => validAt(pem, now));
+      const certificates = idp.certificates.filter((pem) => validity.validAt(pem, now));
       if (certificates.length === 0)
         throw new ProviderError('temporarily_unavailable', 'every IdP signing certificate has expired');
       return certificates.length === idp.certificates.length ? idp : { ...idp, certificates };
     },
   };
-}
-
-/** A certificate's validity (ms since the epoch, from inclusive, to exclusive); undefined when unreadable. */
-function validityOf(pem: string): readonly [number, number] | undefined {
-  try {
-    const cert = new X509Certificate(pem);
-    return [cert.validFromDate.getTime(), cert.validToDate.getTime()];
-  } catch {
-    return undefined;
-  }
 }
 
 export interface MetadataSourceOptions extends Omit<MetadataOptions, 'now'> {

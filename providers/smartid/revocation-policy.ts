@@ -6,24 +6,19 @@
 // an expired one): the answers it signs then count as untrusted, with the expiry named in the log.
 import { X509Certificate } from 'node:crypto';
 import type { AdapterDeps } from '../../src/broker/adapter.ts';
+import { CertificateValidity, type ByExpiry } from '../../src/tls/certificate-validity.ts';
 import type { SmartIdConfig } from './config.ts';
 import type { Ending } from './results.ts';
 import { aiaOcspUrl, checkRevocation, type Revocation } from './revocation.ts';
 
 type OcspConfig = NonNullable<SmartIdConfig['ocsp']>;
 
-/** A configured responder certificate, its notAfter parsed once (ms since the epoch). */
-interface Responder {
-  cert: X509Certificate;
-  notAfter: number;
-}
-
 export class RevocationPolicy {
   private readonly config: OcspConfig;
-  private readonly responders: readonly Responder[];
-  private readonly certificates: readonly X509Certificate[];
-  /** the first configured responder expiry that counts (production), or never */
-  private readonly firstExpiry: number;
+  private readonly responders: readonly X509Certificate[];
+  /** the responders' validity, parsed once */
+  private readonly validity = new CertificateValidity<X509Certificate>();
+  private readonly production: boolean;
   private readonly cas: readonly X509Certificate[];
   private readonly logger: AdapterDeps['logger'];
   private readonly providerId: string;
@@ -36,26 +31,22 @@ export class RevocationPolicy {
     providerId: string,
   ) {
     this.config = config;
-    this.responders = responders.map((cert) => ({ cert, notAfter: cert.validToDate.getTime() }));
-    this.certificates = responders;
-    this.firstExpiry = deps.production ? Math.min(...this.responders.map((r) => r.notAfter)) : Number.POSITIVE_INFINITY;
+    this.responders = responders;
+    this.production = deps.production;
     this.cas = cas;
     this.logger = deps.logger;
     this.providerId = providerId;
   }
 
   /** The configured responders trusted at `now`, and those no longer trusted (expired, in production). */
-  private respondersAt(now: number): { trusted: readonly X509Certificate[]; expired: readonly Responder[] } {
-    if (now < this.firstExpiry) return { trusted: this.certificates, expired: [] };
-    return {
-      trusted: this.responders.filter((r) => now < r.notAfter).map((r) => r.cert),
-      expired: this.responders.filter((r) => now >= r.notAfter),
-    };
+  private respondersAt(now: number): ByExpiry {
+    if (!this.production) return { unexpired: this.responders, expired: [] };
+    return this.validity.byExpiry(this.responders, now);
   }
 
   /** When each configured responder certificate expires (ProviderAdapter.certificateExpiries). */
   responderExpiries(): readonly { role: string; notAfter: number }[] {
-    return this.responders.map(({ notAfter }) => ({ role: 'ocsp_responder', notAfter }));
+    return this.responders.map((cert) => ({ role: 'ocsp_responder', notAfter: this.validity.of(cert).notAfter }));
   }
 
   /** The ending to record for a completed session: unchanged, or why the certificate is refused. */
@@ -67,7 +58,7 @@ export class RevocationPolicy {
     if (!cert || !issuer) return ending;
     const url = this.config.url ?? aiaOcspUrl(cert);
     const now = Date.now();
-    const { trusted, expired } = this.respondersAt(now);
+    const { unexpired: trusted, expired } = this.respondersAt(now);
     const result: Revocation = url
       ? await checkRevocation(cert, issuer, {
           url,
@@ -94,7 +85,7 @@ export class RevocationPolicy {
   }
 }
 
-const expiredResponder = ({ cert, notAfter }: Responder) =>
+const expiredResponder = ({ cert, notAfter }: ByExpiry['expired'][number]) =>
   `responder certificate ${cert.subject.replace(/\n/g, ', ')} expired on ${new Date(notAfter).toISOString()}`;
 
 function certificateOf(session: unknown): X509Certificate | undefined {
