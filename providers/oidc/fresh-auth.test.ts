@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { memoryLogger } from '../../src/logger.ts';
 import { adapterDeps, brokerFor, TEST_BROWSER, TEST_BROWSER_DIGEST } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcAdapter, type OidcProviderInput } from './index.ts';

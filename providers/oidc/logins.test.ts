@@ -3,7 +3,7 @@
 import { exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
 import { jest } from '@jest/globals';
 import { adapterConformance, type AdapterHarness } from '../../test/support/adapter-conformance.ts';
-import type { BrokerError } from '../../src/login/broker.ts';
+import type { BrokerError } from '../../src/login/broker-error.ts';
 import { setClock } from '../../test/support/clock.ts';
 import { EIDAS, type LoginChoice } from './test-op/index.ts';
 import {

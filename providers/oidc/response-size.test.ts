@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { adapterDeps } from '../../test/support/broker.ts';
 import { createOidcAdapter, oidcProviderSchema, type OidcProviderInput } from './index.ts';
 import { loginAtTestOp, type OidcLoginEnd } from './test-logins.ts';

@@ -3,7 +3,8 @@
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
 import type { StartAction } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
-import type { Broker, BrokerError } from '../../src/login/broker.ts';
+import type { Broker } from '../../src/login/broker.ts';
+import type { BrokerError } from '../../src/login/broker-error.ts';
 import type { UiLocale } from '../../src/login/locale.ts';
 import { brokerFor, TEST_BROWSER, type MemoryLogger } from '../../test/support/broker.ts';
 import type { OidcAdapter } from './index.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importJWK, type JWK, type JWTPayload } from 'jose';
 import type { Callback } from '../../test/support/adapter-conformance.ts';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import type { AdapterDeps } from '../../src/broker/adapter.ts';
 import type { Loa } from '../../src/identity/loa.ts';
 import { memoryLogger } from '../../src/logger.ts';

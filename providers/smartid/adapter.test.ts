@@ -2,7 +2,7 @@
 // every end result (page and OAuth error), and every certificate or signature defect refused. The RP API's
 // transport and v2 are in transport.test.ts, the app on the same phone in web2app.test.ts.
 import { randomBytes } from 'node:crypto';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { adapterConformance } from '../../test/support/adapter-conformance.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { type Authority, type CertificateOptions, TestCa } from './test-rp-api/ca.ts';
 import type { TestSession } from './test-rp-api/sessions.ts';

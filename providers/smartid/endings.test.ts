@@ -2,7 +2,7 @@
 // (unknown, or over 5 minutes old: the reference's GET session/{id}), not that the person has no account,
 // which only a session start's 404 says; 480 says the gateway's RP API client is too old for SK, nothing
 // the person's app can change.
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { msg } from './messages.ts';
 import { told } from './results.ts';

@@ -4,7 +4,7 @@
 // store runs on a clock the test moves on (the store is where logins expire); the RP API and the broker
 // keep real time.
 import { MemoryStore } from '../../src/store/memory.ts';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { WAY_BACK_SECONDS } from './sessions.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';

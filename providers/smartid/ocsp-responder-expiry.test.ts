@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { setClock } from '../../test/support/clock.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';

@@ -1,7 +1,7 @@
 // The QR device-link flow against the test RP API over pinned TLS: the waiting page shows the dynamic
 // link (page data, the SVG's title, the text alternative), the test phone scans it and checks its
 // authCode and elapsedSeconds as the app does, and the answer is verified as a QR-flow ACSP_V2 signature.
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { TestCa } from './test-rp-api/ca.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { type Harness, startHarness } from './test-harness.ts';

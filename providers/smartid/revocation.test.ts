@@ -4,7 +4,7 @@
 // about another certificate, one past the size limit), with OCSP required (the login is refused) and not
 // required (the login goes on, the operator log says why); and an answer listing several certificates
 // counts only by the one asked about.
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import type { TestAccount } from './test-rp-api/accounts.ts';
 import { TestCa } from './test-rp-api/ca.ts';

@@ -1,7 +1,7 @@
 // The RP API as the adapter reaches it: pinned TLS (a leaf that is not pinned, both leaves of SK's
 // certificate rotation), an answer dripped past the call limit, one that never ends, the API under maintenance, and RP API v2
 // for relying parties still on it.
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { OAUTH_ERRORS } from '../../src/login/callback.ts';
 import { readCertificates } from './adapter.ts';
 import { TestCa } from './test-rp-api/ca.ts';

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Loa } from '../identity/loa.ts';
 import { ProviderError, type ProviderAdapter, type StartAction, type StartResult } from '../broker/adapter.ts';
+import { BrokerError } from './broker-error.ts';
 import {
   browserDigest,
   type LoginStates,
@@ -46,39 +47,6 @@ export interface BeginRequest {
   browser: string;
   /** the caller's own entry (the provider choice), written just before the broker's in the same write */
   alongside?: AuditEvent | undefined;
-}
-
-/** A failed round trip; `login` is known when the state was valid, so the relying party can be told. */
-export class BrokerError extends Error {
-  override name = 'BrokerError';
-  readonly code:
-    | ProviderError['code']
-    | 'unknown_state'
-    | 'unknown_provider'
-    | 'oversized'
-    | 'audit_unavailable'
-    | 'other_browser'
-    | 'resubmitted';
-  readonly detail: string;
-  readonly login: LoginRecord | undefined;
-  /** without a live login: the one a replayed or replaced state belonged to (for the way back) */
-  readonly spent: LoginTrace | undefined;
-  /** the provider's own page already told the user why (ProviderError.userInformed) */
-  readonly userInformed: boolean;
-  constructor(
-    code: BrokerError['code'],
-    detail: string,
-    login?: LoginRecord,
-    spent?: LoginTrace,
-    userInformed = false,
-  ) {
-    super(`${code}: ${detail}`);
-    this.code = code;
-    this.detail = detail;
-    this.login = login;
-    this.spent = spent;
-    this.userInformed = userInformed;
-  }
 }
 
 export class Broker {

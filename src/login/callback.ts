@@ -5,7 +5,7 @@
 // 4xx page with an audit record, and the service hears back whenever the login is known.
 import type { UiLocale } from './locale.ts';
 import type { Identity } from '../identity/identity.ts';
-import { BrokerError } from './broker.ts';
+import { BrokerError } from './broker-error.ts';
 import type { LoginRecord } from './login-state.ts';
 import { resumeOnceHandedBack } from './resubmission.ts';
 import { handBackAtCallback } from './hand-back.ts';

@@ -3,7 +3,7 @@
 // state and asks the adapter where to send the user (./broker.ts).
 import type { UiLocale } from './locale.ts';
 import type { Loa } from '../identity/loa.ts';
-import { BrokerError } from './broker.ts';
+import { BrokerError } from './broker-error.ts';
 import { requestedLoa, requestedMaxAge } from './policy.ts';
 import type { Interaction, LoginDeps, Outcome } from './step.ts';
 import { startsKey } from './interaction-markers.ts';

@@ -1,5 +1,5 @@
 // The broker pipeline on its own, with an adapter that fails in the ways real code fails.
-import { BrokerError } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import { z } from 'zod';
 import type { ProviderAdapter } from '../../src/broker/adapter.ts';
 import { brokerFor, TEST_BROWSER } from '../support/broker.ts';

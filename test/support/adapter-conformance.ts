@@ -1,7 +1,8 @@
 // ONE conformance suite for every provider adapter. Each adapter's test
 // file calls adapterConformance() with a harness that plays the user's browser against a real upstream
 // (a test bank, a test OpenID provider, a test SAML IdP) started by the test.
-import { type Broker, BrokerError } from '../../src/login/broker.ts';
+import type { Broker } from '../../src/login/broker.ts';
+import { BrokerError } from '../../src/login/broker-error.ts';
 import type { CallbackContext, ProviderAdapter, StartAction } from '../../src/broker/adapter.ts';
 import type { MemoryStore } from '../../src/store/memory.ts';
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
