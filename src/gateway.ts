@@ -12,19 +12,17 @@ import { configFindings } from './config/check.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { RunningKeys } from './keys/open.ts';
 import { openDurableParts } from './durable-parts.ts';
+import { serveProviders } from './served-providers.ts';
+import type { LiveRegistry } from './onboarding/live.ts';
+import type { ProviderPolicy } from './login/policy.ts';
 import { jwksRoutes } from './keys/engine-keys.ts';
 import { createEngine } from './oidc/engine.ts';
 import { serviceHomes } from './oidc/clients.ts';
 import type { ProviderAdapter } from './broker/adapter.ts';
-import { AdapterOpener } from './onboarding/adapters.ts';
-import { registryDir } from './onboarding/config.ts';
-import { registryConflicts } from './onboarding/standing.ts';
-import { LiveRegistry } from './onboarding/live.ts';
 import { Accounts, identityLifetime } from './login/accounts.ts';
 import { Broker } from './login/broker.ts';
 import { LoginStates } from './login/login-state.ts';
 import { LoginFlow } from './login/flow.ts';
-import { ProviderPolicy } from './login/policy.ts';
 import { auditEngineEvents } from './login/engine-events.ts';
 import { anonymousRecords } from './audit/bounded-records.ts';
 import { forgetResumedInteractions } from './login/interaction-markers.ts';
@@ -37,7 +35,6 @@ import { enginePages } from './web/engine-pages.ts';
 import { rateLimitRoutes } from './web/rate-limit.ts';
 import { engineLogins } from './web/limited-login.ts';
 import { demoRoutesOf } from './web/demo.ts';
-import { recordStart } from './onboarding/start-records.ts';
 import { demoPeers } from './web/demo-peers.ts';
 import { GatewayMetrics } from './ops/metrics.ts';
 import { meteredAdapter, meteredAudit, meteredStore, stepTimer } from './ops/metered.ts';
@@ -103,8 +100,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const audit = metrics ? meteredAudit(rawAudit, metrics) : rawAudit;
   const baseUrl = config.issuer.replace(/\/$/, '');
 
-  const adapters = new Map<string, ProviderAdapter>();
-  const entries = new Map(config.providers.map((p) => [p.config.id, p]));
   const { production, keys: keyConfig } = config;
   const binding = browserBinding(config.issuer, config.ttl.login);
   const browserOf = binding.digestOf;
@@ -112,40 +107,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const adapterLogger = logger.child({ provider: id });
     return { store, audit, logger: adapterLogger, baseUrl, production, keyDir: keyConfig.dir, browserOf };
   };
-  // a provider let in while running gets its adapter then, made the same way (src/onboarding/adapters.ts)
-  const opener = new AdapterOpener({
-    entries,
+  const wrap = metrics ? (adapter: ProviderAdapter) => meteredAdapter(adapter, metrics) : undefined;
+  const { adapters, opener, policy, registry } = await serveProviders(config, {
+    providerRegistry,
     deps: adapterDeps,
-    check: { production, baseUrl },
-    adapters,
-    wrap: metrics ? (adapter) => meteredAdapter(adapter, metrics) : undefined,
+    wrap,
+    logoUrls,
+    store,
+    audit,
     logger,
   });
-  // a suspended provider keeps its adapter, so resuming it needs no restart
-  const standings = providerRegistry.standings();
-  await opener.openAtStart(standings);
-  await recordStart(audit, config, [...adapters.keys()], standings);
-
-  const open = new Set(adapters.keys());
-  const policy = new ProviderPolicy(config.clients, providerRegistry.offered(open, logoUrls));
-  const registry =
-    config.registry && providerRegistry.records
-      ? new LiveRegistry({
-          dir: registryDir(config),
-          pollSeconds: config.registry.poll_seconds,
-          store,
-          shared: config.store.type === 'redis',
-          audit,
-          logger,
-          records: providerRegistry.records,
-          check: (records) => registryConflicts(config, records, registryDir(config)),
-          apply: async () => {
-            for (const id of await opener.openNeeded(providerRegistry.standings())) open.add(id);
-            policy.update(providerRegistry.offered(open, logoUrls));
-          },
-        })
-      : undefined;
-  await registry?.start();
   const accounts = new Accounts(store, identityLifetime(config.ttl));
   // an answer arriving after the login expired still finds its login while the interaction lives
   const states = new LoginStates(store, config.ttl.login, config.ttl.interaction);
