@@ -73,6 +73,8 @@ export interface GatewayOptions {
   audit?: AuditLog;
   /** override the configured store (tests) */
   store?: Store;
+  /** false: another process of this gateway logs the certificate expiry warnings (`start --workers N`) */
+  certificateWarnings?: boolean;
 }
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -177,7 +179,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const running = keys;
   metrics?.watchKeyAgreement(() => running.agreement());
-  const certificateWatch = watchCertificates(config, adapters.values(), logger);
+  const certificateWatch = watchCertificates(config, adapters.values(), logger, options.certificateWarnings);
   metrics?.watchClientCertificates(certificateWatch);
   let stopping = false;
   const ready = () =>

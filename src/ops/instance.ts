@@ -52,7 +52,9 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
   try {
     // refuses insecure configuration (the VPM security levels), an unwritable or locked audit log, and a
     // store it cannot use (a refused certificate or password: the message says which)
-    gateway = await createGateway(config, { logger });
+    // one warning per gateway, not per worker: worker 1 (started again under its number) logs expiring
+    // certificates; every worker keeps its own gauges, of which the primary's scrape takes the earliest
+    gateway = await createGateway(config, { logger, certificateWarnings: worker === undefined || worker === 1 });
   } catch (err) {
     if (isStoreUnavailable(err)) {
       options.refused(`${config.path}: store: ${(err as Error).message}`);

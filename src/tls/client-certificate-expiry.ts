@@ -4,7 +4,8 @@
 // outage. Each is parsed once at start; a check compares numbers, hourly and at each metrics scrape, and logs
 // a structured warning when the expiry is near (`security.cert_expiry_warning_days`) or past: on reaching
 // that state, and daily while it lasts. The same watch covers the certificates an adapter declares its logins
-// rely on (ProviderAdapter.certificateExpiries: a configured OCSP responder's, say), each by its role.
+// rely on (ProviderAdapter.certificateExpiries: a configured OCSP responder's, say), each by its role. Under
+// `start --workers N` every worker watches them for its own gauges, and one of them logs the warnings.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.ts';
@@ -40,18 +41,21 @@ export function clientCertificatesOf(
 
 export class ClientCertificateWatch {
   readonly certificates: readonly ClientCertificate[];
-  private readonly logger: Logger;
+  /** undefined: another process of this gateway logs the warnings; this watch only feeds its gauges */
+  private readonly logger: Logger | undefined;
   private readonly warningMs: number;
   private readonly warned = new Map<string, { standing: Standing; at: number }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(certificates: readonly ClientCertificate[], logger: Logger, warningDays: number) {
+  constructor(certificates: readonly ClientCertificate[], logger: Logger | undefined, warningDays: number) {
     this.certificates = certificates;
     this.logger = logger;
     this.warningMs = warningDays * DAY;
   }
 
   check(now = Date.now()): void {
+    const logger = this.logger;
+    if (!logger) return;
     for (const { providerId, notAfter, role } of this.certificates) {
       const left = notAfter - now;
       const standing: Standing = left <= 0 ? 'expired' : left <= this.warningMs ? 'expiring' : 'valid';
@@ -72,11 +76,11 @@ export class ClientCertificateWatch {
       // an adapter's certificate: once expired, its provider's logins no longer trust what it vouched for
       const what = role === undefined ? 'gateway client certificate' : 'provider certificate';
       if (standing === 'expired')
-        this.logger.warn(
+        logger.warn(
           role === undefined ? `${what} has expired: the provider will refuse its back channel` : `${what} has expired`,
           fields,
         );
-      else this.logger.warn(`${what} expires soon`, fields);
+      else logger.warn(`${what} expires soon`, fields);
     }
   }
 
@@ -92,8 +96,9 @@ export class ClientCertificateWatch {
     return [...earliest.values()];
   }
 
-  /** Checks now and then hourly, until `stop`. */
+  /** Checks now and then hourly, until `stop` (only where it logs). */
   start(): this {
+    if (!this.logger) return this;
     this.check();
     this.timer = setInterval(() => this.check(), HOUR);
     this.timer.unref();
@@ -106,7 +111,7 @@ export class ClientCertificateWatch {
 }
 
 /** The watch of a gateway's certificates, started: its provider entries' client certificates and those
- * their adapters declare, warned of `security.cert_expiry_warning_days` ahead. */
+ * their adapters declare, warned of `security.cert_expiry_warning_days` ahead (`warns`: by this process). */
 export function watchCertificates(
   config: {
     providers: readonly { config: Parameters<typeof clientCertificatesOf>[0][number] }[];
@@ -114,11 +119,13 @@ export function watchCertificates(
   },
   adapters: Iterable<ProviderAdapter>,
   logger: Logger,
+  warns = true,
 ): ClientCertificateWatch {
   // the certificates their adapters declare (ProviderAdapter.certificateExpiries), by provider and role
   const declared = [...adapters].flatMap((adapter) =>
     (adapter.certificateExpiries?.() ?? []).map(({ role, notAfter }) => ({ providerId: adapter.id, role, notAfter })),
   );
   const certificates = [...clientCertificatesOf(config.providers.map((p) => p.config)), ...declared];
-  return new ClientCertificateWatch(certificates, logger, config.security.cert_expiry_warning_days).start();
+  const warningDays = config.security.cert_expiry_warning_days;
+  return new ClientCertificateWatch(certificates, warns ? logger : undefined, warningDays).start();
 }
