@@ -32,7 +32,9 @@ export interface Position {
 
 export function describePosition(position: Position): string {
   const what = position.index !== undefined ? `entry ${position.index} ` : '';
-  return `${what}(${position.file} line ${position.line}, byte ${position.offset})`;
+  // line 0: the file's last line, found from its end (a start does not count the lines of older segments)
+  const line = position.line === 0 ? 'last line' : `line ${position.line}`;
+  return `${what}(${position.file} ${line}, byte ${position.offset})`;
 }
 
 export class FormatError extends Error {

@@ -7,7 +7,7 @@
 // ./segment-writer.ts.
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
-import { encodeCheckpointLine, type Checkpoint } from './checkpoint-format.ts';
+import { encodeCheckpointLine, type Checkpoint, type CheckpointPayload } from './checkpoint-format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
 import type { OwnAppendFile } from './segments.ts';
@@ -16,6 +16,7 @@ import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
 import type { RepairedTail } from './open.ts';
+import type { BackgroundCheck } from './older-segments.ts';
 import { witnessLine, WitnessPublisher } from './witness.ts';
 
 export type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
@@ -51,6 +52,8 @@ export class FileAuditLog implements AuditLog {
   private readonly witnesses: WitnessPublisher;
   /** torn tails this start moved aside (./open.ts), each recorded as audit_log_repaired */
   repaired: readonly RepairedTail[] = [];
+  /** the verification of the segments the start did not read (./older-segments.ts), stopped by close() */
+  background: BackgroundCheck | undefined;
 
   constructor(options: FileAuditLogOptions, state: OpenedState) {
     this.options = options;
@@ -150,6 +153,7 @@ export class FileAuditLog implements AuditLog {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.background?.stop();
     if (this.recording > 0) await new Promise<void>((ok) => (this.idle = ok));
     if (!this.failure && this.tree.size > this.checkpointedSize) this.checkpointDue = true;
     this.kick();
@@ -215,19 +219,26 @@ export class FileAuditLog implements AuditLog {
       for (const p of batch) p.reject(error);
       return;
     }
-    await this.segment.append(first, buf);
+    // a new segment begins with a checkpoint of the tree so far carrying its frontier: a start verifies from
+    // there, and the older segments after it (./open.ts)
+    const frontierDue = first > 0 && !(this.latest?.size === first && this.latest.frontier);
+    await this.segment.append(first, buf, frontierDue ? () => this.writeCheckpoint(true) : undefined);
     this.writes++;
     for (const leaf of leaves) this.tree.push(leaf);
     this.lastLeaf = leaves.at(-1) ?? this.lastLeaf;
     for (const p of batch) p.resolve();
   }
 
-  private async writeCheckpoint(): Promise<void> {
+  private async writeCheckpoint(withFrontier = false): Promise<void> {
     const n = this.latest ? this.latest.n + 1 : 0;
-    const cp = await signCheckpoint(
-      { n, size: this.tree.size, root: this.tree.root().toString('hex'), time: new Date(this.now()).toISOString() },
-      this.options.signer,
-    );
+    const payload: CheckpointPayload = {
+      n,
+      size: this.tree.size,
+      root: this.tree.root().toString('hex'),
+      time: new Date(this.now()).toISOString(),
+    };
+    if (withFrontier) payload.frontier = this.tree.frontier().map((node) => node.toString('hex'));
+    const cp = await signCheckpoint(payload, this.options.signer);
     await this.checkpoints.append(Buffer.from(encodeCheckpointLine(cp)));
     this.latest = cp;
     this.witnesses.publish(witnessLine(cp));
@@ -235,13 +246,20 @@ export class FileAuditLog implements AuditLog {
 
   private fail(err: Error, batch: Pending[]): void {
     const code = (err as NodeJS.ErrnoException).code;
-    this.failure = `cannot write to ${this.dir} (${code ?? err.message})`;
-    this.options.logger.error('audit log write failed; refusing further events until restart', {
-      dir: this.dir,
-      code,
-      message: err.message,
-    });
+    this.queue.unshift(...batch);
+    this.failClosed(
+      `cannot write to ${this.dir} (${code ?? err.message})`,
+      'audit log write failed; refusing further events until restart',
+      { code, message: err.message },
+    );
+  }
+
+  /** Latches the log as unavailable (the first reason stays): events queued and to come are refused until a
+   * restart, readiness says not ready; one error line. */
+  failClosed(failure: string, message: string, fields: Record<string, unknown>): void {
+    if (!this.failure) this.options.logger.error(message, { dir: this.dir, ...fields });
+    this.failure ??= failure;
     const error = new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
-    for (const p of [...batch, ...this.queue.splice(0)]) p.reject(error);
+    for (const p of this.queue.splice(0)) p.reject(error);
   }
 }

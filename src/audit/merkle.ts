@@ -42,6 +42,20 @@ export class CompactTree {
   private readonly nodes: Buffer[] = [];
   private count = 0;
 
+  /** The tree of `size` leaves whose perfect subtrees' roots are `frontier` (largest first): grows on exactly
+   * as the tree of those leaves would. The caller checks that `frontier` has one root per set bit of `size`. */
+  static fromFrontier(size: number, frontier: readonly Buffer[]): CompactTree {
+    const tree = new CompactTree();
+    tree.nodes.push(...frontier);
+    tree.count = size;
+    return tree;
+  }
+
+  /** the roots of the perfect subtrees, largest first (a checkpoint at a segment's start carries them) */
+  frontier(): Buffer[] {
+    return [...this.nodes];
+  }
+
   get size(): number {
     return this.count;
   }

@@ -1,7 +1,8 @@
-// Opening the file-backed log: the directory must belong to this checkpoint key, verify completely
-// (entries, tree, latest checkpoint signature, the MAC of every entry no checkpoint covers yet), agree
-// with every witness, hold no time ahead of the clock, and sit on a volume above its free-space floor.
-// Anything else refuses the start with AuditUnavailableError (fail closed).
+// Opening the file-backed log: the directory must belong to this checkpoint key, verify (entries, tree, latest
+// checkpoint signature, the MAC of every entry no checkpoint covers yet; from the latest segment's signed
+// frontier when it has one, the older segments then verified after the start), agree with every witness, hold
+// no time ahead of the clock, and sit on a volume above its free-space floor. Anything else refuses the start
+// with AuditUnavailableError (fail closed).
 import { createHash, createPublicKey } from 'node:crypto';
 import {
   closeSync,
@@ -24,6 +25,7 @@ import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
 import { openForAppend, OwnAppendFile, syncDir, syncDirSync } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
 import { FreeSpace } from './space.ts';
+import { checkOlderSegments } from './older-segments.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
 
 /** A repaired torn tail, as recorded in the log. */
@@ -139,11 +141,15 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
   const { dir, logger } = options;
 
   const scanned = (): Promise<ScanResult> =>
-    scanLog(dir, { key: options.signer, signatures: 'latest', maxProblems: 5, mac: options.mac }).catch(
-      (err: Error) => {
-        throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
-      },
-    );
+    scanLog(dir, {
+      key: options.signer,
+      signatures: 'latest',
+      maxProblems: 5,
+      mac: options.mac,
+      fromLatestSegment: true,
+    }).catch((err: Error) => {
+      throw new AuditUnavailableError(`cannot read audit log ${dir}: ${err.message}`);
+    });
   let scan = await scanned();
   const damage = scan.problems.filter((p) => p.kind !== 'torn');
   if (damage.length) {
@@ -230,7 +236,11 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     checkpoints: scan.checkpointCount,
     checkpoint_key: options.signer.kid,
     witnesses: options.witnesses.map((w) => w.name),
+    // what the start read: every segment, or the latest from its signed frontier (the rest after the start)
+    verified_at_start: scan.older ? { from_entry: scan.older.next.first, segment: scan.older.next.name } : 'all',
+    ...(scan.older ? { verifying_after_start: { segments: scan.older.segments.length } } : {}),
   });
+  if (scan.older) log.background = checkOlderSegments(scan.older, log, logger);
   log.repaired = repaired;
   for (const r of repaired) {
     await log.record({

@@ -60,6 +60,8 @@ export interface CheckpointsRead {
   size: number;
   /** lines the first pass refused */
   refused: Set<number>;
+  /** the last checkpoint of size `frontierAt` that carries a frontier (its signature checked, or refused) */
+  frontier?: LocatedCheckpoint;
 }
 
 /** The first pass (see the top). */
@@ -68,6 +70,7 @@ export async function readCheckpoints(
   key: CheckpointVerifier | undefined,
   signatures: 'all' | 'latest',
   problems: ProblemList,
+  frontierAt?: number,
 ): Promise<CheckpointsRead> {
   const read: CheckpointsRead = { checkpoints: [], count: 0, size: 0, refused: new Set() };
   const file = CheckpointFile.open(dir);
@@ -101,6 +104,7 @@ export async function readCheckpoints(
     read.checkpoints.push({ checkpoint, position: positionOf(line) });
     if (read.checkpoints.length > RECENT_CHECKPOINTS) read.checkpoints.shift();
   };
+  let frontier: { checkpoint: Checkpoint; line: CheckpointLine } | undefined;
   let lastLine = 0;
   for (const line of file.lines()) {
     lastLine = line.line;
@@ -117,11 +121,17 @@ export async function readCheckpoints(
     if (signatures === 'all' && !(await signed(checkpoint, line))) continue;
     if (signatures === 'latest') unsigned = { checkpoint, line };
     accept(checkpoint, line);
+    if (checkpoint.size === frontierAt && checkpoint.frontier) frontier = { checkpoint, line };
   }
   if (unsigned && !(await signed(unsigned.checkpoint, unsigned.line))) {
     // not a checkpoint of this log after all: the one before it is the latest
     read.checkpoints.pop();
     read.count--;
+  }
+  if (frontier) {
+    // a start grows the tree from it: signed, whichever checkpoint the latest is (refused, the start is too)
+    if (signatures === 'latest' && frontier.line.line !== lastLine) await signed(frontier.checkpoint, frontier.line);
+    read.frontier = { checkpoint: frontier.checkpoint, position: positionOf(frontier.line) };
   }
   if (file.tornAt === undefined) return read;
   read.size = file.tornAt; // the second pass has nothing to read in a torn tail
@@ -140,14 +150,21 @@ export async function readCheckpoints(
   return read;
 }
 
-/** The second pass: the checkpoints the first accepted, one at a time, in the file's order. */
-export function* checkpointsInOrder(dir: string, read: CheckpointsRead): Generator<LocatedCheckpoint> {
+/** The second pass: the checkpoints the first accepted, one at a time, in the file's order; only those of trees
+ * of `from` to `upTo` entries (the first pass checked that sizes never decrease). */
+export function* checkpointsInOrder(
+  dir: string,
+  read: Pick<CheckpointsRead, 'size' | 'refused'>,
+  from = 0,
+  upTo = Number.POSITIVE_INFINITY,
+): Generator<LocatedCheckpoint> {
   if (read.size === 0) return;
   const file = CheckpointFile.open(dir, read.size);
   if (!file) return;
   for (const line of file.lines()) {
     if (read.refused.has(line.line)) continue;
     const checkpoint = checkpointOf(line);
-    if (checkpoint) yield { checkpoint, position: positionOf(line) };
+    if (checkpoint && checkpoint.size >= from && checkpoint.size <= upTo)
+      yield { checkpoint, position: positionOf(line) };
   }
 }

@@ -1,12 +1,13 @@
 // The entries half of a scan: each segment's lines in order, checking every entry's form and leaf hash,
 // the index sequence, non-decreasing times and (after the latest checkpoint) its MAC, growing the
 // RFC 9162 tree and comparing its root with every checkpoint of that size.
+import { join } from 'node:path';
 import { type EntryMac, FIRST_PREVIOUS } from './entry-mac.ts';
 import { type DecodedEntry, decodeEntryAt, type Position, tornTailOffset } from './format.ts';
 import { CompactTree, leafHash } from './merkle.ts';
 import { LeafHashes } from './merkle-proofs.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
-import type { Segment } from './segments.ts';
+import { AuditDirError, type Segment, SegmentReader } from './segments.ts';
 
 export interface EntryScanOptions {
   keepLeaves?: boolean | undefined;
@@ -14,8 +15,15 @@ export interface EntryScanOptions {
   mac?: EntryMac | undefined;
 }
 
+/** Where a scan begins when it does not begin at entry 0: a signed frontier's tree and the entry before it. */
+export interface ScanStart {
+  tree: CompactTree;
+  lastLeaf: Buffer;
+  lastTime: string | undefined;
+}
+
 export class EntryScan {
-  readonly tree = new CompactTree();
+  readonly tree: CompactTree;
   readonly leaves: LeafHashes | undefined;
   lastTime: string | undefined;
   /** the leaf hash of the last entry read: the next entry's MAC is chained to it */
@@ -34,13 +42,22 @@ export class EntryScan {
   private readonly problems: ProblemList;
   private readonly options: EntryScanOptions;
 
-  /** `checkpoints` in the file's order; `macFrom`: the latest checkpoint's size */
+  /** `checkpoints` in the file's order; `macFrom`: the latest checkpoint's size; `start`: a tree to go on from */
   constructor(
     checkpoints: Iterator<LocatedCheckpoint>,
     macFrom: number,
     problems: ProblemList,
     options: EntryScanOptions,
+    start?: ScanStart,
   ) {
+    this.tree = start?.tree ?? new CompactTree();
+    this.expected = this.tree.size;
+    if (start) {
+      this.lastLeaf = start.lastLeaf;
+      this.lastTime = start.lastTime;
+      // a frontier is written by a writer that chains every entry: none sealed the earlier way may follow it
+      this.chained = true;
+    }
     this.problems = problems;
     this.options = options;
     this.checkpoints = checkpoints;
@@ -85,6 +102,12 @@ export class EntryScan {
           position,
           `root does not match entries 0..${last} (an entry up to index ${last} was altered, removed or inserted)`,
         );
+      else if (checkpoint.frontier && checkpoint.frontier.join() !== this.frontierHex())
+        this.problems.entry(
+          'checkpoint',
+          position,
+          `frontier does not match the tree of entries 0..${last} (signed over subtrees these entries do not make)`,
+        );
       if (this.lastTime !== undefined && checkpoint.time < this.lastTime)
         this.problems.entry(
           'checkpoint',
@@ -92,6 +115,13 @@ export class EntryScan {
           `time ${checkpoint.time} is earlier than its last entry's ${this.lastTime}`,
         );
     }
+  }
+
+  private frontierHex(): string {
+    return this.tree
+      .frontier()
+      .map((node) => node.toString('hex'))
+      .join();
   }
 
   private checkEntry(decoded: DecodedEntry, position: Position): void {
@@ -124,15 +154,39 @@ export class EntryScan {
     this.options.onEntry?.(decoded, position);
   }
 
-  /** Every line of one segment file; `last` says whether a torn tail may end it. */
-  segment(segment: Segment, buf: Buffer, last: boolean): void {
-    const { name } = segment;
+  /** Names `segment` unless it begins where the entries read so far end. */
+  startsHere(segment: Segment): void {
     if (segment.first !== this.tree.size)
       this.problems.entry(
         'segment',
-        { file: name, line: 1, offset: 0, index: this.tree.size },
+        { file: segment.name, line: 1, offset: 0, index: this.tree.size },
         `segment starts at entry ${segment.first} but the previous segments end before entry ${this.tree.size} (segment removed, renamed or inserted)`,
       );
+  }
+
+  /** Every segment of `segments` in order, read from `dir`; the last of them may end in a torn tail when
+   * `lastOfLog` (it is the log's last). */
+  segments(dir: string, segments: readonly Segment[], lastOfLog: boolean): void {
+    const reader = new SegmentReader();
+    for (const [i, segment] of segments.entries()) {
+      let buf: Buffer;
+      try {
+        buf = reader.read(join(dir, segment.name));
+      } catch (err) {
+        // a FIFO, a device, a directory or an impossible size named like a segment is a problem of this log
+        // (named, with the rest still checked), not a reason to stop
+        if (!(err instanceof AuditDirError)) throw err;
+        this.problems.entry('segment', { file: segment.name, line: 1, offset: 0, index: this.tree.size }, err.message);
+        continue;
+      }
+      this.segment(segment, buf, lastOfLog && i === segments.length - 1);
+    }
+  }
+
+  /** Every line of one segment file; `last` says whether a torn tail may end it. */
+  segment(segment: Segment, buf: Buffer, last: boolean): void {
+    const { name } = segment;
+    this.startsHere(segment);
     let line = 0;
     for (let start = 0, end = buf.indexOf(0x0a); end !== -1; start = end + 1, end = buf.indexOf(0x0a, start)) {
       line++;

@@ -12,7 +12,9 @@ import type { LeafHashes } from './merkle-proofs.ts';
 import { type CheckpointHistory, checkpointsInOrder, readCheckpoints } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
-import { AuditDirError, listSegments, SegmentReader } from './segments.ts';
+import type { OlderSegments } from './older-segments.ts';
+import { startFromFrontier } from './scan-frontier.ts';
+import { listSegments } from './segments.ts';
 
 export { type CheckpointHistory, findCheckpoint } from './scan-checkpoints.ts';
 export {
@@ -38,6 +40,9 @@ export interface ScanOptions {
   /** the entry MAC key: entries after the latest checkpoint (which no signature covers yet) are
    * authenticated by it; without it they are counted as unauthenticated (`tail`) */
   mac?: EntryMac | undefined;
+  /** the writer's start: when a signed checkpoint at the latest segment's start carries its frontier, read only
+   * that segment's entries (./scan-frontier.ts) and leave the older ones to `older` */
+  fromLatestSegment?: boolean;
 }
 
 export interface ScanResult extends CheckpointHistory {
@@ -61,6 +66,8 @@ export interface ScanResult extends CheckpointHistory {
   tail: number;
   /** whether those entries' MACs were checked (a MAC key was given) */
   tailAuthenticated: boolean;
+  /** with fromLatestSegment: the older segments, whose entries this scan did not read (./older-segments.ts) */
+  older?: OlderSegments;
 }
 
 /** The key pinned by the caller, or the copy kept in the directory (which whoever edits the log can replace). */
@@ -83,27 +90,25 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const { segments, others } = listSegments(dir);
   if (others.length) warnings.push(`files that are not part of the log: ${others.join(', ')}`);
   const key = await checkpointKey(dir, options.key, warnings);
-  const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems);
+  const latestSegment = segments.at(-1);
+  const frontierAt = options.fromLatestSegment && segments.length > 1 ? latestSegment?.first : undefined;
+  const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems, frontierAt);
   const { checkpoints } = read;
   options.onCheckpoints?.(checkpoints);
 
   const latest = checkpoints.at(-1)?.checkpoint;
-  const scan = new EntryScan(checkpointsInOrder(dir, read), latest?.size ?? 0, problems, options);
-  const reader = new SegmentReader();
-  for (const [i, segment] of segments.entries()) {
-    let buf: Buffer;
-    try {
-      buf = reader.read(join(dir, segment.name));
-    } catch (err) {
-      // a FIFO, a device, a directory or an impossible size named like a segment is a problem of this log
-      // (named, with the rest still checked), not a reason to stop
-      if (!(err instanceof AuditDirError)) throw err;
-      problems.entry('segment', { file: segment.name, line: 1, offset: 0, index: scan.tree.size }, err.message);
-      continue;
-    }
-    scan.segment(segment, buf, i === segments.length - 1);
+  const { frontier } = read;
+  const start =
+    frontier && !read.refused.has(frontier.position.line)
+      ? startFromFrontier(dir, segments, frontier, problems)
+      : undefined;
+  const from = start?.tree.size ?? 0;
+  const scan = new EntryScan(checkpointsInOrder(dir, read, from), latest?.size ?? 0, problems, options, start);
+  // a frontier not signed, or not folding to its root, is named: no tree can be grown from it
+  if (!frontier || start) {
+    scan.segments(dir, start ? segments.slice(-1) : segments, true);
+    scan.checkCoverage();
   }
-  scan.checkCoverage();
 
   const entries = scan.tree.size;
   if (!latest && entries > 0) warnings.push('no checkpoint yet: the entries are not yet covered by a signature');
@@ -130,5 +135,13 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   if (key) result.key = key;
   if (scan.lastTime) result.lastTime = scan.lastTime;
   if (scan.lastSegment) result.lastSegment = scan.lastSegment;
+  if (start && latestSegment)
+    result.older = {
+      dir,
+      segments: segments.slice(0, -1),
+      next: latestSegment,
+      checkpointsBytes: read.size,
+      refused: [...read.refused],
+    };
   return result;
 }

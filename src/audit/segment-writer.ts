@@ -20,12 +20,14 @@ export class SegmentWriter {
     this.file = file;
   }
 
-  /** Appends `buf`, whose first entry has index `first`; resolves once it is on disk. */
-  async append(first: number, buf: Buffer): Promise<void> {
+  /** Appends `buf`, whose first entry has index `first`; resolves once it is on disk. `beginning` runs before a
+   * new segment is begun (after the one left is known to hold only this writer's entries). */
+  async append(first: number, buf: Buffer, beginning?: () => Promise<void>): Promise<void> {
     const path = join(this.dir, segmentName(first));
     if (!this.file || (this.file.size > 0 && this.file.size + buf.length > this.maxBytes)) {
       // the segment left behind must hold only this writer's entries: another's there would go unnoticed
       this.file?.checkOwn();
+      await beginning?.();
       const next = new OwnAppendFile(await openForAppend(path, true), path, 0);
       await syncDir(this.dir);
       await this.file?.close();

@@ -44,26 +44,34 @@ export class SegmentReader {
   private buf = Buffer.alloc(0);
 
   read(path: string): Buffer {
-    // O_NONBLOCK: opening a FIFO put in place of a segment would otherwise wait for a writer for ever;
-    // on a regular file the flag changes nothing
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
-      if (stat.size > MAX_SEGMENT_BYTES)
-        throw new AuditDirError(`${path} holds ${stat.size} bytes, more than any segment the gateway writes`);
-      if (stat.size > this.buf.length) this.buf = Buffer.allocUnsafe(stat.size);
+    return withSegmentFile(path, (fd, size) => {
+      if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size);
       let done = 0;
-      while (done < stat.size) {
+      while (done < size) {
         // Node reads at most 2 GiB - 1 bytes per call: a segment of segment_max_bytes' upper bound takes two
-        const n = readSync(fd, this.buf, done, Math.min(stat.size - done, READ_CHUNK), done);
+        const n = readSync(fd, this.buf, done, Math.min(size - done, READ_CHUNK), done);
         if (n === 0) break; // shrank while reading: what we have is what there is
         done += n;
       }
       return this.buf.subarray(0, done);
-    } finally {
-      closeSync(fd);
-    }
+    });
+  }
+}
+
+/** Runs `use` on the open segment file at `path`, once it is known to be a regular file of a size the gateway
+ * writes (else AuditDirError); also the whole check of a segment a start does not read. */
+export function withSegmentFile<T>(path: string, use: (fd: number, size: number) => T): T {
+  // O_NONBLOCK: opening a FIFO put in place of a segment would otherwise wait for a writer for ever;
+  // on a regular file the flag changes nothing
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new AuditDirError(`${path} is not a regular file`);
+    if (stat.size > MAX_SEGMENT_BYTES)
+      throw new AuditDirError(`${path} holds ${stat.size} bytes, more than any segment the gateway writes`);
+    return use(fd, stat.size);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -4,7 +4,7 @@
 // 503, Retry-After), as for a store outage (src/web/store-outage.ts): never a 500 server_error, which reads as
 // a fault of the gateway's and gives no hint that the same request will work later.
 import type { MemoryAuditLog } from '../../src/audit/events.ts';
-import { RP_REDIRECT, RP_SECRET, exchangeCode, loginThroughMock, useGateway } from '../support/gateway.ts';
+import { exchangeCode, loginThroughMock, redeemCode, useGateway } from '../support/gateway.ts';
 
 const gw = useGateway();
 
@@ -30,22 +30,8 @@ const expectRetryLater = async (res: Response) => {
 
 test('token endpoint: temporarily_unavailable with 503, no token released, the failure logged as an error, the code redeemed when tried again', async () => {
   const login = await loginThroughMock(gw.rp);
-  const code = login.callback!.searchParams.get('code')!;
   const before = gw.logLines.length;
-  const redeem = () =>
-    fetch(`${gw.issuer}/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`rp:${RP_SECRET}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: RP_REDIRECT,
-        code_verifier: login.verifier,
-      }),
-    });
+  const redeem = () => redeemCode(gw.issuer, login, login.callback!);
   await expectRetryLater(await failing(redeem));
   const logged = gw.logLines.slice(before);
   expect(logged.some((l) => l.includes('"level":"error"') && l.includes('audit log unavailable'))).toBe(true);

@@ -157,3 +157,21 @@ export async function exchangeCode(config: oidc.Configuration, login: SentLogin,
 export async function claimsOf(config: oidc.Configuration, login: SentLogin, callback: Hop | URL) {
   return (await exchangeCode(config, login, callback)).claims()!;
 }
+
+/** The agency service's token request for the code at `callback`, sent as it is (no client library): the raw
+ * answer, for the error answers openid-client would turn into exceptions. */
+export function redeemCode(issuer: string, login: SentLogin, callback: URL): Promise<Response> {
+  return fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`rp:${RP_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: RP_REDIRECT,
+      code_verifier: login.verifier,
+    }),
+  });
+}

@@ -1,0 +1,87 @@
+// The older segments of a log the start did not read (./scan-frontier.ts), verified after it in a worker thread
+// while the gateway serves logins: every entry's form, leaf hash, index and time, the tree at every checkpoint up
+// to the latest segment's start, ending at that checkpoint (whose signature and frontier the start checked) and
+// at the entry where the latest segment begins. Their MACs are not checked: a signed checkpoint covers them.
+// A problem fails the log closed (FileAuditLog.failClosed) as a failed write does.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../logger.ts';
+import { checkpointsInOrder } from './scan-checkpoints.ts';
+import { EntryScan } from './scan-entries.ts';
+import { describeProblem, type Problem, ProblemList } from './scan-problems.ts';
+import type { Segment } from './segments.ts';
+
+/** What the start leaves to verify (plain data: it is handed to a worker thread). */
+export interface OlderSegments {
+  dir: string;
+  /** the segments before the latest, in order */
+  segments: Segment[];
+  /** the latest segment: the older ones end where it begins, at the size of the checkpoint the start grew from */
+  next: Segment;
+  /** the part of checkpoints.jsonl the start read, and the lines it refused (named already) */
+  checkpointsBytes: number;
+  refused: number[];
+}
+
+const MAX_PROBLEMS = 5;
+
+/** Verifies the older segments (in the calling thread); their problems, the first few. */
+export function verifyOlderSegments(job: OlderSegments): Problem[] {
+  const problems = new ProblemList(MAX_PROBLEMS);
+  const read = { size: job.checkpointsBytes, refused: new Set(job.refused) };
+  const upTo = job.next.first;
+  const scan = new EntryScan(checkpointsInOrder(job.dir, read, 0, upTo), upTo, problems, {});
+  scan.segments(job.dir, job.segments, false);
+  scan.startsHere(job.next);
+  scan.checkCoverage();
+  return problems.all();
+}
+
+/** The log as the background pass sees it. */
+export interface FailsClosed {
+  readonly dir: string;
+  failClosed(failure: string, message: string, fields: Record<string, unknown>): void;
+}
+
+export interface BackgroundCheck {
+  /** settles once the pass has ended, and the log has been failed closed if it found a problem */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const WORKER = new URL('./older-segments-worker.ts', import.meta.url);
+
+/** Starts the pass over `job` in a worker thread; a problem (or a pass that cannot run) fails `log` closed. */
+export function checkOlderSegments(job: OlderSegments, log: FailsClosed, logger: Logger): BackgroundCheck {
+  let stopped = false;
+  const worker = new Worker(WORKER, { workerData: job });
+  worker.unref(); // a log closed (or a command ended) stops it; it never holds the process up
+  const fail = (problem: string, file: string | undefined) =>
+    log.failClosed(
+      `older segments fail verification: ${problem}`,
+      'audit log fails verification of its older segments; refusing further events until restart',
+      { file, problem },
+    );
+  const done = new Promise<Problem[] | Error>((resolve) => {
+    worker.once('message', (problems: Problem[]) => resolve(problems));
+    worker.once('error', (err) => resolve(err));
+    worker.once('exit', (code) => resolve(new Error(`verification ended early (exit ${code})`)));
+  }).then((outcome) => {
+    if (stopped) return;
+    if (outcome instanceof Error) return fail(`cannot verify: ${outcome.message}`, undefined);
+    const [first] = outcome;
+    if (first) return fail(describeProblem(first), first.position.file);
+    logger.info('audit log older segments verified', {
+      dir: log.dir,
+      segments: job.segments.length,
+      entries: job.next.first,
+    });
+  });
+  return {
+    done,
+    async stop() {
+      stopped = true;
+      await worker.terminate();
+      await done;
+    },
+  };
+}
