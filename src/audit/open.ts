@@ -3,78 +3,23 @@
 // frontier when it has one, the older segments then verified after the start), agree with every witness, hold
 // no time ahead of the clock, and sit on a volume above its free-space floor. Anything else refuses the start
 // with AuditUnavailableError (fail closed).
-import { createHash, createPublicKey } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-} from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseExposedDirectory } from './dir-access.ts';
 import { AuditUnavailableError } from './events.ts';
-import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR } from './format.ts';
+import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { WriterLock } from './lock.ts';
 import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
-import { openForAppend, OwnAppendFile, syncDir, syncDirSync } from './segments.ts';
-import { describeProblem, scanLog, type ScanResult, type TornTail } from './scan.ts';
+import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
+import { describeProblem, scanLog, type ScanResult } from './scan.ts';
 import { FreeSpace } from './space.ts';
 import { checkOlderSegments } from './older-segments.ts';
+import { moveTornTailAside, type RepairedTail } from './torn-tail.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
 
-/** A repaired torn tail, as recorded in the log. */
-export interface RepairedTail extends TornTail {
-  digest: string;
-  movedTo: string;
-}
-
-/** Writes `bytes` to a new file torn/<stem>.torn, or torn/<stem>.<k>.torn when that name is taken (a repair
- * that did not get to cut the file, or a tail torn again at the same offset): no copy is ever replaced. */
-function keepAside(dir: string, stem: string, bytes: Buffer): string {
-  for (let k = 1; ; k++) {
-    const movedTo = join(TORN_DIR, k === 1 ? `${stem}.torn` : `${stem}.${k}.torn`);
-    try {
-      writeNewFileSync(join(dir, movedTo), bytes, 0o600);
-      return movedTo;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-}
-
-/** Move a torn tail aside into torn/ (never deleted) and cut the file back to its last complete line. */
-export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
-  const path = join(dir, torn.file);
-  const fd = openSync(path, 'r+');
-  try {
-    const size = fstatSync(fd).size;
-    const bytes = Buffer.alloc(size - torn.offset);
-    readSync(fd, bytes, 0, bytes.length, torn.offset);
-    mkdirSync(join(dir, TORN_DIR), { recursive: true, mode: 0o700 });
-    const movedTo = keepAside(dir, `${torn.file}.${torn.offset}`, bytes);
-    // the copy, the entries that name it (in torn/, and torn/ in dir) and the file as it is are durable
-    // before the cut: a power cut after it then cannot leave the file cut and the copy gone
-    syncDirSync(join(dir, TORN_DIR));
-    syncDirSync(dir);
-    fsyncSync(fd);
-    ftruncateSync(fd, torn.offset);
-    fsyncSync(fd);
-    return {
-      ...torn,
-      length: bytes.length,
-      digest: `sha256:${createHash('sha256').update(bytes).digest('base64url')}`,
-      movedTo,
-    };
-  } finally {
-    closeSync(fd);
-  }
-}
+export type { RepairedTail } from './torn-tail.ts';
 
 function samePublicKey(pem: string, signer: CheckpointSigner): boolean {
   try {
