@@ -28,22 +28,18 @@ export interface ConsistencyProofDoc {
   path: string[];
 }
 
-/** The log scanned with its leaves kept for proofs; a log that fails verification proves nothing. */
+/** The log scanned, its checkpoints and entries handed to `watch` as they are read (a proof is built from the
+ * leaves as they pass); a log that fails verification proves nothing. */
 export async function verifiedScan(
   ctx: AuditContext,
   dir: string,
-  onEntry?: ScanOptions['onEntry'],
-): Promise<ScanResult & Required<Pick<ScanResult, 'leaves'>>> {
-  const scan = await scanLog(dir, {
-    key: await pinnedKey(ctx),
-    signatures: 'all',
-    keepLeaves: true,
-    ...(onEntry ? { onEntry } : {}),
-  });
+  watch: Pick<ScanOptions, 'onCheckpoints' | 'onEntry'>,
+): Promise<ScanResult> {
+  const scan = await scanLog(dir, { key: await pinnedKey(ctx), signatures: 'all', ...watch });
   const [problem] = scan.problems;
   if (problem)
     throw new ProofError(`the log fails verification (${describeProblem(problem)}); run "vpm-gateway audit verify"`);
-  return scan as ScanResult & Required<Pick<ScanResult, 'leaves'>>;
+  return scan;
 }
 
 /** A checkpoint from a proof document or file: checked for form, then for its signature. */

@@ -1,9 +1,10 @@
 // `audit prove` and `audit consistency`: RFC 9162 proofs built from a verified log, printed for a
 // person or, with --json, as a document `audit verify-proof` checks on its own.
 import type { Checkpoint } from '../../audit/checkpoint-format.ts';
-import { type CheckpointHistory, findCheckpoint } from '../../audit/scan.ts';
+import { type CheckpointHistory, findCheckpoint, type LocatedCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
-import { verifyConsistency } from '../../audit/merkle-verify.ts';
+import { consistencyProof, inclusionProof, type StreamedProof } from '../../audit/merkle-proofs.ts';
+import { verifyConsistency, verifyInclusion } from '../../audit/merkle-verify.ts';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { EXIT_OK, emit, integerOption, type Runner, UsageError, type Values } from '../command.ts';
 import { type AuditContext, readerCommand, checkpointSummary, readJsonFile, refused } from './context.ts';
@@ -19,26 +20,49 @@ import {
 
 const numbered = (path: string[]) => path.map((hash, i) => `  ${i}: ${hash}`);
 
+/** The checkpoint `prove` proves in: the latest, or the one of tree size `size`. */
+function provenCheckpoint(log: CheckpointHistory, size: number | undefined): Checkpoint | undefined {
+  return size === undefined ? log.checkpoints.at(-1)?.checkpoint : findCheckpoint(log, (c) => c.size === size);
+}
+
+/** The checkpoints a scan hands over before the first entry, as a history to look older ones up in. */
+const historyOf = (dir: string, recent: LocatedCheckpoint[]): CheckpointHistory => ({
+  dir,
+  checkpoints: recent,
+  checkpointCount: Number.POSITIVE_INFINITY, // not yet counted: one not among the recent is looked for in the file
+});
+
 async function prove(ctx: AuditContext, dir: string, index: number, size: number | undefined): Promise<number> {
   let entry: string | undefined;
-  const scan = await verifiedScan(ctx, dir, (decoded, position) => {
-    if (position.index === index) entry = decoded.body.toString('utf8');
+  let checkpoint: Checkpoint | undefined;
+  let proof: StreamedProof | undefined;
+  const scan = await verifiedScan(ctx, dir, {
+    // the checkpoint is known before the first entry: the proof is built as the leaves pass
+    onCheckpoints: (recent) => {
+      checkpoint = provenCheckpoint(historyOf(dir, recent), size);
+      if (checkpoint && index < checkpoint.size) proof = inclusionProof(index, checkpoint.size);
+    },
+    onEntry: (decoded, position) => {
+      if (position.index === index) entry = decoded.body.toString('utf8');
+      proof?.push(decoded.leaf);
+    },
   });
   if (entry === undefined) throw new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`);
-  const checkpoint =
-    size === undefined ? scan.checkpoints.at(-1)?.checkpoint : findCheckpoint(scan, (c) => c.size === size);
   if (!checkpoint)
     throw new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`);
-  if (checkpoint.size <= index)
+  if (!proof)
     throw new ProofError(
       `entry ${index} is not yet covered by ${checkpointSummary(checkpoint)}; wait for the next checkpoint`,
     );
-  const path = scan.leaves.inclusionProof(index, checkpoint.size).map((hash) => hash.toString('hex'));
+  const leaf = leafHash(Buffer.from(entry));
+  const hashes = proof.proof();
+  verifyInclusion(leaf, index, checkpoint.size, hashes, Buffer.from(checkpoint.root, 'hex'));
+  const path = hashes.map((hash) => hash.toString('hex'));
   const doc: InclusionProofDoc = { format: INCLUSION_FORMAT, index, entry, checkpoint, path };
   const text = [
     `inclusion proof of entry ${index} in ${checkpointSummary(checkpoint)}`,
     `entry: ${entry}`,
-    `leaf hash: ${leafHash(Buffer.from(entry)).toString('hex')}`,
+    `leaf hash: ${leaf.toString('hex')}`,
     'path:',
     ...numbered(path),
     'save it with --json and check it with "vpm-gateway audit verify-proof FILE --public-key KEY"',
@@ -55,28 +79,47 @@ function chosenCheckpoint(value: string, log: CheckpointHistory, what: string): 
   return found;
 }
 
+const sizeOf = (value: unknown): unknown => (value as { size?: unknown } | undefined)?.size;
+
 async function consistency(
   ctx: AuditContext,
   dir: string,
   firstValue: string,
   secondValue: string | undefined,
 ): Promise<number> {
-  const scan = await verifiedScan(ctx, dir);
+  // both checkpoints are chosen before the first entry, so the proof is built as the leaves pass; why one
+  // cannot be chosen is said once the log is known to verify, as it would be after the scan
+  const chosen: { first?: unknown; second?: unknown; failed?: { error: unknown } } = {};
+  let proof: StreamedProof | undefined;
+  const scan = await verifiedScan(ctx, dir, {
+    onCheckpoints: (recent) => {
+      const log = historyOf(dir, recent);
+      try {
+        const first = chosenCheckpoint(firstValue, log, 'first');
+        const second = secondValue ? chosenCheckpoint(secondValue, log, 'second') : recent.at(-1)?.checkpoint;
+        Object.assign(chosen, { first, second });
+        const [m, n] = [sizeOf(first), sizeOf(second)];
+        if (Number.isSafeInteger(m) && Number.isSafeInteger(n) && (m as number) >= 1 && m! <= n!)
+          proof = consistencyProof(m as number, n as number);
+      } catch (err) {
+        chosen.failed = { error: err };
+      }
+    },
+    onEntry: (decoded) => proof?.push(decoded.leaf),
+  });
+  if (chosen.failed) throw chosen.failed.error;
   const key = scan.key;
   if (!key) throw new ProofError('no checkpoint key to check signatures with');
-  const pick = (value: string, what: string): Promise<Checkpoint> =>
-    checkedCheckpoint(chosenCheckpoint(value, scan, what), key, `${what} checkpoint`);
-  const first = await pick(firstValue, 'first');
-  const second = secondValue
-    ? await pick(secondValue, 'second')
-    : await checkedCheckpoint(scan.checkpoints.at(-1)?.checkpoint, key, 'second checkpoint');
+  const first = await checkedCheckpoint(chosen.first, key, 'first checkpoint');
+  const second = await checkedCheckpoint(chosen.second, key, 'second checkpoint');
   if (first.size > second.size)
     throw new ProofError(`first tree size ${first.size} is larger than the second ${second.size}`);
   if (second.size > scan.entries)
     throw new ProofError(`second checkpoint covers ${second.size} entries but the log holds ${scan.entries}`);
   if (first.size === 0)
     throw new ProofError('the first checkpoint is of the empty tree: every log is consistent with it');
-  const path = scan.leaves.consistencyProof(first.size, second.size);
+  if (!proof) throw new ProofError(`no consistency proof between tree sizes ${first.size} and ${second.size}`);
+  const path = proof.proof();
   verifyConsistency(first.size, second.size, Buffer.from(first.root, 'hex'), Buffer.from(second.root, 'hex'), path);
   const doc: ConsistencyProofDoc = {
     format: CONSISTENCY_FORMAT,
