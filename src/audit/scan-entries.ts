@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { type EntryMac, FIRST_PREVIOUS } from './entry-mac.ts';
 import { type DecodedEntry, decodeEntryAt, type Position, tornTailOffset } from './format.ts';
 import { CompactTree, leafHash } from './merkle.ts';
-import { LeafHashes } from './merkle-proofs.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
 import { AuditDirError, type Segment, SegmentReader } from './segments.ts';
 
 export interface EntryScanOptions {
-  keepLeaves?: boolean | undefined;
   onEntry?: ((entry: DecodedEntry, position: Position) => void) | undefined;
   mac?: EntryMac | undefined;
 }
@@ -24,7 +22,6 @@ export interface ScanStart {
 
 export class EntryScan {
   readonly tree: CompactTree;
-  readonly leaves: LeafHashes | undefined;
   lastTime: string | undefined;
   /** the leaf hash of the last entry read: the next entry's MAC is chained to it */
   lastLeaf: Buffer = FIRST_PREVIOUS;
@@ -63,7 +60,6 @@ export class EntryScan {
     this.checkpoints = checkpoints;
     this.next = this.pull();
     this.macFrom = macFrom;
-    this.leaves = options.keepLeaves ? new LeafHashes(1 << 16) : undefined;
     this.checkRoots(); // checkpoints of the empty tree
   }
 
@@ -201,7 +197,6 @@ export class EntryScan {
       const leaf = decoded ? decoded.leaf : leafHash(buf.subarray(start, end));
       this.tree.push(leaf);
       this.lastLeaf = leaf;
-      this.leaves?.push(leaf);
       this.expected++;
       this.checkRoots();
     }

@@ -8,7 +8,6 @@ import type { EntryMac } from './entry-mac.ts';
 import { type DecodedEntry, PUBLIC_KEY_FILE, type Position } from './format.ts';
 import { type CheckpointVerifier, loadCheckpointPublicKey } from './keys.ts';
 import type { CompactTree } from './merkle.ts';
-import type { LeafHashes } from './merkle-proofs.ts';
 import { type CheckpointHistory, checkpointsInOrder, readCheckpoints } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
@@ -30,8 +29,6 @@ export interface ScanOptions {
   key?: CheckpointVerifier | undefined;
   /** which checkpoint signatures to check: every one (verify) or the latest (writer start-up) */
   signatures?: 'all' | 'latest';
-  /** collect every leaf hash (for proofs) */
-  keepLeaves?: boolean;
   /** called once the checkpoints are read, before the first entry, with the latest of them (oldest first) */
   onCheckpoints?: (checkpoints: LocatedCheckpoint[]) => void;
   /** called for every well-formed entry, in order */
@@ -48,7 +45,6 @@ export interface ScanOptions {
 export interface ScanResult extends CheckpointHistory {
   entries: number;
   tree: CompactTree;
-  leaves?: LeafHashes;
   /** the size of checkpoints.jsonl as read, up to a torn tail (0 when it is missing) */
   checkpointsBytes: number;
   problems: Problem[];
@@ -131,7 +127,6 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
     tail: Math.max(0, entries - (latest?.size ?? 0)),
     tailAuthenticated: options.mac !== undefined,
   };
-  if (scan.leaves) result.leaves = scan.leaves;
   if (key) result.key = key;
   if (scan.lastTime) result.lastTime = scan.lastTime;
   if (scan.lastSegment) result.lastSegment = scan.lastSegment;

@@ -3,7 +3,8 @@
 // recursive definitions (LeafHashes, how they were built before): for every tree up to 70 leaves and
 // sizes up to a few thousand chosen at random (seeded, so a failure repeats).
 import { leafHash, ProofError } from '../../src/audit/merkle.ts';
-import { consistencyProof, inclusionProof, LeafHashes, type StreamedProof } from '../../src/audit/merkle-proofs.ts';
+import { consistencyProof, inclusionProof, type StreamedProof } from '../../src/audit/merkle-proofs.ts';
+import { LeafHashes } from './support/leaf-hashes.ts';
 
 function leavesOf(n: number): LeafHashes {
   const leaves = new LeafHashes();

@@ -1,7 +1,7 @@
 // RFC 9162 tree hashing and proofs, against the Certificate Transparency test vectors and against the
 // RFC's recursive definitions for every small tree; bad proofs must be refused.
 import { CompactTree, EMPTY_ROOT, leafHash, ProofError } from '../../src/audit/merkle.ts';
-import { LeafHashes } from '../../src/audit/merkle-proofs.ts';
+import { LeafHashes } from './support/leaf-hashes.ts';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle-verify.ts';
 
 const hex = (b: Buffer) => b.toString('hex');
