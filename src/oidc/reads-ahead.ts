@@ -48,6 +48,7 @@ export function readsAhead(inner: Store): ReadsAhead {
     compareAndSet: (key, expected, value, ttl) => writing([key], () => inner.compareAndSet(key, expected, value, ttl)),
     compareAndDelete: (key, expected) => writing([key], () => inner.compareAndDelete(key, expected)),
     take: (key) => writing([key], () => inner.take(key)),
+    takeAndMark: (key, mark) => writing([key], () => inner.takeAndMark(key, mark)),
     delete: (...keys) => writing(keys, () => inner.delete(...keys)),
     increment: (key, ttl) => writing([key], () => inner.increment(key, ttl)),
     ttl: (key) => inner.ttl(key),

@@ -59,6 +59,7 @@ export function meteredStore(store: Store, metrics: GatewayMetrics): Store {
     compareAndSet: timed('compareAndSet', (k, e, v, t) => store.compareAndSet(k, e, v, t)),
     compareAndDelete: timed('compareAndDelete', (k, e) => store.compareAndDelete(k, e)),
     take: timed('take', (k) => store.take(k)),
+    takeAndMark: timed('takeAndMark', (k, m) => store.takeAndMark(k, m)),
     delete: timed('delete', (...k: string[]) => store.delete(...k)),
     increment: timed('increment', (k, t) => store.increment(k, t)),
     ttl: timed('ttl', (k) => store.ttl(k)),

@@ -4,7 +4,7 @@
 // (StoreUnavailableError), as a Redis out of memory under `noeviction` refuses it, so a flood of anonymous
 // logins meets the retry page instead of growing the heap until V8 aborts the process, and every login
 // in flight with it. Nothing live is ever dropped to make room: single use rests on markers being there.
-import { assertTtl, type Store, StoreUnavailableError } from './store.ts';
+import { assertTtl, MARKED, type Store, StoreUnavailableError, type Taken, takenFrom } from './store.ts';
 
 /** store.max_bytes when not configured: far below the V8 heap limit of a 64-bit Node.js (2 GiB and up). */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -160,6 +160,12 @@ export class MemoryStore implements Store {
     if (!entry) return undefined;
     this.drop(key, entry);
     return entry.value;
+  }
+
+  async takeAndMark(key: string, mark: string): Promise<Taken | undefined> {
+    const entry = this.live(key);
+    if (entry && !entry.value.startsWith(MARKED)) this.put(key, MARKED + mark, entry.expiresAt);
+    return takenFrom(entry?.value);
   }
 
   async delete(...keys: string[]): Promise<void> {

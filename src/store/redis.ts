@@ -4,7 +4,7 @@
 // one hash slot on Cluster without hash tags; `delete` of unrelated keys is one DEL per key there.
 // A failure to reach Redis is a StoreUnavailableError; a reply error that means a bug is passed on as is.
 import type { Cluster, Redis } from 'ioredis';
-import { assertTtl, type Store, StoreError, StoreUnavailableError } from './store.ts';
+import { assertTtl, MARKED, type Store, StoreError, StoreUnavailableError, type Taken, takenFrom } from './store.ts';
 import {
   type RedisConnectionConfig,
   reconnectWhenEnded,
@@ -183,6 +183,16 @@ export class RedisStore implements Store {
       // a taken state must stay taken after a failover, or it could be used twice
       if (value !== undefined) await this.durable(c);
       return value;
+    });
+  }
+
+  async takeAndMark(key: string, mark: string): Promise<Taken | undefined> {
+    return this.run(async (c) => {
+      const previous =
+        (await (c as unknown as WithScripts).takeAndMark(this.prefixed(key), MARKED + mark)) ?? undefined;
+      // as take: the mark must outlive a failover, or the value could be taken twice
+      if (previous !== undefined && !previous.startsWith(MARKED)) await this.durable(c);
+      return takenFrom(previous);
     });
   }
 

@@ -22,6 +22,10 @@ export interface Store {
   compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Read and delete in one atomic step: single-use state. */
   take(key: string): Promise<string | undefined>;
+  /** Single use that tells who came first: read the value and leave `mark` in its place (its TTL kept), in one
+   * atomic step. `{ value }` when this call took it; `{ mark }`, the first taker's, when it was taken so
+   * before (a mark stays until deleted or expired); undefined when absent. */
+  takeAndMark(key: string, mark: string): Promise<Taken | undefined>;
   delete(...keys: string[]): Promise<void>;
   /** Add one to a counter in one atomic step; a new counter lives ttlSeconds (the window is fixed, later
    * increments never extend it). Returns the new count and the seconds until the counter expires. */
@@ -29,6 +33,19 @@ export interface Store {
   /** Remaining TTL in seconds, undefined when absent. */
   ttl(key: string): Promise<number | undefined>;
   close(): Promise<void>;
+}
+
+/** What takeAndMark found: the value it took, or the mark an earlier taker left. */
+export type Taken = { value: string; mark?: undefined } | { mark: string; value?: undefined };
+
+/** How a backend keeps a mark: behind a NUL, which no value the gateway writes (JSON, digests, counters)
+ * begins with. */
+export const MARKED = '\0';
+
+/** takeAndMark's answer for what the key held before (`previous`, as stored). */
+export function takenFrom(previous: string | undefined): Taken | undefined {
+  if (previous === undefined) return undefined;
+  return previous.startsWith(MARKED) ? { mark: previous.slice(MARKED.length) } : { value: previous };
 }
 
 export class StoreError extends Error {

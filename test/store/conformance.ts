@@ -1,6 +1,7 @@
 // ONE conformance suite that every Store backend runs (as dex does for its storages).
 import { isStoreUnavailable, type Store } from '../../src/store/store.ts';
 import { storeAdapterFactory } from '../../src/oidc/adapter.ts';
+import { takeAndMarkConformance } from './conformance-marks.ts';
 
 export interface StoreHarness {
   store: Store;
@@ -32,6 +33,8 @@ export function storeConformance(
     afterEach(async () => {
       await h.teardown();
     });
+
+    takeAndMarkConformance(() => h);
 
     test('set/get round trip and absent keys', async () => {
       await s.set('a', 'value-1', 60);

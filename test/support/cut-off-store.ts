@@ -11,6 +11,7 @@ type Op =
   | 'compareAndSet'
   | 'compareAndDelete'
   | 'take'
+  | 'takeAndMark'
   | 'delete'
   | 'increment'
   | 'ttl';
@@ -103,6 +104,10 @@ export class CutOffStore extends MemoryStore {
 
   override take(key: string) {
     return this.run('take', key, undefined, () => super.take(key));
+  }
+
+  override takeAndMark(key: string, mark: string) {
+    return this.run('takeAndMark', key, mark, () => super.takeAndMark(key, mark));
   }
 
   override async delete(...keys: string[]) {
