@@ -52,7 +52,7 @@ const where: [string, Failing][] = [
   // the abuse limit counts the request before any route has read its body
   ['its first store operation', () => true],
   // the callback has read the form and takes the login's state
-  ['the login state taken', (op) => op === 'take'],
+  ['the login state taken', (op) => op === 'takeAndMark'],
 ];
 
 test.each(['legacybank', 'utf8bank'].flatMap((bank) => where.map(([at, failing]) => [bank, at, failing] as const)))(

@@ -148,8 +148,8 @@ export class Broker {
     // the callback route is part of the answer: the same fields at another provider's are another answer
     const answer = digest({ providerId, params });
     const taken = state ? await states.takeLive(state, { answer, browser }) : undefined;
-    if (!taken) {
-      const spent = state ? await states.spent(state) : undefined;
+    if (!taken?.login) {
+      const spent = taken?.spent;
       // the answer that took the state, posted again by its browser: not verified again (./resubmission.ts)
       const resubmitted = !oversized && !!spent && isResubmission(spent, answer, browser);
       const reason = oversized

@@ -87,10 +87,18 @@ export function takerDigest(answer: string, browser: string): string {
     .slice(0, 22);
 }
 
-const takenTrace = (login: LoginRecord, taker: Taker | undefined): LoginTrace =>
-  taker?.browser === undefined
-    ? traceOf(login, true)
-    : { ...traceOf(login, true), taken: takerDigest(taker.answer, taker.browser) };
+/** What a take leaves in the live state until the trace is written: the taker's digest ('' for none). */
+const markOf = (taker: Taker | undefined): string =>
+  taker?.browser === undefined ? '' : takerDigest(taker.answer, taker.browser);
+
+/** The trace of a state taken with `mark`: the one its taker writes. */
+const markedTrace = (trace: LoginTrace, mark: string): LoginTrace =>
+  mark === '' ? { ...trace, used: true } : { ...trace, used: true, taken: mark };
+
+/** What a take found: the login (this take's alone), or what is known of a login no longer live. */
+export type Take =
+  | { login: LoginRecord; spentRecorded: Promise<void> }
+  | { login?: undefined; spent: LoginTrace | undefined };
 
 export class LoginStates {
   /** the live login behind each state */
@@ -124,32 +132,43 @@ export class LoginStates {
       this.unused.set(state, traceOf(record, false)),
     ]);
     if (!added) throw new Error('broker state collision');
-    const replaced = previous && previous.state !== state ? await this.live.take(previous.state) : undefined;
-    if (replaced) await this.used.set(previous!.state, traceOf(replaced, true));
+    const replaced = previous && previous.state !== state ? await this.live.takeAndMark(previous.state, '') : undefined;
+    if (replaced?.value) await this.settle(previous!.state, traceOf(replaced.value, true));
+  }
+
+  /** The spent trace written, then the taker's mark dropped: in this order, a take in between finds the mark.
+   * Nothing waits for the drop; a mark left behind lives out the login's lifetime and still reads right. */
+  private async settle(state: string, trace: LoginTrace): Promise<void> {
+    await this.used.set(state, trace);
+    this.live.delete(state).catch(() => {});
   }
 
   /** Single use: a second take of the same state finds nothing. Expired state is gone too. */
   async take(state: string): Promise<LoginRecord | undefined> {
     const taken = await this.takeLive(state);
-    await taken?.spentRecorded;
-    return taken?.login;
+    if (taken.login) await taken.spentRecorded;
+    return taken.login;
   }
 
   /** take(), answering as soon as the login is taken: the record that offers a replay of this callback
    * the way back (`spentRecorded`) is written meanwhile, while the answer (`taker`, when a provider's
-   * answer takes it) is verified. */
-  async takeLive(
-    state: string,
-    taker?: Taker,
-  ): Promise<{ login: LoginRecord; spentRecorded: Promise<void> } | undefined> {
-    if (!isWellFormedState(state)) return undefined;
-    const login = await this.live.take(state);
-    if (!login) return undefined;
-    // a replay of this callback is refused, but the user is offered the way back to the service; the same
-    // answer from the same browser is led on once it was verified (./resubmission.ts)
-    const spentRecorded = this.used.set(state, takenTrace(login, taker));
-    spentRecorded.catch(() => {}); // awaited by the caller; a failure until then is not unhandled
-    return { login, spentRecorded };
+   * answer takes it) is verified. Without a live login: the login's trace (spent()). */
+  async takeLive(state: string, taker?: Taker): Promise<Take> {
+    if (!isWellFormedState(state)) return { spent: undefined };
+    // the take leaves the taker's mark in one step with it: a second post of the answer at the same time
+    // (another instance, within a round trip) learns what took the state before its trace is written
+    const mark = markOf(taker);
+    const taken = await this.live.takeAndMark(state, mark);
+    if (taken?.value) {
+      // a replay of this callback is refused, but the user is offered the way back to the service; the same
+      // answer from the same browser is led on once it was verified (./resubmission.ts)
+      const spentRecorded = this.settle(state, markedTrace(traceOf(taken.value, true), mark));
+      spentRecorded.catch(() => {}); // awaited by the caller; a failure until then is not unhandled
+      return { login: taken.value, spentRecorded };
+    }
+    const spent = await this.used.get(state);
+    // taken a moment ago, the trace still on its way: the trace its taker is writing
+    return { spent: taken?.mark !== undefined && spent?.used === false ? markedTrace(spent, taken.mark) : spent };
   }
 
   /** The login a used, replaced or expired state belonged to. */

@@ -11,6 +11,12 @@ export interface JsonRecords<T> {
   swap(key: string, value: T): Promise<T | undefined>;
   /** Single use: read and delete in one atomic step. */
   take(key: string): Promise<T | undefined>;
+  /** Single use that leaves `mark` for a later taker to find (Store.takeAndMark). */
+  takeAndMark(
+    key: string,
+    mark: string,
+  ): Promise<{ value: T; mark?: undefined } | { mark: string; value?: undefined } | undefined>;
+  delete(key: string): Promise<void>;
 }
 
 export function jsonRecords<T>(store: Store, prefix: string, ttlSeconds: number): JsonRecords<T> {
@@ -21,5 +27,10 @@ export function jsonRecords<T>(store: Store, prefix: string, ttlSeconds: number)
     get: async (key) => parsed(await store.get(prefix + key)),
     swap: async (key, value) => parsed(await store.swap(prefix + key, JSON.stringify(value), ttlSeconds)),
     take: async (key) => parsed(await store.take(prefix + key)),
+    takeAndMark: async (key, mark) => {
+      const taken = await store.takeAndMark(prefix + key, mark);
+      return taken?.value !== undefined ? { value: JSON.parse(taken.value) as T } : taken;
+    },
+    delete: (key) => store.delete(prefix + key),
   };
 }
