@@ -112,8 +112,8 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     );
   }
   // every other reason to refuse is checked before a torn tail is moved aside: the repair is recorded in the
-  // log it repaired, which a refused start would not do (a torn tail holds no complete entry or checkpoint,
-  // so the time, the checkpoints and the size these checks read are the same after it)
+  // log it repaired, which a refused start would not do (a torn tail holds no entry or checkpoint the scan
+  // counted, so the time, the checkpoints and the size these checks read are the same after it)
   const latest = scan.checkpoints.at(-1)?.checkpoint;
   const future = futureTimeProblem([scan.lastTime, latest?.time], options.maxClockSkewMs);
   if (future) throw new AuditUnavailableError(`audit log in ${dir}: ${future}`);

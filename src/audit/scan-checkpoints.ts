@@ -106,8 +106,16 @@ export async function readCheckpoints(
   };
   let frontier: { checkpoint: Checkpoint; line: CheckpointLine } | undefined;
   let lastLine = 0;
+  // The writer appends one checkpoint per durable write, each once the one before is on disk: a power cut can
+  // leave zeroed bytes (NUL, which no checkpoint holds) only in the last line, the one write not acknowledged.
+  // So a line holding them is the torn tail when it is the file's last complete line (with any bytes after it),
+  // and damage when another line follows. A witness is handed a checkpoint only once it is durable: one it
+  // holds, zeroed, leaves the log shorter than the witness, which refuses the start and a repair.
+  let zeroed: { line: CheckpointLine; message: string } | undefined;
   for (const line of file.lines()) {
     lastLine = line.line;
+    if (zeroed) refuse(zeroed.line, zeroed.message);
+    zeroed = undefined;
     unsigned = undefined;
     let checkpoint: Checkpoint;
     try {
@@ -115,7 +123,8 @@ export async function readCheckpoints(
         throw new Error(`line of ${line.length} bytes, longer than any checkpoint (${CHECKPOINTS_FILE} altered)`);
       checkpoint = decodeCheckpointLine(line.text);
     } catch (err) {
-      refuse(line, (err as Error).message);
+      if (line.text?.includes('\0')) zeroed = { line, message: (err as Error).message };
+      else refuse(line, (err as Error).message);
       continue;
     }
     if (signatures === 'all' && !(await signed(checkpoint, line))) continue;
@@ -133,18 +142,17 @@ export async function readCheckpoints(
     if (signatures === 'latest' && frontier.line.line !== lastLine) await signed(frontier.checkpoint, frontier.line);
     read.frontier = { checkpoint: frontier.checkpoint, position: positionOf(frontier.line) };
   }
-  if (file.tornAt === undefined) return read;
-  read.size = file.tornAt; // the second pass has nothing to read in a torn tail
-  const torn: TornTail = {
-    file: CHECKPOINTS_FILE,
-    offset: file.tornAt,
-    length: file.size - file.tornAt,
-    line: lastLine + 1,
-  };
+  const tornAt = zeroed?.line.start ?? file.tornAt;
+  if (tornAt === undefined) return read;
+  read.size = tornAt; // the second pass has nothing to read in a torn tail
+  const torn: TornTail = { file: CHECKPOINTS_FILE, offset: tornAt, length: file.size - tornAt, line: lastLine + 1 };
+  if (zeroed) torn.line = zeroed.line.line;
   problems.checkpoint(
     'torn',
     { file: CHECKPOINTS_FILE, line: torn.line, offset: torn.offset },
-    `${torn.length} bytes of an incomplete checkpoint after the last complete line`,
+    zeroed
+      ? `${torn.length} bytes from a last line of zeroed bytes (NUL) on: a checkpoint write a power cut interrupted`
+      : `${torn.length} bytes of an incomplete checkpoint after the last complete line`,
   );
   read.torn = torn;
   return read;

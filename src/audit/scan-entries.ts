@@ -184,6 +184,7 @@ export class EntryScan {
     const { name } = segment;
     this.startsHere(segment);
     let line = 0;
+    let zeroed = false;
     for (let start = 0, end = buf.indexOf(0x0a); end !== -1; start = end + 1, end = buf.indexOf(0x0a, start)) {
       line++;
       const position: Position = { file: name, line, offset: start, index: this.expected };
@@ -191,6 +192,8 @@ export class EntryScan {
       try {
         decoded = decodeEntryAt(buf, start, end);
       } catch (err) {
+        zeroed = last && this.zeroedTail(name, buf, start, end, line);
+        if (zeroed) break;
         this.problems.entry('entry', position, (err as Error).message);
       }
       if (decoded) this.checkEntry(decoded, position);
@@ -200,8 +203,25 @@ export class EntryScan {
       this.expected++;
       this.checkRoots();
     }
-    this.checkTornTail(name, buf, line + 1, last);
+    if (!zeroed) this.checkTornTail(name, buf, line + 1, last);
     this.lastSegment = { name, first: segment.first, bytes: buf.length };
+  }
+
+  /** Whether the line buf[start, end), no entry, of the last segment begins its torn tail: it holds zeroed bytes
+   * (NUL, as a power cut leaves pages of a write that extended the file before its data landed: ext4
+   * data=writeback, XFS) and no checkpoint covers an entry from it on. A checkpoint is signed only over durable
+   * entries, so NULs under one are damage or tampering; past the latest, calling them torn gives an attacker
+   * nothing (whoever can write the disk can cut those entries off anyway). The tail runs to the end of the
+   * file: lines of pages that did land after the zeroed ones belong to the same write, never acknowledged. */
+  private zeroedTail(file: string, buf: Buffer, start: number, end: number, line: number): boolean {
+    if (this.tree.size < this.macFrom || buf.subarray(start, end).indexOf(0) === -1) return false;
+    this.torn = { file, offset: start, length: buf.length - start, line };
+    this.problems.entry(
+      'torn',
+      { file, line, offset: start, index: this.expected },
+      `${this.torn.length} bytes from a line of zeroed bytes (NUL) on, after the latest checkpoint: a write a power cut interrupted`,
+    );
+    return true;
   }
 
   private checkTornTail(file: string, buf: Buffer, line: number, last: boolean): void {

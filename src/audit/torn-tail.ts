@@ -1,5 +1,6 @@
-// A torn tail (the bytes after the last complete line of a segment or of checkpoints.jsonl, left by a write
-// a crash interrupted) moved aside by a repair: copied into torn/, never deleted, then cut off the file.
+// A torn tail (the bytes after the last complete line of a segment or of checkpoints.jsonl, or from a line of
+// zeroed bytes past the latest checkpoint on, left by a write a crash interrupted) moved aside by a repair:
+// copied into torn/, never deleted, then cut off the file.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ function keepAside(dir: string, stem: string, fd: number, offset: number, length
   }
 }
 
-/** Move a torn tail aside into torn/ (never deleted) and cut the file back to its last complete line. */
+/** Move a torn tail aside into torn/ (never deleted) and cut the file back to where the tail begins. */
 export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
   const path = join(dir, torn.file);
   const fd = openSync(path, 'r+');

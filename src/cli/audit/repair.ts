@@ -41,7 +41,7 @@ export const repairCommand = auditCommand({
   summary:
     'Moves a torn tail (an interrupted write) of the configured audit directory to torn/<file>.<offset>.torn\n' +
     '(<file>.<offset>.<k>.torn when that name is taken; no copy is replaced),\n' +
-    'cuts the file back to its last complete line and records an audit_log_repaired event.\n' +
+    'cuts the file back to where the tail begins and records an audit_log_repaired event.\n' +
     'Exit 1 (refused) when the log has any damage other than a torn tail.',
   options: {},
   maxPositionals: 0,
