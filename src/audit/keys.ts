@@ -104,33 +104,51 @@ export function publicKeyFromText(text: string, where: string): KeyObject {
   }
 }
 
-export async function signCheckpoint(payload: CheckpointPayload, signer: CheckpointSigner): Promise<Checkpoint> {
-  const jws = await new FlattenedSign(checkpointPayloadBytes(payload))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: CHECKPOINT_TYP })
+/** A detached compact JWS (`<protected>..<signature>`) over `payload`, its header naming `typ`: checkpoints and
+ * the retirement marker (./retired-marker.ts) are signed with one key, and a signature of one is never taken
+ * for the other. */
+export async function signDetached(payload: Buffer, typ: string, signer: CheckpointSigner): Promise<string> {
+  const jws = await new FlattenedSign(payload)
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
     .sign(signer.privateKey);
-  return { ...payload, sig: `${jws.protected}..${jws.signature}` };
+  return `${jws.protected}..${jws.signature}`;
 }
 
-/** Throws AuditKeyError when the checkpoint's signature is not valid under the given key. */
-export async function verifyCheckpointSignature(cp: Checkpoint, key: CheckpointVerifier): Promise<void> {
-  const [protectedHeader, , signature] = cp.sig.split('.');
+/** Throws AuditKeyError unless `sig` is a signature by `key` of `payload` with the header `typ` (`what` names
+ * the object for the message). */
+export async function verifyDetached(
+  sig: string,
+  payload: Buffer,
+  typ: string,
+  key: CheckpointVerifier,
+  what: string,
+): Promise<void> {
+  const [protectedHeader, , signature] = sig.split('.');
   // base64url has spare bits in its last character: refuse any non-canonical encoding of the signature
   if (!signature || Buffer.from(signature, 'base64url').toString('base64url') !== signature)
     throw new AuditKeyError('signature is not canonical base64url');
   try {
     const result = await flattenedVerify(
-      { protected: protectedHeader!, payload: checkpointPayloadBytes(cp).toString('base64url'), signature },
+      { protected: protectedHeader!, payload: payload.toString('base64url'), signature },
       key.publicKey,
       { algorithms: [key.alg] },
     );
-    if (result.protectedHeader?.typ !== CHECKPOINT_TYP)
-      throw new AuditKeyError('signed object is not an audit checkpoint');
+    if (result.protectedHeader?.typ !== typ) throw new AuditKeyError(`signed object is not ${what}`);
     if (result.protectedHeader.kid !== key.kid)
       throw new AuditKeyError(`signed by key ${String(result.protectedHeader.kid)}, expected ${key.kid}`);
   } catch (err) {
     if (err instanceof AuditKeyError) throw err;
     throw new AuditKeyError(`signature does not verify with key ${key.kid}`);
   }
+}
+
+export async function signCheckpoint(payload: CheckpointPayload, signer: CheckpointSigner): Promise<Checkpoint> {
+  return { ...payload, sig: await signDetached(checkpointPayloadBytes(payload), CHECKPOINT_TYP, signer) };
+}
+
+/** Throws AuditKeyError when the checkpoint's signature is not valid under the given key. */
+export function verifyCheckpointSignature(cp: Checkpoint, key: CheckpointVerifier): Promise<void> {
+  return verifyDetached(cp.sig, checkpointPayloadBytes(cp), CHECKPOINT_TYP, key, 'an audit checkpoint');
 }
 
 export interface AuditorKey {
