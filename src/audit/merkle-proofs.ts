@@ -85,6 +85,38 @@ export class StreamedProof {
     this.next++;
   }
 
+  /** Goes on from a tree whose first `size` leaves were retired, known by `frontier` (the roots of its perfect
+   * subtrees, largest first): pushing resumes at leaf `size`. A subtree of the proof that begins before `size`
+   * must begin where one of those roots does (it is then folded from them, and grown on from later leaves when
+   * it ends after `size`), else ProofError: it needs retired leaves. */
+  startAt(size: number, frontier: readonly Buffer[]): void {
+    const pieces: { start: number; end: number; root: Buffer }[] = [];
+    for (let bit = 2 ** Math.floor(Math.log2(Math.max(size, 1))), start = 0; bit >= 1; bit /= 2)
+      if (Math.floor(size / bit) % 2 === 1) {
+        pieces.push({ start, end: start + bit, root: frontier[pieces.length]! });
+        start += bit;
+      }
+    for (let place = this.order[this.next]; place !== undefined; place = this.order[this.next]) {
+      const [from, end] = this.ranges[place]!;
+      if (from >= size) break;
+      const upTo = Math.min(end, size);
+      const inside = pieces.filter((piece) => piece.start >= from && piece.end <= upTo);
+      if (inside[0]?.start !== from || inside.at(-1)!.end !== upTo)
+        throw new ProofError(`the proof needs entries before ${size}, which were retired (the log begins there)`);
+      const tree = CompactTree.fromFrontier(
+        upTo - from,
+        inside.map((piece) => piece.root),
+      );
+      if (end > size) {
+        this.subtree = tree;
+        break;
+      }
+      this.hashes[place] = tree.root();
+      this.next++;
+    }
+    this.leaves = size;
+  }
+
   /** The proof, once the leaves of its tree have all been pushed. */
   proof(): Buffer[] {
     if (this.leaves < this.size) throw new ProofError(`tree size ${this.size} is not between 1 and ${this.leaves}`);
