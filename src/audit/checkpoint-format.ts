@@ -2,6 +2,7 @@
 // checkpoint signs and the one canonical byte form a line must have, so a line with bytes added or changed
 // is refused before its signature is even checked.
 import { FormatError, isUtcMs } from './format.ts';
+import type { CompactTree } from './merkle.ts';
 
 /** the JWS `typ` of a checkpoint signature (./keys.ts) */
 export const CHECKPOINT_TYP = 'vpm-audit-checkpoint';
@@ -23,6 +24,18 @@ export interface CheckpointPayload {
 export interface Checkpoint extends CheckpointPayload {
   /** detached compact JWS over checkpointPayloadBytes(): `<protected>..<signature>` */
   sig: string;
+}
+
+/** What the checkpoint of `tree` numbered `n` at `time` (ms) signs; `withFrontier` at a segment's start. */
+export function treeCheckpoint(n: number, tree: CompactTree, time: number, withFrontier: boolean): CheckpointPayload {
+  const payload: CheckpointPayload = {
+    n,
+    size: tree.size,
+    root: tree.root().toString('hex'),
+    time: new Date(time).toISOString(),
+  };
+  if (withFrontier) payload.frontier = tree.frontier().map((node) => node.toString('hex'));
+  return payload;
 }
 
 export function checkpointPayloadBytes({ n, size, root, time, frontier }: CheckpointPayload): Buffer {

@@ -75,6 +75,11 @@ export const auditConfigSchema = z
       .int()
       .min(0)
       .default(256 * 1024 * 1024),
+    /** whole segments whose last entry is older than this many days are retired (./retention.ts); absent:
+     * every entry is kept */
+    retention_days: z.number().int('whole days').min(1, 'at least 1 (a day)').max(36_500).optional(),
+    /** retired segments are moved here (same names) instead of being deleted; outside `dir` */
+    archive_dir: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     if (inside(c.signing_key, c.dir))
@@ -89,6 +94,18 @@ export const auditConfigSchema = z
         path: ['witness', 'path'],
         message:
           'the witness must not be inside the audit directory (whoever can rewrite the log could rewrite it too)',
+      });
+    if (c.archive_dir && (inside(c.archive_dir, c.dir) || inside(c.dir, c.archive_dir)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archive_dir'],
+        message: 'the archive of retired segments must be outside the audit directory (and not hold it)',
+      });
+    if (c.archive_dir && c.retention_days === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archive_dir'],
+        message: 'an archive of retired segments needs audit.retention_days (nothing is retired without it)',
       });
   });
 
@@ -210,6 +227,8 @@ export async function openAuditLog(
     witnesses: witnessesFor(config, signer.kid, overrides.store),
     minFreeBytes: config.min_free_bytes,
     maxClockSkewMs: config.max_clock_skew_ms,
+    retentionDays: config.retention_days,
+    archiveDir: config.archive_dir,
     logger: logger.child({ component: 'audit' }),
   });
 }

@@ -30,6 +30,9 @@ export const AUDIT_EVENTS = {
   audit_log_repaired: 'S120',
   /** the writer lock of a writer that is gone (dead pid on this host) was taken over; detail names it */
   audit_writer_lock_taken_over: 'S121',
+  /** old segments were retired (audit.retention_days): detail names them, the first entry kept (`before`) and
+   * whether they were moved to audit.archive_dir */
+  audit_segments_retired: 'S122',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

@@ -7,7 +7,7 @@
 // ./segment-writer.ts.
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
-import { encodeCheckpointLine, type Checkpoint, type CheckpointPayload } from './checkpoint-format.ts';
+import { encodeCheckpointLine, type Checkpoint, treeCheckpoint } from './checkpoint-format.ts';
 import { signCheckpoint } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
 import type { OwnAppendFile } from './segments.ts';
@@ -17,6 +17,7 @@ import type { FreeSpace } from './space.ts';
 import type { WriterLock } from './lock.ts';
 import type { RepairedTail } from './open.ts';
 import type { BackgroundCheck } from './older-segments.ts';
+import type { Retention } from './retention.ts';
 import { witnessLine, WitnessPublisher } from './witness.ts';
 
 export type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
@@ -54,6 +55,8 @@ export class FileAuditLog implements AuditLog {
   repaired: readonly RepairedTail[] = [];
   /** the verification of the segments the start did not read (./older-segments.ts), stopped by close() */
   background: BackgroundCheck | undefined;
+  /** audit.retention_days: old segments retired (./retention.ts), run on the checkpoint tick and at roll-over */
+  retention: Retention | undefined;
 
   constructor(options: FileAuditLogOptions, state: OpenedState) {
     this.options = options;
@@ -74,12 +77,8 @@ export class FileAuditLog implements AuditLog {
         this.kick();
       }
       if (this.witnesses.failure && this.latest) this.witnesses.publish(witnessLine(this.latest));
-      this.space.check().catch((err: Error) =>
-        this.options.logger.error('cannot measure free space on the audit volume', {
-          dir: this.dir,
-          message: err.message,
-        }),
-      );
+      this.space.checkLogged();
+      this.retention?.run();
     }, options.checkpointIntervalMs);
     this.timer.unref();
     if (this.latest) this.witnesses.publish(witnessLine(this.latest)); // a witness behind the log catches up
@@ -113,9 +112,10 @@ export class FileAuditLog implements AuditLog {
     return this.latest;
   }
 
-  async record(event: AuditEvent): Promise<void> {
+  /** `closing`: a retirement under way when close() began records itself (close() waits for it) */
+  async record(event: AuditEvent, closing = false): Promise<void> {
     if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
-    if (this.closed) throw new AuditUnavailableError('audit log is closed');
+    if (this.closed && !closing) throw new AuditUnavailableError('audit log is closed');
     // a record begun before close() is still written, and under its final checkpoint: close() waits for it
     this.recording += 1;
     try {
@@ -154,6 +154,7 @@ export class FileAuditLog implements AuditLog {
     this.closed = true;
     clearInterval(this.timer);
     await this.background?.stop();
+    await this.retention?.settled();
     if (this.recording > 0) await new Promise<void>((ok) => (this.idle = ok));
     if (!this.failure && this.tree.size > this.checkpointedSize) this.checkpointDue = true;
     this.kick();
@@ -223,6 +224,7 @@ export class FileAuditLog implements AuditLog {
     // there, and the older segments after it (./open.ts)
     const frontierDue = first > 0 && !(this.latest?.size === first && this.latest.frontier);
     await this.segment.append(first, buf, frontierDue ? () => this.writeCheckpoint(true) : undefined);
+    if (frontierDue) this.retention?.run(); // a segment was left behind: it may be old enough to retire
     this.writes++;
     for (const leaf of leaves) this.tree.push(leaf);
     this.lastLeaf = leaves.at(-1) ?? this.lastLeaf;
@@ -230,15 +232,9 @@ export class FileAuditLog implements AuditLog {
   }
 
   private async writeCheckpoint(withFrontier = false): Promise<void> {
-    const n = this.latest ? this.latest.n + 1 : 0;
-    const payload: CheckpointPayload = {
-      n,
-      size: this.tree.size,
-      root: this.tree.root().toString('hex'),
-      time: new Date(this.now()).toISOString(),
-    };
-    if (withFrontier) payload.frontier = this.tree.frontier().map((node) => node.toString('hex'));
+    const payload = treeCheckpoint(this.latest ? this.latest.n + 1 : 0, this.tree, this.now(), withFrontier);
     const cp = await signCheckpoint(payload, this.options.signer);
+    if (withFrontier) this.retention?.noteFrontier(cp.size);
     await this.checkpoints.append(Buffer.from(encodeCheckpointLine(cp)));
     this.latest = cp;
     this.witnesses.publish(witnessLine(cp));

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { checkpointsInOrder } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { describeProblem, type Problem, ProblemList } from './scan-problems.ts';
+import { type Retirement, retiredStart } from './scan-retired.ts';
 import type { Segment } from './segments.ts';
 
 /** What the start leaves to verify (plain data: it is handed to a worker thread). */
@@ -20,6 +21,8 @@ export interface OlderSegments {
   /** the part of checkpoints.jsonl the start read, and the lines it refused (named already) */
   checkpointsBytes: number;
   refused: number[];
+  /** the older entries were retired up to here: the first segment begins there (./scan-retired.ts) */
+  retirement?: Retirement;
 }
 
 const MAX_PROBLEMS = 5;
@@ -29,7 +32,9 @@ export function verifyOlderSegments(job: OlderSegments): Problem[] {
   const problems = new ProblemList(MAX_PROBLEMS);
   const read = { size: job.checkpointsBytes, refused: new Set(job.refused) };
   const upTo = job.next.first;
-  const scan = new EntryScan(checkpointsInOrder(job.dir, read, 0, upTo), upTo, problems, {});
+  const start = job.retirement && retiredStart(job.retirement);
+  const from = job.retirement?.before ?? 0;
+  const scan = new EntryScan(checkpointsInOrder(job.dir, read, from, upTo), upTo, problems, {}, start);
   scan.segments(job.dir, job.segments, false);
   scan.startsHere(job.next);
   scan.checkCoverage();
@@ -43,8 +48,9 @@ export interface FailsClosed {
 }
 
 export interface BackgroundCheck {
-  /** settles once the pass has ended, and the log has been failed closed if it found a problem */
-  done: Promise<void>;
+  /** settles once the pass has ended, and the log has been failed closed if it found a problem: true when the
+   * older segments verified */
+  done: Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -66,15 +72,22 @@ export function checkOlderSegments(job: OlderSegments, log: FailsClosed, logger:
     worker.once('error', (err) => resolve(err));
     worker.once('exit', (code) => resolve(new Error(`verification ended early (exit ${code})`)));
   }).then((outcome) => {
-    if (stopped) return;
-    if (outcome instanceof Error) return fail(`cannot verify: ${outcome.message}`, undefined);
+    if (stopped) return false;
+    if (outcome instanceof Error) {
+      fail(`cannot verify: ${outcome.message}`, undefined);
+      return false;
+    }
     const [first] = outcome;
-    if (first) return fail(describeProblem(first), first.position.file);
+    if (first) {
+      fail(describeProblem(first), first.position.file);
+      return false;
+    }
     logger.info('audit log older segments verified', {
       dir: log.dir,
       segments: job.segments.length,
-      entries: job.next.first,
+      entries: job.next.first - (job.retirement?.before ?? 0),
     });
+    return true;
   });
   return {
     done,

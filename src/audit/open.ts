@@ -16,6 +16,7 @@ import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult } from './scan.ts';
 import { FreeSpace } from './space.ts';
 import { checkOlderSegments } from './older-segments.ts';
+import { prepareArchive, startRetention } from './retention.ts';
 import { moveTornTailAside, type RepairedTail } from './torn-tail.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
 
@@ -62,6 +63,7 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
   // before the claim reads or writes anything in it: a key copy planted there, or left there for others
   refuseExposedDirectory(options.dir);
+  prepareArchive(options.archiveDir);
   if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
   const lock = await WriterLock.acquire(options.dir);
   let log: FileAuditLog;
@@ -186,6 +188,7 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     ...(scan.older ? { verifying_after_start: { segments: scan.older.segments.length } } : {}),
   });
   if (scan.older) log.background = checkOlderSegments(scan.older, log, logger);
+  log.retention = startRetention(options, log, scan.retiredBefore ?? 0, log.background?.done ?? Promise.resolve(true));
   log.repaired = repaired;
   for (const r of repaired) {
     await log.record({

@@ -31,6 +31,10 @@ export interface FileAuditLogOptions {
   minFreeBytes: number;
   /** a time in the log further ahead of the clock than this refuses the start */
   maxClockSkewMs: number;
+  /** whole segments whose last entry is older than this are retired (./retention.ts); undefined: kept */
+  retentionDays?: number | undefined;
+  /** retired segments are moved here instead of being deleted */
+  archiveDir?: string | undefined;
   logger: Logger;
   /** most entries per write (bounds memory under a burst) */
   maxBatch?: number;

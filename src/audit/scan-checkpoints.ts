@@ -60,8 +60,9 @@ export interface CheckpointsRead {
   size: number;
   /** lines the first pass refused */
   refused: Set<number>;
-  /** the last checkpoint of size `frontierAt` that carries a frontier (its signature checked, or refused) */
-  frontier?: LocatedCheckpoint;
+  /** of each size of `frontierAt`, the last checkpoint that carries a frontier (its signature checked, or
+   * refused) */
+  frontiers: Map<number, LocatedCheckpoint>;
 }
 
 /** The first pass (see the top). */
@@ -70,9 +71,9 @@ export async function readCheckpoints(
   key: CheckpointVerifier | undefined,
   signatures: 'all' | 'latest',
   problems: ProblemList,
-  frontierAt?: number,
+  frontierAt: readonly number[] = [],
 ): Promise<CheckpointsRead> {
-  const read: CheckpointsRead = { checkpoints: [], count: 0, size: 0, refused: new Set() };
+  const read: CheckpointsRead = { checkpoints: [], count: 0, size: 0, refused: new Set(), frontiers: new Map() };
   const file = CheckpointFile.open(dir);
   if (!file) return read;
   read.size = file.size;
@@ -104,7 +105,7 @@ export async function readCheckpoints(
     read.checkpoints.push({ checkpoint, position: positionOf(line) });
     if (read.checkpoints.length > RECENT_CHECKPOINTS) read.checkpoints.shift();
   };
-  let frontier: { checkpoint: Checkpoint; line: CheckpointLine } | undefined;
+  const frontiers = new Map<number, { checkpoint: Checkpoint; line: CheckpointLine }>();
   let lastLine = 0;
   // The writer appends one checkpoint per durable write, each once the one before is on disk: a power cut can
   // leave zeroed bytes (NUL, which no checkpoint holds) only in the last line, the one write not acknowledged.
@@ -130,17 +131,18 @@ export async function readCheckpoints(
     if (signatures === 'all' && !(await signed(checkpoint, line))) continue;
     if (signatures === 'latest') unsigned = { checkpoint, line };
     accept(checkpoint, line);
-    if (checkpoint.size === frontierAt && checkpoint.frontier) frontier = { checkpoint, line };
+    if (checkpoint.frontier && frontierAt.includes(checkpoint.size))
+      frontiers.set(checkpoint.size, { checkpoint, line });
   }
   if (unsigned && !(await signed(unsigned.checkpoint, unsigned.line))) {
     // not a checkpoint of this log after all: the one before it is the latest
     read.checkpoints.pop();
     read.count--;
   }
-  if (frontier) {
-    // a start grows the tree from it: signed, whichever checkpoint the latest is (refused, the start is too)
+  for (const [size, frontier] of frontiers) {
+    // a scan grows the tree from it: signed, whichever checkpoint the latest is (refused, the scan is too)
     if (signatures === 'latest' && frontier.line.line !== lastLine) await signed(frontier.checkpoint, frontier.line);
-    read.frontier = { checkpoint: frontier.checkpoint, position: positionOf(frontier.line) };
+    read.frontiers.set(size, { checkpoint: frontier.checkpoint, position: positionOf(frontier.line) });
   }
   const tornAt = zeroed?.line.start ?? file.tornAt;
   if (tornAt === undefined) return read;

@@ -1,8 +1,9 @@
 // A start that does not read the older segments: it grows the tree from the frontier signed at the latest
 // segment's start (./checkpoint-format.ts), and checks of the older segments only what costs no reading of
-// their entries (the first begins at entry 0, each is a regular file of a size the gateway writes) and the
-// entry just before the latest segment, which the first entry's MAC is chained to. The older segments' entries
-// are verified after the start (./older-segments.ts).
+// their entries (the first begins where the log begins: entry 0, or the first kept by a retirement, see
+// ./scan-retired.ts; each is a regular file of a size the gateway writes) and the entry just before the latest
+// segment, which the first entry's MAC is chained to. The older segments' entries are verified after the start
+// (./older-segments.ts).
 import { join } from 'node:path';
 import { decodeEntryAt, type Position } from './format.ts';
 import { FIRST_PREVIOUS } from './entry-mac.ts';
@@ -15,13 +16,13 @@ import { readSync } from 'node:fs';
 /** an entry is at most 16 KiB, its line a little more: the last line of a segment lies in its last TAIL bytes */
 const TAIL = 64 * 1024;
 
-interface LastEntry {
+export interface LastEntry {
   leaf: Buffer;
   time: string;
 }
 
 /** The last entry of a segment file of `size` > 0 bytes (undefined: a problem was named). */
-function lastEntry(
+export function lastEntry(
   fd: number,
   size: number,
   name: string,
@@ -55,33 +56,43 @@ function lastEntry(
   }
 }
 
-/** Where a start scan of the latest segment begins, from `frontier` (a signed checkpoint at that segment's
- * start); undefined when its frontier does not fold to its root (named). */
-export function startFromFrontier(
-  dir: string,
-  segments: readonly Segment[],
-  frontier: LocatedCheckpoint,
-  problems: ProblemList,
-): ScanStart | undefined {
+/** The tree `frontier` (a signed checkpoint carrying one) stands for; undefined when its frontier does not fold
+ * to its root (named). */
+export function treeFromFrontier(frontier: LocatedCheckpoint, problems: ProblemList): CompactTree | undefined {
   const { checkpoint, position } = frontier;
   const tree = CompactTree.fromFrontier(
     checkpoint.size,
     (checkpoint.frontier ?? []).map((node) => Buffer.from(node, 'hex')),
   );
-  if (tree.root().toString('hex') !== checkpoint.root) {
-    problems.checkpoint(
-      'checkpoint',
-      position,
-      `frontier does not fold to the checkpoint's root (a checkpoint the gateway did not write: the start cannot grow the tree from it)`,
-    );
-    return undefined;
-  }
+  if (tree.root().toString('hex') === checkpoint.root) return tree;
+  problems.checkpoint(
+    'checkpoint',
+    position,
+    `frontier does not fold to the checkpoint's root (a checkpoint the gateway did not write: no tree can be grown from it)`,
+  );
+  return undefined;
+}
+
+/** Where a start scan of the latest segment begins, from `frontier` (a signed checkpoint at that segment's
+ * start); undefined when its frontier does not fold to its root (named). `segments`: those of the log (after
+ * `begin`, where a retirement left it); `retired`: what the retirement says of the entry before it. */
+export function startFromFrontier(
+  dir: string,
+  segments: readonly Segment[],
+  frontier: LocatedCheckpoint,
+  problems: ProblemList,
+  retired?: ScanStart,
+): ScanStart | undefined {
+  const tree = treeFromFrontier(frontier, problems);
+  if (!tree) return undefined;
+  const { checkpoint } = frontier;
+  const begin = retired?.tree.size ?? 0;
   const older = segments.slice(0, -1);
-  if (older[0] && older[0].first !== 0)
+  if (older[0] && older[0].first !== begin)
     problems.entry(
       'segment',
-      { file: older[0].name, line: 1, offset: 0, index: 0 },
-      `segment starts at entry ${older[0].first} but the log begins at entry 0 (segment removed or renamed)`,
+      { file: older[0].name, line: 1, offset: 0, index: begin },
+      `segment starts at entry ${older[0].first} but the log begins at entry ${begin} (segment removed or renamed)`,
     );
   let last: LastEntry | undefined;
   let examined = false;
@@ -98,5 +109,6 @@ export function startFromFrontier(
       problems.entry('segment', { file: segment.name, line: 1, offset: 0, index: segment.first }, err.message);
     }
   }
+  if (!examined && retired) return { tree, lastLeaf: retired.lastLeaf, lastTime: retired.lastTime };
   return { tree, lastLeaf: last?.leaf ?? FIRST_PREVIOUS, lastTime: last?.time };
 }

@@ -13,7 +13,8 @@ import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
 import type { OlderSegments } from './older-segments.ts';
 import { startFromFrontier } from './scan-frontier.ts';
-import { listSegments } from './segments.ts';
+import { keptSegments, type Retirement, retiredMarker, retiredStart, retirementOf } from './scan-retired.ts';
+import { listSegments, type Segment } from './segments.ts';
 
 export { type CheckpointHistory, findCheckpoint } from './scan-checkpoints.ts';
 export {
@@ -29,8 +30,9 @@ export interface ScanOptions {
   key?: CheckpointVerifier | undefined;
   /** which checkpoint signatures to check: every one (verify) or the latest (writer start-up) */
   signatures?: 'all' | 'latest';
-  /** called once the checkpoints are read, before the first entry, with the latest of them (oldest first) */
-  onCheckpoints?: (checkpoints: LocatedCheckpoint[]) => void;
+  /** called once the checkpoints are read, before the first entry, with the latest of them (oldest first) and
+   * the retirement the log begins after, if any */
+  onCheckpoints?: (checkpoints: LocatedCheckpoint[], retirement: Retirement | undefined) => void;
   /** called for every well-formed entry, in order */
   onEntry?: (entry: DecodedEntry, position: Position) => void;
   maxProblems?: number;
@@ -64,6 +66,8 @@ export interface ScanResult extends CheckpointHistory {
   tailAuthenticated: boolean;
   /** with fromLatestSegment: the older segments, whose entries this scan did not read (./older-segments.ts) */
   older?: OlderSegments;
+  /** the entries before this one were retired (./scan-retired.ts): the log begins here */
+  retiredBefore?: number;
 }
 
 /** The key pinned by the caller, or the copy kept in the directory (which whoever edits the log can replace). */
@@ -83,26 +87,37 @@ async function checkpointKey(
 export async function scanLog(dir: string, options: ScanOptions = {}): Promise<ScanResult> {
   const problems = new ProblemList(options.maxProblems ?? 50);
   const warnings: string[] = [];
-  const { segments, others } = listSegments(dir);
-  if (others.length) warnings.push(`files that are not part of the log: ${others.join(', ')}`);
+  const listed = listSegments(dir);
+  if (listed.others.length) warnings.push(`files that are not part of the log: ${listed.others.join(', ')}`);
   const key = await checkpointKey(dir, options.key, warnings);
+  const marker = await retiredMarker(dir, key, problems);
+  const { kept: segments, leftover } = keptSegments(listed.segments, marker?.before ?? 0);
+  if (leftover.length)
+    warnings.push(
+      `segments retired (before entry ${marker?.before}) still present, not read: ${leftover.map((s) => s.name).join(', ')}`,
+    );
   const latestSegment = segments.at(-1);
   const frontierAt = options.fromLatestSegment && segments.length > 1 ? latestSegment?.first : undefined;
-  const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems, frontierAt);
+  const sizes = [frontierAt, marker?.before].filter((size) => size !== undefined);
+  const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems, sizes);
   const { checkpoints } = read;
-  options.onCheckpoints?.(checkpoints);
-
   const latest = checkpoints.at(-1)?.checkpoint;
-  const { frontier } = read;
-  const start =
+  const retirement =
+    marker && retirementOf(marker, read.frontiers, read.refused, latest?.size ?? 0, segments, problems);
+  options.onCheckpoints?.(checkpoints, retirement);
+  const retired = retirement ? retiredStart(retirement) : undefined;
+  const frontier = frontierAt === undefined ? undefined : read.frontiers.get(frontierAt);
+  const fromFrontier =
     frontier && !read.refused.has(frontier.position.line)
-      ? startFromFrontier(dir, segments, frontier, problems)
+      ? startFromFrontier(dir, segments, frontier, problems, retired)
       : undefined;
+  const start = frontier ? fromFrontier : retired;
   const from = start?.tree.size ?? 0;
   const scan = new EntryScan(checkpointsInOrder(dir, read, from), latest?.size ?? 0, problems, options, start);
-  // a frontier not signed, or not folding to its root, is named: no tree can be grown from it
-  if (!frontier || start) {
-    scan.segments(dir, start ? segments.slice(-1) : segments, true);
+  // a frontier not signed, or not folding to its root, is named: no tree can be grown from it (nor from a
+  // retirement without one)
+  if (frontier ? fromFrontier : !marker || retirement) {
+    scan.segments(dir, frontier ? segments.slice(-1) : segments, true);
     scan.checkCoverage();
   }
 
@@ -130,13 +145,24 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   if (key) result.key = key;
   if (scan.lastTime) result.lastTime = scan.lastTime;
   if (scan.lastSegment) result.lastSegment = scan.lastSegment;
-  if (start && latestSegment)
-    result.older = {
-      dir,
-      segments: segments.slice(0, -1),
-      next: latestSegment,
-      checkpointsBytes: read.size,
-      refused: [...read.refused],
-    };
+  if (retirement) result.retiredBefore = retirement.before;
+  if (fromFrontier && latestSegment) result.older = olderSegments(dir, segments, read, retirement);
   return result;
+}
+
+function olderSegments(
+  dir: string,
+  segments: Segment[],
+  read: { size: number; refused: Set<number> },
+  retirement: Retirement | undefined,
+): OlderSegments {
+  const older: OlderSegments = {
+    dir,
+    segments: segments.slice(0, -1),
+    next: segments.at(-1)!,
+    checkpointsBytes: read.size,
+    refused: [...read.refused],
+  };
+  if (retirement) older.retirement = retirement;
+  return older;
 }

@@ -3,7 +3,18 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, read
 import { open, type FileHandle } from 'node:fs/promises';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE, SEGMENT_PATTERN, TORN_DIR, WRITER_LOCK_FILE } from './format.ts';
 
-const LOG_FILES = new Set([CHECKPOINTS_FILE, PUBLIC_KEY_FILE, TORN_DIR, WRITER_LOCK_FILE]);
+/** the signed marker of retired segments (./retired-marker.ts), and its next version while it is written */
+export const RETIRED_FILE = 'retired.json';
+export const RETIRED_TEMP_FILE = `${RETIRED_FILE}.tmp`;
+
+const LOG_FILES = new Set([
+  CHECKPOINTS_FILE,
+  PUBLIC_KEY_FILE,
+  TORN_DIR,
+  WRITER_LOCK_FILE,
+  RETIRED_FILE,
+  RETIRED_TEMP_FILE,
+]);
 
 export class AuditDirError extends Error {
   override name = 'AuditDirError';

@@ -36,6 +36,13 @@ export class FreeSpace {
     }
   }
 
+  /** check() off the write path (the checkpoint tick): a failure to measure is logged. */
+  checkLogged(): void {
+    this.check().catch((err: Error) =>
+      this.logger.error('cannot measure free space on the audit volume', { dir: this.dir, message: err.message }),
+    );
+  }
+
   /** Whether `bytes` more can be written without crossing the floor; accounts for them when so. */
   async allows(bytes: number): Promise<boolean> {
     // far from the floor the estimate is enough; near it (within another floor's worth) every write

@@ -3,6 +3,8 @@
 import type { Checkpoint } from '../../audit/checkpoint-format.ts';
 import { type CheckpointHistory, findCheckpoint, type LocatedCheckpoint } from '../../audit/scan.ts';
 import { leafHash, ProofError } from '../../audit/merkle.ts';
+import { RETIRED_FILE } from '../../audit/retired-marker.ts';
+import type { Retirement } from '../../audit/scan-retired.ts';
 import { consistencyProof, inclusionProof, type StreamedProof } from '../../audit/merkle-proofs.ts';
 import { verifyConsistency, verifyInclusion } from '../../audit/merkle-verify.ts';
 import type { ParseArgsOptionsConfig } from 'node:util';
@@ -20,6 +22,18 @@ import {
 
 const numbered = (path: string[]) => path.map((hash, i) => `  ${i}: ${hash}`);
 
+/** `proof`, to be built from the leaves after `retirement` (from its signed frontier); ProofError when it needs
+ * retired ones. */
+function resumed(proof: StreamedProof, retirement: Retirement | undefined): StreamedProof {
+  const frontier = retirement?.checkpoint.frontier;
+  if (retirement && frontier)
+    proof.startAt(
+      retirement.before,
+      frontier.map((node) => Buffer.from(node, 'hex')),
+    );
+  return proof;
+}
+
 /** The checkpoint `prove` proves in: the latest, or the one of tree size `size`. */
 function provenCheckpoint(log: CheckpointHistory, size: number | undefined): Checkpoint | undefined {
   return size === undefined ? log.checkpoints.at(-1)?.checkpoint : findCheckpoint(log, (c) => c.size === size);
@@ -36,17 +50,22 @@ async function prove(ctx: AuditContext, dir: string, index: number, size: number
   let entry: string | undefined;
   let checkpoint: Checkpoint | undefined;
   let proof: StreamedProof | undefined;
+  let retired: Retirement | undefined;
   const scan = await verifiedScan(ctx, dir, {
     // the checkpoint is known before the first entry: the proof is built as the leaves pass
-    onCheckpoints: (recent) => {
+    onCheckpoints: (recent, retirement) => {
+      retired = retirement;
       checkpoint = provenCheckpoint(historyOf(dir, recent), size);
-      if (checkpoint && index < checkpoint.size) proof = inclusionProof(index, checkpoint.size);
+      if (checkpoint && index < checkpoint.size && index >= (retired?.before ?? 0))
+        proof = resumed(inclusionProof(index, checkpoint.size), retired);
     },
     onEntry: (decoded, position) => {
       if (position.index === index) entry = decoded.body.toString('utf8');
       proof?.push(decoded.leaf);
     },
   });
+  if (retired && index < retired.before)
+    throw new ProofError(`entry ${index} was retired: the log begins at entry ${retired.before} (${RETIRED_FILE})`);
   if (entry === undefined) throw new ProofError(`the log has no entry ${index} (it holds ${scan.entries})`);
   if (!checkpoint)
     throw new ProofError(size === undefined ? 'the log has no checkpoint yet' : `no checkpoint of tree size ${size}`);
@@ -92,7 +111,7 @@ async function consistency(
   const chosen: { first?: unknown; second?: unknown; failed?: { error: unknown } } = {};
   let proof: StreamedProof | undefined;
   const scan = await verifiedScan(ctx, dir, {
-    onCheckpoints: (recent) => {
+    onCheckpoints: (recent, retirement) => {
       const log = historyOf(dir, recent);
       try {
         const first = chosenCheckpoint(firstValue, log, 'first');
@@ -100,7 +119,7 @@ async function consistency(
         Object.assign(chosen, { first, second });
         const [m, n] = [sizeOf(first), sizeOf(second)];
         if (Number.isSafeInteger(m) && Number.isSafeInteger(n) && (m as number) >= 1 && m! <= n!)
-          proof = consistencyProof(m as number, n as number);
+          proof = resumed(consistencyProof(m as number, n as number), retirement);
       } catch (err) {
         chosen.failed = { error: err };
       }

@@ -1,5 +1,6 @@
 // `audit verify [DIR...]`: every log of the set, front to back, and (with --config or --witness) its witnesses.
 import { describeProblem, scanLog, type ScanResult } from '../../audit/scan.ts';
+import { RETIRED_FILE } from '../../audit/retired-marker.ts';
 import { EXIT_FAILED, EXIT_OK, emit, UsageError } from '../command.ts';
 import { type AuditContext, readerCommand, checkpointSummary, pinnedKey } from './context.ts';
 import type { AuditConfig } from '../../audit/config.ts';
@@ -16,7 +17,7 @@ function verdict(scan: ScanResult, witnessProblems: string[], witnessed: string 
       return [`OK: every entry, the tree, every checkpoint signature and the timestamps verify${tail}${agreement}`];
     }
     return [
-      `OK up to the latest checkpoint (entries 0..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`,
+      `OK up to the latest checkpoint (entries ${scan.retiredBefore ?? 0}..${scan.entries - unauthenticated - 1}): the tree, every checkpoint signature and the timestamps verify`,
       `NOT AUTHENTICATED: the last ${unauthenticated} entries are covered by no signed checkpoint; only the entry MAC key (--config) can authenticate them`,
     ];
   }
@@ -54,6 +55,11 @@ async function verifyLog(
   const lines = [
     `audit log ${dir}: ${scan.entries} entries, ${scan.checkpointCount} checkpoints${latest ? `, latest ${checkpointSummary(latest)}` : ''}`,
     `checkpoint key: ${scan.key?.kid ?? 'none'}${pinning}`,
+    ...(scan.retiredBefore
+      ? [
+          `retired: entries 0..${scan.retiredBefore - 1} (signed ${RETIRED_FILE}); the log begins at entry ${scan.retiredBefore}`,
+        ]
+      : []),
     ...verdict(scan, witnessProblems, witnessed),
   ];
   if (!witnessed)
@@ -69,6 +75,7 @@ async function verifyLog(
     log: log.name,
     dir,
     entries: scan.entries,
+    retired_before: scan.retiredBefore ?? 0,
     checkpoints: scan.checkpointCount,
     latest: latest ?? null,
     key: scan.key?.kid ?? null,
