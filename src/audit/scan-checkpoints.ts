@@ -117,15 +117,19 @@ export async function readCheckpoints(
     lastLine = line.line;
     if (zeroed) refuse(zeroed.line, zeroed.message);
     zeroed = undefined;
-    unsigned = undefined;
     let checkpoint: Checkpoint;
     try {
       if (line.text === undefined)
         throw new Error(`line of ${line.length} bytes, longer than any checkpoint (${CHECKPOINTS_FILE} altered)`);
       checkpoint = decodeCheckpointLine(line.text);
     } catch (err) {
+      // a zeroed last line is no checkpoint: the one before it stays the latest, whose signature is checked
+      // before the start or a repair moves anything
       if (line.text?.includes('\0')) zeroed = { line, message: (err as Error).message };
-      else refuse(line, (err as Error).message);
+      else {
+        unsigned = undefined;
+        refuse(line, (err as Error).message);
+      }
       continue;
     }
     if (signatures === 'all' && !(await signed(checkpoint, line))) continue;
@@ -141,7 +145,7 @@ export async function readCheckpoints(
   }
   for (const [size, frontier] of frontiers) {
     // a scan grows the tree from it: signed, whichever checkpoint the latest is (refused, the scan is too)
-    if (signatures === 'latest' && frontier.line.line !== lastLine) await signed(frontier.checkpoint, frontier.line);
+    if (signatures === 'latest' && frontier.line !== unsigned?.line) await signed(frontier.checkpoint, frontier.line);
     read.frontiers.set(size, { checkpoint: frontier.checkpoint, position: positionOf(frontier.line) });
   }
   const tornAt = zeroed?.line.start ?? file.tornAt;
