@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.ts';
 import { checkpointsInOrder } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
-import { describeProblem, type Problem, ProblemList } from './scan-problems.ts';
+import { describeProblem, type LocatedCheckpoint, type Problem, ProblemList } from './scan-problems.ts';
 import { type Retirement, retiredStart } from './scan-retired.ts';
 import type { Segment } from './segments.ts';
 
@@ -18,6 +18,9 @@ export interface OlderSegments {
   segments: Segment[];
   /** the latest segment: the older ones end where it begins, at the size of the checkpoint the start grew from */
   next: Segment;
+  /** the checkpoint the start grew the tree from, as it read it (signature and frontier checked): the older
+   * segments must make its tree, whatever checkpoints.jsonl holds by the time the pass reads it */
+  frontier: LocatedCheckpoint;
   /** the part of checkpoints.jsonl the start read, and the lines it refused (named already) */
   checkpointsBytes: number;
   refused: number[];
@@ -37,6 +40,13 @@ export function verifyOlderSegments(job: OlderSegments): Problem[] {
   const scan = new EntryScan(checkpointsInOrder(job.dir, read, from, upTo), upTo, problems, {}, start);
   scan.segments(job.dir, job.segments, false);
   scan.startsHere(job.next);
+  const { checkpoint, position } = job.frontier;
+  if (scan.tree.size === upTo && scan.tree.root().toString('hex') !== checkpoint.root)
+    problems.entry(
+      'checkpoint',
+      position,
+      `root does not match entries ${from}..${upTo - 1} (an entry up to index ${upTo - 1} was altered, removed or inserted)`,
+    );
   scan.checkCoverage();
   return problems.all();
 }

@@ -146,13 +146,14 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   if (scan.lastTime) result.lastTime = scan.lastTime;
   if (scan.lastSegment) result.lastSegment = scan.lastSegment;
   if (retirement) result.retiredBefore = retirement.before;
-  if (fromFrontier && latestSegment) result.older = olderSegments(dir, segments, read, retirement);
+  if (fromFrontier && frontier) result.older = olderSegments(dir, segments, frontier, read, retirement);
   return result;
 }
 
 function olderSegments(
   dir: string,
   segments: Segment[],
+  frontier: LocatedCheckpoint,
   read: { size: number; refused: Set<number> },
   retirement: Retirement | undefined,
 ): OlderSegments {
@@ -160,6 +161,7 @@ function olderSegments(
     dir,
     segments: segments.slice(0, -1),
     next: segments.at(-1)!,
+    frontier,
     checkpointsBytes: read.size,
     refused: [...read.refused],
   };
