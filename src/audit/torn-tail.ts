@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { AuditUnavailableError } from './events.ts';
 import { TORN_DIR } from './format.ts';
 import type { TornTail } from './scan.ts';
 import { syncDirSync } from './segments.ts';
@@ -64,6 +65,12 @@ export function moveTornTailAside(dir: string, torn: TornTail): RepairedTail {
   const fd = openSync(path, 'r+');
   try {
     const size = fstatSync(fd).size;
+    // the tail the scan verified runs to the end of the file: a file cut or grown since is no longer the file
+    // verified (cutting a shorter one at the offset would even extend it with zeros)
+    if (size !== torn.offset + torn.length)
+      throw new AuditUnavailableError(
+        `${torn.file} changed since it was verified (${size} bytes, the torn tail was ${torn.length} bytes from offset ${torn.offset}): verify again`,
+      );
     mkdirSync(join(dir, TORN_DIR), { recursive: true, mode: 0o700 });
     const copy = keepAside(dir, `${torn.file}.${torn.offset}`, fd, torn.offset, size - torn.offset);
     // the copy, the entries that name it (in torn/, and torn/ in dir) and the file as it is are durable
