@@ -73,8 +73,9 @@ export interface GatewayOptions {
   audit?: AuditLog;
   /** override the configured store (tests) */
   store?: Store;
-  /** false: another process of this gateway logs the certificate expiry warnings (`start --workers N`) */
-  certificateWarnings?: boolean;
+  /** false: another process of this gateway logs the warnings about the whole gateway (the security checks'
+   * findings, certificate expiry), so that an operator reads each once (`start --workers N`) */
+  gatewayWarnings?: boolean;
 }
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -83,7 +84,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // against the providers: refuse before any key, log or connection is opened (the CLI ran the same
   // checks already; direct callers may not have)
   const findings = await configFindings(config);
-  for (const finding of findings.warnings) logger.warn('security check', { finding });
+  if (options.gatewayWarnings !== false)
+    for (const finding of findings.warnings) logger.warn('security check', { finding });
   if (findings.errors.length || !findings.registry) throw new SecurityCheckError(findings.errors);
   const providerRegistry = findings.registry;
   // every provider's logo is served, so one let in while running has its own at once; an unreadable one
@@ -179,7 +181,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const running = keys;
   metrics?.watchKeyAgreement(() => running.agreement());
-  const certificateWatch = watchCertificates(config, adapters.values(), logger, options.certificateWarnings);
+  const certificateWatch = watchCertificates(config, adapters.values(), logger, options.gatewayWarnings);
   metrics?.watchClientCertificates(certificateWatch);
   let stopping = false;
   const ready = () =>

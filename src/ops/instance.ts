@@ -54,7 +54,7 @@ export async function runInstance(options: InstanceOptions): Promise<boolean> {
     // store it cannot use (a refused certificate or password: the message says which)
     // one warning per gateway, not per worker: worker 1 (started again under its number) logs expiring
     // certificates; every worker keeps its own gauges, of which the primary's scrape takes the earliest
-    gateway = await createGateway(config, { logger, certificateWarnings: worker === undefined || worker === 1 });
+    gateway = await createGateway(config, { logger, gatewayWarnings: worker === undefined || worker === 1 });
   } catch (err) {
     if (isStoreUnavailable(err)) {
       options.refused(`${config.path}: store: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 // `start --workers 2` with a provider whose client certificate (its entry's tls.cert) expires within
 // `security.cert_expiry_warning_days`: every worker watches it for its own gauge, which the primary's scrape
-// shows once (the earliest expiry), but the operator reads the warning once per gateway, not once per worker.
+// shows once (the earliest expiry), but the operator reads the warning (and the startup security checks'
+// finding about it) once per gateway, not once per worker.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,11 +66,15 @@ test('start --workers 2: the expiring client certificate is warned of once, and 
   expect(await gateway.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   // every process has ended and its output has been read
   await gateway.closed;
-  const warnings = gateway.output
+  const lines = gateway.output
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.msg === 'gateway client certificate expires soon');
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  // the startup security checks' finding about it, too, once
+  expect(lines.filter((line) => line.msg === 'security check')).toEqual([
+    expect.objectContaining({ level: 'warn', worker: 1, finding: expect.stringContaining('providers[1].tls.cert') }),
+  ]);
+  const warnings = lines.filter((line) => line.msg === 'gateway client certificate expires soon');
   expect(warnings).toEqual([
     expect.objectContaining({
       level: 'warn',
