@@ -52,9 +52,9 @@ function exposedEntries(dir: string, into: string[]): void {
   }
 }
 
-/** Refuses (AuditUnavailableError naming the path) an audit directory others may change under the writer; one
- * not there yet is the writer's to create (0700). */
-export function refuseExposedDirectory(dir: string): void {
+/** Refuses (AuditUnavailableError naming the path and its `setting`) an audit directory others may change under
+ * the writer; one not there yet is the writer's to create (0700). */
+export function refuseExposedDirectory(dir: string, setting = 'audit.dir'): void {
   const problems: string[] = [];
   let stat: Stats;
   try {
@@ -68,5 +68,5 @@ export function refuseExposedDirectory(dir: string): void {
   if (own) problems.push(own);
   exposedEntries(dir, problems);
   if (problems.length)
-    throw new AuditUnavailableError(`audit log refused (audit.dir ${dir}): ${problems.slice(0, 5).join('; ')}`);
+    throw new AuditUnavailableError(`audit log refused (${setting} ${dir}): ${problems.slice(0, 5).join('; ')}`);
 }

@@ -221,10 +221,10 @@ export class FileAuditLog implements AuditLog {
       return;
     }
     // a new segment begins with a checkpoint of the tree so far carrying its frontier: a start verifies from
-    // there, and the older segments after it (./open.ts)
-    const frontierDue = first > 0 && !(this.latest?.size === first && this.latest.frontier);
-    await this.segment.append(first, buf, frontierDue ? () => this.writeCheckpoint(true) : undefined);
-    if (frontierDue) this.retention?.run(); // a segment was left behind: it may be old enough to retire
+    // there, and the older segments after it (./open.ts); the segment left behind may be old enough to retire
+    const frontier = first > 0 && !(this.latest?.size === first && this.latest.frontier);
+    if (await this.segment.append(first, buf, frontier ? () => this.writeCheckpoint(true) : undefined))
+      this.retention?.run();
     this.writes++;
     for (const leaf of leaves) this.tree.push(leaf);
     this.lastLeaf = leaves.at(-1) ?? this.lastLeaf;

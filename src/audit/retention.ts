@@ -176,7 +176,7 @@ export class Retention {
 /** Refuses (AuditUnavailableError) an archive directory others may change, as audit.dir; creates it (0700). */
 export function prepareArchive(archiveDir: string | undefined): void {
   if (!archiveDir) return;
-  refuseExposedDirectory(archiveDir);
+  refuseExposedDirectory(archiveDir, 'audit.archive_dir');
   try {
     mkdirSync(archiveDir, { recursive: true, mode: 0o700 });
   } catch (err) {

@@ -20,10 +20,12 @@ export class SegmentWriter {
     this.file = file;
   }
 
-  /** Appends `buf`, whose first entry has index `first`; resolves once it is on disk. `beginning` runs before a
-   * new segment is begun (after the one left is known to hold only this writer's entries). */
-  async append(first: number, buf: Buffer, beginning?: () => Promise<void>): Promise<void> {
+  /** Appends `buf`, whose first entry has index `first`; resolves once it is on disk, to whether a segment was
+   * left behind for a new one. `beginning` runs before a new segment is begun (after the one left is known to
+   * hold only this writer's entries). */
+  async append(first: number, buf: Buffer, beginning?: () => Promise<void>): Promise<boolean> {
     const path = join(this.dir, segmentName(first));
+    const leftBehind = this.file !== undefined;
     if (!this.file || (this.file.size > 0 && this.file.size + buf.length > this.maxBytes)) {
       // the segment left behind must hold only this writer's entries: another's there would go unnoticed
       this.file?.checkOwn();
@@ -32,12 +34,15 @@ export class SegmentWriter {
       await syncDir(this.dir);
       await this.file?.close();
       this.file = next;
-    } else if (path !== this.file.path && existsSync(path)) {
+      await next.append(buf);
+      return leftBehind;
+    }
+    if (path !== this.file.path && existsSync(path))
       throw new AuditDirError(
         `${path} was begun by another writer: another process writes this log (one writer per directory)`,
       );
-    }
     await this.file.append(buf);
+    return false;
   }
 
   async close(): Promise<void> {

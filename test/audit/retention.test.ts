@@ -109,7 +109,7 @@ test('an archive every local user may write refuses the start, naming it, before
   mkdirSync(archive, { mode: 0o700 });
   chmodSync(archive, 0o777);
   await expect(configured(t, { archive_dir: archive }).open()).rejects.toThrow(
-    `${archive} is writable by every local user (mode 0777): chmod o-w`,
+    `audit log refused (audit.archive_dir ${archive}): ${archive} is writable by every local user (mode 0777): chmod o-w`,
   );
   expect(segmentsOf(t.dir)).toEqual(all);
   expect(hasMarker(t)).toBe(false);
