@@ -22,6 +22,14 @@ export interface CheckpointLine {
   length: number;
 }
 
+/** Where a read begins: a line's byte offset and the number it is given (1-based). */
+export interface LineStart {
+  offset: number;
+  line: number;
+}
+
+const FILE_START: LineStart = { offset: 0, line: 1 };
+
 /** The checkpoints file as it was when opened: later appends (a running writer) are not read. */
 export class CheckpointFile {
   readonly path: string;
@@ -29,15 +37,18 @@ export class CheckpointFile {
   /** set once lines() has run: where the bytes after the last newline begin, if there are any */
   tornAt: number | undefined;
   private readonly fd: number;
+  private readonly from: LineStart;
 
-  private constructor(path: string, fd: number, size: number) {
+  private constructor(path: string, fd: number, size: number, from: LineStart) {
     this.path = path;
     this.fd = fd;
     this.size = size;
+    this.from = from;
   }
 
-  /** undefined when the log has no checkpoints file; `upTo` reads no further than that many bytes */
-  static open(dir: string, upTo?: number): CheckpointFile | undefined {
+  /** undefined when the log has no checkpoints file; `upTo` reads no further than that many bytes, `from` begins
+   * lines() at a line other than the first */
+  static open(dir: string, upTo?: number, from = FILE_START): CheckpointFile | undefined {
     const path = join(dir, CHECKPOINTS_FILE);
     let fd: number;
     try {
@@ -52,7 +63,17 @@ export class CheckpointFile {
       closeSync(fd);
       throw new AuditDirError(`${path} is not a regular file`);
     }
-    return new CheckpointFile(path, fd, Math.min(stat.size, upTo ?? stat.size));
+    return new CheckpointFile(path, fd, Math.min(stat.size, upTo ?? stat.size), from);
+  }
+
+  /** Reads into `buf` from byte `position` (no further than the size opened); how many bytes were read. */
+  readAt(buf: Buffer, position: number): number {
+    return position >= this.size ? 0 : readSync(this.fd, buf, 0, Math.min(buf.length, this.size - position), position);
+  }
+
+  /** Closes the file when lines() is not read to its end. */
+  close(): void {
+    closeSync(this.fd);
   }
 
   /** Every complete line in order; closes the file when done (or when the caller stops early). */
@@ -60,9 +81,9 @@ export class CheckpointFile {
     const buf = Buffer.allocUnsafe(CHUNK);
     let carry: Buffer[] = [];
     let carried = 0;
-    let lineStart = 0;
-    let line = 0;
-    let offset = 0;
+    let lineStart = this.from.offset;
+    let line = this.from.line - 1;
+    let offset = this.from.offset;
     try {
       while (offset < this.size) {
         const n = readSync(this.fd, buf, 0, Math.min(CHUNK, this.size - offset), offset);
@@ -88,6 +109,13 @@ export class CheckpointFile {
       closeSync(this.fd);
     }
   }
+}
+
+/** The checkpoint of a line; throws, saying why, when the line is not one. */
+export function decodeLine(line: CheckpointLine): Checkpoint {
+  if (line.text === undefined)
+    throw new Error(`line of ${line.length} bytes, longer than any checkpoint (${CHECKPOINTS_FILE} altered)`);
+  return decodeCheckpointLine(line.text);
 }
 
 /** The checkpoint of a line, or undefined when the line is not one (a scan names those). */

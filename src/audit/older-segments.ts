@@ -2,9 +2,13 @@
 // while the gateway serves logins: every entry's form, leaf hash, index and time, the tree at every checkpoint up
 // to the latest segment's start, ending at that checkpoint (whose signature and frontier the start checked) and
 // at the entry where the latest segment begins. Their MACs are not checked: a signed checkpoint covers them.
+// When the start read checkpoints.jsonl only from that checkpoint on (./checkpoint-seek.ts), the lines before it
+// are checked here too (./checkpoints-before.ts).
 // A problem fails the log closed (FileAuditLog.failClosed) as a failed write does.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.ts';
+import { checkpointsBefore } from './checkpoints-before.ts';
+import type { FoundCheckpoint } from './checkpoint-seek.ts';
 import { checkpointsInOrder } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { describeProblem, type LocatedCheckpoint, type Problem, ProblemList } from './scan-problems.ts';
@@ -24,6 +28,9 @@ export interface OlderSegments {
   /** the part of checkpoints.jsonl the start read, and the lines it refused (named already) */
   checkpointsBytes: number;
   refused: number[];
+  /** the checkpoint the start read checkpoints.jsonl from, when not from its first line: the lines before it are
+   * verified here */
+  checkpointsFrom?: FoundCheckpoint;
   /** the older entries were retired up to here: the first segment begins there (./scan-retired.ts) */
   retirement?: Retirement;
 }
@@ -37,7 +44,10 @@ export function verifyOlderSegments(job: OlderSegments): Problem[] {
   const upTo = job.next.first;
   const start = job.retirement && retiredStart(job.retirement);
   const from = job.retirement?.before ?? 0;
-  const scan = new EntryScan(checkpointsInOrder(job.dir, read, from, upTo), upTo, problems, {}, start);
+  const checkpoints = job.checkpointsFrom
+    ? checkpointsBefore(job.dir, job.checkpointsFrom, problems, from, upTo)
+    : checkpointsInOrder(job.dir, read, from, upTo);
+  const scan = new EntryScan(checkpoints, upTo, problems, {}, start);
   scan.segments(job.dir, job.segments, false);
   scan.startsHere(job.next);
   const { checkpoint, position } = job.frontier;

@@ -186,6 +186,10 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
     // what the start read: every segment, or the latest from its signed frontier (the rest after the start)
     verified_at_start: scan.older ? { from_entry: scan.older.next.first, segment: scan.older.next.name } : 'all',
     ...(scan.older ? { verifying_after_start: { segments: scan.older.segments.length } } : {}),
+    // and of checkpoints.jsonl: every line, or those from the checkpoint it grew the tree from (the rest after it)
+    checkpoints_read_from: scan.checkpointsFrom
+      ? { checkpoint: scan.checkpointsFrom.checkpoint.n, byte: scan.checkpointsFrom.offset }
+      : 'all',
   });
   if (scan.older) log.background = checkOlderSegments(scan.older, log, logger);
   log.retention = startRetention(options, log, scan.retiredBefore ?? 0, log.background?.done ?? Promise.resolve(true));

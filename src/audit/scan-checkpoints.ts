@@ -4,8 +4,15 @@
 // checkpoints to the entries' pass in order, to compare each root with the tree when it reaches that size.
 // Only the latest RECENT_CHECKPOINTS are kept (a witness is normally one of them); older ones are looked up
 // in the file again (findCheckpoint).
-import { type Checkpoint, decodeCheckpointLine } from './checkpoint-format.ts';
-import { CheckpointFile, type CheckpointLine, checkpointOf, findCheckpointInFile } from './checkpoint-file.ts';
+import type { Checkpoint } from './checkpoint-format.ts';
+import {
+  CheckpointFile,
+  type CheckpointLine,
+  checkpointOf,
+  decodeLine,
+  findCheckpointInFile,
+  type LineStart,
+} from './checkpoint-file.ts';
 import { CHECKPOINTS_FILE, type Position } from './format.ts';
 import { type CheckpointVerifier, verifyCheckpointSignature } from './keys.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
@@ -31,10 +38,10 @@ export function findCheckpoint(history: CheckpointHistory, match: (c: Checkpoint
   return findCheckpointInFile(history.dir, match);
 }
 
-/** Problems of `checkpoint` as the successor of `previous`. */
-function sequenceProblems(checkpoint: Checkpoint, previous: Checkpoint | undefined): string[] {
+/** Problems of `checkpoint` as the successor of `previous` (none: the first read, numbered `firstN`). */
+export function sequenceProblems(checkpoint: Checkpoint, previous: Checkpoint | undefined, firstN = 0): string[] {
   const problems: string[] = [];
-  const expectedN = previous ? previous.n + 1 : 0;
+  const expectedN = previous ? previous.n + 1 : firstN;
   if (checkpoint.n !== expectedN)
     problems.push(
       `checkpoint number ${checkpoint.n} where ${expectedN} was expected (checkpoints removed, inserted or reordered)`,
@@ -46,7 +53,7 @@ function sequenceProblems(checkpoint: Checkpoint, previous: Checkpoint | undefin
   return problems;
 }
 
-const positionOf = (line: CheckpointLine): Position => ({
+export const positionOf = (line: CheckpointLine): Position => ({
   file: CHECKPOINTS_FILE,
   line: line.line,
   offset: line.start,
@@ -63,6 +70,8 @@ export interface CheckpointsRead {
   /** of each size of `frontierAt`, the last checkpoint that carries a frontier (its signature checked, or
    * refused) */
   frontiers: Map<number, LocatedCheckpoint>;
+  /** where the read began when not at the first line (./checkpoint-seek.ts): the second pass begins there too */
+  from?: LineStart;
 }
 
 /** The first pass (see the top). */
@@ -72,10 +81,12 @@ export async function readCheckpoints(
   signatures: 'all' | 'latest',
   problems: ProblemList,
   frontierAt: readonly number[] = [],
+  from?: LineStart & { n: number },
 ): Promise<CheckpointsRead> {
   const read: CheckpointsRead = { checkpoints: [], count: 0, size: 0, refused: new Set(), frontiers: new Map() };
-  const file = CheckpointFile.open(dir);
+  const file = CheckpointFile.open(dir, undefined, from);
   if (!file) return read;
+  if (from) read.from = { offset: from.offset, line: from.line };
   read.size = file.size;
   const refuse = (line: CheckpointLine, message: string) => {
     problems.checkpoint('checkpoint', positionOf(line), message);
@@ -98,7 +109,7 @@ export async function readCheckpoints(
   // with signatures 'latest' only the last line's is checked, once it is known to be the last
   let unsigned: { checkpoint: Checkpoint; line: CheckpointLine } | undefined;
   const accept = (checkpoint: Checkpoint, line: CheckpointLine) => {
-    for (const message of sequenceProblems(checkpoint, previous))
+    for (const message of sequenceProblems(checkpoint, previous, from?.n))
       problems.checkpoint('checkpoint', positionOf(line), message);
     previous = checkpoint;
     read.count++;
@@ -119,9 +130,7 @@ export async function readCheckpoints(
     zeroed = undefined;
     let checkpoint: Checkpoint;
     try {
-      if (line.text === undefined)
-        throw new Error(`line of ${line.length} bytes, longer than any checkpoint (${CHECKPOINTS_FILE} altered)`);
-      checkpoint = decodeCheckpointLine(line.text);
+      checkpoint = decodeLine(line);
     } catch (err) {
       // a zeroed last line is no checkpoint: the one before it stays the latest, whose signature is checked
       // before the start or a repair moves anything
@@ -168,12 +177,12 @@ export async function readCheckpoints(
  * of `from` to `upTo` entries (the first pass checked that sizes never decrease). */
 export function* checkpointsInOrder(
   dir: string,
-  read: Pick<CheckpointsRead, 'size' | 'refused'>,
+  read: Pick<CheckpointsRead, 'size' | 'refused' | 'from'>,
   from = 0,
   upTo = Number.POSITIVE_INFINITY,
 ): Generator<LocatedCheckpoint> {
   if (read.size === 0) return;
-  const file = CheckpointFile.open(dir, read.size);
+  const file = CheckpointFile.open(dir, read.size, read.from);
   if (!file) return;
   for (const line of file.lines()) {
     if (read.refused.has(line.line)) continue;

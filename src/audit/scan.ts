@@ -8,6 +8,7 @@ import type { EntryMac } from './entry-mac.ts';
 import { type DecodedEntry, PUBLIC_KEY_FILE, type Position } from './format.ts';
 import { type CheckpointVerifier, loadCheckpointPublicKey } from './keys.ts';
 import type { CompactTree } from './merkle.ts';
+import { type FoundCheckpoint, readCheckpointsFromFrontier } from './checkpoint-seek.ts';
 import { type CheckpointHistory, checkpointsInOrder, readCheckpoints } from './scan-checkpoints.ts';
 import { EntryScan } from './scan-entries.ts';
 import { type LocatedCheckpoint, type Problem, ProblemList, type TornTail } from './scan-problems.ts';
@@ -68,6 +69,9 @@ export interface ScanResult extends CheckpointHistory {
   older?: OlderSegments;
   /** the entries before this one were retired (./scan-retired.ts): the log begins here */
   retiredBefore?: number;
+  /** with fromLatestSegment: the checkpoint line checkpoints.jsonl was read from, when not from its first line
+   * (./checkpoint-seek.ts); the lines before it are verified with the older segments */
+  checkpointsFrom?: FoundCheckpoint;
 }
 
 /** The key pinned by the caller, or the copy kept in the directory (which whoever edits the log can replace). */
@@ -99,7 +103,13 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   const latestSegment = segments.at(-1);
   const frontierAt = options.fromLatestSegment && segments.length > 1 ? latestSegment?.first : undefined;
   const sizes = [frontierAt, marker?.before].filter((size) => size !== undefined);
-  const read = await readCheckpoints(dir, key, options.signatures ?? 'all', problems, sizes);
+  // the start reads checkpoints.jsonl from the checkpoint it grows the tree from, when it can find it (it checks
+  // the latest signature only: the lines before are left to the older segments' pass, which checks none)
+  const sought =
+    frontierAt === undefined || options.signatures !== 'latest'
+      ? undefined
+      : await readCheckpointsFromFrontier(dir, key, problems, frontierAt, marker?.before);
+  const read = sought ?? (await readCheckpoints(dir, key, options.signatures ?? 'all', problems, sizes));
   const { checkpoints } = read;
   const latest = checkpoints.at(-1)?.checkpoint;
   const retirement =
@@ -146,7 +156,8 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<S
   if (scan.lastTime) result.lastTime = scan.lastTime;
   if (scan.lastSegment) result.lastSegment = scan.lastSegment;
   if (retirement) result.retiredBefore = retirement.before;
-  if (fromFrontier && frontier) result.older = olderSegments(dir, segments, frontier, read, retirement);
+  if (sought) result.checkpointsFrom = sought.found;
+  if (fromFrontier && frontier) result.older = olderSegments(dir, segments, frontier, read, retirement, sought?.found);
   return result;
 }
 
@@ -156,6 +167,7 @@ function olderSegments(
   frontier: LocatedCheckpoint,
   read: { size: number; refused: Set<number> },
   retirement: Retirement | undefined,
+  checkpointsFrom: FoundCheckpoint | undefined,
 ): OlderSegments {
   const older: OlderSegments = {
     dir,
@@ -166,5 +178,6 @@ function olderSegments(
     refused: [...read.refused],
   };
   if (retirement) older.retirement = retirement;
+  if (checkpointsFrom) older.checkpointsFrom = checkpointsFrom;
   return older;
 }
