@@ -7,7 +7,8 @@
 // is made durable first, then the segments are removed (or moved to audit.archive_dir, same names), then the
 // retirement is recorded in the log (audit_segments_retired). A crash in between leaves segments the marker
 // retired already: verification ignores them and the next pass removes them.
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { archiveSegment } from './archive.ts';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { CheckpointFile, checkpointOf } from './checkpoint-file.ts';
@@ -115,7 +116,7 @@ export class Retention {
       this.before = plan.before;
     }
     for (const segment of plan.segments) {
-      if (archiveDir) archive(dir, archiveDir, segment.name);
+      if (archiveDir) archiveSegment(dir, archiveDir, segment.name);
       else unlinkSync(join(dir, segment.name));
       this.lastTimes.delete(segment.name);
     }
@@ -214,27 +215,4 @@ async function frontierSizes(dir: string, own: ReadonlySet<number>): Promise<Set
     if (checkpoint?.frontier) sizes.add(checkpoint.size);
   }
   return sizes;
-}
-
-/** Moves `name` from `dir` into `archiveDir` (same name); across volumes a synced copy, then the original goes. */
-function archive(dir: string, archiveDir: string, name: string): void {
-  const from = join(dir, name);
-  const to = join(archiveDir, name);
-  try {
-    renameSync(from, to);
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-  }
-  const temp = `${to}.tmp`;
-  copyFileSync(from, temp);
-  const fd = openSync(temp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, to);
-  syncDirSync(archiveDir);
-  unlinkSync(from);
 }
