@@ -11,7 +11,7 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { archiveSegment } from './archive.ts';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
-import { CheckpointFile, checkpointOf } from './checkpoint-file.ts';
+import { seekFrontierCheckpoint } from './checkpoint-seek.ts';
 import { type AuditEvent, AuditUnavailableError } from './events.ts';
 import type { CheckpointSigner } from './keys.ts';
 import type { AuditStatus, FileAuditLogOptions } from './options.ts';
@@ -57,9 +57,9 @@ export class Retention {
   private running: Promise<void> | undefined;
   /** the time of each older segment's last entry (a segment left behind is never written again) */
   private readonly lastTimes = new Map<string, string>();
-  /** tree sizes of the checkpoints that carry a frontier: read from checkpoints.jsonl once, then as written */
-  private frontiers: Set<number> | undefined;
-  private readonly ownFrontiers = new Set<number>();
+  /** whether a checkpoint of each tree size asked about carries a frontier: as written, or as found by the start's
+   * binary search of checkpoints.jsonl (a boundary's frontier checkpoint is written once, when its segment began) */
+  private readonly frontiers = new Map<number, boolean>();
   private lastError: string | undefined;
   /** settles once retirement was allowed (and its first pass begun), or will never be */
   started: Promise<void> = Promise.resolve();
@@ -78,8 +78,7 @@ export class Retention {
 
   /** The writer signed a checkpoint carrying the frontier of a tree of `size` (a new segment begins there). */
   noteFrontier(size: number): void {
-    this.ownFrontiers.add(size);
-    this.frontiers?.add(size);
+    this.frontiers.set(size, true);
   }
 
   /** Starts a pass unless one is under way (on the checkpoint tick, at a segment roll-over, after the start). */
@@ -106,7 +105,7 @@ export class Retention {
   }
 
   private async pass(): Promise<void> {
-    const plan = await this.plan();
+    const plan = this.plan();
     if (!plan.segments.length || !this.log.status().healthy) return;
     const { dir, archiveDir, signer } = this.options;
     if (plan.before > this.before) {
@@ -131,7 +130,7 @@ export class Retention {
 
   /** The segments to retire now: those the marker retired already, and every older segment up to the latest
    * boundary with a frontier checkpoint before which every entry is older than the retention period. */
-  private async plan(): Promise<Plan> {
+  private plan(): Plan {
     const { segments } = listSegments(this.options.dir);
     const cutoff = new Date(Date.now() - this.options.days * DAY_MS).toISOString();
     let boundary: { before: number; segment: Segment } | undefined;
@@ -142,7 +141,7 @@ export class Retention {
       if (next <= this.before) continue;
       // times never decrease: a segment's last entry is its newest
       if (this.lastTime(segment, next - 1) >= cutoff) break;
-      if (await this.hasFrontier(next)) boundary = { before: next, segment };
+      if (this.hasFrontier(next)) boundary = { before: next, segment };
     }
     const before = boundary?.before ?? this.before;
     const retired = segments.filter((s) => s.first < before);
@@ -168,9 +167,13 @@ export class Retention {
     return found;
   }
 
-  private async hasFrontier(size: number): Promise<boolean> {
-    this.frontiers ??= await frontierSizes(this.options.dir, this.ownFrontiers);
-    return this.frontiers.has(size);
+  private hasFrontier(size: number): boolean {
+    let found = this.frontiers.get(size);
+    if (found === undefined) {
+      found = seekFrontierCheckpoint(this.options.dir, size) !== undefined;
+      this.frontiers.set(size, found);
+    }
+    return found;
   }
 }
 
@@ -200,19 +203,4 @@ export function startRetention(
   const retention = new Retention({ dir, days, archiveDir, signer, logger }, log, before);
   retention.started = verified.then((ok) => (ok ? retention.allow() : undefined));
   return retention;
-}
-
-/** The tree sizes of the checkpoints of `dir` that carry a frontier, read through once (yielding to the event
- * loop now and then: the file grows by about 2 GiB a year). */
-async function frontierSizes(dir: string, own: ReadonlySet<number>): Promise<Set<number>> {
-  const sizes = new Set(own);
-  const file = CheckpointFile.open(dir);
-  let count = 0;
-  for (const line of file?.lines() ?? []) {
-    if (++count % 4096 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    // most lines carry none: only those are decoded
-    const checkpoint = line.text?.includes('"frontier"') ? checkpointOf(line) : undefined;
-    if (checkpoint?.frontier) sizes.add(checkpoint.size);
-  }
-  return sizes;
 }
