@@ -165,18 +165,20 @@ export async function spendCode(
       await store.compareAndSet(marker, held, `${CONTESTED}${held.slice(PENDING.length)}`, REDEMPTION_LEASE_SECONDS);
     throw new RedemptionUnderWay('this code is being redeemed by another request');
   }
-  // this request's own lease (never another's that took the code since this one ran out); when another
-  // redemption contested it, the code was presented twice: a reuse, whatever this request's own fate
+  // another redemption contested this request's lease: the code was presented twice, a reuse
+  const contested = async () => (await store.get(marker)) === `${CONTESTED}${id}`;
+  // this request's own lease (never another's that took the code since this one ran out); contested, a reuse
+  // whatever this request's own fate
   const giveUp = async () => {
     if (await store.compareAndDelete(marker, `${PENDING}${id}`)) return;
-    if ((await store.get(marker)) === `${CONTESTED}${id}`) await revoke();
+    if (await contested()) await revoke();
   };
   const state = ctx.state as State;
   state.codeRedemptions ??= [];
   const release = async () => {
     const issuing = () => store.compareAndSet(marker, `${PENDING}${id}`, `${ISSUING}${id}`, lifetime);
     if (!(await settledOnOutage(issuing, withdraw, until))) {
-      if ((await store.get(marker)) === `${CONTESTED}${id}`) {
+      if (await contested()) {
         await revoke();
         throw new errors.InvalidGrant('authorization code redeemed more than once');
       }
