@@ -18,11 +18,13 @@ import { logWithManyCheckpoints, type ManyCheckpoints } from './support/many-che
 
 const ENTRIES = 2000;
 const CHECKPOINTS = 60_000;
-// old space of the processes here: each program needs some of its own (verify about 12 MB, query and the
-// gateway more), and the checkpoints of this log (about 25 MB once parsed) do not fit beside it. A young
-// generation of 16 MB lets what a reader drops at once die young instead of filling the old space.
-const HEAP = { verify: 32, query: 48, gateway: 48 };
-const heap = (mb: number) => [`--max-old-space-size=${mb}`, '--max-semi-space-size=16'];
+// old space of the processes here: each program needs some of its own (verify about 12 MB, query more, the
+// gateway about 45 MB at its peak while loading its modules, whatever the log), and the checkpoints of this log
+// (about 25 MB once parsed) do not fit beside it: a gateway that kept them all ran out of 64 MB, a verify of
+// 40 MB. A young generation of 8 MB lets what a reader drops at once die young; with one of 16 MB V8 sometimes
+// collected the old space without end, at 12 MB live, and verify took 90 s instead of 10.
+const HEAP = { verify: 32, query: 48, gateway: 56 };
+const heap = (mb: number) => [`--max-old-space-size=${mb}`, '--max-semi-space-size=8'];
 
 let log: ManyCheckpoints;
 beforeAll(async () => {
