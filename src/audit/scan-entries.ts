@@ -1,11 +1,12 @@
 // The entries half of a scan: each segment's lines in order, checking every entry's form and leaf hash,
 // the index sequence, non-decreasing times and (after the latest checkpoint) its MAC, growing the
-// RFC 9162 tree and comparing its root with every checkpoint of that size.
+// RFC 9162 tree, whose root is compared with every checkpoint of that size (./scan-roots.ts).
 import { join } from 'node:path';
 import { type EntryMac, FIRST_PREVIOUS } from './entry-mac.ts';
 import { type DecodedEntry, decodeEntryAt, type Position, tornTailOffset } from './format.ts';
 import { CompactTree, leafHash } from './merkle.ts';
 import type { LocatedCheckpoint, ProblemList, TornTail } from './scan-problems.ts';
+import { CheckpointRoots } from './scan-roots.ts';
 import { AuditDirError, type Segment, SegmentReader } from './segments.ts';
 
 export interface EntryScanOptions {
@@ -31,9 +32,8 @@ export class EntryScan {
   private chained = false;
   /** the index the next entry must carry */
   private expected = 0;
-  /** the log's checkpoints in order, compared with the tree as it reaches each one's size */
-  private readonly checkpoints: Iterator<LocatedCheckpoint>;
-  private next: LocatedCheckpoint | undefined;
+  /** the log's checkpoints, compared with the tree as it reaches each one's size */
+  private readonly roots: CheckpointRoots;
   /** the latest checkpoint's signature covers every entry before it; the MAC key authenticates the rest */
   private readonly macFrom: number;
   private readonly problems: ProblemList;
@@ -57,67 +57,9 @@ export class EntryScan {
     }
     this.problems = problems;
     this.options = options;
-    this.checkpoints = checkpoints;
-    this.next = this.pull();
+    this.roots = new CheckpointRoots(checkpoints, problems);
     this.macFrom = macFrom;
-    this.checkRoots(); // checkpoints of the empty tree
-  }
-
-  private pull(): LocatedCheckpoint | undefined {
-    const next = this.checkpoints.next();
-    return next.done ? undefined : next.value;
-  }
-
-  /** Checkpoints up to the tree's current size: the tree is compared with those of that size. One of a smaller
-   * size comes after one of a larger tree (out of order): the tree is past it, and it is named for that. */
-  private dueCheckpoints(): LocatedCheckpoint[] {
-    const due: LocatedCheckpoint[] = [];
-    for (; this.next && this.next.checkpoint.size <= this.tree.size; this.next = this.pull()) {
-      const { checkpoint, position } = this.next;
-      if (checkpoint.size === this.tree.size) due.push(this.next);
-      else
-        this.problems.checkpoint(
-          'checkpoint',
-          position,
-          `tree size ${checkpoint.size} comes after a checkpoint of a larger tree: its root cannot be compared with the entries (checkpoints reordered)`,
-        );
-    }
-    return due;
-  }
-
-  /** Compares the tree with the checkpoints of its current size. */
-  private checkRoots(): void {
-    const due = this.dueCheckpoints();
-    if (!due.length) return;
-    const last = this.tree.size - 1;
-    const root = this.tree.root().toString('hex');
-    for (const { checkpoint, position } of due) {
-      if (checkpoint.root !== root)
-        this.problems.entry(
-          'checkpoint',
-          position,
-          `root does not match entries 0..${last} (an entry up to index ${last} was altered, removed or inserted)`,
-        );
-      else if (checkpoint.frontier && checkpoint.frontier.join() !== this.frontierHex())
-        this.problems.entry(
-          'checkpoint',
-          position,
-          `frontier does not match the tree of entries 0..${last} (signed over subtrees these entries do not make)`,
-        );
-      if (this.lastTime !== undefined && checkpoint.time < this.lastTime)
-        this.problems.entry(
-          'checkpoint',
-          position,
-          `time ${checkpoint.time} is earlier than its last entry's ${this.lastTime}`,
-        );
-    }
-  }
-
-  private frontierHex(): string {
-    return this.tree
-      .frontier()
-      .map((node) => node.toString('hex'))
-      .join();
+    this.roots.check(this.tree, this.lastTime); // checkpoints of the empty tree
   }
 
   private checkEntry(decoded: DecodedEntry, position: Position): void {
@@ -201,7 +143,7 @@ export class EntryScan {
       this.tree.push(leaf);
       this.lastLeaf = leaf;
       this.expected++;
-      this.checkRoots();
+      this.roots.check(this.tree, this.lastTime);
     }
     if (!zeroed) this.checkTornTail(name, buf, line + 1, last);
     this.lastSegment = { name, first: segment.first, bytes: buf.length };
@@ -242,14 +184,6 @@ export class EntryScan {
 
   /** Checkpoints that cover more entries than the log holds (all that are left once the entries are read). */
   checkCoverage(): void {
-    for (; this.next; this.next = this.pull()) {
-      const { checkpoint, position } = this.next;
-      if (checkpoint.size > this.tree.size)
-        this.problems.entry(
-          'checkpoint',
-          position,
-          `checkpoint covers ${checkpoint.size} entries but the log holds ${this.tree.size} (entries removed or truncated)`,
-        );
-    }
+    this.roots.coverage(this.tree.size);
   }
 }
