@@ -4,13 +4,12 @@
 // is on disk. The first write error latches the log as unavailable: every later record() rejects with
 // AuditUnavailableError, so logins fail closed until an operator has looked at it and restarted.
 // Opening (verification, witnesses, clock, free space) is in ./open.ts; segment roll-over in
-// ./segment-writer.ts.
+// ./segment-writer.ts; signed checkpoints and their witnesses in ./checkpoint-writer.ts.
 import { AuditUnavailableError, type AuditEvent, type AuditLog } from './events.ts';
 import { encodeEntryEvent, sealedLines } from './encode.ts';
-import { encodeCheckpointLine, type Checkpoint, treeCheckpoint } from './checkpoint-format.ts';
-import { signCheckpoint } from './keys.ts';
+import type { Checkpoint } from './checkpoint-format.ts';
+import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
-import type { OwnAppendFile } from './segments.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type { CompactTree } from './merkle.ts';
 import type { FreeSpace } from './space.ts';
@@ -18,7 +17,6 @@ import type { WriterLock } from './lock.ts';
 import type { RepairedTail } from './open.ts';
 import type { BackgroundCheck } from './older-segments.ts';
 import type { Retention } from './retention.ts';
-import { witnessLine, WitnessPublisher } from './witness.ts';
 
 export type { AuditStatus, FileAuditLogOptions, OpenedState } from './options.ts';
 
@@ -42,15 +40,12 @@ export class FileAuditLog implements AuditLog {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly segment: SegmentWriter;
-  private checkpoints: OwnAppendFile;
-  private latest: Checkpoint | undefined;
+  private readonly checkpoints: CheckpointWriter;
   private lastTime: number;
-  private checkpointDue = false;
   private writes = 0;
   /** record() calls not yet written (or refused) */
   private recording = 0;
   private idle: (() => void) | undefined;
-  private readonly witnesses: WitnessPublisher;
   /** torn tails this start moved aside (./open.ts), each recorded as audit_log_repaired */
   repaired: readonly RepairedTail[] = [];
   /** the verification of the segments the start did not read (./older-segments.ts), stopped by close() */
@@ -67,40 +62,29 @@ export class FileAuditLog implements AuditLog {
     this.space = state.space;
     this.lock = state.lock;
     this.segment = new SegmentWriter(this.dir, options.segmentMaxBytes, state.segment);
-    this.checkpoints = state.checkpoints;
-    this.latest = state.latest;
+    this.checkpoints = new CheckpointWriter(state, options);
     this.lastTime = state.lastTime;
-    this.witnesses = new WitnessPublisher(options.witnesses, options.logger);
     this.timer = setInterval(() => {
-      if (this.tree.size > this.checkpointedSize) {
-        this.checkpointDue = true;
-        this.kick();
-      }
-      if (this.witnesses.failure && this.latest) this.witnesses.publish(witnessLine(this.latest));
+      if (this.checkpoints.markDue(this.tree)) this.kick();
+      if (this.checkpoints.witnessFailure) this.checkpoints.republish();
       this.space.checkLogged();
       this.retention?.run();
     }, options.checkpointIntervalMs);
     this.timer.unref();
-    if (this.latest) this.witnesses.publish(witnessLine(this.latest)); // a witness behind the log catches up
-    if (this.tree.size > this.checkpointedSize) {
-      this.checkpointDue = true; // entries written before a crash, not yet under a checkpoint
-      this.kick();
-    }
-  }
-
-  private get checkpointedSize(): number {
-    return this.latest?.size ?? 0;
+    this.checkpoints.republish(); // a witness behind the log catches up
+    if (this.checkpoints.markDue(this.tree)) this.kick(); // entries written before a crash, not yet under a checkpoint
   }
 
   status(): AuditStatus {
     // a readiness probe tries the witnesses again as well: an instance out of service gets no event to do it;
     // never once closed: the lock is released, and a writer since may have had newer checkpoints witnessed
-    if (this.witnesses.failure && this.latest && !this.closed) void this.witnesses.retry(witnessLine(this.latest));
-    const error = this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.witnesses.failure;
+    if (this.checkpoints.witnessFailure && !this.closed) void this.checkpoints.retryWitnesses();
+    const error =
+      this.failure ?? (this.closed ? 'closed' : undefined) ?? this.space.low ?? this.checkpoints.witnessFailure;
     const status: AuditStatus = {
       healthy: error === undefined,
       entries: this.tree.size,
-      checkpointed: this.checkpointedSize,
+      checkpointed: this.checkpoints.size,
       writes: this.writes,
     };
     if (error) status.error = error;
@@ -109,7 +93,7 @@ export class FileAuditLog implements AuditLog {
 
   /** The latest signed checkpoint (what the witnesses hold and monitors fetch). */
   latestCheckpoint(): Checkpoint | undefined {
-    return this.latest;
+    return this.checkpoints.latest;
   }
 
   /** `closing`: a retirement under way when close() began records itself (close() waits for it) */
@@ -128,8 +112,8 @@ export class FileAuditLog implements AuditLog {
 
   private async append(event: AuditEvent): Promise<void> {
     if (this.space.low) await this.space.check().catch(() => {}); // freed since? (cheap, and only when refusing)
-    if (this.witnesses.failure && this.latest) await this.witnesses.retry(witnessLine(this.latest)); // back since?
-    const refused = this.space.low ?? this.witnesses.failure;
+    if (this.checkpoints.witnessFailure) await this.checkpoints.retryWitnesses(); // back since?
+    const refused = this.space.low ?? this.checkpoints.witnessFailure;
     if (refused) throw new AuditUnavailableError(`audit log unavailable: ${refused}`);
     const fields = await encodeEntryEvent(event, this.options);
     // a write failed meanwhile: the queue is no longer drained
@@ -142,10 +126,10 @@ export class FileAuditLog implements AuditLog {
 
   /** Write a checkpoint now if entries are not yet covered by one; resolves when it is durable and witnessed. */
   async checkpoint(): Promise<void> {
-    if (this.tree.size > this.checkpointedSize) this.checkpointDue = true;
+    this.checkpoints.markDue(this.tree);
     this.kick();
     while (this.running) await this.running;
-    await this.witnesses.settled();
+    await this.checkpoints.settled();
     if (this.failure) throw new AuditUnavailableError(`audit log unavailable: ${this.failure}`);
   }
 
@@ -156,10 +140,10 @@ export class FileAuditLog implements AuditLog {
     await this.background?.stop();
     await this.retention?.settled();
     if (this.recording > 0) await new Promise<void>((ok) => (this.idle = ok));
-    if (!this.failure && this.tree.size > this.checkpointedSize) this.checkpointDue = true;
+    if (!this.failure) this.checkpoints.markDue(this.tree);
     this.kick();
     while (this.running) await this.running;
-    await this.witnesses.settled();
+    await this.checkpoints.settled();
     await this.segment.close();
     await this.checkpoints.close().catch(() => {});
     await this.lock.release();
@@ -173,12 +157,12 @@ export class FileAuditLog implements AuditLog {
       .then(() => this.drain())
       .finally(() => {
         this.running = undefined;
-        if (!this.failure && (this.queue.length || this.checkpointDue)) this.kick();
+        if (!this.failure && (this.queue.length || this.checkpoints.due)) this.kick();
       });
   }
 
   private async drain(): Promise<void> {
-    while (!this.failure && (this.queue.length || this.checkpointDue)) {
+    while (!this.failure && (this.queue.length || this.checkpoints.due)) {
       if (this.queue.length) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
@@ -188,15 +172,12 @@ export class FileAuditLog implements AuditLog {
           return;
         }
       }
-      if (this.checkpointDue || this.tree.size - this.checkpointedSize >= this.options.checkpointEvery) {
-        this.checkpointDue = false;
-        if (this.tree.size > this.checkpointedSize) {
-          try {
-            await this.writeCheckpoint();
-          } catch (err) {
-            this.fail(err as Error, []);
-            return;
-          }
+      if (this.checkpoints.take(this.tree)) {
+        try {
+          await this.writeCheckpoint();
+        } catch (err) {
+          this.fail(err as Error, []);
+          return;
         }
       }
     }
@@ -222,7 +203,8 @@ export class FileAuditLog implements AuditLog {
     }
     // a new segment begins with a checkpoint of the tree so far carrying its frontier: a start verifies from
     // there, and the older segments after it (./open.ts); the segment left behind may be old enough to retire
-    const frontier = first > 0 && !(this.latest?.size === first && this.latest.frontier);
+    const { latest } = this.checkpoints;
+    const frontier = first > 0 && !(latest?.size === first && latest.frontier);
     if (await this.segment.append(first, buf, frontier ? () => this.writeCheckpoint(true) : undefined))
       this.retention?.run();
     this.writes++;
@@ -232,12 +214,9 @@ export class FileAuditLog implements AuditLog {
   }
 
   private async writeCheckpoint(withFrontier = false): Promise<void> {
-    const payload = treeCheckpoint(this.latest ? this.latest.n + 1 : 0, this.tree, this.now(), withFrontier);
-    const cp = await signCheckpoint(payload, this.options.signer);
+    const cp = await this.checkpoints.sign(this.tree, this.now(), withFrontier);
     if (withFrontier) this.retention?.noteFrontier(cp.size);
-    await this.checkpoints.append(Buffer.from(encodeCheckpointLine(cp)));
-    this.latest = cp;
-    this.witnesses.publish(witnessLine(cp));
+    await this.checkpoints.append(cp);
   }
 
   private fail(err: Error, batch: Pending[]): void {
