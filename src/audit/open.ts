@@ -15,7 +15,7 @@ import { FileAuditLog, type FileAuditLogOptions } from './log.ts';
 import { openForAppend, OwnAppendFile, syncDir } from './segments.ts';
 import { describeProblem, scanLog, type ScanResult } from './scan.ts';
 import { FreeSpace } from './space.ts';
-import { checkOlderSegments } from './older-segments.ts';
+import { checkOlderSegments, type OlderSegments } from './older-segments.ts';
 import { prepareArchive, startRetention } from './retention.ts';
 import { moveTornTailAside, type RepairedTail } from './torn-tail.ts';
 import { checkWitnesses, futureTimeProblem } from './witness.ts';
@@ -58,7 +58,8 @@ function claimDirectory(dir: string, signer: CheckpointSigner): boolean {
  * Open (or create) the log, holding its writer lock (./lock.ts) until close. Refuses with
  * AuditUnavailableError when another writer holds the lock, the directory cannot be used, belongs to
  * another checkpoint key, fails verification, disagrees with a witness, holds a time ahead of the
- * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`.
+ * clock, sits below its free-space floor, or has a torn tail and `tornTail` is `refuse`; and, with the same
+ * error as record(), when the repair or the lock takeover it made cannot be recorded (the log closed first).
  */
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<FileAuditLog> {
   // before the claim reads or writes anything in it: a key copy planted there, or left there for others
@@ -66,12 +67,50 @@ export async function openFileAuditLog(options: FileAuditLogOptions): Promise<Fi
   prepareArchive(options.archiveDir);
   if (claimDirectory(options.dir, options.signer)) await syncDir(options.dir);
   const lock = await WriterLock.acquire(options.dir);
-  let log: FileAuditLog;
+  let opened: Opened;
   try {
-    log = await openLocked(options, lock);
+    opened = await openLocked(options, lock);
   } catch (err) {
     await lock.release();
     throw err;
+  }
+  try {
+    await begin(options, lock, opened);
+  } catch (err) {
+    // the log exists: a refused start ends it (timer, older segments' worker, then the lock). Its timer would
+    // otherwise hand the latest checkpoint to the witnesses on every tick after the lock is released, setting
+    // back a later writer's newer witness.
+    await opened.log.close().catch((closing: Error) =>
+      options.logger.error('audit log of a refused start not closed cleanly', {
+        dir: options.dir,
+        message: closing.message,
+      }),
+    );
+    throw err;
+  }
+  return opened.log;
+}
+
+/** The log openLocked made, and what its start still has to begin and record. */
+interface Opened {
+  log: FileAuditLog;
+  older: OlderSegments | undefined;
+  retiredBefore: number;
+  repaired: RepairedTail[];
+}
+
+/** Starts what runs beside the log and records what the start did (a repair, a lock taken over): a record
+ * refused (a witness that cannot be updated, the volume at its floor) refuses the start. */
+async function begin(options: FileAuditLogOptions, lock: WriterLock, opened: Opened): Promise<void> {
+  const { log, older, repaired } = opened;
+  if (older) log.background = checkOlderSegments(older, log, options.logger);
+  log.retention = startRetention(options, log, opened.retiredBefore, log.background?.done ?? Promise.resolve(true));
+  log.repaired = repaired;
+  for (const r of repaired) {
+    await log.record({
+      type: 'audit_log_repaired',
+      detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo },
+    });
   }
   const gone = lock.tookOver;
   if (gone) {
@@ -81,10 +120,9 @@ export async function openFileAuditLog(options: FileAuditLogOptions): Promise<Fi
       detail: { pid: gone.pid, host: gone.host, started: gone.started },
     });
   }
-  return log;
 }
 
-async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promise<FileAuditLog> {
+async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promise<Opened> {
   const { dir, logger } = options;
 
   const scanned = (): Promise<ScanResult> =>
@@ -191,14 +229,5 @@ async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promi
       ? { checkpoint: scan.checkpointsFrom.checkpoint.n, byte: scan.checkpointsFrom.offset }
       : 'all',
   });
-  if (scan.older) log.background = checkOlderSegments(scan.older, log, logger);
-  log.retention = startRetention(options, log, scan.retiredBefore ?? 0, log.background?.done ?? Promise.resolve(true));
-  log.repaired = repaired;
-  for (const r of repaired) {
-    await log.record({
-      type: 'audit_log_repaired',
-      detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo },
-    });
-  }
-  return log;
+  return { log, older: scan.older, retiredBefore: scan.retiredBefore ?? 0, repaired };
 }
