@@ -8,25 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { entryMacKey, loadCheckpointSigner, subjectHashKey, witnessPath } from '../../src/audit/config.ts';
-import { EntryMac } from '../../src/audit/entry-mac.ts';
+import { witnessPath } from '../../src/audit/config.ts';
 import { CHECKPOINTS_FILE, WRITER_LOCK_FILE } from '../../src/audit/format.ts';
-import type { FileAuditLog } from '../../src/audit/log.ts';
-import { openFileAuditLog } from '../../src/audit/open.ts';
-import { FileWitness, type Witness } from '../../src/audit/witness.ts';
-import { type Logger, memoryLogger } from '../../src/logger.ts';
+import { FileWitness } from '../../src/audit/witness.ts';
+import { memoryLogger } from '../../src/logger.ts';
 import { until } from '../store/redis-processes.ts';
 import { loginEvents, type TestLog, testLog } from './helpers.ts';
-
-/** The file witness on a volume remounted read-only after an I/O error (ext4 `errors=remount-ro`): the
- * checkpoint it holds reads as ever, every write is refused at once. Counts the writes tried. */
-class ReadOnlyVolumeWitness extends FileWitness {
-  writes = 0;
-  override async write(): Promise<void> {
-    this.writes += 1;
-    throw Object.assign(new Error('read-only file system'), { code: 'EROFS' });
-  }
-}
+import { openWith, ReadOnlyVolumeWitness } from './start-witness.ts';
 
 /** The real file witness, telling when a write has ended. */
 class WatchedWitness extends FileWitness {
@@ -38,25 +26,6 @@ class WatchedWitness extends FileWitness {
   nextWrite(): Promise<void> {
     return new Promise((done) => this.waiting.push(done));
   }
-}
-
-/** Opens the log of `t` as openAuditLog does, with `witness` as its only witness and torn tails repaired. */
-async function openWith(t: TestLog, witness: Witness, logger: Logger): Promise<FileAuditLog> {
-  const { config } = t;
-  return openFileAuditLog({
-    dir: config.dir,
-    signer: await loadCheckpointSigner(config),
-    mac: new EntryMac(entryMacKey(config)),
-    subjectKey: subjectHashKey(config),
-    checkpointEvery: config.checkpoint_every,
-    checkpointIntervalMs: config.checkpoint_interval_ms,
-    segmentMaxBytes: config.segment_max_bytes,
-    tornTail: 'repair',
-    witnesses: [witness],
-    minFreeBytes: config.min_free_bytes,
-    maxClockSkewMs: config.max_clock_skew_ms,
-    logger,
-  });
 }
 
 /** A closed log of several segments (a start verifies the older ones after it, in a worker thread) with a
