@@ -7,7 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseExposedDirectory } from './dir-access.ts';
-import { AuditUnavailableError } from './events.ts';
+import { type AuditEvent, AuditUnavailableError } from './events.ts';
 import { CHECKPOINTS_FILE, PUBLIC_KEY_FILE } from './format.ts';
 import { writeNewFileSync, type CheckpointSigner } from './keys.ts';
 import { WriterLock } from './lock.ts';
@@ -99,27 +99,29 @@ interface Opened {
   repaired: RepairedTail[];
 }
 
-/** Starts what runs beside the log and records what the start did (a repair, a lock taken over): a record
- * refused (a witness that cannot be updated, the volume at its floor) refuses the start. */
+/** Starts what runs beside the log and records what the start did (the repairs, a lock taken over). The
+ * records are all begun in one synchronous step, so they go into the log together, in one durable write: a
+ * witness failure the log learns meanwhile (its catch-up write, begun on opening) cannot take the first and
+ * refuse the next, leaving a tail moved aside and never recorded; the log refuses the next event instead. A
+ * record refused (the durable write failing, the volume at its floor) refuses the start. */
 async function begin(options: FileAuditLogOptions, lock: WriterLock, opened: Opened): Promise<void> {
   const { log, older, repaired } = opened;
   if (older) log.background = checkOlderSegments(older, log, options.logger);
   log.retention = startRetention(options, log, opened.retiredBefore, log.background?.done ?? Promise.resolve(true));
   log.repaired = repaired;
-  for (const r of repaired) {
-    await log.record({
-      type: 'audit_log_repaired',
-      detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo },
-    });
-  }
+  const events: AuditEvent[] = repaired.map((r) => ({
+    type: 'audit_log_repaired',
+    detail: { file: r.file, offset: r.offset, line: r.line, length: r.length, digest: r.digest, moved_to: r.movedTo },
+  }));
   const gone = lock.tookOver;
   if (gone) {
     options.logger.warn('audit writer lock of a writer that is gone taken over', { dir: options.dir, ...gone });
-    await log.record({
+    events.push({
       type: 'audit_writer_lock_taken_over',
       detail: { pid: gone.pid, host: gone.host, started: gone.started },
     });
   }
+  await Promise.all(events.map((event) => log.record(event)));
 }
 
 async function openLocked(options: FileAuditLogOptions, lock: WriterLock): Promise<Opened> {
