@@ -1,17 +1,8 @@
 // A retired segment moved into audit.archive_dir (./retention.ts), for operators who ship old segments to cold
 // storage rather than delete them.
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { syncDirSync } from './segments.ts';
+import { syncDirSync, syncPathSync } from './segments.ts';
 
 /** Moves `name` from `dir` into `archiveDir` (same name), never over another file: every log names its segments
  * alike, so a name taken there is another log's segment (an archive shared by mistake), kept, and this one stays
@@ -36,12 +27,7 @@ export function archiveSegment(dir: string, archiveDir: string, name: string): v
   }
   const temp = `${to}.tmp`;
   copyFileSync(from, temp);
-  const fd = openSync(temp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncPathSync(temp);
   renameSync(temp, to);
   syncDirSync(archiveDir);
   unlinkSync(from);

@@ -86,15 +86,18 @@ export function withSegmentFile<T>(path: string, use: (fd: number, size: number)
   }
 }
 
-/** fsync a directory at once (see syncDir) */
-export function syncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync a file or directory at once by its path (for a directory, see syncDir) */
+export function syncPathSync(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
+
+/** fsync a directory at once (see syncDir) */
+export const syncDirSync = syncPathSync;
 
 /** fsync a directory, so a created or renamed file in it survives a crash */
 export async function syncDir(dir: string): Promise<void> {
